@@ -1,0 +1,41 @@
+#pragma once
+// The exceptions of the green layer: what a green thread may see thrown at a park point.
+#include <stdexcept>
+#include <string>
+
+namespace swarmlet::green {
+
+/// Thrown inside a green thread by `kill()`; unwinds its stack (and RAII) like eventlet's
+/// GreenletExit. A thread that ends with it counts as killed, not failed: it is never reported.
+struct green_exit {};
+
+/// Thrown when the hub is used in a way that cannot work; the message says what to do instead.
+class hub_misuse : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+class timeout;
+
+/// Thrown by a `timeout` scope at the park point of the green thread it guards.
+/// `source()` tells which (possibly nested) timeout expired.
+class timeout_error : public std::runtime_error {
+ public:
+  explicit timeout_error(const timeout* source)
+      : std::runtime_error("timed out"), source_(source) {}
+  const timeout* source() const noexcept { return source_; }
+
+ private:
+  const timeout* source_;
+};
+
+/// A blocking call whose own deadline passed (socket, queue with a timeout argument, ...).
+class operation_timed_out : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Thrown by a `serve()` handler to stop the server loop (eventlet's StopServe).
+struct stop_serve {};
+
+}  // namespace swarmlet::green

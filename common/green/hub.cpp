@@ -1,0 +1,312 @@
+#include "hub.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <system_error>
+#include <utility>
+
+#include "asan_fiber.hpp"
+#include "errors.hpp"
+
+namespace swarmlet::green {
+namespace {
+thread_local hub* this_thread_hub = nullptr;
+}  // namespace
+
+/// spawn_after's delay: makes the scheduled thread ready when it fires.
+class hub::start_timer final : public timer {
+ public:
+  explicit start_timer(thread_record* t) : thread_(t) {}
+
+ private:
+  void fire() override { thread_->home()->make_ready(thread_); }
+  thread_record* thread_;
+};
+
+hub::hub(hub_options options)
+    : options_(options),
+      stacks_(options.stack_size, options.max_pooled_stacks),
+      backend_(make_backend(options.backend)),
+      ready_(std::make_unique<fifo_ready_queue>()),
+      main_(this, 0),
+      current_(&main_) {
+  if (this_thread_hub != nullptr)
+    throw hub_misuse("this OS thread already has a hub: use hub::current() instead of a second one");
+  const int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (efd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  wakeup_.fd = efd;
+  wakeup_.always_read = true;
+  backend_->add(wakeup_);
+  main_.state_ = thread_record::state::running;
+  // The loop runs on a stack of its own, so the original context can park like a green thread.
+  main_.hub_context_ = boost::context::fiber(
+      std::allocator_arg, pooled_stack(stacks_), [this](boost::context::fiber&& from) {
+        asan::finish_switch(hub_fake_stack_, &main_.stack_bottom_, &main_.stack_size_);
+        main_.context_ = std::move(from);
+        loop();
+        asan::start_switch(nullptr, main_.stack_bottom_, main_.stack_size_);
+        return std::move(main_.context_);
+      });
+  this_thread_hub = this;
+}
+
+hub::~hub() {
+  if (current_ != &main_) {
+    std::fputs("swarmlet: a hub was destroyed from inside one of its green threads\n", stderr);
+    std::abort();
+  }
+  // A thread may catch green_exit and block again: a few rounds, then give up on it.
+  for (int round = 0; round < 3 && live_ > 0; ++round) {
+    for (thread_record* t = live_head_; t != nullptr; t = t->next_live_)
+      inject(t, std::make_exception_ptr(green_exit{}));
+    park(all_done_, clock::now() + std::chrono::seconds(1), "hub shutdown");
+  }
+  if (loop_started_) {
+    stopping_ = true;
+    switch_to_hub(&main_, "hub shutdown");
+  }
+  // Threads that refused to die: Boost.Context unwinds their stacks as their fibers go.
+  while (live_head_ != nullptr) {
+    thread_record* t = live_head_;
+    live_head_ = t->next_live_;
+    delete t;
+  }
+  main_.hub_context_ = {};
+  backend_->remove(wakeup_);
+  ::close(wakeup_.fd);
+  this_thread_hub = nullptr;
+}
+
+hub* hub::current() noexcept { return this_thread_hub; }
+
+hub& hub::get() {
+  if (this_thread_hub == nullptr)
+    throw hub_misuse("no hub on this OS thread: construct a swarmlet::green::hub first");
+  return *this_thread_hub;
+}
+
+void hub::launch(thread_record* t) {
+  t->context_ = boost::context::fiber(
+      std::allocator_arg, pooled_stack(stacks_),
+      [t](boost::context::fiber&& hub_ctx) { return thread_entry(t, std::move(hub_ctx)); });
+  t->next_live_ = live_head_;
+  if (live_head_ != nullptr) live_head_->prev_live_ = t;
+  live_head_ = t;
+  ++live_;
+}
+
+void hub::schedule(thread_record* t, duration delay) {
+  t->state_ = thread_record::state::scheduled;
+  t->start_timer_ = std::make_unique<start_timer>(t);
+  timers_.arm(*t->start_timer_, clock::now() + delay);
+}
+
+boost::context::fiber hub::thread_entry(thread_record* t, boost::context::fiber&& hub_ctx) {
+  hub* h = t->home_;
+  asan::finish_switch(nullptr, &h->hub_stack_bottom_, &h->hub_stack_size_);
+  t->hub_context_ = std::move(hub_ctx);
+  t->started_ = true;
+  t->run();
+  asan::start_switch(nullptr, h->hub_stack_bottom_, h->hub_stack_size_);
+  return std::move(t->hub_context_);
+}
+
+void hub::make_ready(thread_record* t) noexcept {
+  using s = thread_record::state;
+  if (t->state_ == s::ready || t->state_ == s::running || t->state_ == s::done) return;
+  if (t->state_ == s::scheduled) t->start_timer_.reset();
+  t->state_ = s::ready;
+  ready_->push(t);
+}
+
+void hub::inject(thread_record* t, std::exception_ptr error, bool replace) {
+  if (t->state_ == thread_record::state::done) return;
+  if (t == current_) std::rethrow_exception(error);
+  if (t->pending_ && !replace) return;
+  t->pending_ = std::move(error);
+  if (t->parked_on_ != nullptr) t->parked_on_->unlink();
+  make_ready(t);
+}
+
+thread_record* hub::require_current(const char* what) const {
+  if (current_ == nullptr)
+    throw hub_misuse(std::string("do not call blocking functions (") + what +
+                     ") from the hub loop, e.g. in a timer callback: spawn a green thread");
+  if (this_thread_hub != this)
+    throw hub_misuse(std::string("blocking call (") + what +
+                     ") on another OS thread's hub: use call_soon_threadsafe");
+  return current_;
+}
+
+void hub::switch_to_hub(thread_record* self, const char* what) {
+  self->blocked_on_ = what;
+  current_ = nullptr;
+  loop_started_ = true;
+  asan::start_switch(&self->fake_stack_, hub_stack_bottom_, hub_stack_size_);
+  self->hub_context_ = std::move(self->hub_context_).resume();
+  asan::finish_switch(self->fake_stack_, &hub_stack_bottom_, &hub_stack_size_);
+  self->blocked_on_ = "";
+  if (self->pending_) std::rethrow_exception(std::exchange(self->pending_, nullptr));
+}
+
+namespace {
+/// Ends a park when its deadline passes.
+class park_timer final : public timer {
+ public:
+  explicit park_timer(waiter& w) : waiter_(w) {}
+  bool fired = false;
+
+ private:
+  void fire() override {
+    if (!waiter_.linked()) return;
+    fired = true;
+    thread_record* t = waiter_.thread();
+    waiter_.unlink();
+    t->home()->make_ready(t);
+  }
+  waiter& waiter_;
+};
+}  // namespace
+
+bool hub::park(wait_list& list, deadline until, const char* what) {
+  thread_record* self = require_current(what);
+  waiter w(self);
+  list.push_back(w);
+  park_timer t(w);
+  if (until) timers_.arm(t, *until);
+  self->state_ = thread_record::state::parked;
+  switch_to_hub(self, what);
+  return !t.fired;
+}
+
+bool hub::wait_io(io_watch& w, io_direction direction, deadline until, const char* what) {
+  return park(w.waiters(direction), until, what);
+}
+
+void hub::yield() {
+  thread_record* self = require_current("sleep(0)");
+  self->state_ = thread_record::state::ready;
+  ready_->push(self);
+  switch_to_hub(self, "sleep(0)");
+}
+
+void hub::add_watch(io_watch& w) {
+  backend_->add(w);
+}
+
+void hub::remove_watch(io_watch& w) noexcept {
+  backend_->remove(w);
+  for (wait_list* list : {&w.readers, &w.writers}) {
+    // inject() unlinks the waiter, so each turn shortens the list.
+    while (!list->empty())
+      inject(list->front(), std::make_exception_ptr(std::system_error(
+                                EBADF, std::generic_category(),
+                                "fd closed while a green thread waited on it")));
+  }
+}
+
+void hub::call_soon_threadsafe(std::function<void()> call) {
+  {
+    std::lock_guard lock(cross_mutex_);
+    cross_calls_.push_back(std::move(call));
+  }
+  const std::uint64_t one = 1;
+  // A full counter (never in practice) still leaves the fd readable: the call will run.
+  [[maybe_unused]] auto n = ::write(wakeup_.fd, &one, sizeof one);
+}
+
+void hub::wait_all() {
+  thread_record* self = require_current("wait_all");
+  if (self != &main_)
+    throw hub_misuse("wait_all from a green thread would wait for itself: call it from the "
+                     "context that made the hub");
+  while (live_ > 0) park(all_done_, std::nullopt, "wait_all");
+}
+
+void hub::loop() {
+  for (;;) {
+    run_ready_batch();
+    if (stopping_ && live_ == 0 && ready_->empty()) return;
+    poll_once();
+  }
+}
+
+void hub::run_ready_batch() {
+  // Only the threads ready now: one that yields runs again after the next poll, so a busy
+  // loop of sleep(0) cannot starve I/O.
+  for (std::size_t n = ready_->size(); n > 0 && !ready_->empty(); --n) resume(ready_->pop());
+}
+
+void hub::resume(thread_record* t) {
+  current_ = t;
+  t->state_ = thread_record::state::running;
+  asan::start_switch(&hub_fake_stack_, t->stack_bottom_, t->stack_size_);
+  t->context_ = std::move(t->context_).resume();
+  asan::finish_switch(hub_fake_stack_, &t->stack_bottom_, &t->stack_size_);
+  current_ = nullptr;
+  if (!t->context_) finished(t);
+}
+
+void hub::finished(thread_record* t) noexcept {
+  t->state_ = thread_record::state::done;
+  if (t->prev_live_ != nullptr) {
+    t->prev_live_->next_live_ = t->next_live_;
+  } else {
+    live_head_ = t->next_live_;
+  }
+  if (t->next_live_ != nullptr) t->next_live_->prev_live_ = t->prev_live_;
+  --live_;
+  delete t;
+  if (live_ == 0) all_done_.wake_all();
+}
+
+void hub::poll_once() {
+  std::chrono::nanoseconds timeout{-1};
+  if (!ready_->empty()) {
+    timeout = std::chrono::nanoseconds{0};
+  } else if (!timers_.empty()) {
+    timeout = std::max(std::chrono::nanoseconds{0}, timers_.next_deadline() - clock::now());
+  }
+  events_.clear();
+  backend_->wait(timeout, events_);
+  for (const io_event& ev : events_) {
+    io_watch& w = *ev.watch;
+    if (&w == &wakeup_) {
+      run_cross_thread_calls();
+      continue;
+    }
+    if (ev.readable) {
+      w.readable = true;
+      w.readers.wake_all();
+    }
+    if (ev.writable) {
+      w.writable = true;
+      w.writers.wake_all();
+    }
+  }
+  if (!timers_.empty()) timers_.fire_due(clock::now());
+}
+
+void hub::run_cross_thread_calls() {
+  std::uint64_t count;
+  [[maybe_unused]] auto n = ::read(wakeup_.fd, &count, sizeof count);
+  {
+    std::lock_guard lock(cross_mutex_);
+    running_calls_.swap(cross_calls_);
+  }
+  for (auto& call : running_calls_) {
+    try {
+      call();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "swarmlet: a cross-thread call raised: %s\n", e.what());
+    }
+  }
+  running_calls_.clear();
+}
+
+}  // namespace swarmlet::green

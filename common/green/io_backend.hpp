@@ -1,0 +1,45 @@
+#pragma once
+// The hub's poller, behind a narrow interface so that epoll, poll and select are
+// interchangeable at run time (eventlet's `use_hub`).
+#include <chrono>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "io_watch.hpp"
+
+namespace swarmlet::green {
+
+/// One readiness report from the poller.
+struct io_event {
+  io_watch* watch;
+  bool readable;
+  bool writable;
+};
+
+class io_backend {
+ public:
+  virtual ~io_backend() = default;
+  virtual const char* name() const noexcept = 0;
+  /// Starts watching the fd for its whole life. Throws std::system_error when the kernel refuses.
+  virtual void add(io_watch& w) = 0;
+  /// Stops watching; the fd may be closed afterwards.
+  virtual void remove(io_watch& w) noexcept = 0;
+  /// A direction gained its first waiter or lost its last one. Level-triggered backends poll
+  /// only the directions someone waits on; edge-triggered epoll ignores it.
+  virtual void interest_changed(io_watch& w) { (void)w; }
+  /// Waits until an fd is ready or `timeout` passes (negative: no limit); appends the reports.
+  virtual void wait(std::chrono::nanoseconds timeout, std::vector<io_event>& out) = 0;
+};
+
+enum class backend_kind { epoll, poll, select };
+
+/// "epoll", "poll" or "select"; throws std::invalid_argument naming the choices otherwise.
+backend_kind parse_backend_kind(std::string_view name);
+const char* to_string(backend_kind kind) noexcept;
+std::unique_ptr<io_backend> make_epoll_backend();
+std::unique_ptr<io_backend> make_poll_backend();
+std::unique_ptr<io_backend> make_select_backend();
+std::unique_ptr<io_backend> make_backend(backend_kind kind);
+
+}  // namespace swarmlet::green

@@ -1,0 +1,30 @@
+#pragma once
+// The hub's record of one file descriptor: readiness flags and the green threads parked on it.
+#include "wait_list.hpp"
+
+namespace swarmlet::green {
+
+enum class io_direction { read, write };
+
+/// Registered once per fd for the fd's whole life (hub::add_watch / remove_watch). The flags
+/// follow the kernel: set by the poller when the fd becomes ready, cleared by the code that
+/// saw EAGAIN or a short read/write, so a green socket only tries a syscall when it can succeed.
+struct io_watch {
+  explicit io_watch(int fd_ = -1) : fd(fd_) {}
+  io_watch(const io_watch&) = delete;
+  io_watch& operator=(const io_watch&) = delete;
+
+  int fd;
+  bool readable = false;
+  bool writable = false;
+  bool closed = false;         // removed while threads waited: they wake and fail
+  bool always_read = false;    // level-triggered backends poll it for reading with no waiter
+  wait_list readers;
+  wait_list writers;
+  int backend_slot = -1;       // private to the poll backend
+
+  bool& ready_flag(io_direction d) noexcept { return d == io_direction::read ? readable : writable; }
+  wait_list& waiters(io_direction d) noexcept { return d == io_direction::read ? readers : writers; }
+};
+
+}  // namespace swarmlet::green

@@ -1,0 +1,237 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/green/errors.hpp"
+#include "common/green/event.hpp"
+#include "common/green/operations.hpp"
+#include "hub_fixture.hpp"
+
+using namespace std::chrono_literals;
+namespace g = swarmlet::green;
+
+namespace {
+
+using Hub = g::testing_support::hub_test;
+
+TEST_P(Hub, SpawnReturnsTheValueThroughWait) {
+  auto t = g::spawn([](int a, int b) { return a + b; }, 2, 3);
+  EXPECT_EQ(t.wait(), 5);
+  EXPECT_TRUE(t.dead());
+  EXPECT_EQ(t.wait(), 5) << "wait may be called again";
+}
+
+TEST_P(Hub, WaitRethrowsTheThreadsException) {
+  auto t = g::spawn([]() -> int { throw std::runtime_error("boom"); });
+  EXPECT_THROW(
+      {
+        try {
+          t.wait();
+        } catch (const std::runtime_error& e) {
+          EXPECT_STREQ(e.what(), "boom");
+          throw;
+        }
+      },
+      std::runtime_error);
+}
+
+TEST_P(Hub, ReadyThreadsRunInSpawnOrder) {
+  std::vector<int> order;
+  std::vector<g::green_thread<void>> threads;
+  for (int i = 0; i < 10; ++i) threads.push_back(g::spawn([&order, i] { order.push_back(i); }));
+  for (auto& t : threads) t.wait();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+TEST_P(Hub, SleepZeroInterleavesThreadsRoundRobin) {
+  std::vector<std::string> order;
+  auto worker = [&order](std::string name) {
+    for (int i = 0; i < 3; ++i) {
+      order.push_back(name + std::to_string(i));
+      g::sleep(0s);
+    }
+  };
+  auto a = g::spawn(worker, std::string("a"));
+  auto b = g::spawn(worker, std::string("b"));
+  a.wait();
+  b.wait();
+  EXPECT_EQ(order, (std::vector<std::string>{"a0", "b0", "a1", "b1", "a2", "b2"}));
+}
+
+TEST_P(Hub, TimersFireInDeadlineOrder) {
+  std::vector<int> order;
+  std::vector<g::green_thread<void>> threads;
+  for (int ms : {30, 10, 20, 10, 0}) {
+    threads.push_back(g::spawn([&order, ms] {
+      g::sleep(std::chrono::milliseconds(ms));
+      order.push_back(ms);
+    }));
+  }
+  for (auto& t : threads) t.wait();
+  EXPECT_EQ(order, (std::vector<int>{0, 10, 10, 20, 30}));
+}
+
+TEST_P(Hub, SleepLastsAtLeastItsDuration) {
+  const auto start = g::clock::now();
+  g::sleep(20ms);
+  EXPECT_GE(g::clock::now() - start, 20ms);
+}
+
+TEST_P(Hub, TheOriginalContextCanBlockToo) {
+  g::event<int> e;
+  g::spawn_n([&e] { e.send(7); });
+  EXPECT_EQ(e.wait(), 7);
+}
+
+TEST_P(Hub, KillUnwindsASleepingThread) {
+  bool unwound = false;
+  struct raii {
+    bool& flag;
+    ~raii() { flag = true; }
+  };
+  auto t = g::spawn([&unwound] {
+    raii r{unwound};
+    g::sleep(1h);
+  });
+  g::sleep(0s);  // let it start and park
+  t.kill();
+  EXPECT_TRUE(t.dead());
+  EXPECT_TRUE(unwound);
+  EXPECT_TRUE(t.killed());
+  EXPECT_THROW(t.wait(), g::green_exit);
+}
+
+TEST_P(Hub, KillBeforeStartMeansTheFunctionNeverRuns) {
+  bool ran = false;
+  auto t = g::spawn([&ran] { ran = true; });
+  t.kill();
+  EXPECT_TRUE(t.dead());
+  EXPECT_FALSE(ran);
+}
+
+TEST_P(Hub, SpawnAfterRunsLaterAndCancelPreventsIt) {
+  std::vector<int> order;
+  auto late = g::spawn_after(20ms, [&order] { order.push_back(2); });
+  auto cancelled = g::spawn_after(10ms, [&order] { order.push_back(99); });
+  g::spawn([&order] { order.push_back(1); }).wait();
+  cancelled.cancel();
+  late.wait();
+  EXPECT_THROW(cancelled.wait(), g::green_exit);
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+}
+
+TEST_P(Hub, AnUnjoinedExceptionDoesNotStopTheHub) {
+  ::testing::internal::CaptureStderr();
+  g::spawn_n([] { throw std::runtime_error("nobody listens"); });
+  g::sleep(0s);
+  g::sleep(0s);
+  auto t = g::spawn([] { return 1; });
+  EXPECT_EQ(t.wait(), 1);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("nobody listens"), std::string::npos) << err;
+}
+
+TEST_P(Hub, CurrentIdTellsThreadsApart) {
+  const auto main_id = g::current_id();
+  const auto a = g::spawn([] { return g::current_id(); }).wait();
+  const auto b = g::spawn([] { return g::current_id(); }).wait();
+  EXPECT_EQ(main_id, 0u);
+  EXPECT_NE(a, 0u);
+  EXPECT_NE(a, b);
+}
+
+TEST_P(Hub, WaitAllReturnsWhenEveryThreadEnded) {
+  int done = 0;
+  for (int i = 0; i < 100; ++i)
+    g::spawn_n([&done, i] {
+      g::sleep(std::chrono::milliseconds(i % 5));
+      ++done;
+    });
+  h_.wait_all();
+  EXPECT_EQ(done, 100);
+  EXPECT_EQ(h_.live_threads(), 0u);
+}
+
+TEST_P(Hub, CallSoonThreadsafeRunsInTheHubLoop) {
+  g::event<std::thread::id> e;
+  std::thread other([this, &e] {
+    h_.call_soon_threadsafe([&e] { e.send(std::this_thread::get_id()); });
+  });
+  const auto ran_on = e.wait();
+  other.join();
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+}
+
+TEST_P(Hub, BlockingFromATimerCallbackIsRefusedWithAnExplanation) {
+  struct blocking_timer : g::timer {
+    std::string error;
+    void fire() override {
+      try {
+        g::sleep(1ms);
+      } catch (const g::hub_misuse& e) {
+        error = e.what();
+      }
+    }
+  } t;
+  h_.timers().arm(t, g::clock::now());
+  g::sleep(5ms);
+  EXPECT_NE(t.error.find("spawn a green thread"), std::string::npos) << t.error;
+}
+
+TEST_P(Hub, ManyThreadsEachGetAStack) {
+  std::vector<g::green_thread<int>> threads;
+  for (int i = 0; i < 2000; ++i) threads.push_back(g::spawn([i] {
+    g::sleep(1ms);
+    return i;
+  }));
+  long sum = 0;
+  for (auto& t : threads) sum += t.wait();
+  EXPECT_EQ(sum, 1999L * 2000 / 2);
+}
+
+TEST(HubLifetime, DestroyingAHubUnwindsItsLiveThreads) {
+  int unwound = 0;
+  struct raii {
+    int& n;
+    ~raii() { ++n; }
+  };
+  {
+    g::hub h;
+    for (int i = 0; i < 10; ++i)
+      g::spawn_n([&unwound] {
+        raii r{unwound};
+        g::sleep(1h);
+      });
+    g::sleep(0s);
+    g::spawn_n([&unwound] { raii r{unwound}; });  // never started
+  }
+  EXPECT_EQ(unwound, 10) << "the started threads unwind; the unstarted one never ran";
+}
+
+TEST(HubLifetime, OneHubPerOsThread) {
+  g::hub h;
+  EXPECT_THROW(g::hub second, g::hub_misuse);
+}
+
+TEST(HubLifetime, OperationsWithoutAHubSayWhatToDo) {
+  try {
+    g::sleep(1ms);
+    FAIL() << "sleep without a hub must throw";
+  } catch (const g::hub_misuse& e) {
+    EXPECT_NE(std::string(e.what()).find("construct"), std::string::npos);
+  }
+}
+
+TEST(HubBackends, NamesParseAndUnknownOnesAreRefused) {
+  EXPECT_EQ(g::parse_backend_kind("poll"), g::backend_kind::poll);
+  EXPECT_THROW(g::parse_backend_kind("kqueue"), std::invalid_argument);
+}
+
+}  // namespace
+
+SWARMLET_ALL_BACKENDS(Hub);
