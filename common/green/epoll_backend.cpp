@@ -51,8 +51,8 @@ class epoll_backend final : public io_backend {
       const std::uint32_t e = events_[i].events;
       const bool failed = (e & (EPOLLERR | EPOLLHUP)) != 0;
       out.push_back({static_cast<io_watch*>(events_[i].data.ptr),
-                     failed || (e & (EPOLLIN | EPOLLRDHUP)) != 0,
-                     failed || (e & EPOLLOUT) != 0});
+                     failed || (e & (EPOLLIN | EPOLLRDHUP)) != 0, failed || (e & EPOLLOUT) != 0,
+                     failed || (e & EPOLLRDHUP) != 0});
     }
     if (static_cast<std::size_t>(n) == events_.size()) events_.resize(events_.size() * 2);
   }

@@ -280,6 +280,7 @@ void hub::poll_once() {
       run_cross_thread_calls();
       continue;
     }
+    if (ev.hangup) w.hangup = true;
     if (ev.readable) {
       w.readable = true;
       w.readers.wake_all();

@@ -15,6 +15,7 @@ struct io_event {
   io_watch* watch;
   bool readable;
   bool writable;
+  bool hangup = false;  ///< the peer closed or the fd failed: end of stream is pending
 };
 
 class io_backend {

@@ -17,7 +17,7 @@ struct io_watch {
   int fd;
   bool readable = false;
   bool writable = false;
-  bool closed = false;         // removed while threads waited: they wake and fail
+  bool hangup = false;         // the peer closed: a short read no longer means "drained"
   bool always_read = false;    // level-triggered backends poll it for reading with no waiter
   wait_list readers;
   wait_list writers;

@@ -1,0 +1,225 @@
+#include "socket.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+#include <utility>
+
+#include "errors.hpp"
+#include "hub.hpp"
+
+namespace swarmlet::green {
+namespace {
+
+[[noreturn]] void throw_errno(int err, const std::string& what) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
+struct addrinfo_list {
+  addrinfo* head = nullptr;
+  ~addrinfo_list() {
+    if (head != nullptr) ::freeaddrinfo(head);
+  }
+};
+
+/// Resolves host:port. Literals never block; a name is resolved by the libc resolver.
+addrinfo_list resolve(const std::string& host, std::uint16_t port, bool passive) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = passive ? AI_PASSIVE : 0;
+  addrinfo_list out;
+  const std::string service = std::to_string(port);
+  const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints,
+                               &out.head);
+  if (rc != 0)
+    throw std::system_error(EHOSTUNREACH, std::generic_category(),
+                            "cannot resolve '" + host + "': " + ::gai_strerror(rc));
+  return out;
+}
+
+int new_tcp_fd(int family) {
+  const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) throw_errno(errno, "socket");
+  return fd;
+}
+
+void set_nodelay(int fd) {
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+std::string endpoint(const std::string& host, std::uint16_t port) {
+  return host + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+socket::socket(int fd, bool connected) : home_(&hub::get()), watch_(std::make_unique<io_watch>(fd)) {
+  watch_->writable = connected;
+  try {
+    home_->add_watch(*watch_);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+}
+
+socket::socket(socket&& other) noexcept
+    : home_(other.home_), watch_(std::move(other.watch_)), timeout_(other.timeout_) {}
+
+socket& socket::operator=(socket&& other) noexcept {
+  if (this != &other) {
+    close();
+    home_ = other.home_;
+    watch_ = std::move(other.watch_);
+    timeout_ = other.timeout_;
+  }
+  return *this;
+}
+
+void socket::close() noexcept {
+  if (!watch_) return;
+  home_->remove_watch(*watch_);
+  ::close(watch_->fd);
+  watch_.reset();
+}
+
+socket socket::listen(const std::string& host, std::uint16_t port, int backlog) {
+  auto addrs = resolve(host, port, true);
+  int last_error = EADDRNOTAVAIL;
+  for (addrinfo* a = addrs.head; a != nullptr; a = a->ai_next) {
+    const int fd = new_tcp_fd(a->ai_family);
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, backlog) == 0)
+      return socket(fd, false);
+    last_error = errno;
+    ::close(fd);
+  }
+  throw_errno(last_error, "listen on " + endpoint(host, port));
+}
+
+socket socket::connect(const std::string& host, std::uint16_t port,
+                       std::optional<duration> timeout) {
+  const deadline until = deadline_after(timeout);
+  auto addrs = resolve(host, port, false);
+  int last_error = EHOSTUNREACH;
+  for (addrinfo* a = addrs.head; a != nullptr; a = a->ai_next) {
+    socket s(new_tcp_fd(a->ai_family), false);
+    set_nodelay(s.fd());
+    if (::connect(s.fd(), a->ai_addr, a->ai_addrlen) == 0) {
+      s.watch_->writable = true;
+      return s;
+    }
+    if (errno != EINPROGRESS) {
+      last_error = errno;
+      continue;
+    }
+    while (!s.watch_->writable) {
+      if (!s.home_->wait_io(*s.watch_, io_direction::write, until, "connect"))
+        throw operation_timed_out("connect to " + endpoint(host, port) + " timed out");
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(s.fd(), SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err == 0) return s;
+    last_error = err;
+  }
+  throw_errno(last_error, "connect to " + endpoint(host, port));
+}
+
+socket socket::accept() {
+  io_watch& w = *watch_;
+  const deadline until = deadline_after(timeout_);
+  for (;;) {
+    if (w.readable) {
+      const int fd = ::accept4(w.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd >= 0) {
+        set_nodelay(fd);
+        return socket(fd, true);
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        w.readable = false;
+      } else if (errno != EINTR && errno != ECONNABORTED) {
+        throw_errno(errno, "accept");
+      }
+      continue;
+    }
+    if (!home_->wait_io(w, io_direction::read, until, "accept"))
+      throw operation_timed_out("accept timed out");
+  }
+}
+
+std::size_t socket::recv(std::span<char> buffer) {
+  io_watch& w = *watch_;
+  const deadline until = deadline_after(timeout_);
+  for (;;) {
+    if (w.readable) {
+      const ssize_t n = ::recv(w.fd, buffer.data(), buffer.size(), 0);
+      if (n > 0) {
+        // A short read drained the socket: the next data arrives with a new edge. Not so
+        // once the peer closed: its FIN may have come with this data, and no edge follows.
+        if (static_cast<std::size_t>(n) < buffer.size() && !w.hangup) w.readable = false;
+        return static_cast<std::size_t>(n);
+      }
+      if (n == 0) return 0;  // end of stream stays readable
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        w.readable = false;
+      } else if (errno != EINTR) {
+        throw_errno(errno, "recv");
+      }
+      continue;
+    }
+    if (!home_->wait_io(w, io_direction::read, until, "recv"))
+      throw operation_timed_out("recv timed out");
+  }
+}
+
+std::size_t socket::send(std::string_view data) {
+  io_watch& w = *watch_;
+  const deadline until = deadline_after(timeout_);
+  for (;;) {
+    if (w.writable) {
+      const ssize_t n = ::send(w.fd, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n >= 0) {
+        if (static_cast<std::size_t>(n) < data.size()) w.writable = false;
+        return static_cast<std::size_t>(n);
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        w.writable = false;
+      } else if (errno != EINTR) {
+        throw_errno(errno, "send");
+      }
+      continue;
+    }
+    if (!home_->wait_io(w, io_direction::write, until, "send"))
+      throw operation_timed_out("send timed out");
+  }
+}
+
+void socket::sendall(std::string_view data) {
+  while (!data.empty()) data.remove_prefix(send(data));
+}
+
+void socket::shutdown(int how) {
+  if (::shutdown(fd(), how) != 0 && errno != ENOTCONN) throw_errno(errno, "shutdown");
+}
+
+std::uint16_t socket::local_port() const {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw_errno(errno, "getsockname");
+  if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+}
+
+}  // namespace swarmlet::green

@@ -1,0 +1,70 @@
+#pragma once
+// eventlet's green socket: blocking-looking TCP calls that park the green thread instead of
+// the OS thread. The fd is registered with the hub once, for its whole life; calls try the
+// syscall only when the readiness flag says it can succeed (see io_watch).
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "clock.hpp"
+#include "io_watch.hpp"
+#include "stream.hpp"
+
+namespace swarmlet::green {
+
+class hub;
+
+class socket final : public stream {
+ public:
+  /// No socket (valid() is false).
+  socket() = default;
+  /// Adopts a non-blocking fd: registers it with this thread's hub.
+  socket(int fd, bool connected);
+  socket(socket&& other) noexcept;
+  socket& operator=(socket&& other) noexcept;
+  ~socket() override { close(); }
+
+  /// A listening TCP socket on host:port (port 0 picks a free one: see local_port()).
+  /// Host is an IPv4/IPv6 literal or a name. Throws std::system_error.
+  static socket listen(const std::string& host, std::uint16_t port, int backlog = 1024);
+  /// Connects to host:port, parking until connected. Throws std::system_error (e.g. refused)
+  /// or operation_timed_out after `timeout`.
+  static socket connect(const std::string& host, std::uint16_t port,
+                        std::optional<duration> timeout = std::nullopt);
+
+  /// Parks until a connection arrives; the new socket has TCP_NODELAY set.
+  socket accept();
+  /// Parks until data arrives; returns how many bytes were read, 0 once the peer closed.
+  std::size_t recv(std::span<char> buffer);
+  /// Parks until some of `data` can be written; returns how many bytes were.
+  std::size_t send(std::string_view data);
+  /// Sends every byte of `data`.
+  void sendall(std::string_view data);
+  /// SHUT_RD, SHUT_WR or SHUT_RDWR.
+  void shutdown(int how);
+  /// Closes the fd; green threads parked on it get std::system_error(EBADF). Idempotent.
+  void close() noexcept;
+
+  /// A limit for every later blocking call (eventlet's settimeout); none: block for ever.
+  /// An expired call throws operation_timed_out.
+  void set_timeout(std::optional<duration> timeout) noexcept { timeout_ = timeout; }
+  std::optional<duration> timeout() const noexcept { return timeout_; }
+
+  bool valid() const noexcept { return watch_ != nullptr; }
+  int fd() const noexcept { return watch_ ? watch_->fd : -1; }
+  io_watch& watch() noexcept { return *watch_; }
+  std::uint16_t local_port() const;
+
+  std::size_t read_some(std::span<char> buffer) override { return recv(buffer); }
+  void write_all(std::string_view data) override { sendall(data); }
+
+ private:
+  hub* home_ = nullptr;
+  std::unique_ptr<io_watch> watch_;  // on the heap: the poller keeps its address
+  std::optional<duration> timeout_;
+};
+
+}  // namespace swarmlet::green

@@ -1,0 +1,202 @@
+#include "ssl.hpp"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include <arpa/inet.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "errors.hpp"
+#include "hub.hpp"
+
+namespace swarmlet::green {
+namespace {
+
+std::string openssl_reason(const std::string& what) {
+  std::string out = what;
+  unsigned long e;
+  while ((e = ERR_get_error()) != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    out += ": ";
+    out += buf;
+  }
+  return out;
+}
+
+SSL_CTX* new_ctx(const SSL_METHOD* method) {
+  SSL_CTX* ctx = SSL_CTX_new(method);
+  if (ctx == nullptr) throw tls_error(openssl_reason("SSL_CTX_new"));
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  // A peer that closes without close_notify ends the stream like any EOF.
+  SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  return ctx;
+}
+
+struct bio_free {
+  void operator()(BIO* b) const noexcept { BIO_free(b); }
+};
+std::unique_ptr<BIO, bio_free> pem_bio(std::string_view pem) {
+  return std::unique_ptr<BIO, bio_free>(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+}  // namespace
+
+tls_context tls_context::client(bool verify, const std::string& ca_file) {
+  tls_context c(new_ctx(TLS_client_method()), verify);
+  if (verify) {
+    SSL_CTX_set_verify(c.native(), SSL_VERIFY_PEER, nullptr);
+    SSL_CTX_set_default_verify_paths(c.native());
+    if (!ca_file.empty() && SSL_CTX_load_verify_locations(c.native(), ca_file.c_str(), nullptr) != 1)
+      throw tls_error(openssl_reason("cannot load CA file " + ca_file));
+  } else {
+    SSL_CTX_set_verify(c.native(), SSL_VERIFY_NONE, nullptr);
+  }
+  return c;
+}
+
+tls_context tls_context::server(const std::string& cert_file, const std::string& key_file) {
+  tls_context c(new_ctx(TLS_server_method()), false);
+  if (SSL_CTX_use_certificate_chain_file(c.native(), cert_file.c_str()) != 1)
+    throw tls_error(openssl_reason("cannot load certificate " + cert_file));
+  if (SSL_CTX_use_PrivateKey_file(c.native(), key_file.c_str(), SSL_FILETYPE_PEM) != 1)
+    throw tls_error(openssl_reason("cannot load key " + key_file));
+  return c;
+}
+
+tls_context tls_context::server_from_pem(std::string_view cert_pem, std::string_view key_pem) {
+  tls_context c(new_ctx(TLS_server_method()), false);
+  auto cb = pem_bio(cert_pem);
+  X509* cert = PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr);
+  if (cert == nullptr) throw tls_error(openssl_reason("bad certificate PEM"));
+  const int cert_ok = SSL_CTX_use_certificate(c.native(), cert);
+  X509_free(cert);
+  if (cert_ok != 1) throw tls_error(openssl_reason("SSL_CTX_use_certificate"));
+  auto kb = pem_bio(key_pem);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr);
+  if (key == nullptr) throw tls_error(openssl_reason("bad key PEM"));
+  const int key_ok = SSL_CTX_use_PrivateKey(c.native(), key);
+  EVP_PKEY_free(key);
+  if (key_ok != 1) throw tls_error(openssl_reason("SSL_CTX_use_PrivateKey"));
+  return c;
+}
+
+void tls_context::trust_pem(std::string_view ca_pem) {
+  auto b = pem_bio(ca_pem);
+  X509_STORE* store = SSL_CTX_get_cert_store(native());
+  int added = 0;
+  while (X509* cert = PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr)) {
+    X509_STORE_add_cert(store, cert);
+    X509_free(cert);
+    ++added;
+  }
+  ERR_clear_error();  // the loop ends on a "no more PEM" error
+  if (added == 0) throw tls_error("no certificate in the PEM text to trust");
+}
+
+bool tls_stream::wait_for_retry(int result, const char* what) {
+  const int err = SSL_get_error(ssl_.get(), result);
+  io_watch& w = socket_.watch();
+  io_direction d;
+  if (err == SSL_ERROR_WANT_READ) {
+    w.readable = false;
+    d = io_direction::read;
+  } else if (err == SSL_ERROR_WANT_WRITE) {
+    w.writable = false;
+    d = io_direction::write;
+  } else {
+    return false;
+  }
+  if (!hub::get().wait_io(w, d, deadline_after(socket_.timeout()), what))
+    throw operation_timed_out(std::string(what) + " timed out");
+  return true;
+}
+
+std::size_t tls_stream::read_some(std::span<char> buffer) {
+  for (;;) {
+    ERR_clear_error();
+    std::size_t n = 0;
+    const int rc = SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &n);
+    if (rc == 1) return n;
+    if (wait_for_retry(rc, "TLS read")) continue;
+    const int err = SSL_get_error(ssl_.get(), rc);
+    if (err == SSL_ERROR_ZERO_RETURN) return 0;
+    if (err == SSL_ERROR_SYSCALL) {
+      if (errno == 0) return 0;
+      throw std::system_error(errno, std::generic_category(), "TLS read");
+    }
+    throw tls_error(openssl_reason("TLS read"));
+  }
+}
+
+void tls_stream::write_all(std::string_view data) {
+  while (!data.empty()) {
+    ERR_clear_error();
+    std::size_t n = 0;
+    const int rc = SSL_write_ex(ssl_.get(), data.data(), data.size(), &n);
+    if (rc == 1) {
+      data.remove_prefix(n);
+      continue;
+    }
+    if (wait_for_retry(rc, "TLS write")) continue;
+    if (SSL_get_error(ssl_.get(), rc) == SSL_ERROR_SYSCALL)
+      throw std::system_error(errno ? errno : EPIPE, std::generic_category(), "TLS write");
+    throw tls_error(openssl_reason("TLS write"));
+  }
+}
+
+void tls_stream::close() noexcept {
+  if (ssl_ && socket_.valid()) {
+    SSL_shutdown(ssl_.get());  // one non-blocking attempt at close_notify: never wait for the peer
+  }
+  socket_.close();
+}
+
+std::string tls_stream::protocol() const { return SSL_get_version(ssl_.get()); }
+
+tls_stream wrap_ssl(socket s, const tls_context& context, tls_role role,
+                    const std::string& server_name) {
+  SSL* ssl = SSL_new(context.native());
+  if (ssl == nullptr) throw tls_error(openssl_reason("SSL_new"));
+  tls_stream t(std::move(s), ssl);
+  SSL_set_fd(ssl, t.socket_.fd());
+  if (role == tls_role::client) {
+    SSL_set_connect_state(ssl);
+    if (!server_name.empty()) {
+      in6_addr ip;
+      const bool is_ip = inet_pton(AF_INET, server_name.c_str(), &ip) == 1 ||
+                         inet_pton(AF_INET6, server_name.c_str(), &ip) == 1;
+      if (!is_ip) SSL_set_tlsext_host_name(ssl, server_name.c_str());
+      if (context.verifies()) {
+        X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+        if (is_ip) {
+          X509_VERIFY_PARAM_set1_ip_asc(param, server_name.c_str());
+        } else {
+          SSL_set1_host(ssl, server_name.c_str());
+        }
+      }
+    }
+  } else {
+    SSL_set_accept_state(ssl);
+  }
+  for (;;) {
+    ERR_clear_error();
+    const int rc = SSL_do_handshake(ssl);
+    if (rc == 1) return t;
+    if (t.wait_for_retry(rc, "TLS handshake")) continue;
+    std::string reason = openssl_reason("TLS handshake");
+    const long verify = SSL_get_verify_result(ssl);
+    if (verify != X509_V_OK) reason += std::string(" (certificate: ") +
+                                       X509_verify_cert_error_string(verify) + ")";
+    if (SSL_get_error(ssl, rc) == SSL_ERROR_SYSCALL && errno != 0)
+      reason += std::string(": ") + std::strerror(errno);
+    throw tls_error(reason);
+  }
+}
+
+}  // namespace swarmlet::green

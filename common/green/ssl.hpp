@@ -1,0 +1,84 @@
+#pragma once
+// TLS over a green socket (eventlet's wrap_ssl): OpenSSL in non-blocking mode, parking the
+// green thread whenever OpenSSL wants to read or write.
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "socket.hpp"
+#include "stream.hpp"
+
+namespace swarmlet::green {
+
+/// A TLS failure (handshake, certificate, protocol), with OpenSSL's reason.
+class tls_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Settings shared by many TLS sessions (an SSL_CTX).
+class tls_context {
+ public:
+  /// For clients. `verify`: check the server's certificate chain and name (on by default);
+  /// trusts the system's CA store, plus `ca_file` if given.
+  static tls_context client(bool verify = true, const std::string& ca_file = "");
+  /// For servers, with a certificate chain and key in PEM files.
+  static tls_context server(const std::string& cert_file, const std::string& key_file);
+  /// For servers, with the certificate and key as PEM text.
+  static tls_context server_from_pem(std::string_view cert_pem, std::string_view key_pem);
+  /// Also trusts the certificate(s) in `ca_pem` (e.g. a test server's self-signed one).
+  void trust_pem(std::string_view ca_pem);
+
+  bool verifies() const noexcept { return verify_; }
+  SSL_CTX* native() const noexcept { return ctx_.get(); }
+
+ private:
+  struct ctx_free {
+    void operator()(SSL_CTX* c) const noexcept { SSL_CTX_free(c); }
+  };
+  explicit tls_context(SSL_CTX* ctx, bool verify) : ctx_(ctx), verify_(verify) {}
+  std::unique_ptr<SSL_CTX, ctx_free> ctx_;
+  bool verify_;
+};
+
+enum class tls_role { client, server };
+
+/// A TLS session over a green socket, which it owns.
+class tls_stream final : public stream {
+ public:
+  tls_stream(tls_stream&&) noexcept = default;
+  tls_stream& operator=(tls_stream&&) noexcept = default;
+  ~tls_stream() override = default;
+
+  /// Parks until decrypted data arrives; 0 once the peer closed the session.
+  std::size_t read_some(std::span<char> buffer) override;
+  /// Encrypts and sends every byte, parking as needed.
+  void write_all(std::string_view data) override;
+  /// Sends close_notify (best effort) and closes the socket.
+  void close() noexcept;
+  socket& raw() noexcept { return socket_; }
+  /// The negotiated protocol, e.g. "TLSv1.3".
+  std::string protocol() const;
+
+ private:
+  friend tls_stream wrap_ssl(socket, const tls_context&, tls_role, const std::string&);
+  struct ssl_free {
+    void operator()(SSL* s) const noexcept { SSL_free(s); }
+  };
+  tls_stream(socket s, SSL* ssl) : socket_(std::move(s)), ssl_(ssl) {}
+  /// Waits for what OpenSSL asked for; returns false when `result` is not a retry.
+  bool wait_for_retry(int result, const char* what);
+  socket socket_;
+  std::unique_ptr<SSL, ssl_free> ssl_;
+};
+
+/// Runs the TLS handshake on `s` as `role` and returns the session. A client checks the
+/// server's certificate against `server_name` (also sent as SNI) when the context verifies.
+/// Throws tls_error, std::system_error or operation_timed_out (the socket's timeout applies).
+tls_stream wrap_ssl(socket s, const tls_context& context, tls_role role,
+                    const std::string& server_name = "");
+
+}  // namespace swarmlet::green

@@ -1,0 +1,104 @@
+#include "zmq_socket.hpp"
+
+#include "hub.hpp"
+
+namespace swarmlet::green {
+
+zmq_socket::zmq_socket(zmq::context_t& context, zmq::socket_type type)
+    : home_(&hub::get()), socket_(context, type) {
+  socket_.set(zmq::sockopt::linger, 0);
+  watch_.fd = socket_.get(zmq::sockopt::fd);
+  home_->add_watch(watch_);
+}
+
+zmq_socket::~zmq_socket() {
+  home_->remove_watch(watch_);  // ZeroMQ owns the fd: it is closed with the socket
+}
+
+bool zmq_socket::wait_for(short event, deadline until, const char* what) {
+  std::size_t& counter = event == ZMQ_POLLIN ? waiting_to_recv_ : waiting_to_send_;
+  for (;;) {
+    // Reading ZMQ_EVENTS consumes the fd's signal; anything later raises a new edge.
+    watch_.readable = false;
+    if (socket_.get(zmq::sockopt::events) & event) return true;
+    ++counter;
+    bool woken;
+    try {
+      woken = home_->wait_io(watch_, io_direction::read, until, what);
+    } catch (...) {
+      --counter;
+      throw;
+    }
+    --counter;
+    if (!woken) return (socket_.get(zmq::sockopt::events) & event) != 0;
+  }
+}
+
+void zmq_socket::notify_others() {
+  if (watch_.readers.empty()) return;
+  const int events = socket_.get(zmq::sockopt::events);
+  if (((events & ZMQ_POLLIN) && waiting_to_recv_ > 0) ||
+      ((events & ZMQ_POLLOUT) && waiting_to_send_ > 0))
+    watch_.readers.wake_all();
+}
+
+template <class Op>
+bool zmq_socket::with_retry(short event, std::optional<duration> timeout, const char* what, Op op) {
+  const deadline until = deadline_after(timeout);
+  for (;;) {
+    if (op()) {
+      notify_others();
+      return true;
+    }
+    if (!wait_for(event, until, what)) return false;
+  }
+}
+
+bool zmq_socket::send(zmq::message_t& message, zmq::send_flags flags,
+                      std::optional<duration> timeout) {
+  return with_retry(ZMQ_POLLOUT, timeout, "zmq send", [&] {
+    return socket_.send(message, flags | zmq::send_flags::dontwait).has_value();
+  });
+}
+
+bool zmq_socket::send(zmq::const_buffer data, zmq::send_flags flags,
+                      std::optional<duration> timeout) {
+  return with_retry(ZMQ_POLLOUT, timeout, "zmq send", [&] {
+    return socket_.send(data, flags | zmq::send_flags::dontwait).has_value();
+  });
+}
+
+std::optional<std::size_t> zmq_socket::recv(zmq::message_t& message,
+                                            std::optional<duration> timeout) {
+  std::optional<std::size_t> got;
+  with_retry(ZMQ_POLLIN, timeout, "zmq recv", [&] {
+    got = socket_.recv(message, zmq::recv_flags::dontwait);
+    return got.has_value();
+  });
+  return got;
+}
+
+bool zmq_socket::send_multipart(std::vector<zmq::message_t>& parts,
+                                std::optional<duration> timeout) {
+  if (parts.empty()) return true;
+  const auto more = [&](std::size_t i) {
+    return i + 1 < parts.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+  };
+  if (!send(parts[0], more(0), timeout)) return false;
+  // Once the first part is queued the rest are accepted at once (messages are atomic).
+  for (std::size_t i = 1; i < parts.size(); ++i) send(parts[i], more(i));
+  return true;
+}
+
+std::optional<std::vector<zmq::message_t>> zmq_socket::recv_multipart(
+    std::optional<duration> timeout) {
+  std::vector<zmq::message_t> parts(1);
+  if (!recv(parts[0], timeout)) return std::nullopt;
+  while (parts.back().more()) {
+    parts.emplace_back();
+    recv(parts.back());
+  }
+  return parts;
+}
+
+}  // namespace swarmlet::green

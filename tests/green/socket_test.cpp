@@ -1,0 +1,207 @@
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "common/green/buffered_reader.hpp"
+#include "common/green/errors.hpp"
+#include "common/green/green_pool.hpp"
+#include "common/green/operations.hpp"
+#include "common/green/serve.hpp"
+#include "common/green/socket.hpp"
+#include "common/green/timeout.hpp"
+#include "examples/echo.hpp"
+#include "hub_fixture.hpp"
+
+using namespace std::chrono_literals;
+namespace g = swarmlet::green;
+
+namespace {
+
+using Socket = g::testing_support::hub_test;
+
+std::uint16_t free_closed_port() {
+  auto s = g::socket::listen("127.0.0.1", 0);
+  return s.local_port();  // closed again when s goes: nothing listens there
+}
+
+TEST_P(Socket, ConnectSendRecvOnLoopback) {
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  auto server = g::spawn([&listener] {
+    g::socket c = listener.accept();
+    char buf[64];
+    const std::size_t n = c.recv(buf);
+    c.sendall(std::string_view(buf, n));
+    return std::string(buf, n);
+  });
+  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
+  client.sendall("hello");
+  char buf[64];
+  std::string got;
+  while (got.size() < 5) {
+    const std::size_t n = client.recv(buf);
+    ASSERT_GT(n, 0u);
+    got.append(buf, n);
+  }
+  EXPECT_EQ(got, "hello");
+  EXPECT_EQ(server.wait(), "hello");
+  EXPECT_EQ(client.recv(buf), 0u) << "the server closed: recv reports end of stream";
+}
+
+TEST_P(Socket, ConnectionRefusedIsASystemError) {
+  const auto port = free_closed_port();
+  try {
+    g::socket::connect("127.0.0.1", port);
+    FAIL() << "connect to a closed port must fail";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), ECONNREFUSED) << e.what();
+  }
+}
+
+TEST_P(Socket, RecvHonoursTheSocketTimeout) {
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
+  g::socket quiet = listener.accept();
+  client.set_timeout(20ms);
+  char buf[8];
+  EXPECT_THROW(client.recv(buf), g::operation_timed_out);
+}
+
+TEST_P(Socket, ATimeoutScopeInterruptsRecv) {
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
+  g::socket quiet = listener.accept();
+  char buf[8];
+  EXPECT_FALSE(g::with_timeout(20ms, [&] { client.recv(buf); }));
+}
+
+TEST_P(Socket, KillInterruptsAThreadBlockedInRecv) {
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
+  g::socket quiet = listener.accept();
+  auto reader = g::spawn([&client] {
+    char buf[8];
+    return client.recv(buf);
+  });
+  g::sleep(1ms);
+  reader.kill();
+  EXPECT_THROW(reader.wait(), g::green_exit);
+  // The socket is still usable afterwards.
+  quiet.sendall("x");
+  char buf[8];
+  EXPECT_EQ(client.recv(buf), 1u);
+}
+
+TEST_P(Socket, ClosingASocketWakesItsBlockedReader) {
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
+  g::socket quiet = listener.accept();
+  auto reader = g::spawn([&client] {
+    char buf[8];
+    return client.recv(buf);
+  });
+  g::sleep(1ms);
+  client.close();
+  EXPECT_THROW(reader.wait(), std::system_error);
+}
+
+TEST_P(Socket, LargeTransfersSurviveShortWrites) {
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  const std::string payload(8 * 1024 * 1024, 'z');
+  auto sender = g::spawn([&] {
+    g::socket c = listener.accept();
+    c.sendall(payload);
+    c.shutdown(SHUT_WR);
+  });
+  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
+  g::buffered_reader reader(client);
+  EXPECT_EQ(reader.read_exactly(payload.size()), payload);
+  EXPECT_THROW(reader.read_exactly(1), g::incomplete_read);
+  sender.wait();
+}
+
+TEST_P(Socket, ReadlineSplitsLinesAcrossReads) {
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  auto writer = g::spawn([&] {
+    g::socket c = listener.accept();
+    c.sendall("one\ntw");
+    g::sleep(2ms);
+    c.sendall("o\nthree");
+  });
+  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
+  g::buffered_reader reader(client);
+  EXPECT_EQ(reader.readline(), "one\n");
+  EXPECT_EQ(reader.readline(), "two\n");
+  EXPECT_EQ(reader.readline(), "three");
+  EXPECT_EQ(reader.readline(), "");
+  writer.wait();
+}
+
+TEST_P(Socket, ServeStopsWhenAHandlerRaisesStopServe) {
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  int handled = 0;
+  auto server = g::spawn([&] {
+    g::serve(listener, [&handled](g::socket& c) {
+      ++handled;
+      g::buffered_reader r(c);
+      if (r.readline() == "stop\n") throw g::stop_serve{};
+      c.sendall("ok\n");
+    });
+  });
+  {
+    g::socket c = g::socket::connect("127.0.0.1", listener.local_port());
+    c.sendall("hi\n");
+    g::buffered_reader r(c);
+    EXPECT_EQ(r.readline(), "ok\n");
+  }
+  g::socket c = g::socket::connect("127.0.0.1", listener.local_port());
+  c.sendall("stop\n");
+  server.wait();
+  EXPECT_EQ(handled, 2);
+}
+
+void raise_fd_limit(rlim_t wanted) {
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < wanted) {
+    lim.rlim_cur = std::min(wanted, lim.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+TEST_P(Socket, EchoServerServesAThousandConcurrentClients) {
+  // select cannot watch fds past FD_SETSIZE (1,024); the others take the full thousand.
+  const int clients = GetParam() == g::backend_kind::select ? 300 : 1000;
+  raise_fd_limit(4 * clients + 64);
+  auto listener = g::socket::listen("127.0.0.1", 0, 4096);
+  const auto port = listener.local_port();
+  auto server = g::spawn([&listener] {
+    g::serve(listener, [](g::socket& c) { swarmlet::examples::echo_lines(c); }, 10000);
+  });
+  g::green_pool pool(clients);
+  int echoed = 0;
+  for (int i = 0; i < clients; ++i)
+    pool.spawn_n([&echoed, port, i] {
+      g::socket c = g::socket::connect("127.0.0.1", port);
+      g::buffered_reader r(c);
+      for (int round = 0; round < 3; ++round) {
+        // All clients hold their connection while the others talk: real concurrency.
+        const std::string line = "client " + std::to_string(i) + " round " + std::to_string(round) + "\n";
+        c.sendall(line);
+        if (r.readline() != line) return;
+        g::sleep(1ms);
+      }
+      ++echoed;
+    });
+  pool.waitall();
+  EXPECT_EQ(echoed, clients);
+  server.kill();
+}
+
+}  // namespace
+
+SWARMLET_ALL_BACKENDS(Socket);

@@ -1,0 +1,87 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/green/buffered_reader.hpp"
+#include "common/green/operations.hpp"
+#include "common/green/socket.hpp"
+#include "common/green/ssl.hpp"
+#include "examples/echo.hpp"
+#include "hub_fixture.hpp"
+#include "test_certificate.hpp"
+
+namespace g = swarmlet::green;
+
+namespace {
+
+using Tls = g::testing_support::hub_test;
+
+const g::testing_support::test_certificate& certificate() {
+  static const auto cert = g::testing_support::make_test_certificate();
+  return cert;
+}
+
+/// A TLS echo server for `connections` connections, in a green thread.
+g::green_thread<void> tls_echo_server(g::socket& listener, int connections) {
+  return g::spawn([&listener, connections] {
+    auto ctx = g::tls_context::server_from_pem(certificate().cert_pem, certificate().key_pem);
+    for (int i = 0; i < connections; ++i) {
+      g::socket raw = listener.accept();
+      try {
+        auto tls = g::wrap_ssl(std::move(raw), ctx, g::tls_role::server);
+        swarmlet::examples::echo_lines(tls);
+      } catch (const g::tls_error&) {
+        // a client that refused our certificate: next one
+      }
+    }
+  });
+}
+
+TEST_P(Tls, EchoOverAVerifiedSession) {
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  auto server = tls_echo_server(listener, 1);
+  auto ctx = g::tls_context::client(true);
+  ctx.trust_pem(certificate().cert_pem);
+  auto tls = g::wrap_ssl(g::socket::connect("127.0.0.1", listener.local_port()), ctx,
+                         g::tls_role::client, "localhost");
+  EXPECT_EQ(tls.protocol().rfind("TLSv1.", 0), 0u) << tls.protocol();
+  g::buffered_reader reader(tls);
+  const std::string big(100000, 'q');
+  for (const std::string line : {std::string("hello\n"), big + "\n"}) {
+    tls.write_all(line);
+    EXPECT_EQ(reader.read_exactly(line.size()), line);
+  }
+  tls.close();
+  server.wait();
+}
+
+TEST_P(Tls, AnUntrustedCertificateFailsTheHandshakeWithAReason) {
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  auto server = tls_echo_server(listener, 1);
+  auto ctx = g::tls_context::client(true);  // does not trust the test certificate
+  try {
+    g::wrap_ssl(g::socket::connect("127.0.0.1", listener.local_port()), ctx, g::tls_role::client,
+                "localhost");
+    FAIL() << "the handshake must fail";
+  } catch (const g::tls_error& e) {
+    EXPECT_NE(std::string(e.what()).find("certificate"), std::string::npos) << e.what();
+  }
+  server.wait();
+}
+
+TEST_P(Tls, VerificationCanBeTurnedOffForTestTargets) {
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  auto server = tls_echo_server(listener, 1);
+  auto ctx = g::tls_context::client(false);
+  auto tls = g::wrap_ssl(g::socket::connect("127.0.0.1", listener.local_port()), ctx,
+                         g::tls_role::client, "127.0.0.1");
+  tls.write_all(std::string_view("ping\n"));
+  g::buffered_reader reader(tls);
+  EXPECT_EQ(reader.readline(), "ping\n");
+  tls.close();
+  server.wait();
+}
+
+}  // namespace
+
+SWARMLET_ALL_BACKENDS(Tls);
