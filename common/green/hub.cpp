@@ -52,6 +52,8 @@ hub::hub(hub_options options)
         asan::start_switch(nullptr, main_.stack_bottom_, main_.stack_size_);
         return std::move(main_.context_);
       });
+  hub_stack_size_ = stacks_.last_allocated().size;
+  hub_stack_bottom_ = static_cast<char*>(stacks_.last_allocated().sp) - hub_stack_size_;
   this_thread_hub = this;
 }
 
@@ -94,6 +96,8 @@ void hub::launch(thread_record* t) {
   t->context_ = boost::context::fiber(
       std::allocator_arg, pooled_stack(stacks_),
       [t](boost::context::fiber&& hub_ctx) { return thread_entry(t, std::move(hub_ctx)); });
+  t->stack_size_ = stacks_.last_allocated().size;
+  t->stack_bottom_ = static_cast<char*>(stacks_.last_allocated().sp) - t->stack_size_;
   t->next_live_ = live_head_;
   if (live_head_ != nullptr) live_head_->prev_live_ = t;
   live_head_ = t;

@@ -33,6 +33,7 @@ boost::context::stack_context stack_pool::allocate() {
   if (!free_.empty()) {
     sc.sp = free_.back();
     free_.pop_back();
+    last_ = sc;
     return sc;
   }
   const std::size_t total = stack_size_ + page_size_;
@@ -44,6 +45,7 @@ boost::context::stack_context stack_pool::allocate() {
   }
   if (::madvise(base, page_size_, MADV_GUARD_INSTALL) != 0) ::mprotect(base, page_size_, PROT_NONE);
   sc.sp = static_cast<char*>(base) + total;
+  last_ = sc;
   return sc;
 }
 
