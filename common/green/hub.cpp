@@ -14,9 +14,6 @@
 #include "errors.hpp"
 
 namespace swarmlet::green {
-namespace {
-thread_local hub* this_thread_hub = nullptr;
-}  // namespace
 
 /// spawn_after's delay: makes the scheduled thread ready when it fires.
 class hub::start_timer final : public timer {
@@ -34,8 +31,9 @@ hub::hub(hub_options options)
       backend_(make_backend(options.backend)),
       ready_(std::make_unique<fifo_ready_queue>()),
       main_(this, 0),
+      loop_(this, 0),
       current_(&main_) {
-  if (this_thread_hub != nullptr)
+  if (this_thread_ != nullptr)
     throw hub_misuse("this OS thread already has a hub: use hub::current() instead of a second one");
   const int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
@@ -44,17 +42,21 @@ hub::hub(hub_options options)
   backend_->add(wakeup_);
   main_.state_ = thread_record::state::running;
   // The loop runs on a stack of its own, so the original context can park like a green thread.
-  main_.hub_context_ = boost::context::fiber(
+  loop_.context_ = boost::context::fiber(
       std::allocator_arg, pooled_stack(stacks_), [this](boost::context::fiber&& from) {
-        asan::finish_switch(hub_fake_stack_, &main_.stack_bottom_, &main_.stack_size_);
-        main_.context_ = std::move(from);
+        asan::finish_switch(nullptr, &previous_->stack_bottom_, &previous_->stack_size_);
+        after_switch(std::move(from));
         loop();
+        // Only the destructor stops the loop, from the original context, which it resumes.
+        previous_ = &loop_;
+        current_ = &main_;
+        main_.state_ = thread_record::state::running;
         asan::start_switch(nullptr, main_.stack_bottom_, main_.stack_size_);
         return std::move(main_.context_);
       });
-  hub_stack_size_ = stacks_.last_allocated().size;
-  hub_stack_bottom_ = static_cast<char*>(stacks_.last_allocated().sp) - hub_stack_size_;
-  this_thread_hub = this;
+  loop_.stack_size_ = stacks_.last_allocated().size;
+  loop_.stack_bottom_ = static_cast<char*>(stacks_.last_allocated().sp) - loop_.stack_size_;
+  this_thread_ = this;
 }
 
 hub::~hub() {
@@ -70,7 +72,8 @@ hub::~hub() {
   }
   if (loop_started_) {
     stopping_ = true;
-    switch_to_hub(&main_, "hub shutdown");
+    main_.state_ = thread_record::state::parked;
+    jump(&main_, &loop_);
   }
   // Threads that refused to die: Boost.Context unwinds their stacks as their fibers go.
   while (live_head_ != nullptr) {
@@ -78,24 +81,28 @@ hub::~hub() {
     live_head_ = t->next_live_;
     delete t;
   }
-  main_.hub_context_ = {};
+  loop_.context_ = {};
   backend_->remove(wakeup_);
   ::close(wakeup_.fd);
-  this_thread_hub = nullptr;
+  this_thread_ = nullptr;
 }
 
-hub* hub::current() noexcept { return this_thread_hub; }
+void hub::throw_no_hub() {
+  throw hub_misuse("no hub on this OS thread: construct a swarmlet::green::hub first");
+}
 
-hub& hub::get() {
-  if (this_thread_hub == nullptr)
-    throw hub_misuse("no hub on this OS thread: construct a swarmlet::green::hub first");
-  return *this_thread_hub;
+void hub::throw_misuse(const char* what) const {
+  if (current_ == nullptr)
+    throw hub_misuse(std::string("do not call blocking functions (") + what +
+                     ") from the hub loop, e.g. in a timer callback: spawn a green thread");
+  throw hub_misuse(std::string("blocking call (") + what +
+                   ") on another OS thread's hub: use call_soon_threadsafe");
 }
 
 void hub::launch(thread_record* t) {
   t->context_ = boost::context::fiber(
       std::allocator_arg, pooled_stack(stacks_),
-      [t](boost::context::fiber&& hub_ctx) { return thread_entry(t, std::move(hub_ctx)); });
+      [t](boost::context::fiber&& from) { return thread_entry(t, std::move(from)); });
   t->stack_size_ = stacks_.last_allocated().size;
   t->stack_bottom_ = static_cast<char*>(stacks_.last_allocated().sp) - t->stack_size_;
   t->next_live_ = live_head_;
@@ -110,14 +117,21 @@ void hub::schedule(thread_record* t, duration delay) {
   timers_.arm(*t->start_timer_, clock::now() + delay);
 }
 
-boost::context::fiber hub::thread_entry(thread_record* t, boost::context::fiber&& hub_ctx) {
+boost::context::fiber hub::thread_entry(thread_record* t, boost::context::fiber&& from) {
   hub* h = t->home_;
-  asan::finish_switch(nullptr, &h->hub_stack_bottom_, &h->hub_stack_size_);
-  t->hub_context_ = std::move(hub_ctx);
+  asan::finish_switch(nullptr, &h->previous_->stack_bottom_, &h->previous_->stack_size_);
+  h->after_switch(std::move(from));
   t->started_ = true;
   t->run();
-  asan::start_switch(nullptr, h->hub_stack_bottom_, h->hub_stack_size_);
-  return std::move(t->hub_context_);
+  // Returning a continuation jumps there; Boost.Context then frees this stack, and the
+  // resumed side's after_switch sees an empty continuation and frees the record.
+  t->state_ = thread_record::state::done;
+  thread_record* next = h->pick_next();
+  h->previous_ = t;
+  h->current_ = next == &h->loop_ ? nullptr : next;
+  next->state_ = thread_record::state::running;
+  asan::start_switch(nullptr, next->stack_bottom_, next->stack_size_);
+  return std::move(next->context_);
 }
 
 void hub::make_ready(thread_record* t) noexcept {
@@ -135,27 +149,6 @@ void hub::inject(thread_record* t, std::exception_ptr error, bool replace) {
   t->pending_ = std::move(error);
   if (t->parked_on_ != nullptr) t->parked_on_->unlink();
   make_ready(t);
-}
-
-thread_record* hub::require_current(const char* what) const {
-  if (current_ == nullptr)
-    throw hub_misuse(std::string("do not call blocking functions (") + what +
-                     ") from the hub loop, e.g. in a timer callback: spawn a green thread");
-  if (this_thread_hub != this)
-    throw hub_misuse(std::string("blocking call (") + what +
-                     ") on another OS thread's hub: use call_soon_threadsafe");
-  return current_;
-}
-
-void hub::switch_to_hub(thread_record* self, const char* what) {
-  self->blocked_on_ = what;
-  current_ = nullptr;
-  loop_started_ = true;
-  asan::start_switch(&self->fake_stack_, hub_stack_bottom_, hub_stack_size_);
-  self->hub_context_ = std::move(self->hub_context_).resume();
-  asan::finish_switch(self->fake_stack_, &hub_stack_bottom_, &hub_stack_size_);
-  self->blocked_on_ = "";
-  if (self->pending_) std::rethrow_exception(std::exchange(self->pending_, nullptr));
 }
 
 namespace {
@@ -177,26 +170,15 @@ class park_timer final : public timer {
 };
 }  // namespace
 
-bool hub::park(wait_list& list, deadline until, const char* what) {
+bool hub::park_until(wait_list& list, time_point until, const char* what) {
   thread_record* self = require_current(what);
   waiter w(self);
   list.push_back(w);
   park_timer t(w);
-  if (until) timers_.arm(t, *until);
+  timers_.arm(t, until);
   self->state_ = thread_record::state::parked;
-  switch_to_hub(self, what);
+  switch_away(self, what);
   return !t.fired;
-}
-
-bool hub::wait_io(io_watch& w, io_direction direction, deadline until, const char* what) {
-  return park(w.waiters(direction), until, what);
-}
-
-void hub::yield() {
-  thread_record* self = require_current("sleep(0)");
-  self->state_ = thread_record::state::ready;
-  ready_->push(self);
-  switch_to_hub(self, "sleep(0)");
 }
 
 void hub::add_watch(io_watch& w) {
@@ -234,30 +216,17 @@ void hub::wait_all() {
 
 void hub::loop() {
   for (;;) {
-    run_ready_batch();
-    if (stopping_ && live_ == 0 && ready_->empty()) return;
+    if (stopping_ && live_ == 0) return;
     poll_once();
+    resumes_since_poll_ = 0;
+    if (!ready_->empty()) {
+      ++resumes_since_poll_;
+      jump(&loop_, ready_->pop());
+    }
   }
 }
 
-void hub::run_ready_batch() {
-  // Only the threads ready now: one that yields runs again after the next poll, so a busy
-  // loop of sleep(0) cannot starve I/O.
-  for (std::size_t n = ready_->size(); n > 0 && !ready_->empty(); --n) resume(ready_->pop());
-}
-
-void hub::resume(thread_record* t) {
-  current_ = t;
-  t->state_ = thread_record::state::running;
-  asan::start_switch(&hub_fake_stack_, t->stack_bottom_, t->stack_size_);
-  t->context_ = std::move(t->context_).resume();
-  asan::finish_switch(hub_fake_stack_, &t->stack_bottom_, &t->stack_size_);
-  current_ = nullptr;
-  if (!t->context_) finished(t);
-}
-
 void hub::finished(thread_record* t) noexcept {
-  t->state_ = thread_record::state::done;
   if (t->prev_live_ != nullptr) {
     t->prev_live_->next_live_ = t->next_live_;
   } else {

@@ -14,6 +14,7 @@
 
 #include "clock.hpp"
 #include "io_backend.hpp"
+#include "asan_fiber.hpp"
 #include "ready_queue.hpp"
 #include "stack_pool.hpp"
 #include "thread_record.hpp"
@@ -67,10 +68,20 @@ class hub {
 
   /// Parks the running thread on `list` until woken (true) or `until` passes (false).
   /// Throws what is injected meanwhile; hub_misuse when called from the hub loop.
-  bool park(wait_list& list, deadline until, const char* what);
+  bool park(wait_list& list, deadline until, const char* what) {
+    if (until) return park_until(list, *until, what);
+    thread_record* self = require_current(what);
+    waiter w(self);
+    list.push_back(w);
+    self->state_ = thread_record::state::parked;
+    switch_away(self, what);
+    return true;
+  }
   /// Parks the running thread until `w` is ready in `direction` (true) or `until` passes
   /// (false). Throws std::system_error(EBADF) if the fd stops being watched meanwhile.
-  bool wait_io(io_watch& w, io_direction direction, deadline until, const char* what);
+  bool wait_io(io_watch& w, io_direction direction, deadline until, const char* what) {
+    return park(w.waiters(direction), until, what);
+  }
   /// Lets every other ready thread run once, then continues (eventlet's sleep(0)).
   void yield();
 
@@ -86,23 +97,46 @@ class hub {
 
  private:
   class start_timer;
-  static boost::context::fiber thread_entry(thread_record* t, boost::context::fiber&& hub_ctx);
-  void switch_to_hub(thread_record* self, const char* what);
-  thread_record* require_current(const char* what) const;
+  /// Ready threads resumed before the loop polls I/O and timers again, even if more are ready:
+  /// bounds how late an fd or timer is seen while threads keep each other busy.
+  static constexpr std::size_t resumes_between_polls = 256;
+
+  static boost::context::fiber thread_entry(thread_record* t, boost::context::fiber&& from);
+  bool park_until(wait_list& list, time_point until, const char* what);
+  thread_record* require_current(const char* what) const {
+    if (current_ == nullptr || this_thread_ != this) [[unlikely]]
+      throw_misuse(what);
+    return current_;
+  }
+  [[noreturn]] static void throw_no_hub();
+  [[noreturn]] void throw_misuse(const char* what) const;
+  /// Leaves `self` (already parked, queued or finished) for the next ready thread, or for the
+  /// loop when none is ready or it is time to poll. Returns when `self` is resumed.
+  void switch_away(thread_record* self, const char* what);
+  thread_record* pick_next() noexcept;
+  /// Jumps from `from` to `to`; returns when `from` is resumed.
+  void jump(thread_record* from, thread_record* to);
+  /// Run by whoever was just resumed: files the continuation of the context that jumped here,
+  /// or frees it if it finished.
+  void after_switch(boost::context::fiber&& from) noexcept;
   void loop();
-  void run_ready_batch();
-  void resume(thread_record* t);
   void finished(thread_record* t) noexcept;
   void poll_once();
   void run_cross_thread_calls();
 
+  // The switch path is inline: after a jump, every return through a frame that the other
+  // context did not also pass through mispredicts, so it is kept to the caller's own frame.
+  static inline thread_local hub* this_thread_ = nullptr;
   hub_options options_;
   stack_pool stacks_;
   std::unique_ptr<io_backend> backend_;
   std::unique_ptr<ready_queue> ready_;
   timer_heap timers_;
   thread_record main_;
+  thread_record loop_;               // the loop's own fiber: polls, fires timers
   thread_record* current_;
+  thread_record* previous_ = nullptr;  // who jumped last: after_switch files its continuation
+  std::size_t resumes_since_poll_ = 0;
   thread_record* live_head_ = nullptr;
   std::size_t live_ = 0;
   std::uint64_t last_id_ = 0;
@@ -110,14 +144,63 @@ class hub {
   bool loop_started_ = false;
   bool stopping_ = false;
   std::vector<io_event> events_;
-  const void* hub_stack_bottom_ = nullptr;
-  std::size_t hub_stack_size_ = 0;
-  void* hub_fake_stack_ = nullptr;
   // Cross-thread wake-up: an eventfd the loop always watches for reading.
   io_watch wakeup_;
   std::mutex cross_mutex_;
   std::vector<std::function<void()>> cross_calls_;
   std::vector<std::function<void()>> running_calls_;
 };
+
+inline hub* hub::current() noexcept { return this_thread_; }
+
+inline hub& hub::get() {
+  if (this_thread_ == nullptr) [[unlikely]]
+    throw_no_hub();
+  return *this_thread_;
+}
+
+inline thread_record* hub::pick_next() noexcept {
+  if (ready_->empty() || resumes_since_poll_ >= resumes_between_polls) return &loop_;
+  ++resumes_since_poll_;
+  return ready_->pop();
+}
+
+inline void hub::switch_away(thread_record* self, const char* what) {
+  self->blocked_on_ = what;
+  thread_record* next = pick_next();
+  if (next != self) jump(self, next);
+  current_ = self;
+  self->state_ = thread_record::state::running;
+  self->blocked_on_ = "";
+  if (self->pending_) [[unlikely]]
+    std::rethrow_exception(std::exchange(self->pending_, nullptr));
+}
+
+inline void hub::jump(thread_record* from, thread_record* to) {
+  previous_ = from;
+  current_ = to == &loop_ ? nullptr : to;
+  to->state_ = thread_record::state::running;
+  loop_started_ = true;
+  asan::start_switch(&from->fake_stack_, to->stack_bottom_, to->stack_size_);
+  boost::context::fiber back = std::move(to->context_).resume();
+  asan::finish_switch(from->fake_stack_, &previous_->stack_bottom_, &previous_->stack_size_);
+  after_switch(std::move(back));
+}
+
+inline void hub::after_switch(boost::context::fiber&& from) noexcept {
+  thread_record* p = previous_;
+  if (from) [[likely]] {
+    p->context_ = std::move(from);
+  } else if (p != &loop_) {  // the loop's fiber ends only when the hub goes
+    finished(p);
+  }
+}
+
+inline void hub::yield() {
+  thread_record* self = require_current("sleep(0)");
+  self->state_ = thread_record::state::ready;
+  ready_->push(self);
+  switch_away(self, "sleep(0)");
+}
 
 }  // namespace swarmlet::green

@@ -10,8 +10,6 @@ void sleep(duration d) {
   sleep_until(clock::now() + d);
 }
 
-void yield() { hub::get().yield(); }
-
 void sleep_until(time_point when) {
   hub& h = hub::get();
   wait_list nobody_wakes_this;

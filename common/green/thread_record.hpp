@@ -51,7 +51,6 @@ class thread_record {
   state state_ = state::created;
   bool started_ = false;
   boost::context::fiber context_;      // this thread, while it is not running
-  boost::context::fiber hub_context_;  // the hub, while this thread runs
   thread_record* prev_live_ = nullptr;
   thread_record* next_live_ = nullptr;
   waiter* parked_on_ = nullptr;        // unlinked when an exception is thrown into the thread

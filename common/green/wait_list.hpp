@@ -4,6 +4,8 @@
 // so parking allocates nothing.
 #include <cstddef>
 
+#include "thread_record.hpp"
+
 namespace swarmlet::green {
 
 class thread_record;
@@ -20,7 +22,7 @@ class waiter {
 
   thread_record* thread() const noexcept { return thread_; }
   bool linked() const noexcept { return list_ != nullptr; }
-  void unlink() noexcept;
+  inline void unlink() noexcept;
 
  private:
   friend class wait_list;
@@ -41,7 +43,7 @@ class wait_list {
   std::size_t size() const noexcept { return size_; }
   /// The longest-waiting thread; only when not empty.
   thread_record* front() const noexcept { return head_->thread(); }
-  void push_back(waiter& w) noexcept;
+  inline void push_back(waiter& w) noexcept;
   /// Unlinks the first waiter and makes its thread ready; false when none waits.
   bool wake_one();
   /// Wakes every waiter; returns how many.
@@ -49,10 +51,46 @@ class wait_list {
 
  private:
   friend class waiter;
-  void remove(waiter& w) noexcept;
+  inline void remove(waiter& w) noexcept;
   waiter* head_ = nullptr;
   waiter* tail_ = nullptr;
   std::size_t size_ = 0;
 };
+
+inline void waiter::unlink() noexcept {
+  if (list_ != nullptr) list_->remove(*this);
+}
+
+inline void wait_list::push_back(waiter& w) noexcept {
+  w.unlink();
+  w.list_ = this;
+  w.prev_ = tail_;
+  w.next_ = nullptr;
+  if (tail_ != nullptr) {
+    tail_->next_ = &w;
+  } else {
+    head_ = &w;
+  }
+  tail_ = &w;
+  ++size_;
+  w.thread_->parked_on_ = &w;
+}
+
+inline void wait_list::remove(waiter& w) noexcept {
+  if (w.prev_ != nullptr) {
+    w.prev_->next_ = w.next_;
+  } else {
+    head_ = w.next_;
+  }
+  if (w.next_ != nullptr) {
+    w.next_->prev_ = w.prev_;
+  } else {
+    tail_ = w.prev_;
+  }
+  w.prev_ = w.next_ = nullptr;
+  w.list_ = nullptr;
+  if (w.thread_->parked_on_ == &w) w.thread_->parked_on_ = nullptr;
+  --size_;
+}
 
 }  // namespace swarmlet::green

@@ -1,0 +1,174 @@
+// Micro benchmarks of the hub: switch cost next to a raw Boost.Context resume in the same
+// binary, spawn+join cost, and the memory an idle green thread costs.
+#include <benchmark/benchmark.h>
+
+#include <boost/context/fiber.hpp>
+#include <fstream>
+#include <unistd.h>
+#include <vector>
+
+#include "common/green/event.hpp"
+#include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
+#include "common/green/stack_pool.hpp"
+
+namespace g = swarmlet::green;
+namespace ctx = boost::context;
+using namespace std::chrono_literals;
+
+namespace {
+
+// One resume of a raw fiber and its switch back: two context switches, no scheduler.
+void BM_raw_fiber_resume_round_trip(benchmark::State& state) {
+  bool done = false;
+  ctx::fiber f([&done](ctx::fiber&& caller) {
+    while (!done) caller = std::move(caller).resume();
+    return std::move(caller);
+  });
+  for (auto _ : state) f = std::move(f).resume();
+  done = true;
+  f = std::move(f).resume();
+}
+BENCHMARK(BM_raw_fiber_resume_round_trip);
+
+// The same on a stack from the hub's pool (mmap, guard page), to tell stack effects apart.
+void BM_raw_fiber_resume_round_trip_pooled_stack(benchmark::State& state) {
+  g::stack_pool pool;
+  bool done = false;
+  ctx::fiber f(std::allocator_arg, g::pooled_stack(pool), [&done](ctx::fiber&& caller) {
+    while (!done) caller = std::move(caller).resume();
+    return std::move(caller);
+  });
+  for (auto _ : state) f = std::move(f).resume();
+  done = true;
+  f = std::move(f).resume();
+}
+BENCHMARK(BM_raw_fiber_resume_round_trip_pooled_stack);
+
+// Two raw fibers handing control straight to each other through main: A -> main -> B.
+void BM_raw_two_fibers_via_main(benchmark::State& state) {
+  bool done = false;
+  auto body = [&done](ctx::fiber&& caller) {
+    while (!done) caller = std::move(caller).resume();
+    return std::move(caller);
+  };
+  ctx::fiber a(body), b(body);
+  for (auto _ : state) {
+    a = std::move(a).resume();
+    b = std::move(b).resume();
+  }
+  done = true;
+  a = std::move(a).resume();
+  b = std::move(b).resume();
+}
+BENCHMARK(BM_raw_two_fibers_via_main);
+
+// Two green threads ping-pong through sleep(0). One iteration = one yield handing the OS
+// thread from one green thread to the other (green thread -> hub -> other green thread).
+void BM_green_switch_sleep0(benchmark::State& state) {
+  g::hub h;
+  bool stop = false;
+  auto other = g::spawn([&stop] {
+    while (!stop) g::yield();
+  });
+  auto self = g::spawn([&state, &stop] {
+    for (auto _ : state) g::yield();
+    stop = true;
+  });
+  self.wait();
+  other.wait();
+}
+BENCHMARK(BM_green_switch_sleep0);
+
+// Ping-pong through two events: one iteration = a wake-up and a park on each side.
+void BM_green_switch_event_ping_pong(benchmark::State& state) {
+  g::hub h;
+  g::event<> ping, pong;
+  bool stop = false;
+  auto echo = g::spawn([&] {
+    for (;;) {
+      ping.wait();
+      ping.reset();
+      if (stop) return;
+      pong.send();
+    }
+  });
+  auto driver = g::spawn([&] {
+    for (auto _ : state) {
+      ping.send();
+      pong.wait();
+      pong.reset();
+    }
+    stop = true;
+    ping.send();
+  });
+  driver.wait();
+  echo.wait();
+}
+BENCHMARK(BM_green_switch_event_ping_pong);
+
+void BM_spawn_and_join(benchmark::State& state) {
+  g::hub h;
+  auto driver = g::spawn([&state] {
+    for (auto _ : state) benchmark::DoNotOptimize(g::spawn([] { return 1; }).wait());
+  });
+  driver.wait();
+}
+BENCHMARK(BM_spawn_and_join);
+
+void BM_spawn_n_batch_of_1000(benchmark::State& state) {
+  g::hub h;
+  for (auto _ : state) {
+    for (int i = 0; i < 1000; ++i) g::spawn_n([] {});
+    h.wait_all();
+  }
+  state.SetItemsProcessed(state.iterations() * 1000);
+}
+BENCHMARK(BM_spawn_n_batch_of_1000);
+
+long resident_kib() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+// 100,000 green threads sleeping in one hub: resident memory per thread (stack pages touched,
+// record, page tables), reported as the counter KiB_per_thread.
+void BM_idle_thread_memory(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    g::hub h;
+    g::event<> release;
+    // Warm the hub and its pool with one thread so only the threads themselves are counted.
+    g::spawn([] {}).wait();
+    const long before = resident_kib();
+    std::vector<g::green_thread<void>> sleepers;
+    sleepers.reserve(threads);
+    const long after_reserve = resident_kib();
+    for (int i = 0; i < threads; ++i) sleepers.push_back(g::spawn([&release] { release.wait(); }));
+    g::sleep(0s);  // every thread runs up to its park point
+    const long after = resident_kib();
+    state.counters["KiB_per_thread"] =
+        static_cast<double>(after - after_reserve) / threads;
+    state.counters["handles_KiB"] = static_cast<double>(after_reserve - before);
+    release.send();
+    for (auto& s : sleepers) s.wait();
+  }
+}
+BENCHMARK(BM_idle_thread_memory)->Arg(100000)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+namespace {
+// A lone green thread yielding: the scheduling work without any context switch (the hub
+// finds the caller first in the ready queue and returns at once, polling every 64 turns).
+void BM_green_yield_alone(benchmark::State& state) {
+  g::hub h;
+  g::spawn([&state] {
+    for (auto _ : state) g::yield();
+  }).wait();
+}
+BENCHMARK(BM_green_yield_alone);
+}  // namespace
+
+BENCHMARK_MAIN();
