@@ -1,7 +1,10 @@
 // A client for the echo server: N green threads, each with its own connection, each sending
 // lines and checking that every one comes back. Prints a one-line summary.
 //
-//   echo_client PORT [CONNECTIONS] [LINES_PER_CONNECTION] [HOST]
+//   echo_client PORT [CONNECTIONS] [LINES_PER_CONNECTION] [PIPELINE_DEPTH] [HOST]
+//
+// PIPELINE_DEPTH lines are sent in one write before their echoes are read (default 1).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,15 +20,19 @@ namespace green = swarmlet::green;
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: echo_client PORT [CONNECTIONS] [LINES_PER_CONNECTION] [HOST]\n");
+    std::fprintf(stderr,
+                 "usage: echo_client PORT [CONNECTIONS] [LINES_PER_CONNECTION] [PIPELINE_DEPTH] "
+                 "[HOST]\n");
     return 2;
   }
   const int port = std::atoi(argv[1]);
   const int connections = argc > 2 ? std::atoi(argv[2]) : 100;
   const int lines = argc > 3 ? std::atoi(argv[3]) : 100;
-  const std::string host = argc > 4 ? argv[4] : "127.0.0.1";
-  if (port <= 0 || port > 65535 || connections <= 0 || lines <= 0) {
-    std::fprintf(stderr, "echo_client: PORT must be 1..65535, CONNECTIONS and LINES positive\n");
+  const int depth = argc > 4 ? std::atoi(argv[4]) : 1;
+  const std::string host = argc > 5 ? argv[5] : "127.0.0.1";
+  if (port <= 0 || port > 65535 || connections <= 0 || lines <= 0 || depth <= 0) {
+    std::fprintf(stderr,
+                 "echo_client: PORT must be 1..65535, CONNECTIONS, LINES and DEPTH positive\n");
     return 2;
   }
   green::hub hub;
@@ -38,13 +45,21 @@ int main(int argc, char** argv) {
         auto s = green::socket::connect(host, static_cast<std::uint16_t>(port), std::chrono::seconds(5));
         s.set_timeout(std::chrono::seconds(10));
         green::buffered_reader reader(s);
-        for (int i = 0; i < lines; ++i) {
-          const std::string line = "connection " + std::to_string(c) + " line " + std::to_string(i) + "\n";
-          s.sendall(line);
-          if (reader.readline() == line) {
-            ++echoed;
-          } else {
-            ++wrong;
+        std::string batch;
+        for (int first = 0; first < lines; first += depth) {
+          const int last = std::min(lines, first + depth);
+          batch.clear();
+          for (int i = first; i < last; ++i)
+            batch += "connection " + std::to_string(c) + " line " + std::to_string(i) + "\n";
+          s.sendall(batch);
+          for (int i = first; i < last; ++i) {
+            const std::string line =
+                "connection " + std::to_string(c) + " line " + std::to_string(i) + "\n";
+            if (reader.readline() == line) {
+              ++echoed;
+            } else {
+              ++wrong;
+            }
           }
         }
       } catch (const std::exception& e) {
