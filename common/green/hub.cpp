@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -85,6 +87,18 @@ hub::~hub() {
   backend_->remove(wakeup_);
   ::close(wakeup_.fd);
   this_thread_ = nullptr;
+}
+
+hub_options hub_options::from_environment() {
+  hub_options o;
+  if (const char* name = std::getenv("SWARMLET_HUB"); name != nullptr && *name != '\0') {
+    try {
+      o.backend = parse_backend_kind(name);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("SWARMLET_HUB: ") + e.what());
+    }
+  }
+  return o;
 }
 
 void hub::throw_no_hub() {

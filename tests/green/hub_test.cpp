@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -225,6 +226,38 @@ TEST(HubLifetime, OperationsWithoutAHubSayWhatToDo) {
   } catch (const g::hub_misuse& e) {
     EXPECT_NE(std::string(e.what()).find("construct"), std::string::npos);
   }
+}
+
+TEST(HubBackends, TheEnvironmentChoosesThePoller) {
+  ::setenv("SWARMLET_HUB", "select", 1);
+  EXPECT_EQ(g::hub_options::from_environment().backend, g::backend_kind::select);
+  ::setenv("SWARMLET_HUB", "kqueue", 1);
+  try {
+    g::hub_options::from_environment();
+    FAIL() << "an unknown poller must be refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("SWARMLET_HUB"), std::string::npos) << e.what();
+  }
+  ::unsetenv("SWARMLET_HUB");
+  EXPECT_EQ(g::hub_options::from_environment().backend, g::backend_kind::epoll);
+}
+
+int recurse_forever(int depth) {
+  volatile char frame[1024];
+  frame[0] = static_cast<char>(depth);
+  return recurse_forever(depth + 1) + frame[0];
+}
+
+TEST(HubStacksDeathTest, AStackOverflowHitsTheGuardPageInsteadOfANeighbour) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        g::hub_options o;
+        o.stack_size = 64 * 1024;
+        g::hub h(o);
+        g::spawn([] { return recurse_forever(0); }).wait();
+      },
+      "");
 }
 
 TEST(HubBackends, NamesParseAndUnknownOnesAreRefused) {

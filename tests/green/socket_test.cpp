@@ -62,6 +62,23 @@ TEST_P(Socket, ConnectionRefusedIsASystemError) {
   }
 }
 
+TEST_P(Socket, ConnectGivesUpAfterItsTimeout) {
+  // A listener that never accepts: once its queue is full the kernel drops new SYNs, so a
+  // connect stays pending (retransmits come a second later) until the timeout ends it.
+  auto listener = g::socket::listen("127.0.0.1", 0, 1);
+  std::vector<g::socket> queued;
+  bool timed_out = false;
+  for (int i = 0; i < 8 && !timed_out; ++i) {
+    try {
+      queued.push_back(g::socket::connect("127.0.0.1", listener.local_port(), 100ms));
+    } catch (const g::operation_timed_out& e) {
+      timed_out = true;
+      EXPECT_NE(std::string(e.what()).find("timed out"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(timed_out) << "connect never waited: " << queued.size() << " connections queued";
+}
+
 TEST_P(Socket, RecvHonoursTheSocketTimeout) {
   auto listener = g::socket::listen("127.0.0.1", 0);
   g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
