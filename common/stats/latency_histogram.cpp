@@ -1,0 +1,78 @@
+#include "latency_histogram.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace swarmlet::stats {
+
+namespace {
+constexpr std::uint64_t sub_buckets = std::uint64_t{1} << latency_histogram::linear_bits;
+}
+
+std::size_t latency_histogram::bucket_of(std::uint64_t v) noexcept {
+  if (v > max_trackable_us) v = max_trackable_us;
+  if (v < 2 * sub_buckets) return static_cast<std::size_t>(v);
+  // Shift so the value keeps linear_bits+1 significant bits: m in [128, 256).
+  const int shift = std::bit_width(v) - (linear_bits + 1);
+  const std::uint64_t m = v >> shift;
+  return static_cast<std::size_t>(sub_buckets * shift + m);
+}
+
+std::uint64_t latency_histogram::bucket_low(std::size_t bucket) noexcept {
+  if (bucket < 2 * sub_buckets) return bucket;
+  const std::uint64_t shift = bucket / sub_buckets - 1;
+  const std::uint64_t m = bucket - sub_buckets * shift;
+  return m << shift;
+}
+
+std::uint64_t latency_histogram::bucket_high(std::size_t bucket) noexcept {
+  if (bucket < 2 * sub_buckets) return bucket;
+  const std::uint64_t shift = bucket / sub_buckets - 1;
+  return bucket_low(bucket) + (std::uint64_t{1} << shift) - 1;
+}
+
+void latency_histogram::record_n(std::uint64_t value_us, std::uint64_t n) noexcept {
+  counts_[bucket_of(value_us)] += n;
+  total_ += n;
+}
+
+void latency_histogram::merge(const latency_histogram& other) noexcept {
+  if (other.total_ == 0) return;
+  for (std::size_t i = 0; i < bucket_count; ++i) counts_[i] += other.counts_[i];
+  total_ += other.total_;
+}
+
+void latency_histogram::clear() noexcept {
+  std::fill(counts_.begin(), counts_.end(), 0);
+  total_ = 0;
+}
+
+std::uint64_t latency_histogram::value_at_quantile(double q) const noexcept {
+  if (total_ == 0) return 0;
+  q = std::clamp(q, 0.0, 1.0);
+  // The rank of the sample (1-based) that the quantile names, as in HdrHistogram.
+  const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * total_)));
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < bucket_count; ++i) {
+    seen += counts_[i];
+    if (seen >= rank) return (bucket_low(i) + bucket_high(i) + 1) / 2;
+  }
+  return bucket_low(bucket_count - 1);
+}
+
+std::vector<std::pair<std::uint32_t, std::uint64_t>> latency_histogram::nonzero_buckets() const {
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> out;
+  for (std::size_t i = 0; i < bucket_count; ++i)
+    if (counts_[i] != 0) out.emplace_back(static_cast<std::uint32_t>(i), counts_[i]);
+  return out;
+}
+
+bool latency_histogram::add_to_bucket(std::uint32_t bucket, std::uint64_t n) noexcept {
+  if (bucket >= bucket_count) return false;
+  counts_[bucket] += n;
+  total_ += n;
+  return true;
+}
+
+}  // namespace swarmlet::stats

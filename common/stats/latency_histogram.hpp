@@ -1,0 +1,51 @@
+#pragma once
+// Latency histogram with HdrHistogram-style log-linear buckets: exact below 256 µs, then 128
+// buckets per power of two, so any recorded value is within 1/128 (0.8%) of its bucket's
+// bounds, from 1 µs to over an hour, in fixed memory. Two histograms merge exactly (bucket
+// counts add), so a percentile of a merge is the percentile of all samples' buckets.
+#include <cstdint>
+#include <vector>
+
+namespace swarmlet::stats {
+
+class latency_histogram {
+ public:
+  /// Values above this (µs; about 71 minutes) are counted in the last bucket.
+  static constexpr std::uint64_t max_trackable_us = (std::uint64_t{1} << 32) - 1;
+  static constexpr int linear_bits = 7;  // 128 sub-buckets per power of two
+  static constexpr std::size_t bucket_count = (32 - linear_bits) * (1u << linear_bits) + (1u << linear_bits);
+
+  latency_histogram() : counts_(bucket_count, 0) {}
+
+  /// Records one value in microseconds.
+  void record(std::uint64_t value_us) noexcept { record_n(value_us, 1); }
+  void record_n(std::uint64_t value_us, std::uint64_t n) noexcept;
+  /// Adds every count of `other`.
+  void merge(const latency_histogram& other) noexcept;
+  void clear() noexcept;
+
+  std::uint64_t count() const noexcept { return total_; }
+  bool empty() const noexcept { return total_ == 0; }
+  /// The value at quantile `q` in [0,1] (µs): the middle of the bucket holding the sample of
+  /// that rank. 0 when empty.
+  std::uint64_t value_at_quantile(double q) const noexcept;
+
+  static std::size_t bucket_of(std::uint64_t value_us) noexcept;
+  static std::uint64_t bucket_low(std::size_t bucket) noexcept;
+  static std::uint64_t bucket_high(std::size_t bucket) noexcept;  // inclusive
+
+  /// Non-zero buckets as (bucket, count), for compact encoding.
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> nonzero_buckets() const;
+  /// Adds `n` to a bucket; false when the bucket number is out of range (untrusted input).
+  bool add_to_bucket(std::uint32_t bucket, std::uint64_t n) noexcept;
+
+  friend bool operator==(const latency_histogram& a, const latency_histogram& b) {
+    return a.total_ == b.total_ && a.counts_ == b.counts_;
+  }
+
+ private:
+  std::vector<std::uint64_t> counts_;
+  std::uint64_t total_ = 0;
+};
+
+}  // namespace swarmlet::stats

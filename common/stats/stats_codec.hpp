@@ -1,0 +1,22 @@
+#pragma once
+// msgpack encoding of stats tables, for the stats plane. The decoder trusts nothing: any
+// malformed input is rejected with a reason, never a crash.
+#include <msgpack.hpp>
+
+#include <optional>
+#include <string>
+
+#include "stats_table.hpp"
+
+namespace swarmlet::stats {
+
+/// Appends `table` to a msgpack stream.
+void pack_stats(msgpack::packer<msgpack::sbuffer>& out, const stats_table& table);
+/// Reads a table packed by pack_stats; on malformed input returns none and sets `error`.
+std::optional<stats_table> unpack_stats(const msgpack::object& in, std::string& error);
+
+/// Whole-buffer helpers (tests, files).
+std::string encode_stats(const stats_table& table);
+std::optional<stats_table> decode_stats(const std::string& bytes, std::string& error);
+
+}  // namespace swarmlet::stats

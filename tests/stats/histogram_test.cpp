@@ -1,0 +1,173 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "common/stats/latency_histogram.hpp"
+#include "common/stats/stats_codec.hpp"
+#include "common/stats/stats_table.hpp"
+
+namespace s = swarmlet::stats;
+
+namespace {
+
+std::uint64_t exact_quantile(std::vector<std::uint64_t> v, double q) {
+  std::sort(v.begin(), v.end());
+  const auto rank = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(q * v.size())));
+  return v[rank - 1];
+}
+
+TEST(LatencyHistogram, BucketsCoverEveryValueContiguously) {
+  for (std::size_t b = 0; b + 1 < s::latency_histogram::bucket_count; ++b) {
+    ASSERT_EQ(s::latency_histogram::bucket_high(b) + 1, s::latency_histogram::bucket_low(b + 1))
+        << "bucket " << b;
+    ASSERT_EQ(s::latency_histogram::bucket_of(s::latency_histogram::bucket_low(b)), b);
+    ASSERT_EQ(s::latency_histogram::bucket_of(s::latency_histogram::bucket_high(b)), b);
+  }
+  // An hour in microseconds is still tracked with its own bucket.
+  EXPECT_LT(s::latency_histogram::bucket_of(3'600'000'000ull), s::latency_histogram::bucket_count - 1);
+}
+
+TEST(LatencyHistogram, EveryPercentileIsWithinOnePercentOfTheExactOne) {
+  std::mt19937_64 rng(42);
+  for (int trial = 0; trial < 20; ++trial) {
+    std::lognormal_distribution<double> dist(std::log(1000.0 * (trial + 1)), 1.5);
+    std::vector<std::uint64_t> values;
+    s::latency_histogram h;
+    for (int i = 0; i < 20000; ++i) {
+      const auto v = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(dist(rng)), 1, 3'600'000'000ull);
+      values.push_back(v);
+      h.record(v);
+    }
+    for (double q : {0.0, 0.5, 0.66, 0.9, 0.95, 0.99, 0.999, 0.9999, 1.0}) {
+      const double exact = static_cast<double>(exact_quantile(values, q));
+      const double got = static_cast<double>(h.value_at_quantile(q));
+      EXPECT_LE(std::abs(got - exact), exact * 0.01 + 0.5) << "trial " << trial << " q " << q;
+    }
+  }
+}
+
+TEST(LatencyHistogram, MergeIsExact) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<std::uint64_t> dist(1, 10'000'000);
+  s::latency_histogram all, a, b, c;
+  for (int i = 0; i < 30000; ++i) {
+    const auto v = dist(rng);
+    all.record(v);
+    (i % 3 == 0 ? a : i % 3 == 1 ? b : c).record(v);
+  }
+  s::latency_histogram ab_c = a;
+  ab_c.merge(b);
+  ab_c.merge(c);
+  s::latency_histogram c_ba = c;
+  c_ba.merge(b);
+  c_ba.merge(a);
+  EXPECT_EQ(ab_c, all);
+  EXPECT_EQ(c_ba, all);
+  for (double q : {0.5, 0.95, 0.99}) EXPECT_EQ(ab_c.value_at_quantile(q), all.value_at_quantile(q));
+}
+
+TEST(StatsTable, MergingShardsEqualsOneShardFedEverything) {
+  std::mt19937_64 rng(3);
+  std::uniform_int_distribution<std::uint64_t> latency(1, 2'000'000);
+  const std::vector<std::string> names{"/", "/items", "/cart", "/login"};
+  s::stats_table whole;
+  std::vector<s::stats_table> shards(5);
+  for (int i = 0; i < 50000; ++i) {
+    const auto& name = names[rng() % names.size()];
+    const auto us = latency(rng);
+    const bool failed = rng() % 10 == 0;
+    whole.entry("GET", name).record(us, 100, failed);
+    shards[rng() % shards.size()].entry("GET", name).record(us, 100, failed);
+    if (failed) {
+      whole.record_error("GET", name, "HTTP 500");
+      shards[i % shards.size()].record_error("GET", name, "HTTP 500");
+    }
+  }
+  s::stats_table merged;
+  for (const auto& shard : shards) merged.merge(shard);
+  ASSERT_EQ(merged.entries().size(), whole.entries().size());
+  for (const auto& [key, e] : whole.entries()) {
+    const auto& m = merged.entries().at(key);
+    EXPECT_EQ(m.requests, e.requests);
+    EXPECT_EQ(m.failures, e.failures);
+    EXPECT_EQ(m.total_us, e.total_us);
+    EXPECT_EQ(m.min_us, e.min_us);
+    EXPECT_EQ(m.max_us, e.max_us);
+    EXPECT_EQ(m.histogram, e.histogram);
+  }
+  EXPECT_EQ(merged.errors(), whole.errors());
+  EXPECT_EQ(merged.total().requests, 50000u);
+}
+
+TEST(StatsTable, TakeDeltaReturnsWhatIsNewAndKeepsEntriesInPlace) {
+  s::stats_table t;
+  auto& e = t.entry("GET", "/");
+  e.record(1000, 10, false);
+  auto d1 = t.take_delta();
+  EXPECT_EQ(d1.total().requests, 1u);
+  EXPECT_EQ(&t.entry("GET", "/"), &e) << "callers may keep the reference";
+  e.record(2000, 10, true);
+  t.record_error("GET", "/", "boom");
+  auto d2 = t.take_delta();
+  EXPECT_EQ(d2.total().requests, 1u);
+  EXPECT_EQ(d2.total().failures, 1u);
+  EXPECT_EQ(d2.errors().size(), 1u);
+  EXPECT_TRUE(t.take_delta().empty());
+}
+
+TEST(StatsCodec, RoundTripKeepsEverything) {
+  s::stats_table t;
+  for (int i = 1; i <= 1000; ++i) t.entry("POST", "/login").record(i * 37, 5, i % 7 == 0);
+  t.entry("GET", "/").record(5, 0, false);
+  t.record_error("POST", "/login", "HTTP 401: unauthorized");
+  std::string error;
+  auto back = s::decode_stats(s::encode_stats(t), error);
+  ASSERT_TRUE(back) << error;
+  for (const auto& [key, e] : t.entries()) {
+    const auto& b = back->entries().at(key);
+    EXPECT_EQ(b.requests, e.requests);
+    EXPECT_EQ(b.failures, e.failures);
+    EXPECT_EQ(b.min_us, e.min_us);
+    EXPECT_EQ(b.max_us, e.max_us);
+    EXPECT_EQ(b.histogram, e.histogram);
+  }
+  EXPECT_EQ(back->errors(), t.errors());
+}
+
+TEST(StatsCodec, MalformedInputIsRejectedWithAReason) {
+  std::string error;
+  EXPECT_FALSE(s::decode_stats("\xc1garbage", error));
+  EXPECT_FALSE(error.empty());
+  s::stats_table t;
+  t.entry("GET", "/").record(10, 0, false);
+  std::string bytes = s::encode_stats(t);
+  for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
+    error.clear();
+    EXPECT_FALSE(s::decode_stats(bytes.substr(0, cut), error)) << "truncated at " << cut;
+  }
+  // A histogram that disagrees with the request count.
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> p(buf);
+  p.pack_array(2);
+  p.pack_array(1);
+  p.pack_array(9);
+  p.pack(std::string("GET"));
+  p.pack(std::string("/"));
+  p.pack(5u);
+  p.pack(0u);
+  p.pack(50u);
+  p.pack(10u);
+  p.pack(10u);
+  p.pack(0u);
+  p.pack_array(2);
+  p.pack(99999999u);  // no such bucket
+  p.pack(5u);
+  p.pack_array(0);
+  EXPECT_FALSE(s::decode_stats(std::string(buf.data(), buf.size()), error));
+  EXPECT_NE(error.find("bucket"), std::string::npos) << error;
+}
+
+}  // namespace
