@@ -1,0 +1,232 @@
+#include "client.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+#include <utility>
+
+#include "common/green/errors.hpp"
+
+namespace swarmlet::http {
+
+const char* to_string(error_kind kind) noexcept {
+  switch (kind) {
+    case error_kind::none: return "none";
+    case error_kind::connect_refused: return "connect_refused";
+    case error_kind::connect_timeout: return "connect_timeout";
+    case error_kind::timeout: return "timeout";
+    case error_kind::reset: return "reset";
+    case error_kind::bad_response: return "bad_response";
+    case error_kind::tls: return "tls";
+    case error_kind::resolve: return "resolve";
+    case error_kind::other: return "other";
+  }
+  return "other";
+}
+
+struct client::connection {
+  std::optional<green::socket> plain;
+  std::optional<green::tls_stream> tls;
+  bool fresh = true;  // no request completed on it yet
+  green::stream& io() { return tls ? static_cast<green::stream&>(*tls) : *plain; }
+  green::socket& raw() { return tls ? tls->raw() : *plain; }
+};
+
+client::client(url base, client_options options, std::shared_ptr<green::tls_context> tls)
+    : base_(std::move(base)), options_(std::move(options)), tls_(std::move(tls)), in_(16 * 1024) {
+  if (base_.tls() && !tls_)
+    tls_ = std::make_shared<green::tls_context>(green::tls_context::client(options_.verify_tls));
+}
+
+client::~client() = default;
+
+void client::close() noexcept {
+  if (conn_ && conn_->tls) conn_->tls->close();
+  conn_.reset();
+  in_begin_ = in_end_ = 0;
+}
+
+error_kind client::connect(std::string& message) {
+  const std::string where = base_.host + ":" + std::to_string(base_.port);
+  try {
+    auto c = std::make_unique<connection>();
+    c->plain.emplace(green::socket::connect(base_.host, base_.port, options_.connect_timeout));
+    c->plain->set_timeout(options_.read_timeout);
+    if (base_.tls()) {
+      c->tls.emplace(green::wrap_ssl(std::move(*c->plain), *tls_, green::tls_role::client, base_.host));
+      c->plain.reset();
+    }
+    conn_ = std::move(c);
+    in_begin_ = in_end_ = 0;
+    return error_kind::none;
+  } catch (const green::operation_timed_out&) {
+    message = "connect to " + where + " timed out";
+    return error_kind::connect_timeout;
+  } catch (const green::tls_error& e) {
+    message = e.what();
+    return error_kind::tls;
+  } catch (const std::system_error& e) {
+    message = e.what();
+    if (e.code().value() == ECONNREFUSED) return error_kind::connect_refused;
+    if (e.code().value() == EHOSTUNREACH && message.find("resolve") != std::string::npos)
+      return error_kind::resolve;
+    if (e.code().value() == ECONNRESET) return error_kind::reset;
+    return error_kind::other;
+  }
+}
+
+void client::serialize(const request& req) {
+  out_.clear();
+  out_ += req.method;
+  out_ += ' ';
+  out_ += req.target.empty() ? std::string_view("/") : std::string_view(req.target);
+  out_ += " HTTP/1.1\r\n";
+  if (!req.headers.has("host")) {
+    out_ += "Host: ";
+    out_ += base_.authority();
+    out_ += "\r\n";
+  }
+  if (!req.headers.has("user-agent") && !options_.user_agent.empty()) {
+    out_ += "User-Agent: ";
+    out_ += options_.user_agent;
+    out_ += "\r\n";
+  }
+  if (!cookies_.empty() && !req.headers.has("cookie")) {
+    out_ += "Cookie: ";
+    bool first = true;
+    for (const auto& [k, v] : cookies_) {
+      if (!first) out_ += "; ";
+      first = false;
+      out_ += k;
+      out_ += '=';
+      out_ += v;
+    }
+    out_ += "\r\n";
+  }
+  for (const auto& [k, v] : req.headers.fields()) {
+    out_ += k;
+    out_ += ": ";
+    out_ += v;
+    out_ += "\r\n";
+  }
+  if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
+    if (!req.headers.has("content-length")) {
+      out_ += "Content-Length: ";
+      out_ += std::to_string(req.body.size());
+      out_ += "\r\n";
+    }
+  }
+  out_ += "\r\n";
+  out_ += req.body;
+}
+
+void client::remember_cookies(const response& res) {
+  for (const auto& [name, value] : res.headers.fields()) {
+    if (!header_list::equals_ignoring_case(name, "set-cookie")) continue;
+    const std::string_view pair = std::string_view(value).substr(0, value.find(';'));
+    const auto eq = pair.find('=');
+    if (eq == std::string_view::npos || eq == 0) continue;
+    auto trim = [](std::string_view s) {
+      while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+      while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+      return std::string(s);
+    };
+    cookies_[trim(pair.substr(0, eq))] = trim(pair.substr(eq + 1));
+  }
+}
+
+result client::send_once(const request& req, bool head) {
+  result r;
+  // A kept-alive connection the server has closed meanwhile fails on first use: one retry on
+  // a fresh connection, as browsers and Python's requests do.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!conn_) {
+      r.error = connect(r.error_message);
+      if (r.error != error_kind::none) return r;
+    }
+    const bool reused = !conn_->fresh;
+    try {
+      conn_->io().write_all(out_);
+      parser_.start(head, options_.keep_body);
+      for (;;) {
+        if (in_begin_ == in_end_) {
+          in_begin_ = in_end_ = 0;
+          const std::size_t n = conn_->io().read_some(std::span<char>(in_.data(), in_.size()));
+          if (n == 0) {
+            parser_.finish();
+            break;
+          }
+          in_end_ = n;
+        }
+        in_begin_ += parser_.feed(in_.data() + in_begin_, in_end_ - in_begin_);
+        if (parser_.complete() || parser_.failed()) break;
+      }
+    } catch (const green::operation_timed_out&) {
+      close();
+      r.error = error_kind::timeout;
+      r.error_message = "no response within " + std::to_string(options_.read_timeout.count()) + " ms";
+      return r;
+    } catch (const green::tls_error& e) {
+      close();
+      r.error = error_kind::tls;
+      r.error_message = e.what();
+      return r;
+    } catch (const std::system_error& e) {
+      close();
+      if (reused && attempt == 0 && !parser_.started()) continue;
+      r.error = error_kind::reset;
+      r.error_message = e.what();
+      return r;
+    }
+    if (parser_.failed()) {
+      close();
+      if (reused && attempt == 0 && !parser_.started()) continue;
+      r.error = error_kind::bad_response;
+      r.error_message = "bad response: " + parser_.error();
+      return r;
+    }
+    conn_->fresh = false;
+    if (!parser_.keep_alive()) close();
+    r.response = std::move(parser_.response());
+    remember_cookies(r.response);
+    return r;
+  }
+  return r;
+}
+
+result client::send(const request& original) {
+  const auto start = std::chrono::steady_clock::now();
+  const request* req = &original;
+  request redirected;
+  result r;
+  for (int hop = 0;; ++hop) {
+    serialize(*req);
+    r = send_once(*req, req->method == "HEAD");
+    const int s = r.response.status;
+    const bool redirect = r.ok() && (s == 301 || s == 302 || s == 303 || s == 307 || s == 308);
+    if (!redirect || hop >= options_.max_redirects) break;
+    auto location = r.response.headers.get("location");
+    if (!location) break;
+    std::string target(*location);
+    if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
+      std::string error;
+      auto u = parse_url(target, error);
+      // Only the same origin: this client holds one connection to one server.
+      if (!u || u->origin() != base_.origin()) break;
+      target = u->target;
+    } else if (target.empty() || target[0] != '/') {
+      break;
+    }
+    redirected = *req;
+    redirected.target = target;
+    if (s == 303 || ((s == 301 || s == 302) && req->method == "POST")) {
+      redirected.method = "GET";
+      redirected.body.clear();
+    }
+    req = &redirected;
+  }
+  r.elapsed = std::chrono::steady_clock::now() - start;
+  return r;
+}
+
+}  // namespace swarmlet::http

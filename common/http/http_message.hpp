@@ -1,0 +1,56 @@
+#pragma once
+// HTTP/1.1 messages as the client and the small server see them.
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace swarmlet::http {
+
+/// Header fields in arrival order; names compared without regard to case.
+class header_list {
+ public:
+  void add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
+  /// The first value of `name`, if present.
+  std::optional<std::string_view> get(std::string_view name) const {
+    for (const auto& [n, v] : fields_)
+      if (equals_ignoring_case(n, name)) return std::string_view(v);
+    return std::nullopt;
+  }
+  bool has(std::string_view name) const { return get(name).has_value(); }
+  const std::vector<std::pair<std::string, std::string>>& fields() const noexcept { return fields_; }
+  void clear() noexcept { fields_.clear(); }
+
+  static bool equals_ignoring_case(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+struct request {
+  std::string method = "GET";
+  std::string target = "/";  ///< path and query, as sent on the request line
+  header_list headers;
+  std::string body;
+};
+
+struct response {
+  int status = 0;
+  header_list headers;
+  std::string body;               ///< empty when the client was told to discard bodies
+  std::uint64_t body_bytes = 0;   ///< counted even when discarded
+};
+
+/// The standard reason phrase of `status` ("OK", "Not Found", ...), or "Unknown".
+std::string_view reason_phrase(int status) noexcept;
+
+}  // namespace swarmlet::http

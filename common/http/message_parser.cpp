@@ -1,0 +1,134 @@
+#include "message_parser.hpp"
+
+#include <cstring>
+
+namespace swarmlet::http {
+
+namespace {
+message_parser& self(http_parser* p) { return *static_cast<message_parser*>(p->data); }
+constexpr std::size_t max_header_bytes = 64 * 1024;
+}  // namespace
+
+message_parser::message_parser(kind k) : kind_(k) {
+  std::memset(&settings_, 0, sizeof settings_);
+  settings_.on_message_begin = &message_parser::on_message_begin;
+  settings_.on_url = &message_parser::on_url;
+  settings_.on_header_field = &message_parser::on_header_field;
+  settings_.on_header_value = &message_parser::on_header_value;
+  settings_.on_headers_complete = &message_parser::on_headers_complete;
+  settings_.on_body = &message_parser::on_body;
+  settings_.on_message_complete = &message_parser::on_message_complete;
+  start();
+}
+
+void message_parser::start(bool no_body, bool keep_body) {
+  http_parser_init(&parser_, kind_ == kind::request ? HTTP_REQUEST : HTTP_RESPONSE);
+  parser_.data = this;
+  no_body_ = no_body;
+  keep_body_ = keep_body;
+  complete_ = started_ = keep_alive_ = in_value_ = false;
+  field_.clear();
+  value_.clear();
+  error_.clear();
+  request_ = http::request{};
+  request_.target.clear();  // filled from the request line
+  response_ = http::response{};
+}
+
+std::size_t message_parser::feed(const char* data, std::size_t size) {
+  if (complete_ || failed()) return 0;
+  const std::size_t used = http_parser_execute(&parser_, &settings_, data, size);
+  const auto err = HTTP_PARSER_ERRNO(&parser_);
+  if (err == HPE_PAUSED) {
+    http_parser_pause(&parser_, 0);
+  } else if (err != HPE_OK) {
+    error_ = http_errno_description(err);
+  }
+  return used;
+}
+
+void message_parser::finish() {
+  if (complete_ || failed()) return;
+  http_parser_execute(&parser_, &settings_, nullptr, 0);
+  const auto err = HTTP_PARSER_ERRNO(&parser_);
+  if (err != HPE_OK && err != HPE_PAUSED) error_ = http_errno_description(err);
+  if (!complete_ && error_.empty())
+    error_ = started_ ? "connection closed before the message was complete"
+                      : "connection closed before any response";
+}
+
+int message_parser::on_message_begin(http_parser* p) {
+  self(p).started_ = true;
+  return 0;
+}
+
+int message_parser::on_url(http_parser* p, const char* at, std::size_t n) {
+  auto& s = self(p);
+  if (s.request_.target.size() + n > max_header_bytes) return -1;
+  s.request_.target.append(at, n);
+  return 0;
+}
+
+void message_parser::flush_header() {
+  if (field_.empty()) return;
+  if (kind_ == kind::request) {
+    request_.headers.add(std::move(field_), std::move(value_));
+  } else {
+    response_.headers.add(std::move(field_), std::move(value_));
+  }
+  field_.clear();
+  value_.clear();
+}
+
+int message_parser::on_header_field(http_parser* p, const char* at, std::size_t n) {
+  auto& s = self(p);
+  if (s.in_value_) {
+    s.flush_header();
+    s.in_value_ = false;
+  }
+  if (s.field_.size() + n > max_header_bytes) return -1;
+  s.field_.append(at, n);
+  return 0;
+}
+
+int message_parser::on_header_value(http_parser* p, const char* at, std::size_t n) {
+  auto& s = self(p);
+  s.in_value_ = true;
+  if (s.value_.size() + n > max_header_bytes) return -1;
+  s.value_.append(at, n);
+  return 0;
+}
+
+int message_parser::on_headers_complete(http_parser* p) {
+  auto& s = self(p);
+  s.flush_header();
+  s.in_value_ = false;
+  if (s.kind_ == kind::request) {
+    s.request_.method = http_method_str(static_cast<http_method>(p->method));
+  } else {
+    s.response_.status = p->status_code;
+  }
+  // 1 tells http-parser that no body follows (the answer to a HEAD request).
+  return s.no_body_ ? 1 : 0;
+}
+
+int message_parser::on_body(http_parser* p, const char* at, std::size_t n) {
+  auto& s = self(p);
+  if (s.kind_ == kind::request) {
+    s.request_.body.append(at, n);
+  } else {
+    s.response_.body_bytes += n;
+    if (s.keep_body_) s.response_.body.append(at, n);
+  }
+  return 0;
+}
+
+int message_parser::on_message_complete(http_parser* p) {
+  auto& s = self(p);
+  s.complete_ = true;
+  s.keep_alive_ = http_should_keep_alive(p) != 0;
+  http_parser_pause(p, 1);  // one message at a time
+  return 0;
+}
+
+}  // namespace swarmlet::http

@@ -1,0 +1,98 @@
+#include "server.hpp"
+
+#include <exception>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "common/green/errors.hpp"
+#include "common/green/serve.hpp"
+#include "message_parser.hpp"
+
+namespace swarmlet::http {
+namespace {
+
+/// `head`: answering a HEAD request (headers as for GET, no body).
+void write_response(green::stream& out, std::string& buffer, const response& res, bool close,
+                    bool head) {
+  // 1xx, 204 and 304 answers never carry a body (RFC 9110).
+  const bool bodiless = res.status < 200 || res.status == 204 || res.status == 304;
+  buffer.clear();
+  buffer += "HTTP/1.1 ";
+  buffer += std::to_string(res.status);
+  buffer += ' ';
+  buffer += reason_phrase(res.status);
+  buffer += "\r\n";
+  for (const auto& [k, v] : res.headers.fields()) {
+    buffer += k;
+    buffer += ": ";
+    buffer += v;
+    buffer += "\r\n";
+  }
+  if (!bodiless) {
+    buffer += "Content-Length: ";
+    buffer += std::to_string(res.body.size());
+    buffer += "\r\n";
+  }
+  if (close) buffer += "Connection: close\r\n";
+  buffer += "\r\n";
+  if (!bodiless && !head) buffer += res.body;
+  out.write_all(buffer);
+}
+
+}  // namespace
+
+void serve_connection(green::stream& connection, const handler& handle) {
+  message_parser parser(message_parser::kind::request);
+  std::vector<char> in(16 * 1024);
+  std::size_t begin = 0, end = 0;
+  std::string out;
+  try {
+    for (;;) {
+      parser.start();
+      while (!parser.complete() && !parser.failed()) {
+        if (begin == end) {
+          begin = 0;
+          end = connection.read_some(std::span<char>(in.data(), in.size()));
+          if (end == 0) {
+            if (!parser.started()) return;  // the client closed between requests
+            parser.finish();
+            break;
+          }
+        }
+        begin += parser.feed(in.data() + begin, end - begin);
+      }
+      if (parser.failed()) {
+        response bad;
+        bad.status = 400;
+        bad.body = "bad request: " + parser.error() + "\n";
+        write_response(connection, out, bad, true, false);
+        return;
+      }
+      response res;
+      res.status = 200;
+      try {
+        handle(parser.request(), res);
+      } catch (const green::green_exit&) {
+        throw;
+      } catch (const std::exception& e) {
+        res = response{};
+        res.status = 500;
+        res.body = std::string("handler failed: ") + e.what() + "\n";
+      }
+      const bool close = !parser.keep_alive();
+      write_response(connection, out, res, close, parser.request().method == "HEAD");
+      if (close) return;
+    }
+  } catch (const std::system_error&) {
+    // The client went away mid-exchange: nothing to answer.
+  }
+}
+
+void serve_http(green::socket& listener, handler handle, std::size_t concurrency) {
+  green::serve(
+      listener, [handle = std::move(handle)](green::socket& c) { serve_connection(c, handle); },
+      concurrency);
+}
+
+}  // namespace swarmlet::http

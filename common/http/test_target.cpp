@@ -1,0 +1,81 @@
+#include "test_target.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "common/green/operations.hpp"
+
+namespace swarmlet::http {
+namespace {
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::optional<long> number_after(std::string_view path, std::string_view prefix) {
+  if (path.substr(0, prefix.size()) != prefix) return std::nullopt;
+  const std::string_view digits = path.substr(prefix.size());
+  long v = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  return v;
+}
+
+void json_body(response& res, const nlohmann::json& j) {
+  res.headers.add("Content-Type", "application/json");
+  res.body = j.dump();
+}
+
+}  // namespace
+
+void test_target::handle(const request& req, response& res) {
+  const std::string_view path = path_of(req.target);
+  if (path == "/__swarmlet/served") {
+    json_body(res, {{"served", served()}});
+    return;
+  }
+  served_.fetch_add(1, std::memory_order_relaxed);
+  res.status = 200;
+  if (path == "/") {
+    res.body = "ok\n";
+  } else if (path == "/items") {
+    nlohmann::json items = nlohmann::json::array();
+    for (int i = 1; i <= 5; ++i) items.push_back({{"id", i}, {"name", "item " + std::to_string(i)}});
+    json_body(res, {{"items", items}});
+  } else if (path == "/cart") {
+    auto auth = req.headers.get("authorization");
+    if (!auth || auth->substr(0, 7) != "Bearer ") {
+      res.status = 401;
+      json_body(res, {{"error", "missing bearer token"}});
+    } else {
+      json_body(res, {{"cart", nlohmann::json::array()}, {"token", std::string(auth->substr(7))}});
+    }
+  } else if (path == "/login") {
+    const auto body = nlohmann::json::parse(req.body, nullptr, false);
+    if (req.method != "POST" || body.is_discarded() || !body.is_object() || !body.contains("user") ||
+        !body["user"].is_string()) {
+      res.status = 400;
+      json_body(res, {{"error", "POST a JSON object with a string 'user'"}});
+    } else {
+      json_body(res, {{"token", "token-" + body["user"].get<std::string>()}});
+    }
+  } else if (auto ms = number_after(path, "/delay/")) {
+    green::sleep(std::chrono::milliseconds(std::clamp<long>(*ms, 0, 60'000)));
+    res.body = "ok\n";
+  } else if (auto code = number_after(path, "/status/"); code && *code >= 100 && *code <= 599) {
+    res.status = static_cast<int>(*code);
+    res.body = std::to_string(*code) + "\n";
+  } else if (auto hops = number_after(path, "/redirect/"); hops && *hops >= 0) {
+    res.status = 302;
+    res.headers.add("Location", *hops <= 1 ? std::string("/") : "/redirect/" + std::to_string(*hops - 1));
+  } else if (auto n = number_after(path, "/bytes/"); n && *n >= 0) {
+    res.body.assign(static_cast<std::size_t>(std::min<long>(*n, 64L << 20)), 'x');
+  } else {
+    res.status = 404;
+    res.body = "not found\n";
+  }
+}
+
+}  // namespace swarmlet::http

@@ -1,0 +1,31 @@
+#pragma once
+// The built-in target of `swarmlet target`: routes for demos and tests, and a count of the
+// requests it served so a test can compare a report's totals with the server's own.
+#include <atomic>
+#include <cstdint>
+
+#include "http_message.hpp"
+
+namespace swarmlet::http {
+
+/// Routes:
+///   GET /                 200 "ok"
+///   GET /items[?page=N]   200, a small JSON list
+///   GET /cart             200 with "Authorization: Bearer ...", else 401
+///   POST /login           JSON {"user": U, "password": P} -> 200 {"token": "token-U"}; else 400
+///   ANY /delay/<ms>       200 after <ms> milliseconds (at most 60 s)
+///   ANY /status/<code>    that status (100..599)
+///   ANY /bytes/<n>        200 with n bytes of body (at most 64 MiB)
+///   ANY /redirect/<n>     302 to /redirect/<n-1>, the last one to /
+///   GET /__swarmlet/served  {"served": N}: requests served so far, not counting this route
+/// Anything else: 404. Shared by every serving thread (the counter is atomic).
+class test_target {
+ public:
+  void handle(const request& req, response& res);
+  std::uint64_t served() const noexcept { return served_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> served_{0};
+};
+
+}  // namespace swarmlet::http

@@ -1,0 +1,47 @@
+#include "url.hpp"
+
+#include <http_parser.h>
+
+namespace swarmlet::http {
+
+std::string url::authority() const {
+  const bool ipv6 = host.find(':') != std::string::npos;
+  std::string h = ipv6 ? "[" + host + "]" : host;
+  const std::uint16_t default_port = tls() ? 443 : 80;
+  if (port != default_port) h += ":" + std::to_string(port);
+  return h;
+}
+
+std::string url::origin() const { return scheme + "://" + authority(); }
+
+std::optional<url> parse_url(const std::string& text, std::string& error) {
+  http_parser_url parsed;
+  http_parser_url_init(&parsed);
+  if (http_parser_parse_url(text.data(), text.size(), 0, &parsed) != 0) {
+    error = "'" + text + "' is not an absolute URL (expected http://host[:port][/path])";
+    return std::nullopt;
+  }
+  auto field = [&](int f) -> std::string {
+    if (!(parsed.field_set & (1 << f))) return {};
+    return text.substr(parsed.field_data[f].off, parsed.field_data[f].len);
+  };
+  url u;
+  u.scheme = field(UF_SCHEMA);
+  for (auto& c : u.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (u.scheme != "http" && u.scheme != "https") {
+    error = "'" + text + "': the scheme must be http or https";
+    return std::nullopt;
+  }
+  u.host = field(UF_HOST);
+  if (u.host.empty()) {
+    error = "'" + text + "' has no host";
+    return std::nullopt;
+  }
+  u.port = (parsed.field_set & (1 << UF_PORT)) ? parsed.port : (u.tls() ? 443 : 80);
+  u.target = field(UF_PATH);
+  if (u.target.empty()) u.target = "/";
+  if (parsed.field_set & (1 << UF_QUERY)) u.target += "?" + field(UF_QUERY);
+  return u;
+}
+
+}  // namespace swarmlet::http

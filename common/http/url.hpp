@@ -1,0 +1,25 @@
+#pragma once
+// Absolute http(s) URLs, parsed with http-parser's URL parser.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace swarmlet::http {
+
+struct url {
+  std::string scheme;  ///< "http" or "https"
+  std::string host;    ///< without brackets for IPv6 literals
+  std::uint16_t port = 0;
+  std::string target;  ///< path and query; "/" when the URL has none
+
+  bool tls() const noexcept { return scheme == "https"; }
+  /// "host" or "host:port" when the port is not the scheme's default (for the Host header).
+  std::string authority() const;
+  /// scheme://authority
+  std::string origin() const;
+};
+
+/// Parses an absolute http or https URL; none (and `error` says why) otherwise.
+std::optional<url> parse_url(const std::string& text, std::string& error);
+
+}  // namespace swarmlet::http

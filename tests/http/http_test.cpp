@@ -1,0 +1,280 @@
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <string>
+
+#include "common/green/buffered_reader.hpp"
+#include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
+#include "common/green/socket.hpp"
+#include "common/green/ssl.hpp"
+#include "common/http/client.hpp"
+#include "common/http/server.hpp"
+#include "common/http/test_target.hpp"
+#include "tests/green/test_certificate.hpp"
+
+using namespace std::chrono_literals;
+namespace g = swarmlet::green;
+namespace h = swarmlet::http;
+
+namespace {
+
+class Http : public ::testing::Test {
+ protected:
+  g::hub hub_;
+  h::test_target target_;
+  g::socket listener_ = g::socket::listen("127.0.0.1", 0);
+  g::green_thread<void> server_ = g::spawn([this] {
+    h::serve_http(listener_, [this](const h::request& q, h::response& r) { target_.handle(q, r); });
+  });
+
+  h::url base() const {
+    std::string error;
+    return *h::parse_url("http://127.0.0.1:" + std::to_string(listener_.local_port()), error);
+  }
+  static h::request get(std::string target) {
+    h::request r;
+    r.target = std::move(target);
+    return r;
+  }
+  ~Http() override { server_.kill(); }
+};
+
+TEST_F(Http, GetReturnsStatusHeadersAndBody) {
+  h::client c(base(), {});
+  auto r = c.send(get("/"));
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.response.status, 200);
+  EXPECT_EQ(r.response.body, "ok\n");
+  EXPECT_EQ(r.response.body_bytes, 3u);
+  EXPECT_GT(r.elapsed.count(), 0);
+}
+
+TEST_F(Http, KeepAliveReusesOneConnection) {
+  h::client c(base(), {});
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(c.send(get("/items")).ok());
+  EXPECT_EQ(target_.served(), 20u);
+  // The server saw one connection: its accept count is not exposed, so ask the kernel instead:
+  // the client's socket is still the first one (a reconnect would have closed it).
+  auto r = c.send(get("/"));
+  EXPECT_TRUE(r.ok());
+}
+
+TEST_F(Http, PostsJsonAndReadsTheJsonAnswer) {
+  h::client c(base(), {});
+  h::request q;
+  q.method = "POST";
+  q.target = "/login";
+  q.headers.add("Content-Type", "application/json");
+  q.body = R"({"user": "ann", "password": "x"})";
+  auto r = c.send(q);
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.response.status, 200);
+  EXPECT_NE(r.response.body.find("token-ann"), std::string::npos) << r.response.body;
+}
+
+TEST_F(Http, StatusesWithoutBodiesAndHead) {
+  h::client c(base(), {});
+  auto r204 = c.send(get("/status/204"));
+  EXPECT_EQ(r204.response.status, 204);
+  EXPECT_EQ(r204.response.body_bytes, 0u);
+  h::request head = get("/bytes/1000");
+  head.method = "HEAD";
+  auto rh = c.send(head);
+  ASSERT_TRUE(rh.ok()) << rh.error_message;
+  EXPECT_EQ(rh.response.status, 200);
+  EXPECT_EQ(rh.response.body_bytes, 0u);
+  // The connection is still in step after a HEAD: the next answer is the right one.
+  auto next = c.send(get("/status/418"));
+  EXPECT_EQ(next.response.status, 418);
+}
+
+TEST_F(Http, DiscardedBodiesAreStillCounted) {
+  h::client_options o;
+  o.keep_body = false;
+  h::client c(base(), o);
+  auto r = c.send(get("/bytes/100000"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.response.body_bytes, 100000u);
+  EXPECT_TRUE(r.response.body.empty());
+}
+
+TEST_F(Http, ReadTimeoutIsAClassifiedFailure) {
+  h::client_options o;
+  o.read_timeout = 50ms;
+  h::client c(base(), o);
+  auto r = c.send(get("/delay/2000"));
+  EXPECT_EQ(r.error, h::error_kind::timeout);
+  EXPECT_FALSE(r.error_message.empty());
+  auto again = c.send(get("/"));
+  EXPECT_TRUE(again.ok()) << "a new connection after the timeout: " << again.error_message;
+}
+
+TEST_F(Http, ConnectionRefusedIsAClassifiedFailure) {
+  std::uint16_t closed;
+  {
+    auto s = g::socket::listen("127.0.0.1", 0);
+    closed = s.local_port();
+  }
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(closed), error), {});
+  auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::connect_refused);
+  EXPECT_NE(r.error_message.find("refused"), std::string::npos) << r.error_message;
+}
+
+/// A one-shot raw server: answers the first request on each connection with `reply` bytes.
+g::green_thread<void> raw_server(g::socket& listener, std::string reply, int connections = 1) {
+  return g::spawn([&listener, reply, connections] {
+    for (int i = 0; i < connections; ++i) {
+      g::socket c = listener.accept();
+      g::buffered_reader r(c);
+      while (r.readline() != "\r\n") {
+      }
+      c.sendall(reply);
+      c.shutdown(SHUT_WR);
+      g::sleep(5ms);
+    }
+  });
+}
+
+TEST_F(Http, ChunkedBodiesAreDecoded) {
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  auto srv = raw_server(raw, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  auto r = c.send(get("/"));
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.response.body, "hello world");
+  srv.wait();
+}
+
+TEST_F(Http, GarbageFromTheServerIsABadResponseNotACrash) {
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  auto srv = raw_server(raw, "SMTP ready\r\n\r\n\x01\x02", 2);
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::bad_response);
+  EXPECT_NE(r.error_message.find("bad response"), std::string::npos);
+  srv.kill();
+}
+
+TEST_F(Http, ATruncatedBodyIsABadResponse) {
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  auto srv = raw_server(raw, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::bad_response) << r.error_message;
+  srv.wait();
+}
+
+TEST_F(Http, RedirectsAreFollowedUpToALimit) {
+  h::client c(base(), {});
+  auto r = c.send(get("/redirect/3"));
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.response.status, 200);
+  EXPECT_EQ(r.response.body, "ok\n");
+  h::client_options no_follow;
+  no_follow.max_redirects = 0;
+  h::client raw(base(), no_follow);
+  auto first = raw.send(get("/redirect/3"));
+  EXPECT_EQ(first.response.status, 302);
+  EXPECT_EQ(first.response.headers.get("location").value_or(""), "/redirect/2");
+  h::client_options two;
+  two.max_redirects = 2;
+  h::client limited(base(), two);
+  EXPECT_EQ(limited.send(get("/redirect/5")).response.status, 302);
+}
+
+TEST_F(Http, CookiesSetByTheServerAreSentBack) {
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  std::string second_request;
+  auto srv = g::spawn([&] {
+    g::socket c = raw.accept();
+    g::buffered_reader r(c);
+    while (r.readline() != "\r\n") {
+    }
+    c.sendall("HTTP/1.1 200 OK\r\nSet-Cookie: session=abc; Path=/\r\nContent-Length: 0\r\n\r\n");
+    for (std::string line; (line = r.readline()) != "\r\n";) second_request += line;
+    c.sendall("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  });
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  ASSERT_TRUE(c.send(get("/login")).ok());
+  ASSERT_TRUE(c.send(get("/me")).ok());
+  srv.wait();
+  EXPECT_NE(second_request.find("Cookie: session=abc"), std::string::npos) << second_request;
+}
+
+TEST_F(Http, HttpsWithVerificationAgainstATestCertificate) {
+  const auto cert = g::testing_support::make_test_certificate();
+  auto tls_listener = g::socket::listen("127.0.0.1", 0);
+  auto srv = g::spawn([&] {
+    auto ctx = g::tls_context::server_from_pem(cert.cert_pem, cert.key_pem);
+    g::socket raw = tls_listener.accept();
+    auto tls = g::wrap_ssl(std::move(raw), ctx, g::tls_role::server);
+    h::serve_connection(tls, [](const h::request&, h::response& r) { r.body = "secure"; });
+  });
+  auto client_ctx = std::make_shared<g::tls_context>(g::tls_context::client(true));
+  client_ctx->trust_pem(cert.cert_pem);
+  std::string error;
+  h::client c(*h::parse_url("https://127.0.0.1:" + std::to_string(tls_listener.local_port()), error),
+              {}, client_ctx);
+  auto r = c.send(get("/"));
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.response.body, "secure");
+  c.close();
+  srv.wait();
+}
+
+TEST_F(Http, AnUntrustedCertificateIsATlsFailure) {
+  const auto cert = g::testing_support::make_test_certificate();
+  auto tls_listener = g::socket::listen("127.0.0.1", 0);
+  auto srv = g::spawn([&] {
+    auto ctx = g::tls_context::server_from_pem(cert.cert_pem, cert.key_pem);
+    g::socket raw = tls_listener.accept();
+    try {
+      auto tls = g::wrap_ssl(std::move(raw), ctx, g::tls_role::server);
+    } catch (const std::exception&) {
+    }
+  });
+  std::string error;
+  h::client c(*h::parse_url("https://127.0.0.1:" + std::to_string(tls_listener.local_port()), error), {});
+  auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::tls) << r.error_message;
+  srv.wait();
+}
+
+TEST_F(Http, TheServerAnswersPipelinedRequestsInOrderAndRejectsGarbage) {
+  g::socket s = g::socket::connect("127.0.0.1", listener_.local_port());
+  s.sendall("GET /status/201 HTTP/1.1\r\nHost: x\r\n\r\nGET /status/202 HTTP/1.1\r\nHost: x\r\n\r\n");
+  g::buffered_reader r(s);
+  EXPECT_EQ(r.readline(), "HTTP/1.1 201 Created\r\n");
+  while (r.readline() != "\r\n") {
+  }
+  r.read_exactly(4);
+  EXPECT_EQ(r.readline(), "HTTP/1.1 202 Accepted\r\n");
+  g::socket bad = g::socket::connect("127.0.0.1", listener_.local_port());
+  bad.sendall("NOT HTTP AT ALL\r\n\r\n");
+  g::buffered_reader br(bad);
+  EXPECT_EQ(br.readline(), "HTTP/1.1 400 Bad Request\r\n");
+}
+
+TEST_F(Http, UrlsAreParsedAndBadOnesExplained) {
+  std::string error;
+  auto u = h::parse_url("https://example.test:8443/a/b?c=d", error);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "example.test");
+  EXPECT_EQ(u->port, 8443);
+  EXPECT_EQ(u->target, "/a/b?c=d");
+  EXPECT_EQ(h::parse_url("http://h", error)->authority(), "h");
+  EXPECT_FALSE(h::parse_url("ftp://h/", error));
+  EXPECT_NE(error.find("http or https"), std::string::npos);
+  EXPECT_FALSE(h::parse_url("not a url", error));
+}
+
+}  // namespace
