@@ -1,0 +1,74 @@
+#include "csv_data.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace swarmlet::config {
+
+void parse_csv(const std::string& text, const std::string& name, std::vector<std::string>& columns,
+               std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> record;
+  std::string field;
+  bool quoted = false, field_started = false;
+  int line = 1;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          field += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        field += c;
+      }
+    } else if (c == '"' && !field_started) {
+      quoted = field_started = true;
+    } else if (c == ',') {
+      record.push_back(std::move(field));
+      field.clear();
+      field_started = false;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      record.push_back(std::move(field));
+      field.clear();
+      field_started = false;
+      if (!(record.size() == 1 && record[0].empty())) records.push_back(std::move(record));
+      record.clear();
+      ++line;
+    } else {
+      field += c;
+      field_started = true;
+    }
+  }
+  if (quoted) throw std::runtime_error(name + ":" + std::to_string(line) + ": unterminated quoted field");
+  if (field_started || !record.empty()) {
+    record.push_back(std::move(field));
+    records.push_back(std::move(record));
+  }
+  if (records.empty()) throw std::runtime_error(name + ": no header row (column names) in the data file");
+  columns = std::move(records[0]);
+  rows.assign(records.begin() + 1, records.end());
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    if (rows[r].size() != columns.size())
+      throw std::runtime_error(name + ": data row " + std::to_string(r + 1) + " has " +
+                               std::to_string(rows[r].size()) + " fields, the header has " +
+                               std::to_string(columns.size()));
+  if (rows.empty()) throw std::runtime_error(name + ": the data file has a header but no rows");
+}
+
+void read_csv_file(const std::string& path, std::vector<std::string>& columns,
+                   std::vector<std::vector<std::string>>& rows) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read data file " + path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  parse_csv(buffer.str(), path, columns, rows);
+}
+
+}  // namespace swarmlet::config

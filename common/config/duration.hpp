@@ -1,0 +1,15 @@
+#pragma once
+// Durations as people write them: "500ms", "30s", "2m", "1h30m", "1.5s"; a bare number is seconds.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace swarmlet::config {
+
+/// Parses `text`; none when it is not a duration (negative ones included).
+std::optional<std::chrono::microseconds> parse_duration(std::string_view text);
+/// "1h30m", "45s", "250ms": the shortest exact spelling.
+std::string format_duration(std::chrono::microseconds d);
+
+}  // namespace swarmlet::config

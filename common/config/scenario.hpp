@@ -1,0 +1,124 @@
+#pragma once
+// A load test as the scenario file describes it, after validation: everything here is known
+// to be well-formed, so the worker and master never re-check it.
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "json_path.hpp"
+#include "template_string.hpp"
+#include "threshold.hpp"
+
+namespace swarmlet::config {
+
+using std::chrono::microseconds;
+
+struct source_location {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string str() const { return file + ":" + std::to_string(line) + ":" + std::to_string(column); }
+};
+
+struct check_spec {
+  std::optional<int> status;                  ///< expected status; default: any 2xx/3xx
+  std::optional<std::string> body_contains;
+  std::vector<std::pair<json_path, nlohmann::json>> json_equals;
+  bool keeps_body() const noexcept { return body_contains.has_value() || !json_equals.empty(); }
+};
+
+struct capture_spec {
+  enum class source { json, header, regex };
+  std::string variable;
+  source from = source::json;
+  json_path path;          ///< json
+  std::string expression;  ///< header name or regex (first group)
+};
+
+/// One HTTP request of a task.
+struct request_spec {
+  std::string method = "GET";
+  template_string path;
+  std::string name;  ///< stats name: `name:` or the path as written
+  std::vector<std::pair<std::string, template_string>> headers;
+  std::vector<std::pair<std::string, template_string>> query;
+  std::optional<template_string> body;
+  std::optional<nlohmann::json> json;                          ///< body as JSON, string leaves templated
+  std::vector<std::pair<nlohmann::json::json_pointer, template_string>> json_templates;
+  check_spec check;
+  std::vector<capture_spec> captures;
+  source_location where;
+  bool keeps_body() const noexcept { return check.keeps_body() || !captures.empty(); }
+};
+
+/// A weighted task: requests run in order.
+struct task_spec {
+  int weight = 1;
+  std::vector<request_spec> steps;
+};
+
+struct wait_spec {
+  enum class kind { none, constant, between, pacing, throughput };
+  kind type = kind::none;
+  microseconds a{0}, b{0};  ///< constant: a; between: [a, b]; pacing: a (task start to start)
+  double per_second = 0;    ///< throughput: task starts per second per user
+};
+
+struct data_spec {
+  std::string file;
+  enum class order { sequential, random } mode = order::sequential;
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+};
+
+struct user_spec {
+  std::string name;
+  int weight = 1;
+  wait_spec wait;
+  std::vector<request_spec> on_start;
+  std::vector<task_spec> tasks;
+  std::vector<request_spec> on_stop;
+  std::optional<data_spec> data;
+};
+
+struct stage_spec {
+  microseconds duration{0};
+  int users = 0;
+  double spawn_rate = 0;  ///< 0: keep the previous stage's rate
+};
+
+struct load_spec {
+  int users = 1;
+  double spawn_rate = 1;
+  std::optional<microseconds> run_time;  ///< none: until stopped
+  std::vector<stage_spec> stages;        ///< when present, they drive users and the run time
+};
+
+struct report_spec {
+  std::string csv_prefix;
+  std::string html_file;
+  std::string json_file;
+};
+
+struct http_spec {
+  microseconds connect_timeout{std::chrono::seconds(10)};
+  microseconds timeout{std::chrono::seconds(30)};
+  bool verify_tls = true;
+  int max_redirects = 5;
+};
+
+struct scenario {
+  std::string file;
+  std::string target;  ///< base URL
+  load_spec load;
+  std::vector<user_spec> users;
+  std::vector<threshold> thresholds;
+  report_spec report;
+  http_spec http;
+};
+
+}  // namespace swarmlet::config

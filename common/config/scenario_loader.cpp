@@ -1,0 +1,438 @@
+#include "scenario_loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "common/http/url.hpp"
+#include "csv_data.hpp"
+#include "duration.hpp"
+
+namespace swarmlet::config {
+namespace {
+
+const std::set<std::string> http_methods{"get", "post", "put", "delete", "patch", "head", "options"};
+
+class reader {
+ public:
+  reader(std::string file, std::string base_dir) : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
+    const YAML::Mark m = at.Mark();
+    throw config_error(where(m) + ": " + what);
+  }
+  std::string where(const YAML::Mark& m) const {
+    if (m.is_null()) return file_;
+    return file_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  }
+  source_location location(const YAML::Node& n) const {
+    const YAML::Mark m = n.Mark();
+    return {file_, m.line + 1, m.column + 1};
+  }
+
+  void expect_map(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsMap()) fail(n, what + " must be a mapping (key: value)");
+  }
+  void expect_list(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsSequence()) fail(n, what + " must be a list");
+  }
+  /// Refuses keys outside `allowed`, naming the allowed ones.
+  void check_keys(const YAML::Node& map, const std::set<std::string>& allowed, const std::string& what) const {
+    for (const auto& kv : map) {
+      const std::string key = kv.first.as<std::string>();
+      if (!allowed.count(key)) {
+        std::string list;
+        for (const auto& k : allowed) list += (list.empty() ? "" : ", ") + k;
+        fail(kv.first, "unknown key '" + key + "' in " + what + " (expected one of: " + list + ")");
+      }
+    }
+  }
+  std::string text(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar()) fail(n, what + " must be a string");
+    return n.Scalar();
+  }
+  long long integer(const YAML::Node& n, const std::string& what, long long lo, long long hi) const {
+    long long v = 0;
+    if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v))
+      fail(n, what + " must be a whole number, got '" + (n.IsScalar() ? n.Scalar() : "?") + "'");
+    if (v < lo || v > hi)
+      fail(n, what + " must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    return v;
+  }
+  double number(const YAML::Node& n, const std::string& what, double lo, double hi) const {
+    double v = 0;
+    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v))
+      fail(n, what + " must be a number, got '" + (n.IsScalar() ? n.Scalar() : "?") + "'");
+    if (!(v >= lo && v <= hi)) fail(n, what + " must be between " + trim_number(lo) + " and " + trim_number(hi));
+    return v;
+  }
+  bool boolean(const YAML::Node& n, const std::string& what) const {
+    bool v = false;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) fail(n, what + " must be true or false");
+    return v;
+  }
+  microseconds duration(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar()) fail(n, what + " must be a duration like 500ms, 30s or 1h30m");
+    auto d = parse_duration(n.Scalar());
+    if (!d) fail(n, what + ": '" + n.Scalar() + "' is not a duration (expected e.g. 500ms, 30s, 1h30m)");
+    return *d;
+  }
+  template_string templ(const YAML::Node& n, const std::string& what) const {
+    const std::string s = text(n, what);
+    try {
+      return template_string(s);
+    } catch (const std::invalid_argument& e) {
+      fail(n, what + " '" + s + "' " + e.what());
+    }
+  }
+  const std::string& base_dir() const { return base_dir_; }
+  const std::string& file() const { return file_; }
+
+ private:
+  static std::string trim_number(double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+  }
+  std::string file_, base_dir_;
+};
+
+nlohmann::json to_json(const reader& r, const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json j = nlohmann::json::object();
+      for (const auto& kv : n) j[kv.first.as<std::string>()] = to_json(r, kv.second);
+      return j;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& e : n) j.push_back(to_json(r, e));
+      return j;
+    }
+    case YAML::NodeType::Scalar: {
+      if (n.Tag() == "!") return n.Scalar();  // quoted: always a string
+      long long i;
+      double d;
+      bool b;
+      if (YAML::convert<long long>::decode(n, i)) return i;
+      if (YAML::convert<double>::decode(n, d)) return d;
+      if (YAML::convert<bool>::decode(n, b)) return b;
+      if (n.Scalar() == "null" || n.Scalar() == "~") return nullptr;
+      return n.Scalar();
+    }
+    default:
+      return nullptr;
+  }
+}
+
+/// Every string leaf of `j` that holds a substitution becomes a template at its pointer.
+void collect_json_templates(const reader& r, const YAML::Node& at, const nlohmann::json& j,
+                            const nlohmann::json::json_pointer& ptr, request_spec& req) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      collect_json_templates(r, at, it.value(), ptr / it.key(), req);
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) collect_json_templates(r, at, j[i], ptr / i, req);
+  } else if (j.is_string() && j.get<std::string>().find("${") != std::string::npos) {
+    try {
+      req.json_templates.emplace_back(ptr, template_string(j.get<std::string>()));
+    } catch (const std::invalid_argument& e) {
+      r.fail(at, "json value '" + j.get<std::string>() + "' " + e.what());
+    }
+  }
+}
+
+void read_check(const reader& r, const YAML::Node& n, check_spec& check) {
+  r.expect_map(n, "check");
+  r.check_keys(n, {"status", "body_contains", "json"}, "check");
+  if (n["status"]) check.status = static_cast<int>(r.integer(n["status"], "check.status", 100, 599));
+  if (n["body_contains"]) check.body_contains = r.text(n["body_contains"], "check.body_contains");
+  if (const auto j = n["json"]) {
+    r.expect_map(j, "check.json");
+    for (const auto& kv : j) {
+      try {
+        check.json_equals.emplace_back(json_path(kv.first.as<std::string>()), to_json(r, kv.second));
+      } catch (const std::invalid_argument& e) {
+        r.fail(kv.first, e.what());
+      }
+    }
+  }
+}
+
+void read_captures(const reader& r, const YAML::Node& n, std::vector<capture_spec>& out) {
+  r.expect_map(n, "capture");
+  for (const auto& kv : n) {
+    capture_spec c;
+    c.variable = kv.first.as<std::string>();
+    const YAML::Node& how = kv.second;
+    const std::string what = "capture '" + c.variable + "'";
+    r.expect_map(how, what);
+    r.check_keys(how, {"json", "header", "regex"}, what);
+    if (how.size() != 1) r.fail(how, what + " takes exactly one of json, header, regex");
+    if (how["json"]) {
+      c.from = capture_spec::source::json;
+      try {
+        c.path = json_path(r.text(how["json"], what));
+      } catch (const std::invalid_argument& e) {
+        r.fail(how["json"], e.what());
+      }
+    } else if (how["header"]) {
+      c.from = capture_spec::source::header;
+      c.expression = r.text(how["header"], what);
+    } else {
+      c.from = capture_spec::source::regex;
+      c.expression = r.text(how["regex"], what);
+      try {
+        std::regex re(c.expression);
+      } catch (const std::regex_error& e) {
+        r.fail(how["regex"], what + ": bad regular expression: " + e.what());
+      }
+    }
+    out.push_back(std::move(c));
+  }
+}
+
+request_spec read_request(const reader& r, const YAML::Node& n, bool allow_weight) {
+  r.expect_map(n, "a request");
+  std::set<std::string> allowed{"name", "headers", "query", "body", "json", "check", "capture"};
+  allowed.insert(http_methods.begin(), http_methods.end());
+  if (allow_weight) allowed.insert("weight");
+  r.check_keys(n, allowed, "a request");
+  request_spec req;
+  req.where = r.location(n);
+  int methods = 0;
+  for (const auto& m : http_methods) {
+    if (!n[m]) continue;
+    ++methods;
+    req.method = m;
+    for (auto& c : req.method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    req.path = r.templ(n[m], m + " path");
+    if (req.path.source().empty() || req.path.source()[0] != '/')
+      r.fail(n[m], m + " path '" + req.path.source() + "' must start with '/'");
+    req.name = req.path.source();
+  }
+  if (methods != 1) r.fail(n, "a request needs exactly one of get, post, put, delete, patch, head, options");
+  if (n["name"]) req.name = r.text(n["name"], "name");
+  if (const auto h = n["headers"]) {
+    r.expect_map(h, "headers");
+    for (const auto& kv : h) req.headers.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "header value"));
+  }
+  if (const auto q = n["query"]) {
+    r.expect_map(q, "query");
+    for (const auto& kv : q) req.query.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "query value"));
+  }
+  if (n["body"] && n["json"]) r.fail(n, "a request takes body or json, not both");
+  if (n["body"]) req.body = r.templ(n["body"], "body");
+  if (const auto j = n["json"]) {
+    req.json = to_json(r, j);
+    collect_json_templates(r, j, *req.json, nlohmann::json::json_pointer(), req);
+  }
+  if (n["check"]) read_check(r, n["check"], req.check);
+  if (n["capture"]) read_captures(r, n["capture"], req.captures);
+  return req;
+}
+
+std::vector<request_spec> read_steps(const reader& r, const YAML::Node& n, const std::string& what) {
+  r.expect_list(n, what);
+  std::vector<request_spec> out;
+  for (const auto& step : n) out.push_back(read_request(r, step, false));
+  return out;
+}
+
+task_spec read_task(const reader& r, const YAML::Node& n) {
+  r.expect_map(n, "a task");
+  task_spec t;
+  if (n["steps"]) {
+    r.check_keys(n, {"weight", "steps"}, "a task with steps");
+    t.steps = read_steps(r, n["steps"], "steps");
+    if (t.steps.empty()) r.fail(n["steps"], "steps must not be empty");
+  } else {
+    t.steps.push_back(read_request(r, n, true));
+  }
+  if (n["weight"]) t.weight = static_cast<int>(r.integer(n["weight"], "weight", 1, 1'000'000));
+  return t;
+}
+
+wait_spec read_wait(const reader& r, const YAML::Node& n) {
+  r.expect_map(n, "wait");
+  r.check_keys(n, {"constant", "between", "pacing", "throughput"}, "wait");
+  if (n.size() != 1) r.fail(n, "wait takes exactly one of constant, between, pacing, throughput");
+  wait_spec w;
+  if (n["constant"]) {
+    w.type = wait_spec::kind::constant;
+    w.a = r.duration(n["constant"], "wait.constant");
+  } else if (const auto b = n["between"]) {
+    if (!b.IsSequence() || b.size() != 2) r.fail(b, "wait.between must be a list of two durations, e.g. [500ms, 1500ms]");
+    w.type = wait_spec::kind::between;
+    w.a = r.duration(b[0], "wait.between");
+    w.b = r.duration(b[1], "wait.between");
+    if (w.b < w.a) r.fail(b, "wait.between needs the shorter duration first");
+  } else if (n["pacing"]) {
+    w.type = wait_spec::kind::pacing;
+    w.a = r.duration(n["pacing"], "wait.pacing");
+  } else {
+    w.type = wait_spec::kind::throughput;
+    w.per_second = r.number(n["throughput"], "wait.throughput (task starts per second per user)", 1e-6, 1e6);
+  }
+  return w;
+}
+
+user_spec read_user(const reader& r, const YAML::Node& n, std::size_t index) {
+  r.expect_map(n, "a user");
+  r.check_keys(n, {"name", "weight", "wait", "on_start", "tasks", "on_stop", "data"}, "a user");
+  user_spec u;
+  u.name = n["name"] ? r.text(n["name"], "name") : "user" + std::to_string(index + 1);
+  if (n["weight"]) u.weight = static_cast<int>(r.integer(n["weight"], "weight", 1, 1'000'000));
+  if (n["wait"]) u.wait = read_wait(r, n["wait"]);
+  if (n["on_start"]) u.on_start = read_steps(r, n["on_start"], "on_start");
+  if (n["on_stop"]) u.on_stop = read_steps(r, n["on_stop"], "on_stop");
+  if (!n["tasks"]) r.fail(n, "user '" + u.name + "' has no tasks");
+  r.expect_list(n["tasks"], "tasks");
+  for (const auto& t : n["tasks"]) u.tasks.push_back(read_task(r, t));
+  if (u.tasks.empty()) r.fail(n["tasks"], "user '" + u.name + "' has no tasks");
+  if (const auto d = n["data"]) {
+    r.expect_map(d, "data");
+    r.check_keys(d, {"file", "order"}, "data");
+    data_spec spec;
+    spec.file = r.text(d["file"] ? d["file"] : d, "data.file");
+    if (d["order"]) {
+      const std::string o = r.text(d["order"], "data.order");
+      if (o == "sequential") spec.mode = data_spec::order::sequential;
+      else if (o == "random") spec.mode = data_spec::order::random;
+      else r.fail(d["order"], "data.order must be sequential or random");
+    }
+    const std::string path = spec.file.size() && spec.file[0] == '/' ? spec.file : r.base_dir() + "/" + spec.file;
+    try {
+      read_csv_file(path, spec.columns, spec.rows);
+    } catch (const std::runtime_error& e) {
+      r.fail(d["file"] ? d["file"] : d, e.what());
+    }
+    u.data = std::move(spec);
+  }
+  // Every variable must be one that can be set: built-ins, captures, data columns.
+  std::set<std::string> known{"user_id", "iteration"};
+  auto add_captures = [&](const std::vector<request_spec>& steps) {
+    for (const auto& s : steps)
+      for (const auto& c : s.captures) known.insert(c.variable);
+  };
+  add_captures(u.on_start);
+  add_captures(u.on_stop);
+  for (const auto& t : u.tasks) add_captures(t.steps);
+  if (u.data) known.insert(u.data->columns.begin(), u.data->columns.end());
+  auto check_vars = [&](const request_spec& s) {
+    auto check_one = [&](const template_string& t) {
+      for (const auto& v : t.variables())
+        if (!known.count(v))
+          throw config_error(s.where.str() + ": unknown variable '${" + v + "}' in '" + t.source() +
+                             "' (known: user_id, iteration, captures and data columns of user '" + u.name + "')");
+    };
+    check_one(s.path);
+    for (const auto& [k, v] : s.headers) check_one(v);
+    for (const auto& [k, v] : s.query) check_one(v);
+    if (s.body) check_one(*s.body);
+    for (const auto& [p, t] : s.json_templates) check_one(t);
+  };
+  for (const auto& s : u.on_start) check_vars(s);
+  for (const auto& s : u.on_stop) check_vars(s);
+  for (const auto& t : u.tasks)
+    for (const auto& s : t.steps) check_vars(s);
+  return u;
+}
+
+load_spec read_load(const reader& r, const YAML::Node& n) {
+  r.expect_map(n, "load");
+  r.check_keys(n, {"users", "spawn_rate", "run_time", "stages"}, "load");
+  load_spec l;
+  if (n["users"]) l.users = static_cast<int>(r.integer(n["users"], "load.users", 0, 10'000'000));
+  if (n["spawn_rate"]) l.spawn_rate = r.number(n["spawn_rate"], "load.spawn_rate (users per second)", 1e-3, 1e7);
+  if (n["run_time"]) l.run_time = r.duration(n["run_time"], "load.run_time");
+  if (const auto st = n["stages"]) {
+    r.expect_list(st, "load.stages");
+    for (const auto& s : st) {
+      r.expect_map(s, "a stage");
+      r.check_keys(s, {"duration", "users", "spawn_rate"}, "a stage");
+      if (!s["duration"] || !s["users"]) r.fail(s, "a stage needs duration and users");
+      stage_spec stage;
+      stage.duration = r.duration(s["duration"], "stage duration");
+      stage.users = static_cast<int>(r.integer(s["users"], "stage users", 0, 10'000'000));
+      if (s["spawn_rate"]) stage.spawn_rate = r.number(s["spawn_rate"], "stage spawn_rate", 1e-3, 1e7);
+      l.stages.push_back(stage);
+    }
+  }
+  return l;
+}
+
+}  // namespace
+
+scenario load_scenario_text(const std::string& text, const std::string& name, const std::string& base_dir) {
+  reader r(name, base_dir);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw config_error(r.where(e.mark) + ": not valid YAML: " + e.msg);
+  }
+  try {
+    if (!root.IsMap()) throw config_error(name + ": a scenario is a mapping with target, load and users");
+    r.check_keys(root, {"target", "load", "users", "thresholds", "report", "http"}, "the scenario");
+    scenario s;
+    s.file = name;
+    if (!root["target"]) r.fail(root, "the scenario needs a target, e.g. target: http://127.0.0.1:8080");
+    s.target = r.text(root["target"], "target");
+    std::string url_error;
+    if (!http::parse_url(s.target, url_error)) r.fail(root["target"], "target: " + url_error);
+    if (root["load"]) s.load = read_load(r, root["load"]);
+    if (!root["users"]) r.fail(root, "the scenario needs users (a list of user classes with tasks)");
+    r.expect_list(root["users"], "users");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < root["users"].size(); ++i) {
+      s.users.push_back(read_user(r, root["users"][i], i));
+      if (!names.insert(s.users.back().name).second)
+        r.fail(root["users"][i], "two user classes are named '" + s.users.back().name + "'");
+    }
+    if (s.users.empty()) r.fail(root["users"], "users must not be empty");
+    if (const auto th = root["thresholds"]) {
+      r.expect_list(th, "thresholds");
+      for (const auto& t : th) {
+        try {
+          s.thresholds.push_back(parse_threshold(r.text(t, "a threshold")));
+        } catch (const std::invalid_argument& e) {
+          r.fail(t, e.what());
+        }
+      }
+    }
+    if (const auto rep = root["report"]) {
+      r.expect_map(rep, "report");
+      r.check_keys(rep, {"csv", "html", "json"}, "report");
+      if (rep["csv"]) s.report.csv_prefix = r.text(rep["csv"], "report.csv");
+      if (rep["html"]) s.report.html_file = r.text(rep["html"], "report.html");
+      if (rep["json"]) s.report.json_file = r.text(rep["json"], "report.json");
+    }
+    if (const auto h = root["http"]) {
+      r.expect_map(h, "http");
+      r.check_keys(h, {"connect_timeout", "timeout", "verify_tls", "max_redirects"}, "http");
+      if (h["connect_timeout"]) s.http.connect_timeout = r.duration(h["connect_timeout"], "http.connect_timeout");
+      if (h["timeout"]) s.http.timeout = r.duration(h["timeout"], "http.timeout");
+      if (h["verify_tls"]) s.http.verify_tls = r.boolean(h["verify_tls"], "http.verify_tls");
+      if (h["max_redirects"]) s.http.max_redirects = static_cast<int>(r.integer(h["max_redirects"], "http.max_redirects", 0, 100));
+    }
+    return s;
+  } catch (const YAML::Exception& e) {
+    throw config_error(r.where(e.mark) + ": " + e.msg);
+  }
+}
+
+scenario load_scenario_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw config_error(path + ": cannot read the scenario file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const auto slash = path.find_last_of('/');
+  return load_scenario_text(buffer.str(), path, slash == std::string::npos ? "." : path.substr(0, slash));
+}
+
+}  // namespace swarmlet::config

@@ -1,0 +1,197 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "common/config/csv_data.hpp"
+#include "common/config/duration.hpp"
+#include "common/config/json_path.hpp"
+#include "common/config/scenario_loader.hpp"
+#include "common/config/template_string.hpp"
+#include "common/config/threshold.hpp"
+
+namespace c = swarmlet::config;
+using namespace std::chrono_literals;
+
+namespace {
+
+TEST(Duration, ParsesWhatPeopleWrite) {
+  EXPECT_EQ(c::parse_duration("500ms"), std::chrono::microseconds(500ms));
+  EXPECT_EQ(c::parse_duration("30s"), std::chrono::microseconds(30s));
+  EXPECT_EQ(c::parse_duration("1h30m"), std::chrono::microseconds(90min));
+  EXPECT_EQ(c::parse_duration("1.5s"), std::chrono::microseconds(1500ms));
+  EXPECT_EQ(c::parse_duration("10"), std::chrono::microseconds(10s));
+  EXPECT_FALSE(c::parse_duration("ten seconds"));
+  EXPECT_FALSE(c::parse_duration("-1s"));
+  EXPECT_FALSE(c::parse_duration("5 parsecs"));
+  EXPECT_FALSE(c::parse_duration(""));
+  EXPECT_EQ(c::format_duration(std::chrono::microseconds(90min + 5s)), "1h30m5s");
+}
+
+TEST(TemplateString, SubstitutesVariablesAndFunctions) {
+  c::template_string t("/items?page=${random(1,3)}&u=${user_id}&x=$${literal}");
+  std::mt19937_64 rng(1);
+  std::string uid = "42";
+  c::render_context ctx{[&](std::string_view n) -> const std::string* { return n == "user_id" ? &uid : nullptr; }, &rng};
+  for (int i = 0; i < 50; ++i) {
+    const std::string s = t.render(ctx);
+    EXPECT_TRUE(s == "/items?page=1&u=42&x=${literal}" || s == "/items?page=2&u=42&x=${literal}" ||
+                s == "/items?page=3&u=42&x=${literal}") << s;
+  }
+  EXPECT_EQ(t.variables(), std::vector<std::string>{"user_id"});
+  EXPECT_TRUE(c::template_string("/plain").constant());
+  EXPECT_THROW(c::template_string("${unclosed"), std::invalid_argument);
+  EXPECT_THROW(c::template_string("${nope(1)}"), std::invalid_argument);
+  EXPECT_THROW(c::template_string("${random(5,1)}"), std::invalid_argument);
+}
+
+TEST(JsonPath, FindsValuesAndRejectsBadPaths) {
+  const auto doc = nlohmann::json::parse(R"({"token":"t","items":[{"id":7}],"odd key":1})");
+  EXPECT_EQ(*c::json_path("$.token").find(doc), "t");
+  EXPECT_EQ(*c::json_path("$.items[0].id").find(doc), 7);
+  EXPECT_EQ(*c::json_path("$['odd key']").find(doc), 1);
+  EXPECT_EQ(c::json_path("$.items[3]").find(doc), nullptr);
+  EXPECT_THROW(c::json_path("token"), std::invalid_argument);
+  EXPECT_THROW(c::json_path("$.items[x]"), std::invalid_argument);
+}
+
+TEST(Threshold, ParsesAndEvaluates) {
+  swarmlet::stats::request_stats s;
+  for (int i = 1; i <= 100; ++i) s.record(i * 1000, 0, i > 98);
+  EXPECT_TRUE(c::parse_threshold("p95 < 100ms").holds(s, 10));
+  EXPECT_FALSE(c::parse_threshold("p95 < 90ms").holds(s, 10));
+  EXPECT_TRUE(c::parse_threshold("fail_ratio <= 0.02").holds(s, 10));
+  EXPECT_FALSE(c::parse_threshold("fail_ratio < 0.02").holds(s, 10));
+  EXPECT_TRUE(c::parse_threshold("rps >= 10").holds(s, 10));
+  EXPECT_TRUE(c::parse_threshold("failures == 2").holds(s, 10));
+  EXPECT_THROW(c::parse_threshold("p95 fast"), std::invalid_argument);
+  EXPECT_THROW(c::parse_threshold("speed < 1"), std::invalid_argument);
+  EXPECT_THROW(c::parse_threshold("p95 < soon"), std::invalid_argument);
+}
+
+TEST(Csv, ReadsQuotedFieldsAndRefusesRaggedRows) {
+  std::vector<std::string> cols;
+  std::vector<std::vector<std::string>> rows;
+  c::parse_csv("user,password\nann,\"se,cret\"\nbob,\"say \"\"hi\"\"\"\n", "t.csv", cols, rows);
+  EXPECT_EQ(cols, (std::vector<std::string>{"user", "password"}));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][1], "se,cret");
+  EXPECT_EQ(rows[1][1], "say \"hi\"");
+  EXPECT_THROW(c::parse_csv("a,b\n1\n", "t.csv", cols, rows), std::runtime_error);
+}
+
+const char* valid = R"(target: http://127.0.0.1:8080
+load:
+  users: 20
+  spawn_rate: 5
+  run_time: 30s
+users:
+  - name: shopper
+    weight: 3
+    wait: {between: [500ms, 1500ms]}
+    on_start:
+      - post: /login
+        json: {user: "u${user_id}", password: secret}
+        capture: {token: {json: $.token}}
+    tasks:
+      - {weight: 5, get: "/items?page=${random(1,100)}", name: /items, check: {status: 200}}
+      - {weight: 1, get: /cart, headers: {Authorization: "Bearer ${token}"}}
+      - weight: 2
+        steps:
+          - get: /
+          - get: /status/204
+  - name: browser
+    tasks:
+      - get: /
+thresholds: ["p95 < 250ms", "fail_ratio < 0.01"]
+report: {csv: results/run, json: results/summary.json}
+)";
+
+TEST(ScenarioLoader, ReadsTheDesignSketch) {
+  const auto s = c::load_scenario_text(valid, "s.yaml");
+  EXPECT_EQ(s.target, "http://127.0.0.1:8080");
+  EXPECT_EQ(s.load.users, 20);
+  EXPECT_EQ(s.load.run_time, std::chrono::microseconds(30s));
+  ASSERT_EQ(s.users.size(), 2u);
+  const auto& shopper = s.users[0];
+  EXPECT_EQ(shopper.weight, 3);
+  EXPECT_EQ(shopper.wait.type, c::wait_spec::kind::between);
+  ASSERT_EQ(shopper.on_start.size(), 1u);
+  EXPECT_EQ(shopper.on_start[0].method, "POST");
+  EXPECT_EQ(shopper.on_start[0].json_templates.size(), 1u);
+  ASSERT_EQ(shopper.tasks.size(), 3u);
+  EXPECT_EQ(shopper.tasks[0].weight, 5);
+  EXPECT_EQ(shopper.tasks[0].steps[0].name, "/items");
+  EXPECT_EQ(shopper.tasks[0].steps[0].check.status, 200);
+  EXPECT_EQ(shopper.tasks[2].steps.size(), 2u);
+  EXPECT_EQ(s.thresholds.size(), 2u);
+  EXPECT_EQ(s.report.csv_prefix, "results/run");
+  EXPECT_EQ(s.users[1].name, "browser");
+}
+
+std::string error_of(const std::string& yaml) {
+  try {
+    c::load_scenario_text(yaml, "bad.yaml");
+  } catch (const c::config_error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ScenarioLoader, AnUnknownKeyIsReportedWithItsLineAndColumn) {
+  const auto e = error_of("target: http://h/\nusers:\n  - tasks:\n      - get: /\n        nmae: x\n");
+  EXPECT_EQ(e.rfind("bad.yaml:5:9: unknown key 'nmae'", 0), 0u) << e;
+  EXPECT_NE(e.find("expected one of"), std::string::npos) << e;
+}
+
+TEST(ScenarioLoader, WrongTypesAndBadValuesSayWhatWasExpected) {
+  EXPECT_EQ(error_of("target: http://h/\nload: {users: many}\nusers: [{tasks: [{get: /}]}]\n")
+                .rfind("bad.yaml:2:15: load.users must be a whole number, got 'many'", 0), 0u)
+      << error_of("target: http://h/\nload: {users: many}\nusers: [{tasks: [{get: /}]}]\n");
+  const auto d = error_of("target: http://h/\nload: {run_time: soon}\nusers: [{tasks: [{get: /}]}]\n");
+  EXPECT_NE(d.find("bad.yaml:2:18: load.run_time: 'soon' is not a duration"), std::string::npos) << d;
+  const auto u = error_of("target: ftp://h/\nusers: [{tasks: [{get: /}]}]\n");
+  EXPECT_NE(u.find("bad.yaml:1:9: target:"), std::string::npos) << u;
+  EXPECT_NE(u.find("http or https"), std::string::npos) << u;
+  const auto p = error_of("target: http://h/\nusers: [{tasks: [{get: items}]}]\n");
+  EXPECT_NE(p.find("must start with '/'"), std::string::npos) << p;
+}
+
+TEST(ScenarioLoader, AnUnknownVariableIsRefusedAtLoadTime) {
+  const auto e = error_of("target: http://h/\nusers:\n  - tasks:\n      - get: /cart\n        headers: {Authorization: \"Bearer ${tokn}\"}\n");
+  EXPECT_EQ(e.rfind("bad.yaml:4:9: unknown variable '${tokn}'", 0), 0u) << e;
+}
+
+TEST(ScenarioLoader, BrokenYamlIsReportedWhereItBreaks) {
+  const auto e = error_of("target: http://h/\nusers: [\n  {tasks: [}\n");
+  EXPECT_EQ(e.rfind("bad.yaml:3:", 0), 0u) << e;
+  EXPECT_NE(e.find("not valid YAML"), std::string::npos) << e;
+}
+
+TEST(ScenarioLoader, MissingPiecesAreNamed) {
+  EXPECT_NE(error_of("load: {users: 1}\nusers: [{tasks: [{get: /}]}]\n").find("needs a target"), std::string::npos);
+  EXPECT_NE(error_of("target: http://h/\n").find("needs users"), std::string::npos);
+  EXPECT_NE(error_of("target: http://h/\nusers: [{name: a}]\n").find("has no tasks"), std::string::npos);
+  EXPECT_NE(error_of("target: http://h/\nusers: [{tasks: [{post: /, get: /}]}]\n").find("exactly one of get"), std::string::npos);
+  EXPECT_NE(error_of("target: http://h/\nthresholds: [\"p95 < fast\"]\nusers: [{tasks: [{get: /}]}]\n").find("bad.yaml:2:14:"), std::string::npos);
+}
+
+TEST(ScenarioLoader, DataFilesFeedVariables) {
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "/people.csv") << "login,pass\nann,1\nbob,2\n";
+  std::ofstream(dir + "/s.yaml") << "target: http://h/\nusers:\n  - data: {file: people.csv}\n    tasks:\n      - get: /u/${login}\n";
+  const auto s = c::load_scenario_file(dir + "/s.yaml");
+  ASSERT_TRUE(s.users[0].data);
+  EXPECT_EQ(s.users[0].data->rows.size(), 2u);
+  std::ofstream(dir + "/s2.yaml") << "target: http://h/\nusers:\n  - data: {file: missing.csv}\n    tasks: [{get: /}]\n";
+  try {
+    c::load_scenario_file(dir + "/s2.yaml");
+    FAIL();
+  } catch (const c::config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("s2.yaml:3:18: cannot read data file"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
