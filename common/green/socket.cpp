@@ -92,13 +92,14 @@ void socket::close() noexcept {
   watch_.reset();
 }
 
-socket socket::listen(const std::string& host, std::uint16_t port, int backlog) {
+socket socket::listen(const std::string& host, std::uint16_t port, int backlog, bool reuse_port) {
   auto addrs = resolve(host, port, true);
   int last_error = EADDRNOTAVAIL;
   for (addrinfo* a = addrs.head; a != nullptr; a = a->ai_next) {
     const int fd = new_tcp_fd(a->ai_family);
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port) ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, backlog) == 0)
       return socket(fd, false);
     last_error = errno;

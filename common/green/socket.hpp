@@ -28,8 +28,11 @@ class socket final : public stream {
   ~socket() override { close(); }
 
   /// A listening TCP socket on host:port (port 0 picks a free one: see local_port()).
-  /// Host is an IPv4/IPv6 literal or a name. Throws std::system_error.
-  static socket listen(const std::string& host, std::uint16_t port, int backlog = 1024);
+  /// Host is an IPv4/IPv6 literal or a name. With `reuse_port`, several sockets (one per
+  /// thread) may listen on the same port and the kernel spreads connections over them.
+  /// Throws std::system_error.
+  static socket listen(const std::string& host, std::uint16_t port, int backlog = 1024,
+                       bool reuse_port = false);
   /// Connects to host:port, parking until connected. Throws std::system_error (e.g. refused)
   /// or operation_timed_out after `timeout`.
   static socket connect(const std::string& host, std::uint16_t port,

@@ -58,6 +58,8 @@ class client {
   /// Closes the connection (the next request opens another).
   void close() noexcept;
   const url& base() const noexcept { return base_; }
+  /// Whether later responses keep their bodies (they are counted either way).
+  void keep_body(bool keep) noexcept { options_.keep_body = keep; }
 
  private:
   struct connection;

@@ -1,0 +1,11 @@
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace swarmlet::app {
+
+/// `swarmlet run FILE`: a master and a worker in one process.
+void add_run_command(CLI::App& app, int& exit_code);
+/// `swarmlet target`: the built-in HTTP target server.
+void add_target_command(CLI::App& app, int& exit_code);
+
+}  // namespace swarmlet::app

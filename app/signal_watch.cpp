@@ -1,0 +1,49 @@
+#include "signal_watch.hpp"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "common/green/hub.hpp"
+
+namespace swarmlet::app {
+namespace {
+sigset_t set_of(std::initializer_list<int> signals) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : signals) sigaddset(&set, s);
+  return set;
+}
+}  // namespace
+
+void block_signals(std::initializer_list<int> signals) {
+  const sigset_t set = set_of(signals);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+signal_watch::signal_watch(std::initializer_list<int> signals) {
+  const sigset_t set = set_of(signals);
+  watch_.fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (watch_.fd < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
+  green::hub::get().add_watch(watch_);
+}
+
+signal_watch::~signal_watch() {
+  green::hub::get().remove_watch(watch_);
+  ::close(watch_.fd);
+}
+
+int signal_watch::wait() {
+  for (;;) {
+    signalfd_siginfo info;
+    const ssize_t n = ::read(watch_.fd, &info, sizeof info);
+    if (n == sizeof info) return static_cast<int>(info.ssi_signo);
+    watch_.readable = false;
+    green::hub::get().wait_io(watch_, green::io_direction::read, std::nullopt, "signal");
+  }
+}
+
+}  // namespace swarmlet::app

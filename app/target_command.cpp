@@ -1,0 +1,73 @@
+#include <signal.h>
+
+#include <atomic>
+#include <iostream>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
+#include "common/http/server.hpp"
+#include "common/http/test_target.hpp"
+#include "run_command.hpp"
+#include "signal_watch.hpp"
+
+namespace swarmlet::app {
+namespace {
+
+struct target_flags {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 1;
+};
+
+int serve(const target_flags& f) {
+  block_signals({SIGINT, SIGTERM});
+  http::test_target target;
+  green::hub hub(green::hub_options::from_environment());
+  green::socket first;
+  try {
+    first = green::socket::listen(f.host, static_cast<std::uint16_t>(f.port), 4096, f.threads > 1);
+  } catch (const std::exception& e) {
+    std::cerr << "swarmlet target: " << e.what() << "\n";
+    return 1;
+  }
+  const auto port = first.local_port();
+  // More threads each get a listener of their own on the same port (SO_REUSEPORT).
+  // They serve until the process exits.
+  std::vector<std::thread> others;
+  std::atomic<int> started{0};
+  for (int i = 1; i < f.threads; ++i) {
+    others.emplace_back([&] {
+      green::hub h(green::hub_options::from_environment());
+      auto l = green::socket::listen(f.host, port, 4096, true);
+      started.fetch_add(1);
+      http::serve_http(l, [&](const http::request& q, http::response& r) { target.handle(q, r); });
+    });
+  }
+  while (started.load() < f.threads - 1) std::this_thread::yield();
+  std::cout << "swarmlet target listening on http://" << f.host << ":" << port << std::endl;
+  auto server = green::spawn([&] {
+    http::serve_http(first, [&](const http::request& q, http::response& r) { target.handle(q, r); });
+  });
+  signal_watch signals({SIGINT, SIGTERM});
+  signals.wait();
+  std::cerr << "swarmlet target: served " << target.served() << " requests\n";
+  // The serving threads hold nothing to flush or save: end without unwinding them.
+  std::_Exit(0);
+}
+
+}  // namespace
+
+void add_target_command(CLI::App& app, int& exit_code) {
+  auto f = std::make_shared<target_flags>();
+  auto* cmd = app.add_subcommand("target", "Serve the built-in HTTP test target");
+  cmd->add_option("--host", f->host, "Address to listen on")->envname("SWARMLET_TARGET_HOST");
+  cmd->add_option("--port", f->port, "Port to listen on (0: any free port)")
+      ->envname("SWARMLET_TARGET_PORT")->check(CLI::Range(0, 65535));
+  cmd->add_option("--threads", f->threads, "Serving threads")->check(CLI::Range(1, 256));
+  cmd->callback([f, &exit_code] { exit_code = serve(*f); });
+}
+
+}  // namespace swarmlet::app

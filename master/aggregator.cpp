@@ -1,0 +1,81 @@
+#include "aggregator.hpp"
+
+#include <ctime>
+
+namespace swarmlet::master {
+
+bool aggregator::add(const proto::stats_report& report) {
+  if (report.run_id != run_id_) {
+    ++rejected_;
+    return false;
+  }
+  auto& w = workers_[report.worker_id];
+  if (report.sequence <= w.last_sequence) {
+    if (w.missing.erase(report.sequence) == 0) {  // a repeat: already merged
+      ++rejected_;
+      return false;
+    }
+    --w.lost;  // late, not lost after all
+  } else {
+    for (std::uint64_t s = w.last_sequence + 1; s < report.sequence; ++s) w.missing.insert(s);
+    w.lost += report.sequence - w.last_sequence - 1;
+    w.last_sequence = report.sequence;
+  }
+  ++w.reports;
+  w.users = report.users;
+  if (report.final) w.final_received = true;
+  totals_.merge(report.delta);
+  interval_.merge(report.delta);
+  return true;
+}
+
+void aggregator::tick(double elapsed_s, int users) {
+  window_.push_back(std::move(interval_));
+  interval_ = stats::stats_table{};
+  while (window_.size() > window_intervals) window_.pop_front();
+  history_row row;
+  row.elapsed_s = elapsed_s;
+  row.unix_time = static_cast<std::int64_t>(std::time(nullptr));
+  row.users = users;
+  for (const auto& t : window_) row.window.merge(t.total());
+  row.rps = static_cast<double>(row.window.requests) / window_.size();
+  row.fails_per_s = static_cast<double>(row.window.failures) / window_.size();
+  row.total = totals_.total();
+  history_.push_back(std::move(row));
+}
+
+std::pair<double, double> aggregator::current_rates(const stats::request_key* key) const {
+  if (window_.empty()) return {0, 0};
+  double req = 0, fail = 0;
+  for (const auto& t : window_) {
+    if (key == nullptr) {
+      const auto total = t.total();
+      req += total.requests;
+      fail += total.failures;
+    } else if (auto it = t.entries().find(*key); it != t.entries().end()) {
+      req += it->second.requests;
+      fail += it->second.failures;
+    }
+  }
+  return {req / window_.size(), fail / window_.size()};
+}
+
+std::uint64_t aggregator::lost_reports() const {
+  std::uint64_t n = 0;
+  for (const auto& [id, w] : workers_) n += w.lost;
+  return n;
+}
+
+bool aggregator::all_final() const {
+  for (const auto& [id, w] : workers_)
+    if (!w.final_received) return false;
+  return true;
+}
+
+int aggregator::users() const {
+  int n = 0;
+  for (const auto& [id, w] : workers_) n += w.users;
+  return n;
+}
+
+}  // namespace swarmlet::master

@@ -1,0 +1,71 @@
+#pragma once
+// Merges the workers' stats deltas exactly, notices lost and late reports, and keeps the
+// time series: intervals are numbered by the master's own clock (never by a worker's).
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/stats/stats_table.hpp"
+#include "proto/messages.hpp"
+
+namespace swarmlet::master {
+
+struct worker_record {
+  std::uint64_t last_sequence = 0;
+  std::uint64_t reports = 0;
+  std::uint64_t lost = 0;   ///< reports not received (gaps in the sequence), so far
+  std::set<std::uint64_t> missing;  ///< which: a late one that fills a gap is still merged
+  bool final_received = false;
+  int users = 0;
+};
+
+/// One second (interval) of the test, for the history CSV and charts.
+struct history_row {
+  double elapsed_s = 0;
+  std::int64_t unix_time = 0;
+  int users = 0;
+  double rps = 0;          ///< over the current window
+  double fails_per_s = 0;
+  stats::request_stats window;  ///< the window's requests (percentiles "now")
+  stats::request_stats total;   ///< everything so far
+};
+
+class aggregator {
+ public:
+  /// Seconds over which "current" rates and percentiles are taken (as Locust's 10 s).
+  static constexpr int window_intervals = 10;
+
+  explicit aggregator(std::uint64_t run_id = 1) : run_id_(run_id) {}
+
+  /// Merges a report. Returns false, and counts it in rejected(), for one from another run or
+  /// one already merged (a repeat).
+  bool add(const proto::stats_report& report);
+  /// Closes the current interval (call once a second): the history gains a row.
+  void tick(double elapsed_s, int users);
+
+  const stats::stats_table& totals() const noexcept { return totals_; }
+  const std::map<std::string, worker_record>& workers() const noexcept { return workers_; }
+  const std::vector<history_row>& history() const noexcept { return history_; }
+  std::uint64_t rejected() const noexcept { return rejected_; }
+  std::uint64_t lost_reports() const;
+  bool all_final() const;
+  int users() const;
+  /// Requests and failures per second for (method, name) over the window; the total when the
+  /// name is empty.
+  std::pair<double, double> current_rates(const stats::request_key* key) const;
+
+ private:
+  std::uint64_t run_id_;
+  stats::stats_table totals_;
+  stats::stats_table interval_;
+  std::deque<stats::stats_table> window_;
+  std::map<std::string, worker_record> workers_;
+  std::vector<history_row> history_;
+  std::uint64_t rejected_ = 0;
+};
+
+}  // namespace swarmlet::master

@@ -1,0 +1,58 @@
+#include "console.hpp"
+
+#include <fmt/format.h>
+
+namespace swarmlet::master {
+namespace {
+
+std::string clip(const std::string& s, std::size_t n) { return s.size() <= n ? s : s.substr(0, n - 3) + "..."; }
+
+/// Milliseconds as Locust prints them, but with decimals below 10 ms (fast targets are common).
+std::string ms(double v) { return v < 10 ? fmt::format("{:.2f}", v) : fmt::format("{:.0f}", v); }
+
+}  // namespace
+
+std::string format_stats_table(const aggregator& a) {
+  std::string out = fmt::format("{:<8} {:<40} {:>9} {:>16} | {:>8} {:>8} {:>8} {:>8} | {:>9} {:>10}\n",
+                                "Type", "Name", "# reqs", "# fails", "Avg", "Min", "Max", "Med", "req/s",
+                                "failures/s");
+  out += std::string(out.size() - 1, '-') + "\n";
+  auto row = [&](const std::string& type, const std::string& name, const stats::request_stats& s,
+                 std::pair<double, double> rates) {
+    out += fmt::format("{:<8} {:<40} {:>9} {:>16} | {:>8} {:>8} {:>8} {:>8} | {:>9.2f} {:>10.2f}\n", type,
+                       clip(name, 40), s.requests,
+                       fmt::format("{}({:.2f}%)", s.failures, 100.0 * s.fail_ratio()), ms(s.average_ms()),
+                       ms(s.min_ms()), ms(s.max_ms()), ms(s.percentile_ms(0.5)), rates.first, rates.second);
+  };
+  for (const auto& [key, s] : a.totals().entries()) row(key.method, key.name, s, a.current_rates(&key));
+  out += std::string(out.find('\n'), '-') + "\n";
+  row("", "Aggregated", a.totals().total(), a.current_rates(nullptr));
+  return out;
+}
+
+std::string format_percentiles_table(const stats::stats_table& t) {
+  static constexpr double qs[] = {0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0};
+  std::string out = "Response time percentiles (ms)\n";
+  out += fmt::format("{:<8} {:<40} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9}\n", "Type",
+                     "Name", "50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%",
+                     "# reqs");
+  auto row = [&](const std::string& type, const std::string& name, const stats::request_stats& s) {
+    out += fmt::format("{:<8} {:<40}", type, clip(name, 40));
+    for (double q : qs) out += fmt::format(" {:>7}", ms(s.percentile_ms(q)));
+    out += fmt::format(" {:>9}\n", s.requests);
+  };
+  for (const auto& [key, s] : t.entries()) row(key.method, key.name, s);
+  row("", "Aggregated", t.total());
+  return out;
+}
+
+std::string format_errors_table(const stats::stats_table& t) {
+  if (t.errors().empty()) return {};
+  std::string out = "Error report\n";
+  out += fmt::format("{:>14}  {}\n", "# occurrences", "Error");
+  for (const auto& [key, n] : t.errors())
+    out += fmt::format("{:>14}  {} {}: {}\n", n, key.method, key.name, key.message);
+  return out;
+}
+
+}  // namespace swarmlet::master

@@ -1,0 +1,17 @@
+#pragma once
+// The console as Locust users know it: a table of per-name stats while the test runs, and a
+// summary with percentiles and errors at the end.
+#include <string>
+
+#include "aggregator.hpp"
+
+namespace swarmlet::master {
+
+/// Per-name counts, response times and current rates, with the Aggregated row.
+std::string format_stats_table(const aggregator& a);
+/// The response time percentiles table.
+std::string format_percentiles_table(const stats::stats_table& t);
+/// The errors table ("Error report"); empty when there were none.
+std::string format_errors_table(const stats::stats_table& t);
+
+}  // namespace swarmlet::master

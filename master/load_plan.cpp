@@ -1,0 +1,23 @@
+#include "load_plan.hpp"
+
+namespace swarmlet::master {
+
+load_plan plan_load(const config::load_spec& load) {
+  load_plan p;
+  if (load.stages.empty()) {
+    p.steps.push_back({std::chrono::microseconds(0), load.users, load.spawn_rate});
+    p.end = load.run_time;
+    return p;
+  }
+  std::chrono::microseconds at{0};
+  double rate = load.spawn_rate;
+  for (const auto& s : load.stages) {
+    if (s.spawn_rate > 0) rate = s.spawn_rate;
+    p.steps.push_back({at, s.users, rate});
+    at += s.duration;
+  }
+  p.end = load.run_time ? load.run_time : std::optional<std::chrono::microseconds>(at);
+  return p;
+}
+
+}  // namespace swarmlet::master

@@ -1,0 +1,36 @@
+#pragma once
+// The run's reports: CSV files in Locust's --csv layout (PREFIX_stats.csv, PREFIX_failures.csv,
+// PREFIX_stats_history.csv) and a JSON summary.
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "aggregator.hpp"
+#include "common/config/scenario.hpp"
+
+namespace swarmlet::master {
+
+struct threshold_result {
+  std::string text;
+  double observed = 0;
+  bool passed = false;
+};
+
+struct run_summary {
+  std::string scenario_file;
+  std::string target;
+  double duration_s = 0;
+  std::int64_t started_unix = 0;
+  int peak_users = 0;
+  std::vector<threshold_result> thresholds;
+  bool passed() const;
+};
+
+/// Writes PREFIX_stats.csv, PREFIX_failures.csv and PREFIX_stats_history.csv (directories are
+/// made). Throws std::runtime_error naming the file it could not write.
+void write_csv_reports(const std::string& prefix, const aggregator& a, const run_summary& run);
+nlohmann::json summary_json(const aggregator& a, const run_summary& run);
+void write_json_report(const std::string& file, const aggregator& a, const run_summary& run);
+
+}  // namespace swarmlet::master

@@ -1,0 +1,125 @@
+#include "test_runner.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <ostream>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "common/config/duration.hpp"
+#include "common/green/operations.hpp"
+#include "console.hpp"
+#include "distribution.hpp"
+#include "load_plan.hpp"
+
+namespace swarmlet::master {
+namespace {
+std::uint64_t new_run_id() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32 | rd()) | 1;  // never 0 ("no run")
+}
+}  // namespace
+
+test_runner::test_runner(std::shared_ptr<const config::scenario> scenario, runner_options options)
+    : scenario_(std::move(scenario)), options_(options), run_id_(new_run_id()), aggregator_(run_id_) {}
+
+void test_runner::add_worker(proto::worker_control& worker, std::string id, int threads) {
+  workers_.push_back({&worker, std::move(id), std::max(1, threads)});
+}
+
+void test_runner::deliver(proto::stats_report report) {
+  aggregator_.add(report);
+  if (aggregator_.all_final() && aggregator_.workers().size() >= workers_.size() && !finals_in_.ready())
+    finals_in_.send();
+}
+
+void test_runner::request_stop() {
+  if (!stop_requested_.ready()) stop_requested_.send();
+}
+
+void test_runner::print(const std::string& text) {
+  if (options_.console != nullptr) *options_.console << text << std::flush;
+}
+
+void test_runner::command_users(int users, double spawn_rate) {
+  requested_users_ = users;
+  std::vector<std::pair<std::string, int>> classes;
+  for (const auto& u : scenario_->users) classes.emplace_back(u.name, u.weight);
+  const auto per_class = users_per_class(users, classes);
+  std::vector<int> threads;
+  int all_threads = 0;
+  for (const auto& w : workers_) {
+    threads.push_back(w.threads);
+    all_threads += w.threads;
+  }
+  const auto per_worker = users_per_worker(per_class, threads);
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    proto::spawn_command c;
+    c.run_id = run_id_;
+    c.users_per_class = per_worker[i];
+    c.spawn_rate = spawn_rate * workers_[i].threads / all_threads;
+    workers_[i].control->spawn(c);
+  }
+}
+
+int test_runner::run() {
+  const load_plan plan = plan_load(scenario_->load);
+  const auto start = green::clock::now();
+  summary_.scenario_file = scenario_->file;
+  summary_.target = scenario_->target;
+  summary_.started_unix = static_cast<std::int64_t>(std::time(nullptr));
+  print(fmt::format("swarmlet: {} users at {:g}/s against {}{}\n", plan.steps.front().users,
+                    plan.steps.front().spawn_rate, scenario_->target,
+                    plan.end ? " for " + config::format_duration(*plan.end) : std::string(" until stopped")));
+
+  auto elapsed = [&] { return green::clock::now() - start; };
+  std::size_t next_step = 0;
+  auto next_tick = start + options_.tick_interval;
+  auto next_print = start + options_.console_interval;
+  const auto end_at = plan.end ? std::optional<green::time_point>(start + *plan.end) : std::nullopt;
+  while (!stop_requested_.ready()) {
+    const auto now = green::clock::now();
+    if (end_at && now >= *end_at) break;
+    while (next_step < plan.steps.size() && start + plan.steps[next_step].at <= now) {
+      command_users(plan.steps[next_step].users, plan.steps[next_step].spawn_rate);
+      summary_.peak_users = std::max(summary_.peak_users, plan.steps[next_step].users);
+      ++next_step;
+    }
+    if (now >= next_tick) {
+      aggregator_.tick(std::chrono::duration<double>(elapsed()).count(), aggregator_.users());
+      next_tick += options_.tick_interval;
+    }
+    if (options_.console_interval.count() > 0 && now >= next_print) {
+      print(format_stats_table(aggregator_) + "\n");
+      next_print += options_.console_interval;
+    }
+    auto wake = next_tick;
+    if (options_.console_interval.count() > 0) wake = std::min(wake, next_print);
+    if (next_step < plan.steps.size()) wake = std::min(wake, start + plan.steps[next_step].at);
+    if (end_at) wake = std::min(wake, *end_at);
+    stop_requested_.wait_for(std::max(green::duration::zero(), wake - green::clock::now()));
+  }
+  summary_.duration_s = std::chrono::duration<double>(elapsed()).count();
+
+  // Stop, then wait (bounded) for every worker's final report before the final numbers.
+  print("swarmlet: stopping, waiting for the workers' final reports\n");
+  for (auto& w : workers_) w.control->stop(run_id_);
+  if (!finals_in_.wait_for(scenario_->http.timeout + options_.final_report_timeout))
+    print("swarmlet: WARNING: not every worker sent its final report; the numbers lack their last interval\n");
+  aggregator_.tick(summary_.duration_s, 0);
+
+  const auto totals = aggregator_.totals().total();
+  for (const auto& t : scenario_->thresholds)
+    summary_.thresholds.push_back({t.text, t.observed(totals, summary_.duration_s), t.holds(totals, summary_.duration_s)});
+
+  print("\n" + format_stats_table(aggregator_) + "\n" + format_percentiles_table(aggregator_.totals()) + "\n");
+  if (auto errors = format_errors_table(aggregator_.totals()); !errors.empty()) print(errors + "\n");
+  if (aggregator_.lost_reports() > 0)
+    print("swarmlet: WARNING: " + std::to_string(aggregator_.lost_reports()) + " stats reports were lost\n");
+  for (const auto& t : summary_.thresholds)
+    print(fmt::format("threshold {}: {} (observed {:g})\n", t.passed ? "passed" : "FAILED", t.text, t.observed));
+  return summary_.passed() ? 0 : 1;
+}
+
+}  // namespace swarmlet::master

@@ -1,0 +1,66 @@
+#pragma once
+// Drives one test from the master's side: follows the load plan by sending each worker its
+// absolute target, merges their reports, prints the console table, stops at the run time (or
+// when asked), waits for every worker's final report, then evaluates thresholds and writes the
+// reports. Lives on the master's hub; workers reach it through deliver().
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aggregator.hpp"
+#include "common/config/scenario.hpp"
+#include "common/green/event.hpp"
+#include "proto/messages.hpp"
+#include "reports.hpp"
+
+namespace swarmlet::master {
+
+struct runner_options {
+  std::chrono::milliseconds console_interval{2000};  ///< 0: no periodic table
+  std::chrono::milliseconds tick_interval{1000};     ///< history rows
+  std::chrono::milliseconds final_report_timeout{std::chrono::seconds(10)};  ///< beyond the http timeout
+  std::ostream* console = nullptr;                   ///< null: print nothing
+};
+
+class test_runner final : public proto::report_sink {
+ public:
+  test_runner(std::shared_ptr<const config::scenario> scenario, runner_options options);
+
+  /// A worker that takes part, weighted by its hub threads.
+  void add_worker(proto::worker_control& worker, std::string id, int threads);
+  void deliver(proto::stats_report report) override;
+
+  /// Runs the test to its end; blocks the calling green thread. Returns the exit code:
+  /// 0 when every threshold holds, 1 otherwise.
+  int run();
+  /// Ends the test early (Ctrl-C): stops, collects, reports, as at the run time.
+  void request_stop();
+
+  const aggregator& results() const noexcept { return aggregator_; }
+  const run_summary& summary() const noexcept { return summary_; }
+  std::uint64_t run_id() const noexcept { return run_id_; }
+
+ private:
+  struct worker_entry {
+    proto::worker_control* control;
+    std::string id;
+    int threads;
+  };
+  void command_users(int users, double spawn_rate);
+  void print(const std::string& text);
+
+  std::shared_ptr<const config::scenario> scenario_;
+  runner_options options_;
+  std::uint64_t run_id_;
+  aggregator aggregator_;
+  std::vector<worker_entry> workers_;
+  green::event<> stop_requested_;
+  green::event<> finals_in_;
+  run_summary summary_;
+  int requested_users_ = 0;
+};
+
+}  // namespace swarmlet::master

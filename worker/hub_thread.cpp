@@ -1,0 +1,80 @@
+#include "hub_thread.hpp"
+
+#include <chrono>
+
+namespace swarmlet::worker {
+
+hub_thread::hub_thread(int index, std::shared_ptr<const config::scenario> scenario,
+                       green::hub_options options)
+    : index_(index), scenario_(std::move(scenario)) {
+  auto started = ready_.get_future();
+  thread_ = std::thread([this, options] { main(options); });
+  started.wait();
+}
+
+hub_thread::~hub_thread() {
+  post([this] {
+    if (!quit_.ready()) quit_.send();
+  });
+  thread_.join();
+}
+
+void hub_thread::post(std::function<void()> call) { hub_->call_soon_threadsafe(std::move(call)); }
+
+void hub_thread::main(green::hub_options options) {
+  green::hub hub(options);
+  hub_ = &hub;
+  if (scenario_->target.rfind("https", 0) == 0)
+    tls_ = std::make_shared<green::tls_context>(green::tls_context::client(scenario_->http.verify_tls));
+  ready_.set_value();
+  quit_.wait();
+  // Leaving: users still running get the grace of one request timeout, then the hub's
+  // destructor kills what is left.
+  stop_all_users();
+  const auto until = green::clock::now() + scenario_->http.timeout;
+  while (running_ > 0 && green::clock::now() < until) green::sleep(std::chrono::milliseconds(5));
+}
+
+void hub_thread::start_user(std::size_t class_index, std::uint64_t user_id) {
+  const auto& spec = scenario_->users.at(class_index);
+  user_options o;
+  o.user_id = user_id;
+  o.data_row = static_cast<std::size_t>(user_id);
+  o.seed = user_id * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(index_);
+  auto& list = users_[class_index];
+  list.push_back(live_user{std::make_unique<user_runner>(*scenario_, spec, stats_, tls_, o)});
+  auto it = std::prev(list.end());
+  ++running_;
+  green::spawn_n([this, class_index, it] {
+    struct on_exit {
+      hub_thread& self;
+      std::size_t cls;
+      std::list<live_user>::iterator user;
+      ~on_exit() {
+        --self.running_;
+        self.users_[cls].erase(user);
+      }
+    } cleanup{*this, class_index, it};
+    it->runner->run();
+  });
+}
+
+void hub_thread::stop_users(std::size_t class_index, int n) {
+  auto& list = users_[class_index];
+  for (auto it = list.rbegin(); it != list.rend() && n > 0; ++it) {
+    if (it->stop_asked) continue;
+    it->stop_asked = true;
+    it->runner->stop();
+    --n;
+  }
+}
+
+void hub_thread::stop_all_users() {
+  for (auto& [cls, list] : users_)
+    for (auto& u : list) {
+      u.stop_asked = true;
+      u.runner->stop();
+    }
+}
+
+}  // namespace swarmlet::worker

@@ -1,0 +1,143 @@
+#include "request_executor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <regex>
+
+namespace swarmlet::worker {
+namespace {
+
+void append_query_escaped(std::string& out, const std::string& s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+}
+
+}  // namespace
+
+stats::request_stats& request_executor::entry_of(const config::request_spec& spec) {
+  auto it = entries_.find(&spec);
+  if (it != entries_.end()) return *it->second;
+  auto& e = stats_.entry(spec.method, spec.name);
+  entries_.emplace(&spec, &e);
+  return e;
+}
+
+void request_executor::build(const config::request_spec& spec) {
+  const config::render_context ctx{[this](std::string_view name) -> const std::string* {
+                                     auto it = vars_.values.find(std::string(name));
+                                     return it == vars_.values.end() ? nullptr : &it->second;
+                                   },
+                                   &vars_.rng};
+  request_.method = spec.method;
+  request_.target.clear();
+  spec.path.render_to(ctx, request_.target);
+  if (!spec.query.empty()) {
+    request_.target += request_.target.find('?') == std::string::npos ? '?' : '&';
+    bool first = true;
+    for (const auto& [k, v] : spec.query) {
+      if (!first) request_.target += '&';
+      first = false;
+      append_query_escaped(request_.target, k);
+      request_.target += '=';
+      append_query_escaped(request_.target, v.render(ctx));
+    }
+  }
+  request_.headers.clear();
+  for (const auto& [k, v] : spec.headers) request_.headers.add(k, v.render(ctx));
+  request_.body.clear();
+  if (spec.body) {
+    spec.body->render_to(ctx, request_.body);
+  } else if (spec.json) {
+    if (spec.json_templates.empty()) {
+      request_.body = spec.json->dump();
+    } else {
+      nlohmann::json j = *spec.json;
+      for (const auto& [ptr, t] : spec.json_templates) j[ptr] = t.render(ctx);
+      request_.body = j.dump();
+    }
+    if (!request_.headers.has("content-type")) request_.headers.add("Content-Type", "application/json");
+  }
+}
+
+std::string request_executor::check(const config::request_spec& spec, const http::result& r,
+                                    const nlohmann::json* body_json) const {
+  const int status = r.response.status;
+  if (spec.check.status) {
+    if (status != *spec.check.status)
+      return "expected status " + std::to_string(*spec.check.status) + ", got " + std::to_string(status);
+  } else if (status >= 400) {
+    return "HTTP " + std::to_string(status) + " " + std::string(http::reason_phrase(status));
+  }
+  if (spec.check.body_contains && r.response.body.find(*spec.check.body_contains) == std::string::npos)
+    return "body does not contain '" + *spec.check.body_contains + "'";
+  for (const auto& [path, expected] : spec.check.json_equals) {
+    if (body_json == nullptr) return "body is not JSON (checking " + path.source() + ")";
+    const nlohmann::json* found = path.find(*body_json);
+    if (found == nullptr) return path.source() + " is missing";
+    if (*found != expected) return path.source() + " is " + found->dump() + ", expected " + expected.dump();
+  }
+  return {};
+}
+
+void request_executor::capture(const config::request_spec& spec, const http::result& r,
+                               const nlohmann::json* body_json) {
+  for (const auto& c : spec.captures) {
+    std::string value;
+    switch (c.from) {
+      case config::capture_spec::source::json:
+        if (body_json != nullptr) {
+          if (const nlohmann::json* found = c.path.find(*body_json))
+            value = found->is_string() ? found->get<std::string>() : found->dump();
+        }
+        break;
+      case config::capture_spec::source::header:
+        value = std::string(r.response.headers.get(c.expression).value_or(""));
+        break;
+      case config::capture_spec::source::regex: {
+        std::smatch m;
+        const std::regex re(c.expression);
+        if (std::regex_search(r.response.body, m, re)) value = m.size() > 1 ? m[1].str() : m[0].str();
+        break;
+      }
+    }
+    vars_.values[c.variable] = std::move(value);
+  }
+}
+
+bool request_executor::run(const config::request_spec& spec) {
+  build(spec);
+  client_.keep_body(spec.keeps_body());
+  const http::result r = client_.send(request_);
+  const auto us = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(r.elapsed).count());
+  std::string failure;
+  if (!r.ok()) {
+    failure = std::string(http::to_string(r.error)) + ": " + r.error_message;
+  } else {
+    nlohmann::json parsed;
+    const nlohmann::json* body_json = nullptr;
+    const bool wants_json = !spec.check.json_equals.empty() ||
+                            std::any_of(spec.captures.begin(), spec.captures.end(), [](const auto& c) {
+                              return c.from == config::capture_spec::source::json;
+                            });
+    if (wants_json) {
+      parsed = nlohmann::json::parse(r.response.body, nullptr, false);
+      if (!parsed.is_discarded()) body_json = &parsed;
+    }
+    failure = check(spec, r, body_json);
+    capture(spec, r, body_json);
+  }
+  entry_of(spec).record(us, r.response.body_bytes, !failure.empty());
+  if (!failure.empty()) stats_.record_error(spec.method, spec.name, failure);
+  return failure.empty();
+}
+
+}  // namespace swarmlet::worker

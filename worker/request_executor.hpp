@@ -1,0 +1,46 @@
+#pragma once
+// Runs one request of a scenario for one user: renders its templates, sends it, applies its
+// checks and captures, and records the outcome in the hub thread's stats. A failure of the
+// system under test is recorded, never thrown.
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include "common/config/scenario.hpp"
+#include "common/http/client.hpp"
+#include "common/stats/stats_table.hpp"
+
+namespace swarmlet::worker {
+
+/// A user's variables: captures, its data row, user_id and iteration.
+struct user_variables {
+  std::unordered_map<std::string, std::string> values;
+  std::mt19937_64 rng;
+};
+
+class request_executor {
+ public:
+  request_executor(http::client& client, stats::stats_table& stats, user_variables& vars)
+      : client_(client), stats_(stats), vars_(vars) {}
+
+  /// Sends `spec` and records it. Returns false when it failed (status, check or transport).
+  bool run(const config::request_spec& spec);
+
+ private:
+  void build(const config::request_spec& spec);
+  /// Empty when every check passes, else the failure message (stable across requests, so
+  /// that failures group by cause).
+  std::string check(const config::request_spec& spec, const http::result& r,
+                    const nlohmann::json* body_json) const;
+  void capture(const config::request_spec& spec, const http::result& r,
+               const nlohmann::json* body_json);
+  stats::request_stats& entry_of(const config::request_spec& spec);
+
+  http::client& client_;
+  stats::stats_table& stats_;
+  user_variables& vars_;
+  http::request request_;  // reused: its strings keep their capacity
+  std::unordered_map<const config::request_spec*, stats::request_stats*> entries_;
+};
+
+}  // namespace swarmlet::worker

@@ -1,0 +1,73 @@
+#pragma once
+// A worker: hub threads with their users, a spawner that moves the user count to the target it
+// is given at the rate it is given, and a reporter that ships stats deltas. It lives on the
+// thread of the hub that created it (the control hub); users live on the hub threads.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/config/scenario.hpp"
+#include "common/green/event.hpp"
+#include "common/green/green_thread.hpp"
+#include "common/green/hub.hpp"
+#include "common/green/semaphore.hpp"
+#include "hub_thread.hpp"
+#include "proto/messages.hpp"
+
+namespace swarmlet::worker {
+
+struct runtime_options {
+  int threads = 1;
+  std::string worker_id = "local";
+  std::chrono::milliseconds report_interval{1000};
+  green::hub_options hub;
+};
+
+class runtime final : public proto::worker_control {
+ public:
+  runtime(std::shared_ptr<const config::scenario> scenario, runtime_options options,
+          proto::report_sink& sink);
+  ~runtime() override;
+
+  /// Moves toward the command's user counts at its rate (replacing any ramp in progress).
+  void spawn(const proto::spawn_command& command) override;
+  /// Stops every user gracefully, then delivers the final report of the run.
+  void stop(std::uint64_t run_id) override;
+
+  int users() const noexcept { return total_users_; }
+  int threads() const noexcept { return static_cast<int>(threads_.size()); }
+
+ private:
+  void spawner_loop();
+  void reporter_loop();
+  void change_one(bool start, const std::string& cls);
+  /// Every hub thread's delta, merged (parks the calling green thread meanwhile).
+  stats::stats_table collect();
+  int count_running();
+  void deliver(bool final);
+  std::size_t class_index(const std::string& name) const;
+
+  std::shared_ptr<const config::scenario> scenario_;
+  runtime_options options_;
+  proto::report_sink& sink_;
+  green::hub& control_;
+  std::vector<std::unique_ptr<hub_thread>> threads_;
+  // Spawner state (control hub only).
+  proto::spawn_command target_;
+  std::map<std::string, int> current_;
+  std::vector<std::map<std::string, int>> per_thread_;
+  int total_users_ = 0;
+  std::uint64_t next_user_id_ = 1;
+  green::event<> retarget_;
+  bool stopping_ = false;
+  std::uint64_t run_id_ = 0;
+  std::uint64_t sequence_ = 0;
+  green::semaphore delivering_{1};  // reports leave in sequence order
+  green::green_thread<void> spawner_;
+  green::green_thread<void> reporter_;
+};
+
+}  // namespace swarmlet::worker

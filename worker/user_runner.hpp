@@ -1,0 +1,46 @@
+#pragma once
+// One simulated user: a green thread running a user class of the scenario (Locust's User):
+// on_start, then weighted tasks with waits between them, until told to stop; then on_stop.
+#include <cstdint>
+#include <memory>
+
+#include "common/config/scenario.hpp"
+#include "common/green/event.hpp"
+#include "common/green/ssl.hpp"
+#include "common/stats/stats_table.hpp"
+
+namespace swarmlet::worker {
+
+struct user_options {
+  std::uint64_t user_id = 0;
+  std::size_t data_row = 0;  ///< for sequential data: which row this user starts at
+  std::uint64_t seed = 0;
+};
+
+class user_runner {
+ public:
+  user_runner(const config::scenario& scenario, const config::user_spec& spec,
+              stats::stats_table& stats, std::shared_ptr<green::tls_context> tls,
+              user_options options);
+
+  /// Runs the user until stop() (blocks the calling green thread). A stop lets the request
+  /// in flight finish, so every request sent is recorded.
+  void run();
+  /// Asks the user to stop at its next task boundary or wait (wakes it from a wait).
+  void stop();
+  bool stopping() const noexcept { return stop_.ready(); }
+  const config::user_spec& spec() const noexcept { return spec_; }
+
+ private:
+  /// Waits `d` unless stopped first; false when stopped.
+  bool wait_for(std::chrono::microseconds d);
+
+  const config::scenario& scenario_;
+  const config::user_spec& spec_;
+  stats::stats_table& stats_;
+  std::shared_ptr<green::tls_context> tls_;
+  user_options options_;
+  green::event<> stop_;
+};
+
+}  // namespace swarmlet::worker
