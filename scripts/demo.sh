@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# The README's main job. Until the load test lands (issue: one-process load test), it runs the
-# green-thread demo: the echo server and a client of 500 concurrent connections on loopback.
+# The README's main job: a real load test on loopback. Starts swarmlet's built-in target, runs
+# examples/quickstart.yaml against it, prints the report, and checks the report's request
+# count against the target's own count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh build >/dev/null
-out=$(mktemp)
-./build/examples/echo_server 0 127.0.0.1 >"$out" &
-server=$!
-trap 'kill $server 2>/dev/null; rm -f "$out"' EXIT
-for _ in $(seq 100); do grep -q listening "$out" && break; sleep 0.05; done
-port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$out")
-cat "$out"
-./build/examples/echo_client "$port" 500 200
+bin=./build/app/swarmlet
+log=$(mktemp)
+"$bin" target --port 0 >"$log" 2>&1 &
+target=$!
+trap 'kill $target 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 200); do grep -q listening "$log" && break; sleep 0.05; done
+url=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$log")
+[[ -n $url ]] || { cat "$log"; echo "demo: the target did not start" >&2; exit 1; }
+status=0
+"$bin" run examples/quickstart.yaml --host "$url" "$@" || status=$?
+served=$(python3 -c "import json,urllib.request; print(json.load(urllib.request.urlopen('$url/__swarmlet/served'))['served'])")
+reported=$(python3 -c "import json; print(json.load(open('results/quickstart.json'))['totals']['requests'])")
+echo "target served $served requests; the report counts $reported"
+exit $status

@@ -8,7 +8,7 @@ build_packages=(
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-context-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libhttp-parser-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-  openssl python3
+  openssl python3 curl
 )
 bench_packages=(wrk nginx python3-gevent python3-locust hey)
 

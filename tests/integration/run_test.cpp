@@ -1,0 +1,152 @@
+// `swarmlet run` as a user runs it: real processes on loopback against `swarmlet target`.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "tests/support/process.hpp"
+
+namespace ts = swarmlet::testing_support;
+
+namespace {
+
+const std::string binary = SWARMLET_BINARY;
+
+class RunAgainstTarget : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string line = target_.wait_for_line("listening on");
+    ASSERT_FALSE(line.empty()) << "the target did not start: " << target_.err();
+    url_ = line.substr(line.find("http://"));
+  }
+  std::uint64_t served() {
+    auto r = ts::run_process({"/usr/bin/curl", "-s", url_ + "/__swarmlet/served"});
+    return nlohmann::json::parse(r.out)["served"].get<std::uint64_t>();
+  }
+  std::string scenario(const std::string& body) {
+    return ts::write_temp_file("scenario.yaml", "target: " + url_ + "\n" + body);
+  }
+  static nlohmann::json summary(const std::string& path) { return nlohmann::json::parse(ts::read_file(path)); }
+
+  ts::process target_{{binary, "target", "--port", "0", "--threads", "2"}};
+  std::string url_;
+};
+
+TEST_F(RunAgainstTarget, TheReportCountsExactlyWhatTheTargetServed) {
+  const auto file = scenario(R"(load: {users: 20, spawn_rate: 100, run_time: 2s}
+users:
+  - name: fast
+    tasks:
+      - {weight: 3, get: /items}
+      - {weight: 1, get: "/bytes/${random(1,4000)}", name: /bytes}
+  - name: slow
+    wait: {constant: 5ms}
+    tasks: [{get: /delay/3}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  auto r = ts::run_process({binary, "run", file, "--threads", "2", "-q", "--json", dir + "/s.json", "--csv", dir + "/r"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const auto s = summary(dir + "/s.json");
+  const auto total = s["totals"]["requests"].get<std::uint64_t>();
+  EXPECT_GT(total, 100u);
+  EXPECT_EQ(total, served()) << "every request sent was recorded once";
+  EXPECT_EQ(s["totals"]["failures"], 0);
+  EXPECT_EQ(s["workers"][0]["lost_reports"], 0);
+  EXPECT_TRUE(s["workers"][0]["final_report"].get<bool>());
+  // The CSV holds the same totals in Locust's layout.
+  std::istringstream csv(ts::read_file(dir + "/r_stats.csv"));
+  std::string header, line, aggregated;
+  std::getline(csv, header);
+  EXPECT_EQ(header.rfind("Type,Name,Request Count,Failure Count,Median Response Time", 0), 0u) << header;
+  std::uint64_t sum = 0;
+  while (std::getline(csv, line)) {
+    std::vector<std::string> f;
+    std::istringstream fields(line);
+    for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
+    ASSERT_GE(f.size(), 22u) << line;
+    if (f[1] == "Aggregated") {
+      EXPECT_EQ(std::stoull(f[2]), total);
+    } else {
+      sum += std::stoull(f[2]);
+    }
+  }
+  EXPECT_EQ(sum, total);
+  EXPECT_NE(ts::read_file(dir + "/r_stats_history.csv").find("Aggregated"), std::string::npos);
+}
+
+TEST_F(RunAgainstTarget, FailuresAreRecordedByCause) {
+  const auto file = scenario(R"(load: {users: 4, spawn_rate: 100, run_time: 2s}
+http: {timeout: 100ms}
+users:
+  - wait: {constant: 10ms}
+    tasks:
+      - {get: /status/500}
+      - {get: /status/404, check: {status: 200}}
+      - {get: /delay/1000}
+      - {get: /items, check: {json: {"$.items[0].id": 1}}}
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  auto r = ts::run_process({binary, "run", file, "--threads", "1", "-q", "--json", dir + "/s.json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto s = summary(dir + "/s.json");
+  std::map<std::string, std::string> error_by_name;
+  for (const auto& e : s["errors"]) error_by_name[e["name"]] = e["error"];
+  EXPECT_EQ(error_by_name["/status/500"], "HTTP 500 Internal Server Error");
+  EXPECT_EQ(error_by_name["/status/404"], "expected status 200, got 404");
+  EXPECT_EQ(error_by_name["/delay/1000"].rfind("timeout:", 0), 0u) << error_by_name["/delay/1000"];
+  EXPECT_EQ(error_by_name.count("/items"), 0u) << "the JSON check passes";
+  for (const auto& req : s["requests"])
+    if (req["name"] != "/items") EXPECT_EQ(req["requests"], req["failures"]) << req["name"];
+}
+
+TEST(Run, AClosedPortIsAConnectionRefusedFailure) {
+  const auto file = ts::write_temp_file("s.yaml", R"(target: http://127.0.0.1:9
+load: {users: 2, spawn_rate: 100, run_time: 1s}
+users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  auto r = ts::run_process({binary, "run", file, "-q", "--json", dir + "/s.json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  ASSERT_EQ(s["errors"].size(), 1u) << s.dump();
+  EXPECT_EQ(s["errors"][0]["error"].get<std::string>().rfind("connect_refused:", 0), 0u) << s["errors"].dump();
+  EXPECT_GT(s["totals"]["failures"].get<int>(), 0);
+}
+
+TEST_F(RunAgainstTarget, ThresholdsDecideTheExitCode) {
+  const auto failing = scenario(R"(load: {users: 2, spawn_rate: 100, run_time: 1s}
+thresholds: ["requests < 1", "p95 < 10s"]
+users: [{wait: {constant: 10ms}, tasks: [{get: /}]}]
+)");
+  auto r = ts::run_process({binary, "run", failing});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("threshold FAILED: requests < 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("threshold passed: p95 < 10s"), std::string::npos) << r.out;
+}
+
+TEST(Run, ABadScenarioFailsWithItsErrorLine) {
+  const auto file = ts::write_temp_file("bad.yaml", "target: http://127.0.0.1:1/\nusers:\n  - tasks:\n      - get: /\n        wieght: 3\n");
+  auto r = ts::run_process({binary, "run", file});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find(file + ":5:9: unknown key 'wieght'"), std::string::npos) << r.err;
+  auto flags = ts::run_process({binary, "run", file, "-t", "soon"});
+  EXPECT_EQ(flags.code, 2);
+}
+
+TEST_F(RunAgainstTarget, CtrlCStopsCleanlyAndStillReports) {
+  const auto file = scenario(R"(load: {users: 10, spawn_rate: 100}
+users: [{wait: {constant: 1ms}, tasks: [{get: /}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process run({binary, "run", file, "--json", dir + "/s.json", "--csv", dir + "/r"});
+  ASSERT_FALSE(run.wait_for_line("Aggregated").empty()) << run.err();
+  run.signal(SIGINT);
+  EXPECT_EQ(run.wait(), 0) << run.err();
+  const auto s = summary(dir + "/s.json");
+  EXPECT_GT(s["totals"]["requests"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
+}
+
+}  // namespace

@@ -1,0 +1,48 @@
+#pragma once
+// Real processes for integration tests: start a binary with arguments, read its output, signal
+// it, wait for it (with a deadline, so a hung child fails the test instead of CI).
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace swarmlet::testing_support {
+
+class process {
+ public:
+  /// Starts `argv[0]` with `argv`; stdout and stderr are captured to files.
+  explicit process(std::vector<std::string> argv, std::vector<std::string> env = {});
+  ~process();  // kills it if still running
+  process(const process&) = delete;
+  process& operator=(const process&) = delete;
+
+  /// Waits until stdout holds a line containing `text` (or the deadline); returns that line.
+  std::string wait_for_line(const std::string& text, std::chrono::seconds deadline = std::chrono::seconds(20));
+  void signal(int sig);
+  /// Waits for the exit; returns the exit code (128+signal if killed; -1 on deadline).
+  int wait(std::chrono::seconds deadline = std::chrono::seconds(120));
+  std::string out() const;
+  std::string err() const;
+  pid_t pid() const noexcept { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string out_file_, err_file_;
+  bool exited_ = false;
+  int code_ = -1;
+};
+
+/// Runs to completion; returns {exit code, stdout, stderr}.
+struct run_result {
+  int code;
+  std::string out;
+  std::string err;
+};
+run_result run_process(std::vector<std::string> argv, std::chrono::seconds deadline = std::chrono::seconds(120));
+
+/// A file in a fresh temporary directory with `content`; returns its path.
+std::string write_temp_file(const std::string& name, const std::string& content);
+std::string read_file(const std::string& path);
+
+}  // namespace swarmlet::testing_support
