@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "master/aggregator.hpp"
+#include "master/distribution.hpp"
+#include "master/load_plan.hpp"
+
+namespace m = swarmlet::master;
+using namespace std::chrono_literals;
+
+namespace {
+
+TEST(Distribution, SplitByWeightAddsUpAndStaysWithinOneOfTheExactShare) {
+  for (int total = 0; total <= 60; ++total) {
+    for (const std::vector<int>& weights :
+         {std::vector<int>{1}, {1, 1}, {3, 1}, {1, 2, 3}, {5, 0, 5}, {1, 1, 1, 1, 1, 1, 1}, {100, 1}}) {
+      const auto split = m::split_by_weight(total, weights);
+      const long sum_w = std::accumulate(weights.begin(), weights.end(), 0L);
+      EXPECT_EQ(std::accumulate(split.begin(), split.end(), 0), total);
+      for (std::size_t i = 0; i < weights.size(); ++i) {
+        const double exact = static_cast<double>(total) * weights[i] / sum_w;
+        EXPECT_LT(std::abs(split[i] - exact), 1.0) << "total " << total << " class " << i;
+      }
+    }
+  }
+}
+
+TEST(Distribution, UsersPerWorkerFollowTheirThreads) {
+  for (int total = 0; total <= 40; ++total) {
+    const auto per_class = m::users_per_class(total, {{"a", 3}, {"b", 1}});
+    for (const std::vector<int>& threads : {std::vector<int>{1}, {1, 1, 1}, {2, 1}, {4, 2, 2, 1}}) {
+      const auto split = m::users_per_worker(per_class, threads);
+      std::map<std::string, int> back;
+      std::vector<int> totals;
+      for (const auto& w : split) {
+        int t = 0;
+        for (const auto& [name, n] : w) {
+          back[name] += n;
+          t += n;
+        }
+        totals.push_back(t);
+      }
+      for (const auto& [name, n] : per_class) EXPECT_EQ(back[name], n) << name;
+      const int sum_t = std::accumulate(threads.begin(), threads.end(), 0);
+      for (std::size_t i = 0; i < threads.size(); ++i)
+        EXPECT_LT(std::abs(totals[i] - static_cast<double>(total) * threads[i] / sum_t), 1.0);
+    }
+  }
+}
+
+TEST(LoadPlan, StagesAddUpToTheRunTime) {
+  swarmlet::config::load_spec l;
+  l.spawn_rate = 5;
+  l.stages = {{10s, 10, 0}, {20s, 50, 20}, {5s, 0, 0}};
+  const auto p = m::plan_load(l);
+  ASSERT_EQ(p.steps.size(), 3u);
+  EXPECT_EQ(p.steps[1].at, std::chrono::microseconds(10s));
+  EXPECT_EQ(p.steps[1].spawn_rate, 20);
+  EXPECT_EQ(p.steps[2].spawn_rate, 20) << "a stage without a rate keeps the previous one";
+  EXPECT_EQ(p.end, std::chrono::microseconds(35s));
+  swarmlet::config::load_spec simple;
+  simple.users = 7;
+  EXPECT_FALSE(m::plan_load(simple).end.has_value());
+}
+
+swarmlet::proto::stats_report report(std::uint64_t seq, int requests, bool final = false) {
+  swarmlet::proto::stats_report r;
+  r.worker_id = "w1";
+  r.run_id = 1;
+  r.sequence = seq;
+  r.final = final;
+  for (int i = 0; i < requests; ++i) r.delta.entry("GET", "/").record(1000, 0, false);
+  return r;
+}
+
+TEST(Aggregator, CountsGapsAsLostUntilTheLateReportArrives) {
+  m::aggregator a(1);
+  EXPECT_TRUE(a.add(report(1, 5)));
+  EXPECT_TRUE(a.add(report(3, 5)));
+  EXPECT_EQ(a.lost_reports(), 1u);
+  EXPECT_TRUE(a.add(report(2, 5))) << "late, not lost";
+  EXPECT_EQ(a.lost_reports(), 0u);
+  EXPECT_FALSE(a.add(report(2, 5))) << "a repeat is not merged twice";
+  EXPECT_EQ(a.totals().total().requests, 15u);
+  auto other_run = report(4, 5);
+  other_run.run_id = 99;
+  EXPECT_FALSE(a.add(other_run));
+  EXPECT_EQ(a.rejected(), 2u);
+  EXPECT_FALSE(a.all_final());
+  EXPECT_TRUE(a.add(report(4, 1, true)));
+  EXPECT_TRUE(a.all_final());
+}
+
+TEST(Aggregator, HistoryRowsCarryWindowRates) {
+  m::aggregator a(1);
+  a.add(report(1, 10));
+  a.tick(1, 5);
+  a.add(report(2, 30));
+  a.tick(2, 5);
+  ASSERT_EQ(a.history().size(), 2u);
+  EXPECT_DOUBLE_EQ(a.history()[0].rps, 10);
+  EXPECT_DOUBLE_EQ(a.history()[1].rps, 20);
+  EXPECT_EQ(a.history()[1].total.requests, 40u);
+}
+
+}  // namespace

@@ -1,0 +1,100 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+
+#include "common/config/scenario_loader.hpp"
+#include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
+#include "common/http/server.hpp"
+#include "common/http/test_target.hpp"
+#include "worker/runtime.hpp"
+#include "worker/spawn_plan.hpp"
+
+namespace w = swarmlet::worker;
+namespace g = swarmlet::green;
+using namespace std::chrono_literals;
+
+namespace {
+
+TEST(SpawnPlan, ClassesFillInProportion) {
+  std::map<std::string, int> current, target{{"a", 6}, {"b", 2}};
+  std::string order;
+  while (auto c = w::next_class_to_start(current, target)) {
+    order += *c;
+    ++current[*c];
+  }
+  EXPECT_EQ(order, "abaaabaa");
+  EXPECT_FALSE(w::next_class_to_stop(current, target));
+  target["a"] = 3;
+  EXPECT_EQ(w::next_class_to_stop(current, target), "a");
+}
+
+TEST(SpawnPlan, ChangesAreDueAtASteadyRate) {
+  EXPECT_EQ(w::changes_due(0s, 10), 1);
+  EXPECT_EQ(w::changes_due(99ms, 10), 1);
+  EXPECT_EQ(w::changes_due(100ms, 10), 2);
+  EXPECT_EQ(w::changes_due(1s, 10), 11);
+}
+
+/// Collects reports in memory (the master's side, without a master).
+struct collecting_sink : swarmlet::proto::report_sink {
+  std::vector<swarmlet::proto::stats_report> reports;
+  g::event<> final;
+  void deliver(swarmlet::proto::stats_report r) override {
+    const bool f = r.final;
+    reports.push_back(std::move(r));
+    if (f && !final.ready()) final.send();
+  }
+};
+
+TEST(Runtime, SpawnsAtTheRequestedRateAndReportsEveryRequestOnce) {
+  g::hub hub;
+  swarmlet::http::test_target target;
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  auto server = g::spawn([&] {
+    swarmlet::http::serve_http(listener, [&](const auto& q, auto& r) { target.handle(q, r); });
+  });
+  auto scenario = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:" + std::to_string(listener.local_port()) +
+          "\nusers: [{wait: {constant: 20ms}, on_start: [{get: /status/201}], tasks: [{get: /}]}]\n",
+      "t.yaml"));
+  collecting_sink sink;
+  w::runtime_options o;
+  o.threads = 2;
+  o.report_interval = 100ms;
+  w::runtime rt(scenario, o, sink);
+  swarmlet::proto::spawn_command c;
+  c.run_id = 7;
+  c.users_per_class = {{"user1", 20}};
+  c.spawn_rate = 40;  // 20 users over half a second
+  const auto start = g::clock::now();
+  rt.spawn(c);
+  // Never ahead of the schedule: at any moment at most the users due by then have started.
+  while (rt.users() < 20) {
+    const int users = rt.users();
+    const auto due = w::changes_due(g::clock::now() - start, 40);
+    EXPECT_LE(users, due);
+    g::sleep(10ms);
+  }
+  const double ramp_s = std::chrono::duration<double>(g::clock::now() - start).count();
+  EXPECT_GE(ramp_s, 0.45) << "20 users at 40/s take about half a second, not a burst";
+  g::sleep(200ms);
+  rt.stop(7);
+  sink.final.wait();
+  std::uint64_t reported = 0, starts = 0, last_seq = 0;
+  for (const auto& r : sink.reports) {
+    EXPECT_EQ(r.run_id, 7u);
+    EXPECT_EQ(r.sequence, last_seq + 1);
+    last_seq = r.sequence;
+    reported += r.delta.total().requests;
+    for (const auto& [key, s] : r.delta.entries())
+      if (key.name == "/status/201") starts += s.requests;
+  }
+  EXPECT_EQ(starts, 20u) << "every user ran on_start once";
+  EXPECT_EQ(reported, target.served()) << "stop lets in-flight requests finish and be reported";
+  EXPECT_TRUE(sink.reports.back().final);
+  server.kill();
+}
+
+}  // namespace
