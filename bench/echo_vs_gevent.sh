@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 conns=${1:-200} lines=${2:-2000} depth=${3:-10} rounds=${4:-3}
 bash scripts/install-deps.sh --bench
-bash scripts/build.sh build >/dev/null
+bash scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
@@ -21,7 +21,7 @@ run_against() {  # SERVER_CMD... ; prints "lines/s server-CPU-us-per-line"
   local pid=$!
   wait_port "$port" || { kill $pid; echo "server did not start: $*" >&2; return 1; }
   local before; before=$(cpu_ticks $pid)
-  local out; out=$(taskset -c 0 ./build/examples/echo_client "$port" "$conns" "$lines" "$depth")
+  local out; out=$(taskset -c 0 ./build-release/examples/echo_client "$port" "$conns" "$lines" "$depth")
   local after; after=$(cpu_ticks $pid)
   kill $pid; wait $pid 2>/dev/null || true
   local rate; rate=$(sed -n 's/.* \([0-9]*\) lines\/s/\1/p' <<<"$out")
@@ -32,7 +32,7 @@ run_against() {  # SERVER_CMD... ; prints "lines/s server-CPU-us-per-line"
 echo "echo: $conns connections x $lines lines, $depth per write; server on CPU 1, client on CPU 0"
 ratios=()
 for r in $(seq "$rounds"); do
-  read -r ours ours_cpu < <(run_against ./build/examples/echo_server)
+  read -r ours ours_cpu < <(run_against ./build-release/examples/echo_server)
   read -r peer peer_cpu < <(run_against /usr/bin/python3 bench/gevent_echo_server.py)
   ratio=$(awk -v a="$ours" -v b="$peer" 'BEGIN { printf "%.2f", a / b }')
   cpu_ratio=$(awk -v a="$ours_cpu" -v b="$peer_cpu" 'BEGIN { printf "%.3f", a / b }')
