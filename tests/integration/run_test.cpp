@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -124,6 +125,30 @@ users: [{wait: {constant: 10ms}, tasks: [{get: /}]}]
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("threshold FAILED: requests < 1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("threshold passed: p95 < 10s"), std::string::npos) << r.out;
+}
+
+TEST_F(RunAgainstTarget, StagesShapeTheUserCount) {
+  const auto file = scenario(R"(load:
+  spawn_rate: 200
+  stages: [{duration: 1500ms, users: 4}, {duration: 1500ms, users: 12}, {duration: 1s, users: 0}]
+users: [{wait: {constant: 10ms}, tasks: [{get: /}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  auto r = ts::run_process({binary, "run", file, "-q", "--threads", "2", "--json", dir + "/s.json", "--csv", dir + "/r"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto s = summary(dir + "/s.json");
+  EXPECT_EQ(s["peak_users"], 12);
+  EXPECT_NEAR(s["duration_s"].get<double>(), 4.0, 1.0) << "the stages' durations add up to the run time";
+  // The history's user counts climb to 4, then 12, then fall to 0.
+  std::istringstream history(ts::read_file(dir + "/r_stats_history.csv"));
+  std::string line;
+  std::getline(history, line);
+  std::set<int> seen;
+  while (std::getline(history, line)) seen.insert(std::stoi(line.substr(line.find(',') + 1)));
+  EXPECT_TRUE(seen.count(4)) << "user counts seen: " << seen.size();
+  EXPECT_TRUE(seen.count(12));
+  EXPECT_TRUE(seen.count(0));
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
 }
 
 TEST(Run, ABadScenarioFailsWithItsErrorLine) {
