@@ -1,0 +1,240 @@
+#include "codec.hpp"
+
+#include <msgpack.hpp>
+
+#include <algorithm>
+
+#include "common/stats/stats_codec.hpp"
+
+namespace swarmlet::proto {
+namespace {
+
+constexpr std::size_t max_string = 16 * 1024 * 1024;  // a scenario or a data file
+constexpr std::size_t max_id = 256;
+
+using packer = msgpack::packer<msgpack::sbuffer>;
+
+struct bad_frame {
+  std::string reason;
+};
+
+const msgpack::object& field(const msgpack::object& arr, std::uint32_t i, const char* what) {
+  if (arr.type != msgpack::type::ARRAY || arr.via.array.size <= i)
+    throw bad_frame{std::string(what) + ": missing field " + std::to_string(i)};
+  return arr.via.array.ptr[i];
+}
+std::string str(const msgpack::object& o, const char* what, std::size_t max = max_string) {
+  if (o.type != msgpack::type::STR) throw bad_frame{std::string(what) + " is not a string"};
+  if (o.via.str.size > max) throw bad_frame{std::string(what) + " is too long"};
+  return std::string(o.via.str.ptr, o.via.str.size);
+}
+std::uint64_t u64(const msgpack::object& o, const char* what) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER) throw bad_frame{std::string(what) + " is not a non-negative integer"};
+  return o.via.u64;
+}
+std::int64_t i64(const msgpack::object& o, const char* what) {
+  if (o.type == msgpack::type::POSITIVE_INTEGER) {
+    if (o.via.u64 > static_cast<std::uint64_t>(INT64_MAX)) throw bad_frame{std::string(what) + " is too large"};
+    return static_cast<std::int64_t>(o.via.u64);
+  }
+  if (o.type == msgpack::type::NEGATIVE_INTEGER) return o.via.i64;
+  throw bad_frame{std::string(what) + " is not an integer"};
+}
+int small_int(const msgpack::object& o, const char* what, std::int64_t lo, std::int64_t hi) {
+  const std::int64_t v = i64(o, what);
+  if (v < lo || v > hi) throw bad_frame{std::string(what) + " is out of range"};
+  return static_cast<int>(v);
+}
+double number(const msgpack::object& o, const char* what) {
+  if (o.type == msgpack::type::FLOAT32 || o.type == msgpack::type::FLOAT64) return o.via.f64;
+  return static_cast<double>(i64(o, what));
+}
+bool boolean(const msgpack::object& o, const char* what) {
+  if (o.type != msgpack::type::BOOLEAN) throw bad_frame{std::string(what) + " is not a boolean"};
+  return o.via.boolean;
+}
+void expect_array(const msgpack::object& o, std::uint32_t n, const char* what) {
+  if (o.type != msgpack::type::ARRAY || o.via.array.size != n)
+    throw bad_frame{std::string(what) + " must be an array of " + std::to_string(n)};
+}
+std::map<std::string, int> string_int_map(const msgpack::object& o, const char* what) {
+  if (o.type != msgpack::type::MAP || o.via.map.size > 10000) throw bad_frame{std::string(what) + " is not a map"};
+  std::map<std::string, int> out;
+  for (std::uint32_t i = 0; i < o.via.map.size; ++i)
+    out[str(o.via.map.ptr[i].key, what, max_id)] = small_int(o.via.map.ptr[i].val, what, 0, 10'000'000);
+  return out;
+}
+
+struct payload_packer {
+  packer& p;
+  void operator()(const hello_payload& h) const {
+    p.pack_array(3);
+    p.pack(h.host);
+    p.pack(h.pid);
+    p.pack(h.threads);
+  }
+  void operator()(const welcome_payload& w) const {
+    p.pack_array(4);
+    p.pack(w.scenario_name);
+    p.pack(w.scenario_yaml);
+    p.pack_map(static_cast<std::uint32_t>(w.files.size()));
+    for (const auto& [k, v] : w.files) {
+      p.pack(k);
+      p.pack(v);
+    }
+    p.pack(w.heartbeat_interval_ms);
+  }
+  void operator()(const refused_payload& r) const {
+    p.pack_array(1);
+    p.pack(r.reason);
+  }
+  void operator()(const spawn_command& s) const {
+    p.pack_array(3);
+    p.pack(s.run_id);
+    p.pack_map(static_cast<std::uint32_t>(s.users_per_class.size()));
+    for (const auto& [k, v] : s.users_per_class) {
+      p.pack(k);
+      p.pack(v);
+    }
+    p.pack(s.spawn_rate);
+  }
+  void operator()(const stop_payload& s) const {
+    p.pack_array(1);
+    p.pack(s.run_id);
+  }
+  void operator()(const empty_payload&) const { p.pack_array(0); }
+  void operator()(const heartbeat_payload& h) const {
+    p.pack_array(1);
+    p.pack(h.users);
+  }
+  void operator()(const stats_report& r) const {
+    p.pack_array(5);
+    p.pack(r.run_id);
+    p.pack(r.sequence);
+    p.pack(r.final);
+    p.pack(r.users);
+    stats::pack_stats(p, r.delta);
+  }
+};
+
+payload decode_payload(message_type type, const msgpack::object& o, const std::string& sender) {
+  switch (type) {
+    case message_type::hello: {
+      expect_array(o, 3, "hello");
+      return hello_payload{str(field(o, 0, "hello"), "hello.host", max_id), i64(field(o, 1, "hello"), "hello.pid"),
+                           small_int(field(o, 2, "hello"), "hello.threads", 1, 4096)};
+    }
+    case message_type::welcome: {
+      expect_array(o, 4, "welcome");
+      welcome_payload w;
+      w.scenario_name = str(field(o, 0, "welcome"), "welcome.scenario_name", 4096);
+      w.scenario_yaml = str(field(o, 1, "welcome"), "welcome.scenario");
+      const auto& files = field(o, 2, "welcome");
+      if (files.type != msgpack::type::MAP || files.via.map.size > 1000) throw bad_frame{"welcome.files is not a map"};
+      for (std::uint32_t i = 0; i < files.via.map.size; ++i)
+        w.files[str(files.via.map.ptr[i].key, "welcome.files key", 4096)] = str(files.via.map.ptr[i].val, "welcome.files value");
+      w.heartbeat_interval_ms = small_int(field(o, 3, "welcome"), "welcome.heartbeat_interval_ms", 10, 600'000);
+      return w;
+    }
+    case message_type::refused:
+      expect_array(o, 1, "refused");
+      return refused_payload{str(field(o, 0, "refused"), "refused.reason", 4096)};
+    case message_type::spawn: {
+      expect_array(o, 3, "spawn");
+      spawn_command s;
+      s.run_id = u64(field(o, 0, "spawn"), "spawn.run_id");
+      s.users_per_class = string_int_map(field(o, 1, "spawn"), "spawn.users_per_class");
+      s.spawn_rate = number(field(o, 2, "spawn"), "spawn.spawn_rate");
+      if (!(s.spawn_rate > 0 && s.spawn_rate < 1e9)) throw bad_frame{"spawn.spawn_rate is out of range"};
+      return s;
+    }
+    case message_type::stop:
+      expect_array(o, 1, "stop");
+      return stop_payload{u64(field(o, 0, "stop"), "stop.run_id")};
+    case message_type::quit:
+    case message_type::goodbye:
+      expect_array(o, 0, to_string(type));
+      return empty_payload{};
+    case message_type::heartbeat:
+      expect_array(o, 1, "heartbeat");
+      return heartbeat_payload{small_int(field(o, 0, "heartbeat"), "heartbeat.users", 0, 100'000'000)};
+    case message_type::stats: {
+      expect_array(o, 5, "stats");
+      stats_report r;
+      r.worker_id = sender;
+      r.run_id = u64(field(o, 0, "stats"), "stats.run_id");
+      r.sequence = u64(field(o, 1, "stats"), "stats.sequence");
+      r.final = boolean(field(o, 2, "stats"), "stats.final");
+      r.users = small_int(field(o, 3, "stats"), "stats.users", 0, 100'000'000);
+      std::string error;
+      auto table = stats::unpack_stats(field(o, 4, "stats"), error);
+      if (!table) throw bad_frame{error};
+      r.delta = std::move(*table);
+      return r;
+    }
+  }
+  throw bad_frame{"unknown message type"};
+}
+
+}  // namespace
+
+const char* to_string(message_type t) noexcept {
+  switch (t) {
+    case message_type::hello: return "hello";
+    case message_type::welcome: return "welcome";
+    case message_type::refused: return "refused";
+    case message_type::spawn: return "spawn";
+    case message_type::stop: return "stop";
+    case message_type::quit: return "quit";
+    case message_type::heartbeat: return "heartbeat";
+    case message_type::stats: return "stats";
+    case message_type::goodbye: return "goodbye";
+  }
+  return "unknown";
+}
+
+std::string encode(const message& m) {
+  msgpack::sbuffer buffer;
+  packer p(buffer);
+  p.pack_array(4);
+  p.pack(static_cast<std::uint8_t>(m.type));
+  p.pack(m.version);
+  p.pack(m.sender);
+  std::visit(payload_packer{p}, m.body);
+  return std::string(buffer.data(), buffer.size());
+}
+
+std::variant<message, decode_error> decode(const void* data, std::size_t size) {
+  try {
+    msgpack::object_handle handle = msgpack::unpack(static_cast<const char*>(data), size);
+    const msgpack::object& o = handle.get();
+    expect_array(o, 4, "message");
+    message m;
+    const std::uint64_t type = u64(o.via.array.ptr[0], "message type");
+    if (type < 1 || type > 9) return decode_error{"unknown message type " + std::to_string(type)};
+    m.type = static_cast<message_type>(type);
+    const std::uint64_t version = u64(o.via.array.ptr[1], "version");
+    if (version != protocol_version && m.type != message_type::refused)
+      return decode_error{"protocol version " + std::to_string(version) + ", this side speaks " +
+                              std::to_string(protocol_version),
+                          static_cast<std::uint16_t>(std::min<std::uint64_t>(version, 65535))};
+    m.version = static_cast<std::uint16_t>(version);
+    m.sender = str(o.via.array.ptr[2], "sender", max_id);
+    m.body = decode_payload(m.type, o.via.array.ptr[3], m.sender);
+    return m;
+  } catch (const bad_frame& e) {
+    return decode_error{e.reason};
+  } catch (const std::exception& e) {
+    return decode_error{std::string("not msgpack: ") + e.what()};
+  }
+}
+
+message make_message(message_type type, std::string sender, payload body) {
+  message m;
+  m.type = type;
+  m.sender = std::move(sender);
+  m.body = std::move(body);
+  return m;
+}
+
+}  // namespace swarmlet::proto

@@ -1,0 +1,80 @@
+#pragma once
+// The wire format: every message is one msgpack array [type, version, sender, payload]
+// (Locust's rpc Message, with a version). The decoder trusts nothing: a bad frame yields a
+// decode_error with a reason, never an exception or a crash.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "messages.hpp"
+
+namespace swarmlet::proto {
+
+inline constexpr std::uint16_t protocol_version = 1;
+
+enum class message_type : std::uint8_t {
+  hello = 1,      ///< worker -> master: I am here (and again after a reconnect)
+  welcome = 2,    ///< master -> worker: registered; here is the scenario
+  refused = 3,    ///< master -> worker: not registered (e.g. version mismatch), with the reason
+  spawn = 4,      ///< master -> worker: absolute target (spawn_command)
+  stop = 5,       ///< master -> worker: stop the run's users, send the final report
+  quit = 6,       ///< master -> worker: exit
+  heartbeat = 7,  ///< both ways
+  stats = 8,      ///< worker -> master, on the stats plane (stats_report)
+  goodbye = 9,    ///< worker -> master: leaving now (Ctrl-C)
+};
+const char* to_string(message_type t) noexcept;
+
+struct hello_payload {
+  std::string host;
+  std::int64_t pid = 0;
+  int threads = 1;
+};
+
+struct welcome_payload {
+  std::string scenario_name;                  ///< the file name, for messages
+  std::string scenario_yaml;
+  std::map<std::string, std::string> files;   ///< data files by the name the scenario uses
+  int heartbeat_interval_ms = 1000;
+};
+
+struct refused_payload {
+  std::string reason;
+};
+
+struct stop_payload {
+  std::uint64_t run_id = 0;
+};
+
+struct heartbeat_payload {
+  int users = 0;
+};
+
+struct empty_payload {};
+
+using payload = std::variant<hello_payload, welcome_payload, refused_payload, spawn_command, stop_payload,
+                             empty_payload, heartbeat_payload, stats_report>;
+
+struct message {
+  message_type type = message_type::heartbeat;
+  std::uint16_t version = protocol_version;
+  std::string sender;
+  payload body = empty_payload{};
+};
+
+struct decode_error {
+  std::string reason;
+  std::uint16_t peer_version = 0;  ///< set when the frame was well-formed but of another version
+};
+
+std::string encode(const message& m);
+/// A message, or why the bytes are not one. Another protocol version is an error naming both,
+/// except `refused`, whose shape never changes, so a peer of any version can read why.
+std::variant<message, decode_error> decode(const void* data, std::size_t size);
+
+/// Shorthands.
+message make_message(message_type type, std::string sender, payload body = empty_payload{});
+
+}  // namespace swarmlet::proto

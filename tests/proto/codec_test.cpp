@@ -1,0 +1,100 @@
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "proto/codec.hpp"
+
+namespace p = swarmlet::proto;
+
+namespace {
+
+template <class T>
+T round_trip(p::message_type type, T body) {
+  const std::string bytes = p::encode(p::make_message(type, "worker-1", body));
+  auto decoded = p::decode(bytes.data(), bytes.size());
+  auto* m = std::get_if<p::message>(&decoded);
+  EXPECT_NE(m, nullptr) << std::get<p::decode_error>(decoded).reason;
+  if (m == nullptr) return T{};
+  EXPECT_EQ(m->type, type);
+  EXPECT_EQ(m->sender, "worker-1");
+  return std::get<T>(m->body);
+}
+
+TEST(Codec, EveryMessageRoundTrips) {
+  auto h = round_trip(p::message_type::hello, p::hello_payload{"host-a", 1234, 8});
+  EXPECT_EQ(h.host, "host-a");
+  EXPECT_EQ(h.threads, 8);
+  p::welcome_payload w;
+  w.scenario_name = "s.yaml";
+  w.scenario_yaml = "target: http://x/\n";
+  w.files["users.csv"] = "a,b\n1,2\n";
+  auto w2 = round_trip(p::message_type::welcome, w);
+  EXPECT_EQ(w2.scenario_yaml, w.scenario_yaml);
+  EXPECT_EQ(w2.files, w.files);
+  p::spawn_command s;
+  s.run_id = 99;
+  s.users_per_class = {{"a", 3}, {"b", 0}};
+  s.spawn_rate = 2.5;
+  auto s2 = round_trip(p::message_type::spawn, s);
+  EXPECT_EQ(s2.users_per_class, s.users_per_class);
+  EXPECT_EQ(s2.spawn_rate, 2.5);
+  EXPECT_EQ(round_trip(p::message_type::stop, p::stop_payload{7}).run_id, 7u);
+  EXPECT_EQ(round_trip(p::message_type::heartbeat, p::heartbeat_payload{42}).users, 42);
+  round_trip(p::message_type::quit, p::empty_payload{});
+  p::stats_report r;
+  r.run_id = 5;
+  r.sequence = 9;
+  r.final = true;
+  r.users = 3;
+  r.delta.entry("GET", "/").record(1500, 10, true);
+  r.delta.record_error("GET", "/", "HTTP 500");
+  auto r2 = round_trip(p::message_type::stats, r);
+  EXPECT_EQ(r2.worker_id, "worker-1") << "the sender names the worker";
+  EXPECT_EQ(r2.sequence, 9u);
+  EXPECT_TRUE(r2.final);
+  EXPECT_EQ(r2.delta.total().failures, 1u);
+  EXPECT_EQ(r2.delta.errors().size(), 1u);
+}
+
+TEST(Codec, GarbageTruncationAndBitFlipsAreErrorsNotCrashes) {
+  p::stats_report r;
+  r.run_id = 1;
+  r.sequence = 1;
+  for (int i = 0; i < 100; ++i) r.delta.entry("GET", "/" + std::to_string(i % 7)).record(i * 100, 1, i % 5 == 0);
+  const std::string good = p::encode(p::make_message(p::message_type::stats, "w", r));
+  for (std::size_t cut = 0; cut < good.size(); cut += 7) {
+    auto d = p::decode(good.data(), cut);
+    EXPECT_TRUE(std::holds_alternative<p::decode_error>(d)) << "truncated at " << cut;
+  }
+  std::mt19937 rng(1);
+  int errors = 0;
+  for (int i = 0; i < 2000; ++i) {
+    std::string bad = good;
+    for (int k = 0; k < 3; ++k) bad[rng() % bad.size()] ^= static_cast<char>(1 << (rng() % 8));
+    auto d = p::decode(bad.data(), bad.size());  // must not crash or throw
+    errors += std::holds_alternative<p::decode_error>(d) ? 1 : 0;
+  }
+  EXPECT_GT(errors, 0);
+  std::string noise(1000, '\0');
+  for (auto& c : noise) c = static_cast<char>(rng());
+  EXPECT_TRUE(std::holds_alternative<p::decode_error>(p::decode(noise.data(), noise.size())));
+  EXPECT_TRUE(std::holds_alternative<p::decode_error>(p::decode("", 0)));
+}
+
+TEST(Codec, AnotherVersionIsNamedButARefusalIsAlwaysReadable) {
+  auto m = p::make_message(p::message_type::hello, "w", p::hello_payload{"h", 1, 1});
+  m.version = 2;
+  const std::string bytes = p::encode(m);
+  auto d = p::decode(bytes.data(), bytes.size());
+  ASSERT_TRUE(std::holds_alternative<p::decode_error>(d));
+  EXPECT_EQ(std::get<p::decode_error>(d).peer_version, 2);
+  EXPECT_NE(std::get<p::decode_error>(d).reason.find("protocol version 2"), std::string::npos);
+  auto refusal = p::make_message(p::message_type::refused, "master", p::refused_payload{"speak 1"});
+  refusal.version = 7;
+  const std::string rb = p::encode(refusal);
+  auto rd = p::decode(rb.data(), rb.size());
+  ASSERT_TRUE(std::holds_alternative<p::message>(rd));
+  EXPECT_EQ(std::get<p::refused_payload>(std::get<p::message>(rd).body).reason, "speak 1");
+}
+
+}  // namespace
