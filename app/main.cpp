@@ -8,6 +8,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   swarmlet::app::add_run_command(app, exit_code);
+  swarmlet::app::add_master_command(app, exit_code);
+  swarmlet::app::add_worker_command(app, exit_code);
   swarmlet::app::add_target_command(app, exit_code);
   try {
     app.parse(argc, argv);

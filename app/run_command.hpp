@@ -5,6 +5,10 @@ namespace swarmlet::app {
 
 /// `swarmlet run FILE`: a master and a worker in one process.
 void add_run_command(CLI::App& app, int& exit_code);
+/// `swarmlet master FILE`: the master of a distributed test.
+void add_master_command(CLI::App& app, int& exit_code);
+/// `swarmlet worker --master HOST[:PORT]`: a worker of a distributed test.
+void add_worker_command(CLI::App& app, int& exit_code);
 /// `swarmlet target`: the built-in HTTP target server.
 void add_target_command(CLI::App& app, int& exit_code);
 

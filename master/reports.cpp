@@ -126,7 +126,8 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
           {"errors", errors},
           {"thresholds", thresholds},
           {"workers", workers},
-          {"rejected_reports", a.rejected()},
+          {"rejected_reports", a.rejected() + run.rejected_stats},
+          {"bad_frames", run.bad_frames},
           {"passed", run.passed()}};
 }
 

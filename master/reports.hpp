@@ -24,6 +24,8 @@ struct run_summary {
   std::int64_t started_unix = 0;
   int peak_users = 0;
   std::vector<threshold_result> thresholds;
+  std::uint64_t bad_frames = 0;      ///< distributed: frames dropped by the decoder
+  std::uint64_t rejected_stats = 0;  ///< distributed: reports from unknown workers or other runs
   bool passed() const;
 };
 

@@ -25,13 +25,34 @@ test_runner::test_runner(std::shared_ptr<const config::scenario> scenario, runne
     : scenario_(std::move(scenario)), options_(options), run_id_(new_run_id()), aggregator_(run_id_) {}
 
 void test_runner::add_worker(proto::worker_control& worker, std::string id, int threads) {
+  for (auto& w : workers_)
+    if (w.id == id) {
+      w.control = &worker;
+      w.threads = std::max(1, threads);
+      if (running_ && !stopping_) command_users(requested_users_, requested_rate_);
+      return;
+    }
   workers_.push_back({&worker, std::move(id), std::max(1, threads)});
+  if (running_ && !stopping_) command_users(requested_users_, requested_rate_);
+}
+
+void test_runner::remove_worker(const std::string& id) {
+  std::erase_if(workers_, [&](const worker_entry& w) { return w.id == id; });
+  if (running_ && !stopping_ && !workers_.empty()) command_users(requested_users_, requested_rate_);
+  if (stopping_) check_finals();
+}
+
+void test_runner::check_finals() {
+  for (const auto& w : workers_) {
+    auto it = aggregator_.workers().find(w.id);
+    if (it == aggregator_.workers().end() || !it->second.final_received) return;
+  }
+  if (!finals_in_.ready()) finals_in_.send();
 }
 
 void test_runner::deliver(proto::stats_report report) {
   aggregator_.add(report);
-  if (aggregator_.all_final() && aggregator_.workers().size() >= workers_.size() && !finals_in_.ready())
-    finals_in_.send();
+  if (stopping_) check_finals();
 }
 
 void test_runner::request_stop() {
@@ -44,6 +65,8 @@ void test_runner::print(const std::string& text) {
 
 void test_runner::command_users(int users, double spawn_rate) {
   requested_users_ = users;
+  requested_rate_ = spawn_rate;
+  if (workers_.empty()) return;
   std::vector<std::pair<std::string, int>> classes;
   for (const auto& u : scenario_->users) classes.emplace_back(u.name, u.weight);
   const auto per_class = users_per_class(users, classes);
@@ -74,6 +97,7 @@ int test_runner::run() {
                     plan.end ? " for " + config::format_duration(*plan.end) : std::string(" until stopped")));
 
   auto elapsed = [&] { return green::clock::now() - start; };
+  running_ = true;
   std::size_t next_step = 0;
   auto next_tick = start + options_.tick_interval;
   auto next_print = start + options_.console_interval;
@@ -104,9 +128,12 @@ int test_runner::run() {
 
   // Stop, then wait (bounded) for every worker's final report before the final numbers.
   print("swarmlet: stopping, waiting for the workers' final reports\n");
+  stopping_ = true;
   for (auto& w : workers_) w.control->stop(run_id_);
+  check_finals();
   if (!finals_in_.wait_for(scenario_->http.timeout + options_.final_report_timeout))
     print("swarmlet: WARNING: not every worker sent its final report; the numbers lack their last interval\n");
+  running_ = false;
   aggregator_.tick(summary_.duration_s, 0);
 
   const auto totals = aggregator_.totals().total();

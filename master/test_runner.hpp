@@ -29,8 +29,13 @@ class test_runner final : public proto::report_sink {
  public:
   test_runner(std::shared_ptr<const config::scenario> scenario, runner_options options);
 
-  /// A worker that takes part, weighted by its hub threads.
+  /// A worker that takes part, weighted by its hub threads. During a test, the users are
+  /// spread again at once so it gets its share.
   void add_worker(proto::worker_control& worker, std::string id, int threads);
+  /// A worker that is gone (missing or said goodbye): its users are spread over the others.
+  void remove_worker(const std::string& id);
+  /// Whether the test is between its start and its end.
+  bool running() const noexcept { return running_; }
   void deliver(proto::stats_report report) override;
 
   /// Runs the test to its end; blocks the calling green thread. Returns the exit code:
@@ -50,6 +55,7 @@ class test_runner final : public proto::report_sink {
     int threads;
   };
   void command_users(int users, double spawn_rate);
+  void check_finals();
   void print(const std::string& text);
 
   std::shared_ptr<const config::scenario> scenario_;
@@ -61,6 +67,9 @@ class test_runner final : public proto::report_sink {
   green::event<> finals_in_;
   run_summary summary_;
   int requested_users_ = 0;
+  double requested_rate_ = 1;
+  bool running_ = false;
+  bool stopping_ = false;
 };
 
 }  // namespace swarmlet::master

@@ -74,9 +74,10 @@ struct payload_packer {
     p.pack(h.threads);
   }
   void operator()(const welcome_payload& w) const {
-    p.pack_array(4);
+    p.pack_array(5);
     p.pack(w.scenario_name);
     p.pack(w.scenario_yaml);
+    p.pack(w.target);
     p.pack_map(static_cast<std::uint32_t>(w.files.size()));
     for (const auto& [k, v] : w.files) {
       p.pack(k);
@@ -125,15 +126,16 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
                            small_int(field(o, 2, "hello"), "hello.threads", 1, 4096)};
     }
     case message_type::welcome: {
-      expect_array(o, 4, "welcome");
+      expect_array(o, 5, "welcome");
       welcome_payload w;
       w.scenario_name = str(field(o, 0, "welcome"), "welcome.scenario_name", 4096);
       w.scenario_yaml = str(field(o, 1, "welcome"), "welcome.scenario");
-      const auto& files = field(o, 2, "welcome");
+      w.target = str(field(o, 2, "welcome"), "welcome.target", 4096);
+      const auto& files = field(o, 3, "welcome");
       if (files.type != msgpack::type::MAP || files.via.map.size > 1000) throw bad_frame{"welcome.files is not a map"};
       for (std::uint32_t i = 0; i < files.via.map.size; ++i)
         w.files[str(files.via.map.ptr[i].key, "welcome.files key", 4096)] = str(files.via.map.ptr[i].val, "welcome.files value");
-      w.heartbeat_interval_ms = small_int(field(o, 3, "welcome"), "welcome.heartbeat_interval_ms", 10, 600'000);
+      w.heartbeat_interval_ms = small_int(field(o, 4, "welcome"), "welcome.heartbeat_interval_ms", 10, 600'000);
       return w;
     }
     case message_type::refused:

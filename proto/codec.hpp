@@ -36,6 +36,7 @@ struct hello_payload {
 struct welcome_payload {
   std::string scenario_name;                  ///< the file name, for messages
   std::string scenario_yaml;
+  std::string target;                         ///< the effective target (flags may override the file's)
   std::map<std::string, std::string> files;   ///< data files by the name the scenario uses
   int heartbeat_interval_ms = 1000;
 };

@@ -38,6 +38,8 @@ class runtime final : public proto::worker_control {
   void stop(std::uint64_t run_id) override;
 
   int users() const noexcept { return total_users_; }
+  /// The run of the last spawn command (0: none yet).
+  std::uint64_t current_run() const noexcept { return run_id_; }
   int threads() const noexcept { return static_cast<int>(threads_.size()); }
 
  private:

@@ -27,10 +27,12 @@ TEST(Codec, EveryMessageRoundTrips) {
   p::welcome_payload w;
   w.scenario_name = "s.yaml";
   w.scenario_yaml = "target: http://x/\n";
+  w.target = "http://y/";
   w.files["users.csv"] = "a,b\n1,2\n";
   auto w2 = round_trip(p::message_type::welcome, w);
   EXPECT_EQ(w2.scenario_yaml, w.scenario_yaml);
   EXPECT_EQ(w2.files, w.files);
+  EXPECT_EQ(w2.target, "http://y/");
   p::spawn_command s;
   s.run_id = 99;
   s.users_per_class = {{"a", 3}, {"b", 0}};

@@ -1,0 +1,132 @@
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "common/config/config_error.hpp"
+#include "common/config/duration.hpp"
+#include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
+#include "master/control_server.hpp"
+#include "master/test_runner.hpp"
+#include "run_command.hpp"
+#include "signal_watch.hpp"
+#include "test_flags.hpp"
+
+namespace swarmlet::app {
+namespace {
+
+struct master_flags {
+  test_flags test;
+  int expect_workers = 1;
+  std::string expect_timeout = "60s";
+  std::string bind = "127.0.0.1";
+  int port = 5557;
+  int stats_port = 0;  // 0: port + 1
+  int heartbeat_ms = 1000;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// The welcome carries the scenario and its data files: workers need nothing but an address.
+proto::welcome_payload make_welcome(const config::scenario& s, const std::string& file) {
+  proto::welcome_payload w;
+  w.scenario_name = std::filesystem::path(file).filename().string();
+  w.scenario_yaml = read_file(file);
+  w.target = s.target;
+  const auto dir = std::filesystem::path(file).parent_path();
+  for (const auto& u : s.users)
+    if (u.data) w.files[u.data->file] = read_file((dir / u.data->file).string());
+  return w;
+}
+
+int serve(const master_flags& f) {
+  block_signals({SIGINT, SIGTERM});
+  std::shared_ptr<const config::scenario> scenario;
+  std::chrono::microseconds expect_timeout{};
+  try {
+    scenario = std::make_shared<const config::scenario>(load_with_overrides(f.test));
+    auto t = config::parse_duration(f.expect_timeout);
+    if (!t) throw config::config_error("--expect-workers-timeout: '" + f.expect_timeout + "' is not a duration");
+    expect_timeout = *t;
+  } catch (const config::config_error& e) {
+    std::cerr << "swarmlet: " << e.what() << "\n";
+    return 2;
+  }
+  green::hub hub(green::hub_options::from_environment());
+  zmq::context_t context;
+  master::control_options co;
+  co.bind = f.bind;
+  co.control_port = f.port;
+  co.stats_port = f.stats_port != 0 ? f.stats_port : (f.port == 0 ? 0 : f.port + 1);
+  co.heartbeat_interval = std::chrono::milliseconds(f.heartbeat_ms);
+  std::unique_ptr<master::control_server> server;
+  try {
+    server = std::make_unique<master::control_server>(context, co, make_welcome(*scenario, f.test.file), &std::cerr);
+  } catch (const zmq::error_t& e) {
+    std::cerr << "swarmlet master: cannot listen on " << f.bind << ":" << f.port << ": " << e.what() << "\n";
+    return 2;
+  }
+  std::cout << "swarmlet master listening on " << server->control_endpoint() << " (stats "
+            << server->stats_endpoint() << "), waiting for " << f.expect_workers << " worker(s)" << std::endl;
+
+  master::runner_options ro;
+  ro.console = f.test.quiet ? nullptr : &std::cout;
+  master::test_runner runner(scenario, ro);
+  signal_watch signals({SIGINT, SIGTERM});
+  bool interrupted = false;
+  auto on_signal = green::spawn([&] {
+    signals.wait();
+    interrupted = true;
+    std::cerr << "swarmlet master: stopping the test\n";
+    runner.request_stop();
+  });
+  if (!server->wait_for_workers(f.expect_workers, expect_timeout) || interrupted) {
+    std::cerr << "swarmlet master: only " << server->registry().ready_workers().size() << " of "
+              << f.expect_workers << " expected workers joined within " << f.expect_timeout
+              << "; start them with: swarmlet worker --master HOST:" << f.port << "\n";
+    server->quit_all();
+    return 3;
+  }
+  server->attach(runner);
+  const int code = runner.run();
+  on_signal.kill();
+  server->quit_all();
+  green::sleep(std::chrono::milliseconds(100));  // let the quit messages leave
+  master::run_summary summary = runner.summary();
+  summary.bad_frames = server->bad_frames();
+  summary.rejected_stats = server->rejected_stats();
+  if (summary.bad_frames > 0 || summary.rejected_stats > 0)
+    std::cerr << "swarmlet master: dropped " << summary.bad_frames << " bad frames and " << summary.rejected_stats
+              << " stats reports from unknown workers or other runs\n";
+  return write_reports(*scenario, runner, summary, f.test.quiet) ? code : 2;
+}
+
+}  // namespace
+
+void add_master_command(CLI::App& app, int& exit_code) {
+  auto f = std::make_shared<master_flags>();
+  auto* cmd = app.add_subcommand("master", "Drive a distributed test: workers connect, the master aggregates");
+  add_test_flags(*cmd, f->test);
+  cmd->add_option("--expect-workers", f->expect_workers, "Start once this many workers joined")
+      ->envname("SWARMLET_EXPECT_WORKERS")->check(CLI::Range(1, 100000));
+  cmd->add_option("--expect-workers-timeout", f->expect_timeout, "Give up waiting for workers after this long");
+  cmd->add_option("--bind", f->bind, "Address to listen on (0.0.0.0 for workers on other hosts)")
+      ->envname("SWARMLET_BIND");
+  cmd->add_option("--port", f->port, "Control port (stats use the next one)")
+      ->envname("SWARMLET_PORT")->check(CLI::Range(0, 65535));
+  cmd->add_option("--stats-port", f->stats_port, "Stats port (default: control port + 1)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--heartbeat-ms", f->heartbeat_ms, "Heartbeat interval; 3 missed: a worker is missing")
+      ->check(CLI::Range(50, 60000));
+  cmd->callback([f, &exit_code] { exit_code = serve(*f); });
+}
+
+}  // namespace swarmlet::app

@@ -1,0 +1,34 @@
+#pragma once
+// The load and report flags that `run` and `master` share (Locust's), their SWARMLET_*
+// variables, and the reports written at the end of a test.
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+#include "common/config/config_error.hpp"
+#include "common/config/scenario.hpp"
+#include "master/test_runner.hpp"
+
+namespace swarmlet::app {
+
+struct test_flags {
+  std::string file;
+  std::optional<int> users;
+  std::optional<double> spawn_rate;
+  std::string run_time;
+  std::string host;
+  std::string csv, json, html;
+  bool quiet = false;
+};
+
+/// Adds FILE, -u, -r, -t, -H, --csv, --json, --html, -q to `cmd`.
+void add_test_flags(CLI::App& cmd, test_flags& f);
+/// Loads the scenario with the flags over it; throws config::config_error.
+config::scenario load_with_overrides(const test_flags& f);
+/// Writes the reports the scenario and flags ask for; returns false (after saying why) when
+/// one could not be written.
+bool write_reports(const config::scenario& s, const master::test_runner& runner, const master::run_summary& summary,
+                   bool quiet);
+
+}  // namespace swarmlet::app

@@ -1,0 +1,83 @@
+#include <signal.h>
+
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
+#include "run_command.hpp"
+#include "signal_watch.hpp"
+#include "worker/agent.hpp"
+
+namespace swarmlet::app {
+namespace {
+
+struct worker_flags {
+  std::string master = "127.0.0.1";
+  int stats_port = 0;
+  int threads = 0;
+  std::string id;
+  int report_interval_ms = 1000;
+};
+
+int serve(const worker_flags& f) {
+  block_signals({SIGINT, SIGTERM});
+  std::string host = f.master;
+  int port = 5557;
+  if (const auto colon = f.master.rfind(':'); colon != std::string::npos && f.master.find(']') == std::string::npos) {
+    host = f.master.substr(0, colon);
+    try {
+      port = std::stoi(f.master.substr(colon + 1));
+    } catch (...) {
+      port = -1;
+    }
+    if (port <= 0 || port > 65535) {
+      std::cerr << "swarmlet worker: --master '" << f.master << "': expected HOST[:PORT] with a port 1..65535\n";
+      return 2;
+    }
+  }
+  green::hub hub(green::hub_options::from_environment());
+  zmq::context_t context;
+  worker::agent_options o;
+  o.control_endpoint = "tcp://" + host + ":" + std::to_string(port);
+  o.stats_endpoint = "tcp://" + host + ":" + std::to_string(f.stats_port != 0 ? f.stats_port : port + 1);
+  o.worker_id = f.id;
+  o.threads = f.threads > 0 ? f.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.report_interval = std::chrono::milliseconds(f.report_interval_ms);
+  o.hub = green::hub_options::from_environment();
+  o.log = &std::cerr;
+  std::unique_ptr<worker::agent> agent;
+  try {
+    agent = std::make_unique<worker::agent>(context, o);
+  } catch (const zmq::error_t& e) {
+    std::cerr << "swarmlet worker: cannot connect to " << o.control_endpoint << ": " << e.what() << "\n";
+    return 2;
+  }
+  signal_watch signals({SIGINT, SIGTERM});
+  auto on_signal = green::spawn([&] {
+    signals.wait();
+    agent->stop();
+  });
+  const int code = agent->run();
+  on_signal.kill();
+  return code;
+}
+
+}  // namespace
+
+void add_worker_command(CLI::App& app, int& exit_code) {
+  auto f = std::make_shared<worker_flags>();
+  auto* cmd = app.add_subcommand("worker", "Join a master and run the users it asks for");
+  cmd->add_option("--master", f->master, "The master's HOST[:PORT] (default port 5557)")
+      ->envname("SWARMLET_MASTER")->required();
+  cmd->add_option("--stats-port", f->stats_port, "The master's stats port (default: its control port + 1)")
+      ->check(CLI::Range(1, 65535));
+  cmd->add_option("--threads", f->threads, "Hub threads (default: one per core)")
+      ->envname("SWARMLET_THREADS")->check(CLI::Range(1, 1024));
+  cmd->add_option("--id", f->id, "Worker id (default: host-pid-random)");
+  cmd->add_option("--report-interval-ms", f->report_interval_ms, "Stats report interval")->check(CLI::Range(10, 60000));
+  cmd->callback([f, &exit_code] { exit_code = serve(*f); });
+}
+
+}  // namespace swarmlet::app

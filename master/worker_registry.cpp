@@ -1,0 +1,51 @@
+#include "worker_registry.hpp"
+
+namespace swarmlet::master {
+
+bool worker_registry::hello(const std::string& id, const std::string& host, int threads, time_point now) {
+  auto [it, inserted] = workers_.try_emplace(id);
+  worker_info& w = it->second;
+  const bool was_ready = !inserted && w.status == worker_info::state::ready;
+  w.id = id;
+  w.host = host;
+  w.threads = threads;
+  w.status = worker_info::state::ready;
+  w.last_heard = now;
+  return !was_ready;
+}
+
+bool worker_registry::heard(const std::string& id, time_point now, int users) {
+  auto it = workers_.find(id);
+  if (it == workers_.end()) return false;
+  it->second.last_heard = now;
+  if (users >= 0) it->second.users = users;
+  return true;
+}
+
+std::vector<std::string> worker_registry::expire(time_point now, std::chrono::steady_clock::duration timeout) {
+  std::vector<std::string> gone;
+  for (auto& [id, w] : workers_) {
+    if (w.status == worker_info::state::ready && now - w.last_heard > timeout) {
+      w.status = worker_info::state::missing;
+      w.users = 0;
+      gone.push_back(id);
+    }
+  }
+  return gone;
+}
+
+void worker_registry::remove(const std::string& id) { workers_.erase(id); }
+
+bool worker_registry::ready(const std::string& id) const {
+  auto it = workers_.find(id);
+  return it != workers_.end() && it->second.status == worker_info::state::ready;
+}
+
+std::vector<const worker_info*> worker_registry::ready_workers() const {
+  std::vector<const worker_info*> out;
+  for (const auto& [id, w] : workers_)
+    if (w.status == worker_info::state::ready) out.push_back(&w);
+  return out;
+}
+
+}  // namespace swarmlet::master

@@ -1,0 +1,43 @@
+#pragma once
+// Which workers the master knows, and which of them are alive: pure bookkeeping with the
+// time passed in, so heartbeat timeouts are tested without waiting.
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace swarmlet::master {
+
+struct worker_info {
+  enum class state { ready, missing };
+  std::string id;
+  std::string host;
+  int threads = 1;
+  int users = 0;
+  state status = state::ready;
+  std::chrono::steady_clock::time_point last_heard{};
+};
+
+class worker_registry {
+ public:
+  using time_point = std::chrono::steady_clock::time_point;
+
+  /// A hello: registers the worker, or re-admits a missing one. True when it was not ready.
+  bool hello(const std::string& id, const std::string& host, int threads, time_point now);
+  /// Any message from a known worker counts as a sign of life. False for an unknown one.
+  bool heard(const std::string& id, time_point now, int users = -1);
+  /// Marks workers silent for longer than `timeout` as missing; returns their ids.
+  std::vector<std::string> expire(time_point now, std::chrono::steady_clock::duration timeout);
+  /// The worker said goodbye.
+  void remove(const std::string& id);
+
+  bool known(const std::string& id) const { return workers_.count(id) != 0; }
+  bool ready(const std::string& id) const;
+  std::vector<const worker_info*> ready_workers() const;
+  const std::map<std::string, worker_info>& all() const noexcept { return workers_; }
+
+ private:
+  std::map<std::string, worker_info> workers_;
+};
+
+}  // namespace swarmlet::master

@@ -1,0 +1,65 @@
+#pragma once
+// `swarmlet worker`: connects to the master's two planes, says hello until welcomed (the welcome
+// carries the scenario), then spawns and stops users on command, sends heartbeats, and pushes
+// stats. If the master goes silent it stops its users (no orphan keeps loading a target), keeps
+// its unsent stats queued, and says hello again until a master answers.
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <zmq.hpp>
+
+#include "common/green/event.hpp"
+#include "common/green/hub.hpp"
+#include "common/green/zmq_socket.hpp"
+#include "proto/codec.hpp"
+#include "runtime.hpp"
+
+namespace swarmlet::worker {
+
+struct agent_options {
+  std::string control_endpoint;  ///< e.g. tcp://127.0.0.1:5557
+  std::string stats_endpoint;    ///< e.g. tcp://127.0.0.1:5558
+  std::string worker_id;         ///< unique per process; made from host, pid and randomness if empty
+  int threads = 1;
+  std::chrono::milliseconds report_interval{1000};
+  int heartbeat_misses = 3;
+  green::hub_options hub;
+  std::ostream* log = nullptr;
+};
+
+class agent final : public proto::report_sink {
+ public:
+  agent(zmq::context_t& context, agent_options options);
+  ~agent() override;
+
+  /// Serves until the master says quit (returns 0), refuses this worker (1), or stop() (0).
+  int run();
+  /// Ctrl-C: says goodbye so the master re-spreads at once, stops the users, returns from run().
+  void stop();
+  void deliver(proto::stats_report report) override;
+  const std::string& id() const noexcept { return options_.worker_id; }
+
+ private:
+  void receive_loop();
+  void on_welcome(const proto::welcome_payload& w);
+  void send(const proto::message& m);
+  void log(const std::string& line);
+
+  agent_options options_;
+  green::zmq_socket control_;
+  green::zmq_socket stats_;
+  std::unique_ptr<runtime> runtime_;
+  std::string scenario_yaml_;
+  std::string data_dir_;
+  bool registered_ = false;
+  std::chrono::milliseconds heartbeat_interval_{1000};
+  green::time_point last_heard_{};
+  green::event<int> done_;
+};
+
+/// host-pid-random: unique per process, readable in the master's logs.
+std::string make_worker_id();
+
+}  // namespace swarmlet::worker
