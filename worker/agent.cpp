@@ -119,7 +119,13 @@ void agent::receive_loop() {
         if (!done_.ready()) done_.send(1);
         break;
       case proto::message_type::spawn:
-        if (runtime_ && registered_) runtime_->spawn(std::get<proto::spawn_command>(m.body));
+        if (runtime_ && registered_) {
+          const auto& c = std::get<proto::spawn_command>(m.body);
+          int users = 0;
+          for (const auto& [cls, n] : c.users_per_class) users += n;
+          log("spawn: " + std::to_string(users) + " users at " + std::to_string(c.spawn_rate) + "/s");
+          runtime_->spawn(c);
+        }
         break;
       case proto::message_type::stop:
         if (runtime_) runtime_->stop(std::get<proto::stop_payload>(m.body).run_id);
@@ -165,6 +171,7 @@ int agent::run() {
     // Let a final report of a stop in progress leave before the process goes.
     green::sleep(std::chrono::milliseconds(100));
   }
+  if (runtime_) log("sent stats of " + std::to_string(runtime_->requests_reported()) + " requests");
   return code;
 }
 

@@ -139,6 +139,7 @@ void runtime::deliver(bool final) {
   r.final = final;
   r.users = total_users_;
   r.delta = collect();
+  requests_reported_ += r.delta.total().requests;
   sink_.deliver(std::move(r));
 }
 

@@ -38,6 +38,8 @@ class runtime final : public proto::worker_control {
   void stop(std::uint64_t run_id) override;
 
   int users() const noexcept { return total_users_; }
+  /// Requests whose stats this worker has sent (all runs): its own count, for cross-checks.
+  std::uint64_t requests_reported() const noexcept { return requests_reported_; }
   /// The run of the last spawn command (0: none yet).
   std::uint64_t current_run() const noexcept { return run_id_; }
   int threads() const noexcept { return static_cast<int>(threads_.size()); }
@@ -67,6 +69,7 @@ class runtime final : public proto::worker_control {
   bool stopping_ = false;
   std::uint64_t run_id_ = 0;
   std::uint64_t sequence_ = 0;
+  std::uint64_t requests_reported_ = 0;
   green::semaphore delivering_{1};  // reports leave in sequence order
   green::green_thread<void> spawner_;
   green::green_thread<void> reporter_;

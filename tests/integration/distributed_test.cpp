@@ -1,0 +1,226 @@
+// `swarmlet master` and `swarmlet worker` as separate processes on loopback, against
+// `swarmlet target`: exact aggregation, worker loss, master restart, garbage on the wire.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <zmq.hpp>
+
+#include "proto/codec.hpp"
+#include "tests/support/process.hpp"
+
+namespace ts = swarmlet::testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string binary = SWARMLET_BINARY;
+
+/// The ports a master printed: "listening on tcp://127.0.0.1:C (stats tcp://127.0.0.1:S)".
+std::pair<std::string, std::string> ports_of(const std::string& line) {
+  std::smatch m;
+  std::regex re(R"(tcp://127\.0\.0\.1:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))");
+  if (!std::regex_search(line, m, re)) return {};
+  return {m[1], m[2]};
+}
+
+/// The last "spawn: N users at R/s" a worker logged.
+std::pair<int, double> last_spawn(const std::string& log) {
+  std::smatch m;
+  std::regex re(R"(spawn: (\d+) users at ([0-9.]+)/s)");
+  std::pair<int, double> out{-1, 0};
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it)
+    out = {std::stoi((*it)[1]), std::stod((*it)[2])};
+  return out;
+}
+
+std::uint64_t sent_by(const std::string& log) {
+  std::smatch m;
+  if (!std::regex_search(log, m, std::regex(R"(sent stats of (\d+) requests)"))) return 0;
+  return std::stoull(m[1]);
+}
+
+class Distributed : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string line = target_.wait_for_line("listening on");
+    ASSERT_FALSE(line.empty()) << target_.err();
+    url_ = line.substr(line.find("http://"));
+  }
+  std::uint64_t served() {
+    auto r = ts::run_process({"/usr/bin/curl", "-s", url_ + "/__swarmlet/served"});
+    return nlohmann::json::parse(r.out)["served"].get<std::uint64_t>();
+  }
+  std::string scenario(const std::string& load) {
+    return ts::write_temp_file("scenario.yaml", "target: " + url_ + "\nload: " + load +
+                                                    "\nusers: [{wait: {constant: 5ms}, tasks: [{get: /items}, {get: /}]}]\n");
+  }
+  std::unique_ptr<ts::process> worker(const std::pair<std::string, std::string>& ports) {
+    return std::make_unique<ts::process>(std::vector<std::string>{
+        binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port", ports.second, "--threads", "1",
+        "--report-interval-ms", "200"});
+  }
+
+  ts::process target_{{binary, "target", "--port", "0", "--threads", "2"}};
+  std::string url_;
+};
+
+TEST_F(Distributed, ThreeWorkersAggregateExactlyWhatTheTargetServed) {
+  const auto file = scenario("{users: 30, spawn_rate: 60, run_time: 3s}");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "-q", "--json", dir + "/s.json"});
+  const auto ports = ports_of(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  std::vector<std::unique_ptr<ts::process>> workers;
+  for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
+  ASSERT_EQ(master.wait(), 0) << master.err();
+  std::uint64_t sum_of_workers = 0;
+  double rate = 0;
+  for (auto& w : workers) {
+    EXPECT_EQ(w->wait(), 0) << "a worker exits when the master says quit: " << w->err();
+    const auto [users, r] = last_spawn(w->err());
+    EXPECT_EQ(users, 10) << "30 users over 3 equal workers: " << w->err();
+    rate += r;
+    sum_of_workers += sent_by(w->err());
+  }
+  EXPECT_NEAR(rate, 60.0, 0.01) << "the spawn rate is split, not multiplied";
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  const auto total = s["totals"]["requests"].get<std::uint64_t>();
+  EXPECT_GT(total, 100u);
+  EXPECT_EQ(total, served());
+  EXPECT_EQ(total, sum_of_workers);
+  ASSERT_EQ(s["workers"].size(), 3u);
+  for (const auto& w : s["workers"]) {
+    EXPECT_TRUE(w["final_report"].get<bool>());
+    EXPECT_EQ(w["lost_reports"], 0);
+  }
+}
+
+TEST_F(Distributed, AKilledWorkerIsMissingAndItsUsersMoveToTheOthers) {
+  const auto file = scenario("{users: 20, spawn_rate: 200, run_time: 6s}");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "-q", "--heartbeat-ms", "250",
+                      "--json", dir + "/s.json"});
+  const auto ports = ports_of(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty());
+  std::vector<std::unique_ptr<ts::process>> workers;
+  for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
+  std::this_thread::sleep_for(2s);
+  workers[2]->signal(SIGKILL);
+  EXPECT_EQ(master.wait(), 0) << master.err();
+  EXPECT_NE(master.err().find("worker missing"), std::string::npos) << master.err();
+  for (int i = 0; i < 2; ++i) {
+    workers[i]->wait();
+    EXPECT_EQ(last_spawn(workers[i]->err()).first, 10) << "20 users over the 2 left: " << workers[i]->err();
+  }
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  int finals = 0;
+  for (const auto& w : s["workers"]) finals += w["final_report"].get<bool>() ? 1 : 0;
+  EXPECT_EQ(s["workers"].size(), 3u) << "the lost worker's numbers up to its death are kept";
+  EXPECT_EQ(finals, 2) << "the report says which worker never sent its final numbers";
+  EXPECT_GT(s["totals"]["requests"].get<std::uint64_t>(), 0u);
+}
+
+TEST_F(Distributed, WorkersStartedFirstWaitAndARestartedMasterGetsThemBack) {
+  const auto file = scenario("{users: 6, spawn_rate: 100, run_time: 2s}");
+  const auto dir = file.substr(0, file.rfind('/'));
+  // Fixed ports are needed for a restart: take two free ones from the kernel.
+  auto free_port = [] {
+    auto r = ts::run_process({"/usr/bin/python3", "-c",
+                              "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"});
+    return r.out.substr(0, r.out.find('\n'));
+  };
+  const std::pair<std::string, std::string> ports{free_port(), free_port()};
+  std::vector<std::unique_ptr<ts::process>> workers;
+  for (int i = 0; i < 2; ++i) workers.push_back(worker(ports));  // before any master
+  std::this_thread::sleep_for(500ms);
+  {
+    ts::process first({binary, "master", file, "--expect-workers", "2", "--port", ports.first, "--stats-port",
+                       ports.second, "-q", "-t", "1h", "--heartbeat-ms", "200"});
+    ASSERT_FALSE(first.wait_for_line("listening on").empty()) << first.err();
+    for (auto& w : workers) {
+      for (int i = 0; i < 100 && w->err().find("spawn:") == std::string::npos; ++i) std::this_thread::sleep_for(50ms);
+      ASSERT_NE(w->err().find("spawn:"), std::string::npos) << w->err();
+    }
+    first.signal(SIGKILL);  // a crash mid-test
+    first.wait();
+  }
+  for (auto& w : workers) {
+    for (int i = 0; i < 100 && w->err().find("saying hello again") == std::string::npos; ++i)
+      std::this_thread::sleep_for(50ms);
+    EXPECT_NE(w->err().find("saying hello again"), std::string::npos) << "orphans stop their users: " << w->err();
+  }
+  std::this_thread::sleep_for(300ms);
+  const auto before = served();
+  ts::process second({binary, "master", file, "--expect-workers", "2", "--port", ports.first, "--stats-port",
+                      ports.second, "-q", "--json", dir + "/s2.json", "--heartbeat-ms", "200"});
+  ASSERT_EQ(second.wait(), 0) << second.err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s2.json"));
+  EXPECT_GT(s["totals"]["requests"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served() - before)
+      << "the new run counts only its own requests";
+  for (auto& w : workers) EXPECT_EQ(w->wait(), 0);
+}
+
+TEST_F(Distributed, GarbageOnBothPortsIsCountedAndDroppedWithoutHarm) {
+  const auto file = scenario("{users: 4, spawn_rate: 100, run_time: 3s}");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q", "--json", dir + "/s.json"});
+  const auto ports = ports_of(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty());
+  {
+    zmq::context_t ctx;
+    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::routing_id, "intruder");
+    dealer.connect("tcp://127.0.0.1:" + ports.first);
+    zmq::socket_t push(ctx, zmq::socket_type::push);
+    push.connect("tcp://127.0.0.1:" + ports.second);
+    for (int i = 0; i < 50; ++i) {
+      const std::string junk = "\xc1\xff garbage " + std::to_string(i);
+      dealer.send(zmq::buffer(junk));
+      push.send(zmq::buffer(junk));
+    }
+    // Well-formed but truncated, and a hello of another protocol version, which is refused.
+    auto hello = swarmlet::proto::make_message(swarmlet::proto::message_type::hello, "intruder",
+                                               swarmlet::proto::hello_payload{"x", 1, 1});
+    std::string bytes = swarmlet::proto::encode(hello);
+    dealer.send(zmq::buffer(bytes.substr(0, bytes.size() / 2)));
+    hello.version = 99;
+    bytes = swarmlet::proto::encode(hello);
+    dealer.send(zmq::buffer(bytes));
+    zmq::message_t reply;
+    dealer.set(zmq::sockopt::rcvtimeo, 5000);
+    ASSERT_TRUE(dealer.recv(reply));
+    auto decoded = swarmlet::proto::decode(reply.data(), reply.size());
+    ASSERT_TRUE(std::holds_alternative<swarmlet::proto::message>(decoded));
+    const auto& m = std::get<swarmlet::proto::message>(decoded);
+    EXPECT_EQ(m.type, swarmlet::proto::message_type::refused);
+    EXPECT_NE(std::get<swarmlet::proto::refused_payload>(m.body).reason.find("protocol"), std::string::npos);
+    // Stats from a worker the master never met are rejected.
+    swarmlet::proto::stats_report fake;
+    fake.run_id = 1;
+    fake.sequence = 1;
+    fake.delta.entry("GET", "/fake").record(1, 1, false);
+    bytes = swarmlet::proto::encode(swarmlet::proto::make_message(swarmlet::proto::message_type::stats, "ghost", fake));
+    push.send(zmq::buffer(bytes));
+    std::this_thread::sleep_for(300ms);
+    // Raw TCP noise that is not even ZMTP.
+    ts::run_process({"/usr/bin/python3", "-c",
+                     "import socket; s=socket.create_connection(('127.0.0.1'," + ports.first +
+                         ")); s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n' * 100); s.close()"});
+  }
+  auto w = worker(ports);
+  ASSERT_EQ(master.wait(), 0) << master.err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_GE(s["bad_frames"].get<int>(), 100) << master.err();
+  EXPECT_GE(s["rejected_reports"].get<int>(), 1);
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served()) << "the test's numbers are unaffected";
+  for (const auto& r : s["requests"]) EXPECT_NE(r["name"], "/fake");
+  w->wait();
+}
+
+}  // namespace
