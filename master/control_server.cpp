@@ -31,6 +31,9 @@ control_server::control_server(zmq::context_t& context, control_options options,
       stats_(context, zmq::socket_type::pull) {
   welcome_.heartbeat_interval_ms = static_cast<int>(options_.heartbeat_interval.count());
   control_.raw().set(zmq::sockopt::router_handover, 1);  // a reconnecting worker takes its id back
+  // No frame from outside may be larger than a scenario with its data files could be.
+  control_.raw().set(zmq::sockopt::maxmsgsize, std::int64_t{64} << 20);
+  stats_.raw().set(zmq::sockopt::maxmsgsize, std::int64_t{64} << 20);
   auto endpoint = [&](int port) {
     return "tcp://" + options_.bind + ":" + (port == 0 ? std::string("*") : std::to_string(port));
   };

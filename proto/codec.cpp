@@ -208,7 +208,8 @@ std::string encode(const message& m) {
 
 std::variant<message, decode_error> decode(const void* data, std::size_t size) {
   try {
-    msgpack::object_handle handle = msgpack::unpack(static_cast<const char*>(data), size);
+    msgpack::object_handle handle =
+        msgpack::unpack(static_cast<const char*>(data), size, nullptr, nullptr, stats::safe_unpack_limit());
     const msgpack::object& o = handle.get();
     expect_array(o, 4, "message");
     message m;

@@ -33,13 +33,16 @@ std::uint64_t latency_histogram::bucket_high(std::size_t bucket) noexcept {
 }
 
 void latency_histogram::record_n(std::uint64_t value_us, std::uint64_t n) noexcept {
-  counts_[bucket_of(value_us)] += n;
+  const std::size_t b = bucket_of(value_us);
+  grow_to(b);
+  counts_[b] += n;
   total_ += n;
 }
 
 void latency_histogram::merge(const latency_histogram& other) noexcept {
   if (other.total_ == 0) return;
-  for (std::size_t i = 0; i < bucket_count; ++i) counts_[i] += other.counts_[i];
+  if (other.counts_.size() > counts_.size()) counts_.resize(other.counts_.size(), 0);
+  for (std::size_t i = 0; i < other.counts_.size(); ++i) counts_[i] += other.counts_[i];
   total_ += other.total_;
 }
 
@@ -48,28 +51,40 @@ void latency_histogram::clear() noexcept {
   total_ = 0;
 }
 
+bool operator==(const latency_histogram& a, const latency_histogram& b) {
+  if (a.total_ != b.total_) return false;
+  const std::size_t n = std::max(a.counts_.size(), b.counts_.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t x = i < a.counts_.size() ? a.counts_[i] : 0;
+    const std::uint64_t y = i < b.counts_.size() ? b.counts_[i] : 0;
+    if (x != y) return false;
+  }
+  return true;
+}
+
 std::uint64_t latency_histogram::value_at_quantile(double q) const noexcept {
   if (total_ == 0) return 0;
   q = std::clamp(q, 0.0, 1.0);
   // The rank of the sample (1-based) that the quantile names, as in HdrHistogram.
   const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * total_)));
   std::uint64_t seen = 0;
-  for (std::size_t i = 0; i < bucket_count; ++i) {
+  for (std::size_t i = 0; i < counts_.size(); ++i) {
     seen += counts_[i];
     if (seen >= rank) return (bucket_low(i) + bucket_high(i) + 1) / 2;
   }
-  return bucket_low(bucket_count - 1);
+  return bucket_low(counts_.empty() ? 0 : counts_.size() - 1);
 }
 
 std::vector<std::pair<std::uint32_t, std::uint64_t>> latency_histogram::nonzero_buckets() const {
   std::vector<std::pair<std::uint32_t, std::uint64_t>> out;
-  for (std::size_t i = 0; i < bucket_count; ++i)
+  for (std::size_t i = 0; i < counts_.size(); ++i)
     if (counts_[i] != 0) out.emplace_back(static_cast<std::uint32_t>(i), counts_[i]);
   return out;
 }
 
 bool latency_histogram::add_to_bucket(std::uint32_t bucket, std::uint64_t n) noexcept {
   if (bucket >= bucket_count) return false;
+  grow_to(bucket);
   counts_[bucket] += n;
   total_ += n;
   return true;

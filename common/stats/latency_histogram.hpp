@@ -15,7 +15,7 @@ class latency_histogram {
   static constexpr int linear_bits = 7;  // 128 sub-buckets per power of two
   static constexpr std::size_t bucket_count = (32 - linear_bits) * (1u << linear_bits) + (1u << linear_bits);
 
-  latency_histogram() : counts_(bucket_count, 0) {}
+  latency_histogram() = default;
 
   /// Records one value in microseconds.
   void record(std::uint64_t value_us) noexcept { record_n(value_us, 1); }
@@ -39,11 +39,13 @@ class latency_histogram {
   /// Adds `n` to a bucket; false when the bucket number is out of range (untrusted input).
   bool add_to_bucket(std::uint32_t bucket, std::uint64_t n) noexcept;
 
-  friend bool operator==(const latency_histogram& a, const latency_histogram& b) {
-    return a.total_ == b.total_ && a.counts_ == b.counts_;
-  }
+  friend bool operator==(const latency_histogram& a, const latency_histogram& b);
 
  private:
+  void grow_to(std::size_t bucket) {
+    if (bucket >= counts_.size()) counts_.resize(bucket + 1, 0);
+  }
+  // Grows up to the highest bucket used (at most bucket_count): fast responses cost little.
   std::vector<std::uint64_t> counts_;
   std::uint64_t total_ = 0;
 };

@@ -7,6 +7,9 @@ namespace {
 
 constexpr std::size_t entry_fields = 9;
 constexpr std::size_t max_string = 4096;
+// Bounds on what one report may make the master allocate (a histogram is up to 26 KiB).
+constexpr std::uint32_t max_entries = 2000;
+constexpr std::uint32_t max_errors = 2000;
 
 bool read_u64(const msgpack::object& o, std::uint64_t& out) {
   if (o.type != msgpack::type::POSITIVE_INTEGER) return false;
@@ -61,6 +64,10 @@ std::optional<stats_table> unpack_stats(const msgpack::object& in, std::string& 
   }
   stats_table table;
   const auto& entries = in.via.array.ptr[0].via.array;
+  if (entries.size > max_entries || in.via.array.ptr[1].via.array.size > max_errors) {
+    error = "stats: more than " + std::to_string(max_entries) + " request names or errors in one report";
+    return std::nullopt;
+  }
   for (std::uint32_t i = 0; i < entries.size; ++i) {
     const msgpack::object& e = entries.ptr[i];
     if (e.type != msgpack::type::ARRAY || e.via.array.size != entry_fields) {
@@ -116,6 +123,11 @@ std::optional<stats_table> unpack_stats(const msgpack::object& in, std::string& 
   return table;
 }
 
+msgpack::unpack_limit safe_unpack_limit() {
+  // msgpack allocates what an array or map header claims before it reads the elements: cap it.
+  return msgpack::unpack_limit(16384, 4096, 16 * 1024 * 1024, 16 * 1024 * 1024, 0, 16);
+}
+
 std::string encode_stats(const stats_table& table) {
   msgpack::sbuffer buffer;
   msgpack::packer<msgpack::sbuffer> packer(buffer);
@@ -125,7 +137,7 @@ std::string encode_stats(const stats_table& table) {
 
 std::optional<stats_table> decode_stats(const std::string& bytes, std::string& error) {
   try {
-    msgpack::object_handle handle = msgpack::unpack(bytes.data(), bytes.size());
+    msgpack::object_handle handle = msgpack::unpack(bytes.data(), bytes.size(), nullptr, nullptr, safe_unpack_limit());
     return unpack_stats(handle.get(), error);
   } catch (const std::exception& e) {
     error = std::string("stats: not msgpack: ") + e.what();

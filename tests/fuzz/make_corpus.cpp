@@ -1,0 +1,45 @@
+// Writes one real encoded message of each type into DIR: the fuzzer's seed corpus.
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "proto/codec.hpp"
+
+namespace p = swarmlet::proto;
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_decoder_corpus DIR\n");
+    return 2;
+  }
+  const std::string dir = argv[1];
+  int n = 0;
+  auto write = [&](const p::message& m) {
+    std::ofstream(dir + "/seed-" + std::to_string(n++) + "-" + p::to_string(m.type), std::ios::binary) << p::encode(m);
+  };
+  write(p::make_message(p::message_type::hello, "w1", p::hello_payload{"host", 42, 4}));
+  p::welcome_payload w;
+  w.scenario_name = "s.yaml";
+  w.scenario_yaml = "target: http://127.0.0.1:8080\nusers: [{tasks: [{get: /}]}]\n";
+  w.target = "http://127.0.0.1:8080";
+  w.files["u.csv"] = "a,b\n1,2\n";
+  write(p::make_message(p::message_type::welcome, "master", w));
+  write(p::make_message(p::message_type::refused, "master", p::refused_payload{"version"}));
+  p::spawn_command s;
+  s.run_id = 7;
+  s.users_per_class = {{"a", 3}, {"b", 1}};
+  s.spawn_rate = 2.5;
+  write(p::make_message(p::message_type::spawn, "master", s));
+  write(p::make_message(p::message_type::stop, "master", p::stop_payload{7}));
+  write(p::make_message(p::message_type::quit, "master"));
+  write(p::make_message(p::message_type::heartbeat, "w1", p::heartbeat_payload{10}));
+  write(p::make_message(p::message_type::goodbye, "w1"));
+  p::stats_report r;
+  r.run_id = 7;
+  r.sequence = 3;
+  r.users = 4;
+  for (int i = 0; i < 50; ++i) r.delta.entry(i % 2 ? "GET" : "POST", "/n" + std::to_string(i % 5)).record(i * 97, 10, i % 9 == 0);
+  r.delta.record_error("GET", "/n1", "HTTP 500 Internal Server Error");
+  write(p::make_message(p::message_type::stats, "w1", r));
+  return 0;
+}
