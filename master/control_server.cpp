@@ -142,6 +142,29 @@ void control_server::handle(const std::string& id, proto::message m) {
       if (!registry_.heard(id, now, std::get<proto::heartbeat_payload>(m.body).users))
         bad_frame(id, "heartbeat from a worker that has not said hello");
       return;
+    case proto::message_type::spawn_complete: {
+      const auto& c = std::get<proto::spawn_complete_payload>(m.body);
+      registry_.heard(id, now, c.users);
+      if (runner_ != nullptr && c.run_id == runner_->run_id()) {
+        spawned_[id] = c.users;
+        int total = 0;
+        bool all = true;
+        for (const auto* w : registry_.ready_workers()) {
+          auto it = spawned_.find(w->id);
+          if (it == spawned_.end()) all = false;
+          else total += it->second;
+        }
+        if (all && total != last_spawned_total_) {
+          last_spawned_total_ = total;
+          log("all workers reached their targets: " + std::to_string(total) + " users");
+        }
+      }
+      return;
+    }
+    case proto::message_type::error:
+      if (!registry_.known(id)) return;
+      log("worker " + id + " reports an error: " + std::get<proto::error_payload>(m.body).text);
+      return;
     case proto::message_type::goodbye:
       if (!registry_.known(id)) return;
       registry_.remove(id);

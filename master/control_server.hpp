@@ -66,6 +66,8 @@ class control_server {
   std::map<std::string, std::unique_ptr<remote_worker>> remotes_;
   test_runner* runner_ = nullptr;
   green::event<> worker_joined_;
+  std::map<std::string, int> spawned_;  // users per worker at its last spawn_complete
+  int last_spawned_total_ = -1;
   std::uint64_t bad_frames_ = 0;
   std::uint64_t rejected_stats_ = 0;
   green::green_thread<void> control_thread_, stats_thread_, heartbeat_thread_;

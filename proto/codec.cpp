@@ -108,6 +108,15 @@ struct payload_packer {
     p.pack_array(1);
     p.pack(h.users);
   }
+  void operator()(const spawn_complete_payload& c) const {
+    p.pack_array(2);
+    p.pack(c.run_id);
+    p.pack(c.users);
+  }
+  void operator()(const error_payload& e) const {
+    p.pack_array(1);
+    p.pack(e.text);
+  }
   void operator()(const stats_report& r) const {
     p.pack_array(5);
     p.pack(r.run_id);
@@ -160,6 +169,13 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
     case message_type::heartbeat:
       expect_array(o, 1, "heartbeat");
       return heartbeat_payload{small_int(field(o, 0, "heartbeat"), "heartbeat.users", 0, 100'000'000)};
+    case message_type::spawn_complete:
+      expect_array(o, 2, "spawn_complete");
+      return spawn_complete_payload{u64(field(o, 0, "spawn_complete"), "spawn_complete.run_id"),
+                                    small_int(field(o, 1, "spawn_complete"), "spawn_complete.users", 0, 100'000'000)};
+    case message_type::error:
+      expect_array(o, 1, "error");
+      return error_payload{str(field(o, 0, "error"), "error.text", 4096)};
     case message_type::stats: {
       expect_array(o, 5, "stats");
       stats_report r;
@@ -191,6 +207,8 @@ const char* to_string(message_type t) noexcept {
     case message_type::heartbeat: return "heartbeat";
     case message_type::stats: return "stats";
     case message_type::goodbye: return "goodbye";
+    case message_type::spawn_complete: return "spawn_complete";
+    case message_type::error: return "error";
   }
   return "unknown";
 }
@@ -214,7 +232,7 @@ std::variant<message, decode_error> decode(const void* data, std::size_t size) {
     expect_array(o, 4, "message");
     message m;
     const std::uint64_t type = u64(o.via.array.ptr[0], "message type");
-    if (type < 1 || type > 9) return decode_error{"unknown message type " + std::to_string(type)};
+    if (type < 1 || type > 11) return decode_error{"unknown message type " + std::to_string(type)};
     m.type = static_cast<message_type>(type);
     const std::uint64_t version = u64(o.via.array.ptr[1], "version");
     if (version != protocol_version && m.type != message_type::refused)

@@ -24,6 +24,8 @@ enum class message_type : std::uint8_t {
   heartbeat = 7,  ///< both ways
   stats = 8,      ///< worker -> master, on the stats plane (stats_report)
   goodbye = 9,    ///< worker -> master: leaving now (Ctrl-C)
+  spawn_complete = 10,  ///< worker -> master: its users reached the last spawn target
+  error = 11,           ///< worker -> master: something failed on the worker (one line)
 };
 const char* to_string(message_type t) noexcept;
 
@@ -53,10 +55,19 @@ struct heartbeat_payload {
   int users = 0;
 };
 
+struct spawn_complete_payload {
+  std::uint64_t run_id = 0;
+  int users = 0;
+};
+
+struct error_payload {
+  std::string text;
+};
+
 struct empty_payload {};
 
 using payload = std::variant<hello_payload, welcome_payload, refused_payload, spawn_command, stop_payload,
-                             empty_payload, heartbeat_payload, stats_report>;
+                             empty_payload, heartbeat_payload, stats_report, spawn_complete_payload, error_payload>;
 
 struct message {
   message_type type = message_type::heartbeat;

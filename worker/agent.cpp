@@ -29,6 +29,11 @@ agent::agent(zmq::context_t& context, agent_options options)
   // Control messages are only worth sending to a live connection: heartbeats and hellos queued
   // while the master is away would arrive stale.
   control_.raw().set(zmq::sockopt::immediate, 1);
+  // ZeroMQ reconnects by itself; back off from 100 ms to 5 s while the master is away.
+  for (auto* s : {&control_, &stats_}) {
+    s->raw().set(zmq::sockopt::reconnect_ivl, 100);
+    s->raw().set(zmq::sockopt::reconnect_ivl_max, 5000);
+  }
   control_.connect(options_.control_endpoint);
   stats_.raw().set(zmq::sockopt::linger, 2000);  // the final report leaves before the socket closes
   stats_.connect(options_.stats_endpoint);
@@ -87,6 +92,10 @@ void agent::on_welcome(const proto::welcome_payload& w) {
     }
     auto scenario = std::make_shared<const config::scenario>(std::move(loaded));
     runtime_options ro;
+    ro.on_spawn_complete = [this](std::uint64_t run_id, int users) {
+      send(proto::make_message(proto::message_type::spawn_complete, options_.worker_id,
+                               proto::spawn_complete_payload{run_id, users}));
+    };
     ro.threads = options_.threads;
     ro.worker_id = options_.worker_id;
     ro.report_interval = options_.report_interval;
@@ -94,7 +103,9 @@ void agent::on_welcome(const proto::welcome_payload& w) {
     runtime_ = std::make_unique<runtime>(scenario, ro, *this);
     scenario_yaml_ = w.scenario_yaml + w.target;
   } catch (const config::config_error& e) {
-    log(std::string("the master's scenario does not load here: ") + e.what());
+    const std::string text = std::string("the master's scenario does not load here: ") + e.what();
+    log(text);
+    send(proto::make_message(proto::message_type::error, options_.worker_id, proto::error_payload{text}));
     if (!done_.ready()) done_.send(2);
   }
 }
@@ -146,6 +157,7 @@ int agent::run() {
   log("worker " + options_.worker_id + " connecting to " + options_.control_endpoint);
   auto receiver = green::spawn([this] { receive_loop(); });
   last_heard_ = green::clock::now();
+  auto hello_backoff = std::chrono::milliseconds(250);
   while (!done_.ready()) {
     const auto now = green::clock::now();
     if (registered_ && now - last_heard_ > heartbeat_interval_ * options_.heartbeat_misses) {
@@ -154,6 +166,7 @@ int agent::run() {
       registered_ = false;
       if (runtime_ && runtime_->current_run() != 0) runtime_->stop(runtime_->current_run());
     }
+    if (registered_) hello_backoff = std::chrono::milliseconds(250);
     if (!registered_) {
       char host[256] = "host";
       ::gethostname(host, sizeof host - 1);
@@ -163,7 +176,13 @@ int agent::run() {
       send(proto::make_message(proto::message_type::heartbeat, options_.worker_id,
                                proto::heartbeat_payload{runtime_ ? runtime_->users() : 0}));
     }
-    done_.wait_for(registered_ ? heartbeat_interval_ : std::chrono::milliseconds(500));
+    if (registered_) {
+      done_.wait_for(heartbeat_interval_);
+    } else {
+      // Say hello again sooner at first, then less often while no master answers.
+      done_.wait_for(hello_backoff);
+      hello_backoff = std::min(hello_backoff * 2, std::chrono::milliseconds(5000));
+    }
   }
   const int code = done_.wait();
   receiver.kill();

@@ -89,7 +89,10 @@ void runtime::spawner_loop() {
       if (retarget_.ready() || stopping_) break;
       auto to_start = next_class_to_start(current_, target_.users_per_class);
       auto to_stop = to_start ? std::nullopt : next_class_to_stop(current_, target_.users_per_class);
-      if (!to_start && !to_stop) break;
+      if (!to_start && !to_stop) {
+        if (options_.on_spawn_complete) options_.on_spawn_complete(run_id_, total_users_);
+        break;
+      }
       const std::int64_t due = changes_due(green::clock::now() - ramp_start, rate);
       if (done < due) {
         change_one(to_start.has_value(), to_start ? *to_start : *to_stop);

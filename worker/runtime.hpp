@@ -4,6 +4,7 @@
 // thread of the hub that created it (the control hub); users live on the hub threads.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,6 +25,8 @@ struct runtime_options {
   std::string worker_id = "local";
   std::chrono::milliseconds report_interval{1000};
   green::hub_options hub;
+  /// Called (on the control hub) when the users reach a spawn command's target.
+  std::function<void(std::uint64_t run_id, int users)> on_spawn_complete;
 };
 
 class runtime final : public proto::worker_control {

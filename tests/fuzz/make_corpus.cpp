@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   write(p::make_message(p::message_type::quit, "master"));
   write(p::make_message(p::message_type::heartbeat, "w1", p::heartbeat_payload{10}));
   write(p::make_message(p::message_type::goodbye, "w1"));
+  write(p::make_message(p::message_type::spawn_complete, "w1", p::spawn_complete_payload{7, 10}));
+  write(p::make_message(p::message_type::error, "w1", p::error_payload{"boom"}));
   p::stats_report r;
   r.run_id = 7;
   r.sequence = 3;

@@ -88,6 +88,7 @@ TEST_F(Distributed, ThreeWorkersAggregateExactlyWhatTheTargetServed) {
     sum_of_workers += sent_by(w->err());
   }
   EXPECT_NEAR(rate, 60.0, 0.01) << "the spawn rate is split, not multiplied";
+  EXPECT_NE(master.err().find("all workers reached their targets: 30 users"), std::string::npos) << master.err();
   const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
   const auto total = s["totals"]["requests"].get<std::uint64_t>();
   EXPECT_GT(total, 100u);

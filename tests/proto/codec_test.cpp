@@ -43,6 +43,8 @@ TEST(Codec, EveryMessageRoundTrips) {
   EXPECT_EQ(round_trip(p::message_type::stop, p::stop_payload{7}).run_id, 7u);
   EXPECT_EQ(round_trip(p::message_type::heartbeat, p::heartbeat_payload{42}).users, 42);
   round_trip(p::message_type::quit, p::empty_payload{});
+  EXPECT_EQ(round_trip(p::message_type::spawn_complete, p::spawn_complete_payload{3, 40}).users, 40);
+  EXPECT_EQ(round_trip(p::message_type::error, p::error_payload{"scenario does not load"}).text, "scenario does not load");
   p::stats_report r;
   r.run_id = 5;
   r.sequence = 9;
