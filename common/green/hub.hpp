@@ -1,6 +1,8 @@
 #pragma once
 // The hub: one per OS thread. It runs ready green threads in FIFO order, fires due timers and
-// waits for I/O, resuming the threads whose fds became ready (eventlet's BaseHub). Green code
+// waits for I/O, resuming the threads whose fds became ready (eventlet's BaseHub). A parking
+// thread hands the CPU straight to the next ready one (one context jump); the loop's own fiber
+// runs only to poll, when none is ready or after resumes_between_polls resumes. Green code
 // reaches it through operations.hpp; the hub's own surface is kept small: watch an fd, stop
 // watching it, park, make ready, run a call from another OS thread.
 #include <boost/context/fiber.hpp>

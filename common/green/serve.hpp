@@ -13,7 +13,7 @@
 namespace swarmlet::green {
 
 /// Accepts on `listener` and runs `handler(socket&)` for each connection in a green thread,
-/// at most `concurrency` at once (accepting waits while all are busy). The connection is
+/// at most `concurrency` at once (a new connection waits for a free slot). The connection is
 /// closed when the handler returns. A handler that throws stop_serve ends the loop (serve then
 /// returns, leaving running handlers to finish); other exceptions are printed and the server
 /// goes on. Blocks the caller until then; kill the caller's thread to stop it from outside.

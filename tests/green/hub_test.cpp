@@ -242,11 +242,14 @@ TEST(HubBackends, TheEnvironmentChoosesThePoller) {
   EXPECT_EQ(g::hub_options::from_environment().backend, g::backend_kind::epoll);
 }
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
 int recurse_forever(int depth) {
   volatile char frame[1024];
   frame[0] = static_cast<char>(depth);
   return recurse_forever(depth + 1) + frame[0];
 }
+#pragma GCC diagnostic pop
 
 TEST(HubStacksDeathTest, AStackOverflowHitsTheGuardPageInsteadOfANeighbour) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
