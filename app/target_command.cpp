@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/config/duration.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 #include "common/http/server.hpp"
@@ -20,11 +21,21 @@ struct target_flags {
   std::string host = "127.0.0.1";
   int port = 8080;
   int threads = 1;
+  std::string stall_every, stall_for;
 };
 
 int serve(const target_flags& f) {
   block_signals({SIGINT, SIGTERM});
   http::test_target target;
+  if (!f.stall_every.empty() || !f.stall_for.empty()) {
+    auto every = config::parse_duration(f.stall_every), length = config::parse_duration(f.stall_for);
+    if (!every || !length || every->count() == 0 || *length >= *every) {
+      std::cerr << "swarmlet target: --stall-every and --stall-for take durations, the stall shorter than "
+                   "the period (e.g. --stall-every 10s --stall-for 1s)\n";
+      return 2;
+    }
+    target.set_stall(*every, *length);
+  }
   green::hub hub(green::hub_options::from_environment());
   green::socket first;
   try {
@@ -67,6 +78,8 @@ void add_target_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--port", f->port, "Port to listen on (0: any free port)")
       ->envname("SWARMLET_TARGET_PORT")->check(CLI::Range(0, 65535));
   cmd->add_option("--threads", f->threads, "Serving threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--stall-every", f->stall_every, "Freeze every response this often (e.g. 10s)");
+  cmd->add_option("--stall-for", f->stall_for, "...for this long (e.g. 1s): shows coordinated omission");
   cmd->callback([f, &exit_code] { exit_code = serve(*f); });
 }
 

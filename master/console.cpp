@@ -46,6 +46,30 @@ std::string format_percentiles_table(const stats::stats_table& t) {
   return out;
 }
 
+std::string format_open_model(const stats::stats_table& t) {
+  std::uint64_t dropped = 0;
+  bool scheduled = false;
+  for (const auto& [key, s] : t.entries()) {
+    dropped += s.dropped;
+    scheduled |= !s.service.empty();
+  }
+  if (!scheduled && dropped == 0 && t.lag().requests == 0) return {};
+  std::string out = "Open model: response times count from each iteration's intended start; service times are the requests' own\n";
+  out += fmt::format("{:<8} {:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "Type", "Name", "dropped", "resp p50",
+                     "resp p99", "svc p50", "svc p99", "svc max");
+  for (const auto& [key, s] : t.entries())
+    out += fmt::format("{:<8} {:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", key.method, clip(key.name, 40), s.dropped,
+                       ms(s.percentile_ms(0.5)), ms(s.percentile_ms(0.99)), ms(s.service_percentile_ms(0.5)),
+                       ms(s.service_percentile_ms(0.99)), ms(s.service_percentile_ms(1.0)));
+  const auto& lag = t.lag();
+  out += fmt::format("{} iterations dropped (no idle user: raise max_users){}\n", dropped,
+                     dropped ? "" : "");
+  out += fmt::format("generator lag behind its schedule: p50 {} ms, p99 {} ms, max {} ms{}\n", ms(lag.percentile_ms(0.5)),
+                     ms(lag.percentile_ms(0.99)), ms(lag.max_ms()),
+                     lag.percentile_ms(0.99) > 1.0 ? " (the generator, not only the target, shaped these numbers)" : "");
+  return out;
+}
+
 std::string format_errors_table(const stats::stats_table& t) {
   if (t.errors().empty()) return {};
   std::string out = "Error report\n";

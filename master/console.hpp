@@ -11,6 +11,9 @@ namespace swarmlet::master {
 std::string format_stats_table(const aggregator& a);
 /// The response time percentiles table.
 std::string format_percentiles_table(const stats::stats_table& t);
+/// The open model's figures: dropped iterations, response vs service times, generator lag;
+/// empty in the closed model.
+std::string format_open_model(const stats::stats_table& t);
 /// The errors table ("Error report"); empty when there were none.
 std::string format_errors_table(const stats::stats_table& t);
 

@@ -4,6 +4,21 @@ namespace swarmlet::master {
 
 load_plan plan_load(const config::load_spec& load) {
   load_plan p;
+  if (load.arrival) {
+    const int max_users = load.arrival->max_users;
+    if (load.stages.empty()) {
+      p.steps.push_back({std::chrono::microseconds(0), max_users, 1, load.arrival->rate});
+      p.end = load.run_time;
+      return p;
+    }
+    std::chrono::microseconds at{0};
+    for (const auto& s : load.stages) {
+      p.steps.push_back({at, max_users, 1, s.rate});
+      at += s.duration;
+    }
+    p.end = load.run_time ? load.run_time : std::optional<std::chrono::microseconds>(at);
+    return p;
+  }
   if (load.stages.empty()) {
     p.steps.push_back({std::chrono::microseconds(0), load.users, load.spawn_rate});
     p.end = load.run_time;

@@ -13,6 +13,7 @@ struct load_step {
   std::chrono::microseconds at{0};  ///< since the test started
   int users = 0;
   double spawn_rate = 1;
+  double arrival_rate = 0;  ///< the open model when > 0 (users then means max_users)
 };
 
 struct load_plan {

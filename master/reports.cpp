@@ -51,8 +51,12 @@ std::string stats_row(const std::string& type, const std::string& name, const st
 nlohmann::json stats_json(const stats::request_stats& s, double seconds) {
   nlohmann::json p = nlohmann::json::object();
   for (double q : csv_quantiles) p[fmt::format("{}", q * 100)] = s.percentile_ms(q);
+  nlohmann::json service = nlohmann::json::object();
+  for (double q : csv_quantiles) service[fmt::format("{}", q * 100)] = s.service_percentile_ms(q);
   return {{"requests", s.requests},
           {"failures", s.failures},
+          {"dropped_iterations", s.dropped},
+          {"service_percentiles_ms", service},
           {"fail_ratio", s.fail_ratio()},
           {"avg_ms", s.average_ms()},
           {"min_ms", s.min_ms()},
@@ -122,6 +126,11 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
           {"duration_s", run.duration_s},
           {"peak_users", run.peak_users},
           {"totals", stats_json(a.totals().total(), run.duration_s)},
+          {"generator_lag_ms",
+           {{"iterations", a.totals().lag().requests},
+            {"p50", a.totals().lag().percentile_ms(0.5)},
+            {"p99", a.totals().lag().percentile_ms(0.99)},
+            {"max", a.totals().lag().max_ms()}}},
           {"requests", requests},
           {"errors", errors},
           {"thresholds", thresholds},

@@ -29,16 +29,17 @@ void test_runner::add_worker(proto::worker_control& worker, std::string id, int 
     if (w.id == id) {
       w.control = &worker;
       w.threads = std::max(1, threads);
-      if (running_ && !stopping_) command_users(requested_users_, requested_rate_);
+      if (running_ && !stopping_) command_users(requested_users_, requested_rate_, requested_arrival_rate_);
       return;
     }
   workers_.push_back({&worker, std::move(id), std::max(1, threads)});
-  if (running_ && !stopping_) command_users(requested_users_, requested_rate_);
+  if (running_ && !stopping_) command_users(requested_users_, requested_rate_, requested_arrival_rate_);
 }
 
 void test_runner::remove_worker(const std::string& id) {
   std::erase_if(workers_, [&](const worker_entry& w) { return w.id == id; });
-  if (running_ && !stopping_ && !workers_.empty()) command_users(requested_users_, requested_rate_);
+  if (running_ && !stopping_ && !workers_.empty())
+    command_users(requested_users_, requested_rate_, requested_arrival_rate_);
   if (stopping_) check_finals();
 }
 
@@ -63,9 +64,10 @@ void test_runner::print(const std::string& text) {
   if (options_.console != nullptr) *options_.console << text << std::flush;
 }
 
-void test_runner::command_users(int users, double spawn_rate) {
+void test_runner::command_users(int users, double spawn_rate, double arrival_rate) {
   requested_users_ = users;
   requested_rate_ = spawn_rate;
+  requested_arrival_rate_ = arrival_rate;
   if (workers_.empty()) return;
   std::vector<std::pair<std::string, int>> classes;
   for (const auto& u : scenario_->users) classes.emplace_back(u.name, u.weight);
@@ -77,11 +79,18 @@ void test_runner::command_users(int users, double spawn_rate) {
     all_threads += w.threads;
   }
   const auto per_worker = users_per_worker(per_class, threads);
+  const auto max_users = split_by_weight(users, threads);
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     proto::spawn_command c;
     c.run_id = run_id_;
-    c.users_per_class = per_worker[i];
     c.spawn_rate = spawn_rate * workers_[i].threads / all_threads;
+    if (arrival_rate > 0) {
+      // The open model: the rate and the user budget split by hub threads.
+      c.arrival_rate = arrival_rate * workers_[i].threads / all_threads;
+      c.max_users = std::max(1, max_users[i]);
+    } else {
+      c.users_per_class = per_worker[i];
+    }
     workers_[i].control->spawn(c);
   }
 }
@@ -92,8 +101,12 @@ int test_runner::run() {
   summary_.scenario_file = scenario_->file;
   summary_.target = scenario_->target;
   summary_.started_unix = static_cast<std::int64_t>(std::time(nullptr));
-  print(fmt::format("swarmlet: {} users at {:g}/s against {}{}\n", plan.steps.front().users,
-                    plan.steps.front().spawn_rate, scenario_->target,
+  const std::string shape =
+      plan.steps.front().arrival_rate > 0
+          ? fmt::format("{:g} iterations/s (open model, at most {} users)", plan.steps.front().arrival_rate,
+                        plan.steps.front().users)
+          : fmt::format("{} users at {:g}/s", plan.steps.front().users, plan.steps.front().spawn_rate);
+  print(fmt::format("swarmlet: {} against {}{}\n", shape, scenario_->target,
                     plan.end ? " for " + config::format_duration(*plan.end) : std::string(" until stopped")));
 
   auto elapsed = [&] { return green::clock::now() - start; };
@@ -106,7 +119,7 @@ int test_runner::run() {
     const auto now = green::clock::now();
     if (end_at && now >= *end_at) break;
     while (next_step < plan.steps.size() && start + plan.steps[next_step].at <= now) {
-      command_users(plan.steps[next_step].users, plan.steps[next_step].spawn_rate);
+      command_users(plan.steps[next_step].users, plan.steps[next_step].spawn_rate, plan.steps[next_step].arrival_rate);
       summary_.peak_users = std::max(summary_.peak_users, plan.steps[next_step].users);
       ++next_step;
     }
@@ -141,6 +154,7 @@ int test_runner::run() {
     summary_.thresholds.push_back({t.text, t.observed(totals, summary_.duration_s), t.holds(totals, summary_.duration_s)});
 
   print("\n" + format_stats_table(aggregator_) + "\n" + format_percentiles_table(aggregator_.totals()) + "\n");
+  if (auto open = format_open_model(aggregator_.totals()); !open.empty()) print(open + "\n");
   if (auto errors = format_errors_table(aggregator_.totals()); !errors.empty()) print(errors + "\n");
   if (aggregator_.lost_reports() > 0)
     print("swarmlet: WARNING: " + std::to_string(aggregator_.lost_reports()) + " stats reports were lost\n");

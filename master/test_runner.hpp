@@ -54,7 +54,7 @@ class test_runner final : public proto::report_sink {
     std::string id;
     int threads;
   };
-  void command_users(int users, double spawn_rate);
+  void command_users(int users, double spawn_rate, double arrival_rate = 0);
   void check_finals();
   void print(const std::string& text);
 
@@ -68,6 +68,7 @@ class test_runner final : public proto::report_sink {
   run_summary summary_;
   int requested_users_ = 0;
   double requested_rate_ = 1;
+  double requested_arrival_rate_ = 0;
   bool running_ = false;
   bool stopping_ = false;
 };

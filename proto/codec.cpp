@@ -90,7 +90,7 @@ struct payload_packer {
     p.pack(r.reason);
   }
   void operator()(const spawn_command& s) const {
-    p.pack_array(3);
+    p.pack_array(5);
     p.pack(s.run_id);
     p.pack_map(static_cast<std::uint32_t>(s.users_per_class.size()));
     for (const auto& [k, v] : s.users_per_class) {
@@ -98,6 +98,8 @@ struct payload_packer {
       p.pack(v);
     }
     p.pack(s.spawn_rate);
+    p.pack(s.arrival_rate);
+    p.pack(s.max_users);
   }
   void operator()(const stop_payload& s) const {
     p.pack_array(1);
@@ -151,12 +153,15 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       expect_array(o, 1, "refused");
       return refused_payload{str(field(o, 0, "refused"), "refused.reason", 4096)};
     case message_type::spawn: {
-      expect_array(o, 3, "spawn");
+      expect_array(o, 5, "spawn");
       spawn_command s;
       s.run_id = u64(field(o, 0, "spawn"), "spawn.run_id");
       s.users_per_class = string_int_map(field(o, 1, "spawn"), "spawn.users_per_class");
       s.spawn_rate = number(field(o, 2, "spawn"), "spawn.spawn_rate");
       if (!(s.spawn_rate > 0 && s.spawn_rate < 1e9)) throw bad_frame{"spawn.spawn_rate is out of range"};
+      s.arrival_rate = number(field(o, 3, "spawn"), "spawn.arrival_rate");
+      if (!(s.arrival_rate >= 0 && s.arrival_rate < 1e9)) throw bad_frame{"spawn.arrival_rate is out of range"};
+      s.max_users = small_int(field(o, 4, "spawn"), "spawn.max_users", 0, 10'000'000);
       return s;
     }
     case message_type::stop:

@@ -14,6 +14,10 @@ struct spawn_command {
   std::uint64_t run_id = 0;
   std::map<std::string, int> users_per_class;  ///< user class name -> users on this worker
   double spawn_rate = 1;                       ///< users per second on this worker
+  /// The open model when > 0: iterations per second on this worker (users_per_class unused),
+  /// each on an idle user of at most `max_users`.
+  double arrival_rate = 0;
+  int max_users = 0;
 };
 
 /// Stats recorded since the previous report of the same worker and run.

@@ -1,6 +1,8 @@
 #include "hub_thread.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <random>
 
 namespace swarmlet::worker {
 
@@ -69,7 +71,94 @@ void hub_thread::stop_users(std::size_t class_index, int n) {
   }
 }
 
+void hub_thread::set_arrival(double rate, int max_users, std::uint64_t first_user_id) {
+  arrival_rate_ = rate;
+  max_open_users_ = max_users;
+  if (next_open_user_id_ == 0) next_open_user_id_ = first_user_id;
+  if (!scheduler_.valid() || scheduler_.dead()) {
+    scheduler_ = green::spawn([this] { arrival_loop(); });
+  } else if (!rate_changed_.ready()) {
+    rate_changed_.send();
+  }
+}
+
+void hub_thread::start_open_user() {
+  const std::size_t cls = 0;  // users spread over classes by weight: pick one per new user
+  std::vector<int> weights;
+  for (const auto& u : scenario_->users) weights.push_back(u.weight);
+  std::mt19937_64 rng(next_open_user_id_);
+  const std::size_t ci = scenario_->users.size() == 1 ? cls
+                                                      : std::discrete_distribution<std::size_t>(weights.begin(), weights.end())(rng);
+  user_options o;
+  o.user_id = next_open_user_id_++;
+  o.data_row = static_cast<std::size_t>(o.user_id);
+  o.seed = o.user_id * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(index_);
+  auto& list = users_[ci];
+  list.push_back(live_user{std::make_unique<user_runner>(*scenario_, scenario_->users[ci], stats_, tls_, o)});
+  auto it = std::prev(list.end());
+  ++running_;
+  ++open_users_;
+  green::spawn_n([this, ci, it] {
+    struct on_exit {
+      hub_thread& self;
+      std::size_t cls;
+      std::list<live_user>::iterator user;
+      ~on_exit() {
+        --self.running_;
+        --self.open_users_;
+        std::erase(self.idle_, user->runner.get());
+        self.users_[cls].erase(user);
+      }
+    } cleanup{*this, ci, it};
+    it->runner->run_open([this](user_runner& u) { on_idle(u); });
+  });
+}
+
+void hub_thread::on_idle(user_runner& u) {
+  if (!pending_.empty() && !u.stopping()) {
+    u.assign(pending_.front());
+    pending_.pop_front();
+  } else {
+    idle_.push_back(&u);
+  }
+}
+
+void hub_thread::arrival_loop() {
+  // Iteration k of a schedule is due at start + k / rate; a new rate starts a new schedule.
+  std::mt19937_64 rng(static_cast<std::uint64_t>(index_) + 17);
+  for (;;) {
+    rate_changed_.reset();
+    const double rate = arrival_rate_;
+    if (rate <= 0) return;
+    const auto start = green::clock::now();
+    for (std::uint64_t k = 0;; ++k) {
+      const auto due = start + std::chrono::duration_cast<green::duration>(std::chrono::duration<double>(k / rate));
+      if (green::clock::now() < due && rate_changed_.wait_for(due - green::clock::now())) break;
+      if (rate_changed_.ready()) break;
+      if (!idle_.empty()) {
+        user_runner* u = idle_.front();
+        idle_.pop_front();
+        u->assign(due);
+      } else if (open_users_ < max_open_users_) {
+        start_open_user();
+        // The new user says it is idle once its on_start is done; give it this iteration then.
+        pending_.push_back(due);
+      } else {
+        // No user to run it: the iteration is dropped, and said so, never silently skipped.
+        const auto& spec = scenario_->users.front();
+        std::vector<int> weights;
+        for (const auto& t : spec.tasks) weights.push_back(t.weight);
+        const auto& task = spec.tasks[std::discrete_distribution<std::size_t>(weights.begin(), weights.end())(rng)];
+        stats_.entry(task.steps.front().method, task.steps.front().name).dropped += 1;
+      }
+    }
+  }
+}
+
 void hub_thread::stop_all_users() {
+  arrival_rate_ = 0;
+  pending_.clear();
+  if (!rate_changed_.ready()) rate_changed_.send();
   for (auto& [cls, list] : users_)
     for (auto& u : list) {
       u.stop_asked = true;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <future>
+#include <deque>
 #include <list>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include "common/config/scenario.hpp"
 #include "common/green/event.hpp"
+#include "common/green/green_thread.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 #include "common/stats/stats_table.hpp"
@@ -37,8 +39,12 @@ class hub_thread {
   void start_user(std::size_t class_index, std::uint64_t user_id);
   /// Asks the `n` newest users of the class to stop (gracefully).
   void stop_users(std::size_t class_index, int n);
-  /// Asks every user to stop.
+  /// Asks every user to stop (and ends the open model's schedule).
   void stop_all_users();
+  /// The open model: starts iterations at `rate` per second on idle users, making users up to
+  /// `max_users`; an arrival with no user to run it is counted as dropped. Replaces any
+  /// schedule in progress; a rate of 0 ends it.
+  void set_arrival(double rate, int max_users, std::uint64_t first_user_id);
   int running_users() const noexcept { return running_; }
   /// What was recorded since the last call (resets the thread's table in place).
   stats::stats_table take_delta() { return stats_.take_delta(); }
@@ -57,6 +63,18 @@ class hub_thread {
   std::shared_ptr<green::tls_context> tls_;
   std::map<std::size_t, std::list<live_user>> users_;  // class index -> users, oldest first
   int running_ = 0;
+  // The open model.
+  void arrival_loop();
+  void start_open_user();
+  double arrival_rate_ = 0;
+  int max_open_users_ = 0;
+  int open_users_ = 0;
+  std::uint64_t next_open_user_id_ = 0;
+  void on_idle(user_runner& u);
+  std::deque<user_runner*> idle_;
+  std::deque<green::time_point> pending_;  // iterations waiting for a user being made
+  green::event<> rate_changed_;
+  green::green_thread<void> scheduler_;
   green::event<> quit_;
   std::promise<void> ready_;
   std::thread thread_;

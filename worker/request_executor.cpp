@@ -112,12 +112,18 @@ void request_executor::capture(const config::request_spec& spec, const http::res
   }
 }
 
-bool request_executor::run(const config::request_spec& spec) {
+bool request_executor::run(const config::request_spec& spec,
+                           std::optional<std::chrono::steady_clock::time_point> intended) {
   build(spec);
   client_.keep_body(spec.keeps_body());
   const http::result r = client_.send(request_);
   const auto us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(r.elapsed).count());
+  const auto corrected_us =
+      intended ? static_cast<std::uint64_t>(std::max<std::int64_t>(
+                     static_cast<std::int64_t>(us),
+                     std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - *intended).count()))
+               : us;
   std::string failure;
   if (!r.ok()) {
     failure = std::string(http::to_string(r.error)) + ": " + r.error_message;
@@ -135,7 +141,11 @@ bool request_executor::run(const config::request_spec& spec) {
     failure = check(spec, r, body_json);
     capture(spec, r, body_json);
   }
-  entry_of(spec).record(us, r.response.body_bytes, !failure.empty());
+  if (intended) {
+    entry_of(spec).record_scheduled(corrected_us, us, r.response.body_bytes, !failure.empty());
+  } else {
+    entry_of(spec).record(us, r.response.body_bytes, !failure.empty());
+  }
   if (!failure.empty()) stats_.record_error(spec.method, spec.name, failure);
   return failure.empty();
 }

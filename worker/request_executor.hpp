@@ -2,6 +2,8 @@
 // Runs one request of a scenario for one user: renders its templates, sends it, applies its
 // checks and captures, and records the outcome in the hub thread's stats. A failure of the
 // system under test is recorded, never thrown.
+#include <chrono>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -24,7 +26,9 @@ class request_executor {
       : client_(client), stats_(stats), vars_(vars) {}
 
   /// Sends `spec` and records it. Returns false when it failed (status, check or transport).
-  bool run(const config::request_spec& spec);
+  /// With `intended` (the open model), the response time is measured from that moment, so a
+  /// late start is counted against the target, not hidden; the raw service time is kept too.
+  bool run(const config::request_spec& spec, std::optional<std::chrono::steady_clock::time_point> intended = std::nullopt);
 
  private:
   void build(const config::request_spec& spec);

@@ -36,6 +36,22 @@ void runtime::spawn(const proto::spawn_command& command) {
     sequence_ = 0;
   }
   stopping_ = false;
+  if (command.arrival_rate > 0) {
+    // The open model: each hub thread runs its share of the schedule with its share of users.
+    std::vector<int> equal(threads_.size(), 1);
+    std::vector<int> budget(threads_.size(), 0);
+    const int n = static_cast<int>(threads_.size());
+    for (int t = 0; t < n; ++t) budget[t] = command.max_users / n + (t < command.max_users % n ? 1 : 0);
+    for (std::size_t t = 0; t < threads_.size(); ++t) {
+      const double rate = command.arrival_rate / n;
+      const int users = std::max(1, budget[t]);
+      const std::uint64_t first_id = 1 + t * 1'000'000'000ull;
+      threads_[t]->post([th = threads_[t].get(), rate, users, first_id] { th->set_arrival(rate, users, first_id); });
+    }
+    open_model_ = true;
+    total_users_ = command.max_users;
+    return;
+  }
   target_ = command;
   // Unknown classes are ignored (the scenario came with the same command's sender).
   for (auto it = target_.users_per_class.begin(); it != target_.users_per_class.end();) {
@@ -158,6 +174,7 @@ void runtime::stop(std::uint64_t run_id) {
   stopping_ = true;
   if (!retarget_.ready()) retarget_.send();  // ends any ramp in progress
   green::spawn_n([this] {
+    open_model_ = false;
     for (auto& t : threads_) t->post([th = t.get()] { th->stop_all_users(); });
     // Users finish the request they are in; a request cannot outlast its timeout.
     const auto until = green::clock::now() + scenario_->http.timeout + std::chrono::seconds(1);

@@ -70,6 +70,7 @@ class runtime final : public proto::worker_control {
   std::uint64_t next_user_id_ = 1;
   green::event<> retarget_;
   bool stopping_ = false;
+  bool open_model_ = false;
   std::uint64_t run_id_ = 0;
   std::uint64_t sequence_ = 0;
   std::uint64_t requests_reported_ = 0;

@@ -15,6 +15,12 @@ user_runner::user_runner(const config::scenario& scenario, const config::user_sp
 
 void user_runner::stop() {
   if (!stop_.ready()) stop_.send();
+  if (!work_.ready()) work_.send();  // an idle open-model user wakes to leave
+}
+
+void user_runner::assign(green::time_point intended) {
+  assigned_ = intended;
+  if (!work_.ready()) work_.send();
 }
 
 bool user_runner::wait_for(std::chrono::microseconds d) {
@@ -26,48 +32,69 @@ bool user_runner::wait_for(std::chrono::microseconds d) {
   return !stop_.wait_for(d).has_value();
 }
 
-void user_runner::run() {
-  std::string error;
-  http::client_options copts;
-  copts.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(scenario_.http.connect_timeout);
-  copts.read_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(scenario_.http.timeout);
-  copts.verify_tls = scenario_.http.verify_tls;
-  copts.max_redirects = scenario_.http.max_redirects;
-  http::client client(*http::parse_url(scenario_.target, error), copts, tls_);
-
-  user_variables vars;
-  vars.rng.seed(options_.seed);
-  vars.values["user_id"] = std::to_string(options_.user_id);
-  std::size_t row = options_.data_row;
-  auto load_data_row = [&] {
-    if (!spec_.data) return;
-    const auto& d = *spec_.data;
+struct user_runner::session {
+  session(user_runner& u)
+      : client([&] {
+          std::string error;
+          http::client_options copts;
+          copts.connect_timeout =
+              std::chrono::duration_cast<std::chrono::milliseconds>(u.scenario_.http.connect_timeout);
+          copts.read_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(u.scenario_.http.timeout);
+          copts.verify_tls = u.scenario_.http.verify_tls;
+          copts.max_redirects = u.scenario_.http.max_redirects;
+          return http::client(*http::parse_url(u.scenario_.target, error), copts, u.tls_);
+        }()),
+        exec(client, u.stats_, vars),
+        spec(u.spec_),
+        row(u.options_.data_row) {
+    vars.rng.seed(u.options_.seed);
+    vars.values["user_id"] = std::to_string(u.options_.user_id);
+    load_data_row();
+    std::vector<int> weights;
+    for (const auto& t : spec.tasks) weights.push_back(t.weight);
+    pick = std::discrete_distribution<std::size_t>(weights.begin(), weights.end());
+  }
+  void load_data_row() {
+    if (!spec.data) return;
+    const auto& d = *spec.data;
     const std::size_t r = d.mode == config::data_spec::order::random
                               ? std::uniform_int_distribution<std::size_t>(0, d.rows.size() - 1)(vars.rng)
                               : row++ % d.rows.size();
     for (std::size_t c = 0; c < d.columns.size(); ++c) vars.values[d.columns[c]] = d.rows[r][c];
-  };
-  load_data_row();
-  request_executor exec(client, stats_, vars);
+  }
+  const config::task_spec& next_task() { return spec.tasks[pick(vars.rng)]; }
 
+  user_variables vars;
+  http::client client;
+  request_executor exec;
+  const config::user_spec& spec;
+  std::size_t row;
+  std::discrete_distribution<std::size_t> pick;
+  std::uint64_t iteration = 0;
+};
+
+void user_runner::run_task(session& s, const config::task_spec& task, std::optional<green::time_point> intended) {
+  s.vars.values["iteration"] = std::to_string(s.iteration++);
+  bool first = true;
+  for (const auto& step : task.steps) {
+    if (stop_.ready()) break;
+    // Only the first request has a schedule; the later ones start when the previous ended.
+    s.exec.run(step, first ? intended : std::nullopt);
+    first = false;
+  }
+  if (spec_.data && spec_.data->mode == config::data_spec::order::random) s.load_data_row();
+}
+
+void user_runner::run() {
+  session s(*this);
   for (const auto& step : spec_.on_start) {
     if (stop_.ready()) break;
-    exec.run(step);
+    s.exec.run(step);
   }
-  std::vector<int> weights;
-  for (const auto& t : spec_.tasks) weights.push_back(t.weight);
-  std::discrete_distribution<std::size_t> pick(weights.begin(), weights.end());
-  std::uint64_t iteration = 0;
   const auto& wait = spec_.wait;
   while (!stop_.ready()) {
     const auto task_start = green::clock::now();
-    vars.values["iteration"] = std::to_string(iteration++);
-    const auto& task = spec_.tasks[pick(vars.rng)];
-    for (const auto& step : task.steps) {
-      if (stop_.ready()) break;
-      exec.run(step);
-    }
-    if (spec_.data && spec_.data->mode == config::data_spec::order::random) load_data_row();
+    run_task(s, s.next_task(), std::nullopt);
     std::chrono::microseconds pause{0};
     switch (wait.type) {
       case config::wait_spec::kind::none:
@@ -77,7 +104,7 @@ void user_runner::run() {
         break;
       case config::wait_spec::kind::between:
         pause = std::chrono::microseconds(
-            std::uniform_int_distribution<std::int64_t>(wait.a.count(), wait.b.count())(vars.rng));
+            std::uniform_int_distribution<std::int64_t>(wait.a.count(), wait.b.count())(s.vars.rng));
         break;
       case config::wait_spec::kind::pacing:
       case config::wait_spec::kind::throughput: {
@@ -95,7 +122,34 @@ void user_runner::run() {
   // hold the end of the test.
   if (!spec_.on_stop.empty()) {
     green::with_timeout(scenario_.http.timeout, [&] {
-      for (const auto& step : spec_.on_stop) exec.run(step);
+      for (const auto& step : spec_.on_stop) s.exec.run(step);
+    });
+  }
+}
+
+void user_runner::run_open(const std::function<void(user_runner&)>& idle) {
+  session s(*this);
+  for (const auto& step : spec_.on_start) {
+    if (stop_.ready()) break;
+    s.exec.run(step);
+  }
+  while (!stop_.ready()) {
+    if (!assigned_) {
+      work_.reset();
+      idle(*this);
+      work_.wait();
+      if (!assigned_) continue;  // woken to stop
+    }
+    const green::time_point intended = *assigned_;
+    assigned_.reset();
+    // The generator's own lag: how late this iteration starts against its schedule.
+    const auto late = std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - intended);
+    stats_.lag().record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, late.count())), 0, false);
+    run_task(s, s.next_task(), intended);
+  }
+  if (!spec_.on_stop.empty()) {
+    green::with_timeout(scenario_.http.timeout, [&] {
+      for (const auto& step : spec_.on_stop) s.exec.run(step);
     });
   }
 }

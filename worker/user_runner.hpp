@@ -2,9 +2,12 @@
 // One simulated user: a green thread running a user class of the scenario (Locust's User):
 // on_start, then weighted tasks with waits between them, until told to stop; then on_stop.
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include "common/config/scenario.hpp"
+#include "common/green/clock.hpp"
 #include "common/green/event.hpp"
 #include "common/green/ssl.hpp"
 #include "common/stats/stats_table.hpp"
@@ -26,6 +29,11 @@ class user_runner {
   /// Runs the user until stop() (blocks the calling green thread). A stop lets the request
   /// in flight finish, so every request sent is recorded.
   void run();
+  /// The open model: runs on_start, then one task per assign() until stop(); `idle` is called
+  /// each time the user is ready for the next iteration.
+  void run_open(const std::function<void(user_runner&)>& idle);
+  /// Gives an idle user (open model) its next iteration, intended to start at `intended`.
+  void assign(green::time_point intended);
   /// Asks the user to stop at its next task boundary or wait (wakes it from a wait).
   void stop();
   bool stopping() const noexcept { return stop_.ready(); }
@@ -34,6 +42,8 @@ class user_runner {
  private:
   /// Waits `d` unless stopped first; false when stopped.
   bool wait_for(std::chrono::microseconds d);
+  struct session;  // the client, variables and executor of one run
+  void run_task(session& s, const config::task_spec& task, std::optional<green::time_point> intended);
 
   const config::scenario& scenario_;
   const config::user_spec& spec_;
@@ -41,6 +51,8 @@ class user_runner {
   std::shared_ptr<green::tls_context> tls_;
   user_options options_;
   green::event<> stop_;
+  std::optional<green::time_point> assigned_;
+  green::event<> work_;
 };
 
 }  // namespace swarmlet::worker

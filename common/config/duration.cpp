@@ -47,6 +47,23 @@ std::optional<std::chrono::microseconds> parse_duration(std::string_view text) {
   return std::chrono::microseconds(static_cast<std::int64_t>(std::llround(total_us)));
 }
 
+std::optional<double> parse_rate(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || !(value > 0) || !std::isfinite(value)) return std::nullopt;
+  std::string_view unit = text.substr(end - text.data());
+  double per_second;
+  if (unit.empty() || unit == "/s") per_second = value;
+  else if (unit == "/m") per_second = value / 60;
+  else if (unit == "/h") per_second = value / 3600;
+  else if (unit == "/ms") per_second = value * 1000;
+  else return std::nullopt;
+  if (per_second > 1e7) return std::nullopt;
+  return per_second;
+}
+
 std::string format_duration(std::chrono::microseconds d) {
   std::int64_t us = d.count();
   if (us == 0) return "0s";

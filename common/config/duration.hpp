@@ -9,6 +9,9 @@ namespace swarmlet::config {
 
 /// Parses `text`; none when it is not a duration (negative ones included).
 std::optional<std::chrono::microseconds> parse_duration(std::string_view text);
+/// Rates as people write them: "5000/s", "300/m", "10/h", or a bare number per second.
+std::optional<double> parse_rate(std::string_view text);
+
 /// "1h30m", "45s", "250ms": the shortest exact spelling.
 std::string format_duration(std::chrono::microseconds d);
 

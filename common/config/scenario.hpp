@@ -89,13 +89,22 @@ struct stage_spec {
   microseconds duration{0};
   int users = 0;
   double spawn_rate = 0;  ///< 0: keep the previous stage's rate
+  double rate = -1;       ///< open model: iterations per second in this stage
+};
+
+/// The open model (k6's constant/ramping arrival rate): iterations start on a schedule,
+/// whatever the target's latency; each runs on an idle pre-allocated user.
+struct arrival_spec {
+  double rate = 1;      ///< iterations per second
+  int max_users = 100;  ///< users that may exist at once; an arrival with none idle is dropped
 };
 
 struct load_spec {
   int users = 1;
   double spawn_rate = 1;
   std::optional<microseconds> run_time;  ///< none: until stopped
-  std::vector<stage_spec> stages;        ///< when present, they drive users and the run time
+  std::vector<stage_spec> stages;        ///< when present, they drive users (or rates) and the run time
+  std::optional<arrival_spec> arrival;   ///< set: the open model
 };
 
 struct report_spec {

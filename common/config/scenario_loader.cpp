@@ -81,6 +81,12 @@ class reader {
     if (!d) fail(n, what + ": '" + n.Scalar() + "' is not a duration (expected e.g. 500ms, 30s, 1h30m)");
     return *d;
   }
+  double rate(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar()) fail(n, what + " must be a rate like 5000/s");
+    auto v = parse_rate(n.Scalar());
+    if (!v) fail(n, what + ": '" + n.Scalar() + "' is not a rate (expected e.g. 5000/s, 300/m, 10/h)");
+    return *v;
+  }
   template_string templ(const YAML::Node& n, const std::string& what) const {
     const std::string s = text(n, what);
     try {
@@ -345,21 +351,37 @@ user_spec read_user(const reader& r, const YAML::Node& n, std::size_t index) {
 
 load_spec read_load(const reader& r, const YAML::Node& n) {
   r.expect_map(n, "load");
-  r.check_keys(n, {"users", "spawn_rate", "run_time", "stages"}, "load");
+  r.check_keys(n, {"users", "spawn_rate", "run_time", "stages", "arrival_rate"}, "load");
   load_spec l;
   if (n["users"]) l.users = static_cast<int>(r.integer(n["users"], "load.users", 0, 10'000'000));
   if (n["spawn_rate"]) l.spawn_rate = r.number(n["spawn_rate"], "load.spawn_rate (users per second)", 1e-3, 1e7);
   if (n["run_time"]) l.run_time = r.duration(n["run_time"], "load.run_time");
+  if (const auto a = n["arrival_rate"]) {
+    r.expect_map(a, "load.arrival_rate");
+    r.check_keys(a, {"rate", "max_users"}, "load.arrival_rate");
+    arrival_spec spec;
+    if (a["rate"]) spec.rate = r.rate(a["rate"], "load.arrival_rate.rate");
+    if (a["max_users"]) spec.max_users = static_cast<int>(r.integer(a["max_users"], "load.arrival_rate.max_users", 1, 10'000'000));
+    if (n["users"] || n["spawn_rate"])
+      r.fail(a, "load takes users and spawn_rate (closed model) or arrival_rate (open model), not both");
+    l.arrival = spec;
+  }
   if (const auto st = n["stages"]) {
     r.expect_list(st, "load.stages");
     for (const auto& s : st) {
       r.expect_map(s, "a stage");
-      r.check_keys(s, {"duration", "users", "spawn_rate"}, "a stage");
-      if (!s["duration"] || !s["users"]) r.fail(s, "a stage needs duration and users");
       stage_spec stage;
+      if (l.arrival) {
+        r.check_keys(s, {"duration", "rate"}, "a stage of the open model");
+        if (!s["duration"] || !s["rate"]) r.fail(s, "a stage of the open model needs duration and rate");
+        stage.rate = r.rate(s["rate"], "stage rate");
+      } else {
+        r.check_keys(s, {"duration", "users", "spawn_rate"}, "a stage");
+        if (!s["duration"] || !s["users"]) r.fail(s, "a stage needs duration and users");
+        stage.users = static_cast<int>(r.integer(s["users"], "stage users", 0, 10'000'000));
+        if (s["spawn_rate"]) stage.spawn_rate = r.number(s["spawn_rate"], "stage spawn_rate", 1e-3, 1e7);
+      }
       stage.duration = r.duration(s["duration"], "stage duration");
-      stage.users = static_cast<int>(r.integer(s["users"], "stage users", 0, 10'000'000));
-      if (s["spawn_rate"]) stage.spawn_rate = r.number(s["spawn_rate"], "stage spawn_rate", 1e-3, 1e7);
       l.stages.push_back(stage);
     }
   }

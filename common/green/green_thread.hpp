@@ -110,6 +110,8 @@ class green_thread {
     }
     if constexpr (!std::is_void_v<T>) return *state_->value;
   }
+  /// False for a default-made handle that names no thread.
+  bool valid() const noexcept { return state_ != nullptr; }
   /// True once the thread has ended (returned, raised or been killed).
   bool dead() const noexcept { return state_->done; }
   bool killed() const noexcept { return state_->killed; }

@@ -36,6 +36,11 @@ void test_target::handle(const request& req, response& res) {
     json_body(res, {{"served", served()}});
     return;
   }
+  if (stall_every_.count() > 0) {
+    const auto phase = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - epoch_) %
+                       stall_every_;
+    if (phase < stall_for_) green::sleep(stall_for_ - phase);
+  }
   served_.fetch_add(1, std::memory_order_relaxed);
   res.status = 200;
   if (path == "/") {

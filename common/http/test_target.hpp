@@ -2,6 +2,7 @@
 // The built-in target of `swarmlet target`: routes for demos and tests, and a count of the
 // requests it served so a test can compare a report's totals with the server's own.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 #include "http_message.hpp"
@@ -21,11 +22,19 @@ namespace swarmlet::http {
 /// Anything else: 404. Shared by every serving thread (the counter is atomic).
 class test_target {
  public:
+  /// Stall mode, to show coordinated omission: every `every`, all responses freeze for `length`
+  /// (a request arriving in a stall is answered when it ends).
+  void set_stall(std::chrono::microseconds every, std::chrono::microseconds length) {
+    stall_every_ = every;
+    stall_for_ = length;
+  }
   void handle(const request& req, response& res);
   std::uint64_t served() const noexcept { return served_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<std::uint64_t> served_{0};
+  std::chrono::microseconds stall_every_{0}, stall_for_{0};
+  std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace swarmlet::http

@@ -12,6 +12,14 @@ void request_stats::merge(const request_stats& other) noexcept {
   max_us = std::max(max_us, other.max_us);
   content_bytes += other.content_bytes;
   histogram.merge(other.histogram);
+  dropped += other.dropped;
+  service_total_us += other.service_total_us;
+  service.merge(other.service);
+}
+
+double request_stats::service_percentile_ms(double q) const noexcept {
+  if (service.empty()) return percentile_ms(q);
+  return service.value_at_quantile(q) / 1000.0;
 }
 
 double request_stats::percentile_ms(double q) const noexcept {

@@ -5,7 +5,7 @@
 namespace swarmlet::stats {
 namespace {
 
-constexpr std::size_t entry_fields = 9;
+constexpr std::size_t entry_fields = 12;
 constexpr std::size_t max_string = 4096;
 // Bounds on what one report may make the master allocate (a histogram is up to 26 KiB).
 constexpr std::uint32_t max_entries = 2000;
@@ -23,27 +23,65 @@ bool read_string(const msgpack::object& o, std::string& out) {
   return true;
 }
 
+
+void pack_histogram(msgpack::packer<msgpack::sbuffer>& out, const latency_histogram& h) {
+  const auto buckets = h.nonzero_buckets();
+  out.pack_array(static_cast<std::uint32_t>(buckets.size() * 2));
+  for (const auto& [b, n] : buckets) {
+    out.pack(b);
+    out.pack(n);
+  }
+}
+
+bool unpack_histogram(const msgpack::object& o, latency_histogram& h) {
+  if (o.type != msgpack::type::ARRAY || o.via.array.size % 2 != 0) return false;
+  for (std::uint32_t b = 0; b < o.via.array.size; b += 2) {
+    std::uint64_t bucket = 0, n = 0;
+    if (!read_u64(o.via.array.ptr[b], bucket) || !read_u64(o.via.array.ptr[b + 1], n) ||
+        bucket > std::numeric_limits<std::uint32_t>::max() || !h.add_to_bucket(static_cast<std::uint32_t>(bucket), n))
+      return false;
+  }
+  return true;
+}
+
+void pack_entry_values(msgpack::packer<msgpack::sbuffer>& out, const request_stats& s) {
+  out.pack(s.requests);
+  out.pack(s.failures);
+  out.pack(s.total_us);
+  out.pack(s.requests ? s.min_us : 0);
+  out.pack(s.max_us);
+  out.pack(s.content_bytes);
+  pack_histogram(out, s.histogram);
+  out.pack(s.dropped);
+  out.pack(s.service_total_us);
+  pack_histogram(out, s.service);
+}
+
+/// Reads the 10 values pack_entry_values wrote, from f[0..9]; empty string when they are sound.
+std::string unpack_entry_values(const msgpack::object* f, request_stats& s) {
+  std::uint64_t min_us = 0;
+  if (!read_u64(f[0], s.requests) || !read_u64(f[1], s.failures) || !read_u64(f[2], s.total_us) ||
+      !read_u64(f[3], min_us) || !read_u64(f[4], s.max_us) || !read_u64(f[5], s.content_bytes) ||
+      !read_u64(f[7], s.dropped) || !read_u64(f[8], s.service_total_us))
+    return "has a field of the wrong type";
+  if (s.failures > s.requests || (s.requests > 0 && min_us > s.max_us)) return "is inconsistent";
+  s.min_us = s.requests ? min_us : std::numeric_limits<std::uint64_t>::max();
+  if (!unpack_histogram(f[6], s.histogram) || !unpack_histogram(f[9], s.service)) return "has a bad histogram bucket";
+  if (s.histogram.count() != s.requests) return "histogram does not match its count";
+  if (s.service.count() > s.requests) return "service histogram counts more than its requests";
+  return {};
+}
+
 }  // namespace
 
 void pack_stats(msgpack::packer<msgpack::sbuffer>& out, const stats_table& table) {
-  out.pack_array(2);
+  out.pack_array(3);
   out.pack_array(static_cast<std::uint32_t>(table.entries().size()));
   for (const auto& [key, s] : table.entries()) {
     out.pack_array(entry_fields);
     out.pack(key.method);
     out.pack(key.name);
-    out.pack(s.requests);
-    out.pack(s.failures);
-    out.pack(s.total_us);
-    out.pack(s.requests ? s.min_us : 0);
-    out.pack(s.max_us);
-    out.pack(s.content_bytes);
-    const auto buckets = s.histogram.nonzero_buckets();
-    out.pack_array(static_cast<std::uint32_t>(buckets.size() * 2));
-    for (const auto& [b, n] : buckets) {
-      out.pack(b);
-      out.pack(n);
-    }
+    pack_entry_values(out, s);
   }
   out.pack_array(static_cast<std::uint32_t>(table.errors().size()));
   for (const auto& [key, n] : table.errors()) {
@@ -53,13 +91,16 @@ void pack_stats(msgpack::packer<msgpack::sbuffer>& out, const stats_table& table
     out.pack(key.message);
     out.pack(n);
   }
+  out.pack_array(10);
+  pack_entry_values(out, table.lag());
 }
 
 std::optional<stats_table> unpack_stats(const msgpack::object& in, std::string& error) {
-  if (in.type != msgpack::type::ARRAY || in.via.array.size != 2 ||
+  if (in.type != msgpack::type::ARRAY || in.via.array.size != 3 ||
       in.via.array.ptr[0].type != msgpack::type::ARRAY ||
-      in.via.array.ptr[1].type != msgpack::type::ARRAY) {
-    error = "stats: expected [entries, errors]";
+      in.via.array.ptr[1].type != msgpack::type::ARRAY || in.via.array.ptr[2].type != msgpack::type::ARRAY ||
+      in.via.array.ptr[2].via.array.size != 10) {
+    error = "stats: expected [entries, errors, lag]";
     return std::nullopt;
   }
   stats_table table;
@@ -78,31 +119,12 @@ std::optional<stats_table> unpack_stats(const msgpack::object& in, std::string& 
     const msgpack::object* f = e.via.array.ptr;
     std::string method, name;
     request_stats s;
-    std::uint64_t min_us = 0;
-    if (!read_string(f[0], method) || !read_string(f[1], name) || !read_u64(f[2], s.requests) ||
-        !read_u64(f[3], s.failures) || !read_u64(f[4], s.total_us) || !read_u64(f[5], min_us) ||
-        !read_u64(f[6], s.max_us) || !read_u64(f[7], s.content_bytes) ||
-        f[8].type != msgpack::type::ARRAY || f[8].via.array.size % 2 != 0) {
+    if (!read_string(f[0], method) || !read_string(f[1], name)) {
       error = "stats: entry " + std::to_string(i) + " has a field of the wrong type";
       return std::nullopt;
     }
-    if (s.failures > s.requests || (s.requests > 0 && min_us > s.max_us)) {
-      error = "stats: entry " + std::to_string(i) + " is inconsistent";
-      return std::nullopt;
-    }
-    s.min_us = s.requests ? min_us : std::numeric_limits<std::uint64_t>::max();
-    const auto& buckets = f[8].via.array;
-    for (std::uint32_t b = 0; b < buckets.size; b += 2) {
-      std::uint64_t bucket = 0, n = 0;
-      if (!read_u64(buckets.ptr[b], bucket) || !read_u64(buckets.ptr[b + 1], n) ||
-          bucket > std::numeric_limits<std::uint32_t>::max() ||
-          !s.histogram.add_to_bucket(static_cast<std::uint32_t>(bucket), n)) {
-        error = "stats: entry " + std::to_string(i) + " has a bad histogram bucket";
-        return std::nullopt;
-      }
-    }
-    if (s.histogram.count() != s.requests) {
-      error = "stats: entry " + std::to_string(i) + " histogram does not match its count";
+    if (auto why = unpack_entry_values(f + 2, s); !why.empty()) {
+      error = "stats: entry " + std::to_string(i) + " " + why;
       return std::nullopt;
     }
     table.entry(method, name).merge(s);
@@ -119,6 +141,10 @@ std::optional<stats_table> unpack_stats(const msgpack::object& in, std::string& 
       return std::nullopt;
     }
     table.record_error(method, name, message, n);
+  }
+  if (auto why = unpack_entry_values(in.via.array.ptr[2].via.array.ptr, table.lag()); !why.empty()) {
+    error = "stats: generator lag " + why;
+    return std::nullopt;
   }
   return table;
 }

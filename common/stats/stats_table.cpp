@@ -14,16 +14,19 @@ void stats_table::record_error(const std::string& method, const std::string& nam
 void stats_table::merge(const stats_table& other) {
   for (const auto& [key, s] : other.entries_) entries_[key].merge(s);
   for (const auto& [key, n] : other.errors_) errors_[key] += n;
+  lag_.merge(other.lag_);
 }
 
 stats_table stats_table::take_delta() {
   stats_table delta;
   for (auto& [key, s] : entries_) {
-    if (s.requests == 0) continue;
+    if (s.empty()) continue;
     delta.entries_.emplace(key, s);
     s.clear();
   }
   delta.errors_.swap(errors_);
+  delta.lag_ = lag_;
+  lag_.clear();
   return delta;
 }
 
@@ -35,8 +38,8 @@ request_stats stats_table::total() const {
 
 bool stats_table::empty() const noexcept {
   for (const auto& [key, s] : entries_)
-    if (s.requests != 0) return false;
-  return errors_.empty();
+    if (!s.empty()) return false;
+  return errors_.empty() && lag_.requests == 0;
 }
 
 }  // namespace swarmlet::stats

@@ -41,8 +41,12 @@ class stats_table {
   const std::map<request_key, request_stats>& entries() const noexcept { return entries_; }
   const std::map<error_key, std::uint64_t>& errors() const noexcept { return errors_; }
   bool empty() const noexcept;
+  /// Open model: how late iterations started against their schedule (the generator's own lag).
+  request_stats& lag() noexcept { return lag_; }
+  const request_stats& lag() const noexcept { return lag_; }
 
  private:
+  request_stats lag_;
   std::map<request_key, request_stats> entries_;
   std::map<error_key, std::uint64_t> errors_;
 };

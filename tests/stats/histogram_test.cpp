@@ -148,24 +148,32 @@ TEST(StatsCodec, MalformedInputIsRejectedWithAReason) {
     error.clear();
     EXPECT_FALSE(s::decode_stats(bytes.substr(0, cut), error)) << "truncated at " << cut;
   }
-  // A histogram that disagrees with the request count.
+  // A histogram bucket that does not exist.
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> p(buf);
-  p.pack_array(2);
+  auto values = [&p](bool bad_bucket) {  // requests..service histogram: 10 values
+    p.pack(5u);
+    p.pack(0u);
+    p.pack(50u);
+    p.pack(10u);
+    p.pack(10u);
+    p.pack(0u);
+    p.pack_array(2);
+    p.pack(bad_bucket ? 99999999u : 10u);
+    p.pack(5u);
+    p.pack(0u);
+    p.pack(0u);
+    p.pack_array(0);
+  };
+  p.pack_array(3);
   p.pack_array(1);
-  p.pack_array(9);
+  p.pack_array(12);
   p.pack(std::string("GET"));
   p.pack(std::string("/"));
-  p.pack(5u);
-  p.pack(0u);
-  p.pack(50u);
-  p.pack(10u);
-  p.pack(10u);
-  p.pack(0u);
-  p.pack_array(2);
-  p.pack(99999999u);  // no such bucket
-  p.pack(5u);
+  values(true);
   p.pack_array(0);
+  p.pack_array(10);
+  values(false);
   EXPECT_FALSE(s::decode_stats(std::string(buf.data(), buf.size()), error));
   EXPECT_NE(error.find("bucket"), std::string::npos) << error;
 }
