@@ -178,6 +178,26 @@ TEST(ScenarioLoader, MissingPiecesAreNamed) {
   EXPECT_NE(error_of("target: http://h/\nthresholds: [\"p95 < fast\"]\nusers: [{tasks: [{get: /}]}]\n").find("bad.yaml:2:14:"), std::string::npos);
 }
 
+TEST(ScenarioLoader, TheOpenModelTakesRatesAndRefusesMixedModels) {
+  EXPECT_EQ(c::parse_rate("5000/s"), 5000.0);
+  EXPECT_EQ(c::parse_rate("120/m"), 2.0);
+  EXPECT_EQ(c::parse_rate("7"), 7.0);
+  EXPECT_FALSE(c::parse_rate("fast"));
+  EXPECT_FALSE(c::parse_rate("-5/s"));
+  const auto s = c::load_scenario_text(
+      "target: http://h/\nload:\n  arrival_rate: {rate: 50/s, max_users: 20}\n  stages: [{duration: 10s, rate: 10/s}, {duration: 5s, rate: 100/s}]\nusers: [{tasks: [{get: /}]}]\n",
+      "s.yaml");
+  ASSERT_TRUE(s.load.arrival);
+  EXPECT_EQ(s.load.arrival->max_users, 20);
+  ASSERT_EQ(s.load.stages.size(), 2u);
+  EXPECT_EQ(s.load.stages[1].rate, 100.0);
+  EXPECT_NE(error_of("target: http://h/\nload: {users: 5, arrival_rate: {rate: 5/s}}\nusers: [{tasks: [{get: /}]}]\n").find("not both"),
+            std::string::npos);
+  EXPECT_NE(error_of("target: http://h/\nload: {arrival_rate: {rate: lots}}\nusers: [{tasks: [{get: /}]}]\n").find("bad.yaml:2:29: load.arrival_rate.rate: 'lots' is not a rate"),
+            std::string::npos)
+      << error_of("target: http://h/\nload: {arrival_rate: {rate: lots}}\nusers: [{tasks: [{get: /}]}]\n");
+}
+
 TEST(ScenarioLoader, DataFilesFeedVariables) {
   const std::string dir = ::testing::TempDir();
   std::ofstream(dir + "/people.csv") << "login,pass\nann,1\nbob,2\n";

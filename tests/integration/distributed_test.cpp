@@ -225,3 +225,31 @@ TEST_F(Distributed, GarbageOnBothPortsIsCountedAndDroppedWithoutHarm) {
 }
 
 }  // namespace
+
+namespace {
+
+/// Iterations the run started or dropped: every arrival is one or the other.
+std::uint64_t arrivals(const nlohmann::json& s) {
+  return s["totals"]["requests"].get<std::uint64_t>() + s["totals"]["dropped_iterations"].get<std::uint64_t>();
+}
+
+TEST_F(Distributed, ThreeWorkersTogetherKeepTheRequestedArrivalRate) {
+  const auto file = ts::write_temp_file("open.yaml", "target: " + url_ + R"(
+load: {arrival_rate: {rate: 300/s, max_users: 300}, run_time: 10s}
+users: [{tasks: [{get: /}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "-q", "--json", dir + "/s.json"});
+  const auto ports = ports_of(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty());
+  std::vector<std::unique_ptr<ts::process>> workers;
+  for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
+  ASSERT_EQ(master.wait(), 0) << master.err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  // Counted, not timed: 10 s at 300/s is 3,000 arrivals; within 2%.
+  EXPECT_NEAR(static_cast<double>(arrivals(s)), 3000.0, 60.0) << s["totals"].dump();
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
+  for (auto& w : workers) w->wait();
+}
+
+}  // namespace

@@ -122,6 +122,9 @@ TEST(StatsCodec, RoundTripKeepsEverything) {
   s::stats_table t;
   for (int i = 1; i <= 1000; ++i) t.entry("POST", "/login").record(i * 37, 5, i % 7 == 0);
   t.entry("GET", "/").record(5, 0, false);
+  t.entry("GET", "/open").record_scheduled(90000, 1200, 3, false);
+  t.entry("GET", "/open").dropped = 4;
+  t.lag().record(250, 0, false);
   t.record_error("POST", "/login", "HTTP 401: unauthorized");
   std::string error;
   auto back = s::decode_stats(s::encode_stats(t), error);
@@ -133,8 +136,11 @@ TEST(StatsCodec, RoundTripKeepsEverything) {
     EXPECT_EQ(b.min_us, e.min_us);
     EXPECT_EQ(b.max_us, e.max_us);
     EXPECT_EQ(b.histogram, e.histogram);
+    EXPECT_EQ(b.service, e.service);
+    EXPECT_EQ(b.dropped, e.dropped);
   }
   EXPECT_EQ(back->errors(), t.errors());
+  EXPECT_EQ(back->lag().histogram, t.lag().histogram);
 }
 
 TEST(StatsCodec, MalformedInputIsRejectedWithAReason) {

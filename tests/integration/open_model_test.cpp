@@ -1,0 +1,69 @@
+// The open model against a target that stalls: arrival-rate load sees the stall in its
+// percentiles (latency from the intended start), the closed model hides it (coordinated omission).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/support/process.hpp"
+
+namespace ts = swarmlet::testing_support;
+
+namespace {
+
+const std::string binary = SWARMLET_BINARY;
+
+class OpenModel : public ::testing::Test {
+ protected:
+  void start_target(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{binary, "target", "--port", "0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    target_ = std::make_unique<ts::process>(argv);
+    const std::string line = target_->wait_for_line("listening on");
+    ASSERT_FALSE(line.empty()) << target_->err();
+    url_ = line.substr(line.find("http://"));
+  }
+  nlohmann::json run(const std::string& load, const std::string& tasks = "[{get: /}]") {
+    const auto file = ts::write_temp_file("s.yaml", "target: " + url_ + "\nload: " + load + "\nusers: [{tasks: " + tasks + "}]\n");
+    const auto dir = file.substr(0, file.rfind('/'));
+    auto r = ts::run_process({binary, "run", file, "--threads", "1", "-q", "--json", dir + "/s.json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  }
+  std::unique_ptr<ts::process> target_;
+  std::string url_;
+};
+
+TEST_F(OpenModel, AStallShowsInTheOpenModelAndHidesInTheClosedOne) {
+  // Every 2 s the target freezes all responses for 500 ms.
+  start_target({"--stall-every", "2s", "--stall-for", "500ms"});
+  const auto open = run("{arrival_rate: {rate: 200/s, max_users: 400}, run_time: 6s}");
+  const auto closed = run("{users: 2, spawn_rate: 100, run_time: 6s}");
+  const double open_p99 = open["totals"]["percentiles_ms"]["99"];
+  const double closed_p99 = closed["totals"]["percentiles_ms"]["99"];
+  EXPECT_GT(open_p99, 200.0) << "arrivals during a stall wait for it: the p99 must show it";
+  EXPECT_LT(closed_p99, 100.0) << "two busy users send few requests into a stall: coordinated omission";
+  EXPECT_EQ(open["totals"]["dropped_iterations"], 0);
+}
+
+TEST_F(OpenModel, TheAchievedRateIsTheRequestedOne) {
+  start_target();
+  const auto s = run("{arrival_rate: {rate: 300/s, max_users: 100}, run_time: 10s}");
+  const auto n = s["totals"]["requests"].get<std::uint64_t>() + s["totals"]["dropped_iterations"].get<std::uint64_t>();
+  EXPECT_NEAR(static_cast<double>(n), 3000.0, 60.0) << "counted over 10 s, within 2%";
+  EXPECT_LT(s["generator_lag_ms"]["p50"].get<double>(), 50.0);
+}
+
+TEST_F(OpenModel, TooFewUsersForTheLatencyDropIterationsAndSaySo) {
+  start_target();
+  // Two users, 100 ms per request: 20 iterations a second at most, 100 asked.
+  const auto s = run("{arrival_rate: {rate: 100/s, max_users: 2}, run_time: 3s}", "[{get: /delay/100}]");
+  const auto requests = s["totals"]["requests"].get<std::uint64_t>();
+  const auto dropped = s["totals"]["dropped_iterations"].get<std::uint64_t>();
+  EXPECT_GT(dropped, 150u);
+  EXPECT_LT(requests, 80u);
+  EXPECT_NEAR(static_cast<double>(requests + dropped), 300.0, 10.0);
+  EXPECT_EQ(s["requests"][0]["dropped_iterations"], dropped) << "dropped per name too";
+}
+
+}  // namespace
