@@ -9,32 +9,11 @@ cd "$(dirname "$0")/.."
 conns=${1:-50} secs=${2:-10} rounds=${3:-3}
 bash scripts/install-deps.sh --bench
 bash scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
-py=/usr/bin/python3
-d=$(mktemp -d)
-trap '[[ -f $d/nginx.pid ]] && kill "$(cat "$d/nginx.pid")" 2>/dev/null; sleep 0.2; rm -rf "$d"' EXIT
-port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$d/logs"
-cat >"$d/nginx.conf" <<CONF
-worker_processes 1; pid $d/nginx.pid; error_log $d/logs/error.log;
-events { worker_connections 8192; }
-http { access_log off; keepalive_requests 10000000; keepalive_timeout 120;
-  server { listen 127.0.0.1:$port backlog=4096;
-    location = /nginx_status { stub_status; }
-    location / { return 200 "ok\n"; } } }
-CONF
-taskset -c 1 nginx -c "$d/nginx.conf" -p "$d"
-target=http://127.0.0.1:$port
-served() { $py -c "import urllib.request; print(int(urllib.request.urlopen('$target/nginx_status').read().decode().split()[9]) - 1)"; }
+source bench/nginx_target.sh
 measure() {  # NAME COMMAND... -> "NAME requests cpu_seconds"
   local name=$1; shift
   local before; before=$(served)
-  local cpu; cpu=$($py - "$@" <<'PY'
-import os, subprocess, sys
-p = subprocess.Popen(["taskset", "-c", "0"] + sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-_, status, ru = os.wait4(p.pid, 0)
-print(f"{ru.ru_utime + ru.ru_stime:.4f}")
-PY
-)
+  local cpu; cpu=$(cpu_of "$@")
   local after; after=$(served)
   echo "$name $((after - before - 1)) $cpu"
 }

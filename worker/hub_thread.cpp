@@ -98,6 +98,7 @@ void hub_thread::start_open_user() {
   auto it = std::prev(list.end());
   ++running_;
   ++open_users_;
+  starting_.insert(it->runner.get());
   green::spawn_n([this, ci, it] {
     struct on_exit {
       hub_thread& self;
@@ -106,6 +107,7 @@ void hub_thread::start_open_user() {
       ~on_exit() {
         --self.running_;
         --self.open_users_;
+        self.starting_.erase(user->runner.get());
         std::erase(self.idle_, user->runner.get());
         self.users_[cls].erase(user);
       }
@@ -115,6 +117,7 @@ void hub_thread::start_open_user() {
 }
 
 void hub_thread::on_idle(user_runner& u) {
+  starting_.erase(&u);
   if (!pending_.empty() && !u.stopping()) {
     u.assign(pending_.front());
     pending_.pop_front();
@@ -130,18 +133,27 @@ void hub_thread::arrival_loop() {
     rate_changed_.reset();
     const double rate = arrival_rate_;
     if (rate <= 0) return;
+    // Users are made before the schedule starts, so its first arrivals find them ready.
+    while (open_users_ < std::min(max_open_users_, pre_allocated_users)) start_open_user();
+    const auto ready_by = green::clock::now() + std::chrono::seconds(10);
+    while (idle_.size() < static_cast<std::size_t>(open_users_) && green::clock::now() < ready_by && !rate_changed_.ready())
+      rate_changed_.wait_for(std::chrono::milliseconds(1));
+    if (rate_changed_.ready()) continue;
     const auto start = green::clock::now();
     for (std::uint64_t k = 0;; ++k) {
       const auto due = start + std::chrono::duration_cast<green::duration>(std::chrono::duration<double>(k / rate));
       if (green::clock::now() < due && rate_changed_.wait_for(due - green::clock::now())) break;
       if (rate_changed_.ready()) break;
       if (!idle_.empty()) {
-        user_runner* u = idle_.front();
-        idle_.pop_front();
+        // The most recently idle user: a small hot set of users (and connections) serves a
+        // steady rate, instead of every user ever made taking turns.
+        user_runner* u = idle_.back();
+        idle_.pop_back();
         u->assign(due);
       } else if (open_users_ < max_open_users_) {
-        start_open_user();
-        // The new user says it is idle once its on_start is done; give it this iteration then.
+        // Below the user budget: the iteration waits for the next user to be free (its latency
+        // still counts from `due`), and a few more users are made meanwhile.
+        if (starting_users() < max_users_starting) start_open_user();
         pending_.push_back(due);
       } else {
         // No user to run it: the iteration is dropped, and said so, never silently skipped.

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_set>
 
 #include "common/config/scenario.hpp"
 #include "common/green/event.hpp"
@@ -64,11 +65,15 @@ class hub_thread {
   std::map<std::size_t, std::list<live_user>> users_;  // class index -> users, oldest first
   int running_ = 0;
   // The open model.
+  static constexpr int pre_allocated_users = 64;  ///< per hub thread, made before the schedule
+  static constexpr int max_users_starting = 8;    ///< users being made at once when more are needed
+  int starting_users() const noexcept { return static_cast<int>(starting_.size()); }
   void arrival_loop();
   void start_open_user();
   double arrival_rate_ = 0;
   int max_open_users_ = 0;
   int open_users_ = 0;
+  std::unordered_set<const user_runner*> starting_;  // made, on_start not done yet
   std::uint64_t next_open_user_id_ = 0;
   void on_idle(user_runner& u);
   std::deque<user_runner*> idle_;
