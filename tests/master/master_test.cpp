@@ -64,6 +64,18 @@ TEST(LoadPlan, StagesAddUpToTheRunTime) {
   EXPECT_FALSE(m::plan_load(simple).end.has_value());
 }
 
+TEST(LoadPlan, TheOpenModelFollowsItsRateStages) {
+  swarmlet::config::load_spec l;
+  l.arrival = swarmlet::config::arrival_spec{50, 20};
+  l.stages = {{10s, 0, 0, 10}, {5s, 0, 0, 100}};
+  const auto p = m::plan_load(l);
+  ASSERT_EQ(p.steps.size(), 2u);
+  EXPECT_EQ(p.steps[0].arrival_rate, 10);
+  EXPECT_EQ(p.steps[1].arrival_rate, 100);
+  EXPECT_EQ(p.steps[1].users, 20) << "users carries max_users in the open model";
+  EXPECT_EQ(p.end, std::chrono::microseconds(15s));
+}
+
 swarmlet::proto::stats_report report(std::uint64_t seq, int requests, bool final = false) {
   swarmlet::proto::stats_report r;
   r.worker_id = "w1";
