@@ -38,26 +38,43 @@ void hub_thread::main(green::hub_options options) {
 }
 
 void hub_thread::start_user(std::size_t class_index, std::uint64_t user_id) {
-  const auto& spec = scenario_->users.at(class_index);
+  launch_user(class_index, user_id, false);
+}
+
+void hub_thread::launch_user(std::size_t class_index, std::uint64_t user_id, bool open_model) {
   user_options o;
   o.user_id = user_id;
   o.data_row = static_cast<std::size_t>(user_id);
   o.seed = user_id * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(index_);
   auto& list = users_[class_index];
-  list.push_back(live_user{std::make_unique<user_runner>(*scenario_, spec, stats_, tls_, o)});
+  list.push_back(live_user{std::make_unique<user_runner>(*scenario_, scenario_->users.at(class_index), stats_, tls_, o)});
   auto it = std::prev(list.end());
   ++running_;
-  green::spawn_n([this, class_index, it] {
+  if (open_model) {
+    ++open_users_;
+    starting_.insert(it->runner.get());
+  }
+  green::spawn_n([this, class_index, it, open_model] {
     struct on_exit {
       hub_thread& self;
       std::size_t cls;
       std::list<live_user>::iterator user;
+      bool open_model;
       ~on_exit() {
         --self.running_;
+        if (open_model) {
+          --self.open_users_;
+          self.starting_.erase(user->runner.get());
+          std::erase(self.idle_, user->runner.get());
+        }
         self.users_[cls].erase(user);
       }
-    } cleanup{*this, class_index, it};
-    it->runner->run();
+    } cleanup{*this, class_index, it, open_model};
+    if (open_model) {
+      it->runner->run_open([this](user_runner& u) { on_idle(u); });
+    } else {
+      it->runner->run();
+    }
   });
 }
 
@@ -83,37 +100,12 @@ void hub_thread::set_arrival(double rate, int max_users, std::uint64_t first_use
 }
 
 void hub_thread::start_open_user() {
-  const std::size_t cls = 0;  // users spread over classes by weight: pick one per new user
+  // A new user's class is drawn by weight.
   std::vector<int> weights;
   for (const auto& u : scenario_->users) weights.push_back(u.weight);
   std::mt19937_64 rng(next_open_user_id_);
-  const std::size_t ci = scenario_->users.size() == 1 ? cls
-                                                      : std::discrete_distribution<std::size_t>(weights.begin(), weights.end())(rng);
-  user_options o;
-  o.user_id = next_open_user_id_++;
-  o.data_row = static_cast<std::size_t>(o.user_id);
-  o.seed = o.user_id * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(index_);
-  auto& list = users_[ci];
-  list.push_back(live_user{std::make_unique<user_runner>(*scenario_, scenario_->users[ci], stats_, tls_, o)});
-  auto it = std::prev(list.end());
-  ++running_;
-  ++open_users_;
-  starting_.insert(it->runner.get());
-  green::spawn_n([this, ci, it] {
-    struct on_exit {
-      hub_thread& self;
-      std::size_t cls;
-      std::list<live_user>::iterator user;
-      ~on_exit() {
-        --self.running_;
-        --self.open_users_;
-        self.starting_.erase(user->runner.get());
-        std::erase(self.idle_, user->runner.get());
-        self.users_[cls].erase(user);
-      }
-    } cleanup{*this, ci, it};
-    it->runner->run_open([this](user_runner& u) { on_idle(u); });
-  });
+  const std::size_t ci = std::discrete_distribution<std::size_t>(weights.begin(), weights.end())(rng);
+  launch_user(ci, next_open_user_id_++, true);
 }
 
 void hub_thread::on_idle(user_runner& u) {

@@ -56,6 +56,8 @@ class hub_thread {
     bool stop_asked = false;
   };
   void main(green::hub_options options);
+  /// Makes a user of the class and its green thread, closed or open model.
+  void launch_user(std::size_t class_index, std::uint64_t user_id, bool open_model);
 
   int index_;
   std::shared_ptr<const config::scenario> scenario_;

@@ -48,15 +48,22 @@ struct collecting_sink : swarmlet::proto::report_sink {
   }
 };
 
-TEST(Runtime, SpawnsAtTheRequestedRateAndReportsEveryRequestOnce) {
-  g::hub hub;
+/// A hub with the built-in target served on it.
+class Runtime : public ::testing::Test {
+ protected:
+  ~Runtime() override { server_.kill(); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(listener_.local_port()); }
+  g::hub hub_;
   swarmlet::http::test_target target;
-  auto listener = g::socket::listen("127.0.0.1", 0);
-  auto server = g::spawn([&] {
-    swarmlet::http::serve_http(listener, [&](const auto& q, auto& r) { target.handle(q, r); });
+  g::socket listener_ = g::socket::listen("127.0.0.1", 0);
+  g::green_thread<void> server_ = g::spawn([this] {
+    swarmlet::http::serve_http(listener_, [this](const auto& q, auto& r) { target.handle(q, r); });
   });
+};
+
+TEST_F(Runtime, SpawnsAtTheRequestedRateAndReportsEveryRequestOnce) {
   auto scenario = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:" + std::to_string(listener.local_port()) +
+      "target: " + url() +
           "\nusers: [{wait: {constant: 20ms}, on_start: [{get: /status/201}], tasks: [{get: /}]}]\n",
       "t.yaml"));
   collecting_sink sink;
@@ -94,18 +101,11 @@ TEST(Runtime, SpawnsAtTheRequestedRateAndReportsEveryRequestOnce) {
   EXPECT_EQ(starts, 20u) << "every user ran on_start once";
   EXPECT_EQ(reported, target.served()) << "stop lets in-flight requests finish and be reported";
   EXPECT_TRUE(sink.reports.back().final);
-  server.kill();
 }
 
-TEST(Runtime, TheOpenModelRunsItsScheduleOnPreallocatedUsers) {
-  g::hub hub;
-  swarmlet::http::test_target target;
-  auto listener = g::socket::listen("127.0.0.1", 0);
-  auto server = g::spawn([&] {
-    swarmlet::http::serve_http(listener, [&](const auto& q, auto& r) { target.handle(q, r); });
-  });
+TEST_F(Runtime, TheOpenModelRunsItsScheduleOnPreallocatedUsers) {
   auto scenario = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:" + std::to_string(listener.local_port()) +
+      "target: " + url() +
           "\nload: {arrival_rate: {rate: 200/s, max_users: 10}}\nusers: [{tasks: [{get: /}, {get: /delay/5}]}]\n",
       "t.yaml"));
   collecting_sink sink;
@@ -131,7 +131,6 @@ TEST(Runtime, TheOpenModelRunsItsScheduleOnPreallocatedUsers) {
   EXPECT_EQ(total.requests, target.served());
   EXPECT_EQ(all.lag().requests, total.requests) << "each iteration's start was measured against its schedule";
   EXPECT_EQ(total.service.count(), total.requests);
-  server.kill();
 }
 
 }  // namespace
