@@ -7,13 +7,16 @@ load_plan plan_load(const config::load_spec& load) {
   if (load.arrival) {
     const int max_users = load.arrival->max_users;
     if (load.stages.empty()) {
-      p.steps.push_back({std::chrono::microseconds(0), max_users, 1, load.arrival->rate});
+      p.steps.push_back({std::chrono::microseconds(0), max_users, 1, load.arrival->rate, load.arrival->rate, {}});
       p.end = load.run_time;
       return p;
     }
+    // As k6's ramping arrival rate: from the start rate, each stage ramps linearly to its rate.
     std::chrono::microseconds at{0};
+    double from = load.arrival->rate;
     for (const auto& s : load.stages) {
-      p.steps.push_back({at, max_users, 1, s.rate});
+      p.steps.push_back({at, max_users, 1, from, s.rate, s.duration});
+      from = s.rate;
       at += s.duration;
     }
     p.end = load.run_time ? load.run_time : std::optional<std::chrono::microseconds>(at);

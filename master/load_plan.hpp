@@ -14,6 +14,8 @@ struct load_step {
   int users = 0;
   double spawn_rate = 1;
   double arrival_rate = 0;  ///< the open model when > 0 (users then means max_users)
+  double arrival_rate_to = 0;                   ///< the open model: the rate at the step's end
+  std::chrono::microseconds ramp{0};            ///< ...reached linearly over this long
 };
 
 struct load_plan {

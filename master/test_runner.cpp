@@ -29,17 +29,29 @@ void test_runner::add_worker(proto::worker_control& worker, std::string id, int 
     if (w.id == id) {
       w.control = &worker;
       w.threads = std::max(1, threads);
-      if (running_ && !stopping_) command_users(requested_users_, requested_rate_, requested_arrival_rate_);
+      respread();
       return;
     }
   workers_.push_back({&worker, std::move(id), std::max(1, threads)});
-  if (running_ && !stopping_) command_users(requested_users_, requested_rate_, requested_arrival_rate_);
+  respread();
+}
+
+void test_runner::respread() {
+  if (!running_ || stopping_ || workers_.empty()) return;
+  if (requested_ramp_.count() <= 0) {
+    command_users(requested_users_, requested_rate_, requested_arrival_rate_, requested_arrival_rate_to_, requested_ramp_);
+    return;
+  }
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - requested_at_);
+  const double done = std::min(1.0, static_cast<double>(elapsed.count()) / requested_ramp_.count());
+  const double now_rate = requested_arrival_rate_ + (requested_arrival_rate_to_ - requested_arrival_rate_) * done;
+  const auto left = std::max(std::chrono::microseconds(0), requested_ramp_ - elapsed);
+  command_users(requested_users_, requested_rate_, now_rate, requested_arrival_rate_to_, left);
 }
 
 void test_runner::remove_worker(const std::string& id) {
   std::erase_if(workers_, [&](const worker_entry& w) { return w.id == id; });
-  if (running_ && !stopping_ && !workers_.empty())
-    command_users(requested_users_, requested_rate_, requested_arrival_rate_);
+  respread();
   if (stopping_) check_finals();
 }
 
@@ -64,10 +76,14 @@ void test_runner::print(const std::string& text) {
   if (options_.console != nullptr) *options_.console << text << std::flush;
 }
 
-void test_runner::command_users(int users, double spawn_rate, double arrival_rate) {
+void test_runner::command_users(int users, double spawn_rate, double arrival_rate, double arrival_rate_to,
+                                std::chrono::microseconds ramp) {
   requested_users_ = users;
   requested_rate_ = spawn_rate;
   requested_arrival_rate_ = arrival_rate;
+  requested_arrival_rate_to_ = arrival_rate_to;
+  requested_ramp_ = ramp;
+  requested_at_ = green::clock::now();
   if (workers_.empty()) return;
   std::vector<std::pair<std::string, int>> classes;
   for (const auto& u : scenario_->users) classes.emplace_back(u.name, u.weight);
@@ -87,6 +103,8 @@ void test_runner::command_users(int users, double spawn_rate, double arrival_rat
     if (arrival_rate > 0) {
       // The open model: the rate and the user budget split by hub threads.
       c.arrival_rate = arrival_rate * workers_[i].threads / all_threads;
+      c.arrival_rate_to = arrival_rate_to * workers_[i].threads / all_threads;
+      c.ramp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ramp).count();
       c.max_users = std::max(1, max_users[i]);
     } else {
       c.users_per_class = per_worker[i];
@@ -119,7 +137,8 @@ int test_runner::run() {
     const auto now = green::clock::now();
     if (end_at && now >= *end_at) break;
     while (next_step < plan.steps.size() && start + plan.steps[next_step].at <= now) {
-      command_users(plan.steps[next_step].users, plan.steps[next_step].spawn_rate, plan.steps[next_step].arrival_rate);
+      const auto& step = plan.steps[next_step];
+      command_users(step.users, step.spawn_rate, step.arrival_rate, step.arrival_rate_to, step.ramp);
       summary_.peak_users = std::max(summary_.peak_users, plan.steps[next_step].users);
       ++next_step;
     }

@@ -54,7 +54,8 @@ class test_runner final : public proto::report_sink {
     std::string id;
     int threads;
   };
-  void command_users(int users, double spawn_rate, double arrival_rate = 0);
+  void command_users(int users, double spawn_rate, double arrival_rate = 0, double arrival_rate_to = 0,
+                     std::chrono::microseconds ramp = {});
   void check_finals();
   void print(const std::string& text);
 
@@ -69,6 +70,12 @@ class test_runner final : public proto::report_sink {
   int requested_users_ = 0;
   double requested_rate_ = 1;
   double requested_arrival_rate_ = 0;
+  double requested_arrival_rate_to_ = 0;
+  std::chrono::microseconds requested_ramp_{0};
+  std::chrono::steady_clock::time_point requested_at_{};
+  /// Sends the current request again over the present workers (one joined or left); a ramp
+  /// in progress goes on from where it is.
+  void respread();
   bool running_ = false;
   bool stopping_ = false;
 };

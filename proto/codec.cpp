@@ -90,7 +90,7 @@ struct payload_packer {
     p.pack(r.reason);
   }
   void operator()(const spawn_command& s) const {
-    p.pack_array(5);
+    p.pack_array(7);
     p.pack(s.run_id);
     p.pack_map(static_cast<std::uint32_t>(s.users_per_class.size()));
     for (const auto& [k, v] : s.users_per_class) {
@@ -100,6 +100,8 @@ struct payload_packer {
     p.pack(s.spawn_rate);
     p.pack(s.arrival_rate);
     p.pack(s.max_users);
+    p.pack(s.arrival_rate_to);
+    p.pack(s.ramp_ms);
   }
   void operator()(const stop_payload& s) const {
     p.pack_array(1);
@@ -153,7 +155,7 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       expect_array(o, 1, "refused");
       return refused_payload{str(field(o, 0, "refused"), "refused.reason", 4096)};
     case message_type::spawn: {
-      expect_array(o, 5, "spawn");
+      expect_array(o, 7, "spawn");
       spawn_command s;
       s.run_id = u64(field(o, 0, "spawn"), "spawn.run_id");
       s.users_per_class = string_int_map(field(o, 1, "spawn"), "spawn.users_per_class");
@@ -162,6 +164,10 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       s.arrival_rate = number(field(o, 3, "spawn"), "spawn.arrival_rate");
       if (!(s.arrival_rate >= 0 && s.arrival_rate < 1e9)) throw bad_frame{"spawn.arrival_rate is out of range"};
       s.max_users = small_int(field(o, 4, "spawn"), "spawn.max_users", 0, 10'000'000);
+      s.arrival_rate_to = number(field(o, 5, "spawn"), "spawn.arrival_rate_to");
+      if (!(s.arrival_rate_to >= 0 && s.arrival_rate_to < 1e9)) throw bad_frame{"spawn.arrival_rate_to is out of range"};
+      s.ramp_ms = i64(field(o, 6, "spawn"), "spawn.ramp_ms");
+      if (s.ramp_ms < 0 || s.ramp_ms > 31'536'000'000) throw bad_frame{"spawn.ramp_ms is out of range"};
       return s;
     }
     case message_type::stop:

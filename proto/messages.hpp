@@ -18,6 +18,9 @@ struct spawn_command {
   /// each on an idle user of at most `max_users`.
   double arrival_rate = 0;
   int max_users = 0;
+  /// A ramp: the rate goes linearly from arrival_rate to arrival_rate_to over ramp_ms.
+  double arrival_rate_to = 0;
+  std::int64_t ramp_ms = 0;
 };
 
 /// Stats recorded since the previous report of the same worker and run.

@@ -1,5 +1,7 @@
 #include "hub_thread.hpp"
 
+#include "spawn_plan.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <random>
@@ -88,8 +90,11 @@ void hub_thread::stop_users(std::size_t class_index, int n) {
   }
 }
 
-void hub_thread::set_arrival(double rate, int max_users, std::uint64_t first_user_id) {
+void hub_thread::set_arrival(double rate, double rate_to, std::chrono::microseconds ramp, int max_users,
+                             std::uint64_t first_user_id) {
   arrival_rate_ = rate;
+  arrival_rate_to_ = rate_to;
+  arrival_ramp_ = ramp;
   max_open_users_ = max_users;
   if (next_open_user_id_ == 0) next_open_user_id_ = first_user_id;
   if (!scheduler_.valid() || scheduler_.dead()) {
@@ -119,21 +124,28 @@ void hub_thread::on_idle(user_runner& u) {
 }
 
 void hub_thread::arrival_loop() {
-  // Iteration k of a schedule is due at start + k / rate; a new rate starts a new schedule.
+  // Iteration k of a schedule is due at start + arrival_offset_s(k); a new rate starts a new
+  // schedule.
   std::mt19937_64 rng(static_cast<std::uint64_t>(index_) + 17);
   for (;;) {
     rate_changed_.reset();
-    const double rate = arrival_rate_;
-    if (rate <= 0) return;
+    const double rate = arrival_rate_, rate_to = arrival_rate_to_;
+    const double ramp_s = std::chrono::duration<double>(arrival_ramp_).count();
+    if (rate <= 0 && rate_to <= 0) return;
     // Users are made before the schedule starts, so its first arrivals find them ready.
     while (open_users_ < std::min(max_open_users_, pre_allocated_users)) start_open_user();
     const auto ready_by = green::clock::now() + std::chrono::seconds(10);
-    while (idle_.size() < static_cast<std::size_t>(open_users_) && green::clock::now() < ready_by && !rate_changed_.ready())
+    while (starting_users() > 0 && green::clock::now() < ready_by && !rate_changed_.ready())
       rate_changed_.wait_for(std::chrono::milliseconds(1));
     if (rate_changed_.ready()) continue;
     const auto start = green::clock::now();
     for (std::uint64_t k = 0;; ++k) {
-      const auto due = start + std::chrono::duration_cast<green::duration>(std::chrono::duration<double>(k / rate));
+      const double offset = arrival_offset_s(k, rate, rate_to, ramp_s);
+      if (offset > 1e9) {  // a ramp down to 0: no more arrivals until the next schedule
+        rate_changed_.wait();
+        break;
+      }
+      const auto due = start + std::chrono::duration_cast<green::duration>(std::chrono::duration<double>(offset));
       if (green::clock::now() < due && rate_changed_.wait_for(due - green::clock::now())) break;
       if (rate_changed_.ready()) break;
       if (!idle_.empty()) {
@@ -161,6 +173,7 @@ void hub_thread::arrival_loop() {
 
 void hub_thread::stop_all_users() {
   arrival_rate_ = 0;
+  arrival_rate_to_ = 0;
   pending_.clear();
   if (!rate_changed_.ready()) rate_changed_.send();
   for (auto& [cls, list] : users_)

@@ -42,10 +42,12 @@ class hub_thread {
   void stop_users(std::size_t class_index, int n);
   /// Asks every user to stop (and ends the open model's schedule).
   void stop_all_users();
-  /// The open model: starts iterations at `rate` per second on idle users, making users up to
-  /// `max_users`; an arrival with no user to run it is counted as dropped. Replaces any
-  /// schedule in progress; a rate of 0 ends it.
-  void set_arrival(double rate, int max_users, std::uint64_t first_user_id);
+  /// The open model: starts iterations on idle users at a rate going linearly from `rate` to
+  /// `rate_to` over `ramp` (then staying there), making users up to `max_users`; an arrival
+  /// with no user to run it is counted as dropped. Replaces any schedule in progress; a rate
+  /// of 0 ends it.
+  void set_arrival(double rate, double rate_to, std::chrono::microseconds ramp, int max_users,
+                   std::uint64_t first_user_id);
   int running_users() const noexcept { return running_; }
   /// What was recorded since the last call (resets the thread's table in place).
   stats::stats_table take_delta() { return stats_.take_delta(); }
@@ -73,6 +75,8 @@ class hub_thread {
   void arrival_loop();
   void start_open_user();
   double arrival_rate_ = 0;
+  double arrival_rate_to_ = 0;
+  std::chrono::microseconds arrival_ramp_{0};
   int max_open_users_ = 0;
   int open_users_ = 0;
   std::unordered_set<const user_runner*> starting_;  // made, on_start not done yet

@@ -36,7 +36,7 @@ void runtime::spawn(const proto::spawn_command& command) {
     sequence_ = 0;
   }
   stopping_ = false;
-  if (command.arrival_rate > 0) {
+  if (command.arrival_rate > 0 || command.arrival_rate_to > 0) {
     // The open model: each hub thread runs its share of the schedule with its share of users.
     std::vector<int> equal(threads_.size(), 1);
     std::vector<int> budget(threads_.size(), 0);
@@ -44,9 +44,13 @@ void runtime::spawn(const proto::spawn_command& command) {
     for (int t = 0; t < n; ++t) budget[t] = command.max_users / n + (t < command.max_users % n ? 1 : 0);
     for (std::size_t t = 0; t < threads_.size(); ++t) {
       const double rate = command.arrival_rate / n;
+      const double rate_to = (command.ramp_ms > 0 ? command.arrival_rate_to : command.arrival_rate) / n;
+      const auto ramp = std::chrono::microseconds(command.ramp_ms * 1000);
       const int users = std::max(1, budget[t]);
       const std::uint64_t first_id = 1 + t * 1'000'000'000ull;
-      threads_[t]->post([th = threads_[t].get(), rate, users, first_id] { th->set_arrival(rate, users, first_id); });
+      threads_[t]->post([th = threads_[t].get(), rate, rate_to, ramp, users, first_id] {
+        th->set_arrival(rate, rate_to, ramp, users, first_id);
+      });
     }
     open_model_ = true;
     total_users_ = command.max_users;

@@ -54,6 +54,14 @@ TEST_F(OpenModel, TheAchievedRateIsTheRequestedOne) {
   EXPECT_LT(s["generator_lag_ms"]["p50"].get<double>(), 50.0);
 }
 
+TEST_F(OpenModel, RateStagesRampLinearly) {
+  start_target();
+  // From 50/s, ramp to 250/s over 4 s, then hold 250/s for 2 s: 600 + 500 arrivals.
+  const auto s = run("{arrival_rate: {rate: 50/s, max_users: 100}, stages: [{duration: 4s, rate: 250/s}, {duration: 2s, rate: 250/s}]}");
+  const auto n = s["totals"]["requests"].get<std::uint64_t>() + s["totals"]["dropped_iterations"].get<std::uint64_t>();
+  EXPECT_NEAR(static_cast<double>(n), 1100.0, 22.0) << "counted, within 2%";
+}
+
 TEST_F(OpenModel, TooFewUsersForTheLatencyDropIterationsAndSaySo) {
   start_target();
   // Two users, 100 ms per request: 20 iterations a second at most, 100 asked.

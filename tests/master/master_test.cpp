@@ -70,8 +70,11 @@ TEST(LoadPlan, TheOpenModelFollowsItsRateStages) {
   l.stages = {{10s, 0, 0, 10}, {5s, 0, 0, 100}};
   const auto p = m::plan_load(l);
   ASSERT_EQ(p.steps.size(), 2u);
-  EXPECT_EQ(p.steps[0].arrival_rate, 10);
-  EXPECT_EQ(p.steps[1].arrival_rate, 100);
+  EXPECT_EQ(p.steps[0].arrival_rate, 50) << "the first stage ramps from the start rate";
+  EXPECT_EQ(p.steps[0].arrival_rate_to, 10);
+  EXPECT_EQ(p.steps[0].ramp, std::chrono::microseconds(10s));
+  EXPECT_EQ(p.steps[1].arrival_rate, 10);
+  EXPECT_EQ(p.steps[1].arrival_rate_to, 100);
   EXPECT_EQ(p.steps[1].users, 20) << "users carries max_users in the open model";
   EXPECT_EQ(p.end, std::chrono::microseconds(15s));
 }
