@@ -81,6 +81,19 @@ int serve(const master_flags& f) {
   master::runner_options ro;
   ro.console = f.test.quiet ? nullptr : &std::cout;
   master::test_runner runner(scenario, ro);
+  green::green_thread<void> web;
+  std::unique_ptr<master::web_api> api;
+  green::socket web_listener;
+  if (!start_web(f.test, runner, [&server] {
+        nlohmann::json out = nlohmann::json::array();
+        const auto now = green::clock::now();
+        for (const auto& [id, w] : server->registry().all())
+          out.push_back({{"id", id}, {"host", w.host}, {"threads", w.threads}, {"users", w.users},
+                         {"state", w.status == master::worker_info::state::ready ? "ready" : "missing"},
+                         {"last_heard_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_heard).count()}});
+        return out;
+      }, web, api, web_listener))
+    return 2;
   signal_watch signals({SIGINT, SIGTERM});
   bool interrupted = false;
   auto on_signal = green::spawn([&] {
@@ -99,6 +112,7 @@ int serve(const master_flags& f) {
   server->attach(runner);
   const int code = runner.run();
   on_signal.kill();
+  if (web.valid()) web.kill();
   server->quit_all();
   green::sleep(std::chrono::milliseconds(100));  // let the quit messages leave
   master::run_summary summary = runner.summary();

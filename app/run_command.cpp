@@ -42,6 +42,15 @@ int run(const run_flags& f) {
   worker::runtime worker(scenario, wo, runner);
   runner.add_worker(worker, wo.worker_id, wo.threads);
 
+  green::green_thread<void> web;
+  std::unique_ptr<master::web_api> api;
+  green::socket web_listener;
+  const int threads = wo.threads;
+  if (!start_web(f.test, runner, [threads, &worker] {
+        return nlohmann::json::array({{{"id", "local"}, {"host", "this process"}, {"threads", threads},
+                                       {"state", "ready"}, {"users", worker.users()}}});
+      }, web, api, web_listener))
+    return 2;
   signal_watch signals({SIGINT, SIGTERM});
   auto on_signal = green::spawn([&] {
     const int sig = signals.wait();
@@ -50,6 +59,7 @@ int run(const run_flags& f) {
   });
   const int code = runner.run();
   on_signal.kill();
+  if (web.valid()) web.kill();
   return write_reports(*scenario, runner, runner.summary(), f.test.quiet) ? code : 2;
 }
 

@@ -68,6 +68,13 @@ void test_runner::deliver(proto::stats_report report) {
   if (stopping_) check_finals();
 }
 
+bool test_runner::change_users(int users, double spawn_rate) {
+  if (scenario_->load.arrival) return false;
+  summary_.peak_users = std::max(summary_.peak_users, users);
+  command_users(users, spawn_rate);
+  return true;
+}
+
 void test_runner::request_stop() {
   if (!stop_requested_.ready()) stop_requested_.send();
 }

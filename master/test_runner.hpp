@@ -43,6 +43,9 @@ class test_runner final : public proto::report_sink {
   int run();
   /// Ends the test early (Ctrl-C): stops, collects, reports, as at the run time.
   void request_stop();
+  /// The closed model: moves to `users` at `spawn_rate` now (the web API's "swarm"); later
+  /// stages still apply. False in the open model.
+  bool change_users(int users, double spawn_rate);
 
   const aggregator& results() const noexcept { return aggregator_; }
   const run_summary& summary() const noexcept { return summary_; }

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "tests/support/process.hpp"
 
@@ -148,6 +149,33 @@ users: [{wait: {constant: 10ms}, tasks: [{get: /}]}]
   EXPECT_TRUE(seen.count(4)) << "user counts seen: " << seen.size();
   EXPECT_TRUE(seen.count(12));
   EXPECT_TRUE(seen.count(0));
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
+}
+
+TEST_F(RunAgainstTarget, TheHttpApiServesStatsAndMetricsAndStopsTheTest) {
+  const auto file = scenario(R"(load: {users: 4, spawn_rate: 100, run_time: 60s}
+users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process run({binary, "run", file, "-q", "--web-port", "0", "--json", dir + "/s.json"});
+  const std::string line = run.wait_for_line("HTTP API");
+  ASSERT_FALSE(line.empty()) << run.err();
+  const std::string api = line.substr(line.find("http://"));
+  nlohmann::json stats;
+  for (int i = 0; i < 100; ++i) {
+    stats = nlohmann::json::parse(ts::run_process({"/usr/bin/curl", "-s", api + "/api/stats"}).out);
+    if (stats["total"]["requests"].get<int>() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(stats["state"], "running");
+  EXPECT_GT(stats["total"]["requests"].get<int>(), 0);
+  const auto metrics = ts::run_process({"/usr/bin/curl", "-s", api + "/metrics"}).out;
+  EXPECT_NE(metrics.find("swarmlet_requests_total{method=\"GET\",name=\"/items\"}"), std::string::npos) << metrics;
+  const auto stop = ts::run_process({"/usr/bin/curl", "-s", "-X", "POST", api + "/api/stop"}).out;
+  EXPECT_NE(stop.find("stopping"), std::string::npos);
+  EXPECT_EQ(run.wait(std::chrono::seconds(30)), 0) << "the API's stop ends a 60 s test early: " << run.err();
+  const auto s = summary(dir + "/s.json");
+  EXPECT_LT(s["duration_s"].get<double>(), 30.0);
   EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
 }
 
