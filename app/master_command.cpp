@@ -13,6 +13,7 @@
 #include "master/control_server.hpp"
 #include "master/test_runner.hpp"
 #include "run_command.hpp"
+#include "backdoor_commands.hpp"
 #include "signal_watch.hpp"
 #include "test_flags.hpp"
 
@@ -84,16 +85,21 @@ int serve(const master_flags& f) {
   green::green_thread<void> web;
   std::unique_ptr<master::web_api> api;
   green::socket web_listener;
-  if (!start_web(f.test, runner, [&server] {
-        nlohmann::json out = nlohmann::json::array();
-        const auto now = green::clock::now();
-        for (const auto& [id, w] : server->registry().all())
-          out.push_back({{"id", id}, {"host", w.host}, {"threads", w.threads}, {"users", w.users},
-                         {"state", w.status == master::worker_info::state::ready ? "ready" : "missing"},
-                         {"last_heard_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_heard).count()}});
-        return out;
-      }, web, api, web_listener))
-    return 2;
+  auto workers = [&server] {
+    nlohmann::json out = nlohmann::json::array();
+    const auto now = green::clock::now();
+    for (const auto& [id, w] : server->registry().all())
+      out.push_back({{"id", id}, {"host", w.host}, {"threads", w.threads}, {"users", w.users},
+                     {"state", w.status == master::worker_info::state::ready ? "ready" : "missing"},
+                     {"last_heard_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_heard).count()}});
+    return out;
+  };
+  if (!start_web(f.test, runner, workers, web, api, web_listener)) return 2;
+  green::backdoor door;
+  green::socket door_listener;
+  green::green_thread<void> door_server;
+  add_runner_commands(door, runner, workers);
+  if (f.test.backdoor_port >= 0 && !start_backdoor(f.test.backdoor_port, door, door_listener, door_server)) return 2;
   signal_watch signals({SIGINT, SIGTERM});
   bool interrupted = false;
   auto on_signal = green::spawn([&] {
@@ -113,6 +119,7 @@ int serve(const master_flags& f) {
   const int code = runner.run();
   on_signal.kill();
   if (web.valid()) web.kill();
+  if (door_server.valid()) door_server.kill();
   server->quit_all();
   green::sleep(std::chrono::milliseconds(100));  // let the quit messages leave
   master::run_summary summary = runner.summary();

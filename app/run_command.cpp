@@ -9,6 +9,7 @@
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 #include "master/test_runner.hpp"
+#include "backdoor_commands.hpp"
 #include "signal_watch.hpp"
 #include "test_flags.hpp"
 #include "worker/runtime.hpp"
@@ -46,11 +47,16 @@ int run(const run_flags& f) {
   std::unique_ptr<master::web_api> api;
   green::socket web_listener;
   const int threads = wo.threads;
-  if (!start_web(f.test, runner, [threads, &worker] {
-        return nlohmann::json::array({{{"id", "local"}, {"host", "this process"}, {"threads", threads},
-                                       {"state", "ready"}, {"users", worker.users()}}});
-      }, web, api, web_listener))
-    return 2;
+  auto workers = [threads, &worker] {
+    return nlohmann::json::array({{{"id", "local"}, {"host", "this process"}, {"threads", threads},
+                                   {"state", "ready"}, {"users", worker.users()}}});
+  };
+  if (!start_web(f.test, runner, workers, web, api, web_listener)) return 2;
+  green::backdoor door;
+  green::socket door_listener;
+  green::green_thread<void> door_server;
+  add_runner_commands(door, runner, workers);
+  if (f.test.backdoor_port >= 0 && !start_backdoor(f.test.backdoor_port, door, door_listener, door_server)) return 2;
   signal_watch signals({SIGINT, SIGTERM});
   auto on_signal = green::spawn([&] {
     const int sig = signals.wait();
@@ -60,6 +66,7 @@ int run(const run_flags& f) {
   const int code = runner.run();
   on_signal.kill();
   if (web.valid()) web.kill();
+  if (door_server.valid()) door_server.kill();
   return write_reports(*scenario, runner, runner.summary(), f.test.quiet) ? code : 2;
 }
 

@@ -30,6 +30,8 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
   cmd.add_option("--web-token", f.web_token, "Bearer token the HTTP API requires (required off loopback)")
       ->envname("SWARMLET_WEB_TOKEN");
   cmd.add_flag("--no-web", f.no_web, "No HTTP API");
+  cmd.add_option("--backdoor-port", f.backdoor_port, "Serve the backdoor console on 127.0.0.1:PORT (0: any)")
+      ->check(CLI::Range(0, 65535));
 }
 
 bool start_web(const test_flags& f, master::test_runner& runner, std::function<nlohmann::json()> workers,

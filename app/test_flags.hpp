@@ -30,6 +30,7 @@ struct test_flags {
   bool web_port_given = false;
   std::string web_token;
   bool no_web = false;
+  int backdoor_port = -1;  ///< -1: no backdoor
 };
 
 /// Adds FILE, -u, -r, -t, -H, --csv, --json, --html, -q to `cmd`.

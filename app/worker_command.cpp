@@ -7,6 +7,7 @@
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 #include "run_command.hpp"
+#include "backdoor_commands.hpp"
 #include "signal_watch.hpp"
 #include "worker/agent.hpp"
 
@@ -19,6 +20,7 @@ struct worker_flags {
   int threads = 0;
   std::string id;
   int report_interval_ms = 1000;
+  int backdoor_port = -1;
 };
 
 int serve(const worker_flags& f) {
@@ -54,6 +56,20 @@ int serve(const worker_flags& f) {
     std::cerr << "swarmlet worker: cannot connect to " << o.control_endpoint << ": " << e.what() << "\n";
     return 2;
   }
+  green::backdoor door;
+  green::socket door_listener;
+  green::green_thread<void> door_server;
+  door.add("users", "users running on this worker", [&agent](const auto&) {
+    return std::to_string(agent->users()) + " users\n";
+  });
+  door.add("status", "this worker's id and whether a master has it", [&agent](const auto&) {
+    return agent->id() + (agent->registered() ? " registered\n" : " looking for its master\n");
+  });
+  door.add("leave", "say goodbye to the master and exit (as Ctrl-C)", [&agent](const auto&) {
+    agent->stop();
+    return std::string("leaving\n");
+  });
+  if (f.backdoor_port >= 0 && !start_backdoor(f.backdoor_port, door, door_listener, door_server)) return 2;
   signal_watch signals({SIGINT, SIGTERM});
   auto on_signal = green::spawn([&] {
     signals.wait();
@@ -61,6 +77,7 @@ int serve(const worker_flags& f) {
   });
   const int code = agent->run();
   on_signal.kill();
+  if (door_server.valid()) door_server.kill();
   return code;
 }
 
@@ -77,6 +94,8 @@ void add_worker_command(CLI::App& app, int& exit_code) {
       ->envname("SWARMLET_THREADS")->check(CLI::Range(1, 1024));
   cmd->add_option("--id", f->id, "Worker id (default: host-pid-random)");
   cmd->add_option("--report-interval-ms", f->report_interval_ms, "Stats report interval")->check(CLI::Range(10, 60000));
+  cmd->add_option("--backdoor-port", f->backdoor_port, "Serve the backdoor console on 127.0.0.1:PORT (0: any)")
+      ->check(CLI::Range(0, 65535));
   cmd->callback([f, &exit_code] { exit_code = serve(*f); });
 }
 

@@ -40,6 +40,9 @@ class agent final : public proto::report_sink {
   void stop();
   void deliver(proto::stats_report report) override;
   const std::string& id() const noexcept { return options_.worker_id; }
+  /// Users running on this worker now.
+  int users() const noexcept { return runtime_ ? runtime_->users() : 0; }
+  bool registered() const noexcept { return registered_; }
 
  private:
   void receive_loop();

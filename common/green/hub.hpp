@@ -57,6 +57,11 @@ class hub {
   std::size_t live_threads() const noexcept { return live_; }
   /// The running green thread (the original context counts as one), or nullptr in the loop.
   thread_record* current_thread() const noexcept { return current_; }
+  /// Calls `fn` for every live green thread (consoles and diagnostics; `fn` must not block).
+  template <class Fn>
+  void for_each_thread(Fn&& fn) const {
+    for (const thread_record* t = live_head_; t != nullptr; t = t->next_live_) fn(*t);
+  }
   /// The record of the thread's original context (the one that made the hub).
   thread_record* main_thread() noexcept { return &main_; }
   std::uint64_t next_thread_id() noexcept { return ++last_id_; }

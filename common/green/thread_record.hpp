@@ -26,6 +26,11 @@ class thread_record {
   std::uint64_t id() const noexcept { return id_; }
   hub* home() const noexcept { return home_; }
   state current_state() const noexcept { return state_; }
+  /// "created", "scheduled", "ready", "running", "parked" or "done".
+  const char* state_name() const noexcept {
+    static constexpr const char* names[] = {"created", "scheduled", "ready", "running", "parked", "done"};
+    return names[static_cast<int>(state_)];
+  }
   /// True once the thread's function has begun (or it was killed before it could).
   bool started() const noexcept { return started_; }
   /// What the thread is parked on, for consoles and diagnostics ("sleep", "recv", ...).

@@ -179,6 +179,33 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
   EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
 }
 
+TEST_F(RunAgainstTarget, TheBackdoorConsoleAnswersAndCanStopTheTest) {
+  const auto file = scenario(R"(load: {users: 3, spawn_rate: 100, run_time: 60s}
+users: [{wait: {constant: 5ms}, tasks: [{get: /}]}]
+)");
+  ts::process run({binary, "run", file, "-q", "--no-web", "--backdoor-port", "0"});
+  const std::string line = run.wait_for_line("backdoor console on");
+  ASSERT_FALSE(line.empty()) << run.err();
+  const std::string port = line.substr(line.rfind(':') + 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a report or two in
+  const auto session = ts::run_process(
+      {"/usr/bin/python3", "-c",
+       "import socket,time\n"
+       "s=socket.create_connection(('127.0.0.1'," + port + "))\n"
+       "s.sendall(b'users\\nthreads\\nstats\\nstop\\nquit\\n')\n"
+       "out=b''\n"
+       "while True:\n"
+       "  d=s.recv(65536)\n"
+       "  if not d: break\n"
+       "  out+=d\n"
+       "print(out.decode())\n"});
+  EXPECT_NE(session.out.find("3 users"), std::string::npos) << session.out << session.err;
+  EXPECT_NE(session.out.find("green threads"), std::string::npos) << session.out;
+  EXPECT_NE(session.out.find("Aggregated"), std::string::npos) << session.out;
+  EXPECT_NE(session.out.find("stopping"), std::string::npos) << session.out;
+  EXPECT_EQ(run.wait(std::chrono::seconds(30)), 0) << run.err();
+}
+
 TEST(Run, ABadScenarioFailsWithItsErrorLine) {
   const auto file = ts::write_temp_file("bad.yaml", "target: http://127.0.0.1:1/\nusers:\n  - tasks:\n      - get: /\n        wieght: 3\n");
   auto r = ts::run_process({binary, "run", file});
