@@ -230,7 +230,9 @@ void hub::wait_all() {
 
 void hub::loop() {
   for (;;) {
-    if (stopping_ && live_ == 0) return;
+    // Only the destructor sets stopping_, after its kill rounds: threads still alive then have
+    // refused to die, and their fibers are unwound as their records go.
+    if (stopping_) return;
     poll_once();
     resumes_since_poll_ = 0;
     if (!ready_->empty()) {
