@@ -40,7 +40,9 @@ class hub {
   /// Makes this OS thread's hub. Throws hub_misuse if the thread already has one.
   explicit hub(hub_options options = {});
   /// Kills every green thread still alive (each sees green_exit at its park point and unwinds),
-  /// waits for them, then releases everything. Must run in the thread's original context.
+  /// waits for them, then releases everything. A thread that swallows green_exit three times
+  /// is unwound by Boost.Context's forced unwind (so never `catch (...)` without rethrowing).
+  /// Must run in the thread's original context.
   ~hub();
   hub(const hub&) = delete;
   hub& operator=(const hub&) = delete;
