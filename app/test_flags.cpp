@@ -7,6 +7,7 @@
 #include "common/green/operations.hpp"
 #include "common/http/server.hpp"
 #include "common/http/url.hpp"
+#include "master/html_report.hpp"
 #include "master/reports.hpp"
 
 namespace swarmlet::app {
@@ -81,9 +82,6 @@ config::scenario load_with_overrides(const test_flags& f) {
   if (!f.csv.empty()) s.report.csv_prefix = f.csv;
   if (!f.json.empty()) s.report.json_file = f.json;
   if (!f.html.empty()) s.report.html_file = f.html;
-  if (!s.report.html_file.empty())
-    std::cerr << "swarmlet: note: the HTML report is not built yet; " << s.report.html_file
-              << " will not be written (CSV and JSON are)\n";
   return s;
 }
 
@@ -97,6 +95,10 @@ bool write_reports(const config::scenario& s, const master::test_runner& runner,
     if (!s.report.json_file.empty()) {
       master::write_json_report(s.report.json_file, runner.results(), summary);
       if (!quiet) std::cout << "wrote " << s.report.json_file << "\n";
+    }
+    if (!s.report.html_file.empty()) {
+      master::write_html_report(s.report.html_file, s, runner.results(), summary);
+      if (!quiet) std::cout << "wrote " << s.report.html_file << "\n";
     }
     return true;
   } catch (const std::exception& e) {

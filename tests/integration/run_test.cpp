@@ -78,6 +78,21 @@ users:
   EXPECT_NE(ts::read_file(dir + "/r_stats_history.csv").find("Aggregated"), std::string::npos);
 }
 
+TEST_F(RunAgainstTarget, HtmlReportIsWrittenWithTheRunsTables) {
+  const auto file = scenario(R"(load: {users: 3, spawn_rate: 100, run_time: 2s}
+thresholds: ["fail_ratio < 0.9"]
+users: [{wait: {constant: 5ms}, tasks: [{get: /items}, {get: /status/503}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  auto r = ts::run_process({binary, "run", file, "-q", "--no-web", "--html", dir + "/report.html"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto html = ts::read_file(dir + "/report.html");
+  EXPECT_NE(html.find("<td class=l>/items</td>"), std::string::npos);
+  EXPECT_NE(html.find("HTTP 503 Service Unavailable"), std::string::npos);
+  EXPECT_NE(html.find("Every threshold held."), std::string::npos);
+  EXPECT_NE(html.find("<polyline"), std::string::npos);
+}
+
 TEST_F(RunAgainstTarget, FailuresAreRecordedByCause) {
   const auto file = scenario(R"(load: {users: 4, spawn_rate: 100, run_time: 2s}
 http: {timeout: 100ms}

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/config/scenario_loader.hpp"
@@ -74,6 +75,43 @@ TEST(WebApi, ATokenIsRequiredWhenSet) {
   EXPECT_EQ(call(api, "GET", "/api/stats").status, 401);
   EXPECT_EQ(call(api, "GET", "/api/stats", "", "Bearer wrong").status, 401);
   EXPECT_EQ(call(api, "GET", "/api/stats", "", "Bearer s3cret").status, 200);
+}
+
+}  // namespace
+
+#include "master/html_report.hpp"
+
+namespace {
+
+TEST(HtmlReport, IsOneSelfContainedFileWithTablesChartsAndTheVerdict) {
+  m::aggregator a(1);
+  swarmlet::proto::stats_report r;
+  r.worker_id = "w<1>";
+  r.run_id = 1;
+  r.sequence = 1;
+  r.users = 3;
+  for (int i = 1; i <= 50; ++i) r.delta.entry("GET", "/items?<x>").record(i * 1000, 10, i == 1);
+  r.delta.record_error("GET", "/items?<x>", "HTTP 500 & worse");
+  a.add(r);
+  a.tick(1, 3);
+  a.tick(2, 3);
+  m::run_summary run;
+  run.scenario_file = "s.yaml";
+  run.target = "http://t/";
+  run.duration_s = 2;
+  run.thresholds.push_back({"p95 < 10ms", 47.5, false});
+  const auto s = scenario();
+  const std::string html = m::html_report(*s, a, run);
+  for (const char* id : {"id=\"settings\"", "id=\"requests\"", "id=\"failures\"", "id=\"workers\"", "id=\"thresholds\""})
+    EXPECT_NE(html.find(id), std::string::npos) << id;
+  EXPECT_EQ(std::count(html.begin(), html.end(), '\n') > 10, true);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("<polyline"), std::string::npos);
+  EXPECT_NE(html.find("/items?&lt;x&gt;"), std::string::npos) << "names are escaped";
+  EXPECT_NE(html.find("HTTP 500 &amp; worse"), std::string::npos);
+  EXPECT_NE(html.find("A threshold was broken."), std::string::npos);
+  EXPECT_EQ(html.find("<script src"), std::string::npos) << "nothing to fetch: it opens offline";
+  EXPECT_EQ(html.find("http-equiv"), std::string::npos);
 }
 
 }  // namespace
