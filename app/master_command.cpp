@@ -13,7 +13,7 @@
 #include "master/control_server.hpp"
 #include "master/test_runner.hpp"
 #include "run_command.hpp"
-#include "backdoor_commands.hpp"
+#include "runner_faces.hpp"
 #include "signal_watch.hpp"
 #include "test_flags.hpp"
 
@@ -82,33 +82,18 @@ int serve(const master_flags& f) {
   master::runner_options ro;
   ro.console = f.test.quiet ? nullptr : &std::cout;
   master::test_runner runner(scenario, ro);
-  green::green_thread<void> web;
-  std::unique_ptr<master::web_api> api;
-  green::socket web_listener;
-  auto workers = [&server] {
-    nlohmann::json out = nlohmann::json::array();
-    const auto now = green::clock::now();
-    for (const auto& [id, w] : server->registry().all())
-      out.push_back({{"id", id}, {"host", w.host}, {"threads", w.threads}, {"users", w.users},
-                     {"state", w.status == master::worker_info::state::ready ? "ready" : "missing"},
-                     {"last_heard_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_heard).count()}});
-    return out;
-  };
-  if (!start_web(f.test, runner, workers, web, api, web_listener)) return 2;
-  green::backdoor door;
-  green::socket door_listener;
-  green::green_thread<void> door_server;
-  add_runner_commands(door, runner, workers);
-  if (f.test.backdoor_port >= 0 && !start_backdoor(f.test.backdoor_port, door, door_listener, door_server)) return 2;
-  signal_watch signals({SIGINT, SIGTERM});
-  bool interrupted = false;
-  auto on_signal = green::spawn([&] {
-    signals.wait();
-    interrupted = true;
-    std::cerr << "swarmlet master: stopping the test\n";
-    runner.request_stop();
-  });
-  if (!server->wait_for_workers(f.expect_workers, expect_timeout) || interrupted) {
+  runner_faces faces;
+  if (!faces.start(f.test, runner, [&server] {
+        nlohmann::json out = nlohmann::json::array();
+        const auto now = green::clock::now();
+        for (const auto& [id, w] : server->registry().all())
+          out.push_back({{"id", id}, {"host", w.host}, {"threads", w.threads}, {"users", w.users},
+                         {"state", w.status == master::worker_info::state::ready ? "ready" : "missing"},
+                         {"last_heard_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_heard).count()}});
+        return out;
+      }))
+    return 2;
+  if (!server->wait_for_workers(f.expect_workers, expect_timeout) || faces.interrupted()) {
     std::cerr << "swarmlet master: only " << server->registry().ready_workers().size() << " of "
               << f.expect_workers << " expected workers joined within " << f.expect_timeout
               << "; start them with: swarmlet worker --master HOST:" << f.port << "\n";
@@ -117,9 +102,6 @@ int serve(const master_flags& f) {
   }
   server->attach(runner);
   const int code = runner.run();
-  on_signal.kill();
-  if (web.valid()) web.kill();
-  if (door_server.valid()) door_server.kill();
   server->quit_all();
   green::sleep(std::chrono::milliseconds(100));  // let the quit messages leave
   master::run_summary summary = runner.summary();

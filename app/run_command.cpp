@@ -9,7 +9,7 @@
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 #include "master/test_runner.hpp"
-#include "backdoor_commands.hpp"
+#include "runner_faces.hpp"
 #include "signal_watch.hpp"
 #include "test_flags.hpp"
 #include "worker/runtime.hpp"
@@ -43,30 +43,14 @@ int run(const run_flags& f) {
   worker::runtime worker(scenario, wo, runner);
   runner.add_worker(worker, wo.worker_id, wo.threads);
 
-  green::green_thread<void> web;
-  std::unique_ptr<master::web_api> api;
-  green::socket web_listener;
   const int threads = wo.threads;
-  auto workers = [threads, &worker] {
-    return nlohmann::json::array({{{"id", "local"}, {"host", "this process"}, {"threads", threads},
-                                   {"state", "ready"}, {"users", worker.users()}}});
-  };
-  if (!start_web(f.test, runner, workers, web, api, web_listener)) return 2;
-  green::backdoor door;
-  green::socket door_listener;
-  green::green_thread<void> door_server;
-  add_runner_commands(door, runner, workers);
-  if (f.test.backdoor_port >= 0 && !start_backdoor(f.test.backdoor_port, door, door_listener, door_server)) return 2;
-  signal_watch signals({SIGINT, SIGTERM});
-  auto on_signal = green::spawn([&] {
-    const int sig = signals.wait();
-    std::cerr << "swarmlet: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ": stopping the test\n";
-    runner.request_stop();
-  });
+  runner_faces faces;
+  if (!faces.start(f.test, runner, [threads, &worker] {
+        return nlohmann::json::array({{{"id", "local"}, {"host", "this process"}, {"threads", threads},
+                                       {"state", "ready"}, {"users", worker.users()}}});
+      }))
+    return 2;
   const int code = runner.run();
-  on_signal.kill();
-  if (web.valid()) web.kill();
-  if (door_server.valid()) door_server.kill();
   return write_reports(*scenario, runner, runner.summary(), f.test.quiet) ? code : 2;
 }
 

@@ -4,8 +4,6 @@
 
 #include "common/config/duration.hpp"
 #include "common/config/scenario_loader.hpp"
-#include "common/green/operations.hpp"
-#include "common/http/server.hpp"
 #include "common/http/url.hpp"
 #include "master/html_report.hpp"
 #include "master/reports.hpp"
@@ -33,32 +31,6 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
   cmd.add_flag("--no-web", f.no_web, "No HTTP API");
   cmd.add_option("--backdoor-port", f.backdoor_port, "Serve the backdoor console on 127.0.0.1:PORT (0: any)")
       ->check(CLI::Range(0, 65535));
-}
-
-bool start_web(const test_flags& f, master::test_runner& runner, std::function<nlohmann::json()> workers,
-               green::green_thread<void>& server, std::unique_ptr<master::web_api>& api, green::socket& listener) {
-  if (f.no_web) return true;
-  const bool loopback = f.web_host.rfind("127.", 0) == 0 || f.web_host == "localhost" || f.web_host == "::1";
-  if (!loopback && f.web_token.empty()) {
-    std::cerr << "swarmlet: --web-host " << f.web_host << " is reachable from other hosts: set --web-token\n";
-    return false;
-  }
-  try {
-    listener = green::socket::listen(f.web_host, static_cast<std::uint16_t>(f.web_port));
-  } catch (const std::exception& e) {
-    if (f.web_port_given) {
-      std::cerr << "swarmlet: HTTP API: " << e.what() << "\n";
-      return false;
-    }
-    std::cerr << "swarmlet: note: no HTTP API (" << e.what() << "); choose one with --web-port\n";
-    return true;
-  }
-  api = std::make_unique<master::web_api>(runner, std::move(workers), master::web_options{f.web_token});
-  std::cout << "swarmlet: HTTP API and /metrics on http://" << f.web_host << ":" << listener.local_port() << std::endl;
-  server = green::spawn([&listener, a = api.get()] {
-    http::serve_http(listener, [a](const http::request& q, http::response& r) { a->handle(q, r); }, 256);
-  });
-  return true;
 }
 
 config::scenario load_with_overrides(const test_flags& f) {

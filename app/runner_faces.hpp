@@ -1,0 +1,46 @@
+#pragma once
+// The ways to watch and steer a running test, shared by `run` and `master`: the HTTP API and
+// /metrics, the backdoor console, and Ctrl-C (SIGINT/SIGTERM stop the test cleanly).
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "common/green/backdoor.hpp"
+#include "common/green/green_thread.hpp"
+#include "common/green/socket.hpp"
+#include "master/test_runner.hpp"
+#include "master/web_api.hpp"
+#include "signal_watch.hpp"
+#include "test_flags.hpp"
+
+namespace swarmlet::app {
+
+class runner_faces {
+ public:
+  runner_faces() = default;
+  ~runner_faces();
+  runner_faces(const runner_faces&) = delete;
+  runner_faces& operator=(const runner_faces&) = delete;
+
+  /// Starts what the flags ask for; `workers` lists the workers as JSON. Returns false (after
+  /// saying why) when it must not go on: an explicit web port that is taken, a non-loopback web
+  /// address without a token, a backdoor port that is taken. The default web port being taken
+  /// is only a warning.
+  bool start(const test_flags& f, master::test_runner& runner, std::function<nlohmann::json()> workers);
+  /// True once SIGINT or SIGTERM arrived.
+  bool interrupted() const noexcept { return interrupted_; }
+
+ private:
+  bool start_web(const test_flags& f, master::test_runner& runner, std::function<nlohmann::json()> workers);
+  green::socket web_listener_;
+  std::unique_ptr<master::web_api> api_;
+  green::green_thread<void> web_;
+  green::backdoor door_;
+  green::socket door_listener_;
+  green::green_thread<void> door_server_;
+  std::unique_ptr<signal_watch> signals_;
+  green::green_thread<void> on_signal_;
+  bool interrupted_ = false;
+};
+
+}  // namespace swarmlet::app
