@@ -24,6 +24,21 @@ namespace {
 
 using Socket = g::testing_support::hub_test;
 
+/// A connection on loopback: the client's socket and the server's end of it.
+struct connected_pair {
+  g::socket listener = g::socket::listen("127.0.0.1", 0);
+  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
+  g::socket server = listener.accept();
+};
+
+/// A green thread blocked in recv on `s`.
+g::green_thread<std::size_t> blocked_reader(g::socket& s) {
+  return g::spawn([&s] {
+    char buf[8];
+    return s.recv(buf);
+  });
+}
+
 std::uint16_t free_closed_port() {
   auto s = g::socket::listen("127.0.0.1", 0);
   return s.local_port();  // closed again when s goes: nothing listens there
@@ -80,30 +95,27 @@ TEST_P(Socket, ConnectGivesUpAfterItsTimeout) {
 }
 
 TEST_P(Socket, RecvHonoursTheSocketTimeout) {
-  auto listener = g::socket::listen("127.0.0.1", 0);
-  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
-  g::socket quiet = listener.accept();
+  connected_pair pair;
+  g::socket& client = pair.client;
+  g::socket& quiet = pair.server;
   client.set_timeout(20ms);
   char buf[8];
   EXPECT_THROW(client.recv(buf), g::operation_timed_out);
 }
 
 TEST_P(Socket, ATimeoutScopeInterruptsRecv) {
-  auto listener = g::socket::listen("127.0.0.1", 0);
-  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
-  g::socket quiet = listener.accept();
+  connected_pair pair;
+  g::socket& client = pair.client;
+  g::socket& quiet = pair.server;
   char buf[8];
   EXPECT_FALSE(g::with_timeout(20ms, [&] { client.recv(buf); }));
 }
 
 TEST_P(Socket, KillInterruptsAThreadBlockedInRecv) {
-  auto listener = g::socket::listen("127.0.0.1", 0);
-  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
-  g::socket quiet = listener.accept();
-  auto reader = g::spawn([&client] {
-    char buf[8];
-    return client.recv(buf);
-  });
+  connected_pair pair;
+  g::socket& client = pair.client;
+  g::socket& quiet = pair.server;
+  auto reader = blocked_reader(client);
   g::sleep(1ms);
   reader.kill();
   EXPECT_THROW(reader.wait(), g::green_exit);
@@ -114,13 +126,10 @@ TEST_P(Socket, KillInterruptsAThreadBlockedInRecv) {
 }
 
 TEST_P(Socket, ClosingASocketWakesItsBlockedReader) {
-  auto listener = g::socket::listen("127.0.0.1", 0);
-  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
-  g::socket quiet = listener.accept();
-  auto reader = g::spawn([&client] {
-    char buf[8];
-    return client.recv(buf);
-  });
+  connected_pair pair;
+  g::socket& client = pair.client;
+  g::socket& quiet = pair.server;
+  auto reader = blocked_reader(client);
   g::sleep(1ms);
   client.close();
   EXPECT_THROW(reader.wait(), std::system_error);

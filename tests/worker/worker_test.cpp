@@ -79,18 +79,24 @@ class Runtime : public ::testing::Test {
   g::green_thread<void> server_ = g::spawn([this] {
     swarmlet::http::serve_http(listener_, [this](const auto& q, auto& r) { target.handle(q, r); });
   });
+
+  /// A two-thread worker of the scenario `users_yaml` (plus `load_yaml`) against the target,
+  /// reporting every 100 ms into `sink`.
+  std::unique_ptr<w::runtime> make_runtime(const std::string& load_yaml, const std::string& users_yaml) {
+    scenario_ = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+        "target: " + url() + "\n" + load_yaml + "users: " + users_yaml + "\n", "t.yaml"));
+    w::runtime_options o;
+    o.threads = 2;
+    o.report_interval = 100ms;
+    return std::make_unique<w::runtime>(scenario_, o, sink);
+  }
+  std::shared_ptr<const swarmlet::config::scenario> scenario_;
+  collecting_sink sink;
 };
 
 TEST_F(Runtime, SpawnsAtTheRequestedRateAndReportsEveryRequestOnce) {
-  auto scenario = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: " + url() +
-          "\nusers: [{wait: {constant: 20ms}, on_start: [{get: /status/201}], tasks: [{get: /}]}]\n",
-      "t.yaml"));
-  collecting_sink sink;
-  w::runtime_options o;
-  o.threads = 2;
-  o.report_interval = 100ms;
-  w::runtime rt(scenario, o, sink);
+  auto runtime = make_runtime("", "[{wait: {constant: 20ms}, on_start: [{get: /status/201}], tasks: [{get: /}]}]");
+  w::runtime& rt = *runtime;
   swarmlet::proto::spawn_command c;
   c.run_id = 7;
   c.users_per_class = {{"user1", 20}};
@@ -124,15 +130,8 @@ TEST_F(Runtime, SpawnsAtTheRequestedRateAndReportsEveryRequestOnce) {
 }
 
 TEST_F(Runtime, TheOpenModelRunsItsScheduleOnPreallocatedUsers) {
-  auto scenario = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: " + url() +
-          "\nload: {arrival_rate: {rate: 200/s, max_users: 10}}\nusers: [{tasks: [{get: /}, {get: /delay/5}]}]\n",
-      "t.yaml"));
-  collecting_sink sink;
-  w::runtime_options o;
-  o.threads = 2;
-  o.report_interval = 100ms;
-  w::runtime rt(scenario, o, sink);
+  auto runtime = make_runtime("load: {arrival_rate: {rate: 200/s, max_users: 10}}\n", "[{tasks: [{get: /}, {get: /delay/5}]}]");
+  w::runtime& rt = *runtime;
   swarmlet::proto::spawn_command c;
   c.run_id = 9;
   c.arrival_rate = 200;
