@@ -7,19 +7,19 @@
 
 namespace swarmlet::app {
 
-void add_runner_commands(green::backdoor& door, master::test_runner& runner, std::function<nlohmann::json()> workers) {
-  door.add("stats", "the per-name stats table", [&runner](const auto&) {
-    return master::format_stats_table(runner.results());
+void add_runner_commands(green::backdoor& door, master::test_session& session, std::function<nlohmann::json()> workers) {
+  door.add("stats", "the per-name stats table", [&session](const auto&) {
+    return master::format_stats_table(session.current().results());
   });
-  door.add("users", "users running now", [&runner](const auto&) {
-    return std::to_string(runner.results().users()) + " users\n";
+  door.add("users", "users running now", [&session](const auto&) {
+    return std::to_string(session.current().results().users()) + " users\n";
   });
   door.add("workers", "the workers and their state", [workers](const auto&) {
     std::string out;
     for (const auto& w : workers()) out += w.dump() + "\n";
     return out;
   });
-  door.add("spawn", "spawn N RATE: move to N users at RATE users/s", [&runner](const std::vector<std::string>& args) {
+  door.add("spawn", "spawn N RATE: move to N users at RATE users/s", [&session](const std::vector<std::string>& args) {
     if (args.size() != 2) return std::string("usage: spawn N RATE\n");
     int users = 0;
     double rate = 0;
@@ -30,12 +30,21 @@ void add_runner_commands(green::backdoor& door, master::test_runner& runner, std
       return std::string("usage: spawn N RATE (whole N >= 0, RATE > 0)\n");
     }
     if (users < 0 || !(rate > 0)) return std::string("usage: spawn N RATE (whole N >= 0, RATE > 0)\n");
-    if (!runner.running()) return std::string("no test is running\n");
-    if (!runner.change_users(users, rate)) return std::string("the open model takes no user count\n");
+    if (!session.active()) {
+      master::start_request r;
+      r.overrides.users = users;
+      r.overrides.spawn_rate = rate;
+      const auto outcome = session.start(r);
+      if (outcome.result != master::start_outcome::kind::started) return "cannot start: " + outcome.message + "\n";
+      return "started a test with " + std::to_string(users) + " users\n";
+    }
+    if (!session.current().running()) return std::string("the test is stopping\n");
+    if (!session.current().change_users(users, rate)) return std::string("the open model takes no user count\n");
     return "moving to " + std::to_string(users) + " users\n";
   });
-  door.add("stop", "stop the test (as Ctrl-C)", [&runner](const auto&) {
-    runner.request_stop();
+  door.add("stop", "stop the test", [&session](const auto&) {
+    if (!session.active()) return std::string("no test is running\n");
+    session.stop();
     return std::string("stopping\n");
   });
 }

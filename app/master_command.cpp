@@ -1,10 +1,8 @@
 #include <signal.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "common/config/config_error.hpp"
 #include "common/config/duration.hpp"
@@ -30,23 +28,26 @@ struct master_flags {
   int heartbeat_ms = 1000;
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 /// The welcome carries the scenario and its data files: workers need nothing but an address.
-proto::welcome_payload make_welcome(const config::scenario& s, const std::string& file) {
+proto::welcome_payload make_welcome(const config::scenario& s, const std::string& yaml, const std::string& file) {
   proto::welcome_payload w;
   w.scenario_name = std::filesystem::path(file).filename().string();
-  w.scenario_yaml = read_file(file);
+  w.scenario_yaml = yaml;
   w.target = s.target;
   const auto dir = std::filesystem::path(file).parent_path();
   for (const auto& u : s.users)
     if (u.data) w.files[u.data->file] = read_file((dir / u.data->file).string());
   return w;
+}
+
+nlohmann::json workers_json(const master::worker_registry& registry) {
+  nlohmann::json out = nlohmann::json::array();
+  const auto now = green::clock::now();
+  for (const auto& [id, w] : registry.all())
+    out.push_back({{"id", id}, {"host", w.host}, {"threads", w.threads}, {"users", w.users},
+                   {"state", w.status == master::worker_info::state::ready ? "ready" : "missing"},
+                   {"last_heard_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_heard).count()}});
+  return out;
 }
 
 int serve(const master_flags& f) {
@@ -62,6 +63,7 @@ int serve(const master_flags& f) {
     std::cerr << "swarmlet: " << e.what() << "\n";
     return 2;
   }
+  const std::string yaml = read_file(f.test.file);
   green::hub hub(green::hub_options::from_environment());
   zmq::context_t context;
   master::control_options co;
@@ -71,46 +73,49 @@ int serve(const master_flags& f) {
   co.heartbeat_interval = std::chrono::milliseconds(f.heartbeat_ms);
   std::unique_ptr<master::control_server> server;
   try {
-    server = std::make_unique<master::control_server>(context, co, make_welcome(*scenario, f.test.file), &std::cerr);
+    server = std::make_unique<master::control_server>(context, co, make_welcome(*scenario, yaml, f.test.file), &std::cerr);
   } catch (const zmq::error_t& e) {
     std::cerr << "swarmlet master: cannot listen on " << f.bind << ":" << f.port << ": " << e.what() << "\n";
     return 2;
   }
   std::cout << "swarmlet master listening on " << server->control_endpoint() << " (stats "
-            << server->stats_endpoint() << "), waiting for " << f.expect_workers << " worker(s)" << std::endl;
+            << server->stats_endpoint() << ")" << std::endl;
 
   master::runner_options ro;
   ro.console = f.test.quiet ? nullptr : &std::cout;
-  master::test_runner runner(scenario, ro);
+  bool reports_written = true;
+  master::session_hooks hooks;
+  hooks.attach = [&](master::test_runner& runner, const std::string& scenario_yaml) {
+    server->set_welcome(make_welcome(runner.scenario(), scenario_yaml, f.test.file));
+    server->attach(runner);
+  };
+  hooks.ready_workers = [&] { return static_cast<int>(server->registry().ready_workers().size()); };
+  hooks.finished = [&](const master::test_runner& runner, int) {
+    master::run_summary summary = runner.summary();
+    summary.bad_frames = server->bad_frames();
+    summary.rejected_stats = server->rejected_stats();
+    if (summary.bad_frames > 0 || summary.rejected_stats > 0)
+      std::cerr << "swarmlet master: dropped " << summary.bad_frames << " bad frames and " << summary.rejected_stats
+                << " stats reports from unknown workers or other runs\n";
+    if (!write_reports(runner.scenario(), runner, summary, f.test.quiet)) reports_written = false;
+  };
+  master::test_session session(scenario, yaml, std::filesystem::path(f.test.file).parent_path().string(), ro, hooks);
   runner_faces faces;
-  if (!faces.start(f.test, runner, [&server] {
-        nlohmann::json out = nlohmann::json::array();
-        const auto now = green::clock::now();
-        for (const auto& [id, w] : server->registry().all())
-          out.push_back({{"id", id}, {"host", w.host}, {"threads", w.threads}, {"users", w.users},
-                         {"state", w.status == master::worker_info::state::ready ? "ready" : "missing"},
-                         {"last_heard_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_heard).count()}});
-        return out;
-      }))
-    return 2;
-  if (!server->wait_for_workers(f.expect_workers, expect_timeout) || faces.interrupted()) {
-    std::cerr << "swarmlet master: only " << server->registry().ready_workers().size() << " of "
-              << f.expect_workers << " expected workers joined within " << f.expect_timeout
+  if (!faces.start(f.test, session, [&server] { return workers_json(server->registry()); })) return 2;
+  const int code = run_tests(f.test, session, faces, [&] {
+    std::cout << "swarmlet master: waiting for " << f.expect_workers << " worker(s)" << std::endl;
+    const auto until = green::clock::now() + expect_timeout;
+    while (!faces.quitting() && green::clock::now() < until)
+      if (server->wait_for_workers(f.expect_workers, std::min<green::duration>(until - green::clock::now(), std::chrono::milliseconds(200))))
+        return true;
+    std::cerr << "swarmlet master: only " << server->registry().ready_workers().size() << " of " << f.expect_workers
+              << " expected workers joined" << (faces.quitting() ? "" : " within " + f.expect_timeout)
               << "; start them with: swarmlet worker --master HOST:" << f.port << "\n";
-    server->quit_all();
-    return 3;
-  }
-  server->attach(runner);
-  const int code = runner.run();
+    return false;
+  });
   server->quit_all();
   green::sleep(std::chrono::milliseconds(100));  // let the quit messages leave
-  master::run_summary summary = runner.summary();
-  summary.bad_frames = server->bad_frames();
-  summary.rejected_stats = server->rejected_stats();
-  if (summary.bad_frames > 0 || summary.rejected_stats > 0)
-    std::cerr << "swarmlet master: dropped " << summary.bad_frames << " bad frames and " << summary.rejected_stats
-              << " stats reports from unknown workers or other runs\n";
-  return write_reports(*scenario, runner, summary, f.test.quiet) ? code : 2;
+  return reports_written ? code : 2;
 }
 
 }  // namespace

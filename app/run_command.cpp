@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -35,23 +36,35 @@ int run(const run_flags& f) {
   green::hub hub(green::hub_options::from_environment());
   master::runner_options ro;
   ro.console = f.test.quiet ? nullptr : &std::cout;
-  master::test_runner runner(scenario, ro);
   worker::runtime_options wo;
   wo.threads = f.threads > 0 ? f.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   wo.report_interval = std::chrono::milliseconds(f.report_interval_ms);
   wo.hub = green::hub_options::from_environment();
-  worker::runtime worker(scenario, wo, runner);
-  runner.add_worker(worker, wo.worker_id, wo.threads);
 
-  const int threads = wo.threads;
+  // The local worker is built for each test, from that test's scenario (it may have been posted).
+  std::unique_ptr<worker::runtime> local;
+  std::unique_ptr<master::test_session> session;
+  bool reports_written = true;
+  master::session_hooks hooks;
+  hooks.attach = [&](master::test_runner& runner, const std::string&) {
+    local.reset();
+    local = std::make_unique<worker::runtime>(runner.scenario_ptr(), wo, *session);
+    runner.add_worker(*local, wo.worker_id, wo.threads);
+  };
+  hooks.finished = [&](const master::test_runner& runner, int) {
+    if (!write_reports(runner.scenario(), runner, runner.summary(), f.test.quiet)) reports_written = false;
+  };
+  session = std::make_unique<master::test_session>(scenario, read_file(f.test.file),
+                                                    std::filesystem::path(f.test.file).parent_path().string(), ro, hooks);
   runner_faces faces;
-  if (!faces.start(f.test, runner, [threads, &worker] {
-        return nlohmann::json::array({{{"id", "local"}, {"host", "this process"}, {"threads", threads},
-                                       {"state", "ready"}, {"users", worker.users()}}});
+  if (!faces.start(f.test, *session, [&] {
+        return nlohmann::json::array({{{"id", "local"}, {"host", "this process"}, {"threads", wo.threads},
+                                       {"state", "ready"}, {"users", local ? local->users() : 0}}});
       }))
     return 2;
-  const int code = runner.run();
-  return write_reports(*scenario, runner, runner.summary(), f.test.quiet) ? code : 2;
+  const int code = run_tests(f.test, *session, faces, [] { return true; });
+  local.reset();
+  return reports_written ? code : 2;
 }
 
 }  // namespace

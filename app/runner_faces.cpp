@@ -7,6 +7,7 @@
 #include "backdoor_commands.hpp"
 #include "common/green/operations.hpp"
 #include "common/http/server.hpp"
+#include "web/ui_files.hpp"
 
 namespace swarmlet::app {
 
@@ -15,21 +16,27 @@ runner_faces::~runner_faces() {
     if (t->valid()) t->kill();
 }
 
-bool runner_faces::start(const test_flags& f, master::test_runner& runner, std::function<nlohmann::json()> workers) {
-  if (!start_web(f, runner, workers)) return false;
-  add_runner_commands(door_, runner, workers);
+void runner_faces::quit(master::test_session& session) {
+  if (!quit_.ready()) quit_.send();
+  session.stop();
+}
+
+bool runner_faces::start(const test_flags& f, master::test_session& session, std::function<nlohmann::json()> workers) {
+  if (!start_web(f, session, workers)) return false;
+  add_runner_commands(door_, session, workers);
   if (f.backdoor_port >= 0 && !start_backdoor(f.backdoor_port, door_, door_listener_, door_server_)) return false;
   signals_ = std::make_unique<signal_watch>(std::initializer_list<int>{SIGINT, SIGTERM});
-  on_signal_ = green::spawn([this, &runner] {
+  on_signal_ = green::spawn([this, &session] {
     const int sig = signals_->wait();
     interrupted_ = true;
-    std::cerr << "swarmlet: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ": stopping the test\n";
-    runner.request_stop();
+    std::cerr << "swarmlet: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+              << (session.active() ? ": stopping the test\n" : ": quitting\n");
+    quit(session);
   });
   return true;
 }
 
-bool runner_faces::start_web(const test_flags& f, master::test_runner& runner, std::function<nlohmann::json()> workers) {
+bool runner_faces::start_web(const test_flags& f, master::test_session& session, std::function<nlohmann::json()> workers) {
   if (f.no_web) return true;
   const bool loopback = f.web_host.rfind("127.", 0) == 0 || f.web_host == "localhost" || f.web_host == "::1";
   if (!loopback && f.web_token.empty()) {
@@ -39,15 +46,24 @@ bool runner_faces::start_web(const test_flags& f, master::test_runner& runner, s
   try {
     web_listener_ = green::socket::listen(f.web_host, static_cast<std::uint16_t>(f.web_port));
   } catch (const std::exception& e) {
-    if (f.web_port_given) {
+    if (f.web_port_given || f.web_ui) {
       std::cerr << "swarmlet: HTTP API: " << e.what() << "\n";
       return false;
     }
-    std::cerr << "swarmlet: note: no HTTP API (" << e.what() << "); choose one with --web-port\n";
+    std::cerr << "swarmlet: note: no web UI or HTTP API (" << e.what() << "); choose a port with --web-port\n";
     return true;
   }
-  api_ = std::make_unique<master::web_api>(runner, std::move(workers), master::web_options{f.web_token});
-  std::cout << "swarmlet: HTTP API and /metrics on http://" << f.web_host << ":" << web_listener_.local_port() << std::endl;
+  master::web_options o;
+  o.bearer_token = f.web_token;
+  o.ui_files = [](std::string_view path) -> std::optional<master::static_file> {
+    const web::ui_file* file = web::find_ui_file(path);
+    if (file == nullptr) return std::nullopt;
+    return master::static_file{file->content_type, file->body};
+  };
+  o.quit = [this, &session] { quit(session); };
+  api_ = std::make_unique<master::web_api>(session, std::move(workers), std::move(o));
+  std::cout << "swarmlet: web UI, HTTP API and /metrics on http://" << f.web_host << ":" << web_listener_.local_port()
+            << "/" << std::endl;
   web_ = green::spawn([this] {
     http::serve_http(web_listener_, [a = api_.get()](const http::request& q, http::response& r) { a->handle(q, r); }, 256);
   });

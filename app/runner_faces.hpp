@@ -1,14 +1,15 @@
 #pragma once
-// The ways to watch and steer a running test, shared by `run` and `master`: the HTTP API and
-// /metrics, the backdoor console, and Ctrl-C (SIGINT/SIGTERM stop the test cleanly).
+// The ways to watch and steer tests, shared by `run` and `master`: the web UI, the HTTP API and
+// /metrics, the backdoor console, and Ctrl-C (SIGINT/SIGTERM stop the test cleanly, then quit).
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "common/green/backdoor.hpp"
+#include "common/green/event.hpp"
 #include "common/green/green_thread.hpp"
 #include "common/green/socket.hpp"
-#include "master/test_runner.hpp"
+#include "master/test_session.hpp"
 #include "master/web_api.hpp"
 #include "signal_watch.hpp"
 #include "test_flags.hpp"
@@ -26,12 +27,16 @@ class runner_faces {
   /// saying why) when it must not go on: an explicit web port that is taken, a non-loopback web
   /// address without a token, a backdoor port that is taken. The default web port being taken
   /// is only a warning.
-  bool start(const test_flags& f, master::test_runner& runner, std::function<nlohmann::json()> workers);
+  bool start(const test_flags& f, master::test_session& session, std::function<nlohmann::json()> workers);
+  /// Parks until SIGINT, SIGTERM or POST /api/quit; the test in progress is being stopped then.
+  void wait_for_quit() { quit_.wait(); }
+  bool quitting() const noexcept { return quit_.ready(); }
   /// True once SIGINT or SIGTERM arrived.
   bool interrupted() const noexcept { return interrupted_; }
 
  private:
-  bool start_web(const test_flags& f, master::test_runner& runner, std::function<nlohmann::json()> workers);
+  bool start_web(const test_flags& f, master::test_session& session, std::function<nlohmann::json()> workers);
+  void quit(master::test_session& session);
   green::socket web_listener_;
   std::unique_ptr<master::web_api> api_;
   green::green_thread<void> web_;
@@ -40,6 +45,7 @@ class runner_faces {
   green::green_thread<void> door_server_;
   std::unique_ptr<signal_watch> signals_;
   green::green_thread<void> on_signal_;
+  green::event<> quit_;
   bool interrupted_ = false;
 };
 

@@ -1,12 +1,14 @@
 #include "test_flags.hpp"
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
-#include "common/config/duration.hpp"
+#include "common/config/overrides.hpp"
 #include "common/config/scenario_loader.hpp"
-#include "common/http/url.hpp"
 #include "master/html_report.hpp"
 #include "master/reports.hpp"
+#include "runner_faces.hpp"
 
 namespace swarmlet::app {
 
@@ -28,29 +30,30 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
       ->envname("SWARMLET_WEB_PORT")->check(CLI::Range(0, 65535));
   cmd.add_option("--web-token", f.web_token, "Bearer token the HTTP API requires (required off loopback)")
       ->envname("SWARMLET_WEB_TOKEN");
-  cmd.add_flag("--no-web", f.no_web, "No HTTP API");
+  cmd.add_flag("--no-web", f.no_web, "No web UI or HTTP API");
+  cmd.add_flag("--web-ui", f.web_ui,
+               "Start no test now: tests start from the web UI (or POST /api/start), and swarmlet stays up "
+               "between them until Ctrl-C or POST /api/quit")
+      ->envname("SWARMLET_WEB_UI");
   cmd.add_option("--backdoor-port", f.backdoor_port, "Serve the backdoor console on 127.0.0.1:PORT (0: any)")
       ->check(CLI::Range(0, 65535));
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 config::scenario load_with_overrides(const test_flags& f) {
   config::scenario s = config::load_scenario_file(f.file);
-  if (f.users) {
-    s.load.users = *f.users;
-    s.load.stages.clear();
-  }
-  if (f.spawn_rate) s.load.spawn_rate = *f.spawn_rate;
-  if (!f.run_time.empty()) {
-    auto d = config::parse_duration(f.run_time);
-    if (!d) throw config::config_error("--run-time (or SWARMLET_RUN_TIME): '" + f.run_time +
-                                       "' is not a duration (expected e.g. 30s, 5m, 1h30m)");
-    s.load.run_time = *d;
-  }
-  if (!f.host.empty()) {
-    std::string error;
-    if (!http::parse_url(f.host, error)) throw config::config_error("--host (or SWARMLET_HOST): " + error);
-    s.target = f.host;
-  }
+  config::load_overrides o;
+  o.users = f.users;
+  o.spawn_rate = f.spawn_rate;
+  if (!f.run_time.empty()) o.run_time = f.run_time;
+  if (!f.host.empty()) o.host = f.host;
+  config::apply_overrides(s, o, {"-u (or SWARMLET_USERS)", "--run-time (or SWARMLET_RUN_TIME)", "--host (or SWARMLET_HOST)", "stages"});
   if (!f.csv.empty()) s.report.csv_prefix = f.csv;
   if (!f.json.empty()) s.report.json_file = f.json;
   if (!f.html.empty()) s.report.html_file = f.html;
@@ -77,6 +80,23 @@ bool write_reports(const config::scenario& s, const master::test_runner& runner,
     std::cerr << "swarmlet: " << e.what() << "\n";
     return false;
   }
+}
+
+int run_tests(const test_flags& f, master::test_session& session, runner_faces& faces,
+              const std::function<bool()>& wait_ready) {
+  if (f.web_ui) {
+    if (f.no_web) std::cerr << "swarmlet: --web-ui with --no-web: only the backdoor console can start tests\n";
+    std::cout << "swarmlet: waiting for a test to be started from the web UI; Ctrl-C quits" << std::endl;
+    faces.wait_for_quit();
+    return session.wait_idle();
+  }
+  if (!wait_ready()) return 3;
+  const auto outcome = session.start({});
+  if (outcome.result != master::start_outcome::kind::started) {
+    std::cerr << "swarmlet: " << outcome.message << "\n";
+    return 2;
+  }
+  return session.wait_idle();
 }
 
 }  // namespace swarmlet::app

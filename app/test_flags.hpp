@@ -11,8 +11,11 @@
 #include "common/config/config_error.hpp"
 #include "common/config/scenario.hpp"
 #include "master/test_runner.hpp"
+#include "master/test_session.hpp"
 
 namespace swarmlet::app {
+
+class runner_faces;
 
 struct test_flags {
   std::string file;
@@ -27,16 +30,24 @@ struct test_flags {
   bool web_port_given = false;
   std::string web_token;
   bool no_web = false;
+  bool web_ui = false;  ///< tests start from the web UI (or the API); the process stays up between them
   int backdoor_port = -1;  ///< -1: no backdoor
 };
 
 /// Adds FILE, -u, -r, -t, -H, --csv, --json, --html, -q to `cmd`.
 void add_test_flags(CLI::App& cmd, test_flags& f);
+/// A file's bytes (empty when it cannot be read).
+std::string read_file(const std::string& path);
 /// Loads the scenario with the flags over it; throws config::config_error.
 config::scenario load_with_overrides(const test_flags& f);
 /// Writes the reports the scenario and flags ask for; returns false (after saying why) when
 /// one could not be written.
 bool write_reports(const config::scenario& s, const master::test_runner& runner, const master::run_summary& summary,
                    bool quiet);
+/// Runs the tests the flags ask for through `session`: one now, to its end (headless), or with
+/// --web-ui, whatever the web UI and API start until Ctrl-C or POST /api/quit. `wait_ready`
+/// parks until the workers are there (false: they did not come). Returns the exit code.
+int run_tests(const test_flags& f, master::test_session& session, runner_faces& faces,
+              const std::function<bool()>& wait_ready);
 
 }  // namespace swarmlet::app

@@ -44,6 +44,12 @@ void aggregator::tick(double elapsed_s, int users) {
   history_.push_back(std::move(row));
 }
 
+void aggregator::reset_stats() {
+  totals_ = stats::stats_table{};
+  interval_ = stats::stats_table{};
+  window_.clear();
+}
+
 std::pair<double, double> aggregator::current_rates(const stats::request_key* key) const {
   if (window_.empty()) return {0, 0};
   double req = 0, fail = 0;

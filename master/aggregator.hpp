@@ -46,6 +46,9 @@ class aggregator {
   bool add(const proto::stats_report& report);
   /// Closes the current interval (call once a second): the history gains a row.
   void tick(double elapsed_s, int users);
+  /// Locust's "reset stats": totals, failures and the current rates start again from now; the
+  /// history (the charts) and each worker's report sequence carry on.
+  void reset_stats();
 
   const stats::stats_table& totals() const noexcept { return totals_; }
   const std::map<std::string, worker_record>& workers() const noexcept { return workers_; }

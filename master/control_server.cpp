@@ -73,6 +73,13 @@ void control_server::attach(test_runner& runner) {
   for (const auto* w : registry_.ready_workers()) runner.add_worker(*remotes_.at(w->id), w->id, w->threads);
 }
 
+void control_server::set_welcome(proto::welcome_payload welcome) {
+  welcome.heartbeat_interval_ms = static_cast<int>(options_.heartbeat_interval.count());
+  welcome_ = std::move(welcome);
+  for (const auto* w : registry_.ready_workers())
+    send_to(w->id, proto::make_message(proto::message_type::welcome, "master", welcome_));
+}
+
 bool control_server::wait_for_workers(int count, std::chrono::steady_clock::duration timeout) {
   const auto until = green::clock::now() + timeout;
   while (static_cast<int>(registry_.ready_workers().size()) < count) {

@@ -36,6 +36,9 @@ class control_server {
 
   /// Registered workers take part in `runner`'s test from now on.
   void attach(test_runner& runner);
+  /// A new scenario (or target) for the next test: every ready worker is welcomed with it again
+  /// (a worker keeps its hub threads when nothing changed), and so is every worker that joins.
+  void set_welcome(proto::welcome_payload welcome);
   /// Parks until `count` workers are ready; false when `timeout` passed first.
   bool wait_for_workers(int count, std::chrono::steady_clock::duration timeout);
   /// Tells every ready worker to exit.

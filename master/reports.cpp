@@ -74,33 +74,39 @@ bool run_summary::passed() const {
   return true;
 }
 
+std::string stats_csv(const aggregator& a, const run_summary& run) {
+  std::string out = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
+                    "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s," +
+                    std::string(quantile_header) + "\n";
+  for (const auto& [key, s] : a.totals().entries()) out += stats_row(key.method, key.name, s, run.duration_s);
+  out += stats_row("", "Aggregated", a.totals().total(), run.duration_s);
+  return out;
+}
+
+std::string failures_csv(const aggregator& a) {
+  std::string out = "Method,Name,Error,Occurrences\n";
+  for (const auto& [key, n] : a.totals().errors())
+    out += fmt::format("{},{},{},{}\n", csv_field(key.method), csv_field(key.name), csv_field(key.message), n);
+  return out;
+}
+
+std::string history_csv(const aggregator& a) {
+  std::string out = "Timestamp,User Count,Type,Name,Requests/s,Failures/s," + std::string(quantile_header) +
+                    ",Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,"
+                    "Total Min Response Time,Total Max Response Time,Total Average Content Size\n";
+  for (const auto& r : a.history()) {
+    out += fmt::format("{},{},,Aggregated,{:.6f},{:.6f},{},{},{},{},{},{},{},{}\n", r.unix_time, r.users, r.rps,
+                       r.fails_per_s, percentiles(r.window), r.total.requests, r.total.failures,
+                       r.total.requests ? fmt::format("{:.0f}", r.total.percentile_ms(0.5)) : "0",
+                       r.total.average_ms(), r.total.min_ms(), r.total.max_ms(), r.total.average_bytes());
+  }
+  return out;
+}
+
 void write_csv_reports(const std::string& prefix, const aggregator& a, const run_summary& run) {
-  {
-    auto out = open_for_writing(prefix + "_stats.csv");
-    out << "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
-           "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"
-        << quantile_header << "\n";
-    for (const auto& [key, s] : a.totals().entries()) out << stats_row(key.method, key.name, s, run.duration_s);
-    out << stats_row("", "Aggregated", a.totals().total(), run.duration_s);
-  }
-  {
-    auto out = open_for_writing(prefix + "_failures.csv");
-    out << "Method,Name,Error,Occurrences\n";
-    for (const auto& [key, n] : a.totals().errors())
-      out << csv_field(key.method) << ',' << csv_field(key.name) << ',' << csv_field(key.message) << ',' << n << "\n";
-  }
-  {
-    auto out = open_for_writing(prefix + "_stats_history.csv");
-    out << "Timestamp,User Count,Type,Name,Requests/s,Failures/s," << quantile_header
-        << ",Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,"
-           "Total Min Response Time,Total Max Response Time,Total Average Content Size\n";
-    for (const auto& r : a.history()) {
-      out << fmt::format("{},{},,Aggregated,{:.6f},{:.6f},{},{},{},{},{},{},{},{}\n", r.unix_time, r.users, r.rps,
-                         r.fails_per_s, percentiles(r.window), r.total.requests, r.total.failures,
-                         r.total.requests ? fmt::format("{:.0f}", r.total.percentile_ms(0.5)) : "0",
-                         r.total.average_ms(), r.total.min_ms(), r.total.max_ms(), r.total.average_bytes());
-    }
-  }
+  open_for_writing(prefix + "_stats.csv") << stats_csv(a, run);
+  open_for_writing(prefix + "_failures.csv") << failures_csv(a);
+  open_for_writing(prefix + "_stats_history.csv") << history_csv(a);
 }
 
 nlohmann::json summary_json(const aggregator& a, const run_summary& run) {

@@ -29,6 +29,10 @@ struct run_summary {
   bool passed() const;
 };
 
+/// The three CSV files' contents (also the web API's downloads).
+std::string stats_csv(const aggregator& a, const run_summary& run);
+std::string failures_csv(const aggregator& a);
+std::string history_csv(const aggregator& a);
 /// Writes PREFIX_stats.csv, PREFIX_failures.csv and PREFIX_stats_history.csv (directories are
 /// made). Throws std::runtime_error naming the file it could not write.
 void write_csv_reports(const std::string& prefix, const aggregator& a, const run_summary& run);

@@ -79,6 +79,12 @@ void test_runner::request_stop() {
   if (!stop_requested_.ready()) stop_requested_.send();
 }
 
+run_summary test_runner::summary_now() const {
+  run_summary s = summary_;
+  if (running_) s.duration_s = std::chrono::duration<double>(green::clock::now() - started_at_).count();
+  return s;
+}
+
 void test_runner::print(const std::string& text) {
   if (options_.console != nullptr) *options_.console << text << std::flush;
 }
@@ -123,6 +129,8 @@ void test_runner::command_users(int users, double spawn_rate, double arrival_rat
 int test_runner::run() {
   const load_plan plan = plan_load(scenario_->load);
   const auto start = green::clock::now();
+  started_at_ = start;
+  phase_ = phase::running;
   summary_.scenario_file = scenario_->file;
   summary_.target = scenario_->target;
   summary_.started_unix = static_cast<std::int64_t>(std::time(nullptr));
@@ -168,11 +176,13 @@ int test_runner::run() {
   // Stop, then wait (bounded) for every worker's final report before the final numbers.
   print("swarmlet: stopping, waiting for the workers' final reports\n");
   stopping_ = true;
+  phase_ = phase::stopping;
   for (auto& w : workers_) w.control->stop(run_id_);
   check_finals();
   if (!finals_in_.wait_for(scenario_->http.timeout + options_.final_report_timeout))
     print("swarmlet: WARNING: not every worker sent its final report; the numbers lack their last interval\n");
   running_ = false;
+  phase_ = phase::stopped;
   aggregator_.tick(summary_.duration_s, 0);
 
   const auto totals = aggregator_.totals().total();

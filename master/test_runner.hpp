@@ -34,6 +34,8 @@ class test_runner final : public proto::report_sink {
   void add_worker(proto::worker_control& worker, std::string id, int threads);
   /// A worker that is gone (missing or said goodbye): its users are spread over the others.
   void remove_worker(const std::string& id);
+  enum class phase { ready, running, stopping, stopped };
+  phase state() const noexcept { return phase_; }
   /// Whether the test is between its start and its end.
   bool running() const noexcept { return running_; }
   void deliver(proto::stats_report report) override;
@@ -47,8 +49,15 @@ class test_runner final : public proto::report_sink {
   /// stages still apply. False in the open model.
   bool change_users(int users, double spawn_rate);
 
+  /// Locust's "reset stats" (see aggregator::reset_stats).
+  void reset_stats() { aggregator_.reset_stats(); }
+
   const aggregator& results() const noexcept { return aggregator_; }
   const run_summary& summary() const noexcept { return summary_; }
+  /// The summary so far: while running, its duration is the time since the start.
+  run_summary summary_now() const;
+  const config::scenario& scenario() const noexcept { return *scenario_; }
+  const std::shared_ptr<const config::scenario>& scenario_ptr() const noexcept { return scenario_; }
   std::uint64_t run_id() const noexcept { return run_id_; }
 
  private:
@@ -81,6 +90,8 @@ class test_runner final : public proto::report_sink {
   void respread();
   bool running_ = false;
   bool stopping_ = false;
+  phase phase_ = phase::ready;
+  green::time_point started_at_{};
 };
 
 }  // namespace swarmlet::master

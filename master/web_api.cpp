@@ -1,7 +1,14 @@
 #include "web_api.hpp"
 
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <charconv>
+
 #include <fmt/format.h>
 
+#include "common/config/duration.hpp"
+#include "html_report.hpp"
 #include "prometheus.hpp"
 #include "reports.hpp"
 
@@ -16,6 +23,13 @@ void json(http::response& res, int status, const nlohmann::json& body) {
 
 void error(http::response& res, int status, const std::string& message) { json(res, status, {{"error", message}}); }
 
+void download(http::response& res, std::string_view type, const std::string& filename, std::string body) {
+  res.status = 200;
+  res.headers.add("Content-Type", std::string(type));
+  res.headers.add("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+  res.body = std::move(body);
+}
+
 nlohmann::json entry_json(const stats::request_stats& s, std::pair<double, double> rates) {
   nlohmann::json p = nlohmann::json::object();
   for (double q : {0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.0}) p[fmt::format("{}", q * 100)] = s.percentile_ms(q);
@@ -25,23 +39,84 @@ nlohmann::json entry_json(const stats::request_stats& s, std::pair<double, doubl
           {"dropped_iterations", s.dropped}, {"percentiles_ms", p}};
 }
 
+const char* phase_name(test_runner::phase p) {
+  switch (p) {
+    case test_runner::phase::ready: return "ready";
+    case test_runner::phase::running: return "running";
+    case test_runner::phase::stopping: return "stopping";
+    case test_runner::phase::stopped: return "stopped";
+  }
+  return "stopped";
+}
+
+std::string base64_decode(std::string_view in) {
+  std::string out(in.size() / 4 * 3 + 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) return {};
+  out.resize(static_cast<std::size_t>(n));
+  // EVP_DecodeBlock counts padding as zero bytes.
+  for (auto it = in.rbegin(); it != in.rend() && *it == '=' && !out.empty(); ++it) out.pop_back();
+  return out;
+}
+
+/// The whole number NAME=N in the target's query; 0 when absent or not a number.
+std::size_t query_number(const std::string& target, std::string_view name) {
+  const auto q = target.find('?');
+  if (q == std::string::npos) return 0;
+  std::string_view query = std::string_view(target).substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=') {
+      std::size_t n = 0;
+      const auto digits = pair.substr(name.size() + 1);
+      if (std::from_chars(digits.data(), digits.data() + digits.size(), n).ec == std::errc{}) return n;
+      return 0;
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return 0;
+}
+
+/// A report's file name: the scenario's, without its extension.
+std::string report_stem(const config::scenario& s) {
+  auto name = s.file.substr(s.file.find_last_of('/') + 1);
+  if (auto dot = name.rfind('.'); dot != std::string::npos && dot > 0) name.resize(dot);
+  return name.empty() ? "swarmlet" : name;
+}
+
 }  // namespace
 
-web_api::web_api(test_runner& runner, std::function<nlohmann::json()> workers, web_options options)
-    : runner_(runner), workers_(std::move(workers)), options_(std::move(options)) {}
+web_api::web_api(test_session& session, std::function<nlohmann::json()> workers, web_options options)
+    : session_(session), workers_(std::move(workers)), options_(std::move(options)) {}
+
+bool web_api::authorized(const http::request& req) const {
+  if (options_.bearer_token.empty()) return true;
+  const auto auth = req.headers.get("authorization");
+  if (!auth) return false;
+  if (*auth == "Bearer " + options_.bearer_token) return true;
+  if (auth->rfind("Basic ", 0) == 0) {
+    const std::string user_pass = base64_decode(std::string_view(*auth).substr(6));
+    const auto colon = user_pass.find(':');
+    return colon != std::string::npos && user_pass.substr(colon + 1) == options_.bearer_token;
+  }
+  return false;
+}
 
 void web_api::handle(const http::request& req, http::response& res) {
-  if (!options_.bearer_token.empty()) {
-    const auto auth = req.headers.get("authorization");
-    if (!auth || *auth != "Bearer " + options_.bearer_token) {
-      res.headers.add("WWW-Authenticate", "Bearer");
-      error(res, 401, "missing or wrong bearer token");
-      return;
-    }
+  if (!authorized(req)) {
+    res.headers.add("WWW-Authenticate", "Basic realm=\"swarmlet\", charset=\"UTF-8\"");
+    res.headers.add("WWW-Authenticate", "Bearer");
+    error(res, 401, "missing or wrong token (send \"Authorization: Bearer TOKEN\", or basic auth with it as password)");
+    return;
   }
   const std::string path = req.target.substr(0, req.target.find('?'));
-  const auto& a = runner_.results();
+  const test_runner& runner = session_.current();
+  const auto& a = runner.results();
   const bool get = req.method == "GET" || req.method == "HEAD";
+  const bool post = req.method == "POST";
   auto only = [&](bool ok, const char* allowed) {
     if (ok) return true;
     res.headers.add("Allow", allowed);
@@ -50,7 +125,7 @@ void web_api::handle(const http::request& req, http::response& res) {
   };
   if (path == "/metrics") {
     if (!only(get, "GET")) return;
-    metrics_context ctx{a.users(), static_cast<int>(workers_().size()), runner_.running()};
+    metrics_context ctx{a.users(), static_cast<int>(workers_().size()), runner.running()};
     res.status = 200;
     res.headers.add("Content-Type", "text/plain; version=0.0.4");
     res.body = prometheus_metrics(a, ctx);
@@ -63,9 +138,11 @@ void web_api::handle(const http::request& req, http::response& res) {
       j["name"] = k.name;
       entries.push_back(std::move(j));
     }
-    json(res, 200, {{"state", runner_.running() ? "running" : "stopped"},
-                    {"run_id", std::to_string(runner_.run_id())},
+    json(res, 200, {{"state", phase_name(runner.state())},
+                    {"run_id", std::to_string(runner.run_id())},
+                    {"target", runner.scenario().target},
                     {"users", a.users()},
+                    {"elapsed_s", runner.summary_now().duration_s},
                     {"stats", entries},
                     {"total", entry_json(a.totals().total(), a.current_rates(nullptr))}});
   } else if (path == "/api/failures") {
@@ -77,44 +154,129 @@ void web_api::handle(const http::request& req, http::response& res) {
   } else if (path == "/api/history") {
     if (!only(get, "GET")) return;
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : a.history())
+    const auto& rows = a.history();
+    for (auto i = std::min(rows.size(), query_number(req.target, "from")); i < rows.size(); ++i) {
+      const auto& r = rows[i];
       out.push_back({{"time", r.unix_time}, {"users", r.users}, {"rps", r.rps}, {"fail_per_s", r.fails_per_s},
                      {"p50_ms", r.window.percentile_ms(0.5)}, {"p95_ms", r.window.percentile_ms(0.95)},
                      {"p99_ms", r.window.percentile_ms(0.99)}});
+    }
     json(res, 200, out);
   } else if (path == "/api/workers") {
     if (!only(get, "GET")) return;
     json(res, 200, workers_());
+  } else if (path == "/api/scenario") {
+    if (!only(get, "GET")) return;
+    const auto& s = session_.scenario();
+    json(res, 200, {{"file", s.file}, {"yaml", session_.scenario_yaml()}, {"target", s.target},
+                    {"users", s.load.users}, {"spawn_rate", s.load.spawn_rate},
+                    {"run_time", s.load.run_time ? config::format_duration(*s.load.run_time) : ""},
+                    {"stages", s.load.stages.size()}, {"open_model", s.load.arrival.has_value()}});
   } else if (path == "/api/report.json") {
     if (!only(get, "GET")) return;
-    json(res, 200, summary_json(a, runner_.summary()));
+    json(res, 200, summary_json(a, runner.summary_now()));
+  } else if (path == "/api/report/stats.csv") {
+    if (!only(get, "GET")) return;
+    download(res, "text/csv", report_stem(runner.scenario()) + "_stats.csv", stats_csv(a, runner.summary_now()));
+  } else if (path == "/api/report/failures.csv") {
+    if (!only(get, "GET")) return;
+    download(res, "text/csv", report_stem(runner.scenario()) + "_failures.csv", failures_csv(a));
+  } else if (path == "/api/report/history.csv") {
+    if (!only(get, "GET")) return;
+    download(res, "text/csv", report_stem(runner.scenario()) + "_stats_history.csv", history_csv(a));
+  } else if (path == "/api/report.html") {
+    if (!only(get, "GET")) return;
+    download(res, "text/html; charset=utf-8", report_stem(runner.scenario()) + ".html",
+             html_report(runner.scenario(), a, runner.summary_now()));
+  } else if (path == "/api/start") {
+    if (only(post, "POST")) start(req, res);
   } else if (path == "/api/stop") {
-    if (!only(req.method == "POST", "POST")) return;
-    runner_.request_stop();
+    if (!only(post, "POST")) return;
+    if (!session_.active()) return error(res, 409, "no test is running");
+    session_.stop();
     json(res, 202, {{"stopping", true}});
+  } else if (path == "/api/reset") {
+    if (!only(post, "POST")) return;
+    session_.current().reset_stats();
+    json(res, 200, {{"reset", true}});
   } else if (path == "/api/swarm") {
-    if (!only(req.method == "POST", "POST")) return;
-    const auto body = nlohmann::json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object() || !body.contains("users") || !body["users"].is_number_integer() ||
-        body["users"].get<long long>() < 0 || body["users"].get<long long>() > 10'000'000 ||
-        (body.contains("spawn_rate") && (!body["spawn_rate"].is_number() || !(body["spawn_rate"].get<double>() > 0)))) {
-      error(res, 400, "POST a JSON object {\"users\": N, \"spawn_rate\": R} (N >= 0, R > 0)");
-      return;
-    }
-    if (!runner_.running()) {
-      error(res, 409, "no test is running");
-      return;
-    }
-    const int users = static_cast<int>(body["users"].get<long long>());
-    const double rate = body.value("spawn_rate", 1.0);
-    if (!runner_.change_users(users, rate)) {
-      error(res, 409, "the open model takes no user count: change its rate in the scenario");
-      return;
-    }
-    json(res, 202, {{"users", users}, {"spawn_rate", rate}});
+    if (only(post, "POST")) swarm(req, res);
+  } else if (path == "/api/quit" && options_.quit) {
+    if (!only(post, "POST")) return;
+    options_.quit();
+    json(res, 202, {{"quitting", true}});
+  } else if (const auto f = options_.ui_files ? options_.ui_files(path) : std::nullopt) {
+    if (!only(get, "GET")) return;
+    res.status = 200;
+    res.headers.add("Content-Type", std::string(f->content_type));
+    res.body.assign(f->body);
   } else {
     error(res, 404, "no such route: " + path);
   }
+}
+
+void web_api::start(const http::request& req, http::response& res) {
+  start_request r;
+  const auto type = req.headers.get("content-type");
+  if (type && type->find("yaml") != std::string::npos) {
+    r.scenario_yaml = req.body;  // the scenario as it is, its own load
+  } else {
+    const auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      return error(res, 400, "POST a JSON object (users, spawn_rate, run_time, host, stages, scenario) or YAML");
+    try {
+      auto& o = r.overrides;
+      for (const auto& [key, value] : body.items()) {
+        if (key == "users") o.users = value.get<int>();
+        else if (key == "spawn_rate") o.spawn_rate = value.get<double>();
+        else if (key == "run_time") o.run_time = value.is_number() ? std::to_string(value.get<long long>()) + "s" : value.get<std::string>();
+        else if (key == "host") o.host = value.get<std::string>();
+        else if (key == "scenario") r.scenario_yaml = value.get<std::string>();
+        else if (key == "stages") {
+          std::vector<config::stage_spec> stages;
+          for (const auto& st : value) {
+            config::stage_spec s;
+            const auto d = config::parse_duration(st.at("duration").is_number()
+                                                      ? std::to_string(st.at("duration").get<long long>()) + "s"
+                                                      : st.at("duration").get<std::string>());
+            if (!d) return error(res, 400, "stages: a duration is e.g. \"30s\" or \"5m\"");
+            s.duration = *d;
+            s.users = st.at("users").get<int>();
+            s.spawn_rate = st.value("spawn_rate", 0.0);
+            stages.push_back(s);
+          }
+          o.stages = std::move(stages);
+        } else {
+          return error(res, 400, "unknown field '" + key + "' (users, spawn_rate, run_time, host, stages, scenario)");
+        }
+      }
+    } catch (const nlohmann::json::exception&) {
+      return error(res, 400, "users, spawn_rate: numbers; run_time, host, scenario: strings; stages: "
+                             "[{\"duration\": \"30s\", \"users\": N, \"spawn_rate\": R}]");
+    }
+  }
+  const auto outcome = session_.start(r);
+  if (outcome.result == start_outcome::kind::invalid) return error(res, 400, outcome.message);
+  if (outcome.result == start_outcome::kind::conflict) return error(res, 409, outcome.message);
+  const auto& s = session_.current().scenario();
+  json(res, 202, {{"run_id", std::to_string(session_.current().run_id())}, {"target", s.target},
+                  {"users", s.load.users}, {"spawn_rate", s.load.spawn_rate},
+                  {"run_time", s.load.run_time ? config::format_duration(*s.load.run_time) : ""},
+                  {"stages", s.load.stages.size()}});
+}
+
+void web_api::swarm(const http::request& req, http::response& res) {
+  const auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("users") || !body["users"].is_number_integer() ||
+      body["users"].get<long long>() < 0 || body["users"].get<long long>() > 10'000'000 ||
+      (body.contains("spawn_rate") && (!body["spawn_rate"].is_number() || !(body["spawn_rate"].get<double>() > 0))))
+    return error(res, 400, "POST a JSON object {\"users\": N, \"spawn_rate\": R} (N >= 0, R > 0)");
+  if (!session_.current().running()) return error(res, 409, "no test is running");
+  const int users = static_cast<int>(body["users"].get<long long>());
+  const double rate = body.value("spawn_rate", 1.0);
+  if (!session_.current().change_users(users, rate))
+    return error(res, 409, "the open model takes no user count: change its rate in the scenario");
+  json(res, 202, {{"users", users}, {"spawn_rate", rate}});
 }
 
 }  // namespace swarmlet::master

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs every Debian package swarmlet needs to build, test and benchmark.
+# Installs what swarmlet needs: Debian packages to build (and, with --test, to run every test;
+# with --bench, the peers the benchmarks compare with), then the web UI's npm packages from
+# package-lock.json (`npm ci`).
 # Idempotent: packages already present are left alone; apt-get update runs only when needed.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 build_packages=(
   build-essential cmake pkg-config
@@ -10,21 +13,39 @@ build_packages=(
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   openssl python3 curl
 )
+# Node.js and npm fetch the web UI's charting library; a Node.js already here (with its own
+# npm) is used as it is.
+command -v npm >/dev/null || build_packages+=(nodejs npm)
+# The browser tests drive Debian's Chromium; the scrape test runs Debian's Prometheus.
+test_packages=(chromium prometheus)
 bench_packages=(wrk nginx python3-gevent python3-locust hey)
 
 want=("${build_packages[@]}")
-[[ ${1:-} == --bench ]] && want+=("${bench_packages[@]}")
+for arg in "$@"; do
+  case $arg in
+    --test) want+=("${test_packages[@]}") ;;
+    --bench) want+=("${bench_packages[@]}") ;;
+    *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-(( ${#missing[@]} == 0 )) && exit 0
+if (( ${#missing[@]} > 0 )); then
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}"; then
+    $sudo apt-get update
+    $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+fi
 
-sudo=""
-[[ $(id -u) -ne 0 ]] && sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}"; then
-  $sudo apt-get update
-  $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+# The npm packages, exactly as package-lock.json pins them; again only when they changed.
+stamp=node_modules/.swarmlet-lock
+if [[ ! -f $stamp ]] || ! cmp -s package-lock.json "$stamp"; then
+  npm ci --no-audit --no-fund
+  cp package-lock.json "$stamp"
 fi

@@ -3,7 +3,7 @@
 # The unit suites run a second time under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --test
 bash scripts/build.sh build
 (cd build && ctest --output-on-failure -j"$(nproc)")
 bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DSWARMLET_SANITIZE=ON -DSWARMLET_BUILD_BENCH=OFF

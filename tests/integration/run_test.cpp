@@ -175,7 +175,8 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
   ts::process run({binary, "run", file, "-q", "--web-port", "0", "--json", dir + "/s.json"});
   const std::string line = run.wait_for_line("HTTP API");
   ASSERT_FALSE(line.empty()) << run.err();
-  const std::string api = line.substr(line.find("http://"));
+  std::string api = line.substr(line.find("http://"));
+  if (api.back() == '/') api.pop_back();
   nlohmann::json stats;
   for (int i = 0; i < 100; ++i) {
     stats = nlohmann::json::parse(ts::run_process({"/usr/bin/curl", "-s", api + "/api/stats"}).out);

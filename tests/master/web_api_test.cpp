@@ -5,6 +5,8 @@
 
 #include "common/config/scenario_loader.hpp"
 #include "master/prometheus.hpp"
+#include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
 #include "master/web_api.hpp"
 
 namespace m = swarmlet::master;
@@ -49,32 +51,229 @@ TEST(Prometheus, CountersSummariesAndGaugesInTheTextFormat) {
   EXPECT_EQ(m::prometheus_label("a\\b\nc"), "a\\\\b\\nc");
 }
 
-TEST(WebApi, RoutesAnswerJsonAndErrorsHaveStatusesAndMessages) {
-  m::runner_options o;
-  m::test_runner runner(scenario(), o);
-  m::web_api api(runner, [] { return nlohmann::json::array({{{"id", "w1"}}}); }, {});
-  auto stats = call(api, "GET", "/api/stats");
-  EXPECT_EQ(stats.status, 200);
-  EXPECT_EQ(nlohmann::json::parse(stats.body)["state"], "stopped");
-  EXPECT_EQ(nlohmann::json::parse(call(api, "GET", "/api/workers").body)[0]["id"], "w1");
-  EXPECT_EQ(call(api, "GET", "/metrics").status, 200);
-  auto missing = call(api, "GET", "/api/nope");
-  EXPECT_EQ(missing.status, 404);
-  EXPECT_NE(nlohmann::json::parse(missing.body)["error"].get<std::string>().find("/api/nope"), std::string::npos);
-  EXPECT_EQ(call(api, "GET", "/api/stop").status, 405);
-  EXPECT_EQ(call(api, "POST", "/api/swarm", "not json").status, 400);
-  EXPECT_EQ(call(api, "POST", "/api/swarm", R"({"users": -1})").status, 400);
-  EXPECT_EQ(call(api, "POST", "/api/swarm", R"({"users": 3})").status, 409) << "no test runs";
-  EXPECT_EQ(call(api, "POST", "/api/stop").status, 202);
+/// A worker that records what it is told and answers a stop with its final report at once.
+class fake_worker final : public swarmlet::proto::worker_control {
+ public:
+  explicit fake_worker(swarmlet::proto::report_sink& sink) : sink_(sink) {}
+  void spawn(const swarmlet::proto::spawn_command& c) override {
+    spawns.push_back(c);
+    run_id = c.run_id;
+  }
+  void stop(std::uint64_t id) override {
+    swarmlet::proto::stats_report r;
+    r.worker_id = "w1";
+    r.run_id = id;
+    r.sequence = ++sequence;
+    r.final = true;
+    sink_.deliver(std::move(r));
+  }
+  void report(int requests) {
+    swarmlet::proto::stats_report r;
+    r.worker_id = "w1";
+    r.run_id = run_id;
+    r.sequence = ++sequence;
+    r.users = 4;
+    for (int i = 1; i <= requests; ++i) r.delta.entry("GET", "/items").record(i * 1000, 100, false);
+    sink_.deliver(std::move(r));
+  }
+  std::vector<swarmlet::proto::spawn_command> spawns;
+  std::uint64_t run_id = 0;
+  std::uint64_t sequence = 0;
+
+ private:
+  swarmlet::proto::report_sink& sink_;
+};
+
+int users_of(const swarmlet::proto::spawn_command& c) {
+  int n = 0;
+  for (const auto& [cls, k] : c.users_per_class) n += k;
+  return n;
 }
 
-TEST(WebApi, ATokenIsRequiredWhenSet) {
-  m::runner_options o;
-  m::test_runner runner(scenario(), o);
-  m::web_api api(runner, [] { return nlohmann::json::array(); }, {"s3cret"});
-  EXPECT_EQ(call(api, "GET", "/api/stats").status, 401);
-  EXPECT_EQ(call(api, "GET", "/api/stats", "", "Bearer wrong").status, 401);
-  EXPECT_EQ(call(api, "GET", "/api/stats", "", "Bearer s3cret").status, 200);
+/// A session on a hub with one fake worker (or none), its API, and what its hooks saw.
+struct api_fixture {
+  explicit api_fixture(int workers = 1, m::web_options options = {}) {
+    m::session_hooks hooks;
+    hooks.attach = [this, workers](m::test_runner& r, const std::string& yaml) {
+      attached_yaml = yaml;
+      if (workers > 0) r.add_worker(worker, "w1", 1);
+    };
+    hooks.ready_workers = [workers] { return workers; };
+    hooks.finished = [this](const m::test_runner&, int code) { finished.push_back(code); };
+    session = std::make_unique<m::test_session>(scenario(), "the original yaml", ".", m::runner_options{}, hooks);
+    api = std::make_unique<m::web_api>(*session, [] { return nlohmann::json::array({{{"id", "w1"}}}); }, options);
+  }
+  nlohmann::json get(const std::string& target) { return nlohmann::json::parse(call(*api, "GET", target).body); }
+
+  // The worker reports to the session, which the constructor makes after it.
+  struct forward final : swarmlet::proto::report_sink {
+    explicit forward(api_fixture& f) : fixture(f) {}
+    void deliver(swarmlet::proto::stats_report r) override { fixture.session->deliver(std::move(r)); }
+    api_fixture& fixture;
+  };
+
+  swarmlet::green::hub hub;
+  std::unique_ptr<m::test_session> session;
+  forward to_session{*this};
+  fake_worker worker{to_session};
+  std::unique_ptr<m::web_api> api;
+  std::string attached_yaml;
+  std::vector<int> finished;
+};
+
+TEST(WebApi, RoutesAnswerJsonAndErrorsHaveStatusesAndMessages) {
+  api_fixture f;
+  auto stats = call(*f.api, "GET", "/api/stats");
+  EXPECT_EQ(stats.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(stats.body)["state"], "ready");
+  EXPECT_EQ(f.get("/api/workers")[0]["id"], "w1");
+  EXPECT_EQ(f.get("/api/scenario")["yaml"], "the original yaml");
+  EXPECT_EQ(call(*f.api, "GET", "/metrics").status, 200);
+  auto missing = call(*f.api, "GET", "/api/nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(nlohmann::json::parse(missing.body)["error"].get<std::string>().find("/api/nope"), std::string::npos);
+  EXPECT_EQ(call(*f.api, "GET", "/").status, 404) << "no UI files given";
+  EXPECT_EQ(call(*f.api, "GET", "/api/stop").status, 405);
+  EXPECT_EQ(call(*f.api, "POST", "/api/swarm", "not json").status, 400);
+  EXPECT_EQ(call(*f.api, "POST", "/api/swarm", R"({"users": -1})").status, 400);
+  EXPECT_EQ(call(*f.api, "POST", "/api/swarm", R"({"users": 3})").status, 409) << "no test runs";
+  EXPECT_EQ(call(*f.api, "POST", "/api/stop").status, 409) << "no test runs";
+  EXPECT_EQ(call(*f.api, "POST", "/api/quit").status, 404) << "not offered";
+}
+
+TEST(WebApi, ATokenIsRequiredWhenSetAsBearerOrAsBasicAuthPassword) {
+  m::web_options o;
+  o.bearer_token = "s3cret";
+  api_fixture f(1, o);
+  EXPECT_EQ(call(*f.api, "GET", "/api/stats").status, 401);
+  EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Bearer wrong").status, 401);
+  EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Bearer s3cret").status, 200);
+  EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Basic dXNlcjpzM2NyZXQ=").status, 200) << "user:s3cret";
+  EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Basic dXNlcjp3cm9uZw==").status, 401) << "user:wrong";
+  EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Basic !!!").status, 401);
+}
+
+TEST(WebApi, StartsChangesResetsAndStopsATest) {
+  api_fixture f;
+  auto started = call(*f.api, "POST", "/api/start", R"({"users": 4, "spawn_rate": 2, "run_time": "1h"})");
+  ASSERT_EQ(started.status, 202) << started.body;
+  EXPECT_EQ(nlohmann::json::parse(started.body)["run_time"], "1h");
+  EXPECT_EQ(f.attached_yaml, "the original yaml");
+  swarmlet::green::sleep(std::chrono::milliseconds(20));  // the test's thread sends the first step
+  ASSERT_FALSE(f.worker.spawns.empty());
+  EXPECT_EQ(users_of(f.worker.spawns.back()), 4);
+  EXPECT_DOUBLE_EQ(f.worker.spawns.back().spawn_rate, 2);
+  EXPECT_EQ(f.get("/api/stats")["state"], "running");
+  EXPECT_EQ(call(*f.api, "POST", "/api/start", "{}").status, 409) << "one test at a time";
+
+  EXPECT_EQ(call(*f.api, "POST", "/api/swarm", R"({"users": 7, "spawn_rate": 3})").status, 202);
+  EXPECT_EQ(users_of(f.worker.spawns.back()), 7);
+
+  f.worker.report(5);
+  EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 5);
+  auto csv = call(*f.api, "GET", "/api/report/stats.csv");
+  EXPECT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.headers.get("content-type").value_or(""), "text/csv");
+  EXPECT_NE(csv.headers.get("content-disposition").value_or("").find("s_stats.csv"), std::string::npos);
+  EXPECT_NE(csv.body.find("GET,/items,5,0"), std::string::npos) << csv.body;
+  EXPECT_NE(call(*f.api, "GET", "/api/report.html").body.find("<svg"), std::string::npos);
+  EXPECT_NE(call(*f.api, "GET", "/api/report/history.csv").body.find("Timestamp,User Count"), std::string::npos);
+  EXPECT_NE(call(*f.api, "GET", "/api/report/failures.csv").body.find("Method,Name,Error"), std::string::npos);
+
+  EXPECT_EQ(call(*f.api, "POST", "/api/reset").status, 200);
+  EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 0);
+  f.worker.report(2);
+  EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 2) << "counting goes on after a reset";
+
+  EXPECT_EQ(call(*f.api, "POST", "/api/stop").status, 202);
+  EXPECT_EQ(f.session->wait_idle(), 0);
+  EXPECT_EQ(f.finished, std::vector<int>{0});
+  EXPECT_EQ(f.get("/api/stats")["state"], "stopped");
+  EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 2) << "the last test's numbers stay until the next";
+  EXPECT_GE(f.get("/api/history").size(), 1u);
+  EXPECT_EQ(f.get("/api/history?from=100000").size(), 0u);
+
+  // A second test: a new run with its own numbers, shaped by stages.
+  const auto first_run = f.get("/api/stats")["run_id"];
+  auto again = call(*f.api, "POST", "/api/start",
+                    R"({"stages": [{"duration": "1h", "users": 3, "spawn_rate": 1}, {"duration": 60, "users": 1}]})");
+  ASSERT_EQ(again.status, 202) << again.body;
+  EXPECT_NE(f.get("/api/stats")["run_id"], first_run);
+  EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 0);
+  swarmlet::green::sleep(std::chrono::milliseconds(20));
+  EXPECT_EQ(users_of(f.worker.spawns.back()), 3);
+  EXPECT_EQ(f.worker.spawns.back().run_id, f.worker.run_id);
+  f.session->stop();
+  f.session->wait_idle();
+  EXPECT_EQ(f.session->tests_started(), 2);
+}
+
+TEST(WebApi, BadStartRequestsSayWhatIsWrong) {
+  api_fixture f;
+  auto error_of = [&](const std::string& body, const std::string& type = "") {
+    h::request q;
+    q.method = "POST";
+    q.target = "/api/start";
+    q.body = body;
+    if (!type.empty()) q.headers.add("Content-Type", type);
+    h::response r;
+    f.api->handle(q, r);
+    EXPECT_EQ(r.status, 400) << body;
+    return nlohmann::json::parse(r.body)["error"].get<std::string>();
+  };
+  EXPECT_NE(error_of("[1]").find("JSON object"), std::string::npos);
+  EXPECT_NE(error_of(R"({"user": 3})").find("unknown field 'user'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"users": "many"})").find("numbers"), std::string::npos);
+  EXPECT_NE(error_of(R"({"run_time": "soon"})").find("run_time: 'soon' is not a duration"), std::string::npos);
+  EXPECT_NE(error_of(R"({"host": "ftp://x"})").find("host:"), std::string::npos);
+  EXPECT_NE(error_of(R"({"stages": [{"duration": "1m"}]})").find("stages"), std::string::npos);
+  const auto yaml_error = error_of("target: http://127.0.0.1:1/\nusers: [{tasks: [{gett: /}]}]\n", "application/yaml");
+  EXPECT_NE(yaml_error.find("the posted scenario:2:"), std::string::npos) << yaml_error;
+  const auto data_error =
+      error_of(R"({"scenario": "target: http://127.0.0.1:1/\nusers: [{data: {file: ../../etc/passwd}, tasks: [{get: /}]}]\n"})");
+  EXPECT_FALSE(data_error.empty());
+  EXPECT_EQ(f.session->tests_started(), 0);
+  EXPECT_EQ(f.get("/api/scenario")["yaml"], "the original yaml") << "a bad scenario replaces nothing";
+}
+
+TEST(WebApi, APostedScenarioRunsAndStaysForTheNextTest) {
+  api_fixture f;
+  const std::string yaml = "target: http://127.0.0.1:2/\nload: {users: 6, spawn_rate: 6}\nusers: [{tasks: [{get: /x}]}]\n";
+  auto r = call(*f.api, "POST", "/api/start", nlohmann::json({{"scenario", yaml}}).dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(f.attached_yaml, yaml);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["target"], "http://127.0.0.1:2/");
+  swarmlet::green::sleep(std::chrono::milliseconds(20));
+  EXPECT_EQ(users_of(f.worker.spawns.back()), 6);
+  f.session->stop();
+  f.session->wait_idle();
+  EXPECT_EQ(f.get("/api/scenario")["yaml"], yaml);
+  EXPECT_EQ(f.get("/api/scenario")["users"], 6);
+}
+
+TEST(WebApi, NoTestStartsWithoutWorkers) {
+  api_fixture f(0);
+  auto r = call(*f.api, "POST", "/api/start", "{}");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(r.body.find("no worker"), std::string::npos);
+}
+
+TEST(WebApi, ServesTheUiFilesItIsGiven) {
+  m::web_options o;
+  o.ui_files = [](std::string_view path) -> std::optional<m::static_file> {
+    if (path == "/") return m::static_file{"text/html", "<p>page</p>"};
+    return std::nullopt;
+  };
+  bool quit = false;
+  o.quit = [&quit] { quit = true; };
+  api_fixture f(1, o);
+  auto page = call(*f.api, "GET", "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body, "<p>page</p>");
+  EXPECT_EQ(page.headers.get("content-type").value_or(""), "text/html");
+  EXPECT_EQ(call(*f.api, "GET", "/ui/none.js").status, 404);
+  EXPECT_EQ(call(*f.api, "POST", "/api/quit").status, 202);
+  EXPECT_TRUE(quit);
 }
 
 }  // namespace

@@ -1,0 +1,78 @@
+#include "test_session.hpp"
+
+#include "common/config/scenario_loader.hpp"
+#include "common/green/operations.hpp"
+
+namespace swarmlet::master {
+
+test_session::test_session(std::shared_ptr<const config::scenario> scenario, std::string scenario_yaml,
+                           std::string base_dir, runner_options options, session_hooks hooks)
+    : scenario_(std::move(scenario)),
+      scenario_yaml_(std::move(scenario_yaml)),
+      base_dir_(std::move(base_dir)),
+      options_(options),
+      hooks_(std::move(hooks)),
+      runner_(std::make_unique<test_runner>(scenario_, options_)) {
+  idle_.send();
+}
+
+test_session::~test_session() {
+  if (test_thread_.valid()) test_thread_.kill();
+}
+
+start_outcome test_session::start(const start_request& request) {
+  using kind = start_outcome::kind;
+  if (active_) return {kind::conflict, "a test is running: stop it first"};
+  if (hooks_.ready_workers && hooks_.ready_workers() == 0)
+    return {kind::conflict, "no worker has connected yet: start one with `swarmlet worker --master HOST:PORT`"};
+  std::shared_ptr<const config::scenario> base = scenario_;
+  std::string yaml = scenario_yaml_;
+  config::scenario next;
+  try {
+    if (request.scenario_yaml) {
+      next = config::load_scenario_text(*request.scenario_yaml, "the posted scenario", base_dir_);
+      for (const auto& u : next.users)
+        if (u.data && (u.data->file.empty() || u.data->file.front() == '/' || u.data->file.find("..") != std::string::npos))
+          throw config::config_error("the posted scenario: data file '" + u.data->file +
+                                     "': name it relative to the master's scenario, without '..'");
+      // Where reports go is the master's own choice (its flags), never a poster's.
+      next.report = scenario_->report;
+      next.file = scenario_->file;
+      base = std::make_shared<const config::scenario>(next);
+      yaml = *request.scenario_yaml;
+    } else {
+      next = *scenario_;
+    }
+    config::apply_overrides(next, request.overrides);
+  } catch (const config::config_error& e) {
+    return {kind::invalid, e.what()};
+  }
+  scenario_ = std::move(base);
+  scenario_yaml_ = std::move(yaml);
+
+  runner_ = std::make_unique<test_runner>(std::make_shared<const config::scenario>(std::move(next)), options_);
+  if (hooks_.attach) hooks_.attach(*runner_, scenario_yaml_);
+  active_ = true;
+  ++tests_started_;
+  idle_.reset();
+  test_thread_ = green::spawn([this] {
+    test_runner& runner = *runner_;
+    const int code = runner.run();
+    if (hooks_.finished) hooks_.finished(runner, code);
+    last_exit_code_ = code;
+    active_ = false;
+    idle_.send();
+  });
+  return {};
+}
+
+void test_session::stop() {
+  if (active_) runner_->request_stop();
+}
+
+int test_session::wait_idle() {
+  idle_.wait();
+  return last_exit_code_;
+}
+
+}  // namespace swarmlet::master

@@ -1,0 +1,201 @@
+// swarmlet's web UI: polls the master's JSON API once a second and draws what it answers.
+// Plain browser JavaScript; uPlot (from the npm registry, embedded by the build) draws the charts.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits }) : '');
+
+const view = {
+  runId: null,       // the test the charts show; a new one clears them
+  historyRows: 0,    // rows of /api/history already drawn
+  series: { time: [], rps: [], fails: [], p50: [], p95: [], p99: [], users: [] },
+  charts: null,
+  state: 'ready',
+};
+
+async function api(method, path, body) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, init);
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(data.error || `${method} ${path}: HTTP ${res.status}`);
+  return data;
+}
+
+function cell(row, text) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  row.appendChild(td);
+  return td;
+}
+
+function fillRows(tbody, rows, columns) {
+  const fragment = document.createDocumentFragment();
+  for (const r of rows) {
+    const tr = document.createElement('tr');
+    for (const c of columns(r)) cell(tr, c);
+    fragment.appendChild(tr);
+  }
+  tbody.replaceChildren(fragment);
+}
+
+function statsColumns(s, method, name) {
+  const p = s.percentiles_ms;
+  const some = s.requests > 0;
+  return [method, name, fmt(s.requests), fmt(s.failures), some ? fmt(p['50']) : '', some ? fmt(p['95']) : '',
+    some ? fmt(p['99']) : '', fmt(s.avg_ms, 1), fmt(s.min_ms), fmt(s.max_ms), fmt(s.avg_content_bytes),
+    fmt(s.current_rps, 1), fmt(s.current_fail_per_s, 1)];
+}
+
+function showStats(data) {
+  view.state = data.state;
+  $('state').textContent = data.state;
+  $('target').textContent = data.target;
+  $('users').textContent = fmt(data.users);
+  $('rps').textContent = fmt(data.total.current_rps, 1);
+  const ratio = data.total.requests ? (100 * data.total.failures) / data.total.requests : 0;
+  $('fail-ratio').textContent = `${fmt(ratio, 1)}%`;
+  $('stop-button').disabled = data.state !== 'running';
+  $('edit-button').textContent = data.state === 'running' ? 'Edit' : 'New test';
+  fillRows($('stats-table').tBodies[0], data.stats, (s) => statsColumns(s, s.method, s.name));
+  fillRows($('stats-table').tFoot, [data.total], (s) => statsColumns(s, '', 'Aggregated'));
+  if (data.run_id !== view.runId) {
+    view.runId = data.run_id;
+    view.historyRows = 0;
+    for (const k of Object.keys(view.series)) view.series[k] = [];
+  }
+}
+
+function makeChart(element, title, labels, colors) {
+  const opts = {
+    title,
+    width: Math.max(320, element.clientWidth || 900),
+    height: 220,
+    scales: { x: { time: true } },
+    series: [{}, ...labels.map((label, i) => ({ label, stroke: colors[i], width: 2 }))],
+    axes: [{}, { size: 60 }],
+  };
+  return new uPlot(opts, [[], ...labels.map(() => [])], element);
+}
+
+function drawCharts() {
+  const s = view.series;
+  if (!view.charts) {
+    view.charts = {
+      rps: makeChart($('chart-rps'), 'Requests per second', ['RPS', 'Failures/s'], ['#1565c0', '#c62828']),
+      latency: makeChart($('chart-latency'), 'Response times (ms)', ['p50', 'p95', 'p99'], ['#2e7d32', '#ef6c00', '#6a1b9a']),
+      users: makeChart($('chart-users'), 'Users', ['Users'], ['#37474f']),
+    };
+  }
+  view.charts.rps.setData([s.time, s.rps, s.fails]);
+  view.charts.latency.setData([s.time, s.p50, s.p95, s.p99]);
+  view.charts.users.setData([s.time, s.users]);
+}
+
+function addHistory(rows) {
+  const s = view.series;
+  for (const r of rows) {
+    s.time.push(r.time);
+    s.rps.push(r.rps);
+    s.fails.push(r.fail_per_s);
+    s.p50.push(r.p50_ms);
+    s.p95.push(r.p95_ms);
+    s.p99.push(r.p99_ms);
+    s.users.push(r.users);
+  }
+  view.historyRows += rows.length;
+  if (rows.length > 0 || !view.charts) drawCharts();
+}
+
+function showFailures(rows) {
+  $('failure-count').textContent = rows.length ? `(${rows.length})` : '';
+  fillRows($('failures-table').tBodies[0], rows, (f) => [fmt(f.occurrences), f.method, f.name, f.error]);
+}
+
+function showWorkers(rows) {
+  $('workers-count').textContent = fmt(rows.length);
+  fillRows($('workers-table').tBodies[0], rows,
+    (w) => [w.id, w.host, w.state, fmt(w.threads), fmt(w.users), w.last_heard_ms_ago === undefined ? '' : fmt(w.last_heard_ms_ago)]);
+}
+
+async function poll() {
+  try {
+    const runBefore = view.runId;
+    showStats(await api('GET', '/api/stats'));
+    if (view.runId !== runBefore) view.historyRows = 0;
+    addHistory(await api('GET', `/api/history?from=${view.historyRows}`));
+    showFailures(await api('GET', '/api/failures'));
+    showWorkers(await api('GET', '/api/workers'));
+    $('connection').textContent = '';
+  } catch (e) {
+    $('connection').textContent = `No answer from the master: ${e.message}`;
+  }
+}
+
+async function openStartDialog() {
+  const dialog = $('start-dialog');
+  const editing = view.state === 'running';
+  dialog.classList.toggle('editing', editing);
+  $('start-title').textContent = editing ? 'Change the number of users' : 'Start a new test';
+  $('start-button').textContent = editing ? 'Update' : 'Start';
+  $('start-error').textContent = '';
+  try {
+    const s = await api('GET', '/api/scenario');
+    if (!editing) {
+      $('users-input').value = s.users;
+      $('spawn-rate-input').value = s.spawn_rate;
+      $('run-time-input').value = s.run_time;
+      $('host-input').value = s.target;
+      $('scenario-input').value = s.yaml;
+      $('scenario-input').dataset.original = s.yaml;
+    }
+  } catch (e) {
+    $('start-error').textContent = e.message;
+  }
+  dialog.showModal();
+}
+
+async function submitStart(event) {
+  event.preventDefault();
+  const editing = $('start-dialog').classList.contains('editing');
+  const users = Number($('users-input').value);
+  const spawnRate = Number($('spawn-rate-input').value);
+  try {
+    if (editing) {
+      await api('POST', '/api/swarm', { users, spawn_rate: spawnRate });
+    } else {
+      const body = { users, spawn_rate: spawnRate, run_time: $('run-time-input').value.trim(), host: $('host-input').value.trim() };
+      const yaml = $('scenario-input').value;
+      if (yaml !== $('scenario-input').dataset.original) body.scenario = yaml;
+      await api('POST', '/api/start', body);
+    }
+    $('start-dialog').close();
+    poll();
+  } catch (e) {
+    $('start-error').textContent = e.message;
+  }
+}
+
+function selectTab(name) {
+  for (const b of document.querySelectorAll('nav button')) b.classList.toggle('active', b.dataset.tab === name);
+  for (const t of document.querySelectorAll('.tab')) t.classList.toggle('active', t.id === `tab-${name}`);
+  if (name === 'charts' && view.charts) {
+    for (const c of Object.values(view.charts)) c.setSize({ width: Math.max(320, $('chart-rps').clientWidth), height: 220 });
+  }
+}
+
+async function init() {
+  for (const b of document.querySelectorAll('nav button')) b.addEventListener('click', () => selectTab(b.dataset.tab));
+  $('edit-button').addEventListener('click', openStartDialog);
+  $('cancel-button').addEventListener('click', () => $('start-dialog').close());
+  $('start-form').addEventListener('submit', submitStart);
+  $('stop-button').addEventListener('click', () => api('POST', '/api/stop').then(poll, (e) => { $('connection').textContent = e.message; }));
+  $('reset-button').addEventListener('click', () => api('POST', '/api/reset').then(poll, (e) => { $('connection').textContent = e.message; }));
+  await poll();
+  setInterval(poll, 1000);
+}
+
+init();
