@@ -96,10 +96,10 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3
   out += fmt::format("<tr><th class=l>requests</th><td class=l>{} ({} failed, {:.2f}%)</td></tr></table>\n", total.requests,
                      total.failures, 100 * total.fail_ratio());
 
-  out += "<h2>Requests</h2><table id=\"requests\"><tr><th class=l>Type</th><th class=l>Name</th><th># reqs</th><th># fails</th>"
+  out += "<h2>Requests</h2><table id=\"requests\"><thead><tr><th class=l>Type</th><th class=l>Name</th><th># reqs</th><th># fails</th>"
          "<th>Avg ms</th><th>Min ms</th><th>Max ms</th>";
   for (double q : qs) out += fmt::format("<th>{}%</th>", q * 100);
-  out += "<th>req/s</th></tr>\n";
+  out += "<th>req/s</th></tr></thead><tbody>\n";
   auto row = [&](const std::string& type, const std::string& name, const stats::request_stats& e) {
     out += fmt::format("<tr><td class=l>{}</td><td class=l>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{:.2f}</td><td>{:.2f}</td>",
                        escape(type), escape(name), e.requests, e.failures, e.average_ms(), e.min_ms(), e.max_ms());
@@ -107,8 +107,9 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3
     out += fmt::format("<td>{:.2f}</td></tr>\n", run.duration_s > 0 ? e.requests / run.duration_s : 0.0);
   };
   for (const auto& [k, e] : a.totals().entries()) row(k.method, k.name, e);
+  out += "</tbody><tfoot>";
   row("", "Aggregated", total);
-  out += "</table>\n";
+  out += "</tfoot></table>\n";
 
   std::vector<double> t, rps, fps, p50, p95, p99, users;
   for (const auto& r : a.history()) {
@@ -126,19 +127,19 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3
                    {{"p50", "#2da44e", p50}, {"p95", "#bf8700", p95}, {"p99", "#d1242f", p99}});
   out += svg_chart("Users", "users", t, {{"users", "#8250df", users}});
 
-  out += "<h2>Failures</h2><table id=\"failures\"><tr><th class=l>Method</th><th class=l>Name</th><th class=l>Error</th><th>Occurrences</th></tr>\n";
+  out += "<h2>Failures</h2><table id=\"failures\"><thead><tr><th class=l>Method</th><th class=l>Name</th><th class=l>Error</th><th>Occurrences</th></tr></thead><tbody>\n";
   for (const auto& [k, n] : a.totals().errors())
     out += fmt::format("<tr><td class=l>{}</td><td class=l>{}</td><td class=l>{}</td><td>{}</td></tr>\n", escape(k.method),
                        escape(k.name), escape(k.message), n);
-  out += "</table>\n<h2>Workers</h2><table id=\"workers\"><tr><th class=l>Worker</th><th>Reports</th><th>Lost reports</th><th>Final report</th></tr>\n";
+  out += "</tbody></table>\n<h2>Workers</h2><table id=\"workers\"><thead><tr><th class=l>Worker</th><th>Reports</th><th>Lost reports</th><th>Final report</th></tr></thead><tbody>\n";
   for (const auto& [id, w] : a.workers())
     out += fmt::format("<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", escape(id), w.reports, w.lost,
                        w.final_received ? "yes" : "no");
-  out += "</table>\n<h2>Thresholds</h2><table id=\"thresholds\"><tr><th class=l>Threshold</th><th>Observed</th><th class=l>Verdict</th></tr>\n";
+  out += "</tbody></table>\n<h2>Thresholds</h2><table id=\"thresholds\"><thead><tr><th class=l>Threshold</th><th>Observed</th><th class=l>Verdict</th></tr></thead><tbody>\n";
   for (const auto& th : run.thresholds)
     out += fmt::format("<tr><td class=l>{}</td><td>{:g}</td><td class=\"l {}\">{}</td></tr>\n", escape(th.text), th.observed,
                        th.passed ? "pass" : "fail", th.passed ? "passed" : "FAILED");
-  out += "</table>\n</body></html>\n";
+  out += "</tbody></table>\n</body></html>\n";
   return out;
 }
 

@@ -4,6 +4,8 @@
 
 const $ = (id) => document.getElementById(id);
 const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits }) : '');
+// Milliseconds: sub-millisecond times (a fast target) keep their decimals.
+const fmtMs = (x) => fmt(x, x < 10 ? 2 : x < 100 ? 1 : 0);
 
 const view = {
   runId: null,       // the test the charts show; a new one clears them
@@ -45,8 +47,8 @@ function fillRows(tbody, rows, columns) {
 function statsColumns(s, method, name) {
   const p = s.percentiles_ms;
   const some = s.requests > 0;
-  return [method, name, fmt(s.requests), fmt(s.failures), some ? fmt(p['50']) : '', some ? fmt(p['95']) : '',
-    some ? fmt(p['99']) : '', fmt(s.avg_ms, 1), fmt(s.min_ms), fmt(s.max_ms), fmt(s.avg_content_bytes),
+  return [method, name, fmt(s.requests), fmt(s.failures), some ? fmtMs(p['50']) : '', some ? fmtMs(p['95']) : '',
+    some ? fmtMs(p['99']) : '', fmtMs(s.avg_ms), fmtMs(s.min_ms), fmtMs(s.max_ms), fmt(s.avg_content_bytes),
     fmt(s.current_rps, 1), fmt(s.current_fail_per_s, 1)];
 }
 
@@ -93,6 +95,8 @@ function drawCharts() {
   view.charts.rps.setData([s.time, s.rps, s.fails]);
   view.charts.latency.setData([s.time, s.p50, s.p95, s.p99]);
   view.charts.users.setData([s.time, s.users]);
+  // How many points each chart holds, for whoever watches the page (the browser test).
+  for (const id of ['chart-rps', 'chart-latency', 'chart-users']) $(id).dataset.points = s.time.length;
 }
 
 function addHistory(rows) {

@@ -1,0 +1,122 @@
+// The web UI and the HTML report in a real browser: Debian's Chromium, headless, driven by
+// check_in_chromium.mjs (playwright-core from package-lock.json). The processes are real: a
+// target, a master with --web-ui and two workers on loopback. Skipped, saying why, when Chromium,
+// Node.js or the npm packages are not installed (scripts/install-deps.sh --test installs them).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+
+#include "tests/support/process.hpp"
+
+namespace ts = swarmlet::testing_support;
+
+namespace {
+
+const std::string binary = SWARMLET_BINARY;
+const std::string driver = std::string(SWARMLET_SOURCE_DIR) + "/tests/browser/check_in_chromium.mjs";
+const std::string screenshots = SWARMLET_SCREENSHOT_DIR;
+
+std::string missing_browser_tools() {
+  if (::access("/usr/bin/chromium", X_OK) != 0) return "/usr/bin/chromium is not installed (apt-get install chromium)";
+  if (ts::run_process({"/usr/bin/env", "node", "--version"}).code != 0) return "node is not installed";
+  if (!std::filesystem::exists(std::string(SWARMLET_SOURCE_DIR) + "/node_modules/playwright-core"))
+    return "playwright-core is not installed (npm ci in the repository root)";
+  return {};
+}
+
+nlohmann::json run_driver(std::vector<std::string> args) {
+  args.insert(args.begin(), {"/usr/bin/env", "node", driver});
+  const auto r = ts::run_process(args, std::chrono::seconds(110));
+  const auto json = nlohmann::json::parse(r.out, nullptr, false);
+  if (json.is_discarded()) return {{"error", "the driver printed no JSON: " + r.out + r.err}};
+  return json;
+}
+
+std::string url_in(const std::string& line) {
+  std::smatch m;
+  return std::regex_search(line, m, std::regex(R"(http://[0-9.]+:\d+)")) ? m[0].str() : std::string();
+}
+
+class Browser : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const auto why = missing_browser_tools(); !why.empty()) GTEST_SKIP() << "no browser test: " << why;
+    std::filesystem::create_directories(screenshots);
+    target_ = std::make_unique<ts::process>(std::vector<std::string>{binary, "target", "--port", "0", "--threads", "1"});
+    target_url_ = url_in(target_->wait_for_line("listening on"));
+    ASSERT_FALSE(target_url_.empty()) << target_->err();
+  }
+  std::unique_ptr<ts::process> target_;
+  std::string target_url_;
+};
+
+TEST_F(Browser, TheWebUiStartsATestFromItsFormAndShowsTheTableChartsWorkersAndReport) {
+  const auto file = ts::write_temp_file(
+      "web.yaml", "target: " + target_url_ +
+                      "\nload: {users: 1, spawn_rate: 1}\n"
+                      "users: [{wait: {constant: 20ms}, tasks: [{get: /items}, {get: /}]}]\n");
+  ts::process master({binary, "master", file, "--web-ui", "--web-port", "0", "--port", "0", "-q"});
+  const std::string control = master.wait_for_line("listening on tcp://");
+  const std::string web = url_in(master.wait_for_line("web UI"));
+  std::smatch ports;
+  ASSERT_TRUE(std::regex_search(control, ports, std::regex(R"(:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))"))) << master.err();
+  ASSERT_FALSE(web.empty()) << master.out() << master.err();
+  std::vector<std::unique_ptr<ts::process>> workers;
+  for (int i = 0; i < 2; ++i)
+    workers.push_back(std::make_unique<ts::process>(std::vector<std::string>{
+        binary, "worker", "--master", "127.0.0.1:" + ports[1].str(), "--stats-port", ports[2].str(), "--threads", "1",
+        "--report-interval-ms", "250"}));
+
+  const auto seen = run_driver({"ui", web + "/", "2", "6", screenshots + "/web_ui"});
+  ASSERT_FALSE(seen.contains("error")) << seen.dump() << "\nmaster: " << master.err();
+  EXPECT_EQ(seen["state"], "stopped");
+  EXPECT_EQ(seen["errors"].size(), 0u) << seen["errors"].dump();
+  EXPECT_EQ(seen["worker_rows"], 2);
+  EXPECT_GT(seen["rps_chart_pixels"].get<int>(), 100) << "the RPS line was drawn";
+  auto names = seen["names"].get<std::vector<std::string>>();
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"/", "/items"}));
+
+  // What the page showed is what the target served: exactly.
+  const auto served = nlohmann::json::parse(ts::run_process({"/usr/bin/curl", "-s", target_url_ + "/__swarmlet/served"}).out);
+  EXPECT_GT(seen["total_requests"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(seen["total_requests"].get<std::uint64_t>(), served["served"].get<std::uint64_t>());
+
+  // The HTML report, downloaded from the page and opened offline.
+  EXPECT_EQ(seen["report"]["requests_rows"], 2);
+  EXPECT_EQ(seen["report"]["workers_rows"], 2);
+  EXPECT_GE(seen["report"]["chart_lines"].get<int>(), 2);
+  for (const char* shot : {"/web_ui_stats.png", "/web_ui_charts.png", "/web_ui_report.png"})
+    EXPECT_GT(std::filesystem::file_size(screenshots + shot), 10'000u) << shot;
+
+  EXPECT_EQ(ts::run_process({"/usr/bin/curl", "-s", "-X", "POST", web + "/api/quit"}).code, 0);
+  EXPECT_EQ(master.wait(std::chrono::seconds(30)), 0) << master.err();
+  for (auto& w : workers) EXPECT_EQ(w->wait(std::chrono::seconds(30)), 0) << w->err();
+}
+
+TEST_F(Browser, TheHtmlReportOfARunOpensOfflineWithItsTablesAndCharts) {
+  const auto file = ts::write_temp_file(
+      "report.yaml", "target: " + target_url_ +
+                         "\nload: {users: 3, spawn_rate: 30, run_time: 3s}\n"
+                         "users: [{wait: {constant: 10ms}, tasks: [{get: /items}, {get: /status/500, name: broken}]}]\n");
+  const std::string html = screenshots + "/run_report.html";
+  const auto result = ts::run_process({binary, "run", file, "-q", "--no-web", "--threads", "1", "--html", html});
+  ASSERT_EQ(result.code, 0) << result.err;
+  const auto seen = run_driver({"report", html, screenshots + "/run_report.png"});
+  ASSERT_FALSE(seen.contains("error")) << seen.dump();
+  auto names = seen["names"].get<std::vector<std::string>>();
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"/items", "broken"}));
+  EXPECT_GE(seen["failures_rows"].get<int>(), 1);
+  EXPECT_GE(seen["settings_rows"].get<int>(), 3);
+  EXPECT_GE(seen["charts"].get<int>(), 2);
+  EXPECT_GE(seen["chart_lines"].get<int>(), 2);
+  EXPECT_GT(std::filesystem::file_size(screenshots + "/run_report.png"), 10'000u);
+}
+
+}  // namespace
