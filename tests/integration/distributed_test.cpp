@@ -342,3 +342,56 @@ TEST_F(Distributed, TheHttpApiStartsSteersResetsAndStopsTestsOnAMasterWithWorker
 }
 
 }  // namespace
+
+namespace {
+
+/// A conversation with a backdoor console: each line is sent, "sleep S" pauses; returns all it said.
+std::string backdoor(const std::string& port, std::vector<std::string> lines) {
+  std::vector<std::string> args{"/usr/bin/python3", "-c",
+                                "import socket,sys,time\n"
+                                "s=socket.create_connection(('127.0.0.1',int(sys.argv[1])))\n"
+                                "for l in sys.argv[2:]:\n"
+                                "  if l.startswith('sleep '): time.sleep(float(l[6:])); continue\n"
+                                "  s.sendall((l+'\\n').encode())\n"
+                                "out=b''\n"
+                                "while True:\n"
+                                "  d=s.recv(65536)\n"
+                                "  if not d: break\n"
+                                "  out+=d\n"
+                                "print(out.decode())\n",
+                                port};
+  args.insert(args.end(), lines.begin(), lines.end());
+  return ts::run_process(args).out;
+}
+
+TEST_F(Distributed, TheBackdoorsOfAMasterAndAWorkerListWorkersStartAndStopATest) {
+  const auto file = scenario("{users: 1, spawn_rate: 1}");
+  ts::process master({binary, "master", file, "--web-ui", "--no-web", "--port", "0", "-q", "--backdoor-port", "0"});
+  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const std::string door = master.wait_for_line("backdoor console on");
+  ASSERT_FALSE(ports.first.empty() || door.empty()) << master.out() << master.err();
+  ts::process w({binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port", ports.second, "--threads",
+                 "1", "--report-interval-ms", "200", "--backdoor-port", "0"});
+  const std::string worker_door = w.wait_for_line("backdoor console on");
+  ASSERT_FALSE(worker_door.empty()) << w.err();
+  for (int i = 0; i < 100 && w.err().find("registered") == std::string::npos; ++i) std::this_thread::sleep_for(100ms);
+
+  const auto said = backdoor(door.substr(door.rfind(':') + 1),
+                             {"help", "workers", "spawn 3 100", "sleep 1.5", "users", "threads", "stats", "stop", "quit"});
+  EXPECT_NE(said.find("spawn N RATE"), std::string::npos) << said;
+  EXPECT_NE(said.find("\"state\":\"ready\""), std::string::npos) << "workers: " << said;
+  EXPECT_NE(said.find("started a test with 3 users"), std::string::npos) << said;
+  EXPECT_NE(said.find("> 3 users\n"), std::string::npos) << said;
+  EXPECT_NE(said.find("parked on zmq recv"), std::string::npos) << "threads: " << said;
+  EXPECT_NE(said.find("Aggregated"), std::string::npos) << said;
+  EXPECT_NE(said.find("stopping"), std::string::npos) << said;
+
+  const auto worker_said = backdoor(worker_door.substr(worker_door.rfind(':') + 1), {"help", "threads", "quit"});
+  EXPECT_NE(worker_said.find("parked on"), std::string::npos) << worker_said;
+
+  master.signal(SIGINT);
+  EXPECT_EQ(master.wait(30s), 0) << master.err();
+  EXPECT_EQ(w.wait(30s), 0) << w.err();
+}
+
+}  // namespace
