@@ -45,6 +45,7 @@ nlohmann::json workers_json(const master::worker_registry& registry) {
   const auto now = green::clock::now();
   for (const auto& [id, w] : registry.all())
     out.push_back({{"id", id}, {"host", w.host}, {"threads", w.threads}, {"users", w.users},
+                   {"cpu_percent", w.cpu_percent},
                    {"state", w.status == master::worker_info::state::ready ? "ready" : "missing"},
                    {"last_heard_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_heard).count()}});
   return out;

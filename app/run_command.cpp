@@ -13,6 +13,7 @@
 #include "runner_faces.hpp"
 #include "signal_watch.hpp"
 #include "test_flags.hpp"
+#include "worker/cpu_meter.hpp"
 #include "worker/runtime.hpp"
 
 namespace swarmlet::app {
@@ -57,9 +58,11 @@ int run(const run_flags& f) {
   session = std::make_unique<master::test_session>(scenario, read_file(f.test.file),
                                                     std::filesystem::path(f.test.file).parent_path().string(), ro, hooks);
   runner_faces faces;
+  worker::cpu_meter cpu;
   if (!faces.start(f.test, *session, [&] {
         return nlohmann::json::array({{{"id", "local"}, {"host", "this process"}, {"threads", wo.threads},
-                                       {"state", "ready"}, {"users", local ? local->users() : 0}}});
+                                       {"state", "ready"}, {"users", local ? local->users() : 0},
+                                       {"cpu_percent", cpu.sample()}}});
       }))
     return 2;
   const int code = run_tests(f.test, *session, faces, [] { return true; });

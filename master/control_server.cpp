@@ -2,6 +2,8 @@
 
 #include <ostream>
 
+#include <fmt/format.h>
+
 #include "common/green/operations.hpp"
 
 namespace swarmlet::master {
@@ -145,10 +147,17 @@ void control_server::handle(const std::string& id, proto::message m) {
       if (!worker_joined_.ready()) worker_joined_.send();
       return;
     }
-    case proto::message_type::heartbeat:
-      if (!registry_.heard(id, now, std::get<proto::heartbeat_payload>(m.body).users))
+    case proto::message_type::heartbeat: {
+      const auto& h = std::get<proto::heartbeat_payload>(m.body);
+      if (!registry_.heard(id, now, h.users, h.cpu_percent)) {
         bad_frame(id, "heartbeat from a worker that has not said hello");
+      } else if (registry_.newly_short_of_cpu(id)) {
+        log(fmt::format("worker {} is using {:.0f}% CPU for {} hub thread(s): it may be measuring itself rather "
+                        "than the target; add workers or threads",
+                        id, h.cpu_percent, registry_.all().at(id).threads));
+      }
       return;
+    }
     case proto::message_type::spawn_complete: {
       const auto& c = std::get<proto::spawn_complete_payload>(m.body);
       registry_.heard(id, now, c.users);

@@ -1,5 +1,7 @@
 #include "worker_registry.hpp"
 
+#include <algorithm>
+
 namespace swarmlet::master {
 
 bool worker_registry::hello(const std::string& id, const std::string& host, int threads, time_point now) {
@@ -14,11 +16,23 @@ bool worker_registry::hello(const std::string& id, const std::string& host, int 
   return !was_ready;
 }
 
-bool worker_registry::heard(const std::string& id, time_point now, int users) {
+bool worker_registry::heard(const std::string& id, time_point now, int users, double cpu_percent) {
   auto it = workers_.find(id);
   if (it == workers_.end()) return false;
   it->second.last_heard = now;
   if (users >= 0) it->second.users = users;
+  if (cpu_percent >= 0) it->second.cpu_percent = cpu_percent;
+  return true;
+}
+
+bool worker_registry::newly_short_of_cpu(const std::string& id) {
+  auto it = workers_.find(id);
+  if (it == workers_.end()) return false;
+  auto& w = it->second;
+  const double per_thread = w.cpu_percent / std::max(1, w.threads);
+  if (per_thread < 70) w.cpu_warned = false;  // said again only after it recovered
+  if (per_thread <= 90 || w.cpu_warned) return false;
+  w.cpu_warned = true;
   return true;
 }
 

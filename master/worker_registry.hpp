@@ -14,6 +14,8 @@ struct worker_info {
   std::string host;
   int threads = 1;
   int users = 0;
+  double cpu_percent = 0;  ///< at its last heartbeat (100: one core)
+  bool cpu_warned = false;  ///< the master said this worker is short of CPU
   state status = state::ready;
   std::chrono::steady_clock::time_point last_heard{};
 };
@@ -25,7 +27,10 @@ class worker_registry {
   /// A hello: registers the worker, or re-admits a missing one. True when it was not ready.
   bool hello(const std::string& id, const std::string& host, int threads, time_point now);
   /// Any message from a known worker counts as a sign of life. False for an unknown one.
-  bool heard(const std::string& id, time_point now, int users = -1);
+  bool heard(const std::string& id, time_point now, int users = -1, double cpu_percent = -1);
+  /// True once each time the worker's CPU passes 90% per hub thread (Locust's warning): its
+  /// numbers may be bound by the generator rather than the target.
+  bool newly_short_of_cpu(const std::string& id);
   /// Marks workers silent for longer than `timeout` as missing; returns their ids.
   std::vector<std::string> expire(time_point now, std::chrono::steady_clock::duration timeout);
   /// The worker said goodbye.

@@ -109,8 +109,9 @@ struct payload_packer {
   }
   void operator()(const empty_payload&) const { p.pack_array(0); }
   void operator()(const heartbeat_payload& h) const {
-    p.pack_array(1);
+    p.pack_array(2);
     p.pack(h.users);
+    p.pack(h.cpu_percent);
   }
   void operator()(const spawn_complete_payload& c) const {
     p.pack_array(2);
@@ -178,8 +179,12 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       expect_array(o, 0, to_string(type));
       return empty_payload{};
     case message_type::heartbeat:
-      expect_array(o, 1, "heartbeat");
-      return heartbeat_payload{small_int(field(o, 0, "heartbeat"), "heartbeat.users", 0, 100'000'000)};
+    {
+      expect_array(o, 2, "heartbeat");
+      const double cpu = number(field(o, 1, "heartbeat"), "heartbeat.cpu_percent");
+      if (!(cpu >= 0 && cpu <= 4096 * 100)) throw bad_frame{"heartbeat.cpu_percent is out of range"};
+      return heartbeat_payload{small_int(field(o, 0, "heartbeat"), "heartbeat.users", 0, 100'000'000), cpu};
+    }
     case message_type::spawn_complete:
       expect_array(o, 2, "spawn_complete");
       return spawn_complete_payload{u64(field(o, 0, "spawn_complete"), "spawn_complete.run_id"),

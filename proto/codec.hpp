@@ -12,7 +12,7 @@
 
 namespace swarmlet::proto {
 
-inline constexpr std::uint16_t protocol_version = 1;
+inline constexpr std::uint16_t protocol_version = 2;  // 2: heartbeats carry the worker's CPU
 
 enum class message_type : std::uint8_t {
   hello = 1,      ///< worker -> master: I am here (and again after a reconnect)
@@ -53,6 +53,7 @@ struct stop_payload {
 
 struct heartbeat_payload {
   int users = 0;
+  double cpu_percent = 0;  ///< the worker process's CPU since its last heartbeat (100: one core)
 };
 
 struct spawn_complete_payload {

@@ -174,7 +174,7 @@ int agent::run() {
                                proto::hello_payload{host, ::getpid(), options_.threads}));
     } else {
       send(proto::make_message(proto::message_type::heartbeat, options_.worker_id,
-                               proto::heartbeat_payload{runtime_ ? runtime_->users() : 0}));
+                               proto::heartbeat_payload{runtime_ ? runtime_->users() : 0, cpu_.sample()}));
     }
     if (registered_) {
       done_.wait_for(heartbeat_interval_);

@@ -14,6 +14,7 @@
 #include "common/green/hub.hpp"
 #include "common/green/zmq_socket.hpp"
 #include "proto/codec.hpp"
+#include "cpu_meter.hpp"
 #include "runtime.hpp"
 
 namespace swarmlet::worker {
@@ -54,6 +55,7 @@ class agent final : public proto::report_sink {
   green::zmq_socket control_;
   green::zmq_socket stats_;
   std::unique_ptr<runtime> runtime_;
+  cpu_meter cpu_;
   std::string scenario_yaml_;
   std::string data_dir_;
   bool registered_ = false;

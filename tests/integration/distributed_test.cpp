@@ -307,6 +307,11 @@ TEST_F(Distributed, TheHttpApiStartsSteersResetsAndStopsTestsOnAMasterWithWorker
   };
   for (int i = 0; i < 300 && users_of_workers() != 4; ++i) std::this_thread::sleep_for(100ms);
   EXPECT_EQ(users_of_workers(), 4);
+  for (const auto& w : nlohmann::json::parse(http("GET", api + "/api/workers").second)) {
+    EXPECT_EQ(w["state"], "ready");
+    EXPECT_GE(w["cpu_percent"].get<double>(), 0.0) << "heartbeats carry the worker's CPU";
+    EXPECT_FALSE(w["host"].get<std::string>().empty());
+  }
 
   EXPECT_EQ(http("POST", api + "/api/swarm", R"({"users": 8, "spawn_rate": 100})").first, 202);
   stats = poll_json(api + "/api/stats", [](const auto& j) { return j["users"] == 8; });

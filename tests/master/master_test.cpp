@@ -120,3 +120,42 @@ TEST(Aggregator, HistoryRowsCarryWindowRates) {
 }
 
 }  // namespace
+
+#include "master/worker_registry.hpp"
+
+namespace {
+
+TEST(WorkerRegistry, SilentWorkersGoMissingAndAHelloReadmitsThem) {
+  m::worker_registry r;
+  const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+  EXPECT_TRUE(r.hello("a", "host", 2, t0));
+  EXPECT_TRUE(r.hello("b", "host", 1, t0));
+  EXPECT_FALSE(r.heard("nobody", t0));
+  EXPECT_TRUE(r.heard("a", t0 + 2s, 7, 55.5));
+  EXPECT_EQ(r.all().at("a").users, 7);
+  EXPECT_DOUBLE_EQ(r.all().at("a").cpu_percent, 55.5);
+  EXPECT_EQ(r.expire(t0 + 3500ms, 3s), std::vector<std::string>{"b"});
+  EXPECT_FALSE(r.ready("b"));
+  EXPECT_EQ(r.ready_workers().size(), 1u);
+  EXPECT_TRUE(r.hello("b", "host", 1, t0 + 4s)) << "re-admitted";
+  EXPECT_TRUE(r.ready("b"));
+}
+
+TEST(WorkerRegistry, AWorkerShortOfCpuIsNamedOnceUntilItRecovers) {
+  m::worker_registry r;
+  const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+  r.hello("w", "host", 2, t0);
+  r.heard("w", t0, 10, 150);  // 75% per thread
+  EXPECT_FALSE(r.newly_short_of_cpu("w"));
+  r.heard("w", t0, 10, 190);  // 95% per thread
+  EXPECT_TRUE(r.newly_short_of_cpu("w"));
+  r.heard("w", t0, 10, 199);
+  EXPECT_FALSE(r.newly_short_of_cpu("w")) << "said once";
+  r.heard("w", t0, 10, 100);  // 50%: recovered
+  EXPECT_FALSE(r.newly_short_of_cpu("w"));
+  r.heard("w", t0, 10, 195);
+  EXPECT_TRUE(r.newly_short_of_cpu("w")) << "said again after recovering";
+  EXPECT_FALSE(r.newly_short_of_cpu("nobody"));
+}
+
+}  // namespace

@@ -42,6 +42,7 @@ TEST(Codec, EveryMessageRoundTrips) {
   EXPECT_EQ(s2.spawn_rate, 2.5);
   EXPECT_EQ(round_trip(p::message_type::stop, p::stop_payload{7}).run_id, 7u);
   EXPECT_EQ(round_trip(p::message_type::heartbeat, p::heartbeat_payload{42}).users, 42);
+  EXPECT_DOUBLE_EQ(round_trip(p::message_type::heartbeat, p::heartbeat_payload{1, 187.5}).cpu_percent, 187.5);
   round_trip(p::message_type::quit, p::empty_payload{});
   EXPECT_EQ(round_trip(p::message_type::spawn_complete, p::spawn_complete_payload{3, 40}).users, 40);
   EXPECT_EQ(round_trip(p::message_type::error, p::error_payload{"scenario does not load"}).text, "scenario does not load");
@@ -87,12 +88,13 @@ TEST(Codec, GarbageTruncationAndBitFlipsAreErrorsNotCrashes) {
 
 TEST(Codec, AnotherVersionIsNamedButARefusalIsAlwaysReadable) {
   auto m = p::make_message(p::message_type::hello, "w", p::hello_payload{"h", 1, 1});
-  m.version = 2;
+  m.version = p::protocol_version + 1;
   const std::string bytes = p::encode(m);
   auto d = p::decode(bytes.data(), bytes.size());
   ASSERT_TRUE(std::holds_alternative<p::decode_error>(d));
-  EXPECT_EQ(std::get<p::decode_error>(d).peer_version, 2);
-  EXPECT_NE(std::get<p::decode_error>(d).reason.find("protocol version 2"), std::string::npos);
+  EXPECT_EQ(std::get<p::decode_error>(d).peer_version, p::protocol_version + 1);
+  EXPECT_NE(std::get<p::decode_error>(d).reason.find("protocol version " + std::to_string(p::protocol_version + 1)),
+            std::string::npos);
   auto refusal = p::make_message(p::message_type::refused, "master", p::refused_payload{"speak 1"});
   refusal.version = 7;
   const std::string rb = p::encode(refusal);

@@ -122,7 +122,7 @@ function showFailures(rows) {
 function showWorkers(rows) {
   $('workers-count').textContent = fmt(rows.length);
   fillRows($('workers-table').tBodies[0], rows,
-    (w) => [w.id, w.host, w.state, fmt(w.threads), fmt(w.users), w.last_heard_ms_ago === undefined ? '' : fmt(w.last_heard_ms_ago)]);
+    (w) => [w.id, w.host, w.state, fmt(w.threads), fmt(w.users), fmt(w.cpu_percent, 1), w.last_heard_ms_ago === undefined ? '' : fmt(w.last_heard_ms_ago)]);
 }
 
 async function poll() {
