@@ -47,7 +47,7 @@ TEST_P(Tls, EchoOverAVerifiedSession) {
   EXPECT_EQ(tls.protocol().rfind("TLSv1.", 0), 0u) << tls.protocol();
   g::buffered_reader reader(tls);
   const std::string big(100000, 'q');
-  for (const std::string line : {std::string("hello\n"), big + "\n"}) {
+  for (const std::string& line : {std::string("hello\n"), big + "\n"}) {
     tls.write_all(line);
     EXPECT_EQ(reader.read_exactly(line.size()), line);
   }
