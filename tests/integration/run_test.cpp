@@ -195,6 +195,35 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
   EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
 }
 
+TEST_F(RunAgainstTarget, TheWebPortWantsATokenOffLoopbackAndChecksIt) {
+  const auto file = scenario(R"(load: {users: 1, spawn_rate: 100, run_time: 60s}
+users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]
+)");
+  // Checked before anything listens: nothing is bound to 0.0.0.0 here.
+  const auto open = ts::run_process({binary, "run", file, "-q", "--web-host", "0.0.0.0"});
+  EXPECT_EQ(open.code, 2);
+  EXPECT_NE(open.err.find("set --web-token"), std::string::npos) << open.err;
+
+  ts::process run({binary, "run", file, "-q", "--web-port", "0", "--web-token", "s3cret"});
+  const std::string line = run.wait_for_line("/metrics on");
+  ASSERT_FALSE(line.empty()) << run.err();
+  std::string api = line.substr(line.find("http://"));
+  if (api.back() == '/') api.pop_back();
+  auto status = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(api + "/api/stats");
+    return ts::run_process(args).out;
+  };
+  EXPECT_EQ(status({}), "401");
+  EXPECT_EQ(status({"-H", "Authorization: Bearer wrong"}), "401");
+  EXPECT_EQ(status({"-H", "Authorization: Bearer s3cret"}), "200");
+  EXPECT_EQ(status({"-u", "anyone:s3cret"}), "200") << "basic auth, as a browser sends it";
+  const auto stop = ts::run_process({"/usr/bin/curl", "-s", "-X", "POST", "-H", "Authorization: Bearer s3cret", api + "/api/stop"});
+  EXPECT_NE(stop.out.find("stopping"), std::string::npos) << stop.out;
+  EXPECT_EQ(run.wait(std::chrono::seconds(30)), 0) << run.err();
+}
+
 TEST_F(RunAgainstTarget, TheBackdoorConsoleAnswersAndCanStopTheTest) {
   const auto file = scenario(R"(load: {users: 3, spawn_rate: 100, run_time: 60s}
 users: [{wait: {constant: 5ms}, tasks: [{get: /}]}]
