@@ -9,7 +9,7 @@
 import { chromium } from 'playwright-core';
 
 const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 const stepTimeout = 60_000;  // generous: a loaded 2-core CI machine
 
 async function inspectReport(page, file, screenshot) {
