@@ -224,6 +224,52 @@ users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]
   EXPECT_EQ(run.wait(std::chrono::seconds(30)), 0) << run.err();
 }
 
+TEST_F(RunAgainstTarget, WithWebUiTestsRunOneAfterAnotherEachCountedExactly) {
+  const auto file = scenario(R"(load: {users: 2, spawn_rate: 100, run_time: 1s}
+users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process run({binary, "run", file, "-q", "--threads", "1", "--web-ui", "--web-port", "0", "--json", dir + "/s.json"});
+  const std::string line = run.wait_for_line("/metrics on");
+  ASSERT_FALSE(line.empty()) << run.err();
+  std::string api = line.substr(line.find("http://"));
+  if (api.back() == '/') api.pop_back();
+  auto post = [&](const std::string& path, const std::string& body, const std::string& type) {
+    return ts::run_process({"/usr/bin/curl", "-s", "-X", "POST", "-H", "Content-Type: " + type, "--data-binary", body, api + path}).out;
+  };
+  auto wait_stopped = [&] {
+    nlohmann::json stats;
+    for (int i = 0; i < 300; ++i) {
+      stats = nlohmann::json::parse(ts::run_process({"/usr/bin/curl", "-s", api + "/api/stats"}).out);
+      if (stats["state"] == "stopped") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return stats;
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  EXPECT_EQ(served(), 0u) << "--web-ui starts nothing by itself";
+
+  EXPECT_NE(post("/api/start", "{}", "application/json").find("run_id"), std::string::npos);
+  auto first = wait_stopped();
+  EXPECT_EQ(first["stats"][0]["name"], "/items");
+  const auto first_total = first["total"]["requests"].get<std::uint64_t>();
+  EXPECT_GT(first_total, 0u);
+  EXPECT_EQ(first_total, served());
+  EXPECT_EQ(summary(dir + "/s.json")["totals"]["requests"].get<std::uint64_t>(), first_total) << "reports at the end";
+
+  // Another scenario, posted: the local worker is built anew for it.
+  const std::string other = "target: " + url_ + "\nload: {users: 3, spawn_rate: 100, run_time: 1s}\n"
+                            "users: [{wait: {constant: 5ms}, tasks: [{get: /cart, name: other}]}]\n";
+  EXPECT_NE(post("/api/start", other, "application/yaml").find("run_id"), std::string::npos);
+  auto second = wait_stopped();
+  ASSERT_EQ(second["stats"].size(), 1u) << second.dump();
+  EXPECT_EQ(second["stats"][0]["name"], "other");
+  EXPECT_EQ(second["total"]["requests"].get<std::uint64_t>(), served() - first_total);
+
+  run.signal(SIGINT);
+  EXPECT_EQ(run.wait(std::chrono::seconds(30)), 0) << run.err();
+}
+
 TEST_F(RunAgainstTarget, TheBackdoorConsoleAnswersAndCanStopTheTest) {
   const auto file = scenario(R"(load: {users: 3, spawn_rate: 100, run_time: 60s}
 users: [{wait: {constant: 5ms}, tasks: [{get: /}]}]
