@@ -13,6 +13,7 @@ const view = {
   series: { time: [], rps: [], fails: [], p50: [], p95: [], p99: [], users: [] },
   charts: null,
   state: 'ready',
+  loaded: {},        // the start form's values as /api/scenario gave them
 };
 
 async function api(method, path, body) {
@@ -148,13 +149,15 @@ async function openStartDialog() {
   $('start-error').textContent = '';
   try {
     const s = await api('GET', '/api/scenario');
+    dialog.classList.toggle('open', s.open_model && !editing);
     if (!editing) {
       $('users-input').value = s.users;
       $('spawn-rate-input').value = s.spawn_rate;
       $('run-time-input').value = s.run_time;
       $('host-input').value = s.target;
       $('scenario-input').value = s.yaml;
-      $('scenario-input').dataset.original = s.yaml;
+      // Only what the user changes is sent: a user count would replace the scenario's stages.
+      view.loaded = { users: String(s.users), spawn_rate: String(s.spawn_rate), run_time: s.run_time, host: s.target, yaml: s.yaml };
     }
   } catch (e) {
     $('start-error').textContent = e.message;
@@ -171,9 +174,15 @@ async function submitStart(event) {
     if (editing) {
       await api('POST', '/api/swarm', { users, spawn_rate: spawnRate });
     } else {
-      const body = { users, spawn_rate: spawnRate, run_time: $('run-time-input').value.trim(), host: $('host-input').value.trim() };
-      const yaml = $('scenario-input').value;
-      if (yaml !== $('scenario-input').dataset.original) body.scenario = yaml;
+      const body = {};
+      const changed = (field, value) => { if (value !== view.loaded[field]) body[field] = value; };
+      if (!$('start-dialog').classList.contains('open')) {
+        if ($('users-input').value !== view.loaded.users) body.users = users;
+        if ($('spawn-rate-input').value !== view.loaded.spawn_rate) body.spawn_rate = spawnRate;
+      }
+      changed('run_time', $('run-time-input').value.trim());
+      changed('host', $('host-input').value.trim());
+      if ($('scenario-input').value !== view.loaded.yaml) body.scenario = $('scenario-input').value;
       await api('POST', '/api/start', body);
     }
     $('start-dialog').close();
