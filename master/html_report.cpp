@@ -83,7 +83,9 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3
   const auto total = a.totals().total();
   out += "<h1>swarmlet report</h1>\n";
   out += fmt::format("<p class=\"verdict {}\">{}</p>\n", run.passed() ? "pass" : "fail",
-                     run.passed() ? "Every threshold held." : "A threshold was broken.");
+                     run.thresholds.empty() ? "No thresholds were set."
+                     : run.passed()         ? "Every threshold held."
+                                            : "A threshold was broken.");
   out += "<h2>Run</h2><table id=\"settings\">";
   out += fmt::format("<tr><th class=l>scenario</th><td class=l>{}</td></tr>", escape(run.scenario_file));
   out += fmt::format("<tr><th class=l>target</th><td class=l>{}</td></tr>", escape(run.target));
