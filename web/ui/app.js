@@ -65,10 +65,11 @@ function showStats(data) {
   $('edit-button').textContent = data.state === 'running' ? 'Edit' : 'New test';
   fillRows($('stats-table').tBodies[0], data.stats, (s) => statsColumns(s, s.method, s.name));
   fillRows($('stats-table').tFoot, [data.total], (s) => statsColumns(s, '', 'Aggregated'));
-  if (data.run_id !== view.runId) {
+  if (data.run_id !== view.runId) {  // a new test: its charts start empty
     view.runId = data.run_id;
     view.historyRows = 0;
     for (const k of Object.keys(view.series)) view.series[k] = [];
+    if (view.charts) drawCharts();
   }
 }
 
@@ -128,9 +129,7 @@ function showWorkers(rows) {
 
 async function poll() {
   try {
-    const runBefore = view.runId;
     showStats(await api('GET', '/api/stats'));
-    if (view.runId !== runBefore) view.historyRows = 0;
     addHistory(await api('GET', `/api/history?from=${view.historyRows}`));
     showFailures(await api('GET', '/api/failures'));
     showWorkers(await api('GET', '/api/workers'));
