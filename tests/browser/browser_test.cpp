@@ -59,7 +59,8 @@ TEST_F(Browser, TheWebUiStartsATestFromItsFormAndShowsTheTableChartsWorkersAndRe
   const auto file = ts::write_temp_file(
       "web.yaml", "target: " + target_url_ +
                       "\nload: {users: 1, spawn_rate: 1}\n"
-                      "users: [{wait: {constant: 20ms}, tasks: [{get: /items}, {get: /}]}]\n");
+                      "users: [{wait: {constant: 20ms}, tasks: [{get: /items}, {get: /},"
+                      " {get: /status/503, name: unavailable}]}]\n");
   ts::process master({binary, "master", file, "--web-ui", "--web-port", "0", "--port", "0", "-q"});
   const std::string control = master.wait_for_line("listening on tcp://");
   const std::string web = url_in(master.wait_for_line("web UI"));
@@ -80,15 +81,16 @@ TEST_F(Browser, TheWebUiStartsATestFromItsFormAndShowsTheTableChartsWorkersAndRe
   EXPECT_GT(seen["rps_chart_pixels"].get<int>(), 100) << "the RPS line was drawn";
   auto names = seen["names"].get<std::vector<std::string>>();
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names, (std::vector<std::string>{"/", "/items"}));
-
-  // What the page showed is what the target served: exactly.
-  const auto served = nlohmann::json::parse(ts::run_process({"/usr/bin/curl", "-s", target_url_ + "/__swarmlet/served"}).out);
+  EXPECT_EQ(names, (std::vector<std::string>{"/", "/items", "unavailable"}));
+  EXPECT_LT(seen["after_reset"].get<int>(), seen["before_reset"].get<int>()) << "Reset stats";
+  ASSERT_EQ(seen["failures"].size(), 1u) << seen["failures"].dump();
+  EXPECT_NE(seen["failures"][0].get<std::string>().find("503"), std::string::npos) << seen["failures"].dump();
   EXPECT_GT(seen["total_requests"].get<std::uint64_t>(), 0u);
-  EXPECT_EQ(seen["total_requests"].get<std::uint64_t>(), served["served"].get<std::uint64_t>());
+  const auto api = nlohmann::json::parse(ts::run_process({"/usr/bin/curl", "-s", web + "/api/stats"}).out);
+  EXPECT_EQ(seen["total_requests"], api["total"]["requests"]) << "the page shows the final numbers";
 
   // The HTML report, downloaded from the page and opened offline.
-  EXPECT_EQ(seen["report"]["requests_rows"], 2);
+  EXPECT_EQ(seen["report"]["requests_rows"], 3);
   EXPECT_EQ(seen["report"]["workers_rows"], 2);
   EXPECT_GE(seen["report"]["chart_lines"].get<int>(), 2);
   for (const char* shot : {"/web_ui_stats.png", "/web_ui_charts.png", "/web_ui_report.png"})

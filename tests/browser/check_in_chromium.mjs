@@ -67,6 +67,14 @@ async function driveUi(page, url, workers, users, prefix) {
   null, { timeout: stepTimeout });
   await page.screenshot({ path: `${prefix}_stats.png`, fullPage: true });
 
+  // Reset stats: the total starts again from (near) zero.
+  const totalShown = () => page.evaluate(() => Number(document.querySelector('#stats-table tfoot td:nth-child(3)').textContent.replace(/,/g, '')));
+  const beforeReset = await totalShown();
+  await page.click('#reset-button');
+  await page.waitForFunction((before) => Number(document.querySelector('#stats-table tfoot td:nth-child(3)').textContent.replace(/,/g, '')) < before,
+    beforeReset, { timeout: stepTimeout });
+  const afterReset = await totalShown();
+
   await page.click('nav button[data-tab=charts]');
   const rpsLine = ['#chart-rps canvas', [21, 101, 192]];  // the RPS series' stroke, #1565c0
   await page.waitForFunction(() => Number(document.getElementById('chart-rps').dataset.points) >= 4, null,
@@ -77,6 +85,9 @@ async function driveUi(page, url, workers, users, prefix) {
 
   await page.click('nav button[data-tab=workers]');
   const workerRows = await page.evaluate(() => document.querySelectorAll('#workers-table tbody tr').length);
+  await page.click('nav button[data-tab=failures]');
+  await page.waitForFunction(() => document.querySelectorAll('#failures-table tbody tr').length > 0, null, { timeout: stepTimeout });
+  const failures = await page.evaluate(() => [...document.querySelectorAll('#failures-table tbody tr')].map((tr) => tr.cells[3].textContent));
 
   await page.click('#stop-button');
   await waitText('state', 'stopped');
@@ -93,7 +104,10 @@ async function driveUi(page, url, workers, users, prefix) {
   const reportFile = `${prefix}_report.html`;
   await download.saveAs(reportFile);
   const report = await inspectReport(await page.context().newPage(), reportFile, `${prefix}_report.png`);
-  return { state: await text('state'), rps_chart_pixels: rpsPixels, worker_rows: workerRows, ...table, report, errors };
+  return {
+    state: await text('state'), before_reset: beforeReset, after_reset: afterReset, rps_chart_pixels: rpsPixels,
+    worker_rows: workerRows, failures, ...table, report, errors,
+  };
 }
 
 async function main() {
