@@ -43,7 +43,7 @@ int serve(const worker_flags& f) {
   zmq::context_t context;
   worker::agent_options o;
   o.control_endpoint = "tcp://" + host + ":" + std::to_string(port);
-  o.stats_endpoint = "tcp://" + host + ":" + std::to_string(f.stats_port != 0 ? f.stats_port : port + 1);
+  if (f.stats_port != 0) o.stats_endpoint = "tcp://" + host + ":" + std::to_string(f.stats_port);
   o.worker_id = f.id;
   o.threads = f.threads > 0 ? f.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   o.report_interval = std::chrono::milliseconds(f.report_interval_ms);
@@ -88,7 +88,7 @@ void add_worker_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("worker", "Join a master and run the users it asks for");
   cmd->add_option("--master", f->master, "The master's HOST[:PORT] (default port 5557)")
       ->envname("SWARMLET_MASTER")->required();
-  cmd->add_option("--stats-port", f->stats_port, "The master's stats port (default: its control port + 1)")
+  cmd->add_option("--stats-port", f->stats_port, "The master's stats port (default: the one the master announces)")
       ->check(CLI::Range(1, 65535));
   cmd->add_option("--threads", f->threads, "Hub threads (default: one per core)")
       ->envname("SWARMLET_THREADS")->check(CLI::Range(1, 1024));

@@ -31,7 +31,6 @@ control_server::control_server(zmq::context_t& context, control_options options,
       log_(log),
       control_(context, zmq::socket_type::router),
       stats_(context, zmq::socket_type::pull) {
-  welcome_.heartbeat_interval_ms = static_cast<int>(options_.heartbeat_interval.count());
   control_.raw().set(zmq::sockopt::router_handover, 1);  // a reconnecting worker takes its id back
   // No frame from outside may be larger than a scenario with its data files could be.
   control_.raw().set(zmq::sockopt::maxmsgsize, std::int64_t{64} << 20);
@@ -41,6 +40,7 @@ control_server::control_server(zmq::context_t& context, control_options options,
   };
   control_.bind(endpoint(options_.control_port));
   stats_.bind(endpoint(options_.stats_port));
+  stamp(welcome_);
   control_thread_ = green::spawn([this] { control_loop(); });
   stats_thread_ = green::spawn([this] { stats_loop(); });
   heartbeat_thread_ = green::spawn([this] { heartbeat_loop(); });
@@ -75,8 +75,14 @@ void control_server::attach(test_runner& runner) {
   for (const auto* w : registry_.ready_workers()) runner.add_worker(*remotes_.at(w->id), w->id, w->threads);
 }
 
-void control_server::set_welcome(proto::welcome_payload welcome) {
+void control_server::stamp(proto::welcome_payload& welcome) const {
   welcome.heartbeat_interval_ms = static_cast<int>(options_.heartbeat_interval.count());
+  const std::string stats = stats_.last_endpoint();
+  welcome.stats_port = std::stoi(stats.substr(stats.rfind(':') + 1));
+}
+
+void control_server::set_welcome(proto::welcome_payload welcome) {
+  stamp(welcome);
   welcome_ = std::move(welcome);
   for (const auto* w : registry_.ready_workers())
     send_to(w->id, proto::make_message(proto::message_type::welcome, "master", welcome_));

@@ -58,6 +58,8 @@ class control_server {
   void handle(const std::string& identity, proto::message m);
   void send_to(const std::string& identity, const proto::message& m);
   void bad_frame(const std::string& peer, const std::string& reason);
+  /// What every welcome says of this master: its heartbeat interval and its stats port.
+  void stamp(proto::welcome_payload& welcome) const;
   void log(const std::string& line);
 
   control_options options_;

@@ -74,7 +74,7 @@ struct payload_packer {
     p.pack(h.threads);
   }
   void operator()(const welcome_payload& w) const {
-    p.pack_array(5);
+    p.pack_array(6);
     p.pack(w.scenario_name);
     p.pack(w.scenario_yaml);
     p.pack(w.target);
@@ -84,6 +84,7 @@ struct payload_packer {
       p.pack(v);
     }
     p.pack(w.heartbeat_interval_ms);
+    p.pack(w.stats_port);
   }
   void operator()(const refused_payload& r) const {
     p.pack_array(1);
@@ -140,7 +141,7 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
                            small_int(field(o, 2, "hello"), "hello.threads", 1, 4096)};
     }
     case message_type::welcome: {
-      expect_array(o, 5, "welcome");
+      expect_array(o, 6, "welcome");
       welcome_payload w;
       w.scenario_name = str(field(o, 0, "welcome"), "welcome.scenario_name", 4096);
       w.scenario_yaml = str(field(o, 1, "welcome"), "welcome.scenario");
@@ -150,6 +151,7 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       for (std::uint32_t i = 0; i < files.via.map.size; ++i)
         w.files[str(files.via.map.ptr[i].key, "welcome.files key", 4096)] = str(files.via.map.ptr[i].val, "welcome.files value");
       w.heartbeat_interval_ms = small_int(field(o, 4, "welcome"), "welcome.heartbeat_interval_ms", 10, 600'000);
+      w.stats_port = small_int(field(o, 5, "welcome"), "welcome.stats_port", 0, 65535);
       return w;
     }
     case message_type::refused:

@@ -12,7 +12,7 @@
 
 namespace swarmlet::proto {
 
-inline constexpr std::uint16_t protocol_version = 2;  // 2: heartbeats carry the worker's CPU
+inline constexpr std::uint16_t protocol_version = 2;  // 2: heartbeats carry the worker's CPU, welcomes the stats port
 
 enum class message_type : std::uint8_t {
   hello = 1,      ///< worker -> master: I am here (and again after a reconnect)
@@ -41,6 +41,7 @@ struct welcome_payload {
   std::string target;                         ///< the effective target (flags may override the file's)
   std::map<std::string, std::string> files;   ///< data files by the name the scenario uses
   int heartbeat_interval_ms = 1000;
+  int stats_port = 0;  ///< where the master PULLs stats (0: not said), so a worker needs only its control address
 };
 
 struct refused_payload {

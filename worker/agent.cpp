@@ -36,7 +36,14 @@ agent::agent(zmq::context_t& context, agent_options options)
   }
   control_.connect(options_.control_endpoint);
   stats_.raw().set(zmq::sockopt::linger, 2000);  // the final report leaves before the socket closes
-  stats_.connect(options_.stats_endpoint);
+  if (!options_.stats_endpoint.empty()) connect_stats(options_.stats_endpoint);
+}
+
+void agent::connect_stats(const std::string& endpoint) {
+  if (endpoint == stats_connected_) return;
+  if (!stats_connected_.empty()) stats_.raw().disconnect(stats_connected_);
+  stats_.connect(endpoint);
+  stats_connected_ = endpoint;
 }
 
 agent::~agent() {
@@ -64,6 +71,12 @@ void agent::deliver(proto::stats_report report) {
 
 void agent::on_welcome(const proto::welcome_payload& w) {
   heartbeat_interval_ = std::chrono::milliseconds(w.heartbeat_interval_ms);
+  // Stats go where the master says, unless --stats-port said otherwise. Nothing is lost: stats
+  // are only sent for a test, and tests come after the welcome.
+  if (options_.stats_endpoint.empty() && w.stats_port > 0) {
+    const auto& control = options_.control_endpoint;
+    connect_stats(control.substr(0, control.rfind(':') + 1) + std::to_string(w.stats_port));
+  }
   if (!registered_) log("registered with the master at " + options_.control_endpoint);
   registered_ = true;
   if (runtime_ && w.scenario_yaml + w.target == scenario_yaml_) return;  // same test: keep the hub threads

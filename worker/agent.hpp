@@ -21,7 +21,7 @@ namespace swarmlet::worker {
 
 struct agent_options {
   std::string control_endpoint;  ///< e.g. tcp://127.0.0.1:5557
-  std::string stats_endpoint;    ///< e.g. tcp://127.0.0.1:5558
+  std::string stats_endpoint;    ///< e.g. tcp://127.0.0.1:5558; empty: the port the master's welcome says
   std::string worker_id;         ///< unique per process; made from host, pid and randomness if empty
   int threads = 1;
   std::chrono::milliseconds report_interval{1000};
@@ -47,6 +47,7 @@ class agent final : public proto::report_sink {
 
  private:
   void receive_loop();
+  void connect_stats(const std::string& endpoint);
   void on_welcome(const proto::welcome_payload& w);
   void send(const proto::message& m);
   void log(const std::string& line);
@@ -55,6 +56,7 @@ class agent final : public proto::report_sink {
   green::zmq_socket control_;
   green::zmq_socket stats_;
   std::unique_ptr<runtime> runtime_;
+  std::string stats_connected_;  ///< the endpoint the stats socket is connected to
   cpu_meter cpu_;
   std::string scenario_yaml_;
   std::string data_dir_;

@@ -101,6 +101,21 @@ TEST_F(Distributed, ThreeWorkersAggregateExactlyWhatTheTargetServed) {
   }
 }
 
+TEST_F(Distributed, AWorkerNeedsOnlyTheControlAddressTheStatsPortComesWithTheWelcome) {
+  const auto file = scenario("{users: 4, spawn_rate: 100, run_time: 2s}");
+  const auto dir = file.substr(0, file.rfind('/'));
+  // Both ports picked by the kernel: the stats port is not the control port + 1.
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q", "--json", dir + "/s.json"});
+  const auto ports = ports_of(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.err();
+  ts::process w({binary, "worker", "--master", "127.0.0.1:" + ports.first, "--threads", "1"});
+  ASSERT_EQ(master.wait(), 0) << master.err();
+  EXPECT_EQ(w.wait(), 0) << w.err();
+  const auto total = nlohmann::json::parse(ts::read_file(dir + "/s.json"))["totals"]["requests"].get<std::uint64_t>();
+  EXPECT_GT(total, 0u);
+  EXPECT_EQ(total, served());
+}
+
 TEST_F(Distributed, AKilledWorkerIsMissingAndItsUsersMoveToTheOthers) {
   const auto file = scenario("{users: 20, spawn_rate: 200, run_time: 6s}");
   const auto dir = file.substr(0, file.rfind('/'));

@@ -29,7 +29,9 @@ TEST(Codec, EveryMessageRoundTrips) {
   w.scenario_yaml = "target: http://x/\n";
   w.target = "http://y/";
   w.files["users.csv"] = "a,b\n1,2\n";
+  w.stats_port = 40123;
   auto w2 = round_trip(p::message_type::welcome, w);
+  EXPECT_EQ(w2.stats_port, 40123);
   EXPECT_EQ(w2.scenario_yaml, w.scenario_yaml);
   EXPECT_EQ(w2.files, w.files);
   EXPECT_EQ(w2.target, "http://y/");
