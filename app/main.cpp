@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   swarmlet::app::add_master_command(app, exit_code);
   swarmlet::app::add_worker_command(app, exit_code);
   swarmlet::app::add_target_command(app, exit_code);
+  swarmlet::app::add_keygen_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

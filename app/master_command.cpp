@@ -9,6 +9,8 @@
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 #include "master/control_server.hpp"
+#include "master/zap_authenticator.hpp"
+#include "proto/curve_keys.hpp"
 #include "master/test_runner.hpp"
 #include "run_command.hpp"
 #include "runner_faces.hpp"
@@ -26,6 +28,8 @@ struct master_flags {
   int port = 5557;
   int stats_port = 0;  // 0: port + 1
   int heartbeat_ms = 1000;
+  std::string curve_key;    // the master's key file: CURVE on both planes
+  std::string curve_allow;  // worker public keys admitted, one a line
 };
 
 /// The welcome carries the scenario and its data files: workers need nothing but an address.
@@ -65,13 +69,32 @@ int serve(const master_flags& f) {
     return 2;
   }
   const std::string yaml = read_file(f.test.file);
+  std::optional<proto::curve_keypair> curve;
+  std::vector<std::string> allowed;
+  try {
+    if (!f.curve_allow.empty() && f.curve_key.empty())
+      throw proto::key_error("--curve-allow needs --curve-key (the master's own key file)");
+    if (!f.curve_key.empty()) curve = proto::read_curve_keypair(f.curve_key);
+    if (!f.curve_allow.empty()) allowed = proto::read_public_keys(f.curve_allow);
+  } catch (const proto::key_error& e) {
+    std::cerr << "swarmlet master: " << e.what() << "\n";
+    return 2;
+  }
+  const bool loopback = f.bind.rfind("127.", 0) == 0 || f.bind == "localhost" || f.bind == "::1";
+  if (!loopback && !curve)
+    std::cerr << "swarmlet master: note: workers' traffic to " << f.bind
+              << " is not encrypted; on an untrusted network use --curve-key (see swarmlet keygen)\n";
   green::hub hub(green::hub_options::from_environment());
   zmq::context_t context;
+  // Bound before the control server's sockets, so they consult it.
+  std::unique_ptr<master::zap_authenticator> zap;
+  if (!f.curve_allow.empty()) zap = std::make_unique<master::zap_authenticator>(context, allowed, &std::cerr);
   master::control_options co;
   co.bind = f.bind;
   co.control_port = f.port;
   co.stats_port = f.stats_port != 0 ? f.stats_port : (f.port == 0 ? 0 : f.port + 1);
   co.heartbeat_interval = std::chrono::milliseconds(f.heartbeat_ms);
+  co.curve = curve;
   std::unique_ptr<master::control_server> server;
   try {
     server = std::make_unique<master::control_server>(context, co, make_welcome(*scenario, yaml, f.test.file), &std::cerr);
@@ -80,7 +103,11 @@ int serve(const master_flags& f) {
     return 2;
   }
   std::cout << "swarmlet master listening on " << server->control_endpoint() << " (stats "
-            << server->stats_endpoint() << ")" << std::endl;
+            << server->stats_endpoint() << ")"
+            << (curve ? ", CURVE-encrypted, public key " + curve->public_key +
+                            (zap ? " (" + std::to_string(allowed.size()) + " worker keys allowed)" : "")
+                      : "")
+            << std::endl;
 
   master::runner_options ro;
   ro.console = f.test.quiet ? nullptr : &std::cout;
@@ -135,6 +162,11 @@ void add_master_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--stats-port", f->stats_port, "Stats port (default: control port + 1)")->check(CLI::Range(0, 65535));
   cmd->add_option("--heartbeat-ms", f->heartbeat_ms, "Heartbeat interval; 3 missed: a worker is missing")
       ->check(CLI::Range(50, 60000));
+  cmd->add_option("--curve-key", f->curve_key,
+                  "Encrypt both planes with CURVE using this key file (swarmlet keygen); workers need its .pub")
+      ->envname("SWARMLET_CURVE_KEY");
+  cmd->add_option("--curve-allow", f->curve_allow, "Admit only the workers whose public keys this file lists")
+      ->envname("SWARMLET_CURVE_ALLOW");
   cmd->callback([f, &exit_code] { exit_code = serve(*f); });
 }
 

@@ -11,5 +11,7 @@ void add_master_command(CLI::App& app, int& exit_code);
 void add_worker_command(CLI::App& app, int& exit_code);
 /// `swarmlet target`: the built-in HTTP target server.
 void add_target_command(CLI::App& app, int& exit_code);
+/// `swarmlet keygen NAME`: a CURVE key pair for encrypted links between master and workers.
+void add_keygen_command(CLI::App& app, int& exit_code);
 
 }  // namespace swarmlet::app

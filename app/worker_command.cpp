@@ -21,6 +21,8 @@ struct worker_flags {
   std::string id;
   int report_interval_ms = 1000;
   int backdoor_port = -1;
+  std::string master_key;  // the master's public key, or a file with it
+  std::string curve_key;   // this worker's key file
 };
 
 int serve(const worker_flags& f) {
@@ -49,6 +51,19 @@ int serve(const worker_flags& f) {
   o.report_interval = std::chrono::milliseconds(f.report_interval_ms);
   o.hub = green::hub_options::from_environment();
   o.log = &std::cerr;
+  if (!f.master_key.empty()) {
+    try {
+      o.curve = worker::curve_client_keys{proto::public_key_from(f.master_key),
+                                          f.curve_key.empty() ? proto::generate_curve_keypair()
+                                                              : proto::read_curve_keypair(f.curve_key)};
+    } catch (const proto::key_error& e) {
+      std::cerr << "swarmlet worker: " << e.what() << "\n";
+      return 2;
+    }
+  } else if (!f.curve_key.empty()) {
+    std::cerr << "swarmlet worker: --curve-key needs --master-key (the master's public key)\n";
+    return 2;
+  }
   std::unique_ptr<worker::agent> agent;
   try {
     agent = std::make_unique<worker::agent>(context, o);
@@ -96,6 +111,12 @@ void add_worker_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--report-interval-ms", f->report_interval_ms, "Stats report interval")->check(CLI::Range(10, 60000));
   cmd->add_option("--backdoor-port", f->backdoor_port, "Serve the backdoor console on 127.0.0.1:PORT (0: any)")
       ->check(CLI::Range(0, 65535));
+  cmd->add_option("--master-key", f->master_key,
+                  "Encrypt with CURVE: the master's public key (40 Z85 characters) or its .pub file")
+      ->envname("SWARMLET_MASTER_KEY");
+  cmd->add_option("--curve-key", f->curve_key,
+                  "This worker's key file (swarmlet keygen), for a master that allows listed keys only")
+      ->envname("SWARMLET_CURVE_KEY");
   cmd->callback([f, &exit_code] { exit_code = serve(*f); });
 }
 

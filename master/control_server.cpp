@@ -35,6 +35,12 @@ control_server::control_server(zmq::context_t& context, control_options options,
   // No frame from outside may be larger than a scenario with its data files could be.
   control_.raw().set(zmq::sockopt::maxmsgsize, std::int64_t{64} << 20);
   stats_.raw().set(zmq::sockopt::maxmsgsize, std::int64_t{64} << 20);
+  if (options_.curve) {
+    for (auto* s : {&control_, &stats_}) {
+      s->raw().set(zmq::sockopt::curve_server, 1);
+      s->raw().set(zmq::sockopt::curve_secretkey, options_.curve->secret_key);
+    }
+  }
   auto endpoint = [&](int port) {
     return "tcp://" + options_.bind + ":" + (port == 0 ? std::string("*") : std::to_string(port));
   };

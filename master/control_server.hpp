@@ -8,12 +8,14 @@
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <zmq.hpp>
 
 #include "common/green/green_thread.hpp"
 #include "common/green/zmq_socket.hpp"
 #include "proto/codec.hpp"
+#include "proto/curve_keys.hpp"
 #include "test_runner.hpp"
 #include "worker_registry.hpp"
 
@@ -25,6 +27,7 @@ struct control_options {
   int stats_port = 5558;
   std::chrono::milliseconds heartbeat_interval{1000};
   int heartbeat_misses = 3;  ///< silent this many intervals: missing
+  std::optional<proto::curve_keypair> curve;  ///< set: both planes are CURVE servers (encrypted)
 };
 
 class control_server {

@@ -33,6 +33,11 @@ agent::agent(zmq::context_t& context, agent_options options)
   for (auto* s : {&control_, &stats_}) {
     s->raw().set(zmq::sockopt::reconnect_ivl, 100);
     s->raw().set(zmq::sockopt::reconnect_ivl_max, 5000);
+    if (options_.curve) {
+      s->raw().set(zmq::sockopt::curve_serverkey, options_.curve->master_public_key);
+      s->raw().set(zmq::sockopt::curve_publickey, options_.curve->own.public_key);
+      s->raw().set(zmq::sockopt::curve_secretkey, options_.curve->own.secret_key);
+    }
   }
   control_.connect(options_.control_endpoint);
   stats_.raw().set(zmq::sockopt::linger, 2000);  // the final report leaves before the socket closes
@@ -171,8 +176,17 @@ int agent::run() {
   auto receiver = green::spawn([this] { receive_loop(); });
   last_heard_ = green::clock::now();
   auto hello_backoff = std::chrono::milliseconds(250);
+  const auto started = green::clock::now();
+  bool hinted = false;
   while (!done_.ready()) {
     const auto now = green::clock::now();
+    if (!registered_ && !hinted && now - started > std::chrono::seconds(10)) {
+      // A CURVE handshake that fails is silent on both sides: say what to check.
+      hinted = true;
+      log("no answer from the master at " + options_.control_endpoint + " for 10 s: is it running there" +
+          (options_.curve ? "? is --master-key its public key, and is this worker's key on its --curve-allow list?"
+                          : " (and without --curve-key)?"));
+    }
     if (registered_ && now - last_heard_ > heartbeat_interval_ * options_.heartbeat_misses) {
       log("no word from the master for " + std::to_string((heartbeat_interval_ * options_.heartbeat_misses).count()) +
           " ms: stopping users, saying hello again");

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <zmq.hpp>
 
@@ -14,10 +15,17 @@
 #include "common/green/hub.hpp"
 #include "common/green/zmq_socket.hpp"
 #include "proto/codec.hpp"
+#include "proto/curve_keys.hpp"
 #include "cpu_meter.hpp"
 #include "runtime.hpp"
 
 namespace swarmlet::worker {
+
+/// CURVE on both planes: the master's public key, and this worker's own pair.
+struct curve_client_keys {
+  std::string master_public_key;
+  proto::curve_keypair own;  ///< made up for this process when the master admits any key
+};
 
 struct agent_options {
   std::string control_endpoint;  ///< e.g. tcp://127.0.0.1:5557
@@ -28,6 +36,7 @@ struct agent_options {
   int heartbeat_misses = 3;
   green::hub_options hub;
   std::ostream* log = nullptr;
+  std::optional<curve_client_keys> curve;  ///< set: encrypted links (the master must use CURVE too)
 };
 
 class agent final : public proto::report_sink {

@@ -415,3 +415,60 @@ TEST_F(Distributed, TheBackdoorsOfAMasterAndAWorkerListWorkersStartAndStopATest)
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Distributed, WithCurveOnlyWorkersThatKnowTheMastersKeyAndAreListedGetIn) {
+  const auto file = scenario("{users: 4, spawn_rate: 100, run_time: 2s}");
+  const auto dir = file.substr(0, file.rfind('/'));
+  for (const char* name : {"master", "listed", "unlisted"})
+    ASSERT_EQ(ts::run_process({binary, "keygen", dir + "/" + name}).code, 0) << name;
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q", "--no-web", "--json",
+                      dir + "/s.json", "--curve-key", dir + "/master.key", "--curve-allow", dir + "/listed.pub"});
+  const auto ports = ports_of(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.err();
+  const std::string address = "127.0.0.1:" + ports.first;
+  auto worker_with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{binary, "worker", "--master", address, "--threads", "1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<ts::process>(args);
+  };
+  // Three that must not get in, started first: plain, the wrong master key, a key not listed.
+  auto plain = worker_with({});
+  auto wrong_master = worker_with({"--master-key", dir + "/listed.pub", "--curve-key", dir + "/listed.key"});
+  auto unlisted = worker_with({"--master-key", dir + "/master.pub", "--curve-key", dir + "/unlisted.key"});
+  for (int i = 0; i < 100 && master.err().find("refused a worker") == std::string::npos; ++i) std::this_thread::sleep_for(100ms);
+  auto listed = worker_with({"--master-key", dir + "/master.pub", "--curve-key", dir + "/listed.key"});
+
+  ASSERT_EQ(master.wait(), 0) << master.err();
+  EXPECT_EQ(listed->wait(), 0) << listed->err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_EQ(s["workers"].size(), 1u) << "only the listed worker took part: " << s["workers"].dump();
+  EXPECT_GT(s["totals"]["requests"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
+  const std::string unlisted_key = ts::read_file(dir + "/unlisted.pub").substr(0, 40);
+  EXPECT_NE(master.err().find("refused a worker from 127.0.0.1: its key " + unlisted_key), std::string::npos)
+      << master.err();
+  EXPECT_NE(master.out().find("CURVE-encrypted"), std::string::npos);
+  for (auto* w : {plain.get(), wrong_master.get(), unlisted.get()}) {
+    EXPECT_EQ(w->err().find("registered with the master"), std::string::npos) << w->err();
+    w->signal(SIGINT);
+    EXPECT_EQ(w->wait(30s), 0) << w->err();
+  }
+}
+
+TEST(Keys, BadKeyFlagsAreOneLineErrors) {
+  const auto file = ts::write_temp_file("s.yaml", "target: http://127.0.0.1:1/\nusers: [{tasks: [{get: /}]}]\n");
+  const auto bad = ts::write_temp_file("bad.key", "public-key = nope\n");
+  auto m = ts::run_process({binary, "master", file, "--curve-key", bad, "--no-web"});
+  EXPECT_EQ(m.code, 2);
+  EXPECT_NE(m.err.find(bad + ":1: public-key is not a 40-character Z85 key"), std::string::npos) << m.err;
+  auto allow_only = ts::run_process({binary, "master", file, "--curve-allow", bad, "--no-web"});
+  EXPECT_EQ(allow_only.code, 2);
+  EXPECT_NE(allow_only.err.find("--curve-allow needs --curve-key"), std::string::npos) << allow_only.err;
+  auto w = ts::run_process({binary, "worker", "--master", "127.0.0.1:1", "--master-key", "short"});
+  EXPECT_EQ(w.code, 2);
+  EXPECT_NE(w.err.find("short: cannot read this key file"), std::string::npos) << w.err;
+}
+
+}  // namespace
