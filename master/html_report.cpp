@@ -139,8 +139,9 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3
                        w.final_received ? "yes" : "no");
   out += "</tbody></table>\n<h2>Thresholds</h2><table id=\"thresholds\"><thead><tr><th class=l>Threshold</th><th>Observed</th><th class=l>Verdict</th></tr></thead><tbody>\n";
   for (const auto& th : run.thresholds)
-    out += fmt::format("<tr><td class=l>{}</td><td>{:g}</td><td class=\"l {}\">{}</td></tr>\n", escape(th.text), th.observed,
-                       th.passed ? "pass" : "fail", th.passed ? "passed" : "FAILED");
+    out += fmt::format("<tr><td class=l>{}</td><td>{}</td><td class=\"l {}\">{}</td></tr>\n", escape(th.text),
+                       th.note.empty() ? fmt::format("{:g}", th.observed) : escape(th.note), th.passed ? "pass" : "fail",
+                       th.passed ? "passed" : "FAILED");
   out += "</tbody></table>\n</body></html>\n";
   return out;
 }

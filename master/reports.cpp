@@ -122,7 +122,7 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
     errors.push_back({{"method", key.method}, {"name", key.name}, {"error", key.message}, {"occurrences", n}});
   nlohmann::json thresholds = nlohmann::json::array();
   for (const auto& t : run.thresholds)
-    thresholds.push_back({{"threshold", t.text}, {"observed", t.observed}, {"passed", t.passed}});
+    thresholds.push_back({{"threshold", t.text}, {"observed", t.observed}, {"passed", t.passed}, {"note", t.note}});
   nlohmann::json workers = nlohmann::json::array();
   for (const auto& [id, w] : a.workers())
     workers.push_back({{"id", id}, {"reports", w.reports}, {"lost_reports", w.lost}, {"final_report", w.final_received}});

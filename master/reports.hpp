@@ -15,6 +15,7 @@ struct threshold_result {
   std::string text;
   double observed = 0;
   bool passed = false;
+  std::string note;  ///< why there was nothing to observe, when so
 };
 
 struct run_summary {

@@ -185,9 +185,11 @@ int test_runner::run() {
   phase_ = phase::stopped;
   aggregator_.tick(summary_.duration_s, 0);
 
-  const auto totals = aggregator_.totals().total();
-  for (const auto& t : scenario_->thresholds)
-    summary_.thresholds.push_back({t.text, t.observed(totals, summary_.duration_s), t.holds(totals, summary_.duration_s)});
+  for (const auto& t : scenario_->thresholds) {
+    const auto verdict = t.judge(aggregator_.totals(), summary_.duration_s);
+    summary_.thresholds.push_back(
+        {t.text, verdict.observed, verdict.passed, verdict.requests == 0 ? "no request was judged" : ""});
+  }
 
   print("\n" + format_stats_table(aggregator_) + "\n" + format_percentiles_table(aggregator_.totals()) + "\n");
   if (auto open = format_open_model(aggregator_.totals()); !open.empty()) print(open + "\n");
@@ -195,7 +197,8 @@ int test_runner::run() {
   if (aggregator_.lost_reports() > 0)
     print("swarmlet: WARNING: " + std::to_string(aggregator_.lost_reports()) + " stats reports were lost\n");
   for (const auto& t : summary_.thresholds)
-    print(fmt::format("threshold {}: {} (observed {:g})\n", t.passed ? "passed" : "FAILED", t.text, t.observed));
+    print(fmt::format("threshold {}: {} ({})\n", t.passed ? "passed" : "FAILED", t.text,
+                      t.note.empty() ? fmt::format("observed {:g}", t.observed) : t.note));
   return summary_.passed() ? 0 : 1;
 }
 

@@ -420,10 +420,20 @@ scenario load_scenario_text(const std::string& text, const std::string& name, co
     if (const auto th = root["thresholds"]) {
       r.expect_list(th, "thresholds");
       for (const auto& t : th) {
+        // "p95 < 250ms", or {name: /items, method: GET, check: "p95 < 100ms"} for one name.
+        YAML::Node check = t;
+        std::string name, method;
+        if (t.IsMap()) {
+          r.check_keys(t, {"name", "method", "check"}, "a threshold");
+          if (!t["name"] || !t["check"]) r.fail(t, "a threshold on one name needs name and check");
+          name = r.text(t["name"], "threshold name");
+          if (t["method"]) method = r.text(t["method"], "threshold method");
+          check = t["check"];
+        }
         try {
-          s.thresholds.push_back(parse_threshold(r.text(t, "a threshold")));
+          s.thresholds.push_back(parse_threshold(r.text(check, "a threshold"), name, method));
         } catch (const std::invalid_argument& e) {
-          r.fail(t, e.what());
+          r.fail(check, e.what());
         }
       }
     }

@@ -14,12 +14,14 @@ std::string trim(std::string s) {
 }
 }  // namespace
 
-threshold parse_threshold(const std::string& text) {
+threshold parse_threshold(const std::string& text, const std::string& name, const std::string& method) {
   const std::string expected =
       " (expected METRIC OP VALUE, e.g. \"p95 < 250ms\", \"fail_ratio < 0.01\", \"rps > 100\"; "
       "metrics: pN, avg, min, max, fail_ratio, rps, requests, failures)";
   threshold t;
-  t.text = text;
+  t.text = name.empty() ? text : (method.empty() ? "" : method + " ") + name + ": " + text;
+  t.name = name;
+  t.method = method;
   std::size_t op_at = text.find_first_of("<>=");
   if (op_at == std::string::npos) throw std::invalid_argument("threshold '" + text + "' has no comparison" + expected);
   std::size_t op_len = (op_at + 1 < text.size() && text[op_at + 1] == '=') ? 2 : 1;
@@ -78,6 +80,18 @@ double threshold::observed(const stats::request_stats& totals, double seconds) c
     case metric::failures: return static_cast<double>(totals.failures);
   }
   return 0;
+}
+
+threshold::outcome threshold::judge(const stats::stats_table& table, double seconds) const {
+  stats::request_stats judged;
+  if (name.empty()) {
+    judged = table.total();
+  } else {
+    for (const auto& [key, s] : table.entries())
+      if (key.name == name && (method.empty() || key.method == method)) judged.merge(s);
+    if (judged.requests == 0) return {0, false, 0};
+  }
+  return {observed(judged, seconds), holds(judged, seconds), judged.requests};
 }
 
 bool threshold::holds(const stats::request_stats& totals, double seconds) const {

@@ -71,6 +71,48 @@ TEST(Threshold, ParsesAndEvaluates) {
   EXPECT_THROW(c::parse_threshold("p95 < soon"), std::invalid_argument);
 }
 
+TEST(Threshold, OnOneNameJudgesOnlyItsRequestsAndFailsWhenThereAreNone) {
+  swarmlet::stats::stats_table t;
+  for (int i = 1; i <= 100; ++i) t.entry("GET", "/fast").record(1000, 0, false);      // 1 ms
+  for (int i = 1; i <= 10; ++i) t.entry("POST", "/slow").record(500'000, 0, false);   // 500 ms
+  for (int i = 1; i <= 10; ++i) t.entry("GET", "/slow").record(2'000, 0, false);      // 2 ms
+  EXPECT_FALSE(c::parse_threshold("max < 100ms").judge(t, 10).passed) << "every request";
+  const auto fast = c::parse_threshold("max < 100ms", "/fast").judge(t, 10);
+  EXPECT_TRUE(fast.passed);
+  EXPECT_EQ(fast.requests, 100u);
+  EXPECT_FALSE(c::parse_threshold("max < 100ms", "/slow").judge(t, 10).passed) << "both methods";
+  const auto get_slow = c::parse_threshold("max < 100ms", "/slow", "GET");
+  EXPECT_TRUE(get_slow.judge(t, 10).passed);
+  EXPECT_EQ(get_slow.text, "GET /slow: max < 100ms");
+  EXPECT_DOUBLE_EQ(c::parse_threshold("rps == 2", "/slow").judge(t, 10).observed, 2.0);
+  const auto typo = c::parse_threshold("max < 100ms", "/fsat").judge(t, 10);
+  EXPECT_FALSE(typo.passed) << "a name with no requests fails";
+  EXPECT_EQ(typo.requests, 0u);
+}
+
+TEST(Threshold, TheScenarioTakesNamedThresholdsAsMaps) {
+  const auto s = c::load_scenario_text(
+      "target: http://x/\nusers: [{tasks: [{get: /}]}]\n"
+      "thresholds:\n  - p95 < 250ms\n  - {name: /items, method: GET, check: p99 < 100ms}\n",
+      "t.yaml");
+  ASSERT_EQ(s.thresholds.size(), 2u);
+  EXPECT_EQ(s.thresholds[1].name, "/items");
+  EXPECT_EQ(s.thresholds[1].method, "GET");
+  EXPECT_EQ(s.thresholds[1].text, "GET /items: p99 < 100ms");
+  auto error_of = [](const std::string& th) {
+    try {
+      c::load_scenario_text("target: http://x/\nusers: [{tasks: [{get: /}]}]\nthresholds:\n  - " + th + "\n", "t.yaml");
+    } catch (const c::config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error_of("{name: /x}").find("t.yaml:4:5: a threshold on one name needs name and check"), std::string::npos)
+      << error_of("{name: /x}");
+  EXPECT_NE(error_of("{name: /x, check: p95 < soon}").find("t.yaml:4:"), std::string::npos);
+  EXPECT_NE(error_of("{name: /x, chek: p95 < 1s}").find("unknown key 'chek'"), std::string::npos);
+}
+
 TEST(Csv, ReadsQuotedFieldsAndRefusesRaggedRows) {
   std::vector<std::string> cols;
   std::vector<std::vector<std::string>> rows;

@@ -143,6 +143,21 @@ users: [{wait: {constant: 10ms}, tasks: [{get: /}]}]
   EXPECT_NE(r.out.find("threshold passed: p95 < 10s"), std::string::npos) << r.out;
 }
 
+TEST_F(RunAgainstTarget, ThresholdsOnOneNameJudgeOnlyItsRequests) {
+  const auto file = scenario(R"(load: {users: 2, spawn_rate: 100, run_time: 1500ms}
+thresholds:
+  - {name: slow, check: p50 > 150ms}
+  - {name: /items, method: GET, check: p50 < 100ms}
+  - {name: /itmes, check: p95 < 10s}
+users: [{wait: {constant: 5ms}, tasks: [{get: /items}, {get: /delay/200, name: slow}]}]
+)");
+  auto r = ts::run_process({binary, "run", file, "--threads", "1"});
+  EXPECT_EQ(r.code, 1) << "the misspelt name fails: " << r.out << r.err;
+  EXPECT_NE(r.out.find("threshold passed: slow: p50 > 150ms"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("threshold passed: GET /items: p50 < 100ms"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("threshold FAILED: /itmes: p95 < 10s (no request was judged)"), std::string::npos) << r.out;
+}
+
 TEST_F(RunAgainstTarget, StagesShapeTheUserCount) {
   const auto file = scenario(R"(load:
   spawn_rate: 200
