@@ -11,6 +11,7 @@
 #include <regex>
 #include <string>
 
+#include "tests/support/http_calls.hpp"
 #include "tests/support/process.hpp"
 
 namespace ts = swarmlet::testing_support;
@@ -37,18 +38,13 @@ nlohmann::json run_driver(std::vector<std::string> args) {
   return json;
 }
 
-std::string url_in(const std::string& line) {
-  std::smatch m;
-  return std::regex_search(line, m, std::regex(R"(http://[0-9.]+:\d+)")) ? m[0].str() : std::string();
-}
-
 class Browser : public ::testing::Test {
  protected:
   void SetUp() override {
     if (const auto why = missing_browser_tools(); !why.empty()) GTEST_SKIP() << "no browser test: " << why;
     std::filesystem::create_directories(screenshots);
     target_ = std::make_unique<ts::process>(std::vector<std::string>{binary, "target", "--port", "0", "--threads", "1"});
-    target_url_ = url_in(target_->wait_for_line("listening on"));
+    target_url_ = ts::url_in(target_->wait_for_line("listening on"));
     ASSERT_FALSE(target_url_.empty()) << target_->err();
   }
   std::unique_ptr<ts::process> target_;
@@ -63,7 +59,7 @@ TEST_F(Browser, TheWebUiStartsATestFromItsFormAndShowsTheTableChartsWorkersAndRe
                       " {get: /status/503, name: unavailable}]}]\n");
   ts::process master({binary, "master", file, "--web-ui", "--web-port", "0", "--port", "0", "-q"});
   const std::string control = master.wait_for_line("listening on tcp://");
-  const std::string web = url_in(master.wait_for_line("web UI"));
+  const std::string web = ts::url_in(master.wait_for_line("web UI"));
   std::smatch ports;
   ASSERT_TRUE(std::regex_search(control, ports, std::regex(R"(:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))"))) << master.err();
   ASSERT_FALSE(web.empty()) << master.out() << master.err();

@@ -11,6 +11,7 @@
 #include <zmq.hpp>
 
 #include "proto/codec.hpp"
+#include "tests/support/http_calls.hpp"
 #include "tests/support/process.hpp"
 
 namespace ts = swarmlet::testing_support;
@@ -49,7 +50,7 @@ class Distributed : public ::testing::Test {
   void SetUp() override {
     const std::string line = target_.wait_for_line("listening on");
     ASSERT_FALSE(line.empty()) << target_.err();
-    url_ = line.substr(line.find("http://"));
+    url_ = ts::url_in(line);
   }
   std::uint64_t served() {
     auto r = ts::run_process({"/usr/bin/curl", "-s", url_ + "/__swarmlet/served"});
@@ -271,22 +272,11 @@ users: [{tasks: [{get: /}]}]
 
 namespace {
 
-/// curl's answer: the HTTP status, then the body.
-std::pair<int, std::string> http(const std::string& method, const std::string& url, const std::string& body = "",
-                                 const std::string& type = "application/json") {
-  std::vector<std::string> args{"/usr/bin/curl", "-s", "-w", "\n%{http_code}", "-X", method, url};
-  if (!body.empty()) args.insert(args.end(), {"-H", "Content-Type: " + type, "--data-binary", body});
-  const auto out = ts::run_process(args).out;
-  const auto nl = out.rfind('\n');
-  if (nl == std::string::npos) return {0, out};
-  return {std::atoi(out.c_str() + nl + 1), out.substr(0, nl)};
-}
-
 /// Polls GET `url` until `ready` holds for its JSON (or 30 s); returns the last answer.
 nlohmann::json poll_json(const std::string& url, const std::function<bool(const nlohmann::json&)>& ready) {
   nlohmann::json j;
   for (int i = 0; i < 300; ++i) {
-    j = nlohmann::json::parse(http("GET", url).second, nullptr, false);
+    j = nlohmann::json::parse(ts::http_call("GET", url).body, nullptr, false);
     if (!j.is_discarded() && ready(j)) break;
     std::this_thread::sleep_for(100ms);
   }
@@ -300,55 +290,55 @@ TEST_F(Distributed, TheHttpApiStartsSteersResetsAndStopsTestsOnAMasterWithWorker
   const auto ports = ports_of(master.wait_for_line("listening on"));
   const std::string web_line = master.wait_for_line("/metrics on");
   ASSERT_FALSE(ports.first.empty() || web_line.empty()) << master.out() << master.err();
-  const std::string api = std::regex_replace(web_line.substr(web_line.find("http://")), std::regex("/$"), "");
+  const std::string api = ts::url_in(web_line);
   std::vector<std::unique_ptr<ts::process>> workers;
   for (int i = 0; i < 2; ++i) workers.push_back(worker(ports));
   ASSERT_EQ(poll_json(api + "/api/workers", [](const auto& j) { return j.size() == 2; }).size(), 2u);
-  EXPECT_EQ(nlohmann::json::parse(http("GET", api + "/api/stats").second)["state"], "ready");
+  EXPECT_EQ(nlohmann::json::parse(ts::http_call("GET", api + "/api/stats").body)["state"], "ready");
 
   // A posted scenario (YAML): the workers are welcomed with it and run it.
   const std::string posted = "target: " + url_ +
                              "\nload: {users: 4, spawn_rate: 100}\nusers: [{wait: {constant: 5ms}, tasks: [{get: /cart, name: posted}]}]\n";
-  auto [status, body] = http("POST", api + "/api/start", posted, "application/yaml");
-  ASSERT_EQ(status, 202) << body;
+  const auto first_start = ts::http_call("POST", api + "/api/start", posted, "application/yaml");
+  ASSERT_EQ(first_start.status, 202) << first_start.body;
   auto stats = poll_json(api + "/api/stats", [](const auto& j) { return j["total"]["requests"].template get<int>() > 0; });
   ASSERT_EQ(stats["stats"].size(), 1u) << stats.dump();
   EXPECT_EQ(stats["stats"][0]["name"], "posted");
-  EXPECT_EQ(http("POST", api + "/api/start", "{}").first, 409) << "one test at a time";
+  EXPECT_EQ(ts::http_call("POST", api + "/api/start", "{}").status, 409) << "one test at a time";
   auto users_of_workers = [&] {
     int n = 0;
-    for (const auto& w : nlohmann::json::parse(http("GET", api + "/api/workers").second)) n += w["users"].get<int>();
+    for (const auto& w : nlohmann::json::parse(ts::http_call("GET", api + "/api/workers").body)) n += w["users"].get<int>();
     return n;
   };
   for (int i = 0; i < 300 && users_of_workers() != 4; ++i) std::this_thread::sleep_for(100ms);
   EXPECT_EQ(users_of_workers(), 4);
-  for (const auto& w : nlohmann::json::parse(http("GET", api + "/api/workers").second)) {
+  for (const auto& w : nlohmann::json::parse(ts::http_call("GET", api + "/api/workers").body)) {
     EXPECT_EQ(w["state"], "ready");
     EXPECT_GE(w["cpu_percent"].get<double>(), 0.0) << "heartbeats carry the worker's CPU";
     EXPECT_FALSE(w["host"].get<std::string>().empty());
   }
 
-  EXPECT_EQ(http("POST", api + "/api/swarm", R"({"users": 8, "spawn_rate": 100})").first, 202);
+  EXPECT_EQ(ts::http_call("POST", api + "/api/swarm", R"({"users": 8, "spawn_rate": 100})").status, 202);
   stats = poll_json(api + "/api/stats", [](const auto& j) { return j["users"] == 8; });
   EXPECT_EQ(stats["users"], 8);
 
   const auto before_reset = stats["total"]["requests"].get<std::uint64_t>();
-  EXPECT_EQ(http("POST", api + "/api/reset").first, 200);
-  EXPECT_LT(nlohmann::json::parse(http("GET", api + "/api/stats").second)["total"]["requests"].get<std::uint64_t>(),
+  EXPECT_EQ(ts::http_call("POST", api + "/api/reset").status, 200);
+  EXPECT_LT(nlohmann::json::parse(ts::http_call("GET", api + "/api/stats").body)["total"]["requests"].get<std::uint64_t>(),
             before_reset + 1);
   poll_json(api + "/api/stats", [](const auto& j) { return j["total"]["requests"].template get<int>() > 0; });
-  auto csv = http("GET", api + "/api/report/stats.csv");
-  EXPECT_EQ(csv.first, 200);
-  EXPECT_NE(csv.second.find("GET,posted,"), std::string::npos) << csv.second;
-  EXPECT_EQ(http("GET", api + "/api/report.html").first, 200);
+  auto csv = ts::http_call("GET", api + "/api/report/stats.csv");
+  EXPECT_EQ(csv.status, 200);
+  EXPECT_NE(csv.body.find("GET,posted,"), std::string::npos) << csv.body;
+  EXPECT_EQ(ts::http_call("GET", api + "/api/report.html").status, 200);
 
-  EXPECT_EQ(http("POST", api + "/api/stop").first, 202);
+  EXPECT_EQ(ts::http_call("POST", api + "/api/stop").status, 202);
   EXPECT_EQ(poll_json(api + "/api/stats", [](const auto& j) { return j["state"] == "stopped"; })["state"], "stopped");
 
   // A second test from JSON: the posted scenario stays; its count is exactly what the target served.
   const auto served_before = served();
-  std::tie(status, body) = http("POST", api + "/api/start", R"({"users": 2, "spawn_rate": 100, "run_time": "2s"})");
-  ASSERT_EQ(status, 202) << body;
+  const auto second_start = ts::http_call("POST", api + "/api/start", R"({"users": 2, "spawn_rate": 100, "run_time": "2s"})");
+  ASSERT_EQ(second_start.status, 202) << second_start.body;
   stats = poll_json(api + "/api/stats", [](const auto& j) { return j["state"] == "stopped"; });
   EXPECT_EQ(stats["state"], "stopped");
   EXPECT_EQ(stats["stats"][0]["name"], "posted");
@@ -356,7 +346,7 @@ TEST_F(Distributed, TheHttpApiStartsSteersResetsAndStopsTestsOnAMasterWithWorker
   EXPECT_EQ(stats["total"]["requests"].get<std::uint64_t>(), served() - served_before);
   EXPECT_NE(ts::read_file(dir + "/r_stats.csv").find("GET,posted,"), std::string::npos) << "reports at each test's end";
 
-  EXPECT_EQ(http("POST", api + "/api/quit").first, 202);
+  EXPECT_EQ(ts::http_call("POST", api + "/api/quit").status, 202);
   EXPECT_EQ(master.wait(30s), 0) << master.err();
   for (auto& w : workers) EXPECT_EQ(w->wait(30s), 0) << w->err();
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/support/http_calls.hpp"
 #include "tests/support/process.hpp"
 
 namespace ts = swarmlet::testing_support;
@@ -21,7 +22,7 @@ class OpenModel : public ::testing::Test {
     target_ = std::make_unique<ts::process>(argv);
     const std::string line = target_->wait_for_line("listening on");
     ASSERT_FALSE(line.empty()) << target_->err();
-    url_ = line.substr(line.find("http://"));
+    url_ = ts::url_in(line);
   }
   nlohmann::json run(const std::string& load, const std::string& tasks = "[{get: /}]") {
     const auto file = ts::write_temp_file("s.yaml", "target: " + url_ + "\nload: " + load + "\nusers: [{tasks: " + tasks + "}]\n");

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/http_calls.hpp"
 #include "tests/support/process.hpp"
 
 namespace ts = swarmlet::testing_support;
@@ -34,11 +35,6 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-std::string url_in(const std::string& line) {
-  std::smatch m;
-  return std::regex_search(line, m, std::regex(R"(http://[0-9.]+:\d+)")) ? m[0].str() : std::string();
-}
-
 nlohmann::json query(const std::string& prometheus, const std::string& promql) {
   const auto r = ts::run_process({"/usr/bin/curl", "-s", "-G", prometheus + "/api/v1/query", "--data-urlencode", "query=" + promql});
   const auto j = nlohmann::json::parse(r.out, nullptr, false);
@@ -50,14 +46,14 @@ TEST(Prometheus, ScrapesSwarmletsMetricsWithTheNamesItExpects) {
   if (::access("/usr/bin/prometheus", X_OK) != 0)
     GTEST_SKIP() << "no Prometheus scrape test: /usr/bin/prometheus is not installed (apt-get install prometheus)";
   ts::process target({binary, "target", "--port", "0", "--threads", "1"});
-  const std::string target_url = url_in(target.wait_for_line("listening on"));
+  const std::string target_url = ts::url_in(target.wait_for_line("listening on"));
   ASSERT_FALSE(target_url.empty()) << target.err();
   const auto file = ts::write_temp_file("scraped.yaml", "target: " + target_url +
                                                             "\nload: {users: 3, spawn_rate: 30, run_time: 90s}\n"
                                                             "users: [{wait: {constant: 10ms}, tasks: [{get: /items}]}]\n");
   const auto dir = file.substr(0, file.rfind('/'));
   ts::process run({binary, "run", file, "-q", "--threads", "1", "--web-port", "0", "--json", dir + "/s.json"});
-  const std::string web = url_in(run.wait_for_line("/metrics on"));
+  const std::string web = ts::url_in(run.wait_for_line("/metrics on"));
   ASSERT_FALSE(web.empty()) << run.err();
 
   // promtool's lint: counters end in _total, base units, HELP and TYPE for every family.

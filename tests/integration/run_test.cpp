@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/http_calls.hpp"
 #include "tests/support/process.hpp"
 
 namespace ts = swarmlet::testing_support;
@@ -21,7 +22,7 @@ class RunAgainstTarget : public ::testing::Test {
   void SetUp() override {
     const std::string line = target_.wait_for_line("listening on");
     ASSERT_FALSE(line.empty()) << "the target did not start: " << target_.err();
-    url_ = line.substr(line.find("http://"));
+    url_ = ts::url_in(line);
   }
   std::uint64_t served() {
     auto r = ts::run_process({"/usr/bin/curl", "-s", url_ + "/__swarmlet/served"});
@@ -190,8 +191,7 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
   ts::process run({binary, "run", file, "-q", "--web-port", "0", "--json", dir + "/s.json"});
   const std::string line = run.wait_for_line("HTTP API");
   ASSERT_FALSE(line.empty()) << run.err();
-  std::string api = line.substr(line.find("http://"));
-  if (api.back() == '/') api.pop_back();
+  const std::string api = ts::url_in(line);
   nlohmann::json stats;
   for (int i = 0; i < 100; ++i) {
     stats = nlohmann::json::parse(ts::run_process({"/usr/bin/curl", "-s", api + "/api/stats"}).out);
@@ -222,20 +222,16 @@ users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]
   ts::process run({binary, "run", file, "-q", "--web-port", "0", "--web-token", "s3cret"});
   const std::string line = run.wait_for_line("/metrics on");
   ASSERT_FALSE(line.empty()) << run.err();
-  std::string api = line.substr(line.find("http://"));
-  if (api.back() == '/') api.pop_back();
-  auto status = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args{"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    args.push_back(api + "/api/stats");
-    return ts::run_process(args).out;
+  const std::string api = ts::url_in(line);
+  auto status = [&](std::vector<std::string> curl_args) {
+    return ts::http_call("GET", api + "/api/stats", "", "", curl_args).status;
   };
-  EXPECT_EQ(status({}), "401");
-  EXPECT_EQ(status({"-H", "Authorization: Bearer wrong"}), "401");
-  EXPECT_EQ(status({"-H", "Authorization: Bearer s3cret"}), "200");
-  EXPECT_EQ(status({"-u", "anyone:s3cret"}), "200") << "basic auth, as a browser sends it";
-  const auto stop = ts::run_process({"/usr/bin/curl", "-s", "-X", "POST", "-H", "Authorization: Bearer s3cret", api + "/api/stop"});
-  EXPECT_NE(stop.out.find("stopping"), std::string::npos) << stop.out;
+  EXPECT_EQ(status({}), 401);
+  EXPECT_EQ(status({"-H", "Authorization: Bearer wrong"}), 401);
+  EXPECT_EQ(status({"-H", "Authorization: Bearer s3cret"}), 200);
+  EXPECT_EQ(status({"-u", "anyone:s3cret"}), 200) << "basic auth, as a browser sends it";
+  const auto stop = ts::http_call("POST", api + "/api/stop", "", "", {"-H", "Authorization: Bearer s3cret"});
+  EXPECT_NE(stop.body.find("stopping"), std::string::npos) << stop.body;
   EXPECT_EQ(run.wait(std::chrono::seconds(30)), 0) << run.err();
 }
 
@@ -247,11 +243,7 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
   ts::process run({binary, "run", file, "-q", "--threads", "1", "--web-ui", "--web-port", "0", "--json", dir + "/s.json"});
   const std::string line = run.wait_for_line("/metrics on");
   ASSERT_FALSE(line.empty()) << run.err();
-  std::string api = line.substr(line.find("http://"));
-  if (api.back() == '/') api.pop_back();
-  auto post = [&](const std::string& path, const std::string& body, const std::string& type) {
-    return ts::run_process({"/usr/bin/curl", "-s", "-X", "POST", "-H", "Content-Type: " + type, "--data-binary", body, api + path}).out;
-  };
+  const std::string api = ts::url_in(line);
   auto wait_stopped = [&] {
     nlohmann::json stats;
     for (int i = 0; i < 300; ++i) {
@@ -264,7 +256,7 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   EXPECT_EQ(served(), 0u) << "--web-ui starts nothing by itself";
 
-  EXPECT_NE(post("/api/start", "{}", "application/json").find("run_id"), std::string::npos);
+  EXPECT_NE(ts::http_call("POST", api + "/api/start", "{}").body.find("run_id"), std::string::npos);
   auto first = wait_stopped();
   EXPECT_EQ(first["stats"][0]["name"], "/items");
   const auto first_total = first["total"]["requests"].get<std::uint64_t>();
@@ -275,7 +267,7 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
   // Another scenario, posted: the local worker is built anew for it.
   const std::string other = "target: " + url_ + "\nload: {users: 3, spawn_rate: 100, run_time: 1s}\n"
                             "users: [{wait: {constant: 5ms}, tasks: [{get: /cart, name: other}]}]\n";
-  EXPECT_NE(post("/api/start", other, "application/yaml").find("run_id"), std::string::npos);
+  EXPECT_NE(ts::http_call("POST", api + "/api/start", other, "application/yaml").body.find("run_id"), std::string::npos);
   auto second = wait_stopped();
   ASSERT_EQ(second["stats"].size(), 1u) << second.dump();
   EXPECT_EQ(second["stats"][0]["name"], "other");

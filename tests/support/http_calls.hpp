@@ -1,0 +1,21 @@
+#pragma once
+// HTTP from the integration tests to the processes they start: the URL a process printed, and
+// requests through curl (a real client, nothing of swarmlet's own).
+#include <string>
+#include <vector>
+
+namespace swarmlet::testing_support {
+
+/// The "http://HOST:PORT" in a line a process printed (without a trailing path); empty if none.
+std::string url_in(const std::string& line);
+
+struct http_answer {
+  int status = 0;  ///< 0: no answer
+  std::string body;
+};
+/// One request; a body goes with `content_type`; `curl_args` are added as they are (e.g. -u).
+http_answer http_call(const std::string& method, const std::string& url, const std::string& body = "",
+                      const std::string& content_type = "application/json",
+                      const std::vector<std::string>& curl_args = {});
+
+}  // namespace swarmlet::testing_support
