@@ -8,6 +8,7 @@
 #include "common/config/duration.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
+#include "common/http/url.hpp"
 #include "master/control_server.hpp"
 #include "master/zap_authenticator.hpp"
 #include "proto/curve_keys.hpp"
@@ -80,8 +81,7 @@ int serve(const master_flags& f) {
     std::cerr << "swarmlet master: " << e.what() << "\n";
     return 2;
   }
-  const bool loopback = f.bind.rfind("127.", 0) == 0 || f.bind == "localhost" || f.bind == "::1";
-  if (!loopback && !curve)
+  if (!http::is_loopback(f.bind) && !curve)
     std::cerr << "swarmlet master: note: workers' traffic to " << f.bind
               << " is not encrypted; on an untrusted network use --curve-key (see swarmlet keygen)\n";
   green::hub hub(green::hub_options::from_environment());

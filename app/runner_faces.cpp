@@ -7,6 +7,7 @@
 #include "backdoor_commands.hpp"
 #include "common/green/operations.hpp"
 #include "common/http/server.hpp"
+#include "common/http/url.hpp"
 #include "web/ui_files.hpp"
 
 namespace swarmlet::app {
@@ -38,8 +39,7 @@ bool runner_faces::start(const test_flags& f, master::test_session& session, std
 
 bool runner_faces::start_web(const test_flags& f, master::test_session& session, std::function<nlohmann::json()> workers) {
   if (f.no_web) return true;
-  const bool loopback = f.web_host.rfind("127.", 0) == 0 || f.web_host == "localhost" || f.web_host == "::1";
-  if (!loopback && f.web_token.empty()) {
+  if (!http::is_loopback(f.web_host) && f.web_token.empty()) {
     std::cerr << "swarmlet: --web-host " << f.web_host << " is reachable from other hosts: set --web-token\n";
     return false;
   }

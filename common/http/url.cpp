@@ -44,4 +44,8 @@ std::optional<url> parse_url(const std::string& text, std::string& error) {
   return u;
 }
 
+bool is_loopback(std::string_view host) {
+  return host.substr(0, 4) == "127." || host == "localhost" || host == "::1";
+}
+
 }  // namespace swarmlet::http

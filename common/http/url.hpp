@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace swarmlet::http {
 
@@ -18,6 +19,10 @@ struct url {
   /// scheme://authority
   std::string origin() const;
 };
+
+/// Whether `host` (a name or an address to bind) is this machine's loopback: 127.0.0.0/8,
+/// "localhost" or "::1". Anything else may be reachable from other hosts.
+bool is_loopback(std::string_view host);
 
 /// Parses an absolute http or https URL; none (and `error` says why) otherwise.
 std::optional<url> parse_url(const std::string& text, std::string& error);

@@ -278,3 +278,12 @@ TEST_F(Http, UrlsAreParsedAndBadOnesExplained) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Url, LoopbackIsOnlyThisMachine) {
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "localhost", "::1"}) EXPECT_TRUE(h::is_loopback(host)) << host;
+  for (const char* host : {"0.0.0.0", "10.0.0.1", "::", "example.com", "128.0.0.1", ""}) EXPECT_FALSE(h::is_loopback(host)) << host;
+}
+
+}  // namespace
