@@ -80,6 +80,21 @@ std::size_t query_number(const std::string& target, std::string_view name) {
   return 0;
 }
 
+/// A duration in the API: a string ("30s", "5m") or a number of seconds.
+std::string duration_text(const nlohmann::json& value) {
+  return value.is_number() ? std::to_string(value.get<long long>()) + "s" : value.get<std::string>();
+}
+
+/// What a test will run (or runs): its target and load.
+nlohmann::json load_json(const config::scenario& s) {
+  return {{"target", s.target},
+          {"users", s.load.users},
+          {"spawn_rate", s.load.spawn_rate},
+          {"run_time", s.load.run_time ? config::format_duration(*s.load.run_time) : ""},
+          {"stages", s.load.stages.size()},
+          {"open_model", s.load.arrival.has_value()}};
+}
+
 /// A report's file name: the scenario's, without its extension.
 std::string report_stem(const config::scenario& s) {
   auto name = s.file.substr(s.file.find_last_of('/') + 1);
@@ -167,11 +182,10 @@ void web_api::handle(const http::request& req, http::response& res) {
     json(res, 200, workers_());
   } else if (path == "/api/scenario") {
     if (!only(get, "GET")) return;
-    const auto& s = session_.scenario();
-    json(res, 200, {{"file", s.file}, {"yaml", session_.scenario_yaml()}, {"target", s.target},
-                    {"users", s.load.users}, {"spawn_rate", s.load.spawn_rate},
-                    {"run_time", s.load.run_time ? config::format_duration(*s.load.run_time) : ""},
-                    {"stages", s.load.stages.size()}, {"open_model", s.load.arrival.has_value()}});
+    auto answer = load_json(session_.scenario());
+    answer["file"] = session_.scenario().file;
+    answer["yaml"] = session_.scenario_yaml();
+    json(res, 200, answer);
   } else if (path == "/api/report.json") {
     if (!only(get, "GET")) return;
     json(res, 200, summary_json(a, runner.summary_now()));
@@ -229,16 +243,14 @@ void web_api::start(const http::request& req, http::response& res) {
       for (const auto& [key, value] : body.items()) {
         if (key == "users") o.users = value.get<int>();
         else if (key == "spawn_rate") o.spawn_rate = value.get<double>();
-        else if (key == "run_time") o.run_time = value.is_number() ? std::to_string(value.get<long long>()) + "s" : value.get<std::string>();
+        else if (key == "run_time") o.run_time = duration_text(value);
         else if (key == "host") o.host = value.get<std::string>();
         else if (key == "scenario") r.scenario_yaml = value.get<std::string>();
         else if (key == "stages") {
           std::vector<config::stage_spec> stages;
           for (const auto& st : value) {
             config::stage_spec s;
-            const auto d = config::parse_duration(st.at("duration").is_number()
-                                                      ? std::to_string(st.at("duration").get<long long>()) + "s"
-                                                      : st.at("duration").get<std::string>());
+            const auto d = config::parse_duration(duration_text(st.at("duration")));
             if (!d) return error(res, 400, "stages: a duration is e.g. \"30s\" or \"5m\"");
             s.duration = *d;
             s.users = st.at("users").get<int>();
@@ -258,11 +270,9 @@ void web_api::start(const http::request& req, http::response& res) {
   const auto outcome = session_.start(r);
   if (outcome.result == start_outcome::kind::invalid) return error(res, 400, outcome.message);
   if (outcome.result == start_outcome::kind::conflict) return error(res, 409, outcome.message);
-  const auto& s = session_.current().scenario();
-  json(res, 202, {{"run_id", std::to_string(session_.current().run_id())}, {"target", s.target},
-                  {"users", s.load.users}, {"spawn_rate", s.load.spawn_rate},
-                  {"run_time", s.load.run_time ? config::format_duration(*s.load.run_time) : ""},
-                  {"stages", s.load.stages.size()}});
+  auto answer = load_json(session_.current().scenario());
+  answer["run_id"] = std::to_string(session_.current().run_id());
+  json(res, 202, answer);
 }
 
 void web_api::swarm(const http::request& req, http::response& res) {
