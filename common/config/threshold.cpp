@@ -91,11 +91,15 @@ threshold::outcome threshold::judge(const stats::stats_table& table, double seco
       if (key.name == name && (method.empty() || key.method == method)) judged.merge(s);
     if (judged.requests == 0) return {0, false, 0};
   }
-  return {observed(judged, seconds), holds(judged, seconds), judged.requests};
+  const double v = observed(judged, seconds);
+  return {v, passes(v), judged.requests};
 }
 
 bool threshold::holds(const stats::request_stats& totals, double seconds) const {
-  const double v = observed(totals, seconds);
+  return passes(observed(totals, seconds));
+}
+
+bool threshold::passes(double v) const {
   switch (op) {
     case comparison::less: return v < limit;
     case comparison::less_equal: return v <= limit;

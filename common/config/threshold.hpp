@@ -24,6 +24,8 @@ struct threshold {
   /// The observed value (ms for times), from totals and the run's duration in seconds.
   double observed(const stats::request_stats& totals, double seconds) const;
   bool holds(const stats::request_stats& totals, double seconds) const;
+  /// Whether an observed value is within the limit.
+  bool passes(double observed_value) const;
 
   struct outcome {
     double observed = 0;
