@@ -8,13 +8,15 @@ namespace swarmlet::app {
 
 void add_keygen_command(CLI::App& app, int& exit_code) {
   auto name = std::make_shared<std::string>();
-  auto* cmd = app.add_subcommand("keygen", "Make a CURVE key pair: NAME.key (secret) and NAME.pub (share it)");
-  cmd->add_option("name", *name, "Where to write, without extension (e.g. keys/master)")->required();
+  auto* cmd = app.add_subcommand(
+      "keygen", "Make a CURVE key pair: NAME.key (secret) and NAME.pub (share it)");
+  cmd->add_option("name", *name, "Where to write, without extension (e.g. keys/master)")
+      ->required();
   cmd->callback([name, &exit_code] {
     try {
       proto::write_curve_key_files(*name, proto::generate_curve_keypair());
-      std::cout << "wrote " << *name << ".key (keep it secret) and " << *name << ".pub: "
-                << proto::public_key_from(*name + ".pub") << "\n";
+      std::cout << "wrote " << *name << ".key (keep it secret) and " << *name
+                << ".pub: " << proto::public_key_from(*name + ".pub") << "\n";
       exit_code = 0;
     } catch (const proto::key_error& e) {
       std::cerr << "swarmlet keygen: " << e.what() << "\n";

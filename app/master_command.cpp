@@ -10,9 +10,9 @@
 #include "common/green/operations.hpp"
 #include "common/http/url.hpp"
 #include "master/control_server.hpp"
+#include "master/test_runner.hpp"
 #include "master/zap_authenticator.hpp"
 #include "proto/curve_keys.hpp"
-#include "master/test_runner.hpp"
 #include "run_command.hpp"
 #include "runner_faces.hpp"
 #include "signal_watch.hpp"
@@ -34,7 +34,8 @@ struct master_flags {
 };
 
 /// The welcome carries the scenario and its data files: workers need nothing but an address.
-proto::welcome_payload make_welcome(const config::scenario& s, const std::string& yaml, const std::string& file) {
+proto::welcome_payload make_welcome(const config::scenario& s, const std::string& yaml,
+                                    const std::string& file) {
   proto::welcome_payload w;
   w.scenario_name = std::filesystem::path(file).filename().string();
   w.scenario_yaml = yaml;
@@ -49,10 +50,15 @@ nlohmann::json workers_json(const master::worker_registry& registry) {
   nlohmann::json out = nlohmann::json::array();
   const auto now = green::clock::now();
   for (const auto& [id, w] : registry.all())
-    out.push_back({{"id", id}, {"host", w.host}, {"threads", w.threads}, {"users", w.users},
-                   {"cpu_percent", w.cpu_percent},
-                   {"state", w.status == master::worker_info::state::ready ? "ready" : "missing"},
-                   {"last_heard_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_heard).count()}});
+    out.push_back(
+        {{"id", id},
+         {"host", w.host},
+         {"threads", w.threads},
+         {"users", w.users},
+         {"cpu_percent", w.cpu_percent},
+         {"state", w.status == master::worker_info::state::ready ? "ready" : "missing"},
+         {"last_heard_ms_ago",
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_heard).count()}});
   return out;
 }
 
@@ -63,7 +69,9 @@ int serve(const master_flags& f) {
   try {
     scenario = std::make_shared<const config::scenario>(load_with_overrides(f.test));
     auto t = config::parse_duration(f.expect_timeout);
-    if (!t) throw config::config_error("--expect-workers-timeout: '" + f.expect_timeout + "' is not a duration");
+    if (!t)
+      throw config::config_error("--expect-workers-timeout: '" + f.expect_timeout +
+                                 "' is not a duration");
     expect_timeout = *t;
   } catch (const config::config_error& e) {
     std::cerr << "swarmlet: " << e.what() << "\n";
@@ -82,13 +90,15 @@ int serve(const master_flags& f) {
     return 2;
   }
   if (!http::is_loopback(f.bind) && !curve)
-    std::cerr << "swarmlet master: note: workers' traffic to " << f.bind
-              << " is not encrypted; on an untrusted network use --curve-key (see swarmlet keygen)\n";
+    std::cerr
+        << "swarmlet master: note: workers' traffic to " << f.bind
+        << " is not encrypted; on an untrusted network use --curve-key (see swarmlet keygen)\n";
   green::hub hub(green::hub_options::from_environment());
   zmq::context_t context;
   // Bound before the control server's sockets, so they consult it.
   std::unique_ptr<master::zap_authenticator> zap;
-  if (!f.curve_allow.empty()) zap = std::make_unique<master::zap_authenticator>(context, allowed, &std::cerr);
+  if (!f.curve_allow.empty())
+    zap = std::make_unique<master::zap_authenticator>(context, allowed, &std::cerr);
   master::control_options co;
   co.bind = f.bind;
   co.control_port = f.port;
@@ -97,15 +107,18 @@ int serve(const master_flags& f) {
   co.curve = curve;
   std::unique_ptr<master::control_server> server;
   try {
-    server = std::make_unique<master::control_server>(context, co, make_welcome(*scenario, yaml, f.test.file), &std::cerr);
+    server = std::make_unique<master::control_server>(
+        context, co, make_welcome(*scenario, yaml, f.test.file), &std::cerr);
   } catch (const zmq::error_t& e) {
-    std::cerr << "swarmlet master: cannot listen on " << f.bind << ":" << f.port << ": " << e.what() << "\n";
+    std::cerr << "swarmlet master: cannot listen on " << f.bind << ":" << f.port << ": " << e.what()
+              << "\n";
     return 2;
   }
   std::cout << "swarmlet master listening on " << server->control_endpoint() << " (stats "
             << server->stats_endpoint() << ")"
             << (curve ? ", CURVE-encrypted, public key " + curve->public_key +
-                            (zap ? " (" + std::to_string(allowed.size()) + " worker keys allowed)" : "")
+                            (zap ? " (" + std::to_string(allowed.size()) + " worker keys allowed)"
+                                 : "")
                       : "")
             << std::endl;
 
@@ -123,21 +136,26 @@ int serve(const master_flags& f) {
     summary.bad_frames = server->bad_frames();
     summary.rejected_stats = server->rejected_stats();
     if (summary.bad_frames > 0 || summary.rejected_stats > 0)
-      std::cerr << "swarmlet master: dropped " << summary.bad_frames << " bad frames and " << summary.rejected_stats
-                << " stats reports from unknown workers or other runs\n";
+      std::cerr << "swarmlet master: dropped " << summary.bad_frames << " bad frames and "
+                << summary.rejected_stats << " stats reports from unknown workers or other runs\n";
     if (!write_reports(runner.scenario(), runner, summary, f.test.quiet)) reports_written = false;
   };
-  master::test_session session(scenario, yaml, std::filesystem::path(f.test.file).parent_path().string(), ro, hooks);
+  master::test_session session(
+      scenario, yaml, std::filesystem::path(f.test.file).parent_path().string(), ro, hooks);
   runner_faces faces;
-  if (!faces.start(f.test, session, [&server] { return workers_json(server->registry()); })) return 2;
+  if (!faces.start(f.test, session, [&server] { return workers_json(server->registry()); }))
+    return 2;
   const int code = run_tests(f.test, session, faces, [&] {
     std::cout << "swarmlet master: waiting for " << f.expect_workers << " worker(s)" << std::endl;
     const auto until = green::clock::now() + expect_timeout;
     while (!faces.quitting() && green::clock::now() < until)
-      if (server->wait_for_workers(f.expect_workers, std::min<green::duration>(until - green::clock::now(), std::chrono::milliseconds(200))))
+      if (server->wait_for_workers(f.expect_workers,
+                                   std::min<green::duration>(until - green::clock::now(),
+                                                             std::chrono::milliseconds(200))))
         return true;
-    std::cerr << "swarmlet master: only " << server->registry().ready_workers().size() << " of " << f.expect_workers
-              << " expected workers joined" << (faces.quitting() ? "" : " within " + f.expect_timeout)
+    std::cerr << "swarmlet master: only " << server->registry().ready_workers().size() << " of "
+              << f.expect_workers << " expected workers joined"
+              << (faces.quitting() ? "" : " within " + f.expect_timeout)
               << "; start them with: swarmlet worker --master HOST:" << f.port << "\n";
     return false;
   });
@@ -150,22 +168,30 @@ int serve(const master_flags& f) {
 
 void add_master_command(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<master_flags>();
-  auto* cmd = app.add_subcommand("master", "Drive a distributed test: workers connect, the master aggregates");
+  auto* cmd = app.add_subcommand(
+      "master", "Drive a distributed test: workers connect, the master aggregates");
   add_test_flags(*cmd, f->test);
   cmd->add_option("--expect-workers", f->expect_workers, "Start once this many workers joined")
-      ->envname("SWARMLET_EXPECT_WORKERS")->check(CLI::Range(1, 100000));
-  cmd->add_option("--expect-workers-timeout", f->expect_timeout, "Give up waiting for workers after this long");
+      ->envname("SWARMLET_EXPECT_WORKERS")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--expect-workers-timeout", f->expect_timeout,
+                  "Give up waiting for workers after this long");
   cmd->add_option("--bind", f->bind, "Address to listen on (0.0.0.0 for workers on other hosts)")
       ->envname("SWARMLET_BIND");
   cmd->add_option("--port", f->port, "Control port (stats use the next one)")
-      ->envname("SWARMLET_PORT")->check(CLI::Range(0, 65535));
-  cmd->add_option("--stats-port", f->stats_port, "Stats port (default: control port + 1)")->check(CLI::Range(0, 65535));
-  cmd->add_option("--heartbeat-ms", f->heartbeat_ms, "Heartbeat interval; 3 missed: a worker is missing")
+      ->envname("SWARMLET_PORT")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--stats-port", f->stats_port, "Stats port (default: control port + 1)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--heartbeat-ms", f->heartbeat_ms,
+                  "Heartbeat interval; 3 missed: a worker is missing")
       ->check(CLI::Range(50, 60000));
   cmd->add_option("--curve-key", f->curve_key,
-                  "Encrypt both planes with CURVE using this key file (swarmlet keygen); workers need its .pub")
+                  "Encrypt both planes with CURVE using this key file (swarmlet keygen); workers "
+                  "need its .pub")
       ->envname("SWARMLET_CURVE_KEY");
-  cmd->add_option("--curve-allow", f->curve_allow, "Admit only the workers whose public keys this file lists")
+  cmd->add_option("--curve-allow", f->curve_allow,
+                  "Admit only the workers whose public keys this file lists")
       ->envname("SWARMLET_CURVE_ALLOW");
   cmd->callback([f, &exit_code] { exit_code = serve(*f); });
 }

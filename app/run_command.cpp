@@ -38,7 +38,8 @@ int run(const run_flags& f) {
   master::runner_options ro;
   ro.console = f.test.quiet ? nullptr : &std::cout;
   worker::runtime_options wo;
-  wo.threads = f.threads > 0 ? f.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  wo.threads = f.threads > 0 ? f.threads
+                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   wo.report_interval = std::chrono::milliseconds(f.report_interval_ms);
   wo.hub = green::hub_options::from_environment();
 
@@ -53,15 +54,20 @@ int run(const run_flags& f) {
     runner.add_worker(*local, wo.worker_id, wo.threads);
   };
   hooks.finished = [&](const master::test_runner& runner, int) {
-    if (!write_reports(runner.scenario(), runner, runner.summary(), f.test.quiet)) reports_written = false;
+    if (!write_reports(runner.scenario(), runner, runner.summary(), f.test.quiet))
+      reports_written = false;
   };
-  session = std::make_unique<master::test_session>(scenario, read_file(f.test.file),
-                                                    std::filesystem::path(f.test.file).parent_path().string(), ro, hooks);
+  session = std::make_unique<master::test_session>(
+      scenario, read_file(f.test.file), std::filesystem::path(f.test.file).parent_path().string(),
+      ro, hooks);
   runner_faces faces;
   worker::cpu_meter cpu;
   if (!faces.start(f.test, *session, [&] {
-        return nlohmann::json::array({{{"id", "local"}, {"host", "this process"}, {"threads", wo.threads},
-                                       {"state", "ready"}, {"users", local ? local->users() : 0},
+        return nlohmann::json::array({{{"id", "local"},
+                                       {"host", "this process"},
+                                       {"threads", wo.threads},
+                                       {"state", "ready"},
+                                       {"users", local ? local->users() : 0},
                                        {"cpu_percent", cpu.sample()}}});
       }))
     return 2;
@@ -77,7 +83,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("run", "Run a load test in this process (a master and a worker)");
   add_test_flags(*cmd, f->test);
   cmd->add_option("--threads", f->threads, "Hub threads (default: one per core)")
-      ->envname("SWARMLET_THREADS")->check(CLI::Range(1, 1024));
+      ->envname("SWARMLET_THREADS")
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--report-interval-ms", f->report_interval_ms, "Worker stats report interval")
       ->check(CLI::Range(10, 60'000));
   cmd->callback([f, &exit_code] { exit_code = run(*f); });

@@ -22,10 +22,12 @@ void runner_faces::quit(master::test_session& session) {
   session.stop();
 }
 
-bool runner_faces::start(const test_flags& f, master::test_session& session, std::function<nlohmann::json()> workers) {
+bool runner_faces::start(const test_flags& f, master::test_session& session,
+                         std::function<nlohmann::json()> workers) {
   if (!start_web(f, session, workers)) return false;
   add_runner_commands(door_, session, workers);
-  if (f.backdoor_port >= 0 && !start_backdoor(f.backdoor_port, door_, door_listener_, door_server_)) return false;
+  if (f.backdoor_port >= 0 && !start_backdoor(f.backdoor_port, door_, door_listener_, door_server_))
+    return false;
   signals_ = std::make_unique<signal_watch>(std::initializer_list<int>{SIGINT, SIGTERM});
   on_signal_ = green::spawn([this, &session] {
     const int sig = signals_->wait();
@@ -37,10 +39,12 @@ bool runner_faces::start(const test_flags& f, master::test_session& session, std
   return true;
 }
 
-bool runner_faces::start_web(const test_flags& f, master::test_session& session, std::function<nlohmann::json()> workers) {
+bool runner_faces::start_web(const test_flags& f, master::test_session& session,
+                             std::function<nlohmann::json()> workers) {
   if (f.no_web) return true;
   if (!http::is_loopback(f.web_host) && f.web_token.empty()) {
-    std::cerr << "swarmlet: --web-host " << f.web_host << " is reachable from other hosts: set --web-token\n";
+    std::cerr << "swarmlet: --web-host " << f.web_host
+              << " is reachable from other hosts: set --web-token\n";
     return false;
   }
   try {
@@ -50,7 +54,8 @@ bool runner_faces::start_web(const test_flags& f, master::test_session& session,
       std::cerr << "swarmlet: HTTP API: " << e.what() << "\n";
       return false;
     }
-    std::cerr << "swarmlet: note: no web UI or HTTP API (" << e.what() << "); choose a port with --web-port\n";
+    std::cerr << "swarmlet: note: no web UI or HTTP API (" << e.what()
+              << "); choose a port with --web-port\n";
     return true;
   }
   master::web_options o;
@@ -62,10 +67,12 @@ bool runner_faces::start_web(const test_flags& f, master::test_session& session,
   };
   o.quit = [this, &session] { quit(session); };
   api_ = std::make_unique<master::web_api>(session, std::move(workers), std::move(o));
-  std::cout << "swarmlet: web UI, HTTP API and /metrics on http://" << f.web_host << ":" << web_listener_.local_port()
-            << "/" << std::endl;
+  std::cout << "swarmlet: web UI, HTTP API and /metrics on http://" << f.web_host << ":"
+            << web_listener_.local_port() << "/" << std::endl;
   web_ = green::spawn([this] {
-    http::serve_http(web_listener_, [a = api_.get()](const http::request& q, http::response& r) { a->handle(q, r); }, 256);
+    http::serve_http(
+        web_listener_,
+        [a = api_.get()](const http::request& q, http::response& r) { a->handle(q, r); }, 256);
   });
   return true;
 }

@@ -27,7 +27,8 @@ class runner_faces {
   /// saying why) when it must not go on: an explicit web port that is taken, a non-loopback web
   /// address without a token, a backdoor port that is taken. The default web port being taken
   /// is only a warning.
-  bool start(const test_flags& f, master::test_session& session, std::function<nlohmann::json()> workers);
+  bool start(const test_flags& f, master::test_session& session,
+             std::function<nlohmann::json()> workers);
   /// Parks until SIGINT, SIGTERM or POST /api/quit; the test in progress is being stopped then.
   void wait_for_quit() { quit_.wait(); }
   bool quitting() const noexcept { return quit_.ready(); }
@@ -35,7 +36,8 @@ class runner_faces {
   bool interrupted() const noexcept { return interrupted_; }
 
  private:
-  bool start_web(const test_flags& f, master::test_session& session, std::function<nlohmann::json()> workers);
+  bool start_web(const test_flags& f, master::test_session& session,
+                 std::function<nlohmann::json()> workers);
   void quit(master::test_session& session);
   green::socket web_listener_;
   std::unique_ptr<master::web_api> api_;

@@ -28,9 +28,11 @@ int serve(const target_flags& f) {
   block_signals({SIGINT, SIGTERM});
   http::test_target target;
   if (!f.stall_every.empty() || !f.stall_for.empty()) {
-    auto every = config::parse_duration(f.stall_every), length = config::parse_duration(f.stall_for);
+    auto every = config::parse_duration(f.stall_every),
+         length = config::parse_duration(f.stall_for);
     if (!every || !length || every->count() == 0 || *length >= *every) {
-      std::cerr << "swarmlet target: --stall-every and --stall-for take durations, the stall shorter than "
+      std::cerr << "swarmlet target: --stall-every and --stall-for take durations, the stall "
+                   "shorter than "
                    "the period (e.g. --stall-every 10s --stall-for 1s)\n";
       return 2;
     }
@@ -60,7 +62,8 @@ int serve(const target_flags& f) {
   while (started.load() < f.threads - 1) std::this_thread::yield();
   std::cout << "swarmlet target listening on http://" << f.host << ":" << port << std::endl;
   auto server = green::spawn([&] {
-    http::serve_http(first, [&](const http::request& q, http::response& r) { target.handle(q, r); });
+    http::serve_http(first,
+                     [&](const http::request& q, http::response& r) { target.handle(q, r); });
   });
   signal_watch signals({SIGINT, SIGTERM});
   signals.wait();
@@ -76,10 +79,12 @@ void add_target_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("target", "Serve the built-in HTTP test target");
   cmd->add_option("--host", f->host, "Address to listen on")->envname("SWARMLET_TARGET_HOST");
   cmd->add_option("--port", f->port, "Port to listen on (0: any free port)")
-      ->envname("SWARMLET_TARGET_PORT")->check(CLI::Range(0, 65535));
+      ->envname("SWARMLET_TARGET_PORT")
+      ->check(CLI::Range(0, 65535));
   cmd->add_option("--threads", f->threads, "Serving threads")->check(CLI::Range(1, 256));
   cmd->add_option("--stall-every", f->stall_every, "Freeze every response this often (e.g. 10s)");
-  cmd->add_option("--stall-for", f->stall_for, "...for this long (e.g. 1s): shows coordinated omission");
+  cmd->add_option("--stall-for", f->stall_for,
+                  "...for this long (e.g. 1s): shows coordinated omission");
   cmd->callback([f, &exit_code] { exit_code = serve(*f); });
 }
 

@@ -15,27 +15,37 @@ namespace swarmlet::app {
 void add_test_flags(CLI::App& cmd, test_flags& f) {
   cmd.add_option("file", f.file, "Scenario file (YAML)")->required()->check(CLI::ExistingFile);
   cmd.add_option("-u,--users", f.users, "Peak number of users (overrides load.users and stages)")
-      ->envname("SWARMLET_USERS")->check(CLI::Range(0, 10'000'000));
+      ->envname("SWARMLET_USERS")
+      ->check(CLI::Range(0, 10'000'000));
   cmd.add_option("-r,--spawn-rate", f.spawn_rate, "Users started per second")
-      ->envname("SWARMLET_SPAWN_RATE")->check(CLI::Range(0.001, 1e7));
-  cmd.add_option("-t,--run-time", f.run_time, "Stop after this long, e.g. 30s, 5m, 1h30m")->envname("SWARMLET_RUN_TIME");
-  cmd.add_option("-H,--host", f.host, "Target base URL (overrides target:)")->envname("SWARMLET_HOST");
+      ->envname("SWARMLET_SPAWN_RATE")
+      ->check(CLI::Range(0.001, 1e7));
+  cmd.add_option("-t,--run-time", f.run_time, "Stop after this long, e.g. 30s, 5m, 1h30m")
+      ->envname("SWARMLET_RUN_TIME");
+  cmd.add_option("-H,--host", f.host, "Target base URL (overrides target:)")
+      ->envname("SWARMLET_HOST");
   cmd.add_option("--csv", f.csv, "Write CSV reports with this prefix")->envname("SWARMLET_CSV");
   cmd.add_option("--json", f.json, "Write the JSON summary to this file")->envname("SWARMLET_JSON");
   cmd.add_option("--html", f.html, "Write the HTML report to this file")->envname("SWARMLET_HTML");
   cmd.add_flag("-q,--quiet", f.quiet, "No console tables");
-  cmd.add_option("--web-host", f.web_host, "Address of the HTTP API and /metrics")->envname("SWARMLET_WEB_HOST");
+  cmd.add_option("--web-host", f.web_host, "Address of the HTTP API and /metrics")
+      ->envname("SWARMLET_WEB_HOST");
   cmd.add_option_function<int>(
-         "--web-port", [&f](int p) { f.web_port = p, f.web_port_given = true; }, "Port of the HTTP API (0: any free port)")
-      ->envname("SWARMLET_WEB_PORT")->check(CLI::Range(0, 65535));
-  cmd.add_option("--web-token", f.web_token, "Bearer token the HTTP API requires (required off loopback)")
+         "--web-port", [&f](int p) { f.web_port = p, f.web_port_given = true; },
+         "Port of the HTTP API (0: any free port)")
+      ->envname("SWARMLET_WEB_PORT")
+      ->check(CLI::Range(0, 65535));
+  cmd.add_option("--web-token", f.web_token,
+                 "Bearer token the HTTP API requires (required off loopback)")
       ->envname("SWARMLET_WEB_TOKEN");
   cmd.add_flag("--no-web", f.no_web, "No web UI or HTTP API");
   cmd.add_flag("--web-ui", f.web_ui,
-               "Start no test now: tests start from the web UI (or POST /api/start), and swarmlet stays up "
+               "Start no test now: tests start from the web UI (or POST /api/start), and swarmlet "
+               "stays up "
                "between them until Ctrl-C or POST /api/quit")
       ->envname("SWARMLET_WEB_UI");
-  cmd.add_option("--backdoor-port", f.backdoor_port, "Serve the backdoor console on 127.0.0.1:PORT (0: any)")
+  cmd.add_option("--backdoor-port", f.backdoor_port,
+                 "Serve the backdoor console on 127.0.0.1:PORT (0: any)")
       ->check(CLI::Range(0, 65535));
 }
 
@@ -53,19 +63,23 @@ config::scenario load_with_overrides(const test_flags& f) {
   o.spawn_rate = f.spawn_rate;
   if (!f.run_time.empty()) o.run_time = f.run_time;
   if (!f.host.empty()) o.host = f.host;
-  config::apply_overrides(s, o, {"-u (or SWARMLET_USERS)", "--run-time (or SWARMLET_RUN_TIME)", "--host (or SWARMLET_HOST)", "stages"});
+  config::apply_overrides(s, o,
+                          {"-u (or SWARMLET_USERS)", "--run-time (or SWARMLET_RUN_TIME)",
+                           "--host (or SWARMLET_HOST)", "stages"});
   if (!f.csv.empty()) s.report.csv_prefix = f.csv;
   if (!f.json.empty()) s.report.json_file = f.json;
   if (!f.html.empty()) s.report.html_file = f.html;
   return s;
 }
 
-bool write_reports(const config::scenario& s, const master::test_runner& runner, const master::run_summary& summary,
-                   bool quiet) {
+bool write_reports(const config::scenario& s, const master::test_runner& runner,
+                   const master::run_summary& summary, bool quiet) {
   try {
     if (!s.report.csv_prefix.empty()) {
       master::write_csv_reports(s.report.csv_prefix, runner.results(), summary);
-      if (!quiet) std::cout << "wrote " << s.report.csv_prefix << "_stats.csv, _failures.csv, _stats_history.csv\n";
+      if (!quiet)
+        std::cout << "wrote " << s.report.csv_prefix
+                  << "_stats.csv, _failures.csv, _stats_history.csv\n";
     }
     if (!s.report.json_file.empty()) {
       master::write_json_report(s.report.json_file, runner.results(), summary);
@@ -85,8 +99,10 @@ bool write_reports(const config::scenario& s, const master::test_runner& runner,
 int run_tests(const test_flags& f, master::test_session& session, runner_faces& faces,
               const std::function<bool()>& wait_ready) {
   if (f.web_ui) {
-    if (f.no_web) std::cerr << "swarmlet: --web-ui with --no-web: only the backdoor console can start tests\n";
-    std::cout << "swarmlet: waiting for a test to be started from the web UI; Ctrl-C quits" << std::endl;
+    if (f.no_web)
+      std::cerr << "swarmlet: --web-ui with --no-web: only the backdoor console can start tests\n";
+    std::cout << "swarmlet: waiting for a test to be started from the web UI; Ctrl-C quits"
+              << std::endl;
     faces.wait_for_quit();
     return session.wait_idle();
   }

@@ -2,7 +2,6 @@
 // The load and report flags that `run` and `master` share (Locust's), their SWARMLET_*
 // variables, and the reports written at the end of a test.
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <memory>
 #include <optional>
@@ -30,7 +29,8 @@ struct test_flags {
   bool web_port_given = false;
   std::string web_token;
   bool no_web = false;
-  bool web_ui = false;  ///< tests start from the web UI (or the API); the process stays up between them
+  bool web_ui =
+      false;  ///< tests start from the web UI (or the API); the process stays up between them
   int backdoor_port = -1;  ///< -1: no backdoor
 };
 
@@ -42,8 +42,8 @@ std::string read_file(const std::string& path);
 config::scenario load_with_overrides(const test_flags& f);
 /// Writes the reports the scenario and flags ask for; returns false (after saying why) when
 /// one could not be written.
-bool write_reports(const config::scenario& s, const master::test_runner& runner, const master::run_summary& summary,
-                   bool quiet);
+bool write_reports(const config::scenario& s, const master::test_runner& runner,
+                   const master::run_summary& summary, bool quiet);
 /// Runs the tests the flags ask for through `session`: one now, to its end (headless), or with
 /// --web-ui, whatever the web UI and API start until Ctrl-C or POST /api/quit. `wait_ready`
 /// parks until the workers are there (false: they did not come). Returns the exit code.

@@ -1,10 +1,10 @@
 // Micro benchmarks of the hub: switch cost next to a raw Boost.Context resume in the same
 // binary, spawn+join cost, and the memory an idle green thread costs.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <boost/context/fiber.hpp>
 #include <fstream>
-#include <unistd.h>
 #include <vector>
 
 #include "common/green/event.hpp"
@@ -149,8 +149,7 @@ void BM_idle_thread_memory(benchmark::State& state) {
     for (int i = 0; i < threads; ++i) sleepers.push_back(g::spawn([&release] { release.wait(); }));
     g::sleep(0s);  // every thread runs up to its park point
     const long after = resident_kib();
-    state.counters["KiB_per_thread"] =
-        static_cast<double>(after - after_reserve) / threads;
+    state.counters["KiB_per_thread"] = static_cast<double>(after - after_reserve) / threads;
     state.counters["handles_KiB"] = static_cast<double>(after_reserve - before);
     release.send();
     for (auto& s : sleepers) s.wait();

@@ -68,9 +68,11 @@ int main(int argc, char** argv) {
   if (master == 0) {
     std::freopen(out.c_str(), "w", stdout);
     std::freopen((dir + "/master.err").c_str(), "w", stderr);
-    const std::string expect = std::to_string(workers), run_time = std::to_string(seconds + 4) + "s";
-    ::execl(binary.c_str(), binary.c_str(), "master", (dir + "/s.yaml").c_str(), "--expect-workers", expect.c_str(),
-            "--port", "0", "-q", "-t", run_time.c_str(), "--expect-workers-timeout", "120s", nullptr);
+    const std::string expect = std::to_string(workers),
+                      run_time = std::to_string(seconds + 4) + "s";
+    ::execl(binary.c_str(), binary.c_str(), "master", (dir + "/s.yaml").c_str(), "--expect-workers",
+            expect.c_str(), "--port", "0", "-q", "-t", run_time.c_str(), "--expect-workers-timeout",
+            "120s", nullptr);
     ::_exit(127);
   }
   std::smatch m;
@@ -98,7 +100,8 @@ int main(int argc, char** argv) {
     f.control.set(zmq::sockopt::routing_id, f.id);
     f.control.connect("tcp://127.0.0.1:" + control_port);
     f.stats.connect("tcp://127.0.0.1:" + stats_port);
-    const std::string hello = p::encode(p::make_message(p::message_type::hello, f.id, p::hello_payload{"bench", 1, 1}));
+    const std::string hello =
+        p::encode(p::make_message(p::message_type::hello, f.id, p::hello_payload{"bench", 1, 1}));
     f.control.send(zmq::buffer(hello));
     fakes.push_back(std::move(f));
   }
@@ -113,7 +116,8 @@ int main(int argc, char** argv) {
     r.users = 1;
     for (int n = 0; n < names; ++n) {
       auto& e = r.delta.entry("GET", "/name/" + std::to_string(n));
-      for (int k = 0; k < 10; ++k) e.record(static_cast<std::uint64_t>(latency(rng)), 100, k == 0 && n % 10 == 0);
+      for (int k = 0; k < 10; ++k)
+        e.record(static_cast<std::uint64_t>(latency(rng)), 100, k == 0 && n % 10 == 0);
     }
     return p::encode(p::make_message(p::message_type::stats, f.id, r));
   };
@@ -134,7 +138,8 @@ int main(int argc, char** argv) {
         auto d = p::decode(msg.data(), msg.size());
         if (!std::holds_alternative<p::message>(d)) continue;
         auto& mm = std::get<p::message>(d);
-        if (mm.type == p::message_type::spawn) fakes[i].run_id = std::get<p::spawn_command>(mm.body).run_id;
+        if (mm.type == p::message_type::spawn)
+          fakes[i].run_id = std::get<p::spawn_command>(mm.body).run_id;
         if (mm.type == p::message_type::stop && !fakes[i].stopped) {
           fakes[i].stopped = true;
           const std::string final = make_report(fakes[i], true);
@@ -149,7 +154,8 @@ int main(int argc, char** argv) {
     bool all_running = true;
     for (auto& f : fakes) all_running &= f.run_id != 0;
     for (auto& f : fakes) {
-      const std::string hb = p::encode(p::make_message(p::message_type::heartbeat, f.id, p::heartbeat_payload{1}));
+      const std::string hb =
+          p::encode(p::make_message(p::message_type::heartbeat, f.id, p::heartbeat_payload{1}));
       f.control.send(zmq::buffer(hb), zmq::send_flags::dontwait);
       if (f.run_id != 0 && !f.stopped) {
         const std::string bytes = make_report(f, false);
@@ -172,7 +178,9 @@ int main(int argc, char** argv) {
   ::waitpid(master, &status, 0);
   const double wall = std::chrono::duration<double>(wall_end - wall_start).count();
   const double cpu = cpu_end - cpu_start;
-  std::printf("master ingest: %d workers x %d names, %.0f reports/s: master CPU %.1f%% of one core, %.1f CPU-us per report\n",
-              workers, names, reports / wall, 100.0 * cpu / wall, reports ? cpu / reports * 1e6 : 0.0);
+  std::printf(
+      "master ingest: %d workers x %d names, %.0f reports/s: master CPU %.1f%% of one core, %.1f "
+      "CPU-us per report\n",
+      workers, names, reports / wall, 100.0 * cpu / wall, reports ? cpu / reports * 1e6 : 0.0);
   return 0;
 }

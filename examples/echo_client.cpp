@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   for (int c = 0; c < connections; ++c) {
     pool.spawn_n([&, c] {
       try {
-        auto s = green::socket::connect(host, static_cast<std::uint16_t>(port), std::chrono::seconds(5));
+        auto s =
+            green::socket::connect(host, static_cast<std::uint16_t>(port), std::chrono::seconds(5));
         s.set_timeout(std::chrono::seconds(10));
         green::buffered_reader reader(s);
         std::string batch;
@@ -69,8 +70,9 @@ int main(int argc, char** argv) {
   }
   pool.waitall();
   const double secs = std::chrono::duration<double>(green::clock::now() - start).count();
-  std::printf("echo_client: %d connections, %ld lines echoed, %ld wrong, %ld connections failed, "
-              "%.3f s, %.0f lines/s\n",
-              connections, echoed, wrong, failed, secs, echoed / secs);
+  std::printf(
+      "echo_client: %d connections, %ld lines echoed, %ld wrong, %ld connections failed, "
+      "%.3f s, %.0f lines/s\n",
+      connections, echoed, wrong, failed, secs, echoed / secs);
   return wrong == 0 && failed == 0 ? 0 : 1;
 }

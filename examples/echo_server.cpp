@@ -29,9 +29,7 @@ int main(int argc, char** argv) {
     green::green_pool pool(10000);
     for (;;) {
       green::socket connection = listener.accept();
-      pool.spawn_n([c = std::move(connection)]() mutable {
-        swarmlet::examples::echo_lines(c);
-      });
+      pool.spawn_n([c = std::move(connection)]() mutable { swarmlet::examples::echo_lines(c); });
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "echo_server: %s\n", e.what());

@@ -17,7 +17,7 @@ namespace swarmlet::master {
 struct worker_record {
   std::uint64_t last_sequence = 0;
   std::uint64_t reports = 0;
-  std::uint64_t lost = 0;   ///< reports not received (gaps in the sequence), so far
+  std::uint64_t lost = 0;           ///< reports not received (gaps in the sequence), so far
   std::set<std::uint64_t> missing;  ///< which: a late one that fills a gap is still merged
   bool final_received = false;
   int users = 0;
@@ -28,7 +28,7 @@ struct history_row {
   double elapsed_s = 0;
   std::int64_t unix_time = 0;
   int users = 0;
-  double rps = 0;          ///< over the current window
+  double rps = 0;  ///< over the current window
   double fails_per_s = 0;
   stats::request_stats window;  ///< the window's requests (percentiles "now")
   stats::request_stats total;   ///< everything so far

@@ -5,26 +5,32 @@
 namespace swarmlet::master {
 namespace {
 
-std::string clip(const std::string& s, std::size_t n) { return s.size() <= n ? s : s.substr(0, n - 3) + "..."; }
+std::string clip(const std::string& s, std::size_t n) {
+  return s.size() <= n ? s : s.substr(0, n - 3) + "...";
+}
 
 /// Milliseconds as Locust prints them, but with decimals below 10 ms (fast targets are common).
-std::string ms(double v) { return v < 10 ? fmt::format("{:.2f}", v) : fmt::format("{:.0f}", v); }
+std::string ms(double v) {
+  return v < 10 ? fmt::format("{:.2f}", v) : fmt::format("{:.0f}", v);
+}
 
 }  // namespace
 
 std::string format_stats_table(const aggregator& a) {
-  std::string out = fmt::format("{:<8} {:<40} {:>9} {:>16} | {:>8} {:>8} {:>8} {:>8} | {:>9} {:>10}\n",
-                                "Type", "Name", "# reqs", "# fails", "Avg", "Min", "Max", "Med", "req/s",
-                                "failures/s");
+  std::string out =
+      fmt::format("{:<8} {:<40} {:>9} {:>16} | {:>8} {:>8} {:>8} {:>8} | {:>9} {:>10}\n", "Type",
+                  "Name", "# reqs", "# fails", "Avg", "Min", "Max", "Med", "req/s", "failures/s");
   out += std::string(out.size() - 1, '-') + "\n";
   auto row = [&](const std::string& type, const std::string& name, const stats::request_stats& s,
                  std::pair<double, double> rates) {
-    out += fmt::format("{:<8} {:<40} {:>9} {:>16} | {:>8} {:>8} {:>8} {:>8} | {:>9.2f} {:>10.2f}\n", type,
-                       clip(name, 40), s.requests,
-                       fmt::format("{}({:.2f}%)", s.failures, 100.0 * s.fail_ratio()), ms(s.average_ms()),
-                       ms(s.min_ms()), ms(s.max_ms()), ms(s.percentile_ms(0.5)), rates.first, rates.second);
+    out += fmt::format("{:<8} {:<40} {:>9} {:>16} | {:>8} {:>8} {:>8} {:>8} | {:>9.2f} {:>10.2f}\n",
+                       type, clip(name, 40), s.requests,
+                       fmt::format("{}({:.2f}%)", s.failures, 100.0 * s.fail_ratio()),
+                       ms(s.average_ms()), ms(s.min_ms()), ms(s.max_ms()), ms(s.percentile_ms(0.5)),
+                       rates.first, rates.second);
   };
-  for (const auto& [key, s] : a.totals().entries()) row(key.method, key.name, s, a.current_rates(&key));
+  for (const auto& [key, s] : a.totals().entries())
+    row(key.method, key.name, s, a.current_rates(&key));
   out += std::string(out.find('\n'), '-') + "\n";
   row("", "Aggregated", a.totals().total(), a.current_rates(nullptr));
   return out;
@@ -33,9 +39,10 @@ std::string format_stats_table(const aggregator& a) {
 std::string format_percentiles_table(const stats::stats_table& t) {
   static constexpr double qs[] = {0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0};
   std::string out = "Response time percentiles (ms)\n";
-  out += fmt::format("{:<8} {:<40} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9}\n", "Type",
-                     "Name", "50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%",
-                     "# reqs");
+  out += fmt::format(
+      "{:<8} {:<40} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9}\n",
+      "Type", "Name", "50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%",
+      "100%", "# reqs");
   auto row = [&](const std::string& type, const std::string& name, const stats::request_stats& s) {
     out += fmt::format("{:<8} {:<40}", type, clip(name, 40));
     for (double q : qs) out += fmt::format(" {:>7}", ms(s.percentile_ms(q)));
@@ -54,19 +61,24 @@ std::string format_open_model(const stats::stats_table& t) {
     scheduled |= !s.service.empty();
   }
   if (!scheduled && dropped == 0 && t.lag().requests == 0) return {};
-  std::string out = "Open model: response times count from each iteration's intended start; service times are the requests' own\n";
-  out += fmt::format("{:<8} {:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "Type", "Name", "dropped", "resp p50",
-                     "resp p99", "svc p50", "svc p99", "svc max");
+  std::string out =
+      "Open model: response times count from each iteration's intended start; service times are "
+      "the requests' own\n";
+  out += fmt::format("{:<8} {:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "Type", "Name",
+                     "dropped", "resp p50", "resp p99", "svc p50", "svc p99", "svc max");
   for (const auto& [key, s] : t.entries())
-    out += fmt::format("{:<8} {:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", key.method, clip(key.name, 40), s.dropped,
-                       ms(s.percentile_ms(0.5)), ms(s.percentile_ms(0.99)), ms(s.service_percentile_ms(0.5)),
+    out += fmt::format("{:<8} {:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", key.method,
+                       clip(key.name, 40), s.dropped, ms(s.percentile_ms(0.5)),
+                       ms(s.percentile_ms(0.99)), ms(s.service_percentile_ms(0.5)),
                        ms(s.service_percentile_ms(0.99)), ms(s.service_percentile_ms(1.0)));
   const auto& lag = t.lag();
   out += fmt::format("{} iterations dropped (no idle user: raise max_users){}\n", dropped,
                      dropped ? "" : "");
-  out += fmt::format("generator lag behind its schedule: p50 {} ms, p99 {} ms, max {} ms{}\n", ms(lag.percentile_ms(0.5)),
-                     ms(lag.percentile_ms(0.99)), ms(lag.max_ms()),
-                     lag.percentile_ms(0.99) > 1.0 ? " (the generator, not only the target, shaped these numbers)" : "");
+  out += fmt::format("generator lag behind its schedule: p50 {} ms, p99 {} ms, max {} ms{}\n",
+                     ms(lag.percentile_ms(0.5)), ms(lag.percentile_ms(0.99)), ms(lag.max_ms()),
+                     lag.percentile_ms(0.99) > 1.0
+                         ? " (the generator, not only the target, shaped these numbers)"
+                         : "");
   return out;
 }
 

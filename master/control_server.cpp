@@ -1,8 +1,8 @@
 #include "control_server.hpp"
 
-#include <ostream>
-
 #include <fmt/format.h>
+
+#include <ostream>
 
 #include "common/green/operations.hpp"
 
@@ -16,7 +16,8 @@ class control_server::remote_worker final : public proto::worker_control {
     server_.send_to(id_, proto::make_message(proto::message_type::spawn, "master", command));
   }
   void stop(std::uint64_t run_id) override {
-    server_.send_to(id_, proto::make_message(proto::message_type::stop, "master", proto::stop_payload{run_id}));
+    server_.send_to(
+        id_, proto::make_message(proto::message_type::stop, "master", proto::stop_payload{run_id}));
   }
 
  private:
@@ -24,8 +25,8 @@ class control_server::remote_worker final : public proto::worker_control {
   std::string id_;
 };
 
-control_server::control_server(zmq::context_t& context, control_options options, proto::welcome_payload welcome,
-                               std::ostream* log)
+control_server::control_server(zmq::context_t& context, control_options options,
+                               proto::welcome_payload welcome, std::ostream* log)
     : options_(std::move(options)),
       welcome_(std::move(welcome)),
       log_(log),
@@ -65,7 +66,9 @@ void control_server::log(const std::string& line) {
 void control_server::bad_frame(const std::string& peer, const std::string& reason) {
   ++bad_frames_;
   // The first few are worth a line each; after that, only the count (in the summary).
-  if (bad_frames_ <= 5) log("dropped a bad frame from " + (peer.empty() ? std::string("a peer") : "'" + peer + "'") + ": " + reason);
+  if (bad_frames_ <= 5)
+    log("dropped a bad frame from " + (peer.empty() ? std::string("a peer") : "'" + peer + "'") +
+        ": " + reason);
 }
 
 void control_server::send_to(const std::string& identity, const proto::message& m) {
@@ -78,7 +81,8 @@ void control_server::send_to(const std::string& identity, const proto::message& 
 
 void control_server::attach(test_runner& runner) {
   runner_ = &runner;
-  for (const auto* w : registry_.ready_workers()) runner.add_worker(*remotes_.at(w->id), w->id, w->threads);
+  for (const auto* w : registry_.ready_workers())
+    runner.add_worker(*remotes_.at(w->id), w->id, w->threads);
 }
 
 void control_server::stamp(proto::welcome_payload& welcome) const {
@@ -114,7 +118,8 @@ void control_server::control_loop() {
     auto parts = control_.recv_multipart();
     if (!parts) continue;
     if (parts->size() != 2) {
-      bad_frame("", "expected [identity, message], got " + std::to_string(parts->size()) + " frames");
+      bad_frame("",
+                "expected [identity, message], got " + std::to_string(parts->size()) + " frames");
       continue;
     }
     const std::string identity = (*parts)[0].to_string();
@@ -122,11 +127,13 @@ void control_server::control_loop() {
     if (auto* error = std::get_if<proto::decode_error>(&decoded)) {
       bad_frame(identity, error->reason);
       if (error->peer_version != 0) {
-        const std::string reason = "master speaks protocol " + std::to_string(proto::protocol_version) +
+        const std::string reason = "master speaks protocol " +
+                                   std::to_string(proto::protocol_version) +
                                    ", this worker speaks " + std::to_string(error->peer_version) +
                                    ": run the same swarmlet version on master and workers";
         log("refused worker '" + identity + "': " + reason);
-        send_to(identity, proto::make_message(proto::message_type::refused, "master", proto::refused_payload{reason}));
+        send_to(identity, proto::make_message(proto::message_type::refused, "master",
+                                              proto::refused_payload{reason}));
       }
       continue;
     }
@@ -153,8 +160,9 @@ void control_server::handle(const std::string& id, proto::message m) {
       if (!remote) remote = std::make_unique<remote_worker>(*this, id);
       send_to(id, proto::make_message(proto::message_type::welcome, "master", welcome_));
       if (!was_ready)
-        log(std::string(known ? "worker re-joined: " : "worker joined: ") + id + " (" + h.host + ", " +
-            std::to_string(h.threads) + " threads); " + std::to_string(registry_.ready_workers().size()) + " ready");
+        log(std::string(known ? "worker re-joined: " : "worker joined: ") + id + " (" + h.host +
+            ", " + std::to_string(h.threads) + " threads); " +
+            std::to_string(registry_.ready_workers().size()) + " ready");
       if (runner_ != nullptr) runner_->add_worker(*remote, id, h.threads);
       if (!worker_joined_.ready()) worker_joined_.send();
       return;
@@ -164,7 +172,9 @@ void control_server::handle(const std::string& id, proto::message m) {
       if (!registry_.heard(id, now, h.users, h.cpu_percent)) {
         bad_frame(id, "heartbeat from a worker that has not said hello");
       } else if (registry_.newly_short_of_cpu(id)) {
-        log(fmt::format("worker {} is using {:.0f}% CPU for {} hub thread(s): it may be measuring itself rather "
+        log(
+            fmt::format("worker {} is using {:.0f}% CPU for {} hub thread(s): it may be measuring "
+                        "itself rather "
                         "than the target; add workers or threads",
                         id, h.cpu_percent, registry_.all().at(id).threads));
       }
@@ -179,8 +189,10 @@ void control_server::handle(const std::string& id, proto::message m) {
         bool all = true;
         for (const auto* w : registry_.ready_workers()) {
           auto it = spawned_.find(w->id);
-          if (it == spawned_.end()) all = false;
-          else total += it->second;
+          if (it == spawned_.end())
+            all = false;
+          else
+            total += it->second;
         }
         if (all && total != last_spawned_total_) {
           last_spawned_total_ = total;
@@ -200,7 +212,8 @@ void control_server::handle(const std::string& id, proto::message m) {
       if (runner_ != nullptr) runner_->remove_worker(id);
       return;
     default:
-      bad_frame(id, std::string("a worker does not send ") + proto::to_string(m.type) + " on the control plane");
+      bad_frame(id, std::string("a worker does not send ") + proto::to_string(m.type) +
+                        " on the control plane");
   }
 }
 
@@ -221,7 +234,8 @@ void control_server::stats_loop() {
     }
     auto& m = std::get<proto::message>(decoded);
     if (m.type != proto::message_type::stats) {
-      bad_frame(m.sender, std::string("stats plane carries stats, not ") + proto::to_string(m.type));
+      bad_frame(m.sender,
+                std::string("stats plane carries stats, not ") + proto::to_string(m.type));
       continue;
     }
     if (!registry_.known(m.sender)) {
@@ -244,8 +258,10 @@ void control_server::heartbeat_loop() {
   for (;;) {
     green::sleep(options_.heartbeat_interval);
     for (const auto* w : registry_.ready_workers())
-      send_to(w->id, proto::make_message(proto::message_type::heartbeat, "master", proto::heartbeat_payload{0}));
-    for (const auto& id : registry_.expire(green::clock::now(), options_.heartbeat_interval * options_.heartbeat_misses)) {
+      send_to(w->id, proto::make_message(proto::message_type::heartbeat, "master",
+                                         proto::heartbeat_payload{0}));
+    for (const auto& id : registry_.expire(
+             green::clock::now(), options_.heartbeat_interval * options_.heartbeat_misses)) {
       log("worker missing: " + id + " (no heartbeat for " +
           std::to_string(options_.heartbeat_interval.count() * options_.heartbeat_misses) +
           " ms); its users are spread over the others");

@@ -26,7 +26,7 @@ struct control_options {
   int control_port = 5557;  ///< 0: any free port (see control_endpoint())
   int stats_port = 5558;
   std::chrono::milliseconds heartbeat_interval{1000};
-  int heartbeat_misses = 3;  ///< silent this many intervals: missing
+  int heartbeat_misses = 3;                   ///< silent this many intervals: missing
   std::optional<proto::curve_keypair> curve;  ///< set: both planes are CURVE servers (encrypted)
 };
 

@@ -20,11 +20,13 @@ std::vector<int> split_by_weight(int total, const std::vector<int>& weights) {
   }
   std::stable_sort(remainders.begin(), remainders.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (std::size_t k = 0; given < total; ++k, ++given) ++out[remainders[k % remainders.size()].second];
+  for (std::size_t k = 0; given < total; ++k, ++given)
+    ++out[remainders[k % remainders.size()].second];
   return out;
 }
 
-std::map<std::string, int> users_per_class(int total, const std::vector<std::pair<std::string, int>>& classes) {
+std::map<std::string, int> users_per_class(
+    int total, const std::vector<std::pair<std::string, int>>& classes) {
   std::vector<int> weights;
   for (const auto& c : classes) weights.push_back(c.second);
   const auto split = split_by_weight(total, weights);
@@ -33,8 +35,8 @@ std::map<std::string, int> users_per_class(int total, const std::vector<std::pai
   return out;
 }
 
-std::vector<std::map<std::string, int>> users_per_worker(const std::map<std::string, int>& per_class,
-                                                         const std::vector<int>& worker_threads) {
+std::vector<std::map<std::string, int>> users_per_worker(
+    const std::map<std::string, int>& per_class, const std::vector<int>& worker_threads) {
   std::vector<std::map<std::string, int>> out(worker_threads.size());
   if (worker_threads.empty()) return out;
   int total = 0;

@@ -15,11 +15,20 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -32,25 +41,30 @@ struct series {
 };
 
 /// A line chart as inline SVG: x is the history row (one a second), y from 0 to the maximum.
-std::string svg_chart(const std::string& title, const std::string& unit, const std::vector<double>& t,
-                      const std::vector<series>& lines) {
+std::string svg_chart(const std::string& title, const std::string& unit,
+                      const std::vector<double>& t, const std::vector<series>& lines) {
   constexpr double w = 720, h = 220, left = 64, bottom = 30, top = 28;
   double ymax = 0, tmax = t.empty() ? 1 : std::max(1.0, t.back());
   for (const auto& s : lines)
     for (double v : s.values) ymax = std::max(ymax, v);
   if (ymax <= 0) ymax = 1;
-  std::string out = fmt::format("<figure class=\"chart\"><svg viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\">", w, h,
-                                escape(title));
-  out += fmt::format("<text x=\"{}\" y=\"16\" class=\"title\">{} ({})</text>", left, escape(title), escape(unit));
+  std::string out = fmt::format(
+      "<figure class=\"chart\"><svg viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\">", w, h,
+      escape(title));
+  out += fmt::format("<text x=\"{}\" y=\"16\" class=\"title\">{} ({})</text>", left, escape(title),
+                     escape(unit));
   for (int i = 0; i <= 4; ++i) {
     const double y = top + (h - top - bottom) * i / 4.0;
-    out += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" class=\"grid\"/>", left, w - 10, y, y);
+    out += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" class=\"grid\"/>",
+                       left, w - 10, y, y);
     const double v = ymax * (4 - i) / 4.0;
-    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\" class=\"axis\" text-anchor=\"end\">{}</text>", left - 6, y + 4,
+    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\" class=\"axis\" text-anchor=\"end\">{}</text>",
+                       left - 6, y + 4,
                        v >= 100 ? fmt::format("{:.0f}", v) : fmt::format("{:.3g}", v));
   }
   out += fmt::format("<text x=\"{}\" y=\"{}\" class=\"axis\">0 s</text>", left, h - 8);
-  out += fmt::format("<text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"end\">{:.0f} s</text>", w - 10, h - 8, tmax);
+  out += fmt::format("<text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"end\">{:.0f} s</text>",
+                     w - 10, h - 8, tmax);
   // Legends right-aligned on the title's line, so a long title never runs into them.
   double legend_x = w - 10 - 90.0 * static_cast<double>(lines.size());
   for (const auto& s : lines) {
@@ -60,8 +74,10 @@ std::string svg_chart(const std::string& title, const std::string& unit, const s
       const double y = top + (h - top - bottom) * (1 - s.values[i] / ymax);
       points += fmt::format("{:.1f},{:.1f} ", x, y);
     }
-    out += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\"/>", points, s.color);
-    out += fmt::format("<text x=\"{:.0f}\" y=\"16\" fill=\"{}\" class=\"legend\">{}</text>", legend_x, s.color, escape(s.label));
+    out += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\"/>",
+                       points, s.color);
+    out += fmt::format("<text x=\"{:.0f}\" y=\"16\" fill=\"{}\" class=\"legend\">{}</text>",
+                       legend_x, s.color, escape(s.label));
     legend_x += 90;
   }
   return out + "</svg></figure>\n";
@@ -87,26 +103,36 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3
                      : run.passed()         ? "Every threshold held."
                                             : "A threshold was broken.");
   out += "<h2>Run</h2><table id=\"settings\">";
-  out += fmt::format("<tr><th class=l>scenario</th><td class=l>{}</td></tr>", escape(run.scenario_file));
+  out += fmt::format("<tr><th class=l>scenario</th><td class=l>{}</td></tr>",
+                     escape(run.scenario_file));
   out += fmt::format("<tr><th class=l>target</th><td class=l>{}</td></tr>", escape(run.target));
   out += fmt::format("<tr><th class=l>duration</th><td class=l>{:.1f} s</td></tr>", run.duration_s);
   if (s.load.arrival)
-    out += fmt::format("<tr><th class=l>load</th><td class=l>open model, {:g} iterations/s, at most {} users</td></tr>",
-                       s.load.arrival->rate, s.load.arrival->max_users);
+    out += fmt::format(
+        "<tr><th class=l>load</th><td class=l>open model, {:g} iterations/s, at most {} "
+        "users</td></tr>",
+        s.load.arrival->rate, s.load.arrival->max_users);
   else
-    out += fmt::format("<tr><th class=l>load</th><td class=l>{} users at peak</td></tr>", run.peak_users);
-  out += fmt::format("<tr><th class=l>requests</th><td class=l>{} ({} failed, {:.2f}%)</td></tr></table>\n", total.requests,
-                     total.failures, 100 * total.fail_ratio());
+    out += fmt::format("<tr><th class=l>load</th><td class=l>{} users at peak</td></tr>",
+                       run.peak_users);
+  out += fmt::format(
+      "<tr><th class=l>requests</th><td class=l>{} ({} failed, {:.2f}%)</td></tr></table>\n",
+      total.requests, total.failures, 100 * total.fail_ratio());
 
-  out += "<h2>Requests</h2><table id=\"requests\"><thead><tr><th class=l>Type</th><th class=l>Name</th><th># reqs</th><th># fails</th>"
-         "<th>Avg ms</th><th>Min ms</th><th>Max ms</th>";
+  out +=
+      "<h2>Requests</h2><table id=\"requests\"><thead><tr><th class=l>Type</th><th "
+      "class=l>Name</th><th># reqs</th><th># fails</th>"
+      "<th>Avg ms</th><th>Min ms</th><th>Max ms</th>";
   for (double q : qs) out += fmt::format("<th>{}%</th>", q * 100);
   out += "<th>req/s</th></tr></thead><tbody>\n";
   auto row = [&](const std::string& type, const std::string& name, const stats::request_stats& e) {
-    out += fmt::format("<tr><td class=l>{}</td><td class=l>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{:.2f}</td><td>{:.2f}</td>",
-                       escape(type), escape(name), e.requests, e.failures, e.average_ms(), e.min_ms(), e.max_ms());
+    out += fmt::format(
+        "<tr><td class=l>{}</td><td "
+        "class=l>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{:.2f}</td><td>{:.2f}</td>",
+        escape(type), escape(name), e.requests, e.failures, e.average_ms(), e.min_ms(), e.max_ms());
     for (double q : qs) out += fmt::format("<td>{:.2f}</td>", e.percentile_ms(q));
-    out += fmt::format("<td>{:.2f}</td></tr>\n", run.duration_s > 0 ? e.requests / run.duration_s : 0.0);
+    out += fmt::format("<td>{:.2f}</td></tr>\n",
+                       run.duration_s > 0 ? e.requests / run.duration_s : 0.0);
   };
   for (const auto& [k, e] : a.totals().entries()) row(k.method, k.name, e);
   out += "</tbody><tfoot>";
@@ -124,29 +150,40 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3
     users.push_back(r.users);
   }
   out += "<h2>Over time</h2>\n";
-  out += svg_chart("Requests per second", "per second", t, {{"requests/s", "#1f6feb", rps}, {"failures/s", "#d1242f", fps}});
+  out += svg_chart("Requests per second", "per second", t,
+                   {{"requests/s", "#1f6feb", rps}, {"failures/s", "#d1242f", fps}});
   out += svg_chart("Response time percentiles", "ms", t,
                    {{"p50", "#2da44e", p50}, {"p95", "#bf8700", p95}, {"p99", "#d1242f", p99}});
   out += svg_chart("Users", "users", t, {{"users", "#8250df", users}});
 
-  out += "<h2>Failures</h2><table id=\"failures\"><thead><tr><th class=l>Method</th><th class=l>Name</th><th class=l>Error</th><th>Occurrences</th></tr></thead><tbody>\n";
+  out +=
+      "<h2>Failures</h2><table id=\"failures\"><thead><tr><th class=l>Method</th><th "
+      "class=l>Name</th><th class=l>Error</th><th>Occurrences</th></tr></thead><tbody>\n";
   for (const auto& [k, n] : a.totals().errors())
-    out += fmt::format("<tr><td class=l>{}</td><td class=l>{}</td><td class=l>{}</td><td>{}</td></tr>\n", escape(k.method),
-                       escape(k.name), escape(k.message), n);
-  out += "</tbody></table>\n<h2>Workers</h2><table id=\"workers\"><thead><tr><th class=l>Worker</th><th>Reports</th><th>Lost reports</th><th>Final report</th></tr></thead><tbody>\n";
+    out += fmt::format(
+        "<tr><td class=l>{}</td><td class=l>{}</td><td class=l>{}</td><td>{}</td></tr>\n",
+        escape(k.method), escape(k.name), escape(k.message), n);
+  out +=
+      "</tbody></table>\n<h2>Workers</h2><table id=\"workers\"><thead><tr><th "
+      "class=l>Worker</th><th>Reports</th><th>Lost reports</th><th>Final "
+      "report</th></tr></thead><tbody>\n";
   for (const auto& [id, w] : a.workers())
-    out += fmt::format("<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", escape(id), w.reports, w.lost,
-                       w.final_received ? "yes" : "no");
-  out += "</tbody></table>\n<h2>Thresholds</h2><table id=\"thresholds\"><thead><tr><th class=l>Threshold</th><th>Observed</th><th class=l>Verdict</th></tr></thead><tbody>\n";
+    out += fmt::format("<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                       escape(id), w.reports, w.lost, w.final_received ? "yes" : "no");
+  out +=
+      "</tbody></table>\n<h2>Thresholds</h2><table id=\"thresholds\"><thead><tr><th "
+      "class=l>Threshold</th><th>Observed</th><th class=l>Verdict</th></tr></thead><tbody>\n";
   for (const auto& th : run.thresholds)
-    out += fmt::format("<tr><td class=l>{}</td><td>{}</td><td class=\"l {}\">{}</td></tr>\n", escape(th.text),
-                       th.note.empty() ? fmt::format("{:g}", th.observed) : escape(th.note), th.passed ? "pass" : "fail",
-                       th.passed ? "passed" : "FAILED");
+    out += fmt::format("<tr><td class=l>{}</td><td>{}</td><td class=\"l {}\">{}</td></tr>\n",
+                       escape(th.text),
+                       th.note.empty() ? fmt::format("{:g}", th.observed) : escape(th.note),
+                       th.passed ? "pass" : "fail", th.passed ? "passed" : "FAILED");
   out += "</tbody></table>\n</body></html>\n";
   return out;
 }
 
-void write_html_report(const std::string& file, const config::scenario& s, const aggregator& a, const run_summary& run) {
+void write_html_report(const std::string& file, const config::scenario& s, const aggregator& a,
+                       const run_summary& run) {
   const auto parent = std::filesystem::path(file).parent_path();
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);

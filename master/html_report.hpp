@@ -12,6 +12,7 @@ namespace swarmlet::master {
 
 std::string html_report(const config::scenario& s, const aggregator& a, const run_summary& run);
 /// Writes it; throws std::runtime_error naming the file it could not write.
-void write_html_report(const std::string& file, const config::scenario& s, const aggregator& a, const run_summary& run);
+void write_html_report(const std::string& file, const config::scenario& s, const aggregator& a,
+                       const run_summary& run);
 
 }  // namespace swarmlet::master

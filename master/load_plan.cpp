@@ -7,7 +7,8 @@ load_plan plan_load(const config::load_spec& load) {
   if (load.arrival) {
     const int max_users = load.arrival->max_users;
     if (load.stages.empty()) {
-      p.steps.push_back({std::chrono::microseconds(0), max_users, 1, load.arrival->rate, load.arrival->rate, {}});
+      p.steps.push_back(
+          {std::chrono::microseconds(0), max_users, 1, load.arrival->rate, load.arrival->rate, {}});
       p.end = load.run_time;
       return p;
     }

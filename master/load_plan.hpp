@@ -13,13 +13,13 @@ struct load_step {
   std::chrono::microseconds at{0};  ///< since the test started
   int users = 0;
   double spawn_rate = 1;
-  double arrival_rate = 0;  ///< the open model when > 0 (users then means max_users)
-  double arrival_rate_to = 0;                   ///< the open model: the rate at the step's end
-  std::chrono::microseconds ramp{0};            ///< ...reached linearly over this long
+  double arrival_rate = 0;            ///< the open model when > 0 (users then means max_users)
+  double arrival_rate_to = 0;         ///< the open model: the rate at the step's end
+  std::chrono::microseconds ramp{0};  ///< ...reached linearly over this long
 };
 
 struct load_plan {
-  std::vector<load_step> steps;                ///< in time order, the first at 0
+  std::vector<load_step> steps;                  ///< in time order, the first at 0
   std::optional<std::chrono::microseconds> end;  ///< none: run until stopped
 };
 

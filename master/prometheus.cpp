@@ -7,10 +7,14 @@ namespace swarmlet::master {
 std::string prometheus_label(const std::string& value) {
   std::string out;
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -18,33 +22,49 @@ std::string prometheus_label(const std::string& value) {
 std::string prometheus_metrics(const aggregator& a, const metrics_context& ctx) {
   std::string out;
   auto labels = [](const stats::request_key& k) {
-    return fmt::format("method=\"{}\",name=\"{}\"", prometheus_label(k.method), prometheus_label(k.name));
+    return fmt::format("method=\"{}\",name=\"{}\"", prometheus_label(k.method),
+                       prometheus_label(k.name));
   };
-  out += "# HELP swarmlet_requests_total Requests completed (failed ones included).\n# TYPE swarmlet_requests_total counter\n";
-  for (const auto& [k, s] : a.totals().entries()) out += fmt::format("swarmlet_requests_total{{{}}} {}\n", labels(k), s.requests);
-  out += "# HELP swarmlet_failures_total Requests that failed.\n# TYPE swarmlet_failures_total counter\n";
-  for (const auto& [k, s] : a.totals().entries()) out += fmt::format("swarmlet_failures_total{{{}}} {}\n", labels(k), s.failures);
-  out += "# HELP swarmlet_dropped_iterations_total Open model: iterations that found no idle user.\n"
-         "# TYPE swarmlet_dropped_iterations_total counter\n";
-  for (const auto& [k, s] : a.totals().entries()) out += fmt::format("swarmlet_dropped_iterations_total{{{}}} {}\n", labels(k), s.dropped);
-  out += "# HELP swarmlet_response_bytes_total Response body bytes received.\n# TYPE swarmlet_response_bytes_total counter\n";
-  for (const auto& [k, s] : a.totals().entries()) out += fmt::format("swarmlet_response_bytes_total{{{}}} {}\n", labels(k), s.content_bytes);
-  out += "# HELP swarmlet_response_time_seconds Response times since the test started.\n"
-         "# TYPE swarmlet_response_time_seconds summary\n";
+  out +=
+      "# HELP swarmlet_requests_total Requests completed (failed ones included).\n# TYPE "
+      "swarmlet_requests_total counter\n";
+  for (const auto& [k, s] : a.totals().entries())
+    out += fmt::format("swarmlet_requests_total{{{}}} {}\n", labels(k), s.requests);
+  out +=
+      "# HELP swarmlet_failures_total Requests that failed.\n# TYPE swarmlet_failures_total "
+      "counter\n";
+  for (const auto& [k, s] : a.totals().entries())
+    out += fmt::format("swarmlet_failures_total{{{}}} {}\n", labels(k), s.failures);
+  out +=
+      "# HELP swarmlet_dropped_iterations_total Open model: iterations that found no idle user.\n"
+      "# TYPE swarmlet_dropped_iterations_total counter\n";
+  for (const auto& [k, s] : a.totals().entries())
+    out += fmt::format("swarmlet_dropped_iterations_total{{{}}} {}\n", labels(k), s.dropped);
+  out +=
+      "# HELP swarmlet_response_bytes_total Response body bytes received.\n# TYPE "
+      "swarmlet_response_bytes_total counter\n";
+  for (const auto& [k, s] : a.totals().entries())
+    out += fmt::format("swarmlet_response_bytes_total{{{}}} {}\n", labels(k), s.content_bytes);
+  out +=
+      "# HELP swarmlet_response_time_seconds Response times since the test started.\n"
+      "# TYPE swarmlet_response_time_seconds summary\n";
   for (const auto& [k, s] : a.totals().entries()) {
     for (double q : {0.5, 0.9, 0.95, 0.99}) {
       out += fmt::format("swarmlet_response_time_seconds{{{},quantile=\"{}\"}} {}\n", labels(k), q,
                          s.percentile_ms(q) / 1000.0);
     }
-    out += fmt::format("swarmlet_response_time_seconds_sum{{{}}} {}\n", labels(k), s.total_us / 1e6);
+    out +=
+        fmt::format("swarmlet_response_time_seconds_sum{{{}}} {}\n", labels(k), s.total_us / 1e6);
     out += fmt::format("swarmlet_response_time_seconds_count{{{}}} {}\n", labels(k), s.requests);
   }
   const auto [rps, fps] = a.current_rates(nullptr);
-  out += "# HELP swarmlet_requests_per_second Current request rate over the last seconds.\n"
-         "# TYPE swarmlet_requests_per_second gauge\n";
+  out +=
+      "# HELP swarmlet_requests_per_second Current request rate over the last seconds.\n"
+      "# TYPE swarmlet_requests_per_second gauge\n";
   out += fmt::format("swarmlet_requests_per_second {}\n", rps);
-  out += "# HELP swarmlet_failures_per_second Current failure rate over the last seconds.\n"
-         "# TYPE swarmlet_failures_per_second gauge\n";
+  out +=
+      "# HELP swarmlet_failures_per_second Current failure rate over the last seconds.\n"
+      "# TYPE swarmlet_failures_per_second gauge\n";
   out += fmt::format("swarmlet_failures_per_second {}\n", fps);
   out += "# HELP swarmlet_users Users running now.\n# TYPE swarmlet_users gauge\n";
   out += fmt::format("swarmlet_users {}\n", ctx.users);

@@ -1,14 +1,16 @@
 #include "reports.hpp"
 
-#include <filesystem>
 #include <fmt/format.h>
+
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
 namespace swarmlet::master {
 namespace {
 
-constexpr double csv_quantiles[] = {0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0};
+constexpr double csv_quantiles[] = {0.5,  0.66, 0.75,  0.8,    0.9, 0.95,
+                                    0.98, 0.99, 0.999, 0.9999, 1.0};
 const char* const quantile_header = "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
 
 std::string csv_field(const std::string& s) {
@@ -39,13 +41,13 @@ std::ofstream open_for_writing(const std::string& file) {
   return out;
 }
 
-std::string stats_row(const std::string& type, const std::string& name, const stats::request_stats& s,
-                      double seconds) {
-  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(type), csv_field(name), s.requests,
-                     s.failures, s.requests ? fmt::format("{:.0f}", s.percentile_ms(0.5)) : "0",
-                     s.average_ms(), s.min_ms(), s.max_ms(), s.average_bytes(),
-                     seconds > 0 ? s.requests / seconds : 0.0, seconds > 0 ? s.failures / seconds : 0.0,
-                     percentiles(s));
+std::string stats_row(const std::string& type, const std::string& name,
+                      const stats::request_stats& s, double seconds) {
+  return fmt::format(
+      "{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(type), csv_field(name), s.requests,
+      s.failures, s.requests ? fmt::format("{:.0f}", s.percentile_ms(0.5)) : "0", s.average_ms(),
+      s.min_ms(), s.max_ms(), s.average_bytes(), seconds > 0 ? s.requests / seconds : 0.0,
+      seconds > 0 ? s.failures / seconds : 0.0, percentiles(s));
 }
 
 nlohmann::json stats_json(const stats::request_stats& s, double seconds) {
@@ -75,10 +77,12 @@ bool run_summary::passed() const {
 }
 
 std::string stats_csv(const aggregator& a, const run_summary& run) {
-  std::string out = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
-                    "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s," +
-                    std::string(quantile_header) + "\n";
-  for (const auto& [key, s] : a.totals().entries()) out += stats_row(key.method, key.name, s, run.duration_s);
+  std::string out =
+      "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
+      "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s," +
+      std::string(quantile_header) + "\n";
+  for (const auto& [key, s] : a.totals().entries())
+    out += stats_row(key.method, key.name, s, run.duration_s);
   out += stats_row("", "Aggregated", a.totals().total(), run.duration_s);
   return out;
 }
@@ -86,19 +90,23 @@ std::string stats_csv(const aggregator& a, const run_summary& run) {
 std::string failures_csv(const aggregator& a) {
   std::string out = "Method,Name,Error,Occurrences\n";
   for (const auto& [key, n] : a.totals().errors())
-    out += fmt::format("{},{},{},{}\n", csv_field(key.method), csv_field(key.name), csv_field(key.message), n);
+    out += fmt::format("{},{},{},{}\n", csv_field(key.method), csv_field(key.name),
+                       csv_field(key.message), n);
   return out;
 }
 
 std::string history_csv(const aggregator& a) {
-  std::string out = "Timestamp,User Count,Type,Name,Requests/s,Failures/s," + std::string(quantile_header) +
-                    ",Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,"
+  std::string out = "Timestamp,User Count,Type,Name,Requests/s,Failures/s," +
+                    std::string(quantile_header) +
+                    ",Total Request Count,Total Failure Count,Total Median Response Time,Total "
+                    "Average Response Time,"
                     "Total Min Response Time,Total Max Response Time,Total Average Content Size\n";
   for (const auto& r : a.history()) {
-    out += fmt::format("{},{},,Aggregated,{:.6f},{:.6f},{},{},{},{},{},{},{},{}\n", r.unix_time, r.users, r.rps,
-                       r.fails_per_s, percentiles(r.window), r.total.requests, r.total.failures,
-                       r.total.requests ? fmt::format("{:.0f}", r.total.percentile_ms(0.5)) : "0",
-                       r.total.average_ms(), r.total.min_ms(), r.total.max_ms(), r.total.average_bytes());
+    out += fmt::format(
+        "{},{},,Aggregated,{:.6f},{:.6f},{},{},{},{},{},{},{},{}\n", r.unix_time, r.users, r.rps,
+        r.fails_per_s, percentiles(r.window), r.total.requests, r.total.failures,
+        r.total.requests ? fmt::format("{:.0f}", r.total.percentile_ms(0.5)) : "0",
+        r.total.average_ms(), r.total.min_ms(), r.total.max_ms(), r.total.average_bytes());
   }
   return out;
 }
@@ -119,13 +127,18 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
   }
   nlohmann::json errors = nlohmann::json::array();
   for (const auto& [key, n] : a.totals().errors())
-    errors.push_back({{"method", key.method}, {"name", key.name}, {"error", key.message}, {"occurrences", n}});
+    errors.push_back(
+        {{"method", key.method}, {"name", key.name}, {"error", key.message}, {"occurrences", n}});
   nlohmann::json thresholds = nlohmann::json::array();
   for (const auto& t : run.thresholds)
-    thresholds.push_back({{"threshold", t.text}, {"observed", t.observed}, {"passed", t.passed}, {"note", t.note}});
+    thresholds.push_back(
+        {{"threshold", t.text}, {"observed", t.observed}, {"passed", t.passed}, {"note", t.note}});
   nlohmann::json workers = nlohmann::json::array();
   for (const auto& [id, w] : a.workers())
-    workers.push_back({{"id", id}, {"reports", w.reports}, {"lost_reports", w.lost}, {"final_report", w.final_received}});
+    workers.push_back({{"id", id},
+                       {"reports", w.reports},
+                       {"lost_reports", w.lost},
+                       {"final_report", w.final_received}});
   return {{"scenario", run.scenario_file},
           {"target", run.target},
           {"started_unix", run.started_unix},

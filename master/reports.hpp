@@ -2,7 +2,6 @@
 // The run's reports: CSV files in Locust's --csv layout (PREFIX_stats.csv, PREFIX_failures.csv,
 // PREFIX_stats_history.csv) and a JSON summary.
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 

@@ -1,11 +1,11 @@
 #include "test_runner.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <ctime>
 #include <ostream>
 #include <random>
-
-#include <fmt/format.h>
 
 #include "common/config/duration.hpp"
 #include "common/green/operations.hpp"
@@ -22,7 +22,10 @@ std::uint64_t new_run_id() {
 }  // namespace
 
 test_runner::test_runner(std::shared_ptr<const config::scenario> scenario, runner_options options)
-    : scenario_(std::move(scenario)), options_(options), run_id_(new_run_id()), aggregator_(run_id_) {}
+    : scenario_(std::move(scenario)),
+      options_(options),
+      run_id_(new_run_id()),
+      aggregator_(run_id_) {}
 
 void test_runner::add_worker(proto::worker_control& worker, std::string id, int threads) {
   for (auto& w : workers_)
@@ -39,12 +42,15 @@ void test_runner::add_worker(proto::worker_control& worker, std::string id, int 
 void test_runner::respread() {
   if (!running_ || stopping_ || workers_.empty()) return;
   if (requested_ramp_.count() <= 0) {
-    command_users(requested_users_, requested_rate_, requested_arrival_rate_, requested_arrival_rate_to_, requested_ramp_);
+    command_users(requested_users_, requested_rate_, requested_arrival_rate_,
+                  requested_arrival_rate_to_, requested_ramp_);
     return;
   }
-  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - requested_at_);
+  const auto elapsed =
+      std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - requested_at_);
   const double done = std::min(1.0, static_cast<double>(elapsed.count()) / requested_ramp_.count());
-  const double now_rate = requested_arrival_rate_ + (requested_arrival_rate_to_ - requested_arrival_rate_) * done;
+  const double now_rate =
+      requested_arrival_rate_ + (requested_arrival_rate_to_ - requested_arrival_rate_) * done;
   const auto left = std::max(std::chrono::microseconds(0), requested_ramp_ - elapsed);
   command_users(requested_users_, requested_rate_, now_rate, requested_arrival_rate_to_, left);
 }
@@ -81,7 +87,8 @@ void test_runner::request_stop() {
 
 run_summary test_runner::summary_now() const {
   run_summary s = summary_;
-  if (running_) s.duration_s = std::chrono::duration<double>(green::clock::now() - started_at_).count();
+  if (running_)
+    s.duration_s = std::chrono::duration<double>(green::clock::now() - started_at_).count();
   return s;
 }
 
@@ -89,8 +96,8 @@ void test_runner::print(const std::string& text) {
   if (options_.console != nullptr) *options_.console << text << std::flush;
 }
 
-void test_runner::command_users(int users, double spawn_rate, double arrival_rate, double arrival_rate_to,
-                                std::chrono::microseconds ramp) {
+void test_runner::command_users(int users, double spawn_rate, double arrival_rate,
+                                double arrival_rate_to, std::chrono::microseconds ramp) {
   requested_users_ = users;
   requested_rate_ = spawn_rate;
   requested_arrival_rate_ = arrival_rate;
@@ -136,11 +143,13 @@ int test_runner::run() {
   summary_.started_unix = static_cast<std::int64_t>(std::time(nullptr));
   const std::string shape =
       plan.steps.front().arrival_rate > 0
-          ? fmt::format("{:g} iterations/s (open model, at most {} users)", plan.steps.front().arrival_rate,
-                        plan.steps.front().users)
-          : fmt::format("{} users at {:g}/s", plan.steps.front().users, plan.steps.front().spawn_rate);
-  print(fmt::format("swarmlet: {} against {}{}\n", shape, scenario_->target,
-                    plan.end ? " for " + config::format_duration(*plan.end) : std::string(" until stopped")));
+          ? fmt::format("{:g} iterations/s (open model, at most {} users)",
+                        plan.steps.front().arrival_rate, plan.steps.front().users)
+          : fmt::format("{} users at {:g}/s", plan.steps.front().users,
+                        plan.steps.front().spawn_rate);
+  print(fmt::format(
+      "swarmlet: {} against {}{}\n", shape, scenario_->target,
+      plan.end ? " for " + config::format_duration(*plan.end) : std::string(" until stopped")));
 
   auto elapsed = [&] { return green::clock::now() - start; };
   running_ = true;
@@ -153,7 +162,8 @@ int test_runner::run() {
     if (end_at && now >= *end_at) break;
     while (next_step < plan.steps.size() && start + plan.steps[next_step].at <= now) {
       const auto& step = plan.steps[next_step];
-      command_users(step.users, step.spawn_rate, step.arrival_rate, step.arrival_rate_to, step.ramp);
+      command_users(step.users, step.spawn_rate, step.arrival_rate, step.arrival_rate_to,
+                    step.ramp);
       summary_.peak_users = std::max(summary_.peak_users, plan.steps[next_step].users);
       ++next_step;
     }
@@ -180,22 +190,27 @@ int test_runner::run() {
   for (auto& w : workers_) w.control->stop(run_id_);
   check_finals();
   if (!finals_in_.wait_for(scenario_->http.timeout + options_.final_report_timeout))
-    print("swarmlet: WARNING: not every worker sent its final report; the numbers lack their last interval\n");
+    print(
+        "swarmlet: WARNING: not every worker sent its final report; the numbers lack their last "
+        "interval\n");
   running_ = false;
   phase_ = phase::stopped;
   aggregator_.tick(summary_.duration_s, 0);
 
   for (const auto& t : scenario_->thresholds) {
     const auto verdict = t.judge(aggregator_.totals(), summary_.duration_s);
-    summary_.thresholds.push_back(
-        {t.text, verdict.observed, verdict.passed, verdict.requests == 0 ? "no request was judged" : ""});
+    summary_.thresholds.push_back({t.text, verdict.observed, verdict.passed,
+                                   verdict.requests == 0 ? "no request was judged" : ""});
   }
 
-  print("\n" + format_stats_table(aggregator_) + "\n" + format_percentiles_table(aggregator_.totals()) + "\n");
+  print("\n" + format_stats_table(aggregator_) + "\n" +
+        format_percentiles_table(aggregator_.totals()) + "\n");
   if (auto open = format_open_model(aggregator_.totals()); !open.empty()) print(open + "\n");
-  if (auto errors = format_errors_table(aggregator_.totals()); !errors.empty()) print(errors + "\n");
+  if (auto errors = format_errors_table(aggregator_.totals()); !errors.empty())
+    print(errors + "\n");
   if (aggregator_.lost_reports() > 0)
-    print("swarmlet: WARNING: " + std::to_string(aggregator_.lost_reports()) + " stats reports were lost\n");
+    print("swarmlet: WARNING: " + std::to_string(aggregator_.lost_reports()) +
+          " stats reports were lost\n");
   for (const auto& t : summary_.thresholds)
     print(fmt::format("threshold {}: {} ({})\n", t.passed ? "passed" : "FAILED", t.text,
                       t.note.empty() ? fmt::format("observed {:g}", t.observed) : t.note));

@@ -21,8 +21,9 @@ namespace swarmlet::master {
 struct runner_options {
   std::chrono::milliseconds console_interval{2000};  ///< 0: no periodic table
   std::chrono::milliseconds tick_interval{1000};     ///< history rows
-  std::chrono::milliseconds final_report_timeout{std::chrono::seconds(10)};  ///< beyond the http timeout
-  std::ostream* console = nullptr;                   ///< null: print nothing
+  std::chrono::milliseconds final_report_timeout{
+      std::chrono::seconds(10)};    ///< beyond the http timeout
+  std::ostream* console = nullptr;  ///< null: print nothing
 };
 
 class test_runner final : public proto::report_sink {
@@ -66,8 +67,8 @@ class test_runner final : public proto::report_sink {
     std::string id;
     int threads;
   };
-  void command_users(int users, double spawn_rate, double arrival_rate = 0, double arrival_rate_to = 0,
-                     std::chrono::microseconds ramp = {});
+  void command_users(int users, double spawn_rate, double arrival_rate = 0,
+                     double arrival_rate_to = 0, std::chrono::microseconds ramp = {});
   void check_finals();
   void print(const std::string& text);
 

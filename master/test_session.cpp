@@ -5,8 +5,9 @@
 
 namespace swarmlet::master {
 
-test_session::test_session(std::shared_ptr<const config::scenario> scenario, std::string scenario_yaml,
-                           std::string base_dir, runner_options options, session_hooks hooks)
+test_session::test_session(std::shared_ptr<const config::scenario> scenario,
+                           std::string scenario_yaml, std::string base_dir, runner_options options,
+                           session_hooks hooks)
     : scenario_(std::move(scenario)),
       scenario_yaml_(std::move(scenario_yaml)),
       base_dir_(std::move(base_dir)),
@@ -24,7 +25,8 @@ start_outcome test_session::start(const start_request& request) {
   using kind = start_outcome::kind;
   if (active_) return {kind::conflict, "a test is running: stop it first"};
   if (hooks_.ready_workers && hooks_.ready_workers() == 0)
-    return {kind::conflict, "no worker has connected yet: start one with `swarmlet worker --master HOST:PORT`"};
+    return {kind::conflict,
+            "no worker has connected yet: start one with `swarmlet worker --master HOST:PORT`"};
   std::shared_ptr<const config::scenario> base = scenario_;
   std::string yaml = scenario_yaml_;
   config::scenario next;
@@ -32,7 +34,8 @@ start_outcome test_session::start(const start_request& request) {
     if (request.scenario_yaml) {
       next = config::load_scenario_text(*request.scenario_yaml, "the posted scenario", base_dir_);
       for (const auto& u : next.users)
-        if (u.data && (u.data->file.empty() || u.data->file.front() == '/' || u.data->file.find("..") != std::string::npos))
+        if (u.data && (u.data->file.empty() || u.data->file.front() == '/' ||
+                       u.data->file.find("..") != std::string::npos))
           throw config::config_error("the posted scenario: data file '" + u.data->file +
                                      "': name it relative to the master's scenario, without '..'");
       // Where reports go is the master's own choice (its flags), never a poster's.
@@ -50,7 +53,8 @@ start_outcome test_session::start(const start_request& request) {
   scenario_ = std::move(base);
   scenario_yaml_ = std::move(yaml);
 
-  runner_ = std::make_unique<test_runner>(std::make_shared<const config::scenario>(std::move(next)), options_);
+  runner_ = std::make_unique<test_runner>(std::make_shared<const config::scenario>(std::move(next)),
+                                          options_);
   if (hooks_.attach) hooks_.attach(*runner_, scenario_yaml_);
   active_ = true;
   ++tests_started_;

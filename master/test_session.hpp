@@ -18,8 +18,9 @@
 namespace swarmlet::master {
 
 struct start_request {
-  std::optional<std::string> scenario_yaml;  ///< replaces the scenario (its data files: next to the original)
-  config::load_overrides overrides;          ///< over the (new) scenario's load
+  std::optional<std::string>
+      scenario_yaml;  ///< replaces the scenario (its data files: next to the original)
+  config::load_overrides overrides;  ///< over the (new) scenario's load
 };
 
 struct start_outcome {
@@ -42,8 +43,8 @@ class test_session final : public proto::report_sink {
  public:
   /// `scenario` was loaded from `scenario_yaml` (its file's text); `base_dir` is where data
   /// files named by a posted scenario are found.
-  test_session(std::shared_ptr<const config::scenario> scenario, std::string scenario_yaml, std::string base_dir,
-               runner_options options, session_hooks hooks);
+  test_session(std::shared_ptr<const config::scenario> scenario, std::string scenario_yaml,
+               std::string base_dir, runner_options options, session_hooks hooks);
   ~test_session() override;
   test_session(const test_session&) = delete;
   test_session& operator=(const test_session&) = delete;

@@ -1,11 +1,10 @@
 #include "web_api.hpp"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "common/config/duration.hpp"
 #include "html_report.hpp"
@@ -21,9 +20,12 @@ void json(http::response& res, int status, const nlohmann::json& body) {
   res.body = body.dump();
 }
 
-void error(http::response& res, int status, const std::string& message) { json(res, status, {{"error", message}}); }
+void error(http::response& res, int status, const std::string& message) {
+  json(res, status, {{"error", message}});
+}
 
-void download(http::response& res, std::string_view type, const std::string& filename, std::string body) {
+void download(http::response& res, std::string_view type, const std::string& filename,
+              std::string body) {
   res.status = 200;
   res.headers.add("Content-Type", std::string(type));
   res.headers.add("Content-Disposition", "attachment; filename=\"" + filename + "\"");
@@ -32,19 +34,30 @@ void download(http::response& res, std::string_view type, const std::string& fil
 
 nlohmann::json entry_json(const stats::request_stats& s, std::pair<double, double> rates) {
   nlohmann::json p = nlohmann::json::object();
-  for (double q : {0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.0}) p[fmt::format("{}", q * 100)] = s.percentile_ms(q);
-  return {{"requests", s.requests},       {"failures", s.failures},     {"avg_ms", s.average_ms()},
-          {"min_ms", s.min_ms()},         {"max_ms", s.max_ms()},       {"avg_content_bytes", s.average_bytes()},
-          {"current_rps", rates.first},   {"current_fail_per_s", rates.second},
-          {"dropped_iterations", s.dropped}, {"percentiles_ms", p}};
+  for (double q : {0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.0})
+    p[fmt::format("{}", q * 100)] = s.percentile_ms(q);
+  return {{"requests", s.requests},
+          {"failures", s.failures},
+          {"avg_ms", s.average_ms()},
+          {"min_ms", s.min_ms()},
+          {"max_ms", s.max_ms()},
+          {"avg_content_bytes", s.average_bytes()},
+          {"current_rps", rates.first},
+          {"current_fail_per_s", rates.second},
+          {"dropped_iterations", s.dropped},
+          {"percentiles_ms", p}};
 }
 
 const char* phase_name(test_runner::phase p) {
   switch (p) {
-    case test_runner::phase::ready: return "ready";
-    case test_runner::phase::running: return "running";
-    case test_runner::phase::stopping: return "stopping";
-    case test_runner::phase::stopped: return "stopped";
+    case test_runner::phase::ready:
+      return "ready";
+    case test_runner::phase::running:
+      return "running";
+    case test_runner::phase::stopping:
+      return "stopping";
+    case test_runner::phase::stopped:
+      return "stopped";
   }
   return "stopped";
 }
@@ -52,7 +65,8 @@ const char* phase_name(test_runner::phase p) {
 std::string base64_decode(std::string_view in) {
   std::string out(in.size() / 4 * 3 + 3, '\0');
   const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
   if (n < 0) return {};
   out.resize(static_cast<std::size_t>(n));
   // EVP_DecodeBlock counts padding as zero bytes.
@@ -68,10 +82,12 @@ std::size_t query_number(const std::string& target, std::string_view name) {
   while (!query.empty()) {
     const auto amp = query.find('&');
     const auto pair = query.substr(0, amp);
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=') {
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
+        pair[name.size()] == '=') {
       std::size_t n = 0;
       const auto digits = pair.substr(name.size() + 1);
-      if (std::from_chars(digits.data(), digits.data() + digits.size(), n).ec == std::errc{}) return n;
+      if (std::from_chars(digits.data(), digits.data() + digits.size(), n).ec == std::errc{})
+        return n;
       return 0;
     }
     if (amp == std::string_view::npos) break;
@@ -82,7 +98,8 @@ std::size_t query_number(const std::string& target, std::string_view name) {
 
 /// A duration in the API: a string ("30s", "5m") or a number of seconds.
 std::string duration_text(const nlohmann::json& value) {
-  return value.is_number() ? std::to_string(value.get<long long>()) + "s" : value.get<std::string>();
+  return value.is_number() ? std::to_string(value.get<long long>()) + "s"
+                           : value.get<std::string>();
 }
 
 /// What a test will run (or runs): its target and load.
@@ -104,7 +121,8 @@ std::string report_stem(const config::scenario& s) {
 
 }  // namespace
 
-web_api::web_api(test_session& session, std::function<nlohmann::json()> workers, web_options options)
+web_api::web_api(test_session& session, std::function<nlohmann::json()> workers,
+                 web_options options)
     : session_(session), workers_(std::move(workers)), options_(std::move(options)) {}
 
 bool web_api::authorized(const http::request& req) const {
@@ -124,7 +142,9 @@ void web_api::handle(const http::request& req, http::response& res) {
   if (!authorized(req)) {
     res.headers.add("WWW-Authenticate", "Basic realm=\"swarmlet\", charset=\"UTF-8\"");
     res.headers.add("WWW-Authenticate", "Bearer");
-    error(res, 401, "missing or wrong token (send \"Authorization: Bearer TOKEN\", or basic auth with it as password)");
+    error(res, 401,
+          "missing or wrong token (send \"Authorization: Bearer TOKEN\", or basic auth with it as "
+          "password)");
     return;
   }
   const std::string path = req.target.substr(0, req.target.find('?'));
@@ -153,18 +173,20 @@ void web_api::handle(const http::request& req, http::response& res) {
       j["name"] = k.name;
       entries.push_back(std::move(j));
     }
-    json(res, 200, {{"state", phase_name(runner.state())},
-                    {"run_id", std::to_string(runner.run_id())},
-                    {"target", runner.scenario().target},
-                    {"users", a.users()},
-                    {"elapsed_s", runner.summary_now().duration_s},
-                    {"stats", entries},
-                    {"total", entry_json(a.totals().total(), a.current_rates(nullptr))}});
+    json(res, 200,
+         {{"state", phase_name(runner.state())},
+          {"run_id", std::to_string(runner.run_id())},
+          {"target", runner.scenario().target},
+          {"users", a.users()},
+          {"elapsed_s", runner.summary_now().duration_s},
+          {"stats", entries},
+          {"total", entry_json(a.totals().total(), a.current_rates(nullptr))}});
   } else if (path == "/api/failures") {
     if (!only(get, "GET")) return;
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [k, n] : a.totals().errors())
-      out.push_back({{"method", k.method}, {"name", k.name}, {"error", k.message}, {"occurrences", n}});
+      out.push_back(
+          {{"method", k.method}, {"name", k.name}, {"error", k.message}, {"occurrences", n}});
     json(res, 200, out);
   } else if (path == "/api/history") {
     if (!only(get, "GET")) return;
@@ -172,8 +194,12 @@ void web_api::handle(const http::request& req, http::response& res) {
     const auto& rows = a.history();
     for (auto i = std::min(rows.size(), query_number(req.target, "from")); i < rows.size(); ++i) {
       const auto& r = rows[i];
-      out.push_back({{"time", r.unix_time}, {"users", r.users}, {"rps", r.rps}, {"fail_per_s", r.fails_per_s},
-                     {"p50_ms", r.window.percentile_ms(0.5)}, {"p95_ms", r.window.percentile_ms(0.95)},
+      out.push_back({{"time", r.unix_time},
+                     {"users", r.users},
+                     {"rps", r.rps},
+                     {"fail_per_s", r.fails_per_s},
+                     {"p50_ms", r.window.percentile_ms(0.5)},
+                     {"p95_ms", r.window.percentile_ms(0.95)},
                      {"p99_ms", r.window.percentile_ms(0.99)}});
     }
     json(res, 200, out);
@@ -191,13 +217,15 @@ void web_api::handle(const http::request& req, http::response& res) {
     json(res, 200, summary_json(a, runner.summary_now()));
   } else if (path == "/api/report/stats.csv") {
     if (!only(get, "GET")) return;
-    download(res, "text/csv", report_stem(runner.scenario()) + "_stats.csv", stats_csv(a, runner.summary_now()));
+    download(res, "text/csv", report_stem(runner.scenario()) + "_stats.csv",
+             stats_csv(a, runner.summary_now()));
   } else if (path == "/api/report/failures.csv") {
     if (!only(get, "GET")) return;
     download(res, "text/csv", report_stem(runner.scenario()) + "_failures.csv", failures_csv(a));
   } else if (path == "/api/report/history.csv") {
     if (!only(get, "GET")) return;
-    download(res, "text/csv", report_stem(runner.scenario()) + "_stats_history.csv", history_csv(a));
+    download(res, "text/csv", report_stem(runner.scenario()) + "_stats_history.csv",
+             history_csv(a));
   } else if (path == "/api/report.html") {
     if (!only(get, "GET")) return;
     download(res, "text/html; charset=utf-8", report_stem(runner.scenario()) + ".html",
@@ -237,15 +265,22 @@ void web_api::start(const http::request& req, http::response& res) {
   } else {
     const auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())
-      return error(res, 400, "POST a JSON object (users, spawn_rate, run_time, host, stages, scenario) or YAML");
+      return error(
+          res, 400,
+          "POST a JSON object (users, spawn_rate, run_time, host, stages, scenario) or YAML");
     try {
       auto& o = r.overrides;
       for (const auto& [key, value] : body.items()) {
-        if (key == "users") o.users = value.get<int>();
-        else if (key == "spawn_rate") o.spawn_rate = value.get<double>();
-        else if (key == "run_time") o.run_time = duration_text(value);
-        else if (key == "host") o.host = value.get<std::string>();
-        else if (key == "scenario") r.scenario_yaml = value.get<std::string>();
+        if (key == "users")
+          o.users = value.get<int>();
+        else if (key == "spawn_rate")
+          o.spawn_rate = value.get<double>();
+        else if (key == "run_time")
+          o.run_time = duration_text(value);
+        else if (key == "host")
+          o.host = value.get<std::string>();
+        else if (key == "scenario")
+          r.scenario_yaml = value.get<std::string>();
         else if (key == "stages") {
           std::vector<config::stage_spec> stages;
           for (const auto& st : value) {
@@ -259,12 +294,15 @@ void web_api::start(const http::request& req, http::response& res) {
           }
           o.stages = std::move(stages);
         } else {
-          return error(res, 400, "unknown field '" + key + "' (users, spawn_rate, run_time, host, stages, scenario)");
+          return error(
+              res, 400,
+              "unknown field '" + key + "' (users, spawn_rate, run_time, host, stages, scenario)");
         }
       }
     } catch (const nlohmann::json::exception&) {
-      return error(res, 400, "users, spawn_rate: numbers; run_time, host, scenario: strings; stages: "
-                             "[{\"duration\": \"30s\", \"users\": N, \"spawn_rate\": R}]");
+      return error(res, 400,
+                   "users, spawn_rate: numbers; run_time, host, scenario: strings; stages: "
+                   "[{\"duration\": \"30s\", \"users\": N, \"spawn_rate\": R}]");
     }
   }
   const auto outcome = session_.start(r);
@@ -277,9 +315,11 @@ void web_api::start(const http::request& req, http::response& res) {
 
 void web_api::swarm(const http::request& req, http::response& res) {
   const auto body = nlohmann::json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object() || !body.contains("users") || !body["users"].is_number_integer() ||
-      body["users"].get<long long>() < 0 || body["users"].get<long long>() > 10'000'000 ||
-      (body.contains("spawn_rate") && (!body["spawn_rate"].is_number() || !(body["spawn_rate"].get<double>() > 0))))
+  if (body.is_discarded() || !body.is_object() || !body.contains("users") ||
+      !body["users"].is_number_integer() || body["users"].get<long long>() < 0 ||
+      body["users"].get<long long>() > 10'000'000 ||
+      (body.contains("spawn_rate") &&
+       (!body["spawn_rate"].is_number() || !(body["spawn_rate"].get<double>() > 0))))
     return error(res, 400, "POST a JSON object {\"users\": N, \"spawn_rate\": R} (N >= 0, R > 0)");
   if (!session_.current().running()) return error(res, 409, "no test is running");
   const int users = static_cast<int>(body["users"].get<long long>());

@@ -4,7 +4,8 @@
 
 namespace swarmlet::master {
 
-bool worker_registry::hello(const std::string& id, const std::string& host, int threads, time_point now) {
+bool worker_registry::hello(const std::string& id, const std::string& host, int threads,
+                            time_point now) {
   auto [it, inserted] = workers_.try_emplace(id);
   worker_info& w = it->second;
   const bool was_ready = !inserted && w.status == worker_info::state::ready;
@@ -36,7 +37,8 @@ bool worker_registry::newly_short_of_cpu(const std::string& id) {
   return true;
 }
 
-std::vector<std::string> worker_registry::expire(time_point now, std::chrono::steady_clock::duration timeout) {
+std::vector<std::string> worker_registry::expire(time_point now,
+                                                 std::chrono::steady_clock::duration timeout) {
   std::vector<std::string> gone;
   for (auto& [id, w] : workers_) {
     if (w.status == worker_info::state::ready && now - w.last_heard > timeout) {
@@ -48,7 +50,9 @@ std::vector<std::string> worker_registry::expire(time_point now, std::chrono::st
   return gone;
 }
 
-void worker_registry::remove(const std::string& id) { workers_.erase(id); }
+void worker_registry::remove(const std::string& id) {
+  workers_.erase(id);
+}
 
 bool worker_registry::ready(const std::string& id) const {
   auto it = workers_.find(id);

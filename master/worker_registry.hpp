@@ -14,7 +14,7 @@ struct worker_info {
   std::string host;
   int threads = 1;
   int users = 0;
-  double cpu_percent = 0;  ///< at its last heartbeat (100: one core)
+  double cpu_percent = 0;   ///< at its last heartbeat (100: one core)
   bool cpu_warned = false;  ///< the master said this worker is short of CPU
   state status = state::ready;
   std::chrono::steady_clock::time_point last_heard{};

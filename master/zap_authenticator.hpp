@@ -17,7 +17,8 @@ namespace swarmlet::master {
 class zap_authenticator {
  public:
   /// Serves ZAP for every socket of `context` (bind before they do); `allowed` are Z85 keys.
-  zap_authenticator(zmq::context_t& context, const std::vector<std::string>& allowed, std::ostream* log);
+  zap_authenticator(zmq::context_t& context, const std::vector<std::string>& allowed,
+                    std::ostream* log);
   ~zap_authenticator();
   zap_authenticator(const zap_authenticator&) = delete;
   zap_authenticator& operator=(const zap_authenticator&) = delete;

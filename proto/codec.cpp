@@ -1,8 +1,7 @@
 #include "codec.hpp"
 
-#include <msgpack.hpp>
-
 #include <algorithm>
+#include <msgpack.hpp>
 
 #include "common/stats/stats_codec.hpp"
 
@@ -29,12 +28,14 @@ std::string str(const msgpack::object& o, const char* what, std::size_t max = ma
   return std::string(o.via.str.ptr, o.via.str.size);
 }
 std::uint64_t u64(const msgpack::object& o, const char* what) {
-  if (o.type != msgpack::type::POSITIVE_INTEGER) throw bad_frame{std::string(what) + " is not a non-negative integer"};
+  if (o.type != msgpack::type::POSITIVE_INTEGER)
+    throw bad_frame{std::string(what) + " is not a non-negative integer"};
   return o.via.u64;
 }
 std::int64_t i64(const msgpack::object& o, const char* what) {
   if (o.type == msgpack::type::POSITIVE_INTEGER) {
-    if (o.via.u64 > static_cast<std::uint64_t>(INT64_MAX)) throw bad_frame{std::string(what) + " is too large"};
+    if (o.via.u64 > static_cast<std::uint64_t>(INT64_MAX))
+      throw bad_frame{std::string(what) + " is too large"};
     return static_cast<std::int64_t>(o.via.u64);
   }
   if (o.type == msgpack::type::NEGATIVE_INTEGER) return o.via.i64;
@@ -58,10 +59,12 @@ void expect_array(const msgpack::object& o, std::uint32_t n, const char* what) {
     throw bad_frame{std::string(what) + " must be an array of " + std::to_string(n)};
 }
 std::map<std::string, int> string_int_map(const msgpack::object& o, const char* what) {
-  if (o.type != msgpack::type::MAP || o.via.map.size > 10000) throw bad_frame{std::string(what) + " is not a map"};
+  if (o.type != msgpack::type::MAP || o.via.map.size > 10000)
+    throw bad_frame{std::string(what) + " is not a map"};
   std::map<std::string, int> out;
   for (std::uint32_t i = 0; i < o.via.map.size; ++i)
-    out[str(o.via.map.ptr[i].key, what, max_id)] = small_int(o.via.map.ptr[i].val, what, 0, 10'000'000);
+    out[str(o.via.map.ptr[i].key, what, max_id)] =
+        small_int(o.via.map.ptr[i].val, what, 0, 10'000'000);
   return out;
 }
 
@@ -137,7 +140,8 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
   switch (type) {
     case message_type::hello: {
       expect_array(o, 3, "hello");
-      return hello_payload{str(field(o, 0, "hello"), "hello.host", max_id), i64(field(o, 1, "hello"), "hello.pid"),
+      return hello_payload{str(field(o, 0, "hello"), "hello.host", max_id),
+                           i64(field(o, 1, "hello"), "hello.pid"),
                            small_int(field(o, 2, "hello"), "hello.threads", 1, 4096)};
     }
     case message_type::welcome: {
@@ -147,10 +151,13 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       w.scenario_yaml = str(field(o, 1, "welcome"), "welcome.scenario");
       w.target = str(field(o, 2, "welcome"), "welcome.target", 4096);
       const auto& files = field(o, 3, "welcome");
-      if (files.type != msgpack::type::MAP || files.via.map.size > 1000) throw bad_frame{"welcome.files is not a map"};
+      if (files.type != msgpack::type::MAP || files.via.map.size > 1000)
+        throw bad_frame{"welcome.files is not a map"};
       for (std::uint32_t i = 0; i < files.via.map.size; ++i)
-        w.files[str(files.via.map.ptr[i].key, "welcome.files key", 4096)] = str(files.via.map.ptr[i].val, "welcome.files value");
-      w.heartbeat_interval_ms = small_int(field(o, 4, "welcome"), "welcome.heartbeat_interval_ms", 10, 600'000);
+        w.files[str(files.via.map.ptr[i].key, "welcome.files key", 4096)] =
+            str(files.via.map.ptr[i].val, "welcome.files value");
+      w.heartbeat_interval_ms =
+          small_int(field(o, 4, "welcome"), "welcome.heartbeat_interval_ms", 10, 600'000);
       w.stats_port = small_int(field(o, 5, "welcome"), "welcome.stats_port", 0, 65535);
       return w;
     }
@@ -163,14 +170,18 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       s.run_id = u64(field(o, 0, "spawn"), "spawn.run_id");
       s.users_per_class = string_int_map(field(o, 1, "spawn"), "spawn.users_per_class");
       s.spawn_rate = number(field(o, 2, "spawn"), "spawn.spawn_rate");
-      if (!(s.spawn_rate > 0 && s.spawn_rate < 1e9)) throw bad_frame{"spawn.spawn_rate is out of range"};
+      if (!(s.spawn_rate > 0 && s.spawn_rate < 1e9))
+        throw bad_frame{"spawn.spawn_rate is out of range"};
       s.arrival_rate = number(field(o, 3, "spawn"), "spawn.arrival_rate");
-      if (!(s.arrival_rate >= 0 && s.arrival_rate < 1e9)) throw bad_frame{"spawn.arrival_rate is out of range"};
+      if (!(s.arrival_rate >= 0 && s.arrival_rate < 1e9))
+        throw bad_frame{"spawn.arrival_rate is out of range"};
       s.max_users = small_int(field(o, 4, "spawn"), "spawn.max_users", 0, 10'000'000);
       s.arrival_rate_to = number(field(o, 5, "spawn"), "spawn.arrival_rate_to");
-      if (!(s.arrival_rate_to >= 0 && s.arrival_rate_to < 1e9)) throw bad_frame{"spawn.arrival_rate_to is out of range"};
+      if (!(s.arrival_rate_to >= 0 && s.arrival_rate_to < 1e9))
+        throw bad_frame{"spawn.arrival_rate_to is out of range"};
       s.ramp_ms = i64(field(o, 6, "spawn"), "spawn.ramp_ms");
-      if (s.ramp_ms < 0 || s.ramp_ms > 31'536'000'000) throw bad_frame{"spawn.ramp_ms is out of range"};
+      if (s.ramp_ms < 0 || s.ramp_ms > 31'536'000'000)
+        throw bad_frame{"spawn.ramp_ms is out of range"};
       return s;
     }
     case message_type::stop:
@@ -180,17 +191,19 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
     case message_type::goodbye:
       expect_array(o, 0, to_string(type));
       return empty_payload{};
-    case message_type::heartbeat:
-    {
+    case message_type::heartbeat: {
       expect_array(o, 2, "heartbeat");
       const double cpu = number(field(o, 1, "heartbeat"), "heartbeat.cpu_percent");
-      if (!(cpu >= 0 && cpu <= 4096 * 100)) throw bad_frame{"heartbeat.cpu_percent is out of range"};
-      return heartbeat_payload{small_int(field(o, 0, "heartbeat"), "heartbeat.users", 0, 100'000'000), cpu};
+      if (!(cpu >= 0 && cpu <= 4096 * 100))
+        throw bad_frame{"heartbeat.cpu_percent is out of range"};
+      return heartbeat_payload{
+          small_int(field(o, 0, "heartbeat"), "heartbeat.users", 0, 100'000'000), cpu};
     }
     case message_type::spawn_complete:
       expect_array(o, 2, "spawn_complete");
-      return spawn_complete_payload{u64(field(o, 0, "spawn_complete"), "spawn_complete.run_id"),
-                                    small_int(field(o, 1, "spawn_complete"), "spawn_complete.users", 0, 100'000'000)};
+      return spawn_complete_payload{
+          u64(field(o, 0, "spawn_complete"), "spawn_complete.run_id"),
+          small_int(field(o, 1, "spawn_complete"), "spawn_complete.users", 0, 100'000'000)};
     case message_type::error:
       expect_array(o, 1, "error");
       return error_payload{str(field(o, 0, "error"), "error.text", 4096)};
@@ -216,17 +229,28 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
 
 const char* to_string(message_type t) noexcept {
   switch (t) {
-    case message_type::hello: return "hello";
-    case message_type::welcome: return "welcome";
-    case message_type::refused: return "refused";
-    case message_type::spawn: return "spawn";
-    case message_type::stop: return "stop";
-    case message_type::quit: return "quit";
-    case message_type::heartbeat: return "heartbeat";
-    case message_type::stats: return "stats";
-    case message_type::goodbye: return "goodbye";
-    case message_type::spawn_complete: return "spawn_complete";
-    case message_type::error: return "error";
+    case message_type::hello:
+      return "hello";
+    case message_type::welcome:
+      return "welcome";
+    case message_type::refused:
+      return "refused";
+    case message_type::spawn:
+      return "spawn";
+    case message_type::stop:
+      return "stop";
+    case message_type::quit:
+      return "quit";
+    case message_type::heartbeat:
+      return "heartbeat";
+    case message_type::stats:
+      return "stats";
+    case message_type::goodbye:
+      return "goodbye";
+    case message_type::spawn_complete:
+      return "spawn_complete";
+    case message_type::error:
+      return "error";
   }
   return "unknown";
 }
@@ -244,8 +268,8 @@ std::string encode(const message& m) {
 
 std::variant<message, decode_error> decode(const void* data, std::size_t size) {
   try {
-    msgpack::object_handle handle =
-        msgpack::unpack(static_cast<const char*>(data), size, nullptr, nullptr, stats::safe_unpack_limit());
+    msgpack::object_handle handle = msgpack::unpack(static_cast<const char*>(data), size, nullptr,
+                                                    nullptr, stats::safe_unpack_limit());
     const msgpack::object& o = handle.get();
     expect_array(o, 4, "message");
     message m;

@@ -12,7 +12,8 @@
 
 namespace swarmlet::proto {
 
-inline constexpr std::uint16_t protocol_version = 2;  // 2: heartbeats carry the worker's CPU, welcomes the stats port
+inline constexpr std::uint16_t protocol_version =
+    2;  // 2: heartbeats carry the worker's CPU, welcomes the stats port
 
 enum class message_type : std::uint8_t {
   hello = 1,      ///< worker -> master: I am here (and again after a reconnect)
@@ -36,12 +37,13 @@ struct hello_payload {
 };
 
 struct welcome_payload {
-  std::string scenario_name;                  ///< the file name, for messages
+  std::string scenario_name;  ///< the file name, for messages
   std::string scenario_yaml;
-  std::string target;                         ///< the effective target (flags may override the file's)
-  std::map<std::string, std::string> files;   ///< data files by the name the scenario uses
+  std::string target;  ///< the effective target (flags may override the file's)
+  std::map<std::string, std::string> files;  ///< data files by the name the scenario uses
   int heartbeat_interval_ms = 1000;
-  int stats_port = 0;  ///< where the master PULLs stats (0: not said), so a worker needs only its control address
+  int stats_port = 0;  ///< where the master PULLs stats (0: not said), so a worker needs only its
+                       ///< control address
 };
 
 struct refused_payload {
@@ -68,8 +70,9 @@ struct error_payload {
 
 struct empty_payload {};
 
-using payload = std::variant<hello_payload, welcome_payload, refused_payload, spawn_command, stop_payload,
-                             empty_payload, heartbeat_payload, stats_report, spawn_complete_payload, error_payload>;
+using payload = std::variant<hello_payload, welcome_payload, refused_payload, spawn_command,
+                             stop_payload, empty_payload, heartbeat_payload, stats_report,
+                             spawn_complete_payload, error_payload>;
 
 struct message {
   message_type type = message_type::heartbeat;

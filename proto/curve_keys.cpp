@@ -39,7 +39,8 @@ curve_keypair generate_curve_keypair() {
 
 void write_curve_key_files(const std::string& base, const curve_keypair& keys) {
   for (const auto* ext : {".key", ".pub"})
-    if (std::filesystem::exists(base + ext)) throw key_error(base + ext + ": exists already; not replacing it");
+    if (std::filesystem::exists(base + ext))
+      throw key_error(base + ext + ": exists already; not replacing it");
   {
     // Made unreadable to others before the secret goes in.
     std::ofstream out(base + ".key");
@@ -71,7 +72,8 @@ curve_keypair read_curve_keypair(const std::string& file) {
     (name == "public-key" ? keys.public_key : keys.secret_key) = value;
   }
   if (keys.public_key.empty() || keys.secret_key.empty())
-    throw key_error(file + ": a key file holds public-key and secret-key (make one with `swarmlet keygen`)");
+    throw key_error(
+        file + ": a key file holds public-key and secret-key (make one with `swarmlet keygen`)");
   return keys;
 }
 
@@ -83,7 +85,8 @@ std::vector<std::string> read_public_keys(const std::string& file) {
     line = trim(line);
     // Z85 has '#' too: a line is a comment when it starts with '#' and is not a key.
     if (line.empty() || (line[0] == '#' && !is_z85_key(line))) continue;
-    if (!is_z85_key(line)) throw key_error(file + ":" + std::to_string(n) + ": not a 40-character Z85 public key");
+    if (!is_z85_key(line))
+      throw key_error(file + ":" + std::to_string(n) + ": not a 40-character Z85 public key");
     keys.push_back(line);
   }
   return keys;

@@ -8,8 +8,8 @@
 #include <random>
 
 #include "common/config/scenario_loader.hpp"
-#include "common/http/url.hpp"
 #include "common/green/operations.hpp"
+#include "common/http/url.hpp"
 
 namespace swarmlet::worker {
 
@@ -23,7 +23,9 @@ std::string make_worker_id() {
 }
 
 agent::agent(zmq::context_t& context, agent_options options)
-    : options_(std::move(options)), control_(context, zmq::socket_type::dealer), stats_(context, zmq::socket_type::push) {
+    : options_(std::move(options)),
+      control_(context, zmq::socket_type::dealer),
+      stats_(context, zmq::socket_type::push) {
   if (options_.worker_id.empty()) options_.worker_id = make_worker_id();
   control_.raw().set(zmq::sockopt::routing_id, options_.worker_id);
   // Control messages are only worth sending to a live connection: heartbeats and hellos queued
@@ -69,7 +71,8 @@ void agent::send(const proto::message& m) {
 }
 
 void agent::deliver(proto::stats_report report) {
-  const std::string bytes = proto::encode(proto::make_message(proto::message_type::stats, options_.worker_id, std::move(report)));
+  const std::string bytes = proto::encode(
+      proto::make_message(proto::message_type::stats, options_.worker_id, std::move(report)));
   // Blocks (this green thread only) at the high-water mark: stats wait rather than vanish.
   stats_.send(zmq::buffer(bytes));
 }
@@ -84,28 +87,34 @@ void agent::on_welcome(const proto::welcome_payload& w) {
   }
   if (!registered_) log("registered with the master at " + options_.control_endpoint);
   registered_ = true;
-  if (runtime_ && w.scenario_yaml + w.target == scenario_yaml_) return;  // same test: keep the hub threads
+  if (runtime_ && w.scenario_yaml + w.target == scenario_yaml_)
+    return;  // same test: keep the hub threads
   runtime_.reset();
   // Data files come with the scenario; they live next to it in a directory of our own.
   if (data_dir_.empty()) {
-    std::string pattern = std::filesystem::temp_directory_path().string() + "/swarmlet-worker-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot make a temporary directory");
+    std::string pattern =
+        std::filesystem::temp_directory_path().string() + "/swarmlet-worker-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw std::runtime_error("cannot make a temporary directory");
     data_dir_ = pattern;
   }
   for (const auto& [name, content] : w.files) {
     const std::filesystem::path p(name);
     if (p.is_absolute() || name.find("..") != std::string::npos) {
-      log("refusing data file '" + name + "': in distributed runs data files are named relative to the scenario");
+      log("refusing data file '" + name +
+          "': in distributed runs data files are named relative to the scenario");
       continue;
     }
     std::filesystem::create_directories((std::filesystem::path(data_dir_) / p).parent_path());
     std::ofstream(std::filesystem::path(data_dir_) / p, std::ios::binary) << content;
   }
   try {
-    config::scenario loaded = config::load_scenario_text(w.scenario_yaml, w.scenario_name, data_dir_);
+    config::scenario loaded =
+        config::load_scenario_text(w.scenario_yaml, w.scenario_name, data_dir_);
     if (!w.target.empty()) {
       std::string error;
-      if (!http::parse_url(w.target, error)) throw config::config_error("the master's target: " + error);
+      if (!http::parse_url(w.target, error))
+        throw config::config_error("the master's target: " + error);
       loaded.target = w.target;
     }
     auto scenario = std::make_shared<const config::scenario>(std::move(loaded));
@@ -123,7 +132,8 @@ void agent::on_welcome(const proto::welcome_payload& w) {
   } catch (const config::config_error& e) {
     const std::string text = std::string("the master's scenario does not load here: ") + e.what();
     log(text);
-    send(proto::make_message(proto::message_type::error, options_.worker_id, proto::error_payload{text}));
+    send(proto::make_message(proto::message_type::error, options_.worker_id,
+                             proto::error_payload{text}));
     if (!done_.ready()) done_.send(2);
   }
 }
@@ -152,7 +162,8 @@ void agent::receive_loop() {
           const auto& c = std::get<proto::spawn_command>(m.body);
           int users = 0;
           for (const auto& [cls, n] : c.users_per_class) users += n;
-          log("spawn: " + std::to_string(users) + " users at " + std::to_string(c.spawn_rate) + "/s");
+          log("spawn: " + std::to_string(users) + " users at " + std::to_string(c.spawn_rate) +
+              "/s");
           runtime_->spawn(c);
         }
         break;
@@ -183,12 +194,15 @@ int agent::run() {
     if (!registered_ && !hinted && now - started > std::chrono::seconds(10)) {
       // A CURVE handshake that fails is silent on both sides: say what to check.
       hinted = true;
-      log("no answer from the master at " + options_.control_endpoint + " for 10 s: is it running there" +
-          (options_.curve ? "? is --master-key its public key, and is this worker's key on its --curve-allow list?"
+      log("no answer from the master at " + options_.control_endpoint +
+          " for 10 s: is it running there" +
+          (options_.curve ? "? is --master-key its public key, and is this worker's key on its "
+                            "--curve-allow list?"
                           : " (and without --curve-key)?"));
     }
     if (registered_ && now - last_heard_ > heartbeat_interval_ * options_.heartbeat_misses) {
-      log("no word from the master for " + std::to_string((heartbeat_interval_ * options_.heartbeat_misses).count()) +
+      log("no word from the master for " +
+          std::to_string((heartbeat_interval_ * options_.heartbeat_misses).count()) +
           " ms: stopping users, saying hello again");
       registered_ = false;
       if (runtime_ && runtime_->current_run() != 0) runtime_->stop(runtime_->current_run());
@@ -200,8 +214,9 @@ int agent::run() {
       send(proto::make_message(proto::message_type::hello, options_.worker_id,
                                proto::hello_payload{host, ::getpid(), options_.threads}));
     } else {
-      send(proto::make_message(proto::message_type::heartbeat, options_.worker_id,
-                               proto::heartbeat_payload{runtime_ ? runtime_->users() : 0, cpu_.sample()}));
+      send(proto::make_message(
+          proto::message_type::heartbeat, options_.worker_id,
+          proto::heartbeat_payload{runtime_ ? runtime_->users() : 0, cpu_.sample()}));
     }
     if (registered_) {
       done_.wait_for(heartbeat_interval_);

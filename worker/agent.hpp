@@ -14,9 +14,9 @@
 #include "common/green/event.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/zmq_socket.hpp"
+#include "cpu_meter.hpp"
 #include "proto/codec.hpp"
 #include "proto/curve_keys.hpp"
-#include "cpu_meter.hpp"
 #include "runtime.hpp"
 
 namespace swarmlet::worker {
@@ -29,8 +29,9 @@ struct curve_client_keys {
 
 struct agent_options {
   std::string control_endpoint;  ///< e.g. tcp://127.0.0.1:5557
-  std::string stats_endpoint;    ///< e.g. tcp://127.0.0.1:5558; empty: the port the master's welcome says
-  std::string worker_id;         ///< unique per process; made from host, pid and randomness if empty
+  std::string
+      stats_endpoint;     ///< e.g. tcp://127.0.0.1:5558; empty: the port the master's welcome says
+  std::string worker_id;  ///< unique per process; made from host, pid and randomness if empty
   int threads = 1;
   std::chrono::milliseconds report_interval{1000};
   int heartbeat_misses = 3;

@@ -1,10 +1,10 @@
 #include "hub_thread.hpp"
 
-#include "spawn_plan.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <random>
+
+#include "spawn_plan.hpp"
 
 namespace swarmlet::worker {
 
@@ -23,13 +23,16 @@ hub_thread::~hub_thread() {
   thread_.join();
 }
 
-void hub_thread::post(std::function<void()> call) { hub_->call_soon_threadsafe(std::move(call)); }
+void hub_thread::post(std::function<void()> call) {
+  hub_->call_soon_threadsafe(std::move(call));
+}
 
 void hub_thread::main(green::hub_options options) {
   green::hub hub(options);
   hub_ = &hub;
   if (scenario_->target.rfind("https", 0) == 0)
-    tls_ = std::make_shared<green::tls_context>(green::tls_context::client(scenario_->http.verify_tls));
+    tls_ = std::make_shared<green::tls_context>(
+        green::tls_context::client(scenario_->http.verify_tls));
   ready_.set_value();
   quit_.wait();
   // Leaving: users still running get the grace of one request timeout, then the hub's
@@ -49,7 +52,8 @@ void hub_thread::launch_user(std::size_t class_index, std::uint64_t user_id, boo
   o.data_row = static_cast<std::size_t>(user_id);
   o.seed = user_id * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(index_);
   auto& list = users_[class_index];
-  list.push_back(live_user{std::make_unique<user_runner>(*scenario_, scenario_->users.at(class_index), stats_, tls_, o)});
+  list.push_back(live_user{std::make_unique<user_runner>(
+      *scenario_, scenario_->users.at(class_index), stats_, tls_, o)});
   auto it = std::prev(list.end());
   ++running_;
   if (open_model) {
@@ -90,8 +94,8 @@ void hub_thread::stop_users(std::size_t class_index, int n) {
   }
 }
 
-void hub_thread::set_arrival(double rate, double rate_to, std::chrono::microseconds ramp, int max_users,
-                             std::uint64_t first_user_id) {
+void hub_thread::set_arrival(double rate, double rate_to, std::chrono::microseconds ramp,
+                             int max_users, std::uint64_t first_user_id) {
   arrival_rate_ = rate;
   arrival_rate_to_ = rate_to;
   arrival_ramp_ = ramp;
@@ -109,7 +113,8 @@ void hub_thread::start_open_user() {
   std::vector<int> weights;
   for (const auto& u : scenario_->users) weights.push_back(u.weight);
   std::mt19937_64 rng(next_open_user_id_);
-  const std::size_t ci = std::discrete_distribution<std::size_t>(weights.begin(), weights.end())(rng);
+  const std::size_t ci =
+      std::discrete_distribution<std::size_t>(weights.begin(), weights.end())(rng);
   launch_user(ci, next_open_user_id_++, true);
 }
 
@@ -145,7 +150,8 @@ void hub_thread::arrival_loop() {
         rate_changed_.wait();
         break;
       }
-      const auto due = start + std::chrono::duration_cast<green::duration>(std::chrono::duration<double>(offset));
+      const auto due = start + std::chrono::duration_cast<green::duration>(
+                                   std::chrono::duration<double>(offset));
       if (green::clock::now() < due && rate_changed_.wait_for(due - green::clock::now())) break;
       if (rate_changed_.ready()) break;
       if (!idle_.empty()) {
@@ -164,7 +170,8 @@ void hub_thread::arrival_loop() {
         const auto& spec = scenario_->users.front();
         std::vector<int> weights;
         for (const auto& t : spec.tasks) weights.push_back(t.weight);
-        const auto& task = spec.tasks[std::discrete_distribution<std::size_t>(weights.begin(), weights.end())(rng)];
+        const auto& task = spec.tasks[std::discrete_distribution<std::size_t>(weights.begin(),
+                                                                              weights.end())(rng)];
         stats_.entry(task.steps.front().method, task.steps.front().name).dropped += 1;
       }
     }

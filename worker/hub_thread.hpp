@@ -3,9 +3,9 @@
 // the users that live on it. Everything here runs on that thread; other threads reach it only
 // through post().
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <future>
-#include <deque>
 #include <list>
 #include <map>
 #include <memory>
@@ -26,7 +26,8 @@ namespace swarmlet::worker {
 class hub_thread {
  public:
   /// Starts the thread; `scenario` must outlive it.
-  hub_thread(int index, std::shared_ptr<const config::scenario> scenario, green::hub_options options);
+  hub_thread(int index, std::shared_ptr<const config::scenario> scenario,
+             green::hub_options options);
   /// Stops every user (killing those still running after the grace period) and joins.
   ~hub_thread();
   hub_thread(const hub_thread&) = delete;

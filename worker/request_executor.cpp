@@ -63,7 +63,8 @@ void request_executor::build(const config::request_spec& spec) {
       for (const auto& [ptr, t] : spec.json_templates) j[ptr] = t.render(ctx);
       request_.body = j.dump();
     }
-    if (!request_.headers.has("content-type")) request_.headers.add("Content-Type", "application/json");
+    if (!request_.headers.has("content-type"))
+      request_.headers.add("Content-Type", "application/json");
   }
 }
 
@@ -72,17 +73,20 @@ std::string request_executor::check(const config::request_spec& spec, const http
   const int status = r.response.status;
   if (spec.check.status) {
     if (status != *spec.check.status)
-      return "expected status " + std::to_string(*spec.check.status) + ", got " + std::to_string(status);
+      return "expected status " + std::to_string(*spec.check.status) + ", got " +
+             std::to_string(status);
   } else if (status >= 400) {
     return "HTTP " + std::to_string(status) + " " + std::string(http::reason_phrase(status));
   }
-  if (spec.check.body_contains && r.response.body.find(*spec.check.body_contains) == std::string::npos)
+  if (spec.check.body_contains &&
+      r.response.body.find(*spec.check.body_contains) == std::string::npos)
     return "body does not contain '" + *spec.check.body_contains + "'";
   for (const auto& [path, expected] : spec.check.json_equals) {
     if (body_json == nullptr) return "body is not JSON (checking " + path.source() + ")";
     const nlohmann::json* found = path.find(*body_json);
     if (found == nullptr) return path.source() + " is missing";
-    if (*found != expected) return path.source() + " is " + found->dump() + ", expected " + expected.dump();
+    if (*found != expected)
+      return path.source() + " is " + found->dump() + ", expected " + expected.dump();
   }
   return {};
 }
@@ -104,7 +108,8 @@ void request_executor::capture(const config::request_spec& spec, const http::res
       case config::capture_spec::source::regex: {
         std::smatch m;
         const std::regex re(c.expression);
-        if (std::regex_search(r.response.body, m, re)) value = m.size() > 1 ? m[1].str() : m[0].str();
+        if (std::regex_search(r.response.body, m, re))
+          value = m.size() > 1 ? m[1].str() : m[0].str();
         break;
       }
     }
@@ -119,21 +124,22 @@ bool request_executor::run(const config::request_spec& spec,
   const http::result r = client_.send(request_);
   const auto us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(r.elapsed).count());
-  const auto corrected_us =
-      intended ? static_cast<std::uint64_t>(std::max<std::int64_t>(
-                     static_cast<std::int64_t>(us),
-                     std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - *intended).count()))
-               : us;
+  const auto corrected_us = intended ? static_cast<std::uint64_t>(std::max<std::int64_t>(
+                                           static_cast<std::int64_t>(us),
+                                           std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::steady_clock::now() - *intended)
+                                               .count()))
+                                     : us;
   std::string failure;
   if (!r.ok()) {
     failure = std::string(http::to_string(r.error)) + ": " + r.error_message;
   } else {
     nlohmann::json parsed;
     const nlohmann::json* body_json = nullptr;
-    const bool wants_json = !spec.check.json_equals.empty() ||
-                            std::any_of(spec.captures.begin(), spec.captures.end(), [](const auto& c) {
-                              return c.from == config::capture_spec::source::json;
-                            });
+    const bool wants_json =
+        !spec.check.json_equals.empty() ||
+        std::any_of(spec.captures.begin(), spec.captures.end(),
+                    [](const auto& c) { return c.from == config::capture_spec::source::json; });
     if (wants_json) {
       parsed = nlohmann::json::parse(r.response.body, nullptr, false);
       if (!parsed.is_discarded()) body_json = &parsed;

@@ -28,7 +28,8 @@ class request_executor {
   /// Sends `spec` and records it. Returns false when it failed (status, check or transport).
   /// With `intended` (the open model), the response time is measured from that moment, so a
   /// late start is counted against the target, not hidden; the raw service time is kept too.
-  bool run(const config::request_spec& spec, std::optional<std::chrono::steady_clock::time_point> intended = std::nullopt);
+  bool run(const config::request_spec& spec,
+           std::optional<std::chrono::steady_clock::time_point> intended = std::nullopt);
 
  private:
   void build(const config::request_spec& spec);

@@ -10,7 +10,10 @@ namespace swarmlet::worker {
 
 runtime::runtime(std::shared_ptr<const config::scenario> scenario, runtime_options options,
                  proto::report_sink& sink)
-    : scenario_(std::move(scenario)), options_(std::move(options)), sink_(sink), control_(green::hub::get()) {
+    : scenario_(std::move(scenario)),
+      options_(std::move(options)),
+      sink_(sink),
+      control_(green::hub::get()) {
   for (int i = 0; i < std::max(1, options_.threads); ++i)
     threads_.push_back(std::make_unique<hub_thread>(i, scenario_, options_.hub));
   per_thread_.resize(threads_.size());
@@ -41,10 +44,12 @@ void runtime::spawn(const proto::spawn_command& command) {
     std::vector<int> equal(threads_.size(), 1);
     std::vector<int> budget(threads_.size(), 0);
     const int n = static_cast<int>(threads_.size());
-    for (int t = 0; t < n; ++t) budget[t] = command.max_users / n + (t < command.max_users % n ? 1 : 0);
+    for (int t = 0; t < n; ++t)
+      budget[t] = command.max_users / n + (t < command.max_users % n ? 1 : 0);
     for (std::size_t t = 0; t < threads_.size(); ++t) {
       const double rate = command.arrival_rate / n;
-      const double rate_to = (command.ramp_ms > 0 ? command.arrival_rate_to : command.arrival_rate) / n;
+      const double rate_to =
+          (command.ramp_ms > 0 ? command.arrival_rate_to : command.arrival_rate) / n;
       const auto ramp = std::chrono::microseconds(command.ramp_ms * 1000);
       const int users = std::max(1, budget[t]);
       const std::uint64_t first_id = 1 + t * 1'000'000'000ull;
@@ -59,7 +64,8 @@ void runtime::spawn(const proto::spawn_command& command) {
   target_ = command;
   // Unknown classes are ignored (the scenario came with the same command's sender).
   for (auto it = target_.users_per_class.begin(); it != target_.users_per_class.end();) {
-    it = class_index(it->first) < scenario_->users.size() ? std::next(it) : target_.users_per_class.erase(it);
+    it = class_index(it->first) < scenario_->users.size() ? std::next(it)
+                                                          : target_.users_per_class.erase(it);
   }
   if (!retarget_.ready()) retarget_.send();
 }
@@ -108,7 +114,8 @@ void runtime::spawner_loop() {
     for (;;) {
       if (retarget_.ready() || stopping_) break;
       auto to_start = next_class_to_start(current_, target_.users_per_class);
-      auto to_stop = to_start ? std::nullopt : next_class_to_stop(current_, target_.users_per_class);
+      auto to_stop =
+          to_start ? std::nullopt : next_class_to_stop(current_, target_.users_per_class);
       if (!to_start && !to_stop) {
         if (options_.on_spawn_complete) options_.on_spawn_complete(run_id_, total_users_);
         break;
@@ -120,8 +127,9 @@ void runtime::spawner_loop() {
         continue;
       }
       // Sleep until the next change is due, waking early for a new target.
-      const auto next_at = ramp_start + std::chrono::duration_cast<green::duration>(
-                                            std::chrono::duration<double>(static_cast<double>(done) / rate));
+      const auto next_at =
+          ramp_start + std::chrono::duration_cast<green::duration>(
+                           std::chrono::duration<double>(static_cast<double>(done) / rate));
       retarget_.wait_for(std::max(green::duration::zero(), next_at - green::clock::now()));
     }
   }
@@ -182,7 +190,8 @@ void runtime::stop(std::uint64_t run_id) {
     for (auto& t : threads_) t->post([th = t.get()] { th->stop_all_users(); });
     // Users finish the request they are in; a request cannot outlast its timeout.
     const auto until = green::clock::now() + scenario_->http.timeout + std::chrono::seconds(1);
-    while (count_running() > 0 && green::clock::now() < until) green::sleep(std::chrono::milliseconds(10));
+    while (count_running() > 0 && green::clock::now() < until)
+      green::sleep(std::chrono::milliseconds(10));
     current_.clear();
     for (auto& m : per_thread_) m.clear();
     total_users_ = 0;

@@ -37,9 +37,10 @@ struct user_runner::session {
       : client([&] {
           std::string error;
           http::client_options copts;
-          copts.connect_timeout =
-              std::chrono::duration_cast<std::chrono::milliseconds>(u.scenario_.http.connect_timeout);
-          copts.read_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(u.scenario_.http.timeout);
+          copts.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+              u.scenario_.http.connect_timeout);
+          copts.read_timeout =
+              std::chrono::duration_cast<std::chrono::milliseconds>(u.scenario_.http.timeout);
           copts.verify_tls = u.scenario_.http.verify_tls;
           copts.max_redirects = u.scenario_.http.max_redirects;
           return http::client(*http::parse_url(u.scenario_.target, error), copts, u.tls_);
@@ -57,9 +58,10 @@ struct user_runner::session {
   void load_data_row() {
     if (!spec.data) return;
     const auto& d = *spec.data;
-    const std::size_t r = d.mode == config::data_spec::order::random
-                              ? std::uniform_int_distribution<std::size_t>(0, d.rows.size() - 1)(vars.rng)
-                              : row++ % d.rows.size();
+    const std::size_t r =
+        d.mode == config::data_spec::order::random
+            ? std::uniform_int_distribution<std::size_t>(0, d.rows.size() - 1)(vars.rng)
+            : row++ % d.rows.size();
     for (std::size_t c = 0; c < d.columns.size(); ++c) vars.values[d.columns[c]] = d.rows[r][c];
   }
   const config::task_spec& next_task() { return spec.tasks[pick(vars.rng)]; }
@@ -73,7 +75,8 @@ struct user_runner::session {
   std::uint64_t iteration = 0;
 };
 
-void user_runner::run_task(session& s, const config::task_spec& task, std::optional<green::time_point> intended) {
+void user_runner::run_task(session& s, const config::task_spec& task,
+                           std::optional<green::time_point> intended) {
   s.vars.values["iteration"] = std::to_string(s.iteration++);
   bool first = true;
   for (const auto& step : task.steps) {
@@ -103,15 +106,17 @@ void user_runner::run() {
         pause = wait.a;
         break;
       case config::wait_spec::kind::between:
-        pause = std::chrono::microseconds(
-            std::uniform_int_distribution<std::int64_t>(wait.a.count(), wait.b.count())(s.vars.rng));
+        pause = std::chrono::microseconds(std::uniform_int_distribution<std::int64_t>(
+            wait.a.count(), wait.b.count())(s.vars.rng));
         break;
       case config::wait_spec::kind::pacing:
       case config::wait_spec::kind::throughput: {
-        const auto period = wait.type == config::wait_spec::kind::pacing
-                                ? wait.a
-                                : std::chrono::microseconds(static_cast<std::int64_t>(1e6 / wait.per_second));
-        const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - task_start);
+        const auto period =
+            wait.type == config::wait_spec::kind::pacing
+                ? wait.a
+                : std::chrono::microseconds(static_cast<std::int64_t>(1e6 / wait.per_second));
+        const auto elapsed =
+            std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - task_start);
         pause = period - elapsed;
         break;
       }
@@ -143,8 +148,10 @@ void user_runner::run_open(const std::function<void(user_runner&)>& idle) {
     const green::time_point intended = *assigned_;
     assigned_.reset();
     // The generator's own lag: how late this iteration starts against its schedule.
-    const auto late = std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - intended);
-    stats_.lag().record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, late.count())), 0, false);
+    const auto late =
+        std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - intended);
+    stats_.lag().record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, late.count())), 0,
+                        false);
     run_task(s, s.next_task(), intended);
   }
   if (!spec_.on_stop.empty()) {

@@ -43,7 +43,8 @@ class user_runner {
   /// Waits `d` unless stopped first; false when stopped.
   bool wait_for(std::chrono::microseconds d);
   struct session;  // the client, variables and executor of one run
-  void run_task(session& s, const config::task_spec& task, std::optional<green::time_point> intended);
+  void run_task(session& s, const config::task_spec& task,
+                std::optional<green::time_point> intended);
 
   const config::scenario& scenario_;
   const config::user_spec& spec_;

@@ -46,12 +46,14 @@ void parse_csv(const std::string& text, const std::string& name, std::vector<std
       field_started = true;
     }
   }
-  if (quoted) throw std::runtime_error(name + ":" + std::to_string(line) + ": unterminated quoted field");
+  if (quoted)
+    throw std::runtime_error(name + ":" + std::to_string(line) + ": unterminated quoted field");
   if (field_started || !record.empty()) {
     record.push_back(std::move(field));
     records.push_back(std::move(record));
   }
-  if (records.empty()) throw std::runtime_error(name + ": no header row (column names) in the data file");
+  if (records.empty())
+    throw std::runtime_error(name + ": no header row (column names) in the data file");
   columns = std::move(records[0]);
   rows.assign(records.begin() + 1, records.end());
   for (std::size_t r = 0; r < rows.size(); ++r)

@@ -7,8 +7,10 @@
 namespace swarmlet::config {
 
 std::optional<std::chrono::microseconds> parse_duration(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   if (text.empty()) return std::nullopt;
   double total_us = 0;
   bool any = false;
@@ -18,7 +20,8 @@ std::optional<std::chrono::microseconds> parse_duration(std::string_view text) {
     if (ec != std::errc() || value < 0 || !std::isfinite(value)) return std::nullopt;
     text.remove_prefix(end - text.data());
     std::size_t unit_len = 0;
-    while (unit_len < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_len]))) ++unit_len;
+    while (unit_len < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_len])))
+      ++unit_len;
     const std::string_view unit = text.substr(0, unit_len);
     text.remove_prefix(unit_len);
     double scale;
@@ -48,18 +51,25 @@ std::optional<std::chrono::microseconds> parse_duration(std::string_view text) {
 }
 
 std::optional<double> parse_rate(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || !(value > 0) || !std::isfinite(value)) return std::nullopt;
   std::string_view unit = text.substr(end - text.data());
   double per_second;
-  if (unit.empty() || unit == "/s") per_second = value;
-  else if (unit == "/m") per_second = value / 60;
-  else if (unit == "/h") per_second = value / 3600;
-  else if (unit == "/ms") per_second = value * 1000;
-  else return std::nullopt;
+  if (unit.empty() || unit == "/s")
+    per_second = value;
+  else if (unit == "/m")
+    per_second = value / 60;
+  else if (unit == "/h")
+    per_second = value / 3600;
+  else if (unit == "/ms")
+    per_second = value * 1000;
+  else
+    return std::nullopt;
   if (per_second > 1e7) return std::nullopt;
   return per_second;
 }

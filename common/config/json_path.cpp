@@ -23,13 +23,15 @@ json_path::json_path(std::string_view text) : source_(text) {
       const std::size_t close = text.find(']', i);
       if (close == std::string_view::npos) fail("'[' without ']'");
       std::string_view inside = text.substr(i + 1, close - i - 1);
-      if (inside.size() >= 2 && (inside.front() == '\'' || inside.front() == '"') && inside.back() == inside.front()) {
+      if (inside.size() >= 2 && (inside.front() == '\'' || inside.front() == '"') &&
+          inside.back() == inside.front()) {
         steps_.emplace_back(std::string(inside.substr(1, inside.size() - 2)));
       } else {
         if (inside.empty()) fail("empty index");
         std::size_t n = 0;
         for (char c : inside) {
-          if (!std::isdigit(static_cast<unsigned char>(c))) fail("index '" + std::string(inside) + "' is not a number");
+          if (!std::isdigit(static_cast<unsigned char>(c)))
+            fail("index '" + std::string(inside) + "' is not a number");
           n = n * 10 + static_cast<std::size_t>(c - '0');
           if (n > (1u << 30)) fail("index too large");
         }

@@ -1,7 +1,6 @@
 #pragma once
 // A small JSONPath subset for checks and captures: $.a.b, $.items[0].id, $['odd key'].
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <string_view>
 #include <variant>

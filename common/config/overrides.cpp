@@ -7,10 +7,12 @@ namespace swarmlet::config {
 
 void apply_overrides(scenario& s, const load_overrides& o, const override_labels& labels) {
   if (s.load.arrival && (o.users || o.stages))
-    throw config_error(labels.users + ": " + s.file +
-                       " uses the open model (load.arrival_rate): it takes a rate, not a user count");
+    throw config_error(
+        labels.users + ": " + s.file +
+        " uses the open model (load.arrival_rate): it takes a rate, not a user count");
   if (o.users) {
-    if (*o.users < 0 || *o.users > 10'000'000) throw config_error(labels.users + ": expected 0 to 10000000 users");
+    if (*o.users < 0 || *o.users > 10'000'000)
+      throw config_error(labels.users + ": expected 0 to 10000000 users");
     s.load.users = *o.users;
     s.load.stages.clear();
   }
@@ -21,9 +23,12 @@ void apply_overrides(scenario& s, const load_overrides& o, const override_labels
   }
   if (o.stages) {
     for (const auto& st : *o.stages) {
-      if (st.duration.count() <= 0) throw config_error(labels.stages + ": every stage needs a duration above 0");
-      if (st.users < 0 || st.users > 10'000'000) throw config_error(labels.stages + ": expected 0 to 10000000 users");
-      if (st.spawn_rate < 0 || st.spawn_rate > 1e7) throw config_error(labels.stages + ": spawn_rate out of range");
+      if (st.duration.count() <= 0)
+        throw config_error(labels.stages + ": every stage needs a duration above 0");
+      if (st.users < 0 || st.users > 10'000'000)
+        throw config_error(labels.stages + ": expected 0 to 10000000 users");
+      if (st.spawn_rate < 0 || st.spawn_rate > 1e7)
+        throw config_error(labels.stages + ": spawn_rate out of range");
     }
     s.load.stages = *o.stages;
     if (!o.run_time) s.load.run_time.reset();  // the stages say when the test ends
@@ -34,7 +39,8 @@ void apply_overrides(scenario& s, const load_overrides& o, const override_labels
     } else {
       auto d = parse_duration(*o.run_time);
       if (!d || d->count() <= 0)
-        throw config_error(labels.run_time + ": '" + *o.run_time + "' is not a duration (expected e.g. 30s, 5m, 1h30m)");
+        throw config_error(labels.run_time + ": '" + *o.run_time +
+                           "' is not a duration (expected e.g. 30s, 5m, 1h30m)");
       s.load.run_time = *d;
     }
   }

@@ -1,9 +1,8 @@
 #pragma once
 // A load test as the scenario file describes it, after validation: everything here is known
 // to be well-formed, so the worker and master never re-check it.
-#include <nlohmann/json.hpp>
-
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,11 +20,13 @@ struct source_location {
   std::string file;
   int line = 0;
   int column = 0;
-  std::string str() const { return file + ":" + std::to_string(line) + ":" + std::to_string(column); }
+  std::string str() const {
+    return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+  }
 };
 
 struct check_spec {
-  std::optional<int> status;                  ///< expected status; default: any 2xx/3xx
+  std::optional<int> status;  ///< expected status; default: any 2xx/3xx
   std::optional<std::string> body_contains;
   std::vector<std::pair<json_path, nlohmann::json>> json_equals;
   bool keeps_body() const noexcept { return body_contains.has_value() || !json_equals.empty(); }
@@ -47,7 +48,7 @@ struct request_spec {
   std::vector<std::pair<std::string, template_string>> headers;
   std::vector<std::pair<std::string, template_string>> query;
   std::optional<template_string> body;
-  std::optional<nlohmann::json> json;                          ///< body as JSON, string leaves templated
+  std::optional<nlohmann::json> json;  ///< body as JSON, string leaves templated
   std::vector<std::pair<nlohmann::json::json_pointer, template_string>> json_templates;
   check_spec check;
   std::vector<capture_spec> captures;
@@ -103,8 +104,8 @@ struct load_spec {
   int users = 1;
   double spawn_rate = 1;
   std::optional<microseconds> run_time;  ///< none: until stopped
-  std::vector<stage_spec> stages;        ///< when present, they drive users (or rates) and the run time
-  std::optional<arrival_spec> arrival;   ///< set: the open model
+  std::vector<stage_spec> stages;  ///< when present, they drive users (or rates) and the run time
+  std::optional<arrival_spec> arrival;  ///< set: the open model
 };
 
 struct report_spec {

@@ -15,11 +15,13 @@
 namespace swarmlet::config {
 namespace {
 
-const std::set<std::string> http_methods{"get", "post", "put", "delete", "patch", "head", "options"};
+const std::set<std::string> http_methods{"get",   "post", "put",    "delete",
+                                         "patch", "head", "options"};
 
 class reader {
  public:
-  reader(std::string file, std::string base_dir) : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+  reader(std::string file, std::string base_dir)
+      : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
     const YAML::Mark m = at.Mark();
@@ -41,7 +43,8 @@ class reader {
     if (!n.IsSequence()) fail(n, what + " must be a list");
   }
   /// Refuses keys outside `allowed`, naming the allowed ones.
-  void check_keys(const YAML::Node& map, const std::set<std::string>& allowed, const std::string& what) const {
+  void check_keys(const YAML::Node& map, const std::set<std::string>& allowed,
+                  const std::string& what) const {
     for (const auto& kv : map) {
       const std::string key = kv.first.as<std::string>();
       if (!allowed.count(key)) {
@@ -55,7 +58,8 @@ class reader {
     if (!n.IsScalar()) fail(n, what + " must be a string");
     return n.Scalar();
   }
-  long long integer(const YAML::Node& n, const std::string& what, long long lo, long long hi) const {
+  long long integer(const YAML::Node& n, const std::string& what, long long lo,
+                    long long hi) const {
     long long v = 0;
     if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v))
       fail(n, what + " must be a whole number, got '" + (n.IsScalar() ? n.Scalar() : "?") + "'");
@@ -67,24 +71,28 @@ class reader {
     double v = 0;
     if (!n.IsScalar() || !YAML::convert<double>::decode(n, v))
       fail(n, what + " must be a number, got '" + (n.IsScalar() ? n.Scalar() : "?") + "'");
-    if (!(v >= lo && v <= hi)) fail(n, what + " must be between " + trim_number(lo) + " and " + trim_number(hi));
+    if (!(v >= lo && v <= hi))
+      fail(n, what + " must be between " + trim_number(lo) + " and " + trim_number(hi));
     return v;
   }
   bool boolean(const YAML::Node& n, const std::string& what) const {
     bool v = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) fail(n, what + " must be true or false");
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v))
+      fail(n, what + " must be true or false");
     return v;
   }
   microseconds duration(const YAML::Node& n, const std::string& what) const {
     if (!n.IsScalar()) fail(n, what + " must be a duration like 500ms, 30s or 1h30m");
     auto d = parse_duration(n.Scalar());
-    if (!d) fail(n, what + ": '" + n.Scalar() + "' is not a duration (expected e.g. 500ms, 30s, 1h30m)");
+    if (!d)
+      fail(n, what + ": '" + n.Scalar() + "' is not a duration (expected e.g. 500ms, 30s, 1h30m)");
     return *d;
   }
   double rate(const YAML::Node& n, const std::string& what) const {
     if (!n.IsScalar()) fail(n, what + " must be a rate like 5000/s");
     auto v = parse_rate(n.Scalar());
-    if (!v) fail(n, what + ": '" + n.Scalar() + "' is not a rate (expected e.g. 5000/s, 300/m, 10/h)");
+    if (!v)
+      fail(n, what + ": '" + n.Scalar() + "' is not a rate (expected e.g. 5000/s, 300/m, 10/h)");
     return *v;
   }
   template_string templ(const YAML::Node& n, const std::string& what) const {
@@ -155,13 +163,15 @@ void collect_json_templates(const reader& r, const YAML::Node& at, const nlohman
 void read_check(const reader& r, const YAML::Node& n, check_spec& check) {
   r.expect_map(n, "check");
   r.check_keys(n, {"status", "body_contains", "json"}, "check");
-  if (n["status"]) check.status = static_cast<int>(r.integer(n["status"], "check.status", 100, 599));
+  if (n["status"])
+    check.status = static_cast<int>(r.integer(n["status"], "check.status", 100, 599));
   if (n["body_contains"]) check.body_contains = r.text(n["body_contains"], "check.body_contains");
   if (const auto j = n["json"]) {
     r.expect_map(j, "check.json");
     for (const auto& kv : j) {
       try {
-        check.json_equals.emplace_back(json_path(kv.first.as<std::string>()), to_json(r, kv.second));
+        check.json_equals.emplace_back(json_path(kv.first.as<std::string>()),
+                                       to_json(r, kv.second));
       } catch (const std::invalid_argument& e) {
         r.fail(kv.first, e.what());
       }
@@ -221,15 +231,18 @@ request_spec read_request(const reader& r, const YAML::Node& n, bool allow_weigh
       r.fail(n[m], m + " path '" + req.path.source() + "' must start with '/'");
     req.name = req.path.source();
   }
-  if (methods != 1) r.fail(n, "a request needs exactly one of get, post, put, delete, patch, head, options");
+  if (methods != 1)
+    r.fail(n, "a request needs exactly one of get, post, put, delete, patch, head, options");
   if (n["name"]) req.name = r.text(n["name"], "name");
   if (const auto h = n["headers"]) {
     r.expect_map(h, "headers");
-    for (const auto& kv : h) req.headers.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "header value"));
+    for (const auto& kv : h)
+      req.headers.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "header value"));
   }
   if (const auto q = n["query"]) {
     r.expect_map(q, "query");
-    for (const auto& kv : q) req.query.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "query value"));
+    for (const auto& kv : q)
+      req.query.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "query value"));
   }
   if (n["body"] && n["json"]) r.fail(n, "a request takes body or json, not both");
   if (n["body"]) req.body = r.templ(n["body"], "body");
@@ -242,7 +255,8 @@ request_spec read_request(const reader& r, const YAML::Node& n, bool allow_weigh
   return req;
 }
 
-std::vector<request_spec> read_steps(const reader& r, const YAML::Node& n, const std::string& what) {
+std::vector<request_spec> read_steps(const reader& r, const YAML::Node& n,
+                                     const std::string& what) {
   r.expect_list(n, what);
   std::vector<request_spec> out;
   for (const auto& step : n) out.push_back(read_request(r, step, false));
@@ -272,7 +286,8 @@ wait_spec read_wait(const reader& r, const YAML::Node& n) {
     w.type = wait_spec::kind::constant;
     w.a = r.duration(n["constant"], "wait.constant");
   } else if (const auto b = n["between"]) {
-    if (!b.IsSequence() || b.size() != 2) r.fail(b, "wait.between must be a list of two durations, e.g. [500ms, 1500ms]");
+    if (!b.IsSequence() || b.size() != 2)
+      r.fail(b, "wait.between must be a list of two durations, e.g. [500ms, 1500ms]");
     w.type = wait_spec::kind::between;
     w.a = r.duration(b[0], "wait.between");
     w.b = r.duration(b[1], "wait.between");
@@ -282,7 +297,8 @@ wait_spec read_wait(const reader& r, const YAML::Node& n) {
     w.a = r.duration(n["pacing"], "wait.pacing");
   } else {
     w.type = wait_spec::kind::throughput;
-    w.per_second = r.number(n["throughput"], "wait.throughput (task starts per second per user)", 1e-6, 1e6);
+    w.per_second =
+        r.number(n["throughput"], "wait.throughput (task starts per second per user)", 1e-6, 1e6);
   }
   return w;
 }
@@ -307,11 +323,15 @@ user_spec read_user(const reader& r, const YAML::Node& n, std::size_t index) {
     spec.file = r.text(d["file"] ? d["file"] : d, "data.file");
     if (d["order"]) {
       const std::string o = r.text(d["order"], "data.order");
-      if (o == "sequential") spec.mode = data_spec::order::sequential;
-      else if (o == "random") spec.mode = data_spec::order::random;
-      else r.fail(d["order"], "data.order must be sequential or random");
+      if (o == "sequential")
+        spec.mode = data_spec::order::sequential;
+      else if (o == "random")
+        spec.mode = data_spec::order::random;
+      else
+        r.fail(d["order"], "data.order must be sequential or random");
     }
-    const std::string path = spec.file.size() && spec.file[0] == '/' ? spec.file : r.base_dir() + "/" + spec.file;
+    const std::string path =
+        spec.file.size() && spec.file[0] == '/' ? spec.file : r.base_dir() + "/" + spec.file;
     try {
       read_csv_file(path, spec.columns, spec.rows);
     } catch (const std::runtime_error& e) {
@@ -334,7 +354,8 @@ user_spec read_user(const reader& r, const YAML::Node& n, std::size_t index) {
       for (const auto& v : t.variables())
         if (!known.count(v))
           throw config_error(s.where.str() + ": unknown variable '${" + v + "}' in '" + t.source() +
-                             "' (known: user_id, iteration, captures and data columns of user '" + u.name + "')");
+                             "' (known: user_id, iteration, captures and data columns of user '" +
+                             u.name + "')");
     };
     check_one(s.path);
     for (const auto& [k, v] : s.headers) check_one(v);
@@ -354,16 +375,21 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
   r.check_keys(n, {"users", "spawn_rate", "run_time", "stages", "arrival_rate"}, "load");
   load_spec l;
   if (n["users"]) l.users = static_cast<int>(r.integer(n["users"], "load.users", 0, 10'000'000));
-  if (n["spawn_rate"]) l.spawn_rate = r.number(n["spawn_rate"], "load.spawn_rate (users per second)", 1e-3, 1e7);
+  if (n["spawn_rate"])
+    l.spawn_rate = r.number(n["spawn_rate"], "load.spawn_rate (users per second)", 1e-3, 1e7);
   if (n["run_time"]) l.run_time = r.duration(n["run_time"], "load.run_time");
   if (const auto a = n["arrival_rate"]) {
     r.expect_map(a, "load.arrival_rate");
     r.check_keys(a, {"rate", "max_users"}, "load.arrival_rate");
     arrival_spec spec;
     if (a["rate"]) spec.rate = r.rate(a["rate"], "load.arrival_rate.rate");
-    if (a["max_users"]) spec.max_users = static_cast<int>(r.integer(a["max_users"], "load.arrival_rate.max_users", 1, 10'000'000));
+    if (a["max_users"])
+      spec.max_users =
+          static_cast<int>(r.integer(a["max_users"], "load.arrival_rate.max_users", 1, 10'000'000));
     if (n["users"] || n["spawn_rate"])
-      r.fail(a, "load takes users and spawn_rate (closed model) or arrival_rate (open model), not both");
+      r.fail(
+          a,
+          "load takes users and spawn_rate (closed model) or arrival_rate (open model), not both");
     l.arrival = spec;
   }
   if (const auto st = n["stages"]) {
@@ -373,13 +399,15 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
       stage_spec stage;
       if (l.arrival) {
         r.check_keys(s, {"duration", "rate"}, "a stage of the open model");
-        if (!s["duration"] || !s["rate"]) r.fail(s, "a stage of the open model needs duration and rate");
+        if (!s["duration"] || !s["rate"])
+          r.fail(s, "a stage of the open model needs duration and rate");
         stage.rate = r.rate(s["rate"], "stage rate");
       } else {
         r.check_keys(s, {"duration", "users", "spawn_rate"}, "a stage");
         if (!s["duration"] || !s["users"]) r.fail(s, "a stage needs duration and users");
         stage.users = static_cast<int>(r.integer(s["users"], "stage users", 0, 10'000'000));
-        if (s["spawn_rate"]) stage.spawn_rate = r.number(s["spawn_rate"], "stage spawn_rate", 1e-3, 1e7);
+        if (s["spawn_rate"])
+          stage.spawn_rate = r.number(s["spawn_rate"], "stage spawn_rate", 1e-3, 1e7);
       }
       stage.duration = r.duration(s["duration"], "stage duration");
       l.stages.push_back(stage);
@@ -390,7 +418,8 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
 
 }  // namespace
 
-scenario load_scenario_text(const std::string& text, const std::string& name, const std::string& base_dir) {
+scenario load_scenario_text(const std::string& text, const std::string& name,
+                            const std::string& base_dir) {
   reader r(name, base_dir);
   YAML::Node root;
   try {
@@ -399,16 +428,19 @@ scenario load_scenario_text(const std::string& text, const std::string& name, co
     throw config_error(r.where(e.mark) + ": not valid YAML: " + e.msg);
   }
   try {
-    if (!root.IsMap()) throw config_error(name + ": a scenario is a mapping with target, load and users");
+    if (!root.IsMap())
+      throw config_error(name + ": a scenario is a mapping with target, load and users");
     r.check_keys(root, {"target", "load", "users", "thresholds", "report", "http"}, "the scenario");
     scenario s;
     s.file = name;
-    if (!root["target"]) r.fail(root, "the scenario needs a target, e.g. target: http://127.0.0.1:8080");
+    if (!root["target"])
+      r.fail(root, "the scenario needs a target, e.g. target: http://127.0.0.1:8080");
     s.target = r.text(root["target"], "target");
     std::string url_error;
     if (!http::parse_url(s.target, url_error)) r.fail(root["target"], "target: " + url_error);
     if (root["load"]) s.load = read_load(r, root["load"]);
-    if (!root["users"]) r.fail(root, "the scenario needs users (a list of user classes with tasks)");
+    if (!root["users"])
+      r.fail(root, "the scenario needs users (a list of user classes with tasks)");
     r.expect_list(root["users"], "users");
     std::set<std::string> names;
     for (std::size_t i = 0; i < root["users"].size(); ++i) {
@@ -447,10 +479,13 @@ scenario load_scenario_text(const std::string& text, const std::string& name, co
     if (const auto h = root["http"]) {
       r.expect_map(h, "http");
       r.check_keys(h, {"connect_timeout", "timeout", "verify_tls", "max_redirects"}, "http");
-      if (h["connect_timeout"]) s.http.connect_timeout = r.duration(h["connect_timeout"], "http.connect_timeout");
+      if (h["connect_timeout"])
+        s.http.connect_timeout = r.duration(h["connect_timeout"], "http.connect_timeout");
       if (h["timeout"]) s.http.timeout = r.duration(h["timeout"], "http.timeout");
       if (h["verify_tls"]) s.http.verify_tls = r.boolean(h["verify_tls"], "http.verify_tls");
-      if (h["max_redirects"]) s.http.max_redirects = static_cast<int>(r.integer(h["max_redirects"], "http.max_redirects", 0, 100));
+      if (h["max_redirects"])
+        s.http.max_redirects =
+            static_cast<int>(r.integer(h["max_redirects"], "http.max_redirects", 0, 100));
     }
     return s;
   } catch (const YAML::Exception& e) {
@@ -464,7 +499,8 @@ scenario load_scenario_file(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   const auto slash = path.find_last_of('/');
-  return load_scenario_text(buffer.str(), path, slash == std::string::npos ? "." : path.substr(0, slash));
+  return load_scenario_text(buffer.str(), path,
+                            slash == std::string::npos ? "." : path.substr(0, slash));
 }
 
 }  // namespace swarmlet::config

@@ -79,7 +79,8 @@ template_string::template_string(std::string_view text) : source_(text) {
 }
 
 void template_string::render_to(const render_context& ctx, std::string& out) const {
-  static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  static constexpr char alphabet[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   for (const part& p : parts_) {
     switch (p.kind) {
       case part_kind::literal:

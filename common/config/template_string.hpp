@@ -31,7 +31,9 @@ class template_string {
   std::string render(const render_context& ctx) const;
   void render_to(const render_context& ctx, std::string& out) const;
 
-  bool constant() const noexcept { return parts_.size() <= 1 && (parts_.empty() || parts_[0].kind == part_kind::literal); }
+  bool constant() const noexcept {
+    return parts_.size() <= 1 && (parts_.empty() || parts_[0].kind == part_kind::literal);
+  }
   const std::string& source() const noexcept { return source_; }
   /// Every variable name it refers to (not functions).
   std::vector<std::string> variables() const;

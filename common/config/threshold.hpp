@@ -17,9 +17,9 @@ struct threshold {
   metric what = metric::avg;
   double quantile = 0;  ///< for percentile: 0.95 for p95
   comparison op = comparison::less;
-  double limit = 0;     ///< ms for times, a ratio, requests/s or a count
-  std::string name;     ///< judge only the requests of this name (empty: every request)
-  std::string method;   ///< with a name: only this method (empty: any)
+  double limit = 0;    ///< ms for times, a ratio, requests/s or a count
+  std::string name;    ///< judge only the requests of this name (empty: every request)
+  std::string method;  ///< with a name: only this method (empty: any)
 
   /// The observed value (ms for times), from totals and the run's duration in seconds.
   double observed(const stats::request_stats& totals, double seconds) const;
@@ -39,6 +39,7 @@ struct threshold {
 
 /// Parses one threshold; throws std::invalid_argument saying what was expected. With a name,
 /// its text reads "[METHOD ]NAME: CHECK".
-threshold parse_threshold(const std::string& text, const std::string& name = "", const std::string& method = "");
+threshold parse_threshold(const std::string& text, const std::string& name = "",
+                          const std::string& method = "");
 
 }  // namespace swarmlet::config

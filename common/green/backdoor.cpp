@@ -49,16 +49,19 @@ std::string backdoor::run(const std::string& line) {
 }
 
 void backdoor::serve(socket& listener) {
-  green::serve(listener, [this](socket& client) {
-    buffered_reader in(client, 4096);
-    client.sendall("swarmlet backdoor: type help\n> ");
-    for (;;) {
-      const std::string line = in.readline(4096);
-      if (line.empty()) return;
-      if (line.rfind("quit", 0) == 0 || line.rfind("exit", 0) == 0) return;
-      client.sendall(run(line) + "> ");
-    }
-  }, 16);
+  green::serve(
+      listener,
+      [this](socket& client) {
+        buffered_reader in(client, 4096);
+        client.sendall("swarmlet backdoor: type help\n> ");
+        for (;;) {
+          const std::string line = in.readline(4096);
+          if (line.empty()) return;
+          if (line.rfind("quit", 0) == 0 || line.rfind("exit", 0) == 0) return;
+          client.sendall(run(line) + "> ");
+        }
+      },
+      16);
 }
 
 }  // namespace swarmlet::green

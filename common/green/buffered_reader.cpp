@@ -13,7 +13,8 @@ bool buffered_reader::fill() {
     end_ -= begin_;
     begin_ = 0;
   }
-  const std::size_t n = source_.read_some(std::span<char>(buffer_.data() + end_, buffer_.size() - end_));
+  const std::size_t n =
+      source_.read_some(std::span<char>(buffer_.data() + end_, buffer_.size() - end_));
   end_ += n;
   return n > 0;
 }

@@ -23,19 +23,19 @@ class green_pool {
   template <class F, class... A>
   auto spawn(F&& f, A&&... args) {
     take_slot();
-    return green::spawn(
-        [s = state_, body = detail::bind_call(std::forward<F>(f), std::forward<A>(args)...)]() mutable
-        -> decltype(auto) {
-          slot_guard g{*s};
-          return body();
-        });
+    return green::spawn([s = state_, body = detail::bind_call(
+                                         std::forward<F>(f),
+                                         std::forward<A>(args)...)]() mutable -> decltype(auto) {
+      slot_guard g{*s};
+      return body();
+    });
   }
   /// As spawn, with no handle (exceptions are printed, as with green::spawn_n).
   template <class F, class... A>
   void spawn_n(F&& f, A&&... args) {
     take_slot();
-    green::spawn_n([s = state_,
-                    body = detail::bind_call(std::forward<F>(f), std::forward<A>(args)...)]() mutable {
+    green::spawn_n([s = state_, body = detail::bind_call(std::forward<F>(f),
+                                                         std::forward<A>(args)...)]() mutable {
       slot_guard g{*s};
       body();
     });

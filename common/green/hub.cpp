@@ -36,7 +36,8 @@ hub::hub(hub_options options)
       loop_(this, 0),
       current_(&main_) {
   if (this_thread_ != nullptr)
-    throw hub_misuse("this OS thread already has a hub: use hub::current() instead of a second one");
+    throw hub_misuse(
+        "this OS thread already has a hub: use hub::current() instead of a second one");
   const int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
   wakeup_.fd = efd;
@@ -204,9 +205,9 @@ void hub::remove_watch(io_watch& w) noexcept {
   for (wait_list* list : {&w.readers, &w.writers}) {
     // inject() unlinks the waiter, so each turn shortens the list.
     while (!list->empty())
-      inject(list->front(), std::make_exception_ptr(std::system_error(
-                                EBADF, std::generic_category(),
-                                "fd closed while a green thread waited on it")));
+      inject(list->front(),
+             std::make_exception_ptr(std::system_error(
+                 EBADF, std::generic_category(), "fd closed while a green thread waited on it")));
   }
 }
 
@@ -223,8 +224,9 @@ void hub::call_soon_threadsafe(std::function<void()> call) {
 void hub::wait_all() {
   thread_record* self = require_current("wait_all");
   if (self != &main_)
-    throw hub_misuse("wait_all from a green thread would wait for itself: call it from the "
-                     "context that made the hub");
+    throw hub_misuse(
+        "wait_all from a green thread would wait for itself: call it from the "
+        "context that made the hub");
   while (live_ > 0) park(all_done_, std::nullopt, "wait_all");
 }
 

@@ -14,9 +14,9 @@
 #include <mutex>
 #include <vector>
 
+#include "asan_fiber.hpp"
 #include "clock.hpp"
 #include "io_backend.hpp"
-#include "asan_fiber.hpp"
 #include "ready_queue.hpp"
 #include "stack_pool.hpp"
 #include "thread_record.hpp"
@@ -146,7 +146,7 @@ class hub {
   std::unique_ptr<ready_queue> ready_;
   timer_heap timers_;
   thread_record main_;
-  thread_record loop_;               // the loop's own fiber: polls, fires timers
+  thread_record loop_;  // the loop's own fiber: polls, fires timers
   thread_record* current_;
   thread_record* previous_ = nullptr;  // who jumped last: after_switch files its continuation
   std::size_t resumes_since_poll_ = 0;
@@ -164,7 +164,9 @@ class hub {
   std::vector<std::function<void()>> running_calls_;
 };
 
-inline hub* hub::current() noexcept { return this_thread_; }
+inline hub* hub::current() noexcept {
+  return this_thread_;
+}
 
 inline hub& hub::get() {
   if (this_thread_ == nullptr) [[unlikely]]

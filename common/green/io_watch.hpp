@@ -17,14 +17,18 @@ struct io_watch {
   int fd;
   bool readable = false;
   bool writable = false;
-  bool hangup = false;         // the peer closed: a short read no longer means "drained"
-  bool always_read = false;    // level-triggered backends poll it for reading with no waiter
+  bool hangup = false;       // the peer closed: a short read no longer means "drained"
+  bool always_read = false;  // level-triggered backends poll it for reading with no waiter
   wait_list readers;
   wait_list writers;
-  int backend_slot = -1;       // private to the poll backend
+  int backend_slot = -1;  // private to the poll backend
 
-  bool& ready_flag(io_direction d) noexcept { return d == io_direction::read ? readable : writable; }
-  wait_list& waiters(io_direction d) noexcept { return d == io_direction::read ? readers : writers; }
+  bool& ready_flag(io_direction d) noexcept {
+    return d == io_direction::read ? readable : writable;
+  }
+  wait_list& waiters(io_direction d) noexcept {
+    return d == io_direction::read ? readers : writers;
+  }
 };
 
 }  // namespace swarmlet::green

@@ -72,7 +72,9 @@ void sleep(std::chrono::duration<Rep, Period> d) {
   sleep(std::chrono::duration_cast<duration>(d));
 }
 /// Same as sleep(0s).
-inline void yield() { hub::get().yield(); }
+inline void yield() {
+  hub::get().yield();
+}
 /// Parks the caller until `when`.
 void sleep_until(time_point when);
 

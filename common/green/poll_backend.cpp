@@ -67,6 +67,8 @@ class poll_backend final : public io_backend {
 
 }  // namespace
 
-std::unique_ptr<io_backend> make_poll_backend() { return std::make_unique<poll_backend>(); }
+std::unique_ptr<io_backend> make_poll_backend() {
+  return std::make_unique<poll_backend>();
+}
 
 }  // namespace swarmlet::green

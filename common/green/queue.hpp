@@ -76,7 +76,9 @@ class basic_queue {
   /// Adds `item`, blocking while the queue is full.
   void put(T item) { put_until(std::move(item), std::nullopt); }
   /// As put(), giving up after `timeout`: false (and `item` is dropped) when it expired.
-  bool put_for(T item, duration timeout) { return put_until(std::move(item), clock::now() + timeout); }
+  bool put_for(T item, duration timeout) {
+    return put_until(std::move(item), clock::now() + timeout);
+  }
   /// Adds `item` only if there is room now.
   bool put_nowait(T item) {
     if (full()) return false;

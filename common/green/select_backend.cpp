@@ -77,6 +77,8 @@ class select_backend final : public io_backend {
 
 }  // namespace
 
-std::unique_ptr<io_backend> make_select_backend() { return std::make_unique<select_backend>(); }
+std::unique_ptr<io_backend> make_select_backend() {
+  return std::make_unique<select_backend>();
+}
 
 }  // namespace swarmlet::green

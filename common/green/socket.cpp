@@ -37,8 +37,8 @@ addrinfo_list resolve(const std::string& host, std::uint16_t port, bool passive)
   hints.ai_flags = passive ? AI_PASSIVE : 0;
   addrinfo_list out;
   const std::string service = std::to_string(port);
-  const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints,
-                               &out.head);
+  const int rc =
+      ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &out.head);
   if (rc != 0)
     throw std::system_error(EHOSTUNREACH, std::generic_category(),
                             "cannot resolve '" + host + "': " + ::gai_strerror(rc));
@@ -62,7 +62,8 @@ std::string endpoint(const std::string& host, std::uint16_t port) {
 
 }  // namespace
 
-socket::socket(int fd, bool connected) : home_(&hub::get()), watch_(std::make_unique<io_watch>(fd)) {
+socket::socket(int fd, bool connected)
+    : home_(&hub::get()), watch_(std::make_unique<io_watch>(fd)) {
   watch_->writable = connected;
   try {
     home_->add_watch(*watch_);

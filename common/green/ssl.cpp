@@ -1,10 +1,9 @@
 #include "ssl.hpp"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
-
-#include <arpa/inet.h>
 
 #include <cerrno>
 #include <cstring>
@@ -52,7 +51,8 @@ tls_context tls_context::client(bool verify, const std::string& ca_file) {
   if (verify) {
     SSL_CTX_set_verify(c.native(), SSL_VERIFY_PEER, nullptr);
     SSL_CTX_set_default_verify_paths(c.native());
-    if (!ca_file.empty() && SSL_CTX_load_verify_locations(c.native(), ca_file.c_str(), nullptr) != 1)
+    if (!ca_file.empty() &&
+        SSL_CTX_load_verify_locations(c.native(), ca_file.c_str(), nullptr) != 1)
       throw tls_error(openssl_reason("cannot load CA file " + ca_file));
   } else {
     SSL_CTX_set_verify(c.native(), SSL_VERIFY_NONE, nullptr);
@@ -157,7 +157,9 @@ void tls_stream::close() noexcept {
   socket_.close();
 }
 
-std::string tls_stream::protocol() const { return SSL_get_version(ssl_.get()); }
+std::string tls_stream::protocol() const {
+  return SSL_get_version(ssl_.get());
+}
 
 tls_stream wrap_ssl(socket s, const tls_context& context, tls_role role,
                     const std::string& server_name) {
@@ -191,8 +193,8 @@ tls_stream wrap_ssl(socket s, const tls_context& context, tls_role role,
     if (t.wait_for_retry(rc, "TLS handshake")) continue;
     std::string reason = openssl_reason("TLS handshake");
     const long verify = SSL_get_verify_result(ssl);
-    if (verify != X509_V_OK) reason += std::string(" (certificate: ") +
-                                       X509_verify_cert_error_string(verify) + ")";
+    if (verify != X509_V_OK)
+      reason += std::string(" (certificate: ") + X509_verify_cert_error_string(verify) + ")";
     if (SSL_get_error(ssl, rc) == SSL_ERROR_SYSCALL && errno != 0)
       reason += std::string(": ") + std::strerror(errno);
     throw tls_error(reason);

@@ -28,7 +28,8 @@ class thread_record {
   state current_state() const noexcept { return state_; }
   /// "created", "scheduled", "ready", "running", "parked" or "done".
   const char* state_name() const noexcept {
-    static constexpr const char* names[] = {"created", "scheduled", "ready", "running", "parked", "done"};
+    static constexpr const char* names[] = {"created", "scheduled", "ready",
+                                            "running", "parked",    "done"};
     return names[static_cast<int>(state_)];
   }
   /// True once the thread's function has begun (or it was killed before it could).
@@ -55,11 +56,11 @@ class thread_record {
   std::uint64_t id_;
   state state_ = state::created;
   bool started_ = false;
-  boost::context::fiber context_;      // this thread, while it is not running
+  boost::context::fiber context_;  // this thread, while it is not running
   thread_record* prev_live_ = nullptr;
   thread_record* next_live_ = nullptr;
-  waiter* parked_on_ = nullptr;        // unlinked when an exception is thrown into the thread
-  std::exception_ptr pending_;         // thrown at the park point when the thread resumes
+  waiter* parked_on_ = nullptr;  // unlinked when an exception is thrown into the thread
+  std::exception_ptr pending_;   // thrown at the park point when the thread resumes
   const char* blocked_on_ = "";
   // Stack bounds, for the sanitizer's fiber-switch annotations.
   const void* stack_bottom_ = nullptr;

@@ -4,7 +4,9 @@
 
 namespace swarmlet::green {
 
-timer::~timer() { cancel(); }
+timer::~timer() {
+  cancel();
+}
 
 void timer::cancel() noexcept {
   if (heap_ != nullptr) heap_->cancel(*this);

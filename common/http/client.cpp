@@ -11,15 +11,24 @@ namespace swarmlet::http {
 
 const char* to_string(error_kind kind) noexcept {
   switch (kind) {
-    case error_kind::none: return "none";
-    case error_kind::connect_refused: return "connect_refused";
-    case error_kind::connect_timeout: return "connect_timeout";
-    case error_kind::timeout: return "timeout";
-    case error_kind::reset: return "reset";
-    case error_kind::bad_response: return "bad_response";
-    case error_kind::tls: return "tls";
-    case error_kind::resolve: return "resolve";
-    case error_kind::other: return "other";
+    case error_kind::none:
+      return "none";
+    case error_kind::connect_refused:
+      return "connect_refused";
+    case error_kind::connect_timeout:
+      return "connect_timeout";
+    case error_kind::timeout:
+      return "timeout";
+    case error_kind::reset:
+      return "reset";
+    case error_kind::bad_response:
+      return "bad_response";
+    case error_kind::tls:
+      return "tls";
+    case error_kind::resolve:
+      return "resolve";
+    case error_kind::other:
+      return "other";
   }
   return "other";
 }
@@ -53,7 +62,8 @@ error_kind client::connect(std::string& message) {
     c->plain.emplace(green::socket::connect(base_.host, base_.port, options_.connect_timeout));
     c->plain->set_timeout(options_.read_timeout);
     if (base_.tls()) {
-      c->tls.emplace(green::wrap_ssl(std::move(*c->plain), *tls_, green::tls_role::client, base_.host));
+      c->tls.emplace(
+          green::wrap_ssl(std::move(*c->plain), *tls_, green::tls_role::client, base_.host));
       c->plain.reset();
     }
     conn_ = std::move(c);
@@ -164,7 +174,8 @@ result client::send_once(const request& req, bool head) {
     } catch (const green::operation_timed_out&) {
       close();
       r.error = error_kind::timeout;
-      r.error_message = "no response within " + std::to_string(options_.read_timeout.count()) + " ms";
+      r.error_message =
+          "no response within " + std::to_string(options_.read_timeout.count()) + " ms";
       return r;
     } catch (const green::tls_error& e) {
       close();

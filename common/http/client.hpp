@@ -19,7 +19,17 @@
 namespace swarmlet::http {
 
 /// How a request failed (wrk's errors: connect, read, write, timeout, status are reported apart).
-enum class error_kind { none, connect_refused, connect_timeout, timeout, reset, bad_response, tls, resolve, other };
+enum class error_kind {
+  none,
+  connect_refused,
+  connect_timeout,
+  timeout,
+  reset,
+  bad_response,
+  tls,
+  resolve,
+  other
+};
 const char* to_string(error_kind kind) noexcept;
 
 struct result {
@@ -34,8 +44,8 @@ struct client_options {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds read_timeout{30'000};  ///< for each wait on the server
   bool verify_tls = true;
-  int max_redirects = 5;       ///< 0: return redirects as they are
-  bool keep_body = true;       ///< false: count body bytes, store none
+  int max_redirects = 5;  ///< 0: return redirects as they are
+  bool keep_body = true;  ///< false: count body bytes, store none
   std::string user_agent = "swarmlet";
 };
 
@@ -73,8 +83,8 @@ class client {
   std::shared_ptr<green::tls_context> tls_;
   std::unique_ptr<connection> conn_;
   message_parser parser_{message_parser::kind::response};
-  std::string out_;                // the serialized request, reused
-  std::vector<char> in_;           // the receive buffer, reused
+  std::string out_;       // the serialized request, reused
+  std::vector<char> in_;  // the receive buffer, reused
   std::size_t in_begin_ = 0, in_end_ = 0;
   std::map<std::string, std::string> cookies_;
 };

@@ -14,7 +14,9 @@ namespace swarmlet::http {
 /// Header fields in arrival order; names compared without regard to case.
 class header_list {
  public:
-  void add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
+  void add(std::string name, std::string value) {
+    fields_.emplace_back(std::move(name), std::move(value));
+  }
   /// The first value of `name`, if present.
   std::optional<std::string_view> get(std::string_view name) const {
     for (const auto& [n, v] : fields_)
@@ -22,7 +24,9 @@ class header_list {
     return std::nullopt;
   }
   bool has(std::string_view name) const { return get(name).has_value(); }
-  const std::vector<std::pair<std::string, std::string>>& fields() const noexcept { return fields_; }
+  const std::vector<std::pair<std::string, std::string>>& fields() const noexcept {
+    return fields_;
+  }
   void clear() noexcept { fields_.clear(); }
 
   static bool equals_ignoring_case(std::string_view a, std::string_view b) {
@@ -46,8 +50,8 @@ struct request {
 struct response {
   int status = 0;
   header_list headers;
-  std::string body;               ///< empty when the client was told to discard bodies
-  std::uint64_t body_bytes = 0;   ///< counted even when discarded
+  std::string body;              ///< empty when the client was told to discard bodies
+  std::uint64_t body_bytes = 0;  ///< counted even when discarded
 };
 
 /// The standard reason phrase of `status` ("OK", "Not Found", ...), or "Unknown".

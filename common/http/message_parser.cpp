@@ -5,7 +5,9 @@
 namespace swarmlet::http {
 
 namespace {
-message_parser& self(http_parser* p) { return *static_cast<message_parser*>(p->data); }
+message_parser& self(http_parser* p) {
+  return *static_cast<message_parser*>(p->data);
+}
 constexpr std::size_t max_header_bytes = 64 * 1024;
 }  // namespace
 

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <optional>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 
 #include "common/green/operations.hpp"
@@ -12,7 +12,9 @@
 namespace swarmlet::http {
 namespace {
 
-std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
 
 std::optional<long> number_after(std::string_view path, std::string_view prefix) {
   if (path.substr(0, prefix.size()) != prefix) return std::nullopt;
@@ -37,7 +39,8 @@ void test_target::handle(const request& req, response& res) {
     return;
   }
   if (stall_every_.count() > 0) {
-    const auto phase = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - epoch_) %
+    const auto phase = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - epoch_) %
                        stall_every_;
     if (phase < stall_for_) green::sleep(stall_for_ - phase);
   }
@@ -47,7 +50,8 @@ void test_target::handle(const request& req, response& res) {
     res.body = "ok\n";
   } else if (path == "/items") {
     nlohmann::json items = nlohmann::json::array();
-    for (int i = 1; i <= 5; ++i) items.push_back({{"id", i}, {"name", "item " + std::to_string(i)}});
+    for (int i = 1; i <= 5; ++i)
+      items.push_back({{"id", i}, {"name", "item " + std::to_string(i)}});
     json_body(res, {{"items", items}});
   } else if (path == "/cart") {
     auto auth = req.headers.get("authorization");
@@ -59,8 +63,8 @@ void test_target::handle(const request& req, response& res) {
     }
   } else if (path == "/login") {
     const auto body = nlohmann::json::parse(req.body, nullptr, false);
-    if (req.method != "POST" || body.is_discarded() || !body.is_object() || !body.contains("user") ||
-        !body["user"].is_string()) {
+    if (req.method != "POST" || body.is_discarded() || !body.is_object() ||
+        !body.contains("user") || !body["user"].is_string()) {
       res.status = 400;
       json_body(res, {{"error", "POST a JSON object with a string 'user'"}});
     } else {
@@ -74,7 +78,8 @@ void test_target::handle(const request& req, response& res) {
     res.body = std::to_string(*code) + "\n";
   } else if (auto hops = number_after(path, "/redirect/"); hops && *hops >= 0) {
     res.status = 302;
-    res.headers.add("Location", *hops <= 1 ? std::string("/") : "/redirect/" + std::to_string(*hops - 1));
+    res.headers.add("Location",
+                    *hops <= 1 ? std::string("/") : "/redirect/" + std::to_string(*hops - 1));
   } else if (auto n = number_after(path, "/bytes/"); n && *n >= 0) {
     res.body.assign(static_cast<std::size_t>(std::min<long>(*n, 64L << 20)), 'x');
   } else {

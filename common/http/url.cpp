@@ -12,7 +12,9 @@ std::string url::authority() const {
   return h;
 }
 
-std::string url::origin() const { return scheme + "://" + authority(); }
+std::string url::origin() const {
+  return scheme + "://" + authority();
+}
 
 std::optional<url> parse_url(const std::string& text, std::string& error) {
   http_parser_url parsed;

@@ -13,7 +13,8 @@ class latency_histogram {
   /// Values above this (µs; about 71 minutes) are counted in the last bucket.
   static constexpr std::uint64_t max_trackable_us = (std::uint64_t{1} << 32) - 1;
   static constexpr int linear_bits = 7;  // 128 sub-buckets per power of two
-  static constexpr std::size_t bucket_count = (32 - linear_bits) * (1u << linear_bits) + (1u << linear_bits);
+  static constexpr std::size_t bucket_count =
+      (32 - linear_bits) * (1u << linear_bits) + (1u << linear_bits);
 
   latency_histogram() = default;
 

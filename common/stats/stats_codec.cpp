@@ -23,7 +23,6 @@ bool read_string(const msgpack::object& o, std::string& out) {
   return true;
 }
 
-
 void pack_histogram(msgpack::packer<msgpack::sbuffer>& out, const latency_histogram& h) {
   const auto buckets = h.nonzero_buckets();
   out.pack_array(static_cast<std::uint32_t>(buckets.size() * 2));
@@ -38,7 +37,8 @@ bool unpack_histogram(const msgpack::object& o, latency_histogram& h) {
   for (std::uint32_t b = 0; b < o.via.array.size; b += 2) {
     std::uint64_t bucket = 0, n = 0;
     if (!read_u64(o.via.array.ptr[b], bucket) || !read_u64(o.via.array.ptr[b + 1], n) ||
-        bucket > std::numeric_limits<std::uint32_t>::max() || !h.add_to_bucket(static_cast<std::uint32_t>(bucket), n))
+        bucket > std::numeric_limits<std::uint32_t>::max() ||
+        !h.add_to_bucket(static_cast<std::uint32_t>(bucket), n))
       return false;
   }
   return true;
@@ -66,7 +66,8 @@ std::string unpack_entry_values(const msgpack::object* f, request_stats& s) {
     return "has a field of the wrong type";
   if (s.failures > s.requests || (s.requests > 0 && min_us > s.max_us)) return "is inconsistent";
   s.min_us = s.requests ? min_us : std::numeric_limits<std::uint64_t>::max();
-  if (!unpack_histogram(f[6], s.histogram) || !unpack_histogram(f[9], s.service)) return "has a bad histogram bucket";
+  if (!unpack_histogram(f[6], s.histogram) || !unpack_histogram(f[9], s.service))
+    return "has a bad histogram bucket";
   if (s.histogram.count() != s.requests) return "histogram does not match its count";
   if (s.service.count() > s.requests) return "service histogram counts more than its requests";
   return {};
@@ -98,7 +99,8 @@ void pack_stats(msgpack::packer<msgpack::sbuffer>& out, const stats_table& table
 std::optional<stats_table> unpack_stats(const msgpack::object& in, std::string& error) {
   if (in.type != msgpack::type::ARRAY || in.via.array.size != 3 ||
       in.via.array.ptr[0].type != msgpack::type::ARRAY ||
-      in.via.array.ptr[1].type != msgpack::type::ARRAY || in.via.array.ptr[2].type != msgpack::type::ARRAY ||
+      in.via.array.ptr[1].type != msgpack::type::ARRAY ||
+      in.via.array.ptr[2].type != msgpack::type::ARRAY ||
       in.via.array.ptr[2].via.array.size != 10) {
     error = "stats: expected [entries, errors, lag]";
     return std::nullopt;
@@ -106,7 +108,8 @@ std::optional<stats_table> unpack_stats(const msgpack::object& in, std::string& 
   stats_table table;
   const auto& entries = in.via.array.ptr[0].via.array;
   if (entries.size > max_entries || in.via.array.ptr[1].via.array.size > max_errors) {
-    error = "stats: more than " + std::to_string(max_entries) + " request names or errors in one report";
+    error = "stats: more than " + std::to_string(max_entries) +
+            " request names or errors in one report";
     return std::nullopt;
   }
   for (std::uint32_t i = 0; i < entries.size; ++i) {
@@ -142,7 +145,8 @@ std::optional<stats_table> unpack_stats(const msgpack::object& in, std::string& 
     }
     table.record_error(method, name, message, n);
   }
-  if (auto why = unpack_entry_values(in.via.array.ptr[2].via.array.ptr, table.lag()); !why.empty()) {
+  if (auto why = unpack_entry_values(in.via.array.ptr[2].via.array.ptr, table.lag());
+      !why.empty()) {
     error = "stats: generator lag " + why;
     return std::nullopt;
   }
@@ -163,7 +167,8 @@ std::string encode_stats(const stats_table& table) {
 
 std::optional<stats_table> decode_stats(const std::string& bytes, std::string& error) {
   try {
-    msgpack::object_handle handle = msgpack::unpack(bytes.data(), bytes.size(), nullptr, nullptr, safe_unpack_limit());
+    msgpack::object_handle handle =
+        msgpack::unpack(bytes.data(), bytes.size(), nullptr, nullptr, safe_unpack_limit());
     return unpack_stats(handle.get(), error);
   } catch (const std::exception& e) {
     error = std::string("stats: not msgpack: ") + e.what();

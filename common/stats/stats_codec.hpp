@@ -2,7 +2,6 @@
 // msgpack encoding of stats tables, for the stats plane. The decoder trusts nothing: any
 // malformed input is rejected with a reason, never a crash.
 #include <msgpack.hpp>
-
 #include <optional>
 #include <string>
 

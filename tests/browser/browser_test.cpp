@@ -19,12 +19,15 @@ namespace ts = swarmlet::testing_support;
 namespace {
 
 const std::string binary = SWARMLET_BINARY;
-const std::string driver = std::string(SWARMLET_SOURCE_DIR) + "/tests/browser/check_in_chromium.mjs";
+const std::string driver =
+    std::string(SWARMLET_SOURCE_DIR) + "/tests/browser/check_in_chromium.mjs";
 const std::string screenshots = SWARMLET_SCREENSHOT_DIR;
 
 std::string missing_browser_tools() {
-  if (::access("/usr/bin/chromium", X_OK) != 0) return "/usr/bin/chromium is not installed (apt-get install chromium)";
-  if (ts::run_process({"/usr/bin/env", "node", "--version"}).code != 0) return "node is not installed";
+  if (::access("/usr/bin/chromium", X_OK) != 0)
+    return "/usr/bin/chromium is not installed (apt-get install chromium)";
+  if (ts::run_process({"/usr/bin/env", "node", "--version"}).code != 0)
+    return "node is not installed";
   if (!std::filesystem::exists(std::string(SWARMLET_SOURCE_DIR) + "/node_modules/playwright-core"))
     return "playwright-core is not installed (npm ci in the repository root)";
   return {};
@@ -41,9 +44,11 @@ nlohmann::json run_driver(std::vector<std::string> args) {
 class Browser : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (const auto why = missing_browser_tools(); !why.empty()) GTEST_SKIP() << "no browser test: " << why;
+    if (const auto why = missing_browser_tools(); !why.empty())
+      GTEST_SKIP() << "no browser test: " << why;
     std::filesystem::create_directories(screenshots);
-    target_ = std::make_unique<ts::process>(std::vector<std::string>{binary, "target", "--port", "0", "--threads", "1"});
+    target_ = std::make_unique<ts::process>(
+        std::vector<std::string>{binary, "target", "--port", "0", "--threads", "1"});
     target_url_ = ts::url_in(target_->wait_for_line("listening on"));
     ASSERT_FALSE(target_url_.empty()) << target_->err();
   }
@@ -61,13 +66,15 @@ TEST_F(Browser, TheWebUiStartsATestFromItsFormAndShowsTheTableChartsWorkersAndRe
   const std::string control = master.wait_for_line("listening on tcp://");
   const std::string web = ts::url_in(master.wait_for_line("web UI"));
   std::smatch ports;
-  ASSERT_TRUE(std::regex_search(control, ports, std::regex(R"(:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))"))) << master.err();
+  ASSERT_TRUE(
+      std::regex_search(control, ports, std::regex(R"(:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))")))
+      << master.err();
   ASSERT_FALSE(web.empty()) << master.out() << master.err();
   std::vector<std::unique_ptr<ts::process>> workers;
   for (int i = 0; i < 2; ++i)
     workers.push_back(std::make_unique<ts::process>(std::vector<std::string>{
-        binary, "worker", "--master", "127.0.0.1:" + ports[1].str(), "--stats-port", ports[2].str(), "--threads", "1",
-        "--report-interval-ms", "250"}));
+        binary, "worker", "--master", "127.0.0.1:" + ports[1].str(), "--stats-port", ports[2].str(),
+        "--threads", "1", "--report-interval-ms", "250"}));
 
   const auto seen = run_driver({"ui", web + "/", "2", "6", screenshots + "/web_ui"});
   ASSERT_FALSE(seen.contains("error")) << seen.dump() << "\nmaster: " << master.err();
@@ -80,9 +87,11 @@ TEST_F(Browser, TheWebUiStartsATestFromItsFormAndShowsTheTableChartsWorkersAndRe
   EXPECT_EQ(names, (std::vector<std::string>{"/", "/items", "unavailable"}));
   EXPECT_LT(seen["after_reset"].get<int>(), seen["before_reset"].get<int>()) << "Reset stats";
   ASSERT_EQ(seen["failures"].size(), 1u) << seen["failures"].dump();
-  EXPECT_NE(seen["failures"][0].get<std::string>().find("503"), std::string::npos) << seen["failures"].dump();
+  EXPECT_NE(seen["failures"][0].get<std::string>().find("503"), std::string::npos)
+      << seen["failures"].dump();
   EXPECT_GT(seen["total_requests"].get<std::uint64_t>(), 0u);
-  const auto api = nlohmann::json::parse(ts::run_process({"/usr/bin/curl", "-s", web + "/api/stats"}).out);
+  const auto api =
+      nlohmann::json::parse(ts::run_process({"/usr/bin/curl", "-s", web + "/api/stats"}).out);
   EXPECT_EQ(seen["total_requests"], api["total"]["requests"]) << "the page shows the final numbers";
 
   // The HTML report, downloaded from the page and opened offline.
@@ -98,12 +107,14 @@ TEST_F(Browser, TheWebUiStartsATestFromItsFormAndShowsTheTableChartsWorkersAndRe
 }
 
 TEST_F(Browser, TheHtmlReportOfARunOpensOfflineWithItsTablesAndCharts) {
-  const auto file = ts::write_temp_file(
-      "report.yaml", "target: " + target_url_ +
-                         "\nload: {users: 3, spawn_rate: 30, run_time: 3s}\n"
-                         "users: [{wait: {constant: 10ms}, tasks: [{get: /items}, {get: /status/500, name: broken}]}]\n");
+  const auto file =
+      ts::write_temp_file("report.yaml", "target: " + target_url_ +
+                                             "\nload: {users: 3, spawn_rate: 30, run_time: 3s}\n"
+                                             "users: [{wait: {constant: 10ms}, tasks: [{get: "
+                                             "/items}, {get: /status/500, name: broken}]}]\n");
   const std::string html = screenshots + "/run_report.html";
-  const auto result = ts::run_process({binary, "run", file, "-q", "--no-web", "--threads", "1", "--html", html});
+  const auto result =
+      ts::run_process({binary, "run", file, "-q", "--no-web", "--threads", "1", "--html", html});
   ASSERT_EQ(result.code, 0) << result.err;
   const auto seen = run_driver({"report", html, screenshots + "/run_report.png"});
   ASSERT_FALSE(seen.contains("error")) << seen.dump();

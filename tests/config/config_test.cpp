@@ -34,11 +34,14 @@ TEST(TemplateString, SubstitutesVariablesAndFunctions) {
   c::template_string t("/items?page=${random(1,3)}&u=${user_id}&x=$${literal}");
   std::mt19937_64 rng(1);
   std::string uid = "42";
-  c::render_context ctx{[&](std::string_view n) -> const std::string* { return n == "user_id" ? &uid : nullptr; }, &rng};
+  c::render_context ctx{
+      [&](std::string_view n) -> const std::string* { return n == "user_id" ? &uid : nullptr; },
+      &rng};
   for (int i = 0; i < 50; ++i) {
     const std::string s = t.render(ctx);
     EXPECT_TRUE(s == "/items?page=1&u=42&x=${literal}" || s == "/items?page=2&u=42&x=${literal}" ||
-                s == "/items?page=3&u=42&x=${literal}") << s;
+                s == "/items?page=3&u=42&x=${literal}")
+        << s;
   }
   EXPECT_EQ(t.variables(), std::vector<std::string>{"user_id"});
   EXPECT_TRUE(c::template_string("/plain").constant());
@@ -73,9 +76,9 @@ TEST(Threshold, ParsesAndEvaluates) {
 
 TEST(Threshold, OnOneNameJudgesOnlyItsRequestsAndFailsWhenThereAreNone) {
   swarmlet::stats::stats_table t;
-  for (int i = 1; i <= 100; ++i) t.entry("GET", "/fast").record(1000, 0, false);      // 1 ms
-  for (int i = 1; i <= 10; ++i) t.entry("POST", "/slow").record(500'000, 0, false);   // 500 ms
-  for (int i = 1; i <= 10; ++i) t.entry("GET", "/slow").record(2'000, 0, false);      // 2 ms
+  for (int i = 1; i <= 100; ++i) t.entry("GET", "/fast").record(1000, 0, false);     // 1 ms
+  for (int i = 1; i <= 10; ++i) t.entry("POST", "/slow").record(500'000, 0, false);  // 500 ms
+  for (int i = 1; i <= 10; ++i) t.entry("GET", "/slow").record(2'000, 0, false);     // 2 ms
   EXPECT_FALSE(c::parse_threshold("max < 100ms").judge(t, 10).passed) << "every request";
   const auto fast = c::parse_threshold("max < 100ms", "/fast").judge(t, 10);
   EXPECT_TRUE(fast.passed);
@@ -101,13 +104,16 @@ TEST(Threshold, TheScenarioTakesNamedThresholdsAsMaps) {
   EXPECT_EQ(s.thresholds[1].text, "GET /items: p99 < 100ms");
   auto error_of = [](const std::string& th) {
     try {
-      c::load_scenario_text("target: http://x/\nusers: [{tasks: [{get: /}]}]\nthresholds:\n  - " + th + "\n", "t.yaml");
+      c::load_scenario_text(
+          "target: http://x/\nusers: [{tasks: [{get: /}]}]\nthresholds:\n  - " + th + "\n",
+          "t.yaml");
     } catch (const c::config_error& e) {
       return std::string(e.what());
     }
     return std::string("no error");
   };
-  EXPECT_NE(error_of("{name: /x}").find("t.yaml:4:5: a threshold on one name needs name and check"), std::string::npos)
+  EXPECT_NE(error_of("{name: /x}").find("t.yaml:4:5: a threshold on one name needs name and check"),
+            std::string::npos)
       << error_of("{name: /x}");
   EXPECT_NE(error_of("{name: /x, check: p95 < soon}").find("t.yaml:4:"), std::string::npos);
   EXPECT_NE(error_of("{name: /x, chek: p95 < 1s}").find("unknown key 'chek'"), std::string::npos);
@@ -183,17 +189,21 @@ std::string error_of(const std::string& yaml) {
 }
 
 TEST(ScenarioLoader, AnUnknownKeyIsReportedWithItsLineAndColumn) {
-  const auto e = error_of("target: http://h/\nusers:\n  - tasks:\n      - get: /\n        nmae: x\n");
+  const auto e =
+      error_of("target: http://h/\nusers:\n  - tasks:\n      - get: /\n        nmae: x\n");
   EXPECT_EQ(e.rfind("bad.yaml:5:9: unknown key 'nmae'", 0), 0u) << e;
   EXPECT_NE(e.find("expected one of"), std::string::npos) << e;
 }
 
 TEST(ScenarioLoader, WrongTypesAndBadValuesSayWhatWasExpected) {
   EXPECT_EQ(error_of("target: http://h/\nload: {users: many}\nusers: [{tasks: [{get: /}]}]\n")
-                .rfind("bad.yaml:2:15: load.users must be a whole number, got 'many'", 0), 0u)
+                .rfind("bad.yaml:2:15: load.users must be a whole number, got 'many'", 0),
+            0u)
       << error_of("target: http://h/\nload: {users: many}\nusers: [{tasks: [{get: /}]}]\n");
-  const auto d = error_of("target: http://h/\nload: {run_time: soon}\nusers: [{tasks: [{get: /}]}]\n");
-  EXPECT_NE(d.find("bad.yaml:2:18: load.run_time: 'soon' is not a duration"), std::string::npos) << d;
+  const auto d =
+      error_of("target: http://h/\nload: {run_time: soon}\nusers: [{tasks: [{get: /}]}]\n");
+  EXPECT_NE(d.find("bad.yaml:2:18: load.run_time: 'soon' is not a duration"), std::string::npos)
+      << d;
   const auto u = error_of("target: ftp://h/\nusers: [{tasks: [{get: /}]}]\n");
   EXPECT_NE(u.find("bad.yaml:1:9: target:"), std::string::npos) << u;
   EXPECT_NE(u.find("http or https"), std::string::npos) << u;
@@ -202,7 +212,9 @@ TEST(ScenarioLoader, WrongTypesAndBadValuesSayWhatWasExpected) {
 }
 
 TEST(ScenarioLoader, AnUnknownVariableIsRefusedAtLoadTime) {
-  const auto e = error_of("target: http://h/\nusers:\n  - tasks:\n      - get: /cart\n        headers: {Authorization: \"Bearer ${tokn}\"}\n");
+  const auto e = error_of(
+      "target: http://h/\nusers:\n  - tasks:\n      - get: /cart\n        headers: {Authorization: "
+      "\"Bearer ${tokn}\"}\n");
   EXPECT_EQ(e.rfind("bad.yaml:4:9: unknown variable '${tokn}'", 0), 0u) << e;
 }
 
@@ -213,11 +225,18 @@ TEST(ScenarioLoader, BrokenYamlIsReportedWhereItBreaks) {
 }
 
 TEST(ScenarioLoader, MissingPiecesAreNamed) {
-  EXPECT_NE(error_of("load: {users: 1}\nusers: [{tasks: [{get: /}]}]\n").find("needs a target"), std::string::npos);
+  EXPECT_NE(error_of("load: {users: 1}\nusers: [{tasks: [{get: /}]}]\n").find("needs a target"),
+            std::string::npos);
   EXPECT_NE(error_of("target: http://h/\n").find("needs users"), std::string::npos);
-  EXPECT_NE(error_of("target: http://h/\nusers: [{name: a}]\n").find("has no tasks"), std::string::npos);
-  EXPECT_NE(error_of("target: http://h/\nusers: [{tasks: [{post: /, get: /}]}]\n").find("exactly one of get"), std::string::npos);
-  EXPECT_NE(error_of("target: http://h/\nthresholds: [\"p95 < fast\"]\nusers: [{tasks: [{get: /}]}]\n").find("bad.yaml:2:14:"), std::string::npos);
+  EXPECT_NE(error_of("target: http://h/\nusers: [{name: a}]\n").find("has no tasks"),
+            std::string::npos);
+  EXPECT_NE(error_of("target: http://h/\nusers: [{tasks: [{post: /, get: /}]}]\n")
+                .find("exactly one of get"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of("target: http://h/\nthresholds: [\"p95 < fast\"]\nusers: [{tasks: [{get: /}]}]\n")
+          .find("bad.yaml:2:14:"),
+      std::string::npos);
 }
 
 TEST(ScenarioLoader, TheOpenModelTakesRatesAndRefusesMixedModels) {
@@ -227,32 +246,43 @@ TEST(ScenarioLoader, TheOpenModelTakesRatesAndRefusesMixedModels) {
   EXPECT_FALSE(c::parse_rate("fast"));
   EXPECT_FALSE(c::parse_rate("-5/s"));
   const auto s = c::load_scenario_text(
-      "target: http://h/\nload:\n  arrival_rate: {rate: 50/s, max_users: 20}\n  stages: [{duration: 10s, rate: 10/s}, {duration: 5s, rate: 100/s}]\nusers: [{tasks: [{get: /}]}]\n",
+      "target: http://h/\nload:\n  arrival_rate: {rate: 50/s, max_users: 20}\n  stages: "
+      "[{duration: 10s, rate: 10/s}, {duration: 5s, rate: 100/s}]\nusers: [{tasks: [{get: /}]}]\n",
       "s.yaml");
   ASSERT_TRUE(s.load.arrival);
   EXPECT_EQ(s.load.arrival->max_users, 20);
   ASSERT_EQ(s.load.stages.size(), 2u);
   EXPECT_EQ(s.load.stages[1].rate, 100.0);
-  EXPECT_NE(error_of("target: http://h/\nload: {users: 5, arrival_rate: {rate: 5/s}}\nusers: [{tasks: [{get: /}]}]\n").find("not both"),
+  EXPECT_NE(error_of("target: http://h/\nload: {users: 5, arrival_rate: {rate: 5/s}}\nusers: "
+                     "[{tasks: [{get: /}]}]\n")
+                .find("not both"),
             std::string::npos);
-  EXPECT_NE(error_of("target: http://h/\nload: {arrival_rate: {rate: lots}}\nusers: [{tasks: [{get: /}]}]\n").find("bad.yaml:2:29: load.arrival_rate.rate: 'lots' is not a rate"),
-            std::string::npos)
-      << error_of("target: http://h/\nload: {arrival_rate: {rate: lots}}\nusers: [{tasks: [{get: /}]}]\n");
+  EXPECT_NE(
+      error_of(
+          "target: http://h/\nload: {arrival_rate: {rate: lots}}\nusers: [{tasks: [{get: /}]}]\n")
+          .find("bad.yaml:2:29: load.arrival_rate.rate: 'lots' is not a rate"),
+      std::string::npos)
+      << error_of(
+             "target: http://h/\nload: {arrival_rate: {rate: lots}}\nusers: [{tasks: [{get: "
+             "/}]}]\n");
 }
 
 TEST(ScenarioLoader, DataFilesFeedVariables) {
   const std::string dir = ::testing::TempDir();
   std::ofstream(dir + "/people.csv") << "login,pass\nann,1\nbob,2\n";
-  std::ofstream(dir + "/s.yaml") << "target: http://h/\nusers:\n  - data: {file: people.csv}\n    tasks:\n      - get: /u/${login}\n";
+  std::ofstream(dir + "/s.yaml") << "target: http://h/\nusers:\n  - data: {file: people.csv}\n    "
+                                    "tasks:\n      - get: /u/${login}\n";
   const auto s = c::load_scenario_file(dir + "/s.yaml");
   ASSERT_TRUE(s.users[0].data);
   EXPECT_EQ(s.users[0].data->rows.size(), 2u);
-  std::ofstream(dir + "/s2.yaml") << "target: http://h/\nusers:\n  - data: {file: missing.csv}\n    tasks: [{get: /}]\n";
+  std::ofstream(dir + "/s2.yaml")
+      << "target: http://h/\nusers:\n  - data: {file: missing.csv}\n    tasks: [{get: /}]\n";
   try {
     c::load_scenario_file(dir + "/s2.yaml");
     FAIL();
   } catch (const c::config_error& e) {
-    EXPECT_NE(std::string(e.what()).find("s2.yaml:3:18: cannot read data file"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("s2.yaml:3:18: cannot read data file"), std::string::npos)
+        << e.what();
   }
 }
 

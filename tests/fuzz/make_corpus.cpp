@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   int n = 0;
   auto write = [&](const p::message& m) {
-    std::ofstream(dir + "/seed-" + std::to_string(n++) + "-" + p::to_string(m.type), std::ios::binary) << p::encode(m);
+    std::ofstream(dir + "/seed-" + std::to_string(n++) + "-" + p::to_string(m.type),
+                  std::ios::binary)
+        << p::encode(m);
   };
   write(p::make_message(p::message_type::hello, "w1", p::hello_payload{"host", 42, 4}));
   p::welcome_payload w;
@@ -40,7 +42,9 @@ int main(int argc, char** argv) {
   r.run_id = 7;
   r.sequence = 3;
   r.users = 4;
-  for (int i = 0; i < 50; ++i) r.delta.entry(i % 2 ? "GET" : "POST", "/n" + std::to_string(i % 5)).record(i * 97, 10, i % 9 == 0);
+  for (int i = 0; i < 50; ++i)
+    r.delta.entry(i % 2 ? "GET" : "POST", "/n" + std::to_string(i % 5))
+        .record(i * 97, 10, i % 9 == 0);
   r.delta.record_error("GET", "/n1", "HTTP 500 Internal Server Error");
   write(p::make_message(p::message_type::stats, "w1", r));
   return 0;

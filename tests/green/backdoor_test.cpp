@@ -1,9 +1,10 @@
+#include "common/green/backdoor.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
 
-#include "common/green/backdoor.hpp"
 #include "common/green/buffered_reader.hpp"
 #include "common/green/event.hpp"
 #include "common/green/operations.hpp"

@@ -9,7 +9,9 @@
 #include "common/green/hub.hpp"
 
 namespace swarmlet::green {
-inline void PrintTo(backend_kind kind, std::ostream* os) { *os << to_string(kind); }
+inline void PrintTo(backend_kind kind, std::ostream* os) {
+  *os << to_string(kind);
+}
 }  // namespace swarmlet::green
 
 namespace swarmlet::green::testing_support {
@@ -30,10 +32,9 @@ inline std::string backend_test_name(const ::testing::TestParamInfo<backend_kind
 
 }  // namespace swarmlet::green::testing_support
 
-#define SWARMLET_ALL_BACKENDS(suite)                                                            \
-  INSTANTIATE_TEST_SUITE_P(                                                                     \
-      Backends, suite,                                                                          \
-      ::testing::Values(::swarmlet::green::backend_kind::epoll,                                 \
-                        ::swarmlet::green::backend_kind::poll,                                  \
-                        ::swarmlet::green::backend_kind::select),                               \
-      ::swarmlet::green::testing_support::backend_test_name)
+#define SWARMLET_ALL_BACKENDS(suite)                                                   \
+  INSTANTIATE_TEST_SUITE_P(Backends, suite,                                            \
+                           ::testing::Values(::swarmlet::green::backend_kind::epoll,   \
+                                             ::swarmlet::green::backend_kind::poll,    \
+                                             ::swarmlet::green::backend_kind::select), \
+                           ::swarmlet::green::testing_support::backend_test_name)

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -160,9 +160,8 @@ TEST_P(Hub, WaitAllReturnsWhenEveryThreadEnded) {
 
 TEST_P(Hub, CallSoonThreadsafeRunsInTheHubLoop) {
   g::event<std::thread::id> e;
-  std::thread other([this, &e] {
-    h_.call_soon_threadsafe([&e] { e.send(std::this_thread::get_id()); });
-  });
+  std::thread other(
+      [this, &e] { h_.call_soon_threadsafe([&e] { e.send(std::this_thread::get_id()); }); });
   const auto ran_on = e.wait();
   other.join();
   EXPECT_EQ(ran_on, std::this_thread::get_id());
@@ -186,10 +185,11 @@ TEST_P(Hub, BlockingFromATimerCallbackIsRefusedWithAnExplanation) {
 
 TEST_P(Hub, ManyThreadsEachGetAStack) {
   std::vector<g::green_thread<int>> threads;
-  for (int i = 0; i < 2000; ++i) threads.push_back(g::spawn([i] {
-    g::sleep(1ms);
-    return i;
-  }));
+  for (int i = 0; i < 2000; ++i)
+    threads.push_back(g::spawn([i] {
+      g::sleep(1ms);
+      return i;
+    }));
   long sum = 0;
   for (auto& t : threads) sum += t.wait();
   EXPECT_EQ(sum, 1999L * 2000 / 2);

@@ -1,3 +1,5 @@
+#include "common/green/socket.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -12,7 +14,6 @@
 #include "common/green/green_pool.hpp"
 #include "common/green/operations.hpp"
 #include "common/green/serve.hpp"
-#include "common/green/socket.hpp"
 #include "common/green/timeout.hpp"
 #include "examples/echo.hpp"
 #include "hub_fixture.hpp"
@@ -206,7 +207,8 @@ TEST_P(Socket, EchoServerServesAThousandConcurrentClients) {
   auto listener = g::socket::listen("127.0.0.1", 0, 4096);
   const auto port = listener.local_port();
   auto server = g::spawn([&listener] {
-    g::serve(listener, [](g::socket& c) { swarmlet::examples::echo_lines(c); }, 10000);
+    g::serve(
+        listener, [](g::socket& c) { swarmlet::examples::echo_lines(c); }, 10000);
   });
   g::green_pool pool(clients);
   int echoed = 0;
@@ -216,7 +218,8 @@ TEST_P(Socket, EchoServerServesAThousandConcurrentClients) {
       g::buffered_reader r(c);
       for (int round = 0; round < 3; ++round) {
         // All clients hold their connection while the others talk: real concurrency.
-        const std::string line = "client " + std::to_string(i) + " round " + std::to_string(round) + "\n";
+        const std::string line =
+            "client " + std::to_string(i) + " round " + std::to_string(round) + "\n";
         c.sendall(line);
         if (r.readline() != line) return;
         g::sleep(1ms);

@@ -103,8 +103,8 @@ TEST_P(Sync, AKilledGetterPassesTheItemOn) {
   auto first = g::spawn([&q] { return q.get(); });
   auto second = g::spawn([&q] { return q.get(); });
   g::sleep(0s);
-  q.put(7);        // wakes `first`...
-  first.kill();    // ...which dies before taking it
+  q.put(7);      // wakes `first`...
+  first.kill();  // ...which dies before taking it
   EXPECT_EQ(second.wait(), 7);
 }
 

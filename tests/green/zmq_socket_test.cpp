@@ -1,3 +1,5 @@
+#include "common/green/zmq_socket.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -7,7 +9,6 @@
 #include "common/green/buffered_reader.hpp"
 #include "common/green/operations.hpp"
 #include "common/green/socket.hpp"
-#include "common/green/zmq_socket.hpp"
 #include "hub_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -17,7 +18,9 @@ namespace {
 
 using Zmq = g::testing_support::hub_test;
 
-std::string text(const zmq::message_t& m) { return m.to_string(); }
+std::string text(const zmq::message_t& m) {
+  return m.to_string();
+}
 
 TEST_P(Zmq, PushPullInsideOneHubAlongsideTcp) {
   zmq::context_t ctx;

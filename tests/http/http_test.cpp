@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-
 #include <sys/socket.h>
 
 #include <chrono>
@@ -142,7 +141,9 @@ g::green_thread<void> raw_server(g::socket& listener, std::string reply, int con
 
 TEST_F(Http, ChunkedBodiesAreDecoded) {
   auto raw = g::socket::listen("127.0.0.1", 0);
-  auto srv = raw_server(raw, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  auto srv = raw_server(raw,
+                        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n "
+                        "world\r\n0\r\n\r\n");
   std::string error;
   h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
   auto r = c.send(get("/"));
@@ -222,8 +223,9 @@ TEST_F(Http, HttpsWithVerificationAgainstATestCertificate) {
   auto client_ctx = std::make_shared<g::tls_context>(g::tls_context::client(true));
   client_ctx->trust_pem(cert.cert_pem);
   std::string error;
-  h::client c(*h::parse_url("https://127.0.0.1:" + std::to_string(tls_listener.local_port()), error),
-              {}, client_ctx);
+  h::client c(
+      *h::parse_url("https://127.0.0.1:" + std::to_string(tls_listener.local_port()), error), {},
+      client_ctx);
   auto r = c.send(get("/"));
   ASSERT_TRUE(r.ok()) << r.error_message;
   EXPECT_EQ(r.response.body, "secure");
@@ -243,7 +245,8 @@ TEST_F(Http, AnUntrustedCertificateIsATlsFailure) {
     }
   });
   std::string error;
-  h::client c(*h::parse_url("https://127.0.0.1:" + std::to_string(tls_listener.local_port()), error), {});
+  h::client c(
+      *h::parse_url("https://127.0.0.1:" + std::to_string(tls_listener.local_port()), error), {});
   auto r = c.send(get("/"));
   EXPECT_EQ(r.error, h::error_kind::tls) << r.error_message;
   srv.wait();
@@ -251,7 +254,8 @@ TEST_F(Http, AnUntrustedCertificateIsATlsFailure) {
 
 TEST_F(Http, TheServerAnswersPipelinedRequestsInOrderAndRejectsGarbage) {
   g::socket s = g::socket::connect("127.0.0.1", listener_.local_port());
-  s.sendall("GET /status/201 HTTP/1.1\r\nHost: x\r\n\r\nGET /status/202 HTTP/1.1\r\nHost: x\r\n\r\n");
+  s.sendall(
+      "GET /status/201 HTTP/1.1\r\nHost: x\r\n\r\nGET /status/202 HTTP/1.1\r\nHost: x\r\n\r\n");
   g::buffered_reader r(s);
   EXPECT_EQ(r.readline(), "HTTP/1.1 201 Created\r\n");
   while (r.readline() != "\r\n") {
@@ -282,8 +286,10 @@ TEST_F(Http, UrlsAreParsedAndBadOnesExplained) {
 namespace {
 
 TEST(Url, LoopbackIsOnlyThisMachine) {
-  for (const char* host : {"127.0.0.1", "127.1.2.3", "localhost", "::1"}) EXPECT_TRUE(h::is_loopback(host)) << host;
-  for (const char* host : {"0.0.0.0", "10.0.0.1", "::", "example.com", "128.0.0.1", ""}) EXPECT_FALSE(h::is_loopback(host)) << host;
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "localhost", "::1"})
+    EXPECT_TRUE(h::is_loopback(host)) << host;
+  for (const char* host : {"0.0.0.0", "10.0.0.1", "::", "example.com", "128.0.0.1", ""})
+    EXPECT_FALSE(h::is_loopback(host)) << host;
 }
 
 }  // namespace

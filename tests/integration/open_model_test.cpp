@@ -25,9 +25,11 @@ class OpenModel : public ::testing::Test {
     url_ = ts::url_in(line);
   }
   nlohmann::json run(const std::string& load, const std::string& tasks = "[{get: /}]") {
-    const auto file = ts::write_temp_file("s.yaml", "target: " + url_ + "\nload: " + load + "\nusers: [{tasks: " + tasks + "}]\n");
+    const auto file = ts::write_temp_file(
+        "s.yaml", "target: " + url_ + "\nload: " + load + "\nusers: [{tasks: " + tasks + "}]\n");
     const auto dir = file.substr(0, file.rfind('/'));
-    auto r = ts::run_process({binary, "run", file, "--threads", "1", "-q", "--json", dir + "/s.json"});
+    auto r =
+        ts::run_process({binary, "run", file, "--threads", "1", "-q", "--json", dir + "/s.json"});
     EXPECT_EQ(r.code, 0) << r.err;
     return nlohmann::json::parse(ts::read_file(dir + "/s.json"));
   }
@@ -43,14 +45,16 @@ TEST_F(OpenModel, AStallShowsInTheOpenModelAndHidesInTheClosedOne) {
   const double open_p99 = open["totals"]["percentiles_ms"]["99"];
   const double closed_p99 = closed["totals"]["percentiles_ms"]["99"];
   EXPECT_GT(open_p99, 200.0) << "arrivals during a stall wait for it: the p99 must show it";
-  EXPECT_LT(closed_p99, 100.0) << "two busy users send few requests into a stall: coordinated omission";
+  EXPECT_LT(closed_p99, 100.0)
+      << "two busy users send few requests into a stall: coordinated omission";
   EXPECT_EQ(open["totals"]["dropped_iterations"], 0);
 }
 
 TEST_F(OpenModel, TheAchievedRateIsTheRequestedOne) {
   start_target();
   const auto s = run("{arrival_rate: {rate: 300/s, max_users: 100}, run_time: 10s}");
-  const auto n = s["totals"]["requests"].get<std::uint64_t>() + s["totals"]["dropped_iterations"].get<std::uint64_t>();
+  const auto n = s["totals"]["requests"].get<std::uint64_t>() +
+                 s["totals"]["dropped_iterations"].get<std::uint64_t>();
   EXPECT_NEAR(static_cast<double>(n), 3000.0, 60.0) << "counted over 10 s, within 2%";
   EXPECT_LT(s["generator_lag_ms"]["p50"].get<double>(), 50.0);
 }
@@ -58,15 +62,19 @@ TEST_F(OpenModel, TheAchievedRateIsTheRequestedOne) {
 TEST_F(OpenModel, RateStagesRampLinearly) {
   start_target();
   // From 50/s, ramp to 250/s over 4 s, then hold 250/s for 2 s: 600 + 500 arrivals.
-  const auto s = run("{arrival_rate: {rate: 50/s, max_users: 100}, stages: [{duration: 4s, rate: 250/s}, {duration: 2s, rate: 250/s}]}");
-  const auto n = s["totals"]["requests"].get<std::uint64_t>() + s["totals"]["dropped_iterations"].get<std::uint64_t>();
+  const auto s =
+      run("{arrival_rate: {rate: 50/s, max_users: 100}, stages: [{duration: 4s, rate: 250/s}, "
+          "{duration: 2s, rate: 250/s}]}");
+  const auto n = s["totals"]["requests"].get<std::uint64_t>() +
+                 s["totals"]["dropped_iterations"].get<std::uint64_t>();
   EXPECT_NEAR(static_cast<double>(n), 1100.0, 22.0) << "counted, within 2%";
 }
 
 TEST_F(OpenModel, TooFewUsersForTheLatencyDropIterationsAndSaySo) {
   start_target();
   // Two users, 100 ms per request: 20 iterations a second at most, 100 asked.
-  const auto s = run("{arrival_rate: {rate: 100/s, max_users: 2}, run_time: 3s}", "[{get: /delay/100}]");
+  const auto s =
+      run("{arrival_rate: {rate: 100/s, max_users: 2}, run_time: 3s}", "[{get: /delay/100}]");
   const auto requests = s["totals"]["requests"].get<std::uint64_t>();
   const auto dropped = s["totals"]["dropped_iterations"].get<std::uint64_t>();
   EXPECT_GT(dropped, 150u);

@@ -31,7 +31,9 @@ class RunAgainstTarget : public ::testing::Test {
   std::string scenario(const std::string& body) {
     return ts::write_temp_file("scenario.yaml", "target: " + url_ + "\n" + body);
   }
-  static nlohmann::json summary(const std::string& path) { return nlohmann::json::parse(ts::read_file(path)); }
+  static nlohmann::json summary(const std::string& path) {
+    return nlohmann::json::parse(ts::read_file(path));
+  }
 
   ts::process target_{{binary, "target", "--port", "0", "--threads", "2"}};
   std::string url_;
@@ -49,7 +51,8 @@ users:
     tasks: [{get: /delay/3}]
 )");
   const auto dir = file.substr(0, file.rfind('/'));
-  auto r = ts::run_process({binary, "run", file, "--threads", "2", "-q", "--json", dir + "/s.json", "--csv", dir + "/r"});
+  auto r = ts::run_process({binary, "run", file, "--threads", "2", "-q", "--json", dir + "/s.json",
+                            "--csv", dir + "/r"});
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   const auto s = summary(dir + "/s.json");
   const auto total = s["totals"]["requests"].get<std::uint64_t>();
@@ -62,7 +65,8 @@ users:
   std::istringstream csv(ts::read_file(dir + "/r_stats.csv"));
   std::string header, line, aggregated;
   std::getline(csv, header);
-  EXPECT_EQ(header.rfind("Type,Name,Request Count,Failure Count,Median Response Time", 0), 0u) << header;
+  EXPECT_EQ(header.rfind("Type,Name,Request Count,Failure Count,Median Response Time", 0), 0u)
+      << header;
   std::uint64_t sum = 0;
   while (std::getline(csv, line)) {
     std::vector<std::string> f;
@@ -106,7 +110,8 @@ users:
       - {get: /items, check: {json: {"$.items[0].id": 1}}}
 )");
   const auto dir = file.substr(0, file.rfind('/'));
-  auto r = ts::run_process({binary, "run", file, "--threads", "1", "-q", "--json", dir + "/s.json"});
+  auto r =
+      ts::run_process({binary, "run", file, "--threads", "1", "-q", "--json", dir + "/s.json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto s = summary(dir + "/s.json");
   std::map<std::string, std::string> error_by_name;
@@ -129,7 +134,8 @@ users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]
   ASSERT_EQ(r.code, 0) << r.err;
   const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
   ASSERT_EQ(s["errors"].size(), 1u) << s.dump();
-  EXPECT_EQ(s["errors"][0]["error"].get<std::string>().rfind("connect_refused:", 0), 0u) << s["errors"].dump();
+  EXPECT_EQ(s["errors"][0]["error"].get<std::string>().rfind("connect_refused:", 0), 0u)
+      << s["errors"].dump();
   EXPECT_GT(s["totals"]["failures"].get<int>(), 0);
 }
 
@@ -156,7 +162,9 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /items}, {get: /delay/200, name: s
   EXPECT_EQ(r.code, 1) << "the misspelt name fails: " << r.out << r.err;
   EXPECT_NE(r.out.find("threshold passed: slow: p50 > 150ms"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("threshold passed: GET /items: p50 < 100ms"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("threshold FAILED: /itmes: p95 < 10s (no request was judged)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("threshold FAILED: /itmes: p95 < 10s (no request was judged)"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST_F(RunAgainstTarget, StagesShapeTheUserCount) {
@@ -166,11 +174,13 @@ TEST_F(RunAgainstTarget, StagesShapeTheUserCount) {
 users: [{wait: {constant: 10ms}, tasks: [{get: /}]}]
 )");
   const auto dir = file.substr(0, file.rfind('/'));
-  auto r = ts::run_process({binary, "run", file, "-q", "--threads", "2", "--json", dir + "/s.json", "--csv", dir + "/r"});
+  auto r = ts::run_process({binary, "run", file, "-q", "--threads", "2", "--json", dir + "/s.json",
+                            "--csv", dir + "/r"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto s = summary(dir + "/s.json");
   EXPECT_EQ(s["peak_users"], 12);
-  EXPECT_NEAR(s["duration_s"].get<double>(), 4.0, 1.0) << "the stages' durations add up to the run time";
+  EXPECT_NEAR(s["duration_s"].get<double>(), 4.0, 1.0)
+      << "the stages' durations add up to the run time";
   // The history's user counts climb to 4, then 12, then fall to 0.
   std::istringstream history(ts::read_file(dir + "/r_stats_history.csv"));
   std::string line;
@@ -201,10 +211,13 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
   EXPECT_EQ(stats["state"], "running");
   EXPECT_GT(stats["total"]["requests"].get<int>(), 0);
   const auto metrics = ts::run_process({"/usr/bin/curl", "-s", api + "/metrics"}).out;
-  EXPECT_NE(metrics.find("swarmlet_requests_total{method=\"GET\",name=\"/items\"}"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("swarmlet_requests_total{method=\"GET\",name=\"/items\"}"),
+            std::string::npos)
+      << metrics;
   const auto stop = ts::run_process({"/usr/bin/curl", "-s", "-X", "POST", api + "/api/stop"}).out;
   EXPECT_NE(stop.find("stopping"), std::string::npos);
-  EXPECT_EQ(run.wait(std::chrono::seconds(30)), 0) << "the API's stop ends a 60 s test early: " << run.err();
+  EXPECT_EQ(run.wait(std::chrono::seconds(30)), 0)
+      << "the API's stop ends a 60 s test early: " << run.err();
   const auto s = summary(dir + "/s.json");
   EXPECT_LT(s["duration_s"].get<double>(), 30.0);
   EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
@@ -230,7 +243,8 @@ users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]
   EXPECT_EQ(status({"-H", "Authorization: Bearer wrong"}), 401);
   EXPECT_EQ(status({"-H", "Authorization: Bearer s3cret"}), 200);
   EXPECT_EQ(status({"-u", "anyone:s3cret"}), 200) << "basic auth, as a browser sends it";
-  const auto stop = ts::http_call("POST", api + "/api/stop", "", "", {"-H", "Authorization: Bearer s3cret"});
+  const auto stop =
+      ts::http_call("POST", api + "/api/stop", "", "", {"-H", "Authorization: Bearer s3cret"});
   EXPECT_NE(stop.body.find("stopping"), std::string::npos) << stop.body;
   EXPECT_EQ(run.wait(std::chrono::seconds(30)), 0) << run.err();
 }
@@ -240,14 +254,16 @@ TEST_F(RunAgainstTarget, WithWebUiTestsRunOneAfterAnotherEachCountedExactly) {
 users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
 )");
   const auto dir = file.substr(0, file.rfind('/'));
-  ts::process run({binary, "run", file, "-q", "--threads", "1", "--web-ui", "--web-port", "0", "--json", dir + "/s.json"});
+  ts::process run({binary, "run", file, "-q", "--threads", "1", "--web-ui", "--web-port", "0",
+                   "--json", dir + "/s.json"});
   const std::string line = run.wait_for_line("/metrics on");
   ASSERT_FALSE(line.empty()) << run.err();
   const std::string api = ts::url_in(line);
   auto wait_stopped = [&] {
     nlohmann::json stats;
     for (int i = 0; i < 300; ++i) {
-      stats = nlohmann::json::parse(ts::run_process({"/usr/bin/curl", "-s", api + "/api/stats"}).out);
+      stats =
+          nlohmann::json::parse(ts::run_process({"/usr/bin/curl", "-s", api + "/api/stats"}).out);
       if (stats["state"] == "stopped") break;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -262,12 +278,17 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
   const auto first_total = first["total"]["requests"].get<std::uint64_t>();
   EXPECT_GT(first_total, 0u);
   EXPECT_EQ(first_total, served());
-  EXPECT_EQ(summary(dir + "/s.json")["totals"]["requests"].get<std::uint64_t>(), first_total) << "reports at the end";
+  EXPECT_EQ(summary(dir + "/s.json")["totals"]["requests"].get<std::uint64_t>(), first_total)
+      << "reports at the end";
 
   // Another scenario, posted: the local worker is built anew for it.
-  const std::string other = "target: " + url_ + "\nload: {users: 3, spawn_rate: 100, run_time: 1s}\n"
-                            "users: [{wait: {constant: 5ms}, tasks: [{get: /cart, name: other}]}]\n";
-  EXPECT_NE(ts::http_call("POST", api + "/api/start", other, "application/yaml").body.find("run_id"), std::string::npos);
+  const std::string other =
+      "target: " + url_ +
+      "\nload: {users: 3, spawn_rate: 100, run_time: 1s}\n"
+      "users: [{wait: {constant: 5ms}, tasks: [{get: /cart, name: other}]}]\n";
+  EXPECT_NE(
+      ts::http_call("POST", api + "/api/start", other, "application/yaml").body.find("run_id"),
+      std::string::npos);
   auto second = wait_stopped();
   ASSERT_EQ(second["stats"].size(), 1u) << second.dump();
   EXPECT_EQ(second["stats"][0]["name"], "other");
@@ -286,17 +307,19 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /}]}]
   ASSERT_FALSE(line.empty()) << run.err();
   const std::string port = line.substr(line.rfind(':') + 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a report or two in
-  const auto session = ts::run_process(
-      {"/usr/bin/python3", "-c",
-       "import socket,time\n"
-       "s=socket.create_connection(('127.0.0.1'," + port + "))\n"
-       "s.sendall(b'users\\nthreads\\nstats\\nstop\\nquit\\n')\n"
-       "out=b''\n"
-       "while True:\n"
-       "  d=s.recv(65536)\n"
-       "  if not d: break\n"
-       "  out+=d\n"
-       "print(out.decode())\n"});
+  const auto session =
+      ts::run_process({"/usr/bin/python3", "-c",
+                       "import socket,time\n"
+                       "s=socket.create_connection(('127.0.0.1'," +
+                           port +
+                           "))\n"
+                           "s.sendall(b'users\\nthreads\\nstats\\nstop\\nquit\\n')\n"
+                           "out=b''\n"
+                           "while True:\n"
+                           "  d=s.recv(65536)\n"
+                           "  if not d: break\n"
+                           "  out+=d\n"
+                           "print(out.decode())\n"});
   EXPECT_NE(session.out.find("3 users"), std::string::npos) << session.out << session.err;
   EXPECT_NE(session.out.find("green threads"), std::string::npos) << session.out;
   EXPECT_NE(session.out.find("Aggregated"), std::string::npos) << session.out;
@@ -305,7 +328,9 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /}]}]
 }
 
 TEST(Run, ABadScenarioFailsWithItsErrorLine) {
-  const auto file = ts::write_temp_file("bad.yaml", "target: http://127.0.0.1:1/\nusers:\n  - tasks:\n      - get: /\n        wieght: 3\n");
+  const auto file = ts::write_temp_file(
+      "bad.yaml",
+      "target: http://127.0.0.1:1/\nusers:\n  - tasks:\n      - get: /\n        wieght: 3\n");
   auto r = ts::run_process({binary, "run", file});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find(file + ":5:9: unknown key 'wieght'"), std::string::npos) << r.err;

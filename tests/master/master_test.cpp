@@ -13,8 +13,13 @@ namespace {
 
 TEST(Distribution, SplitByWeightAddsUpAndStaysWithinOneOfTheExactShare) {
   for (int total = 0; total <= 60; ++total) {
-    for (const std::vector<int>& weights :
-         {std::vector<int>{1}, {1, 1}, {3, 1}, {1, 2, 3}, {5, 0, 5}, {1, 1, 1, 1, 1, 1, 1}, {100, 1}}) {
+    for (const std::vector<int>& weights : {std::vector<int>{1},
+                                            {1, 1},
+                                            {3, 1},
+                                            {1, 2, 3},
+                                            {5, 0, 5},
+                                            {1, 1, 1, 1, 1, 1, 1},
+                                            {100, 1}}) {
       const auto split = m::split_by_weight(total, weights);
       const long sum_w = std::accumulate(weights.begin(), weights.end(), 0L);
       EXPECT_EQ(std::accumulate(split.begin(), split.end(), 0), total);

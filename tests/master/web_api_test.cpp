@@ -1,13 +1,14 @@
+#include "master/web_api.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/config/scenario_loader.hpp"
-#include "master/prometheus.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
-#include "master/web_api.hpp"
+#include "master/prometheus.hpp"
 
 namespace m = swarmlet::master;
 namespace h = swarmlet::http;
@@ -15,12 +16,12 @@ namespace h = swarmlet::http;
 namespace {
 
 std::shared_ptr<const swarmlet::config::scenario> scenario() {
-  return std::make_shared<const swarmlet::config::scenario>(
-      swarmlet::config::load_scenario_text("target: http://127.0.0.1:1/\nusers: [{tasks: [{get: /}]}]\n", "s.yaml"));
+  return std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nusers: [{tasks: [{get: /}]}]\n", "s.yaml"));
 }
 
-h::response call(m::web_api& api, const std::string& method, const std::string& target, const std::string& body = "",
-                 const std::string& auth = "") {
+h::response call(m::web_api& api, const std::string& method, const std::string& target,
+                 const std::string& body = "", const std::string& auth = "") {
   h::request q;
   q.method = method;
   q.target = target;
@@ -41,11 +42,18 @@ TEST(Prometheus, CountersSummariesAndGaugesInTheTextFormat) {
   a.add(r);
   const std::string text = m::prometheus_metrics(a, {5, 2, true});
   EXPECT_NE(text.find("# TYPE swarmlet_requests_total counter"), std::string::npos);
-  EXPECT_NE(text.find("swarmlet_requests_total{method=\"GET\",name=\"/a\\\"b\"} 100"), std::string::npos) << text;
-  EXPECT_NE(text.find("swarmlet_failures_total{method=\"GET\",name=\"/a\\\"b\"} 1"), std::string::npos);
-  EXPECT_NE(text.find("swarmlet_response_time_seconds{method=\"GET\",name=\"/a\\\"b\",quantile=\"0.5\"} 0.05"), std::string::npos)
+  EXPECT_NE(text.find("swarmlet_requests_total{method=\"GET\",name=\"/a\\\"b\"} 100"),
+            std::string::npos)
       << text;
-  EXPECT_NE(text.find("swarmlet_response_time_seconds_count{method=\"GET\",name=\"/a\\\"b\"} 100"), std::string::npos);
+  EXPECT_NE(text.find("swarmlet_failures_total{method=\"GET\",name=\"/a\\\"b\"} 1"),
+            std::string::npos);
+  EXPECT_NE(
+      text.find(
+          "swarmlet_response_time_seconds{method=\"GET\",name=\"/a\\\"b\",quantile=\"0.5\"} 0.05"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("swarmlet_response_time_seconds_count{method=\"GET\",name=\"/a\\\"b\"} 100"),
+            std::string::npos);
   EXPECT_NE(text.find("swarmlet_users 5\n"), std::string::npos);
   EXPECT_NE(text.find("swarmlet_workers 2\n"), std::string::npos);
   EXPECT_EQ(m::prometheus_label("a\\b\nc"), "a\\\\b\\nc");
@@ -100,15 +108,25 @@ struct api_fixture {
     };
     hooks.ready_workers = [workers] { return workers; };
     hooks.finished = [this](const m::test_runner&, int code) { finished.push_back(code); };
-    session = std::make_unique<m::test_session>(scenario(), "the original yaml", ".", m::runner_options{}, hooks);
-    api = std::make_unique<m::web_api>(*session, [] { return nlohmann::json::array({{{"id", "w1"}}}); }, options);
+    session = std::make_unique<m::test_session>(scenario(), "the original yaml", ".",
+                                                m::runner_options{}, hooks);
+    api = std::make_unique<m::web_api>(
+        *session,
+        [] {
+          return nlohmann::json::array({{{"id", "w1"}}});
+        },
+        options);
   }
-  nlohmann::json get(const std::string& target) { return nlohmann::json::parse(call(*api, "GET", target).body); }
+  nlohmann::json get(const std::string& target) {
+    return nlohmann::json::parse(call(*api, "GET", target).body);
+  }
 
   // The worker reports to the session, which the constructor makes after it.
   struct forward final : swarmlet::proto::report_sink {
     explicit forward(api_fixture& f) : fixture(f) {}
-    void deliver(swarmlet::proto::stats_report r) override { fixture.session->deliver(std::move(r)); }
+    void deliver(swarmlet::proto::stats_report r) override {
+      fixture.session->deliver(std::move(r));
+    }
     api_fixture& fixture;
   };
 
@@ -131,7 +149,8 @@ TEST(WebApi, RoutesAnswerJsonAndErrorsHaveStatusesAndMessages) {
   EXPECT_EQ(call(*f.api, "GET", "/metrics").status, 200);
   auto missing = call(*f.api, "GET", "/api/nope");
   EXPECT_EQ(missing.status, 404);
-  EXPECT_NE(nlohmann::json::parse(missing.body)["error"].get<std::string>().find("/api/nope"), std::string::npos);
+  EXPECT_NE(nlohmann::json::parse(missing.body)["error"].get<std::string>().find("/api/nope"),
+            std::string::npos);
   EXPECT_EQ(call(*f.api, "GET", "/").status, 404) << "no UI files given";
   EXPECT_EQ(call(*f.api, "GET", "/api/stop").status, 405);
   EXPECT_EQ(call(*f.api, "POST", "/api/swarm", "not json").status, 400);
@@ -148,14 +167,17 @@ TEST(WebApi, ATokenIsRequiredWhenSetAsBearerOrAsBasicAuthPassword) {
   EXPECT_EQ(call(*f.api, "GET", "/api/stats").status, 401);
   EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Bearer wrong").status, 401);
   EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Bearer s3cret").status, 200);
-  EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Basic dXNlcjpzM2NyZXQ=").status, 200) << "user:s3cret";
-  EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Basic dXNlcjp3cm9uZw==").status, 401) << "user:wrong";
+  EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Basic dXNlcjpzM2NyZXQ=").status, 200)
+      << "user:s3cret";
+  EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Basic dXNlcjp3cm9uZw==").status, 401)
+      << "user:wrong";
   EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Basic !!!").status, 401);
 }
 
 TEST(WebApi, StartsChangesResetsAndStopsATest) {
   api_fixture f;
-  auto started = call(*f.api, "POST", "/api/start", R"({"users": 4, "spawn_rate": 2, "run_time": "1h"})");
+  auto started =
+      call(*f.api, "POST", "/api/start", R"({"users": 4, "spawn_rate": 2, "run_time": "1h"})");
   ASSERT_EQ(started.status, 202) << started.body;
   EXPECT_EQ(nlohmann::json::parse(started.body)["run_time"], "1h");
   EXPECT_EQ(f.attached_yaml, "the original yaml");
@@ -174,11 +196,14 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
   auto csv = call(*f.api, "GET", "/api/report/stats.csv");
   EXPECT_EQ(csv.status, 200);
   EXPECT_EQ(csv.headers.get("content-type").value_or(""), "text/csv");
-  EXPECT_NE(csv.headers.get("content-disposition").value_or("").find("s_stats.csv"), std::string::npos);
+  EXPECT_NE(csv.headers.get("content-disposition").value_or("").find("s_stats.csv"),
+            std::string::npos);
   EXPECT_NE(csv.body.find("GET,/items,5,0"), std::string::npos) << csv.body;
   EXPECT_NE(call(*f.api, "GET", "/api/report.html").body.find("<svg"), std::string::npos);
-  EXPECT_NE(call(*f.api, "GET", "/api/report/history.csv").body.find("Timestamp,User Count"), std::string::npos);
-  EXPECT_NE(call(*f.api, "GET", "/api/report/failures.csv").body.find("Method,Name,Error"), std::string::npos);
+  EXPECT_NE(call(*f.api, "GET", "/api/report/history.csv").body.find("Timestamp,User Count"),
+            std::string::npos);
+  EXPECT_NE(call(*f.api, "GET", "/api/report/failures.csv").body.find("Method,Name,Error"),
+            std::string::npos);
 
   EXPECT_EQ(call(*f.api, "POST", "/api/reset").status, 200);
   EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 0);
@@ -189,14 +214,16 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
   EXPECT_EQ(f.session->wait_idle(), 0);
   EXPECT_EQ(f.finished, std::vector<int>{0});
   EXPECT_EQ(f.get("/api/stats")["state"], "stopped");
-  EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 2) << "the last test's numbers stay until the next";
+  EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 2)
+      << "the last test's numbers stay until the next";
   EXPECT_GE(f.get("/api/history").size(), 1u);
   EXPECT_EQ(f.get("/api/history?from=100000").size(), 0u);
 
   // A second test: a new run with its own numbers, shaped by stages.
   const auto first_run = f.get("/api/stats")["run_id"];
-  auto again = call(*f.api, "POST", "/api/start",
-                    R"({"stages": [{"duration": "1h", "users": 3, "spawn_rate": 1}, {"duration": 60, "users": 1}]})");
+  auto again = call(
+      *f.api, "POST", "/api/start",
+      R"({"stages": [{"duration": "1h", "users": 3, "spawn_rate": 1}, {"duration": 60, "users": 1}]})");
   ASSERT_EQ(again.status, 202) << again.body;
   EXPECT_NE(f.get("/api/stats")["run_id"], first_run);
   EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 0);
@@ -224,21 +251,26 @@ TEST(WebApi, BadStartRequestsSayWhatIsWrong) {
   EXPECT_NE(error_of("[1]").find("JSON object"), std::string::npos);
   EXPECT_NE(error_of(R"({"user": 3})").find("unknown field 'user'"), std::string::npos);
   EXPECT_NE(error_of(R"({"users": "many"})").find("numbers"), std::string::npos);
-  EXPECT_NE(error_of(R"({"run_time": "soon"})").find("run_time: 'soon' is not a duration"), std::string::npos);
+  EXPECT_NE(error_of(R"({"run_time": "soon"})").find("run_time: 'soon' is not a duration"),
+            std::string::npos);
   EXPECT_NE(error_of(R"({"host": "ftp://x"})").find("host:"), std::string::npos);
   EXPECT_NE(error_of(R"({"stages": [{"duration": "1m"}]})").find("stages"), std::string::npos);
-  const auto yaml_error = error_of("target: http://127.0.0.1:1/\nusers: [{tasks: [{gett: /}]}]\n", "application/yaml");
+  const auto yaml_error =
+      error_of("target: http://127.0.0.1:1/\nusers: [{tasks: [{gett: /}]}]\n", "application/yaml");
   EXPECT_NE(yaml_error.find("the posted scenario:2:"), std::string::npos) << yaml_error;
-  const auto data_error =
-      error_of(R"({"scenario": "target: http://127.0.0.1:1/\nusers: [{data: {file: ../../etc/passwd}, tasks: [{get: /}]}]\n"})");
+  const auto data_error = error_of(
+      R"({"scenario": "target: http://127.0.0.1:1/\nusers: [{data: {file: ../../etc/passwd}, tasks: [{get: /}]}]\n"})");
   EXPECT_FALSE(data_error.empty());
   EXPECT_EQ(f.session->tests_started(), 0);
-  EXPECT_EQ(f.get("/api/scenario")["yaml"], "the original yaml") << "a bad scenario replaces nothing";
+  EXPECT_EQ(f.get("/api/scenario")["yaml"], "the original yaml")
+      << "a bad scenario replaces nothing";
 }
 
 TEST(WebApi, APostedScenarioRunsAndStaysForTheNextTest) {
   api_fixture f;
-  const std::string yaml = "target: http://127.0.0.1:2/\nload: {users: 6, spawn_rate: 6}\nusers: [{tasks: [{get: /x}]}]\n";
+  const std::string yaml =
+      "target: http://127.0.0.1:2/\nload: {users: 6, spawn_rate: 6}\nusers: [{tasks: [{get: "
+      "/x}]}]\n";
   auto r = call(*f.api, "POST", "/api/start", nlohmann::json({{"scenario", yaml}}).dump());
   ASSERT_EQ(r.status, 202) << r.body;
   EXPECT_EQ(f.attached_yaml, yaml);
@@ -301,7 +333,8 @@ TEST(HtmlReport, IsOneSelfContainedFileWithTablesChartsAndTheVerdict) {
   run.thresholds.push_back({"p95 < 10ms", 47.5, false});
   const auto s = scenario();
   const std::string html = m::html_report(*s, a, run);
-  for (const char* id : {"id=\"settings\"", "id=\"requests\"", "id=\"failures\"", "id=\"workers\"", "id=\"thresholds\""})
+  for (const char* id : {"id=\"settings\"", "id=\"requests\"", "id=\"failures\"", "id=\"workers\"",
+                         "id=\"thresholds\""})
     EXPECT_NE(html.find(id), std::string::npos) << id;
   EXPECT_EQ(std::count(html.begin(), html.end(), '\n') > 10, true);
   EXPECT_NE(html.find("<svg"), std::string::npos);

@@ -1,8 +1,8 @@
+#include "proto/codec.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
-
-#include "proto/codec.hpp"
 
 namespace p = swarmlet::proto;
 
@@ -44,10 +44,13 @@ TEST(Codec, EveryMessageRoundTrips) {
   EXPECT_EQ(s2.spawn_rate, 2.5);
   EXPECT_EQ(round_trip(p::message_type::stop, p::stop_payload{7}).run_id, 7u);
   EXPECT_EQ(round_trip(p::message_type::heartbeat, p::heartbeat_payload{42}).users, 42);
-  EXPECT_DOUBLE_EQ(round_trip(p::message_type::heartbeat, p::heartbeat_payload{1, 187.5}).cpu_percent, 187.5);
+  EXPECT_DOUBLE_EQ(
+      round_trip(p::message_type::heartbeat, p::heartbeat_payload{1, 187.5}).cpu_percent, 187.5);
   round_trip(p::message_type::quit, p::empty_payload{});
-  EXPECT_EQ(round_trip(p::message_type::spawn_complete, p::spawn_complete_payload{3, 40}).users, 40);
-  EXPECT_EQ(round_trip(p::message_type::error, p::error_payload{"scenario does not load"}).text, "scenario does not load");
+  EXPECT_EQ(round_trip(p::message_type::spawn_complete, p::spawn_complete_payload{3, 40}).users,
+            40);
+  EXPECT_EQ(round_trip(p::message_type::error, p::error_payload{"scenario does not load"}).text,
+            "scenario does not load");
   p::stats_report r;
   r.run_id = 5;
   r.sequence = 9;
@@ -67,7 +70,8 @@ TEST(Codec, GarbageTruncationAndBitFlipsAreErrorsNotCrashes) {
   p::stats_report r;
   r.run_id = 1;
   r.sequence = 1;
-  for (int i = 0; i < 100; ++i) r.delta.entry("GET", "/" + std::to_string(i % 7)).record(i * 100, 1, i % 5 == 0);
+  for (int i = 0; i < 100; ++i)
+    r.delta.entry("GET", "/" + std::to_string(i % 7)).record(i * 100, 1, i % 5 == 0);
   const std::string good = p::encode(p::make_message(p::message_type::stats, "w", r));
   for (std::size_t cut = 0; cut < good.size(); cut += 7) {
     auto d = p::decode(good.data(), cut);
@@ -95,7 +99,8 @@ TEST(Codec, AnotherVersionIsNamedButARefusalIsAlwaysReadable) {
   auto d = p::decode(bytes.data(), bytes.size());
   ASSERT_TRUE(std::holds_alternative<p::decode_error>(d));
   EXPECT_EQ(std::get<p::decode_error>(d).peer_version, p::protocol_version + 1);
-  EXPECT_NE(std::get<p::decode_error>(d).reason.find("protocol version " + std::to_string(p::protocol_version + 1)),
+  EXPECT_NE(std::get<p::decode_error>(d).reason.find("protocol version " +
+                                                     std::to_string(p::protocol_version + 1)),
             std::string::npos);
   auto refusal = p::make_message(p::message_type::refused, "master", p::refused_payload{"speak 1"});
   refusal.version = 7;

@@ -1,9 +1,10 @@
+#include "proto/curve_keys.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <fstream>
 
-#include "proto/curve_keys.hpp"
 #include "tests/support/process.hpp"
 
 namespace p = swarmlet::proto;
@@ -36,21 +37,31 @@ TEST(CurveKeys, KeyFilesRoundTripAndTheSecretIsPrivate) {
   struct stat st {};
   ASSERT_EQ(::stat((base + ".key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_NE(error_of([&] { p::write_curve_key_files(base, keys); }).find("exists already"), std::string::npos);
+  EXPECT_NE(error_of([&] { p::write_curve_key_files(base, keys); }).find("exists already"),
+            std::string::npos);
 }
 
 TEST(CurveKeys, BadKeyFilesNameTheFileAndLine) {
   const auto good = p::generate_curve_keypair();
-  const auto bad_value = ts::write_temp_file("a.key", "# comment\npublic-key = " + good.public_key + "\nsecret-key = short\n");
-  EXPECT_NE(error_of([&] { p::read_curve_keypair(bad_value); }).find(bad_value + ":3: secret-key is not a 40-character Z85 key"),
+  const auto bad_value = ts::write_temp_file(
+      "a.key", "# comment\npublic-key = " + good.public_key + "\nsecret-key = short\n");
+  EXPECT_NE(error_of([&] {
+              p::read_curve_keypair(bad_value);
+            }).find(bad_value + ":3: secret-key is not a 40-character Z85 key"),
             std::string::npos);
   const auto bad_name = ts::write_temp_file("b.key", "private = " + good.secret_key + "\n");
-  EXPECT_NE(error_of([&] { p::read_curve_keypair(bad_name); }).find(bad_name + ":1: expected"), std::string::npos);
+  EXPECT_NE(error_of([&] { p::read_curve_keypair(bad_name); }).find(bad_name + ":1: expected"),
+            std::string::npos);
   const auto half = ts::write_temp_file("c.key", "public-key = " + good.public_key + "\n");
-  EXPECT_NE(error_of([&] { p::read_curve_keypair(half); }).find("holds public-key and secret-key"), std::string::npos);
-  EXPECT_NE(error_of([] { p::read_curve_keypair("/nonexistent/x.key"); }).find("cannot read"), std::string::npos);
-  const auto list = ts::write_temp_file("allow", "# workers\n" + good.public_key + "\n\nnot a key\n");
-  EXPECT_NE(error_of([&] { p::read_public_keys(list); }).find(list + ":4: not a 40-character Z85 public key"),
+  EXPECT_NE(error_of([&] { p::read_curve_keypair(half); }).find("holds public-key and secret-key"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { p::read_curve_keypair("/nonexistent/x.key"); }).find("cannot read"),
+            std::string::npos);
+  const auto list =
+      ts::write_temp_file("allow", "# workers\n" + good.public_key + "\n\nnot a key\n");
+  EXPECT_NE(error_of([&] {
+              p::read_public_keys(list);
+            }).find(list + ":4: not a 40-character Z85 public key"),
             std::string::npos);
   const auto two = ts::write_temp_file("two.pub", good.public_key + "\n" + good.public_key + "\n");
   EXPECT_EQ(p::read_public_keys(two).size(), 2u);

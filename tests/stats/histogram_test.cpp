@@ -27,7 +27,8 @@ TEST(LatencyHistogram, BucketsCoverEveryValueContiguously) {
     ASSERT_EQ(s::latency_histogram::bucket_of(s::latency_histogram::bucket_high(b)), b);
   }
   // An hour in microseconds is still tracked with its own bucket.
-  EXPECT_LT(s::latency_histogram::bucket_of(3'600'000'000ull), s::latency_histogram::bucket_count - 1);
+  EXPECT_LT(s::latency_histogram::bucket_of(3'600'000'000ull),
+            s::latency_histogram::bucket_count - 1);
 }
 
 TEST(LatencyHistogram, EveryPercentileIsWithinOnePercentOfTheExactOne) {
@@ -37,7 +38,8 @@ TEST(LatencyHistogram, EveryPercentileIsWithinOnePercentOfTheExactOne) {
     std::vector<std::uint64_t> values;
     s::latency_histogram h;
     for (int i = 0; i < 20000; ++i) {
-      const auto v = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(dist(rng)), 1, 3'600'000'000ull);
+      const auto v =
+          std::clamp<std::uint64_t>(static_cast<std::uint64_t>(dist(rng)), 1, 3'600'000'000ull);
       values.push_back(v);
       h.record(v);
     }

@@ -14,7 +14,8 @@ struct http_answer {
   std::string body;
 };
 /// One request; a body goes with `content_type`; `curl_args` are added as they are (e.g. -u).
-http_answer http_call(const std::string& method, const std::string& url, const std::string& body = "",
+http_answer http_call(const std::string& method, const std::string& url,
+                      const std::string& body = "",
                       const std::string& content_type = "application/json",
                       const std::vector<std::string>& curl_args = {});
 

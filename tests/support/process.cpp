@@ -92,8 +92,12 @@ int process::wait(std::chrono::seconds deadline) {
   return -1;
 }
 
-std::string process::out() const { return read_file(out_file_); }
-std::string process::err() const { return read_file(err_file_); }
+std::string process::out() const {
+  return read_file(out_file_);
+}
+std::string process::err() const {
+  return read_file(err_file_);
+}
 
 run_result run_process(std::vector<std::string> argv, std::chrono::seconds deadline) {
   process p(std::move(argv));

@@ -18,7 +18,8 @@ class process {
   process& operator=(const process&) = delete;
 
   /// Waits until stdout holds a line containing `text` (or the deadline); returns that line.
-  std::string wait_for_line(const std::string& text, std::chrono::seconds deadline = std::chrono::seconds(20));
+  std::string wait_for_line(const std::string& text,
+                            std::chrono::seconds deadline = std::chrono::seconds(20));
   void signal(int sig);
   /// Waits for the exit; returns the exit code (128+signal if killed; -1 on deadline).
   int wait(std::chrono::seconds deadline = std::chrono::seconds(120));
@@ -39,7 +40,8 @@ struct run_result {
   std::string out;
   std::string err;
 };
-run_result run_process(std::vector<std::string> argv, std::chrono::seconds deadline = std::chrono::seconds(120));
+run_result run_process(std::vector<std::string> argv,
+                       std::chrono::seconds deadline = std::chrono::seconds(120));
 
 /// A file in a fresh temporary directory with `content`; returns its path.
 std::string write_temp_file(const std::string& name, const std::string& content);

@@ -82,9 +82,11 @@ class Runtime : public ::testing::Test {
 
   /// A two-thread worker of the scenario `users_yaml` (plus `load_yaml`) against the target,
   /// reporting every 100 ms into `sink`.
-  std::unique_ptr<w::runtime> make_runtime(const std::string& load_yaml, const std::string& users_yaml) {
-    scenario_ = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-        "target: " + url() + "\n" + load_yaml + "users: " + users_yaml + "\n", "t.yaml"));
+  std::unique_ptr<w::runtime> make_runtime(const std::string& load_yaml,
+                                           const std::string& users_yaml) {
+    scenario_ =
+        std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+            "target: " + url() + "\n" + load_yaml + "users: " + users_yaml + "\n", "t.yaml"));
     w::runtime_options o;
     o.threads = 2;
     o.report_interval = 100ms;
@@ -95,7 +97,8 @@ class Runtime : public ::testing::Test {
 };
 
 TEST_F(Runtime, SpawnsAtTheRequestedRateAndReportsEveryRequestOnce) {
-  auto runtime = make_runtime("", "[{wait: {constant: 20ms}, on_start: [{get: /status/201}], tasks: [{get: /}]}]");
+  auto runtime = make_runtime(
+      "", "[{wait: {constant: 20ms}, on_start: [{get: /status/201}], tasks: [{get: /}]}]");
   w::runtime& rt = *runtime;
   swarmlet::proto::spawn_command c;
   c.run_id = 7;
@@ -130,7 +133,8 @@ TEST_F(Runtime, SpawnsAtTheRequestedRateAndReportsEveryRequestOnce) {
 }
 
 TEST_F(Runtime, TheOpenModelRunsItsScheduleOnPreallocatedUsers) {
-  auto runtime = make_runtime("load: {arrival_rate: {rate: 200/s, max_users: 10}}\n", "[{tasks: [{get: /}, {get: /delay/5}]}]");
+  auto runtime = make_runtime("load: {arrival_rate: {rate: 200/s, max_users: 10}}\n",
+                              "[{tasks: [{get: /}, {get: /delay/5}]}]");
   w::runtime& rt = *runtime;
   swarmlet::proto::spawn_command c;
   c.run_id = 9;
@@ -148,7 +152,8 @@ TEST_F(Runtime, TheOpenModelRunsItsScheduleOnPreallocatedUsers) {
   EXPECT_GT(total.requests + total.dropped, 150u);
   EXPECT_LE(total.requests + total.dropped, 205u);
   EXPECT_EQ(total.requests, target.served());
-  EXPECT_EQ(all.lag().requests, total.requests) << "each iteration's start was measured against its schedule";
+  EXPECT_EQ(all.lag().requests, total.requests)
+      << "each iteration's start was measured against its schedule";
   EXPECT_EQ(total.service.count(), total.requests);
 }
 
