@@ -16,8 +16,9 @@ build_packages=(
 # Node.js and npm fetch the web UI's charting library; a Node.js already here (with its own
 # npm) is used as it is.
 command -v npm >/dev/null || build_packages+=(nodejs npm)
-# The browser tests drive Debian's Chromium; the scrape test runs Debian's Prometheus.
-test_packages=(chromium prometheus)
+# The browser tests drive Debian's Chromium; the scrape test runs Debian's Prometheus; the
+# format check runs clang-format.
+test_packages=(chromium prometheus clang-format)
 bench_packages=(wrk nginx python3-gevent python3-locust hey)
 
 want=("${build_packages[@]}")

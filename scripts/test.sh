@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
+bash scripts/check-format.sh
 bash scripts/build.sh build
 (cd build && ctest --output-on-failure -j"$(nproc)")
 bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DSWARMLET_SANITIZE=ON -DSWARMLET_BUILD_BENCH=OFF
