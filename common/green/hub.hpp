@@ -97,6 +97,8 @@ class hub {
   }
   /// Lets every other ready thread run once, then continues (eventlet's sleep(0)).
   void yield();
+  /// Whether a green thread other than the running one is ready to run (tests settle on it).
+  bool others_ready() const noexcept { return !ready_->empty(); }
 
   /// Watches an fd for its whole life; `w` must stay put until `remove_watch`.
   void add_watch(io_watch& w);
