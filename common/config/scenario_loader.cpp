@@ -20,8 +20,8 @@ const std::set<std::string> http_methods{"get",   "post", "put",    "delete",
 
 class reader {
  public:
-  reader(std::string file, std::string base_dir)
-      : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+  reader(std::string file, std::string base_dir, const data_file_contents* data = nullptr)
+      : file_(std::move(file)), base_dir_(std::move(base_dir)), data_(data) {}
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
     const YAML::Mark m = at.Mark();
@@ -103,8 +103,19 @@ class reader {
       fail(n, what + " '" + s + "' " + e.what());
     }
   }
-  const std::string& base_dir() const { return base_dir_; }
   const std::string& file() const { return file_; }
+  /// Reads the data file the scenario names `name`: from the contents given, or from disk
+  /// relative to the scenario. Throws std::runtime_error naming it.
+  void read_data(const std::string& name, std::vector<std::string>& columns,
+                 std::vector<std::vector<std::string>>& rows) const {
+    if (data_ != nullptr) {
+      auto it = data_->find(name);
+      if (it == data_->end())
+        throw std::runtime_error("data file " + name + " did not come with the scenario");
+      return parse_csv(it->second, name, columns, rows);
+    }
+    read_csv_file(name.size() && name[0] == '/' ? name : base_dir_ + "/" + name, columns, rows);
+  }
 
  private:
   static std::string trim_number(double v) {
@@ -113,6 +124,7 @@ class reader {
     return o.str();
   }
   std::string file_, base_dir_;
+  const data_file_contents* data_;
 };
 
 nlohmann::json to_json(const reader& r, const YAML::Node& n) {
@@ -330,10 +342,8 @@ user_spec read_user(const reader& r, const YAML::Node& n, std::size_t index) {
       else
         r.fail(d["order"], "data.order must be sequential or random");
     }
-    const std::string path =
-        spec.file.size() && spec.file[0] == '/' ? spec.file : r.base_dir() + "/" + spec.file;
     try {
-      read_csv_file(path, spec.columns, spec.rows);
+      r.read_data(spec.file, spec.columns, spec.rows);
     } catch (const std::runtime_error& e) {
       r.fail(d["file"] ? d["file"] : d, e.what());
     }
@@ -416,11 +426,7 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
   return l;
 }
 
-}  // namespace
-
-scenario load_scenario_text(const std::string& text, const std::string& name,
-                            const std::string& base_dir) {
-  reader r(name, base_dir);
+scenario load(const reader& r, const std::string& text) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -429,10 +435,10 @@ scenario load_scenario_text(const std::string& text, const std::string& name,
   }
   try {
     if (!root.IsMap())
-      throw config_error(name + ": a scenario is a mapping with target, load and users");
+      throw config_error(r.file() + ": a scenario is a mapping with target, load and users");
     r.check_keys(root, {"target", "load", "users", "thresholds", "report", "http"}, "the scenario");
     scenario s;
-    s.file = name;
+    s.file = r.file();
     if (!root["target"])
       r.fail(root, "the scenario needs a target, e.g. target: http://127.0.0.1:8080");
     s.target = r.text(root["target"], "target");
@@ -491,6 +497,18 @@ scenario load_scenario_text(const std::string& text, const std::string& name,
   } catch (const YAML::Exception& e) {
     throw config_error(r.where(e.mark) + ": " + e.msg);
   }
+}
+
+}  // namespace
+
+scenario load_scenario_text(const std::string& text, const std::string& name,
+                            const std::string& base_dir) {
+  return load(reader(name, base_dir), text);
+}
+
+scenario load_scenario_text(const std::string& text, const std::string& name,
+                            const data_file_contents& data) {
+  return load(reader(name, ".", &data), text);
 }
 
 scenario load_scenario_file(const std::string& path) {

@@ -1,6 +1,7 @@
 #pragma once
 // Reads a scenario file (YAML) into a validated `scenario`. Every mistake is reported as one
 // config_error naming file:line:column and what was expected there.
+#include <map>
 #include <string>
 
 #include "config_error.hpp"
@@ -13,5 +14,12 @@ scenario load_scenario_file(const std::string& path);
 /// The same from text; `name` stands for the file in messages, `base_dir` for data files.
 scenario load_scenario_text(const std::string& text, const std::string& name,
                             const std::string& base_dir = ".");
+
+/// Data files by the name the scenario gives them, with their contents.
+using data_file_contents = std::map<std::string, std::string>;
+/// The same with its data files given, not read from disk (a worker gets them in the master's
+/// welcome); a data file missing from `data` is an error naming it.
+scenario load_scenario_text(const std::string& text, const std::string& name,
+                            const data_file_contents& data);
 
 }  // namespace swarmlet::config
