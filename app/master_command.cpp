@@ -6,13 +6,15 @@
 
 #include "common/config/config_error.hpp"
 #include "common/config/duration.hpp"
+#include "common/green/clock_source.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 #include "common/http/url.hpp"
-#include "master/control_server.hpp"
 #include "master/test_runner.hpp"
-#include "master/zap_authenticator.hpp"
+#include "master/worker_link.hpp"
 #include "proto/curve_keys.hpp"
+#include "proto/zap_authenticator.hpp"
+#include "proto/zmq_transport.hpp"
 #include "run_command.hpp"
 #include "runner_faces.hpp"
 #include "signal_watch.hpp"
@@ -95,27 +97,29 @@ int serve(const master_flags& f) {
         << " is not encrypted; on an untrusted network use --curve-key (see swarmlet keygen)\n";
   green::hub hub(green::hub_options::from_environment());
   zmq::context_t context;
-  // Bound before the control server's sockets, so they consult it.
-  std::unique_ptr<master::zap_authenticator> zap;
+  // Bound before the transport's sockets, so they consult it.
+  std::unique_ptr<proto::zap_authenticator> zap;
   if (!f.curve_allow.empty())
-    zap = std::make_unique<master::zap_authenticator>(context, allowed, &std::cerr);
-  master::control_options co;
-  co.bind = f.bind;
-  co.control_port = f.port;
-  co.stats_port = f.stats_port != 0 ? f.stats_port : (f.port == 0 ? 0 : f.port + 1);
-  co.heartbeat_interval = std::chrono::milliseconds(f.heartbeat_ms);
-  co.curve = curve;
-  std::unique_ptr<master::control_server> server;
+    zap = std::make_unique<proto::zap_authenticator>(context, allowed, &std::cerr);
+  proto::zmq_master_options to;
+  to.bind = f.bind;
+  to.control_port = f.port;
+  to.stats_port = f.stats_port != 0 ? f.stats_port : (f.port == 0 ? 0 : f.port + 1);
+  to.curve = curve;
+  std::unique_ptr<proto::zmq_master_transport> transport;
   try {
-    server = std::make_unique<master::control_server>(
-        context, co, make_welcome(*scenario, yaml, f.test.file), &std::cerr);
+    transport = std::make_unique<proto::zmq_master_transport>(context, to);
   } catch (const zmq::error_t& e) {
     std::cerr << "swarmlet master: cannot listen on " << f.bind << ":" << f.port << ": " << e.what()
               << "\n";
     return 2;
   }
-  std::cout << "swarmlet master listening on " << server->control_endpoint() << " (stats "
-            << server->stats_endpoint() << ")"
+  master::worker_link_options lo;
+  lo.heartbeat_interval = std::chrono::milliseconds(f.heartbeat_ms);
+  auto server = std::make_unique<master::worker_link>(
+      *transport, green::real_time(), lo, make_welcome(*scenario, yaml, f.test.file), &std::cerr);
+  std::cout << "swarmlet master listening on " << transport->control_endpoint() << " (stats "
+            << transport->stats_endpoint() << ")"
             << (curve ? ", CURVE-encrypted, public key " + curve->public_key +
                             (zap ? " (" + std::to_string(allowed.size()) + " worker keys allowed)"
                                  : "")

@@ -5,11 +5,14 @@
 #include <thread>
 
 #include "backdoor_commands.hpp"
+#include "common/green/clock_source.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
+#include "proto/zmq_transport.hpp"
 #include "run_command.hpp"
 #include "signal_watch.hpp"
-#include "worker/agent.hpp"
+#include "worker/master_link.hpp"
+#include "worker/runtime.hpp"
 
 namespace swarmlet::app {
 namespace {
@@ -45,21 +48,16 @@ int serve(const worker_flags& f) {
   }
   green::hub hub(green::hub_options::from_environment());
   zmq::context_t context;
-  worker::agent_options o;
-  o.control_endpoint = "tcp://" + host + ":" + std::to_string(port);
-  if (f.stats_port != 0) o.stats_endpoint = "tcp://" + host + ":" + std::to_string(f.stats_port);
-  o.worker_id = f.id;
-  o.threads = f.threads > 0 ? f.threads
-                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  o.report_interval = std::chrono::milliseconds(f.report_interval_ms);
-  o.hub = green::hub_options::from_environment();
-  o.log = &std::cerr;
+  proto::zmq_worker_options to;
+  to.control_endpoint = "tcp://" + host + ":" + std::to_string(port);
+  if (f.stats_port != 0) to.stats_endpoint = "tcp://" + host + ":" + std::to_string(f.stats_port);
+  to.worker_id = f.id.empty() ? worker::make_worker_id() : f.id;
   if (!f.master_key.empty()) {
     try {
-      o.curve =
-          worker::curve_client_keys{proto::public_key_from(f.master_key),
-                                    f.curve_key.empty() ? proto::generate_curve_keypair()
-                                                        : proto::read_curve_keypair(f.curve_key)};
+      to.curve =
+          proto::curve_client_keys{proto::public_key_from(f.master_key),
+                                   f.curve_key.empty() ? proto::generate_curve_keypair()
+                                                       : proto::read_curve_keypair(f.curve_key)};
     } catch (const proto::key_error& e) {
       std::cerr << "swarmlet worker: " << e.what() << "\n";
       return 2;
@@ -68,24 +66,40 @@ int serve(const worker_flags& f) {
     std::cerr << "swarmlet worker: --curve-key needs --master-key (the master's public key)\n";
     return 2;
   }
-  std::unique_ptr<worker::agent> agent;
+  std::unique_ptr<proto::zmq_worker_transport> transport;
   try {
-    agent = std::make_unique<worker::agent>(context, o);
+    transport = std::make_unique<proto::zmq_worker_transport>(context, to);
   } catch (const zmq::error_t& e) {
-    std::cerr << "swarmlet worker: cannot connect to " << o.control_endpoint << ": " << e.what()
+    std::cerr << "swarmlet worker: cannot connect to " << to.control_endpoint << ": " << e.what()
               << "\n";
     return 2;
   }
+  worker::master_link_options o;
+  o.worker_id = to.worker_id;
+  o.threads = f.threads > 0 ? f.threads
+                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.master_address = to.control_endpoint;
+  o.no_answer_hint = to.curve ? "is it running there? is --master-key its public key, and is this "
+                                "worker's key on its --curve-allow list?"
+                              : "is it running there (and without --curve-key)?";
+  o.log = &std::cerr;
+  worker::runtime_options ro;
+  ro.threads = o.threads;
+  ro.worker_id = o.worker_id;
+  ro.report_interval = std::chrono::milliseconds(f.report_interval_ms);
+  ro.hub = green::hub_options::from_environment();
+  auto link = std::make_unique<worker::master_link>(*transport, green::real_time(), o,
+                                                    worker::runtime_factory(ro));
   green::backdoor door;
   green::socket door_listener;
   green::green_thread<void> door_server;
   door.add("users", "users running on this worker",
-           [&agent](const auto&) { return std::to_string(agent->users()) + " users\n"; });
-  door.add("status", "this worker's id and whether a master has it", [&agent](const auto&) {
-    return agent->id() + (agent->registered() ? " registered\n" : " looking for its master\n");
+           [&link](const auto&) { return std::to_string(link->users()) + " users\n"; });
+  door.add("status", "this worker's id and whether a master has it", [&link](const auto&) {
+    return link->id() + (link->registered() ? " registered\n" : " looking for its master\n");
   });
-  door.add("leave", "say goodbye to the master and exit (as Ctrl-C)", [&agent](const auto&) {
-    agent->stop();
+  door.add("leave", "say goodbye to the master and exit (as Ctrl-C)", [&link](const auto&) {
+    link->stop();
     return std::string("leaving\n");
   });
   if (f.backdoor_port >= 0 && !start_backdoor(f.backdoor_port, door, door_listener, door_server))
@@ -93,9 +107,9 @@ int serve(const worker_flags& f) {
   signal_watch signals({SIGINT, SIGTERM});
   auto on_signal = green::spawn([&] {
     signals.wait();
-    agent->stop();
+    link->stop();
   });
-  const int code = agent->run();
+  const int code = link->run();
   on_signal.kill();
   if (door_server.valid()) door_server.kill();
   return code;

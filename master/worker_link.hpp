@@ -1,41 +1,40 @@
 #pragma once
-// The master's two ZeroMQ planes on its hub: control (ROUTER: hello/welcome, heartbeats both
-// ways, spawn/stop/quit to one worker) and stats (PULL from every worker's PUSH). Registered
-// workers join the test runner; silent ones are marked missing and their users re-spread.
-// Bad frames are counted and dropped, never trusted.
+// The master's side of its workers, over a transport: hello/welcome, heartbeats both ways,
+// spawn/stop/quit to one worker, stats in. Registered workers join the test runner; silent ones
+// are marked missing and their users re-spread; stats from unknown workers or other runs are
+// rejected; bad frames are counted and dropped, never trusted. Every decision reads the time
+// from the clock it is given, so it is tested step by step on a manual clock.
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
-#include <zmq.hpp>
 
+#include "common/green/clock_source.hpp"
+#include "common/green/event.hpp"
 #include "common/green/green_thread.hpp"
-#include "common/green/zmq_socket.hpp"
 #include "proto/codec.hpp"
-#include "proto/curve_keys.hpp"
+#include "proto/transport.hpp"
 #include "test_runner.hpp"
 #include "worker_registry.hpp"
 
 namespace swarmlet::master {
 
-struct control_options {
-  std::string bind = "127.0.0.1";
-  int control_port = 5557;  ///< 0: any free port (see control_endpoint())
-  int stats_port = 5558;
+struct worker_link_options {
   std::chrono::milliseconds heartbeat_interval{1000};
-  int heartbeat_misses = 3;                   ///< silent this many intervals: missing
-  std::optional<proto::curve_keypair> curve;  ///< set: both planes are CURVE servers (encrypted)
+  int heartbeat_misses = 3;  ///< silent this many intervals: missing
 };
 
-class control_server {
+class worker_link {
  public:
-  /// Binds both planes and starts serving. Throws zmq::error_t when a port is taken.
-  control_server(zmq::context_t& context, control_options options, proto::welcome_payload welcome,
-                 std::ostream* log);
-  ~control_server();
+  /// Starts serving `transport` on this thread's hub; `welcome` is what joining workers get.
+  /// `transport` and `clock` must outlive the link.
+  worker_link(proto::master_transport& transport, green::clock_source& clock,
+              worker_link_options options, proto::welcome_payload welcome, std::ostream* log);
+  ~worker_link();
+  worker_link(const worker_link&) = delete;
+  worker_link& operator=(const worker_link&) = delete;
 
   /// Registered workers take part in `runner`'s test from now on.
   void attach(test_runner& runner);
@@ -47,8 +46,6 @@ class control_server {
   /// Tells every ready worker to exit.
   void quit_all();
 
-  std::string control_endpoint() const { return control_.last_endpoint(); }
-  std::string stats_endpoint() const { return stats_.last_endpoint(); }
   std::uint64_t bad_frames() const noexcept { return bad_frames_; }
   std::uint64_t rejected_stats() const noexcept { return rejected_stats_; }
   const worker_registry& registry() const noexcept { return registry_; }
@@ -58,18 +55,26 @@ class control_server {
   void control_loop();
   void stats_loop();
   void heartbeat_loop();
-  void handle(const std::string& identity, proto::message m);
-  void send_to(const std::string& identity, const proto::message& m);
+  void on_message(const std::string& id, proto::message m);
+  void on_hello(const std::string& id, const proto::hello_payload& h);
+  void on_heartbeat(const std::string& id, const proto::heartbeat_payload& h);
+  void on_spawn_complete(const std::string& id, const proto::spawn_complete_payload& c);
+  void on_goodbye(const std::string& id);
+  void on_stats(const std::string& sender, proto::stats_report report);
+  /// A frame that is not a message: counted; one of another version gets a refusal.
+  void on_undecodable(const std::string& peer, const proto::decode_error& error);
+  void send_to(const std::string& id, proto::message_type type,
+               proto::payload body = proto::empty_payload{});
   void bad_frame(const std::string& peer, const std::string& reason);
   /// What every welcome says of this master: its heartbeat interval and its stats port.
   void stamp(proto::welcome_payload& welcome) const;
   void log(const std::string& line);
 
-  control_options options_;
+  proto::master_transport& transport_;
+  green::clock_source& clock_;
+  worker_link_options options_;
   proto::welcome_payload welcome_;
   std::ostream* log_;
-  green::zmq_socket control_;
-  green::zmq_socket stats_;
   worker_registry registry_;
   std::map<std::string, std::unique_ptr<remote_worker>> remotes_;
   test_runner* runner_ = nullptr;

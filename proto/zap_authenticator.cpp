@@ -6,7 +6,7 @@
 
 #include "common/green/operations.hpp"
 
-namespace swarmlet::master {
+namespace swarmlet::proto {
 
 zap_authenticator::zap_authenticator(zmq::context_t& context,
                                      const std::vector<std::string>& allowed, std::ostream* log)
@@ -46,4 +46,4 @@ std::vector<std::string> zap_authenticator::answer(const std::vector<zmq::messag
   return {"1.0", id, "400", "key not allowed", "", ""};
 }
 
-}  // namespace swarmlet::master
+}  // namespace swarmlet::proto

@@ -12,7 +12,7 @@
 #include "common/green/green_thread.hpp"
 #include "common/green/zmq_socket.hpp"
 
-namespace swarmlet::master {
+namespace swarmlet::proto {
 
 class zap_authenticator {
  public:
@@ -38,4 +38,4 @@ class zap_authenticator {
   green::green_thread<void> thread_;
 };
 
-}  // namespace swarmlet::master
+}  // namespace swarmlet::proto

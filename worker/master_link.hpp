@@ -1,79 +1,90 @@
 #pragma once
-// `swarmlet worker`: connects to the master's two planes, says hello until welcomed (the welcome
+// A worker's side of its master, over a transport: says hello until welcomed (the welcome
 // carries the scenario), then spawns and stops users on command, sends heartbeats, and pushes
-// stats. If the master goes silent it stops its users (no orphan keeps loading a target), keeps
-// its unsent stats queued, and says hello again until a master answers.
+// stats. If the master goes silent for a few heartbeats it stops its users (no orphan keeps
+// loading a target), keeps its unsent stats queued, and says hello again until a master
+// answers. Every decision reads the time from the clock it is given.
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
-#include <optional>
 #include <string>
-#include <zmq.hpp>
 
+#include "common/green/clock_source.hpp"
 #include "common/green/event.hpp"
+#include "common/green/green_thread.hpp"
 #include "common/green/hub.hpp"
-#include "common/green/zmq_socket.hpp"
 #include "cpu_meter.hpp"
 #include "proto/codec.hpp"
-#include "proto/curve_keys.hpp"
-#include "runtime.hpp"
+#include "proto/transport.hpp"
+#include "user_load.hpp"
 
 namespace swarmlet::worker {
 
-/// CURVE on both planes: the master's public key, and this worker's own pair.
-struct curve_client_keys {
-  std::string master_public_key;
-  proto::curve_keypair own;  ///< made up for this process when the master admits any key
-};
-
-struct agent_options {
-  std::string control_endpoint;  ///< e.g. tcp://127.0.0.1:5557
-  std::string
-      stats_endpoint;     ///< e.g. tcp://127.0.0.1:5558; empty: the port the master's welcome says
-  std::string worker_id;  ///< unique per process; made from host, pid and randomness if empty
+struct master_link_options {
+  std::string worker_id;  ///< unique per process (make_worker_id()); the transport's identity
+  std::string host;       ///< said in the hello, for the master's logs; empty: this host's name
   int threads = 1;
-  std::chrono::milliseconds report_interval{1000};
-  int heartbeat_misses = 3;
-  green::hub_options hub;
+  int heartbeat_misses = 3;    ///< the master silent this many of its intervals: it is gone
+  std::string master_address;  ///< for messages
+  /// Said when no master answered for a while (what to check).
+  std::string no_answer_hint = "is it running there?";
   std::ostream* log = nullptr;
-  std::optional<curve_client_keys> curve;  ///< set: encrypted links (the master must use CURVE too)
 };
 
-class agent final : public proto::report_sink {
+class master_link final : public proto::report_sink {
  public:
-  agent(zmq::context_t& context, agent_options options);
-  ~agent() override;
+  /// `transport` and `clock` must outlive the link; `make_load` builds the users of each
+  /// scenario the master sends.
+  master_link(proto::worker_transport& transport, green::clock_source& clock,
+              master_link_options options, user_load_factory make_load);
+  /// Ends run()'s green threads, then the users.
+  ~master_link() override;
+  master_link(const master_link&) = delete;
+  master_link& operator=(const master_link&) = delete;
 
-  /// Serves until the master says quit (returns 0), refuses this worker (1), or stop() (0).
+  /// Serves until the master says quit (returns 0), refuses this worker (1), its scenario does
+  /// not load here (2), or stop() (0). Parks the calling green thread.
   int run();
-  /// Ctrl-C: says goodbye so the master re-spreads at once, stops the users, returns from run().
+  /// Ctrl-C: says goodbye so the master re-spreads at once, stops the users, ends run().
   void stop();
+  /// A stats report of the users: pushed on the stats plane (parks while it is full).
   void deliver(proto::stats_report report) override;
+
   const std::string& id() const noexcept { return options_.worker_id; }
   /// Users running on this worker now.
-  int users() const noexcept { return runtime_ ? runtime_->users() : 0; }
+  int users() const noexcept { return load_ ? load_->users() : 0; }
   bool registered() const noexcept { return registered_; }
+  /// The users of the current scenario, if one was installed.
+  const user_load* load() const noexcept { return load_.get(); }
 
  private:
   void receive_loop();
-  void connect_stats(const std::string& endpoint);
+  void beat_loop();
+  void on_message(proto::message m);
   void on_welcome(const proto::welcome_payload& w);
-  void send(const proto::message& m);
+  void on_spawn(const proto::spawn_command& c);
+  void send(proto::message_type type, proto::payload body = proto::empty_payload{});
+  void finish(int code);
+  /// Stops the users of `run_id`; its final report is then awaited before run() returns.
+  void stop_users(std::uint64_t run_id);
+  void stop_threads();
   void log(const std::string& line);
 
-  agent_options options_;
-  green::zmq_socket control_;
-  green::zmq_socket stats_;
-  std::unique_ptr<runtime> runtime_;
-  std::string stats_connected_;  ///< the endpoint the stats socket is connected to
+  proto::worker_transport& transport_;
+  green::clock_source& clock_;
+  master_link_options options_;
+  user_load_factory make_load_;
+  std::unique_ptr<user_load> load_;
+  std::string installed_;  ///< scenario + target of load_: a welcome with the same keeps it
   cpu_meter cpu_;
-  std::string scenario_yaml_;
-  std::string data_dir_;
   bool registered_ = false;
   std::chrono::milliseconds heartbeat_interval_{1000};
   green::time_point last_heard_{};
   green::event<int> done_;
+  std::uint64_t stopping_run_ = 0;  ///< a stop whose final report has not left yet
+  green::event<> final_left_;
+  green::green_thread<void> receiver_, beats_;  ///< while run() runs
 };
 
 /// host-pid-random: unique per process, readable in the master's logs.

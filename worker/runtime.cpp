@@ -200,4 +200,13 @@ void runtime::stop(std::uint64_t run_id) {
   });
 }
 
+user_load_factory runtime_factory(runtime_options options) {
+  return [options](std::shared_ptr<const config::scenario> scenario, proto::report_sink& sink,
+                   spawn_complete_callback on_spawn_complete) -> std::unique_ptr<user_load> {
+    runtime_options o = options;
+    o.on_spawn_complete = std::move(on_spawn_complete);
+    return std::make_unique<runtime>(std::move(scenario), o, sink);
+  };
+}
+
 }  // namespace swarmlet::worker

@@ -17,6 +17,7 @@
 #include "common/green/semaphore.hpp"
 #include "hub_thread.hpp"
 #include "proto/messages.hpp"
+#include "user_load.hpp"
 
 namespace swarmlet::worker {
 
@@ -26,10 +27,10 @@ struct runtime_options {
   std::chrono::milliseconds report_interval{1000};
   green::hub_options hub;
   /// Called (on the control hub) when the users reach a spawn command's target.
-  std::function<void(std::uint64_t run_id, int users)> on_spawn_complete;
+  spawn_complete_callback on_spawn_complete;
 };
 
-class runtime final : public proto::worker_control {
+class runtime final : public user_load {
  public:
   runtime(std::shared_ptr<const config::scenario> scenario, runtime_options options,
           proto::report_sink& sink);
@@ -40,11 +41,11 @@ class runtime final : public proto::worker_control {
   /// Stops every user gracefully, then delivers the final report of the run.
   void stop(std::uint64_t run_id) override;
 
-  int users() const noexcept { return total_users_; }
+  int users() const noexcept override { return total_users_; }
   /// Requests whose stats this worker has sent (all runs): its own count, for cross-checks.
-  std::uint64_t requests_reported() const noexcept { return requests_reported_; }
+  std::uint64_t requests_reported() const noexcept override { return requests_reported_; }
   /// The run of the last spawn command (0: none yet).
-  std::uint64_t current_run() const noexcept { return run_id_; }
+  std::uint64_t current_run() const noexcept override { return run_id_; }
   int threads() const noexcept { return static_cast<int>(threads_.size()); }
 
  private:
@@ -78,5 +79,8 @@ class runtime final : public proto::worker_control {
   green::green_thread<void> spawner_;
   green::green_thread<void> reporter_;
 };
+
+/// Makes a runtime per scenario with `options` (on_spawn_complete is the factory's argument).
+user_load_factory runtime_factory(runtime_options options);
 
 }  // namespace swarmlet::worker

@@ -1,0 +1,139 @@
+#include "zmq_transport.hpp"
+
+#include <vector>
+
+namespace swarmlet::proto {
+namespace {
+
+/// No frame from outside may be larger than a scenario with its data files could be.
+constexpr std::int64_t max_frame_bytes = std::int64_t{64} << 20;
+/// How long a control message may wait for its peer before it is stale and dropped.
+constexpr std::chrono::milliseconds master_send_timeout{100};
+constexpr std::chrono::milliseconds worker_send_timeout{200};
+/// ZeroMQ's reconnection back-off while the master is away.
+constexpr int reconnect_ivl_ms = 100;
+constexpr int reconnect_ivl_max_ms = 5000;
+/// On close, how long the final report may take to leave.
+constexpr int stats_linger_ms = 2000;
+
+received decoded(std::string peer, const zmq::message_t& frame) {
+  return {std::move(peer), decode(frame.data(), frame.size())};
+}
+
+received bad(std::string peer, std::string reason) {
+  return {std::move(peer), decode_error{std::move(reason)}};
+}
+
+}  // namespace
+
+zmq_master_transport::zmq_master_transport(zmq::context_t& context,
+                                           const zmq_master_options& options)
+    : control_(context, zmq::socket_type::router), stats_(context, zmq::socket_type::pull) {
+  control_.raw().set(zmq::sockopt::router_handover, 1);  // a reconnecting worker takes its id back
+  for (auto* s : {&control_, &stats_}) {
+    s->raw().set(zmq::sockopt::maxmsgsize, max_frame_bytes);
+    if (options.curve) {
+      s->raw().set(zmq::sockopt::curve_server, 1);
+      s->raw().set(zmq::sockopt::curve_secretkey, options.curve->secret_key);
+    }
+  }
+  auto endpoint = [&](int port) {
+    return "tcp://" + options.bind + ":" + (port == 0 ? std::string("*") : std::to_string(port));
+  };
+  control_.bind(endpoint(options.control_port));
+  stats_.bind(endpoint(options.stats_port));
+}
+
+received zmq_master_transport::receive_control() {
+  for (;;) {
+    auto parts = control_.recv_multipart();
+    if (!parts) continue;
+    if (parts->size() != 2)
+      return bad("",
+                 "expected [identity, message], got " + std::to_string(parts->size()) + " frames");
+    return decoded((*parts)[0].to_string(), (*parts)[1]);
+  }
+}
+
+received zmq_master_transport::receive_stats() {
+  for (;;) {
+    zmq::message_t frame;
+    if (!stats_.recv(frame)) continue;
+    if (!frame.more()) return decoded("", frame);
+    // Stats are one frame: drain and drop the rest of this message.
+    while (frame.more()) stats_.recv(frame);
+    return bad("", "stats message of several frames");
+  }
+}
+
+bool zmq_master_transport::send(const std::string& worker, const message& m) {
+  std::vector<zmq::message_t> parts;
+  parts.emplace_back(worker.data(), worker.size());
+  const std::string bytes = encode(m);
+  parts.emplace_back(bytes.data(), bytes.size());
+  return control_.send_multipart(parts, master_send_timeout);
+}
+
+int zmq_master_transport::stats_port() const {
+  const std::string endpoint = stats_.last_endpoint();
+  return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+}
+
+zmq_worker_transport::zmq_worker_transport(zmq::context_t& context, zmq_worker_options options)
+    : options_(std::move(options)),
+      control_(context, zmq::socket_type::dealer),
+      stats_(context, zmq::socket_type::push) {
+  control_.raw().set(zmq::sockopt::routing_id, options_.worker_id);
+  // Control messages are only worth sending to a live connection: heartbeats and hellos queued
+  // while the master is away would arrive stale.
+  control_.raw().set(zmq::sockopt::immediate, 1);
+  for (auto* s : {&control_, &stats_}) {
+    s->raw().set(zmq::sockopt::reconnect_ivl, reconnect_ivl_ms);
+    s->raw().set(zmq::sockopt::reconnect_ivl_max, reconnect_ivl_max_ms);
+    if (options_.curve) {
+      s->raw().set(zmq::sockopt::curve_serverkey, options_.curve->master_public_key);
+      s->raw().set(zmq::sockopt::curve_publickey, options_.curve->own.public_key);
+      s->raw().set(zmq::sockopt::curve_secretkey, options_.curve->own.secret_key);
+    }
+  }
+  control_.connect(options_.control_endpoint);
+  stats_.raw().set(zmq::sockopt::linger, stats_linger_ms);
+  if (!options_.stats_endpoint.empty()) connect_stats(options_.stats_endpoint);
+}
+
+void zmq_worker_transport::connect_stats(const std::string& endpoint) {
+  if (endpoint == stats_connected_) return;
+  if (!stats_connected_.empty()) stats_.raw().disconnect(stats_connected_);
+  stats_.connect(endpoint);
+  stats_connected_ = endpoint;
+}
+
+received zmq_worker_transport::receive() {
+  for (;;) {
+    auto parts = control_.recv_multipart();
+    if (!parts) continue;
+    if (parts->size() != 1)
+      return bad("master", "expected one frame, got " + std::to_string(parts->size()));
+    return decoded("master", (*parts)[0]);
+  }
+}
+
+bool zmq_worker_transport::send(const message& m) {
+  const std::string bytes = encode(m);
+  return control_.send(zmq::buffer(bytes), zmq::send_flags::none, worker_send_timeout);
+}
+
+void zmq_worker_transport::push_stats(const message& m) {
+  const std::string bytes = encode(m);
+  // Parks (this green thread only) at the high-water mark: stats wait rather than vanish.
+  stats_.send(zmq::buffer(bytes));
+}
+
+void zmq_worker_transport::use_stats_port(int port) {
+  // A stats endpoint given up front (--stats-port) wins over the welcome's.
+  if (!options_.stats_endpoint.empty() || port <= 0) return;
+  const auto& control = options_.control_endpoint;
+  connect_stats(control.substr(0, control.rfind(':') + 1) + std::to_string(port));
+}
+
+}  // namespace swarmlet::proto

@@ -1,0 +1,438 @@
+// The master's and the workers' decisions, step by step: the real worker_link and master_link
+// over the in-memory transport (every message through the real codec), time on a manual clock,
+// the real test runner, and fake users that report what they are told. No sockets, no sleeps.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <numeric>
+#include <sstream>
+
+#include "common/config/scenario_loader.hpp"
+#include "common/green/hub.hpp"
+#include "common/green/manual_clock.hpp"
+#include "common/green/operations.hpp"
+#include "master/test_runner.hpp"
+#include "master/worker_link.hpp"
+#include "proto/memory_transport.hpp"
+#include "worker/master_link.hpp"
+
+namespace swarmlet {
+namespace {
+
+using namespace std::chrono_literals;
+using net = proto::memory_network;
+
+constexpr auto beat = 1000ms;
+
+const char* scenario_yaml = R"(target: http://127.0.0.1:9
+load: {users: 12, spawn_rate: 100}
+users:
+  - name: reader
+    tasks: [{get: /items}]
+)";
+
+/// Users that do nothing but report what the test tells them to, through the link's sink.
+class fake_load final : public worker::user_load {
+ public:
+  fake_load(std::string worker_id, proto::report_sink& sink, worker::spawn_complete_callback done)
+      : worker_id_(std::move(worker_id)), sink_(sink), done_(std::move(done)) {}
+
+  void spawn(const proto::spawn_command& c) override {
+    commands.push_back(c);
+    if (c.run_id != run_) sequence_ = 0;
+    run_ = c.run_id;
+    users_ = 0;
+    for (const auto& [cls, n] : c.users_per_class) users_ += n;
+    if (done_) done_(run_, users_);
+  }
+  void stop(std::uint64_t run_id) override {
+    stops.push_back(run_id);
+    users_ = 0;
+    report(0, true);
+  }
+  int users() const override { return users_; }
+  std::uint64_t current_run() const override { return run_; }
+  std::uint64_t requests_reported() const override { return reported_; }
+
+  /// Reports `requests` requests of the current run, with the next sequence number (or `seq`).
+  void report(std::uint64_t requests, bool final = false, std::uint64_t seq = 0) {
+    proto::stats_report r;
+    r.worker_id = worker_id_;
+    r.run_id = run_;
+    r.sequence = seq != 0 ? seq : ++sequence_;
+    r.final = final;
+    r.users = users_;
+    for (std::uint64_t i = 0; i < requests; ++i)
+      r.delta.entry("GET", "/items").record(1000, 10, false);
+    reported_ += requests;
+    sink_.deliver(std::move(r));
+  }
+
+  std::vector<proto::spawn_command> commands;
+  std::vector<std::uint64_t> stops;
+
+ private:
+  std::string worker_id_;
+  proto::report_sink& sink_;
+  worker::spawn_complete_callback done_;
+  std::uint64_t run_ = 0;
+  std::uint64_t sequence_ = 0;
+  std::uint64_t reported_ = 0;
+  int users_ = 0;
+};
+
+int users_in(const proto::spawn_command& c) {
+  int n = 0;
+  for (const auto& [cls, k] : c.users_per_class) n += k;
+  return n;
+}
+
+/// One worker process: its transport end, its link to the master, and its fake users.
+struct sim_worker {
+  sim_worker(net& network, green::clock_source& clock, const std::string& id, int threads)
+      : transport(network.connect(id)) {
+    worker::master_link_options o;
+    o.worker_id = id;
+    o.host = "sim";
+    o.threads = threads;
+    o.master_address = "memory";
+    o.log = &log;
+    link = std::make_unique<worker::master_link>(
+        *transport, clock, o,
+        [this, id](std::shared_ptr<const config::scenario>, proto::report_sink& sink,
+                   worker::spawn_complete_callback done) {
+          auto made = std::make_unique<fake_load>(id, sink, std::move(done));
+          load = made.get();
+          ++loads_made;
+          return made;
+        });
+    running = green::spawn([this] { return link->run(); });
+  }
+  ~sim_worker() {
+    if (running.valid() && !running.dead()) running.kill();
+  }
+  int last_users() const {
+    return load == nullptr || load->commands.empty() ? -1 : users_in(load->commands.back());
+  }
+
+  std::ostringstream log;
+  std::unique_ptr<proto::worker_transport> transport;
+  std::unique_ptr<worker::master_link> link;
+  fake_load* load = nullptr;
+  int loads_made = 0;
+  green::green_thread<int> running;
+};
+
+class Links : public ::testing::Test {
+ protected:
+  Links() { start_master(); }
+  ~Links() override {
+    workers_.clear();
+    stop_master();
+  }
+
+  void start_master() {
+    master_end_ = network_.listen();
+    master::worker_link_options o;
+    o.heartbeat_interval = beat;
+    proto::welcome_payload w;
+    w.scenario_name = "links.yaml";
+    w.scenario_yaml = scenario_yaml;
+    link_ = std::make_unique<master::worker_link>(*master_end_, clock_, o, w, &master_log_);
+    runner_ = std::make_unique<master::test_runner>(scenario_, master::runner_options{});
+    link_->attach(*runner_);
+  }
+  void stop_master() {
+    if (run_.valid() && !run_.dead()) run_.kill();
+    link_.reset();
+    runner_.reset();
+    master_end_.reset();
+  }
+  sim_worker& add_worker(const std::string& id, int threads = 1) {
+    workers_.push_back(std::make_unique<sim_worker>(network_, clock_, id, threads));
+    clock_.settle();
+    return *workers_.back();
+  }
+  void start_test() {
+    run_ = green::spawn([this] { return runner_->run(); });
+    clock_.settle();
+  }
+  /// Stops the test and returns the runner's exit code once every final report is in.
+  int finish_test() {
+    runner_->request_stop();
+    return run_.wait();
+  }
+  int ready_workers() const { return static_cast<int>(link_->registry().ready_workers().size()); }
+  std::uint64_t counted() const {
+    const auto& e = runner_->results().totals().entries();
+    return e.empty() ? 0 : e.begin()->second.requests;
+  }
+
+  green::hub hub_;
+  green::manual_clock clock_;
+  net network_;
+  std::shared_ptr<const config::scenario> scenario_ = std::make_shared<const config::scenario>(
+      config::load_scenario_text(scenario_yaml, "links.yaml"));
+  std::ostringstream master_log_;
+  std::unique_ptr<proto::master_transport> master_end_;
+  std::unique_ptr<master::worker_link> link_;
+  std::unique_ptr<master::test_runner> runner_;
+  green::green_thread<int> run_;
+  std::vector<std::unique_ptr<sim_worker>> workers_;
+};
+
+TEST_F(Links, AWorkerSaysHelloIsWelcomedWithTheScenarioAndIsReady) {
+  auto& w = add_worker("w1", 2);
+  EXPECT_TRUE(w.link->registered());
+  EXPECT_EQ(w.loads_made, 1);
+  EXPECT_EQ(ready_workers(), 1);
+  EXPECT_EQ(link_->registry().all().at("w1").threads, 2);
+  EXPECT_NE(master_log_.str().find("worker joined: w1 (sim, 2 threads); 1 ready"),
+            std::string::npos);
+}
+
+TEST_F(Links, WaitForWorkersReturnsWhenTheLastJoinsOrFalseWhenTheTimeIsUp) {
+  add_worker("w1");
+  bool enough = false;
+  auto waiter = green::spawn([&] { enough = link_->wait_for_workers(2, 10s); });
+  clock_.advance(5s);
+  EXPECT_FALSE(waiter.dead());
+  add_worker("w2");
+  waiter.wait();
+  EXPECT_TRUE(enough);
+
+  auto too_many = green::spawn([&] { return link_->wait_for_workers(3, 10s); });
+  clock_.advance(9s);
+  EXPECT_FALSE(too_many.dead());
+  clock_.advance(1s);
+  EXPECT_FALSE(too_many.wait());
+}
+
+TEST_F(Links, UsersAreSplitByHubThreadsAndTheSpawnsCompleted) {
+  auto& a = add_worker("a", 1);
+  auto& b = add_worker("b", 1);
+  auto& c = add_worker("c", 2);
+  start_test();
+  EXPECT_EQ(a.last_users(), 3);
+  EXPECT_EQ(b.last_users(), 3);
+  EXPECT_EQ(c.last_users(), 6);
+  EXPECT_NE(master_log_.str().find("all workers reached their targets: 12 users"),
+            std::string::npos);
+  a.load->report(5);
+  c.load->report(7);
+  EXPECT_EQ(finish_test(), 0);
+  EXPECT_EQ(counted(), 12u);
+  for (auto* w : {&a, &b, &c})
+    EXPECT_EQ(w->load->stops, std::vector<std::uint64_t>{runner_->run_id()});
+}
+
+TEST_F(Links, ASilentWorkerIsMissingAfterThreeBeatsAndItsUsersGoToTheOthers) {
+  auto& a = add_worker("a");
+  add_worker("b");
+  start_test();
+  ASSERT_EQ(a.last_users(), 6);
+  network_.partition("b", net::every_path, net::fault::drop);
+  clock_.advance(3 * beat);
+  EXPECT_EQ(ready_workers(), 2) << "three beats of silence are not yet more than three";
+  clock_.advance(beat);
+  EXPECT_EQ(ready_workers(), 1);
+  EXPECT_EQ(a.last_users(), 12);
+  EXPECT_NE(master_log_.str().find("worker missing: b (no heartbeat for 3000 ms)"),
+            std::string::npos);
+}
+
+TEST_F(Links, AWorkerThatHearsNoMasterStopsItsUsersAndSaysHelloAgain) {
+  auto& a = add_worker("a");
+  start_test();
+  ASSERT_EQ(a.load->users(), 12);
+  network_.partition("a", net::every_path, net::fault::drop);
+  clock_.advance(3 * beat);
+  EXPECT_TRUE(a.link->registered());
+  EXPECT_TRUE(a.load->stops.empty());
+  clock_.advance(beat);
+  EXPECT_FALSE(a.link->registered());
+  EXPECT_EQ(a.load->stops, std::vector<std::uint64_t>{runner_->run_id()});
+  EXPECT_EQ(a.load->users(), 0) << "no orphan keeps loading the target";
+  EXPECT_NE(a.log.str().find("no word from the master for 3000 ms"), std::string::npos);
+}
+
+TEST_F(Links, AWorkerBackAfterAPartitionIsReadmittedAndTakesItsShareAgain) {
+  auto& a = add_worker("a");
+  auto& b = add_worker("b");
+  start_test();
+  network_.partition("b", net::every_path, net::fault::drop);
+  clock_.advance(4 * beat);
+  ASSERT_EQ(a.last_users(), 12);
+  ASSERT_FALSE(b.link->registered());
+  network_.heal("b");
+  clock_.advance(5s);  // its next hello, after the back-off
+  EXPECT_TRUE(b.link->registered());
+  EXPECT_EQ(ready_workers(), 2);
+  EXPECT_EQ(a.last_users(), 6);
+  EXPECT_EQ(b.last_users(), 6);
+  EXPECT_EQ(b.loads_made, 1) << "the same scenario keeps the worker's users";
+  EXPECT_NE(master_log_.str().find("worker re-joined: b"), std::string::npos);
+}
+
+TEST_F(Links, AGoodbyeReSpreadsAtOnce) {
+  auto& a = add_worker("a");
+  auto& b = add_worker("b");
+  start_test();
+  b.link->stop();
+  EXPECT_EQ(b.running.wait(), 0);
+  clock_.settle();
+  EXPECT_EQ(ready_workers(), 1);
+  EXPECT_EQ(a.last_users(), 12);
+}
+
+TEST_F(Links, WorkersOfARestartedMasterRegisterAgainAndOldRunStatsAreRejected) {
+  auto& a = add_worker("a");
+  start_test();
+  const auto old_run = runner_->run_id();
+  stop_master();  // killed: no stop, no quit
+  clock_.advance(4 * beat);
+  EXPECT_FALSE(a.link->registered());
+  ASSERT_EQ(a.load->stops, std::vector<std::uint64_t>{old_run});  // its final report waits
+  start_master();
+  clock_.advance(5s);
+  EXPECT_TRUE(a.link->registered());
+  EXPECT_EQ(ready_workers(), 1);
+  EXPECT_EQ(link_->rejected_stats(), 1u) << "the old run's final report reached the new master";
+  start_test();
+  EXPECT_NE(runner_->run_id(), old_run);
+  EXPECT_EQ(a.last_users(), 12);
+  a.load->report(4);
+  EXPECT_EQ(finish_test(), 0);
+  EXPECT_EQ(counted(), 4u);
+}
+
+TEST_F(Links, ALostReportIsCountedAndALateOneStillMerged) {
+  auto& a = add_worker("a");
+  start_test();
+  a.load->report(1, false, 1);
+  a.load->report(3, false, 3);
+  clock_.settle();
+  EXPECT_EQ(runner_->results().lost_reports(), 1u);
+  a.load->report(2, false, 2);  // late, not lost
+  clock_.settle();
+  EXPECT_EQ(runner_->results().lost_reports(), 0u);
+  network_.partition("a", net::stats_up, net::fault::drop);
+  a.load->report(10, false, 4);
+  network_.heal("a");
+  a.load->report(5, false, 5);
+  clock_.settle();
+  EXPECT_EQ(runner_->results().lost_reports(), 1u);
+  EXPECT_EQ(counted(), 11u);
+  a.load->report(1, false, 5);  // a repeat is not merged twice
+  clock_.settle();
+  EXPECT_EQ(counted(), 11u);
+}
+
+TEST_F(Links, StatsFromAnotherRunOrAnUnknownWorkerAreRejected) {
+  auto& a = add_worker("a");
+  start_test();
+  proto::stats_report r;
+  r.worker_id = "a";
+  r.run_id = runner_->run_id() + 2;
+  r.sequence = 1;
+  r.delta.entry("GET", "/items").record(1000, 10, false);
+  network_.inject_stats(proto::encode(proto::make_message(proto::message_type::stats, "a", r)));
+  r.run_id = runner_->run_id();
+  network_.inject_stats(
+      proto::encode(proto::make_message(proto::message_type::stats, "stranger", r)));
+  clock_.settle();
+  EXPECT_EQ(link_->rejected_stats(), 2u);
+  EXPECT_EQ(counted(), 0u);
+  a.load->report(1);
+  clock_.settle();
+  EXPECT_EQ(counted(), 1u);
+}
+
+TEST_F(Links, AWorkerOfAnotherVersionIsRefusedWithBothVersionsNamed) {
+  auto old = network_.connect("old");
+  auto hello =
+      proto::make_message(proto::message_type::hello, "old", proto::hello_payload{"h", 1, 1});
+  hello.version = proto::protocol_version - 1;
+  network_.inject_control("old", proto::encode(hello));
+  auto answer = old->receive();
+  auto* m = std::get_if<proto::message>(&answer.content);
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(m->type, proto::message_type::refused);
+  EXPECT_NE(std::get<proto::refused_payload>(m->body).reason.find(
+                "master speaks protocol " + std::to_string(proto::protocol_version) +
+                ", this worker speaks " + std::to_string(proto::protocol_version - 1)),
+            std::string::npos);
+  EXPECT_EQ(ready_workers(), 0);
+  EXPECT_EQ(link_->bad_frames(), 1u);
+}
+
+TEST_F(Links, AWorkerRefusedByItsMasterStopsWithExitCodeOne) {
+  auto& a = add_worker("a");
+  auto refused = proto::make_message(proto::message_type::refused, "master",
+                                     proto::refused_payload{"not today"});
+  refused.version = proto::protocol_version + 1;  // a refusal is read whatever its version
+  network_.inject_to_worker("a", proto::encode(refused));
+  EXPECT_EQ(a.running.wait(), 1);
+  EXPECT_NE(a.log.str().find("the master refused this worker: not today"), std::string::npos);
+}
+
+TEST_F(Links, BadFramesAreCountedAndDroppedAndTheNumbersStayExact) {
+  auto& a = add_worker("a");
+  start_test();
+  network_.inject_control("a", "\x93garbage");
+  network_.inject_stats(std::string("\xc1\xc1\xc1", 3));
+  network_.inject_control("a", proto::encode(proto::make_message(proto::message_type::heartbeat,
+                                                                 "b", proto::heartbeat_payload{})));
+  network_.inject_control("ghost",
+                          proto::encode(proto::make_message(proto::message_type::heartbeat, "ghost",
+                                                            proto::heartbeat_payload{})));
+  network_.inject_control("a", proto::encode(proto::make_message(proto::message_type::quit, "a")));
+  network_.inject_to_worker("a", "not msgpack at all");
+  a.load->report(9);
+  clock_.settle();
+  EXPECT_EQ(link_->bad_frames(), 5u);
+  EXPECT_NE(a.log.str().find("dropped a bad message from the master"), std::string::npos);
+  EXPECT_TRUE(a.link->registered());
+  EXPECT_EQ(ready_workers(), 1);
+  EXPECT_EQ(finish_test(), 0);
+  EXPECT_EQ(counted(), 9u);
+}
+
+TEST_F(Links, AScenarioThatDoesNotLoadOnTheWorkerIsReportedToTheMaster) {
+  proto::welcome_payload broken;
+  broken.scenario_name = "broken.yaml";
+  broken.scenario_yaml = "target: [";
+  link_->set_welcome(broken);
+  auto& a = add_worker("a");
+  EXPECT_EQ(a.running.wait(), 2);
+  clock_.settle();
+  EXPECT_NE(master_log_.str().find("worker a reports an error: the master's scenario does not "
+                                   "load here: broken.yaml:1:"),
+            std::string::npos)
+      << master_log_.str();
+}
+
+TEST_F(Links, QuitEndsEveryWorker) {
+  auto& a = add_worker("a");
+  auto& b = add_worker("b");
+  link_->quit_all();
+  EXPECT_EQ(a.running.wait(), 0);
+  EXPECT_EQ(b.running.wait(), 0);
+}
+
+TEST_F(Links, StatsPushedWhileThePathIsHeldArriveAfterTheHeal) {
+  auto& a = add_worker("a");
+  start_test();
+  network_.partition("a", net::stats_up, net::fault::hold);
+  a.load->report(6);
+  clock_.settle();
+  EXPECT_EQ(counted(), 0u);
+  EXPECT_EQ(network_.stats_waiting(), 1u);
+  network_.heal("a");
+  clock_.settle();
+  EXPECT_EQ(counted(), 6u);
+  EXPECT_EQ(finish_test(), 0);
+}
+
+}  // namespace
+}  // namespace swarmlet

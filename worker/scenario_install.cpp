@@ -1,0 +1,20 @@
+#include "scenario_install.hpp"
+
+#include "common/config/scenario_loader.hpp"
+#include "common/http/url.hpp"
+
+namespace swarmlet::worker {
+
+std::shared_ptr<const config::scenario> install_scenario(const proto::welcome_payload& welcome) {
+  config::scenario loaded =
+      config::load_scenario_text(welcome.scenario_yaml, welcome.scenario_name, welcome.files);
+  if (!welcome.target.empty()) {
+    std::string error;
+    if (!http::parse_url(welcome.target, error))
+      throw config::config_error("the master's target: " + error);
+    loaded.target = welcome.target;
+  }
+  return std::make_shared<const config::scenario>(std::move(loaded));
+}
+
+}  // namespace swarmlet::worker

@@ -1,0 +1,31 @@
+#pragma once
+// What a worker's link to its master drives: the users of one scenario (worker::runtime does
+// it with hub threads; tests of the link put a fake in its place).
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "common/config/scenario.hpp"
+#include "proto/messages.hpp"
+
+namespace swarmlet::worker {
+
+class user_load : public proto::worker_control {
+ public:
+  /// Users running now.
+  virtual int users() const = 0;
+  /// The run of the last spawn command (0: none yet).
+  virtual std::uint64_t current_run() const = 0;
+  /// Requests whose stats were sent (all runs): the worker's own count, for cross-checks.
+  virtual std::uint64_t requests_reported() const = 0;
+};
+
+/// Called (on the worker's control hub) when the users reach a spawn command's target.
+using spawn_complete_callback = std::function<void(std::uint64_t run_id, int users)>;
+
+/// Makes the users for a scenario: reports go to `sink`.
+using user_load_factory = std::function<std::unique_ptr<user_load>(
+    std::shared_ptr<const config::scenario> scenario, proto::report_sink& sink,
+    spawn_complete_callback on_spawn_complete)>;
+
+}  // namespace swarmlet::worker
