@@ -46,6 +46,18 @@ std::uint64_t sent_by(const std::string& log) {
   return std::stoull(m[1]);
 }
 
+/// Polls GET `url` until `ready` holds for its JSON (or 30 s); returns the last answer.
+nlohmann::json poll_json(const std::string& url,
+                         const std::function<bool(const nlohmann::json&)>& ready) {
+  nlohmann::json j;
+  for (int i = 0; i < 300; ++i) {
+    j = nlohmann::json::parse(ts::http_call("GET", url).body, nullptr, false);
+    if (!j.is_discarded() && ready(j)) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  return j;
+}
+
 class Distributed : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -128,12 +140,16 @@ TEST_F(Distributed, AKilledWorkerIsMissingAndItsUsersMoveToTheOthers) {
   const auto file = scenario("{users: 20, spawn_rate: 200, run_time: 6s}");
   const auto dir = file.substr(0, file.rfind('/'));
   ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "-q",
-                      "--heartbeat-ms", "250", "--json", dir + "/s.json"});
+                      "--heartbeat-ms", "250", "--json", dir + "/s.json", "--web-port", "0"});
   const auto ports = ports_of(master.wait_for_line("listening on"));
-  ASSERT_FALSE(ports.first.empty());
+  const std::string web_line = master.wait_for_line("/metrics on");
+  ASSERT_FALSE(ports.first.empty() || web_line.empty()) << master.out() << master.err();
   std::vector<std::unique_ptr<ts::process>> workers;
   for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
-  std::this_thread::sleep_for(2s);
+  // Killed once the master has numbers from every worker, the third one's among them.
+  const auto so_far = poll_json(ts::url_in(web_line) + "/api/report.json",
+                                [](const auto& j) { return j["workers"].size() == 3; });
+  ASSERT_EQ(so_far["workers"].size(), 3u) << so_far.dump();
   workers[2]->signal(SIGKILL);
   EXPECT_EQ(master.wait(), 0) << master.err();
   EXPECT_NE(master.err().find("worker missing"), std::string::npos) << master.err();
@@ -163,26 +179,21 @@ TEST_F(Distributed, WorkersStartedFirstWaitAndARestartedMasterGetsThemBack) {
   const std::pair<std::string, std::string> ports{free_port(), free_port()};
   std::vector<std::unique_ptr<ts::process>> workers;
   for (int i = 0; i < 2; ++i) workers.push_back(worker(ports));  // before any master
-  std::this_thread::sleep_for(500ms);
+  for (auto& w : workers) ASSERT_FALSE(w->wait_for_err_line("connecting to").empty()) << w->err();
   {
     ts::process first({binary, "master", file, "--expect-workers", "2", "--port", ports.first,
                        "--stats-port", ports.second, "-q", "-t", "1h", "--heartbeat-ms", "200"});
     ASSERT_FALSE(first.wait_for_line("listening on").empty()) << first.err();
-    for (auto& w : workers) {
-      for (int i = 0; i < 100 && w->err().find("spawn:") == std::string::npos; ++i)
-        std::this_thread::sleep_for(50ms);
-      ASSERT_NE(w->err().find("spawn:"), std::string::npos) << w->err();
-    }
+    for (auto& w : workers) ASSERT_FALSE(w->wait_for_err_line("spawn:").empty()) << w->err();
     first.signal(SIGKILL);  // a crash mid-test
     first.wait();
   }
   for (auto& w : workers) {
-    for (int i = 0; i < 100 && w->err().find("saying hello again") == std::string::npos; ++i)
-      std::this_thread::sleep_for(50ms);
-    EXPECT_NE(w->err().find("saying hello again"), std::string::npos)
+    EXPECT_FALSE(w->wait_for_err_line("saying hello again").empty())
         << "orphans stop their users: " << w->err();
+    // Their requests in flight are done (and counted by the target) before the next test.
+    EXPECT_FALSE(w->wait_for_err_line("users stopped").empty()) << w->err();
   }
-  std::this_thread::sleep_for(300ms);
   const auto before = served();
   ts::process second({binary, "master", file, "--expect-workers", "2", "--port", ports.first,
                       "--stats-port", ports.second, "-q", "--json", dir + "/s2.json",
@@ -239,7 +250,6 @@ TEST_F(Distributed, GarbageOnBothPortsIsCountedAndDroppedWithoutHarm) {
     bytes = swarmlet::proto::encode(
         swarmlet::proto::make_message(swarmlet::proto::message_type::stats, "ghost", fake));
     push.send(zmq::buffer(bytes));
-    std::this_thread::sleep_for(300ms);
     // Raw TCP noise that is not even ZMTP.
     ts::run_process({"/usr/bin/python3", "-c",
                      "import socket; s=socket.create_connection(('127.0.0.1'," + ports.first +
@@ -289,18 +299,6 @@ users: [{tasks: [{get: /}]}]
 }  // namespace
 
 namespace {
-
-/// Polls GET `url` until `ready` holds for its JSON (or 30 s); returns the last answer.
-nlohmann::json poll_json(const std::string& url,
-                         const std::function<bool(const nlohmann::json&)>& ready) {
-  nlohmann::json j;
-  for (int i = 0; i < 300; ++i) {
-    j = nlohmann::json::parse(ts::http_call("GET", url).body, nullptr, false);
-    if (!j.is_discarded() && ready(j)) break;
-    std::this_thread::sleep_for(100ms);
-  }
-  return j;
-}
 
 TEST_F(Distributed, TheHttpApiStartsSteersResetsAndStopsTestsOnAMasterWithWorkers) {
   const auto file = scenario("{users: 1, spawn_rate: 1}");
@@ -389,26 +387,6 @@ TEST_F(Distributed, TheHttpApiStartsSteersResetsAndStopsTestsOnAMasterWithWorker
 
 namespace {
 
-/// A conversation with a backdoor console: each line is sent, "sleep S" pauses; returns all it
-/// said.
-std::string backdoor(const std::string& port, std::vector<std::string> lines) {
-  std::vector<std::string> args{"/usr/bin/python3", "-c",
-                                "import socket,sys,time\n"
-                                "s=socket.create_connection(('127.0.0.1',int(sys.argv[1])))\n"
-                                "for l in sys.argv[2:]:\n"
-                                "  if l.startswith('sleep '): time.sleep(float(l[6:])); continue\n"
-                                "  s.sendall((l+'\\n').encode())\n"
-                                "out=b''\n"
-                                "while True:\n"
-                                "  d=s.recv(65536)\n"
-                                "  if not d: break\n"
-                                "  out+=d\n"
-                                "print(out.decode())\n",
-                                port};
-  args.insert(args.end(), lines.begin(), lines.end());
-  return ts::run_process(args).out;
-}
-
 TEST_F(Distributed, TheBackdoorsOfAMasterAndAWorkerListWorkersStartAndStopATest) {
   const auto file = scenario("{users: 1, spawn_rate: 1}");
   ts::process master({binary, "master", file, "--web-ui", "--no-web", "--port", "0", "-q",
@@ -421,12 +399,11 @@ TEST_F(Distributed, TheBackdoorsOfAMasterAndAWorkerListWorkersStartAndStopATest)
                  "0"});
   const std::string worker_door = w.wait_for_line("backdoor console on");
   ASSERT_FALSE(worker_door.empty()) << w.err();
-  for (int i = 0; i < 100 && w.err().find("registered") == std::string::npos; ++i)
-    std::this_thread::sleep_for(100ms);
+  ASSERT_FALSE(w.wait_for_err_line("registered").empty()) << w.err();
 
-  const auto said = backdoor(
-      door.substr(door.rfind(':') + 1),
-      {"help", "workers", "spawn 3 100", "sleep 1.5", "users", "threads", "stats", "stop", "quit"});
+  const auto said = ts::talk_to_backdoor(door.substr(door.rfind(':') + 1),
+                                         {"help", "workers", "spawn 3 100", "until 3 users|users",
+                                          "threads", "stats", "stop", "quit"});
   EXPECT_NE(said.find("spawn N RATE"), std::string::npos) << said;
   EXPECT_NE(said.find("\"state\":\"ready\""), std::string::npos) << "workers: " << said;
   EXPECT_NE(said.find("started a test with 3 users"), std::string::npos) << said;
@@ -435,8 +412,8 @@ TEST_F(Distributed, TheBackdoorsOfAMasterAndAWorkerListWorkersStartAndStopATest)
   EXPECT_NE(said.find("Aggregated"), std::string::npos) << said;
   EXPECT_NE(said.find("stopping"), std::string::npos) << said;
 
-  const auto worker_said =
-      backdoor(worker_door.substr(worker_door.rfind(':') + 1), {"help", "threads", "quit"});
+  const auto worker_said = ts::talk_to_backdoor(worker_door.substr(worker_door.rfind(':') + 1),
+                                                {"help", "threads", "quit"});
   EXPECT_NE(worker_said.find("parked on"), std::string::npos) << worker_said;
 
   master.signal(SIGINT);
@@ -470,8 +447,7 @@ TEST_F(Distributed, WithCurveOnlyWorkersThatKnowTheMastersKeyAndAreListedGetIn) 
       worker_with({"--master-key", dir + "/listed.pub", "--curve-key", dir + "/listed.key"});
   auto unlisted =
       worker_with({"--master-key", dir + "/master.pub", "--curve-key", dir + "/unlisted.key"});
-  for (int i = 0; i < 100 && master.err().find("refused a worker") == std::string::npos; ++i)
-    std::this_thread::sleep_for(100ms);
+  ASSERT_FALSE(master.wait_for_err_line("refused a worker").empty()) << master.err();
   auto listed =
       worker_with({"--master-key", dir + "/master.pub", "--curve-key", dir + "/listed.key"});
 

@@ -269,7 +269,8 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
     }
     return stats;
   };
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  const auto idle = nlohmann::json::parse(ts::http_call("GET", api + "/api/stats").body);
+  EXPECT_EQ(idle["state"], "ready") << "--web-ui starts nothing by itself";
   EXPECT_EQ(served(), 0u) << "--web-ui starts nothing by itself";
 
   EXPECT_NE(ts::http_call("POST", api + "/api/start", "{}").body.find("run_id"), std::string::npos);
@@ -306,24 +307,12 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /}]}]
   const std::string line = run.wait_for_line("backdoor console on");
   ASSERT_FALSE(line.empty()) << run.err();
   const std::string port = line.substr(line.rfind(':') + 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a report or two in
-  const auto session =
-      ts::run_process({"/usr/bin/python3", "-c",
-                       "import socket,time\n"
-                       "s=socket.create_connection(('127.0.0.1'," +
-                           port +
-                           "))\n"
-                           "s.sendall(b'users\\nthreads\\nstats\\nstop\\nquit\\n')\n"
-                           "out=b''\n"
-                           "while True:\n"
-                           "  d=s.recv(65536)\n"
-                           "  if not d: break\n"
-                           "  out+=d\n"
-                           "print(out.decode())\n"});
-  EXPECT_NE(session.out.find("3 users"), std::string::npos) << session.out << session.err;
-  EXPECT_NE(session.out.find("green threads"), std::string::npos) << session.out;
-  EXPECT_NE(session.out.find("Aggregated"), std::string::npos) << session.out;
-  EXPECT_NE(session.out.find("stopping"), std::string::npos) << session.out;
+  const std::string said =
+      ts::talk_to_backdoor(port, {"until 3 users|users", "threads", "stats", "stop", "quit"});
+  EXPECT_NE(said.find("3 users"), std::string::npos) << said;
+  EXPECT_NE(said.find("green threads"), std::string::npos) << said;
+  EXPECT_NE(said.find("Aggregated"), std::string::npos) << said;
+  EXPECT_NE(said.find("stopping"), std::string::npos) << said;
   EXPECT_EQ(run.wait(std::chrono::seconds(30)), 0) << run.err();
 }
 

@@ -61,15 +61,24 @@ process::~process() {
   }
 }
 
-std::string process::wait_for_line(const std::string& text, std::chrono::seconds deadline) {
+std::string process::wait_for_line_in(const std::string& file, const std::string& text,
+                                      std::chrono::seconds deadline) {
   const auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {
-    std::istringstream lines(out());
+    std::istringstream lines(read_file(file));
     for (std::string line; std::getline(lines, line);)
       if (line.find(text) != std::string::npos) return line;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the poll of a file, not a wait
   }
   return {};
+}
+
+std::string process::wait_for_line(const std::string& text, std::chrono::seconds deadline) {
+  return wait_for_line_in(out_file_, text, deadline);
+}
+
+std::string process::wait_for_err_line(const std::string& text, std::chrono::seconds deadline) {
+  return wait_for_line_in(err_file_, text, deadline);
 }
 
 void process::signal(int sig) {
@@ -103,6 +112,49 @@ run_result run_process(std::vector<std::string> argv, std::chrono::seconds deadl
   process p(std::move(argv));
   const int code = p.wait(deadline);
   return {code, p.out(), p.err()};
+}
+
+std::string talk_to_backdoor(const std::string& port, const std::vector<std::string>& lines) {
+  std::vector<std::string> args{
+      "/usr/bin/python3", "-c",
+      "import socket,sys,time\n"
+      "s=socket.create_connection(('127.0.0.1',int(sys.argv[1])))\n"
+      "out=b''\n"
+      "def answer():\n"
+      "  global out\n"
+      "  got=b''\n"
+      "  while not got.endswith(b'> '):\n"
+      "    d=s.recv(65536)\n"
+      "    if not d: break\n"
+      "    got+=d\n"
+      "  out+=got\n"
+      "  return got\n"
+      "def talk():\n"
+      "  global out\n"
+      "  answer()\n"
+      "  for l in sys.argv[2:]:\n"
+      "    if l.startswith('until '):\n"
+      "      text,cmd=l[6:].split('|',1)\n"
+      "      for _ in range(200):\n"
+      "        s.sendall((cmd+'\\n').encode())\n"
+      "        if text.encode() in answer(): break\n"
+      "        time.sleep(0.1)\n"
+      "      continue\n"
+      "    s.sendall((l+'\\n').encode())\n"
+      "    if l in ('quit','exit'): break\n"
+      "    answer()\n"
+      "  while True:\n"
+      "    d=s.recv(65536)\n"
+      "    if not d: break\n"
+      "    out+=d\n"
+      "try:\n"
+      "  talk()\n"
+      "except OSError:\n"
+      "  pass  # the process went (e.g. after stop): what it said stands\n"
+      "print(out.decode())\n",
+      port};
+  args.insert(args.end(), lines.begin(), lines.end());
+  return run_process(args).out;
 }
 
 }  // namespace swarmlet::testing_support

@@ -20,6 +20,9 @@ class process {
   /// Waits until stdout holds a line containing `text` (or the deadline); returns that line.
   std::string wait_for_line(const std::string& text,
                             std::chrono::seconds deadline = std::chrono::seconds(20));
+  /// The same on stderr (where master and worker log what happens to them).
+  std::string wait_for_err_line(const std::string& text,
+                                std::chrono::seconds deadline = std::chrono::seconds(20));
   void signal(int sig);
   /// Waits for the exit; returns the exit code (128+signal if killed; -1 on deadline).
   int wait(std::chrono::seconds deadline = std::chrono::seconds(120));
@@ -28,6 +31,8 @@ class process {
   pid_t pid() const noexcept { return pid_; }
 
  private:
+  static std::string wait_for_line_in(const std::string& file, const std::string& text,
+                                      std::chrono::seconds deadline);
   pid_t pid_ = -1;
   std::string out_file_, err_file_;
   bool exited_ = false;
@@ -42,6 +47,11 @@ struct run_result {
 };
 run_result run_process(std::vector<std::string> argv,
                        std::chrono::seconds deadline = std::chrono::seconds(120));
+
+/// A conversation with a backdoor console on 127.0.0.1:`port`: sends each line and reads its
+/// answer (up to the next prompt); a line "until TEXT|COMMAND" sends COMMAND again (every
+/// 100 ms, for up to 20 s) until its answer holds TEXT. Returns everything the console said.
+std::string talk_to_backdoor(const std::string& port, const std::vector<std::string>& lines);
 
 /// A file in a fresh temporary directory with `content`; returns its path.
 std::string write_temp_file(const std::string& name, const std::string& content);
