@@ -1,0 +1,84 @@
+// The ZeroMQ transport on loopback: identities, framing, the welcome's stats port, bad frames.
+#include "proto/zmq_transport.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
+
+namespace p = swarmlet::proto;
+namespace g = swarmlet::green;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct ZmqTransport : ::testing::Test {
+  g::hub hub;
+  zmq::context_t context;
+  p::zmq_master_transport master{context, {"127.0.0.1", 0, 0, std::nullopt}};
+  std::unique_ptr<p::zmq_worker_transport> connect(const std::string& id) {
+    p::zmq_worker_options o;
+    o.control_endpoint = master.control_endpoint();
+    o.worker_id = id;
+    return std::make_unique<p::zmq_worker_transport>(context, o);
+  }
+};
+
+TEST_F(ZmqTransport, ControlMessagesCarryTheWorkersIdentityBothWays) {
+  auto worker = connect("w1");
+  // A DEALER with ZMQ_IMMEDIATE sends only once connected: say hello until heard.
+  auto hello = p::make_message(p::message_type::hello, "w1", p::hello_payload{"h", 7, 2});
+  auto sender = g::spawn([&] {
+    for (;;) {
+      worker->send(hello);
+      g::sleep(20ms);
+    }
+  });
+  const auto got = master.receive_control();
+  sender.kill();
+  EXPECT_EQ(got.peer, "w1");
+  const auto& m = std::get<p::message>(got.content);
+  EXPECT_EQ(std::get<p::hello_payload>(m.body).threads, 2);
+
+  ASSERT_TRUE(master.send("w1", p::make_message(p::message_type::quit, "master")));
+  const auto back = worker->receive();
+  EXPECT_EQ(std::get<p::message>(back.content).type, p::message_type::quit);
+}
+
+TEST_F(ZmqTransport, StatsGoToThePortTheWelcomeSays) {
+  auto worker = connect("w1");
+  EXPECT_GT(master.stats_port(), 0);
+  worker->use_stats_port(master.stats_port());
+  p::stats_report r;
+  r.worker_id = "w1";
+  r.run_id = 3;
+  r.sequence = 1;
+  worker->push_stats(p::make_message(p::message_type::stats, "w1", r));
+  const auto got = master.receive_stats();
+  const auto& m = std::get<p::message>(got.content);
+  EXPECT_EQ(std::get<p::stats_report>(m.body).run_id, 3u);
+}
+
+TEST_F(ZmqTransport, FramesOfTheWrongShapeAreBadFramesWithAReason) {
+  zmq::socket_t raw_dealer(context, zmq::socket_type::dealer);
+  raw_dealer.set(zmq::sockopt::routing_id, "raw");
+  raw_dealer.connect(master.control_endpoint());
+  raw_dealer.send(zmq::str_buffer("one"), zmq::send_flags::sndmore);
+  raw_dealer.send(zmq::str_buffer("two"), zmq::send_flags::none);
+  const auto control = master.receive_control();
+  ASSERT_TRUE(std::holds_alternative<p::decode_error>(control.content));
+  EXPECT_EQ(std::get<p::decode_error>(control.content).reason,
+            "expected [identity, message], got 3 frames");
+
+  zmq::socket_t raw_push(context, zmq::socket_type::push);
+  raw_push.connect("tcp://127.0.0.1:" + std::to_string(master.stats_port()));
+  raw_push.send(zmq::str_buffer("a"), zmq::send_flags::sndmore);
+  raw_push.send(zmq::str_buffer("b"), zmq::send_flags::none);
+  raw_push.send(zmq::str_buffer("not msgpack"), zmq::send_flags::none);
+  const auto several = master.receive_stats();
+  EXPECT_EQ(std::get<p::decode_error>(several.content).reason, "stats message of several frames");
+  const auto garbage = master.receive_stats();
+  EXPECT_TRUE(std::holds_alternative<p::decode_error>(garbage.content));
+}
+
+}  // namespace
