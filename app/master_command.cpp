@@ -116,7 +116,7 @@ int serve(const master_flags& f) {
   }
   master::worker_link_options lo;
   lo.heartbeat_interval = std::chrono::milliseconds(f.heartbeat_ms);
-  auto server = std::make_unique<master::worker_link>(
+  auto link = std::make_unique<master::worker_link>(
       *transport, green::real_time(), lo, make_welcome(*scenario, yaml, f.test.file), &std::cerr);
   std::cout << "swarmlet master listening on " << transport->control_endpoint() << " (stats "
             << transport->stats_endpoint() << ")"
@@ -131,14 +131,14 @@ int serve(const master_flags& f) {
   bool reports_written = true;
   master::session_hooks hooks;
   hooks.attach = [&](master::test_runner& runner, const std::string& scenario_yaml) {
-    server->set_welcome(make_welcome(runner.scenario(), scenario_yaml, f.test.file));
-    server->attach(runner);
+    link->set_welcome(make_welcome(runner.scenario(), scenario_yaml, f.test.file));
+    link->attach(runner);
   };
-  hooks.ready_workers = [&] { return static_cast<int>(server->registry().ready_workers().size()); };
+  hooks.ready_workers = [&] { return static_cast<int>(link->registry().ready_workers().size()); };
   hooks.finished = [&](const master::test_runner& runner, int) {
     master::run_summary summary = runner.summary();
-    summary.bad_frames = server->bad_frames();
-    summary.rejected_stats = server->rejected_stats();
+    summary.bad_frames = link->bad_frames();
+    summary.rejected_stats = link->rejected_stats();
     if (summary.bad_frames > 0 || summary.rejected_stats > 0)
       std::cerr << "swarmlet master: dropped " << summary.bad_frames << " bad frames and "
                 << summary.rejected_stats << " stats reports from unknown workers or other runs\n";
@@ -147,23 +147,22 @@ int serve(const master_flags& f) {
   master::test_session session(
       scenario, yaml, std::filesystem::path(f.test.file).parent_path().string(), ro, hooks);
   runner_faces faces;
-  if (!faces.start(f.test, session, [&server] { return workers_json(server->registry()); }))
-    return 2;
+  if (!faces.start(f.test, session, [&link] { return workers_json(link->registry()); })) return 2;
   const int code = run_tests(f.test, session, faces, [&] {
     std::cout << "swarmlet master: waiting for " << f.expect_workers << " worker(s)" << std::endl;
     const auto until = green::clock::now() + expect_timeout;
     while (!faces.quitting() && green::clock::now() < until)
-      if (server->wait_for_workers(f.expect_workers,
-                                   std::min<green::duration>(until - green::clock::now(),
-                                                             std::chrono::milliseconds(200))))
+      if (link->wait_for_workers(f.expect_workers,
+                                 std::min<green::duration>(until - green::clock::now(),
+                                                           std::chrono::milliseconds(200))))
         return true;
-    std::cerr << "swarmlet master: only " << server->registry().ready_workers().size() << " of "
+    std::cerr << "swarmlet master: only " << link->registry().ready_workers().size() << " of "
               << f.expect_workers << " expected workers joined"
               << (faces.quitting() ? "" : " within " + f.expect_timeout)
               << "; start them with: swarmlet worker --master HOST:" << f.port << "\n";
     return false;
   });
-  server->quit_all();
+  link->quit_all();
   green::sleep(std::chrono::milliseconds(100));  // let the quit messages leave
   return reports_written ? code : 2;
 }
