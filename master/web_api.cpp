@@ -1,12 +1,12 @@
 #include "web_api.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "common/config/duration.hpp"
+#include "common/http/auth.hpp"
+#include "common/http/query.hpp"
 #include "html_report.hpp"
 #include "prometheus.hpp"
 #include "reports.hpp"
@@ -62,40 +62,6 @@ const char* phase_name(test_runner::phase p) {
   return "stopped";
 }
 
-std::string base64_decode(std::string_view in) {
-  std::string out(in.size() / 4 * 3 + 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  if (n < 0) return {};
-  out.resize(static_cast<std::size_t>(n));
-  // EVP_DecodeBlock counts padding as zero bytes.
-  for (auto it = in.rbegin(); it != in.rend() && *it == '=' && !out.empty(); ++it) out.pop_back();
-  return out;
-}
-
-/// The whole number NAME=N in the target's query; 0 when absent or not a number.
-std::size_t query_number(const std::string& target, std::string_view name) {
-  const auto q = target.find('?');
-  if (q == std::string::npos) return 0;
-  std::string_view query = std::string_view(target).substr(q + 1);
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
-        pair[name.size()] == '=') {
-      std::size_t n = 0;
-      const auto digits = pair.substr(name.size() + 1);
-      if (std::from_chars(digits.data(), digits.data() + digits.size(), n).ec == std::errc{})
-        return n;
-      return 0;
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return 0;
-}
-
 /// A duration in the API: a string ("30s", "5m") or a number of seconds.
 std::string duration_text(const nlohmann::json& value) {
   return value.is_number() ? std::to_string(value.get<long long>()) + "s"
@@ -126,28 +92,18 @@ web_api::web_api(test_session& session, std::function<nlohmann::json()> workers,
     : session_(session), workers_(std::move(workers)), options_(std::move(options)) {}
 
 bool web_api::authorized(const http::request& req) const {
-  if (options_.bearer_token.empty()) return true;
-  const auto auth = req.headers.get("authorization");
-  if (!auth) return false;
-  if (*auth == "Bearer " + options_.bearer_token) return true;
-  if (auth->rfind("Basic ", 0) == 0) {
-    const std::string user_pass = base64_decode(std::string_view(*auth).substr(6));
-    const auto colon = user_pass.find(':');
-    return colon != std::string::npos && user_pass.substr(colon + 1) == options_.bearer_token;
-  }
-  return false;
+  return options_.bearer_token.empty() || http::carries_token(req.headers, options_.bearer_token);
 }
 
 void web_api::handle(const http::request& req, http::response& res) {
   if (!authorized(req)) {
-    res.headers.add("WWW-Authenticate", "Basic realm=\"swarmlet\", charset=\"UTF-8\"");
-    res.headers.add("WWW-Authenticate", "Bearer");
+    http::add_token_challenge(res.headers, "swarmlet");
     error(res, 401,
           "missing or wrong token (send \"Authorization: Bearer TOKEN\", or basic auth with it as "
           "password)");
     return;
   }
-  const std::string path = req.target.substr(0, req.target.find('?'));
+  const std::string path(http::target_path(req.target));
   const test_runner& runner = session_.current();
   const auto& a = runner.results();
   const bool get = req.method == "GET" || req.method == "HEAD";
@@ -192,7 +148,8 @@ void web_api::handle(const http::request& req, http::response& res) {
     if (!only(get, "GET")) return;
     nlohmann::json out = nlohmann::json::array();
     const auto& rows = a.history();
-    for (auto i = std::min(rows.size(), query_number(req.target, "from")); i < rows.size(); ++i) {
+    const std::size_t from = http::query_number(req.target, "from").value_or(0);
+    for (auto i = std::min(rows.size(), from); i < rows.size(); ++i) {
       const auto& r = rows[i];
       out.push_back({{"time", r.unix_time},
                      {"users", r.users},

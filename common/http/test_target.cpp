@@ -8,13 +8,10 @@
 #include <string_view>
 
 #include "common/green/operations.hpp"
+#include "query.hpp"
 
 namespace swarmlet::http {
 namespace {
-
-std::string_view path_of(std::string_view target) {
-  return target.substr(0, target.find('?'));
-}
 
 std::optional<long> number_after(std::string_view path, std::string_view prefix) {
   if (path.substr(0, prefix.size()) != prefix) return std::nullopt;
@@ -33,7 +30,7 @@ void json_body(response& res, const nlohmann::json& j) {
 }  // namespace
 
 void test_target::handle(const request& req, response& res) {
-  const std::string_view path = path_of(req.target);
+  const std::string_view path = target_path(req.target);
   if (path == "/__swarmlet/served") {
     json_body(res, {{"served", served()}});
     return;

@@ -1,0 +1,42 @@
+#include "auth.hpp"
+
+#include <openssl/evp.h>
+
+#include <optional>
+
+namespace swarmlet::http {
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  out.resize(static_cast<std::size_t>(n));
+  // EVP_DecodeBlock counts padding as zero bytes.
+  for (auto it = text.rbegin(); it != text.rend() && *it == '=' && !out.empty(); ++it)
+    out.pop_back();
+  return out;
+}
+
+bool carries_token(const header_list& headers, std::string_view token) {
+  const auto auth = headers.get("authorization");
+  if (!auth) return false;
+  constexpr std::string_view bearer = "Bearer ";
+  constexpr std::string_view basic = "Basic ";
+  if (auth->substr(0, bearer.size()) == bearer && auth->substr(bearer.size()) == token) return true;
+  if (auth->substr(0, basic.size()) == basic) {
+    const auto user_pass = base64_decode(auth->substr(basic.size()));
+    if (!user_pass) return false;
+    const auto colon = user_pass->find(':');
+    return colon != std::string::npos && std::string_view(*user_pass).substr(colon + 1) == token;
+  }
+  return false;
+}
+
+void add_token_challenge(header_list& headers, std::string_view realm) {
+  headers.add("WWW-Authenticate", "Basic realm=\"" + std::string(realm) + "\", charset=\"UTF-8\"");
+  headers.add("WWW-Authenticate", "Bearer");
+}
+
+}  // namespace swarmlet::http
