@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "report_quantiles.hpp"
+
 namespace swarmlet::master {
 namespace {
 
@@ -37,15 +39,13 @@ std::string format_stats_table(const aggregator& a) {
 }
 
 std::string format_percentiles_table(const stats::stats_table& t) {
-  static constexpr double qs[] = {0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0};
   std::string out = "Response time percentiles (ms)\n";
-  out += fmt::format(
-      "{:<8} {:<40} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9}\n",
-      "Type", "Name", "50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%",
-      "100%", "# reqs");
+  out += fmt::format("{:<8} {:<40}", "Type", "Name");
+  for (double q : report_quantiles) out += fmt::format(" {:>7}", quantile_label(q) + "%");
+  out += fmt::format(" {:>9}\n", "# reqs");
   auto row = [&](const std::string& type, const std::string& name, const stats::request_stats& s) {
     out += fmt::format("{:<8} {:<40}", type, clip(name, 40));
-    for (double q : qs) out += fmt::format(" {:>7}", ms(s.percentile_ms(q)));
+    for (double q : report_quantiles) out += fmt::format(" {:>7}", ms(s.percentile_ms(q)));
     out += fmt::format(" {:>9}\n", s.requests);
   };
   for (const auto& [key, s] : t.entries()) row(key.method, key.name, s);

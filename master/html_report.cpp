@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "report_quantiles.hpp"
+
 namespace swarmlet::master {
 namespace {
 
@@ -86,7 +88,6 @@ std::string svg_chart(const std::string& title, const std::string& unit,
 }  // namespace
 
 std::string html_report(const config::scenario& s, const aggregator& a, const run_summary& run) {
-  static constexpr double qs[] = {0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0};
   std::string out = R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>swarmlet report</title>
 <style>
@@ -123,14 +124,14 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3
       "<h2>Requests</h2><table id=\"requests\"><thead><tr><th class=l>Type</th><th "
       "class=l>Name</th><th># reqs</th><th># fails</th>"
       "<th>Avg ms</th><th>Min ms</th><th>Max ms</th>";
-  for (double q : qs) out += fmt::format("<th>{}%</th>", q * 100);
+  for (double q : html_table_quantiles) out += fmt::format("<th>{}%</th>", quantile_label(q));
   out += "<th>req/s</th></tr></thead><tbody>\n";
   auto row = [&](const std::string& type, const std::string& name, const stats::request_stats& e) {
     out += fmt::format(
         "<tr><td class=l>{}</td><td "
         "class=l>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{:.2f}</td><td>{:.2f}</td>",
         escape(type), escape(name), e.requests, e.failures, e.average_ms(), e.min_ms(), e.max_ms());
-    for (double q : qs) out += fmt::format("<td>{:.2f}</td>", e.percentile_ms(q));
+    for (double q : html_table_quantiles) out += fmt::format("<td>{:.2f}</td>", e.percentile_ms(q));
     out += fmt::format("<td>{:.2f}</td></tr>\n",
                        run.duration_s > 0 ? e.requests / run.duration_s : 0.0);
   };

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "report_quantiles.hpp"
+
 namespace swarmlet::master {
 
 std::string prometheus_label(const std::string& value) {
@@ -49,7 +51,7 @@ std::string prometheus_metrics(const aggregator& a, const metrics_context& ctx) 
       "# HELP swarmlet_response_time_seconds Response times since the test started.\n"
       "# TYPE swarmlet_response_time_seconds summary\n";
   for (const auto& [k, s] : a.totals().entries()) {
-    for (double q : {0.5, 0.9, 0.95, 0.99}) {
+    for (double q : prometheus_quantiles) {
       out += fmt::format("swarmlet_response_time_seconds{{{},quantile=\"{}\"}} {}\n", labels(k), q,
                          s.percentile_ms(q) / 1000.0);
     }

@@ -6,12 +6,21 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "report_quantiles.hpp"
+#include "stats_json.hpp"
+
 namespace swarmlet::master {
 namespace {
 
-constexpr double csv_quantiles[] = {0.5,  0.66, 0.75,  0.8,    0.9, 0.95,
-                                    0.98, 0.99, 0.999, 0.9999, 1.0};
-const char* const quantile_header = "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
+/// "50%,66%,...,100%": the CSV files' quantile columns.
+std::string quantile_header() {
+  std::string out;
+  for (double q : report_quantiles) {
+    if (!out.empty()) out += ',';
+    out += quantile_label(q) + "%";
+  }
+  return out;
+}
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
@@ -25,7 +34,7 @@ std::string csv_field(const std::string& s) {
 
 std::string percentiles(const stats::request_stats& s) {
   std::string out;
-  for (double q : csv_quantiles) {
+  for (double q : report_quantiles) {
     if (!out.empty()) out += ',';
     out += s.requests ? fmt::format("{:.0f}", s.percentile_ms(q)) : "N/A";
   }
@@ -50,22 +59,13 @@ std::string stats_row(const std::string& type, const std::string& name,
       seconds > 0 ? s.failures / seconds : 0.0, percentiles(s));
 }
 
-nlohmann::json stats_json(const stats::request_stats& s, double seconds) {
-  nlohmann::json p = nlohmann::json::object();
-  for (double q : csv_quantiles) p[fmt::format("{}", q * 100)] = s.percentile_ms(q);
-  nlohmann::json service = nlohmann::json::object();
-  for (double q : csv_quantiles) service[fmt::format("{}", q * 100)] = s.service_percentile_ms(q);
-  return {{"requests", s.requests},
-          {"failures", s.failures},
-          {"dropped_iterations", s.dropped},
-          {"service_percentiles_ms", service},
-          {"fail_ratio", s.fail_ratio()},
-          {"avg_ms", s.average_ms()},
-          {"min_ms", s.min_ms()},
-          {"max_ms", s.max_ms()},
-          {"avg_content_bytes", s.average_bytes()},
-          {"rps", seconds > 0 ? s.requests / seconds : 0.0},
-          {"percentiles_ms", p}};
+/// The JSON report's stats of one name (or the total): rates over the whole run.
+nlohmann::json report_stats_json(const stats::request_stats& s, double seconds) {
+  auto j = request_stats_json(s);
+  j["service_percentiles_ms"] = service_percentiles_json(s);
+  j["fail_ratio"] = s.fail_ratio();
+  j["rps"] = seconds > 0 ? s.requests / seconds : 0.0;
+  return j;
 }
 
 }  // namespace
@@ -80,7 +80,7 @@ std::string stats_csv(const aggregator& a, const run_summary& run) {
   std::string out =
       "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
       "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s," +
-      std::string(quantile_header) + "\n";
+      quantile_header() + "\n";
   for (const auto& [key, s] : a.totals().entries())
     out += stats_row(key.method, key.name, s, run.duration_s);
   out += stats_row("", "Aggregated", a.totals().total(), run.duration_s);
@@ -96,8 +96,7 @@ std::string failures_csv(const aggregator& a) {
 }
 
 std::string history_csv(const aggregator& a) {
-  std::string out = "Timestamp,User Count,Type,Name,Requests/s,Failures/s," +
-                    std::string(quantile_header) +
+  std::string out = "Timestamp,User Count,Type,Name,Requests/s,Failures/s," + quantile_header() +
                     ",Total Request Count,Total Failure Count,Total Median Response Time,Total "
                     "Average Response Time,"
                     "Total Min Response Time,Total Max Response Time,Total Average Content Size\n";
@@ -120,7 +119,7 @@ void write_csv_reports(const std::string& prefix, const aggregator& a, const run
 nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
   nlohmann::json requests = nlohmann::json::array();
   for (const auto& [key, s] : a.totals().entries()) {
-    auto j = stats_json(s, run.duration_s);
+    auto j = report_stats_json(s, run.duration_s);
     j["method"] = key.method;
     j["name"] = key.name;
     requests.push_back(std::move(j));
@@ -144,7 +143,7 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
           {"started_unix", run.started_unix},
           {"duration_s", run.duration_s},
           {"peak_users", run.peak_users},
-          {"totals", stats_json(a.totals().total(), run.duration_s)},
+          {"totals", report_stats_json(a.totals().total(), run.duration_s)},
           {"generator_lag_ms",
            {{"iterations", a.totals().lag().requests},
             {"p50", a.totals().lag().percentile_ms(0.5)},

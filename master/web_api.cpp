@@ -1,7 +1,5 @@
 #include "web_api.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 
 #include "common/config/duration.hpp"
@@ -10,6 +8,7 @@
 #include "html_report.hpp"
 #include "prometheus.hpp"
 #include "reports.hpp"
+#include "stats_json.hpp"
 
 namespace swarmlet::master {
 namespace {
@@ -32,20 +31,12 @@ void download(http::response& res, std::string_view type, const std::string& fil
   res.body = std::move(body);
 }
 
-nlohmann::json entry_json(const stats::request_stats& s, std::pair<double, double> rates) {
-  nlohmann::json p = nlohmann::json::object();
-  for (double q : {0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.0})
-    p[fmt::format("{}", q * 100)] = s.percentile_ms(q);
-  return {{"requests", s.requests},
-          {"failures", s.failures},
-          {"avg_ms", s.average_ms()},
-          {"min_ms", s.min_ms()},
-          {"max_ms", s.max_ms()},
-          {"avg_content_bytes", s.average_bytes()},
-          {"current_rps", rates.first},
-          {"current_fail_per_s", rates.second},
-          {"dropped_iterations", s.dropped},
-          {"percentiles_ms", p}};
+/// The API's stats of one name (or the total): rates over the last seconds, as Locust's UI.
+nlohmann::json api_stats_json(const stats::request_stats& s, std::pair<double, double> rates) {
+  auto j = request_stats_json(s);
+  j["current_rps"] = rates.first;
+  j["current_fail_per_s"] = rates.second;
+  return j;
 }
 
 const char* phase_name(test_runner::phase p) {
@@ -124,7 +115,7 @@ void web_api::handle(const http::request& req, http::response& res) {
     if (!only(get, "GET")) return;
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& [k, s] : a.totals().entries()) {
-      auto j = entry_json(s, a.current_rates(&k));
+      auto j = api_stats_json(s, a.current_rates(&k));
       j["method"] = k.method;
       j["name"] = k.name;
       entries.push_back(std::move(j));
@@ -136,7 +127,7 @@ void web_api::handle(const http::request& req, http::response& res) {
           {"users", a.users()},
           {"elapsed_s", runner.summary_now().duration_s},
           {"stats", entries},
-          {"total", entry_json(a.totals().total(), a.current_rates(nullptr))}});
+          {"total", api_stats_json(a.totals().total(), a.current_rates(nullptr))}});
   } else if (path == "/api/failures") {
     if (!only(get, "GET")) return;
     nlohmann::json out = nlohmann::json::array();
