@@ -80,14 +80,36 @@ std::string report_stem(const config::scenario& s) {
 
 web_api::web_api(test_session& session, std::function<nlohmann::json()> workers,
                  web_options options)
-    : session_(session), workers_(std::move(workers)), options_(std::move(options)) {}
+    : session_(session),
+      workers_(std::move(workers)),
+      options_(std::move(options)),
+      routes_(routes(options_.quit != nullptr)) {}
 
-bool web_api::authorized(const http::request& req) const {
-  return options_.bearer_token.empty() || http::carries_token(req.headers, options_.bearer_token);
+std::vector<web_api::route> web_api::routes(bool quit_offered) {
+  std::vector<route> table = {
+      {"GET", "/metrics", &web_api::get_metrics},
+      {"GET", "/api/stats", &web_api::get_stats},
+      {"GET", "/api/failures", &web_api::get_failures},
+      {"GET", "/api/history", &web_api::get_history},
+      {"GET", "/api/workers", &web_api::get_workers},
+      {"GET", "/api/scenario", &web_api::get_scenario},
+      {"GET", "/api/report.json", &web_api::get_report_json},
+      {"GET", "/api/report/stats.csv", &web_api::get_stats_csv},
+      {"GET", "/api/report/failures.csv", &web_api::get_failures_csv},
+      {"GET", "/api/report/history.csv", &web_api::get_history_csv},
+      {"GET", "/api/report.html", &web_api::get_report_html},
+      {"POST", "/api/start", &web_api::post_start},
+      {"POST", "/api/stop", &web_api::post_stop},
+      {"POST", "/api/reset", &web_api::post_reset},
+      {"POST", "/api/swarm", &web_api::post_swarm},
+  };
+  // Not offered, /api/quit is no route at all: 404, or a UI file of that name.
+  if (quit_offered) table.push_back({"POST", "/api/quit", &web_api::post_quit});
+  return table;
 }
 
 void web_api::handle(const http::request& req, http::response& res) {
-  if (!authorized(req)) {
+  if (!options_.bearer_token.empty() && !http::carries_token(req.headers, options_.bearer_token)) {
     http::add_token_challenge(res.headers, "swarmlet");
     error(res, 401,
           "missing or wrong token (send \"Authorization: Bearer TOKEN\", or basic auth with it as "
@@ -95,117 +117,141 @@ void web_api::handle(const http::request& req, http::response& res) {
     return;
   }
   const std::string path(http::target_path(req.target));
-  const test_runner& runner = session_.current();
-  const auto& a = runner.results();
-  const bool get = req.method == "GET" || req.method == "HEAD";
-  const bool post = req.method == "POST";
-  auto only = [&](bool ok, const char* allowed) {
-    if (ok) return true;
-    res.headers.add("Allow", allowed);
-    error(res, 405, "use " + std::string(allowed) + " for " + path);
-    return false;
+  const bool head = req.method == "HEAD";
+  auto allows = [&](std::string_view method) {
+    return req.method == method || (head && method == "GET");
   };
-  if (path == "/metrics") {
-    if (!only(get, "GET")) return;
-    metrics_context ctx{a.users(), static_cast<int>(workers_().size()), runner.running()};
-    res.status = 200;
-    res.headers.add("Content-Type", "text/plain; version=0.0.4");
-    res.body = prometheus_metrics(a, ctx);
-  } else if (path == "/api/stats") {
-    if (!only(get, "GET")) return;
-    nlohmann::json entries = nlohmann::json::array();
-    for (const auto& [k, s] : a.totals().entries()) {
-      auto j = api_stats_json(s, a.current_rates(&k));
-      j["method"] = k.method;
-      j["name"] = k.name;
-      entries.push_back(std::move(j));
-    }
-    json(res, 200,
-         {{"state", phase_name(runner.state())},
-          {"run_id", std::to_string(runner.run_id())},
-          {"target", runner.scenario().target},
-          {"users", a.users()},
-          {"elapsed_s", runner.summary_now().duration_s},
-          {"stats", entries},
-          {"total", api_stats_json(a.totals().total(), a.current_rates(nullptr))}});
-  } else if (path == "/api/failures") {
-    if (!only(get, "GET")) return;
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& [k, n] : a.totals().errors())
-      out.push_back(
-          {{"method", k.method}, {"name", k.name}, {"error", k.message}, {"occurrences", n}});
-    json(res, 200, out);
-  } else if (path == "/api/history") {
-    if (!only(get, "GET")) return;
-    nlohmann::json out = nlohmann::json::array();
-    const auto& rows = a.history();
-    const std::size_t from = http::query_number(req.target, "from").value_or(0);
-    for (auto i = std::min(rows.size(), from); i < rows.size(); ++i) {
-      const auto& r = rows[i];
-      out.push_back({{"time", r.unix_time},
-                     {"users", r.users},
-                     {"rps", r.rps},
-                     {"fail_per_s", r.fails_per_s},
-                     {"p50_ms", r.window.percentile_ms(0.5)},
-                     {"p95_ms", r.window.percentile_ms(0.95)},
-                     {"p99_ms", r.window.percentile_ms(0.99)}});
-    }
-    json(res, 200, out);
-  } else if (path == "/api/workers") {
-    if (!only(get, "GET")) return;
-    json(res, 200, workers_());
-  } else if (path == "/api/scenario") {
-    if (!only(get, "GET")) return;
-    auto answer = load_json(session_.scenario());
-    answer["file"] = session_.scenario().file;
-    answer["yaml"] = session_.scenario_yaml();
-    json(res, 200, answer);
-  } else if (path == "/api/report.json") {
-    if (!only(get, "GET")) return;
-    json(res, 200, summary_json(a, runner.summary_now()));
-  } else if (path == "/api/report/stats.csv") {
-    if (!only(get, "GET")) return;
-    download(res, "text/csv", report_stem(runner.scenario()) + "_stats.csv",
-             stats_csv(a, runner.summary_now()));
-  } else if (path == "/api/report/failures.csv") {
-    if (!only(get, "GET")) return;
-    download(res, "text/csv", report_stem(runner.scenario()) + "_failures.csv", failures_csv(a));
-  } else if (path == "/api/report/history.csv") {
-    if (!only(get, "GET")) return;
-    download(res, "text/csv", report_stem(runner.scenario()) + "_stats_history.csv",
-             history_csv(a));
-  } else if (path == "/api/report.html") {
-    if (!only(get, "GET")) return;
-    download(res, "text/html; charset=utf-8", report_stem(runner.scenario()) + ".html",
-             html_report(runner.scenario(), a, runner.summary_now()));
-  } else if (path == "/api/start") {
-    if (only(post, "POST")) start(req, res);
-  } else if (path == "/api/stop") {
-    if (!only(post, "POST")) return;
-    if (!session_.active()) return error(res, 409, "no test is running");
-    session_.stop();
-    json(res, 202, {{"stopping", true}});
-  } else if (path == "/api/reset") {
-    if (!only(post, "POST")) return;
-    session_.current().reset_stats();
-    json(res, 200, {{"reset", true}});
-  } else if (path == "/api/swarm") {
-    if (only(post, "POST")) swarm(req, res);
-  } else if (path == "/api/quit" && options_.quit) {
-    if (!only(post, "POST")) return;
-    options_.quit();
-    json(res, 202, {{"quitting", true}});
-  } else if (const auto f = options_.ui_files ? options_.ui_files(path) : std::nullopt) {
-    if (!only(get, "GET")) return;
+  auto wrong_method = [&](std::string_view allowed) {
+    res.headers.add("Allow", std::string(allowed));
+    error(res, 405, "use " + std::string(allowed) + " for " + path);
+  };
+  const auto r = std::find_if(routes_.begin(), routes_.end(),
+                              [&](const route& candidate) { return candidate.path == path; });
+  if (r != routes_.end()) {
+    if (!allows(r->method)) return wrong_method(r->method);
+    return (this->*(r->handler))(req, res);
+  }
+  if (const auto f = options_.ui_files ? options_.ui_files(path) : std::nullopt) {
+    if (!allows("GET")) return wrong_method("GET");
     res.status = 200;
     res.headers.add("Content-Type", std::string(f->content_type));
     res.body.assign(f->body);
-  } else {
-    error(res, 404, "no such route: " + path);
+    return;
   }
+  error(res, 404, "no such route: " + path);
 }
 
-void web_api::start(const http::request& req, http::response& res) {
+void web_api::get_metrics(const http::request&, http::response& res) {
+  const test_runner& runner = session_.current();
+  const auto& a = runner.results();
+  metrics_context ctx{a.users(), static_cast<int>(workers_().size()), runner.running()};
+  res.status = 200;
+  res.headers.add("Content-Type", "text/plain; version=0.0.4");
+  res.body = prometheus_metrics(a, ctx);
+}
+
+void web_api::get_stats(const http::request&, http::response& res) {
+  const test_runner& runner = session_.current();
+  const auto& a = runner.results();
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& [k, s] : a.totals().entries()) {
+    auto j = api_stats_json(s, a.current_rates(&k));
+    j["method"] = k.method;
+    j["name"] = k.name;
+    entries.push_back(std::move(j));
+  }
+  json(res, 200,
+       {{"state", phase_name(runner.state())},
+        {"run_id", std::to_string(runner.run_id())},
+        {"target", runner.scenario().target},
+        {"users", a.users()},
+        {"elapsed_s", runner.summary_now().duration_s},
+        {"stats", entries},
+        {"total", api_stats_json(a.totals().total(), a.current_rates(nullptr))}});
+}
+
+void web_api::get_failures(const http::request&, http::response& res) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [k, n] : session_.current().results().totals().errors())
+    out.push_back(
+        {{"method", k.method}, {"name", k.name}, {"error", k.message}, {"occurrences", n}});
+  json(res, 200, out);
+}
+
+void web_api::get_history(const http::request& req, http::response& res) {
+  nlohmann::json out = nlohmann::json::array();
+  const auto& rows = session_.current().results().history();
+  const std::size_t from = http::query_number(req.target, "from").value_or(0);
+  for (auto i = std::min(rows.size(), from); i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    out.push_back({{"time", r.unix_time},
+                   {"users", r.users},
+                   {"rps", r.rps},
+                   {"fail_per_s", r.fails_per_s},
+                   {"p50_ms", r.window.percentile_ms(0.5)},
+                   {"p95_ms", r.window.percentile_ms(0.95)},
+                   {"p99_ms", r.window.percentile_ms(0.99)}});
+  }
+  json(res, 200, out);
+}
+
+void web_api::get_workers(const http::request&, http::response& res) {
+  json(res, 200, workers_());
+}
+
+void web_api::get_scenario(const http::request&, http::response& res) {
+  auto answer = load_json(session_.scenario());
+  answer["file"] = session_.scenario().file;
+  answer["yaml"] = session_.scenario_yaml();
+  json(res, 200, answer);
+}
+
+void web_api::get_report_json(const http::request&, http::response& res) {
+  const test_runner& runner = session_.current();
+  json(res, 200, summary_json(runner.results(), runner.summary_now()));
+}
+
+void web_api::get_stats_csv(const http::request&, http::response& res) {
+  const test_runner& runner = session_.current();
+  download(res, "text/csv", report_stem(runner.scenario()) + "_stats.csv",
+           stats_csv(runner.results(), runner.summary_now()));
+}
+
+void web_api::get_failures_csv(const http::request&, http::response& res) {
+  const test_runner& runner = session_.current();
+  download(res, "text/csv", report_stem(runner.scenario()) + "_failures.csv",
+           failures_csv(runner.results()));
+}
+
+void web_api::get_history_csv(const http::request&, http::response& res) {
+  const test_runner& runner = session_.current();
+  download(res, "text/csv", report_stem(runner.scenario()) + "_stats_history.csv",
+           history_csv(runner.results()));
+}
+
+void web_api::get_report_html(const http::request&, http::response& res) {
+  const test_runner& runner = session_.current();
+  download(res, "text/html; charset=utf-8", report_stem(runner.scenario()) + ".html",
+           html_report(runner.scenario(), runner.results(), runner.summary_now()));
+}
+
+void web_api::post_stop(const http::request&, http::response& res) {
+  if (!session_.active()) return error(res, 409, "no test is running");
+  session_.stop();
+  json(res, 202, {{"stopping", true}});
+}
+
+void web_api::post_reset(const http::request&, http::response& res) {
+  session_.current().reset_stats();
+  json(res, 200, {{"reset", true}});
+}
+
+void web_api::post_quit(const http::request&, http::response& res) {
+  options_.quit();
+  json(res, 202, {{"quitting", true}});
+}
+
+void web_api::post_start(const http::request& req, http::response& res) {
   start_request r;
   const auto type = req.headers.get("content-type");
   if (type && type->find("yaml") != std::string::npos) {
@@ -261,7 +307,7 @@ void web_api::start(const http::request& req, http::response& res) {
   json(res, 202, answer);
 }
 
-void web_api::swarm(const http::request& req, http::response& res) {
+void web_api::post_swarm(const http::request& req, http::response& res) {
   const auto body = nlohmann::json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object() || !body.contains("users") ||
       !body["users"].is_number_integer() || body["users"].get<long long>() < 0 ||

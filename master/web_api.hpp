@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/http/http_message.hpp"
 #include "test_session.hpp"
@@ -33,16 +34,42 @@ class web_api {
  public:
   /// `workers` lists the workers as JSON (the master's registry, or the local one).
   web_api(test_session& session, std::function<nlohmann::json()> workers, web_options options);
+  /// Answers `req` into `res`: 401 without the token (when one is set), the route's answer, the
+  /// UI file at the path, 405 (with Allow) for a known path and another method, or else 404.
+  /// Runs on the master's hub; blocks on nothing (a test starts on its own green thread).
   void handle(const http::request& req, http::response& res);
 
  private:
-  bool authorized(const http::request& req) const;
-  void start(const http::request& req, http::response& res);
-  void swarm(const http::request& req, http::response& res);
+  using answer = void (web_api::*)(const http::request& req, http::response& res);
+  /// A path and the one method it takes ("GET" takes HEAD too).
+  struct route {
+    std::string_view method;
+    std::string_view path;
+    answer handler;
+  };
+  static std::vector<route> routes(bool quit_offered);
+
+  void get_metrics(const http::request& req, http::response& res);
+  void get_stats(const http::request& req, http::response& res);
+  void get_failures(const http::request& req, http::response& res);
+  void get_history(const http::request& req, http::response& res);
+  void get_workers(const http::request& req, http::response& res);
+  void get_scenario(const http::request& req, http::response& res);
+  void get_report_json(const http::request& req, http::response& res);
+  void get_stats_csv(const http::request& req, http::response& res);
+  void get_failures_csv(const http::request& req, http::response& res);
+  void get_history_csv(const http::request& req, http::response& res);
+  void get_report_html(const http::request& req, http::response& res);
+  void post_start(const http::request& req, http::response& res);
+  void post_stop(const http::request& req, http::response& res);
+  void post_reset(const http::request& req, http::response& res);
+  void post_swarm(const http::request& req, http::response& res);
+  void post_quit(const http::request& req, http::response& res);
 
   test_session& session_;
   std::function<nlohmann::json()> workers_;
   web_options options_;
+  std::vector<route> routes_;
 };
 
 }  // namespace swarmlet::master
