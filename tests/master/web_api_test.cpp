@@ -3,11 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "common/config/scenario_loader.hpp"
+#include "common/green/event.hpp"
 #include "common/green/hub.hpp"
-#include "common/green/operations.hpp"
 #include "master/prometheus.hpp"
 
 namespace m = swarmlet::master;
@@ -66,7 +67,13 @@ class fake_worker final : public swarmlet::proto::worker_control {
   void spawn(const swarmlet::proto::spawn_command& c) override {
     spawns.push_back(c);
     run_id = c.run_id;
+    if (!spawned_.ready()) spawned_.send();
   }
+  /// Forgets the spawn commands received so far: spawn_arrived() waits for the next one.
+  void expect_spawn() noexcept { spawned_.reset(); }
+  /// Parks until a spawn command arrives after expect_spawn() (a test's first step comes from
+  /// the test's own green thread, after the start answered), at most 5 s: false if none came.
+  bool spawn_arrived() { return spawned_.wait_for(std::chrono::seconds(5)).has_value(); }
   void stop(std::uint64_t id) override {
     swarmlet::proto::stats_report r;
     r.worker_id = "w1";
@@ -90,6 +97,7 @@ class fake_worker final : public swarmlet::proto::worker_control {
 
  private:
   swarmlet::proto::report_sink& sink_;
+  swarmlet::green::event<> spawned_;
 };
 
 int users_of(const swarmlet::proto::spawn_command& c) {
@@ -176,12 +184,13 @@ TEST(WebApi, ATokenIsRequiredWhenSetAsBearerOrAsBasicAuthPassword) {
 
 TEST(WebApi, StartsChangesResetsAndStopsATest) {
   api_fixture f;
+  f.worker.expect_spawn();
   auto started =
       call(*f.api, "POST", "/api/start", R"({"users": 4, "spawn_rate": 2, "run_time": "1h"})");
   ASSERT_EQ(started.status, 202) << started.body;
   EXPECT_EQ(nlohmann::json::parse(started.body)["run_time"], "1h");
   EXPECT_EQ(f.attached_yaml, "the original yaml");
-  swarmlet::green::sleep(std::chrono::milliseconds(20));  // the test's thread sends the first step
+  ASSERT_TRUE(f.worker.spawn_arrived()) << "the test's thread sends the first step";
   ASSERT_FALSE(f.worker.spawns.empty());
   EXPECT_EQ(users_of(f.worker.spawns.back()), 4);
   EXPECT_DOUBLE_EQ(f.worker.spawns.back().spawn_rate, 2);
@@ -221,13 +230,14 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
 
   // A second test: a new run with its own numbers, shaped by stages.
   const auto first_run = f.get("/api/stats")["run_id"];
+  f.worker.expect_spawn();
   auto again = call(
       *f.api, "POST", "/api/start",
       R"({"stages": [{"duration": "1h", "users": 3, "spawn_rate": 1}, {"duration": 60, "users": 1}]})");
   ASSERT_EQ(again.status, 202) << again.body;
   EXPECT_NE(f.get("/api/stats")["run_id"], first_run);
   EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 0);
-  swarmlet::green::sleep(std::chrono::milliseconds(20));
+  ASSERT_TRUE(f.worker.spawn_arrived()) << "the second test's first step";
   EXPECT_EQ(users_of(f.worker.spawns.back()), 3);
   EXPECT_EQ(f.worker.spawns.back().run_id, f.worker.run_id);
   f.session->stop();
@@ -271,11 +281,12 @@ TEST(WebApi, APostedScenarioRunsAndStaysForTheNextTest) {
   const std::string yaml =
       "target: http://127.0.0.1:2/\nload: {users: 6, spawn_rate: 6}\nusers: [{tasks: [{get: "
       "/x}]}]\n";
+  f.worker.expect_spawn();
   auto r = call(*f.api, "POST", "/api/start", nlohmann::json({{"scenario", yaml}}).dump());
   ASSERT_EQ(r.status, 202) << r.body;
   EXPECT_EQ(f.attached_yaml, yaml);
   EXPECT_EQ(nlohmann::json::parse(r.body)["target"], "http://127.0.0.1:2/");
-  swarmlet::green::sleep(std::chrono::milliseconds(20));
+  ASSERT_TRUE(f.worker.spawn_arrived()) << "the test's thread sends the first step";
   EXPECT_EQ(users_of(f.worker.spawns.back()), 6);
   f.session->stop();
   f.session->wait_idle();
