@@ -1,5 +1,6 @@
 // Micro benchmarks of the hub: switch cost next to a raw Boost.Context resume in the same
-// binary, spawn+join cost, and the memory an idle green thread costs.
+// binary, spawn+join cost, the memory an idle green thread costs, and the green socket's
+// recv/send path on loopback.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "common/green/event.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
+#include "common/green/socket.hpp"
 #include "common/green/stack_pool.hpp"
 
 namespace g = swarmlet::green;
@@ -125,6 +127,51 @@ void BM_spawn_n_batch_of_1000(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 1000);
 }
 BENCHMARK(BM_spawn_n_batch_of_1000);
+
+// A request/response round trip over loopback TCP between two green threads of one hub: one
+// iteration = a send and a recv on each side, parking on readiness in between (the path every
+// HTTP request takes).
+void BM_socket_ping_pong(benchmark::State& state) {
+  g::hub h;
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  auto echo = g::spawn([&listener] {
+    g::socket c = listener.accept();
+    char buf[64];
+    for (std::size_t n; (n = c.recv(buf)) > 0;) c.sendall(std::string_view(buf, n));
+  });
+  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
+  char buf[64];
+  for (auto _ : state) {
+    client.sendall("ping");
+    for (std::size_t got = 0; got < 4;) got += client.recv(buf);
+  }
+  client.close();
+  echo.wait();
+}
+BENCHMARK(BM_socket_ping_pong);
+
+// Bulk transfer over loopback TCP: one iteration = 16 KiB sent by one green thread and read by
+// another in 16 KiB recv calls (mostly the ready-flag fast path, one syscall per call).
+void BM_socket_stream_16k(benchmark::State& state) {
+  g::hub h;
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  const std::string chunk(16 * 1024, 'x');
+  bool stop = false;
+  auto sender = g::spawn([&] {
+    g::socket c = listener.accept();
+    while (!stop) c.sendall(chunk);
+  });
+  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
+  std::vector<char> buf(chunk.size());
+  for (auto _ : state) {
+    for (std::size_t got = 0; got < chunk.size();) got += client.recv(buf);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(chunk.size()));
+  stop = true;
+  while (!sender.dead()) client.recv(buf);
+  sender.wait();
+}
+BENCHMARK(BM_socket_stream_16k);
 
 long resident_kib() {
   std::ifstream statm("/proc/self/statm");
