@@ -26,23 +26,18 @@ void block_signals(std::initializer_list<int> signals) {
 
 signal_watch::signal_watch(std::initializer_list<int> signals) {
   const sigset_t set = set_of(signals);
-  watch_.fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (watch_.fd < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
-  green::hub::get().add_watch(watch_);
-}
-
-signal_watch::~signal_watch() {
-  green::hub::get().remove_watch(watch_);
-  ::close(watch_.fd);
+  const int fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
+  fd_ = green::watched_fd(fd);
 }
 
 int signal_watch::wait() {
   for (;;) {
     signalfd_siginfo info;
-    const ssize_t n = ::read(watch_.fd, &info, sizeof info);
+    const ssize_t n = ::read(fd_.fd(), &info, sizeof info);
     if (n == sizeof info) return static_cast<int>(info.ssi_signo);
-    watch_.readable = false;
-    green::hub::get().wait_io(watch_, green::io_direction::read, std::nullopt, "signal");
+    fd_.watch().readable = false;
+    fd_.home().wait_io(fd_.watch(), green::io_direction::read, std::nullopt, "signal");
   }
 }
 

@@ -3,7 +3,7 @@
 // stops a test cleanly: stop, flush, report, exit code.
 #include <initializer_list>
 
-#include "common/green/io_watch.hpp"
+#include "common/green/watched_fd.hpp"
 
 namespace swarmlet::app {
 
@@ -12,15 +12,13 @@ void block_signals(std::initializer_list<int> signals);
 
 class signal_watch {
  public:
+  /// A signalfd for `signals` on this thread's hub (block them first: block_signals).
   explicit signal_watch(std::initializer_list<int> signals);
-  ~signal_watch();
-  signal_watch(const signal_watch&) = delete;
-  signal_watch& operator=(const signal_watch&) = delete;
   /// Parks the calling green thread until one of the signals arrives; returns its number.
   int wait();
 
  private:
-  green::io_watch watch_;
+  green::watched_fd fd_;
 };
 
 }  // namespace swarmlet::app

@@ -40,9 +40,8 @@ hub::hub(hub_options options)
         "this OS thread already has a hub: use hub::current() instead of a second one");
   const int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-  wakeup_.fd = efd;
-  wakeup_.always_read = true;
-  backend_->add(wakeup_);
+  wakeup_ = watched_fd(*this, efd);
+  wakeup_.watch().always_read = true;
   main_.state_ = thread_record::state::running;
   // The loop runs on a stack of its own, so the original context can park like a green thread.
   loop_.context_ = boost::context::fiber(
@@ -85,8 +84,6 @@ hub::~hub() {
     delete t;
   }
   loop_.context_ = {};
-  backend_->remove(wakeup_);
-  ::close(wakeup_.fd);
   this_thread_ = nullptr;
 }
 
@@ -218,7 +215,7 @@ void hub::call_soon_threadsafe(std::function<void()> call) {
   }
   const std::uint64_t one = 1;
   // A full counter (never in practice) still leaves the fd readable: the call will run.
-  [[maybe_unused]] auto n = ::write(wakeup_.fd, &one, sizeof one);
+  [[maybe_unused]] auto n = ::write(wakeup_.fd(), &one, sizeof one);
 }
 
 void hub::wait_all() {
@@ -267,7 +264,7 @@ void hub::poll_once() {
   backend_->wait(timeout, events_);
   for (const io_event& ev : events_) {
     io_watch& w = *ev.watch;
-    if (&w == &wakeup_) {
+    if (&w == &wakeup_.watch()) {
       run_cross_thread_calls();
       continue;
     }
@@ -286,7 +283,7 @@ void hub::poll_once() {
 
 void hub::run_cross_thread_calls() {
   std::uint64_t count;
-  [[maybe_unused]] auto n = ::read(wakeup_.fd, &count, sizeof count);
+  [[maybe_unused]] auto n = ::read(wakeup_.fd(), &count, sizeof count);
   {
     std::lock_guard lock(cross_mutex_);
     running_calls_.swap(cross_calls_);

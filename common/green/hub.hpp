@@ -22,6 +22,7 @@
 #include "thread_record.hpp"
 #include "timer.hpp"
 #include "wait_list.hpp"
+#include "watched_fd.hpp"
 
 namespace swarmlet::green {
 
@@ -100,7 +101,8 @@ class hub {
   /// Whether a green thread other than the running one is ready to run (tests settle on it).
   bool others_ready() const noexcept { return !ready_->empty(); }
 
-  /// Watches an fd for its whole life; `w` must stay put until `remove_watch`.
+  /// Watches an fd for its whole life; `w` must stay put until `remove_watch`. Use a
+  /// watched_fd, which does both.
   void add_watch(io_watch& w);
   /// Stops watching; threads parked on it get std::system_error(EBADF).
   void remove_watch(io_watch& w) noexcept;
@@ -159,8 +161,9 @@ class hub {
   bool loop_started_ = false;
   bool stopping_ = false;
   std::vector<io_event> events_;
-  // Cross-thread wake-up: an eventfd the loop always watches for reading.
-  io_watch wakeup_;
+  // Cross-thread wake-up: an eventfd the loop always watches for reading. Declared after
+  // backend_: its watch stops before the poller goes.
+  watched_fd wakeup_;
   std::mutex cross_mutex_;
   std::vector<std::function<void()>> cross_calls_;
   std::vector<std::function<void()>> running_calls_;

@@ -6,7 +6,7 @@ namespace swarmlet::green {
 
 enum class io_direction { read, write };
 
-/// Registered once per fd for the fd's whole life (hub::add_watch / remove_watch). The flags
+/// Registered once per fd for the fd's whole life (a watched_fd owns it). The flags
 /// follow the kernel: set by the poller when the fd becomes ready, cleared by the code that
 /// saw EAGAIN or a short read/write, so a green socket only tries a syscall when it can succeed.
 struct io_watch {

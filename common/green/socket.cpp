@@ -62,35 +62,8 @@ std::string endpoint(const std::string& host, std::uint16_t port) {
 
 }  // namespace
 
-socket::socket(int fd, bool connected)
-    : home_(&hub::get()), watch_(std::make_unique<io_watch>(fd)) {
-  watch_->writable = connected;
-  try {
-    home_->add_watch(*watch_);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-}
-
-socket::socket(socket&& other) noexcept
-    : home_(other.home_), watch_(std::move(other.watch_)), timeout_(other.timeout_) {}
-
-socket& socket::operator=(socket&& other) noexcept {
-  if (this != &other) {
-    close();
-    home_ = other.home_;
-    watch_ = std::move(other.watch_);
-    timeout_ = other.timeout_;
-  }
-  return *this;
-}
-
-void socket::close() noexcept {
-  if (!watch_) return;
-  home_->remove_watch(*watch_);
-  ::close(watch_->fd);
-  watch_.reset();
+socket::socket(int fd, bool connected) : fd_(fd) {
+  fd_.watch().writable = connected;
 }
 
 socket socket::listen(const std::string& host, std::uint16_t port, int backlog, bool reuse_port) {
@@ -118,15 +91,15 @@ socket socket::connect(const std::string& host, std::uint16_t port,
     socket s(new_tcp_fd(a->ai_family), false);
     set_nodelay(s.fd());
     if (::connect(s.fd(), a->ai_addr, a->ai_addrlen) == 0) {
-      s.watch_->writable = true;
+      s.fd_.watch().writable = true;
       return s;
     }
     if (errno != EINPROGRESS) {
       last_error = errno;
       continue;
     }
-    while (!s.watch_->writable) {
-      if (!s.home_->wait_io(*s.watch_, io_direction::write, until, "connect"))
+    while (!s.fd_.watch().writable) {
+      if (!s.fd_.home().wait_io(s.fd_.watch(), io_direction::write, until, "connect"))
         throw operation_timed_out("connect to " + endpoint(host, port) + " timed out");
     }
     int err = 0;
@@ -139,7 +112,7 @@ socket socket::connect(const std::string& host, std::uint16_t port,
 }
 
 socket socket::accept() {
-  io_watch& w = *watch_;
+  io_watch& w = fd_.watch();
   const deadline until = deadline_after(timeout_);
   for (;;) {
     if (w.readable) {
@@ -155,13 +128,13 @@ socket socket::accept() {
       }
       continue;
     }
-    if (!home_->wait_io(w, io_direction::read, until, "accept"))
+    if (!fd_.home().wait_io(w, io_direction::read, until, "accept"))
       throw operation_timed_out("accept timed out");
   }
 }
 
 std::size_t socket::recv(std::span<char> buffer) {
-  io_watch& w = *watch_;
+  io_watch& w = fd_.watch();
   const deadline until = deadline_after(timeout_);
   for (;;) {
     if (w.readable) {
@@ -180,13 +153,13 @@ std::size_t socket::recv(std::span<char> buffer) {
       }
       continue;
     }
-    if (!home_->wait_io(w, io_direction::read, until, "recv"))
+    if (!fd_.home().wait_io(w, io_direction::read, until, "recv"))
       throw operation_timed_out("recv timed out");
   }
 }
 
 std::size_t socket::send(std::string_view data) {
-  io_watch& w = *watch_;
+  io_watch& w = fd_.watch();
   const deadline until = deadline_after(timeout_);
   for (;;) {
     if (w.writable) {
@@ -202,7 +175,7 @@ std::size_t socket::send(std::string_view data) {
       }
       continue;
     }
-    if (!home_->wait_io(w, io_direction::write, until, "send"))
+    if (!fd_.home().wait_io(w, io_direction::write, until, "send"))
       throw operation_timed_out("send timed out");
   }
 }

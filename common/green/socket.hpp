@@ -10,22 +10,21 @@
 #include <string_view>
 
 #include "clock.hpp"
-#include "io_watch.hpp"
 #include "stream.hpp"
+#include "watched_fd.hpp"
 
 namespace swarmlet::green {
-
-class hub;
 
 class socket final : public stream {
  public:
   /// No socket (valid() is false).
   socket() = default;
-  /// Adopts a non-blocking fd: registers it with this thread's hub.
+  /// Adopts a non-blocking fd: registers it with this thread's hub (see watched_fd).
   socket(int fd, bool connected);
-  socket(socket&& other) noexcept;
-  socket& operator=(socket&& other) noexcept;
-  ~socket() override { close(); }
+  socket(socket&& other) noexcept = default;
+  /// Closes this socket and takes `other`'s.
+  socket& operator=(socket&& other) noexcept = default;
+  ~socket() override = default;
 
   /// A listening TCP socket on host:port (port 0 picks a free one: see local_port()).
   /// Host is an IPv4/IPv6 literal or a name. With `reuse_port`, several sockets (one per
@@ -49,24 +48,24 @@ class socket final : public stream {
   /// SHUT_RD, SHUT_WR or SHUT_RDWR.
   void shutdown(int how);
   /// Closes the fd; green threads parked on it get std::system_error(EBADF). Idempotent.
-  void close() noexcept;
+  void close() noexcept { fd_.reset(); }
 
   /// A limit for every later blocking call (eventlet's settimeout); none: block for ever.
   /// An expired call throws operation_timed_out.
   void set_timeout(std::optional<duration> timeout) noexcept { timeout_ = timeout; }
   std::optional<duration> timeout() const noexcept { return timeout_; }
 
-  bool valid() const noexcept { return watch_ != nullptr; }
-  int fd() const noexcept { return watch_ ? watch_->fd : -1; }
-  io_watch& watch() noexcept { return *watch_; }
+  bool valid() const noexcept { return fd_.valid(); }
+  int fd() const noexcept { return fd_.fd(); }
+  /// The fd and its hub, for layers built on the socket (TLS). Only when valid().
+  watched_fd_ref watched() const noexcept { return fd_; }
   std::uint16_t local_port() const;
 
   std::size_t read_some(std::span<char> buffer) override { return recv(buffer); }
   void write_all(std::string_view data) override { sendall(data); }
 
  private:
-  hub* home_ = nullptr;
-  std::unique_ptr<io_watch> watch_;  // on the heap: the poller keeps its address
+  watched_fd fd_;
   std::optional<duration> timeout_;
 };
 

@@ -101,7 +101,7 @@ void tls_context::trust_pem(std::string_view ca_pem) {
 
 bool tls_stream::wait_for_retry(int result, const char* what) {
   const int err = SSL_get_error(ssl_.get(), result);
-  io_watch& w = socket_.watch();
+  io_watch& w = socket_.watched().watch();
   io_direction d;
   if (err == SSL_ERROR_WANT_READ) {
     w.readable = false;

@@ -4,27 +4,24 @@
 
 namespace swarmlet::green {
 
-zmq_socket::zmq_socket(zmq::context_t& context, zmq::socket_type type)
-    : home_(&hub::get()), socket_(context, type) {
+zmq_socket::zmq_socket(zmq::context_t& context, zmq::socket_type type) : socket_(context, type) {
   socket_.set(zmq::sockopt::linger, 0);
-  watch_.fd = socket_.get(zmq::sockopt::fd);
-  home_->add_watch(watch_);
+  // ZeroMQ owns the fd: it is closed with the socket.
+  fd_ = watched_fd(socket_.get(zmq::sockopt::fd), fd_ownership::borrowed);
 }
 
-zmq_socket::~zmq_socket() {
-  home_->remove_watch(watch_);  // ZeroMQ owns the fd: it is closed with the socket
-}
+zmq_socket::~zmq_socket() = default;
 
 bool zmq_socket::wait_for(short event, deadline until, const char* what) {
   std::size_t& counter = event == ZMQ_POLLIN ? waiting_to_recv_ : waiting_to_send_;
   for (;;) {
     // Reading ZMQ_EVENTS consumes the fd's signal; anything later raises a new edge.
-    watch_.readable = false;
+    fd_.watch().readable = false;
     if (socket_.get(zmq::sockopt::events) & event) return true;
     ++counter;
     bool woken;
     try {
-      woken = home_->wait_io(watch_, io_direction::read, until, what);
+      woken = fd_.home().wait_io(fd_.watch(), io_direction::read, until, what);
     } catch (...) {
       --counter;
       throw;
@@ -35,11 +32,11 @@ bool zmq_socket::wait_for(short event, deadline until, const char* what) {
 }
 
 void zmq_socket::notify_others() {
-  if (watch_.readers.empty()) return;
+  if (fd_.watch().readers.empty()) return;
   const int events = socket_.get(zmq::sockopt::events);
   if (((events & ZMQ_POLLIN) && waiting_to_recv_ > 0) ||
       ((events & ZMQ_POLLOUT) && waiting_to_send_ > 0))
-    watch_.readers.wake_all();
+    fd_.watch().readers.wake_all();
 }
 
 template <class Op>

@@ -9,11 +9,9 @@
 #include <zmq.hpp>
 
 #include "clock.hpp"
-#include "io_watch.hpp"
+#include "watched_fd.hpp"
 
 namespace swarmlet::green {
-
-class hub;
 
 class zmq_socket {
  public:
@@ -54,9 +52,8 @@ class zmq_socket {
   template <class Op>
   bool with_retry(short event, std::optional<duration> timeout, const char* what, Op op);
 
-  hub* home_;
   zmq::socket_t socket_;
-  io_watch watch_;
+  watched_fd fd_;  // after socket_: the watch stops before ZeroMQ closes its fd
   std::size_t waiting_to_recv_ = 0;
   std::size_t waiting_to_send_ = 0;
 };
