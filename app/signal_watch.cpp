@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <system_error>
 
-#include "common/green/hub.hpp"
+#include "common/green/retry.hpp"
 
 namespace swarmlet::app {
 namespace {
@@ -32,13 +32,12 @@ signal_watch::signal_watch(std::initializer_list<int> signals) {
 }
 
 int signal_watch::wait() {
-  for (;;) {
+  return *green::retry_io(fd_, green::deadline{}, "signal", [this]() -> green::io_attempt<int> {
     signalfd_siginfo info;
     const ssize_t n = ::read(fd_.fd(), &info, sizeof info);
     if (n == sizeof info) return static_cast<int>(info.ssi_signo);
-    fd_.watch().readable = false;
-    fd_.home().wait_io(fd_.watch(), green::io_direction::read, std::nullopt, "signal");
-  }
+    return green::would_block{green::io_direction::read};
+  });
 }
 
 }  // namespace swarmlet::app

@@ -13,7 +13,7 @@
 #include <utility>
 
 #include "errors.hpp"
-#include "hub.hpp"
+#include "retry.hpp"
 
 namespace swarmlet::green {
 namespace {
@@ -98,10 +98,10 @@ socket socket::connect(const std::string& host, std::uint16_t port,
       last_error = errno;
       continue;
     }
-    while (!s.fd_.watch().writable) {
-      if (!s.fd_.home().wait_io(s.fd_.watch(), io_direction::write, until, "connect"))
-        throw operation_timed_out("connect to " + endpoint(host, port) + " timed out");
-    }
+    // Connected (or failed) once writable.
+    if (!retry_when_ready(s.fd_, io_direction::write, until, "connect",
+                          [] { return std::optional<bool>(true); }))
+      throw operation_timed_out("connect to " + endpoint(host, port) + " timed out");
     int err = 0;
     socklen_t len = sizeof err;
     ::getsockopt(s.fd(), SOL_SOCKET, SO_ERROR, &err, &len);
@@ -112,72 +112,66 @@ socket socket::connect(const std::string& host, std::uint16_t port,
 }
 
 socket socket::accept() {
-  io_watch& w = fd_.watch();
-  const deadline until = deadline_after(timeout_);
-  for (;;) {
-    if (w.readable) {
-      const int fd = ::accept4(w.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd >= 0) {
-        set_nodelay(fd);
-        return socket(fd, true);
-      }
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        w.readable = false;
-      } else if (errno != EINTR && errno != ECONNABORTED) {
-        throw_errno(errno, "accept");
-      }
-      continue;
-    }
-    if (!fd_.home().wait_io(w, io_direction::read, until, "accept"))
-      throw operation_timed_out("accept timed out");
-  }
+  const int listen_fd = fd();
+  auto accepted = retry_when_ready(
+      fd_, io_direction::read, deadline_after(timeout_), "accept", [&]() -> std::optional<socket> {
+        for (;;) {
+          const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+          if (fd >= 0) {
+            set_nodelay(fd);
+            return socket(fd, true);
+          }
+          if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
+          if (errno != EINTR && errno != ECONNABORTED) throw_errno(errno, "accept");
+        }
+      });
+  if (!accepted) throw operation_timed_out("accept timed out");
+  return std::move(*accepted);
 }
 
 std::size_t socket::recv(std::span<char> buffer) {
   io_watch& w = fd_.watch();
-  const deadline until = deadline_after(timeout_);
-  for (;;) {
-    if (w.readable) {
-      const ssize_t n = ::recv(w.fd, buffer.data(), buffer.size(), 0);
-      if (n > 0) {
-        // A short read drained the socket: the next data arrives with a new edge. Not so
-        // once the peer closed: its FIN may have come with this data, and no edge follows.
-        if (static_cast<std::size_t>(n) < buffer.size() && !w.hangup) w.readable = false;
-        return static_cast<std::size_t>(n);
-      }
-      if (n == 0) return 0;  // end of stream stays readable
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        w.readable = false;
-      } else if (errno != EINTR) {
-        throw_errno(errno, "recv");
-      }
-      continue;
-    }
-    if (!fd_.home().wait_io(w, io_direction::read, until, "recv"))
-      throw operation_timed_out("recv timed out");
-  }
+  const auto got =
+      retry_when_ready(fd_, io_direction::read, deadline_after(timeout_), "recv",
+                       [&]() -> std::optional<std::size_t> {
+                         for (;;) {
+                           const ssize_t n = ::recv(w.fd, buffer.data(), buffer.size(), 0);
+                           if (n > 0) {
+                             // A short read drained the socket: the next data arrives with a new
+                             // edge. Not so once the peer closed: its FIN may have come with this
+                             // data, and no edge follows.
+                             if (static_cast<std::size_t>(n) < buffer.size() && !w.hangup)
+                               w.readable = false;
+                             return static_cast<std::size_t>(n);
+                           }
+                           if (n == 0) return 0;  // end of stream stays readable
+                           if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
+                           if (errno != EINTR) throw_errno(errno, "recv");
+                         }
+                       });
+  if (!got) throw operation_timed_out("recv timed out");
+  return *got;
 }
 
 std::size_t socket::send(std::string_view data) {
   io_watch& w = fd_.watch();
-  const deadline until = deadline_after(timeout_);
-  for (;;) {
-    if (w.writable) {
-      const ssize_t n = ::send(w.fd, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n >= 0) {
-        if (static_cast<std::size_t>(n) < data.size()) w.writable = false;
-        return static_cast<std::size_t>(n);
-      }
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        w.writable = false;
-      } else if (errno != EINTR) {
-        throw_errno(errno, "send");
-      }
-      continue;
-    }
-    if (!fd_.home().wait_io(w, io_direction::write, until, "send"))
-      throw operation_timed_out("send timed out");
-  }
+  const auto sent = retry_when_ready(fd_, io_direction::write, deadline_after(timeout_), "send",
+                                     [&]() -> std::optional<std::size_t> {
+                                       for (;;) {
+                                         const ssize_t n =
+                                             ::send(w.fd, data.data(), data.size(), MSG_NOSIGNAL);
+                                         if (n >= 0) {
+                                           if (static_cast<std::size_t>(n) < data.size())
+                                             w.writable = false;
+                                           return static_cast<std::size_t>(n);
+                                         }
+                                         if (errno == EAGAIN || errno == EWOULDBLOCK)
+                                           return std::nullopt;
+                                         if (errno != EINTR) throw_errno(errno, "send");
+                                       }
+                                     });
+  if (!sent) throw operation_timed_out("send timed out");
+  return *sent;
 }
 
 void socket::sendall(std::string_view data) {

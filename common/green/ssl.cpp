@@ -10,7 +10,7 @@
 #include <system_error>
 
 #include "errors.hpp"
-#include "hub.hpp"
+#include "retry.hpp"
 
 namespace swarmlet::green {
 namespace {
@@ -99,51 +99,52 @@ void tls_context::trust_pem(std::string_view ca_pem) {
   if (added == 0) throw tls_error("no certificate in the PEM text to trust");
 }
 
-bool tls_stream::wait_for_retry(int result, const char* what) {
-  const int err = SSL_get_error(ssl_.get(), result);
-  io_watch& w = socket_.watched().watch();
-  io_direction d;
-  if (err == SSL_ERROR_WANT_READ) {
-    w.readable = false;
-    d = io_direction::read;
-  } else if (err == SSL_ERROR_WANT_WRITE) {
-    w.writable = false;
-    d = io_direction::write;
-  } else {
-    return false;
-  }
-  if (!hub::get().wait_io(w, d, deadline_after(socket_.timeout()), what))
-    throw operation_timed_out(std::string(what) + " timed out");
-  return true;
+template <class Op>
+int tls_stream::retry(const char* what, Op op) {
+  // OpenSSL may hold data already read, so every try calls it, whatever the ready flags say;
+  // the socket's timeout applies to each wait.
+  const auto rc = retry_io(
+      socket_.watched(), [this] { return deadline_after(socket_.timeout()); }, what,
+      [&]() -> io_attempt<int> {
+        ERR_clear_error();
+        const int rc = op();
+        if (rc == 1) return rc;
+        switch (SSL_get_error(ssl_.get(), rc)) {
+          case SSL_ERROR_WANT_READ:
+            return would_block{io_direction::read};
+          case SSL_ERROR_WANT_WRITE:
+            return would_block{io_direction::write};
+          default:
+            return rc;
+        }
+      });
+  if (!rc) throw operation_timed_out(std::string(what) + " timed out");
+  return *rc;
 }
 
 std::size_t tls_stream::read_some(std::span<char> buffer) {
-  for (;;) {
-    ERR_clear_error();
-    std::size_t n = 0;
-    const int rc = SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &n);
-    if (rc == 1) return n;
-    if (wait_for_retry(rc, "TLS read")) continue;
-    const int err = SSL_get_error(ssl_.get(), rc);
-    if (err == SSL_ERROR_ZERO_RETURN) return 0;
-    if (err == SSL_ERROR_SYSCALL) {
-      if (errno == 0) return 0;
-      throw std::system_error(errno, std::generic_category(), "TLS read");
-    }
-    throw tls_error(openssl_reason("TLS read"));
+  std::size_t n = 0;
+  const int rc =
+      retry("TLS read", [&] { return SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &n); });
+  if (rc == 1) return n;
+  const int err = SSL_get_error(ssl_.get(), rc);
+  if (err == SSL_ERROR_ZERO_RETURN) return 0;
+  if (err == SSL_ERROR_SYSCALL) {
+    if (errno == 0) return 0;
+    throw std::system_error(errno, std::generic_category(), "TLS read");
   }
+  throw tls_error(openssl_reason("TLS read"));
 }
 
 void tls_stream::write_all(std::string_view data) {
   while (!data.empty()) {
-    ERR_clear_error();
     std::size_t n = 0;
-    const int rc = SSL_write_ex(ssl_.get(), data.data(), data.size(), &n);
+    const int rc =
+        retry("TLS write", [&] { return SSL_write_ex(ssl_.get(), data.data(), data.size(), &n); });
     if (rc == 1) {
       data.remove_prefix(n);
       continue;
     }
-    if (wait_for_retry(rc, "TLS write")) continue;
     if (SSL_get_error(ssl_.get(), rc) == SSL_ERROR_SYSCALL)
       throw std::system_error(errno ? errno : EPIPE, std::generic_category(), "TLS write");
     throw tls_error(openssl_reason("TLS write"));
@@ -186,19 +187,15 @@ tls_stream wrap_ssl(socket s, const tls_context& context, tls_role role,
   } else {
     SSL_set_accept_state(ssl);
   }
-  for (;;) {
-    ERR_clear_error();
-    const int rc = SSL_do_handshake(ssl);
-    if (rc == 1) return t;
-    if (t.wait_for_retry(rc, "TLS handshake")) continue;
-    std::string reason = openssl_reason("TLS handshake");
-    const long verify = SSL_get_verify_result(ssl);
-    if (verify != X509_V_OK)
-      reason += std::string(" (certificate: ") + X509_verify_cert_error_string(verify) + ")";
-    if (SSL_get_error(ssl, rc) == SSL_ERROR_SYSCALL && errno != 0)
-      reason += std::string(": ") + std::strerror(errno);
-    throw tls_error(reason);
-  }
+  const int rc = t.retry("TLS handshake", [ssl] { return SSL_do_handshake(ssl); });
+  if (rc == 1) return t;
+  std::string reason = openssl_reason("TLS handshake");
+  const long verify = SSL_get_verify_result(ssl);
+  if (verify != X509_V_OK)
+    reason += std::string(" (certificate: ") + X509_verify_cert_error_string(verify) + ")";
+  if (SSL_get_error(ssl, rc) == SSL_ERROR_SYSCALL && errno != 0)
+    reason += std::string(": ") + std::strerror(errno);
+  throw tls_error(reason);
 }
 
 }  // namespace swarmlet::green

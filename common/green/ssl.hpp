@@ -69,8 +69,10 @@ class tls_stream final : public stream {
     void operator()(SSL* s) const noexcept { SSL_free(s); }
   };
   tls_stream(socket s, SSL* ssl) : socket_(std::move(s)), ssl_(ssl) {}
-  /// Waits for what OpenSSL asked for; returns false when `result` is not a retry.
-  bool wait_for_retry(int result, const char* what);
+  /// Calls `op` (an OpenSSL call on this session) until it no longer wants to read or write,
+  /// parking meanwhile; returns its last result. Throws operation_timed_out.
+  template <class Op>
+  int retry(const char* what, Op op);
   socket socket_;
   std::unique_ptr<SSL, ssl_free> ssl_;
 };

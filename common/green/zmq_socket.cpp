@@ -1,6 +1,6 @@
 #include "zmq_socket.hpp"
 
-#include "hub.hpp"
+#include "retry.hpp"
 
 namespace swarmlet::green {
 
@@ -11,25 +11,6 @@ zmq_socket::zmq_socket(zmq::context_t& context, zmq::socket_type type) : socket_
 }
 
 zmq_socket::~zmq_socket() = default;
-
-bool zmq_socket::wait_for(short event, deadline until, const char* what) {
-  std::size_t& counter = event == ZMQ_POLLIN ? waiting_to_recv_ : waiting_to_send_;
-  for (;;) {
-    // Reading ZMQ_EVENTS consumes the fd's signal; anything later raises a new edge.
-    fd_.watch().readable = false;
-    if (socket_.get(zmq::sockopt::events) & event) return true;
-    ++counter;
-    bool woken;
-    try {
-      woken = fd_.home().wait_io(fd_.watch(), io_direction::read, until, what);
-    } catch (...) {
-      --counter;
-      throw;
-    }
-    --counter;
-    if (!woken) return (socket_.get(zmq::sockopt::events) & event) != 0;
-  }
-}
 
 void zmq_socket::notify_others() {
   if (fd_.watch().readers.empty()) return;
@@ -42,12 +23,39 @@ void zmq_socket::notify_others() {
 template <class Op>
 bool zmq_socket::with_retry(short event, std::optional<duration> timeout, const char* what, Op op) {
   const deadline until = deadline_after(timeout);
+  const auto ready = [&] { return (socket_.get(zmq::sockopt::events) & event) != 0; };
+  // The first try goes ahead; after a failed try and after every wake-up, ZMQ_EVENTS says
+  // whether the next can succeed. Reading it consumes the fd's signal, so anything that happens
+  // later raises a new edge.
+  bool check_first = false;
+  const auto try_once = [&]() -> io_attempt<bool> {
+    for (;;) {
+      if (check_first) {
+        fd_.watch().readable = false;
+        if (!ready()) return would_block{io_direction::read};
+      }
+      check_first = true;
+      if (op()) return true;
+    }
+  };
+  std::size_t& waiting = event == ZMQ_POLLIN ? waiting_to_recv_ : waiting_to_send_;
   for (;;) {
-    if (op()) {
+    std::optional<bool> done;
+    ++waiting;  // only parked threads can see it: notify_others runs after the decrement
+    try {
+      done = retry_io(fd_, until, what, try_once);
+    } catch (...) {
+      --waiting;
+      throw;
+    }
+    --waiting;
+    if (done) {
       notify_others();
       return true;
     }
-    if (!wait_for(event, until, what)) return false;
+    // The deadline passed: one more try if ZMQ_EVENTS says it can succeed.
+    if (!ready()) return false;
+    check_first = false;
   }
 }
 

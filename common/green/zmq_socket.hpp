@@ -45,15 +45,16 @@ class zmq_socket {
       std::optional<duration> timeout = std::nullopt);
 
  private:
-  /// Parks until ZMQ_EVENTS has `event`; false when `until` passed.
-  bool wait_for(short event, deadline until, const char* what);
   /// After an operation: wakes the other parked threads if what they wait for is ready now.
   void notify_others();
+  /// Tries `op` (a dontwait send or recv) until it succeeds, parking on the fd meanwhile while
+  /// ZMQ_EVENTS lacks `event`; false when `timeout` passed first.
   template <class Op>
   bool with_retry(short event, std::optional<duration> timeout, const char* what, Op op);
 
   zmq::socket_t socket_;
   watched_fd fd_;  // after socket_: the watch stops before ZeroMQ closes its fd
+  // Green threads in with_retry, per event (all park on the fd's read side).
   std::size_t waiting_to_recv_ = 0;
   std::size_t waiting_to_send_ = 0;
 };
