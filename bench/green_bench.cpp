@@ -207,7 +207,7 @@ BENCHMARK(BM_idle_thread_memory)->Arg(100000)->Iterations(1)->Unit(benchmark::kM
 }  // namespace
 namespace {
 // A lone green thread yielding: the scheduling work without any context switch (the hub
-// finds the caller first in the ready queue and returns at once, polling every 64 turns).
+// finds the caller first in the ready queue and returns at once, polling every 256 turns).
 void BM_green_yield_alone(benchmark::State& state) {
   g::hub h;
   g::spawn([&state] {

@@ -44,7 +44,7 @@ std::string buffered_reader::read_exactly(std::size_t n) {
   std::string out;
   out.reserve(n);
   while (out.size() < n) {
-    if (begin_ == end_ && !fill()) throw incomplete_read(n, std::move(out));
+    if (begin_ == end_ && !fill()) throw incomplete_read(n, out.size());
     const std::size_t take = std::min(n - out.size(), end_ - begin_);
     out.append(buffer_.data() + begin_, take);
     begin_ += take;

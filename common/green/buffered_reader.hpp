@@ -12,14 +12,9 @@ namespace swarmlet::green {
 /// The stream ended before the bytes asked for arrived (eventlet's IncompleteRead).
 class incomplete_read : public std::runtime_error {
  public:
-  incomplete_read(std::size_t wanted, std::string partial)
-      : std::runtime_error("stream ended after " + std::to_string(partial.size()) + " of " +
-                           std::to_string(wanted) + " bytes"),
-        partial_(std::move(partial)) {}
-  const std::string& partial() const noexcept { return partial_; }
-
- private:
-  std::string partial_;
+  incomplete_read(std::size_t wanted, std::size_t got)
+      : std::runtime_error("stream ended after " + std::to_string(got) + " of " +
+                           std::to_string(wanted) + " bytes") {}
 };
 
 class buffered_reader {
@@ -34,8 +29,6 @@ class buffered_reader {
   std::string read_exactly(std::size_t n);
   /// What is buffered, or else what one read of the stream brings; "" at end of stream.
   std::string read_some();
-  /// Bytes buffered and not yet returned.
-  std::size_t buffered() const noexcept { return end_ - begin_; }
 
  private:
   bool fill();  // false at end of stream

@@ -19,8 +19,6 @@ class epoll_backend final : public io_backend {
   }
   ~epoll_backend() override { ::close(epfd_); }
 
-  const char* name() const noexcept override { return "epoll"; }
-
   void add(io_watch& w) override {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;

@@ -118,12 +118,11 @@ class green_thread {
   std::uint64_t id() const noexcept { return state_->thread_id; }
   /// Throws green_exit inside the thread and lets it run to unwind; a thread that has not
   /// started never runs its function. Returns once the thread has had its turn to die.
-  void kill() { kill_with(std::make_exception_ptr(green_exit{})); }
-  /// As kill(), with another exception; cancels a spawn_after that has not fired yet.
-  void kill_with(std::exception_ptr error) {
+  /// Cancels a spawn_after that has not fired yet.
+  void kill() {
     if (state_->done) return;
     hub& h = *state_->thread->home();
-    h.inject(state_->thread, std::move(error));
+    h.inject(state_->thread, std::make_exception_ptr(green_exit{}));
     if (h.current_thread() != nullptr) h.yield();
   }
   /// eventlet's GreenThread.cancel: kills the thread only if it has not started yet.

@@ -53,7 +53,6 @@ class hub {
   /// This OS thread's hub; throws hub_misuse when there is none.
   static hub& get();
 
-  const char* backend_name() const noexcept { return backend_->name(); }
   stack_pool& stacks() noexcept { return stacks_; }
   timer_heap& timers() noexcept { return timers_; }
   /// Green threads alive (started or not); the original context is not counted.
@@ -65,8 +64,6 @@ class hub {
   void for_each_thread(Fn&& fn) const {
     for (const thread_record* t = live_head_; t != nullptr; t = t->next_live_) fn(*t);
   }
-  /// The record of the thread's original context (the one that made the hub).
-  thread_record* main_thread() noexcept { return &main_; }
   std::uint64_t next_thread_id() noexcept { return ++last_id_; }
 
   /// Takes ownership of a new record and gives it a stack; it runs once made ready

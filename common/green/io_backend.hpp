@@ -21,14 +21,10 @@ struct io_event {
 class io_backend {
  public:
   virtual ~io_backend() = default;
-  virtual const char* name() const noexcept = 0;
   /// Starts watching the fd for its whole life. Throws std::system_error when the kernel refuses.
   virtual void add(io_watch& w) = 0;
   /// Stops watching; the fd may be closed afterwards.
   virtual void remove(io_watch& w) noexcept = 0;
-  /// A direction gained its first waiter or lost its last one. Level-triggered backends poll
-  /// only the directions someone waits on; edge-triggered epoll ignores it.
-  virtual void interest_changed(io_watch& w) { (void)w; }
   /// Waits until an fd is ready or `timeout` passes (negative: no limit); appends the reports.
   virtual void wait(std::chrono::nanoseconds timeout, std::vector<io_event>& out) = 0;
 };

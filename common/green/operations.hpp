@@ -1,5 +1,7 @@
 #pragma once
-// What green code calls (as Boost.Fiber's operations.hpp): spawn, sleep, kill, getcurrent.
+// What green code calls (as Boost.Fiber's operations.hpp): spawn, spawn_n, spawn_after, sleep,
+// yield, sleep_until, current_id (kill is on the handle spawn returns; waiting on an fd is
+// retry.hpp's).
 // All of them act on this OS thread's hub and throw hub_misuse when there is none.
 #include <chrono>
 #include <functional>

@@ -11,8 +11,6 @@ namespace {
 
 class poll_backend final : public io_backend {
  public:
-  const char* name() const noexcept override { return "poll"; }
-
   void add(io_watch& w) override {
     w.backend_slot = static_cast<int>(watches_.size());
     watches_.push_back(&w);

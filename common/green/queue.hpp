@@ -98,7 +98,6 @@ class basic_queue {
   std::size_t size() const noexcept { return items_.size(); }
   bool empty() const noexcept { return items_.size() == 0; }
   bool full() const noexcept { return maxsize_ != 0 && items_.size() >= maxsize_; }
-  std::size_t maxsize() const noexcept { return maxsize_; }
   /// Green threads blocked in get / in put.
   std::size_t getting() const noexcept { return getters_.size(); }
   std::size_t putting() const noexcept { return putters_.size(); }

@@ -15,7 +15,6 @@ class ready_queue {
   /// The next thread to run; only when not empty.
   virtual thread_record* pop() noexcept = 0;
   virtual bool empty() const noexcept = 0;
-  virtual std::size_t size() const noexcept = 0;
 };
 
 /// First readied, first run: what eventlet and gevent do. Intrusive: pushing allocates nothing.
@@ -29,22 +28,18 @@ class fifo_ready_queue final : public ready_queue {
       head_ = t;
     }
     tail_ = t;
-    ++size_;
   }
   thread_record* pop() noexcept override {
     thread_record* t = head_;
     head_ = t->next_ready;
     if (head_ == nullptr) tail_ = nullptr;
-    --size_;
     return t;
   }
   bool empty() const noexcept override { return head_ == nullptr; }
-  std::size_t size() const noexcept override { return size_; }
 
  private:
   thread_record* head_ = nullptr;
   thread_record* tail_ = nullptr;
-  std::size_t size_ = 0;
 };
 
 }  // namespace swarmlet::green

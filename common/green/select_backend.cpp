@@ -14,8 +14,6 @@ namespace {
 
 class select_backend final : public io_backend {
  public:
-  const char* name() const noexcept override { return "select"; }
-
   void add(io_watch& w) override {
     if (w.fd < 0 || w.fd >= FD_SETSIZE)
       throw std::invalid_argument("select hub cannot watch fd " + std::to_string(w.fd) +

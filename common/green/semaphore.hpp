@@ -23,7 +23,6 @@ class semaphore {
   virtual void release();
   std::size_t balance() const noexcept { return count_; }
   std::size_t waiting() const noexcept { return waiters_.size(); }
-  bool locked() const noexcept { return count_ == 0; }
 
  protected:
   std::size_t count_;

@@ -29,7 +29,6 @@ stack_pool::~stack_pool() {
 boost::context::stack_context stack_pool::allocate() {
   boost::context::stack_context sc;
   sc.size = stack_size_;
-  ++in_use_;
   if (!free_.empty()) {
     sc.sp = free_.back();
     free_.pop_back();
@@ -39,10 +38,7 @@ boost::context::stack_context stack_pool::allocate() {
   const std::size_t total = stack_size_ + page_size_;
   void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (base == MAP_FAILED) {
-    --in_use_;
-    throw std::bad_alloc();
-  }
+  if (base == MAP_FAILED) throw std::bad_alloc();
   if (::madvise(base, page_size_, MADV_GUARD_INSTALL) != 0) ::mprotect(base, page_size_, PROT_NONE);
   sc.sp = static_cast<char*>(base) + total;
   last_ = sc;
@@ -50,7 +46,6 @@ boost::context::stack_context stack_pool::allocate() {
 }
 
 void stack_pool::deallocate(boost::context::stack_context& sc) noexcept {
-  --in_use_;
   if (free_.size() < max_pooled_) {
     try {
       free_.push_back(sc.sp);

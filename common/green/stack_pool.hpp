@@ -22,8 +22,6 @@ class stack_pool {
   void deallocate(boost::context::stack_context& sc) noexcept;
 
   std::size_t stack_size() const noexcept { return stack_size_; }
-  std::size_t pooled() const noexcept { return free_.size(); }
-  std::size_t in_use() const noexcept { return in_use_; }
   /// The stack handed out last (Boost.Context allocates inside the fiber's constructor; the
   /// hub reads the bounds here for the sanitizer's annotations).
   const boost::context::stack_context& last_allocated() const noexcept { return last_; }
@@ -33,7 +31,6 @@ class stack_pool {
   std::size_t page_size_;
   std::size_t stack_size_;
   std::size_t max_pooled_;
-  std::size_t in_use_ = 0;
   std::vector<void*> free_;  // tops of pooled stacks
   boost::context::stack_context last_{};
 };

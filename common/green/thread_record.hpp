@@ -25,7 +25,6 @@ class thread_record {
 
   std::uint64_t id() const noexcept { return id_; }
   hub* home() const noexcept { return home_; }
-  state current_state() const noexcept { return state_; }
   /// "created", "scheduled", "ready", "running", "parked" or "done".
   const char* state_name() const noexcept {
     static constexpr const char* names[] = {"created", "scheduled", "ready",

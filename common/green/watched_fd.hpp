@@ -52,8 +52,7 @@ class watched_fd {
   /// Only when valid().
   hub& home() const noexcept { return *home_; }
   io_watch& watch() const noexcept { return *watch_; }
-  watched_fd_ref ref() const noexcept { return {*home_, *watch_}; }
-  operator watched_fd_ref() const noexcept { return ref(); }
+  operator watched_fd_ref() const noexcept { return {*home_, *watch_}; }
 
  private:
   hub* home_ = nullptr;
