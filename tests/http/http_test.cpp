@@ -11,7 +11,7 @@
 #include "common/green/ssl.hpp"
 #include "common/http/client.hpp"
 #include "common/http/server.hpp"
-#include "common/http/test_target.hpp"
+#include "common/http/target/test_target.hpp"
 #include "tests/green/test_certificate.hpp"
 
 using namespace std::chrono_literals;

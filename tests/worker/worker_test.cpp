@@ -7,7 +7,7 @@
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 #include "common/http/server.hpp"
-#include "common/http/test_target.hpp"
+#include "common/http/target/test_target.hpp"
 #include "worker/runtime.hpp"
 #include "worker/spawn_plan.hpp"
 

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "common/green/operations.hpp"
-#include "query.hpp"
+#include "common/http/query.hpp"
 
 namespace swarmlet::http {
 namespace {

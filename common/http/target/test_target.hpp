@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "http_message.hpp"
+#include "common/http/http_message.hpp"
 
 namespace swarmlet::http {
 
