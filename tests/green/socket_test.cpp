@@ -11,6 +11,7 @@
 
 #include "common/green/buffered_reader.hpp"
 #include "common/green/errors.hpp"
+#include "common/green/event.hpp"
 #include "common/green/green_pool.hpp"
 #include "common/green/operations.hpp"
 #include "common/green/serve.hpp"
@@ -32,12 +33,14 @@ struct connected_pair {
   g::socket server = listener.accept();
 };
 
-/// A green thread blocked in recv on `s`.
+/// A green thread blocked in recv on `s`: returns once it is parked there.
 g::green_thread<std::size_t> blocked_reader(g::socket& s) {
-  return g::spawn([&s] {
+  auto reader = g::spawn([&s] {
     char buf[8];
     return s.recv(buf);
   });
+  while (!reader.dead() && s.watched().watch().readers.empty()) g::yield();
+  return reader;
 }
 
 std::uint16_t free_closed_port() {
@@ -98,7 +101,6 @@ TEST_P(Socket, ConnectGivesUpAfterItsTimeout) {
 TEST_P(Socket, RecvHonoursTheSocketTimeout) {
   connected_pair pair;
   g::socket& client = pair.client;
-  g::socket& quiet = pair.server;
   client.set_timeout(20ms);
   char buf[8];
   EXPECT_THROW(client.recv(buf), g::operation_timed_out);
@@ -107,7 +109,6 @@ TEST_P(Socket, RecvHonoursTheSocketTimeout) {
 TEST_P(Socket, ATimeoutScopeInterruptsRecv) {
   connected_pair pair;
   g::socket& client = pair.client;
-  g::socket& quiet = pair.server;
   char buf[8];
   EXPECT_FALSE(g::with_timeout(20ms, [&] { client.recv(buf); }));
 }
@@ -117,7 +118,6 @@ TEST_P(Socket, KillInterruptsAThreadBlockedInRecv) {
   g::socket& client = pair.client;
   g::socket& quiet = pair.server;
   auto reader = blocked_reader(client);
-  g::sleep(1ms);
   reader.kill();
   EXPECT_THROW(reader.wait(), g::green_exit);
   // The socket is still usable afterwards.
@@ -129,9 +129,7 @@ TEST_P(Socket, KillInterruptsAThreadBlockedInRecv) {
 TEST_P(Socket, ClosingASocketWakesItsBlockedReader) {
   connected_pair pair;
   g::socket& client = pair.client;
-  g::socket& quiet = pair.server;
   auto reader = blocked_reader(client);
-  g::sleep(1ms);
   client.close();
   EXPECT_THROW(reader.wait(), std::system_error);
 }
@@ -153,15 +151,17 @@ TEST_P(Socket, LargeTransfersSurviveShortWrites) {
 
 TEST_P(Socket, ReadlineSplitsLinesAcrossReads) {
   auto listener = g::socket::listen("127.0.0.1", 0);
+  g::event<> first_line_read;
   auto writer = g::spawn([&] {
     g::socket c = listener.accept();
     c.sendall("one\ntw");
-    g::sleep(2ms);
+    first_line_read.wait();  // the reader has "tw" and waits in recv for the rest
     c.sendall("o\nthree");
   });
   g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
   g::buffered_reader reader(client);
   EXPECT_EQ(reader.readline(), "one\n");
+  first_line_read.send();
   EXPECT_EQ(reader.readline(), "two\n");
   EXPECT_EQ(reader.readline(), "three");
   EXPECT_EQ(reader.readline(), "");
@@ -211,18 +211,21 @@ TEST_P(Socket, EchoServerServesAThousandConcurrentClients) {
         listener, [](g::socket& c) { swarmlet::examples::echo_lines(c); }, 10000);
   });
   g::green_pool pool(clients);
+  int connected = 0;
+  g::event<> all_connected;
   int echoed = 0;
   for (int i = 0; i < clients; ++i)
-    pool.spawn_n([&echoed, port, i] {
+    pool.spawn_n([&, port, i] {
       g::socket c = g::socket::connect("127.0.0.1", port);
+      if (++connected == clients) all_connected.send();
       g::buffered_reader r(c);
       for (int round = 0; round < 3; ++round) {
-        // All clients hold their connection while the others talk: real concurrency.
         const std::string line =
             "client " + std::to_string(i) + " round " + std::to_string(round) + "\n";
         c.sendall(line);
         if (r.readline() != line) return;
-        g::sleep(1ms);
+        // All clients hold their connection while the others talk: real concurrency.
+        if (round == 0 && !all_connected.wait_for(10s)) return;
       }
       ++echoed;
     });
