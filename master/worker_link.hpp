@@ -46,8 +46,11 @@ class worker_link {
   /// Tells every ready worker to exit.
   void quit_all();
 
+  /// Frames that were not messages, or messages out of place, dropped so far.
   std::uint64_t bad_frames() const noexcept { return bad_frames_; }
+  /// Stats reports from unknown workers or of another run, dropped so far.
   std::uint64_t rejected_stats() const noexcept { return rejected_stats_; }
+  /// The workers known, ready or missing.
   const worker_registry& registry() const noexcept { return registry_; }
 
  private:

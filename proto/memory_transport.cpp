@@ -79,13 +79,13 @@ std::unique_ptr<worker_transport> memory_network::connect(const std::string& wor
 
 void memory_network::partition(const std::string& worker_id, unsigned paths, fault how) {
   link& l = links_[worker_id];
-  l.cut |= paths;
-  l.how = how;
+  for (path p : {control_up, control_down, stats_up})
+    if ((paths & p) != 0) l.cut[p] = how;
 }
 
 void memory_network::heal(const std::string& worker_id) {
   link& l = links_[worker_id];
-  l.cut = 0;
+  l.cut.clear();
   std::deque<std::pair<path, frame>> held;
   held.swap(l.held);
   for (auto& [p, f] : held) deliver(worker_id, p, std::move(f));
@@ -112,8 +112,9 @@ std::size_t memory_network::stats_waiting() const {
 
 void memory_network::carry(const std::string& worker, path p, frame f) {
   link& l = links_[worker];
-  if ((l.cut & p) == 0) return deliver(worker, p, std::move(f));
-  if (l.how == fault::hold) {
+  const auto cut = l.cut.find(p);
+  if (cut == l.cut.end()) return deliver(worker, p, std::move(f));
+  if (cut->second == fault::hold) {
     l.held.emplace_back(p, std::move(f));
   } else {
     ++dropped_;

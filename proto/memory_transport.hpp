@@ -4,8 +4,14 @@
 // so tests exercise the real codec. It behaves as the ZeroMQ transport does where the links
 // depend on it: control messages to or from nobody are dropped, stats pushed while no master
 // listens wait for one. And it has the faults a network has, for tests: a worker's paths can
-// be cut silently (frames dropped, as packets are) or held (delivered, in order, when healed,
-// as TCP does after a short partition), and raw bytes can be injected on any path.
+// be held (frames delivered, in order, when healed: what TCP does across a short silent
+// partition) or cut (frames dropped: what happens to those in a connection's buffers when it
+// breaks and ZeroMQ reconnects), and raw bytes can be injected on any path. Frames held for a
+// master or worker that is gone meanwhile reach whoever listens under that name after the heal;
+// over ZeroMQ, those still queued in the socket do the same, those in the dead connection's
+// kernel buffers are lost (cut them to model that). One thing it does not model: the two planes
+// are separate connections over ZeroMQ and may overtake each other; in memory, each path keeps
+// its order, and only a hold of one path makes frames of the other overtake it.
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -39,7 +45,8 @@ class memory_network {
   /// A worker's end, `worker_id` its identity on the control plane.
   std::unique_ptr<worker_transport> connect(const std::string& worker_id);
 
-  /// Cuts `paths` of one worker: frames on them are dropped, or held until heal().
+  /// Partitions `paths` of one worker: frames on them are dropped, or held until heal(). A
+  /// later call for other paths leaves these as they are.
   void partition(const std::string& worker_id, unsigned paths, fault how);
   /// Ends every partition of the worker; held frames go on, in the order they were sent.
   void heal(const std::string& worker_id);
@@ -63,8 +70,7 @@ class memory_network {
   };
   struct link {
     worker_end* end = nullptr;
-    unsigned cut = 0;
-    fault how = fault::drop;
+    std::map<path, fault> cut;  ///< the paths partitioned, each with its own fault
     std::deque<std::pair<path, frame>> held;
   };
   /// Sends `f` on `p` of `worker`'s link, as the partitions say.

@@ -30,6 +30,7 @@ class zmq_master_transport final : public master_transport {
   bool send(const std::string& worker, const message& m) override;
   int stats_port() const override;
 
+  /// Where the planes are bound, with the ports the kernel chose for 0 (tcp://HOST:PORT).
   std::string control_endpoint() const { return control_.last_endpoint(); }
   std::string stats_endpoint() const { return stats_.last_endpoint(); }
 

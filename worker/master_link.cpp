@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ostream>
 #include <random>
+#include <stdexcept>
 
 #include "common/config/config_error.hpp"
 #include "common/green/operations.hpp"
@@ -42,7 +43,9 @@ master_link::master_link(proto::worker_transport& transport, green::clock_source
       clock_(clock),
       options_(std::move(options)),
       make_load_(std::move(make_load)) {
-  if (options_.worker_id.empty()) options_.worker_id = make_worker_id();
+  // The id is the transport's identity too: one made up here would not match it.
+  if (options_.worker_id.empty())
+    throw std::invalid_argument("master_link: the worker id (the transport's identity) is missing");
   if (options_.host.empty()) options_.host = host_name();
 }
 

@@ -22,11 +22,12 @@
 namespace swarmlet::worker {
 
 struct master_link_options {
-  std::string worker_id;  ///< unique per process (make_worker_id()); the transport's identity
+  std::string worker_id;  ///< unique per process (make_worker_id()); the transport's identity,
+                          ///< or the master drops every message (required)
   std::string host;       ///< said in the hello, for the master's logs; empty: this host's name
   int threads = 1;
   int heartbeat_misses = 3;    ///< the master silent this many of its intervals: it is gone
-  std::string master_address;  ///< for messages
+  std::string master_address;  ///< the master as log lines name it
   /// Said when no master answered for a while (what to check).
   std::string no_answer_hint = "is it running there?";
   std::ostream* log = nullptr;
@@ -35,7 +36,7 @@ struct master_link_options {
 class master_link final : public proto::report_sink {
  public:
   /// `transport` and `clock` must outlive the link; `make_load` builds the users of each
-  /// scenario the master sends.
+  /// scenario the master sends. Throws std::invalid_argument without a worker id.
   master_link(proto::worker_transport& transport, green::clock_source& clock,
               master_link_options options, user_load_factory make_load);
   /// Ends run()'s green threads, then the users.
@@ -56,7 +57,7 @@ class master_link final : public proto::report_sink {
   int users() const noexcept { return load_ ? load_->users() : 0; }
   bool registered() const noexcept { return registered_; }
   /// The users of the current scenario, if one was installed.
-  const user_load* load() const noexcept { return load_.get(); }
+  user_load* load() noexcept { return load_.get(); }
 
  private:
   void receive_loop();

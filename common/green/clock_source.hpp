@@ -10,6 +10,7 @@ namespace swarmlet::green {
 class clock_source {
  public:
   virtual ~clock_source() = default;
+  /// The time now, on a monotonic clock.
   virtual time_point now() const = 0;
   /// Parks the calling green thread until `when` (returns at once when it passed).
   /// Throws what is injected meanwhile (green_exit).

@@ -95,7 +95,8 @@ class hub {
   }
   /// Lets every other ready thread run once, then continues (eventlet's sleep(0)).
   void yield();
-  /// Whether a green thread other than the running one is ready to run (tests settle on it).
+  /// Whether a green thread other than the running one is ready to run (manual_clock settles
+  /// on it: a test runs everything runnable before moving its time on).
   bool others_ready() const noexcept { return !ready_->empty(); }
 
   /// Watches an fd for its whole life; `w` must stay put until `remove_watch`. Use a

@@ -1,10 +1,20 @@
 #include "manual_clock.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "hub.hpp"
 
 namespace swarmlet::green {
+
+manual_clock::~manual_clock() {
+  if (!sleepers_.empty()) {
+    std::fputs("manual_clock destroyed while green threads sleep on it: destroy them first\n",
+               stderr);
+    std::abort();
+  }
+}
 
 void manual_clock::sleep_until(time_point when) {
   event<> never;

@@ -14,6 +14,9 @@ class manual_clock final : public clock_source {
  public:
   /// Starts at an arbitrary but fixed point (not zero: code may subtract durations from now()).
   manual_clock() = default;
+  /// Must outlive every green thread parked on it: throws nothing, but aborts (a test bug)
+  /// when one is still parked.
+  ~manual_clock();
   manual_clock(const manual_clock&) = delete;
   manual_clock& operator=(const manual_clock&) = delete;
 
@@ -25,7 +28,8 @@ class manual_clock final : public clock_source {
   /// now() at its deadline, and lets every green thread that became ready run after each.
   /// Call it from a green thread (or the hub's original context) of the same hub.
   void advance(duration d);
-  /// Lets every ready green thread run until none is; time does not move.
+  /// Lets every ready green thread run until none is; time does not move. It sees only threads
+  /// already ready: one waiting for I/O, a real timer or another OS thread is not waited for.
   static void settle();
   /// Green threads parked on this clock.
   std::size_t sleepers() const noexcept { return sleepers_.size(); }

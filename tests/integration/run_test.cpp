@@ -269,6 +269,7 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /items}]}]
     }
     return stats;
   };
+  ASSERT_FALSE(run.wait_for_line("waiting for a test to be started").empty()) << run.out();
   const auto idle = nlohmann::json::parse(ts::http_call("GET", api + "/api/stats").body);
   EXPECT_EQ(idle["state"], "ready") << "--web-ui starts nothing by itself";
   EXPECT_EQ(served(), 0u) << "--web-ui starts nothing by itself";

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <thread>
+#include <zmq_addon.hpp>
+
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 
@@ -79,6 +83,35 @@ TEST_F(ZmqTransport, FramesOfTheWrongShapeAreBadFramesWithAReason) {
   EXPECT_EQ(std::get<p::decode_error>(several.content).reason, "stats message of several frames");
   const auto garbage = master.receive_stats();
   EXPECT_TRUE(std::holds_alternative<p::decode_error>(garbage.content));
+}
+
+TEST_F(ZmqTransport, AMessageOfSeveralFramesToAWorkerIsABadMessage) {
+  zmq::socket_t raw_router(context, zmq::socket_type::router);
+  raw_router.bind("tcp://127.0.0.1:*");
+  p::zmq_worker_options o;
+  o.control_endpoint = raw_router.get(zmq::sockopt::last_endpoint);
+  o.worker_id = "w9";
+  p::zmq_worker_transport worker(context, o);
+  // A plain ROUTER blocks its OS thread: it runs on one of its own, and learns the worker's
+  // identity from the worker's first frame.
+  std::thread router([&] {
+    std::vector<zmq::message_t> parts;
+    (void)zmq::recv_multipart(raw_router, std::back_inserter(parts));
+    raw_router.send(zmq::buffer(parts.front().to_string()), zmq::send_flags::sndmore);
+    raw_router.send(zmq::str_buffer("a"), zmq::send_flags::sndmore);
+    raw_router.send(zmq::str_buffer("b"), zmq::send_flags::none);
+  });
+  auto sayer = g::spawn([&] {
+    for (;;) {
+      worker.send(p::make_message(p::message_type::hello, "w9", p::hello_payload{}));
+      g::sleep(20ms);
+    }
+  });
+  const auto got = worker.receive();
+  sayer.kill();
+  router.join();
+  ASSERT_TRUE(std::holds_alternative<p::decode_error>(got.content));
+  EXPECT_EQ(std::get<p::decode_error>(got.content).reason, "expected one frame, got 2");
 }
 
 }  // namespace
