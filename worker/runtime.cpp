@@ -39,10 +39,9 @@ void runtime::spawn(const proto::spawn_command& command) {
     sequence_ = 0;
   }
   stopping_ = false;
-  if (command.arrival_rate > 0 || command.arrival_rate_to > 0) {
+  if (command.arrival) {
     // The open model: each hub thread runs its share of the schedule with its share of users.
-    const config::arrival_plan plan{command.arrival_rate, command.arrival_rate_to,
-                                    std::chrono::milliseconds(command.ramp_ms), command.max_users};
+    const config::arrival_plan& plan = *command.arrival;
     const int n = static_cast<int>(threads_.size());
     for (int t = 0; t < n; ++t) {
       const int users = plan.max_users / n + (t < plan.max_users % n ? 1 : 0);

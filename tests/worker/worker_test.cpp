@@ -118,8 +118,7 @@ TEST_F(Runtime, TheOpenModelRunsItsScheduleOnPreallocatedUsers) {
   w::runtime& rt = *runtime;
   swarmlet::proto::spawn_command c;
   c.run_id = 9;
-  c.arrival_rate = 200;
-  c.max_users = 10;
+  c.arrival = swarmlet::config::arrival_plan::constant(200, 10);
   rt.spawn(c);
   g::sleep(1s);
   rt.stop(9);
