@@ -7,8 +7,7 @@ load_plan plan_load(const config::load_spec& load) {
   if (load.arrival) {
     const int max_users = load.arrival->max_users;
     if (load.stages.empty()) {
-      p.steps.push_back(
-          {std::chrono::microseconds(0), max_users, 1, load.arrival->rate, load.arrival->rate, {}});
+      p.steps.push_back({std::chrono::microseconds(0), max_users, 1, load.arrival->plan()});
       p.end = load.run_time;
       return p;
     }
@@ -16,7 +15,8 @@ load_plan plan_load(const config::load_spec& load) {
     std::chrono::microseconds at{0};
     double from = load.arrival->rate;
     for (const auto& s : load.stages) {
-      p.steps.push_back({at, max_users, 1, from, s.rate, s.duration});
+      p.steps.push_back(
+          {at, max_users, 1, config::arrival_plan{from, s.rate, s.duration, max_users}});
       from = s.rate;
       at += s.duration;
     }

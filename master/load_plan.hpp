@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/config/arrival_plan.hpp"
 #include "common/config/scenario.hpp"
 
 namespace swarmlet::master {
@@ -13,9 +14,8 @@ struct load_step {
   std::chrono::microseconds at{0};  ///< since the test started
   int users = 0;
   double spawn_rate = 1;
-  double arrival_rate = 0;            ///< the open model when > 0 (users then means max_users)
-  double arrival_rate_to = 0;         ///< the open model: the rate at the step's end
-  std::chrono::microseconds ramp{0};  ///< ...reached linearly over this long
+  /// The open model when set: the plan from this step on (users then means its max_users).
+  std::optional<config::arrival_plan> arrival = std::nullopt;
 };
 
 struct load_plan {

@@ -41,18 +41,11 @@ void test_runner::add_worker(proto::worker_control& worker, std::string id, int 
 
 void test_runner::respread() {
   if (!running_ || stopping_ || workers_.empty()) return;
-  if (requested_ramp_.count() <= 0) {
-    command_users(requested_users_, requested_rate_, requested_arrival_rate_,
-                  requested_arrival_rate_to_, requested_ramp_);
-    return;
-  }
-  const auto elapsed =
-      std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - requested_at_);
-  const double done = std::min(1.0, static_cast<double>(elapsed.count()) / requested_ramp_.count());
-  const double now_rate =
-      requested_arrival_rate_ + (requested_arrival_rate_to_ - requested_arrival_rate_) * done;
-  const auto left = std::max(std::chrono::microseconds(0), requested_ramp_ - elapsed);
-  command_users(requested_users_, requested_rate_, now_rate, requested_arrival_rate_to_, left);
+  std::optional<config::arrival_plan> arrival = requested_arrival_;
+  if (arrival)
+    arrival = arrival->after(
+        std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - requested_at_));
+  command_users(requested_users_, requested_rate_, arrival);
 }
 
 void test_runner::remove_worker(const std::string& id) {
@@ -96,13 +89,11 @@ void test_runner::print(const std::string& text) {
   if (options_.console != nullptr) *options_.console << text << std::flush;
 }
 
-void test_runner::command_users(int users, double spawn_rate, double arrival_rate,
-                                double arrival_rate_to, std::chrono::microseconds ramp) {
+void test_runner::command_users(int users, double spawn_rate,
+                                std::optional<config::arrival_plan> arrival) {
   requested_users_ = users;
   requested_rate_ = spawn_rate;
-  requested_arrival_rate_ = arrival_rate;
-  requested_arrival_rate_to_ = arrival_rate_to;
-  requested_ramp_ = ramp;
+  requested_arrival_ = arrival;
   requested_at_ = green::clock::now();
   if (workers_.empty()) return;
   std::vector<std::pair<std::string, int>> classes;
@@ -115,17 +106,14 @@ void test_runner::command_users(int users, double spawn_rate, double arrival_rat
     all_threads += w.threads;
   }
   const auto per_worker = users_per_worker(per_class, threads);
-  const auto max_users = split_by_weight(users, threads);
+  const auto max_users = split_by_weight(arrival ? arrival->max_users : 0, threads);
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     proto::spawn_command c;
     c.run_id = run_id_;
     c.spawn_rate = spawn_rate * workers_[i].threads / all_threads;
-    if (arrival_rate > 0) {
-      // The open model: the rate and the user budget split by hub threads.
-      c.arrival_rate = arrival_rate * workers_[i].threads / all_threads;
-      c.arrival_rate_to = arrival_rate_to * workers_[i].threads / all_threads;
-      c.ramp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ramp).count();
-      c.max_users = std::max(1, max_users[i]);
+    if (arrival) {
+      // The open model: the rates and the user budget split by hub threads.
+      c.arrival = arrival->share(workers_[i].threads, all_threads, max_users[i]);
     } else {
       c.users_per_class = per_worker[i];
     }
@@ -141,12 +129,11 @@ int test_runner::run() {
   summary_.scenario_file = scenario_->file;
   summary_.target = scenario_->target;
   summary_.started_unix = static_cast<std::int64_t>(std::time(nullptr));
-  const std::string shape =
-      plan.steps.front().arrival_rate > 0
-          ? fmt::format("{:g} iterations/s (open model, at most {} users)",
-                        plan.steps.front().arrival_rate, plan.steps.front().users)
-          : fmt::format("{} users at {:g}/s", plan.steps.front().users,
-                        plan.steps.front().spawn_rate);
+  const auto& first = plan.steps.front();
+  const std::string shape = first.arrival
+                                ? fmt::format("{:g} iterations/s (open model, at most {} users)",
+                                              first.arrival->rate, first.arrival->max_users)
+                                : fmt::format("{} users at {:g}/s", first.users, first.spawn_rate);
   print(fmt::format(
       "swarmlet: {} against {}{}\n", shape, scenario_->target,
       plan.end ? " for " + config::format_duration(*plan.end) : std::string(" until stopped")));
@@ -162,8 +149,7 @@ int test_runner::run() {
     if (end_at && now >= *end_at) break;
     while (next_step < plan.steps.size() && start + plan.steps[next_step].at <= now) {
       const auto& step = plan.steps[next_step];
-      command_users(step.users, step.spawn_rate, step.arrival_rate, step.arrival_rate_to,
-                    step.ramp);
+      command_users(step.users, step.spawn_rate, step.arrival);
       summary_.peak_users = std::max(summary_.peak_users, plan.steps[next_step].users);
       ++next_step;
     }

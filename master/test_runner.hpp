@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "aggregator.hpp"
+#include "common/config/arrival_plan.hpp"
 #include "common/config/scenario.hpp"
 #include "common/green/event.hpp"
 #include "proto/messages.hpp"
@@ -67,8 +69,10 @@ class test_runner final : public proto::report_sink {
     std::string id;
     int threads;
   };
-  void command_users(int users, double spawn_rate, double arrival_rate = 0,
-                     double arrival_rate_to = 0, std::chrono::microseconds ramp = {});
+  /// Sends every worker its share: of `users` at `spawn_rate` (closed model), or of `arrival`
+  /// (open model; `users` is then its max_users).
+  void command_users(int users, double spawn_rate,
+                     std::optional<config::arrival_plan> arrival = std::nullopt);
   void check_finals();
   void print(const std::string& text);
 
@@ -82,9 +86,7 @@ class test_runner final : public proto::report_sink {
   run_summary summary_;
   int requested_users_ = 0;
   double requested_rate_ = 1;
-  double requested_arrival_rate_ = 0;
-  double requested_arrival_rate_to_ = 0;
-  std::chrono::microseconds requested_ramp_{0};
+  std::optional<config::arrival_plan> requested_arrival_;
   std::chrono::steady_clock::time_point requested_at_{};
   /// Sends the current request again over the present workers (one joined or left); a ramp
   /// in progress goes on from where it is.

@@ -1,6 +1,7 @@
 #include "codec.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <msgpack.hpp>
 
 #include "common/stats/stats_codec.hpp"
@@ -68,6 +69,31 @@ std::map<std::string, int> string_int_map(const msgpack::object& o, const char* 
   return out;
 }
 
+/// [rate, rate_to, ramp_us, max_users]
+void pack_arrival(packer& p, const config::arrival_plan& a) {
+  p.pack_array(4);
+  p.pack(a.rate);
+  p.pack(a.rate_to);
+  p.pack(static_cast<std::int64_t>(a.ramp.count()));
+  p.pack(a.max_users);
+}
+config::arrival_plan unpack_arrival(const msgpack::object& o) {
+  expect_array(o, 4, "spawn.arrival");
+  config::arrival_plan a;
+  a.rate = number(field(o, 0, "spawn.arrival"), "spawn.arrival.rate");
+  if (!(a.rate >= 0 && a.rate < 1e9)) throw bad_frame{"spawn.arrival.rate is out of range"};
+  a.rate_to = number(field(o, 1, "spawn.arrival"), "spawn.arrival.rate_to");
+  if (!(a.rate_to >= 0 && a.rate_to < 1e9))
+    throw bad_frame{"spawn.arrival.rate_to is out of range"};
+  const std::int64_t ramp_us = i64(field(o, 2, "spawn.arrival"), "spawn.arrival.ramp_us");
+  if (ramp_us < 0 || ramp_us > 31'536'000'000'000)  // a year
+    throw bad_frame{"spawn.arrival.ramp_us is out of range"};
+  a.ramp = std::chrono::microseconds(ramp_us);
+  a.max_users = small_int(field(o, 3, "spawn.arrival"), "spawn.arrival.max_users", 1, 10'000'000);
+  if (!a.has_arrivals()) throw bad_frame{"spawn.arrival has no rate"};
+  return a;
+}
+
 struct payload_packer {
   packer& p;
   void operator()(const hello_payload& h) const {
@@ -94,7 +120,7 @@ struct payload_packer {
     p.pack(r.reason);
   }
   void operator()(const spawn_command& s) const {
-    p.pack_array(7);
+    p.pack_array(4);
     p.pack(s.run_id);
     p.pack_map(static_cast<std::uint32_t>(s.users_per_class.size()));
     for (const auto& [k, v] : s.users_per_class) {
@@ -102,10 +128,11 @@ struct payload_packer {
       p.pack(v);
     }
     p.pack(s.spawn_rate);
-    p.pack(s.arrival_rate);
-    p.pack(s.max_users);
-    p.pack(s.arrival_rate_to);
-    p.pack(s.ramp_ms);
+    if (s.arrival) {
+      pack_arrival(p, *s.arrival);
+    } else {
+      p.pack_nil();
+    }
   }
   void operator()(const stop_payload& s) const {
     p.pack_array(1);
@@ -165,23 +192,16 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       expect_array(o, 1, "refused");
       return refused_payload{str(field(o, 0, "refused"), "refused.reason", 4096)};
     case message_type::spawn: {
-      expect_array(o, 7, "spawn");
+      expect_array(o, 4, "spawn");
       spawn_command s;
       s.run_id = u64(field(o, 0, "spawn"), "spawn.run_id");
       s.users_per_class = string_int_map(field(o, 1, "spawn"), "spawn.users_per_class");
       s.spawn_rate = number(field(o, 2, "spawn"), "spawn.spawn_rate");
       if (!(s.spawn_rate > 0 && s.spawn_rate < 1e9))
         throw bad_frame{"spawn.spawn_rate is out of range"};
-      s.arrival_rate = number(field(o, 3, "spawn"), "spawn.arrival_rate");
-      if (!(s.arrival_rate >= 0 && s.arrival_rate < 1e9))
-        throw bad_frame{"spawn.arrival_rate is out of range"};
-      s.max_users = small_int(field(o, 4, "spawn"), "spawn.max_users", 0, 10'000'000);
-      s.arrival_rate_to = number(field(o, 5, "spawn"), "spawn.arrival_rate_to");
-      if (!(s.arrival_rate_to >= 0 && s.arrival_rate_to < 1e9))
-        throw bad_frame{"spawn.arrival_rate_to is out of range"};
-      s.ramp_ms = i64(field(o, 6, "spawn"), "spawn.ramp_ms");
-      if (s.ramp_ms < 0 || s.ramp_ms > 31'536'000'000)
-        throw bad_frame{"spawn.ramp_ms is out of range"};
+      // nil: the closed model
+      if (const auto& a = field(o, 3, "spawn"); a.type != msgpack::type::NIL)
+        s.arrival = unpack_arrival(a);
       return s;
     }
     case message_type::stop:

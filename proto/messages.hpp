@@ -3,8 +3,10 @@
 // distributed mode carries the same structs over ZeroMQ.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
+#include "common/config/arrival_plan.hpp"
 #include "common/stats/stats_table.hpp"
 
 namespace swarmlet::proto {
@@ -14,13 +16,9 @@ struct spawn_command {
   std::uint64_t run_id = 0;
   std::map<std::string, int> users_per_class;  ///< user class name -> users on this worker
   double spawn_rate = 1;                       ///< users per second on this worker
-  /// The open model when > 0: iterations per second on this worker (users_per_class unused),
-  /// each on an idle user of at most `max_users`.
-  double arrival_rate = 0;
-  int max_users = 0;
-  /// A ramp: the rate goes linearly from arrival_rate to arrival_rate_to over ramp_ms.
-  double arrival_rate_to = 0;
-  std::int64_t ramp_ms = 0;
+  /// The open model when set: this worker's share of the arrival plan, from now on
+  /// (users_per_class unused).
+  std::optional<config::arrival_plan> arrival;
 };
 
 /// Stats recorded since the previous report of the same worker and run.

@@ -3,7 +3,6 @@
 // the users that live on it. Everything here runs on that thread; other threads reach it only
 // through post().
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <future>
 #include <list>
@@ -11,8 +10,9 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <unordered_set>
 
+#include "arrival_scheduler.hpp"
+#include "common/config/arrival_plan.hpp"
 #include "common/config/scenario.hpp"
 #include "common/green/event.hpp"
 #include "common/green/green_thread.hpp"
@@ -43,12 +43,10 @@ class hub_thread {
   void stop_users(std::size_t class_index, int n);
   /// Asks every user to stop (and ends the open model's schedule).
   void stop_all_users();
-  /// The open model: starts iterations on idle users at a rate going linearly from `rate` to
-  /// `rate_to` over `ramp` (then staying there), making users up to `max_users`; an arrival
-  /// with no user to run it is counted as dropped. Replaces any schedule in progress; a rate
-  /// of 0 ends it.
-  void set_arrival(double rate, double rate_to, std::chrono::microseconds ramp, int max_users,
-                   std::uint64_t first_user_id);
+  /// The open model: runs this thread's share of the arrival plan (see arrival_scheduler),
+  /// making users with ids from `first_user_id` on. Replaces any schedule in progress; a plan
+  /// without arrivals ends it.
+  void set_arrival(const config::arrival_plan& plan, std::uint64_t first_user_id);
   int running_users() const noexcept { return running_; }
   /// What was recorded since the last call (resets the thread's table in place).
   stats::stats_table take_delta() { return stats_.take_delta(); }
@@ -60,7 +58,7 @@ class hub_thread {
   };
   void main(green::hub_options options);
   /// Makes a user of the class and its green thread, closed or open model.
-  void launch_user(std::size_t class_index, std::uint64_t user_id, bool open_model);
+  user_runner& launch_user(std::size_t class_index, std::uint64_t user_id, bool open_model);
 
   int index_;
   std::shared_ptr<const config::scenario> scenario_;
@@ -69,24 +67,7 @@ class hub_thread {
   std::shared_ptr<green::tls_context> tls_;
   std::map<std::size_t, std::list<live_user>> users_;  // class index -> users, oldest first
   int running_ = 0;
-  // The open model.
-  static constexpr int pre_allocated_users = 64;  ///< per hub thread, made before the schedule
-  static constexpr int max_users_starting = 8;    ///< users being made at once when more are needed
-  int starting_users() const noexcept { return static_cast<int>(starting_.size()); }
-  void arrival_loop();
-  void start_open_user();
-  double arrival_rate_ = 0;
-  double arrival_rate_to_ = 0;
-  std::chrono::microseconds arrival_ramp_{0};
-  int max_open_users_ = 0;
-  int open_users_ = 0;
-  std::unordered_set<const user_runner*> starting_;  // made, on_start not done yet
-  std::uint64_t next_open_user_id_ = 0;
-  void on_idle(user_runner& u);
-  std::deque<user_runner*> idle_;
-  std::deque<green::time_point> pending_;  // iterations waiting for a user being made
-  green::event<> rate_changed_;
-  green::green_thread<void> scheduler_;
+  arrival_scheduler arrivals_;  // the open model
   green::event<> quit_;
   std::promise<void> ready_;
   std::thread thread_;

@@ -39,26 +39,19 @@ void runtime::spawn(const proto::spawn_command& command) {
     sequence_ = 0;
   }
   stopping_ = false;
-  if (command.arrival_rate > 0 || command.arrival_rate_to > 0) {
+  if (command.arrival) {
     // The open model: each hub thread runs its share of the schedule with its share of users.
-    std::vector<int> equal(threads_.size(), 1);
-    std::vector<int> budget(threads_.size(), 0);
+    const config::arrival_plan& plan = *command.arrival;
     const int n = static_cast<int>(threads_.size());
-    for (int t = 0; t < n; ++t)
-      budget[t] = command.max_users / n + (t < command.max_users % n ? 1 : 0);
-    for (std::size_t t = 0; t < threads_.size(); ++t) {
-      const double rate = command.arrival_rate / n;
-      const double rate_to =
-          (command.ramp_ms > 0 ? command.arrival_rate_to : command.arrival_rate) / n;
-      const auto ramp = std::chrono::microseconds(command.ramp_ms * 1000);
-      const int users = std::max(1, budget[t]);
-      const std::uint64_t first_id = 1 + t * 1'000'000'000ull;
-      threads_[t]->post([th = threads_[t].get(), rate, rate_to, ramp, users, first_id] {
-        th->set_arrival(rate, rate_to, ramp, users, first_id);
-      });
+    for (int t = 0; t < n; ++t) {
+      const int users = plan.max_users / n + (t < plan.max_users % n ? 1 : 0);
+      const config::arrival_plan share = plan.share(1, n, users);
+      const std::uint64_t first_id = 1 + static_cast<std::uint64_t>(t) * 1'000'000'000ull;
+      threads_[t]->post(
+          [th = threads_[t].get(), share, first_id] { th->set_arrival(share, first_id); });
     }
     open_model_ = true;
-    total_users_ = command.max_users;
+    total_users_ = plan.max_users;
     return;
   }
   target_ = command;

@@ -44,17 +44,4 @@ std::int64_t changes_due(std::chrono::steady_clock::duration elapsed, double rat
   return static_cast<std::int64_t>(std::floor(s * rate)) + 1;
 }
 
-double arrival_offset_s(std::uint64_t k, double rate_from, double rate_to, double ramp_s) {
-  const double n = static_cast<double>(k);
-  if (ramp_s <= 0 || rate_from == rate_to) return rate_to > 0 ? n / rate_to : 1e18;
-  const double a = (rate_to - rate_from) / ramp_s;  // rate slope, per second squared
-  const double in_ramp = rate_from * ramp_s + a * ramp_s * ramp_s / 2;
-  if (n <= in_ramp) {
-    // rate_from * t + a t^2 / 2 = n
-    const double disc = rate_from * rate_from + 2 * a * n;
-    return (std::sqrt(std::max(0.0, disc)) - rate_from) / a;
-  }
-  return rate_to > 0 ? ramp_s + (n - in_ramp) / rate_to : 1e18;
-}
-
 }  // namespace swarmlet::worker

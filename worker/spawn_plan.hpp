@@ -1,6 +1,7 @@
 #pragma once
 // Pure decisions of the spawner, apart from its I/O: which user class to start or stop next,
-// and how many starts are due at a given time for a steady rate.
+// and how many starts are due at a given time for a steady rate. (The open model's schedule is
+// config::arrival_plan's, run by arrival_scheduler.)
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -18,11 +19,5 @@ std::optional<std::string> next_class_to_stop(const std::map<std::string, int>& 
                                               const std::map<std::string, int>& target);
 /// How many changes are due `elapsed` after a ramp began at `rate` per second (the first at 0).
 std::int64_t changes_due(std::chrono::steady_clock::duration elapsed, double rate);
-
-/// The open model's schedule: seconds from the start at which arrival `k` (0, 1, 2...) is due
-/// when the rate goes linearly from `rate_from` to `rate_to` over `ramp_s` seconds, then stays
-/// at `rate_to` (k6's ramping arrival rate). The number of arrivals by time t is the integral of
-/// the rate up to t, so arrival k is due where that integral reaches k.
-double arrival_offset_s(std::uint64_t k, double rate_from, double rate_to, double ramp_s);
 
 }  // namespace swarmlet::worker

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "arrival_plan.hpp"
 #include "json_path.hpp"
 #include "template_string.hpp"
 #include "threshold.hpp"
@@ -98,6 +99,8 @@ struct stage_spec {
 struct arrival_spec {
   double rate = 1;      ///< iterations per second
   int max_users = 100;  ///< users that may exist at once; an arrival with none idle is dropped
+  /// Without stages: the plan the whole run follows.
+  arrival_plan plan() const noexcept { return arrival_plan::constant(rate, max_users); }
 };
 
 struct load_spec {

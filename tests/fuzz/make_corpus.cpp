@@ -32,6 +32,10 @@ int main(int argc, char** argv) {
   s.users_per_class = {{"a", 3}, {"b", 1}};
   s.spawn_rate = 2.5;
   write(p::make_message(p::message_type::spawn, "master", s));
+  p::spawn_command open;
+  open.run_id = 7;
+  open.arrival = swarmlet::config::arrival_plan{50, 250, std::chrono::seconds(4), 100};
+  write(p::make_message(p::message_type::spawn, "master", open));
   write(p::make_message(p::message_type::stop, "master", p::stop_payload{7}));
   write(p::make_message(p::message_type::quit, "master"));
   write(p::make_message(p::message_type::heartbeat, "w1", p::heartbeat_payload{10}));

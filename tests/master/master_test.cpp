@@ -1,10 +1,16 @@
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <numeric>
 
+#include "common/config/scenario_loader.hpp"
+#include "common/green/event.hpp"
+#include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
 #include "master/aggregator.hpp"
 #include "master/distribution.hpp"
 #include "master/load_plan.hpp"
+#include "master/test_runner.hpp"
 
 namespace m = swarmlet::master;
 using namespace std::chrono_literals;
@@ -75,13 +81,77 @@ TEST(LoadPlan, TheOpenModelFollowsItsRateStages) {
   l.stages = {{10s, 0, 0, 10}, {5s, 0, 0, 100}};
   const auto p = m::plan_load(l);
   ASSERT_EQ(p.steps.size(), 2u);
-  EXPECT_EQ(p.steps[0].arrival_rate, 50) << "the first stage ramps from the start rate";
-  EXPECT_EQ(p.steps[0].arrival_rate_to, 10);
-  EXPECT_EQ(p.steps[0].ramp, std::chrono::microseconds(10s));
-  EXPECT_EQ(p.steps[1].arrival_rate, 10);
-  EXPECT_EQ(p.steps[1].arrival_rate_to, 100);
+  ASSERT_TRUE(p.steps[0].arrival && p.steps[1].arrival);
+  EXPECT_EQ(p.steps[0].arrival->rate, 50) << "the first stage ramps from the start rate";
+  EXPECT_EQ(p.steps[0].arrival->rate_to, 10);
+  EXPECT_EQ(p.steps[0].arrival->ramp, std::chrono::microseconds(10s));
+  EXPECT_EQ(p.steps[1].arrival->rate, 10);
+  EXPECT_EQ(p.steps[1].arrival->rate_to, 100);
   EXPECT_EQ(p.steps[1].users, 20) << "users carries max_users in the open model";
+  EXPECT_EQ(p.steps[1].arrival->max_users, 20);
   EXPECT_EQ(p.end, std::chrono::microseconds(15s));
+}
+
+/// A worker that records its spawn commands and answers a stop with its final report.
+class recording_worker final : public swarmlet::proto::worker_control {
+ public:
+  recording_worker(swarmlet::proto::report_sink& sink, std::string id) : sink_(sink), id_(id) {}
+  void spawn(const swarmlet::proto::spawn_command& c) override {
+    spawns.push_back(c);
+    if (!spawned.ready()) spawned.send();
+  }
+  void stop(std::uint64_t run_id) override {
+    swarmlet::proto::stats_report r;
+    r.worker_id = id_;
+    r.run_id = run_id;
+    r.sequence = 1;
+    r.final = true;
+    sink_.deliver(std::move(r));
+  }
+  std::vector<swarmlet::proto::spawn_command> spawns;
+  swarmlet::green::event<> spawned;
+
+ private:
+  swarmlet::proto::report_sink& sink_;
+  std::string id_;
+};
+
+TEST(TestRunner, TheOpenModelSharesItsPlanByThreadsAndRespreadsTheRestOfARamp) {
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {arrival_rate: {rate: 40/s, max_users: 10}, stages: "
+      "[{duration: 4s, rate: 200/s}]}\nusers: [{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  recording_worker one(runner, "one"), three(runner, "three");
+  runner.add_worker(one, "one", 1);
+  runner.add_worker(three, "three", 3);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(one.spawned.wait_for(5s) && three.spawned.wait_for(5s));
+  ASSERT_EQ(one.spawns.size(), 1u);
+  ASSERT_EQ(three.spawns.size(), 1u);
+  // A quarter and three quarters of the rates; the budget of 10 split 3 + 7 (a tie of
+  // remainders goes to the earlier worker).
+  using swarmlet::config::arrival_plan;
+  EXPECT_EQ(one.spawns[0].arrival, (arrival_plan{10, 50, 4s, 3}));
+  EXPECT_EQ(three.spawns[0].arrival, (arrival_plan{30, 150, 4s, 7}));
+  EXPECT_TRUE(one.spawns[0].users_per_class.empty()) << "no closed-model users";
+
+  swarmlet::green::sleep(50ms);  // into the ramp
+  runner.remove_worker("three");
+  ASSERT_EQ(one.spawns.size(), 2u);
+  ASSERT_TRUE(one.spawns[1].arrival);
+  const arrival_plan rest = *one.spawns[1].arrival;
+  // All of the rest of the ramp, from the rate it has reached, now on the one worker left.
+  EXPECT_EQ(rest.rate_to, 200);
+  EXPECT_EQ(rest.max_users, 10);
+  EXPECT_LT(rest.ramp, 4s - 50ms + 1ms);
+  EXPECT_GT(rest.ramp, 3s);
+  const double elapsed_s = 4.0 - std::chrono::duration<double>(rest.ramp).count();
+  EXPECT_NEAR(rest.rate, 40 + 160 * elapsed_s / 4, 1e-6) << "the rate where the ramp is";
+
+  runner.request_stop();
+  EXPECT_EQ(running.wait(), 0);
 }
 
 swarmlet::proto::stats_report report(std::uint64_t seq, int requests, bool final = false) {

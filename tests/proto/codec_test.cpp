@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <msgpack.hpp>
 #include <random>
 
 namespace p = swarmlet::proto;
@@ -42,6 +44,7 @@ TEST(Codec, EveryMessageRoundTrips) {
   auto s2 = round_trip(p::message_type::spawn, s);
   EXPECT_EQ(s2.users_per_class, s.users_per_class);
   EXPECT_EQ(s2.spawn_rate, 2.5);
+  EXPECT_FALSE(s2.arrival) << "the closed model carries no arrival plan";
   EXPECT_EQ(round_trip(p::message_type::stop, p::stop_payload{7}).run_id, 7u);
   EXPECT_EQ(round_trip(p::message_type::heartbeat, p::heartbeat_payload{42}).users, 42);
   EXPECT_DOUBLE_EQ(
@@ -64,6 +67,63 @@ TEST(Codec, EveryMessageRoundTrips) {
   EXPECT_TRUE(r2.final);
   EXPECT_EQ(r2.delta.total().failures, 1u);
   EXPECT_EQ(r2.delta.errors().size(), 1u);
+}
+
+TEST(Codec, AnOpenModelSpawnCarriesItsArrivalPlanWhole) {
+  p::spawn_command s;
+  s.run_id = 12;
+  s.arrival = swarmlet::config::arrival_plan{37.5, 250, std::chrono::microseconds(4'000'250), 40};
+  const auto s2 = round_trip(p::message_type::spawn, s);
+  ASSERT_TRUE(s2.arrival);
+  EXPECT_EQ(*s2.arrival, *s.arrival);
+  EXPECT_TRUE(s2.users_per_class.empty());
+}
+
+/// A spawn frame packed by hand, with `arrival` as its arrival plan.
+template <class Arrival>
+std::string spawn_frame(const Arrival& arrival) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  pk.pack_array(4);
+  pk.pack(static_cast<std::uint8_t>(p::message_type::spawn));
+  pk.pack(p::protocol_version);
+  pk.pack(std::string("master"));
+  pk.pack_array(4);
+  pk.pack(std::uint64_t{1});
+  pk.pack_map(0);
+  pk.pack(1.0);
+  pk.pack(arrival);
+  return std::string(buffer.data(), buffer.size());
+}
+
+/// Why the frame does not decode ("" when it does).
+std::string reason_of(const std::string& frame) {
+  const auto d = p::decode(frame.data(), frame.size());
+  const auto* e = std::get_if<p::decode_error>(&d);
+  return e == nullptr ? std::string() : e->reason;
+}
+
+TEST(Codec, ABadArrivalPlanIsADecodeErrorWithAReason) {
+  using plan = std::tuple<double, double, std::int64_t, int>;  // rate, rate_to, ramp_us, max_users
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 5'000'000, 10})), "");
+  EXPECT_EQ(reason_of(spawn_frame(msgpack::type::nil_t())), "") << "nil: the closed model";
+  EXPECT_EQ(reason_of(spawn_frame(plan{-1, 200, 0, 10})), "spawn.arrival.rate is out of range");
+  EXPECT_EQ(reason_of(spawn_frame(plan{std::nan(""), 200, 0, 10})),
+            "spawn.arrival.rate is out of range");
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 2e9, 0, 10})), "spawn.arrival.rate_to is out of range");
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, -5, 10})),
+            "spawn.arrival.ramp_us is out of range");
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 0})),
+            "spawn.arrival.max_users is out of range");
+  EXPECT_EQ(reason_of(spawn_frame(plan{0, 200, 0, 10})), "spawn.arrival has no rate")
+      << "without a ramp, rate_to is not a rate";
+  EXPECT_EQ(reason_of(spawn_frame(std::make_tuple(100.0, 200.0, 0))),
+            "spawn.arrival must be an array of 4");
+  EXPECT_EQ(reason_of(spawn_frame(std::make_tuple(std::string("fast"), 200.0, 0, 10)))
+                .rfind("spawn.arrival.rate ", 0),
+            0u)
+      << "a rate that is not a number";
+  EXPECT_EQ(reason_of(spawn_frame(100.0)), "spawn.arrival must be an array of 4");
 }
 
 TEST(Codec, GarbageTruncationAndBitFlipsAreErrorsNotCrashes) {

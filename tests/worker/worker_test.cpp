@@ -37,26 +37,6 @@ TEST(SpawnPlan, ChangesAreDueAtASteadyRate) {
   EXPECT_EQ(w::changes_due(1s, 10), 11);
 }
 
-TEST(SpawnPlan, ArrivalsFollowALinearRampOfTheRate) {
-  // Constant: k / rate.
-  EXPECT_DOUBLE_EQ(w::arrival_offset_s(10, 5, 5, 0), 2.0);
-  // 0 -> 100/s over 10 s: 500 arrivals in the ramp, the k-th at sqrt(2k / 10) s.
-  EXPECT_NEAR(w::arrival_offset_s(0, 0, 100, 10), 0.0, 1e-9);
-  EXPECT_NEAR(w::arrival_offset_s(20, 0, 100, 10), 2.0, 1e-9);
-  EXPECT_NEAR(w::arrival_offset_s(500, 0, 100, 10), 10.0, 1e-9);
-  EXPECT_NEAR(w::arrival_offset_s(600, 0, 100, 10), 11.0, 1e-9) << "then constant at the end rate";
-  // Down: 100 -> 0 over 10 s holds 500 arrivals, then none.
-  EXPECT_NEAR(w::arrival_offset_s(500, 100, 0, 10), 10.0, 1e-6);
-  EXPECT_GT(w::arrival_offset_s(501, 100, 0, 10), 1e9);
-  // Offsets never go back in time.
-  double last = -1;
-  for (std::uint64_t k = 0; k < 2000; ++k) {
-    const double t = w::arrival_offset_s(k, 30, 170, 7.5);
-    EXPECT_GE(t, last);
-    last = t;
-  }
-}
-
 /// Collects reports in memory (the master's side, without a master).
 struct collecting_sink : swarmlet::proto::report_sink {
   std::vector<swarmlet::proto::stats_report> reports;
@@ -138,8 +118,7 @@ TEST_F(Runtime, TheOpenModelRunsItsScheduleOnPreallocatedUsers) {
   w::runtime& rt = *runtime;
   swarmlet::proto::spawn_command c;
   c.run_id = 9;
-  c.arrival_rate = 200;
-  c.max_users = 10;
+  c.arrival = swarmlet::config::arrival_plan::constant(200, 10);
   rt.spawn(c);
   g::sleep(1s);
   rt.stop(9);

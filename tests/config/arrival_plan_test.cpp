@@ -1,0 +1,94 @@
+#include "common/config/arrival_plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+namespace c = swarmlet::config;
+using namespace std::chrono_literals;
+using std::chrono::microseconds;
+
+namespace {
+
+c::arrival_plan ramp(double from, double to, microseconds over, int max_users = 100) {
+  return {from, to, over, max_users};
+}
+
+TEST(ArrivalPlan, ArrivalsFollowALinearRampOfTheRate) {
+  // Constant: k / rate.
+  EXPECT_DOUBLE_EQ(*ramp(5, 5, 0s).offset_s(10), 2.0);
+  // 0 -> 100/s over 10 s: 500 arrivals in the ramp, the k-th at sqrt(2k / 10) s.
+  EXPECT_NEAR(*ramp(0, 100, 10s).offset_s(0), 0.0, 1e-9);
+  EXPECT_NEAR(*ramp(0, 100, 10s).offset_s(20), 2.0, 1e-9);
+  EXPECT_NEAR(*ramp(0, 100, 10s).offset_s(500), 10.0, 1e-9);
+  EXPECT_NEAR(*ramp(0, 100, 10s).offset_s(600), 11.0, 1e-9) << "then constant at the end rate";
+  // Down: 100 -> 0 over 10 s holds 500 arrivals, then none.
+  EXPECT_NEAR(*ramp(100, 0, 10s).offset_s(500), 10.0, 1e-6);
+  EXPECT_FALSE(ramp(100, 0, 10s).offset_s(501));
+  // Offsets never go back in time.
+  double last = -1;
+  for (std::uint64_t k = 0; k < 2000; ++k) {
+    const double t = *ramp(30, 170, 7500ms).offset_s(k);
+    EXPECT_GE(t, last);
+    last = t;
+  }
+}
+
+TEST(ArrivalPlan, WithoutARampTheRateIsTheStartRate) {
+  // A command without a ramp may leave rate_to unset: the plan stays at its start rate.
+  const c::arrival_plan p{200, 0, 0s, 10};
+  EXPECT_EQ(p.final_rate(), 200);
+  EXPECT_TRUE(p.has_arrivals());
+  EXPECT_DOUBLE_EQ(*p.offset_s(200), 1.0);
+  EXPECT_EQ(p.rate_at(5s), 200);
+  EXPECT_EQ(p.after(5s), p);
+  EXPECT_FALSE(c::arrival_plan{}.has_arrivals()) << "the all-zero plan ends a schedule";
+  EXPECT_FALSE(c::arrival_plan{}.offset_s(0));
+  EXPECT_EQ(c::arrival_plan::constant(50, 7), (c::arrival_plan{50, 50, 0s, 7}));
+}
+
+TEST(ArrivalPlan, ArrivalsByIsTheInverseOfTheOffsets) {
+  for (const auto& p : {ramp(5, 5, 0s), ramp(0, 100, 10s), ramp(100, 0, 10s), ramp(30, 170, 7500ms),
+                        ramp(250, 50, 3s)}) {
+    EXPECT_EQ(p.arrivals_by(-1us), 0u);
+    EXPECT_EQ(p.arrivals_by(0us), 1u) << "the first arrival is due at the start";
+    for (std::uint64_t k = 0; k < 1500; ++k) {
+      const auto at = p.offset_s(k), next = p.offset_s(k + 1);
+      if (!next) {
+        EXPECT_EQ(p.arrivals_by(1h), k + 1) << "a ramp down to 0 holds no more";
+        break;
+      }
+      // Halfway between arrival k and k+1, k+1 of them are due.
+      const auto mid = microseconds(static_cast<std::int64_t>((*at + *next) / 2 * 1e6));
+      EXPECT_EQ(p.arrivals_by(mid), k + 1) << "k " << k;
+    }
+  }
+  // 50/s, ramping to 250/s over 4 s, then 2 s at 250/s: 600 + 500 (the first at 0).
+  EXPECT_EQ(ramp(50, 250, 4s).arrivals_by(4s), 601u);
+  EXPECT_EQ(ramp(50, 250, 4s).arrivals_by(6s), 1101u);
+}
+
+TEST(ArrivalPlan, TheRestOfARampGoesOnFromWhereItIs) {
+  const auto p = ramp(50, 250, 4s, 30);
+  EXPECT_EQ(p.rate_at(0s), 50);
+  EXPECT_EQ(p.rate_at(1s), 100);
+  EXPECT_EQ(p.rate_at(9s), 250) << "then the end rate";
+  const auto rest = p.after(1s);
+  EXPECT_EQ(rest, (c::arrival_plan{100, 250, 3s, 30}));
+  EXPECT_EQ(p.after(5s), (c::arrival_plan{250, 250, 0s, 30})) << "a finished ramp is a constant";
+  // The rest holds what the plan had left: 1 s in, 75 arrivals are behind.
+  EXPECT_EQ(p.arrivals_by(4s) - p.arrivals_by(1s), rest.arrivals_by(3s) - rest.arrivals_by(0s));
+}
+
+TEST(ArrivalPlan, SharesSplitTheRatesAndTakeTheirUsers) {
+  const auto p = ramp(90, 300, 2s, 10);
+  const auto third = p.share(1, 3, 4);
+  EXPECT_DOUBLE_EQ(third.rate, 30);
+  EXPECT_DOUBLE_EQ(third.rate_to, 100);
+  EXPECT_EQ(third.ramp, 2s) << "every share ramps together";
+  EXPECT_EQ(third.max_users, 4);
+  EXPECT_DOUBLE_EQ(p.share(2, 3, 6).rate, 60);
+  EXPECT_EQ(p.share(1, 8, 0).max_users, 1) << "a share can always run an arrival";
+}
+
+}  // namespace

@@ -1,0 +1,103 @@
+#include "worker/arrival_scheduler.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <vector>
+
+namespace c = swarmlet::config;
+namespace g = swarmlet::green;
+namespace w = swarmlet::worker;
+using namespace std::chrono_literals;
+
+namespace {
+
+const g::time_point t0 = g::time_point(1h);  // any start: the schedule never reads the clock
+
+/// Arrivals the plan starts in [0, until) when it runs from t0.
+std::uint64_t count(const c::arrival_plan& plan, g::duration until) {
+  w::arrival_schedule s(plan, t0);
+  std::uint64_t n = 0;
+  while (auto at = s.next()) {
+    if (*at >= t0 + until) break;
+    ++n;
+  }
+  return n;
+}
+
+TEST(ArrivalSchedule, AConstantRateIsDueEvenly) {
+  w::arrival_schedule s(c::arrival_plan::constant(200, 10), t0);
+  EXPECT_EQ(*s.next(), t0) << "the first arrival is due at the start";
+  EXPECT_EQ(*s.next(), t0 + 5ms);
+  EXPECT_EQ(*s.next(), t0 + 10ms);
+  EXPECT_EQ(s.issued(), 3u);
+  EXPECT_EQ(count(c::arrival_plan::constant(200, 10), 1s), 200u);
+  EXPECT_EQ(count(c::arrival_plan::constant(200, 10), 1s + 1us), 201u);
+}
+
+TEST(ArrivalSchedule, CountsWithinARampFollowTheIntegralOfTheRate) {
+  // 50/s, ramping to 250/s over 4 s: 50 t + 25 t^2 arrivals by t (plus the one at 0).
+  const c::arrival_plan plan{50, 250, 4s, 100};
+  EXPECT_EQ(count(plan, 1s + 1us), 76u);
+  EXPECT_EQ(count(plan, 2s + 1us), 201u);
+  EXPECT_EQ(count(plan, 4s + 1us), 601u);
+  EXPECT_EQ(count(plan, 6s + 1us), 1101u) << "then 250/s";
+  for (auto t : {300ms, 1700ms, 3900ms, 5370ms})
+    EXPECT_EQ(count(plan, t),
+              plan.arrivals_by(std::chrono::duration_cast<std::chrono::microseconds>(t)))
+        << "at " << t.count() << " ms";
+  // Intended starts never go back in time.
+  w::arrival_schedule s(plan, t0);
+  auto last = t0;
+  for (int k = 0; k < 1500; ++k) {
+    const auto at = *s.next();
+    EXPECT_GE(at, last);
+    last = at;
+  }
+}
+
+TEST(ArrivalSchedule, ARampDownToZeroEnds) {
+  w::arrival_schedule s(c::arrival_plan{100, 0, 10s, 10}, t0);
+  std::uint64_t n = 0;
+  g::time_point last{};
+  while (auto at = s.next()) {
+    last = *at;
+    ASSERT_LT(++n, 1000u);
+  }
+  EXPECT_EQ(n, 501u) << "100 -> 0 over 10 s holds 500 arrivals after the one at 0";
+  EXPECT_LE(last, t0 + 10s);
+  EXPECT_FALSE(s.next()) << "and stays ended";
+  EXPECT_FALSE(w::arrival_schedule(c::arrival_plan{}, t0).next()) << "no plan, no arrival";
+}
+
+TEST(ArrivalSchedule, SharesOfAPlanAddUpToThePlan) {
+  // A worker splits its plan over its hub threads: together they keep the plan's count (each
+  // share's schedule has its own first arrival at 0, so within one per share).
+  const c::arrival_plan plan{60, 240, 3s, 9};
+  const int threads = 3;
+  std::uint64_t together = 0;
+  for (int t = 0; t < threads; ++t) together += count(plan.share(1, threads, 3), 5s);
+  const auto alone = count(plan, 5s);
+  EXPECT_GE(together + 1, alone);
+  EXPECT_LE(together, alone + threads - 1);
+}
+
+TEST(ArrivalSchedule, AReSplitMidRampGoesOnFromWhereTheRampIs) {
+  // The master spread 50 -> 250/s over 4 s across 3 hub threads; 2 s in, a worker left and the
+  // rest of the ramp is spread over the 2 threads that remain. Together the two schedules keep
+  // the plan's count: 600 in the ramp, 500 in the 2 s after (each schedule's first arrival at
+  // its start adds at most one per share).
+  const c::arrival_plan plan{50, 250, 4s, 100};
+  std::uint64_t first = 0;
+  for (int t = 0; t < 3; ++t) first += count(plan.share(1, 3, 34), 2s);
+  const auto rest = plan.after(2s);
+  EXPECT_EQ(rest, (c::arrival_plan{150, 250, 2s, 100}));
+  std::uint64_t second = 0;
+  for (int t = 0; t < 2; ++t) second += count(rest.share(1, 2, 50), 4s + 1us);
+  EXPECT_EQ(count(plan, 2s), 200u);
+  EXPECT_NEAR(static_cast<double>(first), 200.0, 3.0);
+  EXPECT_NEAR(static_cast<double>(second), 900.0, 2.0) << "400 in the ramp's rest, 500 after";
+  EXPECT_NEAR(static_cast<double>(first + second), static_cast<double>(plan.arrivals_by(6s)), 5.0);
+}
+
+}  // namespace

@@ -1,0 +1,128 @@
+#include "arrival_scheduler.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/green/operations.hpp"
+
+namespace swarmlet::worker {
+namespace {
+
+template <class Items, class Weight>
+std::discrete_distribution<std::size_t> by_weight(const Items& items, Weight weight) {
+  std::vector<int> weights;
+  for (const auto& item : items) weights.push_back(weight(item));
+  return std::discrete_distribution<std::size_t>(weights.begin(), weights.end());
+}
+
+}  // namespace
+
+std::optional<green::time_point> arrival_schedule::next() noexcept {
+  const auto offset = plan_.offset_s(k_);
+  // Beyond 1e9 s (31 years) is never: it also keeps the duration within the clock's range.
+  if (!offset || *offset > 1e9) return std::nullopt;
+  ++k_;
+  return start_ +
+         std::chrono::duration_cast<green::duration>(std::chrono::duration<double>(*offset));
+}
+
+arrival_scheduler::arrival_scheduler(int thread_index, const config::scenario& scenario,
+                                     stats::stats_table& stats, make_user_fn make_user)
+    : thread_index_(thread_index),
+      scenario_(scenario),
+      stats_(stats),
+      make_user_(std::move(make_user)),
+      pick_class_(by_weight(scenario.users, [](const auto& u) { return u.weight; })),
+      pick_drop_task_(scenario.users.empty() ? std::discrete_distribution<std::size_t>()
+                                             : by_weight(scenario.users.front().tasks,
+                                                         [](const auto& t) { return t.weight; })) {}
+
+void arrival_scheduler::set_plan(const config::arrival_plan& plan, std::uint64_t first_user_id) {
+  plan_ = plan;
+  if (next_user_id_ == 0) next_user_id_ = first_user_id;
+  if (!loop_.valid() || loop_.dead()) {
+    loop_ = green::spawn([this] { loop(); });
+  } else if (!plan_changed_.ready()) {
+    plan_changed_.send();
+  }
+}
+
+void arrival_scheduler::stop() {
+  plan_ = {};
+  pending_.clear();
+  if (!plan_changed_.ready()) plan_changed_.send();
+}
+
+void arrival_scheduler::make_user() {
+  // A new user's class is drawn by weight, from its id.
+  std::mt19937_64 rng(next_user_id_);
+  const std::size_t class_index = pick_class_(rng);
+  user_runner& u = make_user_(class_index, next_user_id_++);
+  ++users_;
+  starting_.insert(&u);
+}
+
+void arrival_scheduler::on_idle(user_runner& u) {
+  starting_.erase(&u);
+  if (!pending_.empty() && !u.stopping()) {
+    u.assign(pending_.front());
+    pending_.pop_front();
+  } else {
+    idle_.push_back(&u);
+  }
+}
+
+void arrival_scheduler::user_gone(const user_runner& u) {
+  --users_;
+  starting_.erase(&u);
+  std::erase(idle_, &u);
+}
+
+void arrival_scheduler::loop() {
+  // A new plan starts a new schedule; dropped iterations are attributed to the first class's
+  // tasks by weight, from a seed per thread.
+  drop_rng_.seed(static_cast<std::uint64_t>(thread_index_) + 17);
+  for (;;) {
+    plan_changed_.reset();
+    const config::arrival_plan plan = plan_;
+    if (!plan.has_arrivals()) return;
+    // Users are made before the schedule starts, so its first arrivals find them ready.
+    while (users_ < std::min(plan.max_users, pre_allocated_users)) make_user();
+    const auto ready_by = green::clock::now() + std::chrono::seconds(10);
+    while (starting_users() > 0 && green::clock::now() < ready_by && !plan_changed_.ready())
+      plan_changed_.wait_for(std::chrono::milliseconds(1));
+    if (plan_changed_.ready()) continue;
+    arrival_schedule schedule(plan, green::clock::now());
+    for (;;) {
+      const auto due = schedule.next();
+      if (!due) {  // a ramp down to 0: no more arrivals until the next plan
+        plan_changed_.wait();
+        break;
+      }
+      if (green::clock::now() < *due && plan_changed_.wait_for(*due - green::clock::now())) break;
+      if (plan_changed_.ready()) break;
+      arrive(*due);
+    }
+  }
+}
+
+void arrival_scheduler::arrive(green::time_point due) {
+  if (!idle_.empty()) {
+    // The most recently idle user: a small hot set of users (and connections) serves a steady
+    // rate, instead of every user ever made taking turns.
+    user_runner* u = idle_.back();
+    idle_.pop_back();
+    u->assign(due);
+  } else if (users_ < plan_.max_users) {
+    // Below the user budget: the iteration waits for the next user to be free (its latency
+    // still counts from `due`), and a few more users are made meanwhile.
+    if (starting_users() < max_users_starting) make_user();
+    pending_.push_back(due);
+  } else {
+    // No user to run it: the iteration is dropped, and said so, never silently skipped.
+    const auto& task = scenario_.users.front().tasks[pick_drop_task_(drop_rng_)];
+    stats_.entry(task.steps.front().method, task.steps.front().name).dropped += 1;
+  }
+}
+
+}  // namespace swarmlet::worker

@@ -1,0 +1,92 @@
+#pragma once
+// The open model on one hub thread: turns the thread's share of the arrival plan into intended
+// start times, hands each arrival to an idle user (making users up to the budget), and counts
+// the arrivals no user could take as dropped iterations. The generator's lag is measured where
+// an iteration really starts, against the intended time given here (user_runner::run_open).
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <random>
+#include <unordered_set>
+#include <vector>
+
+#include "common/config/arrival_plan.hpp"
+#include "common/config/scenario.hpp"
+#include "common/green/clock.hpp"
+#include "common/green/event.hpp"
+#include "common/green/green_thread.hpp"
+#include "common/stats/stats_table.hpp"
+#include "user_runner.hpp"
+
+namespace swarmlet::worker {
+
+/// One run of a plan from `start`: when each arrival is due. Pure (no hub, no clock read), so
+/// it can be tested on its own.
+class arrival_schedule {
+ public:
+  arrival_schedule(const config::arrival_plan& plan, green::time_point start) noexcept
+      : plan_(plan), start_(start) {}
+  /// The next arrival's intended start; none when no more are due (a ramp down to 0).
+  std::optional<green::time_point> next() noexcept;
+  /// Arrivals handed out by next() so far.
+  std::uint64_t issued() const noexcept { return k_; }
+
+ private:
+  config::arrival_plan plan_;
+  green::time_point start_;
+  std::uint64_t k_ = 0;
+};
+
+class arrival_scheduler {
+ public:
+  /// Makes one open-model user of class `class_index` on the hub and returns it; its green
+  /// thread calls on_idle() when ready for an iteration and user_gone() when it ends.
+  using make_user_fn = std::function<user_runner&(std::size_t class_index, std::uint64_t id)>;
+
+  /// `scenario` and `stats` must outlive the scheduler; everything runs on one hub thread.
+  arrival_scheduler(int thread_index, const config::scenario& scenario, stats::stats_table& stats,
+                    make_user_fn make_user);
+  arrival_scheduler(const arrival_scheduler&) = delete;
+  arrival_scheduler& operator=(const arrival_scheduler&) = delete;
+
+  /// Runs `plan` from now, replacing any schedule in progress; a plan without arrivals ends it.
+  /// Users made for it get ids from `first_user_id` on (the first call decides).
+  void set_plan(const config::arrival_plan& plan, std::uint64_t first_user_id);
+  /// Ends the schedule and forgets the iterations waiting for a user.
+  void stop();
+  /// A user is ready for its next iteration: it gets a waiting one, or joins the idle users.
+  void on_idle(user_runner& u);
+  /// A user made by this scheduler has ended.
+  void user_gone(const user_runner& u);
+
+  int users() const noexcept { return users_; }
+
+ private:
+  static constexpr int pre_allocated_users = 64;  ///< per hub thread, made before the schedule
+  static constexpr int max_users_starting = 8;    ///< users being made at once when more are needed
+
+  void loop();
+  void make_user();
+  /// One arrival at `due`: to an idle user, to a user being made, or dropped.
+  void arrive(green::time_point due);
+  int starting_users() const noexcept { return static_cast<int>(starting_.size()); }
+
+  int thread_index_;
+  const config::scenario& scenario_;
+  stats::stats_table& stats_;
+  make_user_fn make_user_;
+  std::discrete_distribution<std::size_t> pick_class_;      // by user class weight
+  std::discrete_distribution<std::size_t> pick_drop_task_;  // by task weight of the first class
+  std::mt19937_64 drop_rng_;
+  config::arrival_plan plan_;
+  int users_ = 0;
+  std::unordered_set<const user_runner*> starting_;  // made, on_start not done yet
+  std::uint64_t next_user_id_ = 0;
+  std::deque<user_runner*> idle_;
+  std::deque<green::time_point> pending_;  // iterations waiting for a user being made
+  green::event<> plan_changed_;
+  green::green_thread<void> loop_;
+};
+
+}  // namespace swarmlet::worker
