@@ -1,5 +1,6 @@
 #include "aggregator.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 namespace swarmlet::master {
@@ -23,10 +24,21 @@ bool aggregator::add(const proto::stats_report& report) {
   }
   ++w.reports;
   w.users = report.users;
-  if (report.final) w.final_received = true;
+  if (report.final) {
+    w.final_command = std::max(w.final_command, report.command_id);
+    const auto sent = last_command_.find(report.worker_id);
+    w.final_received = sent == last_command_.end() || w.final_command >= sent->second;
+  }
   totals_.merge(report.delta);
   interval_.merge(report.delta);
   return true;
+}
+
+void aggregator::commanded(const std::string& worker_id, std::uint64_t command) {
+  auto& last = last_command_[worker_id];
+  last = std::max(last, command);
+  if (auto it = workers_.find(worker_id); it != workers_.end() && it->second.final_command < last)
+    it->second.final_received = false;
 }
 
 void aggregator::tick(double elapsed_s, int users) {

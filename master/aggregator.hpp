@@ -19,7 +19,11 @@ struct worker_record {
   std::uint64_t reports = 0;
   std::uint64_t lost = 0;           ///< reports not received (gaps in the sequence), so far
   std::set<std::uint64_t> missing;  ///< which: a late one that fills a gap is still merged
+  /// The worker's users have all stopped since the last spawn command it was sent: a final
+  /// report answering that command came (an older one, e.g. of the worker's own stop when it
+  /// lost the master, does not count once it was sent users again).
   bool final_received = false;
+  std::uint64_t final_command = 0;  ///< the latest spawn command a final report answered
   int users = 0;
 };
 
@@ -44,6 +48,9 @@ class aggregator {
   /// Merges a report. Returns false, and counts it in rejected(), for one from another run or
   /// one already merged (a repeat).
   bool add(const proto::stats_report& report);
+  /// The worker was sent spawn command number `command` (numbered by the runner, increasing):
+  /// until a final report follows it, its final numbers are still to come.
+  void commanded(const std::string& worker_id, std::uint64_t command);
   /// Closes the current interval (call once a second): the history gains a row.
   void tick(double elapsed_s, int users);
   /// Locust's "reset stats": totals, failures and the current rates start again from now; the
@@ -67,6 +74,7 @@ class aggregator {
   stats::stats_table interval_;
   std::deque<stats::stats_table> window_;
   std::map<std::string, worker_record> workers_;
+  std::map<std::string, std::uint64_t> last_command_;  ///< per worker
   std::vector<history_row> history_;
   std::uint64_t rejected_ = 0;
 };

@@ -110,6 +110,8 @@ void test_runner::command_users(int users, double spawn_rate,
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     proto::spawn_command c;
     c.run_id = run_id_;
+    c.command_id = ++last_command_;
+    aggregator_.commanded(workers_[i].id, c.command_id);
     c.spawn_rate = spawn_rate * workers_[i].threads / all_threads;
     if (arrival) {
       // The open model: the rates and the user budget split by hub threads.

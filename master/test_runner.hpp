@@ -79,6 +79,7 @@ class test_runner final : public proto::report_sink {
   std::shared_ptr<const config::scenario> scenario_;
   runner_options options_;
   std::uint64_t run_id_;
+  std::uint64_t last_command_ = 0;  ///< spawn commands sent in this run, to any worker
   aggregator aggregator_;
   std::vector<worker_entry> workers_;
   green::event<> stop_requested_;

@@ -120,8 +120,9 @@ struct payload_packer {
     p.pack(r.reason);
   }
   void operator()(const spawn_command& s) const {
-    p.pack_array(4);
+    p.pack_array(5);
     p.pack(s.run_id);
+    p.pack(s.command_id);
     p.pack_map(static_cast<std::uint32_t>(s.users_per_class.size()));
     for (const auto& [k, v] : s.users_per_class) {
       p.pack(k);
@@ -154,10 +155,11 @@ struct payload_packer {
     p.pack(e.text);
   }
   void operator()(const stats_report& r) const {
-    p.pack_array(5);
+    p.pack_array(6);
     p.pack(r.run_id);
     p.pack(r.sequence);
     p.pack(r.final);
+    p.pack(r.command_id);
     p.pack(r.users);
     stats::pack_stats(p, r.delta);
   }
@@ -192,15 +194,16 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       expect_array(o, 1, "refused");
       return refused_payload{str(field(o, 0, "refused"), "refused.reason", 4096)};
     case message_type::spawn: {
-      expect_array(o, 4, "spawn");
+      expect_array(o, 5, "spawn");
       spawn_command s;
       s.run_id = u64(field(o, 0, "spawn"), "spawn.run_id");
-      s.users_per_class = string_int_map(field(o, 1, "spawn"), "spawn.users_per_class");
-      s.spawn_rate = number(field(o, 2, "spawn"), "spawn.spawn_rate");
+      s.command_id = u64(field(o, 1, "spawn"), "spawn.command_id");
+      s.users_per_class = string_int_map(field(o, 2, "spawn"), "spawn.users_per_class");
+      s.spawn_rate = number(field(o, 3, "spawn"), "spawn.spawn_rate");
       if (!(s.spawn_rate > 0 && s.spawn_rate < 1e9))
         throw bad_frame{"spawn.spawn_rate is out of range"};
       // nil: the closed model
-      if (const auto& a = field(o, 3, "spawn"); a.type != msgpack::type::NIL)
+      if (const auto& a = field(o, 4, "spawn"); a.type != msgpack::type::NIL)
         s.arrival = unpack_arrival(a);
       return s;
     }
@@ -228,15 +231,16 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       expect_array(o, 1, "error");
       return error_payload{str(field(o, 0, "error"), "error.text", 4096)};
     case message_type::stats: {
-      expect_array(o, 5, "stats");
+      expect_array(o, 6, "stats");
       stats_report r;
       r.worker_id = sender;
       r.run_id = u64(field(o, 0, "stats"), "stats.run_id");
       r.sequence = u64(field(o, 1, "stats"), "stats.sequence");
       r.final = boolean(field(o, 2, "stats"), "stats.final");
-      r.users = small_int(field(o, 3, "stats"), "stats.users", 0, 100'000'000);
+      r.command_id = u64(field(o, 3, "stats"), "stats.command_id");
+      r.users = small_int(field(o, 4, "stats"), "stats.users", 0, 100'000'000);
       std::string error;
-      auto table = stats::unpack_stats(field(o, 4, "stats"), error);
+      auto table = stats::unpack_stats(field(o, 5, "stats"), error);
       if (!table) throw bad_frame{error};
       r.delta = std::move(*table);
       return r;

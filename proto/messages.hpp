@@ -14,6 +14,9 @@ namespace swarmlet::proto {
 /// The worker's absolute target, not a delta: repeating it, or receiving it late, is harmless.
 struct spawn_command {
   std::uint64_t run_id = 0;
+  /// Numbered by the master, increasing within a run: a report says the last one it followed,
+  /// so the master can tell the final report of this command from an older one.
+  std::uint64_t command_id = 0;
   std::map<std::string, int> users_per_class;  ///< user class name -> users on this worker
   double spawn_rate = 1;                       ///< users per second on this worker
   /// The open model when set: this worker's share of the arrival plan, from now on
@@ -25,9 +28,10 @@ struct spawn_command {
 struct stats_report {
   std::string worker_id;
   std::uint64_t run_id = 0;
-  std::uint64_t sequence = 0;  ///< 1, 2, 3... per worker and run: a gap is a lost report
-  bool final = false;          ///< the last one of the run: every user has stopped
-  int users = 0;               ///< users running on the worker when it was taken
+  std::uint64_t sequence = 0;    ///< 1, 2, 3... per worker and run: a gap is a lost report
+  bool final = false;            ///< every user has stopped (at the end of the run, or on its own)
+  std::uint64_t command_id = 0;  ///< the last spawn command the worker followed before it
+  int users = 0;                 ///< users running on the worker when it was taken
   stats::stats_table delta;
 };
 

@@ -68,14 +68,11 @@ void master_link::send(proto::message_type type, proto::payload body) {
 }
 
 void master_link::deliver(proto::stats_report report) {
-  const bool last_of_stop = report.final && report.run_id == stopping_run_;
-  if (report.final) log("users stopped: the final report of the run is on its way");
+  const bool final = report.final;
+  if (final) log("users stopped: the final report of the run is on its way");
   transport_.push_stats(
       proto::make_message(proto::message_type::stats, options_.worker_id, std::move(report)));
-  if (last_of_stop) {
-    stopping_run_ = 0;
-    if (!final_left_.ready()) final_left_.send();
-  }
+  if (final && !final_left_.ready()) final_left_.send();
 }
 
 void master_link::finish(int code) {
@@ -115,15 +112,6 @@ void master_link::on_spawn(const proto::spawn_command& c) {
   load_->spawn(c);
 }
 
-void master_link::stop_users(std::uint64_t run_id) {
-  if (!load_ || run_id == 0) return;
-  if (run_id == load_->current_run()) {
-    stopping_run_ = run_id;
-    final_left_.reset();
-  }
-  load_->stop(run_id);
-}
-
 void master_link::on_message(proto::message m) {
   switch (m.type) {
     case proto::message_type::welcome:
@@ -134,7 +122,8 @@ void master_link::on_message(proto::message m) {
     case proto::message_type::spawn:
       return on_spawn(std::get<proto::spawn_command>(m.body));
     case proto::message_type::stop:
-      return stop_users(std::get<proto::stop_payload>(m.body).run_id);
+      if (load_) load_->stop(std::get<proto::stop_payload>(m.body).run_id);
+      return;
     case proto::message_type::quit:
       log("the master said quit");
       return finish(0);
@@ -173,7 +162,7 @@ void master_link::beat_loop() {
       log("no word from the master for " + std::to_string(silence.count()) +
           " ms: stopping users, saying hello again");
       registered_ = false;
-      if (load_ && load_->current_run() != 0) stop_users(load_->current_run());
+      if (load_ && load_->current_run() != 0) load_->stop(load_->current_run());
     }
     if (registered_) {
       hello_backoff = first_hello_backoff;
@@ -201,9 +190,11 @@ int master_link::run() {
     throw;
   }
   stop_threads();
-  // A stop in progress: let its final report leave before the process goes.
-  if (code == 0 && stopping_run_ != 0)
+  // A stop under way: let its final report leave before the process goes.
+  if (code == 0 && load_ && load_->stopping()) {
+    final_left_.reset();
     clock_.wait_until(final_left_, clock_.now() + final_report_grace);
+  }
   if (load_) log("sent stats of " + std::to_string(load_->requests_reported()) + " requests");
   return code;
 }

@@ -67,8 +67,6 @@ class master_link final : public proto::report_sink {
   void on_spawn(const proto::spawn_command& c);
   void send(proto::message_type type, proto::payload body = proto::empty_payload{});
   void finish(int code);
-  /// Stops the users of `run_id`; its final report is then awaited before run() returns.
-  void stop_users(std::uint64_t run_id);
   void stop_threads();
   void log(const std::string& line);
 
@@ -83,8 +81,7 @@ class master_link final : public proto::report_sink {
   std::chrono::milliseconds heartbeat_interval_{1000};
   green::time_point last_heard_{};
   green::event<int> done_;
-  std::uint64_t stopping_run_ = 0;  ///< a stop whose final report has not left yet
-  green::event<> final_left_;
+  green::event<> final_left_;                   ///< a final report was delivered
   green::green_thread<void> receiver_, beats_;  ///< while run() runs
 };
 

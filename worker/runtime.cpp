@@ -24,7 +24,8 @@ runtime::runtime(std::shared_ptr<const config::scenario> scenario, runtime_optio
 runtime::~runtime() {
   spawner_.kill();
   reporter_.kill();
-  threads_.clear();  // each stops its users and joins
+  for (auto& t : stoppers_) t.kill();  // a stop still draining must not outlive the runtime
+  threads_.clear();                    // each stops its users and joins
 }
 
 std::size_t runtime::class_index(const std::string& name) const {
@@ -39,6 +40,7 @@ void runtime::spawn(const proto::spawn_command& command) {
     sequence_ = 0;
   }
   stopping_ = false;
+  command_id_ = command.command_id;
   if (command.arrival) {
     // The open model: each hub thread runs its share of the schedule with its share of users.
     const config::arrival_plan& plan = *command.arrival;
@@ -154,13 +156,14 @@ int runtime::count_running() {
   return total;
 }
 
-void runtime::deliver(bool final) {
+void runtime::deliver(bool final, std::uint64_t command_id) {
   green::semaphore_guard one_at_a_time(delivering_);
   proto::stats_report r;
   r.worker_id = options_.worker_id;
   r.run_id = run_id_;
   r.sequence = ++sequence_;
   r.final = final;
+  r.command_id = command_id;
   r.users = total_users_;
   r.delta = collect();
   requests_reported_ += r.delta.total().requests;
@@ -170,27 +173,35 @@ void runtime::deliver(bool final) {
 void runtime::reporter_loop() {
   for (;;) {
     green::sleep(options_.report_interval);
-    if (run_id_ != 0 && !stopping_) deliver(false);
+    if (run_id_ != 0 && !stopping_) deliver(false, command_id_);
   }
 }
 
 void runtime::stop(std::uint64_t run_id) {
   if (run_id != run_id_ || stopping_) return;
   stopping_ = true;
+  // The books close at once, so a spawn that comes while the users drain starts from none;
+  // the final report then answers the command before it, not that spawn.
+  const std::uint64_t answered = command_id_;
+  open_model_ = false;
+  current_.clear();
+  for (auto& m : per_thread_) m.clear();
+  total_users_ = 0;
+  target_.users_per_class.clear();
   if (!retarget_.ready()) retarget_.send();  // ends any ramp in progress
-  green::spawn_n([this] {
-    open_model_ = false;
-    for (auto& t : threads_) t->post([th = t.get()] { th->stop_all_users(); });
+  for (auto& t : threads_) t->post([th = t.get()] { th->stop_all_users(); });
+  std::erase_if(stoppers_, [](const auto& t) { return t.dead(); });
+  stoppers_.push_back(green::spawn([this, answered] {
     // Users finish the request they are in; a request cannot outlast its timeout.
     const auto until = green::clock::now() + scenario_->http.timeout + std::chrono::seconds(1);
-    while (count_running() > 0 && green::clock::now() < until)
+    while (command_id_ == answered && count_running() > 0 && green::clock::now() < until)
       green::sleep(std::chrono::milliseconds(10));
-    current_.clear();
-    for (auto& m : per_thread_) m.clear();
-    total_users_ = 0;
-    target_.users_per_class.clear();
-    deliver(true);
-  });
+    deliver(true, answered);
+  }));
+}
+
+bool runtime::stopping() const noexcept {
+  return std::any_of(stoppers_.begin(), stoppers_.end(), [](const auto& t) { return !t.dead(); });
 }
 
 user_load_factory runtime_factory(runtime_options options) {

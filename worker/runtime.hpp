@@ -40,6 +40,7 @@ class runtime final : public user_load {
   void spawn(const proto::spawn_command& command) override;
   /// Stops every user gracefully, then delivers the final report of the run.
   void stop(std::uint64_t run_id) override;
+  bool stopping() const noexcept override;
 
   int users() const noexcept override { return total_users_; }
   /// Requests whose stats this worker has sent (all runs): its own count, for cross-checks.
@@ -55,7 +56,8 @@ class runtime final : public user_load {
   /// Every hub thread's delta, merged (parks the calling green thread meanwhile).
   stats::stats_table collect();
   int count_running();
-  void deliver(bool final);
+  /// Delivers the delta since the last report, saying it follows spawn command `command_id`.
+  void deliver(bool final, std::uint64_t command_id);
   std::size_t class_index(const std::string& name) const;
 
   std::shared_ptr<const config::scenario> scenario_;
@@ -76,6 +78,10 @@ class runtime final : public user_load {
   std::uint64_t sequence_ = 0;
   std::uint64_t requests_reported_ = 0;
   green::semaphore delivering_{1};  // reports leave in sequence order
+  std::uint64_t command_id_ = 0;    ///< of the last spawn command
+  /// Stops draining users before their final report (one, or two when a spawn and another
+  /// stop came meanwhile).
+  std::vector<green::green_thread<void>> stoppers_;
   green::green_thread<void> spawner_;
   green::green_thread<void> reporter_;
 };

@@ -18,6 +18,10 @@ class user_load : public proto::worker_control {
   virtual std::uint64_t current_run() const = 0;
   /// Requests whose stats were sent (all runs): the worker's own count, for cross-checks.
   virtual std::uint64_t requests_reported() const = 0;
+  /// Whether a stop is under way whose final report has not been delivered yet. A stop
+  /// (proto::worker_control::stop) of the current run that is not already under way starts
+  /// one; any other stop is ignored, and no report follows it.
+  virtual bool stopping() const noexcept = 0;
 };
 
 /// Called (on the worker's control hub) when the users reach a spawn command's target.

@@ -41,13 +41,24 @@ class fake_load final : public worker::user_load {
     commands.push_back(c);
     if (c.run_id != run_) sequence_ = 0;
     run_ = c.run_id;
+    stopping_ = false;
     users_ = 0;
     for (const auto& [cls, n] : c.users_per_class) users_ += n;
     if (done_) done_(run_, users_);
   }
   void stop(std::uint64_t run_id) override {
+    if (run_id != run_ || stopping_) return;  // as the runtime: only a stop of this run
     stops.push_back(run_id);
     users_ = 0;
+    if (defer_final) {
+      stopping_ = true;  // the users take their time; finish_stop() sends the final report
+      return;
+    }
+    report(0, true);
+  }
+  bool stopping() const noexcept override { return stopping_; }
+  void finish_stop() {
+    stopping_ = false;
     report(0, true);
   }
   int users() const override { return users_; }
@@ -61,6 +72,7 @@ class fake_load final : public worker::user_load {
     r.run_id = run_;
     r.sequence = seq != 0 ? seq : ++sequence_;
     r.final = final;
+    r.command_id = commands.empty() ? 0 : commands.back().command_id;
     r.users = users_;
     for (std::uint64_t i = 0; i < requests; ++i)
       r.delta.entry("GET", "/items").record(1000, 10, false);
@@ -70,6 +82,7 @@ class fake_load final : public worker::user_load {
 
   std::vector<proto::spawn_command> commands;
   std::vector<std::uint64_t> stops;
+  bool defer_final = false;  ///< a stop's final report waits for finish_stop()
 
  private:
   std::string worker_id_;
@@ -79,6 +92,7 @@ class fake_load final : public worker::user_load {
   std::uint64_t sequence_ = 0;
   std::uint64_t reported_ = 0;
   int users_ = 0;
+  bool stopping_ = false;
 };
 
 int users_in(const proto::spawn_command& c) {
@@ -434,7 +448,7 @@ TEST_F(Links, StatsPushedWhileThePathIsHeldArriveAfterTheHeal) {
   EXPECT_EQ(finish_test(), 0);
 }
 
-TEST_F(Links, DISABLED_AWorkerBackFromAPartitionIsAwaitedForItsLastFinalReportNotItsOrphanOne) {
+TEST_F(Links, AWorkerBackFromAPartitionIsAwaitedForItsLastFinalReportNotItsOrphanOne) {
   auto& a = add_worker("a");
   auto& b = add_worker("b");
   start_test();
@@ -457,6 +471,47 @@ TEST_F(Links, DISABLED_AWorkerBackFromAPartitionIsAwaitedForItsLastFinalReportNo
   network_.heal("b");
   EXPECT_EQ(finish_test(), 0);
   EXPECT_EQ(counted(), 30u) << "counted, or reported lost: nothing vanishes";
+}
+
+TEST_F(Links, AtQuitAWorkerLetsTheFinalReportOfAStopUnderWayLeaveFirst) {
+  auto& a = add_worker("a");
+  start_test();
+  a.users()->defer_final = true;
+  const auto run = runner_->run_id();
+  network_.inject_to_worker(
+      "a", proto::encode(
+               proto::make_message(proto::message_type::stop, "master", proto::stop_payload{run})));
+  network_.inject_to_worker(
+      "a", proto::encode(proto::make_message(proto::message_type::quit, "master")));
+  clock_.settle();
+  EXPECT_FALSE(a.running.dead()) << "the final report of the stop is still under way";
+  a.users()->finish_stop();
+  clock_.settle();
+  ASSERT_TRUE(a.running.dead());
+  EXPECT_EQ(a.running.wait(), 0);
+}
+
+TEST_F(Links, AtQuitAWorkerWaitsForAStopsFinalReportOnlyABriefWhile) {
+  auto& a = add_worker("a");
+  start_test();
+  a.users()->defer_final = true;
+  a.users()->stop(runner_->run_id());
+  network_.inject_to_worker(
+      "a", proto::encode(proto::make_message(proto::message_type::quit, "master")));
+  clock_.advance(99ms);
+  EXPECT_FALSE(a.running.dead());
+  clock_.advance(1ms);
+  EXPECT_TRUE(a.running.dead());
+}
+
+TEST_F(Links, AtQuitWithNoStopUnderWayAWorkerEndsAtOnce) {
+  auto& a = add_worker("a");
+  start_test();
+  a.users()->report(1, true);  // a final report long gone, and no stop under way
+  network_.inject_to_worker(
+      "a", proto::encode(proto::make_message(proto::message_type::quit, "master")));
+  clock_.settle();
+  EXPECT_TRUE(a.running.dead());
 }
 
 }  // namespace

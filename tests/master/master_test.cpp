@@ -182,6 +182,26 @@ TEST(Aggregator, CountsGapsAsLostUntilTheLateReportArrives) {
   EXPECT_TRUE(a.all_final());
 }
 
+TEST(Aggregator, AFinalReportCountsOnlyIfItFollowsTheLastCommandSent) {
+  m::aggregator a(1);
+  a.commanded("w1", 1);
+  auto orphan = report(1, 5, true);  // the worker stopped on its own, after command 1
+  orphan.command_id = 1;
+  EXPECT_TRUE(a.add(orphan));
+  EXPECT_TRUE(a.workers().at("w1").final_received);
+  a.commanded("w1", 4);  // sent users again
+  EXPECT_FALSE(a.workers().at("w1").final_received) << "its last numbers are still to come";
+  auto late = report(2, 1, true);  // another final, still answering command 1
+  late.command_id = 1;
+  EXPECT_TRUE(a.add(late));
+  EXPECT_FALSE(a.workers().at("w1").final_received);
+  auto last = report(3, 2, true);
+  last.command_id = 4;
+  EXPECT_TRUE(a.add(last));
+  EXPECT_TRUE(a.workers().at("w1").final_received);
+  EXPECT_EQ(a.totals().total().requests, 8u);
+}
+
 TEST(Aggregator, HistoryRowsCarryWindowRates) {
   m::aggregator a(1);
   a.add(report(1, 10));

@@ -39,9 +39,11 @@ TEST(Codec, EveryMessageRoundTrips) {
   EXPECT_EQ(w2.target, "http://y/");
   p::spawn_command s;
   s.run_id = 99;
+  s.command_id = 17;
   s.users_per_class = {{"a", 3}, {"b", 0}};
   s.spawn_rate = 2.5;
   auto s2 = round_trip(p::message_type::spawn, s);
+  EXPECT_EQ(s2.command_id, 17u);
   EXPECT_EQ(s2.users_per_class, s.users_per_class);
   EXPECT_EQ(s2.spawn_rate, 2.5);
   EXPECT_FALSE(s2.arrival) << "the closed model carries no arrival plan";
@@ -58,6 +60,7 @@ TEST(Codec, EveryMessageRoundTrips) {
   r.run_id = 5;
   r.sequence = 9;
   r.final = true;
+  r.command_id = 4;
   r.users = 3;
   r.delta.entry("GET", "/").record(1500, 10, true);
   r.delta.record_error("GET", "/", "HTTP 500");
@@ -65,6 +68,7 @@ TEST(Codec, EveryMessageRoundTrips) {
   EXPECT_EQ(r2.worker_id, "worker-1") << "the sender names the worker";
   EXPECT_EQ(r2.sequence, 9u);
   EXPECT_TRUE(r2.final);
+  EXPECT_EQ(r2.command_id, 4u);
   EXPECT_EQ(r2.delta.total().failures, 1u);
   EXPECT_EQ(r2.delta.errors().size(), 1u);
 }
@@ -88,7 +92,8 @@ std::string spawn_frame(const Arrival& arrival) {
   pk.pack(static_cast<std::uint8_t>(p::message_type::spawn));
   pk.pack(p::protocol_version);
   pk.pack(std::string("master"));
-  pk.pack_array(4);
+  pk.pack_array(5);
+  pk.pack(std::uint64_t{1});
   pk.pack(std::uint64_t{1});
   pk.pack_map(0);
   pk.pack(1.0);
