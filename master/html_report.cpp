@@ -103,6 +103,11 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3
                      run.thresholds.empty() ? "No thresholds were set."
                      : run.passed()         ? "Every threshold held."
                                             : "A threshold was broken.");
+  if (run.aborted)
+    out += fmt::format(
+        "<p class=\"verdict fail\" id=\"aborted\">The threshold {} was broken {:.1f} s into the "
+        "test (observed {:g}) and aborted it (abort_on_fail).</p>\n",
+        escape(run.aborted->threshold), run.aborted->at_s, run.aborted->observed);
   out += "<h2>Run</h2><table id=\"settings\">";
   out += fmt::format("<tr><th class=l>scenario</th><td class=l>{}</td></tr>",
                      escape(run.scenario_file));

@@ -71,6 +71,7 @@ nlohmann::json report_stats_json(const stats::request_stats& s, double seconds) 
 }  // namespace
 
 bool run_summary::passed() const {
+  if (aborted) return false;
   for (const auto& t : thresholds)
     if (!t.passed) return false;
   return true;
@@ -130,8 +131,12 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
         {{"method", key.method}, {"name", key.name}, {"error", key.message}, {"occurrences", n}});
   nlohmann::json thresholds = nlohmann::json::array();
   for (const auto& t : run.thresholds)
-    thresholds.push_back(
-        {{"threshold", t.text}, {"observed", t.observed}, {"passed", t.passed}, {"note", t.note}});
+    thresholds.push_back({{"threshold", t.text},
+                          {"observed", t.observed},
+                          {"passed", t.passed},
+                          {"note", t.note},
+                          {"abort_on_fail", t.abort_on_fail},
+                          {"aborted_test", t.aborted_test}});
   nlohmann::json workers = nlohmann::json::array();
   for (const auto& [id, w] : a.workers())
     workers.push_back({{"id", id},
@@ -152,6 +157,10 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
           {"requests", requests},
           {"errors", errors},
           {"thresholds", thresholds},
+          {"aborted", run.aborted ? nlohmann::json{{"threshold", run.aborted->threshold},
+                                                   {"at_s", run.aborted->at_s},
+                                                   {"observed", run.aborted->observed}}
+                                  : nlohmann::json(nullptr)},
           {"workers", workers},
           {"rejected_reports", a.rejected() + run.rejected_stats},
           {"bad_frames", run.bad_frames},

@@ -2,6 +2,7 @@
 // The run's reports: CSV files in Locust's --csv layout (PREFIX_stats.csv, PREFIX_failures.csv,
 // PREFIX_stats_history.csv) and a JSON summary.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,16 @@ struct threshold_result {
   std::string text;
   double observed = 0;
   bool passed = false;
-  std::string note;  ///< why there was nothing to observe, when so
+  std::string note;  ///< why there was nothing to observe, or that it aborted the test
+  bool abort_on_fail = false;
+  bool aborted_test = false;  ///< this threshold broke during the run and stopped the test
+};
+
+/// A threshold with abort_on_fail that the live totals broke: the test stopped there.
+struct test_abort {
+  std::string threshold;
+  double at_s = 0;      ///< seconds into the test
+  double observed = 0;  ///< the value that broke it, then
 };
 
 struct run_summary {
@@ -26,6 +36,9 @@ struct run_summary {
   std::vector<threshold_result> thresholds;
   std::uint64_t bad_frames = 0;      ///< distributed: frames dropped by the decoder
   std::uint64_t rejected_stats = 0;  ///< distributed: reports from unknown workers or other runs
+
+  /// Set when a threshold with abort_on_fail broke during the run and stopped the test.
+  std::optional<test_abort> aborted;
   bool passed() const;
 };
 

@@ -123,6 +123,20 @@ void test_runner::command_users(int users, double spawn_rate,
   }
 }
 
+bool test_runner::judge_abort_thresholds(double seconds) {
+  for (const auto& t : scenario_->thresholds) {
+    const auto broken = t.breaks_live(aggregator_.totals(), seconds);
+    if (!broken) continue;
+    summary_.aborted = test_abort{t.text, seconds, broken->observed};
+    print(fmt::format(
+        "swarmlet: threshold broken {:.1f} s into the test: {} (observed {:g}); abort_on_fail: "
+        "stopping the test\n",
+        seconds, t.text, broken->observed));
+    return true;
+  }
+  return false;
+}
+
 int test_runner::run() {
   const load_plan plan = plan_load(scenario_->load);
   const auto start = green::clock::now();
@@ -156,8 +170,10 @@ int test_runner::run() {
       ++next_step;
     }
     if (now >= next_tick) {
-      aggregator_.tick(std::chrono::duration<double>(elapsed()).count(), aggregator_.users());
+      const double seconds = std::chrono::duration<double>(elapsed()).count();
+      aggregator_.tick(seconds, aggregator_.users());
       next_tick += options_.tick_interval;
+      if (judge_abort_thresholds(seconds)) break;
     }
     if (options_.console_interval.count() > 0 && now >= next_print) {
       print(format_stats_table(aggregator_) + "\n");
@@ -185,10 +201,20 @@ int test_runner::run() {
   phase_ = phase::stopped;
   aggregator_.tick(summary_.duration_s, 0);
 
+  bool abort_marked = false;
   for (const auto& t : scenario_->thresholds) {
     const auto verdict = t.judge(aggregator_.totals(), summary_.duration_s);
-    summary_.thresholds.push_back({t.text, verdict.observed, verdict.passed,
-                                   verdict.requests == 0 ? "no request was judged" : ""});
+    threshold_result r{t.text, verdict.observed, verdict.passed,
+                       verdict.requests == 0 ? "no request was judged" : ""};
+    r.abort_on_fail = t.abort_on_fail;
+    // The one that stopped the test failed, whatever the last interval brought.
+    if (summary_.aborted && summary_.aborted->threshold == t.text && !abort_marked) {
+      abort_marked = r.aborted_test = true;
+      r.passed = false;
+      r.note = fmt::format("observed {:g} at {:.1f} s: aborted the test",
+                           summary_.aborted->observed, summary_.aborted->at_s);
+    }
+    summary_.thresholds.push_back(std::move(r));
   }
 
   print("\n" + format_stats_table(aggregator_) + "\n" +

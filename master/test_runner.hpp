@@ -44,7 +44,8 @@ class test_runner final : public proto::report_sink {
   void deliver(proto::stats_report report) override;
 
   /// Runs the test to its end; blocks the calling green thread. Returns the exit code:
-  /// 0 when every threshold holds, 1 otherwise.
+  /// 0 when every threshold holds, 1 otherwise. A threshold with abort_on_fail, judged on the
+  /// live totals at every tick, ends the test early when broken (see summary().aborted).
   int run();
   /// Ends the test early (Ctrl-C): stops, collects, reports, as at the run time.
   void request_stop();
@@ -74,6 +75,9 @@ class test_runner final : public proto::report_sink {
   void command_users(int users, double spawn_rate,
                      std::optional<config::arrival_plan> arrival = std::nullopt);
   void check_finals();
+  /// At a tick, `seconds` into the test: true when a threshold with abort_on_fail is broken on
+  /// the live totals (noted in the summary), so the test stops now.
+  bool judge_abort_thresholds(double seconds);
   void print(const std::string& text);
 
   std::shared_ptr<const config::scenario> scenario_;

@@ -426,6 +426,45 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
   return l;
 }
 
+/// "p95 < 250ms", or a map: {check: "fail_ratio < 0.01", abort_on_fail: true, delay: 10s} on
+/// every request, with name (and method) on the requests of one name.
+threshold read_threshold(const reader& r, const YAML::Node& t) {
+  YAML::Node check = t;
+  std::string name, method;
+  bool abort_on_fail = false;
+  microseconds delay{0};
+  if (t.IsMap()) {
+    r.check_keys(t, {"name", "method", "check", "abort_on_fail", "delay"}, "a threshold");
+    if (t["name"] && !t["check"]) r.fail(t, "a threshold on one name needs name and check");
+    if (!t["check"])
+      r.fail(t, "a threshold needs check, e.g. {check: fail_ratio < 0.01, abort_on_fail: true}");
+    if (t["name"]) name = r.text(t["name"], "threshold name");
+    if (t["method"]) {
+      if (!t["name"])
+        r.fail(t["method"],
+               "a threshold's method needs a name too, e.g. {name: /items, method: "
+               "GET, check: p95 < 250ms}");
+      method = r.text(t["method"], "threshold method");
+    }
+    if (t["abort_on_fail"]) abort_on_fail = r.boolean(t["abort_on_fail"], "abort_on_fail");
+    if (t["delay"]) {
+      delay = r.duration(t["delay"], "threshold delay");
+      if (!abort_on_fail)
+        r.fail(t["delay"],
+               "delay is how long abort_on_fail waits before judging: add abort_on_fail: true");
+    }
+    check = t["check"];
+  }
+  try {
+    threshold parsed = parse_threshold(r.text(check, "a threshold"), name, method);
+    parsed.abort_on_fail = abort_on_fail;
+    parsed.delay = delay;
+    return parsed;
+  } catch (const threshold_error& e) {
+    r.fail(check, e.what());
+  }
+}
+
 scenario load(const reader& r, const std::string& text) {
   YAML::Node root;
   try {
@@ -457,23 +496,7 @@ scenario load(const reader& r, const std::string& text) {
     if (s.users.empty()) r.fail(root["users"], "users must not be empty");
     if (const auto th = root["thresholds"]) {
       r.expect_list(th, "thresholds");
-      for (const auto& t : th) {
-        // "p95 < 250ms", or {name: /items, method: GET, check: "p95 < 100ms"} for one name.
-        YAML::Node check = t;
-        std::string name, method;
-        if (t.IsMap()) {
-          r.check_keys(t, {"name", "method", "check"}, "a threshold");
-          if (!t["name"] || !t["check"]) r.fail(t, "a threshold on one name needs name and check");
-          name = r.text(t["name"], "threshold name");
-          if (t["method"]) method = r.text(t["method"], "threshold method");
-          check = t["check"];
-        }
-        try {
-          s.thresholds.push_back(parse_threshold(r.text(check, "a threshold"), name, method));
-        } catch (const std::invalid_argument& e) {
-          r.fail(check, e.what());
-        }
-      }
+      for (const auto& t : th) s.thresholds.push_back(read_threshold(r, t));
     }
     if (const auto rep = root["report"]) {
       r.expect_map(rep, "report");

@@ -1,63 +1,87 @@
 #include "threshold.hpp"
 
 #include <charconv>
-#include <stdexcept>
 
 #include "duration.hpp"
 
 namespace swarmlet::config {
 namespace {
+
+const char* const accepted =
+    " (accepted: METRIC OP VALUE. Times, with a unit (250ms, 1.5s): pN or k6's p(N) for any "
+    "percentile 0 < N <= 100 (p95, p(99.9)), med, avg, min, max. Plain numbers: fail_ratio (0 to "
+    "1), rps, requests, failures. OP: <, <=, >, >=, ==, !=. E.g. \"p95 < 250ms\", \"p(99) < 1s\", "
+    "\"fail_ratio < 0.01\", \"rps > 100\")";
+
 std::string trim(std::string s) {
   while (!s.empty() && s.front() == ' ') s.erase(s.begin());
   while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
+
+/// The whole of `s` as a number, or nullopt.
+std::optional<double> number(const std::string& s) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+/// The N of "p95", "p99.9", "p(95)" or "p( 99.9 )"; nullopt when `metric` is none of these.
+std::optional<std::string> percentile_digits(const std::string& metric) {
+  if (metric.size() < 2 || metric[0] != 'p') return std::nullopt;
+  if (metric[1] != '(') return metric.substr(1);
+  if (metric.back() != ')') return std::nullopt;
+  return trim(metric.substr(2, metric.size() - 3));
+}
+
+[[noreturn]] void fail(const std::string& text, const std::string& what) {
+  throw threshold_error("threshold '" + text + "': " + what + accepted);
+}
+
 }  // namespace
 
 threshold parse_threshold(const std::string& text, const std::string& name,
                           const std::string& method) {
-  const std::string expected =
-      " (expected METRIC OP VALUE, e.g. \"p95 < 250ms\", \"fail_ratio < 0.01\", \"rps > 100\"; "
-      "metrics: pN, avg, min, max, fail_ratio, rps, requests, failures)";
   threshold t;
   t.text = name.empty() ? text : (method.empty() ? "" : method + " ") + name + ": " + text;
   t.name = name;
   t.method = method;
-  std::size_t op_at = text.find_first_of("<>=");
-  if (op_at == std::string::npos)
-    throw std::invalid_argument("threshold '" + text + "' has no comparison" + expected);
-  std::size_t op_len = (op_at + 1 < text.size() && text[op_at + 1] == '=') ? 2 : 1;
-  const std::string op = text.substr(op_at, op_len);
-  if (op == "<")
-    t.op = threshold::comparison::less;
-  else if (op == "<=")
-    t.op = threshold::comparison::less_equal;
-  else if (op == ">")
-    t.op = threshold::comparison::greater;
-  else if (op == ">=")
-    t.op = threshold::comparison::greater_equal;
-  else if (op == "==")
-    t.op = threshold::comparison::equal;
-  else
-    throw std::invalid_argument("threshold '" + text + "': unknown comparison '" + op + "'" +
-                                expected);
+  const std::size_t op_at = text.find_first_of("<>=!");
+  if (op_at == std::string::npos) fail(text, "there is no comparison");
+  static constexpr std::pair<const char*, threshold::comparison> ops[] = {
+      {"===", threshold::comparison::equal},  // k6's spelling
+      {"==", threshold::comparison::equal},      {"!=", threshold::comparison::not_equal},
+      {"<=", threshold::comparison::less_equal}, {">=", threshold::comparison::greater_equal},
+      {"<", threshold::comparison::less},        {">", threshold::comparison::greater},
+  };
+  std::size_t op_len = 0;
+  for (const auto& [spelling, op] : ops)
+    if (text.compare(op_at, std::char_traits<char>::length(spelling), spelling) == 0) {
+      op_len = std::char_traits<char>::length(spelling);
+      t.op = op;
+      break;
+    }
+  if (op_len == 0)
+    fail(text, "'" + text.substr(op_at, 1) + "' is not a comparison (for equal, write ==)");
   const std::string metric = trim(text.substr(0, op_at));
   const std::string value = trim(text.substr(op_at + op_len));
   bool is_time = true;
-  if (metric.size() > 1 && metric[0] == 'p') {
-    double q = 0;
-    auto [end, ec] = std::from_chars(metric.data() + 1, metric.data() + metric.size(), q);
-    if (ec != std::errc() || end != metric.data() + metric.size() || q <= 0 || q > 100)
-      throw std::invalid_argument("threshold '" + text + "': '" + metric +
-                                  "' is not a percentile like p95" + expected);
+  if (metric == "med") {
     t.what = threshold::metric::percentile;
-    t.quantile = q / 100.0;
+    t.quantile = 0.5;
   } else if (metric == "avg") {
     t.what = threshold::metric::avg;
   } else if (metric == "min") {
     t.what = threshold::metric::min;
   } else if (metric == "max") {
     t.what = threshold::metric::max;
+  } else if (const auto digits = percentile_digits(metric)) {
+    const auto q = number(*digits);
+    if (!q || !(*q > 0 && *q <= 100))
+      fail(text, "'" + metric + "' is not a percentile like p95, p99.9 or p(95)");
+    t.what = threshold::metric::percentile;
+    t.quantile = *q / 100.0;
   } else {
     is_time = false;
     if (metric == "fail_ratio")
@@ -69,20 +93,22 @@ threshold parse_threshold(const std::string& text, const std::string& name,
     else if (metric == "failures")
       t.what = threshold::metric::failures;
     else
-      throw std::invalid_argument("threshold '" + text + "': unknown metric '" + metric + "'" +
-                                  expected);
+      fail(text, metric.empty() ? "there is no metric before the comparison"
+                                : "unknown metric '" + metric + "'");
   }
   if (is_time) {
-    auto d = parse_duration(value);
-    if (!d)
-      throw std::invalid_argument("threshold '" + text + "': '" + value +
-                                  "' is not a duration like 250ms" + expected);
+    // A bare number would be read as seconds by parse_duration, and k6 reads it as ms: refuse
+    // to guess.
+    if (number(value))
+      fail(text,
+           "'" + value + "' is a time without a unit: write " + value + "ms (or " + value + "s)");
+    const auto d = parse_duration(value);
+    if (!d) fail(text, "'" + value + "' is not a duration like 250ms");
     t.limit = d->count() / 1000.0;
   } else {
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), t.limit);
-    if (ec != std::errc() || end != value.data() + value.size())
-      throw std::invalid_argument("threshold '" + text + "': '" + value + "' is not a number" +
-                                  expected);
+    const auto v = number(value);
+    if (!v) fail(text, "'" + value + "' is not a number");
+    t.limit = *v;
   }
   return t;
 }
@@ -122,6 +148,27 @@ threshold::outcome threshold::judge(const stats::stats_table& table, double seco
   return {v, passes(v), judged.requests};
 }
 
+std::optional<threshold::outcome> threshold::breaks_live(const stats::stats_table& table,
+                                                         double seconds) const {
+  if (!abort_on_fail || seconds < std::chrono::duration<double>(delay).count()) return std::nullopt;
+  const outcome now = judge(table, seconds);
+  if (now.requests == 0 || now.passed) return std::nullopt;
+  // Counts and the maximum only grow, the minimum only shrinks: broken for good only when the
+  // limit is already passed in the direction they move.
+  const bool grows = what == metric::requests || what == metric::failures || what == metric::max;
+  const bool shrinks = what == metric::min;
+  if (grows) {
+    const bool over = op == comparison::less || op == comparison::less_equal ||
+                      (op == comparison::equal && now.observed > limit);
+    if (!over) return std::nullopt;
+  } else if (shrinks) {
+    const bool under = op == comparison::greater || op == comparison::greater_equal ||
+                       (op == comparison::equal && now.observed < limit);
+    if (!under) return std::nullopt;
+  }
+  return now;
+}
+
 bool threshold::holds(const stats::request_stats& totals, double seconds) const {
   return passes(observed(totals, seconds));
 }
@@ -138,6 +185,8 @@ bool threshold::passes(double v) const {
       return v >= limit;
     case comparison::equal:
       return v == limit;
+    case comparison::not_equal:
+      return v != limit;
   }
   return false;
 }

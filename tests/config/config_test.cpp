@@ -4,6 +4,8 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/config/csv_data.hpp"
 #include "common/config/duration.hpp"
@@ -117,6 +119,194 @@ TEST(Threshold, TheScenarioTakesNamedThresholdsAsMaps) {
       << error_of("{name: /x}");
   EXPECT_NE(error_of("{name: /x, check: p95 < soon}").find("t.yaml:4:"), std::string::npos);
   EXPECT_NE(error_of("{name: /x, chek: p95 < 1s}").find("unknown key 'chek'"), std::string::npos);
+}
+
+TEST(Threshold, AcceptsK6sSpellingWithTheSameMeaning) {
+  swarmlet::stats::request_stats s;
+  for (int i = 1; i <= 1000; ++i) s.record(i * 1000, 0, false);  // 1..1000 ms
+  for (const auto& [k6, ours] :
+       std::vector<std::pair<std::string, std::string>>{{"p(95) < 960ms", "p95 < 960ms"},
+                                                        {"p(99.9) <= 1s", "p99.9 <= 1s"},
+                                                        {"p( 50 ) < 600ms", "p50 < 600ms"},
+                                                        {"med < 600ms", "p50 < 600ms"},
+                                                        {"avg < 600ms", "avg < 600ms"},
+                                                        {"min >= 1ms", "min >= 1ms"},
+                                                        {"max === 1s", "max == 1s"},
+                                                        {"fail_ratio != 1", "fail_ratio < 1"}}) {
+    const auto a = c::parse_threshold(k6);
+    const auto b = c::parse_threshold(ours);
+    EXPECT_EQ(a.what, b.what) << k6;
+    EXPECT_DOUBLE_EQ(a.quantile, b.quantile) << k6;
+    EXPECT_DOUBLE_EQ(a.limit, b.limit) << k6;
+    EXPECT_EQ(a.holds(s, 10), b.holds(s, 10)) << k6;
+    EXPECT_TRUE(a.holds(s, 10)) << k6;
+    EXPECT_EQ(a.text, k6) << "reports show what the user wrote";
+  }
+  EXPECT_DOUBLE_EQ(c::parse_threshold("p(99.9) < 1s").quantile, 0.999);
+  EXPECT_DOUBLE_EQ(c::parse_threshold("med < 1s").quantile, 0.5);
+  EXPECT_FALSE(c::parse_threshold("p(95) < 900ms").holds(s, 10));
+}
+
+TEST(Threshold, ATimeWithoutAUnitIsRefusedWithWhatToWrite) {
+  auto error_of = [](const std::string& text) {
+    try {
+      c::parse_threshold(text);
+    } catch (const c::threshold_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  for (const std::string t : {"p95 < 200", "p(95) < 200", "avg<200", "med <= 0.5", "max < 0"}) {
+    const auto e = error_of(t);
+    EXPECT_NE(e.find("is a time without a unit: write "), std::string::npos) << t << ": " << e;
+  }
+  EXPECT_NE(error_of("p95 < 200").find("write 200ms (or 200s)"), std::string::npos);
+  EXPECT_NE(error_of("p(95) < 1.5").find("write 1.5ms (or 1.5s)"), std::string::npos);
+  // Counts and ratios stay plain numbers.
+  EXPECT_DOUBLE_EQ(c::parse_threshold("fail_ratio < 0.01").limit, 0.01);
+  EXPECT_DOUBLE_EQ(c::parse_threshold("rps > 100").limit, 100);
+  EXPECT_DOUBLE_EQ(c::parse_threshold("requests >= 1000").limit, 1000);
+  EXPECT_DOUBLE_EQ(c::parse_threshold("failures == 0").limit, 0);
+  EXPECT_NE(error_of("rps > 100/s").find("'100/s' is not a number"), std::string::npos);
+}
+
+TEST(Threshold, ABadExpressionSaysWhatIsAccepted) {
+  auto error_of = [](const std::string& text) {
+    try {
+      c::parse_threshold(text);
+    } catch (const c::threshold_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::pair<std::string, std::string> cases[] = {
+      {"p(95 < 1s", "unknown metric 'p(95'"},
+      {"p(101) < 1s", "'p(101)' is not a percentile like p95, p99.9 or p(95)"},
+      {"p0 < 1s", "'p0' is not a percentile"},
+      {"pct95 < 1s", "'pct95' is not a percentile"},
+      {"mean < 1s", "unknown metric 'mean'"},
+      {"< 1s", "there is no metric"},
+      {"p95 = 1s", "'=' is not a comparison (for equal, write ==)"},
+      {"p95 fast", "there is no comparison"},
+      {"p95 < soon", "'soon' is not a duration like 250ms"},
+  };
+  for (const auto& [text, what] : cases) {
+    const auto e = error_of(text);
+    EXPECT_EQ(e.rfind("threshold '" + text + "': " + what, 0), 0u) << e;
+    EXPECT_NE(e.find("accepted: METRIC OP VALUE"), std::string::npos) << e;
+    EXPECT_NE(e.find("p(N)"), std::string::npos) << e;
+    EXPECT_NE(e.find("med, avg, min, max"), std::string::npos) << e;
+    EXPECT_NE(e.find("fail_ratio"), std::string::npos) << e;
+  }
+}
+
+TEST(Threshold, AbortOnFailJudgesTheLiveTotalsOnlyOnceItsDelayIsPast) {
+  swarmlet::stats::stats_table t;
+  for (int i = 0; i < 10; ++i) t.entry("GET", "/a").record(1000, 0, i < 5);  // half fail
+  auto ratio = c::parse_threshold("fail_ratio < 0.01");
+  EXPECT_FALSE(ratio.breaks_live(t, 5)) << "without abort_on_fail, judged at the end only";
+  ratio.abort_on_fail = true;
+  const auto broken = ratio.breaks_live(t, 5);
+  ASSERT_TRUE(broken);
+  EXPECT_DOUBLE_EQ(broken->observed, 0.5);
+  EXPECT_EQ(broken->requests, 10u);
+  ratio.delay = 10s;
+  EXPECT_FALSE(ratio.breaks_live(t, 9.9)) << "not before its delay";
+  EXPECT_TRUE(ratio.breaks_live(t, 10));
+  auto fine = c::parse_threshold("fail_ratio < 0.9");
+  fine.abort_on_fail = true;
+  EXPECT_FALSE(fine.breaks_live(t, 5));
+  auto other_name = c::parse_threshold("fail_ratio < 0.01", "/b");
+  other_name.abort_on_fail = true;
+  EXPECT_FALSE(other_name.breaks_live(t, 5)) << "no request of its name yet: nothing to judge";
+  swarmlet::stats::stats_table empty;
+  EXPECT_FALSE(ratio.breaks_live(empty, 60)) << "no request yet";
+}
+
+TEST(Threshold, AbortOnFailWaitsForCountsAndExtremesThatCanStillComeRight) {
+  swarmlet::stats::stats_table t;
+  for (int i = 0; i < 10; ++i) t.entry("GET", "/a").record(5000, 0, i == 0);  // 5 ms, 1 failure
+  auto live = [&](const std::string& text) {
+    auto th = c::parse_threshold(text);
+    th.abort_on_fail = true;
+    return th.breaks_live(t, 1).has_value();
+  };
+  EXPECT_FALSE(live("requests >= 1000")) << "may still reach 1000";
+  EXPECT_FALSE(live("failures > 3"));
+  EXPECT_FALSE(live("requests == 20"));
+  EXPECT_TRUE(live("requests == 5")) << "already past 5: never equal again";
+  EXPECT_TRUE(live("failures == 0")) << "one failed: for good";
+  EXPECT_TRUE(live("failures < 1"));
+  EXPECT_TRUE(live("max < 4ms"));
+  EXPECT_FALSE(live("max > 10ms")) << "a slower request may still come";
+  EXPECT_FALSE(live("min < 1ms")) << "a faster request may still come";
+  EXPECT_TRUE(live("min > 10ms"));
+  EXPECT_TRUE(live("p95 < 4ms")) << "percentiles move both ways: judged as they are";
+  EXPECT_TRUE(live("rps > 100")) << "10 requests in 1 s";
+}
+
+TEST(Threshold, TheScenarioTakesAbortOnFailAndDelayInTheMapForm) {
+  const auto s = c::load_scenario_text(
+      "target: http://x/\nusers: [{tasks: [{get: /}]}]\n"
+      "thresholds:\n"
+      "  - p(95) < 250ms\n"
+      "  - {check: fail_ratio < 0.01, abort_on_fail: true, delay: 10s}\n"
+      "  - {name: /items, method: GET, check: p(99) < 100ms, abort_on_fail: true}\n"
+      "  - {check: med < 50ms}\n",
+      "t.yaml");
+  ASSERT_EQ(s.thresholds.size(), 4u);
+  EXPECT_FALSE(s.thresholds[0].abort_on_fail);
+  EXPECT_DOUBLE_EQ(s.thresholds[0].quantile, 0.95);
+  EXPECT_TRUE(s.thresholds[1].abort_on_fail);
+  EXPECT_EQ(s.thresholds[1].delay, std::chrono::microseconds(10s));
+  EXPECT_EQ(s.thresholds[1].name, "") << "a map without name: the totals";
+  EXPECT_EQ(s.thresholds[1].text, "fail_ratio < 0.01");
+  EXPECT_TRUE(s.thresholds[2].abort_on_fail);
+  EXPECT_EQ(s.thresholds[2].delay, std::chrono::microseconds(0));
+  EXPECT_EQ(s.thresholds[2].text, "GET /items: p(99) < 100ms");
+  EXPECT_FALSE(s.thresholds[3].abort_on_fail);
+  EXPECT_DOUBLE_EQ(s.thresholds[3].quantile, 0.5);
+}
+
+TEST(Threshold, ScenarioErrorsNameFileLineAndColumn) {
+  auto error_of = [](const std::string& th) {
+    try {
+      c::load_scenario_text(
+          "target: http://x/\nusers: [{tasks: [{get: /}]}]\nthresholds:\n  - " + th + "\n",
+          "t.yaml");
+    } catch (const c::config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::pair<std::string, std::string> cases[] = {
+      {"p95 < 200",
+       "t.yaml:4:5: threshold 'p95 < 200': '200' is a time without a unit: write 200ms (or 200s)"},
+      {"\"p(95) < 200\"",
+       "t.yaml:4:5: threshold 'p(95) < 200': '200' is a time without a unit: "
+       "write 200ms (or 200s)"},
+      {"{check: avg < 3, abort_on_fail: true}",
+       "t.yaml:4:13: threshold 'avg < 3': '3' is a time without a unit: write 3ms"},
+      {"{name: /a, check: p(99.9) < 12}", "t.yaml:4:23: threshold 'p(99.9) < 12': '12' is a time"},
+      {"p(95) <> 1s", "t.yaml:4:5: threshold 'p(95) <> 1s': '> 1s' is not a duration"},
+      {"{check: p95 < 1s, abort_on_fail: yes please}",
+       "t.yaml:4:38: abort_on_fail must be true or false"},
+      {"{check: p95 < 1s, abort_on_fail: true, delay: soon}",
+       "t.yaml:4:51: threshold delay: 'soon' is not a duration"},
+      {"{check: p95 < 1s, delay: 10s}",
+       "t.yaml:4:30: delay is how long abort_on_fail waits before judging: add abort_on_fail: "
+       "true"},
+      {"{check: p95 < 1s, abort_on_fail: false, delay: 10s}", "t.yaml:4:52: delay is how long"},
+      {"{abort_on_fail: true}", "t.yaml:4:5: a threshold needs check, e.g. {check: "},
+      {"{method: GET, check: p95 < 1s}", "t.yaml:4:14: a threshold's method needs a name too"},
+      {"{check: p95 < 1s, abort: true}", "t.yaml:4:23: unknown key 'abort' in a threshold"},
+  };
+  for (const auto& [th, expected] : cases) {
+    const auto e = error_of(th);
+    EXPECT_EQ(e.rfind(expected, 0), 0u) << th << "\n  gave: " << e;
+  }
+  EXPECT_NE(error_of("{check: p95 < 1s, abort: true}").find("abort_on_fail, check, delay"),
+            std::string::npos);
 }
 
 TEST(Csv, ReadsQuotedFieldsAndRefusesRaggedRows) {

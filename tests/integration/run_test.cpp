@@ -167,6 +167,53 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /items}, {get: /delay/200, name: s
       << r.out;
 }
 
+TEST_F(RunAgainstTarget, AnAbortOnFailThresholdStopsTheRunEarlyAndTheReportsSayWhy) {
+  const auto file = scenario(R"(load: {users: 2, spawn_rate: 100, run_time: 60s}
+thresholds:
+  - {check: fail_ratio < 0.01, abort_on_fail: true}
+  - p(95) < 10s
+users: [{wait: {constant: 10ms}, tasks: [{get: /status/500}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  auto r = ts::run_process({binary, "run", file, "--threads", "1", "--json", dir + "/abort.json",
+                            "--html", dir + "/abort.html"});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find(": fail_ratio < 0.01 (observed 1); abort_on_fail: stopping the test"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("threshold FAILED: fail_ratio < 0.01 (observed 1 at "), std::string::npos)
+      << r.out;
+  const auto s = summary(dir + "/abort.json");
+  ASSERT_TRUE(s["aborted"].is_object()) << s.dump();
+  EXPECT_EQ(s["aborted"]["threshold"], "fail_ratio < 0.01");
+  EXPECT_DOUBLE_EQ(s["aborted"]["observed"].get<double>(), 1.0);
+  EXPECT_LT(s["aborted"]["at_s"].get<double>(), 60.0);
+  EXPECT_LT(s["duration_s"].get<double>(), 60.0) << "stopped before its run time";
+  EXPECT_EQ(s["passed"], false);
+  EXPECT_GT(s["totals"]["failures"].get<int>(), 0);
+  EXPECT_TRUE(s["workers"][0]["final_report"].get<bool>()) << "ended as at a normal end";
+  ASSERT_EQ(s["thresholds"].size(), 2u);
+  EXPECT_EQ(s["thresholds"][0]["aborted_test"], true);
+  EXPECT_EQ(s["thresholds"][0]["passed"], false);
+  EXPECT_EQ(s["thresholds"][1]["aborted_test"], false);
+  EXPECT_NE(ts::read_file(dir + "/abort.html").find("id=\"aborted\""), std::string::npos);
+}
+
+TEST_F(RunAgainstTarget, ATimeWithoutAUnitInAThresholdIsRefusedBeforeTheRun) {
+  const auto file = scenario(R"(load: {users: 1, spawn_rate: 100, run_time: 60s}
+thresholds: ["p95 < 200"]
+users: [{tasks: [{get: /}]}]
+)");
+  auto r = ts::run_process({binary, "run", file});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE((r.out + r.err)
+                .find(file + ":3:14: threshold 'p95 < 200': '200' is a time without a "
+                             "unit: write 200ms"),
+            std::string::npos)
+      << r.out << r.err;
+  EXPECT_EQ(served(), 0u) << "nothing was sent";
+}
+
 TEST_F(RunAgainstTarget, StagesShapeTheUserCount) {
   const auto file = scenario(R"(load:
   spawn_rate: 200
