@@ -47,7 +47,7 @@ CLI::Validator whole_number() {
         if (parses_whole(value)) return {};
         return "'" + value + "' is not " + (parses_number(value) ? "a whole number" : "a number");
       },
-      "INT", "whole number");
+      "", "whole number");
 }
 
 CLI::Validator any_number() {
@@ -55,7 +55,7 @@ CLI::Validator any_number() {
       [](std::string& value) -> std::string {
         return parses_number(value) ? std::string() : "'" + value + "' is not a number";
       },
-      "NUMBER", "number");
+      "", "number");
 }
 
 std::optional<log_level> parse_log_level(std::string_view text) {
