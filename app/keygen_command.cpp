@@ -1,6 +1,7 @@
 #include <iostream>
 #include <memory>
 
+#include "flag_checks.hpp"
 #include "proto/curve_keys.hpp"
 #include "run_command.hpp"
 
@@ -12,6 +13,7 @@ void add_keygen_command(CLI::App& app, int& exit_code) {
       "keygen", "Make a CURVE key pair: NAME.key (secret) and NAME.pub (share it)");
   cmd->add_option("name", *name, "Where to write, without extension (e.g. keys/master)")
       ->required();
+  add_version_flag(*cmd);
   cmd->callback([name, &exit_code] {
     try {
       proto::write_curve_key_files(*name, proto::generate_curve_keypair());

@@ -1,11 +1,18 @@
 // swarmlet: the command line. Parses options, wires objects, runs.
 #include <CLI/CLI.hpp>
 
+#include "exit_code.hpp"
+#include "flag_checks.hpp"
 #include "run_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"swarmlet: a distributed load generator (Locust's model, wrk's speed)", "swarmlet"};
   app.require_subcommand(1);
+  swarmlet::app::add_version_flag(app);
+  // One line naming the flag and what was wrong (CLI11 adds a second, "Run with --help ...").
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("swarmlet: ") + e.what() + " (see --help)\n";
+  });
   int exit_code = 0;
   swarmlet::app::add_run_command(app, exit_code);
   swarmlet::app::add_master_command(app, exit_code);
@@ -15,7 +22,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    return app.exit(e) == 0 ? 0 : swarmlet::app::exit_bad_usage;
   }
   return exit_code;
 }

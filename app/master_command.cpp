@@ -10,6 +10,7 @@
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 #include "common/http/url.hpp"
+#include "exit_code.hpp"
 #include "master/test_runner.hpp"
 #include "master/worker_link.hpp"
 #include "proto/curve_keys.hpp"
@@ -64,12 +65,12 @@ nlohmann::json workers_json(const master::worker_registry& registry) {
   return out;
 }
 
-int serve(const master_flags& f) {
+int serve(master_flags& f) {
   block_signals({SIGINT, SIGTERM});
   std::shared_ptr<const config::scenario> scenario;
   std::chrono::microseconds expect_timeout{};
   try {
-    scenario = std::make_shared<const config::scenario>(load_with_overrides(f.test));
+    scenario = std::make_shared<const config::scenario>(load_test(f.test));
     auto t = config::parse_duration(f.expect_timeout);
     if (!t)
       throw config::config_error("--expect-workers-timeout: '" + f.expect_timeout +
@@ -77,7 +78,7 @@ int serve(const master_flags& f) {
     expect_timeout = *t;
   } catch (const config::config_error& e) {
     std::cerr << "swarmlet: " << e.what() << "\n";
-    return 2;
+    return exit_bad_usage;
   }
   const std::string yaml = read_file(f.test.file);
   std::optional<proto::curve_keypair> curve;
@@ -89,9 +90,9 @@ int serve(const master_flags& f) {
     if (!f.curve_allow.empty()) allowed = proto::read_public_keys(f.curve_allow);
   } catch (const proto::key_error& e) {
     std::cerr << "swarmlet master: " << e.what() << "\n";
-    return 2;
+    return exit_bad_usage;
   }
-  if (!http::is_loopback(f.bind) && !curve)
+  if (!http::is_loopback(f.bind) && !curve && f.test.level <= log_level::warning)
     std::cerr
         << "swarmlet master: note: workers' traffic to " << f.bind
         << " is not encrypted; on an untrusted network use --curve-key (see swarmlet keygen)\n";
@@ -112,12 +113,13 @@ int serve(const master_flags& f) {
   } catch (const zmq::error_t& e) {
     std::cerr << "swarmlet master: cannot listen on " << f.bind << ":" << f.port << ": " << e.what()
               << "\n";
-    return 2;
+    return exit_bad_usage;
   }
   master::worker_link_options lo;
   lo.heartbeat_interval = std::chrono::milliseconds(f.heartbeat_ms);
   auto link = std::make_unique<master::worker_link>(
-      *transport, green::real_time(), lo, make_welcome(*scenario, yaml, f.test.file), &std::cerr);
+      *transport, green::real_time(), lo, make_welcome(*scenario, yaml, f.test.file),
+      f.test.level <= log_level::info ? &std::cerr : nullptr);
   std::cout << "swarmlet master listening on " << transport->control_endpoint() << " (stats "
             << transport->stats_endpoint() << ")"
             << (curve ? ", CURVE-encrypted, public key " + curve->public_key +
@@ -139,7 +141,8 @@ int serve(const master_flags& f) {
     master::run_summary summary = runner.summary();
     summary.bad_frames = link->bad_frames();
     summary.rejected_stats = link->rejected_stats();
-    if (summary.bad_frames > 0 || summary.rejected_stats > 0)
+    if ((summary.bad_frames > 0 || summary.rejected_stats > 0) &&
+        f.test.level <= log_level::warning)
       std::cerr << "swarmlet master: dropped " << summary.bad_frames << " bad frames and "
                 << summary.rejected_stats << " stats reports from unknown workers or other runs\n";
     if (!write_reports(runner.scenario(), runner, summary, f.test.quiet)) reports_written = false;
@@ -147,7 +150,8 @@ int serve(const master_flags& f) {
   master::test_session session(
       scenario, yaml, std::filesystem::path(f.test.file).parent_path().string(), ro, hooks);
   runner_faces faces;
-  if (!faces.start(f.test, session, [&link] { return workers_json(link->registry()); })) return 2;
+  if (!faces.start(f.test, session, [&link] { return workers_json(link->registry()); }))
+    return exit_bad_usage;
   const int code = run_tests(f.test, session, faces, [&] {
     std::cout << "swarmlet master: waiting for " << f.expect_workers << " worker(s)" << std::endl;
     const auto until = green::clock::now() + expect_timeout;
@@ -164,7 +168,7 @@ int serve(const master_flags& f) {
   });
   link->quit_all();
   green::sleep(std::chrono::milliseconds(100));  // let the quit messages leave
-  return reports_written ? code : 2;
+  return reports_written ? code : exit_bad_usage;
 }
 
 }  // namespace
@@ -176,6 +180,7 @@ void add_master_command(CLI::App& app, int& exit_code) {
   add_test_flags(*cmd, f->test);
   cmd->add_option("--expect-workers", f->expect_workers, "Start once this many workers joined")
       ->envname("SWARMLET_EXPECT_WORKERS")
+      ->check(whole_number())
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--expect-workers-timeout", f->expect_timeout,
                   "Give up waiting for workers after this long");
@@ -183,11 +188,14 @@ void add_master_command(CLI::App& app, int& exit_code) {
       ->envname("SWARMLET_BIND");
   cmd->add_option("--port", f->port, "Control port (stats use the next one)")
       ->envname("SWARMLET_PORT")
+      ->check(whole_number())
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--stats-port", f->stats_port, "Stats port (default: control port + 1)")
+      ->check(whole_number())
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--heartbeat-ms", f->heartbeat_ms,
                   "Heartbeat interval; 3 missed: a worker is missing")
+      ->check(whole_number())
       ->check(CLI::Range(50, 60000));
   cmd->add_option("--curve-key", f->curve_key,
                   "Encrypt both planes with CURVE using this key file (swarmlet keygen); workers "

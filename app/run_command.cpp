@@ -9,6 +9,7 @@
 
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
+#include "exit_code.hpp"
 #include "master/test_runner.hpp"
 #include "runner_faces.hpp"
 #include "signal_watch.hpp"
@@ -25,14 +26,14 @@ struct run_flags {
   int report_interval_ms = 1000;
 };
 
-int run(const run_flags& f) {
+int run(run_flags& f) {
   block_signals({SIGINT, SIGTERM});
   std::shared_ptr<const config::scenario> scenario;
   try {
-    scenario = std::make_shared<const config::scenario>(load_with_overrides(f.test));
+    scenario = std::make_shared<const config::scenario>(load_test(f.test));
   } catch (const config::config_error& e) {
     std::cerr << "swarmlet: " << e.what() << "\n";
-    return 2;
+    return exit_bad_usage;
   }
   green::hub hub(green::hub_options::from_environment());
   master::runner_options ro;
@@ -70,10 +71,10 @@ int run(const run_flags& f) {
                                        {"users", local ? local->users() : 0},
                                        {"cpu_percent", cpu.sample()}}});
       }))
-    return 2;
+    return exit_bad_usage;
   const int code = run_tests(f.test, *session, faces, [] { return true; });
   local.reset();
-  return reports_written ? code : 2;
+  return reports_written ? code : exit_bad_usage;
 }
 
 }  // namespace
@@ -84,8 +85,10 @@ void add_run_command(CLI::App& app, int& exit_code) {
   add_test_flags(*cmd, f->test);
   cmd->add_option("--threads", f->threads, "Hub threads (default: one per core)")
       ->envname("SWARMLET_THREADS")
+      ->check(whole_number())
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--report-interval-ms", f->report_interval_ms, "Worker stats report interval")
+      ->check(whole_number())
       ->check(CLI::Range(10, 60'000));
   cmd->callback([f, &exit_code] { exit_code = run(*f); });
 }

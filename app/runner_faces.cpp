@@ -29,11 +29,12 @@ bool runner_faces::start(const test_flags& f, master::test_session& session,
   if (f.backdoor_port >= 0 && !start_backdoor(f.backdoor_port, door_, door_listener_, door_server_))
     return false;
   signals_ = std::make_unique<signal_watch>(std::initializer_list<int>{SIGINT, SIGTERM});
-  on_signal_ = green::spawn([this, &session] {
+  on_signal_ = green::spawn([this, &session, &f] {
     const int sig = signals_->wait();
     interrupted_ = true;
-    std::cerr << "swarmlet: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-              << (session.active() ? ": stopping the test\n" : ": quitting\n");
+    if (f.level <= log_level::info)
+      std::cerr << "swarmlet: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+                << (session.active() ? ": stopping the test\n" : ": quitting\n");
     quit(session);
   });
   return true;
@@ -54,8 +55,9 @@ bool runner_faces::start_web(const test_flags& f, master::test_session& session,
       std::cerr << "swarmlet: HTTP API: " << e.what() << "\n";
       return false;
     }
-    std::cerr << "swarmlet: note: no web UI or HTTP API (" << e.what()
-              << "); choose a port with --web-port\n";
+    if (f.level <= log_level::warning)
+      std::cerr << "swarmlet: note: no web UI or HTTP API (" << e.what()
+                << "); choose a port with --web-port\n";
     return true;
   }
   master::web_options o;

@@ -11,6 +11,7 @@
 #include "common/green/operations.hpp"
 #include "common/http/server.hpp"
 #include "common/http/target/test_target.hpp"
+#include "flag_checks.hpp"
 #include "run_command.hpp"
 #include "signal_watch.hpp"
 
@@ -80,11 +81,15 @@ void add_target_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--host", f->host, "Address to listen on")->envname("SWARMLET_TARGET_HOST");
   cmd->add_option("--port", f->port, "Port to listen on (0: any free port)")
       ->envname("SWARMLET_TARGET_PORT")
+      ->check(whole_number())
       ->check(CLI::Range(0, 65535));
-  cmd->add_option("--threads", f->threads, "Serving threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--threads", f->threads, "Serving threads")
+      ->check(whole_number())
+      ->check(CLI::Range(1, 256));
   cmd->add_option("--stall-every", f->stall_every, "Freeze every response this often (e.g. 10s)");
   cmd->add_option("--stall-for", f->stall_for,
                   "...for this long (e.g. 1s): shows coordinated omission");
+  add_version_flag(*cmd);
   cmd->callback([f, &exit_code] { exit_code = serve(*f); });
 }
 

@@ -6,19 +6,25 @@
 
 #include "common/config/overrides.hpp"
 #include "common/config/scenario_loader.hpp"
+#include "exit_code.hpp"
 #include "master/html_report.hpp"
 #include "master/reports.hpp"
+#include "report_paths.hpp"
 #include "runner_faces.hpp"
 
 namespace swarmlet::app {
 
 void add_test_flags(CLI::App& cmd, test_flags& f) {
-  cmd.add_option("file", f.file, "Scenario file (YAML)")->required()->check(CLI::ExistingFile);
+  cmd.add_option("file", f.file, "Scenario file (YAML); or -f FILE")->check(CLI::ExistingFile);
+  cmd.add_option("-f,--file", f.file_option, "Scenario file (YAML), as Locust's -f")
+      ->check(CLI::ExistingFile);
   cmd.add_option("-u,--users", f.users, "Peak number of users (overrides load.users and stages)")
       ->envname("SWARMLET_USERS")
+      ->check(whole_number())
       ->check(CLI::Range(0, 10'000'000));
   cmd.add_option("-r,--spawn-rate", f.spawn_rate, "Users started per second")
       ->envname("SWARMLET_SPAWN_RATE")
+      ->check(any_number())
       ->check(CLI::Range(0.001, 1e7));
   cmd.add_option("-t,--run-time", f.run_time, "Stop after this long, e.g. 30s, 5m, 1h30m")
       ->envname("SWARMLET_RUN_TIME");
@@ -34,11 +40,13 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
          "--web-port", [&f](int p) { f.web_port = p, f.web_port_given = true; },
          "Port of the HTTP API (0: any free port)")
       ->envname("SWARMLET_WEB_PORT")
+      ->check(whole_number())
       ->check(CLI::Range(0, 65535));
   cmd.add_option("--web-token", f.web_token,
                  "Bearer token the HTTP API requires (required off loopback)")
       ->envname("SWARMLET_WEB_TOKEN");
-  cmd.add_flag("--no-web", f.no_web, "No web UI or HTTP API");
+  cmd.add_flag("--headless,--no-web", f.no_web, "No web UI or HTTP API (Locust's --headless)")
+      ->envname("SWARMLET_HEADLESS");
   cmd.add_flag("--web-ui", f.web_ui,
                "Start no test now: tests start from the web UI (or POST /api/start), and swarmlet "
                "stays up "
@@ -46,7 +54,16 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
       ->envname("SWARMLET_WEB_UI");
   cmd.add_option("--backdoor-port", f.backdoor_port,
                  "Serve the backdoor console on 127.0.0.1:PORT (0: any)")
+      ->check(whole_number())
       ->check(CLI::Range(0, 65535));
+  cmd.add_option("--exit-code-on-error", f.exit_code_on_error,
+                 "Exit code of a test without thresholds in which any request failed (default 1; "
+                 "with thresholds, they decide)")
+      ->envname("SWARMLET_EXIT_CODE_ON_ERROR")
+      ->check(whole_number())
+      ->check(CLI::Range(0, 255));
+  add_log_level_flag(cmd, f.level);
+  add_version_flag(cmd);
 }
 
 std::string read_file(const std::string& path) {
@@ -56,7 +73,13 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-config::scenario load_with_overrides(const test_flags& f) {
+config::scenario load_test(test_flags& f) {
+  try {
+    f.file = scenario_file_from(f.file, f.file_option);
+    f.file_option.clear();
+  } catch (const std::invalid_argument& e) {
+    throw config::config_error(e.what());
+  }
   config::scenario s = config::load_scenario_file(f.file);
   config::load_overrides o;
   o.users = f.users;
@@ -69,6 +92,7 @@ config::scenario load_with_overrides(const test_flags& f) {
   if (!f.csv.empty()) s.report.csv_prefix = f.csv;
   if (!f.json.empty()) s.report.json_file = f.json;
   if (!f.html.empty()) s.report.html_file = f.html;
+  if (auto error = check_report_files(s.report)) throw config::config_error(*error);
   return s;
 }
 
@@ -98,21 +122,29 @@ bool write_reports(const config::scenario& s, const master::test_runner& runner,
 
 int run_tests(const test_flags& f, master::test_session& session, runner_faces& faces,
               const std::function<bool()>& wait_ready) {
+  // The last test's verdict: a test posted through the API brings its own thresholds.
+  const auto verdict = [&](int threshold_code) {
+    const auto& runner = session.current();
+    return test_exit_code(!runner.scenario().thresholds.empty(), threshold_code,
+                          runner.results().totals().total().failures, f.exit_code_on_error);
+  };
   if (f.web_ui) {
-    if (f.no_web)
-      std::cerr << "swarmlet: --web-ui with --no-web: only the backdoor console can start tests\n";
+    if (f.no_web && f.level <= log_level::warning)
+      std::cerr
+          << "swarmlet: --web-ui with --headless (--no-web): only the backdoor console can start "
+             "tests\n";
     std::cout << "swarmlet: waiting for a test to be started from the web UI; Ctrl-C quits"
               << std::endl;
     faces.wait_for_quit();
-    return session.wait_idle();
+    return verdict(session.wait_idle());
   }
-  if (!wait_ready()) return 3;
+  if (!wait_ready()) return exit_missing_workers;
   const auto outcome = session.start({});
   if (outcome.result != master::start_outcome::kind::started) {
     std::cerr << "swarmlet: " << outcome.message << "\n";
-    return 2;
+    return exit_bad_usage;
   }
-  return session.wait_idle();
+  return verdict(session.wait_idle());
 }
 
 }  // namespace swarmlet::app

@@ -9,6 +9,7 @@
 
 #include "common/config/config_error.hpp"
 #include "common/config/scenario.hpp"
+#include "flag_checks.hpp"
 #include "master/test_runner.hpp"
 #include "master/test_session.hpp"
 
@@ -17,7 +18,8 @@ namespace swarmlet::app {
 class runner_faces;
 
 struct test_flags {
-  std::string file;
+  std::string file;         ///< the scenario file (after load_test: whichever form was given)
+  std::string file_option;  ///< -f FILE (Locust's habit), the same as the positional FILE
   std::optional<int> users;
   std::optional<double> spawn_rate;
   std::string run_time;
@@ -31,22 +33,28 @@ struct test_flags {
   bool no_web = false;
   bool web_ui =
       false;  ///< tests start from the web UI (or the API); the process stays up between them
-  int backdoor_port = -1;  ///< -1: no backdoor
+  int backdoor_port = -1;      ///< -1: no backdoor
+  int exit_code_on_error = 1;  ///< without thresholds, the exit code when any request failed
+  log_level level = log_level::info;
 };
 
-/// Adds FILE, -u, -r, -t, -H, --csv, --json, --html, -q to `cmd`.
+/// Adds FILE (or -f), -u, -r, -t, -H, --csv, --json, --html, -q, the web and backdoor flags,
+/// --exit-code-on-error, --loglevel and --version to `cmd`.
 void add_test_flags(CLI::App& cmd, test_flags& f);
 /// A file's bytes (empty when it cannot be read).
 std::string read_file(const std::string& path);
-/// Loads the scenario with the flags over it; throws config::config_error.
-config::scenario load_with_overrides(const test_flags& f);
+/// Settles the scenario file (FILE or -f, into f.file), loads it with the flags over it and
+/// checks that every report it asks for can be written. Throws config::config_error with a
+/// one-line reason: the test must not start.
+config::scenario load_test(test_flags& f);
 /// Writes the reports the scenario and flags ask for; returns false (after saying why) when
 /// one could not be written.
 bool write_reports(const config::scenario& s, const master::test_runner& runner,
                    const master::run_summary& summary, bool quiet);
 /// Runs the tests the flags ask for through `session`: one now, to its end (headless), or with
 /// --web-ui, whatever the web UI and API start until Ctrl-C or POST /api/quit. `wait_ready`
-/// parks until the workers are there (false: they did not come). Returns the exit code.
+/// parks until the workers are there (false: they did not come). Returns the exit code: the last
+/// test's (see test_exit_code), 2 when it could not start, 3 when the workers did not come.
 int run_tests(const test_flags& f, master::test_session& session, runner_faces& faces,
               const std::function<bool()>& wait_ready);
 

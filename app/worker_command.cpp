@@ -8,6 +8,7 @@
 #include "common/green/clock_source.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
+#include "flag_checks.hpp"
 #include "proto/zmq_transport.hpp"
 #include "run_command.hpp"
 #include "signal_watch.hpp"
@@ -26,6 +27,7 @@ struct worker_flags {
   int backdoor_port = -1;
   std::string master_key;  // the master's public key, or a file with it
   std::string curve_key;   // this worker's key file
+  log_level level = log_level::info;
 };
 
 int serve(const worker_flags& f) {
@@ -82,7 +84,7 @@ int serve(const worker_flags& f) {
   o.no_answer_hint = to.curve ? "is it running there? is --master-key its public key, and is this "
                                 "worker's key on its --curve-allow list?"
                               : "is it running there (and without --curve-key)?";
-  o.log = &std::cerr;
+  o.log = f.level <= log_level::info ? &std::cerr : nullptr;
   worker::runtime_options ro;
   ro.threads = o.threads;
   ro.worker_id = o.worker_id;
@@ -125,15 +127,19 @@ void add_worker_command(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("--stats-port", f->stats_port,
                   "The master's stats port (default: the one the master announces)")
+      ->check(whole_number())
       ->check(CLI::Range(1, 65535));
   cmd->add_option("--threads", f->threads, "Hub threads (default: one per core)")
       ->envname("SWARMLET_THREADS")
+      ->check(whole_number())
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--id", f->id, "Worker id (default: host-pid-random)");
   cmd->add_option("--report-interval-ms", f->report_interval_ms, "Stats report interval")
+      ->check(whole_number())
       ->check(CLI::Range(10, 60000));
   cmd->add_option("--backdoor-port", f->backdoor_port,
                   "Serve the backdoor console on 127.0.0.1:PORT (0: any)")
+      ->check(whole_number())
       ->check(CLI::Range(0, 65535));
   cmd->add_option(
          "--master-key", f->master_key,
@@ -143,6 +149,8 @@ void add_worker_command(CLI::App& app, int& exit_code) {
          "--curve-key", f->curve_key,
          "This worker's key file (swarmlet keygen), for a master that allows listed keys only")
       ->envname("SWARMLET_CURVE_KEY");
+  add_log_level_flag(*cmd, f->level);
+  add_version_flag(*cmd);
   cmd->callback([f, &exit_code] { exit_code = serve(*f); });
 }
 

@@ -1,0 +1,103 @@
+#include "flag_checks.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <stdexcept>
+
+namespace swarmlet::app {
+namespace {
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+bool parses_whole(std::string_view text) {
+  long long value = 0;
+  const auto* end = text.data() + text.size();
+  const auto* begin = text.data() + (!text.empty() && text.front() == '+' ? 1 : 0);
+  const auto [ptr, ec] = std::from_chars(begin, end, value);
+  return ec == std::errc() && ptr == end && begin != end;
+}
+
+bool parses_number(std::string_view text) {
+  double value = 0;
+  const auto* end = text.data() + text.size();
+  const auto* begin = text.data() + (!text.empty() && text.front() == '+' ? 1 : 0);
+  const auto [ptr, ec] = std::from_chars(begin, end, value, std::chars_format::general);
+  return ec == std::errc() && ptr == end && begin != end;
+}
+
+}  // namespace
+
+std::string_view version() noexcept {
+  return SWARMLET_VERSION;
+}
+
+std::string version_line() {
+  return "swarmlet " + std::string(version());
+}
+
+CLI::Validator whole_number() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        if (parses_whole(value)) return {};
+        return "'" + value + "' is not " + (parses_number(value) ? "a whole number" : "a number");
+      },
+      "", "whole number");
+}
+
+CLI::Validator any_number() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        return parses_number(value) ? std::string() : "'" + value + "' is not a number";
+      },
+      "", "number");
+}
+
+std::optional<log_level> parse_log_level(std::string_view text) {
+  const std::string level = upper(text);
+  if (level == "DEBUG") return log_level::debug;
+  if (level == "INFO") return log_level::info;
+  if (level == "WARNING" || level == "WARN") return log_level::warning;
+  if (level == "ERROR") return log_level::error;
+  if (level == "CRITICAL") return log_level::critical;
+  return std::nullopt;
+}
+
+CLI::Validator log_level_check() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        if (parse_log_level(value)) return {};
+        return "'" + value + "' is not a log level (DEBUG, INFO, WARNING, ERROR or CRITICAL)";
+      },
+      "LEVEL", "log level");
+}
+
+void add_version_flag(CLI::App& cmd) {
+  cmd.set_version_flag("--version", version_line(), "Print swarmlet's version and exit");
+}
+
+void add_log_level_flag(CLI::App& cmd, log_level& level) {
+  cmd.add_option_function<std::string>(
+         "--loglevel", [&level](const std::string& text) { level = parse_log_level(text).value(); },
+         "DEBUG, INFO (default), WARNING, ERROR or CRITICAL: at WARNING and above the master's "
+         "and workers' event lines on stderr (worker joined, spawn ...) are not printed, at ERROR "
+         "and above neither are warnings; errors always are")
+      ->envname("SWARMLET_LOGLEVEL")
+      ->check(log_level_check());
+}
+
+std::string scenario_file_from(const std::string& positional, const std::string& option) {
+  if (!positional.empty() && !option.empty())
+    throw std::invalid_argument("the scenario file is given twice, as FILE '" + positional +
+                                "' and as -f '" + option + "': give one of them");
+  if (positional.empty() && option.empty())
+    throw std::invalid_argument("no scenario file: give it as FILE or with -f FILE");
+  return positional.empty() ? option : positional;
+}
+
+}  // namespace swarmlet::app

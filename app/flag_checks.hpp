@@ -1,0 +1,39 @@
+#pragma once
+// What the command line accepts, checked as a user would want to be told: numbers that are not
+// numbers, Locust's log levels, the scenario file given positionally or with -f.
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace swarmlet::app {
+
+/// The version of this build (CMake's project(VERSION)).
+std::string_view version() noexcept;
+/// What `--version` prints: "swarmlet VERSION".
+std::string version_line();
+
+/// A CLI11 check that the value is a whole number ("-u abc": "'abc' is not a number"; "-u 1.5":
+/// "'1.5' is not a whole number"). Put it before a range check, which then only sees numbers.
+CLI::Validator whole_number();
+/// A CLI11 check that the value is a number (decimals allowed), as whole_number().
+CLI::Validator any_number();
+
+/// Locust's log levels. What each one prints is documented in README.md ("Log levels").
+enum class log_level { debug, info, warning, error, critical };
+/// DEBUG, INFO, WARNING (or WARN), ERROR, CRITICAL in any case; nothing for anything else.
+std::optional<log_level> parse_log_level(std::string_view text);
+/// A CLI11 check for --loglevel: "'LOUD' is not a log level (DEBUG, INFO, ...)".
+CLI::Validator log_level_check();
+
+/// Adds --version (every command has it) to `cmd`.
+void add_version_flag(CLI::App& cmd);
+/// Adds --loglevel (Locust's levels, any case; SWARMLET_LOGLEVEL) to `cmd`, parsed into `level`.
+void add_log_level_flag(CLI::App& cmd, log_level& level);
+
+/// The scenario file of `run` or `master`: the positional FILE or -f FILE, exactly one of them.
+/// Returns the file, or throws std::invalid_argument with a one-line reason naming both when
+/// both or neither were given.
+std::string scenario_file_from(const std::string& positional, const std::string& option);
+
+}  // namespace swarmlet::app

@@ -1,0 +1,101 @@
+#include "app/flag_checks.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace a = swarmlet::app;
+
+namespace {
+
+/// Parses `args` (after the program name) with `-u` (a whole number in 0..100), `-r` (a number)
+/// and --loglevel as the commands declare them; returns CLI11's error text, empty on success.
+std::string parse(std::vector<std::string> args, std::optional<int>* users = nullptr,
+                  a::log_level* level = nullptr) {
+  CLI::App app{"test", "swarmlet"};
+  std::optional<int> u;
+  std::optional<double> r;
+  a::log_level l = a::log_level::info;
+  app.add_option("-u,--users", u)->check(a::whole_number())->check(CLI::Range(0, 100));
+  app.add_option("-r,--spawn-rate", r)->check(a::any_number())->check(CLI::Range(0.001, 1e7));
+  a::add_log_level_flag(app, l);
+  a::add_version_flag(app);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return e.what();
+  }
+  if (users != nullptr) *users = u;
+  if (level != nullptr) *level = l;
+  return {};
+}
+
+TEST(FlagChecks, ANonNumberNamesTheFlagAndTheValue) {
+  EXPECT_EQ(parse({"-u", "abc"}), "--users: 'abc' is not a number");
+  EXPECT_EQ(parse({"--users", "ten"}), "--users: 'ten' is not a number");
+  EXPECT_EQ(parse({"-u", "1.5"}), "--users: '1.5' is not a whole number");
+  EXPECT_EQ(parse({"-r", "fast"}), "--spawn-rate: 'fast' is not a number");
+  EXPECT_EQ(parse({"-u", ""}), "--users: '' is not a number");
+  EXPECT_EQ(parse({"-u", "12abc"}), "--users: '12abc' is not a number");
+}
+
+TEST(FlagChecks, NumbersStillMeetTheirRanges) {
+  std::optional<int> users;
+  EXPECT_EQ(parse({"-u", "42"}, &users), "");
+  EXPECT_EQ(users, 42);
+  EXPECT_EQ(parse({"-r", "0.5"}), "");
+  EXPECT_EQ(parse({"-r", "1e3"}), "");
+  EXPECT_NE(parse({"-u", "101"}).find("not in range"), std::string::npos) << parse({"-u", "101"});
+  EXPECT_NE(parse({"-u", "-1"}).find("not in range"), std::string::npos);
+}
+
+TEST(FlagChecks, LogLevelsAreLocustsInAnyCase) {
+  EXPECT_EQ(a::parse_log_level("DEBUG"), a::log_level::debug);
+  EXPECT_EQ(a::parse_log_level("info"), a::log_level::info);
+  EXPECT_EQ(a::parse_log_level("Warning"), a::log_level::warning);
+  EXPECT_EQ(a::parse_log_level("WARN"), a::log_level::warning);
+  EXPECT_EQ(a::parse_log_level("error"), a::log_level::error);
+  EXPECT_EQ(a::parse_log_level("CRITICAL"), a::log_level::critical);
+  EXPECT_FALSE(a::parse_log_level("LOUD"));
+  EXPECT_FALSE(a::parse_log_level(""));
+  EXPECT_FALSE(a::parse_log_level("INFO "));
+  a::log_level level = a::log_level::info;
+  EXPECT_EQ(parse({"--loglevel", "error"}, nullptr, &level), "");
+  EXPECT_EQ(level, a::log_level::error);
+  EXPECT_EQ(parse({"--loglevel", "LOUD"}),
+            "--loglevel: 'LOUD' is not a log level (DEBUG, INFO, WARNING, ERROR or CRITICAL)");
+}
+
+TEST(FlagChecks, VersionComesFromTheBuild) {
+  EXPECT_EQ(a::version_line(), "swarmlet " + std::string(a::version()));
+  EXPECT_FALSE(a::version().empty());
+  CLI::App app{"test", "swarmlet"};
+  a::add_version_flag(app);
+  try {
+    app.parse(std::vector<std::string>{"--version"});
+    FAIL() << "--version should end the parse";
+  } catch (const CLI::CallForVersion& e) {
+    EXPECT_EQ(std::string(e.what()), a::version_line());
+    EXPECT_EQ(e.get_exit_code(), 0);
+  }
+}
+
+TEST(FlagChecks, TheScenarioFileIsGivenOnceEitherWay) {
+  EXPECT_EQ(a::scenario_file_from("a.yaml", ""), "a.yaml");
+  EXPECT_EQ(a::scenario_file_from("", "b.yaml"), "b.yaml");
+  try {
+    a::scenario_file_from("a.yaml", "b.yaml");
+    FAIL() << "both forms at once";
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("'a.yaml'"), std::string::npos) << what;
+    EXPECT_NE(what.find("-f 'b.yaml'"), std::string::npos) << what;
+  }
+  EXPECT_THROW(a::scenario_file_from("", ""), std::invalid_argument);
+}
+
+}  // namespace

@@ -1,0 +1,201 @@
+// The command line as Locust and k6 users type it: --version, -f, --headless, --loglevel,
+// --exit-code-on-error, report paths checked before the test, numbers that are not numbers.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+
+#include "tests/support/http_calls.hpp"
+#include "tests/support/process.hpp"
+
+namespace ts = swarmlet::testing_support;
+
+namespace {
+
+const std::string binary = SWARMLET_BINARY;
+const std::string version_line = std::string("swarmlet ") + SWARMLET_VERSION + "\n";
+
+class CommandLine : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string line = target_.wait_for_line("listening on");
+    ASSERT_FALSE(line.empty()) << "the target did not start: " << target_.err();
+    url_ = ts::url_in(line);
+  }
+  std::uint64_t served() {
+    auto r = ts::run_process({"/usr/bin/curl", "-s", url_ + "/__swarmlet/served"});
+    return nlohmann::json::parse(r.out)["served"].get<std::uint64_t>();
+  }
+  std::string scenario(const std::string& body) {
+    return ts::write_temp_file("scenario.yaml", "target: " + url_ + "\n" + body);
+  }
+  /// Every request fails (HTTP 500), unless `thresholds` judge the run.
+  std::string failing_scenario(const std::string& thresholds = "") {
+    return scenario("load: {users: 2, spawn_rate: 100, run_time: 1s}\n" + thresholds +
+                    "users: [{wait: {constant: 10ms}, tasks: [{get: /status/500}]}]\n");
+  }
+  /// A short run whose requests all pass.
+  std::string passing_scenario() {
+    return scenario(
+        "load: {users: 1, spawn_rate: 100, run_time: 1s}\n"
+        "users: [{wait: {constant: 10ms}, tasks: [{get: /items}]}]\n");
+  }
+
+  ts::process target_{{binary, "target", "--port", "0"}};
+  std::string url_;
+};
+
+TEST(Cli, VersionIsPrintedAtTheTopAndByEveryCommand) {
+  for (const std::vector<std::string> args : {std::vector<std::string>{"--version"},
+                                              {"run", "--version"},
+                                              {"master", "--version"},
+                                              {"worker", "--version"},
+                                              {"target", "--version"},
+                                              {"keygen", "--version"}}) {
+    std::vector<std::string> argv{binary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto r = ts::run_process(argv);
+    EXPECT_EQ(r.code, 0) << args[0] << ": " << r.err;
+    EXPECT_EQ(r.out, version_line) << args[0];
+  }
+}
+
+TEST_F(CommandLine, AllRequestsFailedWithoutThresholdsExitsOne) {
+  const auto file = failing_scenario();
+  const auto dir = file.substr(0, file.rfind('/'));
+  const auto r = ts::run_process(
+      {binary, "run", file, "--threads", "1", "-q", "--headless", "--json", dir + "/s.json"});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_GT(s["totals"]["failures"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(s["totals"]["failures"], s["totals"]["requests"]);
+}
+
+TEST_F(CommandLine, ExitCodeOnErrorChoosesTheCodeOfFailures) {
+  const auto file = failing_scenario();
+  EXPECT_EQ(ts::run_process({binary, "run", file, "--threads", "1", "-q", "--headless",
+                             "--exit-code-on-error", "0"})
+                .code,
+            0);
+  ts::process with_env({binary, "run", file, "--threads", "1", "-q", "--headless"},
+                       {"SWARMLET_EXIT_CODE_ON_ERROR=5"});
+  EXPECT_EQ(with_env.wait(), 5) << with_env.err();
+  const auto bad = ts::run_process({binary, "run", file, "--exit-code-on-error", "lots"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(bad.err, "swarmlet: --exit-code-on-error: 'lots' is not a number (see --help)\n");
+}
+
+TEST_F(CommandLine, WithThresholdsTheyDecideEvenWhenRequestsFailed) {
+  const auto file = failing_scenario("thresholds: [\"p95 < 10s\"]\n");
+  const auto r = ts::run_process({binary, "run", file, "--threads", "1", "--headless"});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("threshold passed: p95 < 10s"), std::string::npos) << r.out;
+}
+
+TEST_F(CommandLine, NoFailedRequestExitsZero) {
+  const auto r = ts::run_process({binary, "run", passing_scenario(), "--threads", "1", "-q",
+                                  "--headless", "--exit-code-on-error", "9"});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+}
+
+TEST_F(CommandLine, DashFIsThePositionalFileAndNotBoth) {
+  const auto file = passing_scenario();
+  const auto r = ts::run_process({binary, "run", "-f", file, "--threads", "1", "-q", "--headless"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_GT(served(), 0u);
+  const auto both = ts::run_process({binary, "run", file, "-f", file, "--headless"});
+  EXPECT_EQ(both.code, 2);
+  EXPECT_EQ(both.err, "swarmlet: the scenario file is given twice, as FILE '" + file +
+                          "' and as -f '" + file + "': give one of them\n");
+  const auto none = ts::run_process({binary, "master", "--headless"});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_EQ(none.err, "swarmlet: no scenario file: give it as FILE or with -f FILE\n");
+}
+
+TEST_F(CommandLine, HeadlessServesNoWebPort) {
+  // --web-port 0 would serve on any free port; --headless (as --no-web) serves none.
+  const auto r = ts::run_process(
+      {binary, "run", passing_scenario(), "--threads", "1", "-q", "--web-port", "0", "--headless"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find("web UI"), std::string::npos) << r.out;
+  const auto with_web = ts::run_process(
+      {binary, "run", passing_scenario(), "--threads", "1", "-q", "--web-port", "0"});
+  EXPECT_EQ(with_web.code, 0) << with_web.err;
+  EXPECT_NE(with_web.out.find("web UI, HTTP API and /metrics on http://"), std::string::npos)
+      << "the same run without --headless serves it: " << with_web.out;
+  ts::process no_web({binary, "run", passing_scenario(), "--threads", "1", "-q", "--web-port", "0"},
+                     {"SWARMLET_HEADLESS=1"});
+  EXPECT_EQ(no_web.wait(), 0) << no_web.err();
+  EXPECT_EQ(no_web.out().find("web UI"), std::string::npos) << no_web.out();
+}
+
+TEST_F(CommandLine, AnUnwritableReportPathFailsBeforeAnyRequest) {
+  const auto file = passing_scenario();
+  const auto dir = file.substr(0, file.rfind('/'));
+  // A path under a regular file can be written by nobody, root included.
+  for (const auto& [flag, path] : std::vector<std::pair<std::string, std::string>>{
+           {"--json", file + "/s.json"}, {"--html", dir}, {"--csv", file + "/results/run"}}) {
+    const auto r =
+        ts::run_process({binary, "run", file, "--threads", "1", "-q", "--headless", flag, path});
+    EXPECT_EQ(r.code, 2) << flag << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("swarmlet: cannot write the report " + path), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+  }
+  // The scenario's own report section too, and the master checks before waiting for workers.
+  const auto in_file =
+      scenario("report: {json: " + file +
+               "/s.json}\nload: {users: 1, run_time: 1s}\nusers: [{tasks: [{get: /}]}]\n");
+  const auto m = ts::run_process(
+      {binary, "master", in_file, "--port", "0", "--headless", "--expect-workers-timeout", "60s"});
+  EXPECT_EQ(m.code, 2) << m.out << m.err;
+  EXPECT_EQ(m.err, "swarmlet: cannot write the report " + file + "/s.json: " + file +
+                       " is not a directory\n");
+  EXPECT_EQ(m.out.find("waiting for"), std::string::npos) << m.out;
+  EXPECT_EQ(served(), 0u) << "no request reached the target";
+}
+
+TEST_F(CommandLine, ANonNumberSaysSoInOneLine) {
+  const auto file = passing_scenario();
+  const auto users = ts::run_process({binary, "run", file, "-u", "ten"});
+  EXPECT_EQ(users.code, 2);
+  EXPECT_EQ(users.err, "swarmlet: --users: 'ten' is not a number (see --help)\n");
+  const auto rate = ts::run_process({binary, "run", file, "-r", "fast"});
+  EXPECT_EQ(rate.code, 2);
+  EXPECT_EQ(rate.err, "swarmlet: --spawn-rate: 'fast' is not a number (see --help)\n");
+  const auto workers = ts::run_process({binary, "master", file, "--expect-workers", "two"});
+  EXPECT_EQ(workers.code, 2);
+  EXPECT_EQ(workers.err, "swarmlet: --expect-workers: 'two' is not a number (see --help)\n");
+  const auto threads = ts::run_process({binary, "worker", "--master", "x", "--threads", "1.5"});
+  EXPECT_EQ(threads.code, 2);
+  EXPECT_EQ(threads.err, "swarmlet: --threads: '1.5' is not a whole number (see --help)\n");
+  EXPECT_EQ(served(), 0u);
+}
+
+TEST_F(CommandLine, ABadLogLevelIsOneLine) {
+  const auto r = ts::run_process({binary, "run", passing_scenario(), "--loglevel", "LOUD"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "swarmlet: --loglevel: 'LOUD' is not a log level (DEBUG, INFO, WARNING, ERROR or "
+            "CRITICAL) (see --help)\n");
+  const auto w = ts::run_process({binary, "worker", "--master", "x", "--loglevel", "verbose"});
+  EXPECT_EQ(w.code, 2) << w.err;
+}
+
+TEST_F(CommandLine, LogLevelWarningHidesTheLinksEventLines) {
+  const auto file = passing_scenario();
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q",
+                      "--headless", "--loglevel", "warning"});
+  std::smatch m;
+  const auto line = master.wait_for_line("listening on");
+  ASSERT_TRUE(std::regex_search(line, m, std::regex(R"(tcp://127\.0\.0\.1:(\d+))"))) << line;
+  ts::process worker({binary, "worker", "--master", "127.0.0.1:" + m[1].str(), "--threads", "1",
+                      "--loglevel", "INFO"});
+  EXPECT_EQ(master.wait(), 0) << master.err();
+  EXPECT_EQ(worker.wait(), 0) << worker.err();
+  EXPECT_EQ(master.err().find("worker joined"), std::string::npos) << master.err();
+  EXPECT_NE(worker.err().find("registered with the master"), std::string::npos) << worker.err();
+  EXPECT_GT(served(), 0u);
+}
+
+}  // namespace
