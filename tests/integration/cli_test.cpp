@@ -6,6 +6,7 @@
 #include <regex>
 #include <string>
 
+#include "target_fixture.hpp"
 #include "tests/support/http_calls.hpp"
 #include "tests/support/process.hpp"
 
@@ -16,20 +17,8 @@ namespace {
 const std::string binary = SWARMLET_BINARY;
 const std::string version_line = std::string("swarmlet ") + SWARMLET_VERSION + "\n";
 
-class CommandLine : public ::testing::Test {
+class CommandLine : public ts::against_target {
  protected:
-  void SetUp() override {
-    const std::string line = target_.wait_for_line("listening on");
-    ASSERT_FALSE(line.empty()) << "the target did not start: " << target_.err();
-    url_ = ts::url_in(line);
-  }
-  std::uint64_t served() {
-    auto r = ts::run_process({"/usr/bin/curl", "-s", url_ + "/__swarmlet/served"});
-    return nlohmann::json::parse(r.out)["served"].get<std::uint64_t>();
-  }
-  std::string scenario(const std::string& body) {
-    return ts::write_temp_file("scenario.yaml", "target: " + url_ + "\n" + body);
-  }
   /// Every request fails (HTTP 500), unless `thresholds` judge the run.
   std::string failing_scenario(const std::string& thresholds = "") {
     return scenario("load: {users: 2, spawn_rate: 100, run_time: 1s}\n" + thresholds +
@@ -41,9 +30,6 @@ class CommandLine : public ::testing::Test {
         "load: {users: 1, spawn_rate: 100, run_time: 1s}\n"
         "users: [{wait: {constant: 10ms}, tasks: [{get: /items}]}]\n");
   }
-
-  ts::process target_{{binary, "target", "--port", "0"}};
-  std::string url_;
 };
 
 TEST(Cli, VersionIsPrintedAtTheTopAndByEveryCommand) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "target_fixture.hpp"
 #include "tests/support/http_calls.hpp"
 #include "tests/support/process.hpp"
 
@@ -17,26 +18,11 @@ namespace {
 
 const std::string binary = SWARMLET_BINARY;
 
-class RunAgainstTarget : public ::testing::Test {
+class RunAgainstTarget : public ts::against_target {
  protected:
-  void SetUp() override {
-    const std::string line = target_.wait_for_line("listening on");
-    ASSERT_FALSE(line.empty()) << "the target did not start: " << target_.err();
-    url_ = ts::url_in(line);
-  }
-  std::uint64_t served() {
-    auto r = ts::run_process({"/usr/bin/curl", "-s", url_ + "/__swarmlet/served"});
-    return nlohmann::json::parse(r.out)["served"].get<std::uint64_t>();
-  }
-  std::string scenario(const std::string& body) {
-    return ts::write_temp_file("scenario.yaml", "target: " + url_ + "\n" + body);
-  }
   static nlohmann::json summary(const std::string& path) {
     return nlohmann::json::parse(ts::read_file(path));
   }
-
-  ts::process target_{{binary, "target", "--port", "0", "--threads", "2"}};
-  std::string url_;
 };
 
 TEST_F(RunAgainstTarget, TheReportCountsExactlyWhatTheTargetServed) {
