@@ -169,7 +169,9 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
 
 void write_json_report(const std::string& file, const aggregator& a, const run_summary& run) {
   auto out = open_for_writing(file);
-  out << summary_json(a, run).dump(2) << "\n";
+  // Names come from scenarios and workers: bytes that are not UTF-8 become U+FFFD, so the
+  // report is written whatever they sent.
+  out << summary_json(a, run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace swarmlet::master
