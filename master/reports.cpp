@@ -164,6 +164,8 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
           {"workers", workers},
           {"rejected_reports", a.rejected() + run.rejected_stats},
           {"bad_frames", run.bad_frames},
+          {"names", {{"max", a.max_names()}, {"folded_requests", a.folded_requests()}}},
+          {"warnings", run.warnings},
           {"passed", run.passed()}};
 }
 

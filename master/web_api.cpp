@@ -169,6 +169,7 @@ void web_api::get_stats(const http::request&, http::response& res) {
         {"users", a.users()},
         {"elapsed_s", runner.summary_now().duration_s},
         {"stats", entries},
+        {"warnings", runner.summary_now().warnings},
         {"total", api_stats_json(a.totals().total(), a.current_rates(nullptr))}});
 }
 

@@ -124,6 +124,11 @@ struct http_spec {
   int max_redirects = 5;
 };
 
+struct stats_spec {
+  /// Request names kept per test; beyond, requests count as "(other names)" (see stats_table).
+  std::size_t max_names = 10'000;
+};
+
 struct scenario {
   std::string file;
   std::string target;  ///< base URL
@@ -132,6 +137,7 @@ struct scenario {
   std::vector<threshold> thresholds;
   report_spec report;
   http_spec http;
+  stats_spec stats;
 };
 
 }  // namespace swarmlet::config

@@ -489,7 +489,8 @@ scenario load(const reader& r, const std::string& text) {
   try {
     if (!root.IsMap())
       throw config_error(r.file() + ": a scenario is a mapping with target, load and users");
-    r.check_keys(root, {"target", "load", "users", "thresholds", "report", "http"}, "the scenario");
+    r.check_keys(root, {"target", "load", "users", "thresholds", "report", "http", "stats"},
+                 "the scenario");
     scenario s;
     s.file = r.file();
     if (!root["target"])
@@ -529,6 +530,13 @@ scenario load(const reader& r, const std::string& text) {
       if (h["max_redirects"])
         s.http.max_redirects =
             static_cast<int>(r.integer(h["max_redirects"], "http.max_redirects", 0, 100));
+    }
+    if (const auto st = root["stats"]) {
+      r.expect_map(st, "stats");
+      r.check_keys(st, {"max_names"}, "stats");
+      if (st["max_names"])
+        s.stats.max_names =
+            static_cast<std::size_t>(r.integer(st["max_names"], "stats.max_names", 1, 1'000'000));
     }
     return s;
   } catch (const YAML::Exception& e) {

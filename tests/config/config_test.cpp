@@ -477,6 +477,25 @@ TEST(ScenarioLoader, DataFilesFeedVariables) {
   }
 }
 
+TEST(ScenarioLoader, StatsMaxNamesIsAPositiveCount) {
+  EXPECT_EQ(c::load_scenario_text("target: http://h/\nusers: [{tasks: [{get: /}]}]\n", "s.yaml")
+                .stats.max_names,
+            10'000u);
+  EXPECT_EQ(
+      c::load_scenario_text(
+          "target: http://h/\nstats: {max_names: 50}\nusers: [{tasks: [{get: /}]}]\n", "s.yaml")
+          .stats.max_names,
+      50u);
+  EXPECT_THROW(
+      c::load_scenario_text(
+          "target: http://h/\nstats: {max_names: 0}\nusers: [{tasks: [{get: /}]}]\n", "s.yaml"),
+      c::config_error);
+  EXPECT_THROW(
+      c::load_scenario_text("target: http://h/\nstats: {names: 5}\nusers: [{tasks: [{get: /}]}]\n",
+                            "s.yaml"),
+      c::config_error);
+}
+
 TEST(ScenarioLoader, AConfinedScenarioReadsOnlyRegularFilesInItsDirectory) {
   const std::string dir = ::testing::TempDir() + "/confined";
   std::filesystem::create_directories(dir);
