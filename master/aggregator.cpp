@@ -30,6 +30,8 @@ bool aggregator::add(const proto::stats_report& report) {
   }
   ++w.reports;
   w.users = report.users;
+  w.requests_received += report.delta.total().requests;
+  w.requests_sent = std::max(w.requests_sent, report.requests_sent);
   if (report.final) {
     w.final_command = std::max(w.final_command, report.command_id);
     const auto sent = last_command_.find(report.worker_id);
@@ -89,6 +91,12 @@ std::pair<double, double> aggregator::current_rates(const stats::request_key* ke
 std::uint64_t aggregator::lost_reports() const {
   std::uint64_t n = 0;
   for (const auto& [id, w] : workers_) n += w.lost;
+  return n;
+}
+
+std::uint64_t aggregator::lost_requests() const {
+  std::uint64_t n = 0;
+  for (const auto& [id, w] : workers_) n += w.lost_requests();
   return n;
 }
 

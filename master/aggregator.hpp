@@ -17,8 +17,14 @@ namespace swarmlet::master {
 struct worker_record {
   std::uint64_t last_sequence = 0;
   std::uint64_t reports = 0;
-  std::uint64_t lost = 0;           ///< reports not received (gaps in the sequence), so far
-  std::set<std::uint64_t> missing;  ///< which: a late one that fills a gap is still merged
+  std::uint64_t lost = 0;               ///< reports not received (gaps in the sequence), so far
+  std::set<std::uint64_t> missing;      ///< which: a late one that fills a gap is still merged
+  std::uint64_t requests_received = 0;  ///< in the reports merged
+  std::uint64_t requests_sent = 0;      ///< in the reports sent, as the latest one says
+  /// Requests in reports the worker sent and the master never received (so far).
+  std::uint64_t lost_requests() const noexcept {
+    return requests_sent > requests_received ? requests_sent - requests_received : 0;
+  }
   /// The worker's users have all stopped since the last spawn command it was sent: a final
   /// report answering that command came (an older one, e.g. of the worker's own stop when it
   /// lost the master, does not count once it was sent users again).
@@ -70,6 +76,8 @@ class aggregator {
   const std::vector<history_row>& history() const noexcept { return history_; }
   std::uint64_t rejected() const noexcept { return rejected_; }
   std::uint64_t lost_reports() const;
+  /// Requests in the lost reports: the workers counted them, the totals do not hold them.
+  std::uint64_t lost_requests() const;
   bool all_final() const;
   int users() const;
   /// Requests and failures per second for (method, name) over the window; the total when the

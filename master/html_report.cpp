@@ -171,11 +171,12 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3
         escape(k.method), escape(k.name), escape(k.message), n);
   out +=
       "</tbody></table>\n<h2>Workers</h2><table id=\"workers\"><thead><tr><th "
-      "class=l>Worker</th><th>Reports</th><th>Lost reports</th><th>Final "
+      "class=l>Worker</th><th>Reports</th><th>Lost reports</th><th>Lost requests</th><th>Final "
       "report</th></tr></thead><tbody>\n";
   for (const auto& [id, w] : a.workers())
-    out += fmt::format("<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                       escape(id), w.reports, w.lost, w.final_received ? "yes" : "no");
+    out += fmt::format("<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                       escape(id), w.reports, w.lost, w.lost_requests(),
+                       w.final_received ? "yes" : "no");
   out +=
       "</tbody></table>\n<h2>Thresholds</h2><table id=\"thresholds\"><thead><tr><th "
       "class=l>Threshold</th><th>Observed</th><th class=l>Verdict</th></tr></thead><tbody>\n";

@@ -142,6 +142,7 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
     workers.push_back({{"id", id},
                        {"reports", w.reports},
                        {"lost_reports", w.lost},
+                       {"lost_requests", w.lost_requests()},
                        {"final_report", w.final_received}});
   return {{"scenario", run.scenario_file},
           {"target", run.target},
@@ -149,6 +150,7 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
           {"duration_s", run.duration_s},
           {"peak_users", run.peak_users},
           {"totals", report_stats_json(a.totals().total(), run.duration_s)},
+          {"lost", {{"reports", a.lost_reports()}, {"requests", a.lost_requests()}}},
           {"generator_lag_ms",
            {{"iterations", a.totals().lag().requests},
             {"p50", a.totals().lag().percentile_ms(0.5)},

@@ -240,8 +240,8 @@ int test_runner::run() {
   if (auto errors = format_errors_table(aggregator_.totals()); !errors.empty())
     print(errors + "\n");
   if (aggregator_.lost_reports() > 0)
-    print("swarmlet: WARNING: " + std::to_string(aggregator_.lost_reports()) +
-          " stats reports were lost\n");
+    warn(fmt::format("{} stats reports were lost, holding {} requests that the totals lack",
+                     aggregator_.lost_reports(), aggregator_.lost_requests()));
   for (const auto& t : summary_.thresholds)
     print(fmt::format("threshold {}: {} ({})\n", t.passed ? "passed" : "FAILED", t.text,
                       t.note.empty() ? fmt::format("observed {:g}", t.observed) : t.note));

@@ -155,12 +155,13 @@ struct payload_packer {
     p.pack(e.text);
   }
   void operator()(const stats_report& r) const {
-    p.pack_array(6);
+    p.pack_array(7);
     p.pack(r.run_id);
     p.pack(r.sequence);
     p.pack(r.final);
     p.pack(r.command_id);
     p.pack(r.users);
+    p.pack(r.requests_sent);
     stats::pack_stats(p, r.delta);
   }
 };
@@ -231,7 +232,7 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       expect_array(o, 1, "error");
       return error_payload{str(field(o, 0, "error"), "error.text", 4096)};
     case message_type::stats: {
-      expect_array(o, 6, "stats");
+      expect_array(o, 7, "stats");
       stats_report r;
       r.worker_id = sender;
       r.run_id = u64(field(o, 0, "stats"), "stats.run_id");
@@ -239,8 +240,9 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       r.final = boolean(field(o, 2, "stats"), "stats.final");
       r.command_id = u64(field(o, 3, "stats"), "stats.command_id");
       r.users = small_int(field(o, 4, "stats"), "stats.users", 0, 100'000'000);
+      r.requests_sent = u64(field(o, 5, "stats"), "stats.requests_sent");
       std::string error;
-      auto table = stats::unpack_stats(field(o, 5, "stats"), error);
+      auto table = stats::unpack_stats(field(o, 6, "stats"), error);
       if (!table) throw bad_frame{error};
       r.delta = std::move(*table);
       return r;

@@ -14,7 +14,7 @@ namespace swarmlet::proto {
 
 // 2: heartbeats carry the worker's CPU, welcomes the stats port; 3: a spawn command carries the
 // open model as one nested arrival plan
-inline constexpr std::uint16_t protocol_version = 3;
+inline constexpr std::uint16_t protocol_version = 4;
 
 enum class message_type : std::uint8_t {
   hello = 1,      ///< worker -> master: I am here (and again after a reconnect)

@@ -38,6 +38,7 @@ void runtime::spawn(const proto::spawn_command& command) {
   if (command.run_id != run_id_) {
     run_id_ = command.run_id;
     sequence_ = 0;
+    run_requests_sent_ = 0;
   }
   stopping_ = false;
   command_id_ = command.command_id;
@@ -167,7 +168,10 @@ void runtime::deliver(bool final, std::uint64_t command_id) {
   r.command_id = command_id;
   r.users = total_users_;
   r.delta = collect();
-  requests_reported_ += r.delta.total().requests;
+  const std::uint64_t requests = r.delta.total().requests;
+  requests_reported_ += requests;
+  run_requests_sent_ += requests;
+  r.requests_sent = run_requests_sent_;
   sink_.deliver(std::move(r));
 }
 

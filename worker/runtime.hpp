@@ -77,8 +77,9 @@ class runtime final : public user_load {
   std::uint64_t run_id_ = 0;
   std::uint64_t sequence_ = 0;
   std::uint64_t requests_reported_ = 0;
-  green::semaphore delivering_{1};  // reports leave in sequence order
-  std::uint64_t command_id_ = 0;    ///< of the last spawn command
+  std::uint64_t run_requests_sent_ = 0;  ///< in this run's reports, for stats_report::requests_sent
+  green::semaphore delivering_{1};       // reports leave in sequence order
+  std::uint64_t command_id_ = 0;         ///< of the last spawn command
   /// Stops draining users before their final report (one, or two when a spawn and another
   /// stop came meanwhile).
   std::vector<green::green_thread<void>> stoppers_;

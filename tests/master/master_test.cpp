@@ -225,6 +225,25 @@ TEST(Aggregator, CountsGapsAsLostUntilTheLateReportArrives) {
   EXPECT_TRUE(a.all_final());
 }
 
+TEST(Aggregator, LostReportsAreCountedInRequestsFromTheWorkersRunningTotal) {
+  m::aggregator a(1);
+  auto sent = [](std::uint64_t seq, int requests, std::uint64_t so_far) {
+    auto r = report(seq, requests);
+    r.requests_sent = so_far;
+    return r;
+  };
+  EXPECT_TRUE(a.add(sent(1, 5, 5)));
+  EXPECT_TRUE(a.add(sent(4, 2, 5 + 7 + 3 + 2)));  // 2 and 3 (7 and 3 requests) not here
+  EXPECT_EQ(a.lost_reports(), 2u);
+  EXPECT_EQ(a.lost_requests(), 10u);
+  EXPECT_TRUE(a.add(sent(3, 3, 15))) << "late";
+  EXPECT_EQ(a.lost_requests(), 7u);
+  EXPECT_EQ(a.workers().at("w1").lost_requests(), 7u);
+  EXPECT_EQ(a.totals().total().requests + a.lost_requests(), 17u)
+      << "counted + lost == what the worker counted";
+  EXPECT_EQ(m::summary_json(a, {})["lost"]["requests"], 7);
+}
+
 TEST(Aggregator, AFinalReportCountsOnlyIfItFollowsTheLastCommandSent) {
   m::aggregator a(1);
   a.commanded("w1", 1);

@@ -62,6 +62,7 @@ TEST(Codec, EveryMessageRoundTrips) {
   r.final = true;
   r.command_id = 4;
   r.users = 3;
+  r.requests_sent = 77;
   r.delta.entry("GET", "/").record(1500, 10, true);
   r.delta.record_error("GET", "/", "HTTP 500");
   auto r2 = round_trip(p::message_type::stats, r);
@@ -69,6 +70,7 @@ TEST(Codec, EveryMessageRoundTrips) {
   EXPECT_EQ(r2.sequence, 9u);
   EXPECT_TRUE(r2.final);
   EXPECT_EQ(r2.command_id, 4u);
+  EXPECT_EQ(r2.requests_sent, 77u);
   EXPECT_EQ(r2.delta.total().failures, 1u);
   EXPECT_EQ(r2.delta.errors().size(), 1u);
 }
