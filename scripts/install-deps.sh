@@ -17,8 +17,8 @@ build_packages=(
 # npm) is used as it is.
 command -v npm >/dev/null || build_packages+=(nodejs npm)
 # The browser tests drive Debian's Chromium; the scrape test runs Debian's Prometheus; the
-# format check runs clang-format.
-test_packages=(chromium prometheus clang-format)
+# format check runs clang-format; the partition tests drop packets with nftables.
+test_packages=(chromium prometheus clang-format nftables)
 bench_packages=(wrk nginx python3-gevent python3-locust hey)
 
 want=("${build_packages[@]}")
