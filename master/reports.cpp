@@ -212,7 +212,11 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
 }
 
 void write_json_report(const std::string& file, const aggregator& a, const run_summary& run) {
-  write_file_atomically(file, summary_json(a, run).dump(2) + "\n");
+  // Names come from scenarios and workers: bytes that are not UTF-8 become U+FFFD, so the
+  // report is written whatever they sent.
+  write_file_atomically(
+      file,
+      summary_json(a, run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace swarmlet::master

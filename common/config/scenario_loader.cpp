@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <regex>
@@ -20,8 +21,9 @@ const std::set<std::string> http_methods{"get",   "post", "put",    "delete",
 
 class reader {
  public:
-  reader(std::string file, std::string base_dir, const data_file_contents* data = nullptr)
-      : file_(std::move(file)), base_dir_(std::move(base_dir)), data_(data) {}
+  reader(std::string file, std::string base_dir, const data_file_contents* data = nullptr,
+         bool confined = false)
+      : file_(std::move(file)), base_dir_(std::move(base_dir)), data_(data), confined_(confined) {}
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
     const YAML::Mark m = at.Mark();
@@ -114,6 +116,17 @@ class reader {
         throw std::runtime_error("data file " + name + " did not come with the scenario");
       return parse_csv(it->second, name, columns, rows);
     }
+    if (confined_) {
+      // Someone else's scenario (posted to the web API): it may name only regular files in
+      // the master's scenario directory, never a device, a FIFO or a file elsewhere.
+      if (name.empty() || name.front() == '/' || name.find("..") != std::string::npos)
+        throw std::runtime_error("data file '" + name +
+                                 "': name it relative to the master's scenario, without '..'");
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(base_dir_ + "/" + name, ec))
+        throw std::runtime_error("data file '" + name +
+                                 "' is not a file next to the master's scenario");
+    }
     read_csv_file(name.size() && name[0] == '/' ? name : base_dir_ + "/" + name, columns, rows);
   }
 
@@ -125,6 +138,7 @@ class reader {
   }
   std::string file_, base_dir_;
   const data_file_contents* data_;
+  bool confined_;
 };
 
 nlohmann::json to_json(const reader& r, const YAML::Node& n) {
@@ -527,6 +541,11 @@ scenario load(const reader& r, const std::string& text) {
 scenario load_scenario_text(const std::string& text, const std::string& name,
                             const std::string& base_dir) {
   return load(reader(name, base_dir), text);
+}
+
+scenario load_confined_scenario_text(const std::string& text, const std::string& name,
+                                     const std::string& base_dir) {
+  return load(reader(name, base_dir, nullptr, true), text);
 }
 
 scenario load_scenario_text(const std::string& text, const std::string& name,

@@ -15,6 +15,10 @@ scenario load_scenario_file(const std::string& path);
 scenario load_scenario_text(const std::string& text, const std::string& name,
                             const std::string& base_dir = ".");
 
+/// The same for a scenario from someone else (posted to the web API): its data files must be
+/// regular files inside `base_dir`, named relative to it without "..".
+scenario load_confined_scenario_text(const std::string& text, const std::string& name,
+                                     const std::string& base_dir);
 /// Data files by the name the scenario gives them, with their contents.
 using data_file_contents = std::map<std::string, std::string>;
 /// The same with its data files given, not read from disk (a worker gets them in the master's

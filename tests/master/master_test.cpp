@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "common/config/scenario_loader.hpp"
@@ -10,6 +12,7 @@
 #include "master/aggregator.hpp"
 #include "master/distribution.hpp"
 #include "master/load_plan.hpp"
+#include "master/reports.hpp"
 #include "master/test_runner.hpp"
 
 namespace m = swarmlet::master;
@@ -162,6 +165,7 @@ class recording_worker final : public swarmlet::proto::worker_control {
     r.worker_id = id_;
     r.run_id = run_id;
     r.sequence = ++sequence_;
+    r.command_id = spawns.empty() ? 0 : spawns.back().command_id;  // final after the last command
     r.final = true;
     sink_.deliver(std::move(r));
   }
@@ -294,6 +298,23 @@ TEST(Aggregator, AFinalReportCountsOnlyIfItFollowsTheLastCommandSent) {
   EXPECT_TRUE(a.add(last));
   EXPECT_TRUE(a.workers().at("w1").final_received);
   EXPECT_EQ(a.totals().total().requests, 8u);
+}
+
+TEST(Reports, ANameThatIsNotUtf8StillGivesAJsonReport) {
+  // A worker may send any bytes as a name: the report is written, with U+FFFD in their place.
+  swarmlet::master::aggregator a(1);
+  swarmlet::proto::stats_report r;
+  r.worker_id = "w";
+  r.run_id = 1;
+  r.sequence = 1;
+  r.delta.entry("GET", "/a\xff").record(1000, 10, false);
+  a.add(r);
+  const std::string file = ::testing::TempDir() + "/not-utf8.json";
+  swarmlet::master::write_json_report(file, a, {});
+  std::ifstream in(file);
+  const auto j = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_NE(j.dump().find("/a\xef\xbf\xbd"), std::string::npos) << j.dump();
 }
 
 TEST(Aggregator, HistoryRowsCarryWindowRates) {
