@@ -40,7 +40,8 @@ std::optional<std::string> why_unwritable(const std::string& file) {
 std::vector<std::string> report_files(const config::report_spec& report) {
   std::vector<std::string> files;
   if (!report.csv_prefix.empty())
-    for (const char* suffix : {"_stats.csv", "_failures.csv", "_stats_history.csv"})
+    for (const char* suffix :
+         {"_stats.csv", "_failures.csv", "_exceptions.csv", "_stats_history.csv"})
       files.push_back(report.csv_prefix + suffix);
   if (!report.json_file.empty()) files.push_back(report.json_file);
   if (!report.html_file.empty()) files.push_back(report.html_file);

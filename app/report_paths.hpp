@@ -15,8 +15,8 @@ namespace swarmlet::app {
 /// report writers make it. Creates nothing. Root passes permission checks, as it would writing.
 std::optional<std::string> why_unwritable(const std::string& file);
 
-/// Every file `report` asks for: PREFIX_stats.csv, PREFIX_failures.csv and
-/// PREFIX_stats_history.csv for its CSV prefix, its JSON and HTML files.
+/// Every file `report` asks for: PREFIX_stats.csv, PREFIX_failures.csv, PREFIX_exceptions.csv
+/// and PREFIX_stats_history.csv for its CSV prefix, its JSON and HTML files.
 std::vector<std::string> report_files(const config::report_spec& report);
 
 /// A one-line error naming the first report file that cannot be written and why, or nothing

@@ -30,8 +30,15 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
       ->envname("SWARMLET_RUN_TIME");
   cmd.add_option("-H,--host", f.host, "Target base URL (overrides target:)")
       ->envname("SWARMLET_HOST");
-  cmd.add_option("--csv", f.csv, "Write CSV reports with this prefix")->envname("SWARMLET_CSV");
-  cmd.add_option("--json", f.json, "Write the JSON summary to this file")->envname("SWARMLET_JSON");
+  cmd.add_option("--csv", f.csv,
+                 "Write CSV reports with this prefix (kept up to date while the test runs)")
+      ->envname("SWARMLET_CSV");
+  cmd.add_flag("--csv-full-history", f.csv_full_history,
+               "Write a row per name in PREFIX_stats_history.csv, besides the Aggregated row")
+      ->envname("SWARMLET_CSV_FULL_HISTORY");
+  cmd.add_option("--json", f.json,
+                 "Write the JSON summary to this file (kept up to date while the test runs)")
+      ->envname("SWARMLET_JSON");
   cmd.add_option("--html", f.html, "Write the HTML report to this file")->envname("SWARMLET_HTML");
   cmd.add_flag("-q,--quiet", f.quiet, "No console tables");
   cmd.add_option("--web-host", f.web_host, "Address of the HTTP API and /metrics")
@@ -96,6 +103,12 @@ config::scenario load_test(test_flags& f) {
   return s;
 }
 
+master::live_report_options live_report_flags(const test_flags& f) {
+  master::live_report_options o;
+  o.csv_full_history = f.csv_full_history;
+  return o;
+}
+
 bool write_reports(const config::scenario& s, const master::test_runner& runner,
                    const master::run_summary& summary, bool quiet) {
   try {
@@ -103,7 +116,7 @@ bool write_reports(const config::scenario& s, const master::test_runner& runner,
       master::write_csv_reports(s.report.csv_prefix, runner.results(), summary);
       if (!quiet)
         std::cout << "wrote " << s.report.csv_prefix
-                  << "_stats.csv, _failures.csv, _stats_history.csv\n";
+                  << "_stats.csv, _failures.csv, _exceptions.csv, _stats_history.csv\n";
     }
     if (!s.report.json_file.empty()) {
       master::write_json_report(s.report.json_file, runner.results(), summary);

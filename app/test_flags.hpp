@@ -25,6 +25,7 @@ struct test_flags {
   std::string run_time;
   std::string host;
   std::string csv, json, html;
+  bool csv_full_history = false;  ///< Locust's: history rows per name too
   bool quiet = false;
   std::string web_host = "127.0.0.1";
   int web_port = 8089;
@@ -38,7 +39,8 @@ struct test_flags {
   log_level level = log_level::info;
 };
 
-/// Adds FILE (or -f), -u, -r, -t, -H, --csv, --json, --html, -q, the web and backdoor flags,
+/// Adds FILE (or -f), -u, -r, -t, -H, --csv, --csv-full-history, --json, --html, -q, the web and
+/// backdoor flags,
 /// --exit-code-on-error, --loglevel and --version to `cmd`.
 void add_test_flags(CLI::App& cmd, test_flags& f);
 /// A file's bytes (empty when it cannot be read).
@@ -47,8 +49,10 @@ std::string read_file(const std::string& path);
 /// checks that every report it asks for can be written. Throws config::config_error with a
 /// one-line reason: the test must not start.
 config::scenario load_test(test_flags& f);
-/// Writes the reports the scenario and flags ask for; returns false (after saying why) when
-/// one could not be written.
+/// How the runner writes reports as the test goes, from the flags.
+master::live_report_options live_report_flags(const test_flags& f);
+/// Writes the final reports the scenario and flags ask for; returns false (after saying why)
+/// when one could not be written.
 bool write_reports(const config::scenario& s, const master::test_runner& runner,
                    const master::run_summary& summary, bool quiet);
 /// Runs the tests the flags ask for through `session`: one now, to its end (headless), or with

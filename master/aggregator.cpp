@@ -50,6 +50,17 @@ void aggregator::commanded(const std::string& worker_id, std::uint64_t command) 
     it->second.final_received = false;
 }
 
+void aggregator::add_exception(const std::string& worker_id, const std::string& message,
+                               const std::string& traceback, std::uint64_t count) {
+  auto& e = exceptions_[{message, traceback}];
+  if (e.count == 0) {
+    e.message = message;
+    e.traceback = traceback;
+  }
+  e.count += count;
+  e.workers.insert(worker_id);
+}
+
 void aggregator::tick(double elapsed_s, int users) {
   window_.push_back(std::move(interval_));
   interval_ = per_second_table();
@@ -70,6 +81,14 @@ void aggregator::reset_stats() {
   totals_.cap_names(max_names_);
   interval_ = per_second_table();
   window_.clear();
+  exceptions_.clear();
+}
+
+stats::request_stats aggregator::current_window(const stats::request_key& key) const {
+  stats::request_stats out;
+  for (const auto& t : window_)
+    if (auto it = t.entries().find(key); it != t.entries().end()) out.merge(it->second);
+  return out;
 }
 
 std::pair<double, double> aggregator::current_rates(const stats::request_key* key) const {

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/stats/stats_table.hpp"
@@ -31,6 +32,15 @@ struct worker_record {
   bool final_received = false;
   std::uint64_t final_command = 0;  ///< the latest spawn command a final report answered
   int users = 0;
+};
+
+/// An exception a user raised (a scripted user's error with its traceback), counted across
+/// workers as Locust's exceptions: the same message and traceback are one record.
+struct exception_record {
+  std::uint64_t count = 0;
+  std::string message;
+  std::string traceback;
+  std::set<std::string> workers;  ///< where it happened (Locust's "Nodes")
 };
 
 /// One second (interval) of the test, for the history CSV and charts.
@@ -65,15 +75,23 @@ class aggregator {
   /// The worker was sent spawn command number `command` (numbered by the runner, increasing):
   /// until a final report follows it, its final numbers are still to come.
   void commanded(const std::string& worker_id, std::uint64_t command);
+  /// Counts `count` occurrences of an exception on worker `worker_id`.
+  void add_exception(const std::string& worker_id, const std::string& message,
+                     const std::string& traceback, std::uint64_t count = 1);
   /// Closes the current interval (call once a second): the history gains a row.
   void tick(double elapsed_s, int users);
-  /// Locust's "reset stats": totals, failures and the current rates start again from now; the
-  /// history (the charts) and each worker's report sequence carry on.
+  /// Locust's "reset stats": totals, failures, exceptions and the current rates start again from
+  /// now; the history (the charts) and each worker's report sequence carry on.
   void reset_stats();
 
   const stats::stats_table& totals() const noexcept { return totals_; }
   const std::map<std::string, worker_record>& workers() const noexcept { return workers_; }
   const std::vector<history_row>& history() const noexcept { return history_; }
+  /// Keyed by (message, traceback).
+  const std::map<std::pair<std::string, std::string>, exception_record>& exceptions()
+      const noexcept {
+    return exceptions_;
+  }
   std::uint64_t rejected() const noexcept { return rejected_; }
   std::uint64_t lost_reports() const;
   /// Requests in the lost reports: the workers counted them, the totals do not hold them.
@@ -83,6 +101,10 @@ class aggregator {
   /// Requests and failures per second for (method, name) over the window; the total when the
   /// name is empty.
   std::pair<double, double> current_rates(const stats::request_key* key) const;
+  /// The requests of (method, name) over the window, merged: its current percentiles.
+  stats::request_stats current_window(const stats::request_key& key) const;
+  /// How many intervals the window holds now (up to window_intervals).
+  std::size_t window_size() const noexcept { return window_.size(); }
 
  private:
   static stats::stats_table per_second_table();
@@ -95,6 +117,7 @@ class aggregator {
   std::map<std::string, worker_record> workers_;
   std::map<std::string, std::uint64_t> last_command_;  ///< per worker
   std::vector<history_row> history_;
+  std::map<std::pair<std::string, std::string>, exception_record> exceptions_;
   std::uint64_t rejected_ = 0;
 };
 

@@ -3,11 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <stdexcept>
 #include <vector>
 
+#include "report_file.hpp"
 #include "report_quantiles.hpp"
 
 namespace swarmlet::master {
@@ -191,12 +189,7 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3
 
 void write_html_report(const std::string& file, const config::scenario& s, const aggregator& a,
                        const run_summary& run) {
-  const auto parent = std::filesystem::path(file).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  std::ofstream out(file);
-  if (!out) throw std::runtime_error("cannot write report file " + file);
-  out << html_report(s, a, run);
+  write_file_atomically(file, html_report(s, a, run));
 }
 
 }  // namespace swarmlet::master

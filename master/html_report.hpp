@@ -11,7 +11,8 @@
 namespace swarmlet::master {
 
 std::string html_report(const config::scenario& s, const aggregator& a, const run_summary& run);
-/// Writes it; throws std::runtime_error naming the file it could not write.
+/// Writes it (atomically, at the end of a test: it is not rewritten while the test runs, as
+/// its charts are the costliest report to draw); throws std::runtime_error naming the file.
 void write_html_report(const std::string& file, const config::scenario& s, const aggregator& a,
                        const run_summary& run);
 

@@ -1,6 +1,26 @@
 #include "load_plan.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
 namespace swarmlet::master {
+namespace {
+
+/// The spawn rates a spawn command may carry (as -r's range).
+constexpr double min_spawn_rate = 1e-3;
+constexpr double max_spawn_rate = 1e7;
+
+/// k6's ramping-vus: from `from` to `to` users in `duration`, evenly.
+double linear_rate(int from, int to, std::chrono::microseconds duration, double fallback) {
+  const int change = std::abs(to - from);
+  const double seconds = std::chrono::duration<double>(duration).count();
+  if (change == 0) return fallback;  // nothing to start or stop: the rate is never used
+  if (seconds <= 0) return max_spawn_rate;
+  return std::clamp(change / seconds, min_spawn_rate, max_spawn_rate);
+}
+
+}  // namespace
 
 load_plan plan_load(const config::load_spec& load) {
   load_plan p;
@@ -29,14 +49,44 @@ load_plan plan_load(const config::load_spec& load) {
     return p;
   }
   std::chrono::microseconds at{0};
-  double rate = load.spawn_rate;
+  int previous_users = 0;
+  double previous_rate = 1;
   for (const auto& s : load.stages) {
-    if (s.spawn_rate > 0) rate = s.spawn_rate;
+    const double rate = s.spawn_rate > 0
+                            ? s.spawn_rate
+                            : linear_rate(previous_users, s.users, s.duration, previous_rate);
     p.steps.push_back({at, s.users, rate});
+    previous_users = s.users;
+    previous_rate = rate;
     at += s.duration;
   }
   p.end = load.run_time ? load.run_time : std::optional<std::chrono::microseconds>(at);
   return p;
+}
+
+int users_at(const load_plan& plan, std::chrono::microseconds t) {
+  int users = 0;
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    const auto& step = plan.steps[i];
+    if (t < step.at) break;
+    if (step.arrival) {
+      users = step.users;
+      continue;
+    }
+    // Changes due in [step.at, t], or in [step.at, next step) when the next one has begun.
+    const bool cut = i + 1 < plan.steps.size() && plan.steps[i + 1].at <= t;
+    const double seconds =
+        std::chrono::duration<double>((cut ? plan.steps[i + 1].at : t) - step.at).count();
+    const double due = seconds * step.spawn_rate;
+    // The worker makes change k (from 0) at k / rate: floor(due) + 1 of them by t, and
+    // ceil(due) before a time it does not reach.
+    const long long changes =
+        cut ? static_cast<long long>(std::ceil(due)) : static_cast<long long>(std::floor(due)) + 1;
+    const long long gap = std::llabs(static_cast<long long>(step.users) - users);
+    const long long made = std::min(changes, gap);
+    users += static_cast<int>(step.users > users ? made : -made);
+  }
+  return users;
 }
 
 }  // namespace swarmlet::master

@@ -2,10 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
-#include <fstream>
-#include <stdexcept>
-
+#include "report_file.hpp"
 #include "report_quantiles.hpp"
 #include "stats_json.hpp"
 
@@ -38,15 +35,6 @@ std::string percentiles(const stats::request_stats& s) {
     if (!out.empty()) out += ',';
     out += s.requests ? fmt::format("{:.0f}", s.percentile_ms(q)) : "N/A";
   }
-  return out;
-}
-
-std::ofstream open_for_writing(const std::string& file) {
-  const auto parent = std::filesystem::path(file).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  std::ofstream out(file);
-  if (!out) throw std::runtime_error("cannot write report file " + file);
   return out;
 }
 
@@ -96,25 +84,73 @@ std::string failures_csv(const aggregator& a) {
   return out;
 }
 
-std::string history_csv(const aggregator& a) {
-  std::string out = "Timestamp,User Count,Type,Name,Requests/s,Failures/s," + quantile_header() +
-                    ",Total Request Count,Total Failure Count,Total Median Response Time,Total "
-                    "Average Response Time,"
-                    "Total Min Response Time,Total Max Response Time,Total Average Content Size\n";
-  for (const auto& r : a.history()) {
-    out += fmt::format(
-        "{},{},,Aggregated,{:.6f},{:.6f},{},{},{},{},{},{},{},{}\n", r.unix_time, r.users, r.rps,
-        r.fails_per_s, percentiles(r.window), r.total.requests, r.total.failures,
-        r.total.requests ? fmt::format("{:.0f}", r.total.percentile_ms(0.5)) : "0",
-        r.total.average_ms(), r.total.min_ms(), r.total.max_ms(), r.total.average_bytes());
+std::string exceptions_csv(const aggregator& a) {
+  std::string out = "Count,Message,Traceback,Nodes\n";
+  for (const auto& [key, e] : a.exceptions()) {
+    std::string nodes;
+    for (const auto& w : e.workers) nodes += (nodes.empty() ? "" : ", ") + w;
+    out += fmt::format("{},{},{},{}\n", e.count, csv_field(e.message), csv_field(e.traceback),
+                       csv_field(nodes));
   }
   return out;
 }
 
+std::string history_header() {
+  return "Timestamp,User Count,Type,Name,Requests/s,Failures/s," + quantile_header() +
+         ",Total Request Count,Total Failure Count,Total Median Response Time,Total "
+         "Average Response Time,Total Min Response Time,Total Max Response Time,Total Average "
+         "Content Size\n";
+}
+
+namespace {
+
+/// One history row: `now` gives the current rates and percentiles, `total` the rest.
+std::string history_row_text(std::int64_t unix_time, int users, const std::string& type,
+                             const std::string& name, double rps, double fails_per_s,
+                             const stats::request_stats& now, const stats::request_stats& total) {
+  return fmt::format("{},{},{},{},{:.6f},{:.6f},{},{},{},{},{},{},{},{}\n", unix_time, users,
+                     csv_field(type), csv_field(name), rps, fails_per_s, percentiles(now),
+                     total.requests, total.failures,
+                     total.requests ? fmt::format("{:.0f}", total.percentile_ms(0.5)) : "0",
+                     total.average_ms(), total.min_ms(), total.max_ms(), total.average_bytes());
+}
+
+std::string aggregated_history_row(const history_row& r) {
+  return history_row_text(r.unix_time, r.users, "", "Aggregated", r.rps, r.fails_per_s, r.window,
+                          r.total);
+}
+
+}  // namespace
+
+std::string history_csv(const aggregator& a) {
+  std::string out = history_header();
+  for (const auto& r : a.history()) out += aggregated_history_row(r);
+  return out;
+}
+
+std::string history_rows(const aggregator& a, bool per_name) {
+  if (a.history().empty()) return "";
+  const history_row& last = a.history().back();
+  std::string out;
+  if (per_name) {
+    for (const auto& [key, total] : a.totals().entries()) {
+      const auto [rps, fails] = a.current_rates(&key);
+      out += history_row_text(last.unix_time, last.users, key.method, key.name, rps, fails,
+                              a.current_window(key), total);
+    }
+  }
+  return out + aggregated_history_row(last);
+}
+
+std::vector<std::string> rewritten_csv_files(const std::string& prefix) {
+  return {prefix + "_stats.csv", prefix + "_failures.csv", prefix + "_exceptions.csv"};
+}
+
 void write_csv_reports(const std::string& prefix, const aggregator& a, const run_summary& run) {
-  open_for_writing(prefix + "_stats.csv") << stats_csv(a, run);
-  open_for_writing(prefix + "_failures.csv") << failures_csv(a);
-  open_for_writing(prefix + "_stats_history.csv") << history_csv(a);
+  const auto files = rewritten_csv_files(prefix);
+  write_file_atomically(files[0], stats_csv(a, run));
+  write_file_atomically(files[1], failures_csv(a));
+  write_file_atomically(files[2], exceptions_csv(a));
 }
 
 nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
@@ -137,6 +173,12 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
                           {"note", t.note},
                           {"abort_on_fail", t.abort_on_fail},
                           {"aborted_test", t.aborted_test}});
+  nlohmann::json exceptions = nlohmann::json::array();
+  for (const auto& [key, e] : a.exceptions())
+    exceptions.push_back({{"count", e.count},
+                          {"message", e.message},
+                          {"traceback", e.traceback},
+                          {"workers", e.workers}});
   nlohmann::json workers = nlohmann::json::array();
   for (const auto& [id, w] : a.workers())
     workers.push_back({{"id", id},
@@ -144,7 +186,8 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
                        {"lost_reports", w.lost},
                        {"lost_requests", w.lost_requests()},
                        {"final_report", w.final_received}});
-  return {{"scenario", run.scenario_file},
+  return {{"complete", run.complete},
+          {"scenario", run.scenario_file},
           {"target", run.target},
           {"started_unix", run.started_unix},
           {"duration_s", run.duration_s},
@@ -158,6 +201,7 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
             {"max", a.totals().lag().max_ms()}}},
           {"requests", requests},
           {"errors", errors},
+          {"exceptions", exceptions},
           {"thresholds", thresholds},
           {"aborted", run.aborted ? nlohmann::json{{"threshold", run.aborted->threshold},
                                                    {"at_s", run.aborted->at_s},
@@ -168,14 +212,15 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
           {"bad_frames", run.bad_frames},
           {"names", {{"max", a.max_names()}, {"folded_requests", a.folded_requests()}}},
           {"warnings", run.warnings},
-          {"passed", run.passed()}};
+          {"passed", run.complete ? nlohmann::json(run.passed()) : nlohmann::json(nullptr)}};
 }
 
 void write_json_report(const std::string& file, const aggregator& a, const run_summary& run) {
-  auto out = open_for_writing(file);
   // Names come from scenarios and workers: bytes that are not UTF-8 become U+FFFD, so the
   // report is written whatever they sent.
-  out << summary_json(a, run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  write_file_atomically(
+      file,
+      summary_json(a, run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace swarmlet::master

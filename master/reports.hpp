@@ -1,6 +1,7 @@
 #pragma once
 // The run's reports: CSV files in Locust's --csv layout (PREFIX_stats.csv, PREFIX_failures.csv,
-// PREFIX_stats_history.csv) and a JSON summary.
+// PREFIX_exceptions.csv, PREFIX_stats_history.csv) and a JSON summary. Written as the test goes
+// (see live_reports) and once more at its end.
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -32,7 +33,8 @@ struct run_summary {
   std::string target;
   double duration_s = 0;
   std::int64_t started_unix = 0;
-  int peak_users = 0;
+  int peak_users = 0;     ///< the most users the workers reported running at once
+  bool complete = false;  ///< the test has ended: these are its final numbers
   std::vector<threshold_result> thresholds;
   std::uint64_t bad_frames = 0;      ///< distributed: frames dropped by the decoder
   std::uint64_t rejected_stats = 0;  ///< distributed: reports from unknown workers or other runs
@@ -44,14 +46,28 @@ struct run_summary {
   bool passed() const;
 };
 
-/// The three CSV files' contents (also the web API's downloads).
+/// The CSV files' contents (also the web API's downloads).
 std::string stats_csv(const aggregator& a, const run_summary& run);
 std::string failures_csv(const aggregator& a);
+/// Locust's Count,Message,Traceback,Nodes; only the header until users raise exceptions.
+std::string exceptions_csv(const aggregator& a);
+/// The whole history, an Aggregated row per interval.
 std::string history_csv(const aggregator& a);
-/// Writes PREFIX_stats.csv, PREFIX_failures.csv and PREFIX_stats_history.csv (directories are
-/// made). Throws std::runtime_error naming the file it could not write.
+/// The history's header line.
+std::string history_header();
+/// The rows of the interval that just closed (aggregator::tick): a row per name first when
+/// `per_name` (Locust's --csv-full-history), then the Aggregated row.
+std::string history_rows(const aggregator& a, bool per_name);
+
+/// The CSV files of PREFIX that are rewritten whole: PREFIX_stats.csv, PREFIX_failures.csv and
+/// PREFIX_exceptions.csv (live_reports appends PREFIX_stats_history.csv).
+std::vector<std::string> rewritten_csv_files(const std::string& prefix);
+/// Writes PREFIX_stats.csv, PREFIX_failures.csv and PREFIX_exceptions.csv, each atomically
+/// (directories are made). Throws std::runtime_error naming the file it could not write.
 void write_csv_reports(const std::string& prefix, const aggregator& a, const run_summary& run);
+/// While the test runs (run.complete false), "passed" is null: nothing has been judged.
 nlohmann::json summary_json(const aggregator& a, const run_summary& run);
+/// Writes the JSON summary atomically. Throws std::runtime_error naming the file.
 void write_json_report(const std::string& file, const aggregator& a, const run_summary& run);
 
 }  // namespace swarmlet::master

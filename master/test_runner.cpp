@@ -63,13 +63,21 @@ void test_runner::check_finals() {
 }
 
 void test_runner::deliver(proto::stats_report report) {
-  aggregator_.add(report);
+  if (aggregator_.add(report)) summary_.peak_users = std::max(summary_.peak_users, running_users());
   if (stopping_) check_finals();
+}
+
+int test_runner::running_users() const {
+  // The workers taking part now: a missing worker's last count is spread over the others.
+  int n = 0;
+  for (const auto& w : workers_)
+    if (auto it = aggregator_.workers().find(w.id); it != aggregator_.workers().end())
+      n += it->second.users;
+  return n;
 }
 
 bool test_runner::change_users(int users, double spawn_rate) {
   if (scenario_->load.arrival) return false;
-  summary_.peak_users = std::max(summary_.peak_users, users);
   command_users(users, spawn_rate);
   return true;
 }
@@ -152,6 +160,17 @@ bool test_runner::judge_abort_thresholds(double seconds) {
   return false;
 }
 
+template <class Write>
+void test_runner::write_live(Write write) {
+  if (!live_) return;
+  try {
+    write();
+  } catch (const std::exception& e) {
+    warn(fmt::format("{}; the reports will be written at the end only", e.what()));
+    live_.reset();
+  }
+}
+
 int test_runner::run() {
   const load_plan plan = plan_load(scenario_->load);
   const auto start = green::clock::now();
@@ -160,6 +179,11 @@ int test_runner::run() {
   summary_.scenario_file = scenario_->file;
   summary_.target = scenario_->target;
   summary_.started_unix = static_cast<std::int64_t>(std::time(nullptr));
+  try {
+    live_.emplace(scenario_->report, options_.reports);
+  } catch (const std::exception& e) {
+    warn(fmt::format("{}; the reports will be written at the end only", e.what()));
+  }
   const auto& first = plan.steps.front();
   const std::string shape = first.arrival
                                 ? fmt::format("{:g} iterations/s (open model, at most {} users)",
@@ -181,13 +205,13 @@ int test_runner::run() {
     while (next_step < plan.steps.size() && start + plan.steps[next_step].at <= now) {
       const auto& step = plan.steps[next_step];
       command_users(step.users, step.spawn_rate, step.arrival);
-      summary_.peak_users = std::max(summary_.peak_users, plan.steps[next_step].users);
       ++next_step;
     }
     if (now >= next_tick) {
       const double seconds = std::chrono::duration<double>(elapsed()).count();
-      aggregator_.tick(seconds, aggregator_.users());
+      aggregator_.tick(seconds, running_users());
       check_name_cap();
+      write_live([&] { live_->tick(aggregator_, summary_now(), elapsed()); });
       next_tick += options_.tick_interval;
       if (judge_abort_thresholds(seconds)) break;
     }
@@ -217,6 +241,8 @@ int test_runner::run() {
   phase_ = phase::stopped;
   aggregator_.tick(summary_.duration_s, 0);
   check_name_cap();
+  write_live([&] { live_->finish(aggregator_); });
+  live_.reset();
 
   bool abort_marked = false;
   for (const auto& t : scenario_->thresholds) {
@@ -233,6 +259,8 @@ int test_runner::run() {
     }
     summary_.thresholds.push_back(std::move(r));
   }
+
+  summary_.complete = true;
 
   print("\n" + format_stats_table(aggregator_) + "\n" +
         format_percentiles_table(aggregator_.totals()) + "\n");

@@ -1,8 +1,9 @@
 #pragma once
 // Drives one test from the master's side: follows the load plan by sending each worker its
-// absolute target, merges their reports, prints the console table, stops at the run time (or
-// when asked), waits for every worker's final report, then evaluates thresholds and writes the
-// reports. Lives on the master's hub; workers reach it through deliver().
+// absolute target, merges their reports, prints the console table, writes the live reports,
+// stops at the run time (or when asked), waits for every worker's final report, then evaluates
+// thresholds (the final reports are the caller's to write, with what it adds to the summary).
+// Lives on the master's hub; workers reach it through deliver().
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
@@ -15,6 +16,7 @@
 #include "common/config/arrival_plan.hpp"
 #include "common/config/scenario.hpp"
 #include "common/green/event.hpp"
+#include "live_reports.hpp"
 #include "proto/messages.hpp"
 #include "reports.hpp"
 
@@ -26,6 +28,7 @@ struct runner_options {
   std::chrono::milliseconds final_report_timeout{
       std::chrono::seconds(10)};    ///< beyond the http timeout
   std::ostream* console = nullptr;  ///< null: print nothing
+  live_report_options reports;      ///< the scenario's report files, written as the test goes
 };
 
 class test_runner final : public proto::report_sink {
@@ -75,9 +78,15 @@ class test_runner final : public proto::report_sink {
   void command_users(int users, double spawn_rate,
                      std::optional<config::arrival_plan> arrival = std::nullopt);
   void check_finals();
+  /// The users the present workers last reported running (what peak_users and the history
+  /// count: the users reached, not the ones asked for).
+  int running_users() const;
   /// At a tick, `seconds` into the test: true when a threshold with abort_on_fail is broken on
   /// the live totals (noted in the summary), so the test stops now.
   bool judge_abort_thresholds(double seconds);
+  /// Runs `write` on the live reports, if any; one that fails is said once and stops them.
+  template <class Write>
+  void write_live(Write write);
   void print(const std::string& text);
   /// Prints a warning and keeps it for the reports and the API (once per text).
   void warn(const std::string& text);
@@ -104,6 +113,7 @@ class test_runner final : public proto::report_sink {
   bool stopping_ = false;
   phase phase_ = phase::ready;
   green::time_point started_at_{};
+  std::optional<live_reports> live_;
 };
 
 }  // namespace swarmlet::master

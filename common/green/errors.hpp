@@ -35,6 +35,13 @@ class operation_timed_out : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A host name the resolver could not turn into an address; what() is one line naming the
+/// name and the resolver's reason, e.g. "resolve nosuch.invalid: Name or service not known".
+class resolve_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// Thrown by a `serve()` handler to stop the server loop (eventlet's StopServe).
 struct stop_serve {};
 

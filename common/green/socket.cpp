@@ -30,6 +30,7 @@ struct addrinfo_list {
 };
 
 /// Resolves host:port. Literals never block; a name is resolved by the libc resolver.
+/// Throws resolve_error.
 addrinfo_list resolve(const std::string& host, std::uint16_t port, bool passive) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -39,9 +40,10 @@ addrinfo_list resolve(const std::string& host, std::uint16_t port, bool passive)
   const std::string service = std::to_string(port);
   const int rc =
       ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &out.head);
+  // The resolver's own reason: errno means something only for EAI_SYSTEM.
   if (rc != 0)
-    throw std::system_error(EHOSTUNREACH, std::generic_category(),
-                            "cannot resolve '" + host + "': " + ::gai_strerror(rc));
+    throw resolve_error("resolve " + host + ": " +
+                        (rc == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(rc)));
   return out;
 }
 

@@ -29,11 +29,11 @@ class socket final : public stream {
   /// A listening TCP socket on host:port (port 0 picks a free one: see local_port()).
   /// Host is an IPv4/IPv6 literal or a name. With `reuse_port`, several sockets (one per
   /// thread) may listen on the same port and the kernel spreads connections over them.
-  /// Throws std::system_error.
+  /// Throws std::system_error, or resolve_error for a name that does not resolve.
   static socket listen(const std::string& host, std::uint16_t port, int backlog = 1024,
                        bool reuse_port = false);
-  /// Connects to host:port, parking until connected. Throws std::system_error (e.g. refused)
-  /// or operation_timed_out after `timeout`.
+  /// Connects to host:port, parking until connected. Throws std::system_error (e.g. refused),
+  /// resolve_error for a name that does not resolve, or operation_timed_out after `timeout`.
   static socket connect(const std::string& host, std::uint16_t port,
                         std::optional<duration> timeout = std::nullopt);
 

@@ -72,14 +72,15 @@ error_kind client::connect(std::string& message) {
   } catch (const green::operation_timed_out&) {
     message = "connect to " + where + " timed out";
     return error_kind::connect_timeout;
+  } catch (const green::resolve_error& e) {
+    message = e.what();
+    return error_kind::resolve;
   } catch (const green::tls_error& e) {
     message = e.what();
     return error_kind::tls;
   } catch (const std::system_error& e) {
     message = e.what();
     if (e.code().value() == ECONNREFUSED) return error_kind::connect_refused;
-    if (e.code().value() == EHOSTUNREACH && message.find("resolve") != std::string::npos)
-      return error_kind::resolve;
     if (e.code().value() == ECONNRESET) return error_kind::reset;
     return error_kind::other;
   }

@@ -46,10 +46,10 @@ TEST(ReportPaths, EveryFileOfTheSpecIsChecked) {
   spec.csv_prefix = dir + "/run";
   spec.json_file = dir + "/s.json";
   spec.html_file = dir + "/r.html";
-  EXPECT_EQ(
-      a::report_files(spec),
-      (std::vector<std::string>{dir + "/run_stats.csv", dir + "/run_failures.csv",
-                                dir + "/run_stats_history.csv", dir + "/s.json", dir + "/r.html"}));
+  EXPECT_EQ(a::report_files(spec),
+            (std::vector<std::string>{dir + "/run_stats.csv", dir + "/run_failures.csv",
+                                      dir + "/run_exceptions.csv", dir + "/run_stats_history.csv",
+                                      dir + "/s.json", dir + "/r.html"}));
   EXPECT_FALSE(a::check_report_files(spec));
   EXPECT_FALSE(a::check_report_files({})) << "no reports, nothing to check";
 

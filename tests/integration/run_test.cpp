@@ -1,6 +1,7 @@
 // `swarmlet run` as a user runs it: real processes on loopback against `swarmlet target`.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
@@ -127,6 +128,30 @@ users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]
   EXPECT_GT(s["totals"]["failures"].get<int>(), 0);
 }
 
+TEST(Run, ANameThatDoesNotResolveIsAResolverError) {
+  // nosuch.invalid never resolves (RFC 2606). Run in a network namespace of its own, with no
+  // interface up, the lookup cannot leave the machine either: the resolver fails at once.
+  const auto file = ts::write_temp_file("s.yaml", R"(target: http://nosuch.invalid:8080
+load: {users: 1, spawn_rate: 100, run_time: 1s}
+users: [{wait: {constant: 100ms}, tasks: [{get: /}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  std::vector<std::string> argv{"/usr/bin/unshare", "--net"};
+  if (::geteuid() != 0) argv.insert(argv.begin() + 1, {"--user", "--map-root-user"});
+  for (const auto& a : {binary, std::string("run"), file, std::string("-q"),
+                        std::string("--headless"), std::string("--json"), dir + "/s.json"})
+    argv.push_back(a);
+  auto r = ts::run_process(argv);
+  if (r.err.rfind("unshare:", 0) == 0) GTEST_SKIP() << "no network namespace here: " << r.err;
+  ASSERT_EQ(r.code, 1) << "requests failed and no threshold was set: " << r.err;
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  ASSERT_EQ(s["errors"].size(), 1u) << s.dump();
+  const std::string error = s["errors"][0]["error"];
+  EXPECT_EQ(error.rfind("resolve: resolve nosuch.invalid: ", 0), 0u) << error;
+  EXPECT_EQ(error.find("No route to host"), std::string::npos) << "no unrelated errno: " << error;
+  EXPECT_EQ(s["totals"]["requests"], s["totals"]["failures"]);
+}
+
 TEST_F(RunAgainstTarget, ThresholdsDecideTheExitCode) {
   const auto failing = scenario(R"(load: {users: 2, spawn_rate: 100, run_time: 1s}
 thresholds: ["requests < 1", "p95 < 10s"]
@@ -204,8 +229,10 @@ users: [{tasks: [{get: /}]}]
 
 TEST_F(RunAgainstTarget, StagesShapeTheUserCount) {
   const auto file = scenario(R"(load:
-  spawn_rate: 200
-  stages: [{duration: 1500ms, users: 4}, {duration: 1500ms, users: 12}, {duration: 1s, users: 0}]
+  stages:
+    - {duration: 1500ms, users: 4, spawn_rate: 200}
+    - {duration: 1500ms, users: 12, spawn_rate: 200}
+    - {duration: 1s, users: 0, spawn_rate: 200}
 users: [{wait: {constant: 10ms}, tasks: [{get: /}]}]
 )");
   const auto dir = file.substr(0, file.rfind('/'));

@@ -71,12 +71,69 @@ TEST(LoadPlan, StagesAddUpToTheRunTime) {
   const auto p = m::plan_load(l);
   ASSERT_EQ(p.steps.size(), 3u);
   EXPECT_EQ(p.steps[1].at, std::chrono::microseconds(10s));
-  EXPECT_EQ(p.steps[1].spawn_rate, 20);
-  EXPECT_EQ(p.steps[2].spawn_rate, 20) << "a stage without a rate keeps the previous one";
+  EXPECT_EQ(p.steps[1].spawn_rate, 20) << "a stage's own rate";
   EXPECT_EQ(p.end, std::chrono::microseconds(35s));
   swarmlet::config::load_spec simple;
   simple.users = 7;
   EXPECT_FALSE(m::plan_load(simple).end.has_value());
+}
+
+TEST(LoadPlan, AStageWithoutARateRampsLinearlyOverItsDuration) {
+  swarmlet::config::load_spec l;
+  l.spawn_rate = 500;  // not the stages': each ramps over its own duration
+  l.stages = {{10s, 10, 0}, {20s, 50, 0}, {5s, 50, 0}, {4s, 0, 0}};
+  const auto p = m::plan_load(l);
+  ASSERT_EQ(p.steps.size(), 4u);
+  EXPECT_DOUBLE_EQ(p.steps[0].spawn_rate, 1.0) << "0 to 10 users in 10 s";
+  EXPECT_DOUBLE_EQ(p.steps[1].spawn_rate, 2.0) << "10 to 50 users in 20 s";
+  EXPECT_DOUBLE_EQ(p.steps[3].spawn_rate, 12.5) << "50 to 0 users in 4 s";
+  EXPECT_EQ(p.end, std::chrono::microseconds(39s));
+}
+
+TEST(LoadPlan, UsersAtATimeFollowALinearRampToEachStagesTarget) {
+  swarmlet::config::load_spec l;
+  l.stages = {{10s, 10, 0}, {20s, 50, 0}, {5s, 50, 0}, {4s, 0, 0}};
+  const auto p = m::plan_load(l);
+  using us = std::chrono::microseconds;
+  // One change every 1 / rate seconds, the first at the stage's start (as the spawner does).
+  EXPECT_EQ(m::users_at(p, us(0)), 1);
+  EXPECT_EQ(m::users_at(p, us(4500ms)), 5);
+  EXPECT_EQ(m::users_at(p, us(9s)), 10);
+  EXPECT_EQ(m::users_at(p, us(9999ms)), 10) << "the target is reached within the stage";
+  EXPECT_EQ(m::users_at(p, us(10s)), 11) << "the second stage adds 2 users a second";
+  EXPECT_EQ(m::users_at(p, us(20s)), 31);
+  EXPECT_EQ(m::users_at(p, us(29999ms)), 50);
+  EXPECT_EQ(m::users_at(p, us(32s)), 50) << "a stage at its previous count holds it";
+  EXPECT_EQ(m::users_at(p, us(35s)), 49) << "then 12.5 users a second leave";
+  EXPECT_EQ(m::users_at(p, us(37s)), 24);
+  EXPECT_EQ(m::users_at(p, us(38950ms)), 0);
+  EXPECT_EQ(m::users_at(p, us(1h)), 0);
+  // Between two sample points the count never jumps by more than the rate allows.
+  for (auto t = us(0); t < us(39s); t += us(100ms))
+    EXPECT_LE(std::abs(m::users_at(p, t + us(100ms)) - m::users_at(p, t)), 2) << t.count();
+}
+
+TEST(LoadPlan, AStageWithItsOwnRateMayNotReachItsTargetBeforeTheNextOne) {
+  swarmlet::config::load_spec l;
+  l.stages = {{5s, 100, 2}, {10s, 0, 0}};
+  const auto p = m::plan_load(l);
+  using us = std::chrono::microseconds;
+  EXPECT_EQ(m::users_at(p, us(4999ms)), 10) << "2 a second, the first at 0";
+  EXPECT_EQ(p.steps[1].spawn_rate, 10) << "the linear ramp runs from the stage's target (100)";
+  EXPECT_EQ(m::users_at(p, us(5s)), 9) << "the next stage starts from where the count is";
+  EXPECT_EQ(m::users_at(p, us(6s)), 0);
+}
+
+TEST(LoadPlan, WithoutStagesUsersRampAtTheSpawnRate) {
+  swarmlet::config::load_spec l;
+  l.users = 30;
+  l.spawn_rate = 4;
+  const auto p = m::plan_load(l);
+  using us = std::chrono::microseconds;
+  EXPECT_EQ(m::users_at(p, us(0)), 1);
+  EXPECT_EQ(m::users_at(p, us(2s)), 9);
+  EXPECT_EQ(m::users_at(p, us(7250ms)), 30);
+  EXPECT_EQ(m::users_at(p, us(1h)), 30);
 }
 
 TEST(LoadPlan, TheOpenModelFollowsItsRateStages) {
@@ -108,19 +165,57 @@ class recording_worker final : public swarmlet::proto::worker_control {
     swarmlet::proto::stats_report r;
     r.worker_id = id_;
     r.run_id = run_id;
-    r.sequence = final_sequence;
+    r.sequence = ++sequence_;
     r.command_id = spawns.empty() ? 0 : spawns.back().command_id;  // final after the last command
     r.final = true;
     sink_.deliver(std::move(r));
   }
+  /// A periodic report: `users` running now, no requests.
+  void report_users(std::uint64_t run_id, int users) {
+    swarmlet::proto::stats_report r;
+    r.worker_id = id_;
+    r.run_id = run_id;
+    r.sequence = ++sequence_;
+    r.users = users;
+    sink_.deliver(std::move(r));
+  }
   std::vector<swarmlet::proto::spawn_command> spawns;
   swarmlet::green::event<> spawned;
-  std::uint64_t final_sequence = 1;  ///< after the reports a test delivers itself
+  /// The sequence number of a report a test makes itself.
+  std::uint64_t next_sequence() { return ++sequence_; }
 
  private:
   swarmlet::proto::report_sink& sink_;
   std::string id_;
+  std::uint64_t sequence_ = 0;
 };
+
+TEST(TestRunner, PeakUsersIsThePeakTheWorkersReachedNotTheOneAskedFor) {
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {users: 100, spawn_rate: 1, run_time: 1h}\nusers: "
+      "[{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  recording_worker one(runner, "one"), two(runner, "two");
+  runner.add_worker(one, "one", 1);
+  runner.add_worker(two, "two", 1);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(one.spawned.wait_for(5s) && two.spawned.wait_for(5s));
+  one.report_users(runner.run_id(), 3);
+  two.report_users(runner.run_id(), 4);
+  one.report_users(runner.run_id(), 2);
+  EXPECT_EQ(runner.summary().peak_users, 7) << "3 + 4 ran at once; 100 were asked for";
+  runner.remove_worker("two");  // gone: its last count no longer runs
+  one.report_users(runner.run_id(), 5);
+  EXPECT_EQ(runner.summary().peak_users, 7);
+  runner.add_worker(two, "two", 1);
+  two.report_users(runner.run_id(), 4);
+  EXPECT_EQ(runner.summary().peak_users, 9);
+  runner.request_stop();
+  EXPECT_EQ(running.wait(), 0);
+  EXPECT_EQ(m::summary_json(runner.results(), runner.summary())["peak_users"], 9);
+}
 
 TEST(TestRunner, TheOpenModelSharesItsPlanByThreadsAndRespreadsTheRestOfARamp) {
   swarmlet::green::hub hub;
@@ -178,12 +273,11 @@ TEST(TestRunner, NamesBeyondTheScenarioCapAreWarnedAboutOnceInConsoleAndSummary)
     swarmlet::proto::stats_report r;
     r.worker_id = "w";
     r.run_id = w.spawns[0].run_id;
-    r.sequence = seq;
+    r.sequence = w.next_sequence();
     for (int i = 0; i < 5; ++i)
       r.delta.entry("GET", "/u/" + std::to_string(seq * 10 + i)).record(1000, 1, false);
     runner.deliver(r);
   }
-  w.final_sequence = 3;
   // The runner notices at its next tick; ticks go on (and the end checks again): said once.
   for (int i = 0; i < 500 && runner.summary_now().warnings.empty(); ++i)
     swarmlet::green::sleep(10ms);

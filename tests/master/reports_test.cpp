@@ -1,0 +1,212 @@
+// Report files: written whole or not at all (write_file_atomically), appended and flushed at
+// once (appending_file), and the live reports a test keeps up to date while it runs.
+#include "master/reports.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "master/aggregator.hpp"
+#include "master/live_reports.hpp"
+#include "master/report_file.hpp"
+#include "tests/support/process.hpp"
+
+namespace m = swarmlet::master;
+namespace fs = std::filesystem;
+namespace ts = swarmlet::testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string fresh_dir() {
+  const auto file = ts::write_temp_file("unused", "");
+  return file.substr(0, file.rfind('/'));
+}
+
+std::vector<std::string> files_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+TEST(ReportFile, WriteFileAtomicallyReplacesTheWholeFileAndLeavesNoTemporary) {
+  const auto dir = fresh_dir() + "/made/here";
+  m::write_file_atomically(dir + "/r.json", std::string(100'000, 'a'));
+  m::write_file_atomically(dir + "/r.json", "short\n");
+  EXPECT_EQ(ts::read_file(dir + "/r.json"), "short\n");
+  EXPECT_EQ(files_in(dir), std::vector<std::string>{"r.json"});
+}
+
+TEST(ReportFile, AFailedWriteNamesTheFileAndLeavesNoTemporary) {
+  const auto dir = fresh_dir();
+  fs::create_directory(dir + "/taken");
+  try {
+    m::write_file_atomically(dir + "/taken", "x");
+    FAIL() << "a directory cannot be replaced by a file";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("cannot write report file " + dir + "/taken: ", 0), 0u)
+        << e.what();
+  }
+  EXPECT_TRUE(fs::is_directory(dir + "/taken"));
+  EXPECT_EQ(files_in(dir), (std::vector<std::string>{"taken", "unused"}));
+}
+
+TEST(ReportFile, AReaderSeesTheOldContentsOrTheNewNeverAMix) {
+  const auto file = fresh_dir() + "/stats.csv";
+  const std::string a(256 * 1024, 'a'), b(128 * 1024, 'b');
+  m::write_file_atomically(file, a);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 100; ++i) m::write_file_atomically(file, i % 2 ? a : b);
+    done = true;
+  });
+  int reads = 0;
+  while (!done || reads == 0) {
+    const std::string seen = ts::read_file(file);
+    ++reads;
+    ASSERT_TRUE(seen == a || seen == b) << "read " << seen.size() << " bytes";
+  }
+  writer.join();
+}
+
+TEST(ReportFile, AnAppendingFileHoldsWhatWasAppendedAtOnce) {
+  const auto file = fresh_dir() + "/h/history.csv";
+  m::appending_file h(file);
+  h.append("header\n");
+  EXPECT_EQ(ts::read_file(file), "header\n") << "flushed, while the file is still open";
+  h.append("row 1\n");
+  EXPECT_EQ(ts::read_file(file), "header\nrow 1\n");
+  m::appending_file again(file);
+  EXPECT_EQ(ts::read_file(file), "") << "a new test starts the file again";
+}
+
+swarmlet::proto::stats_report report(std::uint64_t seq, int users, int slash, int items) {
+  swarmlet::proto::stats_report r;
+  r.worker_id = "w1";
+  r.run_id = 1;
+  r.sequence = seq;
+  r.users = users;
+  for (int i = 0; i < slash; ++i) r.delta.entry("GET", "/").record(1000, 10, false);
+  for (int i = 0; i < items; ++i) r.delta.entry("POST", "/items").record(2000, 20, i == 0);
+  if (items > 0) r.delta.record_error("POST", "/items", "HTTP 500", 1);
+  return r;
+}
+
+TEST(LiveReports, TheHistoryGrowsEveryTickAndTheRestIsRewrittenEveryInterval) {
+  const auto dir = fresh_dir();
+  swarmlet::config::report_spec spec;
+  spec.csv_prefix = dir + "/run";
+  spec.json_file = dir + "/run.json";
+  m::live_reports live(spec, m::live_report_options{false, 3s});
+  EXPECT_EQ(lines_of(ts::read_file(dir + "/run_stats_history.csv")).size(), 1u) << "the header";
+  EXPECT_EQ(ts::read_file(dir + "/run_exceptions.csv"), "Count,Message,Traceback,Nodes\n");
+
+  m::aggregator a(1);
+  m::run_summary run;
+  ASSERT_TRUE(a.add(report(1, 2, 5, 0)));
+  a.tick(1, 2);
+  run.duration_s = 1;
+  live.tick(a, run, 1s);
+  auto history = lines_of(ts::read_file(dir + "/run_stats_history.csv"));
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_NE(history[1].find(",2,,Aggregated,5.000000,0.000000,"), std::string::npos) << history[1];
+  auto json = nlohmann::json::parse(ts::read_file(dir + "/run.json"));
+  EXPECT_EQ(json["totals"]["requests"], 5);
+  EXPECT_EQ(json["complete"], false);
+  EXPECT_TRUE(json["passed"].is_null()) << "nothing is judged before the end";
+  EXPECT_NE(ts::read_file(dir + "/run_stats.csv").find("Aggregated,5,0,"), std::string::npos);
+
+  ASSERT_TRUE(a.add(report(2, 3, 1, 2)));
+  a.tick(2, 3);
+  live.tick(a, run, 2s);
+  EXPECT_EQ(lines_of(ts::read_file(dir + "/run_stats_history.csv")).size(), 3u);
+  EXPECT_EQ(nlohmann::json::parse(ts::read_file(dir + "/run.json"))["totals"]["requests"], 5)
+      << "not rewritten within its interval";
+  EXPECT_EQ(ts::read_file(dir + "/run_failures.csv"), "Method,Name,Error,Occurrences\n");
+
+  a.tick(4, 3);
+  live.tick(a, run, 4s);
+  EXPECT_EQ(nlohmann::json::parse(ts::read_file(dir + "/run.json"))["totals"]["requests"], 8);
+  EXPECT_EQ(ts::read_file(dir + "/run_failures.csv"),
+            "Method,Name,Error,Occurrences\nPOST,/items,HTTP 500,1\n");
+  a.tick(5, 0);
+  live.finish(a);
+  history = lines_of(ts::read_file(dir + "/run_stats_history.csv"));
+  ASSERT_EQ(history.size(), 5u);
+  EXPECT_NE(history[4].find(",0,,Aggregated,"), std::string::npos) << history[4];
+  EXPECT_EQ(history, lines_of(m::history_csv(a))) << "the same rows as the API's download";
+  EXPECT_EQ(files_in(dir),
+            (std::vector<std::string>{"run.json", "run_exceptions.csv", "run_failures.csv",
+                                      "run_stats.csv", "run_stats_history.csv", "unused"}));
+}
+
+TEST(LiveReports, FullHistoryHasARowPerNameBeforeTheAggregatedRow) {
+  const auto dir = fresh_dir();
+  swarmlet::config::report_spec spec;
+  spec.csv_prefix = dir + "/run";
+  m::live_reports live(spec, m::live_report_options{true, 3s});
+  m::aggregator a(1);
+  ASSERT_TRUE(a.add(report(1, 4, 3, 2)));
+  a.tick(1, 4);
+  live.tick(a, m::run_summary{}, 1s);
+  const auto history = lines_of(ts::read_file(dir + "/run_stats_history.csv"));
+  ASSERT_EQ(history.size(), 4u);
+  EXPECT_EQ(history[0].rfind("Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,", 0), 0u);
+  // Timestamp, users, then the name's current rates, percentiles and its own totals.
+  const auto fields = [](const std::string& line) {
+    std::vector<std::string> f;
+    std::istringstream in(line);
+    for (std::string x; std::getline(in, x, ',');) f.push_back(x);
+    return f;
+  };
+  const auto slash = fields(history[1]), items = fields(history[2]), all = fields(history[3]);
+  ASSERT_EQ(slash.size(), all.size());
+  EXPECT_EQ(slash[1], "4");
+  EXPECT_EQ(slash[2], "GET");
+  EXPECT_EQ(slash[3], "/");
+  EXPECT_EQ(slash[4], "3.000000");
+  EXPECT_EQ(slash[6], "1") << "its median (ms), from its current window";
+  EXPECT_EQ(items[2], "POST");
+  EXPECT_EQ(items[3], "/items");
+  EXPECT_EQ(items[5], "1.000000") << "failures per second";
+  EXPECT_EQ(items[6], "2");
+  const std::size_t count = all.size() - 7;  // Total Request Count
+  EXPECT_EQ(slash[count], "3");
+  EXPECT_EQ(items[count], "2");
+  EXPECT_EQ(items[count + 1], "1");
+  EXPECT_EQ(all[3], "Aggregated");
+  EXPECT_EQ(all[count], "5");
+}
+
+TEST(Reports, ExceptionsAreCountedPerMessageAndTracebackWithTheirWorkers) {
+  m::aggregator a(1);
+  EXPECT_EQ(m::exceptions_csv(a), "Count,Message,Traceback,Nodes\n");
+  a.add_exception("w2", "attempt to index a nil value", "checkout.lua:12: in task\nmain", 2);
+  a.add_exception("w1", "attempt to index a nil value", "checkout.lua:12: in task\nmain");
+  a.add_exception("w1", "boom", "x.lua:1");
+  EXPECT_EQ(m::exceptions_csv(a),
+            "Count,Message,Traceback,Nodes\n"
+            "3,attempt to index a nil value,\"checkout.lua:12: in task\nmain\",\"w1, w2\"\n"
+            "1,boom,x.lua:1,w1\n");
+  const auto json = m::summary_json(a, m::run_summary{})["exceptions"];
+  ASSERT_EQ(json.size(), 2u);
+  EXPECT_EQ(json[0]["count"], 3);
+  EXPECT_EQ(json[0]["workers"], nlohmann::json({"w1", "w2"}));
+  a.reset_stats();
+  EXPECT_TRUE(a.exceptions().empty()) << "reset with the stats, as Locust's reset";
+}
+
+}  // namespace
