@@ -5,6 +5,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/green/clock.hpp"
 #include "common/green/errors.hpp"
 
 namespace swarmlet::http {
@@ -156,12 +157,22 @@ result client::send_once(const request& req, bool head) {
       if (r.error != error_kind::none) return r;
     }
     const bool reused = !conn_->fresh;
+    // The timeout bounds the whole exchange, not each wait: a server that trickles a byte a
+    // second must not hold a user for ever (k6's request timeout).
+    const auto deadline = green::clock::now() + options_.read_timeout;
+    auto bound = [&] {
+      const auto left = deadline - green::clock::now();
+      if (left <= green::duration::zero()) throw green::operation_timed_out("request deadline");
+      conn_->raw().set_timeout(left);
+    };
     try {
+      bound();
       conn_->io().write_all(out_);
       parser_.start(head, options_.keep_body);
       for (;;) {
         if (in_begin_ == in_end_) {
           in_begin_ = in_end_ = 0;
+          bound();
           const std::size_t n = conn_->io().read_some(std::span<char>(in_.data(), in_.size()));
           if (n == 0) {
             parser_.finish();

@@ -42,7 +42,8 @@ struct result {
 
 struct client_options {
   std::chrono::milliseconds connect_timeout{10'000};
-  std::chrono::milliseconds read_timeout{30'000};  ///< for each wait on the server
+  /// For the whole exchange: sending the request and receiving all of its response.
+  std::chrono::milliseconds read_timeout{30'000};
   bool verify_tls = true;
   int max_redirects = 5;  ///< 0: return redirects as they are
   bool keep_body = true;  ///< false: count body bytes, store none
