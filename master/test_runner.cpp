@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <iostream>
 #include <ostream>
 #include <random>
 
@@ -63,6 +64,14 @@ void test_runner::check_finals() {
 }
 
 void test_runner::deliver(proto::stats_report report) {
+  // A worker out of file descriptors fails its own connections: the numbers are the
+  // generator's limit, not the target's, and the user must hear it.
+  for (const auto& [key, n] : report.delta.errors())
+    if (key.message.starts_with("too many open files"))
+      warn(fmt::format(
+          "worker {} ran out of file descriptors: its users' connections fail (raise its "
+          "open-file limit, ulimit -n)",
+          report.worker_id));
   if (aggregator_.add(report)) summary_.peak_users = std::max(summary_.peak_users, running_users());
   if (stopping_) check_finals();
 }
@@ -101,7 +110,9 @@ void test_runner::warn(const std::string& text) {
   for (const auto& w : summary_.warnings)
     if (w == text) return;
   summary_.warnings.push_back(text);
-  print("swarmlet: WARNING: " + text + "\n");
+  // A quiet console (-q) drops the tables, not what the numbers need said.
+  std::ostream& out = options_.console != nullptr ? *options_.console : std::cerr;
+  out << "swarmlet: WARNING: " << text << "\n" << std::flush;
 }
 
 void test_runner::check_name_cap() {

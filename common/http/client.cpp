@@ -28,6 +28,8 @@ const char* to_string(error_kind kind) noexcept {
       return "tls";
     case error_kind::resolve:
       return "resolve";
+    case error_kind::too_many_open_files:
+      return "too many open files";
     case error_kind::other:
       return "other";
   }
@@ -83,6 +85,10 @@ error_kind client::connect(std::string& message) {
     message = e.what();
     if (e.code().value() == ECONNREFUSED) return error_kind::connect_refused;
     if (e.code().value() == ECONNRESET) return error_kind::reset;
+    if (e.code().value() == EMFILE || e.code().value() == ENFILE) {
+      message = "no file descriptor left for a connection: raise the open-file limit (ulimit -n)";
+      return error_kind::too_many_open_files;
+    }
     return error_kind::other;
   }
 }

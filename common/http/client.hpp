@@ -28,6 +28,8 @@ enum class error_kind {
   bad_response,
   tls,
   resolve,
+  /// The generator's own limit, not the target's: no file descriptor left (ulimit -n).
+  too_many_open_files,
   other
 };
 const char* to_string(error_kind kind) noexcept;
