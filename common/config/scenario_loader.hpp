@@ -9,17 +9,22 @@
 
 namespace swarmlet::config {
 
-/// Reads and validates the scenario at `path` (data files are found relative to it).
-scenario load_scenario_file(const std::string& path);
+/// Reads and validates the scenario at `path` (data files are found relative to it). Its
+/// ${env.NAME} are read from `env` (this process's environment unless told otherwise) now,
+/// once; the values read are in scenario::environment.
+scenario load_scenario_file(const std::string& path,
+                            const environment_lookup& env = process_environment());
 /// The same from text; `name` stands for the file in messages, `base_dir` for data files.
 scenario load_scenario_text(const std::string& text, const std::string& name,
-                            const std::string& base_dir = ".");
+                            const std::string& base_dir = ".",
+                            const environment_lookup& env = process_environment());
 
 /// Data files by the name the scenario gives them, with their contents.
 using data_file_contents = std::map<std::string, std::string>;
 /// The same with its data files given, not read from disk (a worker gets them in the master's
 /// welcome); a data file missing from `data` is an error naming it.
 scenario load_scenario_text(const std::string& text, const std::string& name,
-                            const data_file_contents& data);
+                            const data_file_contents& data,
+                            const environment_lookup& env = process_environment());
 
 }  // namespace swarmlet::config
