@@ -382,7 +382,8 @@ request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
     req.path = r.templ(n[m], m + " path");
     if (req.path.source().empty() || req.path.source()[0] != '/')
       r.fail(n[m], m + " path '" + req.path.source() + "' must start with '/'");
-    req.name = req.path.source();
+    // A path that is all text once its ${env...} are in is named as it is sent.
+    req.name = req.path.constant() ? req.path.render({}) : req.path.source();
   }
   if (methods != 1)
     r.fail(n, "a request needs exactly one of get, post, put, delete, patch, head, options");
