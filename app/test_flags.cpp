@@ -63,12 +63,19 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
       ->envname("SWARMLET_EXIT_CODE_ON_ERROR")
       ->check(whole_number())
       ->check(CLI::Range(0, 255));
+  // One value per flag (a,b or the flag again), so that a FILE after the flag stays the file.
   cmd.add_option("-T,--tags", f.tags,
-                 "Run only the tasks with one of these tags (a task has its user's tags too)")
+                 "Run only the tasks with one of these tags, e.g. -T checkout,browse (a task has "
+                 "its user's tags too)")
       ->envname("SWARMLET_TAGS")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->delimiter(',');
-  cmd.add_option("-E,--exclude-tags", f.exclude_tags, "Do not run the tasks with any of these tags")
+  cmd.add_option("-E,--exclude-tags", f.exclude_tags,
+                 "Do not run the tasks with any of these tags, e.g. -E slow,admin")
       ->envname("SWARMLET_EXCLUDE_TAGS")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->delimiter(',');
   add_log_level_flag(cmd, f.level);
   add_version_flag(cmd);

@@ -46,8 +46,8 @@ void add_test_flags(CLI::App& cmd, test_flags& f);
 /// A file's bytes (empty when it cannot be read).
 std::string read_file(const std::string& path);
 /// Settles the scenario file (FILE or -f, into f.file), loads it with the flags over it (the
-/// tag filter included) and checks that every report it asks for can be written. Throws config::config_error with a
-/// one-line reason: the test must not start.
+/// tag filter included) and checks that every report it asks for can be written. Throws
+/// config::config_error with a one-line reason: the test must not start.
 config::scenario load_test(test_flags& f);
 /// Writes the reports the scenario and flags ask for; returns false (after saying why) when
 /// one could not be written.

@@ -63,7 +63,8 @@ std::vector<std::string> strings(const msgpack::object& o, const char* what) {
   if (o.type != msgpack::type::ARRAY || o.via.array.size > 10000)
     throw bad_frame{std::string(what) + " is not a list"};
   std::vector<std::string> out;
-  for (std::uint32_t i = 0; i < o.via.array.size; ++i) out.push_back(str(o.via.array.ptr[i], what, 4096));
+  for (std::uint32_t i = 0; i < o.via.array.size; ++i)
+    out.push_back(str(o.via.array.ptr[i], what, 4096));
   return out;
 }
 std::map<std::string, int> string_int_map(const msgpack::object& o, const char* what) {

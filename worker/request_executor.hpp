@@ -42,7 +42,7 @@ class request_executor {
   http::client& client_;
   stats::stats_table& stats_;
   user_variables& vars_;
-  http::request request_;  // reused: its strings keep their capacity
+  http::request request_;                    // reused: its strings keep their capacity
   config::regex_match_buffer match_buffer_;  // reused by every regex this user matches
   std::unordered_map<const config::request_spec*, stats::request_stats*> entries_;
 };

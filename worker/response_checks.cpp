@@ -121,9 +121,8 @@ std::string first_failed_check(const config::check_spec& check, const http::resu
   return {};
 }
 
-std::string apply_captures(const std::vector<config::capture_spec>& captures,
-                           const http::result& r, const nlohmann::json* body_json,
-                           config::regex_match_buffer& buffer,
+std::string apply_captures(const std::vector<config::capture_spec>& captures, const http::result& r,
+                           const nlohmann::json* body_json, config::regex_match_buffer& buffer,
                            std::unordered_map<std::string, std::string>& values) {
   std::string first_failure;
   for (const auto& c : captures) {

@@ -88,8 +88,8 @@ bool user_runner::run_steps(session& s, const std::vector<config::request_spec>&
     // Locust's StopUser: the user ends here. Its failure row says why the user count of its
     // class dwindles; the request's own row says what failed.
     stats_.record_error("USER", spec_.name,
-                        std::string("stopped by a failed request in ") + part + ": " +
-                            step.method + " " + step.name);
+                        std::string("stopped by a failed request in ") + part + ": " + step.method +
+                            " " + step.name);
     return false;
   }
   return true;

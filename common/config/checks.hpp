@@ -18,8 +18,9 @@ namespace swarmlet::config {
 
 /// check.status: one status (200), a list ([200, 201]) or a class (2xx), or a list mixing them.
 struct status_check {
-  std::vector<std::pair<int, int>> ranges;  ///< accepted [low, high]: 200 is [200, 200], 2xx [200, 299]
-  std::string expected;                     ///< for messages: "200", "200 or 201", "2xx"
+  std::vector<std::pair<int, int>>
+      ranges;            ///< accepted [low, high]: 200 is [200, 200], 2xx [200, 299]
+  std::string expected;  ///< for messages: "200", "200 or 201", "2xx"
   bool accepts(int status) const noexcept {
     for (const auto& [low, high] : ranges)
       if (status >= low && status <= high) return true;
@@ -65,10 +66,10 @@ struct capture_spec {
   enum class source { json, header, regex };
   std::string variable;
   source from = source::json;
-  json_path path;          ///< json
-  std::string header;      ///< header
-  regex pattern;           ///< regex: the first group, or the whole match without a group
-  bool optional = false;   ///< finding nothing sets the variable to "" instead of failing
+  json_path path;         ///< json
+  std::string header;     ///< header
+  regex pattern;          ///< regex: the first group, or the whole match without a group
+  bool optional = false;  ///< finding nothing sets the variable to "" instead of failing
 };
 
 /// What a user does after a request of its fails: go on with the next step, skip the rest of

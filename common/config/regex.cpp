@@ -40,8 +40,8 @@ regex_match_buffer& regex_match_buffer::operator=(regex_match_buffer&& other) no
 regex::regex(std::string_view pattern) : source_(pattern) {
   int error = 0;
   PCRE2_SIZE offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                   0, &error, &offset, nullptr);
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), 0,
+                                   &error, &offset, nullptr);
   if (code == nullptr)
     throw std::invalid_argument("at character " + std::to_string(offset + 1) + ": " +
                                 message_of(error));
@@ -51,9 +51,8 @@ regex::regex(std::string_view pattern) : source_(pattern) {
   std::uint32_t groups = 0;
   pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &groups);
   has_group_ = groups > 0;
-  code_ = std::shared_ptr<const pcre2_code>(code, [](const pcre2_code* c) {
-    pcre2_code_free(const_cast<pcre2_code*>(c));
-  });
+  code_ = std::shared_ptr<const pcre2_code>(
+      code, [](const pcre2_code* c) { pcre2_code_free(const_cast<pcre2_code*>(c)); });
 }
 
 regex_search regex::search(std::string_view subject, regex_match_buffer& buffer) const {

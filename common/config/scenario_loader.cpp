@@ -217,7 +217,8 @@ status_check read_status(const reader& r, const YAML::Node& n) {
     if (!one.IsScalar())
       r.fail(n, expected + (one.IsMap() ? "a list of mappings" : "a list of lists"));
     long long number = 0;
-    all_words = all_words && !YAML::convert<long long>::decode(one, number) && !parse_status(one.Scalar());
+    all_words =
+        all_words && !YAML::convert<long long>::decode(one, number) && !parse_status(one.Scalar());
   }
   if (all_words) r.fail(n, expected + "a list of strings");
   for (const auto& one : n)
@@ -234,8 +235,7 @@ void read_header_checks(const reader& r, const YAML::Node& n, std::vector<header
     const std::string what = "check.header " + h.name;
     if (kv.second.IsMap()) {
       r.check_keys(kv.second, {"regex"}, what);
-      if (!kv.second["regex"])
-        r.fail(kv.second, what + " takes a value or {regex: ...}");
+      if (!kv.second["regex"]) r.fail(kv.second, what + " takes a value or {regex: ...}");
       h.matches = r.pattern(kv.second["regex"], what);
     } else {
       h.equals = r.text(kv.second, what + " (a value or {regex: ...})");
@@ -291,10 +291,10 @@ void read_json_checks(const reader& r, const YAML::Node& n, std::vector<json_che
 
 void read_check(const reader& r, const YAML::Node& n, check_spec& check) {
   r.expect_map(n, "check");
-  r.check_keys(n,
-               {"status", "body_contains", "not_contains", "body_regex", "header", "json",
-                "max_duration"},
-               "check");
+  r.check_keys(
+      n,
+      {"status", "body_contains", "not_contains", "body_regex", "header", "json", "max_duration"},
+      "check");
   if (n["status"]) check.status = read_status(r, n["status"]);
   if (n["body_contains"]) check.body_contains = r.text(n["body_contains"], "check.body_contains");
   if (n["not_contains"]) check.not_contains = r.text(n["not_contains"], "check.not_contains");
@@ -366,8 +366,8 @@ std::vector<std::string> read_tags(const reader& r, const YAML::Node& n) {
 request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
                           failure_action inherited) {
   r.expect_map(n, "a request");
-  std::set<std::string> allowed{"name",  "headers", "query",     "body",
-                                "json",  "check",   "capture",   "on_failure"};
+  std::set<std::string> allowed{"name", "headers", "query",   "body",
+                                "json", "check",   "capture", "on_failure"};
   allowed.insert(http_methods.begin(), http_methods.end());
   if (as_task) allowed.insert({"weight", "tags"});
   r.check_keys(n, allowed, "a request");

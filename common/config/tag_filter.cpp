@@ -48,7 +48,8 @@ void apply_tag_filter(scenario& s, const std::vector<std::string>& tags,
   if (s.users.empty()) {
     std::string flags;
     if (!tags.empty()) flags += "--tags " + joined(tags);
-    if (!exclude.empty()) flags += (flags.empty() ? "" : " ") + ("--exclude-tags " + joined(exclude));
+    if (!exclude.empty())
+      flags += (flags.empty() ? "" : " ") + ("--exclude-tags " + joined(exclude));
     throw config_error(flags + " leaves no task to run in " + s.file);
   }
   s.tags = tags;

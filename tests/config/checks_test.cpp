@@ -1,5 +1,7 @@
 // The scenario's checks, captures, on_failure, template helpers, tags and regular expressions,
 // as the loader reads them and as it refuses them.
+#include "common/config/checks.hpp"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -9,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "common/config/checks.hpp"
 #include "common/config/regex.hpp"
 #include "common/config/scenario_loader.hpp"
 #include "common/config/tag_filter.hpp"
@@ -26,7 +27,9 @@ c::scenario with_task(const std::string& request) {
   return c::load_scenario_text("target: http://h/\nusers:\n  - tasks: [" + request + "]\n",
                                "t.yaml");
 }
-const c::request_spec& only_request(const c::scenario& s) { return s.users[0].tasks[0].steps[0]; }
+const c::request_spec& only_request(const c::scenario& s) {
+  return s.users[0].tasks[0].steps[0];
+}
 
 std::string error_of(const std::string& yaml, const c::environment_lookup& env = {}) {
   try {
@@ -49,7 +52,8 @@ TEST(CheckStatus, TakesAStatusAListOrAClass) {
   EXPECT_TRUE(one->accepts(201));
   EXPECT_FALSE(one->accepts(200));
   EXPECT_EQ(one->expected, "201");
-  const auto list = only_request(with_task("{get: /, check: {status: [200, 201, 4xx]}}")).check.status;
+  const auto list =
+      only_request(with_task("{get: /, check: {status: [200, 201, 4xx]}}")).check.status;
   EXPECT_TRUE(list->accepts(200) && list->accepts(201) && list->accepts(404) && list->accepts(499));
   EXPECT_FALSE(list->accepts(202) || list->accepts(500));
   EXPECT_EQ(list->expected, "200 or 201 or 4xx");
@@ -68,8 +72,7 @@ TEST(CheckStatus, ABadValueSaysWhatIsAcceptedAndWhatItGot) {
       {"{get: /, check: {status: 600}}", "t.yaml:3:38: " + accepted + "'600'"},
       {"{get: /, check: {status: 6xx}}", "t.yaml:3:38: " + accepted + "'6xx'"},
       {"{get: /, check: {status: [ok, fine]}}", "t.yaml:3:38: " + accepted + "a list of strings"},
-      {"{get: /, check: {status: [200, nope]}}",
-       "t.yaml:3:44: " + accepted + "'nope' in the list"},
+      {"{get: /, check: {status: [200, nope]}}", "t.yaml:3:44: " + accepted + "'nope' in the list"},
       {"{get: /, check: {status: []}}", "t.yaml:3:38: " + accepted + "an empty list"},
       {"{get: /, check: {status: [[200]]}}", "t.yaml:3:38: " + accepted + "a list of lists"},
       {"{get: /, check: {status: [{a: 1}]}}", "t.yaml:3:38: " + accepted + "a list of mappings"},
@@ -95,8 +98,8 @@ TEST(Check, ReadsEveryKey) {
   EXPECT_EQ(k.headers[1].matches.source(), "^[0-9]+$");
   EXPECT_EQ(k.max_duration, std::chrono::microseconds(500ms));
   EXPECT_TRUE(k.keeps_body());
-  EXPECT_FALSE(only_request(with_task("{get: /, check: {status: 200, header: {A: b}}}"))
-                   .check.keeps_body())
+  EXPECT_FALSE(
+      only_request(with_task("{get: /, check: {status: 200, header: {A: b}}}")).check.keeps_body())
       << "status and headers need no body: the client may discard it";
 }
 
@@ -145,8 +148,10 @@ TEST(Check, BadKeysAndValuesNameWhereAndWhat) {
       {"{get: /, check: {header: {X-A: {regex: '('}}}}",
        "t.yaml:3:52: check.header X-A: bad regular expression '(' at character 2: missing closing "
        "parenthesis"},
-      {"{get: /, check: {header: {X-A: {like: a}}}}", "t.yaml:3:45: unknown key 'like' in check.header X-A"},
-      {"{get: /, check: {header: {X-A: [a]}}}", "t.yaml:3:44: check.header X-A (a value or {regex: ...}) must be a string"},
+      {"{get: /, check: {header: {X-A: {like: a}}}}",
+       "t.yaml:3:45: unknown key 'like' in check.header X-A"},
+      {"{get: /, check: {header: {X-A: [a]}}}",
+       "t.yaml:3:44: check.header X-A (a value or {regex: ...}) must be a string"},
       {"{get: /, check: {body_regex: 'a)'}}",
        "t.yaml:3:42: check.body_regex: bad regular expression 'a)' at character 2: unmatched "
        "closing parenthesis"},
@@ -338,7 +343,10 @@ TEST(Tags, AnUnknownTagOrAnEmptyResultIsAnError) {
     c::apply_tag_filter(s, {}, {"nope"});
     FAIL();
   } catch (const c::config_error& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("--exclude-tags: no task or user of t.yaml has the tag 'nope'", 0), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind(
+                  "--exclude-tags: no task or user of t.yaml has the tag 'nope'", 0),
+              0u)
+        << e.what();
   }
   try {
     c::apply_tag_filter(s, {"admin"}, {"checkout"});

@@ -188,8 +188,7 @@ TEST_F(CommandLine, LogLevelWarningHidesTheLinksEventLines) {
 std::vector<std::string> request_names(const std::string& json_file) {
   std::vector<std::string> out;
   const auto summary = nlohmann::json::parse(ts::read_file(json_file));
-  for (const auto& r : summary["requests"])
-    out.push_back(r["name"].get<std::string>());
+  for (const auto& r : summary["requests"]) out.push_back(r["name"].get<std::string>());
   return out;
 }
 
@@ -226,8 +225,7 @@ TEST_F(CommandLine, UsersStoppedByOnStartAreInTheFailuresOfEveryReport) {
                                   dir + "/s.json", "--csv", dir + "/run"});
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   const std::string stopped = "stopped by a failed request in on_start: POST /login";
-  EXPECT_NE(r.out.find("3  POST /login: expected status 201, got 200"), std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("3  POST /login: expected status 201, got 200"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("3  USER buyer: " + stopped), std::string::npos) << r.out;
   const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
   bool found = false;

@@ -140,10 +140,11 @@ TEST_F(Distributed, WorkersRunTheMastersEnvironmentValuesAndTags) {
   // Only the master has SWARMLET_TEST_STATUS: a worker reading its own environment would fail
   // to load the scenario, and one ignoring the master's -E would also request /delay/1.
   const auto file = ts::write_temp_file(
-      "scenario.yaml", "target: " + url_ +
-                           "\nload: {users: 2, spawn_rate: 100, run_time: 1s}\nusers: [{wait: "
-                           "{constant: 10ms}, tasks: [{get: \"/status/${env.SWARMLET_TEST_STATUS}\", "
-                           "check: {status: 204}}, {get: /delay/1, tags: [slow]}]}]\n");
+      "scenario.yaml",
+      "target: " + url_ +
+          "\nload: {users: 2, spawn_rate: 100, run_time: 1s}\nusers: [{wait: "
+          "{constant: 10ms}, tasks: [{get: \"/status/${env.SWARMLET_TEST_STATUS}\", "
+          "check: {status: 204}}, {get: /delay/1, tags: [slow]}]}]\n");
   const auto dir = file.substr(0, file.rfind('/'));
   ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q",
                       "--json", dir + "/s.json", "-E", "slow"},

@@ -24,8 +24,8 @@ c::request_spec request(const std::string& yaml) {
 }
 
 swarmlet::http::result response(int status, std::string body = "",
-                                 std::vector<std::pair<std::string, std::string>> headers = {},
-                                 std::chrono::milliseconds elapsed = 1ms) {
+                                std::vector<std::pair<std::string, std::string>> headers = {},
+                                std::chrono::milliseconds elapsed = 1ms) {
   swarmlet::http::result r;
   r.response.status = status;
   r.response.body = std::move(body);
@@ -145,8 +145,10 @@ TEST(ResponseCaptures, SetVariablesOrSayWhatFoundNothing) {
             "capture token: nothing matched $.token");
   EXPECT_EQ(vars["token"], "t1") << "a capture that failed leaves its variable alone";
   EXPECT_EQ(vars["id"], "43") << "the other captures are still made";
-  EXPECT_EQ(run(R"({"token": "t"})", {{"x-session", "s"}}), "capture id: nothing matched /id=(\\d+)/");
-  EXPECT_EQ(run(R"({"token": "t", "n": "id=1"})", {}), "capture session: nothing matched header X-Session");
+  EXPECT_EQ(run(R"({"token": "t"})", {{"x-session", "s"}}),
+            "capture id: nothing matched /id=(\\d+)/");
+  EXPECT_EQ(run(R"({"token": "t", "n": "id=1"})", {}),
+            "capture session: nothing matched header X-Session");
   EXPECT_EQ(run("not json", {}), "capture token: nothing matched $.token");
 }
 

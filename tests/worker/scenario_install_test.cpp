@@ -72,8 +72,7 @@ TEST(ScenarioInstall, EnvironmentValuesAndTagsAreTheMastersNotTheWorkers) {
     w::install_scenario(wl);
     FAIL() << "HOME is set on this machine, but the master sent no value: it is unset here";
   } catch (const swarmlet::config::config_error& e) {
-    EXPECT_NE(std::string(e.what()).find("environment variable HOME is not set"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("environment variable HOME is not set"), std::string::npos)
         << e.what();
   }
 }

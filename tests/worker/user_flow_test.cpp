@@ -31,10 +31,10 @@ class UserFlow : public ::testing::Test {
   /// Runs the first user class of `users_yaml` until it ends on its own or, with `stop_after`,
   /// until the server has answered that many requests (the server then stops the user).
   void run_user(const std::string& users_yaml, std::size_t stop_after = 0) {
-    scenario_ = c::load_scenario_text("target: http://127.0.0.1:" +
-                                          std::to_string(listener_.local_port()) +
-                                          "\nusers: " + users_yaml + "\n",
-                                      "t.yaml");
+    scenario_ =
+        c::load_scenario_text("target: http://127.0.0.1:" + std::to_string(listener_.local_port()) +
+                                  "\nusers: " + users_yaml + "\n",
+                              "t.yaml");
     user_ = std::make_unique<w::user_runner>(scenario_, scenario_.users[0], stats_, nullptr,
                                              w::user_options{1, 0, 1});
     stop_after_ = stop_after;
@@ -83,9 +83,9 @@ TEST_F(UserFlow, StopUserEndsTheUserThenRunsOnStopAndSaysSo) {
       "[{name: buyer, on_stop: [{get: /logout}], tasks: [{steps: [{get: /status/503, "
       "on_failure: stop_user}, {get: /never}]}]}]");
   EXPECT_EQ(seen_, (std::vector<std::string>{"/status/503", "/logout"}));
-  EXPECT_EQ(
-      stats_.errors().at({"USER", "buyer", "stopped by a failed request in a task: GET /status/503"}),
-      1u)
+  EXPECT_EQ(stats_.errors().at(
+                {"USER", "buyer", "stopped by a failed request in a task: GET /status/503"}),
+            1u)
       << "a row of its own in the failures table, under the user class";
 }
 
