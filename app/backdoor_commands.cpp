@@ -17,7 +17,8 @@ void add_runner_commands(green::backdoor& door, master::test_session& session,
   });
   door.add("workers", "the workers and their state", [workers](const auto&) {
     std::string out;
-    for (const auto& w : workers()) out += w.dump() + "\n";
+    for (const auto& w : workers())
+      out += w.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     return out;
   });
   door.add("spawn", "spawn N RATE: move to N users at RATE users/s",

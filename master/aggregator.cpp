@@ -5,6 +5,12 @@
 
 namespace swarmlet::master {
 
+stats::stats_table aggregator::per_second_table() {
+  stats::stats_table t;
+  t.cap_names(static_cast<std::size_t>(-1));  // it takes names folded by the totals already
+  return t;
+}
+
 bool aggregator::add(const proto::stats_report& report) {
   if (report.run_id != run_id_) {
     ++rejected_;
@@ -30,7 +36,8 @@ bool aggregator::add(const proto::stats_report& report) {
     w.final_received = sent == last_command_.end() || w.final_command >= sent->second;
   }
   totals_.merge(report.delta);
-  interval_.merge(report.delta);
+  // The per-second tables hold only names the totals hold, folded the same way.
+  interval_.merge(totals_.counted_as_here(report.delta));
   return true;
 }
 
@@ -43,7 +50,7 @@ void aggregator::commanded(const std::string& worker_id, std::uint64_t command) 
 
 void aggregator::tick(double elapsed_s, int users) {
   window_.push_back(std::move(interval_));
-  interval_ = stats::stats_table{};
+  interval_ = per_second_table();
   while (window_.size() > window_intervals) window_.pop_front();
   history_row row;
   row.elapsed_s = elapsed_s;
@@ -58,7 +65,8 @@ void aggregator::tick(double elapsed_s, int users) {
 
 void aggregator::reset_stats() {
   totals_ = stats::stats_table{};
-  interval_ = stats::stats_table{};
+  totals_.cap_names(max_names_);
+  interval_ = per_second_table();
   window_.clear();
 }
 

@@ -43,7 +43,15 @@ class aggregator {
   /// Seconds over which "current" rates and percentiles are taken (as Locust's 10 s).
   static constexpr int window_intervals = 10;
 
-  explicit aggregator(std::uint64_t run_id = 1) : run_id_(run_id) {}
+  /// Keeps at most `max_names` names (see stats_table::cap_names).
+  explicit aggregator(std::uint64_t run_id = 1,
+                      std::size_t max_names = stats::stats_table::default_max_names)
+      : run_id_(run_id), max_names_(max_names) {
+    totals_.cap_names(max_names);
+  }
+  /// Requests of names beyond the cap, counted in the "(other names)" rows.
+  std::uint64_t folded_requests() const noexcept { return totals_.folded_requests(); }
+  std::size_t max_names() const noexcept { return max_names_; }
 
   /// Merges a report. Returns false, and counts it in rejected(), for one from another run or
   /// one already merged (a repeat).
@@ -69,9 +77,12 @@ class aggregator {
   std::pair<double, double> current_rates(const stats::request_key* key) const;
 
  private:
+  static stats::stats_table per_second_table();
+
   std::uint64_t run_id_;
+  std::size_t max_names_;
   stats::stats_table totals_;
-  stats::stats_table interval_;
+  stats::stats_table interval_ = per_second_table();
   std::deque<stats::stats_table> window_;
   std::map<std::string, worker_record> workers_;
   std::map<std::string, std::uint64_t> last_command_;  ///< per worker

@@ -164,12 +164,16 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
           {"workers", workers},
           {"rejected_reports", a.rejected() + run.rejected_stats},
           {"bad_frames", run.bad_frames},
+          {"names", {{"max", a.max_names()}, {"folded_requests", a.folded_requests()}}},
+          {"warnings", run.warnings},
           {"passed", run.passed()}};
 }
 
 void write_json_report(const std::string& file, const aggregator& a, const run_summary& run) {
   auto out = open_for_writing(file);
-  out << summary_json(a, run).dump(2) << "\n";
+  // Names come from scenarios and workers: bytes that are not UTF-8 become U+FFFD, so the
+  // report is written whatever they sent.
+  out << summary_json(a, run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace swarmlet::master

@@ -37,6 +37,8 @@ struct run_summary {
   std::uint64_t bad_frames = 0;      ///< distributed: frames dropped by the decoder
   std::uint64_t rejected_stats = 0;  ///< distributed: reports from unknown workers or other runs
 
+  /// What the user should know about the numbers (names beyond the cap, ...), each once.
+  std::vector<std::string> warnings;
   /// Set when a threshold with abort_on_fail broke during the run and stopped the test.
   std::optional<test_abort> aborted;
   bool passed() const;

@@ -25,7 +25,7 @@ test_runner::test_runner(std::shared_ptr<const config::scenario> scenario, runne
     : scenario_(std::move(scenario)),
       options_(options),
       run_id_(new_run_id()),
-      aggregator_(run_id_) {}
+      aggregator_(run_id_, scenario_->stats.max_names) {}
 
 void test_runner::add_worker(proto::worker_control& worker, std::string id, int threads) {
   for (auto& w : workers_)
@@ -87,6 +87,21 @@ run_summary test_runner::summary_now() const {
 
 void test_runner::print(const std::string& text) {
   if (options_.console != nullptr) *options_.console << text << std::flush;
+}
+
+void test_runner::warn(const std::string& text) {
+  for (const auto& w : summary_.warnings)
+    if (w == text) return;
+  summary_.warnings.push_back(text);
+  print("swarmlet: WARNING: " + text + "\n");
+}
+
+void test_runner::check_name_cap() {
+  if (aggregator_.folded_requests() == 0) return;
+  warn(fmt::format(
+      "more than {} request names: the rest are counted as \"{}\" (name requests with `name:`, "
+      "or raise stats.max_names)",
+      aggregator_.max_names(), stats::stats_table::other_names));
 }
 
 void test_runner::command_users(int users, double spawn_rate,
@@ -172,6 +187,7 @@ int test_runner::run() {
     if (now >= next_tick) {
       const double seconds = std::chrono::duration<double>(elapsed()).count();
       aggregator_.tick(seconds, aggregator_.users());
+      check_name_cap();
       next_tick += options_.tick_interval;
       if (judge_abort_thresholds(seconds)) break;
     }
@@ -200,6 +216,7 @@ int test_runner::run() {
   running_ = false;
   phase_ = phase::stopped;
   aggregator_.tick(summary_.duration_s, 0);
+  check_name_cap();
 
   bool abort_marked = false;
   for (const auto& t : scenario_->thresholds) {

@@ -79,6 +79,10 @@ class test_runner final : public proto::report_sink {
   /// the live totals (noted in the summary), so the test stops now.
   bool judge_abort_thresholds(double seconds);
   void print(const std::string& text);
+  /// Prints a warning and keeps it for the reports and the API (once per text).
+  void warn(const std::string& text);
+  /// Warns once when names beyond the scenario's max_names start being folded.
+  void check_name_cap();
 
   std::shared_ptr<const config::scenario> scenario_;
   runner_options options_;

@@ -32,12 +32,8 @@ start_outcome test_session::start(const start_request& request) {
   config::scenario next;
   try {
     if (request.scenario_yaml) {
-      next = config::load_scenario_text(*request.scenario_yaml, "the posted scenario", base_dir_);
-      for (const auto& u : next.users)
-        if (u.data && (u.data->file.empty() || u.data->file.front() == '/' ||
-                       u.data->file.find("..") != std::string::npos))
-          throw config::config_error("the posted scenario: data file '" + u.data->file +
-                                     "': name it relative to the master's scenario, without '..'");
+      next = config::load_confined_scenario_text(*request.scenario_yaml, "the posted scenario",
+                                                 base_dir_);
       // Where reports go is the master's own choice (its flags), never a poster's.
       next.report = scenario_->report;
       next.file = scenario_->file;

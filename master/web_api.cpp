@@ -16,7 +16,9 @@ namespace {
 void json(http::response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.headers.add("Content-Type", "application/json");
-  res.body = body.dump();
+  // Names and messages come from scenarios and workers: bytes that are not UTF-8 are shown as
+  // U+FFFD rather than failing the answer.
+  res.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void error(http::response& res, int status, const std::string& message) {
@@ -167,6 +169,7 @@ void web_api::get_stats(const http::request&, http::response& res) {
         {"users", a.users()},
         {"elapsed_s", runner.summary_now().duration_s},
         {"stats", entries},
+        {"warnings", runner.summary_now().warnings},
         {"total", api_stats_json(a.totals().total(), a.current_rates(nullptr))}});
 }
 

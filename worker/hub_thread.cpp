@@ -12,6 +12,7 @@ hub_thread::hub_thread(int index, std::shared_ptr<const config::scenario> scenar
                 [this](std::size_t class_index, std::uint64_t user_id) -> user_runner& {
                   return launch_user(class_index, user_id, true);
                 }) {
+  stats_.cap_names(scenario_->stats.max_names);  // names made from ids fold, not grow
   auto started = ready_.get_future();
   thread_ = std::thread([this, options] { main(options); });
   started.wait();

@@ -139,6 +139,7 @@ stats::stats_table runtime::collect() {
     });
   }
   stats::stats_table merged;
+  merged.cap_names(scenario_->stats.max_names);
   for (std::size_t i = 0; i < threads_.size(); ++i) merged.merge(deltas.get());
   return merged;
 }

@@ -116,6 +116,11 @@ struct http_spec {
   int max_redirects = 5;
 };
 
+struct stats_spec {
+  /// Request names kept per test; beyond, requests count as "(other names)" (see stats_table).
+  std::size_t max_names = 10'000;
+};
+
 struct scenario {
   std::string file;
   std::string target;  ///< base URL
@@ -124,6 +129,7 @@ struct scenario {
   std::vector<threshold> thresholds;
   report_spec report;
   http_spec http;
+  stats_spec stats;
   /// The ${env.NAME} values the scenario used, as found where it was loaded: the master sends
   /// them to its workers, so every user sees the master's values.
   std::map<std::string, std::string> environment;

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -21,8 +22,12 @@ const std::set<std::string> http_methods{"get",   "post", "put",    "delete",
 class reader {
  public:
   reader(std::string file, std::string base_dir, environment_lookup env,
-         const data_file_contents* data = nullptr)
-      : file_(std::move(file)), base_dir_(std::move(base_dir)), env_(std::move(env)), data_(data) {}
+         const data_file_contents* data = nullptr, bool confined = false)
+      : file_(std::move(file)),
+        base_dir_(std::move(base_dir)),
+        env_(std::move(env)),
+        data_(data),
+        confined_(confined) {}
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
     const YAML::Mark m = at.Mark();
@@ -130,6 +135,17 @@ class reader {
         throw std::runtime_error("data file " + name + " did not come with the scenario");
       return parse_csv(it->second, name, columns, rows);
     }
+    if (confined_) {
+      // Someone else's scenario (posted to the web API): it may name only regular files in
+      // the master's scenario directory, never a device, a FIFO or a file elsewhere.
+      if (name.empty() || name.front() == '/' || name.find("..") != std::string::npos)
+        throw std::runtime_error("data file '" + name +
+                                 "': name it relative to the master's scenario, without '..'");
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(base_dir_ + "/" + name, ec))
+        throw std::runtime_error("data file '" + name +
+                                 "' is not a file next to the master's scenario");
+    }
     read_csv_file(name.size() && name[0] == '/' ? name : base_dir_ + "/" + name, columns, rows);
   }
 
@@ -143,6 +159,7 @@ class reader {
   environment_lookup env_;
   mutable std::map<std::string, std::string> environment_used_;
   const data_file_contents* data_;
+  bool confined_;
 };
 
 nlohmann::json to_json(const reader& r, const YAML::Node& n) {
@@ -632,7 +649,8 @@ scenario load(const reader& r, const std::string& text) {
   try {
     if (!root.IsMap())
       throw config_error(r.file() + ": a scenario is a mapping with target, load and users");
-    r.check_keys(root, {"target", "load", "users", "thresholds", "report", "http"}, "the scenario");
+    r.check_keys(root, {"target", "load", "users", "thresholds", "report", "http", "stats"},
+                 "the scenario");
     scenario s;
     s.file = r.file();
     if (!root["target"])
@@ -673,6 +691,13 @@ scenario load(const reader& r, const std::string& text) {
         s.http.max_redirects =
             static_cast<int>(r.integer(h["max_redirects"], "http.max_redirects", 0, 100));
     }
+    if (const auto st = root["stats"]) {
+      r.expect_map(st, "stats");
+      r.check_keys(st, {"max_names"}, "stats");
+      if (st["max_names"])
+        s.stats.max_names =
+            static_cast<std::size_t>(r.integer(st["max_names"], "stats.max_names", 1, 1'000'000));
+    }
     s.environment = r.environment_used();
     return s;
   } catch (const YAML::Exception& e) {
@@ -685,6 +710,16 @@ scenario load(const reader& r, const std::string& text) {
 scenario load_scenario_text(const std::string& text, const std::string& name,
                             const std::string& base_dir, const environment_lookup& env) {
   return load(reader(name, base_dir, env), text);
+}
+
+scenario load_confined_scenario_text(const std::string& text, const std::string& name,
+                                     const std::string& base_dir) {
+  // Someone else's scenario must not read this machine's environment (it could send a secret
+  // to a target of its choosing): every ${env.NAME} is unset, so only defaults apply.
+  return load(reader(
+                  name, base_dir, [](const std::string&) { return std::optional<std::string>(); },
+                  nullptr, true),
+              text);
 }
 
 scenario load_scenario_text(const std::string& text, const std::string& name,

@@ -19,6 +19,11 @@ scenario load_scenario_text(const std::string& text, const std::string& name,
                             const std::string& base_dir = ".",
                             const environment_lookup& env = process_environment());
 
+/// The same for a scenario from someone else (posted to the web API): its data files must be
+/// regular files inside `base_dir`, named relative to it without "..", and it reads no
+/// environment variable (every ${env.NAME} is unset: only defaults apply).
+scenario load_confined_scenario_text(const std::string& text, const std::string& name,
+                                     const std::string& base_dir);
 /// Data files by the name the scenario gives them, with their contents.
 using data_file_contents = std::map<std::string, std::string>;
 /// The same with its data files given, not read from disk (a worker gets them in the master's

@@ -2,23 +2,68 @@
 
 namespace swarmlet::stats {
 
+namespace {
+// Rows beyond the cap for the other_names rows of unusual methods; past them, one row.
+constexpr std::size_t other_rows_allowance = 16;
+}  // namespace
+
+request_key stats_table::admit(const request_key& key) const {
+  if (entries_.size() < max_names_ || entries_.count(key)) return key;
+  request_key other{key.method, other_names};
+  if (entries_.size() < max_names_ + other_rows_allowance || entries_.count(other)) return other;
+  return {"*", other_names};
+}
+
+error_key stats_table::admit(const error_key& key) const {
+  if (errors_.size() < max_names_ || errors_.count(key)) return key;
+  return {"*", other_names, "(other errors)"};
+}
+
+request_key stats_table::counted_as(const request_key& key) const {
+  if (entries_.count(key)) return key;
+  if (request_key other{key.method, other_names}; entries_.count(other)) return other;
+  return {"*", other_names};
+}
+
+error_key stats_table::counted_as(const error_key& key) const {
+  return errors_.count(key) ? key : error_key{"*", other_names, "(other errors)"};
+}
+
+stats_table stats_table::counted_as_here(const stats_table& other) const {
+  stats_table out;
+  out.max_names_ = static_cast<std::size_t>(-1);  // folded already: as this table folds
+  for (const auto& [key, s] : other.entries_) out.entries_[counted_as(key)].merge(s);
+  for (const auto& [key, n] : other.errors_) out.errors_[counted_as(key)] += n;
+  out.lag_ = other.lag_;
+  return out;
+}
+
 request_stats& stats_table::entry(const std::string& method, const std::string& name) {
-  return entries_[request_key{method, name}];
+  if (auto it = entries_.find(request_key{method, name}); it != entries_.end()) return it->second;
+  return entries_[admit(request_key{method, name})];
 }
 
 void stats_table::record_error(const std::string& method, const std::string& name,
                                const std::string& message, std::uint64_t count) {
-  errors_[error_key{method, name, message}] += count;
+  errors_[admit(error_key{method, name, message})] += count;
 }
 
 void stats_table::merge(const stats_table& other) {
-  for (const auto& [key, s] : other.entries_) entries_[key].merge(s);
-  for (const auto& [key, n] : other.errors_) errors_[key] += n;
+  for (const auto& [key, s] : other.entries_) entries_[admit(key)].merge(s);
+  for (const auto& [key, n] : other.errors_) errors_[admit(key)] += n;
   lag_.merge(other.lag_);
+}
+
+std::uint64_t stats_table::folded_requests() const noexcept {
+  std::uint64_t n = 0;
+  for (const auto& [key, s] : entries_)
+    if (key.name == other_names) n += s.requests;
+  return n;
 }
 
 stats_table stats_table::take_delta() {
   stats_table delta;
+  delta.max_names_ = max_names_;
   for (auto& [key, s] : entries_) {
     if (s.empty()) continue;
     delta.entries_.emplace(key, s);

@@ -1,6 +1,7 @@
 #pragma once
 // Stats of every (method, name) and every error seen, as one hub thread records them (no locks:
 // one table per thread) and as the master aggregates them (merging tables exactly).
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -25,13 +26,30 @@ struct error_key {
 
 class stats_table {
  public:
+  /// The name of the row that holds the requests of names beyond the cap (see cap_names).
+  static constexpr const char* other_names = "(other names)";
+  static constexpr std::size_t default_max_names = 10'000;
+
+  /// Holds at most `max_names` (method, name) rows (and as many error rows): a new name beyond
+  /// that is counted in the (method, other_names) row, so names made from ids or uuids cannot
+  /// grow the table without bound. A few more rows may exist: one other_names row per method.
+  void cap_names(std::size_t max_names) noexcept { max_names_ = max_names; }
+  std::size_t max_names() const noexcept { return max_names_; }
+  /// Requests counted in other_names rows (so far; take_delta keeps it).
+  std::uint64_t folded_requests() const noexcept;
+
   /// The entry of (method, name), made on first use. The reference stays valid for the table's
   /// life (take_delta resets entries in place), so callers may keep it.
   request_stats& entry(const std::string& method, const std::string& name);
   /// Counts one occurrence of `message` for (method, name).
   void record_error(const std::string& method, const std::string& name, const std::string& message,
                     std::uint64_t count = 1);
-  /// Adds everything of `other` (exact: same result in any order and grouping).
+  /// `other` with each name as this table counts it: itself when this table has its row, else
+  /// the other_names row that took it. (The master merges a report into its totals, then this
+  /// into its per-second tables, so both fold the same names.)
+  stats_table counted_as_here(const stats_table& other) const;
+  /// Adds everything of `other` (exact: same result in any order and grouping, while under the
+  /// cap; names beyond it are folded as entry() folds them).
   void merge(const stats_table& other);
   /// What was recorded since the last call: returned, and reset here (entries stay in place).
   stats_table take_delta();
@@ -46,6 +64,14 @@ class stats_table {
   const request_stats& lag() const noexcept { return lag_; }
 
  private:
+  /// The key `key` is counted under: itself when known or under the cap, else its method's
+  /// other_names row (or one shared row, once even those are too many).
+  request_key admit(const request_key& key) const;
+  error_key admit(const error_key& key) const;
+  request_key counted_as(const request_key& key) const;
+  error_key counted_as(const error_key& key) const;
+
+  std::size_t max_names_ = default_max_names;
   request_stats lag_;
   std::map<request_key, request_stats> entries_;
   std::map<error_key, std::uint64_t> errors_;

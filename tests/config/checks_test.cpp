@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <random>
@@ -236,6 +237,23 @@ TEST(TemplateHelpers, EnvironmentIsResolvedAtLoadWithDefaults) {
   EXPECT_EQ(error_of("target: http://h/\nusers:\n  - tasks: [{get: \"/${env.9x}\"}]\n", lookup),
             "t.yaml:3:19: get path '/${env.9x}' at character 2: '9x' is not an environment "
             "variable name (${env.NAME})");
+}
+
+TEST(TemplateHelpers, APostedScenarioReadsNoEnvironmentVariable) {
+  // HOME is set here; a scenario from someone else must not be able to send it anywhere.
+  ASSERT_NE(std::getenv("HOME"), nullptr);
+  try {
+    c::load_confined_scenario_text(
+        "target: http://h/\nusers:\n  - tasks: [{get: \"/${env.HOME}\"}]\n", "posted", ".");
+    FAIL() << "HOME was read";
+  } catch (const c::config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("environment variable HOME is not set"), std::string::npos)
+        << e.what();
+  }
+  const auto s = c::load_confined_scenario_text(
+      "target: http://h/\nusers:\n  - tasks: [{get: \"/${env.HOME:-none}\"}]\n", "posted", ".");
+  EXPECT_EQ(only_request(s).name, "/none");
+  EXPECT_TRUE(s.environment.empty());
 }
 
 TEST(TemplateHelpers, UuidIsAFreshVersion4AndNowMsIsUnixMilliseconds) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -475,6 +476,52 @@ TEST(ScenarioLoader, DataFilesFeedVariables) {
     EXPECT_NE(std::string(e.what()).find("s2.yaml:3:18: cannot read data file"), std::string::npos)
         << e.what();
   }
+}
+
+TEST(ScenarioLoader, StatsMaxNamesIsAPositiveCount) {
+  EXPECT_EQ(c::load_scenario_text("target: http://h/\nusers: [{tasks: [{get: /}]}]\n", "s.yaml")
+                .stats.max_names,
+            10'000u);
+  EXPECT_EQ(
+      c::load_scenario_text(
+          "target: http://h/\nstats: {max_names: 50}\nusers: [{tasks: [{get: /}]}]\n", "s.yaml")
+          .stats.max_names,
+      50u);
+  EXPECT_THROW(
+      c::load_scenario_text(
+          "target: http://h/\nstats: {max_names: 0}\nusers: [{tasks: [{get: /}]}]\n", "s.yaml"),
+      c::config_error);
+  EXPECT_THROW(
+      c::load_scenario_text("target: http://h/\nstats: {names: 5}\nusers: [{tasks: [{get: /}]}]\n",
+                            "s.yaml"),
+      c::config_error);
+}
+
+TEST(ScenarioLoader, AConfinedScenarioReadsOnlyRegularFilesInItsDirectory) {
+  const std::string dir = ::testing::TempDir() + "/confined";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/people.csv") << "login\nann\n";
+  std::filesystem::remove(dir + "/null.csv");
+  std::filesystem::create_symlink("/dev/null", dir + "/null.csv");
+  auto load = [&](const std::string& file) {
+    return c::load_confined_scenario_text(
+        "target: http://h/\nusers:\n  - data: {file: " + file + "}\n    tasks: [{get: /}]\n",
+        "posted", dir);
+  };
+  EXPECT_EQ(load("people.csv").users[0].data->rows.size(), 1u);
+  auto error_of = [&](const std::string& file) -> std::string {
+    try {
+      load(file);
+    } catch (const c::config_error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_NE(error_of("null.csv").find("posted:3:18: data file 'null.csv' is not a file"),
+            std::string::npos)
+      << error_of("null.csv");
+  EXPECT_NE(error_of("/dev/zero").find("without '..'"), std::string::npos);
+  EXPECT_NE(error_of("../confined/people.csv").find("without '..'"), std::string::npos);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ class failing_worker final : public proto::worker_control {
   failing_worker(proto::report_sink& sink, int requests) : sink_(sink), requests_(requests) {}
   void spawn(const proto::spawn_command& c) override {
     run_id_ = c.run_id;
+    command_id_ = c.command_id;
     proto::stats_report r = next(false);
     for (int i = 0; i < requests_; ++i) r.delta.entry("GET", "/status/500").record(1000, 0, true);
     sink_.deliver(std::move(r));
@@ -44,12 +45,14 @@ class failing_worker final : public proto::worker_control {
     r.run_id = run_id_;
     r.sequence = ++sequence_;
     r.users = 2;
+    r.command_id = command_id_;  // a final report counts only after the last command
     r.final = final;
     return r;
   }
   proto::report_sink& sink_;
   int requests_;
   std::uint64_t run_id_ = 0;
+  std::uint64_t command_id_ = 0;
   std::uint64_t sequence_ = 0;
 };
 

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <numeric>
+#include <sstream>
 
 #include "common/config/scenario_loader.hpp"
 #include "common/green/event.hpp"
@@ -10,6 +13,7 @@
 #include "master/aggregator.hpp"
 #include "master/distribution.hpp"
 #include "master/load_plan.hpp"
+#include "master/reports.hpp"
 #include "master/test_runner.hpp"
 
 namespace m = swarmlet::master;
@@ -104,12 +108,14 @@ class recording_worker final : public swarmlet::proto::worker_control {
     swarmlet::proto::stats_report r;
     r.worker_id = id_;
     r.run_id = run_id;
-    r.sequence = 1;
+    r.sequence = final_sequence;
+    r.command_id = spawns.empty() ? 0 : spawns.back().command_id;  // final after the last command
     r.final = true;
     sink_.deliver(std::move(r));
   }
   std::vector<swarmlet::proto::spawn_command> spawns;
   swarmlet::green::event<> spawned;
+  std::uint64_t final_sequence = 1;  ///< after the reports a test delivers itself
 
  private:
   swarmlet::proto::report_sink& sink_;
@@ -152,6 +158,43 @@ TEST(TestRunner, TheOpenModelSharesItsPlanByThreadsAndRespreadsTheRestOfARamp) {
 
   runner.request_stop();
   EXPECT_EQ(running.wait(), 0);
+}
+
+TEST(TestRunner, NamesBeyondTheScenarioCapAreWarnedAboutOnceInConsoleAndSummary) {
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nstats: {max_names: 3}\nusers: [{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+  std::ostringstream console;
+  m::runner_options o;
+  o.console = &console;
+  o.tick_interval = 10ms;
+  m::test_runner runner(s, o);
+  recording_worker w(runner, "w");
+  runner.add_worker(w, "w", 1);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(w.spawned.wait_for(5s));
+  for (std::uint64_t seq = 1; seq <= 2; ++seq) {
+    swarmlet::proto::stats_report r;
+    r.worker_id = "w";
+    r.run_id = w.spawns[0].run_id;
+    r.sequence = seq;
+    for (int i = 0; i < 5; ++i)
+      r.delta.entry("GET", "/u/" + std::to_string(seq * 10 + i)).record(1000, 1, false);
+    runner.deliver(r);
+  }
+  w.final_sequence = 3;
+  // The runner notices at its next tick; ticks go on (and the end checks again): said once.
+  for (int i = 0; i < 500 && runner.summary_now().warnings.empty(); ++i)
+    swarmlet::green::sleep(10ms);
+  runner.request_stop();
+  EXPECT_EQ(running.wait(), 0);
+  ASSERT_EQ(runner.summary().warnings.size(), 1u);
+  EXPECT_NE(runner.summary().warnings[0].find("more than 3 request names"), std::string::npos);
+  const std::string text = console.str();
+  EXPECT_EQ(text.find("more than 3 request names"), text.rfind("more than 3 request names"))
+      << text;
+  EXPECT_EQ(runner.results().folded_requests(), 7u);
 }
 
 swarmlet::proto::stats_report report(std::uint64_t seq, int requests, bool final = false) {
@@ -200,6 +243,45 @@ TEST(Aggregator, AFinalReportCountsOnlyIfItFollowsTheLastCommandSent) {
   EXPECT_TRUE(a.add(last));
   EXPECT_TRUE(a.workers().at("w1").final_received);
   EXPECT_EQ(a.totals().total().requests, 8u);
+}
+
+TEST(Reports, ANameThatIsNotUtf8StillGivesAJsonReport) {
+  // A worker may send any bytes as a name: the report is written, with U+FFFD in their place.
+  swarmlet::master::aggregator a(1);
+  swarmlet::proto::stats_report r;
+  r.worker_id = "w";
+  r.run_id = 1;
+  r.sequence = 1;
+  r.delta.entry("GET", "/a\xff").record(1000, 10, false);
+  a.add(r);
+  const std::string file = ::testing::TempDir() + "/not-utf8.json";
+  swarmlet::master::write_json_report(file, a, {});
+  std::ifstream in(file);
+  const auto j = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_NE(j.dump().find("/a\xef\xbf\xbd"), std::string::npos) << j.dump();
+}
+
+TEST(Aggregator, NamesBeyondTheCapFoldTheSameInTotalsAndHistoryAndShowInTheReport) {
+  swarmlet::master::aggregator a(1, 2);
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+    swarmlet::proto::stats_report r;
+    r.worker_id = "w";
+    r.run_id = 1;
+    r.sequence = seq;
+    for (int i = 0; i < 4; ++i)
+      r.delta.entry("GET", "/u/" + std::to_string(seq * 10 + i)).record(1000, 1, false);
+    a.add(r);
+  }
+  a.tick(1, 0);
+  EXPECT_EQ(a.totals().entries().size(), 3u) << "two names and the other-names row";
+  EXPECT_EQ(a.folded_requests(), 10u);
+  EXPECT_EQ(a.history().back().total.requests, 12u);
+  const swarmlet::stats::request_key other{"GET", swarmlet::stats::stats_table::other_names};
+  EXPECT_GT(a.current_rates(&other).first, 0) << "the window counts the folded row too";
+  const auto j = swarmlet::master::summary_json(a, {});
+  EXPECT_EQ(j["names"]["max"], 2);
+  EXPECT_EQ(j["names"]["folded_requests"], 10);
 }
 
 TEST(Aggregator, HistoryRowsCarryWindowRates) {

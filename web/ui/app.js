@@ -61,6 +61,7 @@ function showStats(data) {
   $('rps').textContent = fmt(data.total.current_rps, 1);
   const ratio = data.total.requests ? (100 * data.total.failures) / data.total.requests : 0;
   $('fail-ratio').textContent = `${fmt(ratio, 1)}%`;
+  $('warnings').textContent = (data.warnings || []).join(' ');
   $('stop-button').disabled = data.state !== 'running';
   $('edit-button').textContent = data.state === 'running' ? 'Edit' : 'New test';
   fillRows($('stats-table').tBodies[0], data.stats, (s) => statsColumns(s, s.method, s.name));
