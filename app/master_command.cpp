@@ -43,6 +43,9 @@ proto::welcome_payload make_welcome(const config::scenario& s, const std::string
   w.scenario_name = std::filesystem::path(file).filename().string();
   w.scenario_yaml = yaml;
   w.target = s.target;
+  w.environment = s.environment;
+  w.tags = s.tags;
+  w.exclude_tags = s.exclude_tags;
   const auto dir = std::filesystem::path(file).parent_path();
   for (const auto& u : s.users)
     if (u.data) w.files[u.data->file] = read_file((dir / u.data->file).string());

@@ -6,6 +6,7 @@
 
 #include "common/config/overrides.hpp"
 #include "common/config/scenario_loader.hpp"
+#include "common/config/tag_filter.hpp"
 #include "exit_code.hpp"
 #include "master/html_report.hpp"
 #include "master/reports.hpp"
@@ -69,6 +70,20 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
       ->envname("SWARMLET_EXIT_CODE_ON_ERROR")
       ->check(whole_number())
       ->check(CLI::Range(0, 255));
+  // One value per flag (a,b or the flag again), so that a FILE after the flag stays the file.
+  cmd.add_option("-T,--tags", f.tags,
+                 "Run only the tasks with one of these tags, e.g. -T checkout,browse (a task has "
+                 "its user's tags too)")
+      ->envname("SWARMLET_TAGS")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->delimiter(',');
+  cmd.add_option("-E,--exclude-tags", f.exclude_tags,
+                 "Do not run the tasks with any of these tags, e.g. -E slow,admin")
+      ->envname("SWARMLET_EXCLUDE_TAGS")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->delimiter(',');
   add_log_level_flag(cmd, f.level);
   add_version_flag(cmd);
 }
@@ -99,6 +114,7 @@ config::scenario load_test(test_flags& f) {
   if (!f.csv.empty()) s.report.csv_prefix = f.csv;
   if (!f.json.empty()) s.report.json_file = f.json;
   if (!f.html.empty()) s.report.html_file = f.html;
+  config::apply_tag_filter(s, f.tags, f.exclude_tags);
   if (auto error = check_report_files(s.report)) throw config::config_error(*error);
   return s;
 }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/config/config_error.hpp"
 #include "common/config/scenario.hpp"
@@ -36,18 +37,18 @@ struct test_flags {
       false;  ///< tests start from the web UI (or the API); the process stays up between them
   int backdoor_port = -1;      ///< -1: no backdoor
   int exit_code_on_error = 1;  ///< without thresholds, the exit code when any request failed
+  std::vector<std::string> tags, exclude_tags;  ///< Locust's -T/--tags, -E/--exclude-tags
   log_level level = log_level::info;
 };
 
 /// Adds FILE (or -f), -u, -r, -t, -H, --csv, --csv-full-history, --json, --html, -q, the web and
-/// backdoor flags,
-/// --exit-code-on-error, --loglevel and --version to `cmd`.
+/// backdoor flags, --exit-code-on-error, --tags, --exclude-tags, --loglevel and --version to `cmd`.
 void add_test_flags(CLI::App& cmd, test_flags& f);
 /// A file's bytes (empty when it cannot be read).
 std::string read_file(const std::string& path);
-/// Settles the scenario file (FILE or -f, into f.file), loads it with the flags over it and
-/// checks that every report it asks for can be written. Throws config::config_error with a
-/// one-line reason: the test must not start.
+/// Settles the scenario file (FILE or -f, into f.file), loads it with the flags over it (the
+/// tag filter included) and checks that every report it asks for can be written. Throws
+/// config::config_error with a one-line reason: the test must not start.
 config::scenario load_test(test_flags& f);
 /// How the runner writes reports as the test goes, from the flags.
 master::live_report_options live_report_flags(const test_flags& f);

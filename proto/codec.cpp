@@ -59,6 +59,14 @@ void expect_array(const msgpack::object& o, std::uint32_t n, const char* what) {
   if (o.type != msgpack::type::ARRAY || o.via.array.size != n)
     throw bad_frame{std::string(what) + " must be an array of " + std::to_string(n)};
 }
+std::vector<std::string> strings(const msgpack::object& o, const char* what) {
+  if (o.type != msgpack::type::ARRAY || o.via.array.size > 10000)
+    throw bad_frame{std::string(what) + " is not a list"};
+  std::vector<std::string> out;
+  for (std::uint32_t i = 0; i < o.via.array.size; ++i)
+    out.push_back(str(o.via.array.ptr[i], what, 4096));
+  return out;
+}
 std::map<std::string, int> string_int_map(const msgpack::object& o, const char* what) {
   if (o.type != msgpack::type::MAP || o.via.map.size > 10000)
     throw bad_frame{std::string(what) + " is not a map"};
@@ -103,7 +111,7 @@ struct payload_packer {
     p.pack(h.threads);
   }
   void operator()(const welcome_payload& w) const {
-    p.pack_array(6);
+    p.pack_array(9);
     p.pack(w.scenario_name);
     p.pack(w.scenario_yaml);
     p.pack(w.target);
@@ -114,6 +122,9 @@ struct payload_packer {
     }
     p.pack(w.heartbeat_interval_ms);
     p.pack(w.stats_port);
+    p.pack(w.environment);
+    p.pack(w.tags);
+    p.pack(w.exclude_tags);
   }
   void operator()(const refused_payload& r) const {
     p.pack_array(1);
@@ -175,7 +186,7 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
                            small_int(field(o, 2, "hello"), "hello.threads", 1, 4096)};
     }
     case message_type::welcome: {
-      expect_array(o, 6, "welcome");
+      expect_array(o, 9, "welcome");
       welcome_payload w;
       w.scenario_name = str(field(o, 0, "welcome"), "welcome.scenario_name", 4096);
       w.scenario_yaml = str(field(o, 1, "welcome"), "welcome.scenario");
@@ -189,6 +200,14 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       w.heartbeat_interval_ms =
           small_int(field(o, 4, "welcome"), "welcome.heartbeat_interval_ms", 10, 600'000);
       w.stats_port = small_int(field(o, 5, "welcome"), "welcome.stats_port", 0, 65535);
+      const auto& env = field(o, 6, "welcome");
+      if (env.type != msgpack::type::MAP || env.via.map.size > 10000)
+        throw bad_frame{"welcome.environment is not a map"};
+      for (std::uint32_t i = 0; i < env.via.map.size; ++i)
+        w.environment[str(env.via.map.ptr[i].key, "welcome.environment key", 4096)] =
+            str(env.via.map.ptr[i].val, "welcome.environment value");
+      w.tags = strings(field(o, 7, "welcome"), "welcome.tags");
+      w.exclude_tags = strings(field(o, 8, "welcome"), "welcome.exclude_tags");
       return w;
     }
     case message_type::refused:

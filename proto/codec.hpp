@@ -7,13 +7,15 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "messages.hpp"
 
 namespace swarmlet::proto {
 
 // 2: heartbeats carry the worker's CPU, welcomes the stats port; 3: a spawn command carries the
-// open model as one nested arrival plan
+// open model as one nested arrival plan; 4: welcomes carry the scenario's ${env.NAME} values and
+// the --tags / --exclude-tags filter, stats reports the requests of the run's reports so far
 inline constexpr std::uint16_t protocol_version = 4;
 
 enum class message_type : std::uint8_t {
@@ -45,6 +47,9 @@ struct welcome_payload {
   int heartbeat_interval_ms = 1000;
   int stats_port = 0;  ///< where the master PULLs stats (0: not said), so a worker needs only its
                        ///< control address
+  /// The ${env.NAME} values the master's scenario used: workers use them, not their own.
+  std::map<std::string, std::string> environment;
+  std::vector<std::string> tags, exclude_tags;  ///< the master's --tags / --exclude-tags
 };
 
 struct refused_payload {

@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <regex>
+
+#include "response_checks.hpp"
 
 namespace swarmlet::worker {
 namespace {
@@ -68,53 +69,23 @@ void request_executor::build(const config::request_spec& spec) {
   }
 }
 
-std::string request_executor::check(const config::request_spec& spec, const http::result& r,
-                                    const nlohmann::json* body_json) const {
-  const int status = r.response.status;
-  if (spec.check.status) {
-    if (status != *spec.check.status)
-      return "expected status " + std::to_string(*spec.check.status) + ", got " +
-             std::to_string(status);
-  } else if (status >= 400) {
-    return "HTTP " + std::to_string(status) + " " + std::string(http::reason_phrase(status));
+std::string request_executor::judge(const config::request_spec& spec, const http::result& r) {
+  nlohmann::json parsed;
+  const nlohmann::json* body_json = nullptr;
+  const bool wants_json =
+      !spec.check.json.empty() ||
+      std::any_of(spec.captures.begin(), spec.captures.end(),
+                  [](const auto& c) { return c.from == config::capture_spec::source::json; });
+  if (wants_json) {
+    parsed = nlohmann::json::parse(r.response.body, nullptr, false);
+    if (!parsed.is_discarded()) body_json = &parsed;
   }
-  if (spec.check.body_contains &&
-      r.response.body.find(*spec.check.body_contains) == std::string::npos)
-    return "body does not contain '" + *spec.check.body_contains + "'";
-  for (const auto& [path, expected] : spec.check.json_equals) {
-    if (body_json == nullptr) return "body is not JSON (checking " + path.source() + ")";
-    const nlohmann::json* found = path.find(*body_json);
-    if (found == nullptr) return path.source() + " is missing";
-    if (*found != expected)
-      return path.source() + " is " + found->dump() + ", expected " + expected.dump();
+  std::string failure = first_failed_check(spec.check, r, body_json, match_buffer_);
+  if (!spec.captures.empty()) {
+    std::string missed = apply_captures(spec.captures, r, body_json, match_buffer_, vars_.values);
+    if (failure.empty()) failure = std::move(missed);
   }
-  return {};
-}
-
-void request_executor::capture(const config::request_spec& spec, const http::result& r,
-                               const nlohmann::json* body_json) {
-  for (const auto& c : spec.captures) {
-    std::string value;
-    switch (c.from) {
-      case config::capture_spec::source::json:
-        if (body_json != nullptr) {
-          if (const nlohmann::json* found = c.path.find(*body_json))
-            value = found->is_string() ? found->get<std::string>() : found->dump();
-        }
-        break;
-      case config::capture_spec::source::header:
-        value = std::string(r.response.headers.get(c.expression).value_or(""));
-        break;
-      case config::capture_spec::source::regex: {
-        std::smatch m;
-        const std::regex re(c.expression);
-        if (std::regex_search(r.response.body, m, re))
-          value = m.size() > 1 ? m[1].str() : m[0].str();
-        break;
-      }
-    }
-    vars_.values[c.variable] = std::move(value);
-  }
+  return failure;
 }
 
 bool request_executor::run(const config::request_spec& spec,
@@ -130,23 +101,8 @@ bool request_executor::run(const config::request_spec& spec,
                                                std::chrono::steady_clock::now() - *intended)
                                                .count()))
                                      : us;
-  std::string failure;
-  if (!r.ok()) {
-    failure = std::string(http::to_string(r.error)) + ": " + r.error_message;
-  } else {
-    nlohmann::json parsed;
-    const nlohmann::json* body_json = nullptr;
-    const bool wants_json =
-        !spec.check.json_equals.empty() ||
-        std::any_of(spec.captures.begin(), spec.captures.end(),
-                    [](const auto& c) { return c.from == config::capture_spec::source::json; });
-    if (wants_json) {
-      parsed = nlohmann::json::parse(r.response.body, nullptr, false);
-      if (!parsed.is_discarded()) body_json = &parsed;
-    }
-    failure = check(spec, r, body_json);
-    capture(spec, r, body_json);
-  }
+  const std::string failure =
+      r.ok() ? judge(spec, r) : std::string(http::to_string(r.error)) + ": " + r.error_message;
   if (intended) {
     entry_of(spec).record_scheduled(corrected_us, us, r.response.body_bytes, !failure.empty());
   } else {

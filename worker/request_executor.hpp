@@ -25,7 +25,8 @@ class request_executor {
   request_executor(http::client& client, stats::stats_table& stats, user_variables& vars)
       : client_(client), stats_(stats), vars_(vars) {}
 
-  /// Sends `spec` and records it. Returns false when it failed (status, check or transport).
+  /// Sends `spec` and records it. Returns false when it failed (transport, check or a capture
+  /// that found nothing); what the user does next is the caller's (spec.on_failure).
   /// With `intended` (the open model), the response time is measured from that moment, so a
   /// late start is counted against the target, not hidden; the raw service time is kept too.
   bool run(const config::request_spec& spec,
@@ -33,18 +34,16 @@ class request_executor {
 
  private:
   void build(const config::request_spec& spec);
-  /// Empty when every check passes, else the failure message (stable across requests, so
-  /// that failures group by cause).
-  std::string check(const config::request_spec& spec, const http::result& r,
-                    const nlohmann::json* body_json) const;
-  void capture(const config::request_spec& spec, const http::result& r,
-               const nlohmann::json* body_json);
+  /// Empty when the response passes its checks and captures, else why not (see
+  /// response_checks).
+  std::string judge(const config::request_spec& spec, const http::result& r);
   stats::request_stats& entry_of(const config::request_spec& spec);
 
   http::client& client_;
   stats::stats_table& stats_;
   user_variables& vars_;
-  http::request request_;  // reused: its strings keep their capacity
+  http::request request_;                    // reused: its strings keep their capacity
+  config::regex_match_buffer match_buffer_;  // reused by every regex this user matches
   std::unordered_map<const config::request_spec*, stats::request_stats*> entries_;
 };
 

@@ -1,13 +1,23 @@
 #include "scenario_install.hpp"
 
 #include "common/config/scenario_loader.hpp"
+#include "common/config/tag_filter.hpp"
 #include "common/http/url.hpp"
 
 namespace swarmlet::worker {
 
 std::shared_ptr<const config::scenario> install_scenario(const proto::welcome_payload& welcome) {
+  // ${env.NAME} takes the master's values, never this machine's: every worker runs the test
+  // the master validated.
+  const auto& env = welcome.environment;
   config::scenario loaded =
-      config::load_scenario_text(welcome.scenario_yaml, welcome.scenario_name, welcome.files);
+      config::load_scenario_text(welcome.scenario_yaml, welcome.scenario_name, welcome.files,
+                                 [&env](const std::string& name) -> std::optional<std::string> {
+                                   auto it = env.find(name);
+                                   if (it == env.end()) return std::nullopt;
+                                   return it->second;
+                                 });
+  config::apply_tag_filter(loaded, welcome.tags, welcome.exclude_tags);
   if (!welcome.target.empty()) {
     std::string error;
     if (!http::parse_url(welcome.target, error))

@@ -1,7 +1,7 @@
 #pragma once
 // A worker's copy of the master's test: the scenario a welcome carries, loaded as the master
 // loaded it, with its data files taken from the welcome itself (nothing is written to disk) and
-// the master's effective target in place of the file's.
+// the master's effective target in place of the file's, its ${env.NAME} values and its tag filter.
 #include <memory>
 
 #include "common/config/scenario.hpp"

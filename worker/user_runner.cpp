@@ -75,29 +75,51 @@ struct user_runner::session {
   std::uint64_t iteration = 0;
 };
 
-void user_runner::run_task(session& s, const config::task_spec& task,
-                           std::optional<green::time_point> intended) {
-  s.vars.values["iteration"] = std::to_string(s.iteration++);
+bool user_runner::run_steps(session& s, const std::vector<config::request_spec>& steps,
+                            std::optional<green::time_point> intended, const char* part) {
   bool first = true;
-  for (const auto& step : task.steps) {
+  for (const auto& step : steps) {
     if (stop_.ready()) break;
     // Only the first request has a schedule; the later ones start when the previous ended.
-    s.exec.run(step, first ? intended : std::nullopt);
+    const bool ok = s.exec.run(step, first ? intended : std::nullopt);
     first = false;
+    if (ok || step.on_failure == config::failure_action::continue_task) continue;
+    if (step.on_failure == config::failure_action::end_task) break;
+    // Locust's StopUser: the user ends here. Its failure row says why the user count of its
+    // class dwindles; the request's own row says what failed.
+    stats_.record_error("USER", spec_.name,
+                        std::string("stopped by a failed request in ") + part + ": " + step.method +
+                            " " + step.name);
+    return false;
   }
+  return true;
+}
+
+bool user_runner::run_task(session& s, const config::task_spec& task,
+                           std::optional<green::time_point> intended) {
+  s.vars.values["iteration"] = std::to_string(s.iteration++);
+  const bool go_on = run_steps(s, task.steps, intended, "a task");
   if (spec_.data && spec_.data->mode == config::data_spec::order::random) s.load_data_row();
+  return go_on;
+}
+
+void user_runner::run_on_stop(session& s) {
+  // on_stop runs even though the user was asked to stop; bounded, so a stuck target cannot
+  // hold the end of the test.
+  if (spec_.on_stop.empty()) return;
+  green::with_timeout(scenario_.http.timeout, [&] {
+    for (const auto& step : spec_.on_stop)
+      if (!s.exec.run(step) && step.on_failure != config::failure_action::continue_task) break;
+  });
 }
 
 void user_runner::run() {
   session s(*this);
-  for (const auto& step : spec_.on_start) {
-    if (stop_.ready()) break;
-    s.exec.run(step);
-  }
+  if (!run_steps(s, spec_.on_start, std::nullopt, "on_start")) return run_on_stop(s);
   const auto& wait = spec_.wait;
   while (!stop_.ready()) {
     const auto task_start = green::clock::now();
-    run_task(s, s.next_task(), std::nullopt);
+    if (!run_task(s, s.next_task(), std::nullopt)) break;
     std::chrono::microseconds pause{0};
     switch (wait.type) {
       case config::wait_spec::kind::none:
@@ -123,21 +145,12 @@ void user_runner::run() {
     }
     if (!wait_for(pause)) break;
   }
-  // on_stop runs even though the user was asked to stop; bounded, so a stuck target cannot
-  // hold the end of the test.
-  if (!spec_.on_stop.empty()) {
-    green::with_timeout(scenario_.http.timeout, [&] {
-      for (const auto& step : spec_.on_stop) s.exec.run(step);
-    });
-  }
+  run_on_stop(s);
 }
 
 void user_runner::run_open(const std::function<void(user_runner&)>& idle) {
   session s(*this);
-  for (const auto& step : spec_.on_start) {
-    if (stop_.ready()) break;
-    s.exec.run(step);
-  }
+  if (!run_steps(s, spec_.on_start, std::nullopt, "on_start")) return run_on_stop(s);
   while (!stop_.ready()) {
     if (!assigned_) {
       work_.reset();
@@ -152,13 +165,9 @@ void user_runner::run_open(const std::function<void(user_runner&)>& idle) {
         std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - intended);
     stats_.lag().record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, late.count())), 0,
                         false);
-    run_task(s, s.next_task(), intended);
+    if (!run_task(s, s.next_task(), intended)) break;
   }
-  if (!spec_.on_stop.empty()) {
-    green::with_timeout(scenario_.http.timeout, [&] {
-      for (const auto& step : spec_.on_stop) s.exec.run(step);
-    });
-  }
+  run_on_stop(s);
 }
 
 }  // namespace swarmlet::worker

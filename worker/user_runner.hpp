@@ -43,8 +43,16 @@ class user_runner {
   /// Waits `d` unless stopped first; false when stopped.
   bool wait_for(std::chrono::microseconds d);
   struct session;  // the client, variables and executor of one run
-  void run_task(session& s, const config::task_spec& task,
+  /// Runs `steps` in order; a failed step does what its on_failure says. Returns false when
+  /// the user must stop (a stop_user step failed; the stop is recorded as a failure row).
+  /// `part` names them in that record ("on_start", "a task").
+  bool run_steps(session& s, const std::vector<config::request_spec>& steps,
+                 std::optional<green::time_point> intended, const char* part);
+  /// One iteration: the steps of `task`. False when the user must stop.
+  bool run_task(session& s, const config::task_spec& task,
                 std::optional<green::time_point> intended);
+  /// on_stop, bounded by the request timeout.
+  void run_on_stop(session& s);
 
   const config::scenario& scenario_;
   const config::user_spec& spec_;

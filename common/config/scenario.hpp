@@ -2,6 +2,7 @@
 // A load test as the scenario file describes it, after validation: everything here is known
 // to be well-formed, so the worker and master never re-check it.
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "arrival_plan.hpp"
+#include "checks.hpp"
 #include "json_path.hpp"
 #include "template_string.hpp"
 #include "threshold.hpp"
@@ -26,21 +28,6 @@ struct source_location {
   }
 };
 
-struct check_spec {
-  std::optional<int> status;  ///< expected status; default: any 2xx/3xx
-  std::optional<std::string> body_contains;
-  std::vector<std::pair<json_path, nlohmann::json>> json_equals;
-  bool keeps_body() const noexcept { return body_contains.has_value() || !json_equals.empty(); }
-};
-
-struct capture_spec {
-  enum class source { json, header, regex };
-  std::string variable;
-  source from = source::json;
-  json_path path;          ///< json
-  std::string expression;  ///< header name or regex (first group)
-};
-
 /// One HTTP request of a task.
 struct request_spec {
   std::string method = "GET";
@@ -53,6 +40,9 @@ struct request_spec {
   std::vector<std::pair<nlohmann::json::json_pointer, template_string>> json_templates;
   check_spec check;
   std::vector<capture_spec> captures;
+  /// on_failure of the step, else of its task, else of its user; else end_task (stop_user in
+  /// on_start).
+  failure_action on_failure = failure_action::end_task;
   source_location where;
   bool keeps_body() const noexcept { return check.keeps_body() || !captures.empty(); }
 };
@@ -61,6 +51,7 @@ struct request_spec {
 struct task_spec {
   int weight = 1;
   std::vector<request_spec> steps;
+  std::vector<std::string> tags;  ///< its own and its user's (Locust's inheritance)
 };
 
 struct wait_spec {
@@ -85,6 +76,7 @@ struct user_spec {
   std::vector<task_spec> tasks;
   std::vector<request_spec> on_stop;
   std::optional<data_spec> data;
+  std::vector<std::string> tags;  ///< given to each of its tasks
 };
 
 struct stage_spec {
@@ -138,6 +130,11 @@ struct scenario {
   report_spec report;
   http_spec http;
   stats_spec stats;
+  /// The ${env.NAME} values the scenario used, as found where it was loaded: the master sends
+  /// them to its workers, so every user sees the master's values.
+  std::map<std::string, std::string> environment;
+  /// The --tags / --exclude-tags filter applied (see tag_filter.hpp), for the workers.
+  std::vector<std::string> tags, exclude_tags;
 };
 
 }  // namespace swarmlet::config

@@ -2,10 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -21,9 +21,13 @@ const std::set<std::string> http_methods{"get",   "post", "put",    "delete",
 
 class reader {
  public:
-  reader(std::string file, std::string base_dir, const data_file_contents* data = nullptr,
-         bool confined = false)
-      : file_(std::move(file)), base_dir_(std::move(base_dir)), data_(data), confined_(confined) {}
+  reader(std::string file, std::string base_dir, environment_lookup env,
+         const data_file_contents* data = nullptr, bool confined = false)
+      : file_(std::move(file)),
+        base_dir_(std::move(base_dir)),
+        env_(std::move(env)),
+        data_(data),
+        confined_(confined) {}
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
     const YAML::Mark m = at.Mark();
@@ -98,13 +102,28 @@ class reader {
     return *v;
   }
   template_string templ(const YAML::Node& n, const std::string& what) const {
-    const std::string s = text(n, what);
+    return templ(n, text(n, what), what);
+  }
+  /// `s` (found at `n`) as a template, its ${env.NAME} resolved now.
+  template_string templ(const YAML::Node& n, const std::string& s, const std::string& what) const {
     try {
-      return template_string(s);
+      template_string t(s);
+      t.resolve_environment(env_, environment_used_);
+      return t;
     } catch (const std::invalid_argument& e) {
       fail(n, what + " '" + s + "' " + e.what());
     }
   }
+  regex pattern(const YAML::Node& n, const std::string& what) const {
+    const std::string s = text(n, what);
+    try {
+      return regex(s);
+    } catch (const std::invalid_argument& e) {
+      fail(n, what + ": bad regular expression '" + s + "' " + e.what());
+    }
+  }
+  /// Every ${env.NAME} value the templates read so far.
+  const std::map<std::string, std::string>& environment_used() const { return environment_used_; }
   const std::string& file() const { return file_; }
   /// Reads the data file the scenario names `name`: from the contents given, or from disk
   /// relative to the scenario. Throws std::runtime_error naming it.
@@ -137,6 +156,8 @@ class reader {
     return o.str();
   }
   std::string file_, base_dir_;
+  environment_lookup env_;
+  mutable std::map<std::string, std::string> environment_used_;
   const data_file_contents* data_;
   bool confined_;
 };
@@ -178,30 +199,135 @@ void collect_json_templates(const reader& r, const YAML::Node& at, const nlohman
   } else if (j.is_array()) {
     for (std::size_t i = 0; i < j.size(); ++i) collect_json_templates(r, at, j[i], ptr / i, req);
   } else if (j.is_string() && j.get<std::string>().find("${") != std::string::npos) {
+    req.json_templates.emplace_back(ptr, r.templ(at, j.get<std::string>(), "json value"));
+  }
+}
+
+/// How a value that is not what was expected reads in a message.
+std::string described(const YAML::Node& n) {
+  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  if (n.IsMap()) return "a mapping";
+  if (n.IsSequence()) return n.size() == 0 ? "an empty list" : "a list";
+  return "nothing";
+}
+
+status_check read_status(const reader& r, const YAML::Node& n) {
+  const std::string expected =
+      "check.status must be a status (200), a list ([200, 201]) or a class (2xx), got ";
+  status_check out;
+  auto add = [&](const YAML::Node& one) {
+    const auto range = parse_status(one.Scalar());
+    if (!range) return false;
+    out.ranges.push_back(*range);
+    std::string written = one.Scalar();
+    for (auto& c : written) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.expected += (out.expected.empty() ? "" : " or ") + written;
+    return true;
+  };
+  if (n.IsScalar()) {
+    if (!add(n)) r.fail(n, expected + described(n));
+    return out;
+  }
+  if (!n.IsSequence() || n.size() == 0) r.fail(n, expected + described(n));
+  bool all_words = true;
+  for (const auto& one : n) {
+    if (!one.IsScalar())
+      r.fail(n, expected + (one.IsMap() ? "a list of mappings" : "a list of lists"));
+    long long number = 0;
+    all_words =
+        all_words && !YAML::convert<long long>::decode(one, number) && !parse_status(one.Scalar());
+  }
+  if (all_words) r.fail(n, expected + "a list of strings");
+  for (const auto& one : n)
+    if (!add(one)) r.fail(one, expected + described(one) + " in the list");
+  return out;
+}
+
+void read_header_checks(const reader& r, const YAML::Node& n, std::vector<header_check>& out) {
+  r.expect_map(n, "check.header");
+  for (const auto& kv : n) {
+    header_check h;
+    h.name = r.text(kv.first, "check.header name");
+    if (h.name.empty()) r.fail(kv.first, "check.header: a header name must not be empty");
+    const std::string what = "check.header " + h.name;
+    if (kv.second.IsMap()) {
+      r.check_keys(kv.second, {"regex"}, what);
+      if (!kv.second["regex"]) r.fail(kv.second, what + " takes a value or {regex: ...}");
+      h.matches = r.pattern(kv.second["regex"], what);
+    } else {
+      h.equals = r.text(kv.second, what + " (a value or {regex: ...})");
+    }
+    out.push_back(std::move(h));
+  }
+}
+
+void read_json_checks(const reader& r, const YAML::Node& n, std::vector<json_check>& out) {
+  r.expect_map(n, "check.json");
+  for (const auto& kv : n) {
+    json_check base;
     try {
-      req.json_templates.emplace_back(ptr, template_string(j.get<std::string>()));
+      base.path = json_path(r.text(kv.first, "check.json path"));
     } catch (const std::invalid_argument& e) {
-      r.fail(at, "json value '" + j.get<std::string>() + "' " + e.what());
+      r.fail(kv.first, e.what());
+    }
+    const YAML::Node& v = kv.second;
+    bool comparisons = false;
+    if (v.IsMap())
+      for (const auto& op : v)
+        comparisons = comparisons || parse_json_op(op.first.as<std::string>()).has_value();
+    if (!comparisons) {  // a bare value (even a mapping without operators): equals
+      base.operand = to_json(r, v);
+      out.push_back(std::move(base));
+      continue;
+    }
+    const std::string what = "check.json " + base.path.source();
+    for (const auto& op : v) {
+      const std::string word = op.first.as<std::string>();
+      json_check c = base;
+      const auto how = parse_json_op(word);
+      if (!how)
+        r.fail(op.first, what + ": '" + word +
+                             "' is not a comparison (eq, ne, gt, ge, lt, le, exists, contains); "
+                             "to compare with a mapping, write {eq: {...}}");
+      c.how = *how;
+      if (c.how == json_check::op::exists) {
+        c.operand = r.boolean(op.second, what + ".exists");
+      } else {
+        c.operand = to_json(r, op.second);
+        const bool ordered = c.how == json_check::op::gt || c.how == json_check::op::ge ||
+                             c.how == json_check::op::lt || c.how == json_check::op::le;
+        if (ordered && !c.operand.is_number() && !c.operand.is_string())
+          r.fail(op.second, what + "." + word + " compares with a number or a string");
+        if (c.how == json_check::op::contains && !c.operand.is_primitive())
+          r.fail(op.second, what + ".contains takes a string, a number or true/false");
+      }
+      out.push_back(std::move(c));
     }
   }
 }
 
 void read_check(const reader& r, const YAML::Node& n, check_spec& check) {
   r.expect_map(n, "check");
-  r.check_keys(n, {"status", "body_contains", "json"}, "check");
-  if (n["status"])
-    check.status = static_cast<int>(r.integer(n["status"], "check.status", 100, 599));
+  r.check_keys(
+      n,
+      {"status", "body_contains", "not_contains", "body_regex", "header", "json", "max_duration"},
+      "check");
+  if (n["status"]) check.status = read_status(r, n["status"]);
   if (n["body_contains"]) check.body_contains = r.text(n["body_contains"], "check.body_contains");
-  if (const auto j = n["json"]) {
-    r.expect_map(j, "check.json");
-    for (const auto& kv : j) {
-      try {
-        check.json_equals.emplace_back(json_path(kv.first.as<std::string>()),
-                                       to_json(r, kv.second));
-      } catch (const std::invalid_argument& e) {
-        r.fail(kv.first, e.what());
-      }
-    }
+  if (n["not_contains"]) check.not_contains = r.text(n["not_contains"], "check.not_contains");
+  if (n["body_regex"]) check.body_regex = r.pattern(n["body_regex"], "check.body_regex");
+  if (n["header"]) read_header_checks(r, n["header"], check.headers);
+  if (n["json"]) read_json_checks(r, n["json"], check.json);
+  if (const auto d = n["max_duration"]; d && d.IsScalar()) {
+    double bare = 0;
+    if (YAML::convert<double>::decode(d, bare))
+      r.fail(d, "check.max_duration: '" + d.Scalar() + "' is a time without a unit: write " +
+                    d.Scalar() + "ms (or " + d.Scalar() + "s)");
+  }
+  if (n["max_duration"]) {
+    check.max_duration = r.duration(n["max_duration"], "check.max_duration");
+    if (check.max_duration->count() <= 0)
+      r.fail(n["max_duration"], "check.max_duration must be more than 0");
   }
 }
 
@@ -213,8 +339,10 @@ void read_captures(const reader& r, const YAML::Node& n, std::vector<capture_spe
     const YAML::Node& how = kv.second;
     const std::string what = "capture '" + c.variable + "'";
     r.expect_map(how, what);
-    r.check_keys(how, {"json", "header", "regex"}, what);
-    if (how.size() != 1) r.fail(how, what + " takes exactly one of json, header, regex");
+    r.check_keys(how, {"json", "header", "regex", "optional"}, what);
+    if (how.size() - (how["optional"] ? 1 : 0) != 1)
+      r.fail(how, what + " takes exactly one of json, header, regex");
+    if (how["optional"]) c.optional = r.boolean(how["optional"], what + ".optional");
     if (how["json"]) {
       c.from = capture_spec::source::json;
       try {
@@ -224,25 +352,41 @@ void read_captures(const reader& r, const YAML::Node& n, std::vector<capture_spe
       }
     } else if (how["header"]) {
       c.from = capture_spec::source::header;
-      c.expression = r.text(how["header"], what);
+      c.header = r.text(how["header"], what);
     } else {
       c.from = capture_spec::source::regex;
-      c.expression = r.text(how["regex"], what);
-      try {
-        std::regex re(c.expression);
-      } catch (const std::regex_error& e) {
-        r.fail(how["regex"], what + ": bad regular expression: " + e.what());
-      }
+      c.pattern = r.pattern(how["regex"], what);
     }
     out.push_back(std::move(c));
   }
 }
 
-request_spec read_request(const reader& r, const YAML::Node& n, bool allow_weight) {
+failure_action read_failure_action(const reader& r, const YAML::Node& n) {
+  const auto a = parse_failure_action(r.text(n, "on_failure"));
+  if (!a) r.fail(n, "on_failure must be continue, end_task or stop_user, got " + described(n));
+  return *a;
+}
+
+std::vector<std::string> read_tags(const reader& r, const YAML::Node& n) {
+  if (!n.IsSequence()) r.fail(n, "tags must be a list of names, e.g. [checkout]");
+  std::vector<std::string> out;
+  for (const auto& t : n) {
+    const std::string tag = r.text(t, "a tag");
+    if (tag.empty()) r.fail(t, "a tag must not be empty");
+    out.push_back(tag);
+  }
+  return out;
+}
+
+/// A request; `as_task`: it is a task of its own (weight and tags allowed). Its on_failure, if
+/// not its own, is `inherited`.
+request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
+                          failure_action inherited) {
   r.expect_map(n, "a request");
-  std::set<std::string> allowed{"name", "headers", "query", "body", "json", "check", "capture"};
+  std::set<std::string> allowed{"name", "headers", "query",   "body",
+                                "json", "check",   "capture", "on_failure"};
   allowed.insert(http_methods.begin(), http_methods.end());
-  if (allow_weight) allowed.insert("weight");
+  if (as_task) allowed.insert({"weight", "tags"});
   r.check_keys(n, allowed, "a request");
   request_spec req;
   req.where = r.location(n);
@@ -255,7 +399,8 @@ request_spec read_request(const reader& r, const YAML::Node& n, bool allow_weigh
     req.path = r.templ(n[m], m + " path");
     if (req.path.source().empty() || req.path.source()[0] != '/')
       r.fail(n[m], m + " path '" + req.path.source() + "' must start with '/'");
-    req.name = req.path.source();
+    // A path that is all text once its ${env...} are in is named as it is sent.
+    req.name = req.path.constant() ? req.path.render({}) : req.path.source();
   }
   if (methods != 1)
     r.fail(n, "a request needs exactly one of get, post, put, delete, patch, head, options");
@@ -278,28 +423,35 @@ request_spec read_request(const reader& r, const YAML::Node& n, bool allow_weigh
   }
   if (n["check"]) read_check(r, n["check"], req.check);
   if (n["capture"]) read_captures(r, n["capture"], req.captures);
+  req.on_failure = n["on_failure"] ? read_failure_action(r, n["on_failure"]) : inherited;
   return req;
 }
 
-std::vector<request_spec> read_steps(const reader& r, const YAML::Node& n,
-                                     const std::string& what) {
+std::vector<request_spec> read_steps(const reader& r, const YAML::Node& n, const std::string& what,
+                                     failure_action inherited) {
   r.expect_list(n, what);
   std::vector<request_spec> out;
-  for (const auto& step : n) out.push_back(read_request(r, step, false));
+  for (const auto& step : n) out.push_back(read_request(r, step, false, inherited));
   return out;
 }
 
-task_spec read_task(const reader& r, const YAML::Node& n) {
+task_spec read_task(const reader& r, const YAML::Node& n, const user_spec& user,
+                    failure_action user_default) {
   r.expect_map(n, "a task");
   task_spec t;
   if (n["steps"]) {
-    r.check_keys(n, {"weight", "steps"}, "a task with steps");
-    t.steps = read_steps(r, n["steps"], "steps");
+    r.check_keys(n, {"weight", "steps", "on_failure", "tags"}, "a task with steps");
+    const failure_action task_default =
+        n["on_failure"] ? read_failure_action(r, n["on_failure"]) : user_default;
+    t.steps = read_steps(r, n["steps"], "steps", task_default);
     if (t.steps.empty()) r.fail(n["steps"], "steps must not be empty");
   } else {
-    t.steps.push_back(read_request(r, n, true));
+    t.steps.push_back(read_request(r, n, true, user_default));
   }
   if (n["weight"]) t.weight = static_cast<int>(r.integer(n["weight"], "weight", 1, 1'000'000));
+  if (n["tags"]) t.tags = read_tags(r, n["tags"]);
+  for (const auto& tag : user.tags)
+    if (std::find(t.tags.begin(), t.tags.end(), tag) == t.tags.end()) t.tags.push_back(tag);
   return t;
 }
 
@@ -331,16 +483,24 @@ wait_spec read_wait(const reader& r, const YAML::Node& n) {
 
 user_spec read_user(const reader& r, const YAML::Node& n, std::size_t index) {
   r.expect_map(n, "a user");
-  r.check_keys(n, {"name", "weight", "wait", "on_start", "tasks", "on_stop", "data"}, "a user");
+  r.check_keys(
+      n, {"name", "weight", "wait", "on_start", "tasks", "on_stop", "data", "on_failure", "tags"},
+      "a user");
   user_spec u;
   u.name = n["name"] ? r.text(n["name"], "name") : "user" + std::to_string(index + 1);
   if (n["weight"]) u.weight = static_cast<int>(r.integer(n["weight"], "weight", 1, 1'000'000));
   if (n["wait"]) u.wait = read_wait(r, n["wait"]);
-  if (n["on_start"]) u.on_start = read_steps(r, n["on_start"], "on_start");
-  if (n["on_stop"]) u.on_stop = read_steps(r, n["on_stop"], "on_stop");
+  if (n["tags"]) u.tags = read_tags(r, n["tags"]);
+  // A user's on_failure is the default of its tasks; on_start stops the user unless a step
+  // says otherwise (Locust's StopUser), and a failure in on_stop ends on_stop.
+  const failure_action task_default =
+      n["on_failure"] ? read_failure_action(r, n["on_failure"]) : failure_action::end_task;
+  if (n["on_start"])
+    u.on_start = read_steps(r, n["on_start"], "on_start", failure_action::stop_user);
+  if (n["on_stop"]) u.on_stop = read_steps(r, n["on_stop"], "on_stop", failure_action::end_task);
   if (!n["tasks"]) r.fail(n, "user '" + u.name + "' has no tasks");
   r.expect_list(n["tasks"], "tasks");
-  for (const auto& t : n["tasks"]) u.tasks.push_back(read_task(r, t));
+  for (const auto& t : n["tasks"]) u.tasks.push_back(read_task(r, t, u, task_default));
   if (u.tasks.empty()) r.fail(n["tasks"], "user '" + u.name + "' has no tasks");
   if (const auto d = n["data"]) {
     r.expect_map(d, "data");
@@ -538,6 +698,7 @@ scenario load(const reader& r, const std::string& text) {
         s.stats.max_names =
             static_cast<std::size_t>(r.integer(st["max_names"], "stats.max_names", 1, 1'000'000));
     }
+    s.environment = r.environment_used();
     return s;
   } catch (const YAML::Exception& e) {
     throw config_error(r.where(e.mark) + ": " + e.msg);
@@ -547,28 +708,33 @@ scenario load(const reader& r, const std::string& text) {
 }  // namespace
 
 scenario load_scenario_text(const std::string& text, const std::string& name,
-                            const std::string& base_dir) {
-  return load(reader(name, base_dir), text);
+                            const std::string& base_dir, const environment_lookup& env) {
+  return load(reader(name, base_dir, env), text);
 }
 
 scenario load_confined_scenario_text(const std::string& text, const std::string& name,
                                      const std::string& base_dir) {
-  return load(reader(name, base_dir, nullptr, true), text);
+  // Someone else's scenario must not read this machine's environment (it could send a secret
+  // to a target of its choosing): every ${env.NAME} is unset, so only defaults apply.
+  return load(reader(
+                  name, base_dir, [](const std::string&) { return std::optional<std::string>(); },
+                  nullptr, true),
+              text);
 }
 
 scenario load_scenario_text(const std::string& text, const std::string& name,
-                            const data_file_contents& data) {
-  return load(reader(name, ".", &data), text);
+                            const data_file_contents& data, const environment_lookup& env) {
+  return load(reader(name, ".", env, &data), text);
 }
 
-scenario load_scenario_file(const std::string& path) {
+scenario load_scenario_file(const std::string& path, const environment_lookup& env) {
   std::ifstream in(path);
   if (!in) throw config_error(path + ": cannot read the scenario file");
   std::stringstream buffer;
   buffer << in.rdbuf();
   const auto slash = path.find_last_of('/');
   return load_scenario_text(buffer.str(), path,
-                            slash == std::string::npos ? "." : path.substr(0, slash));
+                            slash == std::string::npos ? "." : path.substr(0, slash), env);
 }
 
 }  // namespace swarmlet::config

@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <charconv>
+#include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace swarmlet::config {
@@ -49,7 +51,17 @@ template_string::template_string(std::string_view text) : source_(text) {
     if (!literal.empty()) parts_.push_back({part_kind::literal, std::move(literal)});
     literal.clear();
     const std::size_t paren = expr.find('(');
-    if (paren == std::string_view::npos) {
+    if (expr.rfind("env.", 0) == 0) {
+      // ${env.NAME} or ${env.NAME:-default}; the default may hold anything but '}'.
+      const std::string_view rest = expr.substr(4);
+      const std::size_t dash = rest.find(":-");
+      const std::string_view name = rest.substr(0, dash);
+      if (!is_name(name))
+        fail(i, "'" + std::string(name) + "' is not an environment variable name (${env.NAME})");
+      part p{part_kind::env, std::string(name)};
+      if (dash != std::string_view::npos) p.fallback = std::string(rest.substr(dash + 2));
+      parts_.push_back(std::move(p));
+    } else if (paren == std::string_view::npos) {
       if (!is_name(expr)) fail(i, "'" + std::string(expr) + "' is not a variable name");
       parts_.push_back({part_kind::variable, std::string(expr)});
     } else {
@@ -69,13 +81,53 @@ template_string::template_string(std::string_view text) : source_(text) {
         p.a = integer(args, i);
         if (p.a < 0 || p.a > 1 << 20) fail(i, "random_string(n) needs 0 <= n <= 1048576");
         parts_.push_back(p);
+      } else if (fn == "uuid" || fn == "now_ms") {
+        if (!args.empty()) fail(i, std::string(fn) + "() takes no arguments");
+        parts_.push_back({fn == "uuid" ? part_kind::uuid : part_kind::now_ms, ""});
       } else {
-        fail(i, "unknown function '" + std::string(fn) + "' (known: random, random_string)");
+        fail(i, "unknown function '" + std::string(fn) +
+                    "' (known: random, random_string, uuid, now_ms)");
       }
     }
     i = close + 1;
   }
   if (!literal.empty()) parts_.push_back({part_kind::literal, std::move(literal)});
+}
+
+environment_lookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    if (const char* v = std::getenv(name.c_str())) return std::string(v);
+    return std::nullopt;
+  };
+}
+
+void template_string::resolve_environment(const environment_lookup& env,
+                                          std::map<std::string, std::string>& used) {
+  std::vector<part> resolved;
+  for (part& p : parts_) {
+    if (p.kind == part_kind::env) {
+      std::string value;
+      if (auto v = env(p.text)) {
+        value = *v;
+        used[p.text] = value;
+      } else if (p.fallback) {
+        value = *p.fallback;
+      } else {
+        throw std::invalid_argument("environment variable " + p.text +
+                                    " is not set (give it a default: ${env." + p.text +
+                                    ":-value})");
+      }
+      p = {part_kind::literal, std::move(value)};
+    }
+    // Adjacent literals become one, so a template that was all text and ${env...} is constant.
+    if (p.kind == part_kind::literal && !resolved.empty() &&
+        resolved.back().kind == part_kind::literal) {
+      resolved.back().text += p.text;
+    } else if (p.kind != part_kind::literal || !p.text.empty()) {
+      resolved.push_back(std::move(p));
+    }
+  }
+  parts_ = std::move(resolved);
 }
 
 void template_string::render_to(const render_context& ctx, std::string& out) const {
@@ -101,6 +153,30 @@ void template_string::render_to(const render_context& ctx, std::string& out) con
         for (std::int64_t k = 0; k < p.a; ++k) out += ctx.rng ? alphabet[d(*ctx.rng)] : 'x';
         break;
       }
+      case part_kind::uuid: {
+        // RFC 4122 version 4: 122 random bits, the version nibble 4, the variant bits 10.
+        std::uint64_t hi = ctx.rng ? (*ctx.rng)() : 0, lo = ctx.rng ? (*ctx.rng)() : 0;
+        hi = (hi & ~0xF000ull) | 0x4000ull;
+        lo = (lo & ~(3ull << 62)) | (2ull << 62);
+        static constexpr char hex[] = "0123456789abcdef";
+        char text[36];
+        int k = 0;
+        for (int nibble = 0; nibble < 32; ++nibble) {
+          if (nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20) text[k++] = '-';
+          const std::uint64_t word = nibble < 16 ? hi : lo;
+          text[k++] = hex[(word >> (60 - 4 * (nibble % 16))) & 15];
+        }
+        out.append(text, sizeof text);
+        break;
+      }
+      case part_kind::now_ms:
+        out += std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+        break;
+      case part_kind::env:  // not resolved (the loader always resolves): its default
+        if (p.fallback) out += *p.fallback;
+        break;
     }
   }
 }

@@ -3,9 +3,15 @@
 //   ${name}            a variable: a capture, a data column, or user_id / iteration
 //   ${random(a,b)}     a uniform random integer in [a, b]
 //   ${random_string(n)} n random letters and digits
+//   ${uuid()}          a random version 4 UUID, new at each render
+//   ${now_ms()}        the time of the render, Unix milliseconds
+//   ${env.NAME}        the environment variable NAME where the scenario is loaded, fixed then
+//                      (resolve_environment); ${env.NAME:-default} when it may be unset
 // "$${" writes a literal "${".
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -19,12 +25,22 @@ struct render_context {
   std::mt19937_64* rng = nullptr;
 };
 
+/// Where ${env.NAME} finds its value: nothing when NAME is unset.
+using environment_lookup = std::function<std::optional<std::string>(const std::string& name)>;
+/// The environment of this process (getenv).
+environment_lookup process_environment();
+
 class template_string {
  public:
   template_string() = default;
   /// Compiles `text`; throws std::invalid_argument with the reason and the offset in `text`
   /// (as "at character N: ...") when a substitution is malformed.
   explicit template_string(std::string_view text);
+
+  /// Makes every ${env.NAME} a fixed part of the text: NAME's value from `env`, else its
+  /// default. Records each value found in `used` (NAME -> value). Throws std::invalid_argument
+  /// naming the first variable that is unset and has no default.
+  void resolve_environment(const environment_lookup& env, std::map<std::string, std::string>& used);
 
   /// The text with every substitution made. An unset variable renders as "" (the loader has
   /// already refused names that can never be set).
@@ -39,11 +55,12 @@ class template_string {
   std::vector<std::string> variables() const;
 
  private:
-  enum class part_kind { literal, variable, random_int, random_string };
+  enum class part_kind { literal, variable, random_int, random_string, uuid, now_ms, env };
   struct part {
     part_kind kind;
-    std::string text;  // literal text or variable name
+    std::string text;  // literal text, variable name, or environment variable name
     std::int64_t a = 0, b = 0;
+    std::optional<std::string> fallback = std::nullopt;  // env: the default after ":-"
   };
   std::string source_;
   std::vector<part> parts_;

@@ -363,7 +363,8 @@ TEST(ScenarioLoader, ReadsTheDesignSketch) {
   ASSERT_EQ(shopper.tasks.size(), 3u);
   EXPECT_EQ(shopper.tasks[0].weight, 5);
   EXPECT_EQ(shopper.tasks[0].steps[0].name, "/items");
-  EXPECT_EQ(shopper.tasks[0].steps[0].check.status, 200);
+  ASSERT_TRUE(shopper.tasks[0].steps[0].check.status);
+  EXPECT_EQ(shopper.tasks[0].steps[0].check.status->expected, "200");
   EXPECT_EQ(shopper.tasks[2].steps.size(), 2u);
   EXPECT_EQ(s.thresholds.size(), 2u);
   EXPECT_EQ(s.report.csv_prefix, "results/run");

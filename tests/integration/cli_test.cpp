@@ -184,4 +184,61 @@ TEST_F(CommandLine, LogLevelWarningHidesTheLinksEventLines) {
   EXPECT_GT(served(), 0u);
 }
 
+/// The names of the requests a JSON summary reports.
+std::vector<std::string> request_names(const std::string& json_file) {
+  std::vector<std::string> out;
+  const auto summary = nlohmann::json::parse(ts::read_file(json_file));
+  for (const auto& r : summary["requests"]) out.push_back(r["name"].get<std::string>());
+  return out;
+}
+
+TEST_F(CommandLine, TagsChooseTheTasksAndAnUnknownTagExitsTwo) {
+  const auto file = scenario(
+      "load: {users: 2, spawn_rate: 100, run_time: 1s}\n"
+      "users:\n"
+      "  - {name: shopper, wait: {constant: 10ms}, tasks: [{get: /items, tags: [browse]}, "
+      "{get: /status/204, tags: [checkout]}]}\n"
+      "  - {name: admin, tags: [admin], wait: {constant: 10ms}, tasks: [{get: /}]}\n");
+  const auto dir = file.substr(0, file.rfind('/'));
+  auto r = ts::run_process({binary, "run", file, "--threads", "1", "-q", "--headless", "--json",
+                            dir + "/browse.json", "--tags", "browse"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(request_names(dir + "/browse.json"), std::vector<std::string>{"/items"});
+  r = ts::run_process({binary, "run", file, "--threads", "1", "-q", "--headless", "--json",
+                       dir + "/rest.json", "-E", "browse,admin"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(request_names(dir + "/rest.json"), std::vector<std::string>{"/status/204"})
+      << "the admin user, left with no task, did not run";
+  r = ts::run_process({binary, "run", file, "--headless", "--tags", "chekout"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "swarmlet: --tags: no task or user of " + file +
+                       " has the tag 'chekout' (its tags: admin, browse, checkout)\n");
+}
+
+TEST_F(CommandLine, UsersStoppedByOnStartAreInTheFailuresOfEveryReport) {
+  const auto file = scenario(
+      "load: {users: 3, spawn_rate: 100, run_time: 1s}\n"
+      "users: [{name: buyer, on_start: [{post: \"/${env.SWARMLET_TEST_LOGIN:-login}\", json: "
+      "{user: ann, password: x}, check: {status: 201}}], tasks: [{get: /items}]}]\n");
+  const auto dir = file.substr(0, file.rfind('/'));
+  const auto r = ts::run_process({binary, "run", file, "--threads", "1", "--headless", "--json",
+                                  dir + "/s.json", "--csv", dir + "/run"});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  const std::string stopped = "stopped by a failed request in on_start: POST /login";
+  EXPECT_NE(r.out.find("3  POST /login: expected status 201, got 200"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3  USER buyer: " + stopped), std::string::npos) << r.out;
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  bool found = false;
+  for (const auto& e : s["errors"])
+    if (e["method"] == "USER" && e["name"] == "buyer" && e["error"] == stopped) {
+      found = true;
+      EXPECT_EQ(e["occurrences"], 3);
+    }
+  EXPECT_TRUE(found) << s["errors"].dump();
+  EXPECT_NE(ts::read_file(dir + "/run_failures.csv").find("USER,buyer," + stopped + ",3"),
+            std::string::npos);
+  EXPECT_EQ(request_names(dir + "/s.json"), std::vector<std::string>{"/login"})
+      << "no user ran a task";
+}
+
 }  // namespace

@@ -136,6 +136,31 @@ TEST_F(Distributed, AWorkerNeedsOnlyTheControlAddressTheStatsPortComesWithTheWel
   EXPECT_EQ(total, served());
 }
 
+TEST_F(Distributed, WorkersRunTheMastersEnvironmentValuesAndTags) {
+  // Only the master has SWARMLET_TEST_STATUS: a worker reading its own environment would fail
+  // to load the scenario, and one ignoring the master's -E would also request /delay/1.
+  const auto file = ts::write_temp_file(
+      "scenario.yaml",
+      "target: " + url_ +
+          "\nload: {users: 2, spawn_rate: 100, run_time: 1s}\nusers: [{wait: "
+          "{constant: 10ms}, tasks: [{get: \"/status/${env.SWARMLET_TEST_STATUS}\", "
+          "check: {status: 204}}, {get: /delay/1, tags: [slow]}]}]\n");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q",
+                      "--json", dir + "/s.json", "-E", "slow"},
+                     {"SWARMLET_TEST_STATUS=204"});
+  const auto ports = ports_of(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  auto w = worker(ports);
+  ASSERT_EQ(master.wait(), 0) << master.err() << w->err();
+  EXPECT_EQ(w->wait(), 0) << w->err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  ASSERT_EQ(s["requests"].size(), 1u) << s["requests"].dump();
+  EXPECT_EQ(s["requests"][0]["name"], "/status/204");
+  EXPECT_GT(s["requests"][0]["requests"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(s["totals"]["failures"], 0);
+}
+
 TEST_F(Distributed, AKilledWorkerIsMissingAndItsUsersMoveToTheOthers) {
   const auto file = scenario("{users: 20, spawn_rate: 200, run_time: 6s}");
   const auto dir = file.substr(0, file.rfind('/'));

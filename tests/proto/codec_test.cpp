@@ -32,7 +32,13 @@ TEST(Codec, EveryMessageRoundTrips) {
   w.target = "http://y/";
   w.files["users.csv"] = "a,b\n1,2\n";
   w.stats_port = 40123;
+  w.environment["API_KEY"] = "k-1";
+  w.tags = {"checkout", "browse"};
+  w.exclude_tags = {"slow"};
   auto w2 = round_trip(p::message_type::welcome, w);
+  EXPECT_EQ(w2.environment, w.environment);
+  EXPECT_EQ(w2.tags, w.tags);
+  EXPECT_EQ(w2.exclude_tags, w.exclude_tags);
   EXPECT_EQ(w2.stats_port, 40123);
   EXPECT_EQ(w2.scenario_yaml, w.scenario_yaml);
   EXPECT_EQ(w2.files, w.files);

@@ -54,4 +54,27 @@ TEST(ScenarioInstall, TheMastersTargetReplacesTheFilesAndABadOneIsRefused) {
   EXPECT_THROW(w::install_scenario(wl), swarmlet::config::config_error);
 }
 
+TEST(ScenarioInstall, EnvironmentValuesAndTagsAreTheMastersNotTheWorkers) {
+  auto wl = welcome(
+      "target: http://127.0.0.1:1\nusers:\n  - tasks:\n      - {get: \"/${env.HOME}\", tags: "
+      "[a]}\n      - {get: \"/${env.SWARMLET_UNSET_HERE:-d}\", tags: [b]}\n");
+  wl.environment["HOME"] = "/from-the-master";
+  wl.tags = {"a", "b"};
+  wl.exclude_tags = {"b"};
+  const auto s = w::install_scenario(wl);
+  ASSERT_EQ(s->users[0].tasks.size(), 1u) << "the master's tag filter";
+  EXPECT_EQ(s->users[0].tasks[0].steps[0].path.source(), "/${env.HOME}");
+  EXPECT_EQ(s->users[0].tasks[0].steps[0].path.render({}), "//from-the-master");
+  wl.environment.clear();
+  wl.tags.clear();
+  wl.exclude_tags.clear();
+  try {
+    w::install_scenario(wl);
+    FAIL() << "HOME is set on this machine, but the master sent no value: it is unset here";
+  } catch (const swarmlet::config::config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("environment variable HOME is not set"), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace

@@ -1,0 +1,155 @@
+// Checks and captures applied to responses made in the test: every failure message, which must
+// stay the same from one response to the next so that failures group by cause.
+#include "worker/response_checks.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <unordered_map>
+
+#include "common/config/scenario_loader.hpp"
+
+namespace c = swarmlet::config;
+namespace w = swarmlet::worker;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The request of a one-task scenario, e.g. "{get: /, check: {status: 2xx}}".
+c::request_spec request(const std::string& yaml) {
+  return c::load_scenario_text("target: http://h/\nusers:\n  - tasks: [" + yaml + "]\n", "t.yaml")
+      .users[0]
+      .tasks[0]
+      .steps[0];
+}
+
+swarmlet::http::result response(int status, std::string body = "",
+                                std::vector<std::pair<std::string, std::string>> headers = {},
+                                std::chrono::milliseconds elapsed = 1ms) {
+  swarmlet::http::result r;
+  r.response.status = status;
+  r.response.body = std::move(body);
+  for (auto& [k, v] : headers) r.response.headers.add(k, v);
+  r.elapsed = elapsed;
+  return r;
+}
+
+struct checker {
+  c::regex_match_buffer buffer;
+  /// The first failed check of `spec` on `r` ("" when all pass), with the body parsed when
+  /// it is JSON.
+  std::string operator()(const c::request_spec& spec, const swarmlet::http::result& r) {
+    auto parsed = nlohmann::json::parse(r.response.body, nullptr, false);
+    return w::first_failed_check(spec.check, r, parsed.is_discarded() ? nullptr : &parsed, buffer);
+  }
+};
+
+TEST(ResponseChecks, StatusOneListOrClass) {
+  checker check;
+  const auto none = request("{get: /}");
+  EXPECT_EQ(check(none, response(302)), "");
+  EXPECT_EQ(check(none, response(404)), "HTTP 404 Not Found");
+  const auto one = request("{get: /, check: {status: 201}}");
+  EXPECT_EQ(check(one, response(201)), "");
+  EXPECT_EQ(check(one, response(200)), "expected status 201, got 200");
+  const auto list = request("{get: /, check: {status: [200, 204]}}");
+  EXPECT_EQ(check(list, response(204)), "");
+  EXPECT_EQ(check(list, response(500)), "expected status 200 or 204, got 500");
+  const auto cls = request("{get: /, check: {status: 4xx}}");
+  EXPECT_EQ(check(cls, response(404)), "") << "an expected 4xx is a success";
+  EXPECT_EQ(check(cls, response(200)), "expected status 4xx, got 200");
+}
+
+TEST(ResponseChecks, HeadersByAnyCaseExactOrByRegex) {
+  checker check;
+  const auto exact = request("{get: /, check: {header: {content-type: application/json}}}");
+  EXPECT_EQ(check(exact, response(200, "", {{"Content-Type", "application/json"}})), "");
+  EXPECT_EQ(check(exact, response(200, "", {{"Content-Type", "text/html"}})),
+            "header content-type is 'text/html', expected 'application/json'");
+  EXPECT_EQ(check(exact, response(200)), "header content-type is missing");
+  const auto re = request("{get: /, check: {header: {X-Id: {regex: '^[0-9]+$'}}}}");
+  EXPECT_EQ(check(re, response(200, "", {{"x-id", "123"}})), "");
+  EXPECT_EQ(check(re, response(200, "", {{"x-id", "12a"}})),
+            "header X-Id '12a' does not match /^[0-9]+$/");
+}
+
+TEST(ResponseChecks, BodyContainsNotContainsAndRegex) {
+  checker check;
+  const auto spec = request(
+      "{get: /, check: {body_contains: welcome, not_contains: error, body_regex: 'id=\\d+'}}");
+  EXPECT_EQ(check(spec, response(200, "welcome, id=7")), "");
+  EXPECT_EQ(check(spec, response(200, "hello id=7")), "body does not contain 'welcome'");
+  EXPECT_EQ(check(spec, response(200, "welcome error id=7")), "body contains 'error'");
+  EXPECT_EQ(check(spec, response(200, "welcome id=x")), "body does not match /id=\\d+/");
+}
+
+TEST(ResponseChecks, MaxDurationSaysTheLimitNotTheTime) {
+  checker check;
+  const auto spec = request("{get: /, check: {max_duration: 500ms}}");
+  EXPECT_EQ(check(spec, response(200, "", {}, 499ms)), "");
+  EXPECT_EQ(check(spec, response(200, "", {}, 501ms)), "slower than 500ms");
+  EXPECT_EQ(check(spec, response(200, "", {}, 9000ms)), "slower than 500ms");
+}
+
+TEST(ResponseChecks, JsonComparisons) {
+  checker check;
+  const auto spec = request(
+      "{get: /, check: {json: {$.id: 7, $.count: {gt: 0, le: 10}, $.debug: {exists: false}, "
+      "$.name: {ne: root, contains: nn}, $.tags: {contains: new}, $.token: {exists: true}}}}");
+  const std::string good =
+      R"({"id": 7, "count": 3, "name": "ann", "tags": ["new", "x"], "token": "t"})";
+  EXPECT_EQ(check(spec, response(200, good)), "");
+  auto with = [&](const std::string& key, const std::string& value) {
+    auto doc = nlohmann::json::parse(good);
+    if (value.empty())
+      doc.erase(key);
+    else
+      doc[key] = nlohmann::json::parse(value);
+    return check(spec, response(200, doc.dump()));
+  };
+  EXPECT_EQ(with("id", "8"), "$.id is 8, expected 7");
+  EXPECT_EQ(with("id", "7.0"), "") << "numbers compare by value";
+  EXPECT_EQ(with("count", "0"), "$.count is 0, expected > 0");
+  EXPECT_EQ(with("count", "11"), "$.count is 11, expected <= 10");
+  EXPECT_EQ(with("count", "\"3\""), "$.count is \"3\", expected > 0") << "a string is not > 0";
+  EXPECT_EQ(with("count", ""), "$.count is missing");
+  EXPECT_EQ(with("debug", "true"), "$.debug is present, expected it missing");
+  EXPECT_EQ(with("name", "\"root\""), "$.name is \"root\", expected != \"root\"");
+  EXPECT_EQ(with("name", "\"bob\""), "$.name is \"bob\", expected it to contain \"nn\"");
+  EXPECT_EQ(with("tags", "[\"old\"]"), "$.tags is [\"old\"], expected it to contain \"new\"");
+  EXPECT_EQ(with("token", ""), "$.token is missing");
+  EXPECT_EQ(check(spec, response(200, "<html>")), "body is not JSON (checking $.id)");
+  EXPECT_EQ(with("id", "\"" + std::string(100, 'x') + "\""),
+            "$.id is \"" + std::string(59, 'x') + "..., expected 7")
+      << "a long value is cut short";
+}
+
+TEST(ResponseCaptures, SetVariablesOrSayWhatFoundNothing) {
+  c::regex_match_buffer buffer;
+  const auto spec = request(
+      "{get: /, capture: {token: {json: $.token}, id: {regex: 'id=(\\d+)'}, session: {header: "
+      "X-Session}, hint: {json: $.hint, optional: true}}}");
+  std::unordered_map<std::string, std::string> vars{{"hint", "stale"}};
+  auto run = [&](const std::string& body, std::vector<std::pair<std::string, std::string>> h) {
+    const auto r = response(200, body, std::move(h));
+    auto parsed = nlohmann::json::parse(body, nullptr, false);
+    return w::apply_captures(spec.captures, r, parsed.is_discarded() ? nullptr : &parsed, buffer,
+                             vars);
+  };
+  EXPECT_EQ(run(R"({"token": "t1", "note": "id=42"})", {{"x-session", "s1"}}), "");
+  EXPECT_EQ(vars["token"], "t1");
+  EXPECT_EQ(vars["id"], "42");
+  EXPECT_EQ(vars["session"], "s1");
+  EXPECT_EQ(vars["hint"], "") << "optional and not found: set to empty, no value kept";
+  EXPECT_EQ(run(R"({"note": "id=43"})", {{"x-session", "s2"}}),
+            "capture token: nothing matched $.token");
+  EXPECT_EQ(vars["token"], "t1") << "a capture that failed leaves its variable alone";
+  EXPECT_EQ(vars["id"], "43") << "the other captures are still made";
+  EXPECT_EQ(run(R"({"token": "t"})", {{"x-session", "s"}}),
+            "capture id: nothing matched /id=(\\d+)/");
+  EXPECT_EQ(run(R"({"token": "t", "n": "id=1"})", {}),
+            "capture session: nothing matched header X-Session");
+  EXPECT_EQ(run("not json", {}), "capture token: nothing matched $.token");
+}
+
+}  // namespace

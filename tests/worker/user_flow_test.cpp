@@ -1,0 +1,145 @@
+// What a user does after a failed request (on_failure, on_start's StopUser), and checks and
+// captures through the real client, against a small server in the test that records every
+// request and can stop the user after the Nth: no sleeps, every run ends on an event.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/config/scenario_loader.hpp"
+#include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
+#include "common/green/timeout.hpp"
+#include "common/http/server.hpp"
+#include "worker/request_executor.hpp"
+#include "worker/user_runner.hpp"
+
+namespace c = swarmlet::config;
+namespace g = swarmlet::green;
+namespace h = swarmlet::http;
+namespace w = swarmlet::worker;
+using namespace std::chrono_literals;
+
+namespace {
+
+class UserFlow : public ::testing::Test {
+ protected:
+  ~UserFlow() override { server_.kill(); }
+
+  /// Runs the first user class of `users_yaml` until it ends on its own or, with `stop_after`,
+  /// until the server has answered that many requests (the server then stops the user).
+  void run_user(const std::string& users_yaml, std::size_t stop_after = 0) {
+    scenario_ =
+        c::load_scenario_text("target: http://127.0.0.1:" + std::to_string(listener_.local_port()) +
+                                  "\nusers: " + users_yaml + "\n",
+                              "t.yaml");
+    user_ = std::make_unique<w::user_runner>(scenario_, scenario_.users[0], stats_, nullptr,
+                                             w::user_options{1, 0, 1});
+    stop_after_ = stop_after;
+    ASSERT_TRUE(g::with_timeout(20s, [&] { user_->run(); })) << "the user never ended";
+  }
+  std::uint64_t errors(const std::string& message) const {
+    for (const auto& [key, n] : stats_.errors())
+      if (key.message == message) return n;
+    return 0;
+  }
+
+  g::hub hub_;
+  std::vector<std::string> seen_;  // request targets, in order
+  c::scenario scenario_;
+  swarmlet::stats::stats_table stats_;
+  std::unique_ptr<w::user_runner> user_;
+  std::size_t stop_after_ = 0;
+  g::socket listener_ = g::socket::listen("127.0.0.1", 0);
+  g::green_thread<void> server_ = g::spawn([this] {
+    h::serve_http(listener_, [this](const h::request& q, h::response& r) {
+      seen_.push_back(q.target);
+      r.status = 200;
+      if (q.target.rfind("/status/", 0) == 0) r.status = std::stoi(q.target.substr(8));
+      if (q.target == "/token") {
+        r.headers.add("Content-Type", "application/json");
+        r.headers.add("X-Request-Id", "r-17");
+        r.body = R"({"token": "t-1", "count": 3})";
+      }
+      if (stop_after_ != 0 && seen_.size() == stop_after_) user_->stop();
+    });
+  });
+};
+
+TEST_F(UserFlow, AFailedStepEndsTheRestOfItsTaskByDefault) {
+  run_user("[{tasks: [{steps: [{get: /status/500}, {get: /never}]}]}]", 3);
+  EXPECT_EQ(seen_, (std::vector<std::string>{"/status/500", "/status/500", "/status/500"}));
+}
+
+TEST_F(UserFlow, ContinueGoesOnWithTheNextStep) {
+  run_user("[{tasks: [{steps: [{get: /status/500, on_failure: continue}, {get: /next}]}]}]", 4);
+  EXPECT_EQ(seen_, (std::vector<std::string>{"/status/500", "/next", "/status/500", "/next"}));
+}
+
+TEST_F(UserFlow, StopUserEndsTheUserThenRunsOnStopAndSaysSo) {
+  run_user(
+      "[{name: buyer, on_stop: [{get: /logout}], tasks: [{steps: [{get: /status/503, "
+      "on_failure: stop_user}, {get: /never}]}]}]");
+  EXPECT_EQ(seen_, (std::vector<std::string>{"/status/503", "/logout"}));
+  EXPECT_EQ(stats_.errors().at(
+                {"USER", "buyer", "stopped by a failed request in a task: GET /status/503"}),
+            1u)
+      << "a row of its own in the failures table, under the user class";
+}
+
+TEST_F(UserFlow, AFailedOnStartStopsTheUserAsLocustsStopUser) {
+  run_user("[{name: buyer, on_start: [{get: /status/401}, {get: /never}], tasks: [{get: /task}]}]");
+  EXPECT_EQ(seen_, std::vector<std::string>{"/status/401"}) << "no task ran";
+  EXPECT_EQ(errors("stopped by a failed request in on_start: GET /status/401"), 1u);
+  EXPECT_EQ(errors("HTTP 401 Unauthorized"), 1u) << "and the request's own failure";
+}
+
+TEST_F(UserFlow, OnStartStepsMayChooseToContinue) {
+  run_user(
+      "[{on_start: [{get: /status/404, on_failure: continue}, {get: /prefs}], tasks: [{get: "
+      "/task}]}]",
+      3);
+  EXPECT_EQ(seen_, (std::vector<std::string>{"/status/404", "/prefs", "/task"}));
+}
+
+TEST_F(UserFlow, ACaptureThatFindsNothingFailsTheRequest) {
+  run_user(
+      "[{on_start: [{get: /token, capture: {missing: {json: $.nope}}}], tasks: [{get: /task}]}]");
+  EXPECT_EQ(seen_, std::vector<std::string>{"/token"});
+  EXPECT_EQ(errors("capture missing: nothing matched $.nope"), 1u);
+}
+
+TEST_F(UserFlow, CapturesAndChecksGoThroughTheRealClient) {
+  run_user(
+      R"yaml([{on_start: [{get: /token, check: {status: 2xx, header: {content-type: application/json},
+          json: {$.count: {gt: 0}}, body_regex: '"token"', max_duration: 10s},
+          capture: {token: {regex: '"token": "([^"]+)"'}, rid: {header: X-Request-Id},
+          hint: {json: $.hint, optional: true}}}],
+        tasks: [{get: "/use/${token}/${rid}/[${hint}]"}]}])yaml",
+      2);
+  EXPECT_EQ(seen_, (std::vector<std::string>{"/token", "/use/t-1/r-17/[]"}));
+  EXPECT_TRUE(stats_.errors().empty());
+}
+
+TEST_F(UserFlow, TheExecutorRecordsAFailedCheckUnderItsRequest) {
+  scenario_ = c::load_scenario_text(
+      "target: http://127.0.0.1:" + std::to_string(listener_.local_port()) +
+          "\nusers: [{tasks: [{get: /token, name: tok, check: {json: {$.count: {lt: 3}}}}]}]\n",
+      "t.yaml");
+  std::string url_error;
+  h::client client(*h::parse_url(scenario_.target, url_error), {});
+  w::user_variables vars;
+  w::request_executor exec(client, stats_, vars);
+  const auto& spec = scenario_.users[0].tasks[0].steps[0];
+  EXPECT_FALSE(exec.run(spec));
+  EXPECT_FALSE(exec.run(spec));
+  const auto& entry = stats_.entries().at({"GET", "tok"});
+  EXPECT_EQ(entry.requests, 2u);
+  EXPECT_EQ(entry.failures, 2u);
+  EXPECT_EQ(stats_.errors().at({"GET", "tok", "$.count is 3, expected < 3"}), 2u)
+      << "one row for both: the message is the same each time";
+}
+
+}  // namespace

@@ -1,0 +1,161 @@
+#include "response_checks.hpp"
+
+#include "common/config/duration.hpp"
+
+namespace swarmlet::worker {
+namespace {
+
+using config::json_check;
+
+/// A value from the response as a message shows it: at most 60 characters.
+std::string shown(std::string text) {
+  constexpr std::size_t limit = 60;
+  if (text.size() > limit) {
+    text.resize(limit);
+    text += "...";
+  }
+  return text;
+}
+
+std::string check_json(const json_check& c, const nlohmann::json* body_json) {
+  const std::string& path = c.path.source();
+  if (body_json == nullptr) return "body is not JSON (checking " + path + ")";
+  const nlohmann::json* found = c.path.find(*body_json);
+  if (c.how == json_check::op::exists) {
+    const bool wanted = c.operand.get<bool>();
+    if (wanted && found == nullptr) return path + " is missing";
+    if (!wanted && found != nullptr) return path + " is present, expected it missing";
+    return {};
+  }
+  if (found == nullptr) return path + " is missing";
+  bool holds = false;
+  switch (c.how) {
+    case json_check::op::eq:
+      holds = *found == c.operand;
+      break;
+    case json_check::op::ne:
+      holds = *found != c.operand;
+      break;
+    case json_check::op::gt:
+    case json_check::op::ge:
+    case json_check::op::lt:
+    case json_check::op::le: {
+      // Numbers with numbers, strings with strings; any other pair fails the check.
+      const bool comparable = (found->is_number() && c.operand.is_number()) ||
+                              (found->is_string() && c.operand.is_string());
+      if (!comparable) break;
+      if (c.how == json_check::op::gt) holds = *found > c.operand;
+      if (c.how == json_check::op::ge) holds = *found >= c.operand;
+      if (c.how == json_check::op::lt) holds = *found < c.operand;
+      if (c.how == json_check::op::le) holds = *found <= c.operand;
+      break;
+    }
+    case json_check::op::contains:
+      if (found->is_string() && c.operand.is_string()) {
+        holds = found->get_ref<const std::string&>().find(
+                    c.operand.get_ref<const std::string&>()) != std::string::npos;
+      } else if (found->is_array()) {
+        for (const auto& e : *found) holds = holds || e == c.operand;
+      }
+      break;
+    case json_check::op::exists:
+      break;
+  }
+  if (holds) return {};
+  if (c.how == json_check::op::eq)
+    return path + " is " + shown(found->dump()) + ", expected " + c.operand.dump();
+  if (c.how == json_check::op::contains)
+    return path + " is " + shown(found->dump()) + ", expected it to contain " + c.operand.dump();
+  return path + " is " + shown(found->dump()) + ", expected " +
+         std::string(config::json_op_text(c.how)) + " " + c.operand.dump();
+}
+
+std::string check_header(const config::header_check& h, const http::result& r,
+                         config::regex_match_buffer& buffer) {
+  const auto value = r.response.headers.get(h.name);
+  if (!value) return "header " + h.name + " is missing";
+  if (h.equals) {
+    if (*value != *h.equals)
+      return "header " + h.name + " is '" + shown(std::string(*value)) + "', expected '" +
+             *h.equals + "'";
+    return {};
+  }
+  const auto m = h.matches.search(*value, buffer);
+  if (m.result == config::regex_search::outcome::failed)
+    return "header " + h.name + " /" + h.matches.source() + "/: " + m.error;
+  if (!m.matched())
+    return "header " + h.name + " '" + shown(std::string(*value)) + "' does not match /" +
+           h.matches.source() + "/";
+  return {};
+}
+
+}  // namespace
+
+std::string first_failed_check(const config::check_spec& check, const http::result& r,
+                               const nlohmann::json* body_json,
+                               config::regex_match_buffer& buffer) {
+  const int status = r.response.status;
+  if (check.status) {
+    if (!check.status->accepts(status))
+      return "expected status " + check.status->expected + ", got " + std::to_string(status);
+  } else if (status >= 400) {
+    return "HTTP " + std::to_string(status) + " " + std::string(http::reason_phrase(status));
+  }
+  if (check.max_duration && r.elapsed > *check.max_duration)
+    return "slower than " + config::format_duration(*check.max_duration);
+  for (const auto& h : check.headers)
+    if (auto failure = check_header(h, r, buffer); !failure.empty()) return failure;
+  const std::string& body = r.response.body;
+  if (check.body_contains && body.find(*check.body_contains) == std::string::npos)
+    return "body does not contain '" + *check.body_contains + "'";
+  if (check.not_contains && body.find(*check.not_contains) != std::string::npos)
+    return "body contains '" + *check.not_contains + "'";
+  if (check.body_regex) {
+    const auto m = check.body_regex->search(body, buffer);
+    if (m.result == config::regex_search::outcome::failed)
+      return "body_regex /" + check.body_regex->source() + "/: " + m.error;
+    if (!m.matched()) return "body does not match /" + check.body_regex->source() + "/";
+  }
+  for (const auto& c : check.json)
+    if (auto failure = check_json(c, body_json); !failure.empty()) return failure;
+  return {};
+}
+
+std::string apply_captures(const std::vector<config::capture_spec>& captures, const http::result& r,
+                           const nlohmann::json* body_json, config::regex_match_buffer& buffer,
+                           std::unordered_map<std::string, std::string>& values) {
+  std::string first_failure;
+  for (const auto& c : captures) {
+    std::optional<std::string> value;
+    std::string looked_for;
+    switch (c.from) {
+      case config::capture_spec::source::json:
+        if (body_json != nullptr) {
+          if (const nlohmann::json* found = c.path.find(*body_json))
+            value = found->is_string() ? found->get<std::string>() : found->dump();
+        }
+        if (!value) looked_for = c.path.source();
+        break;
+      case config::capture_spec::source::header:
+        if (auto h = r.response.headers.get(c.header)) value = std::string(*h);
+        if (!value) looked_for = "header " + c.header;
+        break;
+      case config::capture_spec::source::regex: {
+        const auto m = c.pattern.search(r.response.body, buffer);
+        if (m.matched()) value = std::string(m.text);
+        if (!value) looked_for = "/" + c.pattern.source() + "/";
+        break;
+      }
+    }
+    if (value) {
+      values[c.variable] = std::move(*value);
+    } else if (c.optional) {
+      values[c.variable].clear();
+    } else if (first_failure.empty()) {
+      first_failure = "capture " + c.variable + ": nothing matched " + looked_for;
+    }
+  }
+  return first_failure;
+}
+
+}  // namespace swarmlet::worker
