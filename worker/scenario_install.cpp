@@ -8,6 +8,11 @@ namespace swarmlet::worker {
 std::shared_ptr<const config::scenario> install_scenario(const proto::welcome_payload& welcome) {
   config::scenario loaded =
       config::load_scenario_text(welcome.scenario_yaml, welcome.scenario_name, welcome.files);
+  // The modules the scripts require came with them (the master found them when it checked
+  // the scripts): every Lua file of the welcome is one `require` may load.
+  for (const auto& [name, text] : welcome.files)
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".lua") == 0)
+      loaded.scripts.emplace(name, text);
   if (!welcome.target.empty()) {
     std::string error;
     if (!http::parse_url(welcome.target, error))

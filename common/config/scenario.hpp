@@ -2,6 +2,7 @@
 // A load test as the scenario file describes it, after validation: everything here is known
 // to be well-formed, so the worker and master never re-check it.
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -85,6 +86,9 @@ struct user_spec {
   std::vector<task_spec> tasks;
   std::vector<request_spec> on_stop;
   std::optional<data_spec> data;
+  /// A scripted user: the Lua file that returns its class (on_start, tasks and on_stop then
+  /// come from the script; the file's text is in scenario::scripts).
+  std::string script;
 };
 
 struct stage_spec {
@@ -124,6 +128,12 @@ struct http_spec {
   int max_redirects = 5;
 };
 
+/// Limits of the Lua scripts (per hub thread).
+struct scripting_spec {
+  microseconds run_limit{std::chrono::seconds(1)};  ///< Lua running without parking
+  std::size_t heap_limit = std::size_t{512} << 20;  ///< bytes of Lua heap
+};
+
 struct scenario {
   std::string file;
   std::string target;  ///< base URL
@@ -132,6 +142,10 @@ struct scenario {
   std::vector<threshold> thresholds;
   report_spec report;
   http_spec http;
+  /// Script files by the name the scenario gives them -> their text: the users' classes and,
+  /// once checked on the master, the modules they require.
+  std::map<std::string, std::string> scripts;
+  scripting_spec scripting;
 };
 
 }  // namespace swarmlet::config
