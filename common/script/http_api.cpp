@@ -166,18 +166,19 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
   http::result r;
   {
     park_scope p(L);
+    client_lease client(user);
     if (o.timeout) {
-      auto got = green::with_timeout(*o.timeout, [&] { return user.http->send(req); });
+      auto got = green::with_timeout(*o.timeout, [&] { return client->send(req); });
       if (got) {
         r = std::move(*got);
       } else {
-        user.http->close();  // the response may still come: never read it as the next one's
+        client->close();  // the response may still come: never read it as the next one's
         r.error = http::error_kind::timeout;
         r.error_message = "no response within the request's timeout";
         r.elapsed = *o.timeout;
       }
     } else {
-      r = user.http->send(req);
+      r = client->send(req);
     }
   }
   const auto us = static_cast<std::uint64_t>(

@@ -25,6 +25,10 @@ scripted_user::scripted_user(engine& e, const user_class& cls, user_settings set
       client_(base_url(settings_.target), settings_.client, settings_.tls) {
   context_.id = settings_.id;
   context_.http = &client_;
+  context_.make_client = [this] {
+    return std::make_unique<http::client>(base_url(settings_.target), settings_.client,
+                                          settings_.tls);
+  };
   context_.stop = settings_.stop;
   info_.user = &context_;
   lua_State* L = engine_.state();

@@ -14,6 +14,20 @@ void user_context::settle() {
     p.table->record_error(p.method, p.name, p.default_failure);
 }
 
+http::client& user_context::acquire() {
+  if (!main_busy_) {
+    main_busy_ = true;
+    return *http;
+  }
+  if (idle_.empty()) {
+    extra_.push_back(make_client());
+    idle_.push_back(extra_.back().get());
+  }
+  http::client* c = idle_.back();
+  idle_.pop_back();
+  return *c;
+}
+
 void user_context::kill_children() {
   for (auto& t : children)
     if (!t.dead()) t.kill();

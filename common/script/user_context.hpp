@@ -3,6 +3,7 @@
 // its HTTP client, the green threads it spawned (they die with it), and how to stop it.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct pending_response {
 struct user_context {
   std::uint64_t id = 0;
   http::client* http = nullptr;  ///< null for code that runs outside a user (setup)
+  /// Makes another client like `http`: green threads of one user (sw.spawn, sw.pool) that
+  /// request at the same time each need a connection of their own.
+  std::function<std::unique_ptr<http::client>()> make_client;
   /// Asked by sw.stop_user(): the user stops after the current task.
   std::function<void()> stop;
   std::vector<green::green_thread<void>> children;
@@ -40,8 +44,40 @@ struct user_context {
 
   /// Records the pending response (if any) with its default judgement.
   void settle();
+  /// A client no other green thread of this user is using now: `http` when it is free, else
+  /// another (kept for later). Give it back with release().
+  http::client& acquire();
+  void release(http::client& c) {
+    if (&c == http) {
+      main_busy_ = false;
+    } else {
+      idle_.push_back(&c);
+    }
+  }
+
+ private:
+  bool main_busy_ = false;
+  std::vector<http::client*> idle_;  // extra clients not in use
+  std::vector<std::unique_ptr<http::client>> extra_;
+
+ public:
   /// Kills every green thread the user spawned that is still alive.
   void kill_children();
+};
+
+/// One request's use of a client of the user.
+class client_lease {
+ public:
+  explicit client_lease(user_context& u) : user_(u), client_(u.acquire()) {}
+  ~client_lease() { user_.release(client_); }
+  client_lease(const client_lease&) = delete;
+  client_lease& operator=(const client_lease&) = delete;
+  http::client& operator*() const noexcept { return client_; }
+  http::client* operator->() const noexcept { return &client_; }
+
+ private:
+  user_context& user_;
+  http::client& client_;
 };
 
 }  // namespace swarmlet::script

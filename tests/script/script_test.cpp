@@ -287,6 +287,18 @@ TEST_F(Script, HttpRequestsAreRecordedLikeYamlOnes) {
   EXPECT_EQ(target_.served(), 4u);
 }
 
+TEST_F(Script, GreenThreadsOfOneUserRequestInParallel) {
+  run_user(task(R"(
+    local pool = sw.pool(4)
+    for i = 1, 8 do pool:spawn(function() u.http:get("/delay/5", {name = "/delay"}) end) end
+    pool:waitall()
+  )"));
+  ASSERT_NE(entry("GET", "/delay"), nullptr) << only_error();
+  EXPECT_EQ(entry("GET", "/delay")->requests, 8u);
+  EXPECT_EQ(entry("GET", "/delay")->failures, 0u) << only_error();
+  EXPECT_EQ(target_.served(), 8u);
+}
+
 TEST_F(Script, CatchLetsTheScriptJudge) {
   run_user(task(R"(
     local a = u.http:get("/status/503", {catch = true, name = "a"})
