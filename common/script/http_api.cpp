@@ -155,8 +155,19 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
     return luaL_error(L, "this u.http belongs to a user that has ended");
   user_context& user = *self->user;
   user.settle();
-  http::request req;
+  // The user's request object is reused: its strings keep their capacity (no allocation per
+  // request once warm). Green threads of one user requesting at once each need their own.
+  http::request spare;
+  http::request& req = user.request_busy ? spare : user.request;
   req.method = method;
+  req.headers.clear();
+  req.body.clear();
+  struct busy_flag {
+    bool& flag;
+    bool was;
+    ~busy_flag() { flag = was; }
+  } busy{user.request_busy, user.request_busy};
+  user.request_busy = true;
   std::size_t len = 0;
   const char* path = luaL_checklstring(L, path_index, &len);
   req.target.assign(path, len);
@@ -186,7 +197,7 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
   std::string failure = default_judgement(r);
   std::optional<std::uint64_t> pending;
   if (stats::stats_table* table = engine::of(L).stats()) {
-    stats::request_stats& entry = table->entry(req.method, o.name);
+    stats::request_stats& entry = user.entry_of(*table, req.method, o.name);
     if (o.judged_by_script) {
       pending = ++user.next_sequence;
       user.pending = pending_response{

@@ -28,6 +28,15 @@ http::client& user_context::acquire() {
   return *c;
 }
 
+stats::request_stats& user_context::entry_of(stats::stats_table& table, const std::string& method,
+                                             const std::string& name) {
+  for (const auto& e : entries_)
+    if (e.name == name && e.method == method) return *e.entry;
+  stats::request_stats& e = table.entry(method, name);
+  if (entries_.size() < 64) entries_.push_back({method, name, &e});
+  return e;
+}
+
 void user_context::kill_children() {
   for (auto& t : children)
     if (!t.dead()) t.kill();

@@ -59,8 +59,18 @@ struct user_context {
   bool main_busy_ = false;
   std::vector<http::client*> idle_;  // extra clients not in use
   std::vector<std::unique_ptr<http::client>> extra_;
+  struct named_entry {
+    std::string method, name;
+    stats::request_stats* entry;
+  };
+  std::vector<named_entry> entries_;  // few names per user: a short list beats a map
 
  public:
+  /// The stats entry of (method, name), remembered for the next request of the same name.
+  stats::request_stats& entry_of(stats::stats_table& table, const std::string& method,
+                                 const std::string& name);
+  http::request request;  ///< reused by u.http's requests
+  bool request_busy = false;
   /// Kills every green thread the user spawned that is still alive.
   void kill_children();
 };
