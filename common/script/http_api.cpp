@@ -151,7 +151,7 @@ void push_response(lua_State* L, const http::result& r, std::uint64_t elapsed_us
 
 int send(lua_State* L, const char* method, int path_index, int opts_index) {
   http_object* self = check_udata<http_object>(L, 1, http_type);
-  if (self->user == nullptr || self->user->http == nullptr)
+  if (self->user == nullptr || !self->user->make_client)
     return luaL_error(L, "this u.http belongs to a user that has ended");
   user_context& user = *self->user;
   user.settle();

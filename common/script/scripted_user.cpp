@@ -19,12 +19,9 @@ http::url base_url(const std::string& target) {
 }  // namespace
 
 scripted_user::scripted_user(engine& e, const user_class& cls, user_settings settings)
-    : engine_(e),
-      class_(cls),
-      settings_(std::move(settings)),
-      client_(base_url(settings_.target), settings_.client, settings_.tls) {
+    : engine_(e), class_(cls), settings_(std::move(settings)) {
+  base_url(settings_.target);  // a bad target is refused now, not at the first request
   context_.id = settings_.id;
-  context_.http = &client_;
   context_.make_client = [this] {
     return std::make_unique<http::client>(base_url(settings_.target), settings_.client,
                                           settings_.tls);

@@ -1,9 +1,9 @@
 #pragma once
 // One scripted user's Lua side: its own Lua thread (anchored in the registry while the user
-// lives), its `u` table (id, vars, setup, http) and its HTTP client. It runs on_start, tasks
-// and on_stop on the calling green thread; a Lua error in any of them is recorded as one
-// failure of type "LUA" named after the task, with the script's file:line, never thrown.
-// The pacing (which task, waits, stopping) is the caller's: worker/script_user.
+// lives), its `u` table (id, vars, http) and its HTTP clients (made at the first request). It runs
+// on_start, tasks and on_stop on the calling green thread; a Lua error in any of them is recorded
+// as one failure of type "LUA" named after the task, with the script's file:line, never thrown. The
+// pacing (which task, waits, stopping) is the caller's: worker/script_user.
 #include <functional>
 #include <map>
 #include <memory>
@@ -65,7 +65,6 @@ class scripted_user {
   engine& engine_;
   const user_class& class_;
   user_settings settings_;
-  http::client client_;
   user_context context_;
   thread_info info_;
   lua_State* thread_ = nullptr;

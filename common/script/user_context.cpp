@@ -16,8 +16,9 @@ void user_context::settle() {
 
 http::client& user_context::acquire() {
   if (!main_busy_) {
+    if (!main_) main_ = make_client();
     main_busy_ = true;
-    return *http;
+    return *main_;
   }
   if (idle_.empty()) {
     extra_.push_back(make_client());

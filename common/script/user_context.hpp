@@ -32,9 +32,9 @@ struct pending_response {
 
 struct user_context {
   std::uint64_t id = 0;
-  http::client* http = nullptr;  ///< null for code that runs outside a user (setup)
-  /// Makes another client like `http`: green threads of one user (sw.spawn, sw.pool) that
-  /// request at the same time each need a connection of their own.
+  /// Makes the user's HTTP client when it first requests (an idle user costs no buffers),
+  /// and more of them: green threads of one user (sw.spawn, sw.pool) that request at the
+  /// same time each need a connection of their own. Empty outside a user.
   std::function<std::unique_ptr<http::client>()> make_client;
   /// Asked by sw.stop_user(): the user stops after the current task.
   std::function<void()> stop;
@@ -44,11 +44,11 @@ struct user_context {
 
   /// Records the pending response (if any) with its default judgement.
   void settle();
-  /// A client no other green thread of this user is using now: `http` when it is free, else
-  /// another (kept for later). Give it back with release().
+  /// A client no other green thread of this user is using now: the user's first one when it
+  /// is free, else another (kept for later). Give it back with release().
   http::client& acquire();
   void release(http::client& c) {
-    if (&c == http) {
+    if (&c == main_.get()) {
       main_busy_ = false;
     } else {
       idle_.push_back(&c);
@@ -56,6 +56,7 @@ struct user_context {
   }
 
  private:
+  std::unique_ptr<http::client> main_;
   bool main_busy_ = false;
   std::vector<http::client*> idle_;  // extra clients not in use
   std::vector<std::unique_ptr<http::client>> extra_;
