@@ -65,6 +65,7 @@ void script_user::run() {
   settings.client.max_redirects = scenario_.http.max_redirects;
   settings.tls = tls_;
   settings.stop = [this] { stop(); };
+  settings.stopping = &stop_;
   script::scripted_user u(engine_, class_, std::move(settings));
   if (!u.start()) return;  // an error in on_start stops the user (it is recorded)
   while (!stop_.ready()) {

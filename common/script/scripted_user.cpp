@@ -27,6 +27,7 @@ scripted_user::scripted_user(engine& e, const user_class& cls, user_settings set
                                           settings_.tls);
   };
   context_.stop = settings_.stop;
+  context_.stopping = settings_.stopping;
   info_.user = &context_;
   lua_State* L = engine_.state();
   if (lua_cpcall(L, &scripted_user::make, this) != 0) {

@@ -29,7 +29,8 @@ struct user_settings {
   std::string target;                       ///< base URL of u.http
   http::client_options client;
   std::shared_ptr<green::tls_context> tls;
-  std::function<void()> stop;  ///< what sw.stop_user() asks for
+  std::function<void()> stop;          ///< what sw.stop_user() asks for
+  green::event<>* stopping = nullptr;  ///< sent when the user must stop: ends sw.sleep early
 };
 
 class scripted_user {

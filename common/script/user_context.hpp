@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/green/event.hpp"
 #include "common/green/green_thread.hpp"
 #include "common/http/client.hpp"
 
@@ -38,6 +39,9 @@ struct user_context {
   std::function<std::unique_ptr<http::client>()> make_client;
   /// Asked by sw.stop_user(): the user stops after the current task.
   std::function<void()> stop;
+  /// Sent when the user is told to stop: it cuts sw.sleep short (the task then ends quietly),
+  /// so a test ends without waiting for a script's long sleeps. May be null.
+  green::event<>* stopping = nullptr;
   std::vector<green::green_thread<void>> children;
   std::optional<pending_response> pending;
   std::uint64_t next_sequence = 0;

@@ -32,7 +32,8 @@ class Script : public ::testing::Test {
   /// Makes an engine with `files`, loads the class "user.lua" and runs its on_start and
   /// first task as one user, on a green thread; waits for it to end.
   void run_user(const std::string& user_lua, s::script_files files = {},
-                s::engine_options options = {}) {
+                s::engine_options options = {},
+                std::function<void(g::event<>&)> arrange_stop = nullptr) {
     files["user.lua"] = user_lua;
     engine_ = std::make_unique<s::engine>(files, options);
     engine_->set_stats(&stats_);
@@ -43,6 +44,9 @@ class Script : public ::testing::Test {
       settings.vars["color"] = "blue";
       settings.target = url();
       settings.stop = [&] { stop_asked_ = true; };
+      g::event<> stopping;
+      settings.stopping = &stopping;
+      if (arrange_stop) arrange_stop(stopping);
       s::scripted_user u(*engine_, cls_, settings);
       started_ = u.start();
       if (started_) u.run_task(0);
@@ -226,6 +230,13 @@ TEST_F(Script, StopUserAsksTheRunnerAndEndsTheTaskQuietly) {
   EXPECT_TRUE(stop_asked_);
   EXPECT_EQ(global("reached"), "nil");
   EXPECT_TRUE(stats_.errors().empty());
+}
+
+TEST_F(Script, AStopCutsASleepShortAndEndsTheTaskQuietly) {
+  run_user(task("sw.sleep(60)\nreached = true"), {}, {},
+           [](g::event<>& stop) { g::spawn_after(10ms, [&stop] { stop.send(); }); });
+  EXPECT_EQ(global("reached"), "nil");
+  EXPECT_TRUE(stats_.errors().empty()) << only_error();
 }
 
 TEST_F(Script, MeasureAndRecordShowAsRequests) {
