@@ -36,7 +36,8 @@ struct master_flags {
   std::string curve_allow;  // worker public keys admitted, one a line
 };
 
-/// The welcome carries the scenario and its data files: workers need nothing but an address.
+/// The welcome carries the scenario, its data files and scripts: workers need nothing but an
+/// address.
 proto::welcome_payload make_welcome(const config::scenario& s, const std::string& yaml,
                                     const std::string& file) {
   proto::welcome_payload w;
@@ -49,6 +50,8 @@ proto::welcome_payload make_welcome(const config::scenario& s, const std::string
   const auto dir = std::filesystem::path(file).parent_path();
   for (const auto& u : s.users)
     if (u.data) w.files[u.data->file] = read_file((dir / u.data->file).string());
+  // The scripts as the master checked them: the users' classes and the modules they require.
+  for (const auto& [name, text] : s.scripts) w.files[name] = text;
   return w;
 }
 

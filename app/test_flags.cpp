@@ -1,5 +1,6 @@
 #include "test_flags.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -7,6 +8,7 @@
 #include "common/config/overrides.hpp"
 #include "common/config/scenario_loader.hpp"
 #include "common/config/tag_filter.hpp"
+#include "common/script/scenario_check.hpp"
 #include "exit_code.hpp"
 #include "master/html_report.hpp"
 #include "master/reports.hpp"
@@ -103,6 +105,8 @@ config::scenario load_test(test_flags& f) {
     throw config::config_error(e.what());
   }
   config::scenario s = config::load_scenario_file(f.file);
+  const std::string dir = std::filesystem::path(f.file).parent_path().string();
+  script::check_scripts(s, dir.empty() ? "." : dir);
   config::load_overrides o;
   o.users = f.users;
   o.spawn_rate = f.spawn_rate;

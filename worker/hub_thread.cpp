@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "common/script/scripted_user.hpp"
+
 namespace swarmlet::worker {
 
 hub_thread::hub_thread(int index, std::shared_ptr<const config::scenario> scenario,
@@ -30,6 +32,18 @@ void hub_thread::post(std::function<void()> call) {
 }
 
 void hub_thread::main(green::hub_options options) {
+  // The Lua state outlives the hub: green threads that the hub's destructor kills may still
+  // hold Lua values.
+  std::unique_ptr<script::engine> scripts;
+  if (!scenario_->scripts.empty()) {
+    script::engine_options o;
+    o.heap_limit = scenario_->scripting.heap_limit;
+    o.run_limit =
+        std::chrono::duration_cast<std::chrono::milliseconds>(scenario_->scripting.run_limit);
+    scripts = std::make_unique<script::engine>(scenario_->scripts, o);
+    scripts->set_stats(&stats_);
+    scripts_ = scripts.get();
+  }
   green::hub hub(options);
   hub_ = &hub;
   if (scenario_->target.rfind("https", 0) == 0)
@@ -44,19 +58,69 @@ void hub_thread::main(green::hub_options options) {
   while (running_ > 0 && green::clock::now() < until) green::sleep(std::chrono::milliseconds(5));
 }
 
+namespace {
+user_options options_of(std::uint64_t user_id, int thread_index) {
+  user_options o;
+  o.user_id = user_id;
+  o.data_row = static_cast<std::size_t>(user_id);
+  o.seed = user_id * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(thread_index);
+  return o;
+}
+}  // namespace
+
 void hub_thread::start_user(std::size_t class_index, std::uint64_t user_id) {
+  if (!scenario_->users.at(class_index).script.empty()) {
+    launch_scripted_user(class_index, options_of(user_id, index_));
+    return;
+  }
   launch_user(class_index, user_id, false);
+}
+
+void hub_thread::launch_scripted_user(std::size_t class_index, const user_options& o) {
+  const config::user_spec& spec = scenario_->users.at(class_index);
+  auto cls = classes_.find(class_index);
+  if (cls == classes_.end()) {
+    // The master loaded this class before the test began; a failure here (out of heap) is
+    // the worker's, and is counted like any script error.
+    try {
+      cls = classes_.emplace(class_index, script::load_user_class(*scripts_, spec.script)).first;
+    } catch (const script::script_error& e) {
+      stats_.entry(script::script_error_type, spec.script).record(0, 0, true);
+      stats_.record_error(script::script_error_type, spec.script, e.what());
+      return;
+    }
+  }
+  auto& list = users_[class_index];
+  list.push_back(live_user{
+      nullptr, std::make_unique<script_user>(*scenario_, spec, *scripts_, cls->second, tls_, o)});
+  auto it = std::prev(list.end());
+  ++running_;
+  green::spawn_n([this, class_index, it] {
+    struct on_exit {
+      hub_thread& self;
+      std::size_t cls;
+      std::list<live_user>::iterator user;
+      ~on_exit() {
+        --self.running_;
+        self.users_[cls].erase(user);
+      }
+    } cleanup{*this, class_index, it};
+    try {
+      it->scripted->run();
+    } catch (const script::script_error& e) {  // Lua could not make the user (out of heap)
+      stats_.entry(script::script_error_type, it->scripted->spec().script).record(0, 0, true);
+      stats_.record_error(script::script_error_type, it->scripted->spec().script, e.what());
+    }
+  });
 }
 
 user_runner& hub_thread::launch_user(std::size_t class_index, std::uint64_t user_id,
                                      bool open_model) {
-  user_options o;
-  o.user_id = user_id;
-  o.data_row = static_cast<std::size_t>(user_id);
-  o.seed = user_id * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(index_);
+  const user_options o = options_of(user_id, index_);
   auto& list = users_[class_index];
-  list.push_back(live_user{std::make_unique<user_runner>(
-      *scenario_, scenario_->users.at(class_index), stats_, tls_, o)});
+  list.push_back(live_user{
+      std::make_unique<user_runner>(*scenario_, scenario_->users.at(class_index), stats_, tls_, o),
+      nullptr});
   auto it = std::prev(list.end());
   ++running_;
   green::spawn_n([this, class_index, it, open_model] {
@@ -84,8 +148,7 @@ void hub_thread::stop_users(std::size_t class_index, int n) {
   auto& list = users_[class_index];
   for (auto it = list.rbegin(); it != list.rend() && n > 0; ++it) {
     if (it->stop_asked) continue;
-    it->stop_asked = true;
-    it->runner->stop();
+    it->stop();
     --n;
   }
 }
@@ -97,10 +160,7 @@ void hub_thread::set_arrival(const config::arrival_plan& plan, std::uint64_t fir
 void hub_thread::stop_all_users() {
   arrivals_.stop();
   for (auto& [cls, list] : users_)
-    for (auto& u : list) {
-      u.stop_asked = true;
-      u.runner->stop();
-    }
+    for (auto& u : list) u.stop();
 }
 
 }  // namespace swarmlet::worker

@@ -18,7 +18,10 @@
 #include "common/green/green_thread.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
+#include "common/script/engine.hpp"
+#include "common/script/user_class.hpp"
 #include "common/stats/stats_table.hpp"
+#include "script_user.hpp"
 #include "user_runner.hpp"
 
 namespace swarmlet::worker {
@@ -53,18 +56,28 @@ class hub_thread {
 
  private:
   struct live_user {
-    std::unique_ptr<user_runner> runner;
+    std::unique_ptr<user_runner> runner;    // a YAML user, or
+    std::unique_ptr<script_user> scripted;  // a scripted one
     bool stop_asked = false;
+    void stop() {
+      stop_asked = true;
+      if (runner) runner->stop();
+      if (scripted) scripted->stop();
+    }
   };
   void main(green::hub_options options);
   /// Makes a user of the class and its green thread, closed or open model.
   user_runner& launch_user(std::size_t class_index, std::uint64_t user_id, bool open_model);
+  /// Makes a scripted user of the class and its green thread (closed model).
+  void launch_scripted_user(std::size_t class_index, const user_options& o);
 
   int index_;
   std::shared_ptr<const config::scenario> scenario_;
   green::hub* hub_ = nullptr;  // set on the thread before `ready_` is released
   stats::stats_table stats_;
   std::shared_ptr<green::tls_context> tls_;
+  script::engine* scripts_ = nullptr;  // when the scenario has scripted users (lives in main())
+  std::map<std::size_t, script::user_class> classes_;  // scripted class index -> its Lua class
   std::map<std::size_t, std::list<live_user>> users_;  // class index -> users, oldest first
   int running_ = 0;
   arrival_scheduler arrivals_;  // the open model

@@ -18,6 +18,11 @@ std::shared_ptr<const config::scenario> install_scenario(const proto::welcome_pa
                                    return it->second;
                                  });
   config::apply_tag_filter(loaded, welcome.tags, welcome.exclude_tags);
+  // The modules the scripts require came with them (the master found them when it checked
+  // the scripts): every Lua file of the welcome is one `require` may load.
+  for (const auto& [name, text] : welcome.files)
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".lua") == 0)
+      loaded.scripts.emplace(name, text);
   if (!welcome.target.empty()) {
     std::string error;
     if (!http::parse_url(welcome.target, error))

@@ -77,6 +77,9 @@ struct user_spec {
   std::vector<request_spec> on_stop;
   std::optional<data_spec> data;
   std::vector<std::string> tags;  ///< given to each of its tasks
+  /// A scripted user: the Lua file that returns its class (on_start, tasks and on_stop then
+  /// come from the script; the file's text is in scenario::scripts).
+  std::string script;
 };
 
 struct stage_spec {
@@ -121,6 +124,12 @@ struct stats_spec {
   std::size_t max_names = 10'000;
 };
 
+/// Limits of the Lua scripts (per hub thread).
+struct scripting_spec {
+  microseconds run_limit{std::chrono::seconds(1)};  ///< Lua running without parking
+  std::size_t heap_limit = std::size_t{512} << 20;  ///< bytes of Lua heap
+};
+
 struct scenario {
   std::string file;
   std::string target;  ///< base URL
@@ -135,6 +144,10 @@ struct scenario {
   std::map<std::string, std::string> environment;
   /// The --tags / --exclude-tags filter applied (see tag_filter.hpp), for the workers.
   std::vector<std::string> tags, exclude_tags;
+  /// Script files by the name the scenario gives them -> their text: the users' classes and,
+  /// once checked on the master, the modules they require.
+  std::map<std::string, std::string> scripts;
+  scripting_spec scripting;
 };
 
 }  // namespace swarmlet::config

@@ -148,6 +148,22 @@ class reader {
     }
     read_csv_file(name.size() && name[0] == '/' ? name : base_dir_ + "/" + name, columns, rows);
   }
+  /// The text of the script the scenario names `name` (given, or read next to the scenario).
+  /// Throws std::runtime_error naming it.
+  std::string read_script(const std::string& name) const {
+    if (data_ != nullptr) {
+      auto it = data_->find(name);
+      if (it == data_->end())
+        throw std::runtime_error("script " + name + " did not come with the scenario");
+      return it->second;
+    }
+    std::ifstream in(name.size() && name[0] == '/' ? name : base_dir_ + "/" + name,
+                     std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read the script " + name);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
 
  private:
   static std::string trim_number(double v) {
@@ -481,27 +497,44 @@ wait_spec read_wait(const reader& r, const YAML::Node& n) {
   return w;
 }
 
-user_spec read_user(const reader& r, const YAML::Node& n, std::size_t index) {
+user_spec read_user(const reader& r, const YAML::Node& n, std::size_t index,
+                    std::map<std::string, std::string>& scripts) {
   r.expect_map(n, "a user");
-  r.check_keys(
-      n, {"name", "weight", "wait", "on_start", "tasks", "on_stop", "data", "on_failure", "tags"},
-      "a user");
   user_spec u;
+  if (const auto script = n["script"]) {
+    // A scripted user: its class (on_start, tasks, on_stop) is the script's.
+    r.check_keys(n, {"name", "weight", "wait", "script", "data", "tags"}, "a scripted user");
+    u.script = r.text(script, "script");
+    if (u.script.size() < 5 || u.script.compare(u.script.size() - 4, 4, ".lua") != 0)
+      r.fail(script, "script must name a Lua file (name.lua), got '" + u.script + "'");
+    try {
+      scripts[u.script] = r.read_script(u.script);
+    } catch (const std::runtime_error& e) {
+      r.fail(script, e.what());
+    }
+  } else {
+    r.check_keys(n,
+                 {"name", "weight", "wait", "on_start", "tasks", "on_stop", "data", "on_failure",
+                  "tags", "script"},
+                 "a user");
+  }
   u.name = n["name"] ? r.text(n["name"], "name") : "user" + std::to_string(index + 1);
   if (n["weight"]) u.weight = static_cast<int>(r.integer(n["weight"], "weight", 1, 1'000'000));
   if (n["wait"]) u.wait = read_wait(r, n["wait"]);
   if (n["tags"]) u.tags = read_tags(r, n["tags"]);
-  // A user's on_failure is the default of its tasks; on_start stops the user unless a step
-  // says otherwise (Locust's StopUser), and a failure in on_stop ends on_stop.
-  const failure_action task_default =
-      n["on_failure"] ? read_failure_action(r, n["on_failure"]) : failure_action::end_task;
-  if (n["on_start"])
-    u.on_start = read_steps(r, n["on_start"], "on_start", failure_action::stop_user);
-  if (n["on_stop"]) u.on_stop = read_steps(r, n["on_stop"], "on_stop", failure_action::end_task);
-  if (!n["tasks"]) r.fail(n, "user '" + u.name + "' has no tasks");
-  r.expect_list(n["tasks"], "tasks");
-  for (const auto& t : n["tasks"]) u.tasks.push_back(read_task(r, t, u, task_default));
-  if (u.tasks.empty()) r.fail(n["tasks"], "user '" + u.name + "' has no tasks");
+  if (u.script.empty()) {
+    // A user's on_failure is the default of its tasks; on_start stops the user unless a step
+    // says otherwise (Locust's StopUser), and a failure in on_stop ends on_stop.
+    const failure_action task_default =
+        n["on_failure"] ? read_failure_action(r, n["on_failure"]) : failure_action::end_task;
+    if (n["on_start"])
+      u.on_start = read_steps(r, n["on_start"], "on_start", failure_action::stop_user);
+    if (n["on_stop"]) u.on_stop = read_steps(r, n["on_stop"], "on_stop", failure_action::end_task);
+    if (!n["tasks"]) r.fail(n, "user '" + u.name + "' has no tasks (nor a script)");
+    r.expect_list(n["tasks"], "tasks");
+    for (const auto& t : n["tasks"]) u.tasks.push_back(read_task(r, t, u, task_default));
+    if (u.tasks.empty()) r.fail(n["tasks"], "user '" + u.name + "' has no tasks");
+  }
   if (const auto d = n["data"]) {
     r.expect_map(d, "data");
     r.check_keys(d, {"file", "order"}, "data");
@@ -649,7 +682,8 @@ scenario load(const reader& r, const std::string& text) {
   try {
     if (!root.IsMap())
       throw config_error(r.file() + ": a scenario is a mapping with target, load and users");
-    r.check_keys(root, {"target", "load", "users", "thresholds", "report", "http", "stats"},
+    r.check_keys(root,
+                 {"target", "load", "users", "thresholds", "report", "http", "stats", "scripting"},
                  "the scenario");
     scenario s;
     s.file = r.file();
@@ -664,7 +698,11 @@ scenario load(const reader& r, const std::string& text) {
     r.expect_list(root["users"], "users");
     std::set<std::string> names;
     for (std::size_t i = 0; i < root["users"].size(); ++i) {
-      s.users.push_back(read_user(r, root["users"][i], i));
+      s.users.push_back(read_user(r, root["users"][i], i, s.scripts));
+      if (!s.users.back().script.empty() && s.load.arrival)
+        r.fail(root["users"][i],
+               "scripted users run in the closed model (users and spawn_rate); arrival_rate is "
+               "not supported for them yet");
       if (!names.insert(s.users.back().name).second)
         r.fail(root["users"][i], "two user classes are named '" + s.users.back().name + "'");
     }
@@ -679,6 +717,18 @@ scenario load(const reader& r, const std::string& text) {
       if (rep["csv"]) s.report.csv_prefix = r.text(rep["csv"], "report.csv");
       if (rep["html"]) s.report.html_file = r.text(rep["html"], "report.html");
       if (rep["json"]) s.report.json_file = r.text(rep["json"], "report.json");
+    }
+    if (const auto sc = root["scripting"]) {
+      r.expect_map(sc, "scripting");
+      r.check_keys(sc, {"run_limit", "heap_mb"}, "scripting");
+      if (sc["run_limit"])
+        s.scripting.run_limit = r.duration(sc["run_limit"], "scripting.run_limit");
+      if (s.scripting.run_limit < std::chrono::milliseconds(1))
+        r.fail(sc["run_limit"], "scripting.run_limit must be at least 1ms");
+      if (sc["heap_mb"])
+        s.scripting.heap_limit =
+            static_cast<std::size_t>(r.integer(sc["heap_mb"], "scripting.heap_mb", 4, 1 << 20))
+            << 20;
     }
     if (const auto h = root["http"]) {
       r.expect_map(h, "http");

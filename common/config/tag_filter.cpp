@@ -40,11 +40,15 @@ void apply_tag_filter(scenario& s, const std::vector<std::string>& tags,
   };
   check_known(tags, "--tags");
   check_known(exclude, "--exclude-tags");
+  auto selected = [&](const std::vector<std::string>& t) {
+    return (tags.empty() || has_any(t, tags)) && !has_any(t, exclude);
+  };
   for (auto& u : s.users)
-    std::erase_if(u.tasks, [&](const task_spec& t) {
-      return (!tags.empty() && !has_any(t.tags, tags)) || has_any(t.tags, exclude);
-    });
-  std::erase_if(s.users, [](const user_spec& u) { return u.tasks.empty(); });
+    std::erase_if(u.tasks, [&](const task_spec& t) { return !selected(t.tags); });
+  // A scripted user's tasks are in its script: the user's own tags decide for it.
+  std::erase_if(s.users, [&](const user_spec& u) {
+    return u.script.empty() ? u.tasks.empty() : !selected(u.tags);
+  });
   if (s.users.empty()) {
     std::string flags;
     if (!tags.empty()) flags += "--tags " + joined(tags);

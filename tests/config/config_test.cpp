@@ -525,3 +525,48 @@ TEST(ScenarioLoader, AConfinedScenarioReadsOnlyRegularFilesInItsDirectory) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string scripted_error_of(const std::string& yaml, const c::data_file_contents& files) {
+  try {
+    c::load_scenario_text(yaml, "s.yaml", files);
+  } catch (const c::config_error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ScenarioLoader, AScriptedUserTakesItsClassFromAScriptFile) {
+  const auto s = c::load_scenario_text(
+      "target: http://h/\nscripting: {run_limit: 250ms, heap_mb: 64}\n"
+      "users:\n  - {name: p, script: p.lua, wait: {constant: 1s}}\n  - {tasks: [{get: /}]}\n",
+      "s.yaml", c::data_file_contents{{"p.lua", "return {tasks = {print}}"}});
+  ASSERT_EQ(s.users.size(), 2u);
+  EXPECT_EQ(s.users[0].script, "p.lua");
+  EXPECT_TRUE(s.users[0].tasks.empty());
+  EXPECT_EQ(s.scripts.at("p.lua"), "return {tasks = {print}}");
+  EXPECT_EQ(s.scripting.run_limit, std::chrono::milliseconds(250));
+  EXPECT_EQ(s.scripting.heap_limit, std::size_t{64} << 20);
+}
+
+TEST(ScenarioLoader, AScriptedUserIsRefusedWithWhy) {
+  const c::data_file_contents files{{"p.lua", "return {}"}};
+  const auto both =
+      scripted_error_of("target: http://h/\nusers: [{script: p.lua, tasks: [{get: /}]}]\n", files);
+  EXPECT_NE(both.find("unknown key 'tasks' in a scripted user"), std::string::npos) << both;
+  EXPECT_NE(scripted_error_of("target: http://h/\nusers: [{script: p.py}]\n", files)
+                .find("script must name a Lua file (name.lua), got 'p.py'"),
+            std::string::npos);
+  EXPECT_NE(scripted_error_of("target: http://h/\nusers: [{script: q.lua}]\n", files)
+                .find("s.yaml:2:18: script q.lua did not come with the scenario"),
+            std::string::npos)
+      << scripted_error_of("target: http://h/\nusers: [{script: q.lua}]\n", files);
+  EXPECT_NE(scripted_error_of("target: http://h/\nload: {arrival_rate: {rate: 5/s}}\n"
+                              "users: [{script: p.lua}]\n",
+                              files)
+                .find("scripted users run in the closed model"),
+            std::string::npos);
+}
+
+}  // namespace

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -117,6 +119,41 @@ TEST_F(Distributed, ThreeWorkersAggregateExactlyWhatTheTargetServed) {
     EXPECT_TRUE(w["final_report"].get<bool>());
     EXPECT_EQ(w["lost_reports"], 0);
   }
+}
+
+TEST_F(Distributed, ScriptsAndTheirModulesTravelToThreeWorkersInTheWelcome) {
+  const auto file = ts::write_temp_file("scenario.yaml", "target: " + url_ + R"(
+load: {users: 30, spawn_rate: 60, run_time: 3s}
+users: [{name: poller, script: poller.lua, wait: {constant: 5ms}}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  std::filesystem::create_directories(dir + "/lib");
+  std::ofstream(dir + "/lib/auth.lua") << R"(return {login = function(u)
+  return u.http:post("/login", {json = {user = "u" .. u.id}}):json().token
+end})";
+  std::ofstream(dir + "/poller.lua") << R"(local auth = require "lib.auth"
+return {
+  on_start = function(u) u.token = auth.login(u) end,
+  tasks = {function(u) u.http:get("/cart", {headers = {Authorization = "Bearer " .. u.token}}) end},
+})";
+  ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "-q",
+                      "--json", dir + "/s.json"});
+  const auto ports = ports_of(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  std::vector<std::unique_ptr<ts::process>> workers;  // their cwd holds no script: the welcome does
+  for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
+  ASSERT_EQ(master.wait(), 0) << master.err();
+  for (auto& w : workers) {
+    EXPECT_EQ(w->wait(), 0) << w->err();
+    EXPECT_GT(sent_by(w->err()), 0u) << "every worker ran scripted users: " << w->err();
+  }
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_EQ(s["totals"]["failures"], 0) << s["errors"].dump();
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
+  std::uint64_t logins = 0;
+  for (const auto& r : s["requests"])
+    if (r["name"] == "/login") logins = r["requests"].get<std::uint64_t>();
+  EXPECT_EQ(logins, 30u) << "on_start ran once per user, on every worker";
 }
 
 TEST_F(Distributed, AWorkerNeedsOnlyTheControlAddressTheStatsPortComesWithTheWelcome) {

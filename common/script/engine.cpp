@@ -1,0 +1,233 @@
+#include "engine.hpp"
+
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+
+#include "lua_guard.hpp"
+#include "swarmlet_module.hpp"
+
+namespace swarmlet::script {
+namespace {
+
+/// Instructions between two looks at the clock: a few microseconds of Lua.
+constexpr int hook_instructions = 10'000;
+
+/// package.loaders' own entry: modules come only from the scenario's files.
+int load_from_files(lua_State* L) {
+  const std::string module = luaL_checkstring(L, 1);
+  std::string file = module;
+  for (auto& c : file)
+    if (c == '.') c = '/';
+  file += ".lua";
+  engine& e = engine::of(L);
+  const std::string* text = e.find_file(file);
+  if (text == nullptr) {
+    lua_pushstring(L, ("\n\tno script '" + file + "' among the scenario's files").c_str());
+    return 1;
+  }
+  const std::string chunk = engine::chunk_name(file);
+  if (luaL_loadbuffer(L, text->data(), text->size(), chunk.c_str()) != 0) return lua_error(L);
+  return 1;
+}
+
+void remove_fields(lua_State* L, const char* table, std::initializer_list<const char*> names) {
+  lua_getglobal(L, table);
+  for (const char* n : names) {
+    lua_pushnil(L);
+    lua_setfield(L, -2, n);
+  }
+  lua_pop(L, 1);
+}
+
+/// Runs `fn` in protected mode on `L`; throws script_error with Lua's message.
+[[maybe_unused]] void protected_call(lua_State* L, lua_CFunction fn, void* arg) {
+  if (lua_cpcall(L, fn, arg) != 0) {
+    std::string message = error_message(L);
+    lua_pop(L, 1);
+    throw script_error(message);
+  }
+}
+
+}  // namespace
+
+engine::engine(script_files files, engine_options options,
+               std::function<std::optional<std::string>(const std::string&)> missing)
+    : options_(options), files_(std::move(files)), missing_(std::move(missing)) {
+  L_ = lua_newstate(&engine::allocate, this);
+  if (L_ == nullptr) throw script_error("cannot make a Lua state (out of memory)");
+  try {
+    protected_call(L_, &engine::open_sandbox, this);
+  } catch (...) {
+    lua_close(L_);
+    throw;
+  }
+  lua_sethook(L_, &engine::count_hook, LUA_MASKCOUNT, hook_instructions);
+}
+
+engine::~engine() {
+  lua_close(L_);
+}
+
+const std::string* engine::find_file(const std::string& name) {
+  auto it = files_.find(name);
+  if (it != files_.end()) return &it->second;
+  if (!missing_) return nullptr;
+  std::optional<std::string> text = missing_(name);
+  if (!text) return nullptr;
+  return &files_.emplace(name, std::move(*text)).first->second;
+}
+
+void* engine::allocate(void* self, void* block, std::size_t old_size, std::size_t new_size) {
+  auto* e = static_cast<engine*>(self);
+  if (block == nullptr) old_size = 0;  // Lua passes a type tag in old_size for new blocks
+  if (new_size == 0) {
+    std::free(block);
+    e->heap_bytes_ -= old_size;
+    return nullptr;
+  }
+  if (new_size > old_size && e->heap_bytes_ + (new_size - old_size) > e->options_.heap_limit)
+    return nullptr;  // Lua raises "not enough memory" in the script that asked
+  void* grown = std::realloc(block, new_size);
+  if (grown != nullptr) e->heap_bytes_ = e->heap_bytes_ - old_size + new_size;
+  return grown;
+}
+
+void engine::count_hook(lua_State* L, lua_Debug*) {
+  engine& e = of(L);
+  if (e.current_ != nullptr && e.current_->killed) {
+    lua_pushstring(L, killed_message);
+    lua_error(L);
+  }
+  // Lua's own "not enough memory" carries no position (no handler runs for it), so a heap
+  // growing toward its limit is stopped here first, where the script's line is known.
+  if (e.heap_bytes_ > e.options_.heap_limit / 4 * 3) {
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    if (e.heap_bytes_ > e.options_.heap_limit / 4 * 3) {
+      luaL_where(L, 1);
+      lua_pushfstring(L, "Lua heap limit reached: %d MiB in use of %d MiB allowed per hub thread",
+                      static_cast<int>(e.heap_bytes_ >> 20),
+                      static_cast<int>(e.options_.heap_limit >> 20));
+      lua_concat(L, 2);
+      lua_error(L);
+    }
+  }
+  const auto ran = green::clock::now() - e.slice_start_;
+  if (ran > e.options_.run_limit) {
+    // The slice is not renewed and the hook now runs at every instruction: a script that
+    // catches this error gets it again at its next instruction, in the frame that caught it,
+    // until it parks or its task ends; so a pcall in a loop cannot keep the hub frozen.
+    if (!e.hook_tightened_) {
+      e.hook_tightened_ = true;
+      lua_sethook(L, &engine::count_hook, LUA_MASKCOUNT, 1);
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ran).count();
+    luaL_where(L, 1);
+    lua_pushstring(L, ("script ran " + std::to_string(ms) + " ms without parking (limit " +
+                       std::to_string(e.options_.run_limit.count()) + " ms): interrupted")
+                          .c_str());
+    lua_concat(L, 2);
+    lua_error(L);
+  }
+}
+
+void engine::relax_hook() noexcept {
+  hook_tightened_ = false;
+  lua_sethook(L_, &engine::count_hook, LUA_MASKCOUNT, hook_instructions);
+}
+
+int engine::open_sandbox(lua_State* L) {
+  const lua_CFunction libs[] = {luaopen_base,   luaopen_package, luaopen_table,
+                                luaopen_string, luaopen_math,    luaopen_bit,
+                                luaopen_os,     luaopen_debug,   luaopen_jit};
+  for (lua_CFunction open : libs) {
+    lua_pushcfunction(L, open);
+    lua_call(L, 0, 0);
+  }
+  // The instruction-count hook that interrupts a runaway script runs only in the interpreter:
+  // compiled traces never call hooks. Scripts spend their time in swarmlet's C functions
+  // (requests, sleeps), which the JIT would not compile anyway, so the interpreter costs little.
+  luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+
+  // No processes, no files, no native code, no way to turn the guards off: a scenario runs on
+  // every worker and must behave the same there. Data reach scripts through data files (u.vars)
+  // and setup, not io.open, so io is not opened at all (reading is refused too: a file read on
+  // the master would be missing on the workers).
+  remove_fields(L, "_G", {"dofile", "loadfile", "jit"});
+  remove_fields(L, "os", {"execute", "exit", "remove", "rename", "tmpname", "setlocale"});
+  lua_getglobal(L, "debug");
+  lua_getfield(L, -1, "traceback");
+  lua_newtable(L);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "traceback");  // debug = {traceback = ...}: no sethook, no getregistry
+  lua_setglobal(L, "debug");
+  lua_pop(L, 1);
+
+  lua_getglobal(L, "package");
+  lua_pushnil(L);
+  lua_setfield(L, -2, "loadlib");
+  lua_pushstring(L, "");
+  lua_setfield(L, -2, "path");
+  lua_pushstring(L, "");
+  lua_setfield(L, -2, "cpath");
+  lua_getfield(L, -1, "loaded");
+  for (const char* gone : {"jit", "io", "ffi"}) {
+    lua_pushnil(L);
+    lua_setfield(L, -2, gone);
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, -1, "preload");
+  lua_pushcfunction(L, open_swarmlet_module);
+  lua_setfield(L, -2, "swarmlet");
+  lua_pushnil(L);
+  lua_setfield(L, -2, "ffi");  // LuaJIT preloads ffi: it can call any C function
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_getfield(L, -2, "loaders");
+  lua_rawgeti(L, -1, 1);  // the preload searcher (swarmlet lives there)
+  lua_rawseti(L, -3, 1);
+  lua_pop(L, 1);
+  lua_pushcfunction(L, load_from_files);
+  lua_rawseti(L, -2, 2);
+  lua_setfield(L, -2, "loaders");
+  lua_pop(L, 1);
+  return 0;
+}
+
+void engine::require_file(const std::string& name) {
+  std::string module = name;
+  if (module.size() > 4 && module.compare(module.size() - 4, 4, ".lua") == 0)
+    module.resize(module.size() - 4);
+  for (auto& c : module)
+    if (c == '/') c = '.';
+  lua_getglobal(L_, "require");
+  lua_pushstring(L_, module.c_str());
+  resume(nullptr);
+  if (lua_pcall(L_, 1, 1, 0) != 0) {
+    std::string message = error_message(L_);
+    lua_pop(L_, 1);
+    throw script_error(message);
+  }
+}
+
+std::string error_message(lua_State* L, int index) {
+  if (lua_type(L, index) == LUA_TSTRING) return lua_tostring(L, index);
+  if (lua_isnil(L, index)) return "error with no message (nil)";
+  return std::string("error object is a ") + luaL_typename(L, index);
+}
+
+std::string with_position(lua_State* L, const std::string& message) {
+  // A message that already starts with "file:line:" is left alone.
+  const auto colon = message.find(':');
+  if (colon != std::string::npos && colon + 1 < message.size() &&
+      std::isdigit(static_cast<unsigned char>(message[colon + 1])))
+    return message;
+  lua_Debug ar;
+  for (int level = 0; lua_getstack(L, level, &ar) != 0; ++level) {
+    if (lua_getinfo(L, "Sl", &ar) == 0 || ar.currentline <= 0) continue;
+    return std::string(ar.short_src) + ":" + std::to_string(ar.currentline) + ": " + message;
+  }
+  return message;
+}
+
+}  // namespace swarmlet::script

@@ -1,0 +1,128 @@
+#pragma once
+// The Lua runtime of one hub thread (LuaJIT 2.1): one lua_State shared by the scripted users of
+// the thread, each running on its own Lua thread inside its own green thread. The engine owns
+// the sandbox (no process, file or native-library access), `require` among the scenario's own
+// scripts, the heap cap (a counting allocator) and the runaway guard (an instruction-count hook).
+//
+// How Lua errors and C++ meet: Debian's LuaJIT on x64 raises Lua errors with the system unwinder
+// (_Unwind_RaiseException), so a Lua error unwinds C++ frames running their destructors, and
+// `catch (...)` sees it as a foreign exception (which must be rethrown: see lua_guard.hpp).
+// C++ enters Lua only through lua_pcall/lua_cpcall, so no error ever escapes to the panic handler.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <lua.hpp>
+#include <map>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+#include "common/green/clock.hpp"
+
+namespace swarmlet::stats {
+class stats_table;
+}
+
+namespace swarmlet::script {
+
+/// Script files by the name the scenario gives them ("poller.lua", "lib/auth.lua") -> text.
+using script_files = std::map<std::string, std::string>;
+
+/// A script that cannot be loaded or a class that is not a user class; the message starts
+/// with the file (and line when Lua knows it): "poller.lua:12: ...".
+class script_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct engine_options {
+  /// Lua may run this long without parking before it is interrupted with an error.
+  std::chrono::milliseconds run_limit{1000};
+  /// The Lua heap of the hub thread may not grow past this. Past three quarters of it (after
+  /// a full collection) the running script gets an error naming its file:line; an allocation
+  /// beyond it fails with Lua's "not enough memory". Never an abort.
+  std::size_t heap_limit = std::size_t{512} << 20;
+};
+
+struct user_context;
+
+/// What the engine knows of a green thread running Lua: its user (null for setup/teardown
+/// and tests) and whether it was killed (every later park or hook check raises again, so a
+/// script's pcall cannot swallow a kill).
+struct thread_info {
+  user_context* user = nullptr;
+  bool killed = false;
+};
+
+class engine {
+ public:
+  /// A fresh state with the sandboxed libraries and the `swarmlet` module. `files` are what
+  /// `require` may load; `missing` (if set) is asked for a module not among them and its
+  /// answer is added to them (the master reads modules from disk this way).
+  explicit engine(script_files files, engine_options options = {},
+                  std::function<std::optional<std::string>(const std::string&)> missing = {});
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  /// The engine that owns `L` (any of its threads).
+  static engine& of(lua_State* L) noexcept {
+    void* self = nullptr;
+    lua_getallocf(L, &self);
+    return *static_cast<engine*>(self);
+  }
+  lua_State* state() const noexcept { return L_; }
+  const engine_options& options() const noexcept { return options_; }
+  const script_files& files() const noexcept { return files_; }
+
+  /// Runs the script `name` as `require` would (once; later calls get the same value) and
+  /// leaves its value on the top of `L`'s stack. Throws script_error.
+  void require_file(const std::string& name);
+
+  /// The green thread running Lua now; set each time one enters Lua or comes back from a park.
+  thread_info* current() const noexcept { return current_; }
+  /// Called by whoever (re)enters Lua: it is `t`'s turn and its time slice starts now.
+  void resume(thread_info* t) noexcept {
+    current_ = t;
+    slice_start_ = green::clock::now();
+    if (hook_tightened_) [[unlikely]]
+      relax_hook();
+  }
+  /// The stats table where requests of scripts are recorded (the hub thread's).
+  stats::stats_table* stats() const noexcept { return stats_; }
+  void set_stats(stats::stats_table* s) noexcept { stats_ = s; }
+  std::size_t heap_bytes() const noexcept { return heap_bytes_; }
+  std::mt19937_64& rng() noexcept { return rng_; }
+
+  /// The chunk name Lua uses for a script file: "@poller.lua" (messages say "poller.lua:12:").
+  static std::string chunk_name(const std::string& file) { return "@" + file; }
+  /// Text of the script `name`: from the files, else from `missing` (remembered), else none.
+  const std::string* find_file(const std::string& name);
+
+ private:
+  static void* allocate(void* self, void* block, std::size_t old_size, std::size_t new_size);
+  static void count_hook(lua_State* L, lua_Debug* ar);
+  void relax_hook() noexcept;
+  static int open_sandbox(lua_State* L);
+
+  engine_options options_;
+  script_files files_;
+  std::function<std::optional<std::string>(const std::string&)> missing_;
+  std::size_t heap_bytes_ = 0;
+  bool hook_tightened_ = false;  // a runaway is being interrupted: the hook runs every instruction
+  lua_State* L_ = nullptr;
+  thread_info* current_ = nullptr;
+  green::time_point slice_start_ = green::clock::now();
+  stats::stats_table* stats_ = nullptr;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+/// Adds "file:line: " of the innermost Lua frame to `message` when it has no position yet
+/// (errors raised in C functions, such as "not enough memory").
+std::string with_position(lua_State* L, const std::string& message);
+
+/// The error value on top of `L` as a one-line message.
+std::string error_message(lua_State* L, int index = -1);
+
+}  // namespace swarmlet::script

@@ -1,0 +1,304 @@
+#include "http_api.hpp"
+
+#include <cctype>
+#include <chrono>
+#include <string>
+
+#include "common/green/timeout.hpp"
+#include "common/stats/stats_table.hpp"
+#include "json_convert.hpp"
+#include "lua_guard.hpp"
+#include "lua_udata.hpp"
+#include "user_context.hpp"
+
+namespace swarmlet::script {
+namespace {
+
+constexpr const char* http_type = "swarmlet.http";
+constexpr const char* response_type = "swarmlet.response";
+constexpr const char* headers_type = "swarmlet.headers";
+
+void append_escaped(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+/// A Lua string or number at `index` as text (header and query values may be numbers).
+std::string text_at(lua_State* L, int index, const char* what) {
+  if (lua_type(L, index) != LUA_TSTRING && lua_type(L, index) != LUA_TNUMBER)
+    luaL_error(L, "%s must be a string or a number, got %s", what, luaL_typename(L, index));
+  std::size_t len = 0;
+  const char* s = lua_tolstring(L, index, &len);
+  return std::string(s, len);
+}
+
+struct request_options {
+  std::string name;
+  bool judged_by_script = false;
+  std::optional<green::duration> timeout;
+};
+
+/// Fills `req` from the path and the opts table at `opts` (may be none).
+void read_options(lua_State* L, int opts, http::request& req, request_options& o) {
+  if (lua_isnoneornil(L, opts)) return;
+  luaL_checktype(L, opts, LUA_TTABLE);
+  lua_getfield(L, opts, "name");
+  if (!lua_isnil(L, -1)) o.name = text_at(L, -1, "opts.name");
+  lua_pop(L, 1);
+  lua_getfield(L, opts, "catch");
+  o.judged_by_script = lua_toboolean(L, -1) != 0;
+  lua_pop(L, 1);
+  lua_getfield(L, opts, "timeout");
+  if (!lua_isnil(L, -1)) o.timeout = seconds(luaL_checknumber(L, -1));
+  lua_pop(L, 1);
+  lua_getfield(L, opts, "query");
+  if (!lua_isnil(L, -1)) {
+    luaL_checktype(L, -1, LUA_TTABLE);
+    bool first = req.target.find('?') == std::string::npos;
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+      lua_pushvalue(L, -2);
+      const std::string key = text_at(L, -1, "a query key");
+      const std::string value = text_at(L, -2, "a query value");
+      lua_pop(L, 2);
+      req.target += first ? '?' : '&';
+      first = false;
+      append_escaped(req.target, key);
+      req.target += '=';
+      append_escaped(req.target, value);
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, opts, "headers");
+  if (!lua_isnil(L, -1)) {
+    luaL_checktype(L, -1, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+      lua_pushvalue(L, -2);
+      std::string key = text_at(L, -1, "a header name");
+      std::string value = text_at(L, -2, "a header value");
+      lua_pop(L, 2);
+      req.headers.add(std::move(key), std::move(value));
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, opts, "body");
+  lua_getfield(L, opts, "json");
+  if (!lua_isnil(L, -2) && !lua_isnil(L, -1))
+    luaL_error(L, "a request takes body or json, not both");
+  if (!lua_isnil(L, -2)) {
+    req.body = text_at(L, -2, "opts.body");
+  } else if (!lua_isnil(L, -1)) {
+    req.body = to_json(L, -1).dump();
+    if (!req.headers.has("content-type")) req.headers.add("Content-Type", "application/json");
+  }
+  lua_pop(L, 2);
+}
+
+/// How a YAML request without checks is judged: empty for a success.
+std::string default_judgement(const http::result& r) {
+  if (!r.ok()) return std::string(http::to_string(r.error)) + ": " + r.error_message;
+  if (r.response.status >= 400)
+    return "HTTP " + std::to_string(r.response.status) + " " +
+           std::string(http::reason_phrase(r.response.status));
+  return {};
+}
+
+void push_response(lua_State* L, const http::result& r, std::uint64_t elapsed_us,
+                   std::optional<std::uint64_t> pending) {
+  lua_createtable(L, 0, 6);
+  lua_pushinteger(L, r.response.status);
+  lua_setfield(L, -2, "status");
+  lua_pushlstring(L, r.response.body.data(), r.response.body.size());
+  lua_setfield(L, -2, "body");
+  lua_pushnumber(L, static_cast<lua_Number>(elapsed_us) / 1000.0);
+  lua_setfield(L, -2, "elapsed_ms");
+  lua_createtable(L, 0, static_cast<int>(r.response.headers.fields().size()));
+  for (const auto& [name, value] : r.response.headers.fields()) {
+    const std::string key = lower(name);
+    lua_pushlstring(L, value.data(), value.size());
+    lua_setfield(L, -2, key.c_str());
+  }
+  luaL_getmetatable(L, headers_type);
+  lua_setmetatable(L, -2);
+  lua_setfield(L, -2, "headers");
+  if (!r.ok()) {
+    const std::string e = std::string(http::to_string(r.error)) + ": " + r.error_message;
+    lua_pushlstring(L, e.data(), e.size());
+    lua_setfield(L, -2, "error");
+  }
+  if (pending) {
+    lua_pushnumber(L, static_cast<lua_Number>(*pending));
+    lua_setfield(L, -2, "_pending");
+  }
+  luaL_getmetatable(L, response_type);
+  lua_setmetatable(L, -2);
+}
+
+int send(lua_State* L, const char* method, int path_index, int opts_index) {
+  http_object* self = check_udata<http_object>(L, 1, http_type);
+  if (self->user == nullptr || !self->user->make_client)
+    return luaL_error(L, "this u.http belongs to a user that has ended");
+  user_context& user = *self->user;
+  user.settle();
+  // The user's request object is reused: its strings keep their capacity (no allocation per
+  // request once warm). Green threads of one user requesting at once each need their own.
+  http::request spare;
+  http::request& req = user.request_busy ? spare : user.request;
+  req.method = method;
+  req.headers.clear();
+  req.body.clear();
+  struct busy_flag {
+    bool& flag;
+    bool was;
+    ~busy_flag() { flag = was; }
+  } busy{user.request_busy, user.request_busy};
+  user.request_busy = true;
+  std::size_t len = 0;
+  const char* path = luaL_checklstring(L, path_index, &len);
+  req.target.assign(path, len);
+  request_options o;
+  read_options(L, opts_index, req, o);
+  if (o.name.empty()) o.name.assign(path, len);
+  http::result r;
+  {
+    park_scope p(L);
+    client_lease client(user);
+    if (o.timeout) {
+      auto got = green::with_timeout(*o.timeout, [&] { return client->send(req); });
+      if (got) {
+        r = std::move(*got);
+      } else {
+        client->close();  // the response may still come: never read it as the next one's
+        r.error = http::error_kind::timeout;
+        r.error_message = "no response within the request's timeout";
+        r.elapsed = *o.timeout;
+      }
+    } else {
+      r = client->send(req);
+    }
+  }
+  const auto us = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(r.elapsed).count());
+  std::string failure = default_judgement(r);
+  std::optional<std::uint64_t> pending;
+  if (stats::stats_table* table = engine::of(L).stats()) {
+    stats::request_stats& entry = user.entry_of(*table, req.method, o.name);
+    if (o.judged_by_script) {
+      pending = ++user.next_sequence;
+      user.pending = pending_response{
+          *pending,          table, &entry, req.method, o.name, us, r.response.body_bytes,
+          std::move(failure)};
+    } else {
+      entry.record(us, r.response.body_bytes, !failure.empty());
+      if (!failure.empty()) table->record_error(req.method, o.name, failure);
+    }
+  }
+  push_response(L, r, us, pending);
+  return 1;
+}
+
+int l_method(lua_State* L) {
+  return send(L, lua_tostring(L, lua_upvalueindex(1)), 2, 3);
+}
+
+int l_request(lua_State* L) {
+  std::string method = luaL_checkstring(L, 2);
+  for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  lua_pushstring(L, method.c_str());
+  lua_replace(L, 2);
+  return send(L, lua_tostring(L, 2), 3, 4);
+}
+
+int l_response_json(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "body");
+  std::size_t len = 0;
+  const char* body = lua_tolstring(L, -1, &len);
+  if (body == nullptr) return luaL_error(L, "the response has no body");
+  const nlohmann::json j = nlohmann::json::parse(body, body + len, nullptr, false);
+  if (j.is_discarded()) return luaL_error(L, "the response body is not JSON");
+  push_json(L, j);
+  return 1;
+}
+
+/// r:success() / r:failure(msg): the script's judgement of a response made with catch = true.
+int judge(lua_State* L, bool success) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "_pending");
+  if (lua_isnil(L, -1))
+    return luaL_error(L,
+                      "r:success() and r:failure() judge a response requested with catch = true");
+  const auto sequence = static_cast<std::uint64_t>(lua_tonumber(L, -1));
+  std::string message = success ? "" : luaL_optstring(L, 2, "failed by the script");
+  thread_info* t = engine::of(L).current();
+  if (t == nullptr || t->user == nullptr) return 0;
+  user_context& user = *t->user;
+  if (!user.pending || user.pending->sequence != sequence) return 0;  // judged already
+  user.pending->default_failure = std::move(message);
+  user.settle();
+  return 0;
+}
+
+int l_success(lua_State* L) {
+  return judge(L, true);
+}
+int l_failure(lua_State* L) {
+  return judge(L, false);
+}
+
+/// headers[name] for any case of name.
+int l_header_index(lua_State* L) {
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  const std::string key = lower(lua_tostring(L, 2));
+  lua_pushstring(L, key.c_str());
+  lua_rawget(L, 1);
+  return 1;
+}
+
+}  // namespace
+
+http_object* push_http_object(lua_State* L, user_context* user) {
+  if (luaL_newmetatable(L, http_type) != 0) {
+    lua_newtable(L);
+    for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
+      lua_pushstring(L, m);
+      lua_pushcclosure(L, guarded<l_method>, 1);
+      lua_setfield(L, -2, lower(m).c_str());
+    }
+    lua_pushcfunction(L, guarded<l_request>);
+    lua_setfield(L, -2, "request");
+    lua_setfield(L, -2, "__index");
+    luaL_newmetatable(L, response_type);
+    static const luaL_Reg response_methods[] = {{"json", guarded<l_response_json>},
+                                                {"success", guarded<l_success>},
+                                                {"failure", guarded<l_failure>},
+                                                {nullptr, nullptr}};
+    lua_newtable(L);
+    luaL_register(L, nullptr, response_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, headers_type);
+    lua_pushcfunction(L, l_header_index);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return push_udata<http_object>(L, http_type, http_object{user});
+}
+
+}  // namespace swarmlet::script

@@ -1,0 +1,60 @@
+#pragma once
+// How a lua_CFunction of swarmlet is written: `guarded<impl>` turns the C++ exceptions impl
+// throws (a kill, a timeout, a socket error) into Lua errors raised after impl's frame is gone,
+// and lets Lua's own errors (foreign exceptions to C++) and Boost's forced unwind go on.
+// `park_scope` brackets every call that may park the green thread.
+#include <exception>
+#include <lua.hpp>
+#include <string>
+
+#include "common/green/errors.hpp"
+#include "engine.hpp"
+
+namespace swarmlet::script {
+
+/// The message of a kill, as a Lua error: the runner recognises the thread by its info.
+inline constexpr const char* killed_message = "green thread killed";
+
+/// Around a call that may park: refuses to start in a killed thread, and on the way back makes
+/// this thread the engine's current one again with a fresh time slice.
+class park_scope {
+ public:
+  explicit park_scope(lua_State* L) : engine_(engine::of(L)), self_(engine_.current()) {
+    if (self_ != nullptr && self_->killed) throw green::green_exit{};
+  }
+  ~park_scope() { engine_.resume(self_); }
+  park_scope(const park_scope&) = delete;
+  park_scope& operator=(const park_scope&) = delete;
+
+ private:
+  engine& engine_;
+  thread_info* self_;
+};
+
+template <int (*Impl)(lua_State*)>
+int guarded(lua_State* L) {
+  try {
+    return Impl(L);
+  } catch (const green::green_exit&) {
+    if (thread_info* t = engine::of(L).current()) t->killed = true;
+    lua_pushstring(L, killed_message);
+  } catch (const green::timeout_error&) {
+    luaL_where(L, 1);
+    lua_pushstring(L, "timed out");
+    lua_concat(L, 2);
+  } catch (const std::exception& e) {
+    luaL_where(L, 1);
+    lua_pushstring(L, e.what());
+    lua_concat(L, 2);
+  }
+  // Anything else is a Lua error or Boost's forced unwind: neither may be stopped here.
+  return lua_error(L);
+}
+
+/// Seconds (a Lua number) as a hub duration; negative counts as zero.
+inline green::duration seconds(lua_Number s) {
+  if (!(s > 0)) return green::duration::zero();
+  return std::chrono::duration_cast<green::duration>(std::chrono::duration<double>(s));
+}
+
+}  // namespace swarmlet::script

@@ -1,0 +1,42 @@
+#include "scenario_check.hpp"
+
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "common/config/config_error.hpp"
+#include "engine.hpp"
+#include "user_class.hpp"
+
+namespace swarmlet::script {
+
+void check_scripts(config::scenario& s, const std::string& base_dir) {
+  bool scripted = false;
+  for (const auto& u : s.users) scripted = scripted || !u.script.empty();
+  if (!scripted) return;
+  auto read_module = [&](const std::string& name) -> std::optional<std::string> {
+    std::ifstream in(base_dir + "/" + name, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  engine_options options;
+  options.heap_limit = s.scripting.heap_limit;
+  options.run_limit = std::chrono::duration_cast<std::chrono::milliseconds>(s.scripting.run_limit);
+  try {
+    engine e(s.scripts, options, read_module);
+    for (const auto& u : s.users)
+      if (!u.script.empty()) load_user_class(e, u.script);
+    s.scripts = e.files();  // with the modules the scripts required
+  } catch (const script_error& e) {
+    // One line, as every scenario error: Lua lists the places `require` looked on lines of
+    // their own.
+    std::string message = e.what();
+    for (std::size_t at; (at = message.find("\n\t")) != std::string::npos;)
+      message.replace(at, 2, "; ");
+    throw config::config_error(message);
+  }
+}
+
+}  // namespace swarmlet::script

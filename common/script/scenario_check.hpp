@@ -1,0 +1,16 @@
+#pragma once
+// The master's look at a scenario's scripts before any worker starts: every scripted user's
+// class is loaded as a worker will load it, so that a syntax error, a missing module or a bad
+// class stops the test at once with its file:line (exit 2), not on every worker later.
+#include <string>
+
+#include "common/config/scenario.hpp"
+
+namespace swarmlet::script {
+
+/// Loads the class of every scripted user of `s`. Modules the scripts require when they load
+/// are read from `base_dir` and added to s.scripts, so that they travel with the scenario.
+/// Throws config::config_error ("poller.lua:12: ...").
+void check_scripts(config::scenario& s, const std::string& base_dir);
+
+}  // namespace swarmlet::script

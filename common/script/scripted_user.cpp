@@ -1,0 +1,147 @@
+#include "scripted_user.hpp"
+
+#include <chrono>
+
+#include "common/stats/stats_table.hpp"
+#include "lua_guard.hpp"
+#include "swarmlet_module.hpp"
+
+namespace swarmlet::script {
+namespace {
+
+http::url base_url(const std::string& target) {
+  std::string error;
+  auto u = http::parse_url(target, error);
+  if (!u) throw script_error("the target of u.http: " + error);
+  return *u;
+}
+
+}  // namespace
+
+scripted_user::scripted_user(engine& e, const user_class& cls, user_settings settings)
+    : engine_(e), class_(cls), settings_(std::move(settings)) {
+  base_url(settings_.target);  // a bad target is refused now, not at the first request
+  context_.id = settings_.id;
+  context_.make_client = [this] {
+    return std::make_unique<http::client>(base_url(settings_.target), settings_.client,
+                                          settings_.tls);
+  };
+  context_.stop = settings_.stop;
+  context_.stopping = settings_.stopping;
+  info_.user = &context_;
+  lua_State* L = engine_.state();
+  if (lua_cpcall(L, &scripted_user::make, this) != 0) {
+    std::string message = error_message(L);
+    lua_pop(L, 1);
+    throw script_error("cannot make a scripted user: " + message);
+  }
+  std::vector<int> weights;
+  for (const auto& t : class_.tasks) weights.push_back(t.weight);
+  pick_ = std::discrete_distribution<std::size_t>(weights.begin(), weights.end());
+}
+
+scripted_user::~scripted_user() {
+  context_.kill_children();
+  context_.settle();
+  if (http_ != nullptr) http_->user = nullptr;
+  lua_State* L = engine_.state();
+  luaL_unref(L, LUA_REGISTRYINDEX, u_ref_);
+  luaL_unref(L, LUA_REGISTRYINDEX, thread_ref_);
+}
+
+int scripted_user::make(lua_State* L) {
+  auto* self = static_cast<scripted_user*>(lua_touserdata(L, 1));
+  lua_State* T = lua_newthread(L);
+  self->thread_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  self->thread_ = T;
+  lua_pushcfunction(T, &scripted_user::message_handler);  // stays at index 1 of T
+  lua_createtable(L, 0, 4);
+  lua_pushnumber(L, static_cast<lua_Number>(self->settings_.id));
+  lua_setfield(L, -2, "id");
+  lua_createtable(L, 0, static_cast<int>(self->settings_.vars.size()));
+  for (const auto& [k, v] : self->settings_.vars) {
+    lua_pushlstring(L, v.data(), v.size());
+    lua_setfield(L, -2, k.c_str());
+  }
+  lua_setfield(L, -2, "vars");
+  self->http_ = push_http_object(L, &self->context_);
+  lua_setfield(L, -2, "http");
+  self->u_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
+int scripted_user::message_handler(lua_State* L) {
+  if (lua_type(L, 1) != LUA_TSTRING) return 1;
+  const std::string message = with_position(L, lua_tostring(L, 1));
+  lua_pushlstring(L, message.data(), message.size());
+  return 1;
+}
+
+bool scripted_user::call(int fn, const std::string& name, int results) {
+  lua_State* T = thread_;
+  lua_settop(T, 1);
+  lua_rawgeti(T, LUA_REGISTRYINDEX, fn);
+  lua_rawgeti(T, LUA_REGISTRYINDEX, u_ref_);
+  engine_.resume(&info_);
+  const auto start = green::clock::now();
+  const int status = lua_pcall(T, 1, results, 1);
+  context_.settle();
+  if (status == 0) return true;
+  if (info_.killed) {
+    lua_settop(T, 1);
+    throw green::green_exit{};
+  }
+  if (is_stop_sentinel(T, -1)) {
+    lua_settop(T, 1);
+    return true;
+  }
+  std::string message = error_message(T);
+  lua_settop(T, 1);
+  if (status == LUA_ERRMEM) {
+    message = class_.file + ": not enough memory (the Lua heap of this hub thread is limited to " +
+              std::to_string(engine_.options().heap_limit >> 20) + " MiB)";
+  }
+  // A task stopped for its memory left its garbage: it must not fail the next task.
+  if (engine_.heap_bytes() > engine_.options().heap_limit / 2) lua_gc(T, LUA_GCCOLLECT, 0);
+  if (stats::stats_table* table = engine_.stats()) {
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - start);
+    table->entry(script_error_type, name).record(static_cast<std::uint64_t>(us.count()), 0, true);
+    table->record_error(script_error_type, name, message);
+  }
+  return false;
+}
+
+bool scripted_user::start() {
+  if (class_.on_start == LUA_NOREF) return true;
+  return call(class_.on_start, class_.file + ":on_start");
+}
+
+void scripted_user::run_task(std::size_t index) {
+  const auto& t = class_.tasks.at(index);
+  call(t.fn, t.name);
+}
+
+std::size_t scripted_user::pick_task(std::mt19937_64& rng) {
+  return class_.tasks.size() == 1 ? 0 : pick_(rng);
+}
+
+void scripted_user::finish() {
+  if (class_.on_stop != LUA_NOREF) call(class_.on_stop, class_.file + ":on_stop");
+}
+
+std::optional<green::duration> scripted_user::class_wait() {
+  if (class_.wait == LUA_NOREF) return std::nullopt;
+  lua_State* T = thread_;
+  lua_rawgeti(T, LUA_REGISTRYINDEX, class_.wait);
+  const bool is_number = lua_type(T, -1) == LUA_TNUMBER;
+  const lua_Number value = lua_tonumber(T, -1);
+  lua_pop(T, 1);
+  if (is_number) return seconds(value);
+  if (!call(class_.wait, class_.file + ":wait", 1)) return std::nullopt;
+  const lua_Number s = lua_tonumber(T, 2);
+  lua_settop(T, 1);
+  return seconds(s);
+}
+
+}  // namespace swarmlet::script

@@ -1,0 +1,78 @@
+#pragma once
+// One scripted user's Lua side: its own Lua thread (anchored in the registry while the user
+// lives), its `u` table (id, vars, http) and its HTTP clients (made at the first request). It runs
+// on_start, tasks and on_stop on the calling green thread; a Lua error in any of them is recorded
+// as one failure of type "LUA" named after the task, with the script's file:line, never thrown. The
+// pacing (which task, waits, stopping) is the caller's: worker/script_user.
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "common/green/ssl.hpp"
+#include "common/http/client.hpp"
+#include "engine.hpp"
+#include "http_api.hpp"
+#include "user_class.hpp"
+#include "user_context.hpp"
+
+namespace swarmlet::script {
+
+/// The stats type of errors raised by scripts (Locust lists them as exceptions).
+inline constexpr const char* script_error_type = "LUA";
+
+struct user_settings {
+  std::uint64_t id = 0;
+  std::map<std::string, std::string> vars;  ///< data-file columns: u.vars
+  std::string target;                       ///< base URL of u.http
+  http::client_options client;
+  std::shared_ptr<green::tls_context> tls;
+  std::function<void()> stop;          ///< what sw.stop_user() asks for
+  green::event<>* stopping = nullptr;  ///< sent when the user must stop: ends sw.sleep early
+};
+
+class scripted_user {
+ public:
+  /// Must be made on a green thread of the engine's hub thread. Throws script_error when
+  /// Lua cannot make the user (out of heap).
+  scripted_user(engine& e, const user_class& cls, user_settings settings);
+  /// Kills the green threads the user spawned, then lets Lua collect the user.
+  ~scripted_user();
+  scripted_user(const scripted_user&) = delete;
+  scripted_user& operator=(const scripted_user&) = delete;
+
+  /// Runs on_start (if any); false when it raised (recorded).
+  /// These calls throw green::green_exit when the user's green thread is killed meanwhile.
+  bool start();
+  /// Runs the task `index` of the class.
+  void run_task(std::size_t index);
+  /// A task index drawn by the tasks' weights.
+  std::size_t pick_task(std::mt19937_64& rng);
+  /// Runs on_stop (if any).
+  void finish();
+  /// The pause the class asks for after a task (its `wait`), if it has one.
+  std::optional<green::duration> class_wait();
+  const user_class& cls() const noexcept { return class_; }
+
+ private:
+  static int make(lua_State* L);
+  static int message_handler(lua_State* L);
+  /// Calls the function `fn` with u; false (and one failure of `name` recorded) when it raised.
+  /// With `results` 1, the result stays on the thread's stack (at index 2).
+  bool call(int fn, const std::string& name, int results = 0);
+
+  engine& engine_;
+  const user_class& class_;
+  user_settings settings_;
+  user_context context_;
+  thread_info info_;
+  lua_State* thread_ = nullptr;
+  int thread_ref_ = LUA_NOREF;
+  int u_ref_ = LUA_NOREF;
+  http_object* http_ = nullptr;
+  std::discrete_distribution<std::size_t> pick_;
+};
+
+}  // namespace swarmlet::script

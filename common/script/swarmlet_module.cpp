@@ -1,0 +1,192 @@
+// The `swarmlet` module table: the green API and sockets (their own files), measuring and
+// recording requests of any protocol, JSON, and small helpers.
+#include "swarmlet_module.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "common/stats/stats_table.hpp"
+#include "json_convert.hpp"
+#include "lua_guard.hpp"
+#include "user_context.hpp"
+
+namespace swarmlet::script {
+namespace {
+
+char stop_sentinel = 0;
+
+std::uint64_t micros(green::duration d) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return us < 0 ? 0 : static_cast<std::uint64_t>(us);
+}
+
+/// Records one request of any protocol in the hub thread's stats (nothing outside a hub).
+void record(lua_State* L, const std::string& type, const std::string& name, std::uint64_t us,
+            std::uint64_t bytes, const std::string* failure) {
+  stats::stats_table* table = engine::of(L).stats();
+  if (table == nullptr) return;
+  table->entry(type, name).record(us, bytes, failure != nullptr);
+  if (failure != nullptr) table->record_error(type, name, *failure);
+}
+
+int l_now(lua_State* L) {
+  const auto t = green::clock::now().time_since_epoch();
+  lua_pushnumber(L, std::chrono::duration<double>(t).count());
+  return 1;
+}
+
+int l_uuid(lua_State* L) {
+  auto& rng = engine::of(L).rng();
+  const std::uint64_t hi = (rng() & ~0xF000ull) | 0x4000ull;        // version 4
+  const std::uint64_t lo = (rng() & ~(3ull << 62)) | (2ull << 62);  // variant 10
+  char out[37];
+  std::snprintf(out, sizeof out, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
+  lua_pushstring(L, out);
+  return 1;
+}
+
+int l_env(lua_State* L) {
+  const char* name = luaL_checkstring(L, 1);
+  if (const char* value = std::getenv(name)) {
+    lua_pushstring(L, value);
+  } else if (lua_gettop(L) >= 2) {
+    lua_pushvalue(L, 2);
+  } else {
+    lua_pushnil(L);
+  }
+  return 1;
+}
+
+int l_log(lua_State* L) {
+  const int n = lua_gettop(L);
+  std::string line;
+  lua_getglobal(L, "tostring");
+  for (int i = 1; i <= n; ++i) {
+    lua_pushvalue(L, -1);
+    lua_pushvalue(L, i);
+    lua_call(L, 1, 1);
+    if (i > 1) line += ' ';
+    if (const char* s = lua_tostring(L, -1)) line += s;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  const thread_info* t = engine::of(L).current();
+  if (t != nullptr && t->user != nullptr) {
+    std::fprintf(stderr, "[user %llu] %s\n", static_cast<unsigned long long>(t->user->id),
+                 line.c_str());
+  } else {
+    std::fprintf(stderr, "[script] %s\n", line.c_str());
+  }
+  return 0;
+}
+
+int l_stop_user(lua_State* L) {
+  const thread_info* t = engine::of(L).current();
+  if (t == nullptr || t->user == nullptr)
+    return luaL_error(L, "sw.stop_user() is for code that runs in a user");
+  if (t->user->stop) t->user->stop();
+  push_stop_sentinel(L);
+  return lua_error(L);
+}
+
+/// sw.measure(type, name, fn, ...): fn's results, recorded as one request of `type` and `name`
+/// taking as long as fn did; when fn raises, a failure with its message, and nil, message.
+int l_measure(lua_State* L) {
+  const std::string type = luaL_checkstring(L, 1);
+  const std::string name = luaL_checkstring(L, 2);
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  const int nargs = lua_gettop(L) - 3;
+  const auto start = green::clock::now();
+  const int status = lua_pcall(L, nargs, LUA_MULTRET, 0);
+  const std::uint64_t us = micros(green::clock::now() - start);
+  if (status != 0) {
+    const thread_info* t = engine::of(L).current();
+    if ((t != nullptr && t->killed) || is_stop_sentinel(L, -1)) return lua_error(L);
+    const std::string message = error_message(L);
+    record(L, type, name, us, 0, &message);
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+  }
+  std::uint64_t bytes = 0;
+  if (lua_gettop(L) >= 3 && lua_type(L, 3) == LUA_TSTRING) bytes = lua_objlen(L, 3);
+  record(L, type, name, us, bytes, nullptr);
+  return lua_gettop(L) - 2;  // fn's results took the place of fn
+}
+
+/// sw.record{type =, name =, ms =, bytes =, error =}: one request measured by the script.
+int l_record(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "type");
+  lua_getfield(L, 1, "name");
+  lua_getfield(L, 1, "ms");
+  lua_getfield(L, 1, "bytes");
+  lua_getfield(L, 1, "error");
+  if (lua_type(L, 2) != LUA_TSTRING || lua_type(L, 3) != LUA_TSTRING)
+    return luaL_error(L, "sw.record needs type and name (strings)");
+  if (lua_type(L, 4) != LUA_TNUMBER) return luaL_error(L, "sw.record needs ms (a number)");
+  const lua_Number ms = lua_tonumber(L, 4);
+  const lua_Number bytes = lua_isnil(L, 5) ? 0 : luaL_checknumber(L, 5);
+  const std::string type = lua_tostring(L, 2);
+  const std::string name = lua_tostring(L, 3);
+  const bool failed = !lua_isnil(L, 6) && !(lua_isboolean(L, 6) && !lua_toboolean(L, 6));
+  std::string failure;
+  if (failed) failure = lua_type(L, 6) == LUA_TSTRING ? lua_tostring(L, 6) : "failed";
+  record(L, type, name, ms > 0 ? static_cast<std::uint64_t>(ms * 1000.0) : 0,
+         bytes > 0 ? static_cast<std::uint64_t>(bytes) : 0, failed ? &failure : nullptr);
+  return 0;
+}
+
+int l_json_encode(lua_State* L) {
+  const std::string text = to_json(L, 1).dump();
+  lua_pushlstring(L, text.data(), text.size());
+  return 1;
+}
+
+int l_json_decode(lua_State* L) {
+  std::size_t len = 0;
+  const char* text = luaL_checklstring(L, 1, &len);
+  const nlohmann::json j = nlohmann::json::parse(text, text + len, nullptr, false);
+  if (j.is_discarded()) {
+    lua_pushnil(L);
+    lua_pushstring(L, "not valid JSON");
+    return 2;
+  }
+  push_json(L, j);
+  return 1;
+}
+
+}  // namespace
+
+void push_stop_sentinel(lua_State* L) {
+  lua_pushlightuserdata(L, &stop_sentinel);
+}
+
+bool is_stop_sentinel(lua_State* L, int index) {
+  return lua_touserdata(L, index) == &stop_sentinel;
+}
+
+int open_swarmlet_module(lua_State* L) {
+  static const luaL_Reg functions[] = {{"now", l_now},
+                                       {"uuid", l_uuid},
+                                       {"env", l_env},
+                                       {"log", l_log},
+                                       {"stop_user", l_stop_user},
+                                       {"measure", guarded<l_measure>},
+                                       {"record", guarded<l_record>},
+                                       {"json_encode", guarded<l_json_encode>},
+                                       {"json_decode", guarded<l_json_decode>},
+                                       {nullptr, nullptr}};
+  lua_newtable(L);
+  luaL_register(L, nullptr, functions);
+  add_green_api(L);
+  add_tcp_api(L);
+  return 1;
+}
+
+}  // namespace swarmlet::script

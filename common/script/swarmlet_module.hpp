@@ -1,0 +1,20 @@
+#pragma once
+// The `swarmlet` module scripts `require`: eventlet's green API in Lua (green_api.cpp), green
+// TCP sockets (tcp_api.cpp), measuring and recording, and small helpers; u.http is in
+// http_api.hpp.
+#include <lua.hpp>
+
+namespace swarmlet::script {
+
+/// package.preload's loader for "swarmlet": returns the module table.
+int open_swarmlet_module(lua_State* L);
+
+// Each adds its functions to the table on top of the stack (and registers its types).
+void add_green_api(lua_State* L);
+void add_tcp_api(lua_State* L);
+
+/// The error object sw.stop_user() raises: the runner ends the task quietly, not as a failure.
+void push_stop_sentinel(lua_State* L);
+bool is_stop_sentinel(lua_State* L, int index);
+
+}  // namespace swarmlet::script

@@ -1,0 +1,111 @@
+#include "user_class.hpp"
+
+namespace swarmlet::script {
+namespace {
+
+struct check_args {
+  user_class* out;
+};
+
+/// Keeps the value at `index` if it is a function (or nil); else raises naming `field`.
+int optional_function(lua_State* L, const user_class& c, int index, const char* field) {
+  if (lua_isnil(L, index)) return LUA_NOREF;
+  if (!lua_isfunction(L, index))
+    luaL_error(L, "%s: %s must be a function, got %s", c.file.c_str(), field,
+               luaL_typename(L, index));
+  lua_pushvalue(L, index);
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+std::string defined_at(lua_State* L, int index) {
+  lua_Debug ar;
+  lua_pushvalue(L, index);
+  lua_getinfo(L, ">S", &ar);
+  return std::string(ar.short_src) + ":" + std::to_string(ar.linedefined);
+}
+
+/// Runs in protected mode with the class on top of the stack.
+int check_class(lua_State* L) {
+  user_class& c = *static_cast<check_args*>(lua_touserdata(L, 2))->out;
+  lua_pop(L, 1);
+  const int cls = 1;
+  if (!lua_istable(L, cls))
+    return luaL_error(L, "%s must return the user class (a table with tasks), got %s",
+                      c.file.c_str(), luaL_typename(L, cls));
+  lua_getfield(L, cls, "on_start");
+  c.on_start = optional_function(L, c, -1, "on_start");
+  lua_getfield(L, cls, "on_stop");
+  c.on_stop = optional_function(L, c, -1, "on_stop");
+  lua_getfield(L, cls, "wait");
+  if (!lua_isnil(L, -1)) {
+    if (!lua_isfunction(L, -1) && !(lua_isnumber(L, -1) && lua_tonumber(L, -1) >= 0))
+      return luaL_error(L, "%s: wait must be seconds (a number >= 0) or a function(u)",
+                        c.file.c_str());
+    lua_pushvalue(L, -1);
+    c.wait = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  lua_getfield(L, cls, "tasks");
+  const int tasks = lua_gettop(L);
+  const char* shape = "a non-empty list of functions or {fn = function, weight = n}";
+  if (!lua_istable(L, tasks) || lua_objlen(L, tasks) == 0)
+    return luaL_error(L, "%s: tasks must be %s", c.file.c_str(), shape);
+  const int n = static_cast<int>(lua_objlen(L, tasks));
+  for (int i = 1; i <= n; ++i) {
+    lua_rawgeti(L, tasks, i);
+    user_class::task t;
+    if (lua_isfunction(L, -1)) {
+      t.name = defined_at(L, -1);
+      lua_pushvalue(L, -1);
+    } else if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "weight");
+      if (!lua_isnil(L, -1)) {
+        const lua_Number w = lua_tonumber(L, -1);
+        if (!lua_isnumber(L, -1) || w < 1 || w > 1e6 || w != static_cast<int>(w))
+          return luaL_error(L, "%s: task %d: weight must be a whole number from 1 to 1000000",
+                            c.file.c_str(), i);
+        t.weight = static_cast<int>(w);
+      }
+      lua_pop(L, 1);
+      lua_getfield(L, -1, "fn");
+      if (!lua_isfunction(L, -1))
+        return luaL_error(L, "%s: task %d has no fn (tasks are %s)", c.file.c_str(), i, shape);
+      t.name = defined_at(L, -1);
+      lua_getfield(L, -2, "name");
+      if (lua_type(L, -1) == LUA_TSTRING) t.name = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    } else {
+      return luaL_error(L, "%s: task %d is a %s (tasks are %s)", c.file.c_str(), i,
+                        luaL_typename(L, -1), shape);
+    }
+    t.fn = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+    c.tasks.push_back(std::move(t));
+  }
+  lua_pushvalue(L, cls);
+  c.table = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
+}  // namespace
+
+user_class load_user_class(engine& e, const std::string& file) {
+  lua_State* L = e.state();
+  const int top = lua_gettop(L);
+  e.require_file(file);  // the class is now on top
+  user_class c;
+  c.file = file;
+  check_args args{&c};
+  lua_pushcfunction(L, check_class);
+  lua_insert(L, -2);
+  lua_pushlightuserdata(L, &args);
+  const int status = lua_pcall(L, 2, 0, 0);
+  if (status != 0) {
+    std::string message = error_message(L);
+    lua_settop(L, top);
+    throw script_error(message);
+  }
+  lua_settop(L, top);
+  return c;
+}
+
+}  // namespace swarmlet::script

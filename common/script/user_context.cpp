@@ -1,0 +1,47 @@
+#include "user_context.hpp"
+
+#include "common/stats/stats_table.hpp"
+
+namespace swarmlet::script {
+
+void user_context::settle() {
+  if (!pending) return;
+  pending_response p = std::move(*pending);
+  pending.reset();
+  if (p.entry == nullptr) return;
+  p.entry->record(p.elapsed_us, p.bytes, !p.default_failure.empty());
+  if (!p.default_failure.empty() && p.table != nullptr)
+    p.table->record_error(p.method, p.name, p.default_failure);
+}
+
+http::client& user_context::acquire() {
+  if (!main_busy_) {
+    if (!main_) main_ = make_client();
+    main_busy_ = true;
+    return *main_;
+  }
+  if (idle_.empty()) {
+    extra_.push_back(make_client());
+    idle_.push_back(extra_.back().get());
+  }
+  http::client* c = idle_.back();
+  idle_.pop_back();
+  return *c;
+}
+
+stats::request_stats& user_context::entry_of(stats::stats_table& table, const std::string& method,
+                                             const std::string& name) {
+  for (const auto& e : entries_)
+    if (e.name == name && e.method == method) return *e.entry;
+  stats::request_stats& e = table.entry(method, name);
+  if (entries_.size() < 64) entries_.push_back({method, name, &e});
+  return e;
+}
+
+void user_context::kill_children() {
+  for (auto& t : children)
+    if (!t.dead()) t.kill();
+  children.clear();
+}
+
+}  // namespace swarmlet::script

@@ -1,0 +1,98 @@
+#pragma once
+// What the `swarmlet` functions need to know of the user whose Lua code calls them: its id,
+// its HTTP client, the green threads it spawned (they die with it), and how to stop it.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/green/event.hpp"
+#include "common/green/green_thread.hpp"
+#include "common/http/client.hpp"
+
+namespace swarmlet::stats {
+struct request_stats;
+class stats_table;
+}  // namespace swarmlet::stats
+
+namespace swarmlet::script {
+
+/// A response judged by the script (`catch = true`), recorded at r:success(), r:failure(msg),
+/// or else, with the default judgement, at the user's next request or at the end of the task.
+struct pending_response {
+  std::uint64_t sequence = 0;
+  stats::stats_table* table = nullptr;
+  stats::request_stats* entry = nullptr;
+  std::string method, name;
+  std::uint64_t elapsed_us = 0;
+  std::uint64_t bytes = 0;
+  std::string default_failure;  ///< empty: a success by default
+};
+
+struct user_context {
+  std::uint64_t id = 0;
+  /// Makes the user's HTTP client when it first requests (an idle user costs no buffers),
+  /// and more of them: green threads of one user (sw.spawn, sw.pool) that request at the
+  /// same time each need a connection of their own. Empty outside a user.
+  std::function<std::unique_ptr<http::client>()> make_client;
+  /// Asked by sw.stop_user(): the user stops after the current task.
+  std::function<void()> stop;
+  /// Sent when the user is told to stop: it cuts sw.sleep short (the task then ends quietly),
+  /// so a test ends without waiting for a script's long sleeps. May be null.
+  green::event<>* stopping = nullptr;
+  std::vector<green::green_thread<void>> children;
+  std::optional<pending_response> pending;
+  std::uint64_t next_sequence = 0;
+
+  /// Records the pending response (if any) with its default judgement.
+  void settle();
+  /// A client no other green thread of this user is using now: the user's first one when it
+  /// is free, else another (kept for later). Give it back with release().
+  http::client& acquire();
+  void release(http::client& c) {
+    if (&c == main_.get()) {
+      main_busy_ = false;
+    } else {
+      idle_.push_back(&c);
+    }
+  }
+
+ private:
+  std::unique_ptr<http::client> main_;
+  bool main_busy_ = false;
+  std::vector<http::client*> idle_;  // extra clients not in use
+  std::vector<std::unique_ptr<http::client>> extra_;
+  struct named_entry {
+    std::string method, name;
+    stats::request_stats* entry;
+  };
+  std::vector<named_entry> entries_;  // few names per user: a short list beats a map
+
+ public:
+  /// The stats entry of (method, name), remembered for the next request of the same name.
+  stats::request_stats& entry_of(stats::stats_table& table, const std::string& method,
+                                 const std::string& name);
+  http::request request;  ///< reused by u.http's requests
+  bool request_busy = false;
+  /// Kills every green thread the user spawned that is still alive.
+  void kill_children();
+};
+
+/// One request's use of a client of the user.
+class client_lease {
+ public:
+  explicit client_lease(user_context& u) : user_(u), client_(u.acquire()) {}
+  ~client_lease() { user_.release(client_); }
+  client_lease(const client_lease&) = delete;
+  client_lease& operator=(const client_lease&) = delete;
+  http::client& operator*() const noexcept { return client_; }
+  http::client* operator->() const noexcept { return &client_; }
+
+ private:
+  user_context& user_;
+  http::client& client_;
+};
+
+}  // namespace swarmlet::script

@@ -1,0 +1,198 @@
+// Scripted users in `swarmlet run` against `swarmlet target`: counted exactly by the target,
+// mixed with YAML users; each way a script goes wrong, from load errors to runaway memory.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "target_fixture.hpp"
+#include "tests/support/process.hpp"
+
+namespace ts = swarmlet::testing_support;
+
+namespace {
+
+const std::string binary = SWARMLET_BINARY;
+
+class ScriptedRun : public ts::against_target {
+ protected:
+  /// Writes the scenario (target: this target, then `body`) and the scripts next to it.
+  std::string write(const std::string& body, const std::map<std::string, std::string>& scripts) {
+    const std::string file = scenario(body);
+    dir_ = file.substr(0, file.rfind('/'));
+    for (const auto& [name, text] : scripts) {
+      std::filesystem::create_directories(std::filesystem::path(dir_ + "/" + name).parent_path());
+      std::ofstream(dir_ + "/" + name) << text;
+    }
+    return file;
+  }
+  ts::run_result run(const std::string& file, const std::string& time = "2s") {
+    return ts::run_process({binary, "run", file, "--threads", "2", "-q", "-t", time, "--json",
+                            dir_ + "/summary.json"});
+  }
+  nlohmann::json summary() { return nlohmann::json::parse(ts::read_file(dir_ + "/summary.json")); }
+  /// Requests of every row but the scripts' own errors (type LUA), which the target never saw.
+  static std::uint64_t http_requests(const nlohmann::json& s) {
+    std::uint64_t n = 0;
+    for (const auto& r : s["requests"])
+      if (r["method"] != "LUA") n += r["requests"].get<std::uint64_t>();
+    return n;
+  }
+  static std::uint64_t requests_of(const nlohmann::json& s, const std::string& method,
+                                   const std::string& name) {
+    for (const auto& r : s["requests"])
+      if (r["method"] == method && r["name"] == name) return r["requests"].get<std::uint64_t>();
+    return 0;
+  }
+  static std::string errors(const nlohmann::json& s) {
+    std::string out;
+    for (const auto& e : s["errors"])
+      out += e["method"].get<std::string>() + " " + e["name"].get<std::string>() + ": " +
+             e["error"].get<std::string>() + "\n";
+    return out;
+  }
+  std::string dir_;
+};
+
+const char* poller = R"(local sw = require "swarmlet"
+local auth = require "lib.auth"
+local user = {}
+function user.on_start(u)
+  u.token = auth.login(u)
+end
+user.tasks = {
+  {weight = 2, fn = function(u)
+    local r = u.http:get("/cart", {headers = {Authorization = "Bearer " .. u.token}})
+    assert(r:json().token == u.token)
+  end},
+  {weight = 1, fn = function(u)
+    local pool = sw.pool(3)
+    for i = 1, 3 do pool:spawn(function() u.http:get("/items?page=" .. i, {name = "/items-pooled"
+}) end) end
+    pool:waitall()
+  end
+}
+,
+    function(u) local r = u.http : get("/status/503", {catch = true}) if r.status == 503 then r
+    : success() else r : failure("expected 503") end end,
+}
+return user
+)";
+
+const char* auth = R"(local M = {}
+function M.login(u)
+  return u.http:post("/login", {json = {user = "u" .. u.id}}):json().token
+end
+return M
+)";
+
+TEST_F(ScriptedRun, ScriptedAndYamlUsersAreCountedExactlyByTheTarget) {
+  const auto file = write(R"(load: {users: 6, spawn_rate: 100}
+users:
+  - {name: shopper, tasks: [{get: /items}], wait: {constant: 10ms}}
+  - {name: poller, script: poller.lua, wait: {between: [1ms, 5ms]}}
+)",
+                          {{"poller.lua", poller}, {"lib/auth.lua", auth}});
+  const auto r = run(file);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const auto s = summary();
+  EXPECT_EQ(s["totals"]["failures"], 0) << errors(s);
+  EXPECT_EQ(http_requests(s), served()) << "every request of either kind recorded once";
+  EXPECT_EQ(requests_of(s, "POST", "/login"), 3u) << "on_start ran once per scripted user";
+  EXPECT_GT(requests_of(s, "GET", "/cart"), 0u);
+  EXPECT_GT(requests_of(s, "GET", "/status/503"), 0u) << "judged a success by the script";
+  EXPECT_EQ(requests_of(s, "GET", "/items-pooled") % 3, 0u) << "the pool's requests all finished";
+}
+
+TEST_F(ScriptedRun, ARuntimeErrorIsAFailureWithFileAndLineAndTheUserGoesOn) {
+  const auto file = write(R"(load: {users: 2, spawn_rate: 100}
+users: [{name: flaky, script: flaky.lua, wait: {constant: 5ms}}]
+)",
+                          {{"flaky.lua", R"(return {tasks = {
+  function(u) u.http:get("/") end,
+  function(u)
+    error("boom")
+  end,
+}}
+)"}});
+  const auto r = run(file);
+  EXPECT_EQ(r.code, 1) << "a test with failures exits 1" << r.err;
+  const auto s = summary();
+  EXPECT_GT(requests_of(s, "LUA", "flaky.lua:3"), 0u) << errors(s);
+  EXPECT_EQ(s["errors"].size(), 1u) << errors(s);
+  EXPECT_EQ(s["errors"][0]["error"], "flaky.lua:4: boom");
+  EXPECT_GT(requests_of(s, "GET", "/"), 10u) << "the user went on after each error";
+  EXPECT_EQ(requests_of(s, "GET", "/"), served());
+}
+
+TEST_F(ScriptedRun, AnErrorInOnStartStopsThatUser) {
+  const auto file = write(R"(load: {users: 3, spawn_rate: 100}
+users: [{name: locked, script: locked.lua}]
+)",
+                          {{"locked.lua", R"(return {
+  on_start = function(u) error("no account for user " .. u.id, 0) end,
+  tasks = {function(u) u.http:get("/") end},
+})"}});
+  const auto r = run(file, "1s");
+  EXPECT_EQ(r.code, 1) << r.err;
+  const auto s = summary();
+  EXPECT_EQ(requests_of(s, "LUA", "locked.lua:on_start"), 3u) << errors(s);
+  EXPECT_EQ(served(), 0u) << "no task ran";
+}
+
+TEST_F(ScriptedRun, LoadErrorsStopTheTestBeforeItStartsWithFileAndLine) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"local sw = require 'swarmlet'\nreturn {tasks = {function(u)\n  local x = = 1\nend}}",
+       "bad.lua:3: unexpected symbol near '='"},
+      {"return {tasks = {}}", "bad.lua: tasks must be a non-empty list"},
+      {"return {tasks = {function() end}, on_stop = 'x'}", "bad.lua: on_stop must be a function"},
+      {"local m = require 'missing'\nreturn {tasks = {print}}",
+       "bad.lua:1: module 'missing' not found"},
+  };
+  for (const auto& [script, expected] : cases) {
+    const auto file = write("users: [{name: bad, script: bad.lua}]\n", {{"bad.lua", script}});
+    const auto r = run(file);
+    EXPECT_EQ(r.code, 2) << script;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(served(), 0u);
+}
+
+TEST_F(ScriptedRun, ARunawayScriptIsInterruptedAndTheHubKeepsServingOthers) {
+  const auto file =
+      write(R"(load: {users: 2, spawn_rate: 100}
+scripting: {run_limit: 100ms}
+users:
+  - {name: spinner, script: spin.lua, wait: {constant: 50ms}}
+  - {name: steady, tasks: [{get: /}], wait: {constant: 5ms}}
+)",
+            {{"spin.lua", "return {tasks = {function(u)\n  while true do end\nend}}"}});
+  const auto r = ts::run_process(
+      {binary, "run", file, "--threads", "1", "-q", "-t", "2s", "--json", dir_ + "/summary.json"});
+  EXPECT_EQ(r.code, 1) << r.err;
+  const auto s = summary();
+  const std::string e = errors(s);
+  EXPECT_NE(e.find("spin.lua:2: script ran "), std::string::npos) << e;
+  EXPECT_NE(e.find("without parking (limit 100 ms): interrupted"), std::string::npos) << e;
+  EXPECT_GT(requests_of(s, "GET", "/"), 20u) << "the other user of the same hub thread ran";
+}
+
+TEST_F(ScriptedRun, RunawayMemoryIsAnErrorNotAnAbort) {
+  const auto file = write(R"(load: {users: 1, spawn_rate: 100}
+scripting: {heap_mb: 16}
+users: [{name: hog, script: hog.lua, wait: {constant: 50ms}}]
+)",
+                          {{"hog.lua", R"(return {tasks = {function(u)
+  local t = {}
+  for i = 1, 1e9 do t[i] = string.rep("x", 100) .. i end
+end}})"}});
+  const auto r = run(file);
+  EXPECT_EQ(r.code, 1) << r.err;
+  const auto e = errors(summary());
+  EXPECT_NE(e.find("hog.lua:3: Lua heap limit reached"), std::string::npos) << e;
+}
+
+}  // namespace

@@ -1,0 +1,423 @@
+// The Lua runtime on a real hub: every verb of the `swarmlet` module and of u.http, and each
+// way a script can go wrong (syntax, bad class, runtime error, runaway, memory).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
+#include "common/green/socket.hpp"
+#include "common/http/server.hpp"
+#include "common/http/target/test_target.hpp"
+#include "common/script/engine.hpp"
+#include "common/script/scripted_user.hpp"
+#include "common/script/user_class.hpp"
+#include "common/stats/stats_table.hpp"
+
+namespace g = swarmlet::green;
+namespace s = swarmlet::script;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A hub serving the practice target, and an engine whose scripts are given per test.
+class Script : public ::testing::Test {
+ protected:
+  ~Script() override { server_.kill(); }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(listener_.local_port()); }
+
+  /// Makes an engine with `files`, loads the class "user.lua" and runs its on_start and
+  /// first task as one user, on a green thread; waits for it to end.
+  void run_user(const std::string& user_lua, s::script_files files = {},
+                s::engine_options options = {},
+                std::function<void(g::event<>&)> arrange_stop = nullptr) {
+    files["user.lua"] = user_lua;
+    engine_ = std::make_unique<s::engine>(files, options);
+    engine_->set_stats(&stats_);
+    cls_ = s::load_user_class(*engine_, "user.lua");
+    g::spawn([&] {
+      s::user_settings settings;
+      settings.id = 7;
+      settings.vars["color"] = "blue";
+      settings.target = url();
+      settings.stop = [&] { stop_asked_ = true; };
+      g::event<> stopping;
+      settings.stopping = &stopping;
+      if (arrange_stop) arrange_stop(stopping);
+      s::scripted_user u(*engine_, cls_, settings);
+      started_ = u.start();
+      if (started_) u.run_task(0);
+      u.finish();
+    }).wait();
+  }
+  /// The global `name` of the engine's state, as a string ("nil" when unset).
+  std::string global(const char* name) {
+    lua_State* L = engine_->state();
+    lua_getglobal(L, name);
+    std::string out = lua_isnil(L, -1) ? "nil" : lua_tostring(L, -1) ? lua_tostring(L, -1) : "?";
+    lua_pop(L, 1);
+    return out;
+  }
+  const swarmlet::stats::request_stats* entry(const std::string& method, const std::string& name) {
+    auto it = stats_.entries().find({method, name});
+    return it == stats_.entries().end() ? nullptr : &it->second;
+  }
+  std::string only_error() {
+    if (stats_.errors().size() != 1) {
+      std::string all = "errors: " + std::to_string(stats_.errors().size());
+      for (const auto& [k, n] : stats_.errors()) all += " | " + k.name + ": " + k.message;
+      return all;
+    }
+    return stats_.errors().begin()->first.message;
+  }
+
+  std::unique_ptr<s::engine> engine_;  // outlives the hub: its threads may hold Lua values
+  g::hub hub_;
+  swarmlet::stats::stats_table stats_;
+  s::user_class cls_;
+  bool started_ = false;
+  bool stop_asked_ = false;
+  swarmlet::http::test_target target_;
+  g::socket listener_ = g::socket::listen("127.0.0.1", 0);
+  g::green_thread<void> server_ = g::spawn([this] {
+    swarmlet::http::serve_http(listener_, [this](const auto& q, auto& r) { target_.handle(q, r); });
+  });
+};
+
+/// A class whose one task is `body` (Lua statements with `sw` and `u` in scope).
+std::string task(const std::string& body) {
+  return "local sw = require 'swarmlet'\n"
+         "return {tasks = {function(u)\n" +
+         body + "\nend}}\n";
+}
+
+TEST_F(Script, SleepParksOnlyItsGreenThread) {
+  run_user(task(R"(
+    local ticks = 0
+    local t = sw.spawn(function() for i = 1, 3 do ticks = ticks + 1; sw.sleep(0) end end)
+    sw.sleep(0.01)
+    result = tostring(ticks)
+  )"));
+  EXPECT_EQ(global("result"), "3");
+}
+
+TEST_F(Script, SpawnWaitReturnsTheValuesOrReraises) {
+  run_user(task(R"(
+    local a, b = sw.spawn(function(x, y) sw.sleep(0); return x + y, "two" end, 40, 2):wait()
+    local ok, err = pcall(function() return sw.spawn(function() error("inner") end):wait() end)
+    result = a .. " " .. b .. " " .. tostring(ok) .. " " .. err
+  )"));
+  EXPECT_EQ(global("result"), "42 two false user.lua:5: inner");
+}
+
+TEST_F(Script, KillEndsAThreadAtItsParkPoint) {
+  run_user(task(R"(
+    local t = sw.spawn(function() sw.sleep(60); reached = true end)
+    sw.sleep(0)
+    t:kill()
+    local ok, err = pcall(function() return t:wait() end)
+    result = tostring(t:dead()) .. " " .. tostring(ok) .. " " .. tostring(reached) .. " " .. err
+  )"));
+  EXPECT_EQ(global("result"), "true false nil the thread was killed");
+}
+
+TEST_F(Script, SpawnAfterRunsLaterAndCanBeCancelled) {
+  run_user(task(R"(
+    local order = {}
+    local later = sw.spawn_after(0.02, function() order[#order + 1] = "later" end)
+    local never = sw.spawn_after(0.01, function() order[#order + 1] = "never" end)
+    never:kill()
+    order[#order + 1] = "now"
+    later:wait()
+    result = table.concat(order, ",")
+  )"));
+  EXPECT_EQ(global("result"), "now,later");
+}
+
+TEST_F(Script, EventWakesEveryWaiterWithItsValue) {
+  run_user(task(R"(
+    local e = sw.event()
+    local a = sw.spawn(function() return e:wait() end)
+    local b = sw.spawn(function() return e:wait() end)
+    local none, why = sw.event():wait(0.01)
+    e:send({n = 5})
+    result = a:wait().n + b:wait().n .. " " .. tostring(none) .. " " .. why
+  )"));
+  EXPECT_EQ(global("result"), "10 nil timeout");
+}
+
+TEST_F(Script, QueueHandsValuesOverInOrderAndBlocksWhenFull) {
+  run_user(task(R"(
+    local q = sw.queue(1)
+    local consumer = sw.spawn(function()
+      local got = {}
+      for i = 1, 3 do got[#got + 1] = q:get() end
+      return table.concat(got, ",")
+    end)
+    for i = 1, 3 do q:put("v" .. i) end
+    local got = consumer:wait()
+    local none, why = q:get(0.01)
+    result = got .. " " .. tostring(none) .. " " .. why
+  )"));
+  EXPECT_EQ(global("result"), "v1,v2,v3 nil timeout");
+}
+
+TEST_F(Script, SemaphoreLetsNThroughAtOnce) {
+  run_user(task(R"(
+    local sem, inside, most = sw.semaphore(2), 0, 0
+    local threads = {}
+    for i = 1, 5 do
+      threads[i] = sw.spawn(function()
+        sem:acquire()
+        inside = inside + 1
+        most = math.max(most, inside)
+        sw.sleep(0.001)
+        inside = inside - 1
+        sem:release()
+      end)
+    end
+    for _, t in ipairs(threads) do t:wait() end
+    result = most .. " " .. tostring(sw.semaphore(0):acquire(0.01))
+  )"));
+  EXPECT_EQ(global("result"), "2 false");
+}
+
+TEST_F(Script, PoolBoundsItsThreadsAndWaitall) {
+  run_user(task(R"(
+    local pool, running, most, done = sw.pool(3), 0, 0, 0
+    for i = 1, 10 do
+      pool:spawn(function()
+        running = running + 1
+        most = math.max(most, running)
+        sw.sleep(0.001)
+        running = running - 1
+        done = done + 1
+      end)
+    end
+    pool:waitall()
+    result = most .. " " .. done
+  )"));
+  EXPECT_EQ(global("result"), "3 10");
+}
+
+TEST_F(Script, TimeoutRaisesInTheThreadItGuards) {
+  run_user(task(R"(
+    local ok, err = pcall(sw.timeout, 0.01, function() sw.sleep(60) end)
+    local v = sw.timeout(5, function(x) return x * 2 end, 21)
+    result = tostring(ok) .. " " .. err .. " " .. v
+  )"));
+  EXPECT_EQ(global("result"), "false timed out after 0.01 s 42");
+}
+
+TEST_F(Script, HelpersNowUuidEnvJson) {
+  ::setenv("SWARMLET_SCRIPT_TEST", "yes", 1);
+  run_user(task(R"(
+    local t0 = sw.now(); sw.sleep(0.001)
+    local id = sw.uuid()
+    local j = sw.json_decode(sw.json_encode({a = {1, 2, 3}, b = "x"}))
+    result = tostring(sw.now() > t0) .. " " .. #id .. " " .. id:sub(15, 15) .. " " ..
+             sw.env("SWARMLET_SCRIPT_TEST") .. " " .. sw.env("SWARMLET_NOT_SET", "dflt") .. " " ..
+             j.a[3] .. j.b .. " " .. u.id .. " " .. u.vars.color
+  )"));
+  EXPECT_EQ(global("result"), "true 36 4 yes dflt 3x 7 blue");
+}
+
+TEST_F(Script, StopUserAsksTheRunnerAndEndsTheTaskQuietly) {
+  run_user(task("sw.stop_user()\nreached = true"));
+  EXPECT_TRUE(stop_asked_);
+  EXPECT_EQ(global("reached"), "nil");
+  EXPECT_TRUE(stats_.errors().empty());
+}
+
+TEST_F(Script, AStopCutsASleepShortAndEndsTheTaskQuietly) {
+  run_user(task("sw.sleep(60)\nreached = true"), {}, {},
+           [](g::event<>& stop) { g::spawn_after(10ms, [&stop] { stop.send(); }); });
+  EXPECT_EQ(global("reached"), "nil");
+  EXPECT_TRUE(stats_.errors().empty()) << only_error();
+}
+
+TEST_F(Script, MeasureAndRecordShowAsRequests) {
+  run_user(task(R"(
+    local v = sw.measure("tcp", "ping", function() sw.sleep(0.002); return "pong" end)
+    local none, err = sw.measure("tcp", "ping", function() error("lost", 0) end)
+    sw.record{type = "udp", name = "dns", ms = 12.5, bytes = 100}
+    sw.record{type = "udp", name = "dns", ms = 1, error = "NXDOMAIN"}
+    result = v .. " " .. tostring(none) .. " " .. err
+  )"));
+  EXPECT_EQ(global("result"), "pong nil lost") << only_error();
+  ASSERT_NE(entry("tcp", "ping"), nullptr);
+  EXPECT_EQ(entry("tcp", "ping")->requests, 2u);
+  EXPECT_EQ(entry("tcp", "ping")->failures, 1u);
+  EXPECT_GE(entry("tcp", "ping")->max_us, 2000u);
+  ASSERT_NE(entry("udp", "dns"), nullptr);
+  EXPECT_EQ(entry("udp", "dns")->requests, 2u);
+  EXPECT_EQ(entry("udp", "dns")->failures, 1u);
+  EXPECT_EQ(entry("udp", "dns")->content_bytes, 100u);
+  EXPECT_EQ(stats_.errors().count({"udp", "dns", "NXDOMAIN"}), 1u);
+}
+
+TEST_F(Script, ConnectTalksToARawTcpServer) {
+  g::socket echo_listener = g::socket::listen("127.0.0.1", 0);
+  auto echo = g::spawn([&] {
+    g::socket c = echo_listener.accept();
+    char buf[256];
+    while (std::size_t n = c.recv(buf)) c.sendall(std::string_view(buf, n));
+  });
+  run_user(task(R"(
+    local c = sw.connect("127.0.0.1", )" +
+                std::to_string(echo_listener.local_port()) + R"(, {timeout = 5})
+    c:send("hello\r\nworld\nabc")
+    local l1, l2, rest = c:readline(), c:readline(), c:recv(3)
+    c:close()
+    result = l1 .. "|" .. l2 .. "|" .. rest
+  )"));
+  echo.wait();
+  EXPECT_EQ(global("result"), "hello|world|abc");
+}
+
+TEST_F(Script, HttpRequestsAreRecordedLikeYamlOnes) {
+  run_user(task(R"(
+    local r = u.http:get("/items", {query = {page = 2}, name = "/items"})
+    local login = u.http:post("/login", {json = {user = "u" .. u.id}})
+    local cart = u.http:request("get", "/cart", {headers = {Authorization = "Bearer " .. login:json().token}})
+    local missing = u.http:get("/status/404")
+    result = r.status .. " " .. #r:json().items .. " " .. r.headers["Content-Type"] .. " " ..
+             tostring(r.elapsed_ms >= 0) .. " " .. cart:json().token .. " " .. missing.status
+  )"));
+  EXPECT_EQ(global("result"), "200 5 application/json true token-u7 404") << only_error();
+  ASSERT_NE(entry("GET", "/items"), nullptr);
+  EXPECT_EQ(entry("GET", "/items")->failures, 0u);
+  ASSERT_NE(entry("POST", "/login"), nullptr);
+  ASSERT_NE(entry("GET", "/cart"), nullptr);
+  ASSERT_NE(entry("GET", "/status/404"), nullptr);
+  EXPECT_EQ(entry("GET", "/status/404")->failures, 1u);
+  EXPECT_EQ(only_error(), "HTTP 404 Not Found");
+  EXPECT_EQ(target_.served(), 4u);
+}
+
+TEST_F(Script, GreenThreadsOfOneUserRequestInParallel) {
+  run_user(task(R"(
+    local pool = sw.pool(4)
+    for i = 1, 8 do pool:spawn(function() u.http:get("/delay/5", {name = "/delay"}) end) end
+    pool:waitall()
+  )"));
+  ASSERT_NE(entry("GET", "/delay"), nullptr) << only_error();
+  EXPECT_EQ(entry("GET", "/delay")->requests, 8u);
+  EXPECT_EQ(entry("GET", "/delay")->failures, 0u) << only_error();
+  EXPECT_EQ(target_.served(), 8u);
+}
+
+TEST_F(Script, CatchLetsTheScriptJudge) {
+  run_user(task(R"(
+    local a = u.http:get("/status/503", {catch = true, name = "a"})
+    a:success()
+    local b = u.http:get("/", {catch = true, name = "b"})
+    b:failure("not what I wanted")
+    local c = u.http:get("/status/500", {catch = true, name = "c"})   -- judged by default
+  )"));
+  EXPECT_EQ(entry("GET", "a")->failures, 0u);
+  EXPECT_EQ(entry("GET", "b")->failures, 1u);
+  EXPECT_EQ(entry("GET", "c")->failures, 1u);
+  EXPECT_EQ(stats_.errors().count({"GET", "b", "not what I wanted"}), 1u);
+}
+
+TEST_F(Script, RequireFindsOnlyTheScenariosFiles) {
+  run_user(
+      "local lib = require 'lib.helpers'\n"
+      "return {tasks = {function(u) result = lib.twice(21) .. ' ' .. "
+      "tostring(pcall(require, 'socket')) end}}",
+      {{"lib/helpers.lua", "return {twice = function(x) return x * 2 end}"}});
+  EXPECT_EQ(global("result"), "42 false");
+}
+
+TEST_F(Script, TheSandboxHasNoProcessFileOrNativeAccess) {
+  run_user(task(R"(
+    result = table.concat({type(os.execute), type(io), type(os.exit), type(package.loadlib),
+                           type(dofile), type(debug.sethook), type(jit), tostring(pcall(require, "ffi")),
+                           type(os.time)}, " ")
+  )"));
+  EXPECT_EQ(global("result"), "nil nil nil nil nil nil nil false function");
+}
+
+TEST_F(Script, ARuntimeErrorIsOneFailureWithFileAndLine) {
+  run_user(task("local t = nil\nlocal x = t.field"));
+  EXPECT_TRUE(started_);
+  ASSERT_NE(entry("LUA", "user.lua:2"), nullptr);
+  EXPECT_EQ(entry("LUA", "user.lua:2")->failures, 1u);
+  EXPECT_EQ(only_error(), "user.lua:4: attempt to index local 't' (a nil value)");
+}
+
+TEST_F(Script, AnErrorInOnStartStopsTheUserAndIsCounted) {
+  run_user(
+      "return {on_start = function(u) error('no login') end,\n"
+      "        tasks = {function(u) reached = true end}}");
+  EXPECT_FALSE(started_);
+  EXPECT_EQ(global("reached"), "nil");
+  EXPECT_EQ(only_error(), "user.lua:1: no login");
+  EXPECT_NE(entry("LUA", "user.lua:on_start"), nullptr);
+}
+
+TEST_F(Script, ARunawayScriptIsInterruptedWithItsLine) {
+  s::engine_options o;
+  o.run_limit = 50ms;
+  run_user(task("local n = 0\nwhile true do n = n + 1 end"), {}, o);
+  const std::string e = only_error();
+  EXPECT_EQ(e.rfind("user.lua:4: script ran ", 0), 0u) << e;
+  EXPECT_NE(e.find("without parking (limit 50 ms)"), std::string::npos) << e;
+}
+
+TEST_F(Script, APcallCannotSwallowTheRunawayGuard) {
+  s::engine_options o;
+  o.run_limit = 50ms;
+  run_user(task("while true do pcall(function() while true do end end) end"), {}, o);
+  EXPECT_NE(only_error().find("without parking"), std::string::npos);
+}
+
+TEST_F(Script, RunawayMemoryIsAnErrorNotAnAbort) {
+  s::engine_options o;
+  o.heap_limit = 16u << 20;
+  run_user(task("local t = {}\nfor i = 1, 1e9 do t[i] = string.rep('x', 64) .. i end"), {}, o);
+  const std::string e = only_error();
+  EXPECT_EQ(e.rfind("user.lua:4: Lua heap limit reached: ", 0), 0u) << e;
+  EXPECT_LT(engine_->heap_bytes(), 8u << 20) << "the failed task's garbage was collected";
+}
+
+TEST_F(Script, ASpawnedThreadDiesWithItsUser) {
+  run_user(task("sw.spawn(function() sw.sleep(60); reached = true end)\nsw.sleep(0)"));
+  EXPECT_EQ(hub_.live_threads(), 1u) << "only the server is left";
+  EXPECT_EQ(global("reached"), "nil");
+}
+
+TEST(ScriptLoad, ASyntaxErrorNamesFileAndLine) {
+  s::engine e(s::script_files{{"bad.lua", "local x = 1\nlocal y = = 2\n"}});
+  try {
+    s::load_user_class(e, "bad.lua");
+    FAIL() << "loaded";
+  } catch (const s::script_error& err) {
+    EXPECT_EQ(std::string(err.what()).rfind("bad.lua:2:", 0), 0u) << err.what();
+  }
+}
+
+TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"return 42", "c.lua must return the user class (a table with tasks), got number"},
+      {"return {}", "c.lua: tasks must be a non-empty list"},
+      {"return {tasks = {function() end, 'x'}}", "c.lua: task 2 is a string"},
+      {"return {tasks = {{weight = 0, fn = print}}}", "c.lua: task 1: weight must be"},
+      {"return {tasks = {print}, on_start = 3}", "c.lua: on_start must be a function"},
+  };
+  for (const auto& [text, expected] : cases) {
+    s::engine e(s::script_files{{"c.lua", text}});
+    try {
+      s::load_user_class(e, "c.lua");
+      ADD_FAILURE() << text << " loaded";
+    } catch (const s::script_error& err) {
+      EXPECT_NE(std::string(err.what()).find(expected), std::string::npos) << err.what();
+    }
+  }
+}
+
+}  // namespace

@@ -1,0 +1,87 @@
+#include "script_user.hpp"
+
+#include "common/green/operations.hpp"
+#include "common/green/timeout.hpp"
+#include "common/script/scripted_user.hpp"
+
+namespace swarmlet::worker {
+
+script_user::script_user(const config::scenario& scenario, const config::user_spec& spec,
+                         script::engine& engine, const script::user_class& cls,
+                         std::shared_ptr<green::tls_context> tls, user_options options)
+    : scenario_(scenario),
+      spec_(spec),
+      engine_(engine),
+      class_(cls),
+      tls_(std::move(tls)),
+      options_(options),
+      rng_(options.seed) {}
+
+void script_user::stop() {
+  if (!stop_.ready()) stop_.send();
+}
+
+std::chrono::microseconds script_user::pause_after(script::scripted_user& u,
+                                                   green::time_point task_start) {
+  using std::chrono::microseconds;
+  const auto& wait = spec_.wait;
+  switch (wait.type) {
+    case config::wait_spec::kind::none:
+      if (auto own = u.class_wait()) return std::chrono::duration_cast<microseconds>(*own);
+      return microseconds(0);
+    case config::wait_spec::kind::constant:
+      return wait.a;
+    case config::wait_spec::kind::between:
+      return microseconds(
+          std::uniform_int_distribution<std::int64_t>(wait.a.count(), wait.b.count())(rng_));
+    case config::wait_spec::kind::pacing:
+    case config::wait_spec::kind::throughput: {
+      const auto period = wait.type == config::wait_spec::kind::pacing
+                              ? wait.a
+                              : microseconds(static_cast<std::int64_t>(1e6 / wait.per_second));
+      return period - std::chrono::duration_cast<microseconds>(green::clock::now() - task_start);
+    }
+  }
+  return microseconds(0);
+}
+
+void script_user::run() {
+  script::user_settings settings;
+  settings.id = options_.user_id;
+  if (spec_.data && !spec_.data->rows.empty()) {
+    const auto& d = *spec_.data;
+    const std::size_t row =
+        d.mode == config::data_spec::order::random
+            ? std::uniform_int_distribution<std::size_t>(0, d.rows.size() - 1)(rng_)
+            : options_.data_row % d.rows.size();
+    for (std::size_t c = 0; c < d.columns.size(); ++c) settings.vars[d.columns[c]] = d.rows[row][c];
+  }
+  settings.target = scenario_.target;
+  settings.client.connect_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(scenario_.http.connect_timeout);
+  settings.client.read_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(scenario_.http.timeout);
+  settings.client.verify_tls = scenario_.http.verify_tls;
+  settings.client.max_redirects = scenario_.http.max_redirects;
+  settings.tls = tls_;
+  settings.stop = [this] { stop(); };
+  settings.stopping = &stop_;
+  script::scripted_user u(engine_, class_, std::move(settings));
+  if (!u.start()) return;  // an error in on_start stops the user (it is recorded)
+  while (!stop_.ready()) {
+    const auto task_start = green::clock::now();
+    u.run_task(u.pick_task(rng_));
+    if (stop_.ready()) break;
+    const auto pause = pause_after(u, task_start);
+    if (pause.count() <= 0) {
+      green::yield();  // never starve the other users of this hub
+    } else if (stop_.wait_for(pause)) {
+      break;
+    }
+  }
+  // on_stop runs even though the user was asked to stop; bounded, so a stuck target cannot
+  // hold the end of the test.
+  green::with_timeout(scenario_.http.timeout, [&] { u.finish(); });
+}
+
+}  // namespace swarmlet::worker
