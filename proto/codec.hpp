@@ -13,8 +13,9 @@
 namespace swarmlet::proto {
 
 // 2: heartbeats carry the worker's CPU, welcomes the stats port; 3: a spawn command carries the
-// open model as one nested arrival plan
-inline constexpr std::uint16_t protocol_version = 3;
+// open model as one nested arrival plan; 4: spawn commands carry user ids, the worker's index
+// and count and leases of data rows; stats reports the live user ids and the data rows used
+inline constexpr std::uint16_t protocol_version = 4;
 
 enum class message_type : std::uint8_t {
   hello = 1,      ///< worker -> master: I am here (and again after a reconnect)
