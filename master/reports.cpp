@@ -143,6 +143,13 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
                        {"reports", w.reports},
                        {"lost_reports", w.lost},
                        {"final_report", w.final_received}});
+  nlohmann::json data = nlohmann::json::array();
+  for (const auto& d : run.unique_data)
+    data.push_back({{"user", d.user_class},
+                    {"file", d.file},
+                    {"order", "unique"},
+                    {"rows", d.rows},
+                    {"rows_used", d.used}});
   return {{"scenario", run.scenario_file},
           {"target", run.target},
           {"started_unix", run.started_unix},
@@ -162,6 +169,7 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
                                                    {"observed", run.aborted->observed}}
                                   : nlohmann::json(nullptr)},
           {"workers", workers},
+          {"unique_data", data},
           {"rejected_reports", a.rejected() + run.rejected_stats},
           {"bad_frames", run.bad_frames},
           {"passed", run.passed()}};

@@ -27,6 +27,14 @@ struct test_abort {
   double observed = 0;  ///< the value that broke it, then
 };
 
+/// A data file with `order: unique`: how many of its rows the test used.
+struct data_usage {
+  std::string user_class;
+  std::string file;
+  std::uint64_t rows = 0;
+  std::uint64_t used = 0;
+};
+
 struct run_summary {
   std::string scenario_file;
   std::string target;
@@ -36,6 +44,7 @@ struct run_summary {
   std::vector<threshold_result> thresholds;
   std::uint64_t bad_frames = 0;      ///< distributed: frames dropped by the decoder
   std::uint64_t rejected_stats = 0;  ///< distributed: reports from unknown workers or other runs
+  std::vector<data_usage> unique_data;  ///< rows used of each `order: unique` data file
 
   /// Set when a threshold with abort_on_fail broke during the run and stopped the test.
   std::optional<test_abort> aborted;
