@@ -275,12 +275,13 @@ void runtime::deliver(bool final, std::uint64_t command_id) {
   r.final = final;
   r.command_id = command_id;
   r.users = total_users_;
-  for (std::size_t i = 0; i < rows_.size(); ++i)
-    if (rows_[i]) r.data_rows_used[scenario_->users[i].name] = rows_[i]->used();
-  // Taken after the command id: the live ids are at least as new as the command they follow.
+  // Taken after the command id: the live ids are at least as new as the command they follow;
+  // the rows used after the live ids, so a report without live users counts all their rows.
   auto snap = collect();
   r.delta = std::move(snap.delta);
   r.live_user_ids = std::move(snap.live_user_ids);
+  for (std::size_t i = 0; i < rows_.size(); ++i)
+    if (rows_[i]) r.data_rows_used[scenario_->users[i].name] = rows_[i]->used();
   requests_reported_ += r.delta.total().requests;
   sink_.deliver(std::move(r));
 }
