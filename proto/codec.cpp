@@ -269,8 +269,8 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       }
       s.arrival_ids = unpack_ids(field(o, 6, "spawn"), "spawn.arrival_ids");
       s.worker_count = small_int(field(o, 8, "spawn"), "spawn.worker_count", 1, 1'000'000);
-      s.worker_index =
-          small_int(field(o, 7, "spawn"), "spawn.worker_index", 0, s.worker_count - 1);
+      // Not below worker_count: a worker keeps its index when another one leaves.
+      s.worker_index = small_int(field(o, 7, "spawn"), "spawn.worker_index", 0, 1'000'000);
       s.data_rows = string_map<row_lease>(
           field(o, 9, "spawn"), "spawn.data_rows", [](const msgpack::object& v) {
             expect_array(v, 2, "spawn.data_rows");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <ostream>
 
 namespace swarmlet::proto {
 
@@ -139,5 +140,17 @@ std::vector<std::uint64_t> id_ranges::values() const {
     }
   return out;
 }
+
+std::string id_ranges::str() const {
+  std::string out;
+  for (const auto& r : ranges_) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(r.first);
+    if (r.last != r.first) out += "-" + std::to_string(r.last);
+  }
+  return out.empty() ? "{}" : out;
+}
+
+void PrintTo(const id_ranges& ids, std::ostream* os) { *os << ids.str(); }
 
 }  // namespace swarmlet::proto

@@ -3,7 +3,9 @@
 // closed ranges: a few numbers on the wire when the set is mostly contiguous, as the master
 // keeps it (it hands out the lowest free ids first).
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace swarmlet::proto {
@@ -41,6 +43,8 @@ class id_ranges {
   id_ranges intersection(const id_ranges& other) const;
   /// Every number in order (for small sets and tests).
   std::vector<std::uint64_t> values() const;
+  /// "1-6,9": for messages and test failures.
+  std::string str() const;
 
   const std::vector<range>& ranges() const noexcept { return ranges_; }
   friend bool operator==(const id_ranges&, const id_ranges&) = default;
@@ -48,5 +52,8 @@ class id_ranges {
  private:
   std::vector<range> ranges_;  // sorted, disjoint, never adjacent
 };
+
+/// As str(): how GoogleTest prints a set in a failure.
+void PrintTo(const id_ranges& ids, std::ostream* os);
 
 }  // namespace swarmlet::proto

@@ -37,7 +37,9 @@ struct spawn_command {
   std::optional<config::arrival_plan> arrival;
   /// The open model: the ids its arrival users take (at most arrival->max_users of them).
   id_ranges arrival_ids;
-  int worker_index = 0;  ///< `${worker_index}`: 0-based, kept by the worker for the whole run
+  /// `${worker_index}`: 0-based, kept by the worker for the whole run (so it may reach
+  /// worker_count after another worker left; a newcomer takes the lowest free one).
+  int worker_index = 0;
   int worker_count = 1;  ///< `${worker_count}`: the workers in the test now
   /// User class name -> its rows of an `order: unique` data file.
   std::map<std::string, row_lease> data_rows;

@@ -106,7 +106,7 @@ TEST(Codec, SpawnCommandsCarryUserIdsWorkerIndexAndRowLeasesAndReportsTheLiveIds
   const std::string bad = p::encode(p::make_message(p::message_type::spawn, "master", s));
   EXPECT_EQ(reason_of(bad), "spawn.user_ids of 'b' differ from its user count");
   s.user_ids.erase("b");
-  s.worker_index = 3;
+  s.worker_index = -1;
   const std::string outside = p::encode(p::make_message(p::message_type::spawn, "master", s));
   EXPECT_EQ(reason_of(outside), "spawn.worker_index is out of range");
 }
