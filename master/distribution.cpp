@@ -90,9 +90,9 @@ namespace {
 /// classes shrink to their totals (on the workers furthest above their own total), then the
 /// workers to theirs (their biggest class first); what is missing is then filled round-robin
 /// over the classes, as users_per_worker does.
-std::vector<std::map<std::string, int>> sticky_counts(
-    std::vector<std::map<std::string, int>> held, const std::map<std::string, int>& per_class,
-    const std::vector<int>& totals) {
+std::vector<std::map<std::string, int>> sticky_counts(std::vector<std::map<std::string, int>> held,
+                                                      const std::map<std::string, int>& per_class,
+                                                      const std::vector<int>& totals) {
   const std::size_t workers = held.size();
   auto row_sum = [&](std::size_t w) {
     int n = 0;
@@ -126,9 +126,8 @@ std::vector<std::map<std::string, int>> sticky_counts(
   for (std::size_t w = 0; w < workers; ++w) {
     int over = row_sum(w) - totals[w];
     while (over > 0) {
-      auto biggest = std::max_element(held[w].begin(), held[w].end(), [](auto& a, auto& b) {
-        return a.second < b.second;
-      });
+      auto biggest = std::max_element(held[w].begin(), held[w].end(),
+                                      [](auto& a, auto& b) { return a.second < b.second; });
       const int take = std::min(over, std::max(1, biggest->second / 2));
       biggest->second -= take;
       over -= take;
@@ -176,8 +175,7 @@ std::map<std::string, class_ids> assign_user_ids(const std::map<std::string, cla
   for (std::size_t w = 0; w < workers.size(); ++w) {
     threads.push_back(workers[w].threads);
     if (auto it = previous.find(workers[w].id); it != previous.end())
-      for (const auto& [cls, ids] : it->second)
-        held[w][cls] = static_cast<int>(ids.size());
+      for (const auto& [cls, ids] : it->second) held[w][cls] = static_cast<int>(ids.size());
   }
   const auto counts = sticky_counts(held, per_class, split_by_weight(total, threads));
   // No id held before is handed to another user now: one that a worker drops is still alive

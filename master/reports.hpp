@@ -42,8 +42,8 @@ struct run_summary {
   std::int64_t started_unix = 0;
   int peak_users = 0;
   std::vector<threshold_result> thresholds;
-  std::uint64_t bad_frames = 0;      ///< distributed: frames dropped by the decoder
-  std::uint64_t rejected_stats = 0;  ///< distributed: reports from unknown workers or other runs
+  std::uint64_t bad_frames = 0;         ///< distributed: frames dropped by the decoder
+  std::uint64_t rejected_stats = 0;     ///< distributed: reports from unknown workers or other runs
   std::vector<data_usage> unique_data;  ///< rows used of each `order: unique` data file
 
   /// Set when a threshold with abort_on_fail broke during the run and stopped the test.

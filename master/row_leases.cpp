@@ -8,8 +8,7 @@ row_leases::row_leases(std::map<std::string, std::uint64_t> rows_per_class) {
   for (const auto& [cls, rows] : rows_per_class) classes_[cls].rows = rows;
 }
 
-bool row_leases::top_up(const std::string& worker, int workers,
-                        const std::set<std::string>& runs) {
+bool row_leases::top_up(const std::string& worker, int workers, const std::set<std::string>& runs) {
   bool changed = false;
   for (auto& [cls, c] : classes_) {
     auto& h = c.workers[worker];
@@ -22,7 +21,8 @@ bool row_leases::top_up(const std::string& worker, int workers,
         // rarely wait for rows, little enough that a worker that leaves takes few with it.
         const auto share = (left + 4 * static_cast<std::uint64_t>(std::max(1, workers)) - 1) /
                            (4 * static_cast<std::uint64_t>(std::max(1, workers)));
-        const std::uint64_t chunk = std::min(left, std::max<std::uint64_t>({share, 2 * per_report, 1}));
+        const std::uint64_t chunk =
+            std::min(left, std::max<std::uint64_t>({share, 2 * per_report, 1}));
         h.rows.insert(c.next, c.next + chunk - 1);
         c.next += chunk;
         h.used_before = h.used;  // the next top-up waits for the next report

@@ -26,7 +26,8 @@ const std::string open_model_users;
 std::map<std::string, std::uint64_t> unique_data_rows(const config::scenario& s) {
   std::map<std::string, std::uint64_t> out;
   for (const auto& u : s.users)
-    if (u.data && u.data->mode == config::data_spec::order::unique) out[u.name] = u.data->rows.size();
+    if (u.data && u.data->mode == config::data_spec::order::unique)
+      out[u.name] = u.data->rows.size();
   return out;
 }
 
@@ -182,8 +183,7 @@ void test_runner::top_up_rows() {
   for (auto& w : workers_) {
     auto last = last_sent_.find(w.id);
     if (last == last_sent_.end()) continue;
-    if (!rows_.top_up(w.id, static_cast<int>(workers_.size()), classes_run(last->second)))
-      continue;
+    if (!rows_.top_up(w.id, static_cast<int>(workers_.size()), classes_run(last->second))) continue;
     // The same target with a longer lease: the worker goes on as it was (no new ramp).
     proto::spawn_command c = last->second;
     c.command_id = ++last_command_;

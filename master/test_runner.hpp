@@ -6,8 +6,8 @@
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
-#include <memory>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>

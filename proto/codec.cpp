@@ -91,8 +91,7 @@ id_ranges unpack_ids(const msgpack::object& o, const char* what) {
   return ids;
 }
 template <class Value, class Unpack>
-std::map<std::string, Value> string_map(const msgpack::object& o, const char* what,
-                                        Unpack unpack) {
+std::map<std::string, Value> string_map(const msgpack::object& o, const char* what, Unpack unpack) {
   if (o.type != msgpack::type::MAP || o.via.map.size > 10000)
     throw bad_frame{std::string(what) + " is not a map"};
   std::map<std::string, Value> out;
@@ -258,10 +257,9 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       // nil: the closed model
       if (const auto& a = field(o, 4, "spawn"); a.type != msgpack::type::NIL)
         s.arrival = unpack_arrival(a);
-      s.user_ids = string_map<id_ranges>(field(o, 5, "spawn"), "spawn.user_ids",
-                                         [](const msgpack::object& v) {
-                                           return unpack_ids(v, "spawn.user_ids");
-                                         });
+      s.user_ids = string_map<id_ranges>(
+          field(o, 5, "spawn"), "spawn.user_ids",
+          [](const msgpack::object& v) { return unpack_ids(v, "spawn.user_ids"); });
       for (const auto& [cls, ids] : s.user_ids) {
         const auto n = s.users_per_class.find(cls);
         if (n == s.users_per_class.end() || ids.size() != static_cast<std::uint64_t>(n->second))

@@ -151,6 +151,8 @@ std::string id_ranges::str() const {
   return out.empty() ? "{}" : out;
 }
 
-void PrintTo(const id_ranges& ids, std::ostream* os) { *os << ids.str(); }
+void PrintTo(const id_ranges& ids, std::ostream* os) {
+  *os << ids.str();
+}
 
 }  // namespace swarmlet::proto

@@ -126,8 +126,7 @@ void arrival_scheduler::arrive(green::time_point due) {
     user_runner* u = idle_.back();
     idle_.pop_back();
     u->assign(due);
-  } else if (users_ < plan_.max_users &&
-             (starting_users() >= max_users_starting || make_user())) {
+  } else if (users_ < plan_.max_users && (starting_users() >= max_users_starting || make_user())) {
     // Below the user budget: the iteration waits for the next user to be free (its latency
     // still counts from `due`), and a few more users are made meanwhile. Without an id (or a
     // unique data row) left for another user, the budget is spent.

@@ -88,8 +88,8 @@ class arrival_scheduler {
   config::arrival_plan plan_;
   int users_ = 0;
   std::unordered_set<const user_runner*> starting_;  // made, on_start not done yet
-  proto::id_ranges ids_;                      // the ids this thread's users may take
-  std::map<std::uint64_t, user_runner*> made_;  // alive, by id
+  proto::id_ranges ids_;                             // the ids this thread's users may take
+  std::map<std::uint64_t, user_runner*> made_;       // alive, by id
   bool rows_ran_out_ = false;  // a user found no unique data row: making more would not help
   std::deque<user_runner*> idle_;
   std::deque<green::time_point> pending_;  // iterations waiting for a user being made

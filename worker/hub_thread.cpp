@@ -44,8 +44,7 @@ void hub_thread::main(green::hub_options options) {
   while (running_ > 0 && green::clock::now() < until) green::sleep(std::chrono::milliseconds(5));
 }
 
-void hub_thread::set_run(worker_identity identity,
-                         std::vector<std::shared_ptr<unique_rows>> rows) {
+void hub_thread::set_run(worker_identity identity, std::vector<std::shared_ptr<unique_rows>> rows) {
   identity_ = identity;
   rows_ = std::move(rows);
 }

@@ -83,7 +83,7 @@ class hub_thread {
   user_ended_fn on_user_ended_;
   worker_identity identity_;
   std::vector<std::shared_ptr<unique_rows>> rows_;  // by class index
-  arrival_scheduler arrivals_;  // the open model
+  arrival_scheduler arrivals_;                      // the open model
   green::event<> quit_;
   std::promise<void> ready_;
   std::thread thread_;

@@ -89,8 +89,7 @@ TEST(UserIds, ALeavingWorkersIdsAreNotReusedWhileUnavailable) {
   previous.erase("w2");  // gone; its users may still run until it says otherwise
   const auto w2_ids = before.at("w2").at("a");
   const auto after = m::assign_user_ids(previous, {{"a", 6}}, {{"w1", 1}}, w2_ids);
-  EXPECT_EQ(after.at("w1").at("a").intersection(before.at("w1").at("a")),
-            before.at("w1").at("a"));
+  EXPECT_EQ(after.at("w1").at("a").intersection(before.at("w1").at("a")), before.at("w1").at("a"));
   EXPECT_TRUE(after.at("w1").at("a").intersection(w2_ids).empty());
 }
 
@@ -120,7 +119,8 @@ TEST(UserIds, RandomJoinsLeavesAndRespreadsKeepEveryIdUniqueAmongLiveUsers) {
       switch (rng() % 4) {
         case 0:
           if (workers.size() < 6)
-            workers.push_back({"w" + std::to_string(next_worker++), 1 + static_cast<int>(rng() % 3)});
+            workers.push_back(
+                {"w" + std::to_string(next_worker++), 1 + static_cast<int>(rng() % 3)});
           break;
         case 1:
           if (workers.size() > 1) {

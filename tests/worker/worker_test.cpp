@@ -156,10 +156,11 @@ TEST_F(Runtime, TheOpenModelRunsItsScheduleOnPreallocatedUsers) {
 }
 
 TEST_F(Runtime, StartsTheIdsItIsGivenAndStopsExactlyTheOnesTakenAway) {
-  auto runtime = make_runtime("",
-                              "[{wait: {constant: 10ms}, on_start: [{get: "
-                              "\"/record/start?u=${user_id}&w=${worker_index}&n=${worker_count}\"}], "
-                              "on_stop: [{get: \"/record/stop?u=${user_id}\"}], tasks: [{get: /}]}]");
+  auto runtime =
+      make_runtime("",
+                   "[{wait: {constant: 10ms}, on_start: [{get: "
+                   "\"/record/start?u=${user_id}&w=${worker_index}&n=${worker_count}\"}], "
+                   "on_stop: [{get: \"/record/stop?u=${user_id}\"}], tasks: [{get: /}]}]");
   w::runtime& rt = *runtime;
   swarmlet::proto::spawn_command c;
   c.run_id = 3;
