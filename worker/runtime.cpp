@@ -17,9 +17,6 @@ bool same_users(const proto::spawn_command& a, const proto::spawn_command& b) {
          a.worker_count == b.worker_count;
 }
 
-/// Ids for the open model when a command lists none: a disjoint block per hub thread.
-constexpr std::uint64_t local_ids_per_thread = 1'000'000'000;
-
 }  // namespace
 
 runtime::runtime(std::shared_ptr<const config::scenario> scenario, runtime_options options,
@@ -61,6 +58,7 @@ void runtime::start_run(std::uint64_t run_id) {
   sequence_ = 0;
   ended_ = {};
   next_local_id_ = 1;
+  thread_arrival_ids_.clear();
   rows_.assign(scenario_->users.size(), nullptr);
   for (std::size_t i = 0; i < scenario_->users.size(); ++i) {
     const auto& d = scenario_->users[i].data;
@@ -92,22 +90,35 @@ void runtime::spawn(const proto::spawn_command& command) {
   }
   if (command.arrival) {
     // The open model: each hub thread runs its share of the schedule with its share of the
-    // users, and so of their ids.
+    // users, and so of their ids. A thread keeps the ids it has (a user whose id moved to
+    // another thread could still be alive here); new ones go to the threads with the fewest.
     const config::arrival_plan& plan = *command.arrival;
-    const int n = static_cast<int>(threads_.size());
+    const std::size_t n = threads_.size();
     proto::id_ranges ids = command.arrival_ids;
-    for (int t = 0; t < n; ++t) {
-      const int users = plan.max_users / n + (t < plan.max_users % n ? 1 : 0);
-      const config::arrival_plan share = plan.share(1, n, users);
-      proto::id_ranges mine;
-      if (command.arrival_ids.empty()) {
-        const std::uint64_t first = 1 + static_cast<std::uint64_t>(t) * local_ids_per_thread;
-        mine = proto::id_ranges::span(first, first + static_cast<std::uint64_t>(users) - 1);
-      } else {
-        mine = ids.lowest(static_cast<std::uint64_t>(users));
-        ids.erase(mine);
-      }
-      threads_[t]->post([th = threads_[t].get(), share, mine] { th->set_arrival(share, mine); });
+    if (ids.empty()) ids = proto::id_ranges::span(1, static_cast<std::uint64_t>(plan.max_users));
+    ids = ids.lowest(static_cast<std::uint64_t>(plan.max_users));
+    thread_arrival_ids_.resize(n);
+    proto::id_ranges rest = ids;
+    for (auto& mine : thread_arrival_ids_) {
+      mine = mine.intersection(ids);
+      rest.erase(mine);
+    }
+    while (auto id = rest.lowest()) {
+      auto fewest =
+          std::min_element(thread_arrival_ids_.begin(), thread_arrival_ids_.end(),
+                           [](const auto& a, const auto& b) { return a.size() < b.size(); });
+      const std::uint64_t even = (ids.size() + n - 1) / n;
+      const auto take =
+          rest.lowest(std::max<std::uint64_t>(1, even - std::min(even, fewest->size())));
+      fewest->insert(take);
+      rest.erase(take);
+    }
+    for (std::size_t t = 0; t < n; ++t) {
+      const auto& mine = thread_arrival_ids_[t];
+      const config::arrival_plan share =
+          plan.share(1, static_cast<int>(n), static_cast<int>(mine.size()));
+      threads_[t]->post(
+          [th = threads_[t].get(), share, ids = mine] { th->set_arrival(share, ids); });
     }
     open_model_ = true;
     total_users_ = plan.max_users;
@@ -303,6 +314,7 @@ void runtime::stop(std::uint64_t run_id) {
   running_.clear();
   running_ids_.clear();
   wanted_.clear();
+  thread_arrival_ids_.clear();
   std::fill(per_thread_.begin(), per_thread_.end(), 0);
   total_users_ = 0;
   target_.users_per_class.clear();

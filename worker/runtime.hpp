@@ -95,9 +95,10 @@ class runtime final : public user_load {
   std::map<std::uint64_t, user_slot> running_;           ///< started, not asked to stop
   std::map<std::string, proto::id_ranges> running_ids_;  ///< the same, by class
   std::vector<int> per_thread_;                          ///< users running per hub thread
-  proto::id_ranges ended_;                          ///< users that ended on their own in this run
-  std::uint64_t next_local_id_ = 1;                 ///< for commands without ids
-  std::vector<std::shared_ptr<unique_rows>> rows_;  ///< by class index; null: no unique data
+  proto::id_ranges ended_;                            ///< users that ended on their own in this run
+  std::vector<proto::id_ranges> thread_arrival_ids_;  ///< open model: the ids of each thread
+  std::uint64_t next_local_id_ = 1;                   ///< for commands without ids
+  std::vector<std::shared_ptr<unique_rows>> rows_;    ///< by class index; null: no unique data
   worker_identity identity_;
   int total_users_ = 0;
   green::event<> retarget_;

@@ -232,4 +232,24 @@ TEST_F(Runtime, UniqueRowsGoOneToAnIterationAndUsersStopWhenNoneAreLeft) {
   sink.final.wait();
 }
 
+TEST_F(Runtime, OpenModelUsersTakeTheIdsTheMasterGaveThisWorker) {
+  auto runtime = make_runtime("load: {arrival_rate: {rate: 400/s, max_users: 4}}\n",
+                              "[{on_start: [{get: \"/record/open?u=${user_id}\"}], tasks: [{get: "
+                              "/delay/5}]}]");
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 5;
+  c.arrival = swarmlet::config::arrival_plan::constant(400, 4);
+  c.arrival_ids = swarmlet::proto::id_ranges::span(11, 14);
+  rt.spawn(c);
+  ASSERT_TRUE(sink.wait_for_live(swarmlet::proto::id_ranges::span(11, 14)));
+  rt.stop(5);
+  sink.final.wait();
+  const std::map<std::string, std::uint64_t> expected{{"/record/open?u=11", 1},
+                                                      {"/record/open?u=12", 1},
+                                                      {"/record/open?u=13", 1},
+                                                      {"/record/open?u=14", 1}};
+  EXPECT_EQ(target.recorded(), expected);
+}
+
 }  // namespace
