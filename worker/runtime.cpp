@@ -63,7 +63,13 @@ void runtime::start_run(std::uint64_t run_id) {
   for (std::size_t i = 0; i < scenario_->users.size(); ++i) {
     const auto& d = scenario_->users[i].data;
     if (d && d->mode == config::data_spec::order::unique)
-      rows_[i] = std::make_shared<unique_rows>(d->rows.size());
+      rows_[i] = std::make_shared<unique_rows>(d->rows.size(),
+                                               [this, alive = std::weak_ptr<bool>(alive_)] {
+                                                 control_.call_soon_threadsafe([this, alive] {
+                                                   if (alive.lock() && !report_now_.ready())
+                                                     report_now_.send();
+                                                 });
+                                               });
   }
 }
 
@@ -299,7 +305,10 @@ void runtime::deliver(bool final, std::uint64_t command_id) {
 
 void runtime::reporter_loop() {
   for (;;) {
-    green::sleep(options_.report_interval);
+    // Every interval, or at once when users wait for unique data rows (the report asks the
+    // master for more).
+    report_now_.wait_for(options_.report_interval);
+    report_now_.reset();
     if (run_id_ != 0 && !stopping_) deliver(false, command_id_);
   }
 }

@@ -102,6 +102,7 @@ class runtime final : public user_load {
   worker_identity identity_;
   int total_users_ = 0;
   green::event<> retarget_;
+  green::event<> report_now_;  ///< a report before the interval is up
   bool stopping_ = false;
   bool open_model_ = false;
   std::uint64_t run_id_ = 0;

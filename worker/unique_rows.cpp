@@ -9,6 +9,7 @@ void unique_rows::lease(const proto::row_lease& l) {
   seen_.insert(l.rows);
   if (file_rows_ > 0) left_.insert(fresh.intersection(proto::id_ranges::span(0, file_rows_ - 1)));
   final_ = l.final;
+  said_dry_ = false;
 }
 
 unique_rows::outcome unique_rows::take(std::size_t& row) {
@@ -19,7 +20,12 @@ unique_rows::outcome unique_rows::take(std::size_t& row) {
     ++used_;
     return outcome::row;
   }
-  return final_ ? outcome::none : outcome::later;
+  if (final_) return outcome::none;
+  if (!said_dry_ && on_dry_) {
+    said_dry_ = true;
+    on_dry_();
+  }
+  return outcome::later;
 }
 
 std::uint64_t unique_rows::used() const {

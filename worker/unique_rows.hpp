@@ -5,6 +5,7 @@
 // a unique-data user, never on the path of a request.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 
 #include "proto/messages.hpp"
@@ -13,8 +14,11 @@ namespace swarmlet::worker {
 
 class unique_rows {
  public:
-  /// `file_rows`: rows in the data file (leased rows beyond it are ignored).
-  explicit unique_rows(std::uint64_t file_rows) : file_rows_(file_rows) {}
+  /// `file_rows`: rows in the data file (leased rows beyond it are ignored). `on_dry` is called
+  /// (on the taking thread, once until the next lease) when a user finds the lease used up
+  /// while more may come: the worker reports at once, so the master tops it up at once.
+  explicit unique_rows(std::uint64_t file_rows, std::function<void()> on_dry = {})
+      : file_rows_(file_rows), on_dry_(std::move(on_dry)) {}
 
   /// The master's lease (it only grows: rows seen before are not given again).
   void lease(const proto::row_lease& l);
@@ -36,6 +40,8 @@ class unique_rows {
   proto::id_ranges seen_;  // ever leased
   std::uint64_t used_ = 0;
   bool final_ = false;
+  const std::function<void()> on_dry_;
+  bool said_dry_ = false;
 };
 
 }  // namespace swarmlet::worker
