@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "proto/id_ranges.hpp"
+
 namespace swarmlet::master {
 
 /// Splits `total` by `weights` (largest remainder: counts add up to `total`, each within one
@@ -21,5 +23,35 @@ std::map<std::string, int> users_per_class(int total,
 /// one of its share.
 std::vector<std::map<std::string, int>> users_per_worker(
     const std::map<std::string, int>& per_class, const std::vector<int>& worker_threads);
+
+/// One worker's users: user class name -> the ids of its users.
+using class_ids = std::map<std::string, proto::id_ranges>;
+
+/// A worker as the split sees it: its id and its hub threads (its weight).
+struct worker_weight {
+  std::string id;
+  int threads = 1;
+};
+
+/// Who runs which user ids after a change (of the users per class, or of the workers), with as
+/// few moves as it can: `previous` is who ran what before (workers gone are simply absent);
+/// each worker's total is its share by hub threads, as users_per_worker; a worker keeps the
+/// classes and the ids it already runs where it can (it drops its highest ids first), and the
+/// users it must gain get the lowest ids that nobody holds and that are not `unavailable` (ids
+/// of users still alive somewhere, being stopped). Ids start at 1; every id is held by at most
+/// one worker and one class. Entries of the result follow `workers`; a class with no user on a
+/// worker is absent from its map.
+std::map<std::string, class_ids> assign_user_ids(const std::map<std::string, class_ids>& previous,
+                                                 const std::map<std::string, int>& per_class,
+                                                 const std::vector<worker_weight>& workers,
+                                                 const proto::id_ranges& unavailable);
+
+/// The `n` lowest ids from 1 that `taken` does not hold.
+proto::id_ranges lowest_free_ids(const proto::id_ranges& taken, std::uint64_t n);
+
+/// `${worker_index}` per worker: a worker keeps the index it had in `previous`; a new one gets
+/// the lowest index that no present worker holds (so indexes are 0..count-1 until one leaves).
+std::map<std::string, int> assign_worker_indexes(const std::map<std::string, int>& previous,
+                                                 const std::vector<std::string>& workers);
 
 }  // namespace swarmlet::master

@@ -186,6 +186,13 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
                        {"lost_reports", w.lost},
                        {"lost_requests", w.lost_requests()},
                        {"final_report", w.final_received}});
+  nlohmann::json data = nlohmann::json::array();
+  for (const auto& d : run.unique_data)
+    data.push_back({{"user", d.user_class},
+                    {"file", d.file},
+                    {"order", "unique"},
+                    {"rows", d.rows},
+                    {"rows_used", d.used}});
   return {{"complete", run.complete},
           {"scenario", run.scenario_file},
           {"target", run.target},
@@ -208,6 +215,7 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
                                                    {"observed", run.aborted->observed}}
                                   : nlohmann::json(nullptr)},
           {"workers", workers},
+          {"unique_data", data},
           {"rejected_reports", a.rejected() + run.rejected_stats},
           {"bad_frames", run.bad_frames},
           {"names", {{"max", a.max_names()}, {"folded_requests", a.folded_requests()}}},

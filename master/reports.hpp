@@ -28,6 +28,14 @@ struct test_abort {
   double observed = 0;  ///< the value that broke it, then
 };
 
+/// A data file with `order: unique`: how many of its rows the test used.
+struct data_usage {
+  std::string user_class;
+  std::string file;
+  std::uint64_t rows = 0;
+  std::uint64_t used = 0;
+};
+
 struct run_summary {
   std::string scenario_file;
   std::string target;
@@ -36,8 +44,9 @@ struct run_summary {
   int peak_users = 0;     ///< the most users the workers reported running at once
   bool complete = false;  ///< the test has ended: these are its final numbers
   std::vector<threshold_result> thresholds;
-  std::uint64_t bad_frames = 0;      ///< distributed: frames dropped by the decoder
-  std::uint64_t rejected_stats = 0;  ///< distributed: reports from unknown workers or other runs
+  std::uint64_t bad_frames = 0;         ///< distributed: frames dropped by the decoder
+  std::uint64_t rejected_stats = 0;     ///< distributed: reports from unknown workers or other runs
+  std::vector<data_usage> unique_data;  ///< rows used of each `order: unique` data file
 
   /// What the user should know about the numbers (names beyond the cap, ...), each once.
   std::vector<std::string> warnings;

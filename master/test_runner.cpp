@@ -20,13 +20,26 @@ std::uint64_t new_run_id() {
   std::random_device rd;
   return (static_cast<std::uint64_t>(rd()) << 32 | rd()) | 1;  // never 0 ("no run")
 }
+
+/// The open model's users are of any class: their ids are split as one class of this name.
+const std::string open_model_users;
+
+std::map<std::string, std::uint64_t> unique_data_rows(const config::scenario& s) {
+  std::map<std::string, std::uint64_t> out;
+  for (const auto& u : s.users)
+    if (u.data && u.data->mode == config::data_spec::order::unique)
+      out[u.name] = u.data->rows.size();
+  return out;
+}
+
 }  // namespace
 
 test_runner::test_runner(std::shared_ptr<const config::scenario> scenario, runner_options options)
     : scenario_(std::move(scenario)),
       options_(options),
       run_id_(new_run_id()),
-      aggregator_(run_id_, scenario_->stats.max_names) {}
+      aggregator_(run_id_, scenario_->stats.max_names),
+      rows_(unique_data_rows(*scenario_)) {}
 
 void test_runner::add_worker(proto::worker_control& worker, std::string id, int threads) {
   for (auto& w : workers_)
@@ -51,6 +64,10 @@ void test_runner::respread() {
 
 void test_runner::remove_worker(const std::string& id) {
   std::erase_if(workers_, [&](const worker_entry& w) { return w.id == id; });
+  // Its users may still be alive (a missing worker stops them only when it notices): their
+  // ids stay taken until it reports them gone. Its unused data rows are lost.
+  user_ids_.leave(id);
+  last_sent_.erase(id);
   respread();
   if (stopping_) check_finals();
 }
@@ -72,6 +89,13 @@ void test_runner::deliver(proto::stats_report report) {
           "worker {} ran out of file descriptors: its users' connections fail (raise its "
           "open-file limit, ulimit -n)",
           report.worker_id));
+  if (report.run_id == run_id_) {
+    user_ids_.reported(report.worker_id, report.command_id, report.live_user_ids);
+    if (!rows_.empty()) {
+      rows_.used(report.worker_id, report.data_rows_used);
+      if (running_ && !stopping_) top_up_rows();
+    }
+  }
   if (aggregator_.add(report)) summary_.peak_users = std::max(summary_.peak_users, running_users());
   if (stopping_) check_finals();
 }
@@ -130,30 +154,81 @@ void test_runner::command_users(int users, double spawn_rate,
   requested_arrival_ = arrival;
   requested_at_ = green::clock::now();
   if (workers_.empty()) return;
-  std::vector<std::pair<std::string, int>> classes;
-  for (const auto& u : scenario_->users) classes.emplace_back(u.name, u.weight);
-  const auto per_class = users_per_class(users, classes);
-  std::vector<int> threads;
+  std::map<std::string, int> per_class;
+  if (arrival) {
+    per_class[open_model_users] = arrival->max_users;
+  } else {
+    std::vector<std::pair<std::string, int>> classes;
+    for (const auto& u : scenario_->users) classes.emplace_back(u.name, u.weight);
+    per_class = users_per_class(users, classes);
+  }
+  std::vector<worker_weight> weights;
+  std::vector<std::string> ids;
   int all_threads = 0;
   for (const auto& w : workers_) {
-    threads.push_back(w.threads);
+    weights.push_back({w.id, w.threads});
+    ids.push_back(w.id);
     all_threads += w.threads;
   }
-  const auto per_worker = users_per_worker(per_class, threads);
-  const auto max_users = split_by_weight(arrival ? arrival->max_users : 0, threads);
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
+  auto assignment =
+      assign_user_ids(user_ids_.assignments(), per_class, weights, user_ids_.unavailable());
+  worker_indexes_ = assign_worker_indexes(worker_indexes_, ids);
+  for (auto& w : workers_) {
     proto::spawn_command c;
     c.run_id = run_id_;
     c.command_id = ++last_command_;
-    aggregator_.commanded(workers_[i].id, c.command_id);
-    c.spawn_rate = spawn_rate * workers_[i].threads / all_threads;
+    aggregator_.commanded(w.id, c.command_id);
+    c.spawn_rate = spawn_rate * w.threads / all_threads;
+    c.worker_index = worker_indexes_.at(w.id);
+    c.worker_count = static_cast<int>(workers_.size());
+    class_ids& mine = assignment[w.id];
     if (arrival) {
-      // The open model: the rates and the user budget split by hub threads.
-      c.arrival = arrival->share(workers_[i].threads, all_threads, max_users[i]);
+      // The open model: the rates split by hub threads, the user budget by the ids given.
+      c.arrival_ids = mine[open_model_users];
+      c.arrival = arrival->share(w.threads, all_threads, static_cast<int>(c.arrival_ids.size()));
     } else {
-      c.users_per_class = per_worker[i];
+      for (const auto& u : scenario_->users) {
+        auto it = mine.find(u.name);
+        c.users_per_class[u.name] = it == mine.end() ? 0 : static_cast<int>(it->second.size());
+        if (it != mine.end() && !it->second.empty()) c.user_ids[u.name] = it->second;
+      }
     }
-    workers_[i].control->spawn(c);
+    std::erase_if(mine, [](const auto& e) { return e.second.empty(); });
+    user_ids_.assign(w.id, c.command_id, std::move(mine));
+    if (!rows_.empty()) {
+      rows_.top_up(w.id, static_cast<int>(workers_.size()), classes_run(c));
+      c.data_rows = rows_.lease_of(w.id);
+    }
+    last_sent_[w.id] = c;
+    w.control->spawn(c);
+  }
+}
+
+std::set<std::string> test_runner::classes_run(const proto::spawn_command& c) const {
+  std::set<std::string> out;
+  for (const auto& u : scenario_->users) {
+    const auto it = c.users_per_class.find(u.name);
+    if (c.arrival || (it != c.users_per_class.end() && it->second > 0)) out.insert(u.name);
+  }
+  return out;
+}
+
+void test_runner::top_up_rows() {
+  for (auto& w : workers_) {
+    auto last = last_sent_.find(w.id);
+    if (last == last_sent_.end()) continue;
+    if (!rows_.top_up(w.id, static_cast<int>(workers_.size()), classes_run(last->second))) continue;
+    // The same target with a longer lease: the worker goes on as it was (no new ramp).
+    proto::spawn_command c = last->second;
+    c.command_id = ++last_command_;
+    c.data_rows = rows_.lease_of(w.id);
+    aggregator_.commanded(w.id, c.command_id);
+    class_ids same;
+    if (auto it = user_ids_.assignments().find(w.id); it != user_ids_.assignments().end())
+      same = it->second;
+    user_ids_.assign(w.id, c.command_id, std::move(same));
+    last->second = c;
+    w.control->spawn(c);
   }
 }
 
@@ -271,6 +346,15 @@ int test_runner::run() {
     summary_.thresholds.push_back(std::move(r));
   }
 
+  for (const auto& [cls, u] : rows_.usage_per_class()) {
+    data_usage d;
+    d.user_class = cls;
+    for (const auto& spec : scenario_->users)
+      if (spec.name == cls && spec.data) d.file = spec.data->file;
+    d.rows = u.rows;
+    d.used = u.used;
+    summary_.unique_data.push_back(std::move(d));
+  }
   summary_.complete = true;
 
   print("\n" + format_stats_table(aggregator_) + "\n" +
@@ -278,6 +362,9 @@ int test_runner::run() {
   if (auto open = format_open_model(aggregator_.totals()); !open.empty()) print(open + "\n");
   if (auto errors = format_errors_table(aggregator_.totals()); !errors.empty())
     print(errors + "\n");
+  for (const auto& d : summary_.unique_data)
+    print(fmt::format("data {} (user {}, order: unique): {} of {} rows used\n", d.file,
+                      d.user_class, d.used, d.rows));
   if (aggregator_.lost_reports() > 0)
     warn(fmt::format("{} stats reports were lost, holding {} requests that the totals lack",
                      aggregator_.lost_reports(), aggregator_.lost_requests()));

@@ -7,8 +7,10 @@
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,8 @@
 #include "live_reports.hpp"
 #include "proto/messages.hpp"
 #include "reports.hpp"
+#include "row_leases.hpp"
+#include "user_id_book.hpp"
 
 namespace swarmlet::master {
 
@@ -77,6 +81,11 @@ class test_runner final : public proto::report_sink {
   /// (open model; `users` is then its max_users).
   void command_users(int users, double spawn_rate,
                      std::optional<config::arrival_plan> arrival = std::nullopt);
+  /// Sends a worker whose unique data rows run low (or that must hear none are left) its last
+  /// command again with its new lease.
+  void top_up_rows();
+  /// The user classes a command has users of (every class with unique data in the open model).
+  std::set<std::string> classes_run(const proto::spawn_command& c) const;
   void check_finals();
   /// The users the present workers last reported running (what peak_users and the history
   /// count: the users reached, not the ones asked for).
@@ -99,6 +108,10 @@ class test_runner final : public proto::report_sink {
   std::uint64_t last_command_ = 0;  ///< spawn commands sent in this run, to any worker
   aggregator aggregator_;
   std::vector<worker_entry> workers_;
+  user_id_book user_ids_;
+  std::map<std::string, int> worker_indexes_;
+  row_leases rows_;
+  std::map<std::string, proto::spawn_command> last_sent_;  ///< per worker taking part
   green::event<> stop_requested_;
   green::event<> finals_in_;
   run_summary summary_;

@@ -77,6 +77,37 @@ std::map<std::string, int> string_int_map(const msgpack::object& o, const char* 
   return out;
 }
 
+/// [first1, last1, first2, last2, ...]: ascending, disjoint ranges.
+void pack_ids(packer& p, const id_ranges& ids) {
+  p.pack_array(static_cast<std::uint32_t>(ids.ranges().size() * 2));
+  for (const auto& r : ids.ranges()) {
+    p.pack(r.first);
+    p.pack(r.last);
+  }
+}
+id_ranges unpack_ids(const msgpack::object& o, const char* what) {
+  if (o.type != msgpack::type::ARRAY || o.via.array.size % 2 != 0)
+    throw bad_frame{std::string(what) + " must be an array of first, last pairs"};
+  id_ranges ids;
+  for (std::uint32_t i = 0; i < o.via.array.size; i += 2) {
+    const std::uint64_t first = u64(o.via.array.ptr[i], what);
+    const std::uint64_t last = u64(o.via.array.ptr[i + 1], what);
+    if (last < first || (ids.highest() && first <= *ids.highest()))
+      throw bad_frame{std::string(what) + " ranges are not ascending and disjoint"};
+    ids.insert(first, last);
+  }
+  return ids;
+}
+template <class Value, class Unpack>
+std::map<std::string, Value> string_map(const msgpack::object& o, const char* what, Unpack unpack) {
+  if (o.type != msgpack::type::MAP || o.via.map.size > 10000)
+    throw bad_frame{std::string(what) + " is not a map"};
+  std::map<std::string, Value> out;
+  for (std::uint32_t i = 0; i < o.via.map.size; ++i)
+    out[str(o.via.map.ptr[i].key, what, max_id)] = unpack(o.via.map.ptr[i].val);
+  return out;
+}
+
 /// [rate, rate_to, ramp_us, max_users]
 void pack_arrival(packer& p, const config::arrival_plan& a) {
   p.pack_array(4);
@@ -131,7 +162,7 @@ struct payload_packer {
     p.pack(r.reason);
   }
   void operator()(const spawn_command& s) const {
-    p.pack_array(5);
+    p.pack_array(10);
     p.pack(s.run_id);
     p.pack(s.command_id);
     p.pack_map(static_cast<std::uint32_t>(s.users_per_class.size()));
@@ -144,6 +175,21 @@ struct payload_packer {
       pack_arrival(p, *s.arrival);
     } else {
       p.pack_nil();
+    }
+    p.pack_map(static_cast<std::uint32_t>(s.user_ids.size()));
+    for (const auto& [k, v] : s.user_ids) {
+      p.pack(k);
+      pack_ids(p, v);
+    }
+    pack_ids(p, s.arrival_ids);
+    p.pack(s.worker_index);
+    p.pack(s.worker_count);
+    p.pack_map(static_cast<std::uint32_t>(s.data_rows.size()));
+    for (const auto& [k, v] : s.data_rows) {
+      p.pack(k);
+      p.pack_array(2);
+      pack_ids(p, v.rows);
+      p.pack(v.final);
     }
   }
   void operator()(const stop_payload& s) const {
@@ -166,13 +212,19 @@ struct payload_packer {
     p.pack(e.text);
   }
   void operator()(const stats_report& r) const {
-    p.pack_array(7);
+    p.pack_array(9);
     p.pack(r.run_id);
     p.pack(r.sequence);
     p.pack(r.final);
     p.pack(r.command_id);
     p.pack(r.users);
     p.pack(r.requests_sent);
+    pack_ids(p, r.live_user_ids);
+    p.pack_map(static_cast<std::uint32_t>(r.data_rows_used.size()));
+    for (const auto& [k, v] : r.data_rows_used) {
+      p.pack(k);
+      p.pack(v);
+    }
     stats::pack_stats(p, r.delta);
   }
 };
@@ -214,7 +266,7 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       expect_array(o, 1, "refused");
       return refused_payload{str(field(o, 0, "refused"), "refused.reason", 4096)};
     case message_type::spawn: {
-      expect_array(o, 5, "spawn");
+      expect_array(o, 10, "spawn");
       spawn_command s;
       s.run_id = u64(field(o, 0, "spawn"), "spawn.run_id");
       s.command_id = u64(field(o, 1, "spawn"), "spawn.command_id");
@@ -225,6 +277,24 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       // nil: the closed model
       if (const auto& a = field(o, 4, "spawn"); a.type != msgpack::type::NIL)
         s.arrival = unpack_arrival(a);
+      s.user_ids = string_map<id_ranges>(
+          field(o, 5, "spawn"), "spawn.user_ids",
+          [](const msgpack::object& v) { return unpack_ids(v, "spawn.user_ids"); });
+      for (const auto& [cls, ids] : s.user_ids) {
+        const auto n = s.users_per_class.find(cls);
+        if (n == s.users_per_class.end() || ids.size() != static_cast<std::uint64_t>(n->second))
+          throw bad_frame{"spawn.user_ids of '" + cls + "' differ from its user count"};
+      }
+      s.arrival_ids = unpack_ids(field(o, 6, "spawn"), "spawn.arrival_ids");
+      s.worker_count = small_int(field(o, 8, "spawn"), "spawn.worker_count", 1, 1'000'000);
+      // Not below worker_count: a worker keeps its index when another one leaves.
+      s.worker_index = small_int(field(o, 7, "spawn"), "spawn.worker_index", 0, 1'000'000);
+      s.data_rows = string_map<row_lease>(
+          field(o, 9, "spawn"), "spawn.data_rows", [](const msgpack::object& v) {
+            expect_array(v, 2, "spawn.data_rows");
+            return row_lease{unpack_ids(field(v, 0, "spawn.data_rows"), "spawn.data_rows"),
+                             boolean(field(v, 1, "spawn.data_rows"), "spawn.data_rows.final")};
+          });
       return s;
     }
     case message_type::stop:
@@ -251,7 +321,7 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       expect_array(o, 1, "error");
       return error_payload{str(field(o, 0, "error"), "error.text", 4096)};
     case message_type::stats: {
-      expect_array(o, 7, "stats");
+      expect_array(o, 9, "stats");
       stats_report r;
       r.worker_id = sender;
       r.run_id = u64(field(o, 0, "stats"), "stats.run_id");
@@ -260,8 +330,12 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       r.command_id = u64(field(o, 3, "stats"), "stats.command_id");
       r.users = small_int(field(o, 4, "stats"), "stats.users", 0, 100'000'000);
       r.requests_sent = u64(field(o, 5, "stats"), "stats.requests_sent");
+      r.live_user_ids = unpack_ids(field(o, 6, "stats"), "stats.live_user_ids");
+      r.data_rows_used = string_map<std::uint64_t>(
+          field(o, 7, "stats"), "stats.data_rows_used",
+          [](const msgpack::object& v) { return u64(v, "stats.data_rows_used"); });
       std::string error;
-      auto table = stats::unpack_stats(field(o, 6, "stats"), error);
+      auto table = stats::unpack_stats(field(o, 8, "stats"), error);
       if (!table) throw bad_frame{error};
       r.delta = std::move(*table);
       return r;

@@ -15,7 +15,9 @@ namespace swarmlet::proto {
 
 // 2: heartbeats carry the worker's CPU, welcomes the stats port; 3: a spawn command carries the
 // open model as one nested arrival plan; 4: welcomes carry the scenario's ${env.NAME} values and
-// the --tags / --exclude-tags filter, stats reports the requests of the run's reports so far
+// the --tags / --exclude-tags filter; spawn commands carry user ids, the worker's index and
+// count and leases of data rows; stats reports the requests of the run's reports so far, the
+// live user ids and the data rows used
 inline constexpr std::uint16_t protocol_version = 4;
 
 enum class message_type : std::uint8_t {

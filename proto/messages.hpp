@@ -8,8 +8,17 @@
 
 #include "common/config/arrival_plan.hpp"
 #include "common/stats/stats_table.hpp"
+#include "id_ranges.hpp"
 
 namespace swarmlet::proto {
+
+/// Rows of one data file with `order: unique` that a worker may use: each row goes to at most
+/// one iteration in the whole test, so the master leases disjoint rows to its workers.
+struct row_lease {
+  id_ranges rows;      ///< row indices (0-based) leased to this worker in the run so far
+  bool final = false;  ///< every row is leased: no more will come, to any worker
+  friend bool operator==(const row_lease&, const row_lease&) = default;
+};
 
 /// The worker's absolute target, not a delta: repeating it, or receiving it late, is harmless.
 struct spawn_command {
@@ -18,10 +27,22 @@ struct spawn_command {
   /// so the master can tell the final report of this command from an older one.
   std::uint64_t command_id = 0;
   std::map<std::string, int> users_per_class;  ///< user class name -> users on this worker
-  double spawn_rate = 1;                       ///< users per second on this worker
+  /// User class name -> the ids of its users on this worker (`${user_id}`, unique in the whole
+  /// test; as many as users_per_class says). A class without ids here: the worker numbers its
+  /// users itself (from 1, unique on this worker only).
+  std::map<std::string, id_ranges> user_ids;
+  double spawn_rate = 1;  ///< users per second on this worker
   /// The open model when set: this worker's share of the arrival plan, from now on
   /// (users_per_class unused).
   std::optional<config::arrival_plan> arrival;
+  /// The open model: the ids its arrival users take (at most arrival->max_users of them).
+  id_ranges arrival_ids;
+  /// `${worker_index}`: 0-based, kept by the worker for the whole run (so it may reach
+  /// worker_count after another worker left; a newcomer takes the lowest free one).
+  int worker_index = 0;
+  int worker_count = 1;  ///< `${worker_count}`: the workers in the test now
+  /// User class name -> its rows of an `order: unique` data file.
+  std::map<std::string, row_lease> data_rows;
 };
 
 /// Stats recorded since the previous report of the same worker and run.
@@ -35,6 +56,12 @@ struct stats_report {
   /// Requests in this run's reports so far, this one included: the master tells from it how
   /// many requests the reports it never received held (lost, counted, not guessed).
   std::uint64_t requests_sent = 0;
+  /// The ids of the users alive on the worker when it was taken (running, or stopping and not
+  /// yet gone): the master hands none of them to another user until they are gone.
+  id_ranges live_user_ids;
+  /// User class name -> rows of its `order: unique` data file used in this run (so far, in
+  /// total: not a delta). A worker uses its leased rows lowest first.
+  std::map<std::string, std::uint64_t> data_rows_used;
   stats::stats_table delta;
 };
 

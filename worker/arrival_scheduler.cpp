@@ -37,9 +37,12 @@ arrival_scheduler::arrival_scheduler(int thread_index, const config::scenario& s
                                              : by_weight(scenario.users.front().tasks,
                                                          [](const auto& t) { return t.weight; })) {}
 
-void arrival_scheduler::set_plan(const config::arrival_plan& plan, std::uint64_t first_user_id) {
+void arrival_scheduler::set_plan(const config::arrival_plan& plan,
+                                 const proto::id_ranges& user_ids) {
   plan_ = plan;
-  if (next_user_id_ == 0) next_user_id_ = first_user_id;
+  ids_ = user_ids;
+  for (auto& [id, u] : made_)
+    if (!ids_.contains(id)) u->stop();
   if (!loop_.valid() || loop_.dead()) {
     loop_ = green::spawn([this] { loop(); });
   } else if (!plan_changed_.ready()) {
@@ -53,13 +56,20 @@ void arrival_scheduler::stop() {
   if (!plan_changed_.ready()) plan_changed_.send();
 }
 
-void arrival_scheduler::make_user() {
+bool arrival_scheduler::make_user() {
+  if (rows_ran_out_) return false;
+  proto::id_ranges free = ids_;
+  for (const auto& [id, u] : made_) free.erase(id);
+  const auto id = free.lowest();
+  if (!id) return false;
   // A new user's class is drawn by weight, from its id.
-  std::mt19937_64 rng(next_user_id_);
+  std::mt19937_64 rng(*id);
   const std::size_t class_index = pick_class_(rng);
-  user_runner& u = make_user_(class_index, next_user_id_++);
+  user_runner& u = make_user_(class_index, *id);
+  made_[*id] = &u;
   ++users_;
   starting_.insert(&u);
+  return true;
 }
 
 void arrival_scheduler::on_idle(user_runner& u) {
@@ -74,6 +84,8 @@ void arrival_scheduler::on_idle(user_runner& u) {
 
 void arrival_scheduler::user_gone(const user_runner& u) {
   --users_;
+  if (auto it = made_.find(u.id()); it != made_.end() && it->second == &u) made_.erase(it);
+  if (u.ran_out_of_rows()) rows_ran_out_ = true;
   starting_.erase(&u);
   std::erase(idle_, &u);
 }
@@ -87,7 +99,8 @@ void arrival_scheduler::loop() {
     const config::arrival_plan plan = plan_;
     if (!plan.has_arrivals()) return;
     // Users are made before the schedule starts, so its first arrivals find them ready.
-    while (users_ < std::min(plan.max_users, pre_allocated_users)) make_user();
+    while (users_ < std::min(plan.max_users, pre_allocated_users) && make_user()) {
+    }
     const auto ready_by = green::clock::now() + std::chrono::seconds(10);
     while (starting_users() > 0 && green::clock::now() < ready_by && !plan_changed_.ready())
       plan_changed_.wait_for(std::chrono::milliseconds(1));
@@ -113,16 +126,20 @@ void arrival_scheduler::arrive(green::time_point due) {
     user_runner* u = idle_.back();
     idle_.pop_back();
     u->assign(due);
-  } else if (users_ < plan_.max_users) {
+  } else if (users_ < plan_.max_users && (starting_users() >= max_users_starting || make_user())) {
     // Below the user budget: the iteration waits for the next user to be free (its latency
-    // still counts from `due`), and a few more users are made meanwhile.
-    if (starting_users() < max_users_starting) make_user();
+    // still counts from `due`), and a few more users are made meanwhile. Without an id (or a
+    // unique data row) left for another user, the budget is spent.
     pending_.push_back(due);
   } else {
-    // No user to run it: the iteration is dropped, and said so, never silently skipped.
-    const auto& task = scenario_.users.front().tasks[pick_drop_task_(drop_rng_)];
-    stats_.entry(task.steps.front().method, task.steps.front().name).dropped += 1;
+    drop();
   }
+}
+
+void arrival_scheduler::drop() {
+  // No user to run it: the iteration is dropped, and said so, never silently skipped.
+  const auto& task = scenario_.users.front().tasks[pick_drop_task_(drop_rng_)];
+  stats_.entry(task.steps.front().method, task.steps.front().name).dropped += 1;
 }
 
 }  // namespace swarmlet::worker

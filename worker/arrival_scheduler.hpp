@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <random>
 #include <unordered_set>
@@ -17,6 +18,7 @@
 #include "common/green/event.hpp"
 #include "common/green/green_thread.hpp"
 #include "common/stats/stats_table.hpp"
+#include "proto/id_ranges.hpp"
 #include "user_runner.hpp"
 
 namespace swarmlet::worker {
@@ -51,8 +53,9 @@ class arrival_scheduler {
   arrival_scheduler& operator=(const arrival_scheduler&) = delete;
 
   /// Runs `plan` from now, replacing any schedule in progress; a plan without arrivals ends it.
-  /// Users made for it get ids from `first_user_id` on (the first call decides).
-  void set_plan(const config::arrival_plan& plan, std::uint64_t first_user_id);
+  /// Users made for it take the lowest free ids of `user_ids`; a user whose id is no longer
+  /// among them is stopped (the master gave the id to another worker's budget).
+  void set_plan(const config::arrival_plan& plan, const proto::id_ranges& user_ids);
   /// Ends the schedule and forgets the iterations waiting for a user.
   void stop();
   /// A user is ready for its next iteration: it gets a waiting one, or joins the idle users.
@@ -67,9 +70,12 @@ class arrival_scheduler {
   static constexpr int max_users_starting = 8;    ///< users being made at once when more are needed
 
   void loop();
-  void make_user();
+  /// Makes a user with the lowest free id; false when no id (or no unique data row) is left.
+  bool make_user();
   /// One arrival at `due`: to an idle user, to a user being made, or dropped.
   void arrive(green::time_point due);
+  /// Counts an arrival that no user can run.
+  void drop();
   int starting_users() const noexcept { return static_cast<int>(starting_.size()); }
 
   int thread_index_;
@@ -82,7 +88,9 @@ class arrival_scheduler {
   config::arrival_plan plan_;
   int users_ = 0;
   std::unordered_set<const user_runner*> starting_;  // made, on_start not done yet
-  std::uint64_t next_user_id_ = 0;
+  proto::id_ranges ids_;                             // the ids this thread's users may take
+  std::map<std::uint64_t, user_runner*> made_;       // alive, by id
+  bool rows_ran_out_ = false;  // a user found no unique data row: making more would not help
   std::deque<user_runner*> idle_;
   std::deque<green::time_point> pending_;  // iterations waiting for a user being made
   green::event<> plan_changed_;

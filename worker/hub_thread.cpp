@@ -7,9 +7,10 @@
 namespace swarmlet::worker {
 
 hub_thread::hub_thread(int index, std::shared_ptr<const config::scenario> scenario,
-                       green::hub_options options)
+                       green::hub_options options, user_ended_fn on_user_ended)
     : index_(index),
       scenario_(std::move(scenario)),
+      on_user_ended_(std::move(on_user_ended)),
       arrivals_(index, *scenario_, stats_,
                 [this](std::size_t class_index, std::uint64_t user_id) -> user_runner& {
                   return launch_user(class_index, user_id, true);
@@ -58,19 +59,23 @@ void hub_thread::main(green::hub_options options) {
   while (running_ > 0 && green::clock::now() < until) green::sleep(std::chrono::milliseconds(5));
 }
 
-namespace {
-user_options options_of(std::uint64_t user_id, int thread_index) {
+void hub_thread::set_run(worker_identity identity, std::vector<std::shared_ptr<unique_rows>> rows) {
+  identity_ = identity;
+  rows_ = std::move(rows);
+}
+
+user_options hub_thread::options_of(std::uint64_t user_id, std::size_t class_index) const {
   user_options o;
   o.user_id = user_id;
-  o.data_row = static_cast<std::size_t>(user_id);
-  o.seed = user_id * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(thread_index);
+  o.seed = user_id * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(index_);
+  o.identity = &identity_;
+  if (class_index < rows_.size()) o.rows = rows_[class_index];
   return o;
 }
-}  // namespace
 
 void hub_thread::start_user(std::size_t class_index, std::uint64_t user_id) {
   if (!scenario_->users.at(class_index).script.empty()) {
-    launch_scripted_user(class_index, options_of(user_id, index_));
+    launch_scripted_user(class_index, options_of(user_id, class_index));
     return;
   }
   launch_user(class_index, user_id, false);
@@ -94,17 +99,21 @@ void hub_thread::launch_scripted_user(std::size_t class_index, const user_option
   list.push_back(live_user{
       nullptr, std::make_unique<script_user>(*scenario_, spec, *scripts_, cls->second, tls_, o)});
   auto it = std::prev(list.end());
+  by_id_[o.user_id] = it;
   ++running_;
-  green::spawn_n([this, class_index, it] {
+  green::spawn_n([this, class_index, it, id = o.user_id] {
     struct on_exit {
       hub_thread& self;
       std::size_t cls;
       std::list<live_user>::iterator user;
+      std::uint64_t id;
       ~on_exit() {
         --self.running_;
+        if (auto found = self.by_id_.find(id); found != self.by_id_.end() && found->second == user)
+          self.by_id_.erase(found);
         self.users_[cls].erase(user);
       }
-    } cleanup{*this, class_index, it};
+    } cleanup{*this, class_index, it, id};
     try {
       it->scripted->run();
     } catch (const script::script_error& e) {  // Lua could not make the user (out of heap)
@@ -116,12 +125,13 @@ void hub_thread::launch_scripted_user(std::size_t class_index, const user_option
 
 user_runner& hub_thread::launch_user(std::size_t class_index, std::uint64_t user_id,
                                      bool open_model) {
-  const user_options o = options_of(user_id, index_);
+  const user_options o = options_of(user_id, class_index);
   auto& list = users_[class_index];
   list.push_back(live_user{
       std::make_unique<user_runner>(*scenario_, scenario_->users.at(class_index), stats_, tls_, o),
       nullptr});
   auto it = std::prev(list.end());
+  by_id_[user_id] = it;
   ++running_;
   green::spawn_n([this, class_index, it, open_model] {
     struct on_exit {
@@ -131,8 +141,13 @@ user_runner& hub_thread::launch_user(std::size_t class_index, std::uint64_t user
       bool open_model;
       ~on_exit() {
         --self.running_;
+        const std::uint64_t id = user->runner->id();
+        const bool ran_out = user->runner->ran_out_of_rows() && !user->stop_asked;
         if (open_model) self.arrivals_.user_gone(*user->runner);
+        if (auto found = self.by_id_.find(id); found != self.by_id_.end() && found->second == user)
+          self.by_id_.erase(found);
         self.users_[cls].erase(user);
+        if (ran_out && self.on_user_ended_) self.on_user_ended_(id);
       }
     } cleanup{*this, class_index, it, open_model};
     if (open_model) {
@@ -144,17 +159,20 @@ user_runner& hub_thread::launch_user(std::size_t class_index, std::uint64_t user
   return *it->runner;
 }
 
-void hub_thread::stop_users(std::size_t class_index, int n) {
-  auto& list = users_[class_index];
-  for (auto it = list.rbegin(); it != list.rend() && n > 0; ++it) {
-    if (it->stop_asked) continue;
-    it->stop();
-    --n;
-  }
+void hub_thread::stop_user(std::uint64_t user_id) {
+  auto it = by_id_.find(user_id);
+  if (it == by_id_.end() || it->second->stop_asked) return;
+  it->second->stop();
 }
 
-void hub_thread::set_arrival(const config::arrival_plan& plan, std::uint64_t first_user_id) {
-  arrivals_.set_plan(plan, first_user_id);
+proto::id_ranges hub_thread::live_user_ids() const {
+  proto::id_ranges out;
+  for (const auto& [id, user] : by_id_) out.insert(id);
+  return out;
+}
+
+void hub_thread::set_arrival(const config::arrival_plan& plan, const proto::id_ranges& user_ids) {
+  arrivals_.set_plan(plan, user_ids);
 }
 
 void hub_thread::stop_all_users() {

@@ -21,16 +21,22 @@
 #include "common/script/engine.hpp"
 #include "common/script/user_class.hpp"
 #include "common/stats/stats_table.hpp"
+#include "proto/id_ranges.hpp"
 #include "script_user.hpp"
+#include "unique_rows.hpp"
 #include "user_runner.hpp"
 
 namespace swarmlet::worker {
 
 class hub_thread {
  public:
+  /// Called on this thread with the id of a user that ended on its own (its unique data ran
+  /// out), not because it was asked to stop.
+  using user_ended_fn = std::function<void(std::uint64_t user_id)>;
+
   /// Starts the thread; `scenario` must outlive it.
   hub_thread(int index, std::shared_ptr<const config::scenario> scenario,
-             green::hub_options options);
+             green::hub_options options, user_ended_fn on_user_ended = {});
   /// Stops every user (killing those still running after the grace period) and joins.
   ~hub_thread();
   hub_thread(const hub_thread&) = delete;
@@ -40,17 +46,23 @@ class hub_thread {
   void post(std::function<void()> call);
 
   // The rest is called on this thread only (inside post()).
-  /// Starts one user of class `class_index`.
+  /// What users started from now on get: the worker's place in the test (users already running
+  /// see it at their next iteration) and each class's unique data rows (by class index; null
+  /// for a class without).
+  void set_run(worker_identity identity, std::vector<std::shared_ptr<unique_rows>> rows);
+  /// Starts user `user_id` of class `class_index`.
   void start_user(std::size_t class_index, std::uint64_t user_id);
-  /// Asks the `n` newest users of the class to stop (gracefully).
-  void stop_users(std::size_t class_index, int n);
+  /// Asks the user `user_id` to stop (gracefully); nothing when it does not run here.
+  void stop_user(std::uint64_t user_id);
   /// Asks every user to stop (and ends the open model's schedule).
   void stop_all_users();
   /// The open model: runs this thread's share of the arrival plan (see arrival_scheduler),
-  /// making users with ids from `first_user_id` on. Replaces any schedule in progress; a plan
+  /// making users with the ids in `user_ids`. Replaces any schedule in progress; a plan
   /// without arrivals ends it.
-  void set_arrival(const config::arrival_plan& plan, std::uint64_t first_user_id);
+  void set_arrival(const config::arrival_plan& plan, const proto::id_ranges& user_ids);
   int running_users() const noexcept { return running_; }
+  /// The ids of the users alive here (running, or asked to stop and not yet gone).
+  proto::id_ranges live_user_ids() const;
   /// What was recorded since the last call (resets the thread's table in place).
   stats::stats_table take_delta() { return stats_.take_delta(); }
 
@@ -66,6 +78,8 @@ class hub_thread {
     }
   };
   void main(green::hub_options options);
+  /// What user `user_id` of the class starts with: its id, seed, the worker's place, its rows.
+  user_options options_of(std::uint64_t user_id, std::size_t class_index) const;
   /// Makes a user of the class and its green thread, closed or open model.
   user_runner& launch_user(std::size_t class_index, std::uint64_t user_id, bool open_model);
   /// Makes a scripted user of the class and its green thread (closed model).
@@ -79,8 +93,12 @@ class hub_thread {
   script::engine* scripts_ = nullptr;  // when the scenario has scripted users (lives in main())
   std::map<std::size_t, script::user_class> classes_;  // scripted class index -> its Lua class
   std::map<std::size_t, std::list<live_user>> users_;  // class index -> users, oldest first
+  std::map<std::uint64_t, std::list<live_user>::iterator> by_id_;
   int running_ = 0;
-  arrival_scheduler arrivals_;  // the open model
+  user_ended_fn on_user_ended_;
+  worker_identity identity_;
+  std::vector<std::shared_ptr<unique_rows>> rows_;  // by class index
+  arrival_scheduler arrivals_;                      // the open model
   green::event<> quit_;
   std::promise<void> ready_;
   std::thread thread_;

@@ -7,6 +7,17 @@
 #include "spawn_plan.hpp"
 
 namespace swarmlet::worker {
+namespace {
+
+/// Whether two commands ask for the same users (they may differ in number and data rows).
+bool same_users(const proto::spawn_command& a, const proto::spawn_command& b) {
+  return a.run_id == b.run_id && a.users_per_class == b.users_per_class &&
+         a.user_ids == b.user_ids && a.spawn_rate == b.spawn_rate && a.arrival == b.arrival &&
+         a.arrival_ids == b.arrival_ids && a.worker_index == b.worker_index &&
+         a.worker_count == b.worker_count;
+}
+
+}  // namespace
 
 runtime::runtime(std::shared_ptr<const config::scenario> scenario, runtime_options options,
                  proto::report_sink& sink)
@@ -14,14 +25,22 @@ runtime::runtime(std::shared_ptr<const config::scenario> scenario, runtime_optio
       options_(std::move(options)),
       sink_(sink),
       control_(green::hub::get()) {
-  for (int i = 0; i < std::max(1, options_.threads); ++i)
-    threads_.push_back(std::make_unique<hub_thread>(i, scenario_, options_.hub));
-  per_thread_.resize(threads_.size());
+  for (int i = 0; i < std::max(1, options_.threads); ++i) {
+    // A user that ran out of unique rows is reported from its thread to the control hub.
+    auto on_ended = [this, alive = std::weak_ptr<bool>(alive_)](std::uint64_t id) {
+      control_.call_soon_threadsafe([this, alive, id] {
+        if (alive.lock()) user_ended(id);
+      });
+    };
+    threads_.push_back(std::make_unique<hub_thread>(i, scenario_, options_.hub, on_ended));
+  }
+  per_thread_.assign(threads_.size(), 0);
   spawner_ = green::spawn([this] { spawner_loop(); });
   reporter_ = green::spawn([this] { reporter_loop(); });
 }
 
 runtime::~runtime() {
+  alive_.reset();
   spawner_.kill();
   reporter_.kill();
   for (auto& t : stoppers_) t.kill();  // a stop still draining must not outlive the runtime
@@ -34,70 +53,178 @@ std::size_t runtime::class_index(const std::string& name) const {
   return scenario_->users.size();
 }
 
-void runtime::spawn(const proto::spawn_command& command) {
-  if (command.run_id != run_id_) {
-    run_id_ = command.run_id;
-    sequence_ = 0;
-    run_requests_sent_ = 0;
+void runtime::start_run(std::uint64_t run_id) {
+  run_id_ = run_id;
+  sequence_ = 0;
+  run_requests_sent_ = 0;
+  ended_ = {};
+  next_local_id_ = 1;
+  thread_arrival_ids_.clear();
+  rows_.assign(scenario_->users.size(), nullptr);
+  for (std::size_t i = 0; i < scenario_->users.size(); ++i) {
+    const auto& d = scenario_->users[i].data;
+    if (d && d->mode == config::data_spec::order::unique)
+      rows_[i] = std::make_shared<unique_rows>(d->rows.size(),
+                                               [this, alive = std::weak_ptr<bool>(alive_)] {
+                                                 control_.call_soon_threadsafe([this, alive] {
+                                                   if (alive.lock() && !report_now_.ready())
+                                                     report_now_.send();
+                                                 });
+                                               });
   }
+}
+
+void runtime::tell_threads() {
+  for (auto& t : threads_)
+    t->post([th = t.get(), identity = identity_, rows = rows_] { th->set_run(identity, rows); });
+}
+
+void runtime::spawn(const proto::spawn_command& command) {
+  const bool new_run = command.run_id != run_id_;
+  if (new_run) start_run(command.run_id);
+  const bool lease_only = !new_run && !stopping_ && same_users(command, target_);
   stopping_ = false;
   command_id_ = command.command_id;
+  for (const auto& [cls, lease] : command.data_rows) {
+    const std::size_t ci = class_index(cls);
+    if (ci < rows_.size() && rows_[ci]) rows_[ci]->lease(lease);
+  }
+  identity_ = worker_identity{command.worker_index, command.worker_count};
+  tell_threads();
+  if (lease_only) {
+    target_ = command;
+    return;
+  }
   if (command.arrival) {
-    // The open model: each hub thread runs its share of the schedule with its share of users.
+    // The open model: each hub thread runs its share of the schedule with its share of the
+    // users, and so of their ids. A thread keeps the ids it has (a user whose id moved to
+    // another thread could still be alive here); new ones go to the threads with the fewest.
     const config::arrival_plan& plan = *command.arrival;
-    const int n = static_cast<int>(threads_.size());
-    for (int t = 0; t < n; ++t) {
-      const int users = plan.max_users / n + (t < plan.max_users % n ? 1 : 0);
-      const config::arrival_plan share = plan.share(1, n, users);
-      const std::uint64_t first_id = 1 + static_cast<std::uint64_t>(t) * 1'000'000'000ull;
+    const std::size_t n = threads_.size();
+    proto::id_ranges ids = command.arrival_ids;
+    if (ids.empty()) ids = proto::id_ranges::span(1, static_cast<std::uint64_t>(plan.max_users));
+    ids = ids.lowest(static_cast<std::uint64_t>(plan.max_users));
+    thread_arrival_ids_.resize(n);
+    proto::id_ranges rest = ids;
+    for (auto& mine : thread_arrival_ids_) {
+      mine = mine.intersection(ids);
+      rest.erase(mine);
+    }
+    while (auto id = rest.lowest()) {
+      auto fewest =
+          std::min_element(thread_arrival_ids_.begin(), thread_arrival_ids_.end(),
+                           [](const auto& a, const auto& b) { return a.size() < b.size(); });
+      const std::uint64_t even = (ids.size() + n - 1) / n;
+      const auto take =
+          rest.lowest(std::max<std::uint64_t>(1, even - std::min(even, fewest->size())));
+      fewest->insert(take);
+      rest.erase(take);
+    }
+    for (std::size_t t = 0; t < n; ++t) {
+      const auto& mine = thread_arrival_ids_[t];
+      const config::arrival_plan share =
+          plan.share(1, static_cast<int>(n), static_cast<int>(mine.size()));
       threads_[t]->post(
-          [th = threads_[t].get(), share, first_id] { th->set_arrival(share, first_id); });
+          [th = threads_[t].get(), share, ids = mine] { th->set_arrival(share, ids); });
     }
     open_model_ = true;
     total_users_ = plan.max_users;
+    target_ = command;
     return;
   }
   target_ = command;
-  // Unknown classes are ignored (the scenario came with the same command's sender).
-  for (auto it = target_.users_per_class.begin(); it != target_.users_per_class.end();) {
-    it = class_index(it->first) < scenario_->users.size() ? std::next(it)
-                                                          : target_.users_per_class.erase(it);
-  }
+  plan_ids(command);
   if (!retarget_.ready()) retarget_.send();
 }
 
-void runtime::change_one(bool start, const std::string& cls) {
-  const std::size_t ci = class_index(cls);
-  if (start) {
-    std::size_t best = 0;
-    int fewest = INT32_MAX;
-    for (std::size_t t = 0; t < threads_.size(); ++t) {
-      int n = 0;
-      for (const auto& [c, k] : per_thread_[t]) n += k;
-      if (n < fewest) {
-        fewest = n;
-        best = t;
-      }
+void runtime::plan_ids(const proto::spawn_command& command) {
+  wanted_.clear();
+  for (const auto& [cls, n] : command.users_per_class) {
+    // Unknown classes are ignored (the scenario came with the same command's sender).
+    if (class_index(cls) >= scenario_->users.size() || n <= 0) continue;
+    if (auto it = command.user_ids.find(cls); it != command.user_ids.end()) {
+      wanted_[cls] = it->second;
+      continue;
     }
-    const std::uint64_t id = next_user_id_++;
-    threads_[best]->post([th = threads_[best].get(), ci, id] { th->start_user(ci, id); });
-    ++per_thread_[best][cls];
-    ++current_[cls];
-    ++total_users_;
-  } else {
-    std::size_t best = 0;
-    int most = -1;
-    for (std::size_t t = 0; t < threads_.size(); ++t) {
-      if (per_thread_[t][cls] > most) {
-        most = per_thread_[t][cls];
-        best = t;
-      }
-    }
-    threads_[best]->post([th = threads_[best].get(), ci] { th->stop_users(ci, 1); });
-    --per_thread_[best][cls];
-    --current_[cls];
-    --total_users_;
+    // No ids from the master: this worker numbers its users, keeping those that run.
+    proto::id_ranges ids = running_ids_[cls].lowest(static_cast<std::uint64_t>(n));
+    const std::uint64_t more = static_cast<std::uint64_t>(n) - ids.size();
+    if (more > 0) ids.insert(next_local_id_, next_local_id_ + more - 1);
+    next_local_id_ += more;
+    wanted_[cls] = std::move(ids);
   }
+}
+
+void runtime::start_user(const std::string& cls, std::uint64_t id) {
+  const std::size_t ci = class_index(cls);
+  const std::size_t best = static_cast<std::size_t>(
+      std::min_element(per_thread_.begin(), per_thread_.end()) - per_thread_.begin());
+  threads_[best]->post([th = threads_[best].get(), ci, id] { th->start_user(ci, id); });
+  running_[id] = user_slot{cls, best};
+  running_ids_[cls].insert(id);
+  ++per_thread_[best];
+  ++total_users_;
+}
+
+void runtime::stop_user(std::uint64_t id) {
+  auto it = running_.find(id);
+  if (it == running_.end()) return;
+  const std::size_t t = it->second.thread;
+  threads_[t]->post([th = threads_[t].get(), id] { th->stop_user(id); });
+  running_ids_[it->second.cls].erase(id);
+  --per_thread_[t];
+  --total_users_;
+  running_.erase(it);
+}
+
+void runtime::user_ended(std::uint64_t id) {
+  ended_.insert(id);
+  auto it = running_.find(id);
+  if (it == running_.end()) return;
+  running_ids_[it->second.cls].erase(id);
+  --per_thread_[it->second.thread];
+  --total_users_;
+  running_.erase(it);
+}
+
+bool runtime::change_one() {
+  // Classes fill (and empty) in proportion, as Locust interleaves them; within a class the
+  // lowest missing id starts first and the highest unwanted one stops first.
+  std::map<std::string, int> current, wanted;
+  std::map<std::string, proto::id_ranges> to_start, to_stop;
+  for (const auto& [cls, ids] : wanted_) {
+    proto::id_ranges missing = ids;
+    missing.erase(running_ids_[cls]);
+    missing.erase(ended_);
+    to_start[cls] = std::move(missing);
+    wanted[cls] = static_cast<int>(ids.size() - ids.intersection(ended_).size());
+  }
+  for (const auto& [cls, ids] : running_ids_) {
+    current[cls] = static_cast<int>(ids.size());
+    proto::id_ranges extra = ids;
+    if (auto it = wanted_.find(cls); it != wanted_.end()) extra.erase(it->second);
+    if (!extra.empty()) to_stop[cls] = std::move(extra);
+  }
+  if (auto cls = next_class_to_start(current, wanted); cls && !to_start[*cls].empty()) {
+    start_user(*cls, *to_start[*cls].lowest());
+    return true;
+  }
+  auto cls = next_class_to_stop(current, wanted);
+  if (!cls || !to_stop.count(*cls)) {
+    // The counts match but some ids differ: stop one that is not wanted, then start its due.
+    cls.reset();
+    if (!to_stop.empty()) cls = to_stop.begin()->first;
+  }
+  if (cls) {
+    stop_user(*to_stop[*cls].highest());
+    return true;
+  }
+  for (const auto& [c, ids] : to_start)
+    if (!ids.empty()) {
+      start_user(c, *ids.lowest());
+      return true;
+    }
+  return false;
 }
 
 void runtime::spawner_loop() {
@@ -109,16 +236,12 @@ void runtime::spawner_loop() {
     std::int64_t done = 0;
     for (;;) {
       if (retarget_.ready() || stopping_) break;
-      auto to_start = next_class_to_start(current_, target_.users_per_class);
-      auto to_stop =
-          to_start ? std::nullopt : next_class_to_stop(current_, target_.users_per_class);
-      if (!to_start && !to_stop) {
-        if (options_.on_spawn_complete) options_.on_spawn_complete(run_id_, total_users_);
-        break;
-      }
       const std::int64_t due = changes_due(green::clock::now() - ramp_start, rate);
       if (done < due) {
-        change_one(to_start.has_value(), to_start ? *to_start : *to_stop);
+        if (!change_one()) {
+          if (options_.on_spawn_complete) options_.on_spawn_complete(run_id_, total_users_);
+          break;
+        }
         ++done;
         continue;
       }
@@ -131,17 +254,21 @@ void runtime::spawner_loop() {
   }
 }
 
-stats::stats_table runtime::collect() {
-  green::queue<stats::stats_table> deltas;
+runtime::snapshot runtime::collect() {
+  green::queue<snapshot> parts;
   for (auto& t : threads_) {
-    t->post([th = t.get(), &deltas, this] {
-      auto d = std::make_shared<stats::stats_table>(th->take_delta());
-      control_.call_soon_threadsafe([&deltas, d] { deltas.put_nowait(std::move(*d)); });
+    t->post([th = t.get(), &parts, this] {
+      auto part = std::make_shared<snapshot>(snapshot{th->take_delta(), th->live_user_ids()});
+      control_.call_soon_threadsafe([&parts, part] { parts.put_nowait(std::move(*part)); });
     });
   }
-  stats::stats_table merged;
-  merged.cap_names(scenario_->stats.max_names);
-  for (std::size_t i = 0; i < threads_.size(); ++i) merged.merge(deltas.get());
+  snapshot merged;
+  merged.delta.cap_names(scenario_->stats.max_names);
+  for (std::size_t i = 0; i < threads_.size(); ++i) {
+    snapshot part = parts.get();
+    merged.delta.merge(part.delta);
+    merged.live_user_ids.insert(part.live_user_ids);
+  }
   return merged;
 }
 
@@ -167,7 +294,13 @@ void runtime::deliver(bool final, std::uint64_t command_id) {
   r.final = final;
   r.command_id = command_id;
   r.users = total_users_;
-  r.delta = collect();
+  // Taken after the command id: the live ids are at least as new as the command they follow;
+  // the rows used after the live ids, so a report without live users counts all their rows.
+  auto snap = collect();
+  r.delta = std::move(snap.delta);
+  r.live_user_ids = std::move(snap.live_user_ids);
+  for (std::size_t i = 0; i < rows_.size(); ++i)
+    if (rows_[i]) r.data_rows_used[scenario_->users[i].name] = rows_[i]->used();
   const std::uint64_t requests = r.delta.total().requests;
   requests_reported_ += requests;
   run_requests_sent_ += requests;
@@ -177,7 +310,10 @@ void runtime::deliver(bool final, std::uint64_t command_id) {
 
 void runtime::reporter_loop() {
   for (;;) {
-    green::sleep(options_.report_interval);
+    // Every interval, or at once when users wait for unique data rows (the report asks the
+    // master for more).
+    report_now_.wait_for(options_.report_interval);
+    report_now_.reset();
     if (run_id_ != 0 && !stopping_) deliver(false, command_id_);
   }
 }
@@ -189,10 +325,15 @@ void runtime::stop(std::uint64_t run_id) {
   // the final report then answers the command before it, not that spawn.
   const std::uint64_t answered = command_id_;
   open_model_ = false;
-  current_.clear();
-  for (auto& m : per_thread_) m.clear();
+  running_.clear();
+  running_ids_.clear();
+  wanted_.clear();
+  thread_arrival_ids_.clear();
+  std::fill(per_thread_.begin(), per_thread_.end(), 0);
   total_users_ = 0;
   target_.users_per_class.clear();
+  target_.user_ids.clear();
+  target_.arrival.reset();
   if (!retarget_.ready()) retarget_.send();  // ends any ramp in progress
   for (auto& t : threads_) t->post([th = t.get()] { th->stop_all_users(); });
   std::erase_if(stoppers_, [](const auto& t) { return t.dead(); });

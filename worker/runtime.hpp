@@ -17,6 +17,7 @@
 #include "common/green/semaphore.hpp"
 #include "hub_thread.hpp"
 #include "proto/messages.hpp"
+#include "unique_rows.hpp"
 #include "user_load.hpp"
 
 namespace swarmlet::worker {
@@ -36,7 +37,9 @@ class runtime final : public user_load {
           proto::report_sink& sink);
   ~runtime() override;
 
-  /// Moves toward the command's user counts at its rate (replacing any ramp in progress).
+  /// Moves toward the command's users at its rate (replacing any ramp in progress): starts the
+  /// ids it lists that do not run here, stops exactly the users whose ids it no longer lists. A
+  /// command that differs from the last only by its data rows lease leaves the ramp as it is.
   void spawn(const proto::spawn_command& command) override;
   /// Stops every user gracefully, then delivers the final report of the run.
   void stop(std::uint64_t run_id) override;
@@ -50,11 +53,32 @@ class runtime final : public user_load {
   int threads() const noexcept { return static_cast<int>(threads_.size()); }
 
  private:
+  /// Where a started user runs.
+  struct user_slot {
+    std::string cls;
+    std::size_t thread;
+  };
+  /// What every report says besides the stats: the ids of the users alive.
+  struct snapshot {
+    stats::stats_table delta;
+    proto::id_ranges live_user_ids;
+  };
   void spawner_loop();
   void reporter_loop();
-  void change_one(bool start, const std::string& cls);
-  /// Every hub thread's delta, merged (parks the calling green thread meanwhile).
-  stats::stats_table collect();
+  /// One step toward the target (a start, else a stop); false when there is none to take.
+  bool change_one();
+  void start_user(const std::string& cls, std::uint64_t id);
+  void stop_user(std::uint64_t id);
+  /// A user ended on its own (its unique data ran out): it is not started again in this run.
+  void user_ended(std::uint64_t id);
+  /// The ids each class is to run: the command's, or numbered here when it lists none.
+  void plan_ids(const proto::spawn_command& command);
+  /// A new run: its own unique data rows, its own numbering.
+  void start_run(std::uint64_t run_id);
+  /// Tells every hub thread the worker's place in the test and the unique rows.
+  void tell_threads();
+  /// Every hub thread's delta, merged, and the live user ids (parks meanwhile).
+  snapshot collect();
   int count_running();
   /// Delivers the delta since the last report, saying it follows spawn command `command_id`.
   void deliver(bool final, std::uint64_t command_id);
@@ -67,11 +91,18 @@ class runtime final : public user_load {
   std::vector<std::unique_ptr<hub_thread>> threads_;
   // Spawner state (control hub only).
   proto::spawn_command target_;
-  std::map<std::string, int> current_;
-  std::vector<std::map<std::string, int>> per_thread_;
+  std::map<std::string, proto::id_ranges> wanted_;       ///< class -> ids to run
+  std::map<std::uint64_t, user_slot> running_;           ///< started, not asked to stop
+  std::map<std::string, proto::id_ranges> running_ids_;  ///< the same, by class
+  std::vector<int> per_thread_;                          ///< users running per hub thread
+  proto::id_ranges ended_;                            ///< users that ended on their own in this run
+  std::vector<proto::id_ranges> thread_arrival_ids_;  ///< open model: the ids of each thread
+  std::uint64_t next_local_id_ = 1;                   ///< for commands without ids
+  std::vector<std::shared_ptr<unique_rows>> rows_;    ///< by class index; null: no unique data
+  worker_identity identity_;
   int total_users_ = 0;
-  std::uint64_t next_user_id_ = 1;
   green::event<> retarget_;
+  green::event<> report_now_;  ///< a report before the interval is up
   bool stopping_ = false;
   bool open_model_ = false;
   std::uint64_t run_id_ = 0;
@@ -80,6 +111,8 @@ class runtime final : public user_load {
   std::uint64_t run_requests_sent_ = 0;  ///< in this run's reports, for stats_report::requests_sent
   green::semaphore delivering_{1};       // reports leave in sequence order
   std::uint64_t command_id_ = 0;         ///< of the last spawn command
+  /// Callbacks of the hub threads check it: one may come after the runtime is gone.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   /// Stops draining users before their final report (one, or two when a spawn and another
   /// stop came meanwhile).
   std::vector<green::green_thread<void>> stoppers_;

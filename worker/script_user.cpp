@@ -53,7 +53,7 @@ void script_user::run() {
     const std::size_t row =
         d.mode == config::data_spec::order::random
             ? std::uniform_int_distribution<std::size_t>(0, d.rows.size() - 1)(rng_)
-            : options_.data_row % d.rows.size();
+            : static_cast<std::size_t>((options_.user_id - 1) % d.rows.size());  // user k: row k-1
     for (std::size_t c = 0; c < d.columns.size(); ++c) settings.vars[d.columns[c]] = d.rows[row][c];
   }
   settings.target = scenario_.target;

@@ -7,6 +7,14 @@
 #include "request_executor.hpp"
 
 namespace swarmlet::worker {
+namespace {
+
+/// How often a user without a unique row looks for the master's next lease. Leases come with
+/// spawn commands on the control hub; a user on another thread polls rather than being woken
+/// across threads, as this happens only when a worker outruns its lease.
+constexpr std::chrono::milliseconds row_poll{20};
+
+}  // namespace
 
 user_runner::user_runner(const config::scenario& scenario, const config::user_spec& spec,
                          stats::stats_table& stats, std::shared_ptr<green::tls_context> tls,
@@ -47,22 +55,39 @@ struct user_runner::session {
         }()),
         exec(client, u.stats_, vars),
         spec(u.spec_),
-        row(u.options_.data_row) {
+        identity(u.options_.identity) {
     vars.rng.seed(u.options_.seed);
     vars.values["user_id"] = std::to_string(u.options_.user_id);
-    load_data_row();
+    note_identity();
+    if (spec.data && spec.data->mode != config::data_spec::order::unique) {
+      // Sequential: user k of the whole test has row k-1 (modulo the rows), so no two users
+      // share a row while there are enough of them.
+      const auto& d = *spec.data;
+      load_row(d.mode == config::data_spec::order::random
+                   ? random_row()
+                   : static_cast<std::size_t>((u.options_.user_id - 1) % d.rows.size()));
+    }
     std::vector<int> weights;
     for (const auto& t : spec.tasks) weights.push_back(t.weight);
     pick = std::discrete_distribution<std::size_t>(weights.begin(), weights.end());
   }
-  void load_data_row() {
-    if (!spec.data) return;
+  std::size_t random_row() {
+    return std::uniform_int_distribution<std::size_t>(0, spec.data->rows.size() - 1)(vars.rng);
+  }
+  void load_row(std::size_t r) {
     const auto& d = *spec.data;
-    const std::size_t r =
-        d.mode == config::data_spec::order::random
-            ? std::uniform_int_distribution<std::size_t>(0, d.rows.size() - 1)(vars.rng)
-            : row++ % d.rows.size();
     for (std::size_t c = 0; c < d.columns.size(); ++c) vars.values[d.columns[c]] = d.rows[r][c];
+  }
+  /// ${worker_index} and ${worker_count}: the count changes as workers join and leave.
+  void note_identity() {
+    const worker_identity none;
+    const worker_identity& w = identity ? *identity : none;
+    if (w.index != noted.index || w.count != noted.count || !noted_once) {
+      vars.values["worker_index"] = std::to_string(w.index);
+      vars.values["worker_count"] = std::to_string(w.count);
+      noted = w;
+      noted_once = true;
+    }
   }
   const config::task_spec& next_task() { return spec.tasks[pick(vars.rng)]; }
 
@@ -70,10 +95,37 @@ struct user_runner::session {
   http::client client;
   request_executor exec;
   const config::user_spec& spec;
-  std::size_t row;
+  const worker_identity* identity;
+  worker_identity noted;
+  bool noted_once = false;
+  bool row_fresh = false;  ///< a unique row taken and not yet used by a task
   std::discrete_distribution<std::size_t> pick;
   std::uint64_t iteration = 0;
 };
+
+bool user_runner::next_unique_row(session& s) {
+  if (!spec_.data || spec_.data->mode != config::data_spec::order::unique) return true;
+  if (s.row_fresh) return true;
+  if (!options_.rows) {
+    ran_out_of_rows_ = true;
+    return false;
+  }
+  for (;;) {
+    std::size_t row = 0;
+    switch (options_.rows->take(row)) {
+      case unique_rows::outcome::row:
+        s.load_row(row);
+        s.row_fresh = true;
+        return true;
+      case unique_rows::outcome::none:
+        ran_out_of_rows_ = true;
+        return false;
+      case unique_rows::outcome::later:
+        if (!wait_for(row_poll)) return false;
+        break;
+    }
+  }
+}
 
 bool user_runner::run_steps(session& s, const std::vector<config::request_spec>& steps,
                             std::optional<green::time_point> intended, const char* part) {
@@ -97,9 +149,12 @@ bool user_runner::run_steps(session& s, const std::vector<config::request_spec>&
 
 bool user_runner::run_task(session& s, const config::task_spec& task,
                            std::optional<green::time_point> intended) {
+  s.row_fresh = false;
+  s.note_identity();
   s.vars.values["iteration"] = std::to_string(s.iteration++);
   const bool go_on = run_steps(s, task.steps, intended, "a task");
-  if (spec_.data && spec_.data->mode == config::data_spec::order::random) s.load_data_row();
+  if (spec_.data && spec_.data->mode == config::data_spec::order::random)
+    s.load_row(s.random_row());
   return go_on;
 }
 
@@ -115,9 +170,12 @@ void user_runner::run_on_stop(session& s) {
 
 void user_runner::run() {
   session s(*this);
+  // A unique row is taken before on_start, which may use it, and then one per iteration.
+  if (!next_unique_row(s)) return;
   if (!run_steps(s, spec_.on_start, std::nullopt, "on_start")) return run_on_stop(s);
   const auto& wait = spec_.wait;
   while (!stop_.ready()) {
+    if (!next_unique_row(s)) break;
     const auto task_start = green::clock::now();
     if (!run_task(s, s.next_task(), std::nullopt)) break;
     std::chrono::microseconds pause{0};
@@ -150,6 +208,7 @@ void user_runner::run() {
 
 void user_runner::run_open(const std::function<void(user_runner&)>& idle) {
   session s(*this);
+  if (!next_unique_row(s)) return;
   if (!run_steps(s, spec_.on_start, std::nullopt, "on_start")) return run_on_stop(s);
   while (!stop_.ready()) {
     if (!assigned_) {
@@ -165,6 +224,7 @@ void user_runner::run_open(const std::function<void(user_runner&)>& idle) {
         std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - intended);
     stats_.lag().record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, late.count())), 0,
                         false);
+    if (!next_unique_row(s)) break;
     if (!run_task(s, s.next_task(), intended)) break;
   }
   run_on_stop(s);

@@ -11,13 +11,23 @@
 #include "common/green/event.hpp"
 #include "common/green/ssl.hpp"
 #include "common/stats/stats_table.hpp"
+#include "unique_rows.hpp"
 
 namespace swarmlet::worker {
 
+/// The worker's place in the test (`${worker_index}`, `${worker_count}`), as its last spawn
+/// command said; owned by the hub thread, read by its users at every iteration.
+struct worker_identity {
+  int index = 0;
+  int count = 1;
+};
+
 struct user_options {
-  std::uint64_t user_id = 0;
-  std::size_t data_row = 0;  ///< for sequential data: which row this user starts at
+  std::uint64_t user_id = 0;  ///< `${user_id}`: unique in the whole test, from 1
   std::uint64_t seed = 0;
+  const worker_identity* identity = nullptr;  ///< null: worker 0 of 1
+  /// The class's `order: unique` rows on this worker (null without unique data).
+  std::shared_ptr<unique_rows> rows;
 };
 
 class user_runner {
@@ -37,6 +47,9 @@ class user_runner {
   /// Asks the user to stop at its next task boundary or wait (wakes it from a wait).
   void stop();
   bool stopping() const noexcept { return stop_.ready(); }
+  /// The user ended on its own: its unique data had no row left for it (not asked to stop).
+  bool ran_out_of_rows() const noexcept { return ran_out_of_rows_; }
+  std::uint64_t id() const noexcept { return options_.user_id; }
   const config::user_spec& spec() const noexcept { return spec_; }
 
  private:
@@ -53,6 +66,9 @@ class user_runner {
                 std::optional<green::time_point> intended);
   /// on_stop, bounded by the request timeout.
   void run_on_stop(session& s);
+  /// Gives the session its unique data row for the next iteration, waiting while the master's
+  /// next lease is on its way; false when there is none (or the user was stopped meanwhile).
+  bool next_unique_row(session& s);
 
   const config::scenario& scenario_;
   const config::user_spec& spec_;
@@ -62,6 +78,7 @@ class user_runner {
   green::event<> stop_;
   std::optional<green::time_point> assigned_;
   green::event<> work_;
+  bool ran_out_of_rows_ = false;
 };
 
 }  // namespace swarmlet::worker

@@ -13,7 +13,10 @@ void parse_csv(const std::string& text, const std::string& name, std::vector<std
   std::string field;
   bool quoted = false, field_started = false;
   int line = 1;
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  // Spreadsheets save "CSV UTF-8" with a byte order mark; it is not part of the first column's
+  // name.
+  const std::size_t start = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+  for (std::size_t i = start; i < text.size(); ++i) {
     const char c = text[i];
     if (quoted) {
       if (c == '"') {

@@ -1,6 +1,7 @@
 #pragma once
 // CSV data files that feed users (one row per user or iteration): a header row of column
-// names, then rows; RFC 4180 quoting ("a ""quoted"" field", commas inside quotes).
+// names, then rows; RFC 4180 quoting ("a ""quoted"" field", commas inside quotes). A UTF-8 byte
+// order mark at the start is skipped.
 #include <string>
 #include <vector>
 

@@ -63,7 +63,10 @@ struct wait_spec {
 
 struct data_spec {
   std::string file;
-  enum class order { sequential, random } mode = order::sequential;
+  /// sequential: user k (its global ${user_id}) gets row (k-1) mod rows, for all its
+  /// iterations; random: a random row per iteration; unique: every iteration takes a row that
+  /// no other iteration of the whole test gets, and a user that finds none left stops.
+  enum class order { sequential, random, unique } mode = order::sequential;
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> rows;
 };

@@ -546,8 +546,14 @@ user_spec read_user(const reader& r, const YAML::Node& n, std::size_t index,
         spec.mode = data_spec::order::sequential;
       else if (o == "random")
         spec.mode = data_spec::order::random;
+      else if (o == "unique" && !u.script.empty())
+        r.fail(d["order"],
+               "data.order: unique is for YAML users; a scripted user takes sequential "
+               "or random rows");
+      else if (o == "unique")
+        spec.mode = data_spec::order::unique;
       else
-        r.fail(d["order"], "data.order must be sequential or random");
+        r.fail(d["order"], "data.order must be sequential, random or unique, got '" + o + "'");
     }
     try {
       r.read_data(spec.file, spec.columns, spec.rows);
@@ -557,22 +563,37 @@ user_spec read_user(const reader& r, const YAML::Node& n, std::size_t index,
     u.data = std::move(spec);
   }
   // Every variable must be one that can be set: built-ins, captures, data columns.
-  std::set<std::string> known{"user_id", "iteration"};
+  const std::vector<std::string> builtins{"user_id", "iteration", "worker_index", "worker_count"};
+  std::set<std::string> known(builtins.begin(), builtins.end());
+  std::set<std::string> captures;
   auto add_captures = [&](const std::vector<request_spec>& steps) {
     for (const auto& s : steps)
-      for (const auto& c : s.captures) known.insert(c.variable);
+      for (const auto& c : s.captures) captures.insert(c.variable);
   };
   add_captures(u.on_start);
   add_captures(u.on_stop);
   for (const auto& t : u.tasks) add_captures(t.steps);
+  known.insert(captures.begin(), captures.end());
   if (u.data) known.insert(u.data->columns.begin(), u.data->columns.end());
+  // The names a user could have meant, by kind: "known: user_id, ...; captures: token; data
+  // columns of users.csv: email, password".
+  auto known_names = [&] {
+    auto join = [](const auto& names) {
+      std::string out;
+      for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+      return out;
+    };
+    std::string out = "known: " + join(builtins);
+    if (!captures.empty()) out += "; captures: " + join(captures);
+    if (u.data) out += "; data columns of " + u.data->file + ": " + join(u.data->columns);
+    return out;
+  };
   auto check_vars = [&](const request_spec& s) {
     auto check_one = [&](const template_string& t) {
       for (const auto& v : t.variables())
         if (!known.count(v))
           throw config_error(s.where.str() + ": unknown variable '${" + v + "}' in '" + t.source() +
-                             "' (known: user_id, iteration, captures and data columns of user '" +
-                             u.name + "')");
+                             "' of user '" + u.name + "' (" + known_names() + ")");
     };
     check_one(s.path);
     for (const auto& [k, v] : s.headers) check_one(v);

@@ -1,6 +1,7 @@
 #pragma once
 // Strings with ${...} substitutions, compiled once when the scenario loads:
-//   ${name}            a variable: a capture, a data column, or user_id / iteration
+//   ${name}            a variable: a capture, a data column, or a built-in: user_id (unique in
+//                      the whole test), iteration, worker_index, worker_count
 //   ${random(a,b)}     a uniform random integer in [a, b]
 //   ${random_string(n)} n random letters and digits
 //   ${uuid()}          a random version 4 UUID, new at each render

@@ -569,4 +569,47 @@ TEST(ScenarioLoader, AScriptedUserIsRefusedWithWhy) {
             std::string::npos);
 }
 
+TEST(ScenarioLoader, AByteOrderMarkIsNotPartOfTheFirstColumnsName) {
+  std::vector<std::string> cols;
+  std::vector<std::vector<std::string>> rows;
+  c::parse_csv("\xEF\xBB\xBFlogin,pass\r\nann,1\r\n", "t.csv", cols, rows);
+  EXPECT_EQ(cols, (std::vector<std::string>{"login", "pass"}));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"ann", "1"}));
+}
+
+TEST(ScenarioLoader, UniqueDataAndTheWorkersVariablesAreKnownAndAnUnknownOneListsTheRealNames) {
+  const c::data_file_contents files{{"people.csv", "login,pass\nann,1\nbob,2\n"}};
+  const auto s = c::load_scenario_text(
+      "target: http://h/\nusers:\n  - data: {file: people.csv, order: unique}\n    tasks:\n"
+      "      - get: /u/${login}?w=${worker_index}&of=${worker_count}&u=${user_id}\n",
+      "s.yaml", files);
+  ASSERT_TRUE(s.users[0].data);
+  EXPECT_EQ(s.users[0].data->mode, c::data_spec::order::unique);
+  try {
+    c::load_scenario_text(
+        "target: http://h/\nusers:\n  - data: {file: people.csv}\n    tasks:\n"
+        "      - get: /u/${logn}\n        capture: {token: {header: X-Token}}\n",
+        "s.yaml", files);
+    FAIL();
+  } catch (const c::config_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "s.yaml:5:9: unknown variable '${logn}' in '/u/${logn}' of user 'user1' (known: "
+              "user_id, iteration, worker_index, worker_count; captures: token; data columns of "
+              "people.csv: login, pass)");
+  }
+  try {
+    c::load_scenario_text(
+        "target: http://h/\nusers:\n  - data: {file: people.csv, order: shuffled}\n    tasks:\n"
+        "      - get: /\n",
+        "s.yaml", files);
+    FAIL();
+  } catch (const c::config_error& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "s.yaml:3:37: data.order must be sequential, random or unique, got 'shuffled'"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace

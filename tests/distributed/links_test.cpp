@@ -44,12 +44,15 @@ class fake_load final : public worker::user_load {
     stopping_ = false;
     users_ = 0;
     for (const auto& [cls, n] : c.users_per_class) users_ += n;
+    live_ = {};
+    for (const auto& [cls, ids] : c.user_ids) live_.insert(ids);
     if (done_) done_(run_, users_);
   }
   void stop(std::uint64_t run_id) override {
     if (run_id != run_ || stopping_) return;  // as the runtime: only a stop of this run
     stops.push_back(run_id);
     users_ = 0;
+    live_ = {};
     if (defer_final) {
       stopping_ = true;  // the users take their time; finish_stop() sends the final report
       return;
@@ -74,6 +77,7 @@ class fake_load final : public worker::user_load {
     r.final = final;
     r.command_id = commands.empty() ? 0 : commands.back().command_id;
     r.users = users_;
+    r.live_user_ids = live_;  // users stop at once here: alive are the ones it was last given
     for (std::uint64_t i = 0; i < requests; ++i)
       r.delta.entry("GET", "/items").record(1000, 10, false);
     reported_ += requests;
@@ -92,8 +96,16 @@ class fake_load final : public worker::user_load {
   std::uint64_t sequence_ = 0;
   std::uint64_t reported_ = 0;
   int users_ = 0;
+  proto::id_ranges live_;
   bool stopping_ = false;
 };
+
+/// Every user id a worker was last told to run.
+proto::id_ranges ids_in(const proto::spawn_command& c) {
+  proto::id_ranges all;
+  for (const auto& [cls, ids] : c.user_ids) all.insert(ids);
+  return all;
+}
 
 int users_in(const proto::spawn_command& c) {
   int n = 0;
@@ -512,6 +524,56 @@ TEST_F(Links, AtQuitWithNoStopUnderWayAWorkerEndsAtOnce) {
       "a", proto::encode(proto::make_message(proto::message_type::quit, "master")));
   clock_.settle();
   EXPECT_TRUE(a.running.dead());
+}
+
+TEST_F(Links, UserIdsStayUniqueAcrossRespreadsAndNoIdGoesToANewUserWhileItsOldOneMayLive) {
+  auto& a = add_worker("a");
+  auto& b = add_worker("b");
+  start_test();
+  auto ids = [](sim_worker& w) { return ids_in(w.users()->commands.back()); };
+  EXPECT_EQ(ids(a), proto::id_ranges::span(1, 6)) << "not u1, u2 on each worker";
+  EXPECT_EQ(ids(b), proto::id_ranges::span(7, 12));
+  EXPECT_EQ(a.users()->commands.back().worker_index, 0);
+  EXPECT_EQ(b.users()->commands.back().worker_index, 1);
+  EXPECT_EQ(b.users()->commands.back().worker_count, 2);
+
+  // c joins: a and b keep their lowest four; the users they give up may still be finishing a
+  // request, so c's users get new ids rather than theirs.
+  auto& c = add_worker("c");
+  EXPECT_EQ(ids(a), proto::id_ranges::span(1, 4));
+  EXPECT_EQ(ids(b), proto::id_ranges::span(7, 10));
+  EXPECT_EQ(ids(c), proto::id_ranges::span(13, 16));
+  EXPECT_EQ(c.users()->commands.back().worker_index, 2);
+  for (auto* w : {&a, &b, &c}) EXPECT_EQ(w->users()->commands.back().worker_count, 3);
+
+  // a and b report: the users they gave up are gone. Then b goes silent: its users may still
+  // run there, so its ids go to nobody, and a and c take its share with the freed ones.
+  a.users()->report(0);
+  b.users()->report(0);
+  clock_.settle();
+  network_.partition("b", net::every_path, net::fault::drop);
+  clock_.advance(4 * beat);
+  ASSERT_EQ(ready_workers(), 2);
+  EXPECT_EQ(ids(a), proto::id_ranges::span(1, 6));
+  EXPECT_EQ(ids(c), proto::id_ranges::span(11, 16));
+  EXPECT_EQ(c.users()->commands.back().worker_index, 2) << "a worker keeps its index in a run";
+  EXPECT_EQ(c.users()->commands.back().worker_count, 2);
+
+  // b is back (it stopped its users meanwhile, but its final report was lost): a newcomer
+  // gets the lowest free index, and ids that no live user may hold.
+  network_.heal("b");
+  clock_.advance(5s);
+  ASSERT_EQ(ready_workers(), 3);
+  EXPECT_EQ(b.users()->commands.back().worker_index, 1);
+  EXPECT_TRUE(ids(b).intersection(proto::id_ranges::span(7, 10)).empty())
+      << "b's old ids are not known to be gone";
+  proto::id_ranges all;
+  for (auto* w : {&a, &b, &c}) {
+    EXPECT_TRUE(all.intersection(ids(*w)).empty());
+    all.insert(ids(*w));
+  }
+  EXPECT_EQ(all.size(), 12u);
+  EXPECT_EQ(finish_test(), 0);
 }
 
 }  // namespace

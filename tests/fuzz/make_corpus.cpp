@@ -30,6 +30,10 @@ int main(int argc, char** argv) {
   p::spawn_command s;
   s.run_id = 7;
   s.users_per_class = {{"a", 3}, {"b", 1}};
+  s.user_ids = {{"a", p::id_ranges::span(1, 3)}, {"b", p::id_ranges::span(7, 7)}};
+  s.worker_index = 1;
+  s.worker_count = 2;
+  s.data_rows["a"] = p::row_lease{p::id_ranges::span(0, 99), false};
   s.spawn_rate = 2.5;
   write(p::make_message(p::message_type::spawn, "master", s));
   p::spawn_command open;
@@ -46,6 +50,8 @@ int main(int argc, char** argv) {
   r.run_id = 7;
   r.sequence = 3;
   r.users = 4;
+  r.live_user_ids = p::id_ranges::span(1, 4);
+  r.data_rows_used = {{"a", 12}};
   for (int i = 0; i < 50; ++i)
     r.delta.entry(i % 2 ? "GET" : "POST", "/n" + std::to_string(i % 5))
         .record(i * 97, 10, i % 9 == 0);

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -70,6 +71,19 @@ class Distributed : public ::testing::Test {
   std::uint64_t served() {
     auto r = ts::run_process({"/usr/bin/curl", "-s", url_ + "/__swarmlet/served"});
     return nlohmann::json::parse(r.out)["served"].get<std::uint64_t>();
+  }
+  /// What the target's /record/ route saw: request target -> times.
+  std::map<std::string, std::uint64_t> recorded() {
+    auto r = ts::run_process({"/usr/bin/curl", "-s", url_ + "/__swarmlet/recorded"});
+    return nlohmann::json::parse(r.out)["recorded"].get<std::map<std::string, std::uint64_t>>();
+  }
+  /// A scenario file aimed at the target, with `data` written next to it as data files.
+  std::string scenario_with(const std::string& body,
+                            const std::map<std::string, std::string>& data) {
+    const auto file = ts::write_temp_file("scenario.yaml", "target: " + url_ + "\n" + body);
+    const auto dir = file.substr(0, file.rfind('/'));
+    for (const auto& [name, content] : data) std::ofstream(dir + "/" + name) << content;
+    return file;
   }
   std::string scenario(const std::string& load) {
     return ts::write_temp_file(
@@ -154,6 +168,80 @@ return {
   for (const auto& r : s["requests"])
     if (r["name"] == "/login") logins = r["requests"].get<std::uint64_t>();
   EXPECT_EQ(logins, 30u) << "on_start ran once per user, on every worker";
+}
+
+TEST_F(Distributed, EveryUserIdIsSeenOnceAcrossThreeWorkersWithItsSequentialRowAndWorkerIndex) {
+  std::string names = "name\n";
+  for (int i = 1; i <= 9; ++i) names += "n" + std::to_string(i) + "\n";
+  const auto file = scenario_with(
+      "load: {users: 9, spawn_rate: 100, run_time: 2s}\n"
+      "users:\n"
+      "  - data: {file: names.csv, order: sequential}\n"
+      "    wait: {constant: 50ms}\n"
+      "    on_start: [{get: "
+      "\"/record/login?u=${user_id}&name=${name}&w=${worker_index}&n=${worker_count}\"}]\n"
+      "    tasks: [{get: /}]\n",
+      {{"names.csv", names}});
+  ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "-q"});
+  const auto ports = ports_of(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  std::vector<std::unique_ptr<ts::process>> workers;
+  for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
+  ASSERT_EQ(master.wait(), 0) << master.err();
+  for (auto& w : workers) EXPECT_EQ(w->wait(), 0) << w->err();
+  // Each user logged in once, with an id of its own in 1..9 (not u1, u2, u3 on every worker),
+  // the row of its id, and the index of the worker it ran on: three users on each of three.
+  std::map<std::string, std::uint64_t> expected;
+  const auto seen = recorded();
+  std::map<std::string, int> per_worker;
+  for (const auto& [target, n] : seen) {
+    const auto w = target.find("&w=");
+    if (w != std::string::npos) ++per_worker[target.substr(w)];
+  }
+  for (int u = 1; u <= 9; ++u) {
+    const std::string prefix =
+        "/record/login?u=" + std::to_string(u) + "&name=n" + std::to_string(u) + "&w=";
+    for (const auto& [target, n] : seen)
+      if (target.rfind(prefix, 0) == 0) expected[target] = 1;
+  }
+  EXPECT_EQ(expected.size(), 9u) << "every id in 1..9, with row id-1";
+  EXPECT_EQ(seen, expected) << "and each seen exactly once";
+  EXPECT_EQ(per_worker,
+            (std::map<std::string, int>{{"&w=0&n=3", 3}, {"&w=1&n=3", 3}, {"&w=2&n=3", 3}}));
+}
+
+TEST_F(Distributed, EveryUniqueRowIsUsedOnceAcrossThreeWorkersAndUsersStopWhenNoneAreLeft) {
+  std::string rows = "id\n";
+  for (int i = 1; i <= 120; ++i) rows += std::to_string(i) + "\n";
+  const auto file = scenario_with(
+      "load: {users: 6, spawn_rate: 100, run_time: 6s}\n"
+      "users:\n"
+      "  - data: {file: rows.csv, order: unique}\n"
+      "    wait: {constant: 10ms}\n"
+      "    tasks: [{get: \"/record/row?id=${id}\"}]\n",
+      {{"rows.csv", rows}});
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "--json",
+                      dir + "/s.json", "--no-web"});
+  const auto ports = ports_of(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  std::vector<std::unique_ptr<ts::process>> workers;
+  for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
+  ASSERT_EQ(master.wait(), 0) << master.out() << master.err();
+  for (auto& w : workers) EXPECT_EQ(w->wait(), 0) << w->err();
+  std::map<std::string, std::uint64_t> expected;
+  for (int i = 1; i <= 120; ++i) expected["/record/row?id=" + std::to_string(i)] = 1;
+  EXPECT_EQ(recorded(), expected) << "each row went to exactly one iteration";
+  EXPECT_EQ(master.err().find("worker missing"), std::string::npos)
+      << "users that ran out of rows are no missing worker: " << master.err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  ASSERT_EQ(s["unique_data"].size(), 1u) << s.dump();
+  EXPECT_EQ(s["unique_data"][0]["rows"], 120);
+  EXPECT_EQ(s["unique_data"][0]["rows_used"], 120);
+  EXPECT_EQ(s["totals"]["requests"], 120);
+  EXPECT_NE(master.out().find("data rows.csv (user user1, order: unique): 120 of 120 rows used"),
+            std::string::npos)
+      << master.out();
 }
 
 TEST_F(Distributed, AWorkerNeedsOnlyTheControlAddressTheStatsPortComesWithTheWelcome) {

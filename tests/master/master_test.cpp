@@ -237,6 +237,9 @@ TEST(TestRunner, TheOpenModelSharesItsPlanByThreadsAndRespreadsTheRestOfARamp) {
   EXPECT_EQ(one.spawns[0].arrival, (arrival_plan{10, 50, 4s, 3}));
   EXPECT_EQ(three.spawns[0].arrival, (arrival_plan{30, 150, 4s, 7}));
   EXPECT_TRUE(one.spawns[0].users_per_class.empty()) << "no closed-model users";
+  // Each worker's users take ids of their own: unique across workers, as in the closed model.
+  EXPECT_EQ(one.spawns[0].arrival_ids, swarmlet::proto::id_ranges::span(1, 3));
+  EXPECT_EQ(three.spawns[0].arrival_ids, swarmlet::proto::id_ranges::span(4, 10));
 
   swarmlet::green::sleep(50ms);  // into the ramp
   runner.remove_worker("three");
@@ -246,6 +249,10 @@ TEST(TestRunner, TheOpenModelSharesItsPlanByThreadsAndRespreadsTheRestOfARamp) {
   // All of the rest of the ramp, from the rate it has reached, now on the one worker left.
   EXPECT_EQ(rest.rate_to, 200);
   EXPECT_EQ(rest.max_users, 10);
+  EXPECT_EQ(one.spawns[1].arrival_ids.intersection(three.spawns[0].arrival_ids),
+            swarmlet::proto::id_ranges{})
+      << "the ids of the users three may still run go to nobody";
+  EXPECT_EQ(one.spawns[1].arrival_ids.size(), 10u);
   EXPECT_LT(rest.ramp, 4s - 50ms + 1ms);
   EXPECT_GT(rest.ramp, 3s);
   const double elapsed_s = 4.0 - std::chrono::duration<double>(rest.ramp).count();

@@ -10,6 +10,8 @@ namespace p = swarmlet::proto;
 
 namespace {
 
+std::string reason_of(const std::string& frame);
+
 template <class T>
 T round_trip(p::message_type type, T body) {
   const std::string bytes = p::encode(p::make_message(type, "worker-1", body));
@@ -81,6 +83,42 @@ TEST(Codec, EveryMessageRoundTrips) {
   EXPECT_EQ(r2.delta.errors().size(), 1u);
 }
 
+TEST(Codec, SpawnCommandsCarryUserIdsWorkerIndexAndRowLeasesAndReportsTheLiveIds) {
+  p::spawn_command s;
+  s.run_id = 3;
+  s.users_per_class = {{"a", 5}, {"b", 1}};
+  s.user_ids["a"] = p::id_ranges::span(1, 3);
+  s.user_ids["a"].insert(7, 8);
+  s.user_ids["b"] = p::id_ranges::span(1'000'000'000'000, 1'000'000'000'000);
+  s.worker_index = 2;
+  s.worker_count = 3;
+  s.arrival_ids = p::id_ranges::span(41, 80);
+  s.data_rows["a"] = p::row_lease{p::id_ranges::span(0, 99), true};
+  const auto s2 = round_trip(p::message_type::spawn, s);
+  EXPECT_EQ(s2.user_ids, s.user_ids);
+  EXPECT_EQ(s2.worker_index, 2);
+  EXPECT_EQ(s2.worker_count, 3);
+  EXPECT_EQ(s2.arrival_ids, s.arrival_ids);
+  EXPECT_EQ(s2.data_rows, s.data_rows);
+
+  p::stats_report r;
+  r.run_id = 3;
+  r.sequence = 1;
+  r.live_user_ids = p::id_ranges::span(4, 9);
+  r.data_rows_used = {{"a", 17}};
+  const auto r2 = round_trip(p::message_type::stats, r);
+  EXPECT_EQ(r2.live_user_ids, r.live_user_ids);
+  EXPECT_EQ(r2.data_rows_used, r.data_rows_used);
+
+  s.user_ids["b"].insert(5);  // two ids for one user
+  const std::string bad = p::encode(p::make_message(p::message_type::spawn, "master", s));
+  EXPECT_EQ(reason_of(bad), "spawn.user_ids of 'b' differ from its user count");
+  s.user_ids.erase("b");
+  s.worker_index = -1;
+  const std::string outside = p::encode(p::make_message(p::message_type::spawn, "master", s));
+  EXPECT_EQ(reason_of(outside), "spawn.worker_index is out of range");
+}
+
 TEST(Codec, AnOpenModelSpawnCarriesItsArrivalPlanWhole) {
   p::spawn_command s;
   s.run_id = 12;
@@ -100,12 +138,17 @@ std::string spawn_frame(const Arrival& arrival) {
   pk.pack(static_cast<std::uint8_t>(p::message_type::spawn));
   pk.pack(p::protocol_version);
   pk.pack(std::string("master"));
-  pk.pack_array(5);
+  pk.pack_array(10);
   pk.pack(std::uint64_t{1});
   pk.pack(std::uint64_t{1});
   pk.pack_map(0);
   pk.pack(1.0);
   pk.pack(arrival);
+  pk.pack_map(0);    // user ids
+  pk.pack_array(0);  // arrival ids
+  pk.pack(0);        // worker index
+  pk.pack(1);        // worker count
+  pk.pack_map(0);    // data rows
   return std::string(buffer.data(), buffer.size());
 }
 

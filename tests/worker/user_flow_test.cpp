@@ -36,7 +36,7 @@ class UserFlow : public ::testing::Test {
                                   "\nusers: " + users_yaml + "\n",
                               "t.yaml");
     user_ = std::make_unique<w::user_runner>(scenario_, scenario_.users[0], stats_, nullptr,
-                                             w::user_options{1, 0, 1});
+                                             w::user_options{1, 1, nullptr, nullptr});
     stop_after_ = stop_after;
     ASSERT_TRUE(g::with_timeout(20s, [&] { user_->run(); })) << "the user never ended";
   }

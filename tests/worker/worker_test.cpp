@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 
 #include "common/config/scenario_loader.hpp"
@@ -41,12 +42,30 @@ TEST(SpawnPlan, ChangesAreDueAtASteadyRate) {
 struct collecting_sink : swarmlet::proto::report_sink {
   std::vector<swarmlet::proto::stats_report> reports;
   g::event<> final;
+  g::event<> arrived;  ///< reset by the reader
   void deliver(swarmlet::proto::stats_report r) override {
     const bool f = r.final;
     reports.push_back(std::move(r));
     if (f && !final.ready()) final.send();
+    if (!arrived.ready()) arrived.send();
+  }
+  /// Parks until a report says exactly `ids` are alive (false after 20 s).
+  bool wait_for_live(const swarmlet::proto::id_ranges& ids) {
+    const auto until = g::clock::now() + 20s;
+    while (g::clock::now() < until) {
+      if (!reports.empty() && reports.back().live_user_ids == ids) return true;
+      arrived.reset();
+      arrived.wait_for(until - g::clock::now());
+    }
+    return false;
   }
 };
+
+swarmlet::proto::id_ranges ids_of(std::initializer_list<std::uint64_t> ids) {
+  swarmlet::proto::id_ranges out;
+  for (auto id : ids) out.insert(id);
+  return out;
+}
 
 /// A hub with the built-in target served on it.
 class Runtime : public ::testing::Test {
@@ -134,6 +153,104 @@ TEST_F(Runtime, TheOpenModelRunsItsScheduleOnPreallocatedUsers) {
   EXPECT_EQ(all.lag().requests, total.requests)
       << "each iteration's start was measured against its schedule";
   EXPECT_EQ(total.service.count(), total.requests);
+}
+
+TEST_F(Runtime, StartsTheIdsItIsGivenAndStopsExactlyTheOnesTakenAway) {
+  auto runtime =
+      make_runtime("",
+                   "[{wait: {constant: 10ms}, on_start: [{get: "
+                   "\"/record/start?u=${user_id}&w=${worker_index}&n=${worker_count}\"}], "
+                   "on_stop: [{get: \"/record/stop?u=${user_id}\"}], tasks: [{get: /}]}]");
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 3;
+  c.command_id = 1;
+  c.spawn_rate = 1000;
+  c.worker_index = 1;
+  c.worker_count = 2;
+  c.users_per_class = {{"user1", 4}};
+  c.user_ids["user1"] = ids_of({1, 2, 3, 5});
+  rt.spawn(c);
+  ASSERT_TRUE(sink.wait_for_live(ids_of({1, 2, 3, 5})));
+  // Same count, other ids: user 2 goes (not the newest, 5), user 6 comes.
+  c.command_id = 2;
+  c.user_ids["user1"] = ids_of({1, 3, 5, 6});
+  rt.spawn(c);
+  ASSERT_TRUE(sink.wait_for_live(ids_of({1, 3, 5, 6})));
+  rt.stop(3);
+  sink.final.wait();
+  EXPECT_TRUE(sink.reports.back().live_user_ids.empty());
+  const std::map<std::string, std::uint64_t> expected{
+      {"/record/start?u=1&w=1&n=2", 1}, {"/record/start?u=2&w=1&n=2", 1},
+      {"/record/start?u=3&w=1&n=2", 1}, {"/record/start?u=5&w=1&n=2", 1},
+      {"/record/start?u=6&w=1&n=2", 1}, {"/record/stop?u=1", 1},
+      {"/record/stop?u=2", 1},          {"/record/stop?u=3", 1},
+      {"/record/stop?u=5", 1},          {"/record/stop?u=6", 1}};
+  EXPECT_EQ(target.recorded(), expected);
+}
+
+TEST_F(Runtime, UniqueRowsGoOneToAnIterationAndUsersStopWhenNoneAreLeft) {
+  const std::string file = ::testing::TempDir() + "/unique_rows.csv";
+  {
+    std::ofstream out(file);
+    out << "\xEF\xBB\xBFn\n";
+    for (int i = 1; i <= 50; ++i) out << i << "\n";
+  }
+  auto runtime = make_runtime(
+      "", "[{data: {file: " + file + ", order: unique}, tasks: [{get: \"/record/${n}\"}]}]");
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 4;
+  c.command_id = 1;
+  c.spawn_rate = 1000;
+  c.users_per_class = {{"user1", 3}};
+  c.user_ids["user1"] = ids_of({1, 2, 3});
+  c.data_rows["user1"] = {swarmlet::proto::id_ranges::span(0, 19), false};
+  rt.spawn(c);
+  // 20 rows, then the users wait for more: they are not out of rows, only ahead of the lease.
+  const auto until = g::clock::now() + 20s;
+  auto used = [&] {
+    return sink.reports.empty() ? 0u : sink.reports.back().data_rows_used.at("user1");
+  };
+  // (The third user may start after the first two took all 20: wait for both.)
+  while ((used() < 20 || rt.users() < 3) && g::clock::now() < until) {
+    sink.arrived.reset();
+    sink.arrived.wait_for(1s);
+  }
+  ASSERT_EQ(used(), 20u);
+  EXPECT_EQ(rt.users(), 3);
+  // The rest of the file, and no more to come: the users use it up and stop on their own.
+  c.command_id = 2;
+  c.data_rows["user1"] = {swarmlet::proto::id_ranges::span(0, 49), true};
+  rt.spawn(c);
+  ASSERT_TRUE(sink.wait_for_live({}));
+  EXPECT_EQ(rt.users(), 0) << "users out of rows are gone and not started again";
+  EXPECT_EQ(used(), 50u);
+  std::map<std::string, std::uint64_t> expected;
+  for (int i = 1; i <= 50; ++i) expected["/record/" + std::to_string(i)] = 1;
+  EXPECT_EQ(target.recorded(), expected) << "every row used once, by one iteration";
+  rt.stop(4);
+  sink.final.wait();
+}
+
+TEST_F(Runtime, OpenModelUsersTakeTheIdsTheMasterGaveThisWorker) {
+  auto runtime = make_runtime("load: {arrival_rate: {rate: 400/s, max_users: 4}}\n",
+                              "[{on_start: [{get: \"/record/open?u=${user_id}\"}], tasks: [{get: "
+                              "/delay/5}]}]");
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 5;
+  c.arrival = swarmlet::config::arrival_plan::constant(400, 4);
+  c.arrival_ids = swarmlet::proto::id_ranges::span(11, 14);
+  rt.spawn(c);
+  ASSERT_TRUE(sink.wait_for_live(swarmlet::proto::id_ranges::span(11, 14)));
+  rt.stop(5);
+  sink.final.wait();
+  const std::map<std::string, std::uint64_t> expected{{"/record/open?u=11", 1},
+                                                      {"/record/open?u=12", 1},
+                                                      {"/record/open?u=13", 1},
+                                                      {"/record/open?u=14", 1}};
+  EXPECT_EQ(target.recorded(), expected);
 }
 
 }  // namespace

@@ -29,10 +29,19 @@ void json_body(response& res, const nlohmann::json& j) {
 
 }  // namespace
 
+std::map<std::string, std::uint64_t> test_target::recorded() const {
+  std::lock_guard lock(record_mutex_);
+  return recorded_;
+}
+
 void test_target::handle(const request& req, response& res) {
   const std::string_view path = target_path(req.target);
   if (path == "/__swarmlet/served") {
     json_body(res, {{"served", served()}});
+    return;
+  }
+  if (path == "/__swarmlet/recorded") {
+    json_body(res, {{"recorded", recorded()}});
     return;
   }
   if (stall_every_.count() > 0) {
@@ -66,6 +75,15 @@ void test_target::handle(const request& req, response& res) {
       json_body(res, {{"error", "POST a JSON object with a string 'user'"}});
     } else {
       json_body(res, {{"token", "token-" + body["user"].get<std::string>()}});
+    }
+  } else if (path.substr(0, 8) == "/record/") {
+    std::lock_guard lock(record_mutex_);
+    if (recorded_.size() >= max_recorded && !recorded_.count(req.target)) {
+      res.status = 507;
+      res.body = "record full\n";
+    } else {
+      ++recorded_[req.target];
+      res.body = "ok\n";
     }
   } else if (auto ms = number_after(path, "/delay/")) {
     green::sleep(std::chrono::milliseconds(std::clamp<long>(*ms, 0, 60'000)));

@@ -4,6 +4,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
 
 #include "common/http/http_message.hpp"
 
@@ -18,8 +21,11 @@ namespace swarmlet::http {
 ///   ANY /status/<code>    that status (100..599)
 ///   ANY /bytes/<n>        200 with n bytes of body (at most 64 MiB)
 ///   ANY /redirect/<n>     302 to /redirect/<n-1>, the last one to /
+///   ANY /record/<anything>  200, and the request target (path and query) is counted by name
 ///   GET /__swarmlet/served  {"served": N}: requests served so far, not counting this route
-/// Anything else: 404. Shared by every serving thread (the counter is atomic).
+///   GET /__swarmlet/recorded  {"recorded": {TARGET: N, ...}}: what /record/ saw, how often
+/// Anything else: 404. Shared by every serving thread (the counter is atomic, the record
+/// locked: only /record/ requests take the lock).
 class test_target {
  public:
   /// Stall mode, to show coordinated omission: every `every`, all responses freeze for `length`
@@ -30,9 +36,17 @@ class test_target {
   }
   void handle(const request& req, response& res);
   std::uint64_t served() const noexcept { return served_.load(std::memory_order_relaxed); }
+  /// What /record/ saw: request target -> times.
+  std::map<std::string, std::uint64_t> recorded() const;
 
  private:
+  /// Distinct targets remembered at most (beyond, /record/ answers 507): a test's tool, not a
+  /// log that grows without end.
+  static constexpr std::size_t max_recorded = 1'000'000;
+
   std::atomic<std::uint64_t> served_{0};
+  mutable std::mutex record_mutex_;
+  std::map<std::string, std::uint64_t> recorded_;
   std::chrono::microseconds stall_every_{0}, stall_for_{0};
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
 };
