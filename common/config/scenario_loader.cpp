@@ -632,6 +632,11 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
   }
   if (const auto st = n["stages"]) {
     r.expect_list(st, "load.stages");
+    // It would be silently unused: each stage has its own rate, or ramps over its duration.
+    if (!l.arrival && n["spawn_rate"])
+      r.fail(n["spawn_rate"],
+             "load.spawn_rate does not apply to stages: give a stage its own spawn_rate, or none "
+             "to ramp linearly over its duration");
     for (const auto& s : st) {
       r.expect_map(s, "a stage");
       stage_spec stage;

@@ -478,6 +478,20 @@ TEST(ScenarioLoader, DataFilesFeedVariables) {
   }
 }
 
+TEST(ScenarioLoader, ALoadSpawnRateBesideStagesIsRefusedNotIgnored) {
+  try {
+    c::load_scenario_text(
+        "target: http://h/\nload: {spawn_rate: 200, stages: [{duration: 1m, users: 10}]}\n"
+        "users: [{tasks: [{get: /}]}]\n",
+        "s.yaml");
+    FAIL();
+  } catch (const c::config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("s.yaml:2:20: load.spawn_rate does not apply to stages"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ScenarioLoader, StatsMaxNamesIsAPositiveCount) {
   EXPECT_EQ(c::load_scenario_text("target: http://h/\nusers: [{tasks: [{get: /}]}]\n", "s.yaml")
                 .stats.max_names,
