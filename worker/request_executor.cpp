@@ -3,25 +3,10 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/http/query.hpp"
 #include "response_checks.hpp"
 
 namespace swarmlet::worker {
-namespace {
-
-void append_query_escaped(std::string& out, const std::string& s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-}
-
-}  // namespace
 
 stats::request_stats& request_executor::entry_of(const config::request_spec& spec) {
   auto it = entries_.find(&spec);
@@ -46,9 +31,9 @@ void request_executor::build(const config::request_spec& spec) {
     for (const auto& [k, v] : spec.query) {
       if (!first) request_.target += '&';
       first = false;
-      append_query_escaped(request_.target, k);
+      http::append_query_escaped(request_.target, k);
       request_.target += '=';
-      append_query_escaped(request_.target, v.render(ctx));
+      http::append_query_escaped(request_.target, v.render(ctx));
     }
   }
   request_.headers.clear();

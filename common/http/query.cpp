@@ -1,5 +1,6 @@
 #include "query.hpp"
 
+#include <cctype>
 #include <charconv>
 
 namespace swarmlet::http {
@@ -32,6 +33,19 @@ std::optional<std::size_t> query_number(std::string_view target, std::string_vie
   if (std::from_chars(value->data(), value->data() + value->size(), n).ec != std::errc{})
     return std::nullopt;
   return n;
+}
+
+void append_query_escaped(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
 }
 
 }  // namespace swarmlet::http

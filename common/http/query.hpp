@@ -2,10 +2,14 @@
 // A request target's path and its query string's NAME=VALUE pairs, as a server reads them.
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace swarmlet::http {
 
+/// Appends `s` to `out` percent-encoded for a query string (RFC 3986: only unreserved
+/// characters stay as they are), as clients build a request target from NAME=VALUE pairs.
+void append_query_escaped(std::string& out, std::string_view s);
 /// The path of a request target: everything before its '?' ("/a/b" of "/a/b?x=1").
 std::string_view target_path(std::string_view target) noexcept;
 

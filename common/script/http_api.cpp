@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/green/timeout.hpp"
+#include "common/http/query.hpp"
 #include "common/stats/stats_table.hpp"
 #include "json_convert.hpp"
 #include "lua_guard.hpp"
@@ -17,19 +18,6 @@ namespace {
 constexpr const char* http_type = "swarmlet.http";
 constexpr const char* response_type = "swarmlet.response";
 constexpr const char* headers_type = "swarmlet.headers";
-
-void append_escaped(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -77,9 +65,9 @@ void read_options(lua_State* L, int opts, http::request& req, request_options& o
       lua_pop(L, 2);
       req.target += first ? '?' : '&';
       first = false;
-      append_escaped(req.target, key);
+      http::append_query_escaped(req.target, key);
       req.target += '=';
-      append_escaped(req.target, value);
+      http::append_query_escaped(req.target, value);
     }
   }
   lua_pop(L, 1);
