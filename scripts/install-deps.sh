@@ -17,8 +17,9 @@ build_packages=(
 # npm) is used as it is.
 command -v npm >/dev/null || build_packages+=(nodejs npm)
 # The browser tests drive Debian's Chromium; the scrape test runs Debian's Prometheus; the
-# format check runs clang-format; the partition tests drop packets with nftables.
-test_packages=(chromium prometheus clang-format nftables)
+# format check runs clang-format; the partition tests drop packets with nftables; nginx is a
+# real peer server for the integration tests.
+test_packages=(chromium prometheus clang-format nftables nginx)
 bench_packages=(wrk nginx python3-gevent python3-locust hey)
 
 want=("${build_packages[@]}")
