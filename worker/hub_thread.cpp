@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/green/dns_resolver.hpp"
 #include "common/script/scripted_user.hpp"
 
 namespace swarmlet::worker {
@@ -50,6 +51,12 @@ void hub_thread::main(green::hub_options options) {
   if (scenario_->target.rfind("https", 0) == 0)
     tls_ = std::make_shared<green::tls_context>(
         green::tls_context::client(scenario_->http.verify_tls));
+  if (!scenario_->dns.servers.empty() || scenario_->dns.max_ttl != config::dns_spec{}.max_ttl) {
+    green::dns_settings dns;
+    dns.servers = scenario_->dns.servers;
+    dns.max_ttl = scenario_->dns.max_ttl;
+    green::configure_dns(dns);
+  }
   ready_.set_value();
   quit_.wait();
   // Leaving: users still running get the grace of one request timeout, then the hub's

@@ -122,6 +122,12 @@ struct http_spec {
   int max_redirects = 5;
 };
 
+/// How host names resolve (see common/green/dns_resolver).
+struct dns_spec {
+  std::vector<std::string> servers;  ///< "IP" or "IP:PORT" ("[IPv6]:PORT"); none: the system's
+  microseconds max_ttl{std::chrono::minutes(5)};  ///< longest an answer is reused
+};
+
 struct stats_spec {
   /// Request names kept per test; beyond, requests count as "(other names)" (see stats_table).
   std::size_t max_names = 10'000;
@@ -141,6 +147,7 @@ struct scenario {
   std::vector<threshold> thresholds;
   report_spec report;
   http_spec http;
+  dns_spec dns;
   stats_spec stats;
   /// The ${env.NAME} values the scenario used, as found where it was loaded: the master sends
   /// them to its workers, so every user sees the master's values.

@@ -1,5 +1,6 @@
 #include "scenario_loader.hpp"
 
+#include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -698,6 +699,32 @@ threshold read_threshold(const reader& r, const YAML::Node& t) {
   }
 }
 
+/// "IP", "IP:PORT", "IPv6" or "[IPv6]:PORT": what c-ares takes as a server (names would need a
+/// resolver to find the resolver).
+bool is_dns_server_address(const std::string& text) {
+  auto port_ok = [](const std::string& p) {
+    if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    const int n = std::stoi(p);
+    return n > 0 && n < 65536;
+  };
+  in6_addr v6{};
+  in_addr v4{};
+  if (::inet_pton(AF_INET6, text.c_str(), &v6) == 1) return true;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos) return false;
+    const std::string host = text.substr(1, close - 1);
+    const std::string rest = text.substr(close + 1);
+    return ::inet_pton(AF_INET6, host.c_str(), &v6) == 1 &&
+           (rest.empty() || (rest[0] == ':' && port_ok(rest.substr(1))));
+  }
+  const auto colon = text.find(':');
+  const std::string host = text.substr(0, colon);
+  return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 &&
+         (colon == std::string::npos || port_ok(text.substr(colon + 1)));
+}
+
 scenario load(const reader& r, const std::string& text) {
   YAML::Node root;
   try {
@@ -708,9 +735,10 @@ scenario load(const reader& r, const std::string& text) {
   try {
     if (!root.IsMap())
       throw config_error(r.file() + ": a scenario is a mapping with target, load and users");
-    r.check_keys(root,
-                 {"target", "load", "users", "thresholds", "report", "http", "stats", "scripting"},
-                 "the scenario");
+    r.check_keys(
+        root,
+        {"target", "load", "users", "thresholds", "report", "http", "dns", "stats", "scripting"},
+        "the scenario");
     scenario s;
     s.file = r.file();
     if (!root["target"])
@@ -766,6 +794,22 @@ scenario load(const reader& r, const std::string& text) {
       if (h["max_redirects"])
         s.http.max_redirects =
             static_cast<int>(r.integer(h["max_redirects"], "http.max_redirects", 0, 100));
+    }
+    if (const auto d = root["dns"]) {
+      r.expect_map(d, "dns");
+      r.check_keys(d, {"servers", "max_ttl"}, "dns");
+      if (const auto servers = d["servers"]) {
+        r.expect_list(servers, "dns.servers");
+        for (const auto& server : servers) {
+          std::string text = r.text(server, "dns.servers");
+          if (!is_dns_server_address(text))
+            r.fail(server, "dns.servers: '" + text +
+                               "' is not an IP address with an optional port, e.g. 10.0.0.2, "
+                               "10.0.0.2:5353 or [fd00::2]:53");
+          s.dns.servers.push_back(std::move(text));
+        }
+      }
+      if (d["max_ttl"]) s.dns.max_ttl = r.duration(d["max_ttl"], "dns.max_ttl");
     }
     if (const auto st = root["stats"]) {
       r.expect_map(st, "stats");

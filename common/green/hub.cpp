@@ -84,6 +84,8 @@ hub::~hub() {
     delete t;
   }
   loop_.context_ = {};
+  // Services may still stop watching their fds: the poller is still here.
+  while (!locals_.empty()) locals_.pop_back();
   this_thread_ = nullptr;
 }
 

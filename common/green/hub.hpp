@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "asan_fiber.hpp"
@@ -110,6 +111,20 @@ class hub {
   /// Parks the caller (the original context) until no green thread is alive.
   void wait_all();
 
+  /// This hub's one object of type T (made by `T()` on first use), for services that watch fds
+  /// of their own through this hub (the DNS resolver). They go when the hub goes, after its
+  /// green threads and before its poller.
+  template <class T>
+  T& local() {
+    static const char tag = 0;
+    for (auto& [key, object] : locals_)
+      if (key == &tag) return *static_cast<T*>(object.get());
+    auto object = std::make_shared<T>();
+    T& out = *object;
+    locals_.emplace_back(&tag, std::move(object));
+    return out;
+  }
+
  private:
   class start_timer;
   /// Ready threads resumed before the loop polls I/O and timers again, even if more are ready:
@@ -165,6 +180,7 @@ class hub {
   std::mutex cross_mutex_;
   std::vector<std::function<void()>> cross_calls_;
   std::vector<std::function<void()>> running_calls_;
+  std::vector<std::pair<const void*, std::shared_ptr<void>>> locals_;
 };
 
 inline hub* hub::current() noexcept {

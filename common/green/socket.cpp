@@ -11,7 +11,9 @@
 #include <cstring>
 #include <system_error>
 #include <utility>
+#include <vector>
 
+#include "dns_resolver.hpp"
 #include "errors.hpp"
 #include "retry.hpp"
 
@@ -29,13 +31,13 @@ struct addrinfo_list {
   }
 };
 
-/// Resolves host:port. Literals never block; a name is resolved by the libc resolver.
-/// Throws resolve_error.
-addrinfo_list resolve(const std::string& host, std::uint16_t port, bool passive) {
+/// Resolves a local address to listen on (a literal, empty or a name in /etc/hosts), with the
+/// libc resolver. Throws resolve_error.
+addrinfo_list resolve_local(const std::string& host, std::uint16_t port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = passive ? AI_PASSIVE : 0;
+  hints.ai_flags = AI_PASSIVE;
   addrinfo_list out;
   const std::string service = std::to_string(port);
   const int rc =
@@ -69,7 +71,7 @@ socket::socket(int fd, bool connected) : fd_(fd) {
 }
 
 socket socket::listen(const std::string& host, std::uint16_t port, int backlog, bool reuse_port) {
-  auto addrs = resolve(host, port, true);
+  auto addrs = resolve_local(host, port);
   int last_error = EADDRNOTAVAIL;
   for (addrinfo* a = addrs.head; a != nullptr; a = a->ai_next) {
     const int fd = new_tcp_fd(a->ai_family);
@@ -84,15 +86,47 @@ socket socket::listen(const std::string& host, std::uint16_t port, int backlog, 
   throw_errno(last_error, "listen on " + endpoint(host, port));
 }
 
+namespace {
+
+/// A numeric host as an address (no lookup), or none for a name.
+std::optional<socket_address> literal_address(const std::string& host, std::uint16_t port) {
+  socket_address a;
+  auto& v4 = reinterpret_cast<sockaddr_in&>(a.storage);
+  auto& v6 = reinterpret_cast<sockaddr_in6&>(a.storage);
+  std::string bare = host;
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
+  if (::inet_pton(AF_INET, bare.c_str(), &v4.sin_addr) == 1) {
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons(port);
+    a.length = sizeof v4;
+    return a;
+  }
+  if (::inet_pton(AF_INET6, bare.c_str(), &v6.sin6_addr) == 1) {
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(port);
+    a.length = sizeof v6;
+    return a;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 socket socket::connect(const std::string& host, std::uint16_t port,
                        std::optional<duration> timeout) {
   const deadline until = deadline_after(timeout);
-  auto addrs = resolve(host, port, false);
+  // Literals never wait; a name goes to this hub's resolver, which parks only this thread.
+  std::vector<socket_address> addrs;
+  if (auto literal = literal_address(host, port))
+    addrs.push_back(*literal);
+  else
+    addrs = hub_dns_resolver().resolve(host, port, until);
   int last_error = EHOSTUNREACH;
-  for (addrinfo* a = addrs.head; a != nullptr; a = a->ai_next) {
-    socket s(new_tcp_fd(a->ai_family), false);
+  for (const socket_address& a : addrs) {
+    socket s(new_tcp_fd(a.storage.ss_family), false);
     set_nodelay(s.fd());
-    if (::connect(s.fd(), a->ai_addr, a->ai_addrlen) == 0) {
+    if (::connect(s.fd(), reinterpret_cast<const sockaddr*>(&a.storage), a.length) == 0) {
       s.fd_.watch().writable = true;
       return s;
     }

@@ -511,6 +511,28 @@ TEST(ScenarioLoader, StatsMaxNamesIsAPositiveCount) {
       c::config_error);
 }
 
+TEST(ScenarioLoader, DnsServersAreAddressesWithAnOptionalPort) {
+  const auto s = c::load_scenario_text(
+      "target: http://shop.test/\ndns: {servers: [10.0.0.2, \"10.0.0.3:5353\", \"::1\", "
+      "\"[fd00::2]:53\"], max_ttl: 30s}\nusers: [{tasks: [{get: /}]}]\n",
+      "s.yaml");
+  EXPECT_EQ(s.dns.servers,
+            (std::vector<std::string>{"10.0.0.2", "10.0.0.3:5353", "::1", "[fd00::2]:53"}));
+  EXPECT_EQ(s.dns.max_ttl, std::chrono::seconds(30));
+  for (const char* bad :
+       {"ns1.example.com", "10.0.0.2:0", "10.0.0.2:70000", "[fd00::2", "10.0.0"}) {
+    try {
+      c::load_scenario_text(std::string("target: http://h/\ndns: {servers: [\"") + bad +
+                                "\"]}\nusers: [{tasks: [{get: /}]}]\n",
+                            "s.yaml");
+      ADD_FAILURE() << bad << " was taken";
+    } catch (const c::config_error& e) {
+      EXPECT_NE(std::string(e.what()).find("s.yaml:2:"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("is not an IP address"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(ScenarioLoader, AConfinedScenarioReadsOnlyRegularFilesInItsDirectory) {
   const std::string dir = ::testing::TempDir() + "/confined";
   std::filesystem::create_directories(dir);

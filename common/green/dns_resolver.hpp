@@ -1,0 +1,81 @@
+#pragma once
+// Host names resolved without blocking the hub (getaddrinfo would stop every green thread of
+// the OS thread while a name resolves): c-ares, with its sockets watched by this hub, one
+// query per name however many green threads ask at once, and answers cached per hub thread as
+// long as their TTL allows (bounded). /etc/hosts is read first, as libc does.
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "clock.hpp"
+
+namespace swarmlet::green {
+
+struct dns_settings {
+  /// Servers as "IP" or "IP:PORT" ("[IPv6]:PORT"); empty: the system's (/etc/resolv.conf).
+  std::vector<std::string> servers;
+  /// The longest an answer is reused, whatever its TTL says; zero: never reused.
+  duration max_ttl = std::chrono::minutes(5);
+  /// Names kept at most; past it, the answer closest to expiry makes room.
+  std::size_t max_cached_names = 1024;
+};
+
+struct socket_address {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+};
+
+class dns_resolver {
+ public:
+  /// Throws std::invalid_argument naming a server c-ares refuses.
+  explicit dns_resolver(dns_settings settings = {});
+  ~dns_resolver();
+  dns_resolver(const dns_resolver&) = delete;
+  dns_resolver& operator=(const dns_resolver&) = delete;
+
+  /// The addresses of the name `host`, each with `port`, in the order to try them. Parks the
+  /// calling green thread. Throws resolve_error ("resolve HOST: REASON") or, once `until`
+  /// passes, operation_timed_out.
+  std::vector<socket_address> resolve(const std::string& host, std::uint16_t port, deadline until);
+
+  /// Lookups that reached c-ares (a cached answer or a shared query does not count).
+  std::uint64_t lookups() const noexcept { return lookups_; }
+  /// Whether a lookup is in flight.
+  bool busy() const noexcept { return !in_flight_.empty(); }
+
+ private:
+  struct query;
+  struct watched_socket;
+  struct cached_answer {
+    std::vector<socket_address> addresses;
+    time_point expires;
+  };
+  static void on_socket_state(void* self, int fd, int readable, int writable);
+  static void pump(dns_resolver* self, std::shared_ptr<watched_socket> socket, bool reading);
+  std::shared_ptr<query> start(const std::string& name);
+  void remember(const std::string& name, const query& answered);
+
+  struct channel_deleter {
+    void operator()(void* channel) const noexcept;
+  };
+  dns_settings settings_;
+  std::unique_ptr<void, channel_deleter> channel_;
+  std::unordered_map<int, std::shared_ptr<watched_socket>> sockets_;
+  std::unordered_map<std::string, std::shared_ptr<query>> in_flight_;
+  std::unordered_map<std::string, cached_answer> cache_;
+  std::uint64_t lookups_ = 0;
+};
+
+/// This hub thread's resolver (made with the settings of the last configure_dns, or the
+/// system's). Throws hub_misuse outside a hub.
+dns_resolver& hub_dns_resolver();
+/// Gives this hub thread a resolver with `settings` (its cache starts empty). Throws hub_misuse
+/// while a lookup is in flight, std::invalid_argument for a server c-ares refuses.
+void configure_dns(const dns_settings& settings);
+
+}  // namespace swarmlet::green
