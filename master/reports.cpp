@@ -198,6 +198,14 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
                     {"order", "unique"},
                     {"rows", d.rows},
                     {"rows_used", d.used}});
+  nlohmann::json worker_events = nlohmann::json::array();
+  for (const auto& e : run.worker_events)
+    worker_events.push_back({{"at_s", e.at_s},
+                             {"time", e.unix_time},
+                             {"worker", e.worker},
+                             {"index", e.index},
+                             {"event", e.event},
+                             {"users_moved", e.users_moved}});
   return {{"complete", run.complete},
           {"scenario", run.scenario_file},
           {"target", run.target},
@@ -220,6 +228,7 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
                                                    {"observed", run.aborted->observed}}
                                   : nlohmann::json(nullptr)},
           {"workers", workers},
+          {"worker_events", worker_events},
           {"unique_data", data},
           {"rejected_reports", a.rejected() + run.rejected_stats},
           {"bad_frames", run.bad_frames},
