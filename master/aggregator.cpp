@@ -69,10 +69,12 @@ void aggregator::tick(double elapsed_s, int users) {
   row.elapsed_s = elapsed_s;
   row.unix_time = static_cast<std::int64_t>(std::time(nullptr));
   row.users = users;
-  for (const auto& t : window_) row.window.merge(t.total());
-  row.rps = static_cast<double>(row.window.requests) / window_.size();
-  row.fails_per_s = static_cast<double>(row.window.failures) / window_.size();
-  row.total = totals_.total();
+  stats::request_stats window;
+  for (const auto& t : window_) window.merge(t.total());
+  row.rps = static_cast<double>(window.requests) / window_.size();
+  row.fails_per_s = static_cast<double>(window.failures) / window_.size();
+  row.window = history_window::of(window);
+  row.total = history_totals::of(totals_.total());
   history_.push_back(std::move(row));
 }
 

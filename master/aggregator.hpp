@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/stats/stats_table.hpp"
+#include "history_row.hpp"
 #include "proto/messages.hpp"
 
 namespace swarmlet::master {
@@ -41,17 +42,6 @@ struct exception_record {
   std::string message;
   std::string traceback;
   std::set<std::string> workers;  ///< where it happened (Locust's "Nodes")
-};
-
-/// One second (interval) of the test, for the history CSV and charts.
-struct history_row {
-  double elapsed_s = 0;
-  std::int64_t unix_time = 0;
-  int users = 0;
-  double rps = 0;  ///< over the current window
-  double fails_per_s = 0;
-  stats::request_stats window;  ///< the window's requests (percentiles "now")
-  stats::request_stats total;   ///< everything so far
 };
 
 class aggregator {
@@ -86,7 +76,7 @@ class aggregator {
 
   const stats::stats_table& totals() const noexcept { return totals_; }
   const std::map<std::string, worker_record>& workers() const noexcept { return workers_; }
-  const std::vector<history_row>& history() const noexcept { return history_; }
+  const std::deque<history_row>& history() const noexcept { return history_; }
   /// Keyed by (message, traceback).
   const std::map<std::pair<std::string, std::string>, exception_record>& exceptions()
       const noexcept {
@@ -116,7 +106,7 @@ class aggregator {
   std::deque<stats::stats_table> window_;
   std::map<std::string, worker_record> workers_;
   std::map<std::string, std::uint64_t> last_command_;  ///< per worker
-  std::vector<history_row> history_;
+  std::deque<history_row> history_;  ///< a deque: no doubling, no copy as it grows
   std::map<std::pair<std::string, std::string>, exception_record> exceptions_;
   std::uint64_t rejected_ = 0;
 };

@@ -91,4 +91,22 @@ std::string format_errors_table(const stats::stats_table& t) {
   return out;
 }
 
+std::string format_worker_events(const std::vector<worker_event>& events) {
+  std::string out = "Workers during the test:\n";
+  for (const auto& e : events) {
+    std::string what;
+    if (e.event == "missing")
+      what = fmt::format("missing (silent heartbeats): its {} users spread over the others",
+                         e.users_moved);
+    else if (e.event == "left")
+      what = fmt::format("left: its {} users spread over the others", e.users_moved);
+    else if (e.event == "lost")
+      what = "lost: still missing at the end, its last numbers never came";
+    else
+      what = fmt::format("{}: took {} users", e.event, e.users_moved);
+    out += fmt::format("  {:>8.1f} s  {} (worker index {})  {}\n", e.at_s, e.worker, e.index, what);
+  }
+  return out;
+}
+
 }  // namespace swarmlet::master

@@ -2,8 +2,10 @@
 // The console as Locust users know it: a table of per-name stats while the test runs, and a
 // summary with percentiles and errors at the end.
 #include <string>
+#include <vector>
 
 #include "aggregator.hpp"
+#include "reports.hpp"
 
 namespace swarmlet::master {
 
@@ -16,5 +18,7 @@ std::string format_percentiles_table(const stats::stats_table& t);
 std::string format_open_model(const stats::stats_table& t);
 /// The errors table ("Error report"); empty when there were none.
 std::string format_errors_table(const stats::stats_table& t);
+/// What happened to workers during the test, a line each ("Workers" section of the summary).
+std::string format_worker_events(const std::vector<worker_event>& events);
 
 }  // namespace swarmlet::master

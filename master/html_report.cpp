@@ -176,6 +176,14 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3
                        escape(id), w.reports, w.lost, w.lost_requests(),
                        w.final_received ? "yes" : "no");
   out +=
+      "</tbody></table>\n<h2>Worker events</h2><table id=\"worker-events\"><thead><tr><th>At "
+      "(s)</th><th class=l>Worker</th><th>Index</th><th class=l>Event</th><th>Users "
+      "moved</th></tr></thead><tbody>\n";
+  for (const auto& e : run.worker_events)
+    out += fmt::format(
+        "<tr><td>{:.1f}</td><td class=l>{}</td><td>{}</td><td class=l>{}</td><td>{}</td></tr>\n",
+        e.at_s, escape(e.worker), e.index, escape(e.event), e.users_moved);
+  out +=
       "</tbody></table>\n<h2>Thresholds</h2><table id=\"thresholds\"><thead><tr><th "
       "class=l>Threshold</th><th>Observed</th><th class=l>Verdict</th></tr></thead><tbody>\n";
   for (const auto& th : run.thresholds)

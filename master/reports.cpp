@@ -107,12 +107,17 @@ namespace {
 /// One history row: `now` gives the current rates and percentiles, `total` the rest.
 std::string history_row_text(std::int64_t unix_time, int users, const std::string& type,
                              const std::string& name, double rps, double fails_per_s,
-                             const stats::request_stats& now, const stats::request_stats& total) {
+                             const history_window& now, const history_totals& total) {
+  std::string now_percentiles;
+  for (double ms : now.percentiles_ms) {
+    if (!now_percentiles.empty()) now_percentiles += ',';
+    now_percentiles += now.requests ? fmt::format("{:.0f}", ms) : "N/A";
+  }
   return fmt::format("{},{},{},{},{:.6f},{:.6f},{},{},{},{},{},{},{},{}\n", unix_time, users,
-                     csv_field(type), csv_field(name), rps, fails_per_s, percentiles(now),
+                     csv_field(type), csv_field(name), rps, fails_per_s, now_percentiles,
                      total.requests, total.failures,
-                     total.requests ? fmt::format("{:.0f}", total.percentile_ms(0.5)) : "0",
-                     total.average_ms(), total.min_ms(), total.max_ms(), total.average_bytes());
+                     total.requests ? fmt::format("{:.0f}", total.median_ms) : "0",
+                     total.average_ms, total.min_ms, total.max_ms, total.average_bytes);
 }
 
 std::string aggregated_history_row(const history_row& r) {
@@ -136,7 +141,7 @@ std::string history_rows(const aggregator& a, bool per_name) {
     for (const auto& [key, total] : a.totals().entries()) {
       const auto [rps, fails] = a.current_rates(&key);
       out += history_row_text(last.unix_time, last.users, key.method, key.name, rps, fails,
-                              a.current_window(key), total);
+                              history_window::of(a.current_window(key)), history_totals::of(total));
     }
   }
   return out + aggregated_history_row(last);
@@ -193,6 +198,14 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
                     {"order", "unique"},
                     {"rows", d.rows},
                     {"rows_used", d.used}});
+  nlohmann::json worker_events = nlohmann::json::array();
+  for (const auto& e : run.worker_events)
+    worker_events.push_back({{"at_s", e.at_s},
+                             {"time", e.unix_time},
+                             {"worker", e.worker},
+                             {"index", e.index},
+                             {"event", e.event},
+                             {"users_moved", e.users_moved}});
   return {{"complete", run.complete},
           {"scenario", run.scenario_file},
           {"target", run.target},
@@ -215,6 +228,7 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
                                                    {"observed", run.aborted->observed}}
                                   : nlohmann::json(nullptr)},
           {"workers", workers},
+          {"worker_events", worker_events},
           {"unique_data", data},
           {"rejected_reports", a.rejected() + run.rejected_stats},
           {"bad_frames", run.bad_frames},

@@ -36,6 +36,21 @@ struct data_usage {
   std::uint64_t used = 0;
 };
 
+/// Something that happened to a worker during the test, for the reports: it went missing
+/// (silent beats: its users were spread over the others), left (said goodbye), rejoined (came
+/// back and took its share again), re-registered (it had stopped its own users, hearing no
+/// master, while the master still counted it), joined (first seen after the start), or was
+/// lost (missing at the end of the test: its last numbers never came).
+struct worker_event {
+  double at_s = 0;  ///< seconds into the test
+  std::int64_t unix_time = 0;
+  std::string worker;
+  int index = -1;  ///< its ${worker_index} then (-1: it had none yet)
+  std::string event;
+  /// Users spread over the other workers (missing, left) or given to this one (the others).
+  int users_moved = 0;
+};
+
 struct run_summary {
   std::string scenario_file;
   std::string target;
@@ -47,6 +62,7 @@ struct run_summary {
   std::uint64_t bad_frames = 0;         ///< distributed: frames dropped by the decoder
   std::uint64_t rejected_stats = 0;     ///< distributed: reports from unknown workers or other runs
   std::vector<data_usage> unique_data;  ///< rows used of each `order: unique` data file
+  std::vector<worker_event> worker_events;  ///< in the order they happened
 
   /// What the user should know about the numbers (names beyond the cap, ...), each once.
   std::vector<std::string> warnings;

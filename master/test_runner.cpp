@@ -10,6 +10,7 @@
 
 #include "common/config/duration.hpp"
 #include "common/green/operations.hpp"
+#include "common/http/client.hpp"
 #include "console.hpp"
 #include "distribution.hpp"
 #include "load_plan.hpp"
@@ -44,13 +45,40 @@ test_runner::test_runner(std::shared_ptr<const config::scenario> scenario, runne
 void test_runner::add_worker(proto::worker_control& worker, std::string id, int threads) {
   for (auto& w : workers_)
     if (w.id == id) {
+      // Taking part already: it said hello again because it stopped its own users.
       w.control = &worker;
       w.threads = std::max(1, threads);
       respread();
+      note_worker_event(id, "re-registered", users_sent_to(id));
       return;
     }
-  workers_.push_back({&worker, std::move(id), std::max(1, threads)});
+  bool was_here = false;
+  for (const auto& e : summary_.worker_events) was_here = was_here || e.worker == id;
+  workers_.push_back({&worker, id, std::max(1, threads)});
   respread();
+  note_worker_event(id, was_here ? "rejoined" : "joined", users_sent_to(id));
+}
+
+int test_runner::users_sent_to(const std::string& id) const {
+  const auto it = last_sent_.find(id);
+  if (it == last_sent_.end()) return 0;
+  const proto::spawn_command& c = it->second;
+  if (c.arrival) return static_cast<int>(c.arrival_ids.size());
+  int n = 0;
+  for (const auto& [cls, users] : c.users_per_class) n += users;
+  return n;
+}
+
+void test_runner::note_worker_event(const std::string& id, const std::string& event, int users) {
+  if (!running_) return;  // before the start and after the end, nothing moves
+  worker_event e;
+  e.at_s = std::chrono::duration<double>(green::clock::now() - started_at_).count();
+  e.unix_time = static_cast<std::int64_t>(std::time(nullptr));
+  e.worker = id;
+  if (auto it = worker_indexes_.find(id); it != worker_indexes_.end()) e.index = it->second;
+  e.event = event;
+  e.users_moved = users;
+  summary_.worker_events.push_back(std::move(e));
 }
 
 void test_runner::respread() {
@@ -62,8 +90,9 @@ void test_runner::respread() {
   command_users(requested_users_, requested_rate_, arrival);
 }
 
-void test_runner::remove_worker(const std::string& id) {
-  std::erase_if(workers_, [&](const worker_entry& w) { return w.id == id; });
+void test_runner::remove_worker(const std::string& id, worker_exit why) {
+  if (std::erase_if(workers_, [&](const worker_entry& w) { return w.id == id; }) > 0)
+    note_worker_event(id, why == worker_exit::missing ? "missing" : "left", users_sent_to(id));
   // Its users may still be alive (a missing worker stops them only when it notices): their
   // ids stay taken until it reports them gone. Its unused data rows are lost.
   user_ids_.leave(id);
@@ -82,9 +111,12 @@ void test_runner::check_finals() {
 
 void test_runner::deliver(proto::stats_report report) {
   // A worker out of file descriptors fails its own connections: the numbers are the
-  // generator's limit, not the target's, and the user must hear it.
+  // generator's limit, not the target's, and the user must hear it. Stats carry no error kind:
+  // a failed request's error is "<kind>: <detail>", named by the HTTP client.
+  static const std::string out_of_descriptors =
+      std::string(http::to_string(http::error_kind::too_many_open_files)) + ": ";
   for (const auto& [key, n] : report.delta.errors())
-    if (key.message.starts_with("too many open files"))
+    if (key.message.starts_with(out_of_descriptors))
       warn(fmt::format(
           "worker {} ran out of file descriptors: its users' connections fail (raise its "
           "open-file limit, ulimit -n)",
@@ -355,6 +387,20 @@ int test_runner::run() {
     d.used = u.used;
     summary_.unique_data.push_back(std::move(d));
   }
+  // A worker still missing at the end never sent its last numbers: lost for good.
+  std::map<std::string, const worker_event*> latest;
+  for (const auto& e : summary_.worker_events) latest[e.worker] = &e;
+  std::vector<worker_event> lost;
+  for (const auto& [id, e] : latest)
+    if (e->event == "missing") {
+      worker_event l = *e;
+      l.at_s = summary_.duration_s;
+      l.unix_time = static_cast<std::int64_t>(std::time(nullptr));
+      l.event = "lost";
+      l.users_moved = 0;
+      lost.push_back(std::move(l));
+    }
+  for (auto& l : lost) summary_.worker_events.push_back(std::move(l));
   summary_.complete = true;
 
   print("\n" + format_stats_table(aggregator_) + "\n" +
@@ -365,6 +411,7 @@ int test_runner::run() {
   for (const auto& d : summary_.unique_data)
     print(fmt::format("data {} (user {}, order: unique): {} of {} rows used\n", d.file,
                       d.user_class, d.used, d.rows));
+  if (!summary_.worker_events.empty()) print(format_worker_events(summary_.worker_events) + "\n");
   if (aggregator_.lost_reports() > 0)
     warn(fmt::format("{} stats reports were lost, holding {} requests that the totals lack",
                      aggregator_.lost_reports(), aggregator_.lost_requests()));

@@ -42,8 +42,13 @@ class test_runner final : public proto::report_sink {
   /// A worker that takes part, weighted by its hub threads. During a test, the users are
   /// spread again at once so it gets its share.
   void add_worker(proto::worker_control& worker, std::string id, int threads);
-  /// A worker that is gone (missing or said goodbye): its users are spread over the others.
-  void remove_worker(const std::string& id);
+  /// Why a worker stops taking part.
+  enum class worker_exit {
+    missing,  ///< silent for too many beats
+    left,     ///< it said goodbye
+  };
+  /// A worker that is gone: its users are spread over the others (and the reports say so).
+  void remove_worker(const std::string& id, worker_exit why = worker_exit::left);
   enum class phase { ready, running, stopping, stopped };
   phase state() const noexcept { return phase_; }
   /// Whether the test is between its start and its end.
@@ -59,6 +64,10 @@ class test_runner final : public proto::report_sink {
   /// The closed model: moves to `users` at `spawn_rate` now (the web API's "swarm"); later
   /// stages still apply. False in the open model.
   bool change_users(int users, double spawn_rate);
+
+  /// Prints a warning (on the console even when quiet) and keeps it for the reports and the API
+  /// (once per text): what the user must know about the numbers or the generator.
+  void warn(const std::string& text);
 
   /// Locust's "reset stats" (see aggregator::reset_stats).
   void reset_stats() { aggregator_.reset_stats(); }
@@ -87,6 +96,10 @@ class test_runner final : public proto::report_sink {
   /// The user classes a command has users of (every class with unique data in the open model).
   std::set<std::string> classes_run(const proto::spawn_command& c) const;
   void check_finals();
+  /// Notes, during the test, `event` of worker `id` that moved `users` (see worker_event).
+  void note_worker_event(const std::string& id, const std::string& event, int users);
+  /// The users the worker was last sent (0: none yet).
+  int users_sent_to(const std::string& id) const;
   /// The users the present workers last reported running (what peak_users and the history
   /// count: the users reached, not the ones asked for).
   int running_users() const;
@@ -97,8 +110,6 @@ class test_runner final : public proto::report_sink {
   template <class Write>
   void write_live(Write write);
   void print(const std::string& text);
-  /// Prints a warning and keeps it for the reports and the API (once per text).
-  void warn(const std::string& text);
   /// Warns once when names beyond the scenario's max_names start being folded.
   void check_name_cap();
 

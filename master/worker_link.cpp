@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "common/green/operations.hpp"
+#include "descriptor_budget.hpp"
 
 namespace swarmlet::master {
 
@@ -46,6 +47,39 @@ worker_link::~worker_link() {
 
 void worker_link::log(const std::string& line) {
   if (log_ != nullptr) *log_ << "swarmlet master: " << line << std::endl;
+}
+
+void worker_link::warn(const std::string& text) {
+  if (runner_ != nullptr)
+    runner_->warn(text);  // the console, the web UI, the JSON report
+  else
+    log("WARNING: " + text);
+}
+
+bool worker_link::descriptors_for_a_worker(const std::string& id) {
+  // Its control connection is open already; its stats connection will take one more.
+  const descriptor_use d = descriptors_now();
+  if (d.left() >= static_cast<std::size_t>(options_.descriptors_kept) + 1) return true;
+  const std::string why = fmt::format(
+      "the master is out of file descriptors ({} of {} open): it cannot take worker {}, which "
+      "retries; raise the master's open-file limit (ulimit -n)",
+      d.open, d.limit, id);
+  if (turned_away_.insert(id).second) log(why);  // once per worker: it retries every few seconds
+  warn(fmt::format(
+      "the master ran out of file descriptors ({} open): workers beyond those it serves could not "
+      "join (raise the master's open-file limit, ulimit -n)",
+      d.limit));
+  send_to(id, proto::message_type::error, proto::error_payload{why});
+  return false;
+}
+
+void worker_link::check_descriptors() {
+  const descriptor_use d = descriptors_now();
+  if (d.left() >= static_cast<std::size_t>(options_.descriptors_kept)) return;
+  warn(fmt::format(
+      "the master ran out of file descriptors ({} open): workers beyond those it serves could not "
+      "join (raise the master's open-file limit, ulimit -n)",
+      d.limit));
 }
 
 void worker_link::bad_frame(const std::string& peer, const std::string& reason) {
@@ -143,6 +177,7 @@ void worker_link::on_hello(const std::string& id, const proto::hello_payload& h)
   // unregistered (it lost the master and stopped its users), so it also gets its share again.
   const bool known = registry_.known(id);
   const bool was_ready = registry_.ready(id);
+  if (!was_ready && !descriptors_for_a_worker(id)) return;
   registry_.hello(id, h.host, h.threads, clock_.now());
   auto& remote = remotes_[id];
   if (!remote) remote = std::make_unique<remote_worker>(*this, id);
@@ -224,12 +259,13 @@ void worker_link::heartbeat_loop() {
   const auto silence = options_.heartbeat_interval * options_.heartbeat_misses;
   for (;;) {
     clock_.sleep_for(options_.heartbeat_interval);
+    check_descriptors();
     for (const auto* w : registry_.ready_workers())
       send_to(w->id, proto::message_type::heartbeat, proto::heartbeat_payload{0});
     for (const auto& id : registry_.expire(clock_.now(), silence)) {
       log("worker missing: " + id + " (no heartbeat for " + std::to_string(silence.count()) +
           " ms); its users are spread over the others");
-      if (runner_ != nullptr) runner_->remove_worker(id);
+      if (runner_ != nullptr) runner_->remove_worker(id, test_runner::worker_exit::missing);
     }
   }
 }

@@ -9,6 +9,7 @@
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "common/green/clock_source.hpp"
@@ -24,6 +25,9 @@ namespace swarmlet::master {
 struct worker_link_options {
   std::chrono::milliseconds heartbeat_interval{1000};
   int heartbeat_misses = 3;  ///< silent this many intervals: missing
+  /// Descriptors the master keeps for itself (report files, web UI and API clients): a worker
+  /// that would leave fewer is not registered (it is told, and says hello again later).
+  int descriptors_kept = 8;
 };
 
 class worker_link {
@@ -72,6 +76,12 @@ class worker_link {
   /// What every welcome says of this master: its heartbeat interval and its stats port.
   void stamp(proto::welcome_payload& welcome) const;
   void log(const std::string& line);
+  /// Logs, and tells the test (console, web UI, JSON) when there is one.
+  void warn(const std::string& text);
+  /// Whether a worker joining now leaves the master the descriptors it keeps; if not, it warns.
+  bool descriptors_for_a_worker(const std::string& id);
+  /// At every beat: warns when the master has fewer descriptors left than it keeps.
+  void check_descriptors();
 
   proto::master_transport& transport_;
   green::clock_source& clock_;
@@ -84,6 +94,7 @@ class worker_link {
   green::event<> worker_joined_;
   std::map<std::string, int> spawned_;  // users per worker at its last spawn_complete
   int last_spawned_total_ = -1;
+  std::set<std::string> turned_away_;  ///< workers not taken for lack of descriptors
   std::uint64_t bad_frames_ = 0;
   std::uint64_t rejected_stats_ = 0;
   green::green_thread<void> control_thread_, stats_thread_, heartbeat_thread_;

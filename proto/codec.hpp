@@ -31,7 +31,9 @@ enum class message_type : std::uint8_t {
   stats = 8,      ///< worker -> master, on the stats plane (stats_report)
   goodbye = 9,    ///< worker -> master: leaving now (Ctrl-C)
   spawn_complete = 10,  ///< worker -> master: its users reached the last spawn target
-  error = 11,           ///< worker -> master: something failed on the worker (one line)
+  /// worker -> master: something failed on the worker (one line); master -> worker: it cannot
+  /// take the worker now (e.g. out of file descriptors), which says hello again later
+  error = 11,
 };
 const char* to_string(message_type t) noexcept;
 

@@ -129,6 +129,10 @@ void master_link::on_message(proto::message m) {
       return finish(0);
     case proto::message_type::heartbeat:
       return;
+    case proto::message_type::error:
+      // The master could not take this worker now (e.g. out of file descriptors): hello again.
+      log("the master says: " + std::get<proto::error_payload>(m.body).text);
+      return;
     default:
       log(std::string("ignored a ") + proto::to_string(m.type) + " from the master");
   }

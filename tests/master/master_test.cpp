@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "common/green/operations.hpp"
 #include "master/aggregator.hpp"
 #include "master/distribution.hpp"
+#include "master/html_report.hpp"
 #include "master/load_plan.hpp"
 #include "master/reports.hpp"
 #include "master/test_runner.hpp"
@@ -215,6 +217,83 @@ TEST(TestRunner, PeakUsersIsThePeakTheWorkersReachedNotTheOneAskedFor) {
   runner.request_stop();
   EXPECT_EQ(running.wait(), 0);
   EXPECT_EQ(m::summary_json(runner.results(), runner.summary())["peak_users"], 9);
+}
+
+int users_in(const swarmlet::proto::spawn_command& c) {
+  int n = 0;
+  for (const auto& [cls, users] : c.users_per_class) n += users;
+  return n;
+}
+
+TEST(TestRunner, TheReportsNameWorkersThatWentMissingRejoinedOrWereLost) {
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {users: 12, spawn_rate: 100, run_time: 1h}\nusers: "
+      "[{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+  std::ostringstream console;
+  m::runner_options o;
+  o.console = &console;
+  m::test_runner runner(s, o);
+  recording_worker one(runner, "one"), two(runner, "two"), three(runner, "three");
+  runner.add_worker(one, "one", 1);
+  runner.add_worker(two, "two", 1);
+  runner.add_worker(three, "three", 1);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(one.spawned.wait_for(5s) && two.spawned.wait_for(5s) && three.spawned.wait_for(5s));
+  EXPECT_TRUE(runner.summary().worker_events.empty()) << "the workers there at the start";
+  const int two_had = users_in(two.spawns.back());
+  ASSERT_GT(two_had, 0);
+  runner.remove_worker("two", m::test_runner::worker_exit::missing);
+  runner.add_worker(two, "two", 1);
+  const int two_took = users_in(two.spawns.back());
+  runner.remove_worker("three", m::test_runner::worker_exit::missing);  // and never back
+  runner.add_worker(one, "one", 1);  // a hello while taking part: it had stopped its users
+  runner.request_stop();
+  EXPECT_EQ(running.wait(), 0);
+
+  const auto& events = runner.summary().worker_events;
+  ASSERT_EQ(events.size(), 5u) << console.str();
+  EXPECT_EQ(events[0].worker, "two");
+  EXPECT_EQ(events[0].event, "missing");
+  EXPECT_EQ(events[0].users_moved, two_had);
+  EXPECT_EQ(events[1].worker, "two");
+  EXPECT_EQ(events[1].event, "rejoined");
+  EXPECT_EQ(events[1].users_moved, two_took);
+  EXPECT_EQ(events[1].index, two.spawns.back().worker_index);
+  EXPECT_EQ(events[2].worker, "three");
+  EXPECT_EQ(events[2].event, "missing");
+  EXPECT_EQ(events[3].worker, "one");
+  EXPECT_EQ(events[3].event, "re-registered");
+  EXPECT_EQ(events[4].worker, "three");
+  EXPECT_EQ(events[4].event, "lost") << "still missing at the end";
+  for (const auto& e : events) EXPECT_GE(e.at_s, 0);
+
+  const auto j = m::summary_json(runner.results(), runner.summary());
+  ASSERT_EQ(j["worker_events"].size(), 5u);
+  EXPECT_EQ(j["worker_events"][0]["worker"], "two");
+  EXPECT_EQ(j["worker_events"][0]["event"], "missing");
+  EXPECT_EQ(j["worker_events"][0]["users_moved"], two_had);
+  EXPECT_EQ(j["worker_events"][4]["event"], "lost");
+  const std::string text = console.str();
+  EXPECT_NE(text.find("Workers during the test:"), std::string::npos) << text;
+  EXPECT_NE(text.find(fmt::format("two (worker index {})  missing (silent heartbeats): its {} "
+                                  "users spread over the others",
+                                  events[0].index, two_had)),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("rejoined: took " + std::to_string(two_took) + " users"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("three (worker index " + std::to_string(events[4].index) + ")  lost"),
+            std::string::npos)
+      << text;
+  const std::string html = m::html_report(*s, runner.results(), runner.summary());
+  EXPECT_NE(html.find("<td class=l>two</td><td>" + std::to_string(events[0].index) +
+                      "</td><td class=l>missing</td><td>" + std::to_string(two_had) + "</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td class=l>three</td><td>" + std::to_string(events[4].index) +
+                      "</td><td class=l>lost</td>"),
+            std::string::npos);
 }
 
 TEST(TestRunner, TheOpenModelSharesItsPlanByThreadsAndRespreadsTheRestOfARamp) {

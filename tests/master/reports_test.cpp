@@ -2,9 +2,11 @@
 // once (appending_file), and the live reports a test keeps up to date while it runs.
 #include "master/reports.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include "master/aggregator.hpp"
 #include "master/live_reports.hpp"
 #include "master/report_file.hpp"
+#include "master/report_quantiles.hpp"
 #include "tests/support/process.hpp"
 
 namespace m = swarmlet::master;
@@ -207,6 +210,72 @@ TEST(Reports, ExceptionsAreCountedPerMessageAndTracebackWithTheirWorkers) {
   EXPECT_EQ(json[0]["workers"], nlohmann::json({"w1", "w2"}));
   a.reset_stats();
   EXPECT_TRUE(a.exceptions().empty()) << "reset with the stats, as Locust's reset";
+}
+
+// The history keeps per second only the figures it shows, not the histograms (which grew the
+// master for as long as a test ran): every figure must be the one the full stats give, as
+// before. The reference here merges the same requests into full stats, window by window.
+TEST(History, RowsShowTheFiguresOfTheFullStatsOfTheirWindowAndOfTheTotals) {
+  m::aggregator a(1);
+  std::deque<swarmlet::stats::request_stats> intervals;
+  swarmlet::stats::request_stats total;
+  std::uint64_t seed = 7;
+  const auto next = [&seed] { return seed = seed * 6364136223846793005u + 1442695040888963407u; };
+  const std::string csv_before = m::history_csv(a);
+  for (std::uint64_t second = 1; second <= 25; ++second) {
+    swarmlet::proto::stats_report r;
+    r.worker_id = "w1";
+    r.run_id = 1;
+    r.sequence = second;
+    r.users = static_cast<int>(second);
+    swarmlet::stats::request_stats interval;
+    // Seconds 4 and 5 bring nothing: a window and a row of no requests show as before too.
+    const int requests = second == 4 || second == 5 ? 0 : static_cast<int>(next() % 300);
+    for (int i = 0; i < requests; ++i) {
+      const std::uint64_t us = 200 + next() % (second * 40'000);
+      const std::uint64_t bytes = next() % 5000;
+      const bool failed = next() % 7 == 0;
+      r.delta.entry("GET", second % 2 ? "/a" : "/b").record(us, bytes, failed);
+      interval.record(us, bytes, failed);
+    }
+    ASSERT_TRUE(a.add(r));
+    total.merge(interval);
+    intervals.push_back(interval);
+    if (intervals.size() > m::aggregator::window_intervals) intervals.pop_front();
+    a.tick(static_cast<double>(second), r.users);
+
+    swarmlet::stats::request_stats window;
+    for (const auto& s : intervals) window.merge(s);
+    const m::history_row& row = a.history().back();
+    EXPECT_DOUBLE_EQ(row.rps, static_cast<double>(window.requests) / intervals.size());
+    EXPECT_EQ(row.window.requests, window.requests);
+    for (double q : m::report_quantiles)
+      EXPECT_EQ(row.window.percentile_ms(q), window.percentile_ms(q)) << "second " << second;
+    EXPECT_EQ(row.total.requests, total.requests);
+    EXPECT_EQ(row.total.failures, total.failures);
+    EXPECT_EQ(row.total.median_ms, total.percentile_ms(0.5));
+    EXPECT_EQ(row.total.average_ms, total.average_ms());
+    EXPECT_EQ(row.total.min_ms, total.min_ms());
+    EXPECT_EQ(row.total.max_ms, total.max_ms());
+    EXPECT_EQ(row.total.average_bytes, total.average_bytes());
+
+    // The CSV row as it was written from the full stats.
+    std::string now;
+    for (double q : m::report_quantiles)
+      now += (now.empty() ? "" : ",") +
+             (window.requests ? fmt::format("{:.0f}", window.percentile_ms(q)) : "N/A");
+    const std::string expected = fmt::format(
+        "{},{},,Aggregated,{:.6f},{:.6f},{},{},{},{},{},{},{},{}", row.unix_time, second,
+        static_cast<double>(window.requests) / intervals.size(),
+        static_cast<double>(window.failures) / intervals.size(), now, total.requests,
+        total.failures, total.requests ? fmt::format("{:.0f}", total.percentile_ms(0.5)) : "0",
+        total.average_ms(), total.min_ms(), total.max_ms(), total.average_bytes());
+    EXPECT_EQ(lines_of(m::history_csv(a)).back(), expected);
+  }
+  EXPECT_EQ(lines_of(m::history_csv(a)).size(), 26u);
+  EXPECT_EQ(csv_before, m::history_header());
+  EXPECT_THROW((void)a.history().back().window.percentile_ms(0.42), std::logic_error)
+      << "a quantile the history does not keep is a programming error, not a silent 0";
 }
 
 }  // namespace

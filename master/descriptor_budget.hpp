@@ -1,0 +1,20 @@
+#pragma once
+// The master's file descriptors: each worker holds two of its connections (control and stats),
+// the report files and the web UI's clients need more. Out of them, libzmq cannot accept a
+// connection (it reports EMFILE as a failed accept and retries; it does not abort), the report
+// files cannot be written; so the master watches how many it has left.
+#include <cstddef>
+
+namespace swarmlet::master {
+
+struct descriptor_use {
+  std::size_t open = 0;
+  std::size_t limit = 0;  ///< the soft RLIMIT_NOFILE
+  std::size_t left() const noexcept { return open < limit ? limit - open : 0; }
+};
+
+/// This process's open descriptors and its limit. When it cannot even list them (no descriptor
+/// left to open /proc/self/fd with), `open` is the limit.
+descriptor_use descriptors_now();
+
+}  // namespace swarmlet::master
