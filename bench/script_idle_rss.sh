@@ -55,7 +55,7 @@ swarmlet_rss() {  # USERS -> RSS in KiB once the API says every user runs (and a
   done
   sleep 2  # settle: the spawner's last batch and a stats report
   rss_kib "$pid"
-  kill -INT "$pid"; wait "$pid" 2>/dev/null || true; pid=
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }
 
 locust_rss() {  # USERS -> RSS in KiB once Locust says every user is spawned
@@ -66,7 +66,7 @@ locust_rss() {  # USERS -> RSS in KiB once Locust says every user is spawned
   wait_for "$log" "All users spawned"
   sleep 2
   rss_kib "$pid"
-  kill -INT "$pid"; wait "$pid" 2>/dev/null || true; pid=
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }
 
 per_user() { $py -c "print(f'{($2 - $1) / ($users - 1):.1f}')"; }
