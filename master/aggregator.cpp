@@ -40,6 +40,8 @@ bool aggregator::add(const proto::stats_report& report) {
   totals_.merge(report.delta);
   // The per-second tables hold only names the totals hold, folded the same way.
   interval_.merge(totals_.counted_as_here(report.delta));
+  for (const auto& [key, n] : report.exceptions.entries())
+    add_exception(report.worker_id, key.message, key.traceback, n);
   return true;
 }
 
@@ -52,13 +54,27 @@ void aggregator::commanded(const std::string& worker_id, std::uint64_t command) 
 
 void aggregator::add_exception(const std::string& worker_id, const std::string& message,
                                const std::string& traceback, std::uint64_t count) {
-  auto& e = exceptions_[{message, traceback}];
+  std::pair<std::string, std::string> key{message, traceback};
+  const std::pair<std::string, std::string> other{stats::exception_table::other_exceptions, ""};
+  if (!exceptions_.count(key) &&
+      exceptions_.size() >= max_exceptions + (exceptions_.count(other) ? 1 : 0))
+    key = other;
+  auto& e = exceptions_[key];
   if (e.count == 0) {
-    e.message = message;
-    e.traceback = traceback;
+    e.message = key.first;
+    e.traceback = key.second;
   }
   e.count += count;
   e.workers.insert(worker_id);
+}
+
+std::vector<const exception_record*> aggregator::exceptions_by_count() const {
+  std::vector<const exception_record*> out;
+  for (const auto& [key, e] : exceptions_) out.push_back(&e);
+  std::stable_sort(
+      out.begin(), out.end(),
+      [](const exception_record* a, const exception_record* b) { return a->count > b->count; });
+  return out;
 }
 
 void aggregator::tick(double elapsed_s, int users) {

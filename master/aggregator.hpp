@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/stats/exception_table.hpp"
 #include "common/stats/stats_table.hpp"
 #include "history_row.hpp"
 #include "proto/messages.hpp"
@@ -36,7 +37,9 @@ struct worker_record {
 };
 
 /// An exception a user raised (a scripted user's error with its traceback), counted across
-/// workers as Locust's exceptions: the same message and traceback are one record.
+/// workers as Locust's exceptions: the same message and traceback are one record. Past
+/// aggregator::max_exceptions records, new ones are counted in the record whose message is
+/// stats::exception_table::other_exceptions.
 struct exception_record {
   std::uint64_t count = 0;
   std::string message;
@@ -48,6 +51,9 @@ class aggregator {
  public:
   /// Seconds over which "current" rates and percentiles are taken (as Locust's 10 s).
   static constexpr int window_intervals = 10;
+  /// Distinct exceptions kept for a test (the rest are counted together): a script whose
+  /// messages carry ids cannot grow the master without bound.
+  static constexpr std::size_t max_exceptions = 1000;
 
   /// Keeps at most `max_names` names (see stats_table::cap_names).
   explicit aggregator(std::uint64_t run_id = 1,
@@ -59,13 +65,14 @@ class aggregator {
   std::uint64_t folded_requests() const noexcept { return totals_.folded_requests(); }
   std::size_t max_names() const noexcept { return max_names_; }
 
-  /// Merges a report. Returns false, and counts it in rejected(), for one from another run or
-  /// one already merged (a repeat).
+  /// Merges a report (its exceptions too). Returns false, and counts it in rejected(), for one
+  /// from another run or one already merged (a repeat).
   bool add(const proto::stats_report& report);
   /// The worker was sent spawn command number `command` (numbered by the runner, increasing):
   /// until a final report follows it, its final numbers are still to come.
   void commanded(const std::string& worker_id, std::uint64_t command);
-  /// Counts `count` occurrences of an exception on worker `worker_id`.
+  /// Counts `count` occurrences of an exception on worker `worker_id` (in the "other
+  /// exceptions" record when max_exceptions others are known already).
   void add_exception(const std::string& worker_id, const std::string& message,
                      const std::string& traceback, std::uint64_t count = 1);
   /// Closes the current interval (call once a second): the history gains a row.
@@ -82,6 +89,8 @@ class aggregator {
       const noexcept {
     return exceptions_;
   }
+  /// The exceptions, the most frequent first (ties by message): what the reports list.
+  std::vector<const exception_record*> exceptions_by_count() const;
   std::uint64_t rejected() const noexcept { return rejected_; }
   std::uint64_t lost_reports() const;
   /// Requests in the lost reports: the workers counted them, the totals do not hold them.

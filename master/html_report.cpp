@@ -92,7 +92,7 @@ std::string html_report(const config::scenario& s, const aggregator& a, const ru
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}
 .pass{color:#080}.fail{color:#b00;font-weight:bold}figure.chart{margin:1em 0}svg{width:720px;max-width:100%;border:1px solid #ddd}
-.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.title{font-size:13px;font-weight:bold}.legend{font-size:12px}
+pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.title{font-size:13px;font-weight:bold}.legend{font-size:12px}
 </style></head><body>
 )";
   const auto total = a.totals().total();
@@ -167,6 +167,15 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3
     out += fmt::format(
         "<tr><td class=l>{}</td><td class=l>{}</td><td class=l>{}</td><td>{}</td></tr>\n",
         escape(k.method), escape(k.name), escape(k.message), n);
+  out +=
+      "</tbody></table>\n<h2>Exceptions</h2><table id=\"exceptions\"><thead><tr><th>Count</th><th "
+      "class=l>Message</th><th class=l>Traceback</th><th class=l>Workers</th></tr></thead>"
+      "<tbody>\n";
+  for (const exception_record* e : a.exceptions_by_count())
+    out += fmt::format(
+        "<tr><td>{}</td><td class=l>{}</td><td class=l><pre>{}</pre></td><td "
+        "class=l>{}</td></tr>\n",
+        e->count, escape(e->message), escape(e->traceback), escape(exception_nodes(*e)));
   out +=
       "</tbody></table>\n<h2>Workers</h2><table id=\"workers\"><thead><tr><th "
       "class=l>Worker</th><th>Reports</th><th>Lost reports</th><th>Lost requests</th><th>Final "

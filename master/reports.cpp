@@ -84,14 +84,17 @@ std::string failures_csv(const aggregator& a) {
   return out;
 }
 
+std::string exception_nodes(const exception_record& e) {
+  std::string nodes;
+  for (const auto& w : e.workers) nodes += (nodes.empty() ? "" : ", ") + w;
+  return nodes;
+}
+
 std::string exceptions_csv(const aggregator& a) {
   std::string out = "Count,Message,Traceback,Nodes\n";
-  for (const auto& [key, e] : a.exceptions()) {
-    std::string nodes;
-    for (const auto& w : e.workers) nodes += (nodes.empty() ? "" : ", ") + w;
-    out += fmt::format("{},{},{},{}\n", e.count, csv_field(e.message), csv_field(e.traceback),
-                       csv_field(nodes));
-  }
+  for (const exception_record* e : a.exceptions_by_count())
+    out += fmt::format("{},{},{},{}\n", e->count, csv_field(e->message), csv_field(e->traceback),
+                       csv_field(exception_nodes(*e)));
   return out;
 }
 
@@ -158,6 +161,16 @@ void write_csv_reports(const std::string& prefix, const aggregator& a, const run
   write_file_atomically(files[2], exceptions_csv(a));
 }
 
+nlohmann::json exceptions_json(const aggregator& a) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const exception_record* e : a.exceptions_by_count())
+    out.push_back({{"count", e->count},
+                   {"message", e->message},
+                   {"traceback", e->traceback},
+                   {"workers", e->workers}});
+  return out;
+}
+
 nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
   nlohmann::json requests = nlohmann::json::array();
   for (const auto& [key, s] : a.totals().entries()) {
@@ -178,12 +191,7 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
                           {"note", t.note},
                           {"abort_on_fail", t.abort_on_fail},
                           {"aborted_test", t.aborted_test}});
-  nlohmann::json exceptions = nlohmann::json::array();
-  for (const auto& [key, e] : a.exceptions())
-    exceptions.push_back({{"count", e.count},
-                          {"message", e.message},
-                          {"traceback", e.traceback},
-                          {"workers", e.workers}});
+  nlohmann::json exceptions = exceptions_json(a);
   nlohmann::json workers = nlohmann::json::array();
   for (const auto& [id, w] : a.workers())
     workers.push_back({{"id", id},

@@ -74,8 +74,14 @@ struct run_summary {
 /// The CSV files' contents (also the web API's downloads).
 std::string stats_csv(const aggregator& a, const run_summary& run);
 std::string failures_csv(const aggregator& a);
-/// Locust's Count,Message,Traceback,Nodes; only the header until users raise exceptions.
+/// Locust's Count,Message,Traceback,Nodes (the workers that saw it, comma-separated), the most
+/// frequent first; only the header until users raise exceptions.
 std::string exceptions_csv(const aggregator& a);
+/// The workers that saw an exception, comma-separated: the "Nodes" column.
+std::string exception_nodes(const exception_record& e);
+/// [{count, message, traceback, workers: [...]}], the most frequent first: the JSON summary's
+/// "exceptions" and the API's /api/exceptions.
+nlohmann::json exceptions_json(const aggregator& a);
 /// The whole history, an Aggregated row per interval.
 std::string history_csv(const aggregator& a);
 /// The history's header line.

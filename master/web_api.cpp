@@ -92,12 +92,14 @@ std::vector<web_api::route> web_api::routes(bool quit_offered) {
       {"GET", "/metrics", &web_api::get_metrics},
       {"GET", "/api/stats", &web_api::get_stats},
       {"GET", "/api/failures", &web_api::get_failures},
+      {"GET", "/api/exceptions", &web_api::get_exceptions},
       {"GET", "/api/history", &web_api::get_history},
       {"GET", "/api/workers", &web_api::get_workers},
       {"GET", "/api/scenario", &web_api::get_scenario},
       {"GET", "/api/report.json", &web_api::get_report_json},
       {"GET", "/api/report/stats.csv", &web_api::get_stats_csv},
       {"GET", "/api/report/failures.csv", &web_api::get_failures_csv},
+      {"GET", "/api/report/exceptions.csv", &web_api::get_exceptions_csv},
       {"GET", "/api/report/history.csv", &web_api::get_history_csv},
       {"GET", "/api/report.html", &web_api::get_report_html},
       {"POST", "/api/start", &web_api::post_start},
@@ -181,6 +183,10 @@ void web_api::get_failures(const http::request&, http::response& res) {
   json(res, 200, out);
 }
 
+void web_api::get_exceptions(const http::request&, http::response& res) {
+  json(res, 200, exceptions_json(session_.current().results()));
+}
+
 void web_api::get_history(const http::request& req, http::response& res) {
   nlohmann::json out = nlohmann::json::array();
   const auto& rows = session_.current().results().history();
@@ -224,6 +230,12 @@ void web_api::get_failures_csv(const http::request&, http::response& res) {
   const test_runner& runner = session_.current();
   download(res, "text/csv", report_stem(runner.scenario()) + "_failures.csv",
            failures_csv(runner.results()));
+}
+
+void web_api::get_exceptions_csv(const http::request&, http::response& res) {
+  const test_runner& runner = session_.current();
+  download(res, "text/csv", report_stem(runner.scenario()) + "_exceptions.csv",
+           exceptions_csv(runner.results()));
 }
 
 void web_api::get_history_csv(const http::request&, http::response& res) {

@@ -52,12 +52,14 @@ class web_api {
   void get_metrics(const http::request& req, http::response& res);
   void get_stats(const http::request& req, http::response& res);
   void get_failures(const http::request& req, http::response& res);
+  void get_exceptions(const http::request& req, http::response& res);
   void get_history(const http::request& req, http::response& res);
   void get_workers(const http::request& req, http::response& res);
   void get_scenario(const http::request& req, http::response& res);
   void get_report_json(const http::request& req, http::response& res);
   void get_stats_csv(const http::request& req, http::response& res);
   void get_failures_csv(const http::request& req, http::response& res);
+  void get_exceptions_csv(const http::request& req, http::response& res);
   void get_history_csv(const http::request& req, http::response& res);
   void get_report_html(const http::request& req, http::response& res);
   void post_start(const http::request& req, http::response& res);

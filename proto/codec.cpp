@@ -212,7 +212,7 @@ struct payload_packer {
     p.pack(e.text);
   }
   void operator()(const stats_report& r) const {
-    p.pack_array(9);
+    p.pack_array(10);
     p.pack(r.run_id);
     p.pack(r.sequence);
     p.pack(r.final);
@@ -226,6 +226,7 @@ struct payload_packer {
       p.pack(v);
     }
     stats::pack_stats(p, r.delta);
+    stats::pack_exceptions(p, r.exceptions);
   }
 };
 
@@ -321,7 +322,7 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       expect_array(o, 1, "error");
       return error_payload{str(field(o, 0, "error"), "error.text", 4096)};
     case message_type::stats: {
-      expect_array(o, 9, "stats");
+      expect_array(o, 10, "stats");
       stats_report r;
       r.worker_id = sender;
       r.run_id = u64(field(o, 0, "stats"), "stats.run_id");
@@ -338,6 +339,9 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       auto table = stats::unpack_stats(field(o, 8, "stats"), error);
       if (!table) throw bad_frame{error};
       r.delta = std::move(*table);
+      auto exceptions = stats::unpack_exceptions(field(o, 9, "stats"), error);
+      if (!exceptions) throw bad_frame{error};
+      r.exceptions = std::move(*exceptions);
       return r;
     }
   }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/config/arrival_plan.hpp"
+#include "common/stats/exception_table.hpp"
 #include "common/stats/stats_table.hpp"
 #include "id_ranges.hpp"
 
@@ -63,6 +64,9 @@ struct stats_report {
   /// total: not a delta). A worker uses its leased rows lowest first.
   std::map<std::string, std::uint64_t> data_rows_used;
   stats::stats_table delta;
+  /// Exceptions users raised since the previous report (at most
+  /// exception_table::default_max_distinct distinct ones, the rest in its "other" row).
+  stats::exception_table exceptions;
 };
 
 /// The master's side of a worker: where it sends commands.

@@ -44,6 +44,7 @@ void hub_thread::main(green::hub_options options) {
         std::chrono::duration_cast<std::chrono::milliseconds>(scenario_->scripting.run_limit);
     scripts = std::make_unique<script::engine>(scenario_->scripts, o);
     scripts->set_stats(&stats_);
+    scripts->set_exceptions(&exceptions_);
     scripts_ = scripts.get();
   }
   green::hub hub(options);
@@ -97,8 +98,7 @@ void hub_thread::launch_scripted_user(std::size_t class_index, const user_option
     try {
       cls = classes_.emplace(class_index, script::load_user_class(*scripts_, spec.script)).first;
     } catch (const script::script_error& e) {
-      stats_.entry(script::script_error_type, spec.script).record(0, 0, true);
-      stats_.record_error(script::script_error_type, spec.script, e.what());
+      record_script_error(spec.script, e.what());
       return;
     }
   }
@@ -124,10 +124,15 @@ void hub_thread::launch_scripted_user(std::size_t class_index, const user_option
     try {
       it->scripted->run();
     } catch (const script::script_error& e) {  // Lua could not make the user (out of heap)
-      stats_.entry(script::script_error_type, it->scripted->spec().script).record(0, 0, true);
-      stats_.record_error(script::script_error_type, it->scripted->spec().script, e.what());
+      record_script_error(it->scripted->spec().script, e.what());
     }
   });
+}
+
+void hub_thread::record_script_error(const std::string& script, const std::string& message) {
+  stats_.entry(script::script_error_type, script).record(0, 0, true);
+  stats_.record_error(script::script_error_type, script, message);
+  exceptions_.record(message, "");
 }
 
 user_runner& hub_thread::launch_user(std::size_t class_index, std::uint64_t user_id,

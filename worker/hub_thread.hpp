@@ -20,6 +20,7 @@
 #include "common/green/operations.hpp"
 #include "common/script/engine.hpp"
 #include "common/script/user_class.hpp"
+#include "common/stats/exception_table.hpp"
 #include "common/stats/stats_table.hpp"
 #include "proto/id_ranges.hpp"
 #include "script_user.hpp"
@@ -65,6 +66,8 @@ class hub_thread {
   proto::id_ranges live_user_ids() const;
   /// What was recorded since the last call (resets the thread's table in place).
   stats::stats_table take_delta() { return stats_.take_delta(); }
+  /// The exceptions scripted users raised since the last call (the table is emptied).
+  stats::exception_table take_exceptions() { return exceptions_.take_delta(); }
 
  private:
   struct live_user {
@@ -84,11 +87,15 @@ class hub_thread {
   user_runner& launch_user(std::size_t class_index, std::uint64_t user_id, bool open_model);
   /// Makes a scripted user of the class and its green thread (closed model).
   void launch_scripted_user(std::size_t class_index, const user_options& o);
+  /// A scripted user of `script` could not be made (Lua out of heap): a failure of type LUA
+  /// and an exception, as an error in its on_start would be.
+  void record_script_error(const std::string& script, const std::string& message);
 
   int index_;
   std::shared_ptr<const config::scenario> scenario_;
   green::hub* hub_ = nullptr;  // set on the thread before `ready_` is released
   stats::stats_table stats_;
+  stats::exception_table exceptions_;
   std::shared_ptr<green::tls_context> tls_;
   script::engine* scripts_ = nullptr;  // when the scenario has scripted users (lives in main())
   std::map<std::size_t, script::user_class> classes_;  // scripted class index -> its Lua class

@@ -258,7 +258,8 @@ runtime::snapshot runtime::collect() {
   green::queue<snapshot> parts;
   for (auto& t : threads_) {
     t->post([th = t.get(), &parts, this] {
-      auto part = std::make_shared<snapshot>(snapshot{th->take_delta(), th->live_user_ids()});
+      auto part = std::make_shared<snapshot>(
+          snapshot{th->take_delta(), th->take_exceptions(), th->live_user_ids()});
       control_.call_soon_threadsafe([&parts, part] { parts.put_nowait(std::move(*part)); });
     });
   }
@@ -267,6 +268,7 @@ runtime::snapshot runtime::collect() {
   for (std::size_t i = 0; i < threads_.size(); ++i) {
     snapshot part = parts.get();
     merged.delta.merge(part.delta);
+    merged.exceptions.merge(part.exceptions);  // bounded as each thread's: a report's bound
     merged.live_user_ids.insert(part.live_user_ids);
   }
   return merged;
@@ -298,6 +300,7 @@ void runtime::deliver(bool final, std::uint64_t command_id) {
   // the rows used after the live ids, so a report without live users counts all their rows.
   auto snap = collect();
   r.delta = std::move(snap.delta);
+  r.exceptions = std::move(snap.exceptions);
   r.live_user_ids = std::move(snap.live_user_ids);
   for (std::size_t i = 0; i < rows_.size(); ++i)
     if (rows_[i]) r.data_rows_used[scenario_->users[i].name] = rows_[i]->used();

@@ -58,9 +58,10 @@ class runtime final : public user_load {
     std::string cls;
     std::size_t thread;
   };
-  /// What every report says besides the stats: the ids of the users alive.
+  /// What every report says besides the stats: the exceptions and the ids of the users alive.
   struct snapshot {
     stats::stats_table delta;
+    stats::exception_table exceptions;
     proto::id_ranges live_user_ids;
   };
   void spawner_loop();
@@ -77,7 +78,7 @@ class runtime final : public user_load {
   void start_run(std::uint64_t run_id);
   /// Tells every hub thread the worker's place in the test and the unique rows.
   void tell_threads();
-  /// Every hub thread's delta, merged, and the live user ids (parks meanwhile).
+  /// Every hub thread's delta and exceptions, merged, and the live user ids (parks meanwhile).
   snapshot collect();
   int count_running();
   /// Delivers the delta since the last report, saying it follows spawn command `command_id`.

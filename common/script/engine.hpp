@@ -22,7 +22,8 @@
 
 namespace swarmlet::stats {
 class stats_table;
-}
+class exception_table;
+}  // namespace swarmlet::stats
 
 namespace swarmlet::script {
 
@@ -92,6 +93,10 @@ class engine {
   /// The stats table where requests of scripts are recorded (the hub thread's).
   stats::stats_table* stats() const noexcept { return stats_; }
   void set_stats(stats::stats_table* s) noexcept { stats_ = s; }
+  /// Where errors that end a user's task (or on_start) are collected with their traceback, for
+  /// the exceptions report (the hub thread's); null: not collected.
+  stats::exception_table* exceptions() const noexcept { return exceptions_; }
+  void set_exceptions(stats::exception_table* e) noexcept { exceptions_ = e; }
   std::size_t heap_bytes() const noexcept { return heap_bytes_; }
   std::mt19937_64& rng() noexcept { return rng_; }
 
@@ -115,6 +120,7 @@ class engine {
   thread_info* current_ = nullptr;
   green::time_point slice_start_ = green::clock::now();
   stats::stats_table* stats_ = nullptr;
+  stats::exception_table* exceptions_ = nullptr;
   std::mt19937_64 rng_{std::random_device{}()};
 };
 

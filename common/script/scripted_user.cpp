@@ -2,9 +2,11 @@
 
 #include <chrono>
 
+#include "common/stats/exception_table.hpp"
 #include "common/stats/stats_table.hpp"
 #include "lua_guard.hpp"
 #include "swarmlet_module.hpp"
+#include "traceback.hpp"
 
 namespace swarmlet::script {
 namespace {
@@ -54,7 +56,8 @@ int scripted_user::make(lua_State* L) {
   lua_State* T = lua_newthread(L);
   self->thread_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
   self->thread_ = T;
-  lua_pushcfunction(T, &scripted_user::message_handler);  // stays at index 1 of T
+  lua_pushlightuserdata(T, self);
+  lua_pushcclosure(T, &scripted_user::message_handler, 1);  // stays at index 1 of T
   lua_createtable(L, 0, 4);
   lua_pushnumber(L, static_cast<lua_Number>(self->settings_.id));
   lua_setfield(L, -2, "id");
@@ -71,7 +74,11 @@ int scripted_user::make(lua_State* L) {
 }
 
 int scripted_user::message_handler(lua_State* L) {
-  if (lua_type(L, 1) != LUA_TSTRING) return 1;
+  if (lua_type(L, 1) != LUA_TSTRING) return 1;  // the stop sentinel, or a script's own object
+  auto* self = static_cast<scripted_user*>(lua_touserdata(L, lua_upvalueindex(1)));
+  // Level 1: the frame that raised (level 0 is this handler). A kill is no exception of the
+  // script's: its stack is not worth the walk.
+  if (!self->info_.killed) self->traceback_ = traceback(L, 1);
   const std::string message = with_position(L, lua_tostring(L, 1));
   lua_pushlstring(L, message.data(), message.size());
   return 1;
@@ -83,6 +90,7 @@ bool scripted_user::call(int fn, const std::string& name, int results) {
   lua_rawgeti(T, LUA_REGISTRYINDEX, fn);
   lua_rawgeti(T, LUA_REGISTRYINDEX, u_ref_);
   engine_.resume(&info_);
+  traceback_.clear();
   const auto start = green::clock::now();
   const int status = lua_pcall(T, 1, results, 1);
   context_.settle();
@@ -109,6 +117,8 @@ bool scripted_user::call(int fn, const std::string& name, int results) {
     table->entry(script_error_type, name).record(static_cast<std::uint64_t>(us.count()), 0, true);
     table->record_error(script_error_type, name, message);
   }
+  if (stats::exception_table* exceptions = engine_.exceptions())
+    exceptions->record(message, traceback_);
   return false;
 }
 

@@ -2,8 +2,9 @@
 // One scripted user's Lua side: its own Lua thread (anchored in the registry while the user
 // lives), its `u` table (id, vars, http) and its HTTP clients (made at the first request). It runs
 // on_start, tasks and on_stop on the calling green thread; a Lua error in any of them is recorded
-// as one failure of type "LUA" named after the task, with the script's file:line, never thrown. The
-// pacing (which task, waits, stopping) is the caller's: worker/script_user.
+// as one failure of type "LUA" named after the task, with the script's file:line, and as one
+// exception with the Lua traceback of the user's frames (the engine's exceptions table), never
+// thrown. The pacing (which task, waits, stopping) is the caller's: worker/script_user.
 #include <functional>
 #include <map>
 #include <memory>
@@ -58,8 +59,10 @@ class scripted_user {
 
  private:
   static int make(lua_State* L);
+  /// Adds file:line to an error's message and keeps the traceback of where it was raised.
   static int message_handler(lua_State* L);
-  /// Calls the function `fn` with u; false (and one failure of `name` recorded) when it raised.
+  /// Calls the function `fn` with u; false (and one failure of `name` and one exception
+  /// recorded) when it raised.
   /// With `results` 1, the result stays on the thread's stack (at index 2).
   bool call(int fn, const std::string& name, int results = 0);
 
@@ -71,6 +74,7 @@ class scripted_user {
   lua_State* thread_ = nullptr;
   int thread_ref_ = LUA_NOREF;
   int u_ref_ = LUA_NOREF;
+  std::string traceback_;  // of the error being handled (message_handler's)
   http_object* http_ = nullptr;
   std::discrete_distribution<std::size_t> pick_;
 };

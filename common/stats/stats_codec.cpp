@@ -153,6 +153,46 @@ std::optional<stats_table> unpack_stats(const msgpack::object& in, std::string& 
   return table;
 }
 
+void pack_exceptions(msgpack::packer<msgpack::sbuffer>& out, const exception_table& table) {
+  out.pack_array(static_cast<std::uint32_t>(table.entries().size()));
+  for (const auto& [key, n] : table.entries()) {
+    out.pack_array(3);
+    out.pack(key.message);
+    out.pack(key.traceback);
+    out.pack(n);
+  }
+}
+
+std::optional<exception_table> unpack_exceptions(const msgpack::object& in, std::string& error) {
+  if (in.type != msgpack::type::ARRAY) {
+    error = "exceptions: expected a list of [message, traceback, count]";
+    return std::nullopt;
+  }
+  if (in.via.array.size > max_report_exceptions) {
+    error = "exceptions: more than " + std::to_string(max_report_exceptions) + " in one report";
+    return std::nullopt;
+  }
+  exception_table table(max_report_exceptions);
+  for (std::uint32_t i = 0; i < in.via.array.size; ++i) {
+    const msgpack::object& e = in.via.array.ptr[i];
+    std::string message, traceback;
+    std::uint64_t n = 0;
+    if (e.type != msgpack::type::ARRAY || e.via.array.size != 3 ||
+        !read_string(e.via.array.ptr[0], message) || !read_string(e.via.array.ptr[1], traceback) ||
+        !read_u64(e.via.array.ptr[2], n) || n == 0) {
+      error = "exceptions: row " + std::to_string(i) + " is malformed";
+      return std::nullopt;
+    }
+    if (message.size() > exception_table::max_message ||
+        traceback.size() > exception_table::max_traceback) {
+      error = "exceptions: row " + std::to_string(i) + " is too long";
+      return std::nullopt;
+    }
+    table.record(message, traceback, n);
+  }
+  return table;
+}
+
 msgpack::unpack_limit safe_unpack_limit() {
   // msgpack allocates what an array or map header claims before it reads the elements: cap it.
   return msgpack::unpack_limit(16384, 4096, 16 * 1024 * 1024, 16 * 1024 * 1024, 0, 16);

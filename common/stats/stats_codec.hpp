@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "exception_table.hpp"
 #include "stats_table.hpp"
 
 namespace swarmlet::stats {
@@ -13,6 +14,15 @@ namespace swarmlet::stats {
 void pack_stats(msgpack::packer<msgpack::sbuffer>& out, const stats_table& table);
 /// Reads a table packed by pack_stats; on malformed input returns none and sets `error`.
 std::optional<stats_table> unpack_stats(const msgpack::object& in, std::string& error);
+
+/// Appends `table` to a msgpack stream: [[message, traceback, count], ...].
+void pack_exceptions(msgpack::packer<msgpack::sbuffer>& out, const exception_table& table);
+/// Reads what pack_exceptions wrote: at most max_report_exceptions rows, texts no longer than
+/// exception_table allows; on malformed input returns none and sets `error`.
+std::optional<exception_table> unpack_exceptions(const msgpack::object& in, std::string& error);
+/// Rows of exceptions one report may carry (an honest worker sends at most
+/// exception_table::default_max_distinct + 1).
+inline constexpr std::uint32_t max_report_exceptions = 256;
 
 /// Limits for msgpack::unpack on untrusted input: element counts, string sizes and depth that no
 /// honest message exceeds, so a lying header cannot make the decoder allocate gigabytes.

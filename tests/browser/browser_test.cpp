@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -106,6 +107,47 @@ TEST_F(Browser, TheWebUiStartsATestFromItsFormAndShowsTheTableChartsWorkersAndRe
       << "requests failed (the 503s) and no threshold decides: --exit-code-on-error's 1\n"
       << master.err();
   for (auto& w : workers) EXPECT_EQ(w->wait(std::chrono::seconds(30)), 0) << w->err();
+}
+
+TEST_F(Browser, TheExceptionsTabListsAScriptsErrorsWithTheirTracebackAndWorker) {
+  const auto file = ts::write_temp_file(
+      "exc.yaml", "target: " + target_url_ +
+                      "\nload: {users: 1, spawn_rate: 1}\n"
+                      "users: [{name: flaky, script: flaky.lua, wait: {constant: 20ms}}]\n");
+  const auto dir = file.substr(0, file.rfind('/'));
+  std::ofstream(dir + "/flaky.lua") << "return {tasks = {function(u)\n  u.http:get('/')\n"
+                                       "  error('no such item')\nend}}\n";
+  ts::process master({binary, "master", file, "--web-ui", "--web-port", "0", "--port", "0", "-q"});
+  const std::string control = master.wait_for_line("listening on tcp://");
+  const std::string web = ts::url_in(master.wait_for_line("web UI"));
+  std::smatch ports;
+  ASSERT_TRUE(
+      std::regex_search(control, ports, std::regex(R"(:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))")))
+      << master.err();
+  ts::process worker({binary, "worker", "--master", "127.0.0.1:" + ports[1].str(), "--stats-port",
+                      ports[2].str(), "--threads", "1", "--report-interval-ms", "250", "--id",
+                      "ui-worker"});
+  // The test starts once the worker has joined (409 until then).
+  for (int i = 0; i < 300; ++i) {
+    const auto r = ts::run_process({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                    "-X", "POST", web + "/api/start"});
+    if (r.out == "202") break;
+    ::usleep(100'000);
+  }
+  const auto seen = run_driver({"exceptions", web + "/", screenshots + "/web_ui_exceptions.png"});
+  ASSERT_FALSE(seen.contains("error")) << seen.dump() << "\nmaster: " << master.err();
+  EXPECT_EQ(seen["errors"].size(), 0u) << seen["errors"].dump();
+  EXPECT_TRUE(seen["visible"].get<bool>());
+  ASSERT_EQ(seen["rows"].size(), 1u) << seen.dump();
+  const auto& row = seen["rows"][0];
+  EXPECT_EQ(row["message"], "flaky.lua:3: no such item");
+  EXPECT_EQ(row["traceback"], "stack traceback:\n\tflaky.lua:3: in function <flaky.lua:1>");
+  EXPECT_EQ(row["workers"], "ui-worker");
+  EXPECT_GT(std::stoull(row["count"].get<std::string>()), 0u);
+  EXPECT_NE(seen["tab"].get<std::string>().find("Exceptions ("), std::string::npos) << seen["tab"];
+  EXPECT_EQ(ts::run_process({"/usr/bin/curl", "-s", "-X", "POST", web + "/api/quit"}).code, 0);
+  EXPECT_EQ(master.wait(std::chrono::seconds(30)), 1) << "the scripts failed\n" << master.err();
+  EXPECT_EQ(worker.wait(std::chrono::seconds(30)), 0) << worker.err();
 }
 
 TEST_F(Browser, TheHtmlReportOfARunOpensOfflineWithItsTablesAndCharts) {

@@ -5,6 +5,8 @@
 //     screenshots, stops the test, downloads the HTML report and checks it as `report` does.
 //   node check_in_chromium.mjs report FILE SCREENSHOT
 //     opens a saved HTML report offline and counts its tables' rows and its charts.
+//   node check_in_chromium.mjs exceptions URL SCREENSHOT
+//     loads the web UI of a running test, opens its Exceptions tab and reads the table's rows.
 // Prints one JSON object on stdout; exits 1 (with {"error": ...}) when a step fails.
 import { chromium } from 'playwright-core';
 
@@ -110,6 +112,27 @@ async function driveUi(page, url, workers, users, prefix) {
   };
 }
 
+async function readExceptions(page, url, screenshot) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.click('nav button[data-tab=exceptions]');
+  await page.waitForFunction(() => document.querySelectorAll('#exceptions-table tbody tr').length > 0, null,
+    { timeout: stepTimeout });
+  await page.screenshot({ path: screenshot, fullPage: true });
+  return page.evaluate((pageErrors) => ({
+    tab: document.querySelector('nav button[data-tab=exceptions]').textContent,
+    visible: document.getElementById('tab-exceptions').offsetParent !== null,
+    rows: [...document.querySelectorAll('#exceptions-table tbody tr')].map((tr) => ({
+      count: tr.cells[0].textContent,
+      message: tr.cells[1].textContent,
+      traceback: tr.cells[2].querySelector('pre')?.textContent,
+      workers: tr.cells[3].textContent,
+    })),
+    errors: pageErrors,
+  }), errors);
+}
+
 async function main() {
   const [mode, ...args] = process.argv.slice(2);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
@@ -122,6 +145,7 @@ async function main() {
       return await driveUi(page, url, Number(workers), Number(users), prefix);
     }
     if (mode === 'report') return await inspectReport(page, args[0], args[1]);
+    if (mode === 'exceptions') return await readExceptions(page, args[0], args[1]);
     throw new Error(`unknown mode ${mode}`);
   } finally {
     await browser.close();

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     r.delta.entry(i % 2 ? "GET" : "POST", "/n" + std::to_string(i % 5))
         .record(i * 97, 10, i % 9 == 0);
   r.delta.record_error("GET", "/n1", "HTTP 500 Internal Server Error");
+  r.exceptions.record("a.lua:3: boom", "stack traceback:\n\ta.lua:3: in function <a.lua:2>", 4);
   write(p::make_message(p::message_type::stats, "w1", r));
   return 0;
 }

@@ -170,6 +170,58 @@ return {
   EXPECT_EQ(logins, 30u) << "on_start ran once per user, on every worker";
 }
 
+TEST_F(Distributed, ExceptionsOfScriptsOnTwoWorkersNameFileLineTracebackAndWorkers) {
+  const auto file = ts::write_temp_file("scenario.yaml", "target: " + url_ + R"(
+load: {users: 4, spawn_rate: 100, run_time: 3s}
+users: [{name: flaky, script: flaky.lua, wait: {constant: 5ms}}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  std::ofstream(dir + "/flaky.lua") << R"(local calls = 0
+local function check(r)
+  calls = calls + 1
+  if calls % 3 == 0 then error("every third call fails") end
+end
+return {tasks = {function(u)
+  local r = u.http:get("/")
+  check(r)
+end}}
+)";
+  ts::process master({binary, "master", file, "--expect-workers", "2", "--port", "0", "-q",
+                      "--json", dir + "/s.json", "--csv", dir + "/run"});
+  const auto ports = ports_of(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  std::vector<std::unique_ptr<ts::process>> workers;
+  for (const char* id : {"exc-a", "exc-b"})
+    workers.push_back(std::make_unique<ts::process>(std::vector<std::string>{
+        binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port", ports.second,
+        "--threads", "1", "--report-interval-ms", "200", "--id", id}));
+  EXPECT_EQ(master.wait(), 1) << "scripts failed: exit 1\n" << master.err();
+  for (auto& w : workers) EXPECT_EQ(w->wait(), 0) << w->err();
+
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  std::uint64_t lua_failures = 0, gets = 0;
+  for (const auto& r : s["requests"]) {
+    if (r["method"] == "LUA") lua_failures += r["failures"].get<std::uint64_t>();
+    if (r["method"] == "GET") gets += r["requests"].get<std::uint64_t>();
+  }
+  EXPECT_GT(lua_failures, 0u);
+  EXPECT_EQ(gets, served());
+  ASSERT_EQ(s["exceptions"].size(), 1u) << s["exceptions"].dump();
+  const auto& e = s["exceptions"][0];
+  EXPECT_EQ(e["message"], "flaky.lua:4: every third call fails");
+  EXPECT_EQ(e["traceback"],
+            "stack traceback:\n\tflaky.lua:4: in function 'check'\n\tflaky.lua:8: in function "
+            "<flaky.lua:6>");
+  EXPECT_EQ(e["count"].get<std::uint64_t>(), lua_failures) << "one exception per LUA failure";
+  EXPECT_EQ(e["workers"], nlohmann::json({"exc-a", "exc-b"})) << "both workers saw it";
+
+  const std::string csv = ts::read_file(dir + "/run_exceptions.csv");
+  EXPECT_EQ(csv, "Count,Message,Traceback,Nodes\n" + std::to_string(lua_failures) +
+                     ",flaky.lua:4: every third call fails,\"stack traceback:\n\tflaky.lua:4: in "
+                     "function 'check'\n\tflaky.lua:8: in function <flaky.lua:6>\",\"exc-a, "
+                     "exc-b\"\n");
+}
+
 TEST_F(Distributed, EveryUserIdIsSeenOnceAcrossThreeWorkersWithItsSequentialRowAndWorkerIndex) {
   std::string names = "name\n";
   for (int i = 1; i <= 9; ++i) names += "n" + std::to_string(i) + "\n";

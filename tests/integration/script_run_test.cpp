@@ -126,6 +126,13 @@ users: [{name: flaky, script: flaky.lua, wait: {constant: 5ms}}]
   EXPECT_EQ(s["errors"][0]["error"], "flaky.lua:4: boom");
   EXPECT_GT(requests_of(s, "GET", "/"), 10u) << "the user went on after each error";
   EXPECT_EQ(requests_of(s, "GET", "/"), served());
+  // The exceptions report: the same error once, with its traceback and where it happened.
+  ASSERT_EQ(s["exceptions"].size(), 1u) << s["exceptions"].dump();
+  const auto& e = s["exceptions"][0];
+  EXPECT_EQ(e["message"], "flaky.lua:4: boom");
+  EXPECT_EQ(e["traceback"], "stack traceback:\n\tflaky.lua:4: in function <flaky.lua:3>");
+  EXPECT_EQ(e["count"], requests_of(s, "LUA", "flaky.lua:3")) << "one exception per LUA failure";
+  EXPECT_EQ(e["workers"].size(), 1u);
 }
 
 TEST_F(ScriptedRun, AnErrorInOnStartStopsThatUser) {

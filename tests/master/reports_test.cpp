@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "master/aggregator.hpp"
+#include "master/html_report.hpp"
 #include "master/live_reports.hpp"
 #include "master/report_file.hpp"
 #include "master/report_quantiles.hpp"
@@ -276,6 +277,50 @@ TEST(History, RowsShowTheFiguresOfTheFullStatsOfTheirWindowAndOfTheTotals) {
   EXPECT_EQ(csv_before, m::history_header());
   EXPECT_THROW((void)a.history().back().window.percentile_ms(0.42), std::logic_error)
       << "a quantile the history does not keep is a programming error, not a silent 0";
+}
+
+TEST(Reports, ExceptionsOfReportsAreMergedWithTheWorkerThatSentThem) {
+  m::aggregator a(1);
+  auto report = [](const std::string& worker, std::uint64_t sequence, std::uint64_t n) {
+    swarmlet::proto::stats_report r;
+    r.worker_id = worker;
+    r.run_id = 1;
+    r.sequence = sequence;
+    r.exceptions.record("a.lua:4: boom", "stack traceback:\n\ta.lua:4: in function <a.lua:3>", n);
+    return r;
+  };
+  ASSERT_TRUE(a.add(report("w1", 1, 2)));
+  ASSERT_TRUE(a.add(report("w2", 1, 3)));
+  ASSERT_FALSE(a.add(report("w2", 1, 3))) << "a repeat";
+  auto other_run = report("w1", 2, 100);
+  other_run.run_id = 9;
+  ASSERT_FALSE(a.add(other_run));
+  ASSERT_EQ(a.exceptions().size(), 1u);
+  const auto& e = a.exceptions().begin()->second;
+  EXPECT_EQ(e.count, 5u) << "neither the repeat nor another run's report counts";
+  EXPECT_EQ(e.workers, (std::set<std::string>{"w1", "w2"}));
+  EXPECT_NE(m::html_report(swarmlet::config::scenario{}, a, m::run_summary{})
+                .find("<td>5</td><td class=l>a.lua:4: boom</td><td class=l><pre>stack "
+                      "traceback:\n\ta.lua:4: in function &lt;a.lua:3&gt;</pre></td><td "
+                      "class=l>w1, w2</td>"),
+            std::string::npos);
+}
+
+TEST(Reports, TheMasterKeepsABoundedNumberOfDistinctExceptions) {
+  m::aggregator a(1);
+  const std::size_t n = m::aggregator::max_exceptions + 500;
+  for (std::size_t i = 0; i < n; ++i)
+    a.add_exception("w" + std::to_string(i % 3), "order " + std::to_string(i) + " failed", "tb");
+  a.add_exception("w0", "order 0 failed", "tb", 9);  // known: its own record still
+  EXPECT_EQ(a.exceptions().size(), m::aggregator::max_exceptions + 1);
+  std::uint64_t total = 0;
+  for (const auto& [key, e] : a.exceptions()) total += e.count;
+  EXPECT_EQ(total, n + 9) << "nothing is lost, only grouped";
+  const auto other = a.exceptions().find({swarmlet::stats::exception_table::other_exceptions, ""});
+  ASSERT_NE(other, a.exceptions().end());
+  EXPECT_EQ(other->second.count, 500u);
+  EXPECT_EQ(other->second.workers.size(), 3u);
+  EXPECT_EQ(a.exceptions_by_count().front()->count, 500u) << "the most frequent first";
 }
 
 }  // namespace

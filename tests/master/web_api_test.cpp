@@ -84,13 +84,16 @@ class fake_worker final : public swarmlet::proto::worker_control {
     r.final = true;
     sink_.deliver(std::move(r));
   }
-  void report(int requests) {
+  void report(int requests, int exceptions = 0) {
     swarmlet::proto::stats_report r;
     r.worker_id = "w1";
     r.run_id = run_id;
     r.sequence = ++sequence;
     r.users = 4;
     for (int i = 1; i <= requests; ++i) r.delta.entry("GET", "/items").record(i * 1000, 100, false);
+    if (exceptions > 0)
+      r.exceptions.record("a.lua:2: boom", "stack traceback:\n\ta.lua:2: in function <a.lua:1>",
+                          exceptions);
     sink_.deliver(std::move(r));
   }
   std::vector<swarmlet::proto::spawn_command> spawns;
@@ -213,8 +216,17 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
   EXPECT_EQ(call(*f.api, "POST", "/api/swarm", R"({"users": 7, "spawn_rate": 3})").status, 202);
   EXPECT_EQ(users_of(f.worker.spawns.back()), 7);
 
-  f.worker.report(5);
+  f.worker.report(5, 3);
   EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 5);
+  EXPECT_EQ(f.get("/api/exceptions"),
+            nlohmann::json::parse(R"([{"count": 3, "message": "a.lua:2: boom", "traceback":
+              "stack traceback:\n\ta.lua:2: in function <a.lua:1>", "workers": ["w1"]}])"));
+  const auto exceptions_csv = call(*f.api, "GET", "/api/report/exceptions.csv");
+  EXPECT_NE(exceptions_csv.headers.get("content-disposition").value_or("").find("s_exceptions.csv"),
+            std::string::npos);
+  EXPECT_EQ(exceptions_csv.body,
+            "Count,Message,Traceback,Nodes\n3,a.lua:2: boom,\"stack traceback:\n\ta.lua:2: in "
+            "function <a.lua:1>\",w1\n");
   auto csv = call(*f.api, "GET", "/api/report/stats.csv");
   EXPECT_EQ(csv.status, 200);
   EXPECT_EQ(csv.headers.get("content-type").value_or(""), "text/csv");
@@ -229,6 +241,7 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
 
   EXPECT_EQ(call(*f.api, "POST", "/api/reset").status, 200);
   EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 0);
+  EXPECT_EQ(f.get("/api/exceptions").size(), 0u) << "reset with the stats";
   f.worker.report(2);
   EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 2) << "counting goes on after a reset";
 
@@ -362,8 +375,8 @@ TEST(HtmlReport, IsOneSelfContainedFileWithTablesChartsAndTheVerdict) {
   run.thresholds.push_back({"p95 < 10ms", 47.5, false});
   const auto s = scenario();
   const std::string html = m::html_report(*s, a, run);
-  for (const char* id : {"id=\"settings\"", "id=\"requests\"", "id=\"failures\"", "id=\"workers\"",
-                         "id=\"thresholds\""})
+  for (const char* id : {"id=\"settings\"", "id=\"requests\"", "id=\"failures\"",
+                         "id=\"exceptions\"", "id=\"workers\"", "id=\"thresholds\""})
     EXPECT_NE(html.find(id), std::string::npos) << id;
   EXPECT_EQ(std::count(html.begin(), html.end(), '\n') > 10, true);
   EXPECT_NE(html.find("<svg"), std::string::npos);

@@ -73,6 +73,7 @@ TEST(Codec, EveryMessageRoundTrips) {
   r.requests_sent = 77;
   r.delta.entry("GET", "/").record(1500, 10, true);
   r.delta.record_error("GET", "/", "HTTP 500");
+  r.exceptions.record("a.lua:3: boom", "stack traceback:\n\ta.lua:3: in function <a.lua:2>", 6);
   auto r2 = round_trip(p::message_type::stats, r);
   EXPECT_EQ(r2.worker_id, "worker-1") << "the sender names the worker";
   EXPECT_EQ(r2.sequence, 9u);
@@ -81,6 +82,7 @@ TEST(Codec, EveryMessageRoundTrips) {
   EXPECT_EQ(r2.requests_sent, 77u);
   EXPECT_EQ(r2.delta.total().failures, 1u);
   EXPECT_EQ(r2.delta.errors().size(), 1u);
+  EXPECT_EQ(r2.exceptions.entries(), r.exceptions.entries());
 }
 
 TEST(Codec, SpawnCommandsCarryUserIdsWorkerIndexAndRowLeasesAndReportsTheLiveIds) {
@@ -188,6 +190,7 @@ TEST(Codec, GarbageTruncationAndBitFlipsAreErrorsNotCrashes) {
   r.sequence = 1;
   for (int i = 0; i < 100; ++i)
     r.delta.entry("GET", "/" + std::to_string(i % 7)).record(i * 100, 1, i % 5 == 0);
+  r.exceptions.record("a.lua:1: boom", "stack traceback:\n\ta.lua:1: in main chunk", 3);
   const std::string good = p::encode(p::make_message(p::message_type::stats, "w", r));
   for (std::size_t cut = 0; cut < good.size(); cut += 7) {
     auto d = p::decode(good.data(), cut);

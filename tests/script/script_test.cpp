@@ -2,6 +2,7 @@
 // way a script can go wrong (syntax, bad class, runtime error, runaway, memory).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include "common/script/engine.hpp"
 #include "common/script/scripted_user.hpp"
 #include "common/script/user_class.hpp"
+#include "common/stats/exception_table.hpp"
 #include "common/stats/stats_table.hpp"
 
 namespace g = swarmlet::green;
@@ -37,6 +39,7 @@ class Script : public ::testing::Test {
     files["user.lua"] = user_lua;
     engine_ = std::make_unique<s::engine>(files, options);
     engine_->set_stats(&stats_);
+    engine_->set_exceptions(&exceptions_);
     cls_ = s::load_user_class(*engine_, "user.lua");
     g::spawn([&] {
       s::user_settings settings;
@@ -77,6 +80,7 @@ class Script : public ::testing::Test {
   std::unique_ptr<s::engine> engine_;  // outlives the hub: its threads may hold Lua values
   g::hub hub_;
   swarmlet::stats::stats_table stats_;
+  swarmlet::stats::exception_table exceptions_;
   s::user_class cls_;
   bool started_ = false;
   bool stop_asked_ = false;
@@ -350,6 +354,42 @@ TEST_F(Script, ARuntimeErrorIsOneFailureWithFileAndLine) {
   EXPECT_EQ(only_error(), "user.lua:4: attempt to index local 't' (a nil value)");
 }
 
+TEST_F(Script, ARuntimeErrorIsAlsoAnExceptionWithTheTracebackOfTheScriptsFrames) {
+  run_user(R"(local sw = require 'swarmlet'
+local function check(v)
+  if not v then error("no value") end
+end
+local function fetch(u)
+  check(nil)
+end
+return {tasks = {function(u)
+  fetch(u)
+end}}
+)");
+  ASSERT_EQ(exceptions_.entries().size(), 1u);
+  const auto& [key, count] = *exceptions_.entries().begin();
+  EXPECT_EQ(count, 1u);
+  EXPECT_EQ(key.message, "user.lua:3: no value");
+  EXPECT_EQ(key.traceback,
+            "stack traceback:\n"
+            "\tuser.lua:3: in function 'check'\n"
+            "\tuser.lua:6: in function 'fetch'\n"
+            "\tuser.lua:9: in function <user.lua:8>")
+      << "the script's frames only: not error's, not the engine's";
+  EXPECT_EQ(entry("LUA", "user.lua:8")->failures, count) << "one exception per LUA failure";
+}
+
+TEST_F(Script, ADeepStackKeepsItsFirstAndLastFramesInTheTraceback) {
+  run_user(task("local function f(n) return 1 + f(n + 1) end\nf(1)"));
+  ASSERT_EQ(exceptions_.entries().size(), 1u);
+  const auto& key = exceptions_.entries().begin()->first;
+  EXPECT_NE(key.message.find("stack overflow"), std::string::npos) << key.message;
+  EXPECT_NE(key.traceback.find("\n\t...\n"), std::string::npos) << key.traceback;
+  EXPECT_EQ(std::count(key.traceback.begin(), key.traceback.end(), '\n'), 10 + 1 + 11);
+  EXPECT_EQ(key.traceback.substr(key.traceback.rfind('\n')),
+            "\n\tuser.lua:4: in function <user.lua:2>");
+}
+
 TEST_F(Script, AnErrorInOnStartStopsTheUserAndIsCounted) {
   run_user(
       "return {on_start = function(u) error('no login') end,\n"
@@ -358,6 +398,9 @@ TEST_F(Script, AnErrorInOnStartStopsTheUserAndIsCounted) {
   EXPECT_EQ(global("reached"), "nil");
   EXPECT_EQ(only_error(), "user.lua:1: no login");
   EXPECT_NE(entry("LUA", "user.lua:on_start"), nullptr);
+  ASSERT_EQ(exceptions_.entries().size(), 1u) << "an exception too";
+  EXPECT_EQ(exceptions_.entries().begin()->first.traceback,
+            "stack traceback:\n\tuser.lua:1: in function <user.lua:1>");
 }
 
 TEST_F(Script, ARunawayScriptIsInterruptedWithItsLine) {
@@ -367,6 +410,9 @@ TEST_F(Script, ARunawayScriptIsInterruptedWithItsLine) {
   const std::string e = only_error();
   EXPECT_EQ(e.rfind("user.lua:4: script ran ", 0), 0u) << e;
   EXPECT_NE(e.find("without parking (limit 50 ms)"), std::string::npos) << e;
+  ASSERT_EQ(exceptions_.entries().size(), 1u);
+  EXPECT_EQ(exceptions_.entries().begin()->first.traceback,
+            "stack traceback:\n\tuser.lua:4: in function <user.lua:2>");
 }
 
 TEST_F(Script, APcallCannotSwallowTheRunawayGuard) {
@@ -379,6 +425,7 @@ TEST_F(Script, APcallCannotSwallowTheRunawayGuard) {
 TEST_F(Script, RunawayMemoryIsAnErrorNotAnAbort) {
   s::engine_options o;
   o.heap_limit = 16u << 20;
+  o.run_limit = 60s;  // filling the heap may take over a second on a loaded machine
   run_user(task("local t = {}\nfor i = 1, 1e9 do t[i] = string.rep('x', 64) .. i end"), {}, o);
   const std::string e = only_error();
   EXPECT_EQ(e.rfind("user.lua:4: Lua heap limit reached: ", 0), 0u) << e;

@@ -122,6 +122,18 @@ function showFailures(rows) {
   fillRows($('failures-table').tBodies[0], rows, (f) => [fmt(f.occurrences), f.method, f.name, f.error]);
 }
 
+// Locust's Exceptions tab: the traceback keeps its lines (a <pre> cell).
+function showExceptions(rows) {
+  const total = rows.reduce((n, e) => n + e.count, 0);
+  $('exception-count').textContent = rows.length ? `(${fmt(total)})` : '';
+  fillRows($('exceptions-table').tBodies[0], rows, (e) => [fmt(e.count), e.message, e.traceback, e.workers.join(', ')]);
+  for (const tr of $('exceptions-table').tBodies[0].rows) {
+    const pre = document.createElement('pre');
+    pre.textContent = tr.cells[2].textContent;
+    tr.cells[2].replaceChildren(pre);
+  }
+}
+
 function showWorkers(rows) {
   $('workers-count').textContent = fmt(rows.length);
   fillRows($('workers-table').tBodies[0], rows,
@@ -133,6 +145,7 @@ async function poll() {
     showStats(await api('GET', '/api/stats'));
     addHistory(await api('GET', `/api/history?from=${view.historyRows}`));
     showFailures(await api('GET', '/api/failures'));
+    showExceptions(await api('GET', '/api/exceptions'));
     showWorkers(await api('GET', '/api/workers'));
     $('connection').textContent = '';
   } catch (e) {
