@@ -87,3 +87,90 @@ served_by() {
 reported_in() {
   python3 -c "import json; print(json.load(open('$1'))['totals']['requests'])"
 }
+
+# The container image of deploy/container/Containerfile built with buildah (chroot isolation:
+# containers cannot be started here, but images can be built) on a base imported from the
+# Debian root above, with this build's .deb (PACKAGE=the .deb: building from source inside
+# the image takes a whole build, too long for CI). Rebuilt only when the package or the
+# Containerfile changed. Prints the image's name.
+ensure_image() {
+  need_tool buildah "the Debian package buildah"
+  local deb depends base_tar base_image stamp image=localhost/swarmlet:deploy-test
+  deb=$(ensure_package)
+  depends=$(package_depends "$deb")
+  base_tar=$(ensure_base_root "$depends")
+  base_image=localhost/swarmlet-deploy-base:$(basename "$base_tar" .tar)
+  stamp=$(cat "$deb" "$source_dir/deploy/container/Containerfile" | sha1sum | cut -c1-12)-$(basename "$base_tar")
+  (
+    flock 9
+    if ! buildah inspect --type image "$base_image" >/dev/null 2>&1; then
+      local c
+      c=$(buildah from scratch)
+      buildah add --quiet "$c" "$base_tar" / >/dev/null
+      buildah commit --quiet --rm "$c" "$base_image" >/dev/null
+    fi
+    if [[ $(cat "$cache/image.stamp" 2>/dev/null) != "$stamp" ]] ||
+      ! buildah inspect --type image "$image" >/dev/null 2>&1; then
+      local context
+      context=$(mktemp -d "$cache/context.XXXXXX")
+      cp "$deb" "$context/"
+      buildah bud --isolation chroot --layers=false --build-arg BASE="$base_image" \
+        --build-arg PACKAGE="$(basename "$deb")" -f "$source_dir/deploy/container/Containerfile" \
+        -t "$image" "$context" >"$cache/image.log" 2>&1 || { cat "$cache/image.log" >&2; exit 1; }
+      rm -rf "$context"
+      echo "$stamp" >"$cache/image.stamp"
+    fi
+  ) 9>"$cache/.image.lock"
+  echo "$image"
+}
+
+# Several hosts on one machine, as tests/support/virtual_network does it: a network namespace
+# per host, joined by veth pairs to a bridge in a namespace of its own, the i-th host at
+# 198.18.0.(10 + i). net_up HOST...; net_in HOST COMMAND...; net_down (kills what runs in them).
+net_prefix=swd$$-
+net_hosts=()
+declare -A net_addr=()
+net_up() {
+  ip netns add "${net_prefix}br"
+  ip -n "${net_prefix}br" link add br0 type bridge
+  ip -n "${net_prefix}br" link set br0 up
+  local i=${#net_hosts[@]} h
+  for h in "$@"; do
+    ip netns add "$net_prefix$h"
+    ip link add "v$$x$i" type veth peer name eth0 netns "$net_prefix$h"
+    ip link set "v$$x$i" netns "${net_prefix}br"
+    ip -n "${net_prefix}br" link set "v$$x$i" master br0 up
+    net_addr[$h]=198.18.0.$((10 + i))
+    ip -n "$net_prefix$h" addr add "${net_addr[$h]}/24" dev eth0
+    ip -n "$net_prefix$h" link set eth0 up
+    ip -n "$net_prefix$h" link set lo up
+    net_hosts+=("$h")
+    i=$((i + 1))
+  done
+}
+net_in() {
+  local h=$1
+  shift
+  ip netns exec "$net_prefix$h" "$@"
+}
+net_down() {
+  local h
+  for h in "${net_hosts[@]}"; do ip netns pids "$net_prefix$h" 2>/dev/null | xargs -r kill -9 2>/dev/null || true; done
+  for h in "${net_hosts[@]}"; do ip netns del "$net_prefix$h" 2>/dev/null || true; done
+  ip netns del "${net_prefix}br" 2>/dev/null || true
+}
+
+# Runs a program of the image in HOST's namespace, chrooted into the image's root ROOT as the
+# image's user, in its working directory, with only the environment given:
+#   in_image HOST ROOT USER [NAME=VALUE...] -- ARGV...
+in_image() {
+  local host=$1 root=$2 user=$3
+  shift 3
+  local env=(HOME=/var/lib/swarmlet PATH=/usr/local/bin:/usr/bin:/bin)
+  while [[ $1 != -- ]]; do env+=("$1"); shift; done
+  shift
+  net_in "$host" unshare --mount --propagation private -- bash -c \
+    'root=$1; user=$2; shift 2; mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" &&
+     exec chroot --userspec="$user" "$root" /usr/bin/env -i -C /var/lib/swarmlet "$@"' \
+    in_image "$root" "$user" "${env[@]}" "$@"
+}
