@@ -100,7 +100,9 @@ ensure_image() {
   depends=$(package_depends "$deb")
   base_tar=$(ensure_base_root "$depends")
   base_image=localhost/swarmlet-deploy-base:$(basename "$base_tar" .tar)
-  stamp=$(cat "$deb" "$source_dir/deploy/container/Containerfile" | sha1sum | cut -c1-12)-$(basename "$base_tar")
+  # The package's contents, not the .deb's bytes (cpack stamps fresh file times each time).
+  stamp=$( (dpkg-deb --fsys-tarfile "$deb" | tar -xO; dpkg-deb -f "$deb"; cat "$source_dir/deploy/container/Containerfile") |
+    sha1sum | cut -c1-12)-$(basename "$base_tar")
   (
     flock 9
     if ! buildah inspect --type image "$base_image" >/dev/null 2>&1; then
