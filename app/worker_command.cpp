@@ -8,10 +8,12 @@
 #include "common/green/clock_source.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
+#include "common/http/server.hpp"
 #include "flag_checks.hpp"
 #include "proto/zmq_transport.hpp"
 #include "run_command.hpp"
 #include "signal_watch.hpp"
+#include "worker/health.hpp"
 #include "worker/master_link.hpp"
 #include "worker/runtime.hpp"
 
@@ -25,6 +27,8 @@ struct worker_flags {
   std::string id;
   int report_interval_ms = 1000;
   int backdoor_port = -1;
+  int health_port = -1;
+  std::string health_host = "0.0.0.0";
   std::string master_key;  // the master's public key, or a file with it
   std::string curve_key;   // this worker's key file
   log_level level = log_level::info;
@@ -106,6 +110,27 @@ int serve(const worker_flags& f) {
   });
   if (f.backdoor_port >= 0 && !start_backdoor(f.backdoor_port, door, door_listener, door_server))
     return 2;
+  green::socket health_listener;
+  green::green_thread<void> health_server;
+  if (f.health_port >= 0) {
+    try {
+      health_listener =
+          green::socket::listen(f.health_host, static_cast<std::uint16_t>(f.health_port));
+    } catch (const std::exception& e) {
+      std::cerr << "swarmlet worker: --health-port: " << e.what() << "\n";
+      return 2;
+    }
+    std::cerr << "swarmlet worker: health answers on http://" << f.health_host << ":"
+              << health_listener.local_port() << "/healthz and /readyz" << std::endl;
+    health_server = green::spawn([&] {
+      http::serve_http(
+          health_listener,
+          [&link](const http::request& q, http::response& r) {
+            worker::answer_health(*link, q, r);
+          },
+          16);
+    });
+  }
   signal_watch signals({SIGINT, SIGTERM});
   auto on_signal = green::spawn([&] {
     signals.wait();
@@ -114,6 +139,7 @@ int serve(const worker_flags& f) {
   const int code = link->run();
   on_signal.kill();
   if (door_server.valid()) door_server.kill();
+  if (health_server.valid()) health_server.kill();
   return code;
 }
 
@@ -141,6 +167,16 @@ void add_worker_command(CLI::App& app, int& exit_code) {
                   "Serve the backdoor console on 127.0.0.1:PORT (0: any)")
       ->check(whole_number())
       ->check(CLI::Range(0, 65535));
+  cmd->add_option("--health-port", f->health_port,
+                  "Answer health probes on PORT: GET /healthz (alive, with its state), GET /readyz "
+                  "(200 once a master has this worker)")
+      ->envname("SWARMLET_HEALTH_PORT")
+      ->check(whole_number())
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--health-host", f->health_host,
+                  "Address of the health answers (default 0.0.0.0: probes come from outside; the "
+                  "answers tell only this worker's state)")
+      ->envname("SWARMLET_HEALTH_HOST");
   cmd->add_option(
          "--master-key", f->master_key,
          "Encrypt with CURVE: the master's public key (40 Z85 characters) or its .pub file")

@@ -113,6 +113,14 @@ std::vector<web_api::route> web_api::routes(bool quit_offered) {
 }
 
 void web_api::handle(const http::request& req, http::response& res) {
+  // Liveness and readiness probes (Kubernetes) carry no token, and the answer tells nothing.
+  if (http::target_path(req.target) == "/healthz" &&
+      (req.method == "GET" || req.method == "HEAD")) {
+    res.status = 200;
+    res.headers.add("Content-Type", "text/plain; charset=utf-8");
+    res.body = "ok\n";
+    return;
+  }
   if (!options_.bearer_token.empty() && !http::carries_token(req.headers, options_.bearer_token)) {
     http::add_token_challenge(res.headers, "swarmlet");
     error(res, 401,

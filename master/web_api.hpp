@@ -34,7 +34,8 @@ class web_api {
  public:
   /// `workers` lists the workers as JSON (the master's registry, or the local one).
   web_api(test_session& session, std::function<nlohmann::json()> workers, web_options options);
-  /// Answers `req` into `res`: 401 without the token (when one is set), the route's answer, the
+  /// Answers `req` into `res`: GET /healthz "ok" (no token needed: for probes), 401 without the
+  /// token (when one is set), the route's answer, the
   /// UI file at the path, 405 (with Allow) for a known path and another method, or else 404.
   /// Runs on the master's hub; blocks on nothing (a test starts on its own green thread).
   void handle(const http::request& req, http::response& res);

@@ -19,8 +19,11 @@ build_packages=(
 command -v npm >/dev/null || build_packages+=(nodejs npm)
 # The browser tests drive Debian's Chromium; the scrape test runs Debian's Prometheus; the
 # format check runs clang-format; the partition tests drop packets with nftables; nginx is a
-# real peer server for the integration tests.
-test_packages=(chromium prometheus clang-format nftables nginx)
+# real peer server for the integration tests; the deploy tests bootstrap Debian roots
+# (mmdebstrap), build the image (buildah) and render the Kubernetes manifests (kubectl,
+# Debian's kubernetes-client unless a kubectl is here already) and read them (python3-yaml).
+test_packages=(chromium prometheus clang-format nftables nginx mmdebstrap buildah python3-yaml)
+command -v kubectl >/dev/null || test_packages+=(kubernetes-client)
 bench_packages=(wrk nginx python3-gevent python3-locust hey)
 
 want=("${build_packages[@]}")

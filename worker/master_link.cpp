@@ -160,9 +160,11 @@ void master_link::beat_loop() {
     if (!registered_ && !hinted && now - started > no_answer_hint_after) {
       hinted = true;
       log("no answer from the master at " + options_.master_address + " for " +
-          std::to_string(no_answer_hint_after.count()) + " s: " + options_.no_answer_hint);
+          std::to_string(no_answer_hint_after.count()) + " s: " + options_.no_answer_hint +
+          " (still trying)");
     }
     if (registered_ && now - last_heard_ > silence) {
+      looking_since_ = now;
       log("no word from the master for " + std::to_string(silence.count()) +
           " ms: stopping users, saying hello again");
       registered_ = false;
@@ -184,6 +186,7 @@ void master_link::beat_loop() {
 int master_link::run() {
   log("worker " + options_.worker_id + " connecting to " + options_.master_address);
   last_heard_ = clock_.now();
+  looking_since_ = last_heard_;
   receiver_ = green::spawn([this] { receive_loop(); });
   beats_ = green::spawn([this] { beat_loop(); });
   int code = 0;
@@ -201,6 +204,14 @@ int master_link::run() {
   }
   if (load_) log("sent stats of " + std::to_string(load_->requests_reported()) + " requests");
   return code;
+}
+
+std::string master_link::state() const {
+  if (registered_) return "registered with the master at " + options_.master_address;
+  const auto looking =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - looking_since_);
+  return "looking for the master at " + options_.master_address + ": no answer for " +
+         std::to_string(looking.count()) + " s";
 }
 
 void master_link::stop() {

@@ -56,6 +56,9 @@ class master_link final : public proto::report_sink {
   /// Users running on this worker now.
   int users() const noexcept { return load_ ? load_->users() : 0; }
   bool registered() const noexcept { return registered_; }
+  /// In a sentence: "registered with the master at ADDRESS", or "looking for the master at
+  /// ADDRESS: no answer for N s" (what health answers say).
+  std::string state() const;
   /// The users of the current scenario, if one was installed.
   user_load* load() noexcept { return load_.get(); }
 
@@ -80,6 +83,7 @@ class master_link final : public proto::report_sink {
   bool registered_ = false;
   std::chrono::milliseconds heartbeat_interval_{1000};
   green::time_point last_heard_{};
+  green::time_point looking_since_{};  ///< when run() began, or the master last went silent
   green::event<int> done_;
   green::event<> final_left_;                   ///< a final report was delivered
   green::green_thread<void> receiver_, beats_;  ///< while run() runs

@@ -14,6 +14,7 @@
 #include "master/test_runner.hpp"
 #include "master/worker_link.hpp"
 #include "proto/memory_transport.hpp"
+#include "worker/health.hpp"
 #include "worker/master_link.hpp"
 
 namespace swarmlet {
@@ -280,6 +281,37 @@ TEST_F(Links, AWorkerThatHearsNoMasterStopsItsUsersAndSaysHelloAgain) {
   EXPECT_EQ(a.users()->stops, std::vector<std::uint64_t>{runner_->run_id()});
   EXPECT_EQ(a.users()->users(), 0) << "no orphan keeps loading the target";
   EXPECT_NE(a.log.str().find("no word from the master for 3000 ms"), std::string::npos);
+}
+
+http::response probe(const worker::master_link& link, const std::string& path) {
+  http::request q;
+  q.method = "GET";
+  q.target = path;
+  http::response r;
+  worker::answer_health(link, q, r);
+  return r;
+}
+
+TEST_F(Links, AWorkerWithNoMasterSaysSoOnceKeepsTryingAndIsAliveButNotReady) {
+  stop_master();
+  auto& w = add_worker("w");
+  clock_.advance(60s);
+  EXPECT_FALSE(w.link->registered());
+  const std::string log = w.log.str();
+  const auto hint = log.find("no answer from the master at memory for 10 s: is it running there?");
+  ASSERT_NE(hint, std::string::npos) << log;
+  EXPECT_EQ(log.find("no answer", hint + 1), std::string::npos) << "said once: " << log;
+  EXPECT_EQ(w.link->state(), "looking for the master at memory: no answer for 60 s");
+  EXPECT_EQ(probe(*w.link, "/healthz").status, 200) << "alive: it retries by itself";
+  const auto ready = probe(*w.link, "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(ready.body, "not ready: looking for the master at memory: no answer for 60 s\n");
+
+  start_master();
+  clock_.advance(5s);  // the next hello, after the back-off
+  EXPECT_TRUE(w.link->registered());
+  EXPECT_EQ(probe(*w.link, "/readyz").body, "ok: registered with the master at memory\n");
+  EXPECT_EQ(probe(*w.link, "/metrics").status, 404);
 }
 
 TEST_F(Links, AWorkerBackAfterAPartitionIsReadmittedAndTakesItsShareAgain) {
