@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 build_packages=(
   build-essential cmake pkg-config
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-context-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libhttp-parser-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libhttp-parser-dev libnghttp2-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev libluajit-5.1-dev
   openssl python3 curl
 )
@@ -20,7 +20,7 @@ command -v npm >/dev/null || build_packages+=(nodejs npm)
 # format check runs clang-format; the partition tests drop packets with nftables; nginx is a
 # real peer server for the integration tests.
 test_packages=(chromium prometheus clang-format nftables nginx)
-bench_packages=(wrk nginx python3-gevent python3-locust hey)
+bench_packages=(wrk nginx python3-gevent python3-locust hey nghttp2-client)
 
 want=("${build_packages[@]}")
 for arg in "$@"; do
