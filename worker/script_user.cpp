@@ -1,9 +1,9 @@
 #include "script_user.hpp"
 
+#include "client_settings.hpp"
 #include "common/green/operations.hpp"
 #include "common/green/timeout.hpp"
 #include "common/script/scripted_user.hpp"
-#include "client_settings.hpp"
 
 namespace swarmlet::worker {
 

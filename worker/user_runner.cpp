@@ -2,9 +2,9 @@
 
 #include <random>
 
+#include "client_settings.hpp"
 #include "common/green/operations.hpp"
 #include "common/green/timeout.hpp"
-#include "client_settings.hpp"
 #include "request_executor.hpp"
 
 namespace swarmlet::worker {

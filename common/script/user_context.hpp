@@ -63,7 +63,7 @@ struct user_context {
 
  private:
   std::unique_ptr<http::client> main_;
-  int main_users_ = 0;  // green threads sending on main_ now
+  int main_users_ = 0;               // green threads sending on main_ now
   std::vector<http::client*> idle_;  // extra clients not in use
   std::vector<std::unique_ptr<http::client>> extra_;
   struct named_entry {
