@@ -227,6 +227,8 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
             {"p50", a.totals().lag().percentile_ms(0.5)},
             {"p99", a.totals().lag().percentile_ms(0.99)},
             {"max", a.totals().lag().max_ms()}}},
+          {"http_versions",
+           {{"1.1", a.totals().versions().http1_1}, {"2", a.totals().versions().http2}}},
           {"requests", requests},
           {"errors", errors},
           {"exceptions", exceptions},

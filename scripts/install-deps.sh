@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 build_packages=(
   build-essential cmake pkg-config
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-context-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libhttp-parser-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libhttp-parser-dev libnghttp2-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev libluajit-5.1-dev
   libc-ares-dev
   openssl python3 curl
@@ -24,7 +24,7 @@ command -v npm >/dev/null || build_packages+=(nodejs npm)
 # Debian's kubernetes-client unless a kubectl is here already) and read them (python3-yaml).
 test_packages=(chromium prometheus clang-format nftables nginx mmdebstrap buildah python3-yaml)
 command -v kubectl >/dev/null || test_packages+=(kubernetes-client)
-bench_packages=(wrk nginx python3-gevent python3-locust hey)
+bench_packages=(wrk nginx python3-gevent python3-locust hey nghttp2-client)
 
 want=("${build_packages[@]}")
 for arg in "$@"; do

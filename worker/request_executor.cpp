@@ -78,6 +78,11 @@ bool request_executor::run(const config::request_spec& spec,
   build(spec);
   client_.keep_body(spec.keeps_body());
   const http::result r = client_.send(request_);
+  if (r.version == http::version::http2) {
+    ++stats_.versions().http2;
+  } else if (r.version == http::version::http1_1) {
+    ++stats_.versions().http1_1;
+  }
   const auto us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(r.elapsed).count());
   const auto corrected_us = intended ? static_cast<std::uint64_t>(std::max<std::int64_t>(

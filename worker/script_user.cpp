@@ -1,5 +1,6 @@
 #include "script_user.hpp"
 
+#include "client_settings.hpp"
 #include "common/green/operations.hpp"
 #include "common/green/timeout.hpp"
 #include "common/script/scripted_user.hpp"
@@ -57,12 +58,7 @@ void script_user::run() {
     for (std::size_t c = 0; c < d.columns.size(); ++c) settings.vars[d.columns[c]] = d.rows[row][c];
   }
   settings.target = scenario_.target;
-  settings.client.connect_timeout =
-      std::chrono::duration_cast<std::chrono::milliseconds>(scenario_.http.connect_timeout);
-  settings.client.read_timeout =
-      std::chrono::duration_cast<std::chrono::milliseconds>(scenario_.http.timeout);
-  settings.client.verify_tls = scenario_.http.verify_tls;
-  settings.client.max_redirects = scenario_.http.max_redirects;
+  settings.client = client_options_of(scenario_.http);
   settings.tls = tls_;
   settings.stop = [this] { stop(); };
   settings.stopping = &stop_;

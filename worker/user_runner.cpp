@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "client_settings.hpp"
 #include "common/green/operations.hpp"
 #include "common/green/timeout.hpp"
 #include "request_executor.hpp"
@@ -44,14 +45,8 @@ struct user_runner::session {
   session(user_runner& u)
       : client([&] {
           std::string error;
-          http::client_options copts;
-          copts.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-              u.scenario_.http.connect_timeout);
-          copts.read_timeout =
-              std::chrono::duration_cast<std::chrono::milliseconds>(u.scenario_.http.timeout);
-          copts.verify_tls = u.scenario_.http.verify_tls;
-          copts.max_redirects = u.scenario_.http.max_redirects;
-          return http::client(*http::parse_url(u.scenario_.target, error), copts, u.tls_);
+          return http::client(*http::parse_url(u.scenario_.target, error),
+                              client_options_of(u.scenario_.http), u.tls_);
         }()),
         exec(client, u.stats_, vars),
         spec(u.spec_),

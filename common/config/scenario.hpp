@@ -120,6 +120,9 @@ struct http_spec {
   microseconds timeout{std::chrono::seconds(30)};
   bool verify_tls = true;
   int max_redirects = 5;
+  /// automatic: HTTP/2 when an https server offers it by ALPN, else HTTP/1.1 (http:// is
+  /// HTTP/1.1); http2: h2 by ALPN, or h2c by prior knowledge on http://.
+  enum class protocol { automatic, http1_1, http2 } version = protocol::automatic;
 };
 
 /// How host names resolve (see common/green/dns_resolver).

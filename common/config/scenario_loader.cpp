@@ -786,7 +786,8 @@ scenario load(const reader& r, const std::string& text) {
     }
     if (const auto h = root["http"]) {
       r.expect_map(h, "http");
-      r.check_keys(h, {"connect_timeout", "timeout", "verify_tls", "max_redirects"}, "http");
+      r.check_keys(h, {"connect_timeout", "timeout", "verify_tls", "max_redirects", "version"},
+                   "http");
       if (h["connect_timeout"])
         s.http.connect_timeout = r.duration(h["connect_timeout"], "http.connect_timeout");
       if (h["timeout"]) s.http.timeout = r.duration(h["timeout"], "http.timeout");
@@ -794,6 +795,19 @@ scenario load(const reader& r, const std::string& text) {
       if (h["max_redirects"])
         s.http.max_redirects =
             static_cast<int>(r.integer(h["max_redirects"], "http.max_redirects", 0, 100));
+      if (h["version"]) {
+        // 2 and 1.1 may come unquoted (a number to YAML): the scalar's text is what counts.
+        const std::string v = r.text(h["version"], "http.version");
+        if (v == "auto") {
+          s.http.version = http_spec::protocol::automatic;
+        } else if (v == "1.1") {
+          s.http.version = http_spec::protocol::http1_1;
+        } else if (v == "2") {
+          s.http.version = http_spec::protocol::http2;
+        } else {
+          r.fail(h["version"], "http.version must be \"1.1\", \"2\" or auto, got '" + v + "'");
+        }
+      }
     }
     if (const auto d = root["dns"]) {
       r.expect_map(d, "dns");

@@ -162,14 +162,26 @@ std::string tls_stream::protocol() const {
   return SSL_get_version(ssl_.get());
 }
 
+std::string_view tls_stream::alpn() const noexcept {
+  const unsigned char* data = nullptr;
+  unsigned int size = 0;
+  SSL_get0_alpn_selected(ssl_.get(), &data, &size);
+  return data == nullptr ? std::string_view()
+                         : std::string_view(reinterpret_cast<const char*>(data), size);
+}
+
 tls_stream wrap_ssl(socket s, const tls_context& context, tls_role role,
-                    const std::string& server_name) {
+                    const std::string& server_name, std::string_view alpn) {
   SSL* ssl = SSL_new(context.native());
   if (ssl == nullptr) throw tls_error(openssl_reason("SSL_new"));
   tls_stream t(std::move(s), ssl);
   SSL_set_fd(ssl, t.socket_.fd());
   if (role == tls_role::client) {
     SSL_set_connect_state(ssl);
+    if (!alpn.empty() &&
+        SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(alpn.data()),
+                            static_cast<unsigned int>(alpn.size())) != 0)
+      throw tls_error(openssl_reason("SSL_set_alpn_protos"));
     if (!server_name.empty()) {
       in6_addr ip;
       const bool is_ip = inet_pton(AF_INET, server_name.c_str(), &ip) == 1 ||

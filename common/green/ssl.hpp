@@ -62,9 +62,12 @@ class tls_stream final : public stream {
   socket& raw() noexcept { return socket_; }
   /// The negotiated protocol, e.g. "TLSv1.3".
   std::string protocol() const;
+  /// The application protocol the server chose by ALPN ("h2", "http/1.1"), or empty.
+  std::string_view alpn() const noexcept;
 
  private:
-  friend tls_stream wrap_ssl(socket, const tls_context&, tls_role, const std::string&);
+  friend tls_stream wrap_ssl(socket, const tls_context&, tls_role, const std::string&,
+                             std::string_view);
   struct ssl_free {
     void operator()(SSL* s) const noexcept { SSL_free(s); }
   };
@@ -78,9 +81,11 @@ class tls_stream final : public stream {
 };
 
 /// Runs the TLS handshake on `s` as `role` and returns the session. A client checks the
-/// server's certificate against `server_name` (also sent as SNI) when the context verifies.
+/// server's certificate against `server_name` (also sent as SNI) when the context verifies,
+/// and offers the protocols of `alpn` (ALPN wire format, e.g. "\x02h2\x08http/1.1"; empty:
+/// none; see tls_stream::alpn for the server's choice).
 /// Throws tls_error, std::system_error or operation_timed_out (the socket's timeout applies).
 tls_stream wrap_ssl(socket s, const tls_context& context, tls_role role,
-                    const std::string& server_name = "");
+                    const std::string& server_name = "", std::string_view alpn = {});
 
 }  // namespace swarmlet::green

@@ -7,41 +7,26 @@
 
 #include "common/green/clock.hpp"
 #include "common/green/errors.hpp"
+#include "common/green/hub.hpp"
+#include "h2_connection.hpp"
 
 namespace swarmlet::http {
 
-const char* to_string(error_kind kind) noexcept {
-  switch (kind) {
-    case error_kind::none:
-      return "none";
-    case error_kind::connect_refused:
-      return "connect_refused";
-    case error_kind::connect_timeout:
-      return "connect_timeout";
-    case error_kind::timeout:
-      return "timeout";
-    case error_kind::reset:
-      return "reset";
-    case error_kind::bad_response:
-      return "bad_response";
-    case error_kind::tls:
-      return "tls";
-    case error_kind::resolve:
-      return "resolve";
-    case error_kind::too_many_open_files:
-      return "too many open files";
-    case error_kind::other:
-      return "other";
-  }
-  return "other";
-}
+namespace {
+// ALPN offers (wire format: each name after its length).
+constexpr std::string_view alpn_h2_or_http1 = "\x02h2\x08http/1.1";
+constexpr std::string_view alpn_h2 = "\x02h2";
+}  // namespace
 
 struct client::connection {
   std::optional<green::socket> plain;
   std::optional<green::tls_stream> tls;
+  // Declared after the streams it speaks on, so it goes first.
+  std::unique_ptr<h2_connection> h2;
   bool fresh = true;  // no request completed on it yet
   green::stream& io() { return tls ? static_cast<green::stream&>(*tls) : *plain; }
   green::socket& raw() { return tls ? tls->raw() : *plain; }
+  bool usable() const noexcept { return !h2 || h2->accepts_streams(); }
 };
 
 client::client(url base, client_options options, std::shared_ptr<green::tls_context> tls)
@@ -53,21 +38,62 @@ client::client(url base, client_options options, std::shared_ptr<green::tls_cont
 client::~client() = default;
 
 void client::close() noexcept {
-  if (conn_ && conn_->tls) conn_->tls->close();
+  const bool shared = conn_ && conn_->h2 && conn_->h2->streams_in_flight() > 0;
+  if (conn_ && conn_->tls && !shared) conn_->tls->close();
   conn_.reset();
   in_begin_ = in_end_ = 0;
 }
 
+http::version client::connected_version() const noexcept {
+  if (!conn_) return version::none;
+  return conn_->h2 ? version::http2 : version::http1_1;
+}
+
+void client::wait_for_connecting() {
+  while (connecting_) green::hub::get().park(connect_waiters_, std::nullopt, "HTTP connect");
+}
+
+bool client::multiplexes() {
+  if (options_.version == version_choice::http1_1) return false;
+  if (options_.version == version_choice::automatic && !base_.tls()) return false;
+  wait_for_connecting();
+  if (conn_) return conn_->h2 != nullptr;
+  return options_.version == version_choice::http2;
+}
+
 error_kind client::connect(std::string& message) {
   const std::string where = base_.host + ":" + std::to_string(base_.port);
+  // Other green threads of this client (HTTP/2 streams to be) wait for this connection rather
+  // than open their own.
+  connecting_ = true;
+  struct connected {
+    client& self;
+    ~connected() {
+      self.connecting_ = false;
+      self.connect_waiters_.wake_all();
+    }
+  } done{*this};
   try {
-    auto c = std::make_unique<connection>();
+    auto c = std::make_shared<connection>();
     c->plain.emplace(green::socket::connect(base_.host, base_.port, options_.connect_timeout));
     c->plain->set_timeout(options_.read_timeout);
     if (base_.tls()) {
+      const std::string_view offer =
+          options_.version == version_choice::automatic ? alpn_h2_or_http1
+          : options_.version == version_choice::http2   ? alpn_h2
+                                                        : std::string_view();
       c->tls.emplace(
-          green::wrap_ssl(std::move(*c->plain), *tls_, green::tls_role::client, base_.host));
+          green::wrap_ssl(std::move(*c->plain), *tls_, green::tls_role::client, base_.host, offer));
       c->plain.reset();
+      if (c->tls->alpn() == "h2") {
+        c->h2 = std::make_unique<h2_connection>(*c->tls, c->tls->raw());
+      } else if (options_.version == version_choice::http2) {
+        message = "the server at " + where +
+                  " did not agree to HTTP/2 by ALPN (http: {version: \"2\"} requires it)";
+        return error_kind::tls;
+      }
+    } else if (options_.version == version_choice::http2) {
+      c->h2 = std::make_unique<h2_connection>(*c->plain, *c->plain);
     }
     conn_ = std::move(c);
     in_begin_ = in_end_ = 0;
@@ -80,6 +106,11 @@ error_kind client::connect(std::string& message) {
     return error_kind::resolve;
   } catch (const green::tls_error& e) {
     message = e.what();
+    // Offered h2 alone, a server without it may refuse the handshake rather than pick nothing.
+    if (options_.version == version_choice::http2 &&
+        message.find("no application protocol") != std::string::npos)
+      message = "the server at " + where +
+                " did not agree to HTTP/2 by ALPN (http: {version: \"2\"} requires it): " + message;
     return error_kind::tls;
   } catch (const std::system_error& e) {
     message = e.what();
@@ -153,15 +184,46 @@ void client::remember_cookies(const response& res) {
   }
 }
 
+result client::send_h2(const std::shared_ptr<connection>& c, const request& req, bool head,
+                       bool& retry) {
+  cookie_header_.clear();
+  for (const auto& [k, v] : cookies_) {
+    if (!cookie_header_.empty()) cookie_header_ += "; ";
+    cookie_header_ += k;
+    cookie_header_ += '=';
+    cookie_header_ += v;
+  }
+  const h2_request_context context{base_.tls() ? "https" : "http", base_.authority(),
+                                   options_.user_agent, cookie_header_, options_.keep_body};
+  auto out = c->h2->exchange(req, head, context, green::clock::now() + options_.read_timeout);
+  // A connection that takes no more streams is left to the ones still on it.
+  if (conn_ == c && !c->usable()) conn_.reset();
+  retry = out.unprocessed;
+  if (out.result.ok()) remember_cookies(out.result.response);
+  return std::move(out.result);
+}
+
 result client::send_once(const request& req, bool head) {
   result r;
   // A kept-alive connection the server has closed meanwhile fails on first use: one retry on
   // a fresh connection, as browsers and Python's requests do.
   for (int attempt = 0; attempt < 2; ++attempt) {
+    wait_for_connecting();
+    if (conn_ && !conn_->usable()) conn_.reset();
     if (!conn_) {
       r.error = connect(r.error_message);
       if (r.error != error_kind::none) return r;
     }
+    if (conn_->h2) {
+      // A copy: another green thread may replace conn_ while this one waits on the stream.
+      const std::shared_ptr<connection> c = conn_;
+      bool retry = false;
+      r = send_h2(c, req, head, retry);
+      if (retry && attempt == 0) continue;
+      return r;
+    }
+    serialize(req);
+    r.version = version::http1_1;
     const bool reused = !conn_->fresh;
     // The timeout bounds the whole exchange, not each wait: a server that trickles a byte a
     // second must not hold a user for ever (k6's request timeout).
@@ -217,6 +279,7 @@ result client::send_once(const request& req, bool head) {
     conn_->fresh = false;
     if (!parser_.keep_alive()) close();
     r.response = std::move(parser_.response());
+    r.version = version::http1_1;
     remember_cookies(r.response);
     return r;
   }
@@ -229,7 +292,6 @@ result client::send(const request& original) {
   request redirected;
   result r;
   for (int hop = 0;; ++hop) {
-    serialize(*req);
     r = send_once(*req, req->method == "HEAD");
     const int s = r.response.status;
     const bool redirect = r.ok() && (s == 301 || s == 302 || s == 303 || s == 307 || s == 308);

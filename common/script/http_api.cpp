@@ -171,7 +171,9 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
       if (got) {
         r = std::move(*got);
       } else {
-        client->close();  // the response may still come: never read it as the next one's
+        // HTTP/1.1: the response may still come, never to be read as the next one's. (An
+        // HTTP/2 stream was cancelled alone; its connection goes on.)
+        if (client->connected_version() != http::version::http2) client->close();
         r.error = http::error_kind::timeout;
         r.error_message = "no response within the request's timeout";
         r.elapsed = *o.timeout;
@@ -185,6 +187,11 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
   std::string failure = default_judgement(r);
   std::optional<std::uint64_t> pending;
   if (stats::stats_table* table = engine::of(L).stats()) {
+    if (r.version == http::version::http2) {
+      ++table->versions().http2;
+    } else if (r.version == http::version::http1_1) {
+      ++table->versions().http1_1;
+    }
     stats::request_stats& entry = user.entry_of(*table, req.method, o.name);
     if (o.judged_by_script) {
       pending = ++user.next_sequence;

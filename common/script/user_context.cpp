@@ -15,9 +15,9 @@ void user_context::settle() {
 }
 
 http::client& user_context::acquire() {
-  if (!main_busy_) {
-    if (!main_) main_ = make_client();
-    main_busy_ = true;
+  if (!main_) main_ = make_client();
+  if (main_users_ == 0 || main_->multiplexes()) {
+    ++main_users_;
     return *main_;
   }
   if (idle_.empty()) {

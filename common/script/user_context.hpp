@@ -48,12 +48,14 @@ struct user_context {
 
   /// Records the pending response (if any) with its default judgement.
   void settle();
-  /// A client no other green thread of this user is using now: the user's first one when it
-  /// is free, else another (kept for later). Give it back with release().
+  /// A client this green thread may send on now: the user's first one when it is free or
+  /// multiplexes (HTTP/2: requests of the user's green threads are streams of its one
+  /// connection), else another (kept for later). May park while the first one's connection
+  /// is being made (to learn whether it is HTTP/2). Give it back with release().
   http::client& acquire();
   void release(http::client& c) {
     if (&c == main_.get()) {
-      main_busy_ = false;
+      --main_users_;
     } else {
       idle_.push_back(&c);
     }
@@ -61,7 +63,7 @@ struct user_context {
 
  private:
   std::unique_ptr<http::client> main_;
-  bool main_busy_ = false;
+  int main_users_ = 0;               // green threads sending on main_ now
   std::vector<http::client*> idle_;  // extra clients not in use
   std::vector<std::unique_ptr<http::client>> extra_;
   struct named_entry {

@@ -76,7 +76,7 @@ std::string unpack_entry_values(const msgpack::object* f, request_stats& s) {
 }  // namespace
 
 void pack_stats(msgpack::packer<msgpack::sbuffer>& out, const stats_table& table) {
-  out.pack_array(3);
+  out.pack_array(4);
   out.pack_array(static_cast<std::uint32_t>(table.entries().size()));
   for (const auto& [key, s] : table.entries()) {
     out.pack_array(entry_fields);
@@ -94,15 +94,19 @@ void pack_stats(msgpack::packer<msgpack::sbuffer>& out, const stats_table& table
   }
   out.pack_array(10);
   pack_entry_values(out, table.lag());
+  out.pack_array(2);
+  out.pack(table.versions().http1_1);
+  out.pack(table.versions().http2);
 }
 
 std::optional<stats_table> unpack_stats(const msgpack::object& in, std::string& error) {
-  if (in.type != msgpack::type::ARRAY || in.via.array.size != 3 ||
+  // [entries, errors, lag] from a worker that predates the HTTP version counts; theirs follow.
+  if (in.type != msgpack::type::ARRAY || in.via.array.size < 3 || in.via.array.size > 4 ||
       in.via.array.ptr[0].type != msgpack::type::ARRAY ||
       in.via.array.ptr[1].type != msgpack::type::ARRAY ||
       in.via.array.ptr[2].type != msgpack::type::ARRAY ||
       in.via.array.ptr[2].via.array.size != 10) {
-    error = "stats: expected [entries, errors, lag]";
+    error = "stats: expected [entries, errors, lag, versions]";
     return std::nullopt;
   }
   stats_table table;
@@ -149,6 +153,15 @@ std::optional<stats_table> unpack_stats(const msgpack::object& in, std::string& 
       !why.empty()) {
     error = "stats: generator lag " + why;
     return std::nullopt;
+  }
+  if (in.via.array.size == 4) {
+    const msgpack::object& v = in.via.array.ptr[3];
+    if (v.type != msgpack::type::ARRAY || v.via.array.size != 2 ||
+        !read_u64(v.via.array.ptr[0], table.versions().http1_1) ||
+        !read_u64(v.via.array.ptr[1], table.versions().http2)) {
+      error = "stats: HTTP version counts are not [http/1.1, h2]";
+      return std::nullopt;
+    }
   }
   return table;
 }

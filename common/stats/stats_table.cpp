@@ -1,5 +1,7 @@
 #include "stats_table.hpp"
 
+#include <utility>
+
 namespace swarmlet::stats {
 
 namespace {
@@ -35,6 +37,7 @@ stats_table stats_table::counted_as_here(const stats_table& other) const {
   for (const auto& [key, s] : other.entries_) out.entries_[counted_as(key)].merge(s);
   for (const auto& [key, n] : other.errors_) out.errors_[counted_as(key)] += n;
   out.lag_ = other.lag_;
+  out.versions_ = other.versions_;
   return out;
 }
 
@@ -52,6 +55,8 @@ void stats_table::merge(const stats_table& other) {
   for (const auto& [key, s] : other.entries_) entries_[admit(key)].merge(s);
   for (const auto& [key, n] : other.errors_) errors_[admit(key)] += n;
   lag_.merge(other.lag_);
+  versions_.http1_1 += other.versions_.http1_1;
+  versions_.http2 += other.versions_.http2;
 }
 
 std::uint64_t stats_table::folded_requests() const noexcept {
@@ -72,6 +77,7 @@ stats_table stats_table::take_delta() {
   delta.errors_.swap(errors_);
   delta.lag_ = lag_;
   lag_.clear();
+  delta.versions_ = std::exchange(versions_, {});
   return delta;
 }
 
@@ -84,7 +90,7 @@ request_stats stats_table::total() const {
 bool stats_table::empty() const noexcept {
   for (const auto& [key, s] : entries_)
     if (!s.empty()) return false;
-  return errors_.empty() && lag_.requests == 0;
+  return errors_.empty() && lag_.requests == 0 && versions_.empty();
 }
 
 }  // namespace swarmlet::stats

@@ -62,6 +62,14 @@ class stats_table {
   /// Open model: how late iterations started against their schedule (the generator's own lag).
   request_stats& lag() noexcept { return lag_; }
   const request_stats& lag() const noexcept { return lag_; }
+  /// Requests by the HTTP version that carried them (those that reached a connection).
+  struct version_counts {
+    std::uint64_t http1_1 = 0;
+    std::uint64_t http2 = 0;
+    bool empty() const noexcept { return http1_1 == 0 && http2 == 0; }
+  };
+  version_counts& versions() noexcept { return versions_; }
+  const version_counts& versions() const noexcept { return versions_; }
 
  private:
   /// The key `key` is counted under: itself when known or under the cap, else its method's
@@ -73,6 +81,7 @@ class stats_table {
 
   std::size_t max_names_ = default_max_names;
   request_stats lag_;
+  version_counts versions_;
   std::map<request_key, request_stats> entries_;
   std::map<error_key, std::uint64_t> errors_;
 };

@@ -96,6 +96,29 @@ TEST(Threshold, OnOneNameJudgesOnlyItsRequestsAndFailsWhenThereAreNone) {
   EXPECT_EQ(typo.requests, 0u);
 }
 
+TEST(HttpSettings, VersionIsAutoByDefaultAndTakesQuotedOrBareValues) {
+  auto version_of = [](const std::string& http) {
+    return c::load_scenario_text("target: http://x/\nusers: [{tasks: [{get: /}]}]\n" + http,
+                                 "t.yaml")
+        .http.version;
+  };
+  using v = c::http_spec::protocol;
+  EXPECT_EQ(version_of(""), v::automatic);
+  EXPECT_EQ(version_of("http: {version: auto}\n"), v::automatic);
+  EXPECT_EQ(version_of("http: {version: \"2\"}\n"), v::http2);
+  EXPECT_EQ(version_of("http: {version: 2}\n"), v::http2);
+  EXPECT_EQ(version_of("http: {version: 1.1}\n"), v::http1_1);
+  try {
+    version_of("http: {version: 3}\n");
+    FAIL() << "version 3 was accepted";
+  } catch (const c::config_error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("t.yaml:3:17: http.version must be \"1.1\", \"2\" or auto"),
+        std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Threshold, TheScenarioTakesNamedThresholdsAsMaps) {
   const auto s = c::load_scenario_text(
       "target: http://x/\nusers: [{tasks: [{get: /}]}]\n"

@@ -145,6 +145,42 @@ TEST(StatsCodec, RoundTripKeepsEverything) {
   EXPECT_EQ(back->lag().histogram, t.lag().histogram);
 }
 
+TEST(StatsCodec, HttpVersionCountsTravelMergeAndReset) {
+  s::stats_table t;
+  t.entry("GET", "/").record(5, 0, false);
+  t.versions().http1_1 = 3;
+  t.versions().http2 = 7;
+  std::string error;
+  auto back = s::decode_stats(s::encode_stats(t), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->versions().http1_1, 3u);
+  EXPECT_EQ(back->versions().http2, 7u);
+  s::stats_table sum;
+  sum.merge(*back);
+  sum.merge(*back);
+  EXPECT_EQ(sum.versions().http2, 14u);
+  const auto delta = t.take_delta();
+  EXPECT_EQ(delta.versions().http2, 7u);
+  EXPECT_TRUE(t.versions().empty()) << "a delta takes the counts with it";
+}
+
+TEST(StatsCodec, AReportWithoutVersionCountsIsStillRead) {
+  // [entries, errors, lag]: what a worker sent before HTTP/2 counts existed.
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> p(buf);
+  p.pack_array(3);
+  p.pack_array(0);
+  p.pack_array(0);
+  s::stats_table empty;
+  std::string full = s::encode_stats(empty);
+  auto handle = msgpack::unpack(full.data(), full.size());
+  p.pack(handle.get().via.array.ptr[2]);  // the lag of an empty table
+  std::string error;
+  auto back = s::decode_stats(std::string(buf.data(), buf.size()), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_TRUE(back->versions().empty());
+}
+
 TEST(StatsCodec, MalformedInputIsRejectedWithAReason) {
   std::string error;
   EXPECT_FALSE(s::decode_stats("\xc1garbage", error));

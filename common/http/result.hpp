@@ -1,0 +1,41 @@
+#pragma once
+// What one HTTP exchange gives the caller, whatever the protocol version that carried it: the
+// response, or how it failed (the target's failures are values, never exceptions).
+#include <chrono>
+#include <string>
+
+#include "http_message.hpp"
+
+namespace swarmlet::http {
+
+/// How a request failed (wrk's errors: connect, read, write, timeout, status are reported apart).
+enum class error_kind {
+  none,
+  connect_refused,
+  connect_timeout,
+  timeout,
+  reset,
+  bad_response,
+  tls,
+  resolve,
+  /// The generator's own limit, not the target's: no file descriptor left (ulimit -n).
+  too_many_open_files,
+  other
+};
+const char* to_string(error_kind kind) noexcept;
+
+/// The protocol a request went over (none: it never reached a connection).
+enum class version { none, http1_1, http2 };
+/// "1.1", "2" or "none".
+const char* to_string(version v) noexcept;
+
+struct result {
+  http::response response;
+  error_kind error = error_kind::none;
+  std::string error_message;  ///< one line, e.g. "connect to 127.0.0.1:9: Connection refused"
+  std::chrono::steady_clock::duration elapsed{};
+  http::version version = http::version::none;
+  bool ok() const noexcept { return error == error_kind::none; }
+};
+
+}  // namespace swarmlet::http

@@ -1,0 +1,218 @@
+// The HTTP client over HTTP/2, against real servers: Node.js's http2 module (h2c by prior
+// knowledge; it also misbehaves on request: RST_STREAM, GOAWAY, an oversize frame) and nginx
+// (h2 by ALPN over TLS). Every count is the server's own.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/green/green_thread.hpp"
+#include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
+#include "common/green/ssl.hpp"
+#include "common/http/client.hpp"
+#include "tests/support/h2_peer.hpp"
+#include "tests/support/nginx_server.hpp"
+
+using namespace std::chrono_literals;
+namespace g = swarmlet::green;
+namespace h = swarmlet::http;
+namespace ts = swarmlet::testing_support;
+
+namespace {
+
+h::url url_of(const std::string& text) {
+  std::string error;
+  return *h::parse_url(text, error);
+}
+
+h::request get(std::string target) {
+  h::request r;
+  r.target = std::move(target);
+  return r;
+}
+
+h::client_options h2_options() {
+  h::client_options o;
+  o.version = h::version_choice::http2;
+  return o;
+}
+
+class H2Client : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!ts::h2_peer::available()) GTEST_SKIP() << "Node.js is not installed";
+    peer_ = std::make_unique<ts::h2_peer>();
+  }
+  g::hub hub_;
+  std::unique_ptr<ts::h2_peer> peer_;
+};
+
+TEST_F(H2Client, RequestsAreStreamsOfOneConnection) {
+  h::client c(url_of(peer_->url()), h2_options());
+  for (int i = 0; i < 10; ++i) {
+    const auto r = c.send(get("/items/" + std::to_string(i)));
+    ASSERT_TRUE(r.ok()) << r.error_message;
+    EXPECT_EQ(r.version, h::version::http2);
+    EXPECT_EQ(r.response.status, 200);
+    EXPECT_EQ(r.response.body, "ok\n");
+    EXPECT_EQ(r.response.body_bytes, 3u);
+    EXPECT_EQ(r.response.headers.get("content-type").value_or(""), "text/plain");
+  }
+  const auto n = peer_->counts();
+  EXPECT_EQ(n.sessions, 1u);
+  EXPECT_EQ(n.answered, 10u);
+}
+
+TEST_F(H2Client, GreenThreadsShareTheConnectionAsConcurrentStreams) {
+  h::client c(url_of(peer_->url()), h2_options());
+  EXPECT_TRUE(c.multiplexes());
+  std::vector<g::green_thread<h::result>> requests;
+  for (int i = 0; i < 12; ++i) requests.push_back(g::spawn([&c] { return c.send(get("/slow")); }));
+  for (auto& t : requests) {
+    const auto r = t.wait();
+    ASSERT_TRUE(r.ok()) << r.error_message;
+    EXPECT_EQ(r.response.body, "slow\n");
+  }
+  const auto n = peer_->counts();
+  EXPECT_EQ(n.sessions, 1u) << "one connection for all of them";
+  EXPECT_EQ(n.answered, 12u);
+  EXPECT_GT(n.max_concurrent, 1u) << "the streams were open at the same time";
+}
+
+TEST_F(H2Client, RedirectsCookiesAndBodiesWorkAsOverHttp1) {
+  h::client c(url_of(peer_->url()), h2_options());
+  auto r = c.send(get("/redirect"));
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.response.status, 200) << "the 302 was followed";
+  ASSERT_TRUE(c.send(get("/cookie")).ok());
+  r = c.send(get("/echo-cookie"));
+  EXPECT_EQ(r.response.body, "sid=h2-session");
+  h::request post;
+  post.method = "POST";
+  post.target = "/echo";
+  post.body = std::string(100'000, 'x');  // several DATA frames
+  r = c.send(post);
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.response.body, post.body);
+  h::request head = get("/");
+  head.method = "HEAD";
+  r = c.send(head);
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.response.body, "");
+}
+
+TEST_F(H2Client, ResetStreamFailsThatRequestAloneByName) {
+  h::client c(url_of(peer_->url()), h2_options());
+  ASSERT_TRUE(c.send(get("/")).ok());
+  const auto r = c.send(get("/rst"));
+  EXPECT_EQ(r.error, h::error_kind::reset);
+  EXPECT_NE(r.error_message.find("RST_STREAM CANCEL"), std::string::npos) << r.error_message;
+  EXPECT_TRUE(c.send(get("/")).ok());
+  const auto n = peer_->counts();
+  EXPECT_EQ(n.resets, 1u);
+  EXPECT_EQ(n.sessions, 1u) << "a reset stream leaves its connection alone";
+}
+
+TEST_F(H2Client, GoawayFailsTheStreamItLeftOutAndTheNextRequestReconnects) {
+  h::client c(url_of(peer_->url()), h2_options());
+  ASSERT_TRUE(c.send(get("/")).ok());
+  const auto r = c.send(get("/goaway"));
+  EXPECT_EQ(r.error, h::error_kind::reset);
+  EXPECT_NE(r.error_message.find("GOAWAY (INTERNAL_ERROR, last stream 1"), std::string::npos)
+      << r.error_message;
+  const auto next = c.send(get("/"));
+  ASSERT_TRUE(next.ok()) << next.error_message;
+  const auto n = peer_->counts();
+  EXPECT_EQ(n.goaways, 1u);
+  EXPECT_EQ(n.sessions, 2u);
+  EXPECT_EQ(n.answered, 2u);
+}
+
+TEST_F(H2Client, ATimedOutStreamIsCancelledAndTheConnectionGoesOn) {
+  auto o = h2_options();
+  o.read_timeout = 300ms;
+  h::client c(url_of(peer_->url()), o);
+  auto slow = g::spawn([&c] { return c.send(get("/slow")); });
+  auto quick = g::spawn([&c] { return c.send(get("/")); });
+  const auto late = slow.wait();
+  EXPECT_EQ(late.error, h::error_kind::timeout);
+  EXPECT_NE(late.error_message.find("cancelled"), std::string::npos) << late.error_message;
+  EXPECT_TRUE(quick.wait().ok());
+  EXPECT_TRUE(c.send(get("/")).ok());
+  EXPECT_EQ(peer_->counts().sessions, 1u);
+}
+
+TEST(H2BadPeer, AnOversizeFrameIsANamedProtocolErrorNotACrash) {
+  if (!ts::h2_peer::available()) GTEST_SKIP() << "Node.js is not installed";
+  g::hub hub;
+  ts::h2_peer peer(true);
+  h::client c(url_of(peer.url()), h2_options());
+  const auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::bad_response) << r.error_message;
+  EXPECT_NE(r.error_message.find("FRAME_SIZE_ERROR"), std::string::npos) << r.error_message;
+  // The next request tries a new connection (and fails the same way).
+  EXPECT_FALSE(c.send(get("/")).ok());
+  EXPECT_EQ(peer.counts().sessions, 2u);
+}
+
+class H2OverTls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!ts::nginx_server::available()) GTEST_SKIP() << "Debian's nginx is not installed";
+  }
+  static ts::nginx_options tls(bool http2) {
+    ts::nginx_options o;
+    o.tls = true;
+    o.http2 = http2;
+    return o;
+  }
+  std::shared_ptr<g::tls_context> trusting(const ts::nginx_server& n) {
+    return std::make_shared<g::tls_context>(g::tls_context::client(true, n.ca_file()));
+  }
+  g::hub hub_;
+};
+
+TEST_F(H2OverTls, AutoTakesH2WhenNginxOffersItByAlpn) {
+  ts::nginx_server nginx(tls(true));
+  h::client c(url_of(nginx.url()), {}, trusting(nginx));
+  for (int i = 0; i < 20; ++i) {
+    const auto r = c.send(get("/"));
+    ASSERT_TRUE(r.ok()) << r.error_message;
+    EXPECT_EQ(r.version, h::version::http2);
+    EXPECT_EQ(r.response.status, 200);
+  }
+  std::vector<g::green_thread<h::result>> requests;
+  for (int i = 0; i < 10; ++i) requests.push_back(g::spawn([&c] { return c.send(get("/x")); }));
+  for (auto& t : requests) EXPECT_TRUE(t.wait().ok());
+  EXPECT_EQ(nginx.served(), 30u);
+}
+
+TEST_F(H2OverTls, AutoTakesHttp11FromAServerWithoutH2) {
+  ts::nginx_server nginx(tls(false));
+  h::client c(url_of(nginx.url()), {}, trusting(nginx));
+  const auto r = c.send(get("/"));
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.version, h::version::http1_1);
+  EXPECT_FALSE(c.multiplexes());
+}
+
+TEST_F(H2OverTls, Version11StaysOnHttp11AndVersion2RequiresH2) {
+  ts::nginx_server h2(tls(true));
+  h::client_options v11;
+  v11.version = h::version_choice::http1_1;
+  h::client old(url_of(h2.url()), v11, trusting(h2));
+  const auto r = old.send(get("/"));
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.version, h::version::http1_1);
+
+  ts::nginx_server plain(tls(false));
+  h::client strict(url_of(plain.url()), h2_options(), trusting(plain));
+  const auto refused = strict.send(get("/"));
+  EXPECT_EQ(refused.error, h::error_kind::tls);
+  EXPECT_NE(refused.error_message.find("did not agree to HTTP/2"), std::string::npos)
+      << refused.error_message;
+}
+
+}  // namespace

@@ -1,0 +1,43 @@
+#pragma once
+// Node.js's http2 module as a real HTTP/2 peer for tests (tests/support/h2_peer.mjs): an h2c
+// server on a free loopback port that counts the sessions and streams it served, and answers
+// a count query on a plain HTTP/1.1 control port. Stopped when the fixture goes.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace swarmlet::testing_support {
+
+class process;
+
+struct h2_peer_counts {
+  std::uint64_t sessions = 0;        ///< connections the server accepted
+  std::uint64_t streams = 0;         ///< streams it received
+  std::uint64_t answered = 0;        ///< streams it answered
+  std::uint64_t resets = 0;          ///< streams it reset (/rst)
+  std::uint64_t goaways = 0;         ///< sessions it ended with GOAWAY (/goaway)
+  std::uint64_t max_concurrent = 0;  ///< most streams open at once on one session
+};
+
+class h2_peer {
+ public:
+  /// Whether Node.js is installed (tests skip with this reason otherwise).
+  static bool available();
+  /// With `oversize`, a raw server that answers every HTTP/2 client with an oversize frame.
+  explicit h2_peer(bool oversize = false);
+  ~h2_peer();
+  h2_peer(const h2_peer&) = delete;
+  h2_peer& operator=(const h2_peer&) = delete;
+
+  /// `http://127.0.0.1:PORT` (h2c: by prior knowledge only).
+  const std::string& url() const noexcept { return url_; }
+  /// What the server did so far, as it counted it.
+  h2_peer_counts counts() const;
+
+ private:
+  std::unique_ptr<process> node_;
+  std::string url_;
+  std::string control_;
+};
+
+}  // namespace swarmlet::testing_support

@@ -1,0 +1,93 @@
+// An HTTP/2 peer for the tests: Node.js's http2 module as an h2c server (prior knowledge), on a
+// free loopback port, counting exactly what it did. A second, plain HTTP/1.1 port answers
+// GET /count with those counts as JSON, so that counting never adds to what is counted.
+//   node h2_peer.mjs            h2c server
+//   node h2_peer.mjs --oversize a raw TCP server that answers any HTTP/2 client with SETTINGS
+//                               and then a frame larger than HTTP/2's default maximum (16384)
+// Prints "h2 port P control port C" once both listen.
+// Paths of the h2c server:
+//   /rst        the stream is reset (RST_STREAM CANCEL) without an answer
+//   /goaway     GOAWAY (INTERNAL_ERROR) with a last stream below this one, which stays unanswered
+//               (the client is expected to close the connection)
+//   /redirect   302 to /ok
+//   /cookie     sets a cookie; /echo-cookie answers with the cookie header it got
+//   /echo       answers with the request's body
+//   /slow       answers after 1.5 s
+//   anything else: 200 "ok\n"
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+
+const { constants } = http2;
+const counts = { sessions: 0, streams: 0, answered: 0, resets: 0, goaways: 0, max_concurrent: 0 };
+
+function answer(stream, status, body, headers = {}) {
+  counts.answered++;
+  stream.respond({ ':status': status, 'content-type': 'text/plain', ...headers });
+  stream.end(body);
+}
+
+function h2c() {
+  const server = http2.createServer();
+  server.on('session', (session) => {
+    counts.sessions++;
+    session.open = 0;  // streams open at once on this session, for max_concurrent
+    session.on('error', () => {});
+  });
+  server.on('stream', (stream, headers) => {
+    counts.streams++;
+    const session = stream.session;
+    counts.max_concurrent = Math.max(counts.max_concurrent, ++session.open);
+    stream.on('close', () => session.open--);
+    stream.on('error', () => {});
+    const path = headers[':path'];
+    const chunks = [];
+    stream.on('data', (c) => chunks.push(c));
+    stream.on('end', () => {
+      if (stream.destroyed) return;
+      if (path === '/rst') {
+        counts.resets++;
+        stream.close(constants.NGHTTP2_CANCEL);
+      } else if (path === '/goaway') {
+        counts.goaways++;
+        session.goaway(constants.NGHTTP2_INTERNAL_ERROR, Math.max(0, stream.id - 2),
+                       Buffer.from('test goaway'));
+      } else if (path === '/redirect') {
+        answer(stream, 302, '', { location: '/ok' });
+      } else if (path === '/cookie') {
+        answer(stream, 200, 'ok\n', { 'set-cookie': 'sid=h2-session; Path=/' });
+      } else if (path === '/echo-cookie') {
+        answer(stream, 200, headers.cookie || '');
+      } else if (path === '/echo') {
+        answer(stream, 200, Buffer.concat(chunks));
+      } else if (path === '/slow') {
+        setTimeout(() => { if (!stream.destroyed) answer(stream, 200, 'slow\n'); }, 1500);
+      } else {
+        answer(stream, 200, 'ok\n');
+      }
+    });
+  });
+  return server;
+}
+
+function oversize() {
+  return net.createServer((socket) => {
+    counts.sessions++;
+    socket.on('error', () => {});
+    socket.once('data', () => {
+      const settings = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);  // empty SETTINGS
+      const length = 20000;  // DATA on stream 1, beyond SETTINGS_MAX_FRAME_SIZE's default
+      const header = Buffer.from([length >> 16, (length >> 8) & 255, length & 255, 0, 0, 0, 0, 0, 1]);
+      socket.write(Buffer.concat([settings, header, Buffer.alloc(length)]));
+    });
+  });
+}
+
+const server = process.argv.includes('--oversize') ? oversize() : h2c();
+const control = http.createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(counts));
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+await new Promise((resolve) => control.listen(0, '127.0.0.1', resolve));
+console.log(`h2 port ${server.address().port} control port ${control.address().port}`);
