@@ -25,6 +25,21 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+/// Pushes `s` in ASCII lower case (header names are ASCII). Every response pushes each of its
+/// header names: no allocation and no locale call per character.
+void push_lower(lua_State* L, std::string_view s) {
+  char small[64];
+  std::string large;
+  char* out = small;
+  if (s.size() > sizeof small) {
+    large.resize(s.size());
+    out = large.data();
+  }
+  for (std::size_t i = 0; i < s.size(); ++i)
+    out[i] = s[i] >= 'A' && s[i] <= 'Z' ? static_cast<char>(s[i] - 'A' + 'a') : s[i];
+  lua_pushlstring(L, out, s.size());
+}
+
 /// A Lua string or number at `index` as text (header and query values may be numbers).
 std::string text_at(lua_State* L, int index, const char* what) {
   if (lua_type(L, index) != LUA_TSTRING && lua_type(L, index) != LUA_TNUMBER)
@@ -117,9 +132,9 @@ void push_response(lua_State* L, const http::result& r, std::uint64_t elapsed_us
   lua_setfield(L, -2, "elapsed_ms");
   lua_createtable(L, 0, static_cast<int>(r.response.headers.fields().size()));
   for (const auto& [name, value] : r.response.headers.fields()) {
-    const std::string key = lower(name);
+    push_lower(L, name);
     lua_pushlstring(L, value.data(), value.size());
-    lua_setfield(L, -2, key.c_str());
+    lua_rawset(L, -3);  // no metatable yet: as lua_setfield, without its strlen
   }
   luaL_getmetatable(L, headers_type);
   lua_setmetatable(L, -2);
@@ -259,8 +274,9 @@ int l_failure(lua_State* L) {
 /// headers[name] for any case of name.
 int l_header_index(lua_State* L) {
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
-  const std::string key = lower(lua_tostring(L, 2));
-  lua_pushstring(L, key.c_str());
+  std::size_t len = 0;
+  const char* name = lua_tolstring(L, 2, &len);
+  push_lower(L, std::string_view(name, len));
   lua_rawget(L, 1);
   return 1;
 }

@@ -21,8 +21,8 @@ std::string frame_line(lua_Debug& ar) {
   } else if (ar.what != nullptr && *ar.what == 'C') {
     line += "in ?";
   } else {
-    line += "in function <" + std::string(ar.short_src) + ":" + std::to_string(ar.linedefined) +
-            ">";
+    line +=
+        "in function <" + std::string(ar.short_src) + ":" + std::to_string(ar.linedefined) + ">";
   }
   return line;
 }

@@ -1,10 +1,11 @@
 // Exceptions per (message, traceback): exact counts when merged, bounded when a script makes a
 // new message every time, and the codec that carries them in a worker's report.
+#include "common/stats/exception_table.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "common/stats/exception_table.hpp"
 #include "common/stats/stats_codec.hpp"
 
 namespace s = swarmlet::stats;
