@@ -114,13 +114,16 @@ ensure_image() {
     fi
     if [[ $(cat "$cache/image.stamp" 2>/dev/null) != "$stamp" ]] ||
       ! buildah inspect --type image "$image" >/dev/null 2>&1; then
-      local context
+      local context old
+      old=$(buildah images -q "$image" 2>/dev/null || true)
       context=$(mktemp -d "$cache/context.XXXXXX")
       cp "$deb" "$context/"
       buildah bud --isolation chroot --layers=false --build-arg BASE="$base_image" \
         --build-arg PACKAGE="$(basename "$deb")" -f "$source_dir/deploy/container/Containerfile" \
         -t "$image" "$context" >"$cache/image.log" 2>&1 || { cat "$cache/image.log" >&2; exit 1; }
       rm -rf "$context"
+      # The image it replaces, untagged now: removed, so reruns do not pile images up.
+      [[ -z $old ]] || buildah rmi "$old" >/dev/null 2>&1 || true
       echo "$stamp" >"$cache/image.stamp"
     fi
   ) 9>"$cache/.image.lock"
