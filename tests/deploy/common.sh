@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the deploy tests (sourced): the Debian package from this build, a Debian root made
 # with mmdebstrap and kept under the build directory, and running programs chrooted into a root.
 # Each test exits 77 (ctest: skipped) with its reason when this machine cannot run it.
@@ -8,13 +9,13 @@ source_dir=$(realpath "$(dirname "${BASH_SOURCE[0]}")/../..")
 cache=$build/deploy-cache
 mirror=${SWARMLET_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 suite=bookworm
-mkdir -p "$cache"
 
 skip() { echo "skipped: $*" >&2; exit 77; }
 [[ ${SWARMLET_DEPLOY_TESTS:-0} == 1 ]] ||
   skip "deploy tests run only with SWARMLET_DEPLOY_TESTS=1 (they need root and the Debian mirror, and take minutes)"
 need_root() { [[ $(id -u) -eq 0 ]] || skip "needs root (chroot, mounts, network namespaces)"; }
 need_tool() { command -v "$1" >/dev/null || skip "needs $1 ($2)"; }
+mkdir -p "$cache"
 # Waits until FILE holds a line matching PATTERN (grep -E), for up to 30 s.
 wait_line() {
   local file=$1 pattern=$2
@@ -113,13 +114,16 @@ ensure_image() {
     fi
     if [[ $(cat "$cache/image.stamp" 2>/dev/null) != "$stamp" ]] ||
       ! buildah inspect --type image "$image" >/dev/null 2>&1; then
-      local context
+      local context old
+      old=$(buildah images -q "$image" 2>/dev/null || true)
       context=$(mktemp -d "$cache/context.XXXXXX")
       cp "$deb" "$context/"
       buildah bud --isolation chroot --layers=false --build-arg BASE="$base_image" \
         --build-arg PACKAGE="$(basename "$deb")" -f "$source_dir/deploy/container/Containerfile" \
         -t "$image" "$context" >"$cache/image.log" 2>&1 || { cat "$cache/image.log" >&2; exit 1; }
       rm -rf "$context"
+      # The image it replaces, untagged now: removed, so reruns do not pile images up.
+      [[ -z $old ]] || buildah rmi "$old" >/dev/null 2>&1 || true
       echo "$stamp" >"$cache/image.stamp"
     fi
   ) 9>"$cache/.image.lock"

@@ -105,8 +105,8 @@ class Pod:
         ro = self.container.get("securityContext", {}).get("readOnlyRootFilesystem", False)
         script = ["set -e", 'root="$1"', "shift"]
         mounts = [(hosts_file, "/etc/hosts", True)] + self.mounts()
-        for _, path, _ in mounts:
-            os.makedirs(root + path, exist_ok=True) if path != "/etc/hosts" else None
+        for _, path, _ in mounts[1:]:  # mount points, made before the root may turn read-only
+            os.makedirs(root + path, exist_ok=True)
         if ro:
             script += ['mount --bind "$root" "$root"', 'mount -o remount,bind,ro "$root"']
         script += ['mount -t proc proc "$root/proc"', 'mount --rbind /dev "$root/dev"']
@@ -228,8 +228,6 @@ def main():
         assert "/etc/swarmlet/scenario.yaml:2:" in bad.text(), "the message names file:line:col"
     finally:
         for p in pods:
-            if p.process and p.process.poll() is None:
-                subprocess.run(["ip", "netns", "pids", p.ns], capture_output=True)
             pids = subprocess.run(["ip", "netns", "pids", p.ns], capture_output=True, text=True)
             for pid in pids.stdout.split():
                 subprocess.run(["kill", "-9", pid])

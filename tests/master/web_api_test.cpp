@@ -198,6 +198,17 @@ TEST(WebApi, ATokenIsRequiredWhenSetAsBearerOrAsBasicAuthPassword) {
   EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Basic !!!").status, 401);
 }
 
+TEST(WebApi, HealthzAnswersProbesWithoutTheToken) {
+  m::web_options o;
+  o.bearer_token = "s3cret";
+  api_fixture f(1, o);
+  const auto r = call(*f.api, "GET", "/healthz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "ok\n");
+  EXPECT_EQ(call(*f.api, "POST", "/healthz").status, 401) << "only GET and HEAD skip the token";
+  EXPECT_EQ(call(*f.api, "GET", "/api/stats").status, 401);
+}
+
 TEST(WebApi, StartsChangesResetsAndStopsATest) {
   api_fixture f;
   f.worker.expect_spawn();
