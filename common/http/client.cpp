@@ -30,7 +30,11 @@ struct client::connection {
 };
 
 client::client(url base, client_options options, std::shared_ptr<green::tls_context> tls)
-    : base_(std::move(base)), options_(std::move(options)), tls_(std::move(tls)), in_(16 * 1024) {
+    : base_(std::move(base)),
+      options_(std::move(options)),
+      tls_(std::move(tls)),
+      authority_(base_.authority()),
+      in_(16 * 1024) {
   if (base_.tls() && !tls_)
     tls_ = std::make_shared<green::tls_context>(green::tls_context::client(options_.verify_tls));
 }
@@ -193,8 +197,8 @@ result client::send_h2(const std::shared_ptr<connection>& c, const request& req,
     cookie_header_ += '=';
     cookie_header_ += v;
   }
-  const h2_request_context context{base_.tls() ? "https" : "http", base_.authority(),
-                                   options_.user_agent, cookie_header_, options_.keep_body};
+  const h2_request_context context{base_.tls() ? "https" : "http", authority_, options_.user_agent,
+                                   cookie_header_, options_.keep_body};
   auto out = c->h2->exchange(req, head, context, green::clock::now() + options_.read_timeout);
   // A connection that takes no more streams is left to the ones still on it.
   if (conn_ == c && !c->usable()) conn_.reset();

@@ -93,6 +93,7 @@ class client {
   bool connecting_ = false;
   green::wait_list connect_waiters_;
   std::string cookie_header_;  // the jar as one value, for HTTP/2
+  std::string authority_;      // base_'s host[:port], for HTTP/2's :authority
   message_parser parser_{message_parser::kind::response};
   std::string out_;       // the serialized request, reused
   std::vector<char> in_;  // the receive buffer, reused

@@ -292,6 +292,10 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
   {
     exchange_scope scope(*this, s);
     try {
+      // With other streams in flight, the green threads woken by the same read are about to
+      // submit theirs too: letting them first makes one write of all their requests instead
+      // of one each (h2load batches the same way). A lone stream writes at once.
+      if (streams_.size() > 1) green::hub::get().yield();
       flush(until);
       while (!s.closed && !failed_) {
         if (!reading_) {
