@@ -142,8 +142,8 @@ bool test_runner::run_setup() {
   ms.teardown_timeout = scenario_->scripting.teardown_timeout;
   ms.worker_count = std::max<int>(1, static_cast<int>(workers_.size()));
   try {
-    main_script_ = std::make_unique<script::main_script>(scenario_->scripts,
-                                                         scenario_->main_script, eo, ms);
+    main_script_ =
+        std::make_unique<script::main_script>(scenario_->scripts, scenario_->main_script, eo, ms);
     setup_data_ = main_script_->setup();
   } catch (const script::script_error& e) {
     summary_.setup_error = e.what();

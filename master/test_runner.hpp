@@ -54,8 +54,9 @@ class test_runner final : public proto::report_sink {
   /// Runs the test to its end; blocks the calling green thread. Returns the exit code:
   /// 0 when every threshold holds, 1 otherwise. The scenario's main.lua runs setup() first (a
   /// failure ends the test before any user starts: summary().setup_error, and 1) and
-  /// teardown() once the users stopped, before the final numbers. A threshold with abort_on_fail, judged on the
-  /// live totals at every tick, ends the test early when broken (see summary().aborted).
+  /// teardown() once the users stopped, before the final numbers. A threshold with abort_on_fail,
+  /// judged on the live totals at every tick, ends the test early when broken (see
+  /// summary().aborted).
   int run();
   /// Ends the test early (Ctrl-C): stops, collects, reports, as at the run time.
   void request_stop();

@@ -2,7 +2,8 @@
 // The open model on one hub thread: turns the thread's share of the arrival plan into intended
 // start times, hands each arrival to an idle user (making users up to the budget), and counts
 // the arrivals no user could take as dropped iterations. The generator's lag is measured where
-// an iteration really starts, against the intended time given here (user_runner::run_open and script_user::run_open).
+// an iteration really starts, against the intended time given here (user_runner::run_open and
+// script_user::run_open).
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -18,8 +19,8 @@
 #include "common/green/event.hpp"
 #include "common/green/green_thread.hpp"
 #include "common/stats/stats_table.hpp"
-#include "proto/id_ranges.hpp"
 #include "open_user.hpp"
+#include "proto/id_ranges.hpp"
 
 namespace swarmlet::worker {
 
@@ -92,7 +93,7 @@ class arrival_scheduler {
   config::arrival_plan plan_;
   int users_ = 0;
   std::unordered_set<const open_user*> starting_;  // made, on_start not done yet
-  proto::id_ranges ids_;                             // the ids this thread's users may take
+  proto::id_ranges ids_;                           // the ids this thread's users may take
   std::map<std::uint64_t, open_user*> made_;       // alive, by id
   bool rows_ran_out_ = false;  // a user found no unique data row: making more would not help
   std::deque<open_user*> idle_;

@@ -704,10 +704,10 @@ scenario load(const reader& r, const std::string& text) {
   try {
     if (!root.IsMap())
       throw config_error(r.file() + ": a scenario is a mapping with target, load and users");
-    r.check_keys(root,
-                 {"target", "load", "users", "thresholds", "report", "http", "stats", "scripting",
-                  "script"},
-                 "the scenario");
+    r.check_keys(
+        root,
+        {"target", "load", "users", "thresholds", "report", "http", "stats", "scripting", "script"},
+        "the scenario");
     scenario s;
     s.file = r.file();
     if (!root["target"])
@@ -751,8 +751,7 @@ scenario load(const reader& r, const std::string& text) {
     }
     if (const auto sc = root["scripting"]) {
       r.expect_map(sc, "scripting");
-      r.check_keys(sc, {"run_limit", "heap_mb", "setup_timeout", "teardown_timeout"},
-                   "scripting");
+      r.check_keys(sc, {"run_limit", "heap_mb", "setup_timeout", "teardown_timeout"}, "scripting");
       if (sc["setup_timeout"])
         s.scripting.setup_timeout = r.duration(sc["setup_timeout"], "scripting.setup_timeout");
       if (sc["teardown_timeout"])

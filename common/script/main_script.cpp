@@ -70,8 +70,8 @@ main_functions load_main_script(engine& e, const std::string& file) {
   return out;
 }
 
-main_script::main_script(const script_files& files, const std::string& file,
-                         engine_options options, main_script_settings settings)
+main_script::main_script(const script_files& files, const std::string& file, engine_options options,
+                         main_script_settings settings)
     : file_(file), settings_(std::move(settings)), engine_(files, options) {
   base_url(settings_.target);  // a bad target is refused now, not at the first request
   engine_.set_stats(&stats_);
@@ -154,8 +154,8 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
       error = error_message(T);
     }
     lua_settop(T, 1);
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() -
-                                                                          start);
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - start);
     const std::string name = file_ + ":" + what;
     stats_.entry(script_error_type, name).record(static_cast<std::uint64_t>(us.count()), 0, true);
     stats_.record_error(script_error_type, name, error);

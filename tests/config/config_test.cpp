@@ -576,14 +576,14 @@ TEST(ScenarioLoader, AScriptedUserIsRefusedWithWhy) {
                 .find("s.yaml:2:18: script q.lua did not come with the scenario"),
             std::string::npos)
       << scripted_error_of("target: http://h/\nusers: [{script: q.lua}]\n", files);
-  EXPECT_NE(scripted_error_of("target: http://h/\nscript: main.py\nusers: [{script: p.lua}]\n",
-                              files)
-                .find("s.yaml:2:9: script must name a Lua file (main.lua), got 'main.py'"),
-            std::string::npos);
-  EXPECT_NE(scripted_error_of("target: http://h/\nscript: main.lua\nusers: [{script: p.lua}]\n",
-                              files)
-                .find("s.yaml:2:9: script main.lua did not come with the scenario"),
-            std::string::npos);
+  EXPECT_NE(
+      scripted_error_of("target: http://h/\nscript: main.py\nusers: [{script: p.lua}]\n", files)
+          .find("s.yaml:2:9: script must name a Lua file (main.lua), got 'main.py'"),
+      std::string::npos);
+  EXPECT_NE(
+      scripted_error_of("target: http://h/\nscript: main.lua\nusers: [{script: p.lua}]\n", files)
+          .find("s.yaml:2:9: script main.lua did not come with the scenario"),
+      std::string::npos);
 }
 
 TEST(ScenarioLoader, ScriptedUsersRunInTheOpenModelWithUniqueRowsAndAMainScript) {

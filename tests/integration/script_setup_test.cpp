@@ -126,13 +126,14 @@ users: [{name: u, script: user.lua}]
 }
 
 TEST_F(ScriptSetup, AFailedSetupStartsNoUserExitsFourAndSaysWhereItFailed) {
-  const auto file = write("script: main.lua\nload: {users: 3, spawn_rate: 100}\n"
-                          "users: [{name: u, script: user.lua}]\n",
-                          {{"main.lua",
-                            "function setup(ctx)\n  ctx.http:get('/status/503')\n"
-                            "  error('no admin account')\nend\n"
-                            "function teardown() ctx.http:get('/never') end\n"},
-                           {"user.lua", shows_setup}});
+  const auto file = write(
+      "script: main.lua\nload: {users: 3, spawn_rate: 100}\n"
+      "users: [{name: u, script: user.lua}]\n",
+      {{"main.lua",
+        "function setup(ctx)\n  ctx.http:get('/status/503')\n"
+        "  error('no admin account')\nend\n"
+        "function teardown() ctx.http:get('/never') end\n"},
+       {"user.lua", shows_setup}});
   const auto r = run(file);
   EXPECT_EQ(r.code, 4) << r.out << r.err;
   EXPECT_NE(r.err.find("main.lua:3: no admin account"), std::string::npos) << r.err;
@@ -156,7 +157,8 @@ TEST_F(ScriptSetup, AFailedTeardownIsReportedAndTheResultsAreKept) {
       "script: main.lua\nload: {users: 2, spawn_rate: 100}\n"
       "users: [{name: y, wait: {constant: 20ms}, tasks: [{get: /}]}]\n",
       {{"main.lua",
-        "function teardown(ctx, data)\n  ctx.http:get('/', {name = 'cleanup'})\n  error('oops')\nend\n"}});
+        "function teardown(ctx, data)\n  ctx.http:get('/', {name = 'cleanup'})\n  "
+        "error('oops')\nend\n"}});
   const auto r = run(file);
   EXPECT_EQ(r.code, 1) << "the teardown's error is a failure: " << r.out << r.err;
   EXPECT_NE(r.err.find("WARNING: teardown() failed: main.lua:3: oops"), std::string::npos) << r.err;
@@ -199,8 +201,7 @@ TEST_F(ScriptSetup, UniqueRowsOfScriptedUsersAreNeverRepeatedAcrossTwoWorkers) {
   const auto file = write(R"(load: {users: 4, spawn_rate: 100, run_time: 6s}
 users: [{name: u, script: user.lua, data: {file: rows.csv, order: unique}, wait: {constant: 10ms}}]
 )",
-                          {{"rows.csv", rows},
-                           {"user.lua", R"(return {tasks = {function(u)
+                          {{"rows.csv", rows}, {"user.lua", R"(return {tasks = {function(u)
   u.http:get("/record/row?id=" .. u.vars.id, {name = "/row"})
 end}})"}});
   auto master = master_with_workers(file, 2);
