@@ -468,8 +468,9 @@ function teardown(ctx, d) ctx.http:get("/?t=" .. d.token, {name = "/bye"}) end
   EXPECT_EQ(target_.served(), 2u);
 
   setup_data_ = data;
-  run_user(task("result = u.setup.token .. ' ' .. u.setup.workers .. ' ' .. #u.setup.list .. ' ' "
-                ".. tostring(u.setup.yes) .. ' ' .. sw.worker_index() .. '/' .. sw.worker_count()"));
+  run_user(
+      task("result = u.setup.token .. ' ' .. u.setup.workers .. ' ' .. #u.setup.list .. ' ' "
+           ".. tostring(u.setup.yes) .. ' ' .. sw.worker_index() .. '/' .. sw.worker_count()"));
   EXPECT_EQ(global("result"), "token-admin 3 2 true 2/3");
 }
 
