@@ -158,6 +158,7 @@ int run_tests(const test_flags& f, master::test_session& session, runner_faces& 
   // The last test's verdict: a test posted through the API brings its own thresholds.
   const auto verdict = [&](int threshold_code) {
     const auto& runner = session.current();
+    if (!runner.summary().setup_error.empty()) return exit_setup_failed;
     return test_exit_code(!runner.scenario().thresholds.empty(), threshold_code,
                           runner.results().totals().total().failures, f.exit_code_on_error);
   };

@@ -45,6 +45,11 @@ bool aggregator::add(const proto::stats_report& report) {
   return true;
 }
 
+void aggregator::add_local(const stats::stats_table& table) {
+  totals_.merge(table);
+  interval_.merge(totals_.counted_as_here(table));
+}
+
 void aggregator::commanded(const std::string& worker_id, std::uint64_t command) {
   auto& last = last_command_[worker_id];
   last = std::max(last, command);

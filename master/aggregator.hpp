@@ -68,6 +68,8 @@ class aggregator {
   /// Merges a report (its exceptions too). Returns false, and counts it in rejected(), for one
   /// from another run or one already merged (a repeat).
   bool add(const proto::stats_report& report);
+  /// Merges requests the master made itself (main.lua's setup and teardown).
+  void add_local(const stats::stats_table& table);
   /// The worker was sent spawn command number `command` (numbered by the runner, increasing):
   /// until a final report follows it, its final numbers are still to come.
   void commanded(const std::string& worker_id, std::uint64_t command);

@@ -66,6 +66,8 @@ struct run_summary {
 
   /// What the user should know about the numbers (names beyond the cap, ...), each once.
   std::vector<std::string> warnings;
+  /// main.lua's setup() failed ("main.lua:12: ..."): the test did not start. Empty: it did not.
+  std::string setup_error;
   /// Set when a threshold with abort_on_fail broke during the run and stopped the test.
   std::optional<test_abort> aborted;
   bool passed() const;

@@ -149,6 +149,55 @@ bool test_runner::change_users(int users, double spawn_rate) {
 
 void test_runner::request_stop() {
   if (!stop_requested_.ready()) stop_requested_.send();
+  if (main_script_) main_script_->cancel();  // a setup or teardown in progress ends now
+}
+
+bool test_runner::run_setup() {
+  if (scenario_->main_script.empty()) return true;
+  print(fmt::format("swarmlet: running setup() of {}\n", scenario_->main_script));
+  script::engine_options eo;
+  eo.heap_limit = scenario_->scripting.heap_limit;
+  eo.run_limit =
+      std::chrono::duration_cast<std::chrono::milliseconds>(scenario_->scripting.run_limit);
+  script::main_script_settings ms;
+  ms.target = scenario_->target;
+  ms.client.connect_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(scenario_->http.connect_timeout);
+  ms.client.read_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(scenario_->http.timeout);
+  ms.client.verify_tls = scenario_->http.verify_tls;
+  ms.client.max_redirects = scenario_->http.max_redirects;
+  if (scenario_->target.rfind("https", 0) == 0)
+    ms.tls = std::make_shared<green::tls_context>(
+        green::tls_context::client(scenario_->http.verify_tls));
+  ms.setup_timeout = scenario_->scripting.setup_timeout;
+  ms.teardown_timeout = scenario_->scripting.teardown_timeout;
+  ms.worker_count = std::max<int>(1, static_cast<int>(workers_.size()));
+  try {
+    main_script_ =
+        std::make_unique<script::main_script>(scenario_->scripts, scenario_->main_script, eo, ms);
+    setup_data_ = main_script_->setup();
+  } catch (const script::script_error& e) {
+    summary_.setup_error = e.what();
+  }
+  if (main_script_) aggregator_.add_local(main_script_->take_stats(script::setup_type));
+  if (summary_.setup_error.empty()) return true;
+  main_script_.reset();  // no teardown after a failed setup (as k6)
+  std::cerr << "swarmlet: " << summary_.setup_error
+            << "\nswarmlet: setup() failed: the test did not start\n"
+            << std::flush;
+  return false;
+}
+
+void test_runner::run_teardown() {
+  if (!main_script_ || !main_script_->has_teardown()) return;
+  print(fmt::format("swarmlet: running teardown() of {}\n", scenario_->main_script));
+  try {
+    main_script_->teardown();
+  } catch (const script::script_error& e) {
+    warn(fmt::format("teardown() failed: {}", e.what()));
+  }
+  aggregator_.add_local(main_script_->take_stats(script::teardown_type));
 }
 
 run_summary test_runner::summary_now() const {
@@ -213,6 +262,7 @@ void test_runner::command_users(int users, double spawn_rate,
     c.spawn_rate = spawn_rate * w.threads / all_threads;
     c.worker_index = worker_indexes_.at(w.id);
     c.worker_count = static_cast<int>(workers_.size());
+    c.setup_data = setup_data_;
     class_ids& mine = assignment[w.id];
     if (arrival) {
       // The open model: the rates split by hub threads, the user budget by the ids given.
@@ -291,12 +341,20 @@ void test_runner::write_live(Write write) {
 
 int test_runner::run() {
   const load_plan plan = plan_load(scenario_->load);
-  const auto start = green::clock::now();
-  started_at_ = start;
   phase_ = phase::running;
   summary_.scenario_file = scenario_->file;
   summary_.target = scenario_->target;
   summary_.started_unix = static_cast<std::int64_t>(std::time(nullptr));
+  // setup() comes before the test's clock starts: the run time is the users'.
+  if (!run_setup()) {
+    phase_ = phase::stopped;
+    aggregator_.tick(0, 0);
+    summary_.complete = true;
+    print("\n" + format_stats_table(aggregator_) + "\n");
+    return 1;
+  }
+  const auto start = green::clock::now();
+  started_at_ = start;
   try {
     live_.emplace(scenario_->report, options_.reports);
   } catch (const std::exception& e) {
@@ -355,6 +413,7 @@ int test_runner::run() {
     print(
         "swarmlet: WARNING: not every worker sent its final report; the numbers lack their last "
         "interval\n");
+  run_teardown();
   running_ = false;
   phase_ = phase::stopped;
   aggregator_.tick(summary_.duration_s, 0);

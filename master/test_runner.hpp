@@ -18,6 +18,7 @@
 #include "common/config/arrival_plan.hpp"
 #include "common/config/scenario.hpp"
 #include "common/green/event.hpp"
+#include "common/script/main_script.hpp"
 #include "live_reports.hpp"
 #include "proto/messages.hpp"
 #include "reports.hpp"
@@ -56,8 +57,11 @@ class test_runner final : public proto::report_sink {
   void deliver(proto::stats_report report) override;
 
   /// Runs the test to its end; blocks the calling green thread. Returns the exit code:
-  /// 0 when every threshold holds, 1 otherwise. A threshold with abort_on_fail, judged on the
-  /// live totals at every tick, ends the test early when broken (see summary().aborted).
+  /// 0 when every threshold holds, 1 otherwise. The scenario's main.lua runs setup() first (a
+  /// failure ends the test before any user starts: summary().setup_error, and 1) and
+  /// teardown() once the users stopped, before the final numbers. A threshold with abort_on_fail,
+  /// judged on the live totals at every tick, ends the test early when broken (see
+  /// summary().aborted).
   int run();
   /// Ends the test early (Ctrl-C): stops, collects, reports, as at the run time.
   void request_stop();
@@ -100,6 +104,10 @@ class test_runner final : public proto::report_sink {
   void note_worker_event(const std::string& id, const std::string& event, int users);
   /// The users the worker was last sent (0: none yet).
   int users_sent_to(const std::string& id) const;
+  /// main.lua's setup(), its requests merged; false (summary_.setup_error set) when it failed.
+  bool run_setup();
+  /// main.lua's teardown() (when setup ran), its requests merged; a failure is a warning.
+  void run_teardown();
   /// The users the present workers last reported running (what peak_users and the history
   /// count: the users reached, not the ones asked for).
   int running_users() const;
@@ -138,6 +146,8 @@ class test_runner final : public proto::report_sink {
   phase phase_ = phase::ready;
   green::time_point started_at_{};
   std::optional<live_reports> live_;
+  std::unique_ptr<script::main_script> main_script_;  ///< the scenario's main.lua, if any
+  std::string setup_data_;  ///< what its setup() returned (msgpack), for every spawn command
 };
 
 }  // namespace swarmlet::master

@@ -133,6 +133,24 @@ config::arrival_plan unpack_arrival(const msgpack::object& o) {
   return a;
 }
 
+/// spawn.setup_data: one msgpack value, nested at most 64 deep (workers turn it into Lua
+/// tables by recursion), or nothing.
+std::string setup_data(const msgpack::object& o) {
+  if (o.type != msgpack::type::BIN || o.via.bin.size > max_string)
+    throw bad_frame{"spawn.setup_data is not bytes"};
+  std::string bytes(o.via.bin.ptr, o.via.bin.size);
+  if (bytes.empty()) return bytes;
+  try {
+    std::size_t used = 0;
+    const msgpack::unpack_limit limit(1'000'000, 1'000'000, max_string, max_string, 0, 64);
+    msgpack::unpack(bytes.data(), bytes.size(), used, nullptr, nullptr, limit);
+    if (used != bytes.size()) throw bad_frame{"spawn.setup_data holds more than one value"};
+  } catch (const msgpack::unpack_error& e) {
+    throw bad_frame{std::string("spawn.setup_data is not a msgpack value: ") + e.what()};
+  }
+  return bytes;
+}
+
 struct payload_packer {
   packer& p;
   void operator()(const hello_payload& h) const {
@@ -162,7 +180,7 @@ struct payload_packer {
     p.pack(r.reason);
   }
   void operator()(const spawn_command& s) const {
-    p.pack_array(10);
+    p.pack_array(11);
     p.pack(s.run_id);
     p.pack(s.command_id);
     p.pack_map(static_cast<std::uint32_t>(s.users_per_class.size()));
@@ -191,6 +209,8 @@ struct payload_packer {
       pack_ids(p, v.rows);
       p.pack(v.final);
     }
+    p.pack_bin(static_cast<std::uint32_t>(s.setup_data.size()));
+    p.pack_bin_body(s.setup_data.data(), static_cast<std::uint32_t>(s.setup_data.size()));
   }
   void operator()(const stop_payload& s) const {
     p.pack_array(1);
@@ -267,7 +287,7 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       expect_array(o, 1, "refused");
       return refused_payload{str(field(o, 0, "refused"), "refused.reason", 4096)};
     case message_type::spawn: {
-      expect_array(o, 10, "spawn");
+      expect_array(o, 11, "spawn");
       spawn_command s;
       s.run_id = u64(field(o, 0, "spawn"), "spawn.run_id");
       s.command_id = u64(field(o, 1, "spawn"), "spawn.command_id");
@@ -296,6 +316,7 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
             return row_lease{unpack_ids(field(v, 0, "spawn.data_rows"), "spawn.data_rows"),
                              boolean(field(v, 1, "spawn.data_rows"), "spawn.data_rows.final")};
           });
+      s.setup_data = setup_data(field(o, 10, "spawn"));
       return s;
     }
     case message_type::stop:

@@ -17,7 +17,8 @@ namespace swarmlet::proto {
 // open model as one nested arrival plan; 4: welcomes carry the scenario's ${env.NAME} values and
 // the --tags / --exclude-tags filter; spawn commands carry user ids, the worker's index and
 // count and leases of data rows; stats reports the requests of the run's reports so far, the
-// live user ids and the data rows used; 5: stats reports carry the users' exceptions
+// live user ids and the data rows used; 5: stats reports carry the users' exceptions and spawn
+// commands carry setup()'s value (setup_data)
 inline constexpr std::uint16_t protocol_version = 5;
 
 enum class message_type : std::uint8_t {

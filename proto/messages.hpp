@@ -44,6 +44,9 @@ struct spawn_command {
   int worker_count = 1;  ///< `${worker_count}`: the workers in the test now
   /// User class name -> its rows of an `order: unique` data file.
   std::map<std::string, row_lease> data_rows;
+  /// What main.lua's setup() returned, as msgpack (empty: no setup, or it returned nothing):
+  /// scripted users see it as u.setup. The same in every command of a run.
+  std::string setup_data;
 };
 
 /// Stats recorded since the previous report of the same worker and run.

@@ -65,14 +65,15 @@ bool arrival_scheduler::make_user() {
   // A new user's class is drawn by weight, from its id.
   std::mt19937_64 rng(*id);
   const std::size_t class_index = pick_class_(rng);
-  user_runner& u = make_user_(class_index, *id);
-  made_[*id] = &u;
+  open_user* u = make_user_(class_index, *id);
+  if (u == nullptr) return false;
+  made_[*id] = u;
   ++users_;
-  starting_.insert(&u);
+  starting_.insert(u);
   return true;
 }
 
-void arrival_scheduler::on_idle(user_runner& u) {
+void arrival_scheduler::on_idle(open_user& u) {
   starting_.erase(&u);
   if (!pending_.empty() && !u.stopping()) {
     u.assign(pending_.front());
@@ -82,7 +83,7 @@ void arrival_scheduler::on_idle(user_runner& u) {
   }
 }
 
-void arrival_scheduler::user_gone(const user_runner& u) {
+void arrival_scheduler::user_gone(const open_user& u) {
   --users_;
   if (auto it = made_.find(u.id()); it != made_.end() && it->second == &u) made_.erase(it);
   if (u.ran_out_of_rows()) rows_ran_out_ = true;
@@ -123,7 +124,7 @@ void arrival_scheduler::arrive(green::time_point due) {
   if (!idle_.empty()) {
     // The most recently idle user: a small hot set of users (and connections) serves a steady
     // rate, instead of every user ever made taking turns.
-    user_runner* u = idle_.back();
+    open_user* u = idle_.back();
     idle_.pop_back();
     u->assign(due);
   } else if (users_ < plan_.max_users && (starting_users() >= max_users_starting || make_user())) {
@@ -138,7 +139,13 @@ void arrival_scheduler::arrive(green::time_point due) {
 
 void arrival_scheduler::drop() {
   // No user to run it: the iteration is dropped, and said so, never silently skipped.
-  const auto& task = scenario_.users.front().tasks[pick_drop_task_(drop_rng_)];
+  const config::user_spec& first = scenario_.users.front();
+  if (!first.script.empty()) {
+    // A script's tasks and their requests are known only to Lua: the class's own row.
+    stats_.entry(dropped_script_iteration, first.name).dropped += 1;
+    return;
+  }
+  const auto& task = first.tasks[pick_drop_task_(drop_rng_)];
   stats_.entry(task.steps.front().method, task.steps.front().name).dropped += 1;
 }
 

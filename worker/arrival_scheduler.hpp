@@ -2,7 +2,8 @@
 // The open model on one hub thread: turns the thread's share of the arrival plan into intended
 // start times, hands each arrival to an idle user (making users up to the budget), and counts
 // the arrivals no user could take as dropped iterations. The generator's lag is measured where
-// an iteration really starts, against the intended time given here (user_runner::run_open).
+// an iteration really starts, against the intended time given here (user_runner::run_open and
+// script_user::run_open).
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -18,10 +19,13 @@
 #include "common/green/event.hpp"
 #include "common/green/green_thread.hpp"
 #include "common/stats/stats_table.hpp"
+#include "open_user.hpp"
 #include "proto/id_ranges.hpp"
-#include "user_runner.hpp"
 
 namespace swarmlet::worker {
+
+/// The type of the row that counts the dropped iterations of a scripted class (named after it).
+inline constexpr const char* dropped_script_iteration = "ITERATION";
 
 /// One run of a plan from `start`: when each arrival is due. Pure (no hub, no clock read), so
 /// it can be tested on its own.
@@ -42,9 +46,10 @@ class arrival_schedule {
 
 class arrival_scheduler {
  public:
-  /// Makes one open-model user of class `class_index` on the hub and returns it; its green
-  /// thread calls on_idle() when ready for an iteration and user_gone() when it ends.
-  using make_user_fn = std::function<user_runner&(std::size_t class_index, std::uint64_t id)>;
+  /// Makes one open-model user of class `class_index` on the hub and returns it (null when it
+  /// cannot be made); its green thread calls on_idle() when ready for an iteration and
+  /// user_gone() when it ends.
+  using make_user_fn = std::function<open_user*(std::size_t class_index, std::uint64_t id)>;
 
   /// `scenario` and `stats` must outlive the scheduler; everything runs on one hub thread.
   arrival_scheduler(int thread_index, const config::scenario& scenario, stats::stats_table& stats,
@@ -59,9 +64,9 @@ class arrival_scheduler {
   /// Ends the schedule and forgets the iterations waiting for a user.
   void stop();
   /// A user is ready for its next iteration: it gets a waiting one, or joins the idle users.
-  void on_idle(user_runner& u);
+  void on_idle(open_user& u);
   /// A user made by this scheduler has ended.
-  void user_gone(const user_runner& u);
+  void user_gone(const open_user& u);
 
   int users() const noexcept { return users_; }
 
@@ -87,11 +92,11 @@ class arrival_scheduler {
   std::mt19937_64 drop_rng_;
   config::arrival_plan plan_;
   int users_ = 0;
-  std::unordered_set<const user_runner*> starting_;  // made, on_start not done yet
-  proto::id_ranges ids_;                             // the ids this thread's users may take
-  std::map<std::uint64_t, user_runner*> made_;       // alive, by id
+  std::unordered_set<const open_user*> starting_;  // made, on_start not done yet
+  proto::id_ranges ids_;                           // the ids this thread's users may take
+  std::map<std::uint64_t, open_user*> made_;       // alive, by id
   bool rows_ran_out_ = false;  // a user found no unique data row: making more would not help
-  std::deque<user_runner*> idle_;
+  std::deque<open_user*> idle_;
   std::deque<green::time_point> pending_;  // iterations waiting for a user being made
   green::event<> plan_changed_;
   green::green_thread<void> loop_;

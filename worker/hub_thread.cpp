@@ -1,5 +1,6 @@
 #include "hub_thread.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/green/dns_resolver.hpp"
@@ -13,7 +14,7 @@ hub_thread::hub_thread(int index, std::shared_ptr<const config::scenario> scenar
       scenario_(std::move(scenario)),
       on_user_ended_(std::move(on_user_ended)),
       arrivals_(index, *scenario_, stats_,
-                [this](std::size_t class_index, std::uint64_t user_id) -> user_runner& {
+                [this](std::size_t class_index, std::uint64_t user_id) -> open_user* {
                   return launch_user(class_index, user_id, true);
                 }) {
   stats_.cap_names(scenario_->stats.max_names);  // names made from ids fold, not grow
@@ -37,7 +38,9 @@ void hub_thread::main(green::hub_options options) {
   // The Lua state outlives the hub: green threads that the hub's destructor kills may still
   // hold Lua values.
   std::unique_ptr<script::engine> scripts;
-  if (!scenario_->scripts.empty()) {
+  const bool scripted = std::any_of(scenario_->users.begin(), scenario_->users.end(),
+                                    [](const auto& u) { return !u.script.empty(); });
+  if (scripted) {
     script::engine_options o;
     o.heap_limit = scenario_->scripting.heap_limit;
     o.run_limit =
@@ -67,9 +70,19 @@ void hub_thread::main(green::hub_options options) {
   while (running_ > 0 && green::clock::now() < until) green::sleep(std::chrono::milliseconds(5));
 }
 
-void hub_thread::set_run(worker_identity identity, std::vector<std::shared_ptr<unique_rows>> rows) {
+void hub_thread::set_run(worker_identity identity, std::vector<std::shared_ptr<unique_rows>> rows,
+                         std::shared_ptr<const std::string> setup_data) {
   identity_ = identity;
   rows_ = std::move(rows);
+  if (scripts_ == nullptr) return;
+  scripts_->set_worker_place(identity.index, identity.count);
+  try {
+    scripts_->set_setup_data(setup_data ? *setup_data : std::string());
+  } catch (const script::script_error& e) {
+    // Users made from now on see no u.setup; the error says why, once per run's data.
+    stats_.entry(script::script_error_type, "u.setup").record(0, 0, true);
+    stats_.record_error(script::script_error_type, "u.setup", e.what());
+  }
 }
 
 user_options hub_thread::options_of(std::uint64_t user_id, std::size_t class_index) const {
@@ -82,51 +95,22 @@ user_options hub_thread::options_of(std::uint64_t user_id, std::size_t class_ind
 }
 
 void hub_thread::start_user(std::size_t class_index, std::uint64_t user_id) {
-  if (!scenario_->users.at(class_index).script.empty()) {
-    launch_scripted_user(class_index, options_of(user_id, class_index));
-    return;
-  }
   launch_user(class_index, user_id, false);
 }
 
-void hub_thread::launch_scripted_user(std::size_t class_index, const user_options& o) {
+const script::user_class* hub_thread::class_of(std::size_t class_index) {
   const config::user_spec& spec = scenario_->users.at(class_index);
   auto cls = classes_.find(class_index);
-  if (cls == classes_.end()) {
-    // The master loaded this class before the test began; a failure here (out of heap) is
-    // the worker's, and is counted like any script error.
-    try {
-      cls = classes_.emplace(class_index, script::load_user_class(*scripts_, spec.script)).first;
-    } catch (const script::script_error& e) {
-      record_script_error(spec.script, e.what());
-      return;
-    }
+  if (cls != classes_.end()) return &cls->second;
+  // The master loaded this class before the test began; a failure here (out of heap) is the
+  // worker's, and is counted like any script error.
+  try {
+    return &classes_.emplace(class_index, script::load_user_class(*scripts_, spec.script))
+                .first->second;
+  } catch (const script::script_error& e) {
+    record_script_error(spec.script, e.what());
+    return nullptr;
   }
-  auto& list = users_[class_index];
-  list.push_back(live_user{
-      nullptr, std::make_unique<script_user>(*scenario_, spec, *scripts_, cls->second, tls_, o)});
-  auto it = std::prev(list.end());
-  by_id_[o.user_id] = it;
-  ++running_;
-  green::spawn_n([this, class_index, it, id = o.user_id] {
-    struct on_exit {
-      hub_thread& self;
-      std::size_t cls;
-      std::list<live_user>::iterator user;
-      std::uint64_t id;
-      ~on_exit() {
-        --self.running_;
-        if (auto found = self.by_id_.find(id); found != self.by_id_.end() && found->second == user)
-          self.by_id_.erase(found);
-        self.users_[cls].erase(user);
-      }
-    } cleanup{*this, class_index, it, id};
-    try {
-      it->scripted->run();
-    } catch (const script::script_error& e) {  // Lua could not make the user (out of heap)
-      record_script_error(it->scripted->spec().script, e.what());
-    }
-  });
 }
 
 void hub_thread::record_script_error(const std::string& script, const std::string& message) {
@@ -135,13 +119,20 @@ void hub_thread::record_script_error(const std::string& script, const std::strin
   exceptions_.record(message, "");
 }
 
-user_runner& hub_thread::launch_user(std::size_t class_index, std::uint64_t user_id,
-                                     bool open_model) {
+open_user* hub_thread::launch_user(std::size_t class_index, std::uint64_t user_id,
+                                   bool open_model) {
   const user_options o = options_of(user_id, class_index);
+  const config::user_spec& spec = scenario_->users.at(class_index);
+  live_user user;
+  if (spec.script.empty()) {
+    user.runner = std::make_unique<user_runner>(*scenario_, spec, stats_, tls_, o);
+  } else {
+    const script::user_class* cls = class_of(class_index);
+    if (cls == nullptr) return nullptr;
+    user.scripted = std::make_unique<script_user>(*scenario_, spec, *scripts_, *cls, tls_, o);
+  }
   auto& list = users_[class_index];
-  list.push_back(live_user{
-      std::make_unique<user_runner>(*scenario_, scenario_->users.at(class_index), stats_, tls_, o),
-      nullptr});
+  list.push_back(std::move(user));
   auto it = std::prev(list.end());
   by_id_[user_id] = it;
   ++running_;
@@ -153,22 +144,36 @@ user_runner& hub_thread::launch_user(std::size_t class_index, std::uint64_t user
       bool open_model;
       ~on_exit() {
         --self.running_;
-        const std::uint64_t id = user->runner->id();
-        const bool ran_out = user->runner->ran_out_of_rows() && !user->stop_asked;
-        if (open_model) self.arrivals_.user_gone(*user->runner);
+        const open_user& u = user->as_open();
+        const std::uint64_t id = u.id();
+        const bool ran_out = u.ran_out_of_rows() && !user->stop_asked;
+        if (open_model) self.arrivals_.user_gone(u);
         if (auto found = self.by_id_.find(id); found != self.by_id_.end() && found->second == user)
           self.by_id_.erase(found);
         self.users_[cls].erase(user);
         if (ran_out && self.on_user_ended_) self.on_user_ended_(id);
       }
     } cleanup{*this, class_index, it, open_model};
-    if (open_model) {
-      it->runner->run_open([this](user_runner& u) { arrivals_.on_idle(u); });
-    } else {
-      it->runner->run();
+    const auto idle = [this, it] { arrivals_.on_idle(it->as_open()); };
+    if (it->runner) {
+      if (open_model) {
+        it->runner->run_open(idle);
+      } else {
+        it->runner->run();
+      }
+      return;
+    }
+    try {
+      if (open_model) {
+        it->scripted->run_open(idle);
+      } else {
+        it->scripted->run();
+      }
+    } catch (const script::script_error& e) {  // Lua could not make the user (out of heap)
+      record_script_error(it->scripted->spec().script, e.what());
     }
   });
-  return *it->runner;
+  return &it->as_open();
 }
 
 void hub_thread::stop_user(std::uint64_t user_id) {

@@ -48,9 +48,11 @@ class hub_thread {
 
   // The rest is called on this thread only (inside post()).
   /// What users started from now on get: the worker's place in the test (users already running
-  /// see it at their next iteration) and each class's unique data rows (by class index; null
-  /// for a class without).
-  void set_run(worker_identity identity, std::vector<std::shared_ptr<unique_rows>> rows);
+  /// see it at their next iteration; scripts at once), each class's unique data rows (by class
+  /// index; null for a class without) and setup()'s value for scripted users' u.setup (msgpack;
+  /// null or empty: none).
+  void set_run(worker_identity identity, std::vector<std::shared_ptr<unique_rows>> rows,
+               std::shared_ptr<const std::string> setup_data = nullptr);
   /// Starts user `user_id` of class `class_index`.
   void start_user(std::size_t class_index, std::uint64_t user_id);
   /// Asks the user `user_id` to stop (gracefully); nothing when it does not run here.
@@ -76,17 +78,21 @@ class hub_thread {
     bool stop_asked = false;
     void stop() {
       stop_asked = true;
-      if (runner) runner->stop();
-      if (scripted) scripted->stop();
+      as_open().stop();
+    }
+    open_user& as_open() {
+      if (runner) return *runner;
+      return *scripted;
     }
   };
   void main(green::hub_options options);
   /// What user `user_id` of the class starts with: its id, seed, the worker's place, its rows.
   user_options options_of(std::uint64_t user_id, std::size_t class_index) const;
-  /// Makes a user of the class and its green thread, closed or open model.
-  user_runner& launch_user(std::size_t class_index, std::uint64_t user_id, bool open_model);
-  /// Makes a scripted user of the class and its green thread (closed model).
-  void launch_scripted_user(std::size_t class_index, const user_options& o);
+  /// Makes a user of the class (YAML or scripted) and its green thread, closed or open model;
+  /// null when a scripted class cannot be loaded here (counted).
+  open_user* launch_user(std::size_t class_index, std::uint64_t user_id, bool open_model);
+  /// The Lua class of a scripted user class, loaded at its first user; null when it cannot be.
+  const script::user_class* class_of(std::size_t class_index);
   /// A scripted user of `script` could not be made (Lua out of heap): a failure of type LUA
   /// and an exception, as an error in its on_start would be.
   void record_script_error(const std::string& script, const std::string& message);

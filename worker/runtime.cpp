@@ -76,7 +76,9 @@ void runtime::start_run(std::uint64_t run_id) {
 
 void runtime::tell_threads() {
   for (auto& t : threads_)
-    t->post([th = t.get(), identity = identity_, rows = rows_] { th->set_run(identity, rows); });
+    t->post([th = t.get(), identity = identity_, rows = rows_, setup = setup_data_] {
+      th->set_run(identity, rows, setup);
+    });
 }
 
 void runtime::spawn(const proto::spawn_command& command) {
@@ -90,6 +92,8 @@ void runtime::spawn(const proto::spawn_command& command) {
     if (ci < rows_.size() && rows_[ci]) rows_[ci]->lease(lease);
   }
   identity_ = worker_identity{command.worker_index, command.worker_count};
+  if (!setup_data_ || *setup_data_ != command.setup_data)
+    setup_data_ = std::make_shared<const std::string>(command.setup_data);
   tell_threads();
   if (lease_only) {
     target_ = command;

@@ -101,6 +101,7 @@ class runtime final : public user_load {
   std::uint64_t next_local_id_ = 1;                   ///< for commands without ids
   std::vector<std::shared_ptr<unique_rows>> rows_;    ///< by class index; null: no unique data
   worker_identity identity_;
+  std::shared_ptr<const std::string> setup_data_;  ///< the run's setup() value (msgpack)
   int total_users_ = 0;
   green::event<> retarget_;
   green::event<> report_now_;  ///< a report before the interval is up

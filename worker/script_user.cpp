@@ -20,6 +20,54 @@ script_user::script_user(const config::scenario& scenario, const config::user_sp
 
 void script_user::stop() {
   if (!stop_.ready()) stop_.send();
+  turns_.wake();  // an idle open-model user wakes to leave
+}
+
+bool script_user::take_row() {
+  const auto row = take_unique_row(options_.rows.get(), stop_);
+  if (!row) {
+    ran_out_of_rows_ = !stop_.ready();
+    return false;
+  }
+  const auto& d = *spec_.data;
+  for (std::size_t c = 0; c < d.columns.size(); ++c) row_[d.columns[c]] = d.rows[*row][c];
+  row_fresh_ = true;
+  return true;
+}
+
+bool script_user::next_unique_row(script::scripted_user& u) {
+  if (!spec_.data || spec_.data->mode != config::data_spec::order::unique) return true;
+  if (row_fresh_) {
+    row_fresh_ = false;
+    return true;
+  }
+  if (!take_row()) return false;
+  row_fresh_ = false;
+  u.set_vars(row_);
+  return true;
+}
+
+std::optional<script::user_settings> script_user::settings() {
+  script::user_settings settings;
+  settings.id = options_.user_id;
+  if (spec_.data && spec_.data->mode == config::data_spec::order::unique) {
+    // A unique row is taken before on_start, which may use it, and then one per task.
+    if (!take_row()) return std::nullopt;
+    settings.vars = row_;
+  } else if (spec_.data && !spec_.data->rows.empty()) {
+    const auto& d = *spec_.data;
+    const std::size_t row =
+        d.mode == config::data_spec::order::random
+            ? std::uniform_int_distribution<std::size_t>(0, d.rows.size() - 1)(rng_)
+            : static_cast<std::size_t>((options_.user_id - 1) % d.rows.size());  // user k: row k-1
+    for (std::size_t c = 0; c < d.columns.size(); ++c) settings.vars[d.columns[c]] = d.rows[row][c];
+  }
+  settings.target = scenario_.target;
+  settings.client = client_options_of(scenario_.http);
+  settings.tls = tls_;
+  settings.stop = [this] { stop(); };
+  settings.stopping = &stop_;
+  return settings;
 }
 
 std::chrono::microseconds script_user::pause_after(script::scripted_user& u,
@@ -47,24 +95,12 @@ std::chrono::microseconds script_user::pause_after(script::scripted_user& u,
 }
 
 void script_user::run() {
-  script::user_settings settings;
-  settings.id = options_.user_id;
-  if (spec_.data && !spec_.data->rows.empty()) {
-    const auto& d = *spec_.data;
-    const std::size_t row =
-        d.mode == config::data_spec::order::random
-            ? std::uniform_int_distribution<std::size_t>(0, d.rows.size() - 1)(rng_)
-            : static_cast<std::size_t>((options_.user_id - 1) % d.rows.size());  // user k: row k-1
-    for (std::size_t c = 0; c < d.columns.size(); ++c) settings.vars[d.columns[c]] = d.rows[row][c];
-  }
-  settings.target = scenario_.target;
-  settings.client = client_options_of(scenario_.http);
-  settings.tls = tls_;
-  settings.stop = [this] { stop(); };
-  settings.stopping = &stop_;
-  script::scripted_user u(engine_, class_, std::move(settings));
+  auto settings = this->settings();
+  if (!settings) return;
+  script::scripted_user u(engine_, class_, std::move(*settings));
   if (!u.start()) return;  // an error in on_start stops the user (it is recorded)
   while (!stop_.ready()) {
+    if (!next_unique_row(u)) break;
     const auto task_start = green::clock::now();
     u.run_task(u.pick_task(rng_));
     if (stop_.ready()) break;
@@ -77,6 +113,26 @@ void script_user::run() {
   }
   // on_stop runs even though the user was asked to stop; bounded, so a stuck target cannot
   // hold the end of the test.
+  green::with_timeout(scenario_.http.timeout, [&] { u.finish(); });
+}
+
+void script_user::run_open(const std::function<void()>& idle) {
+  auto settings = this->settings();
+  if (!settings) return;
+  script::scripted_user u(engine_, class_, std::move(*settings));
+  if (!u.start()) return;
+  while (!stop_.ready()) {
+    const auto intended = turns_.next(idle);
+    if (!intended) continue;  // woken to stop
+    // The generator's own lag: how late this iteration starts against its schedule.
+    const auto late =
+        std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - *intended);
+    if (stats::stats_table* table = engine_.stats())
+      table->lag().record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, late.count())), 0,
+                          false);
+    if (!next_unique_row(u)) break;
+    u.run_task(u.pick_task(rng_), *intended);
+  }
   green::with_timeout(scenario_.http.timeout, [&] { u.finish(); });
 }
 

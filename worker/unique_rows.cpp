@@ -1,6 +1,16 @@
 #include "unique_rows.hpp"
 
+#include <chrono>
+
 namespace swarmlet::worker {
+namespace {
+
+/// How often a user without a unique row looks for the master's next lease. Leases come with
+/// spawn commands on the control hub; a user on another thread polls rather than being woken
+/// across threads, as this happens only when a worker outruns its lease.
+constexpr std::chrono::milliseconds row_poll{20};
+
+}  // namespace
 
 void unique_rows::lease(const proto::row_lease& l) {
   std::lock_guard lock(mutex_);
@@ -31,6 +41,22 @@ unique_rows::outcome unique_rows::take(std::size_t& row) {
 std::uint64_t unique_rows::used() const {
   std::lock_guard lock(mutex_);
   return used_;
+}
+
+std::optional<std::size_t> take_unique_row(unique_rows* rows, green::event<>& stop) {
+  while (rows != nullptr && !stop.ready()) {
+    std::size_t row = 0;
+    switch (rows->take(row)) {
+      case unique_rows::outcome::row:
+        return row;
+      case unique_rows::outcome::none:
+        return std::nullopt;
+      case unique_rows::outcome::later:
+        if (stop.wait_for(row_poll)) return std::nullopt;
+        break;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace swarmlet::worker

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 
+#include "common/green/event.hpp"
 #include "proto/messages.hpp"
 
 namespace swarmlet::worker {
@@ -43,5 +45,10 @@ class unique_rows {
   const std::function<void()> on_dry_;
   bool said_dry_ = false;
 };
+
+/// The next row of `rows` for a user (on its green thread), waiting while the master's next
+/// lease is on its way; none when every row is spoken for (or `rows` is null), or when `stop`
+/// was sent meanwhile.
+std::optional<std::size_t> take_unique_row(unique_rows* rows, green::event<>& stop);
 
 }  // namespace swarmlet::worker

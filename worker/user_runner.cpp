@@ -8,14 +8,6 @@
 #include "request_executor.hpp"
 
 namespace swarmlet::worker {
-namespace {
-
-/// How often a user without a unique row looks for the master's next lease. Leases come with
-/// spawn commands on the control hub; a user on another thread polls rather than being woken
-/// across threads, as this happens only when a worker outruns its lease.
-constexpr std::chrono::milliseconds row_poll{20};
-
-}  // namespace
 
 user_runner::user_runner(const config::scenario& scenario, const config::user_spec& spec,
                          stats::stats_table& stats, std::shared_ptr<green::tls_context> tls,
@@ -24,12 +16,7 @@ user_runner::user_runner(const config::scenario& scenario, const config::user_sp
 
 void user_runner::stop() {
   if (!stop_.ready()) stop_.send();
-  if (!work_.ready()) work_.send();  // an idle open-model user wakes to leave
-}
-
-void user_runner::assign(green::time_point intended) {
-  assigned_ = intended;
-  if (!work_.ready()) work_.send();
+  turns_.wake();  // an idle open-model user wakes to leave
 }
 
 bool user_runner::wait_for(std::chrono::microseconds d) {
@@ -101,25 +88,14 @@ struct user_runner::session {
 bool user_runner::next_unique_row(session& s) {
   if (!spec_.data || spec_.data->mode != config::data_spec::order::unique) return true;
   if (s.row_fresh) return true;
-  if (!options_.rows) {
-    ran_out_of_rows_ = true;
+  const auto row = take_unique_row(options_.rows.get(), stop_);
+  if (!row) {
+    ran_out_of_rows_ = !stop_.ready();
     return false;
   }
-  for (;;) {
-    std::size_t row = 0;
-    switch (options_.rows->take(row)) {
-      case unique_rows::outcome::row:
-        s.load_row(row);
-        s.row_fresh = true;
-        return true;
-      case unique_rows::outcome::none:
-        ran_out_of_rows_ = true;
-        return false;
-      case unique_rows::outcome::later:
-        if (!wait_for(row_poll)) return false;
-        break;
-    }
-  }
+  s.load_row(*row);
+  s.row_fresh = true;
+  return true;
 }
 
 bool user_runner::run_steps(session& s, const std::vector<config::request_spec>& steps,
@@ -201,19 +177,14 @@ void user_runner::run() {
   run_on_stop(s);
 }
 
-void user_runner::run_open(const std::function<void(user_runner&)>& idle) {
+void user_runner::run_open(const std::function<void()>& idle) {
   session s(*this);
   if (!next_unique_row(s)) return;
   if (!run_steps(s, spec_.on_start, std::nullopt, "on_start")) return run_on_stop(s);
   while (!stop_.ready()) {
-    if (!assigned_) {
-      work_.reset();
-      idle(*this);
-      work_.wait();
-      if (!assigned_) continue;  // woken to stop
-    }
-    const green::time_point intended = *assigned_;
-    assigned_.reset();
+    const auto assigned = turns_.next(idle);
+    if (!assigned) continue;  // woken to stop
+    const green::time_point intended = *assigned;
     // The generator's own lag: how late this iteration starts against its schedule.
     const auto late =
         std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - intended);

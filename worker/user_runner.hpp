@@ -11,6 +11,7 @@
 #include "common/green/event.hpp"
 #include "common/green/ssl.hpp"
 #include "common/stats/stats_table.hpp"
+#include "open_user.hpp"
 #include "unique_rows.hpp"
 
 namespace swarmlet::worker {
@@ -30,7 +31,7 @@ struct user_options {
   std::shared_ptr<unique_rows> rows;
 };
 
-class user_runner {
+class user_runner final : public open_user {
  public:
   user_runner(const config::scenario& scenario, const config::user_spec& spec,
               stats::stats_table& stats, std::shared_ptr<green::tls_context> tls,
@@ -41,15 +42,15 @@ class user_runner {
   void run();
   /// The open model: runs on_start, then one task per assign() until stop(); `idle` is called
   /// each time the user is ready for the next iteration.
-  void run_open(const std::function<void(user_runner&)>& idle);
+  void run_open(const std::function<void()>& idle);
   /// Gives an idle user (open model) its next iteration, intended to start at `intended`.
-  void assign(green::time_point intended);
+  void assign(green::time_point intended) override { turns_.assign(intended); }
   /// Asks the user to stop at its next task boundary or wait (wakes it from a wait).
-  void stop();
-  bool stopping() const noexcept { return stop_.ready(); }
+  void stop() override;
+  bool stopping() const noexcept override { return stop_.ready(); }
   /// The user ended on its own: its unique data had no row left for it (not asked to stop).
-  bool ran_out_of_rows() const noexcept { return ran_out_of_rows_; }
-  std::uint64_t id() const noexcept { return options_.user_id; }
+  bool ran_out_of_rows() const noexcept override { return ran_out_of_rows_; }
+  std::uint64_t id() const noexcept override { return options_.user_id; }
   const config::user_spec& spec() const noexcept { return spec_; }
 
  private:
@@ -76,8 +77,7 @@ class user_runner {
   std::shared_ptr<green::tls_context> tls_;
   user_options options_;
   green::event<> stop_;
-  std::optional<green::time_point> assigned_;
-  green::event<> work_;
+  open_turns turns_;
   bool ran_out_of_rows_ = false;
 };
 

@@ -140,6 +140,9 @@ struct stats_spec {
 struct scripting_spec {
   microseconds run_limit{std::chrono::seconds(1)};  ///< Lua running without parking
   std::size_t heap_limit = std::size_t{512} << 20;  ///< bytes of Lua heap
+  /// How long main.lua's setup() and teardown() may take, requests included (k6's defaults).
+  microseconds setup_timeout{std::chrono::seconds(60)};
+  microseconds teardown_timeout{std::chrono::seconds(60)};
 };
 
 struct scenario {
@@ -160,6 +163,9 @@ struct scenario {
   /// Script files by the name the scenario gives them -> their text: the users' classes and,
   /// once checked on the master, the modules they require.
   std::map<std::string, std::string> scripts;
+  /// The scenario's own script (`script: main.lua`; its text is in scripts): setup() before
+  /// the users start and teardown() after they stop, on the master. Empty: none.
+  std::string main_script;
   scripting_spec scripting;
 };
 

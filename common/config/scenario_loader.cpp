@@ -547,10 +547,6 @@ user_spec read_user(const reader& r, const YAML::Node& n, std::size_t index,
         spec.mode = data_spec::order::sequential;
       else if (o == "random")
         spec.mode = data_spec::order::random;
-      else if (o == "unique" && !u.script.empty())
-        r.fail(d["order"],
-               "data.order: unique is for YAML users; a scripted user takes sequential "
-               "or random rows");
       else if (o == "unique")
         spec.mode = data_spec::order::unique;
       else
@@ -735,10 +731,10 @@ scenario load(const reader& r, const std::string& text) {
   try {
     if (!root.IsMap())
       throw config_error(r.file() + ": a scenario is a mapping with target, load and users");
-    r.check_keys(
-        root,
-        {"target", "load", "users", "thresholds", "report", "http", "dns", "stats", "scripting"},
-        "the scenario");
+    r.check_keys(root,
+                 {"target", "load", "users", "thresholds", "report", "http", "dns", "stats",
+                  "scripting", "script"},
+                 "the scenario");
     scenario s;
     s.file = r.file();
     if (!root["target"])
@@ -753,14 +749,22 @@ scenario load(const reader& r, const std::string& text) {
     std::set<std::string> names;
     for (std::size_t i = 0; i < root["users"].size(); ++i) {
       s.users.push_back(read_user(r, root["users"][i], i, s.scripts));
-      if (!s.users.back().script.empty() && s.load.arrival)
-        r.fail(root["users"][i],
-               "scripted users run in the closed model (users and spawn_rate); arrival_rate is "
-               "not supported for them yet");
       if (!names.insert(s.users.back().name).second)
         r.fail(root["users"][i], "two user classes are named '" + s.users.back().name + "'");
     }
     if (s.users.empty()) r.fail(root["users"], "users must not be empty");
+    if (const auto main = root["script"]) {
+      // main.lua: setup and teardown, run once on the master.
+      s.main_script = r.text(main, "script");
+      if (s.main_script.size() < 5 ||
+          s.main_script.compare(s.main_script.size() - 4, 4, ".lua") != 0)
+        r.fail(main, "script must name a Lua file (main.lua), got '" + s.main_script + "'");
+      try {
+        s.scripts[s.main_script] = r.read_script(s.main_script);
+      } catch (const std::runtime_error& e) {
+        r.fail(main, e.what());
+      }
+    }
     if (const auto th = root["thresholds"]) {
       r.expect_list(th, "thresholds");
       for (const auto& t : th) s.thresholds.push_back(read_threshold(r, t));
@@ -774,7 +778,12 @@ scenario load(const reader& r, const std::string& text) {
     }
     if (const auto sc = root["scripting"]) {
       r.expect_map(sc, "scripting");
-      r.check_keys(sc, {"run_limit", "heap_mb"}, "scripting");
+      r.check_keys(sc, {"run_limit", "heap_mb", "setup_timeout", "teardown_timeout"}, "scripting");
+      if (sc["setup_timeout"])
+        s.scripting.setup_timeout = r.duration(sc["setup_timeout"], "scripting.setup_timeout");
+      if (sc["teardown_timeout"])
+        s.scripting.teardown_timeout =
+            r.duration(sc["teardown_timeout"], "scripting.teardown_timeout");
       if (sc["run_limit"])
         s.scripting.run_limit = r.duration(sc["run_limit"], "scripting.run_limit");
       if (s.scripting.run_limit < std::chrono::milliseconds(1))

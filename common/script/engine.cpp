@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "lua_guard.hpp"
+#include "setup_data.hpp"
 #include "swarmlet_module.hpp"
 
 namespace swarmlet::script {
@@ -41,7 +42,7 @@ void remove_fields(lua_State* L, const char* table, std::initializer_list<const 
 }
 
 /// Runs `fn` in protected mode on `L`; throws script_error with Lua's message.
-[[maybe_unused]] void protected_call(lua_State* L, lua_CFunction fn, void* arg) {
+void protected_call(lua_State* L, lua_CFunction fn, void* arg) {
   if (lua_cpcall(L, fn, arg) != 0) {
     std::string message = error_message(L);
     lua_pop(L, 1);
@@ -192,6 +193,30 @@ int engine::open_sandbox(lua_State* L) {
   lua_setfield(L, -2, "loaders");
   lua_pop(L, 1);
   return 0;
+}
+
+void engine::set_setup_data(const std::string& msgpack) {
+  if (msgpack == setup_bytes_) return;
+  struct decode_args {
+    const std::string* bytes;
+    int ref = LUA_REFNIL;
+    bool ok = false;
+  } args{&msgpack};
+  const auto decode = [](lua_State* L) -> int {
+    auto* a = static_cast<decode_args*>(lua_touserdata(L, 1));
+    a->ok = script::push_setup_data(L, *a->bytes);
+    if (a->ok) a->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+  };
+  protected_call(L_, decode, &args);
+  if (!args.ok) throw script_error("setup's data from the master is not a value setup can return");
+  luaL_unref(L_, LUA_REGISTRYINDEX, setup_ref_);
+  setup_ref_ = args.ref;
+  setup_bytes_ = msgpack;
+}
+
+void engine::push_setup_data(lua_State* L) const {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, setup_ref_);
 }
 
 void engine::require_file(const std::string& name) {

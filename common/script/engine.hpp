@@ -98,6 +98,21 @@ class engine {
   stats::exception_table* exceptions() const noexcept { return exceptions_; }
   void set_exceptions(stats::exception_table* e) noexcept { exceptions_ = e; }
   std::size_t heap_bytes() const noexcept { return heap_bytes_; }
+  /// What sw.worker_index() and sw.worker_count() answer: the worker's place in the test, as
+  /// its last spawn command said (`swarmlet run`: 0 of 1; the master's setup: 0 of the workers
+  /// present).
+  void set_worker_place(int index, int count) noexcept {
+    worker_index_ = index;
+    worker_count_ = count;
+  }
+  int worker_index() const noexcept { return worker_index_; }
+  int worker_count() const noexcept { return worker_count_; }
+  /// setup()'s value as the master sent it (msgpack; empty: none): decoded here once, and
+  /// shared as u.setup by the users of this hub thread made from now on. The same bytes again
+  /// change nothing. Throws script_error when they are not a value setup could return.
+  void set_setup_data(const std::string& msgpack);
+  /// Pushes setup()'s value onto `L` (nil when none).
+  void push_setup_data(lua_State* L) const;
   std::mt19937_64& rng() noexcept { return rng_; }
 
   /// The chunk name Lua uses for a script file: "@poller.lua" (messages say "poller.lua:12:").
@@ -121,6 +136,10 @@ class engine {
   green::time_point slice_start_ = green::clock::now();
   stats::stats_table* stats_ = nullptr;
   stats::exception_table* exceptions_ = nullptr;
+  int worker_index_ = 0;
+  int worker_count_ = 1;
+  std::string setup_bytes_;
+  int setup_ref_ = LUA_REFNIL;
   std::mt19937_64 rng_{std::random_device{}()};
 };
 

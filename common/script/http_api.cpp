@@ -1,8 +1,10 @@
 #include "http_api.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <string>
+#include <utility>
 
 #include "common/green/timeout.hpp"
 #include "common/http/query.hpp"
@@ -199,6 +201,15 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
   }
   const auto us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(r.elapsed).count());
+  // The open model: the task's first request counts from when the task was to start.
+  const auto intended = std::exchange(user.intended, std::nullopt);
+  const std::uint64_t response_us =
+      intended ? std::max<std::uint64_t>(
+                     us, static_cast<std::uint64_t>(std::max<std::int64_t>(
+                             0, std::chrono::duration_cast<std::chrono::microseconds>(
+                                    green::clock::now() - *intended)
+                                    .count())))
+               : us;
   std::string failure = default_judgement(r);
   std::optional<std::uint64_t> pending;
   if (stats::stats_table* table = engine::of(L).stats()) {
@@ -210,11 +221,24 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
     stats::request_stats& entry = user.entry_of(*table, req.method, o.name);
     if (o.judged_by_script) {
       pending = ++user.next_sequence;
-      user.pending = pending_response{
-          *pending,          table, &entry, req.method, o.name, us, r.response.body_bytes,
-          std::move(failure)};
+      pending_response p;
+      p.sequence = *pending;
+      p.table = table;
+      p.entry = &entry;
+      p.method = req.method;
+      p.name = o.name;
+      p.elapsed_us = response_us;
+      p.service_us = us;
+      p.scheduled = intended.has_value();
+      p.bytes = r.response.body_bytes;
+      p.default_failure = std::move(failure);
+      user.pending = std::move(p);
     } else {
-      entry.record(us, r.response.body_bytes, !failure.empty());
+      if (intended) {
+        entry.record_scheduled(response_us, us, r.response.body_bytes, !failure.empty());
+      } else {
+        entry.record(us, r.response.body_bytes, !failure.empty());
+      }
       if (!failure.empty()) table->record_error(req.method, o.name, failure);
     }
   }

@@ -6,12 +6,13 @@
 
 #include "common/config/config_error.hpp"
 #include "engine.hpp"
+#include "main_script.hpp"
 #include "user_class.hpp"
 
 namespace swarmlet::script {
 
 void check_scripts(config::scenario& s, const std::string& base_dir) {
-  bool scripted = false;
+  bool scripted = !s.main_script.empty();
   for (const auto& u : s.users) scripted = scripted || !u.script.empty();
   if (!scripted) return;
   auto read_module = [&](const std::string& name) -> std::optional<std::string> {
@@ -28,6 +29,7 @@ void check_scripts(config::scenario& s, const std::string& base_dir) {
     engine e(s.scripts, options, read_module);
     for (const auto& u : s.users)
       if (!u.script.empty()) load_user_class(e, u.script);
+    if (!s.main_script.empty()) load_main_script(e, s.main_script);
     s.scripts = e.files();  // with the modules the scripts required
   } catch (const script_error& e) {
     // One line, as every scenario error: Lua lists the places `require` looked on lines of

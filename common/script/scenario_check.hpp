@@ -1,7 +1,8 @@
 #pragma once
 // The master's look at a scenario's scripts before any worker starts: every scripted user's
 // class is loaded as a worker will load it, so that a syntax error, a missing module or a bad
-// class stops the test at once with its file:line (exit 2), not on every worker later.
+// class stops the test at once with its file:line (exit 2), not on every worker later; so does
+// main.lua with a syntax error or a setup/teardown that is not a function.
 #include <string>
 
 #include "common/config/scenario.hpp"

@@ -18,6 +18,14 @@ http::url base_url(const std::string& target) {
   return *u;
 }
 
+void push_vars(lua_State* L, const std::map<std::string, std::string>& vars) {
+  lua_createtable(L, 0, static_cast<int>(vars.size()));
+  for (const auto& [k, v] : vars) {
+    lua_pushlstring(L, v.data(), v.size());
+    lua_setfield(L, -2, k.c_str());
+  }
+}
+
 }  // namespace
 
 scripted_user::scripted_user(engine& e, const user_class& cls, user_settings settings)
@@ -58,15 +66,13 @@ int scripted_user::make(lua_State* L) {
   self->thread_ = T;
   lua_pushlightuserdata(T, self);
   lua_pushcclosure(T, &scripted_user::message_handler, 1);  // stays at index 1 of T
-  lua_createtable(L, 0, 4);
+  lua_createtable(L, 0, 5);
   lua_pushnumber(L, static_cast<lua_Number>(self->settings_.id));
   lua_setfield(L, -2, "id");
-  lua_createtable(L, 0, static_cast<int>(self->settings_.vars.size()));
-  for (const auto& [k, v] : self->settings_.vars) {
-    lua_pushlstring(L, v.data(), v.size());
-    lua_setfield(L, -2, k.c_str());
-  }
+  push_vars(L, self->settings_.vars);
   lua_setfield(L, -2, "vars");
+  engine::of(L).push_setup_data(L);
+  lua_setfield(L, -2, "setup");
   self->http_ = push_http_object(L, &self->context_);
   lua_setfield(L, -2, "http");
   self->u_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -127,9 +133,29 @@ bool scripted_user::start() {
   return call(class_.on_start, class_.file + ":on_start");
 }
 
-void scripted_user::run_task(std::size_t index) {
+void scripted_user::run_task(std::size_t index, std::optional<green::time_point> intended) {
   const auto& t = class_.tasks.at(index);
+  context_.intended = intended;
   call(t.fn, t.name);
+  context_.intended.reset();
+}
+
+void scripted_user::set_vars(const std::map<std::string, std::string>& vars) {
+  settings_.vars = vars;
+  lua_State* L = engine_.state();
+  if (lua_cpcall(L, &scripted_user::replace_vars, this) != 0) {
+    std::string message = error_message(L);
+    lua_pop(L, 1);
+    throw script_error(class_.file + ": cannot set u.vars: " + message);
+  }
+}
+
+int scripted_user::replace_vars(lua_State* L) {
+  auto* self = static_cast<scripted_user*>(lua_touserdata(L, 1));
+  lua_rawgeti(L, LUA_REGISTRYINDEX, self->u_ref_);
+  push_vars(L, self->settings_.vars);
+  lua_setfield(L, -2, "vars");
+  return 0;
 }
 
 std::size_t scripted_user::pick_task(std::mt19937_64& rng) {

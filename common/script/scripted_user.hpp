@@ -47,8 +47,12 @@ class scripted_user {
   /// Runs on_start (if any); false when it raised (recorded).
   /// These calls throw green::green_exit when the user's green thread is killed meanwhile.
   bool start();
-  /// Runs the task `index` of the class.
-  void run_task(std::size_t index);
+  /// Runs the task `index` of the class. `intended` (the open model): when it was to start;
+  /// its first request's response time counts from then.
+  void run_task(std::size_t index, std::optional<green::time_point> intended = std::nullopt);
+  /// Replaces u.vars (a new data row for the next task). Throws script_error when Lua is out
+  /// of heap.
+  void set_vars(const std::map<std::string, std::string>& vars);
   /// A task index drawn by the tasks' weights.
   std::size_t pick_task(std::mt19937_64& rng);
   /// Runs on_stop (if any).
@@ -59,6 +63,7 @@ class scripted_user {
 
  private:
   static int make(lua_State* L);
+  static int replace_vars(lua_State* L);
   /// Adds file:line to an error's message and keeps the traceback of where it was raised.
   static int message_handler(lua_State* L);
   /// Calls the function `fn` with u; false (and one failure of `name` and one exception

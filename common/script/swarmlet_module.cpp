@@ -76,13 +76,23 @@ int l_log(lua_State* L) {
   }
   lua_pop(L, 1);
   const thread_info* t = engine::of(L).current();
-  if (t != nullptr && t->user != nullptr) {
+  if (t != nullptr && t->user != nullptr && t->user->id != 0) {
     std::fprintf(stderr, "[user %llu] %s\n", static_cast<unsigned long long>(t->user->id),
                  line.c_str());
   } else {
     std::fprintf(stderr, "[script] %s\n", line.c_str());
   }
   return 0;
+}
+
+int l_worker_index(lua_State* L) {
+  lua_pushinteger(L, engine::of(L).worker_index());
+  return 1;
+}
+
+int l_worker_count(lua_State* L) {
+  lua_pushinteger(L, engine::of(L).worker_count());
+  return 1;
 }
 
 int l_stop_user(lua_State* L) {
@@ -177,6 +187,8 @@ int open_swarmlet_module(lua_State* L) {
                                        {"env", l_env},
                                        {"log", l_log},
                                        {"stop_user", l_stop_user},
+                                       {"worker_index", l_worker_index},
+                                       {"worker_count", l_worker_count},
                                        {"measure", guarded<l_measure>},
                                        {"record", guarded<l_record>},
                                        {"json_encode", guarded<l_json_encode>},

@@ -9,7 +9,11 @@ void user_context::settle() {
   pending_response p = std::move(*pending);
   pending.reset();
   if (p.entry == nullptr) return;
-  p.entry->record(p.elapsed_us, p.bytes, !p.default_failure.empty());
+  if (p.scheduled) {
+    p.entry->record_scheduled(p.elapsed_us, p.service_us, p.bytes, !p.default_failure.empty());
+  } else {
+    p.entry->record(p.elapsed_us, p.bytes, !p.default_failure.empty());
+  }
   if (!p.default_failure.empty() && p.table != nullptr)
     p.table->record_error(p.method, p.name, p.default_failure);
 }

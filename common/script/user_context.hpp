@@ -26,7 +26,9 @@ struct pending_response {
   stats::stats_table* table = nullptr;
   stats::request_stats* entry = nullptr;
   std::string method, name;
-  std::uint64_t elapsed_us = 0;
+  std::uint64_t elapsed_us = 0;  ///< from the intended start when `scheduled`
+  std::uint64_t service_us = 0;  ///< its own time (the open model's first request of a task)
+  bool scheduled = false;
   std::uint64_t bytes = 0;
   std::string default_failure;  ///< empty: a success by default
 };
@@ -44,6 +46,9 @@ struct user_context {
   green::event<>* stopping = nullptr;
   std::vector<green::green_thread<void>> children;
   std::optional<pending_response> pending;
+  /// The open model: when the task running now was to start. Its first request's response
+  /// time counts from then (no coordinated omission), as a YAML user's does; taken by it.
+  std::optional<green::time_point> intended;
   std::uint64_t next_sequence = 0;
 
   /// Records the pending response (if any) with its default judgement.

@@ -621,11 +621,32 @@ TEST(ScenarioLoader, AScriptedUserIsRefusedWithWhy) {
                 .find("s.yaml:2:18: script q.lua did not come with the scenario"),
             std::string::npos)
       << scripted_error_of("target: http://h/\nusers: [{script: q.lua}]\n", files);
-  EXPECT_NE(scripted_error_of("target: http://h/\nload: {arrival_rate: {rate: 5/s}}\n"
-                              "users: [{script: p.lua}]\n",
-                              files)
-                .find("scripted users run in the closed model"),
-            std::string::npos);
+  EXPECT_NE(
+      scripted_error_of("target: http://h/\nscript: main.py\nusers: [{script: p.lua}]\n", files)
+          .find("s.yaml:2:9: script must name a Lua file (main.lua), got 'main.py'"),
+      std::string::npos);
+  EXPECT_NE(
+      scripted_error_of("target: http://h/\nscript: main.lua\nusers: [{script: p.lua}]\n", files)
+          .find("s.yaml:2:9: script main.lua did not come with the scenario"),
+      std::string::npos);
+}
+
+TEST(ScenarioLoader, ScriptedUsersRunInTheOpenModelWithUniqueRowsAndAMainScript) {
+  const auto s = c::load_scenario_text(
+      "target: http://h/\nscript: main.lua\nload: {arrival_rate: {rate: 5/s}}\n"
+      "scripting: {setup_timeout: 5s, teardown_timeout: 2s}\n"
+      "users: [{script: p.lua, data: {file: people.csv, order: unique}}]\n",
+      "s.yaml",
+      c::data_file_contents{{"p.lua", "return {tasks = {print}}"},
+                            {"main.lua", "function setup() end"},
+                            {"people.csv", "login\nann\n"}});
+  EXPECT_EQ(s.main_script, "main.lua");
+  EXPECT_EQ(s.scripts.at("main.lua"), "function setup() end");
+  ASSERT_TRUE(s.load.arrival);
+  ASSERT_TRUE(s.users[0].data);
+  EXPECT_EQ(s.users[0].data->mode, c::data_spec::order::unique);
+  EXPECT_EQ(s.scripting.setup_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(s.scripting.teardown_timeout, std::chrono::seconds(2));
 }
 
 TEST(ScenarioLoader, AByteOrderMarkIsNotPartOfTheFirstColumnsName) {

@@ -131,16 +131,17 @@ TEST(Codec, AnOpenModelSpawnCarriesItsArrivalPlanWhole) {
   EXPECT_TRUE(s2.users_per_class.empty());
 }
 
-/// A spawn frame packed by hand, with `arrival` as its arrival plan.
+/// A spawn frame packed by hand, with `arrival` as its arrival plan and `setup` as its
+/// setup_data bytes.
 template <class Arrival>
-std::string spawn_frame(const Arrival& arrival) {
+std::string spawn_frame(const Arrival& arrival, const std::string& setup = {}) {
   msgpack::sbuffer buffer;
   msgpack::packer<msgpack::sbuffer> pk(buffer);
   pk.pack_array(4);
   pk.pack(static_cast<std::uint8_t>(p::message_type::spawn));
   pk.pack(p::protocol_version);
   pk.pack(std::string("master"));
-  pk.pack_array(10);
+  pk.pack_array(11);
   pk.pack(std::uint64_t{1});
   pk.pack(std::uint64_t{1});
   pk.pack_map(0);
@@ -151,6 +152,8 @@ std::string spawn_frame(const Arrival& arrival) {
   pk.pack(0);        // worker index
   pk.pack(1);        // worker count
   pk.pack_map(0);    // data rows
+  pk.pack_bin(static_cast<std::uint32_t>(setup.size()));
+  pk.pack_bin_body(setup.data(), static_cast<std::uint32_t>(setup.size()));
   return std::string(buffer.data(), buffer.size());
 }
 
@@ -159,6 +162,33 @@ std::string reason_of(const std::string& frame) {
   const auto d = p::decode(frame.data(), frame.size());
   const auto* e = std::get_if<p::decode_error>(&d);
   return e == nullptr ? std::string() : e->reason;
+}
+
+TEST(Codec, SpawnCommandsCarrySetupDataAsOneBoundedMsgpackValue) {
+  p::spawn_command s;
+  s.run_id = 3;
+  msgpack::sbuffer value;
+  msgpack::packer<msgpack::sbuffer> pk(value);
+  pk.pack_map(1);
+  pk.pack(std::string("token"));
+  pk.pack(std::string("abc"));
+  s.setup_data.assign(value.data(), value.size());
+  EXPECT_EQ(round_trip(p::message_type::spawn, s).setup_data, s.setup_data);
+  s.setup_data.clear();
+  EXPECT_EQ(round_trip(p::message_type::spawn, s).setup_data, "");
+
+  const auto nil = msgpack::type::nil_t();
+  EXPECT_EQ(reason_of(spawn_frame(nil, std::string(value.data(), value.size()))), "");
+  EXPECT_EQ(reason_of(spawn_frame(nil, std::string(1, '\x92'))).rfind("spawn.setup_data is not", 0),
+            0u)
+      << "an array of two with nothing in it";
+  EXPECT_EQ(reason_of(spawn_frame(nil, std::string(value.data(), value.size()) + "\x01")),
+            "spawn.setup_data holds more than one value");
+  // Nested lists 100 deep: a worker would recurse that deep turning them into Lua tables.
+  EXPECT_EQ(reason_of(spawn_frame(nil, std::string(100, '\x91') + "\x01"))
+                .rfind("spawn.setup_data is not a msgpack value", 0),
+            0u);
+  EXPECT_EQ(reason_of(spawn_frame(nil, std::string(40, '\x91') + "\x01")), "");
 }
 
 TEST(Codec, ABadArrivalPlanIsADecodeErrorWithAReason) {

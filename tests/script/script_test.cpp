@@ -13,6 +13,7 @@
 #include "common/http/server.hpp"
 #include "common/http/target/test_target.hpp"
 #include "common/script/engine.hpp"
+#include "common/script/main_script.hpp"
 #include "common/script/scripted_user.hpp"
 #include "common/script/user_class.hpp"
 #include "common/stats/exception_table.hpp"
@@ -40,6 +41,8 @@ class Script : public ::testing::Test {
     engine_ = std::make_unique<s::engine>(files, options);
     engine_->set_stats(&stats_);
     engine_->set_exceptions(&exceptions_);
+    engine_->set_setup_data(setup_data_);  // as a worker's hub thread has it from the master
+    engine_->set_worker_place(2, 3);
     cls_ = s::load_user_class(*engine_, "user.lua");
     g::spawn([&] {
       s::user_settings settings;
@@ -84,6 +87,7 @@ class Script : public ::testing::Test {
   s::user_class cls_;
   bool started_ = false;
   bool stop_asked_ = false;
+  std::string setup_data_;  ///< u.setup of the users run_user makes (msgpack)
   swarmlet::http::test_target target_;
   g::socket listener_ = g::socket::listen("127.0.0.1", 0);
   g::green_thread<void> server_ = g::spawn([this] {
@@ -465,6 +469,100 @@ TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
       EXPECT_NE(std::string(err.what()).find(expected), std::string::npos) << err.what();
     }
   }
+}
+
+}  // namespace
+
+namespace {
+
+/// main.lua's setup and teardown on the test's hub, against its target.
+class MainScript : public Script {
+ protected:
+  std::unique_ptr<s::main_script> load(const std::string& main_lua,
+                                       s::main_script_settings settings = {}) {
+    settings.target = url();
+    return std::make_unique<s::main_script>(s::script_files{{"main.lua", main_lua}}, "main.lua",
+                                            s::engine_options{}, settings);
+  }
+  /// Runs `f` on a green thread of the hub and waits for it.
+  void on_hub(const std::function<void()>& f) { g::spawn(f).wait(); }
+};
+
+TEST_F(MainScript, SetupsValueReachesAUserAsUSetupAndTeardownGetsIt) {
+  std::string data;
+  swarmlet::stats::stats_table setup_rows, teardown_rows;
+  on_hub([&] {
+    s::main_script_settings settings;
+    settings.worker_count = 3;
+    auto m = load(R"(local sw = require "swarmlet"
+function setup(ctx)
+  local r = ctx.http:post("/login", {json = {user = "admin"}})
+  return {token = r:json().token, workers = sw.worker_count(), list = {1, 2}, yes = true}
+end
+function teardown(ctx, d) ctx.http:get("/?t=" .. d.token, {name = "/bye"}) end
+)",
+                  settings);
+    data = m->setup();
+    setup_rows = m->take_stats(s::setup_type);
+    m->teardown();
+    teardown_rows = m->take_stats(s::teardown_type);
+  });
+  ASSERT_EQ(setup_rows.entries().size(), 1u);
+  EXPECT_EQ(setup_rows.entries().begin()->first.method, "SETUP");
+  EXPECT_EQ(setup_rows.entries().begin()->first.name, "POST /login");
+  ASSERT_EQ(teardown_rows.entries().size(), 1u);
+  EXPECT_EQ(teardown_rows.entries().begin()->first.name, "GET /bye");
+  EXPECT_EQ(target_.served(), 2u);
+
+  setup_data_ = data;
+  run_user(
+      task("result = u.setup.token .. ' ' .. u.setup.workers .. ' ' .. #u.setup.list .. ' ' "
+           ".. tostring(u.setup.yes) .. ' ' .. sw.worker_index() .. '/' .. sw.worker_count()"));
+  EXPECT_EQ(global("result"), "token-admin 3 2 true 2/3");
+}
+
+TEST_F(MainScript, ErrorsNameMainLuaAndItsLine) {
+  on_hub([&] {
+    auto m = load("function setup(ctx)\n  local x = nil\n  return x.y\nend\n");
+    try {
+      m->setup();
+      ADD_FAILURE() << "setup raised";
+    } catch (const s::script_error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("main.lua:3: attempt to index", 0), 0u) << e.what();
+    }
+    auto rows = m->take_stats(s::setup_type);
+    EXPECT_EQ(rows.entries().count({"SETUP", "LUA main.lua:setup"}), 1u);
+
+    auto bad = load("function setup(ctx) return {f = print} end\n");
+    try {
+      bad->setup();
+      ADD_FAILURE() << "a function cannot reach the users";
+    } catch (const s::script_error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("main.lua: setup() must return strings", 0), 0u)
+          << e.what();
+    }
+  });
+  try {
+    on_hub([&] { load("setup = 42\n"); });
+    ADD_FAILURE() << "setup must be a function";
+  } catch (const s::script_error& e) {
+    EXPECT_EQ(std::string(e.what()), "main.lua: setup must be a function, got number");
+  }
+}
+
+TEST_F(MainScript, ASetupPastItsTimeLimitIsStoppedAndSaysSo) {
+  on_hub([&] {
+    s::main_script_settings settings;
+    settings.setup_timeout = 50ms;
+    auto m = load("local sw = require 'swarmlet'\nfunction setup() sw.sleep(60) end\n", settings);
+    try {
+      m->setup();
+      ADD_FAILURE() << "setup ended";
+    } catch (const s::script_error& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "main.lua: setup() did not end within 50ms (scripting.setup_timeout)");
+    }
+  });
 }
 
 }  // namespace
