@@ -1,8 +1,9 @@
 #pragma once
 // The master's file descriptors: each worker holds two of its connections (control and stats),
 // the report files and the web UI's clients need more. Out of them, libzmq cannot accept a
-// connection (it reports EMFILE as a failed accept and retries; it does not abort), the report
-// files cannot be written; so the master watches how many it has left.
+// connection (tcp_listener: EMFILE is a failed accept, not an abort; the listener stays readable,
+// so its I/O thread retries at once, busy, until a descriptor is free), and the report files
+// cannot be written; so the master watches how many it has left.
 #include <cstddef>
 
 namespace swarmlet::master {

@@ -140,19 +140,24 @@ TEST_P(Partition, EveryServedRequestIsCountedOrCountedAsLost) {
   }
   for (const auto& w : report["workers"])
     EXPECT_TRUE(w["final_report"].get<bool>()) << report.dump(2);
-  // The report names what happened to w1: missing with its 10 users moved, then back.
+  // The report names what happened to w1: missing with its 10 users moved, then back (a hello
+  // that reached the master while it still counted w1 may add a re-registration).
   std::vector<nlohmann::json> w1_events;
   for (const auto& e : report["worker_events"])
     if (e["worker"] == "w1") w1_events.push_back(e);
+  const auto first = [&](const std::string& event, std::size_t from) {
+    for (std::size_t i = from; i < w1_events.size(); ++i)
+      if (w1_events[i]["event"] == event) return i;
+    return w1_events.size();
+  };
   if (c == cut::stats_plane_only) {
     EXPECT_TRUE(w1_events.empty()) << report["worker_events"].dump(2);
   } else {
-    ASSERT_GE(w1_events.size(), 2u) << report["worker_events"].dump(2);
-    EXPECT_EQ(w1_events[0]["event"], "missing");
-    EXPECT_EQ(w1_events[0]["users_moved"], 10);
-    EXPECT_EQ(w1_events[1]["event"], "rejoined");
-    EXPECT_GT(w1_events[1]["at_s"].get<double>(), w1_events[0]["at_s"].get<double>());
-    for (const auto& e : w1_events) EXPECT_NE(e["event"], "lost") << "it came back";
+    const std::size_t missing = first("missing", 0);
+    ASSERT_LT(missing, w1_events.size()) << report["worker_events"].dump(2);
+    EXPECT_EQ(w1_events[missing]["users_moved"], 10);
+    EXPECT_LT(first("rejoined", missing + 1), w1_events.size()) << report["worker_events"].dump(2);
+    EXPECT_EQ(first("lost", 0), w1_events.size()) << "it came back";
   }
 }
 
