@@ -65,7 +65,10 @@ std::string process::wait_for_line_in(const std::string& file, const std::string
                                       std::chrono::seconds deadline) {
   const auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {
-    std::istringstream lines(read_file(file));
+    // Only whole lines: a process may be caught between two writes of one line.
+    std::string text_so_far = read_file(file);
+    text_so_far.erase(text_so_far.rfind('\n') + 1);
+    std::istringstream lines(text_so_far);
     for (std::string line; std::getline(lines, line);)
       if (line.find(text) != std::string::npos) return line;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the poll of a file, not a wait

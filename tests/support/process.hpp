@@ -17,7 +17,7 @@ class process {
   process(const process&) = delete;
   process& operator=(const process&) = delete;
 
-  /// Waits until stdout holds a line containing `text` (or the deadline); returns that line.
+  /// Waits until stdout holds a whole line containing `text` (or the deadline); returns it.
   std::string wait_for_line(const std::string& text,
                             std::chrono::seconds deadline = std::chrono::seconds(20));
   /// The same on stderr (where master and worker log what happens to them).
