@@ -24,14 +24,6 @@ namespace {
 
 const std::string binary = SWARMLET_BINARY;
 
-/// The ports a master printed: "listening on tcp://127.0.0.1:C (stats tcp://127.0.0.1:S)".
-std::pair<std::string, std::string> ports_of(const std::string& line) {
-  std::smatch m;
-  std::regex re(R"(tcp://127\.0\.0\.1:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))");
-  if (!std::regex_search(line, m, re)) return {};
-  return {m[1], m[2]};
-}
-
 /// The last "spawn: N users at R/s" a worker logged.
 std::pair<int, double> last_spawn(const std::string& log) {
   std::smatch m;
@@ -106,7 +98,7 @@ TEST_F(Distributed, ThreeWorkersAggregateExactlyWhatTheTargetServed) {
   const auto dir = file.substr(0, file.rfind('/'));
   ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "-q",
                       "--json", dir + "/s.json"});
-  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
   std::vector<std::unique_ptr<ts::process>> workers;
   for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
@@ -152,7 +144,7 @@ return {
 })";
   ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "-q",
                       "--json", dir + "/s.json"});
-  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
   std::vector<std::unique_ptr<ts::process>> workers;  // their cwd holds no script: the welcome does
   for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
@@ -188,7 +180,7 @@ end}}
 )";
   ts::process master({binary, "master", file, "--expect-workers", "2", "--port", "0", "-q",
                       "--json", dir + "/s.json", "--csv", dir + "/run"});
-  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
   std::vector<std::unique_ptr<ts::process>> workers;
   for (const char* id : {"exc-a", "exc-b"})
@@ -235,7 +227,7 @@ TEST_F(Distributed, EveryUserIdIsSeenOnceAcrossThreeWorkersWithItsSequentialRowA
       "    tasks: [{get: /}]\n",
       {{"names.csv", names}});
   ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "-q"});
-  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
   std::vector<std::unique_ptr<ts::process>> workers;
   for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
@@ -275,7 +267,7 @@ TEST_F(Distributed, EveryUniqueRowIsUsedOnceAcrossThreeWorkersAndUsersStopWhenNo
   const auto dir = file.substr(0, file.rfind('/'));
   ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "--json",
                       dir + "/s.json", "--no-web"});
-  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
   std::vector<std::unique_ptr<ts::process>> workers;
   for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
@@ -302,7 +294,7 @@ TEST_F(Distributed, AWorkerNeedsOnlyTheControlAddressTheStatsPortComesWithTheWel
   // Both ports picked by the kernel: the stats port is not the control port + 1.
   ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q",
                       "--json", dir + "/s.json"});
-  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   ASSERT_FALSE(ports.first.empty()) << master.err();
   ts::process w({binary, "worker", "--master", "127.0.0.1:" + ports.first, "--threads", "1"});
   ASSERT_EQ(master.wait(), 0) << master.err();
@@ -326,7 +318,7 @@ TEST_F(Distributed, WorkersRunTheMastersEnvironmentValuesAndTags) {
   ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q",
                       "--json", dir + "/s.json", "-E", "slow"},
                      {"SWARMLET_TEST_STATUS=204"});
-  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
   auto w = worker(ports);
   ASSERT_EQ(master.wait(), 0) << master.err() << w->err();
@@ -343,7 +335,7 @@ TEST_F(Distributed, AKilledWorkerIsMissingAndItsUsersMoveToTheOthers) {
   const auto dir = file.substr(0, file.rfind('/'));
   ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "-q",
                       "--heartbeat-ms", "250", "--json", dir + "/s.json", "--web-port", "0"});
-  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   const std::string web_line = master.wait_for_line("/metrics on");
   ASSERT_FALSE(ports.first.empty() || web_line.empty()) << master.out() << master.err();
   std::vector<std::unique_ptr<ts::process>> workers;
@@ -372,13 +364,8 @@ TEST_F(Distributed, WorkersStartedFirstWaitAndARestartedMasterGetsThemBack) {
   const auto file = scenario("{users: 6, spawn_rate: 100, run_time: 2s}");
   const auto dir = file.substr(0, file.rfind('/'));
   // Fixed ports are needed for a restart: take two free ones from the kernel.
-  auto free_port = [] {
-    auto r = ts::run_process(
-        {"/usr/bin/python3", "-c",
-         "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"});
-    return r.out.substr(0, r.out.find('\n'));
-  };
-  const std::pair<std::string, std::string> ports{free_port(), free_port()};
+  const std::pair<std::string, std::string> ports{std::to_string(ts::free_loopback_port()),
+                                                  std::to_string(ts::free_loopback_port())};
   std::vector<std::unique_ptr<ts::process>> workers;
   for (int i = 0; i < 2; ++i) workers.push_back(worker(ports));  // before any master
   for (auto& w : workers) ASSERT_FALSE(w->wait_for_err_line("connecting to").empty()) << w->err();
@@ -413,7 +400,7 @@ TEST_F(Distributed, GarbageOnBothPortsIsCountedAndDroppedWithoutHarm) {
   const auto dir = file.substr(0, file.rfind('/'));
   ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q",
                       "--json", dir + "/s.json"});
-  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   ASSERT_FALSE(ports.first.empty());
   {
     zmq::context_t ctx;
@@ -486,7 +473,7 @@ users: [{tasks: [{get: /}]}]
   const auto dir = file.substr(0, file.rfind('/'));
   ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "-q",
                       "--json", dir + "/s.json"});
-  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   ASSERT_FALSE(ports.first.empty());
   std::vector<std::unique_ptr<ts::process>> workers;
   for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
@@ -507,7 +494,7 @@ TEST_F(Distributed, TheHttpApiStartsSteersResetsAndStopsTestsOnAMasterWithWorker
   const auto dir = file.substr(0, file.rfind('/'));
   ts::process master({binary, "master", file, "--web-ui", "--web-port", "0", "--port", "0", "-q",
                       "--csv", dir + "/r"});
-  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   const std::string web_line = master.wait_for_line("/metrics on");
   ASSERT_FALSE(ports.first.empty() || web_line.empty()) << master.out() << master.err();
   const std::string api = ts::url_in(web_line);
@@ -595,7 +582,7 @@ TEST_F(Distributed, TheBackdoorsOfAMasterAndAWorkerListWorkersStartAndStopATest)
   const auto file = scenario("{users: 1, spawn_rate: 1}");
   ts::process master({binary, "master", file, "--web-ui", "--no-web", "--port", "0", "-q",
                       "--backdoor-port", "0"});
-  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   const std::string door = master.wait_for_line("backdoor console on");
   ASSERT_FALSE(ports.first.empty() || door.empty()) << master.out() << master.err();
   ts::process w({binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port",
@@ -637,7 +624,7 @@ TEST_F(Distributed, WithCurveOnlyWorkersThatKnowTheMastersKeyAndAreListedGetIn) 
   ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q",
                       "--no-web", "--json", dir + "/s.json", "--curve-key", dir + "/master.key",
                       "--curve-allow", dir + "/listed.pub"});
-  const auto ports = ports_of(master.wait_for_line("listening on"));
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   ASSERT_FALSE(ports.first.empty()) << master.err();
   const std::string address = "127.0.0.1:" + ports.first;
   auto worker_with = [&](std::vector<std::string> extra) {

@@ -16,13 +16,6 @@ namespace {
 
 const std::string binary = SWARMLET_BINARY;
 
-std::string free_port() {
-  auto r = ts::run_process(
-      {"/usr/bin/python3", "-c",
-       "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"});
-  return r.out.substr(0, r.out.find('\n'));
-}
-
 /// The health URL a worker printed: "health answers on http://0.0.0.0:PORT/healthz ...".
 std::string health_url(const std::string& line) {
   const auto at = line.find("http://0.0.0.0:");
@@ -32,7 +25,7 @@ std::string health_url(const std::string& line) {
 }
 
 TEST(Health, AWorkerWithoutItsMasterIsAliveNotReadyAndJoinsWhenTheMasterComes) {
-  const std::string port = free_port();
+  const std::string port = std::to_string(ts::free_loopback_port());
   // The master's address from the environment, as a container gets it.
   ts::process worker({binary, "worker", "--threads", "1", "--health-port", "0"},
                      {"SWARMLET_MASTER=127.0.0.1:" + port});

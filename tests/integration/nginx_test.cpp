@@ -6,10 +6,10 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <string>
 #include <vector>
 
+#include "tests/support/http_calls.hpp"
 #include "tests/support/nginx_server.hpp"
 #include "tests/support/process.hpp"
 
@@ -72,16 +72,14 @@ return {tasks = {
 )"}});
   ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "-q",
                       "--json", dir_ + "/s.json"});
-  std::smatch m;
   const std::string line = master.wait_for_line("listening on");
-  ASSERT_TRUE(
-      std::regex_search(line, m, std::regex(R"(:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))")))
-      << line << master.err();
+  const auto [control, stats] = ts::master_ports_in(line);
+  ASSERT_FALSE(control.empty()) << line << master.err();
   std::vector<std::unique_ptr<ts::process>> workers;
   for (int i = 0; i < 3; ++i) {
     workers.push_back(std::make_unique<ts::process>(std::vector<std::string>{
-        binary, "worker", "--master", "127.0.0.1:" + m[1].str(), "--stats-port", m[2].str(),
-        "--threads", "1", "--report-interval-ms", "200"}));
+        binary, "worker", "--master", "127.0.0.1:" + control, "--stats-port", stats, "--threads",
+        "1", "--report-interval-ms", "200"}));
   }
   ASSERT_EQ(master.wait(), 0) << master.err();
   for (auto& w : workers) EXPECT_EQ(w->wait(), 0) << w->err();

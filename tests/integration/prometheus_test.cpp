@@ -22,19 +22,6 @@ namespace {
 
 const std::string binary = SWARMLET_BINARY;
 
-/// A port nobody listens on now (Prometheus does not say which port it got for :0).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 nlohmann::json query(const std::string& prometheus, const std::string& promql) {
   const auto r = ts::run_process({"/usr/bin/curl", "-s", "-G", prometheus + "/api/v1/query",
                                   "--data-urlencode", "query=" + promql});
@@ -65,7 +52,7 @@ TEST(Prometheus, ScrapesSwarmletsMetricsWithTheNamesItExpects) {
       ts::run_process({"/bin/sh", "-c", "curl -s " + web + "/metrics | promtool check metrics"});
   EXPECT_EQ(lint.code, 0) << lint.out << lint.err;
 
-  const int port = free_port();
+  const int port = ts::free_loopback_port();  // Prometheus does not say which port :0 got
   const std::string config =
       ts::write_temp_file("prometheus.yml",
                           "global: {scrape_interval: 1s, scrape_timeout: 1s}\n"

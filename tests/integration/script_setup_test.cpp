@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "target_fixture.hpp"
+#include "tests/support/http_calls.hpp"
 #include "tests/support/process.hpp"
 
 namespace ts = swarmlet::testing_support;
@@ -20,14 +21,6 @@ namespace ts = swarmlet::testing_support;
 namespace {
 
 const std::string binary = SWARMLET_BINARY;
-
-/// The ports a master printed: "listening on tcp://127.0.0.1:C (stats tcp://127.0.0.1:S)".
-std::pair<std::string, std::string> ports_of(const std::string& line) {
-  std::smatch m;
-  std::regex re(R"(tcp://127\.0\.0\.1:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))");
-  if (!std::regex_search(line, m, re)) return {};
-  return {m[1], m[2]};
-}
 
 class ScriptSetup : public ts::against_target {
  protected:
@@ -47,7 +40,7 @@ class ScriptSetup : public ts::against_target {
     auto master = std::make_unique<ts::process>(std::vector<std::string>{
         binary, "master", file, "--expect-workers", std::to_string(n), "--port", "0", "-q",
         "--headless", "--json", dir_ + "/summary.json"});
-    const auto ports = ports_of(master->wait_for_line("listening on"));
+    const auto ports = ts::master_ports_in(master->wait_for_line("listening on"));
     EXPECT_FALSE(ports.first.empty()) << master->out() << master->err();
     for (int i = 0; i < n; ++i)
       workers_.push_back(std::make_unique<ts::process>(std::vector<std::string>{

@@ -1,7 +1,13 @@
 #include "http_calls.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <regex>
+#include <stdexcept>
 
 #include "process.hpp"
 
@@ -11,6 +17,28 @@ std::string url_in(const std::string& line) {
   std::smatch m;
   return std::regex_search(line, m, std::regex(R"(http://[0-9a-zA-Z.\-]+:\d+)")) ? m[0].str()
                                                                                  : std::string();
+}
+
+std::pair<std::string, std::string> master_ports_in(const std::string& line) {
+  std::smatch m;
+  std::regex re(R"(tcp://127\.0\.0\.1:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))");
+  if (!std::regex_search(line, m, re)) return {};
+  return {m[1], m[2]};
+}
+
+int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("no free loopback port");
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
 }
 
 http_answer http_call(const std::string& method, const std::string& url, const std::string& body,

@@ -2,12 +2,18 @@
 // HTTP from the integration tests to the processes they start: the URL a process printed, and
 // requests through curl (a real client, nothing of swarmlet's own).
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace swarmlet::testing_support {
 
 /// The "http://HOST:PORT" in a line a process printed (without a trailing path); empty if none.
 std::string url_in(const std::string& line);
+/// The control and stats ports a master printed ("listening on tcp://127.0.0.1:C (stats
+/// tcp://127.0.0.1:S)"); empty strings if none.
+std::pair<std::string, std::string> master_ports_in(const std::string& line);
+/// A loopback TCP port nobody listens on now (for a program that must be given its port).
+int free_loopback_port();
 
 struct http_answer {
   int status = 0;  ///< 0: no answer

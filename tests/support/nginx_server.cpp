@@ -22,21 +22,6 @@ namespace {
 
 const char* const nginx_binary = "/usr/sbin/nginx";
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("no free loopback port");
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 bool accepts(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -82,8 +67,8 @@ nginx_server::nginx_server(nginx_options options) {
   dir_ = tmpl;
   if (options.tls || options.verify_client) make_certificates();
 
-  const int port = free_port();
-  status_port_ = free_port();
+  const int port = free_loopback_port();
+  status_port_ = free_loopback_port();
   std::string listen = "listen 127.0.0.1:" + std::to_string(port);
   if (options.tls) listen += " ssl";
   if (options.http2) listen += " http2";
