@@ -363,9 +363,10 @@ TEST_F(Distributed, AKilledWorkerIsMissingAndItsUsersMoveToTheOthers) {
 TEST_F(Distributed, WorkersStartedFirstWaitAndARestartedMasterGetsThemBack) {
   const auto file = scenario("{users: 6, spawn_rate: 100, run_time: 2s}");
   const auto dir = file.substr(0, file.rfind('/'));
-  // Fixed ports are needed for a restart: take two free ones from the kernel.
-  const std::pair<std::string, std::string> ports{std::to_string(ts::free_loopback_port()),
-                                                  std::to_string(ts::free_loopback_port())};
+  // Fixed ports are needed for a restart: two free ones, control and stats.
+  const int control = ts::free_loopback_port(2);
+  const std::pair<std::string, std::string> ports{std::to_string(control),
+                                                  std::to_string(control + 1)};
   std::vector<std::unique_ptr<ts::process>> workers;
   for (int i = 0; i < 2; ++i) workers.push_back(worker(ports));  // before any master
   for (auto& w : workers) ASSERT_FALSE(w->wait_for_err_line("connecting to").empty()) << w->err();

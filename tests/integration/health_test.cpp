@@ -25,7 +25,8 @@ std::string health_url(const std::string& line) {
 }
 
 TEST(Health, AWorkerWithoutItsMasterIsAliveNotReadyAndJoinsWhenTheMasterComes) {
-  const std::string port = std::to_string(ts::free_loopback_port());
+  // The master takes port and port + 1 (stats); neither must be taken while it is not there.
+  const std::string port = std::to_string(ts::free_loopback_port(2));
   // The master's address from the environment, as a container gets it.
   ts::process worker({binary, "worker", "--threads", "1", "--health-port", "0"},
                      {"SWARMLET_MASTER=127.0.0.1:" + port});

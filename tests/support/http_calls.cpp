@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <random>
 #include <regex>
 #include <stdexcept>
 
@@ -26,19 +28,44 @@ std::pair<std::string, std::string> master_ports_in(const std::string& line) {
   return {m[1], m[2]};
 }
 
-int free_loopback_port() {
+namespace {
+
+bool can_bind_loopback(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("no free loopback port");
-  }
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   ::close(fd);
-  return ntohs(a.sin_port);
+  return bound;
+}
+
+/// The first port the kernel hands out to outgoing connections (and to bind(0)).
+int first_ephemeral_port() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  range >> low;
+  return low;
+}
+
+}  // namespace
+
+int free_loopback_port(int consecutive) {
+  // Below the ephemeral range: a port taken from it may become the local end of some other
+  // test's connection (or of the very connection a worker keeps retrying to it) before the
+  // program given that port binds it. CI caught a master refused its port that way.
+  const int low = 10000;
+  const int high = first_ephemeral_port() - consecutive;
+  if (high <= low) throw std::runtime_error("no room below the ephemeral port range");
+  std::mt19937 pick(std::random_device{}());
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int first = std::uniform_int_distribution<int>(low, high)(pick);
+    bool all = true;
+    for (int port = first; all && port < first + consecutive; ++port) all = can_bind_loopback(port);
+    if (all) return first;
+  }
+  throw std::runtime_error("no free loopback port");
 }
 
 http_answer http_call(const std::string& method, const std::string& url, const std::string& body,

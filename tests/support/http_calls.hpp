@@ -12,8 +12,10 @@ std::string url_in(const std::string& line);
 /// The control and stats ports a master printed ("listening on tcp://127.0.0.1:C (stats
 /// tcp://127.0.0.1:S)"); empty strings if none.
 std::pair<std::string, std::string> master_ports_in(const std::string& line);
-/// A loopback TCP port nobody listens on now (for a program that must be given its port).
-int free_loopback_port();
+/// A loopback TCP port nobody uses now, and the `consecutive - 1` after it (a master given
+/// --port P also takes P + 1), outside the kernel's ephemeral range (for a program that must be
+/// given its port and may bind it only later).
+int free_loopback_port(int consecutive = 1);
 
 struct http_answer {
   int status = 0;  ///< 0: no answer
