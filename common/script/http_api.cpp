@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -123,24 +125,60 @@ std::string default_judgement(const http::result& r) {
   return {};
 }
 
+/// One buffer per hub thread, reused: packing a response's headers allocates nothing once warm.
+std::string& packed_headers_buffer() {
+  thread_local std::string buffer;
+  return buffer;
+}
+
+void append_length(std::string& out, std::size_t n) {
+  const auto n32 = static_cast<std::uint32_t>(n);
+  out.append(reinterpret_cast<const char*>(&n32), sizeof n32);
+}
+
+/// Pushes the headers table (lower-case names, any-case lookup) of a packed header string.
+void push_headers_table(lua_State* L, std::string_view packed) {
+  lua_newtable(L);
+  auto take = [&packed]() {
+    std::uint32_t n = 0;
+    std::memcpy(&n, packed.data(), sizeof n);
+    const std::string_view out = packed.substr(sizeof n, n);
+    packed.remove_prefix(sizeof n + n);
+    return out;
+  };
+  while (packed.size() >= sizeof(std::uint32_t)) {
+    const std::string_view name = take();
+    const std::string_view value = take();
+    push_lower(L, name);
+    lua_pushlstring(L, value.data(), value.size());
+    lua_rawset(L, -3);
+  }
+  luaL_getmetatable(L, headers_type);
+  lua_setmetatable(L, -2);
+}
+
 void push_response(lua_State* L, const http::result& r, std::uint64_t elapsed_us,
                    std::optional<std::uint64_t> pending) {
-  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, 7);
   lua_pushinteger(L, r.response.status);
   lua_setfield(L, -2, "status");
   lua_pushlstring(L, r.response.body.data(), r.response.body.size());
   lua_setfield(L, -2, "body");
   lua_pushnumber(L, static_cast<lua_Number>(elapsed_us) / 1000.0);
   lua_setfield(L, -2, "elapsed_ms");
-  lua_createtable(L, 0, static_cast<int>(r.response.headers.fields().size()));
+  // The headers as one string; the table r.headers is built from it when first read (most
+  // scripts never read it, and a table of lower-cased names per response was a tenth of a
+  // scripted request's CPU).
+  std::string& packed = packed_headers_buffer();
+  packed.clear();
   for (const auto& [name, value] : r.response.headers.fields()) {
-    push_lower(L, name);
-    lua_pushlstring(L, value.data(), value.size());
-    lua_rawset(L, -3);  // no metatable yet: as lua_setfield, without its strlen
+    append_length(packed, name.size());
+    packed += name;
+    append_length(packed, value.size());
+    packed += value;
   }
-  luaL_getmetatable(L, headers_type);
-  lua_setmetatable(L, -2);
-  lua_setfield(L, -2, "headers");
+  lua_pushlstring(L, packed.data(), packed.size());
+  lua_setfield(L, -2, "_headers");
   if (!r.ok()) {
     const std::string e = std::string(http::to_string(r.error)) + ": " + r.error_message;
     lua_pushlstring(L, e.data(), e.size());
@@ -295,6 +333,25 @@ int l_failure(lua_State* L) {
   return judge(L, false);
 }
 
+/// r.headers (built on first use, then kept in r) and r's methods (the upvalue).
+int l_response_index(lua_State* L) {
+  std::size_t len = 0;
+  const char* key = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : nullptr;
+  if (key != nullptr && std::string_view(key, len) == "headers") {
+    lua_getfield(L, 1, "_headers");
+    std::size_t packed_len = 0;
+    const char* packed = lua_tolstring(L, -1, &packed_len);
+    push_headers_table(
+        L, packed == nullptr ? std::string_view() : std::string_view(packed, packed_len));
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, "headers");
+    return 1;
+  }
+  lua_pushvalue(L, 2);
+  lua_gettable(L, lua_upvalueindex(1));
+  return 1;
+}
+
 /// headers[name] for any case of name.
 int l_header_index(lua_State* L) {
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
@@ -325,6 +382,7 @@ http_object* push_http_object(lua_State* L, user_context* user) {
                                                 {nullptr, nullptr}};
     lua_newtable(L);
     luaL_register(L, nullptr, response_methods);
+    lua_pushcclosure(L, l_response_index, 1);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     luaL_newmetatable(L, headers_type);

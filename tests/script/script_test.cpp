@@ -306,6 +306,20 @@ TEST_F(Script, HttpRequestsAreRecordedLikeYamlOnes) {
   EXPECT_EQ(target_.served(), 4u);
 }
 
+TEST_F(Script, ResponseHeadersAreATableOfLowerCaseNamesReadInAnyCase) {
+  run_user(task(R"(
+    local r = u.http:get("/items")
+    local names = {}
+    for name in pairs(r.headers) do names[#names + 1] = name end
+    table.sort(names)
+    result = table.concat(names, ",") .. " " .. r.headers["CONTENT-TYPE"] .. " " ..
+             tostring(r.headers == r.headers) .. " " .. tostring(r.headers["x-none"]) .. " " ..
+             #r:json().items
+  )"));
+  EXPECT_EQ(global("result"), "content-length,content-type application/json true nil 5")
+      << only_error();
+}
+
 TEST_F(Script, GreenThreadsOfOneUserRequestInParallel) {
   run_user(task(R"(
     local pool = sw.pool(4)
