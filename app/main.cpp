@@ -3,6 +3,7 @@
 
 #include "exit_code.hpp"
 #include "flag_checks.hpp"
+#include "open_file_limit.hpp"
 #include "run_command.hpp"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return std::string("swarmlet: ") + e.what() + " (see --help)\n";
   });
+  swarmlet::app::raise_open_file_limit();
   int exit_code = 0;
   swarmlet::app::add_run_command(app, exit_code);
   swarmlet::app::add_master_command(app, exit_code);
