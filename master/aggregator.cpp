@@ -96,7 +96,7 @@ void aggregator::tick(double elapsed_s, int users) {
   row.fails_per_s = static_cast<double>(window.failures) / window_.size();
   row.window = history_window::of(window);
   row.total = history_totals::of(totals_.total());
-  history_.push_back(std::move(row));
+  history_.add(std::move(row));
 }
 
 void aggregator::reset_stats() {

@@ -14,6 +14,7 @@
 #include "common/stats/stats_table.hpp"
 #include "history_row.hpp"
 #include "proto/messages.hpp"
+#include "thinned_history.hpp"
 
 namespace swarmlet::master {
 
@@ -77,7 +78,8 @@ class aggregator {
   /// exceptions" record when max_exceptions others are known already).
   void add_exception(const std::string& worker_id, const std::string& message,
                      const std::string& traceback, std::uint64_t count = 1);
-  /// Closes the current interval (call once a second): the history gains a row.
+  /// Closes the current interval (call once a second): the history gains a row (see
+  /// thinned_history for which rows it keeps).
   void tick(double elapsed_s, int users);
   /// Locust's "reset stats": totals, failures, exceptions and the current rates start again from
   /// now; the history (the charts) and each worker's report sequence carry on.
@@ -85,7 +87,7 @@ class aggregator {
 
   const stats::stats_table& totals() const noexcept { return totals_; }
   const std::map<std::string, worker_record>& workers() const noexcept { return workers_; }
-  const std::deque<history_row>& history() const noexcept { return history_; }
+  const thinned_history& history() const noexcept { return history_; }
   /// Keyed by (message, traceback).
   const std::map<std::pair<std::string, std::string>, exception_record>& exceptions()
       const noexcept {
@@ -117,7 +119,7 @@ class aggregator {
   std::deque<stats::stats_table> window_;
   std::map<std::string, worker_record> workers_;
   std::map<std::string, std::uint64_t> last_command_;  ///< per worker
-  std::deque<history_row> history_;  ///< a deque: no doubling, no copy as it grows
+  thinned_history history_;
   std::map<std::pair<std::string, std::string>, exception_record> exceptions_;
   std::uint64_t rejected_ = 0;
 };

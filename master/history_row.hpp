@@ -40,6 +40,7 @@ struct history_totals {
 
 /// One second (interval) of the test.
 struct history_row {
+  std::uint64_t interval = 0;  ///< 0 for the test's first second, then one more per second
   double elapsed_s = 0;
   std::int64_t unix_time = 0;
   int users = 0;

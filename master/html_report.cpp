@@ -144,7 +144,7 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
   out += "</tfoot></table>\n";
 
   std::vector<double> t, rps, fps, p50, p95, p99, users;
-  for (const auto& r : a.history()) {
+  for (const auto& r : a.history().rows()) {
     t.push_back(r.elapsed_s);
     rps.push_back(r.rps);
     fps.push_back(r.fails_per_s);

@@ -132,13 +132,13 @@ std::string aggregated_history_row(const history_row& r) {
 
 std::string history_csv(const aggregator& a) {
   std::string out = history_header();
-  for (const auto& r : a.history()) out += aggregated_history_row(r);
+  for (const auto& r : a.history().rows()) out += aggregated_history_row(r);
   return out;
 }
 
 std::string history_rows(const aggregator& a, bool per_name) {
-  if (a.history().empty()) return "";
-  const history_row& last = a.history().back();
+  if (a.history().last() == nullptr) return "";
+  const history_row& last = *a.history().last();
   std::string out;
   if (per_name) {
     for (const auto& [key, total] : a.totals().entries()) {

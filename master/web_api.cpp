@@ -197,11 +197,13 @@ void web_api::get_exceptions(const http::request&, http::response& res) {
 
 void web_api::get_history(const http::request& req, http::response& res) {
   nlohmann::json out = nlohmann::json::array();
-  const auto& rows = session_.current().results().history();
-  const std::size_t from = http::query_number(req.target, "from").value_or(0);
-  for (auto i = std::min(rows.size(), from); i < rows.size(); ++i) {
-    const auto& r = rows[i];
-    out.push_back({{"time", r.unix_time},
+  // from: the first interval wanted (the rows are thinned in long tests; see thinned_history).
+  const thinned_history& history = session_.current().results().history();
+  const auto from = http::query_number(req.target, "from").value_or(0);
+  for (auto i = history.first_from(from); i < history.rows().size(); ++i) {
+    const auto& r = history.rows()[i];
+    out.push_back({{"interval", r.interval},
+                   {"time", r.unix_time},
                    {"users", r.users},
                    {"rps", r.rps},
                    {"fail_per_s", r.fails_per_s},

@@ -475,7 +475,7 @@ TEST(Aggregator, NamesBeyondTheCapFoldTheSameInTotalsAndHistoryAndShowInTheRepor
   a.tick(1, 0);
   EXPECT_EQ(a.totals().entries().size(), 3u) << "two names and the other-names row";
   EXPECT_EQ(a.folded_requests(), 10u);
-  EXPECT_EQ(a.history().back().total.requests, 12u);
+  EXPECT_EQ(a.history().last()->total.requests, 12u);
   const swarmlet::stats::request_key other{"GET", swarmlet::stats::stats_table::other_names};
   EXPECT_GT(a.current_rates(&other).first, 0) << "the window counts the folded row too";
   const auto j = swarmlet::master::summary_json(a, {});
@@ -489,10 +489,57 @@ TEST(Aggregator, HistoryRowsCarryWindowRates) {
   a.tick(1, 5);
   a.add(report(2, 30));
   a.tick(2, 5);
-  ASSERT_EQ(a.history().size(), 2u);
-  EXPECT_DOUBLE_EQ(a.history()[0].rps, 10);
-  EXPECT_DOUBLE_EQ(a.history()[1].rps, 20);
-  EXPECT_EQ(a.history()[1].total.requests, 40u);
+  const auto& rows = a.history().rows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_DOUBLE_EQ(rows[0].rps, 10);
+  EXPECT_DOUBLE_EQ(rows[1].rps, 20);
+  EXPECT_EQ(rows[1].total.requests, 40u);
+  EXPECT_EQ(rows[1].interval, 1u);
+}
+
+/// A history of `intervals` one-second rows (elapsed_s = interval) kept in at most `max_rows`.
+m::thinned_history history_of(std::uint64_t intervals, std::size_t max_rows) {
+  m::thinned_history h(max_rows);
+  for (std::uint64_t i = 0; i < intervals; ++i) {
+    m::history_row row;
+    row.elapsed_s = static_cast<double>(i);
+    h.add(row);
+  }
+  return h;
+}
+
+TEST(ThinnedHistory, KeepsEveryRowUntilItFills) {
+  const auto h = history_of(10, 10);
+  ASSERT_EQ(h.rows().size(), 10u);
+  for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(h.rows()[i].interval, i);
+  EXPECT_EQ(h.stride(), 1u);
+}
+
+TEST(ThinnedHistory, StaysBoundedAndEvenlySpacedOverAnyLength) {
+  for (const std::uint64_t intervals : {11u, 25u, 1000u, 100000u}) {
+    const auto h = history_of(intervals, 10);
+    const auto& rows = h.rows();
+    ASSERT_LE(rows.size(), 10u) << intervals;
+    ASSERT_GE(rows.size(), 5u) << intervals << ": thinning halves, never more";
+    EXPECT_EQ(rows.front().interval, 0u) << "the test's first second stays";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(rows[i].interval, i * h.stride()) << intervals;
+      EXPECT_DOUBLE_EQ(rows[i].elapsed_s, static_cast<double>(rows[i].interval));
+    }
+    EXPECT_GT(rows.back().interval + h.stride(), intervals - 1) << "the latest kept is recent";
+    ASSERT_NE(h.last(), nullptr);
+    EXPECT_EQ(h.last()->interval, intervals - 1) << "the last interval, kept or not";
+  }
+}
+
+TEST(ThinnedHistory, FirstFromFindsTheRowsAClientHasNotSeen) {
+  const auto h = history_of(25, 10);  // stride 4: intervals 0, 4, 8, ..., 24
+  ASSERT_EQ(h.stride(), 4u);
+  EXPECT_EQ(h.first_from(0), 0u);
+  EXPECT_EQ(h.rows()[h.first_from(5)].interval, 8u);
+  EXPECT_EQ(h.rows()[h.first_from(8)].interval, 8u);
+  EXPECT_EQ(h.first_from(25), h.rows().size());
+  EXPECT_EQ(m::thinned_history().last(), nullptr);
 }
 
 }  // namespace

@@ -157,6 +157,28 @@ TEST(LiveReports, TheHistoryGrowsEveryTickAndTheRestIsRewrittenEveryInterval) {
                                       "run_stats.csv", "run_stats_history.csv", "unused"}));
 }
 
+TEST(LiveReports, TheHistoryFileKeepsEverySecondWhenTheChartsAreThinned) {
+  const auto dir = fresh_dir();
+  swarmlet::config::report_spec spec;
+  spec.csv_prefix = dir + "/run";
+  m::live_reports live(spec, m::live_report_options{false, 1h});
+  m::aggregator a(1);
+  const int seconds = static_cast<int>(m::thinned_history::default_max_rows) * 3 / 2;
+  for (int s = 1; s <= seconds; ++s) {
+    ASSERT_TRUE(a.add(report(static_cast<std::uint64_t>(s), 1, 1, 0)));
+    a.tick(s, 1);
+    live.tick(a, {}, std::chrono::seconds(s));
+  }
+  const auto file = lines_of(ts::read_file(dir + "/run_stats_history.csv"));
+  ASSERT_EQ(file.size(), static_cast<std::size_t>(seconds) + 1) << "a row a second and the header";
+  EXPECT_NE(file.back().find(",1,,Aggregated,1.000000,0.000000,"), std::string::npos)
+      << file.back();
+  const auto charts = lines_of(m::history_csv(a));
+  EXPECT_LE(charts.size(), m::thinned_history::default_max_rows + 1);
+  EXPECT_GE(charts.size(), m::thinned_history::default_max_rows / 2);
+  EXPECT_EQ(a.history().stride(), 2u);
+}
+
 TEST(LiveReports, FullHistoryHasARowPerNameBeforeTheAggregatedRow) {
   const auto dir = fresh_dir();
   swarmlet::config::report_spec spec;
@@ -247,7 +269,7 @@ TEST(History, RowsShowTheFiguresOfTheFullStatsOfTheirWindowAndOfTheTotals) {
 
     swarmlet::stats::request_stats window;
     for (const auto& s : intervals) window.merge(s);
-    const m::history_row& row = a.history().back();
+    const m::history_row& row = (*a.history().last());
     EXPECT_DOUBLE_EQ(row.rps, static_cast<double>(window.requests) / intervals.size());
     EXPECT_EQ(row.window.requests, window.requests);
     for (double q : m::report_quantiles)
@@ -275,7 +297,7 @@ TEST(History, RowsShowTheFiguresOfTheFullStatsOfTheirWindowAndOfTheTotals) {
   }
   EXPECT_EQ(lines_of(m::history_csv(a)).size(), 26u);
   EXPECT_EQ(csv_before, m::history_header());
-  EXPECT_THROW((void)a.history().back().window.percentile_ms(0.42), std::logic_error)
+  EXPECT_THROW((void)(*a.history().last()).window.percentile_ms(0.42), std::logic_error)
       << "a quantile the history does not keep is a programming error, not a silent 0";
 }
 

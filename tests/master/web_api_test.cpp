@@ -262,7 +262,10 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
   EXPECT_EQ(f.get("/api/stats")["state"], "stopped");
   EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 2)
       << "the last test's numbers stay until the next";
-  EXPECT_GE(f.get("/api/history").size(), 1u);
+  const auto history = f.get("/api/history");
+  ASSERT_GE(history.size(), 1u);
+  EXPECT_EQ(history[0]["interval"], 0);
+  EXPECT_EQ(f.get("/api/history?from=1").size(), history.size() - 1) << "from an interval on";
   EXPECT_EQ(f.get("/api/history?from=100000").size(), 0u);
 
   // A second test: a new run with its own numbers, shaped by stages.

@@ -9,7 +9,7 @@ const fmtMs = (x) => fmt(x, x < 10 ? 2 : x < 100 ? 1 : 0);
 
 const view = {
   runId: null,       // the test the charts show; a new one clears them
-  historyRows: 0,    // rows of /api/history already drawn
+  historyFrom: 0,    // the next interval to ask /api/history for (its rows are thinned in long tests)
   series: { time: [], rps: [], fails: [], p50: [], p95: [], p99: [], users: [] },
   charts: null,
   state: 'ready',
@@ -68,7 +68,7 @@ function showStats(data) {
   fillRows($('stats-table').tFoot, [data.total], (s) => statsColumns(s, '', 'Aggregated'));
   if (data.run_id !== view.runId) {  // a new test: its charts start empty
     view.runId = data.run_id;
-    view.historyRows = 0;
+    view.historyFrom = 0;
     for (const k of Object.keys(view.series)) view.series[k] = [];
     if (view.charts) drawCharts();
   }
@@ -113,7 +113,7 @@ function addHistory(rows) {
     s.p99.push(r.p99_ms);
     s.users.push(r.users);
   }
-  view.historyRows += rows.length;
+  if (rows.length > 0) view.historyFrom = rows[rows.length - 1].interval + 1;
   if (rows.length > 0 || !view.charts) drawCharts();
 }
 
@@ -143,7 +143,7 @@ function showWorkers(rows) {
 async function poll() {
   try {
     showStats(await api('GET', '/api/stats'));
-    addHistory(await api('GET', `/api/history?from=${view.historyRows}`));
+    addHistory(await api('GET', `/api/history?from=${view.historyFrom}`));
     showFailures(await api('GET', '/api/failures'));
     showExceptions(await api('GET', '/api/exceptions'));
     showWorkers(await api('GET', '/api/workers'));
