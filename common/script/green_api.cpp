@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "common/green/event.hpp"
 #include "common/green/green_pool.hpp"
@@ -11,9 +12,13 @@
 #include "common/green/queue.hpp"
 #include "common/green/semaphore.hpp"
 #include "common/green/timeout.hpp"
+#include "common/stats/exception_table.hpp"
+#include "common/stats/stats_table.hpp"
 #include "lua_guard.hpp"
 #include "lua_udata.hpp"
+#include "scripted_user.hpp"
 #include "swarmlet_module.hpp"
+#include "traceback.hpp"
 #include "user_context.hpp"
 
 namespace swarmlet::script {
@@ -39,8 +44,12 @@ void release_kept(lua_State* L, int ref) {
 
 // ---- green threads -------------------------------------------------------------------------
 
+/// The row of errors in spawned green threads that nobody was waiting for, under LUA.
+constexpr const char* spawned_thread_name = "sw.spawn";
+
 /// A function running on its own Lua thread in its own green thread. Its results (or error)
-/// stay on its Lua thread's stack, anchored in the registry until nothing refers to it.
+/// stay on its Lua thread's stack (above its message handler, at 1), anchored in the registry
+/// until nothing refers to it.
 struct child {
   engine* owner = nullptr;
   lua_State* thread = nullptr;
@@ -48,28 +57,50 @@ struct child {
   user_context* user = nullptr;
   int nargs = 0;
   int status = 0;
-  bool handle_alive = true;
+  int waiters = 0;  ///< green threads in h:wait() now
+  bool killed = false;
+  std::string traceback;  ///< of its error, from the message handler
 
   ~child() {
     if (ref != LUA_NOREF) luaL_unref(owner->state(), LUA_REGISTRYINDEX, ref);
   }
+  /// As a task's handler: the error's position, and the traceback where it was raised.
+  static int message_handler(lua_State* L) {
+    if (lua_type(L, 1) != LUA_TSTRING) return 1;  // the stop sentinel, or a script's own object
+    auto* self = static_cast<child*>(lua_touserdata(L, lua_upvalueindex(1)));
+    self->traceback = script::traceback(L, 1);
+    const std::string message = with_position(L, lua_tostring(L, 1));
+    lua_pushlstring(L, message.data(), message.size());
+    return 1;
+  }
   void run() {
     thread_info info{user};
     owner->resume(&info);
-    status = lua_pcall(thread, nargs, LUA_MULTRET, 0);
-    if (info.killed) throw green::green_exit{};
-    if (status != 0 && !handle_alive)
+    status = lua_pcall(thread, nargs, LUA_MULTRET, 1);
+    killed = info.killed;
+    if (killed) throw green::green_exit{};
+    if (status != 0 && waiters == 0 && !is_stop_sentinel(thread, -1)) report_unwaited();
+  }
+  /// Locust logs an error in a greenlet that nobody joins; here it is an exception of the
+  /// report and a LUA failure, as a task's error is (a later h:wait() still raises it).
+  void report_unwaited() {
+    const std::string message = error_message(thread);
+    if (stats::stats_table* table = owner->stats()) {
+      table->entry(script_error_type, spawned_thread_name).record(0, 0, true);
+      table->record_error(script_error_type, spawned_thread_name, message);
+    }
+    if (stats::exception_table* exceptions = owner->exceptions()) {
+      exceptions->record(message, traceback);
+    } else {
       std::fprintf(stderr, "swarmlet: a spawned thread failed and nobody waits for it: %s\n",
-                   error_message(thread).c_str());
+                   message.c_str());
+    }
   }
 };
 
 struct thread_handle {
   std::shared_ptr<child> state;
   green::green_thread<void> thread;
-  ~thread_handle() {
-    if (state) state->handle_alive = false;
-  }
 };
 
 using launcher = std::function<green::green_thread<void>(std::function<void()>)>;
@@ -85,7 +116,9 @@ int start_child(lua_State* L, int first, const launcher& launch) {
   c->user = e.current() != nullptr ? e.current()->user : nullptr;
   c->thread = lua_newthread(L);
   c->ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  luaL_checkstack(c->thread, c->nargs + 1, "too many arguments to spawn");
+  luaL_checkstack(c->thread, c->nargs + 2, "too many arguments to spawn");
+  lua_pushlightuserdata(c->thread, c.get());
+  lua_pushcclosure(c->thread, &child::message_handler, 1);  // stays at index 1
   for (int i = first; i <= top; ++i) lua_pushvalue(L, i);
   lua_xmove(L, c->thread, c->nargs + 1);
   thread_handle* h = push_udata<thread_handle>(L, thread_type);
@@ -117,6 +150,11 @@ int l_thread_wait(lua_State* L) {
   bool child_killed = false;
   {
     park_scope p(L);
+    struct waiting {
+      int& n;
+      explicit waiting(int& count) : n(++count) {}
+      ~waiting() { --n; }
+    } counted(h->state->waiters);
     try {
       h->thread.wait();
     } catch (const green::green_exit&) {
@@ -131,9 +169,9 @@ int l_thread_wait(lua_State* L) {
     lua_xmove(T, L, 1);
     return lua_error(L);
   }
-  const int n = lua_gettop(T);
+  const int n = lua_gettop(T) - 1;  // above the message handler
   luaL_checkstack(L, n, "too many results");
-  for (int i = 1; i <= n; ++i) {
+  for (int i = 2; i <= n + 1; ++i) {
     lua_pushvalue(T, i);
     lua_xmove(T, L, 1);
   }

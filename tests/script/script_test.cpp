@@ -119,6 +119,30 @@ TEST_F(Script, SpawnWaitReturnsTheValuesOrReraises) {
     result = a .. " " .. b .. " " .. tostring(ok) .. " " .. err
   )"));
   EXPECT_EQ(global("result"), "42 two false user.lua:5: inner");
+  EXPECT_TRUE(exceptions_.empty()) << "the waiter got the error: no exception of its own";
+  EXPECT_EQ(entry("LUA", "sw.spawn"), nullptr);
+}
+
+TEST_F(Script, AnErrorInASpawnedThreadNobodyWaitsForIsAnExceptionAndALuaFailure) {
+  run_user(R"(local sw = require 'swarmlet'
+local function poll()
+  error("poller broke")
+end
+return {tasks = {function(u)
+  local t = sw.spawn(poll)
+  while not t:dead() do sw.sleep(0) end
+  result = tostring(t:dead())
+end}}
+)");
+  EXPECT_EQ(global("result"), "true");
+  ASSERT_EQ(exceptions_.entries().size(), 1u);
+  const auto& [key, count] = *exceptions_.entries().begin();
+  EXPECT_EQ(count, 1u);
+  EXPECT_EQ(key.message, "user.lua:3: poller broke");
+  EXPECT_EQ(key.traceback, "stack traceback:\n\tuser.lua:3: in function <user.lua:2>");
+  ASSERT_NE(entry("LUA", "sw.spawn"), nullptr);
+  EXPECT_EQ(entry("LUA", "sw.spawn")->failures, 1u);
+  EXPECT_EQ(only_error(), "user.lua:3: poller broke");
 }
 
 TEST_F(Script, KillEndsAThreadAtItsParkPoint) {
