@@ -3,7 +3,8 @@
 # exit. Also defines served (requests nginx handled so far) and cpu_of (user+sys CPU seconds of
 # a command run pinned to CPU 0).
 # With nginx_h2=1 set before sourcing, the target speaks h2c (HTTP/2 by prior knowledge only),
-# and stub_status answers on a port of its own ($nginx_status_port).
+# and stub_status answers on a port of its own ($nginx_status_port). nginx_connections (default
+# 8192) sets how many connections its one worker holds.
 py=/usr/bin/python3
 nginx_dir=$(mktemp -d)
 trap '[[ -f $nginx_dir/nginx.pid ]] && kill "$(cat "$nginx_dir/nginx.pid")" 2>/dev/null; sleep 0.2; rm -rf "$nginx_dir"' EXIT
@@ -15,7 +16,8 @@ fi
 mkdir -p "$nginx_dir/logs"
 cat >"$nginx_dir/nginx.conf" <<CONF
 worker_processes 1; pid $nginx_dir/nginx.pid; error_log $nginx_dir/logs/error.log;
-events { worker_connections 8192; }
+worker_rlimit_nofile $(( ${nginx_connections:-8192} + 64 ));
+events { worker_connections ${nginx_connections:-8192}; }
 http { access_log off; keepalive_requests 10000000; keepalive_timeout 120;
   server { listen 127.0.0.1:$nginx_port $([[ ${nginx_h2:-0} == 1 ]] && echo http2) backlog=4096;
     location = /nginx_status { stub_status; }
