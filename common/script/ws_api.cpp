@@ -22,6 +22,7 @@ struct ws_object {
   /// The last send not yet answered by a message: a message's time counts from it.
   std::optional<green::time_point> unanswered_send;
   http::ws_message message;  // reused
+  bool busy = false;         // a green thread of the user is in a call on it
 
   ~ws_object() { forget(); }
   /// Leaves the user's list (the object is collected, or the user ends).
@@ -130,8 +131,24 @@ int l_connect(lua_State* L) {
 ws_object& open_object(lua_State* L) {
   ws_object* w = check_udata<ws_object>(L, 1, ws_type);
   if (!w->ws) luaL_error(L, "this WebSocket belongs to a user that has ended");
+  // Its buffers, its framing state and its socket's timeout serve one call at a time.
+  if (w->busy)
+    luaL_error(L, "this WebSocket is in use by another green thread of the user (one call at a "
+                  "time: open a WebSocket per green thread)");
   return *w;
 }
+
+/// Marks a WebSocket busy for the length of one call.
+class busy_scope {
+ public:
+  explicit busy_scope(ws_object& w) : w_(w) { w_.busy = true; }
+  ~busy_scope() { w_.busy = false; }
+  busy_scope(const busy_scope&) = delete;
+  busy_scope& operator=(const busy_scope&) = delete;
+
+ private:
+  ws_object& w_;
+};
 
 /// ws:send(text [, {binary = true}]): true, or nil and the error.
 int l_send(lua_State* L) {
@@ -148,6 +165,7 @@ int l_send(lua_State* L) {
   const auto start = green::clock::now();
   http::ws_outcome r;
   {
+    busy_scope b(w);
     park_scope p(L);
     r = w.ws->send(std::string_view(data, len), binary);
   }
@@ -168,6 +186,7 @@ int l_recv(lua_State* L) {
   const auto called = green::clock::now();
   http::ws_outcome r;
   {
+    busy_scope b(w);
     park_scope p(L);
     r = w.ws->receive(w.message, called + timeout);
   }
@@ -194,6 +213,7 @@ int l_close(lua_State* L) {
   ws_object& w = open_object(L);
   const lua_Integer code = luaL_optinteger(L, 2, 1000);
   luaL_argcheck(L, code >= 1000 && code <= 4999, 2, "a close code is 1000 to 4999");
+  busy_scope b(w);
   park_scope p(L);
   w.ws->close(static_cast<std::uint16_t>(code), green::clock::now() + std::chrono::seconds(2));
   return 0;
