@@ -127,6 +127,35 @@ users: [{name: echo, script: echo.lua, wait: {constant: 5ms}}]
   EXPECT_EQ(recvs["requests"], sends["requests"]) << "each echo received";
 }
 
+TEST_F(WebSocketRun, ScriptedFailuresAreCountedAndReturnedAsNilAndTheError) {
+  const auto file = write(R"(load: {users: 2, spawn_rate: 100, run_time: 2s}
+users: [{name: failing, script: failing.lua}]
+)",
+                          {{"failing.lua", R"(local sw = require "swarmlet"
+return {tasks = {
+  function(u)
+    local ws, err = u.ws:connect("/forbidden", {name = "refused"})
+    if ws or not err:find("403 Forbidden", 1, true) then error("connect: " .. tostring(err)) end
+    local s = assert(u.ws:connect("/echo", {name = "quiet"}))
+    local m, e = s:recv(0.05)
+    if m or not e:find("^timeout") then error("recv: " .. tostring(e)) end
+    s:close()
+    local ok, e2 = s:send("after the close")
+    if ok or not e2:find("^not_open") then error("send: " .. tostring(e2)) end
+    sw.stop_user()
+  end,
+}}
+)"}});
+  const auto s = run(file, 1);
+  for (const auto& r : s["requests"]) EXPECT_NE(r["method"], "LUA") << s["errors"].dump();
+  EXPECT_EQ(row(s, "refused")["failures"], 2) << s["requests"].dump();
+  EXPECT_EQ(row(s, "quiet")["failures"], 0);
+  EXPECT_EQ(row(s, "quiet recv")["failures"], 2);
+  EXPECT_EQ(row(s, "quiet send")["failures"], 2);
+  EXPECT_EQ(errors_with(s, "timeout: no message within 50 ms"), 2u) << s["errors"].dump();
+  EXPECT_EQ(received(), 0u);
+}
+
 TEST_F(WebSocketRun, ARefusedUpgradeAndAServersCloseAreCountedNamedFailures) {
   const auto file = write(R"(load: {users: 2, spawn_rate: 100, run_time: 1s}
 users:
