@@ -133,8 +133,9 @@ ws_object& open_object(lua_State* L) {
   if (!w->ws) luaL_error(L, "this WebSocket belongs to a user that has ended");
   // Its buffers, its framing state and its socket's timeout serve one call at a time.
   if (w->busy)
-    luaL_error(L, "this WebSocket is in use by another green thread of the user (one call at a "
-                  "time: open a WebSocket per green thread)");
+    luaL_error(L,
+               "this WebSocket is in use by another green thread of the user (one call at a "
+               "time: open a WebSocket per green thread)");
   return *w;
 }
 
