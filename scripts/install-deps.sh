@@ -11,7 +11,7 @@ build_packages=(
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-context-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libhttp-parser-dev libnghttp2-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev libluajit-5.1-dev
-  libc-ares-dev
+  libc-ares-dev libwslay-dev
   openssl python3 curl
 )
 # Node.js and npm fetch the web UI's charting library; a Node.js already here (with its own
@@ -21,8 +21,10 @@ command -v npm >/dev/null || build_packages+=(nodejs npm)
 # format check runs clang-format; the partition tests drop packets with nftables; nginx is a
 # real peer server for the integration tests; the deploy tests bootstrap Debian roots
 # (mmdebstrap), build the image (buildah) and render the Kubernetes manifests (kubectl,
-# Debian's kubernetes-client unless a kubectl is here already) and read them (python3-yaml).
-test_packages=(chromium prometheus clang-format nftables nginx mmdebstrap buildah python3-yaml)
+# Debian's kubernetes-client unless a kubectl is here already) and read them (python3-yaml);
+# the WebSocket tests talk to a server built on Python's websockets.
+test_packages=(chromium prometheus clang-format nftables nginx mmdebstrap buildah python3-yaml
+  python3-websockets)
 command -v kubectl >/dev/null || test_packages+=(kubernetes-client)
 bench_packages=(wrk nginx python3-gevent python3-locust hey nghttp2-client)
 

@@ -4,6 +4,7 @@
 
 #include "common/config/scenario.hpp"
 #include "common/http/client.hpp"
+#include "common/http/websocket.hpp"
 
 namespace swarmlet::worker {
 
@@ -26,6 +27,17 @@ inline http::client_options client_options_of(const config::http_spec& h) {
       o.version = http::version_choice::http2;
       break;
   }
+  return o;
+}
+
+/// The WebSocket options of the same settings: the connect timeout, and `timeout` for the
+/// handshake and each send.
+inline http::websocket_options websocket_options_of(const config::http_spec& h) {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  http::websocket_options o;
+  o.connect_timeout = duration_cast<milliseconds>(h.connect_timeout);
+  o.io_timeout = duration_cast<milliseconds>(h.timeout);
   return o;
 }
 

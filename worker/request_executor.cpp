@@ -76,6 +76,12 @@ std::string request_executor::judge(const config::request_spec& spec, const http
 bool request_executor::run(const config::request_spec& spec,
                            std::optional<std::chrono::steady_clock::time_point> intended) {
   build(spec);
+  if (spec.ws) {
+    if (ws_ != nullptr) return ws_->run(spec, request_, intended);
+    entry_of(spec).record(0, 0, true);
+    stats_.record_error(spec.method, spec.name, "not_open: this user runs no WebSocket steps");
+    return false;
+  }
   client_.keep_body(spec.keeps_body());
   const http::result r = client_.send(request_);
   if (r.version == http::version::http2) {

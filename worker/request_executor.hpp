@@ -11,6 +11,7 @@
 #include "common/config/scenario.hpp"
 #include "common/http/client.hpp"
 #include "common/stats/stats_table.hpp"
+#include "websocket_steps.hpp"
 
 namespace swarmlet::worker {
 
@@ -22,8 +23,10 @@ struct user_variables {
 
 class request_executor {
  public:
-  request_executor(http::client& client, stats::stats_table& stats, user_variables& vars)
-      : client_(client), stats_(stats), vars_(vars) {}
+  /// `ws` runs the WebSocket steps (none: they fail as not open).
+  request_executor(http::client& client, stats::stats_table& stats, user_variables& vars,
+                   websocket_steps* ws = nullptr)
+      : client_(client), stats_(stats), vars_(vars), ws_(ws) {}
 
   /// Sends `spec` and records it. Returns false when it failed (transport, check or a capture
   /// that found nothing); what the user does next is the caller's (spec.on_failure).
@@ -42,6 +45,7 @@ class request_executor {
   http::client& client_;
   stats::stats_table& stats_;
   user_variables& vars_;
+  websocket_steps* ws_;
   http::request request_;                    // reused: its strings keep their capacity
   config::regex_match_buffer match_buffer_;  // reused by every regex this user matches
   std::unordered_map<const config::request_spec*, stats::request_stats*> entries_;

@@ -35,7 +35,9 @@ struct user_runner::session {
           return http::client(*http::parse_url(u.scenario_.target, error),
                               client_options_of(u.scenario_.http), u.tls_);
         }()),
-        exec(client, u.stats_, vars),
+        ws(client.base(), websocket_options_of(u.scenario_.http), u.tls_, u.scenario_.http.timeout,
+           u.stats_, vars),
+        exec(client, u.stats_, vars, &ws),
         spec(u.spec_),
         identity(u.options_.identity) {
     vars.rng.seed(u.options_.seed);
@@ -75,6 +77,7 @@ struct user_runner::session {
 
   user_variables vars;
   http::client client;
+  websocket_steps ws;
   request_executor exec;
   const config::user_spec& spec;
   const worker_identity* identity;
@@ -132,11 +135,13 @@ bool user_runner::run_task(session& s, const config::task_spec& task,
 void user_runner::run_on_stop(session& s) {
   // on_stop runs even though the user was asked to stop; bounded, so a stuck target cannot
   // hold the end of the test.
-  if (spec_.on_stop.empty()) return;
-  green::with_timeout(scenario_.http.timeout, [&] {
-    for (const auto& step : spec_.on_stop)
-      if (!s.exec.run(step) && step.on_failure != config::failure_action::continue_task) break;
-  });
+  if (!spec_.on_stop.empty()) {
+    green::with_timeout(scenario_.http.timeout, [&] {
+      for (const auto& step : spec_.on_stop)
+        if (!s.exec.run(step) && step.on_failure != config::failure_action::continue_task) break;
+    });
+  }
+  s.ws.close();  // a WebSocket left open gets its closing handshake
 }
 
 void user_runner::run() {

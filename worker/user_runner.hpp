@@ -65,7 +65,7 @@ class user_runner final : public open_user {
   /// One iteration: the steps of `task`. False when the user must stop.
   bool run_task(session& s, const config::task_spec& task,
                 std::optional<green::time_point> intended);
-  /// on_stop, bounded by the request timeout.
+  /// on_stop, bounded by the request timeout; then the closing handshake of its WebSocket.
   void run_on_stop(session& s);
   /// Gives the session its unique data row for the next iteration, waiting while the master's
   /// next lease is on its way; false when there is none (or the user was stopped meanwhile).

@@ -2,6 +2,7 @@
 // A load test as the scenario file describes it, after validation: everything here is known
 // to be well-formed, so the worker and master never re-check it.
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -28,7 +29,21 @@ struct source_location {
   }
 };
 
-/// One HTTP request of a task.
+/// A WebSocket step (method "WS"): `ws: /path` opens the user's WebSocket (its path, query and
+/// headers are the request_spec's), `send:` sends a message (body or json), `expect:` waits for
+/// a message matching `check` (body_contains, not_contains, body_regex, json), `close` closes.
+struct ws_step {
+  enum class action { open, send, expect, close };
+  action what = action::open;
+  bool expects = false;  ///< send: then waits for a matching reply (the exchange's time)
+  std::optional<microseconds> timeout;  ///< expect: how long to wait; none: http.timeout
+  /// The step's name is a suffix ("send", "expect") of the open WebSocket's name.
+  bool derived_name = false;
+  std::size_t max_message = std::size_t{1} << 20;  ///< open: longest message taken, in bytes
+  std::uint16_t close_code = 1000;                 ///< close
+};
+
+/// One step of a task: an HTTP request, or a WebSocket step (`ws` set).
 struct request_spec {
   std::string method = "GET";
   template_string path;
@@ -44,6 +59,7 @@ struct request_spec {
   /// on_start).
   failure_action on_failure = failure_action::end_task;
   source_location where;
+  std::optional<ws_step> ws;
   bool keeps_body() const noexcept { return check.keeps_body() || !captures.empty(); }
 };
 

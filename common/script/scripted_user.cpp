@@ -7,6 +7,7 @@
 #include "lua_guard.hpp"
 #include "swarmlet_module.hpp"
 #include "traceback.hpp"
+#include "ws_api.hpp"
 
 namespace swarmlet::script {
 namespace {
@@ -36,6 +37,16 @@ scripted_user::scripted_user(engine& e, const user_class& cls, user_settings set
     return std::make_unique<http::client>(base_url(settings_.target), settings_.client,
                                           settings_.tls);
   };
+  context_.make_websocket = [this](std::size_t max_message) {
+    http::websocket_options o;
+    o.connect_timeout = settings_.client.connect_timeout;
+    o.io_timeout = settings_.client.read_timeout;
+    o.user_agent = settings_.client.user_agent;
+    o.max_message = max_message;
+    return std::make_unique<http::websocket>(base_url(settings_.target), o, settings_.tls,
+                                             settings_.client.verify_tls);
+  };
+  context_.websocket_timeout = settings_.client.read_timeout;
   context_.stop = settings_.stop;
   context_.stopping = settings_.stopping;
   info_.user = &context_;
@@ -54,6 +65,8 @@ scripted_user::~scripted_user() {
   context_.kill_children();
   context_.settle();
   if (http_ != nullptr) http_->user = nullptr;
+  if (ws_ != nullptr) ws_->user = nullptr;
+  close_websockets(context_);
   lua_State* L = engine_.state();
   luaL_unref(L, LUA_REGISTRYINDEX, u_ref_);
   luaL_unref(L, LUA_REGISTRYINDEX, thread_ref_);
@@ -66,7 +79,7 @@ int scripted_user::make(lua_State* L) {
   self->thread_ = T;
   lua_pushlightuserdata(T, self);
   lua_pushcclosure(T, &scripted_user::message_handler, 1);  // stays at index 1 of T
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 6);
   lua_pushnumber(L, static_cast<lua_Number>(self->settings_.id));
   lua_setfield(L, -2, "id");
   push_vars(L, self->settings_.vars);
@@ -75,6 +88,8 @@ int scripted_user::make(lua_State* L) {
   lua_setfield(L, -2, "setup");
   self->http_ = push_http_object(L, &self->context_);
   lua_setfield(L, -2, "http");
+  self->ws_ = push_ws_factory(L, &self->context_);
+  lua_setfield(L, -2, "ws");
   self->u_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
 }

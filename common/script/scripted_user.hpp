@@ -1,9 +1,9 @@
 #pragma once
 // One scripted user's Lua side: its own Lua thread (anchored in the registry while the user
-// lives), its `u` table (id, vars, http) and its HTTP clients (made at the first request). It runs
-// on_start, tasks and on_stop on the calling green thread; a Lua error in any of them is recorded
-// as one failure of type "LUA" named after the task, with the script's file:line, and as one
-// exception with the Lua traceback of the user's frames (the engine's exceptions table), never
+// lives), its `u` table (id, vars, http, ws) and its HTTP clients (made at the first request). It
+// runs on_start, tasks and on_stop on the calling green thread; a Lua error in any of them is
+// recorded as one failure of type "LUA" named after the task, with the script's file:line, and as
+// one exception with the Lua traceback of the user's frames (the engine's exceptions table), never
 // thrown. The pacing (which task, waits, stopping) is the caller's: worker/script_user.
 #include <functional>
 #include <map>
@@ -18,6 +18,7 @@
 #include "http_api.hpp"
 #include "user_class.hpp"
 #include "user_context.hpp"
+#include "ws_api.hpp"
 
 namespace swarmlet::script {
 
@@ -81,6 +82,7 @@ class scripted_user {
   int u_ref_ = LUA_NOREF;
   std::string traceback_;  // of the error being handled (message_handler's)
   http_object* http_ = nullptr;
+  ws_factory* ws_ = nullptr;
   std::discrete_distribution<std::size_t> pick_;
 };
 

@@ -11,6 +11,7 @@
 #include "common/green/event.hpp"
 #include "common/green/green_thread.hpp"
 #include "common/http/client.hpp"
+#include "common/http/websocket.hpp"
 
 namespace swarmlet::stats {
 struct request_stats;
@@ -18,6 +19,8 @@ class stats_table;
 }  // namespace swarmlet::stats
 
 namespace swarmlet::script {
+
+struct ws_object;
 
 /// A response judged by the script (`catch = true`), recorded at r:success(), r:failure(msg),
 /// or else, with the default judgement, at the user's next request or at the end of the task.
@@ -39,6 +42,13 @@ struct user_context {
   /// and more of them: green threads of one user (sw.spawn, sw.pool) that request at the
   /// same time each need a connection of their own. Empty outside a user.
   std::function<std::unique_ptr<http::client>()> make_client;
+  /// Makes a WebSocket client for u.ws:connect (the user's target, TLS and timeouts), taking
+  /// messages up to `max_message` bytes. Empty outside a user.
+  std::function<std::unique_ptr<http::websocket>(std::size_t max_message)> make_websocket;
+  /// The user's WebSockets (u.ws:connect): closed when the user ends (see ws_api).
+  std::vector<ws_object*> websockets;
+  /// How long ws:recv() waits when not told (the scenario's http.timeout).
+  green::duration websocket_timeout = std::chrono::seconds(30);
   /// Asked by sw.stop_user(): the user stops after the current task.
   std::function<void()> stop;
   /// Sent when the user is told to stop: it cuts sw.sleep short (the task then ends quietly),

@@ -1,0 +1,62 @@
+#pragma once
+// The WebSocket steps of a YAML user (`ws`, `send`, `expect`, `close`): the user's one
+// WebSocket, and the records of its steps in the hub thread's stats, as requests of type WS.
+// A handshake is recorded under the `ws` step's name (its time: connect, TLS and upgrade); a
+// send under "<that name> send" (the time to write it, its size), or, with `expect`, the time
+// to the matching reply (the reply's size); an expect alone under "<that name> expect" (the time
+// it waited). A close is not recorded. Failures of the server are recorded, never thrown.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/config/scenario.hpp"
+#include "common/green/ssl.hpp"
+#include "common/http/websocket.hpp"
+#include "common/stats/stats_table.hpp"
+
+namespace swarmlet::worker {
+
+struct user_variables;
+
+class websocket_steps {
+ public:
+  /// `base`: the scenario's target (a `ws:` path is on its server); `expect_timeout`: how long
+  /// an expect without a timeout waits.
+  websocket_steps(http::url base, http::websocket_options options,
+                  std::shared_ptr<green::tls_context> tls, std::chrono::microseconds expect_timeout,
+                  stats::stats_table& stats, user_variables& vars);
+
+  /// Runs the WebSocket step `spec` (spec.ws is set), its templates rendered in `rendered`
+  /// (target with the query, headers, body). Parks on the socket. Records it (a close excepted)
+  /// and returns false when it failed. With `intended` (the open model), its time counts from
+  /// then.
+  bool run(const config::request_spec& spec, const http::request& rendered,
+           std::optional<std::chrono::steady_clock::time_point> intended);
+  /// Closes the user's WebSocket, if one is open (its closing handshake bounded by 2 s).
+  void close();
+
+ private:
+  struct outcome {
+    std::string failure;  // empty: a success
+    std::uint64_t bytes = 0;
+  };
+  outcome open(const config::request_spec& spec, const http::request& rendered);
+  outcome send(const http::request& rendered);
+  /// Waits for a message matching spec.check, skipping others, until its timeout.
+  outcome expect(const config::request_spec& spec);
+  std::string name_of(const config::request_spec& spec) const;
+
+  http::url base_;
+  http::websocket_options options_;
+  std::shared_ptr<green::tls_context> tls_;
+  std::chrono::microseconds expect_timeout_;
+  stats::stats_table& stats_;
+  user_variables& vars_;
+  std::unique_ptr<http::websocket> ws_;
+  std::string name_;          // the open WebSocket's name (its ws step's)
+  http::ws_message message_;  // reused
+  config::regex_match_buffer match_buffer_;
+};
+
+}  // namespace swarmlet::worker
