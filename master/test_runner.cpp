@@ -374,10 +374,11 @@ int test_runner::run() {
   std::size_t next_step = 0;
   auto next_tick = start + options_.tick_interval;
   auto next_print = start + options_.console_interval;
-  const auto end_at = plan.end ? std::optional<green::time_point>(start + *plan.end) : std::nullopt;
+  // time_point::max(): no end (an optional here drew a false maybe-uninitialized from GCC 12).
+  const green::time_point end_at = plan.end ? start + *plan.end : green::time_point::max();
   while (!stop_requested_.ready()) {
     const auto now = green::clock::now();
-    if (end_at && now >= *end_at) break;
+    if (now >= end_at) break;
     while (next_step < plan.steps.size() && start + plan.steps[next_step].at <= now) {
       const auto& step = plan.steps[next_step];
       command_users(step.users, step.spawn_rate, step.arrival);
@@ -398,7 +399,7 @@ int test_runner::run() {
     auto wake = next_tick;
     if (options_.console_interval.count() > 0) wake = std::min(wake, next_print);
     if (next_step < plan.steps.size()) wake = std::min(wake, start + plan.steps[next_step].at);
-    if (end_at) wake = std::min(wake, *end_at);
+    wake = std::min(wake, end_at);
     stop_requested_.wait_for(std::max(green::duration::zero(), wake - green::clock::now()));
   }
   summary_.duration_s = std::chrono::duration<double>(elapsed()).count();

@@ -33,12 +33,12 @@ class CommandLine : public ts::against_target {
 };
 
 TEST(Cli, VersionIsPrintedAtTheTopAndByEveryCommand) {
-  for (const std::vector<std::string> args : {std::vector<std::string>{"--version"},
-                                              {"run", "--version"},
-                                              {"master", "--version"},
-                                              {"worker", "--version"},
-                                              {"target", "--version"},
-                                              {"keygen", "--version"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--version"},
+                                               {"run", "--version"},
+                                               {"master", "--version"},
+                                               {"worker", "--version"},
+                                               {"target", "--version"},
+                                               {"keygen", "--version"}}) {
     std::vector<std::string> argv{binary};
     argv.insert(argv.end(), args.begin(), args.end());
     const auto r = ts::run_process(argv);

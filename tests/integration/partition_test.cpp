@@ -104,8 +104,9 @@ TEST_P(Partition, EveryServedRequestIsCountedOrCountedAsLost) {
     // Three silent beats: the master marks w1 missing and moves its users to w2; w1 stops its
     // own users, hearing nothing from the master (a hung one once it runs again).
     EXPECT_FALSE(master_->wait_for_err_line("worker missing: w1", 30s).empty()) << master_->err();
-    if (c != cut::hung_worker)
+    if (c != cut::hung_worker) {
       EXPECT_FALSE(w1.wait_for_err_line("no word from the master", 30s).empty()) << w1.err();
+    }
     EXPECT_FALSE(w2.wait_for_err_line("spawn: 20 users", 30s).empty()) << w2.err();
   }
   // A partition lasts six seconds at least, a hang ten (the fault itself, not a wait for an

@@ -108,8 +108,11 @@ users:
   EXPECT_EQ(error_by_name["/status/404"], "expected status 200, got 404");
   EXPECT_EQ(error_by_name["/delay/1000"].rfind("timeout:", 0), 0u) << error_by_name["/delay/1000"];
   EXPECT_EQ(error_by_name.count("/items"), 0u) << "the JSON check passes";
-  for (const auto& req : s["requests"])
-    if (req["name"] != "/items") EXPECT_EQ(req["requests"], req["failures"]) << req["name"];
+  for (const auto& req : s["requests"]) {
+    if (req["name"] != "/items") {
+      EXPECT_EQ(req["requests"], req["failures"]) << req["name"];
+    }
+  }
 }
 
 TEST(Run, AClosedPortIsAConnectionRefusedFailure) {

@@ -386,7 +386,7 @@ TEST(HtmlReport, IsOneSelfContainedFileWithTablesChartsAndTheVerdict) {
   run.scenario_file = "s.yaml";
   run.target = "http://t/";
   run.duration_s = 2;
-  run.thresholds.push_back({"p95 < 10ms", 47.5, false});
+  run.thresholds.push_back({"p95 < 10ms", 47.5, false, ""});
   const auto s = scenario();
   const std::string html = m::html_report(*s, a, run);
   for (const char* id : {"id=\"settings\"", "id=\"requests\"", "id=\"failures\"",
