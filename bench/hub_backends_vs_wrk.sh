@@ -60,4 +60,8 @@ for r, got in sorted(rounds.items()):
     print(f'round {r}: ' + ' | '.join(parts))
 print('median CPU per request, as a ratio to wrk: ' +
       ', '.join(f'{n} {statistics.median(v):.2f}x' for n, v in ratios.items()))
+# wrk's own CPU per request swings from round to round on a busy box; the two backends ran
+# back to back, so their ratio to each other is the steadier figure.
+print(f\"median CPU per request, io_uring/epoll: \"
+      f\"{statistics.median(u / e for u, e in zip(ratios['io_uring'], ratios['epoll'])):.2f}x\")
 "
