@@ -1,5 +1,7 @@
 // swarmlet: the command line. Parses options, wires objects, runs.
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
 
 #include "exit_code.hpp"
 #include "flag_checks.hpp"
@@ -25,6 +27,11 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : swarmlet::app::exit_bad_usage;
+  } catch (const std::exception& e) {
+    // What no command turned into an exit code of its own, e.g. a hub the kernel refuses
+    // (SWARMLET_HUB=io_uring where io_uring is disabled): one line, not std::terminate's.
+    std::fprintf(stderr, "swarmlet: %s\n", e.what());
+    return 1;
   }
   return exit_code;
 }

@@ -32,8 +32,9 @@ struct hub_options {
   std::size_t stack_size = 256 * 1024;  ///< reserved per green thread; committed as touched
   std::size_t max_pooled_stacks = 4096;
 
-  /// Defaults, with the poller taken from SWARMLET_HUB (epoll, poll or select) when set, as
-  /// EVENTLET_HUB does. Throws std::invalid_argument naming the variable for another value.
+  /// Defaults, with the poller taken from SWARMLET_HUB (epoll, poll, select or io_uring) when
+  /// set, as EVENTLET_HUB does. Throws std::invalid_argument naming the variable for another
+  /// value.
   static hub_options from_environment();
 };
 

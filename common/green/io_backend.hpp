@@ -1,8 +1,9 @@
 #pragma once
-// The hub's poller, behind a narrow interface so that epoll, poll and select are
+// The hub's poller, behind a narrow interface so that epoll, poll, select and io_uring are
 // interchangeable at run time (eventlet's `use_hub`).
 #include <chrono>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -29,14 +30,20 @@ class io_backend {
   virtual void wait(std::chrono::nanoseconds timeout, std::vector<io_event>& out) = 0;
 };
 
-enum class backend_kind { epoll, poll, select };
+enum class backend_kind { epoll, poll, select, io_uring };
 
-/// "epoll", "poll" or "select"; throws std::invalid_argument naming the choices otherwise.
+/// "epoll", "poll", "select" or "io_uring"; throws std::invalid_argument naming the choices
+/// otherwise.
 backend_kind parse_backend_kind(std::string_view name);
 const char* to_string(backend_kind kind) noexcept;
+/// Why `kind` cannot run on this machine (io_uring refused by the kernel, e.g. with
+/// kernel.io_uring_disabled or a seccomp filter), or "" when it can.
+std::string backend_unavailable_reason(backend_kind kind);
 std::unique_ptr<io_backend> make_epoll_backend();
 std::unique_ptr<io_backend> make_poll_backend();
 std::unique_ptr<io_backend> make_select_backend();
+/// Throws std::system_error saying why when the kernel refuses io_uring.
+std::unique_ptr<io_backend> make_io_uring_backend();
 std::unique_ptr<io_backend> make_backend(backend_kind kind);
 
 }  // namespace swarmlet::green

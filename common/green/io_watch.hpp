@@ -4,6 +4,8 @@
 
 namespace swarmlet::green {
 
+class io_uring_backend;
+
 enum class io_direction { read, write };
 
 /// Registered once per fd for the fd's whole life (a watched_fd owns it). The flags
@@ -21,7 +23,9 @@ struct io_watch {
   bool always_read = false;  // level-triggered backends poll it for reading with no waiter
   wait_list readers;
   wait_list writers;
-  int backend_slot = -1;  // private to the poll backend
+  int backend_slot = -1;  // private to the backend: poll's index, io_uring's slot
+  // Set by the io_uring backend: green sockets send and receive through its ring.
+  io_uring_backend* uring = nullptr;
 
   bool& ready_flag(io_direction d) noexcept {
     return d == io_direction::read ? readable : writable;

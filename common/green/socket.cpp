@@ -15,6 +15,7 @@
 
 #include "dns_resolver.hpp"
 #include "errors.hpp"
+#include "io_uring_backend.hpp"
 #include "retry.hpp"
 
 namespace swarmlet::green {
@@ -167,6 +168,26 @@ socket socket::accept() {
 
 std::size_t socket::recv(std::span<char> buffer) {
   io_watch& w = fd_.watch();
+  if (w.uring != nullptr) {
+    // On an io_uring hub: out of what the kernel already received into the ring's buffers.
+    bool use_recv = false;
+    const auto got =
+        retry_io(fd_, deadline_after(timeout_), "recv", [&]() -> io_attempt<std::size_t> {
+          std::size_t n = 0;
+          switch (w.uring->receive(w, buffer, n)) {
+            case io_uring_backend::receive_status::received:
+              return n;
+            case io_uring_backend::receive_status::use_recv:
+              use_recv = true;
+              return std::size_t{0};
+            case io_uring_backend::receive_status::would_block:
+              break;
+          }
+          return would_block{io_direction::read};
+        });
+    if (!got) throw operation_timed_out("recv timed out");
+    if (!use_recv) return *got;
+  }
   const auto got =
       retry_when_ready(fd_, io_direction::read, deadline_after(timeout_), "recv",
                        [&]() -> std::optional<std::size_t> {
@@ -191,6 +212,17 @@ std::size_t socket::recv(std::span<char> buffer) {
 
 std::size_t socket::send(std::string_view data) {
   io_watch& w = fd_.watch();
+  if (w.uring != nullptr) {
+    // On an io_uring hub: queued, and sent with the hub's next submission.
+    if (data.empty()) return 0;
+    const auto taken =
+        retry_io(fd_, deadline_after(timeout_), "send", [&]() -> io_attempt<std::size_t> {
+          if (const std::size_t n = w.uring->queue_send(w, data); n > 0) return n;
+          return would_block{io_direction::write};
+        });
+    if (!taken) throw operation_timed_out("send timed out");
+    return *taken;
+  }
   const auto sent = retry_when_ready(fd_, io_direction::write, deadline_after(timeout_), "send",
                                      [&]() -> std::optional<std::size_t> {
                                        for (;;) {
@@ -215,6 +247,16 @@ void socket::sendall(std::string_view data) {
 }
 
 void socket::shutdown(int how) {
+  io_watch& w = fd_.watch();
+  if (w.uring != nullptr && how != SHUT_RD) {
+    // Queued sends go first, or the peer would see the end before the data.
+    const auto sent =
+        retry_io(fd_, deadline_after(timeout_), "shutdown", [&]() -> io_attempt<bool> {
+          if (w.uring->sending(w)) return would_block{io_direction::write};
+          return true;
+        });
+    if (!sent) throw operation_timed_out("shutdown timed out waiting for queued sends");
+  }
   if (::shutdown(fd(), how) != 0 && errno != ENOTCONN) throw_errno(errno, "shutdown");
 }
 

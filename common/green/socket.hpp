@@ -41,11 +41,13 @@ class socket final : public stream {
   socket accept();
   /// Parks until data arrives; returns how many bytes were read, 0 once the peer closed.
   std::size_t recv(std::span<char> buffer);
-  /// Parks until some of `data` can be written; returns how many bytes were.
+  /// Parks until some of `data` can be written; returns how many bytes were. On an io_uring
+  /// hub, "written" is "queued for the hub's next submission": an error of that send (EPIPE,
+  /// ECONNRESET) is thrown by a later send, as TCP reports a reset on a later write anyway.
   std::size_t send(std::string_view data);
   /// Sends every byte of `data`.
   void sendall(std::string_view data);
-  /// SHUT_RD, SHUT_WR or SHUT_RDWR.
+  /// SHUT_RD, SHUT_WR or SHUT_RDWR. With SHUT_WR, parks until queued sends are out (io_uring).
   void shutdown(int how);
   /// Closes the fd; green threads parked on it get std::system_error(EBADF). Idempotent.
   void close() noexcept { fd_.reset(); }

@@ -293,6 +293,9 @@ TEST(HubStacksDeathTest, AStackOverflowHitsTheGuardPageInsteadOfANeighbour) {
 
 TEST(HubBackends, NamesParseAndUnknownOnesAreRefused) {
   EXPECT_EQ(g::parse_backend_kind("poll"), g::backend_kind::poll);
+  EXPECT_EQ(g::parse_backend_kind("io_uring"), g::backend_kind::io_uring);
+  EXPECT_STREQ(g::to_string(g::backend_kind::io_uring), "io_uring");
+  EXPECT_EQ(g::backend_unavailable_reason(g::backend_kind::epoll), "");
   EXPECT_THROW(g::parse_backend_kind("kqueue"), std::invalid_argument);
 }
 

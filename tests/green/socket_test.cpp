@@ -149,6 +149,38 @@ TEST_P(Socket, LargeTransfersSurviveShortWrites) {
   sender.wait();
 }
 
+TEST_P(Socket, BytesSentJustBeforeACloseStillArriveBeforeTheEnd) {
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  const std::string payload(1024 * 1024, 'q');
+  auto sender = g::spawn([&] {
+    g::socket c = listener.accept();
+    c.sendall(payload);
+  });  // c closes as its thread ends: on io_uring its last bytes may still be queued then
+  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
+  g::buffered_reader reader(client);
+  EXPECT_EQ(reader.read_exactly(payload.size()), payload);
+  EXPECT_THROW(reader.read_exactly(1), g::incomplete_read);
+  sender.wait();
+}
+
+TEST_P(Socket, SendingToAResetPeerFails) {
+  connected_pair pair;
+  const linger reset{1, 0};
+  ::setsockopt(pair.server.fd(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  pair.server.close();
+  char buf[8];
+  EXPECT_THROW(pair.client.recv(buf), std::system_error) << "the reset has arrived";
+  // A send may be queued (io_uring) and fail later, but the failure must come out: shutdown
+  // waits for queued sends, and the send after it reports what happened.
+  EXPECT_THROW(
+      {
+        pair.client.sendall("x");
+        pair.client.shutdown(SHUT_WR);
+        pair.client.sendall("y");
+      },
+      std::system_error);
+}
+
 TEST_P(Socket, ReadlineSplitsLinesAcrossReads) {
   auto listener = g::socket::listen("127.0.0.1", 0);
   g::event<> first_line_read;
