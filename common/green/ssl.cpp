@@ -91,7 +91,8 @@ void tls_context::use_certificate_pem(std::string_view cert_pem, std::string_vie
   if (key == nullptr) throw tls_error(openssl_reason("bad key PEM"));
   const int key_ok = SSL_CTX_use_PrivateKey(native(), key);
   EVP_PKEY_free(key);
-  if (key_ok != 1) throw tls_error(openssl_reason("SSL_CTX_use_PrivateKey"));
+  // OpenSSL checks here that the key is the certificate's.
+  if (key_ok != 1) throw tls_error(openssl_reason("the key does not match the certificate"));
   if (SSL_CTX_check_private_key(native()) != 1)
     throw tls_error(openssl_reason("the key does not match the certificate"));
 }

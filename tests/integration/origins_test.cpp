@@ -126,7 +126,7 @@ end}}
   for (const auto& [key, n] : second_target::recorded_at(url_)) {
     ASSERT_EQ(key.rfind("POST /record-body/form\napplication/x-www-form-urlencoded\na=", 0), 0u)
         << key;
-    EXPECT_EQ(key.substr(key.size() - 12), "&b=x+y%26z") << key;
+    EXPECT_EQ(key.substr(key.size() - 10), "&b=x+y%26z") << key;
     forms += n;
   }
   EXPECT_EQ(forms, requests_of(s, "form"));
@@ -210,7 +210,7 @@ TEST_F(Origins, AMissingMultipartFileIsRefusedWithItsPlace) {
                           {});
   auto r = run(file);
   EXPECT_EQ(r.code, 2) << r.out << r.err;
-  EXPECT_NE(r.err.find("scenario.yaml:5:28: multipart file: cannot read " + dir_ + "/nowhere.txt"),
+  EXPECT_NE(r.err.find("scenario.yaml:5:33: multipart file: cannot read " + dir_ + "/nowhere.txt"),
             std::string::npos)
       << r.err;
 }
@@ -301,7 +301,7 @@ TEST_F(ClientCertificates, AMissingCertificateFileIsRefusedWithItsPlace) {
   const auto file = write("{ca_file: tls/ca.pem, client_cert: tls/none.pem, client_key: tls/client.key}");
   auto r = run(file);
   EXPECT_EQ(r.code, 2) << r.out << r.err;
-  EXPECT_NE(r.err.find("scenario.yaml:2:43: http.client_cert: cannot read " + dir_ + "/tls/none.pem"),
+  EXPECT_NE(r.err.find("scenario.yaml:2:42: http.client_cert: cannot read " + dir_ + "/tls/none.pem"),
             std::string::npos)
       << r.err;
 }
