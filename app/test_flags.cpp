@@ -9,12 +9,12 @@
 #include "common/config/scenario_loader.hpp"
 #include "common/config/tag_filter.hpp"
 #include "common/script/scenario_check.hpp"
-#include "worker/client_settings.hpp"
 #include "exit_code.hpp"
 #include "master/html_report.hpp"
 #include "master/reports.hpp"
 #include "report_paths.hpp"
 #include "runner_faces.hpp"
+#include "worker/client_settings.hpp"
 
 namespace swarmlet::app {
 

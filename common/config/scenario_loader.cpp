@@ -432,12 +432,14 @@ void read_multipart(const reader& r, const YAML::Node& n, std::vector<multipart_
     const YAML::Node& v = kv.second;
     if (v.IsMap()) {
       r.check_keys(v, {"file", "content_type", "filename"}, "a multipart file");
-      if (!v["file"]) r.fail(v, "a multipart file needs file: (its path, relative to the scenario)");
+      if (!v["file"])
+        r.fail(v, "a multipart file needs file: (its path, relative to the scenario)");
       part.file = r.text(v["file"], "multipart file");
       part.contents = r.shipped_file(v["file"], "multipart file");
       part.filename = v["filename"] ? r.text(v["filename"], "multipart filename")
                                     : std::filesystem::path(part.file).filename().string();
-      if (v["content_type"]) part.content_type = r.text(v["content_type"], "multipart content_type");
+      if (v["content_type"])
+        part.content_type = r.text(v["content_type"], "multipart content_type");
     } else {
       part.value = r.templ(v, "multipart value");
     }
@@ -450,7 +452,7 @@ void read_multipart(const reader& r, const YAML::Node& n, std::vector<multipart_
 request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
                           failure_action inherited) {
   r.expect_map(n, "a request");
-  std::set<std::string> allowed{"name", "headers", "query",   "body",       "json",
+  std::set<std::string> allowed{"name", "headers",   "query", "body",    "json",
                                 "form", "multipart", "check", "capture", "on_failure"};
   allowed.insert(http_methods.begin(), http_methods.end());
   if (as_task) allowed.insert({"weight", "tags"});
@@ -870,8 +872,8 @@ scenario load(const reader& r, const std::string& text) {
         const std::string& contents = r.shipped_file(h[key], std::string("http.") + key);
         if (contents.find("-----BEGIN ") == std::string::npos ||
             contents.find(holds) == std::string::npos)
-          r.fail(h[key], std::string("http.") + key + ": " + r.text(h[key], key) +
-                             " holds no " + what + " in PEM form");
+          r.fail(h[key], std::string("http.") + key + ": " + r.text(h[key], key) + " holds no " +
+                             what + " in PEM form");
         return r.text(h[key], key);
       };
       if (h["ca_file"]) s.http.ca_file = pem("ca_file", "CERTIFICATE-----", "certificate");

@@ -115,8 +115,7 @@ std::shared_ptr<client::origin> client::route(std::string_view target, std::stri
     origin* oldest = nullptr;
     std::size_t at = 0;
     for (std::size_t i = 1; i < origins_.size(); ++i)
-      if (origins_[i].use_count() == 1 &&
-          (!oldest || origins_[i]->last_use < oldest->last_use)) {
+      if (origins_[i].use_count() == 1 && (!oldest || origins_[i]->last_use < oldest->last_use)) {
         oldest = origins_[i].get();
         at = i;
       }

@@ -1,9 +1,9 @@
 #pragma once
 // HTTP client on green sockets: one keep-alive connection per origin per client (one client per
-// simulated user; its base origin and the few others its absolute URLs name), HTTP/1.1 (Content-Length and chunked bodies, HEAD/204/304) or HTTP/2 (h2 by ALPN over
-// TLS, h2c by prior knowledge; see h2_connection), timeouts, bounded redirects, https through
-// wrap_ssl, and a cookie jar. Failures of the server under test are returned as classified
-// errors, never thrown.
+// simulated user; its base origin and the few others its absolute URLs name), HTTP/1.1
+// (Content-Length and chunked bodies, HEAD/204/304) or HTTP/2 (h2 by ALPN over TLS, h2c by prior
+// knowledge; see h2_connection), timeouts, bounded redirects, https through wrap_ssl, and a cookie
+// jar. Failures of the server under test are returned as classified errors, never thrown.
 #include <chrono>
 #include <map>
 #include <memory>
@@ -117,10 +117,10 @@ class client {
   std::shared_ptr<green::tls_context> tls_;
   // [0] is the base's; shared with the green threads sending to one while it is replaced.
   std::vector<std::shared_ptr<origin>> origins_;
-  std::uint64_t uses_ = 0;  // the clock of "least recently used"
+  std::uint64_t uses_ = 0;                          // the clock of "least recently used"
   mutable std::map<std::string, cookie_jar> jars_;  // by host (cookies ignore port and scheme)
-  std::string cookie_header_;  // a jar as one value, for HTTP/2
-  const connection* in_owner_ = nullptr;  // the connection whose bytes in_ holds
+  std::string cookie_header_;                       // a jar as one value, for HTTP/2
+  const connection* in_owner_ = nullptr;            // the connection whose bytes in_ holds
   message_parser parser_{message_parser::kind::response};
   std::string out_;       // the serialized request, reused
   std::vector<char> in_;  // the receive buffer, reused

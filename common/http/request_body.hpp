@@ -19,8 +19,7 @@ struct multipart_part {
 };
 
 /// Appends `part` to a multipart body whose parts are separated by `boundary`.
-void append_multipart_part(std::string& out, std::string_view boundary,
-                           const multipart_part& part);
+void append_multipart_part(std::string& out, std::string_view boundary, const multipart_part& part);
 /// Appends the closing delimiter that ends a multipart body.
 void end_multipart(std::string& out, std::string_view boundary);
 /// The Content-Type of a multipart body separated by `boundary`.

@@ -83,8 +83,7 @@ std::vector<std::pair<std::string, lua_field>> sorted_fields(lua_State* L, int t
     out.emplace_back(f.key, std::move(f));
     lua_pop(L, 1);
   }
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
 
@@ -115,8 +114,7 @@ void append_multipart(lua_State* L, int table, http::request& req) {
     auto field = [&](const char* key) {
       lua_getfield(L, part, key);
       std::string v;
-      if (!lua_isnil(L, -1))
-        v = text_at(L, -1, ("opts.multipart." + name + "." + key).c_str());
+      if (!lua_isnil(L, -1)) v = text_at(L, -1, ("opts.multipart." + name + "." + key).c_str());
       lua_pop(L, 1);
       return v;
     };
@@ -199,7 +197,8 @@ void read_options(lua_State* L, int opts, http::request& req, request_options& o
     if (!req.headers.has("content-type")) req.headers.add("Content-Type", "application/json");
   } else if (!lua_isnil(L, -2)) {
     for (const auto& [k, v] : sorted_fields(L, lua_gettop(L) - 1, "opts.form")) {
-      if (v.type == LUA_TTABLE) luaL_error(L, "opts.form.%s must be a string or a number", k.c_str());
+      if (v.type == LUA_TTABLE)
+        luaL_error(L, "opts.form.%s must be a string or a number", k.c_str());
       http::append_form_field(req.body, k, v.text);
     }
     if (!req.headers.has("content-type"))

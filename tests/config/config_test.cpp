@@ -756,16 +756,19 @@ TEST(Bodies, FormAndMultipartAreReadWithTheirFiles) {
                             "{content_type: a/b}}}]}]\n")
                 .find("t.yaml:2:45: a multipart file needs file:"),
             std::string::npos)
-      << config_error_of("target: http://x/\nusers: [{tasks: [{post: /m, multipart: {up: "
-                         "{content_type: a/b}}}]}]\n");
+      << config_error_of(
+             "target: http://x/\nusers: [{tasks: [{post: /m, multipart: {up: "
+             "{content_type: a/b}}}]}]\n");
   std::filesystem::remove_all(dir);
 }
 
 TEST(HttpSettings, TlsFilesAreReadNextToTheScenarioAndChecked) {
   const std::string dir = std::filesystem::temp_directory_path() / "swarmlet-tls-files-test";
   std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/ca.pem") << "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-  std::ofstream(dir + "/key.pem") << "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+  std::ofstream(dir + "/ca.pem")
+      << "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+  std::ofstream(dir + "/key.pem")
+      << "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
   const auto s = c::load_scenario_text(
       "target: https://127.0.0.1/\nusers: [{tasks: [{get: /}]}]\nhttp: {ca_file: ca.pem, "
       "client_cert: ca.pem, client_key: key.pem, server_name: api.test}\n",

@@ -79,11 +79,11 @@ void test_target::handle(const request& req, response& res) {
     }
   } else if (path.substr(0, 8) == "/record/" || path.substr(0, 13) == "/record-body/") {
     // /record-body/ tells requests apart by what they carried, too.
-    const std::string key =
-        path[7] == '/' ? req.target
-                       : req.method + " " + req.target + "\n" +
-                             std::string(req.headers.get("content-type").value_or("")) + "\n" +
-                             req.body;
+    const std::string key = path[7] == '/'
+                                ? req.target
+                                : req.method + " " + req.target + "\n" +
+                                      std::string(req.headers.get("content-type").value_or("")) +
+                                      "\n" + req.body;
     std::lock_guard lock(record_mutex_);
     if (recorded_.size() >= max_recorded && !recorded_.count(key)) {
       res.status = 507;
