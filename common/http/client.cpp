@@ -96,6 +96,7 @@ std::shared_ptr<client::origin> client::route(std::string_view target, std::stri
   path = slash != std::string_view::npos && (query == std::string_view::npos || slash < query)
              ? target.substr(slash)
              : std::string_view();
+  path = path.substr(0, path.find('#'));  // a fragment is the browser's, never sent
   const std::string key = u->origin();
   for (const auto& o : origins_)
     if (o->key == key) {

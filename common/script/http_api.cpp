@@ -321,7 +321,7 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
       } else {
         // HTTP/1.1: the response may still come, never to be read as the next one's. (An
         // HTTP/2 stream was cancelled alone; its connection goes on.)
-        if (client->connected_version() != http::version::http2) client->close();
+        if (client->connected_version(req.target) != http::version::http2) client->close();
         r.error = http::error_kind::timeout;
         r.error_message = "no response within the request's timeout";
         r.elapsed = *o.timeout;
