@@ -52,6 +52,8 @@ proto::welcome_payload make_welcome(const config::scenario& s, const std::string
     if (u.data) w.files[u.data->file] = read_file((dir / u.data->file).string());
   // The scripts as the master checked them: the users' classes and the modules they require.
   for (const auto& [name, text] : s.scripts) w.files[name] = text;
+  // TLS certificates and keys, files of multipart bodies.
+  for (const auto& [name, text] : s.files) w.files[name] = text;
   return w;
 }
 

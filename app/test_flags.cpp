@@ -14,6 +14,7 @@
 #include "master/reports.hpp"
 #include "report_paths.hpp"
 #include "runner_faces.hpp"
+#include "worker/client_settings.hpp"
 
 namespace swarmlet::app {
 
@@ -107,6 +108,12 @@ config::scenario load_test(test_flags& f) {
   config::scenario s = config::load_scenario_file(f.file);
   const std::string dir = std::filesystem::path(f.file).parent_path().string();
   script::check_scripts(s, dir.empty() ? "." : dir);
+  // The TLS files parse and match (a key of another certificate) before any worker starts.
+  try {
+    http::make_tls_context(worker::client_options_of(s));
+  } catch (const green::tls_error& e) {
+    throw config::config_error(f.file + ": http: ca_file, client_cert or client_key: " + e.what());
+  }
   config::load_overrides o;
   o.users = f.users;
   o.spawn_rate = f.spawn_rate;

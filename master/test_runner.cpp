@@ -167,9 +167,20 @@ bool test_runner::run_setup() {
       std::chrono::duration_cast<std::chrono::milliseconds>(scenario_->http.timeout);
   ms.client.verify_tls = scenario_->http.verify_tls;
   ms.client.max_redirects = scenario_->http.max_redirects;
-  if (scenario_->target.rfind("https", 0) == 0)
-    ms.tls = std::make_shared<green::tls_context>(
-        green::tls_context::client(scenario_->http.verify_tls));
+  ms.client.server_name = scenario_->http.server_name;
+  // setup() and teardown() reach servers as the users do: with the scenario's TLS files.
+  auto shipped = [this](const std::string& name) {
+    auto it = scenario_->files.find(name);
+    return name.empty() || it == scenario_->files.end() ? std::string() : it->second;
+  };
+  ms.client.ca_pem = shipped(scenario_->http.ca_file);
+  ms.client.client_cert_pem = shipped(scenario_->http.client_cert);
+  ms.client.client_key_pem = shipped(scenario_->http.client_key);
+  try {
+    ms.tls = http::make_tls_context(ms.client);
+  } catch (const green::tls_error&) {
+    ms.tls = nullptr;  // checked when the scenario was loaded; each https request says why
+  }
   ms.setup_timeout = scenario_->scripting.setup_timeout;
   ms.teardown_timeout = scenario_->scripting.teardown_timeout;
   ms.worker_count = std::max<int>(1, static_cast<int>(workers_.size()));

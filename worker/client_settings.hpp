@@ -27,6 +27,20 @@ inline http::client_options client_options_of(const config::http_spec& h) {
       o.version = http::version_choice::http2;
       break;
   }
+  o.server_name = h.server_name;
+  return o;
+}
+
+/// The same with the TLS files the scenario shipped (CA, client certificate and key).
+inline http::client_options client_options_of(const config::scenario& s) {
+  http::client_options o = client_options_of(s.http);
+  auto text_of = [&s](const std::string& name) {
+    auto it = s.files.find(name);
+    return it == s.files.end() ? std::string() : it->second;
+  };
+  if (!s.http.ca_file.empty()) o.ca_pem = text_of(s.http.ca_file);
+  if (!s.http.client_cert.empty()) o.client_cert_pem = text_of(s.http.client_cert);
+  if (!s.http.client_key.empty()) o.client_key_pem = text_of(s.http.client_key);
   return o;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "client_settings.hpp"
 #include "common/green/dns_resolver.hpp"
 #include "common/script/scripted_user.hpp"
 
@@ -52,9 +53,13 @@ void hub_thread::main(green::hub_options options) {
   }
   green::hub hub(options);
   hub_ = &hub;
-  if (scenario_->target.rfind("https", 0) == 0)
-    tls_ = std::make_shared<green::tls_context>(
-        green::tls_context::client(scenario_->http.verify_tls));
+  // One TLS context for every user of this hub, whatever origin they reach. Bad PEM text
+  // leaves none: each user's https connections then fail, saying why.
+  try {
+    tls_ = http::make_tls_context(client_options_of(*scenario_));
+  } catch (const green::tls_error&) {
+    tls_ = nullptr;
+  }
   if (!scenario_->dns.servers.empty() || scenario_->dns.max_ttl != config::dns_spec{}.max_ttl) {
     green::dns_settings dns;
     dns.servers = scenario_->dns.servers;

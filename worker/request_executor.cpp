@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "common/http/query.hpp"
+#include "common/http/request_body.hpp"
 #include "response_checks.hpp"
 
 namespace swarmlet::worker {
@@ -51,7 +52,36 @@ void request_executor::build(const config::request_spec& spec) {
     }
     if (!request_.headers.has("content-type"))
       request_.headers.add("Content-Type", "application/json");
+  } else if (!spec.form.empty()) {
+    for (const auto& [k, v] : spec.form) http::append_form_field(request_.body, k, v.render(ctx));
+    if (!request_.headers.has("content-type"))
+      request_.headers.add("Content-Type", "application/x-www-form-urlencoded");
+  } else if (!spec.multipart.empty()) {
+    build_multipart(spec, ctx);
   }
+}
+
+void request_executor::build_multipart(const config::request_spec& spec,
+                                       const config::render_context& ctx) {
+  // A boundary of 128 random bits: it occurs in no part but by a chance never met.
+  static constexpr char hex[] = "0123456789abcdef";
+  boundary_.assign("swarmlet-");
+  for (int i = 0; i < 2; ++i) {
+    std::uint64_t bits = vars_.rng();
+    for (int d = 0; d < 16; ++d, bits >>= 4) boundary_ += hex[bits & 15];
+  }
+  for (const auto& part : spec.multipart) {
+    if (part.file.empty()) {
+      http::append_multipart_part(request_.body, boundary_,
+                                  {part.name, part.value.render(ctx), {}, part.content_type});
+    } else {
+      http::append_multipart_part(request_.body, boundary_,
+                                  {part.name, part.contents, part.filename, part.content_type});
+    }
+  }
+  http::end_multipart(request_.body, boundary_);
+  if (!request_.headers.has("content-type"))
+    request_.headers.add("Content-Type", http::multipart_content_type(boundary_));
 }
 
 std::string request_executor::judge(const config::request_spec& spec, const http::result& r) {

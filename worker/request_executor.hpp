@@ -37,6 +37,8 @@ class request_executor {
 
  private:
   void build(const config::request_spec& spec);
+  /// The multipart body of `spec` and its Content-Type, with a fresh boundary.
+  void build_multipart(const config::request_spec& spec, const config::render_context& ctx);
   /// Empty when the response passes its checks and captures, else why not (see
   /// response_checks).
   std::string judge(const config::request_spec& spec, const http::result& r);
@@ -48,6 +50,7 @@ class request_executor {
   websocket_steps* ws_;
   http::request request_;                    // reused: its strings keep their capacity
   config::regex_match_buffer match_buffer_;  // reused by every regex this user matches
+  std::string boundary_;                     // of the last multipart body
   std::unordered_map<const config::request_spec*, stats::request_stats*> entries_;
 };
 

@@ -43,6 +43,16 @@ struct ws_step {
   std::uint16_t close_code = 1000;                 ///< close
 };
 
+/// One part of a `multipart:` body: a field (value) or a file shipped with the scenario.
+struct multipart_spec {
+  std::string name;
+  template_string value;     ///< a field's value
+  std::string file;          ///< a file part: its name in the scenario (empty: a field)
+  std::string contents;      ///< a file part: the file, read when the scenario was loaded
+  std::string filename;      ///< sent as the part's filename (the file's own name by default)
+  std::string content_type;  ///< empty: none for a field, application/octet-stream for a file
+};
+
 /// One step of a task: an HTTP request, or a WebSocket step (`ws` set).
 struct request_spec {
   std::string method = "GET";
@@ -53,6 +63,9 @@ struct request_spec {
   std::optional<template_string> body;
   std::optional<nlohmann::json> json;  ///< body as JSON, string leaves templated
   std::vector<std::pair<nlohmann::json::json_pointer, template_string>> json_templates;
+  /// Body as an HTML form: `form:` (urlencoded) or `multipart:` (multipart/form-data).
+  std::vector<std::pair<std::string, template_string>> form;
+  std::vector<multipart_spec> multipart;
   check_spec check;
   std::vector<capture_spec> captures;
   /// on_failure of the step, else of its task, else of its user; else end_task (stop_user in
@@ -139,6 +152,11 @@ struct http_spec {
   /// automatic: HTTP/2 when an https server offers it by ALPN, else HTTP/1.1 (http:// is
   /// HTTP/1.1); http2: h2 by ALPN, or h2c by prior knowledge on http://.
   enum class protocol { automatic, http1_1, http2 } version = protocol::automatic;
+  /// TLS files as the scenario names them (relative to it; their text is in scenario::files):
+  /// CAs trusted besides the system's, the certificate and key shown to servers that ask (mTLS).
+  std::string ca_file, client_cert, client_key;
+  /// SNI and the name verified in the target host's certificate (empty: the host).
+  std::string server_name;
 };
 
 /// How host names resolve (see common/green/dns_resolver).
@@ -179,6 +197,9 @@ struct scenario {
   /// Script files by the name the scenario gives them -> their text: the users' classes and,
   /// once checked on the master, the modules they require.
   std::map<std::string, std::string> scripts;
+  /// Other files the scenario ships to its workers, by the name it gives them -> their text:
+  /// TLS certificates and keys, files of multipart bodies.
+  std::map<std::string, std::string> files;
   /// The scenario's own script (`script: main.lua`; its text is in scripts): setup() before
   /// the users start and teardown() after they stop, on the master. Empty: none.
   std::string main_script;

@@ -4,6 +4,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -123,6 +125,31 @@ class reader {
       fail(n, what + ": bad regular expression '" + s + "' " + e.what());
     }
   }
+  /// The text of the file the scenario names at `n` (given, or read relative to the scenario),
+  /// remembered to ship to the workers; fails naming `n` when it cannot be read.
+  const std::string& shipped_file(const YAML::Node& n, const std::string& what) const {
+    const std::string name = text(n, what);
+    if (name.empty()) fail(n, what + " must name a file");
+    if (auto it = shipped_.find(name); it != shipped_.end()) return it->second;
+    if (data_ != nullptr) {
+      auto it = data_->find(name);
+      if (it == data_->end()) fail(n, what + ": " + name + " did not come with the scenario");
+      return shipped_.emplace(name, it->second).first->second;
+    }
+    const std::string path = name[0] == '/' ? name : base_dir_ + "/" + name;
+    std::error_code ec;
+    if (confined_ && (name[0] == '/' || name.find("..") != std::string::npos ||
+                      !std::filesystem::is_regular_file(path, ec)))
+      fail(n, what + " '" + name + "' must be a file next to the master's scenario, without '..'");
+    if (std::filesystem::is_directory(path, ec)) fail(n, what + ": " + path + " is a directory");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(n, what + ": cannot read " + path + " (" + std::strerror(errno) + ")");
+    std::stringstream contents;
+    contents << in.rdbuf();
+    return shipped_.emplace(name, contents.str()).first->second;
+  }
+  /// Every file shipped_file() read.
+  const std::map<std::string, std::string>& shipped_files() const { return shipped_; }
   /// Every ${env.NAME} value the templates read so far.
   const std::map<std::string, std::string>& environment_used() const { return environment_used_; }
   const std::string& file() const { return file_; }
@@ -175,6 +202,7 @@ class reader {
   std::string file_, base_dir_;
   environment_lookup env_;
   mutable std::map<std::string, std::string> environment_used_;
+  mutable std::map<std::string, std::string> shipped_;
   const data_file_contents* data_;
   bool confined_;
 };
@@ -510,14 +538,38 @@ request_spec read_ws_step(const reader& r, const YAML::Node& n, bool as_task,
   return req;
 }
 
+/// `multipart: {field: value, upload: {file: a.png, content_type: image/png, filename: b.png}}`.
+void read_multipart(const reader& r, const YAML::Node& n, std::vector<multipart_spec>& out) {
+  r.expect_map(n, "multipart");
+  for (const auto& kv : n) {
+    multipart_spec part;
+    part.name = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (v.IsMap()) {
+      r.check_keys(v, {"file", "content_type", "filename"}, "a multipart file");
+      if (!v["file"])
+        r.fail(v, "a multipart file needs file: (its path, relative to the scenario)");
+      part.file = r.text(v["file"], "multipart file");
+      part.contents = r.shipped_file(v["file"], "multipart file");
+      part.filename = v["filename"] ? r.text(v["filename"], "multipart filename")
+                                    : std::filesystem::path(part.file).filename().string();
+      if (v["content_type"])
+        part.content_type = r.text(v["content_type"], "multipart content_type");
+    } else {
+      part.value = r.templ(v, "multipart value");
+    }
+    out.push_back(std::move(part));
+  }
+}
+
 /// A request; `as_task`: it is a task of its own (weight and tags allowed). Its on_failure, if
 /// not its own, is `inherited`.
 request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
                           failure_action inherited) {
   if (is_ws_step(n)) return read_ws_step(r, n, as_task, inherited);
   r.expect_map(n, "a request");
-  std::set<std::string> allowed{"name", "headers", "query",   "body",
-                                "json", "check",   "capture", "on_failure"};
+  std::set<std::string> allowed{"name", "headers",   "query", "body",    "json",
+                                "form", "multipart", "check", "capture", "on_failure"};
   allowed.insert(http_methods.begin(), http_methods.end());
   if (as_task) allowed.insert({"weight", "tags"});
   r.check_keys(n, allowed, "a request");
@@ -530,8 +582,15 @@ request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
     req.method = m;
     for (auto& c : req.method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     req.path = r.templ(n[m], m + " path");
-    if (req.path.source().empty() || req.path.source()[0] != '/')
-      r.fail(n[m], m + " path '" + req.path.source() + "' must start with '/'");
+    const std::string& p = req.path.source();
+    if (p.rfind("http://", 0) == 0 || p.rfind("https://", 0) == 0) {
+      // Another origin than the target's: a URL that is all text is checked now.
+      std::string error;
+      if (req.path.constant() && !http::parse_url(req.path.render({}), error))
+        r.fail(n[m], m + " URL " + error);
+    } else if (p.empty() || p[0] != '/') {
+      r.fail(n[m], m + " path '" + p + "' must start with '/' (or be a URL: http[s]://host/...)");
+    }
     // A path that is all text once its ${env...} are in is named as it is sent.
     req.name = req.path.constant() ? req.path.render({}) : req.path.source();
   }
@@ -548,8 +607,16 @@ request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
     for (const auto& kv : q)
       req.query.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "query value"));
   }
-  if (n["body"] && n["json"]) r.fail(n, "a request takes body or json, not both");
+  if ((n["body"] ? 1 : 0) + (n["json"] ? 1 : 0) + (n["form"] ? 1 : 0) + (n["multipart"] ? 1 : 0) >
+      1)
+    r.fail(n, "a request takes one body: body, json, form or multipart");
   if (n["body"]) req.body = r.templ(n["body"], "body");
+  if (const auto f = n["form"]) {
+    r.expect_map(f, "form");
+    for (const auto& kv : f)
+      req.form.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "form value"));
+  }
+  if (const auto mp = n["multipart"]) read_multipart(r, mp, req.multipart);
   if (const auto j = n["json"]) {
     req.json = to_json(r, j);
     collect_json_templates(r, j, *req.json, nlohmann::json::json_pointer(), req);
@@ -911,8 +978,27 @@ scenario load(const reader& r, const std::string& text) {
     }
     if (const auto h = root["http"]) {
       r.expect_map(h, "http");
-      r.check_keys(h, {"connect_timeout", "timeout", "verify_tls", "max_redirects", "version"},
+      r.check_keys(h,
+                   {"connect_timeout", "timeout", "verify_tls", "max_redirects", "version",
+                    "ca_file", "client_cert", "client_key", "server_name"},
                    "http");
+      // PEM files: read now (a missing one is this file's mistake, not a worker's), checked
+      // for what they must hold; OpenSSL parses them when the users start.
+      auto pem = [&](const char* key, std::string_view holds, const std::string& what) {
+        const std::string& contents = r.shipped_file(h[key], std::string("http.") + key);
+        if (contents.find("-----BEGIN ") == std::string::npos ||
+            contents.find(holds) == std::string::npos)
+          r.fail(h[key], std::string("http.") + key + ": " + r.text(h[key], key) + " holds no " +
+                             what + " in PEM form");
+        return r.text(h[key], key);
+      };
+      if (h["ca_file"]) s.http.ca_file = pem("ca_file", "CERTIFICATE-----", "certificate");
+      if (h["client_cert"])
+        s.http.client_cert = pem("client_cert", "CERTIFICATE-----", "certificate");
+      if (h["client_key"]) s.http.client_key = pem("client_key", "PRIVATE KEY-----", "private key");
+      if (s.http.client_cert.empty() != s.http.client_key.empty())
+        r.fail(h, "http: client_cert and client_key go together");
+      if (h["server_name"]) s.http.server_name = r.text(h["server_name"], "http.server_name");
       if (h["connect_timeout"])
         s.http.connect_timeout = r.duration(h["connect_timeout"], "http.connect_timeout");
       if (h["timeout"]) s.http.timeout = r.duration(h["timeout"], "http.timeout");
@@ -958,6 +1044,7 @@ scenario load(const reader& r, const std::string& text) {
             static_cast<std::size_t>(r.integer(st["max_names"], "stats.max_names", 1, 1'000'000));
     }
     s.environment = r.environment_used();
+    s.files = r.shipped_files();
     return s;
   } catch (const YAML::Exception& e) {
     throw config_error(r.where(e.mark) + ": " + e.msg);

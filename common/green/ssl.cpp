@@ -71,19 +71,30 @@ tls_context tls_context::server(const std::string& cert_file, const std::string&
 
 tls_context tls_context::server_from_pem(std::string_view cert_pem, std::string_view key_pem) {
   tls_context c(new_ctx(TLS_server_method()), false);
+  c.use_certificate_pem(cert_pem, key_pem);
+  return c;
+}
+
+void tls_context::use_certificate_pem(std::string_view cert_pem, std::string_view key_pem) {
   auto cb = pem_bio(cert_pem);
   X509* cert = PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr);
   if (cert == nullptr) throw tls_error(openssl_reason("bad certificate PEM"));
-  const int cert_ok = SSL_CTX_use_certificate(c.native(), cert);
+  const int cert_ok = SSL_CTX_use_certificate(native(), cert);
   X509_free(cert);
   if (cert_ok != 1) throw tls_error(openssl_reason("SSL_CTX_use_certificate"));
+  // The rest of the text is the chain up to (not always including) the root.
+  while (X509* extra = PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr))
+    if (SSL_CTX_add_extra_chain_cert(native(), extra) != 1) X509_free(extra);
+  ERR_clear_error();  // the loop ends on a "no more PEM" error
   auto kb = pem_bio(key_pem);
   EVP_PKEY* key = PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr);
   if (key == nullptr) throw tls_error(openssl_reason("bad key PEM"));
-  const int key_ok = SSL_CTX_use_PrivateKey(c.native(), key);
+  const int key_ok = SSL_CTX_use_PrivateKey(native(), key);
   EVP_PKEY_free(key);
-  if (key_ok != 1) throw tls_error(openssl_reason("SSL_CTX_use_PrivateKey"));
-  return c;
+  // OpenSSL checks here that the key is the certificate's.
+  if (key_ok != 1) throw tls_error(openssl_reason("the key does not match the certificate"));
+  if (SSL_CTX_check_private_key(native()) != 1)
+    throw tls_error(openssl_reason("the key does not match the certificate"));
 }
 
 void tls_context::trust_pem(std::string_view ca_pem) {

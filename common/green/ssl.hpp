@@ -30,7 +30,12 @@ class tls_context {
   /// For servers, with the certificate and key as PEM text.
   static tls_context server_from_pem(std::string_view cert_pem, std::string_view key_pem);
   /// Also trusts the certificate(s) in `ca_pem` (e.g. a test server's self-signed one).
+  /// Throws tls_error when the text holds no certificate.
   void trust_pem(std::string_view ca_pem);
+  /// Presents the certificate (the first of `cert_pem`, the rest its chain) with the private
+  /// key of `key_pem`: a server's identity, or a client's for servers that ask for one (mTLS).
+  /// Throws tls_error when either does not parse or the key is not the certificate's.
+  void use_certificate_pem(std::string_view cert_pem, std::string_view key_pem);
 
   bool verifies() const noexcept { return verify_; }
   SSL_CTX* native() const noexcept { return ctx_.get(); }

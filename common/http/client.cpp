@@ -29,65 +29,168 @@ struct client::connection {
   bool usable() const noexcept { return !h2 || h2->accepts_streams(); }
 };
 
+struct client::origin {
+  url base;               // its target unused
+  std::string key;        // scheme://authority
+  std::string authority;  // host[:port], for Host and HTTP/2's :authority
+  std::string server_name;
+  cookie_jar* jar = nullptr;
+  // Shared: an HTTP/2 connection stays alive for the streams still on it after the client
+  // moved on to a new one (GOAWAY, close()).
+  std::shared_ptr<connection> conn;
+  bool connecting = false;
+  green::wait_list connect_waiters;
+  std::uint64_t last_use = 0;
+};
+
+namespace {
+bool is_absolute(std::string_view target) {
+  return target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0;
+}
+}  // namespace
+
+std::shared_ptr<green::tls_context> make_tls_context(const client_options& options) {
+  auto c = std::make_shared<green::tls_context>(green::tls_context::client(options.verify_tls));
+  if (!options.ca_pem.empty()) c->trust_pem(options.ca_pem);
+  if (!options.client_cert_pem.empty() || !options.client_key_pem.empty())
+    c->use_certificate_pem(options.client_cert_pem, options.client_key_pem);
+  return c;
+}
+
 client::client(url base, client_options options, std::shared_ptr<green::tls_context> tls)
-    : base_(std::move(base)),
-      options_(std::move(options)),
-      tls_(std::move(tls)),
-      authority_(base_.authority()),
-      in_(16 * 1024) {
-  if (base_.tls() && !tls_)
-    tls_ = std::make_shared<green::tls_context>(green::tls_context::client(options_.verify_tls));
+    : base_(std::move(base)), options_(std::move(options)), tls_(std::move(tls)), in_(16 * 1024) {
+  auto o = std::make_shared<origin>();
+  o->base = base_;
+  o->key = base_.origin();
+  o->authority = base_.authority();
+  o->server_name = options_.server_name.empty() ? base_.host : options_.server_name;
+  o->jar = &jars_[base_.host];
+  origins_.push_back(std::move(o));
 }
 
 client::~client() = default;
 
+std::shared_ptr<client::origin> client::find(std::string_view target) const {
+  if (!is_absolute(target)) return origins_.front();
+  std::string error;
+  const auto u = parse_url(std::string(target), error);
+  if (!u) return nullptr;
+  const std::string key = u->origin();
+  for (const auto& o : origins_)
+    if (o->key == key) return o;
+  return nullptr;
+}
+
+std::shared_ptr<client::origin> client::route(std::string_view target, std::string_view& path,
+                                              std::string& message) {
+  path = target;
+  if (!is_absolute(target)) {
+    origins_.front()->last_use = ++uses_;
+    return origins_.front();
+  }
+  const auto u = parse_url(std::string(target), message);
+  if (!u) return nullptr;
+  // The path starts at the first '/' after "scheme://" (none: "/").
+  const auto slash = target.find('/', target.find("//") + 2);
+  const auto query = target.find('?', target.find("//") + 2);
+  path = slash != std::string_view::npos && (query == std::string_view::npos || slash < query)
+             ? target.substr(slash)
+             : std::string_view();
+  path = path.substr(0, path.find('#'));  // a fragment is the browser's, never sent
+  const std::string key = u->origin();
+  for (const auto& o : origins_)
+    if (o->key == key) {
+      o->last_use = ++uses_;
+      return o;
+    }
+  auto o = std::make_shared<origin>();
+  o->base = *u;
+  o->key = key;
+  o->authority = u->authority();
+  o->server_name =
+      u->host == base_.host && !options_.server_name.empty() ? options_.server_name : u->host;
+  o->jar = &jars_[u->host];
+  o->last_use = ++uses_;
+  if (origins_.size() >= std::max<std::size_t>(options_.max_origins, 2)) {
+    // The least recently used other origin that no green thread is sending to gives its place.
+    origin* oldest = nullptr;
+    std::size_t at = 0;
+    for (std::size_t i = 1; i < origins_.size(); ++i)
+      if (origins_[i].use_count() == 1 && (!oldest || origins_[i]->last_use < oldest->last_use)) {
+        oldest = origins_[i].get();
+        at = i;
+      }
+    if (oldest) {
+      close(*oldest);
+      origins_[at] = o;
+      return o;
+    }
+  }
+  origins_.push_back(o);
+  return o;
+}
+
+void client::close(origin& o) noexcept {
+  const bool shared = o.conn && o.conn->h2 && o.conn->h2->streams_in_flight() > 0;
+  if (o.conn && o.conn->tls && !shared) o.conn->tls->close();
+  if (o.conn.get() == in_owner_) {
+    in_owner_ = nullptr;
+    in_begin_ = in_end_ = 0;
+  }
+  o.conn.reset();
+}
+
 void client::close() noexcept {
-  const bool shared = conn_ && conn_->h2 && conn_->h2->streams_in_flight() > 0;
-  if (conn_ && conn_->tls && !shared) conn_->tls->close();
-  conn_.reset();
-  in_begin_ = in_end_ = 0;
+  for (const auto& o : origins_) close(*o);
 }
 
-http::version client::connected_version() const noexcept {
-  if (!conn_) return version::none;
-  return conn_->h2 ? version::http2 : version::http1_1;
+http::version client::connected_version(std::string_view target) const noexcept {
+  const auto o = find(target);
+  if (!o || !o->conn) return version::none;
+  return o->conn->h2 ? version::http2 : version::http1_1;
 }
 
-void client::wait_for_connecting() {
-  while (connecting_) green::hub::get().park(connect_waiters_, std::nullopt, "HTTP connect");
+void client::wait_for_connecting(origin& o) {
+  while (o.connecting) green::hub::get().park(o.connect_waiters, std::nullopt, "HTTP connect");
 }
 
-bool client::multiplexes() {
+bool client::multiplexes(std::string_view target) {
   if (options_.version == version_choice::http1_1) return false;
-  if (options_.version == version_choice::automatic && !base_.tls()) return false;
-  wait_for_connecting();
-  if (conn_) return conn_->h2 != nullptr;
+  std::string_view path;
+  std::string error;
+  const auto o = route(target, path, error);
+  if (!o) return false;
+  if (options_.version == version_choice::automatic && !o->base.tls()) return false;
+  wait_for_connecting(*o);
+  if (o->conn) return o->conn->h2 != nullptr;
   return options_.version == version_choice::http2;
 }
 
-error_kind client::connect(std::string& message) {
-  const std::string where = base_.host + ":" + std::to_string(base_.port);
+error_kind client::connect(origin& o, std::string& message) {
+  const url& base = o.base;
+  const std::string where = base.host + ":" + std::to_string(base.port);
   // Other green threads of this client (HTTP/2 streams to be) wait for this connection rather
   // than open their own.
-  connecting_ = true;
+  o.connecting = true;
   struct connected {
-    client& self;
+    origin& o;
     ~connected() {
-      self.connecting_ = false;
-      self.connect_waiters_.wake_all();
+      o.connecting = false;
+      o.connect_waiters.wake_all();
     }
-  } done{*this};
+  } done{o};
   try {
     auto c = std::make_shared<connection>();
-    c->plain.emplace(green::socket::connect(base_.host, base_.port, options_.connect_timeout));
+    c->plain.emplace(green::socket::connect(base.host, base.port, options_.connect_timeout));
     c->plain->set_timeout(options_.read_timeout);
-    if (base_.tls()) {
+    if (base.tls()) {
+      if (!tls_) tls_ = make_tls_context(options_);
       const std::string_view offer =
           options_.version == version_choice::automatic ? alpn_h2_or_http1
           : options_.version == version_choice::http2   ? alpn_h2
                                                         : std::string_view();
-      c->tls.emplace(
-          green::wrap_ssl(std::move(*c->plain), *tls_, green::tls_role::client, base_.host, offer));
+      c->tls.emplace(green::wrap_ssl(std::move(*c->plain), *tls_, green::tls_role::client,
+                                     o.server_name, offer));
       c->plain.reset();
       if (c->tls->alpn() == "h2") {
         c->h2 = std::make_unique<h2_connection>(*c->tls, c->tls->raw());
@@ -99,8 +202,7 @@ error_kind client::connect(std::string& message) {
     } else if (options_.version == version_choice::http2) {
       c->h2 = std::make_unique<h2_connection>(*c->plain, *c->plain);
     }
-    conn_ = std::move(c);
-    in_begin_ = in_end_ = 0;
+    o.conn = std::move(c);
     return error_kind::none;
   } catch (const green::operation_timed_out&) {
     message = "connect to " + where + " timed out";
@@ -109,7 +211,7 @@ error_kind client::connect(std::string& message) {
     message = e.what();
     return error_kind::resolve;
   } catch (const green::tls_error& e) {
-    message = e.what();
+    message = "TLS with " + where + ": " + e.what();
     // Offered h2 alone, a server without it may refuse the handshake rather than pick nothing.
     if (options_.version == version_choice::http2 &&
         message.find("no application protocol") != std::string::npos)
@@ -128,7 +230,7 @@ error_kind client::connect(std::string& message) {
   }
 }
 
-void client::serialize(const request& req) {
+void client::serialize(const origin& o, const request& req) {
   out_.clear();
   out_ += req.method;
   out_ += ' ';
@@ -136,7 +238,7 @@ void client::serialize(const request& req) {
   out_ += " HTTP/1.1\r\n";
   if (!req.headers.has("host")) {
     out_ += "Host: ";
-    out_ += base_.authority();
+    out_ += o.authority;
     out_ += "\r\n";
   }
   if (!req.headers.has("user-agent") && !options_.user_agent.empty()) {
@@ -144,10 +246,10 @@ void client::serialize(const request& req) {
     out_ += options_.user_agent;
     out_ += "\r\n";
   }
-  if (!cookies_.empty() && !req.headers.has("cookie")) {
+  if (!o.jar->empty() && !req.headers.has("cookie")) {
     out_ += "Cookie: ";
     bool first = true;
-    for (const auto& [k, v] : cookies_) {
+    for (const auto& [k, v] : *o.jar) {
       if (!first) out_ += "; ";
       first = false;
       out_ += k;
@@ -173,7 +275,7 @@ void client::serialize(const request& req) {
   out_ += req.body;
 }
 
-void client::remember_cookies(const response& res) {
+void client::remember_cookies(origin& o, const response& res) {
   for (const auto& [name, value] : res.headers.fields()) {
     if (!header_list::equals_ignoring_case(name, "set-cookie")) continue;
     const std::string_view pair = std::string_view(value).substr(0, value.find(';'));
@@ -184,68 +286,75 @@ void client::remember_cookies(const response& res) {
       while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
       return std::string(s);
     };
-    cookies_[trim(pair.substr(0, eq))] = trim(pair.substr(eq + 1));
+    (*o.jar)[trim(pair.substr(0, eq))] = trim(pair.substr(eq + 1));
   }
 }
 
-result client::send_h2(const std::shared_ptr<connection>& c, const request& req, bool head,
-                       bool& retry) {
+result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const request& req,
+                       bool head, bool& retry) {
   cookie_header_.clear();
-  for (const auto& [k, v] : cookies_) {
+  for (const auto& [k, v] : *o.jar) {
     if (!cookie_header_.empty()) cookie_header_ += "; ";
     cookie_header_ += k;
     cookie_header_ += '=';
     cookie_header_ += v;
   }
-  const h2_request_context context{base_.tls() ? "https" : "http", authority_, options_.user_agent,
-                                   cookie_header_, options_.keep_body};
+  const h2_request_context context{o.base.tls() ? "https" : "http", o.authority,
+                                   options_.user_agent, cookie_header_, options_.keep_body};
   auto out = c->h2->exchange(req, head, context, green::clock::now() + options_.read_timeout);
   // A connection that takes no more streams is left to the ones still on it.
-  if (conn_ == c && !c->usable()) conn_.reset();
+  if (o.conn == c && !c->usable()) o.conn.reset();
   retry = out.unprocessed;
-  if (out.result.ok()) remember_cookies(out.result.response);
+  if (out.result.ok()) remember_cookies(o, out.result.response);
   return std::move(out.result);
 }
 
-result client::send_once(const request& req, bool head) {
+result client::send_once(origin& o, const request& req, bool head) {
   result r;
   // A kept-alive connection the server has closed meanwhile fails on first use: one retry on
   // a fresh connection, as browsers and Python's requests do.
   for (int attempt = 0; attempt < 2; ++attempt) {
-    wait_for_connecting();
-    if (conn_ && !conn_->usable()) conn_.reset();
-    if (!conn_) {
-      r.error = connect(r.error_message);
+    wait_for_connecting(o);
+    if (o.conn && !o.conn->usable()) o.conn.reset();
+    if (!o.conn) {
+      r.error = connect(o, r.error_message);
       if (r.error != error_kind::none) return r;
     }
-    if (conn_->h2) {
-      // A copy: another green thread may replace conn_ while this one waits on the stream.
-      const std::shared_ptr<connection> c = conn_;
+    if (o.conn->h2) {
+      // A copy: another green thread may replace o.conn while this one waits on the stream.
+      const std::shared_ptr<connection> c = o.conn;
       bool retry = false;
-      r = send_h2(c, req, head, retry);
+      r = send_h2(o, c, req, head, retry);
       if (retry && attempt == 0) continue;
       return r;
     }
-    serialize(req);
+    // The receive buffer holds bytes of one connection only.
+    if (in_owner_ != o.conn.get()) {
+      in_owner_ = o.conn.get();
+      in_begin_ = in_end_ = 0;
+    }
+    const std::shared_ptr<connection> held = o.conn;  // while another green thread closes it
+    connection& conn = *held;
+    serialize(o, req);
     r.version = version::http1_1;
-    const bool reused = !conn_->fresh;
+    const bool reused = !conn.fresh;
     // The timeout bounds the whole exchange, not each wait: a server that trickles a byte a
     // second must not hold a user for ever (k6's request timeout).
     const auto deadline = green::clock::now() + options_.read_timeout;
     auto bound = [&] {
       const auto left = deadline - green::clock::now();
       if (left <= green::duration::zero()) throw green::operation_timed_out("request deadline");
-      conn_->raw().set_timeout(left);
+      conn.raw().set_timeout(left);
     };
     try {
       bound();
-      conn_->io().write_all(out_);
+      conn.io().write_all(out_);
       parser_.start(head, options_.keep_body);
       for (;;) {
         if (in_begin_ == in_end_) {
           in_begin_ = in_end_ = 0;
           bound();
-          const std::size_t n = conn_->io().read_some(std::span<char>(in_.data(), in_.size()));
+          const std::size_t n = conn.io().read_some(std::span<char>(in_.data(), in_.size()));
           if (n == 0) {
             parser_.finish();
             break;
@@ -256,35 +365,35 @@ result client::send_once(const request& req, bool head) {
         if (parser_.complete() || parser_.failed()) break;
       }
     } catch (const green::operation_timed_out&) {
-      close();
+      close(o);
       r.error = error_kind::timeout;
       r.error_message =
           "no response within " + std::to_string(options_.read_timeout.count()) + " ms";
       return r;
     } catch (const green::tls_error& e) {
-      close();
+      close(o);
       r.error = error_kind::tls;
       r.error_message = e.what();
       return r;
     } catch (const std::system_error& e) {
-      close();
+      close(o);
       if (reused && attempt == 0 && !parser_.started()) continue;
       r.error = error_kind::reset;
       r.error_message = e.what();
       return r;
     }
     if (parser_.failed()) {
-      close();
+      close(o);
       if (reused && attempt == 0 && !parser_.started()) continue;
       r.error = error_kind::bad_response;
       r.error_message = "bad response: " + parser_.error();
       return r;
     }
-    conn_->fresh = false;
-    if (!parser_.keep_alive()) close();
+    conn.fresh = false;
+    if (!parser_.keep_alive()) close(o);
     r.response = std::move(parser_.response());
     r.version = version::http1_1;
-    remember_cookies(r.response);
+    remember_cookies(o, r.response);
     return r;
   }
   return r;
@@ -293,27 +402,50 @@ result client::send_once(const request& req, bool head) {
 result client::send(const request& original) {
   const auto start = std::chrono::steady_clock::now();
   const request* req = &original;
-  request redirected;
+  request routed;      // a request to an absolute URL, with its path as the target
+  request redirected;  // the request a redirect asks for
   result r;
   for (int hop = 0;; ++hop) {
-    r = send_once(*req, req->method == "HEAD");
+    std::string_view path;
+    const auto o = route(req->target, path, r.error_message);
+    if (!o) {
+      r.error = error_kind::other;
+      r.error_message = "bad URL: " + r.error_message;
+      break;
+    }
+    const bool head = req->method == "HEAD";
+    if (path.data() == req->target.data() && path.size() == req->target.size()) {
+      r = send_once(*o, *req, head);
+    } else {
+      routed = *req;
+      routed.target.assign(path);
+      r = send_once(*o, routed, head);
+    }
     const int s = r.response.status;
     const bool redirect = r.ok() && (s == 301 || s == 302 || s == 303 || s == 307 || s == 308);
     if (!redirect || hop >= options_.max_redirects) break;
     auto location = r.response.headers.get("location");
     if (!location) break;
-    std::string target(*location);
-    if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
+    std::string next(*location);
+    bool elsewhere = false;
+    if (is_absolute(next)) {
       std::string error;
-      auto u = parse_url(target, error);
-      // Only the same origin: this client holds one connection to one server.
-      if (!u || u->origin() != base_.origin()) break;
-      target = u->target;
-    } else if (target.empty() || target[0] != '/') {
+      const auto u = parse_url(next, error);
+      if (!u) break;
+      elsewhere = u->origin() != o->key;
+    } else if (!next.empty() && next[0] == '/' && next.rfind("//", 0) != 0) {
+      next = o->key + next;  // a path of the origin that answered
+    } else {
       break;
     }
-    redirected = *req;
-    redirected.target = target;
+    if (req != &redirected) redirected = *req;
+    if (elsewhere) {
+      // Credentials and a Host meant for one server are not handed to another (as browsers
+      // and Python's requests do).
+      redirected.headers.remove("authorization");
+      redirected.headers.remove("host");
+    }
+    redirected.target = std::move(next);
     if (s == 303 || ((s == 301 || s == 302) && req->method == "POST")) {
       redirected.method = "GET";
       redirected.body.clear();

@@ -1,14 +1,15 @@
 #pragma once
-// HTTP client on green sockets: one keep-alive connection per client (one client per simulated
-// user), HTTP/1.1 (Content-Length and chunked bodies, HEAD/204/304) or HTTP/2 (h2 by ALPN over
-// TLS, h2c by prior knowledge; see h2_connection), timeouts, bounded redirects, https through
-// wrap_ssl, and a cookie jar. Failures of the server under test are returned as classified
-// errors, never thrown.
+// HTTP client on green sockets: one keep-alive connection per origin per client (one client per
+// simulated user; its base origin and the few others its absolute URLs name), HTTP/1.1
+// (Content-Length and chunked bodies, HEAD/204/304) or HTTP/2 (h2 by ALPN over TLS, h2c by prior
+// knowledge; see h2_connection), timeouts, bounded redirects, https through wrap_ssl, and a cookie
+// jar. Failures of the server under test are returned as classified errors, never thrown.
 #include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/green/socket.hpp"
@@ -40,34 +41,51 @@ struct client_options {
   bool keep_body = true;  ///< false: count body bytes, store none
   std::string user_agent = "swarmlet";
   version_choice version = version_choice::automatic;
+  /// Sent as SNI and verified in the certificate instead of the host, for connections to the
+  /// base's host (e.g. a target named by its IP address). Empty: the host.
+  std::string server_name;
+  /// PEM text: certificates trusted besides the system's (ca_pem); the certificate (and its
+  /// chain) and private key shown to servers that ask for one (mTLS). Empty: none.
+  std::string ca_pem, client_cert_pem, client_key_pem;
+  /// Origins a client keeps a connection to at once, its base's included: beyond, the least
+  /// recently used other one is closed (and opened again when needed).
+  std::size_t max_origins = 8;
 };
+
+/// The TLS context of clients with `options` (verification, CAs, client certificate), to share
+/// among the clients of one hub thread. Throws green::tls_error when a PEM text is bad or the
+/// key is not the certificate's.
+std::shared_ptr<green::tls_context> make_tls_context(const client_options& options);
 
 class client {
  public:
-  /// A client of `base` (scheme, host, port; its path is ignored). TLS contexts are shared by
-  /// the clients of one hub thread: pass one in for https (made from the options if null).
+  /// A client of `base` (scheme, host, port; its path is ignored): requests whose target is a
+  /// path go there. TLS contexts are shared by the clients of one hub thread: pass one in
+  /// (made from the options, when first needed, if null).
   client(url base, client_options options, std::shared_ptr<green::tls_context> tls = nullptr);
   ~client();
   client(const client&) = delete;
   client& operator=(const client&) = delete;
 
-  /// Sends `req` (its target is a path, or an absolute URL of the same origin) and waits for
-  /// the response. Reuses the connection when the server allows it. Over HTTP/2, green threads
-  /// of one hub may call it at the same time (see multiplexes()): each request is a stream of
-  /// the one connection; over HTTP/1.1, one at a time.
+  /// Sends `req` (its target is a path of the base, or an absolute http(s) URL of any origin)
+  /// and waits for the response, following redirects to any origin (max_redirects). Reuses
+  /// each origin's connection when the server allows it. Over HTTP/2, green threads of one hub
+  /// may call it at the same time (see multiplexes()): each request is a stream of its
+  /// origin's one connection; over HTTP/1.1, one at a time.
   result send(const request& req);
-  /// Whether send() may be called by several green threads at once: the connection is (or,
-  /// with version http2, will be) HTTP/2. While another green thread is connecting with
+  /// Whether send() of a request to `target` (a path or an absolute URL, as for send()) may
+  /// run beside other green threads' HTTP/2 requests: its origin's connection is (or, with
+  /// version http2, will be) HTTP/2. While another green thread is connecting there with
   /// version automatic over TLS, parks until ALPN has decided.
-  bool multiplexes();
-  /// The version of the open connection (none when there is none).
-  http::version connected_version() const noexcept;
+  bool multiplexes(std::string_view target = {});
+  /// The version of the open connection to the origin of `target` (none when there is none).
+  http::version connected_version(std::string_view target = {}) const noexcept;
 
-  /// Cookies set by the server, sent back on later requests.
-  const std::map<std::string, std::string>& cookies() const noexcept { return cookies_; }
-  void clear_cookies() { cookies_.clear(); }
-  /// Closes the connection (the next request opens another). An HTTP/2 connection that other
-  /// green threads are still using is left to them, no longer shared with new requests.
+  /// Cookies the base's host set, sent back on its later requests (each host has its own).
+  const std::map<std::string, std::string>& cookies() const noexcept { return jars_[base_.host]; }
+  void clear_cookies() { jars_.clear(); }
+  /// Closes every connection (the next request opens another). An HTTP/2 connection that
+  /// other green threads are still using is left to them, no longer shared with new requests.
   void close() noexcept;
   const url& base() const noexcept { return base_; }
   /// Whether later responses keep their bodies (they are counted either way).
@@ -75,30 +93,38 @@ class client {
 
  private:
   struct connection;
-  result send_once(const request& req, bool head);
+  struct origin;
+  using cookie_jar = std::map<std::string, std::string>;
+  /// The origin `target` names (the base for a path; made, or taken from the least recently
+  /// used other one, for a new absolute URL) and the path to ask it for. None (and `message`
+  /// says why) for a URL that does not parse.
+  std::shared_ptr<origin> route(std::string_view target, std::string_view& path,
+                                std::string& message);
+  std::shared_ptr<origin> find(std::string_view target) const;
+  result send_once(origin& o, const request& req, bool head);
   /// One exchange on the HTTP/2 connection `c`; `retry` tells the server did not process it.
-  result send_h2(const std::shared_ptr<connection>& c, const request& req, bool head, bool& retry);
-  error_kind connect(std::string& message);
-  /// Parks while another green thread of this client is connecting.
-  void wait_for_connecting();
-  void serialize(const request& req);
-  void remember_cookies(const response& res);
+  result send_h2(origin& o, const std::shared_ptr<connection>& c, const request& req, bool head,
+                 bool& retry);
+  error_kind connect(origin& o, std::string& message);
+  /// Parks while another green thread of this client is connecting to `o`.
+  void wait_for_connecting(origin& o);
+  void close(origin& o) noexcept;
+  void serialize(const origin& o, const request& req);
+  void remember_cookies(origin& o, const response& res);
 
   url base_;
   client_options options_;
   std::shared_ptr<green::tls_context> tls_;
-  // Shared: an HTTP/2 connection stays alive for the streams still on it after the client
-  // moved on to a new one (GOAWAY, close()).
-  std::shared_ptr<connection> conn_;
-  bool connecting_ = false;
-  green::wait_list connect_waiters_;
-  std::string cookie_header_;  // the jar as one value, for HTTP/2
-  std::string authority_;      // base_'s host[:port], for HTTP/2's :authority
+  // [0] is the base's; shared with the green threads sending to one while it is replaced.
+  std::vector<std::shared_ptr<origin>> origins_;
+  std::uint64_t uses_ = 0;                          // the clock of "least recently used"
+  mutable std::map<std::string, cookie_jar> jars_;  // by host (cookies ignore port and scheme)
+  std::string cookie_header_;                       // a jar as one value, for HTTP/2
+  const connection* in_owner_ = nullptr;            // the connection whose bytes in_ holds
   message_parser parser_{message_parser::kind::response};
   std::string out_;       // the serialized request, reused
   std::vector<char> in_;  // the receive buffer, reused
   std::size_t in_begin_ = 0, in_end_ = 0;
-  std::map<std::string, std::string> cookies_;
 };
 
 }  // namespace swarmlet::http

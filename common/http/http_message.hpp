@@ -28,6 +28,10 @@ class header_list {
     return fields_;
   }
   void clear() noexcept { fields_.clear(); }
+  /// Removes every field named `name`.
+  void remove(std::string_view name) {
+    std::erase_if(fields_, [name](const auto& f) { return equals_ignoring_case(f.first, name); });
+  }
 
   static bool equals_ignoring_case(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -42,7 +46,8 @@ class header_list {
 
 struct request {
   std::string method = "GET";
-  std::string target = "/";  ///< path and query, as sent on the request line
+  /// Path and query, as sent on the request line; to a client, also an absolute URL.
+  std::string target = "/";
   header_list headers;
   std::string body;
 };

@@ -5,11 +5,14 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/green/timeout.hpp"
 #include "common/http/query.hpp"
+#include "common/http/request_body.hpp"
 #include "common/stats/stats_table.hpp"
 #include "json_convert.hpp"
 #include "lua_guard.hpp"
@@ -51,6 +54,83 @@ std::string text_at(lua_State* L, int index, const char* what) {
   std::size_t len = 0;
   const char* s = lua_tolstring(L, index, &len);
   return std::string(s, len);
+}
+
+/// A Lua table's string keys with the values at them, sorted by key (a Lua table has no order;
+/// forms are sent in a stable one). A table value stays in the table, for the caller to read.
+struct lua_field {
+  std::string key;
+  int type;
+  std::string text;  ///< a string or number value
+};
+std::vector<std::pair<std::string, lua_field>> sorted_fields(lua_State* L, int table,
+                                                             const char* what) {
+  luaL_checktype(L, table, LUA_TTABLE);
+  std::vector<std::pair<std::string, lua_field>> out;
+  lua_pushnil(L);
+  while (lua_next(L, table) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_error(L, "%s: keys must be names (strings), got %s", what, luaL_typename(L, -2));
+    lua_field f;
+    f.key = lua_tostring(L, -2);
+    f.type = lua_type(L, -1);
+    if (f.type == LUA_TSTRING || f.type == LUA_TNUMBER) {
+      f.text = text_at(L, -1, what);
+    } else if (f.type != LUA_TTABLE) {
+      luaL_error(L, "%s.%s must be a string or a number, got %s", what, f.key.c_str(),
+                 luaL_typename(L, -1));
+    }
+    out.emplace_back(f.key, std::move(f));
+    lua_pop(L, 1);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+/// A random boundary for a multipart body (128 bits: it occurs in no part but by a chance
+/// never met), from a generator per hub thread.
+std::string multipart_boundary() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string b = "swarmlet-";
+  for (int i = 0; i < 2; ++i) {
+    std::uint64_t bits = rng();
+    for (int d = 0; d < 16; ++d, bits >>= 4) b += hex[bits & 15];
+  }
+  return b;
+}
+
+/// opts.multipart at `table`: {field = "value", upload = {data = "...", filename = "a.png",
+/// content_type = "image/png"}}, parts sorted by name.
+void append_multipart(lua_State* L, int table, http::request& req) {
+  const std::string boundary = multipart_boundary();
+  for (const auto& [name, f] : sorted_fields(L, table, "opts.multipart")) {
+    if (f.type != LUA_TTABLE) {
+      http::append_multipart_part(req.body, boundary, {name, f.text, {}, {}});
+      continue;
+    }
+    lua_getfield(L, table, name.c_str());
+    const int part = lua_gettop(L);
+    auto field = [&](const char* key) {
+      lua_getfield(L, part, key);
+      std::string v;
+      if (!lua_isnil(L, -1)) v = text_at(L, -1, ("opts.multipart." + name + "." + key).c_str());
+      lua_pop(L, 1);
+      return v;
+    };
+    const std::string data = field("data");
+    const std::string filename = field("filename");
+    const std::string type = field("content_type");
+    lua_getfield(L, part, "data");
+    if (lua_isnil(L, -1))
+      luaL_error(L, "opts.multipart.%s: a file part needs data (its contents)", name.c_str());
+    lua_pop(L, 2);
+    http::append_multipart_part(req.body, boundary,
+                                {name, data, filename.empty() ? name : filename, type});
+  }
+  http::end_multipart(req.body, boundary);
+  if (!req.headers.has("content-type"))
+    req.headers.add("Content-Type", http::multipart_content_type(boundary));
 }
 
 struct request_options {
@@ -105,15 +185,28 @@ void read_options(lua_State* L, int opts, http::request& req, request_options& o
   lua_pop(L, 1);
   lua_getfield(L, opts, "body");
   lua_getfield(L, opts, "json");
-  if (!lua_isnil(L, -2) && !lua_isnil(L, -1))
-    luaL_error(L, "a request takes body or json, not both");
-  if (!lua_isnil(L, -2)) {
-    req.body = text_at(L, -2, "opts.body");
-  } else if (!lua_isnil(L, -1)) {
-    req.body = to_json(L, -1).dump();
+  lua_getfield(L, opts, "form");
+  lua_getfield(L, opts, "multipart");
+  int bodies = 0;
+  for (int i = -4; i <= -1; ++i) bodies += lua_isnil(L, i) ? 0 : 1;
+  if (bodies > 1) luaL_error(L, "a request takes one body: body, json, form or multipart");
+  if (!lua_isnil(L, -4)) {
+    req.body = text_at(L, -4, "opts.body");
+  } else if (!lua_isnil(L, -3)) {
+    req.body = to_json(L, -3).dump();
     if (!req.headers.has("content-type")) req.headers.add("Content-Type", "application/json");
+  } else if (!lua_isnil(L, -2)) {
+    for (const auto& [k, v] : sorted_fields(L, lua_gettop(L) - 1, "opts.form")) {
+      if (v.type == LUA_TTABLE)
+        luaL_error(L, "opts.form.%s must be a string or a number", k.c_str());
+      http::append_form_field(req.body, k, v.text);
+    }
+    if (!req.headers.has("content-type"))
+      req.headers.add("Content-Type", "application/x-www-form-urlencoded");
+  } else if (!lua_isnil(L, -1)) {
+    append_multipart(L, lua_gettop(L), req);
   }
-  lua_pop(L, 2);
+  lua_pop(L, 4);
 }
 
 /// How a YAML request without checks is judged: empty for a success.
@@ -220,7 +313,7 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
   http::result r;
   {
     park_scope p(L);
-    client_lease client(user);
+    client_lease client(user, req.target);
     if (o.timeout) {
       auto got = green::with_timeout(*o.timeout, [&] { return client->send(req); });
       if (got) {
@@ -228,7 +321,7 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
       } else {
         // HTTP/1.1: the response may still come, never to be read as the next one's. (An
         // HTTP/2 stream was cancelled alone; its connection goes on.)
-        if (client->connected_version() != http::version::http2) client->close();
+        if (client->connected_version(req.target) != http::version::http2) client->close();
         r.error = http::error_kind::timeout;
         r.error_message = "no response within the request's timeout";
         r.elapsed = *o.timeout;

@@ -18,10 +18,14 @@ void user_context::settle() {
     p.table->record_error(p.method, p.name, p.default_failure);
 }
 
-http::client& user_context::acquire() {
+http::client& user_context::acquire(std::string_view target, bool& exclusive) {
   if (!main_) main_ = make_client();
-  if (main_users_ == 0 || main_->multiplexes()) {
-    ++main_users_;
+  exclusive = false;
+  // Any number of HTTP/2 streams share main_, beside at most one HTTP/1.1 exchange (its
+  // buffers are the client's own).
+  if (main_->multiplexes(target)) return *main_;
+  if (!main_exclusive_) {
+    main_exclusive_ = exclusive = true;
     return *main_;
   }
   if (idle_.empty()) {

@@ -63,14 +63,16 @@ struct user_context {
 
   /// Records the pending response (if any) with its default judgement.
   void settle();
-  /// A client this green thread may send on now: the user's first one when it is free or
-  /// multiplexes (HTTP/2: requests of the user's green threads are streams of its one
-  /// connection), else another (kept for later). May park while the first one's connection
-  /// is being made (to learn whether it is HTTP/2). Give it back with release().
-  http::client& acquire();
-  void release(http::client& c) {
+  /// A client this green thread may send a request to `target` (a path or a URL) on now: the
+  /// user's first one when its connection to that origin multiplexes (HTTP/2: requests of the
+  /// user's green threads are streams of one connection) or when no other green thread is in
+  /// an HTTP/1.1 exchange on it, else another (kept for later). `exclusive` tells which of the
+  /// two the first one was taken for. May park while a connection is being made (to learn
+  /// whether it is HTTP/2). Give it back with release().
+  http::client& acquire(std::string_view target, bool& exclusive);
+  void release(http::client& c, bool exclusive) {
     if (&c == main_.get()) {
-      --main_users_;
+      if (exclusive) main_exclusive_ = false;
     } else {
       idle_.push_back(&c);
     }
@@ -78,7 +80,7 @@ struct user_context {
 
  private:
   std::unique_ptr<http::client> main_;
-  int main_users_ = 0;               // green threads sending on main_ now
+  bool main_exclusive_ = false;      // a green thread is in an HTTP/1.1 exchange on main_
   std::vector<http::client*> idle_;  // extra clients not in use
   std::vector<std::unique_ptr<http::client>> extra_;
   struct named_entry {
@@ -100,8 +102,9 @@ struct user_context {
 /// One request's use of a client of the user.
 class client_lease {
  public:
-  explicit client_lease(user_context& u) : user_(u), client_(u.acquire()) {}
-  ~client_lease() { user_.release(client_); }
+  client_lease(user_context& u, std::string_view target)
+      : user_(u), client_(u.acquire(target, exclusive_)) {}
+  ~client_lease() { user_.release(client_, exclusive_); }
   client_lease(const client_lease&) = delete;
   client_lease& operator=(const client_lease&) = delete;
   http::client& operator*() const noexcept { return client_; }
@@ -109,6 +112,7 @@ class client_lease {
 
  private:
   user_context& user_;
+  bool exclusive_ = false;
   http::client& client_;
 };
 

@@ -693,3 +693,101 @@ TEST(ScenarioLoader, UniqueDataAndTheWorkersVariablesAreKnownAndAnUnknownOneList
 }
 
 }  // namespace
+
+namespace {
+std::string config_error_of(const std::string& yaml, const std::string& dir = ".") {
+  try {
+    c::load_scenario_text(yaml, "t.yaml", dir);
+  } catch (const c::config_error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+}  // namespace
+
+TEST(Origins, RequestsTakeUrlsOfOtherOriginsNamedAsWritten) {
+  const auto s = c::load_scenario_text(
+      "target: http://127.0.0.1:1/\nusers: [{tasks: [{get: \"https://127.0.0.2:2/a?b=1\"}, "
+      "{get: \"http://127.0.0.3:3/u/${user_id}\"}]}]\n",
+      "t.yaml");
+  EXPECT_EQ(s.users[0].tasks[0].steps[0].name, "https://127.0.0.2:2/a?b=1");
+  EXPECT_EQ(s.users[0].tasks[1].steps[0].name, "http://127.0.0.3:3/u/${user_id}");
+  EXPECT_NE(config_error_of("target: http://x/\nusers: [{tasks: [{get: \"ftp://x/\"}]}]\n")
+                .find("t.yaml:2:24: get path 'ftp://x/' must start with '/' (or be a URL"),
+            std::string::npos);
+  EXPECT_NE(config_error_of("target: http://x/\nusers: [{tasks: [{get: \"http://\"}]}]\n")
+                .find("t.yaml:2:24: get URL "),
+            std::string::npos)
+      << config_error_of("target: http://x/\nusers: [{tasks: [{get: \"http://\"}]}]\n");
+}
+
+TEST(Bodies, FormAndMultipartAreReadWithTheirFiles) {
+  const std::string dir = std::filesystem::temp_directory_path() / "swarmlet-bodies-test";
+  std::filesystem::create_directories(dir + "/files");
+  std::ofstream(dir + "/files/a.bin") << "A\r\nB";
+  const auto s = c::load_scenario_text(
+      "target: http://x/\nusers: [{tasks: [{post: /f, form: {k: \"v${user_id}\", n: 1}},\n"
+      "  {post: /m, multipart: {t: hi, up: {file: files/a.bin, content_type: image/png}}}]}]\n",
+      "t.yaml", dir);
+  const auto& form = s.users[0].tasks[0].steps[0].form;
+  ASSERT_EQ(form.size(), 2u);
+  EXPECT_EQ(form[0].first, "k");
+  EXPECT_EQ(form[0].second.source(), "v${user_id}");
+  EXPECT_EQ(form[1].first, "n");
+  const auto& parts = s.users[0].tasks[1].steps[0].multipart;
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0].name, "t");
+  EXPECT_TRUE(parts[0].file.empty());
+  EXPECT_EQ(parts[1].file, "files/a.bin");
+  EXPECT_EQ(parts[1].filename, "a.bin");
+  EXPECT_EQ(parts[1].contents, "A\r\nB");
+  EXPECT_EQ(parts[1].content_type, "image/png");
+  EXPECT_EQ(s.files.at("files/a.bin"), "A\r\nB") << "shipped to the workers";
+  // A worker gets the file from the master, not from its own disk.
+  const auto on_worker = c::load_scenario_text(
+      "target: http://x/\nusers: [{tasks: [{post: /m, multipart: {up: {file: files/a.bin}}}]}]\n",
+      "t.yaml", c::data_file_contents{{"files/a.bin", "shipped"}});
+  EXPECT_EQ(on_worker.users[0].tasks[0].steps[0].multipart[0].contents, "shipped");
+  EXPECT_NE(config_error_of("target: http://x/\nusers: [{tasks: [{post: /f, json: {a: 1}, "
+                            "form: {a: 1}}]}]\n")
+                .find("t.yaml:2:18: a request takes one body: body, json, form or multipart"),
+            std::string::npos);
+  EXPECT_NE(config_error_of("target: http://x/\nusers: [{tasks: [{post: /m, multipart: {up: "
+                            "{content_type: a/b}}}]}]\n")
+                .find("t.yaml:2:45: a multipart file needs file:"),
+            std::string::npos)
+      << config_error_of(
+             "target: http://x/\nusers: [{tasks: [{post: /m, multipart: {up: "
+             "{content_type: a/b}}}]}]\n");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(HttpSettings, TlsFilesAreReadNextToTheScenarioAndChecked) {
+  const std::string dir = std::filesystem::temp_directory_path() / "swarmlet-tls-files-test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/ca.pem")
+      << "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+  std::ofstream(dir + "/key.pem")
+      << "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+  const auto s = c::load_scenario_text(
+      "target: https://127.0.0.1/\nusers: [{tasks: [{get: /}]}]\nhttp: {ca_file: ca.pem, "
+      "client_cert: ca.pem, client_key: key.pem, server_name: api.test}\n",
+      "t.yaml", dir);
+  EXPECT_EQ(s.http.ca_file, "ca.pem");
+  EXPECT_EQ(s.http.client_key, "key.pem");
+  EXPECT_EQ(s.http.server_name, "api.test");
+  EXPECT_EQ(s.files.at("key.pem").rfind("-----BEGIN PRIVATE KEY-----", 0), 0u);
+  const std::string base = "target: https://x/\nusers: [{tasks: [{get: /}]}]\nhttp: ";
+  EXPECT_NE(config_error_of(base + "{ca_file: key.pem}\n", dir)
+                .find("t.yaml:3:17: http.ca_file: key.pem holds no certificate in PEM form"),
+            std::string::npos)
+      << config_error_of(base + "{ca_file: key.pem}\n", dir);
+  EXPECT_NE(config_error_of(base + "{ca_file: nope.pem}\n", dir)
+                .find("t.yaml:3:17: http.ca_file: cannot read " + dir + "/nope.pem"),
+            std::string::npos);
+  EXPECT_NE(config_error_of(base + "{client_cert: ca.pem}\n", dir)
+                .find("t.yaml:3:7: http: client_cert and client_key go together"),
+            std::string::npos)
+      << config_error_of(base + "{client_cert: ca.pem}\n", dir);
+  std::filesystem::remove_all(dir);
+}

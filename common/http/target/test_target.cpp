@@ -24,7 +24,8 @@ std::optional<long> number_after(std::string_view path, std::string_view prefix)
 
 void json_body(response& res, const nlohmann::json& j) {
   res.headers.add("Content-Type", "application/json");
-  res.body = j.dump();
+  // Recorded bodies may be any bytes: invalid UTF-8 is replaced, never thrown at the server.
+  res.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -76,13 +77,19 @@ void test_target::handle(const request& req, response& res) {
     } else {
       json_body(res, {{"token", "token-" + body["user"].get<std::string>()}});
     }
-  } else if (path.substr(0, 8) == "/record/") {
+  } else if (path.substr(0, 8) == "/record/" || path.substr(0, 13) == "/record-body/") {
+    // /record-body/ tells requests apart by what they carried, too.
+    const std::string key = path[7] == '/'
+                                ? req.target
+                                : req.method + " " + req.target + "\n" +
+                                      std::string(req.headers.get("content-type").value_or("")) +
+                                      "\n" + req.body;
     std::lock_guard lock(record_mutex_);
-    if (recorded_.size() >= max_recorded && !recorded_.count(req.target)) {
+    if (recorded_.size() >= max_recorded && !recorded_.count(key)) {
       res.status = 507;
       res.body = "record full\n";
     } else {
-      ++recorded_[req.target];
+      ++recorded_[key];
       res.body = "ok\n";
     }
   } else if (auto ms = number_after(path, "/delay/")) {
@@ -95,6 +102,16 @@ void test_target::handle(const request& req, response& res) {
     res.status = 302;
     res.headers.add("Location",
                     *hops <= 1 ? std::string("/") : "/redirect/" + std::to_string(*hops - 1));
+  } else if (path == "/redirect-to") {
+    // The URL comes as the whole query, as sent (no '&' splits it, nothing is decoded).
+    const auto q = req.target.find('?');
+    if (q == std::string::npos) {
+      res.status = 400;
+      res.body = "GET /redirect-to?URL\n";
+    } else {
+      res.status = 302;
+      res.headers.add("Location", req.target.substr(q + 1));
+    }
   } else if (auto n = number_after(path, "/bytes/"); n && *n >= 0) {
     res.body.assign(static_cast<std::size_t>(std::min<long>(*n, 64L << 20)), 'x');
   } else {

@@ -21,7 +21,9 @@ namespace swarmlet::http {
 ///   ANY /status/<code>    that status (100..599)
 ///   ANY /bytes/<n>        200 with n bytes of body (at most 64 MiB)
 ///   ANY /redirect/<n>     302 to /redirect/<n-1>, the last one to /
+///   ANY /redirect-to?<URL>  302 to URL (any origin)
 ///   ANY /record/<anything>  200, and the request target (path and query) is counted by name
+///   ANY /record-body/<anything>  200, counted by "METHOD TARGET\nCONTENT-TYPE\nBODY"
 ///   GET /__swarmlet/served  {"served": N}: requests served so far, not counting this route
 ///   GET /__swarmlet/recorded  {"recorded": {TARGET: N, ...}}: what /record/ saw, how often
 /// Anything else: 404. Shared by every serving thread (the counter is atomic, the record
