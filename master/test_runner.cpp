@@ -109,27 +109,49 @@ void test_runner::check_finals() {
   if (!finals_in_.ready()) finals_in_.send();
 }
 
-void test_runner::deliver(proto::stats_report report) {
+void test_runner::warn_if_out_of_descriptors(std::string_view message,
+                                             const std::string& worker_id) {
   // A worker out of file descriptors fails its own connections: the numbers are the
   // generator's limit, not the target's, and the user must hear it. Stats carry no error kind:
   // a failed request's error is "<kind>: <detail>", named by the HTTP client.
   static const std::string out_of_descriptors =
       std::string(http::to_string(http::error_kind::too_many_open_files)) + ": ";
-  for (const auto& [key, n] : report.delta.errors())
-    if (key.message.starts_with(out_of_descriptors))
-      warn(fmt::format(
-          "worker {} ran out of file descriptors: its users' connections fail (raise its "
-          "open-file limit, ulimit -n)",
-          report.worker_id));
-  if (report.run_id == run_id_) {
-    user_ids_.reported(report.worker_id, report.command_id, report.live_user_ids);
-    if (!rows_.empty()) {
-      rows_.used(report.worker_id, report.data_rows_used);
-      if (running_ && !stopping_) top_up_rows();
-    }
+  if (message.starts_with(out_of_descriptors))
+    warn(
+        fmt::format("worker {} ran out of file descriptors: its users' connections fail (raise its "
+                    "open-file limit, ulimit -n)",
+                    worker_id));
+}
+
+void test_runner::take_header(const std::string& worker_id, std::uint64_t run_id,
+                              std::uint64_t command_id, const proto::id_ranges& live_user_ids,
+                              const std::map<std::string, std::uint64_t>& data_rows_used) {
+  if (run_id != run_id_) return;
+  user_ids_.reported(worker_id, command_id, live_user_ids);
+  if (!rows_.empty()) {
+    rows_.used(worker_id, data_rows_used);
+    if (running_ && !stopping_) top_up_rows();
   }
+}
+
+void test_runner::deliver(proto::stats_report report) {
+  for (const auto& [key, n] : report.delta.errors())
+    warn_if_out_of_descriptors(key.message, report.worker_id);
+  take_header(report.worker_id, report.run_id, report.command_id, report.live_user_ids,
+              report.data_rows_used);
   if (aggregator_.add(report)) summary_.peak_users = std::max(summary_.peak_users, running_users());
   if (stopping_) check_finals();
+}
+
+bool test_runner::deliver(const proto::stats_frame& frame) {
+  const std::string worker_id(frame.sender);
+  for (const auto& e : frame.errors) warn_if_out_of_descriptors(e.message, worker_id);
+  take_header(worker_id, frame.run_id, frame.command_id, frame.live_user_ids, frame.data_rows_used);
+  const auto result = aggregator_.add(frame);
+  if (result != aggregator::add_result::rejected)
+    summary_.peak_users = std::max(summary_.peak_users, running_users());
+  if (stopping_) check_finals();
+  return result != aggregator::add_result::unresolved;
 }
 
 int test_runner::running_users() const {
