@@ -19,6 +19,7 @@ if [[ -n ${BEFORE:-} ]]; then
   before_dir=$(mktemp -d /tmp/swarmlet-ingest-before-XXXXXX)
   git archive "$BEFORE" | tar -x -C "$before_dir"
   cp bench/master_ingest.cpp "$before_dir/bench/"
+  ln -s "$PWD/node_modules" "$before_dir/node_modules"  # the web UI's uPlot, to configure
   cmake -S "$before_dir" -B "$before_dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$before_dir/build" --target swarmlet master_ingest >/dev/null
 fi

@@ -122,9 +122,12 @@ class test_runner final : public proto::report_sink {
   bool run_setup();
   /// main.lua's teardown() (when setup ran), its requests merged; a failure is a warning.
   void run_teardown();
-  /// The users the present workers last reported running (what peak_users and the history
-  /// count: the users reached, not the ones asked for).
-  int running_users() const;
+  /// The users the worker's latest report counted (0 before its first). Summed over the
+  /// workers taking part, it is what peak_users and the history count: the users reached, not
+  /// the ones asked for.
+  int reported_users(const std::string& id) const;
+  /// The worker's report changed its count from `before`: the running sum and the peak follow.
+  void note_users(const std::string& id, int before);
   /// At a tick, `seconds` into the test: true when a threshold with abort_on_fail is broken on
   /// the live totals (noted in the summary), so the test stops now.
   bool judge_abort_thresholds(double seconds);
@@ -141,6 +144,8 @@ class test_runner final : public proto::report_sink {
   std::uint64_t last_command_ = 0;  ///< spawn commands sent in this run, to any worker
   aggregator aggregator_;
   std::vector<worker_entry> workers_;
+  std::set<std::string> taking_part_;  ///< the ids in workers_
+  int running_users_ = 0;  ///< the users of the workers taking part, as their reports say
   user_id_book user_ids_;
   std::map<std::string, int> worker_indexes_;
   row_leases rows_;
