@@ -1,6 +1,13 @@
 // Master ingest: plays many fake workers against a real `swarmlet master` process and measures
 // the master's CPU per stats report. Each fake worker says hello, answers spawn and stop like a
 // real one, and sends one heartbeat and one stats report (NAMES request names) a second.
+// The fake side must not be what limits the rate: a report's figures are drawn once (a few
+// variants, taken in turn) and each report only encodes one, as a worker's reporter does; the
+// fake's own CPU is printed beside the master's.
+//
+// It builds against this tree's proto/ and against an older one (bench/master_ingest.sh builds
+// it in both, to measure the master before and after): with stats_frame.hpp (protocol 6) reports
+// are encoded as a worker does, names by number, acknowledged by the master's heartbeats.
 //
 //   master_ingest SWARMLET_BINARY WORKERS [NAMES] [SECONDS]
 #include <signal.h>
@@ -19,6 +26,10 @@
 #include <zmq.hpp>
 
 #include "proto/codec.hpp"
+#if __has_include("proto/stats_frame.hpp")
+#include "proto/stats_frame.hpp"
+#define NAMES_BY_NUMBER 1
+#endif
 
 namespace p = swarmlet::proto;
 using namespace std::chrono_literals;
@@ -46,6 +57,9 @@ struct fake_worker {
   std::uint64_t run_id = 0;
   std::uint64_t sequence = 0;
   bool stopped = false;
+#ifdef NAMES_BY_NUMBER
+  p::report_names names;
+#endif
 };
 
 }  // namespace
@@ -105,24 +119,32 @@ int main(int argc, char** argv) {
     f.control.send(zmq::buffer(hello));
     fakes.push_back(std::move(f));
   }
-  // One report's worth of stats: NAMES names with a realistic spread of response times.
+  // A report's worth of stats: NAMES names, ten requests each, with a realistic spread of
+  // response times; drawn once in a few variants.
   std::mt19937_64 rng(1);
   std::lognormal_distribution<double> latency(std::log(20000.0), 0.8);
-  auto make_report = [&](fake_worker& f, bool final) {
-    p::stats_report r;
-    r.run_id = f.run_id;
-    r.sequence = ++f.sequence;
-    r.final = final;
-    r.users = 1;
+  std::vector<p::stats_report> variants(8);
+  for (auto& r : variants)
     for (int n = 0; n < names; ++n) {
       auto& e = r.delta.entry("GET", "/name/" + std::to_string(n));
       for (int k = 0; k < 10; ++k)
         e.record(static_cast<std::uint64_t>(latency(rng)), 100, k == 0 && n % 10 == 0);
     }
+  auto make_report = [&](fake_worker& f, bool final) {
+    p::stats_report& r = variants[f.sequence % variants.size()];
+    r.run_id = f.run_id;
+    r.sequence = ++f.sequence;
+    r.final = final;
+    r.users = 1;
+    r.requests_sent = f.sequence * static_cast<std::uint64_t>(names) * 10;
+#ifdef NAMES_BY_NUMBER
+    return p::encode_stats(f.id, r, f.names);
+#else
     return p::encode(p::make_message(p::message_type::stats, f.id, r));
+#endif
   };
   std::uint64_t reports = 0;
-  double cpu_start = 0, cpu_end = 0;
+  double cpu_start = 0, cpu_end = 0, own_start = 0, own_end = 0;
   auto wall_start = std::chrono::steady_clock::now(), wall_end = wall_start;
   auto next_tick = std::chrono::steady_clock::now();
   bool measuring = false, done = false;
@@ -138,6 +160,12 @@ int main(int argc, char** argv) {
         auto d = p::decode(msg.data(), msg.size());
         if (!std::holds_alternative<p::message>(d)) continue;
         auto& mm = std::get<p::message>(d);
+#ifdef NAMES_BY_NUMBER
+        if (mm.type == p::message_type::heartbeat) {
+          const auto& beat = std::get<p::heartbeat_payload>(mm.body);
+          fakes[i].names.acknowledged(beat.run_id, beat.names_known);
+        }
+#endif
         if (mm.type == p::message_type::spawn)
           fakes[i].run_id = std::get<p::spawn_command>(mm.body).run_id;
         if (mm.type == p::message_type::stop && !fakes[i].stopped) {
@@ -166,9 +194,11 @@ int main(int argc, char** argv) {
     if (all_running && !measuring && ++ticks >= 2) {
       measuring = true;
       cpu_start = cpu_seconds(master);
+      own_start = cpu_seconds(::getpid());
       wall_start = now;
     } else if (measuring && now - wall_start >= std::chrono::seconds(seconds - 2)) {
       cpu_end = cpu_seconds(master);
+      own_end = cpu_seconds(::getpid());
       wall_end = now;
       measuring = false;
       ticks = -1000000;
@@ -178,9 +208,11 @@ int main(int argc, char** argv) {
   ::waitpid(master, &status, 0);
   const double wall = std::chrono::duration<double>(wall_end - wall_start).count();
   const double cpu = cpu_end - cpu_start;
+  const double per_report = reports ? cpu / reports * 1e6 : 0.0;
   std::printf(
       "master ingest: %d workers x %d names, %.0f reports/s: master CPU %.1f%% of one core, %.1f "
-      "CPU-us per report\n",
-      workers, names, reports / wall, 100.0 * cpu / wall, reports ? cpu / reports * 1e6 : 0.0);
+      "CPU-us per report (%.0f workers per core); fake workers' CPU %.1f%%\n",
+      workers, names, reports / wall, 100.0 * cpu / wall, per_report,
+      per_report > 0 ? 1e6 / per_report : 0.0, 100.0 * (own_end - own_start) / wall);
   return 0;
 }

@@ -11,23 +11,28 @@ stats::stats_table aggregator::per_second_table() {
   return t;
 }
 
+bool aggregator::take_sequence(worker_record& w, std::uint64_t sequence) {
+  if (sequence <= w.last_sequence) {
+    if (w.missing.erase(sequence) == 0) {  // a repeat: already merged
+      ++rejected_;
+      return false;
+    }
+    --w.lost;  // late, not lost after all
+  } else {
+    for (std::uint64_t s = w.last_sequence + 1; s < sequence; ++s) w.missing.insert(s);
+    w.lost += sequence - w.last_sequence - 1;
+    w.last_sequence = sequence;
+  }
+  return true;
+}
+
 bool aggregator::add(const proto::stats_report& report) {
   if (report.run_id != run_id_) {
     ++rejected_;
     return false;
   }
   auto& w = workers_[report.worker_id];
-  if (report.sequence <= w.last_sequence) {
-    if (w.missing.erase(report.sequence) == 0) {  // a repeat: already merged
-      ++rejected_;
-      return false;
-    }
-    --w.lost;  // late, not lost after all
-  } else {
-    for (std::uint64_t s = w.last_sequence + 1; s < report.sequence; ++s) w.missing.insert(s);
-    w.lost += report.sequence - w.last_sequence - 1;
-    w.last_sequence = report.sequence;
-  }
+  if (!take_sequence(w, report.sequence)) return false;
   ++w.reports;
   w.users = report.users;
   w.requests_received += report.delta.total().requests;
@@ -43,6 +48,105 @@ bool aggregator::add(const proto::stats_report& report) {
   for (const auto& [key, n] : report.exceptions.entries())
     add_exception(report.worker_id, key.message, key.traceback, n);
   return true;
+}
+
+aggregator::add_result aggregator::add(const proto::stats_frame& frame) {
+  if (frame.run_id != run_id_) {
+    ++rejected_;
+    return add_result::rejected;
+  }
+  const std::string worker_id(frame.sender);
+  auto& w = workers_[worker_id];
+  const bool resolved = resolve(w, frame);
+  if (!take_sequence(w, frame.sequence)) return add_result::rejected;
+  w.users = frame.users;
+  w.requests_sent = std::max(w.requests_sent, frame.requests_sent);
+  if (frame.final) {
+    w.final_command = std::max(w.final_command, frame.command_id);
+    const auto sent = last_command_.find(worker_id);
+    w.final_received = sent == last_command_.end() || w.final_command >= sent->second;
+  }
+  if (!resolved) {
+    w.missing.insert(frame.sequence);
+    ++w.lost;
+    return add_result::unresolved;
+  }
+  ++w.reports;
+  w.requests_received += frame.requests();
+  merge_rows(w, frame);
+  for (const auto& e : frame.exceptions)
+    add_exception(worker_id, std::string(e.message), std::string(e.traceback), e.count);
+  return add_result::merged;
+}
+
+bool aggregator::resolve(worker_record& w, const proto::stats_frame& frame) {
+  // An honest worker never contradicts itself; a frame that does is not merged (definitions
+  // before the contradiction are kept: they agreed with everything known).
+  for (const auto& d : frame.names) {
+    if (d.number >= w.name_rows.size()) w.name_rows.resize(d.number + 1, no_row);
+    auto& row = w.name_rows[d.number];
+    if (row != no_row) {
+      const auto& key = rows_[row].key;
+      if (key.method != d.method || key.name != d.name) return false;
+      continue;
+    }
+    stats::request_key key{std::string(d.method), std::string(d.name)};
+    auto [it, added] = row_numbers_.try_emplace(key, static_cast<std::uint32_t>(rows_.size()));
+    if (added) rows_.push_back(name_row{std::move(key)});
+    row = it->second;
+  }
+  while (w.names_known < w.name_rows.size() && w.name_rows[w.names_known] != no_row)
+    ++w.names_known;
+  for (const auto& r : frame.rows)
+    if (r.name >= w.name_rows.size() || w.name_rows[r.name] == no_row) return false;
+  return true;
+}
+
+void aggregator::merge_rows(const worker_record& w, const proto::stats_frame& frame) {
+  for (const auto& r : frame.rows) {
+    const std::uint32_t index = w.name_rows[r.name];
+    name_row& row = rows_[index];
+    if (row.generation != totals_generation_) {
+      auto& counted = totals_.counted_entry(row.key);
+      row.total = &counted.second;
+      row.counted_as = &counted.first;
+      row.generation = totals_generation_;
+    }
+    frame.add_to(*row.total, r.stats);
+    frame.add_to(row.interval, r.stats);
+    if (!row.touched) {
+      row.touched = true;
+      touched_.push_back(index);
+    }
+  }
+  frame.add_to(totals_.lag(), frame.lag);
+  frame.add_to(interval_.lag(), frame.lag);
+  for (auto* t : {&totals_, &interval_}) {
+    t->versions().http1_1 += frame.http1_1;
+    t->versions().http2 += frame.http2;
+  }
+  if (frame.errors.empty()) return;
+  stats::stats_table errors;  // rare: through the tables' own folding
+  for (const auto& e : frame.errors)
+    errors.record_error(std::string(e.method), std::string(e.name), std::string(e.message),
+                        e.count);
+  totals_.merge(errors);
+  interval_.merge(totals_.counted_as_here(errors));
+}
+
+void aggregator::flush_rows() {
+  for (const std::uint32_t index : touched_) {
+    name_row& row = rows_[index];
+    interval_.entry(row.counted_as->method, row.counted_as->name).merge(row.interval);
+    row.interval.clear();
+    row.touched = false;
+  }
+  touched_.clear();
+}
+
+std::uint32_t aggregator::names_known(const std::string& worker_id) const {
+  const auto it = workers_.find(worker_id);
+  return it == workers_.end() ? 0 : it->second.names_known;
 }
 
 void aggregator::add_local(const stats::stats_table& table) {
@@ -83,6 +187,7 @@ std::vector<const exception_record*> aggregator::exceptions_by_count() const {
 }
 
 void aggregator::tick(double elapsed_s, int users) {
+  flush_rows();
   window_.push_back(std::move(interval_));
   interval_ = per_second_table();
   while (window_.size() > window_intervals) window_.pop_front();
@@ -105,6 +210,12 @@ void aggregator::reset_stats() {
   interval_ = per_second_table();
   window_.clear();
   exceptions_.clear();
+  for (const std::uint32_t index : touched_) {
+    rows_[index].interval.clear();
+    rows_[index].touched = false;
+  }
+  touched_.clear();
+  ++totals_generation_;
 }
 
 stats::request_stats aggregator::current_window(const stats::request_key& key) const {

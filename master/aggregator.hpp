@@ -14,6 +14,7 @@
 #include "common/stats/stats_table.hpp"
 #include "history_row.hpp"
 #include "proto/messages.hpp"
+#include "proto/stats_frame.hpp"
 #include "thinned_history.hpp"
 
 namespace swarmlet::master {
@@ -35,6 +36,10 @@ struct worker_record {
   bool final_received = false;
   std::uint64_t final_command = 0;  ///< the latest spawn command a final report answered
   int users = 0;
+  /// The worker's request name numbers in this run (proto::report_names) -> the aggregator's
+  /// rows for them (aggregator::no_row: not defined yet).
+  std::vector<std::uint32_t> name_rows;
+  std::uint32_t names_known = 0;  ///< the numbers below this are all defined
 };
 
 /// An exception a user raised (a scripted user's error with its traceback), counted across
@@ -62,6 +67,9 @@ class aggregator {
       : run_id_(run_id), max_names_(max_names) {
     totals_.cap_names(max_names);
   }
+  // rows_ point into totals_.
+  aggregator(const aggregator&) = delete;
+  aggregator& operator=(const aggregator&) = delete;
   /// Requests of names beyond the cap, counted in the "(other names)" rows.
   std::uint64_t folded_requests() const noexcept { return totals_.folded_requests(); }
   std::size_t max_names() const noexcept { return max_names_; }
@@ -69,6 +77,20 @@ class aggregator {
   /// Merges a report (its exceptions too). Returns false, and counts it in rejected(), for one
   /// from another run or one already merged (a repeat).
   bool add(const proto::stats_report& report);
+  enum class add_result {
+    merged,
+    rejected,    ///< of another run, or a repeat: counted in rejected()
+    unresolved,  ///< it uses a name number the worker never defined: its requests count as lost
+  };
+  /// Merges a report of the stats plane read in place, straight into the totals and the current
+  /// interval (as add(stats_report) would merge it, without making one). Its name definitions
+  /// are learnt for the worker's later reports. An unresolved one still counts for its header
+  /// (sequence, users, final, requests sent), and stays missing: if it comes again once its
+  /// names are known, it is merged then, once.
+  add_result add(const proto::stats_frame& frame);
+  /// The worker's name numbers known without a gap in this run (what the master's heartbeats
+  /// tell it, so that its reports stop defining them).
+  std::uint32_t names_known(const std::string& worker_id) const;
   /// Merges requests the master made itself (main.lua's setup and teardown).
   void add_local(const stats::stats_table& table);
   /// The worker was sent spawn command number `command` (numbered by the runner, increasing):
@@ -112,6 +134,27 @@ class aggregator {
  private:
   static stats::stats_table per_second_table();
 
+  static constexpr std::uint32_t no_row = static_cast<std::uint32_t>(-1);
+  /// A (method, name) that workers report by number, with where it counts: its row of the
+  /// totals (found again after a reset) and its figures in the current interval (merged into
+  /// interval_ by tick(), so a report costs no table lookup).
+  struct name_row {
+    stats::request_key key;
+    std::uint64_t generation = 0;  ///< of totals_, when `total` was found
+    stats::request_stats* total = nullptr;
+    const stats::request_key* counted_as = nullptr;  ///< the key `total` has in totals_
+    stats::request_stats interval;
+    bool touched = false;  ///< in touched_
+  };
+  /// Counts a report's sequence number for `w`: false (and counted rejected) for a repeat.
+  bool take_sequence(worker_record& w, std::uint64_t sequence);
+  /// Learns the frame's name definitions; false when a row uses a number still unknown after
+  /// them, or a definition contradicts an earlier one.
+  bool resolve(worker_record& w, const proto::stats_frame& frame);
+  void merge_rows(const worker_record& w, const proto::stats_frame& frame);
+  /// The interval figures of the rows into interval_.
+  void flush_rows();
+
   std::uint64_t run_id_;
   std::size_t max_names_;
   stats::stats_table totals_;
@@ -122,6 +165,10 @@ class aggregator {
   thinned_history history_;
   std::map<std::pair<std::string, std::string>, exception_record> exceptions_;
   std::uint64_t rejected_ = 0;
+  std::vector<name_row> rows_;
+  std::map<stats::request_key, std::uint32_t> row_numbers_;  ///< index into rows_
+  std::vector<std::uint32_t> touched_;                       ///< rows with interval figures
+  std::uint64_t totals_generation_ = 1;                      ///< changes with totals_
 };
 
 }  // namespace swarmlet::master

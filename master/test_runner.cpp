@@ -55,6 +55,8 @@ void test_runner::add_worker(proto::worker_control& worker, std::string id, int 
   bool was_here = false;
   for (const auto& e : summary_.worker_events) was_here = was_here || e.worker == id;
   workers_.push_back({&worker, id, std::max(1, threads)});
+  taking_part_.insert(id);
+  running_users_ += reported_users(id);
   respread();
   note_worker_event(id, was_here ? "rejoined" : "joined", users_sent_to(id));
 }
@@ -91,8 +93,11 @@ void test_runner::respread() {
 }
 
 void test_runner::remove_worker(const std::string& id, worker_exit why) {
-  if (std::erase_if(workers_, [&](const worker_entry& w) { return w.id == id; }) > 0)
+  if (std::erase_if(workers_, [&](const worker_entry& w) { return w.id == id; }) > 0) {
+    running_users_ -= reported_users(id);
+    taking_part_.erase(id);
     note_worker_event(id, why == worker_exit::missing ? "missing" : "left", users_sent_to(id));
+  }
   // Its users may still be alive (a missing worker stops them only when it notices): their
   // ids stay taken until it reports them gone. Its unused data rows are lost.
   user_ids_.leave(id);
@@ -109,36 +114,63 @@ void test_runner::check_finals() {
   if (!finals_in_.ready()) finals_in_.send();
 }
 
-void test_runner::deliver(proto::stats_report report) {
+void test_runner::warn_if_out_of_descriptors(std::string_view message,
+                                             const std::string& worker_id) {
   // A worker out of file descriptors fails its own connections: the numbers are the
   // generator's limit, not the target's, and the user must hear it. Stats carry no error kind:
   // a failed request's error is "<kind>: <detail>", named by the HTTP client.
   static const std::string out_of_descriptors =
       std::string(http::to_string(http::error_kind::too_many_open_files)) + ": ";
-  for (const auto& [key, n] : report.delta.errors())
-    if (key.message.starts_with(out_of_descriptors))
-      warn(fmt::format(
-          "worker {} ran out of file descriptors: its users' connections fail (raise its "
-          "open-file limit, ulimit -n)",
-          report.worker_id));
-  if (report.run_id == run_id_) {
-    user_ids_.reported(report.worker_id, report.command_id, report.live_user_ids);
-    if (!rows_.empty()) {
-      rows_.used(report.worker_id, report.data_rows_used);
-      if (running_ && !stopping_) top_up_rows();
-    }
+  if (message.starts_with(out_of_descriptors))
+    warn(
+        fmt::format("worker {} ran out of file descriptors: its users' connections fail (raise its "
+                    "open-file limit, ulimit -n)",
+                    worker_id));
+}
+
+void test_runner::take_header(const std::string& worker_id, std::uint64_t run_id,
+                              std::uint64_t command_id, const proto::id_ranges& live_user_ids,
+                              const std::map<std::string, std::uint64_t>& data_rows_used) {
+  if (run_id != run_id_) return;
+  user_ids_.reported(worker_id, command_id, live_user_ids);
+  if (!rows_.empty()) {
+    rows_.used(worker_id, data_rows_used);
+    if (running_ && !stopping_) top_up_rows();
   }
-  if (aggregator_.add(report)) summary_.peak_users = std::max(summary_.peak_users, running_users());
+}
+
+void test_runner::deliver(proto::stats_report report) {
+  for (const auto& [key, n] : report.delta.errors())
+    warn_if_out_of_descriptors(key.message, report.worker_id);
+  take_header(report.worker_id, report.run_id, report.command_id, report.live_user_ids,
+              report.data_rows_used);
+  const int before = reported_users(report.worker_id);
+  if (aggregator_.add(report)) note_users(report.worker_id, before);
   if (stopping_) check_finals();
 }
 
-int test_runner::running_users() const {
-  // The workers taking part now: a missing worker's last count is spread over the others.
-  int n = 0;
-  for (const auto& w : workers_)
-    if (auto it = aggregator_.workers().find(w.id); it != aggregator_.workers().end())
-      n += it->second.users;
-  return n;
+bool test_runner::deliver(const proto::stats_frame& frame) {
+  const std::string worker_id(frame.sender);
+  for (const auto& e : frame.errors) warn_if_out_of_descriptors(e.message, worker_id);
+  take_header(worker_id, frame.run_id, frame.command_id, frame.live_user_ids, frame.data_rows_used);
+  const int before = reported_users(worker_id);
+  const auto result = aggregator_.add(frame);
+  if (result != aggregator::add_result::rejected) note_users(worker_id, before);
+  if (stopping_) check_finals();
+  return result != aggregator::add_result::unresolved;
+}
+
+int test_runner::reported_users(const std::string& id) const {
+  const auto it = aggregator_.workers().find(id);
+  return it == aggregator_.workers().end() ? 0 : it->second.users;
+}
+
+void test_runner::note_users(const std::string& id, int before) {
+  // Only the workers taking part count: a missing worker's last count is spread over the
+  // others. (A sum kept up to date: adding up every worker at every report costs a master of
+  // many workers more than the reports themselves.)
+  if (taking_part_.count(id) > 0) running_users_ += reported_users(id) - before;
+  summary_.peak_users = std::max(summary_.peak_users, running_users_);
 }
 
 bool test_runner::change_users(int users, double spawn_rate) {
@@ -397,7 +429,7 @@ int test_runner::run() {
     }
     if (now >= next_tick) {
       const double seconds = std::chrono::duration<double>(elapsed()).count();
-      aggregator_.tick(seconds, running_users());
+      aggregator_.tick(seconds, running_users_);
       check_name_cap();
       write_live([&] { live_->tick(aggregator_, summary_now(), elapsed()); });
       next_tick += options_.tick_interval;

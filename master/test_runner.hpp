@@ -55,6 +55,13 @@ class test_runner final : public proto::report_sink {
   /// Whether the test is between its start and its end.
   bool running() const noexcept { return running_; }
   void deliver(proto::stats_report report) override;
+  /// A report of the stats plane, read in place (worker_link): as deliver(stats_report). False
+  /// when it used name numbers its worker never defined (its requests are then counted lost).
+  bool deliver(const proto::stats_frame& frame);
+  /// The worker's name numbers this run's aggregate knows (for the master's heartbeats).
+  std::uint32_t names_known(const std::string& worker_id) const {
+    return aggregator_.names_known(worker_id);
+  }
 
   /// Runs the test to its end; blocks the calling green thread. Returns the exit code:
   /// 0 when every threshold holds, 1 otherwise. The scenario's main.lua runs setup() first (a
@@ -100,6 +107,13 @@ class test_runner final : public proto::report_sink {
   /// The user classes a command has users of (every class with unique data in the open model).
   std::set<std::string> classes_run(const proto::spawn_command& c) const;
   void check_finals();
+  /// A report's error `message`: warns when it says the worker ran out of file descriptors.
+  void warn_if_out_of_descriptors(std::string_view message, const std::string& worker_id);
+  /// What every report of this run says besides its stats: the worker's live user ids and the
+  /// unique data rows it used.
+  void take_header(const std::string& worker_id, std::uint64_t run_id, std::uint64_t command_id,
+                   const proto::id_ranges& live_user_ids,
+                   const std::map<std::string, std::uint64_t>& data_rows_used);
   /// Notes, during the test, `event` of worker `id` that moved `users` (see worker_event).
   void note_worker_event(const std::string& id, const std::string& event, int users);
   /// The users the worker was last sent (0: none yet).
@@ -108,9 +122,12 @@ class test_runner final : public proto::report_sink {
   bool run_setup();
   /// main.lua's teardown() (when setup ran), its requests merged; a failure is a warning.
   void run_teardown();
-  /// The users the present workers last reported running (what peak_users and the history
-  /// count: the users reached, not the ones asked for).
-  int running_users() const;
+  /// The users the worker's latest report counted (0 before its first). Summed over the
+  /// workers taking part, it is what peak_users and the history count: the users reached, not
+  /// the ones asked for.
+  int reported_users(const std::string& id) const;
+  /// The worker's report changed its count from `before`: the running sum and the peak follow.
+  void note_users(const std::string& id, int before);
   /// At a tick, `seconds` into the test: true when a threshold with abort_on_fail is broken on
   /// the live totals (noted in the summary), so the test stops now.
   bool judge_abort_thresholds(double seconds);
@@ -127,6 +144,8 @@ class test_runner final : public proto::report_sink {
   std::uint64_t last_command_ = 0;  ///< spawn commands sent in this run, to any worker
   aggregator aggregator_;
   std::vector<worker_entry> workers_;
+  std::set<std::string> taking_part_;  ///< the ids in workers_
+  int running_users_ = 0;  ///< the users of the workers taking part, as their reports say
   user_id_book user_ids_;
   std::map<std::string, int> worker_indexes_;
   row_leases rows_;

@@ -226,33 +226,35 @@ void worker_link::on_goodbye(const std::string& id) {
 
 void worker_link::stats_loop() {
   for (;;) {
-    proto::received r = transport_.receive_stats();
-    if (auto* error = std::get_if<proto::decode_error>(&r.content)) {
-      bad_frame(r.peer, "stats plane: " + error->reason);
+    auto frame = transport_.receive_stats();
+    if (auto* error = std::get_if<proto::decode_error>(&frame)) {
+      bad_frame("", "stats plane: " + error->reason);
       continue;
     }
-    auto& m = std::get<proto::message>(r.content);
-    if (m.type != proto::message_type::stats) {
-      bad_frame(m.sender,
-                std::string("stats plane carries stats, not ") + proto::to_string(m.type));
+    if (auto error = stats_.read(std::move(std::get<std::string>(frame)))) {
+      bad_frame(std::string(stats_.sender), "stats plane: " + *error);
       continue;
     }
-    if (!registry_.known(m.sender)) {
-      ++rejected_stats_;
-      continue;
-    }
-    on_stats(m.sender, std::move(std::get<proto::stats_report>(m.body)));
+    on_stats();
   }
 }
 
-void worker_link::on_stats(const std::string& sender, proto::stats_report report) {
-  registry_.heard(sender, clock_.now(), report.final ? 0 : report.users);
-  if (runner_ == nullptr) return;
-  if (report.run_id != runner_->run_id()) {
+void worker_link::on_stats() {
+  const std::string sender(stats_.sender);
+  if (!registry_.known(sender)) {
     ++rejected_stats_;
     return;
   }
-  runner_->deliver(std::move(report));
+  registry_.heard(sender, clock_.now(), stats_.final ? 0 : stats_.users);
+  if (runner_ == nullptr) return;
+  if (stats_.run_id != runner_->run_id()) {
+    ++rejected_stats_;
+    return;
+  }
+  if (!runner_->deliver(stats_))
+    bad_frame(sender, fmt::format("stats report {} uses request names the worker never defined: "
+                                  "its requests are counted lost",
+                                  stats_.sequence));
 }
 
 void worker_link::heartbeat_loop() {
@@ -260,8 +262,14 @@ void worker_link::heartbeat_loop() {
   for (;;) {
     clock_.sleep_for(options_.heartbeat_interval);
     check_descriptors();
-    for (const auto* w : registry_.ready_workers())
-      send_to(w->id, proto::message_type::heartbeat, proto::heartbeat_payload{0});
+    for (const auto* w : registry_.ready_workers()) {
+      proto::heartbeat_payload beat;
+      if (runner_ != nullptr) {  // tells the worker which of its names its reports may omit
+        beat.run_id = runner_->run_id();
+        beat.names_known = runner_->names_known(w->id);
+      }
+      send_to(w->id, proto::message_type::heartbeat, beat);
+    }
     for (const auto& id : registry_.expire(clock_.now(), silence)) {
       log("worker missing: " + id + " (no heartbeat for " + std::to_string(silence.count()) +
           " ms); its users are spread over the others");

@@ -16,6 +16,7 @@
 #include "common/green/event.hpp"
 #include "common/green/green_thread.hpp"
 #include "proto/codec.hpp"
+#include "proto/stats_frame.hpp"
 #include "proto/transport.hpp"
 #include "test_runner.hpp"
 #include "worker_registry.hpp"
@@ -67,7 +68,7 @@ class worker_link {
   void on_heartbeat(const std::string& id, const proto::heartbeat_payload& h);
   void on_spawn_complete(const std::string& id, const proto::spawn_complete_payload& c);
   void on_goodbye(const std::string& id);
-  void on_stats(const std::string& sender, proto::stats_report report);
+  void on_stats();
   /// A frame that is not a message: counted; one of another version gets a refusal.
   void on_undecodable(const std::string& peer, const proto::decode_error& error);
   void send_to(const std::string& id, proto::message_type type,
@@ -97,6 +98,7 @@ class worker_link {
   std::set<std::string> turned_away_;  ///< workers not taken for lack of descriptors
   std::uint64_t bad_frames_ = 0;
   std::uint64_t rejected_stats_ = 0;
+  proto::stats_frame stats_;  ///< the report being read: reused, so reading one allocates little
   green::green_thread<void> control_thread_, stats_thread_, heartbeat_thread_;
 };
 

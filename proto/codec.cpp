@@ -5,6 +5,7 @@
 #include <msgpack.hpp>
 
 #include "common/stats/stats_codec.hpp"
+#include "stats_frame.hpp"
 
 namespace swarmlet::proto {
 namespace {
@@ -218,9 +219,11 @@ struct payload_packer {
   }
   void operator()(const empty_payload&) const { p.pack_array(0); }
   void operator()(const heartbeat_payload& h) const {
-    p.pack_array(2);
+    p.pack_array(4);
     p.pack(h.users);
     p.pack(h.cpu_percent);
+    p.pack(h.run_id);
+    p.pack(h.names_known);
   }
   void operator()(const spawn_complete_payload& c) const {
     p.pack_array(2);
@@ -232,25 +235,12 @@ struct payload_packer {
     p.pack(e.text);
   }
   void operator()(const stats_report& r) const {
-    p.pack_array(10);
-    p.pack(r.run_id);
-    p.pack(r.sequence);
-    p.pack(r.final);
-    p.pack(r.command_id);
-    p.pack(r.users);
-    p.pack(r.requests_sent);
-    pack_ids(p, r.live_user_ids);
-    p.pack_map(static_cast<std::uint32_t>(r.data_rows_used.size()));
-    for (const auto& [k, v] : r.data_rows_used) {
-      p.pack(k);
-      p.pack(v);
-    }
-    stats::pack_stats(p, r.delta);
-    stats::pack_exceptions(p, r.exceptions);
+    report_names every_name_defined;
+    pack_stats_report(p, r, every_name_defined);
   }
 };
 
-payload decode_payload(message_type type, const msgpack::object& o, const std::string& sender) {
+payload decode_payload(message_type type, const msgpack::object& o) {
   switch (type) {
     case message_type::hello: {
       expect_array(o, 3, "hello");
@@ -327,12 +317,16 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
       expect_array(o, 0, to_string(type));
       return empty_payload{};
     case message_type::heartbeat: {
-      expect_array(o, 2, "heartbeat");
+      expect_array(o, 4, "heartbeat");
       const double cpu = number(field(o, 1, "heartbeat"), "heartbeat.cpu_percent");
       if (!(cpu >= 0 && cpu <= 4096 * 100))
         throw bad_frame{"heartbeat.cpu_percent is out of range"};
+      const std::uint64_t known = u64(field(o, 3, "heartbeat"), "heartbeat.names_known");
+      if (known > stats_frame::max_name_number)
+        throw bad_frame{"heartbeat.names_known is out of range"};
       return heartbeat_payload{
-          small_int(field(o, 0, "heartbeat"), "heartbeat.users", 0, 100'000'000), cpu};
+          small_int(field(o, 0, "heartbeat"), "heartbeat.users", 0, 100'000'000), cpu,
+          u64(field(o, 2, "heartbeat"), "heartbeat.run_id"), static_cast<std::uint32_t>(known)};
     }
     case message_type::spawn_complete:
       expect_array(o, 2, "spawn_complete");
@@ -342,29 +336,8 @@ payload decode_payload(message_type type, const msgpack::object& o, const std::s
     case message_type::error:
       expect_array(o, 1, "error");
       return error_payload{str(field(o, 0, "error"), "error.text", 4096)};
-    case message_type::stats: {
-      expect_array(o, 10, "stats");
-      stats_report r;
-      r.worker_id = sender;
-      r.run_id = u64(field(o, 0, "stats"), "stats.run_id");
-      r.sequence = u64(field(o, 1, "stats"), "stats.sequence");
-      r.final = boolean(field(o, 2, "stats"), "stats.final");
-      r.command_id = u64(field(o, 3, "stats"), "stats.command_id");
-      r.users = small_int(field(o, 4, "stats"), "stats.users", 0, 100'000'000);
-      r.requests_sent = u64(field(o, 5, "stats"), "stats.requests_sent");
-      r.live_user_ids = unpack_ids(field(o, 6, "stats"), "stats.live_user_ids");
-      r.data_rows_used = string_map<std::uint64_t>(
-          field(o, 7, "stats"), "stats.data_rows_used",
-          [](const msgpack::object& v) { return u64(v, "stats.data_rows_used"); });
-      std::string error;
-      auto table = stats::unpack_stats(field(o, 8, "stats"), error);
-      if (!table) throw bad_frame{error};
-      r.delta = std::move(*table);
-      auto exceptions = stats::unpack_exceptions(field(o, 9, "stats"), error);
-      if (!exceptions) throw bad_frame{error};
-      r.exceptions = std::move(*exceptions);
-      return r;
-    }
+    case message_type::stats:
+      break;  // read from the raw bytes (decode())
   }
   throw bad_frame{"unknown message type"};
 }
@@ -427,7 +400,19 @@ std::variant<message, decode_error> decode(const void* data, std::size_t size) {
                           static_cast<std::uint16_t>(std::min<std::uint64_t>(version, 65535))};
     m.version = static_cast<std::uint16_t>(version);
     m.sender = str(o.via.array.ptr[2], "sender", max_id);
-    m.body = decode_payload(m.type, o.via.array.ptr[3], m.sender);
+    if (m.type == message_type::stats) {
+      // The master reads stats in place (stats_frame); elsewhere a report must define every name
+      // it uses, as encode() writes it.
+      stats_frame frame;
+      if (auto error = frame.read(std::string(static_cast<const char*>(data), size)))
+        return decode_error{*error};
+      std::string error;
+      auto report = frame.self_contained(error);
+      if (!report) return decode_error{error};
+      m.body = std::move(*report);
+      return m;
+    }
+    m.body = decode_payload(m.type, o.via.array.ptr[3]);
     return m;
   } catch (const bad_frame& e) {
     return decode_error{e.reason};

@@ -18,8 +18,10 @@ namespace swarmlet::proto {
 // the --tags / --exclude-tags filter; spawn commands carry user ids, the worker's index and
 // count and leases of data rows; stats reports the requests of the run's reports so far, the
 // live user ids and the data rows used; 5: stats reports carry the users' exceptions and spawn
-// commands carry setup()'s value (setup_data)
-inline constexpr std::uint16_t protocol_version = 5;
+// commands carry setup()'s value (setup_data); 6: stats reports name their rows by number
+// (stats_frame.hpp) and carry sparse histograms as bucket distances; the master's heartbeats say
+// how many of the worker's names it knows in the run
+inline constexpr std::uint16_t protocol_version = 6;
 
 enum class message_type : std::uint8_t {
   hello = 1,      ///< worker -> master: I am here (and again after a reconnect)
@@ -68,6 +70,10 @@ struct stop_payload {
 struct heartbeat_payload {
   int users = 0;
   double cpu_percent = 0;  ///< the worker process's CPU since its last heartbeat (100: one core)
+  /// master -> worker: in run `run_id` (0: none), the master knows the worker's request name
+  /// numbers below `names_known` (report_names.hpp). 0 from a worker.
+  std::uint64_t run_id = 0;
+  std::uint32_t names_known = 0;
 };
 
 struct spawn_complete_payload {

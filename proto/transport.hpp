@@ -26,8 +26,9 @@ class master_transport {
   virtual ~master_transport() = default;
   /// Parks until the next frame on the control plane.
   virtual received receive_control() = 0;
-  /// Parks until the next frame on the stats plane.
-  virtual received receive_stats() = 0;
+  /// Parks until the next frame on the stats plane: its bytes, undecoded (the master reads
+  /// reports in place, stats_frame.hpp), or why it is not one frame.
+  virtual std::variant<std::string, decode_error> receive_stats() = 0;
   /// Sends `m` to one worker on the control plane. Control messages are only worth sending
   /// while they are fresh: false when it could not leave within a short time (and it is dropped).
   virtual bool send(const std::string& worker, const message& m) = 0;
@@ -44,8 +45,9 @@ class worker_transport {
   /// Sends `m` to the master on the control plane; false when it could not leave within a
   /// short time (it is dropped: a stale hello or heartbeat is worth nothing).
   virtual bool send(const message& m) = 0;
-  /// Sends a stats message; parks while the plane is full. Stats wait, they never vanish here.
-  virtual void push_stats(const message& m) = 0;
+  /// Sends a stats message, encoded (encode_stats()); parks while the plane is full. Stats
+  /// wait, they never vanish here.
+  virtual void push_stats(std::string frame) = 0;
   /// The master's welcome said where it takes stats; a transport told its stats endpoint up
   /// front ignores this.
   virtual void use_stats_port(int port) = 0;

@@ -55,14 +55,14 @@ received zmq_master_transport::receive_control() {
   }
 }
 
-received zmq_master_transport::receive_stats() {
+std::variant<std::string, decode_error> zmq_master_transport::receive_stats() {
   for (;;) {
     zmq::message_t frame;
     if (!stats_.recv(frame)) continue;
-    if (!frame.more()) return decoded("", frame);
+    if (!frame.more()) return frame.to_string();
     // Stats are one frame: drain and drop the rest of this message.
     while (frame.more()) stats_.recv(frame);
-    return bad("", "stats message of several frames");
+    return decode_error{"stats message of several frames"};
   }
 }
 
@@ -123,10 +123,9 @@ bool zmq_worker_transport::send(const message& m) {
   return control_.send(zmq::buffer(bytes), zmq::send_flags::none, worker_send_timeout);
 }
 
-void zmq_worker_transport::push_stats(const message& m) {
-  const std::string bytes = encode(m);
+void zmq_worker_transport::push_stats(std::string frame) {
   // Parks (this green thread only) at the high-water mark: stats wait rather than vanish.
-  stats_.send(zmq::buffer(bytes));
+  stats_.send(zmq::buffer(frame));
 }
 
 void zmq_worker_transport::use_stats_port(int port) {

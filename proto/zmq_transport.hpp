@@ -26,7 +26,7 @@ class zmq_master_transport final : public master_transport {
   zmq_master_transport(zmq::context_t& context, const zmq_master_options& options);
 
   received receive_control() override;
-  received receive_stats() override;
+  std::variant<std::string, decode_error> receive_stats() override;
   bool send(const std::string& worker, const message& m) override;
   int stats_port() const override;
 
@@ -60,7 +60,7 @@ class zmq_worker_transport final : public worker_transport {
 
   received receive() override;
   bool send(const message& m) override;
-  void push_stats(const message& m) override;
+  void push_stats(std::string frame) override;
   void use_stats_port(int port) override;
 
  private:

@@ -9,6 +9,7 @@
 
 #include "common/config/config_error.hpp"
 #include "common/green/operations.hpp"
+#include "proto/stats_frame.hpp"
 #include "scenario_install.hpp"
 
 namespace swarmlet::worker {
@@ -70,8 +71,7 @@ void master_link::send(proto::message_type type, proto::payload body) {
 void master_link::deliver(proto::stats_report report) {
   const bool final = report.final;
   if (final) log("users stopped: the final report of the run is on its way");
-  transport_.push_stats(
-      proto::make_message(proto::message_type::stats, options_.worker_id, std::move(report)));
+  transport_.push_stats(proto::encode_stats(options_.worker_id, report, report_names_));
   if (final && !final_left_.ready()) final_left_.send();
 }
 
@@ -127,8 +127,11 @@ void master_link::on_message(proto::message m) {
     case proto::message_type::quit:
       log("the master said quit");
       return finish(0);
-    case proto::message_type::heartbeat:
+    case proto::message_type::heartbeat: {
+      const auto& beat = std::get<proto::heartbeat_payload>(m.body);
+      report_names_.acknowledged(beat.run_id, beat.names_known);
       return;
+    }
     case proto::message_type::error:
       // The master could not take this worker now (e.g. out of file descriptors): hello again.
       log("the master says: " + std::get<proto::error_payload>(m.body).text);

@@ -16,6 +16,7 @@
 #include "common/green/hub.hpp"
 #include "cpu_meter.hpp"
 #include "proto/codec.hpp"
+#include "proto/report_names.hpp"
 #include "proto/transport.hpp"
 #include "user_load.hpp"
 
@@ -80,6 +81,7 @@ class master_link final : public proto::report_sink {
   std::unique_ptr<user_load> load_;
   std::string installed_;  ///< scenario + target of load_: a welcome with the same keeps it
   cpu_meter cpu_;
+  proto::report_names report_names_;  ///< request names by number, per run, on the stats plane
   bool registered_ = false;
   std::chrono::milliseconds heartbeat_interval_{1000};
   green::time_point last_heard_{};

@@ -46,6 +46,12 @@ request_stats& stats_table::entry(const std::string& method, const std::string& 
   return entries_[admit(request_key{method, name})];
 }
 
+std::map<request_key, request_stats>::value_type& stats_table::counted_entry(
+    const request_key& key) {
+  if (auto it = entries_.find(key); it != entries_.end()) return *it;
+  return *entries_.try_emplace(admit(key)).first;
+}
+
 void stats_table::record_error(const std::string& method, const std::string& name,
                                const std::string& message, std::uint64_t count) {
   errors_[admit(error_key{method, name, message})] += count;

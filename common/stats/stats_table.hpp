@@ -41,6 +41,9 @@ class stats_table {
   /// The entry of (method, name), made on first use. The reference stays valid for the table's
   /// life (take_delta resets entries in place), so callers may keep it.
   request_stats& entry(const std::string& method, const std::string& name);
+  /// As entry(), with the key the row is counted under: `key` itself, or the other_names row
+  /// that took it. Both stay valid for the table's life.
+  std::map<request_key, request_stats>::value_type& counted_entry(const request_key& key);
   /// Counts one occurrence of `message` for (method, name).
   void record_error(const std::string& method, const std::string& name, const std::string& message,
                     std::uint64_t count = 1);

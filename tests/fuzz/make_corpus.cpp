@@ -4,6 +4,7 @@
 #include <string>
 
 #include "proto/codec.hpp"
+#include "proto/stats_frame.hpp"
 
 namespace p = swarmlet::proto;
 
@@ -58,5 +59,16 @@ int main(int argc, char** argv) {
   r.delta.record_error("GET", "/n1", "HTTP 500 Internal Server Error");
   r.exceptions.record("a.lua:3: boom", "stack traceback:\n\ta.lua:3: in function <a.lua:2>", 4);
   write(p::make_message(p::message_type::stats, "w1", r));
+  // As a worker sends them: names defined once, then by number alone once the master knows them.
+  p::report_names names;
+  auto write_frame = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir + "/seed-" + std::to_string(n++) + "-" + name, std::ios::binary) << bytes;
+  };
+  write_frame("stats-defining-names", p::encode_stats("w1", r, names));
+  names.acknowledged(r.run_id, names.size());
+  r.sequence = 4;
+  r.delta.lag().record(1200, 0, false);
+  write_frame("stats-by-number", p::encode_stats("w1", r, names));
+  write(p::make_message(p::message_type::heartbeat, "master", p::heartbeat_payload{0, 0, 7, 9}));
   return 0;
 }

@@ -6,6 +6,8 @@
 #include <msgpack.hpp>
 #include <random>
 
+#include "proto/stats_frame.hpp"
+
 namespace p = swarmlet::proto;
 
 namespace {
@@ -260,3 +262,101 @@ TEST(Codec, AnotherVersionIsNamedButARefusalIsAlwaysReadable) {
 }
 
 }  // namespace
+
+namespace stats_frames {
+
+/// A stats message of one row (number 0, "GET /" defined unless `define` is false) with the
+/// given histogram, as [distance, count, ...], and `requests` requests.
+std::string frame(const std::vector<std::uint64_t>& histogram, std::uint64_t requests,
+                  bool define = true) {
+  msgpack::sbuffer b;
+  msgpack::packer<msgpack::sbuffer> pk(b);
+  pk.pack_array(4);
+  pk.pack(static_cast<int>(p::message_type::stats));
+  pk.pack(p::protocol_version);
+  pk.pack(std::string("w"));
+  pk.pack_array(14);
+  for (int v : {1, 1}) pk.pack(v);
+  pk.pack(false);
+  for (int v : {0, 0}) pk.pack(v);
+  pk.pack(requests);
+  pk.pack_array(0);
+  pk.pack_map(0);
+  pk.pack_array(define ? 3 : 0);
+  if (define) {
+    pk.pack(0);
+    pk.pack(std::string("GET"));
+    pk.pack(std::string("/"));
+  }
+  pk.pack_array(1);
+  pk.pack_array(11);
+  for (std::uint64_t v : {std::uint64_t{0}, requests, std::uint64_t{0}, requests * 10,
+                          std::uint64_t{10}, std::uint64_t{10}, std::uint64_t{0}})
+    pk.pack(v);
+  pk.pack(histogram);
+  for (int v : {0, 0}) pk.pack(v);
+  pk.pack_array(0);
+  pk.pack_array(0);  // errors
+  pk.pack_array(10);
+  for (int v : {0, 0, 0, 0, 0, 0}) pk.pack(v);
+  pk.pack_array(0);
+  for (int v : {0, 0}) pk.pack(v);
+  pk.pack_array(0);
+  pk.pack_array(2);
+  for (int v : {0, 0}) pk.pack(v);
+  pk.pack_array(0);  // exceptions
+  return std::string(b.data(), b.size());
+}
+
+std::string read_error(const std::string& bytes) {
+  p::stats_frame f;
+  auto error = f.read(bytes);
+  return error ? *error : "";
+}
+
+}  // namespace stats_frames
+
+TEST(StatsFrame, HistogramsAreSparseDistancesThatAddUpToTheirRequests) {
+  using stats_frames::frame;
+  using stats_frames::read_error;
+  p::stats_frame f;
+  ASSERT_FALSE(f.read(frame({10, 2, 3, 1}, 3)));
+  ASSERT_EQ(f.rows.size(), 1u);
+  const auto h = f.histogram(f.rows[0].stats);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0], (std::pair<std::uint32_t, std::uint64_t>{10, 2}));
+  EXPECT_EQ(h[1], (std::pair<std::uint32_t, std::uint64_t>{13, 1}));
+  EXPECT_EQ(read_error(frame({10, 1, 0, 1}, 2)), "stats row repeats a bucket");
+  EXPECT_EQ(read_error(frame({100000, 1}, 1)), "stats row has a bucket out of range");
+  EXPECT_EQ(read_error(frame({10, 1}, 2)), "stats row histogram does not match");
+  EXPECT_EQ(read_error(frame({10, UINT64_MAX, 1, 2}, 1)), "stats row counts overflow");
+  const std::string good = frame({10, 2}, 2);
+  for (std::size_t cut = 0; cut < good.size(); ++cut)
+    EXPECT_NE(read_error(good.substr(0, cut)), "") << "cut at " << cut;
+  EXPECT_EQ(read_error(good + '\0'), "stats message has bytes after its end");
+}
+
+TEST(StatsFrame, OutsideTheMastersNameTableAReportMustDefineEveryNameItUses) {
+  const std::string undefined = stats_frames::frame({10, 2}, 2, false);
+  EXPECT_EQ(stats_frames::read_error(undefined), "") << "the master resolves it with its table";
+  const auto d = p::decode(undefined.data(), undefined.size());
+  ASSERT_TRUE(std::holds_alternative<p::decode_error>(d));
+  EXPECT_EQ(std::get<p::decode_error>(d).reason, "stats row uses name 0, which the report lacks");
+}
+
+TEST(StatsFrame, MasterHeartbeatsSayTheNamesKnownInTheirRun) {
+  const auto beat = round_trip(p::message_type::heartbeat, p::heartbeat_payload{0, 0, 77, 12});
+  EXPECT_EQ(beat.run_id, 77u);
+  EXPECT_EQ(beat.names_known, 12u);
+  p::report_names names;
+  names.use_run(77);
+  names.number({"GET", "/a"});
+  names.acknowledged(77, 12);
+  EXPECT_EQ(names.known_below(), 1u) << "never more than it numbered";
+  names.acknowledged(78, 0);
+  names.acknowledged(77, 0);
+  EXPECT_EQ(names.known_below(), 1u) << "another run's word, or an older one, changes nothing";
+  names.use_run(78);
+  EXPECT_EQ(names.size(), 0u);
+  EXPECT_EQ(names.known_below(), 0u);
+}

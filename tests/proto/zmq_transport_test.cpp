@@ -9,6 +9,7 @@
 
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
+#include "proto/stats_frame.hpp"
 
 namespace p = swarmlet::proto;
 namespace g = swarmlet::green;
@@ -57,10 +58,12 @@ TEST_F(ZmqTransport, StatsGoToThePortTheWelcomeSays) {
   r.worker_id = "w1";
   r.run_id = 3;
   r.sequence = 1;
-  worker->push_stats(p::make_message(p::message_type::stats, "w1", r));
+  worker->push_stats(p::encode(p::make_message(p::message_type::stats, "w1", r)));
   const auto got = master.receive_stats();
-  const auto& m = std::get<p::message>(got.content);
-  EXPECT_EQ(std::get<p::stats_report>(m.body).run_id, 3u);
+  p::stats_frame frame;
+  ASSERT_FALSE(frame.read(std::get<std::string>(got)));
+  EXPECT_EQ(frame.run_id, 3u);
+  EXPECT_EQ(frame.sender, "w1");
 }
 
 TEST_F(ZmqTransport, FramesOfTheWrongShapeAreBadFramesWithAReason) {
@@ -80,9 +83,10 @@ TEST_F(ZmqTransport, FramesOfTheWrongShapeAreBadFramesWithAReason) {
   raw_push.send(zmq::str_buffer("b"), zmq::send_flags::none);
   raw_push.send(zmq::str_buffer("not msgpack"), zmq::send_flags::none);
   const auto several = master.receive_stats();
-  EXPECT_EQ(std::get<p::decode_error>(several.content).reason, "stats message of several frames");
+  EXPECT_EQ(std::get<p::decode_error>(several).reason, "stats message of several frames");
   const auto garbage = master.receive_stats();
-  EXPECT_TRUE(std::holds_alternative<p::decode_error>(garbage.content));
+  p::stats_frame frame;
+  EXPECT_TRUE(frame.read(std::get<std::string>(garbage))) << "one frame, not a report";
 }
 
 TEST_F(ZmqTransport, AMessageOfSeveralFramesToAWorkerIsABadMessage) {

@@ -1,0 +1,206 @@
+// The master's stats ingest from frames (names by number, read in place): the same numbers as
+// merging whole reports, and the name table survives lost, late and repeated reports.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "master/aggregator.hpp"
+#include "proto/stats_frame.hpp"
+
+namespace {
+
+namespace m = swarmlet::master;
+namespace p = swarmlet::proto;
+namespace st = swarmlet::stats;
+
+/// What a worker sends: `report` encoded with its names, and read as the master reads it.
+struct wire_worker {
+  std::string id;
+  p::report_names names;
+  p::stats_frame frame;
+
+  const p::stats_frame& send(const p::stats_report& report) {
+    auto error = frame.read(p::encode_stats(id, report, names));
+    EXPECT_FALSE(error) << *error;
+    return frame;
+  }
+  /// The master's heartbeat.
+  void hear(const m::aggregator& a, std::uint64_t run_id) {
+    names.acknowledged(run_id, a.names_known(id));
+  }
+};
+
+p::stats_report report(const std::string& worker, std::uint64_t seq, std::uint64_t& sent,
+                       std::mt19937_64& rng, int names) {
+  p::stats_report r;
+  r.worker_id = worker;
+  r.run_id = 1;
+  r.sequence = seq;
+  std::lognormal_distribution<double> latency(std::log(20000.0), 1.5);
+  for (int i = 0; i < 30; ++i) {
+    const auto n = rng() % names;
+    r.delta.entry(n % 3 ? "GET" : "POST", "/n/" + std::to_string(n))
+        .record(static_cast<std::uint64_t>(latency(rng)), n, rng() % 7 == 0);
+  }
+  r.delta.lag().record(rng() % 5000, 0, false);
+  r.delta.versions().http1_1 = 30;
+  if (seq % 3 == 0) r.delta.record_error("GET", "/n/1", "HTTP 500", 2);
+  if (seq % 4 == 0) r.exceptions.record("a.lua:3: boom", "traceback", 1);
+  sent += r.delta.total().requests;
+  r.requests_sent = sent;
+  return r;
+}
+
+void expect_same(const st::request_stats& a, const st::request_stats& b, const std::string& what) {
+  EXPECT_EQ(a.requests, b.requests) << what;
+  EXPECT_EQ(a.failures, b.failures) << what;
+  EXPECT_EQ(a.total_us, b.total_us) << what;
+  EXPECT_EQ(a.min_us, b.min_us) << what;
+  EXPECT_EQ(a.max_us, b.max_us) << what;
+  EXPECT_EQ(a.content_bytes, b.content_bytes) << what;
+  EXPECT_TRUE(a.histogram == b.histogram) << what;
+  EXPECT_TRUE(a.service == b.service) << what;
+}
+
+void expect_same(const m::aggregator& a, const m::aggregator& b) {
+  ASSERT_EQ(a.totals().entries().size(), b.totals().entries().size());
+  for (const auto& [key, s] : a.totals().entries()) {
+    const auto it = b.totals().entries().find(key);
+    ASSERT_NE(it, b.totals().entries().end()) << key.name;
+    expect_same(s, it->second, key.method + " " + key.name);
+    expect_same(a.current_window(key), b.current_window(key), "window of " + key.name);
+  }
+  EXPECT_EQ(a.totals().errors(), b.totals().errors());
+  expect_same(a.totals().lag(), b.totals().lag(), "lag");
+  EXPECT_EQ(a.totals().versions().http1_1, b.totals().versions().http1_1);
+  ASSERT_EQ(a.history().size(), b.history().size());
+  for (std::size_t i = 0; i < a.history().size(); ++i) {
+    EXPECT_EQ(a.history()[i].rps, b.history()[i].rps);
+    EXPECT_EQ(a.history()[i].total.requests, b.history()[i].total.requests);
+  }
+  EXPECT_EQ(a.lost_reports(), b.lost_reports());
+  EXPECT_EQ(a.lost_requests(), b.lost_requests());
+  EXPECT_EQ(a.exceptions_by_count().size(), b.exceptions_by_count().size());
+}
+
+TEST(StatsFrameIngest, FramesMergeExactlyAsTheReportsTheyCarryEvenBeyondTheNameCap) {
+  std::mt19937_64 rng(7);
+  // Names beyond the cap fold into "(other names)" alike; a reset between ticks starts again.
+  m::aggregator by_frame(1, 12), by_report(1, 12);
+  std::vector<wire_worker> workers(3);
+  std::vector<std::uint64_t> sent(3);
+  for (std::size_t w = 0; w < workers.size(); ++w) workers[w].id = "w" + std::to_string(w);
+  for (std::uint64_t seq = 1; seq <= 12; ++seq) {
+    for (std::size_t w = 0; w < workers.size(); ++w) {
+      const auto r = report(workers[w].id, seq, sent[w], rng, 20);
+      const auto& frame = workers[w].send(r);
+      if (seq == 5 && w == 1) continue;  // lost on the way: both count it lost
+      EXPECT_EQ(by_frame.add(frame), m::aggregator::add_result::merged);
+      EXPECT_TRUE(by_report.add(r));
+      if (seq % 2 == 0) workers[w].hear(by_frame, 1);
+    }
+    by_frame.tick(static_cast<double>(seq), 3);
+    by_report.tick(static_cast<double>(seq), 3);
+    if (seq == 8) {
+      by_frame.reset_stats();
+      by_report.reset_stats();
+    }
+  }
+  expect_same(by_frame, by_report);
+  EXPECT_EQ(by_frame.lost_reports(), 1u);
+  EXPECT_GT(by_frame.lost_requests(), 0u);
+}
+
+TEST(StatsFrameIngest, NamesRideAlongUntilTheMasterSaysItKnowsThemSoALostReportCostsNoName) {
+  m::aggregator a(1);
+  wire_worker w{"w"};
+  std::mt19937_64 rng(1);
+  std::uint64_t sent = 0;
+  const auto first = report("w", 1, sent, rng, 5);
+  EXPECT_FALSE(w.send(first).names.empty());  // lost: the master never sees it
+  const auto second = report("w", 2, sent, rng, 5);
+  const auto& again = w.send(second);
+  EXPECT_EQ(again.names.size(), w.names.size()) << "every name not yet known, used or not";
+  EXPECT_EQ(a.add(again), m::aggregator::add_result::merged);
+  EXPECT_EQ(a.names_known("w"), w.names.size());
+  w.hear(a, 1);
+  const auto third = report("w", 3, sent, rng, 5);
+  const auto& known = w.send(third);
+  EXPECT_TRUE(known.names.empty()) << "known names go by number alone";
+  EXPECT_EQ(a.add(known), m::aggregator::add_result::merged);
+  EXPECT_EQ(a.lost_reports(), 1u);
+  EXPECT_EQ(a.totals().total().requests + a.lost_requests(), sent)
+      << "counted + lost == what the worker counted";
+  w.hear(a, 2);  // another run's word changes nothing
+  EXPECT_EQ(w.names.known_below(), a.names_known("w"));
+}
+
+TEST(StatsFrameIngest, AReportUsingAnUnknownNumberIsCountedLostAndMergedOnceIfItComesAgain) {
+  m::aggregator a(1);
+  std::mt19937_64 rng(3);
+  std::uint64_t sent = 0;
+  // A worker told (wrongly) that the master knows its names: its report defines none.
+  wire_worker liar{"w"};
+  auto r1 = report("w", 1, sent, rng, 4);
+  liar.names.use_run(1);
+  for (const auto& [key, s] : r1.delta.entries()) liar.names.number(key);
+  liar.names.acknowledged(1, liar.names.size());
+  const std::string bytes = p::encode_stats("w", r1, liar.names);
+  p::stats_frame frame;
+  ASSERT_FALSE(frame.read(bytes));
+  ASSERT_TRUE(frame.names.empty());
+  EXPECT_EQ(a.add(frame), m::aggregator::add_result::unresolved);
+  EXPECT_EQ(a.lost_reports(), 1u);
+  EXPECT_EQ(a.lost_requests(), r1.delta.total().requests);
+  EXPECT_EQ(a.totals().total().requests, 0u);
+  // The next report defines its names (as an honest worker's would)...
+  wire_worker honest{"w"};
+  honest.names.use_run(1);
+  for (const auto& [key, s] : r1.delta.entries()) honest.names.number(key);
+  auto r2 = report("w", 2, sent, rng, 4);
+  EXPECT_EQ(a.add(honest.send(r2)), m::aggregator::add_result::merged);
+  // ... so the first, coming again, is merged now, once.
+  ASSERT_FALSE(frame.read(bytes));
+  EXPECT_EQ(a.add(frame), m::aggregator::add_result::merged);
+  EXPECT_EQ(a.lost_reports(), 0u);
+  EXPECT_EQ(a.totals().total().requests, sent);
+  ASSERT_FALSE(frame.read(bytes));
+  EXPECT_EQ(a.add(frame), m::aggregator::add_result::rejected) << "a repeat";
+  EXPECT_EQ(a.totals().total().requests, sent);
+}
+
+TEST(StatsFrameIngest, ADefinitionThatContradictsAnEarlierOneIsNotMerged) {
+  m::aggregator a(1);
+  std::uint64_t sent = 0;
+  std::mt19937_64 rng(5);
+  wire_worker w{"w"};
+  EXPECT_EQ(a.add(w.send(report("w", 1, sent, rng, 3))), m::aggregator::add_result::merged);
+  wire_worker other{"w"};  // numbers the same names in another order
+  p::stats_report r;
+  r.run_id = 1;
+  r.sequence = 2;
+  r.delta.entry("DELETE", "/x").record(10, 0, false);
+  r.requests_sent = ++sent;
+  EXPECT_EQ(a.add(other.send(r)), m::aggregator::add_result::unresolved);
+  EXPECT_EQ(a.lost_requests(), 1u);
+}
+
+TEST(StatsFrameIngest, ANewRunNumbersItsNamesAgainFromZero) {
+  // A restarted master runs a new run: it knows none of the worker's names, and is told them.
+  wire_worker w{"w"};
+  std::uint64_t sent = 0;
+  std::mt19937_64 rng(9);
+  m::aggregator first(1);
+  EXPECT_EQ(first.add(w.send(report("w", 1, sent, rng, 6))), m::aggregator::add_result::merged);
+  w.hear(first, 1);
+  EXPECT_GT(w.names.known_below(), 0u);
+  auto r = report("w", 1, sent, rng, 6);
+  r.run_id = 2;
+  m::aggregator second(2);
+  const auto& frame = w.send(r);
+  EXPECT_EQ(frame.names.size(), r.delta.entries().size());
+  EXPECT_EQ(second.add(frame), m::aggregator::add_result::merged);
+  EXPECT_EQ(second.totals().total().requests, r.delta.total().requests);
+}
+
+}  // namespace
