@@ -58,7 +58,7 @@ std::shared_ptr<green::tls_context> make_tls_context(const client_options& optio
 }
 
 client::client(url base, client_options options, std::shared_ptr<green::tls_context> tls)
-    : base_(std::move(base)), options_(std::move(options)), tls_(std::move(tls)), in_(16 * 1024) {
+    : base_(std::move(base)), options_(std::move(options)), tls_(std::move(tls)) {
   auto o = std::make_shared<origin>();
   o->base = base_;
   o->key = base_.origin();
@@ -354,14 +354,14 @@ result client::send_once(origin& o, const request& req, bool head) {
         if (in_begin_ == in_end_) {
           in_begin_ = in_end_ = 0;
           bound();
-          const std::size_t n = conn.io().read_some(std::span<char>(in_.data(), in_.size()));
+          const std::size_t n = conn.io().read_some(std::span<char>(in_.get(), in_size));
           if (n == 0) {
             parser_.finish();
             break;
           }
           in_end_ = n;
         }
-        in_begin_ += parser_.feed(in_.data() + in_begin_, in_end_ - in_begin_);
+        in_begin_ += parser_.feed(in_.get() + in_begin_, in_end_ - in_begin_);
         if (parser_.complete() || parser_.failed()) break;
       }
     } catch (const green::operation_timed_out&) {
