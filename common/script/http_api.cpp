@@ -111,10 +111,12 @@ void append_multipart(lua_State* L, int table, http::request& req) {
     }
     lua_getfield(L, table, name.c_str());
     const int part = lua_gettop(L);
+    const std::string& part_name = name;  // clang 14 cannot capture a structured binding
     auto field = [&](const char* key) {
       lua_getfield(L, part, key);
       std::string v;
-      if (!lua_isnil(L, -1)) v = text_at(L, -1, ("opts.multipart." + name + "." + key).c_str());
+      if (!lua_isnil(L, -1))
+        v = text_at(L, -1, ("opts.multipart." + part_name + "." + key).c_str());
       lua_pop(L, 1);
       return v;
     };
