@@ -423,6 +423,20 @@ std::vector<std::string> read_tags(const reader& r, const YAML::Node& n) {
   return out;
 }
 
+/// `headers:` and `query:` (maps of templated values) of a request or a ws step.
+void read_headers_and_query(const reader& r, const YAML::Node& n, request_spec& req) {
+  if (const auto h = n["headers"]) {
+    r.expect_map(h, "headers");
+    for (const auto& kv : h)
+      req.headers.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "header value"));
+  }
+  if (const auto q = n["query"]) {
+    r.expect_map(q, "query");
+    for (const auto& kv : q)
+      req.query.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "query value"));
+  }
+}
+
 bool is_ws_step(const YAML::Node& n) {
   if (n.IsScalar()) return n.Scalar() == "close";
   return n.IsMap() && (n["ws"] || n["send"] || n["expect"] || n["close"]);
@@ -478,16 +492,7 @@ request_spec read_ws_step(const reader& r, const YAML::Node& n, bool as_task,
                        "' must start with '/' (on the target's server) or be a ws:// or wss:// "
                        "URL");
     req.name = req.path.constant() ? req.path.render({}) : p;
-    if (const auto h = n["headers"]) {
-      r.expect_map(h, "headers");
-      for (const auto& kv : h)
-        req.headers.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "header value"));
-    }
-    if (const auto q = n["query"]) {
-      r.expect_map(q, "query");
-      for (const auto& kv : q)
-        req.query.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "query value"));
-    }
+    read_headers_and_query(r, n, req);
     if (n["max_message"])
       ws.max_message = static_cast<std::size_t>(
           r.integer(n["max_message"], "max_message (bytes)", 1, std::int64_t{1} << 30));
@@ -597,16 +602,7 @@ request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
   if (methods != 1)
     r.fail(n, "a request needs exactly one of get, post, put, delete, patch, head, options");
   if (n["name"]) req.name = r.text(n["name"], "name");
-  if (const auto h = n["headers"]) {
-    r.expect_map(h, "headers");
-    for (const auto& kv : h)
-      req.headers.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "header value"));
-  }
-  if (const auto q = n["query"]) {
-    r.expect_map(q, "query");
-    for (const auto& kv : q)
-      req.query.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "query value"));
-  }
+  read_headers_and_query(r, n, req);
   if ((n["body"] ? 1 : 0) + (n["json"] ? 1 : 0) + (n["form"] ? 1 : 0) + (n["multipart"] ? 1 : 0) >
       1)
     r.fail(n, "a request takes one body: body, json, form or multipart");

@@ -16,6 +16,7 @@
 #include "common/stats/stats_table.hpp"
 #include "json_convert.hpp"
 #include "lua_guard.hpp"
+#include "lua_options.hpp"
 #include "lua_udata.hpp"
 #include "user_context.hpp"
 
@@ -45,15 +46,6 @@ void push_lower(lua_State* L, std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i)
     out[i] = s[i] >= 'A' && s[i] <= 'Z' ? static_cast<char>(s[i] - 'A' + 'a') : s[i];
   lua_pushlstring(L, out, s.size());
-}
-
-/// A Lua string or number at `index` as text (header and query values may be numbers).
-std::string text_at(lua_State* L, int index, const char* what) {
-  if (lua_type(L, index) != LUA_TSTRING && lua_type(L, index) != LUA_TNUMBER)
-    luaL_error(L, "%s must be a string or a number, got %s", what, luaL_typename(L, index));
-  std::size_t len = 0;
-  const char* s = lua_tolstring(L, index, &len);
-  return std::string(s, len);
 }
 
 /// A Lua table's string keys with the values at them, sorted by key (a Lua table has no order;
@@ -173,17 +165,7 @@ void read_options(lua_State* L, int opts, http::request& req, request_options& o
   }
   lua_pop(L, 1);
   lua_getfield(L, opts, "headers");
-  if (!lua_isnil(L, -1)) {
-    luaL_checktype(L, -1, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, -2) != 0) {
-      lua_pushvalue(L, -2);
-      std::string key = text_at(L, -1, "a header name");
-      std::string value = text_at(L, -2, "a header value");
-      lua_pop(L, 2);
-      req.headers.add(std::move(key), std::move(value));
-    }
-  }
+  add_header_table(L, req.headers);
   lua_pop(L, 1);
   lua_getfield(L, opts, "body");
   lua_getfield(L, opts, "json");

@@ -9,6 +9,7 @@
 #include "common/green/clock.hpp"
 #include "common/stats/stats_table.hpp"
 #include "lua_guard.hpp"
+#include "lua_options.hpp"
 #include "lua_udata.hpp"
 #include "user_context.hpp"
 
@@ -63,14 +64,6 @@ int push_failure(lua_State* L, const std::string& failure) {
   return 2;
 }
 
-std::string text_at(lua_State* L, int index, const char* what) {
-  if (lua_type(L, index) != LUA_TSTRING && lua_type(L, index) != LUA_TNUMBER)
-    luaL_error(L, "%s must be a string or a number, got %s", what, luaL_typename(L, index));
-  std::size_t len = 0;
-  const char* s = lua_tolstring(L, index, &len);
-  return std::string(s, len);
-}
-
 /// u.ws:connect(path [, {name =, headers =, max_message =}])
 int l_connect(lua_State* L) {
   ws_factory* f = check_udata<ws_factory>(L, 1, factory_type);
@@ -96,17 +89,7 @@ int l_connect(lua_State* L) {
     }
     lua_pop(L, 1);
     lua_getfield(L, 3, "headers");
-    if (!lua_isnil(L, -1)) {
-      luaL_checktype(L, -1, LUA_TTABLE);
-      lua_pushnil(L);
-      while (lua_next(L, -2) != 0) {
-        lua_pushvalue(L, -2);
-        std::string key = text_at(L, -1, "a header name");
-        std::string value = text_at(L, -2, "a header value");
-        lua_pop(L, 2);
-        headers.add(std::move(key), std::move(value));
-      }
-    }
+    add_header_table(L, headers);
     lua_pop(L, 1);
   }
   ws_object* w = push_udata<ws_object>(L, ws_type);
