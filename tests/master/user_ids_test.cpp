@@ -152,11 +152,8 @@ TEST(UserIds, RandomJoinsLeavesAndRespreadsKeepEveryIdUniqueAmongLiveUsers) {
         for (const auto& [cls, ids] : next.count(w.id) ? next.at(w.id) : m::class_ids{}) {
           p::id_ranges had;
           if (current.count(w.id) && current.at(w.id).count(cls)) had = current.at(w.id).at(cls);
-          const p::id_ranges gained = [&] {
-            p::id_ranges g = ids;
-            g.erase(had);
-            return g;
-          }();
+          p::id_ranges gained = ids;
+          gained.erase(had);
           ASSERT_TRUE(gained.intersection(alive_before).empty())
               << "a new user got the id of a user still alive";
           kept += ids.size() - gained.size();

@@ -20,7 +20,7 @@ T round_trip(p::message_type type, T body) {
   auto decoded = p::decode(bytes.data(), bytes.size());
   auto* m = std::get_if<p::message>(&decoded);
   EXPECT_NE(m, nullptr) << std::get<p::decode_error>(decoded).reason;
-  if (m == nullptr) return T{};
+  if (m == nullptr) return T();
   EXPECT_EQ(m->type, type);
   EXPECT_EQ(m->sender, "worker-1");
   return std::get<T>(m->body);
