@@ -4,12 +4,18 @@
 # under 1 ms at p99 and no dropped iteration, next to wrk's closed-model throughput on the same
 # core (no wrk2 in Debian), as a ratio.
 #   bench/open_rate.sh [SECONDS] [RATES...]
+# SWARMLET_BIN=PATH measures that binary instead of building build-release/ (e.g. to compare two
+# builds on the same machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-8}; shift || true
 rates=("$@"); (( ${#rates[@]} )) || rates=(20000 40000 60000 80000 100000 120000 140000)
 bash scripts/install-deps.sh --bench
-bash scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+bin=${SWARMLET_BIN:-}
+if [[ -z $bin ]]; then
+  bash scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+  bin=./build-release/app/swarmlet
+fi
 source bench/nginx_target.sh
 before=$(served); cpu_of wrk -t1 -c50 -d"${secs}s" "$target/" >/dev/null; after=$(served)
 wrk_rate=$(( (after - before) / secs ))
@@ -23,7 +29,7 @@ load: {arrival_rate: {rate: $rate/s, max_users: 2000}, run_time: ${secs}s}
 users: [{tasks: [{get: /}]}]
 YAML
   json=$(mktemp)
-  cpu_of ./build-release/app/swarmlet run "$scenario" --threads 1 -q --json "$json" >/dev/null
+  cpu_of "$bin" run "$scenario" --threads 1 -q --json "$json" >/dev/null
   read -r p99 dropped requests < <($py -c "
 import json; d = json.load(open('$json'))
 print(d['generator_lag_ms']['p99'], d['totals']['dropped_iterations'], d['totals']['requests'])")

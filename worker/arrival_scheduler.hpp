@@ -4,6 +4,7 @@
 // the arrivals no user could take as dropped iterations. The generator's lag is measured where
 // an iteration really starts, against the intended time given here (user_runner::run_open and
 // script_user::run_open).
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -69,10 +70,14 @@ class arrival_scheduler {
   void user_gone(const open_user& u);
 
   int users() const noexcept { return users_; }
+  /// Times the schedule has woken to release arrivals (each release is a batch: see loop()).
+  std::uint64_t wakes() const noexcept { return wakes_; }
 
  private:
   static constexpr int pre_allocated_users = 64;  ///< per hub thread, made before the schedule
   static constexpr int max_users_starting = 8;    ///< users being made at once when more are needed
+  /// The least time between two wakes of the schedule (see loop()).
+  static constexpr green::duration batch_gap = std::chrono::microseconds(100);
 
   void loop();
   /// Makes a user with the lowest free id; false when no id (or no unique data row) is left.
@@ -92,6 +97,7 @@ class arrival_scheduler {
   std::mt19937_64 drop_rng_;
   config::arrival_plan plan_;
   int users_ = 0;
+  std::uint64_t wakes_ = 0;
   std::unordered_set<const open_user*> starting_;  // made, on_start not done yet
   proto::id_ranges ids_;                           // the ids this thread's users may take
   std::map<std::uint64_t, open_user*> made_;       // alive, by id
