@@ -99,7 +99,7 @@ std::string first_failed_check(const config::check_spec& check, const http::resu
     if (!check.status->accepts(status))
       return "expected status " + check.status->expected + ", got " + std::to_string(status);
   } else if (status >= 400) {
-    return "HTTP " + std::to_string(status) + " " + std::string(http::reason_phrase(status));
+    return http::status_failure(r);
   }
   if (check.max_duration && r.elapsed > *check.max_duration)
     return "slower than " + config::format_duration(*check.max_duration);

@@ -37,6 +37,20 @@ SSL_CTX* new_ctx(const SSL_METHOD* method) {
   return ctx;
 }
 
+/// Where a client session notes that the server asked for a certificate it had not got.
+int certificate_asked_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+/// OpenSSL calls this when the server asks for a client certificate and the session has none;
+/// sending none (0) leaves the server to decide.
+int note_certificate_asked(SSL* ssl, X509**, EVP_PKEY**) {
+  static char asked;
+  SSL_set_ex_data(ssl, certificate_asked_index(), &asked);
+  return 0;
+}
+
 struct bio_free {
   void operator()(BIO* b) const noexcept { BIO_free(b); }
 };
@@ -48,6 +62,7 @@ std::unique_ptr<BIO, bio_free> pem_bio(std::string_view pem) {
 
 tls_context tls_context::client(bool verify, const std::string& ca_file) {
   tls_context c(new_ctx(TLS_client_method()), verify);
+  SSL_CTX_set_client_cert_cb(c.native(), note_certificate_asked);
   if (verify) {
     SSL_CTX_set_verify(c.native(), SSL_VERIFY_PEER, nullptr);
     SSL_CTX_set_default_verify_paths(c.native());
@@ -179,6 +194,10 @@ std::string_view tls_stream::alpn() const noexcept {
   SSL_get0_alpn_selected(ssl_.get(), &data, &size);
   return data == nullptr ? std::string_view()
                          : std::string_view(reinterpret_cast<const char*>(data), size);
+}
+
+bool tls_stream::client_certificate_missing() const noexcept {
+  return SSL_get_ex_data(ssl_.get(), certificate_asked_index()) != nullptr;
 }
 
 tls_stream wrap_ssl(socket s, const tls_context& context, tls_role role,

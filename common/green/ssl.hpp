@@ -69,6 +69,10 @@ class tls_stream final : public stream {
   std::string protocol() const;
   /// The application protocol the server chose by ALPN ("h2", "http/1.1"), or empty.
   std::string_view alpn() const noexcept;
+  /// A client's: the server asked for a certificate in the handshake and this client had none
+  /// to give. Servers that require one (nginx's ssl_verify_client on) still finish the
+  /// handshake and refuse each request with a status that does not say why (400).
+  bool client_certificate_missing() const noexcept;
 
  private:
   friend tls_stream wrap_ssl(socket, const tls_context&, tls_role, const std::string&,

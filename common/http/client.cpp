@@ -47,6 +47,18 @@ namespace {
 bool is_absolute(std::string_view target) {
   return target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0;
 }
+
+/// Appends a jar as a Cookie header's value: "a=1; b=2".
+void append_cookies(const std::map<std::string, std::string>& jar, std::string& out) {
+  bool first = true;
+  for (const auto& [k, v] : jar) {
+    if (!first) out += "; ";
+    first = false;
+    out += k;
+    out += '=';
+    out += v;
+  }
+}
 }  // namespace
 
 std::shared_ptr<green::tls_context> make_tls_context(const client_options& options) {
@@ -57,14 +69,18 @@ std::shared_ptr<green::tls_context> make_tls_context(const client_options& optio
   return c;
 }
 
-client::client(url base, client_options options, std::shared_ptr<green::tls_context> tls)
-    : base_(std::move(base)), options_(std::move(options)), tls_(std::move(tls)) {
+client::client(url base, client_options options, std::shared_ptr<green::tls_context> tls,
+               std::shared_ptr<cookie_jars> jars)
+    : base_(std::move(base)),
+      options_(std::move(options)),
+      tls_(std::move(tls)),
+      jars_(jars ? std::move(jars) : std::make_shared<cookie_jars>()) {
   auto o = std::make_shared<origin>();
   o->base = base_;
   o->key = base_.origin();
   o->authority = base_.authority();
   o->server_name = options_.server_name.empty() ? base_.host : options_.server_name;
-  o->jar = &jars_[base_.host];
+  o->jar = &(*jars_)[base_.host];
   origins_.push_back(std::move(o));
 }
 
@@ -90,12 +106,11 @@ std::shared_ptr<client::origin> client::route(std::string_view target, std::stri
   }
   const auto u = parse_url(std::string(target), message);
   if (!u) return nullptr;
-  // The path starts at the first '/' after "scheme://" (none: "/").
-  const auto slash = target.find('/', target.find("//") + 2);
-  const auto query = target.find('?', target.find("//") + 2);
-  path = slash != std::string_view::npos && (query == std::string_view::npos || slash < query)
-             ? target.substr(slash)
-             : std::string_view();
+  // The path and query follow the authority, which ends at the first '/', '?' or '#' after
+  // "scheme://"; a query without a path is the root's ("/?q", see send()).
+  const auto authority_end = target.find_first_of("/?#", target.find("//") + 2);
+  path = authority_end == std::string_view::npos ? std::string_view()
+                                                 : target.substr(authority_end);
   path = path.substr(0, path.find('#'));  // a fragment is the browser's, never sent
   const std::string key = u->origin();
   for (const auto& o : origins_)
@@ -109,7 +124,7 @@ std::shared_ptr<client::origin> client::route(std::string_view target, std::stri
   o->authority = u->authority();
   o->server_name =
       u->host == base_.host && !options_.server_name.empty() ? options_.server_name : u->host;
-  o->jar = &jars_[u->host];
+  o->jar = &(*jars_)[u->host];
   o->last_use = ++uses_;
   if (origins_.size() >= std::max<std::size_t>(options_.max_origins, 2)) {
     // The least recently used other origin that no green thread is sending to gives its place.
@@ -248,14 +263,7 @@ void client::serialize(const origin& o, const request& req) {
   }
   if (!o.jar->empty() && !req.headers.has("cookie")) {
     out_ += "Cookie: ";
-    bool first = true;
-    for (const auto& [k, v] : *o.jar) {
-      if (!first) out_ += "; ";
-      first = false;
-      out_ += k;
-      out_ += '=';
-      out_ += v;
-    }
+    append_cookies(*o.jar, out_);
     out_ += "\r\n";
   }
   for (const auto& [k, v] : req.headers.fields()) {
@@ -290,15 +298,16 @@ void client::remember_cookies(origin& o, const response& res) {
   }
 }
 
+std::string cookie_header(const cookie_jars& jars, const std::string& host) {
+  std::string out;
+  if (const auto jar = jars.find(host); jar != jars.end()) append_cookies(jar->second, out);
+  return out;
+}
+
 result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const request& req,
                        bool head, bool& retry) {
   cookie_header_.clear();
-  for (const auto& [k, v] : *o.jar) {
-    if (!cookie_header_.empty()) cookie_header_ += "; ";
-    cookie_header_ += k;
-    cookie_header_ += '=';
-    cookie_header_ += v;
-  }
+  append_cookies(*o.jar, cookie_header_);
   const h2_request_context context{o.base.tls() ? "https" : "http", o.authority,
                                    options_.user_agent, cookie_header_, options_.keep_body};
   auto out = c->h2->exchange(req, head, context, green::clock::now() + options_.read_timeout);
@@ -306,6 +315,7 @@ result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const re
   if (o.conn == c && !c->usable()) o.conn.reset();
   retry = out.unprocessed;
   if (out.result.ok()) remember_cookies(o, out.result.response);
+  out.result.client_certificate_missing = c->tls && c->tls->client_certificate_missing();
   return std::move(out.result);
 }
 
@@ -393,6 +403,7 @@ result client::send_once(origin& o, const request& req, bool head) {
     if (!parser_.keep_alive()) close(o);
     r.response = std::move(parser_.response());
     r.version = version::http1_1;
+    r.client_certificate_missing = conn.tls && conn.tls->client_certificate_missing();
     remember_cookies(o, r.response);
     return r;
   }
@@ -419,6 +430,7 @@ result client::send(const request& original) {
     } else {
       routed = *req;
       routed.target.assign(path);
+      if (!path.empty() && path.front() == '?') routed.target.insert(0, 1, '/');
       r = send_once(*o, routed, head);
     }
     const int s = r.response.status;

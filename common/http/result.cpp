@@ -28,6 +28,15 @@ const char* to_string(error_kind kind) noexcept {
   return "other";
 }
 
+std::string status_failure(const result& r) {
+  std::string out = "HTTP " + std::to_string(r.response.status) + " " +
+                    std::string(reason_phrase(r.response.status));
+  if (r.client_certificate_missing)
+    out += " (the server asked for a client certificate and none is configured: "
+           "http: {client_cert, client_key})";
+  return out;
+}
+
 const char* to_string(version v) noexcept {
   switch (v) {
     case version::http1_1:

@@ -35,7 +35,14 @@ struct result {
   std::string error_message;  ///< one line, e.g. "connect to 127.0.0.1:9: Connection refused"
   std::chrono::steady_clock::duration elapsed{};
   http::version version = http::version::none;
+  /// Over TLS, the server asked for a client certificate and none was configured: the likely
+  /// reason for a refusal (see status_failure).
+  bool client_certificate_missing = false;
   bool ok() const noexcept { return error == error_kind::none; }
 };
+
+/// A response's status as a failure, e.g. "HTTP 503 Service Unavailable", with the likely
+/// reason when the client knows one (a client certificate the server asked for).
+std::string status_failure(const result& r);
 
 }  // namespace swarmlet::http

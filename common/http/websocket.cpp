@@ -233,7 +233,15 @@ ws_outcome websocket::handshake(const url& where, const header_list& headers) {
   std::size_t seen = 0;
   try {
     if (!bound(deadline)) throw green::operation_timed_out("handshake");
-    io().write_all(websocket_upgrade_request(where.target, where.authority(), key, headers,
+    const header_list* sent = &headers;
+    header_list with_cookies;
+    if (options_.cookies && !headers.has("cookie"))
+      if (std::string jar = options_.cookies(where.host); !jar.empty()) {
+        with_cookies = headers;
+        with_cookies.add("Cookie", std::move(jar));
+        sent = &with_cookies;
+      }
+    io().write_all(websocket_upgrade_request(where.target, where.authority(), key, *sent,
                                              options_.user_agent));
     while (!parser.complete() && !parser.failed()) {
       if (!bound(deadline)) throw green::operation_timed_out("handshake");
@@ -261,7 +269,11 @@ ws_outcome websocket::handshake(const url& where, const header_list& headers) {
   }
   if (parser.failed()) return fail(ws_error::handshake, "bad answer: " + parser.error());
   std::string wrong = check_websocket_answer(parser.response(), key, offered.value_or(""));
-  if (!wrong.empty()) return fail(ws_error::handshake, std::move(wrong));
+  if (!wrong.empty()) {
+    if (parser.response().status != 101 && tls_stream_ && tls_stream_->client_certificate_missing())
+      wrong += " (the server asked for a client certificate and none is configured)";
+    return fail(ws_error::handshake, std::move(wrong));
+  }
   subprotocol_ = std::string(parser.response().headers.get("sec-websocket-protocol").value_or(""));
   return {};
 }

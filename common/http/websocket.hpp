@@ -8,6 +8,7 @@
 // that ends without a close frame (or in the middle of one), a timeout.
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,10 @@ struct websocket_options {
   /// A longer message from the server fails the connection (close 1009).
   std::size_t max_message = std::size_t{1} << 20;
   std::string user_agent = "swarmlet";
+  /// The Cookie header for a host (empty: none), sent on the upgrade unless the caller's
+  /// headers have one: a user's WebSocket carries the cookies its HTTP client holds, as a
+  /// browser's carries the page's (a login's session cookie, say). May be empty.
+  std::function<std::string(const std::string& host)> cookies;
 };
 
 class websocket {

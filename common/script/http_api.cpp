@@ -197,8 +197,7 @@ void read_options(lua_State* L, int opts, http::request& req, request_options& o
 std::string default_judgement(const http::result& r) {
   if (!r.ok()) return std::string(http::to_string(r.error)) + ": " + r.error_message;
   if (r.response.status >= 400)
-    return "HTTP " + std::to_string(r.response.status) + " " +
-           std::string(http::reason_phrase(r.response.status));
+    return http::status_failure(r);
   return {};
 }
 

@@ -78,7 +78,7 @@ main_script::main_script(const script_files& files, const std::string& file, eng
   engine_.set_worker_place(0, settings_.worker_count);
   context_.make_client = [this] {
     return std::make_unique<http::client>(base_url(settings_.target), settings_.client,
-                                          settings_.tls);
+                                          settings_.tls, context_.cookies);
   };
   info_.user = &context_;
   functions_ = load_main_script(engine_, file_);

@@ -35,7 +35,7 @@ scripted_user::scripted_user(engine& e, const user_class& cls, user_settings set
   context_.id = settings_.id;
   context_.make_client = [this] {
     return std::make_unique<http::client>(base_url(settings_.target), settings_.client,
-                                          settings_.tls);
+                                          settings_.tls, context_.cookies);
   };
   context_.make_websocket = [this](std::size_t max_message) {
     http::websocket_options o;
@@ -43,6 +43,9 @@ scripted_user::scripted_user(engine& e, const user_class& cls, user_settings set
     o.io_timeout = settings_.client.read_timeout;
     o.user_agent = settings_.client.user_agent;
     o.max_message = max_message;
+    o.cookies = [jars = context_.cookies](const std::string& host) {
+      return http::cookie_header(*jars, host);
+    };
     return std::make_unique<http::websocket>(base_url(settings_.target), o, settings_.tls,
                                              settings_.client.verify_tls);
   };

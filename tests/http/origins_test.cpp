@@ -2,6 +2,7 @@
 // connections, cookies kept per host, a Host header given by the request; and the form bodies.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
 #include "common/green/buffered_reader.hpp"
@@ -142,6 +143,37 @@ TEST_F(Origins, CookiesGoBackOnlyToTheHostThatSetThem) {
   EXPECT_NE(a.heads[1].find("Cookie: session=abc"), std::string::npos) << a.heads[1];
   EXPECT_EQ(b.heads[0].find("Cookie"), std::string::npos) << b.heads[0];
   EXPECT_EQ(c.cookies().at("session"), "abc");
+}
+
+TEST_F(Origins, ClientsGivenOneJarShareTheirCookies) {
+  head_recorder a;
+  a.reply = "HTTP/1.1 200 OK\r\nSet-Cookie: session=abc\r\nContent-Length: 0\r\n\r\n";
+  auto jars = std::make_shared<h::cookie_jars>();
+  h::client first(url_of(a.url), {}, nullptr, jars);
+  h::client second(url_of(a.url), {}, nullptr, jars);  // a user's second green thread, say
+  h::client alone(url_of(a.url), {});
+  ASSERT_TRUE(first.send(get("/login")).ok());
+  first.close();  // the recorder serves one connection at a time
+  ASSERT_TRUE(second.send(get("/me")).ok());
+  second.close();
+  ASSERT_TRUE(alone.send(get("/me")).ok());
+  ASSERT_EQ(a.heads.size(), 3u);
+  EXPECT_NE(a.heads[1].find("Cookie: session=abc"), std::string::npos) << a.heads[1];
+  EXPECT_EQ(a.heads[2].find("Cookie"), std::string::npos) << a.heads[2];
+  EXPECT_EQ(h::cookie_header(*jars, "127.0.0.1"), "session=abc");
+  EXPECT_EQ(h::cookie_header(*jars, "127.0.0.2"), "");
+}
+
+TEST_F(Origins, AQueryWithoutAPathAsksForTheRoot) {
+  head_recorder a, b;
+  h::client c(url_of(a.url), {});
+  ASSERT_TRUE(c.send(get(b.url + "?page=2")).ok());
+  ASSERT_TRUE(c.send(get(b.url + "?page=3#top")).ok());
+  ASSERT_TRUE(c.send(get(b.url + "/x?y=1#z")).ok());
+  ASSERT_EQ(b.heads.size(), 3u);
+  EXPECT_EQ(b.heads[0].rfind("GET /?page=2 HTTP/1.1\r\n", 0), 0u) << b.heads[0];
+  EXPECT_EQ(b.heads[1].rfind("GET /?page=3 HTTP/1.1\r\n", 0), 0u) << b.heads[1];
+  EXPECT_EQ(b.heads[2].rfind("GET /x?y=1 HTTP/1.1\r\n", 0), 0u) << b.heads[2];
 }
 
 TEST_F(Origins, BeyondMaxOriginsTheLeastRecentlyUsedConnectionMakesRoom) {

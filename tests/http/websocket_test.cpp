@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/green/buffered_reader.hpp"
 #include "common/green/event.hpp"
@@ -188,6 +189,28 @@ TEST_F(WebSocket, ATimeoutLeavesTheConnectionUsable) {
   const auto r = ws.receive(m, soon());
   ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_EQ(m.data, "late");
+}
+
+TEST_F(WebSocket, TheUpgradeCarriesTheCookiesOfItsHostUnlessGivenOne) {
+  std::vector<std::string> hosts;
+  h::websocket_options o = options();
+  o.cookies = [&hosts](const std::string& host) {
+    hosts.push_back(host);
+    return std::string("session=abc; theme=dark");
+  };
+  raw_peer with_jar({});
+  h::websocket ws(with_jar.url(), o);
+  ASSERT_TRUE(ws.open("/chat", {}).ok());
+  EXPECT_NE(with_jar.request().find("\r\nCookie: session=abc; theme=dark\r\n"), std::string::npos)
+      << with_jar.request();
+  EXPECT_EQ(hosts, std::vector<std::string>{"127.0.0.1"});
+  raw_peer given({});
+  h::websocket ws2(given.url(), o);
+  h::header_list headers;
+  headers.add("Cookie", "mine=1");
+  ASSERT_TRUE(ws2.open("/chat", headers).ok());
+  EXPECT_NE(given.request().find("\r\nCookie: mine=1\r\n"), std::string::npos) << given.request();
+  EXPECT_EQ(given.request().find("session=abc"), std::string::npos) << given.request();
 }
 
 TEST_F(WebSocket, ANon101AnswerFailsTheHandshake) {

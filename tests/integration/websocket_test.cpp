@@ -127,6 +127,31 @@ users: [{name: echo, script: echo.lua, wait: {constant: 5ms}}]
   EXPECT_EQ(recvs["requests"], sends["requests"]) << "each echo received";
 }
 
+TEST_F(WebSocketRun, TheUpgradeCarriesTheCookiesTheUserLoggedInWith) {
+  const auto file = write(R"(load: {users: 4, spawn_rate: 100, run_time: 2s}
+users:
+  - name: yaml
+    on_start: [{get: /login}, {ws: /private, name: yaml private}]
+    tasks: [{send: hi, expect: {contains: hi, timeout: 5s}}]
+    wait: {constant: 5ms}
+  - name: scripted
+    script: private.lua
+    wait: {constant: 5ms}
+)",
+                          {{"private.lua", R"(return {
+  on_start = function(u)
+    assert(u.http:get("/login").status == 200)
+    u.socket = assert(u.ws:connect("/private", {name = "scripted private"}))
+  end,
+  tasks = {function(u) assert(u.socket:send("hi")); assert(u.socket:recv(5) == "hi") end},
+}
+)"}});
+  const auto s = run(file);
+  EXPECT_EQ(s["totals"]["failures"], 0) << s["errors"].dump();
+  EXPECT_EQ(row(s, "yaml private")["requests"], 2) << s["requests"].dump();
+  EXPECT_EQ(row(s, "scripted private")["requests"], 2) << s["requests"].dump();
+}
+
 TEST_F(WebSocketRun, ScriptedFailuresAreCountedAndReturnedAsNilAndTheError) {
   const auto file = write(R"(load: {users: 2, spawn_rate: 100, run_time: 2s}
 users: [{name: failing, script: failing.lua}]

@@ -6,6 +6,8 @@
                message with a {"type": "noise"} message before its echo
   /close       closes each connection (code 1000) after its first message
   /forbidden   refuses the upgrade (403)
+  /private     as /echo, but refuses the upgrade (401) without the cookie a plain HTTP
+               GET /login sets (session=ok)
 The messages received (all paths) are counted: a plain HTTP GET /count answers the count, so
 a test compares what its client recorded with what the server got.
 """
@@ -43,6 +45,10 @@ async def process_request(path, headers):
         return http.HTTPStatus.OK, [("Content-Type", "text/plain")], f"{received}\n".encode()
     if path == "/forbidden":
         return http.HTTPStatus.FORBIDDEN, [], b"no\n"
+    if path == "/login":
+        return http.HTTPStatus.OK, [("Set-Cookie", "session=ok; Path=/")], b"welcome\n"
+    if path == "/private" and "session=ok" not in headers.get("Cookie", ""):
+        return http.HTTPStatus.UNAUTHORIZED, [], b"log in first\n"
     return None
 
 
