@@ -109,8 +109,8 @@ std::shared_ptr<client::origin> client::route(std::string_view target, std::stri
   // The path and query follow the authority, which ends at the first '/', '?' or '#' after
   // "scheme://"; a query without a path is the root's ("/?q", see send()).
   const auto authority_end = target.find_first_of("/?#", target.find("//") + 2);
-  path = authority_end == std::string_view::npos ? std::string_view()
-                                                 : target.substr(authority_end);
+  path =
+      authority_end == std::string_view::npos ? std::string_view() : target.substr(authority_end);
   path = path.substr(0, path.find('#'));  // a fragment is the browser's, never sent
   const std::string key = u->origin();
   for (const auto& o : origins_)

@@ -129,11 +129,11 @@ class client {
   std::shared_ptr<green::tls_context> tls_;
   // [0] is the base's; shared with the green threads sending to one while it is replaced.
   std::vector<std::shared_ptr<origin>> origins_;
-  std::uint64_t uses_ = 0;                          // the clock of "least recently used"
+  std::uint64_t uses_ = 0;  // the clock of "least recently used"
   // Its nodes stay while any client holds them: origins point at their host's jar.
   std::shared_ptr<cookie_jars> jars_;
-  std::string cookie_header_;                       // a jar as one value, for HTTP/2
-  const connection* in_owner_ = nullptr;            // the connection whose bytes in_ holds
+  std::string cookie_header_;             // a jar as one value, for HTTP/2
+  const connection* in_owner_ = nullptr;  // the connection whose bytes in_ holds
   message_parser parser_{message_parser::kind::response};
   std::string out_;  // the serialized request, reused
   // The receive buffer, reused. Not zero-filled: a page of it counts in the RSS only once a

@@ -32,8 +32,9 @@ std::string status_failure(const result& r) {
   std::string out = "HTTP " + std::to_string(r.response.status) + " " +
                     std::string(reason_phrase(r.response.status));
   if (r.client_certificate_missing)
-    out += " (the server asked for a client certificate and none is configured: "
-           "http: {client_cert, client_key})";
+    out +=
+        " (the server asked for a client certificate and none is configured: "
+        "http: {client_cert, client_key})";
   return out;
 }
 

@@ -196,8 +196,7 @@ void read_options(lua_State* L, int opts, http::request& req, request_options& o
 /// How a YAML request without checks is judged: empty for a success.
 std::string default_judgement(const http::result& r) {
   if (!r.ok()) return std::string(http::to_string(r.error)) + ": " + r.error_message;
-  if (r.response.status >= 400)
-    return http::status_failure(r);
+  if (r.response.status >= 400) return http::status_failure(r);
   return {};
 }
 

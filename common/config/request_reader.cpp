@@ -1,0 +1,335 @@
+#include "request_reader.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <set>
+
+#include "common/http/url.hpp"
+
+namespace swarmlet::config::loading {
+namespace {
+
+const std::set<std::string> http_methods{"get",   "post", "put",    "delete",
+                                         "patch", "head", "options"};
+
+}  // namespace
+
+nlohmann::json to_json(const reader& r, const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json j = nlohmann::json::object();
+      for (const auto& kv : n) j[kv.first.as<std::string>()] = to_json(r, kv.second);
+      return j;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& e : n) j.push_back(to_json(r, e));
+      return j;
+    }
+    case YAML::NodeType::Scalar: {
+      if (n.Tag() == "!") return n.Scalar();  // quoted: always a string
+      long long i;
+      double d;
+      bool b;
+      if (YAML::convert<long long>::decode(n, i)) return i;
+      if (YAML::convert<double>::decode(n, d)) return d;
+      if (YAML::convert<bool>::decode(n, b)) return b;
+      if (n.Scalar() == "null" || n.Scalar() == "~") return nullptr;
+      return n.Scalar();
+    }
+    default:
+      return nullptr;
+  }
+}
+
+void collect_json_templates(const reader& r, const YAML::Node& at, const nlohmann::json& j,
+                            const nlohmann::json::json_pointer& ptr, request_spec& req) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      collect_json_templates(r, at, it.value(), ptr / it.key(), req);
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) collect_json_templates(r, at, j[i], ptr / i, req);
+  } else if (j.is_string() && j.get<std::string>().find("${") != std::string::npos) {
+    req.json_templates.emplace_back(ptr, r.templ(at, j.get<std::string>(), "json value"));
+  }
+}
+
+namespace {
+
+/// How a value that is not what was expected reads in a message.
+std::string described(const YAML::Node& n) {
+  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  if (n.IsMap()) return "a mapping";
+  if (n.IsSequence()) return n.size() == 0 ? "an empty list" : "a list";
+  return "nothing";
+}
+
+status_check read_status(const reader& r, const YAML::Node& n) {
+  const std::string expected =
+      "check.status must be a status (200), a list ([200, 201]) or a class (2xx), got ";
+  status_check out;
+  auto add = [&](const YAML::Node& one) {
+    const auto range = parse_status(one.Scalar());
+    if (!range) return false;
+    out.ranges.push_back(*range);
+    std::string written = one.Scalar();
+    for (auto& c : written) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.expected += (out.expected.empty() ? "" : " or ") + written;
+    return true;
+  };
+  if (n.IsScalar()) {
+    if (!add(n)) r.fail(n, expected + described(n));
+    return out;
+  }
+  if (!n.IsSequence() || n.size() == 0) r.fail(n, expected + described(n));
+  bool all_words = true;
+  for (const auto& one : n) {
+    if (!one.IsScalar())
+      r.fail(n, expected + (one.IsMap() ? "a list of mappings" : "a list of lists"));
+    long long number = 0;
+    all_words =
+        all_words && !YAML::convert<long long>::decode(one, number) && !parse_status(one.Scalar());
+  }
+  if (all_words) r.fail(n, expected + "a list of strings");
+  for (const auto& one : n)
+    if (!add(one)) r.fail(one, expected + described(one) + " in the list");
+  return out;
+}
+
+void read_header_checks(const reader& r, const YAML::Node& n, std::vector<header_check>& out) {
+  r.expect_map(n, "check.header");
+  for (const auto& kv : n) {
+    header_check h;
+    h.name = r.text(kv.first, "check.header name");
+    if (h.name.empty()) r.fail(kv.first, "check.header: a header name must not be empty");
+    const std::string what = "check.header " + h.name;
+    if (kv.second.IsMap()) {
+      r.check_keys(kv.second, {"regex"}, what);
+      if (!kv.second["regex"]) r.fail(kv.second, what + " takes a value or {regex: ...}");
+      h.matches = r.pattern(kv.second["regex"], what);
+    } else {
+      h.equals = r.text(kv.second, what + " (a value or {regex: ...})");
+    }
+    out.push_back(std::move(h));
+  }
+}
+
+}  // namespace
+
+void read_json_checks(const reader& r, const YAML::Node& n, std::vector<json_check>& out) {
+  r.expect_map(n, "check.json");
+  for (const auto& kv : n) {
+    json_check base;
+    try {
+      base.path = json_path(r.text(kv.first, "check.json path"));
+    } catch (const std::invalid_argument& e) {
+      r.fail(kv.first, e.what());
+    }
+    const YAML::Node& v = kv.second;
+    bool comparisons = false;
+    if (v.IsMap())
+      for (const auto& op : v)
+        comparisons = comparisons || parse_json_op(op.first.as<std::string>()).has_value();
+    if (!comparisons) {  // a bare value (even a mapping without operators): equals
+      base.operand = to_json(r, v);
+      out.push_back(std::move(base));
+      continue;
+    }
+    const std::string what = "check.json " + base.path.source();
+    for (const auto& op : v) {
+      const std::string word = op.first.as<std::string>();
+      json_check c = base;
+      const auto how = parse_json_op(word);
+      if (!how)
+        r.fail(op.first, what + ": '" + word +
+                             "' is not a comparison (eq, ne, gt, ge, lt, le, exists, contains); "
+                             "to compare with a mapping, write {eq: {...}}");
+      c.how = *how;
+      if (c.how == json_check::op::exists) {
+        c.operand = r.boolean(op.second, what + ".exists");
+      } else {
+        c.operand = to_json(r, op.second);
+        const bool ordered = c.how == json_check::op::gt || c.how == json_check::op::ge ||
+                             c.how == json_check::op::lt || c.how == json_check::op::le;
+        if (ordered && !c.operand.is_number() && !c.operand.is_string())
+          r.fail(op.second, what + "." + word + " compares with a number or a string");
+        if (c.how == json_check::op::contains && !c.operand.is_primitive())
+          r.fail(op.second, what + ".contains takes a string, a number or true/false");
+      }
+      out.push_back(std::move(c));
+    }
+  }
+}
+
+namespace {
+
+void read_check(const reader& r, const YAML::Node& n, check_spec& check) {
+  r.expect_map(n, "check");
+  r.check_keys(
+      n,
+      {"status", "body_contains", "not_contains", "body_regex", "header", "json", "max_duration"},
+      "check");
+  if (n["status"]) check.status = read_status(r, n["status"]);
+  if (n["body_contains"]) check.body_contains = r.text(n["body_contains"], "check.body_contains");
+  if (n["not_contains"]) check.not_contains = r.text(n["not_contains"], "check.not_contains");
+  if (n["body_regex"]) check.body_regex = r.pattern(n["body_regex"], "check.body_regex");
+  if (n["header"]) read_header_checks(r, n["header"], check.headers);
+  if (n["json"]) read_json_checks(r, n["json"], check.json);
+  if (const auto d = n["max_duration"]; d && d.IsScalar()) {
+    double bare = 0;
+    if (YAML::convert<double>::decode(d, bare))
+      r.fail(d, "check.max_duration: '" + d.Scalar() + "' is a time without a unit: write " +
+                    d.Scalar() + "ms (or " + d.Scalar() + "s)");
+  }
+  if (n["max_duration"]) {
+    check.max_duration = r.duration(n["max_duration"], "check.max_duration");
+    if (check.max_duration->count() <= 0)
+      r.fail(n["max_duration"], "check.max_duration must be more than 0");
+  }
+}
+
+}  // namespace
+
+void read_captures(const reader& r, const YAML::Node& n, std::vector<capture_spec>& out) {
+  r.expect_map(n, "capture");
+  for (const auto& kv : n) {
+    capture_spec c;
+    c.variable = kv.first.as<std::string>();
+    const YAML::Node& how = kv.second;
+    const std::string what = "capture '" + c.variable + "'";
+    r.expect_map(how, what);
+    r.check_keys(how, {"json", "header", "regex", "optional"}, what);
+    if (how.size() - (how["optional"] ? 1 : 0) != 1)
+      r.fail(how, what + " takes exactly one of json, header, regex");
+    if (how["optional"]) c.optional = r.boolean(how["optional"], what + ".optional");
+    if (how["json"]) {
+      c.from = capture_spec::source::json;
+      try {
+        c.path = json_path(r.text(how["json"], what));
+      } catch (const std::invalid_argument& e) {
+        r.fail(how["json"], e.what());
+      }
+    } else if (how["header"]) {
+      c.from = capture_spec::source::header;
+      c.header = r.text(how["header"], what);
+    } else {
+      c.from = capture_spec::source::regex;
+      c.pattern = r.pattern(how["regex"], what);
+    }
+    out.push_back(std::move(c));
+  }
+}
+
+failure_action read_failure_action(const reader& r, const YAML::Node& n) {
+  const auto a = parse_failure_action(r.text(n, "on_failure"));
+  if (!a) r.fail(n, "on_failure must be continue, end_task or stop_user, got " + described(n));
+  return *a;
+}
+
+std::vector<std::string> read_tags(const reader& r, const YAML::Node& n) {
+  if (!n.IsSequence()) r.fail(n, "tags must be a list of names, e.g. [checkout]");
+  std::vector<std::string> out;
+  for (const auto& t : n) {
+    const std::string tag = r.text(t, "a tag");
+    if (tag.empty()) r.fail(t, "a tag must not be empty");
+    out.push_back(tag);
+  }
+  return out;
+}
+
+void read_headers_and_query(const reader& r, const YAML::Node& n, request_spec& req) {
+  if (const auto h = n["headers"]) {
+    r.expect_map(h, "headers");
+    for (const auto& kv : h)
+      req.headers.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "header value"));
+  }
+  if (const auto q = n["query"]) {
+    r.expect_map(q, "query");
+    for (const auto& kv : q)
+      req.query.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "query value"));
+  }
+}
+
+namespace {
+
+/// `multipart: {field: value, upload: {file: a.png, content_type: image/png, filename: b.png}}`.
+void read_multipart(const reader& r, const YAML::Node& n, std::vector<multipart_spec>& out) {
+  r.expect_map(n, "multipart");
+  for (const auto& kv : n) {
+    multipart_spec part;
+    part.name = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (v.IsMap()) {
+      r.check_keys(v, {"file", "content_type", "filename"}, "a multipart file");
+      if (!v["file"])
+        r.fail(v, "a multipart file needs file: (its path, relative to the scenario)");
+      part.file = r.text(v["file"], "multipart file");
+      part.contents = r.shipped_file(v["file"], "multipart file");
+      part.filename = v["filename"] ? r.text(v["filename"], "multipart filename")
+                                    : std::filesystem::path(part.file).filename().string();
+      if (v["content_type"])
+        part.content_type = r.text(v["content_type"], "multipart content_type");
+    } else {
+      part.value = r.templ(v, "multipart value");
+    }
+    out.push_back(std::move(part));
+  }
+}
+
+}  // namespace
+
+request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
+                          failure_action inherited) {
+  r.expect_map(n, "a request");
+  std::set<std::string> allowed{"name", "headers",   "query", "body",    "json",
+                                "form", "multipart", "check", "capture", "on_failure"};
+  allowed.insert(http_methods.begin(), http_methods.end());
+  if (as_task) allowed.insert({"weight", "tags"});
+  r.check_keys(n, allowed, "a request");
+  request_spec req;
+  req.where = r.location(n);
+  int methods = 0;
+  for (const auto& m : http_methods) {
+    if (!n[m]) continue;
+    ++methods;
+    req.method = m;
+    for (auto& c : req.method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    req.path = r.templ(n[m], m + " path");
+    const std::string& p = req.path.source();
+    if (p.rfind("http://", 0) == 0 || p.rfind("https://", 0) == 0) {
+      // Another origin than the target's: a URL that is all text is checked now.
+      std::string error;
+      if (req.path.constant() && !http::parse_url(req.path.render({}), error))
+        r.fail(n[m], m + " URL " + error);
+    } else if (p.empty() || p[0] != '/') {
+      r.fail(n[m], m + " path '" + p + "' must start with '/' (or be a URL: http[s]://host/...)");
+    }
+    // A path that is all text once its ${env...} are in is named as it is sent.
+    req.name = req.path.constant() ? req.path.render({}) : req.path.source();
+  }
+  if (methods != 1)
+    r.fail(n, "a request needs exactly one of get, post, put, delete, patch, head, options");
+  if (n["name"]) req.name = r.text(n["name"], "name");
+  read_headers_and_query(r, n, req);
+  if ((n["body"] ? 1 : 0) + (n["json"] ? 1 : 0) + (n["form"] ? 1 : 0) + (n["multipart"] ? 1 : 0) >
+      1)
+    r.fail(n, "a request takes one body: body, json, form or multipart");
+  if (n["body"]) req.body = r.templ(n["body"], "body");
+  if (const auto f = n["form"]) {
+    r.expect_map(f, "form");
+    for (const auto& kv : f)
+      req.form.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "form value"));
+  }
+  if (const auto mp = n["multipart"]) read_multipart(r, mp, req.multipart);
+  if (const auto j = n["json"]) {
+    req.json = to_json(r, j);
+    collect_json_templates(r, j, *req.json, nlohmann::json::json_pointer(), req);
+  }
+  if (n["check"]) read_check(r, n["check"], req.check);
+  if (n["capture"]) read_captures(r, n["capture"], req.captures);
+  req.on_failure = n["on_failure"] ? read_failure_action(r, n["on_failure"]) : inherited;
+  return req;
+}
+
+}  // namespace swarmlet::config::loading

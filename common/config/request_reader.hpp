@@ -1,0 +1,38 @@
+#pragma once
+// The scenario loader's reader of an HTTP request (method and path, headers and query, one
+// body: body, json, form or multipart; checks, captures, on_failure), and the pieces of it that
+// WebSocket steps share (a JSON body with templates, JSON checks, captures). Internal to the
+// loader.
+#include <yaml-cpp/yaml.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "scenario.hpp"
+#include "scenario_reader.hpp"
+
+namespace swarmlet::config::loading {
+
+/// A request; `as_task`: it is a task of its own (weight and tags allowed). Its on_failure, if
+/// not its own, is `inherited`.
+request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
+                          failure_action inherited);
+
+/// A YAML value as JSON: scalars typed as YAML reads them (a quoted one stays a string).
+nlohmann::json to_json(const reader& r, const YAML::Node& n);
+/// Every string leaf of `j` that holds a substitution becomes a template at its pointer.
+void collect_json_templates(const reader& r, const YAML::Node& at, const nlohmann::json& j,
+                            const nlohmann::json::json_pointer& ptr, request_spec& req);
+/// `json: {$.path: value or {comparison: value}}` checks.
+void read_json_checks(const reader& r, const YAML::Node& n, std::vector<json_check>& out);
+/// `capture: {variable: {json: $.path} | {regex: RE} | {header: Name}}`.
+void read_captures(const reader& r, const YAML::Node& n, std::vector<capture_spec>& out);
+/// `headers:` and `query:` (maps of templated values) of a request or a ws step.
+void read_headers_and_query(const reader& r, const YAML::Node& n, request_spec& req);
+/// `on_failure: continue | end_task | stop_user`.
+failure_action read_failure_action(const reader& r, const YAML::Node& n);
+/// `tags: [name, ...]`.
+std::vector<std::string> read_tags(const reader& r, const YAML::Node& n);
+
+}  // namespace swarmlet::config::loading
