@@ -13,6 +13,7 @@ build_packages=(
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev libluajit-5.1-dev
   libc-ares-dev libwslay-dev liburing-dev
   openssl python3 curl
+  file  # cpack's .deb generator reads the binary's shared libraries with it (SHLIBDEPS)
 )
 # Node.js and npm fetch the web UI's charting library; a Node.js already here (with its own
 # npm) is used as it is.

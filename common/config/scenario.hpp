@@ -179,6 +179,10 @@ struct scripting_spec {
   microseconds teardown_timeout{std::chrono::seconds(60)};
 };
 
+/// Data files by the name the scenario gives them, with their contents (scripts, bodies and
+/// TLS files too: what the master ships to the workers with the scenario).
+using data_file_contents = std::map<std::string, std::string>;
+
 struct scenario {
   std::string file;
   std::string target;  ///< base URL

@@ -24,8 +24,6 @@ scenario load_scenario_text(const std::string& text, const std::string& name,
 /// environment variable (every ${env.NAME} is unset: only defaults apply).
 scenario load_confined_scenario_text(const std::string& text, const std::string& name,
                                      const std::string& base_dir);
-/// Data files by the name the scenario gives them, with their contents.
-using data_file_contents = std::map<std::string, std::string>;
 /// The same with its data files given, not read from disk (a worker gets them in the master's
 /// welcome); a data file missing from `data` is an error naming it.
 scenario load_scenario_text(const std::string& text, const std::string& name,

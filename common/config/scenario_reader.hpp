@@ -14,7 +14,6 @@
 #include "duration.hpp"
 #include "regex.hpp"
 #include "scenario.hpp"
-#include "scenario_loader.hpp"
 #include "template_string.hpp"
 
 namespace swarmlet::config::loading {
