@@ -10,6 +10,7 @@
 #include "common/green/socket.hpp"
 #include "common/green/ssl.hpp"
 #include "common/http/client.hpp"
+#include "common/http/result.hpp"
 #include "common/http/server.hpp"
 #include "common/http/target/test_target.hpp"
 #include "tests/green/test_certificate.hpp"
@@ -293,3 +294,14 @@ TEST(Url, LoopbackIsOnlyThisMachine) {
 }
 
 }  // namespace
+
+TEST(StatusFailure, NamesTheStatusAndAClientCertificateTheServerAskedFor) {
+  swarmlet::http::result r;
+  r.response.status = 503;
+  EXPECT_EQ(swarmlet::http::status_failure(r), "HTTP 503 Service Unavailable");
+  r.response.status = 400;
+  r.client_certificate_missing = true;
+  EXPECT_EQ(swarmlet::http::status_failure(r),
+            "HTTP 400 Bad Request (the server asked for a client certificate and none is "
+            "configured: http: {client_cert, client_key})");
+}
