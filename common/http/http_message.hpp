@@ -1,7 +1,6 @@
 #pragma once
 // HTTP/1.1 messages as the client and the small server see them.
 #include <algorithm>
-#include <cctype>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,11 +32,18 @@ class header_list {
     std::erase_if(fields_, [name](const auto& f) { return equals_ignoring_case(f.first, name); });
   }
 
+  /// Room for `n` fields without growing (a response's usual few, parsed one at a time).
+  void reserve(std::size_t n) { fields_.reserve(n); }
+
+  /// Header names are ASCII tokens (RFC 9110): case folds without the locale (std::tolower is a
+  /// call per character, and this runs for every header of every response).
   static bool equals_ignoring_case(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) ==
-                    std::tolower(static_cast<unsigned char>(y));
+             return ascii_lower(x) == ascii_lower(y);
            });
+  }
+  static constexpr char ascii_lower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
   }
 
  private:

@@ -35,6 +35,9 @@ void message_parser::start(bool no_body, bool keep_body) {
   request_ = http::request{};
   request_.target.clear();  // filled from the request line
   response_ = http::response{};
+  // One allocation for the fields, not one per doubling (nginx sends five, most servers fewer
+  // than eight).
+  response_.headers.reserve(kind_ == kind::response ? 8 : 0);
 }
 
 std::size_t message_parser::feed(const char* data, std::size_t size) {
