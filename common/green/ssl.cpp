@@ -65,7 +65,7 @@ tls_context tls_context::client(bool verify, const std::string& ca_file) {
   SSL_CTX_set_client_cert_cb(c.native(), note_certificate_asked);
   if (verify) {
     SSL_CTX_set_verify(c.native(), SSL_VERIFY_PEER, nullptr);
-    SSL_CTX_set_default_verify_paths(c.native());
+    c.system_store_ = true;  // loaded at the first handshake (see load_system_store)
     if (!ca_file.empty() &&
         SSL_CTX_load_verify_locations(c.native(), ca_file.c_str(), nullptr) != 1)
       throw tls_error(openssl_reason("cannot load CA file " + ca_file));
@@ -110,6 +110,12 @@ void tls_context::use_certificate_pem(std::string_view cert_pem, std::string_vie
   if (key_ok != 1) throw tls_error(openssl_reason("the key does not match the certificate"));
   if (SSL_CTX_check_private_key(native()) != 1)
     throw tls_error(openssl_reason("the key does not match the certificate"));
+}
+
+void tls_context::load_system_store() const {
+  if (!system_store_ || system_store_loaded_) return;
+  system_store_loaded_ = true;
+  SSL_CTX_set_default_verify_paths(native());
 }
 
 void tls_context::trust_pem(std::string_view ca_pem) {
@@ -202,6 +208,7 @@ bool tls_stream::client_certificate_missing() const noexcept {
 
 tls_stream wrap_ssl(socket s, const tls_context& context, tls_role role,
                     const std::string& server_name, std::string_view alpn) {
+  context.load_system_store();
   SSL* ssl = SSL_new(context.native());
   if (ssl == nullptr) throw tls_error(openssl_reason("SSL_new"));
   tls_stream t(std::move(s), ssl);

@@ -23,7 +23,10 @@ class tls_error : public std::runtime_error {
 class tls_context {
  public:
   /// For clients. `verify`: check the server's certificate chain and name (on by default);
-  /// trusts the system's CA store, plus `ca_file` if given.
+  /// trusts the system's CA store, plus `ca_file` if given. The system's store is read at the
+  /// first handshake, not here: parsing its hundred-odd certificates costs tens of
+  /// milliseconds, which a test of plain http:// targets (and each hub thread) need not pay.
+  /// A context serves one OS thread (a hub thread's users).
   static tls_context client(bool verify = true, const std::string& ca_file = "");
   /// For servers, with a certificate chain and key in PEM files.
   static tls_context server(const std::string& cert_file, const std::string& key_file);
@@ -38,6 +41,8 @@ class tls_context {
   void use_certificate_pem(std::string_view cert_pem, std::string_view key_pem);
 
   bool verifies() const noexcept { return verify_; }
+  /// Reads the system's CA store into the context, once, if it trusts it (wrap_ssl calls it).
+  void load_system_store() const;
   SSL_CTX* native() const noexcept { return ctx_.get(); }
 
  private:
@@ -47,6 +52,8 @@ class tls_context {
   explicit tls_context(SSL_CTX* ctx, bool verify) : ctx_(ctx), verify_(verify) {}
   std::unique_ptr<SSL_CTX, ctx_free> ctx_;
   bool verify_;
+  bool system_store_ = false;                 // trusts the system's CA store
+  mutable bool system_store_loaded_ = false;  // and has read it
 };
 
 enum class tls_role { client, server };
