@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/config/scenario_loader.hpp"
+#include "common/green/event.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 
@@ -109,14 +110,16 @@ TEST(ArrivalSchedule, AReSplitMidRampGoesOnFromWhereTheRampIs) {
 }  // namespace
 
 /// An open-model user that runs each iteration at once: it notes when the iteration was due
-/// and when it started, and is idle again.
+/// and when it started, and is idle again; `enough` is sent at the `wanted`th iteration.
 class instant_user final : public w::open_user {
  public:
   instant_user(w::arrival_scheduler& scheduler, std::uint64_t id,
-               std::vector<std::pair<g::time_point, g::time_point>>& runs)
-      : scheduler_(scheduler), id_(id), runs_(runs) {}
+               std::vector<std::pair<g::time_point, g::time_point>>& runs, std::size_t wanted,
+               g::event<>& enough)
+      : scheduler_(scheduler), id_(id), runs_(runs), wanted_(wanted), enough_(enough) {}
   void assign(g::time_point intended) override {
     runs_.emplace_back(intended, g::clock::now());
+    if (runs_.size() == wanted_) enough_.send();
     scheduler_.on_idle(*this);
   }
   void stop() override {}
@@ -128,6 +131,8 @@ class instant_user final : public w::open_user {
   w::arrival_scheduler& scheduler_;
   std::uint64_t id_;
   std::vector<std::pair<g::time_point, g::time_point>>& runs_;
+  std::size_t wanted_;
+  g::event<>& enough_;
 };
 
 TEST(ArrivalScheduler, ReleasesDueArrivalsInBatchesNeverEarly) {
@@ -139,11 +144,12 @@ TEST(ArrivalScheduler, ReleasesDueArrivalsInBatchesNeverEarly) {
       "t.yaml");
   swarmlet::stats::stats_table stats;
   std::vector<std::pair<g::time_point, g::time_point>> runs;  // (intended, started)
+  g::event<> enough;                                          // 10,000 iterations ran
   std::vector<std::unique_ptr<instant_user>> users;
   std::unique_ptr<w::arrival_scheduler> scheduler;
   scheduler = std::make_unique<w::arrival_scheduler>(
       0, scenario, stats, [&](std::size_t, std::uint64_t id) -> w::open_user* {
-        users.push_back(std::make_unique<instant_user>(*scheduler, id, runs));
+        users.push_back(std::make_unique<instant_user>(*scheduler, id, runs, 10'000, enough));
         instant_user* u = users.back().get();
         g::spawn_n([&scheduler, u] { scheduler->on_idle(*u); });  // ready once made
         return u;
@@ -151,7 +157,7 @@ TEST(ArrivalScheduler, ReleasesDueArrivalsInBatchesNeverEarly) {
   swarmlet::proto::id_ranges ids;
   for (std::uint64_t id = 0; id < 4; ++id) ids.insert(id);
   scheduler->set_plan(c::arrival_plan::constant(40'000, 4), ids);
-  while (runs.size() < 10'000) g::sleep(1ms);
+  enough.wait();
   scheduler->stop();
   const auto wakes = scheduler->wakes();
   const auto span = runs.back().first - runs.front().first;
