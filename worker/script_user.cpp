@@ -101,7 +101,10 @@ void script_user::run() {
   if (!u.start()) return;  // an error in on_start stops the user (it is recorded)
   while (!stop_.ready()) {
     if (!next_unique_row(u)) break;
-    const auto task_start = green::clock::now();
+    // Only a paced wait counts from the task's start.
+    const bool paced = spec_.wait.type == config::wait_spec::kind::pacing ||
+                       spec_.wait.type == config::wait_spec::kind::throughput;
+    const auto task_start = paced ? green::clock::now() : green::time_point{};
     u.run_task(u.pick_task(rng_));
     if (stop_.ready()) break;
     const auto pause = pause_after(u, task_start);

@@ -150,9 +150,12 @@ void user_runner::run() {
   if (!next_unique_row(s)) return;
   if (!run_steps(s, spec_.on_start, std::nullopt, "on_start")) return run_on_stop(s);
   const auto& wait = spec_.wait;
+  // Only a paced wait counts from the task's start.
+  const bool paced = wait.type == config::wait_spec::kind::pacing ||
+                     wait.type == config::wait_spec::kind::throughput;
   while (!stop_.ready()) {
     if (!next_unique_row(s)) break;
-    const auto task_start = green::clock::now();
+    const auto task_start = paced ? green::clock::now() : green::time_point{};
     if (!run_task(s, s.next_task(), std::nullopt)) break;
     std::chrono::microseconds pause{0};
     switch (wait.type) {

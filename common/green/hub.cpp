@@ -165,34 +165,40 @@ void hub::inject(thread_record* t, std::exception_ptr error, bool replace) {
   make_ready(t);
 }
 
-namespace {
-/// Ends a park when its deadline passes.
-class park_timer final : public timer {
- public:
-  explicit park_timer(waiter& w) : waiter_(w) {}
-  bool fired = false;
+void park_deadline::begin(waiter& w, time_point until, timer_heap& heap) {
+  waiting_ = &w;
+  wanted_ = until;
+  heap_of_park_ = &heap;
+  fired_ = false;
+  if (!armed() || until < deadline()) heap.arm(*this, until);
+}
 
- private:
-  void fire() override {
-    if (!waiter_.linked()) return;
-    fired = true;
-    thread_record* t = waiter_.thread();
-    waiter_.unlink();
-    t->home()->make_ready(t);
+void park_deadline::fire() {
+  if (waiting_ == nullptr) return;  // a deadline of a park that ended: the next park arms again
+  if (wanted_ > deadline()) {
+    heap_of_park_->arm(*this, wanted_);
+    return;
   }
-  waiter& waiter_;
-};
-}  // namespace
+  if (!waiting_->linked()) return;
+  fired_ = true;
+  thread_record* t = waiting_->thread();
+  waiting_->unlink();
+  t->home()->make_ready(t);
+}
 
 bool hub::park_until(wait_list& list, time_point until, const char* what) {
   thread_record* self = require_current(what);
   waiter w(self);
   list.push_back(w);
-  park_timer t(w);
-  timers_.arm(t, until);
+  park_deadline& d = self->park_deadline_;
+  d.begin(w, until, timers_);
+  struct ended {  // also when an exception is thrown in at the park point
+    park_deadline& d;
+    ~ended() { d.end(); }
+  } guard{d};
   self->state_ = thread_record::state::parked;
   switch_away(self, what);
-  return !t.fired;
+  return !d.end();
 }
 
 void hub::add_watch(io_watch& w) {

@@ -151,7 +151,7 @@ socket socket::connect(const std::string& host, std::uint16_t port,
 socket socket::accept() {
   const int listen_fd = fd();
   auto accepted = retry_when_ready(
-      fd_, io_direction::read, deadline_after(timeout_), "accept", [&]() -> std::optional<socket> {
+      fd_, io_direction::read, next_call_deadline(), "accept", [&]() -> std::optional<socket> {
         for (;;) {
           const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
           if (fd >= 0) {
@@ -171,41 +171,38 @@ std::size_t socket::recv(std::span<char> buffer) {
   if (w.uring != nullptr) {
     // On an io_uring hub: out of what the kernel already received into the ring's buffers.
     bool use_recv = false;
-    const auto got =
-        retry_io(fd_, deadline_after(timeout_), "recv", [&]() -> io_attempt<std::size_t> {
-          std::size_t n = 0;
-          switch (w.uring->receive(w, buffer, n)) {
-            case io_uring_backend::receive_status::received:
-              return n;
-            case io_uring_backend::receive_status::use_recv:
-              use_recv = true;
-              return std::size_t{0};
-            case io_uring_backend::receive_status::would_block:
-              break;
-          }
-          return would_block{io_direction::read};
-        });
+    const auto got = retry_io(fd_, next_call_deadline(), "recv", [&]() -> io_attempt<std::size_t> {
+      std::size_t n = 0;
+      switch (w.uring->receive(w, buffer, n)) {
+        case io_uring_backend::receive_status::received:
+          return n;
+        case io_uring_backend::receive_status::use_recv:
+          use_recv = true;
+          return std::size_t{0};
+        case io_uring_backend::receive_status::would_block:
+          break;
+      }
+      return would_block{io_direction::read};
+    });
     if (!got) throw operation_timed_out("recv timed out");
     if (!use_recv) return *got;
   }
-  const auto got =
-      retry_when_ready(fd_, io_direction::read, deadline_after(timeout_), "recv",
-                       [&]() -> std::optional<std::size_t> {
-                         for (;;) {
-                           const ssize_t n = ::recv(w.fd, buffer.data(), buffer.size(), 0);
-                           if (n > 0) {
-                             // A short read drained the socket: the next data arrives with a new
-                             // edge. Not so once the peer closed: its FIN may have come with this
-                             // data, and no edge follows.
-                             if (static_cast<std::size_t>(n) < buffer.size() && !w.hangup)
-                               w.readable = false;
-                             return static_cast<std::size_t>(n);
-                           }
-                           if (n == 0) return 0;  // end of stream stays readable
-                           if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
-                           if (errno != EINTR) throw_errno(errno, "recv");
-                         }
-                       });
+  const auto got = retry_when_ready(
+      fd_, io_direction::read, next_call_deadline(), "recv", [&]() -> std::optional<std::size_t> {
+        for (;;) {
+          const ssize_t n = ::recv(w.fd, buffer.data(), buffer.size(), 0);
+          if (n > 0) {
+            // A short read drained the socket: the next data arrives with a new
+            // edge. Not so once the peer closed: its FIN may have come with this
+            // data, and no edge follows.
+            if (static_cast<std::size_t>(n) < buffer.size() && !w.hangup) w.readable = false;
+            return static_cast<std::size_t>(n);
+          }
+          if (n == 0) return 0;  // end of stream stays readable
+          if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
+          if (errno != EINTR) throw_errno(errno, "recv");
+        }
+      });
   if (!got) throw operation_timed_out("recv timed out");
   return *got;
 }
@@ -216,28 +213,25 @@ std::size_t socket::send(std::string_view data) {
     // On an io_uring hub: queued, and sent with the hub's next submission.
     if (data.empty()) return 0;
     const auto taken =
-        retry_io(fd_, deadline_after(timeout_), "send", [&]() -> io_attempt<std::size_t> {
+        retry_io(fd_, next_call_deadline(), "send", [&]() -> io_attempt<std::size_t> {
           if (const std::size_t n = w.uring->queue_send(w, data); n > 0) return n;
           return would_block{io_direction::write};
         });
     if (!taken) throw operation_timed_out("send timed out");
     return *taken;
   }
-  const auto sent = retry_when_ready(fd_, io_direction::write, deadline_after(timeout_), "send",
-                                     [&]() -> std::optional<std::size_t> {
-                                       for (;;) {
-                                         const ssize_t n =
-                                             ::send(w.fd, data.data(), data.size(), MSG_NOSIGNAL);
-                                         if (n >= 0) {
-                                           if (static_cast<std::size_t>(n) < data.size())
-                                             w.writable = false;
-                                           return static_cast<std::size_t>(n);
-                                         }
-                                         if (errno == EAGAIN || errno == EWOULDBLOCK)
-                                           return std::nullopt;
-                                         if (errno != EINTR) throw_errno(errno, "send");
-                                       }
-                                     });
+  const auto sent = retry_when_ready(
+      fd_, io_direction::write, next_call_deadline(), "send", [&]() -> std::optional<std::size_t> {
+        for (;;) {
+          const ssize_t n = ::send(w.fd, data.data(), data.size(), MSG_NOSIGNAL);
+          if (n >= 0) {
+            if (static_cast<std::size_t>(n) < data.size()) w.writable = false;
+            return static_cast<std::size_t>(n);
+          }
+          if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
+          if (errno != EINTR) throw_errno(errno, "send");
+        }
+      });
   if (!sent) throw operation_timed_out("send timed out");
   return *sent;
 }
@@ -250,11 +244,10 @@ void socket::shutdown(int how) {
   io_watch& w = fd_.watch();
   if (w.uring != nullptr && how != SHUT_RD) {
     // Queued sends go first, or the peer would see the end before the data.
-    const auto sent =
-        retry_io(fd_, deadline_after(timeout_), "shutdown", [&]() -> io_attempt<bool> {
-          if (w.uring->sending(w)) return would_block{io_direction::write};
-          return true;
-        });
+    const auto sent = retry_io(fd_, next_call_deadline(), "shutdown", [&]() -> io_attempt<bool> {
+      if (w.uring->sending(w)) return would_block{io_direction::write};
+      return true;
+    });
     if (!sent) throw operation_timed_out("shutdown timed out waiting for queued sends");
   }
   if (::shutdown(fd(), how) != 0 && errno != ENOTCONN) throw_errno(errno, "shutdown");

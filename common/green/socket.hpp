@@ -53,9 +53,33 @@ class socket final : public stream {
   void close() noexcept { fd_.reset(); }
 
   /// A limit for every later blocking call (eventlet's settimeout); none: block for ever.
-  /// An expired call throws operation_timed_out.
-  void set_timeout(std::optional<duration> timeout) noexcept { timeout_ = timeout; }
+  /// An expired call throws operation_timed_out. Clears a deadline set_deadline gave.
+  void set_timeout(std::optional<duration> timeout) noexcept {
+    timeout_ = timeout;
+    deadline_.reset();
+  }
   std::optional<duration> timeout() const noexcept { return timeout_; }
+  /// One fixed deadline for every later blocking call, until set_timeout: a bound on a whole
+  /// exchange of several calls (a request's send and reads) that costs no clock read per call.
+  void set_deadline(time_point until) noexcept { deadline_ = until; }
+
+  /// The deadline of one blocking call, as retry_io asks for it before each park: the fixed
+  /// deadline, else the timeout counted from the call's first park. A call that never parks
+  /// (most sends, and reads whose data is in) never reads the clock.
+  class call_deadline {
+   public:
+    call_deadline(std::optional<duration> timeout, deadline fixed) noexcept
+        : timeout_(timeout), until_(fixed) {}
+    deadline operator()() const {
+      if (!until_ && timeout_) until_ = clock::now() + *timeout_;
+      return until_;
+    }
+
+   private:
+    std::optional<duration> timeout_;
+    mutable deadline until_;
+  };
+  call_deadline next_call_deadline() const noexcept { return {timeout_, deadline_}; }
 
   bool valid() const noexcept { return fd_.valid(); }
   int fd() const noexcept { return fd_.fd(); }
@@ -69,6 +93,7 @@ class socket final : public stream {
  private:
   watched_fd fd_;
   std::optional<duration> timeout_;
+  deadline deadline_;
 };
 
 }  // namespace swarmlet::green

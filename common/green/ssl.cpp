@@ -134,9 +134,9 @@ void tls_context::trust_pem(std::string_view ca_pem) {
 template <class Op>
 int tls_stream::retry(const char* what, Op op) {
   // OpenSSL may hold data already read, so every try calls it, whatever the ready flags say;
-  // the socket's timeout applies to each wait.
+  // the socket's timeout applies to each wait (its fixed deadline, when set, to all of them).
   const auto rc = retry_io(
-      socket_.watched(), [this] { return deadline_after(socket_.timeout()); }, what,
+      socket_.watched(), [this] { return socket_.next_call_deadline()(); }, what,
       [&]() -> io_attempt<int> {
         ERR_clear_error();
         const int rc = op();

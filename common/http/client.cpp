@@ -319,7 +319,7 @@ result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const re
   return std::move(out.result);
 }
 
-result client::send_once(origin& o, const request& req, bool head) {
+result client::send_once(origin& o, const request& req, bool head, green::time_point started) {
   result r;
   // A kept-alive connection the server has closed meanwhile fails on first use: one retry on
   // a fresh connection, as browsers and Python's requests do.
@@ -349,21 +349,26 @@ result client::send_once(origin& o, const request& req, bool head) {
     r.version = version::http1_1;
     const bool reused = !conn.fresh;
     // The timeout bounds the whole exchange, not each wait: a server that trickles a byte a
-    // second must not hold a user for ever (k6's request timeout).
-    const auto deadline = green::clock::now() + options_.read_timeout;
-    auto bound = [&] {
-      const auto left = deadline - green::clock::now();
-      if (left <= green::duration::zero()) throw green::operation_timed_out("request deadline");
-      conn.raw().set_timeout(left);
-    };
+    // second must not hold a user for ever (k6's request timeout). One deadline on the socket
+    // for all of the exchange's calls: no clock read per call.
+    const auto deadline = (attempt == 0 ? started : green::clock::now()) + options_.read_timeout;
+    conn.raw().set_deadline(deadline);
+    struct relative_again {
+      green::socket& s;
+      std::chrono::milliseconds timeout;
+      ~relative_again() { s.set_timeout(timeout); }  // for a TLS close after the exchange
+    } after{conn.raw(), options_.read_timeout};
+    int reads = 0;
     try {
-      bound();
       conn.io().write_all(out_);
       parser_.start(head, options_.keep_body);
       for (;;) {
         if (in_begin_ == in_end_) {
           in_begin_ = in_end_ = 0;
-          bound();
+          // A read that finds data never parks, so never meets the socket's deadline: a
+          // server streaming a body without end is bounded here (a small response is one read).
+          if (reads++ > 0 && green::clock::now() >= deadline)
+            throw green::operation_timed_out("request deadline");
           const std::size_t n = conn.io().read_some(std::span<char>(in_.get(), in_size));
           if (n == 0) {
             parser_.finish();
@@ -411,7 +416,7 @@ result client::send_once(origin& o, const request& req, bool head) {
 }
 
 result client::send(const request& original) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = green::clock::now();
   const request* req = &original;
   request routed;      // a request to an absolute URL, with its path as the target
   request redirected;  // the request a redirect asks for
@@ -425,13 +430,14 @@ result client::send(const request& original) {
       break;
     }
     const bool head = req->method == "HEAD";
+    const auto hop_start = hop == 0 ? start : green::clock::now();
     if (path.data() == req->target.data() && path.size() == req->target.size()) {
-      r = send_once(*o, *req, head);
+      r = send_once(*o, *req, head, hop_start);
     } else {
       routed = *req;
       routed.target.assign(path);
       if (!path.empty() && path.front() == '?') routed.target.insert(0, 1, '/');
-      r = send_once(*o, routed, head);
+      r = send_once(*o, routed, head, hop_start);
     }
     const int s = r.response.status;
     const bool redirect = r.ok() && (s == 301 || s == 302 || s == 303 || s == 307 || s == 308);
@@ -464,7 +470,7 @@ result client::send(const request& original) {
     }
     req = &redirected;
   }
-  r.elapsed = std::chrono::steady_clock::now() - start;
+  r.elapsed = green::clock::now() - start;
   return r;
 }
 

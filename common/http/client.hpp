@@ -113,7 +113,9 @@ class client {
   std::shared_ptr<origin> route(std::string_view target, std::string_view& path,
                                 std::string& message);
   std::shared_ptr<origin> find(std::string_view target) const;
-  result send_once(origin& o, const request& req, bool head);
+  /// One request on the origin's connection; its deadline counts from `started`, when this
+  /// hop began.
+  result send_once(origin& o, const request& req, bool head, green::time_point started);
   /// One exchange on the HTTP/2 connection `c`; `retry` tells the server did not process it.
   result send_h2(origin& o, const std::shared_ptr<connection>& c, const request& req, bool head,
                  bool& retry);

@@ -113,7 +113,12 @@ void engine::count_hook(lua_State* L, lua_Debug*) {
       lua_error(L);
     }
   }
-  const auto ran = green::clock::now() - e.slice_start_;
+  const auto now = green::clock::now();
+  if (!e.slice_timed_) {
+    e.slice_timed_ = true;
+    e.slice_start_ = now;
+  }
+  const auto ran = now - e.slice_start_;
   if (ran > e.options_.run_limit) {
     // The slice is not renewed and the hook now runs at every instruction: a script that
     // catches this error gets it again at its next instruction, in the frame that caught it,

@@ -83,10 +83,12 @@ class engine {
 
   /// The green thread running Lua now; set each time one enters Lua or comes back from a park.
   thread_info* current() const noexcept { return current_; }
-  /// Called by whoever (re)enters Lua: it is `t`'s turn and its time slice starts now.
+  /// Called by whoever (re)enters Lua: it is `t`'s turn and its time slice starts now. The
+  /// slice's clock starts at the hook's first look, a few microseconds of Lua later: most
+  /// slices (a request, a sleep) park before any look, and read no clock at all.
   void resume(thread_info* t) noexcept {
     current_ = t;
-    slice_start_ = green::clock::now();
+    slice_timed_ = false;
     if (hook_tightened_) [[unlikely]]
       relax_hook();
   }
@@ -133,7 +135,8 @@ class engine {
   bool hook_tightened_ = false;  // a runaway is being interrupted: the hook runs every instruction
   lua_State* L_ = nullptr;
   thread_info* current_ = nullptr;
-  green::time_point slice_start_ = green::clock::now();
+  green::time_point slice_start_{};
+  bool slice_timed_ = false;  // slice_start_ is this slice's
   stats::stats_table* stats_ = nullptr;
   stats::exception_table* exceptions_ = nullptr;
   int worker_index_ = 0;

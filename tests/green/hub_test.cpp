@@ -11,6 +11,7 @@
 #include "common/green/errors.hpp"
 #include "common/green/event.hpp"
 #include "common/green/operations.hpp"
+#include "common/green/timeout.hpp"
 #include "hub_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -75,6 +76,58 @@ TEST_P(Hub, TimersFireInDeadlineOrder) {
   }
   for (auto& t : threads) t.wait();
   EXPECT_EQ(order, (std::vector<int>{0, 10, 10, 20, 30}));
+}
+
+// A park's deadline is one timer per thread, left armed when the park ends early (see
+// park_deadline): these hold it to what a fresh timer per park did.
+TEST_P(Hub, ParksThatEndEarlyShareOneTimerOfTheirThread) {
+  auto t = g::spawn([] {
+    for (int i = 0; i < 1000; ++i) {
+      g::event<int> e;
+      g::spawn_n([&e] { e.send(1); });
+      EXPECT_EQ(e.wait_for(1h), 1);
+    }
+    return g::hub::get().timers().size();
+  });
+  EXPECT_EQ(t.wait(), 1u) << "one timer for the thread's thousand parks";
+}
+
+TEST_P(Hub, AParkOutlastsTheEarlierDeadlineOfAParkThatEndedBeforeIt) {
+  g::event<int> early;
+  g::spawn_n([&early] { early.send(1); });
+  EXPECT_EQ(early.wait_for(10ms), 1);  // its timer stays armed for 10 ms from now
+  g::event<int> never;
+  const auto start = g::clock::now();
+  EXPECT_FALSE(never.wait_for(50ms));
+  EXPECT_GE(g::clock::now() - start, 50ms);
+}
+
+TEST_P(Hub, AParkEndsAtItsDeadlineWhenAnEarlierParkHadALaterOne) {
+  g::event<int> early;
+  g::spawn_n([&early] { early.send(1); });
+  EXPECT_EQ(early.wait_for(1h), 1);
+  g::event<int> never;
+  const auto start = g::clock::now();
+  EXPECT_FALSE(never.wait_for(20ms)) << "returns, not an hour later";
+  EXPECT_GE(g::clock::now() - start, 20ms);
+}
+
+TEST_P(Hub, AParkEndedByAnExceptionLeavesNoDeadlineBehind) {
+  auto t = g::spawn([] {
+    g::event<int> never;
+    try {
+      g::timeout limit(1ms);
+      never.wait_for(10ms);
+      ADD_FAILURE() << "the 1 ms timeout ends the park first";
+    } catch (const g::timeout_error&) {
+    }
+    // The 10 ms park's timer fires during this sleep: it must neither wake it nor touch the
+    // ended park's waiter (a use after scope that ASan would see).
+    const auto start = g::clock::now();
+    g::sleep(30ms);
+    return g::clock::now() - start;
+  });
+  EXPECT_GE(t.wait(), 30ms);
 }
 
 TEST_P(Hub, SleepLastsAtLeastItsDuration) {
