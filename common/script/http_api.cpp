@@ -27,6 +27,23 @@ constexpr const char* http_type = "swarmlet.http";
 constexpr const char* response_type = "swarmlet.response";
 constexpr const char* headers_type = "swarmlet.headers";
 
+// The upvalues of u.http's request methods: what every request needs, made once per Lua state.
+// lua_setfield and luaL_checkudata would intern their key or type name on every call, a few
+// hundred instructions each (a tenth of what a scripted request costs in user space).
+constexpr int up_method = 1;         // the method (nil for request(), which takes it)
+constexpr int up_http_meta = 2;      // u.http's metatable, to check self against
+constexpr int up_response_meta = 3;  // the response's metatable
+constexpr int up_key_status = 4;     // "status", then "body", "elapsed_ms", "_headers"
+constexpr int up_key_body = 5;
+constexpr int up_key_elapsed = 6;
+constexpr int up_key_headers = 7;
+constexpr int up_count = 7;
+
+/// Pushes the key of one of the up_key_ upvalues.
+void push_key(lua_State* L, int key_upvalue) {
+  lua_pushvalue(L, lua_upvalueindex(key_upvalue));
+}
+
 std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -206,9 +223,26 @@ std::string& packed_headers_buffer() {
   return buffer;
 }
 
-void append_length(std::string& out, std::size_t n) {
+/// Writes n as the 4-byte length prefix at `at`; returns the end.
+char* put_length(char* at, std::size_t n) {
   const auto n32 = static_cast<std::uint32_t>(n);
-  out.append(reinterpret_cast<const char*>(&n32), sizeof n32);
+  std::memcpy(at, &n32, sizeof n32);
+  return at + sizeof n32;
+}
+
+/// Packs the headers as length-prefixed names and values into `out` (sized once, then copied).
+void pack_headers(const http::header_list& headers, std::string& out) {
+  std::size_t size = 0;
+  for (const auto& [name, value] : headers.fields())
+    size += 2 * sizeof(std::uint32_t) + name.size() + value.size();
+  out.resize(size);
+  char* at = out.data();
+  for (const auto& [name, value] : headers.fields()) {
+    at = put_length(at, name.size());
+    at = std::copy(name.begin(), name.end(), at);
+    at = put_length(at, value.size());
+    at = std::copy(value.begin(), value.end(), at);
+  }
 }
 
 /// Pushes the headers table (lower-case names, any-case lookup) of a packed header string.
@@ -232,28 +266,28 @@ void push_headers_table(lua_State* L, std::string_view packed) {
   lua_setmetatable(L, -2);
 }
 
+/// Pushes the response table. Only from a request method (it reads the method's upvalues).
 void push_response(lua_State* L, const http::result& r, std::uint64_t elapsed_us,
                    std::optional<std::uint64_t> pending) {
-  lua_createtable(L, 0, 7);
+  // Sized for its fields: a script that reads r.headers or sets its own pays for the growth.
+  lua_createtable(L, 0, 4 + (r.ok() ? 0 : 1) + (pending ? 1 : 0));
+  push_key(L, up_key_status);
   lua_pushinteger(L, r.response.status);
-  lua_setfield(L, -2, "status");
+  lua_rawset(L, -3);
+  push_key(L, up_key_body);
   lua_pushlstring(L, r.response.body.data(), r.response.body.size());
-  lua_setfield(L, -2, "body");
+  lua_rawset(L, -3);
+  push_key(L, up_key_elapsed);
   lua_pushnumber(L, static_cast<lua_Number>(elapsed_us) / 1000.0);
-  lua_setfield(L, -2, "elapsed_ms");
+  lua_rawset(L, -3);
   // The headers as one string; the table r.headers is built from it when first read (most
   // scripts never read it, and a table of lower-cased names per response was a tenth of a
   // scripted request's CPU).
   std::string& packed = packed_headers_buffer();
-  packed.clear();
-  for (const auto& [name, value] : r.response.headers.fields()) {
-    append_length(packed, name.size());
-    packed += name;
-    append_length(packed, value.size());
-    packed += value;
-  }
+  pack_headers(r.response.headers, packed);
+  push_key(L, up_key_headers);
   lua_pushlstring(L, packed.data(), packed.size());
-  lua_setfield(L, -2, "_headers");
+  lua_rawset(L, -3);
   if (!r.ok()) {
     const std::string e = std::string(http::to_string(r.error)) + ": " + r.error_message;
     lua_pushlstring(L, e.data(), e.size());
@@ -263,12 +297,22 @@ void push_response(lua_State* L, const http::result& r, std::uint64_t elapsed_us
     lua_pushnumber(L, static_cast<lua_Number>(*pending));
     lua_setfield(L, -2, "_pending");
   }
-  luaL_getmetatable(L, response_type);
+  lua_pushvalue(L, lua_upvalueindex(up_response_meta));
   lua_setmetatable(L, -2);
 }
 
+/// self (argument 1) as u.http; the metatable compare is the fast path of luaL_checkudata.
+http_object* check_http(lua_State* L) {
+  if (lua_touserdata(L, 1) != nullptr && lua_getmetatable(L, 1) != 0) {
+    const bool same = lua_rawequal(L, -1, lua_upvalueindex(up_http_meta)) != 0;
+    lua_pop(L, 1);
+    if (same) return static_cast<http_object*>(lua_touserdata(L, 1));
+  }
+  return check_udata<http_object>(L, 1, http_type);  // raises the usual error
+}
+
 int send(lua_State* L, const char* method, int path_index, int opts_index) {
-  http_object* self = check_udata<http_object>(L, 1, http_type);
+  http_object* self = check_http(L);
   if (self->user == nullptr || !self->user->make_client)
     return luaL_error(L, "this u.http belongs to a user that has ended");
   user_context& user = *self->user;
@@ -360,7 +404,7 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
 }
 
 int l_method(lua_State* L) {
-  return send(L, lua_tostring(L, lua_upvalueindex(1)), 2, 3);
+  return send(L, lua_tostring(L, lua_upvalueindex(up_method)), 2, 3);
 }
 
 int l_request(lua_State* L) {
@@ -437,20 +481,30 @@ int l_header_index(lua_State* L) {
   return 1;
 }
 
+/// Pushes a request method: `fn` with the up_ upvalues (method: the string, or nil for
+/// request()); `http_meta` and `response_meta` are the metatables' stack indices.
+void push_request_method(lua_State* L, lua_CFunction fn, const char* method, int http_meta,
+                         int response_meta) {
+  if (method != nullptr) {
+    lua_pushstring(L, method);
+  } else {
+    lua_pushnil(L);
+  }
+  lua_pushvalue(L, http_meta);
+  lua_pushvalue(L, response_meta);
+  for (const char* key : {"status", "body", "elapsed_ms", "_headers"}) lua_pushstring(L, key);
+  lua_pushcclosure(L, fn, up_count);
+}
+
 }  // namespace
 
 http_object* push_http_object(lua_State* L, user_context* user) {
-  if (luaL_newmetatable(L, http_type) != 0) {
-    lua_newtable(L);
-    for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
-      lua_pushstring(L, m);
-      lua_pushcclosure(L, guarded<l_method>, 1);
-      lua_setfield(L, -2, lower(m).c_str());
-    }
-    lua_pushcfunction(L, guarded<l_request>);
-    lua_setfield(L, -2, "request");
-    lua_setfield(L, -2, "__index");
+  luaL_getmetatable(L, http_type);
+  const bool made = !lua_isnil(L, -1);
+  lua_pop(L, 1);
+  if (!made) {
     luaL_newmetatable(L, response_type);
+    const int response_meta = lua_gettop(L);
     static const luaL_Reg response_methods[] = {{"json", guarded<l_response_json>},
                                                 {"success", guarded<l_success>},
                                                 {"failure", guarded<l_failure>},
@@ -458,14 +512,24 @@ http_object* push_http_object(lua_State* L, user_context* user) {
     lua_newtable(L);
     luaL_register(L, nullptr, response_methods);
     lua_pushcclosure(L, l_response_index, 1);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    lua_setfield(L, response_meta, "__index");
+    luaL_newmetatable(L, http_type);
+    const int http_meta = lua_gettop(L);
+    lua_newtable(L);
+    const int methods = lua_gettop(L);
+    for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
+      push_request_method(L, guarded<l_method>, m, http_meta, response_meta);
+      lua_setfield(L, methods, lower(m).c_str());
+    }
+    push_request_method(L, guarded<l_request>, nullptr, http_meta, response_meta);
+    lua_setfield(L, methods, "request");
+    lua_setfield(L, http_meta, "__index");
+    lua_pop(L, 2);
     luaL_newmetatable(L, headers_type);
     lua_pushcfunction(L, l_header_index);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
   }
-  lua_pop(L, 1);
   return push_udata<http_object>(L, http_type, http_object{user});
 }
 
