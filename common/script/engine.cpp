@@ -83,13 +83,13 @@ void* engine::allocate(void* self, void* block, std::size_t old_size, std::size_
   auto* e = static_cast<engine*>(self);
   if (block == nullptr) old_size = 0;  // Lua passes a type tag in old_size for new blocks
   if (new_size == 0) {
-    std::free(block);
+    e->blocks_.release(block, old_size);
     e->heap_bytes_ -= old_size;
     return nullptr;
   }
   if (new_size > old_size && e->heap_bytes_ + (new_size - old_size) > e->options_.heap_limit)
     return nullptr;  // Lua raises "not enough memory" in the script that asked
-  void* grown = std::realloc(block, new_size);
+  void* grown = e->blocks_.resize(block, old_size, new_size);
   if (grown != nullptr) e->heap_bytes_ = e->heap_bytes_ - old_size + new_size;
   return grown;
 }
