@@ -10,6 +10,7 @@
 #include "common/green/hub.hpp"
 #include "common/green/ssl.hpp"
 #include "common/green/wait_list.hpp"
+#include "h2_memory.hpp"
 
 namespace swarmlet::http {
 namespace {
@@ -86,6 +87,7 @@ struct h2_callbacks {
       // A final status after 1xx ones: the informational block's fields are not this
       // response's.
       s->response.headers.clear();
+      s->response.headers.reserve(8);  // a response's usual few, without growing by doubling
       s->response.status = 0;
       for (char c : v) s->response.status = s->response.status * 10 + (c - '0');
     } else if (!n.empty() && n[0] != ':') {
@@ -202,7 +204,8 @@ class h2_connection::exchange_scope {
 
 h2_connection::h2_connection(green::stream& io, green::socket& raw)
     : io_(io), raw_(raw), in_(read_buffer_size) {
-  if (nghttp2_session_client_new(&session_, h2_callbacks::get(), this) != 0) throw std::bad_alloc();
+  if (nghttp2_session_client_new3(&session_, h2_callbacks::get(), this, nullptr, h2_memory()) != 0)
+    throw std::bad_alloc();
   const nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, max_concurrent_streams},

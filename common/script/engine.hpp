@@ -19,7 +19,7 @@
 #include <string>
 
 #include "common/green/clock.hpp"
-#include "small_blocks.hpp"
+#include "common/green/small_blocks.hpp"
 
 namespace swarmlet::stats {
 class stats_table;
@@ -133,7 +133,7 @@ class engine {
   script_files files_;
   std::function<std::optional<std::string>(const std::string&)> missing_;
   std::size_t heap_bytes_ = 0;
-  small_blocks blocks_;          // outlives ~engine()'s lua_close, which gives its blocks back
+  green::small_blocks blocks_;   // outlives ~engine()'s lua_close, which gives its blocks back
   bool hook_tightened_ = false;  // a runaway is being interrupted: the hook runs every instruction
   lua_State* L_ = nullptr;
   thread_info* current_ = nullptr;

@@ -1,5 +1,5 @@
-// The Lua heap's free lists of small blocks (common/script/small_blocks.hpp).
-#include "common/script/small_blocks.hpp"
+// The Lua heap's free lists of small blocks (common/green/small_blocks.hpp).
+#include "common/green/small_blocks.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 namespace {
 
-using swarmlet::script::small_blocks;
+using swarmlet::green::small_blocks;
 
 TEST(SmallBlocks, AReleasedBlockServesTheNextAllocationOfItsClass) {
   small_blocks b;

@@ -1,14 +1,14 @@
 #pragma once
-// The Lua heap's small blocks, kept for reuse. A scripted request allocates a response table
-// and its hash part; the collector frees them in bursts (a sweep frees hundreds at once), more
-// than glibc's per-thread cache keeps per size (7), so most went back through malloc's bins
-// and came out of them again: a few hundred instructions per request. A free list per 16-byte
-// size class up to 256 bytes makes both ends a pointer swap. One per Lua state (hub thread):
-// no locking.
+// Small blocks kept for reuse, for allocators that free in bursts: the Lua heap (its collector
+// frees hundreds of response tables in one sweep) and nghttp2 (about eleven allocations per
+// response, freed together when the stream closes). Bursts larger than glibc's per-thread cache
+// (7 blocks per size) went back through malloc's bins and came out of them again: a few hundred
+// instructions per request. A free list per 16-byte size class up to 256 bytes makes both ends
+// a pointer swap. One per Lua state or hub thread: no locking.
 #include <array>
 #include <cstddef>
 
-namespace swarmlet::script {
+namespace swarmlet::green {
 
 class small_blocks {
  public:
@@ -43,4 +43,4 @@ class small_blocks {
   std::size_t kept_bytes_ = 0;
 };
 
-}  // namespace swarmlet::script
+}  // namespace swarmlet::green

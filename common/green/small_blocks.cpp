@@ -6,7 +6,7 @@
 #include <new>
 #include <utility>
 
-namespace swarmlet::script {
+namespace swarmlet::green {
 
 small_blocks::~small_blocks() {
   for (free_block*& head : free_) {
@@ -50,4 +50,4 @@ void* small_blocks::resize(void* block, std::size_t old_size, std::size_t new_si
   return moved;
 }
 
-}  // namespace swarmlet::script
+}  // namespace swarmlet::green
