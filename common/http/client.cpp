@@ -324,9 +324,13 @@ result client::send_once(origin& o, const request& req, bool head, green::time_p
   // A kept-alive connection the server has closed meanwhile fails on first use: one retry on
   // a fresh connection, as browsers and Python's requests do.
   for (int attempt = 0; attempt < 2; ++attempt) {
+    // Whether time has passed since `started` that the exchange's deadline must not count: a
+    // connection being made (the timeout bounds the exchange, as before; connect has its own).
+    bool connected_meanwhile = o.connecting;
     wait_for_connecting(o);
     if (o.conn && !o.conn->usable()) o.conn.reset();
     if (!o.conn) {
+      connected_meanwhile = true;
       r.error = connect(o, r.error_message);
       if (r.error != error_kind::none) return r;
     }
@@ -351,7 +355,8 @@ result client::send_once(origin& o, const request& req, bool head, green::time_p
     // The timeout bounds the whole exchange, not each wait: a server that trickles a byte a
     // second must not hold a user for ever (k6's request timeout). One deadline on the socket
     // for all of the exchange's calls: no clock read per call.
-    const auto deadline = (attempt == 0 ? started : green::clock::now()) + options_.read_timeout;
+    const auto deadline = (attempt == 0 && !connected_meanwhile ? started : green::clock::now()) +
+                          options_.read_timeout;
     conn.raw().set_deadline(deadline);
     struct relative_again {
       green::socket& s;
