@@ -58,8 +58,8 @@ void worker_link::warn(const std::string& text) {
 
 bool worker_link::descriptors_for_a_worker(const std::string& id) {
   // Its control connection is open already; its stats connection will take one more.
+  if (descriptors_left(static_cast<std::size_t>(options_.descriptors_kept) + 1)) return true;
   const descriptor_use d = descriptors_now();
-  if (d.left() >= static_cast<std::size_t>(options_.descriptors_kept) + 1) return true;
   const std::string why = fmt::format(
       "the master is out of file descriptors ({} of {} open): it cannot take worker {}, which "
       "retries; raise the master's open-file limit (ulimit -n)",
@@ -74,8 +74,8 @@ bool worker_link::descriptors_for_a_worker(const std::string& id) {
 }
 
 void worker_link::check_descriptors() {
+  if (descriptors_left(static_cast<std::size_t>(options_.descriptors_kept))) return;
   const descriptor_use d = descriptors_now();
-  if (d.left() >= static_cast<std::size_t>(options_.descriptors_kept)) return;
   warn(fmt::format(
       "the master ran out of file descriptors ({} open): workers beyond those it serves could not "
       "join (raise the master's open-file limit, ulimit -n)",

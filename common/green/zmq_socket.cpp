@@ -13,20 +13,34 @@ zmq_socket::zmq_socket(zmq::context_t& context, zmq::socket_type type) : socket_
 zmq_socket::~zmq_socket() = default;
 
 void zmq_socket::notify_others() {
-  if (fd_.watch().readers.empty()) return;
-  const int events = socket_.get(zmq::sockopt::events);
-  if (((events & ZMQ_POLLIN) && waiting_to_recv_ > 0) ||
-      ((events & ZMQ_POLLOUT) && waiting_to_send_ > 0))
-    fd_.watch().readers.wake_all();
+  // The operation may have processed the commands whose signal the others were parked for, and
+  // ZMQ_FD will not signal them again: they must look at ZMQ_EVENTS. Waking them does that once
+  // per turn of theirs, however many operations ran meanwhile (a heartbeat round of a thousand
+  // sends wakes the parked receiver once), where asking ZMQ_EVENTS here after every operation
+  // cost two syscalls each (a poll of the fd and libzmq's fork check).
+  fd_.watch().readers.wake_all();
 }
 
 template <class Op>
 bool zmq_socket::with_retry(short event, std::optional<duration> timeout, const char* what, Op op) {
   const deadline until = deadline_after(timeout);
-  const auto ready = [&] { return (socket_.get(zmq::sockopt::events) & event) != 0; };
-  // The first try goes ahead; after a failed try and after every wake-up, ZMQ_EVENTS says
-  // whether the next can succeed. Reading it consumes the fd's signal, so anything that happens
-  // later raises a new edge.
+  const short other_way = event == ZMQ_POLLIN ? ZMQ_POLLOUT : ZMQ_POLLIN;
+  const std::size_t& waiting_other_way = event == ZMQ_POLLIN ? waiting_to_send_ : waiting_to_recv_;
+  // ZMQ_EVENTS processes the commands ZMQ_FD signalled, which may have been those a thread
+  // parked the other way waits for: it is woken when it can go on now.
+  const auto events = [&] {
+    const int e = socket_.get(zmq::sockopt::events);
+    if ((e & other_way) && waiting_other_way > 0) fd_.watch().readers.wake_all();
+    return e;
+  };
+  const auto ready = [&] { return (events() & event) != 0; };
+  // A dontwait recv that finds no message processes the pending commands first, unthrottled,
+  // as ZMQ_EVENTS does; when it still fails it has drained them and the fd's signal, so
+  // whatever happens later signals ZMQ_FD again. So a failed recv parks at once, and after a
+  // wake-up the recv itself is the check (one poll of the fd fewer each). A dontwait send
+  // processes commands only when its throttle allows (libzmq's socket_base_t::send): after a
+  // failed send and after every wake-up, ZMQ_EVENTS says whether the next can succeed.
+  const bool op_checks_commands = event == ZMQ_POLLIN;
   bool check_first = false;
   const auto try_once = [&]() -> io_attempt<bool> {
     for (;;) {
@@ -34,8 +48,12 @@ bool zmq_socket::with_retry(short event, std::optional<duration> timeout, const 
         fd_.watch().readable = false;
         if (!ready()) return would_block{io_direction::read};
       }
-      check_first = true;
       if (op()) return true;
+      if (op_checks_commands) {
+        if (waiting_other_way > 0) events();
+        return would_block{io_direction::read};
+      }
+      check_first = true;
     }
   };
   std::size_t& waiting = event == ZMQ_POLLIN ? waiting_to_recv_ : waiting_to_send_;

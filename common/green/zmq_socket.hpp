@@ -1,7 +1,8 @@
 #pragma once
 // A ZeroMQ socket whose send and recv park the green thread, so one hub serves ZeroMQ and TCP
 // at once. ZMQ_FD only signals that ZMQ_EVENTS may have changed (edge-like, read side only),
-// so every wait re-checks ZMQ_EVENTS, and every operation re-checks them for the others.
+// so every wait re-checks (ZMQ_EVENTS, or for a recv the recv itself), and after every
+// operation the other threads parked on the socket are woken to re-check.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -45,7 +46,7 @@ class zmq_socket {
       std::optional<duration> timeout = std::nullopt);
 
  private:
-  /// After an operation: wakes the other parked threads if what they wait for is ready now.
+  /// After an operation: wakes the other parked threads to look at ZMQ_EVENTS again.
   void notify_others();
   /// Tries `op` (a dontwait send or recv) until it succeeds, parking on the fd meanwhile while
   /// ZMQ_EVENTS lacks `event`; false when `timeout` passed first.
