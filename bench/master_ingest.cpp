@@ -1,6 +1,7 @@
 // Master ingest: plays many fake workers against a real `swarmlet master` process and measures
 // the master's CPU per stats report. Each fake worker says hello, answers spawn and stop like a
-// real one, and sends one heartbeat and one stats report (NAMES request names) a second.
+// real one, and sends one heartbeat and one stats report (NAMES request names) a second, the
+// fakes spread over the second as real workers are (a hundredth of them every 10 ms).
 // The fake side must not be what limits the rate: a report's figures are drawn once (a few
 // variants, taken in turn) and each report only encodes one, as a worker's reporter does; the
 // fake's own CPU is printed beside the master's.
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -147,14 +149,33 @@ int main(int argc, char** argv) {
   double cpu_start = 0, cpu_end = 0, own_start = 0, own_end = 0;
   auto wall_start = std::chrono::steady_clock::now(), wall_end = wall_start;
   auto next_tick = std::chrono::steady_clock::now();
+  constexpr std::size_t slices = 100;
+  constexpr auto slice_period = 10ms;
+  std::size_t slice_count = 0;
   bool measuring = false, done = false;
   int ticks = 0;
-  std::vector<zmq::pollitem_t> items;
-  for (auto& f : fakes) items.push_back({f.control.handle(), 0, ZMQ_POLLIN, 0});
   while (!done) {
-    zmq::poll(items, 10ms);
-    for (std::size_t i = 0; i < fakes.size(); ++i) {
-      if (!(items[i].revents & ZMQ_POLLIN)) continue;
+    std::this_thread::sleep_until(next_tick);
+    const auto now = std::chrono::steady_clock::now();
+    // Real workers start at different moments and report on their own second: each tick of
+    // 10 ms, one slice in a hundred of the fakes sends its heartbeat and its report, so the
+    // master sees them spread over the second rather than in one burst.
+    next_tick += slice_period;
+    const std::size_t slice = slice_count++ % slices;
+    for (std::size_t i = slice; i < fakes.size(); i += slices) {
+      auto& f = fakes[i];
+      const std::string hb =
+          p::encode(p::make_message(p::message_type::heartbeat, f.id, p::heartbeat_payload{1}));
+      f.control.send(zmq::buffer(hb), zmq::send_flags::dontwait);
+      if (f.run_id != 0 && !f.stopped) {
+        const std::string bytes = make_report(f, false);
+        f.stats.send(zmq::buffer(bytes));
+        if (measuring) ++reports;
+      }
+    }
+    // The slice's control sockets are read once a second, on its tick: polling every fake's
+    // socket every tick would cost the fake more than the master spends on the reports.
+    for (std::size_t i = slice; i < fakes.size(); i += slices) {
       zmq::message_t msg;
       while (fakes[i].control.recv(msg, zmq::recv_flags::dontwait)) {
         auto d = p::decode(msg.data(), msg.size());
@@ -176,21 +197,9 @@ int main(int argc, char** argv) {
         if (mm.type == p::message_type::quit) done = true;
       }
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (now < next_tick) continue;
-    next_tick += 1s;
+    if (slice != slices - 1) continue;  // the rest once a second, after the last slice
     bool all_running = true;
     for (auto& f : fakes) all_running &= f.run_id != 0;
-    for (auto& f : fakes) {
-      const std::string hb =
-          p::encode(p::make_message(p::message_type::heartbeat, f.id, p::heartbeat_payload{1}));
-      f.control.send(zmq::buffer(hb), zmq::send_flags::dontwait);
-      if (f.run_id != 0 && !f.stopped) {
-        const std::string bytes = make_report(f, false);
-        f.stats.send(zmq::buffer(bytes));
-        if (measuring) ++reports;
-      }
-    }
     if (all_running && !measuring && ++ticks >= 2) {
       measuring = true;
       cpu_start = cpu_seconds(master);

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "common/green/operations.hpp"
+
 namespace swarmlet::proto {
 namespace {
 
@@ -15,6 +17,8 @@ constexpr int reconnect_ivl_ms = 100;
 constexpr int reconnect_ivl_max_ms = 5000;
 /// On close, how long the final report may take to leave.
 constexpr int stats_linger_ms = 2000;
+/// How long the master lets messages gather once it has taken all there were (see gathered).
+constexpr std::chrono::milliseconds gather_pause{10};
 
 received decoded(std::string peer, const zmq::message_t& frame) {
   return {std::move(peer), decode(frame.data(), frame.size())};
@@ -22,6 +26,19 @@ received decoded(std::string peer, const zmq::message_t& frame) {
 
 received bad(std::string peer, std::string reason) {
   return {std::move(peer), decode_error{std::move(reason)}};
+}
+
+/// The master's receive on a plane: `recv(timeout)` is the socket's. Reports and heartbeats come
+/// one per worker and second each, spread over the second. Taken as they come, each costs a
+/// wake of the master's thread and a signal to it from ZeroMQ's I/O thread, about as much as
+/// reading a report. Once the socket has run dry a short pause lets the next ones gather in
+/// ZeroMQ's queues, and one wake takes them all. A message that ends a quiet spell is taken at
+/// once, and none waits longer than the pause for it.
+template <class Recv>
+auto gathered(Recv recv) {
+  if (auto got = recv(std::chrono::milliseconds(0))) return got;
+  green::sleep(gather_pause);
+  return recv(std::nullopt);
 }
 
 }  // namespace
@@ -46,7 +63,7 @@ zmq_master_transport::zmq_master_transport(zmq::context_t& context,
 
 received zmq_master_transport::receive_control() {
   for (;;) {
-    auto parts = control_.recv_multipart();
+    auto parts = gathered([&](auto timeout) { return control_.recv_multipart(timeout); });
     if (!parts) continue;
     if (parts->size() != 2)
       return bad("",
@@ -58,7 +75,7 @@ received zmq_master_transport::receive_control() {
 std::variant<std::string, decode_error> zmq_master_transport::receive_stats() {
   for (;;) {
     zmq::message_t frame;
-    if (!stats_.recv(frame)) continue;
+    if (!gathered([&](auto timeout) { return stats_.recv(frame, timeout); })) continue;
     if (!frame.more()) return frame.to_string();
     // Stats are one frame: drain and drop the rest of this message.
     while (frame.more()) stats_.recv(frame);
