@@ -36,18 +36,29 @@ void latency_histogram::record_n(std::uint64_t value_us, std::uint64_t n) noexce
   const std::size_t b = bucket_of(value_us);
   grow_to(b);
   counts_[b] += n;
+  mark(b);
   total_ += n;
 }
 
 void latency_histogram::merge(const latency_histogram& other) noexcept {
   if (other.total_ == 0) return;
   if (other.counts_.size() > counts_.size()) counts_.resize(other.counts_.size(), 0);
-  for (std::size_t i = 0; i < other.counts_.size(); ++i) counts_[i] += other.counts_[i];
+  const std::size_t n = other.counts_.size();
+  other.for_each_block([&](std::size_t first) {
+    for (std::size_t i = first; i < std::min(first + block_size, n); ++i)
+      counts_[i] += other.counts_[i];
+  });
+  for (std::size_t w = 0; w < block_words; ++w) blocks_[w] |= other.blocks_[w];
   total_ += other.total_;
 }
 
 void latency_histogram::clear() noexcept {
-  std::fill(counts_.begin(), counts_.end(), 0);
+  const std::size_t n = counts_.size();
+  for_each_block([&](std::size_t first) {
+    std::fill(counts_.begin() + static_cast<std::ptrdiff_t>(first),
+              counts_.begin() + static_cast<std::ptrdiff_t>(std::min(first + block_size, n)), 0);
+  });
+  blocks_ = {};
   total_ = 0;
 }
 
@@ -68,17 +79,29 @@ std::uint64_t latency_histogram::value_at_quantile(double q) const noexcept {
   // The rank of the sample (1-based) that the quantile names, as in HdrHistogram.
   const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * total_)));
   std::uint64_t seen = 0;
-  for (std::size_t i = 0; i < counts_.size(); ++i) {
-    seen += counts_[i];
-    if (seen >= rank) return (bucket_low(i) + bucket_high(i) + 1) / 2;
-  }
-  return bucket_low(counts_.empty() ? 0 : counts_.size() - 1);
+  std::size_t found = counts_.empty() ? 0 : counts_.size() - 1;
+  bool done = false;
+  const std::size_t n = counts_.size();
+  for_each_block([&](std::size_t first) {
+    for (std::size_t i = first; !done && i < std::min(first + block_size, n); ++i) {
+      seen += counts_[i];
+      if (seen >= rank) {
+        found = i;
+        done = true;
+      }
+    }
+  });
+  if (done) return (bucket_low(found) + bucket_high(found) + 1) / 2;
+  return bucket_low(found);
 }
 
 std::vector<std::pair<std::uint32_t, std::uint64_t>> latency_histogram::nonzero_buckets() const {
   std::vector<std::pair<std::uint32_t, std::uint64_t>> out;
-  for (std::size_t i = 0; i < counts_.size(); ++i)
-    if (counts_[i] != 0) out.emplace_back(static_cast<std::uint32_t>(i), counts_[i]);
+  const std::size_t n = counts_.size();
+  for_each_block([&](std::size_t first) {
+    for (std::size_t i = first; i < std::min(first + block_size, n); ++i)
+      if (counts_[i] != 0) out.emplace_back(static_cast<std::uint32_t>(i), counts_[i]);
+  });
   return out;
 }
 
@@ -86,6 +109,7 @@ bool latency_histogram::add_to_bucket(std::uint32_t bucket, std::uint64_t n) noe
   if (bucket >= bucket_count) return false;
   grow_to(bucket);
   counts_[bucket] += n;
+  mark(bucket);
   total_ += n;
   return true;
 }

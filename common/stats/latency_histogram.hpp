@@ -3,6 +3,8 @@
 // buckets per power of two, so any recorded value is within 1/128 (0.8%) of its bucket's
 // bounds, from 1 µs to over an hour, in fixed memory. Two histograms merge exactly (bucket
 // counts add), so a percentile of a merge is the percentile of all samples' buckets.
+#include <array>
+#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -43,11 +45,29 @@ class latency_histogram {
   friend bool operator==(const latency_histogram& a, const latency_histogram& b);
 
  private:
+  /// Buckets per bit of blocks_.
+  static constexpr std::size_t block_size = 8;
+  static constexpr std::size_t block_words = (bucket_count / block_size + 63) / 64;
+
   void grow_to(std::size_t bucket) {
     if (bucket >= counts_.size()) counts_.resize(bucket + 1, 0);
   }
+  void mark(std::size_t bucket) noexcept {
+    blocks_[bucket / block_size / 64] |= std::uint64_t{1} << (bucket / block_size % 64);
+  }
+  /// Calls f(first bucket) for each marked block, in order.
+  template <class F>
+  void for_each_block(F f) const {
+    for (std::size_t w = 0; w < block_words; ++w)
+      for (std::uint64_t bits = blocks_[w]; bits != 0; bits &= bits - 1)
+        f((w * 64 + static_cast<std::size_t>(std::countr_zero(bits))) * block_size);
+  }
   // Grows up to the highest bucket used (at most bucket_count): fast responses cost little.
   std::vector<std::uint64_t> counts_;
+  // A bit per block of block_size buckets, set once a count was added there. A second's
+  // histogram of a name holds a few values among a thousand buckets or more: encoding, merging
+  // and clearing it visit only the marked blocks instead of every bucket.
+  std::array<std::uint64_t, block_words> blocks_{};
   std::uint64_t total_ = 0;
 };
 

@@ -71,6 +71,72 @@ TEST(LatencyHistogram, MergeIsExact) {
   for (double q : {0.5, 0.95, 0.99}) EXPECT_EQ(ab_c.value_at_quantile(q), all.value_at_quantile(q));
 }
 
+// The histogram visits only the blocks of buckets it marked: after records, merges, clears and
+// direct bucket additions (the first and last buckets among them), its non-zero buckets and
+// quantiles are those of a plain array of every bucket's count.
+TEST(LatencyHistogram, SparseVisitsAgreeWithEveryBucketAfterMergesAndClears) {
+  using h_t = s::latency_histogram;
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<std::size_t> bucket(0, h_t::bucket_count - 1);
+  std::uniform_int_distribution<int> few(0, 6);
+  h_t h;
+  std::vector<std::uint64_t> model(h_t::bucket_count, 0);
+  auto check = [&](int round) {
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> expected;
+    std::uint64_t total = 0;
+    for (std::size_t b = 0; b < model.size(); ++b) {
+      total += model[b];
+      if (model[b] != 0) expected.emplace_back(static_cast<std::uint32_t>(b), model[b]);
+    }
+    ASSERT_EQ(h.nonzero_buckets(), expected) << "round " << round;
+    ASSERT_EQ(h.count(), total);
+    for (const double q : {0.0, 0.3, 0.5, 0.99, 1.0}) {
+      if (total == 0) {
+        EXPECT_EQ(h.value_at_quantile(q), 0u);
+        continue;
+      }
+      const auto rank =
+          std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * total)));
+      std::uint64_t seen = 0;
+      std::size_t b = 0;
+      while ((seen += model[b]) < rank) ++b;
+      EXPECT_EQ(h.value_at_quantile(q), (h_t::bucket_low(b) + h_t::bucket_high(b) + 1) / 2)
+          << "round " << round << " q " << q;
+    }
+  };
+  for (int round = 0; round < 200; ++round) {
+    switch (round % 5) {
+      case 0:  // a clear: nothing of before may show again
+        h.clear();
+        std::fill(model.begin(), model.end(), 0);
+        break;
+      case 1: {  // a merge of another sparse histogram
+        h_t other;
+        for (int i = few(rng); i > 0; --i) {
+          const std::size_t b = bucket(rng);
+          ASSERT_TRUE(other.add_to_bucket(static_cast<std::uint32_t>(b), 3));
+          model[b] += 3;
+        }
+        h.merge(other);
+        break;
+      }
+      default:
+        for (int i = few(rng); i > 0; --i) {
+          const std::size_t b = bucket(rng);
+          h.record(h_t::bucket_low(b));
+          ++model[b];
+        }
+    }
+    if (round == 7) {  // the edges: the first and the last bucket
+      ASSERT_TRUE(h.add_to_bucket(0, 2));
+      ASSERT_TRUE(h.add_to_bucket(h_t::bucket_count - 1, 5));
+      model[0] += 2;
+      model[h_t::bucket_count - 1] += 5;
+    }
+    check(round);
+  }
+}
+
 TEST(StatsTable, MergingShardsEqualsOneShardFedEverything) {
   std::mt19937_64 rng(3);
   std::uniform_int_distribution<std::uint64_t> latency(1, 2'000'000);
