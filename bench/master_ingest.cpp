@@ -1,10 +1,12 @@
 // Master ingest: plays many fake workers against a real `swarmlet master` process and measures
 // the master's CPU per stats report. Each fake worker says hello, answers spawn and stop like a
 // real one, and sends one heartbeat and one stats report (NAMES request names) a second, the
-// fakes spread over the second as real workers are (a hundredth of them every 10 ms).
+// fakes spread over the second as real workers are (a hundredth of them every 10 ms). The fakes
+// run in processes of up to 2,000 each, so that more than the descriptor limit allows one
+// process can be measured (the master itself takes two descriptors per worker).
 // The fake side must not be what limits the rate: a report's figures are drawn once (a few
 // variants, taken in turn) and each report only encodes one, as a worker's reporter does; the
-// fake's own CPU is printed beside the master's.
+// fakes' own CPU (all their processes together) is printed beside the master's.
 //
 // It builds against this tree's proto/ and against an older one (bench/master_ingest.sh builds
 // it in both, to measure the master before and after): with stats_frame.hpp (protocol 6) reports
@@ -12,9 +14,12 @@
 //
 //   master_ingest SWARMLET_BINARY WORKERS [NAMES] [SECONDS]
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -63,53 +68,27 @@ struct fake_worker {
 #endif
 };
 
-}  // namespace
+/// What the processes playing the fakes share with the one measuring: how many fakes run, the
+/// measured window (steady-clock nanoseconds, 0 until set) and the reports sent in it.
+struct shared_state {
+  std::atomic<int> running{0};
+  std::atomic<std::int64_t> window_start_ns{0};
+  std::atomic<std::int64_t> window_end_ns{0};
+  std::atomic<std::uint64_t> reports{0};
+};
 
-int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: master_ingest SWARMLET_BINARY WORKERS [NAMES] [SECONDS]\n");
-    return 2;
-  }
-  const std::string binary = argv[1];
-  const int workers = std::atoi(argv[2]);
-  const int names = argc > 3 ? std::atoi(argv[3]) : 100;
-  const int seconds = argc > 4 ? std::atoi(argv[4]) : 10;
-  char dir_template[] = "/tmp/swarmlet-ingest-XXXXXX";
-  const std::string dir = ::mkdtemp(dir_template);
-  std::ofstream(dir + "/s.yaml") << "target: http://127.0.0.1:9\nload: {users: " << workers
-                                 << ", spawn_rate: 1000}\nusers: [{tasks: [{get: /}]}]\n";
-  const std::string out = dir + "/master.out";
-  const pid_t master = ::fork();
-  if (master == 0) {
-    std::freopen(out.c_str(), "w", stdout);
-    std::freopen((dir + "/master.err").c_str(), "w", stderr);
-    const std::string expect = std::to_string(workers),
-                      run_time = std::to_string(seconds + 4) + "s";
-    ::execl(binary.c_str(), binary.c_str(), "master", (dir + "/s.yaml").c_str(), "--expect-workers",
-            expect.c_str(), "--port", "0", "-q", "-t", run_time.c_str(), "--expect-workers-timeout",
-            "120s", nullptr);
-    ::_exit(127);
-  }
-  std::smatch m;
-  std::string control_port, stats_port;
-  for (int i = 0; i < 200 && control_port.empty(); ++i) {
-    std::this_thread::sleep_for(50ms);
-    std::ifstream in(out);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (std::regex_search(text, m, std::regex(R"(:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))"))) {
-      control_port = m[1];
-      stats_port = m[2];
-    }
-  }
-  if (control_port.empty()) {
-    std::fprintf(stderr, "master_ingest: the master did not start\n");
-    return 1;
-  }
+std::int64_t since_epoch_ns(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+/// Plays fakes [lo, hi) until the master says quit (in a process of its own).
+int play_fakes(int lo, int hi, int names, const std::string& control_port,
+               const std::string& stats_port, shared_state& shared) {
   zmq::context_t ctx;
-  ctx.set(zmq::ctxopt::max_sockets, 4 * workers + 64);  // two sockets per fake worker
+  ctx.set(zmq::ctxopt::max_sockets, 2 * (hi - lo) + 64);  // two sockets per fake worker
   std::vector<fake_worker> fakes;
-  fakes.reserve(workers);
-  for (int i = 0; i < workers; ++i) {
+  fakes.reserve(hi - lo);
+  for (int i = lo; i < hi; ++i) {
     fake_worker f{"fake-" + std::to_string(i), zmq::socket_t(ctx, zmq::socket_type::dealer),
                   zmq::socket_t(ctx, zmq::socket_type::push)};
     f.control.set(zmq::sockopt::routing_id, f.id);
@@ -144,18 +123,17 @@ int main(int argc, char** argv) {
     return p::encode(p::make_message(p::message_type::stats, f.id, r));
 #endif
   };
-  std::uint64_t reports = 0;
-  double cpu_start = 0, cpu_end = 0, own_start = 0, own_end = 0;
-  auto wall_start = std::chrono::steady_clock::now(), wall_end = wall_start;
   auto next_tick = std::chrono::steady_clock::now();
   constexpr std::size_t slices = 100;
   constexpr auto slice_period = 10ms;
   std::size_t slice_count = 0;
-  bool measuring = false, done = false;
-  int ticks = 0;
+  int running = 0;
+  bool done = false;
   while (!done) {
     std::this_thread::sleep_until(next_tick);
-    const auto now = std::chrono::steady_clock::now();
+    const std::int64_t now = since_epoch_ns(std::chrono::steady_clock::now());
+    const std::int64_t start = shared.window_start_ns.load(), end = shared.window_end_ns.load();
+    const bool measuring = start != 0 && now >= start && (end == 0 || now < end);
     // Real workers start at different moments and report on their own second: each tick of
     // 10 ms, one slice in a hundred of the fakes sends its heartbeat and its report, so the
     // master sees them spread over the second rather than in one burst.
@@ -169,49 +147,113 @@ int main(int argc, char** argv) {
       if (f.run_id != 0 && !f.stopped) {
         const std::string bytes = make_report(f, false);
         f.stats.send(zmq::buffer(bytes));
-        if (measuring) ++reports;
+        if (measuring) shared.reports.fetch_add(1);
       }
     }
     // The slice's control sockets are read once a second, on its tick: polling every fake's
     // socket every tick would cost the fake more than the master spends on the reports.
     for (std::size_t i = slice; i < fakes.size(); i += slices) {
+      auto& f = fakes[i];
       zmq::message_t msg;
-      while (fakes[i].control.recv(msg, zmq::recv_flags::dontwait)) {
+      while (f.control.recv(msg, zmq::recv_flags::dontwait)) {
         auto d = p::decode(msg.data(), msg.size());
         if (!std::holds_alternative<p::message>(d)) continue;
         auto& mm = std::get<p::message>(d);
 #ifdef NAMES_BY_NUMBER
         if (mm.type == p::message_type::heartbeat) {
           const auto& beat = std::get<p::heartbeat_payload>(mm.body);
-          fakes[i].names.acknowledged(beat.run_id, beat.names_known);
+          f.names.acknowledged(beat.run_id, beat.names_known);
         }
 #endif
-        if (mm.type == p::message_type::spawn)
-          fakes[i].run_id = std::get<p::spawn_command>(mm.body).run_id;
-        if (mm.type == p::message_type::stop && !fakes[i].stopped) {
-          fakes[i].stopped = true;
-          const std::string final = make_report(fakes[i], true);
-          fakes[i].stats.send(zmq::buffer(final));
+        if (mm.type == p::message_type::spawn && f.run_id == 0) {
+          f.run_id = std::get<p::spawn_command>(mm.body).run_id;
+          if (++running == hi - lo) shared.running.fetch_add(running);
+        }
+        if (mm.type == p::message_type::stop && !f.stopped) {
+          f.stopped = true;
+          const std::string final = make_report(f, true);
+          f.stats.send(zmq::buffer(final));
         }
         if (mm.type == p::message_type::quit) done = true;
       }
     }
-    if (slice != slices - 1) continue;  // the rest once a second, after the last slice
-    bool all_running = true;
-    for (auto& f : fakes) all_running &= f.run_id != 0;
-    if (all_running && !measuring && ++ticks >= 2) {
-      measuring = true;
-      cpu_start = cpu_seconds(master);
-      own_start = cpu_seconds(::getpid());
-      wall_start = now;
-    } else if (measuring && now - wall_start >= std::chrono::seconds(seconds - 2)) {
-      cpu_end = cpu_seconds(master);
-      own_end = cpu_seconds(::getpid());
-      wall_end = now;
-      measuring = false;
-      ticks = -1000000;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: master_ingest SWARMLET_BINARY WORKERS [NAMES] [SECONDS]\n");
+    return 2;
+  }
+  const std::string binary = argv[1];
+  const int workers = std::atoi(argv[2]);
+  const int names = argc > 3 ? std::atoi(argv[3]) : 100;
+  const int seconds = argc > 4 ? std::atoi(argv[4]) : 10;
+  char dir_template[] = "/tmp/swarmlet-ingest-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_template);
+  std::ofstream(dir + "/s.yaml") << "target: http://127.0.0.1:9\nload: {users: " << workers
+                                 << ", spawn_rate: " << std::max(workers, 1000)
+                                 << "}\nusers: [{tasks: [{get: /}]}]\n";
+  const std::string out = dir + "/master.out";
+  const pid_t master = ::fork();
+  if (master == 0) {
+    std::freopen(out.c_str(), "w", stdout);
+    std::freopen((dir + "/master.err").c_str(), "w", stderr);
+    const std::string expect = std::to_string(workers),
+                      run_time = std::to_string(seconds + 4) + "s";
+    ::execl(binary.c_str(), binary.c_str(), "master", (dir + "/s.yaml").c_str(), "--expect-workers",
+            expect.c_str(), "--port", "0", "-q", "-t", run_time.c_str(), "--expect-workers-timeout",
+            "120s", nullptr);
+    ::_exit(127);
+  }
+  std::smatch m;
+  std::string control_port, stats_port;
+  for (int i = 0; i < 200 && control_port.empty(); ++i) {
+    std::this_thread::sleep_for(50ms);
+    std::ifstream in(out);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (std::regex_search(text, m, std::regex(R"(:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))"))) {
+      control_port = m[1];
+      stats_port = m[2];
     }
   }
+  if (control_port.empty()) {
+    std::fprintf(stderr, "master_ingest: the master did not start\n");
+    return 1;
+  }
+  // Each process holds at most fakes_per_process fakes: a fake takes four descriptors (two
+  // connections and their sockets' mailboxes), and the descriptor limit is per process.
+  constexpr int fakes_per_process = 2000;
+  auto* shared = static_cast<shared_state*>(::mmap(
+      nullptr, sizeof(shared_state), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  new (shared) shared_state{};
+  std::vector<pid_t> players;
+  for (int lo = 0; lo < workers; lo += fakes_per_process) {
+    const int hi = std::min(workers, lo + fakes_per_process);
+    const pid_t pid = ::fork();
+    if (pid == 0) ::_exit(play_fakes(lo, hi, names, control_port, stats_port, *shared));
+    players.push_back(pid);
+  }
+  auto players_cpu = [&] {
+    double sum = 0;
+    for (const pid_t pid : players) sum += cpu_seconds(pid);
+    return sum;
+  };
+  // Measured from two seconds after every fake runs, for SECONDS - 2 seconds.
+  while (shared->running.load() < workers) std::this_thread::sleep_for(10ms);
+  std::this_thread::sleep_for(2s);
+  const double cpu_start = cpu_seconds(master), own_start = players_cpu();
+  const auto wall_start = std::chrono::steady_clock::now();
+  shared->window_start_ns.store(since_epoch_ns(wall_start));
+  std::this_thread::sleep_for(std::chrono::seconds(seconds - 2));
+  const auto wall_end = std::chrono::steady_clock::now();
+  shared->window_end_ns.store(since_epoch_ns(wall_end));
+  const double cpu_end = cpu_seconds(master), own_end = players_cpu();
+  for (const pid_t pid : players) ::waitpid(pid, nullptr, 0);
+  const std::uint64_t reports = shared->reports.load();
   int status = 0;
   ::waitpid(master, &status, 0);
   const double wall = std::chrono::duration<double>(wall_end - wall_start).count();

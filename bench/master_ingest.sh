@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}; shift || true
-counts=("$@"); (( ${#counts[@]} )) || counts=(250 500 1000 2000)
+counts=("$@"); (( ${#counts[@]} )) || counts=(1000 2000 4000 8000)
 bash scripts/install-deps.sh
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-release --target swarmlet master_ingest >/dev/null
