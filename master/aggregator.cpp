@@ -106,13 +106,6 @@ void aggregator::merge_rows(const worker_record& w, const proto::stats_frame& fr
   for (const auto& r : frame.rows) {
     const std::uint32_t index = w.name_rows[r.name];
     name_row& row = rows_[index];
-    if (row.generation != totals_generation_) {
-      auto& counted = totals_.counted_entry(row.key);
-      row.total = &counted.second;
-      row.counted_as = &counted.first;
-      row.generation = totals_generation_;
-    }
-    frame.add_to(*row.total, r.stats);
     frame.add_to(row.interval, r.stats);
     if (!row.touched) {
       row.touched = true;
@@ -134,9 +127,16 @@ void aggregator::merge_rows(const worker_record& w, const proto::stats_frame& fr
   interval_.merge(totals_.counted_as_here(errors));
 }
 
-void aggregator::flush_rows() {
+void aggregator::flush_rows() const {
   for (const std::uint32_t index : touched_) {
     name_row& row = rows_[index];
+    if (row.generation != totals_generation_) {
+      auto& counted = totals_.counted_entry(row.key);
+      row.total = &counted.second;
+      row.counted_as = &counted.first;
+      row.generation = totals_generation_;
+    }
+    row.total->merge(row.interval);
     interval_.entry(row.counted_as->method, row.counted_as->name).merge(row.interval);
     row.interval.clear();
     row.touched = false;

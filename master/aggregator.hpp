@@ -71,7 +71,10 @@ class aggregator {
   aggregator(const aggregator&) = delete;
   aggregator& operator=(const aggregator&) = delete;
   /// Requests of names beyond the cap, counted in the "(other names)" rows.
-  std::uint64_t folded_requests() const noexcept { return totals_.folded_requests(); }
+  std::uint64_t folded_requests() const {
+    flush_rows();
+    return totals_.folded_requests();
+  }
   std::size_t max_names() const noexcept { return max_names_; }
 
   /// Merges a report (its exceptions too). Returns false, and counts it in rejected(), for one
@@ -107,7 +110,11 @@ class aggregator {
   /// now; the history (the charts) and each worker's report sequence carry on.
   void reset_stats();
 
-  const stats::stats_table& totals() const noexcept { return totals_; }
+  /// Every report merged so far (the figures reports left in their rows are folded in first).
+  const stats::stats_table& totals() const {
+    flush_rows();
+    return totals_;
+  }
   const std::map<std::string, worker_record>& workers() const noexcept { return workers_; }
   const thinned_history& history() const noexcept { return history_; }
   /// Keyed by (message, traceback).
@@ -136,8 +143,9 @@ class aggregator {
 
   static constexpr std::uint32_t no_row = static_cast<std::uint32_t>(-1);
   /// A (method, name) that workers report by number, with where it counts: its row of the
-  /// totals (found again after a reset) and its figures in the current interval (merged into
-  /// interval_ by tick(), so a report costs no table lookup).
+  /// totals (found again after a reset) and the figures reports brought since they were last
+  /// folded into totals_ and interval_ (by tick() or a reader of totals()): a report adds its
+  /// histograms once, into the row, and costs no table lookup.
   struct name_row {
     stats::request_key key;
     std::uint64_t generation = 0;  ///< of totals_, when `total` was found
@@ -152,22 +160,24 @@ class aggregator {
   /// them, or a definition contradicts an earlier one.
   bool resolve(worker_record& w, const proto::stats_frame& frame);
   void merge_rows(const worker_record& w, const proto::stats_frame& frame);
-  /// The interval figures of the rows into interval_.
-  void flush_rows();
+  /// The rows' pending figures into totals_ and interval_. Const: the folded tables hold
+  /// the same requests as before, only where readers look for them.
+  void flush_rows() const;
 
   std::uint64_t run_id_;
   std::size_t max_names_;
-  stats::stats_table totals_;
-  stats::stats_table interval_ = per_second_table();
+  // Mutable with rows_ and touched_ for flush_rows(), called by the const readers.
+  mutable stats::stats_table totals_;
+  mutable stats::stats_table interval_ = per_second_table();
   std::deque<stats::stats_table> window_;
   std::map<std::string, worker_record> workers_;
   std::map<std::string, std::uint64_t> last_command_;  ///< per worker
   thinned_history history_;
   std::map<std::pair<std::string, std::string>, exception_record> exceptions_;
   std::uint64_t rejected_ = 0;
-  std::vector<name_row> rows_;
+  mutable std::vector<name_row> rows_;
   std::map<stats::request_key, std::uint32_t> row_numbers_;  ///< index into rows_
-  std::vector<std::uint32_t> touched_;                       ///< rows with interval figures
+  mutable std::vector<std::uint32_t> touched_;               ///< rows with pending figures
   std::uint64_t totals_generation_ = 1;                      ///< changes with totals_
 };
 

@@ -113,6 +113,35 @@ TEST(StatsFrameIngest, FramesMergeExactlyAsTheReportsTheyCarryEvenBeyondTheNameC
   EXPECT_GT(by_frame.lost_requests(), 0u);
 }
 
+// A frame's figures wait in their name's row until a tick or a reader of the totals folds them
+// in: a reader between ticks (the web UI, /metrics, a threshold) still sees every report merged
+// so far, and a reset between ticks drops what came before it, as with whole reports.
+TEST(StatsFrameIngest, TotalsReadBetweenTicksHoldEveryReportMergedSoFar) {
+  std::mt19937_64 rng(3);
+  m::aggregator by_frame(1, 12), by_report(1, 12);
+  std::vector<wire_worker> workers(2);
+  std::vector<std::uint64_t> sent(2);
+  for (std::size_t w = 0; w < workers.size(); ++w) workers[w].id = "w" + std::to_string(w);
+  for (std::uint64_t seq = 1; seq <= 6; ++seq) {
+    for (std::size_t w = 0; w < workers.size(); ++w) {
+      const auto r = report(workers[w].id, seq, sent[w], rng, 20);
+      ASSERT_EQ(by_frame.add(workers[w].send(r)), m::aggregator::add_result::merged);
+      ASSERT_TRUE(by_report.add(r));
+      const auto a = by_frame.totals().total(), b = by_report.totals().total();
+      expect_same(a, b, "totals after seq " + std::to_string(seq) + " of " + workers[w].id);
+      EXPECT_EQ(by_frame.folded_requests(), by_report.folded_requests());
+      if (seq == 4 && w == 0) {
+        by_frame.reset_stats();
+        by_report.reset_stats();
+      }
+    }
+    by_frame.tick(static_cast<double>(seq), 2);
+    by_report.tick(static_cast<double>(seq), 2);
+  }
+  expect_same(by_frame, by_report);
+  EXPECT_GT(by_frame.folded_requests(), 0u);
+}
+
 TEST(StatsFrameIngest, NamesRideAlongUntilTheMasterSaysItKnowsThemSoALostReportCostsNoName) {
   m::aggregator a(1);
   wire_worker w{"w"};
