@@ -59,7 +59,9 @@ double cpu_seconds_of(const std::string& path) {
   return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
 }
 
-double cpu_seconds(pid_t pid) { return cpu_seconds_of(std::to_string(pid)); }
+double cpu_seconds(pid_t pid) {
+  return cpu_seconds_of(std::to_string(pid));
+}
 
 /// The CPU seconds of the process's ZeroMQ I/O threads (named ZMQbg/IO/N): the rest of the
 /// master's is its main thread's (and ZeroMQ's reaper's, which is idle).
@@ -287,7 +289,6 @@ int main(int argc, char** argv) {
       "CPU-us per report (main thread %.1f, ZeroMQ I/O thread %.1f; %.0f workers per core); fake "
       "workers' CPU %.1f%%\n",
       workers, names, reports / wall, 100.0 * cpu / wall, per_report, per_report - io_per_report,
-      io_per_report, per_report > 0 ? 1e6 / per_report : 0.0,
-      100.0 * (own_end - own_start) / wall);
+      io_per_report, per_report > 0 ? 1e6 / per_report : 0.0, 100.0 * (own_end - own_start) / wall);
   return 0;
 }
