@@ -50,7 +50,8 @@ bool aggregator::add(const proto::stats_report& report) {
   return true;
 }
 
-aggregator::add_result aggregator::add(const proto::stats_frame& frame) {
+aggregator::add_result aggregator::add(const proto::stats_frame& frame, int& users_change) {
+  users_change = 0;
   if (frame.run_id != run_id_) {
     ++rejected_;
     return add_result::rejected;
@@ -59,6 +60,7 @@ aggregator::add_result aggregator::add(const proto::stats_frame& frame) {
   auto& w = workers_[worker_id];
   const bool resolved = resolve(w, frame);
   if (!take_sequence(w, frame.sequence)) return add_result::rejected;
+  users_change = frame.users - w.users;
   w.users = frame.users;
   w.requests_sent = std::max(w.requests_sent, frame.requests_sent);
   if (frame.final) {

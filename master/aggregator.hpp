@@ -89,8 +89,13 @@ class aggregator {
   /// interval (as add(stats_report) would merge it, without making one). Its name definitions
   /// are learnt for the worker's later reports. An unresolved one still counts for its header
   /// (sequence, users, final, requests sent), and stays missing: if it comes again once its
-  /// names are known, it is merged then, once.
-  add_result add(const proto::stats_frame& frame);
+  /// names are known, it is merged then, once. `users_change`: how the worker's count of
+  /// users moved (0 for a rejected one).
+  add_result add(const proto::stats_frame& frame, int& users_change);
+  add_result add(const proto::stats_frame& frame) {
+    int users_change = 0;
+    return add(frame, users_change);
+  }
   /// The worker's name numbers known without a gap in this run (what the master's heartbeats
   /// tell it, so that its reports stop defining them).
   std::uint32_t names_known(const std::string& worker_id) const;

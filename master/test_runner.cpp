@@ -145,7 +145,8 @@ void test_runner::deliver(proto::stats_report report) {
   take_header(report.worker_id, report.run_id, report.command_id, report.live_user_ids,
               report.data_rows_used);
   const int before = reported_users(report.worker_id);
-  if (aggregator_.add(report)) note_users(report.worker_id, before);
+  if (aggregator_.add(report))
+    note_users(report.worker_id, reported_users(report.worker_id) - before);
   if (stopping_) check_finals();
 }
 
@@ -153,9 +154,9 @@ bool test_runner::deliver(const proto::stats_frame& frame) {
   const std::string worker_id(frame.sender);
   for (const auto& e : frame.errors) warn_if_out_of_descriptors(e.message, worker_id);
   take_header(worker_id, frame.run_id, frame.command_id, frame.live_user_ids, frame.data_rows_used);
-  const int before = reported_users(worker_id);
-  const auto result = aggregator_.add(frame);
-  if (result != aggregator::add_result::rejected) note_users(worker_id, before);
+  int users_change = 0;
+  const auto result = aggregator_.add(frame, users_change);
+  if (result != aggregator::add_result::rejected) note_users(worker_id, users_change);
   if (stopping_) check_finals();
   return result != aggregator::add_result::unresolved;
 }
@@ -165,11 +166,11 @@ int test_runner::reported_users(const std::string& id) const {
   return it == aggregator_.workers().end() ? 0 : it->second.users;
 }
 
-void test_runner::note_users(const std::string& id, int before) {
+void test_runner::note_users(const std::string& id, int change) {
   // Only the workers taking part count: a missing worker's last count is spread over the
   // others. (A sum kept up to date: adding up every worker at every report costs a master of
   // many workers more than the reports themselves.)
-  if (taking_part_.count(id) > 0) running_users_ += reported_users(id) - before;
+  if (taking_part_.count(id) > 0) running_users_ += change;
   summary_.peak_users = std::max(summary_.peak_users, running_users_);
 }
 

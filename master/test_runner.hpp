@@ -126,8 +126,8 @@ class test_runner final : public proto::report_sink {
   /// workers taking part, it is what peak_users and the history count: the users reached, not
   /// the ones asked for.
   int reported_users(const std::string& id) const;
-  /// The worker's report changed its count from `before`: the running sum and the peak follow.
-  void note_users(const std::string& id, int before);
+  /// The worker's report changed its count by `change`: the running sum and the peak follow.
+  void note_users(const std::string& id, int change);
   /// At a tick, `seconds` into the test: true when a threshold with abort_on_fail is broken on
   /// the live totals (noted in the summary), so the test stops now.
   bool judge_abort_thresholds(double seconds);

@@ -241,11 +241,10 @@ void worker_link::stats_loop() {
 
 void worker_link::on_stats() {
   const std::string sender(stats_.sender);
-  if (!registry_.known(sender)) {
-    ++rejected_stats_;
+  if (!registry_.heard(sender, clock_.now(), stats_.final ? 0 : stats_.users)) {
+    ++rejected_stats_;  // not a worker that said hello
     return;
   }
-  registry_.heard(sender, clock_.now(), stats_.final ? 0 : stats_.users);
   if (runner_ == nullptr) return;
   if (stats_.run_id != runner_->run_id()) {
     ++rejected_stats_;
