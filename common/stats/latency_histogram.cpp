@@ -53,10 +53,10 @@ void latency_histogram::merge(const latency_histogram& other) noexcept {
 }
 
 void latency_histogram::clear() noexcept {
+  // A moved-from histogram may keep its marks with no counts: only the buckets it has.
   const std::size_t n = counts_.size();
   for_each_block([&](std::size_t first) {
-    std::fill(counts_.begin() + static_cast<std::ptrdiff_t>(first),
-              counts_.begin() + static_cast<std::ptrdiff_t>(std::min(first + block_size, n)), 0);
+    for (std::size_t i = first; i < std::min(first + block_size, n); ++i) counts_[i] = 0;
   });
   blocks_ = {};
   total_ = 0;
