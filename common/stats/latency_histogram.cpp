@@ -43,20 +43,18 @@ void latency_histogram::record_n(std::uint64_t value_us, std::uint64_t n) noexce
 void latency_histogram::merge(const latency_histogram& other) noexcept {
   if (other.total_ == 0) return;
   if (other.counts_.size() > counts_.size()) counts_.resize(other.counts_.size(), 0);
-  const std::size_t n = other.counts_.size();
-  other.for_each_block([&](std::size_t first) {
-    for (std::size_t i = first; i < std::min(first + block_size, n); ++i)
-      counts_[i] += other.counts_[i];
+  other.for_each_marked_bucket([&](std::size_t i) {
+    counts_[i] += other.counts_[i];
+    return true;
   });
   for (std::size_t w = 0; w < block_words; ++w) blocks_[w] |= other.blocks_[w];
   total_ += other.total_;
 }
 
 void latency_histogram::clear() noexcept {
-  // A moved-from histogram may keep its marks with no counts: only the buckets it has.
-  const std::size_t n = counts_.size();
-  for_each_block([&](std::size_t first) {
-    for (std::size_t i = first; i < std::min(first + block_size, n); ++i) counts_[i] = 0;
+  for_each_marked_bucket([&](std::size_t i) {
+    counts_[i] = 0;
+    return true;
   });
   blocks_ = {};
   total_ = 0;
@@ -80,27 +78,22 @@ std::uint64_t latency_histogram::value_at_quantile(double q) const noexcept {
   const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * total_)));
   std::uint64_t seen = 0;
   std::size_t found = counts_.empty() ? 0 : counts_.size() - 1;
-  bool done = false;
-  const std::size_t n = counts_.size();
-  for_each_block([&](std::size_t first) {
-    for (std::size_t i = first; !done && i < std::min(first + block_size, n); ++i) {
-      seen += counts_[i];
-      if (seen >= rank) {
-        found = i;
-        done = true;
-      }
-    }
+  bool reached = false;
+  for_each_marked_bucket([&](std::size_t i) {
+    seen += counts_[i];
+    reached = seen >= rank;
+    if (reached) found = i;
+    return !reached;
   });
-  if (done) return (bucket_low(found) + bucket_high(found) + 1) / 2;
+  if (reached) return (bucket_low(found) + bucket_high(found) + 1) / 2;
   return bucket_low(found);
 }
 
 std::vector<std::pair<std::uint32_t, std::uint64_t>> latency_histogram::nonzero_buckets() const {
   std::vector<std::pair<std::uint32_t, std::uint64_t>> out;
-  const std::size_t n = counts_.size();
-  for_each_block([&](std::size_t first) {
-    for (std::size_t i = first; i < std::min(first + block_size, n); ++i)
-      if (counts_[i] != 0) out.emplace_back(static_cast<std::uint32_t>(i), counts_[i]);
+  for_each_marked_bucket([&](std::size_t i) {
+    if (counts_[i] != 0) out.emplace_back(static_cast<std::uint32_t>(i), counts_[i]);
+    return true;
   });
   return out;
 }

@@ -3,6 +3,7 @@
 // buckets per power of two, so any recorded value is within 1/128 (0.8%) of its bucket's
 // bounds, from 1 µs to over an hour, in fixed memory. Two histograms merge exactly (bucket
 // counts add), so a percentile of a merge is the percentile of all samples' buckets.
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -55,12 +56,18 @@ class latency_histogram {
   void mark(std::size_t bucket) noexcept {
     blocks_[bucket / block_size / 64] |= std::uint64_t{1} << (bucket / block_size % 64);
   }
-  /// Calls f(first bucket) for each marked block, in order.
+  /// Calls f(bucket) for each bucket this histogram has in a marked block, in order, until f
+  /// returns false. A moved-from histogram may keep its marks and no buckets: none is visited.
   template <class F>
-  void for_each_block(F f) const {
+  void for_each_marked_bucket(F f) const {
     for (std::size_t w = 0; w < block_words; ++w)
-      for (std::uint64_t bits = blocks_[w]; bits != 0; bits &= bits - 1)
-        f((w * 64 + static_cast<std::size_t>(std::countr_zero(bits))) * block_size);
+      for (std::uint64_t bits = blocks_[w]; bits != 0; bits &= bits - 1) {
+        const std::size_t first =
+            (w * 64 + static_cast<std::size_t>(std::countr_zero(bits))) * block_size;
+        const std::size_t end = std::min(first + block_size, counts_.size());
+        for (std::size_t i = first; i < end; ++i)
+          if (!f(i)) return;
+      }
   }
   // Grows up to the highest bucket used (at most bucket_count): fast responses cost little.
   std::vector<std::uint64_t> counts_;
