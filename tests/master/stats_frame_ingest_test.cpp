@@ -30,6 +30,13 @@ struct wire_worker {
   }
 };
 
+/// `n` workers named w0, w1, ...
+std::vector<wire_worker> wire_workers(std::size_t n) {
+  std::vector<wire_worker> out(n);
+  for (std::size_t w = 0; w < n; ++w) out[w].id = "w" + std::to_string(w);
+  return out;
+}
+
 p::stats_report report(const std::string& worker, std::uint64_t seq, std::uint64_t& sent,
                        std::mt19937_64& rng, int names) {
   p::stats_report r;
@@ -89,9 +96,8 @@ TEST(StatsFrameIngest, FramesMergeExactlyAsTheReportsTheyCarryEvenBeyondTheNameC
   std::mt19937_64 rng(7);
   // Names beyond the cap fold into "(other names)" alike; a reset between ticks starts again.
   m::aggregator by_frame(1, 12), by_report(1, 12);
-  std::vector<wire_worker> workers(3);
-  std::vector<std::uint64_t> sent(3);
-  for (std::size_t w = 0; w < workers.size(); ++w) workers[w].id = "w" + std::to_string(w);
+  auto workers = wire_workers(3);
+  std::vector<std::uint64_t> sent(workers.size());
   for (std::uint64_t seq = 1; seq <= 12; ++seq) {
     for (std::size_t w = 0; w < workers.size(); ++w) {
       const auto r = report(workers[w].id, seq, sent[w], rng, 20);
@@ -119,9 +125,8 @@ TEST(StatsFrameIngest, FramesMergeExactlyAsTheReportsTheyCarryEvenBeyondTheNameC
 TEST(StatsFrameIngest, TotalsReadBetweenTicksHoldEveryReportMergedSoFar) {
   std::mt19937_64 rng(3);
   m::aggregator by_frame(1, 12), by_report(1, 12);
-  std::vector<wire_worker> workers(2);
-  std::vector<std::uint64_t> sent(2);
-  for (std::size_t w = 0; w < workers.size(); ++w) workers[w].id = "w" + std::to_string(w);
+  auto workers = wire_workers(2);
+  std::vector<std::uint64_t> sent(workers.size());
   for (std::uint64_t seq = 1; seq <= 6; ++seq) {
     for (std::size_t w = 0; w < workers.size(); ++w) {
       const auto r = report(workers[w].id, seq, sent[w], rng, 20);
