@@ -1,7 +1,8 @@
 // Master ingest: plays many fake workers against a real `swarmlet master` process and measures
 // the master's CPU per stats report. Each fake worker says hello, answers spawn and stop like a
-// real one, and sends one heartbeat and one stats report (NAMES request names) a second, the
-// fakes spread over the second as real workers are (a hundredth of them every 10 ms). The fakes
+// real one, and sends one stats report (NAMES request names) a second (and, as a worker of
+// protocol 6 or older does, a heartbeat beside it), the fakes spread over the second as real
+// workers are (a hundredth of them every 10 ms). The fakes
 // run in processes of up to 2,000 each, so that more than the descriptor limit allows one
 // process can be measured (the master itself takes two descriptors per worker).
 // The fake side must not be what limits the rate: a report's figures are drawn once (a few
@@ -42,6 +43,14 @@ namespace p = swarmlet::proto;
 using namespace std::chrono_literals;
 
 namespace {
+
+/// From protocol 7 a worker that reports sends no heartbeat (the report stands in for it) and
+/// its reports carry its CPU; built against an older proto/, the fakes speak that one.
+constexpr bool reports_stand_in_for_heartbeats = p::protocol_version >= 7;
+template <class Report>
+void say_cpu(Report& r) {
+  if constexpr (requires { r.cpu_percent; }) r.cpu_percent = 12.5;
+}
 
 /// CPU seconds (user + system) of /proc/<path>/stat: a process, or one thread (pid/task/tid).
 double cpu_seconds_of(const std::string& path) {
@@ -138,6 +147,7 @@ int play_fakes(int lo, int hi, int names, const std::string& control_port,
     r.sequence = ++f.sequence;
     r.final = final;
     r.users = 1;
+    say_cpu(r);
     r.requests_sent = f.sequence * static_cast<std::uint64_t>(names) * 10;
 #ifdef NAMES_BY_NUMBER
     return p::encode_stats(f.id, r, f.names);
@@ -163,10 +173,13 @@ int play_fakes(int lo, int hi, int names, const std::string& control_port,
     const std::size_t slice = slice_count++ % slices;
     for (std::size_t i = slice; i < fakes.size(); i += slices) {
       auto& f = fakes[i];
-      const std::string hb =
-          p::encode(p::make_message(p::message_type::heartbeat, f.id, p::heartbeat_payload{1}));
-      f.control.send(zmq::buffer(hb), zmq::send_flags::dontwait);
-      if (f.run_id != 0 && !f.stopped) {
+      const bool reports = f.run_id != 0 && !f.stopped;
+      if (!reports || !reports_stand_in_for_heartbeats) {
+        const std::string hb =
+            p::encode(p::make_message(p::message_type::heartbeat, f.id, p::heartbeat_payload{1}));
+        f.control.send(zmq::buffer(hb), zmq::send_flags::dontwait);
+      }
+      if (reports) {
         const std::string bytes = make_report(f, false);
         f.stats.send(zmq::buffer(bytes));
         if (measuring) shared.reports.fetch_add(1);

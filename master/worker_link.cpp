@@ -191,14 +191,19 @@ void worker_link::on_hello(const std::string& id, const proto::hello_payload& h)
 }
 
 void worker_link::on_heartbeat(const std::string& id, const proto::heartbeat_payload& h) {
-  if (!registry_.heard(id, clock_.now(), h.users, h.cpu_percent)) {
+  if (!registry_.heard(id, clock_.now(), h.users, h.cpu_percent))
     bad_frame(id, "heartbeat from a worker that has not said hello");
-  } else if (registry_.newly_short_of_cpu(id)) {
-    log(fmt::format(
-        "worker {} is using {:.0f}% CPU for {} hub thread(s): it may be measuring itself rather "
-        "than the target; add workers or threads",
-        id, h.cpu_percent, registry_.all().at(id).threads));
-  }
+  else
+    warn_if_short_of_cpu(id);
+}
+
+void worker_link::warn_if_short_of_cpu(const std::string& id) {
+  if (!registry_.newly_short_of_cpu(id)) return;
+  const worker_info& w = registry_.all().at(id);
+  log(fmt::format(
+      "worker {} is using {:.0f}% CPU for {} hub thread(s): it may be measuring itself rather "
+      "than the target; add workers or threads",
+      id, w.cpu_percent, w.threads));
 }
 
 void worker_link::on_spawn_complete(const std::string& id, const proto::spawn_complete_payload& c) {
@@ -241,10 +246,13 @@ void worker_link::stats_loop() {
 
 void worker_link::on_stats() {
   const std::string sender(stats_.sender);
-  if (!registry_.heard(sender, clock_.now(), stats_.final ? 0 : stats_.users)) {
+  // A report is the worker's sign of life in the seconds it reports (it sends no heartbeat
+  // then), so it says what a heartbeat would: its users and its CPU.
+  if (!registry_.heard(sender, clock_.now(), stats_.final ? 0 : stats_.users, stats_.cpu_percent)) {
     ++rejected_stats_;  // not a worker that said hello
     return;
   }
+  warn_if_short_of_cpu(sender);
   if (runner_ == nullptr) return;
   if (stats_.run_id != runner_->run_id()) {
     ++rejected_stats_;
@@ -270,8 +278,8 @@ void worker_link::heartbeat_loop() {
       send_to(w->id, proto::message_type::heartbeat, beat);
     }
     for (const auto& id : registry_.expire(clock_.now(), silence)) {
-      log("worker missing: " + id + " (no heartbeat for " + std::to_string(silence.count()) +
-          " ms); its users are spread over the others");
+      log("worker missing: " + id + " (no heartbeat or report for " +
+          std::to_string(silence.count()) + " ms); its users are spread over the others");
       if (runner_ != nullptr) runner_->remove_worker(id, test_runner::worker_exit::missing);
     }
   }

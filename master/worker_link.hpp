@@ -66,6 +66,9 @@ class worker_link {
   void on_message(const std::string& id, proto::message m);
   void on_hello(const std::string& id, const proto::hello_payload& h);
   void on_heartbeat(const std::string& id, const proto::heartbeat_payload& h);
+  /// Logs once (until it recovers) that a worker's CPU, as its last heartbeat or report said,
+  /// is near its limit.
+  void warn_if_short_of_cpu(const std::string& id);
   void on_spawn_complete(const std::string& id, const proto::spawn_complete_payload& c);
   void on_goodbye(const std::string& id);
   void on_stats();

@@ -319,7 +319,7 @@ payload decode_payload(message_type type, const msgpack::object& o) {
     case message_type::heartbeat: {
       expect_array(o, 4, "heartbeat");
       const double cpu = number(field(o, 1, "heartbeat"), "heartbeat.cpu_percent");
-      if (!(cpu >= 0 && cpu <= 4096 * 100))
+      if (!(cpu >= 0 && cpu <= max_cpu_percent))
         throw bad_frame{"heartbeat.cpu_percent is out of range"};
       const std::uint64_t known = u64(field(o, 3, "heartbeat"), "heartbeat.names_known");
       if (known > stats_frame::max_name_number)

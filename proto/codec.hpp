@@ -20,8 +20,12 @@ namespace swarmlet::proto {
 // live user ids and the data rows used; 5: stats reports carry the users' exceptions and spawn
 // commands carry setup()'s value (setup_data); 6: stats reports name their rows by number
 // (stats_frame.hpp) and carry sparse histograms as bucket distances; the master's heartbeats say
-// how many of the worker's names it knows in the run
-inline constexpr std::uint16_t protocol_version = 6;
+// how many of the worker's names it knows in the run; 7: stats reports carry the worker's CPU
+// and stand in for its heartbeat (a worker that reported within the last interval sends none)
+inline constexpr std::uint16_t protocol_version = 7;
+
+/// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.
+inline constexpr double max_cpu_percent = 4096 * 100;
 
 enum class message_type : std::uint8_t {
   hello = 1,      ///< worker -> master: I am here (and again after a reconnect)

@@ -57,6 +57,9 @@ struct stats_report {
   bool final = false;            ///< every user has stopped (at the end of the run, or on its own)
   std::uint64_t command_id = 0;  ///< the last spawn command the worker followed before it
   int users = 0;                 ///< users running on the worker when it was taken
+  /// The worker process's CPU since its previous reading (100: one core). A report stands in
+  /// for the worker's heartbeat, so it says what a heartbeat would.
+  double cpu_percent = 0;
   /// Requests in this run's reports so far, this one included: the master tells from it how
   /// many requests the reports it never received held (lost, counted, not guessed).
   std::uint64_t requests_sent = 0;

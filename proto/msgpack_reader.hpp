@@ -71,6 +71,39 @@ class msgpack_reader {
         fail(what, "is not a non-negative integer");
     }
   }
+  /// A number: msgpack's float 32/64 or any integer (packers write whole numbers, even those
+  /// held in a double, as integers). NaN passes: callers check the range they accept.
+  double real(const char* what) {
+    need(1, what);
+    const unsigned char b = *p_;
+    if (b == 0xca) {
+      ++p_;
+      const auto bits = static_cast<std::uint32_t>(be(4, what));
+      float f;
+      std::memcpy(&f, &bits, sizeof f);
+      return f;
+    }
+    if (b == 0xcb) {
+      ++p_;
+      const std::uint64_t bits = be(8, what);
+      double d;
+      std::memcpy(&d, &bits, sizeof d);
+      return d;
+    }
+    if (b >= 0xe0) {  // negative fixint
+      ++p_;
+      return static_cast<double>(static_cast<std::int8_t>(b));
+    }
+    if (b >= 0xd0 && b <= 0xd3) {
+      ++p_;
+      const int n = 1 << (b - 0xd0);
+      const std::uint64_t raw = be(n, what);
+      const int shift = 64 - 8 * n;  // sign-extend the n bytes
+      return static_cast<double>(static_cast<std::int64_t>(raw << shift) >> shift);
+    }
+    if (b <= 0x7f || (b >= 0xcc && b <= 0xcf)) return static_cast<double>(u64(what));
+    fail(what, "is not a number");
+  }
   bool boolean(const char* what) {
     const unsigned char b = byte(what);
     if (b == 0xc2 || b == 0xc3) return b == 0xc3;

@@ -15,7 +15,7 @@ using packer = msgpack::packer<msgpack::sbuffer>;
 
 constexpr std::size_t max_id = 256;
 constexpr std::size_t max_text = 4096;  // a method, a name, an error message
-constexpr std::uint32_t payload_fields = 14;
+constexpr std::uint32_t payload_fields = 15;
 constexpr std::uint32_t max_data_files = 10000;
 
 /// [distance from the previous bucket (the first: its number), count, ...]
@@ -125,6 +125,7 @@ void pack_stats_report(packer& p, const stats_report& r, report_names& names) {
   p.pack(r.final);
   p.pack(r.command_id);
   p.pack(r.users);
+  p.pack(r.cpu_percent);
   p.pack(r.requests_sent);
   pack_ids(p, r.live_user_ids);
   p.pack_map(static_cast<std::uint32_t>(r.data_rows_used.size()));
@@ -185,6 +186,7 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
   run_id = sequence = command_id = requests_sent = http1_1 = http2 = 0;
   final = false;
   users = 0;
+  cpu_percent = 0;
   lag = {};
   names.clear();
   rows.clear();
@@ -216,6 +218,9 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
     const std::uint64_t u = in.u64("stats.users");
     if (u > 100'000'000) throw wire_error("stats.users is out of range");
     users = static_cast<int>(u);
+    cpu_percent = in.real("stats.cpu_percent");
+    if (!(cpu_percent >= 0 && cpu_percent <= max_cpu_percent))
+      throw wire_error("stats.cpu_percent is out of range");
     requests_sent = in.u64("stats.requests_sent");
     const std::uint32_t ids = in.array("stats.live_user_ids");
     if (ids % 2 != 0) throw wire_error("stats.live_user_ids must be first, last pairs");
@@ -332,6 +337,7 @@ std::optional<stats_report> stats_frame::self_contained(std::string& error) cons
   r.final = final;
   r.command_id = command_id;
   r.users = users;
+  r.cpu_percent = cpu_percent;
   r.requests_sent = requests_sent;
   r.live_user_ids = live_user_ids;
   r.data_rows_used = data_rows_used;

@@ -1,9 +1,10 @@
 #pragma once
 // A worker's side of its master, over a transport: says hello until welcomed (the welcome
-// carries the scenario), then spawns and stops users on command, sends heartbeats, and pushes
-// stats. If the master goes silent for a few heartbeats it stops its users (no orphan keeps
-// loading a target), keeps its unsent stats queued, and says hello again until a master
-// answers. Every decision reads the time from the clock it is given.
+// carries the scenario), then spawns and stops users on command, pushes stats, and sends a
+// heartbeat in each interval no report went out in. If the master goes silent for a few
+// heartbeats it stops its users (no orphan keeps loading a target), keeps its unsent stats
+// queued, and says hello again until a master answers. Every decision reads the time from the
+// clock it is given.
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
@@ -83,6 +84,7 @@ class master_link final : public proto::report_sink {
   cpu_meter cpu_;
   proto::report_names report_names_;  ///< request names by number, per run, on the stats plane
   bool registered_ = false;
+  bool reported_since_beat_ = false;  ///< a stats report left since the last heartbeat was due
   std::chrono::milliseconds heartbeat_interval_{1000};
   green::time_point last_heard_{};
   green::time_point looking_since_{};  ///< when run() began, or the master last went silent

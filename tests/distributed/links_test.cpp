@@ -14,6 +14,7 @@
 #include "master/test_runner.hpp"
 #include "master/worker_link.hpp"
 #include "proto/memory_transport.hpp"
+#include "proto/stats_frame.hpp"
 #include "worker/health.hpp"
 #include "worker/master_link.hpp"
 
@@ -264,8 +265,84 @@ TEST_F(Links, ASilentWorkerIsMissingAfterThreeBeatsAndItsUsersGoToTheOthers) {
   clock_.advance(beat);
   EXPECT_EQ(ready_workers(), 1);
   EXPECT_EQ(a.last_users(), 12);
-  EXPECT_NE(master_log_.str().find("worker missing: b (no heartbeat for 3000 ms)"),
+  EXPECT_NE(master_log_.str().find("worker missing: b (no heartbeat or report for 3000 ms)"),
             std::string::npos);
+}
+
+TEST_F(Links, AWorkerThatReportsEachBeatSendsNoHeartbeatAndItsReportsKeepItReady) {
+  auto& a = add_worker("a");
+  start_test();
+  // Its control plane to the master drops everything: only its reports say it is alive, and
+  // every heartbeat it sends shows in the dropped count.
+  network_.partition("a", net::control_up, net::fault::drop);
+  const auto dropped = network_.dropped();
+  for (int i = 0; i < 10; ++i) {
+    a.users()->report(1);
+    clock_.advance(beat);
+  }
+  EXPECT_EQ(network_.dropped(), dropped) << "a report stood in for each heartbeat";
+  EXPECT_EQ(ready_workers(), 1);
+  EXPECT_EQ(link_->registry().all().at("a").users, 12);
+  EXPECT_TRUE(a.link->registered());
+
+  // Its last report (at 9 beats) made it skip the beat at 10; at 11 its heartbeat goes out
+  // (and is dropped).
+  clock_.advance(beat);
+  EXPECT_EQ(network_.dropped(), dropped + 1);
+  clock_.advance(beat);
+  EXPECT_EQ(ready_workers(), 1) << "heard from it by its last report, three beats ago";
+  clock_.advance(beat);
+  EXPECT_EQ(ready_workers(), 0);
+  EXPECT_NE(master_log_.str().find("worker missing: a (no heartbeat or report for 3000 ms)"),
+            std::string::npos);
+}
+
+TEST_F(Links, AReportSaysTheWorkersCpuAndTheMasterWarnsWhenItIsShort) {
+  add_worker("a", 2);
+  start_test();
+  proto::stats_report r;
+  r.worker_id = "a";
+  r.run_id = runner_->run_id();
+  r.sequence = 1;
+  r.users = 12;
+  r.cpu_percent = 190;  // 95% for each of its two hub threads
+  proto::report_names names;
+  network_.inject_stats(proto::encode_stats("a", r, names));
+  clock_.settle();
+  EXPECT_EQ(link_->registry().all().at("a").cpu_percent, 190);
+  EXPECT_NE(master_log_.str().find("worker a is using 190% CPU for 2 hub thread(s)"),
+            std::string::npos)
+      << master_log_.str();
+}
+
+TEST_F(Links, AWorkerWhoseStatsPlaneIsCutIsMissingStopsItsUsersAndItsHeldReportsCountLater) {
+  auto& a = add_worker("a");
+  auto& b = add_worker("b");
+  start_test();
+  ASSERT_EQ(b.last_users(), 6);
+  // b's control plane works both ways; its reports wait in a partition. The master hears
+  // nothing from it: b sends no heartbeats, for it reported in each beat.
+  network_.partition("b", net::stats_up, net::fault::hold);
+  for (int i = 0; i < 4; ++i) {
+    b.users()->report(2);
+    clock_.advance(beat);
+  }
+  EXPECT_EQ(ready_workers(), 1);
+  EXPECT_EQ(a.last_users(), 12) << "its users went to the others";
+  EXPECT_NE(master_log_.str().find("worker missing: b (no heartbeat or report for 3000 ms)"),
+            std::string::npos);
+  // The master stopped its heartbeats to b: b stops its users rather than load the target
+  // beside the ones that took its share, and says hello again (its control plane works, so it
+  // is back at once, and takes its share again).
+  clock_.advance(4 * beat);
+  EXPECT_EQ(b.users()->stops, std::vector<std::uint64_t>{runner_->run_id()});
+  EXPECT_NE(b.log.str().find("no word from the master for 3000 ms: stopping users"),
+            std::string::npos);
+  EXPECT_NE(master_log_.str().find("worker re-joined: b"), std::string::npos);
+  EXPECT_EQ(counted(), 0u);
+  network_.heal("b");
+  clock_.settle();
+  EXPECT_EQ(counted(), 8u) << "the reports held meanwhile count once they arrive";
 }
 
 TEST_F(Links, AWorkerThatHearsNoMasterStopsItsUsersAndSaysHelloAgain) {

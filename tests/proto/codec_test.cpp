@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
+#include <functional>
 #include <msgpack.hpp>
 #include <random>
 
@@ -266,19 +268,23 @@ TEST(Codec, AnotherVersionIsNamedButARefusalIsAlwaysReadable) {
 namespace stats_frames {
 
 /// A stats message of one row (number 0, "GET /" defined unless `define` is false) with the
-/// given histogram, as [distance, count, ...], and `requests` requests.
-std::string frame(const std::vector<std::uint64_t>& histogram, std::uint64_t requests,
-                  bool define = true) {
+/// given histogram, as [distance, count, ...], and `requests` requests; `pack_cpu` writes the
+/// worker's CPU (a double unless it packs something else).
+std::string frame(
+    const std::vector<std::uint64_t>& histogram, std::uint64_t requests, bool define = true,
+    const std::function<void(msgpack::packer<msgpack::sbuffer>&)>& pack_cpu =
+        [](msgpack::packer<msgpack::sbuffer>& pk) { pk.pack(0.0); }) {
   msgpack::sbuffer b;
   msgpack::packer<msgpack::sbuffer> pk(b);
   pk.pack_array(4);
   pk.pack(static_cast<int>(p::message_type::stats));
   pk.pack(p::protocol_version);
   pk.pack(std::string("w"));
-  pk.pack_array(14);
+  pk.pack_array(15);
   for (int v : {1, 1}) pk.pack(v);
   pk.pack(false);
   for (int v : {0, 0}) pk.pack(v);
+  pack_cpu(pk);
   pk.pack(requests);
   pk.pack_array(0);
   pk.pack_map(0);
@@ -334,6 +340,35 @@ TEST(StatsFrame, HistogramsAreSparseDistancesThatAddUpToTheirRequests) {
   for (std::size_t cut = 0; cut < good.size(); ++cut)
     EXPECT_NE(read_error(good.substr(0, cut)), "") << "cut at " << cut;
   EXPECT_EQ(read_error(good + '\0'), "stats message has bytes after its end");
+}
+
+TEST(StatsFrame, AReportSaysTheWorkersCpuAsAHeartbeatWouldWithinTheSameRange) {
+  using stats_frames::frame;
+  using stats_frames::read_error;
+  using packer = msgpack::packer<msgpack::sbuffer>;
+  p::stats_frame f;
+  ASSERT_FALSE(f.read(frame({10, 2}, 2, true, [](packer& pk) { pk.pack(187.25); })));
+  EXPECT_EQ(f.cpu_percent, 187.25);
+  ASSERT_FALSE(f.read(frame({10, 2}, 2, true, [](packer& pk) { pk.pack(12.5f); })));
+  EXPECT_EQ(f.cpu_percent, 12.5) << "a float 32 is a number too";
+  ASSERT_FALSE(f.read(frame({10, 2}, 2, true, [](packer& pk) { pk.pack(300); })));
+  EXPECT_EQ(f.cpu_percent, 300.0) << "and so is a whole number";
+  // msgpack-c writes a whole double as an integer, -1.0 as a negative one.
+  for (const double bad : {-1.0, -0.5, -70000.0, std::nan(""), p::max_cpu_percent * 2})
+    EXPECT_EQ(read_error(frame({10, 2}, 2, true, [bad](packer& pk) { pk.pack(bad); })),
+              "stats.cpu_percent is out of range")
+        << bad;
+  EXPECT_EQ(read_error(frame({10, 2}, 2, true, [](packer& pk) { pk.pack("hot"); })),
+            "stats.cpu_percent is not a number");
+
+  p::stats_report r;
+  r.worker_id = "w";
+  r.run_id = 3;
+  r.cpu_percent = 93.5;
+  r.delta.entry("GET", "/").record(1000, 10, false);
+  p::report_names names;
+  ASSERT_FALSE(f.read(p::encode_stats("w", r, names)));
+  EXPECT_EQ(f.cpu_percent, 93.5);
 }
 
 TEST(StatsFrame, OutsideTheMastersNameTableAReportMustDefineEveryNameItUses) {
