@@ -147,8 +147,8 @@ void aggregator::flush_rows() const {
 }
 
 std::uint32_t aggregator::names_known(const std::string& worker_id) const {
-  const auto it = workers_.find(worker_id);
-  return it == workers_.end() ? 0 : it->second.names_known;
+  const worker_record* w = workers_.find(worker_id);
+  return w == nullptr ? 0 : w->names_known;
 }
 
 void aggregator::add_local(const stats::stats_table& table) {
@@ -159,8 +159,8 @@ void aggregator::add_local(const stats::stats_table& table) {
 void aggregator::commanded(const std::string& worker_id, std::uint64_t command) {
   auto& last = last_command_[worker_id];
   last = std::max(last, command);
-  if (auto it = workers_.find(worker_id); it != workers_.end() && it->second.final_command < last)
-    it->second.final_received = false;
+  if (worker_record* w = workers_.find(worker_id); w != nullptr && w->final_command < last)
+    w->final_received = false;
 }
 
 void aggregator::add_exception(const std::string& worker_id, const std::string& message,

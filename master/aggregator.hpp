@@ -15,6 +15,7 @@
 #include "history_row.hpp"
 #include "proto/messages.hpp"
 #include "proto/stats_frame.hpp"
+#include "records_by_id.hpp"
 #include "thinned_history.hpp"
 
 namespace swarmlet::master {
@@ -120,7 +121,9 @@ class aggregator {
     flush_rows();
     return totals_;
   }
-  const std::map<std::string, worker_record>& workers() const noexcept { return workers_; }
+  const std::map<std::string, worker_record>& workers() const noexcept {
+    return workers_.ordered();
+  }
   const thinned_history& history() const noexcept { return history_; }
   /// Keyed by (message, traceback).
   const std::map<std::pair<std::string, std::string>, exception_record>& exceptions()
@@ -175,7 +178,7 @@ class aggregator {
   mutable stats::stats_table totals_;
   mutable stats::stats_table interval_ = per_second_table();
   std::deque<stats::stats_table> window_;
-  std::map<std::string, worker_record> workers_;
+  records_by_id<worker_record> workers_;
   std::map<std::string, std::uint64_t> last_command_;  ///< per worker
   thinned_history history_;
   std::map<std::pair<std::string, std::string>, exception_record> exceptions_;

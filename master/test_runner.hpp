@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "aggregator.hpp"
@@ -144,7 +145,7 @@ class test_runner final : public proto::report_sink {
   std::uint64_t last_command_ = 0;  ///< spawn commands sent in this run, to any worker
   aggregator aggregator_;
   std::vector<worker_entry> workers_;
-  std::set<std::string> taking_part_;  ///< the ids in workers_
+  std::unordered_set<std::string> taking_part_;  ///< the ids in workers_ (asked per report)
   int running_users_ = 0;  ///< the users of the workers taking part, as their reports say
   user_id_book user_ids_;
   std::map<std::string, int> worker_indexes_;

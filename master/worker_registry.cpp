@@ -6,8 +6,7 @@ namespace swarmlet::master {
 
 bool worker_registry::hello(const std::string& id, const std::string& host, int threads,
                             time_point now) {
-  auto [it, inserted] = workers_.try_emplace(id);
-  worker_info& w = it->second;
+  auto [w, inserted] = workers_.try_emplace(id);
   const bool was_ready = !inserted && w.status == worker_info::state::ready;
   w.id = id;
   w.host = host;
@@ -18,18 +17,18 @@ bool worker_registry::hello(const std::string& id, const std::string& host, int 
 }
 
 bool worker_registry::heard(const std::string& id, time_point now, int users, double cpu_percent) {
-  auto it = workers_.find(id);
-  if (it == workers_.end()) return false;
-  it->second.last_heard = now;
-  if (users >= 0) it->second.users = users;
-  if (cpu_percent >= 0) it->second.cpu_percent = cpu_percent;
+  worker_info* w = workers_.find(id);
+  if (w == nullptr) return false;
+  w->last_heard = now;
+  if (users >= 0) w->users = users;
+  if (cpu_percent >= 0) w->cpu_percent = cpu_percent;
   return true;
 }
 
 bool worker_registry::newly_short_of_cpu(const std::string& id) {
-  auto it = workers_.find(id);
-  if (it == workers_.end()) return false;
-  auto& w = it->second;
+  worker_info* found = workers_.find(id);
+  if (found == nullptr) return false;
+  worker_info& w = *found;
   const double per_thread = w.cpu_percent / std::max(1, w.threads);
   if (per_thread < 70) w.cpu_warned = false;  // said again only after it recovered
   if (per_thread <= 90 || w.cpu_warned) return false;
@@ -55,8 +54,8 @@ void worker_registry::remove(const std::string& id) {
 }
 
 bool worker_registry::ready(const std::string& id) const {
-  auto it = workers_.find(id);
-  return it != workers_.end() && it->second.status == worker_info::state::ready;
+  const worker_info* w = workers_.find(id);
+  return w != nullptr && w->status == worker_info::state::ready;
 }
 
 std::vector<const worker_info*> worker_registry::ready_workers() const {

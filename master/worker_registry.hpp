@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "records_by_id.hpp"
+
 namespace swarmlet::master {
 
 struct worker_info {
@@ -36,13 +38,13 @@ class worker_registry {
   /// The worker said goodbye.
   void remove(const std::string& id);
 
-  bool known(const std::string& id) const { return workers_.count(id) != 0; }
+  bool known(const std::string& id) const { return workers_.find(id) != nullptr; }
   bool ready(const std::string& id) const;
   std::vector<const worker_info*> ready_workers() const;
-  const std::map<std::string, worker_info>& all() const noexcept { return workers_; }
+  const std::map<std::string, worker_info>& all() const noexcept { return workers_.ordered(); }
 
  private:
-  std::map<std::string, worker_info> workers_;
+  records_by_id<worker_info> workers_;
 };
 
 }  // namespace swarmlet::master

@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <random>
 #include <sstream>
 
 #include "common/config/scenario_loader.hpp"
@@ -15,6 +16,7 @@
 #include "master/distribution.hpp"
 #include "master/html_report.hpp"
 #include "master/load_plan.hpp"
+#include "master/records_by_id.hpp"
 #include "master/reports.hpp"
 #include "master/test_runner.hpp"
 
@@ -547,6 +549,35 @@ TEST(ThinnedHistory, FirstFromFindsTheRowsAClientHasNotSeen) {
 #include "master/worker_registry.hpp"
 
 namespace {
+
+TEST(RecordsById, FoundByHashAndWalkedInIdOrderThroughInsertsAndErases) {
+  m::records_by_id<int> records;
+  std::map<std::string, int> plain;  // what it must agree with
+  std::mt19937 rng(7);
+  for (int round = 0; round < 2000; ++round) {
+    const std::string id = "worker-" + std::to_string(rng() % 300);
+    if (rng() % 4 == 0) {
+      records.erase(id);
+      plain.erase(id);
+    } else {
+      auto [value, made] = records.try_emplace(id);
+      EXPECT_EQ(made, plain.count(id) == 0) << id;
+      value += 1;
+      plain[id] += 1;
+    }
+  }
+  EXPECT_EQ(records.ordered(), plain);
+  for (int i = 0; i < 300; ++i) {
+    const std::string id = "worker-" + std::to_string(i);
+    const int* found = records.find(id);
+    if (plain.count(id) == 0) {
+      EXPECT_EQ(found, nullptr) << id;
+    } else {
+      ASSERT_NE(found, nullptr) << id;
+      EXPECT_EQ(*found, plain.at(id)) << id;
+    }
+  }
+}
 
 TEST(WorkerRegistry, SilentWorkersGoMissingAndAHelloReadmitsThem) {
   m::worker_registry r;
