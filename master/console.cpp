@@ -96,7 +96,7 @@ std::string format_worker_events(const std::vector<worker_event>& events) {
   for (const auto& e : events) {
     std::string what;
     if (e.event == "missing")
-      what = fmt::format("missing (silent heartbeats): its {} users spread over the others",
+      what = fmt::format("missing (no heartbeat or report): its {} users spread over the others",
                          e.users_moved);
     else if (e.event == "left")
       what = fmt::format("left: its {} users spread over the others", e.users_moved);

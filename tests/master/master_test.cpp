@@ -279,7 +279,7 @@ TEST(TestRunner, TheReportsNameWorkersThatWentMissingRejoinedOrWereLost) {
   EXPECT_EQ(j["worker_events"][4]["event"], "lost");
   const std::string text = console.str();
   EXPECT_NE(text.find("Workers during the test:"), std::string::npos) << text;
-  EXPECT_NE(text.find(fmt::format("two (worker index {})  missing (silent heartbeats): its {} "
+  EXPECT_NE(text.find(fmt::format("two (worker index {})  missing (no heartbeat or report): its {} "
                                   "users spread over the others",
                                   events[0].index, two_had)),
             std::string::npos)
