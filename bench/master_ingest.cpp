@@ -2,9 +2,9 @@
 // the master's CPU per stats report. Each fake worker says hello, answers spawn and stop like a
 // real one, and sends one stats report (NAMES request names) a second (and, as a worker of
 // protocol 6 or older does, a heartbeat beside it), the fakes spread over the second as real
-// workers are (a hundredth of them every 10 ms). The fakes
-// run in processes of up to 2,000 each, so that more than the descriptor limit allows one
-// process can be measured (the master itself takes two descriptors per worker).
+// workers are (a hundredth of them every 10 ms). The fakes run in processes of up to 2,000
+// each, so that more than the descriptor limit allows one process can be measured (the master
+// itself takes two descriptors per worker).
 // The fake side must not be what limits the rate: a report's figures are drawn once (a few
 // variants, taken in turn) and each report only encodes one, as a worker's reporter does; the
 // fakes' own CPU (all their processes together) is printed beside the master's.

@@ -49,7 +49,6 @@ class records_by_id {
   auto end() { return ordered_.end(); }
   auto begin() const { return ordered_.begin(); }
   auto end() const { return ordered_.end(); }
-  std::size_t size() const noexcept { return ordered_.size(); }
 
  private:
   std::map<std::string, Record> ordered_;

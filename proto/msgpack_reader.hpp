@@ -62,10 +62,9 @@ class msgpack_reader {
       case 0xd1:
       case 0xd2:
       case 0xd3: {
-        const int n = 1 << (b - 0xd0);
-        const std::uint64_t raw = be(n, what);
-        if (raw >> (8 * n - 1) & 1) fail(what, "is not a non-negative integer");
-        return raw;
+        const std::int64_t v = signed_int(b, what);
+        if (v < 0) fail(what, "is not a non-negative integer");
+        return static_cast<std::uint64_t>(v);
       }
       default:
         fail(what, "is not a non-negative integer");
@@ -96,10 +95,7 @@ class msgpack_reader {
     }
     if (b >= 0xd0 && b <= 0xd3) {
       ++p_;
-      const int n = 1 << (b - 0xd0);
-      const std::uint64_t raw = be(n, what);
-      const int shift = 64 - 8 * n;  // sign-extend the n bytes
-      return static_cast<double>(static_cast<std::int64_t>(raw << shift) >> shift);
+      return static_cast<double>(signed_int(b, what));
     }
     if (b <= 0x7f || (b >= 0xcc && b <= 0xcf)) return static_cast<double>(u64(what));
     fail(what, "is not a number");
@@ -141,6 +137,12 @@ class msgpack_reader {
   unsigned char byte(const char* what) {
     need(1, what);
     return *p_++;
+  }
+  /// The value of msgpack's int 8/16/32/64 whose type byte `b` (0xd0-0xd3) was just read.
+  std::int64_t signed_int(unsigned char b, const char* what) {
+    const int n = 1 << (b - 0xd0);
+    const int shift = 64 - 8 * n;  // sign-extends the n bytes
+    return static_cast<std::int64_t>(be(n, what) << shift) >> shift;
   }
   /// `n` bytes, big-endian.
   std::uint64_t be(int n, const char* what) {
