@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 
 namespace swarmlet::worker {
@@ -27,11 +28,13 @@ std::optional<green::time_point> arrival_schedule::next() noexcept {
 }
 
 arrival_scheduler::arrival_scheduler(int thread_index, const config::scenario& scenario,
-                                     stats::stats_table& stats, make_user_fn make_user)
+                                     stats::stats_table& stats, make_user_fn make_user,
+                                     hub_busy_fn hub_busy)
     : thread_index_(thread_index),
       scenario_(scenario),
       stats_(stats),
       make_user_(std::move(make_user)),
+      hub_busy_(std::move(hub_busy)),
       pick_class_(by_weight(scenario.users, [](const auto& u) { return u.weight; })),
       pick_drop_task_(scenario.users.empty() ? std::discrete_distribution<std::size_t>()
                                              : by_weight(scenario.users.front().tasks,
@@ -138,7 +141,8 @@ void arrival_scheduler::arrive(green::time_point due) {
     open_user* u = idle_.back();
     idle_.pop_back();
     u->assign(due);
-  } else if (users_ < plan_.max_users && (starting_users() >= max_users_starting || make_user())) {
+  } else if (users_ < plan_.max_users &&
+             (starting_users() >= max_users_starting || wait_for_a_busy_user() || make_user())) {
     // Below the user budget: the iteration waits for the next user to be free (its latency
     // still counts from `due`), and a few more users are made meanwhile. Without an id (or a
     // unique data row) left for another user, the budget is spent.
@@ -146,6 +150,22 @@ void arrival_scheduler::arrive(green::time_point due) {
   } else {
     drop();
   }
+}
+
+bool arrival_scheduler::wait_for_a_busy_user() {
+  // Users are made for a server slower than the rate: while they wait on it, the hub has time
+  // to spare. A hub with none is the bottleneck itself, and a new user (its green thread, its
+  // connection, its first request) costs several iterations' work: each one made then makes
+  // the backlog longer, and more users get made for it, until every user is busy and the hot
+  // set of connections is gone. At 65,000 arrivals/s on one core, that ran a 3 ms start-up
+  // into 60 ms of late iterations (bench/README.md, session 14). So while the hub is busy, an
+  // arrival waits for one of the users there are. Once the oldest waiting arrival is
+  // max_wait_for_a_busy_user late, the hub is hopelessly behind or its idle signal misleads
+  // it: users are made as before, the budget still bounds them, and the wait bounds memory.
+  if (!pending_.empty() && green::clock::now() - pending_.front() >= max_wait_for_a_busy_user)
+    return false;
+  if (hub_busy_) return hub_busy_();
+  return green::clock::now() - green::hub::get().last_idle() >= hub_busy_window;
 }
 
 void arrival_scheduler::drop() {

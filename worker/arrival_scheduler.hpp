@@ -1,9 +1,10 @@
 #pragma once
 // The open model on one hub thread: turns the thread's share of the arrival plan into intended
 // start times, hands each arrival to an idle user (making users up to the budget), and counts
-// the arrivals no user could take as dropped iterations. The generator's lag is measured where
-// an iteration really starts, against the intended time given here (user_runner::run_open and
-// script_user::run_open).
+// the arrivals no user could take as dropped iterations. A hub with no spare time makes no more
+// users: arrivals wait for the ones it has (see wait_for_a_busy_user()). The generator's lag is
+// measured where an iteration really starts, against the intended time given here
+// (user_runner::run_open and script_user::run_open).
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -51,10 +52,13 @@ class arrival_scheduler {
   /// cannot be made); its green thread calls on_idle() when ready for an iteration and
   /// user_gone() when it ends.
   using make_user_fn = std::function<open_user*(std::size_t class_index, std::uint64_t id)>;
+  /// Whether the hub has had no spare time lately (see wait_for_a_busy_user()).
+  using hub_busy_fn = std::function<bool()>;
 
   /// `scenario` and `stats` must outlive the scheduler; everything runs on one hub thread.
+  /// Without `hub_busy`, the hub is busy when it has not idled for hub_busy_window.
   arrival_scheduler(int thread_index, const config::scenario& scenario, stats::stats_table& stats,
-                    make_user_fn make_user);
+                    make_user_fn make_user, hub_busy_fn hub_busy = {});
   arrival_scheduler(const arrival_scheduler&) = delete;
   arrival_scheduler& operator=(const arrival_scheduler&) = delete;
 
@@ -70,6 +74,8 @@ class arrival_scheduler {
   void user_gone(const open_user& u);
 
   int users() const noexcept { return users_; }
+  /// Arrivals due that wait for a user.
+  std::size_t waiting() const noexcept { return pending_.size(); }
   /// Times the schedule has woken to release arrivals (each release is a batch: see loop()).
   std::uint64_t wakes() const noexcept { return wakes_; }
 
@@ -78,12 +84,20 @@ class arrival_scheduler {
   static constexpr int max_users_starting = 8;    ///< users being made at once when more are needed
   /// The least time between two wakes of the schedule (see loop()).
   static constexpr green::duration batch_gap = std::chrono::microseconds(100);
+  /// A hub that has not idled for this long has no spare time (the generator's lag goal:
+  /// beyond it, an iteration is late).
+  static constexpr green::duration hub_busy_window = std::chrono::milliseconds(1);
+  /// The longest an arrival waits for a busy user before users are made again.
+  static constexpr green::duration max_wait_for_a_busy_user = std::chrono::milliseconds(100);
 
   void loop();
   /// Makes a user with the lowest free id; false when no id (or no unique data row) is left.
   bool make_user();
-  /// One arrival at `due`: to an idle user, to a user being made, or dropped.
+  /// One arrival at `due`: to an idle user, to a busy user or one being made, or dropped.
   void arrive(green::time_point due);
+  /// Whether an arrival that finds no idle user should wait for one of the users there are,
+  /// rather than make one.
+  bool wait_for_a_busy_user();
   /// Counts an arrival that no user can run.
   void drop();
   int starting_users() const noexcept { return static_cast<int>(starting_.size()); }
@@ -92,6 +106,7 @@ class arrival_scheduler {
   const config::scenario& scenario_;
   stats::stats_table& stats_;
   make_user_fn make_user_;
+  hub_busy_fn hub_busy_;
   std::discrete_distribution<std::size_t> pick_class_;      // by user class weight
   std::discrete_distribution<std::size_t> pick_drop_task_;  // by task weight of the first class
   std::mt19937_64 drop_rng_;

@@ -286,6 +286,7 @@ void hub::poll_once() {
       w.writers.wake_all();
     }
   }
+  if (events_.empty() && timeout.count() != 0) last_idle_ = clock::now();
   if (!timers_.empty()) timers_.fire_due(clock::now());
 }
 

@@ -57,6 +57,9 @@ class hub {
 
   stack_pool& stacks() noexcept { return stacks_; }
   timer_heap& timers() noexcept { return timers_; }
+  /// When the hub last had nothing to do: a poll with no green thread ready that waited and
+  /// got no I/O (its timeout ran out). A hub that has not idled for a while has no spare time.
+  time_point last_idle() const noexcept { return last_idle_; }
   /// Green threads alive (started or not); the original context is not counted.
   std::size_t live_threads() const noexcept { return live_; }
   /// The running green thread (the original context counts as one), or nullptr in the loop.
@@ -168,6 +171,7 @@ class hub {
   thread_record* current_;
   thread_record* previous_ = nullptr;  // who jumped last: after_switch files its continuation
   std::size_t resumes_since_poll_ = 0;
+  time_point last_idle_ = clock::now();
   thread_record* live_head_ = nullptr;
   std::size_t live_ = 0;
   std::uint64_t last_id_ = 0;

@@ -136,6 +136,20 @@ TEST_P(Hub, SleepLastsAtLeastItsDuration) {
   EXPECT_GE(g::clock::now() - start, 20ms);
 }
 
+TEST_P(Hub, ItIdlesOnlyWhenAPollWaitedAndGotNothing) {
+  // Threads that always have more to run (each yields and is ready again) never let it idle.
+  const auto before = g::clock::now();
+  auto busy = g::spawn([] {
+    for (int i = 0; i < 2000; ++i) g::sleep(0s);
+  });
+  busy.wait();
+  EXPECT_LT(h_.last_idle(), before) << "2,000 turns, none with nothing to run";
+  // Waiting out a timer with no I/O is idle time.
+  const auto waited_from = g::clock::now();
+  g::sleep(2ms);
+  EXPECT_GE(h_.last_idle(), waited_from);
+}
+
 TEST_P(Hub, TheOriginalContextCanBlockToo) {
   g::event<int> e;
   g::spawn_n([&e] { e.send(7); });

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <utility>
@@ -166,4 +167,110 @@ TEST(ArrivalScheduler, ReleasesDueArrivalsInBatchesNeverEarly) {
   // (100 µs) is at most 2,500 in the 250 ms these arrivals span (fewer when the hub is late).
   EXPECT_LE(wakes, static_cast<std::uint64_t>(span / 100us) + 2);
   EXPECT_EQ(stats.total().dropped, 0u) << "users idle again at once: nothing waits";
+}
+
+/// An open-model user that holds each iteration until the test lets it go: it notes when the
+/// iteration was due; `release()` makes it idle again.
+class held_user final : public w::open_user {
+ public:
+  held_user(w::arrival_scheduler& scheduler, std::uint64_t id) : scheduler_(scheduler), id_(id) {}
+  void assign(g::time_point intended) override { intended_.push_back(intended); }
+  void release() { scheduler_.on_idle(*this); }
+  const std::vector<g::time_point>& intended() const { return intended_; }
+  void stop() override {}
+  bool stopping() const noexcept override { return false; }
+  bool ran_out_of_rows() const noexcept override { return false; }
+  std::uint64_t id() const noexcept override { return id_; }
+
+ private:
+  w::arrival_scheduler& scheduler_;
+  std::uint64_t id_;
+  std::vector<g::time_point> intended_;
+};
+
+/// A scheduler whose users hold their iterations, on a hub whose busyness the test sets.
+struct held_users_run {
+  c::scenario scenario = c::load_scenario_text(
+      "target: http://127.0.0.1:9\n"
+      "load: {arrival_rate: {rate: 10000/s, max_users: 200}}\n"
+      "users: [{tasks: [{get: /}]}]\n",
+      "t.yaml");
+  swarmlet::stats::stats_table stats;
+  bool hub_busy = true;
+  std::vector<std::unique_ptr<held_user>> users;
+  std::vector<g::time_point> made_at;
+  std::unique_ptr<w::arrival_scheduler> scheduler = std::make_unique<w::arrival_scheduler>(
+      0, scenario, stats,
+      [this](std::size_t, std::uint64_t id) -> w::open_user* {
+        users.push_back(std::make_unique<held_user>(*scheduler, id));
+        made_at.push_back(g::clock::now());
+        held_user* u = users.back().get();
+        g::spawn_n([u] { u->release(); });  // ready once made
+        return u;
+      },
+      [this] { return hub_busy; });
+
+  void start() {
+    swarmlet::proto::id_ranges ids;
+    ids.insert(0, 199);
+    scheduler->set_plan(c::arrival_plan::constant(10'000, 200), ids);
+  }
+  /// Waits (on the hub, in 1 ms naps) until `done()` holds; false if it never does (10 s
+  /// guard against a hang, far beyond what any check here needs).
+  template <class Done>
+  bool until(Done done) {
+    const auto give_up = g::clock::now() + 10s;
+    while (!done()) {
+      if (g::clock::now() > give_up) return false;
+      g::sleep(1ms);
+    }
+    return true;
+  }
+  std::size_t busy_users() const {
+    std::size_t n = 0;
+    for (const auto& u : users) n += u->intended().size();
+    return n;
+  }
+  /// When the last of the arrivals the first 64 users hold was due.
+  g::time_point last_held_due() const {
+    g::time_point last{};
+    for (std::size_t i = 0; i < 64; ++i) last = std::max(last, users[i]->intended().front());
+    return last;
+  }
+};
+
+TEST(ArrivalScheduler, ABusyHubMakesNoMoreUsersArrivalsWaitForTheOnesItHas) {
+  g::hub hub;
+  held_users_run run;
+  run.start();
+  // The 64 users made before the schedule take the first 64 arrivals and hold them; the next
+  // ones find no idle user, and a busy hub makes none.
+  ASSERT_TRUE(run.until([&] { return run.scheduler->waiting() >= 30; }))
+      << run.users.size() << " users made, " << run.scheduler->waiting() << " arrivals wait";
+  EXPECT_EQ(run.users.size(), 64u);
+  EXPECT_EQ(run.busy_users(), 64u);
+  // Once the hub has time to spare, users are made for the arrivals that wait.
+  run.hub_busy = false;
+  ASSERT_TRUE(run.until([&] { return run.users.size() > 64; }));
+  // A user let go takes the oldest waiting arrival, so none waits longer than it must.
+  const auto waiting = run.scheduler->waiting();
+  held_user& first = *run.users.front();
+  first.release();
+  ASSERT_EQ(first.intended().size(), 2u);
+  EXPECT_EQ(run.scheduler->waiting(), waiting - 1);
+  EXPECT_GT(first.intended()[1], run.last_held_due()) << "arrivals in due order";
+  run.scheduler->stop();
+  EXPECT_EQ(run.stats.total().dropped, 0u) << "below the budget, arrivals wait, never drop";
+}
+
+TEST(ArrivalScheduler, ArrivalsWaitForABusyUserOnlySoLong) {
+  g::hub hub;
+  held_users_run run;  // the hub says it is busy throughout
+  run.start();
+  ASSERT_TRUE(run.until([&] { return run.users.size() > 64; })) << "arrivals wait for ever";
+  // The 65th arrival was due 100 µs after the 64th; users are made once it has waited
+  // max_wait_for_a_busy_user (100 ms).
+  EXPECT_GE(run.made_at[64], run.last_held_due() + 100ms);
+  run.scheduler->stop();
+  EXPECT_EQ(run.stats.total().dropped, 0u);
 }
