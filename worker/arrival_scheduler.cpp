@@ -29,12 +29,13 @@ std::optional<green::time_point> arrival_schedule::next() noexcept {
 
 arrival_scheduler::arrival_scheduler(int thread_index, const config::scenario& scenario,
                                      stats::stats_table& stats, make_user_fn make_user,
-                                     hub_busy_fn hub_busy)
+                                     hub_busy_fn hub_busy, green::duration max_wait_for_a_busy_user)
     : thread_index_(thread_index),
       scenario_(scenario),
       stats_(stats),
       make_user_(std::move(make_user)),
       hub_busy_(std::move(hub_busy)),
+      max_wait_for_a_busy_user_(max_wait_for_a_busy_user),
       pick_class_(by_weight(scenario.users, [](const auto& u) { return u.weight; })),
       pick_drop_task_(scenario.users.empty() ? std::discrete_distribution<std::size_t>()
                                              : by_weight(scenario.users.front().tasks,
@@ -144,8 +145,8 @@ void arrival_scheduler::arrive(green::time_point due) {
   } else if (users_ < plan_.max_users &&
              (starting_users() >= max_users_starting || wait_for_a_busy_user() || make_user())) {
     // Below the user budget: the iteration waits for the next user to be free (its latency
-    // still counts from `due`), and a few more users are made meanwhile. Without an id (or a
-    // unique data row) left for another user, the budget is spent.
+    // still counts from `due`), and a few more users are made meanwhile unless the hub is
+    // busy. Without an id (or a unique data row) left for another user, the budget is spent.
     pending_.push_back(due);
   } else {
     drop();
@@ -160,9 +161,12 @@ bool arrival_scheduler::wait_for_a_busy_user() {
   // set of connections is gone. At 65,000 arrivals/s on one core, that ran a 3 ms start-up
   // into 60 ms of late iterations (bench/README.md, session 14). So while the hub is busy, an
   // arrival waits for one of the users there are. Once the oldest waiting arrival is
-  // max_wait_for_a_busy_user late, the hub is hopelessly behind or its idle signal misleads
+  // max_wait_for_a_busy_user_ late, the hub is hopelessly behind or its idle signal misleads
   // it: users are made as before, the budget still bounds them, and the wait bounds memory.
-  if (!pending_.empty() && green::clock::now() - pending_.front() >= max_wait_for_a_busy_user)
+  // With no busy user to wait for (all ended, or out of unique rows), the arrival is made a
+  // user for, or dropped, at once, as before.
+  if (rows_ran_out_ || users_ - starting_users() <= 0) return false;
+  if (!pending_.empty() && green::clock::now() - pending_.front() >= max_wait_for_a_busy_user_)
     return false;
   if (hub_busy_) return hub_busy_();
   return green::clock::now() - green::hub::get().last_idle() >= hub_busy_window;

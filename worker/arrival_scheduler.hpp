@@ -56,9 +56,11 @@ class arrival_scheduler {
   using hub_busy_fn = std::function<bool()>;
 
   /// `scenario` and `stats` must outlive the scheduler; everything runs on one hub thread.
-  /// Without `hub_busy`, the hub is busy when it has not idled for hub_busy_window.
+  /// Without `hub_busy`, the hub is busy when it has not idled for hub_busy_window. An arrival
+  /// waits for a busy user for at most `max_wait_for_a_busy_user`.
   arrival_scheduler(int thread_index, const config::scenario& scenario, stats::stats_table& stats,
-                    make_user_fn make_user, hub_busy_fn hub_busy = {});
+                    make_user_fn make_user, hub_busy_fn hub_busy = {},
+                    green::duration max_wait_for_a_busy_user = std::chrono::milliseconds(100));
   arrival_scheduler(const arrival_scheduler&) = delete;
   arrival_scheduler& operator=(const arrival_scheduler&) = delete;
 
@@ -87,8 +89,6 @@ class arrival_scheduler {
   /// A hub that has not idled for this long has no spare time (the generator's lag goal:
   /// beyond it, an iteration is late).
   static constexpr green::duration hub_busy_window = std::chrono::milliseconds(1);
-  /// The longest an arrival waits for a busy user before users are made again.
-  static constexpr green::duration max_wait_for_a_busy_user = std::chrono::milliseconds(100);
 
   void loop();
   /// Makes a user with the lowest free id; false when no id (or no unique data row) is left.
@@ -107,6 +107,7 @@ class arrival_scheduler {
   stats::stats_table& stats_;
   make_user_fn make_user_;
   hub_busy_fn hub_busy_;
+  green::duration max_wait_for_a_busy_user_;                // then users are made again
   std::discrete_distribution<std::size_t> pick_class_;      // by user class weight
   std::discrete_distribution<std::size_t> pick_drop_task_;  // by task weight of the first class
   std::mt19937_64 drop_rng_;
@@ -118,7 +119,7 @@ class arrival_scheduler {
   std::map<std::uint64_t, open_user*> made_;       // alive, by id
   bool rows_ran_out_ = false;  // a user found no unique data row: making more would not help
   std::deque<open_user*> idle_;
-  std::deque<green::time_point> pending_;  // iterations waiting for a user being made
+  std::deque<green::time_point> pending_;  // iterations waiting for a user, busy or being made
   green::event<> plan_changed_;
   green::green_thread<void> loop_;
 };

@@ -58,7 +58,9 @@ class hub {
   stack_pool& stacks() noexcept { return stacks_; }
   timer_heap& timers() noexcept { return timers_; }
   /// When the hub last had nothing to do: a poll with no green thread ready that waited and
-  /// got no I/O (its timeout ran out). A hub that has not idled for a while has no spare time.
+  /// got no I/O (its timeout ran out; also a wait cut short by a signal, or on io_uring by a
+  /// completion of its own, which errs towards idle). A hub that has not idled for a while has
+  /// no spare time.
   time_point last_idle() const noexcept { return last_idle_; }
   /// Green threads alive (started or not); the original context is not counted.
   std::size_t live_threads() const noexcept { return live_; }

@@ -190,6 +190,8 @@ class held_user final : public w::open_user {
 
 /// A scheduler whose users hold their iterations, on a hub whose busyness the test sets.
 struct held_users_run {
+  explicit held_users_run(g::duration max_wait_for_a_busy_user)
+      : max_wait(max_wait_for_a_busy_user) {}
   c::scenario scenario = c::load_scenario_text(
       "target: http://127.0.0.1:9\n"
       "load: {arrival_rate: {rate: 10000/s, max_users: 200}}\n"
@@ -197,6 +199,7 @@ struct held_users_run {
       "t.yaml");
   swarmlet::stats::stats_table stats;
   bool hub_busy = true;
+  g::duration max_wait;  // for a busy user
   std::vector<std::unique_ptr<held_user>> users;
   std::vector<g::time_point> made_at;
   std::unique_ptr<w::arrival_scheduler> scheduler = std::make_unique<w::arrival_scheduler>(
@@ -208,7 +211,7 @@ struct held_users_run {
         g::spawn_n([u] { u->release(); });  // ready once made
         return u;
       },
-      [this] { return hub_busy; });
+      [this] { return hub_busy; }, max_wait);
 
   void start() {
     swarmlet::proto::id_ranges ids;
@@ -241,7 +244,7 @@ struct held_users_run {
 
 TEST(ArrivalScheduler, ABusyHubMakesNoMoreUsersArrivalsWaitForTheOnesItHas) {
   g::hub hub;
-  held_users_run run;
+  held_users_run run(1h);  // no fallback within the test, however slow the machine
   run.start();
   // The 64 users made before the schedule take the first 64 arrivals and hold them; the next
   // ones find no idle user, and a busy hub makes none.
@@ -249,27 +252,30 @@ TEST(ArrivalScheduler, ABusyHubMakesNoMoreUsersArrivalsWaitForTheOnesItHas) {
       << run.users.size() << " users made, " << run.scheduler->waiting() << " arrivals wait";
   EXPECT_EQ(run.users.size(), 64u);
   EXPECT_EQ(run.busy_users(), 64u);
-  // Once the hub has time to spare, users are made for the arrivals that wait.
-  run.hub_busy = false;
-  ASSERT_TRUE(run.until([&] { return run.users.size() > 64; }));
-  // A user let go takes the oldest waiting arrival, so none waits longer than it must.
+  // A user let go takes the oldest waiting arrival (the 65th, due 100 µs after the 64th), so
+  // none waits longer than it must.
   const auto waiting = run.scheduler->waiting();
   held_user& first = *run.users.front();
   first.release();
   ASSERT_EQ(first.intended().size(), 2u);
   EXPECT_EQ(run.scheduler->waiting(), waiting - 1);
-  EXPECT_GT(first.intended()[1], run.last_held_due()) << "arrivals in due order";
+  const auto after_64th = first.intended()[1] - run.last_held_due();
+  EXPECT_GT(after_64th, 99us);
+  EXPECT_LT(after_64th, 101us);
+  // Once the hub has time to spare, users are made for the arrivals that wait.
+  run.hub_busy = false;
+  ASSERT_TRUE(run.until([&] { return run.users.size() > 64; }));
   run.scheduler->stop();
   EXPECT_EQ(run.stats.total().dropped, 0u) << "below the budget, arrivals wait, never drop";
 }
 
 TEST(ArrivalScheduler, ArrivalsWaitForABusyUserOnlySoLong) {
   g::hub hub;
-  held_users_run run;  // the hub says it is busy throughout
+  held_users_run run(100ms);  // the hub says it is busy throughout
   run.start();
   ASSERT_TRUE(run.until([&] { return run.users.size() > 64; })) << "arrivals wait for ever";
   // The 65th arrival was due 100 µs after the 64th; users are made once it has waited
-  // max_wait_for_a_busy_user (100 ms).
+  // 100 ms.
   EXPECT_GE(run.made_at[64], run.last_held_due() + 100ms);
   run.scheduler->stop();
   EXPECT_EQ(run.stats.total().dropped, 0u);
