@@ -280,3 +280,16 @@ TEST(ArrivalScheduler, ArrivalsWaitForABusyUserOnlySoLong) {
   run.scheduler->stop();
   EXPECT_EQ(run.stats.total().dropped, 0u);
 }
+
+TEST(ArrivalScheduler, WithNoBusyUserToWaitForUsersAreMadeEvenOnABusyHub) {
+  g::hub hub;
+  held_users_run run(1h);  // no fallback within the test
+  run.start();
+  ASSERT_TRUE(run.until([&] { return run.scheduler->waiting() >= 10; }));
+  ASSERT_EQ(run.users.size(), 64u);
+  // Every user ends (as a scripted one might): the arrivals that wait have no one to wait for.
+  for (const auto& u : run.users) run.scheduler->user_gone(*u);
+  EXPECT_EQ(run.scheduler->users(), 0);
+  ASSERT_TRUE(run.until([&] { return run.users.size() > 64; })) << "arrivals wait for no one";
+  run.scheduler->stop();
+}
