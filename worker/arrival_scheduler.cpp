@@ -166,10 +166,10 @@ bool arrival_scheduler::wait_for_a_busy_user() {
   // With no busy user to wait for (all ended, or out of unique rows), the arrival is made a
   // user for, or dropped, at once, as before.
   if (rows_ran_out_ || users_ - starting_users() <= 0) return false;
-  if (!pending_.empty() && green::clock::now() - pending_.front() >= max_wait_for_a_busy_user_)
-    return false;
+  const green::time_point now = green::clock::now();
+  if (!pending_.empty() && now - pending_.front() >= max_wait_for_a_busy_user_) return false;
   if (hub_busy_) return hub_busy_();
-  return green::clock::now() - green::hub::get().last_idle() >= hub_busy_window;
+  return now - green::hub::get().last_idle() >= hub_busy_window;
 }
 
 void arrival_scheduler::drop() {

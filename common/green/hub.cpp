@@ -286,8 +286,11 @@ void hub::poll_once() {
       w.writers.wake_all();
     }
   }
-  if (events_.empty() && timeout.count() != 0) last_idle_ = clock::now();
-  if (!timers_.empty()) timers_.fire_due(clock::now());
+  const bool idled = events_.empty() && timeout.count() != 0;
+  if (!idled && timers_.empty()) return;
+  const time_point now = clock::now();  // one reading for both
+  if (idled) last_idle_ = now;
+  if (!timers_.empty()) timers_.fire_due(now);
 }
 
 void hub::run_cross_thread_calls() {

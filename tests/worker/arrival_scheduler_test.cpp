@@ -110,27 +110,38 @@ TEST(ArrivalSchedule, AReSplitMidRampGoesOnFromWhereTheRampIs) {
 
 }  // namespace
 
-/// An open-model user that runs each iteration at once: it notes when the iteration was due
-/// and when it started, and is idle again; `enough` is sent at the `wanted`th iteration.
-class instant_user final : public w::open_user {
+/// What the test users share: an id, and a scheduler to say they are idle; they never stop.
+class test_user : public w::open_user {
  public:
-  instant_user(w::arrival_scheduler& scheduler, std::uint64_t id,
-               std::vector<std::pair<g::time_point, g::time_point>>& runs, std::size_t wanted,
-               g::event<>& enough)
-      : scheduler_(scheduler), id_(id), runs_(runs), wanted_(wanted), enough_(enough) {}
-  void assign(g::time_point intended) override {
-    runs_.emplace_back(intended, g::clock::now());
-    if (runs_.size() == wanted_) enough_.send();
-    scheduler_.on_idle(*this);
-  }
+  test_user(w::arrival_scheduler& scheduler, std::uint64_t id) : scheduler_(scheduler), id_(id) {}
   void stop() override {}
   bool stopping() const noexcept override { return false; }
   bool ran_out_of_rows() const noexcept override { return false; }
   std::uint64_t id() const noexcept override { return id_; }
 
- private:
+ protected:
+  ~test_user() = default;
   w::arrival_scheduler& scheduler_;
+
+ private:
   std::uint64_t id_;
+};
+
+/// An open-model user that runs each iteration at once: it notes when the iteration was due
+/// and when it started, and is idle again; `enough` is sent at the `wanted`th iteration.
+class instant_user final : public test_user {
+ public:
+  instant_user(w::arrival_scheduler& scheduler, std::uint64_t id,
+               std::vector<std::pair<g::time_point, g::time_point>>& runs, std::size_t wanted,
+               g::event<>& enough)
+      : test_user(scheduler, id), runs_(runs), wanted_(wanted), enough_(enough) {}
+  void assign(g::time_point intended) override {
+    runs_.emplace_back(intended, g::clock::now());
+    if (runs_.size() == wanted_) enough_.send();
+    scheduler_.on_idle(*this);
+  }
+
+ private:
   std::vector<std::pair<g::time_point, g::time_point>>& runs_;
   std::size_t wanted_;
   g::event<>& enough_;
@@ -171,20 +182,14 @@ TEST(ArrivalScheduler, ReleasesDueArrivalsInBatchesNeverEarly) {
 
 /// An open-model user that holds each iteration until the test lets it go: it notes when the
 /// iteration was due; `release()` makes it idle again.
-class held_user final : public w::open_user {
+class held_user final : public test_user {
  public:
-  held_user(w::arrival_scheduler& scheduler, std::uint64_t id) : scheduler_(scheduler), id_(id) {}
+  using test_user::test_user;
   void assign(g::time_point intended) override { intended_.push_back(intended); }
   void release() { scheduler_.on_idle(*this); }
   const std::vector<g::time_point>& intended() const { return intended_; }
-  void stop() override {}
-  bool stopping() const noexcept override { return false; }
-  bool ran_out_of_rows() const noexcept override { return false; }
-  std::uint64_t id() const noexcept override { return id_; }
 
  private:
-  w::arrival_scheduler& scheduler_;
-  std::uint64_t id_;
   std::vector<g::time_point> intended_;
 };
 
