@@ -263,7 +263,7 @@ void hub::finished(thread_record* t) noexcept {
 
 void hub::poll_once() {
   std::chrono::nanoseconds timeout{-1};
-  if (!ready_->empty()) {
+  if (!ready_->empty() || !settling_.empty()) {
     timeout = std::chrono::nanoseconds{0};
   } else if (!timers_.empty()) {
     timeout = std::max(std::chrono::nanoseconds{0}, timers_.next_deadline() - clock::now());
@@ -287,10 +287,22 @@ void hub::poll_once() {
     }
   }
   const bool idled = events_.empty() && timeout.count() != 0;
-  if (!idled && timers_.empty()) return;
-  const time_point now = clock::now();  // one reading for both
+  const bool settling = !settling_.empty();
+  if (!idled && !settling && timers_.empty()) return;
+  const time_point now = clock::now();  // one reading for all three
   if (idled) last_idle_ = now;
+  if (settling && (events_.empty() || ++settling_polls_ >= io_settle_polls ||
+                   now - settling_since_ >= io_settle_time))
+    settling_.wake_all();
   if (!timers_.empty()) timers_.fire_due(now);
+}
+
+void hub::yield_until_io_settles() {
+  if (settling_.empty()) {
+    settling_polls_ = 0;
+    settling_since_ = clock::now();
+  }
+  park(settling_, std::nullopt, "letting I/O settle");
 }
 
 void hub::run_cross_thread_calls() {

@@ -102,9 +102,15 @@ class hub {
   }
   /// Lets every other ready thread run once, then continues (eventlet's sleep(0)).
   void yield();
-  /// Whether a green thread other than the running one is ready to run (manual_clock settles
-  /// on it: a test runs everything runnable before moving its time on).
-  bool others_ready() const noexcept { return !ready_->empty(); }
+  /// Lets I/O settle, then continues: the hub polls (without waiting) and runs the threads
+  /// each poll wakes, until a poll finds no I/O ready, or io_settle_polls polls in a row did,
+  /// or io_settle_time has passed. What those threads do comes first: writes they queue on a
+  /// shared connection go out with the caller's, in one write rather than one each.
+  void yield_until_io_settles();
+  /// Whether a green thread other than the running one is ready to run, or will be after the
+  /// next poll (manual_clock settles on it: a test runs everything runnable before moving its
+  /// time on).
+  bool others_ready() const noexcept { return !ready_->empty() || !settling_.empty(); }
 
   /// Watches an fd for its whole life; `w` must stay put until `remove_watch`. Use a
   /// watched_fd, which does both.
@@ -136,6 +142,11 @@ class hub {
   /// Ready threads resumed before the loop polls I/O and timers again, even if more are ready:
   /// bounds how late an fd or timer is seen while threads keep each other busy.
   static constexpr std::size_t resumes_between_polls = 256;
+  /// How long a loaded hub (I/O ready at every poll) lets I/O settle: long enough for a burst
+  /// of responses on a connection to arrive and be read (measured: HTTP/2 requests per write
+  /// 1.2 after one poll, 3 after four, 5 after sixteen), short against a request's time.
+  static constexpr int io_settle_polls = 16;
+  static constexpr duration io_settle_time = std::chrono::microseconds(200);
 
   static boost::context::fiber thread_entry(thread_record* t, boost::context::fiber&& from);
   bool park_until(wait_list& list, time_point until, const char* what);
@@ -178,6 +189,9 @@ class hub {
   std::size_t live_ = 0;
   std::uint64_t last_id_ = 0;
   wait_list all_done_;
+  wait_list settling_;  // threads letting I/O settle
+  int settling_polls_ = 0;
+  time_point settling_since_;
   bool loop_started_ = false;
   bool stopping_ = false;
   std::vector<io_event> events_;

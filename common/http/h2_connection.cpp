@@ -295,10 +295,19 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
   {
     exchange_scope scope(*this, s);
     try {
-      // With other streams in flight, the green threads woken by the same read are about to
-      // submit theirs too: letting them first makes one write of all their requests instead
-      // of one each (h2load batches the same way). A lone stream writes at once.
-      if (streams_.size() > 1) green::hub::get().yield();
+      // With other streams in flight, more requests are about to be submitted here: by the
+      // green threads woken by the same read, and by those that the responses already on
+      // their way will wake. Letting I/O settle first makes one write of them all instead of
+      // one each (h2load defers its writes to its next loop turn for the same reason); while
+      // this thread waits, readers leave the writing to it. A lone stream writes at once.
+      if (streams_.size() > 1) {
+        struct waiting_writer {
+          int& count;
+          explicit waiting_writer(int& c) : count(++c) {}
+          ~waiting_writer() { --count; }
+        } writer(writers_waiting_);
+        green::hub::get().yield_until_io_settles();
+      }
       flush(until);
       while (!s.closed && !failed_) {
         if (!reading_) {
@@ -404,7 +413,9 @@ void h2_connection::read_once(green::time_point until) {
   // will not be answered, so they fail now rather than at their timeout.
   if (goaway_received_ && goaway_code_ != NGHTTP2_NO_ERROR)
     fail(error_kind::reset, "the server sent " + goaway_text());
-  flush(until);
+  // Frames nghttp2 queued in answer (SETTINGS and PING acks, WINDOW_UPDATE) go now, unless
+  // a writer waiting for I/O to settle takes them with its own.
+  if (writers_waiting_ == 0) flush(until);
   check_session_over();
 }
 

@@ -88,6 +88,7 @@ class h2_connection {
   std::vector<stream*> streams_;  // in flight; few, so a vector beats a map
   bool reading_ = false;
   bool writing_ = false;
+  int writers_waiting_ = 0;  // exchanges that will write once I/O settles
   bool failed_ = false;
   error_kind failure_kind_ = error_kind::none;
   std::string failure_;
