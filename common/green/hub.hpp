@@ -107,6 +107,11 @@ class hub {
   /// or io_settle_time has passed. What those threads do comes first: writes they queue on a
   /// shared connection go out with the caller's, in one write rather than one each.
   void yield_until_io_settles();
+  /// How long a loaded hub (I/O ready at every poll) lets I/O settle: long enough for a burst
+  /// of responses on a connection to arrive and be read (measured: HTTP/2 requests per write
+  /// 1.2 after one poll, 3 after four, 5 after sixteen), short against a request's time.
+  static constexpr int io_settle_polls = 16;
+  static constexpr duration io_settle_time = std::chrono::microseconds(200);
   /// Whether a green thread other than the running one is ready to run, or will be after the
   /// next poll (manual_clock settles on it: a test runs everything runnable before moving its
   /// time on).
@@ -142,11 +147,6 @@ class hub {
   /// Ready threads resumed before the loop polls I/O and timers again, even if more are ready:
   /// bounds how late an fd or timer is seen while threads keep each other busy.
   static constexpr std::size_t resumes_between_polls = 256;
-  /// How long a loaded hub (I/O ready at every poll) lets I/O settle: long enough for a burst
-  /// of responses on a connection to arrive and be read (measured: HTTP/2 requests per write
-  /// 1.2 after one poll, 3 after four, 5 after sixteen), short against a request's time.
-  static constexpr int io_settle_polls = 16;
-  static constexpr duration io_settle_time = std::chrono::microseconds(200);
 
   static boost::context::fiber thread_entry(thread_record* t, boost::context::fiber&& from);
   bool park_until(wait_list& list, time_point until, const char* what);

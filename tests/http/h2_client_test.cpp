@@ -12,6 +12,7 @@
 #include "common/green/operations.hpp"
 #include "common/green/ssl.hpp"
 #include "common/http/client.hpp"
+#include "common/http/h2_connection.hpp"
 #include "tests/support/h2_peer.hpp"
 #include "tests/support/nginx_server.hpp"
 
@@ -79,6 +80,51 @@ TEST_F(H2Client, GreenThreadsShareTheConnectionAsConcurrentStreams) {
   EXPECT_EQ(n.sessions, 1u) << "one connection for all of them";
   EXPECT_EQ(n.answered, 12u);
   EXPECT_GT(n.max_concurrent, 1u) << "the streams were open at the same time";
+}
+
+/// A plain socket that counts the writes made on it.
+class counting_stream : public g::stream {
+ public:
+  explicit counting_stream(g::socket& s) : s_(s) {}
+  std::size_t read_some(std::span<char> buffer) override { return s_.recv(buffer); }
+  void write_all(std::string_view data) override {
+    ++writes;
+    s_.sendall(data);
+  }
+  int writes = 0;
+
+ private:
+  g::socket& s_;
+};
+
+TEST_F(H2Client, StreamsInFlightTogetherWriteTheirRequestsTogether) {
+  const h::url u = url_of(peer_->url());
+  g::socket socket = g::socket::connect(u.host, u.port);
+  counting_stream io(socket);
+  h::h2_connection connection(io, socket);
+  const std::string authority = u.authority();
+  h::h2_request_context context;
+  context.scheme = "http";
+  context.authority = authority;
+  // Ten green threads keep ten requests in flight (h2load -m 10). The requests of the threads
+  // one read wakes, and of those woken while I/O settles, go out in one write. (Node answers
+  // in bursts, so a read wakes several: this fails a write per request, not a shorter wait.)
+  constexpr int threads = 10, each = 30;
+  std::vector<g::green_thread<int>> users;
+  for (int i = 0; i < threads; ++i) {
+    users.push_back(g::spawn([&] {
+      int ok = 0;
+      for (int j = 0; j < each; ++j) {
+        const auto out = connection.exchange(get("/"), false, context, g::clock::now() + 30s);
+        if (out.result.ok() && out.result.response.status == 200) ++ok;
+      }
+      return ok;
+    }));
+  }
+  for (auto& u : users) EXPECT_EQ(u.wait(), each);
+  EXPECT_EQ(peer_->counts().answered, std::uint64_t{threads * each});
+  EXPECT_LE(io.writes, threads * each / 2)
+      << "requests per write: " << static_cast<double>(threads * each) / io.writes;
 }
 
 TEST_F(H2Client, RedirectsCookiesAndBodiesWorkAsOverHttp1) {
