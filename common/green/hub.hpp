@@ -109,7 +109,7 @@ class hub {
   void yield_until_io_settles();
   /// How long a loaded hub (I/O ready at every poll) lets I/O settle: long enough for a burst
   /// of responses on a connection to arrive and be read (measured: HTTP/2 requests per write
-  /// 1.2 after one poll, 3 after four, 5 after sixteen), short against a request's time.
+  /// 1.2 after one poll, 3 after four, 6.5 after sixteen), short against a request's time.
   static constexpr int io_settle_polls = 16;
   static constexpr duration io_settle_time = std::chrono::microseconds(200);
   /// Whether a green thread other than the running one is ready to run, or will be after the
