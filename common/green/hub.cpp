@@ -291,8 +291,8 @@ void hub::poll_once() {
   if (!idled && !settling && timers_.empty()) return;
   const time_point now = clock::now();  // one reading for all three
   if (idled) last_idle_ = now;
-  if (settling && (events_.empty() || ++settling_polls_ >= io_settle_polls ||
-                   now - settling_since_ >= io_settle_time))
+  if (settling && (events_.empty() || ++settling_polls_ >= io_settle_max_polls ||
+                   now - settling_since_ >= io_settle_max_time))
     settling_.wake_all();
   if (!timers_.empty()) timers_.fire_due(now);
 }

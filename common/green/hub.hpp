@@ -103,18 +103,24 @@ class hub {
   /// Lets every other ready thread run once, then continues (eventlet's sleep(0)).
   void yield();
   /// Lets I/O settle, then continues: the hub polls (without waiting) and runs the threads
-  /// each poll wakes, until a poll finds no I/O ready, or io_settle_polls polls in a row did,
-  /// or io_settle_time has passed. What those threads do comes first: writes they queue on a
-  /// shared connection go out with the caller's, in one write rather than one each.
+  /// each poll wakes, until a poll finds none of its fds ready, or io_settle_max_polls polls in
+  /// a row found some, or io_settle_max_time has passed since the first of the threads now
+  /// waiting so began. What those threads do comes first: writes they queue on a shared
+  /// connection go out with the caller's, in one write rather than one each. Any fd of this
+  /// hub counts, since the thread that will write is often woken by another one's. It takes
+  /// no deadline (the limits bound it); throws what is injected meanwhile (green_exit,
+  /// timeout_error), and hub_misuse from the hub loop.
   void yield_until_io_settles();
-  /// How long a loaded hub (I/O ready at every poll) lets I/O settle: long enough for a burst
-  /// of responses on a connection to arrive and be read (measured: HTTP/2 requests per write
-  /// 1.2 after one poll, 3 after four, 6.5 after sixteen), short against a request's time.
-  static constexpr int io_settle_polls = 16;
-  static constexpr duration io_settle_time = std::chrono::microseconds(200);
-  /// Whether a green thread other than the running one is ready to run, or will be after the
-  /// next poll (manual_clock settles on it: a test runs everything runnable before moving its
-  /// time on).
+  /// How long a loaded hub (I/O ready at every poll) lets I/O settle: long enough for a few
+  /// more responses on a connection to arrive and be read (HTTP/2 requests per write,
+  /// measured: 1.2 after one poll, 3 after four, 6.5 after sixteen; CPU per request as low
+  /// after eight as after sixteen), short against a request's time, which it is part of.
+  static constexpr int io_settle_max_polls = 8;
+  static constexpr duration io_settle_max_time = std::chrono::microseconds(100);
+  /// Whether a green thread other than the running one is ready to run, or will be within
+  /// io_settle_max_polls polls (manual_clock settles on it: a test runs everything runnable
+  /// before moving its time on; a thread letting I/O settle costs that up to
+  /// resumes_between_polls yields per poll, as only a poll lets it go on).
   bool others_ready() const noexcept { return !ready_->empty() || !settling_.empty(); }
 
   /// Watches an fd for its whole life; `w` must stay put until `remove_watch`. Use a

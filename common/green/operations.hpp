@@ -79,6 +79,10 @@ inline void yield() {
 }
 /// Parks the caller until `when`.
 void sleep_until(time_point when);
+/// Lets I/O settle first: see hub::yield_until_io_settles.
+inline void yield_until_io_settles() {
+  hub::get().yield_until_io_settles();
+}
 
 /// The running green thread's id (0 for the context that made the hub).
 std::uint64_t current_id();

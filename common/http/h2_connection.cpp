@@ -8,6 +8,7 @@
 
 #include "common/green/errors.hpp"
 #include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
 #include "common/green/ssl.hpp"
 #include "common/green/wait_list.hpp"
 #include "h2_memory.hpp"
@@ -202,6 +203,23 @@ class h2_connection::exchange_scope {
   bool reading_ = false;
 };
 
+/// An exchange that will write once I/O settles: while one waits, readers leave the writing to
+/// it. The last to leave by an exception (killed, timed out) hands what readers left unwritten
+/// to a thread waiting for its response, since a destructor must not park to write it.
+class h2_connection::waiting_writer {
+ public:
+  explicit waiting_writer(h2_connection& c) : c_(c) { ++c_.writers_waiting_; }
+  ~waiting_writer() {
+    if (--c_.writers_waiting_ == 0 && c_.flush_owed_ && std::uncaught_exceptions() > 0)
+      c_.hand_off_flush();
+  }
+  waiting_writer(const waiting_writer&) = delete;
+  waiting_writer& operator=(const waiting_writer&) = delete;
+
+ private:
+  h2_connection& c_;
+};
+
 h2_connection::h2_connection(green::stream& io, green::socket& raw)
     : io_(io), raw_(raw), in_(read_buffer_size) {
   if (nghttp2_session_client_new3(&session_, h2_callbacks::get(), this, nullptr, h2_memory()) != 0)
@@ -301,12 +319,8 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
       // one each (h2load defers its writes to its next loop turn for the same reason); while
       // this thread waits, readers leave the writing to it. A lone stream writes at once.
       if (streams_.size() > 1) {
-        struct waiting_writer {
-          int& count;
-          explicit waiting_writer(int& c) : count(++c) {}
-          ~waiting_writer() { --count; }
-        } writer(writers_waiting_);
-        green::hub::get().yield_until_io_settles();
+        const waiting_writer writer(*this);
+        green::yield_until_io_settles();
       }
       flush(until);
       while (!s.closed && !failed_) {
@@ -315,6 +329,8 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
         } else if (!green::hub::get().park(s.waiters, until, "HTTP/2 response")) {
           timed_out = true;
           break;
+        } else if (flush_owed_) {
+          flush(until);  // woken to write what a writer killed while it waited left
         }
       }
     } catch (const green::operation_timed_out&) {
@@ -415,13 +431,18 @@ void h2_connection::read_once(green::time_point until) {
     fail(error_kind::reset, "the server sent " + goaway_text());
   // Frames nghttp2 queued in answer (SETTINGS and PING acks, WINDOW_UPDATE) go now, unless
   // a writer waiting for I/O to settle takes them with its own.
-  if (writers_waiting_ == 0) flush(until);
+  if (writers_waiting_ == 0) {
+    flush(until);
+  } else {
+    flush_owed_ = true;
+  }
   check_session_over();
 }
 
 void h2_connection::flush(green::time_point until) {
   if (writing_ || failed_) return;
   writing_ = true;
+  flush_owed_ = false;
   struct done_writing {
     bool& flag;
     ~done_writing() { flag = false; }
@@ -479,6 +500,13 @@ void h2_connection::check_session_over() {
     fail(error_kind::reset, "the server sent " + goaway_text());
   } else {
     fail(error_kind::other, "the HTTP/2 session ended");
+  }
+}
+
+void h2_connection::hand_off_flush() noexcept {
+  // A thread parked in the socket's read (the reader) writes after its next read anyway.
+  for (stream* s : streams_) {
+    if (s->waiters.wake_one()) return;
   }
 }
 

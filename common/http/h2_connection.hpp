@@ -64,10 +64,12 @@ class h2_connection {
  private:
   struct stream;
   class exchange_scope;
+  class waiting_writer;
   friend struct h2_callbacks;
 
   stream* find(std::int32_t id) const noexcept;
-  /// Reads once (as the reader) and hands the bytes to nghttp2, then writes what it queued.
+  /// Reads once (as the reader) and hands the bytes to nghttp2, then writes what it queued
+  /// (unless a waiting_writer will).
   void read_once(green::time_point until);
   /// Writes every frame nghttp2 has queued, unless another green thread is writing (it will).
   void flush(green::time_point until);
@@ -78,6 +80,8 @@ class h2_connection {
   void check_session_over();
   /// Wakes one waiter whose stream is not complete, to read in place of a reader that left.
   void hand_off_reading() noexcept;
+  /// Wakes one thread waiting for its response, to write what the reader left unwritten.
+  void hand_off_flush() noexcept;
   /// The result of a closed stream (its response is moved out).
   outcome outcome_of(stream& s) const;
   std::string goaway_text() const;
@@ -89,6 +93,7 @@ class h2_connection {
   bool reading_ = false;
   bool writing_ = false;
   int writers_waiting_ = 0;  // exchanges that will write once I/O settles
+  bool flush_owed_ = false;  // a reader left its frames to a waiting writer
   bool failed_ = false;
   error_kind failure_kind_ = error_kind::none;
   std::string failure_;

@@ -16,7 +16,6 @@
 #include "common/green/operations.hpp"
 #include "common/green/serve.hpp"
 #include "common/green/timeout.hpp"
-#include "connected_pair.hpp"
 #include "examples/echo.hpp"
 #include "hub_fixture.hpp"
 
@@ -27,7 +26,12 @@ namespace {
 
 using Socket = g::testing_support::hub_test;
 
-using g::testing_support::connected_pair;
+/// A connection on loopback: the client's socket and the server's end of it.
+struct connected_pair {
+  g::socket listener = g::socket::listen("127.0.0.1", 0);
+  g::socket client = g::socket::connect("127.0.0.1", listener.local_port());
+  g::socket server = listener.accept();
+};
 
 /// A green thread blocked in recv on `s`: returns once it is parked there.
 g::green_thread<std::size_t> blocked_reader(g::socket& s) {

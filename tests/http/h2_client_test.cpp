@@ -127,6 +127,32 @@ TEST_F(H2Client, StreamsInFlightTogetherWriteTheirRequestsTogether) {
       << "requests per write: " << static_cast<double>(threads * each) / io.writes;
 }
 
+TEST_F(H2Client, AWriterKilledWhileItWaitsForIoToSettleLeavesTheConnectionWorking) {
+  const h::url u = url_of(peer_->url());
+  g::socket socket = g::socket::connect(u.host, u.port);
+  h::h2_connection connection(socket, socket);
+  const std::string authority = u.authority();
+  h::h2_request_context context;
+  context.scheme = "http";
+  context.authority = authority;
+  const auto deadline = g::clock::now() + 30s;
+  auto slow = g::spawn([&] { return connection.exchange(get("/slow"), false, context, deadline); });
+  g::yield();  // its request is out, and it reads the connection
+  auto killed = g::spawn([&] { return connection.exchange(get("/"), false, context, deadline); });
+  g::yield();  // a second stream in flight: it waits for I/O to settle before writing
+  killed.kill();
+  const auto next = connection.exchange(get("/"), false, context, deadline);
+  ASSERT_TRUE(next.result.ok()) << next.result.error_message;
+  EXPECT_EQ(next.result.response.status, 200);
+  const auto first = slow.wait();
+  ASSERT_TRUE(first.result.ok()) << first.result.error_message;
+  EXPECT_EQ(first.result.response.body, "slow\n");
+  const auto n = peer_->counts();
+  EXPECT_EQ(n.streams, 2u) << "the killed one was cancelled before its request went out";
+  EXPECT_EQ(n.answered, 2u);
+  EXPECT_EQ(n.sessions, 1u);
+}
+
 TEST_F(H2Client, RedirectsCookiesAndBodiesWorkAsOverHttp1) {
   h::client c(url_of(peer_->url()), h2_options());
   auto r = c.send(get("/redirect"));
