@@ -329,7 +329,7 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
         } else if (!green::hub::get().park(s.waiters, until, "HTTP/2 response")) {
           timed_out = true;
           break;
-        } else if (flush_owed_) {
+        } else if (flush_owed_ && writers_waiting_ == 0) {
           flush(until);  // woken to write what a writer killed while it waited left
         }
       }
