@@ -113,8 +113,9 @@ class hub {
   void yield_until_io_settles();
   /// How long a loaded hub (I/O ready at every poll) lets I/O settle: long enough for a few
   /// more responses on a connection to arrive and be read (HTTP/2 requests per write,
-  /// measured: 1.2 after one poll, 3 after four, 6.5 after sixteen; CPU per request as low
-  /// after eight as after sixteen), short against a request's time, which it is part of.
+  /// measured: 1.2 after one poll, 3 after four, 4.8 after eight, 6.5 after sixteen; CPU per
+  /// request within a percent or two after eight as after sixteen or 32), short against a
+  /// request's time, which it is part of.
   static constexpr int io_settle_max_polls = 8;
   static constexpr duration io_settle_max_time = std::chrono::microseconds(100);
   /// Whether a green thread other than the running one is ready to run, or will be within
