@@ -80,9 +80,16 @@ TEST_P(IoSettle, WhatReadyIoWakesRunsFirstAndWhatThatWakesInTurn) {
   wait_for_a_reader(p.client);
   p.client.sendall("x");
   // sleep(0) would go on at once: both readers are parked on I/O, not ready.
+  const auto began = g::clock::now();
   g::yield_until_io_settles();
+  const bool within_the_time_limit = g::clock::now() - began < g::hub::io_settle_max_time;
   order.emplace_back("settled");
-  EXPECT_EQ(order, (std::vector<std::string>{"server read", "client read", "settled"}));
+  ASSERT_FALSE(order.empty());
+  EXPECT_EQ(order.front(), "server read") << "the first poll's I/O comes first, always";
+  // The second hop needs a second poll; on a slow machine the time limit may end the wait
+  // at the first (it was measured from before the park).
+  if (within_the_time_limit)
+    EXPECT_EQ(order, (std::vector<std::string>{"server read", "client read", "settled"}));
   server.wait();
   client.wait();
 }
