@@ -105,8 +105,8 @@ class hub {
   /// Lets I/O settle, then continues: the hub polls (without waiting) and runs the threads
   /// each poll wakes, until a poll finds none of its fds ready, or io_settle_max_polls polls in
   /// a row found some, or io_settle_max_time has passed since the first of the threads now
-  /// waiting so began. What those threads do comes first: writes they queue on a shared
-  /// connection go out with the caller's, in one write rather than one each. Any fd of this
+  /// waiting so began. What those threads do comes first: requests they make on a shared
+  /// connection can go out with the caller's, in one write rather than one each. Any fd of this
   /// hub counts, since the thread that will write is often woken by another one's. It takes
   /// no deadline (the limits bound it); throws what is injected meanwhile (green_exit,
   /// timeout_error), and hub_misuse from the hub loop.

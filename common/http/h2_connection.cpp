@@ -203,23 +203,6 @@ class h2_connection::exchange_scope {
   bool reading_ = false;
 };
 
-/// An exchange that will write once I/O settles: while one waits, readers leave the writing to
-/// it. The last to leave by an exception (killed, timed out) hands what readers left unwritten
-/// to a thread waiting for its response, since a destructor must not park to write it.
-class h2_connection::waiting_writer {
- public:
-  explicit waiting_writer(h2_connection& c) : c_(c) { ++c_.writers_waiting_; }
-  ~waiting_writer() {
-    if (--c_.writers_waiting_ == 0 && c_.flush_owed_ && std::uncaught_exceptions() > 0)
-      c_.hand_off_flush();
-  }
-  waiting_writer(const waiting_writer&) = delete;
-  waiting_writer& operator=(const waiting_writer&) = delete;
-
- private:
-  h2_connection& c_;
-};
-
 h2_connection::h2_connection(green::stream& io, green::socket& raw)
     : io_(io), raw_(raw), in_(read_buffer_size) {
   if (nghttp2_session_client_new3(&session_, h2_callbacks::get(), this, nullptr, h2_memory()) != 0)
@@ -252,6 +235,14 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
                                                green::time_point until) {
   outcome out;
   out.result.version = version::http2;
+  // With other streams in flight, more requests are about to be made here: by the green
+  // threads woken by the same read, and by those that the responses already on their way will
+  // wake. Waiting for I/O to settle before this one is submitted, then letting those woken
+  // with it submit theirs (the yield below), makes one write of them all instead of one each
+  // (h2load defers its writes to its next loop turn for the same reason). Submitted only after
+  // the wait, the requests cannot go with a reader's write of nghttp2's own frames. A lone
+  // stream goes at once.
+  if (!streams_.empty() && !failed_) green::yield_until_io_settles();
   if (failed_) {
     out.result.error = failure_kind_;
     out.result.error_message = failure_;
@@ -313,15 +304,9 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
   {
     exchange_scope scope(*this, s);
     try {
-      // With other streams in flight, more requests are about to be submitted here: by the
-      // green threads woken by the same read, and by those that the responses already on
-      // their way will wake. Letting I/O settle first makes one write of them all instead of
-      // one each (h2load defers its writes to its next loop turn for the same reason); while
-      // this thread waits, readers leave the writing to it. A lone stream writes at once.
-      if (streams_.size() > 1) {
-        const waiting_writer writer(*this);
-        green::yield_until_io_settles();
-      }
+      // The green threads woken with this one (by the same read, or by the settling above)
+      // submit theirs first, for one write of them all.
+      if (streams_.size() > 1) green::hub::get().yield();
       flush(until);
       while (!s.closed && !failed_) {
         if (!reading_) {
@@ -329,8 +314,6 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
         } else if (!green::hub::get().park(s.waiters, until, "HTTP/2 response")) {
           timed_out = true;
           break;
-        } else if (flush_owed_ && writers_waiting_ == 0) {
-          flush(until);  // woken to write what a writer killed while it waited left
         }
       }
     } catch (const green::operation_timed_out&) {
@@ -429,20 +412,13 @@ void h2_connection::read_once(green::time_point until) {
   // will not be answered, so they fail now rather than at their timeout.
   if (goaway_received_ && goaway_code_ != NGHTTP2_NO_ERROR)
     fail(error_kind::reset, "the server sent " + goaway_text());
-  // Frames nghttp2 queued in answer (SETTINGS and PING acks, WINDOW_UPDATE) go now, unless
-  // a writer waiting for I/O to settle takes them with its own.
-  if (writers_waiting_ == 0) {
-    flush(until);
-  } else {
-    flush_owed_ = true;
-  }
+  flush(until);
   check_session_over();
 }
 
 void h2_connection::flush(green::time_point until) {
   if (writing_ || failed_) return;
   writing_ = true;
-  flush_owed_ = false;
   struct done_writing {
     bool& flag;
     ~done_writing() { flag = false; }
@@ -500,13 +476,6 @@ void h2_connection::check_session_over() {
     fail(error_kind::reset, "the server sent " + goaway_text());
   } else {
     fail(error_kind::other, "the HTTP/2 session ended");
-  }
-}
-
-void h2_connection::hand_off_flush() noexcept {
-  // A thread parked in the socket's read (the reader) writes after its next read anyway.
-  for (stream* s : streams_) {
-    if (s->waiters.wake_one()) return;
   }
 }
 

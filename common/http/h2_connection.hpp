@@ -51,6 +51,8 @@ class h2_connection {
     bool unprocessed = false;
   };
   /// Sends `req` on a new stream and parks until its response is complete or `until` passes.
+  /// With other streams in flight, it first lets I/O settle (hub::yield_until_io_settles:
+  /// bounded by the hub's limits, not by `until`), so that requests go out together.
   /// Green threads may call it concurrently. Throws only what is injected while it parks
   /// (green_exit, timeout_error); its stream is then cancelled (RST_STREAM CANCEL).
   outcome exchange(const request& req, bool head, const h2_request_context& context,
@@ -64,12 +66,10 @@ class h2_connection {
  private:
   struct stream;
   class exchange_scope;
-  class waiting_writer;
   friend struct h2_callbacks;
 
   stream* find(std::int32_t id) const noexcept;
-  /// Reads once (as the reader) and hands the bytes to nghttp2, then writes what it queued
-  /// (unless a waiting_writer will).
+  /// Reads once (as the reader) and hands the bytes to nghttp2, then writes what it queued.
   void read_once(green::time_point until);
   /// Writes every frame nghttp2 has queued, unless another green thread is writing (it will).
   void flush(green::time_point until);
@@ -80,8 +80,6 @@ class h2_connection {
   void check_session_over();
   /// Wakes one waiter whose stream is not complete, to read in place of a reader that left.
   void hand_off_reading() noexcept;
-  /// Wakes one thread waiting for its response, to write what the reader left unwritten.
-  void hand_off_flush() noexcept;
   /// The result of a closed stream (its response is moved out).
   outcome outcome_of(stream& s) const;
   std::string goaway_text() const;
@@ -92,8 +90,6 @@ class h2_connection {
   std::vector<stream*> streams_;  // in flight; few, so a vector beats a map
   bool reading_ = false;
   bool writing_ = false;
-  int writers_waiting_ = 0;  // exchanges that will write once I/O settles
-  bool flush_owed_ = false;  // a reader left its frames to a waiting writer
   bool failed_ = false;
   error_kind failure_kind_ = error_kind::none;
   std::string failure_;

@@ -139,7 +139,7 @@ TEST_F(H2Client, AWriterKilledWhileItWaitsForIoToSettleLeavesTheConnectionWorkin
   auto slow = g::spawn([&] { return connection.exchange(get("/slow"), false, context, deadline); });
   g::yield();  // its request is out, and it reads the connection
   auto killed = g::spawn([&] { return connection.exchange(get("/"), false, context, deadline); });
-  g::yield();  // a second stream in flight: it waits for I/O to settle before writing
+  g::yield();  // with a stream in flight, it waits for I/O to settle before it submits
   killed.kill();
   const auto next = connection.exchange(get("/"), false, context, deadline);
   ASSERT_TRUE(next.result.ok()) << next.result.error_message;
@@ -148,7 +148,7 @@ TEST_F(H2Client, AWriterKilledWhileItWaitsForIoToSettleLeavesTheConnectionWorkin
   ASSERT_TRUE(first.result.ok()) << first.result.error_message;
   EXPECT_EQ(first.result.response.body, "slow\n");
   const auto n = peer_->counts();
-  EXPECT_EQ(n.streams, 2u) << "the killed one was cancelled before its request went out";
+  EXPECT_EQ(n.streams, 2u) << "the killed one never made its request";
   EXPECT_EQ(n.answered, 2u);
   EXPECT_EQ(n.sessions, 1u);
 }
