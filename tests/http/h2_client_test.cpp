@@ -97,15 +97,26 @@ class counting_stream : public g::stream {
   g::socket& s_;
 };
 
-TEST_F(H2Client, StreamsInFlightTogetherWriteTheirRequestsTogether) {
-  const h::url u = url_of(peer_->url());
-  g::socket socket = g::socket::connect(u.host, u.port);
-  counting_stream io(socket);
-  h::h2_connection connection(io, socket);
-  const std::string authority = u.authority();
+/// An h2_connection to the peer with no client around it, for tests that drive its exchanges
+/// directly; its writes are counted.
+struct bare_connection {
+  explicit bare_connection(const h::url& u)
+      : socket(g::socket::connect(u.host, u.port)), io(socket), authority(u.authority()) {
+    context.scheme = "http";
+    context.authority = authority;
+  }
+  h::h2_connection::outcome send(std::string target, g::time_point until) {
+    return connection.exchange(get(std::move(target)), false, context, until);
+  }
+  g::socket socket;
+  counting_stream io;
+  std::string authority;
   h::h2_request_context context;
-  context.scheme = "http";
-  context.authority = authority;
+  h::h2_connection connection{io, socket};
+};
+
+TEST_F(H2Client, StreamsInFlightTogetherWriteTheirRequestsTogether) {
+  bare_connection c(url_of(peer_->url()));
   // Ten green threads keep ten requests in flight (h2load -m 10). The requests of the threads
   // one read wakes, and of those woken while I/O settles, go out in one write. (Node answers
   // in bursts, so a read wakes several: this fails a write per request, not a shorter wait.)
@@ -115,7 +126,7 @@ TEST_F(H2Client, StreamsInFlightTogetherWriteTheirRequestsTogether) {
     users.push_back(g::spawn([&] {
       int ok = 0;
       for (int j = 0; j < each; ++j) {
-        const auto out = connection.exchange(get("/"), false, context, g::clock::now() + 30s);
+        const auto out = c.send("/", g::clock::now() + 30s);
         if (out.result.ok() && out.result.response.status == 200) ++ok;
       }
       return ok;
@@ -123,25 +134,19 @@ TEST_F(H2Client, StreamsInFlightTogetherWriteTheirRequestsTogether) {
   }
   for (auto& u : users) EXPECT_EQ(u.wait(), each);
   EXPECT_EQ(peer_->counts().answered, std::uint64_t{threads * each});
-  EXPECT_LE(io.writes, threads * each / 2)
-      << "requests per write: " << static_cast<double>(threads * each) / io.writes;
+  EXPECT_LE(c.io.writes, threads * each / 2)
+      << "requests per write: " << static_cast<double>(threads * each) / c.io.writes;
 }
 
 TEST_F(H2Client, AWriterKilledWhileItWaitsForIoToSettleLeavesTheConnectionWorking) {
-  const h::url u = url_of(peer_->url());
-  g::socket socket = g::socket::connect(u.host, u.port);
-  h::h2_connection connection(socket, socket);
-  const std::string authority = u.authority();
-  h::h2_request_context context;
-  context.scheme = "http";
-  context.authority = authority;
+  bare_connection c(url_of(peer_->url()));
   const auto deadline = g::clock::now() + 30s;
-  auto slow = g::spawn([&] { return connection.exchange(get("/slow"), false, context, deadline); });
+  auto slow = g::spawn([&] { return c.send("/slow", deadline); });
   g::yield();  // its request is out, and it reads the connection
-  auto killed = g::spawn([&] { return connection.exchange(get("/"), false, context, deadline); });
+  auto killed = g::spawn([&] { return c.send("/", deadline); });
   g::yield();  // with a stream in flight, it waits for I/O to settle before it submits
   killed.kill();
-  const auto next = connection.exchange(get("/"), false, context, deadline);
+  const auto next = c.send("/", deadline);
   ASSERT_TRUE(next.result.ok()) << next.result.error_message;
   EXPECT_EQ(next.result.response.status, 200);
   const auto first = slow.wait();
