@@ -263,10 +263,12 @@ void hub::finished(thread_record* t) noexcept {
 
 void hub::poll_once() {
   std::chrono::nanoseconds timeout{-1};
+  time_point wake_by = time_point::max();  // when the wait is due to end without I/O
   if (!ready_->empty() || !settling_.empty()) {
     timeout = std::chrono::nanoseconds{0};
   } else if (!timers_.empty()) {
-    timeout = std::max(std::chrono::nanoseconds{0}, timers_.next_deadline() - clock::now());
+    wake_by = timers_.next_deadline();
+    timeout = std::max(std::chrono::nanoseconds{0}, wake_by - clock::now());
   }
   events_.clear();
   backend_->wait(timeout, events_);
@@ -290,7 +292,9 @@ void hub::poll_once() {
   const bool settling = !settling_.empty();
   if (!idled && !settling && timers_.empty()) return;
   const time_point now = clock::now();  // one reading for all three
-  if (idled) last_idle_ = now;
+  // Idle until the wait was due to end: a thread the OS or the host ran late had no spare
+  // time meanwhile (it comes back to a backlog).
+  if (idled) last_idle_ = std::min(now, wake_by);
   if (settling && (events_.empty() || ++settling_polls_ >= io_settle_max_polls ||
                    now - settling_since_ >= io_settle_max_time))
     settling_.wake_all();

@@ -60,7 +60,9 @@ class hub {
   /// When the hub last had nothing to do: a poll with no green thread ready that waited and
   /// got no I/O (its timeout ran out; also a wait cut short by a signal, or on io_uring by a
   /// completion of its own, which errs towards idle). A hub that has not idled for a while has
-  /// no spare time.
+  /// no spare time. Such a wait is idle until it was due to end (its next timer): when the OS
+  /// or the host gives the thread the CPU back later than that, the hub was held up
+  /// meanwhile, not idle, and it comes back behind.
   time_point last_idle() const noexcept { return last_idle_; }
   /// Green threads alive (started or not); the original context is not counted.
   std::size_t live_threads() const noexcept { return live_; }

@@ -1,8 +1,15 @@
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -148,6 +155,78 @@ TEST_P(Hub, ItIdlesOnlyWhenAPollWaitedAndGotNothing) {
   const auto waited_from = g::clock::now();
   g::sleep(2ms);
   EXPECT_GE(h_.last_idle(), waited_from);
+}
+
+// A signal whose handler holds the thread it lands on until a set time: the OS (or the host)
+// running that thread late. steady_clock is CLOCK_MONOTONIC.
+std::atomic<std::int64_t> hold_until_ns{0};
+std::atomic<std::int64_t> held_from_ns{0};
+
+extern "C" void hold_thread(int) {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  held_from_ns = std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+  const std::int64_t until = hold_until_ns;
+  const timespec t{static_cast<time_t>(until / 1'000'000'000),
+                   static_cast<long>(until % 1'000'000'000)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, nullptr) == EINTR) {
+  }
+}
+
+std::int64_t ns_of(g::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+/// Waits until thread `tid` of this process is asleep (in the kernel, state S).
+void wait_until_asleep(pid_t tid) {
+  const std::string stat = "/proc/self/task/" + std::to_string(tid) + "/stat";
+  for (;;) {
+    std::ifstream in(stat);
+    std::string line;
+    std::getline(in, line);
+    const auto end_of_name = line.rfind(')');
+    if (end_of_name != std::string::npos && end_of_name + 2 < line.size() &&
+        line[end_of_name + 2] == 'S')
+      return;
+    std::this_thread::yield();
+  }
+}
+
+TEST_P(Hub, AWaitItCameBackFromLateIsIdleOnlyUntilItWasDueToEnd) {
+  // The OS or the host may run the hub's thread late: a poll that waited out a timer can end
+  // long after it was due. The hub was not idle past that: it comes back behind, and a
+  // scheduler that took it for idle would add work (new users) to a backlog.
+  struct sigaction hold {};
+  hold.sa_handler = hold_thread;  // no SA_RESTART: the poll ends with EINTR, as after a stall
+  sigemptyset(&hold.sa_mask);
+  struct sigaction old {};
+  ASSERT_EQ(sigaction(SIGUSR2, &hold, &old), 0);
+  const pid_t hub_tid = gettid();
+  const pthread_t hub_thread = pthread_self();
+  bool held_in_the_wait = false;
+  // The signal must land during the poll. On a loaded machine it may land before it (the
+  // thread asleep for another reason): then the poll finds its timer due, does not wait and
+  // does not idle, and the attempt, which proves nothing, is made again.
+  for (int attempt = 0; attempt < 20 && !held_in_the_wait; ++attempt) {
+    const auto attempt_from = g::clock::now();
+    const auto due = attempt_from + 20ms;
+    hold_until_ns = ns_of(due + 30ms);
+    held_from_ns = 0;
+    std::thread stall([&] {
+      wait_until_asleep(hub_tid);
+      pthread_kill(hub_thread, SIGUSR2);
+    });
+    g::sleep(20ms);
+    stall.join();
+    if (held_from_ns >= ns_of(due) || h_.last_idle() < attempt_from) continue;
+    held_in_the_wait = true;
+    EXPECT_GE(g::clock::now(), due + 30ms) << "the thread was held";
+    EXPECT_GE(h_.last_idle(), due) << "idle until the timer was due";
+    EXPECT_LT(h_.last_idle(), due + 10ms) << "idle only until the timer was due, not until the "
+                                             "thread got the CPU back 30 ms later";
+  }
+  sigaction(SIGUSR2, &old, nullptr);
+  EXPECT_TRUE(held_in_the_wait) << "no attempt landed the signal within the wait";
 }
 
 TEST_P(Hub, TheOriginalContextCanBlockToo) {
