@@ -57,7 +57,8 @@ class arrival_scheduler {
 
   /// `scenario` and `stats` must outlive the scheduler; everything runs on one hub thread.
   /// Without `hub_busy`, the hub is busy when it has not idled for hub_busy_window. An arrival
-  /// waits for a busy user for at most `max_wait_for_a_busy_user`.
+  /// waits for a busy user for at most `max_wait_for_a_busy_user`; then it is dropped if the
+  /// hub has been busy since it was due, and users are made for it otherwise.
   arrival_scheduler(int thread_index, const config::scenario& scenario, stats::stats_table& stats,
                     make_user_fn make_user, hub_busy_fn hub_busy = {},
                     green::duration max_wait_for_a_busy_user = std::chrono::milliseconds(100));
@@ -68,7 +69,7 @@ class arrival_scheduler {
   /// Users made for it take the lowest free ids of `user_ids`; a user whose id is no longer
   /// among them is stopped (the master gave the id to another worker's budget).
   void set_plan(const config::arrival_plan& plan, const proto::id_ranges& user_ids);
-  /// Ends the schedule and forgets the iterations waiting for a user.
+  /// Ends the schedule; the iterations still waiting for a user are counted as dropped.
   void stop();
   /// A user is ready for its next iteration: it gets a waiting one, or joins the idle users.
   void on_idle(open_user& u);
@@ -98,6 +99,10 @@ class arrival_scheduler {
   /// Whether an arrival that finds no idle user should wait for one of the users there are,
   /// rather than make one.
   bool wait_for_a_busy_user();
+  /// Whether the hub has had no spare time since `t` (it has not idled since).
+  bool hub_busy_since(green::time_point t);
+  /// Drops the arrivals that have waited max_wait_for_a_busy_user_ on a hub busy all along.
+  void drop_arrivals_waited_too_long();
   /// Counts an arrival that no user can run.
   void drop();
   int starting_users() const noexcept { return static_cast<int>(starting_.size()); }
@@ -107,7 +112,7 @@ class arrival_scheduler {
   stats::stats_table& stats_;
   make_user_fn make_user_;
   hub_busy_fn hub_busy_;
-  green::duration max_wait_for_a_busy_user_;                // then users are made again
+  green::duration max_wait_for_a_busy_user_;                // then dropped, or users are made again
   std::discrete_distribution<std::size_t> pick_class_;      // by user class weight
   std::discrete_distribution<std::size_t> pick_drop_task_;  // by task weight of the first class
   std::mt19937_64 drop_rng_;
