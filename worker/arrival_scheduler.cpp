@@ -164,12 +164,12 @@ bool arrival_scheduler::wait_for_a_busy_user() {
   // set of connections is gone. At 65,000 arrivals/s on one core, that ran a 3 ms start-up
   // into 60 ms of late iterations (bench/README.md, session 14). So while the hub is busy, an
   // arrival waits for one of the users there are. Once the oldest waiting arrival is
-  // max_wait_for_a_busy_user_ late, the hub is hopelessly behind or its idle signal misleads
-  // it. If it has not idled since that arrival was due, it is behind: the arrivals that late
-  // are dropped (see drop_arrivals_waited_too_long()). Otherwise users are made as before, the
-  // budget still bounds them, and the wait bounds memory. With no busy user to wait for (all
-  // ended, or out of unique rows), the arrival is made a user for, or dropped, at once, as
-  // before.
+  // max_wait_for_a_busy_user_ late: if the hub has not idled since that arrival was due, it is
+  // behind, and the arrivals that late are dropped when the next one finds no idle user (see
+  // drop_arrivals_waited_too_long()). If it has idled meanwhile, its idle signal misleads it
+  // (it idles, but not within hub_busy_window): users are made as before, the budget still
+  // bounds them, and the wait bounds memory. With no busy user to wait for (all ended, or out
+  // of unique rows), the arrival is made a user for, or dropped, at once, as before.
   if (rows_ran_out_ || users_ - starting_users() <= 0) return false;
   const green::time_point now = green::clock::now();
   if (!pending_.empty() && now - pending_.front() >= max_wait_for_a_busy_user_ &&

@@ -56,9 +56,11 @@ class arrival_scheduler {
   using hub_busy_fn = std::function<bool()>;
 
   /// `scenario` and `stats` must outlive the scheduler; everything runs on one hub thread.
-  /// Without `hub_busy`, the hub is busy when it has not idled for hub_busy_window. An arrival
-  /// waits for a busy user for at most `max_wait_for_a_busy_user`; then it is dropped if the
-  /// hub has been busy since it was due, and users are made for it otherwise.
+  /// Without `hub_busy`, the hub is busy when it has not idled for hub_busy_window (and busy
+  /// since a time when it has not idled since; `hub_busy` answers both). Once an arrival has
+  /// waited `max_wait_for_a_busy_user` for a busy user, it is dropped when the next arrival
+  /// finds no idle user, if the hub has been busy since it was due; users are made for it
+  /// otherwise. A user that frees up first still takes it.
   arrival_scheduler(int thread_index, const config::scenario& scenario, stats::stats_table& stats,
                     make_user_fn make_user, hub_busy_fn hub_busy = {},
                     green::duration max_wait_for_a_busy_user = std::chrono::milliseconds(100));

@@ -193,10 +193,11 @@ class held_user final : public test_user {
   std::vector<g::time_point> intended_;
 };
 
-/// A scheduler whose users hold their iterations, on a hub whose busyness the test sets.
+/// A scheduler whose users hold their iterations, on a hub whose busyness the test sets (or,
+/// with `hub_measures_itself`, that the hub's own idle signal gives).
 struct held_users_run {
-  explicit held_users_run(g::duration max_wait_for_a_busy_user)
-      : max_wait(max_wait_for_a_busy_user) {}
+  explicit held_users_run(g::duration max_wait_for_a_busy_user, bool hub_measures_itself = false)
+      : max_wait(max_wait_for_a_busy_user), own_measure(hub_measures_itself) {}
   c::scenario scenario = c::load_scenario_text(
       "target: http://127.0.0.1:9\n"
       "load: {arrival_rate: {rate: 10000/s, max_users: 200}}\n"
@@ -205,6 +206,7 @@ struct held_users_run {
   swarmlet::stats::stats_table stats;
   bool hub_busy = true;
   g::duration max_wait;  // for a busy user
+  bool own_measure;
   std::vector<std::unique_ptr<held_user>> users;
   std::vector<g::time_point> made_at;
   std::unique_ptr<w::arrival_scheduler> scheduler = std::make_unique<w::arrival_scheduler>(
@@ -216,7 +218,7 @@ struct held_users_run {
         g::spawn_n([u] { u->release(); });  // ready once made
         return u;
       },
-      [this] { return hub_busy; }, max_wait);
+      own_measure ? w::arrival_scheduler::hub_busy_fn() : [this] { return hub_busy; }, max_wait);
 
   void start() {
     swarmlet::proto::id_ranges ids;
@@ -290,6 +292,24 @@ TEST(ArrivalScheduler, OnAHubBusyAllAlongAnArrivalWaitsOnlySoLongThenIsDropped) 
   EXPECT_EQ(run.users.size(), 64u);
   // What waits is what came due in the last 100 ms, at 10,000/s.
   EXPECT_LE(run.scheduler->waiting(), 1001u);
+  run.scheduler->stop();
+}
+
+TEST(ArrivalScheduler, OnAHubThatNeverIdlesLateArrivalsAreDroppedUsersAreMadeOnceItIdles) {
+  g::hub hub;
+  held_users_run run(100ms, true);
+  // A thread that is always ready to run leaves the hub no poll that waits: it never idles.
+  bool spin = true;
+  auto spinner = g::spawn([&spin] {
+    while (spin) g::sleep(0s);
+  });
+  run.start();
+  ASSERT_TRUE(run.until([&] { return run.stats.total().dropped > 0; })) << "arrivals wait for ever";
+  EXPECT_EQ(run.users.size(), 64u) << "a hub that never idles makes no user";
+  // With the spinner gone the hub waits for the held users: it idles, and users are made.
+  spin = false;
+  spinner.wait();
+  ASSERT_TRUE(run.until([&] { return run.users.size() > 64; }));
   run.scheduler->stop();
 }
 
