@@ -13,12 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-8}; shift || true
 rates=("$@"); (( ${#rates[@]} )) || rates=(20000 40000 60000 80000 100000 120000 140000)
-bash scripts/install-deps.sh --bench
-bin=${SWARMLET_BIN:-}
-if [[ -z $bin ]]; then
-  bash scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
-  bin=./build-release/app/swarmlet
-fi
+source bench/swarmlet_binary.sh
 source bench/nginx_target.sh
 runs=${RUNS:-1}
 wrk_rates=()

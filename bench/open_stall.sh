@@ -11,12 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rate=${1:-60000}; stall=${2:-0.3}; secs=${3:-6}; runs=${4:-2}
-bash scripts/install-deps.sh --bench
-bins=${SWARMLET_BIN:-}
-if [[ -z $bins ]]; then
-  bash scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
-  bins=./build-release/app/swarmlet
-fi
+source bench/swarmlet_binary.sh
 source bench/nginx_target.sh
 scenario=$(mktemp)
 cat >"$scenario" <<YAML
@@ -24,7 +19,7 @@ target: $target
 load: {arrival_rate: {rate: $rate/s, max_users: 2000}, run_time: ${secs}s}
 users: [{tasks: [{get: /}]}]
 YAML
-IFS=: read -r -a bin_list <<<"$bins"
+IFS=: read -r -a bin_list <<<"$bin"
 for run in $(seq "$runs"); do
   for bin in "${bin_list[@]}"; do
     json=$(mktemp)
