@@ -29,12 +29,13 @@ std::optional<green::time_point> arrival_schedule::next() noexcept {
 
 arrival_scheduler::arrival_scheduler(int thread_index, const config::scenario& scenario,
                                      stats::stats_table& stats, make_user_fn make_user,
-                                     hub_busy_fn hub_busy, green::duration max_wait_for_a_busy_user)
+                                     last_idle_fn last_idle,
+                                     green::duration max_wait_for_a_busy_user)
     : thread_index_(thread_index),
       scenario_(scenario),
       stats_(stats),
       make_user_(std::move(make_user)),
-      hub_busy_(std::move(hub_busy)),
+      last_idle_(std::move(last_idle)),
       max_wait_for_a_busy_user_(max_wait_for_a_busy_user),
       pick_class_(by_weight(scenario.users, [](const auto& u) { return u.weight; })),
       pick_drop_task_(scenario.users.empty() ? std::discrete_distribution<std::size_t>()
@@ -175,13 +176,15 @@ bool arrival_scheduler::wait_for_a_busy_user() {
   if (!pending_.empty() && now - pending_.front() >= max_wait_for_a_busy_user_ &&
       !hub_busy_since(pending_.front()))
     return false;
-  if (hub_busy_) return hub_busy_();
-  return now - green::hub::get().last_idle() >= hub_busy_window;
+  return now - last_idle() >= hub_busy_window;
 }
 
-bool arrival_scheduler::hub_busy_since(green::time_point t) {
-  if (hub_busy_) return hub_busy_();
-  return green::hub::get().last_idle() < t;
+bool arrival_scheduler::hub_busy_since(green::time_point t) const {
+  return last_idle() < t;
+}
+
+green::time_point arrival_scheduler::last_idle() const {
+  return last_idle_ ? last_idle_() : green::hub::get().last_idle();
 }
 
 void arrival_scheduler::drop_arrivals_waited_too_long() {

@@ -52,17 +52,17 @@ class arrival_scheduler {
   /// cannot be made); its green thread calls on_idle() when ready for an iteration and
   /// user_gone() when it ends.
   using make_user_fn = std::function<open_user*(std::size_t class_index, std::uint64_t id)>;
-  /// Whether the hub has had no spare time lately (see wait_for_a_busy_user()).
-  using hub_busy_fn = std::function<bool()>;
+  /// When the hub last had nothing to run (see wait_for_a_busy_user()).
+  using last_idle_fn = std::function<green::time_point()>;
 
   /// `scenario` and `stats` must outlive the scheduler; everything runs on one hub thread.
-  /// Without `hub_busy`, the hub is busy when it has not idled for hub_busy_window (and busy
-  /// since a time when it has not idled since; `hub_busy` answers both). Once an arrival has
-  /// waited `max_wait_for_a_busy_user` for a busy user, it is dropped when the next arrival
-  /// finds no idle user, if the hub has been busy since it was due; users are made for it
-  /// otherwise. A user that frees up first still takes it.
+  /// The hub is busy when it has not idled for hub_busy_window, and busy since a time when it
+  /// has not idled since; without `last_idle`, the hub's own measure says when it idled. Once
+  /// an arrival has waited `max_wait_for_a_busy_user` for a busy user, it is dropped when the
+  /// next arrival finds no idle user, if the hub has been busy since it was due; users are made
+  /// for it otherwise. A user that frees up first still takes it.
   arrival_scheduler(int thread_index, const config::scenario& scenario, stats::stats_table& stats,
-                    make_user_fn make_user, hub_busy_fn hub_busy = {},
+                    make_user_fn make_user, last_idle_fn last_idle = {},
                     green::duration max_wait_for_a_busy_user = std::chrono::milliseconds(100));
   arrival_scheduler(const arrival_scheduler&) = delete;
   arrival_scheduler& operator=(const arrival_scheduler&) = delete;
@@ -102,7 +102,8 @@ class arrival_scheduler {
   /// rather than make one.
   bool wait_for_a_busy_user();
   /// Whether the hub has had no spare time since `t` (it has not idled since).
-  bool hub_busy_since(green::time_point t);
+  bool hub_busy_since(green::time_point t) const;
+  green::time_point last_idle() const;
   /// Drops the arrivals that have waited max_wait_for_a_busy_user_ on a hub busy all along.
   void drop_arrivals_waited_too_long();
   /// Counts an arrival that no user can run.
@@ -113,7 +114,7 @@ class arrival_scheduler {
   const config::scenario& scenario_;
   stats::stats_table& stats_;
   make_user_fn make_user_;
-  hub_busy_fn hub_busy_;
+  last_idle_fn last_idle_;
   green::duration max_wait_for_a_busy_user_;                // then dropped, or users are made again
   std::discrete_distribution<std::size_t> pick_class_;      // by user class weight
   std::discrete_distribution<std::size_t> pick_drop_task_;  // by task weight of the first class

@@ -193,7 +193,7 @@ class held_user final : public test_user {
   std::vector<g::time_point> intended_;
 };
 
-/// A scheduler whose users hold their iterations, on a hub whose busyness the test sets (or,
+/// A scheduler whose users hold their iterations, on a hub whose idle times the test sets (or,
 /// with `hub_measures_itself`, that the hub's own idle signal gives).
 struct held_users_run {
   explicit held_users_run(g::duration max_wait_for_a_busy_user, bool hub_measures_itself = false)
@@ -204,8 +204,9 @@ struct held_users_run {
       "users: [{tasks: [{get: /}]}]\n",
       "t.yaml");
   swarmlet::stats::stats_table stats;
-  bool hub_busy = true;
-  g::duration max_wait;  // for a busy user
+  bool hub_busy = true;      // else the hub idles all the time
+  g::time_point idled_at{};  // when a busy hub last idled
+  g::duration max_wait;      // for a busy user
   bool own_measure;
   std::vector<std::unique_ptr<held_user>> users;
   std::vector<g::time_point> made_at;
@@ -218,7 +219,9 @@ struct held_users_run {
         g::spawn_n([u] { u->release(); });  // ready once made
         return u;
       },
-      own_measure ? w::arrival_scheduler::hub_busy_fn() : [this] { return hub_busy; }, max_wait);
+      own_measure ? w::arrival_scheduler::last_idle_fn()
+                  : [this] { return hub_busy ? idled_at : g::clock::now(); },
+      max_wait);
 
   void start() {
     swarmlet::proto::id_ranges ids;
@@ -292,6 +295,27 @@ TEST(ArrivalScheduler, OnAHubBusyAllAlongAnArrivalWaitsOnlySoLongThenIsDropped) 
   EXPECT_EQ(run.users.size(), 64u);
   // What waits is what came due in the last 100 ms, at 10,000/s.
   EXPECT_LE(run.scheduler->waiting(), 1001u);
+  run.scheduler->stop();
+}
+
+TEST(ArrivalScheduler, AnArrivalThatWaitedOnAHubThatIdledMeanwhileHasUsersMadeForIt) {
+  g::hub hub;
+  held_users_run run(500ms);  // far beyond the few ms before the test says when the hub idled
+  run.start();
+  ASSERT_TRUE(run.until([&] { return run.scheduler->waiting() >= 30; }));
+  // The hub idled once, just after the 65th arrival (the oldest waiting) was due, and has been
+  // busy since (longer than the 1 ms window, as 30 more arrivals came due): it is not short of
+  // CPU, only its idle signal says nothing recent. Nothing happens until that arrival has
+  // waited its 500 ms; then users are made for it, and it is not dropped.
+  const g::time_point due_65th = run.last_held_due() + 101us;  // due 100 µs after the 64th
+  run.idled_at = due_65th;
+  ASSERT_TRUE(run.until([&] { return run.users.size() > 64; })) << "no user is made";
+  EXPECT_GE(run.made_at[64], due_65th + 499ms) << "made before the arrival had waited";
+  // The first user made takes the oldest waiting arrival: the 65th.
+  ASSERT_FALSE(run.users[64]->intended().empty());
+  const auto after_64th = run.users[64]->intended().front() - run.last_held_due();
+  EXPECT_GT(after_64th, 99us);
+  EXPECT_LT(after_64th, 101us);
   run.scheduler->stop();
 }
 
