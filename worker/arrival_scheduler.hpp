@@ -98,14 +98,15 @@ class arrival_scheduler {
   bool make_user();
   /// One arrival at `due`: to an idle user, to a busy user or one being made, or dropped.
   void arrive(green::time_point due);
-  /// Whether an arrival that finds no idle user should wait for one of the users there are,
-  /// rather than make one.
-  bool wait_for_a_busy_user();
+  /// Whether an arrival that finds no idle user at `now` should wait for one of the users there
+  /// are, rather than make one.
+  bool wait_for_a_busy_user(green::time_point now);
   /// Whether the hub has had no spare time since `t` (it has not idled since).
   bool hub_busy_since(green::time_point t) const;
   green::time_point last_idle() const;
-  /// Drops the arrivals that have waited max_wait_for_a_busy_user_ on a hub busy all along.
-  void drop_arrivals_waited_too_long();
+  /// Drops the arrivals that by `now` have waited max_wait_for_a_busy_user_ on a hub busy all
+  /// along.
+  void drop_arrivals_waited_too_long(green::time_point now);
   /// Counts an arrival that no user can run.
   void drop();
   int starting_users() const noexcept { return static_cast<int>(starting_.size()); }
