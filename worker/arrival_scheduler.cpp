@@ -147,7 +147,8 @@ void arrival_scheduler::arrive(green::time_point due) {
     u->assign(due);
     return;
   }
-  // One clock reading for both checks: in a backlog, this runs for every arrival.
+  // One clock reading for both checks (in a backlog, this runs for every arrival): an arrival
+  // the drop leaves waiting past max_wait_for_a_busy_user_ is one the hub has idled since.
   const green::time_point now = green::clock::now();
   drop_arrivals_waited_too_long(now);
   if (users_ < plan_.max_users &&

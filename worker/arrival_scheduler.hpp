@@ -103,6 +103,7 @@ class arrival_scheduler {
   bool wait_for_a_busy_user(green::time_point now);
   /// Whether the hub has had no spare time since `t` (it has not idled since).
   bool hub_busy_since(green::time_point t) const;
+  /// When the hub last idled: last_idle_'s answer when given (tests), else the hub's own.
   green::time_point last_idle() const;
   /// Drops the arrivals that by `now` have waited max_wait_for_a_busy_user_ on a hub busy all
   /// along.
