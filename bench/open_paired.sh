@@ -3,9 +3,9 @@
 # (nginx on CPU 1), then runs `swarmlet run` (one hub thread, CPU 0) at FRACTION of that rate
 # and checks that it held it: generator lag p99 under 1 ms and nothing dropped. The next
 # round's wrk run closes the round, and the ratio is taken against the mean of the wrk runs on
-# either side. This host's speed drifts by 15% within minutes (wrk: 60,000 to 86,000 req/s),
-# so a rate set from one wrk run at the start (open_rate.sh) says more about the drift than
-# about the generator.
+# either side. wrk's rate on this host moves by up to 26% from one 6 s run to the next (80,541
+# then 59,737 req/s, bench/README.md session 17), so a rate set from one wrk run at the start
+# (open_rate.sh) says more about the drift than about the generator.
 #   bench/open_paired.sh [ROUNDS] [SECONDS] [FRACTION]
 # HUBS=epoll,io_uring runs one open-model run per hub backend in each round, in that order
 # (default: the environment's, SWARMLET_HUB or epoll). SWARMLET_BIN as in swarmlet_binary.sh.
@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 rounds=${1:-6}
 secs=${2:-6}
 fraction=${3:-0.8}
+((rounds >= 1)) || { echo "open_paired.sh: ROUNDS must be at least 1" >&2; exit 2; }
 IFS=, read -r -a hubs <<<"${HUBS:-${SWARMLET_HUB:-epoll}}"
 source bench/swarmlet_binary.sh
 source bench/nginx_target.sh
@@ -26,9 +27,10 @@ wrk_rate() {
   echo $(((after - before) / secs))
 }
 
-scenario=$(mktemp)
-json=$(mktemp)
-results=$(mktemp)
+# In nginx_target.sh's directory, which its EXIT trap removes.
+scenario=$nginx_dir/open.yaml
+json=$nginx_dir/run.json
+results=$nginx_dir/results.txt
 wrk_before=$(wrk_rate)
 for round in $(seq "$rounds"); do
   rate=$($py -c "print(int($wrk_before * $fraction))")
@@ -39,6 +41,9 @@ users: [{tasks: [{get: /}]}]
 YAML
   lines=()
   for hub in "${hubs[@]}"; do
+    # A run that fails (a hub this kernel refuses) leaves no report, and the script stops,
+    # rather than show the previous run's figures under this one's name.
+    rm -f "$json"
     cpu=$(SWARMLET_HUB=$hub cpu_of "$bin" run "$scenario" --threads 1 -q --json "$json")
     lines+=("$hub $($py -c "
 import json; d = json.load(open('$json')); t = d['totals']
@@ -71,4 +76,3 @@ ratios = sorted(float(re.search(r"= ([\d.]+)x", l).group(1)) for l in rows)
 print(f"{hub}: held {held} of {len(rows)} rounds at {ratios[0]:.2f}-{ratios[-1]:.2f}x wrk")
 PY
 done
-rm -f "$scenario" "$json" "$results"
