@@ -1,7 +1,7 @@
 # Sourced by the macro benchmarks: starts Debian's nginx as the common target (`return 200`,
 # one worker pinned to CPU 1, stub_status for counting), sets $target and $py, and stops it on
-# exit. Also defines served (requests nginx handled so far) and cpu_of (user+sys CPU seconds of
-# a command run pinned to CPU 0).
+# exit. Also defines served (requests nginx handled so far), cpu_of (user+sys CPU seconds of
+# a command run pinned to CPU 0) and open_scenario (the open model's scenario against it).
 # With nginx_h2=1 set before sourcing, the target speaks h2c (HTTP/2 by prior knowledge only),
 # and stub_status answers on a port of its own ($nginx_status_port). nginx_connections (default
 # 8192) sets how many connections its one worker holds.
@@ -34,4 +34,15 @@ p = subprocess.Popen(["taskset", "-c", "0"] + sys.argv[1:], stdout=subprocess.DE
 _, status, ru = os.wait4(p.pid, 0)
 print(f"{ru.ru_utime + ru.ru_stime:.4f}")
 PY
+}
+# open_scenario RATE SECONDS: writes the scenario of the open-model benchmarks (GET / on the
+# target at RATE arrivals/s for SECONDS, up to 2,000 users) to $nginx_dir/open.yaml, which
+# the trap removes, and prints its path.
+open_scenario() {
+  cat >"$nginx_dir/open.yaml" <<YAML
+target: $target
+load: {arrival_rate: {rate: $1/s, max_users: 2000}, run_time: ${2}s}
+users: [{tasks: [{get: /}]}]
+YAML
+  echo "$nginx_dir/open.yaml"
 }

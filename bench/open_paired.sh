@@ -28,17 +28,12 @@ wrk_rate() {
 }
 
 # In nginx_target.sh's directory, which its EXIT trap removes.
-scenario=$nginx_dir/open.yaml
 json=$nginx_dir/run.json
 results=$nginx_dir/results.txt
 wrk_before=$(wrk_rate)
 for round in $(seq "$rounds"); do
   rate=$($py -c "print(int($wrk_before * $fraction))")
-  cat >"$scenario" <<YAML
-target: $target
-load: {arrival_rate: {rate: $rate/s, max_users: 2000}, run_time: ${secs}s}
-users: [{tasks: [{get: /}]}]
-YAML
+  scenario=$(open_scenario "$rate" "$secs")
   lines=()
   for hub in "${hubs[@]}"; do
     # A run that fails (a hub this kernel refuses) leaves no report, and the script stops,

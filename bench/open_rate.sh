@@ -24,13 +24,8 @@ done
 wrk_rate=$(printf '%s\n' "${wrk_rates[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
 echo "wrk (closed model, 50 connections, CPU 0): $wrk_rate req/s (runs: ${wrk_rates[*]})"
 best=0
-scenario=$(mktemp)
 for rate in "${rates[@]}"; do
-  cat >"$scenario" <<YAML
-target: $target
-load: {arrival_rate: {rate: $rate/s, max_users: 2000}, run_time: ${secs}s}
-users: [{tasks: [{get: /}]}]
-YAML
+  scenario=$(open_scenario "$rate" "$secs")
   held=0
   for run in $(seq "$runs"); do
     json=$(mktemp)

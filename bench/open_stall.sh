@@ -13,12 +13,7 @@ cd "$(dirname "$0")/.."
 rate=${1:-60000}; stall=${2:-0.3}; secs=${3:-6}; runs=${4:-2}
 source bench/swarmlet_binary.sh
 source bench/nginx_target.sh
-scenario=$(mktemp)
-cat >"$scenario" <<YAML
-target: $target
-load: {arrival_rate: {rate: $rate/s, max_users: 2000}, run_time: ${secs}s}
-users: [{tasks: [{get: /}]}]
-YAML
+scenario=$(open_scenario "$rate" "$secs")
 IFS=: read -r -a bin_list <<<"$bin"
 for run in $(seq "$runs"); do
   for bin in "${bin_list[@]}"; do
