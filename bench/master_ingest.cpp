@@ -256,7 +256,8 @@ int main(int argc, char** argv) {
     }
   }
   if (control_port.empty()) {
-    std::fprintf(stderr, "master_ingest: the master did not start\n");
+    std::fprintf(stderr, "master_ingest: the master did not start (its output is in %s)\n",
+                 dir.c_str());
     return 1;
   }
   // Each process holds at most fakes_per_process fakes: a fake takes four descriptors (two
@@ -293,6 +294,7 @@ int main(int argc, char** argv) {
   const std::uint64_t reports = shared->reports.load();
   int status = 0;
   ::waitpid(master, &status, 0);
+  std::filesystem::remove_all(dir);
   const double wall = std::chrono::duration<double>(wall_end - wall_start).count();
   const double cpu = cpu_end - cpu_start;
   const double per_report = reports ? cpu / reports * 1e6 : 0.0;

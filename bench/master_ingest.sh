@@ -17,6 +17,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 before_dir=
 if [[ -n ${BEFORE:-} ]]; then
   before_dir=$(mktemp -d /tmp/swarmlet-ingest-before-XXXXXX)
+  trap 'rm -rf "$before_dir"' EXIT
   git archive "$BEFORE" | tar -x -C "$before_dir"
   cp bench/master_ingest.cpp "$before_dir/bench/"
   ln -s "$PWD/node_modules" "$before_dir/node_modules"  # the web UI's uPlot, to configure

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -13,11 +14,41 @@
 
 namespace swarmlet::testing_support {
 namespace {
-std::string temp_dir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base ? base : "/tmp") + "/swarmlet-test-XXXXXX";
+std::string make_temp_dir(const std::string& under) {
+  std::string pattern = under + "/swarmlet-test-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   return pattern;
+}
+
+// Every file a test makes lives below one directory per test process, removed when that
+// process exits. One directory per child process or temporary file, never removed, had left
+// 41,682 of them in this machine's /tmp. A failing test shows a child's output in its own log;
+// SWARMLET_KEEP_TEST_FILES=1 keeps the files to look at.
+class scratch_root {
+ public:
+  scratch_root() {
+    const char* base = std::getenv("TMPDIR");
+    path_ = make_temp_dir(base != nullptr && *base != '\0' ? base : "/tmp");
+  }
+  ~scratch_root() {
+    // A forked child that exits normally runs this too: only the process that made it removes it.
+    const char* keep = std::getenv("SWARMLET_KEEP_TEST_FILES");
+    if (::getpid() != owner_ || (keep != nullptr && std::string(keep) == "1")) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  scratch_root(const scratch_root&) = delete;
+  scratch_root& operator=(const scratch_root&) = delete;
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+  pid_t owner_ = ::getpid();
+};
+
+std::string temp_dir() {
+  static const scratch_root root;
+  return make_temp_dir(root.path());
 }
 }  // namespace
 
