@@ -294,6 +294,12 @@ int main(int argc, char** argv) {
   const std::uint64_t reports = shared->reports.load();
   int status = 0;
   ::waitpid(master, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) {
+    // 1 is a test's own verdict (the fakes send no requests); anything else is the master's
+    // failure, and its output is what says why.
+    std::fprintf(stderr, "master_ingest: the master failed (its output is in %s)\n", dir.c_str());
+    return 1;
+  }
   std::filesystem::remove_all(dir);
   const double wall = std::chrono::duration<double>(wall_end - wall_start).count();
   const double cpu = cpu_end - cpu_start;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,8 +21,8 @@ std::string make_temp_dir(const std::string& under) {
   return pattern;
 }
 
-// Every file a test makes lives below one directory per test process, removed when that
-// process exits. One directory per child process or temporary file, never removed, had left
+// Every file these helpers make lives below one directory per test process, removed when that
+// process exits normally. One directory per child process or temporary file, never removed, had left
 // 41,682 of them in this machine's /tmp. A failing test shows a child's output in its own log;
 // SWARMLET_KEEP_TEST_FILES=1 keeps the files to look at.
 class scratch_root {
@@ -32,8 +33,12 @@ class scratch_root {
   }
   ~scratch_root() {
     // A forked child that exits normally runs this too: only the process that made it removes it.
-    const char* keep = std::getenv("SWARMLET_KEEP_TEST_FILES");
-    if (::getpid() != owner_ || (keep != nullptr && std::string(keep) == "1")) return;
+    if (::getpid() != owner_) return;
+    if (const char* keep = std::getenv("SWARMLET_KEEP_TEST_FILES");
+        keep != nullptr && std::string(keep) == "1") {
+      std::fprintf(stderr, "this test's files are kept in %s\n", path_.c_str());
+      return;
+    }
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
   }
