@@ -22,8 +22,8 @@ std::string make_temp_dir(const std::string& under) {
 }
 
 // Every file these helpers make lives below one directory per test process, removed when that
-// process exits normally. One directory per child process or temporary file, never removed, had left
-// 41,682 of them in this machine's /tmp. A failing test shows a child's output in its own log;
+// process exits normally. One directory per child process or temporary file, never removed, had
+// left 41,682 of them in this machine's /tmp. A failing test shows a child's output in its own log;
 // SWARMLET_KEEP_TEST_FILES=1 keeps the files to look at.
 class scratch_root {
  public:
