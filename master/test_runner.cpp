@@ -454,7 +454,7 @@ int test_runner::run() {
   phase_ = phase::stopping;
   for (auto& w : workers_) w.control->stop(run_id_);
   check_finals();
-  if (!finals_in_.wait_for(scenario_->http.timeout + options_.final_report_timeout))
+  if (!finals_in_.wait_for(scenario_->http.stop_drain() + options_.final_report_timeout))
     print(
         "swarmlet: WARNING: not every worker sent its final report; the numbers lack their last "
         "interval\n");

@@ -32,7 +32,7 @@ struct runner_options {
   std::chrono::milliseconds console_interval{2000};  ///< 0: no periodic table
   std::chrono::milliseconds tick_interval{1000};     ///< history rows
   std::chrono::milliseconds final_report_timeout{
-      std::chrono::seconds(10)};    ///< beyond the http timeout
+      std::chrono::seconds(10)};    ///< beyond the users' stop_drain (config::http_spec)
   std::ostream* console = nullptr;  ///< null: print nothing
   live_report_options reports;      ///< the scenario's report files, written as the test goes
 };

@@ -345,8 +345,8 @@ void runtime::stop(std::uint64_t run_id) {
   for (auto& t : threads_) t->post([th = t.get()] { th->stop_all_users(); });
   std::erase_if(stoppers_, [](const auto& t) { return t.dead(); });
   stoppers_.push_back(green::spawn([this, answered] {
-    // Users finish the request they are in; a request cannot outlast its timeout.
-    const auto until = green::clock::now() + scenario_->http.timeout + std::chrono::seconds(1);
+    // Users finish the request they are in, then run on_stop: both bounded (stop_drain).
+    const auto until = green::clock::now() + scenario_->http.stop_drain() + std::chrono::seconds(1);
     while (command_id_ == answered && count_running() > 0 && green::clock::now() < until)
       green::sleep(std::chrono::milliseconds(10));
     deliver(true, answered);

@@ -147,6 +147,10 @@ struct report_spec {
 struct http_spec {
   microseconds connect_timeout{std::chrono::seconds(10)};
   microseconds timeout{std::chrono::seconds(30)};
+  /// The longest stopped users may take to end: the request in flight (its connect, then the
+  /// request), then on_stop (bounded as a whole by `timeout`). A worker waits this long for
+  /// them before its final report, so what they did is in it.
+  microseconds stop_drain() const noexcept { return connect_timeout + 2 * timeout; }
   bool verify_tls = true;
   int max_redirects = 5;
   /// automatic: HTTP/2 when an https server offers it by ALPN, else HTTP/1.1 (http:// is

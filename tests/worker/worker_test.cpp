@@ -75,8 +75,12 @@ class Runtime : public ::testing::Test {
   g::hub hub_;
   swarmlet::http::test_target target;
   g::socket listener_ = g::socket::listen("127.0.0.1", 0);
+  int requests_arrived = 0;  ///< at the target, before it answers (served() counts answers)
   g::green_thread<void> server_ = g::spawn([this] {
-    swarmlet::http::serve_http(listener_, [this](const auto& q, auto& r) { target.handle(q, r); });
+    swarmlet::http::serve_http(listener_, [this](const auto& q, auto& r) {
+      ++requests_arrived;
+      target.handle(q, r);
+    });
   });
 
   /// A two-thread worker of the scenario `users_yaml` (plus `load_yaml`) against the target,
@@ -129,6 +133,36 @@ TEST_F(Runtime, SpawnsAtTheRequestedRateAndReportsEveryRequestOnce) {
   EXPECT_EQ(starts, 20u) << "every user ran on_start once";
   EXPECT_EQ(reported, target.served()) << "stop lets in-flight requests finish and be reported";
   EXPECT_TRUE(sink.reports.back().final);
+}
+
+TEST_F(Runtime, TheFinalReportWaitsForOnStopAfterARequestThatTookNearlyTheWholeTimeout) {
+  // Stopped while its request waits 3 s for its answer, the user then runs on_stop, another
+  // 3 s. Both are within http.timeout (4 s) each; the final report must hold both, though
+  // together they outlast one timeout (the worker once waited only timeout + 1 s).
+  auto runtime = make_runtime("http: {timeout: 4s, connect_timeout: 1s}\n",
+                              "[{on_stop: [{get: /delay/3001}], tasks: [{get: /delay/3000}]}]");
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 11;
+  c.users_per_class = {{"user1", 1}};
+  c.spawn_rate = 100;
+  rt.spawn(c);
+  const auto until = g::clock::now() + 20s;
+  while (requests_arrived < 1 && g::clock::now() < until) g::sleep(5ms);
+  ASSERT_EQ(requests_arrived, 1) << "the user's first request never reached the target";
+  rt.stop(11);
+  sink.final.wait();
+  std::uint64_t tasks = 0, on_stops = 0;
+  for (const auto& r : sink.reports) {
+    for (const auto& [key, s] : r.delta.entries()) {
+      if (key.name == "/delay/3000") tasks += s.requests;
+      if (key.name == "/delay/3001") on_stops += s.requests;
+      EXPECT_EQ(s.failures, 0u) << key.name << " failed";
+    }
+  }
+  EXPECT_EQ(tasks, 1u) << "the request in flight at the stop is reported";
+  EXPECT_EQ(on_stops, 1u) << "on_stop's request, which ended after timeout + 1 s, is reported";
+  EXPECT_EQ(tasks + on_stops, target.served());
 }
 
 TEST_F(Runtime, TheOpenModelRunsItsScheduleOnPreallocatedUsers) {
