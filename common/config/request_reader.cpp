@@ -13,21 +13,43 @@ namespace {
 const std::set<std::string> http_methods{"get",   "post", "put",    "delete",
                                          "patch", "head", "options"};
 
-}  // namespace
+// YAML aliases let a few hundred bytes name a value of billions of parts ("billion laughs"), and
+// a value is expanded into JSON in full: the expansion stops at these bounds with an error.
+constexpr std::size_t max_json_values = 1'000'000;
+constexpr std::size_t max_json_text = 64u << 20;
 
-nlohmann::json to_json(const reader& r, const YAML::Node& n) {
+struct json_budget {
+  const YAML::Node& top;
+  std::size_t values = 0, text = 0;
+  void spend(const reader& r, std::size_t text_bytes) {
+    text += text_bytes;
+    if (++values > max_json_values || text > max_json_text)
+      r.fail(top, "this value expands to more than " + std::to_string(max_json_values) +
+                      " values or " + std::to_string(max_json_text >> 20) +
+                      " MiB of text (YAML aliases repeat what they name)");
+  }
+};
+
+nlohmann::json to_json_within(const reader& r, const YAML::Node& n, json_budget& budget) {
   switch (n.Type()) {
     case YAML::NodeType::Map: {
+      budget.spend(r, 0);
       nlohmann::json j = nlohmann::json::object();
-      for (const auto& kv : n) j[kv.first.as<std::string>()] = to_json(r, kv.second);
+      for (const auto& kv : n) {
+        const auto key = kv.first.as<std::string>();
+        budget.spend(r, key.size());
+        j[key] = to_json_within(r, kv.second, budget);
+      }
       return j;
     }
     case YAML::NodeType::Sequence: {
+      budget.spend(r, 0);
       nlohmann::json j = nlohmann::json::array();
-      for (const auto& e : n) j.push_back(to_json(r, e));
+      for (const auto& e : n) j.push_back(to_json_within(r, e, budget));
       return j;
     }
     case YAML::NodeType::Scalar: {
+      budget.spend(r, n.Scalar().size());
       if (n.Tag() == "!") return n.Scalar();  // quoted: always a string
       long long i;
       double d;
@@ -41,6 +63,13 @@ nlohmann::json to_json(const reader& r, const YAML::Node& n) {
     default:
       return nullptr;
   }
+}
+
+}  // namespace
+
+nlohmann::json to_json(const reader& r, const YAML::Node& n) {
+  json_budget budget{n};
+  return to_json_within(r, n, budget);
 }
 
 void collect_json_templates(const reader& r, const YAML::Node& at, const nlohmann::json& j,

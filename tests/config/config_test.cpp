@@ -439,6 +439,29 @@ TEST(ScenarioLoader, BrokenYamlIsReportedWhereItBreaks) {
   EXPECT_NE(e.find("not valid YAML"), std::string::npos) << e;
 }
 
+TEST(ScenarioLoader, AJsonBodyThatAliasesExpandBeyondBoundsIsRefusedWhereItStarts) {
+  // "Billion laughs": 10^8 strings from a few hundred bytes, refused before they are built
+  // (they would take gigabytes: a master given this through its API once died of it).
+  std::string yaml =
+      "target: http://h/\nusers:\n  - tasks:\n      - post: /\n        json: "
+      "{a0: &a0 [x, x, x, x, x, x, x, x, x, x]";
+  for (int i = 1; i <= 8; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    yaml += ", a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) yaml += (k ? ", " : "") + prev;
+    yaml += "]";
+  }
+  yaml += "}\n";
+  const auto e = error_of(yaml);
+  EXPECT_EQ(e.rfind("bad.yaml:5:15: this value expands to more than 1000000 values", 0), 0u) << e;
+  // A large body that is only large is fine.
+  std::string big = "target: http://h/\nusers: [{tasks: [{post: /, json: [";
+  for (int i = 0; i < 10000; ++i) big += (i ? ", " : "") + std::to_string(i);
+  big += "]}]}]\n";
+  const auto s = swarmlet::config::load_scenario_text(big, "big.yaml");
+  EXPECT_EQ(s.users.at(0).tasks.at(0).steps.at(0).json.value().size(), 10000u);
+}
+
 TEST(ScenarioLoader, MissingPiecesAreNamed) {
   EXPECT_NE(error_of("load: {users: 1}\nusers: [{tasks: [{get: /}]}]\n").find("needs a target"),
             std::string::npos);
