@@ -13,13 +13,20 @@ stats::stats_table aggregator::per_second_table() {
 
 bool aggregator::take_sequence(worker_record& w, std::uint64_t sequence) {
   if (sequence <= w.last_sequence) {
-    if (w.missing.erase(sequence) == 0) {  // a repeat: already merged
+    if (!w.missing.contains(sequence)) {  // a repeat: already merged
       ++rejected_;
       return false;
     }
+    w.missing.erase(sequence);
     --w.lost;  // late, not lost after all
   } else {
-    for (std::uint64_t s = w.last_sequence + 1; s < sequence; ++s) w.missing.insert(s);
+    // A worker numbers its reports one by one, about one a second: a jump this far ahead is
+    // not reports lost but a bad or hostile frame, and would make the lost count absurd.
+    if (sequence - w.last_sequence > max_sequence_gap) {
+      ++rejected_;
+      return false;
+    }
+    if (sequence > w.last_sequence + 1) w.missing.insert(w.last_sequence + 1, sequence - 1);
     w.lost += sequence - w.last_sequence - 1;
     w.last_sequence = sequence;
   }

@@ -24,7 +24,7 @@ struct worker_record {
   std::uint64_t last_sequence = 0;
   std::uint64_t reports = 0;
   std::uint64_t lost = 0;               ///< reports not received (gaps in the sequence), so far
-  std::set<std::uint64_t> missing;      ///< which: a late one that fills a gap is still merged
+  proto::id_ranges missing;             ///< which: a late one that fills a gap is still merged
   std::uint64_t requests_received = 0;  ///< in the reports merged
   std::uint64_t requests_sent = 0;      ///< in the reports sent, as the latest one says
   /// Requests in reports the worker sent and the master never received (so far).
@@ -132,7 +132,10 @@ class aggregator {
   }
   /// The exceptions, the most frequent first (ties by message): what the reports list.
   std::vector<const exception_record*> exceptions_by_count() const;
+  /// Reports refused: of another run, repeats, or numbered further ahead of the worker's last
+  /// than this (see take_sequence).
   std::uint64_t rejected() const noexcept { return rejected_; }
+  static constexpr std::uint64_t max_sequence_gap = 1'000'000;
   std::uint64_t lost_reports() const;
   /// Requests in the lost reports: the workers counted them, the totals do not hold them.
   std::uint64_t lost_requests() const;

@@ -407,6 +407,26 @@ TEST(Aggregator, CountsGapsAsLostUntilTheLateReportArrives) {
   EXPECT_TRUE(a.all_final());
 }
 
+TEST(Aggregator, AReportNumberedFarAheadIsRefusedAndAWideGapIsKeptAsOneRange) {
+  // A frame numbered 2^62 once made the master note each of the 2^62 numbers before it as
+  // missing, one by one: it hung, and the test never ended.
+  m::aggregator a(1);
+  EXPECT_TRUE(a.add(report(1, 5)));
+  EXPECT_FALSE(a.add(report(std::uint64_t{1} << 62, 5)));
+  EXPECT_EQ(a.rejected(), 1u);
+  EXPECT_EQ(a.lost_reports(), 0u);
+  // The widest gap still taken: every number in it is lost until it comes late.
+  const std::uint64_t far = 1 + m::aggregator::max_sequence_gap;
+  EXPECT_TRUE(a.add(report(far, 5)));
+  EXPECT_EQ(a.lost_reports(), m::aggregator::max_sequence_gap - 1);
+  EXPECT_TRUE(a.add(report(500'000, 5))) << "late, not lost";
+  EXPECT_FALSE(a.add(report(500'000, 5))) << "a repeat is not merged twice";
+  EXPECT_EQ(a.lost_reports(), m::aggregator::max_sequence_gap - 2);
+  EXPECT_EQ(a.totals().total().requests, 15u);
+  EXPECT_FALSE(a.add(report(far + m::aggregator::max_sequence_gap + 1, 5)));
+  EXPECT_EQ(a.rejected(), 3u);
+}
+
 TEST(Aggregator, LostReportsAreCountedInRequestsFromTheWorkersRunningTotal) {
   m::aggregator a(1);
   auto sent = [](std::uint64_t seq, int requests, std::uint64_t so_far) {
