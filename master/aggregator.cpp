@@ -92,9 +92,8 @@ bool aggregator::resolve(worker_record& w, const proto::stats_frame& frame) {
   // An honest worker never contradicts itself; a frame that does is not merged (definitions
   // before the contradiction are kept: they agreed with everything known).
   for (const auto& d : frame.names) {
-    if (d.number >= w.name_rows.size()) w.name_rows.resize(d.number + 1, no_row);
-    auto& row = w.name_rows[d.number];
-    if (row != no_row) {
+    auto& row = w.name_rows.slot(d.number);
+    if (row != name_numbers::none) {
       const auto& key = rows_[row].key;
       if (key.method != d.method || key.name != d.name) return false;
       continue;
@@ -104,16 +103,15 @@ bool aggregator::resolve(worker_record& w, const proto::stats_frame& frame) {
     if (added) rows_.push_back(name_row{std::move(key)});
     row = it->second;
   }
-  while (w.names_known < w.name_rows.size() && w.name_rows[w.names_known] != no_row)
-    ++w.names_known;
+  while (w.name_rows.find(w.names_known) != name_numbers::none) ++w.names_known;
   for (const auto& r : frame.rows)
-    if (r.name >= w.name_rows.size() || w.name_rows[r.name] == no_row) return false;
+    if (w.name_rows.find(r.name) == name_numbers::none) return false;
   return true;
 }
 
 void aggregator::merge_rows(const worker_record& w, const proto::stats_frame& frame) {
   for (const auto& r : frame.rows) {
-    const std::uint32_t index = w.name_rows[r.name];
+    const std::uint32_t index = w.name_rows.find(r.name);
     name_row& row = rows_[index];
     frame.add_to(row.interval, r.stats);
     if (!row.touched) {

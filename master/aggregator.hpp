@@ -13,6 +13,7 @@
 #include "common/stats/exception_table.hpp"
 #include "common/stats/stats_table.hpp"
 #include "history_row.hpp"
+#include "name_numbers.hpp"
 #include "proto/messages.hpp"
 #include "proto/stats_frame.hpp"
 #include "records_by_id.hpp"
@@ -38,8 +39,8 @@ struct worker_record {
   std::uint64_t final_command = 0;  ///< the latest spawn command a final report answered
   int users = 0;
   /// The worker's request name numbers in this run (proto::report_names) -> the aggregator's
-  /// rows for them (aggregator::no_row: not defined yet).
-  std::vector<std::uint32_t> name_rows;
+  /// rows for them (name_numbers::none: not defined yet).
+  name_numbers name_rows;
   std::uint32_t names_known = 0;  ///< the numbers below this are all defined
 };
 
@@ -152,7 +153,6 @@ class aggregator {
  private:
   static stats::stats_table per_second_table();
 
-  static constexpr std::uint32_t no_row = static_cast<std::uint32_t>(-1);
   /// A (method, name) that workers report by number, with where it counts: its row of the
   /// totals (found again after a reset) and the figures reports brought since they were last
   /// folded into totals_ and interval_ (by tick() or a reader of totals()): a report adds its

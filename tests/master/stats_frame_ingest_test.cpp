@@ -5,6 +5,7 @@
 #include <random>
 
 #include "master/aggregator.hpp"
+#include "master/name_numbers.hpp"
 #include "proto/stats_frame.hpp"
 
 namespace {
@@ -219,6 +220,19 @@ TEST(StatsFrameIngest, ADefinitionThatContradictsAnEarlierOneIsNotMerged) {
   r.requests_sent = ++sent;
   EXPECT_EQ(a.add(other.send(r)), m::aggregator::add_result::unresolved);
   EXPECT_EQ(a.lost_requests(), 1u);
+}
+
+TEST(NameNumbers, AFarNumberTakesAPageNotATableAsLongAsItself) {
+  m::name_numbers n;
+  EXPECT_EQ(n.find(0), m::name_numbers::none);
+  n.slot(3) = 7;
+  n.slot((1u << 20) - 1) = 9;  // the highest a frame may define
+  EXPECT_EQ(n.find(3), 7u);
+  EXPECT_EQ(n.find((1u << 20) - 1), 9u);
+  EXPECT_EQ(n.find(4), m::name_numbers::none);
+  EXPECT_EQ(n.find(5000), m::name_numbers::none) << "a page never made";
+  EXPECT_EQ(n.find(1u << 20), m::name_numbers::none) << "beyond the last page";
+  EXPECT_EQ(n.pages_made(), 2u);
 }
 
 TEST(StatsFrameIngest, ANewRunNumbersItsNamesAgainFromZero) {
