@@ -337,9 +337,14 @@ void web_api::post_swarm(const http::request& req, http::response& res) {
   if (body.is_discarded() || !body.is_object() || !body.contains("users") ||
       !body["users"].is_number_integer() || body["users"].get<long long>() < 0 ||
       body["users"].get<long long>() > 10'000'000 ||
+      // The scenario's bounds: a rate beyond them reached the workers, which dropped the
+      // spawn command as bad, while this answered 202.
       (body.contains("spawn_rate") &&
-       (!body["spawn_rate"].is_number() || !(body["spawn_rate"].get<double>() > 0))))
-    return error(res, 400, "POST a JSON object {\"users\": N, \"spawn_rate\": R} (N >= 0, R > 0)");
+       (!body["spawn_rate"].is_number() || !(body["spawn_rate"].get<double>() >= 0.001) ||
+        !(body["spawn_rate"].get<double>() <= 1e7))))
+    return error(res, 400,
+                 "POST a JSON object {\"users\": N, \"spawn_rate\": R} (N from 0 to 10000000, R "
+                 "from 0.001 to 10000000)");
   if (!session_.current().running()) return error(res, 409, "no test is running");
   const int users = static_cast<int>(body["users"].get<long long>());
   const double rate = body.value("spawn_rate", 1.0);

@@ -224,6 +224,15 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
   EXPECT_EQ(f.get("/api/stats")["state"], "running");
   EXPECT_EQ(call(*f.api, "POST", "/api/start", "{}").status, 409) << "one test at a time";
 
+  // Rates beyond the scenario's bounds are refused here, not sent for the workers to drop.
+  const auto spawns_before = f.worker.spawns.size();
+  for (const char* rate : {"1e10", "1e-300", "0"}) {
+    const auto r = call(*f.api, "POST", "/api/swarm",
+                        std::string(R"({"users": 6, "spawn_rate": )") + rate + "}");
+    EXPECT_EQ(r.status, 400) << rate;
+    EXPECT_NE(r.body.find("0.001 to 10000000"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(f.worker.spawns.size(), spawns_before);
   EXPECT_EQ(call(*f.api, "POST", "/api/swarm", R"({"users": 7, "spawn_rate": 3})").status, 202);
   EXPECT_EQ(users_of(f.worker.spawns.back()), 7);
 
