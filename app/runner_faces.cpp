@@ -74,7 +74,10 @@ bool runner_faces::start_web(const test_flags& f, master::test_session& session,
   web_ = green::spawn([this] {
     http::serve_http(
         web_listener_,
-        [a = api_.get()](const http::request& q, http::response& r) { a->handle(q, r); }, 256);
+        [a = api_.get()](const http::request& q, http::response& r) { a->handle(q, r); }, 256,
+        // A connection that brings no whole request for this long gives its place back:
+        // 256 idle ones once left the API and /healthz unanswered until they closed.
+        std::chrono::seconds(30));
   });
   return true;
 }

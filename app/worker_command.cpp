@@ -129,7 +129,9 @@ int serve(const worker_flags& f) {
           [&link](const http::request& q, http::response& r) {
             worker::answer_health(*link, q, r);
           },
-          16);
+          // 16 idle connections once left /healthz and /readyz unanswered: a probe that cannot
+          // get in restarts the worker mid-test.
+          16, std::chrono::seconds(10));
     });
   }
   signal_watch signals({SIGINT, SIGTERM});

@@ -7,6 +7,7 @@
 
 #include "common/green/errors.hpp"
 #include "common/green/serve.hpp"
+#include "common/green/timeout.hpp"
 #include "message_parser.hpp"
 
 namespace swarmlet::http {
@@ -42,25 +43,36 @@ void write_response(green::stream& out, std::string& buffer, const response& res
 
 }  // namespace
 
-void serve_connection(green::stream& connection, const handler& handle) {
+void serve_connection(green::stream& connection, const handler& handle,
+                      std::optional<green::duration> request_deadline) {
   message_parser parser(message_parser::kind::request);
   std::vector<char> in(16 * 1024);
   std::size_t begin = 0, end = 0;
   std::string out;
+  // Reads one request; false when the client closed between requests.
+  auto read_request = [&] {
+    while (!parser.complete() && !parser.failed()) {
+      if (begin == end) {
+        begin = 0;
+        end = connection.read_some(std::span<char>(in.data(), in.size()));
+        if (end == 0) {
+          if (!parser.started()) return false;
+          parser.finish();
+          break;
+        }
+      }
+      begin += parser.feed(in.data() + begin, end - begin);
+    }
+    return true;
+  };
   try {
     for (;;) {
       parser.start();
-      while (!parser.complete() && !parser.failed()) {
-        if (begin == end) {
-          begin = 0;
-          end = connection.read_some(std::span<char>(in.data(), in.size()));
-          if (end == 0) {
-            if (!parser.started()) return;  // the client closed between requests
-            parser.finish();
-            break;
-          }
-        }
-        begin += parser.feed(in.data() + begin, end - begin);
+      if (request_deadline) {
+        const std::optional<bool> read = green::with_timeout(*request_deadline, read_request);
+        if (!read || !*read) return;  // no whole request in time, or the client closed
+      } else if (!read_request()) {
+        return;
       }
       if (parser.failed()) {
         response bad;
@@ -89,9 +101,13 @@ void serve_connection(green::stream& connection, const handler& handle) {
   }
 }
 
-void serve_http(green::socket& listener, handler handle, std::size_t concurrency) {
+void serve_http(green::socket& listener, handler handle, std::size_t concurrency,
+                std::optional<green::duration> request_deadline) {
   green::serve(
-      listener, [handle = std::move(handle)](green::socket& c) { serve_connection(c, handle); },
+      listener,
+      [handle = std::move(handle), request_deadline](green::socket& c) {
+        serve_connection(c, handle, request_deadline);
+      },
       concurrency);
 }
 

@@ -9,6 +9,7 @@
 #include "common/green/operations.hpp"
 #include "common/green/socket.hpp"
 #include "common/green/ssl.hpp"
+#include "common/green/timeout.hpp"
 #include "common/http/client.hpp"
 #include "common/http/result.hpp"
 #include "common/http/server.hpp"
@@ -267,6 +268,49 @@ TEST_F(Http, TheServerAnswersPipelinedRequestsInOrderAndRejectsGarbage) {
   bad.sendall("NOT HTTP AT ALL\r\n\r\n");
   g::buffered_reader br(bad);
   EXPECT_EQ(br.readline(), "HTTP/1.1 400 Bad Request\r\n");
+}
+
+TEST_F(Http, WithARequestDeadlineIdleAndTricklingClientsGiveTheirPlaceBack) {
+  // A pool of one place: each connection below is served only once the one before it has
+  // given the place back.
+  g::socket small = g::socket::listen("127.0.0.1", 0);
+  auto srv = g::spawn([&] {
+    h::serve_http(
+        small, [](const h::request&, h::response& r) { r.body = "up"; }, 1, 300ms);
+  });
+  auto connect = [&] { return g::socket::connect("127.0.0.1", small.local_port()); };
+  auto closed_by_server = [](g::socket& s) {
+    char c;
+    return g::with_timeout(20s, [&] { return s.recv(std::span<char>(&c, 1)); }) ==
+           std::optional<std::size_t>(0);
+  };
+  g::socket idle = connect();
+  EXPECT_TRUE(closed_by_server(idle)) << "an idle connection is closed at the deadline";
+  g::socket trickle = connect();
+  // Bytes keep coming, but never a whole request: the deadline is per request, not per read.
+  auto dribble = g::spawn([&] {
+    try {
+      for (const char c : std::string("GET / HTTP/1.1\r\nHost: x\r\n")) {
+        trickle.sendall(std::string_view(&c, 1));
+        g::sleep(50ms);
+      }
+    } catch (const std::system_error&) {
+      // the server closed it mid-request, as it should
+    }
+  });
+  EXPECT_TRUE(closed_by_server(trickle)) << "a request trickled over the deadline is dropped";
+  dribble.kill();
+  // Requests that come in time are served, on one connection, as often as they come.
+  g::socket in_time = connect();
+  g::buffered_reader r(in_time);
+  for (int i = 0; i < 3; ++i) {
+    in_time.sendall("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.readline(), "HTTP/1.1 200 OK\r\n");
+    while (r.readline() != "\r\n") {
+    }
+    EXPECT_EQ(r.read_exactly(2), "up");
+  }
+  srv.kill();
 }
 
 TEST_F(Http, UrlsAreParsedAndBadOnesExplained) {
