@@ -145,6 +145,13 @@ std::shared_ptr<client::origin> client::route(std::string_view target, std::stri
   return o;
 }
 
+namespace {
+/// A 1xx response other than 101 Switching Protocols: not the answer, one comes after it.
+bool interim(int status) noexcept {
+  return status >= 100 && status < 200 && status != 101;
+}
+}  // namespace
+
 void client::close(origin& o) noexcept {
   const bool shared = o.conn && o.conn->h2 && o.conn->h2->streams_in_flight() > 0;
   if (o.conn && o.conn->tls && !shared) o.conn->tls->close();
@@ -382,6 +389,12 @@ result client::send_once(origin& o, const request& req, bool head, green::time_p
           in_end_ = n;
         }
         in_begin_ += parser_.feed(in_.get() + in_begin_, in_end_ - in_begin_);
+        if (parser_.complete() && interim(parser_.response().status)) {
+          // 100 Continue, 103 Early Hints: the final response follows on this connection
+          // (RFC 9110 15.2). Taken as the answer, it left the real one for the next request.
+          parser_.start(head, options_.keep_body);
+          continue;
+        }
         if (parser_.complete() || parser_.failed()) break;
       }
     } catch (const green::operation_timed_out&) {
@@ -410,7 +423,9 @@ result client::send_once(origin& o, const request& req, bool head, green::time_p
       return r;
     }
     conn.fresh = false;
-    if (!parser_.keep_alive()) close(o);
+    // Bytes after the response answer no request (this client sends one at a time): kept, they
+    // would be read as the next request's response.
+    if (!parser_.keep_alive() || in_begin_ != in_end_) close(o);
     r.response = std::move(parser_.response());
     r.version = version::http1_1;
     r.client_certificate_missing = conn.tls && conn.tls->client_certificate_missing();

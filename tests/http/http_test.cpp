@@ -141,6 +141,52 @@ g::green_thread<void> raw_server(g::socket& listener, std::string reply, int con
   });
 }
 
+TEST_F(Http, InterimResponsesAreSkippedForTheFinalOne) {
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  auto srv = raw_server(raw,
+                        "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
+                        "HTTP/1.1 100 Continue\r\n\r\n"
+                        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal");
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  auto r = c.send(get("/"));
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.response.status, 200);
+  EXPECT_EQ(r.response.body, "final");
+  srv.wait();
+}
+
+TEST_F(Http, BytesAfterAResponseAreNotTakenAsTheNextOne) {
+  // The first answer carries a stray second response: it answers no request, so the next
+  // request goes on a new connection and gets its own answer.
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  auto srv = g::spawn([&raw] {
+    for (int connection = 0;; ++connection) {
+      g::socket c = raw.accept();
+      g::buffered_reader r(c);
+      for (int request = 0;; ++request) {
+        std::string line;
+        while (!(line = r.readline()).empty() && line != "\r\n") {
+        }
+        if (line.empty()) break;  // the client closed it
+        c.sendall(connection == 0 && request == 0
+                      ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                        "HTTP/1.1 500 Stray\r\nContent-Length: 0\r\n\r\n"
+                      : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      }
+    }
+  });
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.send(get("/"));
+    ASSERT_TRUE(r.ok()) << i << ": " << r.error_message;
+    EXPECT_EQ(r.response.status, 200) << i;
+    EXPECT_EQ(r.response.body, "ok") << i;
+  }
+  srv.kill();
+}
+
 TEST_F(Http, ChunkedBodiesAreDecoded) {
   auto raw = g::socket::listen("127.0.0.1", 0);
   auto srv = raw_server(raw,
