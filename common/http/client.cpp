@@ -162,6 +162,14 @@ void client::close(origin& o) noexcept {
   o.conn.reset();
 }
 
+void client::abandon(origin& o) noexcept {
+  if (o.conn.get() == in_owner_) {
+    in_owner_ = nullptr;
+    in_begin_ = in_end_ = 0;
+  }
+  o.conn.reset();
+}
+
 void client::close() noexcept {
   for (const auto& o : origins_) close(*o);
 }
@@ -414,6 +422,13 @@ result client::send_once(origin& o, const request& req, bool head, green::time_p
       r.error = error_kind::reset;
       r.error_message = e.what();
       return r;
+    } catch (...) {
+      // Ended mid-way from outside (a green::timeout scope around the request, as sw.timeout
+      // makes, or a kill): its answer is still on the way, and read by the next request it
+      // would be taken for that one's. The connection goes, without a TLS goodbye (that could
+      // park while this unwinds).
+      abandon(o);
+      throw;
     }
     if (parser_.failed()) {
       close(o);

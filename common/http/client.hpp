@@ -123,6 +123,8 @@ class client {
   /// Parks while another green thread of this client is connecting to `o`.
   void wait_for_connecting(origin& o);
   void close(origin& o) noexcept;
+  /// As close(o), without TLS's goodbye: for an exchange cut off while it unwinds.
+  void abandon(origin& o) noexcept;
   void serialize(const origin& o, const request& req);
   void remember_cookies(origin& o, const response& res);
 

@@ -141,6 +141,19 @@ g::green_thread<void> raw_server(g::socket& listener, std::string reply, int con
   });
 }
 
+TEST_F(Http, ARequestCutOffFromOutsideTakesItsConnectionWithIt) {
+  // sw.timeout around a request: the answer still comes, and must not be the next request's.
+  h::client c(base(), {});
+  ASSERT_TRUE(c.send(get("/")).ok());
+  EXPECT_FALSE(g::with_timeout(50ms, [&] { c.send(get("/delay/300")); })) << "cut off";
+  auto r = c.send(get("/status/404"));
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.response.status, 404) << "the answer of the request cut off was taken";
+  auto r2 = c.send(get("/bytes/3"));
+  ASSERT_TRUE(r2.ok()) << r2.error_message;
+  EXPECT_EQ(r2.response.body.size(), 3u);
+}
+
 TEST_F(Http, InterimResponsesAreSkippedForTheFinalOne) {
   auto raw = g::socket::listen("127.0.0.1", 0);
   auto srv = raw_server(raw,
