@@ -155,11 +155,7 @@ bool interim(int status) noexcept {
 void client::close(origin& o) noexcept {
   const bool shared = o.conn && o.conn->h2 && o.conn->h2->streams_in_flight() > 0;
   if (o.conn && o.conn->tls && !shared) o.conn->tls->close();
-  if (o.conn.get() == in_owner_) {
-    in_owner_ = nullptr;
-    in_begin_ = in_end_ = 0;
-  }
-  o.conn.reset();
+  abandon(o);
 }
 
 void client::abandon(origin& o) noexcept {
