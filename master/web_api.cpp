@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/config/duration.hpp"
+#include "common/config/untrusted_json.hpp"
 #include "common/http/auth.hpp"
 #include "common/http/query.hpp"
 #include "html_report.hpp"
@@ -282,7 +283,7 @@ void web_api::post_start(const http::request& req, http::response& res) {
   if (type && type->find("yaml") != std::string::npos) {
     r.scenario_yaml = req.body;  // the scenario as it is, its own load
   } else {
-    const auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+    const auto body = config::parse_untrusted_json(req.body.empty() ? "{}" : req.body);
     if (body.is_discarded() || !body.is_object())
       return error(
           res, 400,
@@ -333,7 +334,7 @@ void web_api::post_start(const http::request& req, http::response& res) {
 }
 
 void web_api::post_swarm(const http::request& req, http::response& res) {
-  const auto body = nlohmann::json::parse(req.body, nullptr, false);
+  const auto body = config::parse_untrusted_json(req.body);
   if (body.is_discarded() || !body.is_object() || !body.contains("users") ||
       !body["users"].is_number_integer() || body["users"].get<long long>() < 0 ||
       body["users"].get<long long>() > 10'000'000 ||

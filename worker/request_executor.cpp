@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/config/untrusted_json.hpp"
 #include "common/http/query.hpp"
 #include "common/http/request_body.hpp"
 #include "response_checks.hpp"
@@ -92,7 +93,7 @@ std::string request_executor::judge(const config::request_spec& spec, const http
       std::any_of(spec.captures.begin(), spec.captures.end(),
                   [](const auto& c) { return c.from == config::capture_spec::source::json; });
   if (wants_json) {
-    parsed = nlohmann::json::parse(r.response.body, nullptr, false);
+    parsed = config::parse_untrusted_json(r.response.body);
     if (!parsed.is_discarded()) body_json = &parsed;
   }
   std::string failure = first_failed_check(spec.check, r, body_json, match_buffer_);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/config/duration.hpp"
+#include "common/config/untrusted_json.hpp"
 #include "request_executor.hpp"
 #include "response_checks.hpp"
 
@@ -80,7 +81,7 @@ websocket_steps::outcome websocket_steps::expect(const config::request_spec& spe
     nlohmann::json parsed;
     const nlohmann::json* body_json = nullptr;
     if (wants_json) {
-      parsed = nlohmann::json::parse(as_response.response.body, nullptr, false);
+      parsed = config::parse_untrusted_json(as_response.response.body);
       if (!parsed.is_discarded()) body_json = &parsed;
     }
     std::string mismatch = first_failed_check(spec.check, as_response, body_json, match_buffer_);

@@ -160,6 +160,15 @@ int engine::open_sandbox(lua_State* L) {
   // and setup, not io.open, so io is not opened at all (reading is refused too: a file read on
   // the master would be missing on the workers).
   remove_fields(L, "_G", {"dofile", "loadfile", "jit"});
+  // Bytecode is not checked by LuaJIT's loader: a crafted binary chunk reads and writes any
+  // memory. Scripts load source only, and string.dump (the way to make bytecode) is gone.
+  remove_fields(L, "string", {"dump"});
+  if (luaL_dostring(L,
+                    "local load, loadstring = load, loadstring\n"
+                    "function _G.load(chunk, name) return load(chunk, name, 't') end\n"
+                    "function _G.loadstring(text, name) return loadstring(text, name, 't') end") !=
+      0)
+    return lua_error(L);
   remove_fields(L, "os", {"execute", "exit", "remove", "rename", "tmpname", "setlocale"});
   lua_getglobal(L, "debug");
   lua_getfield(L, -1, "traceback");

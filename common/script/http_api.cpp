@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/config/untrusted_json.hpp"
 #include "common/green/timeout.hpp"
 #include "common/http/query.hpp"
 #include "common/http/request_body.hpp"
@@ -421,8 +422,9 @@ int l_response_json(lua_State* L) {
   std::size_t len = 0;
   const char* body = lua_tolstring(L, -1, &len);
   if (body == nullptr) return luaL_error(L, "the response has no body");
-  const nlohmann::json j = nlohmann::json::parse(body, body + len, nullptr, false);
-  if (j.is_discarded()) return luaL_error(L, "the response body is not JSON");
+  std::string why;
+  const nlohmann::json j = config::parse_untrusted_json({body, len}, &why);
+  if (j.is_discarded()) return luaL_error(L, "the response body is %s", why.c_str());
   push_json(L, j);
   return 1;
 }

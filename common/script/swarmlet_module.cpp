@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/config/untrusted_json.hpp"
 #include "common/stats/stats_table.hpp"
 #include "json_convert.hpp"
 #include "lua_guard.hpp"
@@ -161,10 +162,11 @@ int l_json_encode(lua_State* L) {
 int l_json_decode(lua_State* L) {
   std::size_t len = 0;
   const char* text = luaL_checklstring(L, 1, &len);
-  const nlohmann::json j = nlohmann::json::parse(text, text + len, nullptr, false);
+  std::string why;
+  const nlohmann::json j = config::parse_untrusted_json({text, len}, &why);
   if (j.is_discarded()) {
     lua_pushnil(L);
-    lua_pushstring(L, "not valid JSON");
+    lua_pushstring(L, why == "not JSON" ? "not valid JSON" : why.c_str());
     return 2;
   }
   push_json(L, j);

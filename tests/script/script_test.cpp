@@ -388,6 +388,41 @@ TEST_F(Script, TheSandboxHasNoProcessFileOrNativeAccess) {
   EXPECT_EQ(global("result"), "nil nil nil nil nil nil nil false function");
 }
 
+TEST_F(Script, TheSandboxLoadsSourceButNeverBytecode) {
+  // A crafted binary chunk is unchecked bytecode: it crashed the worker.
+  run_user(task(R"(
+    local ok, err = loadstring("\27LJ\2\0garbage")
+    local ok2, err2 = load("\27LJ\2\0garbage")
+    local parts = {"\27LJ", "\2\0"}
+    local ok3, err3 = load(function() return table.remove(parts, 1) end)
+    result = table.concat({type(string.dump), type(("").dump), tostring(ok), err, tostring(ok2),
+                           err2, tostring(ok3), err3, loadstring("return 6 * 7")(),
+                           load("return 'src'")()}, " | ")
+  )"));
+  EXPECT_EQ(global("result"),
+            "nil | nil | nil | attempt to load chunk with wrong mode | nil | attempt to load "
+            "chunk with wrong mode | nil | attempt to load chunk with wrong mode | 42 | src");
+}
+
+TEST_F(Script, DeeplyNestedJsonIsAnErrorNotACrash) {
+  // Each level took a C stack frame of the 256 KiB green stack in push_json and the parser.
+  run_user(task(R"(
+    local deep = string.rep("[", 100000) .. string.rep("]", 100000)
+    local v, why = sw.json_decode(deep)
+    local r = u.http:get("/items")
+    r.body = deep  -- as if the target had sent it
+    local ok, err = pcall(r.json, r)
+    local fine = sw.json_decode(string.rep("[", 500) .. "7" .. string.rep("]", 500))
+    for _ = 1, 499 do fine = fine[1] end
+    result = tostring(v) .. " | " .. why .. " | " .. tostring(ok) .. " | " ..
+             tostring(err):gsub("^.-: ", "") .. " | " .. fine[1]
+  )"));
+  EXPECT_EQ(global("result"),
+            "nil | JSON nested deeper than 512 levels | false | the response body is JSON nested "
+            "deeper than 512 levels | 7")
+      << only_error();
+}
+
 TEST_F(Script, ARuntimeErrorIsOneFailureWithFileAndLine) {
   run_user(task("local t = nil\nlocal x = t.field"));
   EXPECT_TRUE(started_);

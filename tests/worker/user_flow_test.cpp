@@ -63,6 +63,11 @@ class UserFlow : public ::testing::Test {
         r.headers.add("X-Request-Id", "r-17");
         r.body = R"({"token": "t-1", "count": 3})";
       }
+      if (q.target.rfind("/deep/", 0) == 0) {  // {"a":{"a":...1...}} nested N deep
+        const auto n = std::stoul(q.target.substr(6));
+        for (std::size_t i = 0; i < n; ++i) r.body += R"({"a":)";
+        r.body += "1" + std::string(n, '}');
+      }
       if (stop_after_ != 0 && seen_.size() == stop_after_) user_->stop();
     });
   });
@@ -121,6 +126,19 @@ TEST_F(UserFlow, CapturesAndChecksGoThroughTheRealClient) {
       2);
   EXPECT_EQ(seen_, (std::vector<std::string>{"/token", "/use/t-1/r-17/[]"}));
   EXPECT_TRUE(stats_.errors().empty());
+}
+
+TEST_F(UserFlow, DeeplyNestedJsonFailsItsCheckInsteadOfCrashingTheWorker) {
+  // Printing what $.a held (an object 10,000 levels deep) recursed off the green stack.
+  run_user(
+      "[{tasks: [{steps: [{get: /deep/10000, check: {json: {$.a: 1}}, on_failure: continue},"
+      "{get: /deep/500, capture: {inner: {json: $.a.a}}}, {get: /deep/3, check: {json: {$.a: "
+      "1}}}]}]}]",
+      3);
+  EXPECT_EQ(errors("body is not JSON (checking $.a)"), 1u);
+  EXPECT_EQ(errors("$.a is {\"a\":{\"a\":1}}, expected 1"), 1u)
+      << "JSON nested within the bound is checked";
+  EXPECT_EQ(stats_.errors().size(), 2u) << "the capture from 500 levels deep was made";
 }
 
 TEST_F(UserFlow, TheExecutorRecordsAFailedCheckUnderItsRequest) {
