@@ -73,6 +73,7 @@ void hub_thread::main(green::hub_options options) {
   stop_all_users();
   const auto until = green::clock::now() + scenario_->http.timeout;
   while (running_ > 0 && green::clock::now() < until) green::sleep(std::chrono::milliseconds(5));
+  if (scripts) scripts->close_hub_objects();  // sockets Lua still holds, while the hub lives
 }
 
 void hub_thread::set_run(worker_identity identity, std::vector<std::shared_ptr<unique_rows>> rows,

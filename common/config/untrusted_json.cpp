@@ -27,7 +27,8 @@ bool json_nesting_within(std::string_view text, int max_depth) {
 
 nlohmann::json parse_untrusted_json(std::string_view text, std::string* why) {
   if (!json_nesting_within(text)) {
-    if (why != nullptr) *why = "JSON nested deeper than " + std::to_string(max_json_depth) + " levels";
+    if (why != nullptr)
+      *why = "JSON nested deeper than " + std::to_string(max_json_depth) + " levels";
     return nlohmann::json(nlohmann::json::value_t::discarded);
   }
   nlohmann::json parsed = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);

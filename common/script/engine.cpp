@@ -70,6 +70,10 @@ engine::~engine() {
   lua_close(L_);
 }
 
+void engine::close_hub_objects() noexcept {
+  for (hub_bound* object : hub_objects_) object->close_now();
+}
+
 const std::string* engine::find_file(const std::string& name) {
   auto it = files_.find(name);
   if (it != files_.end()) return &it->second;

@@ -17,6 +17,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <unordered_set>
 
 #include "common/green/clock.hpp"
 #include "common/green/small_blocks.hpp"
@@ -55,6 +56,18 @@ struct user_context;
 struct thread_info {
   user_context* user = nullptr;
   bool killed = false;
+};
+
+/// An object Lua owns that holds one of the hub's fds (a raw socket of sw.connect). Lua
+/// collects the last of them only at lua_close, after the hub is gone (the hub's green threads
+/// may hold Lua values, so the state outlives it), and closing an fd then touched a dead hub.
+class hub_bound {
+ public:
+  /// Closes the fd without waiting (no goodbye on the wire): the hub is about to end.
+  virtual void close_now() noexcept = 0;
+
+ protected:
+  ~hub_bound() = default;
 };
 
 class engine {
@@ -117,6 +130,11 @@ class engine {
   /// Pushes setup()'s value onto `L` (nil when none).
   void push_setup_data(lua_State* L) const;
   std::mt19937_64& rng() noexcept { return rng_; }
+  /// Lists `object` until it is forgotten; close_hub_objects() closes what is still listed.
+  void adopt(hub_bound* object) { hub_objects_.insert(object); }
+  void forget(hub_bound* object) noexcept { hub_objects_.erase(object); }
+  /// Closes every hub_bound object Lua still holds: called before the hub ends.
+  void close_hub_objects() noexcept;
 
   /// The chunk name Lua uses for a script file: "@poller.lua" (messages say "poller.lua:12:").
   static std::string chunk_name(const std::string& file) { return "@" + file; }
@@ -146,6 +164,7 @@ class engine {
   std::string setup_bytes_;
   int setup_ref_ = LUA_REFNIL;
   std::mt19937_64 rng_{std::random_device{}()};
+  std::unordered_set<hub_bound*> hub_objects_;
 };
 
 /// Adds "file:line: " of the innermost Lua frame to `message` when it has no position yet

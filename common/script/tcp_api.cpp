@@ -15,11 +15,22 @@ namespace {
 constexpr const char* socket_type = "swarmlet.socket";
 constexpr std::size_t max_read = 1 << 20;
 
-struct lua_socket {
+struct lua_socket final : hub_bound {
   green::socket plain;
   std::unique_ptr<green::tls_stream> tls;
   std::string buffered;  // read but not yet returned (readline reads ahead)
   bool open = true;
+  engine* home;
+
+  explicit lua_socket(engine& e) : home(&e) { home->adopt(this); }
+  lua_socket(const lua_socket&) = delete;
+  lua_socket& operator=(const lua_socket&) = delete;
+  ~lua_socket() { home->forget(this); }
+  void close_now() noexcept override {
+    tls.reset();
+    plain.close();
+    open = false;
+  }
 
   green::stream& stream() {
     if (!open) throw std::runtime_error("the socket is closed");
@@ -56,7 +67,7 @@ int l_connect(lua_State* L) {
     if (!lua_isnil(L, -1)) timeout = seconds(luaL_checknumber(L, -1));
     lua_pop(L, 1);
   }
-  lua_socket* s = push_udata<lua_socket>(L, socket_type);
+  lua_socket* s = push_udata<lua_socket>(L, socket_type, engine::of(L));
   park_scope p(L);
   s->plain = green::socket::connect(host, static_cast<std::uint16_t>(port), timeout);
   s->plain.set_timeout(timeout);

@@ -10,6 +10,7 @@
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 #include "common/green/socket.hpp"
+#include "common/green/timeout.hpp"
 #include "common/http/server.hpp"
 #include "common/http/target/test_target.hpp"
 #include "common/script/engine.hpp"
@@ -308,6 +309,23 @@ TEST_F(Script, ConnectTalksToARawTcpServer) {
   )"));
   echo.wait();
   EXPECT_EQ(global("result"), "hello|world|abc");
+}
+
+TEST_F(Script, ASocketLuaStillHoldsIsClosedWhileTheHubLives) {
+  // Lua collects a socket it still holds at lua_close, after the hub: closing it then touched
+  // the dead hub (a worker's exit 139). The hub thread closes such sockets before its hub ends.
+  g::socket peer_listener = g::socket::listen("127.0.0.1", 0);
+  auto peer = g::spawn([&] {
+    g::socket c = peer_listener.accept();
+    char buf[16];
+    while (c.recv(buf) > 0) {
+    }
+  });
+  run_user(task("kept = sw.connect('127.0.0.1', " + std::to_string(peer_listener.local_port()) +
+                ")\nkept:send('x')"));
+  engine_->close_hub_objects();
+  EXPECT_TRUE(g::with_timeout(20s, [&] { peer.wait(); })) << "the peer saw the connection end";
+  // The fixture ends its hub before its engine, as the hub thread does: no crash there.
 }
 
 TEST_F(Script, HttpRequestsAreRecordedLikeYamlOnes) {
