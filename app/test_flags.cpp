@@ -126,7 +126,8 @@ config::scenario load_test(test_flags& f) {
   if (!f.json.empty()) s.report.json_file = f.json;
   if (!f.html.empty()) s.report.html_file = f.html;
   config::apply_tag_filter(s, f.tags, f.exclude_tags);
-  if (auto error = check_report_files(s.report)) throw config::config_error(*error);
+  if (auto error = check_report_files(s.report, input_files(s, f.file)))
+    throw config::config_error(*error);
   return s;
 }
 
