@@ -192,15 +192,17 @@ int l_thread_dead(lua_State* L) {
 
 int l_sleep(lua_State* L) {
   const green::duration d = seconds(luaL_optnumber(L, 1, 0));
+  end_task_if_stopping(L);
   const thread_info* t = engine::of(L).current();
-  green::event<>* stopping = t != nullptr && t->user != nullptr ? t->user->stopping : nullptr;
+  green::event<>* stopping =
+      t != nullptr && t->user != nullptr && !t->user->finishing ? t->user->stopping : nullptr;
   bool stopped = false;
   {
     park_scope p(L);
     if (stopping == nullptr || d <= green::duration::zero()) {
       green::sleep(d);
     } else {
-      stopped = stopping->ready() || stopping->wait_for(d).has_value();
+      stopped = stopping->wait_for(d).has_value();
     }
   }
   if (stopped) {  // the user is stopping: its task ends here, quietly

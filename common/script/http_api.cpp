@@ -19,6 +19,7 @@
 #include "lua_guard.hpp"
 #include "lua_options.hpp"
 #include "lua_udata.hpp"
+#include "swarmlet_module.hpp"
 #include "user_context.hpp"
 
 namespace swarmlet::script {
@@ -316,6 +317,7 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
   http_object* self = check_http(L);
   if (self->user == nullptr || !self->user->make_client)
     return luaL_error(L, "this u.http belongs to a user that has ended");
+  end_task_if_stopping(L);
   user_context& user = *self->user;
   user.settle();
   // The user's request object is reused: its strings keep their capacity (no allocation per

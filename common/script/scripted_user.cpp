@@ -181,6 +181,7 @@ std::size_t scripted_user::pick_task(std::mt19937_64& rng) {
 }
 
 void scripted_user::finish() {
+  context_.finishing = true;
   if (class_.on_stop != LUA_NOREF) call(class_.on_stop, class_.file + ":on_stop");
 }
 

@@ -183,6 +183,19 @@ bool is_stop_sentinel(lua_State* L, int index) {
   return lua_touserdata(L, index) == &stop_sentinel;
 }
 
+bool user_is_stopping(lua_State* L) {
+  const thread_info* t = engine::of(L).current();
+  if (t == nullptr || t->user == nullptr) return false;
+  const user_context& u = *t->user;
+  return u.stopping != nullptr && u.stopping->ready() && !u.finishing;
+}
+
+void end_task_if_stopping(lua_State* L) {
+  if (!user_is_stopping(L)) return;
+  push_stop_sentinel(L);
+  lua_error(L);
+}
+
 int open_swarmlet_module(lua_State* L) {
   static const luaL_Reg functions[] = {{"now", l_now},
                                        {"uuid", l_uuid},

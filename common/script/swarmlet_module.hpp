@@ -17,4 +17,12 @@ void add_tcp_api(lua_State* L);
 void push_stop_sentinel(lua_State* L);
 bool is_stop_sentinel(lua_State* L, int index);
 
+/// Whether the user of the running code is stopping and not in its on_stop: then a request it
+/// is about to make or a sleep ends its task quietly instead, as a YAML user stops after the
+/// request in flight.
+bool user_is_stopping(lua_State* L);
+/// Raises the stop sentinel when user_is_stopping(L); else returns. Call it before anything
+/// that needs unwinding is made.
+void end_task_if_stopping(lua_State* L);
+
 }  // namespace swarmlet::script

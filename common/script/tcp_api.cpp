@@ -54,6 +54,7 @@ bool flag(lua_State* L, int opts, const char* name, bool fallback) {
 }
 
 int l_connect(lua_State* L) {
+  end_task_if_stopping(L);
   const std::string host = luaL_checkstring(L, 1);
   const lua_Integer port = luaL_checkinteger(L, 2);
   luaL_argcheck(L, port > 0 && port < 65536, 2, "a port is 1 to 65535");

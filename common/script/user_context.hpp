@@ -56,6 +56,8 @@ struct user_context {
   /// Sent when the user is told to stop: it cuts sw.sleep short (the task then ends quietly),
   /// so a test ends without waiting for a script's long sleeps. May be null.
   green::event<>* stopping = nullptr;
+  /// on_stop runs: the stop that started it ends neither its requests nor its sleeps.
+  bool finishing = false;
   std::vector<green::green_thread<void>> children;
   std::optional<pending_response> pending;
   /// The open model: when the task running now was to start. Its first request's response

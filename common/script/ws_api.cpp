@@ -11,6 +11,7 @@
 #include "lua_guard.hpp"
 #include "lua_options.hpp"
 #include "lua_udata.hpp"
+#include "swarmlet_module.hpp"
 #include "user_context.hpp"
 
 namespace swarmlet::script {
@@ -69,6 +70,7 @@ int l_connect(lua_State* L) {
   ws_factory* f = check_udata<ws_factory>(L, 1, factory_type);
   if (f->user == nullptr || !f->user->make_websocket)
     return luaL_error(L, "this u.ws belongs to a user that has ended");
+  end_task_if_stopping(L);
   user_context& user = *f->user;
   const std::string target = luaL_checkstring(L, 2);
   std::string name = target;
@@ -136,6 +138,7 @@ class busy_scope {
 
 /// ws:send(text [, {binary = true}]): true, or nil and the error.
 int l_send(lua_State* L) {
+  end_task_if_stopping(L);
   ws_object& w = open_object(L);
   std::size_t len = 0;
   const char* data = luaL_checklstring(L, 2, &len);

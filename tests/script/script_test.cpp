@@ -90,9 +90,14 @@ class Script : public ::testing::Test {
   bool stop_asked_ = false;
   std::string setup_data_;  ///< u.setup of the users run_user makes (msgpack)
   swarmlet::http::test_target target_;
+  std::function<void(const std::string&)>
+      on_request_;  ///< told of each request, before it is served
   g::socket listener_ = g::socket::listen("127.0.0.1", 0);
   g::green_thread<void> server_ = g::spawn([this] {
-    swarmlet::http::serve_http(listener_, [this](const auto& q, auto& r) { target_.handle(q, r); });
+    swarmlet::http::serve_http(listener_, [this](const auto& q, auto& r) {
+      if (on_request_) on_request_(q.target);
+      target_.handle(q, r);
+    });
   });
 };
 
@@ -269,6 +274,35 @@ TEST_F(Script, AStopCutsASleepShortAndEndsTheTaskQuietly) {
   run_user(task("sw.sleep(60)\nreached = true"), {}, {},
            [](g::event<>& stop) { g::spawn_after(10ms, [&stop] { stop.send(); }); });
   EXPECT_EQ(global("reached"), "nil");
+  EXPECT_TRUE(stats_.errors().empty()) << only_error();
+}
+
+TEST_F(Script, AStoppedUserSendsNoMoreRequestsButItsOnStopDoes) {
+  // A task looping over requests with no sw.sleep ran on after the stop, sending requests the
+  // report never counted. Now its request in flight ends, then the task, as a YAML user's.
+  g::event<>* stop = nullptr;
+  std::vector<std::string> seen;
+  on_request_ = [&](const std::string& target) {
+    seen.push_back(target);
+    if (seen.size() == 3) stop->send();
+  };
+  run_user(R"(
+    local sw = require 'swarmlet'
+    return {
+      tasks = {function(u)
+        for i = 1, 100 do u.http:get("/items?i=" .. i) end
+        reached = "yes"
+      end},
+      on_stop = function(u)
+        sw.sleep(0.001)  -- the stop that started on_stop does not cut it short
+        u.http:get("/")
+        finished = "yes"
+      end}
+  )",
+           {}, {}, [&](g::event<>& stopping) { stop = &stopping; });
+  EXPECT_EQ(seen, (std::vector<std::string>{"/items?i=1", "/items?i=2", "/items?i=3", "/"}));
+  EXPECT_EQ(global("reached"), "nil");
+  EXPECT_EQ(global("finished"), "yes");
   EXPECT_TRUE(stats_.errors().empty()) << only_error();
 }
 
