@@ -165,7 +165,8 @@ std::vector<std::map<std::string, int>> sticky_counts(std::vector<std::map<std::
 std::map<std::string, class_ids> assign_user_ids(const std::map<std::string, class_ids>& previous,
                                                  const std::map<std::string, int>& per_class,
                                                  const std::vector<worker_weight>& workers,
-                                                 const proto::id_ranges& unavailable) {
+                                                 const proto::id_ranges& unavailable,
+                                                 std::uint64_t highest_id) {
   std::map<std::string, class_ids> out;
   if (workers.empty()) return out;
   int total = 0;
@@ -203,7 +204,10 @@ std::map<std::string, class_ids> assign_user_ids(const std::map<std::string, cla
   for (std::size_t w = 0; w < workers.size(); ++w)
     for (const auto& [cls, n] : missing[w]) {
       if (n == 0) continue;
-      const auto fresh = lowest_free_ids(taken, n);
+      auto fresh = lowest_free_ids(taken, n);
+      if (highest_id < std::numeric_limits<std::uint64_t>::max())
+        fresh = highest_id == 0 ? proto::id_ranges{}
+                                : fresh.intersection(proto::id_ranges::span(1, highest_id));
       taken.insert(fresh);
       out[workers[w].id][cls].insert(fresh);
     }

@@ -1,6 +1,8 @@
 #pragma once
 // Pure functions that split users: across user classes by weight, and across workers by their
 // hub threads (Locust's dispatch, without its state). Tested to exhaustion without a network.
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <utility>
@@ -40,11 +42,13 @@ struct worker_weight {
 /// users it must gain get the lowest ids that nobody holds and that are not `unavailable` (ids
 /// of users still alive somewhere, being stopped). Ids start at 1; every id is held by at most
 /// one worker and one class. Entries of the result follow `workers`; a class with no user on a
-/// worker is absent from its map.
-std::map<std::string, class_ids> assign_user_ids(const std::map<std::string, class_ids>& previous,
-                                                 const std::map<std::string, int>& per_class,
-                                                 const std::vector<worker_weight>& workers,
-                                                 const proto::id_ranges& unavailable);
+/// worker is absent from its map. No fresh id above `highest_id` is given: a worker then gets
+/// fewer users than its share, for now (so that `${user_id}` stays within 1..N while ids of
+/// users being stopped are still unavailable, the caller asks again once they are free).
+std::map<std::string, class_ids> assign_user_ids(
+    const std::map<std::string, class_ids>& previous, const std::map<std::string, int>& per_class,
+    const std::vector<worker_weight>& workers, const proto::id_ranges& unavailable,
+    std::uint64_t highest_id = std::numeric_limits<std::uint64_t>::max());
 
 /// The `n` lowest ids from 1 that `taken` does not hold.
 proto::id_ranges lowest_free_ids(const proto::id_ranges& taken, std::uint64_t n);

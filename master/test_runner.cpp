@@ -132,7 +132,7 @@ void test_runner::take_header(const std::string& worker_id, std::uint64_t run_id
                               std::uint64_t command_id, const proto::id_ranges& live_user_ids,
                               const std::map<std::string, std::uint64_t>& data_rows_used) {
   if (run_id != run_id_) return;
-  user_ids_.reported(worker_id, command_id, live_user_ids);
+  if (user_ids_.reported(worker_id, command_id, live_user_ids) && users_wait_for_ids_) respread();
   if (!rows_.empty()) {
     rows_.used(worker_id, data_rows_used);
     if (running_ && !stopping_) top_up_rows();
@@ -295,8 +295,18 @@ void test_runner::command_users(int users, double spawn_rate,
     ids.push_back(w.id);
     all_threads += w.threads;
   }
+  // `${user_id}` stays within 1..N (sequential data rows are row k-1 of user k): a user who
+  // needs an id still held by a user being stopped waits for that one's end, not one above N.
+  // Ids of workers that left may never be reported gone: those are made up for above N.
+  std::uint64_t asked = 0;
+  for (const auto& [cls, n] : per_class) asked += static_cast<std::uint64_t>(std::max(0, n));
   auto assignment =
-      assign_user_ids(user_ids_.assignments(), per_class, weights, user_ids_.unavailable());
+      assign_user_ids(user_ids_.assignments(), per_class, weights, user_ids_.unavailable(),
+                      asked + user_ids_.unavailable_elsewhere().size());
+  std::uint64_t given = 0;
+  for (const auto& [worker, classes] : assignment)
+    for (const auto& [cls, set] : classes) given += set.size();
+  users_wait_for_ids_ = given < asked;
   worker_indexes_ = assign_worker_indexes(worker_indexes_, ids);
   for (auto& w : workers_) {
     proto::spawn_command c;

@@ -148,6 +148,9 @@ class test_runner final : public proto::report_sink {
   std::unordered_set<std::string> taking_part_;  ///< the ids in workers_ (asked per report)
   int running_users_ = 0;  ///< the users of the workers taking part, as their reports say
   user_id_book user_ids_;
+  /// The last command gave fewer users than asked: ids 1..N were still held by users being
+  /// stopped (a ramp down, then up). The first report that frees some sends it again.
+  bool users_wait_for_ids_ = false;
   std::map<std::string, int> worker_indexes_;
   row_leases rows_;
   std::map<std::string, proto::spawn_command> last_sent_;  ///< per worker taking part

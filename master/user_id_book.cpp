@@ -26,20 +26,34 @@ void user_id_book::leave(const std::string& worker) {
   assigned_.erase(it);
 }
 
-void user_id_book::reported(const std::string& worker, std::uint64_t command,
+bool user_id_book::reported(const std::string& worker, std::uint64_t command,
                             const proto::id_ranges& live) {
   auto it = retiring_.find(worker);
-  if (it == retiring_.end()) return;
+  if (it == retiring_.end()) return false;
+  bool freed = false;
   for (auto& r : it->second)
-    if (r.command <= command) r.ids = r.ids.intersection(live);
+    if (r.command <= command) {
+      auto still = r.ids.intersection(live);
+      freed = freed || still.size() < r.ids.size();
+      r.ids = std::move(still);
+    }
   std::erase_if(it->second, [](const retiring& r) { return r.ids.empty(); });
   if (it->second.empty()) retiring_.erase(it);
+  return freed;
 }
 
 proto::id_ranges user_id_book::unavailable() const {
   proto::id_ranges out;
   for (const auto& [worker, list] : retiring_)
     for (const auto& r : list) out.insert(r.ids);
+  return out;
+}
+
+proto::id_ranges user_id_book::unavailable_elsewhere() const {
+  proto::id_ranges out;
+  for (const auto& [worker, list] : retiring_)
+    if (!assigned_.contains(worker))
+      for (const auto& r : list) out.insert(r.ids);
   return out;
 }
 

@@ -23,10 +23,13 @@ class user_id_book {
   /// The worker left: every id it ran retires (its users may still be alive).
   void leave(const std::string& worker);
   /// A report of `worker`, taken once it had command `command`: of the ids that command (or an
-  /// earlier one) retired, those not in `live` are gone and free again.
-  void reported(const std::string& worker, std::uint64_t command, const proto::id_ranges& live);
+  /// earlier one) retired, those not in `live` are gone and free again. True when some were.
+  bool reported(const std::string& worker, std::uint64_t command, const proto::id_ranges& live);
   /// Ids retired and not known to be gone: no new user may take them.
   proto::id_ranges unavailable() const;
+  /// The unavailable ids of workers that left or went missing: unlike those of workers still
+  /// here, they may never be reported gone.
+  proto::id_ranges unavailable_elsewhere() const;
 
  private:
   struct retiring {

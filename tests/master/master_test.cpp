@@ -227,6 +227,54 @@ int users_in(const swarmlet::proto::spawn_command& c) {
   return n;
 }
 
+TEST(TestRunner, AfterARampDownAndUpUserIdsStayWithinOneToN) {
+  // Ramping 10 -> 5 -> 10 gave the five new users ids 11..15 (6..10 still ran, stopping), and
+  // kept them: user 11 then shared sequential data row 1 with user 1 for the rest of the test.
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {users: 10, spawn_rate: 100, run_time: 1h}\nusers: "
+      "[{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  recording_worker one(runner, "one");
+  runner.add_worker(one, "one", 1);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(one.spawned.wait_for(5s));
+  using swarmlet::proto::id_ranges;
+  const auto ids = [&](std::size_t i) { return one.spawns.at(i).user_ids.begin()->second; };
+  ASSERT_EQ(ids(0), id_ranges::span(1, 10));
+  ASSERT_TRUE(runner.change_users(5, 100));
+  ASSERT_EQ(ids(1), id_ranges::span(1, 5));
+  ASSERT_TRUE(runner.change_users(10, 100));  // users 6..10 are still stopping
+  ASSERT_EQ(one.spawns.size(), 3u);
+  EXPECT_EQ(users_in(one.spawns[2]), 5) << "no id above 10: the rest wait for 6..10 to end";
+  EXPECT_EQ(ids(2), id_ranges::span(1, 5));
+  // A report taken after the third command, with 6..8 gone and 9..10 still stopping.
+  auto report = [&](id_ranges live) {
+    swarmlet::proto::stats_report r;
+    r.worker_id = "one";
+    r.run_id = runner.run_id();
+    r.sequence = one.next_sequence();
+    r.command_id = one.spawns.back().command_id;
+    r.users = static_cast<int>(live.size());
+    r.live_user_ids = std::move(live);
+    runner.deliver(std::move(r));
+  };
+  auto live = id_ranges::span(1, 5);
+  live.insert(9, 10);
+  report(live);
+  ASSERT_EQ(one.spawns.size(), 4u) << "ids freed: the rest of the users are sent again";
+  EXPECT_EQ(ids(3), id_ranges::span(1, 8));
+  live = id_ranges::span(1, 8);
+  report(live);
+  ASSERT_EQ(one.spawns.size(), 5u);
+  EXPECT_EQ(ids(4), id_ranges::span(1, 10));
+  report(id_ranges::span(1, 10));
+  EXPECT_EQ(one.spawns.size(), 5u) << "all were given: nothing more to send";
+  runner.request_stop();
+  EXPECT_EQ(running.wait(), 0);
+}
+
 TEST(TestRunner, TheReportsNameWorkersThatWentMissingRejoinedOrWereLost) {
   swarmlet::green::hub hub;
   auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(

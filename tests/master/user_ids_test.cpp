@@ -9,6 +9,7 @@
 #include <set>
 
 #include "master/distribution.hpp"
+#include "master/user_id_book.hpp"
 
 namespace m = swarmlet::master;
 namespace p = swarmlet::proto;
@@ -91,6 +92,32 @@ TEST(UserIds, ALeavingWorkersIdsAreNotReusedWhileUnavailable) {
   const auto after = m::assign_user_ids(previous, {{"a", 6}}, {{"w1", 1}}, w2_ids);
   EXPECT_EQ(after.at("w1").at("a").intersection(before.at("w1").at("a")), before.at("w1").at("a"));
   EXPECT_TRUE(after.at("w1").at("a").intersection(w2_ids).empty());
+}
+
+TEST(UserIds, NoFreshIdAboveTheHighestAllowedIsGiven) {
+  const auto before = m::assign_user_ids({}, {{"a", 4}}, {{"w1", 1}}, {});
+  auto fewer = before;
+  fewer["w1"]["a"] = p::id_ranges::span(1, 2);  // 3 and 4 are being stopped
+  const auto again =
+      m::assign_user_ids(fewer, {{"a", 4}}, {{"w1", 1}}, p::id_ranges::span(3, 4), 4);
+  EXPECT_EQ(again.at("w1").at("a"), p::id_ranges::span(1, 2)) << "the rest wait";
+  const auto beyond = m::assign_user_ids(fewer, {{"a", 4}}, {{"w1", 1}}, p::id_ranges::span(3, 4));
+  EXPECT_EQ(beyond.at("w1").at("a").size(), 4u) << "unbounded: ids above N";
+}
+
+TEST(UserIdBook, IdsOfAWorkerThatLeftAreUnavailableElsewhereUntilItReportsThemGone) {
+  m::user_id_book book;
+  book.assign("w1", 1, {{"a", p::id_ranges::span(1, 3)}});
+  book.assign("w2", 1, {{"a", p::id_ranges::span(4, 6)}});
+  book.assign("w1", 2, {{"a", p::id_ranges::span(1, 2)}});  // 3 stops on w1
+  book.leave("w2");
+  auto all = p::id_ranges::span(3, 6);
+  EXPECT_EQ(book.unavailable(), all);
+  EXPECT_EQ(book.unavailable_elsewhere(), p::id_ranges::span(4, 6)) << "w2 may never report";
+  EXPECT_FALSE(book.reported("w1", 1, p::id_ranges::span(1, 2))) << "taken before command 2";
+  EXPECT_TRUE(book.reported("w1", 2, p::id_ranges::span(1, 2)));
+  EXPECT_FALSE(book.reported("w1", 3, p::id_ranges::span(1, 2))) << "nothing more to free";
+  EXPECT_EQ(book.unavailable(), p::id_ranges::span(4, 6));
 }
 
 TEST(UserIds, WorkerIndexesAreKeptAndTheLowestFreeOneGoesToANewcomer) {
