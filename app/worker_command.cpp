@@ -135,12 +135,16 @@ int serve(const worker_flags& f) {
     });
   }
   signal_watch signals({SIGINT, SIGTERM});
+  green::green_thread<void> leaving;
   auto on_signal = green::spawn([&] {
     signals.wait();
-    link->stop();
+    leaving = green::spawn([&] { link->stop(); });
+    signals.wait();
+    link->leave_now();
   });
   const int code = link->run();
   on_signal.kill();
+  if (leaving.valid()) leaving.kill();
   if (door_server.valid()) door_server.kill();
   if (health_server.valid()) health_server.kill();
   return code;

@@ -225,6 +225,12 @@ void worker_link::on_spawn_complete(const std::string& id, const proto::spawn_co
 void worker_link::on_goodbye(const std::string& id) {
   if (!registry_.known(id)) return;
   registry_.remove(id);
+  constexpr std::size_t goodbyes_kept = 4096;
+  if (said_goodbye_.insert(id).second) goodbye_order_.push_back(id);
+  if (goodbye_order_.size() > goodbyes_kept) {
+    said_goodbye_.erase(goodbye_order_.front());
+    goodbye_order_.pop_front();
+  }
   log("worker left: " + id + "; its users are spread over the others");
   if (runner_ != nullptr) runner_->remove_worker(id);
 }
@@ -248,11 +254,12 @@ void worker_link::on_stats() {
   const std::string sender(stats_.sender);
   // A report is the worker's sign of life in the seconds it reports (it sends no heartbeat
   // then), so it says what a heartbeat would: its users and its CPU.
-  if (!registry_.heard(sender, clock_.now(), stats_.final ? 0 : stats_.users, stats_.cpu_percent)) {
+  if (registry_.heard(sender, clock_.now(), stats_.final ? 0 : stats_.users, stats_.cpu_percent)) {
+    warn_if_short_of_cpu(sender);
+  } else if (!said_goodbye_.contains(sender)) {
     ++rejected_stats_;  // not a worker that said hello
     return;
   }
-  warn_if_short_of_cpu(sender);
   if (runner_ == nullptr) return;
   if (stats_.run_id != runner_->run_id()) {
     ++rejected_stats_;

@@ -6,6 +6,7 @@
 // from the clock it is given, so it is tested step by step on a manual clock.
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <iosfwd>
 #include <map>
 #include <memory>
@@ -99,6 +100,10 @@ class worker_link {
   std::map<std::string, int> spawned_;  // users per worker at its last spawn_complete
   int last_spawned_total_ = -1;
   std::set<std::string> turned_away_;  ///< workers not taken for lack of descriptors
+  /// Workers that said goodbye (the latest few thousand): a worker leaving sends its users'
+  /// final report after its goodbye, and that report still counts.
+  std::set<std::string> said_goodbye_;
+  std::deque<std::string> goodbye_order_;
   std::uint64_t bad_frames_ = 0;
   std::uint64_t rejected_stats_ = 0;
   proto::stats_frame stats_;  ///< the report being read: reused, so reading one allocates little

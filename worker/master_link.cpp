@@ -71,6 +71,7 @@ void master_link::send(proto::message_type type, proto::payload body) {
 void master_link::deliver(proto::stats_report report) {
   const bool final = report.final;
   if (final) log("users stopped: the final report of the run is on its way");
+  if (final) final_run_ = report.run_id;
   report.cpu_percent = cpu_.sample();
   transport_.push_stats(proto::encode_stats(options_.worker_id, report, report_names_));
   reported_since_beat_ = true;
@@ -226,8 +227,26 @@ std::string master_link::state() const {
 }
 
 void master_link::stop() {
+  if (leaving_) return;
+  leaving_ = true;
   send(proto::message_type::goodbye);
   log("leaving: said goodbye to the master");
+  // No heartbeat or hello after the goodbye: the master no longer knows this worker.
+  if (beats_.valid() && !beats_.dead()) beats_.kill();
+  const std::uint64_t run = load_ ? load_->current_run() : 0;
+  if (registered_ && run != 0 && final_run_ != run) {
+    log("stopping the users for their final report (interrupt again to leave without it)");
+    if (!load_->stopping()) load_->stop(run);
+    while (final_run_ != run) {  // the stop always ends in a final report, after its drain
+      final_left_.reset();
+      final_left_.wait();
+    }
+  }
+  finish(0);
+}
+
+void master_link::leave_now() {
+  log("leaving now, without waiting for the users' final report");
   finish(0);
 }
 

@@ -49,8 +49,13 @@ class master_link final : public proto::report_sink {
   /// Serves until the master says quit (returns 0), refuses this worker (1), its scenario does
   /// not load here (2), or stop() (0). Parks the calling green thread.
   int run();
-  /// Ctrl-C: says goodbye so the master re-spreads at once, stops the users, ends run().
+  /// Ctrl-C: says goodbye so the master re-spreads at once, stops the users and, as Locust's
+  /// worker does, sends their final report (what they did since the last one would be lost
+  /// otherwise, and the master would not know it), then ends run(). Parks while the users
+  /// finish their requests (bounded by the scenario's stop drain); leave_now() cuts that short.
   void stop();
+  /// A second Ctrl-C: ends run() now, without waiting for the final report.
+  void leave_now();
   /// A stats report of the users: pushed on the stats plane (parks while it is full).
   void deliver(proto::stats_report report) override;
 
@@ -84,12 +89,14 @@ class master_link final : public proto::report_sink {
   cpu_meter cpu_;
   proto::report_names report_names_;  ///< request names by number, per run, on the stats plane
   bool registered_ = false;
+  bool leaving_ = false;              ///< stop() was called
   bool reported_since_beat_ = false;  ///< a stats report left since the last heartbeat was due
   std::chrono::milliseconds heartbeat_interval_{1000};
   green::time_point last_heard_{};
   green::time_point looking_since_{};  ///< when run() began, or the master last went silent
   green::event<int> done_;
   green::event<> final_left_;                   ///< a final report was delivered
+  std::uint64_t final_run_ = 0;                 ///< the run of the last final report
   green::green_thread<void> receiver_, beats_;  ///< while run() runs
 };
 

@@ -360,6 +360,41 @@ TEST_F(Distributed, AKilledWorkerIsMissingAndItsUsersMoveToTheOthers) {
   EXPECT_GT(s["totals"]["requests"].get<std::uint64_t>(), 0u);
 }
 
+TEST_F(Distributed, AnInterruptedWorkerSaysGoodbyeThenSendsItsUsersFinalReport) {
+  // Ctrl-C on a worker lost what its users did since its last report, and the master's report
+  // said nothing was lost. Now, as Locust's worker, it reports them on its way out.
+  const auto file = scenario("{users: 20, spawn_rate: 200, run_time: 4s}");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "2", "--port", "0", "-q",
+                      "--json", dir + "/s.json"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  std::vector<std::unique_ptr<ts::process>> workers;
+  // Reports only every 10 s: all that the interrupted worker's users did is in its final one.
+  for (int i = 0; i < 2; ++i)
+    workers.push_back(std::make_unique<ts::process>(std::vector<std::string>{
+        binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port", ports.second,
+        "--threads", "1", "--report-interval-ms", "10000"}));
+  ASSERT_FALSE(master.wait_for_err_line("all workers reached their targets: 20 users").empty())
+      << master.err();
+  workers[1]->signal(SIGINT);
+  EXPECT_EQ(workers[1]->wait(), 0) << workers[1]->err();
+  EXPECT_NE(workers[1]->err().find("the final report of the run is on its way"), std::string::npos)
+      << workers[1]->err();
+  ASSERT_EQ(master.wait(), 0) << master.err();
+  EXPECT_NE(master.err().find("worker left"), std::string::npos) << master.err();
+  workers[0]->wait();
+  EXPECT_EQ(last_spawn(workers[0]->err()).first, 20) << "its users moved: " << workers[0]->err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
+  EXPECT_GT(sent_by(workers[1]->err()), 0u) << workers[1]->err();
+  ASSERT_EQ(s["workers"].size(), 2u);
+  for (const auto& w : s["workers"]) {
+    EXPECT_TRUE(w["final_report"].get<bool>()) << w.dump();
+    EXPECT_EQ(w["lost_reports"], 0) << w.dump();
+  }
+}
+
 TEST_F(Distributed, WorkersStartedFirstWaitAndARestartedMasterGetsThemBack) {
   const auto file = scenario("{users: 6, spawn_rate: 100, run_time: 2s}");
   const auto dir = file.substr(0, file.rfind('/'));
