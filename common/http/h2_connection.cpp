@@ -57,8 +57,9 @@ struct h2_connection::stream {
   http::response response;
   bool closed = false;
   std::uint32_t error_code = NGHTTP2_NO_ERROR;
-  bool reset_by_us = false;  // nghttp2 reset it: what the server sent broke the protocol
-  green::wait_list waiters;  // the green thread waiting for this response, when parked
+  bool reset_by_us = false;     // nghttp2 reset it: what the server sent broke the protocol
+  bool body_too_large = false;  // we reset it: its body passed max_kept_body
+  green::wait_list waiters;     // the green thread waiting for this response, when parked
 };
 
 /// nghttp2's callbacks: they only record and wake; none of them parks.
@@ -102,7 +103,14 @@ struct h2_callbacks {
     h2_connection::stream* s = self(user_data).find(id);
     if (s == nullptr) return 0;
     s->response.body_bytes += len;
-    if (s->keep_body) s->response.body.append(reinterpret_cast<const char*>(data), len);
+    if (!s->keep_body || s->body_too_large) return 0;
+    if (s->response.body.size() + len > max_kept_body) {
+      s->body_too_large = true;
+      s->response.body = {};
+      nghttp2_submit_rst_stream(self(user_data).session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+      return 0;
+    }
+    s->response.body.append(reinterpret_cast<const char*>(data), len);
     return 0;
   }
 
@@ -322,8 +330,9 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
   }
   if (timed_out && !s.closed) {
     out.result.error = error_kind::timeout;
-    out.result.error_message = "no response within the request's deadline (HTTP/2 stream " +
-                               std::to_string(s.id) + " cancelled)";
+    out.result.error_message =
+        "no response within the request's deadline (HTTP/2 stream "
+        "cancelled)";
     return out;
   }
   if (!s.closed) {
@@ -345,27 +354,33 @@ h2_connection::outcome h2_connection::outcome_of(stream& s) const {
   http::result& r = out.result;
   r.version = version::http2;
   r.response = std::move(s.response);
+  if (s.body_too_large) {
+    r.error = error_kind::bad_response;
+    r.error_message = body_too_large_message;
+    return out;
+  }
   if (s.error_code == NGHTTP2_NO_ERROR && r.response.status != 0) return out;
-  const std::string id = std::to_string(s.id);
+  // No stream numbers in the messages: failures are grouped by message, and each stream's
+  // number would make a row of its own.
   if (s.reset_by_us) {
     r.error = error_kind::bad_response;
     r.error_message =
-        "bad HTTP/2 response on stream " + id + ": " +
+        std::string("bad HTTP/2 response: ") +
         (last_lib_error_.empty() ? nghttp2_http2_strerror(s.error_code) : last_lib_error_);
   } else if (goaway_received_ && s.id > goaway_last_stream_) {
     r.error = error_kind::reset;
-    r.error_message = "the server sent " + goaway_text() + " before processing stream " + id;
+    r.error_message = "the server sent " + goaway_text() + " before processing the stream";
     out.unprocessed = goaway_code_ == NGHTTP2_NO_ERROR;
   } else if (s.error_code == NGHTTP2_REFUSED_STREAM) {
     r.error = error_kind::reset;
-    r.error_message = "the server refused stream " + id + " (RST_STREAM REFUSED_STREAM)";
+    r.error_message = "the server refused the stream (RST_STREAM REFUSED_STREAM)";
     out.unprocessed = true;
   } else if (s.error_code == NGHTTP2_NO_ERROR) {
     r.error = error_kind::bad_response;
-    r.error_message = "HTTP/2 stream " + id + " ended without a response";
+    r.error_message = "the HTTP/2 stream ended without a response";
   } else {
     r.error = error_kind::reset;
-    r.error_message = "the server reset stream " + id + " (RST_STREAM " +
+    r.error_message = std::string("the server reset the stream (RST_STREAM ") +
                       nghttp2_http2_strerror(s.error_code) + ")";
   }
   if (out.unprocessed) r.response = {};
@@ -373,8 +388,7 @@ h2_connection::outcome h2_connection::outcome_of(stream& s) const {
 }
 
 std::string h2_connection::goaway_text() const {
-  std::string t = std::string("GOAWAY (") + nghttp2_http2_strerror(goaway_code_) +
-                  ", last stream " + std::to_string(goaway_last_stream_);
+  std::string t = std::string("GOAWAY (") + nghttp2_http2_strerror(goaway_code_);
   if (!goaway_debug_.empty()) t += ", \"" + goaway_debug_ + "\"";
   return t + ")";
 }

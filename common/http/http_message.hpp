@@ -10,6 +10,13 @@
 
 namespace swarmlet::http {
 
+/// The most of a body swarmlet keeps (of a response, for checks, captures and scripts; of a
+/// request, on its own servers): beyond it the exchange fails, where a multi-gigabyte body
+/// used to end in bad_alloc and a request that vanished from the report.
+inline constexpr std::size_t max_kept_body = std::size_t{64} << 20;
+inline constexpr const char* body_too_large_message =
+    "response body over 64 MiB, the most kept for checks, captures and scripts";
+
 /// Header fields in arrival order; names compared without regard to case.
 class header_list {
  public:

@@ -28,7 +28,7 @@ void message_parser::start(bool no_body, bool keep_body) {
   parser_.data = this;
   no_body_ = no_body;
   keep_body_ = keep_body;
-  complete_ = started_ = keep_alive_ = in_value_ = false;
+  complete_ = started_ = keep_alive_ = in_value_ = body_too_large_ = false;
   field_.clear();
   value_.clear();
   error_.clear();
@@ -46,7 +46,7 @@ std::size_t message_parser::feed(const char* data, std::size_t size) {
   const auto err = HTTP_PARSER_ERRNO(&parser_);
   if (err == HPE_PAUSED) {
     http_parser_pause(&parser_, 0);
-  } else if (err != HPE_OK) {
+  } else if (err != HPE_OK && error_.empty()) {
     error_ = http_errno_description(err);
   }
   return used;
@@ -119,12 +119,21 @@ int message_parser::on_headers_complete(http_parser* p) {
 
 int message_parser::on_body(http_parser* p, const char* at, std::size_t n) {
   auto& s = self(p);
+  std::string* kept = nullptr;
   if (s.kind_ == kind::request) {
-    s.request_.body.append(at, n);
+    kept = &s.request_.body;
   } else {
     s.response_.body_bytes += n;
-    if (s.keep_body_) s.response_.body.append(at, n);
+    if (s.keep_body_) kept = &s.response_.body;
   }
+  if (kept == nullptr) return 0;
+  if (kept->size() + n > max_kept_body) {
+    s.error_ = s.kind_ == kind::request ? "request body over 64 MiB" : body_too_large_message;
+    s.body_too_large_ = true;
+    *kept = {};
+    return -1;
+  }
+  kept->append(at, n);
   return 0;
 }
 

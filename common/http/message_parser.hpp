@@ -30,6 +30,8 @@ class message_parser {
   bool failed() const noexcept { return !error_.empty(); }
   /// Why the input is not HTTP, e.g. "invalid character in header".
   const std::string& error() const noexcept { return error_; }
+  /// Failed because the body passed max_kept_body (a server answers 413).
+  bool body_too_large() const noexcept { return body_too_large_; }
   bool keep_alive() const noexcept { return keep_alive_; }
   bool started() const noexcept { return started_; }
 
@@ -55,6 +57,7 @@ class message_parser {
   bool complete_ = false;
   bool started_ = false;
   bool keep_alive_ = false;
+  bool body_too_large_ = false;
   bool in_value_ = false;
   std::string field_, value_;
   std::string error_;

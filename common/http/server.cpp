@@ -76,7 +76,7 @@ void serve_connection(green::stream& connection, const handler& handle,
       }
       if (parser.failed()) {
         response bad;
-        bad.status = 400;
+        bad.status = parser.body_too_large() ? 413 : 400;
         bad.body = "bad request: " + parser.error() + "\n";
         write_response(connection, out, bad, true, false);
         return;

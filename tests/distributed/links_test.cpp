@@ -404,6 +404,10 @@ TEST_F(Links, AWorkerBackAfterAPartitionIsReadmittedAndTakesItsShareAgain) {
   EXPECT_TRUE(b.link->registered());
   EXPECT_EQ(ready_workers(), 2);
   EXPECT_EQ(a.last_users(), 6);
+  // b's users take ids 7..12 again once b reports them gone (${user_id} stays within 1..12).
+  EXPECT_EQ(b.last_users(), 0);
+  b.users()->report(0);
+  clock_.settle();
   EXPECT_EQ(b.last_users(), 6);
   EXPECT_EQ(b.loads_made, 1) << "the same scenario keeps the worker's users";
   EXPECT_NE(master_log_.str().find("worker re-joined: b"), std::string::npos);
@@ -647,41 +651,60 @@ TEST_F(Links, UserIdsStayUniqueAcrossRespreadsAndNoIdGoesToANewUserWhileItsOldOn
   EXPECT_EQ(b.users()->commands.back().worker_count, 2);
 
   // c joins: a and b keep their lowest four; the users they give up may still be finishing a
-  // request, so c's users get new ids rather than theirs.
+  // request, so c's users wait for them to end rather than take ids above 12.
   auto& c = add_worker("c");
   EXPECT_EQ(ids(a), proto::id_ranges::span(1, 4));
   EXPECT_EQ(ids(b), proto::id_ranges::span(7, 10));
-  EXPECT_EQ(ids(c), proto::id_ranges::span(13, 16));
+  EXPECT_TRUE(ids(c).empty());
   EXPECT_EQ(c.users()->commands.back().worker_index, 2);
   for (auto* w : {&a, &b, &c}) EXPECT_EQ(w->users()->commands.back().worker_count, 3);
 
-  // a and b report: the users they gave up are gone. Then b goes silent: its users may still
-  // run there, so its ids go to nobody, and a and c take its share with the freed ones.
+  // a and b report: the users they gave up are gone, and c takes their ids. Then b goes
+  // silent: its users may still run there, so its ids go to nobody, and a and c take its
+  // share with ids above 12.
   a.users()->report(0);
+  clock_.settle();
+  auto five_six = proto::id_ranges::span(5, 6);
+  EXPECT_EQ(ids(c), five_six) << "freed by a's report";
   b.users()->report(0);
+  clock_.settle();
+  auto freed = proto::id_ranges::span(5, 6);
+  freed.insert(11, 12);
+  EXPECT_EQ(ids(c), freed);
+  c.users()->report(0);
   clock_.settle();
   network_.partition("b", net::every_path, net::fault::drop);
   clock_.advance(4 * beat);
   ASSERT_EQ(ready_workers(), 2);
-  EXPECT_EQ(ids(a), proto::id_ranges::span(1, 6));
-  EXPECT_EQ(ids(c), proto::id_ranges::span(11, 16));
+  auto a_after = proto::id_ranges::span(1, 4);
+  a_after.insert(13, 14);
+  EXPECT_EQ(ids(a), a_after);
+  auto c_after = proto::id_ranges::span(5, 6);
+  c_after.insert(11, 12);
+  c_after.insert(15, 16);
+  EXPECT_EQ(ids(c), c_after);
   EXPECT_EQ(c.users()->commands.back().worker_index, 2) << "a worker keeps its index in a run";
   EXPECT_EQ(c.users()->commands.back().worker_count, 2);
 
   // b is back (it stopped its users meanwhile, but its final report was lost): a newcomer
-  // gets the lowest free index, and ids that no live user may hold.
+  // gets the lowest free index, and ids that no live user may hold: none until reports say
+  // its old ones and those a and c give up now are gone.
   network_.heal("b");
   clock_.advance(5s);
   ASSERT_EQ(ready_workers(), 3);
   EXPECT_EQ(b.users()->commands.back().worker_index, 1);
-  EXPECT_TRUE(ids(b).intersection(proto::id_ranges::span(7, 10)).empty())
-      << "b's old ids are not known to be gone";
+  EXPECT_TRUE(ids(b).empty()) << "b's old ids are not known to be gone";
+  for (auto* w : {&a, &c, &b}) {
+    w->users()->report(0);
+    clock_.settle();
+  }
+  EXPECT_EQ(ids(b), proto::id_ranges::span(7, 10)) << "its old ids, now known to be gone";
   proto::id_ranges all;
   for (auto* w : {&a, &b, &c}) {
     EXPECT_TRUE(all.intersection(ids(*w)).empty());
     all.insert(ids(*w));
   }
-  EXPECT_EQ(all.size(), 12u);
+  EXPECT_EQ(all, proto::id_ranges::span(1, 12)) << "${user_id} back within 1..12";
   EXPECT_EQ(finish_test(), 0);
 }
 

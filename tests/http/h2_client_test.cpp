@@ -192,12 +192,23 @@ TEST_F(H2Client, ResetStreamFailsThatRequestAloneByName) {
   EXPECT_EQ(n.sessions, 1u) << "a reset stream leaves its connection alone";
 }
 
+TEST_F(H2Client, ABodyBeyondWhatIsKeptFailsItsStreamAlone) {
+  h::client c(url_of(peer_->url()), h2_options());
+  const auto r = c.send(get("/huge"));
+  EXPECT_EQ(r.error, h::error_kind::bad_response);
+  EXPECT_EQ(r.error_message, h::body_too_large_message);
+  EXPECT_TRUE(r.response.body.empty());
+  EXPECT_TRUE(c.send(get("/")).ok()) << "the connection goes on";
+  EXPECT_EQ(peer_->counts().sessions, 1u);
+}
+
 TEST_F(H2Client, GoawayFailsTheStreamItLeftOutAndTheNextRequestReconnects) {
   h::client c(url_of(peer_->url()), h2_options());
   ASSERT_TRUE(c.send(get("/")).ok());
   const auto r = c.send(get("/goaway"));
   EXPECT_EQ(r.error, h::error_kind::reset);
-  EXPECT_NE(r.error_message.find("GOAWAY (INTERNAL_ERROR, last stream 1"), std::string::npos)
+  EXPECT_EQ(r.error_message,
+            "the server sent GOAWAY (INTERNAL_ERROR, \"test goaway\") before processing the stream")
       << r.error_message;
   const auto next = c.send(get("/"));
   ASSERT_TRUE(next.ok()) << next.error_message;

@@ -224,6 +224,42 @@ TEST_F(Http, GarbageFromTheServerIsABadResponseNotACrash) {
   srv.kill();
 }
 
+TEST_F(Http, ABodyBeyondWhatIsKeptIsABadResponseNotAnAbort) {
+  // A multi-gigabyte body kept for a check ended in bad_alloc: the request vanished.
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  auto srv = g::spawn([&raw] {
+    g::socket c = raw.accept();
+    g::buffered_reader r(c);
+    while (r.readline() != "\r\n") {
+    }
+    c.sendall(std::string_view("HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\n"));
+    const std::string chunk(1 << 20, 'x');
+    try {
+      for (int i = 0; i < 10000; ++i) c.sendall(chunk);  // until the client hangs up
+    } catch (const std::system_error&) {
+    }
+  });
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::bad_response);
+  EXPECT_EQ(r.error_message, std::string("bad response: ") + h::body_too_large_message);
+  EXPECT_TRUE(r.response.body.empty());
+  srv.wait();
+}
+
+TEST_F(Http, ARequestBodyBeyondWhatIsKeptIsRefusedWith413) {
+  h::client c(base(), {});
+  h::request big = get("/items");
+  big.method = "POST";
+  big.body.assign(h::max_kept_body + 1, 'x');
+  auto r = c.send(big);
+  EXPECT_EQ(r.response.status, 413) << r.error_message;
+  EXPECT_EQ(r.response.body, "bad request: request body over 64 MiB\n");
+  big.body.resize(h::max_kept_body);
+  EXPECT_EQ(h::client(base(), {}).send(big).response.status, 200) << "64 MiB is kept";
+}
+
 TEST_F(Http, ATruncatedBodyIsABadResponse) {
   auto raw = g::socket::listen("127.0.0.1", 0);
   auto srv = raw_server(raw, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");

@@ -13,6 +13,7 @@
 //   /cookie     sets a cookie; /echo-cookie answers with the cookie header it got
 //   /echo       answers with the request's body
 //   /slow       answers after 1.5 s
+//   /huge       200 with a body of 65 MiB (sent as the client's window allows)
 //   anything else: 200 "ok\n"
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -60,6 +61,19 @@ function h2c() {
         answer(stream, 200, headers.cookie || '');
       } else if (path === '/echo') {
         answer(stream, 200, Buffer.concat(chunks));
+      } else if (path === '/huge') {
+        counts.answered++;
+        stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
+        const chunk = Buffer.alloc(1 << 20, 'x');
+        let left = 65;
+        const more = () => {
+          while (left > 0 && !stream.destroyed) {
+            left--;
+            if (!stream.write(chunk)) return stream.once('drain', more);
+          }
+          if (!stream.destroyed) stream.end();
+        };
+        more();
       } else if (path === '/slow') {
         setTimeout(() => { if (!stream.destroyed) answer(stream, 200, 'slow\n'); }, 1500);
       } else {
