@@ -149,6 +149,7 @@ void append_multipart(lua_State* L, int table, http::request& req) {
 struct request_options {
   std::string name;
   bool judged_by_script = false;
+  bool discard_body = false;  ///< k6's responseType: 'none': the body is counted, not kept
   std::optional<green::duration> timeout;
 };
 
@@ -161,6 +162,9 @@ void read_options(lua_State* L, int opts, http::request& req, request_options& o
   lua_pop(L, 1);
   lua_getfield(L, opts, "catch");
   o.judged_by_script = lua_toboolean(L, -1) != 0;
+  lua_pop(L, 1);
+  lua_getfield(L, opts, "discard_body");
+  o.discard_body = lua_toboolean(L, -1) != 0;
   lua_pop(L, 1);
   lua_getfield(L, opts, "timeout");
   if (!lua_isnil(L, -1)) o.timeout = seconds(luaL_checknumber(L, -1));
@@ -343,6 +347,7 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
   {
     park_scope p(L);
     client_lease client(user, req.target);
+    client->keep_body(!o.discard_body);
     if (o.timeout) {
       auto got = green::with_timeout(*o.timeout, [&] { return client->send(req); });
       if (got) {

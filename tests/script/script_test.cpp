@@ -382,6 +382,18 @@ TEST_F(Script, HttpRequestsAreRecordedLikeYamlOnes) {
   EXPECT_EQ(target_.served(), 4u);
 }
 
+TEST_F(Script, DiscardBodyCountsTheBodyWithoutKeepingIt) {
+  run_user(task(R"(
+    local kept = u.http:get("/bytes/1000", {name = "kept"})
+    local dropped = u.http:get("/bytes/1000", {name = "dropped", discard_body = true})
+    local again = u.http:get("/bytes/10")
+    result = #kept.body .. " " .. #dropped.body .. " " .. dropped.status .. " " .. #again.body
+  )"));
+  EXPECT_EQ(global("result"), "1000 0 200 10") << only_error();
+  ASSERT_NE(entry("GET", "dropped"), nullptr);
+  EXPECT_EQ(entry("GET", "dropped")->content_bytes, 1000u) << "counted all the same";
+}
+
 TEST_F(Script, ResponseHeadersAreATableOfLowerCaseNamesReadInAnyCase) {
   run_user(task(R"(
     local r = u.http:get("/items")
