@@ -108,6 +108,7 @@ void test_runner::remove_worker(const std::string& id, worker_exit why) {
 
 void test_runner::check_finals() {
   for (const auto& w : workers_) {
+    if (!last_sent_.contains(w.id)) continue;  // never given a command: it has no run to end
     auto it = aggregator_.workers().find(w.id);
     if (it == aggregator_.workers().end() || !it->second.final_received) return;
   }
@@ -432,12 +433,14 @@ int test_runner::run() {
   const green::time_point end_at = plan.end ? start + *plan.end : green::time_point::max();
   while (!stop_requested_.ready()) {
     const auto now = green::clock::now();
-    if (now >= end_at) break;
+    // Steps due go out first: a run time shorter than the loop's first turn still starts the
+    // workers, whose stop then answers with a final report.
     while (next_step < plan.steps.size() && start + plan.steps[next_step].at <= now) {
       const auto& step = plan.steps[next_step];
       command_users(step.users, step.spawn_rate, step.arrival);
       ++next_step;
     }
+    if (now >= end_at) break;
     if (now >= next_tick) {
       const double seconds = std::chrono::duration<double>(elapsed()).count();
       aggregator_.tick(seconds, running_users_);

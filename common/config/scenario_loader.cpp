@@ -197,7 +197,12 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
   if (n["users"]) l.users = static_cast<int>(r.integer(n["users"], "load.users", 0, 10'000'000));
   if (n["spawn_rate"])
     l.spawn_rate = r.number(n["spawn_rate"], "load.spawn_rate (users per second)", 1e-3, 1e7);
-  if (n["run_time"]) l.run_time = r.duration(n["run_time"], "load.run_time");
+  if (n["run_time"]) {
+    l.run_time = r.duration(n["run_time"], "load.run_time");
+    if (l.run_time->count() <= 0)
+      r.fail(n["run_time"],
+             "load.run_time must be above 0 (leave it out to run until stopped, as -t 0 does)");
+  }
   if (const auto a = n["arrival_rate"]) {
     r.expect_map(a, "load.arrival_rate");
     r.check_keys(a, {"rate", "max_users"}, "load.arrival_rate");

@@ -417,6 +417,9 @@ TEST(ScenarioLoader, WrongTypesAndBadValuesSayWhatWasExpected) {
       << error_of("target: http://h/\nload: {users: many}\nusers: [{tasks: [{get: /}]}]\n");
   const auto d =
       error_of("target: http://h/\nload: {run_time: soon}\nusers: [{tasks: [{get: /}]}]\n");
+  EXPECT_EQ(error_of("target: http://h/\nload: {run_time: 0s}\nusers: [{tasks: [{get: /}]}]\n"),
+            "bad.yaml:2:18: load.run_time must be above 0 (leave it out to run until stopped, as "
+            "-t 0 does)");
   EXPECT_NE(d.find("bad.yaml:2:18: load.run_time: 'soon' is not a duration"), std::string::npos)
       << d;
   const auto u = error_of("target: ftp://h/\nusers: [{tasks: [{get: /}]}]\n");

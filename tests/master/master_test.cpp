@@ -227,6 +227,22 @@ int users_in(const swarmlet::proto::spawn_command& c) {
   return n;
 }
 
+TEST(TestRunner, ARunTimeShorterThanTheFirstTurnStillStartsAndStopsTheWorkers) {
+  // The loop checked the end before sending the first command: a worker never started
+  // ignored the stop, and the master waited 80 s for a final report that could not come.
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {users: 3, spawn_rate: 100, run_time: 1us}\nusers: "
+      "[{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  recording_worker one(runner, "one");
+  runner.add_worker(one, "one", 1);
+  EXPECT_EQ(runner.run(), 0);
+  ASSERT_EQ(one.spawns.size(), 1u);
+  EXPECT_EQ(users_in(one.spawns[0]), 3);
+}
+
 TEST(TestRunner, AfterARampDownAndUpUserIdsStayWithinOneToN) {
   // Ramping 10 -> 5 -> 10 gave the five new users ids 11..15 (6..10 still ran, stopping), and
   // kept them: user 11 then shared sequential data row 1 with user 1 for the rest of the test.
