@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "common/config/input_file.hpp"
 #include "common/config/overrides.hpp"
 #include "common/config/scenario_loader.hpp"
 #include "common/config/tag_filter.hpp"
@@ -92,10 +93,8 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::string why;  // the loader read it first and said why it could not
+  return config::read_input_file(path, why).value_or(std::string());
 }
 
 config::scenario load_test(test_flags& f) {

@@ -1,8 +1,9 @@
 #include "csv_data.hpp"
 
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "input_file.hpp"
 
 namespace swarmlet::config {
 
@@ -69,11 +70,10 @@ void parse_csv(const std::string& text, const std::string& name, std::vector<std
 
 void read_csv_file(const std::string& path, std::vector<std::string>& columns,
                    std::vector<std::vector<std::string>>& rows) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read data file " + path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  parse_csv(buffer.str(), path, columns, rows);
+  std::string why;
+  const auto text = read_input_file(path, why);
+  if (!text) throw std::runtime_error("cannot read data file " + path + ": " + why);
+  parse_csv(*text, path, columns, rows);
 }
 
 }  // namespace swarmlet::config

@@ -11,6 +11,7 @@
 
 #include "common/http/url.hpp"
 #include "duration.hpp"
+#include "input_file.hpp"
 #include "request_reader.hpp"
 #include "scenario_reader.hpp"
 #include "ws_step_reader.hpp"
@@ -481,13 +482,12 @@ scenario load_scenario_text(const std::string& text, const std::string& name,
 }
 
 scenario load_scenario_file(const std::string& path, const environment_lookup& env) {
-  std::ifstream in(path);
-  if (!in) throw config_error(path + ": cannot read the scenario file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  std::string why;
+  const auto text = read_input_file(path, why);
+  if (!text) throw config_error(path + ": cannot read the scenario file: " + why);
   const auto slash = path.find_last_of('/');
-  return load_scenario_text(buffer.str(), path,
-                            slash == std::string::npos ? "." : path.substr(0, slash), env);
+  return load_scenario_text(*text, path, slash == std::string::npos ? "." : path.substr(0, slash),
+                            env);
 }
 
 }  // namespace swarmlet::config

@@ -3,9 +3,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "csv_data.hpp"
+#include "input_file.hpp"
 
 namespace swarmlet::config::loading {
 
@@ -24,11 +24,10 @@ const std::string& reader::shipped_file(const YAML::Node& n, const std::string& 
                     !std::filesystem::is_regular_file(path, ec)))
     fail(n, what + " '" + name + "' must be a file next to the master's scenario, without '..'");
   if (std::filesystem::is_directory(path, ec)) fail(n, what + ": " + path + " is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(n, what + ": cannot read " + path + " (" + std::strerror(errno) + ")");
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return shipped_.emplace(name, contents.str()).first->second;
+  std::string why;
+  auto contents = read_input_file(path, why);
+  if (!contents) fail(n, what + ": cannot read " + path + " (" + why + ")");
+  return shipped_.emplace(name, std::move(*contents)).first->second;
 }
 
 void reader::read_data(const std::string& name, std::vector<std::string>& columns,
@@ -60,11 +59,10 @@ std::string reader::read_script(const std::string& name) const {
       throw std::runtime_error("script " + name + " did not come with the scenario");
     return it->second;
   }
-  std::ifstream in(name.size() && name[0] == '/' ? name : base_dir_ + "/" + name, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read the script " + name);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::string why;
+  auto text = read_input_file(name.size() && name[0] == '/' ? name : base_dir_ + "/" + name, why);
+  if (!text) throw std::runtime_error("cannot read the script " + name + ": " + why);
+  return std::move(*text);
 }
 
 }  // namespace swarmlet::config::loading

@@ -1,10 +1,10 @@
 #include "scenario_check.hpp"
 
-#include <fstream>
 #include <optional>
 #include <sstream>
 
 #include "common/config/config_error.hpp"
+#include "common/config/input_file.hpp"
 #include "engine.hpp"
 #include "main_script.hpp"
 #include "user_class.hpp"
@@ -16,11 +16,8 @@ void check_scripts(config::scenario& s, const std::string& base_dir) {
   for (const auto& u : s.users) scripted = scripted || !u.script.empty();
   if (!scripted) return;
   auto read_module = [&](const std::string& name) -> std::optional<std::string> {
-    std::ifstream in(base_dir + "/" + name, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    std::string why;
+    return config::read_input_file(base_dir + "/" + name, why);
   };
   engine_options options;
   options.heap_limit = s.scripting.heap_limit;

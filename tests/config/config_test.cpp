@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -10,12 +11,15 @@
 
 #include "common/config/csv_data.hpp"
 #include "common/config/duration.hpp"
+#include "common/config/input_file.hpp"
 #include "common/config/json_path.hpp"
 #include "common/config/scenario_loader.hpp"
 #include "common/config/template_string.hpp"
 #include "common/config/threshold.hpp"
+#include "tests/support/process.hpp"
 
 namespace c = swarmlet::config;
+namespace ts = swarmlet::testing_support;
 using namespace std::chrono_literals;
 
 namespace {
@@ -31,6 +35,26 @@ TEST(Duration, ParsesWhatPeopleWrite) {
   EXPECT_FALSE(c::parse_duration("5 parsecs"));
   EXPECT_FALSE(c::parse_duration(""));
   EXPECT_EQ(c::format_duration(std::chrono::microseconds(90min + 5s)), "1h30m5s");
+}
+
+TEST(InputFile, OnlyRegularFilesOfBoundedSizeAreRead) {
+  // A FIFO named as a data file blocked the master forever; /dev/zero filled its memory.
+  const auto file = ts::write_temp_file("rows.csv", "a,b\n1,2\n");
+  std::string why;
+  EXPECT_EQ(c::read_input_file(file, why), "a,b\n1,2\n");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ASSERT_EQ(::mkfifo((dir + "/fifo").c_str(), 0600), 0);
+  EXPECT_FALSE(c::read_input_file(dir + "/fifo", why));
+  EXPECT_EQ(why, "it is not a regular file (a FIFO)");
+  EXPECT_FALSE(c::read_input_file("/dev/zero", why));
+  EXPECT_EQ(why, "it is not a regular file (a device)");
+  EXPECT_FALSE(c::read_input_file(dir, why));
+  EXPECT_EQ(why, "it is not a regular file (a directory)");
+  EXPECT_FALSE(c::read_input_file(dir + "/absent", why));
+  EXPECT_EQ(why, "No such file or directory");
+  std::filesystem::resize_file(file, c::max_input_file_bytes + 1);  // sparse: no disk used
+  EXPECT_FALSE(c::read_input_file(file, why));
+  EXPECT_EQ(why, "it is over 256 MiB");
 }
 
 TEST(TemplateString, SubstitutesVariablesAndFunctions) {
