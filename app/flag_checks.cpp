@@ -91,6 +91,47 @@ void add_log_level_flag(CLI::App& cmd, log_level& level) {
       ->check(log_level_check());
 }
 
+master_address master_address_from(const std::string& text) {
+  const auto bad = [&](const std::string& why) {
+    return std::invalid_argument("--master '" + text + "': " + why +
+                                 " (expected HOST[:PORT], [IPv6][:PORT])");
+  };
+  if (text.empty()) throw bad("it is empty");
+  master_address a;
+  std::string port;
+  if (text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos) throw bad("it has no ']'");
+    a.host = text.substr(0, close + 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') throw bad("only ':PORT' may follow ']'");
+      port = text.substr(close + 2);
+      if (port.empty()) throw bad("the port is missing after ':'");
+    }
+    if (a.host.size() == 2) throw bad("the address between [ ] is empty");
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon != std::string::npos && text.find(':') != colon)
+      throw bad("an IPv6 address goes in brackets");
+    a.host = text.substr(0, colon);
+    if (colon != std::string::npos) {
+      port = text.substr(colon + 1);
+      if (port.empty()) throw bad("the port is missing after ':'");
+    }
+    if (a.host.empty()) throw bad("the host is empty");
+  }
+  for (const char c : a.host)
+    if (static_cast<unsigned char>(c) <= ' ' || c == '/' || c == '?' || c == '#' || c == '@')
+      throw bad("the host has a character no host name has");
+  if (!port.empty()) {
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+      throw bad("the port is not a number");
+    a.port = std::stoi(port);
+    if (a.port < 1 || a.port > 65535) throw bad("the port is not in 1..65535");
+  }
+  return a;
+}
+
 std::string scenario_file_from(const std::string& positional, const std::string& option) {
   if (!positional.empty() && !option.empty())
     throw std::invalid_argument("the scenario file is given twice, as FILE '" + positional +

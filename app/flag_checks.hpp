@@ -36,4 +36,13 @@ void add_log_level_flag(CLI::App& cmd, log_level& level);
 /// both or neither were given.
 std::string scenario_file_from(const std::string& positional, const std::string& option);
 
+/// A worker's --master: HOST, HOST:PORT, [IPv6] or [IPv6]:PORT (port 5557 when not given).
+struct master_address {
+  std::string host;  ///< as ZeroMQ takes it: an IPv6 address keeps its brackets
+  int port = 5557;
+};
+/// `text` read as a master_address; throws std::invalid_argument with a one-line reason ("'' is
+/// empty", "'[::1' has no ']'"): a bad address used to be retried forever.
+master_address master_address_from(const std::string& text);
+
 }  // namespace swarmlet::app

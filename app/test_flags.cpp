@@ -98,6 +98,9 @@ std::string read_file(const std::string& path) {
 }
 
 config::scenario load_test(test_flags& f) {
+  if (f.web_ui && f.no_web && f.backdoor_port < 0)
+    throw config::config_error(
+        "--web-ui with --headless (--no-web) and no --backdoor-port: nothing could start a test");
   try {
     f.file = scenario_file_from(f.file, f.file_option);
     f.file_option.clear();

@@ -36,22 +36,15 @@ struct worker_flags {
 
 int serve(const worker_flags& f) {
   block_signals({SIGINT, SIGTERM});
-  std::string host = f.master;
-  int port = 5557;
-  if (const auto colon = f.master.rfind(':');
-      colon != std::string::npos && f.master.find(']') == std::string::npos) {
-    host = f.master.substr(0, colon);
-    try {
-      port = std::stoi(f.master.substr(colon + 1));
-    } catch (...) {
-      port = -1;
-    }
-    if (port <= 0 || port > 65535) {
-      std::cerr << "swarmlet worker: --master '" << f.master
-                << "': expected HOST[:PORT] with a port 1..65535\n";
-      return 2;
-    }
+  master_address master;
+  try {
+    master = master_address_from(f.master);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "swarmlet worker: " << e.what() << "\n";
+    return 2;
   }
+  const std::string& host = master.host;
+  const int port = master.port;
   green::hub hub(green::hub_options::from_environment());
   zmq::context_t context;
   proto::zmq_worker_options to;

@@ -114,6 +114,13 @@ TEST_F(CommandLine, HeadlessServesNoWebPort) {
                      {"SWARMLET_HEADLESS=1"});
   EXPECT_EQ(no_web.wait(), 0) << no_web.err();
   EXPECT_EQ(no_web.out().find("web UI"), std::string::npos) << no_web.out();
+  // Waiting for a test that nothing could start used to wait forever.
+  const auto nothing = ts::run_process(
+      {binary, "run", passing_scenario(), "--threads", "1", "--headless", "--web-ui"});
+  EXPECT_EQ(nothing.code, 2);
+  EXPECT_EQ(nothing.err,
+            "swarmlet: --web-ui with --headless (--no-web) and no --backdoor-port: nothing could "
+            "start a test\n");
 }
 
 TEST_F(CommandLine, AnUnwritableReportPathFailsBeforeAnyRequest) {
