@@ -312,13 +312,41 @@ bool is_dns_server_address(const std::string& text) {
          (colon == std::string::npos || port_ok(text.substr(colon + 1)));
 }
 
+/// A key given twice in one mapping: yaml-cpp keeps both and lookups find the first, so the
+/// second was silently ignored. Walks the tree without recursion (a scenario posted to the web
+/// API is read on a small green stack) and each mapping once (aliases share theirs).
+void refuse_duplicate_keys(const reader& r, const YAML::Node& root) {
+  std::vector<YAML::Node> todo{root};
+  std::set<std::pair<int, int>> seen;  // mappings and sequences by where they start
+  while (!todo.empty()) {
+    const YAML::Node n = todo.back();
+    todo.pop_back();
+    if (!n.IsMap() && !n.IsSequence()) continue;
+    if (!seen.emplace(n.Mark().line, n.Mark().column).second) continue;
+    if (n.IsSequence()) {
+      for (const auto& e : n) todo.push_back(e);
+      continue;
+    }
+    std::set<std::string> keys;
+    for (const auto& kv : n) {
+      if (kv.first.IsScalar() && !keys.insert(kv.first.Scalar()).second)
+        r.fail(kv.first, "'" + kv.first.Scalar() + "' is given twice in this mapping");
+      todo.push_back(kv.second);
+    }
+  }
+}
+
 scenario load(const reader& r, const std::string& text) {
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    if (documents.size() > 1)
+      r.fail(documents[1], "a second YAML document (after ---): a scenario is one document");
+    if (!documents.empty()) root = documents[0];
   } catch (const YAML::ParserException& e) {
     throw config_error(r.where(e.mark) + ": not valid YAML: " + e.msg);
   }
+  refuse_duplicate_keys(r, root);
   try {
     if (!root.IsMap())
       throw config_error(r.file() + ": a scenario is a mapping with target, load and users");

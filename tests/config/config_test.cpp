@@ -427,6 +427,28 @@ std::string error_of(const std::string& yaml) {
   return "(no error)";
 }
 
+TEST(ScenarioLoader, AKeyGivenTwiceOrASecondDocumentIsAnErrorNotIgnored) {
+  // yaml-cpp keeps both keys and lookups find the first: the second `load` was ignored.
+  EXPECT_EQ(error_of("target: http://h/\nload: {users: 1}\nusers: [{tasks: [{get: /}]}]\n"
+                     "load: {users: 2}\n"),
+            "bad.yaml:4:1: 'load' is given twice in this mapping");
+  EXPECT_EQ(
+      error_of("target: http://h/\nusers:\n  - tasks:\n      - {get: /a, name: a, name: b}\n"),
+      "bad.yaml:4:28: 'name' is given twice in this mapping");
+  EXPECT_EQ(error_of("target: http://h/\nusers: [{tasks: [{get: /}]}]\n---\ntarget: http://x/\n"),
+            "bad.yaml:4:1: a second YAML document (after ---): a scenario is one document");
+  EXPECT_EQ(error_of("---\ntarget: http://h/\nusers: [{tasks: [{get: /}]}]\n"), "(no error)")
+      << "a leading --- starts the one document";
+  // Aliases share their node: a billion-node alias tree is walked once per node, at once.
+  std::string bomb = "target: http://h/\nusers: [{tasks: [{get: /}]}]\nx0: &a0 [y, y, y, y, y]\n";
+  for (int i = 1; i < 30; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    bomb += "x" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + prev + ", " + prev +
+            ", " + prev + ", " + prev + ", " + prev + "]\n";
+  }
+  EXPECT_EQ(error_of(bomb).rfind("bad.yaml:3:1: unknown key 'x0'", 0), 0u);
+}
+
 TEST(ScenarioLoader, AnUnknownKeyIsReportedWithItsLineAndColumn) {
   const auto e =
       error_of("target: http://h/\nusers:\n  - tasks:\n      - get: /\n        nmae: x\n");
