@@ -433,6 +433,17 @@ result client::send_once(origin& o, const request& req, bool head, green::time_p
       r.error_message = "bad response: " + parser_.error();
       return r;
     }
+    const int status = parser_.response().status;
+    if (status < 200 || status > 599) {
+      // 101 to a request that asked for no upgrade (the connection now speaks something else),
+      // or a number that is no HTTP status: no answer, though it parsed and was below 400.
+      close(o);
+      r.error = error_kind::bad_response;
+      r.error_message = "bad response: status " + std::to_string(status) +
+                        (status == 101 ? " (Switching Protocols) to a request for no upgrade"
+                                       : " is not a final HTTP status (200 to 599)");
+      return r;
+    }
     conn.fresh = false;
     // Bytes after the response answer no request (this client sends one at a time): kept, they
     // would be read as the next request's response.

@@ -260,6 +260,24 @@ TEST_F(Http, ARequestBodyBeyondWhatIsKeptIsRefusedWith413) {
   EXPECT_EQ(h::client(base(), {}).send(big).response.status, 200) << "64 MiB is kept";
 }
 
+TEST_F(Http, AStatusThatIsNoFinalAnswerIsABadResponse) {
+  // "000" and a 101 to a plain GET were below 400: counted as successes.
+  for (const auto& [reply, message] : std::vector<std::pair<std::string, std::string>>{
+           {"HTTP/1.1 000 Nothing\r\nContent-Length: 0\r\n\r\n",
+            "bad response: status 0 is not a final HTTP status (200 to 599)"},
+           {"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n",
+            "bad response: status 101 (Switching Protocols) to a request for no upgrade"}}) {
+    auto raw = g::socket::listen("127.0.0.1", 0);
+    auto srv = raw_server(raw, reply);
+    std::string error;
+    h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+    auto r = c.send(get("/"));
+    EXPECT_EQ(r.error, h::error_kind::bad_response) << reply;
+    EXPECT_EQ(r.error_message, message);
+    srv.wait();
+  }
+}
+
 TEST_F(Http, ATruncatedBodyIsABadResponse) {
   auto raw = g::socket::listen("127.0.0.1", 0);
   auto srv = raw_server(raw, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");

@@ -112,7 +112,7 @@ users:
   const auto n = peer.counts();
   EXPECT_GT(n.resets, 0u);
   EXPECT_GT(n.goaways, 0u);
-  EXPECT_EQ(errors_with(s, "the server reset stream"), n.resets) << s["errors"].dump();
+  EXPECT_EQ(errors_with(s, "the server reset the stream"), n.resets) << s["errors"].dump();
   EXPECT_EQ(errors_with(s, "GOAWAY (INTERNAL_ERROR"), n.goaways) << s["errors"].dump();
   EXPECT_EQ(s["totals"]["failures"], n.resets + n.goaways);
   EXPECT_EQ(s["totals"]["requests"], n.streams) << "every stream the server saw was counted";
