@@ -241,6 +241,20 @@ TEST_F(Script, PoolBoundsItsThreadsAndWaitall) {
   EXPECT_EQ(global("result"), "3 10");
 }
 
+TEST_F(Script, HugeDurationsAreCappedNotOverflowed) {
+  // sw.sleep(1e10) overflowed the hub's nanoseconds into the past and returned at once.
+  run_user(task(R"(
+    local t = sw.spawn(function() sw.sleep(1e10) end)
+    local u2 = sw.spawn(function() sw.sleep(math.huge) end)
+    sw.sleep(0.01)
+    result = tostring(t:dead()) .. " " .. tostring(u2:dead())
+    t:kill(); u2:kill()
+    local ok = pcall(sw.timeout, 1e300, function() sw.sleep(0.001) end)
+    result = result .. " " .. tostring(ok)
+  )"));
+  EXPECT_EQ(global("result"), "false false true") << only_error();
+}
+
 TEST_F(Script, TimeoutRaisesInTheThreadItGuards) {
   run_user(task(R"(
     local ok, err = pcall(sw.timeout, 0.01, function() sw.sleep(60) end)
