@@ -46,7 +46,7 @@ void apply_overrides(scenario& s, const load_overrides& o, const override_labels
   }
   if (o.host) {
     std::string error;
-    if (!http::parse_url(*o.host, error)) throw config_error(labels.host + ": " + error);
+    if (!http::parse_base_url(*o.host, error)) throw config_error(labels.host + ": " + error);
     s.target = *o.host;
   }
 }

@@ -360,7 +360,7 @@ scenario load(const reader& r, const std::string& text) {
       r.fail(root, "the scenario needs a target, e.g. target: http://127.0.0.1:8080");
     s.target = r.text(root["target"], "target");
     std::string url_error;
-    if (!http::parse_url(s.target, url_error)) r.fail(root["target"], "target: " + url_error);
+    if (!http::parse_base_url(s.target, url_error)) r.fail(root["target"], "target: " + url_error);
     if (root["load"]) s.load = read_load(r, root["load"]);
     if (!root["users"])
       r.fail(root, "the scenario needs users (a list of user classes with tasks)");

@@ -46,6 +46,28 @@ std::optional<url> parse_url(const std::string& text, std::string& error) {
   return u;
 }
 
+std::optional<url> parse_base_url(const std::string& text, std::string& error) {
+  auto u = parse_url(text, error);
+  if (!u) return std::nullopt;
+  const auto authority_start = text.find("//") + 2;
+  const auto authority = std::string_view(text).substr(
+      authority_start, text.find_first_of("/?#", authority_start) - authority_start);
+  if (authority.find('@') != std::string_view::npos) {
+    error = "'" + text +
+            "' has a user:password@, which requests would not send: give the origin only, and "
+            "an Authorization header in the requests";
+    return std::nullopt;
+  }
+  if (u->target != "/") {
+    error = "'" + text + "' has a path or query (" + u->target +
+            "), which requests would not use (each sends its own path as written): give the "
+            "origin only (" +
+            u->origin() + ") and the path in the requests";
+    return std::nullopt;
+  }
+  return u;
+}
+
 bool is_loopback(std::string_view host) {
   return host.substr(0, 4) == "127." || host == "localhost" || host == "::1";
 }

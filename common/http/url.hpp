@@ -20,6 +20,11 @@ struct url {
   std::string origin() const;
 };
 
+/// Parses `text` as the base URL of a test (a scenario's target, --host): an origin, with no
+/// path, query or user:password@, which would be silently dropped (requests carry their own
+/// paths as written). Nothing with `error` set when it is not one.
+std::optional<url> parse_base_url(const std::string& text, std::string& error);
+
 /// Whether `host` (a name or an address to bind) is this machine's loopback: 127.0.0.0/8,
 /// "localhost" or "::1". Anything else may be reachable from other hosts.
 bool is_loopback(std::string_view host);

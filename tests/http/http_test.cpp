@@ -437,6 +437,18 @@ TEST_F(Http, UrlsAreParsedAndBadOnesExplained) {
   EXPECT_FALSE(h::parse_url("ftp://h/", error));
   EXPECT_NE(error.find("http or https"), std::string::npos);
   EXPECT_FALSE(h::parse_url("not a url", error));
+  // A test's base URL is an origin: a path, query or user:password@ was silently dropped.
+  EXPECT_TRUE(h::parse_base_url("http://h:8080/", error));
+  EXPECT_TRUE(h::parse_base_url("https://[::1]:8443", error));
+  EXPECT_FALSE(h::parse_base_url("http://h/api/v1", error));
+  EXPECT_EQ(error,
+            "'http://h/api/v1' has a path or query (/api/v1), which requests would not use (each "
+            "sends its own path as written): give the origin only (http://h) and the path in the "
+            "requests");
+  EXPECT_FALSE(h::parse_base_url("http://h/?k=1", error));
+  EXPECT_FALSE(h::parse_base_url("http://ann:secret@h/", error));
+  EXPECT_NE(error.find("has a user:password@"), std::string::npos) << error;
+  EXPECT_TRUE(h::parse_base_url("http://h/", error)) << "no @ in the authority";
 }
 
 }  // namespace
