@@ -158,6 +158,16 @@ user_spec read_user(const reader& r, const YAML::Node& n, std::size_t index,
   for (const auto& t : u.tasks) add_captures(t.steps);
   known.insert(captures.begin(), captures.end());
   if (u.data) known.insert(u.data->columns.begin(), u.data->columns.end());
+  // A data column or capture named like a built-in hid it: ${user_id} was the row's value.
+  if (u.data)
+    for (const auto& column : u.data->columns)
+      if (std::find(builtins.begin(), builtins.end(), column) != builtins.end())
+        r.fail(n["data"], "data file " + u.data->file + " has a column '" + column +
+                              "', the name of a built-in variable: rename the column");
+  for (const auto& name : captures)
+    if (std::find(builtins.begin(), builtins.end(), name) != builtins.end())
+      r.fail(n, "user '" + u.name + "' captures into '" + name +
+                    "', the name of a built-in variable: capture into another name");
   // The names a user could have meant, by kind: "known: user_id, ...; captures: token; data
   // columns of users.csv: email, password".
   auto known_names = [&] {

@@ -571,6 +571,24 @@ TEST(ScenarioLoader, DataFilesFeedVariables) {
     EXPECT_NE(std::string(e.what()).find("s2.yaml:3:18: cannot read data file"), std::string::npos)
         << e.what();
   }
+  // A column named like a built-in hid it: ${user_id} was the row's value, shared by users.
+  std::ofstream(dir + "/ids.csv") << "user_id,pass\n7,1\n";
+  std::ofstream(dir + "/s3.yaml")
+      << "target: http://h/\nusers:\n  - data: {file: ids.csv}\n    tasks: [{get: /}]\n";
+  try {
+    c::load_scenario_file(dir + "/s3.yaml");
+    FAIL();
+  } catch (const c::config_error& e) {
+    EXPECT_EQ(std::string(e.what()), dir +
+                                         "/s3.yaml:3:11: data file ids.csv has a column "
+                                         "'user_id', the name of a built-in variable: rename "
+                                         "the column");
+  }
+  EXPECT_EQ(
+      error_of("target: http://h/\nusers:\n  - tasks: [{get: /, capture: {iteration: "
+               "{header: X-N}}}]\n"),
+      "bad.yaml:3:5: user 'user1' captures into 'iteration', the name of a built-in variable: "
+      "capture into another name");
 }
 
 TEST(ScenarioLoader, ALoadSpawnRateBesideStagesIsRefusedNotIgnored) {
