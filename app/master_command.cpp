@@ -161,6 +161,9 @@ int serve(master_flags& f) {
   runner_faces faces;
   if (!faces.start(f.test, session, [&link] { return workers_json(link->registry()); }))
     return exit_bad_usage;
+  // The port bound (with --port 0, the one the system chose), as workers must be told it.
+  const std::string endpoint = transport->control_endpoint();
+  const std::string control_port = endpoint.substr(endpoint.rfind(':') + 1);
   const int code = run_tests(f.test, session, faces, [&] {
     std::cout << "swarmlet master: waiting for " << f.expect_workers << " worker(s)" << std::endl;
     const auto until = green::clock::now() + expect_timeout;
@@ -172,7 +175,7 @@ int serve(master_flags& f) {
     std::cerr << "swarmlet master: only " << link->registry().ready_workers().size() << " of "
               << f.expect_workers << " expected workers joined"
               << (faces.quitting() ? "" : " within " + f.expect_timeout)
-              << "; start them with: swarmlet worker --master HOST:" << f.port << "\n";
+              << "; start them with: swarmlet worker --master HOST:" << control_port << "\n";
     return false;
   });
   link->quit_all();

@@ -395,6 +395,21 @@ TEST_F(Distributed, AnInterruptedWorkerSaysGoodbyeThenSendsItsUsersFinalReport) 
   }
 }
 
+TEST_F(Distributed, WithoutItsWorkersTheMasterNamesThePortItReallyListensOn) {
+  // With --port 0 the hint said "swarmlet worker --master HOST:0".
+  const auto file = scenario("{users: 1, spawn_rate: 1, run_time: 1s}");
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q",
+                      "--expect-workers-timeout", "1s"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  EXPECT_NE(master.wait(), 0);
+  EXPECT_NE(master.err().find("only 0 of 1 expected workers joined within 1s; start them with: "
+                              "swarmlet worker --master HOST:" +
+                              ports.first + "\n"),
+            std::string::npos)
+      << master.err();
+}
+
 TEST_F(Distributed, WorkersStartedFirstWaitAndARestartedMasterGetsThemBack) {
   const auto file = scenario("{users: 6, spawn_rate: 100, run_time: 2s}");
   const auto dir = file.substr(0, file.rfind('/'));
