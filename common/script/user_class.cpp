@@ -1,7 +1,45 @@
 #include "user_class.hpp"
 
+#include <algorithm>
+#include <initializer_list>
+#include <string_view>
+#include <vector>
+
 namespace swarmlet::script {
 namespace {
+
+/// Edits from `a` to `b`: inserting, deleting or replacing a letter, or swapping two
+/// neighbours (the optimal string alignment distance).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min(
+          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+/// A class (or task) table may hold the script's own fields, but one a single edit from a field
+/// swarmlet reads is a typo that would be ignored (`on_strat`, `wieght`, `task`): raised.
+void refuse_near_misses(lua_State* L, int table, const user_class& c, const char* what,
+                        std::initializer_list<std::string_view> fields) {
+  lua_pushnil(L);
+  while (lua_next(L, table) != 0) {
+    lua_pop(L, 1);  // the value
+    if (lua_type(L, -1) != LUA_TSTRING) continue;
+    const std::string_view key = lua_tostring(L, -1);
+    if (std::find(fields.begin(), fields.end(), key) != fields.end()) continue;
+    for (const std::string_view field : fields)
+      if (key.size() > 2 && edit_distance(key, field) == 1)
+        luaL_error(L, "%s: %s has a field '%s': did you mean '%s'?", c.file.c_str(), what,
+                   std::string(key).c_str(), std::string(field).c_str());
+  }
+}
 
 struct check_args {
   user_class* out;
@@ -32,6 +70,7 @@ int check_class(lua_State* L) {
   if (!lua_istable(L, cls))
     return luaL_error(L, "%s must return the user class (a table with tasks), got %s",
                       c.file.c_str(), luaL_typename(L, cls));
+  refuse_near_misses(L, cls, c, "the class", {"tasks", "on_start", "on_stop", "wait"});
   lua_getfield(L, cls, "on_start");
   c.on_start = optional_function(L, c, -1, "on_start");
   lua_getfield(L, cls, "on_stop");
@@ -57,6 +96,8 @@ int check_class(lua_State* L) {
       t.name = defined_at(L, -1);
       lua_pushvalue(L, -1);
     } else if (lua_istable(L, -1)) {
+      const std::string what = "task " + std::to_string(i);
+      refuse_near_misses(L, lua_gettop(L), c, what.c_str(), {"fn", "weight", "name"});
       lua_getfield(L, -1, "weight");
       if (!lua_isnil(L, -1)) {
         const lua_Number w = lua_tonumber(L, -1);

@@ -603,6 +603,12 @@ TEST(ScriptLoad, ASyntaxErrorNamesFileAndLine) {
   }
 }
 
+TEST(ScriptLoad, TheClassMayHoldFieldsOfItsOwn) {
+  s::engine e(s::script_files{
+      {"c.lua", "return {tasks = {{fn = print, tags = 1}}, tags = {'a'}, base = '/api', id = 1}"}});
+  EXPECT_EQ(s::load_user_class(e, "c.lua").tasks.size(), 1u);
+}
+
 TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
   const std::pair<std::string, std::string> cases[] = {
       {"return 42", "c.lua must return the user class (a table with tasks), got number"},
@@ -610,6 +616,13 @@ TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
       {"return {tasks = {function() end, 'x'}}", "c.lua: task 2 is a string"},
       {"return {tasks = {{weight = 0, fn = print}}}", "c.lua: task 1: weight must be"},
       {"return {tasks = {print}, on_start = 3}", "c.lua: on_start must be a function"},
+      // A field one edit from one swarmlet reads was ignored: on_stop never ran.
+      {"return {tasks = {print}, on_sotp = print}",
+       "c.lua: the class has a field 'on_sotp': did you mean 'on_stop'?"},
+      {"return {task = {print}, tasks = {print}}",
+       "c.lua: the class has a field 'task': did you mean 'tasks'?"},
+      {"return {tasks = {{fn = print, wieght = 5}}}",
+       "c.lua: task 1 has a field 'wieght': did you mean 'weight'?"},
   };
   for (const auto& [text, expected] : cases) {
     s::engine e(s::script_files{{"c.lua", text}});
