@@ -1,6 +1,9 @@
 #include "threshold.hpp"
 
 #include <charconv>
+#include <cmath>
+#include <limits>
+#include <optional>
 
 #include "duration.hpp"
 
@@ -37,6 +40,49 @@ std::optional<std::string> percentile_digits(const std::string& metric) {
 
 [[noreturn]] void fail(const std::string& text, const std::string& what) {
   throw threshold_error("threshold '" + text + "': " + what + accepted);
+}
+
+/// Why `t` is decided before any request (it passes whatever happens, or never can), or
+/// nothing: such a threshold, "fail_ratio < 2" or "p95 < 0ms", gives a verdict that says
+/// nothing about the run.
+std::optional<std::string> foregone(const threshold& t) {
+  using c = threshold::comparison;
+  const double lo = 0;
+  const double hi =
+      t.what == threshold::metric::fail_ratio ? 1.0 : std::numeric_limits<double>::infinity();
+  const bool whole = t.what == threshold::metric::requests || t.what == threshold::metric::failures;
+  const double v = t.limit;
+  bool never = false, always = false;
+  switch (t.op) {
+    case c::less:
+      never = v <= lo;
+      always = v > hi;
+      break;
+    case c::less_equal:
+      never = v < lo;
+      always = v >= hi;
+      break;
+    case c::greater:
+      never = v >= hi;
+      always = v < lo;
+      break;
+    case c::greater_equal:
+      never = v > hi;
+      always = v <= lo;
+      break;
+    case c::equal:
+      never = v < lo || v > hi || (whole && v != std::floor(v));
+      break;
+    case c::not_equal:
+      always = v < lo || v > hi || (whole && v != std::floor(v));
+      break;
+  }
+  const std::string range = t.what == threshold::metric::fail_ratio ? "a fail ratio is 0 to 1"
+                            : whole ? "a count is a whole number from 0"
+                                    : "the value is never below 0";
+  if (never) return "no run can pass it (" + range + ")";
+  if (always) return "every run passes it, whatever happens (" + range + ")";
+  return std::nullopt;
 }
 
 }  // namespace
@@ -110,6 +156,7 @@ threshold parse_threshold(const std::string& text, const std::string& name,
     if (!v) fail(text, "'" + value + "' is not a number");
     t.limit = *v;
   }
+  if (auto why = foregone(t)) throw threshold_error("threshold '" + text + "': " + *why);
   return t;
 }
 

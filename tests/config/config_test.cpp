@@ -101,6 +101,30 @@ TEST(Threshold, ParsesAndEvaluates) {
   EXPECT_THROW(c::parse_threshold("p95 < soon"), std::invalid_argument);
 }
 
+TEST(Threshold, OneDecidedBeforeAnyRequestIsRefused) {
+  const auto why = [](const std::string& text) {
+    try {
+      c::parse_threshold(text);
+    } catch (const c::threshold_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(why("fail_ratio < 2"),
+            "threshold 'fail_ratio < 2': every run passes it, whatever happens (a fail ratio is 0 "
+            "to 1)");
+  EXPECT_EQ(why("p95 < 0ms"),
+            "threshold 'p95 < 0ms': no run can pass it (the value is never below 0)");
+  EXPECT_EQ(why("fail_ratio > 1"),
+            "threshold 'fail_ratio > 1': no run can pass it (a fail ratio is 0 to 1)");
+  EXPECT_NE(why("requests >= 0").find("every run passes it"), std::string::npos);
+  EXPECT_NE(why("failures == 1.5").find("no run can pass it"), std::string::npos);
+  EXPECT_NE(why("rps != -1").find("every run passes it"), std::string::npos);
+  for (const char* useful : {"fail_ratio < 1", "fail_ratio <= 0", "failures == 0", "requests > 0",
+                             "p95 < 1ms", "min > 0ms", "rps > 0", "fail_ratio >= 1"})
+    EXPECT_EQ(why(useful), "accepted") << useful;
+}
+
 TEST(Threshold, OnOneNameJudgesOnlyItsRequestsAndFailsWhenThereAreNone) {
   swarmlet::stats::stats_table t;
   for (int i = 1; i <= 100; ++i) t.entry("GET", "/fast").record(1000, 0, false);     // 1 ms
