@@ -14,6 +14,9 @@ void parse_csv(const std::string& text, const std::string& name, std::vector<std
   std::string field;
   bool quoted = false, field_started = false;
   int line = 1;
+  int record_line = 1;            // where the record being read began
+  int quote_line = 1;             // where the last quoted field opened
+  std::vector<int> record_lines;  // where each of `records` began, for errors
   // Spreadsheets save "CSV UTF-8" with a byte order mark; it is not part of the first column's
   // name.
   const std::size_t start = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
@@ -33,6 +36,7 @@ void parse_csv(const std::string& text, const std::string& name, std::vector<std
       }
     } else if (c == '"' && !field_started) {
       quoted = field_started = true;
+      quote_line = line;
     } else if (c == ',') {
       record.push_back(std::move(field));
       field.clear();
@@ -42,19 +46,25 @@ void parse_csv(const std::string& text, const std::string& name, std::vector<std
       record.push_back(std::move(field));
       field.clear();
       field_started = false;
-      if (!(record.size() == 1 && record[0].empty())) records.push_back(std::move(record));
+      if (!(record.size() == 1 && record[0].empty())) {
+        records.push_back(std::move(record));
+        record_lines.push_back(record_line);
+      }
       record.clear();
       ++line;
+      record_line = line;
     } else {
       field += c;
       field_started = true;
     }
   }
   if (quoted)
-    throw std::runtime_error(name + ":" + std::to_string(line) + ": unterminated quoted field");
+    throw std::runtime_error(name + ":" + std::to_string(quote_line) +
+                             ": a quoted field opens here and never closes");
   if (field_started || !record.empty()) {
     record.push_back(std::move(field));
     records.push_back(std::move(record));
+    record_lines.push_back(record_line);
   }
   if (records.empty())
     throw std::runtime_error(name + ": no header row (column names) in the data file");
@@ -62,9 +72,9 @@ void parse_csv(const std::string& text, const std::string& name, std::vector<std
   rows.assign(records.begin() + 1, records.end());
   for (std::size_t r = 0; r < rows.size(); ++r)
     if (rows[r].size() != columns.size())
-      throw std::runtime_error(name + ": data row " + std::to_string(r + 1) + " has " +
-                               std::to_string(rows[r].size()) + " fields, the header has " +
-                               std::to_string(columns.size()));
+      throw std::runtime_error(name + ":" + std::to_string(record_lines[r + 1]) + ": data row " +
+                               std::to_string(r + 1) + " has " + std::to_string(rows[r].size()) +
+                               " fields, the header has " + std::to_string(columns.size()));
   if (rows.empty()) throw std::runtime_error(name + ": the data file has a header but no rows");
 }
 

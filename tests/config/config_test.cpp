@@ -390,6 +390,18 @@ TEST(Csv, ReadsQuotedFieldsAndRefusesRaggedRows) {
   EXPECT_EQ(rows[0][1], "se,cret");
   EXPECT_EQ(rows[1][1], "say \"hi\"");
   EXPECT_THROW(c::parse_csv("a,b\n1\n", "t.csv", cols, rows), std::runtime_error);
+  // Errors name the line: a quoted field over two lines and a blank line come before row 3.
+  const auto error = [&](const std::string& text) {
+    try {
+      c::parse_csv(text, "t.csv", cols, rows);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("parsed");
+  };
+  EXPECT_EQ(error("a,b\n1,\"two\nlines\"\n\n3,4,5\n"),
+            "t.csv:5: data row 2 has 3 fields, the header has 2");
+  EXPECT_EQ(error("a,b\n1,2\n3,\"open\n"), "t.csv:3: a quoted field opens here and never closes");
 }
 
 const char* valid = R"(target: http://127.0.0.1:8080
