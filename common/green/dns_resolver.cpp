@@ -245,8 +245,10 @@ std::vector<socket_address> dns_resolver::resolve(const std::string& host, std::
         if (!wake || retry < *wake) wake = retry;
       }
       if (hub::get().park(q->waiters, wake, "resolve") || q->done) continue;
+      // A resolve error, not a timeout of the connect that asked: "connect to ... timed out"
+      // sent the user looking at the target when its name server was silent.
       if (until && clock::now() >= *until)
-        throw operation_timed_out("resolve " + host + " timed out");
+        throw resolve_error("resolve " + host + ": no answer from the name servers in time");
       ::ares_process_fd(as_channel(channel_.get()), ARES_SOCKET_BAD, ARES_SOCKET_BAD);
     }
     if (q->status != ARES_SUCCESS)

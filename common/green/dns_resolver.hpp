@@ -40,7 +40,7 @@ class dns_resolver {
 
   /// The addresses of the name `host`, each with `port`, in the order to try them. Parks the
   /// calling green thread. Throws resolve_error ("resolve HOST: REASON") or, once `until`
-  /// passes, operation_timed_out.
+  /// passes, resolve_error ("resolve HOST: no answer from the name servers in time").
   std::vector<socket_address> resolve(const std::string& host, std::uint16_t port, deadline until);
 
   /// Lookups that reached c-ares (a cached answer or a shared query does not count).

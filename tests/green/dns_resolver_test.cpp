@@ -136,7 +136,12 @@ TEST_P(DnsResolver, ANameThatDoesNotExistIsAResolveError) {
 
 TEST_P(DnsResolver, AServerThatNeverAnswersEndsAtTheCallersDeadline) {
   dns_resolver r(settings());
-  EXPECT_THROW(r.resolve("silent.test", 80, clock::now() + 300ms), operation_timed_out);
+  try {
+    r.resolve("silent.test", 80, clock::now() + 300ms);
+    FAIL() << "silent.test resolved";
+  } catch (const resolve_error& e) {
+    EXPECT_STREQ(e.what(), "resolve silent.test: no answer from the name servers in time");
+  }
   // The hub goes on: another name still resolves on the same resolver.
   EXPECT_EQ(r.resolve("after.test", 80, {}).size(), 1u);
 }

@@ -92,4 +92,18 @@ users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]
   EXPECT_EQ(served(), 0u);
 }
 
+TEST_F(ResolvedByName, ASilentNameServerIsAResolveFailureNotAConnectTimeout) {
+  const auto file = scenario_for("silent.test", R"(load: {users: 1, spawn_rate: 100, run_time: 1s}
+http: {connect_timeout: 200ms}
+users: [{tasks: [{get: /}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  const auto r = ts::run_process({binary, "run", file, "-q", "--json", dir + "/s.json"});
+  ASSERT_EQ(r.code, 1) << r.err;
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  ASSERT_EQ(s["errors"].size(), 1u) << s.dump();
+  EXPECT_EQ(s["errors"][0]["error"],
+            "resolve: resolve silent.test: no answer from the name servers in time");
+}
+
 }  // namespace
