@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace swarmlet::app {
@@ -89,6 +90,27 @@ void add_log_level_flag(CLI::App& cmd, log_level& level) {
          "and above neither are warnings; errors always are")
       ->envname("SWARMLET_LOGLEVEL")
       ->check(log_level_check());
+}
+
+std::string with_env_source(const CLI::App& app, const std::string& message,
+                            const std::vector<std::string>& args) {
+  const auto colon = message.find(": ");
+  if (colon == std::string::npos || message.rfind("-", 0) != 0) return message;
+  const std::string flag = message.substr(0, colon);
+  for (const CLI::App* sub : app.get_subcommands()) {
+    const CLI::Option* opt = sub->get_option_no_throw(flag);
+    if (opt == nullptr || opt->get_envname().empty() ||
+        std::getenv(opt->get_envname().c_str()) == nullptr)
+      continue;
+    for (const auto& arg : args) {
+      for (const auto& l : opt->get_lnames())
+        if (arg == "--" + l || arg.rfind("--" + l + "=", 0) == 0) return message;
+      for (const auto& s : opt->get_snames())
+        if (arg.rfind("-" + s, 0) == 0) return message;
+    }
+    return opt->get_envname() + " (" + flag + ")" + message.substr(colon);
+  }
+  return message;
 }
 
 master_address master_address_from(const std::string& text) {

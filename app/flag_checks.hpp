@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace swarmlet::app {
 
@@ -35,6 +36,12 @@ void add_log_level_flag(CLI::App& cmd, log_level& level);
 /// Returns the file, or throws std::invalid_argument with a one-line reason naming both when
 /// both or neither were given.
 std::string scenario_file_from(const std::string& positional, const std::string& option);
+
+/// CLI11's error `message` ("--users: 'abc' is not a number") as the user should read it when
+/// the value came from the flag's environment variable rather than `args` (the command line):
+/// "SWARMLET_USERS (--users): 'abc' is not a number". Unchanged otherwise.
+std::string with_env_source(const CLI::App& app, const std::string& message,
+                            const std::vector<std::string>& args);
 
 /// A worker's --master: HOST, HOST:PORT, [IPv6] or [IPv6]:PORT (port 5557 when not given).
 struct master_address {

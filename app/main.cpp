@@ -13,8 +13,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   swarmlet::app::add_version_flag(app);
   // One line naming the flag and what was wrong (CLI11 adds a second, "Run with --help ...").
-  app.failure_message([](const CLI::App*, const CLI::Error& e) {
-    return std::string("swarmlet: ") + e.what() + " (see --help)\n";
+  // A value from an environment variable names the variable, not a flag that was not given.
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  app.failure_message([&args](const CLI::App* a, const CLI::Error& e) {
+    return "swarmlet: " + swarmlet::app::with_env_source(*a, e.what(), args) + " (see --help)\n";
   });
   swarmlet::app::raise_open_file_limit();
   int exit_code = 0;

@@ -127,4 +127,26 @@ TEST(FlagChecks, AMastersAddressIsCheckedNotRetriedForever) {
   EXPECT_NE(why("[::1]x").find("only ':PORT' may follow"), std::string::npos);
 }
 
+TEST(FlagChecks, AValueFromTheEnvironmentNamesItsVariable) {
+  // SWARMLET_USERS=abc said "--users: 'abc' is not a number" to someone who gave no --users.
+  ::setenv("SWARMLET_TEST_USERS", "abc", 1);
+  CLI::App app{"test", "swarmlet"};
+  CLI::App* run = app.add_subcommand("run");
+  std::optional<int> u;
+  run->add_option("-u,--users", u)->check(a::whole_number())->envname("SWARMLET_TEST_USERS");
+  const auto error_of = [&](std::vector<std::string> args) {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    try {
+      app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+      return a::with_env_source(app, e.what(), args);
+    }
+    return std::string("parsed");
+  };
+  EXPECT_EQ(error_of({"run"}), "SWARMLET_TEST_USERS (--users): 'abc' is not a number");
+  EXPECT_EQ(error_of({"run", "-u", "x"}), "--users: 'x' is not a number");
+  EXPECT_EQ(error_of({"run", "--users=y"}), "--users: 'y' is not a number");
+  ::unsetenv("SWARMLET_TEST_USERS");
+}
+
 }  // namespace

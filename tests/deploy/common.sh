@@ -71,14 +71,15 @@ ensure_base_root() {
   echo "$tar"
 }
 
-# Runs ARGS chrooted into ROOT with /proc and /dev mounted, in a mount namespace of its own (the
-# mounts go with it).
+# The command that runs ARGS chrooted into ROOT with /proc and /dev mounted, in a mount namespace
+# of its own (the mounts go with it): "${in_root_command[@]}" ROOT ARGS. Each step execs the
+# next, so started in the background its $! is the pid of ARGS itself (a function started so is
+# a subshell, and killing that left ARGS running).
+in_root_command=(unshare --mount --propagation private -- bash -c
+  'root=$1; shift; mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" && exec chroot "$root" "$@"'
+  in_root)
 in_root() {
-  local root=$1
-  shift
-  unshare --mount --propagation private -- bash -c \
-    'root=$1; shift; mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" && exec chroot "$root" "$@"' \
-    in_root "$root" "$@"
+  "${in_root_command[@]}" "$@"
 }
 
 # requests served by the swarmlet target at URL (asked from this host's side).

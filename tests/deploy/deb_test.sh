@@ -38,7 +38,7 @@ test -f "$root/usr/share/doc/swarmlet/scenario.md"
 test -f "$root/usr/share/doc/swarmlet/examples/quickstart.yaml"
 
 # The target and the test both from the root, on this host's loopback (a free port).
-in_root "$root" swarmlet target --host 127.0.0.1 --port 0 >"$root/tmp/target.log" 2>&1 &
+"${in_root_command[@]}" "$root" swarmlet target --host 127.0.0.1 --port 0 >"$root/tmp/target.log" 2>&1 &
 pids+=($!)
 wait_line "$root/tmp/target.log" listening
 url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$root/tmp/target.log")
