@@ -178,7 +178,10 @@ users: [{name: u, script: user.lua}]
   EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
   const auto iterations = requests_of(s, "GET", "/items");
   EXPECT_GT(iterations, 0u);
-  EXPECT_EQ(requests_of(s, "GET", "/"), iterations) << "an iteration is one whole task call";
+  // An iteration is one whole task call, but the stop ends a task at its next request: each
+  // of the (at most 5) users may have sent /items and not / when the test stopped.
+  EXPECT_LE(requests_of(s, "GET", "/"), iterations);
+  EXPECT_GE(requests_of(s, "GET", "/") + 5, iterations) << "an iteration is one whole task call";
   std::uint64_t starts = 0;
   for (const auto& [target, n] : recorded()) {
     EXPECT_EQ(n, 1u) << target << ": on_start once per user";
