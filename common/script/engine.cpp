@@ -28,7 +28,8 @@ int load_from_files(lua_State* L) {
     return 1;
   }
   const std::string chunk = engine::chunk_name(file);
-  if (luaL_loadbuffer(L, text->data(), text->size(), chunk.c_str()) != 0) return lua_error(L);
+  // "t": source only, a script file in bytecode too (see open_sandbox).
+  if (luaL_loadbufferx(L, text->data(), text->size(), chunk.c_str(), "t") != 0) return lua_error(L);
   return 1;
 }
 
@@ -165,14 +166,16 @@ int engine::open_sandbox(lua_State* L) {
   // the master would be missing on the workers).
   remove_fields(L, "_G", {"dofile", "loadfile", "jit"});
   // Bytecode is not checked by LuaJIT's loader: a crafted binary chunk reads and writes any
-  // memory. Scripts load source only, and string.dump (the way to make bytecode) is gone.
+  // memory. Scripts (files, and chunks of load and loadstring) load source only, and
+  // string.dump (the way to make bytecode) is gone.
   remove_fields(L, "string", {"dump"});
-  if (luaL_dostring(L,
-                    "local load, loadstring = load, loadstring\n"
-                    "function _G.load(chunk, name) return load(chunk, name, 't') end\n"
-                    "function _G.loadstring(text, name) return loadstring(text, name, 't') end") !=
-      0)
+  if (luaL_dostring(
+          L,
+          "local load, loadstring = load, loadstring\n"
+          "function _G.load(chunk, name, mode, env) return load(chunk, name, 't', env) end\n"
+          "function _G.loadstring(text, name) return loadstring(text, name, 't') end") != 0)
     return lua_error(L);
+  replace_protected_calls(L);
   remove_fields(L, "os", {"execute", "exit", "remove", "rename", "tmpname", "setlocale"});
   lua_getglobal(L, "debug");
   lua_getfield(L, -1, "traceback");

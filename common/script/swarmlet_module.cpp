@@ -183,6 +183,51 @@ bool is_stop_sentinel(lua_State* L, int index) {
   return lua_touserdata(L, index) == &stop_sentinel;
 }
 
+namespace {
+
+/// After a protected call failed with the error on top: raises it again when it is the stop
+/// sentinel, the user is stopping, or the thread is being killed; else returns.
+void pass_stops_through(lua_State* L) {
+  const thread_info* t = engine::of(L).current();
+  if ((t != nullptr && t->killed) || is_stop_sentinel(L, -1)) lua_error(L);
+  if (user_is_stopping(L)) {  // a message handler may have turned the sentinel into a string
+    push_stop_sentinel(L);
+    lua_error(L);
+  }
+}
+
+int l_pcall(lua_State* L) {
+  luaL_checkany(L, 1);
+  const int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  if (status != 0) pass_stops_through(L);
+  lua_pushboolean(L, status == 0 ? 1 : 0);
+  lua_insert(L, 1);
+  return lua_gettop(L);
+}
+
+int l_xpcall(lua_State* L) {
+  luaL_checkany(L, 2);
+  // (f, handler, args...) -> (handler, f, args...): lua_pcall takes the handler's index.
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  lua_replace(L, 1);
+  lua_replace(L, 2);
+  const int status = lua_pcall(L, lua_gettop(L) - 2, LUA_MULTRET, 1);
+  if (status != 0) pass_stops_through(L);
+  lua_pushboolean(L, status == 0 ? 1 : 0);
+  lua_replace(L, 1);  // over the handler
+  return lua_gettop(L);
+}
+
+}  // namespace
+
+void replace_protected_calls(lua_State* L) {
+  lua_pushcfunction(L, l_pcall);
+  lua_setglobal(L, "pcall");
+  lua_pushcfunction(L, l_xpcall);
+  lua_setglobal(L, "xpcall");
+}
+
 bool user_is_stopping(lua_State* L) {
   const thread_info* t = engine::of(L).current();
   if (t == nullptr || t->user == nullptr) return false;

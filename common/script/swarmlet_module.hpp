@@ -17,6 +17,11 @@ void add_tcp_api(lua_State* L);
 void push_stop_sentinel(lua_State* L);
 bool is_stop_sentinel(lua_State* L, int index);
 
+/// Replaces the globals pcall and xpcall with ones that let the stop sentinel and a kill through:
+/// a task that wraps its requests in pcall spun on the sentinel after a stop, holding its hub
+/// thread until the runaway guard cut it.
+void replace_protected_calls(lua_State* L);
+
 /// Whether the user of the running code is stopping and not in its on_stop: then a request it
 /// is about to make or a sleep ends its task quietly instead, as a YAML user stops after the
 /// request in flight.

@@ -482,6 +482,61 @@ TEST_F(Script, TheSandboxLoadsSourceButNeverBytecode) {
             "chunk with wrong mode | nil | attempt to load chunk with wrong mode | 42 | src");
 }
 
+TEST_F(Script, AScriptFileInBytecodeIsRefused) {
+  // The class file itself went through a loader that took bytecode.
+  lua_State* plain = luaL_newstate();
+  luaL_openlibs(plain);
+  ASSERT_EQ(luaL_dostring(plain, "return string.dump(function() return {tasks = {print}} end)"), 0);
+  std::size_t len = 0;
+  const char* bytes = lua_tolstring(plain, -1, &len);
+  const std::string bytecode(bytes, len);
+  lua_close(plain);
+  try {
+    run_user(task("require 'dumped'"), {{"dumped.lua", bytecode}});
+  } catch (const s::script_error&) {
+  }
+  EXPECT_NE(only_error().find("attempt to load chunk with wrong mode"), std::string::npos)
+      << only_error();
+  s::engine e(s::script_files{{"c.lua", bytecode}});
+  EXPECT_THROW(s::load_user_class(e, "c.lua"), s::script_error);
+}
+
+TEST_F(Script, LoadKeepsItsEnvironmentArgument) {
+  run_user(task("result = load('return x', 'c', 't', {x = 5})()"));
+  EXPECT_EQ(global("result"), "5");
+}
+
+TEST_F(Script, APcallAroundARequestDoesNotCatchTheStop) {
+  // The stop ends a task at its next request by raising; a pcall caught that, and a loop of
+  // them spun on it until the runaway guard cut the hub thread.
+  g::event<>* stop = nullptr;
+  int seen = 0;
+  on_request_ = [&](const std::string&) {
+    if (++seen == 3) stop->send();
+  };
+  run_user(task(R"(
+    for i = 1, 100000 do
+      local ok = pcall(function() return u.http:get("/items") end)
+      xpcall(function() u.http:get("/") end, debug.traceback)
+    end
+    reached = "yes"
+  )"),
+           {}, {}, [&](g::event<>& stopping) { stop = &stopping; });
+  EXPECT_EQ(seen, 3);
+  EXPECT_EQ(global("reached"), "nil");
+  EXPECT_TRUE(stats_.errors().empty()) << only_error();
+  // Errors that are not the stop are still caught, with pcall's and xpcall's results.
+  run_user(task(R"(
+    local ok, err = pcall(error, "boom", 0)
+    local ok2, a, b = pcall(function(x) return x, 2 end, 1)
+    local ok3, handled = xpcall(function() error("x", 0) end, function(m) return "h:" .. m end)
+    local ok4, v = xpcall(function(p) return p * 2 end, print, 21)
+    result = table.concat({tostring(ok), err, tostring(ok2), a, b, tostring(ok3), handled,
+                           tostring(ok4), v}, " ")
+  )"));
+  EXPECT_EQ(global("result"), "false boom true 1 2 false h:x true 42");
+}
+
 TEST_F(Script, DeeplyNestedJsonIsAnErrorNotACrash) {
   // Each level took a C stack frame of the 256 KiB green stack in push_json and the parser.
   run_user(task(R"(
