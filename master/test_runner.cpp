@@ -308,6 +308,13 @@ void test_runner::command_users(int users, double spawn_rate,
   for (const auto& [worker, classes] : assignment)
     for (const auto& [cls, set] : classes) given += set.size();
   users_wait_for_ids_ = given < asked;
+  // The open model's rates go to the workers given ids: one given none (its ids are held by
+  // users still stopping) runs nothing for now, rather than a plan whose users it would number
+  // itself, from 1.
+  int arrival_threads = 0;
+  if (arrival)
+    for (const auto& w : workers_)
+      if (!assignment[w.id][open_model_users].empty()) arrival_threads += w.threads;
   worker_indexes_ = assign_worker_indexes(worker_indexes_, ids);
   for (auto& w : workers_) {
     proto::spawn_command c;
@@ -322,7 +329,9 @@ void test_runner::command_users(int users, double spawn_rate,
     if (arrival) {
       // The open model: the rates split by hub threads, the user budget by the ids given.
       c.arrival_ids = mine[open_model_users];
-      c.arrival = arrival->share(w.threads, all_threads, static_cast<int>(c.arrival_ids.size()));
+      if (!c.arrival_ids.empty())
+        c.arrival =
+            arrival->share(w.threads, arrival_threads, static_cast<int>(c.arrival_ids.size()));
     } else {
       for (const auto& u : scenario_->users) {
         auto it = mine.find(u.name);

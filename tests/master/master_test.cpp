@@ -291,6 +291,41 @@ TEST(TestRunner, AfterARampDownAndUpUserIdsStayWithinOneToN) {
   EXPECT_EQ(running.wait(), 0);
 }
 
+TEST(TestRunner, AnOpenModelWorkerGivenNoIdsRunsNothingUntilTheyAreFree) {
+  // A worker that joined while the ids it would take were still held got an empty id set and
+  // a plan of one user, which it numbered itself: ${user_id} 1, held by the other worker.
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {arrival_rate: {rate: 40/s, max_users: 4}}\nusers: "
+      "[{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  recording_worker one(runner, "one"), two(runner, "two");
+  runner.add_worker(one, "one", 1);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(one.spawned.wait_for(5s));
+  using swarmlet::proto::id_ranges;
+  ASSERT_EQ(one.spawns.back().arrival_ids, id_ranges::span(1, 4));
+  runner.add_worker(two, "two", 1);  // one keeps 1..2; 3..4 are held until one reports
+  EXPECT_EQ(one.spawns.back().arrival_ids, id_ranges::span(1, 2));
+  ASSERT_TRUE(one.spawns.back().arrival);
+  EXPECT_EQ(one.spawns.back().arrival->rate, 40) << "all of the rate, to the worker with ids";
+  EXPECT_TRUE(two.spawns.back().arrival_ids.empty());
+  EXPECT_FALSE(two.spawns.back().arrival) << "no plan: nothing it could number itself";
+  swarmlet::proto::stats_report r;
+  r.worker_id = "one";
+  r.run_id = runner.run_id();
+  r.sequence = one.next_sequence();
+  r.command_id = one.spawns.back().command_id;
+  r.live_user_ids = id_ranges::span(1, 2);
+  runner.deliver(std::move(r));
+  EXPECT_EQ(two.spawns.back().arrival_ids, id_ranges::span(3, 4));
+  ASSERT_TRUE(two.spawns.back().arrival);
+  EXPECT_EQ(two.spawns.back().arrival->rate, 20) << "half of the rate each, by threads";
+  runner.request_stop();
+  EXPECT_EQ(running.wait(), 0);
+}
+
 TEST(TestRunner, TheReportsNameWorkersThatWentMissingRejoinedOrWereLost) {
   swarmlet::green::hub hub;
   auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
