@@ -9,6 +9,7 @@
 #include "common/green/errors.hpp"
 #include "common/green/hub.hpp"
 #include "h2_connection.hpp"
+#include "request_syntax.hpp"
 
 namespace swarmlet::http {
 
@@ -464,6 +465,14 @@ result client::send(const request& original) {
   request redirected;  // the request a redirect asks for
   result r;
   for (int hop = 0;; ++hop) {
+    // Before any connection: a CR or LF in the line or a header would split it on the wire
+    // (each hop: a redirect's Location is the server's text).
+    if (std::string why = check_request(*req); !why.empty()) {
+      r = result{};
+      r.error = error_kind::other;
+      r.error_message = std::move(why);
+      break;
+    }
     std::string_view path;
     const auto o = route(req->target, path, r.error_message);
     if (!o) {

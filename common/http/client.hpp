@@ -80,7 +80,9 @@ class client {
   /// and waits for the response, following redirects to any origin (max_redirects). Reuses
   /// each origin's connection when the server allows it. Over HTTP/2, green threads of one hub
   /// may call it at the same time (see multiplexes()): each request is a stream of its
-  /// origin's one connection; over HTTP/1.1, one at a time.
+  /// origin's one connection; over HTTP/1.1, one at a time. A request whose method, target or
+  /// header fields break HTTP's syntax (a CR or LF that would split it on the wire: see
+  /// request_syntax) is not sent: it fails as error_kind::other, saying why.
   result send(const request& req);
   /// Whether send() of a request to `target` (a path or an absolute URL, as for send()) may
   /// run beside other green threads' HTTP/2 requests: its origin's connection is (or, with

@@ -10,6 +10,7 @@
 
 #include "common/green/errors.hpp"
 #include "message_parser.hpp"
+#include "request_syntax.hpp"
 #include "websocket_handshake.hpp"
 
 namespace swarmlet::http {
@@ -281,6 +282,11 @@ ws_outcome websocket::handshake(const url& where, const header_list& headers) {
 ws_outcome websocket::open(std::string_view target, const header_list& headers) {
   drop();
   subprotocol_.clear();
+  // Before the connect: a CR or LF in the upgrade's line or a header would split it on the wire.
+  if (std::string why = check_request_target(target); !why.empty())
+    return fail(ws_error::other, std::move(why));
+  if (std::string why = check_header_fields(headers); !why.empty())
+    return fail(ws_error::other, std::move(why));
   url where = base_;
   if (!target.empty() && target.front() == '/') {
     where.target = std::string(target);

@@ -83,7 +83,8 @@ class websocket {
   /// Connects and upgrades. `target` is a path (relative to the base) or an absolute
   /// ws:// or wss:// URL; `headers` are added to the upgrade request (an offered
   /// Sec-WebSocket-Protocol is checked against the answer). Parks until open or failed. A
-  /// connection already open is dropped first.
+  /// connection already open is dropped first. A target or header that breaks HTTP's syntax (a
+  /// CR or LF: see request_syntax) fails as ws_error::other before anything is sent.
   ws_outcome open(std::string_view target, const header_list& headers = {});
   /// Sends one message (text unless `binary`), parking until it is written (io_timeout).
   ws_outcome send(std::string_view data, bool binary = false);

@@ -14,6 +14,7 @@
 #include "common/green/timeout.hpp"
 #include "common/http/query.hpp"
 #include "common/http/request_body.hpp"
+#include "common/http/request_syntax.hpp"
 #include "common/stats/stats_table.hpp"
 #include "json_convert.hpp"
 #include "lua_guard.hpp"
@@ -339,6 +340,10 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
   user.request_busy = true;
   std::size_t len = 0;
   const char* path = luaL_checklstring(L, path_index, &len);
+  // Anything else went out as written: not a request line HTTP knows ("GET api/x HTTP/1.1").
+  const std::string_view p(path, len);
+  if (p.rfind('/', 0) != 0 && p.rfind("http://", 0) != 0 && p.rfind("https://", 0) != 0)
+    return luaL_error(L, "path '%s' must start with '/' (or be a URL: http[s]://host/...)", path);
   req.target.assign(path, len);
   request_options o;
   read_options(L, opts_index, req, o);
@@ -418,6 +423,8 @@ int l_method(lua_State* L) {
 int l_request(lua_State* L) {
   std::string method = luaL_checkstring(L, 2);
   for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (const std::string why = http::check_method(method); !why.empty())
+    return luaL_error(L, "%s", why.c_str());
   lua_pushstring(L, method.c_str());
   lua_replace(L, 2);
   return send(L, lua_tostring(L, 2), 3, 4);

@@ -180,6 +180,20 @@ TEST_F(H2Client, RedirectsCookiesAndBodiesWorkAsOverHttp1) {
   EXPECT_EQ(r.response.body, "");
 }
 
+TEST_F(H2Client, AHeaderThatACrOrLfWouldSplitIsRefusedBeforeItsStream) {
+  // nghttp2 sends the fields it is given as they are (it checks what it receives), and this
+  // peer took the value, CR and LF in it: a proxy that goes on in HTTP/1.1 would split it.
+  h::client c(url_of(peer_->url()), h2_options());
+  auto q = get("/items/1");
+  q.headers.add("X-Token", "t\r\nX-Injected: 1");
+  const auto r = c.send(q);
+  EXPECT_EQ(r.error, h::error_kind::other);
+  EXPECT_EQ(r.error_message, "header X-Token value contains CR/LF");
+  const auto ok = c.send(get("/items/2"));
+  ASSERT_TRUE(ok.ok()) << ok.error_message;
+  EXPECT_EQ(peer_->counts().streams, 1u) << "only the good request opened a stream";
+}
+
 TEST_F(H2Client, ResetStreamFailsThatRequestAloneByName) {
   h::client c(url_of(peer_->url()), h2_options());
   ASSERT_TRUE(c.send(get("/")).ok());

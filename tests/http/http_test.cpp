@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "common/green/buffered_reader.hpp"
 #include "common/green/hub.hpp"
@@ -423,6 +424,59 @@ TEST_F(Http, WithARequestDeadlineIdleAndTricklingClientsGiveTheirPlaceBack) {
     }
     EXPECT_EQ(r.read_exactly(2), "up");
   }
+  srv.kill();
+}
+
+TEST_F(Http, ARequestThatACrOrLfWouldSplitIsRefusedAndNeverSent) {
+  // On the wire a CR or LF ends the request line or the header: what follows would reach the
+  // server as a header or a request of its own (header injection, request smuggling).
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  std::vector<std::string> seen;  // targets, in order
+  std::size_t injected = 0;       // requests that carried X-Injected
+  std::string tab;                // X-Tab as the server read it
+  auto srv = g::spawn([&] {
+    h::serve_http(listener, [&](const h::request& q, h::response& r) {
+      seen.push_back(q.target);
+      if (q.headers.has("x-injected")) ++injected;
+      tab = q.headers.get("x-tab").value_or("");
+      r.status = 200;
+    });
+  });
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(listener.local_port()), error),
+              {});
+  struct refused {
+    h::request q;
+    std::string why;
+  };
+  std::vector<refused> cases(5);
+  cases[0].q = get("/value");
+  cases[0].q.headers.add("X-Token", "t\r\nX-Injected: 1");
+  cases[0].why = "header X-Token value contains CR/LF";
+  cases[1].q = get("/a HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET /smuggled");
+  cases[1].why = "request target contains CR/LF";
+  cases[2].q = get("/name");
+  cases[2].q.headers.add("X-Injected: 1\r\nX-Token", "t");
+  cases[2].why = "header name contains CR/LF";
+  cases[3].q = get("/nul");
+  cases[3].q.headers.add("X-Token", std::string("t\0u", 3));
+  cases[3].why = "header X-Token value contains NUL";
+  cases[4].q = get("/method");
+  cases[4].q.method = "GET /m HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET";
+  cases[4].why = "request method contains CR/LF";
+  for (const auto& [q, why] : cases) {
+    const auto r = c.send(q);
+    EXPECT_EQ(r.error, h::error_kind::other) << why;
+    EXPECT_EQ(r.error_message, why);
+    EXPECT_EQ(r.version, h::version::none) << "no connection was used for it";
+  }
+  h::request after = get("/after");
+  after.headers.add("X-Tab", "a\tb");
+  const auto r = c.send(after);
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(seen, std::vector<std::string>{"/after"}) << "only the good request arrived";
+  EXPECT_EQ(injected, 0u);
+  EXPECT_EQ(tab, "a\tb") << "a tab is part of a header value";
   srv.kill();
 }
 

@@ -309,6 +309,22 @@ TEST_F(WebSocket, HeadersOwnedByTheHandshakeAreRefused) {
   EXPECT_EQ(ws.open("/", headers).error, h::ws_error::other);
 }
 
+TEST_F(WebSocket, AnUpgradeThatACrOrLfWouldSplitIsRefusedBeforeTheConnect) {
+  std::string error;
+  // Nothing listens on port 1: a connect would fail as connect_refused.
+  h::websocket ws(*h::parse_url("http://127.0.0.1:1", error), options());
+  h::header_list headers;
+  headers.add("Origin", "http://h\r\nX-Injected: 1");
+  auto r = ws.open("/", headers);
+  EXPECT_EQ(r.error, h::ws_error::other);
+  EXPECT_EQ(r.message, "header Origin value contains CR/LF");
+  r = ws.open("/chat HTTP/1.1\r\nX-Injected: 1", {});
+  EXPECT_EQ(r.error, h::ws_error::other);
+  EXPECT_EQ(r.message, "request target contains CR/LF");
+  r = ws.open("ws://127.0.0.1:1/chat\n", {});
+  EXPECT_EQ(r.message, "request target contains CR/LF");
+}
+
 TEST_F(WebSocket, WssCarriesTheSameFramesOverTls) {
   const auto cert = g::testing_support::make_test_certificate();
   auto listener = g::socket::listen("127.0.0.1", 0);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
@@ -394,6 +395,30 @@ TEST_F(Script, HttpRequestsAreRecordedLikeYamlOnes) {
   EXPECT_EQ(entry("GET", "/status/404")->failures, 1u);
   EXPECT_EQ(only_error(), "HTTP 404 Not Found");
   EXPECT_EQ(target_.served(), 4u);
+}
+
+TEST_F(Script, TextThatWouldSplitARequestFailsItUnsentAndABadPathOrMethodIsALuaError) {
+  std::vector<std::string> seen;
+  on_request_ = [&](const std::string& target) { seen.push_back(target); };
+  run_user(task(R"(
+    local h = u.http:get("/h", {headers = {["X-Token"] = "t\r\nX-Injected: 1"}, name = "h"})
+    local p = u.http:get("/p HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET /smuggled", {name = "p"})
+    local q = u.http:get("/items", {query = {k = "a\r\nX-Injected: 1"}, name = "q"})
+    local ok1, e1 = pcall(u.http.get, u.http, "items?page=2")
+    local ok2, e2 = pcall(u.http.request, u.http, "get / HTTP/1.1\r\nX-Injected: 1\r\n\r\nget", "/")
+    result = h.error .. "|" .. p.error .. "|" .. q.status .. "|" .. tostring(ok1) .. " " ..
+             e1 .. "|" .. tostring(ok2) .. " " .. e2
+  )"));
+  EXPECT_EQ(global("result"),
+            "other: header X-Token value contains CR/LF|other: request target contains CR/LF|200|"
+            "false path 'items?page=2' must start with '/' (or be a URL: http[s]://host/...)|"
+            "false request method contains CR/LF");
+  EXPECT_EQ(seen, std::vector<std::string>{"/items?k=a%0D%0AX-Injected%3A%201"})
+      << "only the query, percent-encoded, was sent";
+  ASSERT_NE(entry("GET", "h"), nullptr);
+  EXPECT_EQ(entry("GET", "h")->failures, 1u);
+  ASSERT_NE(entry("GET", "p"), nullptr);
+  EXPECT_EQ(entry("GET", "p")->failures, 1u);
 }
 
 TEST_F(Script, DiscardBodyCountsTheBodyWithoutKeepingIt) {

@@ -48,6 +48,7 @@ class UserFlow : public ::testing::Test {
 
   g::hub hub_;
   std::vector<std::string> seen_;  // request targets, in order
+  std::size_t injected_ = 0;       // requests that carried an X-Injected header
   c::scenario scenario_;
   swarmlet::stats::stats_table stats_;
   std::unique_ptr<w::user_runner> user_;
@@ -56,12 +57,17 @@ class UserFlow : public ::testing::Test {
   g::green_thread<void> server_ = g::spawn([this] {
     h::serve_http(listener_, [this](const h::request& q, h::response& r) {
       seen_.push_back(q.target);
+      if (q.headers.has("x-injected")) ++injected_;
       r.status = 200;
       if (q.target.rfind("/status/", 0) == 0) r.status = std::stoi(q.target.substr(8));
       if (q.target == "/token") {
         r.headers.add("Content-Type", "application/json");
         r.headers.add("X-Request-Id", "r-17");
         r.body = R"({"token": "t-1", "count": 3})";
+      }
+      if (q.target == "/evil") {  // values that would split a request they were put in
+        r.body = R"({"token": "t\r\nX-Injected: 1",
+                     "tail": " HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET /smuggled"})";
       }
       if (q.target.rfind("/deep/", 0) == 0) {  // {"a":{"a":...1...}} nested N deep
         const auto n = std::stoul(q.target.substr(6));
@@ -126,6 +132,20 @@ TEST_F(UserFlow, CapturesAndChecksGoThroughTheRealClient) {
       2);
   EXPECT_EQ(seen_, (std::vector<std::string>{"/token", "/use/t-1/r-17/[]"}));
   EXPECT_TRUE(stats_.errors().empty());
+}
+
+TEST_F(UserFlow, CapturedTextThatWouldSplitARequestFailsItUnsent) {
+  // A capture (or a data cell) put in a header or a path is checked when the request is sent:
+  // a CR or LF there would let the target's answer inject headers or smuggle a request.
+  run_user(
+      R"yaml([{on_start: [{get: /evil, capture: {token: {json: $.token}, tail: {json: $.tail}}}],
+        tasks: [{steps: [{get: /use, headers: {X-Token: "${token}"}, on_failure: continue},
+          {get: "/go${tail}", on_failure: continue}, {get: /next}]}]}])yaml",
+      2);
+  EXPECT_EQ(seen_, (std::vector<std::string>{"/evil", "/next"})) << "neither was sent";
+  EXPECT_EQ(injected_, 0u);
+  EXPECT_EQ(errors("other: header X-Token value contains CR/LF"), 1u);
+  EXPECT_EQ(errors("other: request target contains CR/LF"), 1u);
 }
 
 TEST_F(UserFlow, DeeplyNestedJsonFailsItsCheckInsteadOfCrashingTheWorker) {

@@ -1,0 +1,78 @@
+// What a request's line and header fields may hold: each refusal in one line that says where
+// the character is and what it is, and what HTTP allows passing untouched.
+#include "common/http/request_syntax.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace h = swarmlet::http;
+
+namespace {
+
+TEST(RequestSyntax, ACrOrLfInTheTargetIsRefused) {
+  EXPECT_EQ(h::check_request_target("/a HTTP/1.1\r\nX-Injected: 1"),
+            "request target contains CR/LF");
+  EXPECT_EQ(h::check_request_target("/a\nb"), "request target contains CR/LF");
+  EXPECT_EQ(h::check_request_target(std::string("/a\0b", 4)), "request target contains NUL");
+  EXPECT_EQ(h::check_request_target("/a\tb"), "request target contains a control character (0x09)");
+  EXPECT_EQ(h::check_request_target("/a\x7f"),
+            "request target contains a control character (0x7f)");
+  EXPECT_EQ(h::check_request_target("http://h/a\r\n"), "request target contains CR/LF");
+}
+
+TEST(RequestSyntax, TargetsAsPeopleWriteThemPass) {
+  EXPECT_EQ(h::check_request_target("/"), "");
+  EXPECT_EQ(h::check_request_target("/items?page=2&q=a%0D%0A"), "") << "percent-encoded is text";
+  EXPECT_EQ(h::check_request_target("https://other:8443/a/b?c=d"), "");
+  EXPECT_EQ(h::check_request_target("/caf\xc3\xa9"), "") << "UTF-8 is sent as written, as before";
+  EXPECT_EQ(h::check_request_target(""), "") << "the client sends /";
+}
+
+TEST(RequestSyntax, HeaderNamesAreTokens) {
+  EXPECT_EQ(h::check_header_name("X-Token"), "");
+  EXPECT_EQ(h::check_header_name("x_custom.v2!#$%&'*+^`|~"), "");
+  EXPECT_EQ(h::check_header_name("X-Injected: 1\r\nX-Token"), "header name contains CR/LF");
+  EXPECT_EQ(h::check_header_name(std::string("X\0", 2)), "header name contains NUL");
+  EXPECT_EQ(h::check_header_name("X Token"),
+            "header name 'X Token' is not a token (letters, digits and !#$%&'*+-.^_`|~)");
+  EXPECT_EQ(h::check_header_name("X:"),
+            "header name 'X:' is not a token (letters, digits and !#$%&'*+-.^_`|~)");
+  EXPECT_EQ(h::check_header_name(""), "header name is empty");
+}
+
+TEST(RequestSyntax, HeaderValuesHoldNoControlCharacterButTheTab) {
+  EXPECT_EQ(h::check_header_value("X-Token", "t\r\nX-Injected: 1"),
+            "header X-Token value contains CR/LF");
+  EXPECT_EQ(h::check_header_value("X-Token", "t\r"), "header X-Token value contains CR/LF");
+  EXPECT_EQ(h::check_header_value("X-Token", std::string("t\0", 2)),
+            "header X-Token value contains NUL");
+  EXPECT_EQ(h::check_header_value("X-Token", "t\x1b[0m"),
+            "header X-Token value contains a control character (0x1b)");
+  EXPECT_EQ(h::check_header_value("X-Token", "a\tb c: d, \"e\"; f=g"), "");
+  EXPECT_EQ(h::check_header_value("X-Token", "caf\xc3\xa9"), "") << "obs-text is allowed";
+  EXPECT_EQ(h::check_header_value("X-Token", ""), "");
+}
+
+TEST(RequestSyntax, ARequestIsCheckedMethodTargetThenHeadersInOrder) {
+  h::request q;
+  EXPECT_EQ(h::check_request(q), "");
+  q.headers.add("Accept", "*/*");
+  q.headers.add("X-A", "1\n");
+  q.headers.add("X-B", "2\n");
+  EXPECT_EQ(h::check_request(q), "header X-A value contains CR/LF");
+  q.target = "/\r";
+  EXPECT_EQ(h::check_request(q), "request target contains CR/LF");
+  q.method = "GET / HTTP/1.1\r\n";
+  EXPECT_EQ(h::check_request(q), "request method contains CR/LF");
+  q.method = "";
+  EXPECT_EQ(h::check_request(q), "request method is empty");
+  q.method = "PURGE";
+  q.target = "/";
+  q.headers.clear();
+  q.body = "a\r\n\r\nGET /x HTTP/1.1\r\n";
+  EXPECT_EQ(h::check_request(q), "") << "a body is framed by its length, sent as it is";
+  EXPECT_EQ(h::check_header_fields(q.headers), "");
+}
+
+}  // namespace
