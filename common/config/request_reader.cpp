@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "common/http/request_syntax.hpp"
 #include "common/http/url.hpp"
 
 namespace swarmlet::config::loading {
@@ -267,11 +268,25 @@ std::vector<std::string> read_tags(const reader& r, const YAML::Node& n) {
   return out;
 }
 
+void refuse_unsendable_target(const reader& r, const YAML::Node& n, const std::string& what,
+                              const template_string& path) {
+  if (const std::string why = http::check_request_target(path.fixed_text()); !why.empty())
+    r.fail(n, what + ": " + why);
+}
+
 void read_headers_and_query(const reader& r, const YAML::Node& n, request_spec& req) {
   if (const auto h = n["headers"]) {
     r.expect_map(h, "headers");
-    for (const auto& kv : h)
-      req.headers.emplace_back(kv.first.as<std::string>(), r.templ(kv.second, "header value"));
+    for (const auto& kv : h) {
+      const auto name = kv.first.as<std::string>();
+      if (const std::string why = http::check_header_name(name); !why.empty())
+        r.fail(kv.first, "headers: " + why);
+      template_string value = r.templ(kv.second, "header value");
+      // What variables bring in is checked when the request is sent (http::client).
+      if (const std::string why = http::check_header_value(name, value.fixed_text()); !why.empty())
+        r.fail(kv.second, "headers: " + why);
+      req.headers.emplace_back(name, std::move(value));
+    }
   }
   if (const auto q = n["query"]) {
     r.expect_map(q, "query");
@@ -325,6 +340,7 @@ request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
     req.method = m;
     for (auto& c : req.method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     req.path = r.templ(n[m], m + " path");
+    refuse_unsendable_target(r, n[m], m + " path", req.path);
     const std::string& p = req.path.source();
     if (p.rfind("http://", 0) == 0 || p.rfind("https://", 0) == 0) {
       // Another origin than the target's: a URL that is all text is checked now.

@@ -28,8 +28,14 @@ void collect_json_templates(const reader& r, const YAML::Node& at, const nlohman
 void read_json_checks(const reader& r, const YAML::Node& n, std::vector<json_check>& out);
 /// `capture: {variable: {json: $.path} | {regex: RE} | {header: Name}}`.
 void read_captures(const reader& r, const YAML::Node& n, std::vector<capture_spec>& out);
-/// `headers:` and `query:` (maps of templated values) of a request or a ws step.
+/// `headers:` and `query:` (maps of templated values) of a request or a ws step. A header name
+/// that is no token, or a value whose fixed text holds a CR, LF or other control character,
+/// fails here (what variables bring in fails when the request is sent).
 void read_headers_and_query(const reader& r, const YAML::Node& n, request_spec& req);
+/// Fails naming `n` (`what`: "get path") when the fixed text of `path` holds a control character
+/// that no request line may carry.
+void refuse_unsendable_target(const reader& r, const YAML::Node& n, const std::string& what,
+                              const template_string& path);
 /// `on_failure: continue | end_task | stop_user`.
 failure_action read_failure_action(const reader& r, const YAML::Node& n);
 /// `tags: [name, ...]`.

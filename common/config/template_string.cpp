@@ -194,4 +194,11 @@ std::vector<std::string> template_string::variables() const {
   return out;
 }
 
+std::string template_string::fixed_text() const {
+  std::string out;
+  for (const part& p : parts_)
+    if (p.kind == part_kind::literal) out += p.text;
+  return out;
+}
+
 }  // namespace swarmlet::config

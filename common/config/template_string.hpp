@@ -54,6 +54,9 @@ class template_string {
   const std::string& source() const noexcept { return source_; }
   /// Every variable name it refers to (not functions).
   std::vector<std::string> variables() const;
+  /// Its fixed parts joined (with ${env...} in, once resolve_environment ran): text that every
+  /// render holds, whatever the variables, to check when the scenario loads.
+  std::string fixed_text() const;
 
  private:
   enum class part_kind { literal, variable, random_int, random_string, uuid, now_ms, env };

@@ -57,6 +57,7 @@ request_spec read_ws_step(const reader& r, const YAML::Node& n, bool as_task,
     r.check_keys(n, allowed, "a ws step");
     ws.what = ws_step::action::open;
     req.path = r.templ(path, "ws path");
+    refuse_unsendable_target(r, path, "ws path", req.path);
     const std::string& p = req.path.source();
     if (p.empty() || (p[0] != '/' && p.rfind("ws://", 0) != 0 && p.rfind("wss://", 0) != 0))
       r.fail(path, "ws path '" + p +

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -845,6 +846,43 @@ TEST(Origins, RequestsTakeUrlsOfOtherOriginsNamedAsWritten) {
                 .find("t.yaml:2:24: get URL "),
             std::string::npos)
       << config_error_of("target: http://x/\nusers: [{tasks: [{get: \"http://\"}]}]\n");
+}
+
+TEST(ScenarioLoader, FixedTextThatWouldSplitARequestIsRefusedAtLoadTime) {
+  // Sent, a CR or LF ends the request line or the header: what follows would reach the target
+  // as a header or a request of its own. Variables are checked when the request is sent.
+  const std::string head = "target: http://x/\nusers: [{tasks: [";
+  EXPECT_EQ(config_error_of(head + "{get: \"/a HTTP/1.1\\r\\nX-Injected: 1\"}]}]\n"),
+            "t.yaml:2:24: get path: request target contains CR/LF");
+  EXPECT_EQ(config_error_of(head + "{post: \"/a\\0\"}]}]\n"),
+            "t.yaml:2:25: post path: request target contains NUL");
+  EXPECT_EQ(config_error_of(head + "{get: \"http://y/\\n\"}]}]\n"),
+            "t.yaml:2:24: get path: request target contains CR/LF");
+  EXPECT_EQ(config_error_of(head + "{get: /a, headers: {X-Token: \"t\\nX-Injected: 1\"}}]}]\n"),
+            "t.yaml:2:47: headers: header X-Token value contains CR/LF");
+  EXPECT_EQ(config_error_of(head + "{get: /a, headers: {\"X-Injected: 1\\r\\nX\": t}}]}]\n"),
+            "t.yaml:2:38: headers: header name contains CR/LF");
+  EXPECT_EQ(config_error_of(head + "{get: /a, headers: {X Token: t}}]}]\n"),
+            "t.yaml:2:38: headers: header name 'X Token' is not a token (letters, digits and "
+            "!#$%&'*+-.^_`|~)");
+  EXPECT_EQ(config_error_of(head + "{ws: \"/chat\\r\\n\"}]}]\n"),
+            "t.yaml:2:23: ws path: request target contains CR/LF");
+  EXPECT_EQ(config_error_of(head + "{ws: /chat, headers: {Origin: \"h\\r\\n\"}}]}]\n"),
+            "t.yaml:2:48: headers: header Origin value contains CR/LF");
+  // ${env.NAME} is fixed when the scenario loads: its value is checked then.
+  const auto env = [](const std::string&) -> std::optional<std::string> { return "t\r\nX: 1"; };
+  try {
+    c::load_scenario_text(head + "{get: /a, headers: {X-Token: \"${env.TOKEN}\"}}]}]\n", "t.yaml",
+                          ".", env);
+    ADD_FAILURE() << "loaded";
+  } catch (const c::config_error& e) {
+    EXPECT_EQ(std::string(e.what()), "t.yaml:2:47: headers: header X-Token value contains CR/LF");
+  }
+  EXPECT_EQ(
+      config_error_of(head + "{get: \"/a/${user_id}\", headers: {X-Token: \"a\\tb ${user_id}\"}}"
+                             "]}]\n"),
+      "no error")
+      << "a tab is part of a header value";
 }
 
 TEST(Bodies, FormAndMultipartAreReadWithTheirFiles) {
