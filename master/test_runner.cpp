@@ -93,6 +93,10 @@ void test_runner::respread() {
 }
 
 void test_runner::remove_worker(const std::string& id, worker_exit why) {
+  // A worker leaving while the master waits for final reports (master and workers told to stop
+  // together) still sends its own: the wait goes on for it.
+  if (stopping_ && why == worker_exit::left && last_sent_.contains(id))
+    finals_of_leavers_.insert(id);
   if (std::erase_if(workers_, [&](const worker_entry& w) { return w.id == id; }) > 0) {
     running_users_ -= reported_users(id);
     taking_part_.erase(id);
@@ -110,6 +114,10 @@ void test_runner::check_finals() {
   for (const auto& w : workers_) {
     if (!last_sent_.contains(w.id)) continue;  // never given a command: it has no run to end
     auto it = aggregator_.workers().find(w.id);
+    if (it == aggregator_.workers().end() || !it->second.final_received) return;
+  }
+  for (const auto& id : finals_of_leavers_) {
+    auto it = aggregator_.workers().find(id);
     if (it == aggregator_.workers().end() || !it->second.final_received) return;
   }
   if (!finals_in_.ready()) finals_in_.send();

@@ -151,6 +151,8 @@ class test_runner final : public proto::report_sink {
   /// The last command gave fewer users than asked: ids 1..N were still held by users being
   /// stopped (a ramp down, then up). The first report that frees some sends it again.
   bool users_wait_for_ids_ = false;
+  /// Workers that said goodbye while the master waited for final reports: it waits for theirs.
+  std::set<std::string> finals_of_leavers_;
   std::map<std::string, int> worker_indexes_;
   row_leases rows_;
   std::map<std::string, proto::spawn_command> last_sent_;  ///< per worker taking part

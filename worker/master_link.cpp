@@ -112,6 +112,9 @@ void master_link::on_spawn(const proto::spawn_command& c) {
   int users = 0;
   for (const auto& [cls, n] : c.users_per_class) users += n;
   log("spawn: " + std::to_string(users) + " users at " + std::to_string(c.spawn_rate) + "/s");
+  // Users run again (in this run too, after a stop when the master went silent): a Ctrl-C
+  // then owes their final report, whatever an earlier stop sent.
+  final_run_ = 0;
   load_->spawn(c);
 }
 

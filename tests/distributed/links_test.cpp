@@ -411,6 +411,12 @@ TEST_F(Links, AWorkerBackAfterAPartitionIsReadmittedAndTakesItsShareAgain) {
   EXPECT_EQ(b.last_users(), 6);
   EXPECT_EQ(b.loads_made, 1) << "the same scenario keeps the worker's users";
   EXPECT_NE(master_log_.str().find("worker re-joined: b"), std::string::npos);
+  // Its users run again in the same run: a Ctrl-C owes their final report, though the stop
+  // of the partition already sent one for this run.
+  ASSERT_EQ(b.users()->stops.size(), 1u);
+  b.link->stop();
+  EXPECT_EQ(b.users()->stops.size(), 2u) << "the users stopped for their final report";
+  EXPECT_EQ(b.running.wait(), 0);
 }
 
 TEST_F(Links, AGoodbyeReSpreadsAtOnce) {

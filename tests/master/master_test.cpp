@@ -291,6 +291,53 @@ TEST(TestRunner, AfterARampDownAndUpUserIdsStayWithinOneToN) {
   EXPECT_EQ(running.wait(), 0);
 }
 
+/// A worker whose final report comes when the test says so.
+class late_final_worker final : public swarmlet::proto::worker_control {
+ public:
+  void spawn(const swarmlet::proto::spawn_command& c) override {
+    last = c;
+    if (!spawned.ready()) spawned.send();
+  }
+  void stop(std::uint64_t) override {
+    if (!stopped.ready()) stopped.send();
+  }
+  swarmlet::proto::spawn_command last;
+  swarmlet::green::event<> spawned, stopped;
+};
+
+TEST(TestRunner, AWorkerThatLeavesWhileTheMasterWaitsForFinalsStillCounts) {
+  // Master and workers told to stop together: a worker's goodbye came before its final report,
+  // and the master stopped waiting for it (its numbers missing, nothing said lost).
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {users: 2, spawn_rate: 100}\nusers: [{tasks: [{get: "
+      "/}]}]\n",
+      "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  late_final_worker late;
+  runner.add_worker(late, "late", 1);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(late.spawned.wait_for(5s));
+  runner.request_stop();
+  ASSERT_TRUE(late.stopped.wait_for(5s));
+  runner.remove_worker("late");                          // its goodbye
+  for (int i = 0; i < 3; ++i) swarmlet::green::yield();  // the runner's turns: it still waits
+  EXPECT_FALSE(running.dead()) << "it waits for the leaver's final report";
+  swarmlet::proto::stats_report r;
+  r.worker_id = "late";
+  r.run_id = runner.run_id();
+  r.sequence = 1;
+  r.command_id = late.last.command_id;
+  r.final = true;
+  r.requests_sent = 7;
+  for (int i = 0; i < 7; ++i) r.delta.entry("GET", "/").record(1000, 10, false);
+  runner.deliver(std::move(r));
+  EXPECT_EQ(running.wait(), 0);
+  const auto j = m::summary_json(runner.results(), runner.summary());
+  EXPECT_EQ(j["totals"]["requests"], 7);
+  EXPECT_EQ(j["workers"][0]["final_report"], true) << j["workers"].dump();
+}
+
 TEST(TestRunner, AnOpenModelWorkerGivenNoIdsRunsNothingUntilTheyAreFree) {
   // A worker that joined while the ids it would take were still held got an empty id set and
   // a plan of one user, which it numbered itself: ${user_id} 1, held by the other worker.
