@@ -115,8 +115,7 @@ std::string with_env_source(const CLI::App& app, const std::string& message,
 
 master_address master_address_from(const std::string& text) {
   const auto bad = [&](const std::string& why) {
-    return std::invalid_argument("--master '" + text + "': " + why +
-                                 " (expected HOST[:PORT], [IPv6][:PORT])");
+    return std::invalid_argument("--master '" + text + "': " + why + " (expected HOST[:PORT])");
   };
   if (text.empty()) throw bad("it is empty");
   master_address a;
@@ -131,6 +130,8 @@ master_address master_address_from(const std::string& text) {
       if (port.empty()) throw bad("the port is missing after ':'");
     }
     if (a.host.size() == 2) throw bad("the address between [ ] is empty");
+    // The ZeroMQ sockets are not opened for IPv6 (ZMQ_IPV6): such a worker would retry forever.
+    throw bad("IPv6 addresses are not supported yet: give an IPv4 address or a host name");
   } else {
     const auto colon = text.rfind(':');
     if (colon != std::string::npos && text.find(':') != colon)

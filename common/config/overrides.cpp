@@ -34,8 +34,9 @@ void apply_overrides(scenario& s, const load_overrides& o, const override_labels
     if (!o.run_time) s.load.run_time.reset();  // the stages say when the test ends
   }
   if (o.run_time) {
-    if (o.run_time->empty() || *o.run_time == "0") {
-      s.load.run_time.reset();
+    const auto zero = parse_duration(*o.run_time);
+    if (o.run_time->empty() || *o.run_time == "0" || (zero && zero->count() == 0)) {
+      s.load.run_time.reset();  // -t 0 (or 0s): until stopped, as Locust's
     } else {
       auto d = parse_duration(*o.run_time);
       if (!d || d->count() <= 0)

@@ -13,8 +13,9 @@ namespace swarmlet::config {
 struct load_overrides {
   std::optional<int> users;  ///< replaces load.users and drops the stages
   std::optional<double> spawn_rate;
-  std::optional<std::string> run_time;  ///< a duration ("30s", "5m"); "" or "0": until stopped
-  std::optional<std::string> host;      ///< the target's base URL
+  std::optional<std::string>
+      run_time;                     ///< a duration ("30s", "5m"); "", "0" or "0s": until stopped
+  std::optional<std::string> host;  ///< the target's base URL
   std::optional<std::vector<stage_spec>> stages;  ///< closed-model stages; replace load.stages
 };
 

@@ -350,8 +350,9 @@ scenario load(const reader& r, const std::string& text) {
   YAML::Node root;
   try {
     std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.size() > 1)
-      r.fail(documents[1], "a second YAML document (after ---): a scenario is one document");
+    for (std::size_t d = 1; d < documents.size(); ++d)
+      if (!documents[d].IsNull())  // a trailing --- (tools that join files write one) is empty
+        r.fail(documents[d], "a second YAML document (after ---): a scenario is one document");
     if (!documents.empty()) root = documents[0];
   } catch (const YAML::ParserException& e) {
     throw config_error(r.where(e.mark) + ": not valid YAML: " + e.msg);

@@ -81,7 +81,8 @@ std::optional<std::string> foregone(const threshold& t) {
                             : whole ? "a count is a whole number from 0"
                                     : "the value is never below 0";
   if (never) return "no run can pass it (" + range + ")";
-  if (always) return "every run passes it, whatever happens (" + range + ")";
+  // A named one fails when its name saw no request: not decided before the run.
+  if (always && t.name.empty()) return "every run passes it, whatever happens (" + range + ")";
   return std::nullopt;
 }
 

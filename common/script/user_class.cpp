@@ -3,29 +3,24 @@
 #include <algorithm>
 #include <initializer_list>
 #include <string_view>
-#include <vector>
 
 namespace swarmlet::script {
 namespace {
 
-/// Edits from `a` to `b`: inserting, deleting or replacing a letter, or swapping two
-/// neighbours (the optimal string alignment distance).
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i)
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min(
-          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[a.size()][b.size()];
+/// Whether `key` is `field` typed with two neighbouring letters swapped (`on_strat`, `wieght`)
+/// or one letter left out (`task`, `on_stp`): the typos a field name gets. Other near names
+/// (`want`, `names`, `height`) are too likely to be the script's own.
+bool mistyped(std::string_view key, std::string_view field) {
+  std::size_t i = 0;
+  while (i < key.size() && i < field.size() && key[i] == field[i]) ++i;
+  if (key.size() == field.size())
+    return i + 1 < key.size() && key[i] == field[i + 1] && key[i + 1] == field[i] &&
+           key.substr(i + 2) == field.substr(i + 2);
+  return key.size() + 1 == field.size() && key.substr(i) == field.substr(i + 1);
 }
 
-/// A class (or task) table may hold the script's own fields, but one a single edit from a field
-/// swarmlet reads is a typo that would be ignored (`on_strat`, `wieght`, `task`): raised.
+/// A class (or task) table may hold the script's own fields, but a mistyped field swarmlet
+/// reads would be ignored (on_stop never running): raised.
 void refuse_near_misses(lua_State* L, int table, const user_class& c, const char* what,
                         std::initializer_list<std::string_view> fields) {
   lua_pushnil(L);
@@ -35,7 +30,7 @@ void refuse_near_misses(lua_State* L, int table, const user_class& c, const char
     const std::string_view key = lua_tostring(L, -1);
     if (std::find(fields.begin(), fields.end(), key) != fields.end()) continue;
     for (const std::string_view field : fields)
-      if (key.size() > 2 && edit_distance(key, field) == 1)
+      if (key.size() > 2 && mistyped(key, field))
         luaL_error(L, "%s: %s has a field '%s': did you mean '%s'?", c.file.c_str(), what,
                    std::string(key).c_str(), std::string(field).c_str());
   }

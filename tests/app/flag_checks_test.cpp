@@ -103,10 +103,6 @@ TEST(FlagChecks, AMastersAddressIsCheckedNotRetriedForever) {
   EXPECT_EQ(a.host, "m.test");
   EXPECT_EQ(a.port, 6000);
   EXPECT_EQ(a::master_address_from("10.0.0.1").port, 5557);
-  const auto v6 = a::master_address_from("[::1]:7000");
-  EXPECT_EQ(v6.host, "[::1]");
-  EXPECT_EQ(v6.port, 7000);
-  EXPECT_EQ(a::master_address_from("[fe80::1]").port, 5557);
   const auto why = [](const std::string& text) {
     try {
       a::master_address_from(text);
@@ -115,8 +111,8 @@ TEST(FlagChecks, AMastersAddressIsCheckedNotRetriedForever) {
     }
     return std::string("accepted");
   };
-  EXPECT_EQ(why(""), "--master '': it is empty (expected HOST[:PORT], [IPv6][:PORT])");
-  EXPECT_EQ(why("[::1"), "--master '[::1': it has no ']' (expected HOST[:PORT], [IPv6][:PORT])");
+  EXPECT_EQ(why(""), "--master '': it is empty (expected HOST[:PORT])");
+  EXPECT_EQ(why("[::1"), "--master '[::1': it has no ']' (expected HOST[:PORT])");
   EXPECT_NE(why("::1").find("an IPv6 address goes in brackets"), std::string::npos);
   EXPECT_NE(why(":5557").find("the host is empty"), std::string::npos);
   EXPECT_NE(why("m:").find("the port is missing"), std::string::npos);
@@ -125,6 +121,8 @@ TEST(FlagChecks, AMastersAddressIsCheckedNotRetriedForever) {
   EXPECT_NE(why("m x").find("no host name has"), std::string::npos);
   EXPECT_NE(why("[]:1").find("between [ ] is empty"), std::string::npos);
   EXPECT_NE(why("[::1]x").find("only ':PORT' may follow"), std::string::npos);
+  EXPECT_NE(why("[::1]:7000").find("IPv6 addresses are not supported yet"), std::string::npos)
+      << "the ZeroMQ sockets are not opened for IPv6: it would retry forever";
 }
 
 TEST(FlagChecks, AValueFromTheEnvironmentNamesItsVariable) {

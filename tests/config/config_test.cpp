@@ -14,6 +14,7 @@
 #include "common/config/duration.hpp"
 #include "common/config/input_file.hpp"
 #include "common/config/json_path.hpp"
+#include "common/config/overrides.hpp"
 #include "common/config/scenario_loader.hpp"
 #include "common/config/template_string.hpp"
 #include "common/config/threshold.hpp"
@@ -56,6 +57,18 @@ TEST(InputFile, OnlyRegularFilesOfBoundedSizeAreRead) {
   std::filesystem::resize_file(file, c::max_input_file_bytes + 1);  // sparse: no disk used
   EXPECT_FALSE(c::read_input_file(file, why));
   EXPECT_EQ(why, "it is over 256 MiB");
+}
+
+TEST(Overrides, ARunTimeOfZeroInAnySpellingRunsUntilStopped) {
+  // run_time: 0s in a scenario says to write -t 0; -t 0s said "'0s' is not a duration".
+  for (const char* zero : {"0", "0s", "0ms", ""}) {
+    auto s = c::load_scenario_text(
+        "target: http://h/\nload: {run_time: 1m}\nusers: [{tasks: [{get: /}]}]\n", "s.yaml");
+    c::load_overrides o;
+    o.run_time = zero;
+    c::apply_overrides(s, o);
+    EXPECT_FALSE(s.load.run_time) << "'" << zero << "'";
+  }
 }
 
 TEST(TemplateString, SubstitutesVariablesAndFunctions) {
@@ -121,6 +134,8 @@ TEST(Threshold, OneDecidedBeforeAnyRequestIsRefused) {
   EXPECT_NE(why("requests >= 0").find("every run passes it"), std::string::npos);
   EXPECT_NE(why("failures == 1.5").find("no run can pass it"), std::string::npos);
   EXPECT_NE(why("rps != -1").find("every run passes it"), std::string::npos);
+  EXPECT_EQ(c::parse_threshold("requests >= 0", "/checkout").name, "/checkout")
+      << "a named one fails when its name saw no request: not decided before the run";
   for (const char* useful : {"fail_ratio < 1", "fail_ratio <= 0", "failures == 0", "requests > 0",
                              "p95 < 1ms", "min > 0ms", "rps > 0", "fail_ratio >= 1"})
     EXPECT_EQ(why(useful), "accepted") << useful;
@@ -476,6 +491,9 @@ TEST(ScenarioLoader, AKeyGivenTwiceOrASecondDocumentIsAnErrorNotIgnored) {
             "bad.yaml:4:1: a second YAML document (after ---): a scenario is one document");
   EXPECT_EQ(error_of("---\ntarget: http://h/\nusers: [{tasks: [{get: /}]}]\n"), "(no error)")
       << "a leading --- starts the one document";
+  EXPECT_EQ(error_of("target: http://h/\nusers: [{tasks: [{get: /}]}]\n---\n# the end\n"),
+            "(no error)")
+      << "a trailing --- (tools that join YAML files write one) starts an empty document";
   // Aliases share their node: a billion-node alias tree is walked once per node, at once.
   std::string bomb = "target: http://h/\nusers: [{tasks: [{get: /}]}]\nx0: &a0 [y, y, y, y, y]\n";
   for (int i = 1; i < 30; ++i) {

@@ -210,7 +210,8 @@ TEST_F(H2Client, ABodyBeyondWhatIsKeptFailsItsStreamAlone) {
   h::client c(url_of(peer_->url()), h2_options());
   const auto r = c.send(get("/huge"));
   EXPECT_EQ(r.error, h::error_kind::bad_response);
-  EXPECT_EQ(r.error_message, h::body_too_large_message);
+  EXPECT_EQ(r.error_message, std::string("bad response: ") + h::body_too_large_message)
+      << "the same message as over HTTP/1.1: one row of the errors table";
   EXPECT_TRUE(r.response.body.empty());
   EXPECT_TRUE(c.send(get("/")).ok()) << "the connection goes on";
   EXPECT_EQ(peer_->counts().sessions, 1u);

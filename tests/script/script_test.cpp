@@ -685,7 +685,9 @@ TEST(ScriptLoad, ASyntaxErrorNamesFileAndLine) {
 
 TEST(ScriptLoad, TheClassMayHoldFieldsOfItsOwn) {
   s::engine e(s::script_files{
-      {"c.lua", "return {tasks = {{fn = print, tags = 1}}, tags = {'a'}, base = '/api', id = 1}"}});
+      {"c.lua",
+       "return {tasks = {{fn = print, tags = 1, height = 2, names = 3}}, tags = {'a'}, base = "
+       "'/api', id = 1, want = 1, waits = 2, await = 3}"}});
   EXPECT_EQ(s::load_user_class(e, "c.lua").tasks.size(), 1u);
 }
 
