@@ -158,6 +158,9 @@ struct request_options {
 void read_options(lua_State* L, int opts, http::request& req, request_options& o) {
   if (lua_isnoneornil(L, opts)) return;
   luaL_checktype(L, opts, LUA_TTABLE);
+  check_option_keys(L, opts, "u.http requests",
+                    {"name", "headers", "query", "body", "json", "form", "multipart", "timeout",
+                     "catch", "discard_body"});
   lua_getfield(L, opts, "name");
   if (!lua_isnil(L, -1)) o.name = text_at(L, -1, "opts.name");
   lua_pop(L, 1);

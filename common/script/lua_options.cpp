@@ -1,8 +1,25 @@
 #include "lua_options.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace swarmlet::script {
+
+void check_option_keys(lua_State* L, int table, const char* what,
+                       std::initializer_list<std::string_view> known) {
+  if (table < 0) table = lua_gettop(L) + table + 1;
+  lua_pushnil(L);
+  while (lua_next(L, table) != 0) {
+    lua_pop(L, 1);
+    const bool text = lua_type(L, -1) == LUA_TSTRING;
+    const std::string_view key = text ? lua_tostring(L, -1) : std::string_view();
+    if (text && std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string list;
+    for (const auto k : known) (list += list.empty() ? "" : ", ") += k;
+    const std::string shown = text ? "'" + std::string(key) + "'" : luaL_typename(L, -1);
+    luaL_error(L, "unknown option %s of %s (known: %s)", shown.c_str(), what, list.c_str());
+  }
+}
 
 std::string text_at(lua_State* L, int index, const char* what) {
   if (lua_type(L, index) != LUA_TSTRING && lua_type(L, index) != LUA_TNUMBER)

@@ -6,6 +6,7 @@
 #include "common/green/socket.hpp"
 #include "common/green/ssl.hpp"
 #include "lua_guard.hpp"
+#include "lua_options.hpp"
 #include "lua_udata.hpp"
 #include "swarmlet_module.hpp"
 
@@ -62,6 +63,7 @@ int l_connect(lua_State* L) {
   std::optional<green::duration> timeout = std::chrono::seconds(5);
   if (!lua_isnoneornil(L, 3)) {
     luaL_checktype(L, 3, LUA_TTABLE);
+    check_option_keys(L, 3, "sw.connect", {"tls", "verify", "timeout"});
     tls = flag(L, 3, "tls", false);
     verify = flag(L, 3, "verify", true);
     lua_getfield(L, 3, "timeout");

@@ -78,6 +78,7 @@ int l_connect(lua_State* L) {
   std::size_t max_message = std::size_t{1} << 20;
   if (!lua_isnoneornil(L, 3)) {
     luaL_checktype(L, 3, LUA_TTABLE);
+    check_option_keys(L, 3, "u.ws:connect", {"name", "headers", "max_message"});
     lua_getfield(L, 3, "name");
     if (!lua_isnil(L, -1)) name = text_at(L, -1, "opts.name");
     lua_pop(L, 1);
@@ -145,6 +146,7 @@ int l_send(lua_State* L) {
   bool binary = false;
   if (!lua_isnoneornil(L, 3)) {
     luaL_checktype(L, 3, LUA_TTABLE);
+    check_option_keys(L, 3, "ws:send", {"binary"});
     lua_getfield(L, 3, "binary");
     binary = lua_toboolean(L, -1) != 0;
     lua_pop(L, 1);

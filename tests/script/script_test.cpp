@@ -526,6 +526,23 @@ TEST_F(Script, AScriptFileInBytecodeIsRefused) {
   EXPECT_THROW(s::load_user_class(e, "c.lua"), s::script_error);
 }
 
+TEST_F(Script, AMistypedOptionIsAnErrorNotIgnored) {
+  // {nmae = "x"} was ignored: the request went out under its path's name.
+  run_user(task(R"(
+    local ok, err = pcall(u.http.get, u.http, "/items", {nmae = "/items"})
+    local ok2, err2 = pcall(sw.connect, "127.0.0.1", 1, {timout = 1})
+    local ok3, err3 = pcall(u.ws.connect, u.ws, "/ws", {max_msg = 1})
+    result = tostring(ok) .. " | " .. err .. " | " .. err2 .. " | " .. err3
+  )"));
+  EXPECT_EQ(global("result"),
+            "false | unknown option 'nmae' of u.http requests (known: name, headers, query, body, "
+            "json, form, multipart, timeout, catch, discard_body) | unknown option 'timout' of "
+            "sw.connect (known: tls, verify, timeout) | unknown option 'max_msg' of u.ws:connect "
+            "(known: name, headers, max_message)")
+      << only_error();
+  EXPECT_EQ(target_.served(), 0u) << "nothing was sent";
+}
+
 TEST_F(Script, LoadKeepsItsEnvironmentArgument) {
   run_user(task("result = load('return x', 'c', 't', {x = 5})()"));
   EXPECT_EQ(global("result"), "5");
