@@ -16,6 +16,11 @@ std::string trim(std::string s) {
 }
 
 std::ifstream open_key_file(const std::string& file) {
+  // A FIFO would block the open, a device be read without end: key files are regular files.
+  std::error_code ec;
+  const auto status = std::filesystem::status(file, ec);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+    throw key_error(file + ": not a regular file (a key file is one)");
   std::ifstream in(file);
   if (!in) throw key_error(file + ": cannot read this key file");
   return in;

@@ -67,6 +67,13 @@ TEST(CurveKeys, BadKeyFilesNameTheFileAndLine) {
   EXPECT_EQ(p::read_public_keys(two).size(), 2u);
   EXPECT_NE(error_of([&] { p::public_key_from(two); }).find("exactly one"), std::string::npos);
   EXPECT_FALSE(p::is_z85_key(std::string(40, ' ')));
+  // A FIFO named as a key file blocked the worker's start forever.
+  const auto dir = list.substr(0, list.rfind('/'));
+  ASSERT_EQ(::mkfifo((dir + "/fifo.key").c_str(), 0600), 0);
+  EXPECT_EQ(error_of([&] { p::read_curve_keypair(dir + "/fifo.key"); }),
+            dir + "/fifo.key: not a regular file (a key file is one)");
+  EXPECT_EQ(error_of([] { p::read_public_keys("/dev/zero"); }),
+            "/dev/zero: not a regular file (a key file is one)");
 }
 
 }  // namespace
