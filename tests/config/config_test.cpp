@@ -488,7 +488,7 @@ TEST(ScenarioLoader, AKeyGivenTwiceOrASecondDocumentIsAnErrorNotIgnored) {
       error_of("target: http://h/\nusers:\n  - tasks:\n      - {get: /a, name: a, name: b}\n"),
       "bad.yaml:4:28: 'name' is given twice in this mapping");
   EXPECT_EQ(error_of("target: http://h/\nusers: [{tasks: [{get: /}]}]\n---\ntarget: http://x/\n"),
-            "bad.yaml:4:1: a second YAML document (after ---): a scenario is one document");
+            "bad.yaml:3:1: a second YAML document (after ---): a scenario is one document");
   EXPECT_EQ(error_of("---\ntarget: http://h/\nusers: [{tasks: [{get: /}]}]\n"), "(no error)")
       << "a leading --- starts the one document";
   EXPECT_EQ(error_of("target: http://h/\nusers: [{tasks: [{get: /}]}]\n---\n# the end\n"),
