@@ -115,6 +115,7 @@ void arrival_scheduler::loop() {
     if (plan_changed_.ready()) continue;
     arrival_schedule schedule(plan, green::clock::now());
     green::time_point woke = green::clock::now();
+    growth_limit_.restart(woke, users_);
     for (;;) {
       const auto due = schedule.next();
       if (!due) {  // a ramp down to 0: no more arrivals until the next plan
@@ -133,6 +134,7 @@ void arrival_scheduler::loop() {
         ++wakes_;
       }
       if (plan_changed_.ready()) break;
+      growth_limit_.note(now, busy_users());
       arrive(*due);
     }
   }
@@ -163,23 +165,26 @@ void arrival_scheduler::arrive(green::time_point due) {
 }
 
 bool arrival_scheduler::wait_for_a_busy_user(green::time_point now) {
-  // Users are made for a server slower than the rate: while they wait on it, the hub has time
-  // to spare. A hub with none is the bottleneck itself, and a new user (its green thread, its
-  // connection, its first request) costs several iterations' work: each one made then makes
-  // the backlog longer, and more users get made for it, until every user is busy and the hot
-  // set of connections is gone. At 65,000 arrivals/s on one core, that ran a 3 ms start-up
-  // into 60 ms of late iterations (bench/README.md, session 14). So while the hub is busy, an
-  // arrival waits for one of the users there are. Once the oldest waiting arrival is
-  // max_wait_for_a_busy_user_ late: if the hub has not idled since that arrival was due, it is
-  // behind, and the arrivals that late are dropped when the next one finds no idle user (see
-  // drop_arrivals_waited_too_long()). If it has idled meanwhile, its idle signal misleads it
-  // (it idles, but not within hub_busy_window): users are made as before, the budget still
-  // bounds them, and the wait bounds memory. With no busy user to wait for (all ended, or out
-  // of unique rows), the arrival is made a user for, or dropped, at once, as before.
+  // Users are made for a server slower than the rate: while they wait on it, the hub has time to
+  // spare. A hub with none is the bottleneck itself, and a new user (its green thread, its
+  // connection, its first request) costs several iterations' work: each one made then makes the
+  // backlog longer, and more users get made for it, until every user is busy and the hot set of
+  // connections is gone. At 65,000 arrivals/s on one core, that ran a 3 ms start-up into 60 ms of
+  // late iterations (bench/README.md, session 14). So while the hub is busy, an arrival waits for
+  // one of the users there are. So it does while the hub has as many users as it lately needed
+  // (growth_limit_), however idle: a stall of the host or of the target leaves the hub idle with
+  // every user busy for a few milliseconds, and users made then stay. Once the oldest waiting
+  // arrival is max_wait_for_a_busy_user_ late: if the hub has not idled since that arrival was due,
+  // it is behind, and the arrivals that late are dropped when the next one finds no idle user (see
+  // drop_arrivals_waited_too_long()). If it has idled meanwhile, its idle signal misleads it (it
+  // idles, but not within hub_busy_window): users are made as before, the budget still bounds them,
+  // and the wait bounds memory. With no busy user to wait for (all ended, or out of unique rows),
+  // the arrival is made a user for, or dropped, at once, as before.
   if (rows_ran_out_ || users_ - starting_users() <= 0) return false;
   if (!pending_.empty() && now - pending_.front() >= max_wait_for_a_busy_user_ &&
       !hub_busy_since(pending_.front()))
     return false;
+  if (users_ >= growth_limit_.limit()) return true;
   return now - last_idle() >= hub_busy_window;
 }
 

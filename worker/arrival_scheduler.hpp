@@ -2,7 +2,8 @@
 // The open model on one hub thread: turns the thread's share of the arrival plan into intended
 // start times, hands each arrival to an idle user (making users up to the budget), and counts
 // the arrivals no user could take as dropped iterations. A hub with no spare time makes no more
-// users: arrivals wait for the ones it has (see wait_for_a_busy_user()). The generator's lag is
+// users, nor one that has as many as it needed lately (user_growth_limit): arrivals wait for
+// the ones it has (see wait_for_a_busy_user()). The generator's lag is
 // measured where an iteration really starts, against the intended time given here
 // (user_runner::run_open and script_user::run_open).
 #include <chrono>
@@ -23,6 +24,7 @@
 #include "common/stats/stats_table.hpp"
 #include "open_user.hpp"
 #include "proto/id_ranges.hpp"
+#include "user_growth_limit.hpp"
 
 namespace swarmlet::worker {
 
@@ -110,6 +112,9 @@ class arrival_scheduler {
   void drop_arrivals_waited_too_long(green::time_point now);
   /// Counts an arrival that no user can run.
   void drop();
+  int busy_users() const noexcept {
+    return users_ - starting_users() - static_cast<int>(idle_.size());
+  }
   int starting_users() const noexcept { return static_cast<int>(starting_.size()); }
 
   int thread_index_;
@@ -123,6 +128,7 @@ class arrival_scheduler {
   std::mt19937_64 drop_rng_;
   config::arrival_plan plan_;
   int users_ = 0;
+  user_growth_limit growth_limit_{pre_allocated_users};
   std::uint64_t wakes_ = 0;
   std::unordered_set<const open_user*> starting_;  // made, on_start not done yet
   proto::id_ranges ids_;                           // the ids this thread's users may take

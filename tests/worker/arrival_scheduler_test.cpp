@@ -284,6 +284,25 @@ TEST(ArrivalScheduler, ABusyHubMakesNoMoreUsersArrivalsWaitForTheOnesItHas) {
   EXPECT_EQ(run.stats.total().dropped, still_waiting);
 }
 
+TEST(ArrivalScheduler, OnAnIdleHubUsersAreMadeAsFastAsALastingBacklogNeedsThemNoFaster) {
+  g::hub hub;
+  held_users_run run(1h);  // no fallback within the test
+  run.hub_busy = false;    // a target slower than the rate: the hub idles, every user is busy
+  run.start();
+  ASSERT_TRUE(run.until([&] { return run.users.size() > 128; })) << "no more users are made";
+  // At 10,000/s the 65th arrival is due 6.4 ms after the first and the 129th 12.8 ms after, but
+  // a backlog raises the limit only once it has lasted half a window (10 ms): from 64 users to
+  // 128 after the first window, to 256 after the second. A stall of a few milliseconds would
+  // make none.
+  g::time_point first_due = g::time_point::max();
+  for (std::size_t i = 0; i < 64; ++i)
+    first_due = std::min(first_due, run.users[i]->intended().front());
+  EXPECT_GE(run.made_at[64] - first_due, w::user_growth_limit::window);
+  EXPECT_GE(run.made_at[128] - first_due, 2 * w::user_growth_limit::window);
+  EXPECT_EQ(run.stats.total().dropped, 0u) << "below the budget, arrivals wait, never drop";
+  run.scheduler->stop();
+}
+
 TEST(ArrivalScheduler, OnAHubBusyAllAlongAnArrivalWaitsOnlySoLongThenIsDropped) {
   g::hub hub;
   held_users_run run(100ms);  // the hub says it is busy throughout
