@@ -132,7 +132,6 @@ void runtime::spawn(const proto::spawn_command& command) {
           [th = threads_[t].get(), share, ids = mine] { th->set_arrival(share, ids); });
     }
     open_model_ = true;
-    total_users_ = plan.max_users;
     target_ = command;
     return;
   }
@@ -299,10 +298,14 @@ void runtime::deliver(bool final, std::uint64_t command_id) {
   r.sequence = ++sequence_;
   r.final = final;
   r.command_id = command_id;
-  r.users = total_users_;
   // Taken after the command id: the live ids are at least as new as the command they follow;
   // the rows used after the live ids, so a report without live users counts all their rows.
   auto snap = collect();
+  // The open model's users are the ones its schedulers made and have alive, not its budget
+  // (max_users): a run at 190,000 arrivals/s with a budget of 2,000 has some 64 users, as k6
+  // reports its VUs.
+  if (open_model_) total_users_ = static_cast<int>(snap.live_user_ids.size());
+  r.users = total_users_;
   r.delta = std::move(snap.delta);
   r.exceptions = std::move(snap.exceptions);
   r.live_user_ids = std::move(snap.live_user_ids);

@@ -83,4 +83,18 @@ TEST_F(OpenModel, TooFewUsersForTheLatencyDropIterationsAndSaySo) {
   EXPECT_EQ(s["requests"][0]["dropped_iterations"], dropped) << "dropped per name too";
 }
 
+TEST_F(OpenModel, TheUsersReportedAreTheOnesMadeNotTheBudget) {
+  start_target();
+  // 100 arrivals/s on a fast target: the 64 users made before the schedule are plenty, and the
+  // report says so, not the 1,000 the budget allows.
+  const auto fast = run("{arrival_rate: {rate: 100/s, max_users: 1000}, run_time: 2s}");
+  EXPECT_EQ(fast["peak_users"], 64);
+  // 1,000/s on a 100 ms target keeps ~100 users busy: more are made, still not the budget.
+  const auto slow =
+      run("{arrival_rate: {rate: 1000/s, max_users: 1000}, run_time: 2s}", "[{get: /delay/100}]");
+  EXPECT_GT(slow["peak_users"].get<int>(), 64);
+  EXPECT_LT(slow["peak_users"].get<int>(), 1000);
+  EXPECT_EQ(slow["totals"]["dropped_iterations"], 0);
+}
+
 }  // namespace
