@@ -68,11 +68,12 @@ void hub_thread::main(green::hub_options options) {
   }
   ready_.set_value();
   quit_.wait();
-  // Leaving: users still running get the grace of one request timeout, then the hub's
-  // destructor kills what is left.
+  // Leaving: users still running get the grace of one request timeout (none when the worker
+  // leaves without waiting for them), then the hub's destructor kills what is left.
   stop_all_users();
   const auto until = green::clock::now() + scenario_->http.timeout;
-  while (running_ > 0 && green::clock::now() < until) green::sleep(std::chrono::milliseconds(5));
+  while (running_ > 0 && green::clock::now() < until && !leave_without_grace_)
+    green::sleep(std::chrono::milliseconds(5));
   if (scripts) scripts->close_hub_objects();  // sockets Lua still holds, while the hub lives
 }
 

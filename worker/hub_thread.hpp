@@ -59,6 +59,9 @@ class hub_thread {
   void stop_user(std::uint64_t user_id);
   /// Asks every user to stop (and ends the open model's schedule).
   void stop_all_users();
+  /// When the thread ends, users still running are killed at once, without the grace period
+  /// (also when it is ending already).
+  void leave_without_grace() noexcept { leave_without_grace_ = true; }
   /// The open model: runs this thread's share of the arrival plan (see arrival_scheduler),
   /// making users with the ids in `user_ids`. Replaces any schedule in progress; a plan
   /// without arrivals ends it.
@@ -113,6 +116,7 @@ class hub_thread {
   std::vector<std::shared_ptr<unique_rows>> rows_;  // by class index
   arrival_scheduler arrivals_;                      // the open model
   green::event<> quit_;
+  bool leave_without_grace_ = false;
   std::promise<void> ready_;
   std::thread thread_;
 };

@@ -250,6 +250,7 @@ void master_link::stop() {
 
 void master_link::leave_now() {
   log("leaving now, without waiting for the users' final report");
+  if (load_) load_->leave_now();
   finish(0);
 }
 

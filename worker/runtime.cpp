@@ -47,6 +47,10 @@ runtime::~runtime() {
   threads_.clear();                    // each stops its users and joins
 }
 
+void runtime::leave_now() {
+  for (auto& t : threads_) t->post([th = t.get()] { th->leave_without_grace(); });
+}
+
 std::size_t runtime::class_index(const std::string& name) const {
   for (std::size_t i = 0; i < scenario_->users.size(); ++i)
     if (scenario_->users[i].name == name) return i;

@@ -44,6 +44,7 @@ class runtime final : public user_load {
   /// Stops every user gracefully, then delivers the final report of the run.
   void stop(std::uint64_t run_id) override;
   bool stopping() const noexcept override;
+  void leave_now() override;
 
   int users() const noexcept override { return total_users_; }
   /// Requests whose stats this worker has sent (all runs): its own count, for cross-checks.

@@ -62,6 +62,7 @@ class fake_load final : public worker::user_load {
     report(0, true);
   }
   bool stopping() const noexcept override { return stopping_; }
+  void leave_now() override { left_now = true; }
   void finish_stop() {
     stopping_ = false;
     report(0, true);
@@ -88,6 +89,7 @@ class fake_load final : public worker::user_load {
 
   std::vector<proto::spawn_command> commands;
   std::vector<std::uint64_t> stops;
+  bool left_now = false;     // leave_now() was called
   bool defer_final = false;  ///< a stop's final report waits for finish_stop()
 
  private:

@@ -1,7 +1,11 @@
 // `swarmlet master` and `swarmlet worker` as separate processes on loopback, against
 // `swarmlet target`: exact aggregation, worker loss, master restart, garbage on the wire.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -393,6 +397,36 @@ TEST_F(Distributed, AnInterruptedWorkerSaysGoodbyeThenSendsItsUsersFinalReport) 
     EXPECT_TRUE(w["final_report"].get<bool>()) << w.dump();
     EXPECT_EQ(w["lost_reports"], 0) << w.dump();
   }
+}
+
+TEST_F(Distributed, AWorkerInterruptedTwiceLeavesWithoutWaitingForItsUsersRequests) {
+  // The second Ctrl-C ended the link at once, but each hub thread still gave its users the
+  // grace of a request timeout (here an hour) before it let the process end. The target takes
+  // connections and never answers: the worker must go while its users still wait on it.
+  const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(silent, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&a), len), 0);
+  ASSERT_EQ(::listen(silent, 16), 0);
+  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const auto file = ts::write_temp_file(
+      "scenario.yaml", "target: http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) +
+                           "\nhttp: {timeout: 1h}\nload: {users: 2, spawn_rate: 100, run_time: "
+                           "1h}\nusers: [{tasks: [{get: /}]}]\n");
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  auto w = worker(ports);
+  ASSERT_FALSE(master.wait_for_err_line("all workers reached their targets: 2 users").empty())
+      << master.err();
+  w->signal(SIGINT);
+  ASSERT_FALSE(w->wait_for_err_line("interrupt again").empty()) << w->err();
+  w->signal(SIGINT);
+  EXPECT_EQ(w->wait(), 0) << "not gone within the wait's deadline: " << w->err();
+  ::close(silent);
 }
 
 TEST_F(Distributed, WithoutItsWorkersTheMasterNamesThePortItReallyListensOn) {
