@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <limits>
 
 namespace swarmlet::master {
 
@@ -267,9 +268,10 @@ bool aggregator::all_final() const {
 }
 
 int aggregator::users() const {
-  int n = 0;
+  // Summed wide: each worker's count is bounded (proto), their sum over many workers is not.
+  std::int64_t n = 0;
   for (const auto& [id, w] : workers_) n += w.users;
-  return n;
+  return static_cast<int>(std::min<std::int64_t>(n, std::numeric_limits<int>::max()));
 }
 
 }  // namespace swarmlet::master

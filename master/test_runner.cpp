@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <ostream>
 #include <random>
 
@@ -180,7 +181,12 @@ void test_runner::note_users(const std::string& id, int change) {
   // others. (A sum kept up to date: adding up every worker at every report costs a master of
   // many workers more than the reports themselves.)
   if (taking_part_.count(id) > 0) running_users_ += change;
-  summary_.peak_users = std::max(summary_.peak_users, running_users_);
+  summary_.peak_users = std::max(summary_.peak_users, users_now());
+}
+
+int test_runner::users_now() const noexcept {
+  return static_cast<int>(
+      std::clamp<std::int64_t>(running_users_, 0, std::numeric_limits<int>::max()));
 }
 
 bool test_runner::change_users(int users, double spawn_rate) {
@@ -460,7 +466,7 @@ int test_runner::run() {
     if (now >= end_at) break;
     if (now >= next_tick) {
       const double seconds = std::chrono::duration<double>(elapsed()).count();
-      aggregator_.tick(seconds, running_users_);
+      aggregator_.tick(seconds, users_now());
       check_name_cap();
       write_live([&] { live_->tick(aggregator_, summary_now(), elapsed()); });
       next_tick += options_.tick_interval;

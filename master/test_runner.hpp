@@ -127,6 +127,8 @@ class test_runner final : public proto::report_sink {
   /// workers taking part, it is what peak_users and the history count: the users reached, not
   /// the ones asked for.
   int reported_users(const std::string& id) const;
+  /// The users of the workers taking part (running_users_), within an int.
+  int users_now() const noexcept;
   /// The worker's report changed its count by `change`: the running sum and the peak follow.
   void note_users(const std::string& id, int change);
   /// At a tick, `seconds` into the test: true when a threshold with abort_on_fail is broken on
@@ -146,7 +148,8 @@ class test_runner final : public proto::report_sink {
   aggregator aggregator_;
   std::vector<worker_entry> workers_;
   std::unordered_set<std::string> taking_part_;  ///< the ids in workers_ (asked per report)
-  int running_users_ = 0;  ///< the users of the workers taking part, as their reports say
+  std::int64_t running_users_ = 0;  // wide: a sum over many workers (users_now() for an int)  ///<
+                                    // the users of the workers taking part, as their reports say
   user_id_book user_ids_;
   /// The last command gave fewer users than asked: ids 1..N were still held by users being
   /// stopped (a ramp down, then up). The first report that frees some sends it again.

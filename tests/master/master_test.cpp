@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -219,6 +220,28 @@ TEST(TestRunner, PeakUsersIsThePeakTheWorkersReachedNotTheOneAskedFor) {
   runner.request_stop();
   EXPECT_EQ(running.wait(), 0);
   EXPECT_EQ(m::summary_json(runner.results(), runner.summary())["peak_users"], 9);
+}
+
+TEST(TestRunner, UsersClaimedBeyondAnIntAddUpToTheLargestInt) {
+  // A worker's count is bounded on the wire (100,000,000), their sum over workers is not: 22
+  // lying workers overflowed the master's int (undefined behaviour; the sanitizer build says so).
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {users: 30, spawn_rate: 1000, run_time: 1h}\nusers: "
+      "[{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  std::vector<std::unique_ptr<recording_worker>> workers;
+  for (int i = 0; i < 30; ++i) {
+    workers.push_back(std::make_unique<recording_worker>(runner, "w" + std::to_string(i)));
+    runner.add_worker(*workers.back(), "w" + std::to_string(i), 1);
+  }
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  for (auto& w : workers) ASSERT_TRUE(w->spawned.wait_for(5s));
+  for (auto& w : workers) w->report_users(runner.run_id(), 100'000'000);
+  EXPECT_EQ(runner.summary().peak_users, std::numeric_limits<int>::max());
+  runner.request_stop();
+  EXPECT_EQ(running.wait(), 0);
 }
 
 int users_in(const swarmlet::proto::spawn_command& c) {
