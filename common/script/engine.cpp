@@ -64,6 +64,15 @@ engine::engine(script_files files, engine_options options,
     lua_close(L_);
     throw;
   }
+  // The built-in modules (Lua's and swarmlet's), which require() gives before it looks for a file.
+  lua_getglobal(L_, "package");
+  for (const char* table : {"loaded", "preload"}) {
+    lua_getfield(L_, -1, table);
+    for (lua_pushnil(L_); lua_next(L_, -2) != 0; lua_pop(L_, 1))
+      if (lua_type(L_, -2) == LUA_TSTRING) builtin_modules_.insert(lua_tostring(L_, -2));
+    lua_pop(L_, 1);
+  }
+  lua_pop(L_, 1);
   lua_sethook(L_, &engine::count_hook, LUA_MASKCOUNT, hook_instructions);
 }
 
@@ -246,6 +255,12 @@ void engine::require_file(const std::string& name) {
     module.resize(module.size() - 4);
   for (auto& c : module)
     if (c == '/') c = '.';
+  // require("os") is Lua's os library, whatever os.lua holds: the class would be that table,
+  // and the error would blame tasks the file has.
+  if (builtin_modules_.count(module) > 0)
+    throw script_error(name + ": '" + module +
+                       "' is a built-in module (require() gives it, not this file); rename the "
+                       "file");
   lua_getglobal(L_, "require");
   lua_pushstring(L_, module.c_str());
   resume(nullptr);

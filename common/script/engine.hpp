@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <unordered_set>
@@ -150,6 +151,7 @@ class engine {
   engine_options options_;
   script_files files_;
   std::function<std::optional<std::string>(const std::string&)> missing_;
+  std::set<std::string> builtin_modules_;  // what require() answers without a file
   std::size_t heap_bytes_ = 0;
   green::small_blocks blocks_;   // outlives ~engine()'s lua_close, which gives its blocks back
   bool hook_tightened_ = false;  // a runaway is being interrupted: the hook runs every instruction

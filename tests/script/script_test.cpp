@@ -734,6 +734,25 @@ TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
   }
 }
 
+TEST(ScriptLoad, AFileNamedLikeABuiltInModuleIsRefusedByName) {
+  // require("os") gave Lua's os library, and the error blamed the file's tasks.
+  for (const std::string name : {"os.lua", "string.lua", "swarmlet.lua"}) {
+    s::engine e(s::script_files{{name, "return {tasks = {print}}"}});
+    try {
+      s::load_user_class(e, name);
+      ADD_FAILURE() << name << " loaded";
+    } catch (const s::script_error& err) {
+      const std::string module = name.substr(0, name.size() - 4);
+      EXPECT_EQ(std::string(err.what()), name + ": '" + module +
+                                             "' is a built-in module (require() gives it, not "
+                                             "this file); rename the file");
+    }
+  }
+  // Modules the sandbox leaves out are no one's name: a file may take it.
+  s::engine e(s::script_files{{"io.lua", "return {tasks = {print}}"}});
+  EXPECT_EQ(s::load_user_class(e, "io.lua").tasks.size(), 1u);
+}
+
 }  // namespace
 
 namespace {
