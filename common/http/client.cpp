@@ -73,6 +73,7 @@ std::shared_ptr<green::tls_context> make_tls_context(const client_options& optio
 client::client(url base, client_options options, std::shared_ptr<green::tls_context> tls,
                std::shared_ptr<cookie_jars> jars)
     : base_(std::move(base)),
+      prefix_(base_.path_prefix()),
       options_(std::move(options)),
       tls_(std::move(tls)),
       jars_(jars ? std::move(jars) : std::make_shared<cookie_jars>()) {
@@ -482,12 +483,17 @@ result client::send(const request& original) {
     }
     const bool head = req->method == "HEAD";
     const auto hop_start = hop == 0 ? start : green::clock::now();
-    if (path.data() == req->target.data() && path.size() == req->target.size()) {
+    const bool relative = path.data() == req->target.data() && path.size() == req->target.size();
+    if (relative && prefix_.empty()) {
       r = send_once(*o, *req, head, hop_start);
     } else {
       routed = *req;
-      routed.target.assign(path);
-      if (!path.empty() && path.front() == '?') routed.target.insert(0, 1, '/');
+      if (relative) {
+        routed.target = prefix_ + req->target;  // the base's path first, as Locust's host
+      } else {
+        routed.target.assign(path);
+        if (!path.empty() && path.front() == '?') routed.target.insert(0, 1, '/');
+      }
       r = send_once(*o, routed, head, hop_start);
     }
     const int s = r.response.status;

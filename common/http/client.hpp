@@ -131,6 +131,7 @@ class client {
   void remember_cookies(origin& o, const response& res);
 
   url base_;
+  std::string prefix_;  // base_'s path, before every relative target (url::path_prefix())
   client_options options_;
   std::shared_ptr<green::tls_context> tls_;
   // [0] is the base's; shared with the green threads sending to one while it is replaced.

@@ -16,6 +16,12 @@ std::string url::origin() const {
   return scheme + "://" + authority();
 }
 
+std::string url::path_prefix() const {
+  std::string prefix = target.substr(0, target.find('?'));
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  return prefix;
+}
+
 std::optional<url> parse_url(const std::string& text, std::string& error) {
   http_parser_url parsed;
   http_parser_url_init(&parsed);
@@ -58,11 +64,11 @@ std::optional<url> parse_base_url(const std::string& text, std::string& error) {
             "an Authorization header in the requests";
     return std::nullopt;
   }
-  if (u->target != "/") {
-    error = "'" + text + "' has a path or query (" + u->target +
-            "), which requests would not use (each sends its own path as written): give the "
-            "origin only (" +
-            u->origin() + ") and the path in the requests";
+  if (const auto query = text.find_first_of("?#", authority_start); query != std::string::npos) {
+    error = "'" + text + "' has a " + (text[query] == '?' ? "query" : "fragment") + " (" +
+            text.substr(query) +
+            "), which requests would not use: give the origin and path only, and the query in "
+            "the requests";
     return std::nullopt;
   }
   return u;

@@ -18,11 +18,16 @@ struct url {
   std::string authority() const;
   /// scheme://authority
   std::string origin() const;
+  /// What this URL, as a test's base, puts before the paths of its requests: its path without
+  /// the trailing '/' ("" for "/"), as Locust's host is a prefix ("http://h/api" and "/items"
+  /// are "/api/items"; with "http://h/api/", not "/api//items").
+  std::string path_prefix() const;
 };
 
-/// Parses `text` as the base URL of a test (a scenario's target, --host): an origin, with no
-/// path, query or user:password@, which would be silently dropped (requests carry their own
-/// paths as written). Nothing with `error` set when it is not one.
+/// Parses `text` as the base URL of a test (a scenario's target, --host): an origin and an
+/// optional path (a prefix of the requests' paths), with no query, fragment or
+/// user:password@, which would be silently dropped. Nothing with `error` set when it is not
+/// one.
 std::optional<url> parse_base_url(const std::string& text, std::string& error);
 
 /// Whether `host` (a name or an address to bind) is this machine's loopback: 127.0.0.0/8,

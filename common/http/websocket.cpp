@@ -289,7 +289,7 @@ ws_outcome websocket::open(std::string_view target, const header_list& headers) 
     return fail(ws_error::other, std::move(why));
   url where = base_;
   if (!target.empty() && target.front() == '/') {
-    where.target = std::string(target);
+    where.target = base_.path_prefix() + std::string(target);  // as the client's (url.hpp)
   } else {
     std::string error;
     auto u = parse_ws_url(target, error);

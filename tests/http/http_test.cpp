@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -307,6 +308,29 @@ TEST_F(Http, RedirectsAreFollowedUpToALimit) {
   EXPECT_EQ(limited.send(get("/redirect/5")).response.status, 302);
 }
 
+TEST_F(Http, TheBasesPathIsThePrefixOfRelativeTargetsOnly) {
+  // As Locust's host: "http://h/record/api/" and "/items" are "/record/api/items". A URL of
+  // its own, and a redirect's Location (the server's path), are sent as they are.
+  std::string error;
+  const std::string origin = "http://127.0.0.1:" + std::to_string(listener_.local_port());
+  h::client c(*h::parse_base_url(origin + "/record/api/", error), {});
+  for (const char* target : {"/items", "?q=1", "", "/record/own"})
+    ASSERT_TRUE(c.send(get(target)).ok()) << target;
+  ASSERT_TRUE(c.send(get(origin + "/record/absolute")).ok());
+  const std::map<std::string, std::uint64_t> expected{{"/record/api/items", 1},
+                                                      {"/record/api?q=1", 1},
+                                                      {"/record/api", 1},
+                                                      {"/record/api/record/own", 1},
+                                                      {"/record/absolute", 1}};
+  EXPECT_EQ(target_.recorded(), expected);
+  // "/redirect" and "/2": the target sends /redirect/1, then /, which are followed as they are
+  // ("/redirect/redirect/1" would be a 404).
+  h::client r(*h::parse_base_url(origin + "/redirect", error), {});
+  const auto followed = r.send(get("/2"));
+  EXPECT_EQ(followed.response.status, 200);
+  EXPECT_EQ(followed.response.body, "ok\n");
+}
+
 TEST_F(Http, CookiesSetByTheServerAreSentBack) {
   auto raw = g::socket::listen("127.0.0.1", 0);
   std::string second_request;
@@ -491,15 +515,20 @@ TEST_F(Http, UrlsAreParsedAndBadOnesExplained) {
   EXPECT_FALSE(h::parse_url("ftp://h/", error));
   EXPECT_NE(error.find("http or https"), std::string::npos);
   EXPECT_FALSE(h::parse_url("not a url", error));
-  // A test's base URL is an origin: a path, query or user:password@ was silently dropped.
+  // A test's base URL is an origin and a path, the prefix of the requests' paths (as Locust's
+  // host); a query, fragment or user:password@ was silently dropped.
   EXPECT_TRUE(h::parse_base_url("http://h:8080/", error));
   EXPECT_TRUE(h::parse_base_url("https://[::1]:8443", error));
-  EXPECT_FALSE(h::parse_base_url("http://h/api/v1", error));
+  EXPECT_EQ(h::parse_base_url("http://h", error)->path_prefix(), "");
+  EXPECT_EQ(h::parse_base_url("http://h/", error)->path_prefix(), "");
+  EXPECT_EQ(h::parse_base_url("http://h/api/v1", error)->path_prefix(), "/api/v1");
+  EXPECT_EQ(h::parse_base_url("http://h/api/v1/", error)->path_prefix(), "/api/v1");
+  EXPECT_FALSE(h::parse_base_url("http://h/api?k=1", error));
   EXPECT_EQ(error,
-            "'http://h/api/v1' has a path or query (/api/v1), which requests would not use (each "
-            "sends its own path as written): give the origin only (http://h) and the path in the "
-            "requests");
-  EXPECT_FALSE(h::parse_base_url("http://h/?k=1", error));
+            "'http://h/api?k=1' has a query (?k=1), which requests would not use: give the "
+            "origin and path only, and the query in the requests");
+  EXPECT_FALSE(h::parse_base_url("http://h/#top", error));
+  EXPECT_NE(error.find("has a fragment (#top)"), std::string::npos) << error;
   EXPECT_FALSE(h::parse_base_url("http://ann:secret@h/", error));
   EXPECT_NE(error.find("has a user:password@"), std::string::npos) << error;
   EXPECT_TRUE(h::parse_base_url("http://h/", error)) << "no @ in the authority";

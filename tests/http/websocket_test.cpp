@@ -213,6 +213,16 @@ TEST_F(WebSocket, TheUpgradeCarriesTheCookiesOfItsHostUnlessGivenOne) {
   EXPECT_EQ(given.request().find("session=abc"), std::string::npos) << given.request();
 }
 
+TEST_F(WebSocket, TheTargetsPathIsThePrefixOfARelativePath) {
+  // As the HTTP client's (a base "http://h/api/" and "/chat" are "/api/chat").
+  raw_peer peer({});
+  h::url base = peer.url();
+  base.target = "/api/";
+  h::websocket ws(base, options());
+  ASSERT_TRUE(ws.open("/chat?room=1", {}).ok());
+  EXPECT_EQ(peer.request().rfind("GET /api/chat?room=1 HTTP/1.1\r\n", 0), 0u) << peer.request();
+}
+
 TEST_F(WebSocket, ANon101AnswerFailsTheHandshake) {
   raw_peer peer({}, [](const std::string&) {
     return "HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope";

@@ -100,6 +100,34 @@ users:
   EXPECT_EQ(served(), here.at("/record/a") + requests_of(s, "hop"));
 }
 
+TEST_F(Origins, ATargetsPathIsThePrefixOfEveryRelativePathAsLocustsHost) {
+  // --host http://h/record/api: YAML and scripted users' "/items" go to /record/api/items, and
+  // are named "/items" as written (a WebSocket path is no different: websocket_test.cpp).
+  const auto file = write(
+      R"(load: {users: 2, spawn_rate: 100}
+users:
+  - name: yaml
+    wait: {constant: 2ms}
+    tasks: [{get: /items}]
+  - name: scripted
+    script: prefixed.lua
+)",
+      {{"prefixed.lua", R"(return {wait = 0.002, tasks = {function(u) u.http:get("/cart") end}}
+)"}});
+  auto r = ts::run_process({binary, "run", file, "--host", url_ + "/record/api/", "--threads", "1",
+                            "-q", "-t", "2s", "--json", dir_ + "/summary.json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const auto s = summary();
+  EXPECT_EQ(s["totals"]["failures"], 0) << errors(s);
+  const auto here = second_target::recorded_at(url_);
+  EXPECT_GT(requests_of(s, "/items"), 0u);
+  EXPECT_GT(requests_of(s, "/cart"), 0u);
+  const std::map<std::string, std::uint64_t> expected{
+      {"/record/api/items", requests_of(s, "/items")},
+      {"/record/api/cart", requests_of(s, "/cart")}};
+  EXPECT_EQ(here, expected);
+}
+
 TEST_F(Origins, ScriptedUsersReachASecondOriginAndPostForms) {
   second_target other;
   ASSERT_FALSE(other.url().empty());
