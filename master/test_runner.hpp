@@ -148,8 +148,9 @@ class test_runner final : public proto::report_sink {
   aggregator aggregator_;
   std::vector<worker_entry> workers_;
   std::unordered_set<std::string> taking_part_;  ///< the ids in workers_ (asked per report)
-  std::int64_t running_users_ = 0;  // wide: a sum over many workers (users_now() for an int)  ///<
-                                    // the users of the workers taking part, as their reports say
+  /// The users of the workers taking part, as their reports say: wide, a sum over many workers
+  /// (users_now() gives it as an int).
+  std::int64_t running_users_ = 0;
   user_id_book user_ids_;
   /// The last command gave fewer users than asked: ids 1..N were still held by users being
   /// stopped (a ramp down, then up). The first report that frees some sends it again.
