@@ -202,16 +202,23 @@ int engine::open_sandbox(lua_State* L) {
   lua_pushstring(L, "");
   lua_setfield(L, -2, "cpath");
   lua_getfield(L, -1, "loaded");
-  for (const char* gone : {"jit", "io", "ffi"}) {
+  for (const char* gone : {"jit", "jit.opt", "io", "ffi"}) {
     lua_pushnil(L);
     lua_setfield(L, -2, gone);
   }
+  // require("debug") answers from package.loaded, which still held the whole library: its
+  // sethook took the guard against a runaway script off.
+  lua_getglobal(L, "debug");
+  lua_setfield(L, -2, "debug");
   lua_pop(L, 1);
   lua_getfield(L, -1, "preload");
   lua_pushcfunction(L, open_swarmlet_module);
   lua_setfield(L, -2, "swarmlet");
-  lua_pushnil(L);
-  lua_setfield(L, -2, "ffi");  // LuaJIT preloads ffi: it can call any C function
+  // LuaJIT preloads ffi (it can call any C function) and jit's own modules.
+  for (const char* gone : {"ffi", "jit.util", "jit.profile"}) {
+    lua_pushnil(L);
+    lua_setfield(L, -2, gone);
+  }
   lua_pop(L, 1);
   lua_newtable(L);
   lua_getfield(L, -2, "loaders");

@@ -734,6 +734,21 @@ TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
   }
 }
 
+TEST(ScriptLoad, RequireGivesOnlyWhatTheSandboxLeaves) {
+  // require("debug") gave the whole library (sethook took the runaway guard off), and jit's
+  // modules were there to require.
+  s::engine e(s::script_files{{"probe.lua", R"(local d = require("debug")
+probe = type(d.sethook) .. " " .. type(d.getregistry) .. " " .. type(d.traceback)
+for _, m in ipairs({"jit", "jit.opt", "jit.util", "jit.profile", "ffi", "io"}) do
+  probe = probe .. " " .. tostring(pcall(require, m))
+end
+return {tasks = {print}})"}});
+  s::load_user_class(e, "probe.lua");
+  lua_getglobal(e.state(), "probe");
+  EXPECT_STREQ(lua_tostring(e.state(), -1), "nil nil function false false false false false false");
+  lua_pop(e.state(), 1);
+}
+
 TEST(ScriptLoad, AFileNamedLikeABuiltInModuleIsRefusedByName) {
   // require("os") gave Lua's os library, and the error blamed the file's tasks.
   for (const std::string name : {"os.lua", "string.lua", "swarmlet.lua"}) {
