@@ -3,8 +3,12 @@
 // twice the median of the busy users counted over the last window, and never fewer than it
 // made up front. A target slower than the rate keeps every user busy, so the limit doubles each
 // window until users keep up with the rate. A stall of the host or of the target keeps them
-// all busy too, but only for a few milliseconds: the median over the window does not move, and
-// the backlog waits for the users there are, who clear it once the stall ends. Users made for
+// all busy too, but only for a few milliseconds: if that (with the backlog it leaves) is less
+// than half the window, the median does not move, and the backlog waits for the users there
+// are, who clear it once the stall ends. A window's median taken with the window before's (the
+// smaller) would hold through stalls twice as long, but it took a slow target twice as long to
+// get its users: at 30,000/s on a 30 ms target, lag p99 69-84 ms over 6 s against 43-56
+// (bench/README.md, session 21). Users made for
 // it would stay, each with its own connection and stack, and at 190,000 arrivals/s a hub with
 // 200-odd users ran late more often than one with 64 (bench/README.md, session 20).
 #include <vector>
