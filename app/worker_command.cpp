@@ -129,15 +129,22 @@ int serve(const worker_flags& f) {
   }
   signal_watch signals({SIGINT, SIGTERM});
   green::green_thread<void> leaving;
+  bool run_over = false;
   auto on_signal = green::spawn([&] {
     signals.wait();
-    leaving = green::spawn([&] { link->stop(); });
-    signals.wait();
+    if (!run_over) {
+      leaving = green::spawn([&] { link->stop(); });
+      signals.wait();
+    }
     link->leave_now();
   });
   const int code = link->run();
-  on_signal.kill();
+  // The master said quit (or the stop is done) while users may still be in a request: they
+  // get the grace of a request timeout, and a Ctrl-C now, the first or the second, ends it.
+  run_over = true;
   if (leaving.valid()) leaving.kill();
+  link->close();
+  on_signal.kill();
   if (door_server.valid()) door_server.kill();
   if (health_server.valid()) health_server.kill();
   return code;

@@ -31,6 +31,13 @@ hub_thread::~hub_thread() {
   thread_.join();
 }
 
+void hub_thread::quit(std::function<void()> on_left) {
+  post([this, on_left = std::move(on_left)]() mutable {
+    on_left_ = std::move(on_left);
+    if (!quit_.ready()) quit_.send();
+  });
+}
+
 void hub_thread::post(std::function<void()> call) {
   hub_->call_soon_threadsafe(std::move(call));
 }
@@ -75,6 +82,7 @@ void hub_thread::main(green::hub_options options) {
   while (running_ > 0 && green::clock::now() < until && !leave_without_grace_)
     green::sleep(std::chrono::milliseconds(5));
   if (scripts) scripts->close_hub_objects();  // sockets Lua still holds, while the hub lives
+  if (on_left_) on_left_();
 }
 
 void hub_thread::set_run(worker_identity identity, std::vector<std::shared_ptr<unique_rows>> rows,

@@ -62,6 +62,10 @@ class hub_thread {
   /// When the thread ends, users still running are killed at once, without the grace period
   /// (also when it is ending already).
   void leave_without_grace() noexcept { leave_without_grace_ = true; }
+  /// Ends the thread's users as the destructor does (a request timeout's grace for those still
+  /// running, unless leave_without_grace), and calls `on_left` on this thread once they are
+  /// gone or the grace is over, so that the destructor then joins at once. Called once.
+  void quit(std::function<void()> on_left);
   /// The open model: runs this thread's share of the arrival plan (see arrival_scheduler),
   /// making users with the ids in `user_ids`. Replaces any schedule in progress; a plan
   /// without arrivals ends it.
@@ -116,6 +120,7 @@ class hub_thread {
   std::vector<std::shared_ptr<unique_rows>> rows_;  // by class index
   arrival_scheduler arrivals_;                      // the open model
   green::event<> quit_;
+  std::function<void()> on_left_;  // quit()'s
   bool leave_without_grace_ = false;
   std::promise<void> ready_;
   std::thread thread_;

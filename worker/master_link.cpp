@@ -249,9 +249,15 @@ void master_link::stop() {
 }
 
 void master_link::leave_now() {
-  log("leaving now, without waiting for the users' final report");
+  log(done_.ready() ? "leaving now, without waiting for the users' requests"
+                    : "leaving now, without waiting for the users' final report");
   if (load_) load_->leave_now();
   finish(0);
+}
+
+void master_link::close() {
+  if (load_) load_->close();
+  load_.reset();
 }
 
 }  // namespace swarmlet::worker

@@ -54,8 +54,13 @@ class master_link final : public proto::report_sink {
   /// otherwise, and the master would not know it), then ends run(). Parks while the users
   /// finish their requests (bounded by the scenario's stop drain); leave_now() cuts that short.
   void stop();
-  /// A second Ctrl-C: ends run() now, without waiting for the final report.
+  /// A second Ctrl-C: ends run() now, without waiting for the final report. After run(), it
+  /// cuts short the users' grace that close() gives them.
   void leave_now();
+  /// After run(): ends the users, who get the grace of a request timeout to finish the one they
+  /// are in, as the destructor would, but parks the calling green thread meanwhile instead of
+  /// blocking the hub's OS thread, so that a Ctrl-C (leave_now()) is still seen.
+  void close();
   /// A stats report of the users: pushed on the stats plane (parks while it is full).
   void deliver(proto::stats_report report) override;
 

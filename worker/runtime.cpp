@@ -41,14 +41,38 @@ runtime::runtime(std::shared_ptr<const config::scenario> scenario, runtime_optio
 
 runtime::~runtime() {
   alive_.reset();
+  stop_control_threads();
+  threads_.clear();  // each stops its users and joins
+}
+
+void runtime::stop_control_threads() {
   spawner_.kill();
   reporter_.kill();
   for (auto& t : stoppers_) t.kill();  // a stop still draining must not outlive the runtime
-  threads_.clear();                    // each stops its users and joins
 }
 
 void runtime::leave_now() {
   for (auto& t : threads_) t->post([th = t.get()] { th->leave_without_grace(); });
+}
+
+void runtime::close() {
+  stop_control_threads();
+  // Shared with the hub threads' calls, which may come after this green thread was killed.
+  struct leaving {
+    std::size_t threads = 0;
+    green::event<> all_left;
+  };
+  auto state = std::make_shared<leaving>();
+  state->threads = threads_.size();
+  green::hub& control = control_;
+  for (auto& t : threads_)
+    t->quit([state, &control] {
+      control.call_soon_threadsafe([state] {
+        if (--state->threads == 0) state->all_left.send();
+      });
+    });
+  if (!threads_.empty()) state->all_left.wait();
+  threads_.clear();  // each has let its users go: the joins are quick
 }
 
 std::size_t runtime::class_index(const std::string& name) const {

@@ -45,6 +45,7 @@ class runtime final : public user_load {
   void stop(std::uint64_t run_id) override;
   bool stopping() const noexcept override;
   void leave_now() override;
+  void close() override;
 
   int users() const noexcept override { return total_users_; }
   /// Requests whose stats this worker has sent (all runs): its own count, for cross-checks.
@@ -77,6 +78,8 @@ class runtime final : public user_load {
   void plan_ids(const proto::spawn_command& command);
   /// A new run: its own unique data rows, its own numbering.
   void start_run(std::uint64_t run_id);
+  /// Kills the spawner, the reporter and any stop still draining (they use the hub threads).
+  void stop_control_threads();
   /// Tells every hub thread the worker's place in the test and the unique rows.
   void tell_threads();
   /// Every hub thread's delta and exceptions, merged, and the live user ids (parks meanwhile).

@@ -25,6 +25,10 @@ class user_load : public proto::worker_control {
   /// The worker leaves without waiting for its users (a second Ctrl-C): when the load goes,
   /// users still running are ended at once, not given the grace of a request timeout.
   virtual void leave_now() = 0;
+  /// Ends every user, as the destructor does, but parks the calling green thread meanwhile
+  /// rather than block its OS thread: the hub it runs on goes on (a second Ctrl-C is still
+  /// seen, and leave_now() cuts the users' grace short). Nothing runs after it.
+  virtual void close() = 0;
 };
 
 /// Called (on the worker's control hub) when the users reach a spawn command's target.

@@ -63,6 +63,7 @@ class fake_load final : public worker::user_load {
   }
   bool stopping() const noexcept override { return stopping_; }
   void leave_now() override { left_now = true; }
+  void close() override { closed = true; }
   void finish_stop() {
     stopping_ = false;
     report(0, true);
@@ -90,6 +91,7 @@ class fake_load final : public worker::user_load {
   std::vector<proto::spawn_command> commands;
   std::vector<std::uint64_t> stops;
   bool left_now = false;     // leave_now() was called
+  bool closed = false;       // close() was called
   bool defer_final = false;  ///< a stop's final report waits for finish_stop()
 
  private:

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,11 +14,16 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
+#include <variant>
+#include <vector>
 #include <zmq.hpp>
 
+#include "common/green/hub.hpp"
 #include "proto/codec.hpp"
+#include "proto/zmq_transport.hpp"
 #include "tests/support/http_calls.hpp"
 #include "tests/support/process.hpp"
 
@@ -56,6 +62,41 @@ nlohmann::json poll_json(const std::string& url,
   }
   return j;
 }
+
+/// A target that takes connections and never answers: users stay in their request.
+class silent_listener {
+ public:
+  silent_listener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      throw std::runtime_error("silent_listener: cannot listen on loopback");
+    url_ = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  }
+  ~silent_listener() {
+    for (int c : accepted_) ::close(c);
+    ::close(fd_);
+  }
+  silent_listener(const silent_listener&) = delete;
+  silent_listener& operator=(const silent_listener&) = delete;
+  const std::string& url() const { return url_; }
+  /// Waits (up to 60 s) for a client to connect, a user then in its request, and keeps the
+  /// connection; false if none came.
+  bool accept_one() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 60'000) != 1) return false;
+    accepted_.push_back(::accept(fd_, nullptr, nullptr));
+    return accepted_.back() >= 0;
+  }
+
+ private:
+  int fd_;
+  std::string url_;
+  std::vector<int> accepted_;
+};
 
 class Distributed : public ::testing::Test {
  protected:
@@ -403,17 +444,9 @@ TEST_F(Distributed, AWorkerInterruptedTwiceLeavesWithoutWaitingForItsUsersReques
   // The second Ctrl-C ended the link at once, but each hub thread still gave its users the
   // grace of a request timeout (here an hour) before it let the process end. The target takes
   // connections and never answers: the worker must go while its users still wait on it.
-  const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(silent, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&a), len), 0);
-  ASSERT_EQ(::listen(silent, 16), 0);
-  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  silent_listener silent;
   const auto file = ts::write_temp_file(
-      "scenario.yaml", "target: http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) +
+      "scenario.yaml", "target: " + silent.url() +
                            "\nhttp: {timeout: 1h}\nload: {users: 2, spawn_rate: 100, run_time: "
                            "1h}\nusers: [{tasks: [{get: /}]}]\n");
   ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q"});
@@ -425,8 +458,46 @@ TEST_F(Distributed, AWorkerInterruptedTwiceLeavesWithoutWaitingForItsUsersReques
   w->signal(SIGINT);
   ASSERT_FALSE(w->wait_for_err_line("interrupt again").empty()) << w->err();
   w->signal(SIGINT);
-  EXPECT_EQ(w->wait(), 0) << "not gone within the wait's deadline: " << w->err();
-  ::close(silent);
+  EXPECT_EQ(w->wait(30s), 0) << "not gone within the wait's deadline: " << w->err();
+}
+
+TEST_F(Distributed, AWorkerToldToQuitLeavesAtACtrlCWithoutWaitingForItsUsersRequests) {
+  // Once its master said quit, a worker gave users still in a request the grace of a request
+  // timeout (here an hour), and did not see a Ctrl-C meanwhile: its hub was blocked joining
+  // its hub threads. A master here in the test: a real one waits as long for the final report.
+  silent_listener silent;
+  swarmlet::green::hub hub;
+  zmq::context_t context;
+  namespace p = swarmlet::proto;
+  p::zmq_master_transport master(context, {"127.0.0.1", 0, 0, std::nullopt});
+  const std::string control = master.control_endpoint();
+  ts::process w({binary, "worker", "--master", control.substr(control.rfind('/') + 1),
+                 "--stats-port", std::to_string(master.stats_port()), "--threads", "1"});
+  const p::received hello = master.receive_control();
+  ASSERT_TRUE(std::holds_alternative<p::message>(hello.content));
+  ASSERT_EQ(std::get<p::message>(hello.content).type, p::message_type::hello);
+  p::welcome_payload welcome;
+  welcome.scenario_name = "quit.yaml";
+  welcome.target = silent.url();
+  welcome.scenario_yaml = "target: " + silent.url() +
+                          "\nhttp: {timeout: 1h}\nload: {users: 2, spawn_rate: 100}\n"
+                          "users: [{name: waiter, tasks: [{get: /}]}]\n";
+  welcome.stats_port = master.stats_port();
+  ASSERT_TRUE(
+      master.send(hello.peer, p::make_message(p::message_type::welcome, "master", welcome)));
+  p::spawn_command spawn;
+  spawn.run_id = 1;
+  spawn.command_id = 1;
+  spawn.users_per_class = {{"waiter", 2}};
+  spawn.spawn_rate = 100;
+  ASSERT_TRUE(master.send(hello.peer, p::make_message(p::message_type::spawn, "master", spawn)));
+  ASSERT_TRUE(silent.accept_one() && silent.accept_one()) << "no users came: " << w.err();
+  ASSERT_TRUE(master.send(hello.peer, p::make_message(p::message_type::quit, "master")));
+  ASSERT_FALSE(w.wait_for_err_line("the master said quit").empty()) << w.err();
+  w.signal(SIGINT);
+  EXPECT_EQ(w.wait(30s), 0) << "not gone within the wait's deadline: " << w.err();
+  EXPECT_NE(w.err().find("leaving now, without waiting for the users' requests"), std::string::npos)
+      << w.err();
 }
 
 TEST_F(Distributed, WithoutItsWorkersTheMasterNamesThePortItReallyListensOn) {
