@@ -73,7 +73,14 @@ int run(run_flags& f) {
                                        {"cpu_percent", cpu.sample()}}});
       }))
     return exit_bad_usage;
+  // The local worker's stop sends its final report at once, with what its users did: the
+  // session waits for it as usual.
+  faces.on_second_signal([&local] {
+    if (local) local->leave_now();
+  });
   const int code = run_tests(f.test, *session, faces, [] { return true; });
+  // Users still in a request get the grace of a request timeout, while Ctrl-C is still seen.
+  if (local) local->close();
   local.reset();
   return reports_written ? code : exit_bad_usage;
 }

@@ -30,12 +30,24 @@ bool runner_faces::start(const test_flags& f, master::test_session& session,
     return false;
   signals_ = std::make_unique<signal_watch>(std::initializer_list<int>{SIGINT, SIGTERM});
   on_signal_ = green::spawn([this, &session, &f] {
-    const int sig = signals_->wait();
+    const char* name = signals_->wait() == SIGINT ? "SIGINT" : "SIGTERM";
     interrupted_ = true;
+    const bool active = session.active();
     if (f.level <= log_level::info)
-      std::cerr << "swarmlet: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-                << (session.active() ? ": stopping the test\n" : ": quitting\n");
+      std::cerr << "swarmlet: " << name
+                << (active ? ": stopping the test (interrupt again to stop without waiting for "
+                             "requests in flight)\n"
+                           : ": quitting\n");
     quit(session);
+    // A test still stopping waits for its users' requests in flight (up to twice the request
+    // timeout, with a target that stopped answering): a second signal ends that wait, as k6's
+    // second Ctrl-C. With no test on, the users left are ended at once.
+    if (active) {
+      name = signals_->wait() == SIGINT ? "SIGINT" : "SIGTERM";
+      if (f.level <= log_level::info)
+        std::cerr << "swarmlet: " << name << " again: not waiting for requests in flight\n";
+    }
+    if (leave_now_) leave_now_();
   });
   return true;
 }

@@ -29,6 +29,9 @@ class runner_faces {
   /// is only a warning.
   bool start(const test_flags& f, master::test_session& session,
              std::function<nlohmann::json()> workers);
+  /// What a second SIGINT or SIGTERM does, once the first is stopping the test (or a first one
+  /// once the test is over): end the stop's waits (for requests in flight, final reports) now.
+  void on_second_signal(std::function<void()> leave_now) { leave_now_ = std::move(leave_now); }
   /// Parks until SIGINT, SIGTERM or POST /api/quit; the test in progress is being stopped then.
   void wait_for_quit() { quit_.wait(); }
   bool quitting() const noexcept { return quit_.ready(); }
@@ -49,6 +52,7 @@ class runner_faces {
   green::green_thread<void> on_signal_;
   green::event<> quit_;
   bool interrupted_ = false;
+  std::function<void()> leave_now_;
 };
 
 }  // namespace swarmlet::app

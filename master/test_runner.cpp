@@ -111,17 +111,21 @@ void test_runner::remove_worker(const std::string& id, worker_exit why) {
   if (stopping_) check_finals();
 }
 
-void test_runner::check_finals() {
+bool test_runner::all_finals_in() const {
   for (const auto& w : workers_) {
     if (!last_sent_.contains(w.id)) continue;  // never given a command: it has no run to end
     auto it = aggregator_.workers().find(w.id);
-    if (it == aggregator_.workers().end() || !it->second.final_received) return;
+    if (it == aggregator_.workers().end() || !it->second.final_received) return false;
   }
   for (const auto& id : finals_of_leavers_) {
     auto it = aggregator_.workers().find(id);
-    if (it == aggregator_.workers().end() || !it->second.final_received) return;
+    if (it == aggregator_.workers().end() || !it->second.final_received) return false;
   }
-  if (!finals_in_.ready()) finals_in_.send();
+  return true;
+}
+
+void test_runner::check_finals() {
+  if (all_finals_in() && !finals_in_.ready()) finals_in_.send();
 }
 
 void test_runner::warn_if_out_of_descriptors(std::string_view message,
@@ -198,6 +202,12 @@ bool test_runner::change_users(int users, double spawn_rate) {
 void test_runner::request_stop() {
   if (!stop_requested_.ready()) stop_requested_.send();
   if (main_script_) main_script_->cancel();  // a setup or teardown in progress ends now
+}
+
+void test_runner::stop_now() {
+  stop_now_ = true;
+  request_stop();
+  if (!finals_in_.ready()) finals_in_.send();  // wakes a wait for final reports in progress
 }
 
 bool test_runner::run_setup() {
@@ -490,7 +500,8 @@ int test_runner::run() {
   phase_ = phase::stopping;
   for (auto& w : workers_) w.control->stop(run_id_);
   check_finals();
-  if (!finals_in_.wait_for(scenario_->http.stop_drain() + options_.final_report_timeout))
+  if (!stop_now_) finals_in_.wait_for(scenario_->http.stop_drain() + options_.final_report_timeout);
+  if (!all_finals_in())
     print(
         "swarmlet: WARNING: not every worker sent its final report; the numbers lack their last "
         "interval\n");

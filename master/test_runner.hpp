@@ -73,6 +73,9 @@ class test_runner final : public proto::report_sink {
   int run();
   /// Ends the test early (Ctrl-C): stops, collects, reports, as at the run time.
   void request_stop();
+  /// A second Ctrl-C: stops as request_stop() does, and a stop waiting for the workers' final
+  /// reports waits no more (the report then says their last interval is missing).
+  void stop_now();
   /// The closed model: moves to `users` at `spawn_rate` now (the web API's "swarm"); later
   /// stages still apply. False in the open model.
   bool change_users(int users, double spawn_rate);
@@ -107,6 +110,9 @@ class test_runner final : public proto::report_sink {
   void top_up_rows();
   /// The user classes a command has users of (every class with unique data in the open model).
   std::set<std::string> classes_run(const proto::spawn_command& c) const;
+  /// Whether every worker that took part sent the final report of the stop.
+  bool all_finals_in() const;
+  /// Ends the wait for final reports once all are in.
   void check_finals();
   /// A report's error `message`: warns when it says the worker ran out of file descriptors.
   void warn_if_out_of_descriptors(std::string_view message, const std::string& worker_id);
@@ -172,6 +178,7 @@ class test_runner final : public proto::report_sink {
   void respread();
   bool running_ = false;
   bool stopping_ = false;
+  bool stop_now_ = false;  // a second Ctrl-C: no more waiting for final reports
   phase phase_ = phase::ready;
   green::time_point started_at_{};
   std::optional<live_reports> live_;

@@ -70,6 +70,10 @@ void test_session::stop() {
   if (active_) runner_->request_stop();
 }
 
+void test_session::stop_now() {
+  if (active_) runner_->stop_now();
+}
+
 int test_session::wait_idle() {
   idle_.wait();
   return last_exit_code_;

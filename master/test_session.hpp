@@ -53,6 +53,8 @@ class test_session final : public proto::report_sink {
   start_outcome start(const start_request& request);
   /// Stops the test in progress (as Ctrl-C), if any.
   void stop();
+  /// Stops it as a second Ctrl-C: without waiting for the workers' final reports.
+  void stop_now();
   /// Parks until no test is in progress; the last test's exit code (0 when none ran).
   int wait_idle();
   /// A test is between its start and the end of its reports.

@@ -39,7 +39,8 @@ void hub_thread::quit(std::function<void()> on_left) {
 }
 
 void hub_thread::post(std::function<void()> call) {
-  hub_->call_soon_threadsafe(std::move(call));
+  std::lock_guard lock(hub_mutex_);
+  if (hub_ != nullptr) hub_->call_soon_threadsafe(std::move(call));
 }
 
 void hub_thread::main(green::hub_options options) {
@@ -59,7 +60,19 @@ void hub_thread::main(green::hub_options options) {
     scripts_ = scripts.get();
   }
   green::hub hub(options);
-  hub_ = &hub;
+  {
+    std::lock_guard lock(hub_mutex_);
+    hub_ = &hub;
+  }
+  // After quit() the thread may end while the object lives on: posts then go nowhere. Declared
+  // after the hub, so that no post reaches it once it is being torn down.
+  struct forget_hub {
+    hub_thread& t;
+    ~forget_hub() {
+      std::lock_guard lock(t.hub_mutex_);
+      t.hub_ = nullptr;
+    }
+  } forget{*this};
   // One TLS context for every user of this hub, whatever origin they reach. Bad PEM text
   // leaves none: each user's https connections then fail, saying why.
   try {

@@ -8,6 +8,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -43,7 +44,8 @@ class hub_thread {
   hub_thread(const hub_thread&) = delete;
   hub_thread& operator=(const hub_thread&) = delete;
 
-  /// Runs `call` on this thread's hub (from any thread). It must not block; it may spawn.
+  /// Runs `call` on this thread's hub (from any thread). It must not block; it may spawn. Once
+  /// the thread has ended (after quit()), nothing runs it.
   void post(std::function<void()> call);
 
   // The rest is called on this thread only (inside post()).
@@ -106,7 +108,8 @@ class hub_thread {
 
   int index_;
   std::shared_ptr<const config::scenario> scenario_;
-  green::hub* hub_ = nullptr;  // set on the thread before `ready_` is released
+  std::mutex hub_mutex_;       // guards hub_ against the thread's end
+  green::hub* hub_ = nullptr;  // set on the thread before `ready_` is released; null once it ends
   stats::stats_table stats_;
   stats::exception_table exceptions_;
   std::shared_ptr<green::tls_context> tls_;

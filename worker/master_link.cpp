@@ -238,7 +238,8 @@ void master_link::stop() {
   if (beats_.valid() && !beats_.dead()) beats_.kill();
   const std::uint64_t run = load_ ? load_->current_run() : 0;
   if (registered_ && run != 0 && final_run_ != run) {
-    log("stopping the users for their final report (interrupt again to leave without it)");
+    log("stopping the users for their final report (interrupt again to send it without waiting "
+        "for their requests)");
     if (!load_->stopping()) load_->stop(run);
     while (final_run_ != run) {  // the stop always ends in a final report, after its drain
       final_left_.reset();
@@ -250,7 +251,7 @@ void master_link::stop() {
 
 void master_link::leave_now() {
   log(done_.ready() ? "leaving now, without waiting for the users' requests"
-                    : "leaving now, without waiting for the users' final report");
+                    : "leaving now: the final report goes without the requests in flight");
   if (load_) load_->leave_now();
   finish(0);
 }

@@ -52,6 +52,7 @@ void runtime::stop_control_threads() {
 }
 
 void runtime::leave_now() {
+  leaving_now_ = true;  // a stop under way reports what it has, without waiting for the users
   for (auto& t : threads_) t->post([th = t.get()] { th->leave_without_grace(); });
 }
 
@@ -378,7 +379,8 @@ void runtime::stop(std::uint64_t run_id) {
   stoppers_.push_back(green::spawn([this, answered] {
     // Users finish the request they are in, then run on_stop: both bounded (stop_drain).
     const auto until = green::clock::now() + scenario_->http.stop_drain() + std::chrono::seconds(1);
-    while (command_id_ == answered && count_running() > 0 && green::clock::now() < until)
+    while (command_id_ == answered && count_running() > 0 && green::clock::now() < until &&
+           !leaving_now_)
       green::sleep(std::chrono::milliseconds(10));
     deliver(true, answered);
   }));

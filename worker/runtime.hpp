@@ -111,6 +111,7 @@ class runtime final : public user_load {
   green::event<> report_now_;  ///< a report before the interval is up
   bool stopping_ = false;
   bool open_model_ = false;
+  bool leaving_now_ = false;  // leave_now(): a stop delivers its final report at once
   std::uint64_t run_id_ = 0;
   std::uint64_t sequence_ = 0;
   std::uint64_t requests_reported_ = 0;

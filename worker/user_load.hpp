@@ -22,8 +22,9 @@ class user_load : public proto::worker_control {
   /// (proto::worker_control::stop) of the current run that is not already under way starts
   /// one; any other stop is ignored, and no report follows it.
   virtual bool stopping() const noexcept = 0;
-  /// The worker leaves without waiting for its users (a second Ctrl-C): when the load goes,
-  /// users still running are ended at once, not given the grace of a request timeout.
+  /// The worker leaves without waiting for its users (a second Ctrl-C): a stop under way sends
+  /// its final report at once, with what the users have done, and when the load goes, users
+  /// still running are ended at once, not given the grace of a request timeout.
   virtual void leave_now() = 0;
   /// Ends every user, as the destructor does, but parks the calling green thread meanwhile
   /// rather than block its OS thread: the hub it runs on goes on (a second Ctrl-C is still

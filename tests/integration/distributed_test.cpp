@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,6 +25,7 @@
 #include "proto/zmq_transport.hpp"
 #include "tests/support/http_calls.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/silent_listener.hpp"
 
 namespace ts = swarmlet::testing_support;
 using namespace std::chrono_literals;
@@ -62,41 +62,6 @@ nlohmann::json poll_json(const std::string& url,
   }
   return j;
 }
-
-/// A target that takes connections and never answers: users stay in their request.
-class silent_listener {
- public:
-  silent_listener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
-        ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("silent_listener: cannot listen on loopback");
-    url_ = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
-  }
-  ~silent_listener() {
-    for (int c : accepted_) ::close(c);
-    ::close(fd_);
-  }
-  silent_listener(const silent_listener&) = delete;
-  silent_listener& operator=(const silent_listener&) = delete;
-  const std::string& url() const { return url_; }
-  /// Waits (up to 60 s) for a client to connect, a user then in its request, and keeps the
-  /// connection; false if none came.
-  bool accept_one() {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, 60'000) != 1) return false;
-    accepted_.push_back(::accept(fd_, nullptr, nullptr));
-    return accepted_.back() >= 0;
-  }
-
- private:
-  int fd_;
-  std::string url_;
-  std::vector<int> accepted_;
-};
 
 class Distributed : public ::testing::Test {
  protected:
@@ -444,7 +409,7 @@ TEST_F(Distributed, AWorkerInterruptedTwiceLeavesWithoutWaitingForItsUsersReques
   // The second Ctrl-C ended the link at once, but each hub thread still gave its users the
   // grace of a request timeout (here an hour) before it let the process end. The target takes
   // connections and never answers: the worker must go while its users still wait on it.
-  silent_listener silent;
+  ts::silent_listener silent;
   const auto file = ts::write_temp_file(
       "scenario.yaml", "target: " + silent.url() +
                            "\nhttp: {timeout: 1h}\nload: {users: 2, spawn_rate: 100, run_time: "
@@ -461,11 +426,44 @@ TEST_F(Distributed, AWorkerInterruptedTwiceLeavesWithoutWaitingForItsUsersReques
   EXPECT_EQ(w->wait(30s), 0) << "not gone within the wait's deadline: " << w->err();
 }
 
+TEST_F(Distributed, AMasterInterruptedTwiceStopsWaitingForFinalReportsAndSaysTheyAreMissing) {
+  // A master stopping a test waits for its workers' final reports as long as their users may
+  // take to end (here, on a target that hung, two hours), and a second Ctrl-C was not seen.
+  ts::silent_listener silent;
+  const auto file = ts::write_temp_file(
+      "scenario.yaml", "target: " + silent.url() +
+                           "\nhttp: {timeout: 1h}\nload: {users: 2, spawn_rate: 100}\n"
+                           "users: [{tasks: [{get: /}]}]\n");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "--web-port",
+                      "0", "--json", dir + "/s.json"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  const std::string web_line = master.wait_for_line("/metrics on");
+  ASSERT_FALSE(ports.first.empty() || web_line.empty()) << master.out() << master.err();
+  auto w = worker(ports);
+  ASSERT_TRUE(silent.accept_one() && silent.accept_one()) << "no users came: " << w->err();
+  // Interrupted once the worker has reported, so that the report has it to say so of.
+  const auto so_far = poll_json(ts::url_in(web_line) + "/api/report.json",
+                                [](const auto& j) { return j["workers"].size() == 1; });
+  ASSERT_EQ(so_far["workers"].size(), 1u) << so_far.dump();
+  master.signal(SIGINT);
+  ASSERT_FALSE(master.wait_for_err_line("interrupt again").empty()) << master.err();
+  ASSERT_FALSE(master.wait_for_line("waiting for the workers' final reports").empty())
+      << master.out();
+  master.signal(SIGINT);
+  EXPECT_EQ(master.wait(30s), 0) << "not gone within the wait's deadline: " << master.err();
+  EXPECT_NE(master.out().find("not every worker sent its final report"), std::string::npos)
+      << master.out() << master.err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  ASSERT_EQ(s["workers"].size(), 1u) << s.dump();
+  EXPECT_FALSE(s["workers"][0]["final_report"].get<bool>()) << s.dump();
+}
+
 TEST_F(Distributed, AWorkerToldToQuitLeavesAtACtrlCWithoutWaitingForItsUsersRequests) {
   // Once its master said quit, a worker gave users still in a request the grace of a request
   // timeout (here an hour), and did not see a Ctrl-C meanwhile: its hub was blocked joining
   // its hub threads. A master here in the test: a real one waits as long for the final report.
-  silent_listener silent;
+  ts::silent_listener silent;
   swarmlet::green::hub hub;
   zmq::context_t context;
   namespace p = swarmlet::proto;

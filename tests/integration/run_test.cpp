@@ -12,6 +12,7 @@
 #include "target_fixture.hpp"
 #include "tests/support/http_calls.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/silent_listener.hpp"
 
 namespace ts = swarmlet::testing_support;
 
@@ -407,6 +408,29 @@ users: [{wait: {constant: 1ms}, tasks: [{get: /}]}]
   const auto s = summary(dir + "/s.json");
   EXPECT_GT(s["totals"]["requests"].get<std::uint64_t>(), 0u);
   EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
+}
+
+TEST(Run, ASecondCtrlCStopsWithoutWaitingForRequestsInFlightAndStillReports) {
+  // A second Ctrl-C was not seen: a test stopping on a target that hung waited for its users'
+  // requests up to twice the request timeout (here two hours), then gave them that timeout
+  // again before the process could end.
+  ts::silent_listener silent;
+  const auto file = ts::write_temp_file(
+      "scenario.yaml", "target: " + silent.url() +
+                           "\nhttp: {timeout: 1h}\nload: {users: 2, spawn_rate: 100}\n"
+                           "users: [{tasks: [{get: /}, {get: /other}]}]\n");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process run(
+      {binary, "run", file, "--threads", "1", "-q", "--web-port", "0", "--json", dir + "/s.json"});
+  ASSERT_TRUE(silent.accept_one() && silent.accept_one()) << "no users came: " << run.err();
+  run.signal(SIGINT);
+  ASSERT_FALSE(run.wait_for_err_line("interrupt again").empty()) << run.err();
+  run.signal(SIGINT);
+  ASSERT_EQ(run.wait(std::chrono::seconds(30)), 0)
+      << "not gone within the wait's deadline: " << run.err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_TRUE(s["workers"][0]["final_report"].get<bool>()) << "the local worker's last numbers";
+  EXPECT_EQ(s["totals"]["requests"], 0) << "no request ended: " << s.dump();
 }
 
 }  // namespace
