@@ -210,7 +210,7 @@ void worker_link::on_spawn_complete(const std::string& id, const proto::spawn_co
   registry_.heard(id, clock_.now(), c.users);
   if (runner_ == nullptr || c.run_id != runner_->run_id()) return;
   spawned_[id] = c.users;
-  int total = 0;
+  std::int64_t total = 0;  // 22 workers claiming the 100,000,000 users each may overflow an int
   for (const auto* w : registry_.ready_workers()) {
     auto it = spawned_.find(w->id);
     if (it == spawned_.end()) return;  // not every worker is there yet

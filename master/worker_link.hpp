@@ -98,7 +98,9 @@ class worker_link {
   test_runner* runner_ = nullptr;
   green::event<> worker_joined_;
   std::map<std::string, int> spawned_;  // users per worker at its last spawn_complete
-  int last_spawned_total_ = -1;
+  /// Their sum when last logged: wide, as each worker's count is bounded (proto) and their sum
+  /// over many workers is not.
+  std::int64_t last_spawned_total_ = -1;
   std::set<std::string> turned_away_;  ///< workers not taken for lack of descriptors
   /// Workers that said goodbye (the latest few thousand): a worker leaving sends its users'
   /// final report after its goodbye, and that report still counts.

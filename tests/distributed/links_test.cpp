@@ -258,6 +258,27 @@ TEST_F(Links, UsersAreSplitByHubThreadsAndTheSpawnsCompleted) {
     EXPECT_EQ(w->users()->stops, std::vector<std::uint64_t>{runner_->run_id()});
 }
 
+TEST_F(Links, SpawnsCompletedBeyondAnIntAreLoggedAsTheirTrueSum) {
+  // A worker's count is bounded on the wire (100,000,000), their sum over workers is not: the
+  // master's int sum of 22 lying workers overflowed (undefined behaviour; it logged a negative
+  // count).
+  constexpr int liars = 22;
+  for (int i = 0; i < liars; ++i) add_worker("w" + std::to_string(i));
+  start_test();
+  for (int i = 0; i < liars; ++i) {
+    const std::string id = "w" + std::to_string(i);
+    network_.inject_control(id,
+                            proto::encode(proto::make_message(
+                                proto::message_type::spawn_complete, id,
+                                proto::spawn_complete_payload{runner_->run_id(), 100'000'000})));
+  }
+  clock_.settle();
+  EXPECT_NE(master_log_.str().find("all workers reached their targets: 2200000000 users"),
+            std::string::npos)
+      << master_log_.str();
+  EXPECT_EQ(link_->bad_frames(), 0u);
+}
+
 TEST_F(Links, ASilentWorkerIsMissingAfterThreeBeatsAndItsUsersGoToTheOthers) {
   auto& a = add_worker("a");
   add_worker("b");

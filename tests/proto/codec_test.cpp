@@ -218,6 +218,17 @@ TEST(Codec, ABadArrivalPlanIsADecodeErrorWithAReason) {
   EXPECT_EQ(reason_of(spawn_frame(100.0)), "spawn.arrival must be an array of 4");
 }
 
+TEST(Codec, ASpawnCompleteClaimingNegativeOrTooManyUsersIsADecodeError) {
+  // The master sums these over its workers: a negative count would take others' users away.
+  const auto claiming = [](int users) {
+    return reason_of(p::encode(p::make_message(p::message_type::spawn_complete, "w",
+                                               p::spawn_complete_payload{3, users})));
+  };
+  EXPECT_EQ(claiming(-1), "spawn_complete.users is out of range");
+  EXPECT_EQ(claiming(100'000'001), "spawn_complete.users is out of range");
+  EXPECT_EQ(claiming(100'000'000), "");
+}
+
 TEST(Codec, GarbageTruncationAndBitFlipsAreErrorsNotCrashes) {
   p::stats_report r;
   r.run_id = 1;
