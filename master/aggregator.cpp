@@ -39,8 +39,15 @@ bool aggregator::add(const proto::stats_report& report) {
     ++rejected_;
     return false;
   }
+  count_sums counted = sums_;
+  if (counted.add(report.delta, report.exceptions,
+                  sent_more(report.worker_id, report.requests_sent)) != nullptr) {
+    ++rejected_;
+    return false;
+  }
   auto& w = workers_[report.worker_id];
   if (!take_sequence(w, report.sequence)) return false;
+  sums_ = counted;
   ++w.reports;
   w.users = report.users;
   w.requests_received += report.delta.total().requests;
@@ -64,10 +71,14 @@ aggregator::add_result aggregator::add(const proto::stats_frame& frame, int& use
     ++rejected_;
     return add_result::rejected;
   }
+  // Checked before anything of the frame counts, so that a refused one leaves no trace.
+  count_sums counted;
+  if (sums_with(frame, counted) != nullptr) return add_result::overflows;
   const std::string worker_id(frame.sender);
   auto& w = workers_[worker_id];
   const bool resolved = resolve(w, frame);
   if (!take_sequence(w, frame.sequence)) return add_result::rejected;
+  const std::uint64_t more_sent = sent_more(worker_id, frame.requests_sent);
   users_change = frame.users - w.users;
   w.users = frame.users;
   w.requests_sent = std::max(w.requests_sent, frame.requests_sent);
@@ -79,14 +90,34 @@ aggregator::add_result aggregator::add(const proto::stats_frame& frame, int& use
   if (!resolved) {
     w.missing.insert(frame.sequence);
     ++w.lost;
+    // Only its header counts: its rows are summed if it comes again resolved, and merged then.
+    sums_.requests_sent += more_sent;  // fits: checked with the whole frame
     return add_result::unresolved;
   }
+  sums_ = counted;
   ++w.reports;
   w.requests_received += frame.requests();
   merge_rows(w, frame);
   for (const auto& e : frame.exceptions)
     add_exception(worker_id, std::string(e.message), std::string(e.traceback), e.count);
   return add_result::merged;
+}
+
+std::uint64_t aggregator::sent_more(const std::string& worker_id,
+                                    std::uint64_t requests_sent) const {
+  const worker_record* w = workers_.find(worker_id);
+  const std::uint64_t before = w == nullptr ? 0 : w->requests_sent;
+  return requests_sent > before ? requests_sent - before : 0;
+}
+
+const char* aggregator::sums_with(const proto::stats_frame& frame, count_sums& into) const {
+  into = sums_;
+  return into.add(frame, sent_more(std::string(frame.sender), frame.requests_sent));
+}
+
+const char* aggregator::overflowing_count(const proto::stats_frame& frame) const {
+  count_sums ignored;
+  return sums_with(frame, ignored);
 }
 
 bool aggregator::resolve(worker_record& w, const proto::stats_frame& frame) {
@@ -158,6 +189,9 @@ std::uint32_t aggregator::names_known(const std::string& worker_id) const {
 }
 
 void aggregator::add_local(const stats::stats_table& table) {
+  count_sums counted = sums_;
+  if (counted.add(table, stats::exception_table{}, 0) != nullptr) return;
+  sums_ = counted;
   totals_.merge(table);
   interval_.merge(totals_.counted_as_here(table));
 }

@@ -12,6 +12,7 @@
 
 #include "common/stats/exception_table.hpp"
 #include "common/stats/stats_table.hpp"
+#include "count_sums.hpp"
 #include "history_row.hpp"
 #include "name_numbers.hpp"
 #include "proto/messages.hpp"
@@ -80,12 +81,17 @@ class aggregator {
   std::size_t max_names() const noexcept { return max_names_; }
 
   /// Merges a report (its exceptions too). Returns false, and counts it in rejected(), for one
-  /// from another run or one already merged (a repeat).
+  /// from another run, one already merged (a repeat), or one whose counts would take a total
+  /// past 2^64 - 1 (see count_sums).
   bool add(const proto::stats_report& report);
   enum class add_result {
     merged,
     rejected,    ///< of another run, or a repeat: counted in rejected()
     unresolved,  ///< it uses a name number the worker never defined: its requests count as lost
+    /// Its counts would take a total past 2^64 - 1 (see overflowing_count): nothing of it
+    /// counts, not even its header, and the worker's earlier numbers stand. Not in rejected():
+    /// the caller tells it as a bad frame.
+    overflows,
   };
   /// Merges a report of the stats plane read in place, straight into the totals and the current
   /// interval (as add(stats_report) would merge it, without making one). Its name definitions
@@ -98,10 +104,15 @@ class aggregator {
     int users_change = 0;
     return add(frame, users_change);
   }
+  /// The name of the first count ("requests", "errors", ...) that merging `frame` would take
+  /// past 2^64 - 1 in some total, or nullptr when it fits. Only a broken or hostile worker
+  /// sends such counts; add() refuses its frame.
+  const char* overflowing_count(const proto::stats_frame& frame) const;
   /// The worker's name numbers known without a gap in this run (what the master's heartbeats
   /// tell it, so that its reports stop defining them).
   std::uint32_t names_known(const std::string& worker_id) const;
-  /// Merges requests the master made itself (main.lua's setup and teardown).
+  /// Merges requests the master made itself (main.lua's setup and teardown), unless they would
+  /// take a total past 2^64 - 1 (which the master's own few requests never come near).
   void add_local(const stats::stats_table& table);
   /// The worker was sent spawn command number `command` (numbered by the runner, increasing):
   /// until a final report follows it, its final numbers are still to come.
@@ -171,6 +182,10 @@ class aggregator {
   /// them, or a definition contradicts an earlier one.
   bool resolve(worker_record& w, const proto::stats_frame& frame);
   void merge_rows(const worker_record& w, const proto::stats_frame& frame);
+  /// sums_ with `frame` added, into `into`: the count that overflows, or nullptr.
+  const char* sums_with(const proto::stats_frame& frame, count_sums& into) const;
+  /// How far a report saying `requests_sent` moves the worker's count (it keeps the largest).
+  std::uint64_t sent_more(const std::string& worker_id, std::uint64_t requests_sent) const;
   /// The rows' pending figures into totals_ and interval_. Const: the folded tables hold
   /// the same requests as before, only where readers look for them.
   void flush_rows() const;
@@ -186,6 +201,9 @@ class aggregator {
   thinned_history history_;
   std::map<std::pair<std::string, std::string>, exception_record> exceptions_;
   std::uint64_t rejected_ = 0;
+  /// Everything merged since the aggregator was made (not reset with the stats: the sums bound
+  /// the totals of every reset too, and the workers' records, which no reset clears).
+  count_sums sums_;
   mutable std::vector<name_row> rows_;
   std::map<stats::request_key, std::uint32_t> row_numbers_;  ///< index into rows_
   mutable std::vector<std::uint32_t> touched_;               ///< rows with pending figures

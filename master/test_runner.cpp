@@ -164,15 +164,25 @@ void test_runner::deliver(proto::stats_report report) {
   if (stopping_) check_finals();
 }
 
-bool test_runner::deliver(const proto::stats_frame& frame) {
+aggregator::add_result test_runner::deliver(const proto::stats_frame& frame) {
   const std::string worker_id(frame.sender);
+  // Before the header: nothing of a frame with absurd counts is trusted, its user ids and data
+  // rows no more than its stats. The numbers lack it, so the reports say so.
+  if (const char* count = aggregator_.overflowing_count(frame)) {
+    warn(
+        fmt::format("worker {} sent a stats report whose {} would take the master's total past "
+                    "2^64 - 1 (a broken or hostile worker): the report was dropped, the worker's "
+                    "earlier numbers stand",
+                    worker_id, count));
+    return aggregator::add_result::overflows;
+  }
   for (const auto& e : frame.errors) warn_if_out_of_descriptors(e.message, worker_id);
   take_header(worker_id, frame.run_id, frame.command_id, frame.live_user_ids, frame.data_rows_used);
   int users_change = 0;
   const auto result = aggregator_.add(frame, users_change);
   if (result != aggregator::add_result::rejected) note_users(worker_id, users_change);
   if (stopping_) check_finals();
-  return result != aggregator::add_result::unresolved;
+  return result;
 }
 
 int test_runner::reported_users(const std::string& id) const {

@@ -56,9 +56,11 @@ class test_runner final : public proto::report_sink {
   /// Whether the test is between its start and its end.
   bool running() const noexcept { return running_; }
   void deliver(proto::stats_report report) override;
-  /// A report of the stats plane, read in place (worker_link): as deliver(stats_report). False
-  /// when it used name numbers its worker never defined (its requests are then counted lost).
-  bool deliver(const proto::stats_frame& frame);
+  /// A report of the stats plane, read in place (worker_link): as deliver(stats_report). Says
+  /// how the aggregator took it: unresolved when it used name numbers its worker never defined
+  /// (its requests are then counted lost); overflows when its counts would take a total past
+  /// 2^64 - 1 (nothing of it counts).
+  aggregator::add_result deliver(const proto::stats_frame& frame);
   /// The worker's name numbers this run's aggregate knows (for the master's heartbeats).
   std::uint32_t names_known(const std::string& worker_id) const {
     return aggregator_.names_known(worker_id);

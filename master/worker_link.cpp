@@ -265,10 +265,20 @@ void worker_link::on_stats() {
     ++rejected_stats_;
     return;
   }
-  if (!runner_->deliver(stats_))
-    bad_frame(sender, fmt::format("stats report {} uses request names the worker never defined: "
-                                  "its requests are counted lost",
-                                  stats_.sequence));
+  switch (runner_->deliver(stats_)) {
+    case aggregator::add_result::unresolved:
+      return bad_frame(sender,
+                       fmt::format("stats report {} uses request names the worker never defined: "
+                                   "its requests are counted lost",
+                                   stats_.sequence));
+    case aggregator::add_result::overflows:
+      return bad_frame(sender, fmt::format("stats report {} has counts that would overflow the "
+                                           "master's totals (the test warns of it)",
+                                           stats_.sequence));
+    case aggregator::add_result::merged:
+    case aggregator::add_result::rejected:
+      return;
+  }
 }
 
 void worker_link::heartbeat_loop() {

@@ -3,6 +3,7 @@
 // the real test runner, and fake users that report what they are told. No sockets, no sleeps.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <sstream>
@@ -516,6 +517,41 @@ TEST_F(Links, StatsFromAnotherRunOrAnUnknownWorkerAreRejected) {
   a.users()->report(1);
   clock_.settle();
   EXPECT_EQ(counted(), 1u);
+}
+
+TEST_F(Links, AReportWhoseCountsWouldWrapATotalIsDroppedAndItsWorkerNamed) {
+  auto& a = add_worker("a");
+  start_test();
+  a.users()->report(5);
+  clock_.settle();
+  ASSERT_EQ(counted(), 5u);
+  // Report 2 claims 2^64 - 1 requests: on top of the 5 counted, the total wrapped to 4.
+  proto::stats_report r;
+  r.worker_id = "a";
+  r.run_id = runner_->run_id();
+  r.sequence = 2;
+  auto& s = r.delta.entry("GET", "/items");
+  s.requests = std::numeric_limits<std::uint64_t>::max();
+  s.min_us = s.max_us = s.total_us = 1000;
+  s.histogram.record_n(1000, s.requests);
+  network_.inject_stats(proto::encode(proto::make_message(proto::message_type::stats, "a", r)));
+  clock_.settle();
+  EXPECT_EQ(counted(), 5u);
+  EXPECT_EQ(link_->bad_frames(), 1u);
+  EXPECT_NE(master_log_.str().find("dropped a bad frame from 'a': stats report 2 has counts that "
+                                   "would overflow the master's totals"),
+            std::string::npos)
+      << master_log_.str();
+  EXPECT_EQ(runner_->summary().warnings,
+            std::vector<std::string>{
+                "worker a sent a stats report whose requests would take the master's total past "
+                "2^64 - 1 (a broken or hostile worker): the report was dropped, the worker's "
+                "earlier numbers stand"});
+  a.users()->report(2);  // numbered 2: nothing of the dropped one counted, not even its number
+  clock_.settle();
+  EXPECT_EQ(counted(), 7u);
+  EXPECT_EQ(runner_->results().lost_reports(), 0u);
+  EXPECT_EQ(finish_test(), 0);
 }
 
 TEST_F(Links, AWorkerOfAnotherVersionIsRefusedWithBothVersionsNamed) {

@@ -2,6 +2,8 @@
 // merging whole reports, and the name table survives lost, late and repeated reports.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <limits>
 #include <random>
 
 #include "master/aggregator.hpp"
@@ -220,6 +222,116 @@ TEST(StatsFrameIngest, ADefinitionThatContradictsAnEarlierOneIsNotMerged) {
   r.requests_sent = ++sent;
   EXPECT_EQ(a.add(other.send(r)), m::aggregator::add_result::unresolved);
   EXPECT_EQ(a.lost_requests(), 1u);
+}
+
+/// `s` (empty) holds `n` requests of 1 ms, its histogram too, as a frame's row must.
+void claim(st::request_stats& s, std::uint64_t n) {
+  s.requests = n;
+  s.min_us = s.max_us = s.total_us = 1000;
+  s.histogram.record_n(1000, n);
+}
+
+/// What the master shows of every count it adds up, to compare before and after a report.
+struct shown {
+  st::request_stats total, lag;
+  std::map<st::error_key, std::uint64_t> errors;
+  std::vector<std::uint64_t> exceptions;
+  std::uint64_t http1_1 = 0, lost_requests = 0;
+  std::size_t workers = 0;
+
+  explicit shown(const m::aggregator& a)
+      : total(a.totals().total()),
+        lag(a.totals().lag()),
+        errors(a.totals().errors()),
+        http1_1(a.totals().versions().http1_1),
+        lost_requests(a.lost_requests()),
+        workers(a.workers().size()) {
+    for (const auto* e : a.exceptions_by_count()) exceptions.push_back(e->count);
+  }
+  void expect_equal(const shown& o, const std::string& what) const {
+    expect_same(total, o.total, what);
+    EXPECT_EQ(total.dropped, o.total.dropped) << what;
+    EXPECT_EQ(total.service_total_us, o.total.service_total_us) << what;
+    expect_same(lag, o.lag, what + " (lag)");
+    EXPECT_EQ(errors, o.errors) << what;
+    EXPECT_EQ(exceptions, o.exceptions) << what;
+    EXPECT_EQ(http1_1, o.http1_1) << what;
+    EXPECT_EQ(lost_requests, o.lost_requests) << what;
+    EXPECT_EQ(workers, o.workers) << what;
+  }
+};
+
+TEST(StatsFrameIngest, AFrameWhoseCountsWouldWrapATotalIsRefusedWholeAndTheTotalsStand) {
+  // A worker's counts are deltas of about a second; a broken or hostile one's near 2^64, added
+  // on top of a total, wrapped it (unsigned: silently) to a small number the reports showed.
+  constexpr std::uint64_t huge = std::numeric_limits<std::uint64_t>::max();
+  constexpr std::uint64_t half = std::uint64_t{1} << 63;
+  const std::vector<std::pair<std::string, std::function<void(p::stats_report&)>>> absurd = {
+      {"requests", [](auto& r) { claim(r.delta.entry("GET", "/b"), huge); }},
+      {"requests of two rows",  // each fits, their sum within the frame does not
+       [](auto& r) {
+         claim(r.delta.entry("GET", "/b"), half);
+         claim(r.delta.entry("GET", "/c"), half);
+       }},
+      {"response time sum", [](auto& r) { r.delta.entry("GET", "/a").total_us = huge; }},
+      {"content bytes", [](auto& r) { r.delta.entry("GET", "/a").content_bytes = huge; }},
+      {"dropped iterations", [](auto& r) { r.delta.entry("GET", "/a").dropped = huge; }},
+      {"service time sum", [](auto& r) { r.delta.entry("GET", "/a").service_total_us = huge; }},
+      {"lag", [](auto& r) { claim(r.delta.lag(), huge); }},
+      {"errors", [](auto& r) { r.delta.record_error("GET", "/a", "HTTP 500", huge); }},
+      {"exceptions", [](auto& r) { r.exceptions.record("a.lua:3: boom", "traceback", huge); }},
+      {"HTTP versions", [](auto& r) { r.delta.versions().http1_1 = huge; }},
+      {"requests sent", [](auto& r) { r.requests_sent = huge; }},
+  };
+  for (const auto& [what, make_absurd] : absurd) {
+    m::aggregator a(1);
+    std::mt19937_64 rng(11);
+    std::uint64_t sent = 0;
+    wire_worker honest{"w0"};
+    // Every total is above 0 before the absurd report (so adding 2^64 - 1 wraps it), lost
+    // requests too: report 2 is lost on the way.
+    const auto honest_report = [&](std::uint64_t seq) {
+      auto r = report("w0", seq, sent, rng, 3);
+      auto& row = r.delta.entry("GET", "/a");
+      row.record_scheduled(2000, 1500, 10, false);
+      row.dropped = 1;
+      r.delta.record_error("GET", "/a", "HTTP 500", 1);
+      r.exceptions.record("a.lua:3: boom", "traceback", 1);
+      r.requests_sent = ++sent;
+      return r;
+    };
+    ASSERT_EQ(a.add(honest.send(honest_report(1))), m::aggregator::add_result::merged);
+    honest.send(honest_report(2));
+    ASSERT_EQ(a.add(honest.send(honest_report(3))), m::aggregator::add_result::merged);
+    const shown before(a);
+    ASSERT_GT(before.lost_requests, 1u);
+
+    p::stats_report r;  // one honest request, and the absurd count
+    r.worker_id = "w1";
+    r.run_id = 1;
+    r.sequence = 1;
+    r.delta.entry("GET", "/a").record(1000, 10, false);
+    r.requests_sent = 1;
+    make_absurd(r);
+    wire_worker liar{"w1"};
+    const auto& frame = liar.send(r);
+    EXPECT_NE(a.overflowing_count(frame), nullptr) << what;
+    EXPECT_EQ(a.add(frame), m::aggregator::add_result::overflows) << what;
+    before.expect_equal(shown(a), what);
+    EXPECT_EQ(a.rejected(), 0u) << what << ": a bad frame, not a report of another run";
+
+    // Nothing of it counted: the worker's next report is its first.
+    p::stats_report next;
+    next.worker_id = "w1";
+    next.run_id = 1;
+    next.sequence = 1;
+    next.delta.entry("GET", "/a").record(1000, 10, false);
+    next.requests_sent = 1;
+    wire_worker fixed{"w1"};
+    EXPECT_EQ(a.add(fixed.send(next)), m::aggregator::add_result::merged) << what;
+    EXPECT_EQ(a.totals().total().requests, before.total.requests + 1) << what;
+    EXPECT_EQ(a.lost_reports(), 1u) << what << ": w0's report 2 alone";
+  }
 }
 
 TEST(NameNumbers, AFarNumberTakesAPageNotATableAsLongAsItself) {

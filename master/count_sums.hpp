@@ -1,0 +1,40 @@
+#pragma once
+// What the master has merged, summed per kind of count, so that it can refuse a report whose
+// counts would overflow a total. A worker's counts are deltas of about a second, far below 2^64;
+// a broken or hostile worker's may be near it, and adding those wraps a total (unsigned, so
+// silently) to a small number that every report then shows as true. Each total the master keeps
+// (a row, an interval, the window, every row together, a worker's record, an error's or an
+// exception's count) adds up a part of what one of these sums holds, and the sums are never
+// reset: while they fit in 64 bits, every total does.
+#include <cstdint>
+
+#include "common/stats/exception_table.hpp"
+#include "common/stats/stats_table.hpp"
+#include "proto/stats_frame.hpp"
+
+namespace swarmlet::master {
+
+struct count_sums {
+  /// Of every row and the lag row. A row's failures and histogram counts are within its
+  /// requests (proto checks a frame's rows so), so they need no sums of their own.
+  std::uint64_t requests = 0;
+  std::uint64_t total_us = 0;
+  std::uint64_t content_bytes = 0;
+  std::uint64_t dropped = 0;
+  std::uint64_t service_total_us = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t exceptions = 0;
+  std::uint64_t versions = 0;       ///< requests by HTTP version, HTTP/1.1 and HTTP/2 together
+  std::uint64_t requests_sent = 0;  ///< each worker's latest count of requests sent, summed
+
+  /// Adds `frame`'s counts, and `sent_more` (how far it moves its worker's count of requests
+  /// sent). Returns the name of the first count that would pass 2^64 - 1, or nullptr; the sums
+  /// are then partly added, so add to a copy.
+  const char* add(const proto::stats_frame& frame, std::uint64_t sent_more);
+  /// As add(frame) for a report merged whole (the workers of `swarmlet run`, the master's own
+  /// requests).
+  const char* add(const stats::stats_table& table, const stats::exception_table& exceptions,
+                  std::uint64_t sent_more);
+};
+
+}  // namespace swarmlet::master
