@@ -130,8 +130,10 @@ master_address master_address_from(const std::string& text) {
       if (port.empty()) throw bad("the port is missing after ':'");
     }
     if (a.host.size() == 2) throw bad("the address between [ ] is empty");
-    // The ZeroMQ sockets are not opened for IPv6 (ZMQ_IPV6): such a worker would retry forever.
-    throw bad("IPv6 addresses are not supported yet: give an IPv4 address or a host name");
+    const std::string inside = a.host.substr(1, a.host.size() - 2);
+    if (inside.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos ||
+        inside.find(':') == std::string::npos)
+      throw bad("'" + inside + "' is not an IPv6 address");
   } else {
     const auto colon = text.rfind(':');
     if (colon != std::string::npos && text.find(':') != colon)

@@ -43,7 +43,7 @@ std::string scenario_file_from(const std::string& positional, const std::string&
 std::string with_env_source(const CLI::App& app, const std::string& message,
                             const std::vector<std::string>& args);
 
-/// A worker's --master: HOST or HOST:PORT (port 5557 when not given); IPv6 is refused.
+/// A worker's --master: HOST or HOST:PORT (port 5557 when not given), an IPv6 address in brackets.
 struct master_address {
   std::string host;  ///< as ZeroMQ takes it: an IPv6 address keeps its brackets
   int port = 5557;

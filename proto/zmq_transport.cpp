@@ -49,13 +49,21 @@ zmq_master_transport::zmq_master_transport(zmq::context_t& context,
   control_.raw().set(zmq::sockopt::router_handover, 1);  // a reconnecting worker takes its id back
   for (auto* s : {&control_, &stats_}) {
     s->raw().set(zmq::sockopt::maxmsgsize, max_frame_bytes);
+    // Off by default in ZeroMQ: an IPv6 address would not bind. Only for one (`::` then takes
+    // IPv4 too, where the system maps it): on, an IPv4 address is named as IPv6 (::ffff:...).
+    if (options.bind.find(':') != std::string::npos) s->raw().set(zmq::sockopt::ipv6, 1);
     if (options.curve) {
       s->raw().set(zmq::sockopt::curve_server, 1);
       s->raw().set(zmq::sockopt::curve_secretkey, options.curve->secret_key);
     }
   }
+  // An IPv6 address goes in brackets, as in a URL.
+  const std::string host =
+      options.bind.find(':') != std::string::npos && options.bind.front() != '['
+          ? "[" + options.bind + "]"
+          : options.bind;
   auto endpoint = [&](int port) {
-    return "tcp://" + options.bind + ":" + (port == 0 ? std::string("*") : std::to_string(port));
+    return "tcp://" + host + ":" + (port == 0 ? std::string("*") : std::to_string(port));
   };
   control_.bind(endpoint(options.control_port));
   stats_.bind(endpoint(options.stats_port));
@@ -105,6 +113,7 @@ zmq_worker_transport::zmq_worker_transport(zmq::context_t& context, zmq_worker_o
   // while the master is away would arrive stale.
   control_.raw().set(zmq::sockopt::immediate, 1);
   for (auto* s : {&control_, &stats_}) {
+    s->raw().set(zmq::sockopt::ipv6, 1);  // a master at an IPv6 address, or a name with only one
     s->raw().set(zmq::sockopt::reconnect_ivl, reconnect_ivl_ms);
     s->raw().set(zmq::sockopt::reconnect_ivl_max, reconnect_ivl_max_ms);
     if (options_.curve) {

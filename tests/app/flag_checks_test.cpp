@@ -121,8 +121,11 @@ TEST(FlagChecks, AMastersAddressIsCheckedNotRetriedForever) {
   EXPECT_NE(why("m x").find("no host name has"), std::string::npos);
   EXPECT_NE(why("[]:1").find("between [ ] is empty"), std::string::npos);
   EXPECT_NE(why("[::1]x").find("only ':PORT' may follow"), std::string::npos);
-  EXPECT_NE(why("[::1]:7000").find("IPv6 addresses are not supported yet"), std::string::npos)
-      << "the ZeroMQ sockets are not opened for IPv6: it would retry forever";
+  EXPECT_NE(why("[m.test]:7000").find("'m.test' is not an IPv6 address"), std::string::npos);
+  const auto v6 = a::master_address_from("[::1]:7000");
+  EXPECT_EQ(v6.host, "[::1]") << "as ZeroMQ takes it";
+  EXPECT_EQ(v6.port, 7000);
+  EXPECT_EQ(a::master_address_from("[fd00::2]").port, 5557);
 }
 
 TEST(FlagChecks, AValueFromTheEnvironmentNamesItsVariable) {

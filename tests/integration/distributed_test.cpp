@@ -498,6 +498,31 @@ TEST_F(Distributed, AWorkerToldToQuitLeavesAtACtrlCWithoutWaitingForItsUsersRequ
       << w.err();
 }
 
+TEST_F(Distributed, AMasterOnAnIPv6AddressHasItsWorkersAndCountsExactly) {
+  // A worker's --master refused IPv6 addresses: ZeroMQ's sockets were not opened for IPv6.
+  const int probe = ::socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 loopback{};
+  loopback.sin6_family = AF_INET6;
+  loopback.sin6_addr = in6addr_loopback;
+  const bool has_ipv6 =
+      probe >= 0 && ::bind(probe, reinterpret_cast<sockaddr*>(&loopback), sizeof loopback) == 0;
+  if (probe >= 0) ::close(probe);
+  if (!has_ipv6) GTEST_SKIP() << "no IPv6 loopback (::1) here";
+  const auto file = scenario("{users: 4, spawn_rate: 100, run_time: 2s}");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--bind", "::1", "--port",
+                      "0", "-q", "--json", dir + "/s.json"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  // Only the control address: the stats port comes with the welcome, at the same address.
+  ts::process w({binary, "worker", "--master", "[::1]:" + ports.first, "--threads", "1"});
+  ASSERT_EQ(master.wait(), 0) << master.err() << w.err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_GT(s["totals"]["requests"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
+  EXPECT_EQ(w.wait(), 0) << w.err();
+}
+
 TEST_F(Distributed, WithoutItsWorkersTheMasterNamesThePortItReallyListensOn) {
   // With --port 0 the hint said "swarmlet worker --master HOST:0".
   const auto file = scenario("{users: 1, spawn_rate: 1, run_time: 1s}");

@@ -23,7 +23,8 @@ std::string url_in(const std::string& line) {
 
 std::pair<std::string, std::string> master_ports_in(const std::string& line) {
   std::smatch m;
-  std::regex re(R"(tcp://127\.0\.0\.1:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))");
+  std::regex re(
+      R"(tcp://(?:127\.0\.0\.1|\[::1\]):(\d+) \(stats tcp://(?:127\.0\.0\.1|\[::1\]):(\d+)\))");
   if (!std::regex_search(line, m, re)) return {};
   return {m[1], m[2]};
 }
