@@ -208,6 +208,7 @@ struct held_users_run {
   g::time_point idled_at{};  // when a busy hub last idled (never, by default)
   g::duration max_wait;      // for a busy user
   bool own_measure;
+  bool only_64_get_ready = false;  // users made after the first 64 stay starting (on_start)
   std::vector<std::unique_ptr<held_user>> users;
   std::vector<g::time_point> made_at;
   std::unique_ptr<w::arrival_scheduler> scheduler = std::make_unique<w::arrival_scheduler>(
@@ -216,7 +217,8 @@ struct held_users_run {
         users.push_back(std::make_unique<held_user>(*scheduler, id));
         made_at.push_back(g::clock::now());
         held_user* u = users.back().get();
-        g::spawn_n([u] { u->release(); });  // ready once made
+        if (!only_64_get_ready || users.size() <= 64)
+          g::spawn_n([u] { u->release(); });  // ready once made
         return u;
       },
       own_measure ? w::arrival_scheduler::last_idle_fn()
@@ -228,11 +230,11 @@ struct held_users_run {
     ids.insert(0, 199);
     scheduler->set_plan(c::arrival_plan::constant(10'000, 200), ids);
   }
-  /// Waits (on the hub, in 1 ms naps) until `done()` holds; false if it never does (10 s
-  /// guard against a hang, far beyond what any check here needs).
+  /// Waits (on the hub, in 1 ms naps) until `done()` holds; false if it never does (a guard
+  /// against a hang, by default 10 s, far beyond what any check here needs).
   template <class Done>
-  bool until(Done done) {
-    const auto give_up = g::clock::now() + 10s;
+  bool until(Done done, g::duration guard = 10s) {
+    const auto give_up = g::clock::now() + guard;
     while (!done()) {
       if (g::clock::now() > give_up) return false;
       g::sleep(1ms);
@@ -300,6 +302,24 @@ TEST(ArrivalScheduler, OnAnIdleHubUsersAreMadeAsFastAsALastingBacklogNeedsThemNo
   EXPECT_GE(run.made_at[64] - first_due, w::user_growth_limit::window);
   EXPECT_GE(run.made_at[128] - first_due, 2 * w::user_growth_limit::window);
   EXPECT_EQ(run.stats.total().dropped, 0u) << "below the budget, arrivals wait, never drop";
+  run.scheduler->stop();
+}
+
+TEST(ArrivalScheduler, APlanChangeMidRunKeepsArrivingWhileUsersAreStillStarting) {
+  g::hub hub;
+  held_users_run run(1h);  // no fallback within the test
+  run.hub_busy = false;    // users are made for the backlog, and stay in their on_start
+  run.only_64_get_ready = true;
+  run.start();
+  ASSERT_TRUE(run.until([&] { return run.users.size() > 64; })) << "no more users are made";
+  // A new plan (a stage of the test) while users are starting: its schedule waited up to 10 s
+  // for them, and the arrivals due meanwhile were never run nor counted as dropped.
+  swarmlet::proto::id_ranges ids;
+  ids.insert(0, 199);
+  const auto before = run.scheduler->waiting();
+  run.scheduler->set_plan(c::arrival_plan::constant(20'000, 200), ids);
+  EXPECT_TRUE(run.until([&] { return run.scheduler->waiting() >= before + 100; }, 5s))
+      << "no arrival came due under the new plan (" << run.scheduler->waiting() << " waiting)";
   run.scheduler->stop();
 }
 
