@@ -258,11 +258,13 @@ error_kind client::connect(origin& o, std::string& message) {
   }
 }
 
-void client::serialize(const origin& o, const request& req) {
+void client::serialize(const origin& o, const request& req, wire_target target) {
   out_.clear();
   out_ += req.method;
   out_ += ' ';
-  out_ += req.target.empty() ? std::string_view("/") : std::string_view(req.target);
+  if (target.prefix.empty() && target.path.empty()) out_ += '/';
+  out_ += target.prefix;
+  out_ += target.path;
   out_ += " HTTP/1.1\r\n";
   if (!req.headers.has("host")) {
     out_ += "Host: ";
@@ -318,11 +320,16 @@ std::string cookie_header(const cookie_jars& jars, const std::string& host) {
 }
 
 result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const request& req,
-                       bool head, bool& retry) {
+                       wire_target target, bool head, bool& retry) {
   cookie_header_.clear();
   append_cookies(*o.jar, cookie_header_);
-  const h2_request_context context{o.base.tls() ? "https" : "http", o.authority,
-                                   options_.user_agent, cookie_header_, options_.keep_body};
+  const h2_request_context context{o.base.tls() ? "https" : "http",
+                                   o.authority,
+                                   options_.user_agent,
+                                   cookie_header_,
+                                   options_.keep_body,
+                                   target.prefix,
+                                   target.path};
   auto out = c->h2->exchange(req, head, context, green::clock::now() + options_.read_timeout);
   // A connection that takes no more streams is left to the ones still on it.
   if (o.conn == c && !c->usable()) o.conn.reset();
@@ -332,7 +339,8 @@ result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const re
   return std::move(out.result);
 }
 
-result client::send_once(origin& o, const request& req, bool head, green::time_point started) {
+result client::send_once(origin& o, const request& req, wire_target target, bool head,
+                         green::time_point started) {
   result r;
   // A kept-alive connection the server has closed meanwhile fails on first use: one retry on
   // a fresh connection, as browsers and Python's requests do.
@@ -351,7 +359,7 @@ result client::send_once(origin& o, const request& req, bool head, green::time_p
       // A copy: another green thread may replace o.conn while this one waits on the stream.
       const std::shared_ptr<connection> c = o.conn;
       bool retry = false;
-      r = send_h2(o, c, req, head, retry);
+      r = send_h2(o, c, req, target, head, retry);
       if (retry && attempt == 0) continue;
       return r;
     }
@@ -362,7 +370,7 @@ result client::send_once(origin& o, const request& req, bool head, green::time_p
     }
     const std::shared_ptr<connection> held = o.conn;  // while another green thread closes it
     connection& conn = *held;
-    serialize(o, req);
+    serialize(o, req, target);
     r.version = version::http1_1;
     const bool reused = !conn.fresh;
     // The timeout bounds the whole exchange, not each wait: a server that trickles a byte a
@@ -462,7 +470,6 @@ result client::send_once(origin& o, const request& req, bool head, green::time_p
 result client::send(const request& original) {
   const auto start = green::clock::now();
   const request* req = &original;
-  request routed;      // a request to an absolute URL, with its path as the target
   request redirected;  // the request a redirect asks for
   result r;
   for (int hop = 0;; ++hop) {
@@ -484,18 +491,12 @@ result client::send(const request& original) {
     const bool head = req->method == "HEAD";
     const auto hop_start = hop == 0 ? start : green::clock::now();
     const bool relative = path.data() == req->target.data() && path.size() == req->target.size();
-    if (relative && prefix_.empty()) {
-      r = send_once(*o, *req, head, hop_start);
-    } else {
-      routed = *req;
-      if (relative) {
-        routed.target = prefix_ + req->target;  // the base's path first, as Locust's host
-      } else {
-        routed.target.assign(path);
-        if (!path.empty() && path.front() == '?') routed.target.insert(0, 1, '/');
-      }
-      r = send_once(*o, routed, head, hop_start);
-    }
+    // A relative target goes after the base's path, as with Locust's host; an absolute URL's
+    // path goes alone (a query alone after the origin is asked of its root).
+    const wire_target target =
+        relative ? wire_target{prefix_, path}
+                 : wire_target{!path.empty() && path.front() == '?' ? "/" : "", path};
+    r = send_once(*o, *req, target, head, hop_start);
     const int s = r.response.status;
     const bool redirect = r.ok() && (s == 301 || s == 302 || s == 303 || s == 307 || s == 308);
     if (!redirect || hop >= options_.max_redirects) break;

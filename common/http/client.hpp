@@ -115,19 +115,27 @@ class client {
   std::shared_ptr<origin> route(std::string_view target, std::string_view& path,
                                 std::string& message);
   std::shared_ptr<origin> find(std::string_view target) const;
-  /// One request on the origin's connection; its deadline counts from `started`, when this
-  /// hop began.
-  result send_once(origin& o, const request& req, bool head, green::time_point started);
+  /// The request-target sent: `prefix` then `path` ("/" when both are empty). A relative target
+  /// goes after the base's path; an absolute URL's path alone. Views, so that the request is
+  /// sent as it is, not copied to change its target.
+  struct wire_target {
+    std::string_view prefix;
+    std::string_view path;
+  };
+  /// One request on the origin's connection, for `target`; its deadline counts from `started`,
+  /// when this hop began.
+  result send_once(origin& o, const request& req, wire_target target, bool head,
+                   green::time_point started);
   /// One exchange on the HTTP/2 connection `c`; `retry` tells the server did not process it.
-  result send_h2(origin& o, const std::shared_ptr<connection>& c, const request& req, bool head,
-                 bool& retry);
+  result send_h2(origin& o, const std::shared_ptr<connection>& c, const request& req,
+                 wire_target target, bool head, bool& retry);
   error_kind connect(origin& o, std::string& message);
   /// Parks while another green thread of this client is connecting to `o`.
   void wait_for_connecting(origin& o);
   void close(origin& o) noexcept;
   /// As close(o), without TLS's goodbye: for an exchange cut off while it unwinds.
   void abandon(origin& o) noexcept;
-  void serialize(const origin& o, const request& req);
+  void serialize(const origin& o, const request& req, wire_target target);
   void remember_cookies(origin& o, const response& res);
 
   url base_;

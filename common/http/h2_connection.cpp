@@ -264,7 +264,15 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
                   reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
                   value.size(), NGHTTP2_NV_FLAG_NONE});
   };
-  const std::string_view target = req.target.empty() ? std::string_view("/") : req.target;
+  // Joined only when the base has a path: the common case points into the request.
+  std::string joined;
+  std::string_view target = context.path;
+  if (!context.path_prefix.empty()) {
+    joined.reserve(context.path_prefix.size() + context.path.size());
+    joined.append(context.path_prefix).append(context.path);
+    target = joined;
+  }
+  if (target.empty()) target = "/";
   add(":method", req.method);
   add(":scheme", context.scheme);
   add(":authority", req.headers.get("host").value_or(context.authority));

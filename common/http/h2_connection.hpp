@@ -31,6 +31,10 @@ struct h2_request_context {
   std::string_view user_agent;  ///< empty: none
   std::string_view cookie;      ///< the cookie jar as one header value; empty: none
   bool keep_body = true;        ///< false: count body bytes, store none
+  /// :path is `path_prefix` then `path` ("/" when both are empty), not the request's target
+  /// (which may be a whole URL, or go after the base's path).
+  std::string_view path_prefix;
+  std::string_view path;
 };
 
 class h2_connection {

@@ -106,7 +106,9 @@ struct bare_connection {
     context.authority = authority;
   }
   h::h2_connection::outcome send(std::string target, g::time_point until) {
-    return connection.exchange(get(std::move(target)), false, context, until);
+    h::h2_request_context c = context;
+    c.path = target;  // :path is the context's, as the client gives it
+    return connection.exchange(get(target), false, c, until);
   }
   g::socket socket;
   counting_stream io;
