@@ -15,8 +15,8 @@ silent_listener::silent_listener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
-  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
-      ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd_, 16) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
     throw std::runtime_error("silent_listener: cannot listen on loopback");
   url_ = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
 }
