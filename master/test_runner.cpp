@@ -159,8 +159,10 @@ void test_runner::deliver(proto::stats_report report) {
   take_header(report.worker_id, report.run_id, report.command_id, report.live_user_ids,
               report.data_rows_used);
   const int before = reported_users(report.worker_id);
-  if (aggregator_.add(report))
+  if (aggregator_.add(report)) {
     note_users(report.worker_id, reported_users(report.worker_id) - before);
+    if (stopping_) last_report_while_stopping_ = green::clock::now();
+  }
   if (stopping_) check_finals();
 }
 
@@ -180,7 +182,10 @@ aggregator::add_result test_runner::deliver(const proto::stats_frame& frame) {
   take_header(worker_id, frame.run_id, frame.command_id, frame.live_user_ids, frame.data_rows_used);
   int users_change = 0;
   const auto result = aggregator_.add(frame, users_change);
-  if (result != aggregator::add_result::rejected) note_users(worker_id, users_change);
+  if (result != aggregator::add_result::rejected) {
+    note_users(worker_id, users_change);
+    if (stopping_) last_report_while_stopping_ = green::clock::now();
+  }
   if (stopping_) check_finals();
   return result;
 }
@@ -502,7 +507,7 @@ int test_runner::run() {
     wake = std::min(wake, end_at);
     stop_requested_.wait_for(std::max(green::duration::zero(), wake - green::clock::now()));
   }
-  summary_.duration_s = std::chrono::duration<double>(elapsed()).count();
+  const auto stopped_at = green::clock::now();
 
   // Stop, then wait (bounded) for every worker's final report before the final numbers.
   print("swarmlet: stopping, waiting for the workers' final reports\n");
@@ -515,6 +520,12 @@ int test_runner::run() {
     print(
         "swarmlet: WARNING: not every worker sent its final report; the numbers lack their last "
         "interval\n");
+  // The requests users finished after the stop count, so the time they took does too: 10 users
+  // each ending one 2 s request in a 1 s test made 10 in 2 s, not 10 per second. Not the wait
+  // for a worker that never answered: nothing of it counts.
+  summary_.duration_s =
+      std::chrono::duration<double>(std::max(stopped_at, last_report_while_stopping_) - start)
+          .count();
   run_teardown();
   running_ = false;
   phase_ = phase::stopped;

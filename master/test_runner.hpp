@@ -183,6 +183,9 @@ class test_runner final : public proto::report_sink {
   bool stop_now_ = false;  // a second Ctrl-C: no more waiting for final reports
   phase phase_ = phase::ready;
   green::time_point started_at_{};
+  /// When the last report taken since the stop came: what users finish after the stop counts,
+  /// so the run's duration (every rate's divisor) runs to it.
+  green::time_point last_report_while_stopping_{};
   std::optional<live_reports> live_;
   std::unique_ptr<script::main_script> main_script_;  ///< the scenario's main.lua, if any
   std::string setup_data_;  ///< what its setup() returned (msgpack), for every spawn command

@@ -396,6 +396,24 @@ TEST(Run, ABadScenarioFailsWithItsErrorLine) {
   EXPECT_EQ(flags.code, 2);
 }
 
+TEST_F(RunAgainstTarget, RatesDivideByTheTimeUntilTheLastRequestCountedEnded) {
+  // Every user's one request ends 2 s after it began, after the 1 s test stopped: they count,
+  // and so does the time they took. The rate was taken over the run time alone: 4 requests in
+  // 1 s made 4/s where the target served 4 in 2 s.
+  const auto file = scenario(R"(load: {users: 4, spawn_rate: 100, run_time: 1s}
+users: [{tasks: [{get: /delay/2000}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  auto r = ts::run_process({binary, "run", file, "-q", "--json", dir + "/s.json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const auto s = summary(dir + "/s.json");
+  ASSERT_EQ(s["totals"]["requests"], 4) << s.dump();
+  ASSERT_EQ(served(), 4u);
+  const double duration = s["duration_s"].get<double>();
+  EXPECT_GE(duration, 2.0) << "the requests ended 2 s after the test began at the earliest";
+  EXPECT_DOUBLE_EQ(s["totals"]["rps"].get<double>(), 4 / duration);
+}
+
 TEST_F(RunAgainstTarget, CtrlCStopsCleanlyAndStillReports) {
   const auto file = scenario(R"(load: {users: 10, spawn_rate: 100}
 users: [{wait: {constant: 1ms}, tasks: [{get: /}]}]
