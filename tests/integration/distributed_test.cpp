@@ -410,10 +410,7 @@ TEST_F(Distributed, AWorkerInterruptedTwiceLeavesWithoutWaitingForItsUsersReques
   // grace of a request timeout (here an hour) before it let the process end. The target takes
   // connections and never answers: the worker must go while its users still wait on it.
   ts::silent_listener silent;
-  const auto file = ts::write_temp_file(
-      "scenario.yaml", "target: " + silent.url() +
-                           "\nhttp: {timeout: 1h}\nload: {users: 2, spawn_rate: 100, run_time: "
-                           "1h}\nusers: [{tasks: [{get: /}]}]\n");
+  const auto file = silent.scenario("{users: 2, spawn_rate: 100, run_time: 1h}");
   ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q"});
   const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
   ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
@@ -430,10 +427,7 @@ TEST_F(Distributed, AMasterInterruptedTwiceStopsWaitingForFinalReportsAndSaysThe
   // A master stopping a test waits for its workers' final reports as long as their users may
   // take to end (here, on a target that hung, two hours), and a second Ctrl-C was not seen.
   ts::silent_listener silent;
-  const auto file = ts::write_temp_file(
-      "scenario.yaml", "target: " + silent.url() +
-                           "\nhttp: {timeout: 1h}\nload: {users: 2, spawn_rate: 100}\n"
-                           "users: [{tasks: [{get: /}]}]\n");
+  const auto file = silent.scenario("{users: 2, spawn_rate: 100}");
   const auto dir = file.substr(0, file.rfind('/'));
   ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "--web-port",
                       "0", "--json", dir + "/s.json"});

@@ -433,10 +433,7 @@ TEST(Run, ASecondCtrlCStopsWithoutWaitingForRequestsInFlightAndStillReports) {
   // requests up to twice the request timeout (here two hours), then gave them that timeout
   // again before the process could end.
   ts::silent_listener silent;
-  const auto file = ts::write_temp_file(
-      "scenario.yaml", "target: " + silent.url() +
-                           "\nhttp: {timeout: 1h}\nload: {users: 2, spawn_rate: 100}\n"
-                           "users: [{tasks: [{get: /}, {get: /other}]}]\n");
+  const auto file = silent.scenario("{users: 2, spawn_rate: 100}", "[{get: /}, {get: /other}]");
   const auto dir = file.substr(0, file.rfind('/'));
   ts::process run(
       {binary, "run", file, "--threads", "1", "-q", "--web-port", "0", "--json", dir + "/s.json"});

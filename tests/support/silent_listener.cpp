@@ -8,6 +8,8 @@
 
 #include <stdexcept>
 
+#include "process.hpp"
+
 namespace swarmlet::testing_support {
 
 silent_listener::silent_listener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
@@ -33,6 +35,11 @@ bool silent_listener::accept_one(std::chrono::seconds deadline) {
   if (c < 0) return false;
   accepted_.push_back(c);
   return true;
+}
+
+std::string silent_listener::scenario(const std::string& load, const std::string& tasks) const {
+  return write_temp_file("scenario.yaml", "target: " + url_ + "\nhttp: {timeout: 1h}\nload: " +
+                                              load + "\nusers: [{tasks: " + tasks + "}]\n");
 }
 
 }  // namespace swarmlet::testing_support

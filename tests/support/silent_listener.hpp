@@ -19,6 +19,9 @@ class silent_listener {
   /// Waits (up to `deadline`) for a client to connect, a user then in its request, and keeps
   /// the connection open; false if none came.
   bool accept_one(std::chrono::seconds deadline = std::chrono::seconds(60));
+  /// Writes a scenario against this listener whose requests time out only after an hour, with
+  /// this `load:` and these `tasks:` (YAML flow); returns its path.
+  std::string scenario(const std::string& load, const std::string& tasks = "[{get: /}]") const;
 
  private:
   int fd_;
