@@ -132,7 +132,7 @@ bool aggregator::resolve(worker_record& w, const proto::stats_frame& frame) {
     }
     stats::request_key key{std::string(d.method), std::string(d.name)};
     auto [it, added] = row_numbers_.try_emplace(key, static_cast<std::uint32_t>(rows_.size()));
-    if (added) rows_.push_back(name_row{std::move(key)});
+    if (added) rows_.emplace_back().key = std::move(key);
     row = it->second;
   }
   while (w.name_rows.find(w.names_known) != name_numbers::none) ++w.names_known;
