@@ -2,9 +2,10 @@
 // The hub: one per OS thread. It runs ready green threads in FIFO order, fires due timers and
 // waits for I/O, resuming the threads whose fds became ready (eventlet's BaseHub). A parking
 // thread hands the CPU straight to the next ready one (one context jump); the loop's own fiber
-// runs only to poll, when none is ready or after resumes_between_polls resumes. Green code
-// reaches it through operations.hpp; the hub's own surface is kept small: watch an fd, stop
-// watching it, park, make ready, run a call from another OS thread.
+// runs only to poll, when none is ready, after resumes_between_polls resumes, or after a
+// thread's long turn (poll_at_next_switch). Green code reaches it through operations.hpp; the
+// hub's own surface is kept small: watch an fd, stop watching it, park, make ready, run a call
+// from another OS thread.
 #include <boost/context/fiber.hpp>
 #include <chrono>
 #include <cstdint>
@@ -125,6 +126,11 @@ class hub {
   /// before moving its time on; a thread letting I/O settle costs that up to
   /// resumes_between_polls yields per poll, as only a poll lets it go on).
   bool others_ready() const noexcept { return !ready_->empty() || !settling_.empty(); }
+  /// The next switch goes through the loop, which polls: for a thread that has run long
+  /// without switching (a script the engine interrupted). resumes_between_polls bounds how
+  /// late I/O, timers and calls from other threads are seen in resumes, not in time: one
+  /// thread resumed by its own yields, 200 ms a turn, would have seen none for 51 s.
+  void poll_at_next_switch() noexcept { resumes_since_poll_ = resumes_between_polls; }
 
   /// Watches an fd for its whole life; `w` must stay put until `remove_watch`. Use a
   /// watched_fd, which does both.

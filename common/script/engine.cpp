@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/green/hub.hpp"
 #include "lua_guard.hpp"
 #include "setup_data.hpp"
 #include "swarmlet_module.hpp"
@@ -13,6 +14,10 @@ namespace {
 
 /// Instructions between two looks at the clock: a few microseconds of Lua.
 constexpr int hook_instructions = 10'000;
+/// A slice that has run this long makes the hub poll at its next switch, whatever else is
+/// ready: a script busy for a while, then yielding, must not hold off the hub's I/O, timers and
+/// a stop from another thread until hundreds of such slices have passed.
+constexpr auto long_slice = std::chrono::milliseconds(1);
 
 /// package.loaders' own entry: modules come only from the scenario's files.
 int load_from_files(lua_State* L) {
@@ -133,6 +138,9 @@ void engine::count_hook(lua_State* L, lua_Debug*) {
     e.slice_start_ = now;
   }
   const auto ran = now - e.slice_start_;
+  if (ran > long_slice) {
+    if (green::hub* h = green::hub::current()) h->poll_at_next_switch();
+  }
   if (ran > e.options_.run_limit) {
     // The slice is not renewed and the hook now runs at every instruction: a script that
     // catches this error gets it again at its next instruction, in the frame that caught it,

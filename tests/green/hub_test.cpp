@@ -313,6 +313,22 @@ TEST_P(Hub, CallSoonThreadsafeRunsInTheHubLoop) {
   EXPECT_EQ(ran_on, std::this_thread::get_id());
 }
 
+TEST_P(Hub, AThreadThatRanLongMakesItsNextYieldPoll) {
+  // A thread that only yields to itself polls once per 256 yields; after a long turn it asks
+  // for the poll at once (a due timer stands for I/O and calls from other threads).
+  struct flag_timer : g::timer {
+    bool fired = false;
+    void fire() override { fired = true; }
+  } t;
+  auto spinner = g::spawn([&] {
+    h_.timers().arm(t, g::clock::now());
+    h_.poll_at_next_switch();
+    g::yield();
+    return t.fired;
+  });
+  EXPECT_TRUE(spinner.wait());
+}
+
 TEST_P(Hub, BlockingFromATimerCallbackIsRefusedWithAnExplanation) {
   struct blocking_timer : g::timer {
     std::string error;

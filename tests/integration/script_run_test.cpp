@@ -187,6 +187,23 @@ users:
   EXPECT_GT(requests_of(s, "GET", "/"), 20u) << "the other user of the same hub thread ran";
 }
 
+TEST_F(ScriptedRun, ARunawayScriptThatNeverWaitsStillStopsAtTheEndOfTheRun) {
+  // Its only turns away are yields to itself: the hub must still poll, or the stop posted
+  // from the runner's thread waits 256 of its 200 ms turns (51 s) to be seen.
+  const auto file =
+      write(R"(load: {users: 1, spawn_rate: 100}
+scripting: {run_limit: 200ms}
+users: [{name: spinner, script: spin.lua, wait: {constant: 0ms}}]
+)",
+            {{"spin.lua", "return {tasks = {function(u)\n  while true do end\nend}}"}});
+  const auto r = ts::run_process(
+      {binary, "run", file, "--threads", "1", "-q", "-t", "1s", "--json", dir_ + "/summary.json"},
+      std::chrono::seconds(30));
+  ASSERT_EQ(r.code, 1) << "-1: still running after 30 s\n" << r.err;
+  const std::string e = errors(summary());
+  EXPECT_NE(e.find("without parking (limit 200 ms): interrupted"), std::string::npos) << e;
+}
+
 TEST_F(ScriptedRun, RunawayMemoryIsAnErrorNotAnAbort) {
   const auto file = write(R"(load: {users: 1, spawn_rate: 100}
 scripting: {heap_mb: 16}
