@@ -18,7 +18,7 @@ std::string ms(double v) {
 
 }  // namespace
 
-std::string format_stats_table(const aggregator& a) {
+std::string format_stats_table(const aggregator& a, std::optional<double> run_seconds) {
   std::string out =
       fmt::format("{:<8} {:<40} {:>9} {:>16} | {:>8} {:>8} {:>8} {:>8} | {:>9} {:>10}\n", "Type",
                   "Name", "# reqs", "# fails", "Avg", "Min", "Max", "Med", "req/s", "failures/s");
@@ -31,10 +31,15 @@ std::string format_stats_table(const aggregator& a) {
                        ms(s.average_ms()), ms(s.min_ms()), ms(s.max_ms()), ms(s.percentile_ms(0.5)),
                        rates.first, rates.second);
   };
-  for (const auto& [key, s] : a.totals().entries())
-    row(key.method, key.name, s, a.current_rates(&key));
+  auto rates = [&](const stats::request_stats& s, const stats::request_key* key) {
+    if (!run_seconds) return a.current_rates(key);
+    if (*run_seconds <= 0) return std::pair<double, double>{0, 0};
+    return std::pair<double, double>{static_cast<double>(s.requests) / *run_seconds,
+                                     static_cast<double>(s.failures) / *run_seconds};
+  };
+  for (const auto& [key, s] : a.totals().entries()) row(key.method, key.name, s, rates(s, &key));
   out += std::string(out.find('\n'), '-') + "\n";
-  row("", "Aggregated", a.totals().total(), a.current_rates(nullptr));
+  row("", "Aggregated", a.totals().total(), rates(a.totals().total(), nullptr));
   return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The console as Locust users know it: a table of per-name stats while the test runs, and a
 // summary with percentiles and errors at the end.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,8 +10,11 @@
 
 namespace swarmlet::master {
 
-/// Per-name counts, response times and current rates, with the Aggregated row.
-std::string format_stats_table(const aggregator& a);
+/// Per-name counts, response times and rates, with the Aggregated row. The rates are the
+/// current ones (the last window) while a test runs; given the run's duration, they are the
+/// whole run's, as in the reports and the `rps` thresholds (Locust's final table does the same).
+std::string format_stats_table(const aggregator& a,
+                               std::optional<double> run_seconds = std::nullopt);
 /// The response time percentiles table.
 std::string format_percentiles_table(const stats::stats_table& t);
 /// The open model's figures: dropped iterations, response vs service times, generator lag;

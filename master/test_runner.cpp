@@ -453,7 +453,7 @@ int test_runner::run() {
     phase_ = phase::stopped;
     aggregator_.tick(0, 0);
     summary_.complete = true;
-    print("\n" + format_stats_table(aggregator_) + "\n");
+    print("\n" + format_stats_table(aggregator_, 0.0) + "\n");
     return 1;
   }
   const auto start = green::clock::now();
@@ -575,7 +575,7 @@ int test_runner::run() {
   for (auto& l : lost) summary_.worker_events.push_back(std::move(l));
   summary_.complete = true;
 
-  print("\n" + format_stats_table(aggregator_) + "\n" +
+  print("\n" + format_stats_table(aggregator_, summary_.duration_s) + "\n" +
         format_percentiles_table(aggregator_.totals()) + "\n");
   if (auto open = format_open_model(aggregator_.totals()); !open.empty()) print(open + "\n");
   if (auto errors = format_errors_table(aggregator_.totals()); !errors.empty())

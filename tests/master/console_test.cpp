@@ -1,0 +1,56 @@
+// The console's stats table: current rates while a test runs, the whole run's at its end.
+#include "master/console.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+
+#include "master/aggregator.hpp"
+
+namespace m = swarmlet::master;
+
+namespace {
+
+/// `requests` GETs of / (one failed) in second `second` of worker w1's run.
+swarmlet::proto::stats_report second_of(std::uint64_t second, int requests) {
+  swarmlet::proto::stats_report r;
+  r.worker_id = "w1";
+  r.run_id = 1;
+  r.sequence = second;
+  r.users = 1;
+  for (int i = 0; i < requests; ++i) r.delta.entry("GET", "/").record(1000, 10, i == 0);
+  return r;
+}
+
+/// The last two fields (req/s, failures/s) of the table's row named `name`.
+std::string rates_of(const std::string& table, const std::string& name) {
+  std::istringstream in(table);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(" " + name + " ") == std::string::npos) continue;
+    const auto bar = line.rfind('|');
+    std::istringstream fields(line.substr(bar + 1));
+    std::string rps, fails;
+    fields >> rps >> fails;
+    return rps + " " + fails;
+  }
+  return "no row " + name;
+}
+
+TEST(Console, TheTableShowsCurrentRatesWhileRunningAndTheWholeRunsAtTheEnd) {
+  m::aggregator a(1);
+  // 60 requests a second for 10 s, then 20 a second for 10 s: 800 in 20 s, 40/s over the run;
+  // the last 10 s window holds 20/s.
+  for (std::uint64_t s = 1; s <= 20; ++s) {
+    ASSERT_TRUE(a.add(second_of(s, s <= 10 ? 60 : 20)));
+    a.tick(static_cast<double>(s), 1);
+  }
+  EXPECT_EQ(rates_of(m::format_stats_table(a), "/"), "20.00 1.00");
+  EXPECT_EQ(rates_of(m::format_stats_table(a), "Aggregated"), "20.00 1.00");
+  EXPECT_EQ(rates_of(m::format_stats_table(a, 20.0), "/"), "40.00 1.00");
+  EXPECT_EQ(rates_of(m::format_stats_table(a, 20.0), "Aggregated"), "40.00 1.00");
+  EXPECT_EQ(rates_of(m::format_stats_table(a, 0.0), "Aggregated"), "0.00 0.00")
+      << "a run that never started has no rate";
+}
+
+}  // namespace
