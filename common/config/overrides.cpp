@@ -21,6 +21,11 @@ void apply_overrides(scenario& s, const load_overrides& o, const override_labels
       throw config_error("spawn rate: expected 0.001 to 10000000 users per second");
     s.load.spawn_rate = *o.spawn_rate;
   }
+  // Unused otherwise: stages ramp at their own rates.
+  if (o.spawn_rate && !o.users && (o.stages || !s.load.stages.empty()))
+    throw config_error("spawn rate: " + s.file +
+                       " ramps by load.stages, each at its own spawn_rate; give a user count too, "
+                       "to run that many users instead");
   if (o.stages) {
     for (const auto& st : *o.stages) {
       if (st.duration.count() <= 0)

@@ -235,6 +235,8 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
       r.fail(n["spawn_rate"],
              "load.spawn_rate does not apply to stages: give a stage its own spawn_rate, or none "
              "to ramp linearly over its duration");
+    if (!l.arrival && n["users"])
+      r.fail(n["users"], "load.users does not apply to stages: each stage says its own users");
     for (const auto& s : st) {
       r.expect_map(s, "a stage");
       stage_spec stage;

@@ -71,6 +71,32 @@ TEST(Overrides, ARunTimeOfZeroInAnySpellingRunsUntilStopped) {
   }
 }
 
+TEST(Overrides, ASpawnRateForAScenarioOfStagesIsRefusedUnlessAUserCountReplacesThem) {
+  const auto staged = [] {
+    return c::load_scenario_text(
+        "target: http://h/\nload: {stages: [{duration: 1m, users: 10}]}\n"
+        "users: [{tasks: [{get: /}]}]\n",
+        "s.yaml");
+  };
+  auto s = staged();
+  c::load_overrides o;
+  o.spawn_rate = 5;
+  try {
+    c::apply_overrides(s, o);
+    FAIL() << "a spawn rate the stages would not use";
+  } catch (const c::config_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "spawn rate: s.yaml ramps by load.stages, each at its own spawn_rate; give a user "
+              "count too, to run that many users instead");
+  }
+  s = staged();
+  o.users = 20;
+  c::apply_overrides(s, o);
+  EXPECT_TRUE(s.load.stages.empty());
+  EXPECT_EQ(s.load.users, 20);
+  EXPECT_EQ(s.load.spawn_rate, 5);
+}
+
 TEST(TemplateString, SubstitutesVariablesAndFunctions) {
   c::template_string t("/items?page=${random(1,3)}&u=${user_id}&x=$${literal}");
   std::mt19937_64 rng(1);
@@ -655,6 +681,20 @@ TEST(ScenarioLoader, ALoadSpawnRateBesideStagesIsRefusedNotIgnored) {
     FAIL();
   } catch (const c::config_error& e) {
     EXPECT_NE(std::string(e.what()).find("s.yaml:2:20: load.spawn_rate does not apply to stages"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(ScenarioLoader, ALoadUserCountBesideStagesIsRefusedNotIgnored) {
+  try {
+    c::load_scenario_text(
+        "target: http://h/\nload: {users: 50, stages: [{duration: 1m, users: 10}]}\n"
+        "users: [{tasks: [{get: /}]}]\n",
+        "s.yaml");
+    FAIL();
+  } catch (const c::config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("s.yaml:2:15: load.users does not apply to stages"),
               std::string::npos)
         << e.what();
   }
