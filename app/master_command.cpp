@@ -138,6 +138,7 @@ int serve(master_flags& f) {
 
   master::runner_options ro;
   ro.console = f.test.quiet ? nullptr : &std::cout;
+  ro.verdicts = &std::cout;
   ro.reports = live_report_flags(f.test);
   bool reports_written = true;
   master::session_hooks hooks;

@@ -38,6 +38,7 @@ int run(run_flags& f) {
   green::hub hub(green::hub_options::from_environment());
   master::runner_options ro;
   ro.console = f.test.quiet ? nullptr : &std::cout;
+  ro.verdicts = &std::cout;
   ro.reports = live_report_flags(f.test);
   worker::runtime_options wo;
   wo.threads = f.threads > 0 ? f.threads

@@ -45,7 +45,8 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
                  "Write the JSON summary to this file (kept up to date while the test runs)")
       ->envname("SWARMLET_JSON");
   cmd.add_option("--html", f.html, "Write the HTML report to this file")->envname("SWARMLET_HTML");
-  cmd.add_flag("-q,--quiet", f.quiet, "No console tables");
+  cmd.add_flag("-q,--quiet", f.quiet,
+               "No console tables (warnings and threshold verdicts still print)");
   cmd.add_option("--web-host", f.web_host, "Address of the HTTP API and /metrics")
       ->envname("SWARMLET_WEB_HOST");
   cmd.add_option_function<int>(

@@ -104,8 +104,8 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
   if (run.aborted)
     out += fmt::format(
         "<p class=\"verdict fail\" id=\"aborted\">The threshold {} was broken {:.1f} s into the "
-        "test (observed {:g}) and aborted it (abort_on_fail).</p>\n",
-        escape(run.aborted->threshold), run.aborted->at_s, run.aborted->observed);
+        "test (observed {}) and aborted it (abort_on_fail).</p>\n",
+        escape(run.aborted->threshold), run.aborted->at_s, escape(run.aborted->observed_text));
   out += "<h2>Run</h2><table id=\"settings\">";
   out += fmt::format("<tr><th class=l>scenario</th><td class=l>{}</td></tr>",
                      escape(run.scenario_file));
@@ -197,8 +197,7 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
       "class=l>Threshold</th><th>Observed</th><th class=l>Verdict</th></tr></thead><tbody>\n";
   for (const auto& th : run.thresholds)
     out += fmt::format("<tr><td class=l>{}</td><td>{}</td><td class=\"l {}\">{}</td></tr>\n",
-                       escape(th.text),
-                       th.note.empty() ? fmt::format("{:g}", th.observed) : escape(th.note),
+                       escape(th.text), escape(th.note.empty() ? th.observed_text : th.note),
                        th.passed ? "pass" : "fail", th.passed ? "passed" : "FAILED");
   out += "</tbody></table>\n</body></html>\n";
   return out;

@@ -187,6 +187,7 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
   for (const auto& t : run.thresholds)
     thresholds.push_back({{"threshold", t.text},
                           {"observed", t.observed},
+                          {"observed_text", t.observed_text},
                           {"passed", t.passed},
                           {"note", t.note},
                           {"abort_on_fail", t.abort_on_fail},
@@ -235,7 +236,8 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
           {"thresholds", thresholds},
           {"aborted", run.aborted ? nlohmann::json{{"threshold", run.aborted->threshold},
                                                    {"at_s", run.aborted->at_s},
-                                                   {"observed", run.aborted->observed}}
+                                                   {"observed", run.aborted->observed},
+                                                   {"observed_text", run.aborted->observed_text}}
                                   : nlohmann::json(nullptr)},
           {"workers", workers},
           {"worker_events", worker_events},

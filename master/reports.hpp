@@ -14,7 +14,8 @@ namespace swarmlet::master {
 
 struct threshold_result {
   std::string text;
-  double observed = 0;
+  double observed = 0;        ///< ms for times
+  std::string observed_text;  ///< with its unit: "95.5us", "12.3ms", "480.00/s"
   bool passed = false;
   std::string note;  ///< why there was nothing to observe, or that it aborted the test
   bool abort_on_fail = false;
@@ -26,6 +27,7 @@ struct test_abort {
   std::string threshold;
   double at_s = 0;      ///< seconds into the test
   double observed = 0;  ///< the value that broke it, then
+  std::string observed_text;
 };
 
 /// A data file with `order: unique`: how many of its rows the test used.

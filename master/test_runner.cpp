@@ -295,6 +295,11 @@ void test_runner::print(const std::string& text) {
   if (options_.console != nullptr) *options_.console << text << std::flush;
 }
 
+void test_runner::say_verdict(const std::string& text) {
+  if (std::ostream* out = options_.console != nullptr ? options_.console : options_.verdicts)
+    *out << text << std::flush;
+}
+
 void test_runner::warn(const std::string& text) {
   for (const auto& w : summary_.warnings)
     if (w == text) return;
@@ -421,11 +426,12 @@ bool test_runner::judge_abort_thresholds(double seconds) {
   for (const auto& t : scenario_->thresholds) {
     const auto broken = t.breaks_live(aggregator_.totals(), seconds);
     if (!broken) continue;
-    summary_.aborted = test_abort{t.text, seconds, broken->observed};
-    print(fmt::format(
-        "swarmlet: threshold broken {:.1f} s into the test: {} (observed {:g}); abort_on_fail: "
+    summary_.aborted =
+        test_abort{t.text, seconds, broken->observed, t.observed_text(broken->observed)};
+    say_verdict(fmt::format(
+        "swarmlet: threshold broken {:.1f} s into the test: {} (observed {}); abort_on_fail: "
         "stopping the test\n",
-        seconds, t.text, broken->observed));
+        seconds, t.text, summary_.aborted->observed_text));
     return true;
   }
   return false;
@@ -537,15 +543,15 @@ int test_runner::run() {
   bool abort_marked = false;
   for (const auto& t : scenario_->thresholds) {
     const auto verdict = t.judge(aggregator_.totals(), summary_.duration_s);
-    threshold_result r{t.text, verdict.observed, verdict.passed,
+    threshold_result r{t.text, verdict.observed, t.observed_text(verdict.observed), verdict.passed,
                        verdict.requests == 0 ? "no request was judged" : ""};
     r.abort_on_fail = t.abort_on_fail;
     // The one that stopped the test failed, whatever the last interval brought.
     if (summary_.aborted && summary_.aborted->threshold == t.text && !abort_marked) {
       abort_marked = r.aborted_test = true;
       r.passed = false;
-      r.note = fmt::format("observed {:g} at {:.1f} s: aborted the test",
-                           summary_.aborted->observed, summary_.aborted->at_s);
+      r.note = fmt::format("observed {} at {:.1f} s: aborted the test",
+                           summary_.aborted->observed_text, summary_.aborted->at_s);
     }
     summary_.thresholds.push_back(std::move(r));
   }
@@ -588,8 +594,8 @@ int test_runner::run() {
     warn(fmt::format("{} stats reports were lost, holding {} requests that the totals lack",
                      aggregator_.lost_reports(), aggregator_.lost_requests()));
   for (const auto& t : summary_.thresholds)
-    print(fmt::format("threshold {}: {} ({})\n", t.passed ? "passed" : "FAILED", t.text,
-                      t.note.empty() ? fmt::format("observed {:g}", t.observed) : t.note));
+    say_verdict(fmt::format("threshold {}: {} ({})\n", t.passed ? "passed" : "FAILED", t.text,
+                            t.note.empty() ? "observed " + t.observed_text : t.note));
   return summary_.passed() ? 0 : 1;
 }
 

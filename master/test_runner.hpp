@@ -33,8 +33,11 @@ struct runner_options {
   std::chrono::milliseconds tick_interval{1000};     ///< history rows
   std::chrono::milliseconds final_report_timeout{
       std::chrono::seconds(10)};    ///< beyond the users' stop_drain (config::http_spec)
-  std::ostream* console = nullptr;  ///< null: print nothing
-  live_report_options reports;      ///< the scenario's report files, written as the test goes
+  std::ostream* console = nullptr;  ///< null: print nothing but warnings and verdicts
+  /// Where threshold verdicts go when the console is null (quiet): a quiet run in CI must
+  /// still say which threshold failed. Null: nowhere.
+  std::ostream* verdicts = nullptr;
+  live_report_options reports;  ///< the scenario's report files, written as the test goes
 };
 
 class test_runner final : public proto::report_sink {
@@ -146,6 +149,8 @@ class test_runner final : public proto::report_sink {
   template <class Write>
   void write_live(Write write);
   void print(const std::string& text);
+  /// A threshold's verdict: on the console, or where verdicts go when it is quiet.
+  void say_verdict(const std::string& text);
   /// Warns once when names beyond the scenario's max_names start being folded.
   void check_name_cap();
 

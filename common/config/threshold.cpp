@@ -1,5 +1,7 @@
 #include "threshold.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -215,6 +217,28 @@ std::optional<threshold::outcome> threshold::breaks_live(const stats::stats_tabl
     if (!under) return std::nullopt;
   }
   return now;
+}
+
+std::string threshold::observed_text(double v) const {
+  switch (what) {
+    case metric::percentile:
+    case metric::avg:
+    case metric::min:
+    case metric::max:
+      return v < 1 ? fmt::format("{:.4g}us", v * 1000) : fmt::format("{:.6g}ms", v);
+    case metric::fail_ratio: {
+      std::string digits = fmt::format("{:.9f}", v);  // a fail ratio is at most 1
+      while (digits.back() == '0') digits.pop_back();
+      if (digits.back() == '.') digits.pop_back();
+      return digits;
+    }
+    case metric::rps:
+      return fmt::format("{:.2f}/s", v);
+    case metric::requests:
+    case metric::failures:
+      return fmt::format("{:.0f}", v);
+  }
+  return fmt::format("{}", v);
 }
 
 bool threshold::holds(const stats::request_stats& totals, double seconds) const {

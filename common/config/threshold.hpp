@@ -33,6 +33,9 @@ struct threshold {
   bool holds(const stats::request_stats& totals, double seconds) const;
   /// Whether an observed value is within the limit.
   bool passes(double observed_value) const;
+  /// An observed value as people read it: times with their unit ("95.5us", "12.3ms"), rates
+  /// per second, ratios and counts in plain digits (never 1.2e-05).
+  std::string observed_text(double observed_value) const;
 
   struct outcome {
     double observed = 0;

@@ -141,6 +141,17 @@ TEST(Threshold, ParsesAndEvaluates) {
   EXPECT_THROW(c::parse_threshold("p95 < soon"), std::invalid_argument);
 }
 
+TEST(Threshold, AnObservedValueIsShownWithItsUnitAndInPlainDigits) {
+  EXPECT_EQ(c::parse_threshold("p95 < 20us").observed_text(0.0955), "95.5us");
+  EXPECT_EQ(c::parse_threshold("avg < 1s").observed_text(1234.5), "1234.5ms");
+  EXPECT_EQ(c::parse_threshold("max < 1s").observed_text(12.25), "12.25ms");
+  EXPECT_EQ(c::parse_threshold("fail_ratio < 0.01").observed_text(0.000012), "0.000012");
+  EXPECT_EQ(c::parse_threshold("fail_ratio < 0.01").observed_text(0), "0");
+  EXPECT_EQ(c::parse_threshold("fail_ratio < 0.01").observed_text(1), "1");
+  EXPECT_EQ(c::parse_threshold("rps > 10").observed_text(480.126), "480.13/s");
+  EXPECT_EQ(c::parse_threshold("requests > 10").observed_text(1e7), "10000000");
+}
+
 TEST(Threshold, OneDecidedBeforeAnyRequestIsRefused) {
   const auto why = [](const std::string& text) {
     try {

@@ -395,7 +395,7 @@ TEST(HtmlReport, IsOneSelfContainedFileWithTablesChartsAndTheVerdict) {
   run.scenario_file = "s.yaml";
   run.target = "http://t/";
   run.duration_s = 2;
-  run.thresholds.push_back({"p95 < 10ms", 47.5, false, ""});
+  run.thresholds.push_back({"p95 < 10ms", 47.5, "47.5ms", false, ""});
   const auto s = scenario();
   const std::string html = m::html_report(*s, a, run);
   for (const char* id : {"id=\"settings\"", "id=\"requests\"", "id=\"failures\"",
@@ -407,6 +407,7 @@ TEST(HtmlReport, IsOneSelfContainedFileWithTablesChartsAndTheVerdict) {
   EXPECT_NE(html.find("/items?&lt;x&gt;"), std::string::npos) << "names are escaped";
   EXPECT_NE(html.find("HTTP 500 &amp; worse"), std::string::npos);
   EXPECT_NE(html.find("A threshold was broken."), std::string::npos);
+  EXPECT_NE(html.find("<td>47.5ms</td>"), std::string::npos) << "the observed value has its unit";
   EXPECT_EQ(html.find("<script src"), std::string::npos) << "nothing to fetch: it opens offline";
   EXPECT_EQ(html.find("http-equiv"), std::string::npos);
 }
