@@ -19,6 +19,9 @@ std::optional<std::string> why_no_file_in(const fs::path& dir) {
   if (fd < 0) {
     const int err = errno;
     if (err == EEXIST) return std::nullopt;  // another check of this process made it: it can
+    // The directory exists, so ENOENT means it takes no new files (/proc, /sys), not that it
+    // is missing, which strerror alone would say.
+    if (err == ENOENT) return dir.string() + " takes no new files (a virtual file system)";
     return dir.string() + ": " + std::strerror(err);
   }
   ::close(fd);
