@@ -135,8 +135,8 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
         "class=l>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{:.2f}</td><td>{:.2f}</td>",
         escape(type), escape(name), e.requests, e.failures, e.average_ms(), e.min_ms(), e.max_ms());
     for (double q : html_table_quantiles) out += fmt::format("<td>{:.2f}</td>", e.percentile_ms(q));
-    out += fmt::format("<td>{:.2f}</td></tr>\n",
-                       run.duration_s > 0 ? e.requests / run.duration_s : 0.0);
+    out +=
+        fmt::format("<td>{:.2f}</td></tr>\n", run.counted_s > 0 ? e.requests / run.counted_s : 0.0);
   };
   for (const auto& [k, e] : a.totals().entries()) row(k.method, k.name, e);
   out += "</tbody><tfoot>";

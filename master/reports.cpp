@@ -71,8 +71,8 @@ std::string stats_csv(const aggregator& a, const run_summary& run) {
       "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s," +
       quantile_header() + "\n";
   for (const auto& [key, s] : a.totals().entries())
-    out += stats_row(key.method, key.name, s, run.duration_s);
-  out += stats_row("", "Aggregated", a.totals().total(), run.duration_s);
+    out += stats_row(key.method, key.name, s, run.counted_s);
+  out += stats_row("", "Aggregated", a.totals().total(), run.counted_s);
   return out;
 }
 
@@ -174,7 +174,7 @@ nlohmann::json exceptions_json(const aggregator& a) {
 nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
   nlohmann::json requests = nlohmann::json::array();
   for (const auto& [key, s] : a.totals().entries()) {
-    auto j = report_stats_json(s, run.duration_s);
+    auto j = report_stats_json(s, run.counted_s);
     j["method"] = key.method;
     j["name"] = key.name;
     requests.push_back(std::move(j));
@@ -220,8 +220,9 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
           {"target", run.target},
           {"started_unix", run.started_unix},
           {"duration_s", run.duration_s},
+          {"counted_s", run.counted_s},
           {"peak_users", run.peak_users},
-          {"totals", report_stats_json(a.totals().total(), run.duration_s)},
+          {"totals", report_stats_json(a.totals().total(), run.counted_s)},
           {"lost", {{"reports", a.lost_reports()}, {"requests", a.lost_requests()}}},
           {"generator_lag_ms",
            {{"iterations", a.totals().lag().requests},

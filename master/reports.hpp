@@ -57,6 +57,9 @@ struct run_summary {
   std::string scenario_file;
   std::string target;
   double duration_s = 0;
+  /// The seconds the totals cover, which every rate divides by: the run's duration, or (as
+  /// Locust) the time since the stats were last reset.
+  double counted_s = 0;
   std::int64_t started_unix = 0;
   int peak_users = 0;     ///< the most users the workers reported running at once
   bool complete = false;  ///< the test has ended: these are its final numbers

@@ -286,9 +286,21 @@ void test_runner::run_teardown() {
 
 run_summary test_runner::summary_now() const {
   run_summary s = summary_;
-  if (running_)
+  if (running_) {
     s.duration_s = std::chrono::duration<double>(green::clock::now() - started_at_).count();
+    s.counted_s = counted_seconds();
+  }
   return s;
+}
+
+double test_runner::counted_seconds() const {
+  return std::chrono::duration<double>(green::clock::now() - counted_since_).count();
+}
+
+void test_runner::reset_stats() {
+  aggregator_.reset_stats();
+  counted_since_ = green::clock::now();
+  if (!running_) summary_.counted_s = 0;  // a finished test's totals are gone: no rate
 }
 
 void test_runner::print(const std::string& text) {
@@ -424,7 +436,7 @@ void test_runner::top_up_rows() {
 
 bool test_runner::judge_abort_thresholds(double seconds) {
   for (const auto& t : scenario_->thresholds) {
-    const auto broken = t.breaks_live(aggregator_.totals(), seconds);
+    const auto broken = t.breaks_live(aggregator_.totals(), seconds, counted_seconds());
     if (!broken) continue;
     summary_.aborted =
         test_abort{t.text, seconds, broken->observed, t.observed_text(broken->observed)};
@@ -463,7 +475,7 @@ int test_runner::run() {
     return 1;
   }
   const auto start = green::clock::now();
-  started_at_ = start;
+  started_at_ = counted_since_ = start;
   try {
     live_.emplace(scenario_->report, options_.reports);
   } catch (const std::exception& e) {
@@ -529,9 +541,9 @@ int test_runner::run() {
   // The requests users finished after the stop count, so the time they took does too: 10 users
   // each ending one 2 s request in a 1 s test made 10 in 2 s, not 10 per second. Not the wait
   // for a worker that never answered: nothing of it counts.
-  summary_.duration_s =
-      std::chrono::duration<double>(std::max(stopped_at, last_report_while_stopping_) - start)
-          .count();
+  const auto ended = std::max(stopped_at, last_report_while_stopping_);
+  summary_.duration_s = std::chrono::duration<double>(ended - start).count();
+  summary_.counted_s = std::chrono::duration<double>(ended - counted_since_).count();
   run_teardown();
   running_ = false;
   phase_ = phase::stopped;
@@ -542,7 +554,7 @@ int test_runner::run() {
 
   bool abort_marked = false;
   for (const auto& t : scenario_->thresholds) {
-    const auto verdict = t.judge(aggregator_.totals(), summary_.duration_s);
+    const auto verdict = t.judge(aggregator_.totals(), summary_.counted_s);
     threshold_result r{t.text, verdict.observed, t.observed_text(verdict.observed), verdict.passed,
                        verdict.requests == 0 ? "no request was judged" : ""};
     r.abort_on_fail = t.abort_on_fail;
@@ -581,7 +593,7 @@ int test_runner::run() {
   for (auto& l : lost) summary_.worker_events.push_back(std::move(l));
   summary_.complete = true;
 
-  print("\n" + format_stats_table(aggregator_, summary_.duration_s) + "\n" +
+  print("\n" + format_stats_table(aggregator_, summary_.counted_s) + "\n" +
         format_percentiles_table(aggregator_.totals()) + "\n");
   if (auto open = format_open_model(aggregator_.totals()); !open.empty()) print(open + "\n");
   if (auto errors = format_errors_table(aggregator_.totals()); !errors.empty())

@@ -89,8 +89,8 @@ class test_runner final : public proto::report_sink {
   /// (once per text): what the user must know about the numbers or the generator.
   void warn(const std::string& text);
 
-  /// Locust's "reset stats" (see aggregator::reset_stats).
-  void reset_stats() { aggregator_.reset_stats(); }
+  /// Locust's "reset stats" (see aggregator::reset_stats): the rates count from now on.
+  void reset_stats();
 
   const aggregator& results() const noexcept { return aggregator_; }
   const run_summary& summary() const noexcept { return summary_; }
@@ -145,6 +145,8 @@ class test_runner final : public proto::report_sink {
   /// At a tick, `seconds` into the test: true when a threshold with abort_on_fail is broken on
   /// the live totals (noted in the summary), so the test stops now.
   bool judge_abort_thresholds(double seconds);
+  /// Seconds since counted_since_: what the live rates divide by.
+  double counted_seconds() const;
   /// Runs `write` on the live reports, if any; one that fails is said once and stops them.
   template <class Write>
   void write_live(Write write);
@@ -188,6 +190,8 @@ class test_runner final : public proto::report_sink {
   bool stop_now_ = false;  // a second Ctrl-C: no more waiting for final reports
   phase phase_ = phase::ready;
   green::time_point started_at_{};
+  /// Since when the totals count: the start, or the last reset of the stats.
+  green::time_point counted_since_{};
   /// When the last report taken since the stop came: what users finish after the stop counts,
   /// so the run's duration (every rate's divisor) runs to it.
   green::time_point last_report_while_stopping_{};

@@ -199,9 +199,10 @@ threshold::outcome threshold::judge(const stats::stats_table& table, double seco
 }
 
 std::optional<threshold::outcome> threshold::breaks_live(const stats::stats_table& table,
-                                                         double seconds) const {
+                                                         double seconds,
+                                                         double counted_seconds) const {
   if (!abort_on_fail || seconds < std::chrono::duration<double>(delay).count()) return std::nullopt;
-  const outcome now = judge(table, seconds);
+  const outcome now = judge(table, counted_seconds);
   if (now.requests == 0 || now.passed) return std::nullopt;
   // Counts and the maximum only grow, the minimum only shrinks: broken for good only when the
   // limit is already passed in the direction they move.

@@ -50,8 +50,13 @@ struct threshold {
   /// on the live table and the test should stop now; nullopt while it is not (or not yet
   /// judged: before its delay, or while none of its requests has been seen). A count or an
   /// extreme that can still come within the limit by the end ("requests >= 1000", "min > 1ms")
-  /// is broken only once it never can ("failures == 0" once one failed).
-  std::optional<outcome> breaks_live(const stats::stats_table& table, double seconds) const;
+  /// is broken only once it never can ("failures == 0" once one failed). Rates divide by
+  /// `counted_seconds`, the time the table covers (shorter than `seconds` after a reset).
+  std::optional<outcome> breaks_live(const stats::stats_table& table, double seconds,
+                                     double counted_seconds) const;
+  std::optional<outcome> breaks_live(const stats::stats_table& table, double seconds) const {
+    return breaks_live(table, seconds, seconds);
+  }
 };
 
 /// A threshold that does not parse: what() says what was wrong and what is accepted.

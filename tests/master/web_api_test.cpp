@@ -271,6 +271,12 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
   EXPECT_EQ(f.get("/api/stats")["state"], "stopped");
   EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 2)
       << "the last test's numbers stay until the next";
+  // As Locust's: the whole-run rates count from the reset, not from the test's start.
+  const auto report = f.get("/api/report.json");
+  const double counted = report["counted_s"].get<double>();
+  EXPECT_GT(counted, 0.0);
+  EXPECT_LT(counted, report["duration_s"].get<double>()) << "rates count from the reset";
+  EXPECT_DOUBLE_EQ(report["totals"]["rps"].get<double>(), 2 / counted);
   const auto history = f.get("/api/history");
   ASSERT_GE(history.size(), 1u);
   EXPECT_EQ(history[0]["interval"], 0);
