@@ -138,8 +138,24 @@ void worker_link::control_loop() {
       bad_frame(r.peer, "sender '" + m.sender + "' differs from the connection's identity");
       continue;
     }
+    if (auto why = foreign_key(r.peer, r.key, m.type == proto::message_type::hello)) {
+      bad_frame(r.peer, *why);
+      if (m.type == proto::message_type::hello)
+        send_to(r.peer, proto::message_type::refused, proto::refused_payload{*why});
+      continue;
+    }
     on_message(r.peer, std::move(m));
   }
+}
+
+std::optional<std::string> worker_link::foreign_key(const std::string& id, const std::string& key,
+                                                    bool binds) {
+  if (key.empty()) return std::nullopt;  // no CURVE allow-list: nothing to bind to
+  const auto [bound, first] = keys_.try_emplace(id, key);
+  if (first && !binds) keys_.erase(bound);  // a name is bound by its first hello only
+  if (first || bound->second == key) return std::nullopt;
+  return "worker name '" + id + "' belongs to the CURVE key it joined with; this frame came with " +
+         key + ": dropped";
 }
 
 void worker_link::on_undecodable(const std::string& peer, const proto::decode_error& error) {
@@ -242,8 +258,13 @@ void worker_link::stats_loop() {
       bad_frame("", "stats plane: " + error->reason);
       continue;
     }
-    if (auto error = stats_.read(std::move(std::get<std::string>(frame)))) {
+    auto& got = std::get<proto::stats_bytes>(frame);
+    if (auto error = stats_.read(std::move(got.bytes))) {
       bad_frame(std::string(stats_.sender), "stats plane: " + *error);
+      continue;
+    }
+    if (auto why = foreign_key(std::string(stats_.sender), got.key, false)) {
+      bad_frame(std::string(stats_.sender), "stats plane: " + *why);
       continue;
     }
     on_stats();

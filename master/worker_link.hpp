@@ -10,6 +10,7 @@
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -73,6 +74,10 @@ class worker_link {
   void on_spawn_complete(const std::string& id, const proto::spawn_complete_payload& c);
   void on_goodbye(const std::string& id);
   void on_stats();
+  /// With CURVE and an allow-list, a worker name belongs to the key it first said hello with:
+  /// why a frame in `id`'s name that came with `key` is not taken (a hello binds a new name),
+  /// or nothing when it is.
+  std::optional<std::string> foreign_key(const std::string& id, const std::string& key, bool binds);
   /// A frame that is not a message: counted; one of another version gets a refusal.
   void on_undecodable(const std::string& peer, const proto::decode_error& error);
   void send_to(const std::string& id, proto::message_type type,
@@ -106,6 +111,7 @@ class worker_link {
   /// final report after its goodbye, and that report still counts.
   std::set<std::string> said_goodbye_;
   std::deque<std::string> goodbye_order_;
+  std::map<std::string, std::string> keys_;  ///< worker name -> its CURVE key (see foreign_key)
   std::uint64_t bad_frames_ = 0;
   std::uint64_t rejected_stats_ = 0;
   proto::stats_frame stats_;  ///< the report being read: reused, so reading one allocates little

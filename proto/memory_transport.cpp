@@ -9,11 +9,14 @@ class memory_network::master_end final : public master_transport {
 
   received receive_control() override {
     frame f = control_.get();
-    return {f.peer, decode(f.bytes.data(), f.bytes.size())};
+    return {f.peer, decode(f.bytes.data(), f.bytes.size()), f.key};
   }
-  std::variant<std::string, decode_error> receive_stats() override { return stats_.get().bytes; }
+  std::variant<stats_bytes, decode_error> receive_stats() override {
+    frame f = stats_.get();
+    return stats_bytes{std::move(f.bytes), std::move(f.key)};
+  }
   bool send(const std::string& worker, const message& m) override {
-    net_.carry(worker, control_down, {"master", encode(m)});
+    net_.carry(worker, control_down, {"master", encode(m), {}});
     return true;  // as a ROUTER: a message to an unknown worker vanishes without a word
   }
   int stats_port() const override { return 0; }
@@ -27,7 +30,8 @@ class memory_network::master_end final : public master_transport {
 
 class memory_network::worker_end final : public worker_transport {
  public:
-  worker_end(memory_network& net, std::string id) : net_(net), id_(std::move(id)) {}
+  worker_end(memory_network& net, std::string id, std::string key)
+      : net_(net), id_(std::move(id)), key_(std::move(key)) {}
   ~worker_end() override {
     if (auto it = net_.links_.find(id_); it != net_.links_.end() && it->second.end == this)
       it->second.end = nullptr;
@@ -35,7 +39,7 @@ class memory_network::worker_end final : public worker_transport {
 
   received receive() override {
     frame f = inbox_.get();
-    return {f.peer, decode(f.bytes.data(), f.bytes.size())};
+    return {f.peer, decode(f.bytes.data(), f.bytes.size()), {}};
   }
   bool send(const message& m) override {
     // As a DEALER with ZMQ_IMMEDIATE: nothing is queued for a master that is not there.
@@ -43,10 +47,12 @@ class memory_network::worker_end final : public worker_transport {
       ++net_.dropped_;
       return false;
     }
-    net_.carry(id_, control_up, {id_, encode(m)});
+    net_.carry(id_, control_up, {id_, encode(m), key_});
     return true;
   }
-  void push_stats(std::string frame) override { net_.carry(id_, stats_up, {"", std::move(frame)}); }
+  void push_stats(std::string frame) override {
+    net_.carry(id_, stats_up, {"", std::move(frame), key_});
+  }
   void use_stats_port(int) override {}
 
   green::queue<frame> inbox_;
@@ -54,6 +60,7 @@ class memory_network::worker_end final : public worker_transport {
  private:
   memory_network& net_;
   std::string id_;
+  std::string key_;
 };
 
 std::unique_ptr<master_transport> memory_network::listen() {
@@ -68,8 +75,9 @@ std::unique_ptr<master_transport> memory_network::listen() {
   return end;
 }
 
-std::unique_ptr<worker_transport> memory_network::connect(const std::string& worker_id) {
-  auto end = std::make_unique<worker_end>(*this, worker_id);
+std::unique_ptr<worker_transport> memory_network::connect(const std::string& worker_id,
+                                                          const std::string& key) {
+  auto end = std::make_unique<worker_end>(*this, worker_id, key);
   links_[worker_id].end = end.get();
   return end;
 }
@@ -89,15 +97,15 @@ void memory_network::heal(const std::string& worker_id) {
 }
 
 void memory_network::inject_control(const std::string& from_worker, std::string bytes) {
-  deliver(from_worker, control_up, {from_worker, std::move(bytes)});
+  deliver(from_worker, control_up, {from_worker, std::move(bytes), {}});
 }
 
 void memory_network::inject_stats(std::string bytes) {
-  deliver("", stats_up, {"", std::move(bytes)});
+  deliver("", stats_up, {"", std::move(bytes), {}});
 }
 
 void memory_network::inject_to_worker(const std::string& worker_id, std::string bytes) {
-  deliver(worker_id, control_down, {"master", std::move(bytes)});
+  deliver(worker_id, control_down, {"master", std::move(bytes), {}});
 }
 
 std::size_t memory_network::stats_waiting() const {

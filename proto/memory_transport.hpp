@@ -42,8 +42,10 @@ class memory_network {
   /// The master's end; one at a time (a master restart is a new one after the old is gone).
   /// Stats that waited for a master reach this one.
   std::unique_ptr<master_transport> listen();
-  /// A worker's end, `worker_id` its identity on the control plane.
-  std::unique_ptr<worker_transport> connect(const std::string& worker_id);
+  /// A worker's end, `worker_id` its identity on the control plane; `key` stands for the CURVE
+  /// key its connections were admitted with (what the master learns from ZAP), "" for none.
+  std::unique_ptr<worker_transport> connect(const std::string& worker_id,
+                                            const std::string& key = "");
 
   /// Partitions `paths` of one worker: frames on them are dropped, or held until heal(). A
   /// later call for other paths leaves these as they are.
@@ -67,6 +69,7 @@ class memory_network {
   struct frame {
     std::string peer;
     std::string bytes;
+    std::string key;  ///< the sender's, up (see connect)
   };
   struct link {
     worker_end* end = nullptr;

@@ -18,6 +18,15 @@ namespace swarmlet::proto {
 struct received {
   std::string peer;
   std::variant<message, decode_error> content;
+  /// The sender's CURVE public key (Z85) as the master's ZAP handler admitted it; empty
+  /// without CURVE or an allow-list.
+  std::string key;
+};
+
+/// One frame of the stats plane as it arrived, undecoded, with its sender's key (as above).
+struct stats_bytes {
+  std::string bytes;
+  std::string key;
 };
 
 /// The master's end of both planes.
@@ -28,7 +37,7 @@ class master_transport {
   virtual received receive_control() = 0;
   /// Parks until the next frame on the stats plane: its bytes, undecoded (the master reads
   /// reports in place, stats_frame.hpp), or why it is not one frame.
-  virtual std::variant<std::string, decode_error> receive_stats() = 0;
+  virtual std::variant<stats_bytes, decode_error> receive_stats() = 0;
   /// Sends `m` to one worker on the control plane. Control messages are only worth sending
   /// while they are fresh: false when it could not leave within a short time (and it is dropped).
   virtual bool send(const std::string& worker, const message& m) = 0;

@@ -20,12 +20,18 @@ constexpr int stats_linger_ms = 2000;
 /// How long the master lets messages gather once it has taken all there were (see gathered).
 constexpr std::chrono::milliseconds gather_pause{10};
 
+/// The key ZAP admitted the frame's connection with (its "User-Id"), or "" without ZAP.
+std::string key_of(const zmq::message_t& frame) {
+  const char* key = zmq_msg_gets(frame.handle(), "User-Id");
+  return key == nullptr ? std::string() : std::string(key);
+}
+
 received decoded(std::string peer, const zmq::message_t& frame) {
-  return {std::move(peer), decode(frame.data(), frame.size())};
+  return {std::move(peer), decode(frame.data(), frame.size()), key_of(frame)};
 }
 
 received bad(std::string peer, std::string reason) {
-  return {std::move(peer), decode_error{std::move(reason)}};
+  return {std::move(peer), decode_error{std::move(reason)}, {}};
 }
 
 /// The master's receive on a plane: `recv(timeout)` is the socket's. Reports and heartbeats come
@@ -80,11 +86,11 @@ received zmq_master_transport::receive_control() {
   }
 }
 
-std::variant<std::string, decode_error> zmq_master_transport::receive_stats() {
+std::variant<stats_bytes, decode_error> zmq_master_transport::receive_stats() {
   for (;;) {
     zmq::message_t frame;
     if (!gathered([&](auto timeout) { return stats_.recv(frame, timeout); })) continue;
-    if (!frame.more()) return frame.to_string();
+    if (!frame.more()) return stats_bytes{frame.to_string(), key_of(frame)};
     // Stats are one frame: drain and drop the rest of this message.
     while (frame.more()) stats_.recv(frame);
     return decode_error{"stats message of several frames"};

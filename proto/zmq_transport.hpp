@@ -26,7 +26,7 @@ class zmq_master_transport final : public master_transport {
   zmq_master_transport(zmq::context_t& context, const zmq_master_options& options);
 
   received receive_control() override;
-  std::variant<std::string, decode_error> receive_stats() override;
+  std::variant<stats_bytes, decode_error> receive_stats() override;
   bool send(const std::string& worker, const message& m) override;
   int stats_port() const override;
 

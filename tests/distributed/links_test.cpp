@@ -122,8 +122,9 @@ int users_in(const proto::spawn_command& c) {
 
 /// One worker process: its transport end, its link to the master, and its fake users.
 struct sim_worker {
-  sim_worker(net& network, green::clock_source& clock, const std::string& id, int threads)
-      : transport(network.connect(id)) {
+  sim_worker(net& network, green::clock_source& clock, const std::string& id, int threads,
+             const std::string& key = "")
+      : transport(network.connect(id, key)) {
     worker::master_link_options o;
     o.worker_id = id;
     o.host = "sim";
@@ -181,8 +182,8 @@ class Links : public ::testing::Test {
     runner_.reset();
     master_end_.reset();
   }
-  sim_worker& add_worker(const std::string& id, int threads = 1) {
-    workers_.push_back(std::make_unique<sim_worker>(network_, clock_, id, threads));
+  sim_worker& add_worker(const std::string& id, int threads = 1, const std::string& key = "") {
+    workers_.push_back(std::make_unique<sim_worker>(network_, clock_, id, threads, key));
     clock_.settle();
     return *workers_.back();
   }
@@ -517,6 +518,40 @@ TEST_F(Links, StatsFromAnotherRunOrAnUnknownWorkerAreRejected) {
   a.users()->report(1);
   clock_.settle();
   EXPECT_EQ(counted(), 1u);
+}
+
+TEST_F(Links, WithCurveAWorkerNameBelongsToTheKeyItJoinedWith) {
+  auto& a = add_worker("a", 1, "KEY-A");
+  ASSERT_EQ(ready_workers(), 1);
+  start_test();
+  // Another admitted key posing as "a": its reports are dropped, its hello refused.
+  auto other = network_.connect("b", "KEY-B");
+  proto::stats_report r;
+  r.worker_id = "a";
+  r.run_id = runner_->run_id();
+  r.sequence = 1;
+  r.delta.entry("GET", "/items").record(1000, 10, false);
+  proto::report_names names;
+  other->push_stats(proto::encode_stats("a", r, names));
+  clock_.settle();
+  EXPECT_EQ(counted(), 0u);
+  EXPECT_EQ(link_->bad_frames(), 1u);
+  EXPECT_NE(master_log_.str().find("worker name 'a' belongs to the CURVE key it joined with; this "
+                                   "frame came with KEY-B: dropped"),
+            std::string::npos)
+      << master_log_.str();
+  auto impostor = network_.connect("a", "KEY-B");  // takes over the name's route, as handover
+  impostor->send(
+      proto::make_message(proto::message_type::hello, "a", proto::hello_payload{"h", 1, 1}));
+  auto answer = impostor->receive();
+  auto* m = std::get_if<proto::message>(&answer.content);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->type, proto::message_type::refused);
+  EXPECT_EQ(link_->bad_frames(), 2u);
+  // The worker's own reports still count.
+  a.users()->report(3);
+  clock_.settle();
+  EXPECT_EQ(counted(), 3u);
 }
 
 TEST_F(Links, AReportWhoseCountsWouldWrapATotalIsDroppedAndItsWorkerNamed) {

@@ -9,7 +9,9 @@
 
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
+#include "proto/curve_keys.hpp"
 #include "proto/stats_frame.hpp"
+#include "proto/zap_authenticator.hpp"
 
 namespace p = swarmlet::proto;
 namespace g = swarmlet::green;
@@ -61,9 +63,43 @@ TEST_F(ZmqTransport, StatsGoToThePortTheWelcomeSays) {
   worker->push_stats(p::encode(p::make_message(p::message_type::stats, "w1", r)));
   const auto got = master.receive_stats();
   p::stats_frame frame;
-  ASSERT_FALSE(frame.read(std::get<std::string>(got)));
+  ASSERT_FALSE(frame.read(std::get<p::stats_bytes>(got).bytes));
+  EXPECT_EQ(std::get<p::stats_bytes>(got).key, "") << "no CURVE: no key";
   EXPECT_EQ(frame.run_id, 3u);
   EXPECT_EQ(frame.sender, "w1");
+}
+
+TEST(ZmqTransportCurve, FramesOnBothPlanesCarryTheKeyTheWorkerWasAdmittedWith) {
+  g::hub hub;
+  zmq::context_t context;
+  const auto master_keys = p::generate_curve_keypair();
+  const auto worker_keys = p::generate_curve_keypair();
+  p::zap_authenticator zap(context, {worker_keys.public_key}, nullptr);
+  p::zmq_master_transport master{context, {"127.0.0.1", 0, 0, master_keys}};
+  p::zmq_worker_options o;
+  o.control_endpoint = master.control_endpoint();
+  o.worker_id = "w1";
+  o.curve = p::curve_client_keys{master_keys.public_key, worker_keys};
+  p::zmq_worker_transport worker(context, o);
+  auto hello = p::make_message(p::message_type::hello, "w1", p::hello_payload{"h", 7, 2});
+  auto sender = g::spawn([&] {
+    for (;;) {
+      worker.send(hello);
+      g::sleep(20ms);
+    }
+  });
+  const auto got = master.receive_control();
+  sender.kill();
+  EXPECT_EQ(got.peer, "w1");
+  EXPECT_EQ(got.key, worker_keys.public_key);
+  worker.use_stats_port(master.stats_port());
+  p::stats_report r;
+  r.worker_id = "w1";
+  r.run_id = 3;
+  r.sequence = 1;
+  worker.push_stats(p::encode(p::make_message(p::message_type::stats, "w1", r)));
+  const auto stats = master.receive_stats();
+  EXPECT_EQ(std::get<p::stats_bytes>(stats).key, worker_keys.public_key);
 }
 
 TEST_F(ZmqTransport, FramesOfTheWrongShapeAreBadFramesWithAReason) {
@@ -86,7 +122,7 @@ TEST_F(ZmqTransport, FramesOfTheWrongShapeAreBadFramesWithAReason) {
   EXPECT_EQ(std::get<p::decode_error>(several).reason, "stats message of several frames");
   const auto garbage = master.receive_stats();
   p::stats_frame frame;
-  EXPECT_TRUE(frame.read(std::get<std::string>(garbage))) << "one frame, not a report";
+  EXPECT_TRUE(frame.read(std::get<p::stats_bytes>(garbage).bytes)) << "one frame, not a report";
 }
 
 TEST_F(ZmqTransport, AMessageOfSeveralFramesToAWorkerIsABadMessage) {
