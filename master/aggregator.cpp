@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <ctime>
 #include <limits>
-#include <utility>
 
 namespace swarmlet::master {
 
@@ -58,7 +57,6 @@ bool aggregator::add(const proto::stats_report& report) {
     const auto sent = last_command_.find(report.worker_id);
     w.final_received = sent == last_command_.end() || w.final_command >= sent->second;
   }
-  add_covered(w, report.covers_us);
   totals_.merge(report.delta);
   // The per-second tables hold only names the totals hold, folded the same way.
   interval_.merge(totals_.counted_as_here(report.delta));
@@ -98,7 +96,6 @@ aggregator::add_result aggregator::add(const proto::stats_frame& frame, int& use
   }
   sums_ = counted;
   ++w.reports;
-  add_covered(w, frame.covers_us);
   w.requests_received += frame.requests();
   merge_rows(w, frame);
   for (const auto& e : frame.exceptions)
@@ -231,41 +228,19 @@ std::vector<const exception_record*> aggregator::exceptions_by_count() const {
   return out;
 }
 
-void aggregator::add_covered(worker_record& w, std::uint64_t covers_us) {
-  if (w.covers_interval != interval_number_) {
-    w.covers_interval = interval_number_;
-    w.interval_covers_us = 0;
-  }
-  // Bounded by the decoder (a day a report), so no sum of a second's reports can wrap.
-  w.interval_covers_us += covers_us;
-  interval_covers_us_ = std::max(interval_covers_us_, w.interval_covers_us);
-}
-
-double aggregator::window_seconds() const {
-  std::uint64_t us = 0;
-  for (const std::uint64_t covers : window_covers_us_) us += covers;
-  return static_cast<double>(us) / 1e6;
-}
-
 void aggregator::tick(double elapsed_s, int users) {
   flush_rows();
   window_.push_back(std::move(interval_));
   interval_ = per_second_table();
-  window_covers_us_.push_back(std::exchange(interval_covers_us_, 0));
-  ++interval_number_;
-  while (window_.size() > window_intervals) {
-    window_.pop_front();
-    window_covers_us_.pop_front();
-  }
+  while (window_.size() > window_intervals) window_.pop_front();
   history_row row;
   row.elapsed_s = elapsed_s;
   row.unix_time = static_cast<std::int64_t>(std::time(nullptr));
   row.users = users;
   stats::request_stats window;
   for (const auto& t : window_) window.merge(t.total());
-  const double seconds = window_seconds();
-  row.rps = seconds > 0 ? static_cast<double>(window.requests) / seconds : 0;
-  row.fails_per_s = seconds > 0 ? static_cast<double>(window.failures) / seconds : 0;
+  row.rps = static_cast<double>(window.requests) / window_.size();
+  row.fails_per_s = static_cast<double>(window.failures) / window_.size();
   row.window = history_window::of(window);
   row.total = history_totals::of(totals_.total());
   history_.add(std::move(row));
@@ -276,9 +251,6 @@ void aggregator::reset_stats() {
   totals_.cap_names(max_names_);
   interval_ = per_second_table();
   window_.clear();
-  window_covers_us_.clear();
-  interval_covers_us_ = 0;
-  ++interval_number_;  // what the workers' reports covered before goes with their counts
   exceptions_.clear();
   for (const std::uint32_t index : touched_) {
     rows_[index].interval.clear();
@@ -296,8 +268,7 @@ stats::request_stats aggregator::current_window(const stats::request_key& key) c
 }
 
 std::pair<double, double> aggregator::current_rates(const stats::request_key* key) const {
-  const double seconds = window_seconds();
-  if (seconds <= 0) return {0, 0};
+  if (window_.empty()) return {0, 0};
   double req = 0, fail = 0;
   for (const auto& t : window_) {
     if (key == nullptr) {
@@ -309,7 +280,7 @@ std::pair<double, double> aggregator::current_rates(const stats::request_key* ke
       fail += it->second.failures;
     }
   }
-  return {req / seconds, fail / seconds};
+  return {req / window_.size(), fail / window_.size()};
 }
 
 std::uint64_t aggregator::lost_reports() const {

@@ -43,10 +43,6 @@ struct worker_record {
   /// rows for them (name_numbers::none: not defined yet).
   name_numbers name_rows;
   std::uint32_t names_known = 0;  ///< the numbers below this are all defined
-  /// The time its reports merged in the current interval cover (see stats_report::covers_us);
-  /// of interval number `covers_interval` (older: none yet in this one).
-  std::uint64_t interval_covers_us = 0;
-  std::uint64_t covers_interval = 0;
 };
 
 /// An exception a user raised (a scripted user's error with its traceback), counted across
@@ -200,16 +196,6 @@ class aggregator {
   mutable stats::stats_table totals_;
   mutable stats::stats_table interval_ = per_second_table();
   std::deque<stats::stats_table> window_;
-  /// The time each interval of the window covers, which its rates divide by: the most any one
-  /// worker's reports in it cover. Reports land an interval after their requests: the first
-  /// interval of a test holds none, the last a final report's part of one besides.
-  std::deque<std::uint64_t> window_covers_us_;
-  std::uint64_t interval_covers_us_ = 0;
-  std::uint64_t interval_number_ = 1;  ///< of interval_, for worker_record::covers_interval
-  /// Counts that `w`'s report covers `covers_us` of the current interval.
-  void add_covered(worker_record& w, std::uint64_t covers_us);
-  /// Seconds the window covers (0: no report yet).
-  double window_seconds() const;
   records_by_id<worker_record> workers_;
   std::map<std::string, std::uint64_t> last_command_;  ///< per worker
   thinned_history history_;

@@ -22,7 +22,7 @@ namespace swarmlet::proto {
 // (stats_frame.hpp) and carry sparse histograms as bucket distances; the master's heartbeats say
 // how many of the worker's names it knows in the run; 7: stats reports carry the worker's CPU
 // and stand in for its heartbeat (a worker that reported within the last interval sends none)
-inline constexpr std::uint16_t protocol_version = 8;
+inline constexpr std::uint16_t protocol_version = 7;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.
 inline constexpr double max_cpu_percent = 4096 * 100;

@@ -63,10 +63,6 @@ struct stats_report {
   /// Requests in this run's reports so far, this one included: the master tells from it how
   /// many requests the reports it never received held (lost, counted, not guessed).
   std::uint64_t requests_sent = 0;
-  /// The time this report's counts cover on the worker's clock: since its previous report, or
-  /// since the run started there. Rates divide by it: a report lands an interval after the
-  /// requests it holds, and a final one covers only part of one.
-  std::uint64_t covers_us = 0;
   /// The ids of the users alive on the worker when it was taken (running, or stopping and not
   /// yet gone): the master hands none of them to another user until they are gone.
   id_ranges live_user_ids;

@@ -15,10 +15,8 @@ using packer = msgpack::packer<msgpack::sbuffer>;
 
 constexpr std::size_t max_id = 256;
 constexpr std::size_t max_text = 4096;  // a method, a name, an error message
-constexpr std::uint32_t payload_fields = 16;
+constexpr std::uint32_t payload_fields = 15;
 constexpr std::uint32_t max_data_files = 10000;
-/// A report covers about one report interval; a day is past any honest one.
-constexpr std::uint64_t max_covers_us = 86'400'000'000;
 
 /// [distance from the previous bucket (the first: its number), count, ...]
 void pack_histogram(packer& p, const stats::latency_histogram& h) {
@@ -129,7 +127,6 @@ void pack_stats_report(packer& p, const stats_report& r, report_names& names) {
   p.pack(r.users);
   p.pack(r.cpu_percent);
   p.pack(r.requests_sent);
-  p.pack(r.covers_us);
   pack_ids(p, r.live_user_ids);
   p.pack_map(static_cast<std::uint32_t>(r.data_rows_used.size()));
   for (const auto& [k, v] : r.data_rows_used) {
@@ -186,7 +183,7 @@ std::string encode_stats(const std::string& sender, const stats_report& report,
 std::optional<std::string> stats_frame::read(std::string bytes) {
   bytes_ = std::move(bytes);
   sender = {};
-  run_id = sequence = command_id = requests_sent = covers_us = http1_1 = http2 = 0;
+  run_id = sequence = command_id = requests_sent = http1_1 = http2 = 0;
   final = false;
   users = 0;
   cpu_percent = 0;
@@ -225,8 +222,6 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
     if (!(cpu_percent >= 0 && cpu_percent <= max_cpu_percent))
       throw wire_error("stats.cpu_percent is out of range");
     requests_sent = in.u64("stats.requests_sent");
-    covers_us = in.u64("stats.covers_us");
-    if (covers_us > max_covers_us) throw wire_error("stats.covers_us is over a day");
     const std::uint32_t ids = in.array("stats.live_user_ids");
     if (ids % 2 != 0) throw wire_error("stats.live_user_ids must be first, last pairs");
     for (std::uint32_t i = 0; i < ids; i += 2) {
@@ -344,7 +339,6 @@ std::optional<stats_report> stats_frame::self_contained(std::string& error) cons
   r.users = users;
   r.cpu_percent = cpu_percent;
   r.requests_sent = requests_sent;
-  r.covers_us = covers_us;
   r.live_user_ids = live_user_ids;
   r.data_rows_used = data_rows_used;
   for (const auto& row : rows) {

@@ -80,7 +80,6 @@ class stats_frame {
   int users = 0;
   double cpu_percent = 0;
   std::uint64_t requests_sent = 0;
-  std::uint64_t covers_us = 0;
   id_ranges live_user_ids;
   std::map<std::string, std::uint64_t> data_rows_used;
   std::vector<name_definition> names;

@@ -86,7 +86,6 @@ void runtime::start_run(std::uint64_t run_id) {
   run_id_ = run_id;
   sequence_ = 0;
   run_requests_sent_ = 0;
-  last_report_at_ = green::clock::now();
   ended_ = {};
   next_local_id_ = 1;
   thread_arrival_ids_.clear();
@@ -331,10 +330,6 @@ void runtime::deliver(bool final, std::uint64_t command_id) {
   // Taken after the command id: the live ids are at least as new as the command they follow;
   // the rows used after the live ids, so a report without live users counts all their rows.
   auto snap = collect();
-  const auto now = green::clock::now();
-  r.covers_us = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(now - last_report_at_).count());
-  last_report_at_ = now;
   // The open model's users are the ones its schedulers made and have alive, not its budget
   // (max_users): a run at 190,000 arrivals/s with a budget of 2,000 has some 64 users, as k6
   // reports its VUs.

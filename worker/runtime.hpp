@@ -116,7 +116,6 @@ class runtime final : public user_load {
   std::uint64_t sequence_ = 0;
   std::uint64_t requests_reported_ = 0;
   std::uint64_t run_requests_sent_ = 0;  ///< in this run's reports, for stats_report::requests_sent
-  green::time_point last_report_at_{};   ///< or the run's start: for stats_report::covers_us
   green::semaphore delivering_{1};       // reports leave in sequence order
   std::uint64_t command_id_ = 0;         ///< of the last spawn command
   /// Callbacks of the hub threads check it: one may come after the runtime is gone.

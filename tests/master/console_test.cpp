@@ -18,7 +18,6 @@ swarmlet::proto::stats_report second_of(std::uint64_t second, int requests) {
   r.worker_id = "w1";
   r.run_id = 1;
   r.sequence = second;
-  r.covers_us = 1'000'000;
   r.users = 1;
   for (int i = 0; i < requests; ++i) r.delta.entry("GET", "/").record(1000, 10, i == 0);
   return r;

@@ -554,7 +554,6 @@ swarmlet::proto::stats_report report(std::uint64_t seq, int requests, bool final
   r.run_id = 1;
   r.sequence = seq;
   r.final = final;
-  r.covers_us = 1'000'000;
   for (int i = 0; i < requests; ++i) r.delta.entry("GET", "/").record(1000, 0, false);
   return r;
 }
@@ -660,7 +659,6 @@ TEST(Aggregator, NamesBeyondTheCapFoldTheSameInTotalsAndHistoryAndShowInTheRepor
     r.worker_id = "w";
     r.run_id = 1;
     r.sequence = seq;
-    r.covers_us = 1'000'000;
     for (int i = 0; i < 4; ++i)
       r.delta.entry("GET", "/u/" + std::to_string(seq * 10 + i)).record(1000, 1, false);
     a.add(r);
@@ -688,37 +686,6 @@ TEST(Aggregator, HistoryRowsCarryWindowRates) {
   EXPECT_DOUBLE_EQ(rows[1].rps, 20);
   EXPECT_EQ(rows[1].total.requests, 40u);
   EXPECT_EQ(rows[1].interval, 1u);
-}
-
-TEST(Aggregator, WindowRatesDivideByTheTimeTheReportsCoverNotByTicks) {
-  // A steady 10 requests a second whose reports land just after each tick: the first tick
-  // holds none, and the last holds the last whole second's report and the final half second's.
-  m::aggregator a(1);
-  a.tick(1, 1);
-  EXPECT_DOUBLE_EQ(a.current_rates(nullptr).first, 0) << "nothing reported yet";
-  for (std::uint64_t s = 1; s <= 4; ++s) {
-    a.add(report(s, 10));
-    a.tick(static_cast<double>(s + 1), 1);
-    EXPECT_DOUBLE_EQ(a.current_rates(nullptr).first, 10) << "tick " << s + 1;
-  }
-  a.add(report(5, 10));
-  auto last = report(6, 5, true);
-  last.covers_us = 500'000;
-  a.add(last);
-  a.tick(5.5, 0);
-  EXPECT_DOUBLE_EQ(a.current_rates(nullptr).first, 10) << "the final tick";
-  EXPECT_DOUBLE_EQ(a.history().rows().back().rps, 10);
-  // Two workers in one interval: their reports cover the same second, not two.
-  m::aggregator b(1);
-  auto of = [](const std::string& worker) {
-    auto r = report(1, 10);
-    r.worker_id = worker;
-    return r;
-  };
-  b.add(of("w1"));
-  b.add(of("w2"));
-  b.tick(1, 2);
-  EXPECT_DOUBLE_EQ(b.current_rates(nullptr).first, 20);
 }
 
 /// A history of `intervals` one-second rows (elapsed_s = interval) kept in at most `max_rows`.

@@ -102,7 +102,6 @@ swarmlet::proto::stats_report report(std::uint64_t seq, int users, int slash, in
   r.worker_id = "w1";
   r.run_id = 1;
   r.sequence = seq;
-  r.covers_us = 1'000'000;
   r.users = users;
   for (int i = 0; i < slash; ++i) r.delta.entry("GET", "/").record(1000, 10, false);
   for (int i = 0; i < items; ++i) r.delta.entry("POST", "/items").record(2000, 20, i == 0);
@@ -251,7 +250,6 @@ TEST(History, RowsShowTheFiguresOfTheFullStatsOfTheirWindowAndOfTheTotals) {
     r.worker_id = "w1";
     r.run_id = 1;
     r.sequence = second;
-    r.covers_us = 1'000'000;
     r.users = static_cast<int>(second);
     swarmlet::stats::request_stats interval;
     // Seconds 4 and 5 bring nothing: a window and a row of no requests show as before too.

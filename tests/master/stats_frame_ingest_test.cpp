@@ -46,7 +46,6 @@ p::stats_report report(const std::string& worker, std::uint64_t seq, std::uint64
   r.worker_id = worker;
   r.run_id = 1;
   r.sequence = seq;
-  r.covers_us = 900'000 + rng() % 200'000;  // the rates divide by it, by frame as by report
   std::lognormal_distribution<double> latency(std::log(20000.0), 1.5);
   for (int i = 0; i < 30; ++i) {
     const auto n = rng() % names;
