@@ -1,5 +1,8 @@
 #include "zmq_transport.hpp"
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <vector>
 
 #include "common/green/operations.hpp"
@@ -110,6 +113,31 @@ int zmq_master_transport::stats_port() const {
   return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
 }
 
+namespace {
+
+bool resolves_in(const std::string& host, int family) {
+  addrinfo hints{};
+  hints.ai_family = family;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return false;
+  freeaddrinfo(found);
+  return true;
+}
+
+}  // namespace
+
+bool dials_ipv6(const std::string& endpoint) {
+  const auto from = endpoint.find("://");
+  const auto to = endpoint.rfind(':');
+  if (from == std::string::npos || to == std::string::npos || to <= from + 3) return false;
+  const std::string host = endpoint.substr(from + 3, to - from - 3);
+  if (host.starts_with('[')) return true;
+  // Looked up once, at start: a name that has no address yet (a master not up) dials IPv4,
+  // as a master binds by default; ZeroMQ resolves it again on each reconnect.
+  return !resolves_in(host, AF_INET) && resolves_in(host, AF_INET6);
+}
+
 zmq_worker_transport::zmq_worker_transport(zmq::context_t& context, zmq_worker_options options)
     : options_(std::move(options)),
       control_(context, zmq::socket_type::dealer),
@@ -118,8 +146,9 @@ zmq_worker_transport::zmq_worker_transport(zmq::context_t& context, zmq_worker_o
   // Control messages are only worth sending to a live connection: heartbeats and hellos queued
   // while the master is away would arrive stale.
   control_.raw().set(zmq::sockopt::immediate, 1);
+  const bool ipv6 = dials_ipv6(options_.control_endpoint);
   for (auto* s : {&control_, &stats_}) {
-    s->raw().set(zmq::sockopt::ipv6, 1);  // a master at an IPv6 address, or a name with only one
+    s->raw().set(zmq::sockopt::ipv6, ipv6 ? 1 : 0);
     s->raw().set(zmq::sockopt::reconnect_ivl, reconnect_ivl_ms);
     s->raw().set(zmq::sockopt::reconnect_ivl_max, reconnect_ivl_max_ms);
     if (options_.curve) {

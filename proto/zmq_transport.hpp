@@ -52,6 +52,12 @@ struct zmq_worker_options {
   std::optional<curve_client_keys> curve;  ///< set: encrypted (the master must use CURVE too)
 };
 
+/// Whether a worker dials `endpoint` (tcp://HOST:PORT) over IPv6: for an IPv6 literal
+/// ([::1]), or a name with no IPv4 address. ZeroMQ resolves a name to one family only: with
+/// IPv6 on, `localhost` that /etc/hosts also maps to ::1 dials only [::1], and a master on
+/// 127.0.0.1 (the default) is never reached.
+bool dials_ipv6(const std::string& endpoint);
+
 class zmq_worker_transport final : public worker_transport {
  public:
   /// Connects the control plane (and the stats plane when its endpoint is known). ZeroMQ

@@ -9,6 +9,7 @@
 
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
+#include "common/green/timeout.hpp"
 #include "proto/curve_keys.hpp"
 #include "proto/stats_frame.hpp"
 #include "proto/zap_authenticator.hpp"
@@ -67,6 +68,45 @@ TEST_F(ZmqTransport, StatsGoToThePortTheWelcomeSays) {
   EXPECT_EQ(std::get<p::stats_bytes>(got).key, "") << "no CURVE: no key";
   EXPECT_EQ(frame.run_id, 3u);
   EXPECT_EQ(frame.sender, "w1");
+}
+
+TEST(ZmqEndpoint, AWorkerDialsIpv6OnlyForAnIpv6AddressOrANameWithNoIpv4One) {
+  EXPECT_TRUE(p::dials_ipv6("tcp://[::1]:5557"));
+  EXPECT_TRUE(p::dials_ipv6("tcp://[fe80::1%eth0]:5557"));
+  EXPECT_FALSE(p::dials_ipv6("tcp://127.0.0.1:5557"));
+  // localhost has an IPv4 address whether or not /etc/hosts maps it to ::1 too: with IPv6 on,
+  // ZeroMQ would dial only ::1, and a master on 127.0.0.1 never answers.
+  EXPECT_FALSE(p::dials_ipv6("tcp://localhost:5557"));
+  EXPECT_FALSE(p::dials_ipv6("tcp://no-such-host.invalid:5557")) << "not up yet: as a master binds";
+  EXPECT_FALSE(p::dials_ipv6("garbage"));
+}
+
+TEST(ZmqEndpoint, AWorkerReachesAMasterOnIpv6Loopback) {
+  g::hub hub;
+  zmq::context_t context;
+  std::unique_ptr<p::zmq_master_transport> master;
+  try {
+    master = std::make_unique<p::zmq_master_transport>(
+        context, p::zmq_master_options{"::1", 0, 0, std::nullopt});
+  } catch (const zmq::error_t& e) {
+    GTEST_SKIP() << "no IPv6 loopback here: " << e.what();
+  }
+  p::zmq_worker_options o;
+  o.control_endpoint = master->control_endpoint();
+  ASSERT_EQ(o.control_endpoint.rfind("tcp://[::1]:", 0), 0u) << o.control_endpoint;
+  o.worker_id = "w6";
+  p::zmq_worker_transport worker(context, o);
+  auto sender = g::spawn([&] {
+    for (;;) {
+      worker.send(p::make_message(p::message_type::hello, "w6", p::hello_payload{"h", 7, 1}));
+      g::sleep(20ms);
+    }
+  });
+  std::string peer;
+  const bool heard = g::with_timeout(20s, [&] { peer = master->receive_control().peer; });
+  sender.kill();
+  ASSERT_TRUE(heard) << "the worker never reached the master at " << o.control_endpoint;
+  EXPECT_EQ(peer, "w6");
 }
 
 TEST(ZmqTransportCurve, FramesOnBothPlanesCarryTheKeyTheWorkerWasAdmittedWith) {
