@@ -287,18 +287,21 @@ void runtime::spawner_loop() {
 }
 
 runtime::snapshot runtime::collect() {
-  green::queue<snapshot> parts;
+  // The queue is shared with the hub threads' replies: this green thread may be killed while it
+  // waits (close, a stop cut short), and a reply must not land in its unwound stack.
+  auto parts = std::make_shared<green::queue<snapshot>>();
+  green::hub& control = control_;
   for (auto& t : threads_) {
-    t->post([th = t.get(), &parts, this] {
+    t->post([th = t.get(), parts, &control] {
       auto part = std::make_shared<snapshot>(
           snapshot{th->take_delta(), th->take_exceptions(), th->live_user_ids()});
-      control_.call_soon_threadsafe([&parts, part] { parts.put_nowait(std::move(*part)); });
+      control.call_soon_threadsafe([parts, part] { parts->put_nowait(std::move(*part)); });
     });
   }
   snapshot merged;
   merged.delta.cap_names(scenario_->stats.max_names);
   for (std::size_t i = 0; i < threads_.size(); ++i) {
-    snapshot part = parts.get();
+    snapshot part = parts->get();
     merged.delta.merge(part.delta);
     merged.exceptions.merge(part.exceptions);  // bounded as each thread's: a report's bound
     merged.live_user_ids.insert(part.live_user_ids);
@@ -307,15 +310,16 @@ runtime::snapshot runtime::collect() {
 }
 
 int runtime::count_running() {
-  green::queue<int> counts;
+  auto counts = std::make_shared<green::queue<int>>();  // shared for the reason collect's is
+  green::hub& control = control_;
   for (auto& t : threads_) {
-    t->post([th = t.get(), &counts, this] {
+    t->post([th = t.get(), counts, &control] {
       const int n = th->running_users();
-      control_.call_soon_threadsafe([&counts, n] { counts.put_nowait(n); });
+      control.call_soon_threadsafe([counts, n] { counts->put_nowait(n); });
     });
   }
   int total = 0;
-  for (std::size_t i = 0; i < threads_.size(); ++i) total += counts.get();
+  for (std::size_t i = 0; i < threads_.size(); ++i) total += counts->get();
   return total;
 }
 

@@ -165,6 +165,28 @@ TEST_F(Runtime, TheFinalReportWaitsForOnStopAfterARequestThatTookNearlyTheWholeT
   EXPECT_EQ(tasks + on_stops, target.served());
 }
 
+TEST_F(Runtime, ClosingWhileAStopCountsItsUsersLeavesNoReplyToAGoneWaiter) {
+  // The stop's drain asks every hub thread how many users it still runs and parks for the
+  // answers; close() kills that green thread while it waits, and the answers still come (they
+  // once landed in a queue on its unwound stack: a use after free, seen under ASan).
+  auto runtime = make_runtime("", "[{tasks: [{get: /delay/1000}]}]");
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 5;
+  c.users_per_class = {{"user1", 2}};
+  c.spawn_rate = 100;
+  rt.spawn(c);
+  const auto until = g::clock::now() + 20s;
+  while (requests_arrived < 2 && g::clock::now() < until) g::sleep(5ms);
+  ASSERT_EQ(requests_arrived, 2);
+  rt.stop(5);
+  g::yield();  // the drain starts and parks for the threads' counts
+  ASSERT_TRUE(rt.stopping());
+  rt.close();
+  EXPECT_FALSE(rt.stopping());
+  EXPECT_FALSE(sink.final.ready()) << "a closed worker sends no final report";
+}
+
 TEST_F(Runtime, TheOpenModelRunsItsScheduleOnPreallocatedUsers) {
   auto runtime = make_runtime("load: {arrival_rate: {rate: 200/s, max_users: 10}}\n",
                               "[{tasks: [{get: /}, {get: /delay/5}]}]");
