@@ -543,7 +543,9 @@ int test_runner::run() {
   // for a worker that never answered: nothing of it counts.
   const auto ended = std::max(stopped_at, last_report_while_stopping_);
   summary_.duration_s = std::chrono::duration<double>(ended - start).count();
-  summary_.counted_s = std::chrono::duration<double>(ended - counted_since_).count();
+  // A reset while the users drained counts from then: no negative time.
+  summary_.counted_s =
+      std::chrono::duration<double>(std::max(ended, counted_since_) - counted_since_).count();
   run_teardown();
   running_ = false;
   phase_ = phase::stopped;

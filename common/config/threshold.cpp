@@ -201,7 +201,10 @@ threshold::outcome threshold::judge(const stats::stats_table& table, double seco
 std::optional<threshold::outcome> threshold::breaks_live(const stats::stats_table& table,
                                                          double seconds,
                                                          double counted_seconds) const {
-  if (!abort_on_fail || seconds < std::chrono::duration<double>(delay).count()) return std::nullopt;
+  // The delay runs from where the counting did: after a reset, the rates over the first
+  // instants are as wild as at the start of the test.
+  const double delay_s = std::chrono::duration<double>(delay).count();
+  if (!abort_on_fail || seconds < delay_s || counted_seconds < delay_s) return std::nullopt;
   const outcome now = judge(table, counted_seconds);
   if (now.requests == 0 || now.passed) return std::nullopt;
   // Counts and the maximum only grow, the minimum only shrinks: broken for good only when the

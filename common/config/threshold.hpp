@@ -51,7 +51,8 @@ struct threshold {
   /// judged: before its delay, or while none of its requests has been seen). A count or an
   /// extreme that can still come within the limit by the end ("requests >= 1000", "min > 1ms")
   /// is broken only once it never can ("failures == 0" once one failed). Rates divide by
-  /// `counted_seconds`, the time the table covers (shorter than `seconds` after a reset).
+  /// `counted_seconds`, the time the table covers (shorter than `seconds` after a reset), and
+  /// the delay runs again from a reset.
   std::optional<outcome> breaks_live(const stats::stats_table& table, double seconds,
                                      double counted_seconds) const;
   std::optional<outcome> breaks_live(const stats::stats_table& table, double seconds) const {

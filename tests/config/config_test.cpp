@@ -338,6 +338,8 @@ TEST(Threshold, AbortOnFailJudgesTheLiveTotalsOnlyOnceItsDelayIsPast) {
   ratio.delay = 10s;
   EXPECT_FALSE(ratio.breaks_live(t, 9.9)) << "not before its delay";
   EXPECT_TRUE(ratio.breaks_live(t, 10));
+  EXPECT_FALSE(ratio.breaks_live(t, 60, 9.9)) << "reset 9.9 s ago: the delay runs again";
+  EXPECT_TRUE(ratio.breaks_live(t, 60, 10));
   auto fine = c::parse_threshold("fail_ratio < 0.9");
   fine.abort_on_fail = true;
   EXPECT_FALSE(fine.breaks_live(t, 5));

@@ -9,10 +9,12 @@
 #include "common/config/scenario_loader.hpp"
 #include "common/green/event.hpp"
 #include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
 #include "master/prometheus.hpp"
 
 namespace m = swarmlet::master;
 namespace h = swarmlet::http;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -76,6 +78,7 @@ class fake_worker final : public swarmlet::proto::worker_control {
   /// the test's own green thread, after the start answered), at most 5 s: false if none came.
   bool spawn_arrived() { return spawned_.wait_for(std::chrono::seconds(5)).has_value(); }
   void stop(std::uint64_t id) override {
+    if (!answers_stop) return;
     swarmlet::proto::stats_report r;
     r.worker_id = "w1";
     r.run_id = id;
@@ -96,6 +99,7 @@ class fake_worker final : public swarmlet::proto::worker_control {
                           exceptions);
     sink_.deliver(std::move(r));
   }
+  bool answers_stop = true;  ///< false: a worker whose final report never comes
   std::vector<swarmlet::proto::spawn_command> spawns;
   std::uint64_t run_id = 0;
   std::uint64_t command_id = 0;
@@ -298,6 +302,27 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
   f.session->stop();
   f.session->wait_idle();
   EXPECT_EQ(f.session->tests_started(), 2);
+}
+
+TEST(WebApi, AResetWhileTheTestWaitsForFinalReportsCountsNoTime) {
+  api_fixture f;
+  f.worker.answers_stop = false;
+  f.worker.expect_spawn();
+  ASSERT_EQ(call(*f.api, "POST", "/api/start", R"({"users": 1, "spawn_rate": 1})").status, 202);
+  ASSERT_TRUE(f.worker.spawn_arrived());
+  f.worker.report(3);
+  EXPECT_EQ(call(*f.api, "POST", "/api/stop").status, 202);
+  const auto until = swarmlet::green::clock::now() + 5s;
+  while (f.get("/api/stats")["state"] != "stopping" && swarmlet::green::clock::now() < until)
+    swarmlet::green::sleep(1ms);
+  ASSERT_EQ(f.get("/api/stats")["state"], "stopping") << "waits for the final report";
+  swarmlet::green::sleep(5ms);  // the reset comes measurably after the stop
+  EXPECT_EQ(call(*f.api, "POST", "/api/reset").status, 200);
+  f.session->stop_now();
+  f.session->wait_idle();
+  const auto report = f.get("/api/report.json");
+  EXPECT_GE(report["counted_s"].get<double>(), 0.0) << "the counting began after the test ended";
+  EXPECT_GE(report["totals"]["rps"].get<double>(), 0.0);
 }
 
 TEST(WebApi, BadStartRequestsSayWhatIsWrong) {
