@@ -57,6 +57,7 @@ bool aggregator::add(const proto::stats_report& report) {
     const auto sent = last_command_.find(report.worker_id);
     w.final_received = sent == last_command_.end() || w.final_command >= sent->second;
   }
+  add_span(w, report.worker_id);
   totals_.merge(report.delta);
   // The per-second tables hold only names the totals hold, folded the same way.
   interval_.merge(totals_.counted_as_here(report.delta));
@@ -97,6 +98,7 @@ aggregator::add_result aggregator::add(const proto::stats_frame& frame, int& use
   sums_ = counted;
   ++w.reports;
   w.requests_received += frame.requests();
+  add_span(w, worker_id);
   merge_rows(w, frame);
   for (const auto& e : frame.exceptions)
     add_exception(worker_id, std::string(e.message), std::string(e.traceback), e.count);
@@ -197,6 +199,7 @@ void aggregator::add_local(const stats::stats_table& table) {
 }
 
 void aggregator::commanded(const std::string& worker_id, std::uint64_t command) {
+  commanded_at_.try_emplace(worker_id, clock_->now());
   auto& last = last_command_[worker_id];
   last = std::max(last, command);
   if (worker_record* w = workers_.find(worker_id); w != nullptr && w->final_command < last)
@@ -228,19 +231,58 @@ std::vector<const exception_record*> aggregator::exceptions_by_count() const {
   return out;
 }
 
+namespace {
+
+/// The spans' union, as disjoint spans in order.
+template <class Span>
+std::vector<Span> union_of(std::vector<Span> spans) {
+  std::sort(spans.begin(), spans.end(),
+            [](const Span& a, const Span& b) { return a.from < b.from; });
+  std::vector<Span> out;
+  for (const Span& s : spans) {
+    if (!out.empty() && s.from <= out.back().to)
+      out.back().to = std::max(out.back().to, s.to);
+    else
+      out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+void aggregator::add_span(worker_record& w, const std::string& worker_id) {
+  const green::time_point now = clock_->now();
+  if (!w.covered_until) {
+    const auto commanded = commanded_at_.find(worker_id);
+    w.covered_until = commanded == commanded_at_.end() ? started_ : commanded->second;
+  }
+  if (*w.covered_until < now) interval_spans_.push_back({*w.covered_until, now});
+  w.covered_until = std::max(*w.covered_until, now);
+}
+
 void aggregator::tick(double elapsed_s, int users) {
   flush_rows();
   window_.push_back(std::move(interval_));
   interval_ = per_second_table();
-  while (window_.size() > window_intervals) window_.pop_front();
+  window_spans_.push_back(union_of(std::exchange(interval_spans_, {})));
+  while (window_.size() > window_intervals) {
+    window_.pop_front();
+    window_spans_.pop_front();
+  }
+  std::vector<span> all;
+  for (const auto& spans : window_spans_) all.insert(all.end(), spans.begin(), spans.end());
+  green::duration covered{};
+  for (const span& s : union_of(std::move(all))) covered += s.to - s.from;
+  window_seconds_ = std::chrono::duration<double>(covered).count();
   history_row row;
   row.elapsed_s = elapsed_s;
   row.unix_time = static_cast<std::int64_t>(std::time(nullptr));
   row.users = users;
   stats::request_stats window;
   for (const auto& t : window_) window.merge(t.total());
-  row.rps = static_cast<double>(window.requests) / window_.size();
-  row.fails_per_s = static_cast<double>(window.failures) / window_.size();
+  const auto [rps, fails_per_s] = current_rates(nullptr);
+  row.rps = rps;
+  row.fails_per_s = fails_per_s;
   row.window = history_window::of(window);
   row.total = history_totals::of(totals_.total());
   history_.add(std::move(row));
@@ -251,6 +293,9 @@ void aggregator::reset_stats() {
   totals_.cap_names(max_names_);
   interval_ = per_second_table();
   window_.clear();
+  interval_spans_.clear();
+  window_spans_.clear();
+  window_seconds_ = 0;
   exceptions_.clear();
   for (const std::uint32_t index : touched_) {
     rows_[index].interval.clear();
@@ -268,7 +313,7 @@ stats::request_stats aggregator::current_window(const stats::request_key& key) c
 }
 
 std::pair<double, double> aggregator::current_rates(const stats::request_key* key) const {
-  if (window_.empty()) return {0, 0};
+  if (window_seconds_ <= 0) return {0, 0};
   double req = 0, fail = 0;
   for (const auto& t : window_) {
     if (key == nullptr) {
@@ -280,7 +325,7 @@ std::pair<double, double> aggregator::current_rates(const stats::request_key* ke
       fail += it->second.failures;
     }
   }
-  return {req / window_.size(), fail / window_.size()};
+  return {req / window_seconds_, fail / window_seconds_};
 }
 
 std::uint64_t aggregator::lost_reports() const {

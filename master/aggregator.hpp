@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/green/clock_source.hpp"
 #include "common/stats/exception_table.hpp"
 #include "common/stats/stats_table.hpp"
 #include "count_sums.hpp"
@@ -43,6 +45,9 @@ struct worker_record {
   /// rows for them (name_numbers::none: not defined yet).
   name_numbers name_rows;
   std::uint32_t names_known = 0;  ///< the numbers below this are all defined
+  /// When the master merged its previous report (or first sent it users): where the time its
+  /// next report covers begins. None before either.
+  std::optional<green::time_point> covered_until;
 };
 
 /// An exception a user raised (a scripted user's error with its traceback), counted across
@@ -72,6 +77,12 @@ class aggregator {
   }
   // rows_ point into totals_.
   aggregator(const aggregator&) = delete;
+  /// Reads the time (when reports arrive, when workers are commanded) from `clock` from now on
+  /// (a test's manual clock); the real one otherwise.
+  void use_clock(const green::clock_source& clock) {
+    clock_ = &clock;
+    started_ = clock.now();
+  }
   aggregator& operator=(const aggregator&) = delete;
   /// Requests of names beyond the cap, counted in the "(other names)" rows.
   std::uint64_t folded_requests() const {
@@ -160,6 +171,8 @@ class aggregator {
   stats::request_stats current_window(const stats::request_key& key) const;
   /// How many intervals the window holds now (up to window_intervals).
   std::size_t window_size() const noexcept { return window_.size(); }
+  /// The time the window's reports cover, which its rates divide by (0 when it holds none).
+  double window_seconds() const noexcept { return window_seconds_; }
 
  private:
   static stats::stats_table per_second_table();
@@ -196,6 +209,25 @@ class aggregator {
   mutable stats::stats_table totals_;
   mutable stats::stats_table interval_ = per_second_table();
   std::deque<stats::stats_table> window_;
+  /// A stretch of master time a report covers: from the worker's previous report (or its
+  /// first command) to this one's arrival.
+  struct span {
+    green::time_point from, to;
+  };
+  /// The spans of the reports merged in the current interval, and in each of the window's
+  /// (as their union). The window's rates divide by the union of its spans: reports land an
+  /// interval after their requests (the first interval of a test holds none, and one may hold
+  /// two reports of a worker, or a final report's part of a second besides a whole one), and
+  /// workers come and go; the spans follow each worker's reports wherever they land.
+  std::vector<span> interval_spans_;
+  std::deque<std::vector<span>> window_spans_;
+  double window_seconds_ = 0;
+  /// Counts that `w`'s report just merged covers the time since its previous one.
+  void add_span(worker_record& w, const std::string& worker_id);
+  /// Where the first report's span of each worker begins: when it was first sent users.
+  std::map<std::string, green::time_point> commanded_at_;
+  const green::clock_source* clock_ = &green::real_time();
+  green::time_point started_ = clock_->now();  ///< a worker never commanded counts from here
   records_by_id<worker_record> workers_;
   std::map<std::string, std::uint64_t> last_command_;  ///< per worker
   thinned_history history_;

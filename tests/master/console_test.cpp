@@ -6,6 +6,8 @@
 #include <sstream>
 #include <string>
 
+#include "common/green/hub.hpp"
+#include "common/green/manual_clock.hpp"
 #include "master/aggregator.hpp"
 
 namespace m = swarmlet::master;
@@ -38,10 +40,14 @@ std::string rates_of(const std::string& table, const std::string& name) {
 }
 
 TEST(Console, TheTableShowsCurrentRatesWhileRunningAndTheWholeRunsAtTheEnd) {
+  swarmlet::green::hub hub;
+  swarmlet::green::manual_clock clock;
   m::aggregator a(1);
+  a.use_clock(clock);
   // 60 requests a second for 10 s, then 20 a second for 10 s: 800 in 20 s, 40/s over the run;
   // the last 10 s window holds 20/s.
   for (std::uint64_t s = 1; s <= 20; ++s) {
+    clock.advance(std::chrono::seconds(1));
     ASSERT_TRUE(a.add(second_of(s, s <= 10 ? 60 : 20)));
     a.tick(static_cast<double>(s), 1);
   }

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -12,6 +13,7 @@
 #include "common/config/scenario_loader.hpp"
 #include "common/green/event.hpp"
 #include "common/green/hub.hpp"
+#include "common/green/manual_clock.hpp"
 #include "common/green/operations.hpp"
 #include "master/aggregator.hpp"
 #include "master/distribution.hpp"
@@ -675,9 +677,14 @@ TEST(Aggregator, NamesBeyondTheCapFoldTheSameInTotalsAndHistoryAndShowInTheRepor
 }
 
 TEST(Aggregator, HistoryRowsCarryWindowRates) {
+  swarmlet::green::hub hub;
+  swarmlet::green::manual_clock clock;
   m::aggregator a(1);
+  a.use_clock(clock);
+  clock.advance(1s);
   a.add(report(1, 10));
   a.tick(1, 5);
+  clock.advance(1s);
   a.add(report(2, 30));
   a.tick(2, 5);
   const auto& rows = a.history().rows();
@@ -686,6 +693,80 @@ TEST(Aggregator, HistoryRowsCarryWindowRates) {
   EXPECT_DOUBLE_EQ(rows[1].rps, 20);
   EXPECT_EQ(rows[1].total.requests, 40u);
   EXPECT_EQ(rows[1].interval, 1u);
+}
+
+/// Workers' reports landing on a master clock that moves in milliseconds, ticks every second.
+struct timed_reports {
+  swarmlet::green::hub hub;
+  swarmlet::green::manual_clock clock;
+  m::aggregator a{1};
+  std::map<std::string, std::uint64_t> sequences;
+  std::chrono::milliseconds now{0};
+  int ticks = 0;
+  timed_reports() { a.use_clock(clock); }
+  void at(std::chrono::milliseconds t) {
+    clock.advance(t - now);
+    now = t;
+  }
+  /// `requests` from `worker`, landing at `t` ms into the test.
+  void lands(const std::string& worker, std::chrono::milliseconds t, int requests) {
+    at(t);
+    auto r = report(++sequences[worker], requests);
+    r.worker_id = worker;
+    ASSERT_TRUE(a.add(r));
+  }
+  /// The window's total rate after the tick at `t` (a whole second).
+  double rps_after_tick(std::chrono::milliseconds t) {
+    at(t);
+    a.tick(static_cast<double>(++ticks), 1);
+    return a.current_rates(nullptr).first;
+  }
+};
+
+TEST(Aggregator, WindowRatesDivideByTheTimeTheReportsCoverWhereverTheyLand) {
+  // One worker at 10/s, sent users at 0, reporting 10 ms after each tick: the first interval
+  // holds no report. Dividing by ticks read 5/s after the second, 9/s after the tenth.
+  timed_reports t;
+  t.a.commanded("w1", 1);
+  EXPECT_EQ(t.rps_after_tick(1000ms), 0) << "no report yet";
+  for (int s = 1; s <= 12; ++s) {
+    t.lands("w1", std::chrono::milliseconds(s * 1000 + 10), 10);
+    EXPECT_NEAR(t.rps_after_tick(std::chrono::milliseconds((s + 1) * 1000)), 10, 0.1)
+        << "after tick " << s + 1;
+  }
+  // The stop: a final report of the last half second lands beside the last whole one.
+  t.lands("w1", 13010ms, 10);
+  t.lands("w1", 13510ms, 5);
+  EXPECT_NEAR(t.rps_after_tick(14000ms), 10, 0.1) << "half a second's report is half a second";
+}
+
+TEST(Aggregator, WindowRatesOfTwoWorkersHoldWhenAReportLandsAcrossATick) {
+  // Two workers at 10/s; w2's reports land just before the tick, except one a little after:
+  // one interval holds none of w2's, the next two. The window still covers 10 s.
+  timed_reports t;
+  t.a.commanded("w1", 1);
+  t.a.commanded("w2", 1);
+  for (int s = 1; s <= 20; ++s) {
+    t.lands("w1", std::chrono::milliseconds(s * 1000 - 500), 10);
+    t.lands("w2", std::chrono::milliseconds(s * 1000 - (s == 15 ? -10 : 10)), 10);
+    const double rps = t.rps_after_tick(std::chrono::milliseconds(s * 1000));
+    if (s >= 2) EXPECT_NEAR(rps, 20, 1.5) << "after tick " << s;
+  }
+}
+
+TEST(Aggregator, WindowRatesCountAWorkerThatReplacedAnotherOnce) {
+  // w1 runs the first 5 s, w2 (sent users when w1 left) the next 5: one worker's 10/s all along.
+  timed_reports t;
+  t.a.commanded("w1", 1);
+  for (int s = 1; s <= 5; ++s) {
+    t.lands("w1", std::chrono::milliseconds(s * 1000 - 10), 10);
+    t.rps_after_tick(std::chrono::milliseconds(s * 1000));
+  }
+  t.a.commanded("w2", 2);
+  for (int s = 6; s <= 10; ++s) {
+    t.lands("w2", std::chrono::milliseconds(s * 1000 - 10), 10);
+    EXPECT_NEAR(t.rps_after_tick(std::chrono::milliseconds(s * 1000)), 10, 0.1) << s;
+  }
 }
 
 /// A history of `intervals` one-second rows (elapsed_s = interval) kept in at most `max_rows`.

@@ -13,6 +13,8 @@
 #include <string>
 #include <thread>
 
+#include "common/green/hub.hpp"
+#include "common/green/manual_clock.hpp"
 #include "master/aggregator.hpp"
 #include "master/html_report.hpp"
 #include "master/live_reports.hpp"
@@ -118,8 +120,12 @@ TEST(LiveReports, TheHistoryGrowsEveryTickAndTheRestIsRewrittenEveryInterval) {
   EXPECT_EQ(lines_of(ts::read_file(dir + "/run_stats_history.csv")).size(), 1u) << "the header";
   EXPECT_EQ(ts::read_file(dir + "/run_exceptions.csv"), "Count,Message,Traceback,Nodes\n");
 
+  swarmlet::green::hub hub;
+  swarmlet::green::manual_clock clock;
   m::aggregator a(1);
+  a.use_clock(clock);
   m::run_summary run;
+  clock.advance(1s);
   ASSERT_TRUE(a.add(report(1, 2, 5, 0)));
   a.tick(1, 2);
   run.duration_s = 1;
@@ -133,6 +139,7 @@ TEST(LiveReports, TheHistoryGrowsEveryTickAndTheRestIsRewrittenEveryInterval) {
   EXPECT_TRUE(json["passed"].is_null()) << "nothing is judged before the end";
   EXPECT_NE(ts::read_file(dir + "/run_stats.csv").find("Aggregated,5,0,"), std::string::npos);
 
+  clock.advance(1s);
   ASSERT_TRUE(a.add(report(2, 3, 1, 2)));
   a.tick(2, 3);
   live.tick(a, run, 2s);
@@ -162,9 +169,13 @@ TEST(LiveReports, TheHistoryFileKeepsEverySecondWhenTheChartsAreThinned) {
   swarmlet::config::report_spec spec;
   spec.csv_prefix = dir + "/run";
   m::live_reports live(spec, m::live_report_options{false, 1h});
+  swarmlet::green::hub hub;
+  swarmlet::green::manual_clock clock;
   m::aggregator a(1);
+  a.use_clock(clock);
   const int seconds = static_cast<int>(m::thinned_history::default_max_rows) * 3 / 2;
   for (int s = 1; s <= seconds; ++s) {
+    clock.advance(1s);
     ASSERT_TRUE(a.add(report(static_cast<std::uint64_t>(s), 1, 1, 0)));
     a.tick(s, 1);
     live.tick(a, {}, std::chrono::seconds(s));
@@ -184,7 +195,11 @@ TEST(LiveReports, FullHistoryHasARowPerNameBeforeTheAggregatedRow) {
   swarmlet::config::report_spec spec;
   spec.csv_prefix = dir + "/run";
   m::live_reports live(spec, m::live_report_options{true, 3s});
+  swarmlet::green::hub hub;
+  swarmlet::green::manual_clock clock;
   m::aggregator a(1);
+  a.use_clock(clock);
+  clock.advance(1s);
   ASSERT_TRUE(a.add(report(1, 4, 3, 2)));
   a.tick(1, 4);
   live.tick(a, m::run_summary{}, 1s);
@@ -239,13 +254,17 @@ TEST(Reports, ExceptionsAreCountedPerMessageAndTracebackWithTheirWorkers) {
 // master for as long as a test ran): every figure must be the one the full stats give, as
 // before. The reference here merges the same requests into full stats, window by window.
 TEST(History, RowsShowTheFiguresOfTheFullStatsOfTheirWindowAndOfTheTotals) {
+  swarmlet::green::hub hub;
+  swarmlet::green::manual_clock clock;
   m::aggregator a(1);
+  a.use_clock(clock);
   std::deque<swarmlet::stats::request_stats> intervals;
   swarmlet::stats::request_stats total;
   std::uint64_t seed = 7;
   const auto next = [&seed] { return seed = seed * 6364136223846793005u + 1442695040888963407u; };
   const std::string csv_before = m::history_csv(a);
   for (std::uint64_t second = 1; second <= 25; ++second) {
+    clock.advance(1s);
     swarmlet::proto::stats_report r;
     r.worker_id = "w1";
     r.run_id = 1;

@@ -6,6 +6,8 @@
 #include <limits>
 #include <random>
 
+#include "common/green/hub.hpp"
+#include "common/green/manual_clock.hpp"
 #include "master/aggregator.hpp"
 #include "master/name_numbers.hpp"
 #include "proto/stats_frame.hpp"
@@ -98,10 +100,15 @@ void expect_same(const m::aggregator& a, const m::aggregator& b) {
 TEST(StatsFrameIngest, FramesMergeExactlyAsTheReportsTheyCarryEvenBeyondTheNameCap) {
   std::mt19937_64 rng(7);
   // Names beyond the cap fold into "(other names)" alike; a reset between ticks starts again.
+  swarmlet::green::hub hub;
+  swarmlet::green::manual_clock clock;
   m::aggregator by_frame(1, 12), by_report(1, 12);
+  by_frame.use_clock(clock);
+  by_report.use_clock(clock);
   auto workers = wire_workers(3);
   std::vector<std::uint64_t> sent(workers.size());
   for (std::uint64_t seq = 1; seq <= 12; ++seq) {
+    clock.advance(std::chrono::seconds(1));
     for (std::size_t w = 0; w < workers.size(); ++w) {
       const auto r = report(workers[w].id, seq, sent[w], rng, 20);
       const auto& frame = workers[w].send(r);
@@ -127,10 +134,15 @@ TEST(StatsFrameIngest, FramesMergeExactlyAsTheReportsTheyCarryEvenBeyondTheNameC
 // so far, and a reset between ticks drops what came before it, as with whole reports.
 TEST(StatsFrameIngest, TotalsReadBetweenTicksHoldEveryReportMergedSoFar) {
   std::mt19937_64 rng(3);
+  swarmlet::green::hub hub;
+  swarmlet::green::manual_clock clock;
   m::aggregator by_frame(1, 12), by_report(1, 12);
+  by_frame.use_clock(clock);
+  by_report.use_clock(clock);
   auto workers = wire_workers(2);
   std::vector<std::uint64_t> sent(workers.size());
   for (std::uint64_t seq = 1; seq <= 6; ++seq) {
+    clock.advance(std::chrono::seconds(1));
     for (std::size_t w = 0; w < workers.size(); ++w) {
       const auto r = report(workers[w].id, seq, sent[w], rng, 20);
       ASSERT_EQ(by_frame.add(workers[w].send(r)), m::aggregator::add_result::merged);
