@@ -252,8 +252,11 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
   // stream goes at once.
   if (!streams_.empty() && !failed_) green::yield_until_io_settles();
   if (failed_) {
+    // Never submitted (the connection ended while this one waited, e.g. after a graceful
+    // GOAWAY): nothing of it reached the server, so it may go again on a new connection.
     out.result.error = failure_kind_;
     out.result.error_message = failure_;
+    out.unprocessed = true;
     return out;
   }
   // The header block, pointing into `req` and `context` (nghttp2 copies it at submit).
@@ -314,6 +317,7 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
     out.result.error = error_kind::other;
     out.result.error_message =
         std::string("cannot start an HTTP/2 stream: ") + nghttp2_strerror(s.id);
+    out.unprocessed = true;  // not sent either
     return out;
   }
   bool timed_out = false;

@@ -48,7 +48,8 @@ class h2_connection {
   h2_connection& operator=(const h2_connection&) = delete;
 
   /// What one exchange gives: the result, and whether the server surely did not process the
-  /// request (refused stream, graceful GOAWAY below it, or a reused connection that closed
+  /// request (refused stream, graceful GOAWAY below it, a stream never submitted because the
+  /// connection ended first, or a reused connection that closed
   /// before answering), so that the client may send it again on a new connection.
   struct outcome {
     http::result result;

@@ -294,6 +294,33 @@ TEST_F(H2OverTls, AutoTakesH2WhenNginxOffersItByAlpn) {
   EXPECT_EQ(nginx.served(), 30u);
 }
 
+TEST_F(H2OverTls, StreamsLeftByAGracefulGoawayAreSentAgainOnANewConnection) {
+  // nginx ends a connection with GOAWAY (NO_ERROR) after 50 requests. Streams of a fan-out
+  // above its last one, or still waiting to be submitted when the connection closed, never
+  // reached it: sent again on a new connection, none failed.
+  auto o = tls(true);
+  o.server_config = "keepalive_requests 50;";
+  ts::nginx_server nginx(o);
+  h::client c(url_of(nginx.url()), {}, trusting(nginx));
+  std::vector<g::green_thread<int>> fan_out;
+  for (int i = 0; i < 10; ++i)
+    fan_out.push_back(g::spawn([&c] {
+      int failed = 0;
+      for (int k = 0; k < 40; ++k) {
+        const auto r = c.send(get("/"));
+        if (!r.ok()) {
+          ADD_FAILURE() << r.error_message;
+          ++failed;
+        }
+      }
+      return failed;
+    }));
+  int failed = 0;
+  for (auto& t : fan_out) failed += t.wait();
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(nginx.served(), 400u);
+}
+
 TEST_F(H2OverTls, AutoTakesHttp11FromAServerWithoutH2) {
   ts::nginx_server nginx(tls(false));
   h::client c(url_of(nginx.url()), {}, trusting(nginx));
