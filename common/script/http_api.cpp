@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/config/untrusted_json.hpp"
+#include "common/green/errors.hpp"
 #include "common/green/timeout.hpp"
 #include "common/http/query.hpp"
 #include "common/http/request_body.hpp"
@@ -321,6 +322,19 @@ http_object* check_http(lua_State* L) {
   return check_udata<http_object>(L, 1, http_type);  // raises the usual error
 }
 
+/// A request cut short by the script (the sw.timeout around it expired, or its green thread
+/// was killed) is a failure of its name: it was sent, and the server may well have served it.
+void count_cut_request(lua_State* L, user_context& user, const std::string& method,
+                       const std::string& name, green::time_point sent_at, const char* why) {
+  stats::stats_table* table = engine::of(L).stats();
+  if (table == nullptr) return;
+  user.intended.reset();
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - sent_at);
+  user.entry_of(*table, method, name).record(static_cast<std::uint64_t>(us.count()), 0, true);
+  table->record_error(method, name, why);
+}
+
 int send(lua_State* L, const char* method, int path_index, int opts_index) {
   http_object* self = check_http(L);
   if (self->user == nullptr || !self->user->make_client)
@@ -352,7 +366,8 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
   read_options(L, opts_index, req, o);
   if (o.name.empty()) o.name.assign(path, len);
   http::result r;
-  {
+  const green::time_point sent_at = green::clock::now();
+  try {
     park_scope p(L);
     client_lease client(user, req.target);
     client->keep_body(!o.discard_body);
@@ -371,6 +386,14 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
     } else {
       r = client->send(req);
     }
+  } catch (const green::timeout_error&) {
+    count_cut_request(L, user, req.method, o.name, sent_at,
+                      "cancelled: a timeout around it expired (sw.timeout)");
+    throw;
+  } catch (const green::green_exit&) {
+    count_cut_request(L, user, req.method, o.name, sent_at,
+                      "cancelled: its green thread was killed");
+    throw;
   }
   const auto us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(r.elapsed).count());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -457,6 +458,29 @@ TEST_F(Script, GreenThreadsOfOneUserRequestInParallel) {
   EXPECT_EQ(entry("GET", "/delay")->requests, 8u);
   EXPECT_EQ(entry("GET", "/delay")->failures, 0u) << only_error();
   EXPECT_EQ(target_.served(), 8u);
+}
+
+TEST_F(Script, ARequestCutShortByTheScriptIsAFailureNotLost) {
+  // Sent, and perhaps served: it counts, as a failure saying what cut it.
+  run_user(task(R"(
+    local ok, err = pcall(sw.timeout, 0.05, function() u.http:get("/delay/2000", {name = "/slow"}) end)
+    local h = sw.spawn(function() u.http:get("/delay/2001", {name = "/killed"}) end)
+    sw.sleep(0.05)
+    h:kill()
+    result = tostring(ok) .. " " .. tostring(h:dead())
+  )"));
+  EXPECT_EQ(global("result"), "false true");
+  ASSERT_NE(entry("GET", "/slow"), nullptr);
+  EXPECT_EQ(entry("GET", "/slow")->requests, 1u);
+  EXPECT_EQ(entry("GET", "/slow")->failures, 1u);
+  EXPECT_GE(entry("GET", "/slow")->max_us, 40'000u) << "the time it ran";
+  ASSERT_NE(entry("GET", "/killed"), nullptr);
+  EXPECT_EQ(entry("GET", "/killed")->failures, 1u);
+  std::set<std::string> messages;
+  for (const auto& [key, n] : stats_.errors()) messages.insert(key.name + ": " + key.message);
+  EXPECT_EQ(messages,
+            (std::set<std::string>{"/slow: cancelled: a timeout around it expired (sw.timeout)",
+                                   "/killed: cancelled: its green thread was killed"}));
 }
 
 TEST_F(Script, CatchLetsTheScriptJudge) {
