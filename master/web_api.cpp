@@ -1,6 +1,9 @@
 #include "web_api.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <stdexcept>
 
 #include "common/config/duration.hpp"
 #include "common/config/untrusted_json.hpp"
@@ -56,10 +59,24 @@ const char* phase_name(test_runner::phase p) {
   return "stopped";
 }
 
-/// A duration in the API: a string ("30s", "5m") or a number of seconds.
+/// A field of a request body that is not what it must be: a 400 saying so.
+struct bad_field : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// A duration in the API: a string ("30s", "5m") or a number of seconds (1.5 is 1.5 s).
 std::string duration_text(const nlohmann::json& value) {
-  return value.is_number() ? std::to_string(value.get<long long>()) + "s"
-                           : value.get<std::string>();
+  if (value.is_number_integer()) return std::to_string(value.get<long long>()) + "s";
+  if (value.is_number()) return fmt::format("{}s", value.get<double>());
+  return value.get<std::string>();
+}
+
+/// A user count in the API: a whole number from 0 to 10,000,000 (1.5 users was read as 1).
+int whole_number(const nlohmann::json& value, const std::string& what) {
+  if (!value.is_number_integer() || value.get<long long>() < 0 ||
+      value.get<long long>() > 10'000'000)
+    throw bad_field(what + ": a whole number from 0 to 10000000, not " + value.dump());
+  return static_cast<int>(value.get<long long>());
 }
 
 /// What a test will run (or runs): its target and load.
@@ -292,7 +309,7 @@ void web_api::post_start(const http::request& req, http::response& res) {
       auto& o = r.overrides;
       for (const auto& [key, value] : body.items()) {
         if (key == "users")
-          o.users = value.get<int>();
+          o.users = whole_number(value, "users");
         else if (key == "spawn_rate")
           o.spawn_rate = value.get<double>();
         else if (key == "run_time")
@@ -303,12 +320,21 @@ void web_api::post_start(const http::request& req, http::response& res) {
           r.scenario_yaml = value.get<std::string>();
         else if (key == "stages") {
           std::vector<config::stage_spec> stages;
+          if (!value.is_array() || value.empty())
+            throw bad_field(
+                "stages: a list of at least one {\"duration\": \"30s\", \"users\": N, "
+                "\"spawn_rate\": R}");
           for (const auto& st : value) {
+            if (!st.is_object()) throw bad_field("stages: each stage is an object");
+            for (const auto& [field, ignored] : st.items())
+              if (field != "duration" && field != "users" && field != "spawn_rate")
+                return error(res, 400,
+                             "stages: unknown field '" + field + "' (duration, users, spawn_rate)");
             config::stage_spec s;
             const auto d = config::parse_duration(duration_text(st.at("duration")));
             if (!d) return error(res, 400, "stages: a duration is e.g. \"30s\" or \"5m\"");
             s.duration = *d;
-            s.users = st.at("users").get<int>();
+            s.users = whole_number(st.at("users"), "stages: users");
             s.spawn_rate = st.value("spawn_rate", 0.0);
             stages.push_back(s);
           }
@@ -319,6 +345,8 @@ void web_api::post_start(const http::request& req, http::response& res) {
               "unknown field '" + key + "' (users, spawn_rate, run_time, host, stages, scenario)");
         }
       }
+    } catch (const bad_field& e) {
+      return error(res, 400, e.what());
     } catch (const nlohmann::json::exception&) {
       return error(res, 400,
                    "users, spawn_rate: numbers; run_time, host, scenario: strings; stages: "
@@ -335,6 +363,10 @@ void web_api::post_start(const http::request& req, http::response& res) {
 
 void web_api::post_swarm(const http::request& req, http::response& res) {
   const auto body = config::parse_untrusted_json(req.body);
+  if (body.is_object())
+    for (const auto& [key, ignored] : body.items())
+      if (key != "users" && key != "spawn_rate")
+        return error(res, 400, "unknown field '" + key + "' (users, spawn_rate)");
   if (body.is_discarded() || !body.is_object() || !body.contains("users") ||
       !body["users"].is_number_integer() || body["users"].get<long long>() < 0 ||
       body["users"].get<long long>() > 10'000'000 ||

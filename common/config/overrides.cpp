@@ -27,6 +27,8 @@ void apply_overrides(scenario& s, const load_overrides& o, const override_labels
                        " ramps by load.stages, each at its own spawn_rate; give a user count too, "
                        "to run that many users instead");
   if (o.stages) {
+    // No stages would leave the test no end and no users: surely not what was meant.
+    if (o.stages->empty()) throw config_error(labels.stages + ": give at least one stage");
     for (const auto& st : *o.stages) {
       if (st.duration.count() <= 0)
         throw config_error(labels.stages + ": every stage needs a duration above 0");

@@ -97,6 +97,16 @@ TEST(Overrides, ASpawnRateForAScenarioOfStagesIsRefusedUnlessAUserCountReplacesT
   EXPECT_EQ(s.load.spawn_rate, 5);
 }
 
+TEST(Overrides, NoStagesAreRefusedNotARunWithoutEnd) {
+  auto s = c::load_scenario_text(
+      "target: http://h/\nload: {users: 5, run_time: 1m}\nusers: [{tasks: [{get: /}]}]\n",
+      "s.yaml");
+  c::load_overrides o;
+  o.stages = std::vector<c::stage_spec>{};
+  EXPECT_THROW(c::apply_overrides(s, o), c::config_error);
+  EXPECT_EQ(s.load.run_time, std::chrono::minutes(1)) << "the scenario as it was";
+}
+
 TEST(TemplateString, SubstitutesVariablesAndFunctions) {
   c::template_string t("/items?page=${random(1,3)}&u=${user_id}&x=$${literal}");
   std::mt19937_64 rng(1);

@@ -236,6 +236,9 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
     EXPECT_EQ(r.status, 400) << rate;
     EXPECT_NE(r.body.find("0.001 to 10000000"), std::string::npos) << r.body;
   }
+  const auto misspelt = call(*f.api, "POST", "/api/swarm", R"({"users": 6, "spawnrate": 3})");
+  EXPECT_EQ(misspelt.status, 400) << "not ignored, as the rate it meant would be";
+  EXPECT_NE(misspelt.body.find("unknown field 'spawnrate' (users, spawn_rate)"), std::string::npos);
   EXPECT_EQ(f.worker.spawns.size(), spawns_before);
   EXPECT_EQ(call(*f.api, "POST", "/api/swarm", R"({"users": 7, "spawn_rate": 3})").status, 202);
   EXPECT_EQ(users_of(f.worker.spawns.back()), 7);
@@ -340,7 +343,16 @@ TEST(WebApi, BadStartRequestsSayWhatIsWrong) {
   };
   EXPECT_NE(error_of("[1]").find("JSON object"), std::string::npos);
   EXPECT_NE(error_of(R"({"user": 3})").find("unknown field 'user'"), std::string::npos);
-  EXPECT_NE(error_of(R"({"users": "many"})").find("numbers"), std::string::npos);
+  EXPECT_NE(error_of(R"({"users": "many"})").find("users: a whole number"), std::string::npos);
+  EXPECT_EQ(error_of(R"({"users": 1.5})"), "users: a whole number from 0 to 10000000, not 1.5")
+      << "not read as 1";
+  EXPECT_NE(error_of(R"({"stages": []})").find("at least one"), std::string::npos)
+      << "no stages: no end and no users";
+  EXPECT_EQ(error_of(R"({"stages": [{"duration": "1m", "users": 2, "spawnrate": 1}]})"),
+            "stages: unknown field 'spawnrate' (duration, users, spawn_rate)");
+  EXPECT_NE(error_of(R"({"stages": [{"duration": "1m", "users": 2.5}]})")
+                .find("stages: users: a whole number"),
+            std::string::npos);
   EXPECT_NE(error_of(R"({"run_time": "soon"})").find("run_time: 'soon' is not a duration"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"host": "ftp://x"})").find("host:"), std::string::npos);
