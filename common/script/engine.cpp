@@ -276,6 +276,37 @@ void engine::require_file(const std::string& name) {
     throw script_error(name + ": '" + module +
                        "' is a built-in module (require() gives it, not this file); rename the "
                        "file");
+  if (name.find('.') < name.size() - 4 || name.size() <= 4) {
+    // A dot in the file's stem (shop.v2.lua) has no module name: require('shop.v2') reads
+    // shop/v2.lua. The file runs as itself, kept in package.loaded under its file name.
+    lua_getglobal(L_, "package");
+    lua_getfield(L_, -1, "loaded");
+    lua_remove(L_, -2);
+    lua_getfield(L_, -1, name.c_str());
+    if (!lua_isnil(L_, -1)) {
+      lua_remove(L_, -2);
+      return;
+    }
+    lua_pop(L_, 1);
+    const std::string* text = find_file(name);
+    if (text == nullptr) throw script_error("no script '" + name + "' among the scenario's files");
+    const std::string chunk = chunk_name(name);
+    resume(nullptr);
+    if (luaL_loadbufferx(L_, text->data(), text->size(), chunk.c_str(), "t") != 0 ||
+        lua_pcall(L_, 0, 1, 0) != 0) {
+      std::string message = error_message(L_);
+      lua_pop(L_, 2);
+      throw script_error(message);
+    }
+    if (lua_isnil(L_, -1)) {  // as require: a file that returns nothing is true
+      lua_pop(L_, 1);
+      lua_pushboolean(L_, 1);
+    }
+    lua_pushvalue(L_, -1);
+    lua_setfield(L_, -3, name.c_str());
+    lua_remove(L_, -2);
+    return;
+  }
   lua_getglobal(L_, "require");
   lua_pushstring(L_, module.c_str());
   resume(nullptr);

@@ -732,6 +732,28 @@ TEST(ScriptLoad, TheClassMayHoldFieldsOfItsOwn) {
   EXPECT_EQ(s::load_user_class(e, "c.lua").tasks.size(), 1u);
 }
 
+TEST(ScriptLoad, AFileWithADotInItsNameLoadsAsItself) {
+  // require('shop.v2') would read shop/v2.lua: the class file runs by its own name.
+  s::engine e(
+      s::script_files{{"shop.v2.lua", "local lib = require 'lib'\nreturn {tasks = {lib.task}}"},
+                      {"lib.lua", "return {task = print}"},
+                      {"bad.v2.lua", "return {tasks = {print}}\nlocal x = = 1"}});
+  EXPECT_EQ(s::load_user_class(e, "shop.v2.lua").tasks.size(), 1u);
+  EXPECT_EQ(s::load_user_class(e, "shop.v2.lua").tasks.size(), 1u) << "a second load, once run";
+  try {
+    s::load_user_class(e, "bad.v2.lua");
+    ADD_FAILURE() << "a syntax error loaded";
+  } catch (const s::script_error& err) {
+    EXPECT_NE(std::string(err.what()).find("bad.v2.lua:2:"), std::string::npos) << err.what();
+  }
+  try {
+    s::load_user_class(e, "gone.v2.lua");
+    ADD_FAILURE() << "a missing file loaded";
+  } catch (const s::script_error& err) {
+    EXPECT_EQ(std::string(err.what()), "no script 'gone.v2.lua' among the scenario's files");
+  }
+}
+
 TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
   const std::pair<std::string, std::string> cases[] = {
       {"return 42", "c.lua must return the user class (a table with tasks), got number"},
