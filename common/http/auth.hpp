@@ -20,6 +20,8 @@ bool carries_token(const header_list& headers, std::string_view token);
 /// (basic auth in `realm`, UTF-8) and an API client learns that a bearer token is accepted.
 void add_token_challenge(header_list& headers, std::string_view realm);
 
+/// Standard base64 of `bytes`, with its '=' padding.
+std::string base64_encode(std::string_view bytes);
 /// Decodes standard base64 (with its '=' padding); none when `text` is not base64.
 std::optional<std::string> base64_decode(std::string_view text);
 

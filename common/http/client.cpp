@@ -5,6 +5,7 @@
 #include <system_error>
 #include <utility>
 
+#include "auth.hpp"
 #include "common/green/clock.hpp"
 #include "common/green/errors.hpp"
 #include "common/green/hub.hpp"
@@ -473,6 +474,17 @@ result client::send(const request& original) {
   request redirected;  // the request a redirect asks for
   result r;
   for (int hop = 0;; ++hop) {
+    // http://user:password@host/: basic auth, as curl, Python's requests and k6 send it (it
+    // was dropped silently), unless the request has its own Authorization.
+    if (is_absolute(req->target)) {
+      if (auto info = split_userinfo(req->target)) {
+        if (req != &redirected) redirected = *req;
+        redirected.target = std::move(info->url);
+        if (!redirected.headers.has("authorization"))
+          redirected.headers.add("Authorization", "Basic " + base64_encode(info->user_password));
+        req = &redirected;
+      }
+    }
     // Before any connection: a CR or LF in the line or a header would split it on the wire
     // (each hop: a redirect's Location is the server's text).
     if (std::string why = check_request(*req); !why.empty()) {

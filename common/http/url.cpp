@@ -2,6 +2,9 @@
 
 #include <http_parser.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace swarmlet::http {
 
 std::string url::authority() const {
@@ -72,6 +75,29 @@ std::optional<url> parse_base_url(const std::string& text, std::string& error) {
     return std::nullopt;
   }
   return u;
+}
+
+std::optional<url_userinfo> split_userinfo(std::string_view text) {
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  const auto start = scheme_end + 3;
+  const auto authority_end = std::min(text.find_first_of("/?#", start), text.size());
+  const auto at = text.substr(0, authority_end).rfind('@');
+  if (at == std::string_view::npos || at < start) return std::nullopt;
+  url_userinfo out;
+  out.url.append(text.substr(0, start)).append(text.substr(at + 1));
+  const std::string_view info = text.substr(start, at - start);
+  const auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  for (std::size_t i = 0; i < info.size(); ++i) {
+    if (info[i] == '%' && i + 2 < info.size() && hex(info[i + 1]) && hex(info[i + 2])) {
+      out.user_password +=
+          static_cast<char>(std::stoi(std::string(info.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out.user_password += info[i];
+    }
+  }
+  return out;
 }
 
 bool is_loopback(std::string_view host) {

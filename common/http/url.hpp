@@ -34,6 +34,15 @@ std::optional<url> parse_base_url(const std::string& text, std::string& error);
 /// "localhost" or "::1". Anything else may be reachable from other hosts.
 bool is_loopback(std::string_view host);
 
+/// An absolute URL's user:password@ (RFC 3986 userinfo), percent-decoded, and the URL
+/// without it: what clients (curl, Python's requests, k6) send as basic auth.
+struct url_userinfo {
+  std::string url;            ///< without the userinfo
+  std::string user_password;  ///< "user:password" (or "user"), decoded
+};
+/// None when `text` is not an http(s) URL with a userinfo.
+std::optional<url_userinfo> split_userinfo(std::string_view text);
+
 /// Parses an absolute http or https URL; none (and `error` says why) otherwise.
 std::optional<url> parse_url(const std::string& text, std::string& error);
 

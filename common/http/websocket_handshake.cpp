@@ -6,17 +6,15 @@
 
 #include <stdexcept>
 
+#include "auth.hpp"
+
 namespace swarmlet::http {
 namespace {
 
 constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 std::string base64(const unsigned char* data, std::size_t n) {
-  std::string out(4 * ((n + 2) / 3), '\0');
-  const int written =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-  out.resize(static_cast<std::size_t>(written));
-  return out;
+  return base64_encode(std::string_view(reinterpret_cast<const char*>(data), n));
 }
 
 std::string_view trimmed(std::string_view s) {

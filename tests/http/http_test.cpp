@@ -16,6 +16,7 @@
 #include "common/http/result.hpp"
 #include "common/http/server.hpp"
 #include "common/http/target/test_target.hpp"
+#include "common/http/url.hpp"
 #include "tests/green/test_certificate.hpp"
 
 using namespace std::chrono_literals;
@@ -329,6 +330,41 @@ TEST_F(Http, TheBasesPathIsThePrefixOfRelativeTargetsOnly) {
   const auto followed = r.send(get("/2"));
   EXPECT_EQ(followed.response.status, 200);
   EXPECT_EQ(followed.response.body, "ok\n");
+}
+
+TEST(HttpAuth, AUserAndPasswordInARequestUrlGoAsBasicAuth) {
+  // As curl, Python's requests and k6 send them (they were dropped silently); the request's
+  // own Authorization wins, and the user:password@ never reaches the request line.
+  g::hub hub;
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  std::vector<std::string> seen;  // "target authorization"
+  auto srv = g::spawn([&] {
+    h::serve_http(listener, [&](const h::request& q, h::response& r) {
+      seen.push_back(q.target + " " + std::string(q.headers.get("authorization").value_or("-")));
+      r.status = 200;
+    });
+  });
+  const std::string port = std::to_string(listener.local_port());
+  std::string error;
+  const auto get = [](std::string target) {
+    h::request q;
+    q.target = std::move(target);
+    return q;
+  };
+  h::client c(*h::parse_url("http://127.0.0.1:" + port, error), {});
+  ASSERT_TRUE(c.send(get("http://ann:s%40cret@127.0.0.1:" + port + "/a?x=1")).ok());
+  auto own = get("http://ann:secret@127.0.0.1:" + port + "/b");
+  own.headers.add("Authorization", "Bearer t");
+  ASSERT_TRUE(c.send(own).ok());
+  ASSERT_TRUE(c.send(get("http://127.0.0.1:" + port + "/c")).ok());
+  srv.kill();
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"/a?x=1 Basic YW5uOnNAY3JldA==", "/b Bearer t", "/c -"}));
+  const auto info = h::split_userinfo("https://u@h:1/p@q");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->url, "https://h:1/p@q");
+  EXPECT_EQ(info->user_password, "u");
+  EXPECT_FALSE(h::split_userinfo("http://h/p@q")) << "an @ in the path is no userinfo";
 }
 
 TEST_F(Http, CookiesSetByTheServerAreSentBack) {
