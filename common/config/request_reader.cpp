@@ -351,7 +351,9 @@ request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
       r.fail(n[m], m + " path '" + p + "' must start with '/' (or be a URL: http[s]://host/...)");
     }
     // A path that is all text once its ${env...} are in is named as it is sent.
-    req.name = req.path.constant() ? req.path.render({}) : req.path.source();
+    // A URL's user:password@ is not part of it (the reports would show the password).
+    req.name =
+        http::without_userinfo(req.path.constant() ? req.path.render({}) : req.path.source());
   }
   if (methods != 1)
     r.fail(n, "a request needs exactly one of get, post, put, delete, patch, head, options");

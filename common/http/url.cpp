@@ -100,6 +100,12 @@ std::optional<url_userinfo> split_userinfo(std::string_view text) {
   return out;
 }
 
+std::string without_userinfo(std::string_view text) {
+  if (text.rfind("http://", 0) != 0 && text.rfind("https://", 0) != 0) return std::string(text);
+  auto info = split_userinfo(text);
+  return info ? std::move(info->url) : std::string(text);
+}
+
 bool is_loopback(std::string_view host) {
   return host.substr(0, 4) == "127." || host == "localhost" || host == "::1";
 }

@@ -43,6 +43,10 @@ struct url_userinfo {
 /// None when `text` is not an http(s) URL with a userinfo.
 std::optional<url_userinfo> split_userinfo(std::string_view text);
 
+/// `text` without an http(s) URL's user:password@: a request's default name, which the
+/// reports show (a password in them would leak).
+std::string without_userinfo(std::string_view text);
+
 /// Parses an absolute http or https URL; none (and `error` says why) otherwise.
 std::optional<url> parse_url(const std::string& text, std::string& error);
 

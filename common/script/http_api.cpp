@@ -16,6 +16,7 @@
 #include "common/http/query.hpp"
 #include "common/http/request_body.hpp"
 #include "common/http/request_syntax.hpp"
+#include "common/http/url.hpp"
 #include "common/stats/stats_table.hpp"
 #include "json_convert.hpp"
 #include "lua_guard.hpp"
@@ -364,7 +365,7 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
   req.target.assign(path, len);
   request_options o;
   read_options(L, opts_index, req, o);
-  if (o.name.empty()) o.name.assign(path, len);
+  if (o.name.empty()) o.name = http::without_userinfo(p);  // no password in the reports
   http::result r;
   const green::time_point sent_at = green::clock::now();
   try {

@@ -519,6 +519,15 @@ TEST(ScenarioLoader, ReadsTheDesignSketch) {
   EXPECT_EQ(s.users[1].name, "browser");
 }
 
+TEST(ScenarioLoader, AUrlsPasswordIsNotPartOfItsName) {
+  const auto s = c::load_scenario_text(
+      "target: http://h/\nusers: [{tasks: [{get: 'http://ann:secret@other:81/a'}, "
+      "{get: 'http://ann:${env.PW:-x}@other/b'}]}]\n",
+      "s.yaml");
+  EXPECT_EQ(s.users[0].tasks[0].steps[0].name, "http://other:81/a") << "reports would show it";
+  EXPECT_EQ(s.users[0].tasks[1].steps[0].name, "http://other/b");
+}
+
 std::string error_of(const std::string& yaml) {
   try {
     c::load_scenario_text(yaml, "bad.yaml");

@@ -398,6 +398,14 @@ TEST_F(Script, HttpRequestsAreRecordedLikeYamlOnes) {
   EXPECT_EQ(target_.served(), 4u);
 }
 
+TEST_F(Script, AUrlsPasswordGoesAsBasicAuthAndNotIntoTheName) {
+  const std::string with_password = "http://ann:secret@" + url().substr(7) + "/items";
+  run_user(task("u.http:get('" + with_password + "')"));
+  EXPECT_EQ(entry("GET", with_password), nullptr) << "the reports would show the password";
+  ASSERT_NE(entry("GET", url() + "/items"), nullptr) << only_error();
+  EXPECT_EQ(entry("GET", url() + "/items")->failures, 0u);
+}
+
 TEST_F(Script, TextThatWouldSplitARequestFailsItUnsentAndABadPathOrMethodIsALuaError) {
   std::vector<std::string> seen;
   on_request_ = [&](const std::string& target) { seen.push_back(target); };
