@@ -151,6 +151,10 @@ void worker_link::control_loop() {
 std::optional<std::string> worker_link::foreign_key(const std::string& id, const std::string& key,
                                                     bool binds) {
   if (key.empty()) return std::nullopt;  // no CURVE allow-list: nothing to bind to
+  // Names of workers gone missing stay bound (they may come back), up to a bound: beyond it,
+  // those of workers not connected now are forgotten.
+  if (keys_.size() >= max_bound_names && !keys_.contains(id))
+    std::erase_if(keys_, [this](const auto& k) { return !registry_.known(k.first); });
   const auto [bound, first] = keys_.try_emplace(id, key);
   if (first && !binds) keys_.erase(bound);  // a name is bound by its first hello only
   if (first || bound->second == key) return std::nullopt;
@@ -241,6 +245,7 @@ void worker_link::on_spawn_complete(const std::string& id, const proto::spawn_co
 void worker_link::on_goodbye(const std::string& id) {
   if (!registry_.known(id)) return;
   registry_.remove(id);
+  keys_.erase(id);  // gone for good: its name is free
   constexpr std::size_t goodbyes_kept = 4096;
   if (said_goodbye_.insert(id).second) goodbye_order_.push_back(id);
   if (goodbye_order_.size() > goodbyes_kept) {

@@ -112,6 +112,7 @@ class worker_link {
   std::set<std::string> said_goodbye_;
   std::deque<std::string> goodbye_order_;
   std::map<std::string, std::string> keys_;  ///< worker name -> its CURVE key (see foreign_key)
+  static constexpr std::size_t max_bound_names = 4096;
   std::uint64_t bad_frames_ = 0;
   std::uint64_t rejected_stats_ = 0;
   proto::stats_frame stats_;  ///< the report being read: reused, so reading one allocates little

@@ -552,6 +552,17 @@ TEST_F(Links, WithCurveAWorkerNameBelongsToTheKeyItJoinedWith) {
   a.users()->report(3);
   clock_.settle();
   EXPECT_EQ(counted(), 3u);
+  // Gone for good (a goodbye), its name is free for another key.
+  a.transport->send(proto::make_message(proto::message_type::goodbye, "a"));
+  clock_.settle();
+  ASSERT_EQ(ready_workers(), 0);
+  impostor->send(
+      proto::make_message(proto::message_type::hello, "a", proto::hello_payload{"h", 1, 1}));
+  answer = impostor->receive();
+  m = std::get_if<proto::message>(&answer.content);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->type, proto::message_type::welcome);
+  EXPECT_EQ(link_->bad_frames(), 2u);
 }
 
 TEST_F(Links, AReportWhoseCountsWouldWrapATotalIsDroppedAndItsWorkerNamed) {
