@@ -135,15 +135,20 @@ bool scripted_user::call(int fn, const std::string& name, int results) {
   }
   // A task stopped for its memory left its garbage: it must not fail the next task.
   if (engine_.heap_bytes() > engine_.options().heap_limit / 2) lua_gc(T, LUA_GCCOLLECT, 0);
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - start);
+  count_error(name, message, static_cast<std::uint64_t>(us.count()));
+  return false;
+}
+
+void scripted_user::count_error(const std::string& name, const std::string& message,
+                                std::uint64_t us) {
   if (stats::stats_table* table = engine_.stats()) {
-    const auto us =
-        std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - start);
-    table->entry(script_error_type, name).record(static_cast<std::uint64_t>(us.count()), 0, true);
+    table->entry(script_error_type, name).record(us, 0, true);
     table->record_error(script_error_type, name, message);
   }
   if (stats::exception_table* exceptions = engine_.exceptions())
     exceptions->record(message, traceback_);
-  return false;
 }
 
 bool scripted_user::start() {
@@ -193,9 +198,20 @@ std::optional<green::duration> scripted_user::class_wait() {
   const lua_Number value = lua_tonumber(T, -1);
   lua_pop(T, 1);
   if (is_number) return seconds(value);
-  if (!call(class_.wait, class_.file + ":wait", 1)) return std::nullopt;
+  const std::string name = class_.file + ":wait";
+  if (!call(class_.wait, name, 1)) return std::nullopt;
+  const bool seconds_given = lua_type(T, 2) == LUA_TNUMBER && lua_tonumber(T, 2) >= 0;
   const lua_Number s = lua_tonumber(T, 2);
+  const std::string got = seconds_given ? "" : luaL_typename(T, 2);
   lua_settop(T, 1);
+  if (!seconds_given) {
+    // nil (a missing return), NaN or a negative number was no wait at all, silently.
+    count_error(name,
+                name + ": wait(u) must return seconds (a number >= 0), got " +
+                    (got == "number" ? std::string("NaN or a negative number") : got),
+                0);
+    return std::nullopt;
+  }
   return seconds(s);
 }
 

@@ -71,6 +71,8 @@ class scripted_user {
   /// recorded) when it raised.
   /// With `results` 1, the result stays on the thread's stack (at index 2).
   bool call(int fn, const std::string& name, int results = 0);
+  /// Counts one failure of `name` (a LUA request taking `us`) and one exception: `message`.
+  void count_error(const std::string& name, const std::string& message, std::uint64_t us);
 
   engine& engine_;
   const user_class& class_;

@@ -11,6 +11,7 @@
 #include "common/stats/stats_table.hpp"
 #include "json_convert.hpp"
 #include "lua_guard.hpp"
+#include "lua_options.hpp"
 #include "user_context.hpp"
 
 namespace swarmlet::script {
@@ -130,9 +131,13 @@ int l_measure(lua_State* L) {
   return lua_gettop(L) - 2;  // fn's results took the place of fn
 }
 
+/// The longest time sw.record takes: a day.
+constexpr lua_Number max_recorded_ms = 86'400'000;
+
 /// sw.record{type =, name =, ms =, bytes =, error =}: one request measured by the script.
 int l_record(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
+  check_option_keys(L, 1, "sw.record", {"type", "name", "ms", "bytes", "error"});
   lua_getfield(L, 1, "type");
   lua_getfield(L, 1, "name");
   lua_getfield(L, 1, "ms");
@@ -142,14 +147,23 @@ int l_record(lua_State* L) {
     return luaL_error(L, "sw.record needs type and name (strings)");
   if (lua_type(L, 4) != LUA_TNUMBER) return luaL_error(L, "sw.record needs ms (a number)");
   const lua_Number ms = lua_tonumber(L, 4);
-  const lua_Number bytes = lua_isnil(L, 5) ? 0 : luaL_checknumber(L, 5);
+  // NaN, a negative time or one past a day counted as 0 (or a wrapped count): a script's bug,
+  // said where it is rather than recorded as a fast request.
+  if (!(ms >= 0 && ms <= max_recorded_ms))
+    return luaL_error(L, "sw.record: ms must be from 0 to %d (a day), got %f",
+                      static_cast<int>(max_recorded_ms), ms);
+  if (!lua_isnil(L, 5) && lua_type(L, 5) != LUA_TNUMBER)
+    return luaL_error(L, "sw.record: bytes must be a number");
+  const lua_Number bytes = lua_isnil(L, 5) ? 0 : lua_tonumber(L, 5);
+  if (!(bytes >= 0 && bytes <= 1e15))
+    return luaL_error(L, "sw.record: bytes must be from 0 to 1e15, got %f", bytes);
   const std::string type = lua_tostring(L, 2);
   const std::string name = lua_tostring(L, 3);
   const bool failed = !lua_isnil(L, 6) && !(lua_isboolean(L, 6) && !lua_toboolean(L, 6));
   std::string failure;
   if (failed) failure = lua_type(L, 6) == LUA_TSTRING ? lua_tostring(L, 6) : "failed";
-  record(L, type, name, ms > 0 ? static_cast<std::uint64_t>(ms * 1000.0) : 0,
-         bytes > 0 ? static_cast<std::uint64_t>(bytes) : 0, failed ? &failure : nullptr);
+  record(L, type, name, static_cast<std::uint64_t>(ms * 1000.0), static_cast<std::uint64_t>(bytes),
+         failed ? &failure : nullptr);
   return 0;
 }
 

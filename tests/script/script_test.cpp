@@ -342,6 +342,59 @@ TEST_F(Script, MeasureAndRecordShowAsRequests) {
   EXPECT_EQ(stats_.errors().count({"udp", "dns", "NXDOMAIN"}), 1u);
 }
 
+TEST_F(Script, ARecordOfNoTimeOrAnUnknownFieldIsAnErrorNotAFastRequest) {
+  run_user(task(R"(
+    local errors = {}
+    for _, r in ipairs({{ms = 0/0}, {ms = -1}, {ms = 1e300}, {ms = 1, bytes = -5},
+                        {ms = 1, bytes = "x"}, {ms = 1, nmae = "typo"}}) do
+      r.type, r.name = "udp", "dns"
+      local ok, err = pcall(sw.record, r)
+      errors[#errors + 1] = ok and "recorded" or err  -- called by pcall: no position
+    end
+    result = table.concat(errors, "|")
+  )"));
+  EXPECT_EQ(global("result"),
+            "sw.record: ms must be from 0 to 86400000 (a day), got nan|"
+            "sw.record: ms must be from 0 to 86400000 (a day), got -1|"
+            "sw.record: ms must be from 0 to 86400000 (a day), got 1e+300|"
+            "sw.record: bytes must be from 0 to 1e15, got -5|sw.record: bytes must be a number|"
+            "unknown option 'nmae' of sw.record (known: type, name, ms, bytes, error)")
+      << only_error();
+  EXPECT_EQ(entry("udp", "dns"), nullptr) << "none recorded";
+}
+
+TEST_F(Script, AWaitFunctionThatReturnsNoSecondsIsAnErrorNotNoWait) {
+  engine_ = std::make_unique<s::engine>(
+      s::script_files{{"user.lua",
+                       "return {tasks = {print}, wait = function(u) u.n = (u.n or 0) + 1\n"
+                       "  if u.n == 1 then return 0.25 elseif u.n == 2 then return nil end\n"
+                       "  return 0/0 end}"}});
+  engine_->set_stats(&stats_);
+  engine_->set_exceptions(&exceptions_);
+  cls_ = s::load_user_class(*engine_, "user.lua");
+  std::vector<std::optional<g::duration>> waits;
+  g::spawn([&] {
+    s::user_settings settings;
+    settings.id = 1;
+    settings.target = url();
+    s::scripted_user u(*engine_, cls_, settings);
+    for (int i = 0; i < 3; ++i) waits.push_back(u.class_wait());
+  }).wait();
+  ASSERT_EQ(waits.size(), 3u);
+  EXPECT_EQ(waits[0], std::chrono::milliseconds(250));
+  EXPECT_FALSE(waits[1]);
+  EXPECT_FALSE(waits[2]);
+  ASSERT_NE(entry("LUA", "user.lua:wait"), nullptr);
+  EXPECT_EQ(entry("LUA", "user.lua:wait")->failures, 2u);
+  std::set<std::string> messages;
+  for (const auto& [key, n] : stats_.errors()) messages.insert(key.message);
+  EXPECT_EQ(messages,
+            (std::set<std::string>{
+                "user.lua:wait: wait(u) must return seconds (a number >= 0), got nil",
+                "user.lua:wait: wait(u) must return seconds (a number >= 0), got NaN or a "
+                "negative number"}));
+}
+
 TEST_F(Script, ConnectTalksToARawTcpServer) {
   g::socket echo_listener = g::socket::listen("127.0.0.1", 0);
   auto echo = g::spawn([&] {
