@@ -69,6 +69,18 @@ void parse_csv(const std::string& text, const std::string& name, std::vector<std
   if (records.empty())
     throw std::runtime_error(name + ": no header row (column names) in the data file");
   columns = std::move(records[0]);
+  // A name given twice, or none, could never be told apart in ${data.NAME}: one column would
+  // be silently unused.
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].empty())
+      throw std::runtime_error(name + ":" + std::to_string(record_lines[0]) + ": column " +
+                               std::to_string(i + 1) + " of the header has no name");
+    for (std::size_t j = 0; j < i; ++j)
+      if (columns[j] == columns[i])
+        throw std::runtime_error(name + ":" + std::to_string(record_lines[0]) + ": column '" +
+                                 columns[i] + "' is named twice in the header (columns " +
+                                 std::to_string(j + 1) + " and " + std::to_string(i + 1) + ")");
+  }
   rows.assign(records.begin() + 1, records.end());
   for (std::size_t r = 0; r < rows.size(); ++r)
     if (rows[r].size() != columns.size())

@@ -467,6 +467,9 @@ TEST(Csv, ReadsQuotedFieldsAndRefusesRaggedRows) {
   EXPECT_EQ(error("a,b\n1,\"two\nlines\"\n\n3,4,5\n"),
             "t.csv:5: data row 2 has 3 fields, the header has 2");
   EXPECT_EQ(error("a,b\n1,2\n3,\"open\n"), "t.csv:3: a quoted field opens here and never closes");
+  EXPECT_EQ(error("\nid,name,id\n1,2,3\n"),
+            "t.csv:2: column 'id' is named twice in the header (columns 1 and 3)");
+  EXPECT_EQ(error("id,,x\n1,2,3\n"), "t.csv:1: column 2 of the header has no name");
 }
 
 const char* valid = R"(target: http://127.0.0.1:8080
