@@ -482,7 +482,11 @@ int judge(lua_State* L, bool success) {
   thread_info* t = engine::of(L).current();
   if (t == nullptr || t->user == nullptr) return 0;
   user_context& user = *t->user;
-  if (!user.pending || user.pending->sequence != sequence) return 0;  // judged already
+  // Counted already: a judgement now would be lost without a word.
+  if (!user.pending || user.pending->sequence != sequence)
+    return luaL_error(L,
+                      "this response was counted already (judged, or by the user's next request "
+                      "or the end of its task): judge a response once, before the next request");
   user.pending->default_failure = std::move(message);
   user.settle();
   return 0;

@@ -34,6 +34,10 @@ void add_header_table(lua_State* L, http::header_list& headers) {
   luaL_checktype(L, -1, LUA_TTABLE);
   lua_pushnil(L);
   while (lua_next(L, -2) != 0) {
+    // {"X-A: 1"} (a list) made a header named "1": headers are {Name = value}.
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_error(L, "headers are a table of {Name = value}, not a list (a key was a %s)",
+                 luaL_typename(L, -2));
     lua_pushvalue(L, -2);
     std::string key = text_at(L, -1, "a header name");
     std::string value = text_at(L, -2, "a header value");

@@ -551,7 +551,13 @@ TEST_F(Script, CatchLetsTheScriptJudge) {
     local b = u.http:get("/", {catch = true, name = "b"})
     b:failure("not what I wanted")
     local c = u.http:get("/status/500", {catch = true, name = "c"})   -- judged by default
+    local d = u.http:get("/", {catch = true, name = "d"})
+    local ok, err = pcall(c.failure, c, "too late")   -- d's request counted c
+    result = tostring(ok) .. " " .. err
   )"));
+  EXPECT_EQ(global("result"),
+            "false this response was counted already (judged, or by the user's next request or "
+            "the end of its task): judge a response once, before the next request");
   EXPECT_EQ(entry("GET", "a")->failures, 0u);
   EXPECT_EQ(entry("GET", "b")->failures, 1u);
   EXPECT_EQ(entry("GET", "c")->failures, 1u);
@@ -617,13 +623,15 @@ TEST_F(Script, AMistypedOptionIsAnErrorNotIgnored) {
     local ok, err = pcall(u.http.get, u.http, "/items", {nmae = "/items"})
     local ok2, err2 = pcall(sw.connect, "127.0.0.1", 1, {timout = 1})
     local ok3, err3 = pcall(u.ws.connect, u.ws, "/ws", {max_msg = 1})
-    result = tostring(ok) .. " | " .. err .. " | " .. err2 .. " | " .. err3
+    local ok4, err4 = pcall(u.http.get, u.http, "/items", {headers = {"X-A: 1"}})
+    result = tostring(ok) .. " | " .. err .. " | " .. err2 .. " | " .. err3 .. " | " .. err4
   )"));
   EXPECT_EQ(global("result"),
             "false | unknown option 'nmae' of u.http requests (known: name, headers, query, body, "
             "json, form, multipart, timeout, catch, discard_body) | unknown option 'timout' of "
             "sw.connect (known: tls, verify, timeout) | unknown option 'max_msg' of u.ws:connect "
-            "(known: name, headers, max_message)")
+            "(known: name, headers, max_message) | headers are a table of {Name = value}, not a "
+            "list (a key was a number)")
       << only_error();
   EXPECT_EQ(target_.served(), 0u) << "nothing was sent";
 }
