@@ -118,6 +118,10 @@ master_address master_address_from(const std::string& text) {
     return std::invalid_argument("--master '" + text + "': " + why + " (expected HOST[:PORT])");
   };
   if (text.empty()) throw bad("it is empty");
+  if (text.find("://") != std::string::npos)
+    throw bad(
+        "a URL: give the master's host and port only, as tcp://, http:// and the like are "
+        "not part of it");
   master_address a;
   std::string port;
   if (text.front() == '[') {

@@ -29,6 +29,21 @@ std::optional<url> parse_url(const std::string& text, std::string& error) {
   http_parser_url parsed;
   http_parser_url_init(&parsed);
   if (http_parser_parse_url(text.data(), text.size(), 0, &parsed) != 0) {
+    // http-parser refuses a port past 65535 as it refuses garbage: say which it was.
+    const auto scheme_end = text.find("://");
+    if (scheme_end != std::string::npos) {
+      const auto authority_end = std::min(text.find_first_of("/?#", scheme_end + 3), text.size());
+      const std::string authority = text.substr(scheme_end + 3, authority_end - scheme_end - 3);
+      const auto colon = authority.rfind(':');
+      if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
+        const std::string port = authority.substr(colon + 1);
+        if (!port.empty() && port.find_first_not_of("0123456789") == std::string::npos &&
+            (port.size() > 5 || std::stoul(port) > 65535)) {
+          error = "'" + text + "': the port " + port + " is not in 1..65535";
+          return std::nullopt;
+        }
+      }
+    }
     error = "'" + text + "' is not an absolute URL (expected http://host[:port][/path])";
     return std::nullopt;
   }

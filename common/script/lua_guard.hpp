@@ -42,6 +42,14 @@ int guarded(lua_State* L) {
     luaL_where(L, 1);
     lua_pushstring(L, "timed out");
     lua_concat(L, 2);
+  } catch (const green::hub_misuse&) {
+    // Only a script's top level runs without a hub (the files are loaded, and checked, before
+    // any user runs): the hub's own words would mean nothing to the script's author.
+    luaL_where(L, 1);
+    lua_pushstring(L,
+                   "this waits, and nothing may wait while the script file loads: call it in a "
+                   "task, on_start, on_stop or setup()");
+    lua_concat(L, 2);
   } catch (const std::exception& e) {
     luaL_where(L, 1);
     lua_pushstring(L, e.what());

@@ -122,6 +122,10 @@ TEST(FlagChecks, AMastersAddressIsCheckedNotRetriedForever) {
   EXPECT_NE(why("[]:1").find("between [ ] is empty"), std::string::npos);
   EXPECT_NE(why("[::1]x").find("only ':PORT' may follow"), std::string::npos);
   EXPECT_NE(why("[m.test]:7000").find("'m.test' is not an IPv6 address"), std::string::npos);
+  EXPECT_EQ(why("tcp://m:5557"),
+            "--master 'tcp://m:5557': a URL: give the master's host and port only, as tcp://, "
+            "http:// and the like are not part of it (expected HOST[:PORT])")
+      << "it said an IPv6 address goes in brackets";
   const auto v6 = a::master_address_from("[::1]:7000");
   EXPECT_EQ(v6.host, "[::1]") << "as ZeroMQ takes it";
   EXPECT_EQ(v6.port, 7000);

@@ -551,6 +551,10 @@ TEST_F(Http, UrlsAreParsedAndBadOnesExplained) {
   EXPECT_FALSE(h::parse_url("ftp://h/", error));
   EXPECT_NE(error.find("http or https"), std::string::npos);
   EXPECT_FALSE(h::parse_url("not a url", error));
+  EXPECT_FALSE(h::parse_url("http://h:99999/x", error));
+  EXPECT_EQ(error, "'http://h:99999/x': the port 99999 is not in 1..65535") << "not 'not a URL'";
+  EXPECT_FALSE(h::parse_url("http://h:123456789012345678901234567890/", error));
+  EXPECT_NE(error.find("is not in 1..65535"), std::string::npos) << error;
   // A test's base URL is an origin and a path, the prefix of the requests' paths (as Locust's
   // host); a query, fragment or user:password@ was silently dropped.
   EXPECT_TRUE(h::parse_base_url("http://h:8080/", error));

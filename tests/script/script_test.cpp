@@ -793,6 +793,20 @@ TEST(ScriptLoad, ASyntaxErrorNamesFileAndLine) {
   }
 }
 
+TEST(ScriptLoad, WaitingAtAFilesTopLevelSaysWhereToWait) {
+  // It said "no hub on this OS thread: construct a swarmlet::green::hub first".
+  s::engine e(s::script_files{
+      {"sl.lua", "local sw = require 'swarmlet'\nsw.sleep(0.1)\nreturn {tasks = {print}}"}});
+  try {
+    s::load_user_class(e, "sl.lua");
+    FAIL() << "loaded";
+  } catch (const s::script_error& err) {
+    EXPECT_EQ(std::string(err.what()),
+              "sl.lua:2: this waits, and nothing may wait while the script file loads: call it "
+              "in a task, on_start, on_stop or setup()");
+  }
+}
+
 TEST(ScriptLoad, TheClassMayHoldFieldsOfItsOwn) {
   s::engine e(s::script_files{
       {"c.lua",
