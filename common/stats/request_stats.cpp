@@ -17,15 +17,31 @@ void request_stats::merge(const request_stats& other) noexcept {
   service.merge(other.service);
 }
 
+namespace {
+
+/// The value at `q` of `h`, within [low, high] (the extremes seen). One past what the
+/// histogram tracks (71 minutes) is only known to lie between that and the highest: the
+/// highest, rather than a figure under it that no request took.
+std::uint64_t value_within(const latency_histogram& h, double q, std::uint64_t low,
+                           std::uint64_t high) noexcept {
+  const std::uint64_t v = h.value_at_quantile(q);
+  if (latency_histogram::bucket_of(v) ==
+      latency_histogram::bucket_of(latency_histogram::max_trackable_us))
+    return high;
+  return std::clamp(v, low, high);
+}
+
+}  // namespace
+
 double request_stats::service_percentile_ms(double q) const noexcept {
   if (service.empty()) return percentile_ms(q);
-  return service.value_at_quantile(q) / 1000.0;
+  // A service time is part of its response time: the highest response bounds it.
+  return value_within(service, q, 0, max_us) / 1000.0;
 }
 
 double request_stats::percentile_ms(double q) const noexcept {
   if (histogram.empty()) return 0.0;
-  const std::uint64_t v = std::clamp(histogram.value_at_quantile(q), min_us, max_us);
-  return v / 1000.0;
+  return value_within(histogram, q, min_us, max_us) / 1000.0;
 }
 
 }  // namespace swarmlet::stats

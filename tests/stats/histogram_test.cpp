@@ -51,6 +51,19 @@ TEST(LatencyHistogram, EveryPercentileIsWithinOnePercentOfTheExactOne) {
   }
 }
 
+TEST(RequestStats, APercentilePastWhatTheHistogramTracksIsTheHighestNotTheCap) {
+  // Two requests of two hours among 98 of 1 ms: p99 read 4,294,967 ms (the 71-minute cap),
+  // a time no request took.
+  s::request_stats r;
+  for (int i = 0; i < 98; ++i) r.record(1000, 0, false);
+  const std::uint64_t two_hours_us = 7'200'000'000;
+  r.record(two_hours_us, 0, false);
+  r.record(two_hours_us, 0, false);
+  EXPECT_DOUBLE_EQ(r.percentile_ms(0.99), 7'200'000.0);
+  EXPECT_NEAR(r.percentile_ms(0.5), 1.0, 0.01);
+  EXPECT_DOUBLE_EQ(r.service_percentile_ms(0.99), 7'200'000.0) << "no service times: the same";
+}
+
 TEST(LatencyHistogram, MergeIsExact) {
   std::mt19937_64 rng(7);
   std::uniform_int_distribution<std::uint64_t> dist(1, 10'000'000);
