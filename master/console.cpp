@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "report_quantiles.hpp"
 
 namespace swarmlet::master {
@@ -87,12 +91,28 @@ std::string format_open_model(const stats::stats_table& t) {
   return out;
 }
 
-std::string format_errors_table(const stats::stats_table& t) {
+std::string format_errors_table(const stats::stats_table& t, std::size_t most) {
   if (t.errors().empty()) return {};
+  // The most frequent first (as Locust's), and only so many: messages that carry ids make
+  // a row each, and a thousand of them buried the table above.
+  std::vector<std::pair<const stats::error_key*, std::uint64_t>> rows;
+  rows.reserve(t.errors().size());
+  for (const auto& [key, n] : t.errors()) rows.emplace_back(&key, n);
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
   std::string out = "Error report\n";
   out += fmt::format("{:>14}  {}\n", "# occurrences", "Error");
-  for (const auto& [key, n] : t.errors())
-    out += fmt::format("{:>14}  {} {}: {}\n", n, key.method, key.name, key.message);
+  std::uint64_t rest = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& [key, n] = rows[i];
+    if (i < most)
+      out += fmt::format("{:>14}  {} {}: {}\n", n, key->method, key->name, key->message);
+    else
+      rest += n;
+  }
+  if (rows.size() > most)
+    out += fmt::format("{:>14}  ... and {} other errors (every one is in the reports)\n", rest,
+                       rows.size() - most);
   return out;
 }
 

@@ -20,8 +20,9 @@ std::string format_percentiles_table(const stats::stats_table& t);
 /// The open model's figures: dropped iterations, response vs service times, generator lag;
 /// empty in the closed model.
 std::string format_open_model(const stats::stats_table& t);
-/// The errors table ("Error report"); empty when there were none.
-std::string format_errors_table(const stats::stats_table& t);
+/// The errors table ("Error report"), the `most` most frequent and a line for the rest; empty
+/// when there were none.
+std::string format_errors_table(const stats::stats_table& t, std::size_t most = 20);
 /// What happened to workers during the test, a line each ("Workers" section of the summary).
 std::string format_worker_events(const std::vector<worker_event>& events);
 

@@ -59,4 +59,21 @@ TEST(Console, TheTableShowsCurrentRatesWhileRunningAndTheWholeRunsAtTheEnd) {
       << "a run that never started has no rate";
 }
 
+TEST(Console, TheErrorReportShowsTheMostFrequentAndCountsTheRest) {
+  swarmlet::stats::stats_table t;
+  t.record_error("GET", "/a", "HTTP 500", 7);
+  for (int i = 0; i < 30; ++i) t.record_error("GET", "/u", "no user " + std::to_string(i), 1);
+  t.record_error("GET", "/b", "HTTP 503", 3);
+  const std::string table = m::format_errors_table(t, 3);
+  EXPECT_EQ(table,
+            "Error report\n"
+            " # occurrences  Error\n"
+            "             7  GET /a: HTTP 500\n"
+            "             3  GET /b: HTTP 503\n"
+            "             1  GET /u: no user 0\n"
+            "            29  ... and 29 other errors (every one is in the reports)\n");
+  EXPECT_NE(m::format_errors_table(t).find(" ... and 12 other errors"), std::string::npos)
+      << "20 by default: 32 rows, 12 more";
+}
+
 }  // namespace
