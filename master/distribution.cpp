@@ -36,34 +36,43 @@ std::map<std::string, int> users_per_class(
   return out;
 }
 
+namespace {
+
+/// Deals each class's `left` users over the workers with `room`, one at a time and class after
+/// class, the next worker carrying on where the previous class stopped: every worker gets a mix
+/// of the classes. (Dealing a user of each class in turn to the next worker, Locust's way, gave
+/// two workers of two equal classes one class each.)
+void deal_classes(std::vector<std::map<std::string, int>>& into,
+                  const std::map<std::string, int>& left, std::vector<int>& room) {
+  const std::size_t workers = into.size();
+  std::size_t w = 0;
+  for (const auto& [name, count] : left) {
+    for (int n = count; n > 0; --n) {
+      std::size_t tries = 0;
+      while (tries < workers && room[w] == 0) {
+        w = (w + 1) % workers;
+        ++tries;
+      }
+      if (tries == workers) return;  // every worker is full
+      ++into[w][name];
+      --room[w];
+      w = (w + 1) % workers;
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<std::map<std::string, int>> users_per_worker(
     const std::map<std::string, int>& per_class, const std::vector<int>& worker_threads) {
   std::vector<std::map<std::string, int>> out(worker_threads.size());
   if (worker_threads.empty()) return out;
   int total = 0;
   for (const auto& [name, n] : per_class) total += n;
-  // First the workers' totals, then fill each worker class by class in a round-robin over
-  // classes, so a small class is not all on one worker.
+  // First the workers' totals, then each class dealt over the workers (see deal_classes).
   const auto totals = split_by_weight(total, worker_threads);
   std::vector<int> room = totals;
-  std::map<std::string, int> left = per_class;
-  std::size_t w = 0;
-  bool progress = true;
-  while (progress) {
-    progress = false;
-    for (auto& [name, n] : left) {
-      if (n == 0) continue;
-      for (std::size_t tries = 0; tries < out.size(); ++tries, w = (w + 1) % out.size()) {
-        if (room[w] > 0) break;
-      }
-      if (room[w] == 0) break;
-      ++out[w][name];
-      --room[w];
-      --n;
-      w = (w + 1) % out.size();
-      progress = true;
-    }
-  }
+  deal_classes(out, per_class, room);
   return out;
 }
 
@@ -88,8 +97,8 @@ namespace {
 
 /// Users per worker and class that stay as close to `held` as the new totals allow: first the
 /// classes shrink to their totals (on the workers furthest above their own total), then the
-/// workers to theirs (their biggest class first); what is missing is then filled round-robin
-/// over the classes, as users_per_worker does.
+/// workers to theirs (their biggest class first); what is missing is then dealt over the
+/// workers class by class, as users_per_worker does.
 std::vector<std::map<std::string, int>> sticky_counts(std::vector<std::map<std::string, int>> held,
                                                       const std::map<std::string, int>& per_class,
                                                       const std::vector<int>& totals) {
@@ -141,21 +150,7 @@ std::vector<std::map<std::string, int>> sticky_counts(std::vector<std::map<std::
     for (auto& row : held) have += row[cls];
     left[cls] = want - have;
   }
-  std::size_t w = 0;
-  bool progress = true;
-  while (progress && workers > 0) {
-    progress = false;
-    for (auto& [name, n] : left) {
-      if (n == 0) continue;
-      for (std::size_t tries = 0; tries < workers && room[w] == 0; ++tries) w = (w + 1) % workers;
-      if (room[w] == 0) break;
-      ++held[w][name];
-      --room[w];
-      --n;
-      w = (w + 1) % workers;
-      progress = true;
-    }
-  }
+  deal_classes(held, left, room);
   for (auto& row : held) std::erase_if(row, [](const auto& e) { return e.second == 0; });
   return held;
 }

@@ -71,6 +71,18 @@ TEST(Distribution, UsersPerWorkerFollowTheirThreads) {
   }
 }
 
+TEST(Distribution, EveryWorkerGetsAMixOfTheClasses) {
+  // Dealt a user of each class in turn, two workers of two equal classes ran one class each.
+  const std::map<std::string, int> mix{{"a", 1}, {"b", 1}};
+  EXPECT_EQ(m::users_per_worker({{"a", 2}, {"b", 2}}, {1, 1}),
+            (std::vector<std::map<std::string, int>>{mix, mix}));
+  const auto ids = m::assign_user_ids({}, {{"a", 2}, {"b", 2}}, {{"w1", 1}, {"w2", 1}}, {});
+  for (const char* w : {"w1", "w2"}) EXPECT_EQ(ids.at(w).size(), 2u) << w << " runs both classes";
+  // Nine of three classes on three workers: each runs one of each.
+  for (const auto& row : m::users_per_worker({{"a", 3}, {"b", 3}, {"c", 3}}, {1, 1, 1}))
+    EXPECT_EQ(row, (std::map<std::string, int>{{"a", 1}, {"b", 1}, {"c", 1}}));
+}
+
 TEST(LoadPlan, StagesAddUpToTheRunTime) {
   swarmlet::config::load_spec l;
   l.spawn_rate = 5;
