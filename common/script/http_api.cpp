@@ -159,7 +159,11 @@ struct request_options {
 /// Fills `req` from the path and the opts table at `opts` (may be none).
 void read_options(lua_State* L, int opts, http::request& req, request_options& o) {
   if (lua_isnoneornil(L, opts)) return;
-  luaL_checktype(L, opts, LUA_TTABLE);
+  // Named by what they are: Lua's "bad argument #3 to 'get'" counts u.http itself, and a
+  // field of the options table has no argument number at all.
+  if (!lua_istable(L, opts))
+    luaL_error(L, "a request's options are a table ({name = ..., headers = ...}), got %s",
+               luaL_typename(L, opts));
   check_option_keys(L, opts, "u.http requests",
                     {"name", "headers", "query", "body", "json", "form", "multipart", "timeout",
                      "catch", "discard_body"});
@@ -173,11 +177,17 @@ void read_options(lua_State* L, int opts, http::request& req, request_options& o
   o.discard_body = lua_toboolean(L, -1) != 0;
   lua_pop(L, 1);
   lua_getfield(L, opts, "timeout");
-  if (!lua_isnil(L, -1)) o.timeout = seconds(luaL_checknumber(L, -1));
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0))
+      luaL_error(L, "opts.timeout must be seconds above 0, got %s",
+                 lua_type(L, -1) == LUA_TNUMBER ? "a number not above 0" : luaL_typename(L, -1));
+    o.timeout = seconds(lua_tonumber(L, -1));
+  }
   lua_pop(L, 1);
   lua_getfield(L, opts, "query");
   if (!lua_isnil(L, -1)) {
-    luaL_checktype(L, -1, LUA_TTABLE);
+    if (!lua_istable(L, -1))
+      luaL_error(L, "opts.query must be a table of {name = value}, got %s", luaL_typename(L, -1));
     bool first = req.target.find('?') == std::string::npos;
     lua_pushnil(L);
     while (lua_next(L, -2) != 0) {

@@ -31,7 +31,8 @@ std::string text_at(lua_State* L, int index, const char* what) {
 
 void add_header_table(lua_State* L, http::header_list& headers) {
   if (lua_isnil(L, -1)) return;
-  luaL_checktype(L, -1, LUA_TTABLE);
+  if (!lua_istable(L, -1))
+    luaL_error(L, "headers must be a table of {Name = value}, got %s", luaL_typename(L, -1));
   lua_pushnil(L);
   while (lua_next(L, -2) != 0) {
     // {"X-A: 1"} (a list) made a header named "1": headers are {Name = value}.

@@ -624,14 +624,22 @@ TEST_F(Script, AMistypedOptionIsAnErrorNotIgnored) {
     local ok2, err2 = pcall(sw.connect, "127.0.0.1", 1, {timout = 1})
     local ok3, err3 = pcall(u.ws.connect, u.ws, "/ws", {max_msg = 1})
     local ok4, err4 = pcall(u.http.get, u.http, "/items", {headers = {"X-A: 1"}})
-    result = tostring(ok) .. " | " .. err .. " | " .. err2 .. " | " .. err3 .. " | " .. err4
+    local _, err5 = pcall(u.http.get, u.http, "/items", {timeout = "5s"})
+    local _, err6 = pcall(u.http.get, u.http, "/items", {query = "a=1"})
+    local _, err7 = pcall(u.http.get, u.http, "/items", "fast")
+    local _, err8 = pcall(u.http.get, u.http, "/items", {headers = "X-A: 1"})
+    result = tostring(ok) .. " | " .. err .. " | " .. err2 .. " | " .. err3 .. " | " .. err4 ..
+             " | " .. err5 .. " | " .. err6 .. " | " .. err7 .. " | " .. err8
   )"));
   EXPECT_EQ(global("result"),
             "false | unknown option 'nmae' of u.http requests (known: name, headers, query, body, "
             "json, form, multipart, timeout, catch, discard_body) | unknown option 'timout' of "
             "sw.connect (known: tls, verify, timeout) | unknown option 'max_msg' of u.ws:connect "
             "(known: name, headers, max_message) | headers are a table of {Name = value}, not a "
-            "list (a key was a number)")
+            "list (a key was a number) | opts.timeout must be seconds above 0, got string | "
+            "opts.query must be a table of {name = value}, got string | a request's options are a "
+            "table ({name = ..., headers = ...}), got string | headers must be a table of "
+            "{Name = value}, got string")
       << only_error();
   EXPECT_EQ(target_.served(), 0u) << "nothing was sent";
 }
