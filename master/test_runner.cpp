@@ -168,6 +168,9 @@ void test_runner::deliver(proto::stats_report report) {
 
 aggregator::add_result test_runner::deliver(const proto::stats_frame& frame) {
   const std::string worker_id(frame.sender);
+  // Another run's is refused as such (and counted), whatever its counts: not warned of as a
+  // report that would overflow this run's totals.
+  if (frame.run_id != run_id_) return aggregator_.add(frame);
   // Before the header: nothing of a frame with absurd counts is trusted, its user ids and data
   // rows no more than its stats. The numbers lack it, so the reports say so.
   if (const char* count = aggregator_.overflowing_count(frame)) {

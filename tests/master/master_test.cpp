@@ -22,6 +22,8 @@
 #include "master/records_by_id.hpp"
 #include "master/reports.hpp"
 #include "master/test_runner.hpp"
+#include "proto/report_names.hpp"
+#include "proto/stats_frame.hpp"
 
 namespace m = swarmlet::master;
 using namespace std::chrono_literals;
@@ -69,6 +71,28 @@ TEST(Distribution, UsersPerWorkerFollowTheirThreads) {
         EXPECT_LT(std::abs(totals[i] - static_cast<double>(total) * threads[i] / sum_t), 1.0);
     }
   }
+}
+
+TEST(TestRunner, AFrameOfAnotherRunIsRefusedAsSuchWhateverItsCounts) {
+  // It was warned of as a report that would overflow this run's totals.
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nusers: [{tasks: [{get: /}]}]\n", "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  swarmlet::proto::stats_report r;
+  r.worker_id = "w";
+  r.run_id = runner.run_id() + 1;
+  r.sequence = 1;
+  auto& e = r.delta.entry("GET", "/");
+  e.requests = std::numeric_limits<std::uint64_t>::max();
+  e.min_us = e.max_us = e.total_us = 1000;
+  e.histogram.record_n(1000, e.requests);
+  swarmlet::proto::report_names names;
+  swarmlet::proto::stats_frame frame;
+  ASSERT_FALSE(frame.read(swarmlet::proto::encode_stats("w", r, names)));
+  EXPECT_EQ(runner.deliver(frame), m::aggregator::add_result::rejected);
+  EXPECT_TRUE(runner.summary_now().warnings.empty());
+  EXPECT_EQ(runner.results().rejected(), 1u);
 }
 
 TEST(Distribution, EveryWorkerGetsAMixOfTheClasses) {
