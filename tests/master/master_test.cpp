@@ -79,15 +79,23 @@ TEST(TestRunner, AFrameOfAnotherRunIsRefusedAsSuchWhateverItsCounts) {
   auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
       "target: http://127.0.0.1:1/\nusers: [{tasks: [{get: /}]}]\n", "s.yaml"));
   m::test_runner runner(s, m::runner_options{});
-  swarmlet::proto::stats_report r;
+  swarmlet::proto::report_names names;
+  swarmlet::proto::stats_report counted;
+  counted.worker_id = "w";
+  counted.run_id = runner.run_id();
+  counted.sequence = 1;
+  for (int i = 0; i < 5; ++i) counted.delta.entry("GET", "/").record(1000, 0, false);
+  swarmlet::proto::stats_frame first;
+  ASSERT_FALSE(first.read(swarmlet::proto::encode_stats("w", counted, names)));
+  ASSERT_EQ(runner.deliver(first), m::aggregator::add_result::merged);
+  swarmlet::proto::stats_report r;  // on top of those 5, its count would wrap
   r.worker_id = "w";
   r.run_id = runner.run_id() + 1;
-  r.sequence = 1;
+  r.sequence = 2;
   auto& e = r.delta.entry("GET", "/");
   e.requests = std::numeric_limits<std::uint64_t>::max();
   e.min_us = e.max_us = e.total_us = 1000;
   e.histogram.record_n(1000, e.requests);
-  swarmlet::proto::report_names names;
   swarmlet::proto::stats_frame frame;
   ASSERT_FALSE(frame.read(swarmlet::proto::encode_stats("w", r, names)));
   EXPECT_EQ(runner.deliver(frame), m::aggregator::add_result::rejected);
