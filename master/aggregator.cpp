@@ -198,6 +198,11 @@ void aggregator::add_local(const stats::stats_table& table) {
   interval_.merge(totals_.counted_as_here(table));
 }
 
+void aggregator::joined(const std::string& worker_id) {
+  commanded_at_.erase(worker_id);
+  if (worker_record* w = workers_.find(worker_id)) w->covered_until.reset();
+}
+
 void aggregator::commanded(const std::string& worker_id, std::uint64_t command) {
   commanded_at_.try_emplace(worker_id, clock_->now());
   auto& last = last_command_[worker_id];

@@ -128,6 +128,9 @@ class aggregator {
   /// The worker was sent spawn command number `command` (numbered by the runner, increasing):
   /// until a final report follows it, its final numbers are still to come.
   void commanded(const std::string& worker_id, std::uint64_t command);
+  /// The worker (re)joins the test: it had stopped its users (it lost the master, or left), so
+  /// its next report covers the time from its next command, not the time it was away.
+  void joined(const std::string& worker_id);
   /// Counts `count` occurrences of an exception on worker `worker_id` (in the "other
   /// exceptions" record when max_exceptions others are known already).
   void add_exception(const std::string& worker_id, const std::string& message,

@@ -44,6 +44,7 @@ test_runner::test_runner(std::shared_ptr<const config::scenario> scenario, runne
       rows_(unique_data_rows(*scenario_)) {}
 
 void test_runner::add_worker(proto::worker_control& worker, std::string id, int threads) {
+  aggregator_.joined(id);  // either way it had stopped its users: its time away holds none
   for (auto& w : workers_)
     if (w.id == id) {
       // Taking part already: it said hello again because it stopped its own users.

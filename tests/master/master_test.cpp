@@ -813,6 +813,24 @@ TEST(Aggregator, WindowRatesCountAWorkerThatReplacedAnotherOnce) {
   }
 }
 
+TEST(Aggregator, WindowRatesLeaveOutTheTimeAWorkerWasAway) {
+  // A worker cut off from the master stops its users and reports nothing until it is sent
+  // users again: its first report then must not cover the 35 s it was away.
+  timed_reports t;
+  t.a.commanded("w1", 1);
+  for (int s = 1; s <= 5; ++s) {
+    t.lands("w1", std::chrono::milliseconds(s * 1000 - 10), 10);
+    t.rps_after_tick(std::chrono::milliseconds(s * 1000));
+  }
+  for (int s = 6; s <= 40; ++s) t.rps_after_tick(std::chrono::milliseconds(s * 1000));
+  t.a.joined("w1");
+  t.a.commanded("w1", 2);
+  for (int s = 41; s <= 45; ++s) {
+    t.lands("w1", std::chrono::milliseconds(s * 1000 - 10), 10);
+    EXPECT_NEAR(t.rps_after_tick(std::chrono::milliseconds(s * 1000)), 10, 0.2) << s;
+  }
+}
+
 /// A history of `intervals` one-second rows (elapsed_s = interval) kept in at most `max_rows`.
 m::thinned_history history_of(std::uint64_t intervals, std::size_t max_rows) {
   m::thinned_history h(max_rows);
