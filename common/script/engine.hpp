@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "common/green/clock.hpp"
 #include "common/green/small_blocks.hpp"
@@ -27,6 +28,10 @@ namespace swarmlet::stats {
 class stats_table;
 class exception_table;
 }  // namespace swarmlet::stats
+
+namespace swarmlet::green {
+class timeout;
+}  // namespace swarmlet::green
 
 namespace swarmlet::script {
 
@@ -57,6 +62,11 @@ struct user_context;
 struct thread_info {
   user_context* user = nullptr;
   bool killed = false;
+  /// h:kill() ended this thread (not its user's end, nor the hub's): a request it cuts counts.
+  bool killed_by_script = false;
+  /// The sw.timeout limits running around this thread's code now, innermost last: a request
+  /// one of them cuts counts as cut by the script (not one that a runner's own limit cuts).
+  std::vector<const green::timeout*> script_timeouts;
 };
 
 /// An object Lua owns that holds one of the hub's fds (a raw socket of sw.connect). Lua

@@ -59,7 +59,8 @@ struct child {
   int status = 0;
   int waiters = 0;  ///< green threads in h:wait() now
   bool killed = false;
-  std::string traceback;  ///< of its error, from the message handler
+  thread_info* info = nullptr;  ///< while it runs: h:kill() marks the kill as the script's
+  std::string traceback;        ///< of its error, from the message handler
 
   ~child() {
     if (ref != LUA_NOREF) luaL_unref(owner->state(), LUA_REGISTRYINDEX, ref);
@@ -75,6 +76,11 @@ struct child {
   }
   void run() {
     thread_info info{user};
+    this->info = &info;
+    struct forget_info {
+      thread_info*& info;
+      ~forget_info() { info = nullptr; }
+    } forget{this->info};
     owner->resume(&info);
     status = lua_pcall(thread, nargs, LUA_MULTRET, 1);
     killed = info.killed;
@@ -181,6 +187,7 @@ int l_thread_wait(lua_State* L) {
 int l_thread_kill(lua_State* L) {
   thread_handle* h = check_udata<thread_handle>(L, 1, thread_type);
   park_scope p(L);
+  if (h->state->info != nullptr) h->state->info->killed_by_script = true;
   h->thread.kill();
   return 0;
 }
@@ -433,7 +440,12 @@ int l_timeout(lua_State* L) {
   bool expired = false;
   {
     green::timeout limit(seconds(s));
+    thread_info* t = engine::of(L).current();
+    if (t != nullptr) t->script_timeouts.push_back(&limit);
     status = lua_pcall(L, nargs, LUA_MULTRET, 0);
+    // The current thread again (pcall may have parked and come back through other threads).
+    t = engine::of(L).current();
+    if (t != nullptr && !t->script_timeouts.empty()) t->script_timeouts.pop_back();
     expired = limit.expired();
   }
   if (status != 0) {

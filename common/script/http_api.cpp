@@ -336,14 +336,18 @@ http_object* check_http(lua_State* L) {
 /// A request cut short by the script (the sw.timeout around it expired, or its green thread
 /// was killed) is a failure of its name: it was sent, and the server may well have served it.
 void count_cut_request(lua_State* L, user_context& user, const std::string& method,
-                       const std::string& name, green::time_point sent_at, const char* why) {
+                       const std::string& name, green::time_point sent_at,
+                       const char* why) noexcept {
   stats::stats_table* table = engine::of(L).stats();
   if (table == nullptr) return;
   user.intended.reset();
   const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - sent_at);
-  user.entry_of(*table, method, name).record(static_cast<std::uint64_t>(us.count()), 0, true);
-  table->record_error(method, name, why);
+  try {  // called while the cut unwinds: nothing may replace it
+    user.entry_of(*table, method, name).record(static_cast<std::uint64_t>(us.count()), 0, true);
+    table->record_error(method, name, why);
+  } catch (...) {
+  }
 }
 
 int send(lua_State* L, const char* method, int path_index, int opts_index) {
@@ -397,13 +401,20 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
     } else {
       r = client->send(req);
     }
-  } catch (const green::timeout_error&) {
-    count_cut_request(L, user, req.method, o.name, sent_at,
-                      "cancelled: a timeout around it expired (sw.timeout)");
+  } catch (const green::timeout_error& e) {
+    // Only the script's own sw.timeout: on_stop's limit, say, is the runner's.
+    const thread_info* t = engine::of(L).current();
+    if (t != nullptr && std::find(t->script_timeouts.begin(), t->script_timeouts.end(),
+                                  e.source()) != t->script_timeouts.end())
+      count_cut_request(L, user, req.method, o.name, sent_at,
+                        "cancelled: a timeout around it expired (sw.timeout)");
     throw;
   } catch (const green::green_exit&) {
-    count_cut_request(L, user, req.method, o.name, sent_at,
-                      "cancelled: its green thread was killed");
+    // Only h:kill(): a spawned thread still requesting when its user ends is let go unsaid.
+    const thread_info* t = engine::of(L).current();
+    if (t != nullptr && t->killed_by_script)
+      count_cut_request(L, user, req.method, o.name, sent_at,
+                        "cancelled: its green thread was killed (h:kill())");
     throw;
   }
   const auto us = static_cast<std::uint64_t>(

@@ -541,7 +541,17 @@ TEST_F(Script, ARequestCutShortByTheScriptIsAFailureNotLost) {
   for (const auto& [key, n] : stats_.errors()) messages.insert(key.name + ": " + key.message);
   EXPECT_EQ(messages,
             (std::set<std::string>{"/slow: cancelled: a timeout around it expired (sw.timeout)",
-                                   "/killed: cancelled: its green thread was killed"}));
+                                   "/killed: cancelled: its green thread was killed (h:kill())"}));
+}
+
+TEST_F(Script, AThreadStillRequestingWhenItsUserEndsAddsNoFailure) {
+  // The user's end kills its spawned threads: not a failure of theirs (a background poller
+  // would fail at every stop), unlike h:kill().
+  run_user(task(R"(
+    sw.spawn(function() u.http:get("/delay/2000", {name = "/background"}) end)
+    sw.sleep(0.05)
+  )"));
+  EXPECT_EQ(entry("GET", "/background"), nullptr) << only_error();
 }
 
 TEST_F(Script, CatchLetsTheScriptJudge) {
