@@ -1,7 +1,10 @@
 #include "csv_data.hpp"
 
+#include <algorithm>
+#include <map>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 #include "input_file.hpp"
 
@@ -68,18 +71,25 @@ void parse_csv(const std::string& text, const std::string& name, std::vector<std
   }
   if (records.empty())
     throw std::runtime_error(name + ": no header row (column names) in the data file");
+  // A spreadsheet's export may end every line with a comma: an unnamed last column that is
+  // empty in every row is no column.
+  if (records[0].size() > 1 && records[0].back().empty() &&
+      std::all_of(records.begin() + 1, records.end(),
+                  [&](const auto& r) { return r.size() == records[0].size() && r.back().empty(); }))
+    for (auto& r : records) r.pop_back();
   columns = std::move(records[0]);
   // A name given twice, or none, could never be told apart in ${data.NAME}: one column would
   // be silently unused.
+  std::map<std::string_view, std::size_t> seen;
   for (std::size_t i = 0; i < columns.size(); ++i) {
     if (columns[i].empty())
       throw std::runtime_error(name + ":" + std::to_string(record_lines[0]) + ": column " +
                                std::to_string(i + 1) + " of the header has no name");
-    for (std::size_t j = 0; j < i; ++j)
-      if (columns[j] == columns[i])
-        throw std::runtime_error(name + ":" + std::to_string(record_lines[0]) + ": column '" +
-                                 columns[i] + "' is named twice in the header (columns " +
-                                 std::to_string(j + 1) + " and " + std::to_string(i + 1) + ")");
+    if (const auto [at, first] = seen.try_emplace(columns[i], i); !first)
+      throw std::runtime_error(name + ":" + std::to_string(record_lines[0]) + ": column '" +
+                               columns[i] + "' is named twice in the header (columns " +
+                               std::to_string(at->second + 1) + " and " + std::to_string(i + 1) +
+                               ")");
   }
   rows.assign(records.begin() + 1, records.end());
   for (std::size_t r = 0; r < rows.size(); ++r)

@@ -480,8 +480,11 @@ result client::send(const request& original) {
       if (auto info = split_userinfo(req->target)) {
         if (req != &redirected) redirected = *req;
         redirected.target = std::move(info->url);
-        if (!redirected.headers.has("authorization"))
+        // "user" alone is "user:" (RFC 7617, as curl sends it); "@host" has no credentials.
+        if (!info->user_password.empty() && !redirected.headers.has("authorization")) {
+          if (info->user_password.find(':') == std::string::npos) info->user_password += ':';
           redirected.headers.add("Authorization", "Basic " + base64_encode(info->user_password));
+        }
         req = &redirected;
       }
     }

@@ -253,10 +253,11 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
   if (!streams_.empty() && !failed_) green::yield_until_io_settles();
   if (failed_) {
     // Never submitted (the connection ended while this one waited, e.g. after a graceful
-    // GOAWAY): nothing of it reached the server, so it may go again on a new connection.
+    // GOAWAY): nothing of it reached the server, so it may go again on a new connection. Not
+    // after a timeout: the request's time is spent, and a new connection would get it again.
     out.result.error = failure_kind_;
     out.result.error_message = failure_;
-    out.unprocessed = true;
+    out.unprocessed = failure_kind_ != error_kind::timeout;
     return out;
   }
   // The header block, pointing into `req` and `context` (nghttp2 copies it at submit).

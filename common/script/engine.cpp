@@ -289,7 +289,10 @@ void engine::require_file(const std::string& name) {
     }
     lua_pop(L_, 1);
     const std::string* text = find_file(name);
-    if (text == nullptr) throw script_error("no script '" + name + "' among the scenario's files");
+    if (text == nullptr) {
+      lua_pop(L_, 1);  // package.loaded
+      throw script_error("no script '" + name + "' among the scenario's files");
+    }
     const std::string chunk = chunk_name(name);
     resume(nullptr);
     if (luaL_loadbufferx(L_, text->data(), text->size(), chunk.c_str(), "t") != 0 ||

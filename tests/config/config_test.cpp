@@ -470,6 +470,11 @@ TEST(Csv, ReadsQuotedFieldsAndRefusesRaggedRows) {
   EXPECT_EQ(error("\nid,name,id\n1,2,3\n"),
             "t.csv:2: column 'id' is named twice in the header (columns 1 and 3)");
   EXPECT_EQ(error("id,,x\n1,2,3\n"), "t.csv:1: column 2 of the header has no name");
+  EXPECT_EQ(error("id,x,\n1,2,3\n"), "t.csv:1: column 3 of the header has no name");
+  // A spreadsheet's trailing comma on every line: no column.
+  c::parse_csv("id,x,\n1,2,\n3,4,\n", "t.csv", cols, rows);
+  EXPECT_EQ(cols, (std::vector<std::string>{"id", "x"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"3", "4"}));
 }
 
 const char* valid = R"(target: http://127.0.0.1:8080

@@ -357,9 +357,12 @@ TEST(HttpAuth, AUserAndPasswordInARequestUrlGoAsBasicAuth) {
   own.headers.add("Authorization", "Bearer t");
   ASSERT_TRUE(c.send(own).ok());
   ASSERT_TRUE(c.send(get("http://127.0.0.1:" + port + "/c")).ok());
+  ASSERT_TRUE(c.send(get("http://ann@127.0.0.1:" + port + "/d")).ok());
+  ASSERT_TRUE(c.send(get("http://@127.0.0.1:" + port + "/e")).ok());
   srv.kill();
-  EXPECT_EQ(seen,
-            (std::vector<std::string>{"/a?x=1 Basic YW5uOnNAY3JldA==", "/b Bearer t", "/c -"}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"/a?x=1 Basic YW5uOnNAY3JldA==", "/b Bearer t", "/c -",
+                                            "/d Basic YW5uOg==", "/e -"}))
+      << "a user alone is 'user:' (RFC 7617); no user, no header";
   const auto info = h::split_userinfo("https://u@h:1/p@q");
   ASSERT_TRUE(info);
   EXPECT_EQ(info->url, "https://h:1/p@q");

@@ -847,12 +847,14 @@ TEST(ScriptLoad, AFileWithADotInItsNameLoadsAsItself) {
   } catch (const s::script_error& err) {
     EXPECT_NE(std::string(err.what()).find("bad.v2.lua:2:"), std::string::npos) << err.what();
   }
+  const int top = lua_gettop(e.state());
   try {
     s::load_user_class(e, "gone.v2.lua");
     ADD_FAILURE() << "a missing file loaded";
   } catch (const s::script_error& err) {
     EXPECT_EQ(std::string(err.what()), "no script 'gone.v2.lua' among the scenario's files");
   }
+  EXPECT_EQ(lua_gettop(e.state()), top) << "a worker tries again at every user's start";
 }
 
 TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
