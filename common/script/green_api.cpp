@@ -83,6 +83,7 @@ struct child {
     } forget{this->info};
     owner->resume(&info);
     status = lua_pcall(thread, nargs, LUA_MULTRET, 1);
+    if (user != nullptr) user->settle(&info);  // its last response, unless judged already
     killed = info.killed;
     if (killed) throw green::green_exit{};
     if (status != 0 && waiters == 0 && !is_stop_sentinel(thread, -1)) report_unwaited();

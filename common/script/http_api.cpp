@@ -356,7 +356,8 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
     return luaL_error(L, "this u.http belongs to a user that has ended");
   end_task_if_stopping(L);
   user_context& user = *self->user;
-  user.settle();
+  const void* thread = engine::of(L).current();  // this green thread's last response is judged
+  user.settle(thread);
   // The user's request object is reused: its strings keep their capacity (no allocation per
   // request once warm). Green threads of one user requesting at once each need their own.
   http::request spare;
@@ -450,7 +451,8 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
       p.scheduled = intended.has_value();
       p.bytes = r.response.body_bytes;
       p.default_failure = std::move(failure);
-      user.pending = std::move(p);
+      p.thread = thread;
+      user.pending.push_back(std::move(p));
     } else {
       if (intended) {
         entry.record_scheduled(response_us, us, r.response.body_bytes, !failure.empty());
@@ -504,12 +506,14 @@ int judge(lua_State* L, bool success) {
   if (t == nullptr || t->user == nullptr) return 0;
   user_context& user = *t->user;
   // Counted already: a judgement now would be lost without a word.
-  if (!user.pending || user.pending->sequence != sequence)
+  pending_response* p = user.pending_numbered(sequence);
+  if (p == nullptr)
     return luaL_error(L,
-                      "this response was counted already (judged, or by the user's next request "
-                      "or the end of its task): judge a response once, before the next request");
-  user.pending->default_failure = std::move(message);
-  user.settle();
+                      "this response was counted already (judged, or by its thread's next "
+                      "request or the end of its task): judge a response once, before the next "
+                      "request");
+  p->default_failure = std::move(message);
+  user.settle(p->thread);
   return 0;
 }
 

@@ -4,10 +4,9 @@
 
 namespace swarmlet::script {
 
-void user_context::settle() {
-  if (!pending) return;
-  pending_response p = std::move(*pending);
-  pending.reset();
+namespace {
+
+void record(const pending_response& p) {
   if (p.entry == nullptr) return;
   if (p.scheduled) {
     p.entry->record_scheduled(p.elapsed_us, p.service_us, p.bytes, !p.default_failure.empty());
@@ -16,6 +15,30 @@ void user_context::settle() {
   }
   if (!p.default_failure.empty() && p.table != nullptr)
     p.table->record_error(p.method, p.name, p.default_failure);
+}
+
+}  // namespace
+
+void user_context::settle() {
+  std::vector<pending_response> all = std::move(pending);
+  pending.clear();
+  for (const auto& p : all) record(p);
+}
+
+void user_context::settle(const void* thread) {
+  for (auto it = pending.begin(); it != pending.end(); ++it)
+    if (it->thread == thread) {
+      const pending_response p = std::move(*it);
+      pending.erase(it);
+      record(p);
+      return;  // one per thread
+    }
+}
+
+pending_response* user_context::pending_numbered(std::uint64_t sequence) {
+  for (auto& p : pending)
+    if (p.sequence == sequence) return &p;
+  return nullptr;
 }
 
 http::client& user_context::acquire(std::string_view target, bool& exclusive) {

@@ -26,6 +26,7 @@ struct ws_object;
 /// or else, with the default judgement, at the user's next request or at the end of the task.
 struct pending_response {
   std::uint64_t sequence = 0;
+  const void* thread = nullptr;  ///< the green thread (its thread_info) that made the request
   stats::stats_table* table = nullptr;
   stats::request_stats* entry = nullptr;
   std::string method, name;
@@ -59,14 +60,20 @@ struct user_context {
   /// on_stop runs: the stop that started it ends neither its requests nor its sleeps.
   bool finishing = false;
   std::vector<green::green_thread<void>> children;
-  std::optional<pending_response> pending;
+  /// Responses made with catch = true and not judged yet: at most one per green thread of the
+  /// user (a thread's next request counts its last as judged by default; the others' stay).
+  std::vector<pending_response> pending;
   /// The open model: when the task running now was to start. Its first request's response
   /// time counts from then (no coordinated omission), as a YAML user's does; taken by it.
   std::optional<green::time_point> intended;
   std::uint64_t next_sequence = 0;
 
-  /// Records the pending response (if any) with its default judgement.
+  /// Records the pending responses with their judgement (by default unless judged): every
+  /// one, or only the one `thread` made.
   void settle();
+  void settle(const void* thread);
+  /// The pending response numbered `sequence`; null once it was counted.
+  pending_response* pending_numbered(std::uint64_t sequence);
   /// A client this green thread may send a request to `target` (a path or a URL) on now: the
   /// user's first one when its connection to that origin multiplexes (HTTP/2: requests of the
   /// user's green threads are streams of one connection) or when no other green thread is in

@@ -566,12 +566,35 @@ TEST_F(Script, CatchLetsTheScriptJudge) {
     result = tostring(ok) .. " " .. err
   )"));
   EXPECT_EQ(global("result"),
-            "false this response was counted already (judged, or by the user's next request or "
+            "false this response was counted already (judged, or by its thread's next request or "
             "the end of its task): judge a response once, before the next request");
   EXPECT_EQ(entry("GET", "a")->failures, 0u);
   EXPECT_EQ(entry("GET", "b")->failures, 1u);
   EXPECT_EQ(entry("GET", "c")->failures, 1u);
   EXPECT_EQ(stats_.errors().count({"GET", "b", "not what I wanted"}), 1u);
+}
+
+TEST_F(Script, GreenThreadsOfOneUserEachJudgeTheirOwnResponses) {
+  // One user's pending response was one: a thread's request counted another's as judged by
+  // default, and that thread's judgement then came too late.
+  run_user(task(R"(
+    local pool = sw.pool(3)
+    for i = 1, 3 do
+      pool:spawn(function()
+        local r = u.http:get("/status/503", {catch = true, name = "fan"})
+        sw.sleep(0.02)  -- the others' requests come meanwhile
+        r:success()
+      end)
+    end
+    pool:waitall()
+    local last = sw.spawn(function() u.http:get("/status/500", {catch = true, name = "unjudged"}) end)
+    last:wait()
+  )"));
+  ASSERT_NE(entry("GET", "fan"), nullptr) << only_error();
+  EXPECT_EQ(entry("GET", "fan")->requests, 3u);
+  EXPECT_EQ(entry("GET", "fan")->failures, 0u) << only_error();
+  ASSERT_NE(entry("GET", "unjudged"), nullptr) << "counted when its thread ended";
+  EXPECT_EQ(entry("GET", "unjudged")->failures, 1u);
 }
 
 TEST_F(Script, RequireFindsOnlyTheScenariosFiles) {
