@@ -179,7 +179,7 @@ open_user* hub_thread::launch_user(std::size_t class_index, std::uint64_t user_i
         if (auto found = self.by_id_.find(id); found != self.by_id_.end() && found->second == user)
           self.by_id_.erase(found);
         self.users_[cls].erase(user);
-        if (ran_out && self.on_user_ended_) self.on_user_ended_(id);
+        if ((ran_out || user->stop_asked) && self.on_user_ended_) self.on_user_ended_(id, ran_out);
       }
     } cleanup{*this, class_index, it, open_model};
     const auto idle = [this, it] { arrivals_.on_idle(it->as_open()); };

@@ -32,9 +32,9 @@ namespace swarmlet::worker {
 
 class hub_thread {
  public:
-  /// Called on this thread with the id of a user that ended on its own (its unique data ran
-  /// out), not because it was asked to stop.
-  using user_ended_fn = std::function<void(std::uint64_t user_id)>;
+  /// Told on the hub thread when a user ends: `ran_out` when it ran out of unique data rows,
+  /// else it was told to stop (a user that ends on its own otherwise is not told).
+  using user_ended_fn = std::function<void(std::uint64_t user_id, bool ran_out)>;
 
   /// Starts the thread; `scenario` must outlive it.
   hub_thread(int index, std::shared_ptr<const config::scenario> scenario,

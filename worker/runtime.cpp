@@ -9,6 +9,9 @@
 namespace swarmlet::worker {
 namespace {
 
+/// The least time between two reports (see reporter_loop).
+constexpr auto early_report_gap = std::chrono::milliseconds(50);
+
 /// Whether two commands ask for the same users (they may differ in number and data rows).
 bool same_users(const proto::spawn_command& a, const proto::spawn_command& b) {
   return a.run_id == b.run_id && a.users_per_class == b.users_per_class &&
@@ -26,10 +29,19 @@ runtime::runtime(std::shared_ptr<const config::scenario> scenario, runtime_optio
       sink_(sink),
       control_(green::hub::get()) {
   for (int i = 0; i < std::max(1, options_.threads); ++i) {
-    // A user that ran out of unique rows is reported from its thread to the control hub.
-    auto on_ended = [this, alive = std::weak_ptr<bool>(alive_)](std::uint64_t id) {
-      control_.call_soon_threadsafe([this, alive, id] {
-        if (alive.lock()) user_ended(id);
+    // A user that ran out of unique rows, or that was told to stop, is reported from its
+    // thread to the control hub.
+    auto on_ended = [this, alive = std::weak_ptr<bool>(alive_)](std::uint64_t id, bool ran_out) {
+      control_.call_soon_threadsafe([this, alive, id, ran_out] {
+        if (!alive.lock()) return;
+        if (ran_out) {
+          user_ended(id);
+        } else if (moving_ids_.contains(id)) {
+          // Its id is free now for the worker that joined, whose user waits for it (the
+          // master hands an id to one user at a time): said at once, not at the next report.
+          moving_ids_.erase(id);
+          if (!stopping_ && !report_now_.ready()) report_now_.send();
+        }
       });
     };
     threads_.push_back(std::make_unique<hub_thread>(i, scenario_, options_.hub, on_ended));
@@ -87,6 +99,7 @@ void runtime::start_run(std::uint64_t run_id) {
   sequence_ = 0;
   run_requests_sent_ = 0;
   ended_ = {};
+  moving_ids_ = {};
   next_local_id_ = 1;
   thread_arrival_ids_.clear();
   rows_.assign(scenario_->users.size(), nullptr);
@@ -113,6 +126,15 @@ void runtime::tell_threads() {
 void runtime::spawn(const proto::spawn_command& command) {
   const bool new_run = command.run_id != run_id_;
   if (new_run) start_run(command.run_id);
+  // A worker joined: the ids this one gives up go to its users, each once its user here has
+  // ended. Those ends are reported at once (see on_ended), so that the user count barely dips.
+  if (!new_run && command.worker_count > target_.worker_count)
+    for (const auto& [cls, ids] : running_ids_) {
+      proto::id_ranges given_up = ids;
+      if (auto it = command.user_ids.find(cls); it != command.user_ids.end())
+        given_up.erase(it->second);
+      moving_ids_.insert(given_up);
+    }
   const bool lease_only = !new_run && !stopping_ && same_users(command, target_);
   stopping_ = false;
   command_id_ = command.command_id;
@@ -354,9 +376,13 @@ void runtime::deliver(bool final, std::uint64_t command_id) {
 void runtime::reporter_loop() {
   for (;;) {
     // Every interval, or at once when users wait for unique data rows (the report asks the
-    // master for more).
+    // master for more) or a user whose id goes to a worker that joined has ended.
     report_now_.wait_for(options_.report_interval);
     report_now_.reset();
+    // Early reports (users stopped one by one, rows running out) go at most every 50 ms.
+    green::sleep(std::max(green::duration::zero(),
+                          last_report_at_ + early_report_gap - green::clock::now()));
+    last_report_at_ = green::clock::now();
     if (run_id_ != 0 && !stopping_) deliver(false, command_id_);
   }
 }

@@ -108,7 +108,10 @@ class runtime final : public user_load {
   std::shared_ptr<const std::string> setup_data_;  ///< the run's setup() value (msgpack)
   int total_users_ = 0;
   green::event<> retarget_;
-  green::event<> report_now_;  ///< a report before the interval is up
+  green::event<> report_now_;           ///< a report before the interval is up
+  green::time_point last_report_at_{};  ///< of the reporter loop's last report
+  /// Ids this worker gave up to a worker that joined, whose users here are still stopping.
+  proto::id_ranges moving_ids_;
   bool stopping_ = false;
   bool open_model_ = false;
   bool leaving_now_ = false;  // leave_now(): a stop delivers its final report at once

@@ -86,13 +86,14 @@ class Runtime : public ::testing::Test {
   /// A two-thread worker of the scenario `users_yaml` (plus `load_yaml`) against the target,
   /// reporting every 100 ms into `sink`.
   std::unique_ptr<w::runtime> make_runtime(const std::string& load_yaml,
-                                           const std::string& users_yaml) {
+                                           const std::string& users_yaml,
+                                           std::chrono::milliseconds report_interval = 100ms) {
     scenario_ =
         std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
             "target: " + url() + "\n" + load_yaml + "users: " + users_yaml + "\n", "t.yaml"));
     w::runtime_options o;
     o.threads = 2;
-    o.report_interval = 100ms;
+    o.report_interval = report_interval;
     return std::make_unique<w::runtime>(scenario_, o, sink);
   }
   std::shared_ptr<const swarmlet::config::scenario> scenario_;
@@ -185,6 +186,35 @@ TEST_F(Runtime, ClosingWhileAStopCountsItsUsersLeavesNoReplyToAGoneWaiter) {
   rt.close();
   EXPECT_FALSE(rt.stopping());
   EXPECT_FALSE(sink.final.ready()) << "a closed worker sends no final report";
+}
+
+TEST_F(Runtime, AUserWhoseIdGoesToAWorkerThatJoinedIsReportedGoneAtOnce) {
+  // The master hands an id to one user at a time: a worker that joined waited for the others'
+  // next reports to learn that the users giving up its ids had ended (its users came a second
+  // late, and the user count dipped meanwhile).
+  auto runtime =
+      make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]", std::chrono::hours(1));
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 4;
+  c.command_id = 1;
+  c.users_per_class = {{"user1", 2}};
+  c.user_ids = {{"user1", ids_of({1, 2})}};
+  c.spawn_rate = 100;
+  c.worker_count = 1;
+  rt.spawn(c);
+  const auto until = g::clock::now() + 20s;
+  while (rt.users() < 2 && g::clock::now() < until) g::sleep(5ms);
+  ASSERT_EQ(rt.users(), 2);
+  c.command_id = 2;  // a second worker joined: user 2 goes to it
+  c.worker_count = 2;
+  c.users_per_class = {{"user1", 1}};
+  c.user_ids = {{"user1", ids_of({1})}};
+  rt.spawn(c);
+  EXPECT_TRUE(sink.wait_for_live(ids_of({1}))) << "no report before the hour was up";
+  EXPECT_EQ(sink.reports.size(), 1u) << "one report, for the id that moved";
+  rt.stop(4);
+  sink.final.wait();
 }
 
 TEST_F(Runtime, TheOpenModelRunsItsScheduleOnPreallocatedUsers) {
