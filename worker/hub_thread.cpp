@@ -174,12 +174,13 @@ open_user* hub_thread::launch_user(std::size_t class_index, std::uint64_t user_i
         --self.running_;
         const open_user& u = user->as_open();
         const std::uint64_t id = u.id();
-        const bool ran_out = u.ran_out_of_rows() && !user->stop_asked;
+        const bool stop_asked = user->stop_asked;  // read before the user is erased below
+        const bool ran_out = u.ran_out_of_rows() && !stop_asked;
         if (open_model) self.arrivals_.user_gone(u);
         if (auto found = self.by_id_.find(id); found != self.by_id_.end() && found->second == user)
           self.by_id_.erase(found);
         self.users_[cls].erase(user);
-        if ((ran_out || user->stop_asked) && self.on_user_ended_) self.on_user_ended_(id, ran_out);
+        if ((ran_out || stop_asked) && self.on_user_ended_) self.on_user_ended_(id, ran_out);
       }
     } cleanup{*this, class_index, it, open_model};
     const auto idle = [this, it] { arrivals_.on_idle(it->as_open()); };
