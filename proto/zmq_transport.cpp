@@ -133,9 +133,11 @@ bool dials_ipv6(const std::string& endpoint) {
   if (from == std::string::npos || to == std::string::npos || to <= from + 3) return false;
   const std::string host = endpoint.substr(from + 3, to - from - 3);
   if (host.starts_with('[')) return true;
-  // Looked up once, at start: a name that has no address yet (a master not up) dials IPv4,
-  // as a master binds by default; ZeroMQ resolves it again on each reconnect.
-  return !resolves_in(host, AF_INET) && resolves_in(host, AF_INET6);
+  // Looked up once, at start; ZeroMQ resolves the name again on each reconnect. A name with
+  // no address yet (a master's service not up) dials IPv6, which ZeroMQ asks for with IPv4
+  // addresses mapped in: it reaches the master whichever family the name gets.
+  if (resolves_in(host, AF_INET)) return false;
+  return true;
 }
 
 zmq_worker_transport::zmq_worker_transport(zmq::context_t& context, zmq_worker_options options)

@@ -55,7 +55,8 @@ struct zmq_worker_options {
 /// Whether a worker dials `endpoint` (tcp://HOST:PORT) over IPv6: for an IPv6 literal
 /// ([::1]), or a name with no IPv4 address. ZeroMQ resolves a name to one family only: with
 /// IPv6 on, `localhost` that /etc/hosts also maps to ::1 dials only [::1], and a master on
-/// 127.0.0.1 (the default) is never reached.
+/// 127.0.0.1 (the default) is never reached. (With IPv6 on, ZeroMQ takes IPv4 addresses
+/// mapped in when a name has no IPv6 one.)
 bool dials_ipv6(const std::string& endpoint);
 
 class zmq_worker_transport final : public worker_transport {
