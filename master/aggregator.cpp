@@ -285,9 +285,10 @@ void aggregator::tick(double elapsed_s, int users) {
   row.users = users;
   stats::request_stats window;
   for (const auto& t : window_) window.merge(t.total());
-  const auto [rps, fails_per_s] = current_rates(nullptr);
-  row.rps = rps;
-  row.fails_per_s = fails_per_s;
+  // As current_rates(), from the window's totals merged above.
+  const double seconds = window_seconds_;
+  row.rps = seconds > 0 ? static_cast<double>(window.requests) / seconds : 0;
+  row.fails_per_s = seconds > 0 ? static_cast<double>(window.failures) / seconds : 0;
   row.window = history_window::of(window);
   row.total = history_totals::of(totals_.total());
   history_.add(std::move(row));
