@@ -525,8 +525,9 @@ TEST_F(Script, ARequestCutShortByTheScriptIsAFailureNotLost) {
   // Sent, and perhaps served: it counts, as a failure saying what cut it.
   run_user(task(R"(
     local ok, err = pcall(sw.timeout, 0.05, function() u.http:get("/delay/2000", {name = "/slow"}) end)
-    local h = sw.spawn(function() u.http:get("/delay/2001", {name = "/killed"}) end)
-    sw.sleep(0.05)
+    local sending = sw.event()
+    local h = sw.spawn(function() sending:send(); u.http:get("/delay/2001", {name = "/killed"}) end)
+    sending:wait()  -- back here once the thread parks in its request
     h:kill()
     result = tostring(ok) .. " " .. tostring(h:dead())
   )"));
@@ -548,8 +549,9 @@ TEST_F(Script, AThreadStillRequestingWhenItsUserEndsAddsNoFailure) {
   // The user's end kills its spawned threads: not a failure of theirs (a background poller
   // would fail at every stop), unlike h:kill().
   run_user(task(R"(
-    sw.spawn(function() u.http:get("/delay/2000", {name = "/background"}) end)
-    sw.sleep(0.05)
+    local sending = sw.event()
+    sw.spawn(function() sending:send(); u.http:get("/delay/2000", {name = "/background"}) end)
+    sending:wait()  -- back here once the thread parks in its request
   )"));
   EXPECT_EQ(entry("GET", "/background"), nullptr) << only_error();
 }
@@ -579,10 +581,13 @@ TEST_F(Script, GreenThreadsOfOneUserEachJudgeTheirOwnResponses) {
   // default, and that thread's judgement then came too late.
   run_user(task(R"(
     local pool = sw.pool(3)
+    local answered, all_answered = 0, sw.event()
     for i = 1, 3 do
       pool:spawn(function()
         local r = u.http:get("/status/503", {catch = true, name = "fan"})
-        sw.sleep(0.02)  -- the others' requests come meanwhile
+        answered = answered + 1
+        if answered == 3 then all_answered:send() end
+        all_answered:wait()  -- the others' requests came meanwhile
         r:success()
       end)
     end
