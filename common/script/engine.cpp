@@ -1,5 +1,6 @@
 #include "engine.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -320,10 +321,86 @@ void engine::require_file(const std::string& name) {
   }
 }
 
+namespace {
+
+/// `v` (an error object's field or value) in a few characters: strings quoted and cut short,
+/// numbers and booleans as Lua writes them, anything else by its type.
+std::string brief_value(lua_State* L, int index) {
+  switch (lua_type(L, index)) {
+    case LUA_TSTRING: {
+      std::size_t len = 0;
+      const char* s = lua_tolstring(L, index, &len);
+      std::string out(s, std::min<std::size_t>(len, 40));
+      for (char& c : out)  // one line, whatever the field holds
+        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+      return "\"" + out + (len > 40 ? "...\"" : "\"");
+    }
+    case LUA_TNUMBER: {
+      lua_pushvalue(L, index);  // lua_tostring converts in place: never the table's own key
+      std::string out = lua_tostring(L, -1);
+      lua_pop(L, 1);
+      return out;
+    }
+    case LUA_TBOOLEAN:
+      return lua_toboolean(L, index) ? "true" : "false";
+    default:
+      return luaL_typename(L, index);
+  }
+}
+
+/// A table's first fields, `{code = 503, message = "busy"}`, in the order lua_next gives them
+/// (no metamethod runs). Up to 8 fields and ~160 characters: it goes on one line of a report.
+/// `index` is absolute.
+std::string brief_table(lua_State* L, int index) {
+  std::string out = "{";
+  int fields = 0;
+  lua_pushnil(L);
+  while (lua_next(L, index) != 0) {
+    if (fields == 8 || out.size() > 160) {
+      lua_pop(L, 2);
+      out += ", ...";
+      break;
+    }
+    if (fields++ > 0) out += ", ";
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      out += lua_tostring(L, -2);
+    } else {
+      out += '[';
+      out += brief_value(L, -2);
+      out += ']';
+    }
+    out += " = ";
+    out += brief_value(L, -1);
+    lua_pop(L, 1);
+  }
+  return out + "}";
+}
+
+}  // namespace
+
 std::string error_message(lua_State* L, int index) {
-  if (lua_type(L, index) == LUA_TSTRING) return lua_tostring(L, index);
-  if (lua_isnil(L, index)) return "error with no message (nil)";
-  return std::string("error object is a ") + luaL_typename(L, index);
+  const int at = index < 0 && index > LUA_REGISTRYINDEX ? lua_gettop(L) + 1 + index : index;
+  const int type = lua_type(L, at);
+  if (type == LUA_TSTRING) return lua_tostring(L, at);
+  if (type == LUA_TNIL) return "error with no message (nil)";
+  // Out of stack (an error from a stack overflow): no room to look inside.
+  if (lua_checkstack(L, 6) == 0) return std::string("error object is a ") + luaL_typename(L, at);
+  if (type == LUA_TNUMBER) return brief_value(L, at);
+  // An object that says what it is (a __tostring metamethod) is asked, in a protected call: a
+  // metamethod that fails leaves the plain description.
+  if (luaL_getmetafield(L, at, "__tostring") != 0) {
+    lua_pushvalue(L, at);
+    if (lua_pcall(L, 1, 1, 0) == 0 && lua_type(L, -1) == LUA_TSTRING) {
+      std::string out = lua_tostring(L, -1);
+      lua_pop(L, 1);
+      return out;
+    }
+    lua_pop(L, 1);
+  }
+  std::string out = std::string("error object is a ") + luaL_typename(L, at);
+  if (type == LUA_TTABLE) out += ": " + brief_table(L, at);
+  if (type == LUA_TBOOLEAN) out += " (" + brief_value(L, at) + ")";
+  return out;
 }
 
 std::string with_position(lua_State* L, const std::string& message) {

@@ -67,15 +67,19 @@ struct child {
   }
   /// As a task's handler: the error's position, and the traceback where it was raised.
   static int message_handler(lua_State* L) {
-    if (lua_type(L, 1) != LUA_TSTRING) return 1;  // the stop sentinel, or a script's own object
+    if (is_stop_sentinel(L, 1)) return 1;
     auto* self = static_cast<child*>(lua_touserdata(L, lua_upvalueindex(1)));
     self->traceback = script::traceback(L, 1);
+    // A script's own object goes to h:wait() as it was raised (it is described only if nobody
+    // waits: report_unwaited()).
+    if (lua_type(L, 1) != LUA_TSTRING) return 1;
     const std::string message = with_position(L, lua_tostring(L, 1));
     lua_pushlstring(L, message.data(), message.size());
     return 1;
   }
   void run() {
-    thread_info info{user};
+    thread_info info;
+    info.user = user;
     this->info = &info;
     struct forget_info {
       thread_info*& info;

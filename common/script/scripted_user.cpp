@@ -98,12 +98,14 @@ int scripted_user::make(lua_State* L) {
 }
 
 int scripted_user::message_handler(lua_State* L) {
-  if (lua_type(L, 1) != LUA_TSTRING) return 1;  // the stop sentinel, or a script's own object
+  if (is_stop_sentinel(L, 1)) return 1;
   auto* self = static_cast<scripted_user*>(lua_touserdata(L, lua_upvalueindex(1)));
   // Level 1: the frame that raised (level 0 is this handler). A kill is no exception of the
   // script's: its stack is not worth the walk.
   if (!self->info_.killed) self->traceback_ = traceback(L, 1);
-  const std::string message = with_position(L, lua_tostring(L, 1));
+  // A task's error ends here, so an object the script raised (error({code = 503})) becomes
+  // its description, with the line that raised it, as a string would have.
+  const std::string message = with_position(L, error_message(L, 1));
   lua_pushlstring(L, message.data(), message.size());
   return 1;
 }

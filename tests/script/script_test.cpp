@@ -745,6 +745,39 @@ TEST_F(Script, ARuntimeErrorIsOneFailureWithFileAndLine) {
   EXPECT_EQ(only_error(), "user.lua:4: attempt to index local 't' (a nil value)");
 }
 
+TEST_F(Script, AnErrorObjectIsDescribedWithItsLine) {
+  run_user(task("local reason = 'busy'\nerror({reason = reason .. '\\n' .. string.rep('x', 50)})"));
+  ASSERT_NE(entry("LUA", "user.lua:2"), nullptr);
+  EXPECT_EQ(entry("LUA", "user.lua:2")->failures, 1u);
+  EXPECT_EQ(only_error(),
+            "user.lua:4: error object is a table: {reason = \"busy "
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...\"}");
+  ASSERT_EQ(exceptions_.entries().size(), 1u);
+  EXPECT_NE(exceptions_.entries().begin()->first.traceback.find("user.lua:4"), std::string::npos)
+      << exceptions_.entries().begin()->first.traceback;
+}
+
+TEST_F(Script, AnErrorObjectThatSaysWhatItIsIsAskedAndPcallStillGetsTheObject) {
+  run_user(task(R"(
+    local quota = setmetatable({left = 0}, {__tostring = function() return "quota spent" end})
+    local ok, e = pcall(error, quota)
+    local waited_ok, waited = pcall(function() return sw.spawn(function() error(quota) end):wait() end)
+    result = tostring(rawequal(e, quota)) .. " " .. tostring(rawequal(waited, quota))
+    error(quota)
+  )"));
+  EXPECT_EQ(global("result"), "true true");
+  EXPECT_EQ(only_error(), "user.lua:8: quota spent");
+}
+
+TEST_F(Script, AnErrorObjectInAThreadNobodyWaitsForIsDescribed) {
+  run_user(task(R"(
+    local t = sw.spawn(function() error(false) end)
+    while not t:dead() do sw.sleep(0) end
+  )"));
+  EXPECT_EQ(only_error(), "error object is a boolean (false)");
+  ASSERT_EQ(exceptions_.entries().size(), 1u);
+}
+
 TEST_F(Script, ARuntimeErrorIsAlsoAnExceptionWithTheTracebackOfTheScriptsFrames) {
   run_user(R"(local sw = require 'swarmlet'
 local function check(v)
