@@ -80,10 +80,27 @@ std::string check_header_fields(const header_list& headers) {
   return {};
 }
 
+std::string check_body_framing(const request& req) {
+  for (const auto& [name, value] : req.headers.fields()) {
+    if (header_list::equals_ignoring_case(name, "transfer-encoding"))
+      return "header Transfer-Encoding: a request's body is sent whole, framed by its length "
+             "(leave Transfer-Encoding and Content-Length to the client)";
+    if (!header_list::equals_ignoring_case(name, "content-length")) continue;
+    // Only the body's own length: any other would leave bytes of it to be read as the next
+    // request on the connection, or have the server wait for bytes that never come.
+    const std::string length = std::to_string(req.body.size());
+    if (value != length)
+      return "header Content-Length is '" + value + "' but the body is " + length +
+             " bytes (leave Content-Length to the client)";
+  }
+  return {};
+}
+
 std::string check_request(const request& req) {
   if (std::string why = check_method(req.method); !why.empty()) return why;
   if (std::string why = check_request_target(req.target); !why.empty()) return why;
-  return check_header_fields(req.headers);
+  if (std::string why = check_header_fields(req.headers); !why.empty()) return why;
+  return check_body_framing(req);
 }
 
 }  // namespace swarmlet::http

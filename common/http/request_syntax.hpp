@@ -31,8 +31,13 @@ std::string check_header_value(std::string_view name, std::string_view value);
 /// The first problem of `headers`' names and values, in order (empty: none).
 std::string check_header_fields(const header_list& headers);
 
-/// The first problem of `req`'s method, target and header fields (empty: none). Its body is
-/// not looked at: it is framed by its length, and sent as it is. One pass over each string.
+/// Empty when `req`'s framing headers agree with its body, else why not: a Content-Length
+/// other than the body's length, or any Transfer-Encoding (the client frames a body by its
+/// length, as Go's and Python's clients do).
+std::string check_body_framing(const request& req);
+
+/// The first problem of `req`'s method, target, header fields and body framing (empty: none).
+/// The body itself is not looked at: it is sent as it is. One pass over each string.
 std::string check_request(const request& req);
 
 }  // namespace swarmlet::http

@@ -527,6 +527,12 @@ TEST_F(Http, ARequestThatACrOrLfWouldSplitIsRefusedAndNeverSent) {
   cases[4].q = get("/method");
   cases[4].q.method = "GET /m HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET";
   cases[4].why = "request method contains CR/LF";
+  cases.push_back({get("/length"),
+                   "header Content-Length is '2' but the body is 5 bytes (leave Content-Length "
+                   "to the client)"});
+  cases.back().q.method = "POST";
+  cases.back().q.body = "rawxx";
+  cases.back().q.headers.add("Content-Length", "2");  // "xx" would start the next request
   for (const auto& [q, why] : cases) {
     const auto r = c.send(q);
     EXPECT_EQ(r.error, h::error_kind::other) << why;

@@ -75,4 +75,32 @@ TEST(RequestSyntax, ARequestIsCheckedMethodTargetThenHeadersInOrder) {
   EXPECT_EQ(h::check_header_fields(q.headers), "");
 }
 
+TEST(RequestSyntax, AFramingHeaderMustAgreeWithTheBody) {
+  h::request q;
+  q.method = "POST";
+  q.body = "rawxx";
+  q.headers.add("content-length", "5");
+  EXPECT_EQ(h::check_request(q), "") << "the body's own length may be given";
+  q.headers.clear();
+  q.headers.add("Content-Length", "2");
+  EXPECT_EQ(h::check_request(q),
+            "header Content-Length is '2' but the body is 5 bytes (leave Content-Length to the "
+            "client)");
+  q.headers.clear();
+  q.headers.add("Content-Length", "5");
+  q.headers.add("Content-Length", "05");
+  EXPECT_NE(h::check_request(q), "") << "every Content-Length field is checked";
+  q.method = "GET";
+  q.body.clear();
+  q.headers.clear();
+  q.headers.add("Content-Length", "5");
+  EXPECT_EQ(h::check_request(q),
+            "header Content-Length is '5' but the body is 0 bytes (leave Content-Length to the "
+            "client)")
+      << "a server would wait for bytes that never come";
+  q.headers.clear();
+  q.headers.add("Transfer-Encoding", "chunked");
+  EXPECT_EQ(h::check_request(q).rfind("header Transfer-Encoding: ", 0), 0u) << h::check_request(q);
+}
+
 }  // namespace
