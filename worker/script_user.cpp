@@ -70,14 +70,17 @@ std::optional<script::user_settings> script_user::settings() {
   return settings;
 }
 
-std::chrono::microseconds script_user::pause_after(script::scripted_user& u,
-                                                   green::time_point task_start) {
+std::optional<std::chrono::microseconds> script_user::pause_after(script::scripted_user& u,
+                                                                  green::time_point task_start) {
   using std::chrono::microseconds;
   const auto& wait = spec_.wait;
   switch (wait.type) {
-    case config::wait_spec::kind::none:
-      if (auto own = u.class_wait()) return std::chrono::duration_cast<microseconds>(*own);
+    case config::wait_spec::kind::none: {
+      const auto own = u.class_wait();
+      if (own.failed) return std::nullopt;
+      if (own.pause) return std::chrono::duration_cast<microseconds>(*own.pause);
       return microseconds(0);
+    }
     case config::wait_spec::kind::constant:
       return wait.a;
     case config::wait_spec::kind::between:
@@ -108,9 +111,10 @@ void script_user::run() {
     u.run_task(u.pick_task(rng_));
     if (stop_.ready()) break;
     const auto pause = pause_after(u, task_start);
-    if (pause.count() <= 0) {
+    if (!pause) break;  // the class's wait failed (counted): the user stops
+    if (pause->count() <= 0) {
       green::yield();  // never starve the other users of this hub
-    } else if (stop_.wait_for(pause)) {
+    } else if (stop_.wait_for(*pause)) {
       break;
     }
   }

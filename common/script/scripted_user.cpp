@@ -192,16 +192,16 @@ void scripted_user::finish() {
   if (class_.on_stop != LUA_NOREF) call(class_.on_stop, class_.file + ":on_stop");
 }
 
-std::optional<green::duration> scripted_user::class_wait() {
-  if (class_.wait == LUA_NOREF) return std::nullopt;
+scripted_user::wait_answer scripted_user::class_wait() {
+  if (class_.wait == LUA_NOREF) return {};
   lua_State* T = thread_;
   lua_rawgeti(T, LUA_REGISTRYINDEX, class_.wait);
   const bool is_number = lua_type(T, -1) == LUA_TNUMBER;
   const lua_Number value = lua_tonumber(T, -1);
   lua_pop(T, 1);
-  if (is_number) return seconds(value);
+  if (is_number) return {false, seconds(value)};
   const std::string name = class_.file + ":wait";
-  if (!call(class_.wait, name, 1)) return std::nullopt;
+  if (!call(class_.wait, name, 1)) return {true, std::nullopt};
   const bool seconds_given = lua_type(T, 2) == LUA_TNUMBER && lua_tonumber(T, 2) >= 0;
   const lua_Number s = lua_tonumber(T, 2);
   const std::string got = seconds_given ? "" : luaL_typename(T, 2);
@@ -210,11 +210,12 @@ std::optional<green::duration> scripted_user::class_wait() {
     // nil (a missing return), NaN or a negative number was no wait at all, silently.
     count_error(name,
                 name + ": wait(u) must return seconds (a number >= 0), got " +
-                    (got == "number" ? std::string("NaN or a negative number") : got),
+                    (got == "number" ? std::string("NaN or a negative number") : got) +
+                    "; the user stops",
                 0);
-    return std::nullopt;
+    return {true, std::nullopt};
   }
-  return seconds(s);
+  return {false, seconds(s)};
 }
 
 }  // namespace swarmlet::script

@@ -58,8 +58,15 @@ class scripted_user {
   std::size_t pick_task(std::mt19937_64& rng);
   /// Runs on_stop (if any).
   void finish();
-  /// The pause the class asks for after a task (its `wait`), if it has one.
-  std::optional<green::duration> class_wait();
+  /// The pause the class asks for after a task (its `wait`).
+  struct wait_answer {
+    /// The wait function raised or returned no seconds (counted as a failure of
+    /// `file:wait`): the user stops, as Locust's does when wait_time raises, rather than run
+    /// its tasks with no wait at all.
+    bool failed = false;
+    std::optional<green::duration> pause;  ///< none: the class sets no wait
+  };
+  wait_answer class_wait();
   const user_class& cls() const noexcept { return class_; }
 
  private:

@@ -4,20 +4,10 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "field_names.hpp"
+
 namespace swarmlet::script {
 namespace {
-
-/// Whether `key` is `field` typed with two neighbouring letters swapped (`on_strat`, `wieght`)
-/// or one letter left out (`task`, `on_stp`): the typos a field name gets. Other near names
-/// (`want`, `names`, `height`) are too likely to be the script's own.
-bool mistyped(std::string_view key, std::string_view field) {
-  std::size_t i = 0;
-  while (i < key.size() && i < field.size() && key[i] == field[i]) ++i;
-  if (key.size() == field.size())
-    return i + 1 < key.size() && key[i] == field[i + 1] && key[i + 1] == field[i] &&
-           key.substr(i + 2) == field.substr(i + 2);
-  return key.size() + 1 == field.size() && key.substr(i) == field.substr(i + 1);
-}
 
 /// A class (or task) table may hold the script's own fields, but a mistyped field swarmlet
 /// reads would be ignored (on_stop never running): raised.
@@ -30,7 +20,7 @@ void refuse_near_misses(lua_State* L, int table, const user_class& c, const char
     const std::string_view key = lua_tostring(L, -1);
     if (std::find(fields.begin(), fields.end(), key) != fields.end()) continue;
     for (const std::string_view field : fields)
-      if (key.size() > 2 && mistyped(key, field))
+      if (mistyped(key, field))
         luaL_error(L, "%s: %s has a field '%s': did you mean '%s'?", c.file.c_str(), what,
                    std::string(key).c_str(), std::string(field).c_str());
   }
@@ -84,6 +74,25 @@ int check_class(lua_State* L) {
   if (!lua_istable(L, tasks) || lua_objlen(L, tasks) == 0)
     return luaL_error(L, "%s: tasks must be %s", c.file.c_str(), shape);
   const int n = static_cast<int>(lua_objlen(L, tasks));
+  // Only 1..n are read: an entry past a hole, or under a name (Locust's {checkout = f} shape),
+  // would never run. It is refused, named.
+  lua_pushnil(L);
+  while (lua_next(L, tasks) != 0) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TNUMBER) {
+      const lua_Number k = lua_tonumber(L, -1);
+      if (k >= 1 && k <= n && k == static_cast<int>(k)) continue;
+      return luaL_error(L, "%s: tasks[%s] is past the end of the list 1..%d (tasks are %s)",
+                        c.file.c_str(), lua_tostring(L, -1), n, shape);
+    }
+    if (lua_type(L, -1) == LUA_TSTRING)
+      return luaL_error(L,
+                        "%s: tasks.%s is not in the list (tasks are %s; name a task with "
+                        "{fn = f, name = '%s'})",
+                        c.file.c_str(), lua_tostring(L, -1), shape, lua_tostring(L, -1));
+    return luaL_error(L, "%s: tasks has a %s key (tasks are %s)", c.file.c_str(),
+                      luaL_typename(L, -1), shape);
+  }
   for (int i = 1; i <= n; ++i) {
     lua_rawgeti(L, tasks, i);
     user_class::task t;
@@ -107,7 +116,12 @@ int check_class(lua_State* L) {
         return luaL_error(L, "%s: task %d has no fn (tasks are %s)", c.file.c_str(), i, shape);
       t.name = defined_at(L, -1);
       lua_getfield(L, -2, "name");
-      if (lua_type(L, -1) == LUA_TSTRING) t.name = lua_tostring(L, -1);
+      if (lua_type(L, -1) == LUA_TSTRING) {
+        t.name = lua_tostring(L, -1);
+      } else if (!lua_isnil(L, -1)) {
+        return luaL_error(L, "%s: task %d: name must be a string, got %s", c.file.c_str(), i,
+                          luaL_typename(L, -1));
+      }
       lua_pop(L, 1);
     } else {
       return luaL_error(L, "%s: task %d is a %s (tasks are %s)", c.file.c_str(), i,

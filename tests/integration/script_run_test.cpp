@@ -150,6 +150,22 @@ users: [{name: locked, script: locked.lua}]
   EXPECT_EQ(served(), 0u) << "no task ran";
 }
 
+TEST_F(ScriptedRun, AFailingWaitFunctionStopsThatUserRatherThanRunItFlatOut) {
+  const auto file = write(R"(load: {users: 3, spawn_rate: 100}
+users: [{name: paced, script: paced.lua}]
+)",
+                          {{"paced.lua", R"(return {
+  wait = function(u) return u.pause end,  -- u.pause was never set: nil
+  tasks = {function(u) u.http:get("/") end},
+})"}});
+  const auto r = run(file, "1s");
+  EXPECT_EQ(r.code, 1) << r.err;
+  const auto s = summary();
+  EXPECT_EQ(requests_of(s, "LUA", "paced.lua:wait"), 3u) << errors(s);
+  EXPECT_EQ(served(), 3u) << "each user ran one task, then its wait failed and it stopped";
+  EXPECT_NE(errors(s).find("got nil; the user stops"), std::string::npos) << errors(s);
+}
+
 TEST_F(ScriptedRun, LoadErrorsStopTheTestBeforeItStartsWithFileAndLine) {
   const std::pair<std::string, std::string> cases[] = {
       {"local sw = require 'swarmlet'\nreturn {tasks = {function(u)\n  local x = = 1\nend}}",

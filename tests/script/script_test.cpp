@@ -372,7 +372,7 @@ TEST_F(Script, AWaitFunctionThatReturnsNoSecondsIsAnErrorNotNoWait) {
   engine_->set_stats(&stats_);
   engine_->set_exceptions(&exceptions_);
   cls_ = s::load_user_class(*engine_, "user.lua");
-  std::vector<std::optional<g::duration>> waits;
+  std::vector<s::scripted_user::wait_answer> waits;
   g::spawn([&] {
     s::user_settings settings;
     settings.id = 1;
@@ -381,18 +381,20 @@ TEST_F(Script, AWaitFunctionThatReturnsNoSecondsIsAnErrorNotNoWait) {
     for (int i = 0; i < 3; ++i) waits.push_back(u.class_wait());
   }).wait();
   ASSERT_EQ(waits.size(), 3u);
-  EXPECT_EQ(waits[0], std::chrono::milliseconds(250));
-  EXPECT_FALSE(waits[1]);
-  EXPECT_FALSE(waits[2]);
+  EXPECT_FALSE(waits[0].failed);
+  EXPECT_EQ(waits[0].pause, std::chrono::milliseconds(250));
+  EXPECT_TRUE(waits[1].failed) << "no wait at all would run the tasks flat out";
+  EXPECT_TRUE(waits[2].failed);
   ASSERT_NE(entry("LUA", "user.lua:wait"), nullptr);
   EXPECT_EQ(entry("LUA", "user.lua:wait")->failures, 2u);
   std::set<std::string> messages;
   for (const auto& [key, n] : stats_.errors()) messages.insert(key.message);
   EXPECT_EQ(messages,
             (std::set<std::string>{
-                "user.lua:wait: wait(u) must return seconds (a number >= 0), got nil",
+                "user.lua:wait: wait(u) must return seconds (a number >= 0), got nil; the user "
+                "stops",
                 "user.lua:wait: wait(u) must return seconds (a number >= 0), got NaN or a "
-                "negative number"}));
+                "negative number; the user stops"}));
 }
 
 TEST_F(Script, ConnectTalksToARawTcpServer) {
@@ -928,10 +930,20 @@ TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
       // A field one edit from one swarmlet reads was ignored: on_stop never ran.
       {"return {tasks = {print}, on_sotp = print}",
        "c.lua: the class has a field 'on_sotp': did you mean 'on_stop'?"},
+      {"return {tasks = {print}, onStart = print}",
+       "c.lua: the class has a field 'onStart': did you mean 'on_start'?"},
       {"return {task = {print}, tasks = {print}}",
        "c.lua: the class has a field 'task': did you mean 'tasks'?"},
       {"return {tasks = {{fn = print, wieght = 5}}}",
        "c.lua: task 1 has a field 'wieght': did you mean 'weight'?"},
+      // Entries lua_objlen does not reach would never run.
+      {"return {tasks = {print, print, [4] = print}}",
+       "c.lua: tasks[4] is past the end of the list 1..2"},
+      {"return {tasks = {print, checkout = print}}",
+       "c.lua: tasks.checkout is not in the list (tasks are a non-empty list of functions or {fn "
+       "= function, weight = n}; name a task with {fn = f, name = 'checkout'})"},
+      {"return {tasks = {print, [true] = print}}", "c.lua: tasks has a boolean key"},
+      {"return {tasks = {{fn = print, name = 7}}}", "c.lua: task 1: name must be a string"},
   };
   for (const auto& [text, expected] : cases) {
     s::engine e(s::script_files{{"c.lua", text}});
@@ -1055,6 +1067,26 @@ TEST_F(MainScript, ErrorsNameMainLuaAndItsLine) {
   } catch (const s::script_error& e) {
     EXPECT_EQ(std::string(e.what()), "main.lua: setup must be a function, got number");
   }
+}
+
+TEST_F(MainScript, AMistypedSetupOrTeardownIsRefusedNotIgnored) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"function setup(ctx) return {} end\nfunction tearDown(ctx, d) end\n",
+       "main.lua: it defines a global 'tearDown': did you mean 'teardown'?"},
+      {"function set_up(ctx) return {} end\n",
+       "main.lua: it defines a global 'set_up': did you mean 'setup'?"},
+      {"return {setup = print, teradown = print}\n",
+       "main.lua: the table it returns has a field 'teradown': did you mean 'teardown'?"},
+  };
+  for (const auto& [text, expected] : cases) {
+    try {
+      on_hub([&] { load(text); });
+      ADD_FAILURE() << text << " loaded";
+    } catch (const s::script_error& e) {
+      EXPECT_EQ(std::string(e.what()), expected);
+    }
+  }
+  on_hub([&] { EXPECT_TRUE(load("function setup_users() end\nfunction setup(ctx) end\n")); });
 }
 
 TEST_F(MainScript, ASetupPastItsTimeLimitIsStoppedAndSaysSo) {

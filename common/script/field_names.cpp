@@ -1,0 +1,33 @@
+#include "field_names.hpp"
+
+#include <cctype>
+#include <string>
+
+namespace swarmlet::script {
+namespace {
+
+/// `s` in lower case without underscores: `tearDown`, `tear_down` and `teardown` read alike.
+std::string folded(std::string_view s) {
+  std::string out;
+  for (const char ch : s)
+    if (ch != '_') out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+bool swapped_or_one_left_out(std::string_view key, std::string_view field) {
+  std::size_t i = 0;
+  while (i < key.size() && i < field.size() && key[i] == field[i]) ++i;
+  if (key.size() == field.size())
+    return i + 1 < key.size() && key[i] == field[i + 1] && key[i + 1] == field[i] &&
+           key.substr(i + 2) == field.substr(i + 2);
+  return key.size() + 1 == field.size() && key.substr(i) == field.substr(i + 1);
+}
+
+}  // namespace
+
+bool mistyped(std::string_view key, std::string_view field) {
+  if (key == field || key.size() <= 2) return false;
+  return swapped_or_one_left_out(key, field) || folded(key) == folded(field);
+}
+
+}  // namespace swarmlet::script
