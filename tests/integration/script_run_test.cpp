@@ -199,7 +199,9 @@ users:
   const auto s = summary();
   const std::string e = errors(s);
   EXPECT_NE(e.find("spin.lua:2: script ran "), std::string::npos) << e;
-  EXPECT_NE(e.find("without parking (limit 100 ms): interrupted"), std::string::npos) << e;
+  EXPECT_NE(e.find("script ran over 100 ms without parking (scripting.run_limit): interrupted"),
+            std::string::npos)
+      << e;
   EXPECT_GT(requests_of(s, "GET", "/"), 20u) << "the other user of the same hub thread ran";
 }
 
@@ -217,7 +219,9 @@ users: [{name: spinner, script: spin.lua, wait: {constant: 0ms}}]
       std::chrono::seconds(30));
   ASSERT_EQ(r.code, 1) << "-1: still running after 30 s\n" << r.err;
   const std::string e = errors(summary());
-  EXPECT_NE(e.find("without parking (limit 200 ms): interrupted"), std::string::npos) << e;
+  EXPECT_NE(e.find("script ran over 200 ms without parking (scripting.run_limit): interrupted"),
+            std::string::npos)
+      << e;
 }
 
 TEST_F(ScriptedRun, RunawayMemoryIsAnErrorNotAnAbort) {
