@@ -62,8 +62,11 @@ struct user_context;
 struct thread_info {
   user_context* user = nullptr;
   bool killed = false;
-  /// h:kill() ended this thread (not its user's end, nor the hub's): a request it cuts counts.
-  bool killed_by_script = false;
+  /// Why a kill of this thread cuts a request it has in flight, as the failure that request
+  /// counts as: h:kill() ("cancelled: its green thread was killed (h:kill())"), setup's time
+  /// limit. Empty for a kill that is the runner's own (the user's end, the hub's): the request
+  /// is let go unsaid.
+  std::string cut_reason;
   /// The sw.timeout limits running around this thread's code now, innermost last: a request
   /// one of them cuts counts as cut by the script (not one that a runner's own limit cuts).
   std::vector<const green::timeout*> script_timeouts;

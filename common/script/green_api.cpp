@@ -192,7 +192,8 @@ int l_thread_wait(lua_State* L) {
 int l_thread_kill(lua_State* L) {
   thread_handle* h = check_udata<thread_handle>(L, 1, thread_type);
   park_scope p(L);
-  if (h->state->info != nullptr) h->state->info->killed_by_script = true;
+  if (h->state->info != nullptr)
+    h->state->info->cut_reason = "cancelled: its green thread was killed (h:kill())";
   h->thread.kill();
   return 0;
 }

@@ -334,10 +334,11 @@ http_object* check_http(lua_State* L) {
 }
 
 /// A request cut short by the script (the sw.timeout around it expired, or its green thread
-/// was killed) is a failure of its name: it was sent, and the server may well have served it.
+/// was killed) or by setup's time limit is a failure of its name: it was sent, and the server
+/// may well have served it.
 void count_cut_request(lua_State* L, user_context& user, const std::string& method,
                        const std::string& name, green::time_point sent_at,
-                       const char* why) noexcept {
+                       const std::string& why) noexcept {
   stats::stats_table* table = engine::of(L).stats();
   if (table == nullptr) return;
   user.intended.reset();
@@ -411,11 +412,11 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
                         "cancelled: a timeout around it expired (sw.timeout)");
     throw;
   } catch (const green::green_exit&) {
-    // Only h:kill(): a spawned thread still requesting when its user ends is let go unsaid.
+    // Only a kill with a reason (h:kill(), setup's time limit): a spawned thread still
+    // requesting when its user ends is let go unsaid.
     const thread_info* t = engine::of(L).current();
-    if (t != nullptr && t->killed_by_script)
-      count_cut_request(L, user, req.method, o.name, sent_at,
-                        "cancelled: its green thread was killed (h:kill())");
+    if (t != nullptr && !t->cut_reason.empty())
+      count_cut_request(L, user, req.method, o.name, sent_at, t->cut_reason);
     throw;
   }
   const auto us = static_cast<std::uint64_t>(

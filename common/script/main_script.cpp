@@ -127,8 +127,9 @@ int main_script::make_context(lua_State* L) {
 }
 
 int main_script::message_handler(lua_State* L) {
-  if (lua_type(L, 1) != LUA_TSTRING) return 1;
-  const std::string message = with_position(L, lua_tostring(L, 1));
+  if (is_stop_sentinel(L, 1)) return 1;
+  // An object setup raised (error({code = 503})) becomes its description, with its line.
+  const std::string message = with_position(L, error_message(L, 1));
   lua_pushlstring(L, message.data(), message.size());
   return 1;
 }
@@ -137,6 +138,13 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
   std::string error;
   cancelled_ = false;
   info_.killed = false;
+  info_.cut_reason.clear();
+  const std::string timed_out =
+      std::string(what) + "() did not end within " +
+      config::format_duration(std::chrono::duration_cast<std::chrono::microseconds>(limit)) +
+      " (scripting." + what + "_timeout)";
+  const std::string stopped =
+      std::string(what) + "() was stopped before it ended (the test was stopped)";
   running_ = green::spawn([&] {
     lua_State* T = thread_;
     lua_settop(T, 1);
@@ -162,7 +170,7 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
       return;
     }
     if (info_.killed) {
-      error = "stopped";
+      error = cancelled_ ? stopped : timed_out;  // the report's row says what the console says
     } else if (is_stop_sentinel(T, -1)) {
       error = "sw.stop_user() is for users; " + std::string(what) + " has none to stop";
     } else if (status == LUA_ERRMEM) {
@@ -188,13 +196,13 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
   };
   const bool ended = green::with_timeout(limit, join);
   if (!ended) {
+    // A request the limit cuts short was sent, and maybe served: it counts, as a failure.
+    info_.cut_reason = "cancelled: " + timed_out;
     running_.kill();
     join();  // it must not outlive `error`, which it writes
-    error = std::string(what) + "() did not end within " +
-            config::format_duration(std::chrono::duration_cast<std::chrono::microseconds>(limit)) +
-            " (scripting." + what + "_timeout)";
+    error = timed_out;
   } else if (cancelled_) {
-    error = std::string(what) + "() was stopped before it ended (the test was stopped)";
+    error = stopped;
   }
   running_ = {};
   if (error.empty()) return;

@@ -1104,4 +1104,23 @@ TEST_F(MainScript, ASetupPastItsTimeLimitIsStoppedAndSaysSo) {
   });
 }
 
+TEST_F(MainScript, ARequestSetupsTimeLimitCutsIsAFailureAndItsRowSaysWhy) {
+  swarmlet::stats::stats_table rows;
+  on_hub([&] {
+    s::main_script_settings settings;
+    settings.setup_timeout = 50ms;
+    auto m =
+        load("function setup(ctx) ctx.http:get('/delay/5000', {name = 'slow'}) end\n", settings);
+    EXPECT_THROW(m->setup(), s::script_error);
+    rows = m->take_stats(s::setup_type);
+  });
+  std::set<std::string> errors;
+  for (const auto& [key, n] : rows.errors()) errors.insert(key.name + ": " + key.message);
+  EXPECT_EQ(errors,
+            (std::set<std::string>{
+                "GET slow: cancelled: setup() did not end within 50ms (scripting.setup_timeout)",
+                "LUA main.lua:setup: setup() did not end within 50ms (scripting.setup_timeout)"}))
+      << "the rows say what the console says, and the request sent is counted";
+}
+
 }  // namespace
