@@ -170,12 +170,17 @@ void read_options(lua_State* L, int opts, http::request& req, request_options& o
   lua_getfield(L, opts, "name");
   if (!lua_isnil(L, -1)) o.name = text_at(L, -1, "opts.name");
   lua_pop(L, 1);
-  lua_getfield(L, opts, "catch");
-  o.judged_by_script = lua_toboolean(L, -1) != 0;
-  lua_pop(L, 1);
-  lua_getfield(L, opts, "discard_body");
-  o.discard_body = lua_toboolean(L, -1) != 0;
-  lua_pop(L, 1);
+  // A flag is a boolean: "false" or 0 are true in Lua, and read so they turned catch on.
+  const auto flag = [&](const char* field) {
+    lua_getfield(L, opts, field);
+    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+      luaL_error(L, "opts.%s must be true or false, got %s", field, luaL_typename(L, -1));
+    const bool on = lua_toboolean(L, -1) != 0;
+    lua_pop(L, 1);
+    return on;
+  };
+  o.judged_by_script = flag("catch");
+  o.discard_body = flag("discard_body");
   lua_getfield(L, opts, "timeout");
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0))

@@ -159,6 +159,9 @@ int l_record(lua_State* L) {
     return luaL_error(L, "sw.record: bytes must be from 0 to 1e15, got %f", bytes);
   const std::string type = lua_tostring(L, 2);
   const std::string name = lua_tostring(L, 3);
+  if (!lua_isnil(L, 6) && lua_type(L, 6) != LUA_TSTRING && !lua_isboolean(L, 6))
+    return luaL_error(L, "sw.record: error must be a string (or a boolean), got %s",
+                      luaL_typename(L, 6));
   const bool failed = !lua_isnil(L, 6) && !(lua_isboolean(L, 6) && !lua_toboolean(L, 6));
   std::string failure;
   if (failed) failure = lua_type(L, 6) == LUA_TSTRING ? lua_tostring(L, 6) : "failed";

@@ -346,7 +346,7 @@ TEST_F(Script, ARecordOfNoTimeOrAnUnknownFieldIsAnErrorNotAFastRequest) {
   run_user(task(R"(
     local errors = {}
     for _, r in ipairs({{ms = 0/0}, {ms = -1}, {ms = 1e300}, {ms = 1, bytes = -5},
-                        {ms = 1, bytes = "x"}, {ms = 1, nmae = "typo"}}) do
+                        {ms = 1, bytes = "x"}, {ms = 1, nmae = "typo"}, {ms = 1, error = 5}}) do
       r.type, r.name = "udp", "dns"
       local ok, err = pcall(sw.record, r)
       errors[#errors + 1] = ok and "recorded" or err  -- called by pcall: no position
@@ -358,7 +358,8 @@ TEST_F(Script, ARecordOfNoTimeOrAnUnknownFieldIsAnErrorNotAFastRequest) {
             "sw.record: ms must be from 0 to 86400000 (a day), got -1|"
             "sw.record: ms must be from 0 to 86400000 (a day), got 1e+300|"
             "sw.record: bytes must be from 0 to 1e15, got -5|sw.record: bytes must be a number|"
-            "unknown option 'nmae' of sw.record (known: type, name, ms, bytes, error)")
+            "unknown option 'nmae' of sw.record (known: type, name, ms, bytes, error)|"
+            "sw.record: error must be a string (or a boolean), got number")
       << only_error();
   EXPECT_EQ(entry("udp", "dns"), nullptr) << "none recorded";
 }
@@ -668,8 +669,9 @@ TEST_F(Script, AMistypedOptionIsAnErrorNotIgnored) {
     local _, err6 = pcall(u.http.get, u.http, "/items", {query = "a=1"})
     local _, err7 = pcall(u.http.get, u.http, "/items", "fast")
     local _, err8 = pcall(u.http.get, u.http, "/items", {headers = "X-A: 1"})
+    local _, err9 = pcall(u.http.get, u.http, "/items", {catch = "false"})
     result = tostring(ok) .. " | " .. err .. " | " .. err2 .. " | " .. err3 .. " | " .. err4 ..
-             " | " .. err5 .. " | " .. err6 .. " | " .. err7 .. " | " .. err8
+             " | " .. err5 .. " | " .. err6 .. " | " .. err7 .. " | " .. err8 .. " | " .. err9
   )"));
   EXPECT_EQ(global("result"),
             "false | unknown option 'nmae' of u.http requests (known: name, headers, query, body, "
@@ -679,7 +681,7 @@ TEST_F(Script, AMistypedOptionIsAnErrorNotIgnored) {
             "list (a key was a number) | opts.timeout must be seconds above 0, got string | "
             "opts.query must be a table of {name = value}, got string | a request's options are a "
             "table ({name = ..., headers = ...}), got string | headers must be a table of "
-            "{Name = value}, got string")
+            "{Name = value}, got string | opts.catch must be true or false, got string")
       << only_error();
   EXPECT_EQ(target_.served(), 0u) << "nothing was sent";
 }
