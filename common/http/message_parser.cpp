@@ -113,8 +113,14 @@ int message_parser::on_headers_complete(http_parser* p) {
   } else {
     s.response_.status = p->status_code;
   }
-  // 1 tells http-parser that no body follows (the answer to a HEAD request).
-  return s.no_body_ ? 1 : 0;
+  // 1 tells http-parser that no body follows: the answer to a HEAD request, and a 1xx, 204 or
+  // 304 (RFC 9110 6.4.1), whatever Content-Length it has (a 304's may be the full response's
+  // length; http-parser would wait for that many bytes). 101's upgrade goes as before.
+  if (s.no_body_) return 1;
+  if (s.kind_ == kind::response && p->status_code != 101 &&
+      (p->status_code < 200 || p->status_code == 204 || p->status_code == 304))
+    return 1;
+  return 0;
 }
 
 int message_parser::on_body(http_parser* p, const char* at, std::size_t n) {

@@ -203,6 +203,42 @@ TEST_F(Http, BytesAfterAResponseAreNotTakenAsTheNextOne) {
   srv.kill();
 }
 
+TEST_F(Http, A304OrA204HasNoBodyWhateverItsContentLengthSays) {
+  // RFC 9110 lets a 304 carry the Content-Length the full response would have had: no body
+  // follows. Read as one, the request waited for it until its timeout.
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  int connections = 0;
+  auto srv = g::spawn([&] {
+    const char* replies[] = {
+        "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\nETag: \"x\"\r\n\r\n",
+        "HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"};
+    for (;;) {
+      g::socket c = raw.accept();
+      ++connections;
+      g::buffered_reader r(c);
+      for (const char* reply : replies) {
+        std::string line;
+        while (!(line = r.readline()).empty() && line != "\r\n") {
+        }
+        if (line.empty()) break;  // the client closed it
+        c.sendall(std::string_view(reply));
+      }
+    }
+  });
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  const int expected[] = {304, 204, 200};
+  for (const int status : expected) {
+    auto r = g::with_timeout(5s, [&] { return c.send(get("/")); });
+    ASSERT_TRUE(r) << status << " waited for a body that never comes";
+    ASSERT_TRUE(r->ok()) << status << ": " << r->error_message;
+    EXPECT_EQ(r->response.status, status);
+  }
+  EXPECT_EQ(connections, 1) << "the connection stayed in step";
+  srv.kill();
+}
+
 TEST_F(Http, ChunkedBodiesAreDecoded) {
   auto raw = g::socket::listen("127.0.0.1", 0);
   auto srv = raw_server(raw,
