@@ -10,6 +10,7 @@
 #include "common/green/errors.hpp"
 #include "common/green/hub.hpp"
 #include "h2_connection.hpp"
+#include "redirect_location.hpp"
 #include "request_syntax.hpp"
 
 namespace swarmlet::http {
@@ -514,21 +515,29 @@ result client::send(const request& original) {
     r = send_once(*o, *req, target, head, hop_start);
     const int s = r.response.status;
     const bool redirect = r.ok() && (s == 301 || s == 302 || s == 303 || s == 307 || s == 308);
-    if (!redirect || hop >= options_.max_redirects) break;
-    auto location = r.response.headers.get("location");
-    if (!location) break;
-    std::string next(*location);
-    bool elsewhere = false;
-    if (is_absolute(next)) {
-      std::string error;
-      const auto u = parse_url(next, error);
-      if (!u) break;
-      elsewhere = u->origin() != o->key;
-    } else if (!next.empty() && next[0] == '/' && next.rfind("//", 0) != 0) {
-      next = o->key + next;  // a path of the origin that answered
-    } else {
+    if (!redirect || options_.max_redirects == 0) break;  // 0: redirects come back as they are
+    const auto location = r.response.headers.get("location");
+    if (!location) break;  // nowhere to go: the 3xx is the answer
+    // One more hop than allowed: the page the request was for was never reached (Python's
+    // requests raises TooManyRedirects, curl exits 47), not a success.
+    if (hop >= options_.max_redirects) {
+      r.error = error_kind::other;
+      r.error_message = "too many redirects: more than " + std::to_string(options_.max_redirects) +
+                        " (http.max_redirects)";
       break;
     }
+    auto next =
+        resolve_location(o->key, std::string(target.prefix) + std::string(target.path), *location);
+    std::string error;
+    const auto u = next ? parse_url(*next, error) : std::nullopt;
+    if (!u) {
+      r.error = error_kind::bad_response;
+      r.error_message = "HTTP " + std::to_string(s) + " redirects to '" +
+                        std::string(location->substr(0, 200)) + "', which is not an http(s) URL" +
+                        (error.empty() ? "" : ": " + error);
+      break;
+    }
+    const bool elsewhere = u->origin() != o->key;
     if (req != &redirected) redirected = *req;
     if (elsewhere) {
       // Credentials and a Host meant for one server are not handed to another (as browsers
@@ -536,7 +545,7 @@ result client::send(const request& original) {
       redirected.headers.remove("authorization");
       redirected.headers.remove("host");
     }
-    redirected.target = std::move(next);
+    redirected.target = std::move(*next);
     if (s == 303 || ((s == 301 || s == 302) && req->method == "POST")) {
       redirected.method = "GET";
       redirected.body.clear();

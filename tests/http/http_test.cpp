@@ -342,7 +342,33 @@ TEST_F(Http, RedirectsAreFollowedUpToALimit) {
   h::client_options two;
   two.max_redirects = 2;
   h::client limited(base(), two);
-  EXPECT_EQ(limited.send(get("/redirect/5")).response.status, 302);
+  const auto past = limited.send(get("/redirect/5"));
+  EXPECT_EQ(past.response.status, 302);
+  EXPECT_EQ(past.error, h::error_kind::other) << "the page asked for was never reached";
+  EXPECT_EQ(past.error_message, "too many redirects: more than 2 (http.max_redirects)");
+  EXPECT_TRUE(limited.send(get("/redirect/2")).ok()) << "two hops are within the limit";
+}
+
+TEST_F(Http, RelativeLocationsAreFollowedAsBrowsersFollowThem) {
+  const std::string port = std::to_string(listener_.local_port());
+  h::client c(base(), {});
+  const std::string locations[] = {"record/relative", "../record/climbed",
+                                   "//127.0.0.1:" + port + "/record/scheme-relative",
+                                   "/record/./dotted"};
+  for (const std::string& location : locations) {
+    const auto r = c.send(get("/redirect-to?" + location));
+    ASSERT_TRUE(r.ok()) << location << ": " << r.error_message;
+    EXPECT_EQ(r.response.status, 200) << location;
+  }
+  const std::map<std::string, std::uint64_t> expected{{"/record/relative", 1},
+                                                      {"/record/climbed", 1},
+                                                      {"/record/scheme-relative", 1},
+                                                      {"/record/dotted", 1}};
+  EXPECT_EQ(target_.recorded(), expected);
+  const auto r = c.send(get("/redirect-to?ftp://files.test/x"));
+  EXPECT_EQ(r.error, h::error_kind::bad_response) << "a redirect not followed is not a success";
+  EXPECT_EQ(r.error_message,
+            "HTTP 302 redirects to 'ftp://files.test/x', which is not an http(s) URL");
 }
 
 TEST_F(Http, TheBasesPathIsThePrefixOfRelativeTargetsOnly) {

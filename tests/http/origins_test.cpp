@@ -99,7 +99,9 @@ TEST_F(Origins, RedirectsAreFollowedToAnotherOriginAndBackWithinTheLimit) {
   h::client_options two;
   two.max_redirects = 2;
   h::client limited(url_of(a.url), two);
-  EXPECT_EQ(limited.send(get("/redirect-to?" + b.url + "/redirect/2")).response.status, 302);
+  const auto past = limited.send(get("/redirect-to?" + b.url + "/redirect/2"));
+  EXPECT_EQ(past.response.status, 302);
+  EXPECT_EQ(past.error_message, "too many redirects: more than 2 (http.max_redirects)");
 }
 
 TEST_F(Origins, CredentialsAndHostStayWithTheOriginTheyWereGivenFor) {
