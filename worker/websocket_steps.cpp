@@ -43,6 +43,9 @@ websocket_steps::outcome websocket_steps::open(const config::request_spec& spec,
   // A new WebSocket replaces the open one (dropped without a closing handshake).
   ws_ = std::make_unique<http::websocket>(base_, o, tls_);
   name_ = spec.name;
+  opened_by_ = &spec;
+  opened_with_.target = rendered.target;
+  opened_with_.headers = rendered.headers;
   const auto r = ws_->open(rendered.target, rendered.headers);
   return {r.ok() ? std::string() : failure_of(r), 0};
 }
@@ -97,13 +100,24 @@ websocket_steps::outcome websocket_steps::expect(const config::request_spec& spe
   }
 }
 
+bool websocket_steps::reopen_if_failed() {
+  if (!ws_ || ws_->is_open() || opened_by_ == nullptr) return true;
+  const auto start = std::chrono::steady_clock::now();
+  const http::request with = opened_with_;  // open() sets it again
+  const outcome o = open(*opened_by_, with);
+  record(*opened_by_, opened_by_->name, o, start, std::nullopt);
+  return o.failure.empty();
+}
+
 bool websocket_steps::run(const config::request_spec& spec, const http::request& rendered,
                           std::optional<std::chrono::steady_clock::time_point> intended) {
   const config::ws_step& step = *spec.ws;
   if (step.what == config::ws_step::action::close) {
     if (ws_) ws_->close(step.close_code, green::clock::now() + closing_handshake_timeout);
+    opened_by_ = nullptr;  // closed by the scenario: not to be opened again unasked
     return true;
   }
+  if (step.what != config::ws_step::action::open && !reopen_if_failed()) return false;
   const auto start = std::chrono::steady_clock::now();
   outcome o;
   switch (step.what) {
@@ -120,10 +134,16 @@ bool websocket_steps::run(const config::request_spec& spec, const http::request&
     case config::ws_step::action::close:
       break;
   }
+  record(spec, name_of(spec), o, start, intended);
+  return o.failure.empty();
+}
+
+void websocket_steps::record(const config::request_spec& spec, const std::string& name,
+                             const outcome& o, std::chrono::steady_clock::time_point start,
+                             std::optional<std::chrono::steady_clock::time_point> intended) {
   const auto now = std::chrono::steady_clock::now();
   const auto us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(now - start).count());
-  const std::string name = name_of(spec);
   auto& entry = stats_.entry(spec.method, name);
   const bool failed = !o.failure.empty();
   if (intended) {
@@ -135,7 +155,6 @@ bool websocket_steps::run(const config::request_spec& spec, const http::request&
     entry.record(us, o.bytes, failed);
   }
   if (failed) stats_.record_error(spec.method, name, o.failure);
-  return !failed;
 }
 
 void websocket_steps::close() {

@@ -5,6 +5,11 @@
 // send under "<that name> send" (the time to write it, its size), or, with `expect`, the time
 // to the matching reply (the reply's size); an expect alone under "<that name> expect" (the time
 // it waited). A close is not recorded. Failures of the server are recorded, never thrown.
+// A WebSocket that failed (the server closed it, a reset, a protocol error) is opened again by
+// the next step that needs it, as its `ws` step opened it and recorded as that step: as k6's
+// next iteration connects again, and as a keep-alive connection the server closed is. Each
+// step on it failing at once, with no I/O, counted millions of requests a second that never
+// reached the network.
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -42,6 +47,13 @@ class websocket_steps {
     std::uint64_t bytes = 0;
   };
   outcome open(const config::request_spec& spec, const http::request& rendered);
+  /// Opens the WebSocket again, as the last `ws` step did, if it has failed since; records the
+  /// handshake as that step. False when it is still not open (the failure is recorded).
+  bool reopen_if_failed();
+  /// Records a step's outcome under `name`, its time from `start` (or from `intended`).
+  void record(const config::request_spec& spec, const std::string& name, const outcome& o,
+              std::chrono::steady_clock::time_point start,
+              std::optional<std::chrono::steady_clock::time_point> intended);
   outcome send(const http::request& rendered);
   /// Waits for a message matching spec.check, skipping others, until its timeout.
   outcome expect(const config::request_spec& spec);
@@ -54,8 +66,10 @@ class websocket_steps {
   stats::stats_table& stats_;
   user_variables& vars_;
   std::unique_ptr<http::websocket> ws_;
-  std::string name_;          // the open WebSocket's name (its ws step's)
-  http::ws_message message_;  // reused
+  std::string name_;                                 // the open WebSocket's name (its ws step's)
+  const config::request_spec* opened_by_ = nullptr;  // its ws step (the scenario outlives us)
+  http::request opened_with_;                        // that step's rendered target and headers
+  http::ws_message message_;                         // reused
   config::regex_match_buffer match_buffer_;
 };
 

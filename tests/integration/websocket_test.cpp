@@ -202,18 +202,48 @@ users:
             forbidden["requests"].get<std::uint64_t>())
       << s["errors"].dump();
   // /close answers nothing and closes after the first message: each first expect fails as
-  // closed, and each second send finds the WebSocket closed.
+  // closed; each second send opens the WebSocket again (as its ws step did), and its expect
+  // fails as closed too.
   const auto first = row(s, "first");
   const auto second = row(s, "second");
+  const auto closing = row(s, "/close");
   ASSERT_FALSE(first.is_null()) << s["requests"].dump();
   ASSERT_FALSE(second.is_null()) << s["requests"].dump();
+  ASSERT_FALSE(closing.is_null()) << s["requests"].dump();
   EXPECT_EQ(first["failures"], first["requests"]);
   EXPECT_EQ(second["failures"], second["requests"]);
   EXPECT_EQ(errors_with(s, "closed: the server closed the WebSocket (1000 normal closure)"),
             first["requests"].get<std::uint64_t>() + second["requests"].get<std::uint64_t>())
       << s["errors"].dump();
-  EXPECT_EQ(received(), first["requests"].get<std::uint64_t>())
-      << "only the first message of each WebSocket reached the server";
+  EXPECT_EQ(received(),
+            first["requests"].get<std::uint64_t>() + second["requests"].get<std::uint64_t>())
+      << "each message reached the server, the second on a WebSocket opened again";
+  EXPECT_EQ(closing["requests"].get<std::uint64_t>(),
+            first["requests"].get<std::uint64_t>() + second["requests"].get<std::uint64_t>())
+      << "a handshake for each first message and one again for each second";
+}
+
+TEST_F(WebSocketRun, AWebSocketTheServerClosedIsOpenedAgainByTheNextStepNotFailedForEver) {
+  // The WebSocket is opened once, in on_start; the server closes it after a message. Each
+  // later step failed at once, with no I/O: millions of "requests" a second, none sent.
+  const auto file = write(R"(load: {users: 2, spawn_rate: 100, run_time: 1s}
+users:
+  - on_start: [{ws: /close, name: chat}]
+    tasks:
+      - {send: hello, expect: {timeout: 5s}}
+)");
+  const auto s = run(file, 1);
+  const auto chat = row(s, "chat");
+  const auto sends = row(s, "chat send");
+  ASSERT_FALSE(chat.is_null()) << s["requests"].dump();
+  ASSERT_FALSE(sends.is_null()) << s["requests"].dump();
+  const auto sent = sends["requests"].get<std::uint64_t>();
+  EXPECT_GT(sent, 2u);
+  EXPECT_EQ(received(), sent) << "every send counted reached the server";
+  EXPECT_EQ(sends["failures"], sends["requests"]) << "each expect found it closed";
+  EXPECT_EQ(chat["requests"].get<std::uint64_t>(), sent)
+      << "one handshake before each message: on_start's, then one per task";
+  EXPECT_EQ(chat["failures"], 0);
 }
 
 }  // namespace
