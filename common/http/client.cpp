@@ -47,6 +47,16 @@ struct client::origin {
 };
 
 namespace {
+/// Whether `bytes` begin with an HTTP/2 frame of the connection itself (stream 0): the
+/// SETTINGS or GOAWAY a server that speaks only h2c sends to an HTTP/1.1 request, where
+/// http-parser sees "invalid constant string".
+bool looks_like_http2(std::string_view bytes) {
+  if (bytes.size() < 9) return false;
+  const auto type = static_cast<unsigned char>(bytes[3]);
+  const bool stream_zero = bytes[5] == 0 && bytes[6] == 0 && bytes[7] == 0 && bytes[8] == 0;
+  return bytes[0] == 0 && (type == 0x4 || type == 0x7) && stream_zero;
+}
+
 bool is_absolute(std::string_view target) {
   return target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0;
 }
@@ -439,10 +449,14 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
       throw;
     }
     if (parser_.failed()) {
-      close(o);
+      const bool http2 = looks_like_http2(std::string_view(in_.get(), in_end_));
+      close(o);  // its buffer too
       if (reused && attempt == 0 && !parser_.started()) continue;
       r.error = error_kind::bad_response;
-      r.error_message = "bad response: " + parser_.error();
+      r.error_message = http2 ? "bad response: the server answered in HTTP/2 frames, not an "
+                                "HTTP/1.1 status line (a server that speaks h2c only: set "
+                                "http.version: \"2\")"
+                              : "bad response: " + parser_.error();
       return r;
     }
     const int status = parser_.response().status;

@@ -9,6 +9,8 @@ message_parser& self(http_parser* p) {
   return *static_cast<message_parser*>(p->data);
 }
 constexpr std::size_t max_header_bytes = 64 * 1024;
+/// Said instead of http-parser's "the on_header_value callback failed".
+constexpr const char* header_too_long = "a header field over 64 KiB (the most one may hold)";
 }  // namespace
 
 message_parser::message_parser(kind k) : kind_(k) {
@@ -69,7 +71,10 @@ int message_parser::on_message_begin(http_parser* p) {
 
 int message_parser::on_url(http_parser* p, const char* at, std::size_t n) {
   auto& s = self(p);
-  if (s.request_.target.size() + n > max_header_bytes) return -1;
+  if (s.request_.target.size() + n > max_header_bytes) {
+    s.error_ = "a request target over 64 KiB (the most one may hold)";
+    return -1;
+  }
   s.request_.target.append(at, n);
   return 0;
 }
@@ -91,7 +96,10 @@ int message_parser::on_header_field(http_parser* p, const char* at, std::size_t 
     s.flush_header();
     s.in_value_ = false;
   }
-  if (s.field_.size() + n > max_header_bytes) return -1;
+  if (s.field_.size() + n > max_header_bytes) {
+    s.error_ = header_too_long;
+    return -1;
+  }
   s.field_.append(at, n);
   return 0;
 }
@@ -99,7 +107,10 @@ int message_parser::on_header_field(http_parser* p, const char* at, std::size_t 
 int message_parser::on_header_value(http_parser* p, const char* at, std::size_t n) {
   auto& s = self(p);
   s.in_value_ = true;
-  if (s.value_.size() + n > max_header_bytes) return -1;
+  if (s.value_.size() + n > max_header_bytes) {
+    s.error_ = header_too_long;
+    return -1;
+  }
   s.value_.append(at, n);
   return 0;
 }

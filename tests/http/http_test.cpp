@@ -239,6 +239,36 @@ TEST_F(Http, A304OrA204HasNoBodyWhateverItsContentLengthSays) {
   srv.kill();
 }
 
+TEST_F(Http, AHeaderOverItsLimitSaysSo) {
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  auto srv = raw_server(raw, "HTTP/1.1 200 OK\r\nX-Big: " + std::string(70 * 1024, 'a') +
+                                 "\r\nContent-Length: 0\r\n\r\n");
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  const auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::bad_response);
+  EXPECT_NE(r.error_message.find("a header field over 64 KiB (the most one may hold)"),
+            std::string::npos)
+      << r.error_message << " (not http-parser's 'the on_header_value callback failed')";
+  srv.wait();
+}
+
+TEST_F(Http, AServerThatAnswersInHttp2FramesIsNamedAsSuch) {
+  // What nginx's h2c-only listener sends to an HTTP/1.1 request: SETTINGS, then GOAWAY.
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  auto srv = raw_server(raw, std::string("\0\0\0\x04\0\0\0\0\0"
+                                         "\0\0\x08\x07\0\0\0\0\0\0\0\0\0\0\0\0\x01",
+                                         26));
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  const auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::bad_response);
+  EXPECT_EQ(r.error_message,
+            "bad response: the server answered in HTTP/2 frames, not an HTTP/1.1 status line (a "
+            "server that speaks h2c only: set http.version: \"2\")");
+  srv.wait();
+}
+
 TEST_F(Http, ChunkedBodiesAreDecoded) {
   auto raw = g::socket::listen("127.0.0.1", 0);
   auto srv = raw_server(raw,
