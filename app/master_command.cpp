@@ -118,9 +118,8 @@ int serve(master_flags& f) {
   std::unique_ptr<proto::zmq_master_transport> transport;
   try {
     transport = std::make_unique<proto::zmq_master_transport>(context, to);
-  } catch (const zmq::error_t& e) {
-    std::cerr << "swarmlet master: cannot listen on " << f.bind << ":" << f.port << ": " << e.what()
-              << "\n";
+  } catch (const proto::bind_error& e) {
+    std::cerr << "swarmlet master: cannot listen on " << e.what() << "\n";
     return exit_bad_usage;
   }
   master::worker_link_options lo;

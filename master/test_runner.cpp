@@ -538,10 +538,9 @@ int test_runner::run() {
   for (auto& w : workers_) w.control->stop(run_id_);
   check_finals();
   if (!stop_now_) finals_in_.wait_for(scenario_->http.stop_drain() + options_.final_report_timeout);
+  // A warning (not a console line): -q keeps it, and the JSON report's warnings carry it.
   if (!all_finals_in())
-    print(
-        "swarmlet: WARNING: not every worker sent its final report; the numbers lack their last "
-        "interval\n");
+    warn("not every worker sent its final report; the numbers lack their last interval");
   // The requests users finished after the stop count, so the time they took does too: 10 users
   // each ending one 2 s request in a 1 s test made 10 in 2 s, not 10 per second. Not the wait
   // for a worker that never answered: nothing of it counts.

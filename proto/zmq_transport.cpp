@@ -74,8 +74,17 @@ zmq_master_transport::zmq_master_transport(zmq::context_t& context,
   auto endpoint = [&](int port) {
     return "tcp://" + host + ":" + (port == 0 ? std::string("*") : std::to_string(port));
   };
-  control_.bind(endpoint(options.control_port));
-  stats_.bind(endpoint(options.stats_port));
+  // Which of the two ports is taken: the user is sent after that one.
+  auto bind = [&](green::zmq_socket& socket, int port, const char* which) {
+    try {
+      socket.bind(endpoint(port));
+    } catch (const zmq::error_t& e) {
+      throw bind_error(host + ":" + std::to_string(port) + " (the " + which +
+                       " port): " + e.what());
+    }
+  };
+  bind(control_, options.control_port, "control");
+  bind(stats_, options.stats_port, "stats");
 }
 
 received zmq_master_transport::receive_control() {

@@ -4,6 +4,7 @@
 // one frame per message), socket options, reconnection and CURVE live here, nowhere else.
 #include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <zmq.hpp>
 
@@ -20,9 +21,16 @@ struct zmq_master_options {
   std::optional<curve_keypair> curve;  ///< set: both planes are CURVE servers (encrypted)
 };
 
+/// A plane's port could not be bound; what() names it: "127.0.0.1:5558 (the stats port):
+/// Address already in use".
+class bind_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class zmq_master_transport final : public master_transport {
  public:
-  /// Binds both planes on this thread's hub. Throws zmq::error_t when a port is taken.
+  /// Binds both planes on this thread's hub. Throws bind_error when a port is taken.
   zmq_master_transport(zmq::context_t& context, const zmq_master_options& options);
 
   received receive_control() override;

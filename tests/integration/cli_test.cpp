@@ -1,6 +1,10 @@
 // The command line as Locust and k6 users type it: --version, -f, --headless, --loglevel,
 // --exit-code-on-error, report paths checked before the test, numbers that are not numbers.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -163,6 +167,27 @@ TEST_F(CommandLine, ANonNumberSaysSoInOneLine) {
   EXPECT_EQ(threads.code, 2);
   EXPECT_EQ(threads.err, "swarmlet: --threads: '1.5' is not a whole number (see --help)\n");
   EXPECT_EQ(served(), 0u);
+}
+
+TEST_F(CommandLine, APortInUseIsTheOneNamed) {
+  // A listener of this test holds a port; the master is given it as its stats port.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::string port = std::to_string(ntohs(a.sin_port));
+  const auto r = ts::run_process(
+      {binary, "master", passing_scenario(), "--headless", "--port", "0", "--stats-port", port});
+  ::close(fd);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "swarmlet master: cannot listen on 127.0.0.1:" + port +
+                       " (the stats port): Address already in use\n")
+      << "not the control port, which was free";
 }
 
 TEST_F(CommandLine, ABadLogLevelIsOneLine) {

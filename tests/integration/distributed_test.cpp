@@ -451,6 +451,8 @@ TEST_F(Distributed, AMasterInterruptedTwiceStopsWaitingForFinalReportsAndSaysThe
   const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
   ASSERT_EQ(s["workers"].size(), 1u) << s.dump();
   EXPECT_FALSE(s["workers"][0]["final_report"].get<bool>()) << s.dump();
+  EXPECT_NE(s["warnings"].dump().find("not every worker sent its final report"), std::string::npos)
+      << "a reader of the JSON report is told too: " << s["warnings"].dump();
 }
 
 TEST_F(Distributed, AWorkerToldToQuitLeavesAtACtrlCWithoutWaitingForItsUsersRequests) {
