@@ -203,6 +203,23 @@ void aggregator::joined(const std::string& worker_id) {
   if (worker_record* w = workers_.find(worker_id)) w->covered_until.reset();
 }
 
+void aggregator::restarted(const std::string& worker_id) {
+  worker_record* w = workers_.find(worker_id);
+  if (w == nullptr) return;
+  worker_record gone = std::move(*w);
+  workers_.erase(worker_id);
+  // One record of what came before, however often it restarts: a flapping worker must not
+  // grow the reports by a row per restart.
+  worker_record& before = workers_[worker_id + " (before its restart)"];
+  before.reports += gone.reports;
+  before.lost += gone.lost;
+  before.requests_received += gone.requests_received;
+  before.requests_sent += gone.requests_sent;
+  before.final_received = gone.final_received;
+  before.final_command = gone.final_command;
+  before.users = 0;  // its process, and its users, are gone
+}
+
 void aggregator::commanded(const std::string& worker_id, std::uint64_t command) {
   commanded_at_.try_emplace(worker_id, clock_->now());
   auto& last = last_command_[worker_id];

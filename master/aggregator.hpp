@@ -131,6 +131,11 @@ class aggregator {
   /// The worker (re)joins the test: it had stopped its users (it lost the master, or left), so
   /// its next report covers the time from its next command, not the time it was away.
   void joined(const std::string& worker_id);
+  /// A new process took over `worker_id` (it died and was restarted under the same id): the
+  /// record of the one before moves to "ID (before its restart)", where the reports keep its
+  /// counts (with those of earlier restarts), its users at 0; the new process's reports,
+  /// numbered from 1 with names numbered anew, start a record of their own.
+  void restarted(const std::string& worker_id);
   /// Counts `count` occurrences of an exception on worker `worker_id` (in the "other
   /// exceptions" record when max_exceptions others are known already).
   void add_exception(const std::string& worker_id, const std::string& message,

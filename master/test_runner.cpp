@@ -59,8 +59,15 @@ void test_runner::add_worker(proto::worker_control& worker, std::string id, int 
   workers_.push_back({&worker, id, std::max(1, threads)});
   taking_part_.insert(id);
   running_users_ += reported_users(id);
+  summary_.peak_users = std::max(summary_.peak_users, users_now());  // as the history has it
   respread();
   note_worker_event(id, was_here ? "rejoined" : "joined", users_sent_to(id));
+}
+
+void test_runner::worker_restarted(const std::string& id) {
+  if (taking_part_.count(id) > 0) running_users_ -= reported_users(id);
+  aggregator_.restarted(id);
+  note_worker_event(id, "restarted", 0);
 }
 
 int test_runner::users_sent_to(const std::string& id) const {

@@ -47,6 +47,9 @@ class test_runner final : public proto::report_sink {
   /// A worker that takes part, weighted by its hub threads. During a test, the users are
   /// spread again at once so it gets its share.
   void add_worker(proto::worker_control& worker, std::string id, int threads);
+  /// A new process said hello under `id` (add_worker follows): the one before is gone, with
+  /// its users; its numbers stay in the reports as "ID (before its restart)".
+  void worker_restarted(const std::string& id);
   /// Why a worker stops taking part.
   enum class worker_exit {
     missing,  ///< silent for too many beats

@@ -198,15 +198,25 @@ void worker_link::on_hello(const std::string& id, const proto::hello_payload& h)
   const bool known = registry_.known(id);
   const bool was_ready = registry_.ready(id);
   if (!was_ready && !descriptors_for_a_worker(id)) return;
-  registry_.hello(id, h.host, h.threads, clock_.now());
+  // A new process under the id (a restart: Kubernetes gives a pod's container its name again)
+  // numbers its reports and names from the start: what the master kept of the one before
+  // would refuse its reports as repeats.
+  const bool restarted = known && registry_.another_process(id, h);
+  registry_.hello(id, h, clock_.now());
   auto& remote = remotes_[id];
   if (!remote) remote = std::make_unique<remote_worker>(*this, id);
   send_to(id, proto::message_type::welcome, welcome_);
-  if (!was_ready)
+  if (restarted)
+    log("worker restarted: " + id + " is a new process (pid " + std::to_string(h.pid) + " on " +
+        h.host + "); its numbers start afresh");
+  else if (!was_ready)
     log(std::string(known ? "worker re-joined: " : "worker joined: ") + id + " (" + h.host + ", " +
         std::to_string(h.threads) + " threads); " +
         std::to_string(registry_.ready_workers().size()) + " ready");
-  if (runner_ != nullptr) runner_->add_worker(*remote, id, h.threads);
+  if (runner_ != nullptr) {
+    if (restarted) runner_->worker_restarted(id);
+    runner_->add_worker(*remote, id, h.threads);
+  }
   if (!worker_joined_.ready()) worker_joined_.send();
 }
 

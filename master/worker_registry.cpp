@@ -4,16 +4,23 @@
 
 namespace swarmlet::master {
 
-bool worker_registry::hello(const std::string& id, const std::string& host, int threads,
-                            time_point now) {
+bool worker_registry::hello(const std::string& id, const proto::hello_payload& h, time_point now) {
   auto [w, inserted] = workers_.try_emplace(id);
   const bool was_ready = !inserted && w.status == worker_info::state::ready;
   w.id = id;
-  w.host = host;
-  w.threads = threads;
+  w.host = h.host;
+  w.pid = h.pid;
+  w.incarnation = h.incarnation;
+  w.threads = h.threads;
   w.status = worker_info::state::ready;
   w.last_heard = now;
   return !was_ready;
+}
+
+bool worker_registry::another_process(const std::string& id, const proto::hello_payload& h) const {
+  const worker_info* w = workers_.find(id);
+  return w != nullptr && w->incarnation != 0 && h.incarnation != 0 &&
+         w->incarnation != h.incarnation;
 }
 
 bool worker_registry::heard(const std::string& id, time_point now, int users, double cpu_percent) {

@@ -2,10 +2,12 @@
 // Which workers the master knows, and which of them are alive: pure bookkeeping with the
 // time passed in, so heartbeat timeouts are tested without waiting.
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "proto/codec.hpp"
 #include "records_by_id.hpp"
 
 namespace swarmlet::master {
@@ -14,6 +16,8 @@ struct worker_info {
   enum class state { ready, missing };
   std::string id;
   std::string host;
+  std::int64_t pid = 0;
+  std::uint64_t incarnation = 0;  ///< of its process (proto::hello_payload): 0, not said
   int threads = 1;
   int users = 0;
   double cpu_percent = 0;   ///< at its last heartbeat (100: one core)
@@ -27,7 +31,11 @@ class worker_registry {
   using time_point = std::chrono::steady_clock::time_point;
 
   /// A hello: registers the worker, or re-admits a missing one. True when it was not ready.
-  bool hello(const std::string& id, const std::string& host, int threads, time_point now);
+  bool hello(const std::string& id, const proto::hello_payload& h, time_point now);
+  /// Whether a hello `h` for `id` comes from another process than the one registered under
+  /// it (both said their incarnation, and they differ): a restart, or two processes given
+  /// the same --id.
+  bool another_process(const std::string& id, const proto::hello_payload& h) const;
   /// Any message from a known worker counts as a sign of life. False for an unknown one.
   bool heard(const std::string& id, time_point now, int users = -1, double cpu_percent = -1);
   /// True once each time the worker's CPU passes 90% per hub thread (Locust's warning): its

@@ -155,10 +155,11 @@ std::string setup_data(const msgpack::object& o) {
 struct payload_packer {
   packer& p;
   void operator()(const hello_payload& h) const {
-    p.pack_array(3);
+    p.pack_array(4);
     p.pack(h.host);
     p.pack(h.pid);
     p.pack(h.threads);
+    p.pack(h.incarnation);
   }
   void operator()(const welcome_payload& w) const {
     p.pack_array(9);
@@ -243,10 +244,11 @@ struct payload_packer {
 payload decode_payload(message_type type, const msgpack::object& o) {
   switch (type) {
     case message_type::hello: {
-      expect_array(o, 3, "hello");
+      expect_array(o, 4, "hello");
       return hello_payload{str(field(o, 0, "hello"), "hello.host", max_id),
                            i64(field(o, 1, "hello"), "hello.pid"),
-                           small_int(field(o, 2, "hello"), "hello.threads", 1, 4096)};
+                           small_int(field(o, 2, "hello"), "hello.threads", 1, 4096),
+                           u64(field(o, 3, "hello"), "hello.incarnation")};
     }
     case message_type::welcome: {
       expect_array(o, 9, "welcome");

@@ -21,8 +21,10 @@ namespace swarmlet::proto {
 // commands carry setup()'s value (setup_data); 6: stats reports name their rows by number
 // (stats_frame.hpp) and carry sparse histograms as bucket distances; the master's heartbeats say
 // how many of the worker's names it knows in the run; 7: stats reports carry the worker's CPU
-// and stand in for its heartbeat (a worker that reported within the last interval sends none)
-inline constexpr std::uint16_t protocol_version = 7;
+// and stand in for its heartbeat (a worker that reported within the last interval sends none);
+// 8: a hello carries the worker process's incarnation, so that a new process under the id of
+// one that died (a restart) is told from the same process saying hello again
+inline constexpr std::uint16_t protocol_version = 8;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.
 inline constexpr double max_cpu_percent = 4096 * 100;
@@ -48,6 +50,10 @@ struct hello_payload {
   std::string host;
   std::int64_t pid = 0;
   int threads = 1;
+  /// Drawn at random when the worker process starts, the same for each hello it says: a
+  /// process restarted under the same --id (and in a container, often the same pid and host)
+  /// numbers its reports and names from the start again. 0: not said.
+  std::uint64_t incarnation = 0;
 };
 
 struct welcome_payload {

@@ -38,6 +38,12 @@ std::string make_worker_id() {
   return host_name() + "-" + std::to_string(::getpid()) + "-" + suffix;
 }
 
+std::uint64_t master_link::draw_incarnation() {
+  std::random_device rd;
+  const std::uint64_t n = (static_cast<std::uint64_t>(rd()) << 32) | rd();
+  return n == 0 ? 1 : n;  // 0 is "not said"
+}
+
 master_link::master_link(proto::worker_transport& transport, green::clock_source& clock,
                          master_link_options options, user_load_factory make_load)
     : transport_(transport),
@@ -191,7 +197,7 @@ void master_link::beat_loop() {
       clock_.sleep_for(heartbeat_interval_);
     } else {
       send(proto::message_type::hello,
-           proto::hello_payload{options_.host, ::getpid(), options_.threads});
+           proto::hello_payload{options_.host, ::getpid(), options_.threads, incarnation_});
       clock_.sleep_for(hello_backoff);
       hello_backoff = std::min(hello_backoff * 2, max_hello_backoff);
     }

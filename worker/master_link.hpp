@@ -93,6 +93,9 @@ class master_link final : public proto::report_sink {
   std::string installed_;  ///< scenario + target of load_: a welcome with the same keeps it
   cpu_meter cpu_;
   proto::report_names report_names_;  ///< request names by number, per run, on the stats plane
+  /// This link's process, for the master (proto::hello_payload::incarnation): drawn once.
+  std::uint64_t incarnation_ = draw_incarnation();
+  static std::uint64_t draw_incarnation();
   bool registered_ = false;
   bool leaving_ = false;              ///< stop() was called
   bool reported_since_beat_ = false;  ///< a stats report left since the last heartbeat was due

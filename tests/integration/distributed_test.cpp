@@ -370,6 +370,56 @@ TEST_F(Distributed, AKilledWorkerIsMissingAndItsUsersMoveToTheOthers) {
   EXPECT_GT(s["totals"]["requests"].get<std::uint64_t>(), 0u);
 }
 
+TEST_F(Distributed, AWorkerRestartedUnderItsIdIsCountedAfreshAndTheOneBeforeIsKept) {
+  // As Kubernetes restarts a pod's container: the same --id, a new process numbering its
+  // reports and names from 1. They were all refused as repeats of the dead one's.
+  const auto file = scenario("{users: 10, spawn_rate: 200, run_time: 5s}");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "2", "--port", "0", "-q",
+                      "--heartbeat-ms", "250", "--json", dir + "/s.json", "--web-port", "0"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  const std::string web_line = master.wait_for_line("/metrics on");
+  ASSERT_FALSE(ports.first.empty() || web_line.empty()) << master.out() << master.err();
+  auto named = [&](const std::string& id) {
+    return std::make_unique<ts::process>(std::vector<std::string>{
+        binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port", ports.second,
+        "--threads", "1", "--report-interval-ms", "200", "--id", id});
+  };
+  auto a = named("a");
+  auto b = named("b");
+  const auto report = ts::url_in(web_line) + "/api/report.json";
+  auto reports_of = [](const nlohmann::json& j, const std::string& id) -> std::uint64_t {
+    for (const auto& w : j["workers"])
+      if (w["id"] == id) return w["reports"].get<std::uint64_t>();
+    return 0;
+  };
+  ASSERT_GT(
+      reports_of(poll_json(report, [&](const auto& j) { return reports_of(j, "b") > 2; }), "b"),
+      2u);
+  b->signal(SIGKILL);
+  b->wait();
+  auto again = named("b");
+  EXPECT_EQ(master.wait(), 0) << master.err();
+  a->wait();
+  again->wait();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_EQ(s["rejected_reports"], 0) << s.dump();
+  std::map<std::string, nlohmann::json> workers;
+  for (const auto& w : s["workers"]) workers[w["id"].get<std::string>()] = w;
+  ASSERT_EQ(workers.size(), 3u) << s["workers"].dump();
+  ASSERT_TRUE(workers.contains("b (before its restart)")) << s["workers"].dump();
+  EXPECT_GT(workers["b (before its restart)"]["reports"].get<std::uint64_t>(), 2u);
+  EXPECT_GT(workers["b"]["reports"].get<std::uint64_t>(), 0u) << "the new process is counted";
+  EXPECT_EQ(workers["b"]["lost_requests"], 0) << s["workers"].dump();
+  EXPECT_TRUE(workers["b"]["final_report"].get<bool>());
+  EXPECT_LE(s["peak_users"].get<int>(), 10) << "the dead process's users are not counted again";
+  // Every request the survivors sent was counted, and what the target served beyond the
+  // report is only what the killed process had not reported yet.
+  const auto counted = s["totals"]["requests"].get<std::uint64_t>();
+  EXPECT_GE(served(), counted);
+  EXPECT_GT(counted, sent_by(a->err()) + sent_by(again->err()));
+}
+
 TEST_F(Distributed, AnInterruptedWorkerSaysGoodbyeThenSendsItsUsersFinalReport) {
   // Ctrl-C on a worker lost what its users did since its last report, and the master's report
   // said nothing was lost. Now, as Locust's worker, it reports them on its way out.

@@ -914,8 +914,8 @@ TEST(RecordsById, FoundByHashAndWalkedInIdOrderThroughInsertsAndErases) {
 TEST(WorkerRegistry, SilentWorkersGoMissingAndAHelloReadmitsThem) {
   m::worker_registry r;
   const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
-  EXPECT_TRUE(r.hello("a", "host", 2, t0));
-  EXPECT_TRUE(r.hello("b", "host", 1, t0));
+  EXPECT_TRUE(r.hello("a", {"host", 1, 2}, t0));
+  EXPECT_TRUE(r.hello("b", {"host", 1, 1}, t0));
   EXPECT_FALSE(r.heard("nobody", t0));
   EXPECT_TRUE(r.heard("a", t0 + 2s, 7, 55.5));
   EXPECT_EQ(r.all().at("a").users, 7);
@@ -923,14 +923,27 @@ TEST(WorkerRegistry, SilentWorkersGoMissingAndAHelloReadmitsThem) {
   EXPECT_EQ(r.expire(t0 + 3500ms, 3s), std::vector<std::string>{"b"});
   EXPECT_FALSE(r.ready("b"));
   EXPECT_EQ(r.ready_workers().size(), 1u);
-  EXPECT_TRUE(r.hello("b", "host", 1, t0 + 4s)) << "re-admitted";
+  EXPECT_TRUE(r.hello("b", {"host", 1, 1}, t0 + 4s)) << "re-admitted";
   EXPECT_TRUE(r.ready("b"));
+}
+
+TEST(WorkerRegistry, AnotherProcessUnderAnIdIsToldFromTheSameOneSayingHelloAgain) {
+  m::worker_registry r;
+  const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+  r.hello("w", {"host", 1, 2, 77}, t0);
+  EXPECT_FALSE(r.another_process("w", {"host", 1, 2, 77})) << "the same process";
+  EXPECT_TRUE(r.another_process("w", {"host", 1, 2, 78}))
+      << "same host and pid (a container's restart), another incarnation";
+  EXPECT_FALSE(r.another_process("w", {"host", 1, 2, 0})) << "one that does not say";
+  EXPECT_FALSE(r.another_process("x", {"host", 1, 2, 78})) << "no one registered under it";
+  r.hello("w", {"host", 1, 2, 78}, t0 + 1s);
+  EXPECT_EQ(r.all().at("w").incarnation, 78u);
 }
 
 TEST(WorkerRegistry, AWorkerShortOfCpuIsNamedOnceUntilItRecovers) {
   m::worker_registry r;
   const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
-  r.hello("w", "host", 2, t0);
+  r.hello("w", {"host", 1, 2}, t0);
   r.heard("w", t0, 10, 150);  // 75% per thread
   EXPECT_FALSE(r.newly_short_of_cpu("w"));
   r.heard("w", t0, 10, 190);  // 95% per thread
