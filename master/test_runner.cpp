@@ -89,6 +89,9 @@ void test_runner::note_worker_event(const std::string& id, const std::string& ev
   if (auto it = worker_indexes_.find(id); it != worker_indexes_.end()) e.index = it->second;
   e.event = event;
   e.users_moved = users;
+  arriving_.erase(id);
+  if (event == "joined" || event == "rejoined" || event == "re-registered")
+    arriving_[id] = summary_.worker_events.size();
   summary_.worker_events.push_back(std::move(e));
 }
 
@@ -342,6 +345,8 @@ void test_runner::check_name_cap() {
 
 void test_runner::command_users(int users, double spawn_rate,
                                 std::optional<config::arrival_plan> arrival) {
+  // Users asked for anew are no worker's arrival: the joined events stop counting them.
+  if (users != requested_users_) arriving_.clear();
   requested_users_ = users;
   requested_rate_ = spawn_rate;
   requested_arrival_ = arrival;
@@ -414,6 +419,13 @@ void test_runner::command_users(int users, double spawn_rate,
     }
     last_sent_[w.id] = c;
     w.control->spawn(c);
+    // Its users come as the other workers' users hand their ids over, a command or more
+    // after its joined event: the event counts them as they come.
+    if (auto it = arriving_.find(w.id);
+        it != arriving_.end() && it->second < summary_.worker_events.size()) {
+      int& moved = summary_.worker_events[it->second].users_moved;
+      moved = std::max(moved, users_sent_to(w.id));
+    }
   }
 }
 

@@ -175,6 +175,9 @@ class test_runner final : public proto::report_sink {
   bool users_wait_for_ids_ = false;
   /// Workers that said goodbye while the master waited for final reports: it waits for theirs.
   std::set<std::string> finals_of_leavers_;
+  /// Workers whose users are still arriving since they joined: the index of that event in
+  /// summary_.worker_events, whose users_moved grows as they come (see command_users()).
+  std::map<std::string, std::size_t> arriving_;
   std::map<std::string, int> worker_indexes_;
   row_leases rows_;
   std::map<std::string, proto::spawn_command> last_sent_;  ///< per worker taking part

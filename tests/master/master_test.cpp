@@ -360,6 +360,41 @@ TEST(TestRunner, AfterARampDownAndUpUserIdsStayWithinOneToN) {
   EXPECT_EQ(running.wait(), 0);
 }
 
+TEST(TestRunner, AJoinedEventCountsTheUsersThatComeOnceTheOthersHandTheirIdsOver) {
+  // The joined event was written with the first command, which gives no id while the users
+  // holding them still run on the other worker: "took 0 users", for a worker that took 5.
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {users: 10, spawn_rate: 100, run_time: 1h}\nusers: "
+      "[{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  recording_worker one(runner, "one"), two(runner, "two");
+  runner.add_worker(one, "one", 1);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(one.spawned.wait_for(5s));
+  using swarmlet::proto::id_ranges;
+  runner.add_worker(two, "two", 1);
+  ASSERT_TRUE(two.spawned.wait_for(5s));
+  EXPECT_EQ(users_in(two.spawns.back()), 0) << "ids 6..10 are one's users' still";
+  ASSERT_EQ(runner.summary().worker_events.size(), 1u);
+  EXPECT_EQ(runner.summary().worker_events[0].event, "joined");
+  swarmlet::proto::stats_report r;  // one's users 6..10 have stopped
+  r.worker_id = "one";
+  r.run_id = runner.run_id();
+  r.sequence = one.next_sequence();
+  r.command_id = one.spawns.back().command_id;
+  r.users = 5;
+  r.live_user_ids = id_ranges::span(1, 5);
+  runner.deliver(std::move(r));
+  EXPECT_EQ(users_in(two.spawns.back()), 5);
+  EXPECT_EQ(runner.summary().worker_events[0].users_moved, 5);
+  ASSERT_TRUE(runner.change_users(20, 100));
+  EXPECT_EQ(runner.summary().worker_events[0].users_moved, 5) << "users asked for anew moved not";
+  runner.request_stop();
+  EXPECT_EQ(running.wait(), 0);
+}
+
 /// A worker whose final report comes when the test says so.
 class late_final_worker final : public swarmlet::proto::worker_control {
  public:
