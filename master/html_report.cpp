@@ -111,6 +111,14 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
                      escape(run.scenario_file));
   out += fmt::format("<tr><th class=l>target</th><td class=l>{}</td></tr>", escape(run.target));
   out += fmt::format("<tr><th class=l>duration</th><td class=l>{:.1f} s</td></tr>", run.duration_s);
+  // After a reset (the web UI's, /api/reset) the numbers and rates are of the time since: a
+  // page that gave only the duration divided them, to the eye, by the wrong span.
+  if (run.counted_s > 0 && run.counted_s < run.duration_s - 0.05)
+    out += fmt::format(
+        "<tr><th class=l>counted</th><td class=l id=\"counted\">the last {:.1f} s (the stats "
+        "were reset {:.1f} s into the test): the numbers and rates below are of that "
+        "span</td></tr>",
+        run.counted_s, run.duration_s - run.counted_s);
   if (s.load.arrival)
     out += fmt::format(
         "<tr><th class=l>load</th><td class=l>open model, {:g} iterations/s, at most {} "

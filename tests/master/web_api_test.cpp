@@ -453,6 +453,12 @@ TEST(HtmlReport, IsOneSelfContainedFileWithTablesChartsAndTheVerdict) {
   EXPECT_NE(html.find("<td>47.5ms</td>"), std::string::npos) << "the observed value has its unit";
   EXPECT_EQ(html.find("<script src"), std::string::npos) << "nothing to fetch: it opens offline";
   EXPECT_EQ(html.find("http-equiv"), std::string::npos);
+  EXPECT_EQ(html.find("id=\"counted\""), std::string::npos) << "no reset, nothing to say";
+  run.counted_s = 1.5;  // reset half a second in
+  EXPECT_NE(m::html_report(*s, a, run)
+                .find("the last 1.5 s (the stats were reset 0.5 s into the test): the numbers "
+                      "and rates below are of that span"),
+            std::string::npos);
 }
 
 }  // namespace
