@@ -424,10 +424,12 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
         if (parser_.complete() || parser_.failed()) break;
       }
     } catch (const green::operation_timed_out&) {
+      // A response begun and not ended (a trickling body) is not "no response".
+      const bool begun = parser_.started();
       close(o);
       r.error = error_kind::timeout;
-      r.error_message =
-          "no response within " + std::to_string(options_.read_timeout.count()) + " ms";
+      r.error_message = (begun ? "the response was not complete within " : "no response within ") +
+                        std::to_string(options_.read_timeout.count()) + " ms";
       return r;
     } catch (const green::tls_error& e) {
       close(o);

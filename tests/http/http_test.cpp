@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/green/buffered_reader.hpp"
+#include "common/green/event.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
 #include "common/green/socket.hpp"
@@ -114,6 +115,28 @@ TEST_F(Http, ReadTimeoutIsAClassifiedFailure) {
   EXPECT_FALSE(r.error_message.empty());
   auto again = c.send(get("/"));
   EXPECT_TRUE(again.ok()) << "a new connection after the timeout: " << again.error_message;
+}
+
+TEST_F(Http, AResponseBegunAndNotEndedInTimeSaysSo) {
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  g::event<> done;
+  auto srv = g::spawn([&] {
+    g::socket c = raw.accept();
+    g::buffered_reader r(c);
+    while (r.readline() != "\r\n") {
+    }
+    c.sendall(std::string_view("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart"));
+    done.wait();  // the rest never comes
+  });
+  std::string error;
+  h::client_options o;
+  o.read_timeout = 50ms;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), o);
+  const auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::timeout);
+  EXPECT_EQ(r.error_message, "the response was not complete within 50 ms");
+  done.send();
+  srv.wait();
 }
 
 TEST_F(Http, ConnectionRefusedIsAClassifiedFailure) {
