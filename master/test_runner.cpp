@@ -199,6 +199,13 @@ aggregator::add_result test_runner::deliver(const proto::stats_frame& frame) {
   if (result != aggregator::add_result::rejected) {
     note_users(worker_id, users_change);
     if (stopping_) last_report_while_stopping_ = green::clock::now();
+  } else {
+    // Of this run, refused for its sequence number: a process numbers its reports one by one,
+    // so numbers that come again are another process's under the same id.
+    warn(fmt::format(
+        "worker {} sent stats reports numbered as ones already merged (or far ahead of them), "
+        "refused: are two processes running with --id {}? Give each its own",
+        worker_id, worker_id));
   }
   if (stopping_) check_finals();
   return result;

@@ -103,6 +103,33 @@ TEST(TestRunner, AFrameOfAnotherRunIsRefusedAsSuchWhateverItsCounts) {
   EXPECT_EQ(runner.results().rejected(), 1u);
 }
 
+TEST(TestRunner, AReportNumberedAgainIsRefusedAndTheReportsAskAboutTwoProcessesUnderOneId) {
+  // Two processes given the same --id number their reports alike: the second one's were
+  // refused as repeats, in silence, half the requests the target served left out.
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nusers: [{tasks: [{get: /}]}]\n", "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  swarmlet::proto::report_names names;
+  swarmlet::proto::stats_report r;
+  r.worker_id = "same";
+  r.run_id = runner.run_id();
+  r.sequence = 1;
+  r.delta.entry("GET", "/").record(1000, 0, false);
+  swarmlet::proto::stats_frame frame;
+  ASSERT_FALSE(frame.read(swarmlet::proto::encode_stats("same", r, names)));
+  ASSERT_EQ(runner.deliver(frame), m::aggregator::add_result::merged);
+  EXPECT_TRUE(runner.summary_now().warnings.empty());
+  swarmlet::proto::report_names other_names;  // the other process's
+  swarmlet::proto::stats_frame again;
+  ASSERT_FALSE(again.read(swarmlet::proto::encode_stats("same", r, other_names)));
+  EXPECT_EQ(runner.deliver(again), m::aggregator::add_result::rejected);
+  ASSERT_EQ(runner.summary_now().warnings.size(), 1u);
+  EXPECT_NE(runner.summary_now().warnings[0].find("are two processes running with --id same?"),
+            std::string::npos)
+      << runner.summary_now().warnings[0];
+}
+
 TEST(Distribution, EveryWorkerGetsAMixOfTheClasses) {
   // Dealt a user of each class in turn, two workers of two equal classes ran one class each.
   const std::map<std::string, int> mix{{"a", 1}, {"b", 1}};
