@@ -121,6 +121,9 @@ int serve(master_flags& f) {
   } catch (const proto::bind_error& e) {
     std::cerr << "swarmlet master: cannot listen on " << e.what() << "\n";
     return exit_bad_usage;
+  } catch (const zmq::error_t& e) {  // a socket option (a CURVE key) ZeroMQ refused
+    std::cerr << "swarmlet master: cannot listen on " << f.bind << ": " << e.what() << "\n";
+    return exit_bad_usage;
   }
   master::worker_link_options lo;
   lo.heartbeat_interval = std::chrono::milliseconds(f.heartbeat_ms);

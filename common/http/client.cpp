@@ -565,6 +565,11 @@ result client::send(const request& original) {
     if (s == 303 || ((s == 301 || s == 302) && req->method == "POST")) {
       redirected.method = "GET";
       redirected.body.clear();
+      // The body's headers go with it (as browsers and Python's requests drop them): a
+      // Content-Length of the POST's body would now frame nothing.
+      redirected.headers.remove("content-length");
+      redirected.headers.remove("content-type");
+      redirected.headers.remove("transfer-encoding");
     }
     req = &redirected;
   }

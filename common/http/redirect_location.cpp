@@ -57,16 +57,21 @@ std::string lower(std::string_view s) {
 
 std::optional<std::string> resolve_location(std::string_view origin, std::string_view path,
                                             std::string_view location) {
-  location = location.substr(0, location.find('#'));
   while (!location.empty() && (location.front() == ' ' || location.front() == '\t'))
     location.remove_prefix(1);
   while (!location.empty() && (location.back() == ' ' || location.back() == '\t'))
     location.remove_suffix(1);
   if (location.empty()) return std::nullopt;
+  // "#top" alone is the request's own URL (RFC 3986 5.4's "#s"); a fragment is never sent.
+  if (location.front() == '#') return std::string(origin) + std::string(path.empty() ? "/" : path);
+  location = location.substr(0, location.find('#'));
   if (has_scheme(location)) {
-    const std::string scheme = lower(location.substr(0, location.find(':')));
+    const auto colon = location.find(':');
+    const std::string scheme = lower(location.substr(0, colon));
     if (scheme != "http" && scheme != "https") return std::nullopt;
-    return std::string(location);
+    // The scheme in lower case: the client tells an absolute target by "http://" and
+    // "https://", and "HTTP://other/x" went to the first origin as a path.
+    return scheme + std::string(location.substr(colon));
   }
   const std::string_view scheme = origin.substr(0, origin.find(':'));
   if (location.rfind("//", 0) == 0) return std::string(scheme) + ":" + std::string(location);

@@ -12,7 +12,8 @@ namespace swarmlet::http {
 /// The absolute URL that `location` leads to from the request sent to `origin`
 /// ("http://host:port") for `path` (its path and query as sent); none when it leads nowhere a
 /// client follows: empty, or a scheme other than http and https. A fragment is left out (it
-/// is never sent).
+/// is never sent); a fragment alone leads to the request's own URL. The scheme comes in lower
+/// case.
 std::optional<std::string> resolve_location(std::string_view origin, std::string_view path,
                                             std::string_view location);
 

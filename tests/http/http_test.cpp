@@ -418,6 +418,14 @@ TEST_F(Http, RelativeLocationsAreFollowedAsBrowsersFollowThem) {
                                                       {"/record/scheme-relative", 1},
                                                       {"/record/dotted", 1}};
   EXPECT_EQ(target_.recorded(), expected);
+  h::request post = get("/redirect-to?/record/after-post");
+  post.method = "POST";
+  post.body = "hello";
+  post.headers.add("Content-Length", "5");  // right for the POST, and not sent with the GET
+  post.headers.add("Content-Type", "text/plain");
+  const auto posted = c.send(post);
+  ASSERT_TRUE(posted.ok()) << posted.error_message;
+  EXPECT_EQ(target_.recorded().at("/record/after-post"), 1u);
   const auto r = c.send(get("/redirect-to?ftp://files.test/x"));
   EXPECT_EQ(r.error, h::error_kind::bad_response) << "a redirect not followed is not a success";
   EXPECT_EQ(r.error_message,

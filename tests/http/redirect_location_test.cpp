@@ -16,7 +16,9 @@ std::string resolved(std::string_view path, std::string_view location) {
 
 TEST(RedirectLocation, AbsoluteUrlsAndPathsGoAsTheyAre) {
   EXPECT_EQ(resolved("/a/b", "https://other.test/x?y=1"), "https://other.test/x?y=1");
-  EXPECT_EQ(resolved("/a/b", "HTTP://other.test/x"), "HTTP://other.test/x");
+  EXPECT_EQ(resolved("/a/b", "HTTP://other.test/x"), "http://other.test/x")
+      << "the client tells an absolute URL by its scheme in lower case";
+  EXPECT_EQ(resolved("/a/b", "Https://other.test/x"), "https://other.test/x");
   EXPECT_EQ(resolved("/a/b?q=1", "/c"), "http://h:8080/c");
   EXPECT_EQ(resolved("/a/b", "/c/./d/../e?x=/../"), "http://h:8080/c/e?x=/../")
       << "dot segments of the path go, the query is left alone";
@@ -40,7 +42,7 @@ TEST(RedirectLocation, AFragmentIsDroppedAndNowhereIsNone) {
   EXPECT_EQ(resolved("/a", "/b#top"), "http://h:8080/b");
   EXPECT_EQ(resolved("/a", "  /b "), "http://h:8080/b");
   EXPECT_EQ(resolved("/a", ""), "(none)");
-  EXPECT_EQ(resolved("/a", "#top"), "(none)");
+  EXPECT_EQ(resolved("/a?q=1", "#top"), "http://h:8080/a?q=1") << "the request's own URL";
   EXPECT_EQ(resolved("/a", "ftp://files.test/x"), "(none)");
   EXPECT_EQ(resolved("/a", "mailto:ops@test"), "(none)");
 }
