@@ -48,6 +48,10 @@ void remove_fields(lua_State* L, const char* table, std::initializer_list<const 
   lua_pop(L, 1);
 }
 
+/// Keys (by its address) the error describer in each state's registry (see error_message()).
+char describer_key;
+int describe_error(lua_State* L);
+
 /// Runs `fn` in protected mode on `L`; throws script_error with Lua's message.
 void protected_call(lua_State* L, lua_CFunction fn, void* arg) {
   if (lua_cpcall(L, fn, arg) != 0) {
@@ -167,6 +171,9 @@ void engine::relax_hook() noexcept {
 }
 
 int engine::open_sandbox(lua_State* L) {
+  lua_pushlightuserdata(L, &describer_key);
+  lua_pushcfunction(L, &describe_error);
+  lua_rawset(L, LUA_REGISTRYINDEX);
   const lua_CFunction libs[] = {luaopen_base,   luaopen_package, luaopen_table,
                                 luaopen_string, luaopen_math,    luaopen_bit,
                                 luaopen_os,     luaopen_debug,   luaopen_jit};
@@ -377,15 +384,10 @@ std::string brief_table(lua_State* L, int index) {
   return out + "}";
 }
 
-}  // namespace
-
-std::string error_message(lua_State* L, int index) {
-  const int at = index < 0 && index > LUA_REGISTRYINDEX ? lua_gettop(L) + 1 + index : index;
+/// The value at `at` described, as error_message() says; may allocate, raise and run
+/// __tostring: called in protected mode only (describe_error).
+std::string describe_value(lua_State* L, int at) {
   const int type = lua_type(L, at);
-  if (type == LUA_TSTRING) return lua_tostring(L, at);
-  if (type == LUA_TNIL) return "error with no message (nil)";
-  // Out of stack (an error from a stack overflow): no room to look inside.
-  if (lua_checkstack(L, 6) == 0) return std::string("error object is a ") + luaL_typename(L, at);
   if (type == LUA_TNUMBER) return brief_value(L, at);
   // An object that says what it is (a __tostring metamethod) is asked, in a protected call: a
   // metamethod that fails leaves the plain description.
@@ -401,6 +403,36 @@ std::string error_message(lua_State* L, int index) {
   std::string out = std::string("error object is a ") + luaL_typename(L, at);
   if (type == LUA_TTABLE) out += ": " + brief_table(L, at);
   if (type == LUA_TBOOLEAN) out += " (" + brief_value(L, at) + ")";
+  return out;
+}
+
+int describe_error(lua_State* L) {
+  const std::string text = describe_value(L, 1);
+  lua_pushlstring(L, text.data(), text.size());
+  return 1;
+}
+
+}  // namespace
+
+std::string error_message(lua_State* L, int index) {
+  const int at = index < 0 && index > LUA_REGISTRYINDEX ? lua_gettop(L) + 1 + index : index;
+  const int type = lua_type(L, at);
+  if (type == LUA_TSTRING) return lua_tostring(L, at);
+  if (type == LUA_TNIL) return "error with no message (nil)";
+  // Looking inside an object allocates and may run its __tostring: in a protected call, since
+  // the callers mostly are not (C++ after a failed pcall, the heap maybe at its limit), and a
+  // Lua error with nothing to catch it is Lua's panic, an abort.
+  const std::string plain = std::string("error object is a ") + luaL_typename(L, at);
+  lua_pushlightuserdata(L, &describer_key);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  if (!lua_isfunction(L, -1)) {  // a state no engine made
+    lua_pop(L, 1);
+    return plain;
+  }
+  lua_pushvalue(L, at);
+  std::string out = plain;
+  if (lua_pcall(L, 1, 1, 0) == 0 && lua_type(L, -1) == LUA_TSTRING) out = lua_tostring(L, -1);
+  lua_pop(L, 1);
   return out;
 }
 
