@@ -127,6 +127,11 @@ std::string format_worker_events(const std::vector<worker_event>& events) {
       what = fmt::format("left: its {} users spread over the others", e.users_moved);
     else if (e.event == "lost")
       what = "lost: still missing at the end, its last numbers never came";
+    else if (e.event == "restarted")
+      what = fmt::format(
+          "restarted: a new process under this id; the one before is gone with its users (its "
+          "numbers: '{} (before its restart)')",
+          e.worker);
     else
       what = fmt::format("{}: took {} users", e.event, e.users_moved);
     out += fmt::format("  {:>8.1f} s  {} (worker index {})  {}\n", e.at_s, e.worker, e.index, what);

@@ -49,7 +49,8 @@ struct worker_event {
   std::string worker;
   int index = -1;  ///< its ${worker_index} then (-1: it had none yet)
   std::string event;
-  /// Users spread over the other workers (missing, left) or given to this one (the others).
+  /// Users spread over the other workers (missing, left) or given to this one (the others;
+  /// none for "restarted", which a joined or re-registered event follows).
   int users_moved = 0;
 };
 

@@ -413,6 +413,10 @@ TEST_F(Distributed, AWorkerRestartedUnderItsIdIsCountedAfreshAndTheOneBeforeIsKe
   EXPECT_EQ(workers["b"]["lost_requests"], 0) << s["workers"].dump();
   EXPECT_TRUE(workers["b"]["final_report"].get<bool>());
   EXPECT_LE(s["peak_users"].get<int>(), 10) << "the dead process's users are not counted again";
+  bool said = false;
+  for (const auto& e : s["worker_events"])
+    said = said || (e["worker"] == "b" && e["event"] == "restarted");
+  EXPECT_TRUE(said) << s["worker_events"].dump();
   // Every request the survivors sent was counted, and what the target served beyond the
   // report is only what the killed process had not reported yet.
   const auto counted = s["totals"]["requests"].get<std::uint64_t>();

@@ -76,4 +76,17 @@ TEST(Console, TheErrorReportShowsTheMostFrequentAndCountsTheRest) {
       << "20 by default: 32 rows, 12 more";
 }
 
+TEST(Console, AWorkerRestartedUnderItsIdIsSaidSo) {
+  m::worker_event e;
+  e.at_s = 4.2;
+  e.worker = "b";
+  e.index = 1;
+  e.event = "restarted";
+  const std::string text = m::format_worker_events({e});
+  EXPECT_NE(text.find("b (worker index 1)  restarted: a new process under this id; the one "
+                      "before is gone with its users (its numbers: 'b (before its restart)')"),
+            std::string::npos)
+      << text << " (not 'took 0 users')";
+}
+
 }  // namespace

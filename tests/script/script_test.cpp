@@ -1080,12 +1080,12 @@ TEST_F(MainScript, AMistypedSetupOrTeardownIsRefusedNotIgnored) {
       {"return {setup = print, teradown = print}\n",
        "main.lua: the table it returns has a field 'teradown': did you mean 'teardown'?"},
   };
-  for (const auto& [text, expected] : cases) {
+  for (const auto& c : cases) {
     try {
-      on_hub([&] { load(text); });
-      ADD_FAILURE() << text << " loaded";
+      on_hub([&] { load(c.first); });  // (clang captures no structured binding)
+      ADD_FAILURE() << c.first << " loaded";
     } catch (const s::script_error& e) {
-      EXPECT_EQ(std::string(e.what()), expected);
+      EXPECT_EQ(std::string(e.what()), c.second);
     }
   }
   on_hub([&] { EXPECT_TRUE(load("function setup_users() end\nfunction setup(ctx) end\n")); });
