@@ -373,6 +373,12 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
       bool retry = false;
       r = send_h2(o, c, req, target, head, retry);
       if (retry && attempt == 0) continue;
+      if (r.ok() && (r.response.status < 200 || r.response.status > 599)) {
+        // As over HTTP/1.1 (below): a number that is no final HTTP status is no answer.
+        r.error = error_kind::bad_response;
+        r.error_message = "bad response: status " + std::to_string(r.response.status) +
+                          " is not a final HTTP status (200 to 599)";
+      }
       return r;
     }
     // The receive buffer holds bytes of one connection only.

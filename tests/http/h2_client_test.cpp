@@ -294,6 +294,19 @@ TEST_F(H2OverTls, AutoTakesH2WhenNginxOffersItByAlpn) {
   EXPECT_EQ(nginx.served(), 30u);
 }
 
+TEST_F(H2OverTls, AStatusThatIsNoFinalHttpStatusIsABadResponseAsOverHttp11) {
+  // Over HTTP/1.1 a 999 was "not a final HTTP status"; over HTTP/2, "HTTP 999 Unknown".
+  auto o = tls(true);
+  o.server_config = "location = /odd { return 999; }";
+  ts::nginx_server nginx(o);
+  h::client c(url_of(nginx.url()), {}, trusting(nginx));
+  const auto r = c.send(get("/odd"));
+  EXPECT_EQ(r.version, h::version::http2);
+  EXPECT_EQ(r.error, h::error_kind::bad_response);
+  EXPECT_EQ(r.error_message, "bad response: status 999 is not a final HTTP status (200 to 599)");
+  EXPECT_TRUE(c.send(get("/")).ok()) << "the connection goes on";
+}
+
 TEST_F(H2OverTls, StreamsLeftByAGracefulGoawayAreSentAgainOnANewConnection) {
   // nginx ends a connection with GOAWAY (NO_ERROR) after 50 requests. Streams of a fan-out
   // above its last one, or still waiting to be submitted when the connection closed, never
