@@ -1,6 +1,7 @@
 #include "script_user.hpp"
 
 #include "client_settings.hpp"
+#include "common/config/duration.hpp"
 #include "common/green/operations.hpp"
 #include "common/green/timeout.hpp"
 #include "common/script/scripted_user.hpp"
@@ -120,7 +121,16 @@ void script_user::run() {
   }
   // on_stop runs even though the user was asked to stop; bounded, so a stuck target cannot
   // hold the end of the test.
-  green::with_timeout(scenario_.http.timeout, [&] { u.finish(); });
+  finish(u);
+}
+
+void script_user::finish(script::scripted_user& u) {
+  // Past the bound, the script's error says which bound (it said "timed out").
+  green::with_timeout(scenario_.http.timeout,
+                      "on_stop did not end within " +
+                          config::format_duration(scenario_.http.timeout) +
+                          " (http.timeout bounds it)",
+                      [&] { u.finish(); });
 }
 
 void script_user::run_open(const std::function<void()>& idle) {
@@ -140,7 +150,7 @@ void script_user::run_open(const std::function<void()>& idle) {
     if (!next_unique_row(u)) break;
     u.run_task(u.pick_task(rng_), *intended);
   }
-  green::with_timeout(scenario_.http.timeout, [&] { u.finish(); });
+  finish(u);
 }
 
 }  // namespace swarmlet::worker

@@ -51,6 +51,8 @@ class script_user final : public open_user {
   /// before on_start is still unused; false when no row is left (or the user was stopped).
   bool next_unique_row(script::scripted_user& u);
   bool take_row();
+  /// Runs on_stop, bounded by http.timeout.
+  void finish(script::scripted_user& u);
   /// The pause after a task: the scenario's wait, else the class's, else none; nothing when
   /// the class's wait function failed (the user stops).
   std::optional<std::chrono::microseconds> pause_after(script::scripted_user& u,

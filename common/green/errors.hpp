@@ -21,8 +21,9 @@ class timeout;
 /// `source()` tells which (possibly nested) timeout expired.
 class timeout_error : public std::runtime_error {
  public:
-  explicit timeout_error(const timeout* source)
-      : std::runtime_error("timed out"), source_(source) {}
+  /// `why`: what the timeout bounded, said instead of "timed out" when given.
+  explicit timeout_error(const timeout* source, const std::string& why = {})
+      : std::runtime_error(why.empty() ? "timed out" : why), source_(source) {}
   const timeout* source() const noexcept { return source_; }
 
  private:

@@ -4,7 +4,7 @@
 
 namespace swarmlet::green {
 
-timeout::timeout(duration d) {
+timeout::timeout(duration d, std::string why) : why_(std::move(why)) {
   hub& h = hub::get();
   thread_ = h.current_thread();
   if (thread_ == nullptr)
@@ -16,7 +16,8 @@ void timeout::expiry::fire() {
   owner_.expired_ = true;
   thread_record* t = owner_.thread_;
   // An earlier error already on its way (an outer timeout, a kill) wins.
-  t->home()->inject(t, std::make_exception_ptr(timeout_error(&owner_)), /*replace=*/false);
+  t->home()->inject(t, std::make_exception_ptr(timeout_error(&owner_, owner_.why_)),
+                    /*replace=*/false);
 }
 
 }  // namespace swarmlet::green

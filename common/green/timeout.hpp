@@ -3,6 +3,7 @@
 // when it expires, timeout_error is thrown at the thread's park point. Nested scopes work:
 // the error names its source, and the earliest expiry wins.
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -16,8 +17,9 @@ class thread_record;
 
 class timeout {
  public:
-  /// Arms for the running green thread. Throws hub_misuse outside a green thread.
-  explicit timeout(duration d);
+  /// Arms for the running green thread. Throws hub_misuse outside a green thread. `why`: what
+  /// its timeout_error says instead of "timed out" ("on_stop did not end within 30s").
+  explicit timeout(duration d, std::string why = {});
   ~timeout() { cancel(); }
   timeout(const timeout&) = delete;
   timeout& operator=(const timeout&) = delete;
@@ -39,16 +41,17 @@ class timeout {
     timeout& owner_;
   };
   thread_record* thread_;
+  std::string why_;
   bool expired_ = false;
   expiry timer_{*this};
 };
 
-/// Runs `f()` under a timeout; the silent variant (eventlet's `Timeout(s, False)`): returns
-/// none (or false for void) when this timeout expired, rethrows any other exception.
+/// As with_timeout(d, f) below, its timeout_error saying `why` where something inside reports
+/// it (a script's error: "on_stop did not end within 30s").
 template <class F>
-auto with_timeout(duration d, F&& f) {
+auto with_timeout(duration d, std::string why, F&& f) {
   using R = std::invoke_result_t<F>;
-  timeout t(d);
+  timeout t(d, std::move(why));
   try {
     if constexpr (std::is_void_v<R>) {
       std::forward<F>(f)();
@@ -64,6 +67,13 @@ auto with_timeout(duration d, F&& f) {
       return std::optional<R>();
     }
   }
+}
+
+/// Runs `f()` under a timeout; the silent variant (eventlet's `Timeout(s, False)`): returns
+/// none (or false for void) when this timeout expired, rethrows any other exception.
+template <class F>
+auto with_timeout(duration d, F&& f) {
+  return with_timeout(d, std::string(), std::forward<F>(f));
 }
 
 }  // namespace swarmlet::green

@@ -38,9 +38,9 @@ int guarded(lua_State* L) {
   } catch (const green::green_exit&) {
     if (thread_info* t = engine::of(L).current()) t->killed = true;
     lua_pushstring(L, killed_message);
-  } catch (const green::timeout_error&) {
+  } catch (const green::timeout_error& e) {
     luaL_where(L, 1);
-    lua_pushstring(L, "timed out");
+    lua_pushstring(L, e.what());  // "timed out", or what the limit bounded
     lua_concat(L, 2);
   } catch (const green::hub_misuse&) {
     // Only a script's top level runs without a hub (the files are loaded, and checked, before

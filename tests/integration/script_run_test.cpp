@@ -166,6 +166,24 @@ users: [{name: paced, script: paced.lua}]
   EXPECT_NE(errors(s).find("got nil; the user stops"), std::string::npos) << errors(s);
 }
 
+TEST_F(ScriptedRun, AnOnStopPastItsBoundSaysWhichBound) {
+  const auto file = write(R"(load: {users: 1, spawn_rate: 100}
+http: {timeout: 300ms}
+users: [{name: slow, script: slow.lua, wait: {constant: 10ms}}]
+)",
+                          {{"slow.lua", R"(local sw = require "swarmlet"
+return {
+  tasks = {function(u) end},
+  on_stop = function(u) sw.sleep(60) end,
+})"}});
+  const auto r = run(file, "1s");
+  EXPECT_EQ(r.code, 1) << r.err;
+  const auto s = summary();
+  EXPECT_NE(errors(s).find("slow.lua:4: on_stop did not end within 300ms (http.timeout bounds it)"),
+            std::string::npos)
+      << errors(s) << " (it said only 'timed out')";
+}
+
 TEST_F(ScriptedRun, LoadErrorsStopTheTestBeforeItStartsWithFileAndLine) {
   const std::pair<std::string, std::string> cases[] = {
       {"local sw = require 'swarmlet'\nreturn {tasks = {function(u)\n  local x = = 1\nend}}",
