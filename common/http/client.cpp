@@ -57,6 +57,13 @@ bool looks_like_http2(std::string_view bytes) {
   return bytes[0] == 0 && (type == 0x4 || type == 0x7) && stream_zero;
 }
 
+/// Why a response with `status` (not 200 to 599) is no answer.
+std::string no_final_status(int status) {
+  return "bad response: status " + std::to_string(status) +
+         (status == 101 ? " (Switching Protocols) to a request for no upgrade"
+                        : " is not a final HTTP status (200 to 599)");
+}
+
 bool is_absolute(std::string_view target) {
   return target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0;
 }
@@ -376,8 +383,7 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
       if (r.ok() && (r.response.status < 200 || r.response.status > 599)) {
         // As over HTTP/1.1 (below): a number that is no final HTTP status is no answer.
         r.error = error_kind::bad_response;
-        r.error_message = "bad response: status " + std::to_string(r.response.status) +
-                          " is not a final HTTP status (200 to 599)";
+        r.error_message = no_final_status(r.response.status);
       }
       return r;
     }
@@ -473,9 +479,7 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
       // or a number that is no HTTP status: no answer, though it parsed and was below 400.
       close(o);
       r.error = error_kind::bad_response;
-      r.error_message = "bad response: status " + std::to_string(status) +
-                        (status == 101 ? " (Switching Protocols) to a request for no upgrade"
-                                       : " is not a final HTTP status (200 to 599)");
+      r.error_message = no_final_status(status);
       return r;
     }
     conn.fresh = false;

@@ -30,4 +30,18 @@ bool mistyped(std::string_view key, std::string_view field) {
   return swapped_or_one_left_out(key, field) || folded(key) == folded(field);
 }
 
+void refuse_mistyped_keys(lua_State* L, int table, const std::string& file, const char* what,
+                          std::initializer_list<std::string_view> fields) {
+  lua_pushnil(L);
+  while (lua_next(L, table) != 0) {
+    lua_pop(L, 1);  // the value
+    if (lua_type(L, -1) != LUA_TSTRING) continue;
+    const std::string_view key = lua_tostring(L, -1);
+    for (const std::string_view field : fields)
+      if (mistyped(key, field))
+        luaL_error(L, "%s: %s '%s': did you mean '%s'?", file.c_str(), what,
+                   std::string(key).c_str(), std::string(field).c_str());
+  }
+}
+
 }  // namespace swarmlet::script

@@ -3,6 +3,9 @@
 // `wieght`, main.lua's `tearDown`. Such a field would be ignored (on_stop or teardown never
 // running), so the loaders refuse it with "did you mean ...?". Near names that are likely the
 // script's own (`want`, `names`, `height`) are not matched.
+#include <initializer_list>
+#include <lua.hpp>
+#include <string>
 #include <string_view>
 
 namespace swarmlet::script {
@@ -11,5 +14,11 @@ namespace swarmlet::script {
 /// out (`task`, `on_stp`), or written in another case or with other underscores (`onStart`,
 /// `tearDown`, `set_up`); never `field` itself.
 bool mistyped(std::string_view key, std::string_view field);
+
+/// Raises "FILE: WHAT 'key': did you mean 'field'?" for the first string key of the table at
+/// `table` mistyped from one of `fields` (WHAT: "the class has a field", "it defines a
+/// global"). The table may hold other keys of the script's own.
+void refuse_mistyped_keys(lua_State* L, int table, const std::string& file, const char* what,
+                          std::initializer_list<std::string_view> fields);
 
 }  // namespace swarmlet::script

@@ -33,21 +33,6 @@ int find_function(lua_State* L, const std::string& file, const char* name) {
   return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-/// A mistyped setup or teardown (`tearDown`, `set_up`) in the table at `index` would never
-/// run: raised, as a class's mistyped fields are.
-void refuse_near_misses(lua_State* L, int index, const std::string& file, const char* where) {
-  lua_pushnil(L);
-  while (lua_next(L, index) != 0) {
-    lua_pop(L, 1);  // the value
-    if (lua_type(L, -1) != LUA_TSTRING) continue;
-    const std::string_view key = lua_tostring(L, -1);
-    for (const char* name : {"setup", "teardown"})
-      if (mistyped(key, name))
-        luaL_error(L, "%s: %s '%s': did you mean '%s'?", file.c_str(), where,
-                   std::string(key).c_str(), name);
-  }
-}
-
 /// In protected mode, with main.lua's value at index 1 and find_args at 2.
 int find_functions(lua_State* L) {
   auto* a = static_cast<find_args*>(lua_touserdata(L, 2));
@@ -56,8 +41,9 @@ int find_functions(lua_State* L) {
     lua_pop(L, 1);
     lua_newtable(L);
   }
-  refuse_near_misses(L, 1, *a->file, "the table it returns has a field");
-  refuse_near_misses(L, LUA_GLOBALSINDEX, *a->file, "it defines a global");
+  // A mistyped setup or teardown (`tearDown`, `set_up`) would never run.
+  refuse_mistyped_keys(L, 1, *a->file, "the table it returns has a field", {"setup", "teardown"});
+  refuse_mistyped_keys(L, LUA_GLOBALSINDEX, *a->file, "it defines a global", {"setup", "teardown"});
   a->out->setup = find_function(L, *a->file, "setup");
   a->out->teardown = find_function(L, *a->file, "teardown");
   return 0;

@@ -1,30 +1,9 @@
 #include "user_class.hpp"
 
-#include <algorithm>
-#include <initializer_list>
-#include <string_view>
-
 #include "field_names.hpp"
 
 namespace swarmlet::script {
 namespace {
-
-/// A class (or task) table may hold the script's own fields, but a mistyped field swarmlet
-/// reads would be ignored (on_stop never running): raised.
-void refuse_near_misses(lua_State* L, int table, const user_class& c, const char* what,
-                        std::initializer_list<std::string_view> fields) {
-  lua_pushnil(L);
-  while (lua_next(L, table) != 0) {
-    lua_pop(L, 1);  // the value
-    if (lua_type(L, -1) != LUA_TSTRING) continue;
-    const std::string_view key = lua_tostring(L, -1);
-    if (std::find(fields.begin(), fields.end(), key) != fields.end()) continue;
-    for (const std::string_view field : fields)
-      if (mistyped(key, field))
-        luaL_error(L, "%s: %s has a field '%s': did you mean '%s'?", c.file.c_str(), what,
-                   std::string(key).c_str(), std::string(field).c_str());
-  }
-}
 
 struct check_args {
   user_class* out;
@@ -55,7 +34,10 @@ int check_class(lua_State* L) {
   if (!lua_istable(L, cls))
     return luaL_error(L, "%s must return the user class (a table with tasks), got %s",
                       c.file.c_str(), luaL_typename(L, cls));
-  refuse_near_misses(L, cls, c, "the class", {"tasks", "on_start", "on_stop", "wait"});
+  // A class (or task) table may hold the script's own fields, but a mistyped field swarmlet
+  // reads would be ignored (on_stop never running): raised.
+  refuse_mistyped_keys(L, cls, c.file, "the class has a field",
+                       {"tasks", "on_start", "on_stop", "wait"});
   lua_getfield(L, cls, "on_start");
   c.on_start = optional_function(L, c, -1, "on_start");
   lua_getfield(L, cls, "on_stop");
@@ -100,8 +82,8 @@ int check_class(lua_State* L) {
       t.name = defined_at(L, -1);
       lua_pushvalue(L, -1);
     } else if (lua_istable(L, -1)) {
-      const std::string what = "task " + std::to_string(i);
-      refuse_near_misses(L, lua_gettop(L), c, what.c_str(), {"fn", "weight", "name"});
+      const std::string what = "task " + std::to_string(i) + " has a field";
+      refuse_mistyped_keys(L, lua_gettop(L), c.file, what.c_str(), {"fn", "weight", "name"});
       lua_getfield(L, -1, "weight");
       if (!lua_isnil(L, -1)) {
         const lua_Number w = lua_tonumber(L, -1);
