@@ -142,6 +142,7 @@ int serve(master_flags& f) {
   ro.console = f.test.quiet ? nullptr : &std::cout;
   ro.verdicts = &std::cout;
   ro.reports = live_report_flags(f.test);
+  ro.failures_fail = f.test.exit_code_on_error != 0;
   bool reports_written = true;
   master::session_hooks hooks;
   hooks.attach = [&](master::test_runner& runner, const std::string& scenario_yaml) {

@@ -40,6 +40,7 @@ int run(run_flags& f) {
   ro.console = f.test.quiet ? nullptr : &std::cout;
   ro.verdicts = &std::cout;
   ro.reports = live_report_flags(f.test);
+  ro.failures_fail = f.test.exit_code_on_error != 0;
   worker::runtime_options wo;
   wo.threads = f.threads > 0 ? f.threads
                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -97,10 +97,16 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
 )";
   const auto total = a.totals().total();
   out += "<h1>swarmlet report</h1>\n";
-  out += fmt::format("<p class=\"verdict {}\">{}</p>\n", run.passed() ? "pass" : "fail",
-                     run.thresholds.empty() ? "No thresholds were set."
-                     : run.passed()         ? "Every threshold held."
-                                            : "A threshold was broken.");
+  std::string verdict = run.passed() ? "Every threshold held." : "A threshold was broken.";
+  if (!run.setup_error.empty())
+    verdict = "setup() failed: no user started.";
+  else if (run.thresholds.empty())
+    verdict =
+        run.failed_requests == 0
+            ? "No thresholds were set, and no request failed."
+            : fmt::format("No thresholds were set, and {} requests failed{}.", run.failed_requests,
+                          run.failures_fail ? "" : " (--exit-code-on-error 0: not a failure)");
+  out += fmt::format("<p class=\"verdict {}\">{}</p>\n", run.passed() ? "pass" : "fail", verdict);
   if (run.aborted)
     out += fmt::format(
         "<p class=\"verdict fail\" id=\"aborted\">The threshold {} was broken {:.1f} s into the "

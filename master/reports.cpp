@@ -59,7 +59,8 @@ nlohmann::json report_stats_json(const stats::request_stats& s, double seconds) 
 }  // namespace
 
 bool run_summary::passed() const {
-  if (aborted) return false;
+  if (aborted || !setup_error.empty()) return false;
+  if (thresholds.empty()) return !failures_fail || failed_requests == 0;
   for (const auto& t : thresholds)
     if (!t.passed) return false;
   return true;

@@ -76,6 +76,12 @@ struct run_summary {
   std::string setup_error;
   /// Set when a threshold with abort_on_fail broke during the run and stopped the test.
   std::optional<test_abort> aborted;
+  /// Without thresholds, whether a failed request fails the test, as it fails Locust's exit
+  /// code (false with --exit-code-on-error 0).
+  bool failures_fail = true;
+  std::uint64_t failed_requests = 0;  ///< at the end
+  /// The verdict the exit code gives: setup() ran, no threshold aborted the test, and every
+  /// threshold held; without thresholds, no request failed (unless failures_fail is false).
   bool passed() const;
 };
 

@@ -1,6 +1,7 @@
 #include "test_runner.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <ctime>
@@ -67,6 +68,7 @@ void test_runner::add_worker(proto::worker_control& worker, std::string id, int 
 void test_runner::worker_restarted(const std::string& id) {
   if (taking_part_.count(id) > 0) running_users_ -= reported_users(id);
   aggregator_.restarted(id);
+  user_ids_.process_gone(id);
   note_worker_event(id, "restarted", 0);
 }
 
@@ -133,6 +135,12 @@ bool test_runner::all_finals_in() const {
     if (it == aggregator_.workers().end() || !it->second.final_received) return false;
   }
   return true;
+}
+
+void test_runner::leaver_went_silent(const std::string& id) {
+  if (!stopping_ || finals_of_leavers_.erase(id) == 0) return;
+  silent_leavers_.push_back(id);
+  check_finals();
 }
 
 void test_runner::check_finals() {
@@ -500,6 +508,7 @@ int test_runner::run() {
   if (!run_setup()) {
     phase_ = phase::stopped;
     aggregator_.tick(0, 0);
+    summary_.failures_fail = options_.failures_fail;
     summary_.complete = true;
     print("\n" + format_stats_table(aggregator_, 0.0) + "\n");
     return 1;
@@ -565,8 +574,14 @@ int test_runner::run() {
   check_finals();
   if (!stop_now_) finals_in_.wait_for(scenario_->http.stop_drain() + options_.final_report_timeout);
   // A warning (not a console line): -q keeps it, and the JSON report's warnings carry it.
-  if (!all_finals_in())
-    warn("not every worker sent its final report; the numbers lack their last interval");
+  if (!all_finals_in() || !silent_leavers_.empty()) {
+    std::string silent;
+    if (!silent_leavers_.empty())
+      silent = fmt::format(" ({} left and went silent before sending it)",
+                           fmt::join(silent_leavers_, ", "));
+    warn("not every worker sent its final report" + silent +
+         "; the numbers lack their last interval");
+  }
   // The requests users finished after the stop count, so the time they took does too: 10 users
   // each ending one 2 s request in a 1 s test made 10 in 2 s, not 10 per second. Not the wait
   // for a worker that never answered: nothing of it counts.
@@ -622,6 +637,8 @@ int test_runner::run() {
       lost.push_back(std::move(l));
     }
   for (auto& l : lost) summary_.worker_events.push_back(std::move(l));
+  summary_.failures_fail = options_.failures_fail;
+  summary_.failed_requests = aggregator_.totals().total().failures;
   summary_.complete = true;
 
   print("\n" + format_stats_table(aggregator_, summary_.counted_s) + "\n" +

@@ -38,6 +38,8 @@ struct runner_options {
   /// still say which threshold failed. Null: nowhere.
   std::ostream* verdicts = nullptr;
   live_report_options reports;  ///< the scenario's report files, written as the test goes
+  /// Without thresholds, a failed request fails the test (run_summary::failures_fail).
+  bool failures_fail = true;
 };
 
 class test_runner final : public proto::report_sink {
@@ -57,6 +59,9 @@ class test_runner final : public proto::report_sink {
   };
   /// A worker that is gone: its users are spread over the others (and the reports say so).
   void remove_worker(const std::string& id, worker_exit why = worker_exit::left);
+  /// A worker that left while the master waited for its final report went silent (killed
+  /// while its users drained): the wait no longer waits for it, and the warning names it.
+  void leaver_went_silent(const std::string& id);
   enum class phase { ready, running, stopping, stopped };
   phase state() const noexcept { return phase_; }
   /// Whether the test is between its start and its end.
@@ -175,6 +180,8 @@ class test_runner final : public proto::report_sink {
   bool users_wait_for_ids_ = false;
   /// Workers that said goodbye while the master waited for final reports: it waits for theirs.
   std::set<std::string> finals_of_leavers_;
+  /// Of those, the ones that went silent before it came (leaver_went_silent).
+  std::vector<std::string> silent_leavers_;
   /// Workers whose users are still arriving since they joined: the index of that event in
   /// summary_.worker_events, whose users_moved grows as they come (see command_users()).
   std::map<std::string, std::size_t> arriving_;

@@ -26,6 +26,12 @@ void user_id_book::leave(const std::string& worker) {
   assigned_.erase(it);
 }
 
+void user_id_book::process_gone(const std::string& worker) {
+  assigned_.erase(worker);
+  retiring_.erase(worker);
+  last_command_.erase(worker);
+}
+
 bool user_id_book::reported(const std::string& worker, std::uint64_t command,
                             const proto::id_ranges& live) {
   auto it = retiring_.find(worker);

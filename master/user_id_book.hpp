@@ -22,6 +22,9 @@ class user_id_book {
   void assign(const std::string& worker, std::uint64_t command, class_ids ids);
   /// The worker left: every id it ran retires (its users may still be alive).
   void leave(const std::string& worker);
+  /// The worker's process is gone for sure (another process said hello under its name): the
+  /// ids it ran or was retiring are free, as its users died with it.
+  void process_gone(const std::string& worker);
   /// A report of `worker`, taken once it had command `command`: of the ids that command (or an
   /// earlier one) retired, those not in `live` are gone and free again. True when some were.
   bool reported(const std::string& worker, std::uint64_t command, const proto::id_ranges& live);

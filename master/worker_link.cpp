@@ -200,8 +200,10 @@ void worker_link::on_hello(const std::string& id, const proto::hello_payload& h)
   if (!was_ready && !descriptors_for_a_worker(id)) return;
   // A new process under the id (a restart: Kubernetes gives a pod's container its name again)
   // numbers its reports and names from the start: what the master kept of the one before
-  // would refuse its reports as repeats.
-  const bool restarted = known && registry_.another_process(id, h);
+  // would refuse its reports as repeats. A process that said goodbye never says hello again:
+  // a hello under its name is another process (systemctl restart, Ctrl-C and run again).
+  const bool restarted = known ? registry_.another_process(id, h) : said_goodbye_.contains(id);
+  leavers_heard_.erase(id);
   registry_.hello(id, h, clock_.now());
   auto& remote = remotes_[id];
   if (!remote) remote = std::make_unique<remote_worker>(*this, id);
@@ -221,10 +223,12 @@ void worker_link::on_hello(const std::string& id, const proto::hello_payload& h)
 }
 
 void worker_link::on_heartbeat(const std::string& id, const proto::heartbeat_payload& h) {
-  if (!registry_.heard(id, clock_.now(), h.users, h.cpu_percent))
-    bad_frame(id, "heartbeat from a worker that has not said hello");
-  else
+  if (registry_.heard(id, clock_.now(), h.users, h.cpu_percent))
     warn_if_short_of_cpu(id);
+  else if (auto it = leavers_heard_.find(id); it != leavers_heard_.end())
+    it->second = clock_.now();
+  else
+    bad_frame(id, "heartbeat from a worker that has not said hello");
 }
 
 void worker_link::warn_if_short_of_cpu(const std::string& id) {
@@ -262,6 +266,7 @@ void worker_link::on_goodbye(const std::string& id) {
     said_goodbye_.erase(goodbye_order_.front());
     goodbye_order_.pop_front();
   }
+  leavers_heard_[id] = clock_.now();
   log("worker left: " + id + "; its users are spread over the others");
   if (runner_ != nullptr) runner_->remove_worker(id);
 }
@@ -301,6 +306,12 @@ void worker_link::on_stats() {
     ++rejected_stats_;
     return;
   }
+  if (auto it = leavers_heard_.find(sender); it != leavers_heard_.end()) {
+    if (stats_.final)
+      leavers_heard_.erase(it);
+    else
+      it->second = clock_.now();
+  }
   switch (runner_->deliver(stats_)) {
     case aggregator::add_result::unresolved:
       return bad_frame(sender,
@@ -329,6 +340,17 @@ void worker_link::heartbeat_loop() {
         beat.names_known = runner_->names_known(w->id);
       }
       send_to(w->id, proto::message_type::heartbeat, beat);
+    }
+    for (auto it = leavers_heard_.begin(); it != leavers_heard_.end();) {
+      if (clock_.now() - it->second <= silence) {
+        ++it;
+        continue;
+      }
+      const std::string id = it->first;
+      it = leavers_heard_.erase(it);
+      log("worker " + id + " left and went silent (no heartbeat or report for " +
+          std::to_string(silence.count()) + " ms) before its final report");
+      if (runner_ != nullptr) runner_->leaver_went_silent(id);
     }
     for (const auto& id : registry_.expire(clock_.now(), silence)) {
       log("worker missing: " + id + " (no heartbeat or report for " +

@@ -111,6 +111,10 @@ class worker_link {
   /// final report after its goodbye, and that report still counts.
   std::set<std::string> said_goodbye_;
   std::deque<std::string> goodbye_order_;
+  /// Workers that said goodbye and have not sent this run's final report yet: when each was
+  /// last heard (a leaver beats while its users drain). One silent for the misses a worker
+  /// may have died: the test no longer waits for its report (test_runner::leaver_went_silent).
+  std::map<std::string, green::time_point> leavers_heard_;
   std::map<std::string, std::string> keys_;  ///< worker name -> its CURVE key (see foreign_key)
   static constexpr std::size_t max_bound_names = 4096;
   std::uint64_t bad_frames_ = 0;

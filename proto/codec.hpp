@@ -23,8 +23,10 @@ namespace swarmlet::proto {
 // how many of the worker's names it knows in the run; 7: stats reports carry the worker's CPU
 // and stand in for its heartbeat (a worker that reported within the last interval sends none);
 // 8: a hello carries the worker process's incarnation, so that a new process under the id of
-// one that died (a restart) is told from the same process saying hello again
-inline constexpr std::uint16_t protocol_version = 8;
+// one that died (a restart) is told from the same process saying hello again; 9: a worker that
+// said goodbye sends heartbeats while its users drain for the final report, so that a master
+// waiting for it tells a dead leaver from a slow one
+inline constexpr std::uint16_t protocol_version = 9;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.
 inline constexpr double max_cpu_percent = 4096 * 100;

@@ -178,6 +178,16 @@ void master_link::beat_loop() {
           std::to_string(no_answer_hint_after.count()) + " s: " + options_.no_answer_hint +
           " (still trying)");
     }
+    if (leaving_) {
+      // After the goodbye no hello (the master no longer knows this worker), but a heartbeat
+      // while the users drain for the final report: a master waiting for that report tells a
+      // leaver still draining from one that died (Kubernetes' SIGKILL after its grace), and
+      // need not wait out the drain bound for the dead.
+      if (registered_)
+        send(proto::message_type::heartbeat, proto::heartbeat_payload{users(), cpu_.sample()});
+      clock_.sleep_for(heartbeat_interval_);
+      continue;
+    }
     if (registered_ && now - last_heard_ > silence) {
       looking_since_ = now;
       log("no word from the master for " + std::to_string(silence.count()) +
@@ -240,8 +250,6 @@ void master_link::stop() {
   leaving_ = true;
   send(proto::message_type::goodbye);
   log("leaving: said goodbye to the master");
-  // No heartbeat or hello after the goodbye: the master no longer knows this worker.
-  if (beats_.valid() && !beats_.dead()) beats_.kill();
   const std::uint64_t run = load_ ? load_->current_run() : 0;
   if (registered_ && run != 0 && final_run_ != run) {
     log("stopping the users for their final report (interrupt again to send it without waiting "

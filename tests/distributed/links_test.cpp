@@ -711,6 +711,55 @@ TEST_F(Links, AWorkerBackFromAPartitionIsAwaitedForItsLastFinalReportNotItsOrpha
   EXPECT_EQ(counted(), 30u) << "counted, or reported lost: nothing vanishes";
 }
 
+TEST_F(Links, ALeaverIsAwaitedForItsFinalReportOnlyWhileItBeats) {
+  auto& a = add_worker("a");
+  auto& b = add_worker("b");
+  start_test();
+  a.users()->report(5);
+  b.users()->report(4);
+  b.users()->defer_final = true;  // its users take their time to end
+  runner_->request_stop();
+  clock_.settle();
+  auto leaving = green::spawn([&] { b.link->stop(); });  // Kubernetes' SIGTERM: goodbye
+  clock_.advance(5 * beat + beat / 2);  // between two beats: the last one has arrived
+  EXPECT_FALSE(run_.dead()) << "b beats while its users drain: its final report is awaited";
+  network_.partition("b", net::every_path, net::fault::drop);  // then SIGKILL
+  clock_.advance(3 * beat);
+  EXPECT_FALSE(run_.dead()) << "three beats of silence are not yet more than three";
+  clock_.advance(beat);
+  ASSERT_TRUE(run_.dead()) << "the master waited for a dead leaver";
+  EXPECT_EQ(run_.wait(), 0);
+  EXPECT_EQ(counted(), 9u);
+  EXPECT_NE(master_log_.str().find("worker b left and went silent (no heartbeat or report for "
+                                   "3000 ms) before its final report"),
+            std::string::npos);
+  ASSERT_FALSE(runner_->summary().warnings.empty());
+  EXPECT_NE(
+      runner_->summary().warnings.back().find(
+          "not every worker sent its final report (b left and went silent before sending it)"),
+      std::string::npos);
+  leaving.kill();
+}
+
+TEST_F(Links, AWorkerThatLeftAndStartsAgainUnderItsIdIsCountedAsANewProcess) {
+  auto& a = add_worker("a");
+  auto& b = add_worker("b");
+  start_test();
+  b.users()->report(4);
+  b.link->stop();  // systemctl restart: SIGTERM, goodbye and the final report...
+  ASSERT_EQ(b.running.wait(), 0);
+  clock_.settle();
+  auto& again = add_worker("b");  // ...then the same --id in a new process
+  a.users()->report(0);           // the ids a gives up are free
+  clock_.settle();
+  ASSERT_EQ(again.last_users(), 6) << "the ids the process that left ran are free";
+  again.users()->report(3);
+  clock_.settle();
+  EXPECT_EQ(counted(), 7u) << "the new process's reports, numbered from 1, are not repeats";
+  EXPECT_EQ(finish_test(), 0);
+  EXPECT_EQ(counted(), 7u);
+}
+
 TEST_F(Links, AtQuitAWorkerLetsTheFinalReportOfAStopUnderWayLeaveFirst) {
   auto& a = add_worker("a");
   start_test();

@@ -365,3 +365,25 @@ TEST(Reports, TheMasterKeepsABoundedNumberOfDistinctExceptions) {
 }
 
 }  // namespace
+
+TEST(Reports, WithoutThresholdsAFailedRequestFailsTheVerdictAsItFailsTheExitCode) {
+  swarmlet::green::hub hub;
+  m::aggregator a(1);
+  m::run_summary run;
+  run.complete = true;
+  EXPECT_TRUE(run.passed());
+  EXPECT_NE(m::html_report(swarmlet::config::scenario{}, a, run)
+                .find("No thresholds were set, and no request failed."),
+            std::string::npos);
+  run.failed_requests = 48906;
+  EXPECT_FALSE(run.passed()) << "the exit code is 1: the JSON must not say it passed";
+  EXPECT_EQ(m::summary_json(a, run)["passed"], false);
+  EXPECT_NE(m::html_report(swarmlet::config::scenario{}, a, run)
+                .find("<p class=\"verdict fail\">No thresholds were set, and 48906 requests "
+                      "failed.</p>"),
+            std::string::npos);
+  run.failures_fail = false;  // --exit-code-on-error 0
+  EXPECT_TRUE(run.passed());
+  run.setup_error = "main.lua:3: boom";
+  EXPECT_FALSE(run.passed());
+}
