@@ -179,7 +179,7 @@ void test_runner::deliver(proto::stats_report report) {
               report.data_rows_used);
   const int before = reported_users(report.worker_id);
   if (aggregator_.add(report)) {
-    note_users(report.worker_id, reported_users(report.worker_id) - before);
+    note_users(report.worker_id, reported_users(report.worker_id) - before, report.peak_users);
     if (stopping_) last_report_while_stopping_ = green::clock::now();
   }
   if (stopping_) check_finals();
@@ -205,7 +205,7 @@ aggregator::add_result test_runner::deliver(const proto::stats_frame& frame) {
   int users_change = 0;
   const auto result = aggregator_.add(frame, users_change);
   if (result != aggregator::add_result::rejected) {
-    note_users(worker_id, users_change);
+    note_users(worker_id, users_change, frame.peak_users);
     if (stopping_) last_report_while_stopping_ = green::clock::now();
   } else {
     // Of this run, refused for its sequence number: a process numbers its reports one by one,
@@ -224,11 +224,19 @@ int test_runner::reported_users(const std::string& id) const {
   return it == aggregator_.workers().end() ? 0 : it->second.users;
 }
 
-void test_runner::note_users(const std::string& id, int change) {
+void test_runner::note_users(const std::string& id, int change, int peak) {
   // Only the workers taking part count: a missing worker's last count is spread over the
   // others. (A sum kept up to date: adding up every worker at every report costs a master of
   // many workers more than the reports themselves.)
-  if (taking_part_.count(id) > 0) running_users_ += change;
+  if (taking_part_.count(id) > 0) {
+    running_users_ += change;
+    // Its peak beside the others' users now: approximate over many workers (their tops need
+    // not coincide), exact for one, and a top between two reports still counts.
+    const std::int64_t at_its_peak = running_users_ - reported_users(id) + peak;
+    summary_.peak_users =
+        std::max(summary_.peak_users, static_cast<int>(std::clamp<std::int64_t>(
+                                          at_its_peak, 0, std::numeric_limits<int>::max())));
+  }
   summary_.peak_users = std::max(summary_.peak_users, users_now());
 }
 

@@ -149,7 +149,9 @@ class test_runner final : public proto::report_sink {
   /// The users of the workers taking part (running_users_), within an int.
   int users_now() const noexcept;
   /// The worker's report changed its count by `change`: the running sum and the peak follow.
-  void note_users(const std::string& id, int change);
+  /// `id`'s users changed by `change`; `peak` is the most it ran at once since its previous
+  /// report (proto::stats_report::peak_users).
+  void note_users(const std::string& id, int change, int peak);
   /// At a tick, `seconds` into the test: true when a threshold with abort_on_fail is broken on
   /// the live totals (noted in the summary), so the test stops now.
   bool judge_abort_thresholds(double seconds);

@@ -25,7 +25,8 @@ namespace swarmlet::proto {
 // 8: a hello carries the worker process's incarnation, so that a new process under the id of
 // one that died (a restart) is told from the same process saying hello again; 9: a worker that
 // said goodbye sends heartbeats while its users drain for the final report, so that a master
-// waiting for it tells a dead leaver from a slow one
+// waiting for it tells a dead leaver from a slow one, and stats reports carry the most users
+// the worker ran at once since its previous report
 inline constexpr std::uint16_t protocol_version = 9;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.

@@ -57,6 +57,10 @@ struct stats_report {
   bool final = false;            ///< every user has stopped (at the end of the run, or on its own)
   std::uint64_t command_id = 0;  ///< the last spawn command the worker followed before it
   int users = 0;                 ///< users running on the worker when it was taken
+  /// The most users running on the worker at once since its previous report (at least
+  /// `users`): a test shorter than a report interval, or a stage's top between two reports,
+  /// still shows in the master's peak.
+  int peak_users = 0;
   /// The worker process's CPU since its previous reading (100: one core). A report stands in
   /// for the worker's heartbeat, so it says what a heartbeat would.
   double cpu_percent = 0;

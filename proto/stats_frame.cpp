@@ -15,7 +15,7 @@ using packer = msgpack::packer<msgpack::sbuffer>;
 
 constexpr std::size_t max_id = 256;
 constexpr std::size_t max_text = 4096;  // a method, a name, an error message
-constexpr std::uint32_t payload_fields = 15;
+constexpr std::uint32_t payload_fields = 16;
 constexpr std::uint32_t max_data_files = 10000;
 
 /// [distance from the previous bucket (the first: its number), count, ...]
@@ -125,6 +125,7 @@ void pack_stats_report(packer& p, const stats_report& r, report_names& names) {
   p.pack(r.final);
   p.pack(r.command_id);
   p.pack(r.users);
+  p.pack(std::max(r.users, r.peak_users));
   p.pack(r.cpu_percent);
   p.pack(r.requests_sent);
   pack_ids(p, r.live_user_ids);
@@ -185,7 +186,7 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
   sender = {};
   run_id = sequence = command_id = requests_sent = http1_1 = http2 = 0;
   final = false;
-  users = 0;
+  users = peak_users = 0;
   cpu_percent = 0;
   lag = {};
   names.clear();
@@ -218,6 +219,9 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
     const std::uint64_t u = in.u64("stats.users");
     if (u > 100'000'000) throw wire_error("stats.users is out of range");
     users = static_cast<int>(u);
+    const std::uint64_t peak = in.u64("stats.peak_users");
+    if (peak > 100'000'000 || peak < u) throw wire_error("stats.peak_users is out of range");
+    peak_users = static_cast<int>(peak);
     cpu_percent = in.real("stats.cpu_percent");
     if (!(cpu_percent >= 0 && cpu_percent <= max_cpu_percent))
       throw wire_error("stats.cpu_percent is out of range");
@@ -337,6 +341,7 @@ std::optional<stats_report> stats_frame::self_contained(std::string& error) cons
   r.final = final;
   r.command_id = command_id;
   r.users = users;
+  r.peak_users = peak_users;
   r.cpu_percent = cpu_percent;
   r.requests_sent = requests_sent;
   r.live_user_ids = live_user_ids;

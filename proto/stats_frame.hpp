@@ -78,6 +78,7 @@ class stats_frame {
   bool final = false;
   std::uint64_t command_id = 0;
   int users = 0;
+  int peak_users = 0;
   double cpu_percent = 0;
   std::uint64_t requests_sent = 0;
   id_ranges live_user_ids;

@@ -218,6 +218,7 @@ void runtime::start_user(const std::string& cls, std::uint64_t id) {
   running_ids_[cls].insert(id);
   ++per_thread_[best];
   ++total_users_;
+  peak_since_report_ = std::max(peak_since_report_, total_users_);
 }
 
 void runtime::stop_user(std::uint64_t id) {
@@ -294,6 +295,9 @@ void runtime::spawner_loop() {
       if (done < due) {
         if (!change_one()) {
           if (options_.on_spawn_complete) options_.on_spawn_complete(run_id_, total_users_);
+          // The master learns the users now, not an interval later: its history's first row
+          // of a short test would say 0 users.
+          if (run_id_ != 0 && !report_now_.ready()) report_now_.send();
           break;
         }
         ++done;
@@ -361,6 +365,8 @@ void runtime::deliver(bool final, std::uint64_t command_id) {
   // reports its VUs.
   if (open_model_) total_users_ = static_cast<int>(snap.live_user_ids.size());
   r.users = total_users_;
+  r.peak_users = std::max(peak_since_report_, total_users_);
+  peak_since_report_ = total_users_;
   r.delta = std::move(snap.delta);
   r.exceptions = std::move(snap.exceptions);
   r.live_user_ids = std::move(snap.live_user_ids);

@@ -107,6 +107,7 @@ class runtime final : public user_load {
   worker_identity identity_;
   std::shared_ptr<const std::string> setup_data_;  ///< the run's setup() value (msgpack)
   int total_users_ = 0;
+  int peak_since_report_ = 0;  ///< the most of total_users_ since the last report
   green::event<> retarget_;
   green::event<> report_now_;           ///< a report before the interval is up
   green::time_point last_report_at_{};  ///< of the reporter loop's last report

@@ -248,13 +248,14 @@ class recording_worker final : public swarmlet::proto::worker_control {
     r.final = true;
     sink_.deliver(std::move(r));
   }
-  /// A periodic report: `users` running now, no requests.
-  void report_users(std::uint64_t run_id, int users) {
+  /// A periodic report: `users` running now (at most `peak` since the last), no requests.
+  void report_users(std::uint64_t run_id, int users, int peak = 0) {
     swarmlet::proto::stats_report r;
     r.worker_id = id_;
     r.run_id = run_id;
     r.sequence = ++sequence_;
     r.users = users;
+    r.peak_users = std::max(users, peak);
     sink_.deliver(std::move(r));
   }
   std::vector<swarmlet::proto::spawn_command> spawns;
@@ -290,9 +291,11 @@ TEST(TestRunner, PeakUsersIsThePeakTheWorkersReachedNotTheOneAskedFor) {
   runner.add_worker(two, "two", 1);
   two.report_users(runner.run_id(), 4);
   EXPECT_EQ(runner.summary().peak_users, 9);
+  one.report_users(runner.run_id(), 1, 6);  // 6 at its top between two reports, beside two's 4
+  EXPECT_EQ(runner.summary().peak_users, 10);
   runner.request_stop();
   EXPECT_EQ(running.wait(), 0);
-  EXPECT_EQ(m::summary_json(runner.results(), runner.summary())["peak_users"], 9);
+  EXPECT_EQ(m::summary_json(runner.results(), runner.summary())["peak_users"], 10);
 }
 
 TEST(TestRunner, UsersClaimedBeyondAnIntAddUpToTheLargestInt) {

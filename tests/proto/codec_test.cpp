@@ -74,6 +74,7 @@ TEST(Codec, EveryMessageRoundTrips) {
   r.final = true;
   r.command_id = 4;
   r.users = 3;
+  r.peak_users = 8;
   r.requests_sent = 77;
   r.delta.entry("GET", "/").record(1500, 10, true);
   r.delta.record_error("GET", "/", "HTTP 500");
@@ -83,6 +84,8 @@ TEST(Codec, EveryMessageRoundTrips) {
   EXPECT_EQ(r2.sequence, 9u);
   EXPECT_TRUE(r2.final);
   EXPECT_EQ(r2.command_id, 4u);
+  EXPECT_EQ(r2.users, 3);
+  EXPECT_EQ(r2.peak_users, 8) << "the most users since the previous report";
   EXPECT_EQ(r2.requests_sent, 77u);
   EXPECT_EQ(r2.delta.total().failures, 1u);
   EXPECT_EQ(r2.delta.errors().size(), 1u);
@@ -291,10 +294,10 @@ std::string frame(
   pk.pack(static_cast<int>(p::message_type::stats));
   pk.pack(p::protocol_version);
   pk.pack(std::string("w"));
-  pk.pack_array(15);
+  pk.pack_array(16);
   for (int v : {1, 1}) pk.pack(v);
   pk.pack(false);
-  for (int v : {0, 0}) pk.pack(v);
+  for (int v : {0, 0, 0}) pk.pack(v);  // command id, users, peak users
   pack_cpu(pk);
   pk.pack(requests);
   pk.pack_array(0);
