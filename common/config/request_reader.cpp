@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include "common/http/request_syntax.hpp"
 #include "common/http/url.hpp"
@@ -145,6 +147,29 @@ void read_header_checks(const reader& r, const YAML::Node& n, std::vector<header
   }
 }
 
+/// Whether `a` becomes `b` by one letter added, dropped, changed or two swapped.
+bool one_edit_apart(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  if (b.size() - a.size() > 1 || a == b) return false;
+  std::size_t i = 0;
+  while (i < a.size() && a[i] == b[i]) ++i;
+  if (a.size() < b.size()) return a.substr(i) == b.substr(i + 1);
+  return a.substr(i + 1) == b.substr(i + 1) ||
+         (i + 1 < a.size() && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+          a.substr(i + 2) == b.substr(i + 2));
+}
+
+/// The operator a mapping's one key was likely meant to be (`gtt`, `$gt`, `exist`): such a
+/// mapping compared as a value would fail every response, not say what was meant.
+std::optional<std::string_view> mistyped_json_op(const YAML::Node& v) {
+  if (!v.IsMap() || v.size() != 1) return std::nullopt;
+  const auto key = v.begin()->first.as<std::string>();
+  for (const std::string_view op :
+       {"eq", "ne", "gt", "ge", "gte", "lt", "le", "lte", "exists", "contains"})
+    if (one_edit_apart(key, op)) return op;
+  return std::nullopt;
+}
+
 }  // namespace
 
 void read_json_checks(const reader& r, const YAML::Node& n, std::vector<json_check>& out) {
@@ -162,6 +187,11 @@ void read_json_checks(const reader& r, const YAML::Node& n, std::vector<json_che
       for (const auto& op : v)
         comparisons = comparisons || parse_json_op(op.first.as<std::string>()).has_value();
     if (!comparisons) {  // a bare value (even a mapping without operators): equals
+      if (const auto op = mistyped_json_op(v))
+        r.fail(v.begin()->first, "check.json " + base.path.source() + ": '" +
+                                     v.begin()->first.as<std::string>() +
+                                     "' is not a comparison: did you mean '" + std::string(*op) +
+                                     "'? (to compare with a mapping, write {eq: {...}})");
       base.operand = to_json(r, v);
       out.push_back(std::move(base));
       continue;

@@ -133,6 +133,12 @@ TEST(Check, BadKeysAndValuesNameWhereAndWhat) {
       {"{get: /, check: {json: {$.n: {gt: 0, bigger: 1}}}}",
        "t.yaml:3:50: check.json $.n: 'bigger' is not a comparison (eq, ne, gt, ge, lt, le, "
        "exists, contains); to compare with a mapping, write {eq: {...}}"},
+      {"{get: /, check: {json: {$.n: {gtt: 100}}}}",
+       "t.yaml:3:43: check.json $.n: 'gtt' is not a comparison: did you mean 'gt'? (to compare "
+       "with a mapping, write {eq: {...}})"},
+      {"{get: /, check: {json: {$.n: {exist: true}}}}",
+       "t.yaml:3:43: check.json $.n: 'exist' is not a comparison: did you mean 'exists'? (to "
+       "compare with a mapping, write {eq: {...}})"},
       {"{get: /, check: {json: {$.n: {gt: [1]}}}}",
        "t.yaml:3:47: check.json $.n.gt compares with a number or a string"},
       {"{get: /, check: {json: {$.n: {exists: maybe}}}}",
