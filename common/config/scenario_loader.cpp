@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -230,6 +231,8 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
   }
   if (const auto st = n["stages"]) {
     r.expect_list(st, "load.stages");
+    if (st.size() == 0)
+      r.fail(st, "load.stages is empty: give at least one {duration, users} (or leave stages out)");
     // It would be silently unused: each stage has its own rate, or ramps over its duration.
     if (!l.arrival && n["spawn_rate"])
       r.fail(n["spawn_rate"],
@@ -278,6 +281,14 @@ threshold read_threshold(const reader& r, const YAML::Node& t) {
                "a threshold's method needs a name too, e.g. {name: /items, method: "
                "GET, check: p95 < 250ms}");
       method = r.text(t["method"], "threshold method");
+      // As the scenario's own `get:` and `post:`: requests are counted under the method in
+      // capitals, and a lower-case one here judged none of them.
+      for (auto& c : method) {
+        if (!std::isalpha(static_cast<unsigned char>(c)))
+          r.fail(t["method"], "a threshold's method is a word such as GET or POST, not '" +
+                                  t["method"].Scalar() + "'");
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
     }
     if (t["abort_on_fail"]) abort_on_fail = r.boolean(t["abort_on_fail"], "abort_on_fail");
     if (t["delay"]) {
@@ -480,9 +491,14 @@ scenario load(const reader& r, const std::string& text) {
       if (s.http.client_cert.empty() != s.http.client_key.empty())
         r.fail(h, "http: client_cert and client_key go together");
       if (h["server_name"]) s.http.server_name = r.text(h["server_name"], "http.server_name");
-      if (h["connect_timeout"])
-        s.http.connect_timeout = r.duration(h["connect_timeout"], "http.connect_timeout");
-      if (h["timeout"]) s.http.timeout = r.duration(h["timeout"], "http.timeout");
+      // 0 would fail every request at once ("no response within 0 ms").
+      const auto above_zero = [&](const char* key) {
+        const auto d = r.duration(h[key], std::string("http.") + key);
+        if (d.count() <= 0) r.fail(h[key], std::string("http.") + key + " must be more than 0");
+        return d;
+      };
+      if (h["connect_timeout"]) s.http.connect_timeout = above_zero("connect_timeout");
+      if (h["timeout"]) s.http.timeout = above_zero("timeout");
       if (h["verify_tls"]) s.http.verify_tls = r.boolean(h["verify_tls"], "http.verify_tls");
       if (h["max_redirects"])
         s.http.max_redirects =

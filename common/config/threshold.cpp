@@ -192,8 +192,9 @@ threshold::outcome threshold::judge(const stats::stats_table& table, double seco
   } else {
     for (const auto& [key, s] : table.entries())
       if (key.name == name && (method.empty() || key.method == method)) judged.merge(s);
-    if (judged.requests == 0) return {0, false, 0};
   }
+  // Nothing to judge fails, named or not: a test that sent nothing does not pass its p95.
+  if (judged.requests == 0) return {0, false, 0};
   const double v = observed(judged, seconds);
   return {v, passes(v), judged.requests};
 }

@@ -515,6 +515,13 @@ result client::send(const request& original) {
         req = &redirected;
       }
     }
+    // A space or a byte above 0x7f would end or garble the request line: sent encoded, as
+    // requests and Go's net/http send them (each hop: a Location may hold them too).
+    if (auto quoted = requoted_target(req->target)) {
+      if (req != &redirected) redirected = *req;
+      redirected.target = std::move(*quoted);
+      req = &redirected;
+    }
     // Before any connection: a CR or LF in the line or a header would split it on the wire
     // (each hop: a redirect's Location is the server's text).
     if (std::string why = check_request(*req); !why.empty()) {

@@ -61,6 +61,29 @@ std::string check_request_target(std::string_view target) {
   return "request target contains " + described(static_cast<unsigned char>(target[at]));
 }
 
+std::optional<std::string> requoted_target(std::string_view target) {
+  const auto needs_quoting = [](unsigned char c) {
+    return c == ' ' || c >= 0x80 ||
+           std::string_view("\"<>\\^`{|}").find(static_cast<char>(c)) != std::string_view::npos;
+  };
+  std::size_t i = 0;
+  while (i < target.size() && !needs_quoting(static_cast<unsigned char>(target[i]))) ++i;
+  if (i == target.size()) return std::nullopt;
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out(target.substr(0, i));
+  for (; i < target.size(); ++i) {
+    const auto c = static_cast<unsigned char>(target[i]);
+    if (!needs_quoting(c)) {
+      out += static_cast<char>(c);
+      continue;
+    }
+    out += '%';
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
 std::string check_header_name(std::string_view name) {
   return check_token("header name", name);
 }

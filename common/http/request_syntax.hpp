@@ -5,6 +5,7 @@
 // rules are refused before a byte is sent, never repaired: the text came from a scenario, a
 // capture, a data cell or a script, and the test must say so. Pure checks, no I/O, so that the
 // scenario loader can refuse fixed text at load time with the same rules.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,8 +19,15 @@ std::string check_method(std::string_view method);
 
 /// Empty when `target` (a path and query, or an absolute URL) may go on a request line, else
 /// why not, in one line ("request target contains CR/LF"). Refuses control characters
-/// (0x00-0x1f, 0x7f) only: spaces and bytes above 0x7f are sent as written, as before.
+/// (0x00-0x1f, 0x7f) only: spaces and bytes above 0x7f are percent-encoded when the request
+/// is sent (requoted_target).
 std::string check_request_target(std::string_view target);
+
+/// `target` with the bytes a request line may not carry percent-encoded, as Python's requests
+/// and Go's net/http send them: a space, `"<>\^`{|}` and bytes above 0x7f (`/a b` goes as
+/// `/a%20b`, `/café` as `/caf%C3%A9`). `%` itself is left alone: what is encoded stays so.
+/// Nothing when there is nothing to encode.
+std::optional<std::string> requoted_target(std::string_view target);
 
 /// Empty when `name` is a header name (a token), else why not ("header name contains CR/LF").
 std::string check_header_name(std::string_view name);

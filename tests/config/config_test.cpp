@@ -205,6 +205,8 @@ TEST(Threshold, OnOneNameJudgesOnlyItsRequestsAndFailsWhenThereAreNone) {
   const auto typo = c::parse_threshold("max < 100ms", "/fsat").judge(t, 10);
   EXPECT_FALSE(typo.passed) << "a name with no requests fails";
   EXPECT_EQ(typo.requests, 0u);
+  EXPECT_FALSE(c::parse_threshold("p95 < 1s").judge(swarmlet::stats::stats_table{}, 10).passed)
+      << "nor does a test that sent nothing pass its p95";
 }
 
 TEST(HttpSettings, VersionIsAutoByDefaultAndTakesQuotedOrBareValues) {
@@ -388,7 +390,7 @@ TEST(Threshold, TheScenarioTakesAbortOnFailAndDelayInTheMapForm) {
       "thresholds:\n"
       "  - p(95) < 250ms\n"
       "  - {check: fail_ratio < 0.01, abort_on_fail: true, delay: 10s}\n"
-      "  - {name: /items, method: GET, check: p(99) < 100ms, abort_on_fail: true}\n"
+      "  - {name: /items, method: get, check: p(99) < 100ms, abort_on_fail: true}\n"
       "  - {check: med < 50ms}\n",
       "t.yaml");
   ASSERT_EQ(s.thresholds.size(), 4u);
@@ -400,7 +402,8 @@ TEST(Threshold, TheScenarioTakesAbortOnFailAndDelayInTheMapForm) {
   EXPECT_EQ(s.thresholds[1].text, "fail_ratio < 0.01");
   EXPECT_TRUE(s.thresholds[2].abort_on_fail);
   EXPECT_EQ(s.thresholds[2].delay, std::chrono::microseconds(0));
-  EXPECT_EQ(s.thresholds[2].text, "GET /items: p(99) < 100ms");
+  EXPECT_EQ(s.thresholds[2].text, "GET /items: p(99) < 100ms") << "as the requests are counted";
+  EXPECT_EQ(s.thresholds[2].method, "GET");
   EXPECT_FALSE(s.thresholds[3].abort_on_fail);
   EXPECT_DOUBLE_EQ(s.thresholds[3].quantile, 0.5);
 }
@@ -436,6 +439,8 @@ TEST(Threshold, ScenarioErrorsNameFileLineAndColumn) {
       {"{check: p95 < 1s, abort_on_fail: false, delay: 10s}", "t.yaml:4:52: delay is how long"},
       {"{abort_on_fail: true}", "t.yaml:4:5: a threshold needs check, e.g. {check: "},
       {"{method: GET, check: p95 < 1s}", "t.yaml:4:14: a threshold's method needs a name too"},
+      {"{name: /a, method: \"GET /a\", check: p95 < 1s}",
+       "t.yaml:4:24: a threshold's method is a word such as GET or POST, not 'GET /a'"},
       {"{check: p95 < 1s, abort: true}", "t.yaml:4:23: unknown key 'abort' in a threshold"},
   };
   for (const auto& [th, expected] : cases) {
@@ -724,6 +729,25 @@ TEST(ScenarioLoader, ALoadSpawnRateBesideStagesIsRefusedNotIgnored) {
               std::string::npos)
         << e.what();
   }
+}
+
+TEST(ScenarioLoader, NoStagesAndNoTimeToAnswerAreRefusedNotRun) {
+  const auto error_of = [](const std::string& lines) {
+    try {
+      c::load_scenario_text("target: http://h/\nusers: [{tasks: [{get: /}]}]\n" + lines, "s.yaml");
+    } catch (const c::config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("load: {stages: []}\n"),
+            "s.yaml:3:16: load.stages is empty: give at least one {duration, users} (or leave "
+            "stages out)")
+      << "it ran 1 user until stopped";
+  EXPECT_EQ(error_of("http: {timeout: 0s}\n"), "s.yaml:3:17: http.timeout must be more than 0")
+      << "every request failed at once";
+  EXPECT_EQ(error_of("http: {connect_timeout: 0ms}\n"),
+            "s.yaml:3:25: http.connect_timeout must be more than 0");
 }
 
 TEST(ScenarioLoader, ALoadUserCountBesideStagesIsRefusedNotIgnored) {

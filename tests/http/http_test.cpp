@@ -672,6 +672,27 @@ TEST_F(Http, ARequestThatACrOrLfWouldSplitIsRefusedAndNeverSent) {
   srv.kill();
 }
 
+TEST_F(Http, ASpaceOrANonAsciiByteInATargetIsSentPercentEncoded) {
+  // As Python's requests and Go's net/http send them: raw, the space ended the request line
+  // and every request failed with the server's 400.
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  std::vector<std::string> seen;
+  auto srv = g::spawn([&] {
+    h::serve_http(listener, [&](const h::request& q, h::response& r) {
+      seen.push_back(q.target);
+      r.status = 200;
+    });
+  });
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(listener.local_port()), error),
+              {});
+  for (const char* target : {"/a b?q=x y", "/caf\xc3\xa9/{id}", "/done%20already"})
+    ASSERT_TRUE(c.send(get(target)).ok()) << target;
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"/a%20b?q=x%20y", "/caf%C3%A9/%7Bid%7D", "/done%20already"}));
+  srv.kill();
+}
+
 TEST_F(Http, UrlsAreParsedAndBadOnesExplained) {
   std::string error;
   auto u = h::parse_url("https://example.test:8443/a/b?c=d", error);
