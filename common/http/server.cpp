@@ -65,6 +65,16 @@ void serve_connection(green::stream& connection, const handler& handle,
     }
     return true;
   };
+  // The answer leaves within the deadline too: a client that never reads would otherwise hold
+  // its place for ever, once the socket's buffers were full.
+  auto answer = [&](const response& res, bool close, bool head) {
+    if (!request_deadline) {
+      write_response(connection, out, res, close, head);
+      return true;
+    }
+    return green::with_timeout(*request_deadline,
+                               [&] { write_response(connection, out, res, close, head); });
+  };
   try {
     for (;;) {
       parser.start();
@@ -78,7 +88,7 @@ void serve_connection(green::stream& connection, const handler& handle,
         response bad;
         bad.status = parser.body_too_large() ? 413 : 400;
         bad.body = "bad request: " + parser.error() + "\n";
-        write_response(connection, out, bad, true, false);
+        answer(bad, true, false);
         return;
       }
       response res;
@@ -93,8 +103,7 @@ void serve_connection(green::stream& connection, const handler& handle,
         res.body = std::string("handler failed: ") + e.what() + "\n";
       }
       const bool close = !parser.keep_alive();
-      write_response(connection, out, res, close, parser.request().method == "HEAD");
-      if (close) return;
+      if (!answer(res, close, parser.request().method == "HEAD") || close) return;
     }
   } catch (const std::system_error&) {
     // The client went away mid-exchange: nothing to answer.

@@ -17,8 +17,9 @@ using handler = std::function<void(const request& req, response& res)>;
 /// Serves HTTP on one connection until the client closes it, asks to, or sends bad HTTP
 /// (answered with 400). Never throws for a misbehaving client. With `request_deadline`, a
 /// connection that has not brought a whole request that long after the previous answer (or
-/// its opening) is closed: an idle or trickling client cannot hold one of a small pool's
-/// places for ever (the master's API and a worker's health port).
+/// its opening), or whose answer has not left that long after it began, is closed: an idle,
+/// trickling or never-reading client cannot hold one of a small pool's places for ever (the
+/// master's API and a worker's health port).
 void serve_connection(green::stream& connection, const handler& handle,
                       std::optional<green::duration> request_deadline = std::nullopt);
 

@@ -570,6 +570,24 @@ TEST_F(Http, TheServerAnswersPipelinedRequestsInOrderAndRejectsGarbage) {
   EXPECT_EQ(br.readline(), "HTTP/1.1 400 Bad Request\r\n");
 }
 
+TEST_F(Http, WithARequestDeadlineAClientThatNeverReadsGivesItsPlaceBack) {
+  g::socket small = g::socket::listen("127.0.0.1", 0);
+  const std::string big(8 << 20, 'x');  // more than the sockets' buffers hold
+  auto srv = g::spawn([&] {
+    h::serve_http(
+        small, [&](const h::request&, h::response& r) { r.body = big; }, 1, 300ms);
+  });
+  g::socket deaf = g::socket::connect("127.0.0.1", small.local_port());
+  deaf.sendall("GET / HTTP/1.1\r\nHost: x\r\n\r\n");  // and never reads the answer
+  g::socket next = g::socket::connect("127.0.0.1", small.local_port());
+  next.sendall("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  g::buffered_reader r(next);
+  const auto line = g::with_timeout(20s, [&] { return r.readline(); });
+  EXPECT_EQ(line, std::optional<std::string>("HTTP/1.1 200 OK\r\n"))
+      << "the one place stayed with a client that never read";
+  srv.kill();
+}
+
 TEST_F(Http, WithARequestDeadlineIdleAndTricklingClientsGiveTheirPlaceBack) {
   // A pool of one place: each connection below is served only once the one before it has
   // given the place back.
