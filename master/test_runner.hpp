@@ -182,6 +182,10 @@ class test_runner final : public proto::report_sink {
   bool users_wait_for_ids_ = false;
   /// Workers that said goodbye while the master waited for final reports: it waits for theirs.
   std::set<std::string> finals_of_leavers_;
+  /// The reports list this many worker events at most (summary_.worker_events).
+  static constexpr std::size_t max_worker_events = 1000;
+  /// Workers with an event in this run (listed or not): one that comes back has "rejoined".
+  std::set<std::string> with_events_;
   /// Of those, the ones that went silent before it came (leaver_went_silent).
   std::vector<std::string> silent_leavers_;
   /// Workers whose users are still arriving since they joined: the index of that event in

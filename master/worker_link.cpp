@@ -8,6 +8,38 @@
 #include "descriptor_budget.hpp"
 
 namespace swarmlet::master {
+namespace {
+
+/// `line` with what a peer's bytes may bring into it (its id, its host name) made safe for a
+/// terminal and for grep: control characters and bytes that are not UTF-8 as \xNN.
+std::string printable(std::string_view line) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(line.size());
+  for (std::size_t i = 0; i < line.size();) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    std::size_t length = c < 0x80                 ? 1
+                         : c >= 0xc2 && c <= 0xdf ? 2
+                         : c >= 0xe0 && c <= 0xef ? 3
+                         : c >= 0xf0 && c <= 0xf4 ? 4
+                                                  : 0;
+    for (std::size_t k = 1; k < length; ++k)
+      if (i + k >= line.size() || (static_cast<unsigned char>(line[i + k]) & 0xc0) != 0x80)
+        length = 0;
+    if (length == 0 || c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+      ++i;
+      continue;
+    }
+    out.append(line.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
+}  // namespace
 
 /// A registered worker as the test runner sees it: commands go out over the transport.
 class worker_link::remote_worker final : public proto::worker_control {
@@ -46,7 +78,7 @@ worker_link::~worker_link() {
 }
 
 void worker_link::log(const std::string& line) {
-  if (log_ != nullptr) *log_ << "swarmlet master: " << line << std::endl;
+  if (log_ != nullptr) *log_ << "swarmlet master: " << printable(line) << std::endl;
 }
 
 void worker_link::warn(const std::string& text) {
@@ -168,7 +200,10 @@ void worker_link::on_undecodable(const std::string& peer, const proto::decode_er
   const std::string reason = "master speaks protocol " + std::to_string(proto::protocol_version) +
                              ", this worker speaks " + std::to_string(error.peer_version) +
                              ": run the same swarmlet version on master and workers";
-  log("refused worker '" + peer + "': " + reason);
+  constexpr std::size_t refusals_named = 4096;
+  if (refused_peers_.size() >= refusals_named) refused_peers_.clear();
+  if (refused_peers_.insert(peer).second)  // once per peer: its every frame is refused
+    log("refused worker '" + peer + "': " + reason);
   send_to(peer, proto::message_type::refused, proto::refused_payload{reason});
 }
 
@@ -208,9 +243,13 @@ void worker_link::on_hello(const std::string& id, const proto::hello_payload& h)
   auto& remote = remotes_[id];
   if (!remote) remote = std::make_unique<remote_worker>(*this, id);
   send_to(id, proto::message_type::welcome, welcome_);
-  if (restarted)
+  // The first few restarts are worth a line each: a peer saying hello as a new process over
+  // and over (a crash loop, or a hostile one) wrote 136,000 of them.
+  constexpr std::uint64_t restart_lines = 10;
+  if (restarted && ++restarts_ <= restart_lines)
     log("worker restarted: " + id + " is a new process (pid " + std::to_string(h.pid) + " on " +
-        h.host + "); its numbers start afresh");
+        h.host + "); its numbers start afresh" +
+        (restarts_ == restart_lines ? " (further restarts are not logged)" : ""));
   else if (!was_ready)
     log(std::string(known ? "worker re-joined: " : "worker joined: ") + id + " (" + h.host + ", " +
         std::to_string(h.threads) + " threads); " +

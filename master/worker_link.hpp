@@ -118,6 +118,8 @@ class worker_link {
   std::map<std::string, std::string> keys_;  ///< worker name -> its CURVE key (see foreign_key)
   static constexpr std::size_t max_bound_names = 4096;
   std::uint64_t bad_frames_ = 0;
+  std::uint64_t restarts_ = 0;           ///< workers restarted under their id (see on_hello)
+  std::set<std::string> refused_peers_;  ///< of another protocol version, named once each
   std::uint64_t rejected_stats_ = 0;
   proto::stats_frame stats_;  ///< the report being read: reused, so reading one allocates little
   green::green_thread<void> control_thread_, stats_thread_, heartbeat_thread_;

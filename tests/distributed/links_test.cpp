@@ -760,6 +760,31 @@ TEST_F(Links, AWorkerThatLeftAndStartsAgainUnderItsIdIsCountedAsANewProcess) {
   EXPECT_EQ(counted(), 7u);
 }
 
+TEST_F(Links, APeerSayingHelloAsANewProcessOverAndOverIsBoundedInTheLogAndTheReports) {
+  add_worker("a");
+  start_test();
+  for (std::uint64_t i = 1; i <= 1200; ++i) {  // a crash loop, or a hostile peer
+    network_.inject_control("storm",
+                            proto::encode(proto::make_message(
+                                proto::message_type::hello, "storm",
+                                proto::hello_payload{std::string("h\x1b[2J\xff"), 1, 1, i})));
+    clock_.settle();
+  }
+  const std::string log = master_log_.str();
+  std::size_t restarts = 0;
+  for (auto at = log.find("worker restarted: storm"); at != std::string::npos;
+       at = log.find("worker restarted: storm", at + 1))
+    ++restarts;
+  EXPECT_EQ(restarts, 10u) << "the first few restarts only";
+  EXPECT_NE(log.find("(further restarts are not logged)"), std::string::npos);
+  EXPECT_NE(log.find("(h\\x1b[2J\\xff, 1 threads)"), std::string::npos)
+      << "a peer's bytes reach the log escaped";
+  EXPECT_EQ(log.find('\x1b'), std::string::npos);
+  EXPECT_EQ(runner_->summary().worker_events.size(), 1000u) << "the reports list 1,000";
+  EXPECT_NE(runner_->summary().warnings.back().find("more than 1000 worker events"),
+            std::string::npos);
+}
+
 TEST_F(Links, AtQuitAWorkerLetsTheFinalReportOfAStopUnderWayLeaveFirst) {
   auto& a = add_worker("a");
   start_test();
