@@ -217,8 +217,10 @@ void web_api::get_history(const http::request& req, http::response& res) {
   nlohmann::json out = nlohmann::json::array();
   // from: the first interval wanted (the rows are thinned in long tests; see thinned_history).
   const thinned_history& history = session_.current().results().history();
-  const auto from = http::query_number(req.target, "from").value_or(0);
-  for (auto i = history.first_from(from); i < history.rows().size(); ++i) {
+  const auto from = http::query_number(req.target, "from");
+  if (!from && http::query_value(req.target, "from"))
+    return error(res, 400, "from: the first interval wanted, a whole number (0, 1, 2...)");
+  for (auto i = history.first_from(from.value_or(0)); i < history.rows().size(); ++i) {
     const auto& r = history.rows()[i];
     out.push_back({{"interval", r.interval},
                    {"time", r.unix_time},

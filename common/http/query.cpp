@@ -30,8 +30,8 @@ std::optional<std::size_t> query_number(std::string_view target, std::string_vie
   const auto value = query_value(target, name);
   if (!value) return std::nullopt;
   std::size_t n = 0;
-  if (std::from_chars(value->data(), value->data() + value->size(), n).ec != std::errc{})
-    return std::nullopt;
+  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+  if (ec != std::errc{} || end != value->data() + value->size()) return std::nullopt;
   return n;
 }
 

@@ -19,8 +19,8 @@ std::string_view target_path(std::string_view target) noexcept;
 std::optional<std::string_view> query_value(std::string_view target,
                                             std::string_view name) noexcept;
 
-/// The whole number that the value of query pair `name` starts with ("from=12" is 12); none
-/// when the pair is absent (see query_value) or its value does not start with a decimal digit.
+/// The whole number that the value of query pair `name` is ("from=12" is 12); none when the
+/// pair is absent (see query_value) or its value is not all decimal digits ("7x", "-1").
 std::optional<std::size_t> query_number(std::string_view target, std::string_view name) noexcept;
 
 }  // namespace swarmlet::http

@@ -32,7 +32,7 @@ TEST(Query, NoValueWithoutAQueryOrAPairOfThatName) {
 TEST(Query, ANumberIsTheWholeNumberTheValueStartsWith) {
   EXPECT_EQ(h::query_number("/api/history?from=12", "from"), 12u);
   EXPECT_EQ(h::query_number("/api/history?a=b&from=0", "from"), 0u);
-  EXPECT_EQ(h::query_number("/api/history?from=7x", "from"), 7u);
+  EXPECT_FALSE(h::query_number("/api/history?from=7x", "from"));
   EXPECT_FALSE(h::query_number("/api/history?from=", "from"));
   EXPECT_FALSE(h::query_number("/api/history?from=-1", "from"));
   EXPECT_FALSE(h::query_number("/api/history?from=ten", "from"));

@@ -289,6 +289,9 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
   EXPECT_EQ(history[0]["interval"], 0);
   EXPECT_EQ(f.get("/api/history?from=1").size(), history.size() - 1) << "from an interval on";
   EXPECT_EQ(f.get("/api/history?from=100000").size(), 0u);
+  for (const char* bad : {"abc", "-1", "7x", ""})
+    EXPECT_EQ(call(*f.api, "GET", std::string("/api/history?from=") + bad).status, 400)
+        << bad << ": not read as from=0";
 
   // A second test: a new run with its own numbers, shaped by stages.
   const auto first_run = f.get("/api/stats")["run_id"];
