@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -29,7 +30,7 @@ bool parses_number(std::string_view text) {
   const auto* end = text.data() + text.size();
   const auto* begin = text.data() + (!text.empty() && text.front() == '+' ? 1 : 0);
   const auto [ptr, ec] = std::from_chars(begin, end, value, std::chars_format::general);
-  return ec == std::errc() && ptr == end && begin != end;
+  return ec == std::errc() && ptr == end && begin != end && std::isfinite(value);
 }
 
 }  // namespace
@@ -57,6 +58,14 @@ CLI::Validator any_number() {
         return parses_number(value) ? std::string() : "'" + value + "' is not a number";
       },
       "", "number");
+}
+
+CLI::Validator not_empty() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        return value.empty() ? "is empty: give a value, or leave the flag out" : std::string();
+      },
+      "", "not empty");
 }
 
 std::optional<log_level> parse_log_level(std::string_view text) {

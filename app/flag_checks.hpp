@@ -17,8 +17,11 @@ std::string version_line();
 /// A CLI11 check that the value is a whole number ("-u abc": "'abc' is not a number"; "-u 1.5":
 /// "'1.5' is not a whole number"). Put it before a range check, which then only sees numbers.
 CLI::Validator whole_number();
-/// A CLI11 check that the value is a number (decimals allowed), as whole_number().
+/// A CLI11 check that the value is a finite number (decimals allowed), as whole_number().
 CLI::Validator any_number();
+/// A CLI11 check that the value is not empty: `--master-key ''` ran the worker unencrypted,
+/// `-t ''` without a time limit, `--json ''` wrote no report, each without a word.
+CLI::Validator not_empty();
 
 /// Locust's log levels. What each one prints is documented in README.md ("Log levels").
 enum class log_level { debug, info, warning, error, critical };

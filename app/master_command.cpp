@@ -115,6 +115,11 @@ int serve(master_flags& f) {
   to.control_port = f.port;
   to.stats_port = f.stats_port != 0 ? f.stats_port : (f.port == 0 ? 0 : f.port + 1);
   to.curve = curve;
+  if (to.stats_port != 0 && to.stats_port == to.control_port) {
+    std::cerr << "swarmlet master: --port and --stats-port are both " << to.control_port
+              << ": the control and stats planes need a port each\n";
+    return exit_bad_usage;
+  }
   std::unique_ptr<proto::zmq_master_transport> transport;
   try {
     transport = std::make_unique<proto::zmq_master_transport>(context, to);
@@ -202,7 +207,8 @@ void add_master_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--expect-workers-timeout", f->expect_timeout,
                   "Give up waiting for workers after this long");
   cmd->add_option("--bind", f->bind, "Address to listen on (0.0.0.0 for workers on other hosts)")
-      ->envname("SWARMLET_BIND");
+      ->envname("SWARMLET_BIND")
+      ->check(not_empty());
   cmd->add_option("--port", f->port, "Control port (stats use the next one)")
       ->envname("SWARMLET_PORT")
       ->check(whole_number())
@@ -217,10 +223,12 @@ void add_master_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--curve-key", f->curve_key,
                   "Encrypt both planes with CURVE using this key file (swarmlet keygen); workers "
                   "need its .pub")
-      ->envname("SWARMLET_CURVE_KEY");
+      ->envname("SWARMLET_CURVE_KEY")
+      ->check(not_empty());
   cmd->add_option("--curve-allow", f->curve_allow,
                   "Admit only the workers whose public keys this file lists")
-      ->envname("SWARMLET_CURVE_ALLOW");
+      ->envname("SWARMLET_CURVE_ALLOW")
+      ->check(not_empty());
   cmd->callback([f, &exit_code] { exit_code = serve(*f); });
 }
 

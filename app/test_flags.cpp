@@ -32,23 +32,30 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
       ->check(any_number())
       ->check(CLI::Range(0.001, 1e7));
   cmd.add_option("-t,--run-time", f.run_time, "Stop after this long, e.g. 30s, 5m, 1h30m")
-      ->envname("SWARMLET_RUN_TIME");
+      ->envname("SWARMLET_RUN_TIME")
+      ->check(not_empty());
   cmd.add_option("-H,--host", f.host, "Target base URL (overrides target:)")
-      ->envname("SWARMLET_HOST");
+      ->envname("SWARMLET_HOST")
+      ->check(not_empty());
   cmd.add_option("--csv", f.csv,
                  "Write CSV reports with this prefix (kept up to date while the test runs)")
-      ->envname("SWARMLET_CSV");
+      ->envname("SWARMLET_CSV")
+      ->check(not_empty());
   cmd.add_flag("--csv-full-history", f.csv_full_history,
                "Write a row per name in PREFIX_stats_history.csv, besides the Aggregated row")
       ->envname("SWARMLET_CSV_FULL_HISTORY");
   cmd.add_option("--json", f.json,
                  "Write the JSON summary to this file (kept up to date while the test runs)")
-      ->envname("SWARMLET_JSON");
-  cmd.add_option("--html", f.html, "Write the HTML report to this file")->envname("SWARMLET_HTML");
+      ->envname("SWARMLET_JSON")
+      ->check(not_empty());
+  cmd.add_option("--html", f.html, "Write the HTML report to this file")
+      ->envname("SWARMLET_HTML")
+      ->check(not_empty());
   cmd.add_flag("-q,--quiet", f.quiet,
                "No console tables (warnings and threshold verdicts still print)");
   cmd.add_option("--web-host", f.web_host, "Address of the HTTP API and /metrics")
-      ->envname("SWARMLET_WEB_HOST");
+      ->envname("SWARMLET_WEB_HOST")
+      ->check(not_empty());
   cmd.add_option_function<int>(
          "--web-port", [&f](int p) { f.web_port = p, f.web_port_given = true; },
          "Port of the HTTP API (0: any free port)")
@@ -57,7 +64,8 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
       ->check(CLI::Range(0, 65535));
   cmd.add_option("--web-token", f.web_token,
                  "Bearer token the HTTP API requires (required off loopback)")
-      ->envname("SWARMLET_WEB_TOKEN");
+      ->envname("SWARMLET_WEB_TOKEN")
+      ->check(not_empty());
   cmd.add_flag("--headless,--no-web", f.no_web, "No web UI or HTTP API (Locust's --headless)")
       ->envname("SWARMLET_HEADLESS");
   cmd.add_flag("--web-ui", f.web_ui,

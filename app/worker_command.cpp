@@ -166,7 +166,15 @@ void add_worker_command(CLI::App& app, int& exit_code) {
       ->envname("SWARMLET_THREADS")
       ->check(whole_number())
       ->check(CLI::Range(1, 1024));
-  cmd->add_option("--id", f->id, "Worker id (default: host-pid-random)");
+  cmd->add_option("--id", f->id, "Worker id (default: host-pid-random)")
+      ->check(not_empty())
+      // ZeroMQ's limit for a routing id: past it the connection failed as "Invalid argument".
+      ->check(CLI::Validator(
+          [](std::string& id) -> std::string {
+            return id.size() > 255 ? "is " + std::to_string(id.size()) + " bytes; at most 255"
+                                   : std::string();
+          },
+          "", "at most 255 bytes"));
   cmd->add_option("--report-interval-ms", f->report_interval_ms, "Stats report interval")
       ->check(whole_number())
       ->check(CLI::Range(10, 60000));
@@ -183,15 +191,18 @@ void add_worker_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--health-host", f->health_host,
                   "Address of the health answers (default 0.0.0.0: probes come from outside; the "
                   "answers tell only this worker's state)")
-      ->envname("SWARMLET_HEALTH_HOST");
+      ->envname("SWARMLET_HEALTH_HOST")
+      ->check(not_empty());
   cmd->add_option(
          "--master-key", f->master_key,
          "Encrypt with CURVE: the master's public key (40 Z85 characters) or its .pub file")
-      ->envname("SWARMLET_MASTER_KEY");
+      ->envname("SWARMLET_MASTER_KEY")
+      ->check(not_empty());
   cmd->add_option(
          "--curve-key", f->curve_key,
          "This worker's key file (swarmlet keygen), for a master that allows listed keys only")
-      ->envname("SWARMLET_CURVE_KEY");
+      ->envname("SWARMLET_CURVE_KEY")
+      ->check(not_empty());
   add_log_level_flag(*cmd, f->level);
   add_version_flag(*cmd);
   cmd->callback([f, &exit_code] { exit_code = serve(*f); });

@@ -166,6 +166,38 @@ TEST_F(CommandLine, ANonNumberSaysSoInOneLine) {
   const auto threads = ts::run_process({binary, "worker", "--master", "x", "--threads", "1.5"});
   EXPECT_EQ(threads.code, 2);
   EXPECT_EQ(threads.err, "swarmlet: --threads: '1.5' is not a whole number (see --help)\n");
+  const auto nan = ts::run_process({binary, "run", file, "-r", "nan"});
+  EXPECT_EQ(nan.err, "swarmlet: --spawn-rate: 'nan' is not a number (see --help)\n");
+  EXPECT_EQ(served(), 0u);
+}
+
+TEST_F(CommandLine, AnEmptyValueOrAnIdTooLongIsRefusedNotIgnored) {
+  const auto file = passing_scenario();
+  // --master-key '' ran the worker unencrypted, -t '' without a time limit, --json '' wrote no
+  // report: each without a word.
+  for (const auto& [args, flag] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"run", file, "-t", ""}, "--run-time"},
+           {{"run", file, "--json", ""}, "--json"},
+           {{"run", file, "-H", ""}, "--host"},
+           {{"worker", "--master", "127.0.0.1:1", "--master-key", ""}, "--master-key"}}) {
+    std::vector<std::string> argv{binary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto r = ts::run_process(argv);
+    EXPECT_EQ(r.code, 2) << flag;
+    EXPECT_EQ(r.err, "swarmlet: " + flag +
+                         ": is empty: give a value, or leave the flag out (see --help)\n");
+  }
+  const auto id =
+      ts::run_process({binary, "worker", "--master", "127.0.0.1:1", "--id", std::string(300, 'w')});
+  EXPECT_EQ(id.code, 2);
+  EXPECT_EQ(id.err, "swarmlet: --id: is 300 bytes; at most 255 (see --help)\n")
+      << "ZeroMQ's limit, once reported as 'cannot connect: Invalid argument'";
+  const auto ports =
+      ts::run_process({binary, "master", file, "--port", "15587", "--stats-port", "15587"});
+  EXPECT_EQ(ports.code, 2);
+  EXPECT_EQ(ports.err,
+            "swarmlet master: --port and --stats-port are both 15587: the control and stats planes "
+            "need a port each\n");
   EXPECT_EQ(served(), 0u);
 }
 
