@@ -30,7 +30,7 @@ void message_parser::start(bool no_body, bool keep_body) {
   parser_.data = this;
   no_body_ = no_body;
   keep_body_ = keep_body;
-  complete_ = started_ = keep_alive_ = in_value_ = body_too_large_ = false;
+  complete_ = started_ = keep_alive_ = in_value_ = body_too_large_ = in_body_ = false;
   field_.clear();
   value_.clear();
   error_.clear();
@@ -49,7 +49,7 @@ std::size_t message_parser::feed(const char* data, std::size_t size) {
   if (err == HPE_PAUSED) {
     http_parser_pause(&parser_, 0);
   } else if (err != HPE_OK && error_.empty()) {
-    error_ = http_errno_description(err);
+    error_ = describe(err);
   }
   return used;
 }
@@ -58,7 +58,7 @@ void message_parser::finish() {
   if (complete_ || failed()) return;
   http_parser_execute(&parser_, &settings_, nullptr, 0);
   const auto err = HTTP_PARSER_ERRNO(&parser_);
-  if (err != HPE_OK && err != HPE_PAUSED) error_ = http_errno_description(err);
+  if (err != HPE_OK && err != HPE_PAUSED) error_ = describe(err);
   if (!complete_ && error_.empty())
     error_ = started_ ? "connection closed before the message was complete"
                       : "connection closed before any response";
@@ -115,8 +115,16 @@ int message_parser::on_header_value(http_parser* p, const char* at, std::size_t 
   return 0;
 }
 
+std::string message_parser::describe(http_errno err) const {
+  // http-parser reports a chunk size past 2^64 - 1 as a bad Content-Length.
+  if (err == HPE_INVALID_CONTENT_LENGTH && in_body_ && (parser_.flags & F_CHUNKED) != 0)
+    return "chunk size too large";
+  return http_errno_description(err);
+}
+
 int message_parser::on_headers_complete(http_parser* p) {
   auto& s = self(p);
+  s.in_body_ = true;
   s.flush_header();
   s.in_value_ = false;
   if (s.kind_ == kind::request) {

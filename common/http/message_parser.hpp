@@ -45,6 +45,8 @@ class message_parser {
   static int on_header_field(http_parser* p, const char* at, std::size_t n);
   static int on_header_value(http_parser* p, const char* at, std::size_t n);
   static int on_headers_complete(http_parser* p);
+  /// http-parser's error, as a user should read it.
+  std::string describe(http_errno err) const;
   static int on_body(http_parser* p, const char* at, std::size_t n);
   static int on_message_complete(http_parser* p);
   void flush_header();
@@ -59,6 +61,7 @@ class message_parser {
   bool keep_alive_ = false;
   bool body_too_large_ = false;
   bool in_value_ = false;
+  bool in_body_ = false;  ///< past the header
   std::string field_, value_;
   std::string error_;
   http::request request_;

@@ -305,6 +305,19 @@ TEST_F(Http, ChunkedBodiesAreDecoded) {
   srv.wait();
 }
 
+TEST_F(Http, AChunkSizePastWhatFitsIsNamedAsSuchNotAsAContentLength) {
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  auto srv = raw_server(
+      raw, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1FFFFFFFFFFFFFFFFF\r\nx\r\n");
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::bad_response);
+  EXPECT_EQ(r.error_message, "bad response: chunk size too large")
+      << "http-parser calls it an invalid character in content-length header";
+  srv.kill();
+}
+
 TEST_F(Http, GarbageFromTheServerIsABadResponseNotACrash) {
   auto raw = g::socket::listen("127.0.0.1", 0);
   auto srv = raw_server(raw, "SMTP ready\r\n\r\n\x01\x02", 2);
