@@ -60,12 +60,6 @@ class worker_transport {
   /// The master's welcome said where it takes stats; a transport told its stats endpoint up
   /// front ignores this.
   virtual void use_stats_port(int port) = 0;
-  /// The master went silent: drop the control connection and dial again. ZeroMQ alone never
-  /// notices a connection a NAT or proxy dropped without a word, and a master that gave this
-  /// worker's name to another connection (ROUTER handover: a restarted process, or an
-  /// impostor) would keep routing to that one while this worker's own frames come under a
-  /// name ZeroMQ made up. A new connection takes the name back. Nothing to do in memory.
-  virtual void reconnect_control() {}
 };
 
 }  // namespace swarmlet::proto

@@ -194,7 +194,6 @@ void master_link::beat_loop() {
           " ms: stopping users, saying hello again");
       registered_ = false;
       if (load_ && load_->current_run() != 0) load_->stop(load_->current_run());
-      transport_.reconnect_control();
     }
     if (registered_) {
       hello_backoff = first_hello_backoff;

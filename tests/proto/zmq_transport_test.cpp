@@ -54,42 +54,6 @@ TEST_F(ZmqTransport, ControlMessagesCarryTheWorkersIdentityBothWays) {
   EXPECT_EQ(std::get<p::message>(back.content).type, p::message_type::quit);
 }
 
-TEST_F(ZmqTransport, AWorkerWhoseNameAnotherConnectionTookGetsItBackByReconnecting) {
-  // Says hello under `id` until the master hears one with `pid` from the name `id`.
-  const auto heard = [&](p::zmq_worker_transport& w, const std::string& id, int pid) {
-    auto hello = p::make_message(p::message_type::hello, id, p::hello_payload{"h", pid, 1});
-    auto sender = g::spawn([&] {
-      for (;;) {
-        w.send(hello);
-        g::sleep(20ms);
-      }
-    });
-    const bool got = g::with_timeout(10s, [&] {
-      for (;;) {
-        const auto r = master.receive_control();
-        const auto* m = std::get_if<p::message>(&r.content);
-        if (r.peer == id && m != nullptr && m->type == p::message_type::hello &&
-            std::get<p::hello_payload>(m->body).pid == pid)
-          return;
-      }
-    });
-    sender.kill();
-    return got;
-  };
-  auto worker = connect("w1");
-  ASSERT_TRUE(heard(*worker, "w1", 7));
-  {
-    auto impostor = connect("w1");  // ROUTER handover: the name's route goes to it
-    ASSERT_TRUE(heard(*impostor, "w1", 666));
-  }  // and it leaves: the worker's own connection now has a name ZeroMQ made up
-  worker->reconnect_control();
-  ASSERT_TRUE(heard(*worker, "w1", 7)) << "the worker's frames came under another name";
-  ASSERT_TRUE(master.send("w1", p::make_message(p::message_type::quit, "master")));
-  const auto back = g::with_timeout(10s, [&] { return worker->receive(); });
-  ASSERT_TRUE(back.has_value()) << "the master's frames went nowhere";
-  EXPECT_EQ(std::get<p::message>(back->content).type, p::message_type::quit);
-}
-
 TEST_F(ZmqTransport, StatsGoToThePortTheWelcomeSays) {
   auto worker = connect("w1");
   EXPECT_GT(master.stats_port(), 0);
