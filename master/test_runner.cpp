@@ -190,6 +190,7 @@ void test_runner::deliver(proto::stats_report report) {
   if (aggregator_.add(report)) {
     note_users(report.worker_id, reported_users(report.worker_id) - before, report.peak_users);
     if (stopping_) last_report_while_stopping_ = green::clock::now();
+    judge_abort_after_report();
   }
   if (stopping_) check_finals();
 }
@@ -216,6 +217,7 @@ aggregator::add_result test_runner::deliver(const proto::stats_frame& frame) {
   if (result != aggregator::add_result::rejected) {
     note_users(worker_id, users_change, frame.peak_users);
     if (stopping_) last_report_while_stopping_ = green::clock::now();
+    judge_abort_after_report();
   } else {
     // Of this run, refused for its sequence number: a process numbers its reports one by one,
     // so numbers that come again are another process's under the same id.
@@ -502,6 +504,18 @@ bool test_runner::judge_abort_thresholds(double seconds) {
     return true;
   }
   return false;
+}
+
+void test_runner::judge_abort_after_report() {
+  if (!running_ || stopping_ || stop_requested_.ready() || summary_.aborted) return;
+  if (std::none_of(scenario_->thresholds.begin(), scenario_->thresholds.end(),
+                   [](const auto& t) { return t.abort_on_fail; }))
+    return;
+  const auto now = green::clock::now();
+  if (now - abort_judged_at_ < std::chrono::milliseconds(100)) return;
+  abort_judged_at_ = now;
+  if (judge_abort_thresholds(std::chrono::duration<double>(now - started_at_).count()))
+    stop_requested_.send();  // the run's loop stops the test
 }
 
 template <class Write>

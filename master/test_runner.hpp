@@ -155,6 +155,10 @@ class test_runner final : public proto::report_sink {
   /// At a tick, `seconds` into the test: true when a threshold with abort_on_fail is broken on
   /// the live totals (noted in the summary), so the test stops now.
   bool judge_abort_thresholds(double seconds);
+  /// After a merged report: the thresholds with abort_on_fail judged again (at most every
+  /// 100 ms), so that one broken stops the test then, not at the next tick, an interval later.
+  void judge_abort_after_report();
+  green::time_point abort_judged_at_{};
   /// Seconds since counted_since_: what the live rates divide by.
   double counted_seconds() const;
   /// Runs `write` on the live reports, if any; one that fails is said once and stops them.

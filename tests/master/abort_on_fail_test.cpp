@@ -58,14 +58,15 @@ class failing_worker final : public proto::worker_control {
 
 /// The real runner on a hub, ticking every 10 ms, with one failing worker.
 struct runner_fixture {
-  explicit runner_fixture(const std::string& load_and_thresholds)
+  explicit runner_fixture(const std::string& load_and_thresholds,
+                          std::chrono::milliseconds tick = 10ms)
       : scenario(
             std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
                 "target: http://127.0.0.1:1/\nusers: [{tasks: [{get: /status/500}]}]\n" +
                     load_and_thresholds,
                 "abort.yaml"))) {
     m::runner_options o;
-    o.tick_interval = 10ms;
+    o.tick_interval = tick;
     o.console_interval = 0ms;
     o.console = &console;
     runner = std::make_unique<m::test_runner>(scenario, o);
@@ -136,6 +137,20 @@ TEST(AbortOnFail, ABrokenThresholdStopsTheTestAtATickWithExitCodeOne) {
   EXPECT_NE(html.find("id=\"aborted\">The threshold fail_ratio &lt; 0.01 was broken"),
             std::string::npos)
       << html;
+}
+
+TEST(AbortOnFail, AReportThatBreaksAThresholdStopsTheTestThenNotAtTheNextTick) {
+  // No tick comes in this test's run time: only the report can stop it (swarmlet run stopped
+  // an interval late: a report comes just after the tick it would have been judged at).
+  runner_fixture f(
+      "load: {users: 2, spawn_rate: 2, run_time: 30s}\n"
+      "thresholds: [{check: failures == 0, abort_on_fail: true}]\n",
+      std::chrono::hours(1));
+  EXPECT_EQ(f.run(), 1);
+  const auto& s = f.runner->summary();
+  ASSERT_TRUE(s.aborted) << "the test ran its 30 s";
+  EXPECT_EQ(s.aborted->threshold, "failures == 0");
+  EXPECT_LT(s.aborted->at_s, 30.0);
 }
 
 TEST(AbortOnFail, NothingIsJudgedBeforeTheDelayAndOthersWaitForTheEnd) {
