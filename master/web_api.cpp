@@ -337,7 +337,14 @@ void web_api::post_start(const http::request& req, http::response& res) {
             if (!d) return error(res, 400, "stages: a duration is e.g. \"30s\" or \"5m\"");
             s.duration = *d;
             s.users = whole_number(st.at("users"), "stages: users");
-            s.spawn_rate = st.value("spawn_rate", 0.0);
+            if (st.contains("spawn_rate")) {
+              // As in a scenario's stage; 0 here was read as none given (a linear ramp).
+              s.spawn_rate = st.at("spawn_rate").get<double>();
+              if (!(s.spawn_rate >= 0.001 && s.spawn_rate <= 1e7))
+                throw bad_field(
+                    "stages: spawn_rate is 0.001 to 10000000 users/s (leave it out to ramp over "
+                    "the stage's duration)");
+            }
             stages.push_back(s);
           }
           o.stages = std::move(stages);

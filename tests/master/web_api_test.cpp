@@ -353,6 +353,10 @@ TEST(WebApi, BadStartRequestsSayWhatIsWrong) {
       << "no stages: no end and no users";
   EXPECT_EQ(error_of(R"({"stages": [{"duration": "1m", "users": 2, "spawnrate": 1}]})"),
             "stages: unknown field 'spawnrate' (duration, users, spawn_rate)");
+  EXPECT_EQ(error_of(R"({"stages": [{"duration": "1m", "users": 2, "spawn_rate": 0}]})"),
+            "stages: spawn_rate is 0.001 to 10000000 users/s (leave it out to ramp over the "
+            "stage's duration)")
+      << "not read as none given";
   EXPECT_NE(error_of(R"({"stages": [{"duration": "1m", "users": 2.5}]})")
                 .find("stages: users: a whole number"),
             std::string::npos);
