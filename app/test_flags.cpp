@@ -178,8 +178,9 @@ int run_tests(const test_flags& f, master::test_session& session, runner_faces& 
   const auto verdict = [&](int threshold_code) {
     const auto& runner = session.current();
     if (!runner.summary().setup_error.empty()) return exit_setup_failed;
+    // The failures the reports judged (a report merged after the end does not change it).
     return test_exit_code(!runner.scenario().thresholds.empty(), threshold_code,
-                          runner.results().totals().total().failures, f.exit_code_on_error);
+                          runner.summary().failed_requests, f.exit_code_on_error);
   };
   if (f.web_ui) {
     if (f.no_web && f.level <= log_level::warning)

@@ -68,6 +68,9 @@ void test_runner::worker_restarted(const std::string& id) {
   if (taking_part_.count(id) > 0) running_users_ -= reported_users(id);
   aggregator_.restarted(id);
   user_ids_.process_gone(id);
+  // A leaver's final report will never come from the new process: the wait must not hold for
+  // it (its record is now "ID (before its restart)").
+  if (finals_of_leavers_.erase(id) > 0 && stopping_) check_finals();
   note_worker_event(id, "restarted", 0);
 }
 
@@ -146,8 +149,15 @@ bool test_runner::all_finals_in() const {
   return true;
 }
 
+bool test_runner::awaits_final_of(const std::string& id) const {
+  if (!stopping_ || !finals_of_leavers_.contains(id)) return false;
+  const auto it = aggregator_.workers().find(id);
+  return it == aggregator_.workers().end() || !it->second.final_received;
+}
+
 void test_runner::leaver_went_silent(const std::string& id) {
-  if (!stopping_ || finals_of_leavers_.erase(id) == 0) return;
+  if (!awaits_final_of(id)) return;
+  finals_of_leavers_.erase(id);
   silent_leavers_.push_back(id);
   check_finals();
 }

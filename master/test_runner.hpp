@@ -62,6 +62,8 @@ class test_runner final : public proto::report_sink {
   /// A worker that left while the master waited for its final report went silent (killed
   /// while its users drained): the wait no longer waits for it, and the warning names it.
   void leaver_went_silent(const std::string& id);
+  /// Whether the test, stopping, waits for the final report of `id`, a worker that left.
+  bool awaits_final_of(const std::string& id) const;
   enum class phase { ready, running, stopping, stopped };
   phase state() const noexcept { return phase_; }
   /// Whether the test is between its start and its end.

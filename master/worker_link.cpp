@@ -246,14 +246,16 @@ void worker_link::on_hello(const std::string& id, const proto::hello_payload& h)
   // The first few restarts are worth a line each: a peer saying hello as a new process over
   // and over (a crash loop, or a hostile one) wrote 136,000 of them.
   constexpr std::uint64_t restart_lines = 10;
-  if (restarted && ++restarts_ <= restart_lines)
-    log("worker restarted: " + id + " is a new process (pid " + std::to_string(h.pid) + " on " +
-        h.host + "); its numbers start afresh" +
-        (restarts_ == restart_lines ? " (further restarts are not logged)" : ""));
-  else if (!was_ready)
+  if (restarted) {
+    if (++restarts_ <= restart_lines)
+      log("worker restarted: " + id + " is a new process (pid " + std::to_string(h.pid) + " on " +
+          h.host + "); its numbers start afresh" +
+          (restarts_ == restart_lines ? " (further restarts are not logged)" : ""));
+  } else if (!was_ready) {
     log(std::string(known ? "worker re-joined: " : "worker joined: ") + id + " (" + h.host + ", " +
         std::to_string(h.threads) + " threads); " +
         std::to_string(registry_.ready_workers().size()) + " ready");
+  }
   if (runner_ != nullptr) {
     if (restarted) runner_->worker_restarted(id);
     runner_->add_worker(*remote, id, h.threads);
@@ -266,7 +268,7 @@ void worker_link::on_heartbeat(const std::string& id, const proto::heartbeat_pay
     warn_if_short_of_cpu(id);
   else if (auto it = leavers_heard_.find(id); it != leavers_heard_.end())
     it->second = clock_.now();
-  else
+  else if (!said_goodbye_.contains(id))  // a leaver's last beats may follow its final report
     bad_frame(id, "heartbeat from a worker that has not said hello");
 }
 
@@ -305,9 +307,12 @@ void worker_link::on_goodbye(const std::string& id) {
     said_goodbye_.erase(goodbye_order_.front());
     goodbye_order_.pop_front();
   }
-  leavers_heard_[id] = clock_.now();
   log("worker left: " + id + "; its users are spread over the others");
-  if (runner_ != nullptr) runner_->remove_worker(id);
+  if (runner_ == nullptr) return;
+  runner_->remove_worker(id);
+  // Watched only while the test waits for its final report: one already in, or not owed,
+  // would be said to have gone silent.
+  if (runner_->awaits_final_of(id)) leavers_heard_[id] = clock_.now();
 }
 
 void worker_link::stats_loop() {
@@ -387,9 +392,10 @@ void worker_link::heartbeat_loop() {
       }
       const std::string id = it->first;
       it = leavers_heard_.erase(it);
+      if (runner_ == nullptr || !runner_->awaits_final_of(id)) continue;
       log("worker " + id + " left and went silent (no heartbeat or report for " +
           std::to_string(silence.count()) + " ms) before its final report");
-      if (runner_ != nullptr) runner_->leaver_went_silent(id);
+      runner_->leaver_went_silent(id);
     }
     for (const auto& id : registry_.expire(clock_.now(), silence)) {
       log("worker missing: " + id + " (no heartbeat or report for " +

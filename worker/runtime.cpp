@@ -98,6 +98,7 @@ void runtime::start_run(std::uint64_t run_id) {
   run_id_ = run_id;
   sequence_ = 0;
   run_requests_sent_ = 0;
+  peak_since_report_ = 0;
   ended_ = {};
   moving_ids_ = {};
   next_local_id_ = 1;

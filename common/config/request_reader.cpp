@@ -147,8 +147,18 @@ void read_header_checks(const reader& r, const YAML::Node& n, std::vector<header
   }
 }
 
-/// Whether `a` becomes `b` by one letter added, dropped, changed or two swapped.
-bool one_edit_apart(std::string_view a, std::string_view b) {
+/// Whether `key` is operator `op` mistyped: `$gt` (Mongo's spelling), a letter doubled (`gtt`,
+/// `eqq`), or for the long ones one letter dropped, added, changed or two swapped (`exist`,
+/// `contians`). Short words one edit from a short operator are real keys too often (`age`,
+/// `get`, `at`) to be refused.
+bool mistyped_op(std::string_view key, std::string_view op) {
+  if (key.size() == op.size() + 1 && (key == "$" + std::string(op))) return true;
+  for (std::size_t i = 0; i + 1 < key.size(); ++i)
+    if (key[i] == key[i + 1] &&
+        std::string(key.substr(0, i)) + std::string(key.substr(i + 1)) == op)
+      return true;
+  if (op.size() < 5) return false;
+  std::string_view a = key, b = op;
   if (a.size() > b.size()) std::swap(a, b);
   if (b.size() - a.size() > 1 || a == b) return false;
   std::size_t i = 0;
@@ -166,7 +176,7 @@ std::optional<std::string_view> mistyped_json_op(const YAML::Node& v) {
   const auto key = v.begin()->first.as<std::string>();
   for (const std::string_view op :
        {"eq", "ne", "gt", "ge", "gte", "lt", "le", "lte", "exists", "contains"})
-    if (one_edit_apart(key, op)) return op;
+    if (mistyped_op(key, op)) return op;
   return std::nullopt;
 }
 

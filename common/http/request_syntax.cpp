@@ -66,7 +66,13 @@ std::optional<std::string> requoted_target(std::string_view target) {
     return c == ' ' || c >= 0x80 ||
            std::string_view("\"<>\\^`{|}").find(static_cast<char>(c)) != std::string_view::npos;
   };
+  // An absolute URL's scheme and host are not a path's: a host is checked where it is parsed.
   std::size_t i = 0;
+  if (const auto scheme = target.find("://");
+      scheme != std::string_view::npos && target.find_first_of("/?#") > scheme) {
+    i = target.find_first_of("/?#", scheme + 3);
+    if (i == std::string_view::npos) return std::nullopt;
+  }
   while (i < target.size() && !needs_quoting(static_cast<unsigned char>(target[i]))) ++i;
   if (i == target.size()) return std::nullopt;
   static constexpr char hex[] = "0123456789ABCDEF";

@@ -13,9 +13,9 @@
 namespace swarmlet::http {
 namespace {
 
-/// `head`: answering a HEAD request (headers as for GET, no body).
-void write_response(green::stream& out, std::string& buffer, const response& res, bool close,
-                    bool head) {
+/// The answer on the wire, into `buffer`. `head`: answering a HEAD request (headers as for
+/// GET, no body).
+void format_response(std::string& buffer, const response& res, bool close, bool head) {
   // 1xx, 204 and 304 answers never carry a body (RFC 9110).
   const bool bodiless = res.status < 200 || res.status == 204 || res.status == 304;
   buffer.clear();
@@ -38,7 +38,6 @@ void write_response(green::stream& out, std::string& buffer, const response& res
   if (close) buffer += "Connection: close\r\n";
   buffer += "\r\n";
   if (!bodiless && !head) buffer += res.body;
-  out.write_all(buffer);
 }
 
 }  // namespace
@@ -65,15 +64,22 @@ void serve_connection(green::stream& connection, const handler& handle,
     }
     return true;
   };
-  // The answer leaves within the deadline too: a client that never reads would otherwise hold
-  // its place for ever, once the socket's buffers were full.
+  // The answer makes progress within the deadline too, each 64 KiB of it: a client that never
+  // reads would otherwise hold its place for ever once the socket's buffers were full, while one
+  // that downloads a large report slowly is not cut off.
   auto answer = [&](const response& res, bool close, bool head) {
+    format_response(out, res, close, head);
     if (!request_deadline) {
-      write_response(connection, out, res, close, head);
+      connection.write_all(out);
       return true;
     }
-    return green::with_timeout(*request_deadline,
-                               [&] { write_response(connection, out, res, close, head); });
+    constexpr std::size_t slice = 64 * 1024;
+    for (std::size_t at = 0; at < out.size(); at += slice) {
+      const std::string_view part = std::string_view(out).substr(at, slice);
+      if (!green::with_timeout(*request_deadline, [&] { connection.write_all(part); }))
+        return false;
+    }
+    return true;
   };
   try {
     for (;;) {

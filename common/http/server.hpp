@@ -17,7 +17,7 @@ using handler = std::function<void(const request& req, response& res)>;
 /// Serves HTTP on one connection until the client closes it, asks to, or sends bad HTTP
 /// (answered with 400). Never throws for a misbehaving client. With `request_deadline`, a
 /// connection that has not brought a whole request that long after the previous answer (or
-/// its opening), or whose answer has not left that long after it began, is closed: an idle,
+/// its opening), or whose answer has made no progress (64 KiB) for that long, is closed: an idle,
 /// trickling or never-reading client cannot hold one of a small pool's places for ever (the
 /// master's API and a worker's health port).
 void serve_connection(green::stream& connection, const handler& handle,

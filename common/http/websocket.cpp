@@ -279,9 +279,12 @@ ws_outcome websocket::handshake(const url& where, const header_list& headers) {
   return {};
 }
 
-ws_outcome websocket::open(std::string_view target, const header_list& headers) {
+ws_outcome websocket::open(std::string_view written, const header_list& headers) {
   drop();
   subprotocol_.clear();
+  // A space or a byte above 0x7f goes percent-encoded, as over HTTP (requoted_target).
+  const std::optional<std::string> quoted = requoted_target(written);
+  const std::string_view target = quoted ? std::string_view(*quoted) : written;
   // Before the connect: a CR or LF in the upgrade's line or a header would split it on the wire.
   if (std::string why = check_request_target(target); !why.empty())
     return fail(ws_error::other, std::move(why));

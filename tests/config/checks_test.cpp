@@ -104,6 +104,15 @@ TEST(Check, ReadsEveryKey) {
       << "status and headers need no body: the client may discard it";
 }
 
+TEST(Check, AMappingWhoseKeyIsAWordNearAnOperatorIsStillAValue) {
+  for (const char* key : {"age", "get", "at", "net", "exit", "content"}) {
+    const auto s = with_task(std::string("{get: /, check: {json: {$.o: {") + key + ": 1}}}}");
+    const auto& j = only_request(s).check.json;
+    ASSERT_EQ(j.size(), 1u) << key;
+    EXPECT_EQ(j[0].operand, nlohmann::json({{key, 1}})) << key;
+  }
+}
+
 TEST(Check, JsonTakesBareValuesAndComparisons) {
   const auto s = with_task(
       "{get: /, check: {json: {$.id: 7, $.user: {name: ann}, $.count: {gt: 0, lte: 10}, "
@@ -135,6 +144,9 @@ TEST(Check, BadKeysAndValuesNameWhereAndWhat) {
        "exists, contains); to compare with a mapping, write {eq: {...}}"},
       {"{get: /, check: {json: {$.n: {gtt: 100}}}}",
        "t.yaml:3:43: check.json $.n: 'gtt' is not a comparison: did you mean 'gt'? (to compare "
+       "with a mapping, write {eq: {...}})"},
+      {"{get: /, check: {json: {$.n: {$gt: 1}}}}",
+       "t.yaml:3:43: check.json $.n: '$gt' is not a comparison: did you mean 'gt'? (to compare "
        "with a mapping, write {eq: {...}})"},
       {"{get: /, check: {json: {$.n: {exist: true}}}}",
        "t.yaml:3:43: check.json $.n: 'exist' is not a comparison: did you mean 'exists'? (to "

@@ -741,6 +741,41 @@ TEST_F(Links, ALeaverIsAwaitedForItsFinalReportOnlyWhileItBeats) {
   leaving.kill();
 }
 
+TEST_F(Links, ALeaverWhoseFinalReportIsInIsNotSaidToHaveGoneSilent) {
+  auto& a = add_worker("a");
+  auto& b = add_worker("b");
+  start_test();
+  a.users()->defer_final = true;  // the master waits for a's users
+  runner_->request_stop();
+  clock_.settle();  // b's final report is in
+  b.link->stop();   // scaled down: goodbye, and gone at once
+  ASSERT_EQ(b.running.wait(), 0);
+  clock_.advance(5 * beat);
+  EXPECT_FALSE(run_.dead());
+  a.users()->finish_stop();
+  EXPECT_EQ(run_.wait(), 0);
+  EXPECT_EQ(master_log_.str().find("went silent"), std::string::npos) << master_log_.str();
+  EXPECT_TRUE(runner_->summary().warnings.empty()) << runner_->summary().warnings.front();
+}
+
+TEST_F(Links, ALeaverRestartedWhileTheMasterWaitsForItsFinalReportIsNotWaitedFor) {
+  add_worker("a");
+  auto& b = add_worker("b");
+  start_test();
+  b.users()->defer_final = true;
+  runner_->request_stop();
+  clock_.settle();
+  auto leaving = green::spawn([&] { b.link->stop(); });  // SIGTERM: goodbye...
+  clock_.settle();
+  leaving.kill();  // ...then killed before its final report
+  b.running.kill();
+  b.link.reset();
+  b.transport.reset();
+  add_worker("b");  // and started again under its id
+  ASSERT_TRUE(run_.dead()) << "the master waits for a report the new process will never send";
+  EXPECT_EQ(run_.wait(), 0);
+}
+
 TEST_F(Links, AWorkerThatLeftAndStartsAgainUnderItsIdIsCountedAsANewProcess) {
   auto& a = add_worker("a");
   auto& b = add_worker("b");

@@ -585,7 +585,7 @@ TEST_F(Http, TheServerAnswersPipelinedRequestsInOrderAndRejectsGarbage) {
 
 TEST_F(Http, WithARequestDeadlineAClientThatNeverReadsGivesItsPlaceBack) {
   g::socket small = g::socket::listen("127.0.0.1", 0);
-  const std::string big(8 << 20, 'x');  // more than the sockets' buffers hold
+  const std::string big(64 << 20, 'x');  // far more than the sockets' buffers hold
   auto srv = g::spawn([&] {
     h::serve_http(
         small, [&](const h::request&, h::response& r) { r.body = big; }, 1, 300ms);

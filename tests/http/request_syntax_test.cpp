@@ -104,3 +104,17 @@ TEST(RequestSyntax, AFramingHeaderMustAgreeWithTheBody) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(RequestSyntax, ATargetIsRequotedInItsPathAndQueryOnly) {
+  EXPECT_EQ(h::requoted_target("/plain?q=1"), std::nullopt) << "nothing to encode: no copy";
+  EXPECT_EQ(h::requoted_target("/a b?q=x y"), "/a%20b?q=x%20y");
+  EXPECT_EQ(h::requoted_target("/done%20already/{id}"), "/done%20already/%7Bid%7D");
+  EXPECT_EQ(h::requoted_target("http://caf\xc3\xa9.test/a b"), "http://caf\xc3\xa9.test/a%20b")
+      << "a host is no path: it is checked where the URL is parsed";
+  EXPECT_EQ(h::requoted_target("ws://h:1"), std::nullopt);
+  EXPECT_EQ(h::requoted_target("wss://h/\xc3\xa9"), "wss://h/%C3%A9");
+}
+
+}  // namespace

@@ -1,6 +1,6 @@
-// A threshold with abort_on_fail, judged on the live totals at every tick of the real test
-// runner: it stops the test early (exit code 1, the summary says which threshold and when), and
-// not before its delay.
+// A threshold with abort_on_fail, judged on the live totals at every tick and after each report
+// of the real test runner: it stops the test early (exit code 1, the summary says which threshold
+// and when), and not before its delay.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -91,7 +91,7 @@ struct runner_fixture {
   failing_worker worker{to_runner, 10};
 };
 
-TEST(AbortOnFail, ABrokenThresholdStopsTheTestAtATickWithExitCodeOne) {
+TEST(AbortOnFail, ABrokenThresholdStopsTheTestWithExitCodeOne) {
   runner_fixture f(
       "load: {users: 2, spawn_rate: 2, run_time: 20s}\n"
       "thresholds:\n"
