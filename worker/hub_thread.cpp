@@ -163,6 +163,7 @@ open_user* hub_thread::launch_user(std::size_t class_index, std::uint64_t user_i
   list.push_back(std::move(user));
   auto it = std::prev(list.end());
   by_id_[user_id] = it;
+  peak_users_ = std::max(peak_users_, static_cast<int>(by_id_.size()));
   ++running_;
   green::spawn_n([this, class_index, it, open_model] {
     struct on_exit {

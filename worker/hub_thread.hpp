@@ -75,6 +75,12 @@ class hub_thread {
   int running_users() const noexcept { return running_; }
   /// The ids of the users alive here (running, or asked to stop and not yet gone).
   proto::id_ranges live_user_ids() const;
+  /// The most users alive here at once since the last call (then: those alive now).
+  int take_peak_users() {
+    const int peak = peak_users_;
+    peak_users_ = static_cast<int>(by_id_.size());
+    return peak;
+  }
   /// What was recorded since the last call (resets the thread's table in place).
   stats::stats_table take_delta() { return stats_.take_delta(); }
   /// The exceptions scripted users raised since the last call (the table is emptied).
@@ -117,6 +123,7 @@ class hub_thread {
   std::map<std::size_t, script::user_class> classes_;  // scripted class index -> its Lua class
   std::map<std::size_t, std::list<live_user>> users_;  // class index -> users, oldest first
   std::map<std::uint64_t, std::list<live_user>::iterator> by_id_;
+  int peak_users_ = 0;  ///< see take_peak_users
   int running_ = 0;
   user_ended_fn on_user_ended_;
   worker_identity identity_;

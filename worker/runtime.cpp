@@ -99,6 +99,7 @@ void runtime::start_run(std::uint64_t run_id) {
   sequence_ = 0;
   run_requests_sent_ = 0;
   peak_since_report_ = 0;
+  had_open_model_ = false;
   ended_ = {};
   moving_ids_ = {};
   next_local_id_ = 1;
@@ -183,7 +184,7 @@ void runtime::spawn(const proto::spawn_command& command) {
       threads_[t]->post(
           [th = threads_[t].get(), share, ids = mine] { th->set_arrival(share, ids); });
     }
-    open_model_ = true;
+    open_model_ = had_open_model_ = true;
     target_ = command;
     return;
   }
@@ -320,8 +321,8 @@ runtime::snapshot runtime::collect() {
   green::hub& control = control_;
   for (auto& t : threads_) {
     t->post([th = t.get(), parts, &control] {
-      auto part = std::make_shared<snapshot>(
-          snapshot{th->take_delta(), th->take_exceptions(), th->live_user_ids()});
+      auto part = std::make_shared<snapshot>(snapshot{th->take_delta(), th->take_exceptions(),
+                                                      th->live_user_ids(), th->take_peak_users()});
       control.call_soon_threadsafe([parts, part] { parts->put_nowait(std::move(*part)); });
     });
   }
@@ -332,6 +333,7 @@ runtime::snapshot runtime::collect() {
     merged.delta.merge(part.delta);
     merged.exceptions.merge(part.exceptions);  // bounded as each thread's: a report's bound
     merged.live_user_ids.insert(part.live_user_ids);
+    merged.peak_users += part.peak_users;
   }
   return merged;
 }
@@ -367,6 +369,9 @@ void runtime::deliver(bool final, std::uint64_t command_id) {
   if (open_model_) total_users_ = static_cast<int>(snap.live_user_ids.size());
   r.users = total_users_;
   r.peak_users = std::max(peak_since_report_, total_users_);
+  // The open model's users come and go inside the threads, between two reports: their peaks
+  // (also what a stop leaves a final report to say).
+  if (open_model_ || had_open_model_) r.peak_users = std::max(r.peak_users, snap.peak_users);
   peak_since_report_ = total_users_;
   r.delta = std::move(snap.delta);
   r.exceptions = std::move(snap.exceptions);

@@ -65,6 +65,7 @@ class runtime final : public user_load {
     stats::stats_table delta;
     stats::exception_table exceptions;
     proto::id_ranges live_user_ids;
+    int peak_users = 0;  ///< the sum of the threads' peaks since the last snapshot
   };
   void spawner_loop();
   void reporter_loop();
@@ -107,7 +108,8 @@ class runtime final : public user_load {
   worker_identity identity_;
   std::shared_ptr<const std::string> setup_data_;  ///< the run's setup() value (msgpack)
   int total_users_ = 0;
-  int peak_since_report_ = 0;  ///< the most of total_users_ since the last report
+  int peak_since_report_ = 0;    ///< the most of total_users_ since the last report
+  bool had_open_model_ = false;  ///< this run ran the open model (its stop clears open_model_)
   green::event<> retarget_;
   green::event<> report_now_;           ///< a report before the interval is up
   green::time_point last_report_at_{};  ///< of the reporter loop's last report

@@ -95,6 +95,9 @@ TEST_F(OpenModel, TheUsersReportedAreTheOnesMadeNotTheBudget) {
   EXPECT_GT(slow["peak_users"].get<int>(), 64);
   EXPECT_LT(slow["peak_users"].get<int>(), 1000);
   EXPECT_EQ(slow["totals"]["dropped_iterations"], 0);
+  // Shorter than a report interval: the final report alone says how many there were (0 before).
+  const auto short_one = run("{arrival_rate: {rate: 100/s, max_users: 1000}, run_time: 500ms}");
+  EXPECT_EQ(short_one["peak_users"], 64);
 }
 
 }  // namespace
