@@ -16,6 +16,7 @@
 #include "console.hpp"
 #include "distribution.hpp"
 #include "load_plan.hpp"
+#include "printable_text.hpp"
 
 namespace swarmlet::master {
 namespace {
@@ -376,7 +377,7 @@ void test_runner::warn(const std::string& text) {
   summary_.warnings.push_back(text);
   // A quiet console (-q) drops the tables, not what the numbers need said.
   std::ostream& out = options_.console != nullptr ? *options_.console : std::cerr;
-  out << "swarmlet: WARNING: " << text << "\n" << std::flush;
+  out << "swarmlet: WARNING: " << printable(text) << "\n" << std::flush;
 }
 
 void test_runner::check_name_cap() {

@@ -9,6 +9,7 @@
 #include "common/green/hub.hpp"
 #include "common/green/manual_clock.hpp"
 #include "master/aggregator.hpp"
+#include "master/printable_text.hpp"
 
 namespace m = swarmlet::master;
 
@@ -90,3 +91,9 @@ TEST(Console, AWorkerRestartedUnderItsIdIsSaidSo) {
 }
 
 }  // namespace
+
+TEST(Printable, APeersControlBytesAndNonUtf8AreEscapedItsUtf8Kept) {
+  EXPECT_EQ(swarmlet::master::printable("w\x1b[2J\xff caf\xc3\xa9\n"),
+            "w\\x1b[2J\\xff caf\xc3\xa9\\x0a");
+  EXPECT_EQ(swarmlet::master::printable("\xc3"), "\\xc3") << "a sequence cut short";
+}

@@ -1,0 +1,13 @@
+#pragma once
+// Text a peer's bytes may reach (a worker's id, its host name) made safe for a terminal and for
+// grep: a hostile worker must not move the console's cursor or turn a log into a binary file.
+#include <string>
+#include <string_view>
+
+namespace swarmlet::master {
+
+/// `line` with control characters and bytes that are not UTF-8 written as \xNN; valid UTF-8
+/// (a host name in Greek, a file path with accents) stays as it is.
+std::string printable(std::string_view line);
+
+}  // namespace swarmlet::master
