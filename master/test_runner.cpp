@@ -156,11 +156,12 @@ bool test_runner::awaits_final_of(const std::string& id) const {
   return it == aggregator_.workers().end() || !it->second.final_received;
 }
 
-void test_runner::leaver_went_silent(const std::string& id) {
-  if (!awaits_final_of(id)) return;
+bool test_runner::leaver_went_silent(const std::string& id) {
+  if (!awaits_final_of(id)) return false;
   finals_of_leavers_.erase(id);
   silent_leavers_.push_back(id);
   check_finals();
+  return true;
 }
 
 void test_runner::check_finals() {
@@ -518,9 +519,7 @@ bool test_runner::judge_abort_thresholds(double seconds) {
 }
 
 void test_runner::judge_abort_after_report() {
-  if (!running_ || stopping_ || stop_requested_.ready() || summary_.aborted) return;
-  if (std::none_of(scenario_->thresholds.begin(), scenario_->thresholds.end(),
-                   [](const auto& t) { return t.abort_on_fail; }))
+  if (!aborts_on_fail_ || !running_ || stopping_ || stop_requested_.ready() || summary_.aborted)
     return;
   const auto now = green::clock::now();
   if (now - abort_judged_at_ < std::chrono::milliseconds(100)) return;
@@ -542,6 +541,8 @@ void test_runner::write_live(Write write) {
 
 int test_runner::run() {
   const load_plan plan = plan_load(scenario_->load);
+  aborts_on_fail_ = std::any_of(scenario_->thresholds.begin(), scenario_->thresholds.end(),
+                                [](const auto& t) { return t.abort_on_fail; });
   phase_ = phase::running;
   summary_.scenario_file = scenario_->file;
   summary_.target = scenario_->target;

@@ -61,7 +61,8 @@ class test_runner final : public proto::report_sink {
   void remove_worker(const std::string& id, worker_exit why = worker_exit::left);
   /// A worker that left while the master waited for its final report went silent (killed
   /// while its users drained): the wait no longer waits for it, and the warning names it.
-  void leaver_went_silent(const std::string& id);
+  /// False, and nothing done, when its final report was not awaited.
+  bool leaver_went_silent(const std::string& id);
   /// Whether the test, stopping, waits for the final report of `id`, a worker that left.
   bool awaits_final_of(const std::string& id) const;
   enum class phase { ready, running, stopping, stopped };
@@ -161,6 +162,8 @@ class test_runner final : public proto::report_sink {
   /// 100 ms), so that one broken stops the test then, not at the next tick, an interval later.
   void judge_abort_after_report();
   green::time_point abort_judged_at_{};
+  /// Whether a threshold has abort_on_fail: set at run(), read on every merged report.
+  bool aborts_on_fail_ = false;
   /// Seconds since counted_since_: what the live rates divide by.
   double counted_seconds() const;
   /// Runs `write` on the live reports, if any; one that fails is said once and stops them.

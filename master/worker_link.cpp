@@ -361,10 +361,9 @@ void worker_link::heartbeat_loop() {
       }
       const std::string id = it->first;
       it = leavers_heard_.erase(it);
-      if (runner_ == nullptr || !runner_->awaits_final_of(id)) continue;
-      log("worker " + id + " left and went silent (no heartbeat or report for " +
-          std::to_string(silence.count()) + " ms) before its final report");
-      runner_->leaver_went_silent(id);
+      if (runner_ != nullptr && runner_->leaver_went_silent(id))
+        log("worker " + id + " left and went silent (no heartbeat or report for " +
+            std::to_string(silence.count()) + " ms) before its final report");
     }
     for (const auto& id : registry_.expire(clock_.now(), silence)) {
       log("worker missing: " + id + " (no heartbeat or report for " +
