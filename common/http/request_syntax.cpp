@@ -1,6 +1,7 @@
 #include "request_syntax.hpp"
 
 #include <array>
+#include <cctype>
 
 namespace swarmlet::http {
 namespace {
@@ -62,7 +63,13 @@ std::string check_request_target(std::string_view target) {
 }
 
 std::optional<std::string> requoted_target(std::string_view target) {
-  const auto needs_quoting = [](unsigned char c) {
+  // A `%` that starts no escape (`/100%`, `/%zz`) is a `%` meant as itself: a server would
+  // refuse it (nginx answers 400) or decode what follows.
+  const auto is_hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  const auto needs_quoting_at = [&](std::size_t at) {
+    const auto c = static_cast<unsigned char>(target[at]);
+    if (c == '%')
+      return at + 2 >= target.size() || !is_hex(target[at + 1]) || !is_hex(target[at + 2]);
     return c == ' ' || c >= 0x80 ||
            std::string_view("\"<>\\^`{|}").find(static_cast<char>(c)) != std::string_view::npos;
   };
@@ -73,13 +80,13 @@ std::optional<std::string> requoted_target(std::string_view target) {
     i = target.find_first_of("/?#", scheme + 3);
     if (i == std::string_view::npos) return std::nullopt;
   }
-  while (i < target.size() && !needs_quoting(static_cast<unsigned char>(target[i]))) ++i;
+  while (i < target.size() && !needs_quoting_at(i)) ++i;
   if (i == target.size()) return std::nullopt;
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out(target.substr(0, i));
   for (; i < target.size(); ++i) {
     const auto c = static_cast<unsigned char>(target[i]);
-    if (!needs_quoting(c)) {
+    if (!needs_quoting_at(i)) {
       out += static_cast<char>(c);
       continue;
     }

@@ -25,8 +25,8 @@ std::string check_request_target(std::string_view target);
 
 /// `target` with the bytes a request line may not carry percent-encoded, as Python's requests
 /// and Go's net/http send them: a space, `"<>\^`{|}` and bytes above 0x7f (`/a b` goes as
-/// `/a%20b`, `/café` as `/caf%C3%A9`). `%` itself is left alone: what is encoded stays so.
-/// Nothing when there is nothing to encode.
+/// `/a%20b`, `/café` as `/caf%C3%A9`). What is encoded stays so; a `%` that starts no escape
+/// (`/100%`, `/%zz`) goes as `%25`. Nothing when there is nothing to encode.
 std::optional<std::string> requoted_target(std::string_view target);
 
 /// Empty when `name` is a header name (a token), else why not ("header name contains CR/LF").

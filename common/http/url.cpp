@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "request_syntax.hpp"
+
 namespace swarmlet::http {
 
 std::string url::authority() const {
@@ -22,6 +24,8 @@ std::string url::origin() const {
 std::string url::path_prefix() const {
   std::string prefix = target.substr(0, target.find('?'));
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  // Sent before every request's own (requoted) path: encoded as that is.
+  if (auto quoted = requoted_target(prefix)) return std::move(*quoted);
   return prefix;
 }
 

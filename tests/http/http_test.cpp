@@ -747,6 +747,10 @@ TEST_F(Http, UrlsAreParsedAndBadOnesExplained) {
   EXPECT_EQ(h::parse_base_url("http://h/", error)->path_prefix(), "");
   EXPECT_EQ(h::parse_base_url("http://h/api/v1", error)->path_prefix(), "/api/v1");
   EXPECT_EQ(h::parse_base_url("http://h/api/v1/", error)->path_prefix(), "/api/v1");
+  // The prefix goes before every (encoded) path, so it is encoded as they are.
+  ASSERT_TRUE(h::parse_base_url("http://h/caf\xc3\xa9/100%", error)) << error;
+  EXPECT_EQ(h::parse_base_url("http://h/caf\xc3\xa9/100%", error)->path_prefix(),
+            "/caf%C3%A9/100%25");
   EXPECT_FALSE(h::parse_base_url("http://h/api?k=1", error));
   EXPECT_EQ(error,
             "'http://h/api?k=1' has a query (?k=1), which requests would not use: give the "

@@ -117,4 +117,12 @@ TEST(RequestSyntax, ATargetIsRequotedInItsPathAndQueryOnly) {
   EXPECT_EQ(h::requoted_target("wss://h/\xc3\xa9"), "wss://h/%C3%A9");
 }
 
+TEST(RequestSyntax, APercentThatStartsNoEscapeIsSentEncoded) {
+  EXPECT_EQ(h::requoted_target("/a%41%7e?q=%2F"), std::nullopt) << "escapes stay as written";
+  EXPECT_EQ(h::requoted_target("/100%"), "/100%25");
+  EXPECT_EQ(h::requoted_target("/100%?x=1"), "/100%25?x=1");
+  EXPECT_EQ(h::requoted_target("/%zz/%4"), "/%25zz/%254");
+  EXPECT_EQ(h::requoted_target("/%4g %41"), "/%254g%20%41");
+}
+
 }  // namespace
