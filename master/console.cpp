@@ -62,7 +62,7 @@ std::string format_percentiles_table(const stats::stats_table& t) {
   return out;
 }
 
-std::string format_open_model(const stats::stats_table& t) {
+std::string format_open_model(const stats::stats_table& t, bool rows_ran_out) {
   std::uint64_t dropped = 0;
   bool scheduled = false;
   for (const auto& [key, s] : t.entries()) {
@@ -81,8 +81,9 @@ std::string format_open_model(const stats::stats_table& t) {
                        ms(s.percentile_ms(0.99)), ms(s.service_percentile_ms(0.5)),
                        ms(s.service_percentile_ms(0.99)), ms(s.service_percentile_ms(1.0)));
   const auto& lag = t.lag();
-  out += fmt::format("{} iterations dropped (no idle user: raise max_users){}\n", dropped,
-                     dropped ? "" : "");
+  out += fmt::format("{} iterations dropped ({})\n", dropped,
+                     rows_ran_out ? "no idle user: raise max_users; or no unique data row was left"
+                                  : "no idle user: raise max_users");
   out += fmt::format("generator lag behind its schedule: p50 {} ms, p99 {} ms, max {} ms{}\n",
                      ms(lag.percentile_ms(0.5)), ms(lag.percentile_ms(0.99)), ms(lag.max_ms()),
                      lag.percentile_ms(0.99) > 1.0

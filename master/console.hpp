@@ -18,8 +18,9 @@ std::string format_stats_table(const aggregator& a,
 /// The response time percentiles table.
 std::string format_percentiles_table(const stats::stats_table& t);
 /// The open model's figures: dropped iterations, response vs service times, generator lag;
-/// empty in the closed model.
-std::string format_open_model(const stats::stats_table& t);
+/// empty in the closed model. `rows_ran_out`: a class's unique data rows were all handed out,
+/// another reason than max_users for an iteration to find no user.
+std::string format_open_model(const stats::stats_table& t, bool rows_ran_out = false);
 /// The errors table ("Error report"), the `most` most frequent and a line for the rest; empty
 /// when there were none.
 std::string format_errors_table(const stats::stats_table& t, std::size_t most = 20);

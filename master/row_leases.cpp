@@ -70,4 +70,13 @@ std::map<std::string, row_leases::usage> row_leases::usage_per_class() const {
   return out;
 }
 
+bool row_leases::all_used(const std::set<std::string>& live) const {
+  for (const auto& [cls, c] : classes_) {
+    if (c.next < c.rows) return false;
+    for (const auto& [worker, h] : c.workers)
+      if (live.contains(worker) && h.used < h.rows.size()) return false;
+  }
+  return !classes_.empty();
+}
+
 }  // namespace swarmlet::master

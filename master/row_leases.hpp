@@ -36,6 +36,11 @@ class row_leases {
     std::uint64_t used = 0;    ///< by iterations, as the workers reported
   };
   std::map<std::string, usage> usage_per_class() const;
+  /// Whether every row of every class is leased and the workers in `live` used all they hold:
+  /// no iteration of these classes can run again (rows a worker that left held are lost).
+  bool all_used(const std::set<std::string>& live) const;
+  /// Whether `cls` has unique rows here.
+  bool has(const std::string& cls) const { return classes_.contains(cls); }
 
  private:
   struct holding {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <ostream>
 #include <random>
+#include <set>
 
 #include "common/config/duration.hpp"
 #include "common/green/operations.hpp"
@@ -203,6 +204,7 @@ void test_runner::deliver(proto::stats_report report) {
     note_users(report.worker_id, reported_users(report.worker_id) - before, report.peak_users);
     if (stopping_) last_report_while_stopping_ = green::clock::now();
     judge_abort_after_report();
+    end_if_rows_ran_out();
   }
   if (stopping_) check_finals();
 }
@@ -230,6 +232,7 @@ aggregator::add_result test_runner::deliver(const proto::stats_frame& frame) {
     note_users(worker_id, users_change, frame.peak_users);
     if (stopping_) last_report_while_stopping_ = green::clock::now();
     judge_abort_after_report();
+    end_if_rows_ran_out();
   } else {
     // Of this run, refused for its sequence number: a process numbers its reports one by one,
     // so numbers that come again are another process's under the same id.
@@ -518,6 +521,20 @@ bool test_runner::judge_abort_thresholds(double seconds) {
   return false;
 }
 
+void test_runner::end_if_rows_ran_out() {
+  if (!ends_when_rows_run_out_ || !running_ || stopping_ || stop_requested_.ready() ||
+      running_users_ > 0)
+    return;
+  std::set<std::string> live;
+  for (const auto& w : workers_) live.insert(w.id);
+  if (!rows_.all_used(live)) return;
+  // Every class takes unique rows and none is left: users made now would stop at once, so the
+  // test would idle until its run time and its rates would divide by that (k6's shared
+  // iterations end here too).
+  print("swarmlet: every unique data row was used and every user has stopped: the test ends\n");
+  stop_requested_.send();
+}
+
 void test_runner::judge_abort_after_report() {
   if (!aborts_on_fail_ || !running_ || stopping_ || stop_requested_.ready() || summary_.aborted)
     return;
@@ -543,6 +560,9 @@ int test_runner::run() {
   const load_plan plan = plan_load(scenario_->load);
   aborts_on_fail_ = std::any_of(scenario_->thresholds.begin(), scenario_->thresholds.end(),
                                 [](const auto& t) { return t.abort_on_fail; });
+  ends_when_rows_run_out_ =
+      !rows_.empty() && std::all_of(scenario_->users.begin(), scenario_->users.end(),
+                                    [&](const auto& u) { return rows_.has(u.name); });
   phase_ = phase::running;
   summary_.scenario_file = scenario_->file;
   summary_.target = scenario_->target;
@@ -686,7 +706,11 @@ int test_runner::run() {
 
   print("\n" + format_stats_table(aggregator_, summary_.counted_s) + "\n" +
         format_percentiles_table(aggregator_.totals()) + "\n");
-  if (auto open = format_open_model(aggregator_.totals()); !open.empty()) print(open + "\n");
+  const auto usage = rows_.usage_per_class();
+  const bool rows_ran_out = std::any_of(
+      usage.begin(), usage.end(), [](const auto& c) { return c.second.leased >= c.second.rows; });
+  if (auto open = format_open_model(aggregator_.totals(), rows_ran_out); !open.empty())
+    print(open + "\n");
   if (auto errors = format_errors_table(aggregator_.totals()); !errors.empty())
     print(errors + "\n");
   for (const auto& d : summary_.unique_data)

@@ -164,6 +164,10 @@ class test_runner final : public proto::report_sink {
   green::time_point abort_judged_at_{};
   /// Whether a threshold has abort_on_fail: set at run(), read on every merged report.
   bool aborts_on_fail_ = false;
+  /// After a merged report: when every user class takes `order: unique` rows, every row is
+  /// used and no user runs, the test stops (it would idle until its run time).
+  void end_if_rows_ran_out();
+  bool ends_when_rows_run_out_ = false;  ///< every user class takes unique rows (set at run())
   /// Seconds since counted_since_: what the live rates divide by.
   double counted_seconds() const;
   /// Runs `write` on the live reports, if any; one that fails is said once and stops them.

@@ -268,7 +268,7 @@ TEST_F(Distributed, EveryUniqueRowIsUsedOnceAcrossThreeWorkersAndUsersStopWhenNo
   std::string rows = "id\n";
   for (int i = 1; i <= 120; ++i) rows += std::to_string(i) + "\n";
   const auto file = scenario_with(
-      "load: {users: 6, spawn_rate: 100, run_time: 6s}\n"
+      "load: {users: 6, spawn_rate: 100, run_time: 600s}\n"
       "users:\n"
       "  - data: {file: rows.csv, order: unique}\n"
       "    wait: {constant: 10ms}\n"
@@ -296,6 +296,13 @@ TEST_F(Distributed, EveryUniqueRowIsUsedOnceAcrossThreeWorkersAndUsersStopWhenNo
   EXPECT_NE(master.out().find("data rows.csv (user user1, order: unique): 120 of 120 rows used"),
             std::string::npos)
       << master.out();
+  // Nothing is left to run: the test ends then, not at its 600 s (the rates divide by the time
+  // the rows took).
+  EXPECT_NE(master.out().find("every unique data row was used and every user has stopped: the "
+                              "test ends"),
+            std::string::npos)
+      << master.out();
+  EXPECT_LT(s["duration_s"].get<double>(), 600.0) << s.dump();
 }
 
 TEST_F(Distributed, AWorkerNeedsOnlyTheControlAddressTheStatsPortComesWithTheWelcome) {

@@ -97,3 +97,20 @@ TEST(Printable, APeersControlBytesAndNonUtf8AreEscapedItsUtf8Kept) {
             "w\\x1b[2J\\xff caf\xc3\xa9\\x0a");
   EXPECT_EQ(swarmlet::master::printable("\xc3"), "\\xc3") << "a sequence cut short";
 }
+
+namespace {
+
+TEST(Console, DroppedIterationsNameRunningOutOfUniqueRowsWhenRowsRanOut) {
+  swarmlet::stats::stats_table t;
+  t.entry("GET", "/").dropped = 7;
+  const std::string plain = m::format_open_model(t);
+  EXPECT_NE(plain.find("7 iterations dropped (no idle user: raise max_users)\n"), std::string::npos)
+      << plain;
+  const std::string out_of_rows = m::format_open_model(t, true);
+  EXPECT_NE(out_of_rows.find("7 iterations dropped (no idle user: raise max_users; or no unique "
+                             "data row was left)\n"),
+            std::string::npos)
+      << out_of_rows;
+}
+
+}  // namespace

@@ -34,6 +34,26 @@ TEST(RowLeases, WorkersGetDisjointChunksAndMoreAsTheyUseThem) {
   EXPECT_EQ(u.used, 13u);
 }
 
+TEST(RowLeases, AllAreUsedWhenEveryRowIsLeasedAndTheLiveWorkersUsedTheirs) {
+  m::row_leases leases({{"shopper", 4}, {"admin", 2}});
+  EXPECT_FALSE(leases.all_used({"a", "b"})) << "nothing leased yet";
+  leases.top_up("a", 2, {"shopper", "admin"});  // a: 1 shopper row, 1 admin row
+  leases.top_up("b", 2, {"shopper"});           // b: 1 shopper row
+  leases.used("a", {{"shopper", 1}, {"admin", 1}});
+  leases.top_up("a", 2, {"shopper", "admin"});  // a: the 2 shopper rows left, the last admin
+  ASSERT_EQ(leases.lease_of("a").at("shopper").rows.size(), 3u);
+  ASSERT_EQ(leases.lease_of("a").at("admin").rows.size(), 2u);
+  ASSERT_EQ(leases.lease_of("b").at("shopper").rows.size(), 1u);
+  leases.used("a", {{"shopper", 3}, {"admin", 1}});
+  EXPECT_FALSE(leases.all_used({"a", "b"})) << "a has an admin row left";
+  leases.used("a", {{"shopper", 3}, {"admin", 2}});
+  EXPECT_FALSE(leases.all_used({"a", "b"})) << "b has not used its row";
+  EXPECT_TRUE(leases.all_used({"a"})) << "b left: its row is lost, none is left to use";
+  leases.used("b", {{"shopper", 1}});
+  EXPECT_TRUE(leases.all_used({"a", "b"}));
+  EXPECT_FALSE(m::row_leases().all_used({"a"})) << "no unique data: nothing to run out of";
+}
+
 TEST(RowLeases, RandomUseNeverLeasesARowTwiceAndEndsWithEveryoneTold) {
   std::mt19937 rng(3);
   for (int run = 0; run < 100; ++run) {
