@@ -275,6 +275,25 @@ TEST_F(Runtime, StartsTheIdsItIsGivenAndStopsExactlyTheOnesTakenAway) {
   EXPECT_EQ(target.recorded(), expected);
 }
 
+TEST_F(Runtime, AWorkerReportsAtOnceWhenItsRampCompletesNotAnIntervalLater) {
+  // An hour between reports: only the ramp's end can make the report the test waits for (the
+  // master's history said 0 users in its first row of a short test, and its peak was missed).
+  auto runtime = make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]", 1h);
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 4;
+  c.command_id = 1;
+  c.spawn_rate = 1000;
+  c.users_per_class = {{"user1", 3}};
+  c.user_ids["user1"] = ids_of({1, 2, 3});
+  rt.spawn(c);
+  ASSERT_TRUE(sink.wait_for_live(ids_of({1, 2, 3})));
+  EXPECT_EQ(sink.reports.back().users, 3);
+  EXPECT_EQ(sink.reports.back().peak_users, 3);
+  rt.stop(4);
+  sink.final.wait();
+}
+
 TEST_F(Runtime, UniqueRowsGoOneToAnIterationAndUsersStopWhenNoneAreLeft) {
   const std::string file = ::testing::TempDir() + "/unique_rows.csv";
   {
