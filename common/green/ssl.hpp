@@ -72,6 +72,7 @@ class tls_stream final : public stream {
   /// Sends close_notify (best effort) and closes the socket.
   void close() noexcept;
   socket& raw() noexcept { return socket_; }
+  const socket& raw() const noexcept { return socket_; }
   /// The negotiated protocol, e.g. "TLSv1.3".
   std::string protocol() const;
   /// The application protocol the server chose by ALPN ("h2", "http/1.1"), or empty.

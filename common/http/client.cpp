@@ -30,6 +30,13 @@ struct client::connection {
   green::stream& io() { return tls ? static_cast<green::stream&>(*tls) : *plain; }
   green::socket& raw() { return tls ? tls->raw() : *plain; }
   bool usable() const noexcept { return !h2 || h2->accepts_streams(); }
+  /// The server closed it (a FIN or reset seen by the hub, no syscall): a kept-alive HTTP/1.1
+  /// connection its keep-alive timeout ended. Only where the hub reports hangups (epoll,
+  /// io_uring); elsewhere the first request on it finds out.
+  bool peer_closed() const noexcept {
+    const green::socket& s = tls ? tls->raw() : *plain;
+    return s.valid() && s.watched().watch().hangup;
+  }
 };
 
 struct client::origin {
@@ -171,6 +178,30 @@ namespace {
 bool interim(int status) noexcept {
   return status >= 100 && status < 200 && status != 101;
 }
+
+/// Whether sending `req` twice does what sending it once does (RFC 9110 9.2.2: the idempotent
+/// methods), or its Idempotency-Key says the server makes it so (as Go's net/http reads it):
+/// only such a request goes again when a connection closes before answering it.
+bool idempotent(const request& req) {
+  static constexpr std::string_view methods[] = {"GET",   "HEAD", "OPTIONS",
+                                                 "TRACE", "PUT",  "DELETE"};
+  for (const auto m : methods)
+    if (req.method == m) return true;
+  return req.headers.has("idempotency-key") || req.headers.has("x-idempotency-key");
+}
+
+/// How many times a request the server surely did not process (HTTP/2: a refused stream,
+/// streams above a graceful GOAWAY's last) goes again: a server that ends its connections
+/// every few requests (nginx's keepalive_requests) under many streams may turn one away more
+/// than once, and no browser reports that as a failure.
+constexpr int max_unprocessed_resends = 8;
+
+/// What a failure on a reused connection before any answer adds for a request that is not
+/// sent again.
+std::string not_sent_again(const request& req) {
+  if (idempotent(req)) return {};
+  return " (a " + req.method + " is not sent again: the server may have processed it)";
+}
 }  // namespace
 
 void client::close(origin& o) noexcept {
@@ -193,7 +224,7 @@ void client::close() noexcept {
 
 http::version client::connected_version(std::string_view target) const noexcept {
   const auto o = find(target);
-  if (!o || !o->conn) return version::none;
+  if (!o || !o->conn || (!o->conn->h2 && o->conn->peer_closed())) return version::none;
   return o->conn->h2 ? version::http2 : version::http1_1;
 }
 
@@ -339,7 +370,7 @@ std::string cookie_header(const cookie_jars& jars, const std::string& host) {
 }
 
 result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const request& req,
-                       wire_target target, bool head, bool& retry) {
+                       wire_target target, bool head, bool& unprocessed, bool& closed_unanswered) {
   cookie_header_.clear();
   append_cookies(*o.jar, cookie_header_);
   const h2_request_context context{o.base.tls() ? "https" : "http",
@@ -352,7 +383,8 @@ result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const re
   auto out = c->h2->exchange(req, head, context, green::clock::now() + options_.read_timeout);
   // A connection that takes no more streams is left to the ones still on it.
   if (o.conn == c && !c->usable()) o.conn.reset();
-  retry = out.unprocessed;
+  unprocessed = out.unprocessed;
+  closed_unanswered = out.closed_unanswered;
   if (out.result.ok()) remember_cookies(o, out.result.response);
   out.result.client_certificate_missing = c->tls && c->tls->client_certificate_missing();
   return std::move(out.result);
@@ -361,14 +393,30 @@ result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const re
 result client::send_once(origin& o, const request& req, wire_target target, bool head,
                          green::time_point started) {
   result r;
-  // A kept-alive connection the server has closed meanwhile fails on first use: one retry on
-  // a fresh connection, as browsers and Python's requests do.
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // A kept-alive connection the server closed while it was idle is not used (the hub saw its
+  // FIN). One the server closes as the request goes, before a byte of answer, may have taken
+  // the request or not: an idempotent request goes again once on a new connection, as browsers
+  // and Go's net/http send it; a POST fails, for the server may have processed it. What the
+  // server surely did not process (HTTP/2) goes again up to max_unprocessed_resends times.
+  bool first_try = true;
+  bool resent_after_close = false;
+  int unprocessed_resends = 0;
+  const auto may_resend_after_close = [&] {
+    if (resent_after_close || !idempotent(req)) return false;
+    resent_after_close = true;
+    first_try = false;
+    return true;
+  };
+  for (;;) {
     // Whether time has passed since `started` that the exchange's deadline must not count: a
     // connection being made (the timeout bounds the exchange, as before; connect has its own).
     bool connected_meanwhile = o.connecting;
     wait_for_connecting(o);
-    if (o.conn && !o.conn->usable()) o.conn.reset();
+    if (o.conn && !o.conn->h2 && o.conn->peer_closed()) {
+      abandon(o);  // gone: no TLS goodbye to send
+    } else if (o.conn && !o.conn->usable()) {
+      o.conn.reset();
+    }
     if (!o.conn) {
       connected_meanwhile = true;
       r.error = connect(o, r.error_message);
@@ -377,9 +425,13 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
     if (o.conn->h2) {
       // A copy: another green thread may replace o.conn while this one waits on the stream.
       const std::shared_ptr<connection> c = o.conn;
-      bool retry = false;
-      r = send_h2(o, c, req, target, head, retry);
-      if (retry && attempt == 0) continue;
+      bool unprocessed = false, closed_unanswered = false;
+      r = send_h2(o, c, req, target, head, unprocessed, closed_unanswered);
+      if (unprocessed && unprocessed_resends++ < max_unprocessed_resends) {
+        first_try = false;
+        continue;
+      }
+      if (closed_unanswered && may_resend_after_close()) continue;
       if (r.ok() && (r.response.status < 200 || r.response.status > 599)) {
         // As over HTTP/1.1 (below): a number that is no final HTTP status is no answer.
         r.error = error_kind::bad_response;
@@ -400,8 +452,8 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
     // The timeout bounds the whole exchange, not each wait: a server that trickles a byte a
     // second must not hold a user for ever (k6's request timeout). One deadline on the socket
     // for all of the exchange's calls: no clock read per call.
-    const auto deadline = (attempt == 0 && !connected_meanwhile ? started : green::clock::now()) +
-                          options_.read_timeout;
+    const auto deadline =
+        (first_try && !connected_meanwhile ? started : green::clock::now()) + options_.read_timeout;
     conn.raw().set_deadline(deadline);
     struct relative_again {
       green::socket& s;
@@ -409,6 +461,7 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
       ~relative_again() { s.set_timeout(timeout); }  // for a TLS close after the exchange
     } after{conn.raw(), options_.read_timeout};
     int reads = 0;
+    bool answered = false;  // a byte of the answer came
     try {
       conn.io().write_all(out_);
       parser_.start(head, options_.keep_body);
@@ -424,6 +477,7 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
             parser_.finish();
             break;
           }
+          answered = true;
           in_end_ = n;
         }
         in_begin_ += parser_.feed(in_.get() + in_begin_, in_end_ - in_begin_);
@@ -450,9 +504,10 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
       return r;
     } catch (const std::system_error& e) {
       close(o);
-      if (reused && attempt == 0 && !parser_.started()) continue;
+      if (reused && !answered && may_resend_after_close()) continue;
       r.error = error_kind::reset;
       r.error_message = e.what();
+      if (reused && !answered) r.error_message += not_sent_again(req);
       return r;
     } catch (...) {
       // Ended mid-way from outside (a green::timeout scope around the request, as sw.timeout
@@ -465,7 +520,13 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
     if (parser_.failed()) {
       const bool http2 = looks_like_http2(std::string_view(in_.get(), in_end_));
       close(o);  // its buffer too
-      if (reused && attempt == 0 && !parser_.started()) continue;
+      if (reused && !answered && may_resend_after_close()) continue;
+      if (reused && !answered) {
+        r.error = error_kind::reset;
+        r.error_message =
+            "the server closed the kept-alive connection without answering" + not_sent_again(req);
+        return r;
+      }
       r.error = error_kind::bad_response;
       r.error_message = http2 ? "bad response: the server answered in HTTP/2 frames, not an "
                                 "HTTP/1.1 status line (a server that speaks h2c only: set "

@@ -89,7 +89,8 @@ class client {
   /// version http2, will be) HTTP/2. While another green thread is connecting there with
   /// version automatic over TLS, parks until ALPN has decided.
   bool multiplexes(std::string_view target = {});
-  /// The version of the open connection to the origin of `target` (none when there is none).
+  /// The version of the open connection to the origin of `target` (none when there is none,
+  /// or when the server closed the HTTP/1.1 one and the hub saw it).
   http::version connected_version(std::string_view target = {}) const noexcept;
 
   /// Cookies the base's host set, sent back on its later requests (each host has its own).
@@ -126,9 +127,10 @@ class client {
   /// when this hop began.
   result send_once(origin& o, const request& req, wire_target target, bool head,
                    green::time_point started);
-  /// One exchange on the HTTP/2 connection `c`; `retry` tells the server did not process it.
+  /// One exchange on the HTTP/2 connection `c`; `unprocessed` and `closed_unanswered` say
+  /// whether it may go again (h2_connection::outcome).
   result send_h2(origin& o, const std::shared_ptr<connection>& c, const request& req,
-                 wire_target target, bool head, bool& retry);
+                 wire_target target, bool head, bool& unprocessed, bool& closed_unanswered);
   error_kind connect(origin& o, std::string& message);
   /// Parks while another green thread of this client is connecting to `o`.
   void wait_for_connecting(origin& o);

@@ -351,12 +351,14 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
   if (!s.closed) {
     out.result.error = failure_kind_;
     out.result.error_message = failure_;
-    // A reused connection the server closed before it answered: sent again, as HTTP/1.1
-    // does; after a GOAWAY only when the stream was above the server's last one.
-    out.unprocessed =
-        s.response.status == 0 && s.body_sent == 0 &&
-        (goaway_received_ ? goaway_code_ == NGHTTP2_NO_ERROR && s.id > goaway_last_stream_
-                          : completed_ > 0 && failure_kind_ == error_kind::reset);
+    // After a graceful GOAWAY, a stream above the server's last one was not processed; a
+    // reused connection the server closed before it answered may have been (as over HTTP/1.1).
+    if (s.response.status == 0 && s.body_sent == 0) {
+      if (goaway_received_)
+        out.unprocessed = goaway_code_ == NGHTTP2_NO_ERROR && s.id > goaway_last_stream_;
+      else
+        out.closed_unanswered = completed_ > 0 && failure_kind_ == error_kind::reset;
+    }
     return out;
   }
   return outcome_of(s);

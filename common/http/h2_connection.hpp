@@ -47,13 +47,16 @@ class h2_connection {
   h2_connection(const h2_connection&) = delete;
   h2_connection& operator=(const h2_connection&) = delete;
 
-  /// What one exchange gives: the result, and whether the server surely did not process the
-  /// request (refused stream, graceful GOAWAY below it, a stream never submitted because the
-  /// connection ended first, or a reused connection that closed
-  /// before answering), so that the client may send it again on a new connection.
+  /// What one exchange gives: the result, and whether the request may go again on a new
+  /// connection.
   struct outcome {
     http::result result;
+    /// The server surely did not process it (a refused stream, a graceful GOAWAY below it, a
+    /// stream never submitted because the connection ended first): any method may go again.
     bool unprocessed = false;
+    /// A reused connection closed before any of its answer came: the server may have processed
+    /// it, so only an idempotent request goes again (RFC 9110 9.2.2), as over HTTP/1.1.
+    bool closed_unanswered = false;
   };
   /// Sends `req` on a new stream and parks until its response is complete or `until` passes.
   /// With other streams in flight, it first lets I/O settle (hub::yield_until_io_settles:

@@ -334,6 +334,33 @@ TEST_F(H2OverTls, StreamsLeftByAGracefulGoawayAreSentAgainOnANewConnection) {
   EXPECT_EQ(nginx.served(), 400u);
 }
 
+TEST_F(H2OverTls, AStreamTurnedAwayByOneGracefulGoawayAfterAnotherIsSentAgainEachTime) {
+  // 20 streams at once, 10 served per connection: a stream may wait through several
+  // connections, none of which processed it. Go's transport sends it again each time (up to 7);
+  // one resend failed some.
+  auto o = tls(true);
+  o.server_config = "keepalive_requests 10;";
+  ts::nginx_server nginx(o);
+  h::client c(url_of(nginx.url()), {}, trusting(nginx));
+  std::vector<g::green_thread<int>> fan_out;
+  for (int i = 0; i < 20; ++i)
+    fan_out.push_back(g::spawn([&c] {
+      int failed = 0;
+      for (int k = 0; k < 3; ++k) {
+        const auto r = c.send(get("/"));
+        if (!r.ok()) {
+          ADD_FAILURE() << r.error_message;
+          ++failed;
+        }
+      }
+      return failed;
+    }));
+  int failed = 0;
+  for (auto& t : fan_out) failed += t.wait();
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(nginx.served(), 60u);
+}
+
 TEST_F(H2OverTls, AutoTakesHttp11FromAServerWithoutH2) {
   ts::nginx_server nginx(tls(false));
   h::client c(url_of(nginx.url()), {}, trusting(nginx));

@@ -167,6 +167,101 @@ g::green_thread<void> raw_server(g::socket& listener, std::string reply, int con
   });
 }
 
+/// A raw server whose connections each answer `answered` requests and then do `after` to the
+/// next: "close" (the keep-alive timeout: closed idle, the next request never read), "read"
+/// (read, then closed without an answer) or "garbage" (answered with no HTTP). It notes each
+/// request it read as "METHOD /path", and counts connections.
+struct closing_server {
+  g::socket listener = g::socket::listen("127.0.0.1", 0);
+  std::vector<std::string> requests;
+  int connections = 0;
+  int answered = 1;
+  std::string after = "read";
+  g::green_thread<void> loop = g::spawn([this] {
+    for (;;) {
+      auto c = std::make_shared<g::socket>(listener.accept());
+      ++connections;
+      g::spawn_n([this, c] { serve(*c); });
+    }
+  });
+  ~closing_server() { loop.kill(); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(listener.local_port()); }
+  /// Reads one request; false at the end of the stream.
+  bool read_request(g::buffered_reader& r) {
+    const std::string line = r.readline();
+    if (line.empty()) return false;
+    requests.push_back(line.substr(0, line.find(' ', line.find(' ') + 1)));
+    std::size_t length = 0;
+    for (std::string h = r.readline(); h != "\r\n" && !h.empty(); h = r.readline())
+      if (h.rfind("Content-Length: ", 0) == 0) length = std::stoul(h.substr(16));
+    if (length > 0) r.read_exactly(length);
+    return true;
+  }
+  void serve(g::socket& c) {
+    g::buffered_reader r(c);
+    for (int i = 0; i < answered; ++i) {
+      if (!read_request(r)) return;
+      c.sendall(std::string_view("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    }
+    if (after == "close") return;  // closed idle
+    if (!read_request(r)) return;
+    if (after == "garbage") c.sendall(std::string_view("just a body"));
+  }
+};
+
+TEST_F(Http, AKeptAliveConnectionTheServerClosedWhileIdleIsNotUsedForTheNextRequest) {
+  closing_server server;
+  server.after = "close";
+  std::string error;
+  h::client c(*h::parse_url(server.url(), error), {});
+  ASSERT_TRUE(c.send(get("/a")).ok());
+  // The event meant: the hub saw the server's FIN (the client's connection is gone).
+  for (int i = 0; i < 5000 && c.connected_version() != h::version::none; ++i) g::sleep(1ms);
+  ASSERT_EQ(c.connected_version(), h::version::none) << "the hub never saw the close";
+  h::request post = get("/order");
+  post.method = "POST";
+  post.body = "{}";
+  const auto r = c.send(post);
+  ASSERT_TRUE(r.ok()) << "sent on the closed connection: " << r.error_message;
+  EXPECT_EQ(server.requests, (std::vector<std::string>{"GET /a", "POST /order"}));
+  EXPECT_EQ(server.connections, 2);
+}
+
+TEST_F(Http, ARequestAConnectionClosesOnUnansweredGoesAgainOnlyWhenIdempotent) {
+  closing_server server;  // each connection answers one request, reads the next and closes
+  std::string error;
+  h::client c(*h::parse_url(server.url(), error), {});
+  ASSERT_TRUE(c.send(get("/a")).ok());
+  h::request post = get("/order");
+  post.method = "POST";
+  post.body = "{}";
+  const auto failed = c.send(post);
+  EXPECT_EQ(failed.error, h::error_kind::reset);
+  EXPECT_EQ(failed.error_message,
+            "the server closed the kept-alive connection without answering (a POST is not sent "
+            "again: the server may have processed it)");
+  ASSERT_TRUE(c.send(get("/b")).ok());
+  const auto again = c.send(get("/c"));  // read and unanswered: a GET goes again, once
+  ASSERT_TRUE(again.ok()) << again.error_message;
+  h::request keyed = post;
+  keyed.headers.add("Idempotency-Key", "k1");
+  ASSERT_TRUE(c.send(keyed).ok()) << "a POST with an Idempotency-Key goes again";
+  EXPECT_EQ(server.requests, (std::vector<std::string>{"GET /a", "POST /order", "GET /b", "GET /c",
+                                                       "GET /c", "POST /order", "POST /order"}));
+}
+
+TEST_F(Http, ARequestAnsweredWithGarbageOnAKeptAliveConnectionIsNotSentAgain) {
+  closing_server server;
+  server.after = "garbage";
+  std::string error;
+  h::client c(*h::parse_url(server.url(), error), {});
+  ASSERT_TRUE(c.send(get("/a")).ok());
+  const auto r = c.send(get("/b"));
+  EXPECT_EQ(r.error, h::error_kind::bad_response) << r.error_message;
+  EXPECT_EQ(server.requests, (std::vector<std::string>{"GET /a", "GET /b"}))
+      << "the server answered (badly): no second GET";
+}
+
 TEST_F(Http, ARequestCutOffFromOutsideTakesItsConnectionWithIt) {
   // sw.timeout around a request: the answer still comes, and must not be the next request's.
   h::client c(base(), {});
