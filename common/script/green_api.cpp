@@ -225,6 +225,55 @@ int l_sleep(lua_State* L) {
   return 0;
 }
 
+// ---- waits a stop ends -----------------------------------------------------------------------
+
+/// Thrown into a green thread parked in parked_unless_stopping when its user must stop.
+struct user_stopping {};
+
+/// Runs `wait` (a wait of an event, a queue, a semaphore or a thread, which know nothing of the
+/// user) in a park_scope, so that the user's stop ends it as it ends sw.sleep: a user parked on
+/// an event nobody sends held the test's end until the drain bound (100 s), and its on_stop
+/// never ran. False when the stop ended it (the caller then ends the task quietly). A wait that
+/// needs no park (`ready` true) costs nothing more; a park costs a watcher green thread. In
+/// on_stop (finishing) and outside users (setup), waits are the script's own.
+template <class Ready, class Wait>
+bool parked_unless_stopping(lua_State* L, Ready&& ready, Wait&& wait) {
+  const thread_info* t = engine::of(L).current();
+  green::event<>* stopping =
+      t != nullptr && t->user != nullptr && !t->user->finishing ? t->user->stopping : nullptr;
+  if (stopping == nullptr || ready()) {
+    park_scope p(L);
+    wait();
+    return true;
+  }
+  if (stopping->ready()) return false;
+  green::hub& h = green::hub::get();
+  green::thread_record* self = h.current_thread();
+  auto watcher = green::spawn([stopping, self, &h] {
+    stopping->wait();
+    // A kill already on its way wins.
+    h.inject(self, std::make_exception_ptr(user_stopping{}), /*replace=*/false);
+  });
+  try {
+    park_scope p(L);
+    wait();
+  } catch (const user_stopping&) {
+    return false;
+  } catch (...) {
+    watcher.kill();
+    throw;
+  }
+  watcher.kill();  // before any other park: its injection must not reach a later one
+  return true;
+}
+
+/// Ends the task quietly, as a stop at sw.sleep does.
+[[noreturn]] int end_task_for_stop(lua_State* L) {
+  push_stop_sentinel(L);
+  lua_error(L);
+  std::abort();  // lua_error does not return
+}
+
 // ---- event ----------------------------------------------------------------------------------
 
 struct lua_event {
@@ -255,14 +304,16 @@ int l_event_wait(lua_State* L) {
   const bool limited = !lua_isnoneornil(L, 2);
   const green::duration timeout = limited ? seconds(luaL_checknumber(L, 2)) : green::duration{};
   bool got = true;
-  {
-    park_scope p(L);
-    if (limited) {
-      got = e->sent.wait_for(timeout).has_value();
-    } else {
-      e->sent.wait();
-    }
-  }
+  const bool waited = parked_unless_stopping(
+      L, [e] { return e->sent.ready(); },
+      [&] {
+        if (limited) {
+          got = e->sent.wait_for(timeout).has_value();
+        } else {
+          e->sent.wait();
+        }
+      });
+  if (!waited) end_task_for_stop(L);
   if (!got) {
     lua_pushnil(L);
     lua_pushstring(L, "timeout");
@@ -310,16 +361,24 @@ int l_queue_put(lua_State* L) {
   const green::duration timeout = limited ? seconds(luaL_checknumber(L, 3)) : green::duration{};
   const int ref = keep(L, 2);
   bool put = true;
+  bool waited = true;
   try {
-    park_scope p(L);
-    if (limited) {
-      put = q->items.put_for(ref, timeout);
-    } else {
-      q->items.put(ref);
-    }
+    waited = parked_unless_stopping(
+        L, [q] { return !q->items.full(); },
+        [&] {
+          if (limited) {
+            put = q->items.put_for(ref, timeout);
+          } else {
+            q->items.put(ref);
+          }
+        });
   } catch (...) {
     release_kept(L, ref);
     throw;
+  }
+  if (!waited) {
+    release_kept(L, ref);
+    end_task_for_stop(L);
   }
   if (!put) {
     release_kept(L, ref);
@@ -336,10 +395,10 @@ int l_queue_get(lua_State* L) {
   const bool limited = !lua_isnoneornil(L, 2);
   const green::duration timeout = limited ? seconds(luaL_checknumber(L, 2)) : green::duration{};
   std::optional<int> ref;
-  {
-    park_scope p(L);
-    ref = limited ? q->items.get_for(timeout) : std::optional<int>(q->items.get());
-  }
+  const bool waited = parked_unless_stopping(
+      L, [q] { return q->items.size() > 0; },
+      [&] { ref = limited ? q->items.get_for(timeout) : std::optional<int>(q->items.get()); });
+  if (!waited) end_task_for_stop(L);
   if (!ref) {
     lua_pushnil(L);
     lua_pushstring(L, "timeout");
@@ -375,10 +434,9 @@ int l_semaphore_acquire(lua_State* L) {
   std::optional<green::duration> timeout;
   if (!lua_isnoneornil(L, 2)) timeout = seconds(luaL_checknumber(L, 2));
   bool got = false;
-  {
-    park_scope p(L);
-    got = s->units.acquire(timeout);
-  }
+  const bool waited = parked_unless_stopping(
+      L, [s] { return s->units.balance() > 0; }, [&] { got = s->units.acquire(timeout); });
+  if (!waited) end_task_for_stop(L);
   lua_pushboolean(L, got ? 1 : 0);
   return 1;
 }

@@ -293,6 +293,52 @@ TEST_F(Script, AStopCutsASleepShortAndEndsTheTaskQuietly) {
   EXPECT_TRUE(stats_.errors().empty()) << only_error();
 }
 
+/// A user whose task parks on `wait` (nobody ever wakes it), stopped 10 ms in.
+std::string user_parked_on(const std::string& wait) {
+  return R"(
+    local sw = require 'swarmlet'
+    local e, q, full, s = sw.event(), sw.queue(), sw.queue(1), sw.semaphore(0)
+    full:put(1)
+    return {
+      tasks = {function(u)
+        )" +
+         wait + R"(
+        reached = "yes"
+      end},
+      on_stop = function(u) finished = "yes" end}
+  )";
+}
+
+TEST_F(Script, AStopEndsAWaitOnAnEventAQueueOrASemaphoreAsItEndsASleep) {
+  // Such a wait held the test's end until the drain bound (100 s), and on_stop never ran.
+  for (const std::string wait :
+       {"e:wait()", "q:get()", "full:put(2)", "s:acquire()", "e:wait(60)", "s:acquire(60)"}) {
+    SCOPED_TRACE(wait);
+    run_user(user_parked_on(wait), {}, {},
+             [](g::event<>& stop) { g::spawn_after(10ms, [&stop] { stop.send(); }); });
+    EXPECT_EQ(global("reached"), "nil");
+    EXPECT_EQ(global("finished"), "yes");
+    EXPECT_TRUE(stats_.errors().empty()) << only_error();
+  }
+}
+
+TEST_F(Script, AWaitThatEndsBeforeTheStopIsNotCutLater) {
+  // The stop's watcher goes with the wait: the stop must not end a later sleep of on_stop.
+  run_user(R"(
+    local sw = require 'swarmlet'
+    local e = sw.event()
+    return {
+      tasks = {function(u)
+        sw.spawn(function() e:send("v") end)
+        result = e:wait()
+      end},
+      on_stop = function(u) sw.sleep(0.02); finished = "yes" end}
+  )",
+           {}, {}, [](g::event<>& stop) { g::spawn_after(10ms, [&stop] { stop.send(); }); });
+  EXPECT_EQ(global("result"), "v") << only_error();
+  EXPECT_EQ(global("finished"), "yes");
+}
+
 TEST_F(Script, AStoppedUserSendsNoMoreRequestsButItsOnStopDoes) {
   // A task looping over requests with no sw.sleep ran on after the stop, sending requests the
   // report never counted. Now its request in flight ends, then the task, as a YAML user's.
