@@ -45,17 +45,16 @@ inline http::client_options client_options_of(const config::scenario& s) {
 }
 
 /// The WebSocket options of the same settings: the connect timeout, and `timeout` for the
-/// handshake and each send. Upgrades carry the cookies of `jars` (the user's HTTP client's).
+/// handshake and each send. Upgrades carry the cookies of `jar` (the user's HTTP client's) for
+/// their URL.
 inline http::websocket_options websocket_options_of(const config::http_spec& h,
-                                                    std::shared_ptr<http::cookie_jars> jars) {
+                                                    std::shared_ptr<const http::cookie_jar> jar) {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   http::websocket_options o;
   o.connect_timeout = duration_cast<milliseconds>(h.connect_timeout);
   o.io_timeout = duration_cast<milliseconds>(h.timeout);
-  o.cookies = [jars = std::move(jars)](const std::string& host) {
-    return http::cookie_header(*jars, host);
-  };
+  o.jar = std::move(jar);
   return o;
 }
 

@@ -35,7 +35,7 @@ struct user_runner::session {
           return http::client(*http::parse_url(u.scenario_.target, error),
                               client_options_of(u.scenario_.http), u.tls_);
         }()),
-        ws(client.base(), websocket_options_of(u.scenario_.http, client.jars()), u.tls_,
+        ws(client.base(), websocket_options_of(u.scenario_.http, client.jar()), u.tls_,
            u.scenario_.http.timeout, u.stats_, vars),
         exec(client, u.stats_, vars, &ws),
         spec(u.spec_),

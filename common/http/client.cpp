@@ -44,7 +44,6 @@ struct client::origin {
   std::string key;        // scheme://authority
   std::string authority;  // host[:port], for Host and HTTP/2's :authority
   std::string server_name;
-  cookie_jar* jar = nullptr;
   // Shared: an HTTP/2 connection stays alive for the streams still on it after the client
   // moved on to a new one (GOAWAY, close()).
   std::shared_ptr<connection> conn;
@@ -75,16 +74,12 @@ bool is_absolute(std::string_view target) {
   return target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0;
 }
 
-/// Appends a jar as a Cookie header's value: "a=1; b=2".
-void append_cookies(const std::map<std::string, std::string>& jar, std::string& out) {
-  bool first = true;
-  for (const auto& [k, v] : jar) {
-    if (!first) out += "; ";
-    first = false;
-    out += k;
-    out += '=';
-    out += v;
-  }
+/// The path a request for `prefix` then `path` asks for (cookies match it), its query and
+/// fragment cut off.
+std::string cookie_path(std::string_view prefix, std::string_view path) {
+  std::string out(prefix);
+  out += path;
+  return std::string(path_of(out));
 }
 }  // namespace
 
@@ -97,18 +92,17 @@ std::shared_ptr<green::tls_context> make_tls_context(const client_options& optio
 }
 
 client::client(url base, client_options options, std::shared_ptr<green::tls_context> tls,
-               std::shared_ptr<cookie_jars> jars)
+               std::shared_ptr<cookie_jar> jar)
     : base_(std::move(base)),
       prefix_(base_.path_prefix()),
       options_(std::move(options)),
       tls_(std::move(tls)),
-      jars_(jars ? std::move(jars) : std::make_shared<cookie_jars>()) {
+      jar_(jar ? std::move(jar) : std::make_shared<cookie_jar>()) {
   auto o = std::make_shared<origin>();
   o->base = base_;
   o->key = base_.origin();
   o->authority = base_.authority();
   o->server_name = options_.server_name.empty() ? base_.host : options_.server_name;
-  o->jar = &(*jars_)[base_.host];
   origins_.push_back(std::move(o));
 }
 
@@ -152,7 +146,6 @@ std::shared_ptr<client::origin> client::route(std::string_view target, std::stri
   o->authority = u->authority();
   o->server_name =
       u->host == base_.host && !options_.server_name.empty() ? options_.server_name : u->host;
-  o->jar = &(*jars_)[u->host];
   o->last_use = ++uses_;
   if (origins_.size() >= std::max<std::size_t>(options_.max_origins, 2)) {
     // The least recently used other origin that no green thread is sending to gives its place.
@@ -326,10 +319,14 @@ void client::serialize(const origin& o, const request& req, wire_target target) 
     out_ += options_.user_agent;
     out_ += "\r\n";
   }
-  if (!o.jar->empty() && !req.headers.has("cookie")) {
+  if (!jar_->cookies().empty() && !req.headers.has("cookie")) {
+    const std::size_t before = out_.size();
     out_ += "Cookie: ";
-    append_cookies(*o.jar, out_);
-    out_ += "\r\n";
+    if (jar_->append_header(out_, o.base.host, cookie_path(target.prefix, target.path),
+                            o.base.tls()))
+      out_ += "\r\n";
+    else
+      out_.resize(before);  // none for this path or scheme
   }
   for (const auto& [k, v] : req.headers.fields()) {
     out_ += k;
@@ -348,31 +345,21 @@ void client::serialize(const origin& o, const request& req, wire_target target) 
   out_ += req.body;
 }
 
-void client::remember_cookies(origin& o, const response& res) {
+void client::remember_cookies(const origin& o, wire_target target, const response& res) {
+  std::optional<std::string> path;  // made for the first Set-Cookie, if any
   for (const auto& [name, value] : res.headers.fields()) {
     if (!header_list::equals_ignoring_case(name, "set-cookie")) continue;
-    const std::string_view pair = std::string_view(value).substr(0, value.find(';'));
-    const auto eq = pair.find('=');
-    if (eq == std::string_view::npos || eq == 0) continue;
-    auto trim = [](std::string_view s) {
-      while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-      while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-      return std::string(s);
-    };
-    (*o.jar)[trim(pair.substr(0, eq))] = trim(pair.substr(eq + 1));
+    if (!path) path = cookie_path(target.prefix, target.path);
+    jar_->set(value, o.base.host, *path);
   }
-}
-
-std::string cookie_header(const cookie_jars& jars, const std::string& host) {
-  std::string out;
-  if (const auto jar = jars.find(host); jar != jars.end()) append_cookies(jar->second, out);
-  return out;
 }
 
 result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const request& req,
                        wire_target target, bool head, bool& unprocessed, bool& closed_unanswered) {
   cookie_header_.clear();
-  append_cookies(*o.jar, cookie_header_);
+  if (!jar_->cookies().empty())
+    jar_->append_header(cookie_header_, o.base.host, cookie_path(target.prefix, target.path),
+                        o.base.tls());
   const h2_request_context context{o.base.tls() ? "https" : "http",
                                    o.authority,
                                    options_.user_agent,
@@ -385,7 +372,7 @@ result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const re
   if (o.conn == c && !c->usable()) o.conn.reset();
   unprocessed = out.unprocessed;
   closed_unanswered = out.closed_unanswered;
-  if (out.result.ok()) remember_cookies(o, out.result.response);
+  if (out.result.ok()) remember_cookies(o, target, out.result.response);
   out.result.client_certificate_missing = c->tls && c->tls->client_certificate_missing();
   return std::move(out.result);
 }
@@ -550,7 +537,7 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
     r.response = std::move(parser_.response());
     r.version = version::http1_1;
     r.client_certificate_missing = conn.tls && conn.tls->client_certificate_missing();
-    remember_cookies(o, r.response);
+    remember_cookies(o, target, r.response);
     return r;
   }
   return r;

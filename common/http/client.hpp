@@ -15,6 +15,7 @@
 #include "common/green/socket.hpp"
 #include "common/green/ssl.hpp"
 #include "common/green/wait_list.hpp"
+#include "cookie_jar.hpp"
 #include "http_message.hpp"
 #include "message_parser.hpp"
 #include "result.hpp"
@@ -57,21 +58,14 @@ struct client_options {
 /// key is not the certificate's.
 std::shared_ptr<green::tls_context> make_tls_context(const client_options& options);
 
-/// Cookies by host (cookies ignore port and scheme), each a name → value map. The clients of
-/// one user share theirs, as a browser's tabs share one jar.
-using cookie_jars = std::map<std::string, std::map<std::string, std::string>>;
-/// The Cookie header sent to `host` ("a=1; b=2"; empty: no cookie), e.g. on a WebSocket
-/// upgrade.
-std::string cookie_header(const cookie_jars& jars, const std::string& host);
-
 class client {
  public:
   /// A client of `base` (scheme, host, port; its path is ignored): requests whose target is a
   /// path go there. TLS contexts are shared by the clients of one hub thread: pass one in
-  /// (made from the options, when first needed, if null). Cookies go to `jars` (shared with the
+  /// (made from the options, when first needed, if null). Cookies go to `jar` (shared with the
   /// user's other clients; a jar of its own if null).
   client(url base, client_options options, std::shared_ptr<green::tls_context> tls = nullptr,
-         std::shared_ptr<cookie_jars> jars = nullptr);
+         std::shared_ptr<cookie_jar> jar = nullptr);
   ~client();
   client(const client&) = delete;
   client& operator=(const client&) = delete;
@@ -93,12 +87,10 @@ class client {
   /// or when the server closed the HTTP/1.1 one and the hub saw it).
   http::version connected_version(std::string_view target = {}) const noexcept;
 
-  /// Cookies the base's host set, sent back on its later requests (each host has its own).
-  const std::map<std::string, std::string>& cookies() const noexcept {
-    return (*jars_)[base_.host];
-  }
-  /// Every host's cookies, shared with the clients given the same jars.
-  const std::shared_ptr<cookie_jars>& jars() const noexcept { return jars_; }
+  /// The unexpired cookies the base's host may get (on some path), by name.
+  std::map<std::string, std::string> cookies() const { return jar_->values_for(base_.host); }
+  /// Every host's cookies, shared with the clients given the same jar.
+  const std::shared_ptr<cookie_jar>& jar() const noexcept { return jar_; }
   /// Closes every connection (the next request opens another). An HTTP/2 connection that
   /// other green threads are still using is left to them, no longer shared with new requests.
   void close() noexcept;
@@ -109,7 +101,6 @@ class client {
  private:
   struct connection;
   struct origin;
-  using cookie_jar = cookie_jars::mapped_type;
   /// The origin `target` names (the base for a path; made, or taken from the least recently
   /// used other one, for a new absolute URL) and the path to ask it for. None (and `message`
   /// says why) for a URL that does not parse.
@@ -138,7 +129,8 @@ class client {
   /// As close(o), without TLS's goodbye: for an exchange cut off while it unwinds.
   void abandon(origin& o) noexcept;
   void serialize(const origin& o, const request& req, wire_target target);
-  void remember_cookies(origin& o, const response& res);
+  /// Stores the cookies `res` sets, the answer to a request for `target` of `o`.
+  void remember_cookies(const origin& o, wire_target target, const response& res);
 
   url base_;
   std::string prefix_;  // base_'s path, before every relative target (url::path_prefix())
@@ -147,9 +139,8 @@ class client {
   // [0] is the base's; shared with the green threads sending to one while it is replaced.
   std::vector<std::shared_ptr<origin>> origins_;
   std::uint64_t uses_ = 0;  // the clock of "least recently used"
-  // Its nodes stay while any client holds them: origins point at their host's jar.
-  std::shared_ptr<cookie_jars> jars_;
-  std::string cookie_header_;             // a jar as one value, for HTTP/2
+  std::shared_ptr<cookie_jar> jar_;
+  std::string cookie_header_;             // the Cookie header's value, for HTTP/2
   const connection* in_owner_ = nullptr;  // the connection whose bytes in_ holds
   message_parser parser_{message_parser::kind::response};
   std::string out_;  // the serialized request, reused

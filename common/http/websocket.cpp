@@ -236,12 +236,15 @@ ws_outcome websocket::handshake(const url& where, const header_list& headers) {
     if (!bound(deadline)) throw green::operation_timed_out("handshake");
     const header_list* sent = &headers;
     header_list with_cookies;
-    if (options_.cookies && !headers.has("cookie"))
-      if (std::string jar = options_.cookies(where.host); !jar.empty()) {
+    if (!headers.has("cookie")) {
+      std::string jar =
+          options_.jar ? options_.jar->header(where.host, where.target, where.tls()) : "";
+      if (!jar.empty()) {
         with_cookies = headers;
         with_cookies.add("Cookie", std::move(jar));
         sent = &with_cookies;
       }
+    }
     io().write_all(websocket_upgrade_request(where.target, where.authority(), key, *sent,
                                              options_.user_agent));
     while (!parser.complete() && !parser.failed()) {

@@ -18,6 +18,7 @@
 #include "common/green/clock.hpp"
 #include "common/green/socket.hpp"
 #include "common/green/ssl.hpp"
+#include "cookie_jar.hpp"
 #include "http_message.hpp"
 #include "url.hpp"
 
@@ -63,10 +64,11 @@ struct websocket_options {
   /// A longer message from the server fails the connection (close 1009).
   std::size_t max_message = std::size_t{1} << 20;
   std::string user_agent = "swarmlet";
-  /// The Cookie header for a host (empty: none), sent on the upgrade unless the caller's
-  /// headers have one: a user's WebSocket carries the cookies its HTTP client holds, as a
-  /// browser's carries the page's (a login's session cookie, say). May be empty.
-  std::function<std::string(const std::string& host)> cookies;
+  /// The user's cookie jar (its HTTP client's): the upgrade carries the cookies it holds for
+  /// the upgrade's URL (its host and path; Secure ones over wss only) unless the caller's
+  /// headers have a Cookie, as a browser's carries the page's (a login's session cookie, say).
+  /// May be null.
+  std::shared_ptr<const cookie_jar> jar;
 };
 
 class websocket {

@@ -43,9 +43,7 @@ scripted_user::scripted_user(engine& e, const user_class& cls, user_settings set
     o.io_timeout = settings_.client.read_timeout;
     o.user_agent = settings_.client.user_agent;
     o.max_message = max_message;
-    o.cookies = [jars = context_.cookies](const std::string& host) {
-      return http::cookie_header(*jars, host);
-    };
+    o.jar = context_.cookies;
     return std::make_unique<http::websocket>(base_url(settings_.target), o, settings_.tls,
                                              settings_.client.verify_tls);
   };

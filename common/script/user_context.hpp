@@ -44,7 +44,7 @@ struct user_context {
   /// same time each need a connection of their own. Empty outside a user.
   std::function<std::unique_ptr<http::client>()> make_client;
   /// The user's cookies: one jar for all its clients, sent on its WebSocket upgrades too.
-  std::shared_ptr<http::cookie_jars> cookies = std::make_shared<http::cookie_jars>();
+  std::shared_ptr<http::cookie_jar> cookies = std::make_shared<http::cookie_jar>();
   /// Makes a WebSocket client for u.ws:connect (the user's target, TLS and timeouts), taking
   /// messages up to `max_message` bytes. Empty outside a user.
   std::function<std::unique_ptr<http::websocket>(std::size_t max_message)> make_websocket;

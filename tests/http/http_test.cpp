@@ -621,6 +621,88 @@ TEST_F(Http, CookiesSetByTheServerAreSentBack) {
   EXPECT_NE(second_request.find("Cookie: session=abc"), std::string::npos) << second_request;
 }
 
+/// A server for one connection that answers its requests with `replies`, in turn, and keeps
+/// each request's head in `heads`.
+g::green_thread<void> answer_in_turn(g::socket& listener, std::vector<std::string> replies,
+                                     std::vector<std::string>& heads) {
+  return g::spawn([&listener, replies = std::move(replies), &heads] {
+    g::socket c = listener.accept();
+    g::buffered_reader r(c);
+    for (const auto& reply : replies) {
+      std::string head;
+      for (std::string line; (line = r.readline()) != "\r\n" && !line.empty();) head += line;
+      heads.push_back(head);
+      c.sendall(reply);
+    }
+  });
+}
+
+TEST_F(Http, ALogoutThatExpiresTheCookieStopsItBeingSent) {
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  std::vector<std::string> heads;
+  auto srv = answer_in_turn(
+      raw,
+      {"HTTP/1.1 200 OK\r\nSet-Cookie: session=abc; Path=/\r\nContent-Length: 0\r\n\r\n",
+       "HTTP/1.1 200 OK\r\nSet-Cookie: session=; Path=/; Max-Age=0\r\nContent-Length: 0\r\n\r\n",
+       "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+      heads);
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  ASSERT_TRUE(c.send(get("/login")).ok());
+  ASSERT_TRUE(c.send(get("/logout")).ok());
+  ASSERT_TRUE(c.send(get("/me")).ok());
+  srv.wait();
+  ASSERT_EQ(heads.size(), 3u);
+  EXPECT_NE(heads[1].find("\r\nCookie: session=abc\r\n"), std::string::npos) << heads[1];
+  EXPECT_EQ(heads[2].find("Cookie"), std::string::npos) << "not sent as session=: " << heads[2];
+  EXPECT_TRUE(c.cookies().empty());
+}
+
+TEST_F(Http, ACookieGoesOnlyToItsPathAndASecureOneNotOverHttp) {
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  std::vector<std::string> heads;
+  const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  auto srv = answer_in_turn(raw,
+                            {"HTTP/1.1 200 OK\r\nSet-Cookie: api=1; Path=/api\r\n"
+                             "Set-Cookie: token=t; Path=/; Secure\r\nContent-Length: 0\r\n\r\n",
+                             ok, ok},
+                            heads);
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  ASSERT_TRUE(c.send(get("/login")).ok());
+  ASSERT_TRUE(c.send(get("/home")).ok());
+  ASSERT_TRUE(c.send(get("/api/items?page=2")).ok());
+  srv.wait();
+  ASSERT_EQ(heads.size(), 3u);
+  EXPECT_EQ(heads[1].find("Cookie"), std::string::npos) << heads[1];
+  EXPECT_NE(heads[2].find("\r\nCookie: api=1\r\n"), std::string::npos) << heads[2];
+}
+
+TEST_F(Http, ACookieIsNoLongerSentOnceTheJarsClockPassesItsMaxAge) {
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  std::vector<std::string> heads;
+  const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  auto srv = answer_in_turn(
+      raw,
+      {"HTTP/1.1 200 OK\r\nSet-Cookie: session=abc; Max-Age=60\r\nContent-Length: 0\r\n\r\n", ok,
+       ok},
+      heads);
+  auto now = std::chrono::system_clock::now();
+  auto jar = std::make_shared<h::cookie_jar>([&now] { return now; });
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {},
+              nullptr, jar);
+  ASSERT_TRUE(c.send(get("/login")).ok());
+  now += 59s;
+  ASSERT_TRUE(c.send(get("/me")).ok());
+  now += 1s;
+  ASSERT_TRUE(c.send(get("/me")).ok());
+  srv.wait();
+  ASSERT_EQ(heads.size(), 3u);
+  EXPECT_NE(heads[1].find("\r\nCookie: session=abc\r\n"), std::string::npos) << heads[1];
+  EXPECT_EQ(heads[2].find("Cookie"), std::string::npos) << "expired after 60 s: " << heads[2];
+}
+
 TEST_F(Http, HttpsWithVerificationAgainstATestCertificate) {
   const auto cert = g::testing_support::make_test_certificate();
   auto tls_listener = g::socket::listen("127.0.0.1", 0);

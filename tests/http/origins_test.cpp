@@ -150,7 +150,7 @@ TEST_F(Origins, CookiesGoBackOnlyToTheHostThatSetThem) {
 TEST_F(Origins, ClientsGivenOneJarShareTheirCookies) {
   head_recorder a;
   a.reply = "HTTP/1.1 200 OK\r\nSet-Cookie: session=abc\r\nContent-Length: 0\r\n\r\n";
-  auto jars = std::make_shared<h::cookie_jars>();
+  auto jars = std::make_shared<h::cookie_jar>();
   h::client first(url_of(a.url), {}, nullptr, jars);
   h::client second(url_of(a.url), {}, nullptr, jars);  // a user's second green thread, say
   h::client alone(url_of(a.url), {});
@@ -162,8 +162,8 @@ TEST_F(Origins, ClientsGivenOneJarShareTheirCookies) {
   ASSERT_EQ(a.heads.size(), 3u);
   EXPECT_NE(a.heads[1].find("Cookie: session=abc"), std::string::npos) << a.heads[1];
   EXPECT_EQ(a.heads[2].find("Cookie"), std::string::npos) << a.heads[2];
-  EXPECT_EQ(h::cookie_header(*jars, "127.0.0.1"), "session=abc");
-  EXPECT_EQ(h::cookie_header(*jars, "127.0.0.2"), "");
+  EXPECT_EQ(jars->header("127.0.0.1", "/", false), "session=abc");
+  EXPECT_EQ(jars->header("127.0.0.2", "/", false), "");
 }
 
 TEST_F(Origins, AQueryWithoutAPathAsksForTheRoot) {
