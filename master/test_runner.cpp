@@ -635,7 +635,7 @@ int test_runner::run() {
   phase_ = phase::stopping;
   for (auto& w : workers_) w.control->stop(run_id_);
   check_finals();
-  if (!stop_now_) finals_in_.wait_for(scenario_->http.stop_drain() + options_.final_report_timeout);
+  if (!stop_now_) finals_in_.wait_for(scenario_->stop_drain() + options_.final_report_timeout);
   // A warning (not a console line): -q keeps it, and the JSON report's warnings carry it.
   if (!all_finals_in() || !silent_leavers_.empty()) {
     std::string silent;

@@ -110,6 +110,8 @@ class test_runner final : public proto::report_sink {
   const config::scenario& scenario() const noexcept { return *scenario_; }
   const std::shared_ptr<const config::scenario>& scenario_ptr() const noexcept { return scenario_; }
   std::uint64_t run_id() const noexcept { return run_id_; }
+  /// The users the worker was last sent (0: none yet).
+  int users_sent_to(const std::string& id) const;
 
  private:
   struct worker_entry {
@@ -139,8 +141,6 @@ class test_runner final : public proto::report_sink {
                    const std::map<std::string, std::uint64_t>& data_rows_used);
   /// Notes, during the test, `event` of worker `id` that moved `users` (see worker_event).
   void note_worker_event(const std::string& id, const std::string& event, int users);
-  /// The users the worker was last sent (0: none yet).
-  int users_sent_to(const std::string& id) const;
   /// main.lua's setup(), its requests merged; false (summary_.setup_error set) when it failed.
   bool run_setup();
   /// main.lua's teardown() (when setup ran), its requests merged; a failure is a warning.

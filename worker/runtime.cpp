@@ -420,7 +420,7 @@ void runtime::stop(std::uint64_t run_id) {
   std::erase_if(stoppers_, [](const auto& t) { return t.dead(); });
   stoppers_.push_back(green::spawn([this, answered] {
     // Users finish the request they are in, then run on_stop: both bounded (stop_drain).
-    const auto until = green::clock::now() + scenario_->http.stop_drain() + std::chrono::seconds(1);
+    const auto until = green::clock::now() + scenario_->stop_drain() + std::chrono::seconds(1);
     while (command_id_ == answered && count_running() > 0 && green::clock::now() < until &&
            !leaving_now_)
       green::sleep(std::chrono::milliseconds(10));

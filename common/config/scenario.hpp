@@ -1,6 +1,7 @@
 #pragma once
 // A load test as the scenario file describes it, after validation: everything here is known
 // to be well-formed, so the worker and master never re-check it.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -42,6 +43,15 @@ struct ws_step {
   std::size_t max_message = std::size_t{1} << 20;  ///< open: longest message taken, in bytes
   std::uint16_t close_code = 1000;                 ///< close
 };
+
+/// Whether a WebSocket close may carry `code` (RFC 6455 7.4): 1000-1003, 1007-1014 (IANA's
+/// registry) and 3000-4999. 1005, 1006 and 1015 say "none was sent", "the connection dropped"
+/// and "TLS failed", and must never be sent; 1004 and 1016-2999 are reserved.
+constexpr bool sendable_close_code(long long code) noexcept {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+         (code >= 3000 && code <= 4999);
+}
+inline constexpr const char* sendable_close_codes = "1000-1003, 1007-1014 or 3000-4999";
 
 /// One part of a `multipart:` body: a field (value) or a file shipped with the scenario.
 struct multipart_spec {
@@ -212,6 +222,24 @@ struct scenario {
   /// the users start and teardown() after they stop, on the master. Empty: none.
   std::string main_script;
   scripting_spec scripting;
+
+  /// The longest stopped users may take to end (http.stop_drain()), where a WebSocket
+  /// `expect:` in flight may wait longer than `http.timeout`: its own timeout bounds it. Cut
+  /// sooner, an expect that never got its message was counted nowhere, and a test against a
+  /// server that never answers passed.
+  microseconds stop_drain() const noexcept {
+    microseconds longest_step = http.timeout;
+    const auto scan = [&](const std::vector<request_spec>& steps) {
+      for (const auto& step : steps)
+        if (step.ws && step.ws->timeout) longest_step = std::max(longest_step, *step.ws->timeout);
+    };
+    for (const auto& u : users) {
+      scan(u.on_start);
+      for (const auto& t : u.tasks) scan(t.steps);
+      scan(u.on_stop);
+    }
+    return http.stop_drain() - http.timeout + longest_step;
+  }
 };
 
 }  // namespace swarmlet::config

@@ -33,8 +33,15 @@ void apply_tag_filter(scenario& s, const std::vector<std::string>& tags,
       if (known.count(tag)) continue;
       std::string list;
       for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      // A script's task tables may carry fields of its own, `tags` among them: only the
+      // scenario's tags select.
+      const bool scripted = std::any_of(s.users.begin(), s.users.end(),
+                                        [](const user_spec& u) { return !u.script.empty(); });
       throw config_error(std::string(flag) + ": no task or user of " + s.file + " has the tag '" +
                          tag + "' (" + (known.empty() ? "it has no tags" : "its tags: " + list) +
+                         (scripted ? "; a scripted user's tags go on it in the scenario, users: "
+                                     "[{script: ..., tags: [...]}], not in its Lua tasks"
+                                   : "") +
                          ")");
     }
   };

@@ -74,9 +74,15 @@ request_spec read_ws_step(const reader& r, const YAML::Node& n, bool as_task,
     ws.what = ws_step::action::close;
     ws.derived_name = true;
     req.name = "close";
-    if (!code.IsNull())
-      ws.close_code = static_cast<std::uint16_t>(
-          r.integer(code, "close (a close code, or nothing for 1000)", 1000, 4999));
+    if (!code.IsNull()) {
+      const auto value = r.integer(code, "close (a close code, or nothing for 1000)", 1000, 4999);
+      if (!sendable_close_code(value))
+        r.fail(code, "close code " + std::to_string(value) +
+                         " may not be sent (RFC 6455 7.4); "
+                         "give " +
+                         sendable_close_codes);
+      ws.close_code = static_cast<std::uint16_t>(value);
+    }
   } else {
     if (n["send"]) allowed.insert("send");
     if (n["expect"]) allowed.insert({"expect", "capture"});

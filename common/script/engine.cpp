@@ -30,7 +30,13 @@ int load_from_files(lua_State* L) {
   engine& e = engine::of(L);
   const std::string* text = e.find_file(file);
   if (text == nullptr) {
-    lua_pushstring(L, ("\n\tno script '" + file + "' among the scenario's files").c_str());
+    // Only the modules a script requires as it loads are found and travel with the scenario:
+    // one required first in a task was said missing though the file was there.
+    const std::string late = e.current() != nullptr
+                                 ? " (a module is found only when the script requires it as "
+                                   "it loads: require it at the top of the file)"
+                                 : "";
+    lua_pushstring(L, ("\n\tno script '" + file + "' among the scenario's files" + late).c_str());
     return 1;
   }
   const std::string chunk = engine::chunk_name(file);
@@ -303,11 +309,13 @@ void engine::require_file(const std::string& name) {
       throw script_error("no script '" + name + "' among the scenario's files");
     }
     const std::string chunk = chunk_name(name);
+    const std::set<std::string> before = loaded_modules();
     resume(nullptr);
     if (luaL_loadbufferx(L_, text->data(), text->size(), chunk.c_str(), "t") != 0 ||
         lua_pcall(L_, 0, 1, 0) != 0) {
       std::string message = error_message(L_);
       lua_pop(L_, 2);
+      forget_failed_requires(before);  // of the modules it required
       throw script_error(message);
     }
     if (lua_isnil(L_, -1)) {  // as require: a file that returns nothing is true
@@ -319,14 +327,45 @@ void engine::require_file(const std::string& name) {
     lua_remove(L_, -2);
     return;
   }
+  const std::set<std::string> before = loaded_modules();
   lua_getglobal(L_, "require");
   lua_pushstring(L_, module.c_str());
   resume(nullptr);
   if (lua_pcall(L_, 1, 1, 0) != 0) {
     std::string message = error_message(L_);
     lua_pop(L_, 1);
+    forget_failed_requires(before);
     throw script_error(message);
   }
+}
+
+std::set<std::string> engine::loaded_modules() {
+  std::set<std::string> names;
+  lua_getfield(L_, LUA_REGISTRYINDEX, "_LOADED");
+  if (lua_istable(L_, -1)) {
+    lua_pushnil(L_);
+    while (lua_next(L_, -2) != 0) {
+      if (lua_type(L_, -2) == LUA_TSTRING) names.insert(lua_tostring(L_, -2));
+      lua_pop(L_, 1);
+    }
+  }
+  lua_pop(L_, 1);
+  return names;
+}
+
+void engine::forget_failed_requires(const std::set<std::string>& before) {
+  // require marks a module it is loading in the registry's _LOADED, and an error leaves the
+  // mark: the next user's require said "loop or previous error loading module", hiding the
+  // error the file really raises. What the failed load added goes; a module it loaded well
+  // runs again at the next try.
+  std::set<std::string> added = loaded_modules();
+  std::erase_if(added, [&](const std::string& name) { return before.contains(name); });
+  lua_getfield(L_, LUA_REGISTRYINDEX, "_LOADED");
+  for (const auto& name : added) {
+    lua_pushnil(L_);
+    lua_setfield(L_, -2, name.c_str());
+  }
+  lua_pop(L_, 1);
 }
 
 namespace {
@@ -356,32 +395,55 @@ std::string brief_value(lua_State* L, int index) {
   }
 }
 
-/// A table's first fields, `{code = 503, message = "busy"}`, in the order lua_next gives them
-/// (no metamethod runs). Up to 8 fields and ~160 characters: it goes on one line of a report.
-/// `index` is absolute.
+/// A table's first fields, `{code = 503, message = "busy"}`: numbered keys in order, then
+/// named ones sorted (lua_next's order follows the hash, so one error object made two rows of
+/// the reports, `{code = 503, msg = "x"}` and `{msg = "x", code = 503}`, by thread or worker).
+/// No metamethod runs. Up to 8 fields and ~160 characters: it goes on one line of a report.
+/// Of a table with more than 256 fields, those lua_next gives first. `index` is absolute.
 std::string brief_table(lua_State* L, int index) {
-  std::string out = "{";
-  int fields = 0;
+  struct field {
+    bool named;
+    double number;     ///< a numbered key's
+    std::string name;  ///< a named key's, or how another key is shown (`[true]`)
+    std::string value;
+  };
+  std::vector<field> fields;
+  bool more = false;
   lua_pushnil(L);
   while (lua_next(L, index) != 0) {
-    if (fields == 8 || out.size() > 160) {
+    if (fields.size() == 256) {
       lua_pop(L, 2);
-      out += ", ...";
+      more = true;
       break;
     }
-    if (fields++ > 0) out += ", ";
-    if (lua_type(L, -2) == LUA_TSTRING) {
-      out += lua_tostring(L, -2);
+    field f;
+    f.named = lua_type(L, -2) != LUA_TNUMBER;
+    if (!f.named) {
+      f.number = lua_tonumber(L, -2);
+      f.name = '[' + brief_value(L, -2) + ']';
+    } else if (lua_type(L, -2) == LUA_TSTRING) {
+      f.name = lua_tostring(L, -2);
     } else {
-      out += '[';
-      out += brief_value(L, -2);
-      out += ']';
+      f.name = '[' + brief_value(L, -2) + ']';
     }
-    out += " = ";
-    out += brief_value(L, -1);
+    f.value = brief_value(L, -1);
+    fields.push_back(std::move(f));
     lua_pop(L, 1);
   }
-  return out + "}";
+  std::sort(fields.begin(), fields.end(), [](const field& a, const field& b) {
+    if (a.named != b.named) return !a.named;
+    return a.named ? a.name < b.name : a.number < b.number;
+  });
+  std::string out = "{";
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i == 8 || out.size() > 160) {
+      more = true;
+      break;
+    }
+    if (i > 0) out += ", ";
+    out += fields[i].name + " = " + fields[i].value;
+  }
+  return out + (more ? ", ...}" : "}");
 }
 
 /// The value at `at` described, as error_message() says; may allocate, raise and run

@@ -156,6 +156,11 @@ class engine {
   const std::string* find_file(const std::string& name);
 
  private:
+  /// The names in the registry's _LOADED (require's record of modules).
+  std::set<std::string> loaded_modules();
+  /// Clears what a failed require added to _LOADED since `before`, its marks among it, so the
+  /// next try raises the file's own error again.
+  void forget_failed_requires(const std::set<std::string>& before);
   static void* allocate(void* self, void* block, std::size_t old_size, std::size_t new_size);
   static void count_hook(lua_State* L, lua_Debug* ar);
   void relax_hook() noexcept;

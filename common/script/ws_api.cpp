@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "common/config/scenario.hpp"
 #include "common/green/clock.hpp"
 #include "common/stats/stats_table.hpp"
 #include "lua_guard.hpp"
@@ -201,7 +202,8 @@ int l_recv(lua_State* L) {
 int l_close(lua_State* L) {
   ws_object& w = open_object(L);
   const lua_Integer code = luaL_optinteger(L, 2, 1000);
-  luaL_argcheck(L, code >= 1000 && code <= 4999, 2, "a close code is 1000 to 4999");
+  luaL_argcheck(L, config::sendable_close_code(code), 2,
+                "a close code is 1000-1003, 1007-1014 or 3000-4999 (RFC 6455 7.4)");
   busy_scope b(w);
   park_scope p(L);
   w.ws->close(static_cast<std::uint16_t>(code), green::clock::now() + std::chrono::seconds(2));

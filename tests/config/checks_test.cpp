@@ -365,6 +365,25 @@ TEST(Tags, FollowLocust) {
   EXPECT_EQ(paths(s).size(), 5u);
 }
 
+TEST(Tags, AnUnknownTagOfAScriptedUserSaysWhereItsTagsGo) {
+  // A Lua task's `tags = {...}` is a field of the script's own: -T a found no tag 'a'.
+  c::scenario s;
+  s.file = "s.yaml";
+  c::user_spec u;
+  u.name = "u";
+  u.script = "u.lua";
+  s.users.push_back(u);
+  try {
+    c::apply_tag_filter(s, {"a"}, {});
+    FAIL();
+  } catch (const c::config_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--tags: no task or user of s.yaml has the tag 'a' (it has no tags; a scripted "
+              "user's tags go on it in the scenario, users: [{script: ..., tags: [...]}], not in "
+              "its Lua tasks)");
+  }
+}
+
 TEST(Tags, AnUnknownTagOrAnEmptyResultIsAnError) {
   auto s = c::load_scenario_text(tagged, "t.yaml");
   try {

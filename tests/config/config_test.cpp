@@ -209,6 +209,17 @@ TEST(Threshold, OnOneNameJudgesOnlyItsRequestsAndFailsWhenThereAreNone) {
       << "nor does a test that sent nothing pass its p95";
 }
 
+TEST(Threshold, AMethodMatchesAScriptsOwnTypeInAnyCase) {
+  // A script counts its own types as written (sw.record{type = "grpc"}); the threshold's
+  // method is in capitals: it matched nothing and failed "no request was judged".
+  swarmlet::stats::stats_table t;
+  t.entry("grpc", "/call").record(1000, 0, false);
+  t.entry("Redis", "get").record(1000, 0, false);
+  EXPECT_TRUE(c::parse_threshold("requests > 0", "/call", "GRPC").judge(t, 1).passed);
+  EXPECT_TRUE(c::parse_threshold("requests > 0", "get", "REDIS").judge(t, 1).passed);
+  EXPECT_FALSE(c::parse_threshold("requests > 0", "get", "GRPC").judge(t, 1).passed);
+}
+
 TEST(HttpSettings, VersionIsAutoByDefaultAndTakesQuotedOrBareValues) {
   auto version_of = [](const std::string& http) {
     return c::load_scenario_text("target: http://x/\nusers: [{tasks: [{get: /}]}]\n" + http,

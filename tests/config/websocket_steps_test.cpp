@@ -96,6 +96,11 @@ TEST(WebSocketSteps, StepsWrittenWrongAreRefusedWhereTheyAre) {
             std::string::npos);
   EXPECT_NE(error_of("  - tasks: [{close: 99}]\n").find("between 1000 and 4999"),
             std::string::npos);
+  // 1005 says "no code was sent": never on the wire (RFC 6455 7.4.1); the server got it.
+  EXPECT_EQ(error_of("  - tasks: [{close: 1005}]\n"),
+            "ws.yaml:3:21: close code 1005 may not be sent (RFC 6455 7.4); give 1000-1003, "
+            "1007-1014 or 3000-4999");
+  EXPECT_NE(error_of("  - tasks: [{close: 2000}]\n").find("may not be sent"), std::string::npos);
   EXPECT_NE(error_of("  - tasks: [{send: hi, check: {status: 200}}]\n").find("unknown key 'check'"),
             std::string::npos);
   EXPECT_NE(error_of("  - tasks: [{expect: pong}]\n").find("expect must be a mapping"),

@@ -95,6 +95,25 @@ users:
   EXPECT_EQ(exchanged, received()) << "every message the server got was recorded once";
 }
 
+TEST_F(WebSocketRun, AnExpectInFlightAtTheStopEndsByItsOwnTimeoutAndIsCounted) {
+  // The stop waited connect_timeout + 2 x timeout (2.5 s here), then dropped the expect still
+  // waiting: a server that never answers made a test with no failure. Its 6 s bound it now.
+  const auto file = write(R"(load: {users: 2, spawn_rate: 100, run_time: 1s}
+http: {connect_timeout: 500ms, timeout: 500ms}
+users:
+  - on_start: [{ws: /silent, name: silent}]
+    tasks:
+      - {send: "anyone?", expect: {contains: never, timeout: 6s}}
+)");
+  const auto s = run(file, 1);
+  EXPECT_EQ(row(s, "silent")["requests"], 2) << s["requests"].dump();
+  const auto sends = row(s, "silent send");
+  ASSERT_FALSE(sends.is_null()) << s["requests"].dump();
+  EXPECT_EQ(sends["requests"], 2);
+  EXPECT_EQ(sends["failures"], 2);
+  EXPECT_EQ(received(), 2u);
+}
+
 TEST_F(WebSocketRun, ScriptedSendsAreCountedExactlyByTheServer) {
   const auto file = write(R"(load: {users: 4, spawn_rate: 100, run_time: 2s}
 users: [{name: echo, script: echo.lua, wait: {constant: 5ms}}]

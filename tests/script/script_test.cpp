@@ -807,6 +807,26 @@ TEST_F(Script, AnErrorObjectIsDescribedWithItsLine) {
       << exceptions_.entries().begin()->first.traceback;
 }
 
+TEST_F(Script, AModuleRequiredFirstInATaskIsSaidToBeRequiredAtTheTop) {
+  // Not found by the master, it does not travel: the error said only "no script", though the
+  // file was beside the scenario.
+  run_user(task("require 'lib.late'"));
+  EXPECT_NE(only_error().find("no script 'lib/late.lua' among the scenario's files (a module is "
+                              "found only when the script requires it as it loads: require it "
+                              "at the top of the file)"),
+            std::string::npos)
+      << only_error();
+}
+
+TEST_F(Script, AnErrorObjectsFieldsAreShownInOneOrderWhateverTheHashGives) {
+  // lua_next's order made one object two rows ({code = 503, msg = "x"}, {msg = "x", code =
+  // 503}) across threads and workers: numbered fields in order, then named ones sorted.
+  run_user(task("error({zeta = 1, alpha = 2, [2] = 'b', [1] = 'a', mid = true})"));
+  EXPECT_EQ(only_error(),
+            "user.lua:3: error object is a table: {[1] = \"a\", [2] = \"b\", alpha = 2, mid = "
+            "true, zeta = 1}");
+}
+
 TEST_F(Script, AnErrorObjectThatSaysWhatItIsIsAskedAndPcallStillGetsTheObject) {
   run_user(task(R"(
     local quota = setmetatable({left = 0}, {__tostring = function() return "quota spent" end})
@@ -966,6 +986,32 @@ TEST(ScriptLoad, AFileWithADotInItsNameLoadsAsItself) {
     EXPECT_EQ(std::string(err.what()), "no script 'gone.v2.lua' among the scenario's files");
   }
   EXPECT_EQ(lua_gettop(e.state()), top) << "a worker tries again at every user's start";
+}
+
+TEST(ScriptLoad, AFileThatFailsToLoadSaysItsOwnErrorAtEveryTry) {
+  // A worker tries again at every user's start: the second try said "loop or previous error
+  // loading module 'envload'" (require's mark of the first), hiding why.
+  s::engine e(s::script_files{{"envload.lua", "error('cannot init on this worker')"},
+                              {"uses.lua", "local m = require 'lib.m'\nreturn {tasks = {print}}"},
+                              {"lib/m.lua", "error('module broken')"}});
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    SCOPED_TRACE(attempt);
+    try {
+      s::load_user_class(e, "envload.lua");
+      ADD_FAILURE() << "loaded";
+    } catch (const s::script_error& err) {
+      EXPECT_NE(std::string(err.what()).find("envload.lua:1: cannot init on this worker"),
+                std::string::npos)
+          << err.what();
+    }
+    try {
+      s::load_user_class(e, "uses.lua");
+      ADD_FAILURE() << "loaded";
+    } catch (const s::script_error& err) {
+      EXPECT_NE(std::string(err.what()).find("m.lua:1: module broken"), std::string::npos)
+          << err.what();
+    }
+  }
 }
 
 TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {

@@ -6,6 +6,7 @@
                message with a {"type": "noise"} message before its echo
   /close       closes each connection (code 1000) after its first message
   /forbidden   refuses the upgrade (403)
+  /silent      takes messages and never answers
   /private     as /echo, but refuses the upgrade (401) without the cookie a plain HTTP
                GET /login sets (session=ok)
 The messages received (all paths) are counted: a plain HTTP GET /count answers the count, so
@@ -33,6 +34,8 @@ async def handler(ws, path=None):
             if path == "/close":
                 await ws.close(1000, "bye")
                 return
+            if path == "/silent":
+                continue
             if path == "/chat":
                 await ws.send(json.dumps({"type": "noise"}))
             await ws.send(message)
