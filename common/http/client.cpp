@@ -367,11 +367,16 @@ result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const re
                                    options_.keep_body,
                                    target.prefix,
                                    target.path};
-  auto out = c->h2->exchange(req, head, context, green::clock::now() + options_.read_timeout);
+  auto out = c->h2->exchange(req, head, context,
+                             green::clock::now() + req.timeout.value_or(options_.read_timeout));
   // A connection that takes no more streams is left to the ones still on it.
   if (o.conn == c && !c->usable()) o.conn.reset();
   unprocessed = out.unprocessed;
   closed_unanswered = out.closed_unanswered;
+  if (out.result.error == error_kind::timeout)  // worded as over HTTP/1.1
+    out.result.error_message = "no response within " +
+                               std::to_string(req.timeout.value_or(options_.read_timeout).count()) +
+                               " ms (HTTP/2 stream cancelled)";
   if (out.result.ok()) remember_cookies(o, target, out.result.response);
   out.result.client_certificate_missing = c->tls && c->tls->client_certificate_missing();
   return std::move(out.result);
@@ -385,6 +390,7 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
   // the request or not: an idempotent request goes again once on a new connection, as browsers
   // and Go's net/http send it; a POST fails, for the server may have processed it. What the
   // server surely did not process (HTTP/2) goes again up to max_unprocessed_resends times.
+  const std::chrono::milliseconds timeout = req.timeout.value_or(options_.read_timeout);
   bool first_try = true;
   bool resent_after_close = false;
   int unprocessed_resends = 0;
@@ -440,7 +446,7 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
     // second must not hold a user for ever (k6's request timeout). One deadline on the socket
     // for all of the exchange's calls: no clock read per call.
     const auto deadline =
-        (first_try && !connected_meanwhile ? started : green::clock::now()) + options_.read_timeout;
+        (first_try && !connected_meanwhile ? started : green::clock::now()) + timeout;
     conn.raw().set_deadline(deadline);
     struct relative_again {
       green::socket& s;
@@ -482,7 +488,7 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
       close(o);
       r.error = error_kind::timeout;
       r.error_message = (begun ? "the response was not complete within " : "no response within ") +
-                        std::to_string(options_.read_timeout.count()) + " ms";
+                        std::to_string(timeout.count()) + " ms";
       return r;
     } catch (const green::tls_error& e) {
       close(o);

@@ -264,9 +264,9 @@ bool cookie_jar::set(std::string_view set_cookie, std::string_view request_host,
   if (cookies_.size() >= max_cookies) {
     // A server setting cookie after cookie must not grow a user without bound: the oldest
     // goes, as browsers evict theirs.
-    cookies_.erase(std::min_element(
-        cookies_.begin(), cookies_.end(),
-        [](const cookie& a, const cookie& b) { return a.created < b.created; }));
+    cookies_.erase(
+        std::min_element(cookies_.begin(), cookies_.end(),
+                         [](const cookie& a, const cookie& b) { return a.created < b.created; }));
   }
   c.created = ++stored_;
   // After every cookie of a path as long or longer: the order of sending stays sorted.

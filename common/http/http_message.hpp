@@ -1,6 +1,7 @@
 #pragma once
 // HTTP/1.1 messages as the client and the small server see them.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -63,6 +64,9 @@ struct request {
   std::string target = "/";
   header_list headers;
   std::string body;
+  /// This request's timeout, in place of the client's (client_options::read_timeout): a
+  /// script's `timeout =` for one slow endpoint, longer or shorter.
+  std::optional<std::chrono::milliseconds> timeout;
 };
 
 struct response {

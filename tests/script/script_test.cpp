@@ -52,6 +52,7 @@ class Script : public ::testing::Test {
       settings.id = 7;
       settings.vars["color"] = "blue";
       settings.target = url();
+      if (http_timeout_) settings.client.read_timeout = *http_timeout_;
       settings.stop = [&] { stop_asked_ = true; };
       g::event<> stopping;
       settings.stopping = &stopping;
@@ -62,6 +63,8 @@ class Script : public ::testing::Test {
       u.finish();
     }).wait();
   }
+  /// http.timeout of the users run_user makes (the client's default when unset).
+  std::optional<std::chrono::milliseconds> http_timeout_;
   /// The global `name` of the engine's state, as a string ("nil" when unset).
   std::string global(const char* name) {
     lua_State* L = engine_->state();
@@ -277,6 +280,17 @@ TEST_F(Script, HelpersNowUuidEnvJson) {
              j.a[3] .. j.b .. " " .. u.id .. " " .. u.vars.color
   )"));
   EXPECT_EQ(global("result"), "true 36 4 yes dflt 3x 7 blue");
+}
+
+TEST_F(Script, ARequestsTimeoutTakesThePlaceOfHttpTimeoutLongerOrShorter) {
+  // It could only shorten it: a slow endpoint given 3 s failed at http.timeout's 1 s.
+  http_timeout_ = 100ms;
+  run_user(task(R"(
+    local slow = u.http:get("/delay/300", {name = "slow", timeout = 2})
+    local cut = u.http:get("/delay/300", {name = "cut", timeout = 0.05})
+    result = tostring(slow.status) .. " " .. tostring(cut.status) .. " " .. cut.error
+  )"));
+  EXPECT_EQ(global("result"), "200 0 timeout: no response within 50 ms") << only_error();
 }
 
 TEST_F(Script, StopUserAsksTheRunnerAndEndsTheTaskQuietly) {
