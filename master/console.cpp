@@ -6,13 +6,17 @@
 #include <utility>
 #include <vector>
 
+#include "printable_text.hpp"
 #include "report_quantiles.hpp"
 
 namespace swarmlet::master {
 namespace {
 
+/// `s` (a name a worker sent, a check's regex with a newline) on one line of the console,
+/// escaped as printable() does, at most `n` bytes.
 std::string clip(const std::string& s, std::size_t n) {
-  return s.size() <= n ? s : s.substr(0, n - 3) + "...";
+  std::string p = printable(s);
+  return p.size() <= n ? p : p.substr(0, n - 3) + "...";
 }
 
 /// Milliseconds as Locust prints them, but with decimals below 10 ms (fast targets are common).
@@ -30,7 +34,7 @@ std::string format_stats_table(const aggregator& a, std::optional<double> run_se
   auto row = [&](const std::string& type, const std::string& name, const stats::request_stats& s,
                  std::pair<double, double> rates) {
     out += fmt::format("{:<8} {:<40} {:>9} {:>16} | {:>8} {:>8} {:>8} {:>8} | {:>9.2f} {:>10.2f}\n",
-                       type, clip(name, 40), s.requests,
+                       printable(type), clip(name, 40), s.requests,
                        fmt::format("{}({:.2f}%)", s.failures, 100.0 * s.fail_ratio()),
                        ms(s.average_ms()), ms(s.min_ms()), ms(s.max_ms()), ms(s.percentile_ms(0.5)),
                        rates.first, rates.second);
@@ -53,7 +57,7 @@ std::string format_percentiles_table(const stats::stats_table& t) {
   for (double q : report_quantiles) out += fmt::format(" {:>7}", quantile_label(q) + "%");
   out += fmt::format(" {:>9}\n", "# reqs");
   auto row = [&](const std::string& type, const std::string& name, const stats::request_stats& s) {
-    out += fmt::format("{:<8} {:<40}", type, clip(name, 40));
+    out += fmt::format("{:<8} {:<40}", printable(type), clip(name, 40));
     for (double q : report_quantiles) out += fmt::format(" {:>7}", ms(s.percentile_ms(q)));
     out += fmt::format(" {:>9}\n", s.requests);
   };
@@ -76,7 +80,7 @@ std::string format_open_model(const stats::stats_table& t, bool rows_ran_out) {
   out += fmt::format("{:<8} {:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "Type", "Name",
                      "dropped", "resp p50", "resp p99", "svc p50", "svc p99", "svc max");
   for (const auto& [key, s] : t.entries())
-    out += fmt::format("{:<8} {:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", key.method,
+    out += fmt::format("{:<8} {:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", printable(key.method),
                        clip(key.name, 40), s.dropped, ms(s.percentile_ms(0.5)),
                        ms(s.percentile_ms(0.99)), ms(s.service_percentile_ms(0.5)),
                        ms(s.service_percentile_ms(0.99)), ms(s.service_percentile_ms(1.0)));
@@ -107,7 +111,8 @@ std::string format_errors_table(const stats::stats_table& t, std::size_t most) {
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& [key, n] = rows[i];
     if (i < most)
-      out += fmt::format("{:>14}  {} {}: {}\n", n, key->method, key->name, key->message);
+      out += fmt::format("{:>14}  {} {}: {}\n", n, printable(key->method), printable(key->name),
+                         printable(key->message));
     else
       rest += n;
   }

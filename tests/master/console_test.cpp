@@ -114,3 +114,17 @@ TEST(Console, DroppedIterationsNameRunningOutOfUniqueRowsWhenRowsRanOut) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Console, ErrorsAndNamesReachTheConsoleOnOneLineEscaped) {
+  // A check's regex with a newline split its row in two; a worker's bytes could move the cursor.
+  swarmlet::stats::stats_table t;
+  t.record_error("GET", "/a\x1b[2J", "check failed: body does not match 'x\ny'");
+  const std::string errors = m::format_errors_table(t, 10);
+  EXPECT_NE(errors.find("GET /a\\x1b[2J: check failed: body does not match 'x\\x0ay'\n"),
+            std::string::npos)
+      << errors;
+}
+
+}  // namespace
