@@ -522,6 +522,11 @@ scenario load(const reader& r, const std::string& text) {
       r.check_keys(d, {"servers", "max_ttl"}, "dns");
       if (const auto servers = d["servers"]) {
         r.expect_list(servers, "dns.servers");
+        // An empty list would read as "the system's", which leaving the key out says.
+        if (servers.size() == 0)
+          r.fail(servers,
+                 "dns.servers is empty: give name servers (e.g. [10.0.0.2]), or leave it out "
+                 "for the system's (/etc/resolv.conf)");
         for (const auto& server : servers) {
           std::string text = r.text(server, "dns.servers");
           if (!is_dns_server_address(text))

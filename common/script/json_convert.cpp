@@ -19,7 +19,9 @@ nlohmann::json convert(lua_State* L, int index, int depth) {
       return lua_toboolean(L, index) != 0;
     case LUA_TNUMBER: {
       const lua_Number n = lua_tonumber(L, index);
-      if (std::isfinite(n) && n == std::floor(n) && std::fabs(n) < 9.007199254740992e15)
+      // A whole number in int64's range is written in digits, as JavaScript writes those up to
+      // 1e21 (9007199254740992, not 9.007199254740992e+15): the double is it exactly.
+      if (std::isfinite(n) && n == std::floor(n) && std::fabs(n) < 9.2233720368547758e18)
         return static_cast<std::int64_t>(n);
       return n;
     }

@@ -171,7 +171,22 @@ int l_record(lua_State* L) {
 }
 
 int l_json_encode(lua_State* L) {
-  const std::string text = to_json(L, 1).dump();
+  std::string text, why;
+  try {
+    text = to_json(L, 1).dump();
+  } catch (const nlohmann::json::type_error& e) {
+    // JSON text is UTF-8; the library's own words ("[json.exception.type_error.316] ...") are
+    // no message for a script. Raised outside the handler.
+    why = e.what();
+    if (const auto at = why.find("invalid UTF-8"); at != std::string::npos) why = why.substr(at);
+    why = "sw.json_encode: a string is not UTF-8 (" + why + ")";
+  }
+  if (!why.empty()) {
+    luaL_where(L, 1);  // "file:line: ", as luaL_error says it
+    lua_pushlstring(L, why.data(), why.size());
+    lua_concat(L, 2);
+    return lua_error(L);
+  }
   lua_pushlstring(L, text.data(), text.size());
   return 1;
 }

@@ -814,6 +814,15 @@ TEST(ScenarioLoader, DnsServersAreAddressesWithAnOptionalPort) {
       EXPECT_NE(std::string(e.what()).find("is not an IP address"), std::string::npos) << e.what();
     }
   }
+  try {
+    c::load_scenario_text("target: http://h/\ndns: {servers: []}\nusers: [{tasks: [{get: /}]}]\n",
+                          "s.yaml");
+    ADD_FAILURE() << "an empty list was taken";
+  } catch (const c::config_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "s.yaml:2:16: dns.servers is empty: give name servers (e.g. [10.0.0.2]), or leave "
+              "it out for the system's (/etc/resolv.conf)");
+  }
 }
 
 TEST(ScenarioLoader, AConfinedScenarioReadsOnlyRegularFilesInItsDirectory) {

@@ -293,6 +293,20 @@ TEST_F(Script, ARequestsTimeoutTakesThePlaceOfHttpTimeoutLongerOrShorter) {
   EXPECT_EQ(global("result"), "200 0 timeout: no response within 50 ms") << only_error();
 }
 
+TEST_F(Script, JsonEncodeWritesWholeNumbersInDigitsAndSaysWhatIsNotUtf8) {
+  // 2^53 went as 9.007199254740992e+15 (JavaScript writes 9007199254740992); a byte that is no
+  // UTF-8 said "[json.exception.type_error.316] ...".
+  run_user(task(R"(
+    result = sw.json_encode({n = 9007199254740992, m = -1e15, f = 0.5})
+    local ok, err = pcall(sw.json_encode, {s = "\255"})
+    result = result .. " " .. err
+  )"));
+  EXPECT_EQ(global("result"),
+            "{\"f\":0.5,\"m\":-1000000000000000,\"n\":9007199254740992} "
+            "sw.json_encode: a string is not UTF-8 (invalid UTF-8 byte at index 0: 0xFF)")
+      << only_error();
+}
+
 TEST_F(Script, StopUserAsksTheRunnerAndEndsTheTaskQuietly) {
   run_user(task("sw.stop_user()\nreached = true"));
   EXPECT_TRUE(stop_asked_);
