@@ -128,8 +128,7 @@ bool request_executor::run(const config::request_spec& spec,
                                                std::chrono::steady_clock::now() - *intended)
                                                .count()))
                                      : us;
-  const std::string failure =
-      r.ok() ? judge(spec, r) : std::string(http::to_string(r.error)) + ": " + r.error_message;
+  const std::string failure = r.ok() ? judge(spec, r) : http::failure_text(r);
   if (intended) {
     entry_of(spec).record_scheduled(corrected_us, us, r.response.body_bytes, !failure.empty());
   } else {

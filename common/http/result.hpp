@@ -44,5 +44,9 @@ struct result {
 /// A response's status as a failure, e.g. "HTTP 503 Service Unavailable", with the likely
 /// reason when the client knows one (a client certificate the server asked for).
 std::string status_failure(const result& r);
+/// A failed request's error as the reports count it: "<kind>: <message>" ("timeout: no response
+/// within 30000 ms"), without the message's own "bad response: " after bad_response (which read
+/// "bad_response: bad response: ...").
+std::string failure_text(const result& r);
 
 }  // namespace swarmlet::http

@@ -239,7 +239,7 @@ void read_options(lua_State* L, int opts, http::request& req, request_options& o
 
 /// How a YAML request without checks is judged: empty for a success.
 std::string default_judgement(const http::result& r) {
-  if (!r.ok()) return std::string(http::to_string(r.error)) + ": " + r.error_message;
+  if (!r.ok()) return http::failure_text(r);
   if (r.response.status >= 400) return http::status_failure(r);
   return {};
 }
@@ -316,7 +316,7 @@ void push_response(lua_State* L, const http::result& r, std::uint64_t elapsed_us
   lua_pushlstring(L, packed.data(), packed.size());
   lua_rawset(L, -3);
   if (!r.ok()) {
-    const std::string e = std::string(http::to_string(r.error)) + ": " + r.error_message;
+    const std::string e = http::failure_text(r);
     lua_pushlstring(L, e.data(), e.size());
     lua_setfield(L, -2, "error");
   }

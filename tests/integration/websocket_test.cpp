@@ -237,9 +237,12 @@ users:
   EXPECT_EQ(received(),
             first["requests"].get<std::uint64_t>() + second["requests"].get<std::uint64_t>())
       << "each message reached the server, the second on a WebSocket opened again";
-  EXPECT_EQ(closing["requests"].get<std::uint64_t>(),
-            first["requests"].get<std::uint64_t>() + second["requests"].get<std::uint64_t>())
-      << "a handshake for each first message and one again for each second";
+  // A handshake for each first message and one again for each second; and a user the stop
+  // reached between its handshake and its send (it ends at the next step) made one more.
+  const auto sends =
+      first["requests"].get<std::uint64_t>() + second["requests"].get<std::uint64_t>();
+  EXPECT_GE(closing["requests"].get<std::uint64_t>(), sends);
+  EXPECT_LE(closing["requests"].get<std::uint64_t>(), sends + 2) << "2 users";
 }
 
 TEST_F(WebSocketRun, AWebSocketTheServerClosedIsOpenedAgainByTheNextStepNotFailedForEver) {
