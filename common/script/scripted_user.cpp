@@ -205,9 +205,10 @@ scripted_user::wait_answer scripted_user::class_wait() {
   const std::string got = seconds_given ? "" : luaL_typename(T, 2);
   lua_settop(T, 1);
   if (!seconds_given) {
-    // nil (a missing return), NaN or a negative number was no wait at all, silently.
+    // nil (a missing return), NaN or a negative number was no wait at all, silently. The row
+    // is the name already: the message does not say it again.
     count_error(name,
-                name + ": wait(u) must return seconds (a number >= 0), got " +
+                "wait(u) must return seconds (a number >= 0), got " +
                     (got == "number" ? std::string("NaN or a negative number") : got) +
                     "; the user stops",
                 0);

@@ -466,10 +466,9 @@ TEST_F(Script, AWaitFunctionThatReturnsNoSecondsIsAnErrorNotNoWait) {
   for (const auto& [key, n] : stats_.errors()) messages.insert(key.message);
   EXPECT_EQ(messages,
             (std::set<std::string>{
-                "user.lua:wait: wait(u) must return seconds (a number >= 0), got nil; the user "
-                "stops",
-                "user.lua:wait: wait(u) must return seconds (a number >= 0), got NaN or a "
-                "negative number; the user stops"}));
+                "wait(u) must return seconds (a number >= 0), got nil; the user stops",
+                "wait(u) must return seconds (a number >= 0), got NaN or a negative number; the "
+                "user stops"}));
 }
 
 TEST_F(Script, ConnectTalksToARawTcpServer) {
