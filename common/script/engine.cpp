@@ -135,7 +135,7 @@ void engine::count_hook(lua_State* L, lua_Debug*) {
   if (e.heap_bytes_ > e.options_.heap_limit / 4 * 3) {
     lua_gc(L, LUA_GCCOLLECT, 0);
     if (e.heap_bytes_ > e.options_.heap_limit / 4 * 3) {
-      luaL_where(L, 1);
+      luaL_where(L, 0);  // in a hook, 0 is the function running: the line it is on
       lua_pushfstring(L, "Lua heap limit reached: %d MiB in use of %d MiB allowed per hub thread",
                       static_cast<int>(e.heap_bytes_ >> 20),
                       static_cast<int>(e.options_.heap_limit >> 20));
@@ -162,7 +162,7 @@ void engine::count_hook(lua_State* L, lua_Debug*) {
     }
     // The limit, not the time measured: the same runaway line gives the same message, one
     // row of the error and exception reports rather than one per millisecond it overran.
-    luaL_where(L, 1);
+    luaL_where(L, 0);  // in a hook, 0 is the function running: the line it is on
     lua_pushstring(L, ("script ran over " + std::to_string(e.options_.run_limit.count()) +
                        " ms without parking (scripting.run_limit): interrupted")
                           .c_str());
@@ -311,9 +311,10 @@ void engine::require_file(const std::string& name) {
     const std::string chunk = chunk_name(name);
     const std::set<std::string> before = loaded_modules();
     resume(nullptr);
-    if (luaL_loadbufferx(L_, text->data(), text->size(), chunk.c_str(), "t") != 0 ||
-        lua_pcall(L_, 0, 1, 0) != 0) {
-      std::string message = error_message(L_);
+    int status = luaL_loadbufferx(L_, text->data(), text->size(), chunk.c_str(), "t");
+    if (status == 0) status = lua_pcall(L_, 0, 1, 0);
+    if (status != 0) {
+      std::string message = status == LUA_ERRMEM ? out_of_memory(name) : error_message(L_);
       lua_pop(L_, 2);
       forget_failed_requires(before);  // of the modules it required
       throw script_error(message);
@@ -331,12 +332,18 @@ void engine::require_file(const std::string& name) {
   lua_getglobal(L_, "require");
   lua_pushstring(L_, module.c_str());
   resume(nullptr);
-  if (lua_pcall(L_, 1, 1, 0) != 0) {
-    std::string message = error_message(L_);
+  if (const int status = lua_pcall(L_, 1, 1, 0); status != 0) {
+    std::string message = status == LUA_ERRMEM ? out_of_memory(name) : error_message(L_);
     lua_pop(L_, 1);
     forget_failed_requires(before);
     throw script_error(message);
   }
+}
+
+std::string engine::out_of_memory(const std::string& file) const {
+  // Lua's own "not enough memory" names no file: the load failed somewhere in it.
+  return file + ": not enough memory while it loaded (the Lua heap of this hub thread is " +
+         "limited to " + std::to_string(options_.heap_limit >> 20) + " MiB, scripting.heap_mb)";
 }
 
 std::set<std::string> engine::loaded_modules() {

@@ -156,6 +156,8 @@ class engine {
   const std::string* find_file(const std::string& name);
 
  private:
+  /// What a load of `file` that ran out of Lua heap says.
+  std::string out_of_memory(const std::string& file) const;
   /// The names in the registry's _LOADED (require's record of modules).
   std::set<std::string> loaded_modules();
   /// Clears what a failed require added to _LOADED since `before`, its marks among it, so the

@@ -1041,6 +1041,43 @@ TEST(ScriptLoad, AFileThatFailsToLoadSaysItsOwnErrorAtEveryTry) {
   }
 }
 
+TEST(ScriptLoad, ARunawayLoopIsNamedByItsOwnLineAtLoadAndInAFunction) {
+  // At load the message named no file; in a called function, the line that called it.
+  s::engine_options o;
+  o.run_limit = std::chrono::milliseconds(20);
+  s::engine e(s::script_files{{"spin.lua", "local x = 0\nwhile true do\n  x = x + 1\nend\n"},
+                              {"nest.lua",
+                               "local function f()\n  local x = 0\n  while true do x = x + 1 end\n"
+                               "end\n\nf()\nreturn {tasks = {print}}\n"}},
+              o);
+  for (const auto& [file, line] :
+       {std::pair{"spin.lua", "spin.lua:3:"}, {"nest.lua", "nest.lua:3:"}}) {
+    try {
+      s::load_user_class(e, file);
+      ADD_FAILURE() << file << " loaded";
+    } catch (const s::script_error& err) {
+      EXPECT_EQ(std::string(err.what()).rfind(std::string(line) + " script ran over 20 ms", 0), 0u)
+          << err.what();
+    }
+  }
+}
+
+TEST(ScriptLoad, AFileThatRunsOutOfHeapAsItLoadsIsNamed) {
+  // Lua's own error said "not enough memory", naming neither the file nor the limit.
+  s::engine_options o;
+  o.heap_limit = std::size_t{16} << 20;
+  s::engine e(s::script_files{{"big.lua", "local s = ('x'):rep(1e8)\nreturn {tasks = {print}}"}},
+              o);
+  try {
+    s::load_user_class(e, "big.lua");
+    ADD_FAILURE() << "loaded";
+  } catch (const s::script_error& err) {
+    EXPECT_EQ(std::string(err.what()),
+              "big.lua: not enough memory while it loaded (the Lua heap of this hub thread is "
+              "limited to 16 MiB, scripting.heap_mb)");
+  }
+}
+
 TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
   const std::pair<std::string, std::string> cases[] = {
       {"return 42", "c.lua must return the user class (a table with tasks), got number"},
