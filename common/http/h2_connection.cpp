@@ -428,6 +428,15 @@ void h2_connection::read_once(green::time_point until) {
                                 : std::string("the server closed the HTTP/2 connection"));
     return;
   }
+  // A server without h2c answers the preface as a bad HTTP/1.1 request; nghttp2 would say only
+  // "SETTINGS expected".
+  if (!heard_from_server_ && std::string_view(in_.data(), n).starts_with("HTTP/1.")) {
+    fail(error_kind::bad_response,
+         "the server answered in HTTP/1.1, not HTTP/2 (a server without h2c: set http.version: "
+         "\"1.1\" or auto)");
+    return;
+  }
+  heard_from_server_ = true;
   const auto rv =
       nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(in_.data()), n);
   if (rv < 0) {

@@ -105,10 +105,11 @@ class h2_connection {
   bool goaway_received_ = false;
   std::uint32_t goaway_code_ = 0;
   std::int32_t goaway_last_stream_ = 0;
-  std::string goaway_debug_;    // the server's GOAWAY debug text, sanitised
-  std::string local_goaway_;    // why nghttp2 ended the connection (a protocol error it saw)
-  std::string last_lib_error_;  // nghttp2's last complaint about what the server sent
-  std::string out_;             // frames copied out of nghttp2, being written
+  std::string goaway_debug_;        // the server's GOAWAY debug text, sanitised
+  bool heard_from_server_ = false;  ///< a byte of the server has come (read())
+  std::string local_goaway_;        // why nghttp2 ended the connection (a protocol error it saw)
+  std::string last_lib_error_;      // nghttp2's last complaint about what the server sent
+  std::string out_;                 // frames copied out of nghttp2, being written
   std::vector<char> in_;
 };
 

@@ -211,7 +211,7 @@ ws_outcome websocket::connect(const url& where) {
   } catch (const green::resolve_error& e) {
     return {ws_error::resolve, e.what()};
   } catch (const green::tls_error& e) {
-    return {ws_error::tls, e.what()};
+    return {ws_error::tls, "TLS with " + name + ": " + e.what()};  // as over HTTP
   } catch (const std::system_error& e) {
     const int code = e.code().value();
     if (code == ECONNREFUSED) return {ws_error::connect_refused, e.what()};

@@ -262,6 +262,26 @@ TEST(H2BadPeer, AnOversizeFrameIsANamedProtocolErrorNotACrash) {
   EXPECT_EQ(peer.counts().sessions, 2u);
 }
 
+TEST(H2BadPeer, AServerThatAnswersInHttp11SaysSoNotSettingsExpected) {
+  // h2c by prior knowledge to a server without it: nghttp2 said only "SETTINGS expected".
+  g::hub hub;
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  auto server = g::spawn([&] {
+    g::socket c = listener.accept();
+    char buffer[512];
+    c.recv(std::span<char>(buffer, sizeof buffer));
+    c.sendall(std::string_view(
+        "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+  });
+  h::client c(url_of("http://127.0.0.1:" + std::to_string(listener.local_port())), h2_options());
+  const auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::bad_response);
+  EXPECT_EQ(r.error_message,
+            "the server answered in HTTP/1.1, not HTTP/2 (a server without h2c: set "
+            "http.version: \"1.1\" or auto)");
+  server.wait();
+}
+
 class H2OverTls : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -334,6 +334,27 @@ TEST_F(WebSocket, AnUpgradeThatACrOrLfWouldSplitIsRefusedBeforeTheConnect) {
   EXPECT_EQ(r.message, "request target contains CR/LF");
 }
 
+TEST_F(WebSocket, ATlsFailureNamesThePeerAsOverHttp) {
+  // It read "TLS handshake: ...certificate verify failed" with no host.
+  const auto cert = g::testing_support::make_test_certificate();
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  auto server = g::spawn([&] {
+    auto ctx = g::tls_context::server_from_pem(cert.cert_pem, cert.key_pem);
+    try {
+      auto tls = g::wrap_ssl(listener.accept(), ctx, g::tls_role::server);
+    } catch (const std::exception&) {
+    }
+  });
+  auto untrusting = std::make_shared<g::tls_context>(g::tls_context::client(true));
+  std::string error;
+  h::websocket ws(*h::parse_url("https://127.0.0.1:1", error), options(), untrusting);
+  const std::string port = std::to_string(listener.local_port());
+  const auto r = ws.open("wss://127.0.0.1:" + port + "/secure", {});
+  EXPECT_EQ(r.error, h::ws_error::tls);
+  EXPECT_EQ(r.message.rfind("TLS with 127.0.0.1:" + port + ": ", 0), 0u) << r.message;
+  server.wait();
+}
+
 TEST_F(WebSocket, WssCarriesTheSameFramesOverTls) {
   const auto cert = g::testing_support::make_test_certificate();
   auto listener = g::socket::listen("127.0.0.1", 0);
