@@ -282,6 +282,27 @@ TEST(H2BadPeer, AServerThatAnswersInHttp11SaysSoNotSettingsExpected) {
   server.wait();
 }
 
+/// `threads` green threads at once, each sending `each` GETs of / on `c`: how many failed
+/// (each failure also fails the test, with its message).
+int failures_of_fan_out(h::client& c, int threads, int each) {
+  std::vector<g::green_thread<int>> fan_out;
+  for (int i = 0; i < threads; ++i)
+    fan_out.push_back(g::spawn([&c, each] {
+      int failed = 0;
+      for (int k = 0; k < each; ++k) {
+        const auto r = c.send(get("/"));
+        if (!r.ok()) {
+          ADD_FAILURE() << r.error_message;
+          ++failed;
+        }
+      }
+      return failed;
+    }));
+  int failed = 0;
+  for (auto& t : fan_out) failed += t.wait();
+  return failed;
+}
+
 class H2OverTls : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -335,22 +356,7 @@ TEST_F(H2OverTls, StreamsLeftByAGracefulGoawayAreSentAgainOnANewConnection) {
   o.server_config = "keepalive_requests 50;";
   ts::nginx_server nginx(o);
   h::client c(url_of(nginx.url()), {}, trusting(nginx));
-  std::vector<g::green_thread<int>> fan_out;
-  for (int i = 0; i < 10; ++i)
-    fan_out.push_back(g::spawn([&c] {
-      int failed = 0;
-      for (int k = 0; k < 40; ++k) {
-        const auto r = c.send(get("/"));
-        if (!r.ok()) {
-          ADD_FAILURE() << r.error_message;
-          ++failed;
-        }
-      }
-      return failed;
-    }));
-  int failed = 0;
-  for (auto& t : fan_out) failed += t.wait();
-  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(failures_of_fan_out(c, 10, 40), 0);
   EXPECT_EQ(nginx.served(), 400u);
 }
 
@@ -362,22 +368,7 @@ TEST_F(H2OverTls, AStreamTurnedAwayByOneGracefulGoawayAfterAnotherIsSentAgainEac
   o.server_config = "keepalive_requests 10;";
   ts::nginx_server nginx(o);
   h::client c(url_of(nginx.url()), {}, trusting(nginx));
-  std::vector<g::green_thread<int>> fan_out;
-  for (int i = 0; i < 20; ++i)
-    fan_out.push_back(g::spawn([&c] {
-      int failed = 0;
-      for (int k = 0; k < 3; ++k) {
-        const auto r = c.send(get("/"));
-        if (!r.ok()) {
-          ADD_FAILURE() << r.error_message;
-          ++failed;
-        }
-      }
-      return failed;
-    }));
-  int failed = 0;
-  for (auto& t : fan_out) failed += t.wait();
-  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(failures_of_fan_out(c, 20, 3), 0);
   EXPECT_EQ(nginx.served(), 60u);
 }
 
