@@ -9,6 +9,7 @@
 #include "common/green/clock.hpp"
 #include "common/green/errors.hpp"
 #include "common/green/hub.hpp"
+#include "content_coding.hpp"
 #include "h2_connection.hpp"
 #include "redirect_location.hpp"
 #include "request_syntax.hpp"
@@ -643,6 +644,18 @@ result client::send(const request& original) {
       redirected.headers.remove("transfer-encoding");
     }
     req = &redirected;
+  }
+  // A compressed body is read decoded, as k6 and requests read it (its bytes on the wire stay
+  // what was counted); only a kept one: a body counted and dropped costs nothing more.
+  if (r.ok() && options_.keep_body && !r.response.body.empty()) {
+    if (auto decoded = decode_content(r.response.headers, r.response.body)) {
+      if (decoded->error.empty()) {
+        r.response.body = std::move(decoded->body);
+      } else {
+        r.error = error_kind::bad_response;
+        r.error_message = std::move(decoded->error);
+      }
+    }
   }
   r.elapsed = green::clock::now() - start;
   return r;

@@ -1,0 +1,107 @@
+#include "content_coding.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
+namespace swarmlet::http {
+namespace {
+
+enum class coding { identity, gzip, deflate, unknown };
+
+coding coding_of(std::string_view name) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.empty() || lower == "identity") return coding::identity;
+  if (lower == "gzip" || lower == "x-gzip") return coding::gzip;
+  if (lower == "deflate") return coding::deflate;
+  return coding::unknown;
+}
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+/// One inflate of `in` with zlib's `window_bits` (gzip: 31; zlib: 15; raw deflate: -15).
+/// gzip members one after another (as `cat a.gz b.gz` makes) are one body, as gunzip reads it.
+decoded_body inflate_all(std::string_view in, int window_bits, std::size_t limit,
+                         const char* name) {
+  decoded_body out;
+  z_stream z{};
+  if (inflateInit2(&z, window_bits) != Z_OK) {
+    out.error = std::string("cannot decode the ") + name + " body: zlib would not start";
+    return out;
+  }
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  char chunk[16384];
+  for (;;) {
+    z.next_out = reinterpret_cast<Bytef*>(chunk);
+    z.avail_out = sizeof chunk;
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    const std::size_t got = sizeof chunk - z.avail_out;
+    if (out.body.size() + got > limit) {
+      out.error = std::string("the ") + name + " body decodes to over " +
+                  std::to_string(limit >> 20) + " MiB, the most kept";
+      break;
+    }
+    out.body.append(chunk, got);
+    if (rc == Z_STREAM_END) {
+      if (z.avail_in == 0 || window_bits != 31) break;
+      inflateReset(&z);  // another gzip member
+      continue;
+    }
+    if (rc == Z_BUF_ERROR && z.avail_in == 0) {
+      out.error = std::string("the ") + name + " body is cut short";
+      break;
+    }
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      out.error = std::string("the ") + name + " body does not decode (" +
+                  (z.msg != nullptr ? z.msg : "zlib error " + std::to_string(rc)) + ")";
+      break;
+    }
+  }
+  inflateEnd(&z);
+  if (!out.error.empty()) out.body.clear();
+  return out;
+}
+
+}  // namespace
+
+std::optional<decoded_body> decode_content(const header_list& headers, std::string_view body,
+                                           std::size_t limit) {
+  std::vector<coding> applied;  // in the order the server applied them
+  for (const auto& [name, value] : headers.fields()) {
+    if (!header_list::equals_ignoring_case(name, "content-encoding")) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const coding c = coding_of(trimmed(rest.substr(0, comma)));
+      if (c == coding::unknown) return std::nullopt;  // br, zstd: left as it came
+      if (c != coding::identity) applied.push_back(c);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
+  if (applied.empty()) return std::nullopt;
+  decoded_body out;
+  out.body.assign(body);
+  for (auto it = applied.rbegin(); it != applied.rend(); ++it) {
+    std::string in = std::move(out.body);
+    if (*it == coding::gzip) {
+      out = inflate_all(in, 31, limit, "gzip");
+    } else {
+      // RFC 9110's deflate is zlib-wrapped; some servers send it raw, as browsers accept.
+      out = inflate_all(in, 15, limit, "deflate");
+      if (!out.error.empty() && out.error.find("does not decode") != std::string::npos)
+        out = inflate_all(in, -15, limit, "deflate");
+    }
+    if (!out.error.empty()) return out;
+  }
+  return out;
+}
+
+}  // namespace swarmlet::http
