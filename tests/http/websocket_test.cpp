@@ -334,6 +334,16 @@ TEST_F(WebSocket, AnUpgradeThatACrOrLfWouldSplitIsRefusedBeforeTheConnect) {
   EXPECT_EQ(r.message, "request target contains CR/LF");
 }
 
+TEST_F(WebSocket, AnUpgradeTargetIsSentPercentEncodedAsARequestsIs) {
+  // A space or a byte above 0x7f in the path went raw onto the request line.
+  raw_peer peer({});
+  h::websocket ws(peer.url(), options());
+  ASSERT_TRUE(ws.open("/chat room/caf\xc3\xa9?q=a b&p=100%", {}).ok());
+  EXPECT_EQ(peer.request().rfind("GET /chat%20room/caf%C3%A9?q=a%20b&p=100%25 HTTP/1.1\r\n", 0),
+            0u)
+      << peer.request();
+}
+
 TEST_F(WebSocket, ATlsFailureNamesThePeerAsOverHttp) {
   // It read "TLS handshake: ...certificate verify failed" with no host.
   const auto cert = g::testing_support::make_test_certificate();
