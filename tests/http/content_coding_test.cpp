@@ -25,8 +25,7 @@ namespace {
 /// `text` compressed with zlib's `window_bits` (31: gzip, 15: zlib, -15: raw deflate).
 std::string compressed(const std::string& text, int window_bits) {
   z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8,
-                         Z_DEFAULT_STRATEGY),
+  EXPECT_EQ(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY),
             Z_OK);
   std::string out(deflateBound(&z, text.size()) + 32, '\0');
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
@@ -48,8 +47,8 @@ h::header_list encoded_as(const std::string& coding) {
 
 TEST(ContentCoding, GzipAndDeflateBodiesAreDecoded) {
   const std::string json = R"({"n": 3, "items": [1, 2, 3]})";
-  for (const auto& [coding, bits] : {std::pair{"gzip", 31}, {"x-gzip", 31}, {"GZIP", 31},
-                                     {"deflate", 15}, {"deflate", -15}}) {
+  for (const auto& [coding, bits] :
+       {std::pair{"gzip", 31}, {"x-gzip", 31}, {"GZIP", 31}, {"deflate", 15}, {"deflate", -15}}) {
     SCOPED_TRACE(std::string(coding) + " " + std::to_string(bits));
     const auto d = h::decode_content(encoded_as(coding), compressed(json, bits));
     ASSERT_TRUE(d);
@@ -57,12 +56,12 @@ TEST(ContentCoding, GzipAndDeflateBodiesAreDecoded) {
     EXPECT_EQ(d->body, json);
   }
   // Two gzip members (cat a.gz b.gz) are one body; codings undone in the reverse order.
-  const auto members = h::decode_content(encoded_as("gzip"),
-                                         compressed("first ", 31) + compressed("second", 31));
+  const auto members =
+      h::decode_content(encoded_as("gzip"), compressed("first ", 31) + compressed("second", 31));
   ASSERT_TRUE(members);
   EXPECT_EQ(members->body, "first second");
-  const auto twice = h::decode_content(encoded_as("deflate, gzip"),
-                                       compressed(compressed("inner", 15), 31));
+  const auto twice =
+      h::decode_content(encoded_as("deflate, gzip"), compressed(compressed("inner", 15), 31));
   ASSERT_TRUE(twice);
   EXPECT_EQ(twice->body, "inner");
 }

@@ -778,6 +778,32 @@ TEST_F(Http, WithARequestDeadlineAClientThatNeverReadsGivesItsPlaceBack) {
   srv.kill();
 }
 
+TEST_F(Http, WithARequestDeadlineASlowReaderThatKeepsReadingGetsTheWholeAnswer) {
+  // The deadline is per 64 KiB of progress, not a total: a slow download of a large report is
+  // not cut. 24 MiB (more than the sockets' buffers hold) read 256 KiB at a time with a pause:
+  // about 1 s in all, the deadline 300 ms.
+  g::socket small = g::socket::listen("127.0.0.1", 0);
+  const std::string big(24 << 20, 'x');
+  auto srv = g::spawn([&] {
+    h::serve_http(
+        small, [&](const h::request&, h::response& r) { r.body = big; }, 1, 300ms);
+  });
+  g::socket slow = g::socket::connect("127.0.0.1", small.local_port());
+  slow.sendall("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string got;
+  std::vector<char> buffer(256 << 10);
+  for (;;) {
+    const auto n = g::with_timeout(20s, [&] { return slow.recv(buffer); });
+    if (!n || *n == 0) break;
+    got.append(buffer.data(), *n);
+    g::sleep(10ms);  // the reader's pace, not a wait for something
+  }
+  const auto body = got.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos) << got.substr(0, 200);
+  EXPECT_EQ(got.size() - body - 4, big.size()) << "the answer was cut";
+  srv.kill();
+}
+
 TEST_F(Http, WithARequestDeadlineIdleAndTricklingClientsGiveTheirPlaceBack) {
   // A pool of one place: each connection below is served only once the one before it has
   // given the place back.

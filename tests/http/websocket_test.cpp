@@ -339,8 +339,7 @@ TEST_F(WebSocket, AnUpgradeTargetIsSentPercentEncodedAsARequestsIs) {
   raw_peer peer({});
   h::websocket ws(peer.url(), options());
   ASSERT_TRUE(ws.open("/chat room/caf\xc3\xa9?q=a b&p=100%", {}).ok());
-  EXPECT_EQ(peer.request().rfind("GET /chat%20room/caf%C3%A9?q=a%20b&p=100%25 HTTP/1.1\r\n", 0),
-            0u)
+  EXPECT_EQ(peer.request().rfind("GET /chat%20room/caf%C3%A9?q=a%20b&p=100%25 HTTP/1.1\r\n", 0), 0u)
       << peer.request();
 }
 
