@@ -251,8 +251,15 @@ std::vector<socket_address> dns_resolver::resolve(const std::string& host, std::
         throw resolve_error("resolve " + host + ": no answer from the name servers in time");
       ::ares_process_fd(as_channel(channel_.get()), ARES_SOCKET_BAD, ARES_SOCKET_BAD);
     }
-    if (q->status != ARES_SUCCESS)
-      throw resolve_error("resolve " + host + ": " + ::ares_strerror(q->status));
+    if (q->status != ARES_SUCCESS) {
+      // c-ares reports every server answering SERVFAIL or REFUSED as ECONNREFUSED ("Could not
+      // contact DNS servers"), though they answered.
+      const std::string why = q->status == ARES_ECONNREFUSED
+                                  ? "the name servers answered with a failure (SERVFAIL or "
+                                    "REFUSED) or refused the connection"
+                                  : ::ares_strerror(q->status);
+      throw resolve_error("resolve " + host + ": " + why);
+    }
     if (q->addresses.empty()) throw resolve_error("resolve " + host + ": no address");
     out = q->addresses;
   }

@@ -134,6 +134,19 @@ TEST_P(DnsResolver, ANameThatDoesNotExistIsAResolveError) {
   }
 }
 
+TEST_P(DnsResolver, AServerThatAnswersServfailIsSaidToHaveAnswered) {
+  // c-ares says "Could not contact DNS servers", though they answered.
+  dns_resolver r(settings());
+  try {
+    r.resolve("servfail.test", 80, clock::now() + 10s);
+    FAIL() << "servfail.test resolved";
+  } catch (const resolve_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "resolve servfail.test: the name servers answered with a failure (SERVFAIL or "
+              "REFUSED) or refused the connection");
+  }
+}
+
 TEST_P(DnsResolver, AServerThatNeverAnswersEndsAtTheCallersDeadline) {
   dns_resolver r(settings());
   try {

@@ -6,6 +6,7 @@ elsewhere does not exist), except:
   silent.test    never answered
   held.test      answered only once a datagram "release held.test" arrives
   ttl0.test      TTL 0 (not to be cached)
+  servfail.test  SERVFAIL
 AAAA questions get an empty answer (NOERROR). A datagram "count NAME" is answered with the
 number of A questions seen for NAME, so a test can tell what its client asked.
 """
@@ -60,7 +61,9 @@ def main():
             asked[name] += 1
         if name == "silent.test":
             continue
-        if name == "nx.test" or not name.endswith(".test"):
+        if name == "servfail.test":
+            sock.sendto(answer(packet, question, 2, []), peer)
+        elif name == "nx.test" or not name.endswith(".test"):
             sock.sendto(answer(packet, question, 3, []), peer)
         elif qtype != 1:
             sock.sendto(answer(packet, question, 0, []), peer)
