@@ -326,6 +326,7 @@ bool test_runner::run_setup() {
     setup_data_ = main_script_->setup();
   } catch (const script::script_error& e) {
     summary_.setup_error = e.what();
+    aggregator_.add_exception("master", e.what(), "setup() of " + scenario_->main_script);
   }
   if (main_script_) aggregator_.add_local(main_script_->take_stats(script::setup_type));
   if (summary_.setup_error.empty()) return true;
@@ -343,6 +344,8 @@ void test_runner::run_teardown() {
     main_script_->teardown();
   } catch (const script::script_error& e) {
     warn(fmt::format("teardown() failed: {}", e.what()));
+    // As a user's script error is: a LUA failure row and an exception, one each.
+    aggregator_.add_exception("master", e.what(), "teardown() of " + scenario_->main_script);
   }
   aggregator_.add_local(main_script_->take_stats(script::teardown_type));
 }

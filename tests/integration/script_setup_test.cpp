@@ -161,6 +161,11 @@ TEST_F(ScriptSetup, AFailedTeardownIsReportedAndTheResultsAreKept) {
   EXPECT_EQ(requests_of(s, "TEARDOWN", "LUA main.lua:teardown"), 1u) << s["requests"].dump();
   EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served() + 1)
       << "every HTTP request, and the teardown's error";
+  // As a user's script error: an exception as well as the LUA row (the counts agree).
+  ASSERT_EQ(s["exceptions"].size(), 1u) << s["exceptions"].dump();
+  EXPECT_EQ(s["exceptions"][0]["count"], 1);
+  EXPECT_EQ(s["exceptions"][0]["message"], "main.lua:3: oops");
+  EXPECT_EQ(s["exceptions"][0]["workers"], nlohmann::json::array({"master"}));
 }
 
 TEST_F(ScriptSetup, OpenModelScriptedUsersAreCountedExactlyByTheTarget) {
