@@ -125,6 +125,13 @@ class green_thread {
     h.inject(state_->thread, std::make_exception_ptr(green_exit{}));
     if (h.current_thread() != nullptr) h.yield();
   }
+  /// As kill(), without switching: the thread unwinds at its next turn. For a caller that must
+  /// not let other green threads run now (one that would find shared state changed, or be hit
+  /// by a timeout after it took something).
+  void kill_soon() {
+    if (state_->done) return;
+    state_->thread->home()->inject(state_->thread, std::make_exception_ptr(green_exit{}));
+  }
   /// eventlet's GreenThread.cancel: kills the thread only if it has not started yet.
   void cancel() {
     if (!state_->done && !state_->thread->started()) kill();

@@ -254,16 +254,20 @@ bool parked_unless_stopping(lua_State* L, Ready&& ready, Wait&& wait) {
     // A kill already on its way wins.
     h.inject(self, std::make_exception_ptr(user_stopping{}), /*replace=*/false);
   });
+  // The watcher goes without a switch (kill_soon): a switch here would run other users' Lua,
+  // which moves the engine's current thread off this one, and would let a timeout or a kill
+  // land after the wait took its item or unit. Killed before any other park, its injection
+  // cannot reach a later one.
   try {
     park_scope p(L);
     wait();
   } catch (const user_stopping&) {
     return false;
   } catch (...) {
-    watcher.kill();
+    watcher.kill_soon();
     throw;
   }
-  watcher.kill();  // before any other park: its injection must not reach a later one
+  watcher.kill_soon();
   return true;
 }
 

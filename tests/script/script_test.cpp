@@ -350,6 +350,45 @@ TEST_F(Script, AStopEndsAWaitOnAnEventAQueueOrASemaphoreAsItEndsASleep) {
   }
 }
 
+TEST_F(Script, AfterAWaitAUserIsStillItselfWhileOthersRanMeanwhile) {
+  // The stop's watcher went with a switch that ran other users' Lua: the engine then named one
+  // of them as the running thread, and sw.stop_user() after q:get() stopped another user.
+  engine_ = std::make_unique<s::engine>(s::script_files{{"user.lua", R"(
+    local sw = require 'swarmlet'
+    local q = sw.queue()
+    return {tasks = {function(u)
+      if u.id == 1 then
+        q:get()
+        sw.stop_user()
+      elseif u.id == 2 then
+        sw.sleep(0)
+        q:put("go")
+      else
+        for i = 1, 20 do sw.sleep(0) end
+      end
+    end}}
+  )"}});
+  engine_->set_stats(&stats_);
+  cls_ = s::load_user_class(*engine_, "user.lua");
+  std::vector<std::uint64_t> stopped;
+  std::vector<g::green_thread<void>> users;
+  std::vector<std::unique_ptr<g::event<>>> stops;
+  for (std::uint64_t id = 1; id <= 6; ++id) {
+    stops.push_back(std::make_unique<g::event<>>());
+    users.push_back(g::spawn([&, id, stop = stops.back().get()] {
+      s::user_settings settings;
+      settings.id = id;
+      settings.target = url();
+      settings.stop = [&stopped, id] { stopped.push_back(id); };
+      settings.stopping = stop;
+      s::scripted_user u(*engine_, cls_, settings);
+      if (u.start()) u.run_task(0);
+    }));
+  }
+  for (auto& u : users) u.wait();
+  EXPECT_EQ(stopped, std::vector<std::uint64_t>{1}) << only_error();
+}
+
 TEST_F(Script, AWaitThatEndsBeforeTheStopIsNotCutLater) {
   // The stop's watcher goes with the wait: the stop must not end a later sleep of on_stop.
   run_user(R"(
