@@ -357,14 +357,15 @@ void client::remember_cookies(const origin& o, wire_target target, const respons
 
 result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const request& req,
                        wire_target target, bool head, bool& unprocessed, bool& closed_unanswered) {
-  cookie_header_.clear();
+  // This request's own: green threads of one user share the client, and the exchange may park
+  // before it reads the value (a member was rewritten by another request meanwhile).
+  std::string cookie;
   if (!jar_->cookies().empty())
-    jar_->append_header(cookie_header_, o.base.host, cookie_path(target.prefix, target.path),
-                        o.base.tls());
+    jar_->append_header(cookie, o.base.host, cookie_path(target.prefix, target.path), o.base.tls());
   const h2_request_context context{o.base.tls() ? "https" : "http",
                                    o.authority,
                                    options_.user_agent,
-                                   cookie_header_,
+                                   cookie,
                                    options_.keep_body,
                                    target.prefix,
                                    target.path};
@@ -374,7 +375,9 @@ result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const re
   if (o.conn == c && !c->usable()) o.conn.reset();
   unprocessed = out.unprocessed;
   closed_unanswered = out.closed_unanswered;
-  if (out.result.error == error_kind::timeout)  // worded as over HTTP/1.1
+  // The stream's own timeout, worded as over HTTP/1.1 (not a connection that failed first).
+  if (out.result.error == error_kind::timeout &&
+      out.result.error_message.starts_with("no response within the request's deadline"))
     out.result.error_message = "no response within " +
                                std::to_string(req.timeout.value_or(options_.read_timeout).count()) +
                                " ms (HTTP/2 stream cancelled)";

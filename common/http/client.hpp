@@ -140,7 +140,6 @@ class client {
   std::vector<std::shared_ptr<origin>> origins_;
   std::uint64_t uses_ = 0;  // the clock of "least recently used"
   std::shared_ptr<cookie_jar> jar_;
-  std::string cookie_header_;             // the Cookie header's value, for HTTP/2
   const connection* in_owner_ = nullptr;  // the connection whose bytes in_ holds
   message_parser parser_{message_parser::kind::response};
   std::string out_;  // the serialized request, reused
