@@ -9,6 +9,7 @@
 #include <limits>
 #include <optional>
 
+#include "common/http/ascii_text.hpp"
 #include "duration.hpp"
 
 namespace swarmlet::config {
@@ -193,14 +194,9 @@ threshold::outcome threshold::judge(const stats::stats_table& table, double seco
     judged = table.total();
   } else {
     // In any case: requests are counted as GET, a script's own types as written ("grpc").
-    const auto same_method = [this](const std::string& m) {
-      return std::equal(m.begin(), m.end(), method.begin(), method.end(), [](char a, char b) {
-        return std::toupper(static_cast<unsigned char>(a)) ==
-               std::toupper(static_cast<unsigned char>(b));
-      });
-    };
     for (const auto& [key, s] : table.entries())
-      if (key.name == name && (method.empty() || same_method(key.method))) judged.merge(s);
+      if (key.name == name && (method.empty() || http::equals_ignoring_case(key.method, method)))
+        judged.merge(s);
   }
   // Nothing to judge fails, named or not: a test that sent nothing does not pass its p95.
   if (judged.requests == 0) return {0, false, 0};

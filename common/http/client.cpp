@@ -349,7 +349,7 @@ void client::serialize(const origin& o, const request& req, wire_target target) 
 void client::remember_cookies(const origin& o, wire_target target, const response& res) {
   std::optional<std::string> path;  // made for the first Set-Cookie, if any
   for (const auto& [name, value] : res.headers.fields()) {
-    if (!header_list::equals_ignoring_case(name, "set-cookie")) continue;
+    if (!equals_ignoring_case(name, "set-cookie")) continue;
     if (!path) path = cookie_path(target.prefix, target.path);
     jar_->set(value, o.base.host, *path);
   }

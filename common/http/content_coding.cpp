@@ -3,8 +3,9 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cctype>
 #include <vector>
+
+#include "ascii_text.hpp"
 
 namespace swarmlet::http {
 namespace {
@@ -12,18 +13,11 @@ namespace {
 enum class coding { identity, gzip, deflate, unknown };
 
 coding coding_of(std::string_view name) {
-  std::string lower(name);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = ascii_lowercase(name);
   if (lower.empty() || lower == "identity") return coding::identity;
   if (lower == "gzip" || lower == "x-gzip") return coding::gzip;
   if (lower == "deflate") return coding::deflate;
   return coding::unknown;
-}
-
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 /// One inflate of `in` with zlib's `window_bits` (gzip: 31; zlib: 15; raw deflate: -15).
@@ -76,11 +70,11 @@ std::optional<decoded_body> decode_content(const header_list& headers, std::stri
                                            std::size_t limit) {
   std::vector<coding> applied;  // in the order the server applied them
   for (const auto& [name, value] : headers.fields()) {
-    if (!header_list::equals_ignoring_case(name, "content-encoding")) continue;
+    if (!equals_ignoring_case(name, "content-encoding")) continue;
     std::string_view rest = value;
     while (!rest.empty()) {
       const auto comma = rest.find(',');
-      const coding c = coding_of(trimmed(rest.substr(0, comma)));
+      const coding c = coding_of(without_spaces_around(rest.substr(0, comma)));
       if (c == coding::unknown) return std::nullopt;  // br, zstd: left as it came
       if (c != coding::identity) applied.push_back(c);
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 
+#include "ascii_text.hpp"
+
 namespace swarmlet::http {
 
 namespace {
@@ -21,29 +23,6 @@ constexpr std::int64_t max_age_limit = 100'000'000'000;
 
 bool is_digit(char c) noexcept {
   return c >= '0' && c <= '9';
-}
-
-char to_lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = to_lower(c);
-  return out;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return to_lower(x) == to_lower(y);
-         });
-}
-
-/// Without the spaces and tabs around it (RFC 6265 5.2's WSP).
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 bool is_ip_address(std::string_view host) {
@@ -190,13 +169,13 @@ bool cookie_jar::set(std::string_view set_cookie, std::string_view request_host,
   // old jar nor Go's keeps it).
   if (eq == std::string_view::npos) return false;
   cookie c;
-  c.name = trim(pair.substr(0, eq));
-  c.value = trim(pair.substr(eq + 1));
+  c.name = without_spaces_around(pair.substr(0, eq));
+  c.value = without_spaces_around(pair.substr(eq + 1));
   if (c.name.empty()) return false;
   if (c.name.size() + c.value.size() > max_cookie_bytes) return false;  // as browsers ignore it
 
   const sys_seconds now = this->now();
-  const std::string host = lower(request_host);
+  const std::string host = ascii_lowercase(request_host);
   std::optional<sys_seconds> expires, max_age;
   std::optional<std::string> domain;
   std::optional<std::string_view> path;
@@ -208,9 +187,10 @@ bool cookie_jar::set(std::string_view set_cookie, std::string_view request_host,
     const std::string_view av = rest.substr(0, end);
     rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
     const auto aeq = av.find('=');
-    const std::string_view key = trim(av.substr(0, aeq));
-    const std::string_view value =
-        aeq == std::string_view::npos ? std::string_view() : trim(av.substr(aeq + 1));
+    const std::string_view key = without_spaces_around(av.substr(0, aeq));
+    const std::string_view value = aeq == std::string_view::npos
+                                       ? std::string_view()
+                                       : without_spaces_around(av.substr(aeq + 1));
     if (equals_ignoring_case(key, "expires")) {
       if (auto date = parse_cookie_date(value)) expires = date;
     } else if (equals_ignoring_case(key, "max-age")) {
@@ -218,7 +198,7 @@ bool cookie_jar::set(std::string_view set_cookie, std::string_view request_host,
         max_age = *seconds <= 0 ? sys_seconds::min() : now + std::chrono::seconds(*seconds);
     } else if (equals_ignoring_case(key, "domain")) {
       if (value.empty()) continue;  // RFC 6265 5.2.3: an empty one is ignored
-      domain = lower(value.front() == '.' ? value.substr(1) : value);
+      domain = ascii_lowercase(value.front() == '.' ? value.substr(1) : value);
     } else if (equals_ignoring_case(key, "path")) {
       path = value;
     } else if (equals_ignoring_case(key, "secure")) {
@@ -279,7 +259,7 @@ bool cookie_jar::set(std::string_view set_cookie, std::string_view request_host,
 bool cookie_jar::append_header(std::string& out, std::string_view request_host,
                                std::string_view target, bool secure) const {
   if (cookies_.empty()) return false;
-  const std::string host = lower(request_host);
+  const std::string host = ascii_lowercase(request_host);
   const std::string_view path = path_of(target);
   const sys_seconds now = this->now();
   bool any = false;
@@ -301,7 +281,7 @@ std::string cookie_jar::header(std::string_view host, std::string_view target, b
 }
 
 std::map<std::string, std::string> cookie_jar::values_for(std::string_view request_host) const {
-  const std::string host = lower(request_host);
+  const std::string host = ascii_lowercase(request_host);
   const sys_seconds now = this->now();
   std::map<std::string, std::string> out;
   for (const cookie& c : cookies_)

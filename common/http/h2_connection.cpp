@@ -31,7 +31,7 @@ bool is_connection_header(std::string_view name) {
   // :authority.
   for (std::string_view h :
        {"host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"})
-    if (header_list::equals_ignoring_case(name, h)) return true;
+    if (equals_ignoring_case(name, h)) return true;
   return false;
 }
 
@@ -289,9 +289,7 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
   for (const auto& [name, value] : req.headers.fields()) {
     if (name.empty() || name[0] == ':' || is_connection_header(name)) continue;
     if (has_upper(name)) {
-      std::string& l = lowered.emplace_back(name);
-      for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      add(l, value);
+      add(lowered.emplace_back(ascii_lowercase(name)), value);
     } else {
       add(name, value);
     }

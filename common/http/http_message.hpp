@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/http/ascii_text.hpp"
+
 namespace swarmlet::http {
 
 /// The most of a body swarmlet keeps (of a response, for checks, captures and scripts; of a
@@ -42,17 +44,6 @@ class header_list {
 
   /// Room for `n` fields without growing (a response's usual few, parsed one at a time).
   void reserve(std::size_t n) { fields_.reserve(n); }
-
-  /// Header names are ASCII tokens (RFC 9110): case folds without the locale (std::tolower is a
-  /// call per character, and this runs for every header of every response).
-  static bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return ascii_lower(x) == ascii_lower(y);
-           });
-  }
-  static constexpr char ascii_lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  }
 
  private:
   std::vector<std::pair<std::string, std::string>> fields_;

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "ascii_text.hpp"
+
 namespace swarmlet::http {
 namespace {
 
@@ -47,12 +49,6 @@ bool has_scheme(std::string_view s) {
   return true;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 std::optional<std::string> resolve_location(std::string_view origin, std::string_view path,
@@ -67,7 +63,7 @@ std::optional<std::string> resolve_location(std::string_view origin, std::string
   location = location.substr(0, location.find('#'));
   if (has_scheme(location)) {
     const auto colon = location.find(':');
-    const std::string scheme = lower(location.substr(0, colon));
+    const std::string scheme = ascii_lowercase(location.substr(0, colon));
     if (scheme != "http" && scheme != "https") return std::nullopt;
     // The scheme in lower case: the client tells an absolute target by "http://" and
     // "https://", and "HTTP://other/x" went to the first origin as a path.

@@ -118,10 +118,10 @@ std::string check_header_fields(const header_list& headers) {
 
 std::string check_body_framing(const request& req) {
   for (const auto& [name, value] : req.headers.fields()) {
-    if (header_list::equals_ignoring_case(name, "transfer-encoding"))
+    if (equals_ignoring_case(name, "transfer-encoding"))
       return "header Transfer-Encoding: a request's body is sent whole, framed by its length "
              "(leave Transfer-Encoding and Content-Length to the client)";
-    if (!header_list::equals_ignoring_case(name, "content-length")) continue;
+    if (!equals_ignoring_case(name, "content-length")) continue;
     // Only the body's own length: any other would leave bytes of it to be read as the next
     // request on the connection, or have the server wait for bytes that never come.
     const std::string length = std::to_string(req.body.size());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "ascii_text.hpp"
 #include "request_syntax.hpp"
 
 namespace swarmlet::http {
@@ -56,8 +57,7 @@ std::optional<url> parse_url(const std::string& text, std::string& error) {
     return text.substr(parsed.field_data[f].off, parsed.field_data[f].len);
   };
   url u;
-  u.scheme = field(UF_SCHEMA);
-  for (auto& c : u.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  u.scheme = ascii_lowercase(field(UF_SCHEMA));
   if (u.scheme != "http" && u.scheme != "https") {
     error = "'" + text + "': the scheme must be http or https";
     return std::nullopt;

@@ -17,17 +17,11 @@ std::string base64(const unsigned char* data, std::size_t n) {
   return base64_encode(std::string_view(reinterpret_cast<const char*>(data), n));
 }
 
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 /// Whether the comma-separated `list` holds `token` (any case).
 bool has_token(std::string_view list, std::string_view token) {
   while (!list.empty()) {
     const auto comma = list.find(',');
-    if (header_list::equals_ignoring_case(trimmed(list.substr(0, comma)), token)) return true;
+    if (equals_ignoring_case(without_spaces_around(list.substr(0, comma)), token)) return true;
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }
@@ -89,21 +83,21 @@ std::string check_websocket_answer(const response& answer, std::string_view key,
     return "expected 101 Switching Protocols, got " + std::to_string(answer.status) + " " +
            std::string(reason_phrase(answer.status));
   const auto upgrade = answer.headers.get("upgrade");
-  if (!upgrade || !header_list::equals_ignoring_case(trimmed(*upgrade), "websocket"))
+  if (!upgrade || !equals_ignoring_case(without_spaces_around(*upgrade), "websocket"))
     return "the answer's Upgrade header is not websocket";
   const auto connection = answer.headers.get("connection");
   if (!connection || !has_token(*connection, "upgrade"))
     return "the answer's Connection header does not say Upgrade";
   const auto accept = answer.headers.get("sec-websocket-accept");
   if (!accept) return "the answer has no Sec-WebSocket-Accept";
-  if (trimmed(*accept) != websocket_accept_for(key))
+  if (without_spaces_around(*accept) != websocket_accept_for(key))
     return "Sec-WebSocket-Accept is wrong (not the digest of the key sent)";
   // Nothing was offered, so nothing may be in use (section 4.1, points 5 and 6).
   if (answer.headers.has("sec-websocket-extensions"))
     return "the server chose an extension (Sec-WebSocket-Extensions) that was not offered";
   if (const auto chosen = answer.headers.get("sec-websocket-protocol")) {
-    if (offered.empty() || !has_token(offered, trimmed(*chosen)))
-      return "the server chose the subprotocol '" + std::string(trimmed(*chosen)) +
+    if (offered.empty() || !has_token(offered, without_spaces_around(*chosen)))
+      return "the server chose the subprotocol '" + std::string(without_spaces_around(*chosen)) +
              "', which was not offered";
   }
   return {};

@@ -13,6 +13,7 @@
 #include "common/config/untrusted_json.hpp"
 #include "common/green/errors.hpp"
 #include "common/green/timeout.hpp"
+#include "common/http/ascii_text.hpp"
 #include "common/http/query.hpp"
 #include "common/http/request_body.hpp"
 #include "common/http/request_syntax.hpp"
@@ -49,12 +50,6 @@ void push_key(lua_State* L, int key_upvalue) {
   lua_pushvalue(L, lua_upvalueindex(key_upvalue));
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 /// Pushes `s` in ASCII lower case (header names are ASCII). Every response pushes each of its
 /// header names: no allocation and no locale call per character.
 void push_lower(lua_State* L, std::string_view s) {
@@ -65,8 +60,7 @@ void push_lower(lua_State* L, std::string_view s) {
     large.resize(s.size());
     out = large.data();
   }
-  for (std::size_t i = 0; i < s.size(); ++i)
-    out[i] = s[i] >= 'A' && s[i] <= 'Z' ? static_cast<char>(s[i] - 'A' + 'a') : s[i];
+  for (std::size_t i = 0; i < s.size(); ++i) out[i] = http::ascii_lower(s[i]);
   lua_pushlstring(L, out, s.size());
 }
 
@@ -586,7 +580,7 @@ http_object* push_http_object(lua_State* L, user_context* user) {
     const int methods = lua_gettop(L);
     for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
       push_request_method(L, guarded<l_method>, m, http_meta, response_meta);
-      lua_setfield(L, methods, lower(m).c_str());
+      lua_setfield(L, methods, http::ascii_lowercase(m).c_str());
     }
     push_request_method(L, guarded<l_request>, nullptr, http_meta, response_meta);
     lua_setfield(L, methods, "request");
