@@ -66,7 +66,7 @@ bool looks_like_http2(std::string_view bytes) {
 
 /// Why a response with `status` (not 200 to 599) is no answer.
 std::string no_final_status(int status) {
-  return "bad response: status " + std::to_string(status) +
+  return "status " + std::to_string(status) +
          (status == 101 ? " (Switching Protocols) to a request for no upgrade"
                         : " is not a final HTTP status (200 to 599)");
 }
@@ -525,10 +525,10 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
         return r;
       }
       r.error = error_kind::bad_response;
-      r.error_message = http2 ? "bad response: the server answered in HTTP/2 frames, not an "
+      r.error_message = http2 ? "the server answered in HTTP/2 frames, not an "
                                 "HTTP/1.1 status line (a server that speaks h2c only: set "
                                 "http.version: \"2\")"
-                              : "bad response: " + parser_.error();
+                              : parser_.error();
       return r;
     }
     const int status = parser_.response().status;

@@ -369,7 +369,7 @@ h2_connection::outcome h2_connection::outcome_of(stream& s) const {
   r.response = std::move(s.response);
   if (s.body_too_large) {
     r.error = error_kind::bad_response;
-    r.error_message = std::string("bad response: ") + body_too_large_message;
+    r.error_message = body_too_large_message;
     return out;
   }
   if (s.error_code == NGHTTP2_NO_ERROR && r.response.status != 0) return out;

@@ -51,10 +51,7 @@ const char* to_string(version v) noexcept {
 }
 
 std::string failure_text(const result& r) {
-  std::string_view message = r.error_message;
-  if (r.error == error_kind::bad_response && message.starts_with("bad response: "))
-    message.remove_prefix(std::string_view("bad response: ").size());
-  return std::string(to_string(r.error)) + ": " + std::string(message);
+  return std::string(to_string(r.error)) + ": " + r.error_message;
 }
 
 }  // namespace swarmlet::http

@@ -45,8 +45,7 @@ struct result {
 /// reason when the client knows one (a client certificate the server asked for).
 std::string status_failure(const result& r);
 /// A failed request's error as the reports count it: "<kind>: <message>" ("timeout: no response
-/// within 30000 ms"), without the message's own "bad response: " after bad_response (which read
-/// "bad_response: bad response: ...").
+/// within 30000 ms").
 std::string failure_text(const result& r);
 
 }  // namespace swarmlet::http

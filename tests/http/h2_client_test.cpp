@@ -212,7 +212,7 @@ TEST_F(H2Client, ABodyBeyondWhatIsKeptFailsItsStreamAlone) {
   h::client c(url_of(peer_->url()), h2_options());
   const auto r = c.send(get("/huge"));
   EXPECT_EQ(r.error, h::error_kind::bad_response);
-  EXPECT_EQ(r.error_message, std::string("bad response: ") + h::body_too_large_message)
+  EXPECT_EQ(r.error_message, h::body_too_large_message)
       << "the same message as over HTTP/1.1: one row of the errors table";
   EXPECT_TRUE(r.response.body.empty());
   EXPECT_TRUE(c.send(get("/")).ok()) << "the connection goes on";
@@ -344,7 +344,7 @@ TEST_F(H2OverTls, AStatusThatIsNoFinalHttpStatusIsABadResponseAsOverHttp11) {
   const auto r = c.send(get("/odd"));
   EXPECT_EQ(r.version, h::version::http2);
   EXPECT_EQ(r.error, h::error_kind::bad_response);
-  EXPECT_EQ(r.error_message, "bad response: status 999 is not a final HTTP status (200 to 599)");
+  EXPECT_EQ(r.error_message, "status 999 is not a final HTTP status (200 to 599)");
   EXPECT_TRUE(c.send(get("/")).ok()) << "the connection goes on";
 }
 

@@ -382,7 +382,7 @@ TEST_F(Http, AServerThatAnswersInHttp2FramesIsNamedAsSuch) {
   const auto r = c.send(get("/"));
   EXPECT_EQ(r.error, h::error_kind::bad_response);
   EXPECT_EQ(r.error_message,
-            "bad response: the server answered in HTTP/2 frames, not an HTTP/1.1 status line (a "
+            "the server answered in HTTP/2 frames, not an HTTP/1.1 status line (a "
             "server that speaks h2c only: set http.version: \"2\")");
   srv.wait();
 }
@@ -408,7 +408,7 @@ TEST_F(Http, AChunkSizePastWhatFitsIsNamedAsSuchNotAsAContentLength) {
   h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
   auto r = c.send(get("/"));
   EXPECT_EQ(r.error, h::error_kind::bad_response);
-  EXPECT_EQ(r.error_message, "bad response: chunk size too large")
+  EXPECT_EQ(r.error_message, "chunk size too large")
       << "http-parser calls it an invalid character in content-length header";
   srv.kill();
 }
@@ -420,7 +420,8 @@ TEST_F(Http, GarbageFromTheServerIsABadResponseNotACrash) {
   h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
   auto r = c.send(get("/"));
   EXPECT_EQ(r.error, h::error_kind::bad_response);
-  EXPECT_NE(r.error_message.find("bad response"), std::string::npos);
+  EXPECT_EQ(h::failure_text(r), "bad_response: " + r.error_message);
+  EXPECT_FALSE(r.error_message.empty());
   srv.kill();
 }
 
@@ -443,7 +444,7 @@ TEST_F(Http, ABodyBeyondWhatIsKeptIsABadResponseNotAnAbort) {
   h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
   auto r = c.send(get("/"));
   EXPECT_EQ(r.error, h::error_kind::bad_response);
-  EXPECT_EQ(r.error_message, std::string("bad response: ") + h::body_too_large_message);
+  EXPECT_EQ(r.error_message, h::body_too_large_message);
   EXPECT_TRUE(r.response.body.empty());
   srv.wait();
 }
@@ -464,9 +465,9 @@ TEST_F(Http, AStatusThatIsNoFinalAnswerIsABadResponse) {
   // "000" and a 101 to a plain GET were below 400: counted as successes.
   for (const auto& [reply, message] : std::vector<std::pair<std::string, std::string>>{
            {"HTTP/1.1 000 Nothing\r\nContent-Length: 0\r\n\r\n",
-            "bad response: status 0 is not a final HTTP status (200 to 599)"},
+            "status 0 is not a final HTTP status (200 to 599)"},
            {"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n",
-            "bad response: status 101 (Switching Protocols) to a request for no upgrade"}}) {
+            "status 101 (Switching Protocols) to a request for no upgrade"}}) {
     auto raw = g::socket::listen("127.0.0.1", 0);
     auto srv = raw_server(raw, reply);
     std::string error;
