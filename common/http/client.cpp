@@ -369,18 +369,11 @@ result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const re
                                    options_.keep_body,
                                    target.prefix,
                                    target.path};
-  auto out = c->h2->exchange(req, head, context,
-                             green::clock::now() + req.timeout.value_or(options_.read_timeout));
+  auto out = c->h2->exchange(req, head, context, req.timeout.value_or(options_.read_timeout));
   // A connection that takes no more streams is left to the ones still on it.
   if (o.conn == c && !c->usable()) o.conn.reset();
   unprocessed = out.unprocessed;
   closed_unanswered = out.closed_unanswered;
-  // The stream's own timeout, worded as over HTTP/1.1 (not a connection that failed first).
-  if (out.result.error == error_kind::timeout &&
-      out.result.error_message.starts_with("no response within the request's deadline"))
-    out.result.error_message = "no response within " +
-                               std::to_string(req.timeout.value_or(options_.read_timeout).count()) +
-                               " ms (HTTP/2 stream cancelled)";
   if (out.result.ok()) remember_cookies(o, target, out.result.response);
   out.result.client_certificate_missing = c->tls && c->tls->client_certificate_missing();
   return std::move(out.result);

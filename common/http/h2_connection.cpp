@@ -240,7 +240,8 @@ h2_connection::stream* h2_connection::find(std::int32_t id) const noexcept {
 
 h2_connection::outcome h2_connection::exchange(const request& req, bool head,
                                                const h2_request_context& context,
-                                               green::time_point until) {
+                                               std::chrono::milliseconds timeout) {
+  const green::time_point until = green::clock::now() + timeout;
   outcome out;
   out.result.version = version::http2;
   // With other streams in flight, more requests are about to be made here: by the green
@@ -342,8 +343,7 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
   if (timed_out && !s.closed) {
     out.result.error = error_kind::timeout;
     out.result.error_message =
-        "no response within the request's deadline (HTTP/2 stream "
-        "cancelled)";
+        "no response within " + std::to_string(timeout.count()) + " ms (HTTP/2 stream cancelled)";
     return out;
   }
   if (!s.closed) {

@@ -58,13 +58,13 @@ class h2_connection {
     /// it, so only an idempotent request goes again (RFC 9110 9.2.2), as over HTTP/1.1.
     bool closed_unanswered = false;
   };
-  /// Sends `req` on a new stream and parks until its response is complete or `until` passes.
-  /// With other streams in flight, it first lets I/O settle (hub::yield_until_io_settles:
-  /// bounded by the hub's limits, not by `until`), so that requests go out together.
+  /// Sends `req` on a new stream and parks until its response is complete or `timeout` has
+  /// passed. With other streams in flight, it first lets I/O settle (hub::yield_until_io_settles:
+  /// within the timeout), so that requests go out together.
   /// Green threads may call it concurrently. Throws only what is injected while it parks
   /// (green_exit, timeout_error); its stream is then cancelled (RST_STREAM CANCEL).
   outcome exchange(const request& req, bool head, const h2_request_context& context,
-                   green::time_point until);
+                   std::chrono::milliseconds timeout);
 
   /// Whether a new stream may start here: not failed, no GOAWAY either way.
   bool accepts_streams() const noexcept;

@@ -105,10 +105,10 @@ struct bare_connection {
     context.scheme = "http";
     context.authority = authority;
   }
-  h::h2_connection::outcome send(std::string target, g::time_point until) {
+  h::h2_connection::outcome send(std::string target, std::chrono::milliseconds timeout = 30s) {
     h::h2_request_context c = context;
     c.path = target;  // :path is the context's, as the client gives it
-    return connection.exchange(get(target), false, c, until);
+    return connection.exchange(get(target), false, c, timeout);
   }
   g::socket socket;
   counting_stream io;
@@ -128,7 +128,7 @@ TEST_F(H2Client, StreamsInFlightTogetherWriteTheirRequestsTogether) {
     users.push_back(g::spawn([&] {
       int ok = 0;
       for (int j = 0; j < each; ++j) {
-        const auto out = c.send("/", g::clock::now() + 30s);
+        const auto out = c.send("/");
         if (out.result.ok() && out.result.response.status == 200) ++ok;
       }
       return ok;
@@ -142,13 +142,12 @@ TEST_F(H2Client, StreamsInFlightTogetherWriteTheirRequestsTogether) {
 
 TEST_F(H2Client, AWriterKilledWhileItWaitsForIoToSettleLeavesTheConnectionWorking) {
   bare_connection c(url_of(peer_->url()));
-  const auto deadline = g::clock::now() + 30s;
-  auto slow = g::spawn([&] { return c.send("/slow", deadline); });
+  auto slow = g::spawn([&] { return c.send("/slow"); });
   g::yield();  // its request is out, and it reads the connection
-  auto killed = g::spawn([&] { return c.send("/", deadline); });
+  auto killed = g::spawn([&] { return c.send("/"); });
   g::yield();  // with a stream in flight, it waits for I/O to settle before it submits
   killed.kill();
-  const auto next = c.send("/", deadline);
+  const auto next = c.send("/");
   ASSERT_TRUE(next.result.ok()) << next.result.error_message;
   EXPECT_EQ(next.result.response.status, 200);
   const auto first = slow.wait();
@@ -158,6 +157,19 @@ TEST_F(H2Client, AWriterKilledWhileItWaitsForIoToSettleLeavesTheConnectionWorkin
   EXPECT_EQ(n.streams, 2u) << "the killed one never made its request";
   EXPECT_EQ(n.answered, 2u);
   EXPECT_EQ(n.sessions, 1u);
+}
+
+TEST_F(H2Client, AStreamThatOutlivesItsTimeoutSaysWhichTimeoutAndTheConnectionGoesOn) {
+  h::client c(url_of(peer_->url()), h2_options());
+  auto slow = get("/slow");  // answered after 1.5 s
+  slow.timeout = std::chrono::milliseconds(50);
+  const auto r = c.send(slow);
+  EXPECT_EQ(r.error, h::error_kind::timeout);
+  EXPECT_EQ(r.error_message, "no response within 50 ms (HTTP/2 stream cancelled)");
+  EXPECT_EQ(r.version, h::version::http2);
+  const auto next = c.send(get("/"));
+  ASSERT_TRUE(next.ok()) << next.error_message;
+  EXPECT_EQ(peer_->counts().sessions, 1u) << "only the stream was cancelled";
 }
 
 TEST_F(H2Client, RedirectsCookiesAndBodiesWorkAsOverHttp1) {
