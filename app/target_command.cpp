@@ -89,6 +89,22 @@ void add_target_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--stall-every", f->stall_every, "Freeze every response this often (e.g. 10s)");
   cmd->add_option("--stall-for", f->stall_for,
                   "...for this long (e.g. 1s): shows coordinated omission");
+  cmd->footer(
+      "Endpoints (any method):\n"
+      "  /                    200 \"ok\"\n"
+      "  /items               a JSON list of five items\n"
+      "  /login               POST {\"user\": NAME}: {\"token\": \"token-NAME\"}; else 400\n"
+      "  /cart                200 with 'Authorization: Bearer T', else 401\n"
+      "  /delay/MS            answers after MS milliseconds (at most 60000)\n"
+      "  /status/CODE         answers with CODE (100 to 599)\n"
+      "  /redirect/N          N redirects, then /\n"
+      "  /redirect-to?URL     302 to URL\n"
+      "  /bytes/N             a body of N bytes (at most 64 MiB)\n"
+      "  /record/...          counts each target it got; /record-body/... each method, target,\n"
+      "                       Content-Type and body\n"
+      "  /__swarmlet/served   {\"served\": requests served, these two not counted}\n"
+      "  /__swarmlet/recorded {\"recorded\": {what /record/ got: times}}\n"
+      "Anything else: 404.");
   add_version_flag(*cmd);
   cmd->callback([f, &exit_code] { exit_code = serve(*f); });
 }
