@@ -518,6 +518,12 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
         return r;
       }
       r.error = error_kind::bad_response;
+      if (parser_.body_too_large()) {
+        // Its head came: the status and headers say what it was, as over HTTP/2.
+        r.response.status = parser_.response().status;
+        r.response.headers = std::move(parser_.response().headers);
+        r.version = version::http1_1;
+      }
       r.error_message = http2 ? "the server answered in HTTP/2 frames, not an "
                                 "HTTP/1.1 status line (a server that speaks h2c only: set "
                                 "http.version: \"2\")"

@@ -227,6 +227,7 @@ TEST_F(H2Client, ABodyBeyondWhatIsKeptFailsItsStreamAlone) {
   EXPECT_EQ(r.error_message, h::body_too_large_message)
       << "the same message as over HTTP/1.1: one row of the errors table";
   EXPECT_TRUE(r.response.body.empty());
+  EXPECT_EQ(r.response.status, 200) << "its head came";
   EXPECT_TRUE(c.send(get("/")).ok()) << "the connection goes on";
   EXPECT_EQ(peer_->counts().sessions, 1u);
 }

@@ -446,6 +446,9 @@ TEST_F(Http, ABodyBeyondWhatIsKeptIsABadResponseNotAnAbort) {
   EXPECT_EQ(r.error, h::error_kind::bad_response);
   EXPECT_EQ(r.error_message, h::body_too_large_message);
   EXPECT_TRUE(r.response.body.empty());
+  EXPECT_EQ(r.response.status, 200) << "its head came";
+  EXPECT_EQ(r.response.headers.get("content-length"), "10000000000");
+  EXPECT_EQ(r.version, h::version::http1_1);
   srv.wait();
 }
 
