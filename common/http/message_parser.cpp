@@ -127,6 +127,7 @@ int message_parser::on_headers_complete(http_parser* p) {
   s.in_body_ = true;
   s.flush_header();
   s.in_value_ = false;
+  s.major_version_ = p->http_major;
   if (s.kind_ == kind::request) {
     s.request_.method = http_method_str(static_cast<http_method>(p->method));
   } else {

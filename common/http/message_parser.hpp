@@ -34,6 +34,8 @@ class message_parser {
   bool body_too_large() const noexcept { return body_too_large_; }
   bool keep_alive() const noexcept { return keep_alive_; }
   bool started() const noexcept { return started_; }
+  /// The message's HTTP major version, once its head is parsed ("HTTP/1.1": 1).
+  int major_version() const noexcept { return major_version_; }
 
   /// The parsed message (request fields for a request, response fields for a response).
   http::request& request() noexcept { return request_; }
@@ -62,6 +64,7 @@ class message_parser {
   bool body_too_large_ = false;
   bool in_value_ = false;
   bool in_body_ = false;  ///< past the header
+  int major_version_ = 1;
   std::string field_, value_;
   std::string error_;
   http::request request_;

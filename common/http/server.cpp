@@ -97,6 +97,15 @@ void serve_connection(green::stream& connection, const handler& handle,
         answer(bad, true, false);
         return;
       }
+      if (parser.major_version() != 1) {
+        // RFC 9110 15.6.6: a version this server does not speak (HTTP/2 comes as a preface,
+        // never as such a request line) is refused, not answered as if it were 1.1.
+        response refused;
+        refused.status = 505;
+        refused.body = "HTTP version not supported: this server speaks HTTP/1.1\n";
+        answer(refused, true, false);
+        return;
+      }
       response res;
       res.status = 200;
       try {

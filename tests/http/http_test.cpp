@@ -764,6 +764,19 @@ TEST_F(Http, TheServerAnswersPipelinedRequestsInOrderAndRejectsGarbage) {
   EXPECT_EQ(br.readline(), "HTTP/1.1 400 Bad Request\r\n");
 }
 
+TEST_F(Http, TheServerRefusesAnHttpVersionItDoesNotSpeak) {
+  const auto served = target_.served();
+  g::socket s = g::socket::connect("127.0.0.1", listener_.local_port());
+  s.sendall("GET / HTTP/9.9\r\nHost: x\r\n\r\n");
+  g::buffered_reader r(s);
+  EXPECT_EQ(r.readline(), "HTTP/1.1 505 HTTP Version Not Supported\r\n");
+  EXPECT_EQ(target_.served(), served) << "not handled";
+  g::socket old = g::socket::connect("127.0.0.1", listener_.local_port());
+  old.sendall("GET / HTTP/1.0\r\n\r\n");
+  g::buffered_reader o(old);
+  EXPECT_EQ(o.readline(), "HTTP/1.1 200 OK\r\n") << "HTTP/1.0 is still answered";
+}
+
 TEST_F(Http, WithARequestDeadlineAClientThatNeverReadsGivesItsPlaceBack) {
   g::socket small = g::socket::listen("127.0.0.1", 0);
   const std::string big(64 << 20, 'x');  // far more than the sockets' buffers hold
