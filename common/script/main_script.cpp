@@ -121,7 +121,7 @@ int main_script::message_handler(lua_State* L) {
 }
 
 void main_script::call(int fn, const char* what, green::duration limit, bool keep_result) {
-  std::string error;
+  call_error_.clear();
   cancelled_ = false;
   info_.killed = false;
   info_.cut_reason.clear();
@@ -131,7 +131,10 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
       " (scripting." + what + "_timeout)";
   const std::string stopped =
       std::string(what) + "() was stopped before it ended (the test was stopped)";
-  running_ = green::spawn([&] {
+  // Nothing of this frame by reference: a caller killed while it waits leaves the thread
+  // running (until this main_script ends it), and the frame gone.
+  running_ = green::spawn([this, fn, what, keep_result, timed_out, stopped] {
+    std::string& error = call_error_;
     lua_State* T = thread_;
     lua_settop(T, 1);
     lua_rawgeti(T, LUA_REGISTRYINDEX, fn);
@@ -185,12 +188,13 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
     // A request the limit cuts short was sent, and maybe served: it counts, as a failure.
     info_.cut_reason = "cancelled: " + timed_out;
     running_.kill();
-    join();  // it must not outlive `error`, which it writes
-    error = timed_out;
+    join();
+    call_error_ = timed_out;
   } else if (cancelled_) {
-    error = stopped;
+    call_error_ = stopped;
   }
   running_ = {};
+  std::string error = std::move(call_error_);
   if (error.empty()) return;
   // Lua's messages start with "main.lua:12:"; the others get the file's name.
   if (error.rfind(file_ + ":", 0) != 0) error = file_ + ": " + error;

@@ -92,6 +92,8 @@ class main_script {
   int ctx_ref_ = LUA_NOREF;
   int data_ref_ = LUA_REFNIL;
   green::green_thread<void> running_;
+  /// Why the call in progress failed, written by its thread (empty: it did not).
+  std::string call_error_;
   bool cancelled_ = false;
 };
 

@@ -1302,6 +1302,40 @@ TEST_F(MainScript, ASetupPastItsTimeLimitIsStoppedAndSaysSo) {
   });
 }
 
+TEST(MainScriptCaller, KilledWhileSetupRunsLeavesSetupNothingOfItsFrameToWrite) {
+  // The master's runner killed while it waits for setup: setup goes on, and its error must
+  // land in the main_script, not in the dead caller's frame (its stack is unmapped here).
+  g::hub_options no_pool;
+  no_pool.max_pooled_stacks = 0;
+  g::hub hub(no_pool);
+  s::main_script_settings settings;
+  settings.target = "http://127.0.0.1:9";  // never asked
+  std::unique_ptr<s::main_script> m;
+  g::spawn([&] {
+    m = std::make_unique<s::main_script>(
+        s::script_files{{"main.lua",
+                         "local sw = require 'swarmlet'\n"
+                         "function setup() sw.sleep(0.05) error('late') end\n"}},
+        "main.lua", s::engine_options{}, settings);
+  }).wait();
+  bool returned = false;
+  auto caller = g::spawn([&] {
+    m->setup();
+    returned = true;
+  });
+  g::yield();  // the caller starts setup's thread and waits for it
+  g::yield();  // setup sleeps
+  caller.kill();
+  EXPECT_FALSE(returned);
+  swarmlet::stats::stats_table rows;
+  while (rows.entries().empty()) {  // until setup has failed and recorded it
+    g::sleep(5ms);
+    rows = m->take_stats(s::setup_type);
+  }
+  EXPECT_EQ(rows.errors().size(), 1u);
+  g::spawn([&] { m.reset(); }).wait();
+}
+
 TEST_F(MainScript, ARequestSetupsTimeLimitCutsIsAFailureAndItsRowSaysWhy) {
   swarmlet::stats::stats_table rows;
   on_hub([&] {
