@@ -209,6 +209,7 @@ struct held_users_run {
   g::duration max_wait;      // for a busy user
   bool own_measure;
   bool only_64_get_ready = false;  // users made after the first 64 stay starting (on_start)
+  bool none_get_ready = false;     // every user stays starting until the test releases it
   std::vector<std::unique_ptr<held_user>> users;
   std::vector<g::time_point> made_at;
   std::unique_ptr<w::arrival_scheduler> scheduler = std::make_unique<w::arrival_scheduler>(
@@ -217,7 +218,7 @@ struct held_users_run {
         users.push_back(std::make_unique<held_user>(*scheduler, id));
         made_at.push_back(g::clock::now());
         held_user* u = users.back().get();
-        if (!only_64_get_ready || users.size() <= 64)
+        if (!none_get_ready && (!only_64_get_ready || users.size() <= 64))
           g::spawn_n([u] { u->release(); });  // ready once made
         return u;
       },
@@ -302,6 +303,29 @@ TEST(ArrivalScheduler, OnAnIdleHubUsersAreMadeAsFastAsALastingBacklogNeedsThemNo
   EXPECT_GE(run.made_at[64] - first_due, w::user_growth_limit::window);
   EXPECT_GE(run.made_at[128] - first_due, 2 * w::user_growth_limit::window);
   EXPECT_EQ(run.stats.total().dropped, 0u) << "below the budget, arrivals wait, never drop";
+  run.scheduler->stop();
+}
+
+TEST(ArrivalScheduler, TheFirstScheduleStartsWithItsPlanNotWhenTheUsersHaveStarted) {
+  g::hub hub;
+  held_users_run run(1h);  // no fallback within the test
+  run.none_get_ready = true;
+  const auto plan_came = g::clock::now();
+  run.start();
+  // The users made before the schedule are in their on_start for 20 ms: the arrivals due
+  // meanwhile are due all the same (QA: after a 1 s on_start, a 3 s test at 10/s ran 20
+  // iterations, none dropped: the schedule had started 1 s late).
+  ASSERT_TRUE(run.until([&] { return g::clock::now() - plan_came >= 20ms; }));
+  ASSERT_EQ(run.users.size(), 64u);
+  const auto released = g::clock::now();
+  for (auto& u : run.users) u->release();
+  ASSERT_TRUE(run.until([&] { return run.busy_users() == 64; }));
+  g::time_point first_due = g::time_point::max();
+  for (const auto& u : run.users) first_due = std::min(first_due, u->intended().front());
+  EXPECT_GE(first_due, plan_came);
+  EXPECT_LT(first_due, released - 15ms) << "the schedule started when the users were ready";
+  EXPECT_GT(run.scheduler->waiting() + run.stats.total().dropped, 60u)
+      << "the arrivals due during the 20 ms (200 at 10,000/s) wait, or are dropped";
   run.scheduler->stop();
 }
 
