@@ -36,6 +36,10 @@ runtime::runtime(std::shared_ptr<const config::scenario> scenario, runtime_optio
         if (!alive.lock()) return;
         if (ran_out) {
           user_ended(id);
+          // The last user here gone for want of rows may be the test's end (the master ends it
+          // once every row is used and no user runs): said at once, so that its rates do not
+          // divide by the wait for the next report.
+          if (total_users_ == 0 && !stopping_ && !report_now_.ready()) report_now_.send();
         } else if (moving_ids_.contains(id)) {
           // Its id is free now for the worker that joined, whose user waits for it (the
           // master hands an id to one user at a time): said at once, not at the next report.
