@@ -27,11 +27,13 @@ std::string trim(std::string s) {
   return s;
 }
 
-/// The whole of `s` as a number, or nullopt.
+/// The whole of `s` as a finite number, or nullopt (from_chars reads "inf" and "nan": a limit of
+/// either passes or fails every run, whatever happens).
 std::optional<double> number(const std::string& s) {
   double v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
+    return std::nullopt;
   return v;
 }
 

@@ -316,6 +316,12 @@ TEST(Threshold, ATimeWithoutAUnitIsRefusedWithWhatToWrite) {
   EXPECT_DOUBLE_EQ(c::parse_threshold("requests >= 1000").limit, 1000);
   EXPECT_DOUBLE_EQ(c::parse_threshold("failures == 0").limit, 0);
   EXPECT_NE(error_of("rps > 100/s").find("'100/s' is not a number"), std::string::npos);
+  // QA: "fail_ratio != nan" passed a run whose every request failed; "requests < inf" passes any.
+  for (const std::string t : {"fail_ratio != nan", "fail_ratio < NaN", "requests < inf",
+                              "rps < INF", "rps > -infinity", "p(nan) < 200ms", "p95 < infms"}) {
+    const auto e = error_of(t);
+    EXPECT_NE(e.find("threshold '" + t + "': "), std::string::npos) << t << ": " << e;
+  }
 }
 
 TEST(Threshold, ABadExpressionSaysWhatIsAccepted) {
