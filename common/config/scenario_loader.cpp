@@ -428,6 +428,14 @@ scenario load(const reader& r, const std::string& text) {
         r.fail(root["users"][i], "two user classes are named '" + s.users.back().name + "'");
     }
     if (s.users.empty()) r.fail(root["users"], "users must not be empty");
+    // The open model starts each iteration at its arrival: a wait would be read, and never used
+    // (QA: a scenario from the closed model kept its 1 s wait, and changed meaning silently).
+    if (s.load.arrival)
+      for (const auto& u : root["users"])
+        if (u["wait"])
+          r.fail(u["wait"],
+                 "wait has no effect in the open model (load.arrival_rate: each iteration starts "
+                 "at its arrival): leave it out");
     if (const auto main = root["script"]) {
       // main.lua: setup and teardown, run once on the master.
       s.main_script = r.text(main, "script");

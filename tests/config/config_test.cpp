@@ -695,6 +695,11 @@ TEST(ScenarioLoader, TheOpenModelTakesRatesAndRefusesMixedModels) {
       << error_of(
              "target: http://h/\nload: {arrival_rate: {rate: lots}}\nusers: [{tasks: [{get: "
              "/}]}]\n");
+  // A wait would be read and never used: each iteration starts at its arrival.
+  EXPECT_EQ(error_of("target: http://h/\nload: {arrival_rate: {rate: 5/s}}\nusers:\n"
+                     "  - {tasks: [{get: /}]}\n  - {wait: {constant: 1s}, tasks: [{get: /}]}\n"),
+            "bad.yaml:5:12: wait has no effect in the open model (load.arrival_rate: each "
+            "iteration starts at its arrival): leave it out");
 }
 
 TEST(ScenarioLoader, DataFilesFeedVariables) {

@@ -199,6 +199,16 @@ TEST_F(ScriptedRun, LoadErrorsStopTheTestBeforeItStartsWithFileAndLine) {
     EXPECT_EQ(r.code, 2) << script;
     EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
   }
+  // A class's wait in the open model would be read and never used.
+  const auto open =
+      write("load: {arrival_rate: {rate: 10/s}}\nusers: [{name: bad, script: bad.lua}]\n",
+            {{"bad.lua", "return {wait = 1, tasks = {print}}"}});
+  const auto r = run(open);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bad.lua: wait has no effect in the open model (load.arrival_rate: each "
+                       "iteration starts at its arrival): leave it out"),
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(served(), 0u);
 }
 
