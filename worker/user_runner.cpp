@@ -42,6 +42,7 @@ struct user_runner::session {
         identity(u.options_.identity) {
     vars.rng.seed(u.options_.seed);
     vars.values["user_id"] = std::to_string(u.options_.user_id);
+    vars.values["iteration"] = "0";  // on_start: no task ran before it
     note_identity();
     if (spec.data && spec.data->mode != config::data_spec::order::unique) {
       // Sequential: user k of the whole test has row k-1 (modulo the rows), so no two users
@@ -136,6 +137,7 @@ void user_runner::run_on_stop(session& s) {
   // on_stop runs even though the user was asked to stop; bounded, so a stuck target cannot
   // hold the end of the test.
   if (!spec_.on_stop.empty()) {
+    s.vars.values["iteration"] = std::to_string(s.iteration);  // the tasks it ran
     green::with_timeout(scenario_.http.timeout, [&] {
       for (const auto& step : spec_.on_stop)
         if (!s.exec.run(step) && step.on_failure != config::failure_action::continue_task) break;

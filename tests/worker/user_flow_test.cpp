@@ -100,6 +100,16 @@ TEST_F(UserFlow, StopUserEndsTheUserThenRunsOnStopAndSaysSo) {
       << "a row of its own in the failures table, under the user class";
 }
 
+TEST_F(UserFlow, IterationIsTheTasksRunBeforeInOnStartTasksAndOnStop) {
+  // QA: on_start sent "iteration=" and on_stop the last task's number, one short.
+  run_user(
+      "[{on_start: [{get: \"/start?i=${iteration}\"}], on_stop: [{get: \"/stop?i=${iteration}\"}], "
+      "tasks: [{get: \"/task?i=${iteration}\"}]}]",
+      4);
+  EXPECT_EQ(seen_, (std::vector<std::string>{"/start?i=0", "/task?i=0", "/task?i=1", "/task?i=2",
+                                             "/stop?i=3"}));
+}
+
 TEST_F(UserFlow, AFailedOnStartStopsTheUserAsLocustsStopUser) {
   run_user("[{name: buyer, on_start: [{get: /status/401}, {get: /never}], tasks: [{get: /task}]}]");
   EXPECT_EQ(seen_, std::vector<std::string>{"/status/401"}) << "no task ran";
