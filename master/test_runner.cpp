@@ -665,10 +665,21 @@ int test_runner::run() {
   live_.reset();
 
   bool abort_marked = false;
+  bool names_folded = false;
+  for (const auto& [key, s] : aggregator_.totals().entries())
+    names_folded = names_folded || key.name == stats::stats_table::other_names;
   for (const auto& t : scenario_->thresholds) {
     const auto verdict = t.judge(aggregator_.totals(), summary_.counted_s);
+    std::string note;
+    if (verdict.requests == 0)
+      note = !t.name.empty() && names_folded
+                 ? fmt::format(
+                       "no request was judged: '{}' may be one of the names counted as "
+                       "{} past stats.max_names",
+                       t.name, stats::stats_table::other_names)
+                 : "no request was judged";
     threshold_result r{t.text, verdict.observed, t.observed_text(verdict.observed), verdict.passed,
-                       verdict.requests == 0 ? "no request was judged" : ""};
+                       note};
     r.abort_on_fail = t.abort_on_fail;
     // The one that stopped the test failed, whatever the last interval brought.
     if (summary_.aborted && summary_.aborted->threshold == t.text && !abort_marked) {

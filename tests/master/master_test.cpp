@@ -626,7 +626,8 @@ TEST(TestRunner, TheOpenModelSharesItsPlanByThreadsAndRespreadsTheRestOfARamp) {
 TEST(TestRunner, NamesBeyondTheScenarioCapAreWarnedAboutOnceInConsoleAndSummary) {
   swarmlet::green::hub hub;
   auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nstats: {max_names: 3}\nusers: [{tasks: [{get: /}]}]\n",
+      "target: http://127.0.0.1:1/\nstats: {max_names: 3}\nusers: [{tasks: [{get: /}]}]\n"
+      "thresholds: [{name: /u/24, check: requests > 0}]\n",
       "s.yaml"));
   std::ostringstream console;
   m::runner_options o;
@@ -650,13 +651,19 @@ TEST(TestRunner, NamesBeyondTheScenarioCapAreWarnedAboutOnceInConsoleAndSummary)
   for (int i = 0; i < 500 && runner.summary_now().warnings.empty(); ++i)
     swarmlet::green::sleep(10ms);
   runner.request_stop();
-  EXPECT_EQ(running.wait(), 0);
+  EXPECT_EQ(running.wait(), 1) << "its threshold failed";
   ASSERT_EQ(runner.summary().warnings.size(), 1u);
   EXPECT_NE(runner.summary().warnings[0].find("more than 3 request names"), std::string::npos);
   const std::string text = console.str();
   EXPECT_EQ(text.find("more than 3 request names"), text.rfind("more than 3 request names"))
       << text;
   EXPECT_EQ(runner.results().folded_requests(), 7u);
+  // A threshold on a folded name says why it saw nothing (it said only "no request was judged",
+  // as for a misspelt name).
+  ASSERT_EQ(runner.summary().thresholds.size(), 1u);
+  EXPECT_EQ(runner.summary().thresholds[0].note,
+            "no request was judged: '/u/24' may be one of the names counted as (other names) past "
+            "stats.max_names");
 }
 
 swarmlet::proto::stats_report report(std::uint64_t seq, int requests, bool final = false) {
