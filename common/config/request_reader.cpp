@@ -54,14 +54,21 @@ nlohmann::json to_json_within(const reader& r, const YAML::Node& n, json_budget&
     case YAML::NodeType::Scalar: {
       budget.spend(r, n.Scalar().size());
       if (n.Tag() == "!") return n.Scalar();  // quoted: always a string
+      const std::string& text = n.Scalar();
       long long i;
+      unsigned long long u;
       double d;
-      bool b;
       if (YAML::convert<long long>::decode(n, i)) return i;
+      // Up to 2^64 - 1 exactly (ids), not as the nearest double.
+      if (!text.empty() && text[0] != '-' && YAML::convert<unsigned long long>::decode(n, u))
+        return u;
       if (YAML::convert<double>::decode(n, d)) return d;
-      if (YAML::convert<bool>::decode(n, b)) return b;
-      if (n.Scalar() == "null" || n.Scalar() == "~") return nullptr;
-      return n.Scalar();
+      // YAML 1.2's booleans and nulls only: yaml-cpp reads YAML 1.1's yes, no, on, off, y and n
+      // as booleans too, and a country code NO became false (the "Norway problem").
+      if (text == "true" || text == "True" || text == "TRUE") return true;
+      if (text == "false" || text == "False" || text == "FALSE") return false;
+      if (text == "null" || text == "Null" || text == "NULL" || text == "~") return nullptr;
+      return text;
     }
     default:
       return nullptr;

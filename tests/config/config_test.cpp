@@ -631,6 +631,23 @@ TEST(ScenarioLoader, BrokenYamlIsReportedWhereItBreaks) {
   EXPECT_NE(e.find("not valid YAML"), std::string::npos) << e;
 }
 
+TEST(ScenarioLoader, AJsonBodyReadsScalarsAsYaml12AndWholeNumbersExactly) {
+  // QA: YAML 1.1's NO, yes and on became booleans (a country code sent as false), and an id
+  // past 2^63 was sent as the nearest double, 1.2345678901234567e+19.
+  const auto s = c::load_scenario_text(
+      "target: http://h/\nusers: [{tasks: [{post: /, json: {country: NO, answer: yes, flag: on, "
+      "size: n, t: true, f: False, z: Null, tilde: ~, id: 12345678901234567890, neg: -5, "
+      "half: 1.5, big: 1e300, quoted: \"true\"}}]}]\n",
+      "s.yaml");
+  ASSERT_TRUE(s.users[0].tasks[0].steps[0].json);
+  const auto& body = *s.users[0].tasks[0].steps[0].json;
+  EXPECT_EQ(body, nlohmann::json::parse(
+                      R"({"country": "NO", "answer": "yes", "flag": "on", "size": "n", "t": true,
+                          "f": false, "z": null, "tilde": null, "id": 12345678901234567890,
+                          "neg": -5, "half": 1.5, "big": 1e300, "quoted": "true"})"));
+  EXPECT_EQ(body["id"].dump(), "12345678901234567890");
+}
+
 TEST(ScenarioLoader, AJsonBodyThatAliasesExpandBeyondBoundsIsRefusedWhereItStarts) {
   // "Billion laughs": 10^8 strings from a few hundred bytes, refused before they are built
   // (they would take gigabytes: a master given this through its API once died of it).
