@@ -10,4 +10,9 @@ namespace swarmlet::master {
 /// (a host name in Greek, a file path with accents) stays as it is.
 std::string printable(std::string_view line);
 
+/// `text` with each byte that is not part of a UTF-8 character replaced by U+FFFD, as the JSON
+/// report replaces it: a request name a script made of any bytes reads the same in every
+/// report, and a Prometheus scrape or a CSV reader does not fail on it.
+std::string valid_utf8(std::string_view text);
+
 }  // namespace swarmlet::master

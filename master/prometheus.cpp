@@ -2,13 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "printable_text.hpp"
 #include "report_quantiles.hpp"
 
 namespace swarmlet::master {
 
 std::string prometheus_label(const std::string& value) {
   std::string out;
-  for (char c : value) {
+  for (char c : valid_utf8(value)) {
     if (c == '\\')
       out += "\\\\";
     else if (c == '"')

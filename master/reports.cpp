@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "printable_text.hpp"
 #include "report_file.hpp"
 #include "report_quantiles.hpp"
 #include "stats_json.hpp"
@@ -19,7 +20,8 @@ std::string quantile_header() {
   return out;
 }
 
-std::string csv_field(const std::string& s) {
+std::string csv_field(const std::string& text) {
+  const std::string s = valid_utf8(text);
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) {

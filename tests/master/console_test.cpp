@@ -96,6 +96,16 @@ TEST(Printable, APeersControlBytesAndNonUtf8AreEscapedItsUtf8Kept) {
   EXPECT_EQ(swarmlet::master::printable("w\x1b[2J\xff caf\xc3\xa9\n"),
             "w\\x1b[2J\\xff caf\xc3\xa9\\x0a");
   EXPECT_EQ(swarmlet::master::printable("\xc3"), "\\xc3") << "a sequence cut short";
+  EXPECT_EQ(swarmlet::master::printable("\xed\xa0\x80"), "\\xed\\xa0\\x80") << "a surrogate";
+}
+
+TEST(ValidUtf8, EachByteThatIsNoCharacterBecomesUFFFDAsInTheJsonReport) {
+  using swarmlet::master::valid_utf8;
+  EXPECT_EQ(valid_utf8("caf\xc3\xa9 \xf0\x9f\x90\x9d"), "caf\xc3\xa9 \xf0\x9f\x90\x9d");
+  EXPECT_EQ(valid_utf8("bad\xffname"), "bad\xef\xbf\xbdname");
+  EXPECT_EQ(valid_utf8("\xc3"), "\xef\xbf\xbd") << "cut short";
+  EXPECT_EQ(valid_utf8("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd") << "overlong";
+  EXPECT_EQ(valid_utf8("\xf4\x90\x80\x80").size(), 12u) << "past U+10FFFF";
 }
 
 namespace {

@@ -60,6 +60,8 @@ TEST(Prometheus, CountersSummariesAndGaugesInTheTextFormat) {
   EXPECT_NE(text.find("swarmlet_users 5\n"), std::string::npos);
   EXPECT_NE(text.find("swarmlet_workers 2\n"), std::string::npos);
   EXPECT_EQ(m::prometheus_label("a\\b\nc"), "a\\\\b\\nc");
+  // QA: a script's name with a byte that is no UTF-8 made promtool refuse the whole page.
+  EXPECT_EQ(m::prometheus_label("bad\xffname"), "bad\xef\xbf\xbdname");
 }
 
 /// A worker that records what it is told and answers a stop with its final report at once.
