@@ -176,7 +176,10 @@ int serve(master_flags& f) {
   const std::string control_port = endpoint.substr(endpoint.rfind(':') + 1);
   const int code = run_tests(f.test, session, faces, [&] {
     std::cout << "swarmlet master: waiting for " << f.expect_workers << " worker(s)" << std::endl;
-    const auto until = green::clock::now() + expect_timeout;
+    // 0 waits without a limit, as Locust's --expect-workers-max-wait 0 and swarmlet's -t 0 (it
+    // gave up at once).
+    const auto until = expect_timeout.count() == 0 ? green::time_point::max()
+                                                   : green::clock::now() + expect_timeout;
     while (!faces.quitting() && green::clock::now() < until)
       if (link->wait_for_workers(f.expect_workers,
                                  std::min<green::duration>(until - green::clock::now(),
@@ -205,7 +208,7 @@ void add_master_command(CLI::App& app, int& exit_code) {
       ->check(whole_number())
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--expect-workers-timeout", f->expect_timeout,
-                  "Give up waiting for workers after this long");
+                  "Give up waiting for workers after this long (0: wait until stopped)");
   cmd->add_option("--bind", f->bind, "Address to listen on (0.0.0.0 for workers on other hosts)")
       ->envname("SWARMLET_BIND")
       ->check(not_empty());

@@ -595,6 +595,19 @@ TEST_F(Distributed, WithoutItsWorkersTheMasterNamesThePortItReallyListensOn) {
       << master.err();
 }
 
+TEST_F(Distributed, AnExpectWorkersTimeoutOfZeroWaitsWithoutALimit) {
+  // As Locust's --expect-workers-max-wait 0 and swarmlet's -t 0 (QA: it gave up at once).
+  const auto file = scenario("{users: 1, spawn_rate: 1, run_time: 1s}");
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q",
+                      "--expect-workers-timeout", "0"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  master.wait_for_line("waiting for 1 worker(s)");
+  auto w = worker(ports);
+  EXPECT_EQ(master.wait(), 0) << master.err();
+  EXPECT_EQ(w->wait(), 0) << w->err();
+}
+
 TEST_F(Distributed, WorkersStartedFirstWaitAndARestartedMasterGetsThemBack) {
   const auto file = scenario("{users: 6, spawn_rate: 100, run_time: 2s}");
   const auto dir = file.substr(0, file.rfind('/'));
