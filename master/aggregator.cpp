@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 #include <limits>
+#include <unordered_map>
 
 namespace swarmlet::master {
 
@@ -57,7 +58,7 @@ bool aggregator::add(const proto::stats_report& report) {
     const auto sent = last_command_.find(report.worker_id);
     w.final_received = sent == last_command_.end() || w.final_command >= sent->second;
   }
-  add_span(w, report.worker_id);
+  add_span(w, report.worker_id, report.delta.total().requests);
   totals_.merge(report.delta);
   // The per-second tables hold only names the totals hold, folded the same way.
   interval_.merge(totals_.counted_as_here(report.delta));
@@ -98,7 +99,7 @@ aggregator::add_result aggregator::add(const proto::stats_frame& frame, int& use
   sums_ = counted;
   ++w.reports;
   w.requests_received += frame.requests();
-  add_span(w, worker_id);
+  add_span(w, worker_id, frame.requests());
   merge_rows(w, frame);
   for (const auto& e : frame.exceptions)
     add_exception(worker_id, std::string(e.message), std::string(e.traceback), e.count);
@@ -272,13 +273,15 @@ std::vector<Span> union_of(std::vector<Span> spans) {
 
 }  // namespace
 
-void aggregator::add_span(worker_record& w, const std::string& worker_id) {
+void aggregator::add_span(worker_record& w, const std::string& worker_id, std::uint64_t requests) {
   const green::time_point now = clock_->now();
   if (!w.covered_until) {
     const auto commanded = commanded_at_.find(worker_id);
     w.covered_until = commanded == commanded_at_.end() ? started_ : commanded->second;
   }
-  if (*w.covered_until < now) interval_spans_.push_back({*w.covered_until, now});
+  if (*w.covered_until < now)
+    interval_spans_.push_back(
+        {*w.covered_until, now, requests, std::hash<std::string>{}(worker_id)});
   w.covered_until = std::max(*w.covered_until, now);
 }
 
@@ -286,16 +289,17 @@ void aggregator::tick(double elapsed_s, int users) {
   flush_rows();
   window_.push_back(std::move(interval_));
   interval_ = per_second_table();
-  window_spans_.push_back(union_of(std::exchange(interval_spans_, {})));
+  interval_spans ended;
+  ended.spans = std::exchange(interval_spans_, {});
+  ended.covered = union_of(ended.spans);
+  window_spans_.push_back(std::move(ended));
+  window_starts_.push_back(std::exchange(interval_began_, clock_->now()));
   while (window_.size() > window_intervals) {
     window_.pop_front();
     window_spans_.pop_front();
+    window_starts_.pop_front();
   }
-  std::vector<span> all;
-  for (const auto& spans : window_spans_) all.insert(all.end(), spans.begin(), spans.end());
-  green::duration covered{};
-  for (const span& s : union_of(std::move(all))) covered += s.to - s.from;
-  window_seconds_ = std::chrono::duration<double>(covered).count();
+  window_seconds_ = window_seconds_from(window_starts_.front());
   history_row row;
   row.elapsed_s = elapsed_s;
   row.unix_time = static_cast<std::int64_t>(std::time(nullptr));
@@ -311,6 +315,44 @@ void aggregator::tick(double elapsed_s, int users) {
   history_.add(std::move(row));
 }
 
+double aggregator::window_seconds_from(green::time_point start) const {
+  // The end: the earliest of the last reports of the workers that reported in the latest
+  // interval that had reports. Past it, some of them have sent nothing yet; a worker that did
+  // not report then (it left, or its report is late) ends where it ended.
+  green::time_point end = green::time_point::max();
+  for (auto it = window_spans_.rbegin(); it != window_spans_.rend(); ++it) {
+    if (it->spans.empty()) continue;
+    std::unordered_map<std::size_t, green::time_point> last;
+    for (const span& s : it->spans) last[s.worker] = std::max(last[s.worker], s.to);
+    for (const auto& [worker, at] : last) end = std::min(end, at);
+    break;
+  }
+  if (end <= start) end = green::time_point::max();
+  std::vector<span> covered;
+  double requests = 0, within = 0;
+  for (const auto& interval : window_spans_) {
+    for (const span& s : interval.spans) {
+      // Requests spread evenly over their report's span, as far as the master can tell.
+      const auto requests_here = static_cast<double>(s.requests);
+      requests += requests_here;
+      const auto from = std::max(s.from, start), to = std::min(s.to, end);
+      if (from >= to) continue;
+      within += requests_here * std::chrono::duration<double>(to - from).count() /
+                std::chrono::duration<double>(s.to - s.from).count();
+    }
+    for (const span& s : interval.covered) {
+      const auto from = std::max(s.from, start), to = std::min(s.to, end);
+      if (from < to) covered.push_back({from, to});
+    }
+  }
+  green::duration time{};
+  for (const span& s : union_of(std::move(covered))) time += s.to - s.from;
+  const double seconds = std::chrono::duration<double>(time).count();
+  // The window's requests, all of them counted by the rates, over the time that makes their
+  // part within the rate it was.
+  return within > 0 ? seconds * requests / within : seconds;
+}
+
 void aggregator::reset_stats() {
   totals_ = stats::stats_table{};
   totals_.cap_names(max_names_);
@@ -318,6 +360,8 @@ void aggregator::reset_stats() {
   window_.clear();
   interval_spans_.clear();
   window_spans_.clear();
+  window_starts_.clear();
+  interval_began_ = clock_->now();
   window_seconds_ = 0;
   exceptions_.clear();
   for (const std::uint32_t index : touched_) {

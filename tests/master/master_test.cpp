@@ -863,10 +863,26 @@ TEST(Aggregator, WindowRatesOfTwoWorkersHoldWhenAReportLandsAcrossATick) {
   t.a.commanded("w1", 1);
   t.a.commanded("w2", 1);
   for (int s = 1; s <= 20; ++s) {
-    t.lands("w1", std::chrono::milliseconds(s * 1000 - 500), 10);
+    t.lands("w1", std::chrono::milliseconds(s * 1000 - 500), s == 1 ? 5 : 10);  // from 0 ms
     t.lands("w2", std::chrono::milliseconds(s * 1000 - (s == 15 ? -10 : 10)), 10);
     const double rps = t.rps_after_tick(std::chrono::milliseconds(s * 1000));
     if (s >= 2) EXPECT_NEAR(rps, 20, 1.5) << "after tick " << s;
+  }
+}
+
+TEST(Aggregator, WindowRatesOfWorkersReportingOutOfPhaseReadTheirSum) {
+  // QA: four workers at 125/s each, reporting out of phase: their spans covered 10.85 s of the
+  // 10 s window, and the rate read 455/s where the target saw 500/s.
+  timed_reports t;
+  const std::vector<std::string> workers{"w1", "w2", "w3", "w4"};
+  const int offset_ms[] = {80, 320, 560, 880};
+  for (const auto& w : workers) t.a.commanded(w, 1);
+  for (int s = 1; s <= 30; ++s) {
+    for (std::size_t i = 0; i < workers.size(); ++i)  // a first report from 0 ms: 125/s too
+      t.lands(workers[i], std::chrono::milliseconds(s * 1000 - 1000 + offset_ms[i]),
+              s == 1 ? offset_ms[i] / 8 : 125);
+    const double rps = t.rps_after_tick(std::chrono::milliseconds(s * 1000));
+    if (s >= 2) EXPECT_NEAR(rps, 500, 5) << "after tick " << s;
   }
 }
 
