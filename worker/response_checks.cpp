@@ -1,5 +1,7 @@
 #include "response_checks.hpp"
 
+#include <cstdint>
+
 #include "common/config/duration.hpp"
 
 namespace swarmlet::worker {
@@ -17,6 +19,20 @@ std::string shown(std::string text) {
   return text;
 }
 
+/// -1, 0 or 1 as number `a` is below, equal to or above number `b`. Whole numbers compare
+/// exactly whatever their sign: nlohmann converts an unsigned one to signed to compare it with
+/// a negative one, and 2^64 - 1 equalled -1.
+int compare_numbers(const nlohmann::json& a, const nlohmann::json& b) {
+  const auto three_way = [](const auto& x, const auto& y) { return x < y ? -1 : (y < x ? 1 : 0); };
+  if (a.is_number_float() || b.is_number_float())
+    return three_way(a.get<double>(), b.get<double>());
+  const bool a_negative = !a.is_number_unsigned() && a.get<std::int64_t>() < 0;
+  const bool b_negative = !b.is_number_unsigned() && b.get<std::int64_t>() < 0;
+  if (a_negative != b_negative) return a_negative ? -1 : 1;
+  if (a_negative) return three_way(a.get<std::int64_t>(), b.get<std::int64_t>());
+  return three_way(a.get<std::uint64_t>(), b.get<std::uint64_t>());
+}
+
 std::string check_json(const json_check& c, const nlohmann::json* body_json) {
   const std::string& path = c.path.source();
   if (body_json == nullptr) return "body is not JSON (checking " + path + ")";
@@ -29,25 +45,27 @@ std::string check_json(const json_check& c, const nlohmann::json* body_json) {
   }
   if (found == nullptr) return path + " is missing";
   bool holds = false;
+  const bool numbers = found->is_number() && c.operand.is_number();
   switch (c.how) {
     case json_check::op::eq:
-      holds = *found == c.operand;
+      holds = numbers ? compare_numbers(*found, c.operand) == 0 : *found == c.operand;
       break;
     case json_check::op::ne:
-      holds = *found != c.operand;
+      holds = numbers ? compare_numbers(*found, c.operand) != 0 : *found != c.operand;
       break;
     case json_check::op::gt:
     case json_check::op::ge:
     case json_check::op::lt:
     case json_check::op::le: {
       // Numbers with numbers, strings with strings; any other pair fails the check.
-      const bool comparable = (found->is_number() && c.operand.is_number()) ||
-                              (found->is_string() && c.operand.is_string());
-      if (!comparable) break;
-      if (c.how == json_check::op::gt) holds = *found > c.operand;
-      if (c.how == json_check::op::ge) holds = *found >= c.operand;
-      if (c.how == json_check::op::lt) holds = *found < c.operand;
-      if (c.how == json_check::op::le) holds = *found <= c.operand;
+      if (!numbers && !(found->is_string() && c.operand.is_string())) break;
+      const int order = numbers ? compare_numbers(*found, c.operand)
+                                : found->get_ref<const std::string&>().compare(
+                                      c.operand.get_ref<const std::string&>());
+      if (c.how == json_check::op::gt) holds = order > 0;
+      if (c.how == json_check::op::ge) holds = order >= 0;
+      if (c.how == json_check::op::lt) holds = order < 0;
+      if (c.how == json_check::op::le) holds = order <= 0;
       break;
     }
     case json_check::op::contains:

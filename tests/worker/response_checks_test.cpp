@@ -124,6 +124,30 @@ TEST(ResponseChecks, JsonComparisons) {
       << "a long value is cut short";
 }
 
+TEST(ResponseChecks, WholeNumbersCompareExactlyWhateverTheirSign) {
+  // Review: past 2^63 a number is unsigned, and nlohmann compared it with a negative one as
+  // signed: 2^64 - 1 equalled -1, and -5 was not below 10^19.
+  checker check;
+  const auto spec = request(
+      "{get: /, check: {json: {$.a: 18446744073709551615, $.b: {lt: 10000000000000000000}, "
+      "$.c: {gt: -1}, $.d: 12345678901234567890}}}");
+  EXPECT_EQ(check(spec, response(200, R"({"a": 18446744073709551615, "b": -5, "c": 0,
+                                          "d": 12345678901234567890})")),
+            "");
+  EXPECT_EQ(check(spec, response(200, R"({"a": -1, "b": -5, "c": 0, "d": 12345678901234567890})")),
+            "$.a is -1, expected 18446744073709551615");
+  EXPECT_EQ(check(spec, response(200, R"({"a": 18446744073709551615, "b": 10000000000000000001,
+                                          "c": 0, "d": 12345678901234567890})")),
+            "$.b is 10000000000000000001, expected < 10000000000000000000");
+  EXPECT_EQ(check(spec, response(200, R"({"a": 18446744073709551615, "b": -5, "c": -1,
+                                          "d": 12345678901234567891})")),
+            "$.c is -1, expected > -1");
+  EXPECT_EQ(check(spec, response(200, R"({"a": 18446744073709551615, "b": -5, "c": 0,
+                                          "d": 12345678901234567891})")),
+            "$.d is 12345678901234567891, expected 12345678901234567890")
+      << "not equal as the nearest doubles are";
+}
+
 TEST(ResponseCaptures, SetVariablesOrSayWhatFoundNothing) {
   c::regex_match_buffer buffer;
   const auto spec = request(
