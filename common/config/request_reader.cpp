@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -33,6 +35,62 @@ struct json_budget {
   }
 };
 
+/// A plain scalar as YAML 1.2's core schema reads it: a whole number (decimal, 0o octal, 0x
+/// hex), a number, a boolean, null, or else a string. yaml-cpp reads YAML 1.1: NO and on as
+/// booleans, 01234 as octal 668.
+nlohmann::json plain_scalar(const reader& r, const YAML::Node& n) {
+  const std::string& text = n.Scalar();
+  std::string_view digits = text;
+  const bool negative = !digits.empty() && digits[0] == '-';
+  if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+  const auto whole = [&](std::string_view d, int base) -> std::optional<nlohmann::json> {
+    if (d.empty()) return std::nullopt;
+    std::uint64_t magnitude = 0;
+    const auto [end, ec] = std::from_chars(d.data(), d.data() + d.size(), magnitude, base);
+    if (end != d.data() + d.size()) return std::nullopt;  // not all digits: not a whole number
+    if (ec == std::errc() && !negative) return nlohmann::json(magnitude);
+    if (ec == std::errc() && magnitude <= std::uint64_t{1} << 63)
+      return nlohmann::json(static_cast<std::int64_t>(0 - magnitude));
+    r.fail(n, "'" + text + "' is a whole number beyond what JSON numbers here hold (-2^63 to " +
+                  "2^64 - 1): quote it to send it as a string");
+  };
+  const bool all_decimal = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) {
+    return c >= '0' && c <= '9';
+  });
+  if (all_decimal) return *whole(digits, 10);
+  if (text.size() > 2 && text[0] == '0' && text[1] == 'o')
+    if (auto v = whole(std::string_view(text).substr(2), 8)) return *v;
+  if (text.size() > 2 && text[0] == '0' && text[1] == 'x')
+    if (auto v = whole(std::string_view(text).substr(2), 16)) return *v;
+  // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+  std::size_t i = 0, mantissa_digits = 0;
+  while (i < digits.size() && digits[i] >= '0' && digits[i] <= '9') ++i, ++mantissa_digits;
+  if (i < digits.size() && digits[i] == '.')
+    for (++i; i < digits.size() && digits[i] >= '0' && digits[i] <= '9';) ++i, ++mantissa_digits;
+  bool is_float = mantissa_digits > 0;
+  if (is_float && i < digits.size() && (digits[i] == 'e' || digits[i] == 'E')) {
+    ++i;
+    if (i < digits.size() && (digits[i] == '-' || digits[i] == '+')) ++i;
+    const std::size_t exponent_start = i;
+    while (i < digits.size() && digits[i] >= '0' && digits[i] <= '9') ++i;
+    is_float = i > exponent_start;
+  }
+  if (is_float && i == digits.size()) {
+    double v = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    if (ec != std::errc() || end != digits.data() + digits.size())
+      r.fail(n, "'" + text + "' is a number beyond a double's range: JSON cannot carry it");
+    return negative ? -v : v;
+  }
+  static const std::set<std::string> non_finite{".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN"};
+  if (non_finite.count(std::string(digits)) != 0)
+    r.fail(n, "'" + text + "': JSON has no infinity or NaN (quote it to send it as a string)");
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  if (text == "null" || text == "Null" || text == "NULL" || text == "~") return nullptr;
+  return text;
+}
+
 nlohmann::json to_json_within(const reader& r, const YAML::Node& n, json_budget& budget) {
   switch (n.Type()) {
     case YAML::NodeType::Map: {
@@ -54,21 +112,7 @@ nlohmann::json to_json_within(const reader& r, const YAML::Node& n, json_budget&
     case YAML::NodeType::Scalar: {
       budget.spend(r, n.Scalar().size());
       if (n.Tag() == "!") return n.Scalar();  // quoted: always a string
-      const std::string& text = n.Scalar();
-      long long i;
-      unsigned long long u;
-      double d;
-      if (YAML::convert<long long>::decode(n, i)) return i;
-      // Up to 2^64 - 1 exactly (ids), not as the nearest double.
-      if (!text.empty() && text[0] != '-' && YAML::convert<unsigned long long>::decode(n, u))
-        return u;
-      if (YAML::convert<double>::decode(n, d)) return d;
-      // YAML 1.2's booleans and nulls only: yaml-cpp reads YAML 1.1's yes, no, on, off, y and n
-      // as booleans too, and a country code NO became false (the "Norway problem").
-      if (text == "true" || text == "True" || text == "TRUE") return true;
-      if (text == "false" || text == "False" || text == "FALSE") return false;
-      if (text == "null" || text == "Null" || text == "NULL" || text == "~") return nullptr;
-      return text;
+      return plain_scalar(r, n);
     }
     default:
       return nullptr;

@@ -637,15 +637,36 @@ TEST(ScenarioLoader, AJsonBodyReadsScalarsAsYaml12AndWholeNumbersExactly) {
   const auto s = c::load_scenario_text(
       "target: http://h/\nusers: [{tasks: [{post: /, json: {country: NO, answer: yes, flag: on, "
       "size: n, t: true, f: False, z: Null, tilde: ~, id: 12345678901234567890, neg: -5, "
-      "half: 1.5, big: 1e300, quoted: \"true\"}}]}]\n",
+      "half: 1.5, big: 1e300, quoted: \"true\", zip: 01234, code: 08, oct: 0o17, hex: 0x1F, "
+      "plus: +3, minus: -1.5, exp: 2E3, dot: .5, dotted: 1.2.3, word: 0x, low: "
+      "-9223372036854775808}}]}]\n",
       "s.yaml");
   ASSERT_TRUE(s.users[0].tasks[0].steps[0].json);
   const auto& body = *s.users[0].tasks[0].steps[0].json;
   EXPECT_EQ(body, nlohmann::json::parse(
                       R"({"country": "NO", "answer": "yes", "flag": "on", "size": "n", "t": true,
                           "f": false, "z": null, "tilde": null, "id": 12345678901234567890,
-                          "neg": -5, "half": 1.5, "big": 1e300, "quoted": "true"})"));
+                          "neg": -5, "half": 1.5, "big": 1e300, "quoted": "true",
+                          "zip": 1234, "code": 8, "oct": 15, "hex": 31, "plus": 3,
+                          "minus": -1.5, "exp": 2000.0, "dot": 0.5, "dotted": "1.2.3",
+                          "word": "0x", "low": -9223372036854775808})"));
   EXPECT_EQ(body["id"].dump(), "12345678901234567890");
+  EXPECT_EQ(body["zip"].dump(), "1234") << "YAML 1.2: a leading 0 is no octal";
+  for (const auto& [value, error] : std::vector<std::pair<std::string, std::string>>{
+           {".inf", "bad.yaml:2:38: '.inf': JSON has no infinity or NaN"},
+           {"-.Inf", "bad.yaml:2:38: '-.Inf': JSON has no infinity or NaN"},
+           {".nan", "bad.yaml:2:38: '.nan': JSON has no infinity or NaN"},
+           {"1e400", "bad.yaml:2:38: '1e400' is a number beyond a double's range"},
+           {"18446744073709551616",
+            "bad.yaml:2:38: '18446744073709551616' is a whole number "
+            "beyond what JSON numbers here hold"},
+           {"-9223372036854775809",
+            "bad.yaml:2:38: '-9223372036854775809' is a whole number "
+            "beyond"}}) {
+    const auto e =
+        error_of("target: http://h/\nusers: [{tasks: [{post: /, json: {v: " + value + "}}]}]\n");
+    EXPECT_EQ(e.rfind(error, 0), 0u) << value << ": " << e;
+  }
 }
 
 TEST(ScenarioLoader, AJsonBodyThatAliasesExpandBeyondBoundsIsRefusedWhereItStarts) {
