@@ -38,8 +38,10 @@ runtime::runtime(std::shared_ptr<const config::scenario> scenario, runtime_optio
           user_ended(id);
           // The last user here gone for want of rows may be the test's end (the master ends it
           // once every row is used and no user runs): said at once, so that its rates do not
-          // divide by the wait for the next report.
-          if (total_users_ == 0 && !stopping_ && !report_now_.ready()) report_now_.send();
+          // divide by the wait for the next report. The open model's users are counted at each
+          // report only: each one gone says so (reports at once are spaced all the same).
+          if ((open_model_ || total_users_ == 0) && !stopping_ && !report_now_.ready())
+            report_now_.send();
         } else if (moving_ids_.contains(id)) {
           // Its id is free now for the worker that joined, whose user waits for it (the
           // master hands an id to one user at a time): said at once, not at the next report.

@@ -438,6 +438,25 @@ users:
       << "the test ended when its last user did, not at a report due after 60 s";
 }
 
+TEST_F(RunAgainstTarget, AnOpenModelTestThatRanOutOfUniqueRowsEndsWithoutWaitingForTheNextReport) {
+  // Review: the open model's users are counted at reports only, and it still waited.
+  const auto file = scenario(R"(load: {arrival_rate: {rate: 20/s, max_users: 2}, run_time: 600s}
+users:
+  - data: {file: rows.csv, order: unique}
+    tasks: [{get: "/record/row?id=${id}"}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  std::ofstream(dir + "/rows.csv") << "id\n1\n2\n3\n4\n5\n6\n7\n8\n";
+  auto r = ts::run_process(
+      {binary, "run", file, "-q", "--json", dir + "/s.json", "--report-interval-ms", "60000"},
+      std::chrono::seconds(120));
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const auto s = summary(dir + "/s.json");
+  EXPECT_EQ(s["totals"]["requests"], 8) << s.dump();
+  EXPECT_LT(s["duration_s"].get<double>(), 50.0)
+      << "the test ended when its last user did, not at a report due after 60 s";
+}
+
 TEST_F(RunAgainstTarget, CtrlCStopsCleanlyAndStillReports) {
   const auto file = scenario(R"(load: {users: 10, spawn_rate: 100}
 users: [{wait: {constant: 1ms}, tasks: [{get: /}]}]
