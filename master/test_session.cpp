@@ -2,6 +2,7 @@
 
 #include "common/config/scenario_loader.hpp"
 #include "common/green/operations.hpp"
+#include "common/script/scenario_check.hpp"
 
 namespace swarmlet::master {
 
@@ -10,7 +11,9 @@ test_session::test_session(std::shared_ptr<const config::scenario> scenario,
                            session_hooks hooks)
     : scenario_(std::move(scenario)),
       scenario_yaml_(std::move(scenario_yaml)),
-      base_dir_(std::move(base_dir)),
+      // The scenario's own directory: "" for a file named without one (its scripts and data
+      // files were not found for a posted scenario).
+      base_dir_(base_dir.empty() ? "." : std::move(base_dir)),
       options_(options),
       hooks_(std::move(hooks)),
       runner_(std::make_unique<test_runner>(scenario_, options_)) {
@@ -34,6 +37,9 @@ start_outcome test_session::start(const start_request& request) {
     if (request.scenario_yaml) {
       next = config::load_confined_scenario_text(*request.scenario_yaml, "the posted scenario",
                                                  base_dir_);
+      // Its scripts load here first, as a scenario file's do before the master starts: a bad
+      // one is refused with its line, not found out by every worker.
+      script::check_scripts(next, base_dir_);
       // Where reports go is the master's own choice (its flags), never a poster's.
       next.report = scenario_->report;
       next.file = scenario_->file;

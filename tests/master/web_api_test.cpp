@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/config/scenario_loader.hpp"
@@ -377,6 +379,20 @@ TEST(WebApi, BadStartRequestsSayWhatIsWrong) {
       R"({"scenario": "target: http://127.0.0.1:1/\nusers: [{data: {file: /dev/zero}, tasks: [{get: /}]}]\n"})");
   EXPECT_NE(device_error.find("the posted scenario:2:"), std::string::npos) << device_error;
   EXPECT_NE(device_error.find("'/dev/zero'"), std::string::npos) << device_error;
+  // Its scripts load first, as a scenario file's do (review: a class's wait in the open model,
+  // refused from the command line, ran when posted).
+  const std::string script = "posted_scenario_test_user.lua";  // in the session's directory, "."
+  std::ofstream(script) << "return {wait = 1, tasks = {print}}";
+  const auto script_error =
+      error_of(nlohmann::json({{"scenario",
+                                "target: http://127.0.0.1:1/\nload: {arrival_rate: {rate: 5/s}}\n"
+                                "users: [{script: " +
+                                    script + "}]\n"}})
+                   .dump());
+  std::remove(script.c_str());
+  EXPECT_EQ(script_error, script +
+                              ": wait has no effect in the open model (load.arrival_rate: each "
+                              "iteration starts at its arrival): leave it out");
   EXPECT_EQ(f.session->tests_started(), 0);
   EXPECT_EQ(f.get("/api/scenario")["yaml"], "the original yaml")
       << "a bad scenario replaces nothing";
