@@ -60,7 +60,8 @@ class h2_connection {
   };
   /// Sends `req` on a new stream and parks until its response is complete or `timeout` has
   /// passed. With other streams in flight, it first lets I/O settle (hub::yield_until_io_settles:
-  /// within the timeout), so that requests go out together.
+  /// bounded by the hub's limits, not cut by the timeout, though its time counts against it),
+  /// so that requests go out together.
   /// Green threads may call it concurrently. Throws only what is injected while it parks
   /// (green_exit, timeout_error); its stream is then cancelled (RST_STREAM CANCEL).
   outcome exchange(const request& req, bool head, const h2_request_context& context,

@@ -1328,7 +1328,8 @@ TEST(MainScriptCaller, KilledWhileSetupRunsLeavesSetupNothingOfItsFrameToWrite) 
   caller.kill();
   EXPECT_FALSE(returned);
   swarmlet::stats::stats_table rows;
-  while (rows.entries().empty()) {  // until setup has failed and recorded it
+  const auto give_up = g::clock::now() + 20s;  // a guard: setup ends 50 ms after it began
+  while (rows.entries().empty() && g::clock::now() < give_up) {  // until setup has failed
     g::sleep(5ms);
     rows = m->take_stats(s::setup_type);
   }
