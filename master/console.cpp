@@ -126,11 +126,14 @@ std::string format_worker_events(const std::vector<worker_event>& events) {
   std::string out = "Workers during the test:\n";
   for (const auto& e : events) {
     std::string what;
+    // As the test stops, a worker's users are spread over no one (users_moved 0).
+    const std::string spread =
+        e.users_moved > 0 ? fmt::format(": its {} users spread over the others", e.users_moved)
+                          : "";
     if (e.event == "missing")
-      what = fmt::format("missing (no heartbeat or report): its {} users spread over the others",
-                         e.users_moved);
+      what = "missing (no heartbeat or report)" + spread;
     else if (e.event == "left")
-      what = fmt::format("left: its {} users spread over the others", e.users_moved);
+      what = "left" + spread;
     else if (e.event == "lost")
       what = "lost: still missing at the end, its last numbers never came";
     else if (e.event == "restarted")

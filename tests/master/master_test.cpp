@@ -439,6 +439,39 @@ class late_final_worker final : public swarmlet::proto::worker_control {
   swarmlet::green::event<> spawned, stopped;
 };
 
+TEST(TestRunner, AWorkerMissingWhileTheMasterWaitsForFinalsMovesNoUsersAndIsLostAfterward) {
+  // QA: "missing, its 2 users spread over the others" at 5.8 s, then "lost" at 3.0 s.
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {users: 2, spawn_rate: 100}\nusers: [{tasks: [{get: "
+      "/}]}]\n",
+      "s.yaml"));
+  std::ostringstream console;
+  m::runner_options o;
+  o.console = &console;
+  m::test_runner runner(s, o);
+  late_final_worker late;
+  recording_worker other(runner, "other");
+  runner.add_worker(late, "late", 1);
+  runner.add_worker(other, "other", 1);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(late.spawned.wait_for(5s));
+  runner.request_stop();
+  ASSERT_TRUE(late.stopped.wait_for(5s));
+  swarmlet::green::sleep(20ms);  // the numbers' time ends at the stop; the wait goes on
+  runner.remove_worker("late", m::test_runner::worker_exit::missing);
+  EXPECT_EQ(running.wait(), 0);
+  const auto& events = runner.summary().worker_events;
+  ASSERT_EQ(events.size(), 2u) << console.str();
+  EXPECT_EQ(events[0].event, "missing");
+  EXPECT_EQ(events[0].users_moved, 0) << "as the test stops, its users go to no one";
+  EXPECT_EQ(events[1].event, "lost");
+  EXPECT_GE(events[1].at_s, events[0].at_s) << "lost no sooner than it went missing";
+  EXPECT_NE(console.str().find("late (worker index 0)  missing (no heartbeat or report)\n"),
+            std::string::npos)
+      << console.str();
+}
+
 TEST(TestRunner, AWorkerThatLeavesWhileTheMasterWaitsForFinalsStillCounts) {
   // Master and workers told to stop together: a worker's goodbye came before its final report,
   // and the master stopped waiting for it (its numbers missing, nothing said lost).
