@@ -667,9 +667,7 @@ int test_runner::run() {
   live_.reset();
 
   bool abort_marked = false;
-  bool names_folded = false;
-  for (const auto& [key, s] : aggregator_.totals().entries())
-    names_folded = names_folded || key.name == stats::stats_table::other_names;
+  const bool names_folded = aggregator_.folded_requests() > 0;
   for (const auto& t : scenario_->thresholds) {
     const auto verdict = t.judge(aggregator_.totals(), summary_.counted_s);
     std::string note;

@@ -53,6 +53,12 @@ constexpr bool sendable_close_code(long long code) noexcept {
 }
 inline constexpr const char* sendable_close_codes = "1000-1003, 1007-1014 or 3000-4999";
 
+/// Why a user's wait (a YAML class's, a script class's) is refused in the open model: it would
+/// be read, and never used.
+inline constexpr const char* wait_in_open_model =
+    "wait has no effect in the open model (load.arrival_rate: each iteration starts at its "
+    "arrival): leave it out";
+
 /// One part of a `multipart:` body: a field (value) or a file shipped with the scenario.
 struct multipart_spec {
   std::string name;

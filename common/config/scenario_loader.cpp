@@ -432,10 +432,7 @@ scenario load(const reader& r, const std::string& text) {
     // (QA: a scenario from the closed model kept its 1 s wait, and changed meaning silently).
     if (s.load.arrival)
       for (const auto& u : root["users"])
-        if (u["wait"])
-          r.fail(u["wait"],
-                 "wait has no effect in the open model (load.arrival_rate: each iteration starts "
-                 "at its arrival): leave it out");
+        if (u["wait"]) r.fail(u["wait"], wait_in_open_model);
     if (const auto main = root["script"]) {
       // main.lua: setup and teardown, run once on the master.
       s.main_script = r.text(main, "script");

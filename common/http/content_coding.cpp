@@ -22,8 +22,9 @@ coding coding_of(std::string_view name) {
 
 /// One inflate of `in` with zlib's `window_bits` (gzip: 31; zlib: 15; raw deflate: -15).
 /// gzip members one after another (as `cat a.gz b.gz` makes) are one body, as gunzip reads it.
-decoded_body inflate_all(std::string_view in, int window_bits, std::size_t limit,
-                         const char* name) {
+/// `malformed` (if given) says whether it failed as data zlib could not read in that format.
+decoded_body inflate_all(std::string_view in, int window_bits, std::size_t limit, const char* name,
+                         bool* malformed = nullptr) {
   decoded_body out;
   z_stream z{};
   if (inflateInit2(&z, window_bits) != Z_OK) {
@@ -54,6 +55,7 @@ decoded_body inflate_all(std::string_view in, int window_bits, std::size_t limit
       break;
     }
     if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      if (malformed != nullptr) *malformed = true;
       out.error = std::string("the ") + name + " body does not decode (" +
                   (z.msg != nullptr ? z.msg : "zlib error " + std::to_string(rc)) + ")";
       break;
@@ -89,9 +91,9 @@ std::optional<decoded_body> decode_content(const header_list& headers, std::stri
       out = inflate_all(in, 31, limit, "gzip");
     } else {
       // RFC 9110's deflate is zlib-wrapped; some servers send it raw, as browsers accept.
-      out = inflate_all(in, 15, limit, "deflate");
-      if (!out.error.empty() && out.error.find("does not decode") != std::string::npos)
-        out = inflate_all(in, -15, limit, "deflate");
+      bool not_zlib = false;
+      out = inflate_all(in, 15, limit, "deflate", &not_zlib);
+      if (not_zlib) out = inflate_all(in, -15, limit, "deflate");
     }
     if (!out.error.empty()) return out;
   }

@@ -27,11 +27,8 @@ void check_scripts(config::scenario& s, const std::string& base_dir) {
     for (const auto& u : s.users) {
       if (u.script.empty()) continue;
       const user_class c = load_user_class(e, u.script);
-      // As a YAML user's wait (scenario_loader): it would be read, and never used.
       if (s.load.arrival && c.wait != LUA_NOREF)
-        throw script_error(u.script +
-                           ": wait has no effect in the open model (load.arrival_rate: "
-                           "each iteration starts at its arrival): leave it out");
+        throw script_error(u.script + ": " + config::wait_in_open_model);
     }
     if (!s.main_script.empty()) load_main_script(e, s.main_script);
     s.scripts = e.files();  // with the modules the scripts required
