@@ -442,6 +442,7 @@ void test_runner::command_users(int users, double spawn_rate,
     for (const auto& w : workers_)
       if (!assignment[w.id][open_model_users].empty()) arrival_threads += w.threads;
   worker_indexes_ = assign_worker_indexes(worker_indexes_, ids);
+  int arrival_threads_before = 0;  // of the workers given rates before this one
   for (auto& w : workers_) {
     proto::spawn_command c;
     c.run_id = run_id_;
@@ -455,9 +456,11 @@ void test_runner::command_users(int users, double spawn_rate,
     if (arrival) {
       // The open model: the rates split by hub threads, the user budget by the ids given.
       c.arrival_ids = mine[open_model_users];
-      if (!c.arrival_ids.empty())
-        c.arrival =
-            arrival->share(w.threads, arrival_threads, static_cast<int>(c.arrival_ids.size()));
+      if (!c.arrival_ids.empty()) {
+        c.arrival = arrival->share(arrival_threads_before, w.threads, arrival_threads,
+                                   static_cast<int>(c.arrival_ids.size()));
+        arrival_threads_before += w.threads;
+      }
     } else {
       for (const auto& u : scenario_->users) {
         auto it = mine.find(u.name);

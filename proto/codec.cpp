@@ -109,16 +109,17 @@ std::map<std::string, Value> string_map(const msgpack::object& o, const char* wh
   return out;
 }
 
-/// [rate, rate_to, ramp_us, max_users]
+/// [rate, rate_to, ramp_us, max_users, phase]
 void pack_arrival(packer& p, const config::arrival_plan& a) {
-  p.pack_array(4);
+  p.pack_array(5);
   p.pack(a.rate);
   p.pack(a.rate_to);
   p.pack(static_cast<std::int64_t>(a.ramp.count()));
   p.pack(a.max_users);
+  p.pack(a.phase);
 }
 config::arrival_plan unpack_arrival(const msgpack::object& o) {
-  expect_array(o, 4, "spawn.arrival");
+  expect_array(o, 5, "spawn.arrival");
   config::arrival_plan a;
   a.rate = number(field(o, 0, "spawn.arrival"), "spawn.arrival.rate");
   if (!(a.rate >= 0 && a.rate < 1e9)) throw bad_frame{"spawn.arrival.rate is out of range"};
@@ -130,6 +131,8 @@ config::arrival_plan unpack_arrival(const msgpack::object& o) {
     throw bad_frame{"spawn.arrival.ramp_us is out of range"};
   a.ramp = std::chrono::microseconds(ramp_us);
   a.max_users = small_int(field(o, 3, "spawn.arrival"), "spawn.arrival.max_users", 1, 10'000'000);
+  a.phase = number(field(o, 4, "spawn.arrival"), "spawn.arrival.phase");
+  if (!(a.phase >= 0 && a.phase < 1)) throw bad_frame{"spawn.arrival.phase is out of range"};
   if (!a.has_arrivals()) throw bad_frame{"spawn.arrival has no rate"};
   return a;
 }

@@ -186,7 +186,7 @@ void runtime::spawn(const proto::spawn_command& command) {
     for (std::size_t t = 0; t < n; ++t) {
       const auto& mine = thread_arrival_ids_[t];
       const config::arrival_plan share =
-          plan.share(1, static_cast<int>(n), static_cast<int>(mine.size()));
+          plan.share(static_cast<int>(t), 1, static_cast<int>(n), static_cast<int>(mine.size()));
       threads_[t]->post(
           [th = threads_[t].get(), share, ids = mine] { th->set_arrival(share, ids); });
     }

@@ -12,24 +12,53 @@ double arrival_plan::rate_at(std::chrono::microseconds elapsed) const noexcept {
   return rate + (rate_to - rate) * done;
 }
 
+namespace {
+
+/// x's fractional part, in [0, 1) also for negative x.
+double fraction(double x) noexcept {
+  const double f = x - std::floor(x);
+  return f < 1 ? f : 0;
+}
+
+}  // namespace
+
 arrival_plan arrival_plan::after(std::chrono::microseconds elapsed) const noexcept {
-  if (ramp.count() <= 0) return *this;
   arrival_plan rest = *this;
+  // The arrivals still due are those where the integral from the start reaches k + phase past
+  // the part already run; counted from `elapsed`, they fall at k + phase - that part.
+  rest.phase = fraction(phase - integral_to(elapsed));
+  if (ramp.count() <= 0) return rest;
   rest.rate = rate_at(elapsed);
   rest.ramp = std::max(std::chrono::microseconds(0), ramp - elapsed);
   return rest;
 }
 
-arrival_plan arrival_plan::share(int part, int whole, int users) const noexcept {
+arrival_plan arrival_plan::share(int first, int part, int whole, int users) const noexcept {
   arrival_plan p = *this;
   p.rate = rate * part / whole;
   p.rate_to = rate_to * part / whole;
   p.max_users = std::max(1, users);
+  // Measured in the share's arrivals, the plan's arrival j falls at (j + phase) * part / whole.
+  // The shares before this one take the first `first` / `whole` of each of the plan's arrival
+  // intervals, spread over `whole` of them: this one starts where they end.
+  const double f = static_cast<double>(part) / whole;
+  p.phase = fraction(static_cast<double>(first) / whole + f * phase);
   return p;
 }
 
+double arrival_plan::integral_to(std::chrono::microseconds elapsed) const noexcept {
+  const double t = std::chrono::duration<double>(elapsed).count();
+  const double ramp_s = std::chrono::duration<double>(ramp).count();
+  const double to = final_rate();
+  if (t <= 0) return 0;
+  if (ramp_s <= 0 || rate == to) return to * t;
+  const double a = (to - rate) / ramp_s;
+  return t <= ramp_s ? rate * t + a * t * t / 2
+                     : rate * ramp_s + a * ramp_s * ramp_s / 2 + to * (t - ramp_s);
+}
+
 std::optional<double> arrival_plan::offset_s(std::uint64_t k) const noexcept {
-  const double n = static_cast<double>(k);
+  const double n = static_cast<double>(k) + phase;
   const double ramp_s = std::chrono::duration<double>(ramp).count();
   const double to = final_rate();
   if (ramp_s <= 0 || rate == to) {
@@ -48,20 +77,10 @@ std::optional<double> arrival_plan::offset_s(std::uint64_t k) const noexcept {
 }
 
 std::uint64_t arrival_plan::arrivals_by(std::chrono::microseconds elapsed) const noexcept {
-  const double t = std::chrono::duration<double>(elapsed).count();
-  const double ramp_s = std::chrono::duration<double>(ramp).count();
-  const double to = final_rate();
-  if (t < 0) return 0;
-  double n = 0;  // the integral of the rate up to t
-  if (ramp_s <= 0 || rate == to) {
-    if (!(to > 0)) return 0;
-    n = to * t;
-  } else {
-    const double a = (to - rate) / ramp_s;
-    n = t <= ramp_s ? rate * t + a * t * t / 2
-                    : rate * ramp_s + a * ramp_s * ramp_s / 2 + to * (t - ramp_s);
-  }
-  return static_cast<std::uint64_t>(std::floor(n)) + 1;
+  if (elapsed.count() < 0 || !has_arrivals()) return 0;
+  const double n = integral_to(elapsed);
+  if (n < phase) return 0;
+  return static_cast<std::uint64_t>(std::floor(n - phase)) + 1;
 }
 
 }  // namespace swarmlet::config

@@ -14,10 +14,14 @@ struct arrival_plan {
   double rate_to = 0;  ///< iterations per second at the ramp's end and after it (with a ramp)
   std::chrono::microseconds ramp{0};  ///< the rate goes linearly to rate_to; none: stays at rate
   int max_users = 0;  ///< users that may exist at once; an arrival with none idle is dropped
+  /// Where the plan's arrivals fall: arrival k is due where the rate's integral reaches
+  /// k + phase, in [0, 1). Shares of one plan take different phases, so that together they
+  /// interleave as the plan's own arrivals would, rather than all arrive at once (see share()).
+  double phase = 0;
 
   /// A constant rate: `rate` iterations per second from the start on.
   static arrival_plan constant(double rate, int max_users) noexcept {
-    return {rate, rate, std::chrono::microseconds(0), max_users};
+    return {rate, rate, std::chrono::microseconds(0), max_users, 0};
   }
   /// The rate the plan settles at: rate_to after a ramp, rate without one.
   double final_rate() const noexcept { return ramp.count() > 0 ? rate_to : rate; }
@@ -26,19 +30,25 @@ struct arrival_plan {
   /// The rate `elapsed` after the start: linear along the ramp, then the final rate.
   double rate_at(std::chrono::microseconds elapsed) const noexcept;
   /// What is left of the plan `elapsed` after its start, as a plan that starts then: the rate
-  /// reached, the same end rate, the rest of the ramp. A plan without a ramp is unchanged.
+  /// reached, the same end rate, the rest of the ramp, and the phase of the arrivals still
+  /// due (none is due twice, none is skipped).
   arrival_plan after(std::chrono::microseconds elapsed) const noexcept;
-  /// The share of `part` generators out of `whole` (weights such as hub threads): both rates
-  /// times part / whole, and `users` of the budget (at least 1, so an arrival can ever run).
-  arrival_plan share(int part, int whole, int users) const noexcept;
+  /// The share of `part` generators out of `whole` (weights such as hub threads) that come
+  /// after `first` others: both rates times part / whole, and `users` of the budget (at least 1,
+  /// so an arrival can ever run). Its phase puts its arrivals among the others' shares': of
+  /// `whole` equal shares, share i takes the plan's arrivals i, i + whole, i + 2 whole...
+  arrival_plan share(int first, int part, int whole, int users) const noexcept;
 
   /// Seconds from the start at which arrival `k` (0, 1, 2...) is due; none when the rate runs
   /// down to 0 before it. The number of arrivals by time t is the integral of the rate up to t,
-  /// so arrival k is due where that integral reaches k.
+  /// so arrival k is due where that integral reaches k + phase.
   std::optional<double> offset_s(std::uint64_t k) const noexcept;
-  /// How many arrivals are due by `elapsed` after the start, the first at 0 (so 1 at 0, and 0
-  /// before it): the inverse of offset_s.
+  /// How many arrivals are due by `elapsed` after the start (with phase 0: 1 at 0, and 0 before
+  /// it): the inverse of offset_s.
   std::uint64_t arrivals_by(std::chrono::microseconds elapsed) const noexcept;
+  /// The integral of the rate from the start to `elapsed`: how many of the plan's arrival
+  /// intervals have passed by then.
+  double integral_to(std::chrono::microseconds elapsed) const noexcept;
 
   bool operator==(const arrival_plan&) const = default;
 };

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
 
 namespace c = swarmlet::config;
 using namespace std::chrono_literals;
@@ -82,13 +84,78 @@ TEST(ArrivalPlan, TheRestOfARampGoesOnFromWhereItIs) {
 
 TEST(ArrivalPlan, SharesSplitTheRatesAndTakeTheirUsers) {
   const auto p = ramp(90, 300, 2s, 10);
-  const auto third = p.share(1, 3, 4);
+  const auto third = p.share(0, 1, 3, 4);
   EXPECT_DOUBLE_EQ(third.rate, 30);
   EXPECT_DOUBLE_EQ(third.rate_to, 100);
   EXPECT_EQ(third.ramp, 2s) << "every share ramps together";
   EXPECT_EQ(third.max_users, 4);
-  EXPECT_DOUBLE_EQ(p.share(2, 3, 6).rate, 60);
-  EXPECT_EQ(p.share(1, 8, 0).max_users, 1) << "a share can always run an arrival";
+  EXPECT_DOUBLE_EQ(p.share(1, 2, 3, 6).rate, 60);
+  EXPECT_EQ(p.share(0, 1, 8, 0).max_users, 1) << "a share can always run an arrival";
+}
+
+/// The first `n` offsets of every share in `shares`, sorted: when the shares interleave as the
+/// plan's own arrivals, these are the plan's first n * shares.size() offsets.
+std::vector<double> offsets_of(const std::vector<c::arrival_plan>& shares, std::uint64_t n) {
+  std::vector<double> all;
+  for (const auto& s : shares)
+    for (std::uint64_t k = 0; k < n; ++k) all.push_back(*s.offset_s(k));
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+TEST(ArrivalPlan, EqualSharesTakeThePlansArrivalsInTurn) {
+  // 4 hub threads at a quarter of the rate each used to be due together (4 arrivals at once,
+  // then none for 4 intervals). Each now takes every fourth of the plan's arrivals.
+  for (const auto& p : {c::arrival_plan::constant(20, 8), ramp(30, 170, 7500ms), ramp(8, 0, 20s)}) {
+    std::vector<c::arrival_plan> shares;
+    for (int i = 0; i < 4; ++i) shares.push_back(p.share(i, 1, 4, 2));
+    const auto together = offsets_of(shares, 10);
+    for (std::uint64_t j = 0; j < together.size(); ++j)
+      ASSERT_NEAR(together[j], *p.offset_s(j), 1e-9) << "arrival " << j << " at " << p.rate;
+    EXPECT_DOUBLE_EQ(shares[2].phase, 0.5);
+  }
+}
+
+TEST(ArrivalPlan, SharesOfSharesInterleaveToo) {
+  // The master shares the plan among workers by hub threads, and each worker among its
+  // threads: two workers of 2 threads each are 4 equal shares.
+  const auto p = ramp(40, 200, 3s);
+  std::vector<c::arrival_plan> threads;
+  for (int w = 0; w < 2; ++w) {
+    const auto worker = p.share(2 * w, 2, 4, 10);
+    for (int t = 0; t < 2; ++t) threads.push_back(worker.share(t, 1, 2, 5));
+  }
+  const auto together = offsets_of(threads, 50);
+  for (std::uint64_t j = 0; j < together.size(); ++j)
+    ASSERT_NEAR(together[j], *p.offset_s(j), 1e-9) << "arrival " << j;
+  // Unequal shares (workers of 1 thread and 3) stay within one arrival of their part.
+  const auto one = p.share(0, 1, 4, 10);
+  const auto three = p.share(1, 3, 4, 10);
+  for (microseconds t : {250ms, 1000ms, 2300ms, 5000ms}) {
+    const auto by = [&](const c::arrival_plan& s) { return static_cast<double>(s.arrivals_by(t)); };
+    const double plan = p.integral_to(t);
+    EXPECT_NEAR(by(one), plan / 4, 1.0) << t.count();
+    EXPECT_NEAR(by(three), plan * 3 / 4, 1.0) << t.count();
+  }
+}
+
+TEST(ArrivalPlan, TheRestOfAPlanKeepsItsArrivalsWhereTheyWere) {
+  // The master re-shares the rest of the plan when a worker comes or goes. The rest's first
+  // arrival is the plan's next one, not one more at the moment of the re-share.
+  for (const auto& p : {c::arrival_plan::constant(30, 8), ramp(50, 250, 4s)}) {
+    auto phased = p.share(1, 1, 3, 8);  // a share's phase carries over too
+    for (auto e : {microseconds(1'234'567), microseconds(4'500'000)}) {
+      const auto rest = phased.after(e);
+      EXPECT_GE(rest.phase, 0);
+      EXPECT_LT(rest.phase, 1);
+      const double e_s = std::chrono::duration<double>(e).count();
+      std::uint64_t k = 0;
+      while (*phased.offset_s(k) < e_s) ++k;
+      for (std::uint64_t r = 0; r < 20; ++r)
+        ASSERT_NEAR(*rest.offset_s(r) + e_s, *phased.offset_s(k + r), 1e-6)
+            << "arrival " << r << " after " << e_s << " s";
+    }
+  }
 }
 
 }  // namespace

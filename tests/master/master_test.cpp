@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -536,6 +537,9 @@ TEST(TestRunner, AnOpenModelWorkerGivenNoIdsRunsNothingUntilTheyAreFree) {
   EXPECT_EQ(two.spawns.back().arrival_ids, id_ranges::span(3, 4));
   ASSERT_TRUE(two.spawns.back().arrival);
   EXPECT_EQ(two.spawns.back().arrival->rate, 20) << "half of the rate each, by threads";
+  ASSERT_TRUE(one.spawns.back().arrival);
+  EXPECT_NEAR(two.spawns.back().arrival->phase - one.spawns.back().arrival->phase, 0.5, 1e-9)
+      << "each takes every other arrival of the plan";
   runner.request_stop();
   EXPECT_EQ(running.wait(), 0);
 }
@@ -626,10 +630,12 @@ TEST(TestRunner, TheOpenModelSharesItsPlanByThreadsAndRespreadsTheRestOfARamp) {
   ASSERT_EQ(one.spawns.size(), 1u);
   ASSERT_EQ(three.spawns.size(), 1u);
   // A quarter and three quarters of the rates; the budget of 10 split 3 + 7 (a tie of
-  // remainders goes to the earlier worker).
+  // remainders goes to the earlier worker). Three's arrivals fall among one's (phase 1/4 of
+  // its own intervals, so the plan's first arrival is one's and its second three's), rather
+  // than one's and three's first arrivals together.
   using swarmlet::config::arrival_plan;
-  EXPECT_EQ(one.spawns[0].arrival, (arrival_plan{10, 50, 4s, 3}));
-  EXPECT_EQ(three.spawns[0].arrival, (arrival_plan{30, 150, 4s, 7}));
+  EXPECT_EQ(one.spawns[0].arrival, (arrival_plan{10, 50, 4s, 3, 0}));
+  EXPECT_EQ(three.spawns[0].arrival, (arrival_plan{30, 150, 4s, 7, 0.25}));
   EXPECT_TRUE(one.spawns[0].users_per_class.empty()) << "no closed-model users";
   // Each worker's users take ids of their own: unique across workers, as in the closed model.
   EXPECT_EQ(one.spawns[0].arrival_ids, swarmlet::proto::id_ranges::span(1, 3));
@@ -651,6 +657,9 @@ TEST(TestRunner, TheOpenModelSharesItsPlanByThreadsAndRespreadsTheRestOfARamp) {
   EXPECT_GT(rest.ramp, 3s);
   const double elapsed_s = 4.0 - std::chrono::duration<double>(rest.ramp).count();
   EXPECT_NEAR(rest.rate, 40 + 160 * elapsed_s / 4, 1e-6) << "the rate where the ramp is";
+  // The rest's first arrival is the plan's next one, not one more at the re-share.
+  const double passed = 40 * elapsed_s + 20 * elapsed_s * elapsed_s;  // 40 -> 200/s over 4 s
+  EXPECT_NEAR(rest.phase, std::ceil(passed) - passed, 1e-6);
 
   runner.request_stop();
   EXPECT_EQ(running.wait(), 0);

@@ -131,7 +131,8 @@ TEST(Codec, SpawnCommandsCarryUserIdsWorkerIndexAndRowLeasesAndReportsTheLiveIds
 TEST(Codec, AnOpenModelSpawnCarriesItsArrivalPlanWhole) {
   p::spawn_command s;
   s.run_id = 12;
-  s.arrival = swarmlet::config::arrival_plan{37.5, 250, std::chrono::microseconds(4'000'250), 40};
+  s.arrival =
+      swarmlet::config::arrival_plan{37.5, 250, std::chrono::microseconds(4'000'250), 40, 0.375};
   const auto s2 = round_trip(p::message_type::spawn, s);
   ASSERT_TRUE(s2.arrival);
   EXPECT_EQ(*s2.arrival, *s.arrival);
@@ -199,26 +200,37 @@ TEST(Codec, SpawnCommandsCarrySetupDataAsOneBoundedMsgpackValue) {
 }
 
 TEST(Codec, ABadArrivalPlanIsADecodeErrorWithAReason) {
-  using plan = std::tuple<double, double, std::int64_t, int>;  // rate, rate_to, ramp_us, max_users
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 5'000'000, 10})), "");
+  // rate, rate_to, ramp_us, max_users, phase
+  using plan = std::tuple<double, double, std::int64_t, int, double>;
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 5'000'000, 10, 0.5})), "");
   EXPECT_EQ(reason_of(spawn_frame(msgpack::type::nil_t())), "") << "nil: the closed model";
-  EXPECT_EQ(reason_of(spawn_frame(plan{-1, 200, 0, 10})), "spawn.arrival.rate is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{std::nan(""), 200, 0, 10})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{-1, 200, 0, 10, 0})), "spawn.arrival.rate is out of range");
+  EXPECT_EQ(reason_of(spawn_frame(plan{std::nan(""), 200, 0, 10, 0})),
             "spawn.arrival.rate is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 2e9, 0, 10})), "spawn.arrival.rate_to is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, -5, 10})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 2e9, 0, 10, 0})),
+            "spawn.arrival.rate_to is out of range");
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, -5, 10, 0})),
             "spawn.arrival.ramp_us is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 0})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 0, 0})),
             "spawn.arrival.max_users is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{0, 200, 0, 10})), "spawn.arrival has no rate")
+  EXPECT_EQ(reason_of(spawn_frame(plan{0, 200, 0, 10, 0})), "spawn.arrival has no rate")
       << "without a ramp, rate_to is not a rate";
-  EXPECT_EQ(reason_of(spawn_frame(std::make_tuple(100.0, 200.0, 0))),
-            "spawn.arrival must be an array of 4");
-  EXPECT_EQ(reason_of(spawn_frame(std::make_tuple(std::string("fast"), 200.0, 0, 10)))
+  // A phase outside [0, 1) would put a share's arrivals among another share's, or before its
+  // start.
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, 1})),
+            "spawn.arrival.phase is out of range");
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, -0.25})),
+            "spawn.arrival.phase is out of range");
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, std::nan("")})),
+            "spawn.arrival.phase is out of range");
+  EXPECT_EQ(reason_of(spawn_frame(std::make_tuple(100.0, 200.0, 0, 10))),
+            "spawn.arrival must be an array of 5")
+      << "a protocol 9 plan, which has no phase";
+  EXPECT_EQ(reason_of(spawn_frame(std::make_tuple(std::string("fast"), 200.0, 0, 10, 0.0)))
                 .rfind("spawn.arrival.rate ", 0),
             0u)
       << "a rate that is not a number";
-  EXPECT_EQ(reason_of(spawn_frame(100.0)), "spawn.arrival must be an array of 4");
+  EXPECT_EQ(reason_of(spawn_frame(100.0)), "spawn.arrival must be an array of 5");
 }
 
 TEST(Codec, ASpawnCompleteClaimingNegativeOrTooManyUsersIsADecodeError) {

@@ -79,33 +79,34 @@ TEST(ArrivalSchedule, ARampDownToZeroEnds) {
 }
 
 TEST(ArrivalSchedule, SharesOfAPlanAddUpToThePlan) {
-  // A worker splits its plan over its hub threads: together they keep the plan's count (each
-  // share's schedule has its own first arrival at 0, so within one per share).
+  // A worker splits its plan over its hub threads: together they keep the plan's count, each
+  // share taking every third of the plan's arrivals.
   const c::arrival_plan plan{60, 240, 3s, 9};
   const int threads = 3;
-  std::uint64_t together = 0;
-  for (int t = 0; t < threads; ++t) together += count(plan.share(1, threads, 3), 5s);
-  const auto alone = count(plan, 5s);
-  EXPECT_GE(together + 1, alone);
-  EXPECT_LE(together, alone + threads - 1);
+  for (auto until : {1s, 3s, 5s}) {
+    std::uint64_t together = 0;
+    for (int t = 0; t < threads; ++t) together += count(plan.share(t, 1, threads, 3), until + 1ms);
+    EXPECT_EQ(together, count(plan, until + 1ms)) << until.count() << " s";
+  }
 }
 
 TEST(ArrivalSchedule, AReSplitMidRampGoesOnFromWhereTheRampIs) {
   // The master spread 50 -> 250/s over 4 s across 3 hub threads; 2 s in, a worker left and the
   // rest of the ramp is spread over the 2 threads that remain. Together the two schedules keep
-  // the plan's count: 600 in the ramp, 500 in the 2 s after (each schedule's first arrival at
-  // its start adds at most one per share).
+  // the plan's count: 600 in the ramp, 500 in the 2 s after. The rest's arrivals fall where the
+  // plan's would have, so the re-share adds none (it used to add one per share, at its start).
   const c::arrival_plan plan{50, 250, 4s, 100};
   std::uint64_t first = 0;
-  for (int t = 0; t < 3; ++t) first += count(plan.share(1, 3, 34), 2s);
+  for (int t = 0; t < 3; ++t) first += count(plan.share(t, 1, 3, 34), 2s);
   const auto rest = plan.after(2s);
   EXPECT_EQ(rest, (c::arrival_plan{150, 250, 2s, 100}));
   std::uint64_t second = 0;
-  for (int t = 0; t < 2; ++t) second += count(rest.share(1, 2, 50), 4s + 1us);
+  for (int t = 0; t < 2; ++t) second += count(rest.share(t, 1, 2, 50), 4s + 1us);
   EXPECT_EQ(count(plan, 2s), 200u);
-  EXPECT_NEAR(static_cast<double>(first), 200.0, 3.0);
-  EXPECT_NEAR(static_cast<double>(second), 900.0, 2.0) << "400 in the ramp's rest, 500 after";
-  EXPECT_NEAR(static_cast<double>(first + second), static_cast<double>(plan.arrivals_by(6s)), 5.0);
+  EXPECT_NEAR(static_cast<double>(first), 200.0, 1.0);
+  EXPECT_NEAR(static_cast<double>(second), 901.0, 1.0)
+      << "400 in the ramp's rest, 500 after, and the one due at 6 s";
+  EXPECT_NEAR(static_cast<double>(first + second), static_cast<double>(plan.arrivals_by(6s)), 1.0);
 }
 
 }  // namespace
