@@ -14,6 +14,9 @@ std::optional<std::chrono::microseconds> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   double total_us = 0;
   bool any = false;
+  // Units go from the largest down, each once ("1h30m", not "30m1h" nor "1h1h": a typo more
+  // likely than a sum, as Locust's time spans read it).
+  double last_scale = 0;
   while (!text.empty()) {
     double value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -43,6 +46,8 @@ std::optional<std::chrono::microseconds> parse_duration(std::string_view text) {
     } else {
       return std::nullopt;
     }
+    if (any && scale >= last_scale) return std::nullopt;
+    last_scale = scale;
     total_us += value * scale;
     any = true;
   }

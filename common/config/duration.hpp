@@ -7,7 +7,8 @@
 
 namespace swarmlet::config {
 
-/// Parses `text`; none when it is not a duration (negative ones included).
+/// Parses `text`; none when it is not a duration (negative ones included, and units that do not
+/// go from the largest down, each once: "1h1h", "30s1m").
 std::optional<std::chrono::microseconds> parse_duration(std::string_view text);
 /// Rates as people write them: "5000/s", "300/m", "10/h", or a bare number per second.
 std::optional<double> parse_rate(std::string_view text);

@@ -36,6 +36,9 @@ TEST(Duration, ParsesWhatPeopleWrite) {
   EXPECT_FALSE(c::parse_duration("-1s"));
   EXPECT_FALSE(c::parse_duration("5 parsecs"));
   EXPECT_FALSE(c::parse_duration(""));
+  EXPECT_EQ(c::parse_duration("1h2m3s4ms"), std::chrono::microseconds(3723004ms));
+  EXPECT_FALSE(c::parse_duration("1h1h")) << "a unit twice is a typo, not 2h";
+  EXPECT_FALSE(c::parse_duration("30s1m")) << "units from the largest down";
   EXPECT_EQ(c::format_duration(std::chrono::microseconds(90min + 5s)), "1h30m5s");
 }
 
