@@ -48,6 +48,15 @@ void row_leases::used(const std::string& worker, const std::map<std::string, std
   }
 }
 
+void row_leases::process_gone(const std::string& worker) {
+  for (auto& [cls, c] : classes_) {
+    auto h = c.workers.find(worker);
+    if (h == c.workers.end()) continue;
+    c.used_by_gone += h->second.used;
+    c.workers.erase(h);
+  }
+}
+
 std::map<std::string, proto::row_lease> row_leases::lease_of(const std::string& worker) {
   std::map<std::string, proto::row_lease> out;
   for (auto& [cls, c] : classes_) {
@@ -64,6 +73,7 @@ std::map<std::string, row_leases::usage> row_leases::usage_per_class() const {
     usage u;
     u.rows = c.rows;
     u.leased = c.next;
+    u.used = c.used_by_gone;
     for (const auto& [w, h] : c.workers) u.used += h.used;
     out[cls] = u;
   }

@@ -27,6 +27,11 @@ class row_leases {
   bool top_up(const std::string& worker, int workers, const std::set<std::string>& runs);
   /// What `worker` reported it used so far (per class, in total).
   void used(const std::string& worker, const std::map<std::string, std::uint64_t>& used);
+  /// The process under `worker`'s id is gone (a new one said hello: a restart). The rows it
+  /// held stay leased, lost unless it used them, and count in the usage; the new process starts
+  /// with a lease of its own. It used to get the old one's, and ran from its first row: rows the
+  /// old process had used ran again.
+  void process_gone(const std::string& worker);
   /// What the worker's next spawn command carries (and marks it told).
   std::map<std::string, proto::row_lease> lease_of(const std::string& worker);
 
@@ -53,6 +58,7 @@ class row_leases {
     std::uint64_t rows = 0;
     std::uint64_t next = 0;  ///< rows [0, next) are leased
     std::map<std::string, holding> workers;
+    std::uint64_t used_by_gone = 0;  ///< by processes gone (restarts), as they last reported
   };
   std::map<std::string, per_class> classes_;
 };

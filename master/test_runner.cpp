@@ -70,6 +70,7 @@ void test_runner::worker_restarted(const std::string& id) {
   if (taking_part_.count(id) > 0) running_users_ -= reported_users(id);
   aggregator_.restarted(id);
   user_ids_.process_gone(id);
+  rows_.process_gone(id);
   // A leaver's final report will never come from the new process: the wait must not hold for
   // it (its record is now "ID (before its restart)").
   if (finals_of_leavers_.erase(id) > 0 && stopping_) check_finals();

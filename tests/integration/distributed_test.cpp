@@ -431,6 +431,58 @@ TEST_F(Distributed, AWorkerRestartedUnderItsIdIsCountedAfreshAndTheOneBeforeIsKe
   EXPECT_GT(counted, sent_by(a->err()) + sent_by(again->err()));
 }
 
+TEST_F(Distributed, AWorkerRestartedUnderItsIdRunsUniqueRowsNoneOfWhichRanBefore) {
+  // The new process got the dead one's lease of unique rows and ran them from the first: the
+  // rows the dead one had used went to a second iteration.
+  std::string rows = "id\n";
+  for (int i = 1; i <= 400; ++i) rows += std::to_string(i) + "\n";
+  const auto file = scenario_with(
+      "load: {users: 4, spawn_rate: 100, run_time: 600s}\n"
+      "users:\n"
+      "  - data: {file: rows.csv, order: unique}\n"
+      "    wait: {constant: 50ms}\n"
+      "    tasks: [{get: \"/record/row?id=${id}\"}]\n",
+      {{"rows.csv", rows}});
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "2", "--port", "0", "-q",
+                      "--heartbeat-ms", "250", "--json", dir + "/s.json", "--web-port", "0"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  const std::string web_line = master.wait_for_line("/metrics on");
+  ASSERT_FALSE(ports.first.empty() || web_line.empty()) << master.out() << master.err();
+  auto named = [&](const std::string& id) {
+    return std::make_unique<ts::process>(std::vector<std::string>{
+        binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port", ports.second,
+        "--threads", "1", "--report-interval-ms", "200", "--id", id});
+  };
+  auto a = named("a");
+  auto b = named("b");
+  // b has run rows of its lease (both workers run 2 users, and 40 rows are used in all: a
+  // request each).
+  const auto used_by = [](const nlohmann::json& j) -> std::uint64_t {
+    return j["totals"]["requests"].get<std::uint64_t>();
+  };
+  const auto report = ts::url_in(web_line) + "/api/report.json";
+  ASSERT_GE(used_by(poll_json(report, [&](const auto& j) { return used_by(j) >= 40; })), 40u);
+  b->signal(SIGKILL);
+  b->wait();
+  auto again = named("b");
+  EXPECT_EQ(master.wait(), 0) << master.err();
+  a->wait();
+  again->wait();
+  std::uint64_t twice = 0, seen = 0;
+  for (const auto& [target, times] : recorded()) {
+    ++seen;
+    if (times > 1) ++twice;
+  }
+  EXPECT_EQ(twice, 0u) << "of " << seen << " rows seen";
+  EXPECT_GT(seen, 200u) << "the test ran its rows";
+  bool said = false;
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  for (const auto& e : s["worker_events"])
+    said = said || (e["worker"] == "b" && e["event"] == "restarted");
+  EXPECT_TRUE(said) << s["worker_events"].dump();
+}
+
 TEST_F(Distributed, AnInterruptedWorkerSaysGoodbyeThenSendsItsUsersFinalReport) {
   // Ctrl-C on a worker lost what its users did since its last report, and the master's report
   // said nothing was lost. Now, as Locust's worker, it reports them on its way out.

@@ -34,6 +34,26 @@ TEST(RowLeases, WorkersGetDisjointChunksAndMoreAsTheyUseThem) {
   EXPECT_EQ(u.used, 13u);
 }
 
+TEST(RowLeases, ARestartedWorkerGetsRowsOfItsOwnNotTheOldProcesss) {
+  // A worker's process died after using 5 of its 13 rows, and a new one said hello under its
+  // id. The new process used to get the old lease and ran its rows from the first: rows 0-4
+  // went to a second iteration.
+  m::row_leases leases({{"shopper", 100}});
+  leases.top_up("a", 2, {"shopper"});
+  const auto old_rows = leases.lease_of("a").at("shopper").rows;
+  ASSERT_EQ(old_rows, p::id_ranges::span(0, 12));
+  leases.used("a", {{"shopper", 5}});
+  leases.process_gone("a");
+  EXPECT_TRUE(leases.top_up("a", 2, {"shopper"}));
+  const auto fresh = leases.lease_of("a").at("shopper").rows;
+  EXPECT_FALSE(fresh.empty());
+  EXPECT_TRUE(fresh.intersection(old_rows).empty()) << "none of the old process's rows";
+  leases.used("a", {{"shopper", 2}});  // the new process counts from 0
+  const auto u = leases.usage_per_class().at("shopper");
+  EXPECT_EQ(u.used, 7u) << "5 by the old process, 2 by the new";
+  EXPECT_EQ(u.leased, 13u + fresh.size()) << "the old rows stay leased (lost unless used)";
+}
+
 TEST(RowLeases, AllAreUsedWhenEveryRowIsLeasedAndTheLiveWorkersUsedTheirs) {
   m::row_leases leases({{"shopper", 4}, {"admin", 2}});
   EXPECT_FALSE(leases.all_used({"a", "b"})) << "nothing leased yet";
