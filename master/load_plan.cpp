@@ -20,6 +20,24 @@ double linear_rate(int from, int to, std::chrono::microseconds duration, double 
   return std::clamp(change / seconds, min_spawn_rate, max_spawn_rate);
 }
 
+/// Each step's schedule ends where the next step begins, or at the test's end: an arrival due
+/// there is the next plan's first, or none (it used to come twice at a stage's end, and once
+/// more at the end of the test, where the stop raced it). The next plan's phase goes on from
+/// where the step's arrivals were.
+void join_arrival_steps(load_plan& p) {
+  for (std::size_t i = 0; i < p.steps.size(); ++i) {
+    auto& plan = *p.steps[i].arrival;
+    std::optional<std::chrono::microseconds> ends = p.end;
+    if (i + 1 < p.steps.size())
+      ends = std::min(p.steps[i + 1].at, p.end.value_or(std::chrono::microseconds::max()));
+    if (ends) plan.until = std::max(std::chrono::microseconds(0), *ends - p.steps[i].at);
+    if (i > 0) {
+      const auto& before = *p.steps[i - 1].arrival;
+      plan.phase = before.after(p.steps[i].at - p.steps[i - 1].at).phase;
+    }
+  }
+}
+
 }  // namespace
 
 load_plan plan_load(const config::load_spec& load) {
@@ -29,6 +47,7 @@ load_plan plan_load(const config::load_spec& load) {
     if (load.stages.empty()) {
       p.steps.push_back({std::chrono::microseconds(0), max_users, 1, load.arrival->plan()});
       p.end = load.run_time;
+      join_arrival_steps(p);
       return p;
     }
     // As k6's ramping arrival rate: from the start rate, each stage ramps linearly to its rate.
@@ -41,6 +60,7 @@ load_plan plan_load(const config::load_spec& load) {
       at += s.duration;
     }
     p.end = load.run_time ? load.run_time : std::optional<std::chrono::microseconds>(at);
+    join_arrival_steps(p);
     return p;
   }
   if (load.stages.empty()) {

@@ -193,6 +193,7 @@ void test_runner::take_header(const std::string& worker_id, std::uint64_t run_id
   if (user_ids_.reported(worker_id, command_id, live_user_ids) && users_wait_for_ids_) respread();
   if (!rows_.empty()) {
     rows_.used(worker_id, data_rows_used);
+    note_unique_data();  // the live reports show it as it goes
     if (running_ && !stopping_) top_up_rows();
   }
 }
@@ -458,8 +459,10 @@ void test_runner::command_users(int users, double spawn_rate,
       // The open model: the rates split by hub threads, the user budget by the ids given.
       c.arrival_ids = mine[open_model_users];
       if (!c.arrival_ids.empty()) {
-        c.arrival = arrival->share(arrival_threads_before, w.threads, arrival_threads,
-                                   static_cast<int>(c.arrival_ids.size()));
+        c.arrival = *arrival;
+        c.arrival->max_users = static_cast<int>(c.arrival_ids.size());
+        c.arrival_first_thread = arrival_threads_before;
+        c.arrival_threads = arrival_threads;
         arrival_threads_before += w.threads;
       }
     } else {
@@ -484,6 +487,19 @@ void test_runner::command_users(int users, double spawn_rate,
       int& moved = summary_.worker_events[it->second].users_moved;
       moved = std::max(moved, users_sent_to(w.id));
     }
+  }
+}
+
+void test_runner::note_unique_data() {
+  summary_.unique_data.clear();
+  for (const auto& [cls, u] : rows_.usage_per_class()) {
+    data_usage d;
+    d.user_class = cls;
+    for (const auto& spec : scenario_->users)
+      if (spec.name == cls && spec.data) d.file = spec.data->file;
+    d.rows = u.rows;
+    d.used = u.used;
+    summary_.unique_data.push_back(std::move(d));
   }
 }
 
@@ -576,6 +592,7 @@ int test_runner::run() {
   summary_.scenario_file = scenario_->file;
   summary_.target = scenario_->target;
   summary_.started_unix = static_cast<std::int64_t>(std::time(nullptr));
+  note_unique_data();  // none used yet, of how many
   // setup() comes before the test's clock starts: the run time is the users'.
   if (!run_setup()) {
     phase_ = phase::stopped;
@@ -695,15 +712,7 @@ int test_runner::run() {
     summary_.thresholds.push_back(std::move(r));
   }
 
-  for (const auto& [cls, u] : rows_.usage_per_class()) {
-    data_usage d;
-    d.user_class = cls;
-    for (const auto& spec : scenario_->users)
-      if (spec.name == cls && spec.data) d.file = spec.data->file;
-    d.rows = u.rows;
-    d.used = u.used;
-    summary_.unique_data.push_back(std::move(d));
-  }
+  note_unique_data();
   // A worker still missing at the end never sent its last numbers: lost for good.
   std::map<std::string, const worker_event*> latest;
   for (const auto& e : summary_.worker_events) latest[e.worker] = &e;

@@ -126,6 +126,8 @@ class test_runner final : public proto::report_sink {
   /// Sends a worker whose unique data rows run low (or that must hear none are left) its last
   /// command again with its new lease.
   void top_up_rows();
+  /// The unique data files' usage as the workers reported it, into the summary.
+  void note_unique_data();
   /// The user classes a command has users of (every class with unique data in the open model).
   std::set<std::string> classes_run(const proto::spawn_command& c) const;
   /// Whether every worker that took part sent the final report of the stop.

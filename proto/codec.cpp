@@ -109,17 +109,26 @@ std::map<std::string, Value> string_map(const msgpack::object& o, const char* wh
   return out;
 }
 
-/// [rate, rate_to, ramp_us, max_users, phase]
-void pack_arrival(packer& p, const config::arrival_plan& a) {
-  p.pack_array(5);
+/// [rate, rate_to, ramp_us, max_users, phase, until_us or nil, first_thread, threads]
+void pack_arrival(packer& p, const spawn_command& s) {
+  const config::arrival_plan& a = *s.arrival;
+  p.pack_array(8);
   p.pack(a.rate);
   p.pack(a.rate_to);
   p.pack(static_cast<std::int64_t>(a.ramp.count()));
   p.pack(a.max_users);
   p.pack(a.phase);
+  if (a.until) {
+    p.pack(static_cast<std::int64_t>(a.until->count()));
+  } else {
+    p.pack_nil();
+  }
+  p.pack(s.arrival_first_thread);
+  p.pack(s.arrival_threads);
 }
-config::arrival_plan unpack_arrival(const msgpack::object& o) {
-  expect_array(o, 5, "spawn.arrival");
+/// Into s.arrival and its threads.
+void unpack_arrival(const msgpack::object& o, spawn_command& s) {
+  expect_array(o, 8, "spawn.arrival");
   config::arrival_plan a;
   a.rate = number(field(o, 0, "spawn.arrival"), "spawn.arrival.rate");
   if (!(a.rate >= 0 && a.rate < 1e9)) throw bad_frame{"spawn.arrival.rate is out of range"};
@@ -133,8 +142,18 @@ config::arrival_plan unpack_arrival(const msgpack::object& o) {
   a.max_users = small_int(field(o, 3, "spawn.arrival"), "spawn.arrival.max_users", 1, 10'000'000);
   a.phase = number(field(o, 4, "spawn.arrival"), "spawn.arrival.phase");
   if (!(a.phase >= 0 && a.phase < 1)) throw bad_frame{"spawn.arrival.phase is out of range"};
+  if (const auto& u = field(o, 5, "spawn.arrival"); u.type != msgpack::type::NIL) {
+    const std::int64_t until_us = i64(u, "spawn.arrival.until_us");
+    if (until_us < 0 || until_us > 31'536'000'000'000)  // a year
+      throw bad_frame{"spawn.arrival.until_us is out of range"};
+    a.until = std::chrono::microseconds(until_us);
+  }
   if (!a.has_arrivals()) throw bad_frame{"spawn.arrival has no rate"};
-  return a;
+  s.arrival_threads =
+      small_int(field(o, 7, "spawn.arrival"), "spawn.arrival.threads", 1, 1'000'000'000);
+  s.arrival_first_thread = small_int(field(o, 6, "spawn.arrival"), "spawn.arrival.first_thread", 0,
+                                     s.arrival_threads - 1);
+  s.arrival = a;
 }
 
 /// spawn.setup_data: one msgpack value, nested at most 64 deep (workers turn it into Lua
@@ -195,7 +214,7 @@ struct payload_packer {
     }
     p.pack(s.spawn_rate);
     if (s.arrival) {
-      pack_arrival(p, *s.arrival);
+      pack_arrival(p, s);
     } else {
       p.pack_nil();
     }
@@ -291,8 +310,7 @@ payload decode_payload(message_type type, const msgpack::object& o) {
       if (!(s.spawn_rate > 0 && s.spawn_rate < 1e9))
         throw bad_frame{"spawn.spawn_rate is out of range"};
       // nil: the closed model
-      if (const auto& a = field(o, 4, "spawn"); a.type != msgpack::type::NIL)
-        s.arrival = unpack_arrival(a);
+      if (const auto& a = field(o, 4, "spawn"); a.type != msgpack::type::NIL) unpack_arrival(a, s);
       s.user_ids = string_map<id_ranges>(
           field(o, 5, "spawn"), "spawn.user_ids",
           [](const msgpack::object& v) { return unpack_ids(v, "spawn.user_ids"); });

@@ -26,8 +26,9 @@ namespace swarmlet::proto {
 // one that died (a restart) is told from the same process saying hello again; 9: a worker that
 // said goodbye sends heartbeats while its users drain for the final report, so that a master
 // waiting for it tells a dead leaver from a slow one, and stats reports carry the most users
-// the worker ran at once since its previous report; 10: an open-model plan carries its phase,
-// so that the shares of workers and hub threads take the schedule's arrivals in turn
+// the worker ran at once since its previous report; 10: an open-model plan is the whole test's,
+// with its phase and its end, and says which of the test's hub threads are the worker's, so
+// that every hub thread takes the schedule's arrivals in turn
 inline constexpr std::uint16_t protocol_version = 10;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.

@@ -33,9 +33,13 @@ struct spawn_command {
   /// users itself (from 1, unique on this worker only).
   std::map<std::string, id_ranges> user_ids;
   double spawn_rate = 1;  ///< users per second on this worker
-  /// The open model when set: this worker's share of the arrival plan, from now on
-  /// (users_per_class unused).
+  /// The open model when set: the whole test's arrival plan from now on, with this worker's
+  /// user budget as its max_users (users_per_class unused). The test's hub threads share it
+  /// evenly, this worker's being arrival_first_thread... of arrival_threads: each takes
+  /// every arrival_threads-th of the plan's arrivals, so that together they interleave.
   std::optional<config::arrival_plan> arrival;
+  int arrival_first_thread = 0;
+  int arrival_threads = 1;
   /// The open model: the ids its arrival users take (at most arrival->max_users of them).
   id_ranges arrival_ids;
   /// `${worker_index}`: 0-based, kept by the worker for the whole run (so it may reach

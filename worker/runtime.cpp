@@ -16,8 +16,9 @@ constexpr auto early_report_gap = std::chrono::milliseconds(50);
 bool same_users(const proto::spawn_command& a, const proto::spawn_command& b) {
   return a.run_id == b.run_id && a.users_per_class == b.users_per_class &&
          a.user_ids == b.user_ids && a.spawn_rate == b.spawn_rate && a.arrival == b.arrival &&
-         a.arrival_ids == b.arrival_ids && a.worker_index == b.worker_index &&
-         a.worker_count == b.worker_count;
+         a.arrival_first_thread == b.arrival_first_thread &&
+         a.arrival_threads == b.arrival_threads && a.arrival_ids == b.arrival_ids &&
+         a.worker_index == b.worker_index && a.worker_count == b.worker_count;
 }
 
 }  // namespace
@@ -183,10 +184,30 @@ void runtime::spawn(const proto::spawn_command& command) {
       fewest->insert(take);
       rest.erase(take);
     }
+    // This worker's n hub threads are n of the test's arrival_threads, from
+    // arrival_first_thread on: each takes its place among them. A thread with no user id (a
+    // budget smaller than the threads) gets no arrivals: its places go to the threads with ids,
+    // which would otherwise have dropped every arrival of theirs (QA: half the iterations
+    // dropped at max_users 1 on two threads, against an idle target).
+    const int first = command.arrival_first_thread;
+    const int whole = std::max(command.arrival_threads, first + static_cast<int>(n));
+    std::vector<std::size_t> with_ids;
     for (std::size_t t = 0; t < n; ++t) {
+      if (!thread_arrival_ids_[t].empty()) {
+        with_ids.push_back(t);
+      } else {
+        threads_[t]->post([th = threads_[t].get()] {
+          th->set_arrival(config::arrival_plan{}, proto::id_ranges{});
+        });
+      }
+    }
+    const std::size_t m = with_ids.size();
+    for (std::size_t j = 0; j < m; ++j) {
+      const std::size_t t = with_ids[j];
       const auto& mine = thread_arrival_ids_[t];
+      const int from = static_cast<int>(j * n / m), to = static_cast<int>((j + 1) * n / m);
       const config::arrival_plan share =
-          plan.share(static_cast<int>(t), 1, static_cast<int>(n), static_cast<int>(mine.size()));
+          plan.share(first + from, to - from, whole, static_cast<int>(mine.size()));
       threads_[t]->post(
           [th = threads_[t].get(), share, ids = mine] { th->set_arrival(share, ids); });
     }

@@ -27,6 +27,7 @@ arrival_plan arrival_plan::after(std::chrono::microseconds elapsed) const noexce
   // The arrivals still due are those where the integral from the start reaches k + phase past
   // the part already run; counted from `elapsed`, they fall at k + phase - that part.
   rest.phase = fraction(phase - integral_to(elapsed));
+  if (until) rest.until = std::max(std::chrono::microseconds(0), *until - elapsed);
   if (ramp.count() <= 0) return rest;
   rest.rate = rate_at(elapsed);
   rest.ramp = std::max(std::chrono::microseconds(0), ramp - elapsed);
@@ -57,7 +58,7 @@ double arrival_plan::integral_to(std::chrono::microseconds elapsed) const noexce
                      : rate * ramp_s + a * ramp_s * ramp_s / 2 + to * (t - ramp_s);
 }
 
-std::optional<double> arrival_plan::offset_s(std::uint64_t k) const noexcept {
+std::optional<double> arrival_plan::offset_without_end(std::uint64_t k) const noexcept {
   const double n = static_cast<double>(k) + phase;
   const double ramp_s = std::chrono::duration<double>(ramp).count();
   const double to = final_rate();
@@ -76,8 +77,18 @@ std::optional<double> arrival_plan::offset_s(std::uint64_t k) const noexcept {
   return std::nullopt;
 }
 
+std::optional<double> arrival_plan::offset_s(std::uint64_t k) const noexcept {
+  const auto t = offset_without_end(k);
+  if (t && until && *t >= std::chrono::duration<double>(*until).count()) return std::nullopt;
+  return t;
+}
+
 std::uint64_t arrival_plan::arrivals_by(std::chrono::microseconds elapsed) const noexcept {
   if (elapsed.count() < 0 || !has_arrivals()) return 0;
+  if (until && elapsed >= *until) {  // those due before it: k + phase < the integral there
+    const double n = integral_to(*until);
+    return n > phase ? static_cast<std::uint64_t>(std::ceil(n - phase)) : 0;
+  }
   const double n = integral_to(elapsed);
   if (n < phase) return 0;
   return static_cast<std::uint64_t>(std::floor(n - phase)) + 1;

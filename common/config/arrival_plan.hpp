@@ -18,10 +18,13 @@ struct arrival_plan {
   /// k + phase, in [0, 1). Shares of one plan take different phases, so that together they
   /// interleave as the plan's own arrivals would, rather than all arrive at once (see share()).
   double phase = 0;
+  /// Where the schedule ends, from its start: no arrival is due at or after it (the next
+  /// stage's plan, or the test's end, comes then). None: until another plan or the stop.
+  std::optional<std::chrono::microseconds> until = std::nullopt;
 
   /// A constant rate: `rate` iterations per second from the start on.
   static arrival_plan constant(double rate, int max_users) noexcept {
-    return {rate, rate, std::chrono::microseconds(0), max_users, 0};
+    return {rate, rate, std::chrono::microseconds(0), max_users, 0, std::nullopt};
   }
   /// The rate the plan settles at: rate_to after a ramp, rate without one.
   double final_rate() const noexcept { return ramp.count() > 0 ? rate_to : rate; }
@@ -30,8 +33,8 @@ struct arrival_plan {
   /// The rate `elapsed` after the start: linear along the ramp, then the final rate.
   double rate_at(std::chrono::microseconds elapsed) const noexcept;
   /// What is left of the plan `elapsed` after its start, as a plan that starts then: the rate
-  /// reached, the same end rate, the rest of the ramp, and the phase of the arrivals still
-  /// due (none is due twice, none is skipped).
+  /// reached, the same end rate, the rest of the ramp, the phase of the arrivals still due (none
+  /// is due twice, none is skipped), and the rest of the time to `until`.
   arrival_plan after(std::chrono::microseconds elapsed) const noexcept;
   /// The share of `part` generators out of `whole` (weights such as hub threads) that come
   /// after `first` others: both rates times part / whole, and `users` of the budget (at least 1,
@@ -40,8 +43,8 @@ struct arrival_plan {
   arrival_plan share(int first, int part, int whole, int users) const noexcept;
 
   /// Seconds from the start at which arrival `k` (0, 1, 2...) is due; none when the rate runs
-  /// down to 0 before it. The number of arrivals by time t is the integral of the rate up to t,
-  /// so arrival k is due where that integral reaches k + phase.
+  /// down to 0 before it, or when it falls at or after `until`. The number of arrivals by time t is
+  /// the integral of the rate up to t, so arrival k is due where that integral reaches k + phase.
   std::optional<double> offset_s(std::uint64_t k) const noexcept;
   /// How many arrivals are due by `elapsed` after the start (with phase 0: 1 at 0, and 0 before
   /// it): the inverse of offset_s.
@@ -51,6 +54,10 @@ struct arrival_plan {
   double integral_to(std::chrono::microseconds elapsed) const noexcept;
 
   bool operator==(const arrival_plan&) const = default;
+
+ private:
+  /// offset_s(k) as if the schedule had no end.
+  std::optional<double> offset_without_end(std::uint64_t k) const noexcept;
 };
 
 }  // namespace swarmlet::config

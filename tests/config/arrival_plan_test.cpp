@@ -159,3 +159,27 @@ TEST(ArrivalPlan, TheRestOfAPlanKeepsItsArrivalsWhereTheyWere) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ArrivalPlan, NoArrivalIsDueAtOrAfterThePlansEnd) {
+  auto p = c::arrival_plan::constant(2, 10);
+  p.until = 3s;
+  EXPECT_DOUBLE_EQ(*p.offset_s(5), 2.5);
+  EXPECT_FALSE(p.offset_s(6)) << "due at 3 s: the end, where the next plan or the stop comes";
+  EXPECT_EQ(p.arrivals_by(10s), 6u);
+  EXPECT_EQ(p.arrivals_by(2500ms), 6u);
+  EXPECT_EQ(p.arrivals_by(2499ms), 5u);
+  const auto rest = p.after(1200ms);
+  EXPECT_EQ(rest.until, microseconds(1800ms));
+  EXPECT_NEAR(*rest.offset_s(0), 0.3, 1e-9) << "the arrival due at 1.5 s";
+  EXPECT_EQ(rest.arrivals_by(1h), 3u) << "1.5, 2 and 2.5 s";
+  EXPECT_EQ(p.after(4s).until, microseconds(0));
+  EXPECT_FALSE(p.after(4s).offset_s(0)) << "past the end, nothing is due";
+  EXPECT_EQ(p.share(1, 1, 2, 5).until, p.until) << "every share ends together";
+  auto ramp_down = ramp(100, 0, 10s);
+  ramp_down.until = 20s;
+  EXPECT_FALSE(ramp_down.offset_s(501)) << "a ramp down to 0 still ends where it reaches 0";
+}
+
+}  // namespace

@@ -232,6 +232,37 @@ TEST(LoadPlan, TheOpenModelFollowsItsRateStages) {
   EXPECT_EQ(p.end, std::chrono::microseconds(15s));
 }
 
+TEST(LoadPlan, EachStagesScheduleEndsWhereTheNextBeginsAndGoesOnFromItsArrivals) {
+  // QA: every stage's plan began with an arrival at its start, due already at the end of the
+  // stage before (twice at each boundary), and the last one's arrival at the test's end raced
+  // the stop.
+  swarmlet::config::load_spec l;
+  l.arrival = swarmlet::config::arrival_spec{3, 20};
+  l.stages = {{1500ms, 0, 0, 5}, {2s, 0, 0, 5}};
+  auto p = m::plan_load(l);
+  ASSERT_EQ(p.steps.size(), 2u);
+  using us = std::chrono::microseconds;
+  EXPECT_EQ(p.steps[0].arrival->until, us(1500ms));
+  EXPECT_EQ(p.steps[1].arrival->until, us(2s)) << "the test ends with the last stage";
+  // The first stage's integral is 6 (3 -> 5/s over 1.5 s): arrivals 0 to 5, none at 1.5 s.
+  // The second's first arrival is the one due there, and the 10 at 5/s end before 3.5 s.
+  std::uint64_t all = 0;
+  for (const auto& step : p.steps) all += step.arrival->arrivals_by(1h);
+  EXPECT_EQ(all, 16u);
+  EXPECT_DOUBLE_EQ(p.steps[1].arrival->phase, 0);
+  // At 3/s for 0.5 s (1.5 arrival intervals), then ramping to 5/s: the second stage's first
+  // arrival is where its integral reaches 0.5 (3 t + t^2 = 0.5), the rest of the interval the
+  // first stage began.
+  l.arrival = swarmlet::config::arrival_spec{3, 20};
+  l.stages = {{500ms, 0, 0, 3}, {1s, 0, 0, 5}};
+  l.run_time = 1200ms;
+  p = m::plan_load(l);
+  EXPECT_EQ(p.steps[0].arrival->until, us(500ms));
+  EXPECT_NEAR(p.steps[1].arrival->phase, 0.5, 1e-9) << "1.5 arrivals in: half an interval";
+  EXPECT_NEAR(*p.steps[1].arrival->offset_s(0), (std::sqrt(11.0) - 3) / 2, 1e-9);
+  EXPECT_EQ(p.steps[1].arrival->until, us(700ms)) << "cut at the run time";
+}
+
 /// A worker that records its spawn commands and answers a stop with its final report.
 class recording_worker final : public swarmlet::proto::worker_control {
  public:
@@ -524,7 +555,8 @@ TEST(TestRunner, AnOpenModelWorkerGivenNoIdsRunsNothingUntilTheyAreFree) {
   runner.add_worker(two, "two", 1);  // one keeps 1..2; 3..4 are held until one reports
   EXPECT_EQ(one.spawns.back().arrival_ids, id_ranges::span(1, 2));
   ASSERT_TRUE(one.spawns.back().arrival);
-  EXPECT_EQ(one.spawns.back().arrival->rate, 40) << "all of the rate, to the worker with ids";
+  EXPECT_EQ(one.spawns.back().arrival->rate, 40);
+  EXPECT_EQ(one.spawns.back().arrival_threads, 1) << "all of the rate, to the worker with ids";
   EXPECT_TRUE(two.spawns.back().arrival_ids.empty());
   EXPECT_FALSE(two.spawns.back().arrival) << "no plan: nothing it could number itself";
   swarmlet::proto::stats_report r;
@@ -536,10 +568,11 @@ TEST(TestRunner, AnOpenModelWorkerGivenNoIdsRunsNothingUntilTheyAreFree) {
   runner.deliver(std::move(r));
   EXPECT_EQ(two.spawns.back().arrival_ids, id_ranges::span(3, 4));
   ASSERT_TRUE(two.spawns.back().arrival);
-  EXPECT_EQ(two.spawns.back().arrival->rate, 20) << "half of the rate each, by threads";
   ASSERT_TRUE(one.spawns.back().arrival);
-  EXPECT_NEAR(two.spawns.back().arrival->phase - one.spawns.back().arrival->phase, 0.5, 1e-9)
-      << "each takes every other arrival of the plan";
+  EXPECT_EQ(two.spawns.back().arrival_threads, 2) << "half of the rate each, by threads";
+  EXPECT_EQ(one.spawns.back().arrival_threads, 2);
+  EXPECT_EQ(one.spawns.back().arrival_first_thread, 0) << "each takes every other arrival";
+  EXPECT_EQ(two.spawns.back().arrival_first_thread, 1);
   runner.request_stop();
   EXPECT_EQ(running.wait(), 0);
 }
@@ -629,13 +662,16 @@ TEST(TestRunner, TheOpenModelSharesItsPlanByThreadsAndRespreadsTheRestOfARamp) {
   ASSERT_TRUE(one.spawned.wait_for(5s) && three.spawned.wait_for(5s));
   ASSERT_EQ(one.spawns.size(), 1u);
   ASSERT_EQ(three.spawns.size(), 1u);
-  // A quarter and three quarters of the rates; the budget of 10 split 3 + 7 (a tie of
-  // remainders goes to the earlier worker). Three's arrivals fall among one's (phase 1/4 of
-  // its own intervals, so the plan's first arrival is one's and its second three's), rather
-  // than one's and three's first arrivals together.
+  // The whole plan, to end with the test, shared by 4 hub threads: one's is the first, and
+  // three's the other three (so a quarter and three quarters of the rates); the budget of 10
+  // split 3 + 7 (a tie of remainders goes to the earlier worker).
   using swarmlet::config::arrival_plan;
-  EXPECT_EQ(one.spawns[0].arrival, (arrival_plan{10, 50, 4s, 3, 0}));
-  EXPECT_EQ(three.spawns[0].arrival, (arrival_plan{30, 150, 4s, 7, 0.25}));
+  EXPECT_EQ(one.spawns[0].arrival, (arrival_plan{40, 200, 4s, 3, 0, 4s}));
+  EXPECT_EQ(three.spawns[0].arrival, (arrival_plan{40, 200, 4s, 7, 0, 4s}));
+  EXPECT_EQ(one.spawns[0].arrival_first_thread, 0);
+  EXPECT_EQ(three.spawns[0].arrival_first_thread, 1);
+  EXPECT_EQ(one.spawns[0].arrival_threads, 4);
+  EXPECT_EQ(three.spawns[0].arrival_threads, 4);
   EXPECT_TRUE(one.spawns[0].users_per_class.empty()) << "no closed-model users";
   // Each worker's users take ids of their own: unique across workers, as in the closed model.
   EXPECT_EQ(one.spawns[0].arrival_ids, swarmlet::proto::id_ranges::span(1, 3));
@@ -649,6 +685,8 @@ TEST(TestRunner, TheOpenModelSharesItsPlanByThreadsAndRespreadsTheRestOfARamp) {
   // All of the rest of the ramp, from the rate it has reached, now on the one worker left.
   EXPECT_EQ(rest.rate_to, 200);
   EXPECT_EQ(rest.max_users, 10);
+  EXPECT_EQ(one.spawns[1].arrival_threads, 1);
+  EXPECT_EQ(rest.until, rest.ramp) << "the rest of the test";
   EXPECT_EQ(one.spawns[1].arrival_ids.intersection(three.spawns[0].arrival_ids),
             swarmlet::proto::id_ranges{})
       << "the ids of the users three may still run go to nobody";
