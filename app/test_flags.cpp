@@ -132,7 +132,7 @@ config::scenario load_test(test_flags& f) {
   if (!f.host.empty()) o.host = f.host;
   config::apply_overrides(s, o,
                           {"-u (or SWARMLET_USERS)", "--run-time (or SWARMLET_RUN_TIME)",
-                           "--host (or SWARMLET_HOST)", "stages"});
+                           "--host (or SWARMLET_HOST)", "stages", "-r (or SWARMLET_SPAWN_RATE)"});
   if (!f.csv.empty()) s.report.csv_prefix = f.csv;
   if (!f.json.empty()) s.report.json_file = f.json;
   if (!f.html.empty()) s.report.html_file = f.html;

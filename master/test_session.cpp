@@ -40,15 +40,20 @@ start_outcome test_session::start(const start_request& request) {
       // Its scripts load here first, as a scenario file's do before the master starts: a bad
       // one is refused with its line, not found out by every worker.
       script::check_scripts(next, base_dir_);
-      // Where reports go is the master's own choice (its flags), never a poster's.
+      // Where reports go is the master's own choice (its flags), never a poster's, and they
+      // are named after its scenario file.
       next.report = scenario_->report;
-      next.file = scenario_->file;
-      base = std::make_shared<const config::scenario>(next);
+      config::scenario kept = next;
+      kept.file = scenario_->file;
+      base = std::make_shared<const config::scenario>(std::move(kept));
       yaml = *request.scenario_yaml;
     } else {
       next = *scenario_;
     }
-    config::apply_overrides(next, request.overrides);
+    // Their errors name the posted scenario, as its own do.
+    config::apply_overrides(next, request.overrides,
+                            {"users", "run_time", "host", "stages", "spawn_rate"});
+    next.file = base->file;
   } catch (const config::config_error& e) {
     return {kind::invalid, e.what()};
   }

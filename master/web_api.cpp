@@ -79,14 +79,22 @@ int whole_number(const nlohmann::json& value, const std::string& what) {
   return static_cast<int>(value.get<long long>());
 }
 
-/// What a test will run (or runs): its target and load.
+/// What a test will run (or runs): its target and load. The open model has a rate and a budget
+/// of users, not a user count and a spawn rate (it said 1 user at 1/s: QA).
 nlohmann::json load_json(const config::scenario& s) {
-  return {{"target", s.target},
-          {"users", s.load.users},
-          {"spawn_rate", s.load.spawn_rate},
-          {"run_time", s.load.run_time ? config::format_duration(*s.load.run_time) : ""},
-          {"stages", s.load.stages.size()},
-          {"open_model", s.load.arrival.has_value()}};
+  nlohmann::json j = {
+      {"target", s.target},
+      {"run_time", s.load.run_time ? config::format_duration(*s.load.run_time) : ""},
+      {"stages", s.load.stages.size()},
+      {"open_model", s.load.arrival.has_value()}};
+  if (s.load.arrival) {
+    j["arrival_rate"] = s.load.arrival->rate;
+    j["max_users"] = s.load.arrival->max_users;
+  } else {
+    j["users"] = s.load.users;
+    j["spawn_rate"] = s.load.spawn_rate;
+  }
+  return j;
 }
 
 /// A report's file name: the scenario's, without its extension.

@@ -10,6 +10,11 @@ void apply_overrides(scenario& s, const load_overrides& o, const override_labels
     throw config_error(
         labels.users + ": " + s.file +
         " uses the open model (load.arrival_rate): it takes a rate, not a user count");
+  // It would be read and never used: the open model makes users as its arrivals need them.
+  if (s.load.arrival && o.spawn_rate)
+    throw config_error(labels.spawn_rate + ": " + s.file +
+                       " uses the open model (load.arrival_rate): its users are made as the "
+                       "arrivals need them, at no spawn rate");
   if (o.users) {
     if (*o.users < 0 || *o.users > 10'000'000)
       throw config_error(labels.users + ": expected 0 to 10000000 users");
@@ -18,12 +23,12 @@ void apply_overrides(scenario& s, const load_overrides& o, const override_labels
   }
   if (o.spawn_rate) {
     if (!(*o.spawn_rate >= 0.001 && *o.spawn_rate <= 1e7))
-      throw config_error("spawn rate: expected 0.001 to 10000000 users per second");
+      throw config_error(labels.spawn_rate + ": expected 0.001 to 10000000 users per second");
     s.load.spawn_rate = *o.spawn_rate;
   }
   // Unused otherwise: stages ramp at their own rates.
   if (o.spawn_rate && !o.users && (o.stages || !s.load.stages.empty()))
-    throw config_error("spawn rate: " + s.file +
+    throw config_error(labels.spawn_rate + ": " + s.file +
                        " ramps by load.stages, each at its own spawn_rate; give a user count too, "
                        "to run that many users instead");
   if (o.stages) {

@@ -25,10 +25,12 @@ struct override_labels {
   std::string run_time = "run_time";
   std::string host = "host";
   std::string stages = "stages";
+  std::string spawn_rate = "spawn rate";
 };
 
 /// Applies `o` to `s`. Throws config_error (one line naming the label) for a run time that is
-/// not a duration, a host that is not a URL, a user count for the open model, a bad stage.
+/// not a duration, a host that is not a URL, a user count or spawn rate for the open model, a bad
+/// stage.
 void apply_overrides(scenario& s, const load_overrides& o, const override_labels& labels = {});
 
 }  // namespace swarmlet::config

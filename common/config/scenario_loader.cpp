@@ -258,6 +258,11 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
       stage.duration = r.duration(s["duration"], "stage duration");
       l.stages.push_back(stage);
     }
+    // Without a run time, the stages' end is the test's: a test of 0 s ran nothing, and passed.
+    microseconds all{0};
+    for (const auto& s : l.stages) all += s.duration;
+    if (all.count() == 0 && !l.run_time)
+      r.fail(st, "load.stages last 0 s in all: give a stage a duration above 0 (or a run_time)");
   }
   return l;
 }

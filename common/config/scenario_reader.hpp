@@ -97,7 +97,9 @@ class reader {
     if (!n.IsScalar()) fail(n, what + " must be a rate like 5000/s");
     auto v = parse_rate(n.Scalar());
     if (!v)
-      fail(n, what + ": '" + n.Scalar() + "' is not a rate (expected e.g. 5000/s, 300/m, 10/h)");
+      fail(n, what + ": '" + n.Scalar() +
+                  "' is not a rate above 0 and up to 10000000/s (expected e.g. 5000/s, 300/m, "
+                  "10/h)");
     return *v;
   }
   template_string templ(const YAML::Node& n, const std::string& what) const {

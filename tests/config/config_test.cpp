@@ -100,6 +100,23 @@ TEST(Overrides, ASpawnRateForAScenarioOfStagesIsRefusedUnlessAUserCountReplacesT
   EXPECT_EQ(s.load.spawn_rate, 5);
 }
 
+TEST(Overrides, TheOpenModelRefusesASpawnRate) {
+  // QA: -r 5 was taken and never used (the open model makes users as arrivals need them).
+  auto s = c::load_scenario_text(
+      "target: http://h/\nload: {arrival_rate: {rate: 5/s}}\nusers: [{tasks: [{get: /}]}]\n",
+      "s.yaml");
+  c::load_overrides o;
+  o.spawn_rate = 5;
+  try {
+    c::apply_overrides(s, o, {"-u", "-t", "-H", "stages", "-r"});
+    FAIL() << "a spawn rate the open model would not use";
+  } catch (const c::config_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "-r: s.yaml uses the open model (load.arrival_rate): its users are made as the "
+              "arrivals need them, at no spawn rate");
+  }
+}
+
 TEST(Overrides, NoStagesAreRefusedNotARunWithoutEnd) {
   auto s = c::load_scenario_text(
       "target: http://h/\nload: {users: 5, run_time: 1m}\nusers: [{tasks: [{get: /}]}]\n",
@@ -807,6 +824,16 @@ TEST(ScenarioLoader, NoStagesAndNoTimeToAnswerAreRefusedNotRun) {
             "s.yaml:3:16: load.stages is empty: give at least one {duration, users} (or leave "
             "stages out)")
       << "it ran 1 user until stopped";
+  EXPECT_EQ(error_of("load: {arrival_rate: {rate: 5/s}, stages: [{duration: 0s, rate: 9/s}]}\n"),
+            "s.yaml:3:43: load.stages last 0 s in all: give a stage a duration above 0 (or a "
+            "run_time)")
+      << "QA: a test of 0 s ran nothing, and passed";
+  EXPECT_EQ(error_of("load: {stages: [{duration: 0s, users: 5}], run_time: 1m}\n"), "no error")
+      << "a step to 5 users, held for the run time";
+  EXPECT_EQ(error_of("load: {arrival_rate: {rate: 20000000/s}}\n"),
+            "s.yaml:3:29: load.arrival_rate.rate: '20000000/s' is not a rate above 0 and up to "
+            "10000000/s (expected e.g. 5000/s, 300/m, 10/h)")
+      << "the limit, named";
   EXPECT_EQ(error_of("http: {timeout: 0s}\n"), "s.yaml:3:17: http.timeout must be more than 0")
       << "every request failed at once";
   EXPECT_EQ(error_of("http: {connect_timeout: 0ms}\n"),

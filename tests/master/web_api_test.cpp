@@ -396,6 +396,35 @@ TEST(WebApi, BadStartRequestsSayWhatIsWrong) {
   EXPECT_EQ(f.session->tests_started(), 0);
   EXPECT_EQ(f.get("/api/scenario")["yaml"], "the original yaml")
       << "a bad scenario replaces nothing";
+  // The open model takes neither a user count nor a spawn rate (QA: a spawn rate was taken and
+  // never used).
+  const std::string open =
+      "target: http://127.0.0.1:1/\nload: {arrival_rate: {rate: 5/s}}\n"
+      "users: [{tasks: [{get: /}]}]\n";
+  EXPECT_EQ(error_of(nlohmann::json({{"scenario", open}, {"spawn_rate", 5}}).dump()),
+            "spawn_rate: the posted scenario uses the open model (load.arrival_rate): its users "
+            "are made as the arrivals need them, at no spawn rate");
+}
+
+TEST(WebApi, TheOpenModelIsDescribedByItsRateAndBudget) {
+  // It said 1 user at 1/s (QA).
+  api_fixture f;
+  const std::string open =
+      "target: http://127.0.0.1:2/\nload: {arrival_rate: {rate: 300/m, "
+      "max_users: 7}, run_time: 1h}\nusers: [{tasks: [{get: /}]}]\n";
+  f.worker.expect_spawn();
+  auto r = call(*f.api, "POST", "/api/start", nlohmann::json({{"scenario", open}}).dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  for (const auto& j : {nlohmann::json::parse(r.body), f.get("/api/scenario")}) {
+    EXPECT_EQ(j["open_model"], true);
+    EXPECT_EQ(j["arrival_rate"], 5.0) << j.dump();
+    EXPECT_EQ(j["max_users"], 7);
+    EXPECT_FALSE(j.contains("users"));
+    EXPECT_FALSE(j.contains("spawn_rate"));
+  }
+  ASSERT_TRUE(f.worker.spawn_arrived());
+  f.session->stop();
+  f.session->wait_idle();
 }
 
 TEST(WebApi, APostedScenarioRunsAndStaysForTheNextTest) {

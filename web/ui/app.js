@@ -164,8 +164,9 @@ async function openStartDialog() {
     const s = await api('GET', '/api/scenario');
     dialog.classList.toggle('open', s.open_model && !editing);
     if (!editing) {
-      $('users-input').value = s.users;
-      $('spawn-rate-input').value = s.spawn_rate;
+      // The open model has no user count nor spawn rate (its inputs are hidden).
+      $('users-input').value = s.users ?? '';
+      $('spawn-rate-input').value = s.spawn_rate ?? '';
       $('run-time-input').value = s.run_time;
       $('host-input').value = s.target;
       $('scenario-input').value = s.yaml;
