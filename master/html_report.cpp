@@ -83,6 +83,41 @@ std::string svg_chart(const std::string& title, const std::string& unit,
   return out + "</svg></figure>\n";
 }
 
+/// The open model's own numbers: dropped iterations, response against service times, and the
+/// generator's lag (none when no iteration ran on a schedule).
+std::string open_model_section(const stats::stats_table& t) {
+  std::uint64_t dropped = 0;
+  bool scheduled = false;
+  for (const auto& [key, e] : t.entries()) {
+    dropped += e.dropped;
+    scheduled |= !e.service.empty();
+  }
+  const auto& lag = t.lag();
+  if (!scheduled && dropped == 0 && lag.requests == 0) return {};
+  // As the console's: QA found the dropped iterations and the lag only there and in the JSON.
+  std::string out =
+      "<h2>Open model</h2><p>Response times count from each iteration's intended start; service "
+      "times are the requests' own.</p><table id=\"open-model\"><thead><tr><th "
+      "class=l>Type</th><th class=l>Name</th><th>Dropped</th><th>Response p50 ms</th><th>Response "
+      "p99 ms</th><th>Service p50 ms</th><th>Service p99 ms</th><th>Service max "
+      "ms</th></tr></thead><tbody>\n";
+  for (const auto& [k, e] : t.entries())
+    out += fmt::format(
+        "<tr><td class=l>{}</td><td "
+        "class=l>{}</td><td>{}</td><td>{:.2f}</td><td>{:.2f}</td><td>{:.2f}</td><td>{:.2f}</td><td>"
+        "{:.2f}</td></tr>\n",
+        escape(k.method), escape(k.name), e.dropped, e.percentile_ms(0.5), e.percentile_ms(0.99),
+        e.service_percentile_ms(0.5), e.service_percentile_ms(0.99), e.service_percentile_ms(1.0));
+  out += fmt::format(
+      "</tbody></table>\n<p id=\"dropped\">{} iterations dropped (no idle user: raise "
+      "max_users).</p>\n<p id=\"generator-lag\">Generator lag behind its schedule: p50 {:.2f} ms, "
+      "p99 {:.2f} ms, max {:.2f} ms{}.</p>\n",
+      dropped, lag.percentile_ms(0.5), lag.percentile_ms(0.99), lag.max_ms(),
+      lag.percentile_ms(0.99) > 1.0 ? " (the generator, not only the target, shaped these numbers)"
+                                    : "");
+  return out;
+}
+
 }  // namespace
 
 std::string html_report(const config::scenario& s, const aggregator& a, const run_summary& run) {
@@ -106,6 +141,10 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
             ? "No thresholds were set, and no request failed."
             : fmt::format("No thresholds were set, and {} requests failed{}.", run.failed_requests,
                           run.failures_fail ? "" : " (--exit-code-on-error 0: not a failure)");
+  // Dropped iterations fail no verdict (as in k6, only a threshold on them would), but the page
+  // says so where it says that no request failed.
+  if (total.dropped > 0)
+    verdict += fmt::format(" {} iterations were dropped (see Open model).", total.dropped);
   out += fmt::format("<p class=\"verdict {}\">{}</p>\n", run.passed() ? "pass" : "fail", verdict);
   if (run.aborted)
     out += fmt::format(
@@ -156,6 +195,7 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
   out += "</tbody><tfoot>";
   row("", "Aggregated", total);
   out += "</tfoot></table>\n";
+  out += open_model_section(a.totals());
 
   std::vector<double> t, rps, fps, p50, p95, p99, users;
   for (const auto& r : a.history().rows()) {

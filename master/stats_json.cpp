@@ -27,4 +27,11 @@ nlohmann::json request_stats_json(const stats::request_stats& s) {
           {"percentiles_ms", percentiles_json(s)}};
 }
 
+nlohmann::json generator_lag_json(const stats::request_stats& lag) {
+  return {{"iterations", lag.requests},
+          {"p50", lag.percentile_ms(0.5)},
+          {"p99", lag.percentile_ms(0.99)},
+          {"max", lag.max_ms()}};
+}
+
 }  // namespace swarmlet::master

@@ -16,5 +16,8 @@ nlohmann::json service_percentiles_json(const stats::request_stats& s);
 /// max_ms, avg_content_bytes and percentiles_ms. Rates are the caller's to add, as they differ:
 /// the JSON report's are over the whole run, the API's over the last seconds.
 nlohmann::json request_stats_json(const stats::request_stats& s);
+/// The open model's lag behind its schedule, `lag` being a table's lag():
+/// {iterations, p50, p99, max} in ms.
+nlohmann::json generator_lag_json(const stats::request_stats& lag);
 
 }  // namespace swarmlet::master

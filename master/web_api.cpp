@@ -206,6 +206,8 @@ void web_api::get_stats(const http::request&, http::response& res) {
         {"elapsed_s", runner.summary_now().duration_s},
         {"stats", entries},
         {"warnings", runner.summary_now().warnings},
+        {"open_model", runner.scenario().load.arrival.has_value()},
+        {"generator_lag_ms", generator_lag_json(a.totals().lag())},
         {"total", api_stats_json(a.totals().total(), a.current_rates(nullptr))}});
 }
 

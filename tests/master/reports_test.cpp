@@ -347,6 +347,35 @@ TEST(Reports, ExceptionsOfReportsAreMergedWithTheWorkerThatSentThem) {
             std::string::npos);
 }
 
+TEST(Reports, TheHtmlReportShowsTheOpenModelsDroppedIterationsAndLag) {
+  // QA: 20 of 31 iterations dropped, and the HTML said only "no request failed".
+  m::aggregator a(1);
+  swarmlet::proto::stats_report r;
+  r.worker_id = "w1";
+  r.run_id = 1;
+  r.sequence = 1;
+  auto& e = r.delta.entry("GET", "/slow");
+  e.record_scheduled(250'000, 240'000, 10, false);  // 10 ms late, 240 ms of service
+  e.dropped = 20;
+  r.delta.lag().record(10'000, 0, false);
+  ASSERT_TRUE(a.add(std::move(r)));
+  const auto html = m::html_report(swarmlet::config::scenario{}, a, m::run_summary{});
+  EXPECT_NE(html.find("<table id=\"open-model\">"), std::string::npos);
+  EXPECT_NE(html.find("<td class=l>GET</td><td class=l>/slow</td><td>20</td><td>250."),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<p id=\"dropped\">20 iterations dropped"), std::string::npos);
+  EXPECT_NE(html.find("no request failed. 20 iterations were dropped (see Open model).</p>"),
+            std::string::npos)
+      << "the verdict says so";
+  EXPECT_NE(html.find("Generator lag behind its schedule: p50 10."), std::string::npos) << html;
+  // A closed-model test has no such section.
+  m::aggregator closed(1);
+  EXPECT_EQ(
+      m::html_report(swarmlet::config::scenario{}, closed, m::run_summary{}).find("open-model"),
+      std::string::npos);
+}
+
 TEST(Reports, TheMasterKeepsABoundedNumberOfDistinctExceptions) {
   m::aggregator a(1);
   const std::size_t n = m::aggregator::max_exceptions + 500;

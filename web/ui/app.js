@@ -61,6 +61,12 @@ function showStats(data) {
   $('rps').textContent = fmt(data.total.current_rps, 1);
   const ratio = data.total.requests ? (100 * data.total.failures) / data.total.requests : 0;
   $('fail-ratio').textContent = `${fmt(ratio, 1)}%`;
+  // The open model's own figures: iterations no user could take, and the generator's lag.
+  for (const e of document.querySelectorAll('.open-model')) e.hidden = !data.open_model;
+  if (data.open_model) {
+    $('dropped').textContent = fmt(data.total.dropped_iterations);
+    $('lag-p99').textContent = `${fmtMs(data.generator_lag_ms.p99)} ms`;
+  }
   $('warnings').textContent = (data.warnings || []).join(' ');
   $('stop-button').disabled = data.state !== 'running';
   $('edit-button').textContent = data.state === 'running' ? 'Edit' : 'New test';
