@@ -456,7 +456,8 @@ void test_runner::command_users(int users, double spawn_rate,
     c.setup_data = setup_data_;
     class_ids& mine = assignment[w.id];
     if (arrival) {
-      // The open model: the rates split by hub threads, the user budget by the ids given.
+      // The open model: the whole plan, with the worker's places among the hub threads of the
+      // workers given ids; the user budget split by the ids given.
       c.arrival_ids = mine[open_model_users];
       if (!c.arrival_ids.empty()) {
         c.arrival = *arrival;

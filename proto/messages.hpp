@@ -34,9 +34,10 @@ struct spawn_command {
   std::map<std::string, id_ranges> user_ids;
   double spawn_rate = 1;  ///< users per second on this worker
   /// The open model when set: the whole test's arrival plan from now on, with this worker's
-  /// user budget as its max_users (users_per_class unused). The test's hub threads share it
-  /// evenly, this worker's being arrival_first_thread... of arrival_threads: each takes
-  /// every arrival_threads-th of the plan's arrivals, so that together they interleave.
+  /// user budget as its max_users (users_per_class unused). Of every arrival_threads arrivals
+  /// of the plan, the worker's hub threads take theirs from arrival_first_thread on, one
+  /// each (config::arrival_plan::share), so that the test's threads take the plan's arrivals
+  /// in turn.
   std::optional<config::arrival_plan> arrival;
   int arrival_first_thread = 0;
   int arrival_threads = 1;

@@ -90,8 +90,8 @@ TEST_F(OpenModel, NoArrivalComesTwiceAtAStagesEndNorAtTheTestsEnd) {
                 "[{get: /}]", "2"));
   EXPECT_LE(staged, 44u) << "24 in the ramp, 20 after";
   // A stage's plan starts when it reaches the worker: on a loaded machine, the second one's
-  // last arrival may come after the test's end.
-  EXPECT_GE(staged, 42u);
+  // last arrivals may come after the test's end, or the first one's be cut by the second.
+  EXPECT_GE(staged, 38u);
 }
 
 TEST_F(OpenModel, TooFewUsersForTheLatencyDropIterationsAndSaySo) {
