@@ -71,6 +71,7 @@ void test_runner::worker_restarted(const std::string& id) {
   aggregator_.restarted(id);
   user_ids_.process_gone(id);
   rows_.process_gone(id);
+  first_command_of_process_[id] = last_command_ + 1;
   // A leaver's final report will never come from the new process: the wait must not hold for
   // it (its record is now "ID (before its restart)").
   if (finals_of_leavers_.erase(id) > 0 && stopping_) check_finals();
@@ -191,7 +192,12 @@ void test_runner::take_header(const std::string& worker_id, std::uint64_t run_id
                               const std::map<std::string, std::uint64_t>& data_rows_used) {
   if (run_id != run_id_) return;
   if (user_ids_.reported(worker_id, command_id, live_user_ids) && users_wait_for_ids_) respread();
-  if (!rows_.empty()) {
+  // A report of the process before a restart, come late on the stats socket, speaks of the
+  // dead process's lease, not the new one's (review): it followed no command sent since.
+  const auto first = first_command_of_process_.find(worker_id);
+  const bool of_this_process =
+      first == first_command_of_process_.end() || command_id >= first->second;
+  if (!rows_.empty() && of_this_process) {
     rows_.used(worker_id, data_rows_used);
     note_unique_data();  // the live reports show it as it goes
     if (running_ && !stopping_) top_up_rows();

@@ -185,6 +185,9 @@ class test_runner final : public proto::report_sink {
   runner_options options_;
   std::uint64_t run_id_;
   std::uint64_t last_command_ = 0;  ///< spawn commands sent in this run, to any worker
+  /// Workers restarted in this run: the first command the new process can have followed (a
+  /// report that followed an older one is the dead process's).
+  std::map<std::string, std::uint64_t> first_command_of_process_;
   aggregator aggregator_;
   std::vector<worker_entry> workers_;
   std::unordered_set<std::string> taking_part_;  ///< the ids in workers_ (asked per report)

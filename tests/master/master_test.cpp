@@ -577,6 +577,48 @@ TEST(TestRunner, AnOpenModelWorkerGivenNoIdsRunsNothingUntilTheyAreFree) {
   EXPECT_EQ(running.wait(), 0);
 }
 
+TEST(TestRunner, AReportOfTheProcessBeforeARestartCountsNoRowsOfTheNewOnesLease) {
+  // The dead process's last report, come late on the stats socket, was taken as the new
+  // process's use of its fresh lease (review): the test could end as if its rows were used.
+  swarmlet::green::hub hub;
+  std::string rows = "id\n";
+  for (int i = 1; i <= 400; ++i) rows += std::to_string(i) + "\n";
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {users: 2, spawn_rate: 100, run_time: 1h}\nusers: "
+      "[{data: {file: rows.csv, order: unique}, tasks: [{get: /}]}]\n",
+      "s.yaml", swarmlet::config::data_file_contents{{"rows.csv", rows}}));
+  m::test_runner runner(s, m::runner_options{});
+  recording_worker a(runner, "a");
+  runner.add_worker(a, "a", 1);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(a.spawned.wait_for(5s));
+  const auto old_command = a.spawns.back().command_id;
+  const auto report = [&](std::uint64_t sequence, std::uint64_t command, std::uint64_t used) {
+    swarmlet::proto::stats_report r;
+    r.worker_id = "a";
+    r.run_id = runner.run_id();
+    r.sequence = sequence;
+    r.command_id = command;
+    r.data_rows_used = {{"user1", used}};
+    runner.deliver(std::move(r));
+  };
+  report(a.next_sequence(), old_command, 5);
+  runner.worker_restarted("a");
+  recording_worker b(runner, "a");  // the new process, numbering its reports from 1
+  runner.add_worker(b, "a", 1);
+  ASSERT_TRUE(b.spawned.wait_for(5s));
+  ASSERT_GT(b.spawns.back().command_id, old_command);
+  report(b.next_sequence(), b.spawns.back().command_id, 3);  // the new process's first
+  auto used = runner.summary_now().unique_data;
+  ASSERT_EQ(used.size(), 1u);
+  EXPECT_EQ(used[0].used, 8u) << "5 by the dead process, 3 by the new one";
+  // The dead process's last, late (its number follows on: the master cannot tell it by that).
+  report(b.next_sequence(), old_command, 30);
+  EXPECT_EQ(runner.summary_now().unique_data[0].used, 8u) << "none of the new lease's rows";
+  runner.request_stop();
+  EXPECT_EQ(running.wait(), 0);
+}
+
 TEST(TestRunner, TheReportsNameWorkersThatWentMissingRejoinedOrWereLost) {
   swarmlet::green::hub hub;
   auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
