@@ -24,8 +24,7 @@ arrival_plan arrival_plan::after(std::chrono::microseconds elapsed) const noexce
   // integral reaches its index + phase less the part already run.
   const double run = integral_to(elapsed);
   const double next = static_cast<double>(plan_arrivals_before(run)) + phase - run;
-  rest.phase = std::clamp(next, 0.0, 1.0);
-  if (rest.phase >= 1) rest.phase = 0;
+  rest.phase = std::clamp(next, 0.0, std::nextafter(1.0, 0.0));
   if (until) rest.until = std::max(std::chrono::microseconds(0), *until - elapsed);
   if (ramp.count() <= 0) return rest;
   rest.rate = rate_at(elapsed);
@@ -85,9 +84,13 @@ std::optional<double> arrival_plan::plan_offset_s(std::uint64_t g) const noexcep
   const double a = (to - rate) / ramp_s;  // rate slope, per second squared
   const double in_ramp = (rate + to) * ramp_s / 2;
   if (n <= in_ramp) {
-    // rate * t + a t^2 / 2 = n
+    // rate * t + a t^2 / 2 = n, as 2n / (rate + sqrt(disc)): (sqrt(disc) - rate) / a cancels
+    // to nothing when the slope is tiny (review: rates of 200 and 200.00000000000006 put 6,401
+    // arrivals at 0 s).
     const double disc = rate * rate + 2 * a * n;
-    return std::min(ramp_s, (std::sqrt(std::max(0.0, disc)) - rate) / a);
+    const double den = rate + std::sqrt(std::max(0.0, disc));
+    if (!(den > 0)) return 0.0;  // the first arrival of a ramp from 0
+    return std::min(ramp_s, 2 * n / den);
   }
   if (to > 0) return ramp_s + (n - in_ramp) / to;
   return std::nullopt;
@@ -109,6 +112,7 @@ std::uint64_t arrival_plan::arrivals_by(std::chrono::microseconds elapsed) const
     due = plan_arrivals_before(integral_to(*until));
   } else {
     const double n = integral_to(elapsed);
+    if (n - phase >= 1.8e19) return UINT64_MAX;
     if (n >= phase) due = static_cast<std::uint64_t>(std::floor(n - phase)) + 1;
   }
   return share_of_first(due);

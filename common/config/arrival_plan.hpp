@@ -55,11 +55,13 @@ struct arrival_plan {
   arrival_plan share(int first, int part, int whole, int users) const noexcept;
 
   /// Seconds from the start at which arrival `k` (0, 1, 2...) of this plan or share is due;
-  /// none when the rate runs down to 0 before it, or when it falls at or after `until`.
+  /// none when the rate runs down to 0 before it, or when it falls at or after `until` (or
+  /// within a billionth of an arrival interval before it: see plan_arrivals_before).
   /// The plan's arrival g is due where the integral of the rate reaches g + phase.
   std::optional<double> offset_s(std::uint64_t k) const noexcept;
   /// How many of this plan's or share's arrivals are due by `elapsed` after the start (for a
-  /// whole plan with phase 0: 1 at 0, and 0 before it): the inverse of offset_s.
+  /// whole plan with phase 0: 1 at 0, and 0 before it): the inverse of offset_s, but for an
+  /// arrival due within rounding of `elapsed`, which either may count.
   std::uint64_t arrivals_by(std::chrono::microseconds elapsed) const noexcept;
   /// The integral of the rate from the start to `elapsed`: how many of the plan's arrival
   /// intervals have passed by then.
