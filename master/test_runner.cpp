@@ -445,10 +445,15 @@ void test_runner::command_users(int users, double spawn_rate,
   // The open model's rates go to the workers given ids: one given none (its ids are held by
   // users still stopping) runs nothing for now, rather than a plan whose users it would number
   // itself, from 1.
+  // Places among the arrivals, by hub threads, but no more than a worker has users to run
+  // them: two threads with one user got half the rate for it.
+  const auto places_of = [&](const worker_entry& w) {
+    return static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(w.threads),
+                                                    assignment[w.id][open_model_users].size()));
+  };
   int arrival_threads = 0;
   if (arrival)
-    for (const auto& w : workers_)
-      if (!assignment[w.id][open_model_users].empty()) arrival_threads += w.threads;
+    for (const auto& w : workers_) arrival_threads += places_of(w);
   worker_indexes_ = assign_worker_indexes(worker_indexes_, ids);
   int arrival_threads_before = 0;  // of the workers given rates before this one
   for (auto& w : workers_) {
@@ -462,15 +467,15 @@ void test_runner::command_users(int users, double spawn_rate,
     c.setup_data = setup_data_;
     class_ids& mine = assignment[w.id];
     if (arrival) {
-      // The open model: the whole plan, with the worker's places among the hub threads of the
-      // workers given ids; the user budget split by the ids given.
+      // The open model: the whole plan, with the worker's places among all (its hub threads,
+      // at most one per id given); the user budget split by the ids given.
       c.arrival_ids = mine[open_model_users];
       if (!c.arrival_ids.empty()) {
         c.arrival = *arrival;
         c.arrival->max_users = static_cast<int>(c.arrival_ids.size());
         c.arrival_first_thread = arrival_threads_before;
         c.arrival_threads = arrival_threads;
-        arrival_threads_before += w.threads;
+        arrival_threads_before += places_of(w);
       }
     } else {
       for (const auto& u : scenario_->users) {

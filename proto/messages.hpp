@@ -35,9 +35,10 @@ struct spawn_command {
   double spawn_rate = 1;  ///< users per second on this worker
   /// The open model when set: the whole test's arrival plan from now on, with this worker's
   /// user budget as its max_users (users_per_class unused). Of every arrival_threads arrivals
-  /// of the plan, the worker's hub threads take theirs from arrival_first_thread on, one
-  /// each (config::arrival_plan::share), so that the test's threads take the plan's arrivals
-  /// in turn.
+  /// of the plan (places: a worker has one per hub thread, at most one per user id), the
+  /// worker's take theirs from arrival_first_thread on, one per place
+  /// (config::arrival_plan::share), so that the test's threads take the plan's arrivals in
+  /// turn.
   std::optional<config::arrival_plan> arrival;
   int arrival_first_thread = 0;
   int arrival_threads = 1;

@@ -184,13 +184,15 @@ void runtime::spawn(const proto::spawn_command& command) {
       fewest->insert(take);
       rest.erase(take);
     }
-    // This worker's n hub threads are n of the test's arrival_threads, from
-    // arrival_first_thread on: each takes its place among them. A thread with no user id (a
-    // budget smaller than the threads) gets no arrivals: its places go to the threads with ids,
-    // which would otherwise have dropped every arrival of theirs (QA: half the iterations
+    // This worker's places are of the test's arrival_threads, from arrival_first_thread on:
+    // each hub thread with users takes its own. A thread with no user id (it may keep two
+    // ids while its neighbour has none) gets no arrivals: its places go to the threads with
+    // ids, where it would have dropped every arrival of its own (QA: half the iterations
     // dropped at max_users 1 on two threads, against an idle target).
+    // As the master counts them: a place per hub thread, at most one per user id.
+    const int places = static_cast<int>(std::min<std::uint64_t>(n, ids.size()));
     const int first = command.arrival_first_thread;
-    const int whole = std::max(command.arrival_threads, first + static_cast<int>(n));
+    const int whole = std::max(command.arrival_threads, first + places);
     std::vector<std::size_t> with_ids;
     for (std::size_t t = 0; t < n; ++t) {
       if (!thread_arrival_ids_[t].empty()) {
@@ -205,7 +207,8 @@ void runtime::spawn(const proto::spawn_command& command) {
     for (std::size_t j = 0; j < m; ++j) {
       const std::size_t t = with_ids[j];
       const auto& mine = thread_arrival_ids_[t];
-      const int from = static_cast<int>(j * n / m), to = static_cast<int>((j + 1) * n / m);
+      const auto from = static_cast<int>(j * static_cast<std::size_t>(places) / m);
+      const auto to = static_cast<int>((j + 1) * static_cast<std::size_t>(places) / m);
       const config::arrival_plan share =
           plan.share(first + from, to - from, whole, static_cast<int>(mine.size()));
       threads_[t]->post(

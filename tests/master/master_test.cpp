@@ -537,6 +537,31 @@ TEST(TestRunner, AWorkerThatLeavesWhileTheMasterWaitsForFinalsStillCounts) {
   EXPECT_EQ(j["workers"][0]["final_report"], true) << j["workers"].dump();
 }
 
+TEST(TestRunner, AnOpenModelWorkerHasAPlacePerThreadButNoMoreThanItsUsers) {
+  // Two workers of two hub threads and a budget of 3 users: the second, with one user, used to
+  // get half the rate for it.
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {arrival_rate: {rate: 30/s, max_users: 3}}\nusers: "
+      "[{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  recording_worker a(runner, "a"), b(runner, "b");
+  runner.add_worker(a, "a", 2);
+  runner.add_worker(b, "b", 2);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(a.spawned.wait_for(5s) && b.spawned.wait_for(5s));
+  ASSERT_EQ(a.spawns.back().arrival_ids.size() + b.spawns.back().arrival_ids.size(), 3u);
+  const auto& few = a.spawns.back().arrival_ids.size() == 1 ? a.spawns.back() : b.spawns.back();
+  const auto& more = a.spawns.back().arrival_ids.size() == 1 ? b.spawns.back() : a.spawns.back();
+  EXPECT_EQ(few.arrival_threads, 3) << "2 places for 2 users, 1 for 1";
+  EXPECT_EQ(more.arrival_threads, 3);
+  EXPECT_EQ(std::abs(few.arrival_first_thread - more.arrival_first_thread),
+            few.arrival_first_thread > more.arrival_first_thread ? 2 : 1);
+  runner.request_stop();
+  EXPECT_EQ(running.wait(), 0);
+}
+
 TEST(TestRunner, AnOpenModelWorkerGivenNoIdsRunsNothingUntilTheyAreFree) {
   // A worker that joined while the ids it would take were still held got an empty id set and
   // a plan of one user, which it numbered itself: ${user_id} 1, held by the other worker.
