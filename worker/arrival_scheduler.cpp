@@ -18,8 +18,17 @@ std::discrete_distribution<std::size_t> by_weight(const Items& items, Weight wei
 
 }  // namespace
 
+arrival_schedule::arrival_schedule(const config::arrival_plan& plan,
+                                   green::time_point start) noexcept
+    : unbounded_(plan),
+      ends_at_(plan.until ? plan.arrivals_by(*plan.until) : UINT64_MAX),
+      start_(start) {
+  unbounded_.until.reset();
+}
+
 std::optional<green::time_point> arrival_schedule::next() noexcept {
-  const auto offset = plan_.offset_s(k_);
+  if (k_ >= ends_at_) return std::nullopt;
+  const auto offset = unbounded_.offset_s(k_);
   // Beyond 1e9 s (31 years) is never: it also keeps the duration within the clock's range.
   if (!offset || *offset > 1e9) return std::nullopt;
   ++k_;

@@ -35,15 +35,17 @@ inline constexpr const char* dropped_script_iteration = "ITERATION";
 /// it can be tested on its own.
 class arrival_schedule {
  public:
-  arrival_schedule(const config::arrival_plan& plan, green::time_point start) noexcept
-      : plan_(plan), start_(start) {}
+  arrival_schedule(const config::arrival_plan& plan, green::time_point start) noexcept;
   /// The next arrival's intended start; none when no more are due (a ramp down to 0).
   std::optional<green::time_point> next() noexcept;
   /// Arrivals handed out by next() so far.
   std::uint64_t issued() const noexcept { return k_; }
 
  private:
-  config::arrival_plan plan_;
+  /// The plan without its end: the end is fixed for a plan, so it is worked out once (ends_at_)
+  /// rather than for every arrival.
+  config::arrival_plan unbounded_;
+  std::uint64_t ends_at_;  ///< arrivals due before the plan's end (UINT64_MAX: no end)
   green::time_point start_;
   std::uint64_t k_ = 0;
 };

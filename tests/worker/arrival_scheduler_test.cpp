@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -61,6 +62,35 @@ TEST(ArrivalSchedule, CountsWithinARampFollowTheIntegralOfTheRate) {
     const auto at = *s.next();
     EXPECT_GE(at, last);
     last = at;
+  }
+}
+
+TEST(ArrivalSchedule, EndsWhereThePlanEndsForEveryShare) {
+  // The schedule works out the end once; the plan decides it per arrival (offset_s): the two
+  // agree on every arrival of every share, at a stage's end that falls on an arrival or not.
+  for (const auto& [rate, rate_to, ramp_ms, until_ms, phase] :
+       std::vector<std::tuple<double, double, int, int, double>>{{200, 200, 0, 1000, 0},
+                                                                 {200, 200, 0, 1003, 0.25},
+                                                                 {50, 250, 4000, 3000, 0.5},
+                                                                 {250, 50, 4000, 5000, 0.9},
+                                                                 {7, 3, 900, 2777, 0}}) {
+    c::arrival_plan plan{rate, rate_to, std::chrono::milliseconds(ramp_ms), 10, phase};
+    plan.until = std::chrono::milliseconds(until_ms);
+    for (const auto& [first, part, whole] :
+         std::vector<std::tuple<int, int, int>>{{0, 1, 1}, {0, 1, 3}, {1, 2, 3}, {2, 1, 3}}) {
+      const c::arrival_plan share = plan.share(first, part, whole, 5);
+      w::arrival_schedule s(share, t0);
+      std::uint64_t k = 0;
+      for (; auto offset = share.offset_s(k); ++k) {
+        const auto at = s.next();
+        ASSERT_TRUE(at) << "arrival " << k << " of share " << first << "+" << part << "/" << whole
+                        << " of " << rate << "->" << rate_to << "/s";
+        EXPECT_EQ(*at, t0 + std::chrono::duration_cast<g::duration>(
+                                std::chrono::duration<double>(*offset)));
+      }
+      EXPECT_FALSE(s.next()) << "the schedule ends with the plan, after " << k << " arrivals";
+      EXPECT_GT(k, 0u);
+    }
   }
 }
 
