@@ -67,13 +67,7 @@ std::string format_percentiles_table(const stats::stats_table& t) {
 }
 
 std::string format_open_model(const stats::stats_table& t, bool rows_ran_out) {
-  std::uint64_t dropped = 0;
-  bool scheduled = false;
-  for (const auto& [key, s] : t.entries()) {
-    dropped += s.dropped;
-    scheduled |= !s.service.empty();
-  }
-  if (!scheduled && dropped == 0 && t.lag().requests == 0) return {};
+  if (!t.scheduled()) return {};
   std::string out =
       "Open model: response times count from each iteration's intended start; service times are "
       "the requests' own\n";
@@ -85,7 +79,7 @@ std::string format_open_model(const stats::stats_table& t, bool rows_ran_out) {
                        ms(s.percentile_ms(0.99)), ms(s.service_percentile_ms(0.5)),
                        ms(s.service_percentile_ms(0.99)), ms(s.service_percentile_ms(1.0)));
   const auto& lag = t.lag();
-  out += fmt::format("{} iterations dropped ({})\n", dropped,
+  out += fmt::format("{} iterations dropped ({})\n", t.dropped(),
                      rows_ran_out ? "no idle user: raise max_users; or no unique data row was left"
                                   : "no idle user: raise max_users");
   out += fmt::format("generator lag behind its schedule: p50 {} ms, p99 {} ms, max {} ms{}\n",

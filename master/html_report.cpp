@@ -86,14 +86,8 @@ std::string svg_chart(const std::string& title, const std::string& unit,
 /// The open model's own numbers: dropped iterations, response against service times, and the
 /// generator's lag (none when no iteration ran on a schedule).
 std::string open_model_section(const stats::stats_table& t) {
-  std::uint64_t dropped = 0;
-  bool scheduled = false;
-  for (const auto& [key, e] : t.entries()) {
-    dropped += e.dropped;
-    scheduled |= !e.service.empty();
-  }
+  if (!t.scheduled()) return {};
   const auto& lag = t.lag();
-  if (!scheduled && dropped == 0 && lag.requests == 0) return {};
   // As the console's: QA found the dropped iterations and the lag only there and in the JSON.
   std::string out =
       "<h2>Open model</h2><p>Response times count from each iteration's intended start; service "
@@ -112,7 +106,7 @@ std::string open_model_section(const stats::stats_table& t) {
       "</tbody></table>\n<p id=\"dropped\">{} iterations dropped (no idle user: raise "
       "max_users).</p>\n<p id=\"generator-lag\">Generator lag behind its schedule: p50 {:.2f} ms, "
       "p99 {:.2f} ms, max {:.2f} ms{}.</p>\n",
-      dropped, lag.percentile_ms(0.5), lag.percentile_ms(0.99), lag.max_ms(),
+      t.dropped(), lag.percentile_ms(0.5), lag.percentile_ms(0.99), lag.max_ms(),
       lag.percentile_ms(0.99) > 1.0 ? " (the generator, not only the target, shaped these numbers)"
                                     : "");
   return out;

@@ -87,6 +87,19 @@ stats_table stats_table::take_delta() {
   return delta;
 }
 
+std::uint64_t stats_table::dropped() const noexcept {
+  std::uint64_t n = 0;
+  for (const auto& [key, s] : entries_) n += s.dropped;
+  return n;
+}
+
+bool stats_table::scheduled() const noexcept {
+  if (lag_.requests > 0) return true;
+  for (const auto& [key, s] : entries_)
+    if (s.dropped > 0 || !s.service.empty()) return true;
+  return false;
+}
+
 request_stats stats_table::total() const {
   request_stats t;
   for (const auto& [key, s] : entries_) t.merge(s);

@@ -65,6 +65,11 @@ class stats_table {
   /// Open model: how late iterations started against their schedule (the generator's own lag).
   request_stats& lag() noexcept { return lag_; }
   const request_stats& lag() const noexcept { return lag_; }
+  /// The open model's iterations dropped for want of an idle user, over every row.
+  std::uint64_t dropped() const noexcept;
+  /// Whether the open model shaped these numbers: an iteration ran on a schedule (so it has a
+  /// service time), was dropped, or the generator's lag was measured.
+  bool scheduled() const noexcept;
   /// Requests by the HTTP version that carried them (those that reached a connection).
   struct version_counts {
     std::uint64_t http1_1 = 0;

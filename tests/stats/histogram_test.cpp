@@ -212,6 +212,28 @@ TEST(StatsTable, TakeDeltaReturnsWhatIsNewAndKeepsEntriesInPlace) {
   EXPECT_TRUE(t.take_delta().empty());
 }
 
+TEST(StatsTable, SaysWhetherTheOpenModelShapedItsNumbers) {
+  s::stats_table closed;
+  closed.entry("GET", "/").record(1000, 10, false);
+  EXPECT_FALSE(closed.scheduled()) << "the closed model: no schedule, nothing dropped";
+  EXPECT_EQ(closed.dropped(), 0u);
+
+  s::stats_table ran;
+  ran.entry("GET", "/").record(1000, 10, false);
+  ran.entry("GET", "/open").record_scheduled(9000, 1200, 3, false);
+  EXPECT_TRUE(ran.scheduled()) << "an iteration ran on a schedule";
+
+  s::stats_table all_dropped;
+  all_dropped.entry("GET", "/a").dropped = 4;
+  all_dropped.entry("GET", "/b").dropped = 3;
+  EXPECT_TRUE(all_dropped.scheduled()) << "every iteration dropped is still the open model";
+  EXPECT_EQ(all_dropped.dropped(), 7u) << "over every row";
+
+  s::stats_table lag_only;
+  lag_only.lag().record(250, 0, false);
+  EXPECT_TRUE(lag_only.scheduled());
+}
+
 TEST(StatsCodec, RoundTripKeepsEverything) {
   s::stats_table t;
   for (int i = 1; i <= 1000; ++i) t.entry("POST", "/login").record(i * 37, 5, i % 7 == 0);
