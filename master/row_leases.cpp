@@ -43,6 +43,7 @@ void row_leases::used(const std::string& worker, const std::map<std::string, std
     // Used in total: never more than it was leased, never less than it said before.
     const std::uint64_t now = std::min<std::uint64_t>(n, h->second.rows.size());
     if (now <= h->second.used) continue;
+    c->second.used += now - h->second.used;
     h->second.used_before = h->second.used;
     h->second.used = now;
   }
@@ -52,8 +53,7 @@ void row_leases::process_gone(const std::string& worker) {
   for (auto& [cls, c] : classes_) {
     auto h = c.workers.find(worker);
     if (h == c.workers.end()) continue;
-    c.used_by_gone += h->second.used;
-    c.workers.erase(h);
+    c.workers.erase(h);  // what it used stays counted in c.used
   }
 }
 
@@ -73,8 +73,7 @@ std::map<std::string, row_leases::usage> row_leases::usage_per_class() const {
     usage u;
     u.rows = c.rows;
     u.leased = c.next;
-    u.used = c.used_by_gone;
-    for (const auto& [w, h] : c.workers) u.used += h.used;
+    u.used = c.used;
     out[cls] = u;
   }
   return out;
