@@ -40,25 +40,30 @@ bool aggregator::add(const proto::stats_report& report) {
     ++rejected_;
     return false;
   }
-  count_sums counted = sums_;
-  if (counted.add(report.delta, report.exceptions,
-                  sent_more(report.worker_id, report.requests_sent)) != nullptr) {
+  const auto record = record_of(report.worker_id, report.incarnation);
+  if (!record) {
     ++rejected_;
     return false;
   }
-  auto& w = workers_[report.worker_id];
+  count_sums counted = sums_;
+  if (counted.add(report.delta, report.exceptions, sent_more(*record, report.requests_sent)) !=
+      nullptr) {
+    ++rejected_;
+    return false;
+  }
+  auto& w = workers_[*record];
   if (!take_sequence(w, report.sequence)) return false;
   sums_ = counted;
   ++w.reports;
-  w.users = report.users;
+  if (*record == report.worker_id) w.users = report.users;  // a process gone has none
   w.requests_received += report.delta.total().requests;
-  w.requests_sent = std::max(w.requests_sent, report.requests_sent);
+  w.requests_sent = std::max(w.requests_sent, w.requests_sent_earlier + report.requests_sent);
   if (report.final) {
     w.final_command = std::max(w.final_command, report.command_id);
     const auto sent = last_command_.find(report.worker_id);
     w.final_received = sent == last_command_.end() || w.final_command >= sent->second;
   }
-  add_span(w, report.worker_id, report.delta.total().requests);
+  add_span(w, *record, report.delta.total().requests);
   totals_.merge(report.delta);
   // The per-second tables hold only names the totals hold, folded the same way.
   interval_.merge(totals_.counted_as_here(report.delta));
@@ -73,17 +78,24 @@ aggregator::add_result aggregator::add(const proto::stats_frame& frame, int& use
     ++rejected_;
     return add_result::rejected;
   }
+  const std::string worker_id(frame.sender);
+  const auto record = record_of(worker_id, frame.incarnation);
+  if (!record) {
+    ++rejected_;
+    return add_result::stale;
+  }
   // Checked before anything of the frame counts, so that a refused one leaves no trace.
   count_sums counted;
-  if (sums_with(frame, counted) != nullptr) return add_result::overflows;
-  const std::string worker_id(frame.sender);
-  auto& w = workers_[worker_id];
+  if (sums_with(frame, *record, counted) != nullptr) return add_result::overflows;
+  auto& w = workers_[*record];
   const bool resolved = resolve(w, frame);
   if (!take_sequence(w, frame.sequence)) return add_result::rejected;
-  const std::uint64_t more_sent = sent_more(worker_id, frame.requests_sent);
-  users_change = frame.users - w.users;
-  w.users = frame.users;
-  w.requests_sent = std::max(w.requests_sent, frame.requests_sent);
+  const std::uint64_t more_sent = sent_more(*record, frame.requests_sent);
+  if (*record == worker_id) {  // a process gone has no users
+    users_change = frame.users - w.users;
+    w.users = frame.users;
+  }
+  w.requests_sent = std::max(w.requests_sent, w.requests_sent_earlier + frame.requests_sent);
   if (frame.final) {
     w.final_command = std::max(w.final_command, frame.command_id);
     const auto sent = last_command_.find(worker_id);
@@ -99,28 +111,45 @@ aggregator::add_result aggregator::add(const proto::stats_frame& frame, int& use
   sums_ = counted;
   ++w.reports;
   w.requests_received += frame.requests();
-  add_span(w, worker_id, frame.requests());
+  add_span(w, *record, frame.requests());
   merge_rows(w, frame);
   for (const auto& e : frame.exceptions)
     add_exception(worker_id, std::string(e.message), std::string(e.traceback), e.count);
   return add_result::merged;
 }
 
-std::uint64_t aggregator::sent_more(const std::string& worker_id,
-                                    std::uint64_t requests_sent) const {
-  const worker_record* w = workers_.find(worker_id);
-  const std::uint64_t before = w == nullptr ? 0 : w->requests_sent;
+std::uint64_t aggregator::sent_more(const std::string& record, std::uint64_t requests_sent) const {
+  const worker_record* w = workers_.find(record);
+  // Of the record's process alone: one before a restart also holds what earlier ones sent.
+  const std::uint64_t before = w == nullptr ? 0 : w->requests_sent - w->requests_sent_earlier;
   return requests_sent > before ? requests_sent - before : 0;
 }
 
-const char* aggregator::sums_with(const proto::stats_frame& frame, count_sums& into) const {
+const char* aggregator::sums_with(const proto::stats_frame& frame, const std::string& record,
+                                  count_sums& into) const {
   into = sums_;
-  return into.add(frame, sent_more(std::string(frame.sender), frame.requests_sent));
+  return into.add(frame, sent_more(record, frame.requests_sent));
 }
 
 const char* aggregator::overflowing_count(const proto::stats_frame& frame) const {
+  const auto record = record_of(std::string(frame.sender), frame.incarnation);
+  if (!record) return nullptr;  // not merged at all (stale)
   count_sums ignored;
-  return sums_with(frame, ignored);
+  return sums_with(frame, *record, ignored);
+}
+
+bool aggregator::of_a_process_gone(const std::string& worker_id, std::uint64_t incarnation) const {
+  const std::uint64_t* joined = incarnations_.find(worker_id);
+  return incarnation != 0 && joined != nullptr && *joined != 0 && *joined != incarnation;
+}
+
+std::optional<std::string> aggregator::record_of(const std::string& worker_id,
+                                                 std::uint64_t incarnation) const {
+  if (!of_a_process_gone(worker_id, incarnation)) return worker_id;
+  std::string before = before_restart(worker_id);
+  const worker_record* w = workers_.find(before);
+  if (w == nullptr || w->incarnation != incarnation) return std::nullopt;
+  return before;
 }
 
 bool aggregator::resolve(worker_record& w, const proto::stats_frame& frame) {
@@ -199,26 +228,43 @@ void aggregator::add_local(const stats::stats_table& table) {
   interval_.merge(totals_.counted_as_here(table));
 }
 
-void aggregator::joined(const std::string& worker_id) {
+void aggregator::joined(const std::string& worker_id, std::uint64_t incarnation) {
+  incarnations_[worker_id] = incarnation;
   commanded_at_.erase(worker_id);
   if (worker_record* w = workers_.find(worker_id)) w->covered_until.reset();
 }
 
 void aggregator::restarted(const std::string& worker_id) {
+  std::uint64_t gone_process = 0;
+  if (std::uint64_t* joined = incarnations_.find(worker_id)) gone_process = *joined;
+  incarnations_.erase(worker_id);  // the new process's comes with its joined()
   worker_record* w = workers_.find(worker_id);
-  if (w == nullptr) return;
-  worker_record gone = std::move(*w);
-  workers_.erase(worker_id);
+  if (w == nullptr && gone_process == 0) return;  // nothing of it counted, nor to come
+  worker_record gone;
+  if (w != nullptr) {
+    gone = std::move(*w);
+    workers_.erase(worker_id);
+  }
   // One record of what came before, however often it restarts: a flapping worker must not
   // grow the reports by a row per restart.
-  worker_record& before = workers_[worker_id + " (before its restart)"];
+  worker_record& before = workers_[before_restart(worker_id)];
   before.reports += gone.reports;
   before.lost += gone.lost;
   before.requests_received += gone.requests_received;
+  before.requests_sent_earlier = before.requests_sent;
   before.requests_sent += gone.requests_sent;
   before.final_received = gone.final_received;
   before.final_command = gone.final_command;
   before.users = 0;  // its process, and its users, are gone
+  // The gone process's reports still on their way (the stats plane is a connection of its
+  // own, and may bring one after the new process's hello) count here, in its own numbering:
+  // taken for the new process's, one numbered 40 had the new one's 40th refused as a repeat.
+  before.incarnation = gone_process;
+  before.last_sequence = gone.last_sequence;
+  before.missing = std::move(gone.missing);
+  before.name_rows = std::move(gone.name_rows);
+  before.names_known = gone.names_known;
+  before.covered_until = gone.covered_until;
 }
 
 void aggregator::commanded(const std::string& worker_id, std::uint64_t command) {

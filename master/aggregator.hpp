@@ -48,6 +48,11 @@ struct worker_record {
   /// When the master merged its previous report (or first sent it users): where the time its
   /// next report covers begins. None before either.
   std::optional<green::time_point> covered_until;
+  /// Of a record "ID (before its restart)": the process the latest restart replaced, whose
+  /// reports still on their way count here (in its own numbering), and what the processes
+  /// replaced before it said they sent (requests_sent is theirs and its, summed).
+  std::uint64_t incarnation = 0;
+  std::uint64_t requests_sent_earlier = 0;
 };
 
 /// An exception a user raised (a scripted user's error with its traceback), counted across
@@ -103,6 +108,10 @@ class aggregator {
     /// counts, not even its header, and the worker's earlier numbers stand. Not in rejected():
     /// the caller tells it as a bad frame.
     overflows,
+    /// Of a process under the worker's id that is neither the one registered nor the one its
+    /// latest restart replaced (a crash loop's, or one of two processes given one id): counted
+    /// in rejected().
+    stale,
   };
   /// Merges a report of the stats plane read in place, straight into the totals and the current
   /// interval (as add(stats_report) would merge it, without making one). Its name definitions
@@ -130,12 +139,23 @@ class aggregator {
   void commanded(const std::string& worker_id, std::uint64_t command);
   /// The worker (re)joins the test: it had stopped its users (it lost the master, or left), so
   /// its next report covers the time from its next command, not the time it was away.
-  void joined(const std::string& worker_id);
+  /// `incarnation`: its process's (proto::hello_payload), 0 when not said; reports that say
+  /// another one are of a process gone (see restarted()).
+  void joined(const std::string& worker_id, std::uint64_t incarnation = 0);
   /// A new process took over `worker_id` (it died and was restarted under the same id): the
   /// record of the one before moves to "ID (before its restart)", where the reports keep its
   /// counts (with those of earlier restarts), its users at 0; the new process's reports,
-  /// numbered from 1 with names numbered anew, start a record of their own.
+  /// numbered from 1 with names numbered anew, start a record of their own. The old process's
+  /// reports still on their way (the stats plane may bring one after the new process's hello)
+  /// are merged into the record before, by the incarnation they say.
   void restarted(const std::string& worker_id);
+  /// Whether a report of `worker_id` that says `incarnation` is of a process gone (replaced by a
+  /// restart), not of the one that joined last. False when either is not said.
+  bool of_a_process_gone(const std::string& worker_id, std::uint64_t incarnation) const;
+  /// The record of the process before a restart of `worker_id`.
+  static std::string before_restart(const std::string& worker_id) {
+    return worker_id + " (before its restart)";
+  }
   /// Counts `count` occurrences of an exception on worker `worker_id` (in the "other
   /// exceptions" record when max_exceptions others are known already).
   void add_exception(const std::string& worker_id, const std::string& message,
@@ -204,9 +224,15 @@ class aggregator {
   bool resolve(worker_record& w, const proto::stats_frame& frame);
   void merge_rows(const worker_record& w, const proto::stats_frame& frame);
   /// sums_ with `frame` added, into `into`: the count that overflows, or nullptr.
-  const char* sums_with(const proto::stats_frame& frame, count_sums& into) const;
-  /// How far a report saying `requests_sent` moves the worker's count (it keeps the largest).
-  std::uint64_t sent_more(const std::string& worker_id, std::uint64_t requests_sent) const;
+  const char* sums_with(const proto::stats_frame& frame, const std::string& record,
+                        count_sums& into) const;
+  /// How far a report saying `requests_sent` moves its record's count (it keeps the largest).
+  std::uint64_t sent_more(const std::string& record, std::uint64_t requests_sent) const;
+  /// The id of the record a report of `worker_id` saying `incarnation` counts in: the worker's
+  /// own, before_restart(worker_id) for the process its latest restart replaced; none for
+  /// another process (add_result::stale).
+  std::optional<std::string> record_of(const std::string& worker_id,
+                                       std::uint64_t incarnation) const;
   /// The rows' pending figures into totals_ and interval_. Const: the folded tables hold
   /// the same requests as before, only where readers look for them.
   void flush_rows() const;
@@ -253,6 +279,7 @@ class aggregator {
   green::time_point started_ = clock_->now();  ///< a worker never commanded counts from here
   green::time_point interval_began_ = started_;
   records_by_id<worker_record> workers_;
+  records_by_id<std::uint64_t> incarnations_;          ///< the process that joined last, per worker
   std::map<std::string, std::uint64_t> last_command_;  ///< per worker
   thinned_history history_;
   std::map<std::pair<std::string, std::string>, exception_record> exceptions_;

@@ -46,8 +46,10 @@ test_runner::test_runner(std::shared_ptr<const config::scenario> scenario, runne
       aggregator_(run_id_, scenario_->stats.max_names),
       rows_(unique_data_rows(*scenario_)) {}
 
-void test_runner::add_worker(proto::worker_control& worker, std::string id, int threads) {
-  aggregator_.joined(id);  // either way it had stopped its users: its time away holds none
+void test_runner::add_worker(proto::worker_control& worker, std::string id, int threads,
+                             std::uint64_t incarnation) {
+  // Either way it had stopped its users: its time away holds none.
+  aggregator_.joined(id, incarnation);
   for (auto& w : workers_)
     if (w.id == id) {
       // Taking part already: it said hello again because it stopped its own users.
@@ -71,7 +73,6 @@ void test_runner::worker_restarted(const std::string& id) {
   aggregator_.restarted(id);
   user_ids_.process_gone(id);
   rows_.process_gone(id);
-  first_command_of_process_[id] = last_command_ + 1;
   // A leaver's final report will never come from the new process: the wait must not hold for
   // it (its record is now "ID (before its restart)").
   if (finals_of_leavers_.erase(id) > 0 && stopping_) check_finals();
@@ -192,12 +193,7 @@ void test_runner::take_header(const std::string& worker_id, std::uint64_t run_id
                               const std::map<std::string, std::uint64_t>& data_rows_used) {
   if (run_id != run_id_) return;
   if (user_ids_.reported(worker_id, command_id, live_user_ids) && users_wait_for_ids_) respread();
-  // A report of the process before a restart, come late on the stats socket, speaks of the
-  // dead process's lease, not the new one's (review): it followed no command sent since.
-  const auto first = first_command_of_process_.find(worker_id);
-  const bool of_this_process =
-      first == first_command_of_process_.end() || command_id >= first->second;
-  if (!rows_.empty() && of_this_process) {
+  if (!rows_.empty()) {
     rows_.used(worker_id, data_rows_used);
     note_unique_data();  // the live reports show it as it goes
     if (running_ && !stopping_) top_up_rows();
@@ -207,11 +203,15 @@ void test_runner::take_header(const std::string& worker_id, std::uint64_t run_id
 void test_runner::deliver(proto::stats_report report) {
   for (const auto& [key, n] : report.delta.errors())
     warn_if_out_of_descriptors(key.message, report.worker_id);
-  take_header(report.worker_id, report.run_id, report.command_id, report.live_user_ids,
-              report.data_rows_used);
+  const bool of_a_process_gone =
+      aggregator_.of_a_process_gone(report.worker_id, report.incarnation);
+  if (!of_a_process_gone)
+    take_header(report.worker_id, report.run_id, report.command_id, report.live_user_ids,
+                report.data_rows_used);
   const int before = reported_users(report.worker_id);
   if (aggregator_.add(report)) {
-    note_users(report.worker_id, reported_users(report.worker_id) - before, report.peak_users);
+    if (!of_a_process_gone)
+      note_users(report.worker_id, reported_users(report.worker_id) - before, report.peak_users);
     if (stopping_) last_report_while_stopping_ = green::clock::now();
     judge_abort_after_report();
     end_if_rows_ran_out();
@@ -235,11 +235,22 @@ aggregator::add_result test_runner::deliver(const proto::stats_frame& frame) {
     return aggregator::add_result::overflows;
   }
   for (const auto& e : frame.errors) warn_if_out_of_descriptors(e.message, worker_id);
-  take_header(worker_id, frame.run_id, frame.command_id, frame.live_user_ids, frame.data_rows_used);
+  // A process gone (a restart replaced it) took its users and its lease with it: only its
+  // stats count, in its record of before the restart.
+  const bool of_a_process_gone = aggregator_.of_a_process_gone(worker_id, frame.incarnation);
+  if (!of_a_process_gone)
+    take_header(worker_id, frame.run_id, frame.command_id, frame.live_user_ids,
+                frame.data_rows_used);
   int users_change = 0;
   const auto result = aggregator_.add(frame, users_change);
-  if (result != aggregator::add_result::rejected) {
-    note_users(worker_id, users_change, frame.peak_users);
+  if (result == aggregator::add_result::stale) {
+    warn(fmt::format(
+        "worker {} sent a stats report of a process that is neither the one registered under "
+        "its id nor the one its latest restart replaced, refused: are two processes running "
+        "with --id {}? Give each its own",
+        worker_id, worker_id));
+  } else if (result != aggregator::add_result::rejected) {
+    if (!of_a_process_gone) note_users(worker_id, users_change, frame.peak_users);
     if (stopping_) last_report_while_stopping_ = green::clock::now();
     judge_abort_after_report();
     end_if_rows_ran_out();

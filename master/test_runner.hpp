@@ -48,7 +48,9 @@ class test_runner final : public proto::report_sink {
 
   /// A worker that takes part, weighted by its hub threads. During a test, the users are
   /// spread again at once so it gets its share.
-  void add_worker(proto::worker_control& worker, std::string id, int threads);
+  /// `incarnation`: its process's (proto::hello_payload), 0 when not said.
+  void add_worker(proto::worker_control& worker, std::string id, int threads,
+                  std::uint64_t incarnation = 0);
   /// A new process said hello under `id` (add_worker follows): the one before is gone, with
   /// its users; its numbers stay in the reports as "ID (before its restart)".
   void worker_restarted(const std::string& id);
@@ -137,7 +139,8 @@ class test_runner final : public proto::report_sink {
   /// A report's error `message`: warns when it says the worker ran out of file descriptors.
   void warn_if_out_of_descriptors(std::string_view message, const std::string& worker_id);
   /// What every report of this run says besides its stats: the worker's live user ids and the
-  /// unique data rows it used.
+  /// unique data rows it used. Not for a report of a process gone (a restart replaced it): its
+  /// users and its lease went with it.
   void take_header(const std::string& worker_id, std::uint64_t run_id, std::uint64_t command_id,
                    const proto::id_ranges& live_user_ids,
                    const std::map<std::string, std::uint64_t>& data_rows_used);
@@ -185,9 +188,6 @@ class test_runner final : public proto::report_sink {
   runner_options options_;
   std::uint64_t run_id_;
   std::uint64_t last_command_ = 0;  ///< spawn commands sent in this run, to any worker
-  /// Workers restarted in this run: the first command the new process can have followed (a
-  /// report that followed an older one is the dead process's).
-  std::map<std::string, std::uint64_t> first_command_of_process_;
   aggregator aggregator_;
   std::vector<worker_entry> workers_;
   std::unordered_set<std::string> taking_part_;  ///< the ids in workers_ (asked per report)

@@ -98,7 +98,7 @@ void worker_link::send_to(const std::string& id, proto::message_type type, proto
 void worker_link::attach(test_runner& runner) {
   runner_ = &runner;
   for (const auto* w : registry_.ready_workers())
-    runner.add_worker(*remotes_.at(w->id), w->id, w->threads);
+    runner.add_worker(*remotes_.at(w->id), w->id, w->threads, w->incarnation);
 }
 
 void worker_link::stamp(proto::welcome_payload& welcome) const {
@@ -227,7 +227,7 @@ void worker_link::on_hello(const std::string& id, const proto::hello_payload& h)
   }
   if (runner_ != nullptr) {
     if (restarted) runner_->worker_restarted(id);
-    runner_->add_worker(*remote, id, h.threads);
+    runner_->add_worker(*remote, id, h.threads, h.incarnation);
   }
   if (!worker_joined_.ready()) worker_joined_.send();
 }
@@ -310,8 +310,12 @@ void worker_link::stats_loop() {
 void worker_link::on_stats() {
   const std::string sender(stats_.sender);
   // A report is the worker's sign of life in the seconds it reports (it sends no heartbeat
-  // then), so it says what a heartbeat would: its users and its CPU.
-  if (registry_.heard(sender, clock_.now(), stats_.final ? 0 : stats_.users, stats_.cpu_percent)) {
+  // then), so it says what a heartbeat would: its users and its CPU. Not a late one of the
+  // process a restart replaced: that says nothing of the new one.
+  if (registry_.another_process(sender, stats_.incarnation)) {
+    // merged into the record before the restart (or refused), by the runner
+  } else if (registry_.heard(sender, clock_.now(), stats_.final ? 0 : stats_.users,
+                             stats_.cpu_percent)) {
     warn_if_short_of_cpu(sender);
   } else if (!said_goodbye_.contains(sender)) {
     ++rejected_stats_;  // not a worker that said hello
@@ -340,6 +344,7 @@ void worker_link::on_stats() {
                                            stats_.sequence));
     case aggregator::add_result::merged:
     case aggregator::add_result::rejected:
+    case aggregator::add_result::stale:
       return;
   }
 }

@@ -17,10 +17,9 @@ bool worker_registry::hello(const std::string& id, const proto::hello_payload& h
   return !was_ready;
 }
 
-bool worker_registry::another_process(const std::string& id, const proto::hello_payload& h) const {
+bool worker_registry::another_process(const std::string& id, std::uint64_t incarnation) const {
   const worker_info* w = workers_.find(id);
-  return w != nullptr && w->incarnation != 0 && h.incarnation != 0 &&
-         w->incarnation != h.incarnation;
+  return w != nullptr && w->incarnation != 0 && incarnation != 0 && w->incarnation != incarnation;
 }
 
 bool worker_registry::heard(const std::string& id, time_point now, int users, double cpu_percent) {

@@ -35,7 +35,11 @@ class worker_registry {
   /// Whether a hello `h` for `id` comes from another process than the one registered under
   /// it (both said their incarnation, and they differ): a restart, or two processes given
   /// the same --id.
-  bool another_process(const std::string& id, const proto::hello_payload& h) const;
+  bool another_process(const std::string& id, const proto::hello_payload& h) const {
+    return another_process(id, h.incarnation);
+  }
+  /// As above, for a message that says its process's incarnation (a stats report).
+  bool another_process(const std::string& id, std::uint64_t incarnation) const;
   /// Any message from a known worker counts as a sign of life. False for an unknown one.
   bool heard(const std::string& id, time_point now, int users = -1, double cpu_percent = -1);
   /// True once each time the worker's CPU passes 90% per hub thread (Locust's warning): its

@@ -28,8 +28,10 @@ namespace swarmlet::proto {
 // waiting for it tells a dead leaver from a slow one, and stats reports carry the most users
 // the worker ran at once since its previous report; 10: an open-model plan is the whole test's,
 // with its phase and its end, and says which of the test's hub threads are the worker's, so
-// that every hub thread takes the schedule's arrivals in turn
-inline constexpr std::uint16_t protocol_version = 10;
+// that every hub thread takes the schedule's arrivals in turn; 11: stats reports carry the
+// worker process's incarnation, so that a dead process's late report is not taken for the
+// report of the new process under its id
+inline constexpr std::uint16_t protocol_version = 11;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.
 inline constexpr double max_cpu_percent = 4096 * 100;

@@ -59,6 +59,10 @@ struct spawn_command {
 struct stats_report {
   std::string worker_id;
   std::uint64_t run_id = 0;
+  /// The worker process's (hello_payload::incarnation), 0: not said. A report of a process
+  /// that died and was restarted under the same id can arrive after the new process's hello:
+  /// it is told apart by this, not taken for the new process's (whose numbering starts again).
+  std::uint64_t incarnation = 0;
   std::uint64_t sequence = 0;    ///< 1, 2, 3... per worker and run: a gap is a lost report
   bool final = false;            ///< every user has stopped (at the end of the run, or on its own)
   std::uint64_t command_id = 0;  ///< the last spawn command the worker followed before it

@@ -15,7 +15,7 @@ using packer = msgpack::packer<msgpack::sbuffer>;
 
 constexpr std::size_t max_id = 256;
 constexpr std::size_t max_text = 4096;  // a method, a name, an error message
-constexpr std::uint32_t payload_fields = 16;
+constexpr std::uint32_t payload_fields = 17;
 constexpr std::uint32_t max_data_files = 10000;
 
 /// [distance from the previous bucket (the first: its number), count, ...]
@@ -121,6 +121,7 @@ void pack_stats_report(packer& p, const stats_report& r, report_names& names) {
 
   p.pack_array(payload_fields);
   p.pack(r.run_id);
+  p.pack(r.incarnation);
   p.pack(r.sequence);
   p.pack(r.final);
   p.pack(r.command_id);
@@ -184,7 +185,7 @@ std::string encode_stats(const std::string& sender, const stats_report& report,
 std::optional<std::string> stats_frame::read(std::string bytes) {
   bytes_ = std::move(bytes);
   sender = {};
-  run_id = sequence = command_id = requests_sent = http1_1 = http2 = 0;
+  run_id = incarnation = sequence = command_id = requests_sent = http1_1 = http2 = 0;
   final = false;
   users = peak_users = 0;
   cpu_percent = 0;
@@ -213,6 +214,7 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
     sender = in.str("sender", max_id);
     in.array_of(payload_fields, "stats");
     run_id = in.u64("stats.run_id");
+    incarnation = in.u64("stats.incarnation");
     sequence = in.u64("stats.sequence");
     final = in.boolean("stats.final");
     command_id = in.u64("stats.command_id");
@@ -337,6 +339,7 @@ std::optional<stats_report> stats_frame::self_contained(std::string& error) cons
   stats_report r;
   r.worker_id = std::string(sender);
   r.run_id = run_id;
+  r.incarnation = incarnation;
   r.sequence = sequence;
   r.final = final;
   r.command_id = command_id;

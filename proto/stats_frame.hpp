@@ -74,6 +74,7 @@ class stats_frame {
 
   std::string_view sender;
   std::uint64_t run_id = 0;
+  std::uint64_t incarnation = 0;  ///< of the worker's process (stats_report::incarnation)
   std::uint64_t sequence = 0;
   bool final = false;
   std::uint64_t command_id = 0;

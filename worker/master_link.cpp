@@ -79,6 +79,7 @@ void master_link::deliver(proto::stats_report report) {
   if (final) log("users stopped: the final report of the run is on its way");
   if (final) final_run_ = report.run_id;
   report.cpu_percent = cpu_.sample();
+  report.incarnation = incarnation_;
   transport_.push_stats(proto::encode_stats(options_.worker_id, report, report_names_));
   reported_since_beat_ = true;
   if (final && !final_left_.ready()) final_left_.send();

@@ -798,6 +798,44 @@ TEST_F(Links, AWorkerThatLeftAndStartsAgainUnderItsIdIsCountedAsANewProcess) {
   EXPECT_EQ(counted(), 7u);
 }
 
+TEST_F(Links, ALateReportOfAProcessARestartReplacedCountsAsItsAndNotAsTheNewOnes) {
+  add_worker("a");
+  auto& b = add_worker("b");
+  start_test();
+  b.users()->report(4);
+  clock_.settle();
+  // b's stats connection stalls with two reports in it, and the process dies (kill -9); the
+  // new process under its id says hello before the dead one's reports come out.
+  network_.partition("b", net::stats_up, net::fault::hold);
+  b.users()->report(5);
+  b.users()->report(6);
+  b.running.kill();
+  b.link.reset();
+  b.transport.reset();
+  auto& again = add_worker("b");
+  ASSERT_NE(master_log_.str().find("worker restarted: b"), std::string::npos);
+  network_.heal("b");
+  clock_.settle();
+  // The new process numbers its reports 1, 2, 3, as the dead one did. Taken for the new
+  // process's, the dead one's report 3 had the new one's refused as a repeat.
+  again.users()->report(3);
+  again.users()->report(2);
+  again.users()->report(1);
+  clock_.settle();
+  EXPECT_EQ(counted(), 21u) << "every report of both processes, each once";
+  const auto& workers = runner_->results().workers();
+  ASSERT_TRUE(workers.contains("b (before its restart)"));
+  EXPECT_EQ(workers.at("b (before its restart)").reports, 3u);
+  EXPECT_EQ(workers.at("b (before its restart)").lost, 0u);
+  EXPECT_EQ(workers.at("b (before its restart)").users, 0) << "its users died with it";
+  EXPECT_EQ(workers.at("b").reports, 3u);
+  EXPECT_EQ(workers.at("b").lost, 0u);
+  EXPECT_EQ(runner_->results().lost_requests(), 0u);
+  EXPECT_EQ(runner_->results().rejected(), 0u);
+  EXPECT_TRUE(runner_->summary().warnings.empty()) << runner_->summary().warnings.front();
+  EXPECT_EQ(finish_test(), 0);
+}
+
 TEST_F(Links, APeerSayingHelloAsANewProcessOverAndOverIsBoundedInTheLogAndTheReports) {
   add_worker("a");
   start_test();

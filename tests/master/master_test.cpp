@@ -614,32 +614,37 @@ TEST(TestRunner, AReportOfTheProcessBeforeARestartCountsNoRowsOfTheNewOnesLease)
       "s.yaml", swarmlet::config::data_file_contents{{"rows.csv", rows}}));
   m::test_runner runner(s, m::runner_options{});
   recording_worker a(runner, "a");
-  runner.add_worker(a, "a", 1);
+  runner.add_worker(a, "a", 1, /*incarnation=*/71);
   auto running = swarmlet::green::spawn([&] { return runner.run(); });
   ASSERT_TRUE(a.spawned.wait_for(5s));
   const auto old_command = a.spawns.back().command_id;
-  const auto report = [&](std::uint64_t sequence, std::uint64_t command, std::uint64_t used) {
+  const auto report = [&](std::uint64_t incarnation, std::uint64_t sequence, std::uint64_t command,
+                          std::uint64_t used) {
     swarmlet::proto::stats_report r;
     r.worker_id = "a";
     r.run_id = runner.run_id();
+    r.incarnation = incarnation;
     r.sequence = sequence;
     r.command_id = command;
     r.data_rows_used = {{"user1", used}};
     runner.deliver(std::move(r));
   };
-  report(a.next_sequence(), old_command, 5);
+  report(71, a.next_sequence(), old_command, 5);
   runner.worker_restarted("a");
   recording_worker b(runner, "a");  // the new process, numbering its reports from 1
-  runner.add_worker(b, "a", 1);
+  runner.add_worker(b, "a", 1, 72);
   ASSERT_TRUE(b.spawned.wait_for(5s));
   ASSERT_GT(b.spawns.back().command_id, old_command);
-  report(b.next_sequence(), b.spawns.back().command_id, 3);  // the new process's first
+  report(72, b.next_sequence(), b.spawns.back().command_id, 3);  // the new process's first
   auto used = runner.summary_now().unique_data;
   ASSERT_EQ(used.size(), 1u);
   EXPECT_EQ(used[0].used, 8u) << "5 by the dead process, 3 by the new one";
-  // The dead process's last, late (its number follows on: the master cannot tell it by that).
-  report(b.next_sequence(), old_command, 30);
+  // The dead process's last, late: its number follows on, its incarnation tells it.
+  report(71, a.next_sequence(), old_command, 30);
   EXPECT_EQ(runner.summary_now().unique_data[0].used, 8u) << "none of the new lease's rows";
+  EXPECT_EQ(runner.results().workers().at("a (before its restart)").reports, 2u)
+      << "its stats count as the dead process's";
+  EXPECT_EQ(runner.results().workers().at("a").reports, 1u);
   runner.request_stop();
   EXPECT_EQ(running.wait(), 0);
 }
@@ -878,6 +883,41 @@ TEST(Aggregator, LostReportsAreCountedInRequestsFromTheWorkersRunningTotal) {
   EXPECT_EQ(a.totals().total().requests + a.lost_requests(), 17u)
       << "counted + lost == what the worker counted";
   EXPECT_EQ(m::summary_json(a, {})["lost"]["requests"], 7);
+}
+
+TEST(Aggregator, ReportsOfTheProcessARestartReplacedCountBeforeItAndOlderOnesAreRefused) {
+  m::aggregator a(1);
+  auto of = [](std::uint64_t process, std::uint64_t seq, int requests, std::uint64_t so_far) {
+    auto r = report(seq, requests);
+    r.incarnation = process;
+    r.requests_sent = so_far;
+    r.users = 9;
+    return r;
+  };
+  a.joined("w1", 101);
+  EXPECT_TRUE(a.add(of(101, 1, 3, 3)));
+  EXPECT_TRUE(a.add(of(101, 2, 2, 5)));
+  a.restarted("w1");
+  a.joined("w1", 102);
+  EXPECT_TRUE(a.add(of(102, 1, 4, 4)));
+  EXPECT_TRUE(a.add(of(101, 3, 1, 6))) << "the dead process's, late: its own number 3";
+  EXPECT_TRUE(a.add(of(102, 3, 2, 10))) << "the new one's 2 (4 requests) is lost";
+  a.restarted("w1");
+  a.joined("w1", 103);
+  EXPECT_FALSE(a.add(of(101, 4, 1, 7))) << "two restarts ago: not told from a second process";
+  EXPECT_EQ(a.rejected(), 1u);
+  EXPECT_TRUE(a.add(of(102, 2, 4, 8))) << "the gap, late: merged before the latest restart";
+  EXPECT_TRUE(a.add(of(103, 1, 1, 1)));
+  const auto& before = a.workers().at("w1 (before its restart)");
+  EXPECT_EQ(before.reports, 6u);
+  EXPECT_EQ(before.lost, 0u);
+  EXPECT_EQ(before.requests_sent, 6u + 10u) << "what each process before said it sent";
+  EXPECT_EQ(before.lost_requests(), 0u);
+  EXPECT_EQ(before.users, 0) << "a process gone has no users";
+  EXPECT_EQ(a.workers().at("w1").reports, 1u);
+  EXPECT_EQ(a.users(), 9);
+  EXPECT_EQ(a.totals().total().requests, 3u + 2 + 4 + 1 + 2 + 4 + 1);
+  EXPECT_EQ(a.lost_requests(), 0u);
 }
 
 TEST(Aggregator, AFinalReportCountsOnlyIfItFollowsTheLastCommandSent) {

@@ -326,8 +326,8 @@ std::string frame(
   pk.pack(static_cast<int>(p::message_type::stats));
   pk.pack(p::protocol_version);
   pk.pack(std::string("w"));
-  pk.pack_array(16);
-  for (int v : {1, 1}) pk.pack(v);
+  pk.pack_array(17);
+  for (int v : {1, 0, 1}) pk.pack(v);  // run id, incarnation, sequence
   pk.pack(false);
   for (int v : {0, 0, 0}) pk.pack(v);  // command id, users, peak users
   pack_cpu(pk);
