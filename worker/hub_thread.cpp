@@ -80,10 +80,15 @@ void hub_thread::main(green::hub_options options) {
   } catch (const green::tls_error&) {
     tls_ = nullptr;
   }
-  if (!scenario_->dns.servers.empty() || scenario_->dns.max_ttl != config::dns_spec{}.max_ttl) {
+  const config::dns_spec& d = scenario_->dns;
+  if (!d.servers.empty() || d.max_ttl != config::dns_spec{}.max_ttl ||
+      d.select != config::dns_spec{}.select) {
     green::dns_settings dns;
-    dns.servers = scenario_->dns.servers;
-    dns.max_ttl = scenario_->dns.max_ttl;
+    dns.servers = d.servers;
+    dns.max_ttl = d.max_ttl;
+    dns.select = d.select == config::dns_spec::selection::first    ? green::dns_select::first
+                 : d.select == config::dns_spec::selection::random ? green::dns_select::random
+                                                                   : green::dns_select::round_robin;
     green::configure_dns(dns);
   }
   ready_.set_value();

@@ -183,6 +183,8 @@ struct http_spec {
 struct dns_spec {
   std::vector<std::string> servers;  ///< "IP" or "IP:PORT" ("[IPv6]:PORT"); none: the system's
   microseconds max_ttl{std::chrono::minutes(5)};  ///< longest an answer is reused
+  /// Which of a name's addresses a connection tries first (green::dns_select).
+  enum class selection { round_robin, first, random } select = selection::round_robin;
 };
 
 struct stats_spec {

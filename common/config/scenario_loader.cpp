@@ -529,7 +529,7 @@ scenario load(const reader& r, const std::string& text) {
     }
     if (const auto d = root["dns"]) {
       r.expect_map(d, "dns");
-      r.check_keys(d, {"servers", "max_ttl"}, "dns");
+      r.check_keys(d, {"servers", "max_ttl", "select"}, "dns");
       if (const auto servers = d["servers"]) {
         r.expect_list(servers, "dns.servers");
         // An empty list would read as "the system's", which leaving the key out says.
@@ -547,6 +547,17 @@ scenario load(const reader& r, const std::string& text) {
         }
       }
       if (d["max_ttl"]) s.dns.max_ttl = r.duration(d["max_ttl"], "dns.max_ttl");
+      if (const auto select = d["select"]) {
+        const std::string how = r.text(select, "dns.select");
+        if (how == "round_robin")
+          s.dns.select = dns_spec::selection::round_robin;
+        else if (how == "first")
+          s.dns.select = dns_spec::selection::first;
+        else if (how == "random")
+          s.dns.select = dns_spec::selection::random;
+        else
+          r.fail(select, "dns.select: '" + how + "' is not round_robin, first or random");
+      }
     }
     if (const auto st = root["stats"]) {
       r.expect_map(st, "stats");

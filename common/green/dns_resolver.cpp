@@ -217,7 +217,59 @@ void dns_resolver::remember(const std::string& name, const query& answered) {
       }));
     }
   }
-  cache_[name] = cached_answer{answered.addresses, now + ttl};
+  cache_[name] = cached_answer{answered.addresses, now + ttl,
+                               std::vector<bool>(answered.addresses.size(), false), 0};
+}
+
+namespace {
+
+bool same_address(const socket_address& a, const socket_address& b) {
+  if (a.storage.ss_family != b.storage.ss_family) return false;
+  if (a.storage.ss_family == AF_INET)
+    return reinterpret_cast<const sockaddr_in&>(a.storage).sin_addr.s_addr ==
+           reinterpret_cast<const sockaddr_in&>(b.storage).sin_addr.s_addr;
+  return std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a.storage).sin6_addr,
+                     &reinterpret_cast<const sockaddr_in6&>(b.storage).sin6_addr,
+                     sizeof(in6_addr)) == 0;
+}
+
+}  // namespace
+
+std::vector<socket_address> dns_resolver::next_order(cached_answer& answer) {
+  const std::size_t n = answer.addresses.size();
+  // The family c-ares put first (RFC 6724: IPv6 where it is routed) is the one to spread
+  // over; the other family's addresses stay behind, as fallbacks.
+  std::size_t preferred = 0;
+  while (preferred < n &&
+         answer.addresses[preferred].storage.ss_family == answer.addresses[0].storage.ss_family)
+    ++preferred;
+  std::size_t start = 0;
+  if (preferred > 1 && settings_.select == dns_select::round_robin)
+    start = static_cast<std::size_t>(answer.turn % preferred);
+  else if (preferred > 1 && settings_.select == dns_select::random)
+    start = std::uniform_int_distribution<std::size_t>(0, preferred - 1)(random_);
+  ++answer.turn;
+  std::vector<std::size_t> order;
+  order.reserve(n);
+  for (std::size_t i = 0; i < preferred; ++i) order.push_back((start + i) % preferred);
+  for (std::size_t i = preferred; i < n; ++i) order.push_back(i);
+  std::stable_partition(order.begin(), order.end(),
+                        [&](std::size_t i) { return !answer.failed[i]; });
+  std::vector<socket_address> out;
+  out.reserve(n);
+  for (const std::size_t i : order) out.push_back(answer.addresses[i]);
+  return out;
+}
+
+void dns_resolver::connection_failed(const std::string& host, const socket_address& address) {
+  const auto hit = cache_.find(lower(host));
+  if (hit == cache_.end()) return;
+  cached_answer& answer = hit->second;
+  for (std::size_t i = 0; i < answer.addresses.size(); ++i)
+    if (same_address(answer.addresses[i], address)) answer.failed[i] = true;
+  // Once every address has failed, none is behind another: each gets its turn again.
+  if (std::all_of(answer.failed.begin(), answer.failed.end(), [](bool f) { return f; }))
+    std::fill(answer.failed.begin(), answer.failed.end(), false);
 }
 
 std::vector<socket_address> dns_resolver::resolve(const std::string& host, std::uint16_t port,
@@ -226,7 +278,7 @@ std::vector<socket_address> dns_resolver::resolve(const std::string& host, std::
   std::vector<socket_address> out;
   if (auto hit = cache_.find(name); hit != cache_.end()) {
     if (hit->second.expires > clock::now()) {
-      out = hit->second.addresses;
+      out = next_order(hit->second);
     } else {
       cache_.erase(hit);
     }
@@ -261,7 +313,9 @@ std::vector<socket_address> dns_resolver::resolve(const std::string& host, std::
       throw resolve_error("resolve " + host + ": " + why);
     }
     if (q->addresses.empty()) throw resolve_error("resolve " + host + ": no address");
-    out = q->addresses;
+    // Remembered (unless its TTL or max_ttl is 0): the answer's turns start with this call.
+    const auto cached = cache_.find(name);
+    out = cached != cache_.end() ? next_order(cached->second) : q->addresses;
   }
   for (auto& a : out) set_port(a, port);
   return out;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -16,6 +17,15 @@
 
 namespace swarmlet::green {
 
+/// Which of a name's addresses a new connection tries first (k6's dns.select). The others
+/// follow, as fallbacks: the answer's other addresses of the same family, then those of the
+/// other family, then the addresses a connection failed to lately.
+enum class dns_select {
+  round_robin,  ///< each connection the next address: load spread evenly over them
+  first,        ///< the answer's first (getaddrinfo's order, as Locust and wrk connect)
+  random,       ///< any, at random (k6's default)
+};
+
 struct dns_settings {
   /// Servers as "IP" or "IP:PORT" ("[IPv6]:PORT"); empty: the system's (/etc/resolv.conf).
   std::vector<std::string> servers;
@@ -23,6 +33,7 @@ struct dns_settings {
   duration max_ttl = std::chrono::minutes(5);
   /// Names kept at most; past it, the answer closest to expiry makes room.
   std::size_t max_cached_names = 1024;
+  dns_select select = dns_select::round_robin;
 };
 
 struct socket_address {
@@ -38,10 +49,15 @@ class dns_resolver {
   dns_resolver(const dns_resolver&) = delete;
   dns_resolver& operator=(const dns_resolver&) = delete;
 
-  /// The addresses of the name `host`, each with `port`, in the order to try them. Parks the
-  /// calling green thread. Throws resolve_error ("resolve HOST: REASON") or, once `until`
-  /// passes, resolve_error ("resolve HOST: no answer from the name servers in time").
+  /// The addresses of the name `host`, each with `port`, in the order to try them (see
+  /// dns_select; a cached answer turns for each call). Parks the calling green thread. Throws
+  /// resolve_error ("resolve HOST: REASON") or, once `until` passes, resolve_error ("resolve
+  /// HOST: no answer from the name servers in time").
   std::vector<socket_address> resolve(const std::string& host, std::uint16_t port, deadline until);
+  /// A connection to `address` of `host` failed (refused, or timed out): while the answer is
+  /// cached, it is tried after the name's other addresses. A server that drops connections
+  /// would otherwise cost every connection that tries it first its share of the connect time.
+  void connection_failed(const std::string& host, const socket_address& address);
 
   /// Lookups that reached c-ares (a cached answer or a shared query does not count).
   std::uint64_t lookups() const noexcept { return lookups_; }
@@ -52,9 +68,13 @@ class dns_resolver {
   struct query;
   struct watched_socket;
   struct cached_answer {
-    std::vector<socket_address> addresses;
+    std::vector<socket_address> addresses;  ///< in the answer's order
     time_point expires;
+    std::vector<bool> failed;  ///< per address: a connection to it failed (connection_failed)
+    std::uint64_t turn = 0;    ///< calls so far (round_robin: where the next one starts)
   };
+  /// The cached answer's addresses in the order the next connection tries them.
+  std::vector<socket_address> next_order(cached_answer& answer);
   static void on_socket_state(void* self, int fd, int readable, int writable);
   static void pump(dns_resolver* self, std::shared_ptr<watched_socket> socket, bool reading);
   std::shared_ptr<query> start(const std::string& name);
@@ -69,6 +89,7 @@ class dns_resolver {
   std::unordered_map<std::string, std::shared_ptr<query>> in_flight_;
   std::unordered_map<std::string, cached_answer> cache_;
   std::uint64_t lookups_ = 0;
+  std::minstd_rand random_{std::random_device{}()};  ///< dns_select::random
 };
 
 /// This hub thread's resolver (made with the settings of the last configure_dns, or the

@@ -119,12 +119,28 @@ socket socket::connect(const std::string& host, std::uint16_t port,
   const deadline until = deadline_after(timeout);
   // Literals never wait; a name goes to this hub's resolver, which parks only this thread.
   std::vector<socket_address> addrs;
-  if (auto literal = literal_address(host, port))
+  const auto literal = literal_address(host, port);
+  const bool by_name = !literal;
+  if (literal)
     addrs.push_back(*literal);
   else
     addrs = hub_dns_resolver().resolve(host, port, until);
+  // A name's addresses are tried in turn, each with an even share of the time left (as Go's
+  // dialer does): one that drops connection attempts leaves time for the next (QA: with the
+  // first of two addresses silent, every request failed though the second served). The
+  // resolver tries one that failed after the others from then on.
+  const auto failed = [&](const socket_address& a) {
+    if (by_name) hub_dns_resolver().connection_failed(host, a);
+  };
   int last_error = EHOSTUNREACH;
-  for (const socket_address& a : addrs) {
+  bool timed_out = false;
+  for (std::size_t i = 0; i < addrs.size(); ++i) {
+    const socket_address& a = addrs[i];
+    deadline attempt = until;
+    if (until && i + 1 < addrs.size()) {
+      const time_point now = clock::now();
+      attempt = now + (*until - now) / static_cast<int>(addrs.size() - i);
+    }
     socket s(new_tcp_fd(a.storage.ss_family), false);
     set_nodelay(s.fd());
     if (::connect(s.fd(), reinterpret_cast<const sockaddr*>(&a.storage), a.length) == 0) {
@@ -133,18 +149,25 @@ socket socket::connect(const std::string& host, std::uint16_t port,
     }
     if (errno != EINPROGRESS) {
       last_error = errno;
+      failed(a);
       continue;
     }
     // Connected (or failed) once writable.
-    if (!retry_when_ready(s.fd_, io_direction::write, until, "connect",
-                          [] { return std::optional<bool>(true); }))
-      throw operation_timed_out("connect to " + endpoint(host, port) + " timed out");
+    if (!retry_when_ready(s.fd_, io_direction::write, attempt, "connect",
+                          [] { return std::optional<bool>(true); })) {
+      timed_out = true;
+      failed(a);
+      continue;
+    }
     int err = 0;
     socklen_t len = sizeof err;
     ::getsockopt(s.fd(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (err == 0) return s;
     last_error = err;
+    failed(a);
   }
+  // Timed out at one address and refused at the others: the timeout is what took the time.
+  if (timed_out) throw operation_timed_out("connect to " + endpoint(host, port) + " timed out");
   throw_errno(last_error, "connect to " + endpoint(host, port));
 }
 

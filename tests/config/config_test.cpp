@@ -873,6 +873,23 @@ TEST(ScenarioLoader, StatsMaxNamesIsAPositiveCount) {
       c::config_error);
 }
 
+TEST(ScenarioLoader, DnsSelectSaysWhichAddressAConnectionTriesFirst) {
+  const auto with = [](const std::string& dns) {
+    return c::load_scenario_text(
+        "target: http://shop.test/\n" + dns + "users: [{tasks: [{get: /}]}]\n", "s.yaml");
+  };
+  EXPECT_EQ(with("").dns.select, c::dns_spec::selection::round_robin) << "by default, in turn";
+  EXPECT_EQ(with("dns: {select: first}\n").dns.select, c::dns_spec::selection::first);
+  EXPECT_EQ(with("dns: {select: random}\n").dns.select, c::dns_spec::selection::random);
+  try {
+    with("dns: {select: roundRobin}\n");
+    ADD_FAILURE() << "k6's spelling was taken";
+  } catch (const c::config_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "s.yaml:2:15: dns.select: 'roundRobin' is not round_robin, first or random");
+  }
+}
+
 TEST(ScenarioLoader, DnsServersAreAddressesWithAnOptionalPort) {
   const auto s = c::load_scenario_text(
       "target: http://shop.test/\ndns: {servers: [10.0.0.2, \"10.0.0.3:5353\", \"::1\", "

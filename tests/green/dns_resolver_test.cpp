@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -176,6 +177,103 @@ TEST_P(DnsResolver, ASocketConnectsByNameThroughTheHubsResolver) {
   auto s = green::socket::connect("connect.test", ntohs(bound.sin_port), 5s);
   EXPECT_TRUE(accepted.wait());
   EXPECT_EQ(asked("connect.test"), 1);
+}
+
+TEST_P(DnsResolver, ConnectionsTakeANamesAddressesInTurnFirstOrAtRandomAsTheyAreTold) {
+  const auto firsts = [&](dns_select select, int calls) {
+    auto s = settings();
+    s.select = select;
+    dns_resolver r(s);
+    std::vector<std::string> out;
+    for (int i = 0; i < calls; ++i) {
+      const auto addrs = r.resolve("two.test", 80, {});
+      EXPECT_EQ(addrs.size(), 2u) << "the others stay, as fallbacks";
+      out.push_back(text_of(addrs.front()));
+    }
+    return out;
+  };
+  EXPECT_EQ(
+      firsts(dns_select::round_robin, 4),
+      (std::vector<std::string>{"127.0.0.1:80", "127.0.0.2:80", "127.0.0.1:80", "127.0.0.2:80"}))
+      << "by default, each connection the next (k6 picks at random; a DNS answer cached for "
+         "minutes sent every connection to the first address)";
+  EXPECT_EQ(firsts(dns_select::first, 3), (std::vector<std::string>(3, "127.0.0.1:80")));
+  const auto any = firsts(dns_select::random, 64);
+  EXPECT_NE(std::find(any.begin(), any.end(), "127.0.0.1:80"), any.end());
+  EXPECT_NE(std::find(any.begin(), any.end(), "127.0.0.2:80"), any.end());
+}
+
+/// Binds `address`:`port` (loopback) and fills its queue: the kernel then drops connection
+/// attempts to it, as a host that is down does (no answer, no refusal).
+class dropping_listener {
+ public:
+  dropping_listener(const char* address, std::uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    ::inet_pton(AF_INET, address, &a.sin_addr);
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 0) != 0)
+      return;
+    for (int i = 0; i < 3; ++i) {
+      const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      pending_.push_back(c);
+    }
+    bound_ = true;
+  }
+  ~dropping_listener() {
+    for (const int c : pending_) ::close(c);
+    ::close(fd_);
+  }
+  bool bound() const { return bound_; }
+
+ private:
+  int fd_ = -1;
+  bool bound_ = false;
+  std::vector<int> pending_;
+};
+
+TEST_P(DnsResolver, AConnectionFallsBackToTheNextAddressAndOneThatFailedIsTriedLast) {
+  configure_dns(settings());
+  auto listener = green::socket::listen("127.0.0.1", 0);
+  sockaddr_in bound{};
+  socklen_t len = sizeof bound;
+  ::getsockname(listener.fd(), reinterpret_cast<sockaddr*>(&bound), &len);
+  const std::uint16_t port = ntohs(bound.sin_port);
+  auto accepted = spawn([&] {
+    int n = 0;
+    for (;;) {
+      listener.accept();
+      ++n;
+      if (n == 2) return n;
+    }
+  });
+  // deadfirst.test is 127.0.0.3 (which drops the attempt), then 127.0.0.1 (which serves).
+  dropping_listener down("127.0.0.3", port);
+  ASSERT_TRUE(down.bound()) << "127.0.0.3:" << port << " is taken";
+  // With the whole connect time spent on the first address, this timed out though the
+  // second served (QA); each address now has its share.
+  EXPECT_NO_THROW(green::socket::connect("deadfirst.test", port, 4s));
+  const auto order = hub_dns_resolver().resolve("deadfirst.test", port, {});
+  ASSERT_EQ(order.size(), 2u);
+  EXPECT_EQ(text_of(order.front()), "127.0.0.1:" + std::to_string(port))
+      << "the address that failed goes last while the answer is cached";
+  EXPECT_NO_THROW(green::socket::connect("deadfirst.test", port, 4s));
+  EXPECT_EQ(accepted.wait(), 2);
+}
+
+TEST_P(DnsResolver, AnAddressThatRefusesIsTriedLastAndAllFailingGiveEachItsTurnAgain) {
+  dns_resolver r(settings());
+  auto order = r.resolve("deadfirst.test", 80, {});
+  ASSERT_EQ(text_of(order.front()), "127.0.0.3:80");
+  r.connection_failed("deadfirst.test", order.front());
+  EXPECT_EQ(text_of(r.resolve("deadfirst.test", 80, {}).front()), "127.0.0.1:80");
+  EXPECT_EQ(text_of(r.resolve("deadfirst.test", 80, {}).front()), "127.0.0.1:80")
+      << "not its turn while it failed";
+  r.connection_failed("deadfirst.test", order.back());
+  const auto again = r.resolve("deadfirst.test", 80, {});
+  EXPECT_EQ(again.size(), 2u) << "both failed: both are tried, in turn";
 }
 
 SWARMLET_ALL_BACKENDS(DnsResolver);

@@ -7,6 +7,8 @@ elsewhere does not exist), except:
   held.test      answered only once a datagram "release held.test" arrives
   ttl0.test      TTL 0 (not to be cached)
   servfail.test  SERVFAIL
+  two.test       127.0.0.1 and 127.0.0.2
+  deadfirst.test 127.0.0.3, then 127.0.0.1 (a test makes 127.0.0.3 drop or refuse connections)
 AAAA questions get an empty answer (NOERROR). A datagram "count NAME" is answered with the
 number of A questions seen for NAME, so a test can tell what its client asked.
 """
@@ -16,6 +18,8 @@ import sys
 from collections import Counter
 
 TTL = 300
+SEVERAL = {"two.test": ["127.0.0.1", "127.0.0.2"],
+           "deadfirst.test": ["127.0.0.3", "127.0.0.1"]}
 
 
 def parse_question(packet):
@@ -69,6 +73,8 @@ def main():
             sock.sendto(answer(packet, question, 0, []), peer)
         elif name == "held.test":
             held.append((packet, question, peer))
+        elif name in SEVERAL:
+            sock.sendto(answer(packet, question, 0, [(TTL, a) for a in SEVERAL[name]]), peer)
         else:
             sock.sendto(answer(packet, question, 0, [(0 if name == "ttl0.test" else TTL,
                                                       "127.0.0.1")]), peer)
