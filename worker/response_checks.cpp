@@ -90,20 +90,19 @@ std::string check_json(const json_check& c, const nlohmann::json* body_json) {
 
 std::string check_header(const config::header_check& h, const http::result& r,
                          config::regex_match_buffer& buffer) {
-  const auto value = r.response.headers.get(h.name);
+  const auto value = r.response.headers.combined(h.name);
   if (!value) return "header " + h.name + " is missing";
   if (h.equals) {
     if (*value != *h.equals)
-      return "header " + h.name + " is '" + shown(std::string(*value)) + "', expected '" +
-             *h.equals + "'";
+      return "header " + h.name + " is '" + shown(*value) + "', expected '" + *h.equals + "'";
     return {};
   }
   const auto m = h.matches.search(*value, buffer);
   if (m.result == config::regex_search::outcome::failed)
     return "header " + h.name + " /" + h.matches.source() + "/: " + m.error;
   if (!m.matched())
-    return "header " + h.name + " '" + shown(std::string(*value)) + "' does not match /" +
-           h.matches.source() + "/";
+    return "header " + h.name + " '" + shown(*value) + "' does not match /" + h.matches.source() +
+           "/";
   return {};
 }
 
@@ -155,7 +154,7 @@ std::string apply_captures(const std::vector<config::capture_spec>& captures, co
         if (!value) looked_for = c.path.source();
         break;
       case config::capture_spec::source::header:
-        if (auto h = r.response.headers.get(c.header)) value = std::string(*h);
+        value = r.response.headers.combined(c.header);
         if (!value) looked_for = "header " + c.header;
         break;
       case config::capture_spec::source::regex: {

@@ -2,6 +2,19 @@
 
 namespace swarmlet::http {
 
+std::optional<std::string> header_list::combined(std::string_view name) const {
+  std::optional<std::string> value;
+  for (const auto& [n, v] : fields_) {
+    if (!equals_ignoring_case(n, name)) continue;
+    if (value) {
+      value->append(", ").append(v);
+    } else {
+      value = v;
+    }
+  }
+  return value;
+}
+
 std::string_view reason_phrase(int status) noexcept {
   switch (status) {
     case 100:

@@ -32,6 +32,10 @@ class header_list {
       if (equals_ignoring_case(n, name)) return std::string_view(v);
     return std::nullopt;
   }
+  /// The value of header `name` in a message: every field of that name, in arrival order,
+  /// joined with ", " (RFC 9110 5.3's combined value; Set-Cookie too), as Python's requests and
+  /// k6 give a repeated header. What YAML checks and captures and a script's r.headers see.
+  std::optional<std::string> combined(std::string_view name) const;
   bool has(std::string_view name) const { return get(name).has_value(); }
   const std::vector<std::pair<std::string, std::string>>& fields() const noexcept {
     return fields_;

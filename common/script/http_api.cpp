@@ -266,9 +266,10 @@ void pack_headers(const http::header_list& headers, std::string& out) {
   }
 }
 
-/// Pushes the headers table (lower-case names, any-case lookup) of a packed header string.
+/// Pushes the headers table (lower-case names, any-case lookup) of a packed header string. A
+/// repeated header is one entry, its values joined as YAML checks and captures see them
+/// (header_list::combined).
 void push_headers_table(lua_State* L, std::string_view packed) {
-  lua_newtable(L);
   auto take = [&packed]() {
     std::uint32_t n = 0;
     std::memcpy(&n, packed.data(), sizeof n);
@@ -276,10 +277,24 @@ void push_headers_table(lua_State* L, std::string_view packed) {
     packed.remove_prefix(sizeof n + n);
     return out;
   };
+  http::header_list headers;
   while (packed.size() >= sizeof(std::uint32_t)) {
     const std::string_view name = take();
     const std::string_view value = take();
-    push_lower(L, name);
+    headers.add(std::string(name), std::string(value));
+  }
+  lua_createtable(L, 0, static_cast<int>(headers.fields().size()));
+  for (const auto& field : headers.fields()) {
+    push_lower(L, field.first);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, -3);
+    const bool set_already = !lua_isnil(L, -1);  // a repeated name, set at its first field
+    lua_pop(L, 1);
+    if (set_already) {
+      lua_pop(L, 1);
+      continue;
+    }
+    const std::string value = *headers.combined(field.first);
     lua_pushlstring(L, value.data(), value.size());
     lua_rawset(L, -3);
   }

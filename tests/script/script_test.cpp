@@ -624,6 +624,29 @@ TEST_F(Script, ResponseHeadersAreATableOfLowerCaseNamesReadInAnyCase) {
       << only_error();
 }
 
+TEST_F(Script, ARepeatedResponseHeaderIsAllItsValuesJoinedAsYamlChecksSeeIt) {
+  // QA: r.headers kept only the last X-Multi (and the last Set-Cookie) where a YAML check saw
+  // the first; Python's requests and k6 give "first, second".
+  g::socket repeating_listener = g::socket::listen("127.0.0.1", 0);
+  auto repeating = g::spawn([&] {
+    swarmlet::http::serve_http(repeating_listener, [](const auto&, auto& r) {
+      r.status = 200;
+      r.headers.add("X-Multi", "first");
+      r.headers.add("Set-Cookie", "a=1; Path=/");
+      r.headers.add("x-multi", "second");
+      r.headers.add("Set-Cookie", "b=2; Path=/");
+    });
+  });
+  run_user(task("local r = u.http:get('http://127.0.0.1:" +
+                std::to_string(repeating_listener.local_port()) + R"(/h')
+    local names = 0
+    for _ in pairs(r.headers) do names = names + 1 end
+    result = r.headers["X-Multi"] .. "|" .. r.headers["set-cookie"] .. "|" .. names
+  )"));
+  repeating.kill();
+  EXPECT_EQ(global("result"), "first, second|a=1; Path=/, b=2; Path=/|3") << only_error();
+}
+
 TEST_F(Script, GreenThreadsOfOneUserRequestInParallel) {
   run_user(task(R"(
     local pool = sw.pool(4)

@@ -73,6 +73,23 @@ TEST(ResponseChecks, HeadersByAnyCaseExactOrByRegex) {
             "header X-Id '12a' does not match /^[0-9]+$/");
 }
 
+TEST(ResponseChecks, ARepeatedHeaderIsAllItsValuesJoinedWithCommas) {
+  // QA: a check saw only the first X-Multi (a script's r.headers only the last); Python's
+  // requests and k6 give "first, second", Set-Cookie too.
+  checker check;
+  const auto spec = request(
+      "{get: /, check: {header: {X-Multi: 'first, second', Set-Cookie: {regex: '^a=1.*, b=2'}}}}");
+  EXPECT_EQ(check(spec, response(200, "",
+                                 {{"X-Multi", "first"},
+                                  {"Set-Cookie", "a=1; Path=/"},
+                                  {"Content-Length", "0"},
+                                  {"x-multi", "second"},
+                                  {"set-cookie", "b=2; Path=/"}})),
+            "");
+  EXPECT_EQ(check(spec, response(200, "", {{"X-Multi", "first"}})),
+            "header X-Multi is 'first', expected 'first, second'");
+}
+
 TEST(ResponseChecks, BodyContainsNotContainsAndRegex) {
   checker check;
   const auto spec = request(
@@ -174,6 +191,15 @@ TEST(ResponseCaptures, SetVariablesOrSayWhatFoundNothing) {
   EXPECT_EQ(run(R"({"token": "t", "n": "id=1"})", {}),
             "capture session: nothing matched header X-Session");
   EXPECT_EQ(run("not json", {}), "capture token: nothing matched $.token");
+}
+
+TEST(ResponseCaptures, ARepeatedHeaderIsCapturedWithAllItsValues) {
+  c::regex_match_buffer buffer;
+  const auto spec = request("{get: /, capture: {multi: {header: X-Multi}}}");
+  std::unordered_map<std::string, std::string> vars;
+  const auto r = response(200, "", {{"X-Multi", "first"}, {"X-Other", "x"}, {"X-MULTI", "second"}});
+  EXPECT_EQ(w::apply_captures(spec.captures, r, nullptr, buffer, vars), "");
+  EXPECT_EQ(vars["multi"], "first, second") << "as a check and a script's r.headers see it";
 }
 
 }  // namespace
