@@ -47,7 +47,7 @@ void request_executor::build(const config::request_spec& spec) {
     if (spec.json_templates.empty()) {
       request_.body = spec.json->dump();
     } else {
-      nlohmann::json j = *spec.json;
+      nlohmann::ordered_json j = *spec.json;
       for (const auto& [ptr, t] : spec.json_templates) j[ptr] = t.render(ctx);
       request_.body = j.dump();
     }

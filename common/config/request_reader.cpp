@@ -91,28 +91,29 @@ nlohmann::json plain_scalar(const reader& r, const YAML::Node& n) {
   return text;
 }
 
-nlohmann::json to_json_within(const reader& r, const YAML::Node& n, json_budget& budget) {
+template <class Json>
+Json to_json_within(const reader& r, const YAML::Node& n, json_budget& budget) {
   switch (n.Type()) {
     case YAML::NodeType::Map: {
       budget.spend(r, 0);
-      nlohmann::json j = nlohmann::json::object();
+      Json j = Json::object();
       for (const auto& kv : n) {
         const auto key = kv.first.as<std::string>();
         budget.spend(r, key.size());
-        j[key] = to_json_within(r, kv.second, budget);
+        j[key] = to_json_within<Json>(r, kv.second, budget);
       }
       return j;
     }
     case YAML::NodeType::Sequence: {
       budget.spend(r, 0);
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& e : n) j.push_back(to_json_within(r, e, budget));
+      Json j = Json::array();
+      for (const auto& e : n) j.push_back(to_json_within<Json>(r, e, budget));
       return j;
     }
     case YAML::NodeType::Scalar: {
       budget.spend(r, n.Scalar().size());
       if (n.Tag() == "!") return n.Scalar();  // quoted: always a string
-      return plain_scalar(r, n);
+      return Json(plain_scalar(r, n));
     }
     default:
       return nullptr;
@@ -123,11 +124,16 @@ nlohmann::json to_json_within(const reader& r, const YAML::Node& n, json_budget&
 
 nlohmann::json to_json(const reader& r, const YAML::Node& n) {
   json_budget budget{n};
-  return to_json_within(r, n, budget);
+  return to_json_within<nlohmann::json>(r, n, budget);
 }
 
-void collect_json_templates(const reader& r, const YAML::Node& at, const nlohmann::json& j,
-                            const nlohmann::json::json_pointer& ptr, request_spec& req) {
+nlohmann::ordered_json to_json_body(const reader& r, const YAML::Node& n) {
+  json_budget budget{n};
+  return to_json_within<nlohmann::ordered_json>(r, n, budget);
+}
+
+void collect_json_templates(const reader& r, const YAML::Node& at, const nlohmann::ordered_json& j,
+                            const nlohmann::ordered_json::json_pointer& ptr, request_spec& req) {
   if (j.is_object()) {
     for (auto it = j.begin(); it != j.end(); ++it)
       collect_json_templates(r, at, it.value(), ptr / it.key(), req);
@@ -461,8 +467,8 @@ request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
   }
   if (const auto mp = n["multipart"]) read_multipart(r, mp, req.multipart);
   if (const auto j = n["json"]) {
-    req.json = to_json(r, j);
-    collect_json_templates(r, j, *req.json, nlohmann::json::json_pointer(), req);
+    req.json = to_json_body(r, j);
+    collect_json_templates(r, j, *req.json, nlohmann::ordered_json::json_pointer(), req);
   }
   if (n["check"]) read_check(r, n["check"], req.check);
   if (n["capture"]) read_captures(r, n["capture"], req.captures);

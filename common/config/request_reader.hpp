@@ -21,9 +21,12 @@ request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
 
 /// A YAML value as JSON: scalars typed as YAML reads them (a quoted one stays a string).
 nlohmann::json to_json(const reader& r, const YAML::Node& n);
+/// A YAML value as a JSON body to send (`json:`, a ws `send:` mapping): as to_json, with object
+/// keys in the order written, as Locust and k6 send them (a server may sign or hash the bytes).
+nlohmann::ordered_json to_json_body(const reader& r, const YAML::Node& n);
 /// Every string leaf of `j` that holds a substitution becomes a template at its pointer.
-void collect_json_templates(const reader& r, const YAML::Node& at, const nlohmann::json& j,
-                            const nlohmann::json::json_pointer& ptr, request_spec& req);
+void collect_json_templates(const reader& r, const YAML::Node& at, const nlohmann::ordered_json& j,
+                            const nlohmann::ordered_json::json_pointer& ptr, request_spec& req);
 /// `json: {$.path: value or {comparison: value}}` checks.
 void read_json_checks(const reader& r, const YAML::Node& n, std::vector<json_check>& out);
 /// `capture: {variable: {json: $.path} | {regex: RE} | {header: Name}}`.

@@ -77,8 +77,9 @@ struct request_spec {
   std::vector<std::pair<std::string, template_string>> headers;
   std::vector<std::pair<std::string, template_string>> query;
   std::optional<template_string> body;
-  std::optional<nlohmann::json> json;  ///< body as JSON, string leaves templated
-  std::vector<std::pair<nlohmann::json::json_pointer, template_string>> json_templates;
+  /// Body as JSON, keys in the order written, string leaves templated.
+  std::optional<nlohmann::ordered_json> json;
+  std::vector<std::pair<nlohmann::ordered_json::json_pointer, template_string>> json_templates;
   /// Body as an HTML form: `form:` (urlencoded) or `multipart:` (multipart/form-data).
   std::vector<std::pair<std::string, template_string>> form;
   std::vector<multipart_spec> multipart;

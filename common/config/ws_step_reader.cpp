@@ -94,8 +94,8 @@ request_spec read_ws_step(const reader& r, const YAML::Node& n, bool as_task,
       if (m.IsScalar()) {
         req.body = r.templ(m, "send");
       } else {  // a mapping or a list: sent as JSON text
-        req.json = to_json(r, m);
-        collect_json_templates(r, m, *req.json, nlohmann::json::json_pointer(), req);
+        req.json = to_json_body(r, m);
+        collect_json_templates(r, m, *req.json, nlohmann::ordered_json::json_pointer(), req);
       }
     } else {
       ws.what = ws_step::action::expect;

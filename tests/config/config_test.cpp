@@ -663,7 +663,7 @@ TEST(ScenarioLoader, AJsonBodyReadsScalarsAsYaml12AndWholeNumbersExactly) {
       "s.yaml");
   ASSERT_TRUE(s.users[0].tasks[0].steps[0].json);
   const auto& body = *s.users[0].tasks[0].steps[0].json;
-  EXPECT_EQ(body, nlohmann::json::parse(
+  EXPECT_EQ(body, nlohmann::ordered_json::parse(
                       R"({"country": "NO", "answer": "yes", "flag": "on", "size": "n", "t": true,
                           "f": false, "z": null, "tilde": null, "id": 12345678901234567890,
                           "neg": -5, "half": 1.5, "big": 1e300, "quoted": "true",
@@ -687,6 +687,20 @@ TEST(ScenarioLoader, AJsonBodyReadsScalarsAsYaml12AndWholeNumbersExactly) {
         error_of("target: http://h/\nusers: [{tasks: [{post: /, json: {v: " + value + "}}]}]\n");
     EXPECT_EQ(e.rfind(error, 0), 0u) << value << ": " << e;
   }
+}
+
+TEST(ScenarioLoader, AJsonBodyKeepsItsKeysInTheOrderWritten) {
+  // QA: nlohmann::json sorted them; Locust and k6 send a body's keys as written.
+  const auto s = c::load_scenario_text(
+      "target: http://h/\nusers: [{tasks: [{post: /, json: {zeta: 1, alpha: \"${user_id}\", mid: "
+      "{y: [{q: 1, c: 2}], b: 2}}}]}]\n",
+      "s.yaml");
+  const auto& step = s.users[0].tasks[0].steps[0];
+  ASSERT_TRUE(step.json);
+  EXPECT_EQ(step.json->dump(),
+            R"({"zeta":1,"alpha":"${user_id}","mid":{"y":[{"q":1,"c":2}],"b":2}})");
+  ASSERT_EQ(step.json_templates.size(), 1u);
+  EXPECT_EQ(step.json_templates[0].first.to_string(), "/alpha");
 }
 
 TEST(ScenarioLoader, AJsonBodyThatAliasesExpandBeyondBoundsIsRefusedWhereItStarts) {

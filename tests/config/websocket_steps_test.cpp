@@ -78,6 +78,15 @@ TEST(WebSocketSteps, EachStepReadsAsItsAction) {
   EXPECT_EQ(u.on_stop[0].ws->close_code, 1000);
 }
 
+TEST(WebSocketSteps, ASentMappingKeepsItsKeysInTheOrderWritten) {
+  // QA: sent with its keys sorted; k6 and Locust send the order written.
+  const auto s = load(
+      "  - tasks: [{ws: /chat}, {send: {op: ping, n: \"${iteration}\", at: [{z: 1, a: 2}]}}]\n");
+  const auto& send = s.users[0].tasks[1].steps[0];
+  ASSERT_TRUE(send.json);
+  EXPECT_EQ(send.json->dump(), R"({"op":"ping","n":"${iteration}","at":[{"z":1,"a":2}]})");
+}
+
 TEST(WebSocketSteps, StepsWrittenWrongAreRefusedWhereTheyAre) {
   EXPECT_EQ(error_of("  - tasks: [{ws: /a, send: hi}]\n"),
             "ws.yaml:3:13: a WebSocket step takes one of ws, send, expect, close (or send with "

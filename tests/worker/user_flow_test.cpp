@@ -47,8 +47,9 @@ class UserFlow : public ::testing::Test {
   }
 
   g::hub hub_;
-  std::vector<std::string> seen_;  // request targets, in order
-  std::size_t injected_ = 0;       // requests that carried an X-Injected header
+  std::vector<std::string> seen_;    // request targets, in order
+  std::vector<std::string> bodies_;  // request bodies, in order
+  std::size_t injected_ = 0;         // requests that carried an X-Injected header
   c::scenario scenario_;
   swarmlet::stats::stats_table stats_;
   std::unique_ptr<w::user_runner> user_;
@@ -57,6 +58,7 @@ class UserFlow : public ::testing::Test {
   g::green_thread<void> server_ = g::spawn([this] {
     h::serve_http(listener_, [this](const h::request& q, h::response& r) {
       seen_.push_back(q.target);
+      bodies_.push_back(q.body);
       if (q.headers.has("x-injected")) ++injected_;
       r.status = 200;
       if (q.target.rfind("/status/", 0) == 0) r.status = std::stoi(q.target.substr(8));
@@ -142,6 +144,17 @@ TEST_F(UserFlow, CapturesAndChecksGoThroughTheRealClient) {
       2);
   EXPECT_EQ(seen_, (std::vector<std::string>{"/token", "/use/t-1/r-17/[]"}));
   EXPECT_TRUE(stats_.errors().empty());
+}
+
+TEST_F(UserFlow, AJsonBodyGoesWithItsKeysInTheOrderWritten) {
+  // QA: the keys went sorted; Locust and k6 send them as written, and a server that signs or
+  // hashes the body, or compares it with a golden file, sees the difference.
+  run_user(
+      R"yaml([{tasks: [{steps: [{post: /fixed, json: {zeta: 1, alpha: 2, mid: {y: 1, b: 2}}},
+          {post: /templated, json: {zeta: "${iteration}", alpha: [{y: "i${iteration}", b: 2}]}}]}]}])yaml",
+      2);
+  EXPECT_EQ(bodies_, (std::vector<std::string>{R"({"zeta":1,"alpha":2,"mid":{"y":1,"b":2}})",
+                                               R"({"zeta":"0","alpha":[{"y":"i0","b":2}]})"}));
 }
 
 TEST_F(UserFlow, CapturedTextThatWouldSplitARequestFailsItUnsent) {
