@@ -30,7 +30,11 @@ std::string url::path_prefix() const {
   return prefix;
 }
 
-std::optional<url> parse_url(const std::string& text, std::string& error) {
+std::optional<url> parse_url(const std::string& written, std::string& error) {
+  // The URL as it is sent: http-parser refuses a space in a path, which requests and Go's
+  // net/http send as %20 (requoted_target leaves the scheme and authority as written).
+  const std::optional<std::string> requoted = requoted_target(written);
+  const std::string& text = requoted ? *requoted : written;
   http_parser_url parsed;
   http_parser_url_init(&parsed);
   if (http_parser_parse_url(text.data(), text.size(), 0, &parsed) != 0) {
@@ -44,12 +48,12 @@ std::optional<url> parse_url(const std::string& text, std::string& error) {
         const std::string port = authority.substr(colon + 1);
         if (!port.empty() && port.find_first_not_of("0123456789") == std::string::npos &&
             (port.size() > 5 || std::stoul(port) > 65535)) {
-          error = "'" + text + "': the port " + port + " is not in 1..65535";
+          error = "'" + written + "': the port " + port + " is not in 1..65535";
           return std::nullopt;
         }
       }
     }
-    error = "'" + text + "' is not an absolute URL (expected http://host[:port][/path])";
+    error = "'" + written + "' is not an absolute URL (expected http://host[:port][/path])";
     return std::nullopt;
   }
   auto field = [&](int f) -> std::string {
@@ -59,12 +63,12 @@ std::optional<url> parse_url(const std::string& text, std::string& error) {
   url u;
   u.scheme = ascii_lowercase(field(UF_SCHEMA));
   if (u.scheme != "http" && u.scheme != "https") {
-    error = "'" + text + "': the scheme must be http or https";
+    error = "'" + written + "': the scheme must be http or https";
     return std::nullopt;
   }
   u.host = field(UF_HOST);
   if (u.host.empty()) {
-    error = "'" + text + "' has no host";
+    error = "'" + written + "' has no host";
     return std::nullopt;
   }
   u.port = (parsed.field_set & (1 << UF_PORT)) ? parsed.port : (u.tls() ? 443 : 80);

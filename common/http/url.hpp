@@ -11,7 +11,7 @@ struct url {
   std::string scheme;  ///< "http" or "https"
   std::string host;    ///< without brackets for IPv6 literals
   std::uint16_t port = 0;
-  std::string target;  ///< path and query; "/" when the URL has none
+  std::string target;  ///< path and query as sent (requoted_target); "/" when the URL has none
 
   bool tls() const noexcept { return scheme == "https"; }
   /// "host" or "host:port" when the port is not the scheme's default (for the Host header).
@@ -47,7 +47,9 @@ std::optional<url_userinfo> split_userinfo(std::string_view text);
 /// reports show (a password in them would leak).
 std::string without_userinfo(std::string_view text);
 
-/// Parses an absolute http or https URL; none (and `error` says why) otherwise.
+/// Parses an absolute http or https URL; none (and `error` says why) otherwise. A space,
+/// `"<>\^`{|}` or a byte above 0x7f in its path or query is taken, percent-encoded as a
+/// request's path is (requoted_target): `http://h/my api` is `/my%20api` on `h`.
 std::optional<url> parse_url(const std::string& text, std::string& error);
 
 }  // namespace swarmlet::http

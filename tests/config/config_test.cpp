@@ -587,6 +587,16 @@ std::string error_of(const std::string& yaml) {
   return "(no error)";
 }
 
+TEST(ScenarioLoader, ASpaceInTheTargetsPathOrInARequestsUrlIsTakenAsOtherCharactersAre) {
+  // QA: refused as "not an absolute URL", where /café and /a<b were taken (and sent encoded).
+  EXPECT_EQ(error_of("target: 'http://h/my api'\nusers: [{tasks: [{get: /x}, "
+                     "{get: 'http://other/a b'}, {get: 'http://other/caf\xc3\xa9/a<b'}]}]\n"),
+            "(no error)");
+  EXPECT_EQ(error_of("target: 'http://my host/'\nusers: [{tasks: [{get: /x}]}]\n"),
+            "bad.yaml:1:9: target: 'http://my host/' is not an absolute URL (expected "
+            "http://host[:port][/path])");
+}
+
 TEST(ScenarioLoader, AKeyGivenTwiceOrASecondDocumentIsAnErrorNotIgnored) {
   // yaml-cpp keeps both keys and lookups find the first: the second `load` was ignored.
   EXPECT_EQ(error_of("target: http://h/\nload: {users: 1}\nusers: [{tasks: [{get: /}]}]\n"

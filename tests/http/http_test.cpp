@@ -986,6 +986,24 @@ TEST_F(Http, UrlsAreParsedAndBadOnesExplained) {
 
 namespace {
 
+TEST(Url, ASpaceInThePathIsTakenPercentEncodedAsTheOtherCharactersAre) {
+  // QA: a target of http://h/my api was "not an absolute URL" where /café and /a<b were
+  // taken and sent encoded, as requests sends the space.
+  std::string error;
+  const auto base = h::parse_base_url("http://127.0.0.1:8080/my api", error);
+  ASSERT_TRUE(base) << error;
+  EXPECT_EQ(base->path_prefix(), "/my%20api");
+  const auto u = h::parse_url("http://h/a b/caf\xc3\xa9/a<b?q=x y", error);
+  ASSERT_TRUE(u) << error;
+  EXPECT_EQ(u->host, "h");
+  EXPECT_EQ(u->target, "/a%20b/caf%C3%A9/a%3Cb?q=x%20y");
+  EXPECT_FALSE(h::parse_url("http://my host/", error)) << "a host holds no space";
+  EXPECT_EQ(error, "'http://my host/' is not an absolute URL (expected http://host[:port][/path])");
+  EXPECT_FALSE(h::parse_base_url("http://h/a b?k=1", error));
+  EXPECT_EQ(error.rfind("'http://h/a b?k=1' has a query (?k=1)", 0), 0u)
+      << "messages quote the URL as written: " << error;
+}
+
 TEST(Url, LoopbackIsOnlyThisMachine) {
   for (const char* host : {"127.0.0.1", "127.1.2.3", "localhost", "::1"})
     EXPECT_TRUE(h::is_loopback(host)) << host;
