@@ -251,6 +251,11 @@ error_kind client::connect(origin& o, std::string& message) {
       o.connect_waiters.wake_all();
     }
   } done{o};
+  // The connect timeout bounds the TCP connect and the TLS handshake together, as curl's
+  // --connect-timeout does: a server that accepts and never answers the ClientHello has not
+  // opened a connection, and a timeout then is the handshake's, not the TCP connect's.
+  const green::time_point opened_by = green::clock::now() + options_.connect_timeout;
+  bool handshaking = false;
   try {
     auto c = std::make_shared<connection>();
     c->plain.emplace(green::socket::connect(base.host, base.port, options_.connect_timeout));
@@ -261,9 +266,12 @@ error_kind client::connect(origin& o, std::string& message) {
           options_.version == version_choice::automatic ? alpn_h2_or_http1
           : options_.version == version_choice::http2   ? alpn_h2
                                                         : std::string_view();
+      c->plain->set_deadline(opened_by);
+      handshaking = true;
       c->tls.emplace(green::wrap_ssl(std::move(*c->plain), *tls_, green::tls_role::client,
                                      o.server_name, offer));
       c->plain.reset();
+      c->tls->raw().set_timeout(options_.read_timeout);  // clears the connect's deadline
       if (c->tls->alpn() == "h2") {
         c->h2 = std::make_unique<h2_connection>(*c->tls, c->tls->raw());
       } else if (options_.version == version_choice::http2) {
@@ -277,7 +285,7 @@ error_kind client::connect(origin& o, std::string& message) {
     o.conn = std::move(c);
     return error_kind::none;
   } catch (const green::operation_timed_out&) {
-    message = "connect to " + where + " timed out";
+    message = (handshaking ? "TLS handshake with " : "connect to ") + where + " timed out";
     return error_kind::connect_timeout;
   } catch (const green::resolve_error& e) {
     message = e.what();

@@ -34,6 +34,7 @@ enum class version_choice {
 };
 
 struct client_options {
+  /// Bounds the TCP connect and the TLS handshake (https) together.
   std::chrono::milliseconds connect_timeout{10'000};
   /// For the whole exchange: sending the request and receiving all of its response.
   std::chrono::milliseconds read_timeout{30'000};

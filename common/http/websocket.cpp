@@ -198,16 +198,21 @@ bool websocket::bound(green::time_point deadline) {
 
 ws_outcome websocket::connect(const url& where) {
   const std::string name = where.host + ":" + std::to_string(where.port);
+  // As over HTTP: the connect timeout bounds the TCP connect and the TLS handshake together.
+  const green::time_point opened_by = green::clock::now() + options_.connect_timeout;
+  bool handshaking = false;
   try {
     plain_ = green::socket::connect(where.host, where.port, options_.connect_timeout);
     if (where.tls()) {
-      plain_.set_timeout(options_.io_timeout);
+      plain_.set_deadline(opened_by);
+      handshaking = true;
       tls_stream_.emplace(green::wrap_ssl(std::move(plain_), *tls_, green::tls_role::client,
                                           where.host, alpn_http1));
     }
     return {};
   } catch (const green::operation_timed_out&) {
-    return {ws_error::connect_timeout, "connect to " + name + " timed out"};
+    return {ws_error::connect_timeout,
+            (handshaking ? "TLS handshake with " : "connect to ") + name + " timed out"};
   } catch (const green::resolve_error& e) {
     return {ws_error::resolve, e.what()};
   } catch (const green::tls_error& e) {

@@ -58,8 +58,9 @@ struct ws_message {
 };
 
 struct websocket_options {
+  /// Bounds the TCP connect and the TLS handshake (wss) together.
   std::chrono::milliseconds connect_timeout{10'000};
-  /// Bounds TLS and the handshake after the connect, and every send.
+  /// Bounds the upgrade after the connection is open, and every send.
   std::chrono::milliseconds io_timeout{30'000};
   /// A longer message from the server fails the connection (close 1009).
   std::size_t max_message = std::size_t{1} << 20;

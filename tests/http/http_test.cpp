@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/green/buffered_reader.hpp"
+#include "common/green/clock.hpp"
 #include "common/green/event.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
@@ -746,6 +747,22 @@ TEST_F(Http, AnUntrustedCertificateIsATlsFailure) {
   auto r = c.send(get("/"));
   EXPECT_EQ(r.error, h::error_kind::tls) << r.error_message;
   srv.wait();
+}
+
+TEST_F(Http, ATlsHandshakeThatNeverEndsFailsAtTheConnectTimeoutAndSaysSo) {
+  // Never accepted: the kernel completes the TCP connect for its backlog, and no byte follows.
+  auto silent = g::socket::listen("127.0.0.1", 0);
+  const std::string where = "127.0.0.1:" + std::to_string(silent.local_port());
+  std::string error;
+  h::client_options o;
+  o.connect_timeout = 300ms;
+  o.read_timeout = 20s;
+  h::client c(*h::parse_url("https://" + where, error), o);
+  const auto began = g::clock::now();
+  auto r = c.send(get("/"));
+  EXPECT_LT(g::clock::now() - began, 10s) << "held to the read timeout, not the connect's";
+  EXPECT_EQ(r.error, h::error_kind::connect_timeout) << r.error_message;
+  EXPECT_EQ(r.error_message, "TLS handshake with " + where + " timed out");
 }
 
 TEST_F(Http, TheServerAnswersPipelinedRequestsInOrderAndRejectsGarbage) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/green/buffered_reader.hpp"
+#include "common/green/clock.hpp"
 #include "common/green/event.hpp"
 #include "common/green/green_thread.hpp"
 #include "common/green/hub.hpp"
@@ -362,6 +363,22 @@ TEST_F(WebSocket, ATlsFailureNamesThePeerAsOverHttp) {
   EXPECT_EQ(r.error, h::ws_error::tls);
   EXPECT_EQ(r.message.rfind("TLS with 127.0.0.1:" + port + ": ", 0), 0u) << r.message;
   server.wait();
+}
+
+TEST_F(WebSocket, ATlsHandshakeThatNeverEndsFailsAtTheConnectTimeoutAndSaysSo) {
+  // Never accepted: the kernel completes the TCP connect for its backlog, and no byte follows.
+  auto silent = g::socket::listen("127.0.0.1", 0);
+  const std::string where = "127.0.0.1:" + std::to_string(silent.local_port());
+  h::websocket_options o = options();
+  o.connect_timeout = 300ms;
+  o.io_timeout = 20s;
+  std::string error;
+  h::websocket ws(*h::parse_url("https://" + where, error), o);
+  const auto began = g::clock::now();
+  const auto r = ws.open("/", {});
+  EXPECT_LT(g::clock::now() - began, 10s) << "held to the I/O timeout, not the connect's";
+  EXPECT_EQ(r.error, h::ws_error::connect_timeout) << r.message;
+  EXPECT_EQ(r.message, "TLS handshake with " + where + " timed out");
 }
 
 TEST_F(WebSocket, WssCarriesTheSameFramesOverTls) {
