@@ -44,9 +44,9 @@ inline http::client_options client_options_of(const config::scenario& s) {
   return o;
 }
 
-/// The WebSocket options of the same settings: the connect timeout, and `timeout` for the
-/// handshake and each send. Upgrades carry the cookies of `jar` (the user's HTTP client's) for
-/// their URL.
+/// The WebSocket options of the same settings: the connect timeout, `timeout` for the upgrade
+/// and each send, the TLS server name. Upgrades carry the cookies of `jar` (the user's HTTP
+/// client's) for their URL.
 inline http::websocket_options websocket_options_of(const config::http_spec& h,
                                                     std::shared_ptr<const http::cookie_jar> jar) {
   using std::chrono::duration_cast;
@@ -54,6 +54,7 @@ inline http::websocket_options websocket_options_of(const config::http_spec& h,
   http::websocket_options o;
   o.connect_timeout = duration_cast<milliseconds>(h.connect_timeout);
   o.io_timeout = duration_cast<milliseconds>(h.timeout);
+  o.server_name = h.server_name;
   o.jar = std::move(jar);
   return o;
 }

@@ -92,6 +92,11 @@ std::shared_ptr<green::tls_context> make_tls_context(const client_options& optio
   return c;
 }
 
+std::string tls_server_name(const url& base, const std::string& server_name,
+                            const std::string& host) {
+  return host == base.host && !server_name.empty() ? server_name : host;
+}
+
 client::client(url base, client_options options, std::shared_ptr<green::tls_context> tls,
                std::shared_ptr<cookie_jar> jar)
     : base_(std::move(base)),
@@ -103,7 +108,7 @@ client::client(url base, client_options options, std::shared_ptr<green::tls_cont
   o->base = base_;
   o->key = base_.origin();
   o->authority = base_.authority();
-  o->server_name = options_.server_name.empty() ? base_.host : options_.server_name;
+  o->server_name = tls_server_name(base_, options_.server_name, base_.host);
   origins_.push_back(std::move(o));
 }
 
@@ -145,8 +150,7 @@ std::shared_ptr<client::origin> client::route(std::string_view target, std::stri
   o->base = *u;
   o->key = key;
   o->authority = u->authority();
-  o->server_name =
-      u->host == base_.host && !options_.server_name.empty() ? options_.server_name : u->host;
+  o->server_name = tls_server_name(base_, options_.server_name, u->host);
   o->last_use = ++uses_;
   if (origins_.size() >= std::max<std::size_t>(options_.max_origins, 2)) {
     // The least recently used other origin that no green thread is sending to gives its place.

@@ -59,6 +59,12 @@ struct client_options {
 /// key is not the certificate's.
 std::shared_ptr<green::tls_context> make_tls_context(const client_options& options);
 
+/// The name sent as SNI, and verified in the certificate, on a TLS connection to `host` by a
+/// client (HTTP or WebSocket) for `base` told `server_name`: that name for the base's host
+/// when one is given (a target named by its IP address), else `host`.
+std::string tls_server_name(const url& base, const std::string& server_name,
+                            const std::string& host);
+
 class client {
  public:
   /// A client of `base` (scheme, host, port; its path is ignored): requests whose target is a

@@ -8,6 +8,7 @@
 #include <system_error>
 #include <utility>
 
+#include "client.hpp"
 #include "common/green/errors.hpp"
 #include "message_parser.hpp"
 #include "request_syntax.hpp"
@@ -207,7 +208,8 @@ ws_outcome websocket::connect(const url& where) {
       plain_.set_deadline(opened_by);
       handshaking = true;
       tls_stream_.emplace(green::wrap_ssl(std::move(plain_), *tls_, green::tls_role::client,
-                                          where.host, alpn_http1));
+                                          tls_server_name(base_, options_.server_name, where.host),
+                                          alpn_http1));
     }
     return {};
   } catch (const green::operation_timed_out&) {

@@ -65,6 +65,9 @@ struct websocket_options {
   /// A longer message from the server fails the connection (close 1009).
   std::size_t max_message = std::size_t{1} << 20;
   std::string user_agent = "swarmlet";
+  /// Sent as SNI and verified in the certificate instead of the host, for connections to the
+  /// base's host, as client_options::server_name (tls_server_name). Empty: the host.
+  std::string server_name;
   /// The user's cookie jar (its HTTP client's): the upgrade carries the cookies it holds for
   /// the upgrade's URL (its host and path; Secure ones over wss only) unless the caller's
   /// headers have a Cookie, as a browser's carries the page's (a login's session cookie, say).

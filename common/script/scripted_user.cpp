@@ -42,6 +42,7 @@ scripted_user::scripted_user(engine& e, const user_class& cls, user_settings set
     o.connect_timeout = settings_.client.connect_timeout;
     o.io_timeout = settings_.client.read_timeout;
     o.user_agent = settings_.client.user_agent;
+    o.server_name = settings_.client.server_name;
     o.max_message = max_message;
     o.jar = context_.cookies;
     return std::make_unique<http::websocket>(base_url(settings_.target), o, settings_.tls,

@@ -730,6 +730,34 @@ TEST_F(Http, HttpsWithVerificationAgainstATestCertificate) {
   srv.wait();
 }
 
+TEST_F(Http, TheServerNameIsSentAndVerifiedForTheTargetsHostOnly) {
+  // The certificate names localhost and 127.0.0.1, not the target's 127.0.0.2.
+  const auto cert = g::testing_support::make_test_certificate();
+  auto tls_listener = g::socket::listen("127.0.0.2", 0);
+  auto srv = g::spawn([&] {
+    auto ctx = g::tls_context::server_from_pem(cert.cert_pem, cert.key_pem);
+    auto tls = g::wrap_ssl(tls_listener.accept(), ctx, g::tls_role::server);
+    h::serve_connection(tls, [](const h::request&, h::response& r) { r.body = "named"; });
+  });
+  auto client_ctx = std::make_shared<g::tls_context>(g::tls_context::client(true));
+  client_ctx->trust_pem(cert.cert_pem);
+  h::client_options o;
+  o.server_name = "localhost";
+  std::string error;
+  const auto target =
+      *h::parse_url("https://127.0.0.2:" + std::to_string(tls_listener.local_port()), error);
+  h::client c(target, o, client_ctx);
+  auto r = c.send(get("/"));
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.response.body, "named");
+  c.close();
+  srv.wait();
+  // Other hosts (absolute URLs, redirects, wss:// URLs) keep their own name.
+  EXPECT_EQ(h::tls_server_name(target, "localhost", "127.0.0.2"), "localhost");
+  EXPECT_EQ(h::tls_server_name(target, "localhost", "auth.test"), "auth.test");
+  EXPECT_EQ(h::tls_server_name(target, "", "127.0.0.2"), "127.0.0.2");
+}
+
 TEST_F(Http, AnUntrustedCertificateIsATlsFailure) {
   const auto cert = g::testing_support::make_test_certificate();
   auto tls_listener = g::socket::listen("127.0.0.1", 0);

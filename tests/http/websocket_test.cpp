@@ -22,6 +22,7 @@
 #include "common/green/operations.hpp"
 #include "common/green/socket.hpp"
 #include "common/green/ssl.hpp"
+#include "common/http/client.hpp"
 #include "common/http/websocket_handshake.hpp"
 #include "tests/green/test_certificate.hpp"
 
@@ -379,6 +380,32 @@ TEST_F(WebSocket, ATlsHandshakeThatNeverEndsFailsAtTheConnectTimeoutAndSaysSo) {
   EXPECT_LT(g::clock::now() - began, 10s) << "held to the I/O timeout, not the connect's";
   EXPECT_EQ(r.error, h::ws_error::connect_timeout) << r.message;
   EXPECT_EQ(r.message, "TLS handshake with " + where + " timed out");
+}
+
+TEST_F(WebSocket, TheServerNameIsSentAndVerifiedForTheTargetsHostAsOverHttp) {
+  // The certificate names localhost and 127.0.0.1, not the target's 127.0.0.2.
+  const auto cert = g::testing_support::make_test_certificate();
+  auto listener = g::socket::listen("127.0.0.2", 0);
+  auto server = g::spawn([&] {
+    auto ctx = g::tls_context::server_from_pem(cert.cert_pem, cert.key_pem);
+    auto tls = g::wrap_ssl(listener.accept(), ctx, g::tls_role::server);
+    g::buffered_reader r(tls);
+    std::string key;
+    for (std::string line; !(line = r.readline()).empty() && line != "\r\n";)
+      if (line.rfind("Sec-WebSocket-Key: ", 0) == 0) key = line.substr(19, line.size() - 21);
+    tls.write_all(raw_peer::upgraded(key));
+  });
+  auto client_tls = std::make_shared<g::tls_context>(g::tls_context::client(true));
+  client_tls->trust_pem(cert.cert_pem);
+  h::websocket_options o = options();
+  o.server_name = "localhost";
+  std::string error;
+  const auto target =
+      *h::parse_url("https://127.0.0.2:" + std::to_string(listener.local_port()), error);
+  h::websocket ws(target, o, client_tls);
+  const auto r = ws.open("/secure", {});
+  ASSERT_TRUE(r.ok()) << r.message;
+  server.wait();
 }
 
 TEST_F(WebSocket, WssCarriesTheSameFramesOverTls) {
