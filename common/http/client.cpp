@@ -643,8 +643,11 @@ result client::send(const request& original) {
     if (req != &redirected) redirected = *req;
     if (elsewhere) {
       // Credentials and a Host meant for one server are not handed to another (as browsers
-      // and Python's requests do).
+      // and Python's requests do): a Cookie header of the request's own too, as curl drops it
+      // since CVE-2022-27776. The jar's cookies still go where their domains say.
       redirected.headers.remove("authorization");
+      redirected.headers.remove("proxy-authorization");
+      redirected.headers.remove("cookie");
       redirected.headers.remove("host");
     }
     redirected.target = std::move(*next);

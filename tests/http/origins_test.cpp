@@ -119,6 +119,22 @@ TEST_F(Origins, CredentialsAndHostStayWithTheOriginTheyWereGivenFor) {
   EXPECT_NE(b.heads[0].find("X-Kept: yes"), std::string::npos) << b.heads[0];
 }
 
+TEST_F(Origins, ARequestsOwnCookieStaysWithItsOriginWhileTheJarsGoByTheirHost) {
+  origin_server a;
+  head_recorder b;  // the same host on another port: another origin, the same host to a jar
+  auto jar = std::make_shared<h::cookie_jar>();
+  jar->set("theme=dark; Path=/", "127.0.0.1", "/");
+  h::client c(url_of(a.url), {}, nullptr, jar);
+  h::request req = get("/redirect-to?" + b.url + "/next");
+  req.headers.add("Cookie", "session=secret");
+  req.headers.add("Proxy-Authorization", "Basic c2VjcmV0");
+  ASSERT_EQ(c.send(req).response.status, 200);
+  ASSERT_EQ(b.heads.size(), 1u);
+  EXPECT_EQ(b.heads[0].find("session=secret"), std::string::npos) << b.heads[0];
+  EXPECT_EQ(b.heads[0].find("Proxy-Authorization"), std::string::npos) << b.heads[0];
+  EXPECT_NE(b.heads[0].find("\r\nCookie: theme=dark\r\n"), std::string::npos) << b.heads[0];
+}
+
 TEST_F(Origins, AHostHeaderGivenByTheRequestIsSentInsteadOfTheUrls) {
   head_recorder b;
   h::client c(url_of(b.url), {});
