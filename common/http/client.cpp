@@ -363,7 +363,7 @@ void client::remember_cookies(const origin& o, wire_target target, const respons
   for (const auto& [name, value] : res.headers.fields()) {
     if (!equals_ignoring_case(name, "set-cookie")) continue;
     if (!path) path = cookie_path(target.prefix, target.path);
-    jar_->set(value, o.base.host, *path);
+    jar_->set(value, o.base.host, *path, o.base.tls());
   }
 }
 

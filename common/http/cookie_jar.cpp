@@ -162,7 +162,7 @@ bool cookie_jar::goes_to(const cookie& c, std::string_view host, sys_seconds now
 }
 
 bool cookie_jar::set(std::string_view set_cookie, std::string_view request_host,
-                     std::string_view target) {
+                     std::string_view target, bool secure) {
   const std::string_view pair = set_cookie.substr(0, set_cookie.find(';'));
   const auto eq = pair.find('=');
   // "a" alone: RFC 6265 ignores it (browsers since store it with an empty name; neither the
@@ -208,6 +208,9 @@ bool cookie_jar::set(std::string_view set_cookie, std::string_view request_host,
     }
   }
 
+  // A plain-http answer must not plant a cookie that https requests would then carry (QA: one
+  // set over http went out over wss).
+  if (c.secure && !secure) return false;
   c.expiry = max_age ? max_age : expires;  // Max-Age wins, whatever the order
   if (domain && !domain->empty()) {
     // A single label other than the host is a top-level domain ("com"): the one public suffix

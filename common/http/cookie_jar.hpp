@@ -42,9 +42,12 @@ class cookie_jar {
   /// `host` for `target` (its path; a query after it is ignored): it replaces the cookie of the
   /// same name, domain and path, and one already expired (Max-Age=0, an Expires in the past)
   /// removes it. Ignored, as browsers ignore them: no '=' or an empty name, a name and value
-  /// over 4096 bytes, a Domain that `host` does not domain-match. Past 3000 cookies the oldest
-  /// goes. Returns whether the jar kept or removed anything.
-  bool set(std::string_view set_cookie, std::string_view host, std::string_view target);
+  /// over 4096 bytes, a Domain that `host` does not domain-match, a Secure cookie set over a
+  /// scheme that is not (`secure`: the answer came over https or wss; RFC 6265bis 5.6, as
+  /// browsers and curl). Past 3000 cookies the oldest goes. Returns whether the jar kept or
+  /// removed anything.
+  bool set(std::string_view set_cookie, std::string_view host, std::string_view target,
+           bool secure = true);
 
   /// Appends to `out` the Cookie header's value ("a=1; b=2") for a request to `host` for
   /// `target` (its path; a query after it is ignored) over a secure scheme (https, wss) or not:

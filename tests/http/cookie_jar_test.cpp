@@ -142,6 +142,16 @@ TEST_F(CookieJar, ASecureCookieGoesOverHttpsOnly) {
   EXPECT_TRUE(jar_.cookies()[0].http_only);
 }
 
+TEST_F(CookieJar, ASecureCookieSetOverPlainHttpIsIgnored) {
+  // RFC 6265bis 5.6, as browsers and curl: a plain-http answer cannot plant a cookie that
+  // https (and wss) requests would carry (QA: one set over http went out over wss).
+  EXPECT_FALSE(jar_.set("token=t; Secure", "example.com", "/", /*secure=*/false));
+  EXPECT_TRUE(jar_.set("theme=dark", "example.com", "/", /*secure=*/false));
+  EXPECT_EQ(jar_.header("example.com", "/", /*secure=*/true), "theme=dark");
+  EXPECT_TRUE(jar_.set("token=t; Secure", "example.com", "/", /*secure=*/true));
+  EXPECT_EQ(jar_.header("example.com", "/", /*secure=*/true), "token=t; theme=dark");
+}
+
 TEST_F(CookieJar, LongerPathsGoFirstThenTheEarlierStored) {
   jar_.set("root2=b; Path=/", "example.com", "/");
   jar_.set("deep=c; Path=/a/b", "example.com", "/");
