@@ -207,6 +207,7 @@ void worker_link::on_hello(const std::string& id, const proto::hello_payload& h)
   // would refuse its reports as repeats. A process that said goodbye never says hello again:
   // a hello under its name is another process (systemctl restart, Ctrl-C and run again).
   const bool restarted = known ? registry_.another_process(id, h) : said_goodbye_.contains(id);
+  if (known && registry_.replaced_process_is_back(id, h)) warn_of_two_processes(id, h);
   leavers_heard_.erase(id);
   registry_.hello(id, h, clock_.now());
   auto& remote = remotes_[id];
@@ -230,6 +231,18 @@ void worker_link::on_hello(const std::string& id, const proto::hello_payload& h)
     runner_->add_worker(*remote, id, h.threads, h.incarnation);
   }
   if (!worker_joined_.ready()) worker_joined_.send();
+}
+
+void worker_link::warn_of_two_processes(const std::string& id, const proto::hello_payload& h) {
+  if (!two_processes_warned_.insert(id).second) return;
+  const worker_info& now = registry_.all().at(id);
+  const std::string text = fmt::format(
+      "two processes are running with --id {} (pid {} on {}, and pid {} on {}): each hello of "
+      "one is taken for a restart of the other, and their reports for lost ones; give each its "
+      "own --id",
+      id, h.pid, h.host, now.pid, now.host);
+  log(text);
+  if (runner_ != nullptr) runner_->warn(text);
 }
 
 void worker_link::on_heartbeat(const std::string& id, const proto::heartbeat_payload& h) {

@@ -67,6 +67,8 @@ class worker_link {
   void heartbeat_loop();
   void on_message(const std::string& id, proto::message m);
   void on_hello(const std::string& id, const proto::hello_payload& h);
+  /// Once per id: the process a restart of `id` replaced said hello `h` again.
+  void warn_of_two_processes(const std::string& id, const proto::hello_payload& h);
   void on_heartbeat(const std::string& id, const proto::heartbeat_payload& h);
   /// Logs once (until it recovers) that a worker's CPU, as its last heartbeat or report said,
   /// is near its limit.
@@ -110,6 +112,7 @@ class worker_link {
   /// Workers that said goodbye (the latest few thousand): a worker leaving sends its users'
   /// final report after its goodbye, and that report still counts.
   std::set<std::string> said_goodbye_;
+  std::set<std::string> two_processes_warned_;  ///< ids two live processes were seen under
   std::deque<std::string> goodbye_order_;
   /// Workers that said goodbye and have not sent this run's final report yet: when each was
   /// last heard (a leaver beats while its users drain). One silent for the misses a worker

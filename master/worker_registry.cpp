@@ -7,6 +7,11 @@ namespace swarmlet::master {
 bool worker_registry::hello(const std::string& id, const proto::hello_payload& h, time_point now) {
   auto [w, inserted] = workers_.try_emplace(id);
   const bool was_ready = !inserted && w.status == worker_info::state::ready;
+  if (!inserted && w.incarnation != 0 && h.incarnation != 0 && w.incarnation != h.incarnation) {
+    w.replaced_incarnation = w.incarnation;
+    w.replaced_pid = w.pid;
+    w.replaced_host = w.host;
+  }
   w.id = id;
   w.host = h.host;
   w.pid = h.pid;
@@ -20,6 +25,12 @@ bool worker_registry::hello(const std::string& id, const proto::hello_payload& h
 bool worker_registry::another_process(const std::string& id, std::uint64_t incarnation) const {
   const worker_info* w = workers_.find(id);
   return w != nullptr && w->incarnation != 0 && incarnation != 0 && w->incarnation != incarnation;
+}
+
+bool worker_registry::replaced_process_is_back(const std::string& id,
+                                               const proto::hello_payload& h) const {
+  const worker_info* w = workers_.find(id);
+  return w != nullptr && h.incarnation != 0 && w->replaced_incarnation == h.incarnation;
 }
 
 bool worker_registry::heard(const std::string& id, time_point now, int users, double cpu_percent) {

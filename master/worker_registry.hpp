@@ -18,6 +18,11 @@ struct worker_info {
   std::string host;
   std::int64_t pid = 0;
   std::uint64_t incarnation = 0;  ///< of its process (proto::hello_payload): 0, not said
+  /// The process the latest restart replaced (its incarnation, pid and host): one that says
+  /// hello again was not dead, and two processes run under this id.
+  std::uint64_t replaced_incarnation = 0;
+  std::int64_t replaced_pid = 0;
+  std::string replaced_host;
   int threads = 1;
   int users = 0;
   double cpu_percent = 0;   ///< at its last heartbeat (100: one core)
@@ -40,6 +45,9 @@ class worker_registry {
   }
   /// As above, for a message that says its process's incarnation (a stats report).
   bool another_process(const std::string& id, std::uint64_t incarnation) const;
+  /// Whether `h` comes from the process a restart of `id` replaced: it is alive, and so two
+  /// processes were given the id (a dead process says no hello).
+  bool replaced_process_is_back(const std::string& id, const proto::hello_payload& h) const;
   /// Any message from a known worker counts as a sign of life. False for an unknown one.
   bool heard(const std::string& id, time_point now, int users = -1, double cpu_percent = -1);
   /// True once each time the worker's CPU passes 90% per hub thread (Locust's warning): its

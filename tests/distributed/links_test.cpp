@@ -836,6 +836,28 @@ TEST_F(Links, ALateReportOfAProcessARestartReplacedCountsAsItsAndNotAsTheNewOnes
   EXPECT_EQ(finish_test(), 0);
 }
 
+TEST_F(Links, TheProcessARestartReplacedSayingHelloAgainIsTwoProcessesUnderOneIdAndSaidSo) {
+  add_worker("a");
+  add_worker("b");
+  const master::worker_info first = link_->registry().all().at("b");
+  start_test();
+  add_worker("b");  // a second process given the same --id
+  ASSERT_NE(master_log_.str().find("worker restarted: b"), std::string::npos);
+  EXPECT_EQ(master_log_.str().find("two processes"), std::string::npos)
+      << "a restart, as far as the master can tell";
+  // The first says hello again (it lost the master, say): a dead process would not.
+  network_.inject_control(
+      "b", proto::encode(proto::make_message(
+               proto::message_type::hello, "b",
+               proto::hello_payload{first.host, first.pid, first.threads, first.incarnation})));
+  clock_.settle();
+  EXPECT_NE(master_log_.str().find("two processes are running with --id b (pid "),
+            std::string::npos)
+      << master_log_.str();
+  ASSERT_FALSE(runner_->summary().warnings.empty());
+  EXPECT_NE(runner_->summary().warnings.back().find("give each its own --id"), std::string::npos);
+}
+
 TEST_F(Links, APeerSayingHelloAsANewProcessOverAndOverIsBoundedInTheLogAndTheReports) {
   add_worker("a");
   start_test();

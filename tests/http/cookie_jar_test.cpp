@@ -149,7 +149,7 @@ TEST_F(CookieJar, ASecureCookieSetOverPlainHttpIsIgnored) {
   EXPECT_TRUE(jar_.set("theme=dark", "example.com", "/", /*secure=*/false));
   EXPECT_EQ(jar_.header("example.com", "/", /*secure=*/true), "theme=dark");
   EXPECT_TRUE(jar_.set("token=t; Secure", "example.com", "/", /*secure=*/true));
-  EXPECT_EQ(jar_.header("example.com", "/", /*secure=*/true), "token=t; theme=dark");
+  EXPECT_EQ(jar_.header("example.com", "/", /*secure=*/true), "theme=dark; token=t");
 }
 
 TEST_F(CookieJar, LongerPathsGoFirstThenTheEarlierStored) {
