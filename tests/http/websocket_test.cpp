@@ -136,6 +136,20 @@ class raw_peer {
   g::green_thread<void> thread_;
 };
 
+/// A wss peer for one connection: accepts it on `listener` with `cert`, answers the upgrade,
+/// then runs `then` on it.
+void serve_tls_upgrade(g::socket& listener, const g::testing_support::test_certificate& cert,
+                       const raw_peer::script& then = {}) {
+  auto ctx = g::tls_context::server_from_pem(cert.cert_pem, cert.key_pem);
+  auto tls = g::wrap_ssl(listener.accept(), ctx, g::tls_role::server);
+  g::buffered_reader r(tls);
+  std::string key;
+  for (std::string line; !(line = r.readline()).empty() && line != "\r\n";)
+    if (line.rfind("Sec-WebSocket-Key: ", 0) == 0) key = line.substr(19, line.size() - 21);
+  tls.write_all(raw_peer::upgraded(key));
+  if (then) then(tls, r);
+}
+
 class WebSocket : public ::testing::Test {
  protected:
   h::websocket_options options() {
@@ -386,15 +400,7 @@ TEST_F(WebSocket, TheServerNameIsSentAndVerifiedForTheTargetsHostAsOverHttp) {
   // The certificate names localhost and 127.0.0.1, not the target's 127.0.0.2.
   const auto cert = g::testing_support::make_test_certificate();
   auto listener = g::socket::listen("127.0.0.2", 0);
-  auto server = g::spawn([&] {
-    auto ctx = g::tls_context::server_from_pem(cert.cert_pem, cert.key_pem);
-    auto tls = g::wrap_ssl(listener.accept(), ctx, g::tls_role::server);
-    g::buffered_reader r(tls);
-    std::string key;
-    for (std::string line; !(line = r.readline()).empty() && line != "\r\n";)
-      if (line.rfind("Sec-WebSocket-Key: ", 0) == 0) key = line.substr(19, line.size() - 21);
-    tls.write_all(raw_peer::upgraded(key));
-  });
+  auto server = g::spawn([&] { serve_tls_upgrade(listener, cert); });
   auto client_tls = std::make_shared<g::tls_context>(g::tls_context::client(true));
   client_tls->trust_pem(cert.cert_pem);
   h::websocket_options o = options();
@@ -412,16 +418,11 @@ TEST_F(WebSocket, WssCarriesTheSameFramesOverTls) {
   const auto cert = g::testing_support::make_test_certificate();
   auto listener = g::socket::listen("127.0.0.1", 0);
   auto server = g::spawn([&] {
-    auto ctx = g::tls_context::server_from_pem(cert.cert_pem, cert.key_pem);
-    auto tls = g::wrap_ssl(listener.accept(), ctx, g::tls_role::server);
-    g::buffered_reader r(tls);
-    std::string key;
-    for (std::string line; !(line = r.readline()).empty() && line != "\r\n";)
-      if (line.rfind("Sec-WebSocket-Key: ", 0) == 0) key = line.substr(19, line.size() - 21);
-    tls.write_all(raw_peer::upgraded(key));
-    tls.write_all(frame(1, read_frame(r).second));
-    read_frame(r);
-    tls.write_all(frame(8, ""));
+    serve_tls_upgrade(listener, cert, [](g::stream& tls, g::buffered_reader& r) {
+      tls.write_all(frame(1, read_frame(r).second));
+      read_frame(r);
+      tls.write_all(frame(8, ""));
+    });
   });
   auto client_tls = std::make_shared<g::tls_context>(g::tls_context::client(true));
   client_tls->trust_pem(cert.cert_pem);
