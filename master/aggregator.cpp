@@ -40,30 +40,31 @@ bool aggregator::add(const proto::stats_report& report) {
     ++rejected_;
     return false;
   }
-  const auto record = record_of(report.worker_id, report.incarnation);
-  if (!record) {
+  const process from = process_of(report.worker_id, report.incarnation);
+  if (from == process::older) {
     ++rejected_;
     return false;
   }
+  std::string scratch;
+  const std::string& record = record_of(report.worker_id, from, scratch);
   count_sums counted = sums_;
-  if (counted.add(report.delta, report.exceptions, sent_more(*record, report.requests_sent)) !=
+  if (counted.add(report.delta, report.exceptions, sent_more(record, report.requests_sent)) !=
       nullptr) {
     ++rejected_;
     return false;
   }
-  auto& w = workers_[*record];
+  auto& w = workers_[record];
   if (!take_sequence(w, report.sequence)) return false;
   sums_ = counted;
   ++w.reports;
-  if (*record == report.worker_id) w.users = report.users;  // a process gone has none
+  if (from == process::joined) w.users = report.users;  // a process replaced has none
   w.requests_received += report.delta.total().requests;
   w.requests_sent = std::max(w.requests_sent, w.requests_sent_earlier + report.requests_sent);
   if (report.final) {
     w.final_command = std::max(w.final_command, report.command_id);
-    const auto sent = last_command_.find(report.worker_id);
-    w.final_received = sent == last_command_.end() || w.final_command >= sent->second;
+    w.final_received = answers_last_command(report.worker_id, from, w.final_command);
   }
-  add_span(w, *record, report.delta.total().requests);
+  add_span(w, record, report.delta.total().requests);
   totals_.merge(report.delta);
   // The per-second tables hold only names the totals hold, folded the same way.
   interval_.merge(totals_.counted_as_here(report.delta));
@@ -72,34 +73,35 @@ bool aggregator::add(const proto::stats_report& report) {
   return true;
 }
 
-aggregator::add_result aggregator::add(const proto::stats_frame& frame, int& users_change) {
+aggregator::add_result aggregator::add(const proto::stats_frame& frame, process from,
+                                       int& users_change) {
   users_change = 0;
   if (frame.run_id != run_id_) {
     ++rejected_;
     return add_result::rejected;
   }
-  const std::string worker_id(frame.sender);
-  const auto record = record_of(worker_id, frame.incarnation);
-  if (!record) {
+  if (from == process::older) {
     ++rejected_;
     return add_result::stale;
   }
+  const std::string worker_id(frame.sender);
+  std::string scratch;
+  const std::string& record = record_of(worker_id, from, scratch);
   // Checked before anything of the frame counts, so that a refused one leaves no trace.
   count_sums counted;
-  if (sums_with(frame, *record, counted) != nullptr) return add_result::overflows;
-  auto& w = workers_[*record];
+  if (sums_with(frame, record, counted) != nullptr) return add_result::overflows;
+  auto& w = workers_[record];
   const bool resolved = resolve(w, frame);
   if (!take_sequence(w, frame.sequence)) return add_result::rejected;
-  const std::uint64_t more_sent = sent_more(*record, frame.requests_sent);
-  if (*record == worker_id) {  // a process gone has no users
+  const std::uint64_t more_sent = sent_more(record, frame.requests_sent);
+  if (from == process::joined) {  // a process replaced has no users
     users_change = frame.users - w.users;
     w.users = frame.users;
   }
   w.requests_sent = std::max(w.requests_sent, w.requests_sent_earlier + frame.requests_sent);
   if (frame.final) {
     w.final_command = std::max(w.final_command, frame.command_id);
-    const auto sent = last_command_.find(worker_id);
-    w.final_received = sent == last_command_.end() || w.final_command >= sent->second;
+    w.final_received = answers_last_command(worker_id, from, w.final_command);
   }
   if (!resolved) {
     w.missing.insert(frame.sequence);
@@ -111,7 +113,7 @@ aggregator::add_result aggregator::add(const proto::stats_frame& frame, int& use
   sums_ = counted;
   ++w.reports;
   w.requests_received += frame.requests();
-  add_span(w, *record, frame.requests());
+  add_span(w, record, frame.requests());
   merge_rows(w, frame);
   for (const auto& e : frame.exceptions)
     add_exception(worker_id, std::string(e.message), std::string(e.traceback), e.count);
@@ -131,25 +133,38 @@ const char* aggregator::sums_with(const proto::stats_frame& frame, const std::st
   return into.add(frame, sent_more(record, frame.requests_sent));
 }
 
-const char* aggregator::overflowing_count(const proto::stats_frame& frame) const {
-  const auto record = record_of(std::string(frame.sender), frame.incarnation);
-  if (!record) return nullptr;  // not merged at all (stale)
+const char* aggregator::overflowing_count(const proto::stats_frame& frame, process from) const {
+  if (from == process::older) return nullptr;  // not merged at all
+  std::string scratch;
   count_sums ignored;
-  return sums_with(frame, *record, ignored);
+  return sums_with(frame, record_of(std::string(frame.sender), from, scratch), ignored);
 }
 
-bool aggregator::of_a_process_gone(const std::string& worker_id, std::uint64_t incarnation) const {
-  const std::uint64_t* joined = incarnations_.find(worker_id);
-  return incarnation != 0 && joined != nullptr && *joined != 0 && *joined != incarnation;
+aggregator::process aggregator::process_of(const std::string& worker_id,
+                                           std::uint64_t incarnation) const {
+  if (incarnation == 0) return process::joined;
+  const processes* p = processes_.find(worker_id);
+  if (p == nullptr || p->joined == 0 || p->joined == incarnation) return process::joined;
+  return p->replaced == incarnation ? process::replaced : process::older;
 }
 
-std::optional<std::string> aggregator::record_of(const std::string& worker_id,
-                                                 std::uint64_t incarnation) const {
-  if (!of_a_process_gone(worker_id, incarnation)) return worker_id;
-  std::string before = before_restart(worker_id);
-  const worker_record* w = workers_.find(before);
-  if (w == nullptr || w->incarnation != incarnation) return std::nullopt;
-  return before;
+const std::string& aggregator::record_of(const std::string& worker_id, process from,
+                                         std::string& scratch) {
+  if (from == process::joined) return worker_id;
+  scratch = before_restart(worker_id);
+  return scratch;
+}
+
+bool aggregator::answers_last_command(const std::string& worker_id, process from,
+                                      std::uint64_t final_command) const {
+  if (from == process::replaced) {
+    // The commands sent since went to the new process: the one replaced owes an answer to the
+    // last it was sent, no more (review: its late final read as not received).
+    const processes* p = processes_.find(worker_id);
+    return p == nullptr || final_command >= p->replaced_last_command;
+  }
+  const auto sent = last_command_.find(worker_id);
+  return sent == last_command_.end() || final_command >= sent->second;
 }
 
 bool aggregator::resolve(worker_record& w, const proto::stats_frame& frame) {
@@ -229,25 +244,36 @@ void aggregator::add_local(const stats::stats_table& table) {
 }
 
 void aggregator::joined(const std::string& worker_id, std::uint64_t incarnation) {
-  incarnations_[worker_id] = incarnation;
+  processes_[worker_id].joined = incarnation;
   commanded_at_.erase(worker_id);
   if (worker_record* w = workers_.find(worker_id)) w->covered_until.reset();
 }
 
 void aggregator::restarted(const std::string& worker_id) {
-  std::uint64_t gone_process = 0;
-  if (std::uint64_t* joined = incarnations_.find(worker_id)) gone_process = *joined;
-  incarnations_.erase(worker_id);  // the new process's comes with its joined()
+  processes& p = processes_[worker_id];
+  p.replaced = std::exchange(p.joined, 0);  // the new process's comes with its joined()
+  const auto sent = last_command_.find(worker_id);
+  p.replaced_last_command = sent == last_command_.end() ? 0 : sent->second;
   worker_record* w = workers_.find(worker_id);
-  if (w == nullptr && gone_process == 0) return;  // nothing of it counted, nor to come
-  worker_record gone;
-  if (w != nullptr) {
-    gone = std::move(*w);
-    workers_.erase(worker_id);
+  worker_record* earlier = workers_.find(before_restart(worker_id));
+  if (w == nullptr) {
+    // Nothing of the replaced process merged yet: its record is made if a report of it comes
+    // (review: a crash loop that never reported left an empty row). The numbering of an
+    // earlier process's is not its.
+    if (earlier != nullptr) {
+      earlier->requests_sent_earlier = earlier->requests_sent;
+      earlier->last_sequence = 0;
+      earlier->missing = {};
+      earlier->name_rows = {};
+      earlier->names_known = 0;
+    }
+    return;
   }
+  worker_record gone = std::move(*w);
+  workers_.erase(worker_id);
   // One record of what came before, however often it restarts: a flapping worker must not
   // grow the reports by a row per restart.
-  worker_record& before = workers_[before_restart(worker_id)];
+  worker_record& before = earlier != nullptr ? *earlier : workers_[before_restart(worker_id)];
   before.reports += gone.reports;
   before.lost += gone.lost;
   before.requests_received += gone.requests_received;
@@ -259,7 +285,6 @@ void aggregator::restarted(const std::string& worker_id) {
   // The gone process's reports still on their way (the stats plane is a connection of its
   // own, and may bring one after the new process's hello) count here, in its own numbering:
   // taken for the new process's, one numbered 40 had the new one's 40th refused as a repeat.
-  before.incarnation = gone_process;
   before.last_sequence = gone.last_sequence;
   before.missing = std::move(gone.missing);
   before.name_rows = std::move(gone.name_rows);

@@ -48,10 +48,9 @@ struct worker_record {
   /// When the master merged its previous report (or first sent it users): where the time its
   /// next report covers begins. None before either.
   std::optional<green::time_point> covered_until;
-  /// Of a record "ID (before its restart)": the process the latest restart replaced, whose
-  /// reports still on their way count here (in its own numbering), and what the processes
-  /// replaced before it said they sent (requests_sent is theirs and its, summed).
-  std::uint64_t incarnation = 0;
+  /// Of a record "ID (before its restart)", where the reports of the process the latest
+  /// restart replaced count (in its own numbering): what the processes replaced before it said
+  /// they sent (requests_sent is theirs and its, summed).
   std::uint64_t requests_sent_earlier = 0;
 };
 
@@ -68,6 +67,12 @@ struct exception_record {
 
 class aggregator {
  public:
+  /// Which process under a worker's id a report comes from (see restarted()).
+  enum class process {
+    joined,    ///< the one that joined last (or the report does not say)
+    replaced,  ///< the one its latest restart replaced: counted in before_restart(id)
+    older,     ///< one older still (a crash loop's, or one of two given the id): refused
+  };
   /// Seconds over which "current" rates and percentiles are taken (as Locust's 10 s).
   static constexpr int window_intervals = 10;
   /// Distinct exceptions kept for a test (the rest are counted together): a script whose
@@ -119,7 +124,10 @@ class aggregator {
   /// (sequence, users, final, requests sent), and stays missing: if it comes again once its
   /// names are known, it is merged then, once. `users_change`: how the worker's count of
   /// users moved (0 for a rejected one).
-  add_result add(const proto::stats_frame& frame, int& users_change);
+  add_result add(const proto::stats_frame& frame, process from, int& users_change);
+  add_result add(const proto::stats_frame& frame, int& users_change) {
+    return add(frame, process_of(std::string(frame.sender), frame.incarnation), users_change);
+  }
   add_result add(const proto::stats_frame& frame) {
     int users_change = 0;
     return add(frame, users_change);
@@ -127,7 +135,10 @@ class aggregator {
   /// The name of the first count ("requests", "errors", ...) that merging `frame` would take
   /// past 2^64 - 1 in some total, or nullptr when it fits. Only a broken or hostile worker
   /// sends such counts; add() refuses its frame.
-  const char* overflowing_count(const proto::stats_frame& frame) const;
+  const char* overflowing_count(const proto::stats_frame& frame, process from) const;
+  const char* overflowing_count(const proto::stats_frame& frame) const {
+    return overflowing_count(frame, process_of(std::string(frame.sender), frame.incarnation));
+  }
   /// The worker's name numbers known without a gap in this run (what the master's heartbeats
   /// tell it, so that its reports stop defining them).
   std::uint32_t names_known(const std::string& worker_id) const;
@@ -149,9 +160,8 @@ class aggregator {
   /// reports still on their way (the stats plane may bring one after the new process's hello)
   /// are merged into the record before, by the incarnation they say.
   void restarted(const std::string& worker_id);
-  /// Whether a report of `worker_id` that says `incarnation` is of a process gone (replaced by a
-  /// restart), not of the one that joined last. False when either is not said.
-  bool of_a_process_gone(const std::string& worker_id, std::uint64_t incarnation) const;
+  /// The process of `worker_id` whose reports say `incarnation` (0: not said).
+  process process_of(const std::string& worker_id, std::uint64_t incarnation) const;
   /// The record of the process before a restart of `worker_id`.
   static std::string before_restart(const std::string& worker_id) {
     return worker_id + " (before its restart)";
@@ -228,11 +238,14 @@ class aggregator {
                         count_sums& into) const;
   /// How far a report saying `requests_sent` moves its record's count (it keeps the largest).
   std::uint64_t sent_more(const std::string& record, std::uint64_t requests_sent) const;
-  /// The id of the record a report of `worker_id` saying `incarnation` counts in: the worker's
-  /// own, before_restart(worker_id) for the process its latest restart replaced; none for
-  /// another process (add_result::stale).
-  std::optional<std::string> record_of(const std::string& worker_id,
-                                       std::uint64_t incarnation) const;
+  /// The id of the record a report of `worker_id`'s process `from` (not older) counts in: the
+  /// worker's own, or before_restart(worker_id) (made in `scratch`).
+  static const std::string& record_of(const std::string& worker_id, process from,
+                                      std::string& scratch);
+  /// Whether a final report of `worker_id`'s process `from`, answering command
+  /// `final_command`, answers the last command that process was sent.
+  bool answers_last_command(const std::string& worker_id, process from,
+                            std::uint64_t final_command) const;
   /// The rows' pending figures into totals_ and interval_. Const: the folded tables hold
   /// the same requests as before, only where readers look for them.
   void flush_rows() const;
@@ -279,7 +292,14 @@ class aggregator {
   green::time_point started_ = clock_->now();  ///< a worker never commanded counts from here
   green::time_point interval_began_ = started_;
   records_by_id<worker_record> workers_;
-  records_by_id<std::uint64_t> incarnations_;          ///< the process that joined last, per worker
+  /// The processes under a worker's id: the incarnations of the one that joined last and of
+  /// the one its latest restart replaced, and the last command that one was sent.
+  struct processes {
+    std::uint64_t joined = 0;
+    std::uint64_t replaced = 0;
+    std::uint64_t replaced_last_command = 0;
+  };
+  records_by_id<processes> processes_;
   std::map<std::string, std::uint64_t> last_command_;  ///< per worker
   thinned_history history_;
   std::map<std::pair<std::string, std::string>, exception_record> exceptions_;

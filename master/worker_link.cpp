@@ -324,11 +324,10 @@ void worker_link::on_stats() {
   const std::string sender(stats_.sender);
   // A report is the worker's sign of life in the seconds it reports (it sends no heartbeat
   // then), so it says what a heartbeat would: its users and its CPU. Not a late one of the
-  // process a restart replaced: that says nothing of the new one.
-  if (registry_.another_process(sender, stats_.incarnation)) {
-    // merged into the record before the restart (or refused), by the runner
-  } else if (registry_.heard(sender, clock_.now(), stats_.final ? 0 : stats_.users,
-                             stats_.cpu_percent)) {
+  // process a restart replaced: that says nothing of the new one (the runner merges it into
+  // the record before the restart).
+  if (registry_.heard(sender, clock_.now(), stats_.final ? 0 : stats_.users, stats_.cpu_percent,
+                      stats_.incarnation)) {
     warn_if_short_of_cpu(sender);
   } else if (!said_goodbye_.contains(sender)) {
     ++rejected_stats_;  // not a worker that said hello

@@ -33,9 +33,11 @@ bool worker_registry::replaced_process_is_back(const std::string& id,
   return w != nullptr && h.incarnation != 0 && w->replaced_incarnation == h.incarnation;
 }
 
-bool worker_registry::heard(const std::string& id, time_point now, int users, double cpu_percent) {
+bool worker_registry::heard(const std::string& id, time_point now, int users, double cpu_percent,
+                            std::uint64_t incarnation) {
   worker_info* w = workers_.find(id);
   if (w == nullptr) return false;
+  if (w->incarnation != 0 && incarnation != 0 && w->incarnation != incarnation) return true;
   w->last_heard = now;
   if (users >= 0) w->users = users;
   if (cpu_percent >= 0) w->cpu_percent = cpu_percent;

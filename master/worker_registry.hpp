@@ -48,8 +48,11 @@ class worker_registry {
   /// Whether `h` comes from the process a restart of `id` replaced: it is alive, and so two
   /// processes were given the id (a dead process says no hello).
   bool replaced_process_is_back(const std::string& id, const proto::hello_payload& h) const;
-  /// Any message from a known worker counts as a sign of life. False for an unknown one.
-  bool heard(const std::string& id, time_point now, int users = -1, double cpu_percent = -1);
+  /// Any message from a known worker counts as a sign of life. False for an unknown one. One
+  /// that says `incarnation`, another process's than the registered one (a late report of the
+  /// process a restart replaced), is known but says nothing of the registered one.
+  bool heard(const std::string& id, time_point now, int users = -1, double cpu_percent = -1,
+             std::uint64_t incarnation = 0);
   /// True once each time the worker's CPU passes 90% per hub thread (Locust's warning): its
   /// numbers may be bound by the generator rather than the target.
   bool newly_short_of_cpu(const std::string& id);

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   write(p::make_message(p::message_type::error, "w1", p::error_payload{"boom"}));
   p::stats_report r;
   r.run_id = 7;
+  r.incarnation = 0x9e3779b97f4a7c15;  // as a worker draws it: any 64 bits
   r.sequence = 3;
   r.users = 4;
   r.live_user_ids = p::id_ranges::span(1, 4);

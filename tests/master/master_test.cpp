@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -649,6 +650,68 @@ TEST(TestRunner, AReportOfTheProcessBeforeARestartCountsNoRowsOfTheNewOnesLease)
   EXPECT_EQ(running.wait(), 0);
 }
 
+/// A worker whose final report, once it is told to stop, waits in its stats connection
+/// (held): the test delivers it when it means to.
+class stalled_worker final : public swarmlet::proto::worker_control {
+ public:
+  stalled_worker(std::string id, std::uint64_t incarnation)
+      : id_(std::move(id)), incarnation_(incarnation) {}
+  void spawn(const swarmlet::proto::spawn_command& c) override {
+    last_command = c.command_id;
+    if (!spawned.ready()) spawned.send();
+  }
+  void stop(std::uint64_t run_id) override {
+    held.emplace();
+    held->worker_id = id_;
+    held->run_id = run_id;
+    held->incarnation = incarnation_;
+    held->sequence = 1;
+    held->command_id = last_command;
+    held->final = true;
+    if (!stopped.ready()) stopped.send();
+  }
+  std::uint64_t last_command = 0;
+  std::optional<swarmlet::proto::stats_report> held;
+  swarmlet::green::event<> spawned, stopped;
+
+ private:
+  std::string id_;
+  std::uint64_t incarnation_;
+};
+
+TEST(TestRunner, AWorkerRestartedWhileTheTestStopsOwesNoFinalReportWhicheverCameFirst) {
+  // The new process is never sent users while the test stops: the wait held for a final
+  // report no process owed, its full bound, and warned that one was missing (review).
+  for (const bool final_first : {false, true}) {
+    swarmlet::green::hub hub;
+    auto s =
+        std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+            "target: http://127.0.0.1:1/\nload: {users: 2, spawn_rate: 100, run_time: 1h}\n"
+            "http: {timeout: 1s, connect_timeout: 1s}\nusers: [{tasks: [{get: /}]}]\n",
+            "s.yaml"));
+    m::runner_options o;
+    o.final_report_timeout = 1s;  // a wait that holds (the bug) fails the test in seconds
+    std::ostringstream console;
+    o.console = &console;
+    m::test_runner runner(s, o);
+    stalled_worker a("a", 71);
+    runner.add_worker(a, "a", 1, 71);
+    auto running = swarmlet::green::spawn([&] { return runner.run(); });
+    ASSERT_TRUE(a.spawned.wait_for(5s));
+    runner.request_stop();
+    ASSERT_TRUE(a.stopped.wait_for(5s));
+    if (final_first) runner.deliver(*a.held);
+    runner.worker_restarted("a");  // the process dies; a new one says hello
+    stalled_worker b("a", 72);
+    runner.add_worker(b, "a", 1, 72);
+    if (!final_first) runner.deliver(*a.held);  // the dead process's final comes out late
+    EXPECT_EQ(running.wait(), 0);
+    EXPECT_TRUE(runner.summary().warnings.empty())
+        << (final_first ? "final first: " : "final late: ") << runner.summary().warnings.front();
+    EXPECT_TRUE(runner.results().workers().at("a (before its restart)").final_received);
+  }
+}
+
 TEST(TestRunner, TheReportsNameWorkersThatWentMissingRejoinedOrWereLost) {
   swarmlet::green::hub hub;
   auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
@@ -918,6 +981,39 @@ TEST(Aggregator, ReportsOfTheProcessARestartReplacedCountBeforeItAndOlderOnesAre
   EXPECT_EQ(a.users(), 9);
   EXPECT_EQ(a.totals().total().requests, 3u + 2 + 4 + 1 + 2 + 4 + 1);
   EXPECT_EQ(a.lost_requests(), 0u);
+}
+
+TEST(Aggregator, TheReplacedProcesssLateFinalAnswersTheLastCommandItWasSent) {
+  m::aggregator a(1);
+  auto of = [](std::uint64_t process, std::uint64_t seq, bool final, std::uint64_t command) {
+    auto r = report(seq, 1, final);
+    r.incarnation = process;
+    r.command_id = command;
+    return r;
+  };
+  a.joined("w1", 101);
+  a.commanded("w1", 1);
+  ASSERT_TRUE(a.add(of(101, 1, false, 1)));
+  a.restarted("w1");
+  a.joined("w1", 102);
+  a.commanded("w1", 2);                     // the new process's share
+  ASSERT_TRUE(a.add(of(101, 2, true, 1)));  // the replaced one's final, late
+  EXPECT_TRUE(a.workers().at("w1 (before its restart)").final_received)
+      << "it answers command 1, all its process was sent (review: compared with command 2)";
+  EXPECT_FALSE(a.workers().contains("w1")) << "nothing of the new process yet";
+}
+
+TEST(Aggregator, ARestartBeforeAnyReportMakesNoRecordUntilAReportOfTheReplacedProcessComes) {
+  m::aggregator a(1);
+  a.joined("w1", 101);
+  a.restarted("w1");
+  a.joined("w1", 102);
+  EXPECT_TRUE(a.workers().empty()) << "a crash loop that never reported left an empty row";
+  auto late = report(1, 4);
+  late.incarnation = 101;
+  ASSERT_TRUE(a.add(late));
+  EXPECT_EQ(a.workers().at("w1 (before its restart)").reports, 1u);
+  EXPECT_FALSE(a.workers().contains("w1"));
 }
 
 TEST(Aggregator, AFinalReportCountsOnlyIfItFollowsTheLastCommandSent) {
