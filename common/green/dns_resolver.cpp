@@ -217,8 +217,7 @@ void dns_resolver::remember(const std::string& name, const query& answered) {
       }));
     }
   }
-  cache_[name] = cached_answer{answered.addresses, now + ttl,
-                               std::vector<bool>(answered.addresses.size(), false), 0};
+  cache_[name] = cached_answer{answered.addresses, now + ttl, {}, random_()};
 }
 
 namespace {
@@ -233,43 +232,76 @@ bool same_address(const socket_address& a, const socket_address& b) {
                      sizeof(in6_addr)) == 0;
 }
 
+std::uint16_t port_of(const socket_address& a) {
+  return ntohs(a.storage.ss_family == AF_INET
+                   ? reinterpret_cast<const sockaddr_in&>(a.storage).sin_port
+                   : reinterpret_cast<const sockaddr_in6&>(a.storage).sin6_port);
+}
+
 }  // namespace
 
-std::vector<socket_address> dns_resolver::next_order(cached_answer& answer) {
-  const std::size_t n = answer.addresses.size();
-  // The family c-ares put first (RFC 6724: IPv6 where it is routed) is the one to spread
-  // over; the other family's addresses stay behind, as fallbacks.
-  std::size_t preferred = 0;
-  while (preferred < n &&
-         answer.addresses[preferred].storage.ss_family == answer.addresses[0].storage.ss_family)
-    ++preferred;
+std::vector<socket_address> dns_resolver::next_order(cached_answer& answer, std::uint16_t port) {
+  const time_point now = clock::now();
+  std::erase_if(answer.failures, [now](const failure& f) { return f.until <= now; });
+  const auto failed = [&](std::size_t i) {
+    return std::any_of(answer.failures.begin(), answer.failures.end(),
+                       [&](const failure& f) { return f.address == i && f.port == port; });
+  };
+  std::vector<std::size_t> healthy, behind;
+  for (std::size_t i = 0; i < answer.addresses.size(); ++i)
+    (failed(i) ? behind : healthy).push_back(i);
+  // Every address failed: none is behind another, each gets its turn again.
+  if (healthy.empty()) healthy.swap(behind);
+  // The family listed first (RFC 6724: IPv6 where it is routed) among the healthy ones is the
+  // one spread over: once a name's IPv6 address fails, its IPv4 ones take turns (review).
+  const auto family = answer.addresses[healthy.front()].storage.ss_family;
+  const auto others = std::stable_partition(healthy.begin(), healthy.end(), [&](std::size_t i) {
+    return answer.addresses[i].storage.ss_family == family;
+  });
+  const auto spread = static_cast<std::size_t>(others - healthy.begin());
   std::size_t start = 0;
-  if (preferred > 1 && settings_.select == dns_select::round_robin)
-    start = static_cast<std::size_t>(answer.turn % preferred);
-  else if (preferred > 1 && settings_.select == dns_select::random)
-    start = std::uniform_int_distribution<std::size_t>(0, preferred - 1)(random_);
-  ++answer.turn;
-  std::vector<std::size_t> order;
-  order.reserve(n);
-  for (std::size_t i = 0; i < preferred; ++i) order.push_back((start + i) % preferred);
-  for (std::size_t i = preferred; i < n; ++i) order.push_back(i);
-  std::stable_partition(order.begin(), order.end(),
-                        [&](std::size_t i) { return !answer.failed[i]; });
+  if (settings_.select == dns_select::round_robin)
+    start = static_cast<std::size_t>(answer.turn++ % spread);
+  else if (settings_.select == dns_select::random)
+    start = std::uniform_int_distribution<std::size_t>(0, spread - 1)(random_);
+  std::rotate(healthy.begin(), healthy.begin() + static_cast<std::ptrdiff_t>(start), others);
   std::vector<socket_address> out;
-  out.reserve(n);
-  for (const std::size_t i : order) out.push_back(answer.addresses[i]);
+  out.reserve(answer.addresses.size());
+  for (const std::size_t i : healthy) out.push_back(answer.addresses[i]);
+  for (const std::size_t i : behind) out.push_back(answer.addresses[i]);
   return out;
 }
 
-void dns_resolver::connection_failed(const std::string& host, const socket_address& address) {
+std::pair<dns_resolver::cached_answer*, std::size_t> dns_resolver::find_address(
+    const std::string& host, const socket_address& address) {
   const auto hit = cache_.find(lower(host));
-  if (hit == cache_.end()) return;
-  cached_answer& answer = hit->second;
-  for (std::size_t i = 0; i < answer.addresses.size(); ++i)
-    if (same_address(answer.addresses[i], address)) answer.failed[i] = true;
-  // Once every address has failed, none is behind another: each gets its turn again.
-  if (std::all_of(answer.failed.begin(), answer.failed.end(), [](bool f) { return f; }))
-    std::fill(answer.failed.begin(), answer.failed.end(), false);
+  if (hit == cache_.end()) return {nullptr, 0};
+  const auto& all = hit->second.addresses;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (same_address(all[i], address)) return {&hit->second, i};
+  return {nullptr, 0};
+}
+
+void dns_resolver::connection_failed(const std::string& host, const socket_address& address) {
+  const auto [answer, i] = find_address(host, address);
+  if (answer == nullptr) return;
+  const std::uint16_t port = port_of(address);
+  const time_point until = clock::now() + failure_memory;
+  for (failure& f : answer->failures)
+    if (f.address == i && f.port == port) {
+      f.until = until;
+      return;
+    }
+  answer->failures.push_back({i, port, until});
+}
+
+void dns_resolver::connected(const std::string& host, const socket_address& address) {
+  if (cache_.empty()) return;
+  const auto [answer, i] = find_address(host, address);
+  if (answer == nullptr || answer->failures.empty()) return;
+  const std::uint16_t port = port_of(address);
+  std::erase_if(answer->failures,
+                [&](const failure& f) { return f.address == i && f.port == port; });
 }
 
 std::vector<socket_address> dns_resolver::resolve(const std::string& host, std::uint16_t port,
@@ -278,7 +310,7 @@ std::vector<socket_address> dns_resolver::resolve(const std::string& host, std::
   std::vector<socket_address> out;
   if (auto hit = cache_.find(name); hit != cache_.end()) {
     if (hit->second.expires > clock::now()) {
-      out = next_order(hit->second);
+      out = next_order(hit->second, port);
     } else {
       cache_.erase(hit);
     }
@@ -315,7 +347,7 @@ std::vector<socket_address> dns_resolver::resolve(const std::string& host, std::
     if (q->addresses.empty()) throw resolve_error("resolve " + host + ": no address");
     // Remembered (unless its TTL or max_ttl is 0): the answer's turns start with this call.
     const auto cached = cache_.find(name);
-    out = cached != cache_.end() ? next_order(cached->second) : q->addresses;
+    out = cached != cache_.end() ? next_order(cached->second, port) : q->addresses;
   }
   for (auto& a : out) set_port(a, port);
   return out;

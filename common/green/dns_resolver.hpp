@@ -11,15 +11,16 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "clock.hpp"
 
 namespace swarmlet::green {
 
-/// Which of a name's addresses a new connection tries first (k6's dns.select). The others
-/// follow, as fallbacks: the answer's other addresses of the same family, then those of the
-/// other family, then the addresses a connection failed to lately.
+/// Which of a name's addresses a new connection tries first (k6's dns.select), among those of
+/// the family listed first that no connection failed to lately. The others follow, as
+/// fallbacks: the other family's, then the addresses that failed.
 enum class dns_select {
   round_robin,  ///< each connection the next address: load spread evenly over them
   first,        ///< the answer's first (getaddrinfo's order, as Locust and wrk connect)
@@ -54,10 +55,15 @@ class dns_resolver {
   /// resolve_error ("resolve HOST: REASON") or, once `until` passes, resolve_error ("resolve
   /// HOST: no answer from the name servers in time").
   std::vector<socket_address> resolve(const std::string& host, std::uint16_t port, deadline until);
-  /// A connection to `address` of `host` failed (refused, or timed out): while the answer is
-  /// cached, it is tried after the name's other addresses. A server that drops connections
-  /// would otherwise cost every connection that tries it first its share of the connect time.
+  /// A connection to `address` (and its port) of `host` failed (refused, unreachable, timed
+  /// out): for failure_memory, while the answer is cached, it is tried after the name's other
+  /// addresses. A server that drops connections would otherwise cost every connection that
+  /// tries it first its share of the connect time.
   void connection_failed(const std::string& host, const socket_address& address);
+  /// A connection to `address` of `host` opened: a failure it had is forgotten.
+  void connected(const std::string& host, const socket_address& address);
+  /// How long an address a connection failed to is tried last.
+  static constexpr duration failure_memory = std::chrono::seconds(10);
 
   /// Lookups that reached c-ares (a cached answer or a shared query does not count).
   std::uint64_t lookups() const noexcept { return lookups_; }
@@ -67,14 +73,25 @@ class dns_resolver {
  private:
   struct query;
   struct watched_socket;
+  /// An address of an answer, at a port, that a connection failed to lately.
+  struct failure {
+    std::size_t address = 0;  ///< its index in the answer
+    std::uint16_t port = 0;
+    time_point until;  ///< tried last until then
+  };
   struct cached_answer {
     std::vector<socket_address> addresses;  ///< in the answer's order
     time_point expires;
-    std::vector<bool> failed;  ///< per address: a connection to it failed (connection_failed)
-    std::uint64_t turn = 0;    ///< calls so far (round_robin: where the next one starts)
+    std::vector<failure> failures;  ///< a few at most: one per address and port
+    /// round_robin: where the next call starts. Drawn at random when the answer comes, so
+    /// that the hub threads (each has its resolver) do not all start at the first address.
+    std::uint64_t turn = 0;
   };
-  /// The cached answer's addresses in the order the next connection tries them.
-  std::vector<socket_address> next_order(cached_answer& answer);
+  /// The cached answer's addresses, with `port`, in the order the next connection tries them.
+  std::vector<socket_address> next_order(cached_answer& answer, std::uint16_t port);
+  /// The cached answer of `host`, if any, and the index of `address` in it.
+  std::pair<cached_answer*, std::size_t> find_address(const std::string& host,
+                                                      const socket_address& address);
   static void on_socket_state(void* self, int fd, int readable, int writable);
   static void pump(dns_resolver* self, std::shared_ptr<watched_socket> socket, bool reading);
   std::shared_ptr<query> start(const std::string& name);

@@ -65,6 +65,18 @@ std::string endpoint(const std::string& host, std::uint16_t port) {
   return host + ":" + std::to_string(port);
 }
 
+/// The address's IP, as text.
+std::string address_text(const socket_address& a) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (a.storage.ss_family == AF_INET)
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(a.storage).sin_addr, text,
+                sizeof text);
+  else
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(a.storage).sin6_addr, text,
+                sizeof text);
+  return text;
+}
+
 }  // namespace
 
 socket::socket(int fd, bool connected) : fd_(fd) {
@@ -125,50 +137,63 @@ socket socket::connect(const std::string& host, std::uint16_t port,
     addrs.push_back(*literal);
   else
     addrs = hub_dns_resolver().resolve(host, port, until);
-  // A name's addresses are tried in turn, each with an even share of the time left (as Go's
-  // dialer does): one that drops connection attempts leaves time for the next (QA: with the
-  // first of two addresses silent, every request failed though the second served). The
-  // resolver tries one that failed after the others from then on.
-  const auto failed = [&](const socket_address& a) {
-    if (by_name) hub_dns_resolver().connection_failed(host, a);
-  };
+  // A name's addresses are tried in turn, each with an even share of the time left but at least
+  // 2 s of it (Go's dialer: a share shorter than a SYN's retransmission abandons a server that
+  // dropped one), so that one that drops connection attempts leaves time for the next (QA:
+  // with the first of two addresses silent, every request failed though the second served).
+  // The resolver tries one that failed after the others for a while.
+  constexpr duration least_share = std::chrono::seconds(2);
   int last_error = EHOSTUNREACH;
   bool timed_out = false;
+  std::string outcomes;  // with several addresses, what each did, for the message
+  const auto failed = [&](const socket_address& a, std::string_view what, bool targets_fault) {
+    if (!by_name) return;
+    if (targets_fault) hub_dns_resolver().connection_failed(host, a);
+    if (addrs.size() > 1)
+      outcomes += (outcomes.empty() ? "" : "; ") + address_text(a) + ": " + std::string(what);
+  };
   for (std::size_t i = 0; i < addrs.size(); ++i) {
     const socket_address& a = addrs[i];
     deadline attempt = until;
     if (until && i + 1 < addrs.size()) {
       const time_point now = clock::now();
-      attempt = now + (*until - now) / static_cast<int>(addrs.size() - i);
+      const duration left = *until - now;
+      attempt =
+          now + std::min(left, std::max(left / static_cast<int>(addrs.size() - i), least_share));
     }
     socket s(new_tcp_fd(a.storage.ss_family), false);
     set_nodelay(s.fd());
+    int err = 0;
     if (::connect(s.fd(), reinterpret_cast<const sockaddr*>(&a.storage), a.length) == 0) {
       s.fd_.watch().writable = true;
+    } else if (errno != EINPROGRESS) {
+      err = errno;
+    } else if (!retry_when_ready(s.fd_, io_direction::write, attempt, "connect",
+                                 [] { return std::optional<bool>(true); })) {
+      timed_out = true;
+      failed(a, "timed out", true);
+      continue;
+    } else {
+      // Connected (or failed) once writable.
+      socklen_t len = sizeof err;
+      ::getsockopt(s.fd(), SOL_SOCKET, SO_ERROR, &err, &len);
+    }
+    if (err == 0) {
+      if (by_name) hub_dns_resolver().connected(host, a);
       return s;
     }
-    if (errno != EINPROGRESS) {
-      last_error = errno;
-      failed(a);
-      continue;
-    }
-    // Connected (or failed) once writable.
-    if (!retry_when_ready(s.fd_, io_direction::write, attempt, "connect",
-                          [] { return std::optional<bool>(true); })) {
-      timed_out = true;
-      failed(a);
-      continue;
-    }
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(s.fd(), SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err == 0) return s;
     last_error = err;
-    failed(a);
+    // Only what says the server, or the way to it, failed: a client out of ports
+    // (EADDRNOTAVAIL) is not the address's fault.
+    failed(a, std::strerror(err),
+           err == ECONNREFUSED || err == ETIMEDOUT || err == EHOSTUNREACH || err == ENETUNREACH ||
+               err == ECONNRESET);
   }
+  const std::string where = "connect to " + endpoint(host, port);
+  const std::string each = outcomes.empty() ? "" : " (" + outcomes + ")";
   // Timed out at one address and refused at the others: the timeout is what took the time.
-  if (timed_out) throw operation_timed_out("connect to " + endpoint(host, port) + " timed out");
-  throw_errno(last_error, "connect to " + endpoint(host, port));
+  if (timed_out) throw operation_timed_out(where + " timed out" + each);
+  throw_errno(last_error, where + each);
 }
 
 socket socket::accept() {

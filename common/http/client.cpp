@@ -288,8 +288,9 @@ error_kind client::connect(origin& o, std::string& message) {
     }
     o.conn = std::move(c);
     return error_kind::none;
-  } catch (const green::operation_timed_out&) {
-    message = (handshaking ? "TLS handshake with " : "connect to ") + where + " timed out";
+  } catch (const green::operation_timed_out& e) {
+    // The connect's own says what each of a name's addresses did.
+    message = handshaking ? "TLS handshake with " + where + " timed out" : e.what();
     return error_kind::connect_timeout;
   } catch (const green::resolve_error& e) {
     message = e.what();

@@ -212,9 +212,10 @@ ws_outcome websocket::connect(const url& where) {
                                           alpn_http1));
     }
     return {};
-  } catch (const green::operation_timed_out&) {
+  } catch (const green::operation_timed_out& e) {
+    // The connect's own says what each of a name's addresses did.
     return {ws_error::connect_timeout,
-            (handshaking ? "TLS handshake with " : "connect to ") + name + " timed out"};
+            handshaking ? "TLS handshake with " + name + " timed out" : std::string(e.what())};
   } catch (const green::resolve_error& e) {
     return {ws_error::resolve, e.what()};
   } catch (const green::tls_error& e) {

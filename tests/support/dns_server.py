@@ -9,7 +9,9 @@ elsewhere does not exist), except:
   servfail.test  SERVFAIL
   two.test       127.0.0.1 and 127.0.0.2
   deadfirst.test 127.0.0.3, then 127.0.0.1 (a test makes 127.0.0.3 drop or refuse connections)
-AAAA questions get an empty answer (NOERROR). A datagram "count NAME" is answered with the
+  three.test     127.0.0.1, 127.0.0.2 and 127.0.0.4
+  mixed.test     127.0.0.1 and 127.0.0.2, and an AAAA record of ::1
+Other AAAA questions get an empty answer (NOERROR). A datagram "count NAME" is answered with the
 number of A questions seen for NAME, so a test can tell what its client asked.
 """
 import socket
@@ -19,7 +21,10 @@ from collections import Counter
 
 TTL = 300
 SEVERAL = {"two.test": ["127.0.0.1", "127.0.0.2"],
-           "deadfirst.test": ["127.0.0.3", "127.0.0.1"]}
+           "deadfirst.test": ["127.0.0.3", "127.0.0.1"],
+           "three.test": ["127.0.0.1", "127.0.0.2", "127.0.0.4"],
+           "mixed.test": ["127.0.0.1", "127.0.0.2"]}
+AAAA = {"mixed.test": ["::1"]}
 
 
 def parse_question(packet):
@@ -38,7 +43,11 @@ def answer(packet, question, rcode, records):
     header = ident + struct.pack("!HHHHH", flags, 1, len(records), 0, 0)
     body = question
     for ttl, address in records:
-        body += struct.pack("!HHHIH", 0xC00C, 1, 1, ttl, 4) + socket.inet_aton(address)
+        if ":" in address:
+            body += (struct.pack("!HHHIH", 0xC00C, 28, 1, ttl, 16) +
+                     socket.inet_pton(socket.AF_INET6, address))
+        else:
+            body += struct.pack("!HHHIH", 0xC00C, 1, 1, ttl, 4) + socket.inet_aton(address)
     return header + body
 
 
@@ -69,6 +78,8 @@ def main():
             sock.sendto(answer(packet, question, 2, []), peer)
         elif name == "nx.test" or not name.endswith(".test"):
             sock.sendto(answer(packet, question, 3, []), peer)
+        elif qtype == 28 and name in AAAA:
+            sock.sendto(answer(packet, question, 0, [(TTL, a) for a in AAAA[name]]), peer)
         elif qtype != 1:
             sock.sendto(answer(packet, question, 0, []), peer)
         elif name == "held.test":
