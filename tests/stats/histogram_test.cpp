@@ -64,6 +64,17 @@ TEST(RequestStats, APercentilePastWhatTheHistogramTracksIsTheHighestNotTheCap) {
   EXPECT_DOUBLE_EQ(r.service_percentile_ms(0.99), 7'200'000.0) << "no service times: the same";
 }
 
+TEST(RequestStats, TheHundredthPercentileIsTheMaxAndTheZerothTheMin) {
+  // QA: samples of 10 ms and 58.008 ms read p(100) 57.984 (its bucket's middle) beside a max
+  // of 58.008, and `max >= 58ms` passed where `p(100) >= 58ms` failed.
+  s::request_stats r;
+  r.record(10'000, 0, false);
+  r.record(58'008, 0, false);
+  EXPECT_DOUBLE_EQ(r.percentile_ms(1.0), 58.008);
+  EXPECT_DOUBLE_EQ(r.percentile_ms(0.0), 10.0);
+  EXPECT_DOUBLE_EQ(r.percentile_ms(1.0), r.max_ms());
+}
+
 TEST(LatencyHistogram, MergeIsExact) {
   std::mt19937_64 rng(7);
   std::uniform_int_distribution<std::uint64_t> dist(1, 10'000'000);
