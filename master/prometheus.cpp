@@ -60,7 +60,10 @@ std::string prometheus_metrics(const aggregator& a, const metrics_context& ctx) 
         fmt::format("swarmlet_response_time_seconds_sum{{{}}} {}\n", labels(k), s.total_us / 1e6);
     out += fmt::format("swarmlet_response_time_seconds_count{{{}}} {}\n", labels(k), s.requests);
   }
-  const auto [rps, fps] = a.current_rates(nullptr);
+  // The rate now: none once the test has ended (QA: the last window's rate stayed exported
+  // beside swarmlet_running 0, and a dashboard read load that no longer came).
+  const auto [rps, fps] =
+      ctx.running ? a.current_rates(nullptr) : std::pair<double, double>{0.0, 0.0};
   out +=
       "# HELP swarmlet_requests_per_second Current request rate over the last seconds.\n"
       "# TYPE swarmlet_requests_per_second gauge\n";

@@ -66,6 +66,27 @@ TEST(Prometheus, CountersSummariesAndGaugesInTheTextFormat) {
   EXPECT_EQ(m::prometheus_label("bad\xffname"), "bad\xef\xbf\xbdname");
 }
 
+TEST(Prometheus, TheCurrentRateIsNoneOnceTheTestHasEnded) {
+  // QA: the last window's rate stayed exported beside swarmlet_running 0.
+  m::aggregator a(1);
+  swarmlet::proto::stats_report r;
+  r.worker_id = "w";
+  r.run_id = 1;
+  r.sequence = 1;
+  for (int i = 1; i <= 100; ++i) r.delta.entry("GET", "/").record(1000, 10, false);
+  a.add(r);
+  a.tick(1.0, 5);
+  ASSERT_GT(a.current_rates(nullptr).first, 0.0);
+  EXPECT_EQ(m::prometheus_metrics(a, {5, 1, true}).find("swarmlet_requests_per_second 0\n"),
+            std::string::npos)
+      << "while it runs, the rate of its last seconds";
+  const std::string ended = m::prometheus_metrics(a, {0, 1, false});
+  EXPECT_NE(ended.find("swarmlet_requests_per_second 0\n"), std::string::npos) << ended;
+  EXPECT_NE(ended.find("swarmlet_failures_per_second 0\n"), std::string::npos);
+  EXPECT_NE(ended.find("swarmlet_requests_total{method=\"GET\",name=\"/\"} 100"), std::string::npos)
+      << "the counters keep the test's numbers";
+}
+
 /// A worker that records what it is told and answers a stop with its final report at once.
 class fake_worker final : public swarmlet::proto::worker_control {
  public:
