@@ -204,7 +204,7 @@ struct payload_packer {
     p.pack(r.reason);
   }
   void operator()(const spawn_command& s) const {
-    p.pack_array(11);
+    p.pack_array(12);
     p.pack(s.run_id);
     p.pack(s.command_id);
     p.pack_map(static_cast<std::uint32_t>(s.users_per_class.size()));
@@ -235,6 +235,7 @@ struct payload_packer {
     }
     p.pack_bin(static_cast<std::uint32_t>(s.setup_data.size()));
     p.pack_bin_body(s.setup_data.data(), static_cast<std::uint32_t>(s.setup_data.size()));
+    p.pack(s.spawn_delay_s);
   }
   void operator()(const stop_payload& s) const {
     p.pack_array(1);
@@ -301,7 +302,7 @@ payload decode_payload(message_type type, const msgpack::object& o) {
       expect_array(o, 1, "refused");
       return refused_payload{str(field(o, 0, "refused"), "refused.reason", 4096)};
     case message_type::spawn: {
-      expect_array(o, 11, "spawn");
+      expect_array(o, 12, "spawn");
       spawn_command s;
       s.run_id = u64(field(o, 0, "spawn"), "spawn.run_id");
       s.command_id = u64(field(o, 1, "spawn"), "spawn.command_id");
@@ -330,6 +331,9 @@ payload decode_payload(message_type type, const msgpack::object& o) {
                              boolean(field(v, 1, "spawn.data_rows"), "spawn.data_rows.final")};
           });
       s.setup_data = setup_data(field(o, 10, "spawn"));
+      s.spawn_delay_s = number(field(o, 11, "spawn"), "spawn.spawn_delay_s");
+      if (!(s.spawn_delay_s >= 0 && s.spawn_delay_s <= 1e6))
+        throw bad_frame{"spawn.spawn_delay_s is out of range"};
       return s;
     }
     case message_type::stop:

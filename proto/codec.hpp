@@ -30,7 +30,8 @@ namespace swarmlet::proto {
 // with its phase and its end, and says which of the test's hub threads are the worker's, so
 // that every hub thread takes the schedule's arrivals in turn; 11: stats reports carry the
 // worker process's incarnation, so that a dead process's late report is not taken for the
-// report of the new process under its id
+// report of the new process under its id, and spawn commands a delay before the ramp, so that
+// the workers' ramps interleave
 inline constexpr std::uint16_t protocol_version = 11;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.

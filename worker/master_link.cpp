@@ -1,5 +1,6 @@
 #include "master_link.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -118,7 +119,8 @@ void master_link::on_spawn(const proto::spawn_command& c) {
   if (!load_ || !registered_) return;
   int users = 0;
   for (const auto& [cls, n] : c.users_per_class) users += n;
-  log("spawn: " + std::to_string(users) + " users at " + std::to_string(c.spawn_rate) + "/s");
+  log(fmt::format("spawn: {} users at {}/s{}", users, c.spawn_rate,
+                  c.spawn_delay_s > 0 ? fmt::format(", from {:.3f} s on", c.spawn_delay_s) : ""));
   // Users run again (in this run too, after a stop when the master went silent): a Ctrl-C
   // then owes their final report, whatever an earlier stop sent.
   final_run_ = 0;

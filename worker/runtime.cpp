@@ -15,7 +15,8 @@ constexpr auto early_report_gap = std::chrono::milliseconds(50);
 /// Whether two commands ask for the same users (they may differ in number and data rows).
 bool same_users(const proto::spawn_command& a, const proto::spawn_command& b) {
   return a.run_id == b.run_id && a.users_per_class == b.users_per_class &&
-         a.user_ids == b.user_ids && a.spawn_rate == b.spawn_rate && a.arrival == b.arrival &&
+         a.user_ids == b.user_ids && a.spawn_rate == b.spawn_rate &&
+         a.spawn_delay_s == b.spawn_delay_s && a.arrival == b.arrival &&
          a.arrival_first_thread == b.arrival_first_thread &&
          a.arrival_threads == b.arrival_threads && a.arrival_ids == b.arrival_ids &&
          a.worker_index == b.worker_index && a.worker_count == b.worker_count;
@@ -318,7 +319,10 @@ void runtime::spawner_loop() {
   for (;;) {
     retarget_.wait();
     retarget_.reset();
-    const auto ramp_start = green::clock::now();
+    // Its turn among the test's ramps (spawn_command::spawn_delay_s): no change before it.
+    const auto ramp_start =
+        green::clock::now() + std::chrono::duration_cast<green::duration>(
+                                  std::chrono::duration<double>(target_.spawn_delay_s));
     const double rate = std::max(target_.spawn_rate, 1e-3);
     std::int64_t done = 0;
     for (;;) {

@@ -603,6 +603,32 @@ TEST(TestRunner, AnOpenModelWorkerGivenNoIdsRunsNothingUntilTheyAreFree) {
   EXPECT_EQ(running.wait(), 0);
 }
 
+TEST(TestRunner, TheWorkersRampsTakeTheirTurnsByHubThreads) {
+  // QA: 4 workers at 0.5 users/s each started their first user at once, where one process
+  // starts one every 2 s. Worker after worker, each begins its share of the interval later.
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {users: 6, spawn_rate: 0.6, run_time: 1h}\nusers: "
+      "[{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  recording_worker a(runner, "a"), b(runner, "b"), c(runner, "c");
+  runner.add_worker(a, "a", 2);
+  runner.add_worker(b, "b", 2);
+  runner.add_worker(c, "c", 2);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(a.spawned.wait_for(5s));
+  ASSERT_TRUE(c.spawned.wait_for(5s));
+  // 0.2 users/s each, one each 5 s: a's at 0, 5, 10; b's at 5/3, 20/3; c's at 10/3, 25/3. The
+  // test's users come one each 1/0.6 s, as in one process.
+  EXPECT_DOUBLE_EQ(a.spawns.back().spawn_rate, 0.2);
+  EXPECT_DOUBLE_EQ(a.spawns.back().spawn_delay_s, 0.0);
+  EXPECT_NEAR(b.spawns.back().spawn_delay_s, 5.0 / 3, 1e-9);
+  EXPECT_NEAR(c.spawns.back().spawn_delay_s, 10.0 / 3, 1e-9);
+  runner.request_stop();
+  EXPECT_EQ(running.wait(), 0);
+}
+
 TEST(TestRunner, AReportOfTheProcessBeforeARestartCountsNoRowsOfTheNewOnesLease) {
   // The dead process's last report, come late on the stats socket, was taken as the new
   // process's use of its fresh lease (review): the test could end as if its rows were used.

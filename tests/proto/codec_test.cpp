@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <msgpack.hpp>
 #include <random>
 
@@ -54,10 +55,12 @@ TEST(Codec, EveryMessageRoundTrips) {
   s.command_id = 17;
   s.users_per_class = {{"a", 3}, {"b", 0}};
   s.spawn_rate = 2.5;
+  s.spawn_delay_s = 0.4;
   auto s2 = round_trip(p::message_type::spawn, s);
   EXPECT_EQ(s2.command_id, 17u);
   EXPECT_EQ(s2.users_per_class, s.users_per_class);
   EXPECT_EQ(s2.spawn_rate, 2.5);
+  EXPECT_EQ(s2.spawn_delay_s, 0.4);
   EXPECT_FALSE(s2.arrival) << "the closed model carries no arrival plan";
   EXPECT_EQ(round_trip(p::message_type::stop, p::stop_payload{7}).run_id, 7u);
   EXPECT_EQ(round_trip(p::message_type::heartbeat, p::heartbeat_payload{42}).users, 42);
@@ -126,6 +129,13 @@ TEST(Codec, SpawnCommandsCarryUserIdsWorkerIndexAndRowLeasesAndReportsTheLiveIds
   s.worker_index = -1;
   const std::string outside = p::encode(p::make_message(p::message_type::spawn, "master", s));
   EXPECT_EQ(reason_of(outside), "spawn.worker_index is out of range");
+  s.worker_index = 0;
+  for (const double delay : {-1.0, 2e6, std::numeric_limits<double>::quiet_NaN()}) {
+    s.spawn_delay_s = delay;
+    EXPECT_EQ(reason_of(p::encode(p::make_message(p::message_type::spawn, "master", s))),
+              "spawn.spawn_delay_s is out of range")
+        << delay;
+  }
 }
 
 TEST(Codec, AnOpenModelSpawnCarriesItsArrivalPlanWhole) {
@@ -156,7 +166,7 @@ std::string spawn_frame(const Arrival& arrival, const std::string& setup = {}) {
   pk.pack(static_cast<std::uint8_t>(p::message_type::spawn));
   pk.pack(p::protocol_version);
   pk.pack(std::string("master"));
-  pk.pack_array(11);
+  pk.pack_array(12);
   pk.pack(std::uint64_t{1});
   pk.pack(std::uint64_t{1});
   pk.pack_map(0);
@@ -169,6 +179,7 @@ std::string spawn_frame(const Arrival& arrival, const std::string& setup = {}) {
   pk.pack_map(0);    // data rows
   pk.pack_bin(static_cast<std::uint32_t>(setup.size()));
   pk.pack_bin_body(setup.data(), static_cast<std::uint32_t>(setup.size()));
+  pk.pack(0.0);  // spawn delay
   return std::string(buffer.data(), buffer.size());
 }
 

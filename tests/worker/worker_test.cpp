@@ -277,6 +277,26 @@ TEST_F(Runtime, StartsTheIdsItIsGivenAndStopsExactlyTheOnesTakenAway) {
   EXPECT_EQ(target.recorded(), expected);
 }
 
+TEST_F(Runtime, ARampBeginsAfterItsDelay) {
+  // The worker's turn among the test's ramps: the master's other workers start theirs first.
+  auto runtime = make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]");
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 5;
+  c.spawn_rate = 1000;
+  c.spawn_delay_s = 0.3;
+  c.users_per_class = {{"user1", 3}};
+  const auto start = g::clock::now();
+  rt.spawn(c);
+  while (rt.users() < 3) {
+    EXPECT_LE(rt.users(), w::changes_due(g::clock::now() - start - 300ms, 1000));
+    g::sleep(5ms);
+  }
+  EXPECT_GE(g::clock::now() - start, 300ms) << "no user before the delay";
+  rt.stop(5);
+  sink.final.wait();
+}
+
 TEST_F(Runtime, AWorkerReportsAtOnceWhenItsRampCompletesNotAnIntervalLater) {
   // An hour between reports: only the ramp's end can make the report the test waits for (the
   // master's history said 0 users in its first row of a short test, and its peak was missed).
