@@ -475,21 +475,33 @@ void test_runner::command_users(int users, double spawn_rate,
     for (const auto& w : workers_) arrival_threads += places_of(w);
   worker_indexes_ = assign_worker_indexes(worker_indexes_, ids);
   int arrival_threads_before = 0;  // of the workers given rates before this one
-  int threads_before = 0;          // of the workers given ramps before this one
+  // The closed model's ramp is the test's: its changes (users to start or stop, as far as the
+  // master sent them) come at the rate, the workers' in turn (as Locust's master hands users
+  // out). Each worker ramps at the rate's share of its changes, after the share of its own
+  // interval that the workers before it hold (QA: 4 workers at 0.5 users/s started 4 users at
+  // once, where one process starts 1 each 2 s). Shares by hub threads instead put the one
+  // user of a slow ramp minutes late on the fourth worker.
+  std::map<std::string, std::uint64_t> changes_of;
+  std::uint64_t changes = 0, changes_before = 0;
+  if (!arrival)
+    for (const auto& w : workers_) {
+      std::uint64_t target = 0;
+      for (const auto& [cls, set] : assignment[w.id]) target += set.size();
+      const auto sent = static_cast<std::uint64_t>(std::max(0, users_sent_to(w.id)));
+      changes += changes_of[w.id] = target > sent ? target - sent : sent - target;
+    }
   for (auto& w : workers_) {
     proto::spawn_command c;
     c.run_id = run_id_;
     c.command_id = ++last_command_;
     aggregator_.commanded(w.id, c.command_id);
-    c.spawn_rate = spawn_rate * w.threads / all_threads;
-    // The test's ramp goes to its hub threads in turn (as Locust's master hands users out at
-    // the rate): each worker's ramp begins the share of its own interval that the threads
-    // before it hold (QA: 4 workers at 0.5 users/s started 4 users at once, where one process
-    // starts 1 each 2 s). For workers of equal threads, that is the test's ramp exactly.
-    if (!arrival && c.spawn_rate > 0)
-      c.spawn_delay_s =
-          std::min(static_cast<double>(threads_before) / all_threads / c.spawn_rate, 1e6);
-    threads_before += w.threads;
+    c.spawn_rate = spawn_rate * w.threads / all_threads;  // no changes in count: by threads
+    if (const std::uint64_t mine = changes_of[w.id]; mine > 0) {
+      c.spawn_rate = spawn_rate * static_cast<double>(mine) / static_cast<double>(changes);
+      c.spawn_delay_s = std::min(
+          static_cast<double>(changes_before) / static_cast<double>(mine) / spawn_rate, 1e6);
+      changes_before += mine;
+    }
     c.worker_index = worker_indexes_.at(w.id);
     c.worker_count = static_cast<int>(workers_.size());
     c.setup_data = setup_data_;

@@ -34,8 +34,8 @@ struct spawn_command {
   std::map<std::string, id_ranges> user_ids;
   double spawn_rate = 1;  ///< users per second on this worker
   /// How long after the command its ramp begins: the workers' ramps interleave (the worker
-  /// after hub threads making a fraction f of the test's begins f of its own interval, 1 /
-  /// spawn_rate, later). All at 0, n workers started n users at once.
+  /// after workers holding a fraction f of the test's changes begins f of its own interval,
+  /// 1 / spawn_rate, later). All at 0, n workers started n users at once.
   double spawn_delay_s = 0;
   /// The open model when set: the whole test's arrival plan from now on, with this worker's
   /// user budget as its max_users (users_per_class unused). Of every arrival_threads arrivals

@@ -629,6 +629,35 @@ TEST(TestRunner, TheWorkersRampsTakeTheirTurnsByHubThreads) {
   EXPECT_EQ(running.wait(), 0);
 }
 
+TEST(TestRunner, AWorkerRampsAtTheRatesShareOfItsOwnChanges) {
+  // One user over four workers at 1 user/min: it starts at once, as in one process. Shares by
+  // hub threads put it on a worker ramping at 1 user in 4 min, 3 min late.
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {users: 1, spawn_rate: 0.016, run_time: 1h}\nusers: "
+      "[{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  recording_worker a(runner, "a"), b(runner, "b"), c(runner, "c"), d(runner, "d");
+  runner.add_worker(a, "a", 1);
+  runner.add_worker(b, "b", 1);
+  runner.add_worker(c, "c", 1);
+  runner.add_worker(d, "d", 1);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  for (auto* w : {&a, &b, &c, &d}) ASSERT_TRUE(w->spawned.wait_for(5s));
+  int with_the_user = 0;
+  for (auto* w : {&a, &b, &c, &d}) {
+    const auto& command = w->spawns.back();
+    if (command.users_per_class.begin()->second == 0) continue;
+    ++with_the_user;
+    EXPECT_DOUBLE_EQ(command.spawn_rate, 0.016) << "all the test's changes are its";
+    EXPECT_DOUBLE_EQ(command.spawn_delay_s, 0.0);
+  }
+  EXPECT_EQ(with_the_user, 1);
+  runner.request_stop();
+  EXPECT_EQ(running.wait(), 0);
+}
+
 TEST(TestRunner, AReportOfTheProcessBeforeARestartCountsNoRowsOfTheNewOnesLease) {
   // The dead process's last report, come late on the stats socket, was taken as the new
   // process's use of its fresh lease (review): the test could end as if its rows were used.
