@@ -475,10 +475,10 @@ void test_runner::command_users(int users, double spawn_rate,
     for (const auto& w : workers_) arrival_threads += places_of(w);
   worker_indexes_ = assign_worker_indexes(worker_indexes_, ids);
   int arrival_threads_before = 0;  // of the workers given rates before this one
-  // The closed model's ramp is the test's: its changes (users to start or stop, as far as the
-  // master sent them) come at the rate, the workers' in turn (as Locust's master hands users
-  // out). Each worker ramps at the rate's share of its changes, after the share of its own
-  // interval that the workers before it hold (QA: 4 workers at 0.5 users/s started 4 users at
+  // The closed model's ramp is the test's: its changes (users to start or stop, from those
+  // the workers last reported running) come at the rate, the workers' in turn (as Locust's master
+  // hands users out). Each worker ramps at the rate's share of its changes, after the share of its
+  // own interval that the workers before it hold (QA: 4 workers at 0.5 users/s started 4 users at
   // once, where one process starts 1 each 2 s). Shares by hub threads instead put the one
   // user of a slow ramp minutes late on the fourth worker.
   std::map<std::string, std::uint64_t> changes_of;
@@ -487,8 +487,10 @@ void test_runner::command_users(int users, double spawn_rate,
     for (const auto& w : workers_) {
       std::uint64_t target = 0;
       for (const auto& [cls, set] : assignment[w.id]) target += set.size();
-      const auto sent = static_cast<std::uint64_t>(std::max(0, users_sent_to(w.id)));
-      changes += changes_of[w.id] = target > sent ? target - sent : sent - target;
+      // Of the users it runs, as its last report says: one mid-ramp has users still to start
+      // that its last target held (review: counted from that target, a ramp ended late).
+      const auto now = static_cast<std::uint64_t>(std::max(0, reported_users(w.id)));
+      changes += changes_of[w.id] = target > now ? target - now : now - target;
     }
   for (auto& w : workers_) {
     proto::spawn_command c;

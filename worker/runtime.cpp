@@ -316,17 +316,25 @@ bool runtime::change_one() {
 }
 
 void runtime::spawner_loop() {
+  bool cut_short = false;  // the last ramp met a new target before it was done
   for (;;) {
     retarget_.wait();
     retarget_.reset();
-    // Its turn among the test's ramps (spawn_command::spawn_delay_s): no change before it.
-    const auto ramp_start =
-        green::clock::now() + std::chrono::duration_cast<green::duration>(
-                                  std::chrono::duration<double>(target_.spawn_delay_s));
+    // Its turn among the test's ramps (spawn_command::spawn_delay_s) is taken by a ramp that
+    // begins from rest. One a new target cuts short (a stage's end, a respread) goes on at
+    // once: each stage's command pushed the turn back again, and a worker whose turn was later
+    // than a stage never started its users (review).
+    const double delay_s = cut_short ? 0.0 : target_.spawn_delay_s;
+    const auto ramp_start = green::clock::now() + std::chrono::duration_cast<green::duration>(
+                                                      std::chrono::duration<double>(delay_s));
     const double rate = std::max(target_.spawn_rate, 1e-3);
     std::int64_t done = 0;
+    cut_short = false;
     for (;;) {
-      if (retarget_.ready() || stopping_) break;
+      if (retarget_.ready() || stopping_) {
+        cut_short = retarget_.ready();
+        break;
+      }
       const std::int64_t due = changes_due(green::clock::now() - ramp_start, rate);
       if (done < due) {
         if (!change_one()) {

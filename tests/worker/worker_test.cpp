@@ -297,6 +297,27 @@ TEST_F(Runtime, ARampBeginsAfterItsDelay) {
   sink.final.wait();
 }
 
+TEST_F(Runtime, ARampANewTargetCutsShortGoesOnWithoutWaitingItsTurnAgain) {
+  // Each stage's command pushed the turn back again: a worker whose turn came later than a
+  // stage's end never started its users (review).
+  auto runtime = make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]");
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 6;
+  c.spawn_rate = 1000;
+  c.spawn_delay_s = 3600;  // its turn, an hour away
+  c.users_per_class = {{"user1", 2}};
+  rt.spawn(c);
+  for (int i = 0; i < 10; ++i) g::yield();  // the spawner takes the target and waits its turn
+  c.users_per_class = {{"user1", 3}};       // the next stage, before the turn came
+  rt.spawn(c);
+  const auto given_up = g::clock::now() + 30s;
+  while (rt.users() < 3 && g::clock::now() < given_up) g::sleep(5ms);
+  EXPECT_EQ(rt.users(), 3);
+  rt.stop(6);
+  sink.final.wait();
+}
+
 TEST_F(Runtime, AWorkerReportsAtOnceWhenItsRampCompletesNotAnIntervalLater) {
   // An hour between reports: only the ramp's end can make the report the test waits for (the
   // master's history said 0 users in its first row of a short test, and its peak was missed).
