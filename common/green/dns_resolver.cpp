@@ -297,7 +297,10 @@ void dns_resolver::connection_failed(const std::string& host, const socket_addre
 
 void dns_resolver::connected(const std::string& host, const socket_address& address) {
   if (cache_.empty()) return;
-  const auto [answer, i] = find_address(host, address);
+  // Not a structured binding: clang does not let a lambda capture one (C++20).
+  const auto found = find_address(host, address);
+  cached_answer* answer = found.first;
+  const std::size_t i = found.second;
   if (answer == nullptr || answer->failures.empty()) return;
   const std::uint16_t port = port_of(address);
   std::erase_if(answer->failures,
