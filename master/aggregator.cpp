@@ -354,6 +354,7 @@ void aggregator::add_span(worker_record& w, const std::string& worker_id, std::u
     interval_spans_.push_back(
         {*w.covered_until, now, requests, std::hash<std::string>{}(worker_id)});
   w.covered_until = std::max(*w.covered_until, now);
+  live_seconds_.reset();
 }
 
 void aggregator::tick(double elapsed_s, int users) {
@@ -370,7 +371,8 @@ void aggregator::tick(double elapsed_s, int users) {
     window_spans_.pop_front();
     window_starts_.pop_front();
   }
-  window_seconds_ = window_seconds_from(window_starts_.front());
+  window_seconds_ = window_seconds_from(window_starts_.front(), {});
+  live_seconds_ = window_seconds_;
   history_row row;
   row.elapsed_s = elapsed_s;
   row.unix_time = static_cast<std::int64_t>(std::time(nullptr));
@@ -379,42 +381,51 @@ void aggregator::tick(double elapsed_s, int users) {
   for (const auto& t : window_) window.merge(t.total());
   // As current_rates(), from the window's totals merged above.
   const double seconds = window_seconds_;
-  row.rps = seconds > 0 ? static_cast<double>(window.requests) / seconds : 0;
-  row.fails_per_s = seconds > 0 ? static_cast<double>(window.failures) / seconds : 0;
+  const bool rates = seconds >= min_rate_seconds;
+  row.rps = rates ? static_cast<double>(window.requests) / seconds : 0;
+  row.fails_per_s = rates ? static_cast<double>(window.failures) / seconds : 0;
   row.window = history_window::of(window);
   row.total = history_totals::of(totals_.total());
   history_.add(std::move(row));
 }
 
-double aggregator::window_seconds_from(green::time_point start) const {
+double aggregator::window_seconds_from(green::time_point start,
+                                       const std::vector<span>& current) const {
   // The end: the earliest of the last reports of the workers that reported in the latest
-  // interval that had reports. Past it, some of them have sent nothing yet; a worker that did
-  // not report then (it left, or its report is late) ends where it ended.
-  green::time_point end = green::time_point::max();
+  // interval that had reports, or in the current one. Past it, some of them have sent nothing
+  // yet; a worker that did not report then (it left, or its report is late) ends where it ended.
+  std::unordered_map<std::size_t, green::time_point> last;
+  for (const span& s : current) last[s.worker] = std::max(last[s.worker], s.to);
   for (auto it = window_spans_.rbegin(); it != window_spans_.rend(); ++it) {
     if (it->spans.empty()) continue;
-    std::unordered_map<std::size_t, green::time_point> last;
     for (const span& s : it->spans) last[s.worker] = std::max(last[s.worker], s.to);
-    for (const auto& [worker, at] : last) end = std::min(end, at);
     break;
   }
+  green::time_point end = green::time_point::max();
+  for (const auto& [worker, at] : last) end = std::min(end, at);
   if (end <= start) end = green::time_point::max();
   std::vector<span> covered;
   double requests = 0, within = 0;
+  const auto count = [&](const span& s) {
+    // Requests spread evenly over their report's span, as far as the master can tell.
+    const auto requests_here = static_cast<double>(s.requests);
+    requests += requests_here;
+    const auto from = std::max(s.from, start), to = std::min(s.to, end);
+    if (from >= to) return;
+    within += requests_here * std::chrono::duration<double>(to - from).count() /
+              std::chrono::duration<double>(s.to - s.from).count();
+  };
+  const auto cover = [&](const span& s) {
+    const auto from = std::max(s.from, start), to = std::min(s.to, end);
+    if (from < to) covered.push_back({from, to});
+  };
   for (const auto& interval : window_spans_) {
-    for (const span& s : interval.spans) {
-      // Requests spread evenly over their report's span, as far as the master can tell.
-      const auto requests_here = static_cast<double>(s.requests);
-      requests += requests_here;
-      const auto from = std::max(s.from, start), to = std::min(s.to, end);
-      if (from >= to) continue;
-      within += requests_here * std::chrono::duration<double>(to - from).count() /
-                std::chrono::duration<double>(s.to - s.from).count();
-    }
-    for (const span& s : interval.covered) {
-      const auto from = std::max(s.from, start), to = std::min(s.to, end);
-      if (from < to) covered.push_back({from, to});
-    }
+    for (const span& s : interval.spans) count(s);
+    for (const span& s : interval.covered) cover(s);
+  }
+  for (const span& s : current) {
+    count(s);
+    cover(s);
   }
   green::duration time{};
   for (const span& s : union_of(std::move(covered))) time += s.to - s.from;
@@ -422,6 +433,13 @@ double aggregator::window_seconds_from(green::time_point start) const {
   // The window's requests, all of them counted by the rates, over the time that makes their
   // part within the rate it was.
   return within > 0 ? seconds * requests / within : seconds;
+}
+
+double aggregator::window_seconds() const {
+  if (!live_seconds_)
+    live_seconds_ = window_seconds_from(
+        window_starts_.empty() ? interval_began_ : window_starts_.front(), interval_spans_);
+  return *live_seconds_;
 }
 
 void aggregator::reset_stats() {
@@ -434,6 +452,7 @@ void aggregator::reset_stats() {
   window_starts_.clear();
   interval_began_ = clock_->now();
   window_seconds_ = 0;
+  live_seconds_.reset();
   exceptions_.clear();
   for (const std::uint32_t index : touched_) {
     rows_[index].interval.clear();
@@ -444,26 +463,39 @@ void aggregator::reset_stats() {
 }
 
 stats::request_stats aggregator::current_window(const stats::request_key& key) const {
+  flush_rows();
   stats::request_stats out;
-  for (const auto& t : window_)
+  const auto add = [&](const stats::stats_table& t) {
     if (auto it = t.entries().find(key); it != t.entries().end()) out.merge(it->second);
+  };
+  for (const auto& t : window_) add(t);
+  add(interval_);
   return out;
 }
 
 std::pair<double, double> aggregator::current_rates(const stats::request_key* key) const {
-  if (window_seconds_ <= 0) return {0, 0};
+  // The window's ticked intervals and the reports merged since the last tick: a reader between
+  // ticks sees every report that has come. A rate read only from the ticked intervals trailed
+  // by a report: a worker's report that landed just after the first tick (its first second)
+  // left the window to its report at the ramp's end, 40 ms in, and read 249 req/s against a
+  // steady 386 for a whole second.
+  flush_rows();
+  const double seconds = window_seconds();
+  if (seconds < min_rate_seconds) return {0, 0};
   double req = 0, fail = 0;
-  for (const auto& t : window_) {
+  const auto add = [&](const stats::stats_table& t) {
     if (key == nullptr) {
       const auto total = t.total();
-      req += total.requests;
-      fail += total.failures;
+      req += static_cast<double>(total.requests);
+      fail += static_cast<double>(total.failures);
     } else if (auto it = t.entries().find(*key); it != t.entries().end()) {
-      req += it->second.requests;
-      fail += it->second.failures;
+      req += static_cast<double>(it->second.requests);
+      fail += static_cast<double>(it->second.failures);
     }
-  }
-  return {req / window_seconds_, fail / window_seconds_};
+  };
+  for (const auto& t : window_) add(t);
+  add(interval_);
+  return {req / seconds, fail / seconds};
 }
 
 std::uint64_t aggregator::lost_reports() const {

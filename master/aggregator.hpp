@@ -75,6 +75,10 @@ class aggregator {
   };
   /// Seconds over which "current" rates and percentiles are taken (as Locust's 10 s).
   static constexpr int window_intervals = 10;
+  /// The least time the window's reports must cover for it to give rates (0 before): the
+  /// first report, of a ramp's end 15 ms in, read 668 req/s where the test ran at 394 (its
+  /// users' first requests, all at once).
+  static constexpr double min_rate_seconds = 0.5;
   /// Distinct exceptions kept for a test (the rest are counted together): a script whose
   /// messages carry ids cannot grow the master without bound.
   static constexpr std::size_t max_exceptions = 1000;
@@ -202,15 +206,17 @@ class aggregator {
   std::uint64_t lost_requests() const;
   bool all_final() const;
   int users() const;
-  /// Requests and failures per second for (method, name) over the window; the total when the
-  /// name is empty.
+  /// Requests and failures per second for (method, name) over the window and the reports merged
+  /// since the last tick; the total when `key` is null.
   std::pair<double, double> current_rates(const stats::request_key* key) const;
-  /// The requests of (method, name) over the window, merged: its current percentiles.
+  /// The requests of (method, name) over the window and since the last tick, merged: its
+  /// current percentiles.
   stats::request_stats current_window(const stats::request_key& key) const;
   /// How many intervals the window holds now (up to window_intervals).
   std::size_t window_size() const noexcept { return window_.size(); }
-  /// The time the window's reports cover, which its rates divide by (0 when it holds none).
-  double window_seconds() const noexcept { return window_seconds_; }
+  /// The time the window's reports cover, those since the last tick too, which the current
+  /// rates divide by (0 when there are none).
+  double window_seconds() const;
 
  private:
   static stats::stats_table per_second_table();
@@ -280,12 +286,15 @@ class aggregator {
   std::vector<span> interval_spans_;
   std::deque<interval_spans> window_spans_;
   std::deque<green::time_point> window_starts_;
-  double window_seconds_ = 0;
+  double window_seconds_ = 0;  ///< at the last tick: the history row's
+  /// window_seconds(), worked out when read after a report (readers ask for each row's rates).
+  mutable std::optional<double> live_seconds_;
   /// Counts that `w`'s report just merged, of `requests`, covers the time since its previous.
   void add_span(worker_record& w, const std::string& worker_id, std::uint64_t requests);
-  /// The window's seconds for its rates: the time its spans cover from `start` to where its
-  /// last reports' workers have all reported, stretched by the share of its requests outside.
-  double window_seconds_from(green::time_point start) const;
+  /// The window's seconds for its rates, with the `current` interval's spans: the time its
+  /// spans cover from `start` to where its last reports' workers have all reported, stretched
+  /// by the share of its requests outside.
+  double window_seconds_from(green::time_point start, const std::vector<span>& current) const;
   /// Where the first report's span of each worker begins: when it was first sent users.
   std::map<std::string, green::time_point> commanded_at_;
   const green::clock_source* clock_ = &green::real_time();

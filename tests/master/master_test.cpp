@@ -1109,8 +1109,12 @@ TEST(Reports, ANameThatIsNotUtf8StillGivesAJsonReport) {
 }
 
 TEST(Aggregator, NamesBeyondTheCapFoldTheSameInTotalsAndHistoryAndShowInTheReport) {
+  swarmlet::green::hub hub;
+  swarmlet::green::manual_clock clock;
   swarmlet::master::aggregator a(1, 2);
+  a.use_clock(clock);
   for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+    clock.advance(1s);  // each report a second's
     swarmlet::proto::stats_report r;
     r.worker_id = "w";
     r.run_id = 1;
@@ -1221,6 +1225,47 @@ TEST(Aggregator, WindowRatesOfWorkersReportingOutOfPhaseReadTheirSum) {
               s == 1 ? offset_ms[i] / 8 : 125);
     const double rps = t.rps_after_tick(std::chrono::milliseconds(s * 1000));
     if (s >= 2) EXPECT_NEAR(rps, 500, 5) << "after tick " << s;
+  }
+}
+
+TEST(Aggregator, RatesReadBetweenTicksCountTheReportsThatCameSince) {
+  // QA: a worker reports early when its ramp completes (4 requests, 40 ms in), then its first
+  // whole second lands just after the master's first tick. Read from the ticked intervals, the
+  // rate was the ramp's 100/s for a whole second, against a steady 400/s.
+  timed_reports t;
+  t.a.commanded("w1", 1);
+  t.lands("w1", 40ms, 4);
+  EXPECT_EQ(t.a.current_rates(nullptr).first, 0) << "40 ms tell no rate yet";
+  t.rps_after_tick(1000ms);
+  for (int s = 1; s <= 12; ++s) {
+    t.lands("w1", std::chrono::milliseconds(s * 1000 + 40), 400);
+    // Until the window lets the ramp go: its 40 ms at 100/s, and s seconds at 400/s.
+    EXPECT_NEAR(t.a.current_rates(nullptr).first, s <= 10 ? (4 + 400.0 * s) / (0.04 + s) : 400,
+                0.01)
+        << "read after the report of second " << s;
+    EXPECT_EQ(t.a.current_window({"GET", "/"}).requests, s <= 10 ? 4 + s * 400 : 4400)
+        << "ten intervals and the current one, after the report of second " << s;
+    t.rps_after_tick(std::chrono::milliseconds((s + 1) * 1000));
+  }
+}
+
+TEST(Aggregator, RatesReadBetweenTicksWaitForEveryWorkerOfTheWindowsEnd) {
+  // Four workers at 125/s each, out of phase, read after each report: a report since the tick
+  // counts its requests only as far as the others have reported too (past there the master
+  // knows one worker's requests, not all four's).
+  timed_reports t;
+  const std::vector<std::string> workers{"w1", "w2", "w3", "w4"};
+  const int offset_ms[] = {80, 320, 560, 880};
+  for (const auto& w : workers) t.a.commanded(w, 1);
+  for (int s = 1; s <= 20; ++s) {
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+      t.lands(workers[i], std::chrono::milliseconds(s * 1000 - 1000 + offset_ms[i]),
+              s == 1 ? offset_ms[i] / 8 : 125);
+      if (s >= 2) {
+        EXPECT_NEAR(t.a.current_rates(nullptr).first, 500, 5) << s << " " << i;
+      }
+    }
+    t.rps_after_tick(std::chrono::milliseconds(s * 1000));
   }
 }
 

@@ -11,6 +11,7 @@
 #include "common/config/scenario_loader.hpp"
 #include "common/green/event.hpp"
 #include "common/green/hub.hpp"
+#include "common/green/manual_clock.hpp"
 #include "common/green/operations.hpp"
 #include "master/prometheus.hpp"
 
@@ -68,12 +69,16 @@ TEST(Prometheus, CountersSummariesAndGaugesInTheTextFormat) {
 
 TEST(Prometheus, TheCurrentRateIsNoneOnceTheTestHasEnded) {
   // QA: the last window's rate stayed exported beside swarmlet_running 0.
+  swarmlet::green::hub hub;
+  swarmlet::green::manual_clock clock;
   m::aggregator a(1);
+  a.use_clock(clock);
   swarmlet::proto::stats_report r;
   r.worker_id = "w";
   r.run_id = 1;
   r.sequence = 1;
   for (int i = 1; i <= 100; ++i) r.delta.entry("GET", "/").record(1000, 10, false);
+  clock.advance(1s);  // a second's report
   a.add(r);
   a.tick(1.0, 5);
   ASSERT_GT(a.current_rates(nullptr).first, 0.0);
