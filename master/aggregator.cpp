@@ -64,6 +64,10 @@ bool aggregator::add(const proto::stats_report& report) {
     w.final_command = std::max(w.final_command, report.command_id);
     w.final_received = answers_last_command(report.worker_id, from, w.final_command);
   }
+  if (report.stats_resets < stats_resets_) {
+    skip_span(w);
+    return true;
+  }
   add_span(w, record, report.delta.total().requests);
   totals_.merge(report.delta);
   // The per-second tables hold only names the totals hold, folded the same way.
@@ -113,6 +117,10 @@ aggregator::add_result aggregator::add(const proto::stats_frame& frame, process 
   sums_ = counted;
   ++w.reports;
   w.requests_received += frame.requests();
+  if (frame.stats_resets < stats_resets_) {
+    skip_span(w);
+    return add_result::merged;
+  }
   add_span(w, record, frame.requests());
   merge_rows(w, frame);
   for (const auto& e : frame.exceptions)
@@ -357,6 +365,13 @@ void aggregator::add_span(worker_record& w, const std::string& worker_id, std::u
   live_seconds_.reset();
 }
 
+void aggregator::skip_span(worker_record& w) {
+  // Of requests from before the latest reset: received (none lost), in no count, nor is its
+  // time. The worker's next report covers the time from here.
+  const green::time_point now = clock_->now();
+  w.covered_until = w.covered_until ? std::max(*w.covered_until, now) : now;
+}
+
 void aggregator::tick(double elapsed_s, int users) {
   flush_rows();
   window_.push_back(std::move(interval_));
@@ -443,6 +458,7 @@ double aggregator::window_seconds() const {
 }
 
 void aggregator::reset_stats() {
+  ++stats_resets_;
   totals_ = stats::stats_table{};
   totals_.cap_names(max_names_);
   interval_ = per_second_table();

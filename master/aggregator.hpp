@@ -178,8 +178,12 @@ class aggregator {
   /// thinned_history for which rows it keeps).
   void tick(double elapsed_s, int users);
   /// Locust's "reset stats": totals, failures, exceptions and the current rates start again from
-  /// now; the history (the charts) and each worker's report sequence carry on.
+  /// now; the history (the charts) and each worker's report sequence carry on. A report
+  /// numbered with fewer resets than this makes is of requests from before: it counts for its
+  /// worker's sequence and users, not in the stats.
   void reset_stats();
+  /// How often the stats were reset in this run.
+  std::uint64_t stats_resets() const noexcept { return stats_resets_; }
 
   /// Every report merged so far (the figures reports left in their rows are folded in first).
   const stats::stats_table& totals() const {
@@ -291,6 +295,9 @@ class aggregator {
   mutable std::optional<double> live_seconds_;
   /// Counts that `w`'s report just merged, of `requests`, covers the time since its previous.
   void add_span(worker_record& w, const std::string& worker_id, std::uint64_t requests);
+  /// A report of `w` from before the latest reset: its span counts in no rate, and the next
+  /// one's begins where it ends.
+  void skip_span(worker_record& w);
   /// The window's seconds for its rates, with the `current` interval's spans: the time its
   /// spans cover from `start` to where its last reports' workers have all reported, stretched
   /// by the share of its requests outside.
@@ -313,6 +320,7 @@ class aggregator {
   thinned_history history_;
   std::map<std::pair<std::string, std::string>, exception_record> exceptions_;
   std::uint64_t rejected_ = 0;
+  std::uint64_t stats_resets_ = 0;
   /// Everything merged since the aggregator was made (not reset with the stats: the sums bound
   /// the totals of every reset too, and the workers' records, which no reset clears).
   count_sums sums_;

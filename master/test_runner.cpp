@@ -394,6 +394,10 @@ double test_runner::counted_seconds() const {
 
 void test_runner::reset_stats() {
   aggregator_.reset_stats();
+  // The workers report what came before at once, so that their next reports hold none of it
+  // (a report of up to an interval of requests from before the reset counted after it).
+  if (running_)
+    for (auto& w : workers_) w.control->reset_stats(run_id_, aggregator_.stats_resets());
   counted_since_ = green::clock::now();
   if (!running_) summary_.counted_s = 0;  // a finished test's totals are gone: no rate
 }
@@ -507,6 +511,7 @@ void test_runner::command_users(int users, double spawn_rate,
     c.worker_index = worker_indexes_.at(w.id);
     c.worker_count = static_cast<int>(workers_.size());
     c.setup_data = setup_data_;
+    c.stats_resets = aggregator_.stats_resets();
     class_ids& mine = assignment[w.id];
     if (arrival) {
       // The open model: the whole plan, with the worker's places among all (its hub threads,
@@ -575,6 +580,7 @@ void test_runner::top_up_rows() {
     proto::spawn_command c = last->second;
     c.command_id = ++last_command_;
     c.data_rows = rows_.lease_of(w.id);
+    c.stats_resets = aggregator_.stats_resets();
     aggregator_.commanded(w.id, c.command_id);
     class_ids same;
     if (auto it = user_ids_.assignments().find(w.id); it != user_ids_.assignments().end())

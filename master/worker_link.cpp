@@ -20,6 +20,9 @@ class worker_link::remote_worker final : public proto::worker_control {
   void stop(std::uint64_t run_id) override {
     link_.send_to(id_, proto::message_type::stop, proto::stop_payload{run_id});
   }
+  void reset_stats(std::uint64_t run_id, std::uint64_t resets) override {
+    link_.send_to(id_, proto::message_type::reset_stats, proto::reset_payload{run_id, resets});
+  }
 
  private:
   worker_link& link_;

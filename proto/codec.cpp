@@ -204,7 +204,7 @@ struct payload_packer {
     p.pack(r.reason);
   }
   void operator()(const spawn_command& s) const {
-    p.pack_array(12);
+    p.pack_array(13);
     p.pack(s.run_id);
     p.pack(s.command_id);
     p.pack_map(static_cast<std::uint32_t>(s.users_per_class.size()));
@@ -236,10 +236,16 @@ struct payload_packer {
     p.pack_bin(static_cast<std::uint32_t>(s.setup_data.size()));
     p.pack_bin_body(s.setup_data.data(), static_cast<std::uint32_t>(s.setup_data.size()));
     p.pack(s.spawn_delay_s);
+    p.pack(s.stats_resets);
   }
   void operator()(const stop_payload& s) const {
     p.pack_array(1);
     p.pack(s.run_id);
+  }
+  void operator()(const reset_payload& r) const {
+    p.pack_array(2);
+    p.pack(r.run_id);
+    p.pack(r.resets);
   }
   void operator()(const empty_payload&) const { p.pack_array(0); }
   void operator()(const heartbeat_payload& h) const {
@@ -302,7 +308,7 @@ payload decode_payload(message_type type, const msgpack::object& o) {
       expect_array(o, 1, "refused");
       return refused_payload{str(field(o, 0, "refused"), "refused.reason", 4096)};
     case message_type::spawn: {
-      expect_array(o, 12, "spawn");
+      expect_array(o, 13, "spawn");
       spawn_command s;
       s.run_id = u64(field(o, 0, "spawn"), "spawn.run_id");
       s.command_id = u64(field(o, 1, "spawn"), "spawn.command_id");
@@ -334,11 +340,16 @@ payload decode_payload(message_type type, const msgpack::object& o) {
       s.spawn_delay_s = number(field(o, 11, "spawn"), "spawn.spawn_delay_s");
       if (!(s.spawn_delay_s >= 0 && s.spawn_delay_s <= 1e6))
         throw bad_frame{"spawn.spawn_delay_s is out of range"};
+      s.stats_resets = u64(field(o, 12, "spawn"), "spawn.stats_resets");
       return s;
     }
     case message_type::stop:
       expect_array(o, 1, "stop");
       return stop_payload{u64(field(o, 0, "stop"), "stop.run_id")};
+    case message_type::reset_stats:
+      expect_array(o, 2, "reset_stats");
+      return reset_payload{u64(field(o, 0, "reset_stats"), "reset_stats.run_id"),
+                           u64(field(o, 1, "reset_stats"), "reset_stats.resets")};
     case message_type::quit:
     case message_type::goodbye:
       expect_array(o, 0, to_string(type));
@@ -395,6 +406,8 @@ const char* to_string(message_type t) noexcept {
       return "spawn_complete";
     case message_type::error:
       return "error";
+    case message_type::reset_stats:
+      return "reset_stats";
   }
   return "unknown";
 }
@@ -418,7 +431,8 @@ std::variant<message, decode_error> decode(const void* data, std::size_t size) {
     expect_array(o, 4, "message");
     message m;
     const std::uint64_t type = u64(o.via.array.ptr[0], "message type");
-    if (type < 1 || type > 11) return decode_error{"unknown message type " + std::to_string(type)};
+    if (type < 1 || type > last_message_type)
+      return decode_error{"unknown message type " + std::to_string(type)};
     m.type = static_cast<message_type>(type);
     const std::uint64_t version = u64(o.via.array.ptr[1], "version");
     if (version != protocol_version && m.type != message_type::refused)

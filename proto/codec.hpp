@@ -31,8 +31,10 @@ namespace swarmlet::proto {
 // that every hub thread takes the schedule's arrivals in turn; 11: stats reports carry the
 // worker process's incarnation, so that a dead process's late report is not taken for the
 // report of the new process under its id, and spawn commands a delay before the ramp, so that
-// the workers' ramps interleave
-inline constexpr std::uint16_t protocol_version = 11;
+// the workers' ramps interleave; 12: the master tells its workers of a stats reset
+// (reset_stats), and spawn commands and stats reports carry the run's resets, so that no
+// report of requests from before a reset counts after it
+inline constexpr std::uint16_t protocol_version = 12;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.
 inline constexpr double max_cpu_percent = 4096 * 100;
@@ -51,7 +53,9 @@ enum class message_type : std::uint8_t {
   /// worker -> master: something failed on the worker (one line); master -> worker: it cannot
   /// take the worker now (e.g. out of file descriptors), which says hello again later
   error = 11,
+  reset_stats = 12,  ///< master -> worker: the stats were reset (reset_payload)
 };
+inline constexpr std::uint8_t last_message_type = 12;
 const char* to_string(message_type t) noexcept;
 
 struct hello_payload {
@@ -85,6 +89,11 @@ struct stop_payload {
   std::uint64_t run_id = 0;
 };
 
+struct reset_payload {
+  std::uint64_t run_id = 0;
+  std::uint64_t resets = 0;  ///< the run's resets, this one included
+};
+
 struct heartbeat_payload {
   int users = 0;
   double cpu_percent = 0;  ///< the worker process's CPU since its last heartbeat (100: one core)
@@ -107,7 +116,7 @@ struct empty_payload {};
 
 using payload = std::variant<hello_payload, welcome_payload, refused_payload, spawn_command,
                              stop_payload, empty_payload, heartbeat_payload, stats_report,
-                             spawn_complete_payload, error_payload>;
+                             spawn_complete_payload, error_payload, reset_payload>;
 
 struct message {
   message_type type = message_type::heartbeat;

@@ -57,6 +57,9 @@ struct spawn_command {
   /// What main.lua's setup() returned, as msgpack (empty: no setup, or it returned nothing):
   /// scripted users see it as u.setup. The same in every command of a run.
   std::string setup_data;
+  /// The run's stats resets so far (worker_control::reset_stats): a worker that joins after
+  /// one, or missed it, numbers its reports from there.
+  std::uint64_t stats_resets = 0;
 };
 
 /// Stats recorded since the previous report of the same worker and run.
@@ -70,7 +73,10 @@ struct stats_report {
   std::uint64_t sequence = 0;    ///< 1, 2, 3... per worker and run: a gap is a lost report
   bool final = false;            ///< every user has stopped (at the end of the run, or on its own)
   std::uint64_t command_id = 0;  ///< the last spawn command the worker followed before it
-  int users = 0;                 ///< users running on the worker when it was taken
+  /// The run's stats resets the worker had been told of when its requests were made: the
+  /// master counts none of a report from before its latest reset.
+  std::uint64_t stats_resets = 0;
+  int users = 0;  ///< users running on the worker when it was taken
   /// The most users running on the worker at once since its previous report (at least
   /// `users`): a test shorter than a report interval, or a stage's top between two reports,
   /// still shows in the master's peak.
@@ -100,6 +106,10 @@ class worker_control {
   virtual void spawn(const spawn_command& command) = 0;
   /// Stops every user (gracefully: in-flight requests finish), then sends the final report.
   virtual void stop(std::uint64_t run_id) = 0;
+  /// The master reset its stats (Locust's "reset stats"), for the `resets`th time in the run:
+  /// the worker reports what its users did before at once, under the resets before, and
+  /// numbers its later reports with `resets`.
+  virtual void reset_stats(std::uint64_t run_id, std::uint64_t resets) = 0;
 };
 
 /// The worker's side of the master: where it sends reports.

@@ -15,7 +15,7 @@ using packer = msgpack::packer<msgpack::sbuffer>;
 
 constexpr std::size_t max_id = 256;
 constexpr std::size_t max_text = 4096;  // a method, a name, an error message
-constexpr std::uint32_t payload_fields = 17;
+constexpr std::uint32_t payload_fields = 18;
 constexpr std::uint32_t max_data_files = 10000;
 
 /// [distance from the previous bucket (the first: its number), count, ...]
@@ -125,6 +125,7 @@ void pack_stats_report(packer& p, const stats_report& r, report_names& names) {
   p.pack(r.sequence);
   p.pack(r.final);
   p.pack(r.command_id);
+  p.pack(r.stats_resets);
   p.pack(r.users);
   p.pack(std::max(r.users, r.peak_users));
   p.pack(r.cpu_percent);
@@ -185,7 +186,7 @@ std::string encode_stats(const std::string& sender, const stats_report& report,
 std::optional<std::string> stats_frame::read(std::string bytes) {
   bytes_ = std::move(bytes);
   sender = {};
-  run_id = incarnation = sequence = command_id = requests_sent = http1_1 = http2 = 0;
+  run_id = incarnation = sequence = command_id = stats_resets = requests_sent = http1_1 = http2 = 0;
   final = false;
   users = peak_users = 0;
   cpu_percent = 0;
@@ -203,7 +204,7 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
     const std::uint64_t type = in.u64("message type");
     const std::uint64_t version = in.u64("version");
     if (type != static_cast<std::uint64_t>(message_type::stats)) {
-      if (type >= 1 && type <= 11)
+      if (type >= 1 && type <= last_message_type)
         return std::string("stats plane carries stats, not ") +
                to_string(static_cast<message_type>(type));
       return "unknown message type " + std::to_string(type);
@@ -218,6 +219,7 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
     sequence = in.u64("stats.sequence");
     final = in.boolean("stats.final");
     command_id = in.u64("stats.command_id");
+    stats_resets = in.u64("stats.stats_resets");
     const std::uint64_t u = in.u64("stats.users");
     if (u > 100'000'000) throw wire_error("stats.users is out of range");
     users = static_cast<int>(u);
@@ -343,6 +345,7 @@ std::optional<stats_report> stats_frame::self_contained(std::string& error) cons
   r.sequence = sequence;
   r.final = final;
   r.command_id = command_id;
+  r.stats_resets = stats_resets;
   r.users = users;
   r.peak_users = peak_users;
   r.cpu_percent = cpu_percent;

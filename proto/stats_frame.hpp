@@ -78,6 +78,7 @@ class stats_frame {
   std::uint64_t sequence = 0;
   bool final = false;
   std::uint64_t command_id = 0;
+  std::uint64_t stats_resets = 0;  ///< stats_report::stats_resets
   int users = 0;
   int peak_users = 0;
   double cpu_percent = 0;

@@ -139,6 +139,11 @@ void master_link::on_message(proto::message m) {
     case proto::message_type::stop:
       if (load_) load_->stop(std::get<proto::stop_payload>(m.body).run_id);
       return;
+    case proto::message_type::reset_stats: {
+      const auto& reset = std::get<proto::reset_payload>(m.body);
+      if (load_) load_->reset_stats(reset.run_id, reset.resets);
+      return;
+    }
     case proto::message_type::quit:
       log("the master said quit");
       return finish(0);

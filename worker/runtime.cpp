@@ -69,6 +69,7 @@ void runtime::stop_control_threads() {
   spawner_.kill();
   reporter_.kill();
   for (auto& t : stoppers_) t.kill();  // a stop still draining must not outlive the runtime
+  for (auto& t : resetters_) t.kill();
 }
 
 void runtime::leave_now() {
@@ -148,6 +149,11 @@ void runtime::spawn(const proto::spawn_command& command) {
   const bool lease_only = !new_run && !stopping_ && same_users(command, target_);
   stopping_ = false;
   command_id_ = command.command_id;
+  // A worker that joined after a reset, or missed one, takes it up from its command.
+  if (new_run)
+    stats_resets_ = command.stats_resets;
+  else if (command.stats_resets > stats_resets_)
+    take_resets(command.stats_resets);
   for (const auto& [cls, lease] : command.data_rows) {
     const std::size_t ci = class_index(cls);
     if (ci < rows_.size() && rows_[ci]) rows_[ci]->lease(lease);
@@ -394,17 +400,41 @@ int runtime::count_running() {
   return total;
 }
 
-void runtime::deliver(bool final, std::uint64_t command_id) {
+void runtime::reset_stats(std::uint64_t run_id, std::uint64_t resets) {
+  if (run_id == run_id_ && resets > stats_resets_) take_resets(resets);
+}
+
+void runtime::take_resets(std::uint64_t resets) {
+  if (stopping_) {
+    // A stop under way, whose final report must be the run's last: it counts its drain's
+    // requests, done around the reset.
+    stats_resets_ = resets;
+    return;
+  }
+  std::erase_if(resetters_, [](const auto& t) { return t.dead(); });
+  resetters_.push_back(green::spawn([this, resets] { deliver(false, command_id_, resets); }));
+}
+
+void runtime::deliver(bool final, std::uint64_t command_id,
+                      std::optional<std::uint64_t> resets_after) {
   green::semaphore_guard one_at_a_time(delivering_);
+  if (resets_after && (stopping_ || *resets_after <= stats_resets_)) {
+    // A stop came first (its final report is the run's last), or a later reset: no report.
+    stats_resets_ = std::max(stats_resets_, *resets_after);
+    return;
+  }
   proto::stats_report r;
   r.worker_id = options_.worker_id;
   r.run_id = run_id_;
   r.sequence = ++sequence_;
   r.final = final;
   r.command_id = command_id;
+  r.stats_resets = stats_resets_;
   // Taken after the command id: the live ids are at least as new as the command they follow;
   // the rows used after the live ids, so a report without live users counts all their rows.
   auto snap = collect();
+  // What the users do from here on is after the reset.
+  if (resets_after) stats_resets_ = *resets_after;
   // The open model's users are the ones its schedulers made and have alive, not its budget
   // (max_users): a run at 190,000 arrivals/s with a budget of 2,000 has some 64 users, as k6
   // reports its VUs.

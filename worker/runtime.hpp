@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,7 @@ class runtime final : public user_load {
   void spawn(const proto::spawn_command& command) override;
   /// Stops every user gracefully, then delivers the final report of the run.
   void stop(std::uint64_t run_id) override;
+  void reset_stats(std::uint64_t run_id, std::uint64_t resets) override;
   bool stopping() const noexcept override;
   void leave_now() override;
   void close() override;
@@ -87,7 +89,12 @@ class runtime final : public user_load {
   snapshot collect();
   int count_running();
   /// Delivers the delta since the last report, saying it follows spawn command `command_id`.
-  void deliver(bool final, std::uint64_t command_id);
+  /// `resets_after`: the report is the last before that reset, which its later ones follow.
+  void deliver(bool final, std::uint64_t command_id,
+               std::optional<std::uint64_t> resets_after = std::nullopt);
+  /// Moves to the run's `resets`th stats reset: what the users did before goes at once, in a
+  /// report of the resets before.
+  void take_resets(std::uint64_t resets);
   std::size_t class_index(const std::string& name) const;
 
   std::shared_ptr<const config::scenario> scenario_;
@@ -124,11 +131,13 @@ class runtime final : public user_load {
   std::uint64_t run_requests_sent_ = 0;  ///< in this run's reports, for stats_report::requests_sent
   green::semaphore delivering_{1};       // reports leave in sequence order
   std::uint64_t command_id_ = 0;         ///< of the last spawn command
+  std::uint64_t stats_resets_ = 0;       ///< the run's, as the reports say (see take_resets)
   /// Callbacks of the hub threads check it: one may come after the runtime is gone.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   /// Stops draining users before their final report (one, or two when a spawn and another
   /// stop came meanwhile).
   std::vector<green::green_thread<void>> stoppers_;
+  std::vector<green::green_thread<void>> resetters_;  ///< reports of what came before a reset
   green::green_thread<void> spawner_;
   green::green_thread<void> reporter_;
 };

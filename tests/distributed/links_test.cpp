@@ -62,6 +62,9 @@ class fake_load final : public worker::user_load {
     }
     report(0, true);
   }
+  void reset_stats(std::uint64_t run_id, std::uint64_t resets) override {
+    if (run_id == run_) stats_resets = resets;
+  }
   bool stopping() const noexcept override { return stopping_; }
   void leave_now() override { left_now = true; }
   void close() override { closed = true; }
@@ -81,6 +84,7 @@ class fake_load final : public worker::user_load {
     r.sequence = seq != 0 ? seq : ++sequence_;
     r.final = final;
     r.command_id = commands.empty() ? 0 : commands.back().command_id;
+    r.stats_resets = stats_resets;
     r.users = users_;
     r.live_user_ids = live_;  // users stop at once here: alive are the ones it was last given
     for (std::uint64_t i = 0; i < requests; ++i)
@@ -91,9 +95,10 @@ class fake_load final : public worker::user_load {
 
   std::vector<proto::spawn_command> commands;
   std::vector<std::uint64_t> stops;
-  bool left_now = false;     // leave_now() was called
-  bool closed = false;       // close() was called
-  bool defer_final = false;  ///< a stop's final report waits for finish_stop()
+  bool left_now = false;           // leave_now() was called
+  bool closed = false;             // close() was called
+  bool defer_final = false;        ///< a stop's final report waits for finish_stop()
+  std::uint64_t stats_resets = 0;  ///< the run's resets it was told of, as its reports say
 
  private:
   std::string worker_id_;
@@ -258,6 +263,44 @@ TEST_F(Links, UsersAreSplitByHubThreadsAndTheSpawnsCompleted) {
   EXPECT_EQ(counted(), 12u);
   for (auto* w : {&a, &b, &c})
     EXPECT_EQ(w->users()->stops, std::vector<std::uint64_t>{runner_->run_id()});
+}
+
+TEST_F(Links, AReportOfRequestsFromBeforeAResetThatLandsAfterItCountsInNoStats) {
+  // Locust's reset: the master zeroes its stats, but a worker's report of the requests it made
+  // before (on its way, or not yet sent) came after and counted: up to a report interval of
+  // them. The workers are now told of the reset, and their reports say which resets they
+  // follow.
+  auto& a = add_worker("a");
+  start_test();
+  network_.partition("a", net::stats_up, net::fault::hold);
+  a.users()->report(5);  // before the reset, held on its way
+  clock_.settle();
+  runner_->reset_stats();
+  clock_.settle();
+  EXPECT_EQ(a.users()->stats_resets, 1u) << "the worker was told of the reset";
+  network_.heal("a");
+  clock_.settle();
+  EXPECT_EQ(counted(), 0u) << "the held report is of requests from before the reset";
+  a.users()->report(7);
+  EXPECT_EQ(finish_test(), 0);
+  EXPECT_EQ(counted(), 7u);
+  const auto& w = runner_->results().workers().at("a");
+  EXPECT_EQ(w.lost_requests(), 0u) << "received, so not lost: only not counted";
+}
+
+TEST_F(Links, AWorkerThatJoinsAfterAResetHearsOfItWithItsCommand) {
+  add_worker("a");
+  start_test();
+  runner_->reset_stats();
+  clock_.settle();
+  auto& b = add_worker("b");
+  ASSERT_NE(b.users(), nullptr);
+  ASSERT_FALSE(b.users()->commands.empty());
+  EXPECT_EQ(b.users()->commands.back().stats_resets, 1u);
+  b.users()->stats_resets = b.users()->commands.back().stats_resets;
+  b.users()->report(4);
+  EXPECT_EQ(finish_test(), 0);
+  EXPECT_EQ(counted(), 4u);
 }
 
 TEST_F(Links, OnlyWorkersAtTheirTargetsAreSaidToHaveReachedThem) {

@@ -32,6 +32,7 @@ class failing_worker final : public proto::worker_control {
     for (int i = 0; i < requests_; ++i) r.delta.entry("GET", "/status/500").record(1000, 0, true);
     sink_.deliver(std::move(r));
   }
+  void reset_stats(std::uint64_t, std::uint64_t) override {}  // reports no stats
   void stop(std::uint64_t) override {
     ++stops;
     sink_.deliver(next(true));

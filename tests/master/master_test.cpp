@@ -272,6 +272,7 @@ class recording_worker final : public swarmlet::proto::worker_control {
     spawns.push_back(c);
     if (!spawned.ready()) spawned.send();
   }
+  void reset_stats(std::uint64_t, std::uint64_t) override {}  // reports no stats
   void stop(std::uint64_t run_id) override {
     swarmlet::proto::stats_report r;
     r.worker_id = id_;
@@ -465,6 +466,7 @@ class late_final_worker final : public swarmlet::proto::worker_control {
     last = c;
     if (!spawned.ready()) spawned.send();
   }
+  void reset_stats(std::uint64_t, std::uint64_t) override {}  // reports no stats
   void stop(std::uint64_t) override {
     if (!stopped.ready()) stopped.send();
   }
@@ -715,6 +717,7 @@ class stalled_worker final : public swarmlet::proto::worker_control {
     last_command = c.command_id;
     if (!spawned.ready()) spawned.send();
   }
+  void reset_stats(std::uint64_t, std::uint64_t) override {}  // reports no stats
   void stop(std::uint64_t run_id) override {
     held.emplace();
     held->worker_id = id_;

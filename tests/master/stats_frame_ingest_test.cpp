@@ -110,7 +110,8 @@ TEST(StatsFrameIngest, FramesMergeExactlyAsTheReportsTheyCarryEvenBeyondTheNameC
   for (std::uint64_t seq = 1; seq <= 12; ++seq) {
     clock.advance(std::chrono::seconds(1));
     for (std::size_t w = 0; w < workers.size(); ++w) {
-      const auto r = report(workers[w].id, seq, sent[w], rng, 20);
+      auto r = report(workers[w].id, seq, sent[w], rng, 20);
+      r.stats_resets = by_report.stats_resets();  // the workers were told of the reset
       const auto& frame = workers[w].send(r);
       if (seq == 5 && w == 1) continue;  // lost on the way: both count it lost
       EXPECT_EQ(by_frame.add(frame), m::aggregator::add_result::merged);
@@ -144,7 +145,8 @@ TEST(StatsFrameIngest, TotalsReadBetweenTicksHoldEveryReportMergedSoFar) {
   for (std::uint64_t seq = 1; seq <= 6; ++seq) {
     clock.advance(std::chrono::seconds(1));
     for (std::size_t w = 0; w < workers.size(); ++w) {
-      const auto r = report(workers[w].id, seq, sent[w], rng, 20);
+      auto r = report(workers[w].id, seq, sent[w], rng, 20);
+      r.stats_resets = by_report.stats_resets();  // the workers were told of the reset
       ASSERT_EQ(by_frame.add(workers[w].send(r)), m::aggregator::add_result::merged);
       ASSERT_TRUE(by_report.add(r));
       const auto a = by_frame.totals().total(), b = by_report.totals().total();

@@ -107,6 +107,7 @@ class fake_worker final : public swarmlet::proto::worker_control {
   /// Parks until a spawn command arrives after expect_spawn() (a test's first step comes from
   /// the test's own green thread, after the start answered), at most 5 s: false if none came.
   bool spawn_arrived() { return spawned_.wait_for(std::chrono::seconds(5)).has_value(); }
+  void reset_stats(std::uint64_t, std::uint64_t resets) override { stats_resets = resets; }
   void stop(std::uint64_t id) override {
     if (!answers_stop) return;
     swarmlet::proto::stats_report r;
@@ -123,6 +124,7 @@ class fake_worker final : public swarmlet::proto::worker_control {
     r.run_id = run_id;
     r.sequence = ++sequence;
     r.users = 4;
+    r.stats_resets = stats_resets;
     for (int i = 1; i <= requests; ++i) r.delta.entry("GET", "/items").record(i * 1000, 100, false);
     if (exceptions > 0)
       r.exceptions.record("a.lua:2: boom", "stack traceback:\n\ta.lua:2: in function <a.lua:1>",
@@ -134,6 +136,7 @@ class fake_worker final : public swarmlet::proto::worker_control {
   std::uint64_t run_id = 0;
   std::uint64_t command_id = 0;
   std::uint64_t sequence = 0;
+  std::uint64_t stats_resets = 0;  ///< as the master last told it
 
  private:
   swarmlet::proto::report_sink& sink_;
@@ -296,9 +299,17 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
   EXPECT_NE(call(*f.api, "GET", "/api/report/failures.csv").body.find("Method,Name,Error"),
             std::string::npos);
 
+  f.worker.stats_resets = 7;
   EXPECT_EQ(call(*f.api, "POST", "/api/reset").status, 200);
+  EXPECT_EQ(f.worker.stats_resets, 1u) << "the worker was told of the reset";
   EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 0);
   EXPECT_EQ(f.get("/api/exceptions").size(), 0u) << "reset with the stats";
+  f.worker.stats_resets = 0;
+  f.worker.report(3, 1);
+  EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 0)
+      << "a report of requests from before the reset, which came after it, is in no count";
+  EXPECT_EQ(f.get("/api/exceptions").size(), 0u);
+  f.worker.stats_resets = 1;
   f.worker.report(2);
   EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 2) << "counting goes on after a reset";
 

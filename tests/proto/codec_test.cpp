@@ -56,13 +56,18 @@ TEST(Codec, EveryMessageRoundTrips) {
   s.users_per_class = {{"a", 3}, {"b", 0}};
   s.spawn_rate = 2.5;
   s.spawn_delay_s = 0.4;
+  s.stats_resets = 2;
   auto s2 = round_trip(p::message_type::spawn, s);
+  EXPECT_EQ(s2.stats_resets, 2u);
   EXPECT_EQ(s2.command_id, 17u);
   EXPECT_EQ(s2.users_per_class, s.users_per_class);
   EXPECT_EQ(s2.spawn_rate, 2.5);
   EXPECT_EQ(s2.spawn_delay_s, 0.4);
   EXPECT_FALSE(s2.arrival) << "the closed model carries no arrival plan";
   EXPECT_EQ(round_trip(p::message_type::stop, p::stop_payload{7}).run_id, 7u);
+  const auto reset = round_trip(p::message_type::reset_stats, p::reset_payload{7, 3});
+  EXPECT_EQ(reset.run_id, 7u);
+  EXPECT_EQ(reset.resets, 3u);
   EXPECT_EQ(round_trip(p::message_type::heartbeat, p::heartbeat_payload{42}).users, 42);
   EXPECT_DOUBLE_EQ(
       round_trip(p::message_type::heartbeat, p::heartbeat_payload{1, 187.5}).cpu_percent, 187.5);
@@ -118,7 +123,9 @@ TEST(Codec, SpawnCommandsCarryUserIdsWorkerIndexAndRowLeasesAndReportsTheLiveIds
   r.sequence = 1;
   r.live_user_ids = p::id_ranges::span(4, 9);
   r.data_rows_used = {{"a", 17}};
+  r.stats_resets = 4;
   const auto r2 = round_trip(p::message_type::stats, r);
+  EXPECT_EQ(r2.stats_resets, 4u);
   EXPECT_EQ(r2.live_user_ids, r.live_user_ids);
   EXPECT_EQ(r2.data_rows_used, r.data_rows_used);
 
@@ -166,7 +173,7 @@ std::string spawn_frame(const Arrival& arrival, const std::string& setup = {}) {
   pk.pack(static_cast<std::uint8_t>(p::message_type::spawn));
   pk.pack(p::protocol_version);
   pk.pack(std::string("master"));
-  pk.pack_array(12);
+  pk.pack_array(13);
   pk.pack(std::uint64_t{1});
   pk.pack(std::uint64_t{1});
   pk.pack_map(0);
@@ -180,6 +187,7 @@ std::string spawn_frame(const Arrival& arrival, const std::string& setup = {}) {
   pk.pack_bin(static_cast<std::uint32_t>(setup.size()));
   pk.pack_bin_body(setup.data(), static_cast<std::uint32_t>(setup.size()));
   pk.pack(0.0);  // spawn delay
+  pk.pack(0);    // stats resets
   return std::string(buffer.data(), buffer.size());
 }
 
@@ -337,10 +345,10 @@ std::string frame(
   pk.pack(static_cast<int>(p::message_type::stats));
   pk.pack(p::protocol_version);
   pk.pack(std::string("w"));
-  pk.pack_array(17);
+  pk.pack_array(18);
   for (int v : {1, 0, 1}) pk.pack(v);  // run id, incarnation, sequence
   pk.pack(false);
-  for (int v : {0, 0, 0}) pk.pack(v);  // command id, users, peak users
+  for (int v : {0, 0, 0, 0}) pk.pack(v);  // command id, stats resets, users, peak users
   pack_cpu(pk);
   pk.pack(requests);
   pk.pack_array(0);

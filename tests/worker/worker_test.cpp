@@ -136,6 +136,59 @@ TEST_F(Runtime, SpawnsAtTheRequestedRateAndReportsEveryRequestOnce) {
   EXPECT_TRUE(sink.reports.back().final);
 }
 
+TEST_F(Runtime, AResetSendsWhatCameBeforeAtOnceUnderTheResetsBeforeAndLaterReportsUnderIts) {
+  // Reports every 60 s: only the ramp's end, the resets and the stop report here.
+  auto runtime = make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]", 60s);
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 5;
+  c.users_per_class = {{"user1", 2}};
+  c.spawn_rate = 100;
+  rt.spawn(c);
+  const auto served_more = [&](std::uint64_t than) {
+    const auto until = g::clock::now() + 20s;
+    while (target.served() <= than + 3 && g::clock::now() < until) g::sleep(5ms);
+    return target.served() > than + 3;
+  };
+  const auto report_comes = [&](std::size_t reports) {
+    const auto until = g::clock::now() + 20s;
+    while (sink.reports.size() <= reports && g::clock::now() < until) {
+      sink.arrived.reset();
+      sink.arrived.wait_for(until - g::clock::now());
+    }
+    return sink.reports.size() > reports;
+  };
+  ASSERT_TRUE(report_comes(0)) << "the ramp's end";
+  ASSERT_TRUE(served_more(0));
+  const std::size_t before_reset = sink.reports.size();
+  rt.reset_stats(5, 1);
+  ASSERT_TRUE(report_comes(before_reset)) << "what came before the reset goes at once";
+  const auto& boundary = sink.reports[before_reset];
+  EXPECT_EQ(boundary.stats_resets, 0u);
+  EXPECT_GT(boundary.delta.total().requests, 0u);
+  EXPECT_FALSE(boundary.final);
+  rt.reset_stats(5, 1);  // again: nothing new
+  rt.reset_stats(4, 2);  // another run's
+  ASSERT_TRUE(served_more(target.served()));
+  // A command that says a reset this worker missed: the same.
+  const std::size_t before_command = sink.reports.size();
+  c.command_id = 2;
+  c.stats_resets = 2;
+  rt.spawn(c);
+  ASSERT_TRUE(report_comes(before_command));
+  EXPECT_EQ(sink.reports.size(), before_command + 1) << "one report per reset, none for repeats";
+  EXPECT_EQ(sink.reports[before_command].stats_resets, 1u);
+  EXPECT_GT(sink.reports[before_command].delta.total().requests, 0u);
+  ASSERT_TRUE(served_more(target.served()));
+  rt.stop(5);
+  sink.final.wait();
+  EXPECT_EQ(sink.reports.back().stats_resets, 2u);
+  EXPECT_GT(sink.reports.back().delta.total().requests, 0u);
+  std::uint64_t reported = 0;
+  for (const auto& r : sink.reports) reported += r.delta.total().requests;
+  EXPECT_EQ(reported, target.served()) << "no request left out of every report";
+}
+
 TEST_F(Runtime, TheFinalReportWaitsForOnStopAfterARequestThatTookNearlyTheWholeTimeout) {
   // Stopped while its request waits 3 s for its answer, the user then runs on_stop, another
   // 3 s. Both are within http.timeout (4 s) each; the final report must hold both, though
