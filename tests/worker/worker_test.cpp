@@ -49,6 +49,15 @@ struct collecting_sink : swarmlet::proto::report_sink {
     if (f && !final.ready()) final.send();
     if (!arrived.ready()) arrived.send();
   }
+  /// Parks until more than `n` reports came (false after 20 s).
+  bool wait_for_more_than(std::size_t n) {
+    const auto until = g::clock::now() + 20s;
+    while (reports.size() <= n && g::clock::now() < until) {
+      arrived.reset();
+      arrived.wait_for(until - g::clock::now());
+    }
+    return reports.size() > n;
+  }
   /// Parks until a report says exactly `ids` are alive (false after 20 s).
   bool wait_for_live(const swarmlet::proto::id_ranges& ids) {
     const auto until = g::clock::now() + 20s;
@@ -150,14 +159,7 @@ TEST_F(Runtime, AResetSendsWhatCameBeforeAtOnceUnderTheResetsBeforeAndLaterRepor
     while (target.served() <= than + 3 && g::clock::now() < until) g::sleep(5ms);
     return target.served() > than + 3;
   };
-  const auto report_comes = [&](std::size_t reports) {
-    const auto until = g::clock::now() + 20s;
-    while (sink.reports.size() <= reports && g::clock::now() < until) {
-      sink.arrived.reset();
-      sink.arrived.wait_for(until - g::clock::now());
-    }
-    return sink.reports.size() > reports;
-  };
+  const auto report_comes = [&](std::size_t reports) { return sink.wait_for_more_than(reports); };
   ASSERT_TRUE(report_comes(0)) << "the ramp's end";
   ASSERT_TRUE(served_more(0));
   const std::size_t before_reset = sink.reports.size();
