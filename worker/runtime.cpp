@@ -148,6 +148,7 @@ void runtime::spawn(const proto::spawn_command& command) {
     }
   const bool lease_only = !new_run && !stopping_ && same_users(command, target_);
   stopping_ = false;
+  final_sent_ = false;
   command_id_ = command.command_id;
   // A worker that joined after a reset, or missed one, takes it up from its command.
   if (new_run)
@@ -405,23 +406,30 @@ void runtime::reset_stats(std::uint64_t run_id, std::uint64_t resets) {
 }
 
 void runtime::take_resets(std::uint64_t resets) {
-  if (stopping_) {
-    // A stop under way, whose final report must be the run's last: it counts its drain's
-    // requests, done around the reset.
+  if (final_sent_) {  // the run's last report went: nothing of it is left to tell apart
     stats_resets_ = resets;
     return;
   }
+  // Also while the users stop: the report goes ahead of the final one (reports leave one at a
+  // time, in turn), which then holds only the drain after the reset (review: the final report
+  // held up to an interval of requests from before it).
   std::erase_if(resetters_, [](const auto& t) { return t.dead(); });
-  resetters_.push_back(green::spawn([this, resets] { deliver(false, command_id_, resets); }));
+  resetters_.push_back(green::spawn(
+      [this, b = reset_boundary{run_id_, resets}] { deliver(false, command_id_, b); }));
 }
 
 void runtime::deliver(bool final, std::uint64_t command_id,
-                      std::optional<std::uint64_t> resets_after) {
+                      std::optional<reset_boundary> boundary) {
   green::semaphore_guard one_at_a_time(delivering_);
-  if (resets_after && (stopping_ || *resets_after <= stats_resets_)) {
-    // A stop came first (its final report is the run's last), or a later reset: no report.
-    stats_resets_ = std::max(stats_resets_, *resets_after);
-    return;
+  if (boundary) {
+    // It waited its turn: meanwhile its run may have ended and another begun (review: it went
+    // out in the next run, numbering that run's reports with this one's resets).
+    if (boundary->run_id != run_id_) return;
+    if (final_sent_ || boundary->resets <= stats_resets_) {
+      // The final report came first (the run's last), or a later reset's: no report.
+      stats_resets_ = std::max(stats_resets_, boundary->resets);
+      return;
+    }
   }
   proto::stats_report r;
   r.worker_id = options_.worker_id;
@@ -433,8 +441,12 @@ void runtime::deliver(bool final, std::uint64_t command_id,
   // Taken after the command id: the live ids are at least as new as the command they follow;
   // the rows used after the live ids, so a report without live users counts all their rows.
   auto snap = collect();
-  // What the users do from here on is after the reset.
-  if (resets_after) stats_resets_ = *resets_after;
+  // What the users do from here on is after the reset; a later one may have come meanwhile
+  // (review: set back, the final report was numbered below the master's count, all skipped).
+  if (boundary) stats_resets_ = std::max(stats_resets_, boundary->resets);
+  // A final report answering an older command (a spawn came while the users stopped) ends
+  // nothing of the run now.
+  if (final && command_id == command_id_) final_sent_ = true;
   // The open model's users are the ones its schedulers made and have alive, not its budget
   // (max_users): a run at 190,000 arrivals/s with a budget of 2,000 has some 64 users, as k6
   // reports its VUs.

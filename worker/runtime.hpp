@@ -89,9 +89,14 @@ class runtime final : public user_load {
   snapshot collect();
   int count_running();
   /// Delivers the delta since the last report, saying it follows spawn command `command_id`.
-  /// `resets_after`: the report is the last before that reset, which its later ones follow.
+  /// A report split off at a stats reset: of run `run_id`, the last before reset `resets`.
+  struct reset_boundary {
+    std::uint64_t run_id = 0;
+    std::uint64_t resets = 0;
+  };
+  /// `boundary`: the report is the last before that reset, which its later ones follow.
   void deliver(bool final, std::uint64_t command_id,
-               std::optional<std::uint64_t> resets_after = std::nullopt);
+               std::optional<reset_boundary> boundary = std::nullopt);
   /// Moves to the run's `resets`th stats reset: what the users did before goes at once, in a
   /// report of the resets before.
   void take_resets(std::uint64_t resets);
@@ -132,6 +137,7 @@ class runtime final : public user_load {
   green::semaphore delivering_{1};       // reports leave in sequence order
   std::uint64_t command_id_ = 0;         ///< of the last spawn command
   std::uint64_t stats_resets_ = 0;       ///< the run's, as the reports say (see take_resets)
+  bool final_sent_ = false;              ///< the final report since the last spawn went
   /// Callbacks of the hub threads check it: one may come after the runtime is gone.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   /// Stops draining users before their final report (one, or two when a spawn and another

@@ -191,6 +191,86 @@ TEST_F(Runtime, AResetSendsWhatCameBeforeAtOnceUnderTheResetsBeforeAndLaterRepor
   EXPECT_EQ(reported, target.served()) << "no request left out of every report";
 }
 
+TEST_F(Runtime, AResetJustBeforeAStopKeepsTheRequestsBeforeItOutOfTheFinalReport) {
+  // Review: a reset, then a stop before the worker sent what came before the reset (both in one
+  // batch of the master's messages): the final report said the new count and held every
+  // request since the last report, and the master counted them all.
+  auto runtime = make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]", 60s);
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 5;
+  c.users_per_class = {{"user1", 2}};
+  c.spawn_rate = 100;
+  rt.spawn(c);
+  ASSERT_TRUE(sink.wait_for_more_than(0)) << "the ramp's end";
+  const auto until = g::clock::now() + 20s;
+  const auto served_at_ramp = target.served();
+  while (target.served() < served_at_ramp + 50 && g::clock::now() < until) g::sleep(5ms);
+  const auto served_at_reset = target.served();
+  rt.reset_stats(5, 1);
+  rt.stop(5);
+  sink.final.wait();
+  std::uint64_t counted_after_reset = 0;
+  for (const auto& r : sink.reports)
+    if (r.stats_resets >= 1) counted_after_reset += r.delta.total().requests;
+  // At most what the target served since (and the 2 users' answers on their way then).
+  EXPECT_LE(counted_after_reset, target.served() - served_at_reset + 2);
+  EXPECT_EQ(sink.reports.back().stats_resets, 1u);
+}
+
+TEST_F(Runtime, AResetWhileAnEarlierResetsReportIsTakenIsNotUndone) {
+  // Review: the first reset's report, still collecting from the hub threads when a stop and a
+  // second reset came, set the count back to 1: the final report said 1 where the master had
+  // made 2 resets, and the master counted none of it.
+  auto runtime = make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]", 60s);
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 5;
+  c.users_per_class = {{"user1", 2}};
+  c.spawn_rate = 100;
+  rt.spawn(c);
+  ASSERT_TRUE(sink.wait_for_more_than(0)) << "the ramp's end";
+  const std::size_t before = sink.reports.size();
+  rt.reset_stats(5, 1);
+  g::yield();  // the first reset's report is taken: it waits for the hub threads' parts
+  ASSERT_EQ(sink.reports.size(), before) << "(the test needs the report still being taken)";
+  rt.stop(5);
+  rt.reset_stats(5, 2);
+  sink.final.wait();
+  EXPECT_EQ(sink.reports.back().stats_resets, 2u);
+}
+
+TEST_F(Runtime, AResetsReportThatWaitedPastItsRunsEndDoesNotCarryIntoTheNextRun) {
+  // Review: a reset's report that had not had its turn when the next run began went out in
+  // that run, and numbered its reports with the old run's resets: the next run's first resets
+  // were then ignored, and what came before them counted.
+  auto runtime = make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]", 60s);
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 5;
+  c.command_id = 1;
+  c.users_per_class = {{"user1", 2}};
+  c.spawn_rate = 100;
+  rt.spawn(c);
+  ASSERT_TRUE(sink.wait_for_more_than(0)) << "the ramp's end";
+  rt.reset_stats(5, 3);  // run 5's third reset
+  rt.stop(5);
+  c.run_id = 6;  // the next run begins before the reset's report had its turn
+  c.command_id = 2;
+  rt.spawn(c);
+  sink.final.wait();  // run 5's stop ended, after the reset's report had its turn
+  const std::size_t before_reset = sink.reports.size();
+  rt.reset_stats(6, 1);
+  EXPECT_TRUE(sink.wait_for_more_than(before_reset)) << "run 6's reset sent what came before";
+  for (std::size_t i = 0; i < sink.reports.size(); ++i)
+    if (sink.reports[i].run_id == 6 && i <= before_reset) {
+      EXPECT_EQ(sink.reports[i].stats_resets, 0u)
+          << "run 6's report " << i << " before its reset, of " << before_reset << " seq "
+          << sink.reports[i].sequence << " final " << sink.reports[i].final;
+    }
+  rt.close();
+}
+
 TEST_F(Runtime, TheFinalReportWaitsForOnStopAfterARequestThatTookNearlyTheWholeTimeout) {
   // Stopped while its request waits 3 s for its answer, the user then runs on_stop, another
   // 3 s. Both are within http.timeout (4 s) each; the final report must hold both, though
