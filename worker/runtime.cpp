@@ -152,7 +152,7 @@ void runtime::spawn(const proto::spawn_command& command) {
   command_id_ = command.command_id;
   // A worker that joined after a reset, or missed one, takes it up from its command.
   if (new_run)
-    stats_resets_ = command.stats_resets;
+    stats_resets_ = resets_asked_ = command.stats_resets;
   else if (command.stats_resets > stats_resets_)
     take_resets(command.stats_resets);
   for (const auto& [cls, lease] : command.data_rows) {
@@ -406,6 +406,7 @@ void runtime::reset_stats(std::uint64_t run_id, std::uint64_t resets) {
 }
 
 void runtime::take_resets(std::uint64_t resets) {
+  resets_asked_ = std::max(resets_asked_, resets);
   if (final_sent_) {  // the run's last report went: nothing of it is left to tell apart
     stats_resets_ = resets;
     return;
@@ -430,7 +431,15 @@ void runtime::deliver(bool final, std::uint64_t command_id,
       stats_resets_ = std::max(stats_resets_, boundary->resets);
       return;
     }
+    return send_report(false, command_id, boundary->resets);
   }
+  // A reset whose report has not had its turn goes first (whoever runs first when the turn
+  // frees takes it): the final report is the run's last, and holds only what came after.
+  if (final && resets_asked_ > stats_resets_) send_report(false, command_id_, resets_asked_);
+  send_report(final, command_id, 0);
+}
+
+void runtime::send_report(bool final, std::uint64_t command_id, std::uint64_t resets_after) {
   proto::stats_report r;
   r.worker_id = options_.worker_id;
   r.run_id = run_id_;
@@ -443,7 +452,7 @@ void runtime::deliver(bool final, std::uint64_t command_id,
   auto snap = collect();
   // What the users do from here on is after the reset; a later one may have come meanwhile
   // (review: set back, the final report was numbered below the master's count, all skipped).
-  if (boundary) stats_resets_ = std::max(stats_resets_, boundary->resets);
+  stats_resets_ = std::max(stats_resets_, resets_after);
   // A final report answering an older command (a spawn came while the users stopped) ends
   // nothing of the run now.
   if (final && command_id == command_id_) final_sent_ = true;

@@ -88,15 +88,19 @@ class runtime final : public user_load {
   /// Every hub thread's delta and exceptions, merged, and the live user ids (parks meanwhile).
   snapshot collect();
   int count_running();
-  /// Delivers the delta since the last report, saying it follows spawn command `command_id`.
   /// A report split off at a stats reset: of run `run_id`, the last before reset `resets`.
   struct reset_boundary {
     std::uint64_t run_id = 0;
     std::uint64_t resets = 0;
   };
-  /// `boundary`: the report is the last before that reset, which its later ones follow.
+  /// Delivers the delta since the last report, saying it follows spawn command `command_id`;
+  /// one at a time, in turn. `boundary`: the report is the last before that reset, which its
+  /// later ones follow.
   void deliver(bool final, std::uint64_t command_id,
                std::optional<reset_boundary> boundary = std::nullopt);
+  /// Takes and sends a report (its turn taken): the reports after it follow `resets_after`
+  /// resets, if that is more than now.
+  void send_report(bool final, std::uint64_t command_id, std::uint64_t resets_after);
   /// Moves to the run's `resets`th stats reset: what the users did before goes at once, in a
   /// report of the resets before.
   void take_resets(std::uint64_t resets);
@@ -137,6 +141,7 @@ class runtime final : public user_load {
   green::semaphore delivering_{1};       // reports leave in sequence order
   std::uint64_t command_id_ = 0;         ///< of the last spawn command
   std::uint64_t stats_resets_ = 0;       ///< the run's, as the reports say (see take_resets)
+  std::uint64_t resets_asked_ = 0;       ///< the run's resets the master told of
   bool final_sent_ = false;              ///< the final report since the last spawn went
   /// Callbacks of the hub threads check it: one may come after the runtime is gone.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
