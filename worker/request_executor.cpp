@@ -86,14 +86,14 @@ void request_executor::build_multipart(const config::request_spec& spec,
 }
 
 std::string request_executor::judge(const config::request_spec& spec, const http::result& r) {
-  nlohmann::json parsed;
-  const nlohmann::json* body_json = nullptr;
+  nlohmann::ordered_json parsed;
+  const nlohmann::ordered_json* body_json = nullptr;
   const bool wants_json =
       !spec.check.json.empty() ||
       std::any_of(spec.captures.begin(), spec.captures.end(),
                   [](const auto& c) { return c.from == config::capture_spec::source::json; });
   if (wants_json) {
-    parsed = config::parse_untrusted_json(r.response.body);
+    parsed = config::parse_untrusted_ordered_json(r.response.body);
     if (!parsed.is_discarded()) body_json = &parsed;
   }
   std::string failure = first_failed_check(spec.check, r, body_json, match_buffer_);

@@ -22,7 +22,7 @@ std::string shown(std::string text) {
 /// -1, 0 or 1 as number `a` is below, equal to or above number `b`. Whole numbers compare
 /// exactly whatever their sign: nlohmann converts an unsigned one to signed to compare it with
 /// a negative one, and 2^64 - 1 equalled -1.
-int compare_numbers(const nlohmann::json& a, const nlohmann::json& b) {
+int compare_numbers(const nlohmann::ordered_json& a, const nlohmann::json& b) {
   const auto three_way = [](const auto& x, const auto& y) { return x < y ? -1 : (y < x ? 1 : 0); };
   if (a.is_number_float() || b.is_number_float())
     return three_way(a.get<double>(), b.get<double>());
@@ -33,10 +33,40 @@ int compare_numbers(const nlohmann::json& a, const nlohmann::json& b) {
   return three_way(a.get<std::uint64_t>(), b.get<std::uint64_t>());
 }
 
-std::string check_json(const json_check& c, const nlohmann::json* body_json) {
+/// Whether `found` in a response is the value `wanted` by a check: numbers by value, objects
+/// whatever the order of their keys (the body keeps the server's, the check is YAML's).
+bool same_json(const nlohmann::ordered_json& found, const nlohmann::json& wanted) {
+  if (found.is_number() && wanted.is_number()) return compare_numbers(found, wanted) == 0;
+  if (found.type() != wanted.type()) return false;
+  switch (found.type()) {
+    case nlohmann::json::value_t::object:
+      // Keys are unique in both (the body's parser keeps a repeated key once).
+      if (found.size() != wanted.size()) return false;
+      for (const auto& [key, value] : wanted.items()) {
+        const auto it = found.find(key);
+        if (it == found.end() || !same_json(*it, value)) return false;
+      }
+      return true;
+    case nlohmann::json::value_t::array:
+      if (found.size() != wanted.size()) return false;
+      for (std::size_t i = 0; i < found.size(); ++i)
+        if (!same_json(found[i], wanted[i])) return false;
+      return true;
+    case nlohmann::json::value_t::string:
+      return found.get_ref<const std::string&>() == wanted.get_ref<const std::string&>();
+    case nlohmann::json::value_t::boolean:
+      return found.get<bool>() == wanted.get<bool>();
+    case nlohmann::json::value_t::null:
+      return true;
+    default:  // binary and discarded: never in a parsed body or a check
+      return false;
+  }
+}
+
+std::string check_json(const json_check& c, const nlohmann::ordered_json* body_json) {
   const std::string& path = c.path.source();
   if (body_json == nullptr) return "body is not JSON (checking " + path + ")";
-  const nlohmann::json* found = c.path.find(*body_json);
+  const nlohmann::ordered_json* found = c.path.find(*body_json);
   if (c.how == json_check::op::exists) {
     const bool wanted = c.operand.get<bool>();
     if (wanted && found == nullptr) return path + " is missing";
@@ -48,10 +78,10 @@ std::string check_json(const json_check& c, const nlohmann::json* body_json) {
   const bool numbers = found->is_number() && c.operand.is_number();
   switch (c.how) {
     case json_check::op::eq:
-      holds = numbers ? compare_numbers(*found, c.operand) == 0 : *found == c.operand;
+      holds = same_json(*found, c.operand);
       break;
     case json_check::op::ne:
-      holds = numbers ? compare_numbers(*found, c.operand) != 0 : *found != c.operand;
+      holds = !same_json(*found, c.operand);
       break;
     case json_check::op::gt:
     case json_check::op::ge:
@@ -73,7 +103,7 @@ std::string check_json(const json_check& c, const nlohmann::json* body_json) {
         holds = found->get_ref<const std::string&>().find(
                     c.operand.get_ref<const std::string&>()) != std::string::npos;
       } else if (found->is_array()) {
-        for (const auto& e : *found) holds = holds || e == c.operand;
+        for (const auto& e : *found) holds = holds || same_json(e, c.operand);
       }
       break;
     case json_check::op::exists:
@@ -109,7 +139,7 @@ std::string check_header(const config::header_check& h, const http::result& r,
 }  // namespace
 
 std::string first_failed_check(const config::check_spec& check, const http::result& r,
-                               const nlohmann::json* body_json,
+                               const nlohmann::ordered_json* body_json,
                                config::regex_match_buffer& buffer) {
   const int status = r.response.status;
   if (check.status) {
@@ -139,7 +169,8 @@ std::string first_failed_check(const config::check_spec& check, const http::resu
 }
 
 std::string apply_captures(const std::vector<config::capture_spec>& captures, const http::result& r,
-                           const nlohmann::json* body_json, config::regex_match_buffer& buffer,
+                           const nlohmann::ordered_json* body_json,
+                           config::regex_match_buffer& buffer,
                            std::unordered_map<std::string, std::string>& values) {
   std::string first_failure;
   for (const auto& c : captures) {
@@ -148,7 +179,7 @@ std::string apply_captures(const std::vector<config::capture_spec>& captures, co
     switch (c.from) {
       case config::capture_spec::source::json:
         if (body_json != nullptr) {
-          if (const nlohmann::json* found = c.path.find(*body_json))
+          if (const nlohmann::ordered_json* found = c.path.find(*body_json))
             value = found->is_string() ? found->get<std::string>() : found->dump();
         }
         if (!value) looked_for = c.path.source();

@@ -81,10 +81,10 @@ websocket_steps::outcome websocket_steps::expect(const config::request_spec& spe
       return {failure, 0};
     }
     as_response.response.body = std::move(message_.data);
-    nlohmann::json parsed;
-    const nlohmann::json* body_json = nullptr;
+    nlohmann::ordered_json parsed;
+    const nlohmann::ordered_json* body_json = nullptr;
     if (wants_json) {
-      parsed = config::parse_untrusted_json(as_response.response.body);
+      parsed = config::parse_untrusted_ordered_json(as_response.response.body);
       if (!parsed.is_discarded()) body_json = &parsed;
     }
     std::string mismatch = first_failed_check(spec.check, as_response, body_json, match_buffer_);

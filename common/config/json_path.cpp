@@ -44,8 +44,9 @@ json_path::json_path(std::string_view text) : source_(text) {
   }
 }
 
-const nlohmann::json* json_path::find(const nlohmann::json& doc) const {
-  const nlohmann::json* at = &doc;
+template <class Json>
+const Json* json_path::find_in(const Json& doc) const {
+  const Json* at = &doc;
   for (const auto& step : steps_) {
     if (const auto* key = std::get_if<std::string>(&step)) {
       if (!at->is_object()) return nullptr;
@@ -59,6 +60,14 @@ const nlohmann::json* json_path::find(const nlohmann::json& doc) const {
     }
   }
   return at;
+}
+
+const nlohmann::json* json_path::find(const nlohmann::json& doc) const {
+  return find_in(doc);
+}
+
+const nlohmann::ordered_json* json_path::find(const nlohmann::ordered_json& doc) const {
+  return find_in(doc);
 }
 
 }  // namespace swarmlet::config

@@ -21,4 +21,10 @@ bool json_nesting_within(std::string_view text, int max_depth = max_json_depth);
 /// then `why`, when given, says which ("not JSON", "JSON nested deeper than 512 levels").
 nlohmann::json parse_untrusted_json(std::string_view text, std::string* why = nullptr);
 
+/// As parse_untrusted_json, with each object's keys kept in the order `text` has them, for
+/// what is sent on as written (a capture of an object, a value a message shows), as k6's
+/// JSON.parse keeps them.
+nlohmann::ordered_json parse_untrusted_ordered_json(std::string_view text,
+                                                    std::string* why = nullptr);
+
 }  // namespace swarmlet::config

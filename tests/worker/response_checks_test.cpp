@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "common/config/scenario_loader.hpp"
+#include "common/config/untrusted_json.hpp"
 
 namespace c = swarmlet::config;
 namespace w = swarmlet::worker;
@@ -39,7 +40,7 @@ struct checker {
   /// The first failed check of `spec` on `r` ("" when all pass), with the body parsed when
   /// it is JSON.
   std::string operator()(const c::request_spec& spec, const swarmlet::http::result& r) {
-    auto parsed = nlohmann::json::parse(r.response.body, nullptr, false);
+    auto parsed = c::parse_untrusted_ordered_json(r.response.body);
     return w::first_failed_check(spec.check, r, parsed.is_discarded() ? nullptr : &parsed, buffer);
   }
 };
@@ -173,7 +174,7 @@ TEST(ResponseCaptures, SetVariablesOrSayWhatFoundNothing) {
   std::unordered_map<std::string, std::string> vars{{"hint", "stale"}};
   auto run = [&](const std::string& body, std::vector<std::pair<std::string, std::string>> h) {
     const auto r = response(200, body, std::move(h));
-    auto parsed = nlohmann::json::parse(body, nullptr, false);
+    auto parsed = c::parse_untrusted_ordered_json(body);
     return w::apply_captures(spec.captures, r, parsed.is_discarded() ? nullptr : &parsed, buffer,
                              vars);
   };
@@ -191,6 +192,43 @@ TEST(ResponseCaptures, SetVariablesOrSayWhatFoundNothing) {
   EXPECT_EQ(run(R"({"token": "t", "n": "id=1"})", {}),
             "capture session: nothing matched header X-Session");
   EXPECT_EQ(run("not json", {}), "capture token: nothing matched $.token");
+}
+
+TEST(ResponseChecks, ObjectsEqualWhateverTheOrderOfTheirKeys) {
+  // The body keeps the server's order (for captures), the check has YAML's: still equal.
+  checker check;
+  const auto spec = request(
+      "{get: /, check: {json: {$.user: {a: 2, b: {d: 1, c: [1, {f: 1, e: 2}]}}, $.list: "
+      "[{x: 1, y: 2}], $.same: {ne: {x: 1}}}}}");
+  EXPECT_EQ(check(spec, response(200, R"({"user": {"b": {"c": [1.0, {"e": 2, "f": 1}], "d": 1},
+                                          "a": 2}, "list": [{"y": 2, "x": 1}], "same": {"x": 2}})")),
+            "");
+  EXPECT_EQ(
+      check(spec, response(200, R"({"user": {"b": {"c": [1], "d": 1}, "a": 2}})")),
+      R"($.user is {"b":{"c":[1],"d":1},"a":2}, expected {"a":2,"b":{"c":[1,{"e":2,"f":1}],"d":1}})")
+      << "what the body holds shows in its order";
+  EXPECT_EQ(
+      check(spec, response(200, R"({"user": {"a": 2, "b": {"c": [1, {"e": 2, "f": 1}],
+                                          "d": 1}, "z": 0}})")),
+      R"($.user is {"a":2,"b":{"c":[1,{"e":2,"f":1}],"d":1},"z":0}, expected {"a":2,"b":{"c":[1,{"e":2,"f":1}],"d":1}})")
+      << "a key more is another object";
+}
+
+TEST(ResponseCaptures, AnObjectOrArrayIsItsJsonTextInTheOrderSent) {
+  c::regex_match_buffer buffer;
+  const auto spec = request(
+      "{get: /, capture: {user: {json: $.user}, list: {json: $.list}, n: {json: $.n}, s: {json: "
+      "$.s}}}");
+  std::unordered_map<std::string, std::string> vars;
+  const std::string body =
+      R"({"user": {"b": 1, "a": {"z": null, "y": 2.50}}, "list": [{"y": 1, "x": 2}], "n": 1e2,
+          "s": "é"})";
+  const auto parsed = c::parse_untrusted_ordered_json(body);
+  EXPECT_EQ(w::apply_captures(spec.captures, response(200, body), &parsed, buffer, vars), "");
+  EXPECT_EQ(vars["user"], R"({"b":1,"a":{"z":null,"y":2.5}})");
+  EXPECT_EQ(vars["list"], R"([{"y":1,"x":2}])");
+  EXPECT_EQ(vars["n"], "100.0") << "a number as JSON text, as before";
+  EXPECT_EQ(vars["s"], "\xc3\xa9") << "a string as it is";
 }
 
 TEST(ResponseCaptures, ARepeatedHeaderIsCapturedWithAllItsValues) {
