@@ -59,6 +59,7 @@ start_outcome test_session::start(const start_request& request) {
   }
   scenario_ = std::move(base);
   scenario_yaml_ = std::move(yaml);
+  scenario_posted_ = scenario_posted_ || request.scenario_yaml.has_value();
 
   runner_ = std::make_unique<test_runner>(std::make_shared<const config::scenario>(std::move(next)),
                                           options_);

@@ -250,7 +250,10 @@ void web_api::get_workers(const http::request&, http::response& res) {
 
 void web_api::get_scenario(const http::request&, http::response& res) {
   auto answer = load_json(session_.scenario());
-  answer["file"] = session_.scenario().file;
+  // A posted scenario keeps the master's file name for its reports, but came from no file.
+  const bool posted = session_.scenario_posted();
+  answer["file"] = posted ? nlohmann::json(nullptr) : nlohmann::json(session_.scenario().file);
+  answer["posted"] = posted;
   answer["yaml"] = session_.scenario_yaml();
   json(res, 200, answer);
 }

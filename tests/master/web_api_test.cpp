@@ -482,6 +482,35 @@ TEST(WebApi, APostedScenarioRunsAndStaysForTheNextTest) {
   EXPECT_EQ(f.get("/api/scenario")["users"], 6);
 }
 
+TEST(WebApi, TheScenarioNamesAFileOnlyWhileTheOneInUseCameFromIt) {
+  // QA: after a scenario was posted, /api/scenario still named the master's file beside the
+  // posted YAML, as if that file were what ran.
+  api_fixture f;
+  auto run = [&f](const std::string& body) {
+    f.worker.expect_spawn();
+    const auto r = call(*f.api, "POST", "/api/start", body);
+    ASSERT_EQ(r.status, 202) << r.body;
+    ASSERT_TRUE(f.worker.spawn_arrived());
+    f.session->stop();
+    f.session->wait_idle();
+  };
+  auto scenario = f.get("/api/scenario");
+  EXPECT_EQ(scenario["file"], "s.yaml");
+  EXPECT_EQ(scenario["posted"], false);
+  run(R"({"users": 3})");
+  scenario = f.get("/api/scenario");
+  EXPECT_EQ(scenario["file"], "s.yaml") << "overrides over the file still run the file";
+  EXPECT_EQ(scenario["posted"], false);
+  const std::string yaml = "target: http://127.0.0.1:2/\nusers: [{tasks: [{get: /x}]}]\n";
+  run(nlohmann::json({{"scenario", yaml}}).dump());
+  scenario = f.get("/api/scenario");
+  EXPECT_TRUE(scenario["file"].is_null()) << scenario.dump();
+  EXPECT_EQ(scenario["posted"], true);
+  run("{}");
+  EXPECT_TRUE(f.get("/api/scenario")["file"].is_null()) << "the posted scenario stays in use";
+  EXPECT_EQ(f.get("/api/scenario")["posted"], true);
+}
+
 TEST(WebApi, NoTestStartsWithoutWorkers) {
   api_fixture f(0);
   auto r = call(*f.api, "POST", "/api/start", "{}");
