@@ -104,6 +104,15 @@ std::size_t runtime::class_index(const std::string& name) const {
 }
 
 void runtime::start_run(std::uint64_t run_id) {
+  // What the threads hold of the run before goes: its master ended it without it, and counted
+  // it lost (QA: a worker stopped past the final-report wait and resumed in the next test sent
+  // the last run's requests in the new run's first report, counted there). First in each
+  // thread's queue, before the new run's users start.
+  for (auto& t : threads_)
+    t->post([th = t.get()] {
+      th->take_delta();
+      th->take_exceptions();
+    });
   run_id_ = run_id;
   sequence_ = 0;
   run_requests_sent_ = 0;
@@ -511,13 +520,15 @@ void runtime::stop(std::uint64_t run_id) {
   if (!retarget_.ready()) retarget_.send();  // ends any ramp in progress
   for (auto& t : threads_) t->post([th = t.get()] { th->stop_all_users(); });
   std::erase_if(stoppers_, [](const auto& t) { return t.dead(); });
-  stoppers_.push_back(green::spawn([this, answered] {
+  stoppers_.push_back(green::spawn([this, answered, run = run_id_] {
     // Users finish the request they are in, then run on_stop: both bounded (stop_drain).
     const auto until = green::clock::now() + scenario_->stop_drain() + std::chrono::seconds(1);
     while (command_id_ == answered && count_running() > 0 && green::clock::now() < until &&
            !leaving_now_)
       green::sleep(std::chrono::milliseconds(10));
-    deliver(true, answered);
+    // Another run began meanwhile (the worker stalled past its master's wait for it): this one
+    // is over, and its report would be taken for the new run's (see start_run).
+    if (run_id_ == run) deliver(true, answered);
   }));
 }
 

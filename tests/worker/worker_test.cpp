@@ -258,7 +258,8 @@ TEST_F(Runtime, AResetsReportThatWaitedPastItsRunsEndDoesNotCarryIntoTheNextRun)
   c.run_id = 6;  // the next run begins before the reset's report had its turn
   c.command_id = 2;
   rt.spawn(c);
-  sink.final.wait();  // run 5's stop ended, after the reset's report had its turn
+  // Run 6's ramp: its report comes after the reset's report had its turn (it was waiting).
+  ASSERT_TRUE(sink.wait_for_more_than(sink.reports.size()));
   const std::size_t before_reset = sink.reports.size();
   rt.reset_stats(6, 1);
   EXPECT_TRUE(sink.wait_for_more_than(before_reset)) << "run 6's reset sent what came before";
@@ -269,6 +270,44 @@ TEST_F(Runtime, AResetsReportThatWaitedPastItsRunsEndDoesNotCarryIntoTheNextRun)
           << sink.reports[i].sequence << " final " << sink.reports[i].final;
     }
   rt.close();
+}
+
+TEST_F(Runtime, ANewRunBeforeTheLastRunsFinalReportWentCountsNoneOfTheLastRun) {
+  // QA: a worker stopped (SIGSTOP) past its master's wait for the final report, resumed in the
+  // next test: the stop and the next run's command came together, and the last run's
+  // requests went out in the new run's reports, counted in the next test.
+  auto runtime = make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]", 60s);
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 5;
+  c.command_id = 1;
+  c.users_per_class = {{"user1", 2}};
+  c.spawn_rate = 100;
+  rt.spawn(c);
+  ASSERT_TRUE(sink.wait_for_more_than(0)) << "the ramp's end";
+  const auto until = g::clock::now() + 20s;
+  const auto served_at_ramp = target.served();
+  while (target.served() < served_at_ramp + 50 && g::clock::now() < until) g::sleep(5ms);
+  rt.stop(5);
+  c.run_id = 6;
+  c.command_id = 2;
+  const auto served_before_run_6 = target.served();
+  rt.spawn(c);
+  ASSERT_TRUE(sink.wait_for_more_than(sink.reports.size())) << "run 6's ramp";
+  const auto served_more = target.served() + 20;
+  while (target.served() < served_more && g::clock::now() < until) g::sleep(5ms);
+  rt.stop(6);
+  const auto wait = g::clock::now() + 20s;
+  while ((sink.reports.empty() || !sink.reports.back().final || sink.reports.back().run_id != 6) &&
+         g::clock::now() < wait)
+    ASSERT_TRUE(sink.wait_for_more_than(sink.reports.size()));
+  std::uint64_t counted_in_6 = 0;
+  for (const auto& r : sink.reports)
+    if (r.run_id == 6) counted_in_6 += r.delta.total().requests;
+  // At most what the target served since run 6 began, with the last run's 2 users' requests
+  // in flight then (they finish as the users stop).
+  EXPECT_LE(counted_in_6, target.served() - served_before_run_6 + 2);
+  EXPECT_GT(counted_in_6, 0u);
 }
 
 TEST_F(Runtime, TheFinalReportWaitsForOnStopAfterARequestThatTookNearlyTheWholeTimeout) {
