@@ -13,7 +13,7 @@ void add_runner_commands(green::backdoor& door, master::test_session& session,
     return master::format_stats_table(session.current().results());
   });
   door.add("users", "users running now", [&session](const auto&) {
-    return std::to_string(session.current().results().users()) + " users\n";
+    return std::to_string(session.current().users_now()) + " users\n";
   });
   door.add("workers", "the workers and their state", [workers](const auto&) {
     std::string out;

@@ -112,6 +112,9 @@ class test_runner final : public proto::report_sink {
   const config::scenario& scenario() const noexcept { return *scenario_; }
   const std::shared_ptr<const config::scenario>& scenario_ptr() const noexcept { return scenario_; }
   std::uint64_t run_id() const noexcept { return run_id_; }
+  /// The users of the workers taking part now (a missing worker's are not: they went to the
+  /// others), within an int: what the history, the API and the metrics say.
+  int users_now() const noexcept;
   /// The users the worker was last sent (0: none yet).
   int users_sent_to(const std::string& id) const;
 
@@ -154,8 +157,6 @@ class test_runner final : public proto::report_sink {
   /// workers taking part, it is what peak_users and the history count: the users reached, not
   /// the ones asked for.
   int reported_users(const std::string& id) const;
-  /// The users of the workers taking part (running_users_), within an int.
-  int users_now() const noexcept;
   /// The worker's report changed its count by `change`: the running sum and the peak follow.
   /// `id`'s users changed by `change`; `peak` is the most it ran at once since its previous
   /// report (proto::stats_report::peak_users).

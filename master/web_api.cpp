@@ -182,7 +182,9 @@ void web_api::handle(const http::request& req, http::response& res) {
 void web_api::get_metrics(const http::request&, http::response& res) {
   const test_runner& runner = session_.current();
   const auto& a = runner.results();
-  metrics_context ctx{a.users(), static_cast<int>(workers_().size()), runner.running()};
+  // The workers' users taking part (QA: a worker killed with -9 kept its 5 in the sum beside
+  // the 10 its users moved to, until the test ended).
+  metrics_context ctx{runner.users_now(), static_cast<int>(workers_().size()), runner.running()};
   res.status = 200;
   res.headers.add("Content-Type", "text/plain; version=0.0.4");
   res.body = prometheus_metrics(a, ctx);
@@ -202,7 +204,7 @@ void web_api::get_stats(const http::request&, http::response& res) {
        {{"state", phase_name(runner.state())},
         {"run_id", std::to_string(runner.run_id())},
         {"target", runner.scenario().target},
-        {"users", a.users()},
+        {"users", runner.users_now()},
         {"elapsed_s", runner.summary_now().duration_s},
         {"stats", entries},
         {"warnings", runner.summary_now().warnings},

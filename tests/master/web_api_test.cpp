@@ -246,6 +246,22 @@ TEST(WebApi, HealthzAnswersProbesWithoutTheToken) {
   EXPECT_EQ(call(*f.api, "GET", "/api/stats").status, 401);
 }
 
+TEST(WebApi, AMissingWorkersUsersAreNotCountedAsRunning) {
+  // QA: a worker killed with -9 kept its users in /api/stats and swarmlet_users (15 of 10,
+  // its 5 beside the 10 moved to the other) until the test ended; the history said 10.
+  api_fixture f;
+  f.worker.expect_spawn();
+  ASSERT_EQ(call(*f.api, "POST", "/api/start", R"({"users": 4, "run_time": "1h"})").status, 202);
+  ASSERT_TRUE(f.worker.spawn_arrived());
+  f.worker.report(1);  // 4 users running
+  EXPECT_EQ(f.get("/api/stats")["users"], 4);
+  EXPECT_NE(call(*f.api, "GET", "/metrics").body.find("swarmlet_users 4\n"), std::string::npos);
+  f.session->current().remove_worker("w1", m::test_runner::worker_exit::missing);
+  EXPECT_EQ(f.get("/api/stats")["users"], 0);
+  EXPECT_NE(call(*f.api, "GET", "/metrics").body.find("swarmlet_users 0\n"), std::string::npos);
+  EXPECT_EQ(call(*f.api, "POST", "/api/stop").status, 202);
+}
+
 TEST(WebApi, StartsChangesResetsAndStopsATest) {
   api_fixture f;
   f.worker.expect_spawn();
