@@ -788,6 +788,16 @@ int test_runner::run() {
       l.users_moved = 0;
       lost.push_back(std::move(l));
     }
+  // Said where -q and the JSON report keep it (QA: after a kill -9, only the console's worker
+  // events told of it; the JSON said nothing was lost).
+  if (!lost.empty()) {
+    std::vector<std::string> ids;
+    for (const auto& l : lost) ids.push_back(l.worker);
+    warn(fmt::format(
+        "{} went missing and never came back: the requests since {} last report are in no "
+        "count, and no report says how many",
+        fmt::join(ids, ", "), ids.size() == 1 ? "its" : "their"));
+  }
   for (auto& l : lost) summary_.worker_events.push_back(std::move(l));
   summary_.failures_fail = options_.failures_fail;
   summary_.failed_requests = aggregator_.totals().total().failures;

@@ -820,6 +820,9 @@ TEST(TestRunner, TheReportsNameWorkersThatWentMissingRejoinedOrWereLost) {
   EXPECT_EQ(j["worker_events"][0]["event"], "missing");
   EXPECT_EQ(j["worker_events"][0]["users_moved"], two_had);
   EXPECT_EQ(j["worker_events"][4]["event"], "lost");
+  // QA: after a kill -9, only the console's worker events said so; the JSON's warnings did not.
+  EXPECT_NE(j["warnings"].dump().find("three went missing and never came back"), std::string::npos)
+      << j["warnings"].dump();
   const std::string text = console.str();
   EXPECT_NE(text.find("Workers during the test:"), std::string::npos) << text;
   EXPECT_NE(text.find(fmt::format("two (worker index {})  missing (no heartbeat or report): its {} "
