@@ -97,6 +97,10 @@ class test_runner final : public proto::report_sink {
   /// The closed model: moves to `users` at `spawn_rate` now (the web API's "swarm"); later
   /// stages still apply. False in the open model.
   bool change_users(int users, double spawn_rate);
+  /// The closed model's users and spawn rate the test asks for now (the last command: the
+  /// start, a stage, or change_users()); the users reported may still be ramping to them.
+  int requested_users() const noexcept { return requested_users_; }
+  double requested_spawn_rate() const noexcept { return requested_rate_; }
 
   /// Prints a warning (on the console even when quiet) and keeps it for the reports and the API
   /// (once per text): what the user must know about the numbers or the generator.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "common/config/duration.hpp"
@@ -193,6 +194,7 @@ void web_api::get_metrics(const http::request&, http::response& res) {
 void web_api::get_stats(const http::request&, http::response& res) {
   const test_runner& runner = session_.current();
   const auto& a = runner.results();
+  const bool closed_and_running = runner.running() && !runner.scenario().load.arrival;
   nlohmann::json entries = nlohmann::json::array();
   for (const auto& [k, s] : a.totals().entries()) {
     auto j = api_stats_json(s, a.current_rates(&k));
@@ -200,6 +202,12 @@ void web_api::get_stats(const http::request&, http::response& res) {
     j["name"] = k.name;
     entries.push_back(std::move(j));
   }
+  // What the closed model's test asks for now (the Edit dialog's values): the users it ramps to
+  // and their spawn rate; null when no test runs.
+  const nlohmann::json target_users =
+      closed_and_running ? nlohmann::json(runner.requested_users()) : nullptr;
+  const nlohmann::json spawn_rate =
+      closed_and_running ? nlohmann::json(runner.requested_spawn_rate()) : nullptr;
   json(res, 200,
        {{"state", phase_name(runner.state())},
         {"run_id", std::to_string(runner.run_id())},
@@ -209,6 +217,8 @@ void web_api::get_stats(const http::request&, http::response& res) {
         {"stats", entries},
         {"warnings", runner.summary_now().warnings},
         {"open_model", runner.scenario().load.arrival.has_value()},
+        {"target_users", target_users},
+        {"spawn_rate", spawn_rate},
         {"generator_lag_ms", generator_lag_json(a.totals().lag())},
         {"total", api_stats_json(a.totals().total(), a.current_rates(nullptr))}});
 }
@@ -387,27 +397,39 @@ void web_api::post_start(const http::request& req, http::response& res) {
 
 void web_api::post_swarm(const http::request& req, http::response& res) {
   const auto body = config::parse_untrusted_json(req.body);
-  if (body.is_object())
-    for (const auto& [key, ignored] : body.items())
-      if (key != "users" && key != "spawn_rate")
-        return error(res, 400, "unknown field '" + key + "' (users, spawn_rate)");
-  if (body.is_discarded() || !body.is_object() || !body.contains("users") ||
-      !body["users"].is_number_integer() || body["users"].get<long long>() < 0 ||
-      body["users"].get<long long>() > 10'000'000 ||
-      // The scenario's bounds: a rate beyond them reached the workers, which dropped the
-      // spawn command as bad, while this answered 202.
-      (body.contains("spawn_rate") &&
-       (!body["spawn_rate"].is_number() || !(body["spawn_rate"].get<double>() >= 0.001) ||
-        !(body["spawn_rate"].get<double>() <= 1e7))))
+  if (body.is_discarded() || !body.is_object() || body.empty())
     return error(res, 400,
                  "POST a JSON object {\"users\": N, \"spawn_rate\": R} (N from 0 to 10000000, R "
-                 "from 0.001 to 10000000)");
-  if (!session_.current().running()) return error(res, 409, "no test is running");
-  const int users = static_cast<int>(body["users"].get<long long>());
-  const double rate = body.value("spawn_rate", 1.0);
-  if (!session_.current().change_users(users, rate))
+                 "from 0.001 to 10000000; leave one out to keep its current value)");
+  std::optional<int> users;
+  std::optional<double> rate;
+  try {
+    for (const auto& [key, value] : body.items()) {
+      if (key == "users") {
+        users = whole_number(value, "users");
+      } else if (key == "spawn_rate") {
+        // The scenario's bounds: a rate beyond them reached the workers, which dropped the
+        // spawn command as bad, while this answered 202.
+        if (!value.is_number() || !(value.get<double>() >= 0.001) || !(value.get<double>() <= 1e7))
+          throw bad_field("spawn_rate: expected 0.001 to 10000000 users per second, not " +
+                          value.dump());
+        rate = value.get<double>();
+      } else {
+        return error(res, 400, "unknown field '" + key + "' (users, spawn_rate)");
+      }
+    }
+  } catch (const bad_field& e) {
+    return error(res, 400, e.what());
+  }
+  test_runner& runner = session_.current();
+  if (!runner.running()) return error(res, 409, "no test is running");
+  // As Locust's: a field left out keeps what the test now asks for (it was 0 users from the web
+  // UI's empty field, or a rate of 1).
+  const int to = users.value_or(runner.requested_users());
+  const double at = rate.value_or(runner.requested_spawn_rate());
+  if (!runner.change_users(to, at))
     return error(res, 409, "the open model takes no user count: change its rate in the scenario");
-  json(res, 202, {{"users", users}, {"spawn_rate", rate}});
+  json(res, 202, {{"users", to}, {"spawn_rate", at}});
 }
 
 }  // namespace swarmlet::master

@@ -367,6 +367,55 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
   EXPECT_EQ(f.session->tests_started(), 2);
 }
 
+TEST(WebApi, SwarmKeepsTheCurrentValueOfAFieldLeftOut) {
+  // As Locust's edit form: the users or the spawn rate alone changes that one. The web UI sent
+  // its empty fields as 0 (0 users, or a 400 with a generic message: QA).
+  api_fixture f;
+  f.worker.expect_spawn();
+  ASSERT_EQ(call(*f.api, "POST", "/api/start", R"({"users": 4, "spawn_rate": 2, "run_time": "1h"})")
+                .status,
+            202);
+  ASSERT_TRUE(f.worker.spawn_arrived());
+  auto stats = f.get("/api/stats");
+  EXPECT_EQ(stats["target_users"], 4) << "what the edit form shows";
+  EXPECT_EQ(stats["spawn_rate"], 2.0);
+
+  auto r = call(*f.api, "POST", "/api/swarm", R"({"spawn_rate": 5})");
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body),
+            nlohmann::json::parse(R"({"users":4,"spawn_rate":5.0})"));
+  EXPECT_EQ(users_of(f.worker.spawns.back()), 4) << "not 0";
+  EXPECT_DOUBLE_EQ(f.worker.spawns.back().spawn_rate, 5);
+  r = call(*f.api, "POST", "/api/swarm", R"({"users": 9})");
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(users_of(f.worker.spawns.back()), 9);
+  EXPECT_DOUBLE_EQ(f.worker.spawns.back().spawn_rate, 5) << "the rate kept, not 1";
+  stats = f.get("/api/stats");
+  EXPECT_EQ(stats["target_users"], 9);
+  EXPECT_EQ(stats["spawn_rate"], 5.0);
+
+  // What is wrong is named.
+  const auto spawns_before = f.worker.spawns.size();
+  auto error_of = [&](const std::string& body) {
+    const auto bad = call(*f.api, "POST", "/api/swarm", body);
+    EXPECT_EQ(bad.status, 400) << body;
+    return nlohmann::json::parse(bad.body)["error"].get<std::string>();
+  };
+  EXPECT_EQ(error_of(R"({"spawn_rate": 0})"),
+            "spawn_rate: expected 0.001 to 10000000 users per second, not 0");
+  EXPECT_EQ(error_of(R"({"users": 30, "spawn_rate": "5"})"),
+            "spawn_rate: expected 0.001 to 10000000 users per second, not \"5\"");
+  EXPECT_EQ(error_of(R"({"users": 1.5})"), "users: a whole number from 0 to 10000000, not 1.5");
+  EXPECT_NE(error_of("{}").find("leave one out to keep its current value"), std::string::npos);
+  EXPECT_EQ(f.worker.spawns.size(), spawns_before);
+
+  f.session->stop();
+  f.session->wait_idle();
+  stats = f.get("/api/stats");
+  EXPECT_TRUE(stats["target_users"].is_null()) << "no test runs";
+  EXPECT_TRUE(stats["spawn_rate"].is_null());
+}
+
 TEST(WebApi, AResetWhileTheTestWaitsForFinalReportsCountsNoTime) {
   api_fixture f;
   f.worker.answers_stop = false;
