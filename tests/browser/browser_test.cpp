@@ -150,6 +150,50 @@ TEST_F(Browser, TheExceptionsTabListsAScriptsErrorsWithTheirTracebackAndWorker) 
   EXPECT_EQ(worker.wait(std::chrono::seconds(30)), 0) << worker.err();
 }
 
+TEST_F(Browser, TheEditDialogShowsTheRunningTestsLoadAndSendsOnlyWhatWasEntered) {
+  // QA: the dialog opened empty, and an empty field was sent as 0 (0 users, or a 400).
+  const auto file = ts::write_temp_file(
+      "edit.yaml", "target: " + target_url_ +
+                       "\nload: {users: 1, spawn_rate: 1}\n"
+                       "users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]\n");
+  ts::process master({binary, "master", file, "--web-ui", "--web-port", "0", "--port", "0", "-q"});
+  const std::string control = master.wait_for_line("listening on tcp://");
+  const std::string web = ts::url_in(master.wait_for_line("web UI"));
+  std::smatch ports;
+  ASSERT_TRUE(
+      std::regex_search(control, ports, std::regex(R"(:(\d+) \(stats tcp://127\.0\.0\.1:(\d+)\))")))
+      << master.err();
+  ts::process worker({binary, "worker", "--master", "127.0.0.1:" + ports[1].str(), "--stats-port",
+                      ports[2].str(), "--threads", "1", "--report-interval-ms", "250"});
+  for (int i = 0; i < 300; ++i) {
+    const auto r =
+        ts::run_process({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X",
+                         "POST", web + "/api/start", "-d", R"({"users": 3, "spawn_rate": 100})"});
+    if (r.out == "202") break;
+    ::usleep(100'000);
+  }
+  const auto seen = run_driver({"edit", web + "/", screenshots + "/web_ui_edit.png"});
+  ASSERT_FALSE(seen.contains("error")) << seen.dump() << "\nmaster: " << master.err();
+  EXPECT_EQ(seen["errors"].size(), 0u) << seen["errors"].dump();
+  EXPECT_EQ(seen["prefilled"]["users"], "3") << seen.dump();
+  EXPECT_EQ(seen["prefilled"]["spawn_rate"], "100");
+  EXPECT_EQ(seen["after_rate"]["target_users"], 3) << "the emptied field was not sent as 0";
+  EXPECT_EQ(seen["after_rate"]["spawn_rate"], 7.0);
+  EXPECT_EQ(seen["refilled"]["users"], "3");
+  EXPECT_EQ(seen["refilled"]["spawn_rate"], "7");
+  EXPECT_EQ(seen["too_many_error"], "users: a whole number from 0 to 10000000, not 20000000")
+      << "the master's own message";
+  EXPECT_TRUE(seen["still_open"].get<bool>());
+  EXPECT_NE(seen["nothing_error"].get<std::string>().find("Enter a number of users"),
+            std::string::npos)
+      << seen["nothing_error"];
+  EXPECT_EQ(seen["after_all"]["target_users"], 3) << seen.dump();
+  EXPECT_EQ(seen["after_all"]["state"], "running");
+  EXPECT_EQ(ts::run_process({"/usr/bin/curl", "-s", "-X", "POST", web + "/api/quit"}).code, 0);
+  master.wait(std::chrono::seconds(30));
+  EXPECT_EQ(worker.wait(std::chrono::seconds(30)), 0) << worker.err();
+}
+
 TEST_F(Browser, TheHtmlReportOfARunOpensOfflineWithItsTablesAndCharts) {
   const auto file =
       ts::write_temp_file("report.yaml", "target: " + target_url_ +

@@ -7,6 +7,9 @@
 //     opens a saved HTML report offline and counts its tables' rows and its charts.
 //   node check_in_chromium.mjs exceptions URL SCREENSHOT
 //     loads the web UI of a running test, opens its Exceptions tab and reads the table's rows.
+//   node check_in_chromium.mjs edit URL SCREENSHOT
+//     loads the web UI of a running test, reads what its Edit dialog is filled with, changes the
+//     spawn rate alone (the users field emptied), then asks for too many users and for nothing.
 // Prints one JSON object on stdout; exits 1 (with {"error": ...}) when a step fails.
 import { chromium } from 'playwright-core';
 
@@ -133,6 +136,60 @@ async function readExceptions(page, url, screenshot) {
   }), errors);
 }
 
+async function editRunningTest(page, url, screenshot) {
+  const errors = [];
+  // (Not the console's errors: Chromium logs the 400 this asks for there.)
+  page.on('pageerror', (e) => errors.push(e.message));
+  const value = (id) => page.evaluate((i) => document.getElementById(i).value, id);
+  const text = (id) => page.evaluate((i) => document.getElementById(i).textContent, id);
+  const stats = () => page.evaluate(() => fetch('/api/stats').then((r) => r.json()));
+  const openEdit = async () => {
+    await page.click('#edit-button');
+    await page.waitForFunction(() => document.getElementById('start-dialog').open, null, { timeout: stepTimeout });
+    await page.waitForTimeout(300);  // the dialog fills itself from /api/stats
+  };
+  const submitAndWaitForError = async () => {
+    await page.click('#start-button');
+    await page.waitForFunction(() => document.getElementById('start-error').textContent !== '', null, { timeout: stepTimeout });
+    return text('start-error');
+  };
+
+  await page.goto(url);
+  await page.waitForFunction(() => document.getElementById('edit-button').textContent === 'Edit', null, { timeout: stepTimeout });
+  await openEdit();
+  const prefilled = { users: await value('users-input'), spawn_rate: await value('spawn-rate-input'), title: await text('start-title') };
+  await page.screenshot({ path: screenshot, fullPage: true });
+
+  // The spawn rate alone, the users field emptied: the users stay (they went to 0, QA).
+  await page.fill('#users-input', '');
+  await page.fill('#spawn-rate-input', '7');
+  await page.click('#start-button');
+  await page.waitForFunction(() => !document.getElementById('start-dialog').open, null, { timeout: stepTimeout });
+  const afterRate = await stats();
+
+  // Too many users: the master's 400 says why, and the dialog stays open.
+  await openEdit();
+  const refilled = { users: await value('users-input'), spawn_rate: await value('spawn-rate-input') };
+  await page.fill('#users-input', '20000000');
+  const tooMany = await submitAndWaitForError();
+  const stillOpen = await page.evaluate(() => document.getElementById('start-dialog').open);
+  await page.click('#cancel-button');
+
+  // Nothing entered: nothing is sent.
+  await openEdit();
+  await page.fill('#users-input', '');
+  await page.fill('#spawn-rate-input', '');
+  const nothing = await submitAndWaitForError();
+  await page.click('#cancel-button');
+  const afterAll = await stats();
+  return {
+    prefilled, refilled, still_open: stillOpen, too_many_error: tooMany, nothing_error: nothing,
+    after_rate: { target_users: afterRate.target_users, spawn_rate: afterRate.spawn_rate },
+    after_all: { target_users: afterAll.target_users, spawn_rate: afterAll.spawn_rate, state: afterAll.state },
+    errors,
+  };
+}
+
 async function main() {
   const [mode, ...args] = process.argv.slice(2);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
@@ -146,6 +203,7 @@ async function main() {
     }
     if (mode === 'report') return await inspectReport(page, args[0], args[1]);
     if (mode === 'exceptions') return await readExceptions(page, args[0], args[1]);
+    if (mode === 'edit') return await editRunningTest(page, args[0], args[1]);
     throw new Error(`unknown mode ${mode}`);
   } finally {
     await browser.close();

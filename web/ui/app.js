@@ -167,45 +167,69 @@ async function openStartDialog() {
   $('start-button').textContent = editing ? 'Update' : 'Start';
   $('start-error').textContent = '';
   try {
-    const s = await api('GET', '/api/scenario');
-    dialog.classList.toggle('open', s.open_model && !editing);
-    if (!editing) {
-      // The open model has no user count nor spawn rate (its inputs are hidden).
+    if (editing) {
+      // Locust's edit form: the running test's users and spawn rate, as last asked for (the users
+      // reached may still be ramping towards them). A field left as it is is not sent: the
+      // master keeps its current value (an empty field was sent as 0: 0 users, QA).
+      // (The open model's test takes no user count: /api/swarm says so.)
+      const s = await api('GET', '/api/stats');
+      dialog.classList.remove('open');
+      $('users-input').value = s.target_users ?? '';
+      $('spawn-rate-input').value = s.spawn_rate ?? '';
+    } else {
+      const s = await api('GET', '/api/scenario');
+      dialog.classList.toggle('open', s.open_model);
+      // The open model has no user count nor spawn rate (its inputs are hidden); a scenario of
+      // stages has its peak users and no one spawn rate.
       $('users-input').value = s.users ?? '';
       $('spawn-rate-input').value = s.spawn_rate ?? '';
       $('run-time-input').value = s.run_time;
       $('host-input').value = s.target;
       $('scenario-input').value = s.yaml;
-      // Only what the user changes is sent: a user count would replace the scenario's stages.
-      view.loaded = { users: String(s.users), spawn_rate: String(s.spawn_rate), run_time: s.run_time, host: s.target, yaml: s.yaml };
     }
   } catch (e) {
     $('start-error').textContent = e.message;
   }
+  // Only what the user changes is sent: a user count would replace the scenario's stages.
+  view.loaded = { users: $('users-input').value, spawn_rate: $('spawn-rate-input').value, run_time: $('run-time-input').value,
+    host: $('host-input').value, yaml: $('scenario-input').value };
   dialog.showModal();
+}
+
+// The users and spawn rate the user changed: a field left as it was, or emptied, is not sent.
+function changedLoad() {
+  const body = {};
+  const users = $('users-input').value.trim();
+  const spawnRate = $('spawn-rate-input').value.trim();
+  if (users !== '' && users !== view.loaded.users) body.users = Number(users);
+  if (spawnRate !== '' && spawnRate !== view.loaded.spawn_rate) body.spawn_rate = Number(spawnRate);
+  return body;
 }
 
 async function submitStart(event) {
   event.preventDefault();
-  const editing = $('start-dialog').classList.contains('editing');
-  const users = Number($('users-input').value);
-  const spawnRate = Number($('spawn-rate-input').value);
+  const dialog = $('start-dialog');
+  const editing = dialog.classList.contains('editing');
   try {
     if (editing) {
-      await api('POST', '/api/swarm', { users, spawn_rate: spawnRate });
-    } else {
-      const body = {};
-      const changed = (field, value) => { if (value !== view.loaded[field]) body[field] = value; };
-      if (!$('start-dialog').classList.contains('open')) {
-        if ($('users-input').value !== view.loaded.users) body.users = users;
-        if ($('spawn-rate-input').value !== view.loaded.spawn_rate) body.spawn_rate = spawnRate;
+      const body = changedLoad();
+      if (Object.keys(body).length === 0) {
+        if ($('users-input').value.trim() === '' && $('spawn-rate-input').value.trim() === '') {
+          $('start-error').textContent = 'Enter a number of users or a spawn rate.';
+          return;
+        }
+      } else {
+        await api('POST', '/api/swarm', body);
       }
+    } else {
+      const body = dialog.classList.contains('open') ? {} : changedLoad();
+      const changed = (field, value) => { if (value !== view.loaded[field].trim()) body[field] = value; };
       changed('run_time', $('run-time-input').value.trim());
       changed('host', $('host-input').value.trim());
       if ($('scenario-input').value !== view.loaded.yaml) body.scenario = $('scenario-input').value;
       await api('POST', '/api/start', body);
     }
-    $('start-dialog').close();
+    dialog.close();
     poll();
   } catch (e) {
     $('start-error').textContent = e.message;
