@@ -81,7 +81,8 @@ int whole_number(const nlohmann::json& value, const std::string& what) {
 }
 
 /// What a test will run (or runs): its target and load. The open model has a rate and a budget
-/// of users, not a user count and a spawn rate (it said 1 user at 1/s: QA).
+/// of users, not a user count and a spawn rate (it said 1 user at 1/s: QA); stages have their
+/// peak users and no one spawn rate.
 nlohmann::json load_json(const config::scenario& s) {
   nlohmann::json j = {
       {"target", s.target},
@@ -91,6 +92,13 @@ nlohmann::json load_json(const config::scenario& s) {
   if (s.load.arrival) {
     j["arrival_rate"] = s.load.arrival->rate;
     j["max_users"] = s.load.arrival->max_users;
+  } else if (!s.load.stages.empty()) {
+    // The stages drive the users, each at its own rate: load.users and load.spawn_rate (1 and 1
+    // when not given) do not apply. It said "users: 1" for a peak of 8 (QA).
+    int peak = 0;
+    for (const auto& stage : s.load.stages) peak = std::max(peak, stage.users);
+    j["users"] = peak;
+    j["spawn_rate"] = nullptr;
   } else {
     j["users"] = s.load.users;
     j["spawn_rate"] = s.load.spawn_rate;

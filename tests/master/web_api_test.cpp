@@ -529,6 +529,47 @@ TEST(WebApi, TheOpenModelIsDescribedByItsRateAndBudget) {
   f.session->wait_idle();
 }
 
+TEST(WebApi, AScenarioOfStagesIsDescribedByItsPeakUsers) {
+  // It said 1 user at 1/s, load.users' default, which the stages do not use (QA): the New test
+  // dialog showed "Number of users (peak): 1" for a peak of 8.
+  api_fixture f;
+  const std::string staged =
+      "target: http://127.0.0.1:2/\nload: {stages: [{duration: 1h, users: 4}, {duration: 1h, "
+      "users: 8, spawn_rate: 4}, {duration: 1h, users: 2}]}\nusers: [{tasks: [{get: /}]}]\n";
+  f.worker.expect_spawn();
+  auto r = call(*f.api, "POST", "/api/start", nlohmann::json({{"scenario", staged}}).dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  for (const auto& j : {nlohmann::json::parse(r.body), f.get("/api/scenario")}) {
+    EXPECT_EQ(j["users"], 8) << j.dump();
+    EXPECT_TRUE(j["spawn_rate"].is_null()) << "each stage ramps at its own rate: " << j.dump();
+    EXPECT_EQ(j["stages"], 3);
+  }
+  ASSERT_TRUE(f.worker.spawn_arrived());
+  f.session->stop();
+  f.session->wait_idle();
+
+  // Stages posted to /api/start: the answer is theirs, not the scenario's load.users.
+  const std::string flat =
+      "target: http://127.0.0.1:2/\nload: {users: 20, spawn_rate: 20}\nusers: [{tasks: [{get: "
+      "/}]}]\n";
+  f.worker.expect_spawn();
+  r = call(
+      *f.api, "POST", "/api/start",
+      nlohmann::json(
+          {{"scenario", flat},
+           {"stages", {{{"duration", "1h"}, {"users", 3}}, {{"duration", "1h"}, {"users", 6}}}}})
+          .dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  const auto answer = nlohmann::json::parse(r.body);
+  EXPECT_EQ(answer["users"], 6) << answer.dump();
+  EXPECT_TRUE(answer["spawn_rate"].is_null()) << answer.dump();
+  ASSERT_TRUE(f.worker.spawn_arrived());
+  f.session->stop();
+  f.session->wait_idle();
+  EXPECT_EQ(f.get("/api/scenario")["users"], 20) << "the next test runs the scenario's own load";
+  EXPECT_EQ(f.get("/api/scenario")["spawn_rate"], 20.0);
+}
+
 TEST(WebApi, APostedScenarioRunsAndStaysForTheNextTest) {
   api_fixture f;
   const std::string yaml =
