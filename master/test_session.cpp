@@ -26,7 +26,11 @@ test_session::~test_session() {
 
 start_outcome test_session::start(const start_request& request) {
   using kind = start_outcome::kind;
-  if (active_) return {kind::conflict, "a test is running: stop it first"};
+  if (active_)
+    return {kind::conflict, runner_->state() == test_runner::phase::stopping
+                                ? "the test is stopping (its workers' final reports are on their "
+                                  "way): start the next one once it has stopped"
+                                : "a test is running: stop it first"};
   if (hooks_.ready_workers && hooks_.ready_workers() == 0)
     return {kind::conflict,
             "no worker has connected yet: start one with `swarmlet worker --master HOST:PORT`"};

@@ -428,6 +428,10 @@ TEST(WebApi, AResetWhileTheTestWaitsForFinalReportsCountsNoTime) {
   while (f.get("/api/stats")["state"] != "stopping" && swarmlet::green::clock::now() < until)
     swarmlet::green::sleep(1ms);
   ASSERT_EQ(f.get("/api/stats")["state"], "stopping") << "waits for the final report";
+  // QA: "a test is running: stop it first", to a user who had stopped it.
+  const auto start = call(*f.api, "POST", "/api/start", "{}");
+  EXPECT_EQ(start.status, 409);
+  EXPECT_NE(start.body.find("the test is stopping"), std::string::npos) << start.body;
   swarmlet::green::sleep(5ms);  // the reset comes measurably after the stop
   EXPECT_EQ(call(*f.api, "POST", "/api/reset").status, 200);
   f.session->stop_now();
