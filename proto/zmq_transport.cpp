@@ -17,7 +17,7 @@ constexpr std::chrono::milliseconds master_send_timeout{100};
 constexpr std::chrono::milliseconds worker_send_timeout{200};
 /// ZeroMQ's reconnection back-off while the master is away.
 constexpr int reconnect_ivl_ms = 100;
-constexpr int reconnect_ivl_max_ms = 5000;
+constexpr int reconnect_ivl_max_ms = 1000;  // a worker started first joins within a second
 /// On close, how long the final report may take to leave.
 constexpr int stats_linger_ms = 2000;
 /// How long the master lets messages gather once it has taken all there were (see gathered).
