@@ -285,6 +285,13 @@ void worker_link::on_spawn_complete(const std::string& id, const proto::spawn_co
   }
 }
 
+std::string worker_link::where_its_users_go() const {
+  // While the test stops (or between tests) a gone worker's users go nowhere (QA: "spread over
+  // the others" as the master stopped).
+  if (runner_ == nullptr || runner_->state() != test_runner::phase::running) return "";
+  return "; its users are spread over the others";
+}
+
 void worker_link::on_goodbye(const std::string& id) {
   if (!registry_.known(id)) return;
   registry_.remove(id);
@@ -295,7 +302,7 @@ void worker_link::on_goodbye(const std::string& id) {
     said_goodbye_.erase(goodbye_order_.front());
     goodbye_order_.pop_front();
   }
-  log("worker left: " + id + "; its users are spread over the others");
+  log("worker left: " + id + where_its_users_go());
   if (runner_ == nullptr) return;
   runner_->remove_worker(id);
   // Watched only while the test waits for its final report: one already in, or not owed,
@@ -390,7 +397,7 @@ void worker_link::heartbeat_loop() {
     }
     for (const auto& id : registry_.expire(clock_.now(), silence)) {
       log("worker missing: " + id + " (no heartbeat or report for " +
-          std::to_string(silence.count()) + " ms); its users are spread over the others");
+          std::to_string(silence.count()) + " ms)" + where_its_users_go());
       if (runner_ != nullptr) runner_->remove_worker(id, test_runner::worker_exit::missing);
     }
   }

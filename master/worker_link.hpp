@@ -75,6 +75,8 @@ class worker_link {
   void warn_if_short_of_cpu(const std::string& id);
   void on_spawn_complete(const std::string& id, const proto::spawn_complete_payload& c);
   void on_goodbye(const std::string& id);
+  /// What a line about a worker gone says of its users ("" unless a test runs on).
+  std::string where_its_users_go() const;
   void on_stats();
   /// With CURVE and an allow-list, a worker name belongs to the key it first said hello with:
   /// why a frame in `id`'s name that came with `key` is not taken (a hello binds a new name),

@@ -338,8 +338,19 @@ TEST_F(Links, ASilentWorkerIsMissingAfterThreeBeatsAndItsUsersGoToTheOthers) {
   clock_.advance(beat);
   EXPECT_EQ(ready_workers(), 1);
   EXPECT_EQ(a.last_users(), 12);
-  EXPECT_NE(master_log_.str().find("worker missing: b (no heartbeat or report for 3000 ms)"),
+  EXPECT_NE(master_log_.str().find("worker missing: b (no heartbeat or report for 3000 ms); its "
+                                   "users are spread over the others"),
             std::string::npos);
+  // While the test stops, a gone worker's users go nowhere, and the log says nothing of them
+  // (QA: "spread over the others" as the master stopped).
+  a.users()->defer_final = true;
+  runner_->request_stop();
+  clock_.settle();
+  network_.partition("a", net::every_path, net::fault::drop);
+  clock_.advance(4 * beat);
+  EXPECT_NE(master_log_.str().find("worker missing: a (no heartbeat or report for 3000 ms)\n"),
+            std::string::npos)
+      << master_log_.str();
 }
 
 TEST_F(Links, AWorkerThatReportsEachBeatSendsNoHeartbeatAndItsReportsKeepItReady) {
