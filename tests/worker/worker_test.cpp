@@ -105,6 +105,28 @@ class Runtime : public ::testing::Test {
     o.report_interval = report_interval;
     return std::make_unique<w::runtime>(scenario_, o, sink);
   }
+  /// A worker whose users ask for / every 10 ms and which reports only at once (a ramp's end,
+  /// a reset, a stop): a test sees each of those reports whole.
+  std::unique_ptr<w::runtime> make_two_user_runtime() {
+    return make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]", 60s);
+  }
+  /// The command giving that worker two users at once in run `run`.
+  static swarmlet::proto::spawn_command two_users(std::uint64_t run, std::uint64_t command = 0) {
+    swarmlet::proto::spawn_command c;
+    c.run_id = run;
+    c.command_id = command;
+    c.users_per_class = {{"user1", 2}};
+    c.spawn_rate = 100;
+    return c;
+  }
+  /// Parks until the target has served `more` requests beyond those it has now (false after
+  /// 20 s).
+  bool served_more(std::uint64_t more) {
+    const auto until = g::clock::now() + 20s;
+    const auto goal = target.served() + more;
+    while (target.served() < goal && g::clock::now() < until) g::sleep(5ms);
+    return target.served() >= goal;
+  }
   std::shared_ptr<const swarmlet::config::scenario> scenario_;
   collecting_sink sink;
 };
@@ -147,21 +169,13 @@ TEST_F(Runtime, SpawnsAtTheRequestedRateAndReportsEveryRequestOnce) {
 
 TEST_F(Runtime, AResetSendsWhatCameBeforeAtOnceUnderTheResetsBeforeAndLaterReportsUnderIts) {
   // Reports every 60 s: only the ramp's end, the resets and the stop report here.
-  auto runtime = make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]", 60s);
+  auto runtime = make_two_user_runtime();
   w::runtime& rt = *runtime;
-  swarmlet::proto::spawn_command c;
-  c.run_id = 5;
-  c.users_per_class = {{"user1", 2}};
-  c.spawn_rate = 100;
+  auto c = two_users(5);
   rt.spawn(c);
-  const auto served_more = [&](std::uint64_t than) {
-    const auto until = g::clock::now() + 20s;
-    while (target.served() <= than + 3 && g::clock::now() < until) g::sleep(5ms);
-    return target.served() > than + 3;
-  };
   const auto report_comes = [&](std::size_t reports) { return sink.wait_for_more_than(reports); };
   ASSERT_TRUE(report_comes(0)) << "the ramp's end";
-  ASSERT_TRUE(served_more(target.served()));  // requests the ramp's report does not hold
+  ASSERT_TRUE(served_more(4));  // requests the ramp's report does not hold
   const std::size_t before_reset = sink.reports.size();
   rt.reset_stats(5, 1);
   ASSERT_TRUE(report_comes(before_reset)) << "what came before the reset goes at once";
@@ -171,7 +185,7 @@ TEST_F(Runtime, AResetSendsWhatCameBeforeAtOnceUnderTheResetsBeforeAndLaterRepor
   EXPECT_FALSE(boundary.final);
   rt.reset_stats(5, 1);  // again: nothing new
   rt.reset_stats(4, 2);  // another run's
-  ASSERT_TRUE(served_more(target.served()));
+  ASSERT_TRUE(served_more(4));
   // A command that says a reset this worker missed: the same.
   const std::size_t before_command = sink.reports.size();
   c.command_id = 2;
@@ -181,7 +195,7 @@ TEST_F(Runtime, AResetSendsWhatCameBeforeAtOnceUnderTheResetsBeforeAndLaterRepor
   EXPECT_EQ(sink.reports.size(), before_command + 1) << "one report per reset, none for repeats";
   EXPECT_EQ(sink.reports[before_command].stats_resets, 1u);
   EXPECT_GT(sink.reports[before_command].delta.total().requests, 0u);
-  ASSERT_TRUE(served_more(target.served()));
+  ASSERT_TRUE(served_more(4));
   rt.stop(5);
   sink.final.wait();
   EXPECT_EQ(sink.reports.back().stats_resets, 2u);
@@ -195,17 +209,12 @@ TEST_F(Runtime, AResetJustBeforeAStopKeepsTheRequestsBeforeItOutOfTheFinalReport
   // Review: a reset, then a stop before the worker sent what came before the reset (both in one
   // batch of the master's messages): the final report said the new count and held every
   // request since the last report, and the master counted them all.
-  auto runtime = make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]", 60s);
+  auto runtime = make_two_user_runtime();
   w::runtime& rt = *runtime;
-  swarmlet::proto::spawn_command c;
-  c.run_id = 5;
-  c.users_per_class = {{"user1", 2}};
-  c.spawn_rate = 100;
+  auto c = two_users(5);
   rt.spawn(c);
   ASSERT_TRUE(sink.wait_for_more_than(0)) << "the ramp's end";
-  const auto until = g::clock::now() + 20s;
-  const auto served_at_ramp = target.served();
-  while (target.served() < served_at_ramp + 50 && g::clock::now() < until) g::sleep(5ms);
+  served_more(50);  // (what follows tells if it did not)
   const auto served_at_reset = target.served();
   rt.reset_stats(5, 1);
   rt.stop(5);
@@ -222,12 +231,9 @@ TEST_F(Runtime, AResetWhileAnEarlierResetsReportIsTakenIsNotUndone) {
   // Review: the first reset's report, still collecting from the hub threads when a stop and a
   // second reset came, set the count back to 1: the final report said 1 where the master had
   // made 2 resets, and the master counted none of it.
-  auto runtime = make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]", 60s);
+  auto runtime = make_two_user_runtime();
   w::runtime& rt = *runtime;
-  swarmlet::proto::spawn_command c;
-  c.run_id = 5;
-  c.users_per_class = {{"user1", 2}};
-  c.spawn_rate = 100;
+  auto c = two_users(5);
   rt.spawn(c);
   ASSERT_TRUE(sink.wait_for_more_than(0)) << "the ramp's end";
   const std::size_t before = sink.reports.size();
@@ -244,13 +250,9 @@ TEST_F(Runtime, AResetsReportThatWaitedPastItsRunsEndDoesNotCarryIntoTheNextRun)
   // Review: a reset's report that had not had its turn when the next run began went out in
   // that run, and numbered its reports with the old run's resets: the next run's first resets
   // were then ignored, and what came before them counted.
-  auto runtime = make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]", 60s);
+  auto runtime = make_two_user_runtime();
   w::runtime& rt = *runtime;
-  swarmlet::proto::spawn_command c;
-  c.run_id = 5;
-  c.command_id = 1;
-  c.users_per_class = {{"user1", 2}};
-  c.spawn_rate = 100;
+  auto c = two_users(5, 1);
   rt.spawn(c);
   ASSERT_TRUE(sink.wait_for_more_than(0)) << "the ramp's end";
   rt.reset_stats(5, 3);  // run 5's third reset
@@ -276,26 +278,19 @@ TEST_F(Runtime, ANewRunBeforeTheLastRunsFinalReportWentCountsNoneOfTheLastRun) {
   // QA: a worker stopped (SIGSTOP) past its master's wait for the final report, resumed in the
   // next test: the stop and the next run's command came together, and the last run's
   // requests went out in the new run's reports, counted in the next test.
-  auto runtime = make_runtime("", "[{wait: {constant: 10ms}, tasks: [{get: /}]}]", 60s);
+  auto runtime = make_two_user_runtime();
   w::runtime& rt = *runtime;
-  swarmlet::proto::spawn_command c;
-  c.run_id = 5;
-  c.command_id = 1;
-  c.users_per_class = {{"user1", 2}};
-  c.spawn_rate = 100;
+  auto c = two_users(5, 1);
   rt.spawn(c);
   ASSERT_TRUE(sink.wait_for_more_than(0)) << "the ramp's end";
-  const auto until = g::clock::now() + 20s;
-  const auto served_at_ramp = target.served();
-  while (target.served() < served_at_ramp + 50 && g::clock::now() < until) g::sleep(5ms);
+  served_more(50);  // (what follows tells if it did not)
   rt.stop(5);
   c.run_id = 6;
   c.command_id = 2;
   const auto served_before_run_6 = target.served();
   rt.spawn(c);
   ASSERT_TRUE(sink.wait_for_more_than(sink.reports.size())) << "run 6's ramp";
-  const auto served_more = target.served() + 20;
-  while (target.served() < served_more && g::clock::now() < until) g::sleep(5ms);
+  served_more(20);
   rt.stop(6);
   const auto wait = g::clock::now() + 20s;
   while ((sink.reports.empty() || !sink.reports.back().final || sink.reports.back().run_id != 6) &&
