@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what swarmlet needs: Debian packages to build (and, with --test, to run every test;
-# with --bench, the peers the benchmarks compare with), then the web UI's npm packages from
-# package-lock.json (`npm ci`).
+# with --bench, the peers the benchmarks compare with, and valgrind to count instructions),
+# then the web UI's npm packages from package-lock.json (`npm ci`).
 # Idempotent: packages already present are left alone; apt-get update runs only when needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ command -v npm >/dev/null || build_packages+=(nodejs npm)
 test_packages=(chromium prometheus clang-format nftables nginx mmdebstrap buildah python3-yaml
   python3-websockets)
 command -v kubectl >/dev/null || test_packages+=(kubernetes-client)
-bench_packages=(wrk nginx python3-gevent python3-locust hey nghttp2-client)
+bench_packages=(wrk nginx python3-gevent python3-locust hey nghttp2-client valgrind)
 
 want=("${build_packages[@]}")
 for arg in "$@"; do
