@@ -48,6 +48,9 @@ class header_list {
 
   /// Room for `n` fields without growing (a response's usual few, parsed one at a time).
   void reserve(std::size_t n) { fields_.reserve(n); }
+  /// A new field at the end, empty, for a parser to fill in place as its name and value come
+  /// in pieces: no copy of either afterwards.
+  std::pair<std::string, std::string>& start_field() { return fields_.emplace_back(); }
 
  private:
   std::vector<std::pair<std::string, std::string>> fields_;

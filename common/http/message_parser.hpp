@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 
 #include "http_message.hpp"
 
@@ -51,7 +52,6 @@ class message_parser {
   std::string describe(http_errno err) const;
   static int on_body(http_parser* p, const char* at, std::size_t n);
   static int on_message_complete(http_parser* p);
-  void flush_header();
 
   kind kind_;
   http_parser parser_;
@@ -62,10 +62,12 @@ class message_parser {
   bool started_ = false;
   bool keep_alive_ = false;
   bool body_too_large_ = false;
-  bool in_value_ = false;
-  bool in_body_ = false;  ///< past the header
+  bool in_value_ = false;  ///< the last piece was of field_'s value
+  bool in_body_ = false;   ///< past the header
   int major_version_ = 1;
-  std::string field_, value_;
+  /// The header field being parsed, in the message's list: pointed to, not indexed, as the list
+  /// only grows at its end while the field is filled.
+  std::pair<std::string, std::string>* field_ = nullptr;
   std::string error_;
   http::request request_;
   http::response response_;

@@ -401,6 +401,28 @@ TEST_F(Http, ChunkedBodiesAreDecoded) {
   srv.wait();
 }
 
+TEST_F(Http, AChunkedBodysTrailerFieldsAreNotTakenForItsHeaders) {
+  // Fields after the last chunk (RFC 9112 7.1.2) come after the body: Go's net/http keeps them
+  // apart from the header (k6's r.headers has none). The parser put every trailer field but
+  // the last among the headers, and the client read the whole header list for cookies too.
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  auto srv = raw_server(raw,
+                        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Head: 1\r\n\r\n"
+                        "5\r\nhello\r\n0\r\nX-Trailer-A: 2\r\nSet-Cookie: late=1\r\n"
+                        "X-Trailer-B: 3\r\n\r\n");
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  auto r = c.send(get("/"));
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.response.body, "hello");
+  ASSERT_EQ(r.response.headers.fields().size(), 2u);
+  EXPECT_EQ(r.response.headers.get("x-head"), "1");
+  EXPECT_FALSE(r.response.headers.has("x-trailer-a"));
+  EXPECT_FALSE(r.response.headers.has("set-cookie"));
+  EXPECT_TRUE(c.jar()->cookies().empty());
+  srv.wait();
+}
+
 TEST_F(Http, AChunkSizePastWhatFitsIsNamedAsSuchNotAsAContentLength) {
   auto raw = g::socket::listen("127.0.0.1", 0);
   auto srv = raw_server(
