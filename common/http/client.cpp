@@ -316,46 +316,48 @@ error_kind client::connect(origin& o, std::string& message) {
 }
 
 void client::serialize(const origin& o, const request& req, wire_target target) {
+  // Literals as string_views: their lengths are known here, not counted again per request.
+  using namespace std::string_view_literals;
   out_.clear();
   out_ += req.method;
   out_ += ' ';
   if (target.prefix.empty() && target.path.empty()) out_ += '/';
   out_ += target.prefix;
   out_ += target.path;
-  out_ += " HTTP/1.1\r\n";
+  out_ += " HTTP/1.1\r\n"sv;
   if (!req.headers.has("host")) {
-    out_ += "Host: ";
+    out_ += "Host: "sv;
     out_ += o.authority;
-    out_ += "\r\n";
+    out_ += "\r\n"sv;
   }
   if (!req.headers.has("user-agent") && !options_.user_agent.empty()) {
-    out_ += "User-Agent: ";
+    out_ += "User-Agent: "sv;
     out_ += options_.user_agent;
-    out_ += "\r\n";
+    out_ += "\r\n"sv;
   }
   if (!jar_->cookies().empty() && !req.headers.has("cookie")) {
     const std::size_t before = out_.size();
-    out_ += "Cookie: ";
+    out_ += "Cookie: "sv;
     if (jar_->append_header(out_, o.base.host, cookie_path(target.prefix, target.path),
                             o.base.tls()))
-      out_ += "\r\n";
+      out_ += "\r\n"sv;
     else
       out_.resize(before);  // none for this path or scheme
   }
   for (const auto& [k, v] : req.headers.fields()) {
     out_ += k;
-    out_ += ": ";
+    out_ += ": "sv;
     out_ += v;
-    out_ += "\r\n";
+    out_ += "\r\n"sv;
   }
   if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
     if (!req.headers.has("content-length")) {
-      out_ += "Content-Length: ";
+      out_ += "Content-Length: "sv;
       out_ += std::to_string(req.body.size());
-      out_ += "\r\n";
+      out_ += "\r\n"sv;
     }
   }
-  out_ += "\r\n";
+  out_ += "\r\n"sv;
   out_ += req.body;
 }
 
