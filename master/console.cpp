@@ -132,12 +132,16 @@ std::string format_worker_events(const std::vector<worker_event>& events) {
       what = "lost: still missing at the end, its last numbers never came";
     else if (e.event == "restarted")
       what = fmt::format(
-          "restarted: a new process under this id; the one before is gone with its users (its "
-          "numbers: '{} (before its restart)')",
+          "restarted: a new process under this id; the one before is taken for gone with its "
+          "users (its numbers: '{} (before its restart)')",
           e.worker);
     else
       what = fmt::format("{}: took {} users", e.event, e.users_moved);
-    out += fmt::format("  {:>8.1f} s  {} (worker index {})  {}\n", e.at_s, e.worker, e.index, what);
+    // A worker with no ${worker_index} (one that was missing, or never got users) is named
+    // without one: QA read "(worker index -1)".
+    const std::string index =
+        e.index >= 0 ? fmt::format(" (worker index {})", e.index) : std::string();
+    out += fmt::format("  {:>8.1f} s  {}{}  {}\n", e.at_s, e.worker, index, what);
   }
   return out;
 }

@@ -239,7 +239,8 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
   for (const auto& e : run.worker_events)
     out += fmt::format(
         "<tr><td>{:.1f}</td><td class=l>{}</td><td>{}</td><td class=l>{}</td><td>{}</td></tr>\n",
-        e.at_s, escape(e.worker), e.index, escape(e.event), e.users_moved);
+        e.at_s, escape(e.worker), e.index >= 0 ? std::to_string(e.index) : std::string(),
+        escape(e.event), e.users_moved);
   out +=
       "</tbody></table>\n<h2>Thresholds</h2><table id=\"thresholds\"><thead><tr><th "
       "class=l>Threshold</th><th>Observed</th><th class=l>Verdict</th></tr></thead><tbody>\n";

@@ -215,7 +215,8 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
     worker_events.push_back({{"at_s", e.at_s},
                              {"time", e.unix_time},
                              {"worker", e.worker},
-                             {"index", e.index},
+                             // none (-1): it had no ${worker_index} then
+                             {"index", e.index >= 0 ? nlohmann::json(e.index) : nlohmann::json()},
                              {"event", e.event},
                              {"users_moved", e.users_moved}});
   return {{"complete", run.complete},

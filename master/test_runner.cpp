@@ -50,13 +50,14 @@ void test_runner::add_worker(proto::worker_control& worker, std::string id, int 
                              std::uint64_t incarnation) {
   // Either way it had stopped its users: its time away holds none.
   aggregator_.joined(id, incarnation);
+  const bool new_process = new_processes_.erase(id) > 0;
   for (auto& w : workers_)
     if (w.id == id) {
       // Taking part already: it said hello again because it stopped its own users.
       w.control = &worker;
       w.threads = std::max(1, threads);
       respread();
-      note_worker_event(id, "re-registered", users_sent_to(id));
+      note_worker_event(id, new_process ? "joined" : "re-registered", users_sent_to(id));
       return;
     }
   const bool was_here = with_events_.contains(id);
@@ -65,7 +66,7 @@ void test_runner::add_worker(proto::worker_control& worker, std::string id, int 
   running_users_ += reported_users(id);
   summary_.peak_users = std::max(summary_.peak_users, users_now());  // as the history has it
   respread();
-  note_worker_event(id, was_here ? "rejoined" : "joined", users_sent_to(id));
+  note_worker_event(id, was_here && !new_process ? "rejoined" : "joined", users_sent_to(id));
 }
 
 void test_runner::worker_restarted(const std::string& id) {
@@ -80,6 +81,7 @@ void test_runner::worker_restarted(const std::string& id) {
   // it (its record is now "ID (before its restart)").
   if (finals_of_leavers_.erase(id) > 0 && stopping_) check_finals();
   note_worker_event(id, "restarted", 0);
+  new_processes_.insert(id);
 }
 
 int test_runner::users_sent_to(const std::string& id) const {

@@ -209,6 +209,9 @@ class test_runner final : public proto::report_sink {
   static constexpr std::size_t max_worker_events = 1000;
   /// Workers with an event in this run (listed or not): one that comes back has "rejoined".
   std::set<std::string> with_events_;
+  /// Workers restarted whose new process add_worker has not taken yet: it "joined" (QA: a new
+  /// process was said to have rejoined, or re-registered).
+  std::set<std::string> new_processes_;
   /// Of those, the ones that went silent before it came (leaver_went_silent).
   std::vector<std::string> silent_leavers_;
   /// Workers whose users are still arriving since they joined: the index of that event in

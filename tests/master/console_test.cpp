@@ -85,9 +85,22 @@ TEST(Console, AWorkerRestartedUnderItsIdIsSaidSo) {
   e.event = "restarted";
   const std::string text = m::format_worker_events({e});
   EXPECT_NE(text.find("b (worker index 1)  restarted: a new process under this id; the one "
-                      "before is gone with its users (its numbers: 'b (before its restart)')"),
+                      "before is taken for gone with its users (its numbers: 'b (before its "
+                      "restart)')"),
             std::string::npos)
       << text << " (not 'took 0 users')";
+}
+
+TEST(Console, AWorkerWithNoIndexIsNamedWithoutOne) {
+  // QA read "w1 (worker index -1) restarted": the process before had gone missing, and with
+  // it its ${worker_index}.
+  m::worker_event e;
+  e.at_s = 4.2;
+  e.worker = "w1";
+  e.event = "restarted";
+  const std::string text = m::format_worker_events({e});
+  EXPECT_EQ(text.find("-1"), std::string::npos) << text;
+  EXPECT_NE(text.find("4.2 s  w1  restarted: a new process"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -770,6 +770,43 @@ TEST(TestRunner, AWorkerRestartedWhileTheTestStopsOwesNoFinalReportWhicheverCame
   }
 }
 
+TEST(TestRunner, TheNewProcessOfARestartedWorkerJoinsWhateverTheOneBeforeWas) {
+  // QA: after "restarted", the new process read "rejoined" (the one before was missing) or
+  // "re-registered" (it was taking part): words for the same process coming back.
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {users: 4, spawn_rate: 100, run_time: 1h}\nusers: "
+      "[{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+  std::ostringstream console;
+  m::runner_options o;
+  o.console = &console;
+  m::test_runner runner(s, o);
+  recording_worker one(runner, "one"), two(runner, "two");
+  runner.add_worker(one, "one", 1, 11);
+  runner.add_worker(two, "two", 1, 21);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(one.spawned.wait_for(5s) && two.spawned.wait_for(5s));
+  runner.worker_restarted("one");  // taking part: a new process says hello under its id
+  recording_worker one_again(runner, "one");
+  runner.add_worker(one_again, "one", 1, 12);
+  runner.remove_worker("two", m::test_runner::worker_exit::missing);
+  runner.worker_restarted("two");  // missing: a new process under its id
+  recording_worker two_again(runner, "two");
+  runner.add_worker(two_again, "two", 1, 22);
+  runner.add_worker(one_again, "one", 1, 12);  // the same process again: it lost the master
+  runner.request_stop();
+  EXPECT_EQ(running.wait(), 0);
+  std::vector<std::string> said;
+  for (const auto& e : runner.summary().worker_events) said.push_back(e.worker + " " + e.event);
+  EXPECT_EQ(said, (std::vector<std::string>{"one restarted", "one joined", "two missing",
+                                            "two restarted", "two joined", "one re-registered"}));
+  const auto j = m::summary_json(runner.results(), runner.summary());
+  EXPECT_TRUE(j["worker_events"][3]["index"].is_null())
+      << "the missing one had no ${worker_index} left: " << j["worker_events"].dump();
+  EXPECT_EQ(console.str().find("index -1"), std::string::npos) << console.str();
+}
+
 TEST(TestRunner, TheReportsNameWorkersThatWentMissingRejoinedOrWereLost) {
   swarmlet::green::hub hub;
   auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
