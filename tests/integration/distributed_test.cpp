@@ -431,6 +431,72 @@ TEST_F(Distributed, AWorkerRestartedUnderItsIdIsCountedAfreshAndTheOneBeforeIsKe
   EXPECT_GT(counted, sent_by(a->err()) + sent_by(again->err()));
 }
 
+TEST_F(Distributed, TwoLiveWorkersGivenOneIdAreSaidSoAndTheOlderIsToldWhyAndExits) {
+  // QA: the newer took the id's route at the master; the older said hello, unheard, until the
+  // test ended ("is it running there ...? still trying (still trying)"), and the master said
+  // only that the older was gone with its users.
+  const auto file = scenario("{users: 6, spawn_rate: 200, run_time: 600s}");
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q",
+                      "--heartbeat-ms", "250", "--json", dir + "/s.json"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  auto same = [&] {
+    return std::make_unique<ts::process>(std::vector<std::string>{
+        binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port", ports.second,
+        "--threads", "1", "--report-interval-ms", "200", "--id", "same"});
+  };
+  auto older = same();
+  ASSERT_FALSE(older->wait_for_err_line("spawn: 6 users").empty()) << older->err();
+  auto newer = same();
+  ASSERT_FALSE(master.wait_for_err_line("worker restarted: same").empty()) << master.err();
+  const std::string refused = older->wait_for_err_line("the master refused this worker");
+  EXPECT_NE(refused.find("another process (pid " + std::to_string(newer->pid()) + " on "),
+            std::string::npos)
+      << older->err();
+  EXPECT_NE(refused.find("give each worker its own --id, or leave --id out"), std::string::npos)
+      << refused;
+  EXPECT_EQ(older->wait(30s), 1) << older->err();
+  EXPECT_EQ(older->err().find("no answer from the master"), std::string::npos) << older->err();
+  const std::string warned =
+      master.wait_for_err_line("WARNING: two worker processes were given --id same");
+  EXPECT_NE(warned.find("pid " + std::to_string(older->pid()) + " on "), std::string::npos)
+      << master.err();
+  EXPECT_NE(warned.find("pid " + std::to_string(newer->pid()) + " on "), std::string::npos)
+      << warned;
+  // The older's new connection took the route back as it said hello: the newer, hearing no
+  // master, says hello again and runs its share again.
+  ASSERT_FALSE(newer->wait_for_err_line("no word from the master").empty()) << newer->err();
+  for (int i = 0; i < 300; ++i) {
+    const std::string log = newer->err();
+    if (log.find("spawn: ", log.find("no word from the master")) != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  const std::string log = newer->err();
+  ASSERT_NE(log.find("spawn: 6 users", log.find("no word from the master")), std::string::npos)
+      << log;
+  master.signal(SIGINT);
+  EXPECT_EQ(master.wait(60s), 0) << master.err();
+  EXPECT_EQ(newer->wait(30s), 0) << newer->err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  std::size_t warnings = 0;
+  for (const auto& w : s["warnings"])
+    if (w.get<std::string>().find("two worker processes were given --id same") != std::string::npos)
+      ++warnings;
+  EXPECT_EQ(warnings, 1u) << s["warnings"].dump();
+  EXPECT_EQ(master.err().find("index -1"), std::string::npos) << master.err();
+  // Every request both processes reported is counted, once: the older's under
+  // "same (before its restart)", the newer's under "same".
+  std::map<std::string, nlohmann::json> workers;
+  for (const auto& w : s["workers"]) workers[w["id"].get<std::string>()] = w;
+  ASSERT_TRUE(workers.contains("same (before its restart)")) << s["workers"].dump();
+  ASSERT_TRUE(workers.contains("same")) << s["workers"].dump();
+  EXPECT_EQ(s["rejected_reports"], 0) << s.dump();
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(),
+            sent_by(older->err()) + sent_by(newer->err()))
+      << older->err() << newer->err();
+}
+
 TEST_F(Distributed, AWorkerRestartedUnderItsIdRunsUniqueRowsNoneOfWhichRanBefore) {
   // The new process got the dead one's lease of unique rows and ran them from the first: the
   // rows the dead one had used went to a second iteration.
