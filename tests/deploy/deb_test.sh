@@ -34,7 +34,7 @@ echo "in the root: $version"
 grep -q '^ExecStart=/usr/bin/swarmlet worker' "$root/usr/lib/systemd/system/swarmlet-worker.service"
 grep -q '^ExecStart=/usr/bin/swarmlet master' "$root/usr/lib/systemd/system/swarmlet-master.service"
 test -f "$root/usr/share/doc/swarmlet/README.md"
-test -f "$root/usr/share/doc/swarmlet/scenario.md"
+test -f "$root/usr/share/doc/swarmlet/docs/scenario.md"  # where README.md's links point
 test -f "$root/usr/share/doc/swarmlet/examples/quickstart.yaml"
 
 # The target and the test both from the root, on this host's loopback (a free port).
