@@ -11,8 +11,14 @@ void add_keygen_command(CLI::App& app, int& exit_code) {
   auto name = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand(
       "keygen", "Make a CURVE key pair: NAME.key (secret) and NAME.pub (share it)");
+  // An empty NAME wrote the hidden files .key and .pub, a secret easily left behind.
   cmd->add_option("name", *name, "Where to write, without extension (e.g. keys/master)")
-      ->required();
+      ->required()
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            return value.empty() ? "is empty: give a name, e.g. keys/master" : std::string();
+          },
+          "", "not empty"));
   add_version_flag(*cmd);
   cmd->callback([name, &exit_code] {
     try {

@@ -3,11 +3,19 @@
 #include <sys/stat.h>
 #include <zmq.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 namespace swarmlet::proto {
 namespace {
+
+/// Why the last file operation failed, as the OS said it ("No such file or directory"): a
+/// folder that is not there and a read-only disk were both a bare "cannot write".
+std::string os_reason() {
+  return errno != 0 ? std::strerror(errno) : "write error";
+}
 
 std::string trim(std::string s) {
   const auto first = s.find_first_not_of(" \t\r");
@@ -48,16 +56,18 @@ void write_curve_key_files(const std::string& base, const curve_keypair& keys) {
       throw key_error(base + ext + ": exists already; not replacing it");
   {
     // Made unreadable to others before the secret goes in.
+    errno = 0;
     std::ofstream out(base + ".key");
-    if (!out) throw key_error(base + ".key: cannot write");
+    if (!out) throw key_error(base + ".key: cannot write: " + os_reason());
     ::chmod((base + ".key").c_str(), 0600);
     out << "# swarmlet CURVE key pair: keep this file secret; share " << base << ".pub\n"
         << "public-key = " << keys.public_key << "\nsecret-key = " << keys.secret_key << "\n";
-    if (!out) throw key_error(base + ".key: cannot write");
+    if (!out) throw key_error(base + ".key: cannot write: " + os_reason());
   }
+  errno = 0;
   std::ofstream pub(base + ".pub");
   pub << keys.public_key << "\n";
-  if (!pub) throw key_error(base + ".pub: cannot write");
+  if (!pub) throw key_error(base + ".pub: cannot write: " + os_reason());
 }
 
 curve_keypair read_curve_keypair(const std::string& file) {

@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -306,3 +308,25 @@ TEST_F(CommandLine, UsersStoppedByOnStartAreInTheFailuresOfEveryReport) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Cli, KeygenRefusesAnEmptyNameAndSaysWhyItCannotWrite) {
+  // QA: `keygen ''` wrote the hidden files .key and .pub (a secret easily left behind) and
+  // exited 0; `keygen newdir/master` said only "cannot write".
+  const auto empty = ts::run_process({binary, "keygen", ""});
+  const bool wrote = std::remove(".key") == 0;
+  std::remove(".pub");
+  EXPECT_FALSE(wrote) << "an empty NAME wrote .key";
+  EXPECT_EQ(empty.code, 2) << empty.out;
+  EXPECT_EQ(empty.err, "swarmlet: name: is empty: give a name, e.g. keys/master (see --help)\n");
+  const auto file = ts::write_temp_file("k.txt", "");
+  const auto base = file.substr(0, file.rfind('/')) + "/no-such-folder/master";
+  const auto missing = ts::run_process({binary, "keygen", base});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_EQ(missing.err,
+            "swarmlet keygen: " + base + ".key: cannot write: No such file or directory\n");
+}
+
+}  // namespace
+
