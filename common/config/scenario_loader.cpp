@@ -584,11 +584,8 @@ scenario load_scenario_text(const std::string& text, const std::string& name,
 scenario load_confined_scenario_text(const std::string& text, const std::string& name,
                                      const std::string& base_dir) {
   // Someone else's scenario must not read this machine's environment (it could send a secret
-  // to a target of its choosing): every ${env.NAME} is unset, so only defaults apply.
-  return load(reader(
-                  name, base_dir, [](const std::string&) { return std::optional<std::string>(); },
-                  nullptr, true),
-              text);
+  // to a target of its choosing): no lookup, so only defaults apply.
+  return load(reader(name, base_dir, environment_lookup(), nullptr, true), text);
 }
 
 scenario load_scenario_text(const std::string& text, const std::string& name,

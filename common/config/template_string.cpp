@@ -107,11 +107,17 @@ void template_string::resolve_environment(const environment_lookup& env,
   for (part& p : parts_) {
     if (p.kind == part_kind::env) {
       std::string value;
-      if (auto v = env(p.text)) {
+      if (auto v = env ? env(p.text) : std::nullopt) {
         value = *v;
         used[p.text] = value;
       } else if (p.fallback) {
         value = *p.fallback;
+      } else if (!env) {
+        // "is not set" sent whoever posted it to check an environment that is never read.
+        throw std::invalid_argument("environment variable " + p.text +
+                                    ": a posted scenario reads no environment variable (give it "
+                                    "a default: ${env." +
+                                    p.text + ":-value})");
       } else {
         throw std::invalid_argument("environment variable " + p.text +
                                     " is not set (give it a default: ${env." + p.text +

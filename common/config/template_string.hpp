@@ -26,7 +26,8 @@ struct render_context {
   std::mt19937_64* rng = nullptr;
 };
 
-/// Where ${env.NAME} finds its value: nothing when NAME is unset.
+/// Where ${env.NAME} finds its value: nothing when NAME is unset. An empty lookup stands for no
+/// environment at all (a scenario posted to the web API reads none).
 using environment_lookup = std::function<std::optional<std::string>(const std::string& name)>;
 /// The environment of this process (getenv).
 environment_lookup process_environment();
@@ -40,7 +41,7 @@ class template_string {
 
   /// Makes every ${env.NAME} a fixed part of the text: NAME's value from `env`, else its
   /// default. Records each value found in `used` (NAME -> value). Throws std::invalid_argument
-  /// naming the first variable that is unset and has no default.
+  /// naming the first variable that is unset (or, with an empty `env`, any) and has no default.
   void resolve_environment(const environment_lookup& env, std::map<std::string, std::string>& used);
 
   /// The text with every substitution made. An unset variable renders as "" (the loader has

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -619,6 +620,24 @@ TEST(WebApi, TheScenarioNamesAFileOnlyWhileTheOneInUseCameFromIt) {
   run("{}");
   EXPECT_TRUE(f.get("/api/scenario")["file"].is_null()) << "the posted scenario stays in use";
   EXPECT_EQ(f.get("/api/scenario")["posted"], true);
+}
+
+TEST(WebApi, APostedScenarioIsToldItReadsNoEnvironmentVariable) {
+  // QA: a posted ${env.HOME} was refused as "environment variable HOME is not set" while HOME
+  // was set on the master: the poster was sent to check an environment that is never read.
+  api_fixture f;
+  ::setenv("SWARMLET_TEST_SET_ON_THE_MASTER", "yes", 1);
+  const std::string yaml =
+      "target: http://127.0.0.1:2/\n"
+      "users: [{tasks: [{get: \"/${env.SWARMLET_TEST_SET_ON_THE_MASTER}\"}]}]\n";
+  const auto r = call(*f.api, "POST", "/api/start", nlohmann::json({{"scenario", yaml}}).dump());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("environment variable SWARMLET_TEST_SET_ON_THE_MASTER: a posted scenario "
+                        "reads no environment variable (give it a default: "
+                        "${env.SWARMLET_TEST_SET_ON_THE_MASTER:-value})"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(r.body.find("is not set"), std::string::npos) << r.body;
 }
 
 TEST(WebApi, NoTestStartsWithoutWorkers) {
