@@ -387,6 +387,12 @@ void web_api::post_start(const http::request& req, http::response& res) {
               "unknown field '" + key + "' (users, spawn_rate, run_time, host, stages, scenario)");
         }
       }
+      // As a scenario's load.users beside its stages: the posted stages silently won over them.
+      if (o.stages && (o.users || o.spawn_rate))
+        return error(res, 400,
+                     std::string(o.users ? "users" : "spawn_rate") +
+                         " does not go with stages: each stage says its own users and "
+                         "spawn_rate (send one or the other)");
     } catch (const bad_field& e) {
       return error(res, 400, e.what());
     } catch (const nlohmann::json::exception&) {

@@ -622,6 +622,20 @@ TEST(WebApi, TheScenarioNamesAFileOnlyWhileTheOneInUseCameFromIt) {
   EXPECT_EQ(f.get("/api/scenario")["posted"], true);
 }
 
+TEST(WebApi, UsersOrSpawnRateBesideStagesIsRefusedNamingTheClash) {
+  // QA: {"users": 7, "spawn_rate": 7, "stages": [...]} ran the stages and dropped the users and
+  // the rate without a word; a scenario file refuses load.users beside its stages.
+  api_fixture f;
+  const std::string stages = R"("stages": [{"duration": "1s", "users": 2}])";
+  auto r = call(*f.api, "POST", "/api/start", R"({"users": 7, "spawn_rate": 7, )" + stages + "}");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("users does not go with stages"), std::string::npos) << r.body;
+  r = call(*f.api, "POST", "/api/start", R"({"spawn_rate": 7, )" + stages + "}");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("spawn_rate does not go with stages"), std::string::npos) << r.body;
+  EXPECT_EQ(f.get("/api/stats")["state"], "ready") << "no test started";
+}
+
 TEST(WebApi, APostedScenarioIsToldItReadsNoEnvironmentVariable) {
   // QA: a posted ${env.HOME} was refused as "environment variable HOME is not set" while HOME
   // was set on the master: the poster was sent to check an environment that is never read.
