@@ -204,23 +204,33 @@ void add_master_command(CLI::App& app, int& exit_code) {
       "master", "Drive a distributed test: workers connect, the master aggregates");
   add_test_flags(*cmd, f->test);
   cmd->add_option("--expect-workers", f->expect_workers, "Start once this many workers joined")
+      ->capture_default_str()
       ->envname("SWARMLET_EXPECT_WORKERS")
       ->check(whole_number())
       ->check(CLI::Range(1, 100000));
+  // A deployment sets it as the others (SWARMLET_EXPECT_WORKERS_TIMEOUT was ignored unsaid).
   cmd->add_option("--expect-workers-timeout", f->expect_timeout,
-                  "Give up waiting for workers after this long (0: wait until stopped)");
+                  "Give up waiting for workers after this long (0: wait until stopped)")
+      ->capture_default_str()
+      ->envname("SWARMLET_EXPECT_WORKERS_TIMEOUT")
+      ->check(not_empty());
   cmd->add_option("--bind", f->bind, "Address to listen on (0.0.0.0 for workers on other hosts)")
+      ->capture_default_str()
       ->envname("SWARMLET_BIND")
       ->check(not_empty());
   cmd->add_option("--port", f->port, "Control port (stats use the next one)")
+      ->capture_default_str()
       ->envname("SWARMLET_PORT")
       ->check(whole_number())
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--stats-port", f->stats_port, "Stats port (default: control port + 1)")
+      ->envname("SWARMLET_STATS_PORT")
       ->check(whole_number())
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--heartbeat-ms", f->heartbeat_ms,
                   "Heartbeat interval; 3 missed: a worker is missing")
+      ->capture_default_str()
+      ->envname("SWARMLET_HEARTBEAT_MS")
       ->check(whole_number())
       ->check(CLI::Range(50, 60000));
   cmd->add_option("--curve-key", f->curve_key,

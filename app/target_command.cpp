@@ -78,12 +78,17 @@ int serve(const target_flags& f) {
 void add_target_command(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<target_flags>();
   auto* cmd = app.add_subcommand("target", "Serve the built-in HTTP test target");
-  cmd->add_option("--host", f->host, "Address to listen on")->envname("SWARMLET_TARGET_HOST");
+  cmd->add_option("--host", f->host, "Address to listen on")
+      ->capture_default_str()
+      ->envname("SWARMLET_TARGET_HOST");
   cmd->add_option("--port", f->port, "Port to listen on (0: any free port)")
+      ->capture_default_str()
       ->envname("SWARMLET_TARGET_PORT")
       ->check(whole_number())
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--threads", f->threads, "Serving threads")
+      ->capture_default_str()
+      ->envname("SWARMLET_TARGET_THREADS")
       ->check(whole_number())
       ->check(CLI::Range(1, 256));
   cmd->add_option("--stall-every", f->stall_every, "Freeze every response this often (e.g. 10s)");

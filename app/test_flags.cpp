@@ -23,11 +23,14 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
   cmd.add_option("file", f.file, "Scenario file (YAML); or -f FILE")->check(CLI::ExistingFile);
   cmd.add_option("-f,--file", f.file_option, "Scenario file (YAML), as Locust's -f")
       ->check(CLI::ExistingFile);
-  cmd.add_option("-u,--users", f.users, "Peak number of users (overrides load.users and stages)")
+  cmd.add_option(
+         "-u,--users", f.users,
+         "Peak number of users (overrides load.users and stages; default: load.users, else 1)")
       ->envname("SWARMLET_USERS")
       ->check(whole_number())
       ->check(CLI::Range(0, 10'000'000));
-  cmd.add_option("-r,--spawn-rate", f.spawn_rate, "Users started per second")
+  cmd.add_option("-r,--spawn-rate", f.spawn_rate,
+                 "Users started per second (default: load.spawn_rate, else 1)")
       ->envname("SWARMLET_SPAWN_RATE")
       ->check(any_number())
       ->check(CLI::Range(0.001, 1e7));
@@ -52,13 +55,16 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
       ->envname("SWARMLET_HTML")
       ->check(not_empty());
   cmd.add_flag("-q,--quiet", f.quiet,
-               "No console tables (warnings and threshold verdicts still print)");
+               "No console tables (warnings and threshold verdicts still print)")
+      ->envname("SWARMLET_QUIET");
   cmd.add_option("--web-host", f.web_host, "Address of the HTTP API and /metrics")
+      ->capture_default_str()
       ->envname("SWARMLET_WEB_HOST")
       ->check(not_empty());
   cmd.add_option_function<int>(
          "--web-port", [&f](int p) { f.web_port = p, f.web_port_given = true; },
          "Port of the HTTP API (0: any free port)")
+      ->default_str("8089")
       ->envname("SWARMLET_WEB_PORT")
       ->check(whole_number())
       ->check(CLI::Range(0, 65535));
@@ -78,22 +84,26 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
       ->check(whole_number())
       ->check(CLI::Range(0, 65535));
   cmd.add_option("--exit-code-on-error", f.exit_code_on_error,
-                 "Exit code of a test without thresholds in which any request failed (default 1; "
-                 "with thresholds, they decide)")
+                 "Exit code of a test without thresholds in which any request failed (with "
+                 "thresholds, they decide)")
+      ->capture_default_str()
       ->envname("SWARMLET_EXIT_CODE_ON_ERROR")
       ->check(whole_number())
       ->check(CLI::Range(0, 255));
   // One value per flag (a,b or the flag again), so that a FILE after the flag stays the file.
   cmd.add_option("-T,--tags", f.tags,
-                 "Run only the tasks with one of these tags, e.g. -T checkout,browse (a task has "
-                 "its user's tags too)")
+                 "Run only the tasks with one of these tags, comma-separated, e.g. -T "
+                 "checkout,browse (a task has its user's tags too)")
       ->envname("SWARMLET_TAGS")
+      // One TEXT: CLI11 wrote "TEXT ...", its sign for several values after one flag.
+      ->option_text("TEXT (Env:SWARMLET_TAGS)")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->delimiter(',');
   cmd.add_option("-E,--exclude-tags", f.exclude_tags,
-                 "Do not run the tasks with any of these tags, e.g. -E slow,admin")
+                 "Do not run the tasks with any of these tags, comma-separated, e.g. -E slow,admin")
       ->envname("SWARMLET_EXCLUDE_TAGS")
+      ->option_text("TEXT (Env:SWARMLET_EXCLUDE_TAGS)")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->delimiter(',');

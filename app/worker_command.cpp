@@ -21,7 +21,7 @@ namespace swarmlet::app {
 namespace {
 
 struct worker_flags {
-  std::string master = "127.0.0.1";
+  std::string master;  // required: checked in serve(), to name SWARMLET_MASTER too
   int stats_port = 0;
   int threads = 0;
   std::string id;
@@ -36,6 +36,12 @@ struct worker_flags {
 
 int serve(const worker_flags& f) {
   block_signals({SIGINT, SIGTERM});
+  // CLI11's "--master is required" did not say that the variable serves as well.
+  if (f.master.empty()) {
+    std::cerr << "swarmlet: --master (or SWARMLET_MASTER) is required: the master's HOST[:PORT] "
+                 "(see --help)\n";
+    return 2;
+  }
   master_address master;
   try {
     master = master_address_from(f.master);
@@ -160,11 +166,11 @@ int serve(const worker_flags& f) {
 void add_worker_command(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<worker_flags>();
   auto* cmd = app.add_subcommand("worker", "Join a master and run the users it asks for");
-  cmd->add_option("--master", f->master, "The master's HOST[:PORT] (default port 5557)")
-      ->envname("SWARMLET_MASTER")
-      ->required();
+  cmd->add_option("--master", f->master, "The master's HOST[:PORT] (default port 5557); required")
+      ->envname("SWARMLET_MASTER");
   cmd->add_option("--stats-port", f->stats_port,
                   "The master's stats port (default: the one the master announces)")
+      ->envname("SWARMLET_STATS_PORT")
       ->check(whole_number())
       ->check(CLI::Range(1, 65535));
   cmd->add_option("--threads", f->threads, "Hub threads (default: one per core)")
@@ -172,6 +178,7 @@ void add_worker_command(CLI::App& app, int& exit_code) {
       ->check(whole_number())
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--id", f->id, "Worker id (default: host-pid-random)")
+      ->envname("SWARMLET_WORKER_ID")
       ->check(not_empty())
       // ZeroMQ's limit for a routing id: past it the connection failed as "Invalid argument".
       ->check(CLI::Validator(
@@ -181,6 +188,8 @@ void add_worker_command(CLI::App& app, int& exit_code) {
           },
           "", "at most 255 bytes"));
   cmd->add_option("--report-interval-ms", f->report_interval_ms, "Stats report interval")
+      ->capture_default_str()
+      ->envname("SWARMLET_REPORT_INTERVAL_MS")
       ->check(whole_number())
       ->check(CLI::Range(10, 60000));
   cmd->add_option("--backdoor-port", f->backdoor_port,
@@ -194,8 +203,9 @@ void add_worker_command(CLI::App& app, int& exit_code) {
       ->check(whole_number())
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--health-host", f->health_host,
-                  "Address of the health answers (default 0.0.0.0: probes come from outside; the "
+                  "Address of the health answers (0.0.0.0: probes come from outside; the "
                   "answers tell only this worker's state)")
+      ->capture_default_str()
       ->envname("SWARMLET_HEALTH_HOST")
       ->check(not_empty());
   cmd->add_option(

@@ -328,5 +328,25 @@ TEST(Cli, KeygenRefusesAnEmptyNameAndSaysWhyItCannotWrite) {
             "swarmlet keygen: " + base + ".key: cannot write: No such file or directory\n");
 }
 
+TEST(Cli, HelpShowsDefaultsTheVariablesAndOneTextForTags) {
+  // QA: --help showed no default (master's port 5557, the web port 8089...), SWARMLET_* only for
+  // some flags a deployment sets, and "TEXT ..." for -T/-E, which take one comma-separated value.
+  const auto master = ts::run_process({binary, "master", "--help"}).out;
+  for (const std::string want :
+       {"=5557", "=60s (Env:SWARMLET_EXPECT_WORKERS_TIMEOUT)", "=127.0.0.1 (Env:SWARMLET_BIND)",
+        "=1000 (Env:SWARMLET_HEARTBEAT_MS)", "(Env:SWARMLET_STATS_PORT)", "=8089",
+        "-T,--tags TEXT (Env:SWARMLET_TAGS)", "-E,--exclude-tags TEXT (Env:SWARMLET_EXCLUDE_TAGS)"})
+    EXPECT_NE(master.find(want), std::string::npos) << want << "\n" << master;
+  EXPECT_EQ(master.find("TEXT ..."), std::string::npos) << master;
+  const auto worker = ts::run_process({binary, "worker", "--help"}).out;
+  for (const std::string want :
+       {"=0.0.0.0 (Env:SWARMLET_HEALTH_HOST)", "=1000 (Env:SWARMLET_REPORT_INTERVAL_MS)",
+        "(Env:SWARMLET_WORKER_ID)", "(Env:SWARMLET_STATS_PORT)"})
+    EXPECT_NE(worker.find(want), std::string::npos) << want << "\n" << worker;
+  const auto target = ts::run_process({binary, "target", "--help"}).out;
+  for (const std::string want : {"=8080", "=127.0.0.1"})
+    EXPECT_NE(target.find(want), std::string::npos) << want << "\n" << target;
+}
+
 }  // namespace
 
