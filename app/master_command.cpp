@@ -187,7 +187,7 @@ int serve(master_flags& f) {
         return true;
     std::cerr << "swarmlet master: only " << link->registry().ready_workers().size() << " of "
               << f.expect_workers << " expected workers joined"
-              << (faces.quitting() ? "" : " within " + f.expect_timeout)
+              << (faces.quitting() ? "" : " within " + config::format_duration(expect_timeout))
               << "; start them with: swarmlet worker --master HOST:" << control_port << "\n";
     return false;
   });

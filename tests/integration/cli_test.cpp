@@ -350,3 +350,13 @@ TEST(Cli, HelpShowsDefaultsTheVariablesAndOneTextForTags) {
 
 }  // namespace
 
+TEST_F(CommandLine, TheWorkersTimeoutComesFromItsVariableAndIsSaidWithAUnit) {
+  // QA: SWARMLET_EXPECT_WORKERS_TIMEOUT was ignored without a word (the master waited 60 s), and
+  // "--expect-workers-timeout 2" said "joined within 2;".
+  ts::process master({binary, "master", passing_scenario(), "--headless", "--port", "0"},
+                     {"SWARMLET_EXPECT_WORKERS_TIMEOUT=1"});
+  EXPECT_EQ(master.wait(std::chrono::seconds(30)), 3) << master.err();
+  EXPECT_NE(master.err().find("only 0 of 1 expected workers joined within 1s;"), std::string::npos)
+      << master.err();
+}
+
