@@ -418,7 +418,10 @@ scenario load(const reader& r, const std::string& text) {
     scenario s;
     s.file = r.file();
     if (!root["target"])
-      r.fail(root, "the scenario needs a target, e.g. target: http://127.0.0.1:8080");
+      // Locust's users pass -H without target: in the file; -H replaces a target, so say so.
+      r.fail(root,
+             "the scenario needs a target, e.g. target: http://127.0.0.1:8080 (-H/--host "
+             "replaces it, but does not stand in for a missing one)");
     s.target = r.text(root["target"], "target");
     std::string url_error;
     if (!http::parse_base_url(s.target, url_error)) r.fail(root["target"], "target: " + url_error);

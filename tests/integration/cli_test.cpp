@@ -360,3 +360,13 @@ TEST_F(CommandLine, TheWorkersTimeoutComesFromItsVariableAndIsSaidWithAUnit) {
       << master.err();
 }
 
+TEST_F(CommandLine, AMissingTargetSaysThatHostDoesNotStandInForIt) {
+  // QA: Locust's users give -H without target: in the file; the error did not mention -H.
+  const auto file = ts::write_temp_file("no-target.yaml", "users: [{tasks: [{get: /}]}]\n");
+  const auto r = ts::run_process({binary, "run", file, "-H", url_, "--headless"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("the scenario needs a target, e.g. target: http://127.0.0.1:8080 "
+                       "(-H/--host replaces it, but does not stand in for a missing one)"),
+            std::string::npos)
+      << r.err;
+}
