@@ -189,8 +189,15 @@ int run_tests(const test_flags& f, master::test_session& session, runner_faces& 
     const auto& runner = session.current();
     if (!runner.summary().setup_error.empty()) return exit_setup_failed;
     // The failures the reports judged (a report merged after the end does not change it).
-    return test_exit_code(!runner.scenario().thresholds.empty(), threshold_code,
-                          runner.summary().failed_requests, f.exit_code_on_error);
+    const bool has_thresholds = !runner.scenario().thresholds.empty();
+    const auto failed = runner.summary().failed_requests;
+    const int code = test_exit_code(has_thresholds, threshold_code, failed, f.exit_code_on_error);
+    // Thresholds print their verdict; failed requests ended a run with 1 and, under -q, no word.
+    if (!has_thresholds && failed > 0 && code != 0)
+      std::cerr << "swarmlet: " << failed << " request" << (failed == 1 ? "" : "s")
+                << " failed: exit code " << code
+                << " (--exit-code-on-error chooses it; thresholds decide instead)" << std::endl;
+    return code;
   };
   if (f.web_ui) {
     if (f.no_web && f.level <= log_level::warning)

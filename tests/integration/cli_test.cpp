@@ -62,6 +62,12 @@ TEST_F(CommandLine, AllRequestsFailedWithoutThresholdsExitsOne) {
   const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
   EXPECT_GT(s["totals"]["failures"].get<std::uint64_t>(), 0u);
   EXPECT_EQ(s["totals"]["failures"], s["totals"]["requests"]);
+  // QA: under -q the exit code 1 came with no word at all; the threshold verdicts say theirs.
+  const auto failures = s["totals"]["failures"].get<std::uint64_t>();
+  EXPECT_NE(r.err.find("swarmlet: " + std::to_string(failures) +
+                       " requests failed: exit code 1 (--exit-code-on-error chooses it"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST_F(CommandLine, ExitCodeOnErrorChoosesTheCodeOfFailures) {
