@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "exit_code.hpp"
 #include "flag_checks.hpp"
@@ -25,6 +26,21 @@ int main(int argc, char** argv) {
   swarmlet::app::add_worker_command(app, exit_code);
   swarmlet::app::add_target_command(app, exit_code);
   swarmlet::app::add_keygen_command(app, exit_code);
+  // CLI11 said "A subcommand is required" of `swarmlet bogus`, as if none had been given.
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-') {
+    std::string known;
+    bool found = false;
+    const CLI::App& commands = app;
+    for (const CLI::App* sub : commands.get_subcommands([](const CLI::App*) { return true; })) {
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+      found = found || sub->check_name(args[0]);
+    }
+    if (!found) {
+      std::fprintf(stderr, "swarmlet: '%s' is not a command (%s; see --help)\n", args[0].c_str(),
+                   known.c_str());
+      return swarmlet::app::exit_bad_usage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

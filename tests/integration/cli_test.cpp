@@ -334,6 +334,15 @@ TEST(Cli, KeygenRefusesAnEmptyNameAndSaysWhyItCannotWrite) {
             "swarmlet keygen: " + base + ".key: cannot write: No such file or directory\n");
 }
 
+TEST(Cli, AnUnknownCommandIsNamed) {
+  // QA: `swarmlet bogus` said "A subcommand is required", as if none had been given.
+  const auto r = ts::run_process({binary, "bogus"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "swarmlet: 'bogus' is not a command (run, master, worker, target, keygen; see "
+            "--help)\n");
+}
+
 TEST(Cli, HelpShowsDefaultsTheVariablesAndOneTextForTags) {
   // QA: --help showed no default (master's port 5557, the web port 8089...), SWARMLET_* only for
   // some flags a deployment sets, and "TEXT ..." for -T/-E, which take one comma-separated value.
