@@ -268,7 +268,11 @@ void master_link::stop() {
   if (leaving_) return;
   leaving_ = true;
   send(proto::message_type::goodbye);
-  log("leaving: said goodbye to the master");
+  // Without a master (never reached, or lost) there was nobody to hear it: the log said it was
+  // said all the same. It goes anyway, for a master that may be answering just now.
+  log(registered_ ? "leaving: said goodbye to the master"
+                  : "leaving: no master answers at " + options_.master_address +
+                        ", so no goodbye was heard");
   const std::uint64_t run = load_ ? load_->current_run() : 0;
   if (registered_ && run != 0 && final_run_ != run) {
     log("stopping the users for their final report (interrupt again to send it without waiting "

@@ -343,6 +343,25 @@ TEST(Cli, AnUnknownCommandIsNamed) {
             "--help)\n");
 }
 
+TEST(Cli, AWorkerWithoutAMasterNamesTheVariableAndNoGoodbyeIsClaimed) {
+  // QA: "--master is required" did not say SWARMLET_MASTER serves as well.
+  const auto none = ts::run_process({binary, "worker"});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("--master (or SWARMLET_MASTER) is required"), std::string::npos)
+      << none.err;
+  // QA: a worker that never reached its master said "said goodbye to the master" on SIGTERM.
+  const std::string port = std::to_string(ts::free_loopback_port(2));
+  ts::process worker({binary, "worker", "--master", "127.0.0.1:" + port, "--threads", "1",
+                      "--health-port", "0", "--health-host", "127.0.0.1"});
+  ASSERT_FALSE(worker.wait_for_err_line("health answers on").empty()) << worker.err();
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(), 0) << worker.err();
+  EXPECT_EQ(worker.err().find("said goodbye"), std::string::npos) << worker.err();
+  EXPECT_NE(worker.err().find("leaving: no master answers at tcp://127.0.0.1:" + port),
+            std::string::npos)
+      << worker.err();
+}
+
 TEST(Cli, HelpShowsDefaultsTheVariablesAndOneTextForTags) {
   // QA: --help showed no default (master's port 5557, the web port 8089...), SWARMLET_* only for
   // some flags a deployment sets, and "TEXT ..." for -T/-E, which take one comma-separated value.
