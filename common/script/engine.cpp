@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 
 #include "common/green/hub.hpp"
 #include "lua_guard.hpp"
@@ -208,6 +210,16 @@ int engine::open_sandbox(lua_State* L) {
           "function _G.loadstring(text, name) return loadstring(text, name, 't') end") != 0)
     return lua_error(L);
   replace_protected_calls(L);
+  // Lua seeds math.random with a constant: every state (the users of each hub thread, on every
+  // worker, in every run) drew the same numbers. Seeded from the system's randomness, each
+  // state draws its own; a script that wants a repeatable sequence calls math.randomseed.
+  lua_getglobal(L, "math");
+  lua_getfield(L, -1, "randomseed");
+  std::random_device entropy;
+  const std::uint64_t seed = (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy();
+  lua_pushnumber(L, static_cast<lua_Number>(seed >> 11));  // 53 bits: a double holds them all
+  lua_call(L, 1, 0);
+  lua_pop(L, 1);
   remove_fields(L, "os", {"execute", "exit", "remove", "rename", "tmpname", "setlocale"});
   lua_getglobal(L, "debug");
   lua_getfield(L, -1, "traceback");

@@ -1021,6 +1021,24 @@ TEST_F(Script, ASpawnedThreadDiesWithItsUser) {
   EXPECT_EQ(global("reached"), "nil");
 }
 
+TEST(ScriptLoad, EachStateDrawsItsOwnMathRandomUnlessTheScriptSeedsIt) {
+  // Two states, as two hub threads, two workers or two runs have: math.random was seeded with
+  // Lua's constant, and every state drew the same numbers.
+  auto draws = [](s::engine& e, const char* chunk) {
+    lua_State* L = e.state();
+    EXPECT_EQ(luaL_dostring(L, chunk), 0);
+    std::string out = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    return out;
+  };
+  const char* three =
+      "return math.random(1e9) .. ' ' .. math.random(1e9) .. ' ' .. math.random(1e9)";
+  s::engine a({}), b({});
+  EXPECT_NE(draws(a, three), draws(b, three));
+  const char* seeded = "math.randomseed(42); return math.random(1e9) .. ' ' .. math.random(1e9)";
+  EXPECT_EQ(draws(a, seeded), draws(b, seeded)) << "a script may still ask for a repeatable run";
+}
+
 TEST(ScriptLoad, ASyntaxErrorNamesFileAndLine) {
   s::engine e(s::script_files{{"bad.lua", "local x = 1\nlocal y = = 2\n"}});
   try {
