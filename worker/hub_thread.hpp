@@ -102,7 +102,8 @@ class hub_thread {
   };
   void main(green::hub_options options);
   /// What user `user_id` of the class starts with: its id, seed, the worker's place, its rows.
-  user_options options_of(std::uint64_t user_id, std::size_t class_index) const;
+  /// Each start of a user has a seed of its own (see seed_base_).
+  user_options options_of(std::uint64_t user_id, std::size_t class_index);
   /// Makes a user of the class (YAML or scripted) and its green thread, closed or open model;
   /// null when a scripted class cannot be loaded here (counted).
   open_user* launch_user(std::size_t class_index, std::uint64_t user_id, bool open_model);
@@ -123,6 +124,11 @@ class hub_thread {
   std::map<std::size_t, script::user_class> classes_;  // scripted class index -> its Lua class
   std::map<std::size_t, std::list<live_user>> users_;  // class index -> users, oldest first
   std::map<std::uint64_t, std::list<live_user>::iterator> by_id_;
+  /// The users' seeds mix this draw from the system's randomness with the user's id and the
+  /// count of users started before: ${uuid()}, ${random()} and random rows differ in every run,
+  /// on every thread and for a user id started again (from the id alone, they repeated).
+  std::uint64_t seed_base_;
+  std::uint64_t users_started_ = 0;
   int peak_users_ = 0;  ///< see take_peak_users
   int running_ = 0;
   user_ended_fn on_user_ended_;

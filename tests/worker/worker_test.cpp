@@ -94,12 +94,15 @@ class Runtime : public ::testing::Test {
 
   /// A two-thread worker of the scenario `users_yaml` (plus `load_yaml`) against the target,
   /// reporting every 100 ms into `sink`.
+  /// `files`: the data files and scripts it names, by name (none given: read from disk).
   std::unique_ptr<w::runtime> make_runtime(const std::string& load_yaml,
                                            const std::string& users_yaml,
-                                           std::chrono::milliseconds report_interval = 100ms) {
-    scenario_ =
-        std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-            "target: " + url() + "\n" + load_yaml + "users: " + users_yaml + "\n", "t.yaml"));
+                                           std::chrono::milliseconds report_interval = 100ms,
+                                           const swarmlet::config::data_file_contents& files = {}) {
+    const std::string text = "target: " + url() + "\n" + load_yaml + "users: " + users_yaml + "\n";
+    scenario_ = std::make_shared<const swarmlet::config::scenario>(
+        files.empty() ? swarmlet::config::load_scenario_text(text, "t.yaml")
+                      : swarmlet::config::load_scenario_text(text, "t.yaml", files));
     w::runtime_options o;
     o.threads = 2;
     o.report_interval = report_interval;
@@ -603,6 +606,64 @@ TEST_F(Runtime, OpenModelUsersTakeTheIdsTheMasterGaveThisWorker) {
                                                       {"/record/open?u=13", 1},
                                                       {"/record/open?u=14", 1}};
   EXPECT_EQ(target.recorded(), expected);
+}
+
+/// The paths the target recorded, each with how often, that start with `prefix`.
+std::map<std::string, std::uint64_t> recorded_under(const swarmlet::http::test_target& target,
+                                                    const std::string& prefix) {
+  std::map<std::string, std::uint64_t> out;
+  for (const auto& [path, n] : target.recorded())
+    if (path.rfind(prefix, 0) == 0) out[path] = n;
+  return out;
+}
+
+TEST_F(Runtime, RandomValuesDifferInEveryRunAndForAUserIdStartedAgain) {
+  // They came from the user's id alone: the same ${uuid()} and ${random()} in every run, and
+  // again for an id that stopped and started (QA: sign-ups of the next run all collided).
+  const std::string users =
+      "[{wait: {constant: 10ms}, data: {file: rows.csv, order: random}, on_start: [{get: "
+      "\"/record/start?u=${user_id}&id=${uuid()}&n=${random(1,1000000000)}&s=${random_string(12)}"
+      "&row=${row}\"}], tasks: [{get: /}]}]";
+  std::string rows = "row\n";
+  for (int r = 0; r < 1000; ++r) rows += std::to_string(r) + "\n";
+  const swarmlet::config::data_file_contents files{{"rows.csv", rows}};
+  swarmlet::proto::spawn_command c;
+  c.run_id = 1;
+  c.spawn_rate = 1000;
+  c.users_per_class = {{"user1", 2}};
+  c.user_ids["user1"] = ids_of({1, 2});
+  {
+    auto runtime = make_runtime("", users, 100ms, files);
+    runtime->spawn(c);
+    ASSERT_TRUE(sink.wait_for_live(ids_of({1, 2})));
+    c.command_id = 1;  // user 2 stops, then starts again
+    c.users_per_class = {{"user1", 1}};
+    c.user_ids["user1"] = ids_of({1});
+    runtime->spawn(c);
+    ASSERT_TRUE(sink.wait_for_live(ids_of({1})));
+    c.command_id = 2;
+    c.users_per_class = {{"user1", 2}};
+    c.user_ids["user1"] = ids_of({1, 2});
+    runtime->spawn(c);
+    ASSERT_TRUE(sink.wait_for_live(ids_of({1, 2})));
+    runtime->stop(1);
+    sink.final.wait();
+  }
+  // The next run, as a worker started again has it.
+  sink.reports.clear();
+  sink.final.reset();
+  c.run_id = 2;
+  c.command_id = 0;
+  auto runtime = make_runtime("", users, 100ms, files);
+  runtime->spawn(c);
+  ASSERT_TRUE(sink.wait_for_live(ids_of({1, 2})));
+  runtime->stop(2);
+  sink.final.wait();
+  // 5 starts: users 1 and 2, user 2 again, then users 1 and 2 of the next run. The odds that
+  // two of them draw the same uuid are nil, whatever the row.
+  const auto starts = recorded_under(target, "/record/start");
+  EXPECT_EQ(starts.size(), 5u) << "each start sent values of its own";
+  for (const auto& [path, n] : starts) EXPECT_EQ(n, 1u) << path;
 }
 
 }  // namespace
