@@ -48,6 +48,24 @@ bool script_user::next_unique_row(script::scripted_user& u) {
   return true;
 }
 
+std::map<std::string, std::string> script_user::row_at(std::size_t r) const {
+  const auto& d = *spec_.data;
+  std::map<std::string, std::string> vars;
+  for (std::size_t c = 0; c < d.columns.size(); ++c) vars[d.columns[c]] = d.rows[r][c];
+  return vars;
+}
+
+std::size_t script_user::random_row() {
+  return std::uniform_int_distribution<std::size_t>(0, spec_.data->rows.size() - 1)(rng_);
+}
+
+void script_user::next_random_row(script::scripted_user& u) {
+  if (!spec_.data || spec_.data->mode != config::data_spec::order::random ||
+      spec_.data->rows.empty())
+    return;
+  u.set_vars(row_at(random_row()));
+}
+
 std::optional<script::user_settings> script_user::settings() {
   script::user_settings settings;
   settings.id = options_.user_id;
@@ -57,11 +75,10 @@ std::optional<script::user_settings> script_user::settings() {
     settings.vars = row_;
   } else if (spec_.data && !spec_.data->rows.empty()) {
     const auto& d = *spec_.data;
-    const std::size_t row =
+    settings.vars = row_at(
         d.mode == config::data_spec::order::random
-            ? std::uniform_int_distribution<std::size_t>(0, d.rows.size() - 1)(rng_)
-            : static_cast<std::size_t>((options_.user_id - 1) % d.rows.size());  // user k: row k-1
-    for (std::size_t c = 0; c < d.columns.size(); ++c) settings.vars[d.columns[c]] = d.rows[row][c];
+            ? random_row()
+            : static_cast<std::size_t>((options_.user_id - 1) % d.rows.size()));  // user k: row k-1
   }
   settings.target = scenario_.target;
   settings.client = client_options_of(scenario_.http);
@@ -111,6 +128,7 @@ void script_user::run() {
     const auto task_start = paced ? green::clock::now() : green::time_point{};
     u.run_task(u.pick_task(rng_));
     if (stop_.ready()) break;
+    next_random_row(u);
     const auto pause = pause_after(u, task_start);
     if (!pause) break;  // the class's wait failed (counted): the user stops
     if (pause->count() <= 0) {
@@ -149,6 +167,7 @@ void script_user::run_open(const std::function<void()>& idle) {
                           false);
     if (!next_unique_row(u)) break;
     u.run_task(u.pick_task(rng_), *intended);
+    next_random_row(u);
   }
   finish(u);
 }

@@ -51,6 +51,12 @@ class script_user final : public open_user {
   /// before on_start is still unused; false when no row is left (or the user was stopped).
   bool next_unique_row(script::scripted_user& u);
   bool take_row();
+  /// With `order: random` data, u.vars gets a random row after each task, for the next one
+  /// (as a YAML user's row changes); the row drawn before on_start is the first task's.
+  void next_random_row(script::scripted_user& u);
+  /// Row `r` of the class's data, by column name.
+  std::map<std::string, std::string> row_at(std::size_t r) const;
+  std::size_t random_row();
   /// Runs on_stop, bounded by http.timeout.
   void finish(script::scripted_user& u);
   /// The pause after a task: the scenario's wait, else the class's, else none; nothing when

@@ -666,4 +666,28 @@ TEST_F(Runtime, RandomValuesDifferInEveryRunAndForAUserIdStartedAgain) {
   for (const auto& [path, n] : starts) EXPECT_EQ(n, 1u) << path;
 }
 
+TEST_F(Runtime, AScriptedUserWithRandomDataTakesARandomRowBeforeEveryTask) {
+  // It kept the row drawn before on_start for its whole life; a YAML user draws one per task.
+  std::string rows = "acct\n";
+  for (int r = 0; r < 1000; ++r) rows += "a" + std::to_string(r) + "\n";
+  const swarmlet::config::data_file_contents files{
+      {"rows.csv", rows},
+      {"user.lua",
+       "return {tasks = {function(u) u.http:get('/record/task/' .. u.vars.acct) end}}"}};
+  auto runtime = make_runtime(
+      "", "[{script: user.lua, wait: {constant: 1ms}, data: {file: rows.csv, order: random}}]",
+      100ms, files);
+  swarmlet::proto::spawn_command c;
+  c.run_id = 1;
+  c.spawn_rate = 1000;
+  c.users_per_class = {{"user1", 1}};
+  runtime->spawn(c);
+  ASSERT_TRUE(served_more(20));
+  runtime->stop(1);
+  sink.final.wait();
+  // 20 tasks or more of one user: from a single row they were all one path.
+  const auto tasks = recorded_under(target, "/record/task/");
+  EXPECT_GE(tasks.size(), 5u) << "rows drawn: " << tasks.size();
+}
+
 }  // namespace
