@@ -16,6 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "class_rotation.hpp"
 #include "common/config/arrival_plan.hpp"
 #include "common/config/scenario.hpp"
 #include "common/green/clock.hpp"
@@ -125,7 +126,7 @@ class arrival_scheduler {
   make_user_fn make_user_;
   last_idle_fn last_idle_;
   green::duration max_wait_for_a_busy_user_;                // then dropped, or users are made again
-  std::discrete_distribution<std::size_t> pick_class_;      // by user class weight
+  class_rotation class_of_id_;                              // by user class weight
   std::discrete_distribution<std::size_t> pick_drop_task_;  // by task weight of the first class
   std::mt19937_64 drop_rng_;
   config::arrival_plan plan_;

@@ -13,6 +13,7 @@
 #include "common/green/event.hpp"
 #include "common/green/hub.hpp"
 #include "common/green/operations.hpp"
+#include "worker/class_rotation.hpp"
 
 namespace c = swarmlet::config;
 namespace g = swarmlet::green;
@@ -140,6 +141,31 @@ TEST(ArrivalSchedule, AReSplitMidRampGoesOnFromWhereTheRampIs) {
 }
 
 }  // namespace
+
+TEST(ClassRotation, ClassesFollowTheirWeightsExactlyOverConsecutiveIds) {
+  // Drawn from a generator seeded with the id, classes of weights 1 and 1 split ids 1-30 10:20.
+  auto counts = [](std::vector<int> weights, std::uint64_t first, std::uint64_t n) {
+    w::class_rotation rotation(weights);
+    std::vector<int> out(weights.size(), 0);
+    for (std::uint64_t id = first; id < first + n; ++id) ++out[rotation.class_of(id)];
+    return out;
+  };
+  EXPECT_EQ(counts({1, 1}, 1, 30), (std::vector<int>{15, 15}));
+  EXPECT_EQ(counts({1, 1}, 7, 2), (std::vector<int>{1, 1})) << "any two consecutive ids";
+  EXPECT_EQ(counts({3, 1}, 1, 40), (std::vector<int>{30, 10}));
+  EXPECT_EQ(counts({1, 3}, 1, 40), (std::vector<int>{10, 30})) << "whatever the order";
+  EXPECT_EQ(counts({3, 1}, 5, 4), (std::vector<int>{3, 1})) << "in every cycle of the weights";
+  EXPECT_EQ(counts({6, 2}, 1, 4), (std::vector<int>{3, 1})) << "a common divisor shortens it";
+  EXPECT_EQ(counts({2, 3, 5}, 1, 100), (std::vector<int>{20, 30, 50}));
+  EXPECT_EQ(counts({1000000, 1}, 1, 1000001), (std::vector<int>{1000000, 1}));
+  // An id is always of one class, asked in any order (an id freed and made again).
+  w::class_rotation rotation({3, 1});
+  const std::size_t of_9 = rotation.class_of(9);
+  rotation.class_of(2);
+  rotation.class_of(1'000'000'007);
+  EXPECT_EQ(rotation.class_of(9), of_9);
+  EXPECT_EQ(w::class_rotation({5}).class_of(123), 0u);
+}
 
 /// What the test users share: an id, and a scheduler to say they are idle; they never stop.
 class test_user : public w::open_user {

@@ -690,4 +690,23 @@ TEST_F(Runtime, AScriptedUserWithRandomDataTakesARandomRowBeforeEveryTask) {
   EXPECT_GE(tasks.size(), 5u) << "rows drawn: " << tasks.size();
 }
 
+TEST_F(Runtime, OpenModelClassesOfEqualWeightsSplitTheUsersEqually) {
+  // Users 1-30 of two classes of weight 1: drawn from a generator seeded with the id, the
+  // second class had 20 and the first 10, whichever was first.
+  auto runtime = make_runtime(
+      "load: {arrival_rate: {rate: 400/s, max_users: 30}}\n",
+      "[{name: a, on_start: [{get: \"/record/a/${user_id}\"}], tasks: [{get: /delay/5}]}, "
+      "{name: b, on_start: [{get: \"/record/b/${user_id}\"}], tasks: [{get: /delay/5}]}]");
+  swarmlet::proto::spawn_command c;
+  c.run_id = 5;
+  c.arrival = swarmlet::config::arrival_plan::constant(400, 30);
+  c.arrival_ids = swarmlet::proto::id_ranges::span(1, 30);
+  runtime->spawn(c);
+  ASSERT_TRUE(sink.wait_for_live(swarmlet::proto::id_ranges::span(1, 30)));
+  runtime->stop(5);
+  sink.final.wait();
+  EXPECT_EQ(recorded_under(target, "/record/a/").size(), 15u);
+  EXPECT_EQ(recorded_under(target, "/record/b/").size(), 15u);
+}
+
 }  // namespace
