@@ -51,6 +51,7 @@ void test_runner::add_worker(proto::worker_control& worker, std::string id, int 
   // Either way it had stopped its users: its time away holds none.
   aggregator_.joined(id, incarnation);
   const bool new_process = new_processes_.erase(id) > 0;
+  leavers_.erase(id);  // taking part again: told of resets as any worker
   for (auto& w : workers_)
     if (w.id == id) {
       // Taking part already: it said hello again because it stopped its own users.
@@ -80,6 +81,7 @@ void test_runner::worker_restarted(const std::string& id) {
   // A leaver's final report will never come from the new process: the wait must not hold for
   // it (its record is now "ID (before its restart)").
   if (finals_of_leavers_.erase(id) > 0 && stopping_) check_finals();
+  leavers_.erase(id);  // gone with the process: the new one hears of resets as any worker
   note_worker_event(id, "restarted", 0);
   new_processes_.insert(id);
 }
@@ -133,6 +135,9 @@ void test_runner::remove_worker(const std::string& id, worker_exit why) {
   // together) still sends its own: the wait goes on for it.
   if (stopping_ && why == worker_exit::left && last_sent_.contains(id))
     finals_of_leavers_.insert(id);
+  if (why == worker_exit::left && last_sent_.contains(id))
+    for (const auto& w : workers_)
+      if (w.id == id) leavers_[id] = w.control;
   if (std::erase_if(workers_, [&](const worker_entry& w) { return w.id == id; }) > 0) {
     running_users_ -= reported_users(id);
     taking_part_.erase(id);
@@ -170,6 +175,7 @@ bool test_runner::awaits_final_of(const std::string& id) const {
 bool test_runner::leaver_went_silent(const std::string& id) {
   if (!awaits_final_of(id)) return false;
   finals_of_leavers_.erase(id);
+  leavers_.erase(id);
   silent_leavers_.push_back(id);
   check_finals();
   return true;
@@ -398,8 +404,18 @@ void test_runner::reset_stats() {
   aggregator_.reset_stats();
   // The workers report what came before at once, so that their next reports hold none of it
   // (a report of up to an interval of requests from before the reset counted after it).
-  if (running_)
+  if (running_) {
     for (auto& w : workers_) w.control->reset_stats(run_id_, aggregator_.stats_resets());
+    // A worker that said goodbye still drains its users for its final report: told too, so
+    // that the report holds only what came after the reset, and counts (untold, it numbered
+    // that report with the resets before, and the master counted none of it).
+    std::erase_if(leavers_, [&](const auto& leaver) {
+      const auto it = aggregator_.workers().find(leaver.first);
+      return it != aggregator_.workers().end() && it->second.final_received;
+    });
+    for (const auto& [id, control] : leavers_)
+      control->reset_stats(run_id_, aggregator_.stats_resets());
+  }
   counted_since_ = green::clock::now();
   if (!running_) summary_.counted_s = 0;  // a finished test's totals are gone: no rate
 }

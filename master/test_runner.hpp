@@ -205,6 +205,11 @@ class test_runner final : public proto::report_sink {
   bool users_wait_for_ids_ = false;
   /// Workers that said goodbye while the master waited for final reports: it waits for theirs.
   std::set<std::string> finals_of_leavers_;
+  /// Workers that said goodbye in this run after it sent them users, by id: where a stats reset
+  /// reaches them until their final report is in. A leaver's users still drain, and a final
+  /// report numbered with the resets before counts for nothing (the requests after the reset
+  /// were missing from the totals, and nothing said so).
+  std::map<std::string, proto::worker_control*> leavers_;
   /// The reports list this many worker events at most (summary_.worker_events).
   static constexpr std::size_t max_worker_events = 1000;
   /// Workers with an event in this run (listed or not): one that comes back has "rejoined".

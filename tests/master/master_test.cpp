@@ -11,6 +11,8 @@
 #include <optional>
 #include <random>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "common/config/scenario_loader.hpp"
 #include "common/green/event.hpp"
@@ -466,11 +468,14 @@ class late_final_worker final : public swarmlet::proto::worker_control {
     last = c;
     if (!spawned.ready()) spawned.send();
   }
-  void reset_stats(std::uint64_t, std::uint64_t) override {}  // reports no stats
+  void reset_stats(std::uint64_t run_id, std::uint64_t resets) override {
+    told_resets.emplace_back(run_id, resets);
+  }
   void stop(std::uint64_t) override {
     if (!stopped.ready()) stopped.send();
   }
   swarmlet::proto::spawn_command last;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> told_resets;  ///< (run, resets)
   swarmlet::green::event<> spawned, stopped;
 };
 
@@ -538,6 +543,51 @@ TEST(TestRunner, AWorkerThatLeavesWhileTheMasterWaitsForFinalsStillCounts) {
   const auto j = m::summary_json(runner.results(), runner.summary());
   EXPECT_EQ(j["totals"]["requests"], 7);
   EXPECT_EQ(j["workers"][0]["final_report"], true) << j["workers"].dump();
+}
+
+TEST(TestRunner, AWorkerThatLeftWhileTheTestStopsIsToldOfAResetAndItsFinalReportCounts) {
+  // A worker's goodbye took it off the list a reset is told to: its users still drained, and
+  // its final report, numbered with the resets before, counted for nothing (the requests it
+  // made after the reset were missing from the totals, and nothing said so).
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nload: {users: 2, spawn_rate: 100}\nusers: [{tasks: [{get: "
+      "/}]}]\n",
+      "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  late_final_worker late;
+  runner.add_worker(late, "late", 1);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(late.spawned.wait_for(5s));
+  runner.request_stop();
+  ASSERT_TRUE(late.stopped.wait_for(5s));
+  runner.remove_worker("late");  // its goodbye
+  runner.reset_stats();
+  ASSERT_EQ(late.told_resets.size(), 1u) << "told, as a worker still taking part is";
+  EXPECT_EQ(late.told_resets[0], std::make_pair(runner.run_id(), std::uint64_t{1}));
+  // What it sends then: what its users did before the reset, at once, under no reset; then
+  // its final report of what came after.
+  swarmlet::proto::stats_report before;
+  before.worker_id = "late";
+  before.run_id = runner.run_id();
+  before.sequence = 1;
+  before.command_id = late.last.command_id;
+  before.requests_sent = 3;
+  for (int i = 0; i < 3; ++i) before.delta.entry("GET", "/").record(1000, 10, false);
+  runner.deliver(std::move(before));
+  swarmlet::proto::stats_report after;
+  after.worker_id = "late";
+  after.run_id = runner.run_id();
+  after.sequence = 2;
+  after.command_id = late.last.command_id;
+  after.final = true;
+  after.stats_resets = 1;
+  after.requests_sent = 10;
+  for (int i = 0; i < 7; ++i) after.delta.entry("GET", "/").record(1000, 10, false);
+  runner.deliver(std::move(after));
+  EXPECT_EQ(running.wait(), 0);
+  EXPECT_EQ(runner.results().totals().total().requests, 7u) << "the requests after the reset";
+  EXPECT_EQ(runner.results().lost_requests(), 0u);
 }
 
 TEST(TestRunner, AnOpenModelWorkerHasAPlacePerThreadButNoMoreThanItsUsers) {
