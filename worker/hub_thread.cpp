@@ -34,6 +34,7 @@ hub_thread::hub_thread(int index, std::shared_ptr<const config::scenario> scenar
                   return launch_user(class_index, user_id, true);
                 }) {
   stats_.cap_names(scenario_->stats.max_names);  // names made from ids fold, not grow
+  start_run();
   auto started = ready_.get_future();
   thread_ = std::thread([this, options] { main(options); });
   started.wait();
@@ -118,6 +119,26 @@ void hub_thread::main(green::hub_options options) {
   if (on_left_) on_left_();
 }
 
+void hub_thread::start_run() {
+  stats_.take_delta();
+  exceptions_.take_delta();
+  // The tables of the run before stay with its users still alive, and go with the last.
+  run_ = std::make_shared<run_tables>();
+  run_->stats.cap_names(scenario_->stats.max_names);
+}
+
+stats::stats_table hub_thread::take_delta() {
+  stats::stats_table delta = run_->stats.take_delta();
+  delta.merge(stats_.take_delta());
+  return delta;
+}
+
+stats::exception_table hub_thread::take_exceptions() {
+  stats::exception_table delta = run_->exceptions.take_delta();
+  delta.merge(exceptions_.take_delta());
+  return delta;
+}
+
 void hub_thread::set_run(worker_identity identity, std::vector<std::shared_ptr<unique_rows>> rows,
                          std::shared_ptr<const std::string> setup_data) {
   identity_ = identity;
@@ -169,11 +190,14 @@ void hub_thread::record_script_error(const std::string& script, const std::strin
 
 open_user* hub_thread::launch_user(std::size_t class_index, std::uint64_t user_id,
                                    bool open_model) {
-  const user_options o = options_of(user_id, class_index);
+  user_options o = options_of(user_id, class_index);
   const config::user_spec& spec = scenario_->users.at(class_index);
   live_user user;
+  user.tables = run_;
+  o.stats = &run_->stats;
+  o.exceptions = &run_->exceptions;
   if (spec.script.empty()) {
-    user.runner = std::make_unique<user_runner>(*scenario_, spec, stats_, tls_, o);
+    user.runner = std::make_unique<user_runner>(*scenario_, spec, run_->stats, tls_, o);
   } else {
     const script::user_class* cls = class_of(class_index);
     if (cls == nullptr) return nullptr;

@@ -81,13 +81,25 @@ class hub_thread {
     peak_users_ = static_cast<int>(by_id_.size());
     return peak;
   }
-  /// What was recorded since the last call (resets the thread's table in place).
-  stats::stats_table take_delta() { return stats_.take_delta(); }
-  /// The exceptions scripted users raised since the last call (the table is emptied).
-  stats::exception_table take_exceptions() { return exceptions_.take_delta(); }
+  /// A new run: what the tables hold goes (its master ended the run before without it), and
+  /// the users alive now, the run before's still ending their requests, record from now on in
+  /// their run's tables, which no report reads: a request made for a run that is over counts
+  /// in no later one. Called before the new run's users start.
+  void start_run();
+  /// What was recorded in this run since the last call (resets the thread's tables in place).
+  stats::stats_table take_delta();
+  /// The exceptions this run's scripted users raised since the last call (emptied).
+  stats::exception_table take_exceptions();
 
  private:
+  /// Where the users of one run record: each user keeps its run's for its life.
+  struct run_tables {
+    stats::stats_table stats;
+    stats::exception_table exceptions;
+  };
   struct live_user {
+    std::shared_ptr<run_tables> tables;     // its run's (declared first: the user records
+                                            // into them until it is gone)
     std::unique_ptr<user_runner> runner;    // a YAML user, or
     std::unique_ptr<script_user> scripted;  // a scripted one
     bool stop_asked = false;
@@ -117,8 +129,11 @@ class hub_thread {
   std::shared_ptr<const config::scenario> scenario_;
   std::mutex hub_mutex_;       // guards hub_ against the thread's end
   green::hub* hub_ = nullptr;  // set on the thread before `ready_` is released; null once it ends
+  /// The thread's own records (the open model's dropped arrivals, scripts that fail to load):
+  /// of the run now, as are run_'s, where its users record.
   stats::stats_table stats_;
   stats::exception_table exceptions_;
+  std::shared_ptr<run_tables> run_;
   std::shared_ptr<green::tls_context> tls_;
   script::engine* scripts_ = nullptr;  // when the scenario has scripted users (lives in main())
   std::map<std::size_t, script::user_class> classes_;  // scripted class index -> its Lua class

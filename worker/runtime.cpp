@@ -106,13 +106,10 @@ std::size_t runtime::class_index(const std::string& name) const {
 void runtime::start_run(std::uint64_t run_id) {
   // What the threads hold of the run before goes: its master ended it without it, and counted
   // it lost (QA: a worker stopped past the final-report wait and resumed in the next test sent
-  // the last run's requests in the new run's first report, counted there). First in each
-  // thread's queue, before the new run's users start.
-  for (auto& t : threads_)
-    t->post([th = t.get()] {
-      th->take_delta();
-      th->take_exceptions();
-    });
+  // the last run's requests in the new run's first report, counted there). So does what its
+  // users still ending their requests record after (they counted in the new run: a request or
+  // two each). First in each thread's queue, before the new run's users start.
+  for (auto& t : threads_) t->post([th = t.get()] { th->start_run(); });
   run_id_ = run_id;
   sequence_ = 0;
   run_requests_sent_ = 0;

@@ -85,6 +85,8 @@ std::optional<script::user_settings> script_user::settings() {
   settings.tls = tls_;
   settings.stop = [this] { stop(); };
   settings.stopping = &stop_;
+  settings.stats = options_.stats;
+  settings.exceptions = options_.exceptions;
   return settings;
 }
 
@@ -162,7 +164,7 @@ void script_user::run_open(const std::function<void()>& idle) {
     // The generator's own lag: how late this iteration starts against its schedule.
     const auto late =
         std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - *intended);
-    if (stats::stats_table* table = engine_.stats())
+    if (stats::stats_table* table = u.stats())
       table->lag().record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, late.count())), 0,
                           false);
     if (!next_unique_row(u)) break;

@@ -10,6 +10,7 @@
 #include "common/green/clock.hpp"
 #include "common/green/event.hpp"
 #include "common/green/ssl.hpp"
+#include "common/stats/exception_table.hpp"
 #include "common/stats/stats_table.hpp"
 #include "open_user.hpp"
 #include "unique_rows.hpp"
@@ -29,6 +30,10 @@ struct user_options {
   const worker_identity* identity = nullptr;  ///< null: worker 0 of 1
   /// The class's `order: unique` rows on this worker (null without unique data).
   std::shared_ptr<unique_rows> rows;
+  /// A scripted user's: where its requests and exceptions count (its run's tables, see
+  /// hub_thread::start_run); null: its engine's. A YAML user is given its table.
+  stats::stats_table* stats = nullptr;
+  stats::exception_table* exceptions = nullptr;
 };
 
 class user_runner final : public open_user {

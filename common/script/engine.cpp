@@ -11,6 +11,7 @@
 #include "lua_guard.hpp"
 #include "setup_data.hpp"
 #include "swarmlet_module.hpp"
+#include "user_context.hpp"
 
 namespace swarmlet::script {
 namespace {
@@ -96,6 +97,22 @@ engine::engine(script_files files, engine_options options,
 
 engine::~engine() {
   lua_close(L_);
+}
+
+stats::stats_table* engine::stats_of(const user_context* user) const noexcept {
+  return user != nullptr && user->stats != nullptr ? user->stats : stats_;
+}
+
+stats::stats_table* engine::stats() const noexcept {
+  return stats_of(current_ != nullptr ? current_->user : nullptr);
+}
+
+stats::exception_table* engine::exceptions_of(const user_context* user) const noexcept {
+  return user != nullptr && user->exceptions != nullptr ? user->exceptions : exceptions_;
+}
+
+stats::exception_table* engine::exceptions() const noexcept {
+  return exceptions_of(current_ != nullptr ? current_->user : nullptr);
 }
 
 void engine::close_hub_objects() noexcept {

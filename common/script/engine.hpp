@@ -120,12 +120,17 @@ class engine {
     if (hook_tightened_) [[unlikely]]
       relax_hook();
   }
-  /// The stats table where requests of scripts are recorded (the hub thread's).
-  stats::stats_table* stats() const noexcept { return stats_; }
+  /// The stats table where requests of scripts are recorded: the running user's (stats_of).
+  stats::stats_table* stats() const noexcept;
+  /// Where `user`'s requests are recorded: its own table when it has one (its run's,
+  /// user_context::stats), else the hub thread's (set_stats); null: not recorded.
+  stats::stats_table* stats_of(const user_context* user) const noexcept;
   void set_stats(stats::stats_table* s) noexcept { stats_ = s; }
   /// Where errors that end a user's task (or on_start) are collected with their traceback, for
-  /// the exceptions report (the hub thread's); null: not collected.
-  stats::exception_table* exceptions() const noexcept { return exceptions_; }
+  /// the exceptions report: the running user's (exceptions_of).
+  stats::exception_table* exceptions() const noexcept;
+  /// As stats_of: `user`'s own table, else the hub thread's; null: not collected.
+  stats::exception_table* exceptions_of(const user_context* user) const noexcept;
   void set_exceptions(stats::exception_table* e) noexcept { exceptions_ = e; }
   std::size_t heap_bytes() const noexcept { return heap_bytes_; }
   /// What sw.worker_index() and sw.worker_count() answer: the worker's place in the test, as

@@ -96,11 +96,11 @@ struct child {
   /// report and a LUA failure, as a task's error is (a later h:wait() still raises it).
   void report_unwaited() {
     const std::string message = error_message(thread);
-    if (stats::stats_table* table = owner->stats()) {
+    if (stats::stats_table* table = owner->stats_of(user)) {
       table->entry(script_error_type, spawned_thread_name).record(0, 0, true);
       table->record_error(script_error_type, spawned_thread_name, message);
     }
-    if (stats::exception_table* exceptions = owner->exceptions()) {
+    if (stats::exception_table* exceptions = owner->exceptions_of(user)) {
       exceptions->record(message, traceback);
     } else {
       std::fprintf(stderr, "swarmlet: a spawned thread failed and nobody waits for it: %s\n",

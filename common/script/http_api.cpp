@@ -353,7 +353,7 @@ http_object* check_http(lua_State* L) {
 void count_cut_request(lua_State* L, user_context& user, const std::string& method,
                        const std::string& name, green::time_point sent_at,
                        const std::string& why) noexcept {
-  stats::stats_table* table = engine::of(L).stats();
+  stats::stats_table* table = engine::of(L).stats_of(&user);
   if (table == nullptr) return;
   user.intended.reset();
   const auto us =
@@ -435,7 +435,7 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
                : us;
   std::string failure = default_judgement(r);
   std::optional<std::uint64_t> pending;
-  if (stats::stats_table* table = engine::of(L).stats()) {
+  if (stats::stats_table* table = engine::of(L).stats_of(&user)) {
     if (r.version == http::version::http2) {
       ++table->versions().http2;
     } else if (r.version == http::version::http1_1) {

@@ -51,6 +51,8 @@ scripted_user::scripted_user(engine& e, const user_class& cls, user_settings set
   context_.websocket_timeout = settings_.client.read_timeout;
   context_.stop = settings_.stop;
   context_.stopping = settings_.stopping;
+  context_.stats = settings_.stats;
+  context_.exceptions = settings_.exceptions;
   info_.user = &context_;
   lua_State* L = engine_.state();
   if (lua_cpcall(L, &scripted_user::make, this) != 0) {
@@ -144,11 +146,11 @@ bool scripted_user::call(int fn, const std::string& name, int results) {
 
 void scripted_user::count_error(const std::string& name, const std::string& message,
                                 std::uint64_t us) {
-  if (stats::stats_table* table = engine_.stats()) {
+  if (stats::stats_table* table = engine_.stats_of(&context_)) {
     table->entry(script_error_type, name).record(us, 0, true);
     table->record_error(script_error_type, name, message);
   }
-  if (stats::exception_table* exceptions = engine_.exceptions())
+  if (stats::exception_table* exceptions = engine_.exceptions_of(&context_))
     exceptions->record(message, traceback_);
 }
 

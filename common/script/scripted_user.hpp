@@ -33,6 +33,9 @@ struct user_settings {
   std::shared_ptr<green::tls_context> tls;
   std::function<void()> stop;          ///< what sw.stop_user() asks for
   green::event<>* stopping = nullptr;  ///< sent when the user must stop: ends sw.sleep early
+  /// Where the user's requests and exceptions count (its run's tables); null: the engine's.
+  stats::stats_table* stats = nullptr;
+  stats::exception_table* exceptions = nullptr;
 };
 
 class scripted_user {
@@ -45,6 +48,8 @@ class scripted_user {
   scripted_user(const scripted_user&) = delete;
   scripted_user& operator=(const scripted_user&) = delete;
 
+  /// Where this user's requests count (engine::stats_of); null: nowhere.
+  stats::stats_table* stats() const noexcept { return engine_.stats_of(&context_); }
   /// Runs on_start (if any); false when it raised (recorded).
   /// These calls throw green::green_exit when the user's green thread is killed meanwhile.
   bool start();

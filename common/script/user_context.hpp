@@ -16,6 +16,7 @@
 namespace swarmlet::stats {
 struct request_stats;
 class stats_table;
+class exception_table;
 }  // namespace swarmlet::stats
 
 namespace swarmlet::script {
@@ -67,6 +68,11 @@ struct user_context {
   /// time counts from then (no coordinated omission), as a YAML user's does; taken by it.
   std::optional<green::time_point> intended;
   std::uint64_t next_sequence = 0;
+  /// Where the user's requests and exceptions count (engine::stats_of): its run's tables, so
+  /// that a user of a run that is over, still ending its request, counts in no later run.
+  /// Null: the engine's.
+  stats::stats_table* stats = nullptr;
+  stats::exception_table* exceptions = nullptr;
 
   /// Records the pending responses with their judgement (by default unless judged): every
   /// one, or only the one `thread` made.

@@ -50,7 +50,7 @@ std::string failure_of(const http::ws_outcome& o) {
 /// Records one WS request of `user` (when stats are kept: on a worker).
 void record(lua_State* L, user_context* user, const std::string& name, green::time_point start,
             std::uint64_t bytes, const std::string& failure) {
-  stats::stats_table* table = engine::of(L).stats();
+  stats::stats_table* table = engine::of(L).stats_of(user);
   if (table == nullptr || user == nullptr) return;
   const auto us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - start).count());

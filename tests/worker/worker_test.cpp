@@ -308,6 +308,51 @@ TEST_F(Runtime, ANewRunBeforeTheLastRunsFinalReportWentCountsNoneOfTheLastRun) {
   EXPECT_GT(counted_in_6, 0u);
 }
 
+TEST_F(Runtime, ARequestOfARunThatIsOverCountsInNoLaterRun) {
+  // A user of the last run still in its request when the next run began recorded it in the
+  // hub thread's table, and the next run's report counted it (a request or two per such user:
+  // a new run dropped only what the threads held when it began).
+  auto runtime = make_runtime("",
+                              "[{name: slow, tasks: [{get: /delay/1000}]}, {name: quick, wait: "
+                              "{constant: 60s}, tasks: [{get: /}]}]",
+                              60s);
+  w::runtime& rt = *runtime;
+  swarmlet::proto::spawn_command c;
+  c.run_id = 5;
+  c.users_per_class = {{"slow", 2}};
+  c.spawn_rate = 100;
+  rt.spawn(c);
+  const auto until = g::clock::now() + 20s;
+  while (requests_arrived < 2 && g::clock::now() < until) g::sleep(5ms);
+  ASSERT_EQ(requests_arrived, 2) << "both users are in their request";
+  // Run 5 ends (its master stopped waiting for it) and run 6 begins, the two users' requests
+  // still waiting for their answers.
+  rt.stop(5);
+  c.run_id = 6;
+  c.command_id = 2;
+  c.users_per_class = {{"quick", 1}};
+  rt.spawn(c);
+  while (requests_arrived < 3 && g::clock::now() < until) g::sleep(5ms);
+  ASSERT_EQ(requests_arrived, 3) << "run 6's user is in its request";
+  rt.stop(6);  // its drain waits for every user on the threads: run 5's too
+  sink.final.wait();
+  ASSERT_EQ(sink.reports.back().run_id, 6u);
+  ASSERT_EQ(target.served(), 3u) << "run 5's two requests were answered, then run 6's";
+  std::uint64_t slow_in_6 = 0, quick_in_6 = 0;
+  for (const auto& r : sink.reports) {
+    if (r.run_id != 6) {  // run 5's ramp, before its users' requests were answered
+      EXPECT_FALSE(r.final) << "run 5 ended without its final report";
+      continue;
+    }
+    for (const auto& [key, s] : r.delta.entries()) {
+      if (key.name == "/delay/1000") slow_in_6 += s.requests;
+      if (key.name == "/") quick_in_6 += s.requests;
+    }
+  }
+  EXPECT_EQ(slow_in_6, 0u) << "run 5's requests, answered in run 6";
+  EXPECT_EQ(quick_in_6, 1u);
+}
+
 TEST_F(Runtime, TheFinalReportWaitsForOnStopAfterARequestThatTookNearlyTheWholeTimeout) {
   // Stopped while its request waits 3 s for its answer, the user then runs on_stop, another
   // 3 s. Both are within http.timeout (4 s) each; the final report must hold both, though
