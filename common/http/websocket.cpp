@@ -292,6 +292,7 @@ ws_outcome websocket::handshake(const url& where, const header_list& headers) {
 
 ws_outcome websocket::open(std::string_view written, const header_list& headers) {
   drop();
+  was_open_ = false;
   subprotocol_.clear();
   // A space or a byte above 0x7f goes percent-encoded, as over HTTP (requoted_target).
   const std::optional<std::string> quoted = requoted_target(written);
@@ -326,6 +327,7 @@ ws_outcome websocket::open(std::string_view written, const header_list& headers)
   std::random_device entropy;
   mask_state_ = entropy() | 1u;  // xorshift needs a state other than 0
   failure_ = {};
+  was_open_ = true;
   return {};
 }
 
@@ -438,7 +440,13 @@ ws_outcome websocket::receive(ws_message& out, green::time_point deadline) {
 void websocket::close(std::uint16_t code, green::time_point deadline) {
   if (!is_open()) {
     drop();
-    failure_ = {ws_error::not_open, "the WebSocket was closed"};
+    // One that never opened was not closed: a later call says why it is not open.
+    if (was_open_)
+      failure_ = {ws_error::not_open, "the WebSocket was closed"};
+    else if (failure_.error != ws_error::not_open)
+      failure_ = {ws_error::not_open, "the WebSocket never opened (" +
+                                          std::string(to_string(failure_.error)) + ": " +
+                                          failure_.message + ")"};
     return;
   }
   if (wslay_event_get_write_enabled(ctx_) && !wslay_event_get_close_sent(ctx_) &&

@@ -98,7 +98,9 @@ class websocket {
   /// connection usable; any other failure ends it (later calls return the same failure).
   ws_outcome receive(ws_message& out, green::time_point deadline);
   /// The closing handshake: sends close `code`, waits for the server's (until `deadline`),
-  /// and closes the socket. Never fails: a server that does not answer is left.
+  /// and closes the socket. Never fails: a server that does not answer is left. Later calls
+  /// fail as not_open: "the WebSocket was closed", or, if the last open() failed, "the
+  /// WebSocket never opened (its failure)".
   void close(std::uint16_t code = 1000, green::time_point deadline = green::clock::now());
   bool is_open() const noexcept { return ctx_ != nullptr && failure_.ok(); }
   /// The Sec-WebSocket-Protocol the server chose (empty: none).
@@ -129,6 +131,7 @@ class websocket {
   std::optional<green::tls_stream> tls_stream_;
   wslay_event_context* ctx_ = nullptr;
   ws_outcome failure_{ws_error::not_open, "no WebSocket is open"};
+  bool was_open_ = false;  // the last open() succeeded: what ends it now closes an open one
   std::string subprotocol_;
   std::deque<ws_message> messages_;  // complete, not yet received
   std::vector<char> in_;             // read from the socket, not yet given to wslay

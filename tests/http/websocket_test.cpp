@@ -249,6 +249,20 @@ TEST_F(WebSocket, ANon101AnswerFailsTheHandshake) {
   EXPECT_EQ(ws.send("x").error, h::ws_error::handshake) << "later calls fail the same way";
 }
 
+TEST_F(WebSocket, ACloseAfterAFailedOpenSaysItNeverOpenedNotThatItWasClosed) {
+  // QA: a refused upgrade, then a close: later calls said "the WebSocket was closed".
+  raw_peer peer(
+      {}, [](const std::string&) { return "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"; });
+  h::websocket ws(peer.url(), options());
+  ASSERT_EQ(ws.open("/chat", {}).error, h::ws_error::handshake);
+  ws.close(4000, soon());
+  const auto r = ws.send("x");
+  EXPECT_EQ(r.error, h::ws_error::not_open);
+  EXPECT_EQ(r.message,
+            "the WebSocket never opened (handshake: expected 101 Switching Protocols, got 404 "
+            "Not Found)");
+}
+
 TEST_F(WebSocket, AWrongAcceptFailsTheHandshake) {
   raw_peer peer({},
                 [](const std::string&) { return raw_peer::upgraded("b3RoZXIga2V5IGF0IGFsbCEh"); });
