@@ -100,8 +100,8 @@ websocket_steps::outcome websocket_steps::expect(const config::request_spec& spe
   }
 }
 
-bool websocket_steps::reopen_if_failed() {
-  if (!ws_ || ws_->is_open() || opened_by_ == nullptr) return true;
+bool websocket_steps::reopen_if_not_open() {
+  if (!ws_ || ws_->is_open()) return true;
   const auto start = std::chrono::steady_clock::now();
   const http::request with = opened_with_;  // open() sets it again
   const outcome o = open(*opened_by_, with);
@@ -113,11 +113,12 @@ bool websocket_steps::run(const config::request_spec& spec, const http::request&
                           std::optional<std::chrono::steady_clock::time_point> intended) {
   const config::ws_step& step = *spec.ws;
   if (step.what == config::ws_step::action::close) {
+    // The next step that needs it opens it again (as k6's next iteration connects again): a
+    // WebSocket closed for good left every later step failing at once, with no I/O.
     if (ws_) ws_->close(step.close_code, green::clock::now() + closing_handshake_timeout);
-    opened_by_ = nullptr;  // closed by the scenario: not to be opened again unasked
     return true;
   }
-  if (step.what != config::ws_step::action::open && !reopen_if_failed()) return false;
+  if (step.what != config::ws_step::action::open && !reopen_if_not_open()) return false;
   const auto start = std::chrono::steady_clock::now();
   outcome o;
   switch (step.what) {

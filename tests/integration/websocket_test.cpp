@@ -47,6 +47,12 @@ class WebSocketRun : public ::testing::Test {
     EXPECT_EQ(a.status, 200);
     return a.status == 200 ? std::stoull(a.body) : 0;
   }
+  /// The upgrades the server was asked for, refused ones too, by its own count.
+  std::uint64_t upgrades() {
+    const auto a = ts::http_call("GET", "http://127.0.0.1:" + port_ + "/upgrades");
+    EXPECT_EQ(a.status, 200);
+    return a.status == 200 ? std::stoull(a.body) : 0;
+  }
   /// The WS row named `name` of a report (requests, failures, ...); null when none.
   static nlohmann::json row(const nlohmann::json& s, const std::string& name) {
     for (const auto& r : s["requests"])
@@ -266,6 +272,70 @@ users:
   EXPECT_EQ(chat["requests"].get<std::uint64_t>(), sent)
       << "one handshake before each message: on_start's, then one per task";
   EXPECT_EQ(chat["failures"], 0);
+}
+
+TEST_F(WebSocketRun, AHandshakeRefusedOnceIsTriedAgainByTheNextStepThatNeedsTheWebSocket) {
+  // QA: a refused handshake in on_start, then a close step: every later step failed at once as
+  // "not_open: the WebSocket was closed" (150,000 a second on one thread, no I/O), and the
+  // handshake was never tried again. Each send now opens it again, the first refusal counted
+  // once, and every handshake recorded is one the server was asked for.
+  const auto file = write(R"(load: {users: 1, spawn_rate: 100, run_time: 1s}
+users:
+  - on_start: [{ws: /refused-once, name: chat, on_failure: continue}]
+    tasks:
+      - steps:
+          - {close: 4000}
+          - {send: hello, expect: {contains: hello, timeout: 5s}}
+)");
+  const auto s = run(file, 1);
+  const auto chat = row(s, "chat");
+  const auto sends = row(s, "chat send");
+  ASSERT_FALSE(chat.is_null()) << s["requests"].dump();
+  ASSERT_FALSE(sends.is_null()) << s["errors"].dump();
+  const auto sent = sends["requests"].get<std::uint64_t>();
+  EXPECT_GT(sent, 2u);
+  EXPECT_EQ(sends["failures"], 0) << s["errors"].dump();
+  EXPECT_EQ(received(), sent) << "every send counted reached the server";
+  EXPECT_EQ(chat["failures"], 1) << s["errors"].dump();
+  EXPECT_EQ(errors_with(s,
+                        "handshake: expected 101 Switching Protocols, got 503 Service "
+                        "Unavailable"),
+            1u)
+      << s["errors"].dump();
+  EXPECT_EQ(errors_with(s, "not_open"), 0u) << s["errors"].dump();
+  EXPECT_EQ(s["totals"]["failures"], 1) << "the refusal, and nothing for the steps after it";
+  // One handshake before each send (the close before it ended the last one); a stop that
+  // came during a handshake ends the user before its send.
+  const auto tries = chat["requests"].get<std::uint64_t>();
+  EXPECT_GE(tries, 1 + sent);
+  EXPECT_LE(tries, 2 + sent);
+  EXPECT_EQ(upgrades(), tries) << "each handshake recorded was asked of the server";
+}
+
+TEST_F(WebSocketRun, AHandshakeAlwaysRefusedCountsOneFailurePerTryNotOnePerStep) {
+  // The steps after an on_start whose handshake the server refuses each try it again (the
+  // server is asked each time), and only the handshake counts: one failure per try.
+  const auto file = write(R"(load: {users: 1, spawn_rate: 100, run_time: 1s}
+users:
+  - on_start: [{ws: /forbidden, name: chat, on_failure: continue}]
+    tasks:
+      - steps:
+          - {send: hello, on_failure: continue}
+          - {expect: {timeout: 5s}, on_failure: continue}
+          - {close: 4000}
+    wait: {constant: 10ms}
+)");
+  const auto s = run(file, 1);
+  const auto chat = row(s, "chat");
+  ASSERT_FALSE(chat.is_null()) << s["requests"].dump();
+  const auto tries = chat["requests"].get<std::uint64_t>();
+  EXPECT_GT(tries, 3u);
+  EXPECT_EQ(chat["failures"], chat["requests"]);
+  EXPECT_EQ(errors_with(s, "handshake: expected 101 Switching Protocols, got 403 Forbidden"), tries)
+      << s["errors"].dump();
+  EXPECT_EQ(s["totals"]["failures"].get<std::uint64_t>(), tries) << s["errors"].dump();
+  EXPECT_EQ(upgrades(), tries) << "each failure is a handshake the server refused";
+  EXPECT_EQ(received(), 0u);
 }
 
 }  // namespace

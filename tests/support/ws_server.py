@@ -6,11 +6,14 @@
                message with a {"type": "noise"} message before its echo
   /close       closes each connection (code 1000) after its first message
   /forbidden   refuses the upgrade (403)
+  /refused-once  refuses the first upgrade it is asked for (503, a server in a deploy say),
+               then is /echo
   /silent      takes messages and never answers
   /private     as /echo, but refuses the upgrade (401) without the cookie a plain HTTP
                GET /login sets (session=ok)
 The messages received (all paths) are counted: a plain HTTP GET /count answers the count, so
-a test compares what its client recorded with what the server got.
+a test compares what its client recorded with what the server got; GET /upgrades answers the
+count of upgrades asked for (all paths, refused ones too).
 """
 import asyncio
 import http
@@ -21,6 +24,8 @@ import sys
 import websockets
 
 received = 0
+upgrades = 0
+refused_once = False
 
 
 async def handler(ws, path=None):
@@ -44,8 +49,16 @@ async def handler(ws, path=None):
 
 
 async def process_request(path, headers):
+    global upgrades, refused_once
     if path == "/count":
         return http.HTTPStatus.OK, [("Content-Type", "text/plain")], f"{received}\n".encode()
+    if path == "/upgrades":
+        return http.HTTPStatus.OK, [("Content-Type", "text/plain")], f"{upgrades}\n".encode()
+    if headers.get("Upgrade", "").lower() == "websocket":
+        upgrades += 1
+    if path == "/refused-once" and not refused_once:
+        refused_once = True
+        return http.HTTPStatus.SERVICE_UNAVAILABLE, [], b"deploying\n"
     if path == "/forbidden":
         return http.HTTPStatus.FORBIDDEN, [], b"no\n"
     if path == "/login":

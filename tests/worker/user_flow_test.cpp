@@ -202,6 +202,35 @@ TEST_F(UserFlow, DeeplyNestedJsonFailsItsCheckInsteadOfCrashingTheWorker) {
   EXPECT_EQ(stats_.errors().size(), 2u) << "the capture from 500 levels deep was made";
 }
 
+TEST_F(UserFlow, AWebSocketThatNeverOpenedIsOpenedAgainByEachStepThatNeedsIt) {
+  // QA: an on_start handshake the server refused (this server answers 200), then a close step:
+  // the handshake was never tried again, and every later step failed at once, with no I/O, as
+  // "not_open: the WebSocket was closed". Each send now asks the server again; only the
+  // handshake counts, once per try.
+  run_user(
+      "[{on_start: [{ws: /chat, on_failure: continue}], tasks: [{steps: [{close: 4000}, {send: "
+      "hi}]}]}]",
+      4);
+  EXPECT_EQ(seen_, (std::vector<std::string>{"/chat", "/chat", "/chat", "/chat"}));
+  EXPECT_EQ(errors("handshake: expected 101 Switching Protocols, got 200 OK"), 4u);
+  EXPECT_EQ(stats_.errors().size(), 1u) << "no failure of the steps' own";
+}
+
+TEST_F(UserFlow, AUserWhoseEveryStepFailsAtOnceStillLetsTheHubsOtherThreadsRun) {
+  // A send with no WebSocket fails with no I/O, and without a wait the next task starts at
+  // once: the user yields between its tasks all the same, as for any failure, so the other
+  // threads of its hub (here the one that stops it) go on. A user that never yielded would
+  // hold the hub for good: nothing else, its timeout neither, would run again.
+  const std::string no_websocket = "not_open: no WebSocket is open (a ws: step opens one)";
+  auto watcher = g::spawn([&] {
+    while (!user_ || errors(no_websocket) < 1000) g::yield();
+    user_->stop();
+  });
+  run_user("[{tasks: [{send: hi}]}]");
+  EXPECT_GE(errors(no_websocket), 1000u);
+  EXPECT_TRUE(seen_.empty());
+}
+
 TEST_F(UserFlow, TheExecutorRecordsAFailedCheckUnderItsRequest) {
   scenario_ = c::load_scenario_text(
       "target: http://127.0.0.1:" + std::to_string(listener_.local_port()) +
