@@ -163,9 +163,16 @@ bool write_reports(const config::scenario& s, const master::test_runner& runner,
   try {
     if (!s.report.csv_prefix.empty()) {
       master::write_csv_reports(s.report.csv_prefix, runner.results(), summary);
+      // The history is not written here but appended while the test ran (live_reports): when
+      // that failed for good (the runner warned), it is not there to be said written.
+      const std::string history = s.report.csv_prefix + "_stats_history.csv";
+      const bool history_there = std::filesystem::is_regular_file(history);
       if (!quiet)
-        std::cout << "wrote " << s.report.csv_prefix
-                  << "_stats.csv, _failures.csv, _exceptions.csv, _stats_history.csv\n";
+        std::cout << "wrote " << s.report.csv_prefix << "_stats.csv, _failures.csv, _exceptions.csv"
+                  << (history_there ? ", _stats_history.csv" : "") << "\n";
+      if (!history_there)
+        std::cerr << "swarmlet: WARNING: no " << history
+                  << ": it could not be written while the test ran\n";
     }
     if (!s.report.json_file.empty()) {
       master::write_json_report(s.report.json_file, runner.results(), summary);

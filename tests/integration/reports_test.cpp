@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -129,6 +130,74 @@ users: [{wait: {constant: 50ms}, tasks: [{get: /items}]}]
   for (std::size_t i = 1; i < history.size(); ++i)
     history_max = std::max(history_max, std::stoi(history[i][1]));
   EXPECT_LE(history_max, peak) << "the history samples the users the peak was taken from";
+}
+
+TEST_F(Reports, AHistoryRemovedMidTestIsThereAtTheEndWithEveryRow) {
+  const auto file = scenario(R"(load: {users: 2, spawn_rate: 100, run_time: 5m}
+users: [{wait: {constant: 10ms}, tasks: [{get: /items}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  const auto history_file = dir + "/d/x_stats_history.csv";
+  ts::process run({binary, "run", file, "--headless", "--threads", "1", "--csv", dir + "/d/x"});
+  const auto intervals = [&] {
+    int n = 0;
+    for (const auto& row : csv_rows(ts::read_file(history_file)))
+      n += row.size() > 3 && row[3] == "Aggregated";
+    return n;
+  };
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < until && intervals() < 2)
+    std::this_thread::sleep_for(50ms);
+  const auto before = ts::read_file(history_file);
+  ASSERT_GE(intervals(), 2) << run.err();
+  // `rm d/x_stats_history.csv` while the test runs: swarmlet kept appending through the handle
+  // of the removed file, and said at the end it wrote a file that was not there.
+  std::filesystem::remove(history_file);
+  run.signal(SIGINT);
+  ASSERT_EQ(run.wait(), 0) << run.err();
+  EXPECT_NE(run.out().find("wrote " + dir +
+                           "/d/x_stats.csv, _failures.csv, _exceptions.csv, "
+                           "_stats_history.csv"),
+            std::string::npos)
+      << run.out();
+  const auto after = ts::read_file(history_file);
+  ASSERT_FALSE(after.empty()) << "no " << history_file;
+  // The rows removed come back as they were (at least two), and those after follow: the rows
+  // already read, less the last, which may have been cut mid-line by the read.
+  const auto kept = before.substr(0, before.rfind('\n', before.size() - 2) + 1);
+  EXPECT_EQ(after.substr(0, kept.size()), kept);
+  EXPECT_GT(after.size(), before.size()) << "the last interval's rows follow";
+}
+
+TEST_F(Reports, AHistoryThatCannotBeWrittenAgainIsNotSaidToBeWritten) {
+  // Its path taken by a directory mid-test: the history cannot come back, and the console
+  // said "wrote ..._stats_history.csv" all the same.
+  const auto file = scenario(R"(load: {users: 1, spawn_rate: 100, run_time: 5m}
+users: [{wait: {constant: 10ms}, tasks: [{get: /items}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  const auto history_file = dir + "/d/x_stats_history.csv";
+  ts::process run({binary, "run", file, "--headless", "--threads", "1", "--csv", dir + "/d/x"});
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < until &&
+         csv_rows(ts::read_file(history_file)).size() < 2)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_GE(csv_rows(ts::read_file(history_file)).size(), 2u) << run.err();
+  std::filesystem::remove(history_file);
+  std::filesystem::create_directory(history_file);
+  ASSERT_FALSE(run.wait_for_line("cannot write report file " + history_file).empty())
+      << run.out() << run.err();
+  run.signal(SIGINT);
+  ASSERT_EQ(run.wait(), 0) << run.err();
+  EXPECT_NE(run.out().find("wrote " + dir + "/d/x_stats.csv, _failures.csv, _exceptions.csv\n"),
+            std::string::npos)
+      << run.out();
+  EXPECT_EQ(run.out().find("_stats_history.csv\n"), std::string::npos) << run.out();
+  EXPECT_NE(run.err().find("WARNING: no " + history_file +
+                           ": it could not be written while the test ran"),
+            std::string::npos)
+      << run.err();
+  EXPECT_GE(csv_rows(ts::read_file(dir + "/d/x_stats.csv")).size(), 2u) << "the others are";
 }
 
 }  // namespace

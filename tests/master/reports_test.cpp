@@ -99,6 +99,27 @@ TEST(ReportFile, AnAppendingFileHoldsWhatWasAppendedAtOnce) {
   EXPECT_EQ(ts::read_file(file), "") << "a new test starts the file again";
 }
 
+TEST(ReportFile, AnAppendingFileRemovedWhileOpenIsWrittenAgainWholeAtItsPath) {
+  const auto dir = fresh_dir() + "/h";
+  const auto file = dir + "/history.csv";
+  m::appending_file h(file);
+  h.append("header\nrow 1\n");
+  fs::remove(file);  // rm results/r_stats_history.csv mid-test
+  h.append("row 2\n");
+  EXPECT_EQ(ts::read_file(file), "header\nrow 1\nrow 2\n")
+      << "appended to the removed file's handle, the rows went nowhere";
+  fs::remove_all(dir);  // rm -rf results/
+  h.append("row 3\n");
+  EXPECT_EQ(ts::read_file(file), "header\nrow 1\nrow 2\nrow 3\n");
+  fs::rename(file, dir + "/moved.csv");
+  h.append("row 4\n");
+  EXPECT_EQ(ts::read_file(file), "header\nrow 1\nrow 2\nrow 3\nrow 4\n");
+  EXPECT_EQ(ts::read_file(dir + "/moved.csv"), "header\nrow 1\nrow 2\nrow 3\n")
+      << "the file moved away is left as it was";
+  EXPECT_EQ(files_in(dir), (std::vector<std::string>{"history.csv", "moved.csv"}))
+      << "no temporary left";
+}
+
 swarmlet::proto::stats_report report(std::uint64_t seq, int users, int slash, int items) {
   swarmlet::proto::stats_report r;
   r.worker_id = "w1";
