@@ -170,7 +170,7 @@ int serve(master_flags& f) {
   runner_faces faces;
   if (!faces.start(f.test, session, [&link] { return workers_json(link->registry()); }))
     return exit_bad_usage;
-  faces.on_second_signal([&session] { session.stop_now(); });
+  faces.on_second_signal("the workers' final reports", [&session] { session.stop_now(); });
   // The port bound (with --port 0, the one the system chose), as workers must be told it.
   const std::string endpoint = transport->control_endpoint();
   const std::string control_port = endpoint.substr(endpoint.rfind(':') + 1);

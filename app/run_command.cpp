@@ -77,7 +77,7 @@ int run(run_flags& f) {
     return exit_bad_usage;
   // The local worker's stop sends its final report at once, with what its users did: the
   // session waits for it as usual.
-  faces.on_second_signal([&local] {
+  faces.on_second_signal("requests in flight", [&local] {
     if (local) local->leave_now();
   });
   const int code = run_tests(f.test, *session, faces, [] { return true; });

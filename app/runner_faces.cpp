@@ -35,17 +35,18 @@ bool runner_faces::start(const test_flags& f, master::test_session& session,
     const bool active = session.active();
     if (f.level <= log_level::info)
       std::cerr << "swarmlet: " << name
-                << (active ? ": stopping the test (interrupt again to stop without waiting for "
-                             "requests in flight)\n"
-                           : ": quitting\n");
+                << (active ? ": stopping the test (interrupt again to stop without waiting for " +
+                                 skipped_wait_ + ")\n"
+                           : std::string(": quitting\n"));
     quit(session);
-    // A test still stopping waits for its users' requests in flight (up to twice the request
-    // timeout, with a target that stopped answering): a second signal ends that wait, as k6's
-    // second Ctrl-C. With no test on, the users left are ended at once.
+    // A test still stopping waits for its users' requests in flight (`run`; up to twice the
+    // request timeout, with a target that stopped answering) or for its workers' final reports
+    // (`master`): a second signal ends that wait, as k6's second Ctrl-C. With no test on, the
+    // users left are ended at once.
     if (active) {
       name = signals_->wait() == SIGINT ? "SIGINT" : "SIGTERM";
       if (f.level <= log_level::info)
-        std::cerr << "swarmlet: " << name << " again: not waiting for requests in flight\n";
+        std::cerr << "swarmlet: " << name << " again: not waiting for " << skipped_wait_ << "\n";
     }
     if (leave_now_) leave_now_();
   });

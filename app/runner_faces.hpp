@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/green/backdoor.hpp"
 #include "common/green/event.hpp"
@@ -30,8 +31,12 @@ class runner_faces {
   bool start(const test_flags& f, master::test_session& session,
              std::function<nlohmann::json()> workers);
   /// What a second SIGINT or SIGTERM does, once the first is stopping the test (or a first one
-  /// once the test is over): end the stop's waits (for requests in flight, final reports) now.
-  void on_second_signal(std::function<void()> leave_now) { leave_now_ = std::move(leave_now); }
+  /// once the test is over): end the stop's waits now. `skipped_wait` names them for the
+  /// console ("requests in flight" for `run`, "the workers' final reports" for `master`).
+  void on_second_signal(std::string skipped_wait, std::function<void()> leave_now) {
+    skipped_wait_ = std::move(skipped_wait);
+    leave_now_ = std::move(leave_now);
+  }
   /// Parks until SIGINT, SIGTERM or POST /api/quit; the test in progress is being stopped then.
   void wait_for_quit() { quit_.wait(); }
   bool quitting() const noexcept { return quit_.ready(); }
@@ -52,6 +57,7 @@ class runner_faces {
   green::green_thread<void> on_signal_;
   green::event<> quit_;
   bool interrupted_ = false;
+  std::string skipped_wait_ = "requests in flight";
   std::function<void()> leave_now_;
 };
 
