@@ -185,9 +185,17 @@ int serve(master_flags& f) {
                                  std::min<green::duration>(until - green::clock::now(),
                                                            std::chrono::milliseconds(200))))
         return true;
-    std::cerr << "swarmlet master: only " << link->registry().ready_workers().size() << " of "
-              << f.expect_workers << " expected workers joined"
-              << (faces.quitting() ? "" : " within " + config::format_duration(expect_timeout))
+    const std::size_t joined = link->registry().ready_workers().size();
+    if (faces.quitting()) {
+      // Asked to quit (Ctrl-C, SIGTERM, /api/quit): not a missing worker's failure.
+      std::cerr << "swarmlet master: "
+                << (faces.interrupted() ? "interrupted" : "told to quit (/api/quit)")
+                << " while waiting for workers (" << joined << " of " << f.expect_workers
+                << " joined): no test ran\n";
+      return false;
+    }
+    std::cerr << "swarmlet master: only " << joined << " of " << f.expect_workers
+              << " expected workers joined within " << config::format_duration(expect_timeout)
               << "; start them with: swarmlet worker --master HOST:" << control_port << "\n";
     return false;
   });

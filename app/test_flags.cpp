@@ -216,7 +216,9 @@ int run_tests(const test_flags& f, master::test_session& session, runner_faces& 
     faces.wait_for_quit();
     return verdict(session.wait_idle());
   }
-  if (!wait_ready()) return exit_missing_workers;
+  // Asked to quit while waiting (Ctrl-C): no test ran, so nothing failed, and the exit is that
+  // of a test Ctrl-C'd before a request failed (Locust's too), not the missing workers' code.
+  if (!wait_ready()) return faces.quitting() ? 0 : exit_missing_workers;
   const auto outcome = session.start({});
   if (outcome.result != master::start_outcome::kind::started) {
     std::cerr << "swarmlet: " << outcome.message << "\n";

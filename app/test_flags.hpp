@@ -58,8 +58,9 @@ bool write_reports(const config::scenario& s, const master::test_runner& runner,
                    const master::run_summary& summary, bool quiet);
 /// Runs the tests the flags ask for through `session`: one now, to its end (headless), or with
 /// --web-ui, whatever the web UI and API start until Ctrl-C or POST /api/quit. `wait_ready`
-/// parks until the workers are there (false: they did not come). Returns the exit code: the last
-/// test's (see test_exit_code), 2 when it could not start, 3 when the workers did not come.
+/// parks until the workers are there (false: they did not come, or it was told to quit).
+/// Returns the exit code: the last test's (see test_exit_code), 2 when it could not start, 3
+/// when the workers did not come, 0 when told to quit (Ctrl-C) while waiting for them.
 int run_tests(const test_flags& f, master::test_session& session, runner_faces& faces,
               const std::function<bool()>& wait_ready);
 

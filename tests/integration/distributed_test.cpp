@@ -723,6 +723,25 @@ TEST_F(Distributed, WithoutItsWorkersTheMasterNamesThePortItReallyListensOn) {
       << master.err();
 }
 
+TEST_F(Distributed, AMasterInterruptedWhileWaitingForItsWorkersSaysSoAndExitsAsAskedTo) {
+  // It said "only 0 of 2 expected workers joined; start them with: ..." and exited 3, the
+  // code of workers that did not come in time, although the user had asked it to quit.
+  const auto file = scenario("{users: 1, spawn_rate: 1, run_time: 1s}");
+  ts::process master({binary, "master", file, "--expect-workers", "2", "--port", "0", "-q"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  auto w = worker(ports);
+  ASSERT_FALSE(master.wait_for_err_line("worker joined").empty()) << master.err();
+  master.signal(SIGINT);
+  EXPECT_EQ(master.wait(), 0) << master.err();
+  EXPECT_NE(master.err().find("swarmlet master: interrupted while waiting for workers (1 of 2 "
+                              "joined): no test ran\n"),
+            std::string::npos)
+      << master.err();
+  EXPECT_EQ(master.err().find("start them with"), std::string::npos) << master.err();
+  EXPECT_EQ(served(), 0u);
+}
+
 TEST_F(Distributed, AnExpectWorkersTimeoutOfZeroWaitsWithoutALimit) {
   // As Locust's --expect-workers-max-wait 0 and swarmlet's -t 0 (QA: it gave up at once).
   const auto file = scenario("{users: 1, spawn_rate: 1, run_time: 1s}");
