@@ -456,6 +456,11 @@ TEST(WebApi, BadStartRequestsSayWhatIsWrong) {
     return nlohmann::json::parse(r.body)["error"].get<std::string>();
   };
   EXPECT_NE(error_of("[1]").find("JSON object"), std::string::npos);
+  // QA saw `[]` start the scenario: any JSON but an object is refused, empty or not.
+  for (const char* not_an_object : {"[]", "[{}]", "\"x\"", "null", "1", "true"})
+    EXPECT_NE(error_of(not_an_object, "application/json").find("JSON object"), std::string::npos)
+        << not_an_object;
+  EXPECT_EQ(f.session->tests_started(), 0) << "none of them started a test";
   EXPECT_NE(error_of(R"({"user": 3})").find("unknown field 'user'"), std::string::npos);
   EXPECT_NE(error_of(R"({"users": "many"})").find("users: a whole number"), std::string::npos);
   EXPECT_EQ(error_of(R"({"users": 1.5})"), "users: a whole number from 0 to 10000000, not 1.5")
