@@ -146,8 +146,9 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
         "test (observed {}) and aborted it (abort_on_fail).</p>\n",
         escape(run.aborted->threshold), run.aborted->at_s, escape(run.aborted->observed_text));
   out += "<h2>Run</h2><table id=\"settings\">";
-  out += fmt::format("<tr><th class=l>scenario</th><td class=l>{}</td></tr>",
-                     escape(run.scenario_file));
+  out += fmt::format("<tr><th class=l>scenario</th><td class=l id=\"scenario\">{}</td></tr>",
+                     run.scenario_posted ? "posted through the HTTP API (POST /api/start)"
+                                         : escape(run.scenario_file));
   out += fmt::format("<tr><th class=l>target</th><td class=l>{}</td></tr>", escape(run.target));
   out += fmt::format("<tr><th class=l>duration</th><td class=l>{:.1f} s</td></tr>", run.duration_s);
   // After a reset (the web UI's, /api/reset) the numbers and rates are of the time since: a

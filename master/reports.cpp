@@ -220,7 +220,10 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
                              {"event", e.event},
                              {"users_moved", e.users_moved}});
   return {{"complete", run.complete},
-          {"scenario", run.scenario_file},
+          // A posted scenario came from no file: null, as /api/scenario's "file".
+          {"scenario",
+           run.scenario_posted ? nlohmann::json(nullptr) : nlohmann::json(run.scenario_file)},
+          {"scenario_posted", run.scenario_posted},
           {"target", run.target},
           {"started_unix", run.started_unix},
           {"duration_s", run.duration_s},

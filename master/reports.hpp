@@ -56,6 +56,9 @@ struct worker_event {
 
 struct run_summary {
   std::string scenario_file;
+  /// The scenario was posted through the API: scenario_file (the master's) is not where it came
+  /// from, and the reports name no file.
+  bool scenario_posted = false;
   std::string target;
   double duration_s = 0;
   /// The seconds the totals cover, which every rate divides by: the run's duration, or (as

@@ -668,6 +668,7 @@ int test_runner::run() {
                                     [&](const auto& u) { return rows_.has(u.name); });
   phase_ = phase::running;
   summary_.scenario_file = scenario_->file;
+  summary_.scenario_posted = scenario_->posted;
   summary_.target = scenario_->target;
   summary_.started_unix = static_cast<std::int64_t>(std::time(nullptr));
   note_unique_data();  // none used yet, of how many

@@ -47,6 +47,7 @@ start_outcome test_session::start(const start_request& request) {
       // Where reports go is the master's own choice (its flags), never a poster's, and they
       // are named after its scenario file.
       next.report = scenario_->report;
+      next.posted = true;
       config::scenario kept = next;
       kept.file = scenario_->file;
       base = std::make_shared<const config::scenario>(std::move(kept));
@@ -63,7 +64,6 @@ start_outcome test_session::start(const start_request& request) {
   }
   scenario_ = std::move(base);
   scenario_yaml_ = std::move(yaml);
-  scenario_posted_ = scenario_posted_ || request.scenario_yaml.has_value();
 
   runner_ = std::make_unique<test_runner>(std::make_shared<const config::scenario>(std::move(next)),
                                           options_);

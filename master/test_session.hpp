@@ -69,14 +69,13 @@ class test_session final : public proto::report_sink {
   const std::string& scenario_yaml() const noexcept { return scenario_yaml_; }
   /// Whether that scenario was posted through the API rather than read from the master's file
   /// (its `file` still names the master's, which names the reports).
-  bool scenario_posted() const noexcept { return scenario_posted_; }
+  bool scenario_posted() const noexcept { return scenario_->posted; }
 
   void deliver(proto::stats_report report) override { runner_->deliver(std::move(report)); }
 
  private:
   std::shared_ptr<const config::scenario> scenario_;
   std::string scenario_yaml_;
-  bool scenario_posted_ = false;
   std::string base_dir_;
   runner_options options_;
   session_hooks hooks_;

@@ -207,7 +207,11 @@ struct scripting_spec {
 using data_file_contents = std::map<std::string, std::string>;
 
 struct scenario {
+  /// The file the scenario was read from. One posted through the master's API keeps the
+  /// master's file here (the welcome and the reports' download names take it), and is `posted`.
   std::string file;
+  /// It came through the API (POST /api/start), not from `file`: the reports name no file.
+  bool posted = false;
   std::string target;  ///< base URL
   load_spec load;
   std::vector<user_spec> users;

@@ -659,6 +659,43 @@ TEST(WebApi, APostedScenarioIsToldItReadsNoEnvironmentVariable) {
   EXPECT_EQ(r.body.find("is not set"), std::string::npos) << r.body;
 }
 
+TEST(WebApi, TheReportsOfAPostedScenarioNameNoFile) {
+  // QA: a scenario posted as YAML ran, and the JSON report's "scenario" and the HTML report
+  // still named the master's file, as if that file were what ran (/api/scenario said posted).
+  api_fixture f;
+  auto run = [&f](const std::string& body, const std::string& type) {
+    f.worker.expect_spawn();
+    h::request q;
+    q.method = "POST";
+    q.target = "/api/start";
+    q.body = body;
+    q.headers.add("Content-Type", type);
+    h::response r;
+    f.api->handle(q, r);
+    ASSERT_EQ(r.status, 202) << r.body;
+    ASSERT_TRUE(f.worker.spawn_arrived());
+    f.session->stop();
+    f.session->wait_idle();
+  };
+  run("{}", "application/json");
+  auto report = f.get("/api/report.json");
+  EXPECT_EQ(report["scenario"], "s.yaml") << "the master's file ran";
+  EXPECT_EQ(report["scenario_posted"], false);
+  EXPECT_NE(
+      call(*f.api, "GET", "/api/report.html").body.find("<td class=l id=\"scenario\">s.yaml<"),
+      std::string::npos);
+  run("target: http://127.0.0.1:2/\nusers: [{tasks: [{get: /x}]}]\n", "application/yaml");
+  report = f.get("/api/report.json");
+  EXPECT_TRUE(report["scenario"].is_null()) << report["scenario"];
+  EXPECT_EQ(report["scenario_posted"], true);
+  const auto html = call(*f.api, "GET", "/api/report.html").body;
+  EXPECT_NE(html.find("posted through the HTTP API"), std::string::npos);
+  EXPECT_EQ(html.find("s.yaml"), std::string::npos) << "the master's file did not run";
+  run(R"({"users": 2})", "application/json");
+  EXPECT_TRUE(f.get("/api/report.json")["scenario"].is_null())
+      << "the posted scenario stays in use, and so does its truth";
+}
+
 TEST(WebApi, NoTestStartsWithoutWorkers) {
   api_fixture f(0);
   auto r = call(*f.api, "POST", "/api/start", "{}");
