@@ -17,6 +17,8 @@ constexpr std::size_t max_id = 256;
 constexpr std::size_t max_text = 4096;  // a method, a name, an error message
 constexpr std::uint32_t payload_fields = 18;
 constexpr std::uint32_t max_data_files = 10000;
+// A report defines every name its rows use that the master does not know yet.
+static_assert(report_names::max_definitions >= stats_frame::max_rows);
 
 /// [distance from the previous bucket (the first: its number), count, ...]
 void pack_histogram(packer& p, const stats::latency_histogram& h) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/stats/request_stats.hpp"
+#include "common/stats/stats_table.hpp"
 #include "id_ranges.hpp"
 #include "messages.hpp"
 #include "report_names.hpp"
@@ -64,9 +65,10 @@ class stats_frame {
  public:
   /// Name numbers a worker may use in a run (the master keeps a table of them per worker).
   static constexpr std::uint32_t max_name_number = 1u << 20;
-  /// Rows, errors and name definitions one frame may hold.
-  static constexpr std::uint32_t max_rows = 2000;
-  static constexpr std::uint32_t max_errors = 2000;
+  /// Rows and errors one frame may hold: what a worker folds its reports to
+  /// (stats::stats_table::fold_past), so only a broken or hostile worker sends more.
+  static constexpr std::uint32_t max_rows = stats::stats_table::max_report_rows;
+  static constexpr std::uint32_t max_errors = stats::stats_table::max_report_errors;
 
   /// Takes `bytes` (one frame of the stats plane) and reads it: an error saying why it is not a
   /// sound stats report (this view then holds nothing usable), or none.

@@ -7,9 +7,10 @@ namespace {
 
 constexpr std::size_t entry_fields = 12;
 constexpr std::size_t max_string = 4096;
-// Bounds on what one report may make the master allocate (a histogram is up to 26 KiB).
-constexpr std::uint32_t max_entries = 2000;
-constexpr std::uint32_t max_errors = 2000;
+// Bounds on what one report may make the master allocate (a histogram is up to 26 KiB): what
+// a worker folds its reports to (stats_table::fold_past).
+constexpr std::uint32_t max_entries = stats_table::max_report_rows;
+constexpr std::uint32_t max_errors = stats_table::max_report_errors;
 
 bool read_u64(const msgpack::object& o, std::uint64_t& out) {
   if (o.type != msgpack::type::POSITIVE_INTEGER) return false;

@@ -1,6 +1,9 @@
 #include "stats_table.hpp"
 
+#include <algorithm>
+#include <cassert>
 #include <utility>
+#include <vector>
 
 namespace swarmlet::stats {
 
@@ -18,7 +21,7 @@ request_key stats_table::admit(const request_key& key) const {
 
 error_key stats_table::admit(const error_key& key) const {
   if (errors_.size() < max_names_ || errors_.count(key)) return key;
-  return {"*", other_names, "(other errors)"};
+  return {"*", other_names, other_errors};
 }
 
 request_key stats_table::counted_as(const request_key& key) const {
@@ -28,7 +31,7 @@ request_key stats_table::counted_as(const request_key& key) const {
 }
 
 error_key stats_table::counted_as(const error_key& key) const {
-  return errors_.count(key) ? key : error_key{"*", other_names, "(other errors)"};
+  return errors_.count(key) ? key : error_key{"*", other_names, other_errors};
 }
 
 stats_table stats_table::counted_as_here(const stats_table& other) const {
@@ -85,6 +88,58 @@ stats_table stats_table::take_delta() {
   lag_.clear();
   delta.versions_ = std::exchange(versions_, {});
   return delta;
+}
+
+void stats_table::fold_past(std::size_t max_rows, std::size_t max_errors) {
+  assert(max_rows > other_rows_allowance + 1 && max_errors > 0);
+  if (entries_.size() > max_rows) {
+    // other_names rows first (what is folded goes to them anyway), then the most requests.
+    std::vector<decltype(entries_)::iterator> order;
+    order.reserve(entries_.size());
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) order.push_back(it);
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+      const bool a_other = a->first.name == other_names, b_other = b->first.name == other_names;
+      if (a_other != b_other) return a_other;
+      return a->second.requests > b->second.requests;
+    });
+    // Room for the other_names rows the folded ones may need: one per method (up to the
+    // allowance), then one for every method.
+    const std::size_t keep = max_rows - other_rows_allowance - 1;
+    std::map<request_key, request_stats> kept;
+    for (std::size_t i = 0; i < keep; ++i) kept.insert(entries_.extract(order[i]));
+    std::size_t other_rows_made = 0;
+    for (std::size_t i = keep; i < order.size(); ++i) {
+      request_key into{order[i]->first.method, other_names};
+      if (!kept.count(into)) {
+        if (other_rows_made < other_rows_allowance)
+          ++other_rows_made;
+        else
+          into = {"*", other_names};
+      }
+      kept[into].merge(order[i]->second);
+    }
+    entries_.swap(kept);
+  }
+  if (errors_.size() > max_errors) {
+    const error_key other{"*", other_names, other_errors};
+    std::vector<decltype(errors_)::iterator> order;
+    order.reserve(errors_.size());
+    for (auto it = errors_.begin(); it != errors_.end(); ++it)
+      if (it->first != other) order.push_back(it);
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a->second > b->second; });
+    std::map<error_key, std::uint64_t> kept;
+    std::uint64_t folded = 0;
+    if (auto it = errors_.find(other); it != errors_.end()) folded = it->second;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (i < max_errors - 1)
+        kept.insert(errors_.extract(order[i]));
+      else
+        folded += order[i]->second;
+    }
+    kept[other] += folded;
+    errors_.swap(kept);
+  }
 }
 
 std::uint64_t stats_table::dropped() const noexcept {

@@ -29,6 +29,14 @@ class stats_table {
   /// The name of the row that holds the requests of names beyond the cap (see cap_names).
   static constexpr const char* other_names = "(other names)";
   static constexpr std::size_t default_max_names = 10'000;
+  /// The error row that holds the occurrences of messages beyond a cap (with method "*" and
+  /// name other_names).
+  static constexpr const char* other_errors = "(other errors)";
+  /// Rows, and errors, one report of a worker carries at most: the worker folds the rest
+  /// (fold_past), and the master refuses a report with more (proto::stats_frame), as it cannot
+  /// come from an honest worker. A bound on what one report makes the master allocate.
+  static constexpr std::size_t max_report_rows = 2000;
+  static constexpr std::size_t max_report_errors = 2000;
 
   /// Holds at most `max_names` (method, name) rows (and as many error rows): a new name beyond
   /// that is counted in the (method, other_names) row, so names made from ids or uuids cannot
@@ -56,6 +64,13 @@ class stats_table {
   void merge(const stats_table& other);
   /// What was recorded since the last call: returned, and reset here (entries stay in place).
   stats_table take_delta();
+  /// Leaves at most `max_rows` rows and `max_errors` errors (what one report may carry), every
+  /// count still here: past them, the rows with the fewest requests go to their method's
+  /// other_names row (one shared row once those are too many), and the rarest errors to one
+  /// other_errors row. The rows with the most requests keep their names: a name made from an
+  /// id has a request or two in a report, /login many. `max_rows` must exceed 17, and
+  /// `max_errors` 0.
+  void fold_past(std::size_t max_rows, std::size_t max_errors);
 
   /// Every entry merged: Locust's "Aggregated" row.
   request_stats total() const;

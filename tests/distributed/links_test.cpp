@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -77,8 +78,11 @@ class fake_load final : public worker::user_load {
   std::uint64_t current_run() const override { return run_; }
   std::uint64_t requests_reported() const override { return reported_; }
 
-  /// Reports `requests` requests of the current run, with the next sequence number (or `seq`).
-  void report(std::uint64_t requests, bool final = false, std::uint64_t seq = 0) {
+  /// Reports `requests` requests of the current run, with the next sequence number (or `seq`);
+  /// `named_by_id`: each failed, under a name and with an error message of its own (an id in
+  /// the URL and in the message, as scripts often do).
+  void report(std::uint64_t requests, bool final = false, std::uint64_t seq = 0,
+              bool named_by_id = false) {
     proto::stats_report r;
     r.worker_id = worker_id_;
     r.run_id = run_;
@@ -88,8 +92,15 @@ class fake_load final : public worker::user_load {
     r.stats_resets = stats_resets;
     r.users = users_;
     r.live_user_ids = live_;  // users stop at once here: alive are the ones it was last given
-    for (std::uint64_t i = 0; i < requests; ++i)
-      r.delta.entry("GET", "/items").record(1000, 10, false);
+    for (std::uint64_t i = 0; i < requests; ++i) {
+      if (!named_by_id) {
+        r.delta.entry("GET", "/items").record(1000, 10, false);
+        continue;
+      }
+      const std::string id = std::to_string(++ids_named_);
+      r.delta.entry("GET", "/items/" + id).record(1000, 10, true);
+      r.delta.record_error("GET", "/items/" + id, "order " + id + " rejected");
+    }
     reported_ += requests;
     sink_.deliver(std::move(r));
   }
@@ -108,6 +119,7 @@ class fake_load final : public worker::user_load {
   std::uint64_t run_ = 0;
   std::uint64_t sequence_ = 0;
   std::uint64_t reported_ = 0;
+  std::uint64_t ids_named_ = 0;
   int users_ = 0;
   proto::id_ranges live_;
   bool stopping_ = false;
@@ -398,6 +410,33 @@ TEST_F(Links, AReportSaysTheWorkersCpuAndTheMasterWarnsWhenItIsShort) {
   EXPECT_NE(master_log_.str().find("worker a is using 190% CPU for 2 hub thread(s)"),
             std::string::npos)
       << master_log_.str();
+}
+
+TEST_F(Links, AReportOfMoreNamesAndErrorsThanAFrameCarriesIsFoldedByItsWorkerAndCountsExactly) {
+  // QA: a script with an id in its URLs and its failure messages made reports the master
+  // refused whole ("more than 2000 request names in one report"): it counted 2% of the
+  // requests. The worker folds each report to what a report may carry.
+  auto& a = add_worker("a");
+  start_test();
+  a.users()->report(5000, false, 0, true);
+  clock_.advance(beat);
+  a.users()->report(3000, false, 0, true);
+  clock_.settle();
+  finish_test();
+  const auto& totals = runner_->results().totals();
+  EXPECT_EQ(totals.total().requests, 8000u);
+  EXPECT_EQ(totals.total().failures, 8000u);
+  std::uint64_t errors = 0;
+  for (const auto& [key, n] : totals.errors()) errors += n;
+  EXPECT_EQ(errors, 8000u);
+  EXPECT_GT(totals.folded_requests(), 0u) << "the names past a report's limit were folded";
+  EXPECT_EQ(runner_->results().lost_reports(), 0u);
+  EXPECT_EQ(link_->bad_frames(), 0u) << master_log_.str();
+  const auto& warnings = runner_->summary().warnings;
+  EXPECT_NE(std::find(warnings.begin(), warnings.end(),
+                      "more than 2000 request names in one worker's report: the rest of its "
+                      "names are counted as \"(other names)\" (name requests with `name:`)"),
+            warnings.end());
 }
 
 TEST_F(Links, AWorkerWhoseStatsPlaneIsCutIsMissingStopsItsUsersAndItsHeldReportsCountLater) {

@@ -224,6 +224,60 @@ end}}
                      "exc-b\"\n");
 }
 
+TEST_F(Distributed, ReportsOfThousandsOfNamesAndErrorsMadeFromIdsAreFoldedAndCountedExactly) {
+  // QA: scripted users that put an id in the URL (no `name`) and in the failure message made
+  // worker reports of more than 2,000 names and errors: the master refused every one of them,
+  // counted 2% of the requests, called the live workers missing and exited 0. Each of the 2
+  // rows is one task of 8,200 such pairs of requests: 32,800 requests whatever the machine's
+  // speed. A worker reports once a minute, but when it needs rows and when its users stop: at
+  // most four reports hold a task's 8,201 names, so one holds more than 2,000.
+  const auto file = scenario_with(
+      "load: {users: 2, spawn_rate: 100, run_time: 600s}\n"
+      "stats: {max_names: 100000}\n"  // so that a name folded was folded by its worker
+      "users:\n"
+      "  - {name: ids, script: ids.lua, data: {file: rows.csv, order: unique}}\n",
+      {{"rows.csv", "order\nA\nB\n"}, {"ids.lua", R"(return {tasks = {function(u)
+  for i = 1, 8200 do
+    local id = u.vars.order .. "-" .. i
+    u.http:get("/?id=" .. id)
+    local r = u.http:get("/status/409", {name = "/orders", catch = true})
+    r:failure("order " .. id .. " rejected: " .. r.status)
+  end
+end}}
+)"}});
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "2", "--port", "0", "-q",
+                      "--json", dir + "/s.json"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  std::vector<std::unique_ptr<ts::process>> workers;
+  for (const char* id : {"ids-a", "ids-b"})
+    workers.push_back(std::make_unique<ts::process>(std::vector<std::string>{
+        binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port", ports.second,
+        "--threads", "1", "--report-interval-ms", "60000", "--id", id}));
+  EXPECT_EQ(master.wait(), 1) << "requests failed: exit 1\n" << master.err();
+  std::uint64_t sum_of_workers = 0;
+  for (auto& w : workers) {
+    EXPECT_EQ(w->wait(), 0) << w->err();
+    sum_of_workers += sent_by(w->err());
+  }
+  EXPECT_EQ(master.err().find("dropped a bad frame"), std::string::npos) << master.err();
+  EXPECT_EQ(master.err().find("worker missing"), std::string::npos) << master.err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_EQ(s["totals"]["requests"], 32800) << s["totals"].dump();
+  EXPECT_EQ(s["totals"]["failures"], 16400);
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
+  EXPECT_EQ(sum_of_workers, 32800u);
+  std::uint64_t occurrences = 0;
+  for (const auto& e : s["errors"]) occurrences += e["occurrences"].get<std::uint64_t>();
+  EXPECT_EQ(occurrences, 16400u) << "every failure is in the errors, its message or a catch-all";
+  EXPECT_GT(s["names"]["folded_requests"].get<std::uint64_t>(), 0u)
+      << "a report held more names than it may carry";
+  EXPECT_EQ(s["lost"]["reports"], 0);
+  ASSERT_EQ(s["workers"].size(), 2u);
+  for (const auto& w : s["workers"]) EXPECT_TRUE(w["final_report"].get<bool>()) << w.dump();
+}
+
 TEST_F(Distributed, EveryUserIdIsSeenOnceAcrossThreeWorkersWithItsSequentialRowAndWorkerIndex) {
   std::string names = "name\n";
   for (int i = 1; i <= 9; ++i) names += "n" + std::to_string(i) + "\n";

@@ -71,3 +71,47 @@ TEST(NameCap, TakeDeltaKeepsTheCap) {
   t.entry("GET", "/b").record(1000, 1, false);
   EXPECT_EQ(requests_of(t, "GET", s::stats_table::other_names), 1u);
 }
+
+TEST(NameCap, AReportIsFoldedToTheRowsAndErrorsItMayCarryEveryCountKept) {
+  // QA: a script naming each request after a uuid put 2,000 names in one report, and the master
+  // refused the whole report. The worker now folds a report to what it may carry.
+  s::stats_table t;
+  for (int i = 0; i < 5000; ++i) {
+    const std::string name = "/?id=" + std::to_string(i);
+    t.entry("GET", name).record(1000, 1, true);
+    t.record_error("GET", name, "order " + std::to_string(i) + " rejected");
+  }
+  for (int i = 0; i < 50; ++i) t.entry("POST", "/login").record(1000, 1, false);
+  for (int i = 0; i < 30; ++i) t.record_error("POST", "/login", "HTTP 401");
+  t.fold_past(s::stats_table::max_report_rows, s::stats_table::max_report_errors);
+
+  EXPECT_LE(t.entries().size(), s::stats_table::max_report_rows);
+  EXPECT_LE(t.errors().size(), s::stats_table::max_report_errors);
+  EXPECT_EQ(t.total().requests, 5050u);
+  EXPECT_EQ(t.total().failures, 5000u);
+  EXPECT_EQ(requests_of(t, "POST", "/login"), 50u) << "the busiest name keeps its row";
+  EXPECT_GT(requests_of(t, "GET", s::stats_table::other_names), 3000u);
+  std::uint64_t errors = 0;
+  for (const auto& [k, n] : t.errors()) errors += n;
+  EXPECT_EQ(errors, 5030u);
+  EXPECT_EQ(t.errors().at(s::error_key{"POST", "/login", "HTTP 401"}), 30u)
+      << "the most frequent error keeps its row";
+  const s::error_key other{"*", s::stats_table::other_names, s::stats_table::other_errors};
+  ASSERT_TRUE(t.errors().count(other));
+  EXPECT_EQ(t.errors().at(other), 5000u - (s::stats_table::max_report_errors - 2));
+}
+
+TEST(NameCap, FoldingAReportWithinItsLimitsChangesNothingAndMadeUpMethodsStayBounded) {
+  s::stats_table t;
+  for (int i = 0; i < 100; ++i) t.entry("GET", "/" + std::to_string(i)).record(1000, 1, false);
+  t.fold_past(100, 100);
+  EXPECT_EQ(t.entries().size(), 100u);
+  EXPECT_EQ(t.folded_requests(), 0u);
+
+  s::stats_table methods;
+  for (int i = 0; i < 500; ++i) methods.entry("M" + std::to_string(i), "/x").record(1000, 1, false);
+  methods.fold_past(100, 100);
+  EXPECT_LE(methods.entries().size(), 100u);
+  EXPECT_EQ(methods.total().requests, 500u);
+  EXPECT_GT(requests_of(methods, "*", s::stats_table::other_names), 0u);
+}
