@@ -77,8 +77,8 @@ bool aggregator::add(const proto::stats_report& report) {
   return true;
 }
 
-aggregator::add_result aggregator::add(const proto::stats_frame& frame, process from,
-                                       int& users_change) {
+aggregator::add_result aggregator::add_frame(const proto::stats_frame& frame, process from,
+                                             int& users_change, bool readable) {
   users_change = 0;
   if (frame.run_id != run_id_) {
     ++rejected_;
@@ -95,7 +95,7 @@ aggregator::add_result aggregator::add(const proto::stats_frame& frame, process 
   count_sums counted;
   if (sums_with(frame, record, counted) != nullptr) return add_result::overflows;
   auto& w = workers_[record];
-  const bool resolved = resolve(w, frame);
+  const bool resolved = readable && resolve(w, frame);
   if (!take_sequence(w, frame.sequence)) return add_result::rejected;
   const std::uint64_t more_sent = sent_more(record, frame.requests_sent);
   if (from == process::joined) {  // a process replaced has no users
@@ -112,7 +112,7 @@ aggregator::add_result aggregator::add(const proto::stats_frame& frame, process 
     ++w.lost;
     // Only its header counts: its rows are summed if it comes again resolved, and merged then.
     sums_.requests_sent += more_sent;  // fits: checked with the whole frame
-    return add_result::unresolved;
+    return readable ? add_result::unresolved : add_result::refused;
   }
   sums_ = counted;
   ++w.reports;

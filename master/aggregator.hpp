@@ -121,6 +121,8 @@ class aggregator {
     /// latest restart replaced (a crash loop's, or one of two processes given one id): counted
     /// in rejected().
     stale,
+    /// Read no further than its header (see add_refused): its requests count as lost.
+    refused,
   };
   /// Merges a report of the stats plane read in place, straight into the totals and the current
   /// interval (as add(stats_report) would merge it, without making one). Its name definitions
@@ -128,13 +130,22 @@ class aggregator {
   /// (sequence, users, final, requests sent), and stays missing: if it comes again once its
   /// names are known, it is merged then, once. `users_change`: how the worker's count of
   /// users moved (0 for a rejected one).
-  add_result add(const proto::stats_frame& frame, process from, int& users_change);
+  add_result add(const proto::stats_frame& frame, process from, int& users_change) {
+    return add_frame(frame, from, users_change, true);
+  }
   add_result add(const proto::stats_frame& frame, int& users_change) {
     return add(frame, process_of(std::string(frame.sender), frame.incarnation), users_change);
   }
   add_result add(const proto::stats_frame& frame) {
     int users_change = 0;
     return add(frame, users_change);
+  }
+  /// A report the master refused to read past its header (a frame beyond the limits of
+  /// proto::stats_frame, which only a broken or hostile worker sends): `header` holds what
+  /// stats_frame::header_read() kept. It counts as an unresolved one does, for its header
+  /// (sequence, users, final, requests sent), and is lost: its requests are in lost_requests().
+  add_result add_refused(const proto::stats_frame& header, process from, int& users_change) {
+    return add_frame(header, from, users_change, false);
   }
   /// The name of the first count ("requests", "errors", ...) that merging `frame` would take
   /// past 2^64 - 1 in some total, or nullptr when it fits. Only a broken or hostile worker
@@ -237,6 +248,9 @@ class aggregator {
     stats::request_stats interval;
     bool touched = false;  ///< in touched_
   };
+  /// add() of a frame read whole (`readable`), or add_refused() of one read to its header.
+  add_result add_frame(const proto::stats_frame& frame, process from, int& users_change,
+                       bool readable);
   /// Counts a report's sequence number for `w`: false (and counted rejected) for a repeat.
   bool take_sequence(worker_record& w, std::uint64_t sequence);
   /// Learns the frame's name definitions; false when a row uses a number still unknown after

@@ -232,7 +232,8 @@ void test_runner::deliver(proto::stats_report report) {
   if (stopping_) check_finals();
 }
 
-aggregator::add_result test_runner::deliver(const proto::stats_frame& frame) {
+aggregator::add_result test_runner::take(const proto::stats_frame& frame,
+                                         const std::string* refused_why) {
   const std::string worker_id(frame.sender);
   // Another run's is refused as such (and counted), whatever its counts: not warned of as a
   // report that would overflow this run's totals.
@@ -257,7 +258,17 @@ aggregator::add_result test_runner::deliver(const proto::stats_frame& frame) {
     take_header(worker_id, frame.run_id, frame.command_id, frame.live_user_ids,
                 frame.data_rows_used);
   int users_change = 0;
-  const auto result = aggregator_.add(frame, from, users_change);
+  const auto result = refused_why == nullptr ? aggregator_.add(frame, from, users_change)
+                                             : aggregator_.add_refused(frame, from, users_change);
+  if (result == aggregator::add_result::refused) {
+    // Said where the JSON keeps it: the lost count alone does not say why (QA: every report
+    // refused, the workers called missing, the JSON said nothing was lost, exit 0).
+    warn(fmt::format(
+        "worker {}'s stats reports were refused ({}): their requests are in no count, and "
+        "counted lost (a worker of this version never sends such a report: a broken or hostile "
+        "worker, or one of another build)",
+        worker_id, *refused_why));
+  }
   if (result == aggregator::add_result::stale) {
     warn(fmt::format(
         "worker {} sent a stats report of a process that is neither the one registered under "

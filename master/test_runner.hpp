@@ -76,7 +76,13 @@ class test_runner final : public proto::report_sink {
   /// how the aggregator took it: unresolved when it used name numbers its worker never defined
   /// (its requests are then counted lost); overflows when its counts would take a total past
   /// 2^64 - 1 (nothing of it counts).
-  aggregator::add_result deliver(const proto::stats_frame& frame);
+  aggregator::add_result deliver(const proto::stats_frame& frame) { return take(frame, nullptr); }
+  /// A report of the stats plane the master refused to read past its header, for `why` (see
+  /// aggregator::add_refused): its header counts, its requests are counted lost, and the test
+  /// warns of it, once per worker and reason.
+  aggregator::add_result refuse(const proto::stats_frame& header, const std::string& why) {
+    return take(header, &why);
+  }
   /// The worker's name numbers this run's aggregate knows (for the master's heartbeats).
   std::uint32_t names_known(const std::string& worker_id) const {
     return aggregator_.names_known(worker_id);
@@ -123,6 +129,8 @@ class test_runner final : public proto::report_sink {
   int users_sent_to(const std::string& id) const;
 
  private:
+  /// deliver() of a frame read whole (`refused_why` null), or refuse() of one read to its header.
+  aggregator::add_result take(const proto::stats_frame& frame, const std::string* refused_why);
   struct worker_entry {
     proto::worker_control* control;
     std::string id;

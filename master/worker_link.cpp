@@ -337,17 +337,21 @@ void worker_link::stats_loop() {
     auto& got = std::get<proto::stats_bytes>(frame);
     if (auto error = stats_.read(std::move(got.bytes))) {
       bad_frame(std::string(stats_.sender), "stats plane: " + *error);
+      // Sound as far as whose report it is: it counts, as lost (QA: refused reports went
+      // uncounted, and their worker, alive and reporting, was called missing).
+      if (stats_.header_read() && !foreign_key(std::string(stats_.sender), got.key, false))
+        on_stats(&*error);
       continue;
     }
     if (auto why = foreign_key(std::string(stats_.sender), got.key, false)) {
       bad_frame(std::string(stats_.sender), "stats plane: " + *why);
       continue;
     }
-    on_stats();
+    on_stats(nullptr);
   }
 }
 
-void worker_link::on_stats() {
+void worker_link::on_stats(const std::string* refused_why) {
   const std::string sender(stats_.sender);
   // A report is the worker's sign of life in the seconds it reports (it sends no heartbeat
   // then), so it says what a heartbeat would: its users and its CPU. Not a late one of the
@@ -371,7 +375,8 @@ void worker_link::on_stats() {
     else
       it->second = clock_.now();
   }
-  switch (runner_->deliver(stats_)) {
+  switch (refused_why == nullptr ? runner_->deliver(stats_)
+                                 : runner_->refuse(stats_, *refused_why)) {
     case aggregator::add_result::unresolved:
       return bad_frame(sender,
                        fmt::format("stats report {} uses request names the worker never defined: "
@@ -382,6 +387,7 @@ void worker_link::on_stats() {
                                            "master's totals (the test warns of it)",
                                            stats_.sequence));
     case aggregator::add_result::merged:
+    case aggregator::add_result::refused:  // a bad frame already, and warned of by the runner
     case aggregator::add_result::rejected:
     case aggregator::add_result::stale:
       return;

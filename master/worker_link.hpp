@@ -80,7 +80,10 @@ class worker_link {
   void on_goodbye(const std::string& id);
   /// What a line about a worker gone says of its users ("" unless a test runs on).
   std::string where_its_users_go() const;
-  void on_stats();
+  /// The report in stats_: read whole (`refused_why` null), or refused past its header for
+  /// `refused_why` (stats_frame::header_read), when it still says its worker is alive and counts
+  /// as a report lost.
+  void on_stats(const std::string* refused_why);
   /// With CURVE and an allow-list, a worker name belongs to the key it first said hello with:
   /// why a frame in `id`'s name that came with `key` is not taken (a hello binds a new name),
   /// or nothing when it is.

@@ -187,6 +187,7 @@ std::string encode_stats(const std::string& sender, const stats_report& report,
 
 std::optional<std::string> stats_frame::read(std::string bytes) {
   bytes_ = std::move(bytes);
+  header_read_ = false;
   sender = {};
   run_id = incarnation = sequence = command_id = stats_resets = requests_sent = http1_1 = http2 = 0;
   final = false;
@@ -247,6 +248,7 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
       const auto file = in.str("stats.data_rows_used", max_id);
       data_rows_used[std::string(file)] = in.u64("stats.data_rows_used");
     }
+    header_read_ = true;
     const std::uint32_t defined = in.array("stats.names");
     if (defined % 3 != 0 || defined / 3 > report_names::max_definitions)
       throw wire_error("stats.names must be number, method, name triples, at most " +
@@ -304,6 +306,14 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
     if (!in.at_end()) throw wire_error("stats message has bytes after its end");
     return std::nullopt;
   } catch (const wire_error& e) {
+    // What was read of the body counts for nothing: the header alone stays.
+    names.clear();
+    rows.clear();
+    errors.clear();
+    exceptions.clear();
+    buckets.clear();
+    lag = {};
+    http1_1 = http2 = 0;
     return std::string(e.what());
   }
 }

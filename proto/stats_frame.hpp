@@ -71,8 +71,13 @@ class stats_frame {
   static constexpr std::uint32_t max_errors = stats::stats_table::max_report_errors;
 
   /// Takes `bytes` (one frame of the stats plane) and reads it: an error saying why it is not a
-  /// sound stats report (this view then holds nothing usable), or none.
+  /// sound stats report, or none. After an error, the view holds the frame's header alone when
+  /// header_read(), else nothing usable.
   std::optional<std::string> read(std::string bytes);
+  /// Whether the last read() got through the header (sender to data_rows_used) soundly, so
+  /// that a frame refused for its body (more rows than a report may carry, a bad row) is known
+  /// for whose and which report it was: no names, rows, errors nor exceptions then.
+  bool header_read() const noexcept { return header_read_; }
 
   std::string_view sender;
   std::uint64_t run_id = 0;
@@ -113,6 +118,7 @@ class stats_frame {
 
  private:
   std::string bytes_;
+  bool header_read_ = false;
 };
 
 /// Appends the payload of `report` to a msgpack stream (codec.cpp's encode() uses it with a

@@ -439,6 +439,43 @@ TEST_F(Links, AReportOfMoreNamesAndErrorsThanAFrameCarriesIsFoldedByItsWorkerAnd
             warnings.end());
 }
 
+TEST_F(Links, ReportsTheMasterRefusesCountAsLostAreWarnedOfAndTheirWorkerIsNotCalledMissing) {
+  // A broken or hostile worker's reports, past what a report may carry: refused. QA: they
+  // counted nowhere (the JSON said nothing was lost) and their worker, alive and reporting
+  // (it sends no heartbeat while it reports), was called missing.
+  add_worker("a");
+  start_test();
+  network_.partition("a", net::control_up, net::fault::drop);  // only its reports say it lives
+  for (std::uint64_t sequence = 1; sequence <= 5; ++sequence) {
+    proto::stats_report r;
+    r.worker_id = "a";
+    r.run_id = runner_->run_id();
+    r.sequence = sequence;
+    r.users = 12;
+    r.requests_sent = sequence * 2500;
+    for (int n = 0; n < 2500; ++n)
+      r.delta.entry("GET", "/items/" + std::to_string(n)).record(1000, 10, false);
+    proto::report_names names;
+    network_.inject_stats(proto::encode_stats("a", r, names));
+    clock_.advance(beat);
+  }
+  EXPECT_EQ(ready_workers(), 1);
+  EXPECT_EQ(master_log_.str().find("worker missing"), std::string::npos) << master_log_.str();
+  const auto& w = runner_->results().workers().at("a");
+  EXPECT_EQ(w.lost, 5u);
+  EXPECT_EQ(w.lost_requests(), 12500u);
+  EXPECT_EQ(runner_->results().lost_reports(), 5u);
+  const auto& warnings = runner_->summary().warnings;
+  EXPECT_EQ(std::count_if(warnings.begin(), warnings.end(),
+                          [](const std::string& t) {
+                            return t.starts_with(
+                                "worker a's stats reports were refused (stats: more than 2000 "
+                                "request names in one report)");
+                          }),
+            1)
+      << "once, however many are refused";
+}
+
 TEST_F(Links, AWorkerWhoseStatsPlaneIsCutIsMissingStopsItsUsersAndItsHeldReportsCountLater) {
   auto& a = add_worker("a");
   auto& b = add_worker("b");

@@ -460,3 +460,44 @@ TEST(StatsFrame, MasterHeartbeatsSayTheNamesKnownInTheirRun) {
   EXPECT_EQ(names.size(), 0u);
   EXPECT_EQ(names.known_below(), 0u);
 }
+
+TEST(StatsFrame, AReportFoldedAsAWorkerFoldsItIsReadWholeAndOneBeyondKeepsItsHeader) {
+  // The master's limits are what a worker folds its reports to (QA: a worker's report of 2,001
+  // names made from ids was refused whole, and nothing said whose report it was).
+  p::stats_report r;
+  r.worker_id = "w";
+  r.run_id = 3;
+  r.sequence = 7;
+  r.users = 8;
+  r.requests_sent = 2500;
+  for (int i = 0; i < 2500; ++i) {
+    const std::string name = "/?id=" + std::to_string(i);
+    r.delta.entry("GET", name).record(1000, 10, true);
+    r.delta.record_error("GET", name, "order " + std::to_string(i) + " rejected");
+  }
+  p::stats_frame f;
+  p::stats_report over = r;
+  p::report_names names;
+  const auto refused = f.read(p::encode_stats("w", over, names));
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(*refused, "stats: more than 2000 request names in one report");
+  ASSERT_TRUE(f.header_read()) << "whose report it was is known";
+  EXPECT_EQ(f.sender, "w");
+  EXPECT_EQ(f.sequence, 7u);
+  EXPECT_EQ(f.requests_sent, 2500u);
+  EXPECT_EQ(f.users, 8);
+  EXPECT_TRUE(f.rows.empty() && f.names.empty() && f.errors.empty()) << "its body counts nothing";
+  EXPECT_EQ(f.requests(), 0u);
+
+  r.delta.fold_past(p::stats_frame::max_rows, p::stats_frame::max_errors);
+  p::report_names fresh;
+  const auto read = f.read(p::encode_stats("w", r, fresh));
+  ASSERT_FALSE(read.has_value()) << *read;
+  EXPECT_EQ(f.requests(), 2500u);
+  std::uint64_t errors = 0;
+  for (const auto& e : f.errors) errors += e.count;
+  EXPECT_EQ(errors, 2500u);
+
+  EXPECT_TRUE(f.read("\x94\x01").has_value());
+  EXPECT_FALSE(f.header_read()) << "a frame cut short says nothing of whose it is";
+}
