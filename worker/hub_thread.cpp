@@ -177,15 +177,16 @@ const script::user_class* hub_thread::class_of(std::size_t class_index) {
     return &classes_.emplace(class_index, script::load_user_class(*scripts_, spec.script))
                 .first->second;
   } catch (const script::script_error& e) {
-    record_script_error(spec.script, e.what());
+    record_script_error(stats_, exceptions_, spec.script, e.what());
     return nullptr;
   }
 }
 
-void hub_thread::record_script_error(const std::string& script, const std::string& message) {
-  stats_.entry(script::script_error_type, script).record(0, 0, true);
-  stats_.record_error(script::script_error_type, script, message);
-  exceptions_.record(message, "");
+void hub_thread::record_script_error(stats::stats_table& stats, stats::exception_table& exceptions,
+                                     const std::string& script, const std::string& message) {
+  stats.entry(script::script_error_type, script).record(0, 0, true);
+  stats.record_error(script::script_error_type, script, message);
+  exceptions.record(message, "");
 }
 
 open_user* hub_thread::launch_user(std::size_t class_index, std::uint64_t user_id,
@@ -244,7 +245,9 @@ open_user* hub_thread::launch_user(std::size_t class_index, std::uint64_t user_i
         it->scripted->run();
       }
     } catch (const script::script_error& e) {  // Lua could not make the user (out of heap)
-      record_script_error(it->scripted->spec().script, e.what());
+      // In the user's run's tables: a user of a run that is over counts in no later run.
+      record_script_error(it->tables->stats, it->tables->exceptions, it->scripted->spec().script,
+                          e.what());
     }
   });
   return &it->as_open();

@@ -122,8 +122,9 @@ class hub_thread {
   /// The Lua class of a scripted user class, loaded at its first user; null when it cannot be.
   const script::user_class* class_of(std::size_t class_index);
   /// A scripted user of `script` could not be made (Lua out of heap): a failure of type LUA
-  /// and an exception, as an error in its on_start would be.
-  void record_script_error(const std::string& script, const std::string& message);
+  /// and an exception in the given tables, as an error in its on_start would be.
+  void record_script_error(stats::stats_table& stats, stats::exception_table& exceptions,
+                           const std::string& script, const std::string& message);
 
   int index_;
   std::shared_ptr<const config::scenario> scenario_;
