@@ -18,6 +18,7 @@
 #include "distribution.hpp"
 #include "load_plan.hpp"
 #include "printable_text.hpp"
+#include "proto/setup_data_limit.hpp"
 
 namespace swarmlet::master {
 namespace {
@@ -84,6 +85,17 @@ void test_runner::worker_restarted(const std::string& id) {
   leavers_.erase(id);  // gone with the process: the new one hears of resets as any worker
   note_worker_event(id, "restarted", 0);
   new_processes_.insert(id);
+}
+
+void test_runner::spawn_refused(const std::string& id) {
+  if (!running_) return;
+  // One that reported runs users of an earlier command: its stop still sends a final report.
+  if (const auto it = aggregator_.workers().find(id);
+      it != aggregator_.workers().end() && it->second.reports > 0)
+    return;
+  // QA: a stop waited 85 s for the final reports of workers that had dropped their commands.
+  last_sent_.erase(id);
+  check_finals();
 }
 
 int test_runner::users_sent_to(const std::string& id) const {
@@ -372,6 +384,11 @@ bool test_runner::run_setup() {
     main_script_ =
         std::make_unique<script::main_script>(scenario_->scripts, scenario_->main_script, eo, ms);
     setup_data_ = main_script_->setup();
+    // Checked here, before any user starts, as the workers check it: a value they refuse came
+    // with a spawn command they dropped, and no user ran anywhere (QA: at 20 MB).
+    if (auto problem = proto::setup_data_problem(setup_data_))
+      throw script::script_error(scenario_->main_script +
+                                 ": setup() returned what the workers cannot take: " + *problem);
   } catch (const script::script_error& e) {
     summary_.setup_error = e.what();
     aggregator_.add_exception("master", e.what(), "setup() of " + scenario_->main_script);

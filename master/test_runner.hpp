@@ -54,6 +54,10 @@ class test_runner final : public proto::report_sink {
   /// A new process said hello under `id` (add_worker follows): the one before is gone, with
   /// its users; its numbers stay in the reports as "ID (before its restart)".
   void worker_restarted(const std::string& id);
+  /// Worker `id` refused a spawn command of the test (it could not decode it): one that has
+  /// not reported in the run runs none of its users, so the stop waits for no final report of
+  /// it. Warned by the caller, with the worker's reason.
+  void spawn_refused(const std::string& id);
   /// Why a worker stops taking part.
   enum class worker_exit {
     missing,  ///< silent for too many beats

@@ -179,6 +179,17 @@ void worker_link::on_undecodable(const std::string& peer, const proto::decode_er
   send_to(peer, proto::message_type::refused, proto::refused_payload{reason});
 }
 
+void worker_link::on_worker_error(const std::string& id, const proto::error_payload& e) {
+  if (!e.refused) {
+    log("worker " + id + " reports an error: " + e.text);
+    return;
+  }
+  // A command the worker refused is one it does not follow: a warning (the console, -q, the
+  // JSON report), not a log line beside numbers that lack its users.
+  warn("worker " + id + " " + e.text);
+  if (*e.refused == proto::message_type::spawn && runner_ != nullptr) runner_->spawn_refused(id);
+}
+
 void worker_link::on_message(const std::string& id, proto::message m) {
   switch (m.type) {
     case proto::message_type::hello:
@@ -188,8 +199,7 @@ void worker_link::on_message(const std::string& id, proto::message m) {
     case proto::message_type::spawn_complete:
       return on_spawn_complete(id, std::get<proto::spawn_complete_payload>(m.body));
     case proto::message_type::error:
-      if (registry_.known(id))
-        log("worker " + id + " reports an error: " + std::get<proto::error_payload>(m.body).text);
+      if (registry_.known(id)) on_worker_error(id, std::get<proto::error_payload>(m.body));
       return;
     case proto::message_type::goodbye:
       return on_goodbye(id);

@@ -90,6 +90,8 @@ class worker_link {
   std::optional<std::string> foreign_key(const std::string& id, const std::string& key, bool binds);
   /// A frame that is not a message: counted; one of another version gets a refusal.
   void on_undecodable(const std::string& peer, const proto::decode_error& error);
+  /// An error a registered worker sent: a command it refused is warned of.
+  void on_worker_error(const std::string& id, const proto::error_payload& e);
   void send_to(const std::string& id, proto::message_type type,
                proto::payload body = proto::empty_payload{});
   void bad_frame(const std::string& peer, const std::string& reason);

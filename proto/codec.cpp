@@ -5,6 +5,7 @@
 #include <msgpack.hpp>
 
 #include "common/stats/stats_codec.hpp"
+#include "setup_data_limit.hpp"
 #include "stats_frame.hpp"
 
 namespace swarmlet::proto {
@@ -156,21 +157,13 @@ void unpack_arrival(const msgpack::object& o, spawn_command& s) {
   s.arrival = a;
 }
 
-/// spawn.setup_data: one msgpack value, nested at most 64 deep (workers turn it into Lua
-/// tables by recursion), or nothing.
+/// spawn.setup_data: one msgpack value within setup_data_limit.hpp's limits, or nothing.
 std::string setup_data(const msgpack::object& o) {
-  if (o.type != msgpack::type::BIN || o.via.bin.size > max_string)
+  if (o.type != msgpack::type::BIN || o.via.bin.size > max_setup_data_bytes)
     throw bad_frame{"spawn.setup_data is not bytes"};
   std::string bytes(o.via.bin.ptr, o.via.bin.size);
-  if (bytes.empty()) return bytes;
-  try {
-    std::size_t used = 0;
-    const msgpack::unpack_limit limit(1'000'000, 1'000'000, max_string, max_string, 0, 64);
-    msgpack::unpack(bytes.data(), bytes.size(), used, nullptr, nullptr, limit);
-    if (used != bytes.size()) throw bad_frame{"spawn.setup_data holds more than one value"};
-  } catch (const msgpack::unpack_error& e) {
-    throw bad_frame{std::string("spawn.setup_data is not a msgpack value: ") + e.what()};
-  }
+  if (auto problem = setup_data_problem(bytes))
+    throw bad_frame{"spawn.setup_data is not a value the workers take: " + *problem};
   return bytes;
 }
 
@@ -261,8 +254,13 @@ struct payload_packer {
     p.pack(c.users);
   }
   void operator()(const error_payload& e) const {
-    p.pack_array(1);
+    p.pack_array(2);
     p.pack(e.text);
+    if (e.refused) {
+      p.pack(static_cast<std::uint8_t>(*e.refused));
+    } else {
+      p.pack_nil();
+    }
   }
   void operator()(const stats_report& r) const {
     report_names every_name_defined;
@@ -371,9 +369,17 @@ payload decode_payload(message_type type, const msgpack::object& o) {
       return spawn_complete_payload{
           u64(field(o, 0, "spawn_complete"), "spawn_complete.run_id"),
           small_int(field(o, 1, "spawn_complete"), "spawn_complete.users", 0, 100'000'000)};
-    case message_type::error:
-      expect_array(o, 1, "error");
-      return error_payload{str(field(o, 0, "error"), "error.text", 4096)};
+    case message_type::error: {
+      expect_array(o, 2, "error");
+      error_payload e{str(field(o, 0, "error"), "error.text", 4096), std::nullopt};
+      if (const auto& r = field(o, 1, "error"); r.type != msgpack::type::NIL) {
+        const std::uint64_t refused = u64(r, "error.refused");
+        if (refused < 1 || refused > last_message_type)
+          throw bad_frame{"error.refused is not a message type"};
+        e.refused = static_cast<message_type>(refused);
+      }
+      return e;
+    }
     case message_type::stats:
       break;  // read from the raw bytes (decode())
   }
@@ -423,6 +429,19 @@ std::string encode(const message& m) {
   return std::string(buffer.data(), buffer.size());
 }
 
+namespace {
+
+/// The type of a message whose payload did not decode, read from its header as encode() writes
+/// it (an array of 4, then the type, which fits a positive fixint).
+std::optional<message_type> header_type(const void* data, std::size_t size) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  if (size < 2 || bytes[0] != 0x94 || bytes[1] < 1 || bytes[1] > last_message_type)
+    return std::nullopt;
+  return static_cast<message_type>(bytes[1]);
+}
+
+}  // namespace
+
 std::variant<message, decode_error> decode(const void* data, std::size_t size) {
   try {
     msgpack::object_handle handle = msgpack::unpack(static_cast<const char*>(data), size, nullptr,
@@ -456,9 +475,9 @@ std::variant<message, decode_error> decode(const void* data, std::size_t size) {
     m.body = decode_payload(m.type, o.via.array.ptr[3]);
     return m;
   } catch (const bad_frame& e) {
-    return decode_error{e.reason};
+    return decode_error{e.reason, 0, header_type(data, size)};
   } catch (const std::exception& e) {
-    return decode_error{std::string("not msgpack: ") + e.what()};
+    return decode_error{std::string("not msgpack: ") + e.what(), 0, header_type(data, size)};
   }
 }
 

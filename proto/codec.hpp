@@ -33,8 +33,10 @@ namespace swarmlet::proto {
 // report of the new process under its id, and spawn commands a delay before the ramp, so that
 // the workers' ramps interleave; 12: the master tells its workers of a stats reset
 // (reset_stats), and spawn commands and stats reports carry the run's resets, so that no
-// report of requests from before a reset counts after it
-inline constexpr std::uint16_t protocol_version = 12;
+// report of requests from before a reset counts after it; 13: an error says which of the
+// master's commands the worker refused (one it could not decode), so that the master waits for
+// no final report of a spawn command that never ran
+inline constexpr std::uint16_t protocol_version = 13;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.
 inline constexpr double max_cpu_percent = 4096 * 100;
@@ -110,6 +112,8 @@ struct spawn_complete_payload {
 
 struct error_payload {
   std::string text;
+  /// Set by a worker that refused a message of its master's (it did not decode): its type.
+  std::optional<message_type> refused = std::nullopt;
 };
 
 struct empty_payload {};
@@ -128,6 +132,9 @@ struct message {
 struct decode_error {
   std::string reason;
   std::uint16_t peer_version = 0;  ///< set when the frame was well-formed but of another version
+  /// The message's type when its header could be read (a command too big to decode, say): the
+  /// receiver can tell its sender which message it refused.
+  std::optional<message_type> type = std::nullopt;
 };
 
 std::string encode(const message& m);

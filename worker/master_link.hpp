@@ -80,6 +80,8 @@ class master_link final : public proto::report_sink {
   void on_message(proto::message m);
   void on_welcome(const proto::welcome_payload& w);
   void on_spawn(const proto::spawn_command& c);
+  /// A message from the master that did not decode: logged, and said to the master.
+  void on_undecodable(const proto::decode_error& error);
   void send(proto::message_type type, proto::payload body = proto::empty_payload{});
   void finish(int code);
   void stop_threads();

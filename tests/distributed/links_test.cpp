@@ -801,6 +801,34 @@ TEST_F(Links, AScenarioThatDoesNotLoadOnTheWorkerIsReportedToTheMaster) {
       << master_log_.str();
 }
 
+TEST_F(Links, AWorkerThatRefusesItsSpawnCommandSaysSoAndTheMasterWaitsForNoFinalReportOfIt) {
+  // QA: every worker dropped a spawn command too big to decode ("not msgpack: bin size
+  // overflow") and said nothing: the master waited 85 s for their final reports of a 2 s test.
+  auto& a = add_worker("a");
+  ASSERT_NE(a.users(), nullptr);
+  a.users()->defer_final = true;  // as a worker without the run: no final report comes
+  start_test();
+  proto::spawn_command c;
+  c.run_id = runner_->run_id();
+  c.setup_data = std::string(17 * 1024 * 1024, 'x');
+  network_.inject_to_worker("a",
+                            proto::encode(proto::make_message(proto::message_type::spawn, "", c)));
+  clock_.settle();
+  EXPECT_NE(a.log.str().find("dropped the master's spawn message: not msgpack: "),
+            std::string::npos)
+      << a.log.str();
+  runner_->request_stop();
+  clock_.settle();
+  EXPECT_TRUE(run_.dead()) << "the stop waits for no final report of the refused command";
+  if (!run_.dead()) a.users()->finish_stop();
+  EXPECT_EQ(run_.wait(), 0);
+  const auto& warnings = runner_->summary().warnings;
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_EQ(warnings.front().rfind("worker a refused the master's spawn message: not msgpack: ", 0),
+            0u)
+      << warnings.front();
+}
+
 TEST_F(Links, QuitEndsEveryWorker) {
   auto& a = add_worker("a");
   auto& b = add_worker("b");

@@ -136,6 +136,25 @@ TEST_F(ScriptSetup, AFailedSetupStartsNoUserExitsFourAndSaysWhereItFailed) {
   EXPECT_EQ(requests_of(s, "SETUP", "LUA main.lua:setup"), 1u) << s["requests"].dump();
 }
 
+TEST_F(ScriptSetup, ASetupValueOverTheWorkersLimitStopsTheTestBeforeAnyUserWithExitFour) {
+  // QA: setup() returned a 20 MB string; every worker dropped the spawn command carrying it, no
+  // user ran, and the master waited 85 s for a 2 s test, then exited 0 with 0 requests.
+  const auto file = write(
+      "script: main.lua\nload: {users: 2, spawn_rate: 100, run_time: 2s}\n"
+      "users: [{name: u, script: user.lua}]\n",
+      {{"main.lua",
+        "function setup(ctx)\n  return {big = string.rep('x', 17 * 1024 * 1024)}\nend\n"},
+       {"user.lua", shows_setup}});
+  auto master = master_with_workers(file, 1);
+  EXPECT_EQ(master->wait(), 4) << master->out() << master->err();
+  EXPECT_NE(master->err().find("swarmlet: main.lua: setup() returned what the workers cannot "
+                               "take: 17825802 bytes as msgpack, over the limit of 16777216 "
+                               "(16 MiB)\n"),
+            std::string::npos)
+      << master->err();
+  EXPECT_EQ(served(), 0u) << "no user started";
+}
+
 TEST_F(ScriptSetup, ASyntaxErrorInMainLuaIsFoundAtLoadWithExitTwo) {
   const auto file = write("script: main.lua\nusers: [{tasks: [{get: /}]}]\n",
                           {{"main.lua", "function setup(ctx)\n  return {\nend\n"}});

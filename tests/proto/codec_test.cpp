@@ -9,6 +9,7 @@
 #include <msgpack.hpp>
 #include <random>
 
+#include "proto/setup_data_limit.hpp"
 #include "proto/stats_frame.hpp"
 
 namespace p = swarmlet::proto;
@@ -217,12 +218,60 @@ TEST(Codec, SpawnCommandsCarrySetupDataAsOneBoundedMsgpackValue) {
             0u)
       << "an array of two with nothing in it";
   EXPECT_EQ(reason_of(spawn_frame(nil, std::string(value.data(), value.size()) + "\x01")),
-            "spawn.setup_data holds more than one value");
+            "spawn.setup_data is not a value the workers take: more than one msgpack value");
   // Nested lists 100 deep: a worker would recurse that deep turning them into Lua tables.
-  EXPECT_EQ(reason_of(spawn_frame(nil, std::string(100, '\x91') + "\x01"))
-                .rfind("spawn.setup_data is not a msgpack value", 0),
-            0u);
+  EXPECT_EQ(reason_of(spawn_frame(nil, std::string(100, '\x91') + "\x01")),
+            "spawn.setup_data is not a value the workers take: tables nested more than 64 deep");
   EXPECT_EQ(reason_of(spawn_frame(nil, std::string(40, '\x91') + "\x01")), "");
+}
+
+/// msgpack of one string of `n` bytes.
+std::string msgpack_string(std::size_t n) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  pk.pack_str(static_cast<std::uint32_t>(n));
+  const std::string body(n, 'x');
+  pk.pack_str_body(body.data(), static_cast<std::uint32_t>(n));
+  return std::string(buffer.data(), buffer.size());
+}
+
+TEST(Codec, SetupDataPastItsLimitIsNamedBeforeItIsSentAndAWorkerCanSayWhatItRefused) {
+  // QA: setup() returned a 20 MB string; the master sent it, every worker dropped the spawn
+  // command carrying it ("not msgpack: bin size overflow"), and no user ran.
+  const std::string at_limit = msgpack_string(p::max_setup_data_bytes - 5);  // 5: str 32 header
+  ASSERT_EQ(at_limit.size(), p::max_setup_data_bytes);
+  EXPECT_EQ(p::setup_data_problem(at_limit), std::nullopt);
+  p::spawn_command s;
+  s.run_id = 1;
+  s.setup_data = at_limit;
+  EXPECT_EQ(round_trip(p::message_type::spawn, s).setup_data.size(), p::max_setup_data_bytes)
+      << "what the master lets through, a worker takes";
+
+  const std::string over = msgpack_string(p::max_setup_data_bytes - 4);
+  EXPECT_EQ(p::setup_data_problem(over),
+            std::to_string(p::max_setup_data_bytes + 1) +
+                " bytes as msgpack, over the limit of 16777216 (16 MiB)");
+  s.setup_data = over;
+  const std::string frame = p::encode(p::make_message(p::message_type::spawn, "master", s));
+  const auto d = p::decode(frame.data(), frame.size());
+  ASSERT_TRUE(std::holds_alternative<p::decode_error>(d));
+  EXPECT_EQ(std::get<p::decode_error>(d).type, p::message_type::spawn)
+      << "the refused message's type is read from its header: "
+      << std::get<p::decode_error>(d).reason;
+
+  msgpack::sbuffer long_list;
+  msgpack::packer<msgpack::sbuffer> pk(long_list);
+  pk.pack_array(1'000'001);
+  for (int i = 0; i < 1'000'001; ++i) pk.pack(1);
+  EXPECT_EQ(p::setup_data_problem(std::string(long_list.data(), long_list.size())),
+            "a list of more than 1000000 items");
+
+  const auto refusal = round_trip(
+      p::message_type::error,
+      p::error_payload{"refused the master's spawn message: too big", p::message_type::spawn});
+  EXPECT_EQ(refusal.refused, p::message_type::spawn);
+  EXPECT_EQ(round_trip(p::message_type::error, p::error_payload{"no scenario"}).refused,
+            std::nullopt);
 }
 
 TEST(Codec, ABadArrivalPlanIsADecodeErrorWithAReason) {
