@@ -355,7 +355,7 @@ void count_cut_request(lua_State* L, user_context& user, const std::string& meth
                        const std::string& why) noexcept {
   stats::stats_table* table = engine::of(L).stats_of(&user);
   if (table == nullptr) return;
-  user.intended.reset();
+  user.start_lag.reset();
   const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - sent_at);
   try {  // called while the cut unwinds: nothing may replace it
@@ -424,15 +424,12 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
   }
   const auto us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(r.elapsed).count());
-  // The open model: the task's first request counts from when the task was to start.
-  const auto intended = std::exchange(user.intended, std::nullopt);
-  const std::uint64_t response_us =
-      intended ? std::max<std::uint64_t>(
-                     us, static_cast<std::uint64_t>(std::max<std::int64_t>(
-                             0, std::chrono::duration_cast<std::chrono::microseconds>(
-                                    green::clock::now() - *intended)
-                                    .count())))
-               : us;
+  // The open model: the task's first request is charged with how late the task started (the
+  // generator's lag, which a target slow to answer earlier arrivals causes), not with what the
+  // script did before sending it (QA: an sw.sleep(0.2) read as a 200 ms response).
+  const auto lag = std::exchange(user.start_lag, std::nullopt);
+  const bool scheduled = lag.has_value();
+  const std::uint64_t response_us = scheduled ? us + static_cast<std::uint64_t>(lag->count()) : us;
   std::string failure = default_judgement(r);
   std::optional<std::uint64_t> pending;
   if (stats::stats_table* table = engine::of(L).stats_of(&user)) {
@@ -452,13 +449,13 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
       p.name = o.name;
       p.elapsed_us = response_us;
       p.service_us = us;
-      p.scheduled = intended.has_value();
+      p.scheduled = scheduled;
       p.bytes = r.response.body_bytes;
       p.default_failure = std::move(failure);
       p.thread = thread;
       user.pending.push_back(std::move(p));
     } else {
-      if (intended) {
+      if (scheduled) {
         entry.record_scheduled(response_us, us, r.response.body_bytes, !failure.empty());
       } else {
         entry.record(us, r.response.body_bytes, !failure.empty());

@@ -1,5 +1,6 @@
 #include "scripted_user.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/stats/exception_table.hpp"
@@ -161,9 +162,12 @@ bool scripted_user::start() {
 
 void scripted_user::run_task(std::size_t index, std::optional<green::time_point> intended) {
   const auto& t = class_.tasks.at(index);
-  context_.intended = intended;
+  if (intended)
+    context_.start_lag = std::max(
+        std::chrono::microseconds::zero(),
+        std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - *intended));
   call(t.fn, t.name);
-  context_.intended.reset();
+  context_.start_lag.reset();
 }
 
 void scripted_user::set_vars(const std::map<std::string, std::string>& vars) {

@@ -54,7 +54,7 @@ class scripted_user {
   /// These calls throw green::green_exit when the user's green thread is killed meanwhile.
   bool start();
   /// Runs the task `index` of the class. `intended` (the open model): when it was to start;
-  /// its first request's response time counts from then.
+  /// its first request's response time is its own plus how late the task started.
   void run_task(std::size_t index, std::optional<green::time_point> intended = std::nullopt);
   /// Replaces u.vars (a new data row for the next task). Throws script_error when Lua is out
   /// of heap.

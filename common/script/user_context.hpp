@@ -1,6 +1,7 @@
 #pragma once
 // What the `swarmlet` functions need to know of the user whose Lua code calls them: its id,
 // its HTTP client, the green threads it spawned (they die with it), and how to stop it.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,7 +32,7 @@ struct pending_response {
   stats::stats_table* table = nullptr;
   stats::request_stats* entry = nullptr;
   std::string method, name;
-  std::uint64_t elapsed_us = 0;  ///< from the intended start when `scheduled`
+  std::uint64_t elapsed_us = 0;  ///< with the task's start lag when `scheduled`
   std::uint64_t service_us = 0;  ///< its own time (the open model's first request of a task)
   bool scheduled = false;
   std::uint64_t bytes = 0;
@@ -64,9 +65,12 @@ struct user_context {
   /// Responses made with catch = true and not judged yet: at most one per green thread of the
   /// user (a thread's next request counts its last as judged by default; the others' stay).
   std::vector<pending_response> pending;
-  /// The open model: when the task running now was to start. Its first request's response
-  /// time counts from then (no coordinated omission), as a YAML user's does; taken by it.
-  std::optional<green::time_point> intended;
+  /// The open model: how late the task running now started against its schedule (the
+  /// generator's lag). Its first request's response time is its service time plus this (no
+  /// coordinated omission), as a YAML user's is; taken by it. Not the time from the intended
+  /// start: what the script does before that request (sw.sleep, building a payload) is its
+  /// own time, not the target's.
+  std::optional<std::chrono::microseconds> start_lag;
   std::uint64_t next_sequence = 0;
   /// Where the user's requests and exceptions count (engine::stats_of): its run's tables, so
   /// that a user of a run that is over, still ending its request, counts in no later run.

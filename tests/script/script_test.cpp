@@ -59,10 +59,16 @@ class Script : public ::testing::Test {
       if (arrange_stop) arrange_stop(stopping);
       s::scripted_user u(*engine_, cls_, settings);
       started_ = u.start();
-      if (started_) u.run_task(0);
+      if (started_ && late_by_) {
+        u.run_task(0, g::clock::now() - *late_by_);  // the open model, that late
+      } else if (started_) {
+        u.run_task(0);
+      }
       u.finish();
     }).wait();
   }
+  /// Set: run_user runs its task in the open model, this late against its schedule.
+  std::optional<std::chrono::microseconds> late_by_;
   /// http.timeout of the users run_user makes (the client's default when unset).
   std::optional<std::chrono::milliseconds> http_timeout_;
   /// The global `name` of the engine's state, as a string ("nil" when unset).
@@ -692,6 +698,26 @@ TEST_F(Script, AThreadStillRequestingWhenItsUserEndsAddsNoFailure) {
     sending:wait()  -- back here once the thread parks in its request
   )"));
   EXPECT_EQ(entry("GET", "/background"), nullptr) << only_error();
+}
+
+TEST_F(Script, TheOpenModelChargesATasksFirstRequestWithItsLatenessNotWithTheScriptsTime) {
+  // QA: an sw.sleep(0.2) before the first request was read as a 200 ms response of a 0.1 ms
+  // answer. The correction from the schedule is for the generator's lateness only.
+  late_by_ = 3s;
+  run_user(task(R"(
+    sw.sleep(1)
+    u.http:get("/", {name = "first"})
+    u.http:get("/", {name = "second"})
+  )"));
+  const auto* first = entry("GET", "first");
+  ASSERT_NE(first, nullptr) << only_error();
+  ASSERT_EQ(first->service.count(), 1u) << "measured against its schedule";
+  const std::uint64_t charged = first->total_us - first->service_total_us;
+  EXPECT_GE(charged, 3'000'000u) << "the task started 3 s late: the request is charged that";
+  EXPECT_LT(charged, 4'000'000u) << "and not the script's own second of sleep";
+  ASSERT_NE(entry("GET", "second"), nullptr);
+  EXPECT_EQ(entry("GET", "second")->service.count(), 0u) << "only the first is on the schedule";
+  EXPECT_LT(entry("GET", "second")->max_us, 3'000'000u);
 }
 
 TEST_F(Script, CatchLetsTheScriptJudge) {
