@@ -214,19 +214,13 @@ void worker_link::on_hello(const std::string& id, const proto::hello_payload& h)
   // unregistered (it lost the master and stopped its users), so it also gets its share again.
   const bool known = registry_.known(id);
   const bool was_ready = registry_.ready(id);
-  // The process a restart replaced says hello: it was not dead, and two processes run under
-  // the id. The one registered keeps it: taking this one back (a restart of the other) had
-  // them take the id in turn, each time the other lost the master.
-  if (known && registry_.replaced_process_is_back(id, h)) {
-    warn_of_two_processes(id, h, was_ready);
-    if (was_ready) return refuse_replaced_process(id, h);
-  }
   if (!was_ready && !descriptors_for_a_worker(id)) return;
   // A new process under the id (a restart: Kubernetes gives a pod's container its name again)
   // numbers its reports and names from the start: what the master kept of the one before
   // would refuse its reports as repeats. A process that said goodbye never says hello again:
   // a hello under its name is another process (systemctl restart, Ctrl-C and run again).
   const bool restarted = known ? registry_.another_process(id, h) : said_goodbye_.contains(id);
+  if (known && registry_.replaced_process_is_back(id, h)) warn_of_two_processes(id, h);
   leavers_heard_.erase(id);
   registry_.hello(id, h, clock_.now());
   auto& remote = remotes_[id];
@@ -252,27 +246,16 @@ void worker_link::on_hello(const std::string& id, const proto::hello_payload& h)
   if (!worker_joined_.ready()) worker_joined_.send();
 }
 
-void worker_link::warn_of_two_processes(const std::string& id, const proto::hello_payload& h,
-                                        bool refused) {
+void worker_link::warn_of_two_processes(const std::string& id, const proto::hello_payload& h) {
   if (!two_processes_warned_.insert(id).second) return;
   const worker_info& now = registry_.all().at(id);
-  warn(fmt::format(
-      "two worker processes were given --id {}: pid {} on {}, which a newer one replaced, is "
-      "still running, and pid {} on {}; {}; give each worker its own --id, or leave --id out",
-      id, h.pid, h.host, now.pid, now.host,
-      refused ? "the master keeps the newer one and told the older one to exit"
-              : "each hello of one is taken for a restart of the other"));
-}
-
-void worker_link::refuse_replaced_process(const std::string& id, const proto::hello_payload& h) {
-  const worker_info& now = registry_.all().at(id);
-  log(fmt::format("refused worker {} (pid {} on {}): pid {} on {} joined under its id since", id,
-                  h.pid, h.host, now.pid, now.host));
-  send_to(id, proto::message_type::refused,
-          proto::refused_payload{fmt::format(
-              "another process (pid {} on {}) joined the master as worker {} since this one did, "
-              "and has its place: give each worker its own --id, or leave --id out",
-              now.pid, printable(now.host), printable(id))});
+  const std::string text = fmt::format(
+      "two processes are running with --id {} (pid {} on {}, and pid {} on {}): each hello of "
+      "one is taken for a restart of the other, and their reports for lost ones; give each its "
+      "own --id",
+      id, h.pid, h.host, now.pid, now.host);
+  log(text);
+  if (runner_ != nullptr) runner_->warn(text);
 }
 
 void worker_link::on_heartbeat(const std::string& id, const proto::heartbeat_payload& h) {

@@ -67,11 +67,8 @@ class worker_link {
   void heartbeat_loop();
   void on_message(const std::string& id, proto::message m);
   void on_hello(const std::string& id, const proto::hello_payload& h);
-  /// Once per id: the process a restart of `id` replaced said hello `h` again; `refused`: the
-  /// one registered is alive, and `h`'s process is refused.
-  void warn_of_two_processes(const std::string& id, const proto::hello_payload& h, bool refused);
-  /// Tells the process a restart of `id` replaced, alive, that the id is another's now: it exits.
-  void refuse_replaced_process(const std::string& id, const proto::hello_payload& h);
+  /// Once per id: the process a restart of `id` replaced said hello `h` again.
+  void warn_of_two_processes(const std::string& id, const proto::hello_payload& h);
   void on_heartbeat(const std::string& id, const proto::heartbeat_payload& h);
   /// Logs once (until it recovers) that a worker's CPU, as its last heartbeat or report said,
   /// is near its limit.
