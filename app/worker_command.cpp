@@ -87,12 +87,7 @@ int serve(const worker_flags& f) {
   o.no_answer_hint = to.curve ? "is it running there? is --master-key its public key, and is this "
                                 "worker's key on its --curve-allow list?"
                               : "is it running there (and without --curve-key), and not out of "
-                                "file descriptors?";
-  // Another process given the same --id takes it at the master, which then hears only that one
-  // (a master that refuses this one says so; one of an older version does not).
-  if (!f.id.empty())
-    o.no_answer_hint +=
-        " does another worker run with --id " + f.id + "? each needs its own (or leave --id out)";
+                                "file descriptors? still trying";
   o.log = f.level <= log_level::info ? &std::cerr : nullptr;
   worker::runtime_options ro;
   ro.threads = o.threads;

@@ -47,16 +47,9 @@ class memory_network::worker_end final : public worker_transport {
       ++net_.dropped_;
       return false;
     }
-    // As the master's ROUTER with its handover: the route of the id went to a newer connection
-    // under it, and this one reaches nobody (it is not broken: the send succeeds).
-    if (!holds_route()) {
-      ++net_.dropped_;
-      return true;
-    }
     net_.carry(id_, control_up, {id_, encode(m), key_});
     return true;
   }
-  void reconnect_control() override { net_.links_[id_].end = this; }
   void push_stats(std::string frame) override {
     net_.carry(id_, stats_up, {"", std::move(frame), key_});
   }
@@ -65,11 +58,6 @@ class memory_network::worker_end final : public worker_transport {
   green::queue<frame> inbox_;
 
  private:
-  bool holds_route() const {
-    const auto it = net_.links_.find(id_);
-    return it != net_.links_.end() && it->second.end == this;
-  }
-
   memory_network& net_;
   std::string id_;
   std::string key_;

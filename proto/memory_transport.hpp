@@ -9,11 +9,9 @@
 // breaks and ZeroMQ reconnects), and raw bytes can be injected on any path. Frames held for a
 // master or worker that is gone meanwhile reach whoever listens under that name after the heal;
 // over ZeroMQ, those still queued in the socket do the same, those in the dead connection's
-// kernel buffers are lost (cut them to model that). A worker that connects under the id of
-// another takes its route, as the master's ROUTER hands it over: the other's control frames
-// reach nobody until it reconnects (reconnect_control). One thing it does not model: the two
-// planes are separate connections over ZeroMQ and may overtake each other; in memory, each path
-// keeps its order, and only a hold of one path makes frames of the other overtake it.
+// kernel buffers are lost (cut them to model that). One thing it does not model: the two planes
+// are separate connections over ZeroMQ and may overtake each other; in memory, each path keeps
+// its order, and only a hold of one path makes frames of the other overtake it.
 #include <cstdint>
 #include <deque>
 #include <map>

@@ -60,11 +60,6 @@ class worker_transport {
   /// The master's welcome said where it takes stats; a transport told its stats endpoint up
   /// front ignores this.
   virtual void use_stats_port(int port) = 0;
-  /// Drops the control connection and makes a new one. The master's ROUTER hands a worker id's
-  /// route to the newest connection under it (another process given the same --id): the older
-  /// connection stays open, and what it sends reaches nobody. A new connection takes the route
-  /// back, so that the master hears this process again.
-  virtual void reconnect_control() = 0;
 };
 
 }  // namespace swarmlet::proto

@@ -200,16 +200,6 @@ void zmq_worker_transport::push_stats(std::string frame) {
   stats_.send(zmq::buffer(frame));
 }
 
-void zmq_worker_transport::reconnect_control() {
-  // ZeroMQ's own reconnection does not help: the connection whose route was handed over is
-  // not broken, only ignored.
-  try {
-    control_.raw().disconnect(options_.control_endpoint);
-  } catch (const zmq::error_t&) {  // not connected: nothing to drop
-  }
-  control_.connect(options_.control_endpoint);
-}
-
 void zmq_worker_transport::use_stats_port(int port) {
   // A stats endpoint given up front (--stats-port) wins over the welcome's.
   if (!options_.stats_endpoint.empty() || port <= 0) return;

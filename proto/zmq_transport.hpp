@@ -77,7 +77,6 @@ class zmq_worker_transport final : public worker_transport {
   bool send(const message& m) override;
   void push_stats(std::string frame) override;
   void use_stats_port(int port) override;
-  void reconnect_control() override;
 
  private:
   void connect_stats(const std::string& endpoint);

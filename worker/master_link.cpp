@@ -198,12 +198,12 @@ void master_link::receive_loop() {
 
 void master_link::beat_loop() {
   auto hello_backoff = first_hello_backoff;
-  bool hinted = false;  // in this spell of looking for the master
+  const auto started = clock_.now();
+  bool hinted = false;
   for (;;) {
     const auto now = clock_.now();
     const auto silence = heartbeat_interval_ * options_.heartbeat_misses;
-    if (registered_) hinted = false;
-    if (!registered_ && !hinted && now - looking_since_ > no_answer_hint_after) {
+    if (!registered_ && !hinted && now - started > no_answer_hint_after) {
       hinted = true;
       log("no answer from the master at " + options_.master_address + " for " +
           std::to_string(no_answer_hint_after.count()) + " s: " + options_.no_answer_hint +
@@ -225,11 +225,6 @@ void master_link::beat_loop() {
           " ms: stopping users, saying hello again");
       registered_ = false;
       if (load_ && load_->current_run() != 0) load_->stop(load_->current_run());
-      // The master may be there and hear nobody under this id but a newer process given the
-      // same --id, which took the id's route (QA: this worker then said hello, unheard, until
-      // the test ended). A new connection takes the route back: the master hears the hello,
-      // and tells this process what is wrong.
-      transport_.reconnect_control();
     }
     if (registered_) {
       hello_backoff = first_hello_backoff;
@@ -264,10 +259,8 @@ int master_link::run() {
     throw;
   }
   stop_threads();
-  // A stop under way: let its final report leave before the process goes (a quit, or a
-  // refusal of a worker that had stopped its users, hearing no master, as another process took
-  // its id).
-  if (code != 2 && load_ && load_->stopping()) {
+  // A stop under way: let its final report leave before the process goes.
+  if (code == 0 && load_ && load_->stopping()) {
     final_left_.reset();
     clock_.wait_until(final_left_, clock_.now() + final_report_grace);
   }

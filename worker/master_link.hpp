@@ -30,7 +30,7 @@ struct master_link_options {
   int threads = 1;
   int heartbeat_misses = 3;    ///< the master silent this many of its intervals: it is gone
   std::string master_address;  ///< the master as log lines name it
-  /// Said when no master answered for a while (what to check; " (still trying)" follows).
+  /// Said when no master answered for a while (what to check).
   std::string no_answer_hint = "is it running there?";
   std::ostream* log = nullptr;
 };

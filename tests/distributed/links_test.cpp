@@ -685,13 +685,10 @@ TEST_F(Links, WithCurveAWorkerNameBelongsToTheKeyItJoinedWith) {
   a.users()->report(3);
   clock_.settle();
   EXPECT_EQ(counted(), 3u);
-  // Gone for good (a goodbye), its name is free for another key. (The impostor took a's
-  // route, as it would over ZeroMQ: a's control frames reach the master on a new connection.)
-  a.transport->reconnect_control();
+  // Gone for good (a goodbye), its name is free for another key.
   a.transport->send(proto::make_message(proto::message_type::goodbye, "a"));
   clock_.settle();
   ASSERT_EQ(ready_workers(), 0);
-  impostor->reconnect_control();
   impostor->send(
       proto::make_message(proto::message_type::hello, "a", proto::hello_payload{"h", 1, 1}));
   answer = impostor->receive();

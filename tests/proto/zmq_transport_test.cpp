@@ -54,47 +54,6 @@ TEST_F(ZmqTransport, ControlMessagesCarryTheWorkersIdentityBothWays) {
   EXPECT_EQ(std::get<p::message>(back.content).type, p::message_type::quit);
 }
 
-/// Says hello as `pid` over `worker` until the master hears that pid (or 20 s); true if heard.
-bool heard_hello(p::zmq_master_transport& master, p::zmq_worker_transport& worker,
-                 std::int64_t pid) {
-  auto hello = p::make_message(p::message_type::hello, "same", p::hello_payload{"h", pid, 1});
-  auto sender = g::spawn([&] {
-    for (;;) {
-      worker.send(hello);
-      g::sleep(20ms);
-    }
-  });
-  bool heard = false;
-  g::with_timeout(20s, [&] {
-    while (!heard) {
-      const auto got = master.receive_control();
-      const auto* m = std::get_if<p::message>(&got.content);
-      heard = m != nullptr && std::get<p::hello_payload>(m->body).pid == pid;
-    }
-  });
-  sender.kill();
-  return heard;
-}
-
-TEST_F(ZmqTransport, AWorkerWhoseIdANewerConnectionTookIsHeardAgainOnANewConnection) {
-  // The master's ROUTER hands an id's route to the newest connection under it (another
-  // process given the same --id): the older connection stays open, and what it sends reaches
-  // nobody. QA: the older process said hello, unheard, until the test ended.
-  auto older = connect("same");
-  ASSERT_TRUE(heard_hello(master, *older, 1));
-  auto newer = connect("same");
-  ASSERT_TRUE(heard_hello(master, *newer, 2));
-  older->reconnect_control();
-  ASSERT_TRUE(heard_hello(master, *older, 1)) << "the older is heard on its new connection";
-  ASSERT_TRUE(master.send("same", p::make_message(p::message_type::quit, "master")));
-  std::optional<p::message_type> answer;
-  g::with_timeout(20s, [&] {
-    const auto back = older->receive();
-    if (const auto* m = std::get_if<p::message>(&back.content)) answer = m->type;
-  });
-  EXPECT_EQ(answer, p::message_type::quit) << "and the master's answer reaches it";
-}
-
 TEST_F(ZmqTransport, StatsGoToThePortTheWelcomeSays) {
   auto worker = connect("w1");
   EXPECT_GT(master.stats_port(), 0);
