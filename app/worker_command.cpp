@@ -87,7 +87,7 @@ int serve(const worker_flags& f) {
   o.no_answer_hint = to.curve ? "is it running there? is --master-key its public key, and is this "
                                 "worker's key on its --curve-allow list?"
                               : "is it running there (and without --curve-key), and not out of "
-                                "file descriptors? still trying";
+                                "file descriptors?";
   o.log = f.level <= log_level::info ? &std::cerr : nullptr;
   worker::runtime_options ro;
   ro.threads = o.threads;

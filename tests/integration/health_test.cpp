@@ -41,6 +41,7 @@ TEST(Health, AWorkerWithoutItsMasterIsAliveNotReadyAndJoinsWhenTheMasterComes) {
   const std::string said = worker.wait_for_err_line("no answer from the master", 30s);
   EXPECT_NE(said.find("tcp://127.0.0.1:" + port), std::string::npos) << worker.err();
   EXPECT_NE(said.find("still trying"), std::string::npos) << said;
+  EXPECT_EQ(said.find("still trying"), said.rfind("still trying")) << "said once: " << said;
 
   const auto file = ts::write_temp_file(
       "scenario.yaml", "target: http://127.0.0.1:9\nusers: [{tasks: [{get: /}]}]\n");
