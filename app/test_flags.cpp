@@ -84,7 +84,8 @@ void add_test_flags(CLI::App& cmd, test_flags& f) {
       ->check(whole_number())
       ->check(CLI::Range(0, 65535));
   cmd.add_option("--exit-code-on-error", f.exit_code_on_error,
-                 "Exit code of a test without thresholds in which any request failed (with "
+                 "Exit code of a test without thresholds in which any request failed or a script "
+                 "raised an error (with "
                  "thresholds, they decide)")
       ->capture_default_str()
       ->envname("SWARMLET_EXIT_CODE_ON_ERROR")
@@ -197,12 +198,12 @@ int run_tests(const test_flags& f, master::test_session& session, runner_faces& 
     if (!runner.summary().setup_error.empty()) return exit_setup_failed;
     // The failures the reports judged (a report merged after the end does not change it).
     const bool has_thresholds = !runner.scenario().thresholds.empty();
-    const auto failed = runner.summary().failed_requests;
+    const auto& summary = runner.summary();
+    const auto failed = summary.failed_requests + summary.script_errors;
     const int code = test_exit_code(has_thresholds, threshold_code, failed, f.exit_code_on_error);
     // Thresholds print their verdict; failed requests ended a run with 1 and, under -q, no word.
     if (!has_thresholds && failed > 0 && code != 0)
-      std::cerr << "swarmlet: " << failed << " request" << (failed == 1 ? "" : "s")
-                << " failed: exit code " << code
+      std::cerr << "swarmlet: " << summary.failures_text() << ": exit code " << code
                 << " (--exit-code-on-error chooses it; thresholds decide instead)" << std::endl;
     return code;
   };

@@ -58,7 +58,7 @@ bool aggregator::add(const proto::stats_report& report) {
   sums_ = counted;
   ++w.reports;
   if (from == process::joined) w.users = report.users;  // a process replaced has none
-  w.requests_received += report.delta.total().requests;
+  w.requests_received += report.delta.all_rows().requests;
   w.requests_sent = std::max(w.requests_sent, w.requests_sent_earlier + report.requests_sent);
   if (report.final) {
     w.final_command = std::max(w.final_command, report.command_id);
@@ -68,7 +68,7 @@ bool aggregator::add(const proto::stats_report& report) {
     skip_span(w);
     return true;
   }
-  add_span(w, record, report.delta.total().requests);
+  add_span(w, record, report.delta.all_rows().requests);
   totals_.merge(report.delta);
   // The per-second tables hold only names the totals hold, folded the same way.
   interval_.merge(totals_.counted_as_here(report.delta));

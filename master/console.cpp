@@ -45,9 +45,19 @@ std::string format_stats_table(const aggregator& a, std::optional<double> run_se
     return std::pair<double, double>{static_cast<double>(s.requests) / *run_seconds,
                                      static_cast<double>(s.failures) / *run_seconds};
   };
-  for (const auto& [key, s] : a.totals().entries()) row(key.method, key.name, s, rates(s, &key));
-  out += std::string(out.find('\n'), '-') + "\n";
+  const auto& entries = a.totals().entries();
+  for (const auto& [key, s] : entries)
+    if (!stats::stats_table::is_script_error(key)) row(key.method, key.name, s, rates(s, &key));
+  const std::string line = std::string(out.find('\n'), '-') + "\n";
+  out += line;
   row("", "Aggregated", a.totals().total(), rates(a.totals().total(), nullptr));
+  // Below the requests' total, which they are not in (a task that failed before sending
+  // anything would lower its percentiles and raise its rate).
+  if (!a.totals().script_errors().empty()) {
+    out += line + "Script errors (not requests: not in Aggregated)\n";
+    for (const auto& [key, s] : entries)
+      if (stats::stats_table::is_script_error(key)) row(key.method, key.name, s, rates(s, &key));
+  }
   return out;
 }
 
@@ -61,7 +71,9 @@ std::string format_percentiles_table(const stats::stats_table& t) {
     for (double q : report_quantiles) out += fmt::format(" {:>7}", ms(s.percentile_ms(q)));
     out += fmt::format(" {:>9}\n", s.requests);
   };
-  for (const auto& [key, s] : t.entries()) row(key.method, key.name, s);
+  // Script errors' durations (time to the error) are no response times: not in this table.
+  for (const auto& [key, s] : t.entries())
+    if (!stats::stats_table::is_script_error(key)) row(key.method, key.name, s);
   row("", "Aggregated", t.total());
   return out;
 }

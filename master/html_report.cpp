@@ -131,9 +131,9 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
     verdict = "setup() failed: no user started.";
   else if (run.thresholds.empty())
     verdict =
-        run.failed_requests == 0
+        run.failures_text().empty()
             ? "No thresholds were set, and no request failed."
-            : fmt::format("No thresholds were set, and {} requests failed{}.", run.failed_requests,
+            : fmt::format("No thresholds were set, and {}{}.", run.failures_text(),
                           run.failures_fail ? "" : " (--exit-code-on-error 0: not a failure)");
   // Dropped iterations fail no verdict (as in k6, only a threshold on them would), but the page
   // says so where it says that no request failed.
@@ -167,9 +167,15 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
   else
     out += fmt::format("<tr><th class=l>load</th><td class=l>{} users at peak</td></tr>",
                        run.peak_users);
-  out += fmt::format(
-      "<tr><th class=l>requests</th><td class=l>{} ({} failed, {:.2f}%)</td></tr></table>\n",
-      total.requests, total.failures, 100 * total.fail_ratio());
+  out += fmt::format("<tr><th class=l>requests</th><td class=l>{} ({} failed, {:.2f}%)</td></tr>",
+                     total.requests, total.failures, 100 * total.fail_ratio());
+  const auto script_errors = a.totals().script_errors();
+  if (!script_errors.empty())
+    out += fmt::format(
+        "<tr><th class=l>script errors</th><td class=l id=\"script-errors-count\">{} (not "
+        "requests: see Script errors)</td></tr>",
+        script_errors.failures);
+  out += "</table>\n";
 
   out +=
       "<h2>Requests</h2><table id=\"requests\"><thead><tr><th class=l>Type</th><th "
@@ -186,10 +192,24 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
     out +=
         fmt::format("<td>{:.2f}</td></tr>\n", run.counted_s > 0 ? e.requests / run.counted_s : 0.0);
   };
-  for (const auto& [k, e] : a.totals().entries()) row(k.method, k.name, e);
+  for (const auto& [k, e] : a.totals().entries())
+    if (!stats::stats_table::is_script_error(k)) row(k.method, k.name, e);
   out += "</tbody><tfoot>";
   row("", "Aggregated", total);
   out += "</tfoot></table>\n";
+  if (!script_errors.empty()) {
+    // Not requests (a task that failed before sending anything): apart, and not in Aggregated.
+    out +=
+        "<h2>Script errors</h2><table id=\"script-errors\"><thead><tr><th class=l>Type</th><th "
+        "class=l>Name</th><th># errors</th><th>errors/s</th></tr></thead><tbody>\n";
+    for (const auto& [k, e] : a.totals().entries())
+      if (stats::stats_table::is_script_error(k))
+        out += fmt::format(
+            "<tr><td class=l>{}</td><td class=l>{}</td><td>{}</td><td>{:.2f}</td></tr>\n",
+            escape(k.method), escape(k.name), e.failures,
+            run.counted_s > 0 ? e.failures / run.counted_s : 0.0);
+    out += "</tbody></table>\n";
+  }
   out += open_model_section(a.totals());
 
   std::vector<double> t, rps, fps, p50, p95, p99, users;

@@ -62,10 +62,21 @@ nlohmann::json report_stats_json(const stats::request_stats& s, double seconds) 
 
 bool run_summary::passed() const {
   if (aborted || !setup_error.empty()) return false;
-  if (thresholds.empty()) return !failures_fail || failed_requests == 0;
+  if (thresholds.empty()) return !failures_fail || (failed_requests == 0 && script_errors == 0);
   for (const auto& t : thresholds)
     if (!t.passed) return false;
   return true;
+}
+
+std::string run_summary::failures_text() const {
+  std::string requests = failed_requests == 0 ? ""
+                                              : fmt::format("{} request{} failed", failed_requests,
+                                                            failed_requests == 1 ? "" : "s");
+  std::string errors = script_errors == 0 ? ""
+                                          : fmt::format("{} script error{}", script_errors,
+                                                        script_errors == 1 ? "" : "s");
+  if (requests.empty()) return errors;
+  return errors.empty() ? requests : requests + " and " + errors;
 }
 
 std::string stats_csv(const aggregator& a, const run_summary& run) {
@@ -230,6 +241,8 @@ nlohmann::json summary_json(const aggregator& a, const run_summary& run) {
           {"counted_s", run.counted_s},
           {"peak_users", run.peak_users},
           {"totals", report_stats_json(a.totals().total(), run.counted_s)},
+          // Not requests, so not in the totals; each is a row of "requests" (method LUA).
+          {"script_errors", a.totals().script_errors().failures},
           {"lost", {{"reports", a.lost_reports()}, {"requests", a.lost_requests()}}},
           {"generator_lag_ms", generator_lag_json(a.totals().lag())},
           {"http_versions",

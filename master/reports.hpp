@@ -83,9 +83,16 @@ struct run_summary {
   /// code (false with --exit-code-on-error 0).
   bool failures_fail = true;
   std::uint64_t failed_requests = 0;  ///< at the end
+  /// Errors scripts raised, at the end (the rows of stats::script_error_method): not requests,
+  /// but without thresholds they fail the test as failed requests do (Locust's exceptions).
+  std::uint64_t script_errors = 0;
   /// The verdict the exit code gives: setup() ran, no threshold aborted the test, and every
-  /// threshold held; without thresholds, no request failed (unless failures_fail is false).
+  /// threshold held; without thresholds, no request failed and no script raised an error
+  /// (unless failures_fail is false).
   bool passed() const;
+  /// What failed, for a verdict: "3 requests failed", "1 script error", or both joined by
+  /// "and"; empty when nothing did.
+  std::string failures_text() const;
 };
 
 /// The CSV files' contents (also the web API's downloads).

@@ -855,6 +855,7 @@ int test_runner::run() {
   for (auto& l : lost) summary_.worker_events.push_back(std::move(l));
   summary_.failures_fail = options_.failures_fail;
   summary_.failed_requests = aggregator_.totals().total().failures;
+  summary_.script_errors = aggregator_.totals().script_errors().failures;
   summary_.complete = true;
 
   print("\n" + format_stats_table(aggregator_, summary_.counted_s) + "\n" +

@@ -477,7 +477,7 @@ void runtime::send_report(bool final, std::uint64_t command_id, std::uint64_t re
   r.live_user_ids = std::move(snap.live_user_ids);
   for (std::size_t i = 0; i < rows_.size(); ++i)
     if (rows_[i]) r.data_rows_used[scenario_->users[i].name] = rows_[i]->used();
-  const std::uint64_t requests = r.delta.total().requests;
+  const std::uint64_t requests = r.delta.all_rows().requests;
   requests_reported_ += requests;
   run_requests_sent_ += requests;
   r.requests_sent = run_requests_sent_;

@@ -14,6 +14,7 @@
 
 #include "common/green/ssl.hpp"
 #include "common/http/client.hpp"
+#include "common/stats/stats_table.hpp"
 #include "engine.hpp"
 #include "http_api.hpp"
 #include "user_class.hpp"
@@ -22,8 +23,8 @@
 
 namespace swarmlet::script {
 
-/// The stats type of errors raised by scripts (Locust lists them as exceptions).
-inline constexpr const char* script_error_type = "LUA";
+/// The stats type of errors raised by scripts (Locust lists them as exceptions): not requests.
+inline constexpr const char* script_error_type = stats::script_error_method;
 
 struct user_settings {
   std::uint64_t id = 0;

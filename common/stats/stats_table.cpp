@@ -16,6 +16,11 @@ request_key stats_table::admit(const request_key& key) const {
   if (entries_.size() < max_names_ || entries_.count(key)) return key;
   request_key other{key.method, other_names};
   if (entries_.size() < max_names_ + other_rows_allowance || entries_.count(other)) return other;
+  return last_other_row(key);
+}
+
+request_key stats_table::last_other_row(const request_key& key) {
+  if (is_script_error(key)) return {key.method, other_names};
   return {"*", other_names};
 }
 
@@ -27,7 +32,7 @@ error_key stats_table::admit(const error_key& key) const {
 request_key stats_table::counted_as(const request_key& key) const {
   if (entries_.count(key)) return key;
   if (request_key other{key.method, other_names}; entries_.count(other)) return other;
-  return {"*", other_names};
+  return last_other_row(key);
 }
 
 error_key stats_table::counted_as(const error_key& key) const {
@@ -91,7 +96,7 @@ stats_table stats_table::take_delta() {
 }
 
 void stats_table::fold_past(std::size_t max_rows, std::size_t max_errors) {
-  assert(max_rows > other_rows_allowance + 1 && max_errors > 0);
+  assert(max_rows > other_rows_allowance + 2 && max_errors > 0);
   if (entries_.size() > max_rows) {
     // other_names rows first (what is folded goes to them anyway), then the most requests.
     std::vector<decltype(entries_)::iterator> order;
@@ -103,8 +108,8 @@ void stats_table::fold_past(std::size_t max_rows, std::size_t max_errors) {
       return a->second.requests > b->second.requests;
     });
     // Room for the other_names rows the folded ones may need: one per method (up to the
-    // allowance), then one for every method.
-    const std::size_t keep = max_rows - other_rows_allowance - 1;
+    // allowance), then one for every method and one for script errors (last_other_row).
+    const std::size_t keep = max_rows - other_rows_allowance - 2;
     std::map<request_key, request_stats> kept;
     for (std::size_t i = 0; i < keep; ++i) kept.insert(entries_.extract(order[i]));
     std::size_t other_rows_made = 0;
@@ -114,7 +119,7 @@ void stats_table::fold_past(std::size_t max_rows, std::size_t max_errors) {
         if (other_rows_made < other_rows_allowance)
           ++other_rows_made;
         else
-          into = {"*", other_names};
+          into = last_other_row(into);
       }
       kept[into].merge(order[i]->second);
     }
@@ -156,6 +161,20 @@ bool stats_table::scheduled() const noexcept {
 }
 
 request_stats stats_table::total() const {
+  request_stats t;
+  for (const auto& [key, s] : entries_)
+    if (!is_script_error(key)) t.merge(s);
+  return t;
+}
+
+request_stats stats_table::script_errors() const {
+  request_stats t;
+  for (const auto& [key, s] : entries_)
+    if (is_script_error(key)) t.merge(s);
+  return t;
+}
+
+request_stats stats_table::all_rows() const {
   request_stats t;
   for (const auto& [key, s] : entries_) t.merge(s);
   return t;

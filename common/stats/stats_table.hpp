@@ -24,6 +24,12 @@ struct error_key {
   friend auto operator<=>(const error_key&, const error_key&) = default;
 };
 
+/// The method of the rows that count errors a script raised (a Lua error in a task, on_start,
+/// an unjoined green thread...). They are not requests: Locust lists them as exceptions, and k6
+/// counts no request for a script's exception. So total() leaves them out, and a failed request
+/// or a script error is what fails a test without thresholds.
+inline constexpr const char* script_error_method = "LUA";
+
 class stats_table {
  public:
   /// The name of the row that holds the requests of names beyond the cap (see cap_names).
@@ -68,12 +74,21 @@ class stats_table {
   /// count still here: past them, the rows with the fewest requests go to their method's
   /// other_names row (one shared row once those are too many), and the rarest errors to one
   /// other_errors row. The rows with the most requests keep their names: a name made from an
-  /// id has a request or two in a report, /login many. `max_rows` must exceed 17, and
+  /// id has a request or two in a report, /login many. `max_rows` must exceed 18, and
   /// `max_errors` 0.
   void fold_past(std::size_t max_rows, std::size_t max_errors);
 
-  /// Every entry merged: Locust's "Aggregated" row.
+  /// Every request merged: Locust's "Aggregated" row (without the script errors' rows).
   request_stats total() const;
+  /// The script errors' rows merged (method script_error_method; each is a failure).
+  request_stats script_errors() const;
+  /// Every row merged, requests and script errors: what a worker counts as sent and the
+  /// master as received, to tell what was lost.
+  request_stats all_rows() const;
+  /// Whether `key` is a row of script errors rather than of requests.
+  static bool is_script_error(const request_key& key) noexcept {
+    return key.method == script_error_method;
+  }
   const std::map<request_key, request_stats>& entries() const noexcept { return entries_; }
   const std::map<error_key, std::uint64_t>& errors() const noexcept { return errors_; }
   bool empty() const noexcept;
@@ -101,6 +116,9 @@ class stats_table {
   error_key admit(const error_key& key) const;
   request_key counted_as(const request_key& key) const;
   error_key counted_as(const error_key& key) const;
+  /// The other_names row `key` goes to once its method's has no room: one shared row, but
+  /// script errors keep theirs (they must not become requests).
+  static request_key last_other_row(const request_key& key);
 
   std::size_t max_names_ = default_max_names;
   request_stats lag_;

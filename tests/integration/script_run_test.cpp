@@ -120,8 +120,11 @@ users: [{name: flaky, script: flaky.lua, wait: {constant: 5ms}}]
 )"}});
   const auto r = run(file);
   EXPECT_EQ(r.code, 1) << "a test with failures exits 1" << r.err;
+  EXPECT_NE(r.err.find(" script errors: exit code 1"), std::string::npos) << r.err;
   const auto s = summary();
   EXPECT_GT(requests_of(s, "LUA", "flaky.lua:3"), 0u) << errors(s);
+  EXPECT_EQ(s["script_errors"], requests_of(s, "LUA", "flaky.lua:3"));
+  EXPECT_EQ(s["totals"]["failures"], 0) << "a script error is no failed request";
   EXPECT_EQ(s["errors"].size(), 1u) << errors(s);
   EXPECT_EQ(s["errors"][0]["error"], "flaky.lua:4: boom");
   EXPECT_GT(requests_of(s, "GET", "/"), 10u) << "the user went on after each error";
@@ -133,6 +136,31 @@ users: [{name: flaky, script: flaky.lua, wait: {constant: 5ms}}]
   EXPECT_EQ(e["traceback"], "stack traceback:\n\tflaky.lua:4: in function <flaky.lua:3>");
   EXPECT_EQ(e["count"], requests_of(s, "LUA", "flaky.lua:3")) << "one exception per LUA failure";
   EXPECT_EQ(e["workers"].size(), 1u);
+}
+
+TEST_F(ScriptedRun, ScriptErrorsAreNotRequestsInTheTotalsNorInThresholds) {
+  // QA: three tasks in four failed before sending anything, and their errors' instants went
+  // into the Aggregated percentiles and rate: a broken script passed "p(70) < 10ms" against a
+  // target that took 50 ms for every request. Each request here takes 20 ms or more, so the
+  // fastest request of the totals cannot be faster.
+  const auto file = write(R"(load: {users: 2, spawn_rate: 100}
+users: [{name: buggy, script: buggy.lua}]
+thresholds: ["min >= 20ms", "p(10) >= 20ms"]
+)",
+                          {{"buggy.lua", R"(return {tasks = {
+  {weight = 1, fn = function(u) u.http:get("/delay/20") end},
+  {weight = 3, name = "buggy", fn = function(u) return u.token .. "x" end},
+}}
+)"}});
+  const auto r = run(file);
+  EXPECT_EQ(r.code, 0) << "the thresholds hold, and they decide" << r.err;
+  const auto s = summary();
+  ASSERT_GT(requests_of(s, "LUA", "buggy"), 0u) << errors(s);
+  EXPECT_EQ(s["totals"]["requests"], served()) << "the totals hold the requests alone";
+  EXPECT_EQ(s["totals"]["failures"], 0);
+  EXPECT_GE(s["totals"]["min_ms"].get<double>(), 20.0);
+  EXPECT_EQ(s["script_errors"], requests_of(s, "LUA", "buggy"));
+  for (const auto& t : s["thresholds"]) EXPECT_TRUE(t["passed"].get<bool>()) << t.dump();
 }
 
 TEST_F(ScriptedRun, AnErrorInOnStartStopsThatUser) {

@@ -115,3 +115,41 @@ TEST(NameCap, FoldingAReportWithinItsLimitsChangesNothingAndMadeUpMethodsStayBou
   EXPECT_EQ(methods.total().requests, 500u);
   EXPECT_GT(requests_of(methods, "*", s::stats_table::other_names), 0u);
 }
+
+TEST(NameCap, ScriptErrorsAreNotRequestsAndStayApartWhenFolded) {
+  // QA: a script whose tasks failed before sending anything put its errors' 0 ms in the
+  // Aggregated percentiles and rate, and a broken script passed "p(70) < 10ms".
+  s::stats_table t;
+  for (int i = 0; i < 3; ++i) t.entry("GET", "/slow").record(50'000, 1, false);
+  for (int i = 0; i < 9; ++i) t.entry(s::script_error_method, "buggy").record(20, 0, true);
+  EXPECT_EQ(t.total().requests, 3u);
+  EXPECT_EQ(t.total().failures, 0u);
+  EXPECT_DOUBLE_EQ(t.total().min_ms(), 50.0);
+  EXPECT_EQ(t.script_errors().requests, 9u);
+  EXPECT_EQ(t.script_errors().failures, 9u);
+  EXPECT_EQ(t.all_rows().requests, 12u);
+
+  // Past every other_names row a method may have, names go to one shared row: never the
+  // script errors, which would become requests there.
+  s::stats_table methods;
+  for (int i = 0; i < 500; ++i) methods.entry("M" + std::to_string(i), "/x").record(1000, 1, false);
+  for (int i = 0; i < 300; ++i)
+    methods.entry(s::script_error_method, "task " + std::to_string(i)).record(10, 0, true);
+  methods.fold_past(100, 100);
+  EXPECT_LE(methods.entries().size(), 100u);
+  EXPECT_EQ(methods.total().requests, 500u);
+  EXPECT_EQ(methods.script_errors().requests, 300u);
+
+  s::stats_table capped;
+  capped.cap_names(20);
+  for (int i = 0; i < 40; ++i) capped.entry("M" + std::to_string(i), "/x").record(1000, 1, false);
+  for (int i = 0; i < 5; ++i)
+    capped.entry(s::script_error_method, "task " + std::to_string(i)).record(10, 0, true);
+  EXPECT_EQ(capped.total().requests, 40u);
+  EXPECT_EQ(capped.script_errors().requests, 5u);
+  s::stats_table master;
+  master.cap_names(20);
+  master.merge(capped);
+  EXPECT_EQ(master.total().requests, 40u);
+  EXPECT_EQ(master.script_errors().requests, 5u);
+}
