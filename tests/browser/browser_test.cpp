@@ -145,6 +145,10 @@ TEST_F(Browser, TheExceptionsTabListsAScriptsErrorsWithTheirTracebackAndWorker) 
   EXPECT_EQ(row["workers"], "ui-worker");
   EXPECT_GT(std::stoull(row["count"].get<std::string>()), 0u);
   EXPECT_NE(seen["tab"].get<std::string>().find("Exceptions ("), std::string::npos) << seen["tab"];
+  // The script's errors are not requests: below the Aggregated row, which leaves them out.
+  EXPECT_EQ(seen["stats_rows"], nlohmann::json::array({"GET /"})) << seen.dump();
+  EXPECT_EQ(seen["stats_foot"], nlohmann::json::array({" Aggregated", "LUA flaky.lua:1"}))
+      << seen.dump();
   EXPECT_EQ(ts::run_process({"/usr/bin/curl", "-s", "-X", "POST", web + "/api/quit"}).code, 0);
   EXPECT_EQ(master.wait(std::chrono::seconds(30)), 1) << "the scripts failed\n" << master.err();
   EXPECT_EQ(worker.wait(std::chrono::seconds(30)), 0) << worker.err();

@@ -120,10 +120,13 @@ async function readExceptions(page, url, screenshot) {
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url);
   await page.click('nav button[data-tab=exceptions]');
-  await page.waitForFunction(() => document.querySelectorAll('#exceptions-table tbody tr').length > 0, null,
-    { timeout: stepTimeout });
+  await page.waitForFunction(() => document.querySelectorAll('#exceptions-table tbody tr').length > 0 &&
+    document.querySelectorAll('#stats-table tfoot tr').length > 1, null, { timeout: stepTimeout });
   await page.screenshot({ path: screenshot, fullPage: true });
   return page.evaluate((pageErrors) => ({
+    // The stats tab's rows (hidden, still in the page): "Type Name" of each.
+    stats_rows: [...document.querySelectorAll('#stats-table tbody tr')].map((tr) => `${tr.cells[0].textContent} ${tr.cells[1].textContent}`),
+    stats_foot: [...document.querySelectorAll('#stats-table tfoot tr')].map((tr) => `${tr.cells[0].textContent} ${tr.cells[1].textContent}`),
     tab: document.querySelector('nav button[data-tab=exceptions]').textContent,
     visible: document.getElementById('tab-exceptions').offsetParent !== null,
     rows: [...document.querySelectorAll('#exceptions-table tbody tr')].map((tr) => ({

@@ -70,8 +70,13 @@ function showStats(data) {
   $('warnings').textContent = (data.warnings || []).join(' ');
   $('stop-button').disabled = data.state !== 'running';
   $('edit-button').textContent = data.state === 'running' ? 'Edit' : 'New test';
-  fillRows($('stats-table').tBodies[0], data.stats, (s) => statsColumns(s, s.method, s.name));
-  fillRows($('stats-table').tFoot, [data.total], (s) => statsColumns(s, '', 'Aggregated'));
+  // A script's errors (type LUA) are not requests: below the Aggregated row, which leaves them
+  // out, as in the console and the HTML report.
+  const scriptError = (s) => s.method === 'LUA';
+  fillRows($('stats-table').tBodies[0], data.stats.filter((s) => !scriptError(s)),
+    (s) => statsColumns(s, s.method, s.name));
+  fillRows($('stats-table').tFoot, [null, ...data.stats.filter(scriptError)],
+    (s) => (s === null ? statsColumns(data.total, '', 'Aggregated') : statsColumns(s, s.method, s.name)));
   if (data.run_id !== view.runId) {  // a new test: its charts start empty
     view.runId = data.run_id;
     view.historyFrom = 0;
