@@ -29,6 +29,8 @@ std::shared_ptr<const config::scenario> install_scenario(const proto::welcome_pa
       throw config::config_error("the master's target: " + error);
     loaded.target = welcome.target;
   }
+  if (loaded.target.empty())  // the master gives one (its -H or the scenario's): not this one
+    throw config::config_error("the master's scenario has no target");
   return std::make_shared<const config::scenario>(std::move(loaded));
 }
 

@@ -62,6 +62,11 @@ void apply_overrides(scenario& s, const load_overrides& o, const override_labels
     if (!http::parse_base_url(*o.host, error)) throw config_error(labels.host + ": " + error);
     s.target = *o.host;
   }
+  if (s.target.empty())
+    throw config_error(s.file +
+                       ": the scenario needs a target, e.g. target: http://127.0.0.1:8080, "
+                       "or give " +
+                       labels.host);
 }
 
 }  // namespace swarmlet::config

@@ -30,7 +30,7 @@ struct override_labels {
 
 /// Applies `o` to `s`. Throws config_error (one line naming the label) for a run time that is
 /// not a duration, a host that is not a URL, a user count or spawn rate for the open model, a bad
-/// stage.
+/// stage, or no target at all (neither the scenario's `target` nor a host).
 void apply_overrides(scenario& s, const load_overrides& o, const override_labels& labels = {});
 
 }  // namespace swarmlet::config

@@ -394,13 +394,17 @@ TEST_F(CommandLine, TheWorkersTimeoutComesFromItsVariableAndIsSaidWithAUnit) {
       << master.err();
 }
 
-TEST_F(CommandLine, AMissingTargetSaysThatHostDoesNotStandInForIt) {
-  // QA: Locust's users give -H without target: in the file; the error did not mention -H.
+TEST_F(CommandLine, HostStandsInForAMissingTargetAndWithoutEitherTheErrorSaysSo) {
+  // QA: Locust's users give -H without target: in the file, and were refused.
   const auto file = ts::write_temp_file("no-target.yaml", "users: [{tasks: [{get: /}]}]\n");
-  const auto r = ts::run_process({binary, "run", file, "-H", url_, "--headless"});
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("the scenario needs a target, e.g. target: http://127.0.0.1:8080 "
-                       "(-H/--host replaces it, but does not stand in for a missing one)"),
+  const auto before = served();
+  const auto r = ts::run_process({binary, "run", file, "-H", url_, "-t", "1s", "-q"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_GT(served(), before) << "the requests went to --host";
+  const auto refused = ts::run_process({binary, "run", file, "--headless", "-t", "1s"});
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.err.find(file + ": the scenario needs a target, e.g. target: "
+                                    "http://127.0.0.1:8080, or give --host (or SWARMLET_HOST)"),
             std::string::npos)
-      << r.err;
+      << refused.err;
 }
