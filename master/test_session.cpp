@@ -47,6 +47,9 @@ start_outcome test_session::start(const start_request& request) {
       // Where reports go is the master's own choice (its flags), never a poster's, and they
       // are named after its scenario file.
       next.report = scenario_->report;
+      // Without a target of its own (or a "host"), it runs against the master's, as Locust's
+      // web UI fills its host field from -H.
+      if (next.target.empty()) next.target = scenario_->target;
       next.posted = true;
       config::scenario kept = next;
       kept.file = scenario_->file;

@@ -627,6 +627,25 @@ TEST(WebApi, TheScenarioNamesAFileOnlyWhileTheOneInUseCameFromIt) {
   EXPECT_EQ(f.get("/api/scenario")["posted"], true);
 }
 
+TEST(WebApi, APostedScenarioWithoutATargetRunsAgainstTheMastersOrTheGivenHost) {
+  api_fixture f;
+  auto target_of_run = [&f](const std::string& body) -> std::string {
+    f.worker.expect_spawn();
+    const auto r = call(*f.api, "POST", "/api/start", body);
+    EXPECT_EQ(r.status, 202) << r.body;
+    if (r.status != 202) return "";
+    EXPECT_TRUE(f.worker.spawn_arrived());
+    f.session->stop();
+    f.session->wait_idle();
+    return nlohmann::json::parse(r.body)["target"];
+  };
+  const std::string yaml = "users: [{tasks: [{get: /x}]}]\n";
+  EXPECT_EQ(target_of_run(nlohmann::json({{"scenario", yaml}}).dump()), "http://127.0.0.1:1/");
+  EXPECT_EQ(
+      target_of_run(nlohmann::json({{"scenario", yaml}, {"host", "http://127.0.0.1:3/"}}).dump()),
+      "http://127.0.0.1:3/");
+}
+
 TEST(WebApi, UsersOrSpawnRateBesideStagesIsRefusedNamingTheClash) {
   // QA: {"users": 7, "spawn_rate": 7, "stages": [...]} ran the stages and dropped the users and
   // the rate without a word; a scenario file refuses load.users beside its stages.
