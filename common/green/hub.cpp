@@ -264,11 +264,13 @@ void hub::finished(thread_record* t) noexcept {
 void hub::poll_once() {
   std::chrono::nanoseconds timeout{-1};
   time_point wake_by = time_point::max();  // when the wait is due to end without I/O
+  const time_point waits_at = clock::now();
+  busy_.wait_begins(waits_at);
   if (!ready_->empty() || !settling_.empty()) {
     timeout = std::chrono::nanoseconds{0};
   } else if (!timers_.empty()) {
     wake_by = timers_.next_deadline();
-    timeout = std::max(std::chrono::nanoseconds{0}, wake_by - clock::now());
+    timeout = std::max(std::chrono::nanoseconds{0}, wake_by - waits_at);
   }
   events_.clear();
   backend_->wait(timeout, events_);
@@ -288,10 +290,11 @@ void hub::poll_once() {
       w.writers.wake_all();
     }
   }
+  const time_point now = clock::now();  // one reading for the four below
+  busy_.wait_ended(now);
   const bool idled = events_.empty() && timeout.count() != 0;
   const bool settling = !settling_.empty();
   if (!idled && !settling && timers_.empty()) return;
-  const time_point now = clock::now();  // one reading for all three
   // Idle until the wait was due to end: a thread the OS or the host ran late had no spare
   // time meanwhile (it comes back to a backlog).
   if (idled) last_idle_ = std::min(now, wake_by);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "asan_fiber.hpp"
+#include "busy_meter.hpp"
 #include "clock.hpp"
 #include "io_backend.hpp"
 #include "ready_queue.hpp"
@@ -65,6 +66,9 @@ class hub {
   /// or the host gives the thread the CPU back later than that, the hub was held up
   /// meanwhile, not idle, and it comes back behind.
   time_point last_idle() const noexcept { return last_idle_; }
+  /// How busy this hub's thread is: its CPU, and its loop's longest turn without polling (read
+  /// with take() on this thread, at a report's cadence).
+  busy_meter& busy() noexcept { return busy_; }
   /// Green threads alive (started or not); the original context is not counted.
   std::size_t live_threads() const noexcept { return live_; }
   /// The running green thread (the original context counts as one), or nullptr in the loop.
@@ -200,6 +204,7 @@ class hub {
   thread_record* previous_ = nullptr;  // who jumped last: after_switch files its continuation
   std::size_t resumes_since_poll_ = 0;
   time_point last_idle_ = clock::now();
+  busy_meter busy_;  // made on the hub's thread, with the hub
   thread_record* live_head_ = nullptr;
   std::size_t live_ = 0;
   std::uint64_t last_id_ = 0;
