@@ -35,8 +35,10 @@ namespace swarmlet::proto {
 // (reset_stats), and spawn commands and stats reports carry the run's resets, so that no
 // report of requests from before a reset counts after it; 13: an error says which of the
 // master's commands the worker refused (one it could not decode), so that the master waits for
-// no final report of a spawn command that never ran
-inline constexpr std::uint16_t protocol_version = 13;
+// no final report of a spawn command that never ran; 14: stats reports say how busy the
+// worker's hub threads were (the busiest one's CPU, and the longest its loop went without
+// polling), so that the master warns when the generator's own delay is in the response times
+inline constexpr std::uint16_t protocol_version = 14;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.
 inline constexpr double max_cpu_percent = 4096 * 100;

@@ -62,6 +62,24 @@ struct spawn_command {
   std::uint64_t stats_resets = 0;
 };
 
+/// How busy the worker's hub threads were, by the busiest of them at a report: a hub thread
+/// short of CPU, or whose loop its own users' work kept from polling, adds that delay to every
+/// response time it measures (the master warns of it). Threads are numbered from 0.
+struct hub_strain {
+  /// The most a thread's number may be (a worker has at most 4,096 hub threads).
+  static constexpr int max_thread = 4095;
+  /// The most a turn may be said to last: a day.
+  static constexpr double max_turn_ms = 86'400'000;
+  int busiest_thread = 0;  ///< the hub thread that used the most CPU
+  /// Its CPU over its last window of a second or more (100: it ran all the time; at most 100).
+  double busiest_cpu_percent = 0;
+  int blocked_thread = 0;  ///< the hub thread whose loop went the longest without polling
+  /// How long, counting only the time that thread surely ran itself (green::busy_reading's
+  /// longest_turn_cpu), since the previous report.
+  double blocked_ms = 0;
+  bool operator==(const hub_strain&) const = default;
+};
+
 /// Stats recorded since the previous report of the same worker and run.
 struct stats_report {
   std::string worker_id;
@@ -84,6 +102,7 @@ struct stats_report {
   /// The worker process's CPU since its previous reading (100: one core). A report stands in
   /// for the worker's heartbeat, so it says what a heartbeat would.
   double cpu_percent = 0;
+  hub_strain hubs;  ///< how busy its hub threads were since its previous report
   /// Requests in this run's reports so far, this one included: the master tells from it how
   /// many requests the reports it never received held (lost, counted, not guessed).
   std::uint64_t requests_sent = 0;

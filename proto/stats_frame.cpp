@@ -15,7 +15,7 @@ using packer = msgpack::packer<msgpack::sbuffer>;
 
 constexpr std::size_t max_id = 256;
 constexpr std::size_t max_text = 4096;  // a method, a name, an error message
-constexpr std::uint32_t payload_fields = 18;
+constexpr std::uint32_t payload_fields = 19;
 constexpr std::uint32_t max_data_files = 10000;
 // A report defines every name its rows use that the master does not know yet.
 static_assert(report_names::max_definitions >= stats_frame::max_rows);
@@ -53,6 +53,14 @@ void pack_ids(packer& p, const id_ranges& ids) {
     p.pack(r.first);
     p.pack(r.last);
   }
+}
+
+/// A hub thread's number (hub_strain).
+int hub_thread_number(msgpack_reader& in, const char* what) {
+  const std::uint64_t n = in.u64(what);
+  if (n > static_cast<std::uint64_t>(hub_strain::max_thread))
+    throw wire_error(std::string(what) + " is out of range");
+  return static_cast<int>(n);
 }
 
 /// Reads histogram buckets into `out`, returning their total count.
@@ -131,6 +139,11 @@ void pack_stats_report(packer& p, const stats_report& r, report_names& names) {
   p.pack(r.users);
   p.pack(std::max(r.users, r.peak_users));
   p.pack(r.cpu_percent);
+  p.pack_array(4);
+  p.pack(r.hubs.busiest_thread);
+  p.pack(r.hubs.busiest_cpu_percent);
+  p.pack(r.hubs.blocked_thread);
+  p.pack(r.hubs.blocked_ms);
   p.pack(r.requests_sent);
   pack_ids(p, r.live_user_ids);
   p.pack_map(static_cast<std::uint32_t>(r.data_rows_used.size()));
@@ -193,6 +206,7 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
   final = false;
   users = peak_users = 0;
   cpu_percent = 0;
+  hubs = {};
   lag = {};
   names.clear();
   rows.clear();
@@ -232,6 +246,15 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
     cpu_percent = in.real("stats.cpu_percent");
     if (!(cpu_percent >= 0 && cpu_percent <= max_cpu_percent))
       throw wire_error("stats.cpu_percent is out of range");
+    in.array_of(4, "stats.hubs");
+    hubs.busiest_thread = hub_thread_number(in, "stats.hubs.busiest_thread");
+    hubs.busiest_cpu_percent = in.real("stats.hubs.busiest_cpu_percent");
+    if (!(hubs.busiest_cpu_percent >= 0 && hubs.busiest_cpu_percent <= 100))
+      throw wire_error("stats.hubs.busiest_cpu_percent is out of range");
+    hubs.blocked_thread = hub_thread_number(in, "stats.hubs.blocked_thread");
+    hubs.blocked_ms = in.real("stats.hubs.blocked_ms");
+    if (!(hubs.blocked_ms >= 0 && hubs.blocked_ms <= hub_strain::max_turn_ms))
+      throw wire_error("stats.hubs.blocked_ms is out of range");
     requests_sent = in.u64("stats.requests_sent");
     const std::uint32_t ids = in.array("stats.live_user_ids");
     if (ids % 2 != 0) throw wire_error("stats.live_user_ids must be first, last pairs");
@@ -361,6 +384,7 @@ std::optional<stats_report> stats_frame::self_contained(std::string& error) cons
   r.users = users;
   r.peak_users = peak_users;
   r.cpu_percent = cpu_percent;
+  r.hubs = hubs;
   r.requests_sent = requests_sent;
   r.live_user_ids = live_user_ids;
   r.data_rows_used = data_rows_used;

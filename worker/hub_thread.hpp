@@ -90,6 +90,9 @@ class hub_thread {
   stats::stats_table take_delta();
   /// The exceptions this run's scripted users raised since the last call (emptied).
   stats::exception_table take_exceptions();
+  /// How busy this thread was since the last call (its hub's busy_meter).
+  green::busy_reading take_busy() { return green::hub::get().busy().take(green::clock::now()); }
+  int index() const noexcept { return index_; }
 
  private:
   /// Where the users of one run record: each user keeps its run's for its life.

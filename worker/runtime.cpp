@@ -109,7 +109,11 @@ void runtime::start_run(std::uint64_t run_id) {
   // the last run's requests in the new run's first report, counted there). So does what its
   // users still ending their requests record after (they counted in the new run: a request or
   // two each). First in each thread's queue, before the new run's users start.
-  for (auto& t : threads_) t->post([th = t.get()] { th->start_run(); });
+  for (auto& t : threads_)
+    t->post([th = t.get()] {
+      th->start_run();
+      th->take_busy();  // a long turn between runs is no run's
+    });
   run_id_ = run_id;
   sequence_ = 0;
   run_requests_sent_ = 0;
@@ -376,8 +380,15 @@ runtime::snapshot runtime::collect() {
   green::hub& control = control_;
   for (auto& t : threads_) {
     t->post([th = t.get(), parts, &control] {
-      auto part = std::make_shared<snapshot>(snapshot{th->take_delta(), th->take_exceptions(),
-                                                      th->live_user_ids(), th->take_peak_users()});
+      const green::busy_reading busy = th->take_busy();
+      // A thread's part says its own figures in `hubs`: the merge below keeps the busiest.
+      proto::hub_strain own{
+          th->index(), busy.cpu_percent, th->index(),
+          std::min(proto::hub_strain::max_turn_ms,
+                   std::chrono::duration<double, std::milli>(busy.longest_turn_cpu).count())};
+      auto part =
+          std::make_shared<snapshot>(snapshot{th->take_delta(), th->take_exceptions(),
+                                              th->live_user_ids(), th->take_peak_users(), own});
       control.call_soon_threadsafe([parts, part] { parts->put_nowait(std::move(*part)); });
     });
   }
@@ -389,6 +400,14 @@ runtime::snapshot runtime::collect() {
     merged.exceptions.merge(part.exceptions);  // bounded as each thread's: a report's bound
     merged.live_user_ids.insert(part.live_user_ids);
     merged.peak_users += part.peak_users;
+    if (i == 0 || part.hubs.busiest_cpu_percent > merged.hubs.busiest_cpu_percent) {
+      merged.hubs.busiest_thread = part.hubs.busiest_thread;
+      merged.hubs.busiest_cpu_percent = part.hubs.busiest_cpu_percent;
+    }
+    if (i == 0 || part.hubs.blocked_ms > merged.hubs.blocked_ms) {
+      merged.hubs.blocked_thread = part.hubs.blocked_thread;
+      merged.hubs.blocked_ms = part.hubs.blocked_ms;
+    }
   }
   return merged;
 }
@@ -475,6 +494,7 @@ void runtime::send_report(bool final, std::uint64_t command_id, std::uint64_t re
   r.delta = std::move(snap.delta);
   r.exceptions = std::move(snap.exceptions);
   r.live_user_ids = std::move(snap.live_user_ids);
+  r.hubs = snap.hubs;
   for (std::size_t i = 0; i < rows_.size(); ++i)
     if (rows_[i]) r.data_rows_used[scenario_->users[i].name] = rows_[i]->used();
   const std::uint64_t requests = r.delta.all_rows().requests;

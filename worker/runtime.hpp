@@ -67,7 +67,8 @@ class runtime final : public user_load {
     stats::stats_table delta;
     stats::exception_table exceptions;
     proto::id_ranges live_user_ids;
-    int peak_users = 0;  ///< the sum of the threads' peaks since the last snapshot
+    int peak_users = 0;      ///< the sum of the threads' peaks since the last snapshot
+    proto::hub_strain hubs;  ///< the busiest threads
   };
   void spawner_loop();
   void reporter_loop();

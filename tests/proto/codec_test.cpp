@@ -383,22 +383,32 @@ namespace stats_frames {
 
 /// A stats message of one row (number 0, "GET /" defined unless `define` is false) with the
 /// given histogram, as [distance, count, ...], and `requests` requests; `pack_cpu` writes the
-/// worker's CPU (a double unless it packs something else).
+/// worker's CPU (a double unless it packs something else), `pack_hubs` its hub threads' strain
+/// (an idle one's unless it packs something else).
 std::string frame(
     const std::vector<std::uint64_t>& histogram, std::uint64_t requests, bool define = true,
     const std::function<void(msgpack::packer<msgpack::sbuffer>&)>& pack_cpu =
-        [](msgpack::packer<msgpack::sbuffer>& pk) { pk.pack(0.0); }) {
+        [](msgpack::packer<msgpack::sbuffer>& pk) { pk.pack(0.0); },
+    const std::function<void(msgpack::packer<msgpack::sbuffer>&)>& pack_hubs =
+        [](msgpack::packer<msgpack::sbuffer>& pk) {
+          pk.pack_array(4);
+          pk.pack(0);
+          pk.pack(0.0);
+          pk.pack(0);
+          pk.pack(0.0);
+        }) {
   msgpack::sbuffer b;
   msgpack::packer<msgpack::sbuffer> pk(b);
   pk.pack_array(4);
   pk.pack(static_cast<int>(p::message_type::stats));
   pk.pack(p::protocol_version);
   pk.pack(std::string("w"));
-  pk.pack_array(18);
+  pk.pack_array(19);
   for (int v : {1, 0, 1}) pk.pack(v);  // run id, incarnation, sequence
   pk.pack(false);
   for (int v : {0, 0, 0, 0}) pk.pack(v);  // command id, stats resets, users, peak users
   pack_cpu(pk);
+  pack_hubs(pk);
   pk.pack(requests);
   pk.pack_array(0);
   pk.pack_map(0);
@@ -483,6 +493,51 @@ TEST(StatsFrame, AReportSaysTheWorkersCpuAsAHeartbeatWouldWithinTheSameRange) {
   p::report_names names;
   ASSERT_FALSE(f.read(p::encode_stats("w", r, names)));
   EXPECT_EQ(f.cpu_percent, 93.5);
+}
+
+TEST(StatsFrame, AReportSaysHowBusyTheWorkersHubThreadsWereWithinRange) {
+  using stats_frames::frame;
+  using stats_frames::read_error;
+  using packer = msgpack::packer<msgpack::sbuffer>;
+  p::stats_report r;
+  r.worker_id = "w";
+  r.run_id = 3;
+  r.hubs = {2, 97.5, 1, 503.25};
+  r.delta.entry("GET", "/").record(1000, 10, false);
+  p::report_names names;
+  p::stats_frame f;
+  ASSERT_FALSE(f.read(p::encode_stats("w", r, names)));
+  EXPECT_EQ(f.hubs, r.hubs);
+  std::string error;
+  EXPECT_EQ(f.self_contained(error)->hubs, r.hubs) << error;
+
+  const auto hubs = [](auto busiest, auto cpu, auto blocked, auto ms) {
+    return [=](packer& pk) {
+      pk.pack_array(4);
+      pk.pack(busiest);
+      pk.pack(cpu);
+      pk.pack(blocked);
+      pk.pack(ms);
+    };
+  };
+  const auto cpu0 = [](packer& pk) { pk.pack(0.0); };
+  EXPECT_EQ(read_error(frame({10, 2}, 2, true, cpu0, hubs(4095, 100.0, 4095, 86'400'000.0))), "")
+      << "the last thread, a whole core, a day";
+  EXPECT_EQ(read_error(frame({10, 2}, 2, true, cpu0, hubs(4096, 1.0, 0, 1.0))),
+            "stats.hubs.busiest_thread is out of range");
+  EXPECT_EQ(read_error(frame({10, 2}, 2, true, cpu0, hubs(0, 1.0, -1, 1.0))),
+            "stats.hubs.blocked_thread is not a non-negative integer");
+  for (const double bad : {-0.5, 100.5, std::nan("")})
+    EXPECT_EQ(read_error(frame({10, 2}, 2, true, cpu0, hubs(0, bad, 0, 1.0))),
+              "stats.hubs.busiest_cpu_percent is out of range")
+        << bad;
+  for (const double bad :
+       {-0.5, 86'400'001.0, std::nan(""), std::numeric_limits<double>::infinity()})
+    EXPECT_EQ(read_error(frame({10, 2}, 2, true, cpu0, hubs(0, 1.0, 0, bad))),
+              "stats.hubs.blocked_ms is out of range")
+        << bad;
+  EXPECT_EQ(read_error(frame({10, 2}, 2, true, cpu0, [](packer& pk) { pk.pack_array(3); })),
+            "stats.hubs must be an array of 4");
 }
 
 TEST(StatsFrame, OutsideTheMastersNameTableAReportMustDefineEveryNameItUses) {
