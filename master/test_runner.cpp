@@ -197,6 +197,11 @@ void test_runner::check_finals() {
   if (all_finals_in() && !finals_in_.ready()) finals_in_.send();
 }
 
+void test_runner::warn_if_hubs_strained(const std::string& worker_id,
+                                        const proto::hub_strain& hubs) {
+  if (auto warning = hub_strain_.observe(worker_id, hubs)) warn(*warning);
+}
+
 void test_runner::warn_if_out_of_descriptors(std::string_view message,
                                              const std::string& worker_id) {
   // A worker out of file descriptors fails its own connections: the numbers are the
@@ -226,6 +231,7 @@ void test_runner::take_header(const std::string& worker_id, std::uint64_t run_id
 void test_runner::deliver(proto::stats_report report) {
   for (const auto& [key, n] : report.delta.errors())
     warn_if_out_of_descriptors(key.message, report.worker_id);
+  if (report.run_id == run_id_) warn_if_hubs_strained(report.worker_id, report.hubs);
   // A process a restart replaced took its users and its lease with it: only its stats count,
   // in its record of before the restart.
   const bool of_this_process =
@@ -263,6 +269,7 @@ aggregator::add_result test_runner::take(const proto::stats_frame& frame,
     return aggregator::add_result::overflows;
   }
   for (const auto& e : frame.errors) warn_if_out_of_descriptors(e.message, worker_id);
+  warn_if_hubs_strained(worker_id, frame.hubs);
   // A process a restart replaced took its users and its lease with it: only its stats count,
   // in its record of before the restart.
   const bool of_this_process = from == aggregator::process::joined;

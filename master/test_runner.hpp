@@ -20,6 +20,7 @@
 #include "common/config/scenario.hpp"
 #include "common/green/event.hpp"
 #include "common/script/main_script.hpp"
+#include "hub_strain_watch.hpp"
 #include "live_reports.hpp"
 #include "proto/messages.hpp"
 #include "reports.hpp"
@@ -155,6 +156,9 @@ class test_runner final : public proto::report_sink {
   bool all_finals_in() const;
   /// Ends the wait for final reports once all are in.
   void check_finals();
+  /// A report of this run says how busy `worker_id`'s hub threads were: warns when that is
+  /// in its response times (see hub_strain_watch).
+  void warn_if_hubs_strained(const std::string& worker_id, const proto::hub_strain& hubs);
   /// A report's error `message`: warns when it says the worker ran out of file descriptors.
   void warn_if_out_of_descriptors(std::string_view message, const std::string& worker_id);
   /// What every report of this run says besides its stats: the worker's live user ids and the
@@ -236,6 +240,7 @@ class test_runner final : public proto::report_sink {
   std::map<std::string, std::size_t> arriving_;
   std::map<std::string, int> worker_indexes_;
   row_leases rows_;
+  hub_strain_watch hub_strain_;
   std::map<std::string, proto::spawn_command> last_sent_;  ///< per worker taking part
   green::event<> stop_requested_;
   green::event<> finals_in_;

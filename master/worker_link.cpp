@@ -259,21 +259,11 @@ void worker_link::warn_of_two_processes(const std::string& id, const proto::hell
 }
 
 void worker_link::on_heartbeat(const std::string& id, const proto::heartbeat_payload& h) {
-  if (registry_.heard(id, clock_.now(), h.users, h.cpu_percent))
-    warn_if_short_of_cpu(id);
-  else if (auto it = leavers_heard_.find(id); it != leavers_heard_.end())
+  if (registry_.heard(id, clock_.now(), h.users, h.cpu_percent)) return;
+  if (auto it = leavers_heard_.find(id); it != leavers_heard_.end())
     it->second = clock_.now();
   else if (!said_goodbye_.contains(id))  // a leaver's last beats may follow its final report
     bad_frame(id, "heartbeat from a worker that has not said hello");
-}
-
-void worker_link::warn_if_short_of_cpu(const std::string& id) {
-  if (!registry_.newly_short_of_cpu(id)) return;
-  const worker_info& w = registry_.all().at(id);
-  log(fmt::format(
-      "worker {} is using {:.0f}% CPU for {} hub thread(s): it may be measuring itself rather "
-      "than the target; add workers or threads",
-      id, w.cpu_percent, w.threads));
 }
 
 void worker_link::on_spawn_complete(const std::string& id, const proto::spawn_complete_payload& c) {
@@ -349,11 +339,10 @@ void worker_link::on_stats(const std::string* refused_why) {
   // A report is the worker's sign of life in the seconds it reports (it sends no heartbeat
   // then), so it says what a heartbeat would: its users and its CPU. Not a late one of the
   // process a restart replaced: that says nothing of the new one (the runner merges it into
-  // the record before the restart).
-  if (registry_.heard(sender, clock_.now(), stats_.final ? 0 : stats_.users, stats_.cpu_percent,
-                      stats_.incarnation)) {
-    warn_if_short_of_cpu(sender);
-  } else if (!said_goodbye_.contains(sender)) {
+  // the record before the restart). How busy its hub threads were is the runner's to judge.
+  if (!registry_.heard(sender, clock_.now(), stats_.final ? 0 : stats_.users, stats_.cpu_percent,
+                       stats_.incarnation) &&
+      !said_goodbye_.contains(sender)) {
     ++rejected_stats_;  // not a worker that said hello
     return;
   }

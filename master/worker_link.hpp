@@ -70,9 +70,6 @@ class worker_link {
   /// Once per id: the process a restart of `id` replaced said hello `h` again.
   void warn_of_two_processes(const std::string& id, const proto::hello_payload& h);
   void on_heartbeat(const std::string& id, const proto::heartbeat_payload& h);
-  /// Logs once (until it recovers) that a worker's CPU, as its last heartbeat or report said,
-  /// is near its limit.
-  void warn_if_short_of_cpu(const std::string& id);
   void on_spawn_complete(const std::string& id, const proto::spawn_complete_payload& c);
   void on_goodbye(const std::string& id);
   /// What a line about a worker gone says of its users ("" unless a test runs on).

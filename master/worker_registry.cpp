@@ -44,17 +44,6 @@ bool worker_registry::heard(const std::string& id, time_point now, int users, do
   return true;
 }
 
-bool worker_registry::newly_short_of_cpu(const std::string& id) {
-  worker_info* found = workers_.find(id);
-  if (found == nullptr) return false;
-  worker_info& w = *found;
-  const double per_thread = w.cpu_percent / std::max(1, w.threads);
-  if (per_thread < 70) w.cpu_warned = false;  // said again only after it recovered
-  if (per_thread <= 90 || w.cpu_warned) return false;
-  w.cpu_warned = true;
-  return true;
-}
-
 std::vector<std::string> worker_registry::expire(time_point now,
                                                  std::chrono::steady_clock::duration timeout) {
   std::vector<std::string> gone;

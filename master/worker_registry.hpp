@@ -25,8 +25,7 @@ struct worker_info {
   std::string replaced_host;
   int threads = 1;
   int users = 0;
-  double cpu_percent = 0;   ///< at its last heartbeat (100: one core)
-  bool cpu_warned = false;  ///< the master said this worker is short of CPU
+  double cpu_percent = 0;  ///< at its last heartbeat or report (100: one core)
   state status = state::ready;
   std::chrono::steady_clock::time_point last_heard{};
 };
@@ -53,9 +52,6 @@ class worker_registry {
   /// process a restart replaced), is known but says nothing of the registered one.
   bool heard(const std::string& id, time_point now, int users = -1, double cpu_percent = -1,
              std::uint64_t incarnation = 0);
-  /// True once each time the worker's CPU passes 90% per hub thread (Locust's warning): its
-  /// numbers may be bound by the generator rather than the target.
-  bool newly_short_of_cpu(const std::string& id);
   /// Marks workers silent for longer than `timeout` as missing; returns their ids.
   std::vector<std::string> expire(time_point now, std::chrono::steady_clock::duration timeout);
   /// The worker said goodbye.

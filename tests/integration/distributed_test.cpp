@@ -224,6 +224,41 @@ end}}
                      "exc-b\"\n");
 }
 
+TEST_F(Distributed, AScriptComputingOnAWorkersHubThreadIsWarnedOfByTheMasterNamingBoth) {
+  // QA: one saturated hub thread among a worker's several went unsaid (the worker's CPU was
+  // averaged over its threads), and what was said went to the master's log alone.
+  const auto file = scenario_with(R"(load: {users: 3, spawn_rate: 100, run_time: 2s}
+scripting: {run_limit: 10s}
+users:
+  - {name: spinner, script: spin.lua, weight: 1}
+  - {name: browser, tasks: [{get: /}], wait: {constant: 100ms}, weight: 2}
+)",
+                                  {{"spin.lua", R"(return {tasks = {function(u)
+  local c0 = os.clock()
+  while os.clock() - c0 < 0.3 do end
+end}}
+)"}});
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q",
+                      "--json", dir + "/s.json"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  ts::process w({binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port",
+                 ports.second, "--threads", "3", "--report-interval-ms", "200", "--id", "busy-w"});
+  EXPECT_EQ(master.wait(), 0) << master.err();
+  EXPECT_EQ(w.wait(), 0) << w.err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  std::vector<std::string> said;
+  for (const auto& warning : s["warnings"])
+    if (warning.get<std::string>().find("the generator's own delay") != std::string::npos)
+      said.push_back(warning.get<std::string>());
+  ASSERT_EQ(said.size(), 1u) << s["warnings"].dump();
+  EXPECT_TRUE(std::regex_search(said[0], std::regex("^worker busy-w: hub thread [0-2] ")))
+      << said[0];
+  EXPECT_NE(master.err().find("swarmlet: WARNING: worker busy-w: hub thread "), std::string::npos)
+      << "on the master's console under -q: " << master.err();
+}
+
 TEST_F(Distributed, ReportsOfThousandsOfNamesAndErrorsMadeFromIdsAreFoldedAndCountedExactly) {
   // QA: scripted users that put an id in the URL (no `name`) and in the failure message made
   // worker reports of more than 2,000 names and errors: the master refused every one of them,

@@ -1504,21 +1504,4 @@ TEST(WorkerRegistry, AnotherProcessUnderAnIdIsToldFromTheSameOneSayingHelloAgain
   EXPECT_EQ(r.all().at("w").incarnation, 78u);
 }
 
-TEST(WorkerRegistry, AWorkerShortOfCpuIsNamedOnceUntilItRecovers) {
-  m::worker_registry r;
-  const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
-  r.hello("w", {"host", 1, 2}, t0);
-  r.heard("w", t0, 10, 150);  // 75% per thread
-  EXPECT_FALSE(r.newly_short_of_cpu("w"));
-  r.heard("w", t0, 10, 190);  // 95% per thread
-  EXPECT_TRUE(r.newly_short_of_cpu("w"));
-  r.heard("w", t0, 10, 199);
-  EXPECT_FALSE(r.newly_short_of_cpu("w")) << "said once";
-  r.heard("w", t0, 10, 100);  // 50%: recovered
-  EXPECT_FALSE(r.newly_short_of_cpu("w"));
-  r.heard("w", t0, 10, 195);
-  EXPECT_TRUE(r.newly_short_of_cpu("w")) << "said again after recovering";
-  EXPECT_FALSE(r.newly_short_of_cpu("nobody"));
-}
-
 }  // namespace
