@@ -145,6 +145,13 @@ pre{margin:0;font-size:12px}.grid{stroke:#eee}.axis{font-size:11px;fill:#666}.ti
         "<p class=\"verdict fail\" id=\"aborted\">The threshold {} was broken {:.1f} s into the "
         "test (observed {}) and aborted it (abort_on_fail).</p>\n",
         escape(run.aborted->threshold), run.aborted->at_s, escape(run.aborted->observed_text));
+  // What the numbers need said (the console's and the JSON's warnings): beside the verdict,
+  // where it is read before the numbers (QA: the generator's own delay in the response times).
+  if (!run.warnings.empty()) {
+    out += "<h2>Warnings</h2><ul id=\"warnings\">";
+    for (const auto& w : run.warnings) out += "<li>" + escape(w) + "</li>";
+    out += "</ul>\n";
+  }
   out += "<h2>Run</h2><table id=\"settings\">";
   out += fmt::format("<tr><th class=l>scenario</th><td class=l id=\"scenario\">{}</td></tr>",
                      run.scenario_posted ? "posted through the HTTP API (POST /api/start)"

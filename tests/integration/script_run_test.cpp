@@ -307,8 +307,8 @@ users:
   - {name: browser, tasks: [{get: /}], wait: {constant: 100ms}}
 )",
                           {{"spin.lua", cpu_spinner}});
-  const auto r = ts::run_process(
-      {binary, "run", file, "--threads", "1", "-q", "-t", "2s", "--json", dir_ + "/summary.json"});
+  const auto r = ts::run_process({binary, "run", file, "--threads", "1", "-q", "-t", "2s", "--json",
+                                  dir_ + "/summary.json", "--html", dir_ + "/r.html"});
   EXPECT_EQ(r.code, 0) << r.err;
   const auto said = generator_delays(summary());
   ASSERT_EQ(said.size(), 1u) << "once per worker: " << summary()["warnings"].dump();
@@ -319,6 +319,9 @@ users:
       << said[0];
   EXPECT_NE(r.err.find("swarmlet: WARNING: worker local: hub thread 0 "), std::string::npos)
       << "on the console under -q too: " << r.err;
+  EXPECT_NE(ts::read_file(dir_ + "/r.html").find("<li>worker local: hub thread 0 "),
+            std::string::npos)
+      << "and in the HTML report";
 }
 
 TEST_F(ScriptedRun, UsersThatWaitOnTheTargetAreNotSaidToDelayTheirOwnResponseTimes) {

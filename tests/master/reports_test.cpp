@@ -397,6 +397,19 @@ TEST(Reports, TheHtmlReportShowsTheOpenModelsDroppedIterationsAndLag) {
       std::string::npos);
 }
 
+TEST(Reports, TheHtmlReportListsTheTestsWarnings) {
+  m::aggregator a(1);
+  m::run_summary run;
+  EXPECT_EQ(m::html_report(swarmlet::config::scenario{}, a, run).find("id=\"warnings\""),
+            std::string::npos)
+      << "none: no section";
+  run.warnings = {"worker w1: hub thread 0 ran 503 ms <at a stretch>", "second"};
+  EXPECT_NE(m::html_report(swarmlet::config::scenario{}, a, run)
+                .find("<h2>Warnings</h2><ul id=\"warnings\"><li>worker w1: hub thread 0 ran 503 "
+                      "ms &lt;at a stretch&gt;</li><li>second</li></ul>"),
+            std::string::npos);
+}
+
 TEST(Reports, TheMasterKeepsABoundedNumberOfDistinctExceptions) {
   m::aggregator a(1);
   const std::size_t n = m::aggregator::max_exceptions + 500;
