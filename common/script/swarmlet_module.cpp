@@ -159,9 +159,17 @@ int l_record(lua_State* L) {
     return luaL_error(L, "sw.record: bytes must be from 0 to 1e15, got %f", bytes);
   const std::string type = lua_tostring(L, 2);
   const std::string name = lua_tostring(L, 3);
+  // An empty type or name made a row no report can tell apart, an empty error a failure that
+  // said nothing ("x ee: "): refused, as a missing one is.
+  if (type.empty()) return luaL_error(L, "sw.record: type must not be empty");
+  if (name.empty()) return luaL_error(L, "sw.record: name must not be empty");
   if (!lua_isnil(L, 6) && lua_type(L, 6) != LUA_TSTRING && !lua_isboolean(L, 6))
     return luaL_error(L, "sw.record: error must be a string (or a boolean), got %s",
                       luaL_typename(L, 6));
+  if (lua_type(L, 6) == LUA_TSTRING && lua_objlen(L, 6) == 0)
+    return luaL_error(L,
+                      "sw.record: error must not be empty (the failure's message; true for a "
+                      "failure without one)");
   const bool failed = !lua_isnil(L, 6) && !(lua_isboolean(L, 6) && !lua_toboolean(L, 6));
   std::string failure;
   if (failed) failure = lua_type(L, 6) == LUA_TSTRING ? lua_tostring(L, 6) : "failed";

@@ -483,6 +483,25 @@ TEST_F(Script, ARecordOfNoTimeOrAnUnknownFieldIsAnErrorNotAFastRequest) {
   EXPECT_EQ(entry("udp", "dns"), nullptr) << "none recorded";
 }
 
+TEST_F(Script, ARecordWithAnEmptyTypeNameOrErrorIsAnErrorNotAnUnnamedRow) {
+  run_user(task(R"(
+    local errors = {}
+    for _, r in ipairs({{type = "udp", name = ""}, {type = "", name = "dns"},
+                        {type = "udp", name = "dns", error = ""}}) do
+      r.ms = 1
+      local ok, err = pcall(sw.record, r)
+      errors[#errors + 1] = ok and "recorded" or err  -- called by pcall: no position
+    end
+    result = table.concat(errors, "|")
+  )"));
+  EXPECT_EQ(global("result"),
+            "sw.record: name must not be empty|sw.record: type must not be empty|"
+            "sw.record: error must not be empty (the failure's message; true for a failure "
+            "without one)")
+      << only_error();
+  EXPECT_TRUE(stats_.entries().empty()) << "none recorded";
+}
+
 TEST_F(Script, AWaitFunctionThatReturnsNoSecondsIsAnErrorNotNoWait) {
   engine_ = std::make_unique<s::engine>(
       s::script_files{{"user.lua",
