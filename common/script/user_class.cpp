@@ -1,9 +1,13 @@
 #include "user_class.hpp"
 
+#include <string_view>
+
 #include "field_names.hpp"
 
 namespace swarmlet::script {
 namespace {
+
+constexpr const char* task_shape = "{fn = function, weight = n, name = '...'}";
 
 struct check_args {
   user_class* out;
@@ -17,6 +21,32 @@ int optional_function(lua_State* L, const user_class& c, int index, const char* 
                luaL_typename(L, index));
   lua_pushvalue(L, index);
   return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/// A task table is swarmlet's alone: a field it does not read would be ignored. Locust's tasks
+/// carry tags (@tag), but --tags and --exclude-tags choose among a scenario's users before any
+/// script loads, so a Lua task's tags could select nothing: they are refused with where tags go.
+void refuse_unknown_task_fields(lua_State* L, const user_class& c, int task, int index) {
+  lua_pushnil(L);
+  while (lua_next(L, index) != 0) {
+    lua_pop(L, 1);  // the value
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      luaL_error(L, "%s: task %d has a %s key (a task is %s)", c.file.c_str(), task,
+                 luaL_typename(L, -1), task_shape);
+      return;
+    }
+    const std::string_view key = lua_tostring(L, -1);
+    if (key == "fn" || key == "weight" || key == "name") continue;
+    if (key == "tags" || key == "tag")
+      luaL_error(L,
+                 "%s: task %d has a field '%s', but a Lua task has no tags: --tags and "
+                 "--exclude-tags choose a scripted user by the tags the scenario gives it "
+                 "(users: [{script: ..., tags: [...]}]); put tasks tagged apart in a class "
+                 "of their own",
+                 c.file.c_str(), task, lua_tostring(L, -1));
+    luaL_error(L, "%s: task %d has a field '%s', which swarmlet does not read (a task is %s)",
+               c.file.c_str(), task, lua_tostring(L, -1), task_shape);
+  }
 }
 
 std::string defined_at(lua_State* L, int index) {
@@ -34,8 +64,8 @@ int check_class(lua_State* L) {
   if (!lua_istable(L, cls))
     return luaL_error(L, "%s must return the user class (a table with tasks), got %s",
                       c.file.c_str(), luaL_typename(L, cls));
-  // A class (or task) table may hold the script's own fields, but a mistyped field swarmlet
-  // reads would be ignored (on_stop never running): raised.
+  // A class table may hold the script's own fields, but a mistyped field swarmlet reads would
+  // be ignored (on_stop never running): raised.
   refuse_mistyped_keys(L, cls, c.file, "the class has a field",
                        {"tasks", "on_start", "on_stop", "wait"});
   lua_getfield(L, cls, "on_start");
@@ -84,6 +114,7 @@ int check_class(lua_State* L) {
     } else if (lua_istable(L, -1)) {
       const std::string what = "task " + std::to_string(i) + " has a field";
       refuse_mistyped_keys(L, lua_gettop(L), c.file, what.c_str(), {"fn", "weight", "name"});
+      refuse_unknown_task_fields(L, c, i, lua_gettop(L));
       lua_getfield(L, -1, "weight");
       if (!lua_isnil(L, -1)) {
         const lua_Number w = lua_tonumber(L, -1);

@@ -1109,9 +1109,10 @@ TEST(ScriptLoad, WaitingAtAFilesTopLevelSaysWhereToWait) {
 }
 
 TEST(ScriptLoad, TheClassMayHoldFieldsOfItsOwn) {
+  // Its tasks may not (ABadClassIsRefusedWithWhy): a task table is swarmlet's alone.
   s::engine e(s::script_files{
       {"c.lua",
-       "return {tasks = {{fn = print, tags = 1, height = 2, names = 3}}, tags = {'a'}, base = "
+       "return {tasks = {{fn = print, weight = 2, name = 'n'}}, tags = {'a'}, base = "
        "'/api', id = 1, want = 1, waits = 2, await = 3}"}});
   EXPECT_EQ(s::load_user_class(e, "c.lua").tasks.size(), 1u);
 }
@@ -1228,6 +1229,17 @@ TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
        "= function, weight = n}; name a task with {fn = f, name = 'checkout'})"},
       {"return {tasks = {print, [true] = print}}", "c.lua: tasks has a boolean key"},
       {"return {tasks = {{fn = print, name = 7}}}", "c.lua: task 1: name must be a string"},
+      // Another field of a task was ignored: Locust's tags on a task selected nothing.
+      {"return {tasks = {print, {fn = print, tags = {'checkout'}}}}",
+       "c.lua: task 2 has a field 'tags', but a Lua task has no tags: --tags and --exclude-tags "
+       "choose a scripted user by the tags the scenario gives it (users: [{script: ..., tags: "
+       "[...]}]); put tasks tagged apart in a class of their own"},
+      {"return {tasks = {{fn = print, tag = 'checkout'}}}",
+       "c.lua: task 1 has a field 'tag', but a Lua task has no tags"},
+      {"return {tasks = {{fn = print, foo = 1}}}",
+       "c.lua: task 1 has a field 'foo', which swarmlet does not read (a task is {fn = function, "
+       "weight = n, name = '...'})"},
+      {"return {tasks = {{fn = print, 3}}}", "c.lua: task 1 has a number key (a task is {fn ="},
   };
   for (const auto& [text, expected] : cases) {
     s::engine e(s::script_files{{"c.lua", text}});
