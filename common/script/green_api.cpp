@@ -15,6 +15,7 @@
 #include "common/stats/exception_table.hpp"
 #include "common/stats/stats_table.hpp"
 #include "lua_guard.hpp"
+#include "lua_seconds.hpp"
 #include "lua_udata.hpp"
 #include "scripted_user.hpp"
 #include "swarmlet_module.hpp"
@@ -150,7 +151,7 @@ int l_spawn(lua_State* L) {
 }
 
 int l_spawn_after(lua_State* L) {
-  const green::duration delay = seconds(luaL_checknumber(L, 1));
+  const green::duration delay = wait_seconds_at(L, 1, "sw.spawn_after", "s");
   return start_child(L, 2, [delay](std::function<void()> body) {
     return green::spawn_after(delay, std::move(body));
   });
@@ -204,7 +205,7 @@ int l_thread_dead(lua_State* L) {
 }
 
 int l_sleep(lua_State* L) {
-  const green::duration d = seconds(luaL_optnumber(L, 1, 0));
+  const green::duration d = wait_seconds_at(L, 1, "sw.sleep", "s");
   end_task_if_stopping(L);
   const thread_info* t = engine::of(L).current();
   green::event<>* stopping =
@@ -306,7 +307,8 @@ int l_event_send(lua_State* L) {
 int l_event_wait(lua_State* L) {
   lua_event* e = check_udata<lua_event>(L, 1, event_type);
   const bool limited = !lua_isnoneornil(L, 2);
-  const green::duration timeout = limited ? seconds(luaL_checknumber(L, 2)) : green::duration{};
+  const green::duration timeout =
+      limited ? wait_seconds_at(L, 2, "e:wait", "timeout") : green::duration{};
   bool got = true;
   const bool waited = parked_unless_stopping(
       L, [e] { return e->sent.ready(); },
@@ -362,7 +364,8 @@ int l_queue_put(lua_State* L) {
   lua_queue* q = check_udata<lua_queue>(L, 1, queue_type);
   lua_settop(L, 3);
   const bool limited = !lua_isnil(L, 3);
-  const green::duration timeout = limited ? seconds(luaL_checknumber(L, 3)) : green::duration{};
+  const green::duration timeout =
+      limited ? wait_seconds_at(L, 3, "q:put", "timeout") : green::duration{};
   const int ref = keep(L, 2);
   bool put = true;
   bool waited = true;
@@ -397,7 +400,8 @@ int l_queue_put(lua_State* L) {
 int l_queue_get(lua_State* L) {
   lua_queue* q = check_udata<lua_queue>(L, 1, queue_type);
   const bool limited = !lua_isnoneornil(L, 2);
-  const green::duration timeout = limited ? seconds(luaL_checknumber(L, 2)) : green::duration{};
+  const green::duration timeout =
+      limited ? wait_seconds_at(L, 2, "q:get", "timeout") : green::duration{};
   std::optional<int> ref;
   const bool waited = parked_unless_stopping(
       L, [q] { return q->items.size() > 0; },
@@ -436,7 +440,7 @@ int l_semaphore(lua_State* L) {
 int l_semaphore_acquire(lua_State* L) {
   lua_semaphore* s = check_udata<lua_semaphore>(L, 1, semaphore_type);
   std::optional<green::duration> timeout;
-  if (!lua_isnoneornil(L, 2)) timeout = seconds(luaL_checknumber(L, 2));
+  if (!lua_isnoneornil(L, 2)) timeout = wait_seconds_at(L, 2, "s:acquire", "timeout");
   bool got = false;
   const bool waited = parked_unless_stopping(
       L, [s] { return s->units.balance() > 0; }, [&] { got = s->units.acquire(timeout); });
@@ -501,13 +505,14 @@ int l_pool_free(lua_State* L) {
 /// sw.timeout(s, fn, ...): fn's results, or the error "timed out after s s" raised in this
 /// thread once s pass (at the park point fn is blocked in).
 int l_timeout(lua_State* L) {
-  const lua_Number s = luaL_checknumber(L, 1);
+  const green::duration bound = wait_seconds_at(L, 1, "sw.timeout", "s");
+  const lua_Number s = lua_tonumber(L, 1);
   luaL_checktype(L, 2, LUA_TFUNCTION);
   const int nargs = lua_gettop(L) - 2;
   int status = 0;
   bool expired = false;
   {
-    green::timeout limit(seconds(s));
+    green::timeout limit(bound);
     thread_info* t = engine::of(L).current();
     if (t != nullptr) t->script_timeouts.push_back(&limit);
     status = lua_pcall(L, nargs, LUA_MULTRET, 0);

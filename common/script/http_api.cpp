@@ -22,6 +22,7 @@
 #include "json_convert.hpp"
 #include "lua_guard.hpp"
 #include "lua_options.hpp"
+#include "lua_seconds.hpp"
 #include "lua_udata.hpp"
 #include "swarmlet_module.hpp"
 #include "user_context.hpp"
@@ -176,12 +177,7 @@ void read_options(lua_State* L, int opts, http::request& req, request_options& o
   o.judged_by_script = flag("catch");
   o.discard_body = flag("discard_body");
   lua_getfield(L, opts, "timeout");
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0))
-      luaL_error(L, "opts.timeout must be seconds above 0, got %s",
-                 lua_type(L, -1) == LUA_TNUMBER ? "a number not above 0" : luaL_typename(L, -1));
-    o.timeout = seconds(lua_tonumber(L, -1));
-  }
+  if (!lua_isnil(L, -1)) o.timeout = limit_seconds_at(L, -1, "opts.timeout");
   lua_pop(L, 1);
   lua_getfield(L, opts, "query");
   if (!lua_isnil(L, -1)) {

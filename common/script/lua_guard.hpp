@@ -59,14 +59,4 @@ int guarded(lua_State* L) {
   return lua_error(L);
 }
 
-/// Seconds (a Lua number) as a hub duration; negative (and NaN) counts as zero, and more than
-/// a billion seconds (31 years, infinity too) as a billion: a hub duration holds ~292 years, and
-/// sw.sleep(1e10) overflowed into the past and returned at once.
-inline green::duration seconds(lua_Number s) {
-  if (!(s > 0)) return green::duration::zero();
-  constexpr lua_Number longest = 1e9;
-  return std::chrono::duration_cast<green::duration>(
-      std::chrono::duration<double>(s < longest ? s : longest));
-}
-
 }  // namespace swarmlet::script

@@ -6,6 +6,7 @@
 #include "common/stats/exception_table.hpp"
 #include "common/stats/stats_table.hpp"
 #include "lua_guard.hpp"
+#include "lua_seconds.hpp"
 #include "swarmlet_module.hpp"
 #include "traceback.hpp"
 #include "ws_api.hpp"

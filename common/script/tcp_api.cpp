@@ -7,6 +7,7 @@
 #include "common/green/ssl.hpp"
 #include "lua_guard.hpp"
 #include "lua_options.hpp"
+#include "lua_seconds.hpp"
 #include "lua_udata.hpp"
 #include "swarmlet_module.hpp"
 
@@ -67,11 +68,7 @@ int l_connect(lua_State* L) {
     tls = flag(L, 3, "tls", false);
     verify = flag(L, 3, "verify", true);
     lua_getfield(L, 3, "timeout");
-    if (!lua_isnil(L, -1)) {
-      if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0))
-        luaL_error(L, "sw.connect's timeout must be seconds above 0");
-      timeout = seconds(lua_tonumber(L, -1));
-    }
+    if (!lua_isnil(L, -1)) timeout = limit_seconds_at(L, -1, "sw.connect's timeout");
     lua_pop(L, 1);
   }
   lua_socket* s = push_udata<lua_socket>(L, socket_type, engine::of(L));

@@ -74,7 +74,8 @@ int check_class(lua_State* L) {
   c.on_stop = optional_function(L, c, -1, "on_stop");
   lua_getfield(L, cls, "wait");
   if (!lua_isnil(L, -1)) {
-    if (!lua_isfunction(L, -1) && !(lua_isnumber(L, -1) && lua_tonumber(L, -1) >= 0))
+    // A number, not "0.5" (lua_isnumber's coercion): a string was kept, then called as wait(u).
+    if (!lua_isfunction(L, -1) && !(lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) >= 0))
       return luaL_error(L, "%s: wait must be seconds (a number >= 0) or a function(u)",
                         c.file.c_str());
     lua_pushvalue(L, -1);

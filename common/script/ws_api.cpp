@@ -11,6 +11,7 @@
 #include "common/stats/stats_table.hpp"
 #include "lua_guard.hpp"
 #include "lua_options.hpp"
+#include "lua_seconds.hpp"
 #include "lua_udata.hpp"
 #include "swarmlet_module.hpp"
 #include "user_context.hpp"
@@ -172,7 +173,7 @@ int l_recv(lua_State* L) {
   ws_object& w = open_object(L);
   green::duration timeout =
       w.user != nullptr ? w.user->websocket_timeout : green::duration(std::chrono::seconds(30));
-  if (!lua_isnoneornil(L, 2)) timeout = seconds(luaL_checknumber(L, 2));
+  if (!lua_isnoneornil(L, 2)) timeout = wait_seconds_at(L, 2, "ws:recv", "timeout");
   const auto called = green::clock::now();
   http::ws_outcome r;
   {

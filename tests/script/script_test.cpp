@@ -266,6 +266,53 @@ TEST_F(Script, HugeDurationsAreCappedNotOverflowed) {
   EXPECT_EQ(global("result"), "false false true") << only_error();
 }
 
+TEST_F(Script, ADurationIsANumberOfSecondsAndAWaitCountsOneAlreadyPastAsZero) {
+  // sw.sleep(0/0) and sw.sleep() returned at once, sw.timeout(0/0, f) failed "timed out after
+  // nan s", sw.sleep("0.5") slept where a wait function's "0.5" was refused.
+  run_user(task(R"(
+    local out = {}
+    local function try(...)
+      local ok, err = pcall(...)
+      out[#out + 1] = ok and "ok" or err  -- called by pcall: no position
+    end
+    local f = function() end
+    local e, q, s = sw.event(), sw.queue(1), sw.semaphore(0)
+    try(sw.sleep)
+    try(sw.sleep, 0/0)
+    try(sw.sleep, "0.5")
+    try(sw.timeout, 0/0, f)
+    try(sw.spawn_after, "1", f)
+    try(e.wait, e, 0/0)
+    try(q.put, q, 1, 0/0)
+    try(q.get, q, "1")
+    try(s.acquire, s, 0/0)
+    -- A wait whose time is already past waits for nothing.
+    try(sw.sleep, -1)
+    out[#out + 1] = tostring(e:wait(-5)) .. "," .. tostring(s:acquire(-1))
+    -- A time limit of 0 or less lets nothing succeed.
+    for _, t in ipairs({-1, 0, 0/0}) do try(u.http.get, u.http, "/", {timeout = t}) end
+    try(sw.connect, "127.0.0.1", 1, {timeout = 0})
+    result = table.concat(out, "|")
+  )"));
+  EXPECT_EQ(global("result"),
+            "sw.sleep: s must be a number of seconds, got no value|"
+            "sw.sleep: s must be a number of seconds, got NaN|"
+            "sw.sleep: s must be a number of seconds, got string|"
+            "sw.timeout: s must be a number of seconds, got NaN|"
+            "sw.spawn_after: s must be a number of seconds, got string|"
+            "e:wait: timeout must be a number of seconds, got NaN|"
+            "q:put: timeout must be a number of seconds, got NaN|"
+            "q:get: timeout must be a number of seconds, got string|"
+            "s:acquire: timeout must be a number of seconds, got NaN|"
+            "ok|nil,false|"
+            "opts.timeout must be seconds above 0, got -1|"
+            "opts.timeout must be seconds above 0, got 0|"
+            "opts.timeout must be seconds above 0, got NaN|"
+            "sw.connect's timeout must be seconds above 0, got 0")
+      << only_error();
+  EXPECT_EQ(target_.served(), 0u) << "nothing was sent";
+}
+
 TEST_F(Script, TimeoutRaisesInTheThreadItGuards) {
   run_user(task(R"(
     local ok, err = pcall(sw.timeout, 0.01, function() sw.sleep(60) end)
@@ -1212,6 +1259,9 @@ TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
       {"return {tasks = {function() end, 'x'}}", "c.lua: task 2 is a string"},
       {"return {tasks = {{weight = 0, fn = print}}}", "c.lua: task 1: weight must be"},
       {"return {tasks = {print}, on_start = 3}", "c.lua: on_start must be a function"},
+      // A string was kept, then called as wait(u) after every task.
+      {"return {tasks = {print}, wait = '0.5'}",
+       "c.lua: wait must be seconds (a number >= 0) or a function(u)"},
       // A field one edit from one swarmlet reads was ignored: on_stop never ran.
       {"return {tasks = {print}, on_sotp = print}",
        "c.lua: the class has a field 'on_sotp': did you mean 'on_stop'?"},
