@@ -188,7 +188,13 @@ void read_options(lua_State* L, int opts, http::request& req, request_options& o
     while (lua_next(L, -2) != 0) {
       lua_pushvalue(L, -2);
       const std::string key = text_at(L, -1, "a query key");
-      const std::string value = text_at(L, -2, "a query value");
+      // A flag goes as k6 and Python's requests send it (requests writes True): ?t=true.
+      if (!lua_isboolean(L, -2) && lua_type(L, -2) != LUA_TSTRING && !lua_isnumber(L, -2))
+        luaL_error(L, "a query value must be a string, a number or a boolean, got %s",
+                   luaL_typename(L, -2));
+      const std::string value = lua_isboolean(L, -2)
+                                    ? (lua_toboolean(L, -2) != 0 ? "true" : "false")
+                                    : text_at(L, -2, "a query value");
       lua_pop(L, 2);
       req.target += first ? '?' : '&';
       first = false;

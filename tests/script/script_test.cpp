@@ -638,6 +638,20 @@ TEST_F(Script, HttpRequestsAreRecordedLikeYamlOnes) {
   EXPECT_EQ(target_.served(), 4u);
 }
 
+TEST_F(Script, AQueryFlagGoesAsTrueOrFalse) {
+  // {t = true} was refused: "a query value must be a string or a number, got boolean".
+  std::vector<std::string> seen;
+  on_request_ = [&](const std::string& target) { seen.push_back(target); };
+  run_user(task(R"(
+    u.http:get("/items", {query = {a = true}, name = "q"})
+    u.http:get("/items", {query = {b = false}, name = "q"})
+    local ok, err = pcall(u.http.get, u.http, "/items", {query = {c = {}}})
+    result = err
+  )"));
+  EXPECT_EQ(seen, (std::vector<std::string>{"/items?a=true", "/items?b=false"})) << only_error();
+  EXPECT_EQ(global("result"), "a query value must be a string, a number or a boolean, got table");
+}
+
 TEST_F(Script, AUrlsPasswordGoesAsBasicAuthAndNotIntoTheName) {
   const std::string with_password = "http://ann:secret@" + url().substr(7) + "/items";
   run_user(task("u.http:get('" + with_password + "')"));
