@@ -39,13 +39,26 @@ int load_from_files(lua_State* L) {
                                  ? " (a module is found only when the script requires it as "
                                    "it loads: require it at the top of the file)"
                                  : "";
-    lua_pushstring(L, ("\n\tno script '" + file + "' among the scenario's files" + late).c_str());
+    // One line: require writes "module 'x' not found:" and then what each loader said (Lua's
+    // own loaders each say "\n\t..."), and a message on several lines reads badly wherever it
+    // goes (the console, the error report, which escapes the bytes).
+    lua_pushstring(L, (" no script '" + file + "' among the scenario's files" + late).c_str());
     return 1;
   }
   const std::string chunk = engine::chunk_name(file);
   // "t": source only, a script file in bytecode too (see open_sandbox).
   if (luaL_loadbufferx(L, text->data(), text->size(), chunk.c_str(), "t") != 0) return lua_error(L);
   return 1;
+}
+
+/// package.loaders' first entry, in place of Lua's: package.preload[name] (the swarmlet module
+/// lives there), else nothing to say (Lua's said "\n\tno field package.preload['x']", which
+/// names no file a script's author could add).
+int load_from_preload(lua_State* L) {
+  luaL_checkstring(L, 1);
+  lua_pushvalue(L, 1);
+  lua_rawget(L, lua_upvalueindex(1));
+  return lua_isnil(L, -1) ? 0 : 1;
 }
 
 void remove_fields(lua_State* L, const char* table, std::initializer_list<const char*> names) {
@@ -271,12 +284,10 @@ int engine::open_sandbox(lua_State* L) {
     lua_pushnil(L);
     lua_setfield(L, -2, gone);
   }
-  lua_pop(L, 1);
   lua_newtable(L);
-  lua_getfield(L, -2, "loaders");
-  lua_rawgeti(L, -1, 1);  // the preload searcher (swarmlet lives there)
-  lua_rawseti(L, -3, 1);
-  lua_pop(L, 1);
+  lua_insert(L, -2);
+  lua_pushcclosure(L, load_from_preload, 1);  // holds package.preload
+  lua_rawseti(L, -2, 1);
   lua_pushcfunction(L, load_from_files);
   lua_rawseti(L, -2, 2);
   lua_setfield(L, -2, "loaders");

@@ -33,8 +33,7 @@ void check_scripts(config::scenario& s, const std::string& base_dir) {
     if (!s.main_script.empty()) load_main_script(e, s.main_script);
     s.scripts = e.files();  // with the modules the scripts required
   } catch (const script_error& e) {
-    // One line, as every scenario error: Lua lists the places `require` looked on lines of
-    // their own.
+    // One line, as every scenario error: a script's own message may have several.
     std::string message = e.what();
     for (std::size_t at; (at = message.find("\n\t")) != std::string::npos;)
       message.replace(at, 2, "; ");

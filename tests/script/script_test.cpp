@@ -1005,12 +1005,29 @@ TEST_F(Script, AnErrorObjectIsDescribedWithItsLine) {
 TEST_F(Script, AModuleRequiredFirstInATaskIsSaidToBeRequiredAtTheTop) {
   // Not found by the master, it does not travel: the error said only "no script", though the
   // file was beside the scenario.
+  // On one line: Lua's own "not found:\n\tno field package.preload['lib.late']\n\t..." went
+  // into the error report as "\x0a\x09".
   run_user(task("require 'lib.late'"));
-  EXPECT_NE(only_error().find("no script 'lib/late.lua' among the scenario's files (a module is "
-                              "found only when the script requires it as it loads: require it "
-                              "at the top of the file)"),
-            std::string::npos)
-      << only_error();
+  EXPECT_EQ(only_error(),
+            "user.lua:3: module 'lib.late' not found: no script 'lib/late.lua' among the "
+            "scenario's files (a module is found only when the script requires it as it loads: "
+            "require it at the top of the file)");
+}
+
+TEST(ScriptLoad, AModuleNotFoundIsSaidOnOneLine) {
+  // The master's message read "module 'nope.mod' not found:; no field package.preload[...]".
+  s::engine e(
+      s::script_files{{"c.lua", "local m = require 'nope.mod'\nreturn {tasks = {print}}"},
+                      {"ok.lua", "local sw = require 'swarmlet'\nreturn {tasks = {print}}"}});
+  EXPECT_EQ(s::load_user_class(e, "ok.lua").tasks.size(), 1u) << "the swarmlet module is found";
+  try {
+    s::load_user_class(e, "c.lua");
+    ADD_FAILURE() << "loaded";
+  } catch (const s::script_error& err) {
+    EXPECT_EQ(std::string(err.what()),
+              "c.lua:1: module 'nope.mod' not found: no script 'nope/mod.lua' among the "
+              "scenario's files");
+  }
 }
 
 TEST_F(Script, AnErrorObjectsFieldsAreShownInOneOrderWhateverTheHashGives) {
