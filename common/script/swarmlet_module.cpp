@@ -236,10 +236,44 @@ void pass_stops_through(lua_State* L) {
   }
 }
 
+/// Keys (by its address) the table of the swarmlet module's functions' names ("sw.pool") in
+/// each state's registry.
+char function_names_key = 0;
+
+/// The name of the swarmlet function at `index` ("sw.pool"), or "" for any other value.
+std::string swarmlet_function_name(lua_State* L, int index) {
+  if (!lua_iscfunction(L, index)) return {};
+  lua_pushlightuserdata(L, &function_names_key);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  if (!lua_istable(L, -1)) {  // the module was never required
+    lua_pop(L, 1);
+    return {};
+  }
+  lua_pushvalue(L, index);
+  lua_rawget(L, -2);
+  std::string name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+  lua_pop(L, 2);
+  return name;
+}
+
+/// Lua names a function after its call site, and a function pcall calls has none: pcall(sw.pool,
+/// 0) failed with "bad argument #1 to '?' (...)". With the error on top, puts `name` in.
+void name_in_argument_error(lua_State* L, const std::string& name) {
+  if (lua_type(L, -1) != LUA_TSTRING) return;
+  std::string message = lua_tostring(L, -1);
+  const auto at = message.find(" to '?' (");
+  if (message.rfind("bad argument #", 0) != 0 || at == std::string::npos) return;
+  message.replace(at, 7, " to '" + name + "'");
+  lua_pushlstring(L, message.data(), message.size());
+  lua_replace(L, -2);
+}
+
 int l_pcall(lua_State* L) {
   luaL_checkany(L, 1);
+  const std::string name = swarmlet_function_name(L, 1);
   const int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
   if (status != 0) pass_stops_through(L);
+  if (status != 0 && !name.empty()) name_in_argument_error(L, name);
   lua_pushboolean(L, status == 0 ? 1 : 0);
   lua_insert(L, 1);
   return lua_gettop(L);
@@ -298,6 +332,19 @@ int open_swarmlet_module(lua_State* L) {
   luaL_register(L, nullptr, functions);
   add_green_api(L);
   add_tcp_api(L);
+  const int module = lua_gettop(L);
+  lua_pushlightuserdata(L, &function_names_key);
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, module) != 0) {
+    if (lua_type(L, -2) == LUA_TSTRING && lua_iscfunction(L, -1)) {
+      lua_pushvalue(L, -1);
+      lua_pushfstring(L, "sw.%s", lua_tostring(L, -3));
+      lua_rawset(L, -5);  // names[fn] = "sw.NAME"
+    }
+    lua_pop(L, 1);
+  }
+  lua_rawset(L, LUA_REGISTRYINDEX);
   return 1;
 }
 

@@ -313,6 +313,23 @@ TEST_F(Script, ADurationIsANumberOfSecondsAndAWaitCountsOneAlreadyPastAsZero) {
   EXPECT_EQ(target_.served(), 0u) << "nothing was sent";
 }
 
+TEST_F(Script, AnArgumentErrorOfAFunctionPcallCallsNamesTheFunction) {
+  // Lua names a function after its call site: under pcall it said "bad argument #1 to '?'".
+  run_user(task(R"(
+    local _, e1 = pcall(sw.pool, 0)
+    local _, e2 = pcall(sw.connect, "127.0.0.1", 70000)
+    local _, e3 = pcall(sw.measure)
+    local _, e4 = pcall(function() sw.pool(0) end)
+    result = table.concat({e1, e2, e3, e4}, "|")
+  )"));
+  EXPECT_EQ(global("result"),
+            "bad argument #1 to 'sw.pool' (a pool runs at least one thread)|"
+            "bad argument #2 to 'sw.connect' (a port is 1 to 65535)|"
+            "bad argument #1 to 'sw.measure' (string expected, got no value)|"
+            "user.lua:7: bad argument #1 to 'pool' (a pool runs at least one thread)")
+      << only_error();
+}
+
 TEST_F(Script, TimeoutRaisesInTheThreadItGuards) {
   run_user(task(R"(
     local ok, err = pcall(sw.timeout, 0.01, function() sw.sleep(60) end)
