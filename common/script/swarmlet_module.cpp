@@ -106,6 +106,17 @@ int l_stop_user(lua_State* L) {
   return lua_error(L);
 }
 
+/// sw.measure's message handler: an error object other than a string is described with the
+/// line that raised it (error({code = 5}) reads "user.lua:9: error object is a table: ..."), as
+/// a task's is, into the std::string of its upvalue. The object itself goes on unchanged.
+int measure_handler(lua_State* L) {
+  if (lua_type(L, 1) == LUA_TSTRING || is_stop_sentinel(L, 1)) return 1;
+  auto* described = static_cast<std::string*>(lua_touserdata(L, lua_upvalueindex(1)));
+  *described = with_position(L, error_message(L, 1));
+  lua_settop(L, 1);
+  return 1;
+}
+
 /// sw.measure(type, name, fn, ...): fn's results, recorded as one request of `type` and `name`
 /// taking as long as fn did; when fn raises, a failure with its message, and nil, message.
 int l_measure(lua_State* L) {
@@ -113,13 +124,18 @@ int l_measure(lua_State* L) {
   const std::string name = luaL_checkstring(L, 2);
   luaL_checktype(L, 3, LUA_TFUNCTION);
   const int nargs = lua_gettop(L) - 3;
+  std::string described;
+  lua_pushlightuserdata(L, &described);
+  lua_pushcclosure(L, measure_handler, 1);
+  lua_insert(L, 3);  // below fn
   const auto start = green::clock::now();
-  const int status = lua_pcall(L, nargs, LUA_MULTRET, 0);
+  const int status = lua_pcall(L, nargs, LUA_MULTRET, 3);
   const std::uint64_t us = micros(green::clock::now() - start);
+  lua_remove(L, 3);
   if (status != 0) {
     const thread_info* t = engine::of(L).current();
     if ((t != nullptr && t->killed) || is_stop_sentinel(L, -1)) return lua_error(L);
-    const std::string message = error_message(L);
+    const std::string message = described.empty() ? error_message(L) : described;
     record(L, type, name, us, 0, &message);
     lua_pushnil(L);
     lua_insert(L, -2);

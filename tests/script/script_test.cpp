@@ -525,6 +525,18 @@ TEST_F(Script, MeasureAndRecordShowAsRequests) {
   EXPECT_EQ(stats_.errors().count({"udp", "dns", "NXDOMAIN"}), 1u);
 }
 
+TEST_F(Script, AMeasuredErrorObjectIsRecordedWithTheLineThatRaisedIt) {
+  // "t m: error object is a table: {code = 5}" named no line, where a task's error does.
+  run_user(task(R"(
+    local v, err = sw.measure("t", "m", function()
+      error({code = 5})
+    end)
+    result = tostring(v) .. " " .. type(err) .. " " .. tostring(err.code)
+  )"));
+  EXPECT_EQ(global("result"), "nil table 5") << "measure returns the object itself";
+  EXPECT_EQ(only_error(), "user.lua:5: error object is a table: {code = 5}");
+}
+
 TEST_F(Script, ARecordOfNoTimeOrAnUnknownFieldIsAnErrorNotAFastRequest) {
   run_user(task(R"(
     local errors = {}
