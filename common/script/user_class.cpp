@@ -26,12 +26,12 @@ int optional_function(lua_State* L, const user_class& c, int index, const char* 
 /// A task table is swarmlet's alone: a field it does not read would be ignored. Locust's tasks
 /// carry tags (@tag), but --tags and --exclude-tags choose among a scenario's users before any
 /// script loads, so a Lua task's tags could select nothing: they are refused with where tags go.
-void refuse_unknown_task_fields(lua_State* L, const user_class& c, int task, int index) {
+void refuse_unknown_task_fields(lua_State* L, const std::string& where, int task, int index) {
   lua_pushnil(L);
   while (lua_next(L, index) != 0) {
     lua_pop(L, 1);  // the value
     if (lua_type(L, -1) != LUA_TSTRING) {
-      luaL_error(L, "%s: task %d has a %s key (a task is %s)", c.file.c_str(), task,
+      luaL_error(L, "%s: task %d has a %s key (a task is %s)", where.c_str(), task,
                  luaL_typename(L, -1), task_shape);
       return;
     }
@@ -43,9 +43,9 @@ void refuse_unknown_task_fields(lua_State* L, const user_class& c, int task, int
                  "--exclude-tags choose a scripted user by the tags the scenario gives it "
                  "(users: [{script: ..., tags: [...]}]); put tasks tagged apart in a class "
                  "of their own",
-                 c.file.c_str(), task, lua_tostring(L, -1));
+                 where.c_str(), task, lua_tostring(L, -1));
     luaL_error(L, "%s: task %d has a field '%s', which swarmlet does not read (a task is %s)",
-               c.file.c_str(), task, lua_tostring(L, -1), task_shape);
+               where.c_str(), task, lua_tostring(L, -1), task_shape);
   }
 }
 
@@ -113,15 +113,20 @@ int check_class(lua_State* L) {
       t.name = defined_at(L, -1);
       lua_pushvalue(L, -1);
     } else if (lua_istable(L, -1)) {
+      // A task's errors name the line where its fn starts, when it has one.
+      lua_getfield(L, -1, "fn");
+      const int line = line_defined(L, -1);
+      lua_pop(L, 1);
+      const std::string where = file_and_line(c.file, line);
       const std::string what = "task " + std::to_string(i) + " has a field";
-      refuse_mistyped_keys(L, lua_gettop(L), c.file, what.c_str(), {"fn", "weight", "name"});
-      refuse_unknown_task_fields(L, c, i, lua_gettop(L));
+      refuse_mistyped_keys(L, lua_gettop(L), c.file, what.c_str(), {"fn", "weight", "name"}, line);
+      refuse_unknown_task_fields(L, where, i, lua_gettop(L));
       lua_getfield(L, -1, "weight");
       if (!lua_isnil(L, -1)) {
         const lua_Number w = lua_tonumber(L, -1);
         if (!lua_isnumber(L, -1) || w < 1 || w > 1e6 || w != static_cast<int>(w))
           return luaL_error(L, "%s: task %d: weight must be a whole number from 1 to 1000000",
-                            c.file.c_str(), i);
+                            where.c_str(), i);
         t.weight = static_cast<int>(w);
       }
       lua_pop(L, 1);
@@ -133,7 +138,7 @@ int check_class(lua_State* L) {
       if (lua_type(L, -1) == LUA_TSTRING) {
         t.name = lua_tostring(L, -1);
       } else if (!lua_isnil(L, -1)) {
-        return luaL_error(L, "%s: task %d: name must be a string, got %s", c.file.c_str(), i,
+        return luaL_error(L, "%s: task %d: name must be a string, got %s", where.c_str(), i,
                           luaL_typename(L, -1));
       }
       lua_pop(L, 1);

@@ -1362,6 +1362,33 @@ TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
   }
 }
 
+TEST(ScriptLoad, AClassFieldErrorNamesTheLineOfTheFunctionConcerned) {
+  // The docs showed "poller.lua:12: ..." where the message named the file alone.
+  const std::pair<std::string, std::string> cases[] = {
+      {"local c = {tasks = {print}}\nc.on_strat = function(u)\nend\nreturn c",
+       "c.lua:2: the class has a field 'on_strat': did you mean 'on_start'?"},
+      {"return {tasks = {print,\n  {wieght = 2, fn = function(u)\n  end}}}",
+       "c.lua:2: task 2 has a field 'wieght': did you mean 'weight'?"},
+      {"return {tasks = {\n\n  {tags = {'a'}, fn = function(u) end}}}",
+       "c.lua:3: task 1 has a field 'tags', but a Lua task has no tags"},
+      {"return {tasks = {\n  {weight = 0, fn = function(u) end}}}",
+       "c.lua:2: task 1: weight must be a whole number"},
+      {"return {tasks = {\n  {name = 7, fn = function(u) end}}}",
+       "c.lua:2: task 1: name must be a string, got number"},
+      // Without a Lua function to point at, the file alone.
+      {"return {tasks = {print},\n wiat = 1}", "c.lua: the class has a field 'wiat': did you mean"},
+  };
+  for (const auto& [text, expected] : cases) {
+    s::engine e(s::script_files{{"c.lua", text}});
+    try {
+      s::load_user_class(e, "c.lua");
+      ADD_FAILURE() << text << " loaded";
+    } catch (const s::script_error& err) {
+      EXPECT_EQ(std::string(err.what()).rfind(expected, 0), 0u) << err.what();
+    }
+  }
+}
+
 TEST(ScriptLoad, RequireGivesOnlyWhatTheSandboxLeaves) {
   // require("debug") gave the whole library (sethook took the runaway guard off), and jit's
   // modules were there to require.
@@ -1478,11 +1505,12 @@ TEST_F(MainScript, ErrorsNameMainLuaAndItsLine) {
 TEST_F(MainScript, AMistypedSetupOrTeardownIsRefusedNotIgnored) {
   const std::pair<std::string, std::string> cases[] = {
       {"function setup(ctx) return {} end\nfunction tearDown(ctx, d) end\n",
-       "main.lua: it defines a global 'tearDown': did you mean 'teardown'?"},
+       "main.lua:2: it defines a global 'tearDown': did you mean 'teardown'?"},
       {"function set_up(ctx) return {} end\n",
-       "main.lua: it defines a global 'set_up': did you mean 'setup'?"},
+       "main.lua:1: it defines a global 'set_up': did you mean 'setup'?"},
       {"return {setup = print, teradown = print}\n",
        "main.lua: the table it returns has a field 'teradown': did you mean 'teardown'?"},
+      // A C function starts on no line of the file: the file alone.
   };
   for (const auto& c : cases) {
     try {
