@@ -109,6 +109,7 @@ engine::engine(script_files files, engine_options options,
 }
 
 engine::~engine() {
+  closing_ = true;
   lua_close(L_);
 }
 

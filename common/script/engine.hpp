@@ -102,6 +102,9 @@ class engine {
     return *static_cast<engine*>(self);
   }
   lua_State* state() const noexcept { return L_; }
+  /// True while the destructor closes the state: what Lua collects then (the last handles)
+  /// may no longer count anywhere (the tables it counted in may be gone).
+  bool closing() const noexcept { return closing_; }
   const engine_options& options() const noexcept { return options_; }
   const script_files& files() const noexcept { return files_; }
 
@@ -181,6 +184,7 @@ class engine {
   green::small_blocks blocks_;   // outlives ~engine()'s lua_close, which gives its blocks back
   bool hook_tightened_ = false;  // a runaway is being interrupted: the hook runs every instruction
   lua_State* L_ = nullptr;
+  bool closing_ = false;
   thread_info* current_ = nullptr;
   green::time_point slice_start_{};
   bool slice_timed_ = false;  // slice_start_ is this slice's

@@ -1,7 +1,6 @@
 // sw.sleep, sw.spawn / sw.spawn_after (thread handles), sw.event, sw.queue, sw.semaphore,
 // sw.pool and sw.timeout: the hub's own primitives, each call that may park wrapped in a
 // park_scope and every C++ exception turned into a Lua error by guarded<>.
-#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
@@ -12,12 +11,11 @@
 #include "common/green/queue.hpp"
 #include "common/green/semaphore.hpp"
 #include "common/green/timeout.hpp"
-#include "common/stats/exception_table.hpp"
-#include "common/stats/stats_table.hpp"
 #include "lua_guard.hpp"
 #include "lua_seconds.hpp"
 #include "lua_udata.hpp"
 #include "scripted_user.hpp"
+#include "spawned_error.hpp"
 #include "swarmlet_module.hpp"
 #include "traceback.hpp"
 #include "user_context.hpp"
@@ -45,12 +43,10 @@ void release_kept(lua_State* L, int ref) {
 
 // ---- green threads -------------------------------------------------------------------------
 
-/// The row of errors in spawned green threads that nobody was waiting for, under LUA.
-constexpr const char* spawned_thread_name = "sw.spawn";
-
 /// A function running on its own Lua thread in its own green thread. Its results (or error)
 /// stay on its Lua thread's stack (above its message handler, at 1), anchored in the registry
-/// until nothing refers to it.
+/// until nothing refers to it. An error that no wait was parked for is kept (spawned_error)
+/// for a later wait to take, and counted if none ever does.
 struct child {
   engine* owner = nullptr;
   lua_State* thread = nullptr;
@@ -60,8 +56,11 @@ struct child {
   int status = 0;
   int waiters = 0;  ///< green threads in h:wait() now
   bool killed = false;
-  thread_info* info = nullptr;  ///< while it runs: h:kill() marks the kill as the script's
-  std::string traceback;        ///< of its error, from the message handler
+  /// Lua collected the handle: nobody can wait for this thread any more.
+  bool handle_collected = false;
+  thread_info* info = nullptr;           ///< while it runs: h:kill() marks the kill as the script's
+  std::string traceback;                 ///< of its error, from the message handler
+  std::shared_ptr<spawned_error> error;  ///< its error, when it ended with one nobody waited for
 
   ~child() {
     if (ref != LUA_NOREF) luaL_unref(owner->state(), LUA_REGISTRYINDEX, ref);
@@ -71,8 +70,8 @@ struct child {
     if (is_stop_sentinel(L, 1)) return 1;
     auto* self = static_cast<child*>(lua_touserdata(L, lua_upvalueindex(1)));
     self->traceback = script::traceback(L, 1);
-    // A script's own object goes to h:wait() as it was raised (it is described only if nobody
-    // waits: report_unwaited()).
+    // A script's own object goes to h:wait() as it was raised (it is described only for its
+    // count: keep_error()).
     if (lua_type(L, 1) != LUA_TSTRING) return 1;
     const std::string message = with_position(L, lua_tostring(L, 1));
     lua_pushlstring(L, message.data(), message.size());
@@ -91,28 +90,32 @@ struct child {
     if (user != nullptr) user->settle(&info);  // its last response, unless judged already
     killed = info.killed;
     if (killed) throw green::green_exit{};
-    if (status != 0 && waiters == 0 && !is_stop_sentinel(thread, -1)) report_unwaited();
+    if (status != 0 && waiters == 0 && !is_stop_sentinel(thread, -1)) keep_error();
   }
-  /// Locust logs an error in a greenlet that nobody joins; here it is an exception of the
-  /// report and a LUA failure, as a task's error is (a later h:wait() still raises it).
-  void report_unwaited() {
-    const std::string message = error_message(thread);
-    if (stats::stats_table* table = owner->stats_of(user)) {
-      table->entry(script_error_type, spawned_thread_name).record(0, 0, true);
-      table->record_error(script_error_type, spawned_thread_name, message);
-    }
-    if (stats::exception_table* exceptions = owner->exceptions_of(user)) {
-      exceptions->record(message, traceback);
-    } else {
-      std::fprintf(stderr, "swarmlet: a spawned thread failed and nobody waits for it: %s\n",
-                   message.c_str());
+  /// The error of a thread that ended with no wait parked on it: for a later wait, else
+  /// counted once (spawned_error). Described now, on this thread: an object's __tostring may
+  /// be Lua that parks, which the count (at a handle's collection) could not run.
+  void keep_error() {
+    error = std::make_shared<spawned_error>(*owner, user, error_message(thread), traceback);
+    if (handle_collected) {
+      error->count_if_untaken();
+    } else if (user != nullptr) {
+      user->keep_untaken(error);
     }
   }
 };
 
+/// A thread's handle, as Lua holds it. Collected, it counts the error its thread ended with
+/// if no wait took it; a thread still running then counts its error when it ends.
 struct thread_handle {
   std::shared_ptr<child> state;
   green::green_thread<void> thread;
+
+  ~thread_handle() {
+    if (!state) return;
+    state->handle_collected = true;
+    if (state->error) state->error->count_if_untaken();
+  }
 };
 
 using launcher = std::function<green::green_thread<void>(std::function<void()>)>;
@@ -177,6 +180,7 @@ int l_thread_wait(lua_State* L) {
   if (child_killed) return luaL_error(L, "the thread was killed");
   lua_State* T = h->state->thread;
   if (h->state->status != 0) {
+    if (h->state->error) h->state->error->take();
     lua_pushvalue(T, -1);
     lua_xmove(T, L, 1);
     return lua_error(L);

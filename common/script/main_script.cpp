@@ -96,7 +96,7 @@ main_script::main_script(const script_files& files, const std::string& file, eng
 
 main_script::~main_script() {
   if (running_.valid() && !running_.dead()) running_.kill();
-  context_.kill_children();
+  context_.end_children();
   context_.settle();
 }
 
@@ -148,7 +148,7 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
     const auto start = green::clock::now();
     const int status = lua_pcall(T, args, keep_result ? 1 : 0, 1);
     context_.settle();
-    context_.kill_children();
+    context_.end_children();
     if (status == 0) {
       if (keep_result) {
         luaL_unref(T, LUA_REGISTRYINDEX, data_ref_);

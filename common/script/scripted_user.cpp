@@ -68,7 +68,7 @@ scripted_user::scripted_user(engine& e, const user_class& cls, user_settings set
 }
 
 scripted_user::~scripted_user() {
-  context_.kill_children();
+  context_.end_children();
   context_.settle();
   if (http_ != nullptr) http_->user = nullptr;
   if (ws_ != nullptr) ws_->user = nullptr;

@@ -1,6 +1,7 @@
 #include "user_context.hpp"
 
 #include "common/stats/stats_table.hpp"
+#include "spawned_error.hpp"
 
 namespace swarmlet::script {
 
@@ -69,10 +70,20 @@ stats::request_stats& user_context::entry_of(stats::stats_table& table, const st
   return e;
 }
 
-void user_context::kill_children() {
+void user_context::end_children() {
   for (auto& t : children)
     if (!t.dead()) t.kill();
   children.clear();
+  // After the kills: a thread killed now ends with no error of its own.
+  for (auto& e : untaken_errors) e->count_if_untaken();
+  untaken_errors.clear();
+}
+
+void user_context::keep_untaken(std::shared_ptr<spawned_error> error) {
+  // Those taken or counted go now and then (a user's tasks may spawn for hours).
+  if (untaken_errors.size() >= 64 && untaken_errors.size() == untaken_errors.capacity())
+    std::erase_if(untaken_errors, [](const auto& e) { return e->settled(); });
+  untaken_errors.push_back(std::move(error));
 }
 
 }  // namespace swarmlet::script

@@ -23,6 +23,7 @@ class exception_table;
 namespace swarmlet::script {
 
 struct ws_object;
+class spawned_error;
 
 /// A response judged by the script (`catch = true`), recorded at r:success(), r:failure(msg),
 /// or else, with the default judgement, at the user's next request or at the end of the task.
@@ -62,6 +63,9 @@ struct user_context {
   /// on_stop runs: the stop that started it ends neither its requests nor its sleeps.
   bool finishing = false;
   std::vector<green::green_thread<void>> children;
+  /// Errors its spawned green threads ended with that no h:wait() has taken yet: counted when
+  /// the user ends (end_children) unless taken or counted (their handle collected) before.
+  std::vector<std::shared_ptr<spawned_error>> untaken_errors;
   /// Responses made with catch = true and not judged yet: at most one per green thread of the
   /// user (a thread's next request counts its last as judged by default; the others' stay).
   std::vector<pending_response> pending;
@@ -116,8 +120,11 @@ struct user_context {
                                  const std::string& name);
   http::request request;  ///< reused by u.http's requests
   bool request_busy = false;
-  /// Kills every green thread the user spawned that is still alive.
-  void kill_children();
+  /// Kills every green thread the user spawned that is still alive, then counts the errors
+  /// its threads ended with that nobody took (spawned_error): the user's end.
+  void end_children();
+  /// Keeps `error` until the user ends (a wait may take it meanwhile).
+  void keep_untaken(std::shared_ptr<spawned_error> error);
 };
 
 /// One request's use of a client of the user.

@@ -162,6 +162,100 @@ end}}
   EXPECT_EQ(only_error(), "user.lua:3: poller broke");
 }
 
+TEST_F(Script, AnErrorCaughtFromWaitCountsNowhereWhetherTheThreadDiedBeforeTheWaitOrDuringIt) {
+  // QA: the first thread died before its wait and counted as a LUA failure (exit 1), the
+  // second died during its wait and counted nothing: both errors were caught alike.
+  run_user(task(R"(
+    local h = sw.spawn(function() error("boom in spawn") end)
+    sw.sleep(0.01)  -- the thread dies before anyone waits
+    local ok, e = pcall(h.wait, h)
+    local h2 = sw.spawn(function() sw.sleep(0.01); error("boom waited") end)
+    local ok2, e2 = pcall(h2.wait, h2)
+    result = tostring(ok) .. " " .. e .. " | " .. tostring(ok2) .. " " .. e2
+  )"));
+  EXPECT_EQ(global("result"), "false user.lua:4: boom in spawn | false user.lua:7: boom waited");
+  EXPECT_EQ(entry("LUA", "sw.spawn"), nullptr);
+  EXPECT_TRUE(exceptions_.empty());
+  EXPECT_TRUE(stats_.errors().empty()) << only_error();
+}
+
+TEST_F(Script, AFanOutWaitedInTurnCountsNoErrorItCatchesWhateverOrderItsThreadsEndIn) {
+  run_user(task(R"(
+    local threads = {}
+    for i = 1, 6 do
+      threads[i] = sw.spawn(function() sw.sleep((6 - i) * 0.002); error("fail " .. i) end)
+    end
+    local caught = 0
+    for i = 1, 6 do
+      if not pcall(threads[i].wait, threads[i]) then caught = caught + 1 end
+    end
+    result = tostring(caught)
+  )"));
+  EXPECT_EQ(global("result"), "6");
+  EXPECT_EQ(entry("LUA", "sw.spawn"), nullptr);
+  EXPECT_TRUE(exceptions_.empty());
+}
+
+TEST_F(Script, AnErrorNoWaitTakesCountsOnceWhenItsHandleIsCollected) {
+  std::uint64_t counted_while_running = 0;
+  on_request_ = [&](const std::string&) {  // the task's probe: the user has not ended yet
+    if (const auto* e = entry("LUA", "sw.spawn")) counted_while_running = e->failures;
+  };
+  run_user(task(R"(
+    local function dead_and_dropped()
+      local h = sw.spawn(function() error("dropped") end)
+      while not h:dead() do sw.sleep(0) end
+    end
+    local go = sw.event()
+    local function dropped_while_running()
+      sw.spawn(function() go:wait(); reached = true; error("dropped while running") end)
+    end
+    dead_and_dropped()
+    dropped_while_running()
+    collectgarbage("collect")
+    collectgarbage("collect")
+    go:send(true)  -- its handle went first: its error counts when it ends
+    while not reached do sw.sleep(0) end
+    u.http:get("/status/200", {name = "probe"})
+  )"));
+  EXPECT_EQ(counted_while_running, 2u);
+  ASSERT_NE(entry("LUA", "sw.spawn"), nullptr);
+  EXPECT_EQ(entry("LUA", "sw.spawn")->failures, 2u);
+  std::set<std::string> messages;
+  for (const auto& [key, n] : stats_.errors()) {
+    EXPECT_EQ(n, 1u) << key.message;
+    messages.insert(key.message);
+  }
+  EXPECT_EQ(messages,
+            (std::set<std::string>{"user.lua:5: dropped", "user.lua:10: dropped while running"}));
+  EXPECT_EQ(exceptions_.entries().size(), 2u);
+}
+
+TEST_F(Script, AnErrorNoWaitTakesCountsOnceWhenTheUserEndsAndAKillTakesNothing) {
+  run_user(task(R"(
+    kept = sw.spawn(function() error("kept, never waited") end)  -- a global: never collected
+    local killed = sw.spawn(function() error("killed after it died") end)
+    while not killed:dead() do sw.sleep(0) end
+    killed:kill()
+  )"));
+  ASSERT_NE(entry("LUA", "sw.spawn"), nullptr);
+  EXPECT_EQ(entry("LUA", "sw.spawn")->failures, 2u);
+  std::set<std::string> messages;
+  for (const auto& [key, n] : stats_.errors()) {
+    EXPECT_EQ(n, 1u) << key.message;
+    messages.insert(key.message);
+  }
+  EXPECT_EQ(messages, (std::set<std::string>{"user.lua:4: kept, never waited",
+                                             "user.lua:5: killed after it died"}));
+  // The global handle, collected when the engine closes, counts nothing more.
+  lua_State* L = engine_->state();
+  lua_pushnil(L);
+  lua_setglobal(L, "kept");
+  lua_gc(L, LUA_GCCOLLECT, 0);
+  EXPECT_EQ(entry("LUA", "sw.spawn")->failures, 2u);
+  EXPECT_EQ(exceptions_.entries().size(), 2u);
+}
+
 TEST_F(Script, KillEndsAThreadAtItsParkPoint) {
   run_user(task(R"(
     local t = sw.spawn(function() sw.sleep(60); reached = true end)
