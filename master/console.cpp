@@ -140,6 +140,8 @@ std::string format_worker_events(const std::vector<worker_event>& events) {
       what = "missing (no heartbeat or report)" + spread;
     else if (e.event == "left")
       what = "left" + spread;
+    else if (e.event == "failed")
+      what = "failed: the test does not load there (see the warnings)" + spread;
     else if (e.event == "lost")
       what = "lost: still missing at the end, its last numbers never came";
     else if (e.event == "restarted")

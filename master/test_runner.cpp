@@ -154,12 +154,19 @@ void test_runner::remove_worker(const std::string& id, worker_exit why) {
     running_users_ -= reported_users(id);
     taking_part_.erase(id);
     // While the test stops, its users go nowhere (respread() moves none).
-    note_worker_event(id, why == worker_exit::missing ? "missing" : "left",
-                      stopping_ ? 0 : users_sent_to(id));
+    const char* event = why == worker_exit::missing  ? "missing"
+                        : why == worker_exit::failed ? "failed"
+                                                     : "left";
+    note_worker_event(id, event, stopping_ ? 0 : users_sent_to(id));
   }
   // Its users may still be alive (a missing worker stops them only when it notices): their
-  // ids stay taken until it reports them gone. Its unused data rows are lost.
-  user_ids_.leave(id);
+  // ids stay taken until it reports them gone. Its unused data rows are lost. One that could
+  // not run the test started none: its ids are free at once (they held its share back).
+  if (why == worker_exit::failed) {
+    user_ids_.process_gone(id);
+  } else {
+    user_ids_.leave(id);
+  }
   last_sent_.erase(id);
   respread();
   if (stopping_) check_finals();

@@ -63,6 +63,7 @@ class test_runner final : public proto::report_sink {
   enum class worker_exit {
     missing,  ///< silent for too many beats
     left,     ///< it said goodbye
+    failed,   ///< its copy of the test does not load there: it ran no user, and exits
   };
   /// A worker that is gone: its users are spread over the others (and the reports say so).
   void remove_worker(const std::string& id, worker_exit why = worker_exit::left);

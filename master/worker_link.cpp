@@ -100,6 +100,9 @@ void worker_link::send_to(const std::string& id, proto::message_type type, proto
 
 void worker_link::attach(test_runner& runner) {
   runner_ = &runner;
+  // Workers that could not run the test before it began: it runs without them, and says so.
+  for (const auto& text : unwarned_failures_) runner.warn(text);
+  unwarned_failures_.clear();
   for (const auto* w : registry_.ready_workers())
     runner.add_worker(*remotes_.at(w->id), w->id, w->threads, w->incarnation);
 }
@@ -182,6 +185,24 @@ void worker_link::on_undecodable(const std::string& peer, const proto::decode_er
 void worker_link::on_worker_error(const std::string& id, const proto::error_payload& e) {
   if (!e.refused) {
     log("worker " + id + " reports an error: " + e.text);
+    return;
+  }
+  if (*e.refused == proto::message_type::welcome) {
+    // The test the welcome carries does not load there (a script whose load reads sw.env, a
+    // data file...): the worker runs none of its users, and exits. QA: each of its users
+    // failed to start, the others never got them, and the master said that every worker had
+    // reached its target.
+    const std::string text =
+        "worker " + id + " cannot run the test, and leaves: " + e.text + where_its_users_go();
+    if (runner_ != nullptr) {
+      runner_->warn(text);
+    } else {
+      log("WARNING: " + text);
+      constexpr std::size_t failures_kept = 100;  // a crash-looping worker is one of them
+      if (unwarned_failures_.size() < failures_kept) unwarned_failures_.push_back(text);
+    }
+    forget(id);
+    if (runner_ != nullptr) runner_->remove_worker(id, test_runner::worker_exit::failed);
     return;
   }
   // A command the worker refused is one it does not follow: a warning (the console, -q, the
@@ -292,8 +313,7 @@ std::string worker_link::where_its_users_go() const {
   return "; its users are spread over the others";
 }
 
-void worker_link::on_goodbye(const std::string& id) {
-  if (!registry_.known(id)) return;
+void worker_link::forget(const std::string& id) {
   registry_.remove(id);
   keys_.erase(id);  // gone for good: its name is free
   constexpr std::size_t goodbyes_kept = 4096;
@@ -302,6 +322,11 @@ void worker_link::on_goodbye(const std::string& id) {
     said_goodbye_.erase(goodbye_order_.front());
     goodbye_order_.pop_front();
   }
+}
+
+void worker_link::on_goodbye(const std::string& id) {
+  if (!registry_.known(id)) return;
+  forget(id);
   log("worker left: " + id + where_its_users_go());
   if (runner_ == nullptr) return;
   runner_->remove_worker(id);

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/green/clock_source.hpp"
 #include "common/green/event.hpp"
@@ -72,6 +73,9 @@ class worker_link {
   void on_heartbeat(const std::string& id, const proto::heartbeat_payload& h);
   void on_spawn_complete(const std::string& id, const proto::spawn_complete_payload& c);
   void on_goodbye(const std::string& id);
+  /// A worker gone for good (goodbye, or it could not run the test): out of the registry, its
+  /// name free, and its late frames (a last heartbeat, a final report) known for its own.
+  void forget(const std::string& id);
   /// What a line about a worker gone says of its users ("" unless a test runs on).
   std::string where_its_users_go() const;
   /// The report in stats_: read whole (`refused_why` null), or refused past its header for
@@ -84,7 +88,8 @@ class worker_link {
   std::optional<std::string> foreign_key(const std::string& id, const std::string& key, bool binds);
   /// A frame that is not a message: counted; one of another version gets a refusal.
   void on_undecodable(const std::string& peer, const proto::decode_error& error);
-  /// An error a registered worker sent: a command it refused is warned of.
+  /// An error a registered worker sent: a command it refused is warned of; a welcome it
+  /// refused (its test does not load there) too, and the worker, which exits, is let go at once.
   void on_worker_error(const std::string& id, const proto::error_payload& e);
   void send_to(const std::string& id, proto::message_type type,
                proto::payload body = proto::empty_payload{});
@@ -117,6 +122,9 @@ class worker_link {
   /// final report after its goodbye, and that report still counts.
   std::set<std::string> said_goodbye_;
   std::set<std::string> two_processes_warned_;  ///< ids two live processes were seen under
+  /// Warnings of workers that could not run the test, said while no test was attached: the
+  /// next test's (it runs without them).
+  std::vector<std::string> unwarned_failures_;
   std::deque<std::string> goodbye_order_;
   /// Workers that said goodbye and have not sent this run's final report yet: when each was
   /// last heard (a leaver beats while its users drain). One silent for the misses a worker

@@ -114,7 +114,8 @@ struct spawn_complete_payload {
 
 struct error_payload {
   std::string text;
-  /// Set by a worker that refused a message of its master's (it did not decode): its type.
+  /// Set by a worker that refused a message of its master's (it did not decode, or, for a
+  /// welcome, the test it carries does not load there: the worker then exits): its type.
   std::optional<message_type> refused = std::nullopt;
 };
 

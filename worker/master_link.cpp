@@ -119,7 +119,8 @@ void master_link::on_welcome(const proto::welcome_payload& w) {
   } catch (const config::config_error& e) {
     const std::string text = std::string("the master's scenario does not load here: ") + e.what();
     log(text);
-    send(proto::message_type::error, proto::error_payload{text});
+    // As the master's welcome refused: the master lets this worker go at once, and warns.
+    send(proto::message_type::error, proto::error_payload{text, proto::message_type::welcome});
     finish(2);
   }
 }
@@ -182,6 +183,9 @@ void master_link::on_undecodable(const proto::decode_error& error) {
   send(proto::message_type::error,
        proto::error_payload{"refused " + what + ": " + error.reason.substr(0, reason_kept),
                             error.type});
+  // Without its welcome this worker has no test to run, and the master lets it go (it would
+  // take its hellos for one restart after another).
+  if (error.type == proto::message_type::welcome) finish(2);
 }
 
 void master_link::receive_loop() {

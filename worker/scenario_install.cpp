@@ -3,6 +3,7 @@
 #include "common/config/scenario_loader.hpp"
 #include "common/config/tag_filter.hpp"
 #include "common/http/url.hpp"
+#include "common/script/scenario_check.hpp"
 
 namespace swarmlet::worker {
 
@@ -31,6 +32,11 @@ std::shared_ptr<const config::scenario> install_scenario(const proto::welcome_pa
   }
   if (loaded.target.empty())  // the master gives one (its -H or the scenario's): not this one
     throw config::config_error("the master's scenario has no target");
+  // The master loaded the scripts on its machine; their load may differ here (sw.env reads
+  // this one's environment). A class that does not load is this worker's refusal of the test
+  // (QA: each of its users failed to start, one LUA failure each, and the master was told
+  // that every worker had reached its target).
+  script::check_user_classes(loaded);
   return std::make_shared<const config::scenario>(std::move(loaded));
 }
 

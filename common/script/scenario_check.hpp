@@ -14,4 +14,11 @@ namespace swarmlet::script {
 /// Throws config::config_error ("poller.lua:12: ...").
 void check_scripts(config::scenario& s, const std::string& base_dir);
 
+/// A worker's look at the scripts its master sent (every module they require came with them:
+/// none is read here): the class of every scripted user of `s` is loaded as the worker's hub
+/// threads will load it. A script that fails on this machine only (its load reads sw.env) is
+/// then refused at once, by file:line, where before every user of the worker failed to start
+/// while the worker counted them as running. Throws config::config_error.
+void check_user_classes(const config::scenario& s);
+
 }  // namespace swarmlet::script

@@ -797,10 +797,122 @@ TEST_F(Links, AScenarioThatDoesNotLoadOnTheWorkerIsReportedToTheMaster) {
   auto& a = add_worker("a");
   EXPECT_EQ(a.running.wait(), 2);
   clock_.settle();
-  EXPECT_NE(master_log_.str().find("worker a reports an error: the master's scenario does not "
-                                   "load here: broken.yaml:1:"),
+  const auto& warnings = runner_->summary().warnings;
+  ASSERT_EQ(warnings.size(), 1u) << master_log_.str();
+  EXPECT_EQ(warnings.front().rfind("worker a cannot run the test, and leaves: the master's "
+                                   "scenario does not load here: broken.yaml:1:",
+                                   0),
+            0u)
+      << warnings.front();
+  EXPECT_EQ(ready_workers(), 0) << "it is not counted among the workers";
+}
+
+TEST_F(Links, AWorkerThatJoinsATestItCannotRunGivesItsShareBackWhole) {
+  // The ids handed to it stayed taken, as a missing worker's (its users may still be alive):
+  // the worker that had given them up could not take them back, and ran half the users.
+  auto& a = add_worker("a");
+  start_test();
+  ASSERT_EQ(a.last_users(), 12);
+  auto& b = add_worker("b");
+  ASSERT_EQ(a.last_users(), 6);
+  a.users()->report(0);  // the 6 it gave up are gone: their ids go to b
+  clock_.settle();
+  ASSERT_EQ(b.last_users(), 6);
+  network_.inject_control(
+      "b", proto::encode(proto::make_message(
+               proto::message_type::error, "b",
+               proto::error_payload{"the master's scenario does not load here: wl.lua:2: "
+                                    "breaks on the worker only",
+                                    proto::message_type::welcome})));
+  clock_.settle();
+  EXPECT_EQ(a.last_users(), 12) << "b started none of its users: their ids are free";
+  EXPECT_EQ(ids_in(a.users()->commands.back()), proto::id_ranges::span(1, 12));
+  EXPECT_EQ(finish_test(), 0);
+}
+
+TEST_F(Links, AWorkerThatCannotReadItsWelcomeLeavesAndIsLetGo) {
+  // It said hello again and again (its welcome never came), each time taken back by the master.
+  auto& a = add_worker("a");
+  network_.inject_to_worker(
+      "a", proto::encode(proto::make_message(proto::message_type::welcome, "master",
+                                             proto::error_payload{"no welcome"})));
+  EXPECT_EQ(a.running.wait(), 2);
+  clock_.settle();
+  EXPECT_EQ(ready_workers(), 0);
+  const auto& warnings = runner_->summary().warnings;
+  ASSERT_EQ(warnings.size(), 1u) << master_log_.str();
+  EXPECT_EQ(
+      warnings.front().rfind(
+          "worker a cannot run the test, and leaves: refused the master's welcome message: ", 0),
+      0u)
+      << warnings.front();
+}
+
+TEST_F(Links, AWorkerThatCannotRunTheTestBeforeItBeginsIsInThatTestsWarnings) {
+  // A master waiting for its workers has no test yet: the warning is logged, and the test that
+  // then runs without the worker says it too (console, JSON).
+  stop_master();
+  master_end_ = network_.listen();
+  master::worker_link_options o;
+  o.heartbeat_interval = beat;
+  proto::welcome_payload broken;
+  broken.scenario_name = "broken.yaml";
+  broken.scenario_yaml = "target: [";
+  link_ = std::make_unique<master::worker_link>(*master_end_, clock_, o, broken, &master_log_);
+  auto& a = add_worker("a");
+  EXPECT_EQ(a.running.wait(), 2);
+  clock_.settle();
+  EXPECT_NE(master_log_.str().find("WARNING: worker a cannot run the test, and leaves: the "
+                                   "master's scenario does not load here: broken.yaml:1:"),
             std::string::npos)
       << master_log_.str();
+  EXPECT_EQ(ready_workers(), 0);
+  runner_ = std::make_unique<master::test_runner>(scenario_, master::runner_options{});
+  link_->attach(*runner_);
+  const auto& warnings = runner_->summary().warnings;
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings.front().rfind("worker a cannot run the test, and leaves: the master's "
+                                   "scenario does not load here: broken.yaml:1:",
+                                   0),
+            0u)
+      << warnings.front();
+}
+
+TEST_F(Links, AWorkerThatCannotRunTheTestIsWarnedOfAndItsUsersGoToTheOthersAtOnce) {
+  // QA: one of two workers could not load the script (it read sw.env): its users each failed
+  // to start, stayed there, and the master said "all workers reached their targets: 4 users".
+  auto& a = add_worker("a");
+  auto& b = add_worker("b");
+  start_test();
+  ASSERT_EQ(a.last_users(), 6);
+  ASSERT_EQ(b.last_users(), 6);
+  a.users()->defer_final = true;  // as a worker that exits: no final report comes
+  network_.inject_control(
+      "a", proto::encode(proto::make_message(
+               proto::message_type::error, "a",
+               proto::error_payload{"the master's scenario does not load here: wl.lua:2: "
+                                    "breaks on the worker only",
+                                    proto::message_type::welcome})));
+  clock_.settle();
+  EXPECT_EQ(b.last_users(), 12) << "a's users went to b at once, not after its missed beats";
+  EXPECT_EQ(ready_workers(), 1);
+  runner_->request_stop();
+  clock_.settle();
+  EXPECT_TRUE(run_.dead()) << "the stop waits for no final report of a";
+  if (!run_.dead()) a.users()->finish_stop();
+  EXPECT_EQ(run_.wait(), 0);
+  const auto& warnings = runner_->summary().warnings;
+  EXPECT_EQ(std::count(warnings.begin(), warnings.end(),
+                       "worker a cannot run the test, and leaves: the master's scenario does not "
+                       "load here: wl.lua:2: breaks on the worker only; its users are spread "
+                       "over the others"),
+            1)
+      << ::testing::PrintToString(warnings);
+  const auto& events = runner_->summary().worker_events;
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().worker, "a");
+  EXPECT_EQ(events.back().event, "failed");
+  EXPECT_EQ(events.back().users_moved, 6);
 }
 
 TEST_F(Links, AWorkerThatRefusesItsSpawnCommandSaysSoAndTheMasterWaitsForNoFinalReportOfIt) {

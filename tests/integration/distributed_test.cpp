@@ -172,6 +172,67 @@ return {
   EXPECT_EQ(logins, 30u) << "on_start ran once per user, on every worker";
 }
 
+TEST_F(Distributed, AWorkerWhoseCopyOfAScriptDoesNotLoadLeavesAndTheMasterSaysWhichAndWhy) {
+  // QA: a script whose load read sw.env broke on one worker of two. Each of its users failed to
+  // start (one LUA failure each), they stayed there, and the master said "all workers reached
+  // their targets: 4 users" while 2 ran. Here the broken one joins a test under way (joined
+  // before it, the test would simply wait for another worker): its share goes back.
+  const auto file = ts::write_temp_file("scenario.yaml", "target: " + url_ + R"(
+load: {users: 4, spawn_rate: 100, run_time: 10m}
+users: [{name: wl, script: wl.lua, wait: {constant: 10ms}}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  std::ofstream(dir + "/wl.lua") << R"(local sw = require "swarmlet"
+if sw.env("QA_BREAK") then error("breaks on the worker only") end
+return {tasks = {function(u) u.http:get("/items") end}}
+)";
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q",
+                      "--json", dir + "/s.json"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  auto healthy = worker(ports);
+  ASSERT_FALSE(master.wait_for_err_line("all workers reached their targets: 4 users").empty())
+      << master.err();
+  ts::process broken({binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port",
+                      ports.second, "--threads", "1", "--id", "broken-one"},
+                     {"QA_BREAK=1"});
+  EXPECT_EQ(broken.wait(), 2) << broken.err();
+  EXPECT_NE(broken.err().find("the master's scenario does not load here: wl.lua:2: breaks on the "
+                              "worker only"),
+            std::string::npos)
+      << broken.err();
+  const std::string said =
+      "worker broken-one cannot run the test, and leaves: the master's scenario does not load "
+      "here: wl.lua:2: breaks on the worker only; its users are spread over the others";
+  const std::string warned = master.wait_for_err_line("cannot run the test");
+  EXPECT_NE(warned.find(said), std::string::npos) << master.err();
+  // Its share went to the broken one when it joined, and comes back once the healthy one has
+  // reported the users it gave up gone (their ids are free again then).
+  for (int i = 0; i < 300 && !(healthy->err().find("spawn: 2 users at") != std::string::npos &&
+                               last_spawn(healthy->err()).first == 4);
+       ++i)
+    std::this_thread::sleep_for(100ms);
+  EXPECT_NE(healthy->err().find("spawn: 2 users at"), std::string::npos) << healthy->err();
+  EXPECT_EQ(last_spawn(healthy->err()).first, 4) << healthy->err();
+  master.signal(SIGINT);
+  ASSERT_EQ(master.wait(), 0) << master.err();
+  EXPECT_EQ(healthy->wait(), 0) << healthy->err();
+  EXPECT_EQ(last_spawn(healthy->err()).first, 4) << healthy->err();
+  const std::string err = master.err();
+  std::size_t warnings_said = 0;
+  for (auto at = err.find(said); at != std::string::npos; at = err.find(said, at + 1))
+    ++warnings_said;
+  EXPECT_EQ(warnings_said, 1u) << err;
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_EQ(s["totals"]["failures"], 0) << "no user of it failed to start: " << s["errors"].dump();
+  EXPECT_GT(s["totals"]["requests"].get<std::uint64_t>(), 0u);
+  EXPECT_NE(s["warnings"].dump().find(said), std::string::npos) << s["warnings"].dump();
+  bool failed_event = false;
+  for (const auto& e : s["worker_events"])
+    failed_event = failed_event || (e["worker"] == "broken-one" && e["event"] == "failed");
+  EXPECT_TRUE(failed_event) << s["worker_events"].dump();
+}
+
 TEST_F(Distributed, ExceptionsOfScriptsOnTwoWorkersNameFileLineTracebackAndWorkers) {
   const auto file = ts::write_temp_file("scenario.yaml", "target: " + url_ + R"(
 load: {users: 4, spawn_rate: 100, run_time: 3s}

@@ -78,3 +78,22 @@ TEST(ScenarioInstall, EnvironmentValuesAndTagsAreTheMastersNotTheWorkers) {
 }
 
 }  // namespace
+
+TEST(ScenarioInstall, AScriptedClassThatDoesNotLoadHereIsRefusedWithItsFileAndLine) {
+  // QA: a script whose load read sw.env broke on one worker only; its users each failed to
+  // start there, while the worker counted them as running.
+  auto wl = welcome(
+      "target: http://127.0.0.1:1\nload: {users: 1}\nusers: [{name: wl, script: "
+      "wl.lua}]\n");
+  wl.files["lib/util.lua"] = "return {n = 1}\n";
+  wl.files["wl.lua"] = "local util = require 'lib.util'\nreturn {tasks = {function(u) end}}\n";
+  EXPECT_NO_THROW(w::install_scenario(wl)) << "its modules came with it";
+  wl.files["wl.lua"] = "local sw = require 'swarmlet'\nerror('breaks on the worker only')\n";
+  try {
+    w::install_scenario(wl);
+    FAIL() << "no error";
+  } catch (const swarmlet::config::config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("wl.lua:2: breaks on the worker only"), std::string::npos)
+        << e.what();
+  }
+}
