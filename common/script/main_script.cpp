@@ -233,10 +233,22 @@ void main_script::cancel() {
 stats::stats_table main_script::take_stats(const std::string& type) {
   const stats::stats_table recorded = stats_.take_delta();
   stats::stats_table out;
+  // A request is a SETUP or TEARDOWN row ("SETUP  POST /login"); a Lua error stays a script
+  // error, not a request ("LUA  SETUP main.lua:setup").
+  const auto key_of = [&type](const std::string& method, const std::string& name) {
+    if (stats::stats_table::is_script_error({method, name}))
+      return stats::request_key{method, type + " " + name};
+    return stats::request_key{type, method + " " + name};
+  };
   for (const auto& [key, s] : recorded.entries())
-    if (!s.empty()) out.entry(type, key.method + " " + key.name).merge(s);
-  for (const auto& [key, n] : recorded.errors())
-    out.record_error(type, key.method + " " + key.name, key.message, n);
+    if (!s.empty()) {
+      const auto k = key_of(key.method, key.name);
+      out.entry(k.method, k.name).merge(s);
+    }
+  for (const auto& [key, n] : recorded.errors()) {
+    const auto k = key_of(key.method, key.name);
+    out.record_error(k.method, k.name, key.message, n);
+  }
   return out;
 }
 

@@ -70,7 +70,7 @@ class main_script {
   /// script_error saying it was stopped. Nothing when none runs.
   void cancel();
   /// The requests (and errors) recorded since the last call, each (method, name) as
-  /// (`type`, "method name").
+  /// (`type`, "method name"); a script error's as (LUA, "`type` name"), still a script error.
   stats::stats_table take_stats(const std::string& type);
 
  private:

@@ -1577,7 +1577,7 @@ TEST_F(MainScript, ErrorsNameMainLuaAndItsLine) {
       EXPECT_EQ(std::string(e.what()).rfind("main.lua:3: attempt to index", 0), 0u) << e.what();
     }
     auto rows = m->take_stats(s::setup_type);
-    EXPECT_EQ(rows.entries().count({"SETUP", "LUA main.lua:setup"}), 1u);
+    EXPECT_EQ(rows.entries().count({"LUA", "SETUP main.lua:setup"}), 1u) << "a script error";
 
     auto bad = load("function setup(ctx) return {f = print} end\n");
     try {
@@ -1678,11 +1678,13 @@ TEST_F(MainScript, ARequestSetupsTimeLimitCutsIsAFailureAndItsRowSaysWhy) {
     rows = m->take_stats(s::setup_type);
   });
   std::set<std::string> errors;
-  for (const auto& [key, n] : rows.errors()) errors.insert(key.name + ": " + key.message);
+  for (const auto& [key, n] : rows.errors())
+    errors.insert(key.method + " " + key.name + ": " + key.message);
   EXPECT_EQ(errors,
-            (std::set<std::string>{
-                "GET slow: cancelled: setup() did not end within 50ms (scripting.setup_timeout)",
-                "LUA main.lua:setup: setup() did not end within 50ms (scripting.setup_timeout)"}))
+            (std::set<std::string>{"SETUP GET slow: cancelled: setup() did not end within 50ms "
+                                   "(scripting.setup_timeout)",
+                                   "LUA SETUP main.lua:setup: setup() did not end within 50ms "
+                                   "(scripting.setup_timeout)"}))
       << "the rows say what the console says, and the request sent is counted";
 }
 
