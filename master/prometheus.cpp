@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+#include <vector>
+
 #include "printable_text.hpp"
 #include "report_quantiles.hpp"
 
@@ -28,37 +31,47 @@ std::string prometheus_metrics(const aggregator& a, const metrics_context& ctx) 
     return fmt::format("method=\"{}\",name=\"{}\"", prometheus_label(k.method),
                        prometheus_label(k.name));
   };
+  // A script's errors are not requests (as in the reports' Aggregated row): a series of their own.
+  std::vector<std::pair<const stats::request_key*, const stats::request_stats*>> requests, errors;
+  for (const auto& [k, s] : a.totals().entries())
+    (stats::stats_table::is_script_error(k) ? errors : requests).emplace_back(&k, &s);
+  out +=
+      "# HELP swarmlet_script_errors_total Errors scripts raised (not requests).\n# TYPE "
+      "swarmlet_script_errors_total counter\n";
+  for (const auto& [k, s] : errors)
+    out += fmt::format("swarmlet_script_errors_total{{name=\"{}\"}} {}\n",
+                       prometheus_label(k->name), s->failures);
   out +=
       "# HELP swarmlet_requests_total Requests completed (failed ones included).\n# TYPE "
       "swarmlet_requests_total counter\n";
-  for (const auto& [k, s] : a.totals().entries())
-    out += fmt::format("swarmlet_requests_total{{{}}} {}\n", labels(k), s.requests);
+  for (const auto& [k, s] : requests)
+    out += fmt::format("swarmlet_requests_total{{{}}} {}\n", labels(*k), s->requests);
   out +=
       "# HELP swarmlet_failures_total Requests that failed.\n# TYPE swarmlet_failures_total "
       "counter\n";
-  for (const auto& [k, s] : a.totals().entries())
-    out += fmt::format("swarmlet_failures_total{{{}}} {}\n", labels(k), s.failures);
+  for (const auto& [k, s] : requests)
+    out += fmt::format("swarmlet_failures_total{{{}}} {}\n", labels(*k), s->failures);
   out +=
       "# HELP swarmlet_dropped_iterations_total Open model: iterations that found no idle user.\n"
       "# TYPE swarmlet_dropped_iterations_total counter\n";
-  for (const auto& [k, s] : a.totals().entries())
-    out += fmt::format("swarmlet_dropped_iterations_total{{{}}} {}\n", labels(k), s.dropped);
+  for (const auto& [k, s] : requests)
+    out += fmt::format("swarmlet_dropped_iterations_total{{{}}} {}\n", labels(*k), s->dropped);
   out +=
       "# HELP swarmlet_response_bytes_total Response body bytes received.\n# TYPE "
       "swarmlet_response_bytes_total counter\n";
-  for (const auto& [k, s] : a.totals().entries())
-    out += fmt::format("swarmlet_response_bytes_total{{{}}} {}\n", labels(k), s.content_bytes);
+  for (const auto& [k, s] : requests)
+    out += fmt::format("swarmlet_response_bytes_total{{{}}} {}\n", labels(*k), s->content_bytes);
   out +=
       "# HELP swarmlet_response_time_seconds Response times since the test started.\n"
       "# TYPE swarmlet_response_time_seconds summary\n";
-  for (const auto& [k, s] : a.totals().entries()) {
+  for (const auto& [k, s] : requests) {
     for (double q : prometheus_quantiles) {
-      out += fmt::format("swarmlet_response_time_seconds{{{},quantile=\"{}\"}} {}\n", labels(k), q,
-                         s.percentile_ms(q) / 1000.0);
+      out += fmt::format("swarmlet_response_time_seconds{{{},quantile=\"{}\"}} {}\n", labels(*k), q,
+                         s->percentile_ms(q) / 1000.0);
     }
     out +=
-        fmt::format("swarmlet_response_time_seconds_sum{{{}}} {}\n", labels(k), s.total_us / 1e6);
-    out += fmt::format("swarmlet_response_time_seconds_count{{{}}} {}\n", labels(k), s.requests);
+        fmt::format("swarmlet_response_time_seconds_sum{{{}}} {}\n", labels(*k), s->total_us / 1e6);
+    out += fmt::format("swarmlet_response_time_seconds_count{{{}}} {}\n", labels(*k), s->requests);
   }
   // The rate now: none once the test has ended (QA: the last window's rate stayed exported
   // beside swarmlet_running 0, and a dashboard read load that no longer came).

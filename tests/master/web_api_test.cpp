@@ -63,6 +63,19 @@ TEST(Prometheus, CountersSummariesAndGaugesInTheTextFormat) {
             std::string::npos);
   EXPECT_NE(text.find("swarmlet_users 5\n"), std::string::npos);
   EXPECT_NE(text.find("swarmlet_workers 2\n"), std::string::npos);
+  EXPECT_EQ(text.find("method=\"LUA\""), std::string::npos) << "no script error there yet";
+
+  // A script's errors are not requests: a series of their own, in none of the requests'.
+  swarmlet::proto::stats_report errors = r;
+  errors.sequence = 2;
+  errors.delta = {};
+  for (int i = 0; i < 3; ++i) errors.delta.entry("LUA", "user.lua:4").record(10, 0, true);
+  a.add(errors);
+  const std::string with_errors = m::prometheus_metrics(a, {5, 2, true});
+  EXPECT_NE(with_errors.find("swarmlet_script_errors_total{name=\"user.lua:4\"} 3\n"),
+            std::string::npos)
+      << with_errors;
+  EXPECT_EQ(with_errors.find("method=\"LUA\""), std::string::npos) << with_errors;
   EXPECT_EQ(m::prometheus_label("a\\b\nc"), "a\\\\b\\nc");
   // QA: a script's name with a byte that is no UTF-8 made promtool refuse the whole page.
   EXPECT_EQ(m::prometheus_label("bad\xffname"), "bad\xef\xbf\xbdname");
