@@ -13,6 +13,7 @@
 
 #include "common/config/duration.hpp"
 #include "common/green/operations.hpp"
+#include "common/http/ascii_text.hpp"
 #include "common/http/client.hpp"
 #include "console.hpp"
 #include "distribution.hpp"
@@ -820,7 +821,7 @@ int test_runner::run() {
   for (const auto& t : scenario_->thresholds) {
     const auto verdict = t.judge(aggregator_.totals(), summary_.counted_s);
     std::string note;
-    if (verdict.requests == 0)
+    if (verdict.nothing_judged)
       note = !t.name.empty() && names_folded
                  ? fmt::format(
                        "no request was judged: '{}' may be one of the names counted as "
@@ -870,6 +871,19 @@ int test_runner::run() {
   summary_.failures_fail = options_.failures_fail;
   summary_.failed_requests = aggregator_.totals().total().failures;
   summary_.script_errors = aggregator_.totals().script_errors().failures;
+  // With thresholds, they decide; those on requests judge no script error (a script failing
+  // every other task passes "fail_ratio < 0.01"): said, unless a threshold judges them.
+  const auto judges_script_errors = [](const config::threshold& t) {
+    return t.what == config::threshold::metric::script_errors ||
+           http::equals_ignoring_case(t.method, stats::script_error_method);
+  };
+  if (summary_.script_errors > 0 && !scenario_->thresholds.empty() &&
+      std::none_of(scenario_->thresholds.begin(), scenario_->thresholds.end(),
+                   judges_script_errors))
+    warn(
+        fmt::format("{} script error{}: they are not requests, so no threshold judged them (add "
+                    "\"script_errors == 0\" to fail the test on them)",
+                    summary_.script_errors, summary_.script_errors == 1 ? "" : "s"));
   summary_.complete = true;
 
   print("\n" + format_stats_table(aggregator_, summary_.counted_s) + "\n" +

@@ -18,7 +18,8 @@ namespace {
 const char* const accepted =
     " (accepted: METRIC OP VALUE. Times, with a unit (250ms, 1.5s): pN or k6's p(N) for any "
     "percentile 0 < N <= 100 (p95, p(99.9)), med, avg, min, max. Plain numbers: fail_ratio (0 to "
-    "1), rps, requests, failures. OP: <, <=, >, >=, ==, !=. E.g. \"p95 < 250ms\", \"p(99) < 1s\", "
+    "1), rps, requests, failures, script_errors. OP: <, <=, >, >=, ==, !=. E.g. \"p95 < 250ms\", "
+    "\"p(99) < 1s\", "
     "\"fail_ratio < 0.01\", \"rps > 100\")";
 
 std::string trim(std::string s) {
@@ -57,7 +58,9 @@ std::optional<std::string> foregone(const threshold& t) {
   const double lo = 0;
   const double hi =
       t.what == threshold::metric::fail_ratio ? 1.0 : std::numeric_limits<double>::infinity();
-  const bool whole = t.what == threshold::metric::requests || t.what == threshold::metric::failures;
+  const bool whole = t.what == threshold::metric::requests ||
+                     t.what == threshold::metric::failures ||
+                     t.what == threshold::metric::script_errors;
   const double v = t.limit;
   bool never = false, always = false;
   switch (t.op) {
@@ -146,6 +149,8 @@ threshold parse_threshold(const std::string& text, const std::string& name,
       t.what = threshold::metric::requests;
     else if (metric == "failures")
       t.what = threshold::metric::failures;
+    else if (metric == "script_errors")
+      t.what = threshold::metric::script_errors;
     else
       fail(text, metric.empty() ? "there is no metric before the comparison"
                                 : "unknown metric '" + metric + "'");
@@ -185,6 +190,7 @@ double threshold::observed(const stats::request_stats& totals, double seconds) c
     case metric::requests:
       return static_cast<double>(totals.requests);
     case metric::failures:
+    case metric::script_errors:  // totals of the script errors' rows: each is a failure
       return static_cast<double>(totals.failures);
   }
   return 0;
@@ -192,16 +198,25 @@ double threshold::observed(const stats::request_stats& totals, double seconds) c
 
 threshold::outcome threshold::judge(const stats::stats_table& table, double seconds) const {
   stats::request_stats judged;
+  if (what == metric::script_errors) {
+    // Not requests: a run without any counts 0, which is what "script_errors == 0" asks.
+    for (const auto& [key, s] : table.entries())
+      if (stats::stats_table::is_script_error(key) && (name.empty() || key.name == name))
+        judged.merge(s);
+    const double v = observed(judged, seconds);
+    return {v, passes(v), judged.requests};
+  }
   if (name.empty()) {
     judged = table.total();
   } else {
     // In any case: requests are counted as GET, a script's own types as written ("grpc").
     for (const auto& [key, s] : table.entries())
-      if (key.name == name && (method.empty() || http::equals_ignoring_case(key.method, method)))
-        judged.merge(s);
+      if (key.name == name && (method.empty() ? !stats::stats_table::is_script_error(key)
+                                              : http::equals_ignoring_case(key.method, method)))
+        judged.merge(s);  // a task named as a request is not that request
   }
   // Nothing to judge fails, named or not: a test that sent nothing does not pass its p95.
-  if (judged.requests == 0) return {0, false, 0};
+  if (judged.requests == 0) return {0, false, 0, true};
   const double v = observed(judged, seconds);
   return {v, passes(v), judged.requests};
 }
@@ -217,7 +232,8 @@ std::optional<threshold::outcome> threshold::breaks_live(const stats::stats_tabl
   if (now.requests == 0 || now.passed) return std::nullopt;
   // Counts and the maximum only grow, the minimum only shrinks: broken for good only when the
   // limit is already passed in the direction they move.
-  const bool grows = what == metric::requests || what == metric::failures || what == metric::max;
+  const bool grows = what == metric::requests || what == metric::failures ||
+                     what == metric::script_errors || what == metric::max;
   const bool shrinks = what == metric::min;
   if (grows) {
     const bool over = op == comparison::less || op == comparison::less_equal ||
@@ -248,6 +264,7 @@ std::string threshold::observed_text(double v) const {
       return fmt::format("{:.2f}/s", v);
     case metric::requests:
     case metric::failures:
+    case metric::script_errors:
       return fmt::format("{:.0f}", v);
   }
   return fmt::format("{}", v);

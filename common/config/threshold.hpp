@@ -16,7 +16,19 @@
 namespace swarmlet::config {
 
 struct threshold {
-  enum class metric { percentile, avg, min, max, fail_ratio, rps, requests, failures };
+  /// script_errors: errors scripts raised (rows of stats::script_error_method), which are not
+  /// requests: no other metric judges them unless its `method` names them.
+  enum class metric {
+    percentile,
+    avg,
+    min,
+    max,
+    fail_ratio,
+    rps,
+    requests,
+    failures,
+    script_errors
+  };
   enum class comparison { less, less_equal, greater, greater_equal, equal, not_equal };
   std::string text;
   metric what = metric::avg;
@@ -40,10 +52,12 @@ struct threshold {
   struct outcome {
     double observed = 0;
     bool passed = false;
-    std::uint64_t requests = 0;  ///< how many requests were judged
+    std::uint64_t requests = 0;   ///< how many requests were judged
+    bool nothing_judged = false;  ///< no request to judge: failed for that (a typo, no traffic)
   };
   /// Judges a run's table: every request, or the named ones merged. A named threshold whose
-  /// name saw no request fails: a typo must not pass quietly.
+  /// name saw no request fails: a typo must not pass quietly. script_errors judges the rows of
+  /// script errors (of that name, if named), and none is a count of 0, not nothing to judge.
   outcome judge(const stats::stats_table& table, double seconds) const;
 
   /// During the run, `seconds` into it: the outcome when this abort_on_fail threshold is broken

@@ -262,6 +262,39 @@ TEST(Threshold, AMethodMatchesAScriptsOwnTypeInAnyCase) {
   EXPECT_FALSE(c::parse_threshold("requests > 0", "get", "GRPC").judge(t, 1).passed);
 }
 
+TEST(Threshold, ScriptErrorsAreJudgedByTheirOwnMetricAndByNoOther) {
+  // Review: with script errors out of the requests' metrics, "fail_ratio < 0.01" passed a
+  // script failing every other task, and a LUA-method threshold failed a healthy run for
+  // judging nothing.
+  namespace st = swarmlet::stats;
+  st::stats_table healthy;
+  healthy.entry("GET", "checkout").record(1000, 0, false);
+  const auto none = c::parse_threshold("script_errors == 0").judge(healthy, 1);
+  EXPECT_TRUE(none.passed) << "none is 0, not nothing to judge";
+  EXPECT_FALSE(none.nothing_judged);
+  EXPECT_EQ(c::parse_threshold("script_errors == 0").observed_text(none.observed), "0");
+
+  st::stats_table broken = healthy;
+  for (int i = 0; i < 3; ++i) broken.entry(st::script_error_method, "checkout").record(5, 0, true);
+  broken.entry(st::script_error_method, "browse").record(5, 0, true);
+  const auto all = c::parse_threshold("script_errors == 0").judge(broken, 1);
+  EXPECT_FALSE(all.passed);
+  EXPECT_DOUBLE_EQ(all.observed, 4.0);
+  EXPECT_DOUBLE_EQ(c::parse_threshold("script_errors < 10", "checkout").judge(broken, 1).observed,
+                   3.0);
+  EXPECT_TRUE(c::parse_threshold("fail_ratio < 0.01").judge(broken, 1).passed) << "requests only";
+  EXPECT_EQ(c::parse_threshold("requests == 1", "checkout").judge(broken, 1).requests, 1u)
+      << "a task named as a request is not that request";
+  EXPECT_EQ(c::parse_threshold("failures == 0", "checkout", "LUA").judge(broken, 1).observed, 3.0)
+      << "unless the method names them";
+  EXPECT_THROW(c::parse_threshold("script_errors >= 0"), c::threshold_error) << "foregone";
+  const auto live = c::parse_threshold("script_errors == 0");
+  EXPECT_FALSE(live.breaks_live(healthy, 2)) << "nothing broken yet";
+  auto aborting = live;
+  aborting.abort_on_fail = true;
+  EXPECT_TRUE(aborting.breaks_live(broken, 2)) << "broken for good at the first error";
+}
+
 TEST(HttpSettings, VersionIsAutoByDefaultAndTakesQuotedOrBareValues) {
   auto version_of = [](const std::string& http) {
     return c::load_scenario_text("target: http://x/\nusers: [{tasks: [{get: /}]}]\n" + http,

@@ -144,15 +144,16 @@ TEST_F(ScriptedRun, ScriptErrorsAreNotRequestsInTheTotalsNorInThresholds) {
   // into the Aggregated percentiles and rate: a broken script passed "p(70) < 10ms" against a
   // target that took 50 ms for every request. Each request here takes 20 ms or more, so the
   // fastest request of the totals cannot be faster.
+  const char* buggy = R"(return {tasks = {
+  {weight = 1, fn = function(u) u.http:get("/delay/20") end},
+  {weight = 3, name = "buggy", fn = function(u) return u.token .. "x" end},
+}}
+)";
   const auto file = write(R"(load: {users: 2, spawn_rate: 100}
 users: [{name: buggy, script: buggy.lua}]
 thresholds: ["min >= 20ms", "p(10) >= 20ms"]
 )",
-                          {{"buggy.lua", R"(return {tasks = {
-  {weight = 1, fn = function(u) u.http:get("/delay/20") end},
-  {weight = 3, name = "buggy", fn = function(u) return u.token .. "x" end},
-}}
-)"}});
+                          {{"buggy.lua", buggy}});
   const auto r = run(file);
   EXPECT_EQ(r.code, 0) << "the thresholds hold, and they decide" << r.err;
   const auto s = summary();
@@ -162,6 +163,25 @@ thresholds: ["min >= 20ms", "p(10) >= 20ms"]
   EXPECT_GE(s["totals"]["min_ms"].get<double>(), 20.0);
   EXPECT_EQ(s["script_errors"], requests_of(s, "LUA", "buggy"));
   for (const auto& t : s["thresholds"]) EXPECT_TRUE(t["passed"].get<bool>()) << t.dump();
+  // No threshold judged them: said, on the console (-q too) and in the report.
+  const std::string warning = s["script_errors"].dump() +
+                              " script errors: they are not requests, so no threshold judged them "
+                              "(add \"script_errors == 0\" to fail the test on them)";
+  EXPECT_NE(r.err.find(warning), std::string::npos) << r.err;
+  EXPECT_EQ(s["warnings"], nlohmann::json::array({warning}));
+
+  // The metric that judges them fails the test.
+  const auto judged = write(R"(load: {users: 2, spawn_rate: 100}
+users: [{name: buggy, script: buggy.lua}]
+thresholds: ["min >= 20ms", "script_errors == 0"]
+)",
+                            {{"buggy.lua", buggy}});
+  const auto failed = run(judged);
+  EXPECT_EQ(failed.code, 1) << failed.err;
+  EXPECT_NE((failed.out + failed.err).find("threshold FAILED: script_errors == 0 (observed "),
+            std::string::npos)
+      << failed.out << failed.err;
+  EXPECT_EQ(summary()["warnings"], nlohmann::json::array());
 }
 
 TEST_F(ScriptedRun, AnErrorInOnStartStopsThatUser) {
