@@ -8,12 +8,7 @@ std::optional<std::string> hub_strain_watch::observe(const std::string& worker,
                                                      const proto::hub_strain& hubs) {
   const bool saturated = hubs.busiest_cpu_percent > saturated_cpu_percent;
   const bool blocked = hubs.blocked_ms >= blocked_ms;
-  if (!saturated && !blocked) {
-    if (hubs.busiest_cpu_percent < recovered_cpu_percent && hubs.blocked_ms < recovered_blocked_ms)
-      named_.erase(worker);
-    return std::nullopt;
-  }
-  if (!named_.insert(worker).second) return std::nullopt;
+  if ((!saturated && !blocked) || !named_.insert(worker).second) return std::nullopt;
   std::string what;
   if (saturated)
     what = fmt::format("hub thread {} used {:.0f}% of a CPU core", hubs.busiest_thread,

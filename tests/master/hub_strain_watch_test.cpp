@@ -50,17 +50,16 @@ TEST(HubStrainWatch, BothAreSaidInOneWarningNamingEachThread) {
       << *said;
 }
 
-TEST(HubStrainWatch, AWorkerIsNamedOnceUntilItRecoversThenAgain) {
+TEST(HubStrainWatch, AWorkerIsNamedOnceInATest) {
+  // Review: named again after each calm report, a script computing 200 ms every 2 s warned
+  // every other report, six times in 14 s.
   m::hub_strain_watch w;
   EXPECT_TRUE(w.observe("w1", busy(0, 95)));
   EXPECT_FALSE(w.observe("w1", busy(0, 99))) << "said once";
   EXPECT_FALSE(w.observe("w1", blocked(0, 400))) << "said once, whatever the strain";
   EXPECT_TRUE(w.observe("w2", busy(0, 95))) << "each worker is named";
-  EXPECT_FALSE(w.observe("w1", busy(0, 80))) << "not recovered yet: under 90%, over 70%";
-  EXPECT_FALSE(w.observe("w1", blocked(0, 60))) << "nor with a loop kept 60 ms";
-  EXPECT_FALSE(w.observe("w1", busy(0, 95))) << "so not said again";
-  EXPECT_FALSE(w.observe("w1", busy(0, 50)));  // recovered
-  EXPECT_TRUE(w.observe("w1", busy(0, 95))) << "said again after it recovered";
+  EXPECT_FALSE(w.observe("w1", busy(0, 10)));  // calm
+  EXPECT_FALSE(w.observe("w1", blocked(0, 200))) << "not said again after a calm report";
 }
 
 TEST(HubStrainWatch, AnIdleWorkerIsNeverNamed) {
