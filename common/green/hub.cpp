@@ -274,9 +274,14 @@ void hub::poll_once() {
   }
   events_.clear();
   backend_->wait(timeout, events_);
+  bool turn_began = false;
   for (const io_event& ev : events_) {
     io_watch& w = *ev.watch;
     if (&w == &wakeup_.watch()) {
+      // Calls from other threads (a user's start, loading its class) are this turn's work
+      // too: the turn begins before them. Rare, so the clock reading is off the request path.
+      busy_.wait_ended(clock::now());
+      turn_began = true;
       run_cross_thread_calls();
       continue;
     }
@@ -291,7 +296,7 @@ void hub::poll_once() {
     }
   }
   const time_point now = clock::now();  // one reading for the four below
-  busy_.wait_ended(now);
+  if (!turn_began) busy_.wait_ended(now);
   const bool idled = events_.empty() && timeout.count() != 0;
   const bool settling = !settling_.empty();
   if (!idled && !settling && timers_.empty()) return;

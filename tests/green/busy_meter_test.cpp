@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/green/event.hpp"
 #include "common/green/operations.hpp"
 #include "hub_fixture.hpp"
 
@@ -94,6 +95,23 @@ TEST_P(BusyHub, ThreadsThatParkMakeNoLongTurn) {
   });
   t.wait();
   EXPECT_LT(h_.busy().take(g::clock::now()).longest_turn_cpu, g::busy_meter::notable_turn);
+}
+
+TEST_P(BusyHub, ACallFromAnotherThreadIsPartOfItsTurn) {
+  // Review: a call another thread posted (a user's start, loading its class) ran before the
+  // turn began, so a class computing 300 ms at load was in no turn.
+  g::event<bool> done;
+  std::thread other([this, &done] {
+    h_.call_soon_threadsafe([&done] {
+      spin_for_cpu(150ms);
+      done.send(true);
+    });
+  });
+  EXPECT_TRUE(done.wait());
+  other.join();
+  g::sleep(1ms);  // the loop polls once more: the turn ends
+  EXPECT_GE(h_.busy().take(g::clock::now()).longest_turn_cpu,
+            150ms - g::busy_meter::cpu_reading_interval);
 }
 
 SWARMLET_ALL_BACKENDS(BusyHub);
