@@ -117,12 +117,23 @@ int measure_handler(lua_State* L) {
   return 1;
 }
 
+/// Raises when `type` is the type of script errors, which are not requests: a row of it recorded
+/// by sw.record or sw.measure would be taken for one.
+void refuse_script_error_type(lua_State* L, const char* function, const std::string& type) {
+  if (stats::stats_table::is_script_error({type, ""}))
+    luaL_error(L,
+               "%s: type %s is the type of script errors (not requests): raise an error for one, "
+               "or record under another type",
+               function, type.c_str());
+}
+
 /// sw.measure(type, name, fn, ...): fn's results, recorded as one request of `type` and `name`
 /// taking as long as fn did; when fn raises, a failure with its message, and nil, message.
 int l_measure(lua_State* L) {
   const std::string type = luaL_checkstring(L, 1);
   const std::string name = luaL_checkstring(L, 2);
   luaL_checktype(L, 3, LUA_TFUNCTION);
+  refuse_script_error_type(L, "sw.measure", type);
   const int nargs = lua_gettop(L) - 3;
   std::string described;
   lua_pushlightuserdata(L, &described);
@@ -178,6 +189,7 @@ int l_record(lua_State* L) {
   // An empty type or name made a row no report can tell apart, an empty error a failure that
   // said nothing ("x ee: "): refused, as a missing one is.
   if (type.empty()) return luaL_error(L, "sw.record: type must not be empty");
+  refuse_script_error_type(L, "sw.record", type);
   if (name.empty()) return luaL_error(L, "sw.record: name must not be empty");
   if (!lua_isnil(L, 6) && lua_type(L, 6) != LUA_TSTRING && !lua_isboolean(L, 6))
     return luaL_error(L, "sw.record: error must be a string (or a boolean), got %s",

@@ -657,17 +657,22 @@ TEST_F(Script, ARecordWithAnEmptyTypeNameOrErrorIsAnErrorNotAnUnnamedRow) {
   run_user(task(R"(
     local errors = {}
     for _, r in ipairs({{type = "udp", name = ""}, {type = "", name = "dns"},
-                        {type = "udp", name = "dns", error = ""}}) do
+                        {type = "udp", name = "dns", error = ""}, {type = "LUA", name = "dns"}}) do
       r.ms = 1
       local ok, err = pcall(sw.record, r)
       errors[#errors + 1] = ok and "recorded" or err  -- called by pcall: no position
     end
+    local ok, err = pcall(sw.measure, "LUA", "dns", function() end)
+    errors[#errors + 1] = ok and "measured" or err
     result = table.concat(errors, "|")
   )"));
   EXPECT_EQ(global("result"),
             "sw.record: name must not be empty|sw.record: type must not be empty|"
             "sw.record: error must not be empty (the failure's message; true for a failure "
-            "without one)")
+            "without one)|sw.record: type LUA is the type of script errors (not requests): "
+            "raise an error for one, or record under another type|sw.measure: type LUA is the "
+            "type of script errors (not requests): raise an error for one, or record under "
+            "another type")
       << only_error();
   EXPECT_TRUE(stats_.entries().empty()) << "none recorded";
 }
