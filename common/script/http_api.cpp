@@ -85,8 +85,10 @@ std::vector<std::pair<std::string, lua_field>> sorted_fields(lua_State* L, int t
     f.type = lua_type(L, -1);
     if (f.type == LUA_TSTRING || f.type == LUA_TNUMBER) {
       f.text = text_at(L, -1, what);
+    } else if (f.type == LUA_TBOOLEAN) {  // as a query's flag: true or false
+      f.text = lua_toboolean(L, -1) != 0 ? "true" : "false";
     } else if (f.type != LUA_TTABLE) {
-      luaL_error(L, "%s.%s must be a string or a number, got %s", what, f.key.c_str(),
+      luaL_error(L, "%s.%s must be a string, a number or a boolean, got %s", what, f.key.c_str(),
                  luaL_typename(L, -1));
     }
     out.emplace_back(f.key, std::move(f));
@@ -222,7 +224,7 @@ void read_options(lua_State* L, int opts, http::request& req, request_options& o
   } else if (!lua_isnil(L, -2)) {
     for (const auto& [k, v] : sorted_fields(L, lua_gettop(L) - 1, "opts.form")) {
       if (v.type == LUA_TTABLE)
-        luaL_error(L, "opts.form.%s must be a string or a number", k.c_str());
+        luaL_error(L, "opts.form.%s must be a string, a number or a boolean", k.c_str());
       http::append_form_field(req.body, k, v.text);
     }
     if (!req.headers.has("content-type"))

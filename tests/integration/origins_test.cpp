@@ -137,9 +137,9 @@ load: {users: 3, spawn_rate: 100}
                           {{"poster.lua", R"(local other = ")" + other.url() + R"("
 return {tasks = {function(u)
   u.http:get(other .. "/record/s")
-  u.http:post("/record-body/form", {form = {b = "x y&z", a = u.id}, name = "form"})
+  u.http:post("/record-body/form", {form = {b = "x y&z", a = u.id, c = true}, name = "form"})
   u.http:post(other .. "/record-body/mp", {name = "mp", multipart = {
-    note = "hi",
+    flag = false, note = "hi",
     upload = {data = "line 1\nline 2", filename = "n.txt", content_type = "text/plain"}}})
 end}}
 )"}});
@@ -155,7 +155,7 @@ end}}
   for (const auto& [key, n] : second_target::recorded_at(url_)) {
     ASSERT_EQ(key.rfind("POST /record-body/form\napplication/x-www-form-urlencoded\na=", 0), 0u)
         << key;
-    EXPECT_EQ(key.substr(key.size() - 10), "&b=x+y%26z") << key;
+    EXPECT_EQ(key.substr(key.size() - 17), "&b=x+y%26z&c=true") << key;  // a flag as k6 sends it
     forms += n;
   }
   EXPECT_EQ(forms, requests_of(s, "form"));
@@ -169,7 +169,9 @@ end}}
         key.substr(at + type.size(), key.find('\n', at) - at - type.size());
     EXPECT_EQ(key.substr(key.find('\n', at) + 1),
               "--" + boundary +
-                  "\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n--" + boundary +
+                  "\r\nContent-Disposition: form-data; name=\"flag\"\r\n\r\nfalse\r\n--" +
+                  boundary + "\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n--" +
+                  boundary +
                   "\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"n.txt\"\r\n"
                   "Content-Type: text/plain\r\n\r\nline 1\nline 2\r\n--" +
                   boundary + "--\r\n");
