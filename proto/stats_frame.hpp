@@ -102,7 +102,8 @@ class stats_frame {
   /// Every histogram's non-empty (bucket, count), ascending within each.
   std::vector<std::pair<std::uint32_t, std::uint64_t>> buckets;
 
-  /// Requests in the rows (what this report brings to the totals).
+  /// Requests in the rows, script errors' rows too: what the worker counts as sent (loss
+  /// accounting), not what the report adds to the totals of requests.
   std::uint64_t requests() const noexcept;
   std::span<const std::pair<std::uint32_t, std::uint64_t>> histogram(const wire_stats& s) const {
     return {buckets.data() + s.histogram_begin, buckets.data() + s.histogram_end};

@@ -58,6 +58,8 @@ int main(int argc, char** argv) {
     r.delta.entry(i % 2 ? "GET" : "POST", "/n" + std::to_string(i % 5))
         .record(i * 97, 10, i % 9 == 0);
   r.delta.record_error("GET", "/n1", "HTTP 500 Internal Server Error");
+  // A script error's row: sent and counted as rows are, but not a request in the totals.
+  r.delta.entry(swarmlet::stats::script_error_method, "main.lua:3").record(10, 0, true);
   r.exceptions.record("a.lua:3: boom", "stack traceback:\n\ta.lua:3: in function <a.lua:2>", 4);
   write(p::make_message(p::message_type::stats, "w1", r));
   // As a worker sends them: names defined once, then by number alone once the master knows them.
