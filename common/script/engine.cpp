@@ -192,14 +192,18 @@ void engine::count_hook(lua_State* L, lua_Debug*) {
     if (!e.hook_tightened_) {
       e.hook_tightened_ = true;
       lua_sethook(L, &engine::count_hook, LUA_MASKCOUNT, 1);
+      luaL_where(L, 0);  // in a hook, 0 is the function running: the line it is on
+      e.runaway_line_ = lua_tostring(L, -1);
+      lua_pop(L, 1);
     }
-    // The limit, not the time measured: the same runaway line gives the same message, one
-    // row of the error and exception reports rather than one per millisecond it overran.
-    luaL_where(L, 0);  // in a hook, 0 is the function running: the line it is on
-    lua_pushstring(L, ("script ran over " + std::to_string(e.options_.run_limit.count()) +
-                       " ms without parking (scripting.run_limit): interrupted")
-                          .c_str());
-    lua_concat(L, 2);
+    // The line that ran away, each time: caught by a pcall, the error comes again at the next
+    // line of the frame that caught it, which did nothing wrong. And the limit, not the time
+    // measured: the same runaway gives the same message, one row of the error and exception
+    // reports rather than one per millisecond it overran.
+    lua_pushstring(
+        L, (e.runaway_line_ + "script ran over " + std::to_string(e.options_.run_limit.count()) +
+            " ms without parking (scripting.run_limit): interrupted")
+               .c_str());
     lua_error(L);
   }
 }

@@ -183,6 +183,7 @@ class engine {
   std::size_t heap_bytes_ = 0;
   green::small_blocks blocks_;   // outlives ~engine()'s lua_close, which gives its blocks back
   bool hook_tightened_ = false;  // a runaway is being interrupted: the hook runs every instruction
+  std::string runaway_line_;     // "file:line: " where it ran over its limit
   lua_State* L_ = nullptr;
   bool closing_ = false;
   thread_info* current_ = nullptr;

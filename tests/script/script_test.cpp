@@ -1256,6 +1256,15 @@ TEST_F(Script, APcallCannotSwallowTheRunawayGuard) {
   EXPECT_NE(only_error().find("without parking"), std::string::npos);
 }
 
+TEST_F(Script, ARunawayCaughtByAPcallIsNamedByTheLineThatRanAwayNotTheLineAfterIt) {
+  // QA: the error the pcall caught came again at the next line, and the count named that one.
+  s::engine_options o;
+  o.run_limit = 50ms;
+  run_user(task("local ok = pcall(function()\n  while true do end\nend)\nlocal after = 1"), {}, o);
+  EXPECT_EQ(only_error(),
+            "user.lua:4: script ran over 50 ms without parking (scripting.run_limit): interrupted");
+}
+
 TEST_F(Script, RunawayMemoryIsAnErrorNotAnAbort) {
   s::engine_options o;
   o.heap_limit = 16u << 20;
