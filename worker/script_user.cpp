@@ -145,6 +145,7 @@ void script_user::run() {
 }
 
 void script_user::finish(script::scripted_user& u) {
+  u.end_spawned_threads();  // bounded by the request timeout, not on_stop's bound
   // Past the bound, the script's error says which bound (it said "timed out").
   green::with_timeout(scenario_.http.timeout,
                       "on_stop did not end within " +

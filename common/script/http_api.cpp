@@ -404,6 +404,14 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
   const green::time_point sent_at = green::clock::now();
   try {
     park_scope p(L);
+    struct in_flight {  // the user's end waits for it (scripted_user::end_spawned_threads)
+      user_context& user;
+      explicit in_flight(user_context& u) : user(u) { ++user.requests_in_flight; }
+      ~in_flight() {
+        --user.requests_in_flight;
+        if (!user.request_ended.ready()) user.request_ended.send();
+      }
+    } counted{user};
     client_lease client(user, req.target);
     client->keep_body(!o.discard_body);
     // In place of http.timeout, longer or shorter (k6's and Locust's per-request timeout): the

@@ -62,7 +62,11 @@ class scripted_user {
   void set_vars(const std::map<std::string, std::string>& vars);
   /// A task index drawn by the tasks' weights.
   std::size_t pick_task(std::mt19937_64& rng);
-  /// Runs on_stop (if any).
+  /// Lets the requests its spawned threads wait on be answered (and counted), up to the
+  /// request timeout, telling the threads to stop (`stopping`) so that none sends another.
+  /// The user's end, before on_stop; finish() does it too.
+  void end_spawned_threads();
+  /// end_spawned_threads(), then on_stop (if any).
   void finish();
   /// The pause the class asks for after a task (its `wait`).
   struct wait_answer {

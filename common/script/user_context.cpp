@@ -1,5 +1,6 @@
 #include "user_context.hpp"
 
+#include "common/green/timeout.hpp"
 #include "common/stats/stats_table.hpp"
 #include "spawned_error.hpp"
 
@@ -68,6 +69,15 @@ stats::request_stats& user_context::entry_of(stats::stats_table& table, const st
   stats::request_stats& e = table.entry(method, name);
   if (entries_.size() < 64) entries_.push_back({method, name, &e});
   return e;
+}
+
+void user_context::await_requests(green::duration bound) {
+  green::with_timeout(bound, [this] {
+    while (requests_in_flight > 0) {
+      request_ended.reset();
+      request_ended.wait();
+    }
+  });
 }
 
 void user_context::end_children() {

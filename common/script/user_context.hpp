@@ -120,6 +120,12 @@ struct user_context {
                                  const std::string& name);
   http::request request;  ///< reused by u.http's requests
   bool request_busy = false;
+  /// HTTP requests the user's green threads are waiting on now; `request_ended` is sent as
+  /// each ends (await_requests waits on it).
+  std::size_t requests_in_flight = 0;
+  green::event<> request_ended;
+  /// Parks until no green thread of the user waits on a response, or `bound` has passed.
+  void await_requests(green::duration bound);
   /// Kills every green thread the user spawned that is still alive, then counts the errors
   /// its threads ended with that nobody took (spawned_error): the user's end.
   void end_children();

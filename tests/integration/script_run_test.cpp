@@ -108,6 +108,26 @@ users:
   EXPECT_EQ(requests_of(s, "GET", "/items-pooled") % 3, 0u) << "the pool's requests all finished";
 }
 
+TEST_F(ScriptedRun, ASpawnedThreadsRequestInFlightAtTheEndIsCountedAsTheTargetServedIt) {
+  // QA: a poller spawned at on_start, killed mid-request at the test's end: the target served
+  // 30 requests, the report said 25.
+  const auto file = write("load: {users: 4, spawn_rate: 100}\nusers:\n  - {script: poller.lua}\n",
+                          {{"poller.lua", R"(local sw = require "swarmlet"
+return {
+  on_start = function(u)
+    sw.spawn(function() while true do u.http:get("/delay/40", {name = "/poll"}) end end)
+  end,
+  tasks = {function(u) u.http:get("/", {name = "/task"}); sw.sleep(0.2) end},
+}
+)"}});
+  const auto r = run(file, "1s");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const auto s = summary();
+  EXPECT_EQ(s["totals"]["failures"], 0) << errors(s);
+  EXPECT_GT(requests_of(s, "GET", "/poll"), 0u);
+  EXPECT_EQ(http_requests(s), served()) << "the pollers' last requests counted";
+}
+
 TEST_F(ScriptedRun, ARuntimeErrorIsAFailureWithFileAndLineAndTheUserGoesOn) {
   const auto file = write(R"(load: {users: 2, spawn_rate: 100}
 users: [{name: flaky, script: flaky.lua, wait: {constant: 5ms}}]
