@@ -239,7 +239,6 @@ void test_runner::take_header(const std::string& worker_id, std::uint64_t run_id
 void test_runner::deliver(proto::stats_report report) {
   for (const auto& [key, n] : report.delta.errors())
     warn_if_out_of_descriptors(key.message, report.worker_id);
-  if (report.run_id == run_id_) warn_if_hubs_strained(report.worker_id, report.hubs);
   // A process a restart replaced took its users and its lease with it: only its stats count,
   // in its record of before the restart.
   const bool of_this_process =
@@ -249,8 +248,10 @@ void test_runner::deliver(proto::stats_report report) {
                 report.data_rows_used);
   const int before = reported_users(report.worker_id);
   if (aggregator_.add(report)) {
-    if (of_this_process)
+    if (of_this_process) {
       note_users(report.worker_id, reported_users(report.worker_id) - before, report.peak_users);
+      warn_if_hubs_strained(report.worker_id, report.hubs);
+    }
     if (stopping_) last_report_while_stopping_ = green::clock::now();
     judge_abort_after_report();
     end_if_rows_ran_out();
@@ -277,7 +278,6 @@ aggregator::add_result test_runner::take(const proto::stats_frame& frame,
     return aggregator::add_result::overflows;
   }
   for (const auto& e : frame.errors) warn_if_out_of_descriptors(e.message, worker_id);
-  warn_if_hubs_strained(worker_id, frame.hubs);
   // A process a restart replaced took its users and its lease with it: only its stats count,
   // in its record of before the restart.
   const bool of_this_process = from == aggregator::process::joined;
@@ -304,7 +304,12 @@ aggregator::add_result test_runner::take(const proto::stats_frame& frame,
         "its own)",
         worker_id, worker_id));
   } else if (result != aggregator::add_result::rejected) {
-    if (of_this_process) note_users(worker_id, users_change, frame.peak_users);
+    // Only the worker's own process speaks for its hub threads (not a stale one's report, nor
+    // a repeat of a report already merged).
+    if (of_this_process) {
+      note_users(worker_id, users_change, frame.peak_users);
+      warn_if_hubs_strained(worker_id, frame.hubs);
+    }
     if (stopping_) last_report_while_stopping_ = green::clock::now();
     judge_abort_after_report();
     end_if_rows_ran_out();

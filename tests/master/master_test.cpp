@@ -134,6 +134,39 @@ TEST(TestRunner, AReportNumberedAgainIsRefusedAndTheReportsAskAboutTwoProcessesU
       << runner.summary_now().warnings[0];
 }
 
+TEST(TestRunner, OnlyAReportTheRunnerTakesSpeaksForTheWorkersHubThreads) {
+  // A report refused (a repeat: another process under the same id) said the worker's hub
+  // thread was saturated, and the warning named the worker, whose own reports said otherwise.
+  swarmlet::green::hub hub;
+  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\nusers: [{tasks: [{get: /}]}]\n", "s.yaml"));
+  m::test_runner runner(s, m::runner_options{});
+  swarmlet::proto::report_names names;
+  swarmlet::proto::stats_report r;
+  r.worker_id = "w";
+  r.run_id = runner.run_id();
+  r.sequence = 1;
+  r.delta.entry("GET", "/").record(1000, 0, false);
+  swarmlet::proto::stats_frame frame;
+  ASSERT_FALSE(frame.read(swarmlet::proto::encode_stats("w", r, names)));
+  ASSERT_EQ(runner.deliver(frame), m::aggregator::add_result::merged);
+  r.hubs = {0, 100, 0, 0};
+  swarmlet::proto::report_names other_names;
+  swarmlet::proto::stats_frame again;
+  ASSERT_FALSE(again.read(swarmlet::proto::encode_stats("w", r, other_names)));
+  EXPECT_EQ(runner.deliver(again), m::aggregator::add_result::rejected);
+  ASSERT_EQ(runner.summary_now().warnings.size(), 1u);
+  EXPECT_EQ(runner.summary_now().warnings[0].find("hub thread"), std::string::npos)
+      << runner.summary_now().warnings[0];
+  r.sequence = 2;  // the worker's own next report says the same: now it is said
+  swarmlet::proto::stats_frame next;
+  ASSERT_FALSE(next.read(swarmlet::proto::encode_stats("w", r, names)));
+  ASSERT_EQ(runner.deliver(next), m::aggregator::add_result::merged);
+  ASSERT_EQ(runner.summary_now().warnings.size(), 2u);
+  EXPECT_NE(runner.summary_now().warnings[1].find("hub thread 0"), std::string::npos)
+      << runner.summary_now().warnings[1];
+}
+
 TEST(Distribution, EveryWorkerGetsAMixOfTheClasses) {
   // Dealt a user of each class in turn, two workers of two equal classes ran one class each.
   const std::map<std::string, int> mix{{"a", 1}, {"b", 1}};
