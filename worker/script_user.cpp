@@ -121,7 +121,10 @@ void script_user::run() {
   auto settings = this->settings();
   if (!settings) return;
   script::scripted_user u(engine_, class_, std::move(*settings));
-  if (!u.start()) return;  // an error in on_start stops the user (it is recorded)
+  if (!u.start()) {  // an error in on_start stops the user (it is recorded)
+    u.end_spawned_threads();
+    return;
+  }
   while (!stop_.ready()) {
     if (!next_unique_row(u)) break;
     // Only a paced wait counts from the task's start.
@@ -158,7 +161,10 @@ void script_user::run_open(const std::function<void()>& idle) {
   auto settings = this->settings();
   if (!settings) return;
   script::scripted_user u(engine_, class_, std::move(*settings));
-  if (!u.start()) return;
+  if (!u.start()) {
+    u.end_spawned_threads();
+    return;
+  }
   while (!stop_.ready()) {
     const auto intended = turns_.next(idle);
     if (!intended) continue;  // woken to stop

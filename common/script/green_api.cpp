@@ -45,8 +45,8 @@ void release_kept(lua_State* L, int ref) {
 
 /// A function running on its own Lua thread in its own green thread. Its results (or error)
 /// stay on its Lua thread's stack (above its message handler, at 1), anchored in the registry
-/// until nothing refers to it. An error that no wait was parked for is kept (spawned_error)
-/// for a later wait to take, and counted if none ever does.
+/// until nothing refers to it. Its error is kept (spawned_error) for a wait to take, and
+/// counted if none ever does.
 struct child {
   engine* owner = nullptr;
   lua_State* thread = nullptr;
@@ -54,7 +54,6 @@ struct child {
   user_context* user = nullptr;
   int nargs = 0;
   int status = 0;
-  int waiters = 0;  ///< green threads in h:wait() now
   bool killed = false;
   /// Lua collected the handle: nobody can wait for this thread any more.
   bool handle_collected = false;
@@ -90,11 +89,13 @@ struct child {
     if (user != nullptr) user->settle(&info);  // its last response, unless judged already
     killed = info.killed;
     if (killed) throw green::green_exit{};
-    if (status != 0 && waiters == 0 && !is_stop_sentinel(thread, -1)) keep_error();
+    // Kept even with a wait parked on it: that wait takes it when it raises it, and a wait
+    // killed before it could (h:kill(), its user's end) leaves it to be counted.
+    if (status != 0 && !is_stop_sentinel(thread, -1)) keep_error();
   }
-  /// The error of a thread that ended with no wait parked on it: for a later wait, else
-  /// counted once (spawned_error). Described now, on this thread: an object's __tostring may
-  /// be Lua that parks, which the count (at a handle's collection) could not run.
+  /// The error the thread ended with: for a wait to take, else counted once (spawned_error).
+  /// Described now, on this thread: an object's __tostring may be Lua that parks, which the count
+  /// (at a handle's collection) could not run.
   void keep_error() {
     error = std::make_shared<spawned_error>(*owner, user, error_message(thread), traceback);
     if (handle_collected) {
@@ -165,11 +166,6 @@ int l_thread_wait(lua_State* L) {
   bool child_killed = false;
   {
     park_scope p(L);
-    struct waiting {
-      int& n;
-      explicit waiting(int& count) : n(++count) {}
-      ~waiting() { --n; }
-    } counted(h->state->waiters);
     try {
       h->thread.wait();
     } catch (const green::green_exit&) {

@@ -62,9 +62,10 @@ class scripted_user {
   void set_vars(const std::map<std::string, std::string>& vars);
   /// A task index drawn by the tasks' weights.
   std::size_t pick_task(std::mt19937_64& rng);
-  /// Lets the requests its spawned threads wait on be answered (and counted), up to the
-  /// request timeout, telling the threads to stop (`stopping`) so that none sends another.
-  /// The user's end, before on_stop; finish() does it too.
+  /// Ends the green threads the user spawned: lets the requests they wait on be answered
+  /// (and counted), up to the request timeout, telling the threads to stop (`stopping`) so
+  /// that none sends another, then kills those left. The user's end, before on_stop (finish()
+  /// does it if not done); a user whose on_start failed ends with it too.
   void end_spawned_threads();
   /// end_spawned_threads(), then on_stop (if any).
   void finish();
@@ -103,6 +104,7 @@ class scripted_user {
   http_object* http_ = nullptr;
   ws_factory* ws_ = nullptr;
   std::discrete_distribution<std::size_t> pick_;
+  bool spawned_threads_ended_ = false;
 };
 
 }  // namespace swarmlet::script

@@ -128,6 +128,27 @@ return {
   EXPECT_EQ(http_requests(s), served()) << "the pollers' last requests counted";
 }
 
+TEST_F(ScriptedRun, OnStopStillRunsAfterASpawnedRequestOutlastsTheWaitForIt) {
+  // Review: the user's end waited for the spawned request twice, the second time within
+  // on_stop's bound, which expired there: on_stop never ran, and nothing said so.
+  const auto file = write(
+      "http: {timeout: 1s}\nload: {users: 2, spawn_rate: 100}\nusers:\n  - {script: slow.lua}\n",
+      {{"slow.lua", R"(local sw = require "swarmlet"
+return {
+  tasks = {function(u)
+    sw.spawn(function() u.http:get("/delay/4000", {name = "/slow", timeout = 10}) end)
+    sw.sleep(100)
+  end},
+  on_stop = function(u) u.http:get("/", {name = "/bye"}) end,
+}
+)"}});
+  const auto r = run(file, "1s");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const auto s = summary();
+  EXPECT_EQ(requests_of(s, "GET", "/bye"), 2u) << errors(s);
+  EXPECT_EQ(requests_of(s, "GET", "/slow"), 0u) << "past the wait, let go unsaid";
+}
+
 TEST_F(ScriptedRun, ARuntimeErrorIsAFailureWithFileAndLineAndTheUserGoesOn) {
   const auto file = write(R"(load: {users: 2, spawn_rate: 100}
 users: [{name: flaky, script: flaky.lua, wait: {constant: 5ms}}]

@@ -256,6 +256,23 @@ TEST_F(Script, AnErrorNoWaitTakesCountsOnceWhenTheUserEndsAndAKillTakesNothing) 
   EXPECT_EQ(exceptions_.entries().size(), 2u);
 }
 
+TEST_F(Script, AnErrorWhoseWaitIsKilledBeforeItRaisesItCountsOnce) {
+  // Review: the thread died while a wait was parked on it, so its error was left to that wait;
+  // the waiter, killed before it ran again, raised nothing, and the error counted nowhere.
+  run_user(task(R"(
+    local go = sw.event()
+    local c = sw.spawn(function() go:wait(); error("boom, its waiter killed") end)
+    local w = sw.spawn(function() c:wait() end)
+    sw.sleep(0)  -- both park: c on the event, w on c
+    go:send(true)
+    sw.sleep(0)  -- c runs and dies, waking w
+    w:kill()     -- before w runs
+  )"));
+  ASSERT_NE(entry("LUA", "sw.spawn"), nullptr) << only_error();
+  EXPECT_EQ(entry("LUA", "sw.spawn")->failures, 1u);
+  EXPECT_EQ(only_error(), "user.lua:5: boom, its waiter killed");
+}
+
 TEST_F(Script, KillEndsAThreadAtItsParkPoint) {
   run_user(task(R"(
     local t = sw.spawn(function() sw.sleep(60); reached = true end)
@@ -918,6 +935,33 @@ TEST_F(Script, AThreadStillRequestingWhenItsUserEndsGetsItsResponseCountedAndSen
   EXPECT_EQ(entry("GET", "/after the stop"), nullptr) << "nothing is sent after the user's end";
   EXPECT_EQ(global("sent_after"), "nil");
   EXPECT_EQ(target_.served(), 1u);
+}
+
+TEST_F(Script, AThreadWokenAfterItsUsersStopSendsNothingWhileOnStopRuns) {
+  // Review: once on_stop ran, the user's stop ended no wait of its threads: one woken from
+  // h:wait() sent a request then, which the user's end cut, served and counted nowhere.
+  run_user(R"(local sw = require 'swarmlet'
+return {
+  tasks = {function(u)
+    local sending = sw.event()
+    sw.spawn(function()
+      local h = sw.spawn(function()
+        sending:send()
+        return u.http:get("/delay/100", {name = "/inner"})
+      end)
+      h:wait()
+      u.http:get("/delay/100", {name = "/after"})
+    end)
+    sending:wait()  -- back here once the inner thread parks in its request, the outer in its wait
+  end},
+  on_stop = function(u) u.http:get("/delay/50", {name = "/on_stop"}) end,
+}
+)");
+  ASSERT_NE(entry("GET", "/inner"), nullptr) << only_error();
+  EXPECT_EQ(entry("GET", "/inner")->requests, 1u);
+  ASSERT_NE(entry("GET", "/on_stop"), nullptr) << only_error();
+  EXPECT_EQ(entry("GET", "/after"), nullptr);
+  EXPECT_EQ(target_.served(), 2u) << "what was served is what was counted";
 }
 
 TEST_F(Script, AThreadWhoseResponseOutlastsTheRequestTimeoutIsLetGoUnsaidAtItsUsersEnd) {
