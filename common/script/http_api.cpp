@@ -488,6 +488,10 @@ int l_request(lua_State* L) {
   for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (const std::string why = http::check_method(method); !why.empty())
     return luaL_error(L, "%s", why.c_str());
+  // Rows of that method are the scripts' errors: its requests would be counted as those.
+  if (method == stats::script_error_method)
+    return luaL_error(L, "the method %s is reserved: the reports count script errors under it",
+                      method.c_str());
   lua_pushstring(L, method.c_str());
   lua_replace(L, 2);
   return send(L, lua_tostring(L, 2), 3, 4);

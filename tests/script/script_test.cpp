@@ -829,6 +829,18 @@ TEST_F(Script, TextThatWouldSplitARequestFailsItUnsentAndABadPathOrMethodIsALuaE
   EXPECT_EQ(entry("GET", "p")->failures, 1u);
 }
 
+TEST_F(Script, TheMethodOfScriptErrorsIsNoRequestsMethod) {
+  // Review: u.http:request("lua", ...) made requests that the reports counted as script errors.
+  run_user(task(R"(
+    local ok, e = pcall(u.http.request, u.http, "lua", "/", {name = "/lua-method"})
+    result = tostring(ok) .. " " .. e
+  )"));
+  EXPECT_EQ(global("result"),
+            "false the method LUA is reserved: the reports count script errors under it");
+  EXPECT_EQ(target_.served(), 0u);
+  EXPECT_TRUE(stats_.entries().empty());
+}
+
 TEST_F(Script, DiscardBodyCountsTheBodyWithoutKeepingIt) {
   run_user(task(R"(
     local kept = u.http:get("/bytes/1000", {name = "kept"})
