@@ -194,7 +194,9 @@ void worker_link::on_worker_error(const std::string& id, const proto::error_payl
     // reached its target.
     const std::string text =
         "worker " + id + " cannot run the test, and leaves: " + e.text + where_its_users_go();
-    if (runner_ != nullptr) {
+    // Between tests (a web UI's master), the last test stays attached, its summary written:
+    // the next test says it.
+    if (runner_ != nullptr && runner_->state() != test_runner::phase::stopped) {
       runner_->warn(text);
     } else {
       log("WARNING: " + text);

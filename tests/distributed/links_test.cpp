@@ -915,6 +915,32 @@ TEST_F(Links, AWorkerThatCannotRunTheTestIsWarnedOfAndItsUsersGoToTheOthersAtOnc
   EXPECT_EQ(events.back().users_moved, 6);
 }
 
+TEST_F(Links, AWorkerThatCannotRunTheTestBetweenTestsIsInTheNextTestsWarnings) {
+  // Review: a web UI's master keeps the last test's runner attached between tests: the warning
+  // went into that test's summary, written already, and the next test's said nothing.
+  auto& a = add_worker("a");
+  add_worker("b");
+  start_test();
+  ASSERT_EQ(finish_test(), 0);
+  const auto before = runner_->summary().warnings.size();
+  network_.inject_control(
+      "a", proto::encode(proto::make_message(
+               proto::message_type::error, "a",
+               proto::error_payload{"the master's scenario does not load here: wl.lua:2: boom",
+                                    proto::message_type::welcome})));
+  clock_.settle();
+  EXPECT_EQ(runner_->summary().warnings.size(), before) << "the finished test is left as it was";
+  const auto finished = std::move(runner_);  // kept: the link points at it until the next
+  runner_ = std::make_unique<master::test_runner>(scenario_, master::runner_options{});
+  link_->attach(*runner_);
+  const auto& warnings = runner_->summary().warnings;
+  ASSERT_EQ(warnings.size(), 1u) << ::testing::PrintToString(warnings);
+  EXPECT_EQ(warnings.front(),
+            "worker a cannot run the test, and leaves: the master's scenario does not load here: "
+            "wl.lua:2: boom");
+  EXPECT_EQ(ready_workers(), 1);
+}
+
 TEST_F(Links, AWorkerThatRefusesItsSpawnCommandSaysSoAndTheMasterWaitsForNoFinalReportOfIt) {
   // QA: every worker dropped a spawn command too big to decode ("not msgpack: bin size
   // overflow") and said nothing: the master waited 85 s for their final reports of a 2 s test.
