@@ -84,6 +84,7 @@ main_script::main_script(const script_files& files, const std::string& file, eng
     return std::make_unique<http::client>(base_url(settings_.target), settings_.client,
                                           settings_.tls, context_.cookies);
   };
+  context_.stopping = &call_ended_;
   info_.user = &context_;
   functions_ = load_main_script(engine_, file_);
   lua_State* L = engine_.state();
@@ -144,11 +145,18 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
       lua_rawgeti(T, LUA_REGISTRYINDEX, data_ref_);
       ++args;
     }
+    call_ended_.reset();
     engine_.resume(&info_);
     const auto start = green::clock::now();
     const int status = lua_pcall(T, args, keep_result ? 1 : 0, 1);
-    context_.settle();
+    // Its spawned threads end with it, as a user's do (scripted_user::end_spawned_threads):
+    // killed with a request in flight, the request was served and counted nowhere.
+    if (context_.requests_in_flight > 0) {
+      call_ended_.send();
+      context_.await_requests(settings_.client.read_timeout);
+    }
     context_.end_children();
+    context_.settle();
     if (status == 0) {
       if (keep_result) {
         luaL_unref(T, LUA_REGISTRYINDEX, data_ref_);

@@ -85,6 +85,9 @@ class main_script {
   engine engine_;
   stats::stats_table stats_;
   user_context context_;
+  /// Sent when setup or teardown returns: the green threads it spawned end at their next
+  /// request or wait (a request in flight is answered first, and counts).
+  green::event<> call_ended_;
   thread_info info_;
   main_functions functions_;
   lua_State* thread_ = nullptr;
