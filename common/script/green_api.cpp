@@ -98,9 +98,10 @@ struct child {
   /// (at a handle's collection) could not run.
   void keep_error() {
     error = std::make_shared<spawned_error>(*owner, user, error_message(thread), traceback);
-    if (handle_collected) {
+    // Outside a user (a thread a file spawned as it loaded), no end of a user counts it: now.
+    if (handle_collected || user == nullptr) {
       error->count_if_untaken();
-    } else if (user != nullptr) {
+    } else {
       user->keep_untaken(error);
     }
   }
