@@ -877,18 +877,27 @@ int test_runner::run() {
   summary_.failed_requests = aggregator_.totals().total().failures;
   summary_.script_errors = aggregator_.totals().script_errors().failures;
   // With thresholds, they decide; those on requests judge no script error (a script failing
-  // every other task passes "fail_ratio < 0.01"): said, unless a threshold judges them.
-  const auto judges_script_errors = [](const config::threshold& t) {
-    return t.what == config::threshold::metric::script_errors ||
-           http::equals_ignoring_case(t.method, stats::script_error_method);
+  // every other task passes "fail_ratio < 0.01"): said of those no threshold judges (one on
+  // a task's errors judges no other task's).
+  const auto judged = [this](const stats::request_key& row) {
+    return std::any_of(
+        scenario_->thresholds.begin(), scenario_->thresholds.end(),
+        [&row](const config::threshold& t) {
+          return (t.what == config::threshold::metric::script_errors && t.name.empty()) ||
+                 (t.name == row.name &&
+                  (t.what == config::threshold::metric::script_errors ||
+                   http::equals_ignoring_case(t.method, stats::script_error_method)));
+        });
   };
-  if (summary_.script_errors > 0 && !scenario_->thresholds.empty() &&
-      std::none_of(scenario_->thresholds.begin(), scenario_->thresholds.end(),
-                   judges_script_errors))
+  std::uint64_t unjudged = 0;
+  if (!scenario_->thresholds.empty())
+    for (const auto& [key, s] : aggregator_.totals().entries())
+      if (stats::stats_table::is_script_error(key) && !judged(key)) unjudged += s.failures;
+  if (unjudged > 0)
     warn(
         fmt::format("{} script error{}: they are not requests, so no threshold judged them (add "
                     "\"script_errors == 0\" to fail the test on them)",
-                    summary_.script_errors, summary_.script_errors == 1 ? "" : "s"));
+                    unjudged, unjudged == 1 ? "" : "s"));
   summary_.complete = true;
 
   print("\n" + format_stats_table(aggregator_, summary_.counted_s) + "\n" +

@@ -270,7 +270,8 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
 /// "p95 < 250ms", or a map: {check: "fail_ratio < 0.01", abort_on_fail: true, delay: 10s} on
 /// every request, with name (and method) on the requests of one name.
 threshold read_threshold(const reader& r, const YAML::Node& t) {
-  YAML::Node check = t;
+  YAML::Node check = t;  // (assigned below, it makes `t` the check: yaml-cpp's nodes alias)
+  YAML::Node method_node;
   std::string name, method;
   bool abort_on_fail = false;
   microseconds delay{0};
@@ -285,7 +286,8 @@ threshold read_threshold(const reader& r, const YAML::Node& t) {
         r.fail(t["method"],
                "a threshold's method needs a name too, e.g. {name: /items, method: "
                "GET, check: p95 < 250ms}");
-      method = r.text(t["method"], "threshold method");
+      method_node = t["method"];
+      method = r.text(method_node, "threshold method");
       // As the scenario's own `get:` and `post:`: requests are counted under the method in
       // capitals, and a lower-case one here judged none of them.
       for (auto& c : method) {
@@ -306,6 +308,10 @@ threshold read_threshold(const reader& r, const YAML::Node& t) {
   }
   try {
     threshold parsed = parse_threshold(r.text(check, "a threshold"), name, method);
+    if (parsed.what == threshold::metric::script_errors && !method.empty())
+      r.fail(method_node,
+             "script_errors judges the scripts' errors, which have no method: leave method out "
+             "(name picks a task's, e.g. {name: checkout, check: script_errors == 0})");
     parsed.abort_on_fail = abort_on_fail;
     parsed.delay = delay;
     return parsed;

@@ -534,6 +534,10 @@ TEST(Threshold, ScenarioErrorsNameFileLineAndColumn) {
       {"{name: /a, method: \"GET /a\", check: p95 < 1s}",
        "t.yaml:4:24: a threshold's method is a word such as GET or POST, not 'GET /a'"},
       {"{check: p95 < 1s, abort: true}", "t.yaml:4:23: unknown key 'abort' in a threshold"},
+      // Review: the method was ignored, silently.
+      {"{name: checkout, method: LUA, check: script_errors == 0}",
+       "t.yaml:4:30: script_errors judges the scripts' errors, which have no method: leave "
+       "method out"},
   };
   for (const auto& [th, expected] : cases) {
     const auto e = error_of(th);

@@ -223,6 +223,28 @@ thresholds: ["min >= 20ms", "script_errors == 0"]
             std::string::npos)
       << failed.out << failed.err;
   EXPECT_EQ(summary()["warnings"], nlohmann::json::array());
+
+  // Review: a threshold on one task's errors silenced the warning for every other task's.
+  const char* two_buggy = R"(return {tasks = {
+  {weight = 1, fn = function(u) u.http:get("/delay/20") end},
+  {weight = 1, name = "buggy", fn = function(u) return u.token .. "x" end},
+  {weight = 1, name = "other", fn = function(u) error("other bug") end},
+}}
+)";
+  const auto one_judged = write(R"(load: {users: 2, spawn_rate: 100}
+users: [{name: buggy, script: buggy.lua}]
+thresholds: [{name: buggy, check: script_errors < 1000000}]
+)",
+                                {{"buggy.lua", two_buggy}});
+  const auto partly = run(one_judged);
+  EXPECT_EQ(partly.code, 0) << partly.err;
+  const auto p = summary();
+  ASSERT_GT(requests_of(p, "LUA", "other"), 0u) << errors(p);
+  EXPECT_EQ(p["warnings"],
+            nlohmann::json::array({std::to_string(requests_of(p, "LUA", "other")) +
+                                   " script errors: they are not requests, so no threshold "
+                                   "judged them (add \"script_errors == 0\" to fail the test on "
+                                   "them)"}));
 }
 
 TEST_F(ScriptedRun, AnErrorInOnStartStopsThatUser) {
