@@ -98,10 +98,9 @@ struct child {
   /// (at a handle's collection) could not run.
   void keep_error() {
     error = std::make_shared<spawned_error>(*owner, user, error_message(thread), traceback);
-    // Outside a user (a thread a file spawned as it loaded), no end of a user counts it: now.
-    if (handle_collected || user == nullptr) {
+    if (handle_collected) {
       error->count_if_untaken();
-    } else {
+    } else if (user != nullptr) {
       user->keep_untaken(error);
     }
   }

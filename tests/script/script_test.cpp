@@ -273,18 +273,6 @@ TEST_F(Script, AnErrorWhoseWaitIsKilledBeforeItRaisesItCountsOnce) {
   EXPECT_EQ(only_error(), "user.lua:5: boom, its waiter killed");
 }
 
-TEST_F(Script, AnErrorOfAThreadAFileSpawnedAsItLoadedCountsWhenItEnds) {
-  // Review: such a thread has no user whose end would count its error: kept on a handle held
-  // for good, it was counted nowhere.
-  run_user(R"(local sw = require 'swarmlet'
-kept = sw.spawn(function() error("broke at load") end)  -- a global: never collected
-return {tasks = {function(u) sw.sleep(0) end}}
-)");
-  ASSERT_NE(entry("LUA", "sw.spawn"), nullptr) << only_error();
-  EXPECT_EQ(entry("LUA", "sw.spawn")->failures, 1u);
-  EXPECT_EQ(only_error(), "user.lua:2: broke at load");
-}
-
 TEST_F(Script, KillEndsAThreadAtItsParkPoint) {
   run_user(task(R"(
     local t = sw.spawn(function() sw.sleep(60); reached = true end)
