@@ -308,7 +308,7 @@ aggregator::add_result test_runner::take(const proto::stats_frame& frame,
     // a repeat of a report already merged).
     if (of_this_process) {
       note_users(worker_id, users_change, frame.peak_users);
-      warn_if_hubs_strained(worker_id, frame.hubs);
+      if (result != aggregator::add_result::refused) warn_if_hubs_strained(worker_id, frame.hubs);
     }
     if (stopping_) last_report_while_stopping_ = green::clock::now();
     judge_abort_after_report();
