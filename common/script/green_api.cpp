@@ -55,6 +55,7 @@ struct child {
   int nargs = 0;
   int status = 0;
   bool killed = false;
+  bool killed_by_script = false;  ///< by h:kill() (not by its user's end)
   /// Lua collected the handle: nobody can wait for this thread any more.
   bool handle_collected = false;
   thread_info* info = nullptr;           ///< while it runs: h:kill() marks the kill as the script's
@@ -173,8 +174,14 @@ int l_thread_wait(lua_State* L) {
       child_killed = true;
     }
   }
-  if (child_killed) return luaL_error(L, "the thread was killed");
+  // A thread its user's end stopped has nothing to give: on_stop's wait for it (u.bg:wait())
+  // returns nothing rather than fail, or end on_stop as the stop ends a task.
+  if (child_killed) {
+    if (!h->state->killed_by_script) return 0;
+    return luaL_error(L, "the thread was killed");
+  }
   lua_State* T = h->state->thread;
+  if (h->state->status != 0 && is_stop_sentinel(T, -1) && !user_is_stopping(L)) return 0;
   if (h->state->status != 0) {
     if (h->state->error) h->state->error->take();
     lua_pushvalue(T, -1);
@@ -193,6 +200,7 @@ int l_thread_wait(lua_State* L) {
 int l_thread_kill(lua_State* L) {
   thread_handle* h = check_udata<thread_handle>(L, 1, thread_type);
   park_scope p(L);
+  if (!h->thread.dead()) h->state->killed_by_script = true;
   if (h->state->info != nullptr)
     h->state->info->cut_reason = "cancelled: its green thread was killed (h:kill())";
   h->thread.kill();

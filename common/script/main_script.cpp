@@ -132,6 +132,8 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
       " (scripting." + what + "_timeout)";
   const std::string stopped =
       std::string(what) + "() was stopped before it ended (the test was stopped)";
+  context_.end_children();  // any a caller killed while it waited for them left
+  call_ended_.reset();
   // Nothing of this frame by reference: a caller killed while it waits leaves the thread
   // running (until this main_script ends it), and the frame gone.
   running_ = green::spawn([this, fn, what, keep_result, timed_out, stopped] {
@@ -145,18 +147,9 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
       lua_rawgeti(T, LUA_REGISTRYINDEX, data_ref_);
       ++args;
     }
-    call_ended_.reset();
     engine_.resume(&info_);
     const auto start = green::clock::now();
     const int status = lua_pcall(T, args, keep_result ? 1 : 0, 1);
-    // Its spawned threads end with it, as a user's do (scripted_user::end_spawned_threads):
-    // killed with a request in flight, the request was served and counted nowhere.
-    if (context_.requests_in_flight > 0) {
-      call_ended_.send();
-      context_.await_requests(settings_.client.read_timeout);
-    }
-    context_.end_children();
-    context_.settle();
     if (status == 0) {
       if (keep_result) {
         luaL_unref(T, LUA_REGISTRYINDEX, data_ref_);
@@ -202,6 +195,16 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
     call_error_ = stopped;
   }
   running_ = {};
+  // Its spawned threads end with it, as a user's do (scripted_user::end_spawned_threads):
+  // killed with a request in flight, the request was served and counted nowhere. The wait is
+  // outside the call's limit (a setup that ended in time is not said to have timed out), and
+  // only for a call that ended well: one that failed fails the test.
+  if (call_error_.empty() && context_.requests_in_flight > 0) {
+    call_ended_.send();
+    context_.await_requests(settings_.client.read_timeout);
+  }
+  context_.end_children();
+  context_.settle();
   std::string error = std::move(call_error_);
   if (error.empty()) return;
   // Lua's messages start with "main.lua:12:"; the others get the file's name.

@@ -204,8 +204,9 @@ void scripted_user::end_spawned_threads() {
     context_.await_requests(settings_.client.read_timeout);
   }
   // The rest go now, before on_stop: during it the user's stop ends no request or wait, and a
-  // thread woken then (from h:wait(), say) sent requests that its end cut, uncounted.
-  context_.end_children();
+  // thread woken then (from h:wait(), say) sent requests that its end cut, uncounted. Their
+  // errors count after on_stop, which may still take them (h:wait()).
+  context_.kill_children();
 }
 
 void scripted_user::finish() {

@@ -80,10 +80,14 @@ void user_context::await_requests(green::duration bound) {
   });
 }
 
-void user_context::end_children() {
+void user_context::kill_children() {
   for (auto& t : children)
     if (!t.dead()) t.kill();
   children.clear();
+}
+
+void user_context::end_children() {
+  kill_children();
   // After the kills: a thread killed now ends with no error of its own.
   for (auto& e : untaken_errors) e->count_if_untaken();
   untaken_errors.clear();

@@ -126,8 +126,11 @@ struct user_context {
   green::event<> request_ended;
   /// Parks until no green thread of the user waits on a response, or `bound` has passed.
   void await_requests(green::duration bound);
-  /// Kills every green thread the user spawned that is still alive, then counts the errors
-  /// its threads ended with that nobody took (spawned_error): the user's end.
+  /// Kills every green thread the user spawned that is still alive (a wait for one then
+  /// returns nothing: see l_thread_wait).
+  void kill_children();
+  /// kill_children(), then counts the errors its threads ended with that nobody took
+  /// (spawned_error): the user's end, after on_stop (which may still take them).
   void end_children();
   /// Keeps `error` until the user ends (a wait may take it meanwhile).
   void keep_untaken(std::shared_ptr<spawned_error> error);

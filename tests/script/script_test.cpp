@@ -933,7 +933,7 @@ TEST_F(Script, AThreadStillRequestingWhenItsUserEndsGetsItsResponseCountedAndSen
     local sending = sw.event()
     sw.spawn(function()
       sending:send()
-      u.http:get("/delay/100", {name = "/background"})
+      u.http:get("/delay/1000", {name = "/background"})
       answered = "yes"
       u.http:get("/", {name = "/after the stop"})
       sent_after = "yes"
@@ -959,7 +959,7 @@ return {
     sw.spawn(function()
       local h = sw.spawn(function()
         sending:send()
-        return u.http:get("/delay/100", {name = "/inner"})
+        return u.http:get("/delay/1000", {name = "/inner"})
       end)
       h:wait()
       u.http:get("/delay/100", {name = "/after"})
@@ -974,6 +974,53 @@ return {
   ASSERT_NE(entry("GET", "/on_stop"), nullptr) << only_error();
   EXPECT_EQ(entry("GET", "/after"), nullptr);
   EXPECT_EQ(target_.served(), 2u) << "what was served is what was counted";
+}
+
+TEST_F(Script, OnStopsWaitForAThreadItsUsersEndStoppedReturnsNothingAndOnStopGoesOn) {
+  // Review: on_stop's u.bg:wait() raised "the thread was killed" (its user's end killed the
+  // thread first), or, the thread ended by the test's stop, ended on_stop there, quietly.
+  const std::string user = R"(local sw = require 'swarmlet'
+return {
+  tasks = {function(u)
+    u.bg = sw.spawn(function() while true do sw.sleep(60) end end)
+    sw.sleep(STOP_WAIT)
+  end},
+  on_stop = function(u)
+    u.bg:wait()
+    joined = "yes"
+  end,
+}
+)";
+  // The user ends on its own: the thread is killed before on_stop.
+  std::string on_its_own = user;
+  on_its_own.replace(on_its_own.find("STOP_WAIT"), 9, "0");
+  run_user(on_its_own);
+  EXPECT_EQ(global("joined"), "yes") << only_error();
+  EXPECT_TRUE(stats_.errors().empty()) << only_error();
+  // The test stops: the stop ends the thread's sleep, and the task's.
+  std::string stopped = user;
+  stopped.replace(stopped.find("STOP_WAIT"), 9, "60");
+  run_user(stopped, {}, {},
+           [](g::event<>& stop) { g::spawn_after(10ms, [&stop] { stop.send(); }); });
+  EXPECT_EQ(global("joined"), "yes") << only_error();
+  EXPECT_TRUE(stats_.errors().empty()) << only_error();
+}
+
+TEST_F(Script, AnErrorOnStopTakesWithAWaitCountsNowhere) {
+  // Review: the user's end counted it before on_stop, which then took it too: counted twice.
+  run_user(R"(local sw = require 'swarmlet'
+return {
+  on_start = function(u) u.h = sw.spawn(function() error("bg boom") end) end,
+  tasks = {function(u) sw.sleep(0) end},
+  on_stop = function(u)
+    local ok, e = pcall(u.h.wait, u.h)
+    caught = tostring(ok) .. " " .. e
+  end,
+}
+)");
+  EXPECT_EQ(global("caught"), "false user.lua:3: bg boom");
+  EXPECT_TRUE(stats_.errors().empty()) << only_error();
+  EXPECT_TRUE(exceptions_.empty());
 }
 
 TEST_F(Script, AThreadWhoseResponseOutlastsTheRequestTimeoutIsLetGoUnsaidAtItsUsersEnd) {
@@ -1676,7 +1723,7 @@ function setup(ctx)
   local sending = sw.event()
   sw.spawn(function()
     sending:send()
-    ctx.http:get("/delay/50", {name = "/warm"})
+    ctx.http:get("/delay/1000", {name = "/warm"})
     ctx.http:get("/", {name = "/after setup"})
   end)
   sending:wait()
@@ -1690,6 +1737,33 @@ end
   EXPECT_EQ(rows.entries().begin()->first.name, "GET /warm");
   EXPECT_EQ(rows.entries().begin()->second.failures, 0u);
   EXPECT_EQ(target_.served(), 1u);
+}
+
+TEST_F(MainScript, ASetupThatEndsInTimeIsNotTimedOutByTheWaitForItsThreadsRequests) {
+  // Review: the wait for the spawned threads' requests ran within setup_timeout, and a setup
+  // that had returned failed as timed out.
+  swarmlet::stats::stats_table rows;
+  on_hub([&] {
+    s::main_script_settings settings;
+    settings.setup_timeout = 100ms;
+    auto m = load(R"(local sw = require "swarmlet"
+function setup(ctx)
+  local sending = sw.event()
+  sw.spawn(function()
+    sending:send()
+    ctx.http:get("/delay/1000", {name = "/slow"})
+  end)
+  sending:wait()
+  return {}
+end
+)",
+                  settings);
+    EXPECT_NO_THROW(m->setup());
+    rows = m->take_stats(s::setup_type);
+  });
+  ASSERT_EQ(rows.entries().size(), 1u);
+  EXPECT_EQ(rows.entries().begin()->first.name, "GET /slow");
+  EXPECT_EQ(rows.entries().begin()->second.failures, 0u);
 }
 
 TEST_F(MainScript, ErrorsNameMainLuaAndItsLine) {
