@@ -110,6 +110,11 @@ class green_thread {
     }
     if constexpr (!std::is_void_v<T>) return *state_->value;
   }
+  /// Blocks the caller until the thread ends, and leaves its value or exception to wait():
+  /// anything thrown out of it (a kill, a timeout) is the caller's own.
+  void join() {
+    while (!state_->done) hub::get().park(state_->joiners, std::nullopt, "green_thread::join");
+  }
   /// False for a default-made handle that names no thread.
   bool valid() const noexcept { return state_ != nullptr; }
   /// True once the thread has ended (returned, raised or been killed).

@@ -164,24 +164,22 @@ int l_spawn_after(lua_State* L) {
 
 int l_thread_wait(lua_State* L) {
   thread_handle* h = check_udata<thread_handle>(L, 1, thread_type);
-  bool child_killed = false;
   {
     park_scope p(L);
-    try {
-      h->thread.wait();
-    } catch (const green::green_exit&) {
-      if (!(h->thread.dead() && h->thread.killed())) throw;  // the waiter itself was killed
-      child_killed = true;
-    }
+    h->thread.join();  // a kill or a timeout out of it is this waiter's own
   }
-  // A thread its user's end stopped has nothing to give: on_stop's wait for it (u.bg:wait())
-  // returns nothing rather than fail, or end on_stop as the stop ends a task.
-  if (child_killed) {
-    if (!h->state->killed_by_script) return 0;
+  // In on_stop, a thread its user's end stopped or killed has nothing to give: the wait
+  // (u.bg:wait() joining a background thread) returns nothing, rather than fail or end
+  // on_stop quietly as the stop ends a task.
+  const thread_info* t = engine::of(L).current();
+  const bool in_its_users_on_stop =
+      t != nullptr && t->user != nullptr && t->user == h->state->user && t->user->finishing;
+  lua_State* T = h->state->thread;
+  if (h->thread.killed()) {
+    if (in_its_users_on_stop && !h->state->killed_by_script) return 0;
     return luaL_error(L, "the thread was killed");
   }
-  lua_State* T = h->state->thread;
-  if (h->state->status != 0 && is_stop_sentinel(T, -1) && !user_is_stopping(L)) return 0;
+  if (h->state->status != 0 && is_stop_sentinel(T, -1) && in_its_users_on_stop) return 0;
   if (h->state->status != 0) {
     if (h->state->error) h->state->error->take();
     lua_pushvalue(T, -1);

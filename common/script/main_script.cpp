@@ -132,8 +132,12 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
       " (scripting." + what + "_timeout)";
   const std::string stopped =
       std::string(what) + "() was stopped before it ended (the test was stopped)";
-  context_.end_children();  // any a caller killed while it waited for them left
+  // What a caller killed while it waited left (the test's end kills the caller only as the
+  // main_script goes, but a call on the same Lua thread must never run beside another).
+  if (running_.valid() && !running_.dead()) running_.kill();
+  context_.end_children();
   call_ended_.reset();
+  returned_ = false;
   // Nothing of this frame by reference: a caller killed while it waits leaves the thread
   // running (until this main_script ends it), and the frame gone.
   running_ = green::spawn([this, fn, what, keep_result, timed_out, stopped] {
@@ -157,6 +161,15 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
         data_ref_ = luaL_ref(T, LUA_REGISTRYINDEX);
       }
       lua_settop(T, 1);
+      returned_ = true;
+      // Its spawned threads end with it, as a user's do (scripted_user::end_spawned_threads):
+      // killed with a request in flight, the request was served and counted nowhere. In this
+      // thread, so that a stop (cancel) cuts the wait; past the call's limit, the threads are
+      // killed, and the call, which ended in time, has not timed out.
+      if (context_.requests_in_flight > 0) {
+        call_ended_.send();
+        context_.await_requests(settings_.client.read_timeout);
+      }
       return;
     }
     if (info_.killed) {
@@ -176,33 +189,19 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
     stats_.entry(script_error_type, name).record(static_cast<std::uint64_t>(us.count()), 0, true);
     stats_.record_error(script_error_type, name, error);
   });
-  // Waits for the thread; a kill of it (cancel) before it ran is not this thread's own.
-  const auto join = [this] {
-    try {
-      running_.wait();
-    } catch (const green::green_exit&) {
-      if (!running_.dead()) throw;  // this thread is being killed
-    }
-  };
+  // Waits for the thread (a kill of it, cancel, ends the wait; one out of join() is ours).
+  const auto join = [this] { running_.join(); };
   const bool ended = green::with_timeout(limit, join);
   if (!ended) {
     // A request the limit cuts short was sent, and maybe served: it counts, as a failure.
-    info_.cut_reason = "cancelled: " + timed_out;
+    if (!returned_) info_.cut_reason = "cancelled: " + timed_out;
     running_.kill();
     join();
-    call_error_ = timed_out;
-  } else if (cancelled_) {
+    if (!returned_) call_error_ = timed_out;
+  } else if (cancelled_ && !returned_) {
     call_error_ = stopped;
   }
   running_ = {};
-  // Its spawned threads end with it, as a user's do (scripted_user::end_spawned_threads):
-  // killed with a request in flight, the request was served and counted nowhere. The wait is
-  // outside the call's limit (a setup that ended in time is not said to have timed out), and
-  // only for a call that ended well: one that failed fails the test.
-  if (call_error_.empty() && context_.requests_in_flight > 0) {
-    call_ended_.send();
-    context_.await_requests(settings_.client.read_timeout);
-  }
   context_.end_children();
   context_.settle();
   std::string error = std::move(call_error_);

@@ -98,6 +98,7 @@ class main_script {
   /// Why the call in progress failed, written by its thread (empty: it did not).
   std::string call_error_;
   bool cancelled_ = false;
+  bool returned_ = false;  ///< the call's function returned (its thread may still wait)
 };
 
 }  // namespace swarmlet::script
