@@ -122,6 +122,14 @@ int main_script::message_handler(lua_State* L) {
 }
 
 void main_script::call(int fn, const char* what, green::duration limit, bool keep_result) {
+  // What a caller killed while it waited left (the test's end kills the caller only as the
+  // main_script goes, but a call on the same Lua thread must never run beside another), before
+  // this call's state is set: its unwinding writes the old call's.
+  if (running_.valid() && !running_.dead()) {
+    running_.kill();
+    running_.join();
+  }
+  context_.end_children();
   call_error_.clear();
   cancelled_ = false;
   info_.killed = false;
@@ -132,10 +140,6 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
       " (scripting." + what + "_timeout)";
   const std::string stopped =
       std::string(what) + "() was stopped before it ended (the test was stopped)";
-  // What a caller killed while it waited left (the test's end kills the caller only as the
-  // main_script goes, but a call on the same Lua thread must never run beside another).
-  if (running_.valid() && !running_.dead()) running_.kill();
-  context_.end_children();
   call_ended_.reset();
   returned_ = false;
   // Nothing of this frame by reference: a caller killed while it waits leaves the thread

@@ -1,5 +1,6 @@
 #include "user_context.hpp"
 
+#include "common/green/hub.hpp"
 #include "common/green/timeout.hpp"
 #include "common/stats/stats_table.hpp"
 #include "spawned_error.hpp"
@@ -81,9 +82,21 @@ void user_context::await_requests(green::duration bound) {
 }
 
 void user_context::kill_children() {
-  for (auto& t : children)
-    if (!t.dead()) t.kill();
-  children.clear();
+  green::hub* h = green::hub::current();
+  if (h == nullptr || h->current_thread() == nullptr) {  // off the hub's threads: none runs now
+    for (auto& t : children) t.kill_soon();
+    children.clear();
+    return;
+  }
+  // Every kill is pending before any of them runs: killed one by one, a thread waiting on one
+  // killed before it woke and ran before its own kill reached it, and went on past its user's
+  // end (a crash once the user was freed). Those their unwinding spawns are killed in turn.
+  while (!children.empty()) {
+    std::vector<green::green_thread<void>> ending;
+    ending.swap(children);
+    for (auto& t : ending) t.kill_soon();
+    for (auto& t : ending) t.join();
+  }
 }
 
 void user_context::end_children() {

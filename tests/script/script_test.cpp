@@ -1034,6 +1034,19 @@ TEST_F(Script, AThreadKilledWhileItWaitsForAnotherTheUsersEndKilledFirstDiesToo)
   )"));
   EXPECT_EQ(global("went_on"), "nil");
   EXPECT_EQ(hub_.live_threads(), 1u) << "only the server is left";
+  // Review: with another thread killed between the two, the waiter woke before its own kill
+  // reached it, raised "the thread was killed" (a pcall caught it) and went on.
+  run_user(task(R"(
+    local b = sw.spawn(function() sw.sleep(60) end)
+    local c = sw.spawn(function() sw.sleep(60) end)
+    sw.spawn(function() pcall(b.wait, b); went_on = "yes" end)
+    sw.spawn(function() b:wait(); went_on_unguarded = "yes" end)
+    sw.sleep(0)
+  )"));
+  EXPECT_EQ(global("went_on"), "nil");
+  EXPECT_EQ(global("went_on_unguarded"), "nil");
+  EXPECT_TRUE(stats_.errors().empty()) << only_error();
+  EXPECT_EQ(hub_.live_threads(), 1u) << "only the server is left";
 }
 
 TEST_F(Script, AThreadWhoseResponseOutlastsTheRequestTimeoutIsLetGoUnsaidAtItsUsersEnd) {
