@@ -94,6 +94,16 @@ void user_context::kill_children() {
   while (!children.empty()) {
     std::vector<green::green_thread<void>> ending;
     ending.swap(children);
+    // Killed itself while it waits, this thread leaves those not ended yet to the next end
+    // (~scripted_user's), not forgotten while they still hold the user.
+    struct keep_unended {
+      std::vector<green::green_thread<void>>& ending;
+      std::vector<green::green_thread<void>>& children;
+      ~keep_unended() {
+        for (auto& t : ending)
+          if (!t.dead()) children.push_back(t);
+      }
+    } keep{ending, children};
     for (auto& t : ending) t.kill_soon();
     for (auto& t : ending) t.join();
   }
