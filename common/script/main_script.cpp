@@ -166,14 +166,10 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
       }
       lua_settop(T, 1);
       returned_ = true;
-      // Its spawned threads end with it, as a user's do (scripted_user::end_spawned_threads):
-      // killed with a request in flight, the request was served and counted nowhere. In this
-      // thread, so that a stop (cancel) cuts the wait; past the call's limit, the threads are
-      // killed, and the call, which ended in time, has not timed out.
-      if (context_.requests_in_flight > 0) {
-        call_ended_.send();
-        context_.await_requests(settings_.client.read_timeout);
-      }
+      // Its spawned threads end with it, as a user's do (scripted_user::end_spawned_threads).
+      // In this thread, so that a stop (cancel) cuts the wait; past the call's limit, the
+      // threads are killed, and the call, which ended in time, has not timed out.
+      context_.stop_and_await_requests(settings_.client.read_timeout);
       return;
     }
     if (info_.killed) {

@@ -196,13 +196,9 @@ std::size_t scripted_user::pick_task(std::mt19937_64& rng) {
 void scripted_user::end_spawned_threads() {
   if (spawned_threads_ended_) return;
   spawned_threads_ended_ = true;
-  // Killed at the user's end with a request in flight, a spawned thread's request was served
-  // and counted nowhere (QA: the target served 30, the report said 25). Told to stop as at the
-  // test's end, each thread gets its response, then ends at its next request or wait.
-  if (context_.requests_in_flight > 0 && context_.stopping != nullptr) {
-    if (!context_.stopping->ready()) context_.stopping->send();
-    context_.await_requests(settings_.client.read_timeout);
-  }
+  // Told to stop as at the test's end, each thread gets its response, then ends at its next
+  // request or wait.
+  context_.stop_and_await_requests(settings_.client.read_timeout);
   // The rest go now, before on_stop: during it the user's stop ends no request or wait, and a
   // thread woken then (from h:wait(), say) sent requests that its end cut, uncounted. Their
   // errors count after on_stop, which may still take them (h:wait()).

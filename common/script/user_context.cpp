@@ -81,6 +81,12 @@ void user_context::await_requests(green::duration bound) {
   });
 }
 
+void user_context::stop_and_await_requests(green::duration bound) {
+  if (requests_in_flight == 0 || stopping == nullptr) return;
+  if (!stopping->ready()) stopping->send();
+  await_requests(bound);
+}
+
 void user_context::kill_children() {
   green::hub* h = green::hub::current();
   if (h == nullptr || h->current_thread() == nullptr) {  // off the hub's threads: none runs now

@@ -126,6 +126,11 @@ struct user_context {
   green::event<> request_ended;
   /// Parks until no green thread of the user waits on a response, or `bound` has passed.
   void await_requests(green::duration bound);
+  /// The first step of the user's end (or a setup/teardown call's): with requests in flight,
+  /// sends `stopping`, so its threads send no more, and awaits those requests for up to
+  /// `bound`. Killed with a request in flight, a thread's request was served and counted
+  /// nowhere (QA: the target served 30, the report said 25).
+  void stop_and_await_requests(green::duration bound);
   /// Kills every green thread the user spawned that is still alive (a wait for one then
   /// returns nothing: see l_thread_wait).
   void kill_children();
