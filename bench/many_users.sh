@@ -57,14 +57,16 @@ wait_for() {  # FILE PATTERN: up to 300 s
   echo "many_users: no '$2' in $1:" >&2; tail -20 "$1" >&2; return 1
 }
 
-measure_window() {  # NAME USERS -> "NAME USERS requests cpu_s rss_kib fds" over $window s
-  local before_req before_cpu after_req after_cpu rss n
+measure_window() {  # NAME USERS -> "NAME USERS requests cpu_s rss_kib fds seconds"
+  local before_req before_cpu before_t after_req after_cpu after_t rss n
   sleep 3  # past the last spawns' first requests: the window is the steady state
-  before_req=$(served); before_cpu=$(cpu_ticks "$pid")
+  # The window is timed from the counts themselves: each takes a Python start-up, ~1% of 15 s
+  # on a busy box, which showed as more requests a second than the users could make.
+  before_t=$EPOCHREALTIME; before_req=$(served); before_cpu=$(cpu_ticks "$pid")
   sleep "$window"
-  after_req=$(served); after_cpu=$(cpu_ticks "$pid")
+  after_t=$EPOCHREALTIME; after_req=$(served); after_cpu=$(cpu_ticks "$pid")
   rss=$(rss_kib "$pid"); n=$(fds "$pid")
-  echo "$1 $2 $((after_req - before_req - 1)) $($py -c "print(($after_cpu - $before_cpu) / $(getconf CLK_TCK))") $rss $n"
+  echo "$1 $2 $((after_req - before_req - 1)) $($py -c "print(($after_cpu - $before_cpu) / $(getconf CLK_TCK))") $rss $n $($py -c "print($after_t - $before_t)")"
 }
 
 swarmlet_run() {  # USERS
@@ -93,13 +95,13 @@ locust_run() {  # USERS
 
 rows=("$(swarmlet_run "$users")" "$(swarmlet_run "$peer")")
 if $py -c 'import locust' 2>/dev/null; then rows+=("$(locust_run "$peer")"); fi
-$py - "$window" "${rows[@]}" <<'PY'
+$py - "${rows[@]}" <<'PY'
 import sys
-window = float(sys.argv[1])
 runs = []
-for row in sys.argv[2:]:
-    name, users, requests, cpu, rss, fds = row.split()
+for row in sys.argv[1:]:
+    name, users, requests, cpu, rss, fds, window = row.split()
     users, requests, cpu, rss, fds = int(users), int(requests), float(cpu), int(rss), int(fds)
+    window = float(window)
     runs.append((name, users, requests, cpu, rss, fds))
     print(f"{name:8} {users:6,} users: {requests / window:9,.0f} req/s (of {users:,} wanted), "
           f"{cpu / window * 100:5.1f}% CPU, {cpu * 1e6 / max(requests, 1):6.1f} CPU-us/req, "
