@@ -46,6 +46,9 @@ int run(run_flags& f) {
                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   wo.report_interval = std::chrono::milliseconds(f.report_interval_ms);
   wo.hub = green::hub_options::from_environment();
+  wo.warn = [](const std::string& what) {
+    std::cerr << "swarmlet: WARNING: worker local: " << what << std::endl;
+  };
 
   // The local worker is built for each test, from that test's scenario (it may have been posted).
   std::unique_ptr<worker::runtime> local;

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "common/green/local_ports.hpp"
 #include "common/green/operations.hpp"
 #include "common/green/queue.hpp"
+#include "port_range_warning.hpp"
 #include "spawn_plan.hpp"
 
 namespace swarmlet::worker {
@@ -119,6 +121,7 @@ void runtime::start_run(std::uint64_t run_id) {
   run_requests_sent_ = 0;
   peak_since_report_ = 0;
   had_open_model_ = false;
+  warned_of_ports_ = false;
   ended_ = {};
   moving_ids_ = {};
   next_local_id_ = 1;
@@ -238,7 +241,20 @@ void runtime::spawn(const proto::spawn_command& command) {
   }
   target_ = command;
   plan_ids(command);
+  std::uint64_t users = 0;
+  for (const auto& [cls, ids] : wanted_) users += ids.size();
+  warn_of_ports(users);
   if (!retarget_.ready()) retarget_.send();
+}
+
+void runtime::warn_of_ports(std::uint64_t users) {
+  if (warned_of_ports_ || !options_.warn) return;
+  const auto range = green::local_port_range();
+  if (!range) return;
+  if (auto warning = port_range_warning(users, *range)) {
+    warned_of_ports_ = true;
+    options_.warn(*warning);
+  }
 }
 
 void runtime::plan_ids(const proto::spawn_command& command) {

@@ -30,6 +30,10 @@ struct runtime_options {
   green::hub_options hub;
   /// Called (on the control hub) when the users reach a spawn command's target.
   spawn_complete_callback on_spawn_complete;
+  /// Told (on the control hub) what the operator of this worker's machine should know: that
+  /// the users of a closed-model test will run out of local ports (port_range_warning; the
+  /// open model's max_users is a budget, not the users it makes). May be empty.
+  std::function<void(const std::string&)> warn;
 };
 
 class runtime final : public user_load {
@@ -71,6 +75,8 @@ class runtime final : public user_load {
     proto::hub_strain hubs;  ///< the busiest threads
   };
   void spawner_loop();
+  /// Says port_range_warning for `users` (once a run).
+  void warn_of_ports(std::uint64_t users);
   void reporter_loop();
   /// One step toward the target (a start, else a stop); false when there is none to take.
   bool change_one();
@@ -125,8 +131,9 @@ class runtime final : public user_load {
   worker_identity identity_;
   std::shared_ptr<const std::string> setup_data_;  ///< the run's setup() value (msgpack)
   int total_users_ = 0;
-  int peak_since_report_ = 0;    ///< the most of total_users_ since the last report
-  bool had_open_model_ = false;  ///< this run ran the open model (its stop clears open_model_)
+  int peak_since_report_ = 0;     ///< the most of total_users_ since the last report
+  bool had_open_model_ = false;   ///< this run ran the open model (its stop clears open_model_)
+  bool warned_of_ports_ = false;  ///< port_range_warning said once in this run
   green::event<> retarget_;
   green::event<> report_now_;           ///< a report before the interval is up
   green::time_point last_report_at_{};  ///< of the reporter loop's last report

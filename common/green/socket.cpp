@@ -16,6 +16,7 @@
 #include "dns_resolver.hpp"
 #include "errors.hpp"
 #include "io_uring_backend.hpp"
+#include "local_ports.hpp"
 #include "retry.hpp"
 
 namespace swarmlet::green {
@@ -193,6 +194,9 @@ socket socket::connect(const std::string& host, std::uint16_t port,
   const std::string each = outcomes.empty() ? "" : " (" + outcomes + ")";
   // Timed out at one address and refused at the others: the timeout is what took the time.
   if (timed_out) throw operation_timed_out(where + " timed out" + each);
+  if (last_error == EADDRNOTAVAIL)  // "Cannot assign requested address" says nothing of what to do
+    throw std::system_error(last_error, std::generic_category(),
+                            where + each + ": " + no_local_port_hint(local_port_range()));
   throw_errno(last_error, where + each);
 }
 

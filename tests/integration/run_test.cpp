@@ -173,6 +173,52 @@ users: [{wait: {constant: 100ms}, tasks: [{get: /}]}]
   EXPECT_EQ(s["totals"]["requests"], s["totals"]["failures"]);
 }
 
+TEST(Run, UsersPastTheLocalPortRangeAreWarnedOfAndTheirConnectsSayWhatToDo) {
+  // A network namespace of its own with two local ports: of four users, each with a connection
+  // of its own to the target, two connect and two find no port. The worker warns before the
+  // ramp (past half the range every connect scans it), and a connect that finds no port says
+  // which sysctl to widen instead of "Cannot assign requested address".
+  const auto file = ts::write_temp_file("s.yaml", R"(target: http://127.0.0.1:8080
+load: {users: 4, spawn_rate: 100, run_time: 1s}
+users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  const auto script = ts::write_temp_file("in_netns.sh", R"(
+ip link set lo up || { echo "SKIP: ip link set lo up failed"; exit 77; }
+echo "40000 40001" > /proc/sys/net/ipv4/ip_local_port_range ||
+  { echo "SKIP: the namespace's port range cannot be set"; exit 77; }
+coproc target { exec "$1" target --port 8080 --threads 1; }
+read -r listening <&"${target[0]}"  # its first line says it listens
+"$1" run "$2" -q --headless --threads 1 --json "$3"
+code=$?
+kill "$target_PID"
+exit $code
+)");
+  std::vector<std::string> argv{"/usr/bin/unshare", "--net"};
+  if (::geteuid() != 0) argv.insert(argv.begin() + 1, {"--user", "--map-root-user"});
+  for (const auto& a : {std::string("/bin/bash"), script, binary, file, dir + "/s.json"})
+    argv.push_back(a);
+  auto r = ts::run_process(argv);
+  if (r.err.rfind("unshare:", 0) == 0) GTEST_SKIP() << "no network namespace here: " << r.err;
+  if (r.code == 77) GTEST_SKIP() << r.out << r.err;
+  ASSERT_EQ(r.code, 1) << "requests failed and no threshold was set: " << r.out << r.err;
+  EXPECT_NE(r.err.find("swarmlet: WARNING: worker local: 4 users, each with a connection of its "
+                       "own, take more than half of the local port range "
+                       "(net.ipv4.ip_local_port_range 40000-40001, 2 ports)"),
+            std::string::npos)
+      << r.err;
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  ASSERT_EQ(s["errors"].size(), 1u) << s.dump();
+  const std::string error = s["errors"][0]["error"];
+  EXPECT_NE(error.find("connect to 127.0.0.1:8080: no local port is free for another connection "
+                       "to that address: widen net.ipv4.ip_local_port_range (40000-40001, 2 "
+                       "ports)"),
+            std::string::npos)
+      << error;
+  EXPECT_GT(s["totals"]["requests"].get<int>(), s["totals"]["failures"].get<int>())
+      << "the two users with a port were served: " << s["totals"].dump();
+}
+
 TEST_F(RunAgainstTarget, ThresholdsDecideTheExitCodeAndAreSaidEvenWhenQuiet) {
   const auto failing = scenario(R"(load: {users: 2, spawn_rate: 100, run_time: 1s}
 thresholds: ["requests < 1", "p95 < 10s"]
