@@ -2,8 +2,7 @@
 
 namespace swarmlet::worker {
 
-std::optional<std::string> port_range_warning(std::uint64_t users,
-                                              const green::port_range& range) {
+std::optional<std::string> port_range_warning(std::uint64_t users, const green::port_range& range) {
   const std::uint64_t ports = range.size();
   const std::uint64_t half = ports / 2;
   if (users <= half) return std::nullopt;

@@ -8,7 +8,9 @@ namespace swarmlet::green {
 
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n';
+}
 
 /// Reads an unsigned port at `at` (after blanks); false when there is none.
 bool read_port(std::string_view text, std::size_t& at, unsigned& port) {

@@ -16,8 +16,8 @@ TEST(LocalPorts, ReadsTheRangeAsTheKernelWritesIt) {
 }
 
 TEST(LocalPorts, RefusesWhatIsNotARange) {
-  for (const char* text : {"", "32768", "60999 32768", "1024 65536", "a b", "1024 2048 x",
-                           "-1 2048", "1024\t"})
+  for (const char* text :
+       {"", "32768", "60999 32768", "1024 65536", "a b", "1024 2048 x", "-1 2048", "1024\t"})
     EXPECT_FALSE(green::parse_port_range(text)) << "'" << text << "'";
 }
 
@@ -29,8 +29,7 @@ TEST(LocalPorts, ThisMachinesRangeIsReadable) {
 
 TEST(LocalPorts, TheHintNamesTheSysctlItsRangeAndWhatToDo) {
   const std::string hint = green::no_local_port_hint(green::port_range{32768, 60999});
-  EXPECT_NE(hint.find("net.ipv4.ip_local_port_range (32768-60999, 28232 ports)"),
-            std::string::npos)
+  EXPECT_NE(hint.find("net.ipv4.ip_local_port_range (32768-60999, 28232 ports)"), std::string::npos)
       << hint;
   EXPECT_NE(hint.find("more machines"), std::string::npos) << hint;
   EXPECT_EQ(green::no_local_port_hint(std::nullopt).find("ports)"), std::string::npos);

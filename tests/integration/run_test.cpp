@@ -21,6 +21,15 @@ namespace {
 
 const std::string binary = SWARMLET_BINARY;
 
+/// `argv` run in a network namespace of its own (one with no interface up, loopback included),
+/// as a user namespace's root when not root.
+std::vector<std::string> in_own_network_namespace(const std::vector<std::string>& argv) {
+  std::vector<std::string> out{"/usr/bin/unshare", "--net"};
+  if (::geteuid() != 0) out.insert(out.begin() + 1, {"--user", "--map-root-user"});
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
 class RunAgainstTarget : public ts::against_target {
  protected:
   static nlohmann::json summary(const std::string& path) {
@@ -157,12 +166,8 @@ load: {users: 1, spawn_rate: 100, run_time: 1s}
 users: [{wait: {constant: 100ms}, tasks: [{get: /}]}]
 )");
   const auto dir = file.substr(0, file.rfind('/'));
-  std::vector<std::string> argv{"/usr/bin/unshare", "--net"};
-  if (::geteuid() != 0) argv.insert(argv.begin() + 1, {"--user", "--map-root-user"});
-  for (const auto& a : {binary, std::string("run"), file, std::string("-q"),
-                        std::string("--headless"), std::string("--json"), dir + "/s.json"})
-    argv.push_back(a);
-  auto r = ts::run_process(argv);
+  auto r = ts::run_process(in_own_network_namespace(
+      {binary, "run", file, "-q", "--headless", "--json", dir + "/s.json"}));
   if (r.err.rfind("unshare:", 0) == 0) GTEST_SKIP() << "no network namespace here: " << r.err;
   ASSERT_EQ(r.code, 1) << "requests failed and no threshold was set: " << r.err;
   const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
@@ -194,11 +199,8 @@ code=$?
 kill "$target_PID"
 exit $code
 )");
-  std::vector<std::string> argv{"/usr/bin/unshare", "--net"};
-  if (::geteuid() != 0) argv.insert(argv.begin() + 1, {"--user", "--map-root-user"});
-  for (const auto& a : {std::string("/bin/bash"), script, binary, file, dir + "/s.json"})
-    argv.push_back(a);
-  auto r = ts::run_process(argv);
+  auto r = ts::run_process(
+      in_own_network_namespace({"/bin/bash", script, binary, file, dir + "/s.json"}));
   if (r.err.rfind("unshare:", 0) == 0) GTEST_SKIP() << "no network namespace here: " << r.err;
   if (r.code == 77) GTEST_SKIP() << r.out << r.err;
   ASSERT_EQ(r.code, 1) << "requests failed and no threshold was set: " << r.out << r.err;
