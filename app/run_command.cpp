@@ -46,9 +46,6 @@ int run(run_flags& f) {
                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   wo.report_interval = std::chrono::milliseconds(f.report_interval_ms);
   wo.hub = green::hub_options::from_environment();
-  wo.warn = [](const std::string& what) {
-    std::cerr << "swarmlet: WARNING: worker local: " << what << std::endl;
-  };
 
   // The local worker is built for each test, from that test's scenario (it may have been posted).
   std::unique_ptr<worker::runtime> local;
@@ -57,7 +54,10 @@ int run(run_flags& f) {
   master::session_hooks hooks;
   hooks.attach = [&](master::test_runner& runner, const std::string&) {
     local.reset();
-    local = std::make_unique<worker::runtime>(runner.scenario_ptr(), wo, *session);
+    worker::runtime_options options = wo;
+    // What the local worker warns of goes where the master's warnings go (console, reports).
+    options.warn = [&runner](const std::string& what) { runner.warn("worker local: " + what); };
+    local = std::make_unique<worker::runtime>(runner.scenario_ptr(), options, *session);
     runner.add_worker(*local, wo.worker_id, wo.threads);
   };
   hooks.finished = [&](const master::test_runner& runner, int) {

@@ -94,9 +94,12 @@ int serve(const worker_flags& f) {
   ro.worker_id = o.worker_id;
   ro.report_interval = std::chrono::milliseconds(f.report_interval_ms);
   ro.hub = green::hub_options::from_environment();
-  ro.warn = [](const std::string& what) {
-    std::cerr << "swarmlet worker: WARNING: " << what << std::endl;
-  };
+  // Of this worker's machine, on its own console (the master hears of ports run out from the
+  // failures' error kind).
+  if (f.level <= log_level::warning)
+    ro.warn = [](const std::string& what) {
+      std::cerr << "swarmlet worker: WARNING: " << what << std::endl;
+    };
   auto link = std::make_unique<worker::master_link>(*transport, green::real_time(), o,
                                                     worker::runtime_factory(ro));
   green::backdoor door;

@@ -210,18 +210,25 @@ void test_runner::warn_if_hubs_strained(const std::string& worker_id,
   if (auto warning = hub_strain_.observe(worker_id, hubs)) warn(*warning);
 }
 
-void test_runner::warn_if_out_of_descriptors(std::string_view message,
-                                             const std::string& worker_id) {
-  // A worker out of file descriptors fails its own connections: the numbers are the
-  // generator's limit, not the target's, and the user must hear it. Stats carry no error kind:
-  // a failed request's error is "<kind>: <detail>", named by the HTTP client.
+void test_runner::warn_of_generator_limits(std::string_view message, const std::string& worker_id) {
+  // A worker out of file descriptors or local ports fails its own connections: the numbers are
+  // the generator's limit, not the target's, and the user must hear it. Stats carry no error
+  // kind: a failed request's error is "<kind>: <detail>", named by the HTTP client.
   static const std::string out_of_descriptors =
       std::string(http::to_string(http::error_kind::too_many_open_files)) + ": ";
+  static const std::string out_of_ports =
+      std::string(http::to_string(http::error_kind::no_local_port)) + ": ";
   if (message.starts_with(out_of_descriptors))
     warn(
         fmt::format("worker {} ran out of file descriptors: its users' connections fail (raise its "
                     "open-file limit, ulimit -n)",
                     worker_id));
+  if (message.starts_with(out_of_ports))
+    warn(fmt::format(
+        "worker {} ran out of local ports: its users' connections to one address fail (every "
+        "port of net.ipv4.ip_local_port_range on its machine is held; widen the range there, or "
+        "spread the users over more machines)",
+        worker_id));
 }
 
 void test_runner::take_header(const std::string& worker_id, std::uint64_t run_id,
@@ -238,7 +245,7 @@ void test_runner::take_header(const std::string& worker_id, std::uint64_t run_id
 
 void test_runner::deliver(proto::stats_report report) {
   for (const auto& [key, n] : report.delta.errors())
-    warn_if_out_of_descriptors(key.message, report.worker_id);
+    warn_of_generator_limits(key.message, report.worker_id);
   // A process a restart replaced took its users and its lease with it: only its stats count,
   // in its record of before the restart.
   const bool of_this_process =
@@ -277,7 +284,7 @@ aggregator::add_result test_runner::take(const proto::stats_frame& frame,
                     worker_id, count));
     return aggregator::add_result::overflows;
   }
-  for (const auto& e : frame.errors) warn_if_out_of_descriptors(e.message, worker_id);
+  for (const auto& e : frame.errors) warn_of_generator_limits(e.message, worker_id);
   // A process a restart replaced took its users and its lease with it: only its stats count,
   // in its record of before the restart.
   const bool of_this_process = from == aggregator::process::joined;

@@ -160,8 +160,9 @@ class test_runner final : public proto::report_sink {
   /// A report of this run says how busy `worker_id`'s hub threads were: warns when that is
   /// in its response times (see hub_strain_watch).
   void warn_if_hubs_strained(const std::string& worker_id, const proto::hub_strain& hubs);
-  /// A report's error `message`: warns when it says the worker ran out of file descriptors.
-  void warn_if_out_of_descriptors(std::string_view message, const std::string& worker_id);
+  /// A report's error `message`: warns when it says the worker ran out of file descriptors or
+  /// local ports.
+  void warn_of_generator_limits(std::string_view message, const std::string& worker_id);
   /// What every report of this run says besides its stats: the worker's live user ids and the
   /// unique data rows it used. Not for a report of a process gone (a restart replaced it): its
   /// users and its lease went with it.

@@ -251,7 +251,7 @@ void runtime::warn_of_ports(std::uint64_t users) {
   if (warned_of_ports_ || !options_.warn) return;
   const auto range = green::local_port_range();
   if (!range) return;
-  if (auto warning = port_range_warning(users, *range)) {
+  if (auto warning = port_range_warning(users, *range, !green::connects_pick_from_whole_range())) {
     warned_of_ports_ = true;
     options_.warn(*warning);
   }

@@ -2,6 +2,7 @@
 // The exceptions of the green layer: what a green thread may see thrown at a park point.
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace swarmlet::green {
 
@@ -41,6 +42,14 @@ class operation_timed_out : public std::runtime_error {
 class resolve_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/// A connect that found no local port free (EADDRNOTAVAIL with the address's family in use
+/// here): every port of net.ipv4.ip_local_port_range is held by a connection to that address.
+/// The generator's own limit, not the target's.
+class no_local_port : public std::system_error {
+ public:
+  using std::system_error::system_error;
 };
 
 /// Thrown by a `serve()` handler to stop the server loop (eventlet's StopServe).

@@ -1,8 +1,17 @@
 #include "local_ports.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <charconv>
 #include <fstream>
 #include <iterator>
+#include <string>
+
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51  // linux/in.h, Linux 6.3+
+#endif
 
 namespace swarmlet::green {
 
@@ -41,16 +50,22 @@ std::optional<port_range> local_port_range() {
   return parse_port_range(text);
 }
 
-std::string no_local_port_hint(const std::optional<port_range>& range) {
-  std::string range_text;
-  if (range)
-    range_text = " (" + std::to_string(range->first) + "-" + std::to_string(range->last) + ", " +
-                 std::to_string(range->size()) + " ports)";
-  return "no local port is free for another connection to that address: widen "
-         "net.ipv4.ip_local_port_range" +
-         range_text +
-         " (sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\") or spread the users over "
-         "more machines";
+bool pick_port_from_whole_range(int fd) noexcept {
+  // Bounds outside the system's range leave it as it is (inet_sk_get_local_port_range): 1 and
+  // 65535 give the socket the system's range, without reading it, and no parity rule.
+  const std::uint32_t whole = (65535u << 16) | 1u;
+  return ::setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &whole, sizeof whole) == 0;
+}
+
+bool connects_pick_from_whole_range() {
+  static const bool taken = [] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0) return false;
+    const bool ok = pick_port_from_whole_range(fd);
+    ::close(fd);
+    return ok;
+  }();
+  return taken;
 }
 
 }  // namespace swarmlet::green

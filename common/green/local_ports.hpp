@@ -1,13 +1,15 @@
 #pragma once
 // The local ports the kernel gives outgoing connections (net.ipv4.ip_local_port_range): a
-// generator holding many connections to one address runs into it long before the open-file
-// limit. Once about half the range is taken, Linux's connect() scans the half it tries first
-// on every call (the ports of one parity, then the other), in the hub thread: a ramp of
-// 15,000 users to one address stalled a hub 100–400 ms at a time (bench/README.md, "Many
-// connections"); once all of it is taken, connect() fails with EADDRNOTAVAIL.
+// generator holding many connections to one address runs into them long before the open-file
+// limit. Linux's connect() tries the ports of one parity first (__inet_hash_connect), so once
+// about half the range is held by connections to one address, every connect scans that half,
+// in the hub thread: a ramp of 15,000 users to one address stalled a hub 100–400 ms at a time
+// (bench/README.md, "Many connections"). A socket with a range of its own
+// (IP_LOCAL_PORT_RANGE, Linux 6.3+) is given ports from the whole range in turn instead; with
+// the range its own as the system's, the stalls were gone. Past the whole range, connect()
+// fails with EADDRNOTAVAIL.
 #include <cstddef>
 #include <optional>
-#include <string>
 #include <string_view>
 
 namespace swarmlet::green {
@@ -22,8 +24,12 @@ struct port_range {
 std::optional<port_range> parse_port_range(std::string_view text);
 /// This network namespace's range (none when it cannot be read).
 std::optional<port_range> local_port_range();
-/// What to tell a user whose connect() found no local port free: names the sysctl, its range
-/// when known, and what to do.
-std::string no_local_port_hint(const std::optional<port_range>& range);
+
+/// Gives `fd` (a TCP socket about to connect) the system's range as its own, so that its port
+/// comes from the whole range in turn. False where the kernel does not take the option.
+bool pick_port_from_whole_range(int fd) noexcept;
+/// Whether this kernel takes IP_LOCAL_PORT_RANGE, so that connects past half the range do not
+/// scan it (asked once, of a socket made for the purpose).
+bool connects_pick_from_whole_range();
 
 }  // namespace swarmlet::green

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -55,6 +56,12 @@ int new_tcp_fd(int family) {
   const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd < 0) throw_errno(errno, "socket");
   return fd;
+}
+
+/// Whether this machine has an IPv6 address (none where IPv6 is switched off).
+bool has_ipv6_addresses() {
+  std::ifstream in("/proc/net/if_inet6");
+  return in && in.peek() != std::ifstream::traits_type::eof();
 }
 
 void set_nodelay(int fd) {
@@ -144,7 +151,8 @@ socket socket::connect(const std::string& host, std::uint16_t port,
   // with the first of two addresses silent, every request failed though the second served).
   // The resolver tries one that failed after the others for a while.
   constexpr duration least_share = std::chrono::seconds(2);
-  int last_error = EHOSTUNREACH;
+  int last_error = 0;  // of the last address, but a refusal outlives a client out of ports
+  bool unassignable_ipv4 = false, unassignable_ipv6 = false;  // EADDRNOTAVAIL of that family
   bool timed_out = false;
   std::string outcomes;  // with several addresses, what each did, for the message
   const auto failed = [&](const socket_address& a, std::string_view what, bool targets_fault) {
@@ -164,6 +172,7 @@ socket socket::connect(const std::string& host, std::uint16_t port,
     }
     socket s(new_tcp_fd(a.storage.ss_family), false);
     set_nodelay(s.fd());
+    pick_port_from_whole_range(s.fd());  // see local_ports.hpp: no scan past half the range
     int err = 0;
     if (::connect(s.fd(), reinterpret_cast<const sockaddr*>(&a.storage), a.length) == 0) {
       s.fd_.watch().writable = true;
@@ -183,7 +192,11 @@ socket socket::connect(const std::string& host, std::uint16_t port,
       if (by_name) hub_dns_resolver().connected(host, a);
       return s;
     }
-    last_error = err;
+    // Said rather than a client out of ports (EADDRNOTAVAIL): with the target down, "refused"
+    // is what to fix.
+    if (err != EADDRNOTAVAIL || last_error == 0 || last_error == EADDRNOTAVAIL) last_error = err;
+    if (err == EADDRNOTAVAIL)
+      (a.storage.ss_family == AF_INET6 ? unassignable_ipv6 : unassignable_ipv4) = true;
     // Only what says the server, or the way to it, failed: a client out of ports
     // (EADDRNOTAVAIL) is not the address's fault.
     failed(a, std::strerror(err),
@@ -194,9 +207,21 @@ socket socket::connect(const std::string& host, std::uint16_t port,
   const std::string each = outcomes.empty() ? "" : " (" + outcomes + ")";
   // Timed out at one address and refused at the others: the timeout is what took the time.
   if (timed_out) throw operation_timed_out(where + " timed out" + each);
-  if (last_error == EADDRNOTAVAIL)  // "Cannot assign requested address" says nothing of what to do
-    throw std::system_error(last_error, std::generic_category(),
-                            where + each + ": " + no_local_port_hint(local_port_range()));
+  if (last_error == 0) last_error = EHOSTUNREACH;
+  if (last_error == EADDRNOTAVAIL) {
+    // "Cannot assign requested address" says neither why nor what to do. It is also what an
+    // IPv6 address gets where IPv6 is switched off.
+    if (!unassignable_ipv4 && unassignable_ipv6 && !has_ipv6_addresses())
+      throw_errno(last_error, where + each + " (IPv6 is switched off on this machine)");
+    const auto range = local_port_range();
+    const std::string ports = range ? " (" + std::to_string(range->first) + "-" +
+                                          std::to_string(range->last) + ", " +
+                                          std::to_string(range->size()) + " ports)"
+                                    : "";
+    throw no_local_port(last_error, std::generic_category(),
+                        where + each + ": every local port of net.ipv4.ip_local_port_range" +
+                            ports + " is held by a connection to that address");
+  }
   throw_errno(last_error, where + each);
 }
 

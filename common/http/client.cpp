@@ -303,6 +303,9 @@ error_kind client::connect(origin& o, std::string& message) {
       message = "the server at " + where +
                 " did not agree to HTTP/2 by ALPN (http: {version: \"2\"} requires it): " + message;
     return error_kind::tls;
+  } catch (const green::no_local_port& e) {
+    message = e.what();
+    return error_kind::no_local_port;
   } catch (const std::system_error& e) {
     message = e.what();
     if (e.code().value() == ECONNREFUSED) return error_kind::connect_refused;

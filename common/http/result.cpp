@@ -22,6 +22,8 @@ const char* to_string(error_kind kind) noexcept {
       return "resolve";
     case error_kind::too_many_open_files:
       return "too many open files";
+    case error_kind::no_local_port:
+      return "no local port";
     case error_kind::other:
       return "other";
   }

@@ -20,6 +20,9 @@ enum class error_kind {
   resolve,
   /// The generator's own limit, not the target's: no file descriptor left (ulimit -n).
   too_many_open_files,
+  /// Also the generator's: every local port for another connection to the address is held
+  /// (net.ipv4.ip_local_port_range).
+  no_local_port,
   other
 };
 const char* to_string(error_kind kind) noexcept;

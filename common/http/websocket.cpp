@@ -80,6 +80,8 @@ const char* to_string(ws_error e) noexcept {
       return "tls";
     case ws_error::too_many_open_files:
       return "too many open files";
+    case ws_error::no_local_port:
+      return "no local port";
     case ws_error::handshake:
       return "handshake";
     case ws_error::timeout:
@@ -220,6 +222,8 @@ ws_outcome websocket::connect(const url& where) {
     return {ws_error::resolve, e.what()};
   } catch (const green::tls_error& e) {
     return {ws_error::tls, "TLS with " + name + ": " + e.what()};  // as over HTTP
+  } catch (const green::no_local_port& e) {
+    return {ws_error::no_local_port, e.what()};
   } catch (const std::system_error& e) {
     const int code = e.code().value();
     if (code == ECONNREFUSED) return {ws_error::connect_refused, e.what()};

@@ -34,6 +34,7 @@ enum class ws_error {
   resolve,
   tls,
   too_many_open_files,
+  no_local_port,    ///< as http::error_kind::no_local_port
   handshake,        ///< the server's answer is not a valid upgrade (not 101, wrong accept, ...)
   timeout,          ///< nothing (or nothing complete) within the time given
   closed,           ///< the server closed the WebSocket with a close frame
