@@ -10,6 +10,7 @@
 #   bench/many_users.sh [USERS] [PEER] [WINDOW]          defaults: 15000 1000 20
 # The swarmlet binary: $SWARMLET, else build/app/swarmlet. Needs an open-file limit above USERS.
 set -euo pipefail
+export LC_ALL=C  # $EPOCHREALTIME with a point, whatever the locale
 cd "$(dirname "$0")/.."
 users=${1:-15000} peer=${2:-1000} window=${3:-20}
 bin=$(realpath "${SWARMLET:-build/app/swarmlet}")
