@@ -55,8 +55,11 @@ int run(run_flags& f) {
   hooks.attach = [&](master::test_runner& runner, const std::string&) {
     local.reset();
     worker::runtime_options options = wo;
-    // What the local worker warns of goes where the master's warnings go (console, reports).
-    options.warn = [&runner](const std::string& what) { runner.warn("worker local: " + what); };
+    // What the local worker warns of goes where the master's warnings go (console, reports): to
+    // the session's runner of the moment (a new test replaces this runner before this worker).
+    options.warn = [&session](const std::string& what) {
+      session->current().warn("worker local: " + what);
+    };
     local = std::make_unique<worker::runtime>(runner.scenario_ptr(), options, *session);
     runner.add_worker(*local, wo.worker_id, wo.threads);
   };

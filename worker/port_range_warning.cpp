@@ -22,7 +22,7 @@ std::optional<std::string> port_range_warning(std::uint64_t users, const green::
                      count(ports, "port") + "): ";
   if (scans_half)
     what += "past " + count(half, "connection") +
-            " to one address this kernel (before Linux 6.3: no IP_LOCAL_PORT_RANGE) scans the "
+            " to one address this kernel (before Linux 6.8) scans the "
             "half it tries first on every connect, stalling a hub thread for 100 ms and more "
             "(response times then include the generator's own delay), and connects fail past " +
             count(ports, "connection") + "; ";

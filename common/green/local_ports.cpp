@@ -2,9 +2,12 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -52,20 +55,33 @@ std::optional<port_range> local_port_range() {
 
 bool pick_port_from_whole_range(int fd) noexcept {
   // Bounds outside the system's range leave it as it is (inet_sk_get_local_port_range): 1 and
-  // 65535 give the socket the system's range, without reading it, and no parity rule.
+  // 65535 give the socket the system's range, without reading it, and (6.8+) no parity rule.
   const std::uint32_t whole = (65535u << 16) | 1u;
   return ::setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &whole, sizeof whole) == 0;
 }
 
+namespace {
+
+/// Linux 6.8 or later, by uname's release ("6.18.44-...").
+bool kernel_6_8_or_later() {
+  utsname u{};
+  int major = 0, minor = 0;
+  if (::uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
+  return major > 6 || (major == 6 && minor >= 8);
+}
+
+}  // namespace
+
 bool connects_pick_from_whole_range() {
-  static const bool taken = [] {
+  static const bool picks = [] {
+    if (!kernel_6_8_or_later()) return false;
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) return false;
-    const bool ok = pick_port_from_whole_range(fd);
+    const bool taken = pick_port_from_whole_range(fd);
     ::close(fd);
-    return ok;
+    return taken;
   }();
-  return taken;
+  return picks;
 }
 
 }  // namespace swarmlet::green

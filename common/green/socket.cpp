@@ -9,7 +9,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -58,10 +57,15 @@ int new_tcp_fd(int family) {
   return fd;
 }
 
-/// Whether this machine has an IPv6 address (none where IPv6 is switched off).
-bool has_ipv6_addresses() {
-  std::ifstream in("/proc/net/if_inet6");
-  return in && in.peek() != std::ifstream::traits_type::eof();
+/// Whether a local address can reach `a`: a UDP socket's connect picks a route and a source
+/// address but no port, so where it fails too, EADDRNOTAVAIL was not about ports (an IPv6
+/// address where IPv6 is switched off, say).
+bool reachable_from_here(const socket_address& a) {
+  const int fd = ::socket(a.storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;  // nothing known against it
+  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.length) == 0;
+  ::close(fd);
+  return ok;
 }
 
 void set_nodelay(int fd) {
@@ -152,7 +156,8 @@ socket socket::connect(const std::string& host, std::uint16_t port,
   // The resolver tries one that failed after the others for a while.
   constexpr duration least_share = std::chrono::seconds(2);
   int last_error = 0;  // of the last address, but a refusal outlives a client out of ports
-  bool unassignable_ipv4 = false, unassignable_ipv6 = false;  // EADDRNOTAVAIL of that family
+  // EADDRNOTAVAIL at an address: out of local ports for it, or no local address reaches it.
+  bool out_of_ports = false, unreachable_ipv6 = false;
   bool timed_out = false;
   std::string outcomes;  // with several addresses, what each did, for the message
   const auto failed = [&](const socket_address& a, std::string_view what, bool targets_fault) {
@@ -172,7 +177,8 @@ socket socket::connect(const std::string& host, std::uint16_t port,
     }
     socket s(new_tcp_fd(a.storage.ss_family), false);
     set_nodelay(s.fd());
-    pick_port_from_whole_range(s.fd());  // see local_ports.hpp: no scan past half the range
+    // See local_ports.hpp: no scan past half the range. Where it would change nothing, no call.
+    if (connects_pick_from_whole_range()) pick_port_from_whole_range(s.fd());
     int err = 0;
     if (::connect(s.fd(), reinterpret_cast<const sockaddr*>(&a.storage), a.length) == 0) {
       s.fd_.watch().writable = true;
@@ -195,8 +201,12 @@ socket socket::connect(const std::string& host, std::uint16_t port,
     // Said rather than a client out of ports (EADDRNOTAVAIL): with the target down, "refused"
     // is what to fix.
     if (err != EADDRNOTAVAIL || last_error == 0 || last_error == EADDRNOTAVAIL) last_error = err;
-    if (err == EADDRNOTAVAIL)
-      (a.storage.ss_family == AF_INET6 ? unassignable_ipv6 : unassignable_ipv4) = true;
+    if (err == EADDRNOTAVAIL) {
+      if (reachable_from_here(a))
+        out_of_ports = true;
+      else if (a.storage.ss_family == AF_INET6)
+        unreachable_ipv6 = true;
+    }
     // Only what says the server, or the way to it, failed: a client out of ports
     // (EADDRNOTAVAIL) is not the address's fault.
     failed(a, std::strerror(err),
@@ -210,17 +220,19 @@ socket socket::connect(const std::string& host, std::uint16_t port,
   if (last_error == 0) last_error = EHOSTUNREACH;
   if (last_error == EADDRNOTAVAIL) {
     // "Cannot assign requested address" says neither why nor what to do. It is also what an
-    // IPv6 address gets where IPv6 is switched off.
-    if (!unassignable_ipv4 && unassignable_ipv6 && !has_ipv6_addresses())
-      throw_errno(last_error, where + each + " (IPv6 is switched off on this machine)");
+    // address no local address reaches gets (IPv6 switched off, say).
+    if (!out_of_ports)
+      throw_errno(last_error,
+                  where + each + " (no local address reaches it" +
+                      (unreachable_ipv6 ? ": is IPv6 switched off on this machine?" : "") + ")");
     const auto range = local_port_range();
     const std::string ports = range ? " (" + std::to_string(range->first) + "-" +
                                           std::to_string(range->last) + ", " +
                                           std::to_string(range->size()) + " ports)"
                                     : "";
     throw no_local_port(last_error, std::generic_category(),
-                        where + each + ": every local port of net.ipv4.ip_local_port_range" +
-                            ports + " is held by a connection to that address");
+                        where + each + ": no local port of net.ipv4.ip_local_port_range" + ports +
+                            " is free for another connection to that address");
   }
   throw_errno(last_error, where + each);
 }

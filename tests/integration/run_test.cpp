@@ -224,8 +224,8 @@ exit $code
   EXPECT_NE(warnings.find(ran_out), std::string::npos) << warnings;
   ASSERT_EQ(s["errors"].size(), 1u) << s.dump();
   const std::string error = s["errors"][0]["error"];
-  EXPECT_EQ(error.rfind("no local port: connect to 127.0.0.1:8080: every local port of "
-                        "net.ipv4.ip_local_port_range (40000-40001, 2 ports) is held by a "
+  EXPECT_EQ(error.rfind("no local port: connect to 127.0.0.1:8080: no local port of "
+                        "net.ipv4.ip_local_port_range (40000-40001, 2 ports) is free for another "
                         "connection to that address",
                         0),
             0u)
@@ -258,7 +258,9 @@ exec "$1" run "$2" -q --headless --threads 1 --json "$3"
   const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
   ASSERT_EQ(s["errors"].size(), 1u) << s.dump();
   const std::string error = s["errors"][0]["error"];
-  EXPECT_EQ(error.rfind("other: connect to ::1:8080 (IPv6 is switched off on this machine): ", 0),
+  EXPECT_EQ(error.rfind("other: connect to ::1:8080 (no local address reaches it: is IPv6 switched "
+                        "off on this machine?): ",
+                        0),
             0u)
       << error;
   EXPECT_EQ(s["warnings"].dump().find("local port"), std::string::npos) << s["warnings"].dump();
