@@ -225,9 +225,9 @@ void test_runner::warn_of_generator_limits(std::string_view message, const std::
                     worker_id));
   if (message.starts_with(out_of_ports))
     warn(fmt::format(
-        "worker {} ran out of local ports: its users' connections to one address fail (every "
-        "port of net.ipv4.ip_local_port_range on its machine is held; widen the range there, or "
-        "spread the users over more machines)",
+        "worker {} ran out of local ports: its users' connections to one address fail (no port "
+        "of net.ipv4.ip_local_port_range on its machine is free for another; widen the range "
+        "there, or spread the users over more machines)",
         worker_id));
 }
 

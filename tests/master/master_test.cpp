@@ -34,6 +34,15 @@ using namespace std::chrono_literals;
 
 namespace {
 
+/// A scenario of one GET against a port nothing listens on (runners fed reports by hand), with
+/// `load` as its load: (none: the defaults).
+std::shared_ptr<const swarmlet::config::scenario> one_get_scenario(const std::string& load = "") {
+  return std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
+      "target: http://127.0.0.1:1/\n" + (load.empty() ? "" : "load: " + load + "\n") +
+          "users: [{tasks: [{get: /}]}]\n",
+      "s.yaml"));
+}
+
 TEST(Distribution, SplitByWeightAddsUpAndStaysWithinOneOfTheExactShare) {
   for (int total = 0; total <= 60; ++total) {
     for (const std::vector<int>& weights : {std::vector<int>{1},
@@ -80,8 +89,7 @@ TEST(Distribution, UsersPerWorkerFollowTheirThreads) {
 TEST(TestRunner, AFrameOfAnotherRunIsRefusedAsSuchWhateverItsCounts) {
   // It was warned of as a report that would overflow this run's totals.
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nusers: [{tasks: [{get: /}]}]\n", "s.yaml"));
+  auto s = one_get_scenario();
   m::test_runner runner(s, m::runner_options{});
   swarmlet::proto::report_names names;
   swarmlet::proto::stats_report counted;
@@ -111,8 +119,7 @@ TEST(TestRunner, AReportNumberedAgainIsRefusedAndTheReportsAskAboutTwoProcessesU
   // Two processes given the same --id number their reports alike: the second one's were
   // refused as repeats, in silence, half the requests the target served left out.
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nusers: [{tasks: [{get: /}]}]\n", "s.yaml"));
+  auto s = one_get_scenario();
   m::test_runner runner(s, m::runner_options{});
   swarmlet::proto::report_names names;
   swarmlet::proto::stats_report r;
@@ -134,12 +141,36 @@ TEST(TestRunner, AReportNumberedAgainIsRefusedAndTheReportsAskAboutTwoProcessesU
       << runner.summary_now().warnings[0];
 }
 
+TEST(TestRunner, AWorkerOutOfLocalPortsIsWarnedOfAsTheGeneratorsLimit) {
+  // Its connections fail as the target's would: the numbers say the target refused, unless
+  // someone says the generator ran out.
+  swarmlet::green::hub hub;
+  m::test_runner runner(one_get_scenario(), m::runner_options{});
+  swarmlet::proto::report_names names;
+  swarmlet::proto::stats_report r;
+  r.worker_id = "w";
+  r.run_id = runner.run_id();
+  r.sequence = 1;
+  r.delta.entry("GET", "/").record(1000, 0, true);
+  r.delta.record_error("GET", "/",
+                       "no local port: connect to 127.0.0.1:1: no local port of "
+                       "net.ipv4.ip_local_port_range (40000-40001, 2 ports) is free for another "
+                       "connection to that address: Cannot assign requested address");
+  swarmlet::proto::stats_frame frame;
+  ASSERT_FALSE(frame.read(swarmlet::proto::encode_stats("w", r, names)));
+  ASSERT_EQ(runner.deliver(frame), m::aggregator::add_result::merged);
+  ASSERT_EQ(runner.summary_now().warnings.size(), 1u);
+  EXPECT_EQ(runner.summary_now().warnings[0].rfind(
+                "worker w ran out of local ports: its users' connections to one address fail", 0),
+            0u)
+      << runner.summary_now().warnings[0];
+}
+
 TEST(TestRunner, OnlyAReportTheRunnerTakesSpeaksForTheWorkersHubThreads) {
   // A report refused (a repeat: another process under the same id) said the worker's hub
   // thread was saturated, and the warning named the worker, whose own reports said otherwise.
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nusers: [{tasks: [{get: /}]}]\n", "s.yaml"));
+  auto s = one_get_scenario();
   m::test_runner runner(s, m::runner_options{});
   swarmlet::proto::report_names names;
   swarmlet::proto::stats_report r;
@@ -340,10 +371,7 @@ class recording_worker final : public swarmlet::proto::worker_control {
 
 TEST(TestRunner, PeakUsersIsThePeakTheWorkersReachedNotTheOneAskedFor) {
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {users: 100, spawn_rate: 1, run_time: 1h}\nusers: "
-      "[{tasks: [{get: /}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{users: 100, spawn_rate: 1, run_time: 1h}");
   m::test_runner runner(s, m::runner_options{});
   recording_worker one(runner, "one"), two(runner, "two");
   runner.add_worker(one, "one", 1);
@@ -371,10 +399,7 @@ TEST(TestRunner, UsersClaimedBeyondAnIntAddUpToTheLargestInt) {
   // A worker's count is bounded on the wire (100,000,000), their sum over workers is not: 22
   // lying workers overflowed the master's int (undefined behaviour; the sanitizer build says so).
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {users: 30, spawn_rate: 1000, run_time: 1h}\nusers: "
-      "[{tasks: [{get: /}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{users: 30, spawn_rate: 1000, run_time: 1h}");
   m::test_runner runner(s, m::runner_options{});
   std::vector<std::unique_ptr<recording_worker>> workers;
   for (int i = 0; i < 30; ++i) {
@@ -399,10 +424,7 @@ TEST(TestRunner, ARunTimeShorterThanTheFirstTurnStillStartsAndStopsTheWorkers) {
   // The loop checked the end before sending the first command: a worker never started
   // ignored the stop, and the master waited 80 s for a final report that could not come.
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {users: 3, spawn_rate: 100, run_time: 1us}\nusers: "
-      "[{tasks: [{get: /}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{users: 3, spawn_rate: 100, run_time: 1us}");
   m::test_runner runner(s, m::runner_options{});
   recording_worker one(runner, "one");
   runner.add_worker(one, "one", 1);
@@ -415,10 +437,7 @@ TEST(TestRunner, AfterARampDownAndUpUserIdsStayWithinOneToN) {
   // Ramping 10 -> 5 -> 10 gave the five new users ids 11..15 (6..10 still ran, stopping), and
   // kept them: user 11 then shared sequential data row 1 with user 1 for the rest of the test.
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {users: 10, spawn_rate: 100, run_time: 1h}\nusers: "
-      "[{tasks: [{get: /}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{users: 10, spawn_rate: 100, run_time: 1h}");
   m::test_runner runner(s, m::runner_options{});
   recording_worker one(runner, "one");
   runner.add_worker(one, "one", 1);
@@ -463,10 +482,7 @@ TEST(TestRunner, AJoinedEventCountsTheUsersThatComeOnceTheOthersHandTheirIdsOver
   // The joined event was written with the first command, which gives no id while the users
   // holding them still run on the other worker: "took 0 users", for a worker that took 5.
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {users: 10, spawn_rate: 100, run_time: 1h}\nusers: "
-      "[{tasks: [{get: /}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{users: 10, spawn_rate: 100, run_time: 1h}");
   m::test_runner runner(s, m::runner_options{});
   recording_worker one(runner, "one"), two(runner, "two");
   runner.add_worker(one, "one", 1);
@@ -515,10 +531,7 @@ class late_final_worker final : public swarmlet::proto::worker_control {
 TEST(TestRunner, AWorkerMissingWhileTheMasterWaitsForFinalsMovesNoUsersAndIsLostAfterward) {
   // QA: "missing, its 2 users spread over the others" at 5.8 s, then "lost" at 3.0 s.
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {users: 2, spawn_rate: 100}\nusers: [{tasks: [{get: "
-      "/}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{users: 2, spawn_rate: 100}");
   std::ostringstream console;
   m::runner_options o;
   o.console = &console;
@@ -549,10 +562,7 @@ TEST(TestRunner, AWorkerThatLeavesWhileTheMasterWaitsForFinalsStillCounts) {
   // Master and workers told to stop together: a worker's goodbye came before its final report,
   // and the master stopped waiting for it (its numbers missing, nothing said lost).
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {users: 2, spawn_rate: 100}\nusers: [{tasks: [{get: "
-      "/}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{users: 2, spawn_rate: 100}");
   m::test_runner runner(s, m::runner_options{});
   late_final_worker late;
   runner.add_worker(late, "late", 1);
@@ -583,10 +593,7 @@ TEST(TestRunner, AWorkerThatLeftWhileTheTestStopsIsToldOfAResetAndItsFinalReport
   // its final report, numbered with the resets before, counted for nothing (the requests it
   // made after the reset were missing from the totals, and nothing said so).
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {users: 2, spawn_rate: 100}\nusers: [{tasks: [{get: "
-      "/}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{users: 2, spawn_rate: 100}");
   m::test_runner runner(s, m::runner_options{});
   late_final_worker late;
   runner.add_worker(late, "late", 1);
@@ -627,10 +634,7 @@ TEST(TestRunner, AnOpenModelWorkerHasAPlacePerThreadButNoMoreThanItsUsers) {
   // Two workers of two hub threads and a budget of 3 users: the second, with one user, used to
   // get half the rate for it.
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {arrival_rate: {rate: 30/s, max_users: 3}}\nusers: "
-      "[{tasks: [{get: /}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{arrival_rate: {rate: 30/s, max_users: 3}}");
   m::test_runner runner(s, m::runner_options{});
   recording_worker a(runner, "a"), b(runner, "b");
   runner.add_worker(a, "a", 2);
@@ -652,10 +656,7 @@ TEST(TestRunner, AnOpenModelWorkerGivenNoIdsRunsNothingUntilTheyAreFree) {
   // A worker that joined while the ids it would take were still held got an empty id set and
   // a plan of one user, which it numbered itself: ${user_id} 1, held by the other worker.
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {arrival_rate: {rate: 40/s, max_users: 4}}\nusers: "
-      "[{tasks: [{get: /}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{arrival_rate: {rate: 40/s, max_users: 4}}");
   m::test_runner runner(s, m::runner_options{});
   recording_worker one(runner, "one"), two(runner, "two");
   runner.add_worker(one, "one", 1);
@@ -692,10 +693,7 @@ TEST(TestRunner, TheWorkersRampsTakeTheirTurnsByHubThreads) {
   // QA: 4 workers at 0.5 users/s each started their first user at once, where one process
   // starts one every 2 s. Worker after worker, each begins its share of the interval later.
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {users: 6, spawn_rate: 0.6, run_time: 1h}\nusers: "
-      "[{tasks: [{get: /}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{users: 6, spawn_rate: 0.6, run_time: 1h}");
   m::test_runner runner(s, m::runner_options{});
   recording_worker a(runner, "a"), b(runner, "b"), c(runner, "c");
   runner.add_worker(a, "a", 2);
@@ -718,10 +716,7 @@ TEST(TestRunner, AWorkerRampsAtTheRatesShareOfItsOwnChanges) {
   // One user over four workers at 1 user/min: it starts at once, as in one process. Shares by
   // hub threads put it on a worker ramping at 1 user in 4 min, 3 min late.
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {users: 1, spawn_rate: 0.016, run_time: 1h}\nusers: "
-      "[{tasks: [{get: /}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{users: 1, spawn_rate: 0.016, run_time: 1h}");
   m::test_runner runner(s, m::runner_options{});
   recording_worker a(runner, "a"), b(runner, "b"), c(runner, "c"), d(runner, "d");
   runner.add_worker(a, "a", 1);
@@ -857,10 +852,7 @@ TEST(TestRunner, TheNewProcessOfARestartedWorkerJoinsWhateverTheOneBeforeWas) {
   // QA: after "restarted", the new process read "rejoined" (the one before was missing) or
   // "re-registered" (it was taking part): words for the same process coming back.
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {users: 4, spawn_rate: 100, run_time: 1h}\nusers: "
-      "[{tasks: [{get: /}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{users: 4, spawn_rate: 100, run_time: 1h}");
   std::ostringstream console;
   m::runner_options o;
   o.console = &console;
@@ -892,10 +884,7 @@ TEST(TestRunner, TheNewProcessOfARestartedWorkerJoinsWhateverTheOneBeforeWas) {
 
 TEST(TestRunner, TheReportsNameWorkersThatWentMissingRejoinedOrWereLost) {
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {users: 12, spawn_rate: 100, run_time: 1h}\nusers: "
-      "[{tasks: [{get: /}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario("{users: 12, spawn_rate: 100, run_time: 1h}");
   std::ostringstream console;
   m::runner_options o;
   o.console = &console;
@@ -966,10 +955,8 @@ TEST(TestRunner, TheReportsNameWorkersThatWentMissingRejoinedOrWereLost) {
 
 TEST(TestRunner, TheOpenModelSharesItsPlanByThreadsAndRespreadsTheRestOfARamp) {
   swarmlet::green::hub hub;
-  auto s = std::make_shared<const swarmlet::config::scenario>(swarmlet::config::load_scenario_text(
-      "target: http://127.0.0.1:1/\nload: {arrival_rate: {rate: 40/s, max_users: 10}, stages: "
-      "[{duration: 4s, rate: 200/s}]}\nusers: [{tasks: [{get: /}]}]\n",
-      "s.yaml"));
+  auto s = one_get_scenario(
+      "{arrival_rate: {rate: 40/s, max_users: 10}, stages: [{duration: 4s, rate: 200/s}]}");
   m::test_runner runner(s, m::runner_options{});
   recording_worker one(runner, "one"), three(runner, "three");
   runner.add_worker(one, "one", 1);
