@@ -18,8 +18,7 @@ std::optional<std::string> port_range_warning(std::uint64_t users, const green::
   std::string what = count(users, "user") + ", each with a connection of its own, take more than " +
                      (scans_half ? "half of " : "") +
                      "the local port range (net.ipv4.ip_local_port_range " +
-                     std::to_string(range.first) + "-" + std::to_string(range.last) + ", " +
-                     count(ports, "port") + "): ";
+                     green::to_string(range) + "): ";
   if (scans_half)
     what += "past " + count(half, "connection") +
             " to one address this kernel (before Linux 6.8) scans the "

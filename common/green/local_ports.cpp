@@ -53,6 +53,12 @@ std::optional<port_range> local_port_range() {
   return parse_port_range(text);
 }
 
+std::string to_string(const port_range& range) {
+  const std::size_t n = range.size();
+  return std::to_string(range.first) + "-" + std::to_string(range.last) + ", " + std::to_string(n) +
+         (n == 1 ? " port" : " ports");
+}
+
 bool pick_port_from_whole_range(int fd) noexcept {
   // Bounds outside the system's range leave it as it is (inet_sk_get_local_port_range): 1 and
   // 65535 give the socket the system's range, without reading it, and (6.8+) no parity rule.

@@ -10,6 +10,7 @@
 // connect() fails with EADDRNOTAVAIL.
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace swarmlet::green {
@@ -24,6 +25,8 @@ struct port_range {
 std::optional<port_range> parse_port_range(std::string_view text);
 /// This network namespace's range (none when it cannot be read).
 std::optional<port_range> local_port_range();
+/// "32768-60999, 28232 ports", as messages name a range.
+std::string to_string(const port_range& range);
 
 /// Gives `fd` (a TCP socket about to connect) the system's range as its own, so that its port
 /// comes from the whole range in turn (from Linux 6.8). False where the kernel does not take

@@ -226,10 +226,7 @@ socket socket::connect(const std::string& host, std::uint16_t port,
                   where + each + " (no local address reaches it" +
                       (unreachable_ipv6 ? ": is IPv6 switched off on this machine?" : "") + ")");
     const auto range = local_port_range();
-    const std::string ports = range ? " (" + std::to_string(range->first) + "-" +
-                                          std::to_string(range->last) + ", " +
-                                          std::to_string(range->size()) + " ports)"
-                                    : "";
+    const std::string ports = range ? " (" + to_string(*range) + ")" : "";
     throw no_local_port(last_error, std::generic_category(),
                         where + each + ": no local port of net.ipv4.ip_local_port_range" + ports +
                             " is free for another connection to that address");

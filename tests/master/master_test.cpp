@@ -43,6 +43,16 @@ std::shared_ptr<const swarmlet::config::scenario> one_get_scenario(const std::st
       "s.yaml"));
 }
 
+/// Report 1 of `worker` in `runner`'s run, nothing in it yet.
+swarmlet::proto::stats_report first_report(const std::string& worker,
+                                           const m::test_runner& runner) {
+  swarmlet::proto::stats_report r;
+  r.worker_id = worker;
+  r.run_id = runner.run_id();
+  r.sequence = 1;
+  return r;
+}
+
 TEST(Distribution, SplitByWeightAddsUpAndStaysWithinOneOfTheExactShare) {
   for (int total = 0; total <= 60; ++total) {
     for (const std::vector<int>& weights : {std::vector<int>{1},
@@ -92,10 +102,7 @@ TEST(TestRunner, AFrameOfAnotherRunIsRefusedAsSuchWhateverItsCounts) {
   auto s = one_get_scenario();
   m::test_runner runner(s, m::runner_options{});
   swarmlet::proto::report_names names;
-  swarmlet::proto::stats_report counted;
-  counted.worker_id = "w";
-  counted.run_id = runner.run_id();
-  counted.sequence = 1;
+  auto counted = first_report("w", runner);
   for (int i = 0; i < 5; ++i) counted.delta.entry("GET", "/").record(1000, 0, false);
   swarmlet::proto::stats_frame first;
   ASSERT_FALSE(first.read(swarmlet::proto::encode_stats("w", counted, names)));
@@ -122,10 +129,7 @@ TEST(TestRunner, AReportNumberedAgainIsRefusedAndTheReportsAskAboutTwoProcessesU
   auto s = one_get_scenario();
   m::test_runner runner(s, m::runner_options{});
   swarmlet::proto::report_names names;
-  swarmlet::proto::stats_report r;
-  r.worker_id = "same";
-  r.run_id = runner.run_id();
-  r.sequence = 1;
+  auto r = first_report("same", runner);
   r.delta.entry("GET", "/").record(1000, 0, false);
   swarmlet::proto::stats_frame frame;
   ASSERT_FALSE(frame.read(swarmlet::proto::encode_stats("same", r, names)));
@@ -147,10 +151,7 @@ TEST(TestRunner, AWorkerOutOfLocalPortsIsWarnedOfAsTheGeneratorsLimit) {
   swarmlet::green::hub hub;
   m::test_runner runner(one_get_scenario(), m::runner_options{});
   swarmlet::proto::report_names names;
-  swarmlet::proto::stats_report r;
-  r.worker_id = "w";
-  r.run_id = runner.run_id();
-  r.sequence = 1;
+  auto r = first_report("w", runner);
   r.delta.entry("GET", "/").record(1000, 0, true);
   r.delta.record_error("GET", "/",
                        "no local port: connect to 127.0.0.1:1: no local port of "
@@ -173,10 +174,7 @@ TEST(TestRunner, OnlyAReportTheRunnerTakesSpeaksForTheWorkersHubThreads) {
   auto s = one_get_scenario();
   m::test_runner runner(s, m::runner_options{});
   swarmlet::proto::report_names names;
-  swarmlet::proto::stats_report r;
-  r.worker_id = "w";
-  r.run_id = runner.run_id();
-  r.sequence = 1;
+  auto r = first_report("w", runner);
   r.delta.entry("GET", "/").record(1000, 0, false);
   swarmlet::proto::stats_frame frame;
   ASSERT_FALSE(frame.read(swarmlet::proto::encode_stats("w", r, names)));
@@ -573,10 +571,7 @@ TEST(TestRunner, AWorkerThatLeavesWhileTheMasterWaitsForFinalsStillCounts) {
   runner.remove_worker("late");                          // its goodbye
   for (int i = 0; i < 3; ++i) swarmlet::green::yield();  // the runner's turns: it still waits
   EXPECT_FALSE(running.dead()) << "it waits for the leaver's final report";
-  swarmlet::proto::stats_report r;
-  r.worker_id = "late";
-  r.run_id = runner.run_id();
-  r.sequence = 1;
+  auto r = first_report("late", runner);
   r.command_id = late.last.command_id;
   r.final = true;
   r.requests_sent = 7;
@@ -607,10 +602,7 @@ TEST(TestRunner, AWorkerThatLeftWhileTheTestStopsIsToldOfAResetAndItsFinalReport
   EXPECT_EQ(late.told_resets[0], std::make_pair(runner.run_id(), std::uint64_t{1}));
   // What it sends then: what its users did before the reset, at once, under no reset; then
   // its final report of what came after.
-  swarmlet::proto::stats_report before;
-  before.worker_id = "late";
-  before.run_id = runner.run_id();
-  before.sequence = 1;
+  auto before = first_report("late", runner);
   before.command_id = late.last.command_id;
   before.requests_sent = 3;
   for (int i = 0; i < 3; ++i) before.delta.entry("GET", "/").record(1000, 10, false);

@@ -1705,6 +1705,21 @@ class MainScript : public Script {
   }
   /// Runs `f` on a green thread of the hub and waits for it.
   void on_hub(const std::function<void()>& f) { g::spawn(f).wait(); }
+  /// A main.lua whose setup() spawns a thread that runs `requests` (on ctx.http) and returns
+  /// `result` once that thread has begun.
+  static std::string setup_spawning(const std::string& requests, const std::string& result) {
+    return R"(local sw = require "swarmlet"
+function setup(ctx)
+  local sending = sw.event()
+  sw.spawn(function()
+    sending:send()
+)" + requests +
+           R"(
+  end)
+  sending:wait()
+  return )" +
+           result + "\nend\n";
+  }
 };
 
 TEST_F(MainScript, SetupsValueReachesAUserAsUSetupAndTeardownGetsIt) {
@@ -1744,18 +1759,9 @@ TEST_F(MainScript, AThreadSetupSpawnedHasItsRequestInFlightAnsweredAndCountedAtS
   // Review: setup's end killed its spawned threads with a request in flight: served, uncounted.
   swarmlet::stats::stats_table rows;
   on_hub([&] {
-    auto m = load(R"(local sw = require "swarmlet"
-function setup(ctx)
-  local sending = sw.event()
-  sw.spawn(function()
-    sending:send()
-    ctx.http:get("/delay/1000", {name = "/warm"})
-    ctx.http:get("/", {name = "/after setup"})
-  end)
-  sending:wait()
-  return {}
-end
-)");
+    auto m = load(setup_spawning(R"(    ctx.http:get("/delay/1000", {name = "/warm"})
+    ctx.http:get("/", {name = "/after setup"}))",
+                                 "{}"));
     m->setup();
     rows = m->take_stats(s::setup_type);
   });
@@ -1772,18 +1778,9 @@ TEST_F(MainScript, ASetupThatEndsInTimeIsNotTimedOutByItsThreadsRequests) {
   on_hub([&] {
     s::main_script_settings settings;
     settings.setup_timeout = 100ms;
-    auto m = load(R"(local sw = require "swarmlet"
-function setup(ctx)
-  local sending = sw.event()
-  sw.spawn(function()
-    sending:send()
-    ctx.http:get("/delay/5000", {name = "/slow"})
-  end)
-  sending:wait()
-  return {ok = true}
-end
-)",
-                  settings);
+    auto m =
+        load(setup_spawning(R"(    ctx.http:get("/delay/5000", {name = "/slow"}))", "{ok = true}"),
+             settings);
     EXPECT_NO_THROW(m->setup());
     rows = m->take_stats(s::setup_type);
   });
@@ -1794,17 +1791,8 @@ TEST_F(MainScript, AStopCutsTheWaitForSetupsThreadsRequests) {
   // Review: the test's stop could not cut that wait (up to http.timeout).
   swarmlet::stats::stats_table rows;
   on_hub([&] {
-    auto m = load(R"(local sw = require "swarmlet"
-function setup(ctx)
-  local sending = sw.event()
-  sw.spawn(function()
-    sending:send()
-    ctx.http:get("/delay/5000", {name = "/slow"})
-  end)
-  sending:wait()
-  return {ok = true}
-end
-)");
+    auto m =
+        load(setup_spawning(R"(    ctx.http:get("/delay/5000", {name = "/slow"}))", "{ok = true}"));
     g::event<> requested;
     on_request_ = [&](const std::string&) { requested.send(); };
     auto stopper = g::spawn([&] {
