@@ -54,13 +54,8 @@ int run(run_flags& f) {
   master::session_hooks hooks;
   hooks.attach = [&](master::test_runner& runner, const std::string&) {
     local.reset();
-    worker::runtime_options options = wo;
-    // What the local worker warns of goes where the master's warnings go (console, reports): to
-    // the session's runner of the moment (a new test replaces this runner before this worker).
-    options.warn = [&session](const std::string& what) {
-      session->current().warn("worker local: " + what);
-    };
-    local = std::make_unique<worker::runtime>(runner.scenario_ptr(), options, *session);
+    // What the local worker warns of reaches the master with its reports, as any worker's.
+    local = std::make_unique<worker::runtime>(runner.scenario_ptr(), wo, *session);
     runner.add_worker(*local, wo.worker_id, wo.threads);
   };
   hooks.finished = [&](const master::test_runner& runner, int) {

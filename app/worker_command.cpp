@@ -94,8 +94,8 @@ int serve(const worker_flags& f) {
   ro.worker_id = o.worker_id;
   ro.report_interval = std::chrono::milliseconds(f.report_interval_ms);
   ro.hub = green::hub_options::from_environment();
-  // Of this worker's machine, on its own console (the master hears of ports run out from the
-  // failures' error kind).
+  // Of this worker's machine, on its own console too (the master hears of it with the next
+  // report).
   if (f.level <= log_level::warning)
     ro.warn = [](const std::string& what) {
       std::cerr << "swarmlet worker: WARNING: " << what << std::endl;

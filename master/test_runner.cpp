@@ -210,6 +210,10 @@ void test_runner::warn_if_hubs_strained(const std::string& worker_id,
   if (auto warning = hub_strain_.observe(worker_id, hubs)) warn(*warning);
 }
 
+void test_runner::say_worker_warning(const std::string& worker_id, std::string_view warning) {
+  warn(fmt::format("worker {}: {}", worker_id, warning));
+}
+
 void test_runner::warn_of_generator_limits(std::string_view message, const std::string& worker_id) {
   // A worker out of file descriptors or local ports fails its own connections: the numbers are
   // the generator's limit, not the target's, and the user must hear it. Stats carry no error
@@ -258,6 +262,7 @@ void test_runner::deliver(proto::stats_report report) {
     if (of_this_process) {
       note_users(report.worker_id, reported_users(report.worker_id) - before, report.peak_users);
       warn_if_hubs_strained(report.worker_id, report.hubs);
+      for (const auto& w : report.warnings) say_worker_warning(report.worker_id, w);
     }
     if (stopping_) last_report_while_stopping_ = green::clock::now();
     judge_abort_after_report();
@@ -315,7 +320,10 @@ aggregator::add_result test_runner::take(const proto::stats_frame& frame,
     // a repeat of a report already merged).
     if (of_this_process) {
       note_users(worker_id, users_change, frame.peak_users);
-      if (result != aggregator::add_result::refused) warn_if_hubs_strained(worker_id, frame.hubs);
+      if (result != aggregator::add_result::refused) {
+        warn_if_hubs_strained(worker_id, frame.hubs);
+        for (const auto w : frame.warnings) say_worker_warning(worker_id, w);
+      }
     }
     if (stopping_) last_report_while_stopping_ = green::clock::now();
     judge_abort_after_report();

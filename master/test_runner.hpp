@@ -160,6 +160,9 @@ class test_runner final : public proto::report_sink {
   /// A report of this run says how busy `worker_id`'s hub threads were: warns when that is
   /// in its response times (see hub_strain_watch).
   void warn_if_hubs_strained(const std::string& worker_id, const proto::hub_strain& hubs);
+  /// A warning a report of this run carries (stats_report::warnings), said naming the worker
+  /// (once a test, as every warning).
+  void say_worker_warning(const std::string& worker_id, std::string_view warning);
   /// A report's error `message`: warns when it says the worker ran out of file descriptors or
   /// local ports.
   void warn_of_generator_limits(std::string_view message, const std::string& worker_id);

@@ -37,8 +37,10 @@ namespace swarmlet::proto {
 // master's commands the worker refused (one it could not decode), so that the master waits for
 // no final report of a spawn command that never ran; 14: stats reports say how busy the
 // worker's hub threads were (the busiest one's CPU, and the longest its loop went without
-// polling), so that the master warns when the generator's own delay is in the response times
-inline constexpr std::uint16_t protocol_version = 14;
+// polling), so that the master warns when the generator's own delay is in the response times;
+// 15: stats reports carry the worker's warnings (more users than its machine has local
+// ports), so that the master says them where the user looks, not on a remote worker's console
+inline constexpr std::uint16_t protocol_version = 15;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.
 inline constexpr double max_cpu_percent = 4096 * 100;

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/config/arrival_plan.hpp"
 #include "common/stats/exception_table.hpp"
@@ -103,6 +104,12 @@ struct stats_report {
   /// for the worker's heartbeat, so it says what a heartbeat would.
   double cpu_percent = 0;
   hub_strain hubs;  ///< how busy its hub threads were since its previous report
+  /// What the worker warns of since its previous report, for the master to say naming it
+  /// (e.g. more users than its machine has local ports): a remote worker's console is not
+  /// where its user looks. Each is one line, said once in a run.
+  static constexpr std::size_t max_warnings = 8;
+  static constexpr std::size_t max_warning_bytes = 1024;
+  std::vector<std::string> warnings;
   /// Requests in this run's reports so far, this one included: the master tells from it how
   /// many requests the reports it never received held (lost, counted, not guessed).
   std::uint64_t requests_sent = 0;

@@ -15,7 +15,7 @@ using packer = msgpack::packer<msgpack::sbuffer>;
 
 constexpr std::size_t max_id = 256;
 constexpr std::size_t max_text = 4096;  // a method, a name, an error message
-constexpr std::uint32_t payload_fields = 19;
+constexpr std::uint32_t payload_fields = 20;
 constexpr std::uint32_t max_data_files = 10000;
 // A report defines every name its rows use that the master does not know yet.
 static_assert(report_names::max_definitions >= stats_frame::max_rows);
@@ -144,6 +144,11 @@ void pack_stats_report(packer& p, const stats_report& r, report_names& names) {
   p.pack(r.hubs.busiest_cpu_percent);
   p.pack(r.hubs.blocked_thread);
   p.pack(r.hubs.blocked_ms);
+  // No more than a report may carry (stats_frame::read refuses more): the first, cut short.
+  const std::size_t warnings = std::min(r.warnings.size(), stats_report::max_warnings);
+  p.pack_array(static_cast<std::uint32_t>(warnings));
+  for (std::size_t i = 0; i < warnings; ++i)
+    p.pack(std::string_view(r.warnings[i]).substr(0, stats_report::max_warning_bytes));
   p.pack(r.requests_sent);
   pack_ids(p, r.live_user_ids);
   p.pack_map(static_cast<std::uint32_t>(r.data_rows_used.size()));
@@ -207,6 +212,7 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
   users = peak_users = 0;
   cpu_percent = 0;
   hubs = {};
+  warnings.clear();
   lag = {};
   names.clear();
   rows.clear();
@@ -255,6 +261,11 @@ std::optional<std::string> stats_frame::read(std::string bytes) {
     hubs.blocked_ms = in.real("stats.hubs.blocked_ms");
     if (!(hubs.blocked_ms >= 0 && hubs.blocked_ms <= hub_strain::max_turn_ms))
       throw wire_error("stats.hubs.blocked_ms is out of range");
+    const std::uint32_t warning_count = in.array("stats.warnings");
+    if (warning_count > stats_report::max_warnings)
+      throw wire_error("stats.warnings: more than " + std::to_string(stats_report::max_warnings));
+    for (std::uint32_t i = 0; i < warning_count; ++i)
+      warnings.push_back(in.str("stats.warnings", stats_report::max_warning_bytes));
     requests_sent = in.u64("stats.requests_sent");
     const std::uint32_t ids = in.array("stats.live_user_ids");
     if (ids % 2 != 0) throw wire_error("stats.live_user_ids must be first, last pairs");
@@ -385,6 +396,7 @@ std::optional<stats_report> stats_frame::self_contained(std::string& error) cons
   r.peak_users = peak_users;
   r.cpu_percent = cpu_percent;
   r.hubs = hubs;
+  r.warnings.assign(warnings.begin(), warnings.end());
   r.requests_sent = requests_sent;
   r.live_user_ids = live_user_ids;
   r.data_rows_used = data_rows_used;

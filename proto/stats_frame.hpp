@@ -89,7 +89,8 @@ class stats_frame {
   int users = 0;
   int peak_users = 0;
   double cpu_percent = 0;
-  hub_strain hubs;  ///< stats_report::hubs
+  hub_strain hubs;                         ///< stats_report::hubs
+  std::vector<std::string_view> warnings;  ///< stats_report::warnings
   std::uint64_t requests_sent = 0;
   id_ranges live_user_ids;
   std::map<std::string, std::uint64_t> data_rows_used;

@@ -122,6 +122,7 @@ void runtime::start_run(std::uint64_t run_id) {
   peak_since_report_ = 0;
   had_open_model_ = false;
   warned_of_ports_ = false;
+  warnings_.clear();
   ended_ = {};
   moving_ids_ = {};
   next_local_id_ = 1;
@@ -248,12 +249,13 @@ void runtime::spawn(const proto::spawn_command& command) {
 }
 
 void runtime::warn_of_ports(std::uint64_t users) {
-  if (warned_of_ports_ || !options_.warn) return;
+  if (warned_of_ports_) return;
   const auto range = green::local_port_range();
   if (!range) return;
   if (auto warning = port_range_warning(users, *range, !green::connects_pick_from_whole_range())) {
     warned_of_ports_ = true;
-    options_.warn(*warning);
+    if (options_.warn) options_.warn(*warning);
+    warnings_.push_back(std::move(*warning));
   }
 }
 
@@ -511,6 +513,7 @@ void runtime::send_report(bool final, std::uint64_t command_id, std::uint64_t re
   r.exceptions = std::move(snap.exceptions);
   r.live_user_ids = std::move(snap.live_user_ids);
   r.hubs = snap.hubs;
+  r.warnings = std::exchange(warnings_, {});
   for (std::size_t i = 0; i < rows_.size(); ++i)
     if (rows_[i]) r.data_rows_used[scenario_->users[i].name] = rows_[i]->used();
   const std::uint64_t requests = r.delta.all_rows().requests;

@@ -32,7 +32,8 @@ struct runtime_options {
   spawn_complete_callback on_spawn_complete;
   /// Told (on the control hub) what the operator of this worker's machine should know: that
   /// the users of a closed-model test will run out of local ports (port_range_warning; the
-  /// open model's max_users is a budget, not the users it makes). May be empty.
+  /// open model's max_users is a budget, not the users it makes). May be empty: the master
+  /// hears of it anyway, with the next report (stats_report::warnings).
   std::function<void(const std::string&)> warn;
 };
 
@@ -134,6 +135,7 @@ class runtime final : public user_load {
   int peak_since_report_ = 0;     ///< the most of total_users_ since the last report
   bool had_open_model_ = false;   ///< this run ran the open model (its stop clears open_model_)
   bool warned_of_ports_ = false;  ///< port_range_warning said once in this run
+  std::vector<std::string> warnings_;  ///< for the next report (stats_report::warnings)
   green::event<> retarget_;
   green::event<> report_now_;           ///< a report before the interval is up
   green::time_point last_report_at_{};  ///< of the reporter loop's last report

@@ -320,6 +320,58 @@ end}}
       << "on the master's console under -q: " << master.err();
 }
 
+TEST(DistributedPorts, AWorkerWithMoreUsersThanLocalPortsIsWarnedOfByTheMasterBeforeItsRamp) {
+  // The worker's warning that its users will run out of local ports was said on the worker's
+  // own console alone, where the user of a remote worker does not look. In a network namespace
+  // of its own with two local ports (the master listens on 5557 and 5558, outside them), four
+  // users of the worker "far-w" connect to the target, each with a connection of its own.
+  const auto file = ts::write_temp_file("s.yaml", R"(target: http://127.0.0.1:8080
+load: {users: 4, spawn_rate: 100, run_time: 1s}
+users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  const auto script = ts::write_temp_file("in_netns.sh", R"(
+ip link set lo up || { echo "SKIP: ip link set lo up failed"; exit 77; }
+echo "40000 40001" > /proc/sys/net/ipv4/ip_local_port_range ||
+  { echo "SKIP: the namespace's port range cannot be set"; exit 77; }
+coproc target { exec "$1" target --port 8080 --threads 1; }
+# Its first line says it listens; nothing (it failed to start) ends the test here.
+if ! read -r listening <&"${target[0]}" || [[ $listening != *listening* ]]; then
+  echo "the target did not start: '$listening'" >&2
+  exit 3
+fi
+"$1" master "$2" -q --headless --expect-workers 1 --json "$3" &
+master=$!
+"$1" worker --master 127.0.0.1:5557 --id far-w --threads 1 2>"$4" &
+worker=$!
+wait "$master"
+code=$?
+wait "$worker"
+kill "$target_PID"
+wait "$target_PID"
+exit $code
+)");
+  auto r = ts::run_process(ts::in_own_network_namespace(
+      {"/bin/bash", script, binary, file, dir + "/s.json", dir + "/worker.err"}));
+  if (r.err.rfind("unshare:", 0) == 0 || r.code == 127)
+    GTEST_SKIP() << "no network namespace here: " << r.err;
+  if (r.code == 77) GTEST_SKIP() << r.out << r.err;
+  ASSERT_EQ(r.code, 1) << "requests failed and no threshold was set: " << r.out << r.err;
+  const std::string before_ramp =
+      "worker far-w: 4 users, each with a connection of its own, take more than ";
+  EXPECT_NE(r.err.find("swarmlet: WARNING: " + before_ramp), std::string::npos)
+      << "on the master's console: " << r.err;
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  const std::string warnings = s["warnings"].dump();
+  EXPECT_NE(warnings.find(before_ramp), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find("(net.ipv4.ip_local_port_range 40000-40001, 2 ports)"), std::string::npos)
+      << warnings;
+  EXPECT_NE(warnings.find("worker far-w ran out of local ports"), std::string::npos) << warnings;
+  EXPECT_NE(ts::read_file(dir + "/worker.err").find("swarmlet worker: WARNING: 4 users, each"),
+            std::string::npos)
+      << "and on the worker's own: " << ts::read_file(dir + "/worker.err");
+}
+
 TEST_F(Distributed, ReportsOfThousandsOfNamesAndErrorsMadeFromIdsAreFoldedAndCountedExactly) {
   // QA: scripted users that put an id in the URL (no `name`) and in the failure message made
   // worker reports of more than 2,000 names and errors: the master refused every one of them,

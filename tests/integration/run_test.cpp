@@ -21,15 +21,6 @@ namespace {
 
 const std::string binary = SWARMLET_BINARY;
 
-/// `argv` run in a network namespace of its own (one with no interface up, loopback included),
-/// as a user namespace's root when not root.
-std::vector<std::string> in_own_network_namespace(const std::vector<std::string>& argv) {
-  std::vector<std::string> out{"/usr/bin/unshare", "--net"};
-  if (::geteuid() != 0) out.insert(out.begin() + 1, {"--user", "--map-root-user"});
-  out.insert(out.end(), argv.begin(), argv.end());
-  return out;
-}
-
 class RunAgainstTarget : public ts::against_target {
  protected:
   static nlohmann::json summary(const std::string& path) {
@@ -166,7 +157,7 @@ load: {users: 1, spawn_rate: 100, run_time: 1s}
 users: [{wait: {constant: 100ms}, tasks: [{get: /}]}]
 )");
   const auto dir = file.substr(0, file.rfind('/'));
-  auto r = ts::run_process(in_own_network_namespace(
+  auto r = ts::run_process(ts::in_own_network_namespace(
       {binary, "run", file, "-q", "--headless", "--json", dir + "/s.json"}));
   if (r.err.rfind("unshare:", 0) == 0) GTEST_SKIP() << "no network namespace here: " << r.err;
   ASSERT_EQ(r.code, 1) << "requests failed and no threshold was set: " << r.err;
@@ -206,7 +197,7 @@ wait "$target_PID"
 exit $code
 )");
   auto r = ts::run_process(
-      in_own_network_namespace({"/bin/bash", script, binary, file, dir + "/s.json"}));
+      ts::in_own_network_namespace({"/bin/bash", script, binary, file, dir + "/s.json"}));
   if (r.err.rfind("unshare:", 0) == 0 || r.code == 127)
     GTEST_SKIP() << "no network namespace here: " << r.err;
   if (r.code == 77) GTEST_SKIP() << r.out << r.err;
@@ -250,7 +241,7 @@ ip link set lo up || { echo "SKIP: ip link set lo up failed"; exit 77; }
 exec "$1" run "$2" -q --headless --threads 1 --json "$3"
 )");
   auto r = ts::run_process(
-      in_own_network_namespace({"/bin/bash", script, binary, file, dir + "/s.json"}));
+      ts::in_own_network_namespace({"/bin/bash", script, binary, file, dir + "/s.json"}));
   if (r.err.rfind("unshare:", 0) == 0 || r.code == 127)
     GTEST_SKIP() << "no network namespace here: " << r.err;
   if (r.code == 77) GTEST_SKIP() << r.out << r.err;

@@ -167,6 +167,45 @@ TEST(TestRunner, AWorkerOutOfLocalPortsIsWarnedOfAsTheGeneratorsLimit) {
       << runner.summary_now().warnings[0];
 }
 
+TEST(TestRunner, AWorkersWarningIsSaidNamingItOnceATestFromItsOwnReportsOnly) {
+  // A remote worker's console is not where its user looks: what it warns of (more users than
+  // its machine has local ports) comes with its reports and is said as the master's warnings are.
+  swarmlet::green::hub hub;
+  m::test_runner runner(one_get_scenario(), m::runner_options{});
+  swarmlet::proto::report_names names;
+  auto r = first_report("w", runner);
+  r.warnings = {"100 users take more than 2 ports"};
+  swarmlet::proto::stats_frame frame;
+  ASSERT_FALSE(frame.read(swarmlet::proto::encode_stats("w", r, names)));
+  ASSERT_EQ(runner.deliver(frame), m::aggregator::add_result::merged);
+  const std::vector<std::string> said{"worker w: 100 users take more than 2 ports"};
+  EXPECT_EQ(runner.summary_now().warnings, said);
+  r.sequence = 2;  // said again (a worker restarted in the test): still said once
+  swarmlet::proto::stats_frame next;
+  ASSERT_FALSE(next.read(swarmlet::proto::encode_stats("w", r, names)));
+  ASSERT_EQ(runner.deliver(next), m::aggregator::add_result::merged);
+  EXPECT_EQ(runner.summary_now().warnings, said);
+
+  // A repeat of a report already merged is another process's under the same id: its warning
+  // is not the worker's.
+  r.warnings = {"not this worker's"};
+  swarmlet::proto::report_names other_names;
+  swarmlet::proto::stats_frame again;
+  ASSERT_FALSE(again.read(swarmlet::proto::encode_stats("w", r, other_names)));
+  EXPECT_EQ(runner.deliver(again), m::aggregator::add_result::rejected);
+  for (const auto& w : runner.summary_now().warnings)
+    EXPECT_EQ(w.find("not this worker's"), std::string::npos) << w;
+
+  // `swarmlet run`'s local worker hands its reports over in memory: said the same way.
+  auto local = first_report("local", runner);
+  local.warnings = {"3 users take more than 2 ports"};
+  runner.deliver(std::move(local));
+  const auto& warnings = runner.summary_now().warnings;
+  EXPECT_NE(
+      std::find(warnings.begin(), warnings.end(), "worker local: 3 users take more than 2 ports"),
+      warnings.end());
+}
+
 TEST(TestRunner, OnlyAReportTheRunnerTakesSpeaksForTheWorkersHubThreads) {
   // A report refused (a repeat: another process under the same id) said the worker's hub
   // thread was saturated, and the warning named the worker, whose own reports said otherwise.

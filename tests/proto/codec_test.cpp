@@ -384,7 +384,7 @@ namespace stats_frames {
 /// A stats message of one row (number 0, "GET /" defined unless `define` is false) with the
 /// given histogram, as [distance, count, ...], and `requests` requests; `pack_cpu` writes the
 /// worker's CPU (a double unless it packs something else), `pack_hubs` its hub threads' strain
-/// (an idle one's unless it packs something else).
+/// (an idle one's unless it packs something else), `pack_warnings` its warnings (none).
 std::string frame(
     const std::vector<std::uint64_t>& histogram, std::uint64_t requests, bool define = true,
     const std::function<void(msgpack::packer<msgpack::sbuffer>&)>& pack_cpu =
@@ -396,19 +396,22 @@ std::string frame(
           pk.pack(0.0);
           pk.pack(0);
           pk.pack(0.0);
-        }) {
+        },
+    const std::function<void(msgpack::packer<msgpack::sbuffer>&)>& pack_warnings =
+        [](msgpack::packer<msgpack::sbuffer>& pk) { pk.pack_array(0); }) {
   msgpack::sbuffer b;
   msgpack::packer<msgpack::sbuffer> pk(b);
   pk.pack_array(4);
   pk.pack(static_cast<int>(p::message_type::stats));
   pk.pack(p::protocol_version);
   pk.pack(std::string("w"));
-  pk.pack_array(19);
+  pk.pack_array(20);
   for (int v : {1, 0, 1}) pk.pack(v);  // run id, incarnation, sequence
   pk.pack(false);
   for (int v : {0, 0, 0, 0}) pk.pack(v);  // command id, stats resets, users, peak users
   pack_cpu(pk);
   pack_hubs(pk);
+  pack_warnings(pk);
   pk.pack(requests);
   pk.pack_array(0);
   pk.pack_map(0);
@@ -538,6 +541,56 @@ TEST(StatsFrame, AReportSaysHowBusyTheWorkersHubThreadsWereWithinRange) {
         << bad;
   EXPECT_EQ(read_error(frame({10, 2}, 2, true, cpu0, [](packer& pk) { pk.pack_array(3); })),
             "stats.hubs must be an array of 4");
+}
+
+TEST(StatsFrame, AReportCarriesTheWorkersWarningsWithinBounds) {
+  using stats_frames::frame;
+  using stats_frames::read_error;
+  using packer = msgpack::packer<msgpack::sbuffer>;
+  p::stats_report r;
+  r.worker_id = "w";
+  r.run_id = 3;
+  r.warnings = {"9 users take more than 2 ports", "another"};
+  r.delta.entry("GET", "/").record(1000, 10, false);
+  p::report_names names;
+  p::stats_frame f;
+  ASSERT_FALSE(f.read(p::encode_stats("w", r, names)));
+  EXPECT_EQ(std::vector<std::string>(f.warnings.begin(), f.warnings.end()), r.warnings);
+  std::string error;
+  EXPECT_EQ(f.self_contained(error)->warnings, r.warnings) << error;
+  ASSERT_FALSE(f.read(p::encode_stats("w", p::stats_report{}, names)));
+  EXPECT_TRUE(f.warnings.empty()) << "a frame read again holds none of the last one's";
+
+  // What a report may carry, and no more.
+  const auto cpu0 = [](packer& pk) { pk.pack(0.0); };
+  const auto idle = [](packer& pk) {
+    pk.pack_array(4);
+    for (int v : {0, 0, 0, 0}) pk.pack(v);
+  };
+  const auto warnings = [](std::size_t n, std::size_t bytes) {
+    return [=](packer& pk) {
+      pk.pack_array(static_cast<std::uint32_t>(n));
+      for (std::size_t i = 0; i < n; ++i) pk.pack(std::string(bytes, 'w'));
+    };
+  };
+  const auto most = p::stats_report::max_warnings, longest = p::stats_report::max_warning_bytes;
+  EXPECT_EQ(read_error(frame({10, 2}, 2, true, cpu0, idle, warnings(most, longest))), "");
+  EXPECT_EQ(read_error(frame({10, 2}, 2, true, cpu0, idle, warnings(most + 1, 1))),
+            "stats.warnings: more than " + std::to_string(most));
+  EXPECT_EQ(read_error(frame({10, 2}, 2, true, cpu0, idle, warnings(1, longest + 1))),
+            "stats.warnings is too long");
+  EXPECT_EQ(read_error(frame({10, 2}, 2, true, cpu0, idle,
+                             [](packer& pk) {
+                               pk.pack_array(1);
+                               pk.pack(7);
+                             })),
+            "stats.warnings is not a string");
+
+  // A worker of this build sends what a report may carry: the first warnings, each cut short.
+  r.warnings.assign(most + 2, std::string(longest + 10, 'x'));
+  ASSERT_FALSE(f.read(p::encode_stats("w", r, names)));
+  ASSERT_EQ(f.warnings.size(), most);
+  EXPECT_EQ(f.warnings[0].size(), longest);
 }
 
 TEST(StatsFrame, OutsideTheMastersNameTableAReportMustDefineEveryNameItUses) {

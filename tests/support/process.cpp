@@ -64,6 +64,13 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
+std::vector<std::string> in_own_network_namespace(const std::vector<std::string>& argv) {
+  std::vector<std::string> out{"/usr/bin/unshare", "--net"};
+  if (::geteuid() != 0) out.insert(out.begin() + 1, {"--user", "--map-root-user"});
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
 std::string write_temp_file(const std::string& name, const std::string& content) {
   const std::string path = temp_dir() + "/" + name;
   std::ofstream(path) << content;

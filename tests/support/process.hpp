@@ -48,6 +48,10 @@ struct run_result {
 run_result run_process(std::vector<std::string> argv,
                        std::chrono::seconds deadline = std::chrono::seconds(120));
 
+/// `argv` run in a network namespace of its own (one with no interface up, loopback included),
+/// as a user namespace's root when not root.
+std::vector<std::string> in_own_network_namespace(const std::vector<std::string>& argv);
+
 /// A conversation with a backdoor console on 127.0.0.1:`port`: sends each line and reads its
 /// answer (up to the next prompt); a line "until TEXT|COMMAND" sends COMMAND again (every
 /// 100 ms, for up to 20 s) until its answer holds TEXT. Returns everything the console said.
