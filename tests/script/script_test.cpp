@@ -28,6 +28,22 @@ using namespace std::chrono_literals;
 
 namespace {
 
+/// What `f` raised as a script error, or "(no error)" when it raised none.
+template <class F>
+std::string script_error_of(F&& f) {
+  try {
+    f();
+  } catch (const s::script_error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+/// Why `file` does not load as a user class in `e`: its script error, or "(no error)".
+std::string load_error(s::engine& e, const std::string& file) {
+  return script_error_of([&] { s::load_user_class(e, file); });
+}
+
 /// A hub serving the practice target, and an engine whose scripts are given per test.
 class Script : public ::testing::Test {
  protected:
@@ -1307,14 +1323,9 @@ TEST(ScriptLoad, AModuleNotFoundIsSaidOnOneLine) {
       s::script_files{{"c.lua", "local m = require 'nope.mod'\nreturn {tasks = {print}}"},
                       {"ok.lua", "local sw = require 'swarmlet'\nreturn {tasks = {print}}"}});
   EXPECT_EQ(s::load_user_class(e, "ok.lua").tasks.size(), 1u) << "the swarmlet module is found";
-  try {
-    s::load_user_class(e, "c.lua");
-    ADD_FAILURE() << "loaded";
-  } catch (const s::script_error& err) {
-    EXPECT_EQ(std::string(err.what()),
-              "c.lua:1: module 'nope.mod' not found: no script 'nope/mod.lua' among the "
-              "scenario's files");
-  }
+  EXPECT_EQ(load_error(e, "c.lua"),
+            "c.lua:1: module 'nope.mod' not found: no script 'nope/mod.lua' among the "
+            "scenario's files");
 }
 
 TEST_F(Script, AnErrorObjectsFieldsAreShownInOneOrderWhateverTheHashGives) {
@@ -1460,26 +1471,17 @@ TEST(ScriptLoad, EachStateDrawsItsOwnMathRandomUnlessTheScriptSeedsIt) {
 
 TEST(ScriptLoad, ASyntaxErrorNamesFileAndLine) {
   s::engine e(s::script_files{{"bad.lua", "local x = 1\nlocal y = = 2\n"}});
-  try {
-    s::load_user_class(e, "bad.lua");
-    FAIL() << "loaded";
-  } catch (const s::script_error& err) {
-    EXPECT_EQ(std::string(err.what()).rfind("bad.lua:2:", 0), 0u) << err.what();
-  }
+  const std::string why = load_error(e, "bad.lua");
+  EXPECT_EQ(why.rfind("bad.lua:2:", 0), 0u) << why;
 }
 
 TEST(ScriptLoad, WaitingAtAFilesTopLevelSaysWhereToWait) {
   // It said "no hub on this OS thread: construct a swarmlet::green::hub first".
   s::engine e(s::script_files{
       {"sl.lua", "local sw = require 'swarmlet'\nsw.sleep(0.1)\nreturn {tasks = {print}}"}});
-  try {
-    s::load_user_class(e, "sl.lua");
-    FAIL() << "loaded";
-  } catch (const s::script_error& err) {
-    EXPECT_EQ(std::string(err.what()),
-              "sl.lua:2: this waits, and nothing may wait while the script file loads: call it "
-              "in a task, on_start, on_stop or setup()");
-  }
+  EXPECT_EQ(load_error(e, "sl.lua"),
+            "sl.lua:2: this waits, and nothing may wait while the script file loads: call it "
+            "in a task, on_start, on_stop or setup()");
 }
 
 TEST(ScriptLoad, TheClassMayHoldFieldsOfItsOwn) {
@@ -1499,19 +1501,10 @@ TEST(ScriptLoad, AFileWithADotInItsNameLoadsAsItself) {
                       {"bad.v2.lua", "return {tasks = {print}}\nlocal x = = 1"}});
   EXPECT_EQ(s::load_user_class(e, "shop.v2.lua").tasks.size(), 1u);
   EXPECT_EQ(s::load_user_class(e, "shop.v2.lua").tasks.size(), 1u) << "a second load, once run";
-  try {
-    s::load_user_class(e, "bad.v2.lua");
-    ADD_FAILURE() << "a syntax error loaded";
-  } catch (const s::script_error& err) {
-    EXPECT_NE(std::string(err.what()).find("bad.v2.lua:2:"), std::string::npos) << err.what();
-  }
+  const std::string why = load_error(e, "bad.v2.lua");
+  EXPECT_NE(why.find("bad.v2.lua:2:"), std::string::npos) << why;
   const int top = lua_gettop(e.state());
-  try {
-    s::load_user_class(e, "gone.v2.lua");
-    ADD_FAILURE() << "a missing file loaded";
-  } catch (const s::script_error& err) {
-    EXPECT_EQ(std::string(err.what()), "no script 'gone.v2.lua' among the scenario's files");
-  }
+  EXPECT_EQ(load_error(e, "gone.v2.lua"), "no script 'gone.v2.lua' among the scenario's files");
   EXPECT_EQ(lua_gettop(e.state()), top) << "a worker tries again at every user's start";
 }
 
@@ -1523,21 +1516,10 @@ TEST(ScriptLoad, AFileThatFailsToLoadSaysItsOwnErrorAtEveryTry) {
                               {"lib/m.lua", "error('module broken')"}});
   for (int attempt = 0; attempt < 2; ++attempt) {
     SCOPED_TRACE(attempt);
-    try {
-      s::load_user_class(e, "envload.lua");
-      ADD_FAILURE() << "loaded";
-    } catch (const s::script_error& err) {
-      EXPECT_NE(std::string(err.what()).find("envload.lua:1: cannot init on this worker"),
-                std::string::npos)
-          << err.what();
-    }
-    try {
-      s::load_user_class(e, "uses.lua");
-      ADD_FAILURE() << "loaded";
-    } catch (const s::script_error& err) {
-      EXPECT_NE(std::string(err.what()).find("m.lua:1: module broken"), std::string::npos)
-          << err.what();
-    }
+    const std::string why = load_error(e, "envload.lua");
+    EXPECT_NE(why.find("envload.lua:1: cannot init on this worker"), std::string::npos) << why;
+    const std::string module_why = load_error(e, "uses.lua");
+    EXPECT_NE(module_why.find("m.lua:1: module broken"), std::string::npos) << module_why;
   }
 }
 
@@ -1553,13 +1535,8 @@ TEST(ScriptLoad, ARunawayLoopIsNamedByItsOwnLineAtLoadAndInAFunction) {
               o);
   for (const auto& [file, line] :
        {std::pair{"spin.lua", "spin.lua:3:"}, {"nest.lua", "nest.lua:3:"}}) {
-    try {
-      s::load_user_class(e, file);
-      ADD_FAILURE() << file << " loaded";
-    } catch (const s::script_error& err) {
-      EXPECT_EQ(std::string(err.what()).rfind(std::string(line) + " script ran over 20 ms", 0), 0u)
-          << err.what();
-    }
+    const std::string why = load_error(e, file);
+    EXPECT_EQ(why.rfind(std::string(line) + " script ran over 20 ms", 0), 0u) << why;
   }
 }
 
@@ -1569,14 +1546,9 @@ TEST(ScriptLoad, AFileThatRunsOutOfHeapAsItLoadsIsNamed) {
   o.heap_limit = std::size_t{16} << 20;
   s::engine e(s::script_files{{"big.lua", "local s = ('x'):rep(1e8)\nreturn {tasks = {print}}"}},
               o);
-  try {
-    s::load_user_class(e, "big.lua");
-    ADD_FAILURE() << "loaded";
-  } catch (const s::script_error& err) {
-    EXPECT_EQ(std::string(err.what()),
-              "big.lua: not enough memory while it loaded (the Lua heap of this hub thread is "
-              "limited to 16 MiB, scripting.heap_mb)");
-  }
+  EXPECT_EQ(load_error(e, "big.lua"),
+            "big.lua: not enough memory while it loaded (the Lua heap of this hub thread is "
+            "limited to 16 MiB, scripting.heap_mb)");
 }
 
 TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
@@ -1620,12 +1592,8 @@ TEST(ScriptLoad, ABadClassIsRefusedWithWhy) {
   };
   for (const auto& [text, expected] : cases) {
     s::engine e(s::script_files{{"c.lua", text}});
-    try {
-      s::load_user_class(e, "c.lua");
-      ADD_FAILURE() << text << " loaded";
-    } catch (const s::script_error& err) {
-      EXPECT_NE(std::string(err.what()).find(expected), std::string::npos) << err.what();
-    }
+    const std::string why = load_error(e, "c.lua");
+    EXPECT_NE(why.find(expected), std::string::npos) << text << ": " << why;
   }
 }
 
@@ -1647,12 +1615,8 @@ TEST(ScriptLoad, AClassFieldErrorNamesTheLineOfTheFunctionConcerned) {
   };
   for (const auto& [text, expected] : cases) {
     s::engine e(s::script_files{{"c.lua", text}});
-    try {
-      s::load_user_class(e, "c.lua");
-      ADD_FAILURE() << text << " loaded";
-    } catch (const s::script_error& err) {
-      EXPECT_EQ(std::string(err.what()).rfind(expected, 0), 0u) << err.what();
-    }
+    const std::string why = load_error(e, "c.lua");
+    EXPECT_EQ(why.rfind(expected, 0), 0u) << text << ": " << why;
   }
 }
 
@@ -1675,15 +1639,11 @@ TEST(ScriptLoad, AFileNamedLikeABuiltInModuleIsRefusedByName) {
   // require("os") gave Lua's os library, and the error blamed the file's tasks.
   for (const std::string name : {"os.lua", "string.lua", "swarmlet.lua"}) {
     s::engine e(s::script_files{{name, "return {tasks = {print}}"}});
-    try {
-      s::load_user_class(e, name);
-      ADD_FAILURE() << name << " loaded";
-    } catch (const s::script_error& err) {
-      const std::string module = name.substr(0, name.size() - 4);
-      EXPECT_EQ(std::string(err.what()), name + ": '" + module +
-                                             "' is a built-in module (require() gives it, not "
-                                             "this file); rename the file");
-    }
+    const std::string why = load_error(e, name);
+    const std::string module = name.substr(0, name.size() - 4);
+    EXPECT_EQ(why, name + ": '" + module +
+                       "' is a built-in module (require() gives it, not "
+                       "this file); rename the file");
   }
   // Modules the sandbox leaves out are no one's name: a file may take it.
   s::engine e(s::script_files{{"io.lua", "return {tasks = {print}}"}});
@@ -1809,30 +1769,18 @@ TEST_F(MainScript, AStopCutsTheWaitForSetupsThreadsRequests) {
 TEST_F(MainScript, ErrorsNameMainLuaAndItsLine) {
   on_hub([&] {
     auto m = load("function setup(ctx)\n  local x = nil\n  return x.y\nend\n");
-    try {
-      m->setup();
-      ADD_FAILURE() << "setup raised";
-    } catch (const s::script_error& e) {
-      EXPECT_EQ(std::string(e.what()).rfind("main.lua:3: attempt to index", 0), 0u) << e.what();
-    }
+    const std::string why = script_error_of([&] { m->setup(); });
+    EXPECT_EQ(why.rfind("main.lua:3: attempt to index", 0), 0u) << why;
     auto rows = m->take_stats(s::setup_type);
     EXPECT_EQ(rows.entries().count({"LUA", "SETUP main.lua:setup"}), 1u) << "a script error";
 
     auto bad = load("function setup(ctx) return {f = print} end\n");
-    try {
-      bad->setup();
-      ADD_FAILURE() << "a function cannot reach the users";
-    } catch (const s::script_error& e) {
-      EXPECT_EQ(std::string(e.what()).rfind("main.lua: setup() must return strings", 0), 0u)
-          << e.what();
-    }
+    const std::string bad_why = script_error_of([&] { bad->setup(); });
+    EXPECT_EQ(bad_why.rfind("main.lua: setup() must return strings", 0), 0u)
+        << "a function cannot reach the users: " << bad_why;
   });
-  try {
-    on_hub([&] { load("setup = 42\n"); });
-    ADD_FAILURE() << "setup must be a function";
-  } catch (const s::script_error& e) {
-    EXPECT_EQ(std::string(e.what()), "main.lua: setup must be a function, got number");
-  }
+  EXPECT_EQ(script_error_of([&] { on_hub([&] { load("setup = 42\n"); }); }),
+            "main.lua: setup must be a function, got number");
 }
 
 TEST_F(MainScript, AMistypedSetupOrTeardownIsRefusedNotIgnored) {
@@ -1846,12 +1794,8 @@ TEST_F(MainScript, AMistypedSetupOrTeardownIsRefusedNotIgnored) {
       // A C function starts on no line of the file: the file alone.
   };
   for (const auto& c : cases) {
-    try {
-      on_hub([&] { load(c.first); });  // (clang captures no structured binding)
-      ADD_FAILURE() << c.first << " loaded";
-    } catch (const s::script_error& e) {
-      EXPECT_EQ(std::string(e.what()), c.second);
-    }
+    // (clang captures no structured binding)
+    EXPECT_EQ(script_error_of([&] { on_hub([&] { load(c.first); }); }), c.second) << c.first;
   }
   on_hub([&] { EXPECT_TRUE(load("function setup_users() end\nfunction setup(ctx) end\n")); });
 }
@@ -1861,13 +1805,8 @@ TEST_F(MainScript, ASetupPastItsTimeLimitIsStoppedAndSaysSo) {
     s::main_script_settings settings;
     settings.setup_timeout = 50ms;
     auto m = load("local sw = require 'swarmlet'\nfunction setup() sw.sleep(60) end\n", settings);
-    try {
-      m->setup();
-      ADD_FAILURE() << "setup ended";
-    } catch (const s::script_error& e) {
-      EXPECT_EQ(std::string(e.what()),
-                "main.lua: setup() did not end within 50ms (scripting.setup_timeout)");
-    }
+    EXPECT_EQ(script_error_of([&] { m->setup(); }),
+              "main.lua: setup() did not end within 50ms (scripting.setup_timeout)");
   });
 }
 
