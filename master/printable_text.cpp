@@ -23,6 +23,17 @@ std::size_t utf8_length_at(std::string_view text, std::size_t i) {
   return length;
 }
 
+/// Whether the UTF-8 character of `length` bytes at `text[i]` is a control a terminal acts on:
+/// C1 (U+0080-U+009F; U+009B is a CSI, as ESC [ is) or one that reorders the text around it
+/// (U+202A-U+202E, U+2066-U+2069: a warning that reads one thing and says another).
+bool is_terminal_control(std::string_view text, std::size_t i, std::size_t length) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
+  if (length == 2) return byte(0) == 0xc2 && byte(1) <= 0x9f;
+  if (length != 3 || byte(0) != 0xe2) return false;
+  return (byte(1) == 0x80 && byte(2) >= 0xaa && byte(2) <= 0xae) ||
+         (byte(1) == 0x81 && byte(2) >= 0xa6 && byte(2) <= 0xa9);
+}
+
 }  // namespace
 
 std::string printable(std::string_view line) {
@@ -32,6 +43,16 @@ std::string printable(std::string_view line) {
   for (std::size_t i = 0; i < line.size();) {
     const auto c = static_cast<unsigned char>(line[i]);
     const std::size_t length = utf8_length_at(line, i);
+    if (length > 1 && is_terminal_control(line, i, length)) {
+      for (std::size_t k = 0; k < length; ++k) {
+        const auto b = static_cast<unsigned char>(line[i + k]);
+        out += "\\x";
+        out += hex[b >> 4];
+        out += hex[b & 15];
+      }
+      i += length;
+      continue;
+    }
     if (length == 0 || c < 0x20 || c == 0x7f) {
       out += "\\x";
       out += hex[c >> 4];

@@ -6,8 +6,9 @@
 
 namespace swarmlet::master {
 
-/// `line` with control characters and bytes that are not UTF-8 written as \xNN; valid UTF-8
-/// (a host name in Greek, a file path with accents) stays as it is.
+/// `line` with control characters (C0, DEL, C1 and the bidirectional overrides) and bytes that
+/// are not UTF-8 written as \xNN; other UTF-8 (a host name in Greek, a file path with accents)
+/// stays as it is.
 std::string printable(std::string_view line);
 
 /// `text` with each byte that is not part of a UTF-8 character replaced by U+FFFD, as the JSON

@@ -211,6 +211,16 @@ void test_runner::warn_if_hubs_strained(const std::string& worker_id,
 }
 
 void test_runner::say_worker_warning(const std::string& worker_id, std::string_view warning) {
+  // A worker of this build says a handful in a test (each once a run); more than a report may
+  // carry is a broken or hostile worker's flood, which would grow every report and the console.
+  constexpr std::size_t most = proto::stats_report::max_warnings;
+  std::size_t& said = warnings_said_[worker_id];
+  if (said > most) return;
+  if (++said > most)
+    return warn(fmt::format(
+        "worker {} sent more than {} warnings in this test: the rest are not shown (a broken or "
+        "hostile worker)",
+        worker_id, most));
   warn(fmt::format("worker {}: {}", worker_id, warning));
 }
 
@@ -320,10 +330,10 @@ aggregator::add_result test_runner::take(const proto::stats_frame& frame,
     // a repeat of a report already merged).
     if (of_this_process) {
       note_users(worker_id, users_change, frame.peak_users);
-      if (result != aggregator::add_result::refused) {
-        warn_if_hubs_strained(worker_id, frame.hubs);
-        for (const auto w : frame.warnings) say_worker_warning(worker_id, w);
-      }
+      if (result != aggregator::add_result::refused) warn_if_hubs_strained(worker_id, frame.hubs);
+      // Read with the sound header, even of a report refused for its body: the worker says
+      // each once, so this is the only time.
+      for (const auto w : frame.warnings) say_worker_warning(worker_id, w);
     }
     if (stopping_) last_report_while_stopping_ = green::clock::now();
     judge_abort_after_report();

@@ -161,7 +161,7 @@ class test_runner final : public proto::report_sink {
   /// in its response times (see hub_strain_watch).
   void warn_if_hubs_strained(const std::string& worker_id, const proto::hub_strain& hubs);
   /// A warning a report of this run carries (stats_report::warnings), said naming the worker
-  /// (once a test, as every warning).
+  /// (once a test, as every warning; at most stats_report::max_warnings of a worker's).
   void say_worker_warning(const std::string& worker_id, std::string_view warning);
   /// A report's error `message`: warns when it says the worker ran out of file descriptors or
   /// local ports.
@@ -246,6 +246,7 @@ class test_runner final : public proto::report_sink {
   std::map<std::string, int> worker_indexes_;
   row_leases rows_;
   hub_strain_watch hub_strain_;
+  std::map<std::string, std::size_t> warnings_said_;       ///< by worker id (say_worker_warning)
   std::map<std::string, proto::spawn_command> last_sent_;  ///< per worker taking part
   green::event<> stop_requested_;
   green::event<> finals_in_;

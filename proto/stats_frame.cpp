@@ -144,11 +144,16 @@ void pack_stats_report(packer& p, const stats_report& r, report_names& names) {
   p.pack(r.hubs.busiest_cpu_percent);
   p.pack(r.hubs.blocked_thread);
   p.pack(r.hubs.blocked_ms);
-  // No more than a report may carry (stats_frame::read refuses more): the first, cut short.
+  // No more than a report may carry (stats_frame::read refuses more): the first, cut short
+  // between two UTF-8 characters.
   const std::size_t warnings = std::min(r.warnings.size(), stats_report::max_warnings);
   p.pack_array(static_cast<std::uint32_t>(warnings));
-  for (std::size_t i = 0; i < warnings; ++i)
-    p.pack(std::string_view(r.warnings[i]).substr(0, stats_report::max_warning_bytes));
+  for (std::size_t i = 0; i < warnings; ++i) {
+    const std::string_view w = r.warnings[i];
+    std::size_t cut = std::min(w.size(), stats_report::max_warning_bytes);
+    while (cut > 0 && cut < w.size() && (static_cast<unsigned char>(w[cut]) & 0xc0) == 0x80) --cut;
+    p.pack(w.substr(0, cut));
+  }
   p.pack(r.requests_sent);
   pack_ids(p, r.live_user_ids);
   p.pack_map(static_cast<std::uint32_t>(r.data_rows_used.size()));

@@ -256,6 +256,8 @@ void runtime::warn_of_ports(std::uint64_t users) {
     warned_of_ports_ = true;
     if (options_.warn) options_.warn(*warning);
     warnings_.push_back(std::move(*warning));
+    // Sent now, not at the next interval: the ramp that crosses the range is under way.
+    if (!report_now_.ready()) report_now_.send();
   }
 }
 

@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   r.users = 4;
   r.live_user_ids = p::id_ranges::span(1, 4);
   r.data_rows_used = {{"a", 12}};
+  r.hubs = {1, 93.5, 0, 120.25};
+  r.warnings = {"4 users take more than 2 ports", "caf\xc3\xa9"};
   for (int i = 0; i < 50; ++i)
     r.delta.entry(i % 2 ? "GET" : "POST", "/n" + std::to_string(i % 5))
         .record(i * 97, 10, i % 9 == 0);

@@ -320,7 +320,7 @@ end}}
       << "on the master's console under -q: " << master.err();
 }
 
-TEST(DistributedPorts, AWorkerWithMoreUsersThanLocalPortsIsWarnedOfByTheMasterBeforeItsRamp) {
+TEST(DistributedPorts, AWorkerWithMoreUsersThanLocalPortsIsWarnedOfByTheMasterAsItsRampBegins) {
   // The worker's warning that its users will run out of local ports was said on the worker's
   // own console alone, where the user of a remote worker does not look. In a network namespace
   // of its own with two local ports (the master listens on 5557 and 5558, outside them), four
@@ -357,13 +357,13 @@ exit $code
     GTEST_SKIP() << "no network namespace here: " << r.err;
   if (r.code == 77) GTEST_SKIP() << r.out << r.err;
   ASSERT_EQ(r.code, 1) << "requests failed and no threshold was set: " << r.out << r.err;
-  const std::string before_ramp =
+  const std::string as_ramp_begins =
       "worker far-w: 4 users, each with a connection of its own, take more than ";
-  EXPECT_NE(r.err.find("swarmlet: WARNING: " + before_ramp), std::string::npos)
+  EXPECT_NE(r.err.find("swarmlet: WARNING: " + as_ramp_begins), std::string::npos)
       << "on the master's console: " << r.err;
   const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
   const std::string warnings = s["warnings"].dump();
-  EXPECT_NE(warnings.find(before_ramp), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find(as_ramp_begins), std::string::npos) << warnings;
   EXPECT_NE(warnings.find("(net.ipv4.ip_local_port_range 40000-40001, 2 ports)"), std::string::npos)
       << warnings;
   EXPECT_NE(warnings.find("worker far-w ran out of local ports"), std::string::npos) << warnings;

@@ -171,10 +171,10 @@ users: [{wait: {constant: 100ms}, tasks: [{get: /}]}]
 
 TEST(Run, UsersPastTheLocalPortRangeAreWarnedOfAndTheirFailuresNameIt) {
   // A network namespace of its own with two local ports: of four users, each with a connection
-  // of its own to the target, two connect and two find no port. The local worker warns before
-  // the ramp, a connect that finds no port says so instead of "Cannot assign requested
-  // address", and the master warns that the worker ran out of local ports (the generator's
-  // limit, not the target's).
+  // of its own to the target, two connect and two find no port. The local worker warns as the
+  // ramp begins (with a report sent at once), a connect that finds no port says so instead of
+  // "Cannot assign requested address", and the master warns that the worker ran out of local ports
+  // (the generator's limit, not the target's).
   const auto file = ts::write_temp_file("s.yaml", R"(target: http://127.0.0.1:8080
 load: {users: 4, spawn_rate: 100, run_time: 1s}
 users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]
@@ -202,16 +202,16 @@ exit $code
     GTEST_SKIP() << "no network namespace here: " << r.err;
   if (r.code == 77) GTEST_SKIP() << r.out << r.err;
   ASSERT_EQ(r.code, 1) << "requests failed and no threshold was set: " << r.out << r.err;
-  const std::string before_ramp =
+  const std::string as_ramp_begins =
       "worker local: 4 users, each with a connection of its own, take more than ";
-  EXPECT_NE(r.err.find("swarmlet: WARNING: " + before_ramp), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("swarmlet: WARNING: " + as_ramp_begins), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("(net.ipv4.ip_local_port_range 40000-40001, 2 ports)"), std::string::npos)
       << r.err;
   const std::string ran_out = "worker local ran out of local ports: its users' connections";
   EXPECT_NE(r.err.find("swarmlet: WARNING: " + ran_out), std::string::npos) << r.err;
   const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
   std::string warnings = s["warnings"].dump();
-  EXPECT_NE(warnings.find(before_ramp), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find(as_ramp_begins), std::string::npos) << warnings;
   EXPECT_NE(warnings.find(ran_out), std::string::npos) << warnings;
   ASSERT_EQ(s["errors"].size(), 1u) << s.dump();
   const std::string error = s["errors"][0]["error"];

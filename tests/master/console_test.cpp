@@ -110,6 +110,16 @@ TEST(Printable, APeersControlBytesAndNonUtf8AreEscapedItsUtf8Kept) {
             "w\\x1b[2J\\xff caf\xc3\xa9\\x0a");
   EXPECT_EQ(swarmlet::master::printable("\xc3"), "\\xc3") << "a sequence cut short";
   EXPECT_EQ(swarmlet::master::printable("\xed\xa0\x80"), "\\xed\\xa0\\x80") << "a surrogate";
+  EXPECT_EQ(swarmlet::master::printable("a\xc2\x9b"
+                                        "2Jb"),
+            "a\\xc2\\x9b2Jb")
+      << "C1's CSI";
+  EXPECT_EQ(swarmlet::master::printable("\xc2\x80\xc2\x9f\xc2\xa0"), "\\xc2\\x80\\xc2\\x9f\xc2\xa0")
+      << "C1 from U+0080 to U+009F; a no-break space is text";
+  EXPECT_EQ(swarmlet::master::printable("ok \xe2\x80\xae"
+                                        "evil\xe2\x81\xa9 \xe2\x80\x94"),
+            "ok \\xe2\\x80\\xaeevil\\xe2\\x81\\xa9 \xe2\x80\x94")
+      << "bidirectional overrides and isolates; an em dash is text";
 }
 
 TEST(ValidUtf8, EachByteThatIsNoCharacterBecomesUFFFDAsInTheJsonReport) {

@@ -180,7 +180,7 @@ TEST(TestRunner, AWorkersWarningIsSaidNamingItOnceATestFromItsOwnReportsOnly) {
   ASSERT_EQ(runner.deliver(frame), m::aggregator::add_result::merged);
   const std::vector<std::string> said{"worker w: 100 users take more than 2 ports"};
   EXPECT_EQ(runner.summary_now().warnings, said);
-  r.sequence = 2;  // said again (a worker restarted in the test): still said once
+  r.sequence = 2;  // said again (the worker's next report): still said once
   swarmlet::proto::stats_frame next;
   ASSERT_FALSE(next.read(swarmlet::proto::encode_stats("w", r, names)));
   ASSERT_EQ(runner.deliver(next), m::aggregator::add_result::merged);
@@ -196,14 +196,49 @@ TEST(TestRunner, AWorkersWarningIsSaidNamingItOnceATestFromItsOwnReportsOnly) {
   for (const auto& w : runner.summary_now().warnings)
     EXPECT_EQ(w.find("not this worker's"), std::string::npos) << w;
 
+  // A report refused for its body (a name past what a report may carry) was read to its sound
+  // header, warnings included: the worker says each once, so they are said now.
+  r.sequence = 3;
+  r.warnings = {"said with a refused report"};
+  swarmlet::proto::stats_frame refused;
+  ASSERT_FALSE(refused.read(swarmlet::proto::encode_stats("w", r, names)));
+  EXPECT_EQ(runner.refuse(refused, "a hand-made reason"), m::aggregator::add_result::refused);
+  const auto& warnings = runner.summary_now().warnings;
+  EXPECT_NE(std::find(warnings.begin(), warnings.end(), "worker w: said with a refused report"),
+            warnings.end());
+
   // `swarmlet run`'s local worker hands its reports over in memory: said the same way.
   auto local = first_report("local", runner);
   local.warnings = {"3 users take more than 2 ports"};
   runner.deliver(std::move(local));
+  const auto& now = runner.summary_now().warnings;
+  EXPECT_NE(std::find(now.begin(), now.end(), "worker local: 3 users take more than 2 ports"),
+            now.end());
+}
+
+TEST(TestRunner, AWorkerFloodingWarningsHasTheFirstFewSaidAndTheRestNamedOnce) {
+  // Each distinct line stays in the summary for the whole test: a hostile worker sending 8 new
+  // lines a report would grow the master, its console and every report without end.
+  swarmlet::green::hub hub;
+  m::test_runner runner(one_get_scenario(), m::runner_options{});
+  for (int report = 1; report <= 3; ++report) {
+    auto r = first_report("flood", runner);
+    r.sequence = static_cast<std::uint64_t>(report);
+    for (std::size_t i = 0; i < swarmlet::proto::stats_report::max_warnings; ++i)
+      r.warnings.push_back("line " + std::to_string(report) + "." + std::to_string(i));
+    runner.deliver(std::move(r));
+  }
+  auto calm = first_report("calm", runner);
+  calm.warnings = {"one line"};
+  runner.deliver(std::move(calm));
   const auto& warnings = runner.summary_now().warnings;
-  EXPECT_NE(
-      std::find(warnings.begin(), warnings.end(), "worker local: 3 users take more than 2 ports"),
-      warnings.end());
+  const auto most = swarmlet::proto::stats_report::max_warnings;
+  ASSERT_EQ(warnings.size(), most + 2) << "the flood's first report, its cap, the calm one's";
+  EXPECT_EQ(warnings[0], "worker flood: line 1.0");
+  EXPECT_EQ(warnings[most],
+            "worker flood sent more than 8 warnings in this test: the rest are not shown (a "
+            "broken or hostile worker)");
+  EXPECT_EQ(warnings[most + 1], "worker calm: one line") << "another worker's are its own";
 }
 
 TEST(TestRunner, OnlyAReportTheRunnerTakesSpeaksForTheWorkersHubThreads) {
@@ -812,6 +847,16 @@ TEST(TestRunner, AReportOfTheProcessBeforeARestartCountsNoRowsOfTheNewOnesLease)
   EXPECT_EQ(runner.results().workers().at("a (before its restart)").reports, 2u)
       << "its stats count as the dead process's";
   EXPECT_EQ(runner.results().workers().at("a").reports, 1u);
+  swarmlet::proto::stats_report late;  // nor does its warning speak for the worker now
+  late.worker_id = "a";
+  late.run_id = runner.run_id();
+  late.incarnation = 71;
+  late.sequence = a.next_sequence();
+  late.command_id = old_command;
+  late.warnings = {"of the dead process"};
+  runner.deliver(std::move(late));
+  for (const auto& w : runner.summary_now().warnings)
+    EXPECT_EQ(w.find("of the dead process"), std::string::npos) << w;
   runner.request_stop();
   EXPECT_EQ(running.wait(), 0);
 }

@@ -591,6 +591,9 @@ TEST(StatsFrame, AReportCarriesTheWorkersWarningsWithinBounds) {
   ASSERT_FALSE(f.read(p::encode_stats("w", r, names)));
   ASSERT_EQ(f.warnings.size(), most);
   EXPECT_EQ(f.warnings[0].size(), longest);
+  r.warnings = {std::string(longest - 1, 'x') + "\xc3\xa9"};  // an e-acute across the cut
+  ASSERT_FALSE(f.read(p::encode_stats("w", r, names)));
+  EXPECT_EQ(f.warnings.at(0), std::string(longest - 1, 'x')) << "cut before the character";
 }
 
 TEST(StatsFrame, OutsideTheMastersNameTableAReportMustDefineEveryNameItUses) {
