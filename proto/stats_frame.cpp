@@ -14,7 +14,7 @@ namespace {
 using packer = msgpack::packer<msgpack::sbuffer>;
 
 constexpr std::size_t max_id = 256;
-constexpr std::size_t max_text = 4096;  // a method, a name, an error message
+constexpr std::size_t max_text = stats::stats_table::max_text;  // a method, a name, an error
 constexpr std::uint32_t payload_fields = 20;
 constexpr std::uint32_t max_data_files = 10000;
 // A report defines every name its rows use that the master does not know yet.

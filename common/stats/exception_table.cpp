@@ -2,20 +2,13 @@
 
 #include <utility>
 
-namespace swarmlet::stats {
+#include "cut_text.hpp"
 
-std::string exception_table::cut(std::string_view text, std::size_t max) {
-  if (text.size() <= max) return std::string(text);
-  constexpr std::string_view mark = "...";
-  std::size_t end = max > mark.size() ? max - mark.size() : 0;
-  // Back to the first byte of the character that would be split (continuations are 10xxxxxx).
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return std::string(text.substr(0, end)) + std::string(mark.substr(0, max - end));
-}
+namespace swarmlet::stats {
 
 void exception_table::record(std::string_view message, std::string_view traceback,
                              std::uint64_t count) {
-  exception_key key{cut(message, max_message), cut(traceback, max_traceback)};
+  exception_key key{cut_text(message, max_message), cut_text(traceback, max_traceback)};
   if (auto it = entries_.find(key); it != entries_.end()) {
     it->second += count;
     return;

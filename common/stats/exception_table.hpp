@@ -47,9 +47,6 @@ class exception_table {
   std::uint64_t total() const noexcept;
   bool empty() const noexcept { return entries_.empty(); }
 
-  /// `text` cut to at most `max` bytes without splitting a UTF-8 character.
-  static std::string cut(std::string_view text, std::size_t max);
-
  private:
   std::size_t max_distinct_;
   std::map<exception_key, std::uint64_t> entries_;

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "cut_text.hpp"
+
 namespace swarmlet::stats {
 
 namespace {
@@ -13,6 +15,8 @@ constexpr std::size_t other_rows_allowance = 16;
 }  // namespace
 
 request_key stats_table::admit(const request_key& key) const {
+  if (key.method.size() > max_text || key.name.size() > max_text)
+    return admit(request_key{cut_text(key.method, max_text), cut_text(key.name, max_text)});
   if (entries_.size() < max_names_ || entries_.count(key)) return key;
   request_key other{key.method, other_names};
   if (entries_.size() < max_names_ + other_rows_allowance || entries_.count(other)) return other;
@@ -25,6 +29,9 @@ request_key stats_table::last_other_row(const request_key& key) {
 }
 
 error_key stats_table::admit(const error_key& key) const {
+  if (key.method.size() > max_text || key.name.size() > max_text || key.message.size() > max_text)
+    return admit(error_key{cut_text(key.method, max_text), cut_text(key.name, max_text),
+                           cut_text(key.message, max_text)});
   if (errors_.size() < max_names_ || errors_.count(key)) return key;
   return {"*", other_names, other_errors};
 }

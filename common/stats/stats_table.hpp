@@ -43,6 +43,11 @@ class stats_table {
   /// come from an honest worker. A bound on what one report makes the master allocate.
   static constexpr std::size_t max_report_rows = 2000;
   static constexpr std::size_t max_report_errors = 2000;
+  /// The most bytes of a method, a name or an error message a report carries (the master
+  /// refuses a report with a longer one, as from no honest worker): a longer one is cut to it
+  /// as it is recorded (cut_text), so a script's long name or error (error(r.body), say) costs
+  /// its text, not every request of its worker's reports.
+  static constexpr std::size_t max_text = 4096;
 
   /// Holds at most `max_names` (method, name) rows (and as many error rows): a new name beyond
   /// that is counted in the (method, other_names) row, so names made from ids or uuids cannot

@@ -320,6 +320,48 @@ end}}
       << "on the master's console under -q: " << master.err();
 }
 
+TEST_F(Distributed, ANameOrAnErrorLongerThanAReportCarriesIsCutNotEveryReportRefused) {
+  // The stats plane carries names and error messages of up to 4,096 bytes; one longer, recorded
+  // by a script (or a script's error(r.body), say), got every report of its worker refused, and
+  // every request it held counted lost.
+  const auto file = scenario_with(R"(load: {users: 1, spawn_rate: 100, run_time: 1s}
+users: [{name: long, script: long.lua}]
+)",
+                                  {{"long.lua", R"(local sw = require 'swarmlet'
+return {tasks = {function(u)
+  sw.record{type = "X", name = string.rep("n", 5000), ms = 1}
+  sw.record{type = "X", name = "short", ms = 1, error = string.rep("e", 5000)}
+  sw.sleep(0.05)
+end}}
+)"}});
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "-q",
+                      "--json", dir + "/s.json"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  ts::process w({binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port",
+                 ports.second, "--threads", "1", "--report-interval-ms", "200"});
+  EXPECT_EQ(master.wait(), 1) << "a recorded failure: exit 1\n" << master.err();
+  EXPECT_EQ(w.wait(), 0) << w.err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_EQ(s["warnings"].dump().find("refused"), std::string::npos) << s["warnings"].dump();
+  std::uint64_t long_name = 0, failed = 0;
+  for (const auto& r : s["requests"]) {
+    if (r["method"] != "X") continue;
+    const std::string name = r["name"];
+    if (name == "short") failed += r["failures"].get<std::uint64_t>();
+    if (name.rfind("nnn", 0) == 0) {
+      EXPECT_EQ(name, std::string(4093, 'n') + "...");
+      long_name += r["requests"].get<std::uint64_t>();
+    }
+  }
+  EXPECT_GT(long_name, 0u) << s["requests"].dump().substr(0, 2000);
+  EXPECT_EQ(failed, long_name) << "every iteration records both";
+  ASSERT_EQ(s["errors"].size(), 1u) << s["errors"].dump().substr(0, 2000);
+  EXPECT_EQ(s["errors"][0]["error"], std::string(4093, 'e') + "...");
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), 2 * long_name) << "none lost";
+}
+
 TEST(DistributedPorts, AWorkerWithMoreUsersThanLocalPortsIsWarnedOfByTheMasterAsItsRampBegins) {
   // The worker's warning that its users will run out of local ports was said on the worker's
   // own console alone, where the user of a remote worker does not look. In a network namespace

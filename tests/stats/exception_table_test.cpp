@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "common/stats/cut_text.hpp"
 #include "common/stats/stats_codec.hpp"
 
 namespace s = swarmlet::stats;
@@ -117,9 +118,9 @@ TEST(ExceptionTable, LongTextsAreCutWithoutSplittingACharacter) {
   // "é" is two bytes: a cut falling between them moves before the character.
   std::string e;
   for (int i = 0; i < 10; ++i) e += "\xC3\xA9";
-  const std::string cut = s::exception_table::cut(e, 8);  // 5 bytes of text fit: 2 whole é
+  const std::string cut = s::cut_text(e, 8);  // 5 bytes of text fit: 2 whole é
   EXPECT_EQ(cut, "\xC3\xA9\xC3\xA9...");
-  EXPECT_EQ(s::exception_table::cut("short", 8), "short");
+  EXPECT_EQ(s::cut_text("short", 8), "short");
 }
 
 TEST(ExceptionCodec, ATableRoundTrips) {

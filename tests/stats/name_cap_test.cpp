@@ -153,3 +153,25 @@ TEST(NameCap, ScriptErrorsAreNotRequestsAndStayApartWhenFolded) {
   EXPECT_EQ(master.total().requests, 40u);
   EXPECT_EQ(master.script_errors().requests, 5u);
 }
+
+TEST(NameCap, ANameOrAnErrorLongerThanAReportCarriesIsCutAsItIsRecorded) {
+  // The master refuses a report with a text past max_text (as from no honest worker): a name or
+  // an error a script made that long (error(r.body), say) got every report refused.
+  s::stats_table t;
+  const std::string long_name(s::stats_table::max_text + 1, 'n');
+  const std::string cut = std::string(s::stats_table::max_text - 3, 'n') + "...";
+  t.entry("GET", long_name).record(1000, 1, false);
+  t.entry("GET", long_name).record(1000, 1, false);
+  EXPECT_EQ(requests_of(t, "GET", cut), 2u) << "one row, under the cut name";
+  EXPECT_EQ(t.entries().size(), 1u);
+  t.record_error("GET", long_name, std::string(5000, 'e'));
+  t.record_error("GET", long_name, std::string(5000, 'e'));
+  ASSERT_EQ(t.errors().size(), 1u);
+  const auto& [key, n] = *t.errors().begin();
+  EXPECT_EQ(key.name, cut);
+  EXPECT_EQ(key.message, std::string(s::stats_table::max_text - 3, 'e') + "...");
+  EXPECT_EQ(n, 2u);
+  const std::string fits(s::stats_table::max_text, 'f');
+  t.entry("GET", fits).record(1000, 1, false);
+  EXPECT_EQ(requests_of(t, "GET", fits), 1u) << "the longest that fits is kept whole";
+}
