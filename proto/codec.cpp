@@ -4,6 +4,7 @@
 #include <chrono>
 #include <msgpack.hpp>
 
+#include "common/config/scenario.hpp"
 #include "common/stats/stats_codec.hpp"
 #include "setup_data_limit.hpp"
 #include "stats_frame.hpp"
@@ -13,6 +14,8 @@ namespace {
 
 constexpr std::size_t max_string = 16 * 1024 * 1024;  // a scenario or a data file
 constexpr std::size_t max_id = 256;
+// A user class name is a key of spawn commands: the loader refuses one the wire would not take.
+static_assert(config::max_user_name_bytes <= max_id);
 
 using packer = msgpack::packer<msgpack::sbuffer>;
 

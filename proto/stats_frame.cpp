@@ -5,6 +5,7 @@
 #include <msgpack.hpp>
 
 #include "codec.hpp"
+#include "common/config/scenario.hpp"
 #include "common/stats/stats_codec.hpp"
 #include "msgpack_reader.hpp"
 
@@ -14,6 +15,8 @@ namespace {
 using packer = msgpack::packer<msgpack::sbuffer>;
 
 constexpr std::size_t max_id = 256;
+// A user class name is a key of data_rows_used: the loader refuses one a report would not take.
+static_assert(config::max_user_name_bytes <= max_id);
 constexpr std::size_t max_text = stats::stats_table::max_text;  // a method, a name, an error
 constexpr std::uint32_t payload_fields = 20;
 constexpr std::uint32_t max_data_files = 10000;

@@ -117,6 +117,11 @@ struct data_spec {
   std::vector<std::vector<std::string>> rows;
 };
 
+/// The longest user class name: a master's spawn commands and a worker's reports carry it, and
+/// take no longer name (proto: an id's length), so the loader refuses one (a longer one ran no
+/// user: every worker dropped the spawn command).
+inline constexpr std::size_t max_user_name_bytes = 256;
+
 struct user_spec {
   std::string name;
   int weight = 1;

@@ -107,6 +107,10 @@ user_spec read_user(const reader& r, const YAML::Node& n, std::size_t index,
                  "a user");
   }
   u.name = n["name"] ? r.text(n["name"], "name") : "user" + std::to_string(index + 1);
+  if (u.name.size() > max_user_name_bytes)
+    r.fail(n["name"], "name: at most " + std::to_string(max_user_name_bytes) +
+                          " bytes (the workers' reports carry it), got " +
+                          std::to_string(u.name.size()));
   if (n["weight"]) u.weight = static_cast<int>(r.integer(n["weight"], "weight", 1, 1'000'000));
   if (n["wait"]) u.wait = read_wait(r, n["wait"]);
   if (n["tags"]) u.tags = read_tags(r, n["tags"]);

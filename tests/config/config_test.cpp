@@ -795,6 +795,18 @@ TEST(ScenarioLoader, AJsonBodyThatAliasesExpandBeyondBoundsIsRefusedWhereItStart
   EXPECT_EQ(s.users.at(0).tasks.at(0).steps.at(0).json.value().size(), 10000u);
 }
 
+TEST(ScenarioLoader, AUserNameLongerThanTheWireCarriesIsRefusedWhereItIs) {
+  // A 300-byte name ran no user: every worker dropped the spawn command that carried it.
+  const std::string fits(swarmlet::config::max_user_name_bytes, 'a');
+  EXPECT_EQ(swarmlet::config::load_scenario_text(
+                "target: http://h/\nusers: [{name: " + fits + ", tasks: [{get: /}]}]\n", "s.yaml")
+                .users.at(0)
+                .name,
+            fits);
+  EXPECT_EQ(error_of("target: http://h/\nusers:\n  - {tasks: [{get: /}], name: " + fits + "b}\n"),
+            "bad.yaml:3:31: name: at most 256 bytes (the workers' reports carry it), got 257");
+}
+
 TEST(ScenarioLoader, MissingPiecesAreNamed) {
   EXPECT_NE(error_of("target: http://h/\n").find("needs users"), std::string::npos);
   EXPECT_NE(error_of("target: http://h/\nusers: [{name: a}]\n").find("has no tasks"),
