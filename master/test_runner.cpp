@@ -213,7 +213,12 @@ void test_runner::warn_if_hubs_strained(const std::string& worker_id,
 void test_runner::say_worker_warning(const std::string& worker_id, std::string_view warning) {
   // A worker of this build says a handful in a test (each once a run); more than a report may
   // carry is a broken or hostile worker's flood, which would grow every report and the console.
+  // Only new lines count: a worker restarted in the test says its warnings again.
   constexpr std::size_t most = proto::stats_report::max_warnings;
+  std::string line = fmt::format("worker {}: {}", worker_id, warning);
+  if (std::find(summary_.warnings.begin(), summary_.warnings.end(), line) !=
+      summary_.warnings.end())
+    return;
   std::size_t& said = warnings_said_[worker_id];
   if (said > most) return;
   if (++said > most)
@@ -221,7 +226,7 @@ void test_runner::say_worker_warning(const std::string& worker_id, std::string_v
         "worker {} sent more than {} warnings in this test: the rest are not shown (a broken or "
         "hostile worker)",
         worker_id, most));
-  warn(fmt::format("worker {}: {}", worker_id, warning));
+  warn(line);
 }
 
 void test_runner::warn_of_generator_limits(std::string_view message, const std::string& worker_id) {

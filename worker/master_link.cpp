@@ -10,6 +10,8 @@
 
 #include "common/config/config_error.hpp"
 #include "common/green/operations.hpp"
+#include "common/stats/cut_text.hpp"
+#include "common/stats/stats_table.hpp"
 #include "proto/stats_frame.hpp"
 #include "scenario_install.hpp"
 
@@ -117,7 +119,10 @@ void master_link::on_welcome(const proto::welcome_payload& w) {
     });
     installed_ = test;
   } catch (const config::config_error& e) {
-    const std::string text = std::string("the master's scenario does not load here: ") + e.what();
+    // Cut to what an error message carries (the master's codec refuses a longer one).
+    const std::string text =
+        stats::cut_text(std::string("the master's scenario does not load here: ") + e.what(),
+                        stats::stats_table::max_text);
     log(text);
     // As the master's welcome refused: the master lets this worker go at once, and warns.
     send(proto::message_type::error, proto::error_payload{text, proto::message_type::welcome});

@@ -256,7 +256,7 @@ void runtime::warn_of_ports(std::uint64_t users) {
     warned_of_ports_ = true;
     if (options_.warn) options_.warn(*warning);
     warnings_.push_back(std::move(*warning));
-    // Sent now, not at the next interval: the ramp that crosses the range is under way.
+    // Sent now, not at the next interval: the ramp that crosses the range is about to begin.
     if (!report_now_.ready()) report_now_.send();
   }
 }

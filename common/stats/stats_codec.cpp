@@ -6,7 +6,7 @@ namespace swarmlet::stats {
 namespace {
 
 constexpr std::size_t entry_fields = 12;
-constexpr std::size_t max_string = 4096;
+constexpr std::size_t max_string = stats_table::max_text;  // what a table keeps
 // Bounds on what one report may make the master allocate (a histogram is up to 26 KiB): what
 // a worker folds its reports to (stats_table::fold_past).
 constexpr std::uint32_t max_entries = stats_table::max_report_rows;

@@ -37,12 +37,18 @@ error_key stats_table::admit(const error_key& key) const {
 }
 
 request_key stats_table::counted_as(const request_key& key) const {
+  // As admit() cut it: a long key is counted under its cut row, as merge() puts it.
+  if (key.method.size() > max_text || key.name.size() > max_text)
+    return counted_as(request_key{cut_text(key.method, max_text), cut_text(key.name, max_text)});
   if (entries_.count(key)) return key;
   if (request_key other{key.method, other_names}; entries_.count(other)) return other;
   return last_other_row(key);
 }
 
 error_key stats_table::counted_as(const error_key& key) const {
+  if (key.method.size() > max_text || key.name.size() > max_text || key.message.size() > max_text)
+    return counted_as(error_key{cut_text(key.method, max_text), cut_text(key.name, max_text),
+                                cut_text(key.message, max_text)});
   return errors_.count(key) ? key : error_key{"*", other_names, other_errors};
 }
 

@@ -60,8 +60,8 @@ class stats_table {
   /// The entry of (method, name), made on first use. The reference stays valid for the table's
   /// life (take_delta resets entries in place), so callers may keep it.
   request_stats& entry(const std::string& method, const std::string& name);
-  /// As entry(), with the key the row is counted under: `key` itself, or the other_names row
-  /// that took it. Both stay valid for the table's life.
+  /// As entry(), with the key the row is counted under: `key` itself (cut to max_text), or the
+  /// other_names row that took it. Both stay valid for the table's life.
   std::map<request_key, request_stats>::value_type& counted_entry(const request_key& key);
   /// Counts one occurrence of `message` for (method, name).
   void record_error(const std::string& method, const std::string& name, const std::string& message,
@@ -115,8 +115,8 @@ class stats_table {
   const version_counts& versions() const noexcept { return versions_; }
 
  private:
-  /// The key `key` is counted under: itself when known or under the cap, else its method's
-  /// other_names row (or one shared row, once even those are too many).
+  /// The key `key` is counted under: itself (its texts cut to max_text) when known or under the
+  /// cap, else its method's other_names row (or one shared row, once even those are too many).
   request_key admit(const request_key& key) const;
   error_key admit(const error_key& key) const;
   request_key counted_as(const request_key& key) const;

@@ -384,7 +384,8 @@ if ! read -r listening <&"${target[0]}" || [[ $listening != *listening* ]]; then
 fi
 "$1" master "$2" -q --headless --expect-workers 1 --json "$3" &
 master=$!
-"$1" worker --master 127.0.0.1:5557 --id far-w --threads 1 2>"$4" &
+# Reports only at the end but for one sent at once with a warning, which must come first.
+"$1" worker --master 127.0.0.1:5557 --id far-w --threads 1 --report-interval-ms 60000 2>"$4" &
 worker=$!
 wait "$master"
 code=$?
@@ -409,6 +410,8 @@ exit $code
   EXPECT_NE(warnings.find("(net.ipv4.ip_local_port_range 40000-40001, 2 ports)"), std::string::npos)
       << warnings;
   EXPECT_NE(warnings.find("worker far-w ran out of local ports"), std::string::npos) << warnings;
+  EXPECT_LT(warnings.find(as_ramp_begins), warnings.find("worker far-w ran out of local ports"))
+      << "the warning came at the spawn command, before the final report's failures: " << warnings;
   EXPECT_NE(ts::read_file(dir + "/worker.err").find("swarmlet worker: WARNING: 4 users, each"),
             std::string::npos)
       << "and on the worker's own: " << ts::read_file(dir + "/worker.err");

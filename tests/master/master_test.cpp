@@ -228,9 +228,12 @@ TEST(TestRunner, AWorkerFloodingWarningsHasTheFirstFewSaidAndTheRestNamedOnce) {
       r.warnings.push_back("line " + std::to_string(report) + "." + std::to_string(i));
     runner.deliver(std::move(r));
   }
-  auto calm = first_report("calm", runner);
-  calm.warnings = {"one line"};
-  runner.deliver(std::move(calm));
+  for (int report = 1; report <= 10; ++report) {  // one line said again and again (restarts)
+    auto calm = first_report("calm", runner);
+    calm.sequence = static_cast<std::uint64_t>(report);
+    calm.warnings = {"one line"};
+    runner.deliver(std::move(calm));
+  }
   const auto& warnings = runner.summary_now().warnings;
   const auto most = swarmlet::proto::stats_report::max_warnings;
   ASSERT_EQ(warnings.size(), most + 2) << "the flood's first report, its cap, the calm one's";
