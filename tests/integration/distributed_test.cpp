@@ -362,7 +362,7 @@ end}}
   EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), 2 * long_name) << "none lost";
 }
 
-TEST(DistributedPorts, AWorkerWithMoreUsersThanLocalPortsIsWarnedOfByTheMasterAsItsRampBegins) {
+TEST(DistributedPorts, AWorkerWithMoreUsersThanLocalPortsIsWarnedOfByTheMasterBeforeTheyRunOut) {
   // The worker's warning that its users will run out of local ports was said on the worker's
   // own console alone, where the user of a remote worker does not look. In a network namespace
   // of its own with two local ports (the master listens on 5557 and 5558, outside them), four
@@ -372,16 +372,8 @@ load: {users: 4, spawn_rate: 100, run_time: 1s}
 users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]
 )");
   const auto dir = file.substr(0, file.rfind('/'));
-  const auto script = ts::write_temp_file("in_netns.sh", R"(
-ip link set lo up || { echo "SKIP: ip link set lo up failed"; exit 77; }
-echo "40000 40001" > /proc/sys/net/ipv4/ip_local_port_range ||
-  { echo "SKIP: the namespace's port range cannot be set"; exit 77; }
-coproc target { exec "$1" target --port 8080 --threads 1; }
-# Its first line says it listens; nothing (it failed to start) ends the test here.
-if ! read -r listening <&"${target[0]}" || [[ $listening != *listening* ]]; then
-  echo "the target did not start: '$listening'" >&2
-  exit 3
-fi
+  const auto script =
+      ts::write_temp_file("in_netns.sh", ts::script_with_ports_and_target("40000 40001", R"(
 "$1" master "$2" -q --headless --expect-workers 1 --json "$3" &
 master=$!
 # Reports only at the end but for one sent at once with a warning, which must come first.
@@ -389,11 +381,7 @@ master=$!
 worker=$!
 wait "$master"
 code=$?
-wait "$worker"
-kill "$target_PID"
-wait "$target_PID"
-exit $code
-)");
+wait "$worker")"));
   auto r = ts::run_process(ts::in_own_network_namespace(
       {"/bin/bash", script, binary, file, dir + "/s.json", dir + "/worker.err"}));
   if (r.err.rfind("unshare:", 0) == 0 || r.code == 127)

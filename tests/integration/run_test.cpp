@@ -171,31 +171,19 @@ users: [{wait: {constant: 100ms}, tasks: [{get: /}]}]
 
 TEST(Run, UsersPastTheLocalPortRangeAreWarnedOfAndTheirFailuresNameIt) {
   // A network namespace of its own with two local ports: of four users, each with a connection
-  // of its own to the target, two connect and two find no port. The local worker warns as the
-  // ramp begins (with a report sent at once), a connect that finds no port says so instead of
-  // "Cannot assign requested address", and the master warns that the worker ran out of local ports
-  // (the generator's limit, not the target's).
+  // of its own to the target, two connect and two find no port. The local worker warns when the
+  // spawn command comes (with a report sent at once), a connect that finds no port says so instead
+  // of "Cannot assign requested address", and the master warns that the worker ran out of local
+  // ports (the generator's limit, not the target's).
   const auto file = ts::write_temp_file("s.yaml", R"(target: http://127.0.0.1:8080
 load: {users: 4, spawn_rate: 100, run_time: 1s}
 users: [{wait: {constant: 50ms}, tasks: [{get: /}]}]
 )");
   const auto dir = file.substr(0, file.rfind('/'));
-  const auto script = ts::write_temp_file("in_netns.sh", R"(
-ip link set lo up || { echo "SKIP: ip link set lo up failed"; exit 77; }
-echo "40000 40001" > /proc/sys/net/ipv4/ip_local_port_range ||
-  { echo "SKIP: the namespace's port range cannot be set"; exit 77; }
-coproc target { exec "$1" target --port 8080 --threads 1; }
-# Its first line says it listens; nothing (it failed to start) ends the test here.
-if ! read -r listening <&"${target[0]}" || [[ $listening != *listening* ]]; then
-  echo "the target did not start: '$listening'" >&2
-  exit 3
-fi
+  const auto script =
+      ts::write_temp_file("in_netns.sh", ts::script_with_ports_and_target("40000 40001", R"(
 "$1" run "$2" -q --headless --threads 1 --json "$3"
-code=$?
-kill "$target_PID"
-wait "$target_PID"
-exit $code
-)");
+code=$?)"));
   auto r = ts::run_process(
       ts::in_own_network_namespace({"/bin/bash", script, binary, file, dir + "/s.json"}));
   if (r.err.rfind("unshare:", 0) == 0 || r.code == 127)

@@ -71,6 +71,27 @@ std::vector<std::string> in_own_network_namespace(const std::vector<std::string>
   return out;
 }
 
+std::string script_with_ports_and_target(const std::string& port_range, const std::string& body) {
+  return R"(
+ip link set lo up || { echo "SKIP: ip link set lo up failed"; exit 77; }
+echo ")" +
+         port_range +
+         R"(" > /proc/sys/net/ipv4/ip_local_port_range ||
+  { echo "SKIP: the namespace's port range cannot be set"; exit 77; }
+coproc target { exec "$1" target --port 8080 --threads 1; }
+# Its first line says it listens; nothing (it failed to start) ends the test here.
+if ! read -r listening <&"${target[0]}" || [[ $listening != *listening* ]]; then
+  echo "the target did not start: '$listening'" >&2
+  exit 3
+fi
+)" + body +
+         R"(
+kill "$target_PID"
+wait "$target_PID"
+exit $code
+)";
+}
+
 std::string write_temp_file(const std::string& name, const std::string& content) {
   const std::string path = temp_dir() + "/" + name;
   std::ofstream(path) << content;

@@ -52,6 +52,12 @@ run_result run_process(std::vector<std::string> argv,
 /// as a user namespace's root when not root.
 std::vector<std::string> in_own_network_namespace(const std::vector<std::string>& argv);
 
+/// A bash script for in_own_network_namespace: brings loopback up, sets the namespace's local
+/// port range to `port_range` ("40000 40001"), starts `swarmlet target` ($1) on 127.0.0.1:8080
+/// and waits until it listens, runs `body` (which sets `code`), stops the target and exits
+/// with `code`. Exits 77 (a test's cue to skip) where the namespace cannot be set up so.
+std::string script_with_ports_and_target(const std::string& port_range, const std::string& body);
+
 /// A conversation with a backdoor console on 127.0.0.1:`port`: sends each line and reads its
 /// answer (up to the next prompt); a line "until TEXT|COMMAND" sends COMMAND again (every
 /// 100 ms, for up to 20 s) until its answer holds TEXT. Returns everything the console said.
