@@ -558,7 +558,8 @@ TEST(StatsFrame, AReportCarriesTheWorkersWarningsWithinBounds) {
   EXPECT_EQ(std::vector<std::string>(f.warnings.begin(), f.warnings.end()), r.warnings);
   std::string error;
   EXPECT_EQ(f.self_contained(error)->warnings, r.warnings) << error;
-  ASSERT_FALSE(f.read(p::encode_stats("w", p::stats_report{}, names)));
+  const p::stats_report without;
+  ASSERT_FALSE(f.read(p::encode_stats("w", without, names)));
   EXPECT_TRUE(f.warnings.empty()) << "a frame read again holds none of the last one's";
 
   // What a report may carry, and no more.
