@@ -25,12 +25,15 @@ std::size_t utf8_length_at(std::string_view text, std::size_t i) {
 
 /// Whether the UTF-8 character of `length` bytes at `text[i]` is a control a terminal acts on:
 /// C1 (U+0080-U+009F; U+009B is a CSI, as ESC [ is) or one that reorders the text around it
-/// (U+202A-U+202E, U+2066-U+2069: a warning that reads one thing and says another).
+/// (the overrides and isolates U+202A-U+202E and U+2066-U+2069, and the marks LRM U+200E,
+/// RLM U+200F and ALM U+061C: a warning that reads one thing and says another).
 bool is_terminal_control(std::string_view text, std::size_t i, std::size_t length) {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
-  if (length == 2) return byte(0) == 0xc2 && byte(1) <= 0x9f;
+  if (length == 2)
+    return (byte(0) == 0xc2 && byte(1) <= 0x9f) || (byte(0) == 0xd8 && byte(1) == 0x9c);
   if (length != 3 || byte(0) != 0xe2) return false;
-  return (byte(1) == 0x80 && byte(2) >= 0xaa && byte(2) <= 0xae) ||
+  return (byte(1) == 0x80 && (byte(2) == 0x8e || byte(2) == 0x8f)) ||
+         (byte(1) == 0x80 && byte(2) >= 0xaa && byte(2) <= 0xae) ||
          (byte(1) == 0x81 && byte(2) >= 0xa6 && byte(2) <= 0xa9);
 }
 

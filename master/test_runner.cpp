@@ -4,6 +4,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <limits>
@@ -12,6 +14,7 @@
 #include <set>
 
 #include "common/config/duration.hpp"
+#include "common/green/errors.hpp"
 #include "common/green/operations.hpp"
 #include "common/http/ascii_text.hpp"
 #include "common/http/client.hpp"
@@ -215,34 +218,42 @@ void test_runner::say_worker_warning(const std::string& worker_id, std::string_v
   // carry is a broken or hostile worker's flood, which would grow every report and the console.
   // Only new lines count: a worker restarted in the test says its warnings again.
   constexpr std::size_t most = proto::stats_report::max_warnings;
-  std::string line = fmt::format("worker {}: {}", worker_id, warning);
-  if (std::find(summary_.warnings.begin(), summary_.warnings.end(), line) !=
-      summary_.warnings.end())
-    return;
   std::size_t& said = warnings_said_[worker_id];
   if (said > most) return;
-  if (++said > most)
-    return warn(fmt::format(
-        "worker {} sent more than {} warnings in this test: the rest are not shown (a broken or "
-        "hostile worker)",
-        worker_id, most));
-  warn(line);
+  std::string line = fmt::format("worker {}: {}", worker_id, warning);
+  if (said < most) {
+    if (say(line)) ++said;
+    return;
+  }
+  if (already_said(line)) return;
+  ++said;
+  warn(fmt::format(
+      "worker {} sent more than {} warnings in this test: the rest are not shown (a broken or "
+      "hostile worker)",
+      worker_id, most));
 }
 
-void test_runner::warn_of_generator_limits(std::string_view message, const std::string& worker_id) {
+void test_runner::warn_of_generator_limits(std::string_view method, std::string_view message,
+                                           const std::string& worker_id) {
   // A worker out of file descriptors or local ports fails its own connections: the numbers are
   // the generator's limit, not the target's, and the user must hear it. Stats carry no error
-  // kind: a failed request's error is "<kind>: <detail>", named by the HTTP client.
+  // kind: a failed request's error is "<kind>: <detail>", named by the HTTP client. A script's
+  // error (sw.connect's) is "<file>:<line>: <the socket's own message>".
   static const std::string out_of_descriptors =
       std::string(http::to_string(http::error_kind::too_many_open_files)) + ": ";
   static const std::string out_of_ports =
       std::string(http::to_string(http::error_kind::no_local_port)) + ": ";
-  if (message.starts_with(out_of_descriptors))
+  static const std::string script_out_of_descriptors =
+      ": socket: " + std::string(std::strerror(EMFILE));
+  const bool of_script = method == stats::script_error_method;
+  if (message.starts_with(out_of_descriptors) ||
+      (of_script && message.find(script_out_of_descriptors) != std::string_view::npos))
     warn(
         fmt::format("worker {} ran out of file descriptors: its users' connections fail (raise its "
                     "open-file limit, ulimit -n)",
                     worker_id));
-  if (message.starts_with(out_of_ports))
+  if (message.starts_with(out_of_ports) ||
+      (of_script && message.find(green::no_local_port::says) != std::string_view::npos))
     warn(fmt::format(
         "worker {} ran out of local ports: its users' connections to one address fail (no port "
         "of net.ipv4.ip_local_port_range on its machine is free for another; widen the range "
@@ -264,7 +275,7 @@ void test_runner::take_header(const std::string& worker_id, std::uint64_t run_id
 
 void test_runner::deliver(proto::stats_report report) {
   for (const auto& [key, n] : report.delta.errors())
-    warn_of_generator_limits(key.message, report.worker_id);
+    warn_of_generator_limits(key.method, key.message, report.worker_id);
   // A process a restart replaced took its users and its lease with it: only its stats count,
   // in its record of before the restart.
   const bool of_this_process =
@@ -302,9 +313,13 @@ aggregator::add_result test_runner::take(const proto::stats_frame& frame,
                     "2^64 - 1 (a broken or hostile worker): the report was dropped, the worker's "
                     "earlier numbers stand",
                     worker_id, count));
+    // Its header was read and bounded, and the worker says each warning once: dropped with
+    // the numbers, it would never be said.
+    if (from == aggregator::process::joined)
+      for (const auto w : frame.warnings) say_worker_warning(worker_id, w);
     return aggregator::add_result::overflows;
   }
-  for (const auto& e : frame.errors) warn_of_generator_limits(e.message, worker_id);
+  for (const auto& e : frame.errors) warn_of_generator_limits(e.method, e.message, worker_id);
   // A process a restart replaced took its users and its lease with it: only its stats count,
   // in its record of before the restart.
   const bool of_this_process = from == aggregator::process::joined;
@@ -508,12 +523,21 @@ void test_runner::say_verdict(const std::string& text) {
 }
 
 void test_runner::warn(const std::string& text) {
-  for (const auto& w : summary_.warnings)
-    if (w == text) return;
+  say(text);
+}
+
+bool test_runner::already_said(const std::string& text) const {
+  return std::find(summary_.warnings.begin(), summary_.warnings.end(), text) !=
+         summary_.warnings.end();
+}
+
+bool test_runner::say(const std::string& text) {
+  if (already_said(text)) return false;
   summary_.warnings.push_back(text);
   // A quiet console (-q) drops the tables, not what the numbers need said.
   std::ostream& out = options_.console != nullptr ? *options_.console : std::cerr;
   out << "swarmlet: WARNING: " << printable(text) << "\n" << std::flush;
+  return true;
 }
 
 void test_runner::check_name_cap() {

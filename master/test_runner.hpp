@@ -163,9 +163,13 @@ class test_runner final : public proto::report_sink {
   /// A warning a report of this run carries (stats_report::warnings), said naming the worker
   /// (once a test, as every warning; at most stats_report::max_warnings of a worker's).
   void say_worker_warning(const std::string& worker_id, std::string_view warning);
-  /// A report's error `message`: warns when it says the worker ran out of file descriptors or
-  /// local ports.
-  void warn_of_generator_limits(std::string_view message, const std::string& worker_id);
+  /// warn(), telling whether `text` was said now (false: it was said before in this test).
+  bool say(const std::string& text);
+  bool already_said(const std::string& text) const;
+  /// A report's error `message` (of requests or script errors, as `method` says): warns when it
+  /// says the worker ran out of file descriptors or local ports.
+  void warn_of_generator_limits(std::string_view method, std::string_view message,
+                                const std::string& worker_id);
   /// What every report of this run says besides its stats: the worker's live user ids and the
   /// unique data rows it used. Not for a report of a process gone (a restart replaced it): its
   /// users and its lease went with it.

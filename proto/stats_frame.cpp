@@ -6,6 +6,7 @@
 
 #include "codec.hpp"
 #include "common/config/scenario.hpp"
+#include "common/stats/cut_text.hpp"
 #include "common/stats/stats_codec.hpp"
 #include "msgpack_reader.hpp"
 
@@ -152,10 +153,7 @@ void pack_stats_report(packer& p, const stats_report& r, report_names& names) {
   const std::size_t warnings = std::min(r.warnings.size(), stats_report::max_warnings);
   p.pack_array(static_cast<std::uint32_t>(warnings));
   for (std::size_t i = 0; i < warnings; ++i) {
-    const std::string_view w = r.warnings[i];
-    std::size_t cut = std::min(w.size(), stats_report::max_warning_bytes);
-    while (cut > 0 && cut < w.size() && (static_cast<unsigned char>(w[cut]) & 0xc0) == 0x80) --cut;
-    p.pack(w.substr(0, cut));
+    p.pack(stats::utf8_prefix(r.warnings[i], stats_report::max_warning_bytes));
   }
   p.pack(r.requests_sent);
   pack_ids(p, r.live_user_ids);

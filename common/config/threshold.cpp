@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "common/http/ascii_text.hpp"
+#include "common/stats/cut_text.hpp"
 #include "duration.hpp"
 
 namespace swarmlet::config {
@@ -101,9 +102,11 @@ std::optional<std::string> foregone(const threshold& t) {
 threshold parse_threshold(const std::string& text, const std::string& name,
                           const std::string& method) {
   threshold t;
-  t.text = name.empty() ? text : (method.empty() ? "" : method + " ") + name + ": " + text;
-  t.name = name;
-  t.method = method;
+  // Cut as the stats table cuts what it records: a longer name (a script's) is only ever seen
+  // cut, and the threshold written with it in full must judge that row.
+  t.name = stats::cut_text(name, stats::stats_table::max_text);
+  t.method = stats::cut_text(method, stats::stats_table::max_text);
+  t.text = t.name.empty() ? text : (t.method.empty() ? "" : t.method + " ") + t.name + ": " + text;
   const std::size_t op_at = text.find_first_of("<>=!");
   if (op_at == std::string::npos) fail(text, "there is no comparison");
   static constexpr std::pair<const char*, threshold::comparison> ops[] = {

@@ -2,6 +2,7 @@
 // The exceptions of the green layer: what a green thread may see thrown at a park point.
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 namespace swarmlet::green {
@@ -50,6 +51,9 @@ class resolve_error : public std::runtime_error {
 class no_local_port : public std::system_error {
  public:
   using std::system_error::system_error;
+  /// What its message says, wherever a caller puts it (a script's error keeps it whole): how
+  /// the master tells the generator's limit from the target's.
+  static constexpr std::string_view says = "no local port of net.ipv4.ip_local_port_range";
 };
 
 /// Thrown by a `serve()` handler to stop the server loop (eventlet's StopServe).

@@ -228,7 +228,7 @@ socket socket::connect(const std::string& host, std::uint16_t port,
     const auto range = local_port_range();
     const std::string ports = range ? " (" + to_string(*range) + ")" : "";
     throw no_local_port(last_error, std::generic_category(),
-                        where + each + ": no local port of net.ipv4.ip_local_port_range" + ports +
+                        where + each + ": " + std::string(no_local_port::says) + ports +
                             " is free for another connection to that address");
   }
   throw_errno(last_error, where + each);

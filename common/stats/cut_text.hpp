@@ -10,4 +10,8 @@ namespace swarmlet::stats {
 /// it was cut (as much of the mark as fits); `text` itself when it fits.
 std::string cut_text(std::string_view text, std::size_t max);
 
+/// The longest start of `text` of at most `max` bytes that splits no UTF-8 character, unmarked
+/// (a bound the reader checks, where a mark would take room from the text).
+std::string_view utf8_prefix(std::string_view text, std::size_t max) noexcept;
+
 }  // namespace swarmlet::stats

@@ -251,6 +251,18 @@ TEST(Threshold, OnOneNameJudgesOnlyItsRequestsAndFailsWhenThereAreNone) {
       << "nor does a test that sent nothing pass its p95";
 }
 
+TEST(Threshold, ANameLongerThanTheStatsKeepJudgesTheRowItIsCountedIn) {
+  // A script's name past what the stats keep is counted cut: the threshold written with the
+  // whole name matched no row and failed "no request was judged".
+  const std::string long_name = "/" + std::string(swarmlet::stats::stats_table::max_text + 10, 'n');
+  swarmlet::stats::stats_table t;
+  t.entry("GET", long_name).record(1000, 0, false);
+  const auto judged = c::parse_threshold("requests == 1", long_name, "GET");
+  EXPECT_TRUE(judged.judge(t, 1).passed);
+  EXPECT_EQ(judged.name.size(), swarmlet::stats::stats_table::max_text);
+  EXPECT_LT(judged.text.size(), swarmlet::stats::stats_table::max_text + 40) << "said cut too";
+}
+
 TEST(Threshold, AMethodMatchesAScriptsOwnTypeInAnyCase) {
   // A script counts its own types as written (sw.record{type = "grpc"}); the threshold's
   // method is in capitals: it matched nothing and failed "no request was judged".

@@ -120,6 +120,12 @@ TEST(Printable, APeersControlBytesAndNonUtf8AreEscapedItsUtf8Kept) {
                                         "evil\xe2\x81\xa9 \xe2\x80\x94"),
             "ok \\xe2\\x80\\xaeevil\\xe2\\x81\\xa9 \xe2\x80\x94")
       << "bidirectional overrides and isolates; an em dash is text";
+  EXPECT_EQ(swarmlet::master::printable("a\xe2\x80\x8e"
+                                        "b\xe2\x80\x8f"
+                                        "c\xd8\x9c"
+                                        "d\xe2\x80\x8d\xd8\x9b"),
+            "a\\xe2\\x80\\x8eb\\xe2\\x80\\x8fc\\xd8\\x9cd\xe2\x80\x8d\xd8\x9b")
+      << "the marks LRM, RLM and ALM; a zero-width joiner and an Arabic semicolon are text";
 }
 
 TEST(ValidUtf8, EachByteThatIsNoCharacterBecomesUFFFDAsInTheJsonReport) {

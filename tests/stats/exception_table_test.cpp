@@ -121,6 +121,11 @@ TEST(ExceptionTable, LongTextsAreCutWithoutSplittingACharacter) {
   const std::string cut = s::cut_text(e, 8);  // 5 bytes of text fit: 2 whole é
   EXPECT_EQ(cut, "\xC3\xA9\xC3\xA9...");
   EXPECT_EQ(s::cut_text("short", 8), "short");
+  // Unmarked, as a report's warnings are cut: the longest start that splits no character.
+  EXPECT_EQ(s::utf8_prefix(e, 5), "\xC3\xA9\xC3\xA9");
+  EXPECT_EQ(s::utf8_prefix(e, 4), "\xC3\xA9\xC3\xA9");
+  EXPECT_EQ(s::utf8_prefix(e, 1), "");
+  EXPECT_EQ(s::utf8_prefix("short", 5), "short");
 }
 
 TEST(ExceptionCodec, ATableRoundTrips) {
