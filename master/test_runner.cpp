@@ -4,8 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <limits>
@@ -243,11 +241,9 @@ void test_runner::warn_of_generator_limits(std::string_view method, std::string_
       std::string(http::to_string(http::error_kind::too_many_open_files)) + ": ";
   static const std::string out_of_ports =
       std::string(http::to_string(http::error_kind::no_local_port)) + ": ";
-  static const std::string script_out_of_descriptors =
-      ": socket: " + std::string(std::strerror(EMFILE));
   const bool of_script = method == stats::script_error_method;
   if (message.starts_with(out_of_descriptors) ||
-      (of_script && message.find(script_out_of_descriptors) != std::string_view::npos))
+      (of_script && message.find(green::no_descriptor_says) != std::string_view::npos))
     warn(
         fmt::format("worker {} ran out of file descriptors: its users' connections fail (raise its "
                     "open-file limit, ulimit -n)",
@@ -313,10 +309,6 @@ aggregator::add_result test_runner::take(const proto::stats_frame& frame,
                     "2^64 - 1 (a broken or hostile worker): the report was dropped, the worker's "
                     "earlier numbers stand",
                     worker_id, count));
-    // Its header was read and bounded, and the worker says each warning once: dropped with
-    // the numbers, it would never be said.
-    if (from == aggregator::process::joined)
-      for (const auto w : frame.warnings) say_worker_warning(worker_id, w);
     return aggregator::add_result::overflows;
   }
   for (const auto& e : frame.errors) warn_of_generator_limits(e.method, e.message, worker_id);

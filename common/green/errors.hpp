@@ -45,6 +45,11 @@ class resolve_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// What a socket that found no file descriptor free (EMFILE, ENFILE) says, wherever a caller
+/// puts it (a script's error keeps it whole): the generator's limit, not the target's.
+inline constexpr std::string_view no_descriptor_says =
+    "no file descriptor left for a connection: raise the open-file limit (ulimit -n)";
+
 /// A connect that found no local port free (EADDRNOTAVAIL with the address's family in use
 /// here): every port of net.ipv4.ip_local_port_range is held by a connection to that address.
 /// The generator's own limit, not the target's.

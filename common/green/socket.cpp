@@ -53,6 +53,8 @@ addrinfo_list resolve_local(const std::string& host, std::uint16_t port) {
 
 int new_tcp_fd(int family) {
   const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+    throw_errno(errno, std::string(no_descriptor_says));
   if (fd < 0) throw_errno(errno, "socket");
   return fd;
 }

@@ -311,7 +311,7 @@ error_kind client::connect(origin& o, std::string& message) {
     if (e.code().value() == ECONNREFUSED) return error_kind::connect_refused;
     if (e.code().value() == ECONNRESET) return error_kind::reset;
     if (e.code().value() == EMFILE || e.code().value() == ENFILE) {
-      message = "no file descriptor left for a connection: raise the open-file limit (ulimit -n)";
+      message = green::no_descriptor_says;
       return error_kind::too_many_open_files;
     }
     return error_kind::other;

@@ -229,8 +229,7 @@ ws_outcome websocket::connect(const url& where) {
     if (code == ECONNREFUSED) return {ws_error::connect_refused, e.what()};
     if (code == ECONNRESET) return {ws_error::reset, e.what()};
     if (code == EMFILE || code == ENFILE)
-      return {ws_error::too_many_open_files,
-              "no file descriptor left for a connection: raise the open-file limit (ulimit -n)"};
+      return {ws_error::too_many_open_files, std::string(green::no_descriptor_says)};
     return {ws_error::other, e.what()};
   }
 }

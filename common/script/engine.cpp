@@ -133,6 +133,17 @@ void engine::close_hub_objects() noexcept {
   for (hub_bound* object : hub_objects_) object->close_now();
 }
 
+namespace {
+int collect(lua_State* L) {
+  lua_gc(L, LUA_GCCOLLECT, 0);
+  return 0;
+}
+}  // namespace
+
+void engine::collect_garbage() noexcept {
+  if (lua_cpcall(L_, collect, nullptr) != 0) lua_pop(L_, 1);
+}
+
 const std::string* engine::find_file(const std::string& name) {
   auto it = files_.find(name);
   if (it != files_.end()) return &it->second;

@@ -157,6 +157,10 @@ class engine {
   void forget(hub_bound* object) noexcept { hub_objects_.erase(object); }
   /// Closes every hub_bound object Lua still holds: called before the hub ends.
   void close_hub_objects() noexcept;
+  /// Collects now every value nothing holds any more (an ended user's table, and the sockets
+  /// in it), which Lua otherwise collects only as its heap grows. Protected: a script's own
+  /// finalizer (newproxy's __gc) may raise, and its error is dropped.
+  void collect_garbage() noexcept;
 
   /// The chunk name Lua uses for a script file: "@poller.lua" (messages say "poller.lua:12:").
   static std::string chunk_name(const std::string& file) { return "@" + file; }

@@ -139,7 +139,7 @@ bool scripted_user::call(int fn, const std::string& name, int results) {
               std::to_string(engine_.options().heap_limit >> 20) + " MiB)";
   }
   // A task stopped for its memory left its garbage: it must not fail the next task.
-  if (engine_.heap_bytes() > engine_.options().heap_limit / 2) lua_gc(T, LUA_GCCOLLECT, 0);
+  if (engine_.heap_bytes() > engine_.options().heap_limit / 2) engine_.collect_garbage();
   const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - start);
   count_error(name, message, static_cast<std::uint64_t>(us.count()));

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -53,6 +54,48 @@ TEST_F(FdLimit, AWorkerOutOfDescriptorsCountsEachFailedConnectionAndIsWarnedAbou
   EXPECT_TRUE(warned) << s["warnings"].dump();
   EXPECT_NE((r.out + r.err).find("ran out of file descriptors"), std::string::npos)
       << "said on the console, even with -q";
+}
+
+TEST_F(FdLimit, AScriptsConnectOutOfDescriptorsIsWarnedOfAsTheWorkersLimit) {
+  // sw.connect's failure is a script error ("<file>:<line>: <the socket's words>"), without the
+  // kind a request's failure starts with: the master did not say the generator ran out. And the
+  // users' sockets stayed open after the test (until Lua collected them), so that the report
+  // file could not be written.
+  const std::string port = url_.substr(url_.rfind(':') + 1);
+  const std::string file = scenario(
+      "load: {users: 1000, spawn_rate: 1000, run_time: 3s}\n"
+      "users: [{name: raw, script: hold.lua, wait: {constant: 100ms}}]\n");
+  const std::string dir = file.substr(0, file.rfind('/'));
+  std::ofstream(dir + "/hold.lua") << "local sw = require \"swarmlet\"\n"
+                                      "local hold = {}\n"
+                                      "function hold.on_start(u)\n"
+                                      "  u.conn = sw.connect(\"127.0.0.1\", "
+                                   << port
+                                   << ")\n"
+                                      "end\n"
+                                      "hold.tasks = {function(u) end}\n"
+                                      "return hold\n";
+  const std::string json = file + ".json";
+  const auto r = ts::run_process({"/bin/bash", "-c",
+                                  "ulimit -n 256 && exec " + std::string(SWARMLET_BINARY) +
+                                      " run " + file + " --threads 1 --headless -q --json " + json},
+                                 120s);
+  EXPECT_EQ(r.code, 1) << "script errors, the reports written: " << r.err;
+  // (The live rewrites of the report during the test may fail: a warning says so.)
+  EXPECT_EQ(r.err.find("swarmlet: cannot write report file"), std::string::npos) << r.err;
+  const auto s = nlohmann::json::parse(ts::read_file(json));
+  std::uint64_t named = 0;
+  for (const auto& e : s["errors"])
+    if (e["error"].get<std::string>().find("no file descriptor left for a connection") !=
+        std::string::npos)
+      named += e["occurrences"].get<std::uint64_t>();
+  EXPECT_GT(named, 0u) << "256 descriptors cannot hold 1,000 connections: " << s["errors"].dump()
+                       << r.err;
+  bool warned = false;
+  for (const auto& w : s["warnings"])
+    warned =
+        warned || w.get<std::string>().find("ran out of file descriptors") != std::string::npos;
+  EXPECT_TRUE(warned) << s["warnings"].dump();
 }
 
 std::size_t descriptors_of(pid_t pid) {

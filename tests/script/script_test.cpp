@@ -1484,6 +1484,22 @@ TEST(ScriptLoad, WaitingAtAFilesTopLevelSaysWhereToWait) {
             "in a task, on_start, on_stop or setup()");
 }
 
+TEST(ScriptLoad, CollectingGarbageSurvivesAFinalizerThatRaises) {
+  // The worker collects when a hub's last user ends (from a destructor): a script's own
+  // finalizer raising there must not take the worker down.
+  s::engine e(s::script_files{
+      {"gc.lua",
+       "local p = newproxy(true)\ngetmetatable(p).__gc = function() error('boom') end\n"
+       "p = nil\nreturn {tasks = {print}}"}});
+  s::load_user_class(e, "gc.lua");
+  e.collect_garbage();
+  lua_State* L = e.state();
+  EXPECT_EQ(lua_gettop(L), 0) << "nothing left on the stack";
+  lua_pushinteger(L, 7);  // and the state still works
+  EXPECT_EQ(lua_tointeger(L, -1), 7);
+  lua_pop(L, 1);
+}
+
 TEST(ScriptLoad, TheClassMayHoldFieldsOfItsOwn) {
   // Its tasks may not (ABadClassIsRefusedWithWhy): a task table is swarmlet's alone.
   s::engine e(s::script_files{
