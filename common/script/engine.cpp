@@ -245,6 +245,9 @@ int engine::open_sandbox(lua_State* L) {
   // and setup, not io.open, so io is not opened at all (reading is refused too: a file read on
   // the master would be missing on the workers).
   remove_fields(L, "_G", {"dofile", "loadfile", "jit"});
+  // newproxy makes a userdata whose __gc the script writes: a finalizer that raises does so
+  // wherever the collector runs, in swarmlet's own C calls too, outside any protected call.
+  remove_fields(L, "_G", {"newproxy"});
   // Bytecode is not checked by LuaJIT's loader: a crafted binary chunk reads and writes any
   // memory. Scripts (files, and chunks of load and loadstring) load source only, and
   // string.dump (the way to make bytecode) is gone.

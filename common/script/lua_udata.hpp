@@ -13,11 +13,20 @@ int destroy_udata(lua_State* L) {
   return 0;
 }
 
+/// Hides the metatable at `index` from the script: getmetatable() says `name`, setmetatable()
+/// refuses. Its __gc called by hand destroyed the object twice (once more when collected), and
+/// its methods are shared by every user of the hub thread.
+inline void hide_metatable(lua_State* L, int index, const char* name) {
+  lua_pushstring(L, name);
+  lua_setfield(L, index < 0 ? index - 1 : index, "__metatable");
+}
+
 /// Makes (once) the metatable `name` for T with `methods` (null-terminated) as __index, and a
-/// __gc that destroys the object. Leaves nothing on the stack.
+/// __gc that destroys the object, hidden from the script. Leaves nothing on the stack.
 template <class T>
 void register_udata(lua_State* L, const char* name, const luaL_Reg* methods) {
   if (luaL_newmetatable(L, name) != 0) {
+    hide_metatable(L, -1, name);
     lua_pushcfunction(L, destroy_udata<T>);
     lua_setfield(L, -2, "__gc");
     lua_newtable(L);
