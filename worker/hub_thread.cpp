@@ -229,7 +229,8 @@ open_user* hub_thread::launch_user(std::size_t class_index, std::uint64_t user_i
         // What a scripted user held (its sw.connect sockets) goes only when Lua collects it,
         // where Python's reference counts close a Locust user's at its end: a stopped test
         // held every connection, and the descriptors its report files need (`swarmlet run`).
-        if (self.running_ == 0 && self.scripts_ != nullptr) self.scripts_->collect_garbage();
+        if (self.running_ == 0 && self.scripts_ != nullptr && self.scripts_->holds_hub_objects())
+          self.scripts_->collect_garbage();
         if ((ran_out || stop_asked) && self.on_user_ended_) self.on_user_ended_(id, ran_out);
       }
     } cleanup{*this, class_index, it, open_model};

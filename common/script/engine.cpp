@@ -83,6 +83,11 @@ void protected_call(lua_State* L, lua_CFunction fn, void* arg) {
   }
 }
 
+int collect(lua_State* L) {
+  lua_gc(L, LUA_GCCOLLECT, 0);
+  return 0;
+}
+
 }  // namespace
 
 engine::engine(script_files files, engine_options options,
@@ -96,6 +101,10 @@ engine::engine(script_files files, engine_options options,
     lua_close(L_);
     throw;
   }
+  // Made now, while the heap has room: collect_garbage() is most needed when it has none, and
+  // lua_cpcall would make its closure then (and, refused, collect nothing).
+  lua_pushcfunction(L_, collect);
+  collect_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
   // The built-in modules (Lua's and swarmlet's), which require() gives before it looks for a file.
   lua_getglobal(L_, "package");
   for (const char* table : {"loaded", "preload"}) {
@@ -133,15 +142,9 @@ void engine::close_hub_objects() noexcept {
   for (hub_bound* object : hub_objects_) object->close_now();
 }
 
-namespace {
-int collect(lua_State* L) {
-  lua_gc(L, LUA_GCCOLLECT, 0);
-  return 0;
-}
-}  // namespace
-
 void engine::collect_garbage() noexcept {
-  if (lua_cpcall(L_, collect, nullptr) != 0) lua_pop(L_, 1);
+  lua_rawgeti(L_, LUA_REGISTRYINDEX, collect_ref_);
+  if (lua_pcall(L_, 0, 0, 0) != 0) lua_pop(L_, 1);
 }
 
 const std::string* engine::find_file(const std::string& name) {

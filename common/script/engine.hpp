@@ -161,6 +161,8 @@ class engine {
   /// in it), which Lua otherwise collects only as its heap grows. Protected: a script's own
   /// finalizer (newproxy's __gc) may raise, and its error is dropped.
   void collect_garbage() noexcept;
+  /// Whether Lua still holds an object with one of the hub's fds (a raw socket).
+  bool holds_hub_objects() const noexcept { return !hub_objects_.empty(); }
 
   /// The chunk name Lua uses for a script file: "@poller.lua" (messages say "poller.lua:12:").
   static std::string chunk_name(const std::string& file) { return "@" + file; }
@@ -201,6 +203,7 @@ class engine {
   int setup_ref_ = LUA_REFNIL;
   std::mt19937_64 rng_{std::random_device{}()};
   std::unordered_set<hub_bound*> hub_objects_;
+  int collect_ref_ = LUA_NOREF;  ///< collect_garbage's function, made while the heap had room
 };
 
 /// Adds "file:line: " of the innermost Lua frame to `message` when it has no position yet

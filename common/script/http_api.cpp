@@ -594,7 +594,6 @@ http_object* push_http_object(lua_State* L, user_context* user) {
   if (!made) {
     luaL_newmetatable(L, response_type);
     const int response_meta = lua_gettop(L);
-    hide_metatable(L, response_meta, response_type);
     static const luaL_Reg response_methods[] = {{"json", guarded<l_response_json>},
                                                 {"success", guarded<l_success>},
                                                 {"failure", guarded<l_failure>},
@@ -617,7 +616,6 @@ http_object* push_http_object(lua_State* L, user_context* user) {
     lua_setfield(L, http_meta, "__index");
     lua_pop(L, 2);
     luaL_newmetatable(L, headers_type);
-    hide_metatable(L, -1, headers_type);
     lua_pushcfunction(L, l_header_index);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
