@@ -11,7 +11,7 @@ build_packages=(
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-context-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libhttp-parser-dev libnghttp2-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev libluajit-5.1-dev
-  libc-ares-dev libwslay-dev liburing-dev zlib1g-dev
+  libc-ares-dev libwslay-dev liburing-dev zlib1g-dev libpcg-cpp-dev
   openssl python3 curl
   file  # cpack's .deb generator reads the binary's shared libraries with it (SHLIBDEPS)
 )

@@ -4,11 +4,11 @@
 // system under test is recorded, never thrown.
 #include <chrono>
 #include <optional>
-#include <random>
 #include <string>
 #include <unordered_map>
 
 #include "common/config/scenario.hpp"
+#include "common/config/user_random.hpp"
 #include "common/http/client.hpp"
 #include "common/stats/stats_table.hpp"
 #include "websocket_steps.hpp"
@@ -18,7 +18,7 @@ namespace swarmlet::worker {
 /// A user's variables: captures, its data row, user_id and iteration.
 struct user_variables {
   std::unordered_map<std::string, std::string> values;
-  std::mt19937_64 rng;
+  config::user_random rng;
 };
 
 class request_executor {

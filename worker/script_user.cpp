@@ -1,5 +1,7 @@
 #include "script_user.hpp"
 
+#include <random>
+
 #include "client_settings.hpp"
 #include "common/config/duration.hpp"
 #include "common/green/operations.hpp"

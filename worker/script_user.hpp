@@ -7,10 +7,10 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 
 #include "common/config/scenario.hpp"
+#include "common/config/user_random.hpp"
 #include "common/green/event.hpp"
 #include "common/green/ssl.hpp"
 #include "common/script/engine.hpp"
@@ -70,7 +70,7 @@ class script_user final : public open_user {
   const script::user_class& class_;
   std::shared_ptr<green::tls_context> tls_;
   user_options options_;
-  std::mt19937_64 rng_;
+  config::user_random rng_;
   green::event<> stop_;
   open_turns turns_;
   std::map<std::string, std::string> row_;  // the unique row taken, as u.vars

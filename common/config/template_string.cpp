@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <random>
 #include <stdexcept>
 
 namespace swarmlet::config {

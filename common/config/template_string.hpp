@@ -18,12 +18,14 @@
 #include <string_view>
 #include <vector>
 
+#include "user_random.hpp"
+
 namespace swarmlet::config {
 
 /// What a user has at hand when a template is rendered.
 struct render_context {
   std::function<const std::string*(std::string_view name)> lookup;  ///< variables; null if unset
-  std::mt19937_64* rng = nullptr;
+  user_random* rng = nullptr;
 };
 
 /// Where ${env.NAME} finds its value: nothing when NAME is unset. An empty lookup stands for no

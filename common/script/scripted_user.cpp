@@ -189,7 +189,7 @@ int scripted_user::replace_vars(lua_State* L) {
   return 0;
 }
 
-std::size_t scripted_user::pick_task(std::mt19937_64& rng) {
+std::size_t scripted_user::pick_task(config::user_random& rng) {
   return class_.tasks.size() == 1 ? 0 : pick_(rng);
 }
 

@@ -9,9 +9,9 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 
+#include "common/config/user_random.hpp"
 #include "common/green/ssl.hpp"
 #include "common/http/client.hpp"
 #include "common/stats/stats_table.hpp"
@@ -61,7 +61,7 @@ class scripted_user {
   /// of heap.
   void set_vars(const std::map<std::string, std::string>& vars);
   /// A task index drawn by the tasks' weights.
-  std::size_t pick_task(std::mt19937_64& rng);
+  std::size_t pick_task(config::user_random& rng);
   /// Ends the green threads the user spawned: lets the requests they wait on be answered
   /// (and counted), up to the request timeout, telling the threads to stop (`stopping`) so
   /// that none sends another, then kills those left. The user's end, before on_stop (finish()

@@ -280,7 +280,7 @@ TEST(TemplateHelpers, APostedScenarioReadsNoEnvironmentVariable) {
 
 TEST(TemplateHelpers, UuidIsAFreshVersion4AndNowMsIsUnixMilliseconds) {
   c::template_string t("${uuid()}");
-  std::mt19937_64 rng(7);
+  c::user_random rng(7u);
   const c::render_context ctx{{}, &rng};
   const std::regex v4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
   const std::string a = t.render(ctx), b = t.render(ctx);

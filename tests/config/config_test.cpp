@@ -151,7 +151,7 @@ TEST(Overrides, NoStagesAreRefusedNotARunWithoutEnd) {
 
 TEST(TemplateString, SubstitutesVariablesAndFunctions) {
   c::template_string t("/items?page=${random(1,3)}&u=${user_id}&x=$${literal}");
-  std::mt19937_64 rng(1);
+  c::user_random rng(1u);
   std::string uid = "42";
   c::render_context ctx{
       [&](std::string_view n) -> const std::string* { return n == "user_id" ? &uid : nullptr; },

@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const c::config_error&) {
     return 0;
   }
-  std::mt19937_64 rng(1);
+  c::user_random rng(1u);
   const std::string value = "v";
   c::render_context ctx{[&](std::string_view) { return &value; }, &rng};
   std::string out;
