@@ -73,6 +73,9 @@ class hub {
   std::size_t live_threads() const noexcept { return live_; }
   /// The running green thread (the original context counts as one), or nullptr in the loop.
   thread_record* current_thread() const noexcept { return current_; }
+  /// Switches between green threads (and the loop) so far: a call that leaves it as it was
+  /// did not park.
+  std::uint64_t switches() const noexcept { return switches_; }
   /// Calls `fn` for every live green thread (consoles and diagnostics; `fn` must not block).
   template <class Fn>
   void for_each_thread(Fn&& fn) const {
@@ -208,6 +211,7 @@ class hub {
   thread_record* live_head_ = nullptr;
   std::size_t live_ = 0;
   std::uint64_t last_id_ = 0;
+  std::uint64_t switches_ = 0;
   wait_list all_done_;
   wait_list settling_;  // threads letting I/O settle
   int settling_polls_ = 0;
@@ -252,6 +256,7 @@ inline void hub::switch_away(thread_record* self, const char* what) {
 }
 
 inline void hub::jump(thread_record* from, thread_record* to) {
+  ++switches_;
   previous_ = from;
   current_ = to == &loop_ ? nullptr : to;
   to->state_ = thread_record::state::running;

@@ -1,5 +1,7 @@
 #include "operations.hpp"
 
+#include <cstdint>
+
 namespace swarmlet::green {
 
 void sleep(duration d) {
@@ -20,6 +22,16 @@ void sleep_until(time_point when) {
 std::uint64_t current_id() {
   thread_record* t = hub::get().current_thread();
   return t == nullptr ? 0 : t->id();
+}
+
+std::size_t stack_left() noexcept {
+  const hub* h = hub::current();
+  const thread_record* t = h == nullptr ? nullptr : h->current_thread();
+  if (t == nullptr || t->stack_bottom() == nullptr) return SIZE_MAX;
+  // The frame itself, not a local's address: a sanitizer may keep locals on a stack of its own.
+  const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+  const auto bottom = reinterpret_cast<std::uintptr_t>(t->stack_bottom());
+  return here > bottom ? here - bottom : 0;
 }
 
 }  // namespace swarmlet::green

@@ -60,6 +60,10 @@ class thread_record {
   /// What the thread is parked on, for consoles and diagnostics ("sleep", "recv", ...).
   const char* blocked_on() const noexcept { return blocked_on_; }
 
+  /// The lowest address of the thread's own stack (null: the original context, on its OS
+  /// thread's stack).
+  const void* stack_bottom() const noexcept { return stack_bottom_; }
+
   /// Link for the ready queue; only a ready_queue touches it.
   thread_record* next_ready = nullptr;
 

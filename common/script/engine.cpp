@@ -9,6 +9,7 @@
 
 #include "common/green/hub.hpp"
 #include "lua_guard.hpp"
+#include "lua_reentry.hpp"
 #include "setup_data.hpp"
 #include "swarmlet_module.hpp"
 #include "user_context.hpp"
@@ -262,6 +263,7 @@ int engine::open_sandbox(lua_State* L) {
           "function _G.loadstring(text, name) return loadstring(text, name, 't') end") != 0)
     return lua_error(L);
   replace_protected_calls(L);
+  guard_reentrant_library(L);
   // Lua seeds math.random with a constant: every state (the users of each hub thread, on every
   // worker, in every run) drew the same numbers. Seeded from the system's randomness, each
   // state draws its own; a script that wants a repeatable sequence calls math.randomseed.
@@ -575,7 +577,7 @@ std::string with_position(lua_State* L, const std::string& message) {
     return message;
   lua_Debug ar;
   for (int level = 0; lua_getstack(L, level, &ar) != 0; ++level) {
-    if (lua_getinfo(L, "Sl", &ar) == 0 || ar.currentline <= 0) continue;
+    if (lua_getinfo(L, "Sl", &ar) == 0 || ar.currentline <= 0 || is_reentry_wrapper(ar)) continue;
     return std::string(ar.short_src) + ":" + std::to_string(ar.currentline) + ": " + message;
   }
   return message;

@@ -12,6 +12,7 @@
 #include "common/green/semaphore.hpp"
 #include "common/green/timeout.hpp"
 #include "lua_guard.hpp"
+#include "lua_reentry.hpp"
 #include "lua_seconds.hpp"
 #include "lua_udata.hpp"
 #include "scripted_user.hpp"
@@ -132,6 +133,7 @@ int start_child(lua_State* L, int first, const launcher& launch) {
   c->nargs = top - first;
   c->user = e.current() != nullptr ? e.current()->user : nullptr;
   c->thread = lua_newthread(L);
+  mark_green_thread(L);
   c->ref = luaL_ref(L, LUA_REGISTRYINDEX);
   luaL_checkstack(c->thread, c->nargs + 2, "too many arguments to spawn");
   lua_pushlightuserdata(c->thread, c.get());
@@ -511,6 +513,7 @@ int l_pool_free(lua_State* L) {
 /// sw.timeout(s, fn, ...): fn's results, or the error "timed out after s s" raised in this
 /// thread once s pass (at the park point fn is blocked in).
 int l_timeout(lua_State* L) {
+  check_c_stack(L);
   const green::duration bound = wait_seconds_at(L, 1, "sw.timeout", "s");
   const lua_Number s = lua_tonumber(L, 1);
   luaL_checktype(L, 2, LUA_TFUNCTION);

@@ -3,11 +3,13 @@
 // throws (a kill, a timeout, a socket error) into Lua errors raised after impl's frame is gone,
 // and lets Lua's own errors (foreign exceptions to C++) and Boost's forced unwind go on.
 // `park_scope` brackets every call that may park the green thread.
+#include <cstdint>
 #include <exception>
 #include <lua.hpp>
 #include <string>
 
 #include "common/green/errors.hpp"
+#include "common/green/hub.hpp"
 #include "engine.hpp"
 
 namespace swarmlet::script {
@@ -15,20 +17,30 @@ namespace swarmlet::script {
 /// The message of a kill, as a Lua error: the runner recognises the thread by its info.
 inline constexpr const char* killed_message = "green thread killed";
 
-/// Around a call that may park: refuses to start in a killed thread, and on the way back makes
-/// this thread the engine's current one again with a fresh time slice.
+/// Around a call that may park: refuses to start in a killed thread, and on the way back, if
+/// it parked, makes this thread the engine's current one again with a fresh time slice. One
+/// that came straight back (an event already set, a dead thread waited for) keeps the slice:
+/// renewed, a loop of such calls ran past scripting.run_limit with the hub frozen for good.
 class park_scope {
  public:
-  explicit park_scope(lua_State* L) : engine_(engine::of(L)), self_(engine_.current()) {
+  explicit park_scope(lua_State* L)
+      : engine_(engine::of(L)),
+        self_(engine_.current()),
+        hub_(green::hub::current()),
+        switches_(hub_ != nullptr ? hub_->switches() : 0) {
     if (self_ != nullptr && self_->killed) throw green::green_exit{};
   }
-  ~park_scope() { engine_.resume(self_); }
+  ~park_scope() {
+    if (hub_ == nullptr || hub_->switches() != switches_) engine_.resume(self_);
+  }
   park_scope(const park_scope&) = delete;
   park_scope& operator=(const park_scope&) = delete;
 
  private:
   engine& engine_;
   thread_info* self_;
+  const green::hub* hub_;
+  std::uint64_t switches_;
 };
 
 template <int (*Impl)(lua_State*)>

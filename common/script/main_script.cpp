@@ -5,6 +5,7 @@
 #include "common/green/timeout.hpp"
 #include "field_names.hpp"
 #include "http_api.hpp"
+#include "lua_reentry.hpp"
 #include "scripted_user.hpp"
 #include "setup_data.hpp"
 #include "swarmlet_module.hpp"
@@ -104,6 +105,7 @@ main_script::~main_script() {
 int main_script::make_context(lua_State* L) {
   auto* self = static_cast<main_script*>(lua_touserdata(L, 1));
   self->thread_ = lua_newthread(L);
+  mark_green_thread(L);
   self->thread_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushcfunction(self->thread_, &main_script::message_handler);  // stays at index 1
   lua_createtable(L, 0, 1);

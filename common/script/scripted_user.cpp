@@ -6,6 +6,7 @@
 #include "common/stats/exception_table.hpp"
 #include "common/stats/stats_table.hpp"
 #include "lua_guard.hpp"
+#include "lua_reentry.hpp"
 #include "lua_seconds.hpp"
 #include "swarmlet_module.hpp"
 #include "traceback.hpp"
@@ -81,6 +82,7 @@ scripted_user::~scripted_user() {
 int scripted_user::make(lua_State* L) {
   auto* self = static_cast<scripted_user*>(lua_touserdata(L, 1));
   lua_State* T = lua_newthread(L);
+  mark_green_thread(L);
   self->thread_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
   self->thread_ = T;
   lua_pushlightuserdata(T, self);

@@ -12,6 +12,7 @@
 #include "json_convert.hpp"
 #include "lua_guard.hpp"
 #include "lua_options.hpp"
+#include "lua_reentry.hpp"
 #include "user_context.hpp"
 
 namespace swarmlet::script {
@@ -65,6 +66,7 @@ int l_env(lua_State* L) {
 }
 
 int l_log(lua_State* L) {
+  check_c_stack(L);  // tostring may call a __tostring that logs
   const int n = lua_gettop(L);
   std::string line;
   lua_getglobal(L, "tostring");
@@ -130,6 +132,7 @@ void refuse_script_error_type(lua_State* L, const char* function, const std::str
 /// sw.measure(type, name, fn, ...): fn's results, recorded as one request of `type` and `name`
 /// taking as long as fn did; when fn raises, a failure with its message, and nil, message.
 int l_measure(lua_State* L) {
+  check_c_stack(L);
   const std::string type = luaL_checkstring(L, 1);
   const std::string name = luaL_checkstring(L, 2);
   luaL_checktype(L, 3, LUA_TFUNCTION);
@@ -251,10 +254,6 @@ bool is_stop_sentinel(lua_State* L, int index) {
   return lua_touserdata(L, index) == &stop_sentinel;
 }
 
-namespace {
-
-/// After a protected call failed with the error on top: raises it again when it is the stop
-/// sentinel, the user is stopping, or the thread is being killed; else returns.
 void pass_stops_through(lua_State* L) {
   const thread_info* t = engine::of(L).current();
   if ((t != nullptr && t->killed) || is_stop_sentinel(L, -1)) lua_error(L);
@@ -263,6 +262,8 @@ void pass_stops_through(lua_State* L) {
     lua_error(L);
   }
 }
+
+namespace {
 
 /// Keys (by its address) the table of the swarmlet module's functions' names ("sw.pool") in
 /// each state's registry.
@@ -297,6 +298,7 @@ void name_in_argument_error(lua_State* L, const std::string& name) {
 }
 
 int l_pcall(lua_State* L) {
+  check_c_stack(L);
   luaL_checkany(L, 1);
   const std::string name = swarmlet_function_name(L, 1);
   const int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
@@ -308,6 +310,7 @@ int l_pcall(lua_State* L) {
 }
 
 int l_xpcall(lua_State* L) {
+  check_c_stack(L);
   luaL_checkany(L, 2);
   // (f, handler, args...) -> (handler, f, args...): lua_pcall takes the handler's index.
   lua_pushvalue(L, 1);

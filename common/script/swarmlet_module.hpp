@@ -21,6 +21,9 @@ bool is_stop_sentinel(lua_State* L, int index);
 /// a task that wraps its requests in pcall spun on the sentinel after a stop, holding its hub
 /// thread until the runaway guard cut it.
 void replace_protected_calls(lua_State* L);
+/// After a protected call failed with the error on top: raises it again when it is the stop
+/// sentinel, the user is stopping, or the thread is being killed; else returns.
+void pass_stops_through(lua_State* L);
 
 /// Whether the user of the running code is stopping and not in its on_stop: then a request it
 /// is about to make or a sleep ends its task quietly instead, as a YAML user stops after the

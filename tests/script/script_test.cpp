@@ -1445,6 +1445,58 @@ TEST_F(Script, RunawayMemoryIsAnErrorNotAnAbort) {
   EXPECT_LT(engine_->heap_bytes(), 8u << 20) << "the failed task's garbage was collected";
 }
 
+TEST_F(Script, LuaCalledFromCDeeperThanAGreenThreadsStackIsAnErrorNotACrash) {
+  // A recursive gsub 30 deep faulted on the stack's guard page (each level holds 8 KiB of C
+  // stack), with the worker and every stat it held; so did pcall, sw.measure, sw.timeout, a
+  // sort's comparator and coroutines nested deep enough.
+  const std::vector<std::string> ways = {
+      "local function f(n) return (('{x}'):gsub('{x}', function() return f(n + 1) end)) end",
+      "local function f(n) table.sort({2, 1}, function(a, b) f(n + 1) return a < b end) end",
+      "local function f(n) local ok, e = sw.measure('t', 'n', f, n + 1) if not ok then "
+      "error(e, 0) end end",
+      "local function f(n) sw.timeout(60, f, n + 1) end",
+      "local function f(n) local ok, e = pcall(f, n + 1) if not ok then error(e, 0) end end",
+      "local function f(n) coroutine.wrap(function() f(n + 1) end)() end",
+      "local function f(n) local ok, e = coroutine.resume(coroutine.create(f), n + 1) if not ok "
+      "then error(e, 0) end end",
+  };
+  for (const auto& way : ways) {
+    stats_ = {};
+    run_user(task(way + "\nf(0)"));
+    EXPECT_NE(only_error().find("stack overflow: calls nested too deep for a green thread's stack"),
+              std::string::npos)
+        << way << "\n"
+        << only_error();
+  }
+  stats_ = {};
+  run_user(task("local s = ('x'):gsub()"));
+  EXPECT_EQ(only_error(), "user.lua:3: bad argument #1 to 'gsub' (string expected, got no value)")
+      << "the wrapped library function is named, at the script's line";
+}
+
+TEST_F(Script, AGreenThreadsOwnLuaThreadIsNoCoroutineToResume) {
+  // Resumed after its function ended, a spawned thread's Lua thread ran a message handler
+  // whose object was freed; a user's own, its handler on a stack reused by then.
+  run_user(
+      task("local co\nsw.spawn(function() co = coroutine.running() end)\nsw.sleep(0.01)\n"
+           "local ok, e = pcall(coroutine.resume, co)\nassert(not ok)\nmine = e\n"
+           "coroutine.resume(coroutine.running())"));
+  EXPECT_EQ(only_error(),
+            "user.lua:9: coroutine.resume: this is a green thread's own Lua thread (a user's, or "
+            "sw.spawn's), not a coroutine");
+  EXPECT_NE(global("mine").find("not a coroutine"), std::string::npos) << global("mine");
+}
+
+TEST_F(Script, CallsThatComeStraightBackDoNotRenewTheRunLimit) {
+  // e:wait() on an event already sent returns without parking, but renewed the time slice: a
+  // loop of them froze the hub thread for good, past the run limit and every stop.
+  s::engine_options o;
+  o.run_limit = 50ms;
+  run_user(task("local e = sw.event()\ne:send(1)\nwhile true do e:wait() end"), {}, o);
+  EXPECT_EQ(only_error(),
+            "user.lua:5: script ran over 50 ms without parking (scripting.run_limit): interrupted");
+}
+
 TEST_F(Script, ASpawnedThreadDiesWithItsUser) {
   run_user(task("sw.spawn(function() sw.sleep(60); reached = true end)\nsw.sleep(0)"));
   EXPECT_EQ(hub_.live_threads(), 1u) << "only the server is left";

@@ -1,0 +1,146 @@
+#include "lua_reentry.hpp"
+
+#include <cstddef>
+#include <cstring>
+
+#include "common/green/operations.hpp"
+#include "engine.hpp"
+#include "swarmlet_module.hpp"
+
+namespace swarmlet::script {
+namespace {
+
+// Room kept for the level's own frames, the error's message handler (a traceback) and the
+// unwinding that carries it: what an error raised this near the end still needs.
+constexpr std::size_t stack_reserve = 64 * 1024;
+
+/// Keys (by its address) the registry's weak-keyed set of green threads' Lua threads.
+char green_threads_key = 0;
+
+void push_green_threads(lua_State* L) {
+  lua_pushlightuserdata(L, &green_threads_key);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  if (lua_istable(L, -1)) return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pushlightuserdata(L, &green_threads_key);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
+bool is_green_thread(lua_State* L, int index) {
+  push_green_threads(L);
+  lua_pushvalue(L, index);
+  lua_rawget(L, -2);
+  const bool marked = lua_toboolean(L, -1) != 0;
+  lua_pop(L, 2);
+  return marked;
+}
+
+// The chunk of the wrappers below: an error names the script's line, not theirs.
+constexpr const char* wrappers_chunk = "=swarmlet";
+
+/// As luaL_where(L, level), from the first frame at or above `level` that is the script's (a
+/// tail call leaves no frame; the wrappers' own lines mean nothing to the script's author).
+void where_in_script(lua_State* L, int level) {
+  lua_Debug ar;
+  for (; lua_getstack(L, level, &ar) != 0; ++level) {
+    lua_getinfo(L, "Sl", &ar);
+    if (ar.currentline > 0 && !is_reentry_wrapper(ar)) {
+      lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+      return;
+    }
+  }
+  lua_pushliteral(L, "");
+}
+
+void raise_stack_overflow(lua_State* L, int level) {
+  where_in_script(L, level);
+  lua_pushliteral(L,
+                  "stack overflow: calls nested too deep for a green thread's stack (through "
+                  "pcall, sw.measure, sw.timeout, a gsub or sort function, or coroutines)");
+  lua_concat(L, 2);
+  lua_error(L);
+}
+
+/// check(): from the wrappers below (level 2 is their caller, the script).
+int l_check(lua_State* L) {
+  if (green::stack_left() < stack_reserve) raise_stack_overflow(L, 2);
+  return 0;
+}
+
+/// check_resume(co): as check(), and refuses a green thread's own Lua thread.
+int l_check_resume(lua_State* L) {
+  if (lua_type(L, 1) == LUA_TTHREAD && is_green_thread(L, 1)) {
+    where_in_script(L, 2);
+    lua_pushliteral(L,
+                    "coroutine.resume: this is a green thread's own Lua thread (a user's, or "
+                    "sw.spawn's), not a coroutine");
+    lua_concat(L, 2);
+    return lua_error(L);
+  }
+  return l_check(L);
+}
+
+/// pass(ok, ...): resume's results, unless the coroutine ended on a stop or a kill, which goes
+/// on up as through pcall.
+int l_pass(lua_State* L) {
+  if (lua_gettop(L) >= 2 && lua_toboolean(L, 1) == 0) {
+    lua_pushvalue(L, 2);
+    pass_stops_through(L);
+    lua_pop(L, 1);
+  }
+  return lua_gettop(L);
+}
+
+// In Lua, so that the library function is tail-called: an error it raises names it and the
+// script's line ("x.lua:3: bad argument #1 to 'gsub'"), and a traceback keeps the frames of a
+// replacement function or a comparator that raised.
+constexpr const char* wrappers = R"(
+local check, check_resume, pass = ...
+local gsub, sort, create, resume = string.gsub, table.sort, coroutine.create, coroutine.resume
+string.gsub = function(...) check() return gsub(...) end
+table.sort = function(...) check() return sort(...) end
+coroutine.resume = function(co, ...) check_resume(co) return pass(resume(co, ...)) end
+local function unwrap(ok, ...)
+  if ok then return ... end
+  error((...), 0)  -- as raised: its message has its own line
+end
+coroutine.wrap = function(f)
+  local co = create(f)
+  return function(...) check() return unwrap(pass(resume(co, ...))) end
+end
+)";
+
+}  // namespace
+
+void check_c_stack(lua_State* L) {
+  if (green::stack_left() < stack_reserve) raise_stack_overflow(L, 1);
+}
+
+void guard_reentrant_library(lua_State* L) {
+  if (luaL_loadbuffer(L, wrappers, std::strlen(wrappers), wrappers_chunk) != 0)
+    lua_error(L);
+  lua_pushcfunction(L, l_check);
+  lua_pushcfunction(L, l_check_resume);
+  lua_pushcfunction(L, l_pass);
+  lua_call(L, 3, 0);
+}
+
+bool is_reentry_wrapper(const lua_Debug& ar) {
+  return ar.source != nullptr && std::strcmp(ar.source, wrappers_chunk) == 0;
+}
+
+void mark_green_thread(lua_State* L) {
+  push_green_threads(L);
+  lua_pushvalue(L, -2);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+}  // namespace swarmlet::script
