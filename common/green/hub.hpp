@@ -73,6 +73,11 @@ class hub {
   std::size_t live_threads() const noexcept { return live_; }
   /// The running green thread (the original context counts as one), or nullptr in the loop.
   thread_record* current_thread() const noexcept { return current_; }
+  /// The lowest address of the stack running now: the running green thread's, or the loop's
+  /// (which runs what is posted to the hub); null on an OS thread's own stack.
+  const void* running_stack_bottom() const noexcept {
+    return (current_ != nullptr ? current_ : &loop_)->stack_bottom();
+  }
   /// Switches between green threads (and the loop) so far: a call that leaves it as it was
   /// did not park.
   std::uint64_t switches() const noexcept { return switches_; }

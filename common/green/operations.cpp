@@ -26,11 +26,11 @@ std::uint64_t current_id() {
 
 std::size_t stack_left() noexcept {
   const hub* h = hub::current();
-  const thread_record* t = h == nullptr ? nullptr : h->current_thread();
-  if (t == nullptr || t->stack_bottom() == nullptr) return SIZE_MAX;
+  const void* stack_bottom = h == nullptr ? nullptr : h->running_stack_bottom();
+  if (stack_bottom == nullptr) return SIZE_MAX;
   // The frame itself, not a local's address: a sanitizer may keep locals on a stack of its own.
   const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
-  const auto bottom = reinterpret_cast<std::uintptr_t>(t->stack_bottom());
+  const auto bottom = reinterpret_cast<std::uintptr_t>(stack_bottom);
   return here > bottom ? here - bottom : 0;
 }
 

@@ -11,6 +11,7 @@
 #include "common/green/errors.hpp"
 #include "common/green/hub.hpp"
 #include "engine.hpp"
+#include "lua_reentry.hpp"
 
 namespace swarmlet::script {
 
@@ -45,6 +46,8 @@ class park_scope {
 
 template <int (*Impl)(lua_State*)>
 int guarded(lua_State* L) {
+  // Each may call Lua again (an options table's __index, a __tostring), and so nest.
+  check_c_stack(L);
   try {
     return Impl(L);
   } catch (const green::green_exit&) {

@@ -100,21 +100,34 @@ int l_pass(lua_State* L) {
 // In Lua, so that the library function is tail-called: an error it raises names it and the
 // script's line ("x.lua:3: bad argument #1 to 'gsub'"), and a traceback keeps the frames of a
 // replacement function or a comparator that raised.
-constexpr const char* wrappers = R"(
+constexpr const char* wrappers = R"lua(
 local check, check_resume, pass = ...
-local gsub, sort, create, resume = string.gsub, table.sort, coroutine.create, coroutine.resume
+local gsub, format, sort, create, resume = string.gsub, string.format, table.sort,
+  coroutine.create, coroutine.resume
+local load, type, error = load, type, error
 string.gsub = function(...) check() return gsub(...) end
+string.format = function(...) check() return format(...) end  -- a __tostring for %s
 table.sort = function(...) check() return sort(...) end
-coroutine.resume = function(co, ...) check_resume(co) return pass(resume(co, ...)) end
+_G.load = function(...) check() return load(...) end  -- a reader function
+coroutine.resume = function(co, ...)
+  if type(co) ~= "thread" then error("bad argument #1 to 'resume' (coroutine expected)", 2) end
+  check_resume(co)
+  return pass(resume(co, ...))
+end
 local function unwrap(ok, ...)
   if ok then return ... end
-  error((...), 0)  -- as raised: its message has its own line
+  local e = ...
+  -- As Lua's: the caller's line before a message that has none ("cannot resume dead
+  -- coroutine"); tail-called, level 2 is the script's.
+  if type(e) == "string" and not e:find("^[^:]+:%d+: ") then error(e, 2) end
+  error(e, 0)
 end
 coroutine.wrap = function(f)
+  if type(f) ~= "function" then error("bad argument #1 to 'wrap' (function expected)", 2) end
   local co = create(f)
   return function(...) check() return unwrap(pass(resume(co, ...))) end
 end
-)";
+)lua";
 
 }  // namespace
 
@@ -123,8 +136,7 @@ void check_c_stack(lua_State* L) {
 }
 
 void guard_reentrant_library(lua_State* L) {
-  if (luaL_loadbuffer(L, wrappers, std::strlen(wrappers), wrappers_chunk) != 0)
-    lua_error(L);
+  if (luaL_loadbuffer(L, wrappers, std::strlen(wrappers), wrappers_chunk) != 0) lua_error(L);
   lua_pushcfunction(L, l_check);
   lua_pushcfunction(L, l_check_resume);
   lua_pushcfunction(L, l_pass);

@@ -12,11 +12,11 @@ namespace swarmlet::script {
 /// level of Lua called from C (and the error's own handling); else returns.
 void check_c_stack(lua_State* L);
 
-/// Wraps string.gsub, table.sort, coroutine.resume and coroutine.wrap in the state's libraries:
-/// each checks the stack first; a resume also refuses a green thread's own Lua thread (a
-/// user's, a spawned one's: resumed as a coroutine after it ended, it ran a handler whose
-/// object was gone) and lets a stop and a kill through, as pcall does. Lua's own
-/// coroutine.wrap called resume inside, unchecked.
+/// Wraps string.gsub, string.format, table.sort, load, coroutine.resume and
+/// coroutine.wrap in the state's libraries (each may call Lua back): each checks the stack first; a
+/// resume also refuses a green thread's own Lua thread (a user's, a spawned one's: resumed as a
+/// coroutine after it ended, it ran a handler whose object was gone) and lets a stop and a kill
+/// through, as pcall does. Lua's own coroutine.wrap called resume inside, unchecked.
 void guard_reentrant_library(lua_State* L);
 
 /// Marks the Lua thread on top of `L`'s stack as one a green thread runs (stack unchanged).
