@@ -88,10 +88,10 @@ inline void yield_until_io_settles() {
 /// The running green thread's id (0 for the context that made the hub).
 std::uint64_t current_id();
 
-/// Bytes of the running green thread's (or the hub loop's) stack left below the caller's frame;
-/// SIZE_MAX on an OS thread's own stack (the context that made the hub, or no hub). A green
-/// thread's stack is small (hub_options::stack_size) and an overflow faults on its guard page: code
-/// that may nest without bound (a script's calls through C) checks first.
+/// Bytes of the running stack left below the caller's frame: the green thread's, the hub
+/// loop's, or the OS thread's own (the context that made the hub, or no hub); SIZE_MAX when
+/// unknown. An overflow faults on a guard page: code that may nest without bound (a script's
+/// calls through C) checks first. A green thread's stack is small (hub_options::stack_size).
 std::size_t stack_left() noexcept;
 
 }  // namespace swarmlet::green

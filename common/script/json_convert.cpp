@@ -8,10 +8,29 @@ namespace swarmlet::script {
 namespace {
 
 constexpr int max_depth = 100;
+// A table may hold another many times over (t = {t, t}, 60 deep, is 2^60 values): the depth
+// alone let such a value run in C, past the run limit and every stop, as its memory grew.
+constexpr std::size_t max_values = 1'000'000;
+constexpr std::size_t max_string_bytes = std::size_t{64} << 20;
 
-nlohmann::json convert(lua_State* L, int index, int depth) {
+/// What one conversion has made so far.
+struct made {
+  std::size_t values = 0;
+  std::size_t string_bytes = 0;
+  void add_string(std::size_t bytes) {
+    string_bytes += bytes;
+    if (string_bytes > max_string_bytes)
+      throw std::invalid_argument(
+          "cannot encode as JSON: more than 64 MiB of strings (a string held many times over?)");
+  }
+};
+
+nlohmann::json convert(lua_State* L, int index, int depth, made& so_far) {
   if (depth > max_depth)
     throw std::invalid_argument("cannot encode as JSON: tables nested deeper than 100 (a cycle?)");
+  if (++so_far.values > max_values)
+    throw std::invalid_argument(
+        "cannot encode as JSON: more than 1000000 values (a table held many times over?)");
   switch (lua_type(L, index)) {
     case LUA_TNIL:
       return nullptr;
@@ -28,6 +47,7 @@ nlohmann::json convert(lua_State* L, int index, int depth) {
     case LUA_TSTRING: {
       std::size_t len = 0;
       const char* s = lua_tolstring(L, index, &len);
+      so_far.add_string(len);
       return std::string(s, len);
     }
     case LUA_TTABLE:
@@ -50,7 +70,7 @@ nlohmann::json convert(lua_State* L, int index, int depth) {
     nlohmann::json out = nlohmann::json::array();
     for (std::size_t i = 1; i <= n; ++i) {
       lua_rawgeti(L, index, static_cast<int>(i));
-      out.push_back(convert(L, -1, depth + 1));
+      out.push_back(convert(L, -1, depth + 1, so_far));
       lua_pop(L, 1);
     }
     return out;
@@ -70,7 +90,8 @@ nlohmann::json convert(lua_State* L, int index, int depth) {
       throw std::invalid_argument(std::string("cannot encode a table with a ") +
                                   luaL_typename(L, -2) + " key as JSON");
     }
-    out[key] = convert(L, -1, depth + 1);
+    so_far.add_string(key.size());
+    out[key] = convert(L, -1, depth + 1, so_far);
     lua_pop(L, 1);
   }
   return out;
@@ -81,7 +102,8 @@ nlohmann::json convert(lua_State* L, int index, int depth) {
 nlohmann::json to_json(lua_State* L, int index) {
   const int top = lua_gettop(L);
   try {
-    return convert(L, index, 0);
+    made so_far;
+    return convert(L, index, 0, so_far);
   } catch (...) {
     lua_settop(L, top);
     throw;

@@ -8,7 +8,8 @@
 namespace swarmlet::script {
 
 /// The value at `index` as JSON; throws std::invalid_argument for functions, userdata,
-/// threads, cycles (deeper than 100 levels) and non-string, non-integer keys.
+/// threads, cycles (deeper than 100 levels), non-string, non-integer keys, and more than
+/// 1,000,000 values or 64 MiB of strings in all.
 nlohmann::json to_json(lua_State* L, int index);
 /// Pushes `j` as a Lua value.
 void push_json(lua_State* L, const nlohmann::json& j);

@@ -88,6 +88,15 @@ int l_check_resume(lua_State* L) {
 
 /// pass(ok, ...): resume's results, unless the coroutine ended on a stop or a kill, which goes
 /// on up as through pcall.
+/// print: it calls tostring, so a __tostring, from C.
+int l_checked_print(lua_State* L) {
+  check_c_stack(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 0);
+  return 0;
+}
+
 int l_pass(lua_State* L) {
   if (lua_gettop(L) >= 2 && lua_toboolean(L, 1) == 0) {
     lua_pushvalue(L, 2);
@@ -104,11 +113,13 @@ constexpr const char* wrappers = R"lua(
 local check, check_resume, pass = ...
 local gsub, format, sort, create, resume = string.gsub, string.format, table.sort,
   coroutine.create, coroutine.resume
-local load, type, error = load, type, error
+local load, loadstring, require, type, error = load, loadstring, require, type, error
 string.gsub = function(...) check() return gsub(...) end
 string.format = function(...) check() return format(...) end  -- a __tostring for %s
 table.sort = function(...) check() return sort(...) end
 _G.load = function(...) check() return load(...) end  -- a reader function
+_G.loadstring = function(...) check() return loadstring(...) end  -- LuaJIT's takes one too
+_G.require = function(...) check() return require(...) end  -- a loader the script set
 coroutine.resume = function(co, ...)
   if type(co) ~= "thread" then error("bad argument #1 to 'resume' (coroutine expected)", 2) end
   check_resume(co)
@@ -141,6 +152,10 @@ void guard_reentrant_library(lua_State* L) {
   lua_pushcfunction(L, l_check_resume);
   lua_pushcfunction(L, l_pass);
   lua_call(L, 3, 0);
+  // In C: a class may name print as a task, and a C function is checked as one.
+  lua_getglobal(L, "print");
+  lua_pushcclosure(L, l_checked_print, 1);
+  lua_setglobal(L, "print");
 }
 
 bool is_reentry_wrapper(const lua_Debug& ar) {

@@ -12,7 +12,8 @@ namespace swarmlet::script {
 /// level of Lua called from C (and the error's own handling); else returns.
 void check_c_stack(lua_State* L);
 
-/// Wraps string.gsub, string.format, table.sort, load, coroutine.resume and
+/// Wraps string.gsub, string.format, table.sort, load, loadstring, require, print,
+/// coroutine.resume and
 /// coroutine.wrap in the state's libraries (each may call Lua back): each checks the stack first; a
 /// resume also refuses a green thread's own Lua thread (a user's, a spawned one's: resumed as a
 /// coroutine after it ended, it ran a handler whose object was gone) and lets a stop and a kill

@@ -490,6 +490,26 @@ TEST_F(Script, ARequestsTimeoutTakesThePlaceOfHttpTimeoutLongerOrShorter) {
   EXPECT_EQ(global("result"), "200 0 timeout: no response within 50 ms") << only_error();
 }
 
+TEST_F(Script, JsonEncodeOfATableHeldManyTimesOverIsBounded) {
+  // t = {t, t}, 60 deep, is 2^60 values: the encoder ran in C past every stop, its memory
+  // growing by gigabytes, where the depth alone was bounded.
+  run_user(task(R"(
+    local t = {1}
+    for i = 1, 60 do t = {t, t} end
+    local ok, err = pcall(sw.json_encode, t)
+    result = err
+    local k = {[string.rep("k", 1024)] = 1}
+    local wide = {}
+    for i = 1, 70000 do wide[i] = k end
+    ok, err = pcall(sw.json_encode, wide)
+    result = result .. " | " .. err
+  )"));
+  EXPECT_EQ(global("result"),
+            "cannot encode as JSON: more than 1000000 values (a table held many times over?) | "
+            "cannot encode as JSON: more than 64 MiB of strings (a string held many times over?)")
+      << only_error();
+}
+
 TEST_F(Script, JsonEncodeWritesWholeNumbersInDigitsAndSaysWhatIsNotUtf8) {
   // 2^53 went as 9.007199254740992e+15 (JavaScript writes 9007199254740992); a byte that is no
   // UTF-8 said "[json.exception.type_error.316] ...".
@@ -1454,6 +1474,11 @@ TEST_F(Script, LuaCalledFromCDeeperThanAGreenThreadsStackIsAnErrorNotACrash) {
       "local function f() return string.format('%s', t) end",
       // load returns a reader's error: each level raises it again
       "local function r() local _, e = load(r) error(e, 0) end\nlocal function f() r() end",
+      "local function r() local _, e = loadstring(r) error(e, 0) end\nlocal function f() r() end",
+      "local mt = {}\nmt.__tostring = function() print(setmetatable({}, mt)) return 'x' end\n"
+      "local function f() print(setmetatable({}, mt)) end",
+      "package.loaders[3] = function(n) return function() return require(n .. 'x') end end\n"
+      "local function f() require('q') end",
       "local o = {}\nsetmetatable(o, {__index = function() return u.http:get('/', o) end})\n"
       "local function f() u.http:get('/', o) end",
       "local function f(n) return (('{x}'):gsub('{x}', function() return f(n + 1) end)) end",
@@ -1605,6 +1630,16 @@ TEST(ScriptLoad, CollectingGarbageWorksWithTheHeapFullToTheByte) {
   ASSERT_GT(e.heap_bytes(), o.heap_limit - 256) << "the heap is full";
   e.collect_garbage();
   EXPECT_LT(e.heap_bytes(), o.heap_limit / 2) << "the garbage was collected";
+}
+
+TEST(ScriptLoad, AFileLoadedOnAnOsThreadsStackIsBoundedByIt) {
+  // The master loads every class file on its own thread's stack: a recursion through gsub at a
+  // file's top level faulted there, before any test ran.
+  s::engine e(s::script_files{
+      {"deep.lua",
+       "local function g(s) return (s:gsub('.', g)) end\ng('a')\nreturn {tasks = {print}}"}});
+  const std::string why = load_error(e, "deep.lua");
+  EXPECT_NE(why.find("stack overflow: calls nested too deep"), std::string::npos) << why;
 }
 
 TEST(ScriptLoad, AClassFileLoadedByTheHubsLoopIsBoundedByTheLoopsStack) {
