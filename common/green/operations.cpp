@@ -17,7 +17,12 @@ std::uintptr_t os_stack_bottom() noexcept {
     std::size_t size = 0;
     const bool known = pthread_attr_getstack(&attr, &low, &size) == 0;
     pthread_attr_destroy(&attr);
-    return known ? reinterpret_cast<std::uintptr_t>(low) : std::uintptr_t{0};
+    if (!known) return std::uintptr_t{0};
+    // `ulimit -s unlimited` gives the whole gap below the stack (terabytes): held to 256 MiB,
+    // the check still stops a recursion before LuaJIT's own limit does.
+    constexpr std::size_t most = std::size_t{256} << 20;
+    const auto bottom = reinterpret_cast<std::uintptr_t>(low);
+    return size > most ? bottom + (size - most) : bottom;
   }();
   return bottom;
 }

@@ -8,29 +8,30 @@ namespace swarmlet::script {
 namespace {
 
 constexpr int max_depth = 100;
-// A table may hold another many times over (t = {t, t}, 60 deep, is 2^60 values): the depth
-// alone let such a value run in C, past the run limit and every stop, as its memory grew.
-constexpr std::size_t max_values = 1'000'000;
-constexpr std::size_t max_string_bytes = std::size_t{64} << 20;
-
-/// What one conversion has made so far.
+/// What one conversion has made so far, against its bounds.
 struct made {
+  json_bounds bounds;
   std::size_t values = 0;
   std::size_t string_bytes = 0;
+  void add_value() {
+    if (++values > bounds.values)
+      throw std::invalid_argument("cannot encode as JSON: more than " +
+                                  std::to_string(bounds.values) +
+                                  " values (a table held many times over?)");
+  }
   void add_string(std::size_t bytes) {
     string_bytes += bytes;
-    if (string_bytes > max_string_bytes)
-      throw std::invalid_argument(
-          "cannot encode as JSON: more than 64 MiB of strings (a string held many times over?)");
+    if (string_bytes > bounds.string_bytes)
+      throw std::invalid_argument("cannot encode as JSON: more than " +
+                                  std::to_string(bounds.string_bytes >> 20) +
+                                  " MiB of strings (a string held many times over?)");
   }
 };
 
 nlohmann::json convert(lua_State* L, int index, int depth, made& so_far) {
   if (depth > max_depth)
     throw std::invalid_argument("cannot encode as JSON: tables nested deeper than 100 (a cycle?)");
-  if (++so_far.values > max_values)
-    throw std::invalid_argument(
-        "cannot encode as JSON: more than 1000000 values (a table held many times over?)");
+  so_far.add_value();
   switch (lua_type(L, index)) {
     case LUA_TNIL:
       return nullptr;
@@ -86,9 +87,10 @@ nlohmann::json convert(lua_State* L, int index, int depth, made& so_far) {
       key = lua_tostring(L, -1);
       lua_pop(L, 1);
     } else {
+      const char* type = luaL_typename(L, -2);  // a static string: still valid after the pop
       lua_pop(L, 2);
-      throw std::invalid_argument(std::string("cannot encode a table with a ") +
-                                  luaL_typename(L, -2) + " key as JSON");
+      throw std::invalid_argument(std::string("cannot encode a table with a ") + type +
+                                  " key as JSON");
     }
     so_far.add_string(key.size());
     out[key] = convert(L, -1, depth + 1, so_far);
@@ -99,10 +101,10 @@ nlohmann::json convert(lua_State* L, int index, int depth, made& so_far) {
 
 }  // namespace
 
-nlohmann::json to_json(lua_State* L, int index) {
+nlohmann::json to_json(lua_State* L, int index, json_bounds bounds) {
   const int top = lua_gettop(L);
   try {
-    made so_far;
+    made so_far{bounds};
     return convert(L, index, 0, so_far);
   } catch (...) {
     lua_settop(L, top);

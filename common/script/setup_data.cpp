@@ -7,7 +7,11 @@
 namespace swarmlet::script {
 
 std::string encode_setup_data(lua_State* L, int index) {
-  const std::vector<std::uint8_t> bytes = nlohmann::json::to_msgpack(to_json(L, index));
+  // Bounded as the wire bounds it (proto/setup_data_limit.hpp: 16 MiB of msgpack, each value a
+  // byte at least), not as a request's JSON: what passes is checked against the wire after.
+  constexpr std::size_t wire_bytes = std::size_t{16} << 20;
+  const std::vector<std::uint8_t> bytes =
+      nlohmann::json::to_msgpack(to_json(L, index, json_bounds{wire_bytes, wire_bytes}));
   return std::string(bytes.begin(), bytes.end());
 }
 

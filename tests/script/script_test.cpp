@@ -18,6 +18,7 @@
 #include "common/script/engine.hpp"
 #include "common/script/main_script.hpp"
 #include "common/script/scripted_user.hpp"
+#include "common/script/setup_data.hpp"
 #include "common/script/user_class.hpp"
 #include "common/stats/exception_table.hpp"
 #include "common/stats/stats_table.hpp"
@@ -503,11 +504,24 @@ TEST_F(Script, JsonEncodeOfATableHeldManyTimesOverIsBounded) {
     for i = 1, 70000 do wide[i] = k end
     ok, err = pcall(sw.json_encode, wide)
     result = result .. " | " .. err
+    ok, err = pcall(sw.json_encode, {[true] = 1})
+    result = result .. " | " .. err
   )"));
   EXPECT_EQ(global("result"),
             "cannot encode as JSON: more than 1000000 values (a table held many times over?) | "
-            "cannot encode as JSON: more than 64 MiB of strings (a string held many times over?)")
+            "cannot encode as JSON: more than 64 MiB of strings (a string held many times over?) | "
+            "cannot encode a table with a boolean key as JSON")
       << only_error();
+}
+
+TEST(SetupData, IsBoundedAsTheWireBoundsItNotAsARequestsJson) {
+  // setup() may return up to 16 MiB of msgpack (a million ids and more): the bound of a
+  // request's JSON refused it.
+  s::engine e({});
+  lua_State* L = e.state();
+  ASSERT_EQ(luaL_dostring(L, "local t = {} for i = 1, 1200000 do t[i] = i end return t"), 0);
+  EXPECT_GT(s::encode_setup_data(L, -1).size(), 1'200'000u);
+  lua_pop(L, 1);
 }
 
 TEST_F(Script, JsonEncodeWritesWholeNumbersInDigitsAndSaysWhatIsNotUtf8) {
