@@ -7,11 +7,12 @@
 namespace swarmlet::script {
 
 std::string encode_setup_data(lua_State* L, int index) {
-  // Bounded as the wire bounds it (proto/setup_data_limit.hpp: 16 MiB of msgpack, each value a
-  // byte at least), not as a request's JSON: what passes is checked against the wire after.
-  constexpr std::size_t wire_bytes = std::size_t{16} << 20;
+  // Bounded well past what the wire takes (proto/setup_data_limit.hpp: 16 MiB of msgpack, each
+  // value a byte at least), not as a request's JSON: the wire's own check after says by how much
+  // a value is over; this only stops one that would not end (a table held many times over).
+  constexpr std::size_t past_the_wire = std::size_t{32} << 20;
   const std::vector<std::uint8_t> bytes =
-      nlohmann::json::to_msgpack(to_json(L, index, json_bounds{wire_bytes, wire_bytes}));
+      nlohmann::json::to_msgpack(to_json(L, index, json_bounds{past_the_wire, past_the_wire}));
   return std::string(bytes.begin(), bytes.end());
 }
 
