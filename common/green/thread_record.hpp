@@ -61,7 +61,7 @@ class thread_record {
   const char* blocked_on() const noexcept { return blocked_on_; }
 
   /// The lowest address of the thread's own stack (null: the original context, on its OS
-  /// thread's stack).
+  /// thread's stack, unless the sanitizer's switch annotations filled in that stack's bounds).
   const void* stack_bottom() const noexcept { return stack_bottom_; }
 
   /// Link for the ready queue; only a ready_queue touches it.

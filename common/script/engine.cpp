@@ -575,12 +575,7 @@ std::string with_position(lua_State* L, const std::string& message) {
   if (colon != std::string::npos && colon + 1 < message.size() &&
       std::isdigit(static_cast<unsigned char>(message[colon + 1])))
     return message;
-  lua_Debug ar;
-  for (int level = 0; lua_getstack(L, level, &ar) != 0; ++level) {
-    if (lua_getinfo(L, "Sl", &ar) == 0 || ar.currentline <= 0 || is_reentry_wrapper(ar)) continue;
-    return std::string(ar.short_src) + ":" + std::to_string(ar.currentline) + ": " + message;
-  }
-  return message;
+  return script_position(L, 0) + message;
 }
 
 }  // namespace swarmlet::script

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <string>
 
 #include "common/green/operations.hpp"
 #include "engine.hpp"
@@ -44,18 +45,10 @@ bool is_green_thread(lua_State* L, int index) {
 // The chunk of the wrappers below: an error names the script's line, not theirs.
 constexpr const char* wrappers_chunk = "=swarmlet";
 
-/// As luaL_where(L, level), from the first frame at or above `level` that is the script's (a
-/// tail call leaves no frame; the wrappers' own lines mean nothing to the script's author).
+/// As luaL_where(L, level), by script_position.
 void where_in_script(lua_State* L, int level) {
-  lua_Debug ar;
-  for (; lua_getstack(L, level, &ar) != 0; ++level) {
-    lua_getinfo(L, "Sl", &ar);
-    if (ar.currentline > 0 && !is_reentry_wrapper(ar)) {
-      lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
-      return;
-    }
-  }
-  lua_pushliteral(L, "");
+  const std::string where = script_position(L, level);
+  lua_pushlstring(L, where.data(), where.size());
 }
 
 void raise_stack_overflow(lua_State* L, int level) {
@@ -86,8 +79,6 @@ int l_check_resume(lua_State* L) {
   return l_check(L);
 }
 
-/// pass(ok, ...): resume's results, unless the coroutine ended on a stop or a kill, which goes
-/// on up as through pcall.
 /// print: it calls tostring, so a __tostring, from C.
 int l_checked_print(lua_State* L) {
   check_c_stack(L);
@@ -97,6 +88,8 @@ int l_checked_print(lua_State* L) {
   return 0;
 }
 
+/// pass(ok, ...): resume's results, unless the coroutine ended on a stop or a kill, which goes
+/// on up as through pcall.
 int l_pass(lua_State* L) {
   if (lua_gettop(L) >= 2 && lua_toboolean(L, 1) == 0) {
     lua_pushvalue(L, 2);
@@ -158,8 +151,14 @@ void guard_reentrant_library(lua_State* L) {
   lua_setglobal(L, "print");
 }
 
-bool is_reentry_wrapper(const lua_Debug& ar) {
-  return ar.source != nullptr && std::strcmp(ar.source, wrappers_chunk) == 0;
+std::string script_position(lua_State* L, int level) {
+  lua_Debug ar;
+  for (; lua_getstack(L, level, &ar) != 0; ++level) {
+    if (lua_getinfo(L, "Sl", &ar) == 0 || ar.currentline <= 0) continue;
+    if (ar.source != nullptr && std::strcmp(ar.source, wrappers_chunk) == 0) continue;
+    return std::string(ar.short_src) + ":" + std::to_string(ar.currentline) + ": ";
+  }
+  return {};
 }
 
 void mark_green_thread(lua_State* L) {
