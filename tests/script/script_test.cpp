@@ -1526,7 +1526,7 @@ TEST_F(Script, AGreenThreadsOwnLuaThreadIsNoCoroutineToResume) {
   // Resumed after its function ended, a spawned thread's Lua thread ran a message handler
   // whose object was freed; a user's own, its handler on a stack reused by then.
   run_user(
-      task("local co\nsw.spawn(function() co = coroutine.running() end)\nsw.sleep(0.01)\n"
+      task("local co\nlocal h = sw.spawn(function() co = coroutine.running() end)\nh:wait()\n"
            "local ok, e = pcall(coroutine.resume, co)\nassert(not ok)\nmine = e\n"
            "coroutine.resume(coroutine.running())"));
   EXPECT_EQ(only_error(),
