@@ -8,6 +8,7 @@ extern "C" {
 void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, std::size_t size);
 void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old,
                                      std::size_t* size_old);
+void __asan_unpoison_memory_region(const volatile void* addr, std::size_t size);
 }
 #endif
 
@@ -29,6 +30,18 @@ inline void finish_switch(void* save, const void** from_bottom, std::size_t* fro
   __sanitizer_finish_switch_fiber(save, from_bottom, from_size);
 #else
   (void)save, (void)from_bottom, (void)from_size;
+#endif
+}
+
+/// A green thread's stack is given back (to the pool, or to the kernel). The frames it held
+/// when its thread switched away for the last time keep their redzones in the sanitizer's
+/// shadow, and munmap does not clear them: the next mapping at that address (the io_uring
+/// backend's receive buffers, say) would read as a stack overflow. Clears them.
+inline void forget_stack(const void* bottom, std::size_t size) {
+#if defined(SWARMLET_ASAN_FIBERS)
+  __asan_unpoison_memory_region(bottom, size);
+#else
+  (void)bottom, (void)size;
 #endif
 }
 

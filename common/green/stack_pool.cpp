@@ -5,6 +5,8 @@
 
 #include <new>
 
+#include "asan_fiber.hpp"
+
 namespace swarmlet::green {
 namespace {
 
@@ -46,6 +48,7 @@ boost::context::stack_context stack_pool::allocate() {
 }
 
 void stack_pool::deallocate(boost::context::stack_context& sc) noexcept {
+  asan::forget_stack(static_cast<char*>(sc.sp) - stack_size_, stack_size_);
   if (free_.size() < max_pooled_) {
     try {
       free_.push_back(sc.sp);

@@ -21,6 +21,10 @@
 #include "common/green/timeout.hpp"
 #include "hub_fixture.hpp"
 
+#if defined(SWARMLET_ASAN_FIBERS)
+extern "C" void* __asan_region_is_poisoned(void* begin, std::size_t size);
+#endif
+
 using namespace std::chrono_literals;
 namespace g = swarmlet::green;
 
@@ -374,6 +378,23 @@ TEST(HubLifetime, DestroyingAHubUnwindsItsLiveThreads) {
     g::spawn_n([&unwound] { raii r{unwound}; });  // never started
   }
   EXPECT_EQ(unwound, 10) << "the started threads unwind; the unstarted one never ran";
+}
+
+TEST_P(Hub, AnEndedThreadsStackLeavesNoRedzonesToWhatIsMappedThereNext) {
+#if !defined(SWARMLET_ASAN_FIBERS)
+  GTEST_SKIP() << "checks the address sanitizer's shadow of a freed stack";
+#else
+  // A green thread's last switch leaves its frames' redzones in the shadow; once its stack was
+  // unmapped, the io_uring backend's receive buffers, mapped at the same address, read as a
+  // stack underflow (green_tests run whole).
+  char* bottom = nullptr;
+  g::spawn([&bottom] {
+    bottom = static_cast<char*>(const_cast<void*>(g::hub::current()->running_stack_bottom()));
+    g::sleep(0s);
+  }).wait();
+  ASSERT_NE(bottom, nullptr);
+  EXPECT_EQ(__asan_region_is_poisoned(bottom, g::hub::current()->stacks().stack_size()), nullptr);
+#endif
 }
 
 TEST(HubLifetime, AThreadThatRefusesToDieDoesNotHangTheHubsEnd) {
