@@ -287,6 +287,12 @@ bool io_uring_backend::sending(const io_watch& w) const noexcept {
   return s.send_in_flight || !s.queued.empty();
 }
 
+std::optional<bool> io_uring_backend::holds_input(const io_watch& w) const noexcept {
+  const slot& s = slots_[static_cast<std::uint32_t>(w.backend_slot)];
+  if (s.receiving != receive_mode::ring) return std::nullopt;
+  return !s.received.empty() || s.end_of_stream || s.receive_error != 0;
+}
+
 void io_uring_backend::wait(std::chrono::nanoseconds timeout, std::vector<io_event>& out) {
   int rc;
   if (timeout.count() == 0) {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,6 +56,9 @@ class io_uring_backend final : public io_backend {
   std::size_t queue_send(io_watch& w, std::string_view data);
   /// Whether sends queued on `w` are still waiting or in flight (shutdown waits them out).
   bool sending(const io_watch& w) const noexcept;
+  /// Whether the ring received on `w` what no receive() took yet (bytes, the end of the stream
+  /// or an error); nullopt when `w` receives by recv(2), whose socket must be asked.
+  std::optional<bool> holds_input(const io_watch& w) const noexcept;
 
  private:
   enum class op : std::uint8_t { none, poll, receive, send };

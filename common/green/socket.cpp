@@ -295,6 +295,23 @@ std::size_t socket::recv(std::span<char> buffer) {
   return *got;
 }
 
+bool socket::input_pending() {
+  io_watch& w = fd_.watch();
+  if (w.uring != nullptr) {
+    if (const auto held = w.uring->holds_input(w)) return *held;
+  }
+  if (!w.readable && !w.hangup) return false;
+  char byte;
+  for (;;) {
+    const ssize_t n = ::recv(w.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n >= 0) return true;  // a byte, or the end of the stream
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return true;  // an error the next read meets
+    w.readable = false;
+    return false;
+  }
+}
+
 std::size_t socket::send(std::string_view data) {
   io_watch& w = fd_.watch();
   if (w.uring != nullptr) {

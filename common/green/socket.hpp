@@ -41,6 +41,11 @@ class socket final : public stream {
   socket accept();
   /// Parks until data arrives; returns how many bytes were read, 0 once the peer closed.
   std::size_t recv(std::span<char> buffer);
+  /// Whether bytes, the peer's close or an error arrived that no read took, without parking:
+  /// what the hub recorded first (no syscall while it saw nothing arrive), then a peek. For a
+  /// connection kept idle between requests. Where the hub polls only sockets a thread waits on
+  /// (poll, select), an idle socket's arrivals show only once a read left it readable.
+  bool input_pending();
   /// Parks until some of `data` can be written; returns how many bytes were. On an io_uring
   /// hub, "written" is "queued for the hub's next submission": an error of that send (EPIPE,
   /// ECONNRESET) is thrown by a later send, as TCP reports a reset on a later write anyway.

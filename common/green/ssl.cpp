@@ -194,6 +194,10 @@ std::string tls_stream::protocol() const {
   return SSL_get_version(ssl_.get());
 }
 
+bool tls_stream::holds_input() const noexcept {
+  return SSL_has_pending(ssl_.get()) == 1;
+}
+
 std::string_view tls_stream::alpn() const noexcept {
   const unsigned char* data = nullptr;
   unsigned int size = 0;

@@ -73,6 +73,9 @@ class tls_stream final : public stream {
   void close() noexcept;
   socket& raw() noexcept { return socket_; }
   const socket& raw() const noexcept { return socket_; }
+  /// Whether the session holds bytes it read from the socket that no read_some took (a record,
+  /// or part of one).
+  bool holds_input() const noexcept;
   /// The negotiated protocol, e.g. "TLSv1.3".
   std::string protocol() const;
   /// The application protocol the server chose by ALPN ("h2", "http/1.1"), or empty.

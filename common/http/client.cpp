@@ -38,6 +38,11 @@ struct client::connection {
     const green::socket& s = tls ? tls->raw() : *plain;
     return s.valid() && s.watched().watch().hangup;
   }
+  /// Bytes (or a close) arrived on it since its last response, while it was idle: they answer
+  /// no request (this client sends one at a time), and read as the next request's response
+  /// they would shift every answer after it by one. Seen as the hub saw the arrival, where it
+  /// polls idle sockets (epoll, io_uring), as Go's net/http drops such a connection.
+  bool spoke_while_idle() { return (tls && tls->holds_input()) || raw().input_pending(); }
 };
 
 struct client::origin {
@@ -401,10 +406,11 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
                          green::time_point started) {
   result r;
   // A kept-alive connection the server closed while it was idle is not used (the hub saw its
-  // FIN). One the server closes as the request goes, before a byte of answer, may have taken
-  // the request or not: an idempotent request goes again once on a new connection, as browsers
-  // and Go's net/http send it; a POST fails, for the server may have processed it. What the
-  // server surely did not process (HTTP/2) goes again up to max_unprocessed_resends times.
+  // FIN), nor one it wrote to while idle (spoke_while_idle). One the server closes as the request
+  // goes, before a byte of answer, may have taken the request or not: an idempotent request goes
+  // again once on a new connection, as browsers and Go's net/http send it; a POST fails, for the
+  // server may have processed it. What the server surely did not process (HTTP/2) goes again up to
+  // max_unprocessed_resends times.
   const std::chrono::milliseconds timeout = req.timeout.value_or(options_.read_timeout);
   bool first_try = true;
   bool resent_after_close = false;
@@ -420,8 +426,9 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
     // connection being made (the timeout bounds the exchange, as before; connect has its own).
     bool connected_meanwhile = o.connecting;
     wait_for_connecting(o);
-    if (o.conn && !o.conn->h2 && o.conn->peer_closed()) {
-      abandon(o);  // gone: no TLS goodbye to send
+    if (o.conn && !o.conn->h2 &&
+        (o.conn->peer_closed() || (!o.conn->fresh && o.conn->spoke_while_idle()))) {
+      abandon(o);  // gone, or saying what no request asked: no TLS goodbye to send
     } else if (o.conn && !o.conn->usable()) {
       o.conn.reset();
     }

@@ -322,6 +322,61 @@ TEST_F(Http, BytesAfterAResponseAreNotTakenAsTheNextOne) {
   srv.kill();
 }
 
+TEST_F(Http, BytesThatArriveOnAnIdleConnectionAreNotTakenAsTheNextResponse) {
+  // A server that writes while the connection is idle (a stray response, a HEAD answer's body
+  // sent late): taken as the next request's answer, every answer after it came one late.
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  g::event answered, stray_sent;
+  int connections = 0;
+  const auto serve = [&](g::socket& c, int connection) {
+    g::buffered_reader r(c);
+    for (int request = 1;; ++request) {
+      std::string line;
+      while (!(line = r.readline()).empty() && line != "\r\n") {
+      }
+      if (line.empty()) return;  // the client closed it
+      const std::string body =
+          "answer-" + std::to_string(connection) + "." + std::to_string(request);
+      c.sendall("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                body);
+      if (connection == 1 && request == 1) {
+        answered.wait();
+        c.sendall(std::string_view("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray"));
+        stray_sent.send();
+      }
+    }
+  };
+  auto srv = g::spawn([&] {
+    for (;;) {
+      auto c = std::make_shared<g::socket>(raw.accept());
+      g::spawn_n([&serve, c, connection = ++connections] {
+        try {
+          serve(*c, connection);
+        } catch (const std::system_error&) {
+          // the client dropped the connection that spoke while idle (a reset)
+        }
+      });
+    }
+  });
+  std::string error;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+  auto first = c.send(get("/"));
+  ASSERT_TRUE(first.ok()) << first.error_message;
+  EXPECT_EQ(first.response.body, "answer-1.1");
+  answered.send();
+  stray_sent.wait();
+  // The event meant: the hub polled after the stray bytes arrived (they were queued on the
+  // loopback before this exchange began, so the poll that ends it saw them too).
+  ASSERT_TRUE(h::client(base(), {}).send(get("/")).ok());
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.send(get("/"));
+    ASSERT_TRUE(r.ok()) << i << ": " << r.error_message;
+    EXPECT_EQ(r.response.body, "answer-2." + std::to_string(i + 1)) << i;
+  }
+  EXPECT_EQ(connections, 2) << "the connection that spoke while idle was dropped";
+  srv.kill();
+}
+
 TEST_F(Http, A304OrA204HasNoBodyWhateverItsContentLengthSays) {
   // RFC 9110 lets a 304 carry the Content-Length the full response would have had: no body
   // follows. Read as one, the request waited for it until its timeout.
