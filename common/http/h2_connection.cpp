@@ -59,7 +59,11 @@ struct h2_connection::stream {
   std::uint32_t error_code = NGHTTP2_NO_ERROR;
   bool reset_by_us = false;     // nghttp2 reset it: what the server sent broke the protocol
   bool body_too_large = false;  // we reset it: its body passed max_kept_body
-  green::wait_list waiters;     // the green thread waiting for this response, when parked
+  /// The size of the response's header fields so far, as HTTP/2 counts a header list (name,
+  /// value and 32 octets each), and whether it passed max_header_list (we reset the stream).
+  std::size_t header_list_size = 0;
+  bool headers_too_large = false;
+  green::wait_list waiters;  // the green thread waiting for this response, when parked
 };
 
 /// nghttp2's callbacks: they only record and wake; none of them parks.
@@ -82,12 +86,22 @@ struct h2_callbacks {
                        std::uint8_t, void* user_data) {
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
     h2_connection::stream* s = self(user_data).find(frame->hd.stream_id);
-    if (s == nullptr) return 0;
+    if (s == nullptr || s->headers_too_large) return 0;
     const std::string_view n(reinterpret_cast<const char*>(name), namelen);
     const std::string_view v(reinterpret_cast<const char*>(value), valuelen);
+    // HPACK lets a few bytes on the wire name a large field of its table again and again:
+    // 144 KB of frames decoded to 580 MB of fields and held the hub thread for seconds.
+    s->header_list_size += namelen + valuelen + 32;
+    if (s->header_list_size > max_header_list) {
+      s->headers_too_large = true;
+      s->response.headers = {};
+      nghttp2_submit_rst_stream(self(user_data).session_, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
+      return 0;
+    }
     if (n == ":status") {
       // A final status after 1xx ones: the informational block's fields are not this
       // response's.
+      s->header_list_size = namelen + valuelen + 32;
       s->response.headers.clear();
       s->response.headers.reserve(8);  // a response's usual few, without growing by doubling
       s->response.status = 0;
@@ -219,6 +233,7 @@ h2_connection::h2_connection(green::stream& io, green::socket& raw)
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, max_concurrent_streams},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<std::uint32_t>(stream_window)},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<std::uint32_t>(max_header_list)},
   };
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
   nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, connection_window);
@@ -370,6 +385,11 @@ h2_connection::outcome h2_connection::outcome_of(stream& s) const {
   if (s.body_too_large) {
     r.error = error_kind::bad_response;
     r.error_message = body_too_large_message;
+    return out;
+  }
+  if (s.headers_too_large) {
+    r.error = error_kind::bad_response;
+    r.error_message = header_list_too_large_message;
     return out;
   }
   if (s.error_code == NGHTTP2_NO_ERROR && r.response.status != 0) return out;

@@ -20,6 +20,13 @@ inline constexpr std::size_t max_kept_body = std::size_t{64} << 20;
 inline constexpr const char* body_too_large_message =
     "response body over 64 MiB, the most kept for checks, captures and scripts";
 
+/// The most of a response's header fields swarmlet takes, as HTTP/2 counts them (each field's
+/// name and value and 32 octets): HTTP/1.1's limit (http-parser's 80 KiB for a header block),
+/// told to HTTP/2 servers in SETTINGS_MAX_HEADER_LIST_SIZE.
+inline constexpr std::size_t max_header_list = 80 * 1024;
+inline constexpr const char* header_list_too_large_message =
+    "bad HTTP/2 response: its header fields passed 80 KiB (SETTINGS_MAX_HEADER_LIST_SIZE)";
+
 /// Header fields in arrival order; names compared without regard to case.
 class header_list {
  public:

@@ -123,7 +123,7 @@ users:
 
 TEST_F(H2Run, AnOversizeFrameIsACountedNamedFailure) {
   if (!ts::h2_peer::available()) GTEST_SKIP() << "Node.js is not installed";
-  ts::h2_peer peer(true);
+  ts::h2_peer peer(ts::h2_peer_mode::oversize);
   const auto file = write(peer.url(), R"(http: {version: "2"}
 load: {users: 1, spawn_rate: 10, run_time: 1s}
 users: [{tasks: [{get: /}], wait: {constant: 20ms}}]

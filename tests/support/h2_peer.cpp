@@ -15,9 +15,10 @@ bool h2_peer::available() {
   return access("/usr/bin/node", X_OK) == 0;
 }
 
-h2_peer::h2_peer(bool oversize) {
+h2_peer::h2_peer(h2_peer_mode mode) {
   std::vector<std::string> argv{"/usr/bin/node", SWARMLET_SOURCE_DIR "/tests/support/h2_peer.mjs"};
-  if (oversize) argv.push_back("--oversize");
+  if (mode == h2_peer_mode::oversize) argv.push_back("--oversize");
+  if (mode == h2_peer_mode::header_bomb) argv.push_back("--header-bomb");
   node_ = std::make_unique<process>(argv);
   const std::string line = node_->wait_for_line("control port");
   std::smatch m;
@@ -40,6 +41,7 @@ h2_peer_counts h2_peer::counts() const {
   c.resets = j["resets"];
   c.goaways = j["goaways"];
   c.max_concurrent = j["max_concurrent"];
+  c.client_max_header_list = j.value("client_max_header_list", std::uint64_t{0});
   return c;
 }
 

@@ -17,14 +17,21 @@ struct h2_peer_counts {
   std::uint64_t resets = 0;          ///< streams it reset (/rst)
   std::uint64_t goaways = 0;         ///< sessions it ended with GOAWAY (/goaway)
   std::uint64_t max_concurrent = 0;  ///< most streams open at once on one session
+  /// SETTINGS_MAX_HEADER_LIST_SIZE of the last client (header_bomb only; 0: none was sent).
+  std::uint64_t client_max_header_list = 0;
+};
+
+enum class h2_peer_mode {
+  h2c,          ///< Node's http2 server (its paths: h2_peer.mjs)
+  oversize,     ///< a raw server that answers every client with an oversize frame
+  header_bomb,  ///< a raw server that answers every stream with 400 KB of header fields in 4 KB
 };
 
 class h2_peer {
  public:
   /// Whether Node.js is installed (tests skip with this reason otherwise).
   static bool available();
-  /// With `oversize`, a raw server that answers every HTTP/2 client with an oversize frame.
-  explicit h2_peer(bool oversize = false);
+  explicit h2_peer(h2_peer_mode mode = h2_peer_mode::h2c);
   ~h2_peer();
   h2_peer(const h2_peer&) = delete;
   h2_peer& operator=(const h2_peer&) = delete;

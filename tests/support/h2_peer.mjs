@@ -4,6 +4,11 @@
 //   node h2_peer.mjs            h2c server
 //   node h2_peer.mjs --oversize a raw TCP server that answers any HTTP/2 client with SETTINGS
 //                               and then a frame larger than HTTP/2's default maximum (16384)
+//   node h2_peer.mjs --header-bomb a raw TCP server that answers each HEADERS frame with a
+//                               response whose header block adds a 4,000-octet field to
+//                               HPACK's table and names it again 100 times in one octet each
+//                               (about 400 KB of fields from 4 KB), whatever the client's
+//                               SETTINGS_MAX_HEADER_LIST_SIZE, which it notes
 // Prints "h2 port P control port C" once both listen.
 // Paths of the h2c server:
 //   /rst        the stream is reset (RST_STREAM CANCEL) without an answer
@@ -20,7 +25,8 @@ import http2 from 'node:http2';
 import net from 'node:net';
 
 const { constants } = http2;
-const counts = { sessions: 0, streams: 0, answered: 0, resets: 0, goaways: 0, max_concurrent: 0 };
+const counts = { sessions: 0, streams: 0, answered: 0, resets: 0, goaways: 0, max_concurrent: 0,
+                 client_max_header_list: 0 };
 
 function answer(stream, status, body, headers = {}) {
   counts.answered++;
@@ -97,7 +103,54 @@ function oversize() {
   });
 }
 
-const server = process.argv.includes('--oversize') ? oversize() : h2c();
+function headerBomb() {
+  const preface = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
+  const frame = (type, flags, stream, payload) => {
+    const h = Buffer.from([payload.length >> 16, (payload.length >> 8) & 255, payload.length & 255,
+                           type, flags, 0, 0, 0, 0]);
+    h.writeUInt32BE(stream, 5);
+    return Buffer.concat([h, payload]);
+  };
+  // :status 200 (static index 8); "x-big" literal with incremental indexing, its value's length
+  // 4000 as HPACK's integer with a 7-bit prefix (127, then 3873 in 7-bit groups); index 62.
+  const block = Buffer.concat([Buffer.from([0x88, 0x40, 5]), Buffer.from('x-big'),
+                               Buffer.from([0x7f, 0xa1, 0x1e]), Buffer.alloc(4000, 'v'),
+                               Buffer.alloc(100, 0x80 | 62)]);
+  return net.createServer((socket) => {
+    counts.sessions++;
+    socket.on('error', () => {});
+    let input = Buffer.alloc(0);
+    let prefaceSeen = false;
+    socket.write(frame(4, 0, 0, Buffer.alloc(0)));  // empty SETTINGS
+    socket.on('data', (data) => {
+      input = Buffer.concat([input, data]);
+      if (!prefaceSeen) {
+        if (input.length < preface.length) return;
+        input = input.subarray(preface.length);
+        prefaceSeen = true;
+      }
+      while (input.length >= 9) {
+        const length = input.readUIntBE(0, 3);
+        if (input.length < 9 + length) return;
+        const type = input[3], flags = input[4], stream = input.readUInt32BE(5) & 0x7fffffff;
+        const payload = input.subarray(9, 9 + length);
+        input = input.subarray(9 + length);
+        if (type === 4 && (flags & 1) === 0) {  // SETTINGS: note the header list size, ack
+          for (let i = 0; i + 6 <= payload.length; i += 6)
+            if (payload.readUInt16BE(i) === 6) counts.client_max_header_list = payload.readUInt32BE(i + 2);
+          socket.write(frame(4, 1, 0, Buffer.alloc(0)));
+        } else if (type === 1) {  // HEADERS: the bomb, END_STREAM | END_HEADERS
+          counts.streams++;
+          counts.answered++;
+          socket.write(frame(1, 5, stream, block));
+        }
+      }
+    });
+  });
+}
+
+const server = process.argv.includes('--oversize') ? oversize()
+  : process.argv.includes('--header-bomb') ? headerBomb() : h2c();
 const control = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify(counts));
