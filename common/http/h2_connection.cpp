@@ -56,6 +56,10 @@ struct h2_connection::stream {
   bool keep_body = true;
   http::response response;
   bool closed = false;
+  /// The server ended its whole response while the request's body was still going (RFC 9113
+  /// 8.1 allows it: a 413, say): answered; the rest of the body is not sent (the stream is
+  /// reset as the exchange leaves, as Go's transport does).
+  bool answered_before_body_sent = false;
   std::uint32_t error_code = NGHTTP2_NO_ERROR;
   bool reset_by_us = false;     // nghttp2 reset it: what the server sent broke the protocol
   bool body_too_large = false;  // we reset it: its body passed max_kept_body
@@ -141,8 +145,21 @@ struct h2_callbacks {
   }
 
   static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-    if (frame->hd.type != NGHTTP2_GOAWAY) return 0;
     h2_connection& c = self(user_data);
+    if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+        (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+      // The stream stays open (half-closed) until our side ends too, which a body the server
+      // no longer reads (its window shut) never does: its answer waited for the timeout.
+      h2_connection::stream* s = c.find(frame->hd.stream_id);
+      if (s != nullptr && !s->closed && s->response.status >= 200 &&
+          s->body_sent < s->body->size()) {
+        s->answered_before_body_sent = true;
+        ++c.completed_;
+        s->waiters.wake_one();
+      }
+      return 0;
+    }
+    if (frame->hd.type != NGHTTP2_GOAWAY) return 0;
     c.goaway_received_ = true;
     c.goaway_code_ = frame->goaway.error_code;
     c.goaway_last_stream_ = frame->goaway.last_stream_id;
@@ -343,7 +360,7 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
       // submit theirs first, for one write of them all.
       if (streams_.size() > 1) green::hub::get().yield();
       flush(until);
-      while (!s.closed && !failed_) {
+      while (!s.closed && !s.answered_before_body_sent && !failed_) {
         if (!reading_) {
           scope.read(until);
         } else if (!green::hub::get().park(s.waiters, until, "HTTP/2 response")) {
@@ -355,6 +372,7 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
       timed_out = true;
     }
   }
+  if (s.answered_before_body_sent) return outcome_of(s);
   if (timed_out && !s.closed) {
     out.result.error = error_kind::timeout;
     out.result.error_message =

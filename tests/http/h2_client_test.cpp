@@ -294,6 +294,30 @@ TEST(H2BadPeer, HeaderFieldsBeyondTheHeaderListLimitFailTheirStreamAlone) {
   EXPECT_EQ(n.client_max_header_list, h::max_header_list) << "the server was told the limit";
 }
 
+TEST(H2BadPeer, AWholeAnswerBeforeTheBodyIsSentIsTheAnswerAndTheRestOfTheBodyIsNotSent) {
+  // RFC 9113 8.1: a server may answer (a 413) before it read the body, and never open its
+  // window for the rest. The answer waited for the request's timeout and failed as one.
+  if (!ts::h2_peer::available()) GTEST_SKIP() << "Node.js is not installed";
+  g::hub hub;
+  ts::h2_peer peer(ts::h2_peer_mode::early_answer);
+  auto o = h2_options();
+  o.read_timeout = 60s;
+  h::client c(url_of(peer.url()), o);
+  h::request post = get("/upload");
+  post.method = "POST";
+  post.body = std::string(100'000, 'b');
+  for (int i = 0; i < 2; ++i) {
+    const auto r = c.send(post);
+    ASSERT_TRUE(r.ok()) << i << ": " << r.error_message;
+    EXPECT_EQ(r.response.status, 413) << i;
+    EXPECT_EQ(r.response.body, "too large") << i;
+  }
+  ASSERT_TRUE(c.send(get("/")).ok()) << "the connection goes on (its RST_STREAMs go out)";
+  const auto n = peer.counts();
+  EXPECT_EQ(n.sessions, 1u);
+  EXPECT_EQ(n.resets, 2u) << "each unsent body's stream was reset";
+}
+
 TEST(H2BadPeer, AServerThatAnswersInHttp11SaysSoNotSettingsExpected) {
   // h2c by prior knowledge to a server without it: nghttp2 said only "SETTINGS expected".
   g::hub hub;

@@ -19,6 +19,7 @@ h2_peer::h2_peer(h2_peer_mode mode) {
   std::vector<std::string> argv{"/usr/bin/node", SWARMLET_SOURCE_DIR "/tests/support/h2_peer.mjs"};
   if (mode == h2_peer_mode::oversize) argv.push_back("--oversize");
   if (mode == h2_peer_mode::header_bomb) argv.push_back("--header-bomb");
+  if (mode == h2_peer_mode::early_answer) argv.push_back("--early-answer");
   node_ = std::make_unique<process>(argv);
   const std::string line = node_->wait_for_line("control port");
   std::smatch m;

@@ -11,20 +11,21 @@ namespace swarmlet::testing_support {
 class process;
 
 struct h2_peer_counts {
-  std::uint64_t sessions = 0;        ///< connections the server accepted
-  std::uint64_t streams = 0;         ///< streams it received
-  std::uint64_t answered = 0;        ///< streams it answered
-  std::uint64_t resets = 0;          ///< streams it reset (/rst)
-  std::uint64_t goaways = 0;         ///< sessions it ended with GOAWAY (/goaway)
+  std::uint64_t sessions = 0;  ///< connections the server accepted
+  std::uint64_t streams = 0;   ///< streams it received
+  std::uint64_t answered = 0;  ///< streams it answered
+  std::uint64_t resets = 0;    ///< streams it reset (/rst); raw modes: RST_STREAMs it received
+  std::uint64_t goaways = 0;   ///< sessions it ended with GOAWAY (/goaway)
   std::uint64_t max_concurrent = 0;  ///< most streams open at once on one session
   /// SETTINGS_MAX_HEADER_LIST_SIZE of the last client (header_bomb only; 0: none was sent).
   std::uint64_t client_max_header_list = 0;
 };
 
 enum class h2_peer_mode {
-  h2c,          ///< Node's http2 server (its paths: h2_peer.mjs)
-  oversize,     ///< a raw server that answers every client with an oversize frame
-  header_bomb,  ///< a raw server that answers every stream with 400 KB of header fields in 4 KB
+  h2c,           ///< Node's http2 server (its paths: h2_peer.mjs)
+  oversize,      ///< a raw server that answers every client with an oversize frame
+  header_bomb,   ///< a raw server that answers every stream with 400 KB of header fields in 4 KB
+  early_answer,  ///< a raw server that answers a whole 413 before a request's body is sent
 };
 
 class h2_peer {

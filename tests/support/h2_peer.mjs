@@ -9,6 +9,10 @@
 //                               HPACK's table and names it again 100 times in one octet each
 //                               (about 400 KB of fields from 4 KB), whatever the client's
 //                               SETTINGS_MAX_HEADER_LIST_SIZE, which it notes
+//   node h2_peer.mjs --early-answer a raw TCP server with a stream window of 1,000 octets that
+//                               answers each request at its HEADERS frame with a whole 413
+//                               (HEADERS, DATA with END_STREAM) and never opens the window
+//                               for the rest of its body; it counts the client's RST_STREAMs
 // Prints "h2 port P control port C" once both listen.
 // Paths of the h2c server:
 //   /rst        the stream is reset (RST_STREAM CANCEL) without an answer
@@ -103,25 +107,17 @@ function oversize() {
   });
 }
 
-function headerBomb() {
+/// A raw HTTP/2 server, frames written by hand: `settings` is its SETTINGS payload, and
+/// `answer(stream)` the frames it answers each request's HEADERS frame with. It counts the
+/// client's RST_STREAM frames (resets) and notes its SETTINGS_MAX_HEADER_LIST_SIZE.
+function rawH2(settings, answer) {
   const preface = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
-  const frame = (type, flags, stream, payload) => {
-    const h = Buffer.from([payload.length >> 16, (payload.length >> 8) & 255, payload.length & 255,
-                           type, flags, 0, 0, 0, 0]);
-    h.writeUInt32BE(stream, 5);
-    return Buffer.concat([h, payload]);
-  };
-  // :status 200 (static index 8); "x-big" literal with incremental indexing, its value's length
-  // 4000 as HPACK's integer with a 7-bit prefix (127, then 3873 in 7-bit groups); index 62.
-  const block = Buffer.concat([Buffer.from([0x88, 0x40, 5]), Buffer.from('x-big'),
-                               Buffer.from([0x7f, 0xa1, 0x1e]), Buffer.alloc(4000, 'v'),
-                               Buffer.alloc(100, 0x80 | 62)]);
   return net.createServer((socket) => {
     counts.sessions++;
     socket.on('error', () => {});
     let input = Buffer.alloc(0);
     let prefaceSeen = false;
-    socket.write(frame(4, 0, 0, Buffer.alloc(0)));  // empty SETTINGS
+    socket.write(frame(4, 0, 0, settings));
     socket.on('data', (data) => {
       input = Buffer.concat([input, data]);
       if (!prefaceSeen) {
@@ -135,22 +131,44 @@ function headerBomb() {
         const type = input[3], flags = input[4], stream = input.readUInt32BE(5) & 0x7fffffff;
         const payload = input.subarray(9, 9 + length);
         input = input.subarray(9 + length);
-        if (type === 4 && (flags & 1) === 0) {  // SETTINGS: note the header list size, ack
+        if (type === 4 && (flags & 1) === 0) {  // SETTINGS: noted, acknowledged
           for (let i = 0; i + 6 <= payload.length; i += 6)
             if (payload.readUInt16BE(i) === 6) counts.client_max_header_list = payload.readUInt32BE(i + 2);
           socket.write(frame(4, 1, 0, Buffer.alloc(0)));
-        } else if (type === 1) {  // HEADERS: the bomb, END_STREAM | END_HEADERS
+        } else if (type === 1) {
           counts.streams++;
           counts.answered++;
-          socket.write(frame(1, 5, stream, block));
+          socket.write(answer(stream));
+        } else if (type === 3) {
+          counts.resets++;
         }
       }
     });
   });
 }
 
+function frame(type, flags, stream, payload) {
+  const h = Buffer.from([payload.length >> 16, (payload.length >> 8) & 255, payload.length & 255,
+                         type, flags, 0, 0, 0, 0]);
+  h.writeUInt32BE(stream, 5);
+  return Buffer.concat([h, payload]);
+}
+
+// :status 200 (static index 8); "x-big" literal with incremental indexing, its value's length
+// 4000 as HPACK's integer with a 7-bit prefix (127, then 3873 in 7-bit groups); index 62.
+const bombBlock = Buffer.concat([Buffer.from([0x88, 0x40, 5]), Buffer.from('x-big'),
+                                 Buffer.from([0x7f, 0xa1, 0x1e]), Buffer.alloc(4000, 'v'),
+                                 Buffer.alloc(100, 0x80 | 62)]);
+const headerBomb = () => rawH2(Buffer.alloc(0), (stream) => frame(1, 5, stream, bombBlock));
+// SETTINGS_INITIAL_WINDOW_SIZE 1000; ":status" (static name 8) "413" without indexing, then
+// DATA "too large", END_STREAM.
+const earlyAnswer = () => rawH2(Buffer.from([0, 4, 0, 0, 0x03, 0xe8]), (stream) => Buffer.concat([
+  frame(1, 4, stream, Buffer.from([0x08, 3, 0x34, 0x31, 0x33])),
+  frame(0, 1, stream, Buffer.from('too large'))]));
+
 const server = process.argv.includes('--oversize') ? oversize()
-  : process.argv.includes('--header-bomb') ? headerBomb() : h2c();
+  : process.argv.includes('--header-bomb') ? headerBomb()
+  : process.argv.includes('--early-answer') ? earlyAnswer() : h2c();
 const control = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify(counts));
