@@ -1,5 +1,7 @@
 #pragma once
 // The hub's record of one file descriptor: readiness flags and the green threads parked on it.
+#include <cstdint>
+
 #include "wait_list.hpp"
 
 namespace swarmlet::green {
@@ -23,6 +25,10 @@ struct io_watch {
   bool always_read = false;  // level-triggered backends poll it for reading with no waiter
   wait_list readers;
   wait_list writers;
+  // Reads that found their data without parking, since the hub's switch count last changed
+  // (hub::before_read).
+  std::uint64_t ready_reads_at_switch = 0;
+  std::uint32_t ready_reads = 0;
   int backend_slot = -1;  // private to the backend: poll's index, io_uring's slot
   // Set by the io_uring backend: green sockets send and receive through its ring.
   io_uring_backend* uring = nullptr;

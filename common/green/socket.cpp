@@ -256,6 +256,8 @@ socket socket::accept() {
 
 std::size_t socket::recv(std::span<char> buffer) {
   io_watch& w = fd_.watch();
+  hub& h = fd_.home();
+  h.before_read(w);
   if (w.uring != nullptr) {
     // On an io_uring hub: out of what the kernel already received into the ring's buffers.
     bool use_recv = false;
@@ -273,7 +275,10 @@ std::size_t socket::recv(std::span<char> buffer) {
       return would_block{io_direction::read};
     });
     if (!got) throw operation_timed_out("recv timed out");
-    if (!use_recv) return *got;
+    if (!use_recv) {
+      h.after_read(w);
+      return *got;
+    }
   }
   const auto got = retry_when_ready(
       fd_, io_direction::read, next_call_deadline(), "recv", [&]() -> std::optional<std::size_t> {
@@ -292,6 +297,7 @@ std::size_t socket::recv(std::span<char> buffer) {
         }
       });
   if (!got) throw operation_timed_out("recv timed out");
+  h.after_read(w);
   return *got;
 }
 

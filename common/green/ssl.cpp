@@ -155,10 +155,15 @@ int tls_stream::retry(const char* what, Op op) {
 }
 
 std::size_t tls_stream::read_some(std::span<char> buffer) {
+  const watched_fd_ref fd = socket_.watched();
+  fd.home().before_read(fd.watch());
   std::size_t n = 0;
   const int rc =
       retry("TLS read", [&] { return SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &n); });
-  if (rc == 1) return n;
+  if (rc == 1) {
+    fd.home().after_read(fd.watch());
+    return n;
+  }
   const int err = SSL_get_error(ssl_.get(), rc);
   if (err == SSL_ERROR_ZERO_RETURN) return 0;
   if (err == SSL_ERROR_SYSCALL) {

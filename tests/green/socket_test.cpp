@@ -134,6 +134,33 @@ TEST_P(Socket, ClosingASocketWakesItsBlockedReader) {
   EXPECT_THROW(reader.wait(), std::system_error);
 }
 
+TEST_P(Socket, AReaderWhoseSocketNeverRunsDryLetsTheOthersRun) {
+  // An endless body or a flood of small WebSocket frames: every read finds data, and the reader
+  // never parked, so a thread whose answer had come waited until the flood ended.
+  connected_pair flooded, quiet;
+  constexpr int reads = 4000;
+  flooded.server.sendall(std::string(reads, 'x'));
+  int done = 0;
+  int done_when_the_other_ran = -1;
+  auto other = g::spawn([&] {
+    char c;
+    quiet.client.recv(std::span<char>(&c, 1));
+    done_when_the_other_ran = done;
+  });
+  g::sleep(0s);  // it parks on its read
+  quiet.server.sendall(std::string_view("y"));
+  auto reader = g::spawn([&] {
+    char c;
+    for (; done < reads; ++done) ASSERT_EQ(flooded.client.recv(std::span<char>(&c, 1)), 1u);
+  });
+  reader.wait();
+  other.wait();
+  EXPECT_GE(done_when_the_other_ran, 0);
+  EXPECT_LE(done_when_the_other_ran, static_cast<int>(g::hub::reads_before_sharing))
+      << "the other thread's data had come; it ran only after " << done_when_the_other_ran
+      << " reads of a socket that never ran dry";
+}
+
 TEST_P(Socket, LargeTransfersSurviveShortWrites) {
   auto listener = g::socket::listen("127.0.0.1", 0);
   const std::string payload(8 * 1024 * 1024, 'z');
