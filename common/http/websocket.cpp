@@ -144,7 +144,13 @@ struct websocket::callbacks {
                           void* user_data) {
     // Its header's size: lengths are minimal (wslay refuses others) and unmasked (likewise).
     const std::uint64_t n = arg->payload_length;
-    self(user_data).frame_size_ = 2 + (n < 126 ? 0 : n < 65536 ? 2 : 8) + n;
+    websocket& ws = self(user_data);
+    ws.frame_size_ = 2 + (n < 126 ? 0 : n < 65536 ? 2 : 8) + n;
+    if (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME) {
+      ws.fragments_ = 1;
+    } else if (arg->opcode == WSLAY_CONTINUATION_FRAME && ++ws.fragments_ > ws.max_fragments()) {
+      ws.too_many_fragments_ = true;  // said once wslay is done with what was read (pump)
+    }
   }
 
   static void frame_end(wslay_event_context*, void* user_data) {
@@ -181,6 +187,8 @@ void websocket::drop() noexcept {
   in_begin_ = in_end_ = 0;
   out_.clear();
   fed_ = framed_ = frame_size_ = 0;
+  fragments_ = 0;
+  too_many_fragments_ = false;
 }
 
 ws_outcome websocket::fail(ws_error e, std::string message) {
@@ -393,6 +401,16 @@ ws_outcome websocket::read_stopped() {
 
 void websocket::pump() {
   const int rv = wslay_event_recv(ctx_);
+  if (too_many_fragments_) {
+    // As for a message over max_message: closed with 1009 (best effort), nothing more read.
+    if (wslay_event_queue_close(ctx_, WSLAY_CODE_MESSAGE_TOO_BIG, nullptr, 0) == 0)
+      flush(green::clock::now() + options_.io_timeout);
+    fail(ws_error::message_too_big,
+         "a message in more than " + std::to_string(max_fragments()) +
+             " fragments (one per 256 bytes of the client's max_message, at least 1024: each "
+             "takes more to hold than its payload)");
+    return;
+  }
   // Pongs and the echo of a close go out now; a failure to write them shows at the next read.
   if (rv == 0 && wslay_event_want_write(ctx_)) flush(green::clock::now() + options_.io_timeout);
   if (rv != 0 && ctx_ != nullptr) {

@@ -6,6 +6,7 @@
 // a message. Failures of the peer are returned as named outcomes, never thrown: a handshake
 // that is not a valid 101, a frame the RFC forbids, a message over the bound, a connection
 // that ends without a close frame (or in the middle of one), a timeout.
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -141,6 +142,14 @@ class websocket {
   // Bytes given to wslay, and bytes of the frames it finished: a connection that ends with
   // the first ahead of the second ended in the middle of a frame.
   std::uint64_t fed_ = 0, framed_ = 0, frame_size_ = 0;
+  // The frames of the message coming in, and whether they passed max_fragments(): wslay holds
+  // each in a block of its own, 64 bytes or so beyond its payload, so a message of 1-byte
+  // fragments within max_message took a hundred times its size.
+  std::size_t fragments_ = 0;
+  bool too_many_fragments_ = false;
+  std::size_t max_fragments() const noexcept {
+    return std::max<std::size_t>(1024, options_.max_message / 256);
+  }
   std::uint32_t mask_state_ = 0;
 };
 

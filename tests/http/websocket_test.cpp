@@ -315,6 +315,32 @@ TEST_F(WebSocket, AnOversizeFrameFailsBeforeItsPayloadArrives) {
   EXPECT_NE(r.message.find("1024 bytes"), std::string::npos) << r.message;
 }
 
+TEST_F(WebSocket, AMessageInTooManyFragmentsFailsWithinMaxMessage) {
+  // 1-byte fragments: wslay holds each in a block of its own, and a message within max_message
+  // took a hundred times its size.
+  std::string close_code;
+  raw_peer peer([&](g::stream& s, g::buffered_reader& r) {
+    std::string frames = frame(1, "a", false);
+    for (int i = 0; i < 1100; ++i) frames += frame(0, "b", false);
+    s.write_all(frames);
+    auto [op, payload] = read_frame(r);
+    EXPECT_EQ(op, 8);
+    close_code = payload.substr(0, 2);
+  });
+  auto o = options();
+  o.max_message = 64 * 1024;  // 1,101 bytes are within it
+  h::websocket ws(peer.url(), o);
+  ASSERT_TRUE(ws.open("/", {}).ok());
+  h::ws_message m;
+  const auto r = ws.receive(m, soon());
+  EXPECT_EQ(r.error, h::ws_error::message_too_big);
+  EXPECT_EQ(r.message,
+            "a message in more than 1024 fragments (one per 256 bytes of the client's "
+            "max_message, at least 1024: each takes more to hold than its payload)");
+  peer.wait();
+  EXPECT_EQ(close_code, std::string("\x03\xf1", 2)) << "closed with 1009, as for a long message";
+}
+
 TEST_F(WebSocket, AMaskedFrameFromTheServerIsAProtocolError) {
   raw_peer peer([](g::stream& s, g::buffered_reader&) {
     s.write_all(std::string("\x81\x81\x01\x02\x03\x04\x60", 7));
