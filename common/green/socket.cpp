@@ -7,8 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <set>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -138,6 +141,27 @@ std::optional<socket_address> literal_address(const std::string& host, std::uint
   return std::nullopt;
 }
 
+/// What each address did, grouped by outcome, the addresses in order and without repeats, a
+/// few of each named: the resolver starts each connect at another address, and the failures
+/// table groups by message, so the order of the tries made a row per starting point (and a
+/// name with 4,000 addresses one per request, of 4 KB each).
+std::string outcomes_text(const std::map<std::string, std::set<std::string>>& by_outcome) {
+  constexpr std::size_t named = 4;
+  std::string text;
+  for (const auto& [what, addresses] : by_outcome) {
+    if (!text.empty()) text += "; ";
+    std::size_t n = 0;
+    for (const std::string& a : addresses) {
+      if (n == named) break;
+      text += (n++ == 0 ? "" : ", ") + a;
+    }
+    if (addresses.size() > named)
+      text += " and " + std::to_string(addresses.size() - named) + " more";
+    text += ": " + what;
+  }
+  return text;
+}
+
 }  // namespace
 
 socket socket::connect(const std::string& host, std::uint16_t port,
@@ -161,12 +185,12 @@ socket socket::connect(const std::string& host, std::uint16_t port,
   // EADDRNOTAVAIL at an address: out of local ports for it, or no local address reaches it.
   bool out_of_ports = false, unreachable_ipv6 = false;
   bool timed_out = false;
-  std::string outcomes;  // with several addresses, what each did, for the message
+  // With several addresses, what each did, for the message.
+  std::map<std::string, std::set<std::string>> outcomes;
   const auto failed = [&](const socket_address& a, std::string_view what, bool targets_fault) {
     if (!by_name) return;
     if (targets_fault) hub_dns_resolver().connection_failed(host, a);
-    if (addrs.size() > 1)
-      outcomes += (outcomes.empty() ? "" : "; ") + address_text(a) + ": " + std::string(what);
+    if (addrs.size() > 1) outcomes[std::string(what)].insert(address_text(a));
   };
   for (std::size_t i = 0; i < addrs.size(); ++i) {
     const socket_address& a = addrs[i];
@@ -216,7 +240,7 @@ socket socket::connect(const std::string& host, std::uint16_t port,
                err == ECONNRESET);
   }
   const std::string where = "connect to " + endpoint(host, port);
-  const std::string each = outcomes.empty() ? "" : " (" + outcomes + ")";
+  const std::string each = outcomes.empty() ? "" : " (" + outcomes_text(outcomes) + ")";
   // Timed out at one address and refused at the others: the timeout is what took the time.
   if (timed_out) throw operation_timed_out(where + " timed out" + each);
   if (last_error == 0) last_error = EHOSTUNREACH;

@@ -338,26 +338,29 @@ TEST_P(DnsResolver, AConnectionFallsBackToTheNextAddressAndOneThatFailedIsTriedL
   EXPECT_EQ(accepted.wait(), 2);
 }
 
-TEST_P(DnsResolver, WhenEveryAddressFailsTheErrorSaysWhatEachDid) {
-  auto first = settings();
-  first.select = dns_select::first;
-  configure_dns(first);
+TEST_P(DnsResolver, WhenEveryAddressFailsTheErrorSaysWhatEachDidWhereverItStarted) {
+  // Round robin starts each connect at another address: the message is the same for each (the
+  // failures table groups by message; it made a row per starting point).
+  auto rotating = settings();
+  rotating.select = dns_select::round_robin;
+  configure_dns(rotating);
   // A free port, closed again: nothing listens there on either address.
   auto probe = green::socket::listen("127.0.0.1", 0);
   const std::uint16_t port = probe.local_port();
   probe = green::socket{};
-  try {
-    green::socket::connect("deadfirst.test", port, 4s);
-    ADD_FAILURE() << "connected";
-  } catch (const std::system_error& e) {
-    EXPECT_EQ(e.code().value(), ECONNREFUSED);
-    const std::string p = std::to_string(port);
-    EXPECT_EQ(std::string(e.what()).rfind("connect to deadfirst.test:" + p +
-                                              " (127.0.0.3: Connection refused; 127.0.0.1: "
-                                              "Connection refused)",
-                                          0),
-              0u)
-        << e.what();
+  const std::string p = std::to_string(port);
+  for (int i = 0; i < 2; ++i) {
+    try {
+      green::socket::connect("deadfirst.test", port, 4s);
+      ADD_FAILURE() << "connected";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code().value(), ECONNREFUSED);
+      EXPECT_EQ(
+          std::string(e.what()).rfind(
+              "connect to deadfirst.test:" + p + " (127.0.0.1, 127.0.0.3: Connection refused)", 0),
+          0u)
+          << i << ": " << e.what();
+    }
   }
 }
 
