@@ -21,8 +21,10 @@ coding coding_of(std::string_view name) {
 }
 
 /// One inflate of `in` with zlib's `window_bits` (gzip: 31; zlib: 15; raw deflate: -15).
-/// gzip members one after another (as `cat a.gz b.gz` makes) are one body, as gunzip reads it.
-/// `malformed` (if given) says whether it failed as data zlib could not read in that format.
+/// gzip members one after another (as `cat a.gz b.gz` makes) are one body, as gunzip reads it;
+/// bytes after a member that give no text as another member (zeros a server padded with) are
+/// left, as gunzip and urllib3 (Locust's requests) leave them. `malformed` (if given) says whether it failed as
+/// data zlib could not read in that format.
 decoded_body inflate_all(std::string_view in, int window_bits, std::size_t limit, const char* name,
                          bool* malformed = nullptr) {
   decoded_body out;
@@ -34,6 +36,8 @@ decoded_body inflate_all(std::string_view in, int window_bits, std::size_t limit
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   z.avail_in = static_cast<uInt>(in.size());
   char chunk[16384];
+  std::size_t members_end = 0;  // of the body: where the last whole gzip member's output ended
+  bool in_later_member = false;
   for (;;) {
     z.next_out = reinterpret_cast<Bytef*>(chunk);
     z.avail_out = sizeof chunk;
@@ -48,8 +52,11 @@ decoded_body inflate_all(std::string_view in, int window_bits, std::size_t limit
     if (rc == Z_STREAM_END) {
       if (z.avail_in == 0 || window_bits != 31) break;
       inflateReset(&z);  // another gzip member
+      members_end = out.body.size();
+      in_later_member = true;
       continue;
     }
+    if (in_later_member && rc != Z_OK && out.body.size() == members_end) break;  // trailing
     if (rc == Z_BUF_ERROR && z.avail_in == 0) {
       out.error = std::string("the ") + name + " body is cut short";
       break;
