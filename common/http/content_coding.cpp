@@ -23,8 +23,8 @@ coding coding_of(std::string_view name) {
 /// One inflate of `in` with zlib's `window_bits` (gzip: 31; zlib: 15; raw deflate: -15).
 /// gzip members one after another (as `cat a.gz b.gz` makes) are one body, as gunzip reads it;
 /// bytes after a member that give no text as another member (zeros a server padded with) are
-/// left, as gunzip and urllib3 (Locust's requests) leave them. `malformed` (if given) says whether it failed as
-/// data zlib could not read in that format.
+/// left, as gunzip and urllib3 (Locust's requests) leave them. `malformed` (if given) says whether
+/// it failed as data zlib could not read in that format.
 decoded_body inflate_all(std::string_view in, int window_bits, std::size_t limit, const char* name,
                          bool* malformed = nullptr) {
   decoded_body out;

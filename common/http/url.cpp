@@ -72,6 +72,10 @@ std::optional<url> parse_url(const std::string& written, std::string& error) {
     return std::nullopt;
   }
   u.port = (parsed.field_set & (1 << UF_PORT)) ? parsed.port : (u.tls() ? 443 : 80);
+  if (u.port == 0) {  // no server listens there: a redirect to it was followed, a target loaded
+    error = "'" + written + "': the port 0 is not in 1..65535";
+    return std::nullopt;
+  }
   u.target = field(UF_PATH);
   if (u.target.empty()) u.target = "/";
   if (parsed.field_set & (1 << UF_QUERY)) u.target += "?" + field(UF_QUERY);

@@ -1081,6 +1081,8 @@ TEST_F(Http, UrlsAreParsedAndBadOnesExplained) {
   EXPECT_EQ(error, "'http://h:99999/x': the port 99999 is not in 1..65535") << "not 'not a URL'";
   EXPECT_FALSE(h::parse_url("http://h:123456789012345678901234567890/", error));
   EXPECT_NE(error.find("is not in 1..65535"), std::string::npos) << error;
+  EXPECT_FALSE(h::parse_url("http://h:0/x", error)) << "no server listens on port 0";
+  EXPECT_EQ(error, "'http://h:0/x': the port 0 is not in 1..65535");
   // A test's base URL is an origin and a path, the prefix of the requests' paths (as Locust's
   // host); a query, fragment or user:password@ was silently dropped.
   EXPECT_TRUE(h::parse_base_url("http://h:8080/", error));
