@@ -247,12 +247,19 @@ tls_stream wrap_ssl(socket s, const tls_context& context, tls_role role,
   }
   const int rc = t.retry("TLS handshake", [ssl] { return SSL_do_handshake(ssl); });
   if (rc == 1) return t;
+  const int failed_errno = errno;
+  const int error = SSL_get_error(ssl, rc);  // before the queue it reads is taken below
   std::string reason = openssl_reason("TLS handshake");
   const long verify = SSL_get_verify_result(ssl);
   if (verify != X509_V_OK)
     reason += std::string(" (certificate: ") + X509_verify_cert_error_string(verify) + ")";
-  if (SSL_get_error(ssl, rc) == SSL_ERROR_SYSCALL && errno != 0)
-    reason += std::string(": ") + std::strerror(errno);
+  if (error == SSL_ERROR_SYSCALL && failed_errno != 0) {
+    reason += std::string(": ") + std::strerror(failed_errno);
+  } else if (error == SSL_ERROR_SYSCALL || error == SSL_ERROR_ZERO_RETURN) {
+    // An end of stream with nothing queued: the message said only "TLS handshake".
+    reason += role == tls_role::client ? ": the server closed the connection in the handshake"
+                                       : ": the client closed the connection in the handshake";
+  }
   throw tls_error(reason);
 }
 

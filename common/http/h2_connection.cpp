@@ -374,9 +374,18 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
   }
   if (s.answered_before_body_sent) return outcome_of(s);
   if (timed_out && !s.closed) {
+    // As over HTTP/1.1: a response begun (its head came) and not ended is not "no response";
+    // and a stream the server's SETTINGS never let start says so.
+    const bool begun = s.response.status != 0;
+    const bool no_streams_allowed =
+        nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) == 0;
     out.result.error = error_kind::timeout;
     out.result.error_message =
-        "no response within " + std::to_string(timeout.count()) + " ms (HTTP/2 stream cancelled)";
+        (begun ? "the response was not complete within " : "no response within ") +
+        std::to_string(timeout.count()) + " ms (HTTP/2 stream cancelled" +
+        (!begun && no_streams_allowed
+             ? "; the server allows no streams: SETTINGS_MAX_CONCURRENT_STREAMS 0)"
+             : ")");
     return out;
   }
   if (!s.closed) {

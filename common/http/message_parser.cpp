@@ -1,5 +1,6 @@
 #include "message_parser.hpp"
 
+#include <climits>
 #include <cstring>
 
 namespace swarmlet::http {
@@ -114,9 +115,23 @@ int message_parser::on_header_value(http_parser* p, const char* at, std::size_t 
 }
 
 std::string message_parser::describe(http_errno err) const {
-  // http-parser reports a chunk size past 2^64 - 1 as a bad Content-Length.
-  if (err == HPE_INVALID_CONTENT_LENGTH && in_body_ && (parser_.flags & F_CHUNKED) != 0)
-    return "chunk size too large";
+  const bool chunked = (parser_.flags & F_CHUNKED) != 0;
+  // http-parser reports a chunk size past 2^64 - 1 as a bad Content-Length, and a number too
+  // large for it (past about 2^60) as an invalid character.
+  if (err == HPE_INVALID_CONTENT_LENGTH && in_body_ && chunked) return "chunk size too large";
+  if (err == HPE_INVALID_CONTENT_LENGTH && !in_body_ && field_ != nullptr &&
+      equals_ignoring_case(field_->first, "content-length"))
+    return "a Content-Length that is no number, or too large (past 2^60)";
+  // In a body, http-parser's header count goes on over chunk size lines and trailer fields.
+  if (err == HPE_HEADER_OVERFLOW && in_body_)
+    return "a chunk size line (with its extensions) or trailer fields over 80 KiB";
+  if (err == HPE_INVALID_EOF_STATE) {
+    if (!in_body_) return "the connection closed in the middle of the response's head";
+    if (chunked) return "the connection closed in the middle of the chunked body";
+    if (parser_.content_length != ULLONG_MAX && parser_.content_length > 0)
+      return "the connection closed " + std::to_string(parser_.content_length) +
+             " bytes short of the body's Content-Length";
+  }
   return http_errno_description(err);
 }
 

@@ -391,7 +391,8 @@ ws_outcome websocket::read_stopped() {
                                                  std::to_string(options_.max_message) +
                                                  " bytes (the client's max_message)");
     case WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA:
-      return fail(ws_error::protocol, "a text message that is not UTF-8");
+      return fail(ws_error::protocol,
+                  "a text message, or a close frame's reason, that is not UTF-8");
     default:
       return fail(ws_error::protocol,
                   "the server sent a frame RFC 6455 forbids (masked, reserved bits or opcode, "

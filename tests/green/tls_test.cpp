@@ -82,6 +82,27 @@ TEST_P(Tls, VerificationCanBeTurnedOffForTestTargets) {
   server.wait();
 }
 
+TEST_P(Tls, AServerThatClosesInTheHandshakeIsSaidToHaveClosed) {
+  // The message was "TLS handshake" alone: nothing in OpenSSL's queue, no errno.
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  auto server = g::spawn([&listener] {
+    g::socket c = listener.accept();
+    char hello[512];
+    c.recv(hello);  // the client's hello, then the connection closes unanswered
+  });
+  auto ctx = g::tls_context::client(false);
+  try {
+    g::wrap_ssl(g::socket::connect("127.0.0.1", listener.local_port()), ctx, g::tls_role::client,
+                "127.0.0.1");
+    FAIL() << "the handshake must fail";
+  } catch (const g::tls_error& e) {
+    EXPECT_NE(std::string(e.what()).find("the server closed the connection in the handshake"),
+              std::string::npos)
+        << e.what();
+  }
+  server.wait();
+}
+
 }  // namespace
 
 SWARMLET_ALL_BACKENDS(Tls);

@@ -318,6 +318,32 @@ TEST(H2BadPeer, AWholeAnswerBeforeTheBodyIsSentIsTheAnswerAndTheRestOfTheBodyIsN
   EXPECT_EQ(n.resets, 2u) << "each unsent body's stream was reset";
 }
 
+TEST(H2BadPeer, ATimeoutSaysWhetherTheResponseBeganOrTheServerAllowedNoStream) {
+  // Both said "no response within", though a head had come, or the stream never could start.
+  if (!ts::h2_peer::available()) GTEST_SKIP() << "Node.js is not installed";
+  g::hub hub;
+  auto o = h2_options();
+  o.read_timeout = 200ms;
+  ts::h2_peer head_only(ts::h2_peer_mode::head_only);
+  const auto begun = h::client(url_of(head_only.url()), o).send(get("/"));
+  EXPECT_EQ(begun.error, h::error_kind::timeout);
+  EXPECT_EQ(begun.error_message,
+            "the response was not complete within 200 ms (HTTP/2 stream cancelled)");
+  // The first request goes out with the connection's preface, before the server's SETTINGS
+  // come; the second waits for a stream the server never allows.
+  ts::h2_peer no_streams(ts::h2_peer_mode::no_streams);
+  h::client c(url_of(no_streams.url()), o);
+  for (int i = 0; i < 2; ++i) {
+    const auto never = c.send(get("/"));
+    EXPECT_EQ(never.error, h::error_kind::timeout) << i;
+    EXPECT_EQ(never.error_message,
+              "no response within 200 ms (HTTP/2 stream cancelled; the server allows no streams: "
+              "SETTINGS_MAX_CONCURRENT_STREAMS 0)")
+        << i;
+  }
+  EXPECT_EQ(no_streams.counts().streams, 1u) << "the second request never went out";
+}
+
 TEST(H2BadPeer, AServerThatAnswersInHttp11SaysSoNotSettingsExpected) {
   // h2c by prior knowledge to a server without it: nghttp2 said only "SETTINGS expected".
   g::hub hub;

@@ -491,6 +491,34 @@ TEST_F(Http, AChunkSizePastWhatFitsIsNamedAsSuchNotAsAContentLength) {
   srv.kill();
 }
 
+TEST_F(Http, WhatHttpParserRefusesIsNamedForWhatItIs) {
+  // http-parser's own words named the wrong thing: a number too large "an invalid character",
+  // a chunk line too long "too many header bytes", a cut body "stream ended at an unexpected
+  // time".
+  const std::pair<std::string, std::string> cases[] = {
+      {"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551614\r\n\r\n",
+       "a Content-Length that is no number, or too large (past 2^60)"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;" + std::string(90 * 1024, 'x'),
+       "a chunk size line (with its extensions) or trailer fields over 80 KiB"},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc",
+       "the connection closed 97 bytes short of the body's Content-Length"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+       "the connection closed in the middle of the chunked body"},
+      {"HTTP/1.1 200 OK\r\nContent-Le",
+       "the connection closed in the middle of the response's head"},
+  };
+  for (const auto& [reply, said] : cases) {
+    auto raw = g::socket::listen("127.0.0.1", 0);
+    auto srv = raw_server(raw, reply);
+    std::string error;
+    h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), {});
+    const auto r = c.send(get("/"));
+    EXPECT_EQ(r.error, h::error_kind::bad_response) << said;
+    EXPECT_EQ(r.error_message, said);
+    srv.kill();
+  }
+}
+
 TEST_F(Http, GarbageFromTheServerIsABadResponseNotACrash) {
   auto raw = g::socket::listen("127.0.0.1", 0);
   auto srv = raw_server(raw, "SMTP ready\r\n\r\n\x01\x02", 2);

@@ -20,6 +20,8 @@ h2_peer::h2_peer(h2_peer_mode mode) {
   if (mode == h2_peer_mode::oversize) argv.push_back("--oversize");
   if (mode == h2_peer_mode::header_bomb) argv.push_back("--header-bomb");
   if (mode == h2_peer_mode::early_answer) argv.push_back("--early-answer");
+  if (mode == h2_peer_mode::no_streams) argv.push_back("--no-streams");
+  if (mode == h2_peer_mode::head_only) argv.push_back("--head-only");
   node_ = std::make_unique<process>(argv);
   const std::string line = node_->wait_for_line("control port");
   std::smatch m;

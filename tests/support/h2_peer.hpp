@@ -26,6 +26,8 @@ enum class h2_peer_mode {
   oversize,      ///< a raw server that answers every client with an oversize frame
   header_bomb,   ///< a raw server that answers every stream with 400 KB of header fields in 4 KB
   early_answer,  ///< a raw server that answers a whole 413 before a request's body is sent
+  no_streams,    ///< a raw server whose SETTINGS_MAX_CONCURRENT_STREAMS is 0
+  head_only,     ///< a raw server that answers each request with a head and nothing more
 };
 
 class h2_peer {

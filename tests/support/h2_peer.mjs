@@ -13,6 +13,8 @@
 //                               answers each request at its HEADERS frame with a whole 413
 //                               (HEADERS, DATA with END_STREAM) and never opens the window
 //                               for the rest of its body; it counts the client's RST_STREAMs
+//   node h2_peer.mjs --no-streams a raw TCP server whose SETTINGS allow no stream at once
+//   node h2_peer.mjs --head-only a raw TCP server that answers each request with a head alone
 // Prints "h2 port P control port C" once both listen.
 // Paths of the h2c server:
 //   /rst        the stream is reset (RST_STREAM CANCEL) without an answer
@@ -166,9 +168,16 @@ const earlyAnswer = () => rawH2(Buffer.from([0, 4, 0, 0, 0x03, 0xe8]), (stream) 
   frame(1, 4, stream, Buffer.from([0x08, 3, 0x34, 0x31, 0x33])),
   frame(0, 1, stream, Buffer.from('too large'))]));
 
+// SETTINGS_MAX_CONCURRENT_STREAMS 0: no request may start.
+const noStreams = () => rawH2(Buffer.from([0, 3, 0, 0, 0, 0]), () => Buffer.alloc(0));
+// A response's head (:status 200), and nothing more.
+const headOnly = () => rawH2(Buffer.alloc(0), (stream) => frame(1, 4, stream, Buffer.from([0x88])));
+
 const server = process.argv.includes('--oversize') ? oversize()
   : process.argv.includes('--header-bomb') ? headerBomb()
-  : process.argv.includes('--early-answer') ? earlyAnswer() : h2c();
+  : process.argv.includes('--early-answer') ? earlyAnswer()
+  : process.argv.includes('--no-streams') ? noStreams()
+  : process.argv.includes('--head-only') ? headOnly() : h2c();
 const control = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify(counts));
