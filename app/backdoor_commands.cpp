@@ -43,9 +43,16 @@ void add_runner_commands(green::backdoor& door, master::test_session& session,
                  return "cannot start: " + outcome.message + "\n";
                return "started a test with " + std::to_string(users) + " users\n";
              }
-             if (!session.current().running()) return std::string("the test is stopping\n");
-             if (!session.current().change_users(users, rate))
-               return std::string("the open model takes no user count\n");
+             switch (session.current().change_users(users, rate)) {
+               case master::test_runner::change_result::changed:
+                 break;
+               case master::test_runner::change_result::not_running:
+                 return std::string("no test is running\n");
+               case master::test_runner::change_result::stopping:
+                 return std::string("the test is stopping: its users are not changed\n");
+               case master::test_runner::change_result::open_model:
+                 return std::string("the open model takes no user count\n");
+             }
              return "moving to " + std::to_string(users) + " users\n";
            });
   door.add("stop", "stop the test", [&session](const auto&) {

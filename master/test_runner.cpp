@@ -136,7 +136,7 @@ void test_runner::note_worker_event(const std::string& id, const std::string& ev
 }
 
 void test_runner::respread() {
-  if (!running_ || stopping_ || workers_.empty()) return;
+  if (!running_ || stop_begun() || workers_.empty()) return;
   std::optional<config::arrival_plan> arrival = requested_arrival_;
   if (arrival)
     arrival = arrival->after(
@@ -265,7 +265,7 @@ void test_runner::take_header(const std::string& worker_id, std::uint64_t run_id
   if (!rows_.empty()) {
     rows_.used(worker_id, data_rows_used);
     note_unique_data();  // the live reports show it as it goes
-    if (running_ && !stopping_) top_up_rows();
+    if (running_ && !stop_begun()) top_up_rows();
   }
 }
 
@@ -388,10 +388,14 @@ int test_runner::users_now() const noexcept {
       std::clamp<std::int64_t>(running_users_, 0, std::numeric_limits<int>::max()));
 }
 
-bool test_runner::change_users(int users, double spawn_rate) {
-  if (scenario_->load.arrival) return false;
+test_runner::change_result test_runner::change_users(int users, double spawn_rate) {
+  if (!running_) return change_result::not_running;
+  // A command after the stop started users that nothing stopped: the load went on after the
+  // test said "stopped" (sandbox hunt).
+  if (stop_begun()) return change_result::stopping;
+  if (scenario_->load.arrival) return change_result::open_model;
   command_users(users, spawn_rate);
-  return true;
+  return change_result::changed;
 }
 
 void test_runner::request_stop() {

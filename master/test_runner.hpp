@@ -74,7 +74,10 @@ class test_runner final : public proto::report_sink {
   /// Whether the test, stopping, waits for the final report of `id`, a worker that left.
   bool awaits_final_of(const std::string& id) const;
   enum class phase { ready, running, stopping, stopped };
-  phase state() const noexcept { return phase_; }
+  /// Stopping from the moment a stop is asked for (the test's thread may not have woken yet).
+  phase state() const noexcept {
+    return phase_ == phase::running && stop_begun() ? phase::stopping : phase_;
+  }
   /// Whether the test is between its start and its end.
   bool running() const noexcept { return running_; }
   void deliver(proto::stats_report report) override;
@@ -106,9 +109,16 @@ class test_runner final : public proto::report_sink {
   /// A second Ctrl-C: stops as request_stop() does, and a stop waiting for the workers' final
   /// reports waits no more (the report then says their last interval is missing).
   void stop_now();
+  /// What change_users() did.
+  enum class change_result {
+    changed,
+    not_running,  ///< before the users' start (setup() runs) or after the test ended
+    stopping,     ///< a stop was asked for: nothing more goes to the workers but the stop
+    open_model,   ///< its users follow its arrival rate: no count to change
+  };
   /// The closed model: moves to `users` at `spawn_rate` now (the web API's "swarm"); later
-  /// stages still apply. False in the open model.
-  bool change_users(int users, double spawn_rate);
+  /// stages still apply. Refused, with nothing sent, unless the test runs and no stop began.
+  change_result change_users(int users, double spawn_rate);
   /// The closed model's users and spawn rate the test asks for now (the last command: the
   /// start, a stage, or change_users()); the users reported may still be ramping to them.
   int requested_users() const noexcept { return requested_users_; }
@@ -262,6 +272,9 @@ class test_runner final : public proto::report_sink {
   /// Sends the current request again over the present workers (one joined or left); a ramp
   /// in progress goes on from where it is.
   void respread();
+  /// A stop was asked for (request_stop()), or is under way: no spawn command may follow it, or
+  /// users would start that no stop ends (the stop goes out once, when the test's thread wakes).
+  bool stop_begun() const noexcept { return stopping_ || stop_requested_.ready(); }
   bool running_ = false;
   bool stopping_ = false;
   bool stop_now_ = false;  // a second Ctrl-C: no more waiting for final reports

@@ -436,14 +436,22 @@ void web_api::post_swarm(const http::request& req, http::response& res) {
     return error(res, 400, e.what());
   }
   test_runner& runner = session_.current();
-  if (!runner.running()) return error(res, 409, "no test is running");
   // As Locust's: a field left out keeps what the test now asks for (it was 0 users from the web
   // UI's empty field, or a rate of 1).
   const int to = users.value_or(runner.requested_users());
   const double at = rate.value_or(runner.requested_spawn_rate());
-  if (!runner.change_users(to, at))
-    return error(res, 409, "the open model takes no user count: change its rate in the scenario");
-  json(res, 202, {{"users", to}, {"spawn_rate", at}});
+  switch (runner.change_users(to, at)) {
+    case test_runner::change_result::changed:
+      return json(res, 202, {{"users", to}, {"spawn_rate", at}});
+    case test_runner::change_result::not_running:
+      return error(res, 409, "no test is running");
+    case test_runner::change_result::stopping:
+      return error(res, 409,
+                   "the test is stopping: its users are not changed (start a new test once it "
+                   "has stopped)");
+    case test_runner::change_result::open_model:
+      return error(res, 409, "the open model takes no user count: change its rate in the scenario");
+  }
 }
 
 }  // namespace swarmlet::master

@@ -558,9 +558,10 @@ TEST(TestRunner, AfterARampDownAndUpUserIdsStayWithinOneToN) {
   using swarmlet::proto::id_ranges;
   const auto ids = [&](std::size_t i) { return one.spawns.at(i).user_ids.begin()->second; };
   ASSERT_EQ(ids(0), id_ranges::span(1, 10));
-  ASSERT_TRUE(runner.change_users(5, 100));
+  ASSERT_EQ(runner.change_users(5, 100), m::test_runner::change_result::changed);
   ASSERT_EQ(ids(1), id_ranges::span(1, 5));
-  ASSERT_TRUE(runner.change_users(10, 100));  // users 6..10 are still stopping
+  ASSERT_EQ(runner.change_users(10, 100),
+            m::test_runner::change_result::changed);  // users 6..10 are still stopping
   ASSERT_EQ(one.spawns.size(), 3u);
   EXPECT_EQ(users_in(one.spawns[2]), 5) << "no id above 10: the rest wait for 6..10 to end";
   EXPECT_EQ(ids(2), id_ranges::span(1, 5));
@@ -590,6 +591,28 @@ TEST(TestRunner, AfterARampDownAndUpUserIdsStayWithinOneToN) {
   EXPECT_EQ(running.wait(), 0);
 }
 
+TEST(TestRunner, NoSpawnCommandFollowsAStopWhateverAsksForIt) {
+  // Sandbox hunt: a change of users between the stop and the test's thread waking (or during
+  // the wait for final reports) sent users that no stop ended.
+  swarmlet::green::hub hub;
+  auto s = one_get_scenario("{users: 4, spawn_rate: 100, run_time: 1h}");
+  m::test_runner runner(s, m::runner_options{});
+  recording_worker one(runner, "one"), two(runner, "two");
+  runner.add_worker(one, "one", 1);
+  auto running = swarmlet::green::spawn([&] { return runner.run(); });
+  ASSERT_TRUE(one.spawned.wait_for(5s));
+  ASSERT_EQ(one.spawns.size(), 1u);
+  runner.request_stop();
+  EXPECT_EQ(runner.state(), m::test_runner::phase::stopping);
+  EXPECT_EQ(runner.change_users(8, 100), m::test_runner::change_result::stopping);
+  runner.add_worker(two, "two", 1);  // a respread, were one allowed
+  EXPECT_EQ(one.spawns.size(), 1u);
+  EXPECT_TRUE(two.spawns.empty());
+  EXPECT_EQ(running.wait(), 0);
+  EXPECT_EQ(runner.change_users(8, 100), m::test_runner::change_result::not_running);
+  EXPECT_EQ(one.spawns.size(), 1u);
+}
+
 TEST(TestRunner, AJoinedEventCountsTheUsersThatComeOnceTheOthersHandTheirIdsOver) {
   // The joined event was written with the first command, which gives no id while the users
   // holding them still run on the other worker: "took 0 users", for a worker that took 5.
@@ -616,7 +639,7 @@ TEST(TestRunner, AJoinedEventCountsTheUsersThatComeOnceTheOthersHandTheirIdsOver
   runner.deliver(std::move(r));
   EXPECT_EQ(users_in(two.spawns.back()), 5);
   EXPECT_EQ(runner.summary().worker_events[0].users_moved, 5);
-  ASSERT_TRUE(runner.change_users(20, 100));
+  ASSERT_EQ(runner.change_users(20, 100), m::test_runner::change_result::changed);
   EXPECT_EQ(runner.summary().worker_events[0].users_moved, 5) << "users asked for anew moved not";
   runner.request_stop();
   EXPECT_EQ(running.wait(), 0);

@@ -121,8 +121,11 @@ class fake_worker final : public swarmlet::proto::worker_control {
   /// Parks until a spawn command arrives after expect_spawn() (a test's first step comes from
   /// the test's own green thread, after the start answered), at most 5 s: false if none came.
   bool spawn_arrived() { return spawned_.wait_for(std::chrono::seconds(5)).has_value(); }
+  /// Parks until the test's thread sends the stop, at most 5 s: false if it did not.
+  bool stop_arrived() { return stopped_.wait_for(std::chrono::seconds(5)).has_value(); }
   void reset_stats(std::uint64_t, std::uint64_t resets) override { stats_resets = resets; }
   void stop(std::uint64_t id) override {
+    if (!stopped_.ready()) stopped_.send();
     if (!answers_stop) return;
     swarmlet::proto::stats_report r;
     r.worker_id = "w1";
@@ -155,6 +158,7 @@ class fake_worker final : public swarmlet::proto::worker_control {
  private:
   swarmlet::proto::report_sink& sink_;
   swarmlet::green::event<> spawned_;
+  swarmlet::green::event<> stopped_;
 };
 
 int users_of(const swarmlet::proto::spawn_command& c) {
@@ -428,6 +432,30 @@ TEST(WebApi, SwarmKeepsTheCurrentValueOfAFieldLeftOut) {
   stats = f.get("/api/stats");
   EXPECT_TRUE(stats["target_users"].is_null()) << "no test runs";
   EXPECT_TRUE(stats["spawn_rate"].is_null());
+}
+
+TEST(WebApi, SwarmWhileTheTestStopsIsRefusedAndSendsTheWorkersNothing) {
+  // Sandbox hunt: answered 202 and sent a spawn command after the stop; its users never
+  // stopped, the load went on after the state said "stopped", and a stop then answered 409.
+  api_fixture f;
+  f.worker.answers_stop = false;  // the test stays in its wait for the final report
+  f.worker.expect_spawn();
+  ASSERT_EQ(call(*f.api, "POST", "/api/start", R"({"users": 2, "run_time": "1h"})").status, 202);
+  ASSERT_TRUE(f.worker.spawn_arrived());
+  const auto spawns_before = f.worker.spawns.size();
+  ASSERT_EQ(call(*f.api, "POST", "/api/stop").status, 202);
+  // Before the test's thread has even woken to send the stop: the stop began.
+  auto swarm = call(*f.api, "POST", "/api/swarm", R"({"users": 5, "spawn_rate": 100})");
+  EXPECT_EQ(swarm.status, 409);
+  EXPECT_NE(swarm.body.find("the test is stopping"), std::string::npos) << swarm.body;
+  EXPECT_EQ(f.get("/api/stats")["state"], "stopping");
+  ASSERT_TRUE(f.worker.stop_arrived());
+  swarm = call(*f.api, "POST", "/api/swarm", R"({"users": 5})");
+  EXPECT_EQ(swarm.status, 409) << "while it waits for the final reports";
+  EXPECT_EQ(f.worker.spawns.size(), spawns_before) << "no spawn command after the stop";
+  f.session->stop_now();
+  f.session->wait_idle();
+  EXPECT_EQ(f.worker.spawns.size(), spawns_before);
 }
 
 TEST(WebApi, AResetWhileTheTestWaitsForFinalReportsCountsNoTime) {
