@@ -48,14 +48,19 @@ bool aggregator::add(const proto::stats_report& report) {
   std::string scratch;
   const std::string& record = record_of(report.worker_id, from, scratch);
   count_sums counted = sums_;
-  if (counted.add(report.delta, report.exceptions, sent_more(record, report.requests_sent)) !=
-      nullptr) {
+  count_sums worker_counted;
+  const std::uint64_t more_sent = sent_more(record, report.requests_sent);
+  if (!worker_sums(report.worker_id, worker_counted) ||
+      worker_counted.add(report.delta, report.exceptions, more_sent) != nullptr ||
+      worker_counted.past(worker_ceiling) != nullptr ||
+      counted.add(report.delta, report.exceptions, more_sent) != nullptr) {
     ++rejected_;
     return false;
   }
   auto& w = workers_[record];
   if (!take_sequence(w, report.sequence)) return false;
   sums_ = counted;
+  sums_by_worker_[report.worker_id] = worker_counted;
   ++w.reports;
   if (from == process::joined) w.users = report.users;  // a process replaced has none
   w.requests_received += report.delta.all_rows().requests;
@@ -92,8 +97,8 @@ aggregator::add_result aggregator::add_frame(const proto::stats_frame& frame, pr
   std::string scratch;
   const std::string& record = record_of(worker_id, from, scratch);
   // Checked before anything of the frame counts, so that a refused one leaves no trace.
-  count_sums counted;
-  if (sums_with(frame, record, counted) != nullptr) return add_result::overflows;
+  count_sums counted, worker_counted;
+  if (sums_with(frame, record, counted, worker_counted) != nullptr) return add_result::overflows;
   auto& w = workers_[record];
   const bool resolved = readable && resolve(w, frame);
   if (!take_sequence(w, frame.sequence)) return add_result::rejected;
@@ -112,9 +117,11 @@ aggregator::add_result aggregator::add_frame(const proto::stats_frame& frame, pr
     ++w.lost;
     // Only its header counts: its rows are summed if it comes again resolved, and merged then.
     sums_.requests_sent += more_sent;  // fits: checked with the whole frame
+    sums_by_worker_[worker_id].requests_sent += more_sent;
     return readable ? add_result::unresolved : add_result::refused;
   }
   sums_ = counted;
+  sums_by_worker_[worker_id] = worker_counted;
   ++w.reports;
   w.requests_received += frame.requests();
   if (frame.stats_resets < stats_resets_) {
@@ -135,17 +142,32 @@ std::uint64_t aggregator::sent_more(const std::string& record, std::uint64_t req
   return requests_sent > before ? requests_sent - before : 0;
 }
 
+bool aggregator::worker_sums(std::string_view worker_id, count_sums& into) const {
+  if (const count_sums* counted = sums_by_worker_.find(worker_id)) {
+    into = *counted;
+    return true;
+  }
+  into = {};
+  return sums_by_worker_.ordered().size() < max_counted_workers;
+}
+
 const char* aggregator::sums_with(const proto::stats_frame& frame, const std::string& record,
-                                  count_sums& into) const {
+                                  count_sums& into, count_sums& worker_into) const {
+  if (!worker_sums(frame.sender, worker_into)) return too_many_workers;
+  const std::uint64_t more_sent = sent_more(record, frame.requests_sent);
+  // The worker's own sums first: the report that passes its ceiling is the one to blame.
+  if (const char* count = worker_into.add(frame, more_sent)) return count;
+  if (const char* count = worker_into.past(worker_ceiling)) return count;
   into = sums_;
-  return into.add(frame, sent_more(record, frame.requests_sent));
+  return into.add(frame, more_sent);
 }
 
 const char* aggregator::overflowing_count(const proto::stats_frame& frame, process from) const {
   if (from == process::older) return nullptr;  // not merged at all
   std::string scratch;
-  count_sums ignored;
-  return sums_with(frame, record_of(std::string(frame.sender), from, scratch), ignored);
+  count_sums ignored, worker_ignored;
+  return sums_with(frame, record_of(std::string(frame.sender), from, scratch), ignored,
+                   worker_ignored);
 }
 
 aggregator::process aggregator::process_of(const std::string& worker_id,

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -148,9 +149,13 @@ class aggregator {
     return add_frame(header, from, users_change, false);
   }
   /// The name of the first count ("requests", "errors", ...) that merging `frame` would take
-  /// past 2^64 - 1 in some total, or nullptr when it fits. Only a broken or hostile worker
-  /// sends such counts; add() refuses its frame.
+  /// past what its worker may count in a run (worker_ceiling, see count_sums), or past 2^64 - 1
+  /// in some total; too_many_workers when it is of a worker beyond the max_counted_workers ids
+  /// the run counts already; nullptr when it fits. Only a broken or hostile worker sends such
+  /// counts; add() refuses its frame, and every other worker's count on.
   const char* overflowing_count(const proto::stats_frame& frame, process from) const;
+  /// What overflowing_count() says of a report of a worker beyond max_counted_workers.
+  static constexpr const char* too_many_workers = "worker count";
   const char* overflowing_count(const proto::stats_frame& frame) const {
     return overflowing_count(frame, process_of(std::string(frame.sender), frame.incarnation));
   }
@@ -257,9 +262,14 @@ class aggregator {
   /// them, or a definition contradicts an earlier one.
   bool resolve(worker_record& w, const proto::stats_frame& frame);
   void merge_rows(const worker_record& w, const proto::stats_frame& frame);
-  /// sums_ with `frame` added, into `into`: the count that overflows, or nullptr.
+  /// sums_ with `frame` added, into `into`, and its worker's sums with it, into `worker_into`:
+  /// the count that overflows or passes the worker's ceiling (too_many_workers: one worker too
+  /// many), or nullptr.
   const char* sums_with(const proto::stats_frame& frame, const std::string& record,
-                        count_sums& into) const;
+                        count_sums& into, count_sums& worker_into) const;
+  /// The sums of `worker_id` so far, into `into`; false when it has none yet and the run counts
+  /// max_counted_workers others.
+  bool worker_sums(std::string_view worker_id, count_sums& into) const;
   /// How far a report saying `requests_sent` moves its record's count (it keeps the largest).
   std::uint64_t sent_more(const std::string& record, std::uint64_t requests_sent) const;
   /// The id of the record a report of `worker_id`'s process `from` (not older) counts in: the
@@ -338,6 +348,9 @@ class aggregator {
   /// Everything merged since the aggregator was made (not reset with the stats: the sums bound
   /// the totals of every reset too, and the workers' records, which no reset clears).
   count_sums sums_;
+  /// What each worker id merged in this run, whichever of its processes (the records before
+  /// a restart too): each bounded by worker_ceiling, at most max_counted_workers of them.
+  records_by_id<count_sums> sums_by_worker_;
   mutable std::vector<name_row> rows_;
   std::map<stats::request_key, std::uint32_t> row_numbers_;  ///< index into rows_
   mutable std::vector<std::uint32_t> touched_;               ///< rows with pending figures

@@ -6,6 +6,13 @@
 // (a row, an interval, the window, every row together, a worker's record, an error's or an
 // exception's count) adds up a part of what one of these sums holds, and the sums are never
 // reset: while they fit in 64 bits, every total does.
+//
+// Checked against the sum of all workers alone, one hostile report of 2^64 - 100 requests took
+// that sum near 2^64, and every honest report after it was refused, its worker blamed (sandbox
+// hunt). So each worker id has sums of its own in a run, bounded by worker_ceiling, and a run
+// counts the reports of at most max_counted_workers ids: their sums together stay below 2^63,
+// and the one that would pass its ceiling is the one refused.
+#include <cstddef>
 #include <cstdint>
 
 #include "common/stats/exception_table.hpp"
@@ -13,6 +20,17 @@
 #include "proto/stats_frame.hpp"
 
 namespace swarmlet::master {
+
+/// What one worker id may count of each kind in a run: 2^50 (1.1e15) requests, errors,
+/// exceptions or dropped iterations is 3.5 years at 10 million a second, ten times what the
+/// fastest generator does on a core; 2^50 us of summed response time is 35 years, e.g. 10,000
+/// users each always waiting on a response for 30 hours; 2^50 bytes is a pebibyte. Far above
+/// anything a worker does in a test, low enough that max_counted_workers of them fit in 2^63.
+inline constexpr std::uint64_t worker_ceiling = std::uint64_t{1} << 50;
+/// The worker ids whose reports a run counts: 8192, more than any test has machines for (Locust's
+/// large tests run hundreds of workers). Times worker_ceiling: 2^63, half of what a sum holds,
+/// the other half for the master's own requests (main.lua's setup and teardown).
+inline constexpr std::size_t max_counted_workers = 8192;
 
 struct count_sums {
   /// Of every row and the lag row. A row's failures and histogram counts are within its
@@ -35,6 +53,8 @@ struct count_sums {
   /// requests).
   const char* add(const stats::stats_table& table, const stats::exception_table& exceptions,
                   std::uint64_t sent_more);
+  /// The name of the first sum above `ceiling`, or nullptr.
+  const char* past(std::uint64_t ceiling) const noexcept;
 };
 
 }  // namespace swarmlet::master

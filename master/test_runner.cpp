@@ -304,11 +304,17 @@ aggregator::add_result test_runner::take(const proto::stats_frame& frame,
   // Before the header: nothing of a frame with absurd counts is trusted, its user ids and data
   // rows no more than its stats. The numbers lack it, so the reports say so.
   if (const char* count = aggregator_.overflowing_count(frame, from)) {
-    warn(
-        fmt::format("worker {} sent a stats report whose {} would take the master's total past "
-                    "2^64 - 1 (a broken or hostile worker): the report was dropped, the worker's "
-                    "earlier numbers stand",
-                    worker_id, count));
+    if (count == aggregator::too_many_workers)
+      warn(fmt::format(
+          "more than {} workers sent stats in this run: the reports of those beyond them were "
+          "dropped (the log names them)",
+          max_counted_workers));
+    else
+      warn(fmt::format(
+          "worker {} sent a stats report whose {} would take its count in this run past 2^50, "
+          "far beyond what a worker does (a broken or hostile worker): the report was dropped, "
+          "the worker's earlier numbers stand",
+          worker_id, count));
     return aggregator::add_result::overflows;
   }
   for (const auto& e : frame.errors) warn_of_generator_limits(e.method, e.message, worker_id);

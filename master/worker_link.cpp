@@ -392,8 +392,9 @@ void worker_link::on_stats(const std::string* refused_why) {
                                    "its requests are counted lost",
                                    stats_.sequence));
     case aggregator::add_result::overflows:
-      return bad_frame(sender, fmt::format("stats report {} has counts that would overflow the "
-                                           "master's totals (the test warns of it)",
+      return bad_frame(sender, fmt::format("stats report {} was dropped: its counts pass what a "
+                                           "worker may count in a run, or the run counts no more "
+                                           "workers (the test warns of it)",
                                            stats_.sequence));
     case aggregator::add_result::merged:
     case aggregator::add_result::refused:  // a bad frame already, and warned of by the runner

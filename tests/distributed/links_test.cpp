@@ -723,15 +723,15 @@ TEST_F(Links, AReportWhoseCountsWouldWrapATotalIsDroppedAndItsWorkerNamed) {
   clock_.settle();
   EXPECT_EQ(counted(), 5u);
   EXPECT_EQ(link_->bad_frames(), 1u);
-  EXPECT_NE(master_log_.str().find("dropped a bad frame from 'a': stats report 2 has counts that "
-                                   "would overflow the master's totals"),
+  EXPECT_NE(master_log_.str().find("dropped a bad frame from 'a': stats report 2 was dropped: its "
+                                   "counts pass what a worker may count in a run"),
             std::string::npos)
       << master_log_.str();
   EXPECT_EQ(runner_->summary().warnings,
             std::vector<std::string>{
-                "worker a sent a stats report whose requests would take the master's total past "
-                "2^64 - 1 (a broken or hostile worker): the report was dropped, the worker's "
-                "earlier numbers stand"});
+                "worker a sent a stats report whose requests would take its count in this run "
+                "past 2^50, far beyond what a worker does (a broken or hostile worker): the "
+                "report was dropped, the worker's earlier numbers stand"});
   a.users()->report(2);  // numbered 2: nothing of the dropped one counted, not even its number
   clock_.settle();
   EXPECT_EQ(counted(), 7u);

@@ -348,6 +348,74 @@ TEST(StatsFrameIngest, AFrameWhoseCountsWouldWrapATotalIsRefusedWholeAndTheTotal
   }
 }
 
+/// A report of `worker` numbered `seq` with one honest request, and what `make` adds to it.
+p::stats_report one_request(const std::string& worker, std::uint64_t seq,
+                            const std::function<void(p::stats_report&)>& make = {}) {
+  p::stats_report r;
+  r.worker_id = worker;
+  r.run_id = 1;
+  r.sequence = seq;
+  r.delta.entry("GET", "/a").record(1000, 10, false);
+  r.requests_sent = seq;
+  if (make) make(r);
+  return r;
+}
+
+TEST(StatsFrameIngest, OneWorkersAbsurdCountsAreRefusedAndTheOtherWorkersKeepCounting) {
+  // Sandbox hunt: one report of 2^64 - 100 requests, consistent in itself, fitted in the sum of
+  // every worker's; it then held that sum so near 2^64 that every honest report after it was
+  // refused, its worker blamed. Single error and exception counts of 2^64 - 1 were taken too.
+  constexpr std::uint64_t absurd = std::numeric_limits<std::uint64_t>::max() - 100;
+  struct liar_case {
+    std::string what;
+    const char* count;  ///< what the master names
+    bool twice;         ///< the first of two such reports is merged
+    std::function<void(p::stats_report&)> lie;
+  };
+  const std::vector<liar_case> liars = {
+      {"requests", "requests", false,
+       [&](auto& r) { claim(r.delta.entry("GET", "/evil"), absurd); }},
+      {"errors", "errors", false,
+       [&](auto& r) { r.delta.record_error("GET", "/a", "HTTP 500", absurd); }},
+      {"exceptions", "exceptions", false,
+       [&](auto& r) { r.exceptions.record("a.lua:3: boom", "tb", absurd); }},
+      {"requests over two reports (each within the ceiling)", "requests", true,
+       [&](auto& r) { claim(r.delta.entry("GET", "/evil"), m::worker_ceiling / 2 + 1); }},
+  };
+  for (const auto& [what, count, twice, lie] : liars) {
+    m::aggregator a(1);
+    wire_worker honest{"honest"}, liar{"liar"};
+    ASSERT_EQ(a.add(honest.send(one_request("honest", 1))), m::aggregator::add_result::merged);
+    if (twice)
+      ASSERT_EQ(a.add(liar.send(one_request("liar", 1, lie))), m::aggregator::add_result::merged);
+    const auto& frame = liar.send(one_request("liar", twice ? 2 : 1, lie));
+    EXPECT_STREQ(a.overflowing_count(frame), count) << what;
+    EXPECT_EQ(a.add(frame), m::aggregator::add_result::overflows) << what;
+    for (std::uint64_t seq = 2; seq <= 4; ++seq)
+      EXPECT_EQ(a.add(honest.send(one_request("honest", seq))), m::aggregator::add_result::merged)
+          << what << ": the honest worker's report " << seq;
+    EXPECT_EQ(a.workers().at("honest").requests_received, 4u) << what;
+  }
+}
+
+TEST(StatsFrameIngest, ARunCountsTheReportsOfSoManyWorkersAndRefusesTheNext) {
+  // What bounds the sum of every worker's counts below 2^64: each worker's ceiling, times the
+  // workers a run counts. Ids are free to make up.
+  m::aggregator a(1);
+  for (std::size_t w = 0; w < m::max_counted_workers; ++w) {
+    wire_worker worker{"w" + std::to_string(w)};
+    ASSERT_EQ(a.add(worker.send(one_request(worker.id, 1))), m::aggregator::add_result::merged);
+  }
+  wire_worker one_more{"one more"};
+  const auto& frame = one_more.send(one_request(one_more.id, 1));
+  EXPECT_EQ(a.overflowing_count(frame), m::aggregator::too_many_workers);
+  EXPECT_EQ(a.add(frame), m::aggregator::add_result::overflows);
+  wire_worker first{"w0"};
+  EXPECT_EQ(a.add(first.send(one_request("w0", 2))), m::aggregator::add_result::merged)
+      << "the workers counted already go on";
+  EXPECT_EQ(a.totals().total().requests, m::max_counted_workers + 1);
+}
+
 TEST(NameNumbers, AFarNumberTakesAPageNotATableAsLongAsItself) {
   m::name_numbers n;
   EXPECT_EQ(n.find(0), m::name_numbers::none);
