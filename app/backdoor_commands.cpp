@@ -4,6 +4,7 @@
 
 #include "common/green/operations.hpp"
 #include "master/console.hpp"
+#include "master/swarm_change.hpp"
 
 namespace swarmlet::app {
 
@@ -24,36 +25,27 @@ void add_runner_commands(green::backdoor& door, master::test_session& session,
   door.add("spawn", "spawn N RATE: move to N users at RATE users/s",
            [&session](const std::vector<std::string>& args) {
              if (args.size() != 2) return std::string("usage: spawn N RATE\n");
-             int users = 0;
-             double rate = 0;
+             // The web API's checks, word for word: stoi read "0x10" as 0, "inf" reached the
+             // workers, 2147483647 users froze the master (sandbox hunt).
+             master::swarm_change change;
              try {
-               users = std::stoi(args[0]);
-               rate = std::stod(args[1]);
-             } catch (...) {
-               return std::string("usage: spawn N RATE (whole N >= 0, RATE > 0)\n");
+               change = master::read_swarm_change({{"users", master::console_word(args[0])},
+                                                   {"spawn_rate", master::console_word(args[1])}});
+             } catch (const master::bad_field& e) {
+               return std::string(e.what()) + "\n";
              }
-             if (users < 0 || !(rate > 0))
-               return std::string("usage: spawn N RATE (whole N >= 0, RATE > 0)\n");
              if (!session.active()) {
                master::start_request r;
-               r.overrides.users = users;
-               r.overrides.spawn_rate = rate;
+               r.overrides.users = change.users;
+               r.overrides.spawn_rate = change.spawn_rate;
                const auto outcome = session.start(r);
                if (outcome.result != master::start_outcome::kind::started)
                  return "cannot start: " + outcome.message + "\n";
-               return "started a test with " + std::to_string(users) + " users\n";
+               return "started a test with " + std::to_string(*change.users) + " users\n";
              }
-             switch (session.current().change_users(users, rate)) {
-               case master::test_runner::change_result::changed:
-                 break;
-               case master::test_runner::change_result::not_running:
-                 return std::string("no test is running\n");
-               case master::test_runner::change_result::stopping:
-                 return std::string("the test is stopping: its users are not changed\n");
-               case master::test_runner::change_result::open_model:
-                 return std::string("the open model takes no user count\n");
-             }
-             return "moving to " + std::to_string(users) + " users\n";
+             const auto outcome = session.change_users(change);
+             if (!outcome.changed) return outcome.message + "\n";
+             return "moving to " + std::to_string(outcome.users) + " users\n";
            });
   door.add("stop", "stop the test", [&session](const auto&) {
     if (!session.active()) return std::string("no test is running\n");

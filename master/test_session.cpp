@@ -85,6 +85,27 @@ start_outcome test_session::start(const start_request& request) {
   return {};
 }
 
+change_outcome test_session::change_users(const swarm_change& change) {
+  test_runner& runner = *runner_;
+  // As Locust's: a field left out keeps what the test now asks for (it was 0 users from the web
+  // UI's empty field, or a rate of 1).
+  const int users = change.users.value_or(runner.requested_users());
+  const double rate = change.spawn_rate.value_or(runner.requested_spawn_rate());
+  switch (runner.change_users(users, rate)) {
+    case test_runner::change_result::changed:
+      return {true, {}, users, rate};
+    case test_runner::change_result::not_running:
+      return {false, "no test is running"};
+    case test_runner::change_result::stopping:
+      return {false,
+              "the test is stopping: its users are not changed (start a new test once it has "
+              "stopped)"};
+    case test_runner::change_result::open_model:
+      return {false, "the open model takes no user count: change its rate in the scenario"};
+  }
+  return {false, "no test is running"};
+}
+
 void test_session::stop() {
   if (active_) runner_->request_stop();
 }

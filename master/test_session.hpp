@@ -13,6 +13,7 @@
 #include "common/green/event.hpp"
 #include "common/green/green_thread.hpp"
 #include "proto/messages.hpp"
+#include "swarm_change.hpp"
 #include "test_runner.hpp"
 
 namespace swarmlet::master {
@@ -27,6 +28,14 @@ struct start_outcome {
   enum class kind { started, invalid, conflict };
   kind result = kind::started;
   std::string message;  ///< why not, in one line
+};
+
+/// What test_session::change_users() did.
+struct change_outcome {
+  bool changed = false;
+  std::string message;    ///< why not, in one line
+  int users = 0;          ///< changed: the users the test now asks for
+  double spawn_rate = 0;  ///< and their rate
 };
 
 struct session_hooks {
@@ -51,6 +60,10 @@ class test_session final : public proto::report_sink {
 
   /// Starts a test now; it runs on its own green thread until its run time or stop().
   start_outcome start(const start_request& request);
+  /// Moves the test in progress to `change`'s users at its rate (a field left out keeps what
+  /// the test asks for now), as the web API's swarm and the backdoor's spawn do. Not when no
+  /// test runs, it is stopping, or it is of the open model: the outcome says which.
+  change_outcome change_users(const swarm_change& change);
   /// Stops the test in progress (as Ctrl-C), if any.
   void stop();
   /// Stops it as a second Ctrl-C: without waiting for the workers' final reports.

@@ -14,6 +14,7 @@
 #include "prometheus.hpp"
 #include "reports.hpp"
 #include "stats_json.hpp"
+#include "swarm_change.hpp"
 
 namespace swarmlet::master {
 namespace {
@@ -60,24 +61,11 @@ const char* phase_name(test_runner::phase p) {
   return "stopped";
 }
 
-/// A field of a request body that is not what it must be: a 400 saying so.
-struct bad_field : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 /// A duration in the API: a string ("30s", "5m") or a number of seconds (1.5 is 1.5 s).
 std::string duration_text(const nlohmann::json& value) {
   if (value.is_number_integer()) return std::to_string(value.get<long long>()) + "s";
   if (value.is_number()) return fmt::format("{}s", value.get<double>());
   return value.get<std::string>();
-}
-
-/// A user count in the API: a whole number from 0 to 10,000,000 (1.5 users was read as 1).
-int whole_number(const nlohmann::json& value, const std::string& what) {
-  if (!value.is_number_integer() || value.get<long long>() < 0 ||
-      value.get<long long>() > 10'000'000)
-    throw bad_field(what + ": a whole number from 0 to 10000000, not " + value.dump());
-  return static_cast<int>(value.get<long long>());
 }
 
 /// What a test will run (or runs): its target and load. The open model has a rate and a budget
@@ -344,7 +332,7 @@ void web_api::post_start(const http::request& req, http::response& res) {
       auto& o = r.overrides;
       for (const auto& [key, value] : body.items()) {
         if (key == "users")
-          o.users = whole_number(value, "users");
+          o.users = user_count(value, "users");
         else if (key == "spawn_rate")
           o.spawn_rate = value.get<double>();
         else if (key == "run_time")
@@ -369,7 +357,7 @@ void web_api::post_start(const http::request& req, http::response& res) {
             const auto d = config::parse_duration(duration_text(st.at("duration")));
             if (!d) return error(res, 400, "stages: a duration is e.g. \"30s\" or \"5m\"");
             s.duration = *d;
-            s.users = whole_number(st.at("users"), "stages: users");
+            s.users = user_count(st.at("users"), "stages: users");
             if (st.contains("spawn_rate")) {
               // As in a scenario's stage; 0 here was read as none given (a linear ramp).
               s.spawn_rate = st.at("spawn_rate").get<double>();
@@ -415,43 +403,15 @@ void web_api::post_swarm(const http::request& req, http::response& res) {
     return error(res, 400,
                  "POST a JSON object {\"users\": N, \"spawn_rate\": R} (N from 0 to 10000000, R "
                  "from 0.001 to 10000000; leave one out to keep its current value)");
-  std::optional<int> users;
-  std::optional<double> rate;
+  swarm_change change;
   try {
-    for (const auto& [key, value] : body.items()) {
-      if (key == "users") {
-        users = whole_number(value, "users");
-      } else if (key == "spawn_rate") {
-        // The scenario's bounds: a rate beyond them reached the workers, which dropped the
-        // spawn command as bad, while this answered 202.
-        if (!value.is_number() || !(value.get<double>() >= 0.001) || !(value.get<double>() <= 1e7))
-          throw bad_field("spawn_rate: expected 0.001 to 10000000 users per second, not " +
-                          value.dump());
-        rate = value.get<double>();
-      } else {
-        return error(res, 400, "unknown field '" + key + "' (users, spawn_rate)");
-      }
-    }
+    change = read_swarm_change(body);
   } catch (const bad_field& e) {
     return error(res, 400, e.what());
   }
-  test_runner& runner = session_.current();
-  // As Locust's: a field left out keeps what the test now asks for (it was 0 users from the web
-  // UI's empty field, or a rate of 1).
-  const int to = users.value_or(runner.requested_users());
-  const double at = rate.value_or(runner.requested_spawn_rate());
-  switch (runner.change_users(to, at)) {
-    case test_runner::change_result::changed:
-      return json(res, 202, {{"users", to}, {"spawn_rate", at}});
-    case test_runner::change_result::not_running:
-      return error(res, 409, "no test is running");
-    case test_runner::change_result::stopping:
-      return error(res, 409,
-                   "the test is stopping: its users are not changed (start a new test once it "
-                   "has stopped)");
-    case test_runner::change_result::open_model:
-      return error(res, 409, "the open model takes no user count: change its rate in the scenario");
-  }
+  const auto outcome = session_.change_users(change);
+  if (!outcome.changed) return error(res, 409, outcome.message);
+  json(res, 202, {{"users", outcome.users}, {"spawn_rate", outcome.spawn_rate}});
 }
 
 }  // namespace swarmlet::master

@@ -466,9 +466,22 @@ users: [{wait: {constant: 5ms}, tasks: [{get: /}]}]
   const std::string line = run.wait_for_line("backdoor console on");
   ASSERT_FALSE(line.empty()) << run.err();
   const std::string port = line.substr(line.rfind(':') + 1);
-  const std::string said =
-      ts::talk_to_backdoor(port, {"until 3 users|users", "threads", "stats", "stop", "quit"});
+  // spawn checks its words as POST /api/swarm its fields (sandbox hunt: stoi read "0x10" as 0,
+  // "inf" reached the workers, 2^31 - 1 users froze the master).
+  const std::string said = ts::talk_to_backdoor(
+      port, {"until 3 users|users", "spawn 3 inf", "spawn 0x10 1", "spawn 2147483647 1",
+             "spawn 4 100", "threads", "stats", "stop", "quit"});
   EXPECT_NE(said.find("3 users"), std::string::npos) << said;
+  EXPECT_NE(said.find("spawn_rate: expected 0.001 to 10000000 users per second, not \"inf\"\n"),
+            std::string::npos)
+      << said;
+  EXPECT_NE(said.find("users: a whole number from 0 to 10000000, not \"0x10\"\n"),
+            std::string::npos)
+      << said;
+  EXPECT_NE(said.find("users: a whole number from 0 to 10000000, not 2147483647\n"),
+            std::string::npos)
+      << said;
+  EXPECT_NE(said.find("moving to 4 users\n"), std::string::npos) << said;
   EXPECT_NE(said.find("green threads"), std::string::npos) << said;
   EXPECT_NE(said.find("Aggregated"), std::string::npos) << said;
   EXPECT_NE(said.find("stopping"), std::string::npos) << said;

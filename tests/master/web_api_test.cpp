@@ -458,6 +458,36 @@ TEST(WebApi, SwarmWhileTheTestStopsIsRefusedAndSendsTheWorkersNothing) {
   EXPECT_EQ(f.worker.spawns.size(), spawns_before);
 }
 
+TEST(SwarmChange, TheConsolesWordsAreCheckedAsTheApisFields) {
+  // The backdoor's spawn read its words with stoi and stod: "0x10" was 0 users, "inf" a rate
+  // the workers refused, 2147483647 users froze the master for half a minute (sandbox hunt).
+  auto error_of = [](const std::string& users, const std::string& rate) -> std::string {
+    try {
+      m::read_swarm_change(
+          {{"users", m::console_word(users)}, {"spawn_rate", m::console_word(rate)}});
+    } catch (const m::bad_field& e) {
+      return e.what();
+    }
+    return "taken";
+  };
+  EXPECT_EQ(error_of("3", "inf"),
+            "spawn_rate: expected 0.001 to 10000000 users per second, not \"inf\"");
+  EXPECT_EQ(error_of("3", "nan"),
+            "spawn_rate: expected 0.001 to 10000000 users per second, not \"nan\"");
+  EXPECT_EQ(error_of("3", "1e10"),
+            "spawn_rate: expected 0.001 to 10000000 users per second, not 10000000000.0");
+  EXPECT_EQ(error_of("0x10", "1"), "users: a whole number from 0 to 10000000, not \"0x10\"");
+  EXPECT_EQ(error_of("2147483647", "1"),
+            "users: a whole number from 0 to 10000000, not 2147483647");
+  EXPECT_EQ(error_of("1.5", "1"), "users: a whole number from 0 to 10000000, not 1.5");
+  EXPECT_EQ(error_of("-1", "1"), "users: a whole number from 0 to 10000000, not -1");
+  EXPECT_EQ(error_of("10", "2.5"), "taken");
+  const auto change = m::read_swarm_change(
+      {{"users", m::console_word("10")}, {"spawn_rate", m::console_word("2.5")}});
+  EXPECT_EQ(change.users, 10);
+  EXPECT_EQ(change.spawn_rate, 2.5);
+}
+
 TEST(WebApi, AResetWhileTheTestWaitsForFinalReportsCountsNoTime) {
   api_fixture f;
   f.worker.answers_stop = false;
