@@ -125,8 +125,19 @@ class test_runner final : public proto::report_sink {
   double requested_spawn_rate() const noexcept { return requested_rate_; }
 
   /// Prints a warning (on the console even when quiet) and keeps it for the reports and the API
-  /// (once per text): what the user must know about the numbers or the generator.
+  /// (once per text, at most max_warnings, then one line saying the rest are not shown): what
+  /// the user must know about the numbers or the generator.
   void warn(const std::string& text);
+  /// warn() of a warning from or about worker `worker_id` (a command it refused, a warning its
+  /// report carries): at most max_warnings_per_worker of one worker's in a test, then one line
+  /// saying the rest of its are not shown.
+  void warn_of_worker(const std::string& worker_id, const std::string& text);
+  /// A test keeps this many warnings at most: each is a line of at most a few KiB (a worker's
+  /// texts are bounded by proto), so a flood of them costs a few MiB, not a gigabyte.
+  static constexpr std::size_t max_warnings = 1000;
+  /// One worker's warnings kept in a test: twice what one report may carry
+  /// (proto::stats_report::max_warnings), room for the commands it refused besides.
+  static constexpr std::size_t max_warnings_per_worker = 2 * proto::stats_report::max_warnings;
 
   /// Locust's "reset stats" (see aggregator::reset_stats): the rates count from now on.
   void reset_stats();
@@ -171,7 +182,7 @@ class test_runner final : public proto::report_sink {
   /// in its response times (see hub_strain_watch).
   void warn_if_hubs_strained(const std::string& worker_id, const proto::hub_strain& hubs);
   /// A warning a report of this run carries (stats_report::warnings), said naming the worker
-  /// (once a test, as every warning; at most stats_report::max_warnings of a worker's).
+  /// (once a test, as every warning; see warn_of_worker()).
   void say_worker_warning(const std::string& worker_id, std::string_view warning);
   /// warn(), telling whether `text` was said now (false: it was said before in this test).
   bool say(const std::string& text);

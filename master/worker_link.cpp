@@ -209,7 +209,11 @@ void worker_link::on_worker_error(const std::string& id, const proto::error_payl
   }
   // A command the worker refused is one it does not follow: a warning (the console, -q, the
   // JSON report), not a log line beside numbers that lack its users.
-  warn("worker " + id + " " + e.text);
+  const std::string text = "worker " + id + " " + e.text;
+  if (runner_ != nullptr)
+    runner_->warn_of_worker(id, text);  // bounded: a flood of distinct refusals grew the master
+  else
+    log("WARNING: " + text);
   if (*e.refused == proto::message_type::spawn && runner_ != nullptr) runner_->spawn_refused(id);
 }
 

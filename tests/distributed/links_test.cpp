@@ -969,6 +969,30 @@ TEST_F(Links, AWorkerThatRefusesItsSpawnCommandSaysSoAndTheMasterWaitsForNoFinal
       << warnings.front();
 }
 
+TEST_F(Links, AFloodOfRefusalsFromAWorkerKeepsAFewWarningsAndSaysTheRestAreNotShown) {
+  // Sandbox hunt: each distinct refusal a worker sent was a warning kept for the whole test;
+  // 20,000 of them took the master to 265 MB and /api/stats to 60 MB.
+  auto& a = add_worker("a");
+  start_test();
+  for (int i = 0; i < 200; ++i)
+    network_.inject_control("a", proto::encode(proto::make_message(
+                                     proto::message_type::error, "a",
+                                     proto::error_payload{"refused spawn " + std::to_string(i),
+                                                          proto::message_type::quit})));
+  clock_.settle();
+  const auto most = master::test_runner::max_warnings_per_worker;
+  const auto& warnings = runner_->summary_now().warnings;
+  ASSERT_EQ(warnings.size(), most + 1);
+  EXPECT_EQ(warnings.front(), "worker a refused spawn 0");
+  EXPECT_EQ(warnings.back(),
+            "worker a sent more than " + std::to_string(most) +
+                " warnings in this test: the rest are not shown (a broken or hostile worker)");
+  a.users()->report(1);  // its numbers still count
+  clock_.settle();
+  EXPECT_EQ(counted(), 1u);
+  EXPECT_EQ(finish_test(), 0);
+}
+
 TEST_F(Links, QuitEndsEveryWorker) {
   auto& a = add_worker("a");
   auto& b = add_worker("b");

@@ -258,7 +258,7 @@ TEST(TestRunner, AWorkerFloodingWarningsHasTheFirstFewSaidAndTheRestNamedOnce) {
   // lines a report would grow the master, its console and every report without end.
   swarmlet::green::hub hub;
   m::test_runner runner(one_get_scenario(), m::runner_options{});
-  for (int report = 1; report <= 3; ++report) {
+  for (int report = 1; report <= 5; ++report) {
     auto r = first_report("flood", runner);
     r.sequence = static_cast<std::uint64_t>(report);
     for (std::size_t i = 0; i < swarmlet::proto::stats_report::max_warnings; ++i)
@@ -272,13 +272,26 @@ TEST(TestRunner, AWorkerFloodingWarningsHasTheFirstFewSaidAndTheRestNamedOnce) {
     runner.deliver(std::move(calm));
   }
   const auto& warnings = runner.summary_now().warnings;
-  const auto most = swarmlet::proto::stats_report::max_warnings;
-  ASSERT_EQ(warnings.size(), most + 2) << "the flood's first report, its cap, the calm one's";
+  const auto most = m::test_runner::max_warnings_per_worker;
+  ASSERT_EQ(warnings.size(), most + 2) << "the flood's first lines, its cap, the calm one's";
   EXPECT_EQ(warnings[0], "worker flood: line 1.0");
-  EXPECT_EQ(warnings[most],
-            "worker flood sent more than 8 warnings in this test: the rest are not shown (a "
-            "broken or hostile worker)");
+  EXPECT_EQ(warnings[most], "worker flood sent more than " + std::to_string(most) +
+                                " warnings in this test: the rest are not shown (a broken or "
+                                "hostile worker)");
   EXPECT_EQ(warnings[most + 1], "worker calm: one line") << "another worker's are its own";
+}
+
+TEST(TestRunner, ATestKeepsSoManyWarningsAndSaysTheRestAreNotShown) {
+  // Every warning of every worker id stayed for the whole test, and ids are free to make up.
+  swarmlet::green::hub hub;
+  m::test_runner runner(one_get_scenario(), m::runner_options{});
+  for (std::size_t i = 0; i < m::test_runner::max_warnings + 50; ++i)
+    runner.warn_of_worker("w" + std::to_string(i), "worker w" + std::to_string(i) + " refused");
+  runner.warn("one more");
+  const auto& warnings = runner.summary_now().warnings;
+  ASSERT_EQ(warnings.size(), m::test_runner::max_warnings + 1);
+  EXPECT_EQ(warnings.back(), "more than " + std::to_string(m::test_runner::max_warnings) +
+                                 " warnings in this test: the rest are not shown");
 }
 
 TEST(TestRunner, OnlyAReportTheRunnerTakesSpeaksForTheWorkersHubThreads) {
