@@ -85,12 +85,17 @@ bool runner_faces::start_web(const test_flags& f, master::test_session& session,
   std::cout << "swarmlet: web UI, HTTP API and /metrics on http://" << f.web_host << ":"
             << web_listener_.local_port() << "/" << std::endl;
   web_ = green::spawn([this] {
+    http::request_limits limits;
+    limits.max_body = master::web_api::max_body;
+    limits.check_head = [a = api_.get()](const http::request& head) {
+      return a->refuse_before_body(head);
+    };
     http::serve_http(
         web_listener_,
         [a = api_.get()](const http::request& q, http::response& r) { a->handle(q, r); }, 256,
         // A connection that brings no whole request for this long gives its place back:
         // 256 idle ones once left the API and /healthz unanswered until they closed.
-        std::chrono::seconds(30));
+        std::chrono::seconds(30), std::move(limits));
   });
   return true;
 }

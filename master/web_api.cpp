@@ -176,6 +176,19 @@ void web_api::handle(const http::request& req, http::response& res) {
   error(res, 404, "no such route: " + path);
 }
 
+std::optional<http::response> web_api::refuse_before_body(const http::request& head) {
+  const bool authorized =
+      options_.bearer_token.empty() || http::carries_token(head.headers, options_.bearer_token);
+  const auto path = http::target_path(head.target);
+  const auto r = std::find_if(routes_.begin(), routes_.end(),
+                              [&](const route& candidate) { return candidate.path == path; });
+  if (authorized && r != routes_.end() && r->method == head.method) return std::nullopt;
+  // None of these reads a body: handle() answers as it would with one.
+  http::response res;
+  handle(head, res);
+  return res;
+}
+
 void web_api::get_metrics(const http::request&, http::response& res) {
   const test_runner& runner = session_.current();
   const auto& a = runner.results();

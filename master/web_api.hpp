@@ -39,6 +39,14 @@ class web_api {
   /// UI file at the path, 405 (with Allow) for a known path and another method, or else 404.
   /// Runs on the master's hub; blocks on nothing (a test starts on its own green thread).
   void handle(const http::request& req, http::response& res);
+  /// The answer to a request whose head is read and whose body is not, when its body cannot
+  /// change it: no token (401), no route that takes its method (404, 405, a UI file); none when
+  /// its route reads the body. For http::request_limits::check_head, with max_body.
+  std::optional<http::response> refuse_before_body(const http::request& head);
+  /// The largest request body the API reads: its bodies are small JSON, and the largest is a
+  /// posted scenario's YAML (its data files and scripts stay on the master's disk), a few KiB
+  /// where 1 MiB is 20,000 lines. The server's own bound was 64 MiB per connection.
+  static constexpr std::size_t max_body = 1024 * 1024;
 
  private:
   using answer = void (web_api::*)(const http::request& req, http::response& res);

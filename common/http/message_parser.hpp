@@ -35,6 +35,8 @@ class message_parser {
   bool body_too_large() const noexcept { return body_too_large_; }
   bool keep_alive() const noexcept { return keep_alive_; }
   bool started() const noexcept { return started_; }
+  /// The message's head (request or status line, header fields) is read: its body follows.
+  bool head_complete() const noexcept { return in_body_; }
   /// The message's HTTP major version, once its head is parsed ("HTTP/1.1": 1).
   int major_version() const noexcept { return major_version_; }
 
