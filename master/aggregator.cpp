@@ -100,7 +100,7 @@ aggregator::add_result aggregator::add_frame(const proto::stats_frame& frame, pr
   count_sums counted, worker_counted;
   if (sums_with(frame, record, counted, worker_counted) != nullptr) return add_result::overflows;
   auto& w = workers_[record];
-  const bool resolved = readable && resolve(w, frame);
+  const resolution resolved = readable ? resolve(w, frame) : resolution::unresolved;
   if (!take_sequence(w, frame.sequence)) return add_result::rejected;
   const std::uint64_t more_sent = sent_more(record, frame.requests_sent);
   if (from == process::joined) {  // a process replaced has no users
@@ -112,13 +112,14 @@ aggregator::add_result aggregator::add_frame(const proto::stats_frame& frame, pr
     w.final_command = std::max(w.final_command, frame.command_id);
     w.final_received = answers_last_command(worker_id, from, w.final_command);
   }
-  if (!resolved) {
+  if (resolved != resolution::resolved) {
     w.missing.insert(frame.sequence);
     ++w.lost;
     // Only its header counts: its rows are summed if it comes again resolved, and merged then.
     sums_.requests_sent += more_sent;  // fits: checked with the whole frame
     sums_by_worker_[worker_id].requests_sent += more_sent;
-    return readable ? add_result::unresolved : add_result::refused;
+    if (!readable) return add_result::refused;
+    return resolved == resolution::names_full ? add_result::names_full : add_result::unresolved;
   }
   sums_ = counted;
   sums_by_worker_[worker_id] = worker_counted;
@@ -197,25 +198,38 @@ bool aggregator::answers_last_command(const std::string& worker_id, process from
   return sent == last_command_.end() || final_command >= sent->second;
 }
 
-bool aggregator::resolve(worker_record& w, const proto::stats_frame& frame) {
+aggregator::resolution aggregator::resolve(worker_record& w, const proto::stats_frame& frame) {
   // An honest worker never contradicts itself; a frame that does is not merged (definitions
   // before the contradiction are kept: they agreed with everything known).
   for (const auto& d : frame.names) {
+    if (!w.name_rows.has_page(d.number)) {
+      if (name_bytes_ + name_numbers::page_bytes > max_name_bytes) return resolution::names_full;
+      name_bytes_ += name_numbers::page_bytes;
+    }
     auto& row = w.name_rows.slot(d.number);
     if (row != name_numbers::none) {
       const auto& key = rows_[row].key;
-      if (key.method != d.method || key.name != d.name) return false;
+      if (key.method != d.method || key.name != d.name) return resolution::unresolved;
       continue;
     }
     stats::request_key key{std::string(d.method), std::string(d.name)};
-    auto [it, added] = row_numbers_.try_emplace(key, static_cast<std::uint32_t>(rows_.size()));
-    if (added) rows_.emplace_back().key = std::move(key);
-    row = it->second;
+    if (const auto known = row_numbers_.find(key); known != row_numbers_.end()) {
+      row = known->second;
+      continue;
+    }
+    // A name new to the run: its row, and its key in the row and in the index.
+    const std::size_t cost =
+        sizeof(name_row) + 2 * (sizeof(stats::request_key) + d.method.size() + d.name.size());
+    if (name_bytes_ + cost > max_name_bytes) return resolution::names_full;
+    name_bytes_ += cost;
+    row = static_cast<std::uint32_t>(rows_.size());
+    row_numbers_.emplace(key, row);
+    rows_.emplace_back().key = std::move(key);
   }
   while (w.name_rows.find(w.names_known) != name_numbers::none) ++w.names_known;
   for (const auto& r : frame.rows)
-    if (w.name_rows.find(r.name) == name_numbers::none) return false;
-  return true;
+    if (w.name_rows.find(r.name) == name_numbers::none) return resolution::unresolved;
+  return resolution::resolved;
 }
 
 void aggregator::merge_rows(const worker_record& w, const proto::stats_frame& frame) {

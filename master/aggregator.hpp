@@ -124,7 +124,17 @@ class aggregator {
     stale,
     /// Read no further than its header (see add_refused): its requests count as lost.
     refused,
+    /// It defines request names past max_name_bytes: its requests count as lost (see
+    /// unresolved), and its names are not learnt.
+    names_full,
   };
+  /// What the request names the workers define in a run may cost the master, across workers:
+  /// each name's bytes (twice: a row's key and the index's), its row, and each page of a
+  /// worker's numbers (name_numbers). 64 MiB holds 150,000 names of 100 bytes, fifteen times
+  /// stats.max_names' default; a worker that names each request anew (ids in the names) goes
+  /// past it only in a test whose numbers say nothing. Without it, made-up worker ids each
+  /// defined 2^20 names of 4 KiB (1.7 GB: sandbox hunt).
+  static constexpr std::size_t max_name_bytes = 64 * 1024 * 1024;
   /// Merges a report of the stats plane read in place, straight into the totals and the current
   /// interval (as add(stats_report) would merge it, without making one). Its name definitions
   /// are learnt for the worker's later reports. An unresolved one still counts for its header
@@ -258,9 +268,14 @@ class aggregator {
                        bool readable);
   /// Counts a report's sequence number for `w`: false (and counted rejected) for a repeat.
   bool take_sequence(worker_record& w, std::uint64_t sequence);
-  /// Learns the frame's name definitions; false when a row uses a number still unknown after
-  /// them, or a definition contradicts an earlier one.
-  bool resolve(worker_record& w, const proto::stats_frame& frame);
+  enum class resolution { resolved, unresolved, names_full };
+  /// Learns the frame's name definitions: unresolved when a row uses a number still unknown
+  /// after them, or a definition contradicts an earlier one; names_full when a definition would
+  /// take name_bytes_ past max_name_bytes (those before it are learnt, as before a
+  /// contradiction).
+  resolution resolve(worker_record& w, const proto::stats_frame& frame);
+  /// What the names learnt cost so far in this run (see max_name_bytes).
+  std::size_t name_bytes_ = 0;
   void merge_rows(const worker_record& w, const proto::stats_frame& frame);
   /// sums_ with `frame` added, into `into`, and its worker's sums with it, into `worker_into`:
   /// the count that overflows or passes the worker's ceiling (too_many_workers: one worker too

@@ -14,6 +14,9 @@ namespace swarmlet::master {
 class name_numbers {
  public:
   static constexpr std::uint32_t none = static_cast<std::uint32_t>(-1);
+  static constexpr std::uint32_t page_size = 1024;
+  /// What a page costs.
+  static constexpr std::size_t page_bytes = page_size * sizeof(std::uint32_t);
 
   /// The row of `number`, or none.
   std::uint32_t find(std::uint32_t number) const noexcept {
@@ -32,6 +35,12 @@ class name_numbers {
     return (*pages_[page])[number % page_size];
   }
 
+  /// Whether the page of `number` is made: slot() of it costs no page_bytes.
+  bool has_page(std::uint32_t number) const noexcept {
+    const std::uint32_t page = number / page_size;
+    return page < pages_.size() && pages_[page] != nullptr;
+  }
+
   /// Pages of 1,024 numbers made so far (what the table costs, beyond a pointer a page).
   std::size_t pages_made() const noexcept {
     std::size_t n = 0;
@@ -40,7 +49,6 @@ class name_numbers {
   }
 
  private:
-  static constexpr std::uint32_t page_size = 1024;
   std::vector<std::unique_ptr<std::array<std::uint32_t, page_size>>> pages_;
 };
 

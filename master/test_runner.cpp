@@ -339,6 +339,13 @@ aggregator::add_result test_runner::take(const proto::stats_frame& frame,
         "worker, or one of another build)",
         worker_id, *refused_why));
   }
+  if (result == aggregator::add_result::names_full)
+    warn_of_worker(
+        worker_id,
+        fmt::format("worker {}'s stats reports define request names past the {} MiB the master "
+                    "keeps of names in a test: their requests are in no count, and counted lost "
+                    "(name requests with `name:` so that ids in URLs share one)",
+                    worker_id, aggregator::max_name_bytes >> 20));
   if (result == aggregator::add_result::stale) {
     warn(fmt::format(
         "worker {} sent a stats report of a process that is neither the one registered under "

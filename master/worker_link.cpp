@@ -395,6 +395,11 @@ void worker_link::on_stats(const std::string* refused_why) {
                        fmt::format("stats report {} uses request names the worker never defined: "
                                    "its requests are counted lost",
                                    stats_.sequence));
+    case aggregator::add_result::names_full:
+      return bad_frame(sender,
+                       fmt::format("stats report {} defines request names past what the master "
+                                   "keeps in a test: its requests are counted lost",
+                                   stats_.sequence));
     case aggregator::add_result::overflows:
       return bad_frame(sender, fmt::format("stats report {} was dropped: its counts pass what a "
                                            "worker may count in a run, or the run counts no more "

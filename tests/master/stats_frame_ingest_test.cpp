@@ -416,6 +416,39 @@ TEST(StatsFrameIngest, ARunCountsTheReportsOfSoManyWorkersAndRefusesTheNext) {
   EXPECT_EQ(a.totals().total().requests, m::max_counted_workers + 1);
 }
 
+TEST(StatsFrameIngest, NamesPastWhatARunKeepsAreRefusedAndTheirRequestsCountedLost) {
+  // Sandbox hunt: each worker id could define 2^20 names of 4 KiB in a run, and ids are free
+  // to make up (258 MB -> 1.7 GB).
+  m::aggregator a(1);
+  wire_worker honest{"honest"}, flood{"flood"};
+  ASSERT_EQ(a.add(honest.send(one_request("honest", 1))), m::aggregator::add_result::merged);
+  const std::size_t per_report = p::stats_frame::max_rows;
+  const std::string padding(st::stats_table::max_text - 16, 'y');
+  m::aggregator::add_result result = m::aggregator::add_result::merged;
+  std::uint64_t seq = 0, merged_requests = 0;
+  // Each report's names cost 2000 * 8 KiB: the bound is met within a few.
+  while (result == m::aggregator::add_result::merged && seq < 10) {
+    p::stats_report r;
+    r.worker_id = "flood";
+    r.run_id = 1;
+    r.sequence = ++seq;
+    for (std::size_t i = 0; i < per_report; ++i)
+      r.delta.entry("GET", "/" + std::to_string(seq) + "-" + std::to_string(i) + padding)
+          .record(1000, 0, false);
+    r.requests_sent = seq * per_report;
+    result = a.add(flood.send(r));
+    if (result == m::aggregator::add_result::merged) merged_requests += per_report;
+  }
+  ASSERT_EQ(result, m::aggregator::add_result::names_full) << "after " << seq << " reports";
+  EXPECT_GT(seq, 2u) << "the bound is far above an honest test's names";
+  EXPECT_EQ(a.workers().at("flood").lost, 1u) << "counted lost, as a refused report";
+  EXPECT_EQ(a.workers().at("flood").lost_requests(), per_report);
+  EXPECT_EQ(a.totals().total().requests, merged_requests + 1);
+  EXPECT_EQ(a.add(honest.send(one_request("honest", 2))), m::aggregator::add_result::merged)
+      << "names the run knows still count";
+  EXPECT_EQ(a.totals().total().requests, merged_requests + 2);
+}
+
 TEST(NameNumbers, AFarNumberTakesAPageNotATableAsLongAsItself) {
   m::name_numbers n;
   EXPECT_EQ(n.find(0), m::name_numbers::none);
