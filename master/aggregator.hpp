@@ -130,11 +130,12 @@ class aggregator {
   };
   /// What the request names the workers define in a run may cost the master, across workers:
   /// each name's bytes (twice: a row's key and the index's), its row, and each page of a
-  /// worker's numbers (name_numbers). 64 MiB holds 150,000 names of 100 bytes, fifteen times
-  /// stats.max_names' default; a worker that names each request anew (ids in the names) goes
-  /// past it only in a test whose numbers say nothing. Without it, made-up worker ids each
-  /// defined 2^20 names of 4 KiB (1.7 GB: sandbox hunt).
-  static constexpr std::size_t max_name_bytes = 64 * 1024 * 1024;
+  /// worker's numbers (name_numbers). 256 MiB holds each of max_counted_workers workers' first
+  /// page (4 KiB: 128 MiB, 80 MiB for the 20,000 workers a master is built for) and 150,000
+  /// names of 100 bytes, fifteen times stats.max_names' default; a worker that names each
+  /// request anew (ids in the names) goes past it only in a test whose numbers say nothing.
+  /// Without it, made-up worker ids each defined 2^20 names of 4 KiB (1.7 GB: sandbox hunt).
+  static constexpr std::size_t max_name_bytes = 256 * 1024 * 1024;
   /// Merges a report of the stats plane read in place, straight into the totals and the current
   /// interval (as add(stats_report) would merge it, without making one). Its name definitions
   /// are learnt for the worker's later reports. An unresolved one still counts for its header

@@ -314,7 +314,7 @@ aggregator::add_result test_runner::take(const proto::stats_frame& frame,
           max_counted_workers));
     else
       warn(fmt::format(
-          "worker {} sent a stats report whose {} would take its count in this run past 2^50, "
+          "worker {} sent a stats report whose {} would take its count in this run past 2^48, "
           "far beyond what a worker does (a broken or hostile worker): the report was dropped, "
           "the worker's earlier numbers stand",
           worker_id, count));

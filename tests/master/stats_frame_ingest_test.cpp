@@ -427,7 +427,7 @@ TEST(StatsFrameIngest, NamesPastWhatARunKeepsAreRefusedAndTheirRequestsCountedLo
   m::aggregator::add_result result = m::aggregator::add_result::merged;
   std::uint64_t seq = 0, merged_requests = 0;
   // Each report's names cost 2000 * 8 KiB: the bound is met within a few.
-  while (result == m::aggregator::add_result::merged && seq < 10) {
+  while (result == m::aggregator::add_result::merged && seq < 40) {
     p::stats_report r;
     r.worker_id = "flood";
     r.run_id = 1;
