@@ -115,6 +115,11 @@ int serve(master_flags& f) {
   to.control_port = f.port;
   to.stats_port = f.stats_port != 0 ? f.stats_port : (f.port == 0 ? 0 : f.port + 1);
   to.curve = curve;
+  if (f.stats_port == 0 && f.port == 65535) {
+    std::cerr << "swarmlet master: --port 65535 leaves no next port for the stats plane: give "
+                 "--stats-port, or a lower --port\n";
+    return exit_bad_usage;
+  }
   if (to.stats_port != 0 && to.stats_port == to.control_port) {
     std::cerr << "swarmlet master: --port and --stats-port are both " << to.control_port
               << ": the control and stats planes need a port each\n";

@@ -206,6 +206,12 @@ TEST_F(CommandLine, AnEmptyValueOrAnIdTooLongIsRefusedNotIgnored) {
   EXPECT_EQ(ports.err,
             "swarmlet master: --port and --stats-port are both 15587: the control and stats planes "
             "need a port each\n");
+  const auto last = ts::run_process({binary, "master", file, "--port", "65535"});
+  EXPECT_EQ(last.code, 2);
+  EXPECT_EQ(last.err,
+            "swarmlet master: --port 65535 leaves no next port for the stats plane: give "
+            "--stats-port, or a lower --port\n")
+      << "it said it could not listen on port 65536, which nobody gave";
   EXPECT_EQ(served(), 0u);
 }
 
