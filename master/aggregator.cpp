@@ -52,7 +52,7 @@ bool aggregator::add(const proto::stats_report& report) {
   const std::uint64_t more_sent = sent_more(record, report.requests_sent);
   if (!worker_sums(report.worker_id, worker_counted) ||
       worker_counted.add(report.delta, report.exceptions, more_sent) != nullptr ||
-      worker_counted.past(worker_ceiling) != nullptr ||
+      worker_counted.past(worker_ceiling, worker_time_ceiling) != nullptr ||
       counted.add(report.delta, report.exceptions, more_sent) != nullptr) {
     ++rejected_;
     return false;
@@ -158,7 +158,7 @@ const char* aggregator::sums_with(const proto::stats_frame& frame, const std::st
   const std::uint64_t more_sent = sent_more(record, frame.requests_sent);
   // The worker's own sums first: the report that passes its ceiling is the one to blame.
   if (const char* count = worker_into.add(frame, more_sent)) return count;
-  if (const char* count = worker_into.past(worker_ceiling)) return count;
+  if (const char* count = worker_into.past(worker_ceiling, worker_time_ceiling)) return count;
   into = sums_;
   return into.add(frame, more_sent);
 }

@@ -50,12 +50,12 @@ const char* count_sums::add(const stats::stats_table& table,
   return nullptr;
 }
 
-const char* count_sums::past(std::uint64_t ceiling) const noexcept {
+const char* count_sums::past(std::uint64_t ceiling, std::uint64_t time_ceiling) const noexcept {
   if (requests > ceiling) return "requests";
-  if (total_us > ceiling) return "response time sum";
+  if (total_us > time_ceiling) return "response time sum";
   if (content_bytes > ceiling) return "content bytes";
   if (dropped > ceiling) return "dropped iterations";
-  if (service_total_us > ceiling) return "service time sum";
+  if (service_total_us > time_ceiling) return "service time sum";
   if (errors > ceiling) return "errors";
   if (exceptions > ceiling) return "exceptions";
   if (versions > ceiling) return "HTTP version counts";

@@ -21,13 +21,18 @@
 
 namespace swarmlet::master {
 
-/// What one worker id may count of each kind in a run: 2^48 (2.8e14) requests, errors,
-/// exceptions or dropped iterations is 11 months at 10 million a second, ten times what the
-/// fastest generator does on a core; 2^48 us of summed response time is 8.9 years, e.g. 1,000
-/// users each always waiting on a response for 78 hours (10,000 for 7.8); 2^48 bytes is 256
-/// TiB. Far above what a worker does in most tests, low enough that max_counted_workers of them
-/// fit in 2^63. A report past it is refused, its requests counted lost, and its worker named.
+/// What one worker id may count of each kind in a run, but time: 2^48 (2.8e14) requests,
+/// errors, exceptions or dropped iterations is 11 months at 10 million a second, ten times what
+/// the fastest generator does on a core; 2^48 bytes is 256 TiB. Far above what a worker does in
+/// a test, low enough that max_counted_workers of them fit in 2^63. A report past it is
+/// refused, its requests counted lost, and its worker named.
 inline constexpr std::uint64_t worker_ceiling = std::uint64_t{1} << 48;
+/// The same for the sums of response and service time (microseconds), which an honest worker
+/// grows far faster: 2^48 us was 10,000 users each always waiting on a response for 7.8 hours,
+/// a soak test's (review). 2^56 is 83 days of that. These sums of max_counted_workers workers
+/// could pass 2^64, so the sum of all workers is checked too (the report that would pass it is
+/// refused): to fill it, a hostile party needs 256 worker ids at their ceiling.
+inline constexpr std::uint64_t worker_time_ceiling = std::uint64_t{1} << 56;
 /// The worker ids whose reports a run counts: 32,768, above the 20,000 workers a master is
 /// built to take (issue 16; Locust's large tests run hundreds). Times worker_ceiling: 2^63, half
 /// of what a sum holds, the other half for the master's own requests (main.lua's setup and
@@ -55,8 +60,9 @@ struct count_sums {
   /// requests).
   const char* add(const stats::stats_table& table, const stats::exception_table& exceptions,
                   std::uint64_t sent_more);
-  /// The name of the first sum above `ceiling`, or nullptr.
-  const char* past(std::uint64_t ceiling) const noexcept;
+  /// The name of the first sum above its ceiling (`time_ceiling` for the sums of microseconds,
+  /// `ceiling` for the others), or nullptr.
+  const char* past(std::uint64_t ceiling, std::uint64_t time_ceiling) const noexcept;
 };
 
 }  // namespace swarmlet::master

@@ -220,7 +220,12 @@ void test_runner::warn_of_worker(const std::string& worker_id, const std::string
   // hostile worker's flood (20,000 refusals of distinct commands made 265 MB of warnings, and a
   // 60 MB /api/stats: sandbox hunt), which would grow every report and the console. Only new
   // lines count: a worker restarted in the test says its warnings again.
-  if (already_said(text) || summary_.warnings.size() >= max_warnings) return;
+  if (already_said(text)) return;
+  // At the test's bound, say() adds the line that says the rest are not shown (once).
+  if (summary_.warnings.size() >= max_warnings) {
+    say(text);
+    return;
+  }
   std::size_t& said = warnings_said_[worker_id];
   if (said > max_warnings_per_worker) return;
   if (said < max_warnings_per_worker) {
@@ -314,9 +319,9 @@ aggregator::add_result test_runner::take(const proto::stats_frame& frame,
           max_counted_workers));
     else
       warn(fmt::format(
-          "worker {} sent a stats report whose {} would take its count in this run past 2^48, "
-          "far beyond what a worker does (a broken or hostile worker): the report was dropped, "
-          "the worker's earlier numbers stand",
+          "worker {} sent a stats report whose {} would take its count in this run past 2^48 "
+          "(2^56 us for a time), or all workers' past 2^64, far beyond what a worker does (a "
+          "broken or hostile worker): the report was dropped, the worker's earlier numbers stand",
           worker_id, count));
     return aggregator::add_result::overflows;
   }

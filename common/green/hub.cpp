@@ -288,6 +288,7 @@ void hub::poll_once() {
     if (ev.hangup) w.hangup = true;
     if (ev.readable) {
       w.readable = true;
+      ++w.read_events;
       w.readers.wake_all();
     }
     if (ev.writable) {

@@ -118,15 +118,16 @@ class hub {
   /// Lets every other ready thread run once, then continues (eventlet's sleep(0)).
   void yield();
   /// Before a read of `w`: after reads_before_sharing reads of it in a row that found their
-  /// data with no switch between them, the reader yields, through a poll. A socket that never
-  /// runs dry (an endless body, a flood of small WebSocket frames) held the hub thread for
-  /// hundreds of milliseconds while other users' answers waited, counted as their response
-  /// times. Before the read, not after: what a yield throws (a kill, a timeout) loses no data.
+  /// data with no switch between them, the reader lets the others run, through a poll. A
+  /// socket that never runs dry (an endless body, a flood of small WebSocket frames) held the
+  /// hub thread for hundreds of milliseconds while other users' answers waited, counted as
+  /// their response times. Before the read, not after: what the wait throws (a kill, a
+  /// timeout) loses no data. A wait on `w`'s readers until now, not a yield: another thread
+  /// that closes the socket meanwhile wakes it with EBADF (wait_io) before it touches the
+  /// socket, or the stream it belonged to, again.
   void before_read(io_watch& w) {
-    if (w.ready_reads_at_switch == switches_ && w.ready_reads >= reads_before_sharing) {
-      poll_at_next_switch();
-      yield();
-    }
+    if (w.ready_reads_at_switch == switches_ && w.ready_reads >= reads_before_sharing)
+      wait_io(w, io_direction::read, clock::now(), "letting the others read");
   }
   /// After a read of `w` that found data (parked for it or not).
   void after_read(io_watch& w) noexcept {
@@ -137,7 +138,8 @@ class hub {
       w.ready_reads = 1;
     }
   }
-  /// A response of a megabyte read 64 KiB at a time shares once; one request's answer never.
+  /// Reads of 16 KiB (HTTP/1.1, HTTP/2, WebSocket): an answer over 256 KiB lets the others
+  /// run once per 256 KiB, a usual one never.
   static constexpr std::uint32_t reads_before_sharing = 16;
   /// Lets I/O settle, then continues: the hub polls (without waiting) and runs the threads
   /// each poll wakes, until a poll finds none of its fds ready, or io_settle_max_polls polls in

@@ -29,6 +29,9 @@ struct io_watch {
   // (hub::before_read).
   std::uint64_t ready_reads_at_switch = 0;
   std::uint32_t ready_reads = 0;
+  /// Times the poller said it became readable (wrapping): for a reader whose reads bypass
+  /// `readable` (OpenSSL reads its fd itself), whether anything arrived since a moment.
+  std::uint32_t read_events = 0;
   int backend_slot = -1;  // private to the backend: poll's index, io_uring's slot
   // Set by the io_uring backend: green sockets send and receive through its ring.
   io_uring_backend* uring = nullptr;

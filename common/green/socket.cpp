@@ -279,13 +279,16 @@ socket socket::accept() {
 }
 
 std::size_t socket::recv(std::span<char> buffer) {
+  // Read before the wait below: another green thread may set this socket's timeout meanwhile
+  // (an HTTP/2 connection's writer, for its own stream).
+  const call_deadline until = next_call_deadline();
   io_watch& w = fd_.watch();
   hub& h = fd_.home();
   h.before_read(w);
   if (w.uring != nullptr) {
     // On an io_uring hub: out of what the kernel already received into the ring's buffers.
     bool use_recv = false;
-    const auto got = retry_io(fd_, next_call_deadline(), "recv", [&]() -> io_attempt<std::size_t> {
+    const auto got = retry_io(fd_, until, "recv", [&]() -> io_attempt<std::size_t> {
       std::size_t n = 0;
       switch (w.uring->receive(w, buffer, n)) {
         case io_uring_backend::receive_status::received:
@@ -304,8 +307,8 @@ std::size_t socket::recv(std::span<char> buffer) {
       return *got;
     }
   }
-  const auto got = retry_when_ready(
-      fd_, io_direction::read, next_call_deadline(), "recv", [&]() -> std::optional<std::size_t> {
+  const auto got =
+      retry_when_ready(fd_, io_direction::read, until, "recv", [&]() -> std::optional<std::size_t> {
         for (;;) {
           const ssize_t n = ::recv(w.fd, buffer.data(), buffer.size(), 0);
           if (n > 0) {

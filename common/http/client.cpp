@@ -27,7 +27,8 @@ struct client::connection {
   std::optional<green::tls_stream> tls;
   // Declared after the streams it speaks on, so it goes first.
   std::unique_ptr<h2_connection> h2;
-  bool fresh = true;  // no request completed on it yet
+  bool fresh = true;                        // no request completed on it yet
+  std::uint32_t read_events_at_answer = 0;  // the raw socket's, when its last answer was read
   green::stream& io() { return tls ? static_cast<green::stream&>(*tls) : *plain; }
   green::socket& raw() { return tls ? tls->raw() : *plain; }
   bool usable() const noexcept { return !h2 || h2->accepts_streams(); }
@@ -42,7 +43,14 @@ struct client::connection {
   /// no request (this client sends one at a time), and read as the next request's response
   /// they would shift every answer after it by one. Seen as the hub saw the arrival, where it
   /// polls idle sockets (epoll, io_uring), as Go's net/http drops such a connection.
-  bool spoke_while_idle() { return (tls && tls->holds_input()) || raw().input_pending(); }
+  bool spoke_while_idle() {
+    if (!raw().valid()) return false;
+    if (!tls) return raw().input_pending();
+    // OpenSSL reads the socket itself, so the hub's readable flag stays set after an answer
+    // (a peek before every request): a read event since the answer tells of arrivals.
+    return tls->holds_input() ||
+           (raw().watched().watch().read_events != read_events_at_answer && raw().input_pending());
+  }
 };
 
 struct client::origin {
@@ -565,6 +573,7 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
       return r;
     }
     conn.fresh = false;
+    conn.read_events_at_answer = conn.raw().watched().watch().read_events;
     // Bytes after the response answer no request (this client sends one at a time): kept, they
     // would be read as the next request's response.
     if (!parser_.keep_alive() || in_begin_ != in_end_) close(o);

@@ -730,8 +730,9 @@ TEST_F(Links, AReportWhoseCountsWouldWrapATotalIsDroppedAndItsWorkerNamed) {
   EXPECT_EQ(runner_->summary().warnings,
             std::vector<std::string>{
                 "worker a sent a stats report whose requests would take its count in this run "
-                "past 2^48, far beyond what a worker does (a broken or hostile worker): the "
-                "report was dropped, the worker's earlier numbers stand"});
+                "past 2^48 (2^56 us for a time), or all workers' past 2^64, far beyond what a "
+                "worker does (a broken or hostile worker): the report was dropped, the worker's "
+                "earlier numbers stand"});
   a.users()->report(2);  // numbered 2: nothing of the dropped one counted, not even its number
   clock_.settle();
   EXPECT_EQ(counted(), 7u);

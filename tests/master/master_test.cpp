@@ -287,7 +287,6 @@ TEST(TestRunner, ATestKeepsSoManyWarningsAndSaysTheRestAreNotShown) {
   m::test_runner runner(one_get_scenario(), m::runner_options{});
   for (std::size_t i = 0; i < m::test_runner::max_warnings + 50; ++i)
     runner.warn_of_worker("w" + std::to_string(i), "worker w" + std::to_string(i) + " refused");
-  runner.warn("one more");
   const auto& warnings = runner.summary_now().warnings;
   ASSERT_EQ(warnings.size(), m::test_runner::max_warnings + 1);
   EXPECT_EQ(warnings.back(), "more than " + std::to_string(m::test_runner::max_warnings) +
