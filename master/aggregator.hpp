@@ -166,7 +166,9 @@ class aggregator {
   /// counts; add() refuses its frame, and every other worker's count on.
   const char* overflowing_count(const proto::stats_frame& frame, process from) const;
   /// What overflowing_count() says of a report of a worker beyond max_counted_workers.
-  static constexpr const char* too_many_workers = "worker count";
+  /// An array, not a pointer to a literal: compared by address, and a literal may have an
+  /// address of its own in each translation unit (the sanitizer build's did).
+  static constexpr char too_many_workers[] = "worker count";
   const char* overflowing_count(const proto::stats_frame& frame) const {
     return overflowing_count(frame, process_of(std::string(frame.sender), frame.incarnation));
   }
