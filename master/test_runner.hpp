@@ -112,7 +112,8 @@ class test_runner final : public proto::report_sink {
   /// What change_users() did.
   enum class change_result {
     changed,
-    not_running,  ///< before the users' start (setup() runs) or after the test ended
+    not_running,  ///< before the test's start or after it ended
+    setting_up,   ///< main.lua's setup() runs: the users start after it
     stopping,     ///< a stop was asked for: nothing more goes to the workers but the stop
     open_model,   ///< its users follow its arrival rate: no count to change
   };

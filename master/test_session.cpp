@@ -96,6 +96,10 @@ change_outcome test_session::change_users(const swarm_change& change) {
       return {true, {}, users, rate};
     case test_runner::change_result::not_running:
       return {false, "no test is running"};
+    case test_runner::change_result::setting_up:
+      return {false,
+              "the test is running main.lua's setup(): its users start once it returns (change "
+              "them then)"};
     case test_runner::change_result::stopping:
       return {false,
               "the test is stopping: its users are not changed (start a new test once it has "

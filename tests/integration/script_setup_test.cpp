@@ -155,6 +155,35 @@ TEST_F(ScriptSetup, ASetupValueOverTheWorkersLimitStopsTheTestBeforeAnyUserWithE
   EXPECT_EQ(served(), 0u) << "no user started";
 }
 
+TEST_F(ScriptSetup, AChangeOfUsersWhileSetupRunsIsRefusedAsSuchAndAStopEndsTheSetup) {
+  // POST /api/swarm during setup() said "no test is running" of a test that had begun.
+  const auto file = write(
+      "script: main.lua\nload: {users: 2, spawn_rate: 100}\n"
+      "users: [{name: u, script: user.lua}]\n",
+      {{"main.lua", "function setup(ctx)\n  ctx.http:get('/delay/60000')\nend\n"},
+       {"user.lua", shows_setup}});
+  ts::process master({binary, "master", file, "--expect-workers", "1", "--port", "0", "--web-port",
+                      "0", "--json", dir_ + "/summary.json"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  const std::string web_line = master.wait_for_line("/metrics on");
+  ASSERT_FALSE(ports.first.empty() || web_line.empty()) << master.out() << master.err();
+  ts::process worker({binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port",
+                      ports.second, "--threads", "1"});
+  ASSERT_FALSE(master.wait_for_line("running setup() of main.lua").empty()) << master.out();
+  const std::string api = ts::url_in(web_line);
+  const auto refused = ts::http_call("POST", api + "/api/swarm", R"({"users": 5})");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("the test is running main.lua's setup(): its users start once it "
+                              "returns"),
+            std::string::npos)
+      << refused.body;
+  EXPECT_EQ(ts::http_call("POST", api + "/api/stop").status, 202);
+  EXPECT_EQ(master.wait(), 4) << "the setup did not finish: " << master.out() << master.err();
+  EXPECT_EQ(worker.wait(), 0) << worker.err();
+  const auto s = summary();
+  for (const auto& r : s["requests"]) EXPECT_NE(r["method"], "GET") << "no user started: " << r;
+}
+
 TEST_F(ScriptSetup, ASyntaxErrorInMainLuaIsFoundAtLoadWithExitTwo) {
   const auto file = write("script: main.lua\nusers: [{tasks: [{get: /}]}]\n",
                           {{"main.lua", "function setup(ctx)\n  return {\nend\n"}});
