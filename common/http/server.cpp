@@ -1,8 +1,10 @@
 #include "server.hpp"
 
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <exception>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -65,6 +67,22 @@ std::optional<response> refuse_head(const request& head, const request_limits& l
   }
   if (limits.check_head) return limits.check_head(head);
   return std::nullopt;
+}
+
+/// Before closing on a request whose body was not read: reads and drops what the client still
+/// sends, until it closes or for at most 2 s or 16 MiB. Closing with bytes unread makes the
+/// kernel send a reset, which can destroy the answer in the client's buffers before it is read
+/// (a refused upload saw "connection reset" instead of its 413): nginx's lingering close.
+void drain_before_close(green::stream& connection, std::span<char> buffer) {
+  constexpr auto linger = std::chrono::seconds(2);
+  constexpr std::uint64_t most = 16 << 20;
+  green::with_timeout(linger, [&] {
+    for (std::uint64_t dropped = 0; dropped < most;) {
+      const std::size_t n = connection.read_some(buffer);
+      if (n == 0) return;
+      dropped += n;
+    }
+  });
 }
 
 }  // namespace
@@ -136,6 +154,7 @@ void serve_connection(green::stream& connection, const handler& handle,
       if (refused) {
         // Its body unread (or read in part): the connection cannot go on to a next request.
         answer(*refused, true, parser.request().method == "HEAD");
+        drain_before_close(connection, in);
         return;
       }
       if (parser.failed()) {
@@ -143,6 +162,7 @@ void serve_connection(green::stream& connection, const handler& handle,
         bad.status = parser.body_too_large() ? 413 : 400;
         bad.body = "bad request: " + parser.error() + "\n";
         answer(bad, true, false);
+        drain_before_close(connection, in);
         return;
       }
       if (parser.major_version() != 1) {

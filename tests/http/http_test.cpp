@@ -962,6 +962,38 @@ TEST_F(Http, TheServerRefusesABodyOverItsLimitOrItsHeadBeforeReadingTheBody) {
   srv.kill();
 }
 
+TEST_F(Http, AClientThatSendsAllOfARefusedBodyReadsItsAnswerNotAReset) {
+  // The server answered 413 after one read of the body and closed with the rest unread: the
+  // kernel's reset could destroy the answer before the client read it.
+  g::socket small = g::socket::listen("127.0.0.1", 0);
+  h::request_limits limits;
+  limits.max_body = 1000;
+  auto srv = g::spawn([&] {
+    h::serve_http(
+        small, [&](const h::request&, h::response&) {}, 10, 5s, limits);
+  });
+  for (const std::string length : {"Content-Length: 4000000", "Transfer-Encoding: chunked"}) {
+    g::socket s = g::socket::connect("127.0.0.1", small.local_port());
+    const std::string body = length[0] == 'C'
+                                 ? std::string(4000000, 'a')
+                                 : "3d0900\r\n" + std::string(4000000, 'a') + "\r\n0\r\n\r\n";
+    auto upload = g::spawn([&] {
+      s.sendall("POST /up HTTP/1.1\r\nHost: x\r\n" + length + "\r\n\r\n" + body);
+      s.shutdown(SHUT_WR);
+    });
+    std::string answer;
+    char buf[4096];
+    const auto read = g::with_timeout(10s, [&] {
+      while (const std::size_t n = s.recv(buf)) answer.append(buf, n);
+    });
+    EXPECT_TRUE(read) << length;
+    EXPECT_NO_THROW(upload.wait()) << length;
+    EXPECT_EQ(answer.substr(0, answer.find("\r\n")), "HTTP/1.1 413 Payload Too Large") << length;
+    EXPECT_NE(answer.find("the most this server takes"), std::string::npos) << answer;
+  }
+  srv.kill();
+}
+
 TEST_F(Http, TheServerRefusesAnHttpVersionItDoesNotSpeak) {
   const auto served = target_.served();
   g::socket s = g::socket::connect("127.0.0.1", listener_.local_port());
