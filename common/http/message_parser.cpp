@@ -126,7 +126,9 @@ std::string message_parser::describe(http_errno err) const {
   if (err == HPE_HEADER_OVERFLOW && in_body_)
     return "a chunk size line (with its extensions) or trailer fields over 80 KiB";
   if (err == HPE_INVALID_EOF_STATE) {
-    if (!in_body_) return "the connection closed in the middle of the response's head";
+    if (!in_body_)
+      return kind_ == kind::request ? "the connection closed in the middle of the request's head"
+                                    : "the connection closed in the middle of the response's head";
     if (chunked) return "the connection closed in the middle of the chunked body";
     if (parser_.content_length != ULLONG_MAX && parser_.content_length > 0)
       return "the connection closed " + std::to_string(parser_.content_length) +

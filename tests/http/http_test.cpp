@@ -15,6 +15,7 @@
 #include "common/green/ssl.hpp"
 #include "common/green/timeout.hpp"
 #include "common/http/client.hpp"
+#include "common/http/message_parser.hpp"
 #include "common/http/result.hpp"
 #include "common/http/server.hpp"
 #include "common/http/target/test_target.hpp"
@@ -517,6 +518,17 @@ TEST_F(Http, WhatHttpParserRefusesIsNamedForWhatItIs) {
     EXPECT_EQ(r.error_message, said);
     srv.kill();
   }
+}
+
+TEST(MessageParser, ARequestCutInItsHeadIsSaidToBeARequest) {
+  // The server's parser said "the response's head" of a client's request.
+  h::message_parser parser(h::message_parser::kind::request);
+  parser.start();
+  const std::string cut = "POST /api HTTP/1.1\r\nContent-Le";
+  parser.feed(cut.data(), cut.size());
+  parser.finish();
+  ASSERT_TRUE(parser.failed());
+  EXPECT_EQ(parser.error(), "the connection closed in the middle of the request's head");
 }
 
 TEST_F(Http, GarbageFromTheServerIsABadResponseNotACrash) {
