@@ -60,6 +60,8 @@ struct h2_connection::stream {
   /// 8.1 allows it: a 413, say): answered; the rest of the body is not sent (the stream is
   /// reset as the exchange leaves, as Go's transport does).
   bool answered_before_body_sent = false;
+  /// Its HEADERS went out: a stream the server's SETTINGS keep from starting has not.
+  bool headers_sent = false;
   std::uint32_t error_code = NGHTTP2_NO_ERROR;
   bool reset_by_us = false;     // nghttp2 reset it: what the server sent broke the protocol
   bool body_too_large = false;  // we reset it: its body passed max_kept_body
@@ -171,6 +173,8 @@ struct h2_callbacks {
     h2_connection& c = self(user_data);
     if (frame->hd.type == NGHTTP2_RST_STREAM) {
       if (h2_connection::stream* s = c.find(frame->hd.stream_id)) s->reset_by_us = true;
+    } else if (frame->hd.type == NGHTTP2_HEADERS) {
+      if (h2_connection::stream* s = c.find(frame->hd.stream_id)) s->headers_sent = true;
     } else if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
       c.local_goaway_ = nghttp2_http2_strerror(frame->goaway.error_code);
       const std::string why = printable(frame->goaway.opaque_data, frame->goaway.opaque_data_len);
@@ -375,9 +379,10 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
   if (s.answered_before_body_sent) return outcome_of(s);
   if (timed_out && !s.closed) {
     // As over HTTP/1.1: a response begun (its head came) and not ended is not "no response";
-    // and a stream the server's SETTINGS never let start says so.
+    // and a stream the server's SETTINGS never let start says so (not one sent before they came).
     const bool begun = s.response.status != 0;
     const bool no_streams_allowed =
+        !s.headers_sent &&
         nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) == 0;
     out.result.error = error_kind::timeout;
     out.result.error_message =
