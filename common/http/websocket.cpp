@@ -160,6 +160,8 @@ struct websocket::callbacks {
 
   static void message(wslay_event_context*, const wslay_event_on_msg_recv_arg* arg,
                       void* user_data) {
+    if (arg->opcode == WSLAY_CONNECTION_CLOSE && arg->msg_length == 1)
+      self(user_data).close_of_one_byte_ = true;  // said once wslay is done (pump)
     if (arg->opcode != WSLAY_TEXT_FRAME && arg->opcode != WSLAY_BINARY_FRAME) return;
     ws_message m;
     m.binary = arg->opcode == WSLAY_BINARY_FRAME;
@@ -189,6 +191,7 @@ void websocket::drop() noexcept {
   fed_ = framed_ = frame_size_ = 0;
   fragments_ = 0;
   too_many_fragments_ = false;
+  close_of_one_byte_ = false;
 }
 
 ws_outcome websocket::fail(ws_error e, std::string message) {
@@ -410,6 +413,14 @@ void websocket::pump() {
          "a message in more than " + std::to_string(max_fragments()) +
              " fragments (one per 256 bytes of the client's max_message, at least 1024: each "
              "takes more to hold than its payload)");
+    return;
+  }
+  if (close_of_one_byte_) {
+    // A protocol error (wslay took it as a close without a code): the connection is dropped,
+    // not answered with the echo wslay queued.
+    fail(ws_error::protocol,
+         "the server's close frame carries 1 byte (RFC 6455 5.5.1: none, or a 2-byte status "
+         "code and a reason)");
     return;
   }
   // Pongs and the echo of a close go out now; a failure to write them shows at the next read.

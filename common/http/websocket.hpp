@@ -147,6 +147,9 @@ class websocket {
   // fragments within max_message took a hundred times its size.
   std::size_t fragments_ = 0;
   bool too_many_fragments_ = false;
+  // The server's close frame carried 1 byte: no status code, and not none (RFC 6455 5.5.1).
+  // wslay reads it as a close without a code.
+  bool close_of_one_byte_ = false;
   std::size_t max_fragments() const noexcept {
     return std::max<std::size_t>(1024, options_.max_message / 256);
   }

@@ -366,6 +366,22 @@ TEST_F(WebSocket, TheServersCloseIsNamedWithItsCode) {
   peer.wait();
 }
 
+TEST_F(WebSocket, ACloseFrameOfOneByteIsAProtocolErrorNotACloseWithoutCode) {
+  // Hunt: it was read as "the server closed the WebSocket (no status code)".
+  raw_peer peer([](g::stream& s, g::buffered_reader&) {
+    s.write_all(frame(8, "x"));
+    g::sleep(10s);
+  });
+  h::websocket ws(peer.url(), options());
+  ASSERT_TRUE(ws.open("/", {}).ok());
+  h::ws_message m;
+  const auto r = ws.receive(m, soon());
+  EXPECT_EQ(r.error, h::ws_error::protocol);
+  EXPECT_EQ(r.message,
+            "the server's close frame carries 1 byte (RFC 6455 5.5.1: none, or a 2-byte status "
+            "code and a reason)");
+}
+
 TEST_F(WebSocket, HeadersOwnedByTheHandshakeAreRefused) {
   std::string error;
   h::websocket ws(*h::parse_url("http://127.0.0.1:1", error), options());
