@@ -485,6 +485,7 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
     } after{conn.raw(), options_.read_timeout};
     int reads = 0;
     bool answered = false;  // a byte of the answer came
+    bool interim_came = false;
     try {
       conn.io().write_all(out_);
       parser_.start(head, options_.keep_body);
@@ -508,17 +509,24 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
           // 100 Continue, 103 Early Hints: the final response follows on this connection
           // (RFC 9110 15.2). Taken as the answer, it left the real one for the next request.
           parser_.start(head, options_.keep_body);
+          interim_came = true;
           continue;
         }
         if (parser_.complete() || parser_.failed()) break;
       }
     } catch (const green::operation_timed_out&) {
-      // A response begun and not ended (a trickling body) is not "no response".
+      // A response begun and not ended (a trickling body) is not "no response", nor is a stream
+      // of 100 Continue without the answer.
       const bool begun = parser_.started();
       close(o);
       r.error = error_kind::timeout;
-      r.error_message = (begun ? "the response was not complete within " : "no response within ") +
-                        std::to_string(timeout.count()) + " ms";
+      const std::string within = std::to_string(timeout.count()) + " ms";
+      if (begun)
+        r.error_message = "the response was not complete within " + within;
+      else if (interim_came)  // no count: the message names a group of errors
+        r.error_message = "no final response within " + within + " (only interim 1xx responses)";
+      else
+        r.error_message = "no response within " + within;
       return r;
     } catch (const green::tls_error& e) {
       close(o);

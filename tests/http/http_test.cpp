@@ -141,6 +141,29 @@ TEST_F(Http, AResponseBegunAndNotEndedInTimeSaysSo) {
   srv.wait();
 }
 
+TEST_F(Http, OnlyInterimResponsesInTimeIsNoFinalResponseNotNoResponse) {
+  // Hunt: a server that sends 100 Continue without end was said to have sent no response.
+  auto raw = g::socket::listen("127.0.0.1", 0);
+  g::event<> done;
+  auto srv = g::spawn([&] {
+    g::socket c = raw.accept();
+    g::buffered_reader r(c);
+    while (r.readline() != "\r\n") {
+    }
+    c.sendall(std::string_view("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"));
+    done.wait();  // the answer never comes
+  });
+  std::string error;
+  h::client_options o;
+  o.read_timeout = 50ms;
+  h::client c(*h::parse_url("http://127.0.0.1:" + std::to_string(raw.local_port()), error), o);
+  const auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::timeout);
+  EXPECT_EQ(r.error_message, "no final response within 50 ms (only interim 1xx responses)");
+  done.send();
+  srv.wait();
+}
+
 TEST_F(Http, ConnectionRefusedIsAClassifiedFailure) {
   std::uint16_t closed;
   {
