@@ -79,7 +79,10 @@ bool looks_like_http2(std::string_view bytes) {
 
 /// Why a response with `status` (not 200 to 599) is no answer.
 std::string no_final_status(int status) {
-  return "status " + std::to_string(status) +
+  // Three digits, as it came (000, 099), when it had three.
+  std::string digits = std::to_string(status);
+  if (digits.size() < 3) digits.insert(0, 3 - digits.size(), '0');
+  return "status " + digits +
          (status == 101 ? " (Switching Protocols) to a request for no upgrade"
                         : " is not a final HTTP status (200 to 599)");
 }

@@ -62,6 +62,8 @@ struct h2_connection::stream {
   bool answered_before_body_sent = false;
   /// Its HEADERS went out: a stream the server's SETTINGS keep from starting has not.
   bool headers_sent = false;
+  /// A :status came (000 reads as status 0, which is also "none yet").
+  bool status_received = false;
   std::uint32_t error_code = NGHTTP2_NO_ERROR;
   bool reset_by_us = false;     // nghttp2 reset it: what the server sent broke the protocol
   bool body_too_large = false;  // we reset it: its body passed max_kept_body
@@ -111,6 +113,7 @@ struct h2_callbacks {
       s->response.headers.clear();
       s->response.headers.reserve(8);  // a response's usual few, without growing by doubling
       s->response.status = 0;
+      s->status_received = true;
       for (char c : v) s->response.status = s->response.status * 10 + (c - '0');
     } else if (!n.empty() && n[0] != ':') {
       s->response.headers.add(std::string(n), std::string(v));
@@ -424,7 +427,8 @@ h2_connection::outcome h2_connection::outcome_of(stream& s) const {
     r.error_message = header_list_too_large_message;
     return out;
   }
-  if (s.error_code == NGHTTP2_NO_ERROR && r.response.status != 0) return out;
+  // A response: its status is judged as HTTP/1.1's (000 too is no final status).
+  if (s.error_code == NGHTTP2_NO_ERROR && (r.response.status != 0 || s.status_received)) return out;
   // No stream numbers in the messages: failures are grouped by message, and each stream's
   // number would make a row of its own.
   if (s.reset_by_us) {

@@ -345,6 +345,17 @@ TEST(H2BadPeer, ATimeoutSaysWhetherTheResponseBeganOrTheServerAllowedNoStream) {
   EXPECT_EQ(no_streams.counts().streams, 1u) << "the second request never went out";
 }
 
+TEST(H2BadPeer, AStatusOf000IsNoFinalStatusAsOverHttp11NotAStreamWithoutResponse) {
+  // Hunt: :status 000 read as status 0, which also means "none yet": "the HTTP/2 stream ended
+  // without a response".
+  if (!ts::h2_peer::available()) GTEST_SKIP() << "Node.js is not installed";
+  g::hub hub;
+  ts::h2_peer peer(ts::h2_peer_mode::status_000);
+  const auto r = h::client(url_of(peer.url()), h2_options()).send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::bad_response);
+  EXPECT_EQ(r.error_message, "status 000 is not a final HTTP status (200 to 599)");
+}
+
 TEST(H2BadPeer, AServerThatAnswersInHttp11SaysSoNotSettingsExpected) {
   // h2c by prior knowledge to a server without it: nghttp2 said only "SETTINGS expected".
   g::hub hub;

@@ -632,7 +632,7 @@ TEST_F(Http, AStatusThatIsNoFinalAnswerIsABadResponse) {
   // "000" and a 101 to a plain GET were below 400: counted as successes.
   for (const auto& [reply, message] : std::vector<std::pair<std::string, std::string>>{
            {"HTTP/1.1 000 Nothing\r\nContent-Length: 0\r\n\r\n",
-            "status 0 is not a final HTTP status (200 to 599)"},
+            "status 000 is not a final HTTP status (200 to 599)"},
            {"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n",
             "status 101 (Switching Protocols) to a request for no upgrade"}}) {
     auto raw = g::socket::listen("127.0.0.1", 0);

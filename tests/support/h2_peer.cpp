@@ -22,6 +22,7 @@ h2_peer::h2_peer(h2_peer_mode mode) {
   if (mode == h2_peer_mode::early_answer) argv.push_back("--early-answer");
   if (mode == h2_peer_mode::no_streams) argv.push_back("--no-streams");
   if (mode == h2_peer_mode::head_only) argv.push_back("--head-only");
+  if (mode == h2_peer_mode::status_000) argv.push_back("--status-000");
   node_ = std::make_unique<process>(argv);
   const std::string line = node_->wait_for_line("control port");
   std::smatch m;

@@ -28,6 +28,7 @@ enum class h2_peer_mode {
   early_answer,  ///< a raw server that answers a whole 413 before a request's body is sent
   no_streams,    ///< a raw server whose SETTINGS_MAX_CONCURRENT_STREAMS is 0
   head_only,     ///< a raw server that answers each request with a head and nothing more
+  status_000,    ///< a raw server that answers each request :status 000, and ends the stream
 };
 
 class h2_peer {

@@ -172,12 +172,17 @@ const earlyAnswer = () => rawH2(Buffer.from([0, 4, 0, 0, 0x03, 0xe8]), (stream) 
 const noStreams = () => rawH2(Buffer.from([0, 3, 0, 0, 0, 0]), () => Buffer.alloc(0));
 // A response's head (:status 200), and nothing more.
 const headOnly = () => rawH2(Buffer.alloc(0), (stream) => frame(1, 4, stream, Buffer.from([0x88])));
+// ":status" "000" without indexing, END_HEADERS and END_STREAM: three digits, as nghttp2 checks,
+// and no HTTP status.
+const status000 = () => rawH2(Buffer.alloc(0),
+  (stream) => frame(1, 5, stream, Buffer.from([0x08, 3, 0x30, 0x30, 0x30])));
 
 const server = process.argv.includes('--oversize') ? oversize()
   : process.argv.includes('--header-bomb') ? headerBomb()
   : process.argv.includes('--early-answer') ? earlyAnswer()
   : process.argv.includes('--no-streams') ? noStreams()
-  : process.argv.includes('--head-only') ? headOnly() : h2c();
+  : process.argv.includes('--head-only') ? headOnly()
+  : process.argv.includes('--status-000') ? status000() : h2c();
 const control = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify(counts));
