@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 
 namespace swarmlet::stats {
 
@@ -74,8 +75,13 @@ bool operator==(const latency_histogram& a, const latency_histogram& b) {
 std::uint64_t latency_histogram::value_at_quantile(double q) const noexcept {
   if (total_ == 0) return 0;
   q = std::clamp(q, 0.0, 1.0);
-  // The rank of the sample (1-based) that the quantile names, as in HdrHistogram.
-  const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * total_)));
+  // The rank of the sample (1-based) that the quantile names, as in HdrHistogram. A product a
+  // rounding error puts just past a whole number is that number: 99.9 / 100 is 0.99900...01,
+  // whose ceil(q * 1000) was 1000, the max, where the reports' 0.999 said 999 (QA).
+  const double at = q * static_cast<double>(total_);
+  const auto rank = std::max<std::uint64_t>(
+      1,
+      static_cast<std::uint64_t>(std::ceil(at - at * 8 * std::numeric_limits<double>::epsilon())));
   std::uint64_t seen = 0;
   std::size_t found = counts_.empty() ? 0 : counts_.size() - 1;
   bool reached = false;

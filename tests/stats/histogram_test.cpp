@@ -51,6 +51,31 @@ TEST(LatencyHistogram, EveryPercentileIsWithinOnePercentOfTheExactOne) {
   }
 }
 
+TEST(LatencyHistogram, AQuantileWithARoundingErrorNamesTheRankItMeans) {
+  // QA: a threshold's p99.9 is 99.9 / 100 = 0.99900...01; of 1000 samples ceil(q * n) named
+  // the 1000th (the max) where the reports' 0.999 named the 999th.
+  s::latency_histogram h;
+  for (int i = 0; i < 999; ++i) h.record(1000);
+  h.record(5'000'000);
+  const auto p999 = h.value_at_quantile(0.999);
+  EXPECT_LT(p999, 1100u);
+  EXPECT_EQ(h.value_at_quantile(99.9 / 100.0), p999);
+  // The sample at the rank meant is 1000 us; those below it 10, those above 5 s.
+  s::latency_histogram at_rank;
+  at_rank.record(1000);
+  for (const std::uint64_t tenths : {560u, 675u, 535u, 999u}) {  // of a percent: 56, 67.5...
+    for (std::uint64_t n : {25u, 50u, 75u, 360u, 1000u, 20000u}) {
+      const std::uint64_t rank = std::max<std::uint64_t>(1, (tenths * n + 999) / 1000);
+      const double percent = static_cast<double>(tenths) / 10;  // as a threshold reads it
+      s::latency_histogram h2;
+      for (std::uint64_t r = 1; r <= n; ++r)
+        h2.record(r < rank ? 10 : r == rank ? 1000 : 5'000'000);
+      EXPECT_EQ(h2.value_at_quantile(percent / 100.0), at_rank.value_at_quantile(0.5))
+          << percent << "% of " << n << ": rank " << rank;
+    }
+  }
+}
+
 TEST(RequestStats, APercentilePastWhatTheHistogramTracksIsTheHighestNotTheCap) {
   // Two requests of two hours among 98 of 1 ms: p99 read 4,294,967 ms (the 71-minute cap),
   // a time no request took.
