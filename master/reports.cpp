@@ -22,7 +22,7 @@ std::string quantile_header() {
 
 std::string csv_field(const std::string& text) {
   const std::string s = valid_utf8(text);
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) {
     if (c == '"') out += '"';

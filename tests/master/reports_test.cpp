@@ -259,12 +259,15 @@ TEST(Reports, ExceptionsAreCountedPerMessageAndTracebackWithTheirWorkers) {
   a.add_exception("w2", "attempt to index a nil value", "checkout.lua:12: in task\nmain", 2);
   a.add_exception("w1", "attempt to index a nil value", "checkout.lua:12: in task\nmain");
   a.add_exception("w1", "boom", "x.lua:1");
+  // A carriage return is quoted too (QA: unquoted, a CSV reader split the row in two).
+  a.add_exception("w1", "cr\rhere", "y.lua:2");
   EXPECT_EQ(m::exceptions_csv(a),
             "Count,Message,Traceback,Nodes\n"
             "3,attempt to index a nil value,\"checkout.lua:12: in task\nmain\",\"w1, w2\"\n"
-            "1,boom,x.lua:1,w1\n");
+            "1,boom,x.lua:1,w1\n"
+            "1,\"cr\rhere\",y.lua:2,w1\n");
   const auto json = m::summary_json(a, m::run_summary{})["exceptions"];
-  ASSERT_EQ(json.size(), 2u);
+  ASSERT_EQ(json.size(), 3u);
   EXPECT_EQ(json[0]["count"], 3);
   EXPECT_EQ(json[0]["workers"], nlohmann::json({"w1", "w2"}));
   a.reset_stats();
