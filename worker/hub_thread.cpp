@@ -21,7 +21,8 @@ std::uint64_t mixed(std::uint64_t x) {
 }  // namespace
 
 hub_thread::hub_thread(int index, std::shared_ptr<const config::scenario> scenario,
-                       green::hub_options options, user_ended_fn on_user_ended)
+                       green::hub_options options, std::shared_ptr<stats::name_admission> names,
+                       user_ended_fn on_user_ended)
     : index_(index),
       scenario_(std::move(scenario)),
       seed_base_([] {
@@ -34,7 +35,7 @@ hub_thread::hub_thread(int index, std::shared_ptr<const config::scenario> scenar
                   return launch_user(class_index, user_id, true);
                 }) {
   stats_.cap_names(scenario_->stats.max_names);  // names made from ids fold, not grow
-  start_run();
+  start_run(std::move(names));
   auto started = ready_.get_future();
   thread_ = std::thread([this, options] { main(options); });
   started.wait();
@@ -119,12 +120,14 @@ void hub_thread::main(green::hub_options options) {
   if (on_left_) on_left_();
 }
 
-void hub_thread::start_run() {
+void hub_thread::start_run(std::shared_ptr<stats::name_admission> names) {
   stats_.take_delta();
   exceptions_.take_delta();
+  stats_.share_admission(names);
   // The tables of the run before stay with its users still alive, and go with the last.
   run_ = std::make_shared<run_tables>();
   run_->stats.cap_names(scenario_->stats.max_names);
+  run_->stats.share_admission(std::move(names));
 }
 
 stats::stats_table hub_thread::take_delta() {

@@ -22,6 +22,7 @@
 #include "common/script/engine.hpp"
 #include "common/script/user_class.hpp"
 #include "common/stats/exception_table.hpp"
+#include "common/stats/name_admission.hpp"
 #include "common/stats/stats_table.hpp"
 #include "proto/id_ranges.hpp"
 #include "script_user.hpp"
@@ -36,9 +37,11 @@ class hub_thread {
   /// else it was told to stop (a user that ends on its own otherwise is not told).
   using user_ended_fn = std::function<void(std::uint64_t user_id, bool ran_out)>;
 
-  /// Starts the thread; `scenario` must outlive it.
+  /// Starts the thread; `scenario` must outlive it. `names` decides the names its tables count
+  /// in rows of their own, as every thread's of the worker (see start_run).
   hub_thread(int index, std::shared_ptr<const config::scenario> scenario,
-             green::hub_options options, user_ended_fn on_user_ended = {});
+             green::hub_options options, std::shared_ptr<stats::name_admission> names,
+             user_ended_fn on_user_ended = {});
   /// Stops every user (killing those still running after the grace period) and joins.
   ~hub_thread();
   hub_thread(const hub_thread&) = delete;
@@ -84,8 +87,9 @@ class hub_thread {
   /// A new run: what the tables hold goes (its master ended the run before without it), and
   /// the users alive now, the run before's still ending their requests, record from now on in
   /// their run's tables, which no report reads: a request made for a run that is over counts
-  /// in no later one. Called before the new run's users start.
-  void start_run();
+  /// in no later one. Called before the new run's users start. `names` is the run's admission
+  /// of request names, shared by every thread of the worker.
+  void start_run(std::shared_ptr<stats::name_admission> names);
   /// What was recorded in this run since the last call (resets the thread's tables in place).
   stats::stats_table take_delta();
   /// The exceptions this run's scripted users raised since the last call (emptied).

@@ -31,7 +31,8 @@ runtime::runtime(std::shared_ptr<const config::scenario> scenario, runtime_optio
     : scenario_(std::move(scenario)),
       options_(std::move(options)),
       sink_(sink),
-      control_(green::hub::get()) {
+      control_(green::hub::get()),
+      names_(std::make_shared<stats::name_admission>(scenario_->stats.max_names)) {
   for (int i = 0; i < std::max(1, options_.threads); ++i) {
     // A user that ran out of unique rows, or that was told to stop, is reported from its
     // thread to the control hub.
@@ -54,7 +55,7 @@ runtime::runtime(std::shared_ptr<const config::scenario> scenario, runtime_optio
         }
       });
     };
-    threads_.push_back(std::make_unique<hub_thread>(i, scenario_, options_.hub, on_ended));
+    threads_.push_back(std::make_unique<hub_thread>(i, scenario_, options_.hub, names_, on_ended));
   }
   per_thread_.assign(threads_.size(), 0);
   spawner_ = green::spawn([this] { spawner_loop(); });
@@ -111,9 +112,10 @@ void runtime::start_run(std::uint64_t run_id) {
   // the last run's requests in the new run's first report, counted there). So does what its
   // users still ending their requests record after (they counted in the new run: a request or
   // two each). First in each thread's queue, before the new run's users start.
+  names_ = std::make_shared<stats::name_admission>(scenario_->stats.max_names);
   for (auto& t : threads_)
-    t->post([th = t.get()] {
-      th->start_run();
+    t->post([th = t.get(), names = names_] {
+      th->start_run(names);
       th->take_busy();  // a long turn between runs is no run's
     });
   run_id_ = run_id;
@@ -414,6 +416,7 @@ runtime::snapshot runtime::collect() {
   }
   snapshot merged;
   merged.delta.cap_names(scenario_->stats.max_names);
+  merged.delta.share_admission(names_);
   for (std::size_t i = 0; i < threads_.size(); ++i) {
     snapshot part = parts->get();
     merged.delta.merge(part.delta);

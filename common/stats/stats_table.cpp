@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cut_text.hpp"
+#include "name_admission.hpp"
 
 namespace swarmlet::stats {
 
@@ -17,7 +18,9 @@ constexpr std::size_t other_rows_allowance = 16;
 request_key stats_table::admit(const request_key& key) const {
   if (key.method.size() > max_text || key.name.size() > max_text)
     return admit(request_key{cut_text(key.method, max_text), cut_text(key.name, max_text)});
-  if (entries_.size() < max_names_ || entries_.count(key)) return key;
+  if (entries_.count(key)) return key;
+  if (shared_ ? key.name != other_names && shared_->admits(key) : entries_.size() < max_names_)
+    return key;
   request_key other{key.method, other_names};
   if (entries_.size() < max_names_ + other_rows_allowance || entries_.count(other)) return other;
   return last_other_row(key);
@@ -96,6 +99,7 @@ std::uint64_t stats_table::folded_requests() const noexcept {
 stats_table stats_table::take_delta() {
   stats_table delta;
   delta.max_names_ = max_names_;
+  delta.shared_ = shared_;
   for (auto& [key, s] : entries_) {
     if (s.empty()) continue;
     delta.entries_.emplace(key, s);

@@ -4,12 +4,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 
 #include "request_stats.hpp"
 
 namespace swarmlet::stats {
+
+class name_admission;
 
 struct request_key {
   std::string method;
@@ -54,6 +57,12 @@ class stats_table {
   /// grow the table without bound. A few more rows may exist: one other_names row per method.
   void cap_names(std::size_t max_names) noexcept { max_names_ = max_names; }
   std::size_t max_names() const noexcept { return max_names_; }
+  /// Names get a row of their own as `shared` admits them, in place of this table's own cap: so
+  /// does every table of the process given it (the hub threads', their deltas', the reports'
+  /// merge), and a name is whole in all of them or folded in all. take_delta passes it on.
+  void share_admission(std::shared_ptr<name_admission> shared) noexcept {
+    shared_ = std::move(shared);
+  }
   /// Requests counted in other_names rows (so far; take_delta keeps it).
   std::uint64_t folded_requests() const noexcept;
 
@@ -126,6 +135,7 @@ class stats_table {
   static request_key last_other_row(const request_key& key);
 
   std::size_t max_names_ = default_max_names;
+  std::shared_ptr<name_admission> shared_;
   request_stats lag_;
   version_counts versions_;
   std::map<request_key, request_stats> entries_;

@@ -2,8 +2,11 @@
 // worker's or the master's tables without bound.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <memory>
 #include <string>
 
+#include "common/stats/name_admission.hpp"
 #include "common/stats/stats_table.hpp"
 
 namespace s = swarmlet::stats;
@@ -28,6 +31,43 @@ TEST(NameCap, NamesBeyondTheCapAreCountedInTheOtherNamesRowOfTheirMethod) {
   EXPECT_EQ(requests_of(t, "POST", s::stats_table::other_names), 1u);
   EXPECT_EQ(t.folded_requests(), 8u);
   EXPECT_EQ(t.total().requests, 12u) << "nothing is lost, only grouped";
+}
+
+TEST(NameCap, TablesSharingAnAdmissionKeepEveryNamesRowWholeWhateverTheOrder) {
+  // QA hunt: each hub thread kept the first max_names names it met, and the report's merge its
+  // own first ones: a name whole on one thread was folded on the other, and its row in the
+  // report showed 2 of its 108 requests.
+  auto names = std::make_shared<s::name_admission>(5);
+  s::stats_table one, two;
+  for (auto* t : {&one, &two}) {
+    t->cap_names(5);
+    t->share_admission(names);
+  }
+  std::map<std::string, std::uint64_t> sent;
+  for (int i = 0; i < 20; ++i) {  // met in opposite orders
+    const std::string up = "n" + std::to_string(i), down = "n" + std::to_string(19 - i);
+    for (int k = 0; k <= i % 3; ++k) {
+      one.entry("GET", up).record(1000, 1, false);
+      two.entry("GET", down).record(1000, 1, false);
+      ++sent[up];
+      ++sent[down];
+    }
+  }
+  s::stats_table report;
+  report.cap_names(5);
+  report.share_admission(names);
+  report.merge(two.take_delta());  // "(other names)" sorts first: it took a place of its own
+  report.merge(one.take_delta());
+  std::size_t named = 0;
+  for (const auto& [key, st] : report.entries()) {
+    if (key.name == s::stats_table::other_names) continue;
+    ++named;
+    EXPECT_EQ(st.requests, sent[key.name]) << key.name << ": a row of its own has every request";
+  }
+  EXPECT_EQ(named, 5u);
+  std::uint64_t all = 0;
+  for (const auto& [name, n] : sent) all += n;
+  EXPECT_EQ(report.total().requests, all) << "nothing is lost";
 }
 
 TEST(NameCap, EvenOtherNamesRowsAreBoundedWhenMethodsAreMadeUp) {
