@@ -1,5 +1,6 @@
 // swarmlet: the command line. Parses options, wires objects, runs.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -20,6 +21,10 @@ int main(int argc, char** argv) {
     return "swarmlet: " + swarmlet::app::with_env_source(*a, e.what(), args) + " (see --help)\n";
   });
   swarmlet::app::raise_open_file_limit();
+  // A write to a connection the peer reset fails with EPIPE, not a signal that ends the process
+  // (as wrk and nginx): OpenSSL writes with write(2), which takes no MSG_NOSIGNAL, and a TLS
+  // close_notify or alert to a server that reset killed a worker with all its stats (hunt).
+  ::signal(SIGPIPE, SIG_IGN);
   int exit_code = 0;
   swarmlet::app::add_run_command(app, exit_code);
   swarmlet::app::add_master_command(app, exit_code);

@@ -1,16 +1,25 @@
 // `swarmlet run` as a user runs it: real processes on loopback against `swarmlet target`.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 
+#include "common/green/hub.hpp"
+#include "common/green/operations.hpp"
+#include "common/green/socket.hpp"
+#include "common/green/ssl.hpp"
+#include "common/green/timeout.hpp"
 #include "target_fixture.hpp"
+#include "tests/green/test_certificate.hpp"
 #include "tests/support/http_calls.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/silent_listener.hpp"
@@ -43,6 +52,67 @@ class RunAgainstTarget : public ts::against_target {
         << "the test ended when its last user did, not at a report due after 60 s";
   }
 };
+
+/// A TLS server, on a hub thread of its own, that reads each request's first bytes and resets
+/// the connection (SO_LINGER 0, no close_notify).
+class tls_resetting_server {
+ public:
+  tls_resetting_server() {
+    std::promise<std::uint16_t> port;
+    auto ready = port.get_future();
+    thread_ = std::thread([this, &port] {
+      namespace g = swarmlet::green;
+      g::hub hub;
+      const auto cert = g::testing_support::make_test_certificate();
+      const auto ctx = g::tls_context::server_from_pem(cert.cert_pem, cert.key_pem);
+      g::socket listener = g::socket::listen("127.0.0.1", 0);
+      port.set_value(listener.local_port());
+      while (!stop_) {
+        auto c = g::with_timeout(std::chrono::milliseconds(100), [&] { return listener.accept(); });
+        if (!c) continue;  // a look at stop_
+        const linger reset{1, 0};
+        ::setsockopt(c->fd(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        g::spawn_n([&ctx, c = std::make_shared<g::socket>(std::move(*c))]() mutable {
+          try {
+            auto tls = g::wrap_ssl(std::move(*c), ctx, g::tls_role::server);
+            char buf[4096];
+            tls.read_some(std::span<char>(buf, sizeof buf));
+          } catch (const std::exception&) {
+            // the client went first
+          }
+        });
+      }
+    });
+    port_ = ready.get();
+  }
+  ~tls_resetting_server() {
+    stop_ = true;
+    thread_.join();
+  }
+  std::uint16_t port() const noexcept { return port_; }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST(RunAgainstAResettingTlsServer, TheRequestsFailAndTheProcessLives) {
+  // Hunt: OpenSSL's alert or close_notify written to the reset connection raised SIGPIPE, which
+  // killed `swarmlet run` (exit 141) with all its stats, and a worker the same way.
+  tls_resetting_server server;
+  const std::string file = ts::write_temp_file(
+      "scenario.yaml", "target: https://127.0.0.1:" + std::to_string(server.port()) +
+                           "\nhttp: {verify_tls: false}\nload: {users: 4, spawn_rate: 100, "
+                           "run_time: 1s}\nusers: [{tasks: [{get: /}], wait: {constant: 10ms}}]\n");
+  const auto dir = file.substr(0, file.rfind('/'));
+  auto r = ts::run_process({binary, "run", file, "-q", "--json", dir + "/s.json"},
+                           std::chrono::seconds(120));
+  EXPECT_EQ(r.code, 1) << "failed requests, not a signal: " << r.out << r.err;
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_GT(s["totals"]["failures"].get<std::uint64_t>(), 0u) << s.dump();
+  EXPECT_EQ(s["totals"]["failures"], s["totals"]["requests"]) << s["errors"].dump();
+}
 
 TEST_F(RunAgainstTarget, TheReportCountsExactlyWhatTheTargetServed) {
   const auto file = scenario(R"(load: {users: 20, spawn_rate: 100, run_time: 2s}
