@@ -133,10 +133,13 @@ void tls_context::trust_pem(std::string_view ca_pem) {
 
 template <class Op>
 int tls_stream::retry(const char* what, Op op) {
-  // OpenSSL may hold data already read, so every try calls it, whatever the ready flags say;
-  // the socket's timeout applies to each wait (its fixed deadline, when set, to all of them).
+  // OpenSSL may hold data already read, so every try calls it, whatever the ready flags say.
+  // The socket's timeout bounds the whole call, as on a plain socket (its fixed deadline, when
+  // set, every call): taken anew for each wait, a server trickling one record a byte at a time
+  // held an HTTP/2 request, a WebSocket or a TLS handshake for ever (hunt).
+  const socket::call_deadline until = socket_.next_call_deadline();
   const auto rc = retry_io(
-      socket_.watched(), [this] { return socket_.next_call_deadline()(); }, what,
+      socket_.watched(), [&until] { return until(); }, what,
       [&]() -> io_attempt<int> {
         ERR_clear_error();
         const int rc = op();

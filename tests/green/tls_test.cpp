@@ -3,9 +3,11 @@
 #include <string>
 
 #include "common/green/buffered_reader.hpp"
+#include "common/green/event.hpp"
 #include "common/green/operations.hpp"
 #include "common/green/socket.hpp"
 #include "common/green/ssl.hpp"
+#include "common/green/timeout.hpp"
 #include "examples/echo.hpp"
 #include "hub_fixture.hpp"
 #include "test_certificate.hpp"
@@ -101,6 +103,58 @@ TEST_P(Tls, AServerThatClosesInTheHandshakeIsSaidToHaveClosed) {
         << e.what();
   }
   server.wait();
+}
+
+TEST_P(Tls, TheSocketsTimeoutBoundsAWholeReadNotEachWaitInIt) {
+  // Hunt: the timeout was taken anew for each wait inside one SSL_read, so a server trickling a
+  // record a byte at a time, each sooner than the timeout, held an HTTP/2 request, a WebSocket
+  // or a handshake for ever. Here a proxy passes the server's bytes one per 30 ms once told to.
+  using namespace std::chrono_literals;
+  auto server_side = g::socket::listen("127.0.0.1", 0);
+  auto proxy_side = g::socket::listen("127.0.0.1", 0);
+  g::event<> go;
+  bool trickle = false;
+  auto server = g::spawn([&] {
+    auto ctx = g::tls_context::server_from_pem(certificate().cert_pem, certificate().key_pem);
+    auto tls = g::wrap_ssl(server_side.accept(), ctx, g::tls_role::server);
+    go.wait();
+    tls.write_all("a record of some forty bytes, trickled\n");
+    g::sleep(1h);
+  });
+  auto proxy = g::spawn([&] {
+    g::socket client = proxy_side.accept();
+    g::socket upstream = g::socket::connect("127.0.0.1", server_side.local_port());
+    auto up = g::spawn([&] {
+      char buf[4096];
+      try {
+        while (const std::size_t n = client.recv(buf)) upstream.sendall(std::string_view(buf, n));
+      } catch (const std::system_error&) {
+        // the proxy ends (killed): its sockets close under this read
+      }
+    });
+    char buf[4096];
+    while (const std::size_t n = upstream.recv(buf)) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!trickle) {
+          client.sendall(std::string_view(buf + i, n - i));
+          break;
+        }
+        client.sendall(std::string_view(buf + i, 1));
+        g::sleep(30ms);
+      }
+    }
+  });
+  auto ctx = g::tls_context::client(false);
+  auto tls = g::wrap_ssl(g::socket::connect("127.0.0.1", proxy_side.local_port()), ctx,
+                         g::tls_role::client, "127.0.0.1");
+  trickle = true;
+  tls.raw().set_timeout(200ms);
+  go.send();
+  char buf[256];
+  EXPECT_THROW(tls.read_some(buf), g::operation_timed_out)
+      << "each byte came within the timeout, the record did not";
+  proxy.kill();
+  server.kill();
 }
 
 }  // namespace
