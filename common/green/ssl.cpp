@@ -225,6 +225,11 @@ tls_stream wrap_ssl(socket s, const tls_context& context, tls_role role,
   if (ssl == nullptr) throw tls_error(openssl_reason("SSL_new"));
   tls_stream t(std::move(s), ssl);
   SSL_set_fd(ssl, t.socket_.fd());
+  // Reads take what the socket holds, not a record's exact bytes: a record the server sent after
+  // a response, in the same arrival, is then in OpenSSL's buffer (holds_input) instead of the
+  // kernel's, where no event tells of it (hunt: a stray 500 after each 200 was read as the next
+  // request's answer). Fewer reads too: a record's header and body come in one.
+  SSL_set_read_ahead(ssl, 1);
   if (role == tls_role::client) {
     SSL_set_connect_state(ssl);
     if (!alpn.empty() &&
