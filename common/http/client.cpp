@@ -410,6 +410,12 @@ result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const re
   closed_unanswered = out.closed_unanswered;
   if (out.result.ok()) remember_cookies(o, target, out.result.response);
   out.result.client_certificate_missing = c->tls && c->tls->client_certificate_missing();
+  if (out.result.error == error_kind::tls) {  // named as over HTTP/1.1
+    out.result.error_message =
+        "TLS with " + o.base.host + ":" + std::to_string(o.base.port) + ": " +
+        out.result.error_message +
+        (out.result.client_certificate_missing ? no_client_certificate_note : "");
+  }
   return std::move(out.result);
 }
 
@@ -532,9 +538,13 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
         r.error_message = "no response within " + within;
       return r;
     } catch (const green::tls_error& e) {
+      // Named as a handshake's failure is (the alert of a TLS 1.3 server that wants a client
+      // certificate comes at the first read, not in the handshake: hunt).
+      const bool no_certificate = conn.tls && conn.tls->client_certificate_missing();
       close(o);
       r.error = error_kind::tls;
-      r.error_message = e.what();
+      r.error_message = "TLS with " + o.base.host + ":" + std::to_string(o.base.port) + ": " +
+                        e.what() + (no_certificate ? no_client_certificate_note : "");
       return r;
     } catch (const std::system_error& e) {
       close(o);

@@ -485,9 +485,13 @@ void h2_connection::read_once(green::time_point until) {
   // A server without h2c answers the preface as a bad HTTP/1.1 request; nghttp2 would say only
   // "SETTINGS expected".
   if (!heard_from_server_ && std::string_view(in_.data(), n).starts_with("HTTP/1.")) {
+    // Over TLS the server chose h2 by ALPN itself (only then is HTTP/2 spoken there): no h2c.
+    const bool tls = static_cast<const void*>(&io_) != static_cast<const void*>(&raw_);
     fail(error_kind::bad_response,
-         "the server answered in HTTP/1.1, not HTTP/2 (a server without h2c: set http.version: "
-         "\"1.1\" or auto)");
+         tls ? "the server answered in HTTP/1.1, not HTTP/2, though it chose h2 by ALPN (a "
+               "server or proxy that does not speak what it offers: set http.version: \"1.1\")"
+             : "the server answered in HTTP/1.1, not HTTP/2 (a server without h2c: set "
+               "http.version: \"1.1\" or auto)");
     return;
   }
   heard_from_server_ = true;

@@ -33,10 +33,7 @@ const char* to_string(error_kind kind) noexcept {
 std::string status_failure(const result& r) {
   std::string out = "HTTP " + std::to_string(r.response.status) + " " +
                     std::string(reason_phrase(r.response.status));
-  if (r.client_certificate_missing)
-    out +=
-        " (the server asked for a client certificate and none is configured: "
-        "http: {client_cert, client_key})";
+  if (r.client_certificate_missing) out += no_client_certificate_note;
   return out;
 }
 

@@ -44,6 +44,10 @@ struct result {
   bool ok() const noexcept { return error == error_kind::none; }
 };
 
+/// What a failure adds when the server asked for a client certificate and none was configured.
+inline constexpr const char* no_client_certificate_note =
+    " (the server asked for a client certificate and none is configured: http: {client_cert, "
+    "client_key})";
 /// A response's status as a failure, e.g. "HTTP 503 Service Unavailable", with the likely
 /// reason when the client knows one (a client certificate the server asked for).
 std::string status_failure(const result& r);

@@ -77,8 +77,12 @@ int l_connect(lua_State* L) {
   s->plain.set_timeout(timeout);
   if (tls) {
     const auto context = green::tls_context::client(verify);
-    s->tls = std::make_unique<green::tls_stream>(
-        green::wrap_ssl(std::move(s->plain), context, green::tls_role::client, host));
+    try {
+      s->tls = std::make_unique<green::tls_stream>(
+          green::wrap_ssl(std::move(s->plain), context, green::tls_role::client, host));
+    } catch (const green::tls_error& e) {  // named as the HTTP client names it
+      throw green::tls_error("TLS with " + host + ":" + std::to_string(port) + ": " + e.what());
+    }
   }
   return 1;
 }

@@ -2,6 +2,7 @@
 // knowledge; it also misbehaves on request: RST_STREAM, GOAWAY, an oversize frame) and nginx
 // (h2 by ALPN over TLS). Every count is the server's own.
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "common/green/ssl.hpp"
 #include "common/http/client.hpp"
 #include "common/http/h2_connection.hpp"
+#include "tests/green/test_certificate.hpp"
 #include "tests/support/h2_peer.hpp"
 #include "tests/support/nginx_server.hpp"
 
@@ -373,6 +375,38 @@ TEST(H2BadPeer, AServerThatAnswersInHttp11SaysSoNotSettingsExpected) {
   EXPECT_EQ(r.error_message,
             "the server answered in HTTP/1.1, not HTTP/2 (a server without h2c: set "
             "http.version: \"1.1\" or auto)");
+  server.wait();
+}
+
+TEST(H2BadPeer, AServerThatChoseH2ByAlpnAndAnswersInHttp11IsNotSaidToLackH2c) {
+  // Hunt: over TLS the advice was that of h2c by prior knowledge ("a server without h2c"),
+  // though the server had chosen h2 itself.
+  g::hub hub;
+  const auto cert = g::testing_support::make_test_certificate();
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  auto server = g::spawn([&] {
+    auto ctx = g::tls_context::server_from_pem(cert.cert_pem, cert.key_pem);
+    SSL_CTX_set_alpn_select_cb(
+        ctx.native(),
+        [](SSL*, const unsigned char** out, unsigned char* out_size, const unsigned char*,
+           unsigned int, void*) {
+          *out = reinterpret_cast<const unsigned char*>("h2");
+          *out_size = 2;
+          return SSL_TLSEXT_ERR_OK;
+        },
+        nullptr);
+    auto tls = g::wrap_ssl(listener.accept(), ctx, g::tls_role::server);
+    char buffer[512];
+    tls.read_some(buffer);
+    tls.write_all("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  });
+  h::client c(url_of("https://127.0.0.1:" + std::to_string(listener.local_port())), {},
+              std::make_shared<g::tls_context>(g::tls_context::client(false)));
+  const auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::bad_response);
+  EXPECT_EQ(r.error_message,
+            "the server answered in HTTP/1.1, not HTTP/2, though it chose h2 by ALPN (a server or "
+            "proxy that does not speak what it offers: set http.version: \"1.1\")");
   server.wait();
 }
 

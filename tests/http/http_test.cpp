@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -875,6 +876,35 @@ TEST_F(Http, ACookieIsNoLongerSentOnceTheJarsClockPassesItsMaxAge) {
   ASSERT_EQ(heads.size(), 3u);
   EXPECT_NE(heads[1].find("\r\nCookie: session=abc\r\n"), std::string::npos) << heads[1];
   EXPECT_EQ(heads[2].find("Cookie"), std::string::npos) << "expired after 60 s: " << heads[2];
+}
+
+TEST_F(Http, ATlsFailureAfterTheHandshakeNamesTheServerAndAMissingClientCertificate) {
+  // Hunt: a TLS 1.3 server that requires a client certificate sends its alert after the
+  // handshake, at the first read: "TLS read: ...certificate required", no server named, and no
+  // word of the certificate it asked for.
+  const auto cert = g::testing_support::make_test_certificate();
+  auto tls_listener = g::socket::listen("127.0.0.1", 0);
+  auto srv = g::spawn([&] {
+    auto ctx = g::tls_context::server_from_pem(cert.cert_pem, cert.key_pem);
+    SSL_CTX_set_verify(ctx.native(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    g::socket raw = tls_listener.accept();
+    try {
+      auto tls = g::wrap_ssl(std::move(raw), ctx, g::tls_role::server);
+      char buf[512];
+      tls.read_some(buf);
+    } catch (const std::exception&) {
+      // no certificate: the handshake fails here, with its alert to the client
+    }
+  });
+  std::string error;
+  const std::string where = "127.0.0.1:" + std::to_string(tls_listener.local_port());
+  h::client c(*h::parse_url("https://" + where, error), {},
+              std::make_shared<g::tls_context>(g::tls_context::client(false)));
+  const auto r = c.send(get("/"));
+  EXPECT_EQ(r.error, h::error_kind::tls) << r.error_message;
+  EXPECT_EQ(r.error_message.rfind("TLS with " + where + ": ", 0), 0u) << r.error_message;
+  EXPECT_TRUE(r.error_message.ends_with(h::no_client_certificate_note)) << r.error_message;
+  srv.wait();
 }
 
 TEST_F(Http, HttpsWithVerificationAgainstATestCertificate) {

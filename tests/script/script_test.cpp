@@ -796,6 +796,23 @@ TEST_F(Script, ConnectTalksToARawTcpServer) {
   EXPECT_EQ(global("result"), "hello|world|abc");
 }
 
+TEST_F(Script, AFailedTlsHandshakeOfConnectNamesTheServer) {
+  // Hunt: "TLS handshake: ...wrong version number", no server named.
+  g::socket plain_listener = g::socket::listen("127.0.0.1", 0);
+  auto plain = g::spawn([&] {
+    g::socket c = plain_listener.accept();
+    char buf[512];
+    c.recv(buf);
+    c.sendall(std::string_view("HTTP/1.1 400 Bad Request\r\n\r\n"));  // no TLS here
+  });
+  const std::string port = std::to_string(plain_listener.local_port());
+  run_user(task("local ok, e = pcall(sw.connect, '127.0.0.1', " + port +
+                ", {tls = true, verify = false})\nresult = tostring(e)"));
+  plain.wait();
+  EXPECT_EQ(global("result").rfind("TLS with 127.0.0.1:" + port + ": TLS handshake", 0), 0u)
+      << global("result");
+}
+
 TEST_F(Script, ASocketLuaStillHoldsIsClosedWhileTheHubLives) {
   // Lua collects a socket it still holds at lua_close, after the hub: closing it then touched
   // the dead hub (a worker's exit 139). The hub thread closes such sockets before its hub ends.
