@@ -125,6 +125,16 @@ int serve(master_flags& f) {
               << ": the control and stats planes need a port each\n";
     return exit_bad_usage;
   }
+  // Said before a listen fails with "Address already in use" of a port no one else holds.
+  if (f.test.web_port_given && f.test.web_port != 0 &&
+      (f.test.web_port == to.control_port || f.test.web_port == to.stats_port)) {
+    std::cerr << "swarmlet master: --web-port " << f.test.web_port << " is the "
+              << (f.test.web_port == to.control_port
+                      ? "control plane's (--port)"
+                      : "stats plane's (--stats-port, or --port + 1)")
+              << ": the web UI and API need a port of their own\n";
+    return exit_bad_usage;
+  }
   std::unique_ptr<proto::zmq_master_transport> transport;
   try {
     transport = std::make_unique<proto::zmq_master_transport>(context, to);

@@ -212,6 +212,13 @@ TEST_F(CommandLine, AnEmptyValueOrAnIdTooLongIsRefusedNotIgnored) {
             "swarmlet master: --port 65535 leaves no next port for the stats plane: give "
             "--stats-port, or a lower --port\n")
       << "it said it could not listen on port 65536, which nobody gave";
+  const auto web =
+      ts::run_process({binary, "master", file, "--port", "15587", "--web-port", "15588"});
+  EXPECT_EQ(web.code, 2);
+  EXPECT_EQ(web.err,
+            "swarmlet master: --web-port 15588 is the stats plane's (--stats-port, or --port + 1): "
+            "the web UI and API need a port of their own\n")
+      << "it said the address was in use, of a port no one else held";
   EXPECT_EQ(served(), 0u);
 }
 
