@@ -34,7 +34,8 @@ hub_thread::hub_thread(int index, std::shared_ptr<const config::scenario> scenar
                 [this](std::size_t class_index, std::uint64_t user_id) -> open_user* {
                   return launch_user(class_index, user_id, true);
                 }) {
-  stats_.cap_names(scenario_->stats.max_names);  // names made from ids fold, not grow
+  stats_.cap_names(
+      stats::worker_name_cap(scenario_->stats.max_names));  // names made from ids fold, not grow
   start_run(std::move(names));
   auto started = ready_.get_future();
   thread_ = std::thread([this, options] { main(options); });
@@ -126,7 +127,7 @@ void hub_thread::start_run(std::shared_ptr<stats::name_admission> names) {
   stats_.share_admission(names);
   // The tables of the run before stay with its users still alive, and go with the last.
   run_ = std::make_shared<run_tables>();
-  run_->stats.cap_names(scenario_->stats.max_names);
+  run_->stats.cap_names(stats::worker_name_cap(scenario_->stats.max_names));
   run_->stats.share_admission(std::move(names));
 }
 

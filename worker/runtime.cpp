@@ -32,7 +32,8 @@ runtime::runtime(std::shared_ptr<const config::scenario> scenario, runtime_optio
       options_(std::move(options)),
       sink_(sink),
       control_(green::hub::get()),
-      names_(std::make_shared<stats::name_admission>(scenario_->stats.max_names)) {
+      names_(std::make_shared<stats::name_admission>(
+          stats::worker_name_cap(scenario_->stats.max_names))) {
   for (int i = 0; i < std::max(1, options_.threads); ++i) {
     // A user that ran out of unique rows, or that was told to stop, is reported from its
     // thread to the control hub.
@@ -112,7 +113,8 @@ void runtime::start_run(std::uint64_t run_id) {
   // the last run's requests in the new run's first report, counted there). So does what its
   // users still ending their requests record after (they counted in the new run: a request or
   // two each). First in each thread's queue, before the new run's users start.
-  names_ = std::make_shared<stats::name_admission>(scenario_->stats.max_names);
+  names_ =
+      std::make_shared<stats::name_admission>(stats::worker_name_cap(scenario_->stats.max_names));
   for (auto& t : threads_)
     t->post([th = t.get(), names = names_] {
       th->start_run(names);
@@ -415,7 +417,7 @@ runtime::snapshot runtime::collect() {
     });
   }
   snapshot merged;
-  merged.delta.cap_names(scenario_->stats.max_names);
+  merged.delta.cap_names(stats::worker_name_cap(scenario_->stats.max_names));
   merged.delta.share_admission(names_);
   for (std::size_t i = 0; i < threads_.size(); ++i) {
     snapshot part = parts->get();

@@ -120,7 +120,7 @@ class runtime final : public user_load {
   green::hub& control_;
   std::vector<std::unique_ptr<hub_thread>> threads_;
   /// The run's request names with rows of their own, decided once for the threads and for the
-  /// reports' merge: a name is whole in all of them or folded in all (stats.max_names).
+  /// reports' merge: a name is whole in all of them or folded in all (worker_name_cap).
   std::shared_ptr<stats::name_admission> names_;
   // Spawner state (control hub only).
   proto::spawn_command target_;

@@ -184,6 +184,39 @@ TEST_F(ScriptSetup, AChangeOfUsersWhileSetupRunsIsRefusedAsSuchAndAStopEndsTheSe
   for (const auto& r : s["requests"]) EXPECT_NE(r["method"], "GET") << "no user started: " << r;
 }
 
+TEST_F(ScriptSetup, PastMaxNamesEveryNamedRowOfTwoWorkersHoldsAllItsRequests) {
+  // QA hunt: each worker (and each hub thread) kept the first stats.max_names names it met, so
+  // a name the master showed could be folded on another worker: its row held a part of its
+  // requests. Here the workers meet six names in opposite orders.
+  const auto file = write(R"(load: {users: 2, spawn_rate: 100, run_time: 1s}
+stats: {max_names: 3}
+users: [{name: u, script: user.lua}]
+)",
+                          {{"user.lua", R"(local sw = require "swarmlet"
+return {tasks = {function(u)
+  for k = 1, 6 do
+    local i = sw.worker_index() == 0 and k or 7 - k
+    u.http:get("/record/n" .. i, {name = "n" .. i})
+  end
+end}, wait = 0.01}
+)"}});
+  auto master = master_with_workers(file, 2);
+  ASSERT_EQ(master->wait(), 0) << master->out() << master->err();
+  for (auto& w : workers_) EXPECT_EQ(w->wait(), 0) << w->err();
+  const auto s = summary();
+  const auto served = recorded();
+  int named = 0;
+  for (const auto& r : s["requests"]) {
+    const std::string name = r["name"];
+    if (name == "(other names)") continue;
+    ++named;
+    EXPECT_EQ(r["requests"].get<std::uint64_t>(), served.at("/record/" + name))
+        << name << ": a named row holds every request of its name";
+  }
+  EXPECT_EQ(named, 3) << s["requests"].dump();
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), this->served());
+}
+
 TEST_F(ScriptSetup, ASyntaxErrorInMainLuaIsFoundAtLoadWithExitTwo) {
   const auto file = write("script: main.lua\nusers: [{tasks: [{get: /}]}]\n",
                           {{"main.lua", "function setup(ctx)\n  return {\nend\n"}});
