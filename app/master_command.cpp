@@ -125,8 +125,14 @@ int serve(master_flags& f) {
               << ": the control and stats planes need a port each\n";
     return exit_bad_usage;
   }
-  // Said before a listen fails with "Address already in use" of a port no one else holds.
-  if (f.test.web_port_given && f.test.web_port != 0 &&
+  // Said before a listen fails with "Address already in use" of a port no one else holds; two
+  // different addresses may each have the port (a wildcard overlaps every address).
+  const auto wildcard = [](const std::string& a) {
+    return a == "0.0.0.0" || a == "::" || a == "*";
+  };
+  const bool same_addresses =
+      f.bind == f.test.web_host || wildcard(f.bind) || wildcard(f.test.web_host);
+  if (f.test.web_port_given && f.test.web_port != 0 && same_addresses &&
       (f.test.web_port == to.control_port || f.test.web_port == to.stats_port)) {
     std::cerr << "swarmlet master: --web-port " << f.test.web_port << " is the "
               << (f.test.web_port == to.control_port

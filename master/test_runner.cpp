@@ -410,10 +410,11 @@ int test_runner::users_now() const noexcept {
 }
 
 test_runner::change_result test_runner::change_users(int users, double spawn_rate) {
-  if (phase_ != phase::running) return change_result::not_running;
+  if (phase_ == phase::ready || phase_ == phase::stopped) return change_result::not_running;
   // A command after the stop started users that nothing stopped: the load went on after the
-  // test said "stopped" (sandbox hunt).
-  if (stop_begun()) return change_result::stopping;
+  // test said "stopped" (sandbox hunt). The phase is stopping until the final reports came and
+  // teardown() ran.
+  if (phase_ == phase::stopping || stop_begun()) return change_result::stopping;
   // setup() runs in the phase running with no user started: "no test is running" was false, and
   // a change now would be lost to the start's own count.
   if (!running_) return change_result::setting_up;

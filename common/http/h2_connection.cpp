@@ -144,7 +144,7 @@ struct h2_callbacks {
     if (s == nullptr) return 0;
     s->closed = true;
     s->error_code = error_code;
-    if (error_code == NGHTTP2_NO_ERROR && s->response.status != 0) ++c.completed_;
+    if (error_code == NGHTTP2_NO_ERROR && s->status_received) ++c.completed_;
     s->waiters.wake_one();
     return 0;
   }
@@ -383,7 +383,7 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
   if (timed_out && !s.closed) {
     // As over HTTP/1.1: a response begun (its head came) and not ended is not "no response";
     // and a stream the server's SETTINGS never let start says so (not one sent before they came).
-    const bool begun = s.response.status != 0;
+    const bool begun = s.status_received;
     const bool no_streams_allowed =
         !s.headers_sent &&
         nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) == 0;
@@ -401,7 +401,7 @@ h2_connection::outcome h2_connection::exchange(const request& req, bool head,
     out.result.error_message = failure_;
     // After a graceful GOAWAY, a stream above the server's last one was not processed; a
     // reused connection the server closed before it answered may have been (as over HTTP/1.1).
-    if (s.response.status == 0 && s.body_sent == 0) {
+    if (!s.status_received && s.body_sent == 0) {
       if (goaway_received_)
         out.unprocessed = goaway_code_ == NGHTTP2_NO_ERROR && s.id > goaway_last_stream_;
       else
@@ -428,7 +428,7 @@ h2_connection::outcome h2_connection::outcome_of(stream& s) const {
     return out;
   }
   // A response: its status is judged as HTTP/1.1's (000 too is no final status).
-  if (s.error_code == NGHTTP2_NO_ERROR && (r.response.status != 0 || s.status_received)) return out;
+  if (s.error_code == NGHTTP2_NO_ERROR && s.status_received) return out;
   // No stream numbers in the messages: failures are grouped by message, and each stream's
   // number would make a row of its own.
   if (s.reset_by_us) {

@@ -1,5 +1,7 @@
 #include "server.hpp"
 
+#include <sys/socket.h>
+
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -11,6 +13,7 @@
 
 #include "common/green/errors.hpp"
 #include "common/green/serve.hpp"
+#include "common/green/socket.hpp"
 #include "common/green/timeout.hpp"
 #include "message_parser.hpp"
 
@@ -74,6 +77,9 @@ std::optional<response> refuse_head(const request& head, const request_limits& l
 /// kernel send a reset, which can destroy the answer in the client's buffers before it is read
 /// (a refused upload saw "connection reset" instead of its 413): nginx's lingering close.
 void drain_before_close(green::stream& connection, std::span<char> buffer) {
+  // Half-closed first (a plain socket; TLS has no half-close but close_notify, which would end
+  // the drain too): a client waiting for the close then closes at once, not after the linger.
+  if (auto* plain = dynamic_cast<green::socket*>(&connection)) plain->shutdown(SHUT_WR);
   constexpr auto linger = std::chrono::seconds(2);
   constexpr std::uint64_t most = 16 << 20;
   green::with_timeout(linger, [&] {
@@ -153,16 +159,16 @@ void serve_connection(green::stream& connection, const handler& handle,
       }
       if (refused) {
         // Its body unread (or read in part): the connection cannot go on to a next request.
-        answer(*refused, true, parser.request().method == "HEAD");
-        drain_before_close(connection, in);
+        // Not for a client that did not take the answer in time: it is not reading anyway.
+        if (answer(*refused, true, parser.request().method == "HEAD"))
+          drain_before_close(connection, in);
         return;
       }
       if (parser.failed()) {
         response bad;
         bad.status = parser.body_too_large() ? 413 : 400;
         bad.body = "bad request: " + parser.error() + "\n";
-        answer(bad, true, false);
-        drain_before_close(connection, in);
+        if (answer(bad, true, false)) drain_before_close(connection, in);
         return;
       }
       if (parser.major_version() != 1) {

@@ -5,6 +5,7 @@
 // folded into "(other names)" in another, and its row in the report showed a part of its
 // requests (QA hunt: 2 of 108).
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <set>
@@ -19,17 +20,21 @@ namespace swarmlet::stats {
 /// kept by one worker and folded by another part-counted in its row (QA hunt). Past this cap
 /// (names made from ids) the reports fold anyway.
 inline std::size_t worker_name_cap(std::size_t max_names) noexcept {
-  return std::max(max_names, stats_table::max_report_rows);
+  // The rows a report carries less room for its other_names rows, which a report must then
+  // never fold (fold_past would fold a few named rows of that report alone).
+  return std::max(max_names, stats_table::max_report_rows - stats_table::other_rows_allowance - 2);
 }
 
 class name_admission {
  public:
   explicit name_admission(std::size_t max_names) : max_names_(max_names) {}
   /// Whether `key` has a row of its own: it had one, or there is room and now it does. Called
-  /// from any thread, once per table a name is new to (not per request).
+  /// from any thread: once per table a name is new to, and for every request of a name folded
+  /// (which never has a row), so once full it reads without the lock.
   bool admits(const request_key& key);
 
  private:
+  std::atomic<bool> full_{false};  // set once admitted_ reached the cap: it changes no more
   std::mutex mutex_;
   const std::size_t max_names_;
   std::set<request_key> admitted_;

@@ -10,11 +10,6 @@
 
 namespace swarmlet::stats {
 
-namespace {
-// Rows beyond the cap for the other_names rows of unusual methods; past them, one row.
-constexpr std::size_t other_rows_allowance = 16;
-}  // namespace
-
 request_key stats_table::admit(const request_key& key) const {
   if (key.method.size() > max_text || key.name.size() > max_text)
     return admit(request_key{cut_text(key.method, max_text), cut_text(key.name, max_text)});

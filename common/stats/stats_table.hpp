@@ -46,6 +46,8 @@ class stats_table {
   /// come from an honest worker. A bound on what one report makes the master allocate.
   static constexpr std::size_t max_report_rows = 2000;
   static constexpr std::size_t max_report_errors = 2000;
+  /// Rows beyond the cap for the other_names rows of unusual methods; past them, one row.
+  static constexpr std::size_t other_rows_allowance = 16;
   /// The most bytes of a method, a name or an error message a report carries (the master
   /// refuses a report with a longer one, as from no honest worker): a longer one is cut to it
   /// as it is recorded (cut_text), so a script's long name or error (error(r.body), say) costs

@@ -477,6 +477,8 @@ TEST(WebApi, SwarmWhileTheTestStopsIsRefusedAndSendsTheWorkersNothing) {
   ASSERT_TRUE(f.worker.stop_arrived());
   swarm = call(*f.api, "POST", "/api/swarm", R"({"users": 5})");
   EXPECT_EQ(swarm.status, 409) << "while it waits for the final reports";
+  EXPECT_NE(swarm.body.find("the test is stopping"), std::string::npos)
+      << "review: it said no test was running: " << swarm.body;
   EXPECT_EQ(f.worker.spawns.size(), spawns_before) << "no spawn command after the stop";
   f.session->stop_now();
   f.session->wait_idle();
