@@ -659,6 +659,13 @@ TEST_F(Distributed, AWorkerRestartedUnderItsIdIsCountedAfreshAndTheOneBeforeIsKe
   for (const auto& e : s["worker_events"])
     said = said || (e["worker"] == "b" && e["event"] == "restarted");
   EXPECT_TRUE(said) << s["worker_events"].dump();
+  // The killed process's requests since its last report are in no count: said (hunt: nothing
+  // said so, and the report looked whole).
+  bool warned = false;
+  for (const auto& w : s["warnings"])
+    warned = warned || w.get<std::string>().starts_with(
+                           "b restarted under its id before its old process sent its final report");
+  EXPECT_TRUE(warned) << s["warnings"].dump();
   // Every request the survivors sent was counted, and what the target served beyond the
   // report is only what the killed process had not reported yet.
   const auto counted = s["totals"]["requests"].get<std::uint64_t>();
