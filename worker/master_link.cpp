@@ -108,6 +108,7 @@ void master_link::on_welcome(const proto::welcome_payload& w) {
   transport_.use_stats_port(w.stats_port);
   if (!registered_) log("registered with the master at " + options_.master_address);
   registered_ = true;
+  if (!welcomed_.ready()) welcomed_.send();  // the beats begin now, not after the hello's wait
   const std::string test = w.scenario_yaml + w.target;
   if (load_ && test == installed_) return;  // same test: keep the hub threads
   load_.reset();
@@ -246,9 +247,13 @@ void master_link::beat_loop() {
       reported_since_beat_ = false;
       clock_.sleep_for(heartbeat_interval_);
     } else {
+      welcomed_.reset();
       send(proto::message_type::hello,
            proto::hello_payload{options_.host, ::getpid(), options_.threads, incarnation_});
-      clock_.sleep_for(hello_backoff);
+      // Woken by the welcome: sleeping out the back-off (up to 1 s), the first heartbeat came
+      // later than a master beating every 50 ms waits (3 beats), and the worker flapped between
+      // missing and rejoined (hunt).
+      clock_.wait_until(welcomed_, clock_.now() + hello_backoff);
       hello_backoff = std::min(hello_backoff * 2, max_hello_backoff);
     }
   }

@@ -106,6 +106,7 @@ class master_link final : public proto::report_sink {
   green::time_point looking_since_{};  ///< when run() began, or the master last went silent
   green::event<int> done_;
   green::event<> final_left_;                   ///< a final report was delivered
+  green::event<> welcomed_;                     ///< a welcome came since the last hello
   std::uint64_t final_run_ = 0;                 ///< the run of the last final report
   green::green_thread<void> receiver_, beats_;  ///< while run() runs
 };

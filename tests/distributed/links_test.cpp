@@ -185,7 +185,7 @@ class Links : public ::testing::Test {
   void start_master() {
     master_end_ = network_.listen();
     master::worker_link_options o;
-    o.heartbeat_interval = beat;
+    o.heartbeat_interval = master_beat_;
     proto::welcome_payload w;
     w.scenario_name = "links.yaml";
     w.scenario_yaml = scenario_yaml;
@@ -221,6 +221,7 @@ class Links : public ::testing::Test {
 
   green::hub hub_;
   green::manual_clock clock_;
+  std::chrono::milliseconds master_beat_ = beat;
   net network_;
   std::shared_ptr<const config::scenario> scenario_ = std::make_shared<const config::scenario>(
       config::load_scenario_text(scenario_yaml, "links.yaml"));
@@ -240,6 +241,18 @@ TEST_F(Links, AWorkerSaysHelloIsWelcomedWithTheScenarioAndIsReady) {
   EXPECT_EQ(link_->registry().all().at("w1").threads, 2);
   EXPECT_NE(master_log_.str().find("worker joined: w1 (sim, 2 threads); 1 ready"),
             std::string::npos);
+}
+
+TEST_F(Links, AWorkerBeatsAsItIsWelcomedNotAfterItsHelloBackOff) {
+  // Hunt: with --heartbeat-ms 50 a worker slept out its hello's back-off (250 ms) before its
+  // first heartbeat; the master, waiting three beats, called it missing, and it flapped.
+  stop_master();
+  master_beat_ = 50ms;
+  start_master();
+  add_worker("w");
+  for (int i = 0; i < 40; ++i) clock_.advance(25ms);
+  EXPECT_EQ(master_log_.str().find("missing"), std::string::npos) << master_log_.str();
+  EXPECT_EQ(ready_workers(), 1);
 }
 
 TEST_F(Links, WaitForWorkersReturnsWhenTheLastJoinsOrFalseWhenTheTimeIsUp) {
