@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 #include "common/green/buffered_reader.hpp"
@@ -121,28 +122,29 @@ TEST_P(Tls, TheSocketsTimeoutBoundsAWholeReadNotEachWaitInIt) {
     tls.write_all("a record of some forty bytes, trickled\n");
     g::sleep(1h);
   });
-  auto proxy = g::spawn([&] {
-    g::socket client = proxy_side.accept();
-    g::socket upstream = g::socket::connect("127.0.0.1", server_side.local_port());
-    auto up = g::spawn([&] {
-      char buf[4096];
-      try {
-        while (const std::size_t n = client.recv(buf)) upstream.sendall(std::string_view(buf, n));
-      } catch (const std::system_error&) {
-        // the proxy ends (killed): its sockets close under this read
-      }
-    });
+  // The proxy's sockets outlive both of its threads (killed at the end, before they go).
+  std::optional<g::socket> client, upstream;
+  g::event<> connected;
+  auto down = g::spawn([&] {
+    client.emplace(proxy_side.accept());
+    upstream.emplace(g::socket::connect("127.0.0.1", server_side.local_port()));
+    connected.send();
     char buf[4096];
-    while (const std::size_t n = upstream.recv(buf)) {
+    while (const std::size_t n = upstream->recv(buf)) {
       for (std::size_t i = 0; i < n; ++i) {
         if (!trickle) {
-          client.sendall(std::string_view(buf + i, n - i));
+          client->sendall(std::string_view(buf + i, n - i));
           break;
         }
-        client.sendall(std::string_view(buf + i, 1));
+        client->sendall(std::string_view(buf + i, 1));
         g::sleep(30ms);
       }
     }
+  });
+  auto up = g::spawn([&] {
+    connected.wait();
+    char buf[4096];
+    while (const std::size_t n = client->recv(buf)) upstream->sendall(std::string_view(buf, n));
   });
   auto ctx = g::tls_context::client(false);
   auto tls = g::wrap_ssl(g::socket::connect("127.0.0.1", proxy_side.local_port()), ctx,
@@ -153,7 +155,8 @@ TEST_P(Tls, TheSocketsTimeoutBoundsAWholeReadNotEachWaitInIt) {
   char buf[256];
   EXPECT_THROW(tls.read_some(buf), g::operation_timed_out)
       << "each byte came within the timeout, the record did not";
-  proxy.kill();
+  up.kill();
+  down.kill();
   server.kill();
 }
 

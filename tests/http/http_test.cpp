@@ -359,11 +359,14 @@ g::green_thread<void> server_speaking_while_idle(g::socket& listener, int& conne
     }
   };
   return g::spawn([&listener, &connections, serve, cert] {
-    std::optional<g::tls_context> ctx;
-    if (cert) ctx.emplace(g::tls_context::server_from_pem(cert->cert_pem, cert->key_pem));
+    std::shared_ptr<g::tls_context> ctx;
+    if (cert)
+      ctx = std::make_shared<g::tls_context>(
+          g::tls_context::server_from_pem(cert->cert_pem, cert->key_pem));
     for (;;) {
       auto c = std::make_shared<g::socket>(listener.accept());
-      g::spawn_n([&serve, &ctx, c, connection = ++connections] {
+      // Copies: a connection's thread may outlive this one (killed at the test's end).
+      g::spawn_n([serve, ctx, c, connection = ++connections] {
         try {
           if (!ctx) return serve(*c, connection);
           auto tls = g::wrap_ssl(std::move(*c), *ctx, g::tls_role::server);
