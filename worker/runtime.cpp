@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/config/duration.hpp"
 #include "common/green/local_ports.hpp"
 #include "common/green/operations.hpp"
 #include "common/green/queue.hpp"
@@ -252,14 +253,18 @@ void runtime::spawn(const proto::spawn_command& command) {
   if (!retarget_.ready()) retarget_.send();
 }
 
+void runtime::warn_once(std::string warning) {
+  if (options_.warn) options_.warn(warning);
+  warnings_.push_back(std::move(warning));
+}
+
 void runtime::warn_of_ports(std::uint64_t users) {
   if (warned_of_ports_) return;
   const auto range = green::local_port_range();
   if (!range) return;
   if (auto warning = port_range_warning(users, *range, !green::connects_pick_from_whole_range())) {
     warned_of_ports_ = true;
-    if (options_.warn) options_.warn(*warning);
-    warnings_.push_back(std::move(*warning));
+    warn_once(std::move(*warning));
     // Sent now, not at the next interval: the ramp that crosses the range is about to begin.
     if (!report_now_.ready()) report_now_.send();
   }
@@ -565,10 +570,21 @@ void runtime::stop(std::uint64_t run_id) {
   std::erase_if(stoppers_, [](const auto& t) { return t.dead(); });
   stoppers_.push_back(green::spawn([this, answered, run = run_id_] {
     // Users finish the request they are in, then run on_stop: both bounded (stop_drain).
-    const auto until = green::clock::now() + scenario_->stop_drain() + std::chrono::seconds(1);
-    while (command_id_ == answered && count_running() > 0 && green::clock::now() < until &&
-           !leaving_now_)
+    const auto wait = scenario_->stop_drain() + std::chrono::seconds(1);
+    const auto until = green::clock::now() + wait;
+    int still_running = count_running();
+    while (command_id_ == answered && still_running > 0 && green::clock::now() < until &&
+           !leaving_now_) {
       green::sleep(std::chrono::milliseconds(10));
+      still_running = count_running();
+    }
+    // Users past the wait go on after the final report, unreported: say so rather than let
+    // their requests vanish (the target counted them; the report will not).
+    if (command_id_ == answered && still_running > 0 && !leaving_now_ && run_id_ == run)
+      warn_once(std::to_string(still_running) + (still_running == 1 ? " user was" : " users were") +
+                " still running when the stop's wait of " + config::format_duration(wait) +
+                " ran out: what " + (still_running == 1 ? "it does" : "they do") +
+                " from then on is not in the report");
     // Another run began meanwhile (the worker stalled past its master's wait for it): this one
     // is over, and its report would be taken for the new run's (see start_run).
     if (run_id_ == run) deliver(true, answered);

@@ -77,6 +77,8 @@ class runtime final : public user_load {
   };
   void spawner_loop();
   /// Says port_range_warning for `users` (once a run).
+  /// Says WARNING here and in the next report, for the master to say naming this worker.
+  void warn_once(std::string warning);
   void warn_of_ports(std::uint64_t users);
   void reporter_loop();
   /// One step toward the target (a start, else a stop); false when there is none to take.
