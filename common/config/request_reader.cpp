@@ -112,7 +112,14 @@ Json to_json_within(const reader& r, const YAML::Node& n, json_budget& budget) {
     }
     case YAML::NodeType::Scalar: {
       budget.spend(r, n.Scalar().size());
-      if (n.Tag() == "!") return n.Scalar();  // quoted: always a string
+      // Quoted, or tagged !!str: always a string, as YAML reads it (`zip: !!str 01234` is
+      // "01234", not the number 1234).
+      if (n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str") return n.Scalar();
+      // Any other explicit tag (!!int, !!binary, !custom) would be dropped without a word.
+      if (n.Tag() != "?")
+        r.fail(n, "the YAML tag '" + n.Tag() +
+                      "' is not read here: quote the value to send it as a string, or leave "
+                      "the tag out");
       return Json(plain_scalar(r, n));
     }
     default:
@@ -192,6 +199,9 @@ void read_header_checks(const reader& r, const YAML::Node& n, std::vector<header
     header_check h;
     h.name = r.text(kv.first, "check.header name");
     if (h.name.empty()) r.fail(kv.first, "check.header: a header name must not be empty");
+    // A name no response header can have ("Content Type") makes a check that never passes.
+    if (const std::string why = http::check_header_name(h.name); !why.empty())
+      r.fail(kv.first, "check.header: " + why);
     const std::string what = "check.header " + h.name;
     if (kv.second.IsMap()) {
       r.check_keys(kv.second, {"regex"}, what);
@@ -340,6 +350,8 @@ void read_captures(const reader& r, const YAML::Node& n, std::vector<capture_spe
     } else if (how["header"]) {
       c.from = capture_spec::source::header;
       c.header = r.text(how["header"], what);
+      if (const std::string why = http::check_header_name(c.header); !why.empty())
+        r.fail(how["header"], what + ": " + why);
     } else {
       c.from = capture_spec::source::regex;
       c.pattern = r.pattern(how["regex"], what);

@@ -470,9 +470,16 @@ scenario load(const reader& r, const std::string& text) {
     if (const auto rep = root["report"]) {
       r.expect_map(rep, "report");
       r.check_keys(rep, {"csv", "html", "json"}, "report");
-      if (rep["csv"]) s.report.csv_prefix = r.text(rep["csv"], "report.csv");
-      if (rep["html"]) s.report.html_file = r.text(rep["html"], "report.html");
-      if (rep["json"]) s.report.json_file = r.text(rep["json"], "report.json");
+      // An empty path would silently write no report at all (as --csv '' is refused).
+      const auto path = [&](const char* key) {
+        const std::string what = std::string("report.") + key;
+        std::string p = r.text(rep[key], what);
+        if (p.empty()) r.fail(rep[key], what + " is empty: give a path, or leave the key out");
+        return p;
+      };
+      if (rep["csv"]) s.report.csv_prefix = path("csv");
+      if (rep["html"]) s.report.html_file = path("html");
+      if (rep["json"]) s.report.json_file = path("json");
     }
     if (const auto sc = root["scripting"]) {
       r.expect_map(sc, "scripting");

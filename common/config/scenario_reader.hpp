@@ -61,6 +61,11 @@ class reader {
   }
   std::string text(const YAML::Node& n, const std::string& what) const {
     if (!n.IsScalar()) fail(n, what + " must be a string");
+    // `body: !!binary aGk=` would go out as the base64 text, not the bytes it names.
+    if (n.Tag() == "tag:yaml.org,2002:binary")
+      fail(n, what +
+                  ": a !!binary value is not decoded here (it would be sent as its base64 "
+                  "text): give the text itself, or a multipart file part");
     return n.Scalar();
   }
   long long integer(const YAML::Node& n, const std::string& what, long long lo,

@@ -63,14 +63,17 @@ std::optional<std::string> foregone(const threshold& t) {
                      t.what == threshold::metric::failures ||
                      t.what == threshold::metric::script_errors;
   const double v = t.limit;
+  // A threshold that judged no request fails ("no request was judged"): a request count it
+  // can pass on is at least 1, so "requests == 0" or "requests < 1" never passes.
+  const double least = t.what == threshold::metric::requests ? 1.0 : lo;
   bool never = false, always = false;
   switch (t.op) {
     case c::less:
-      never = v <= lo;
+      never = v <= least;
       always = v > hi;
       break;
     case c::less_equal:
-      never = v < lo;
+      never = v < least;
       always = v >= hi;
       break;
     case c::greater:
@@ -82,13 +85,15 @@ std::optional<std::string> foregone(const threshold& t) {
       always = v <= lo;
       break;
     case c::equal:
-      never = v < lo || v > hi || (whole && v != std::floor(v));
+      never = v < least || v > hi || (whole && v != std::floor(v));
       break;
     case c::not_equal:
       always = v < lo || v > hi || (whole && v != std::floor(v));
       break;
   }
   const std::string range = t.what == threshold::metric::fail_ratio ? "a fail ratio is 0 to 1"
+                            : t.what == threshold::metric::requests
+                                ? "a threshold that judged no request fails: its count is 1 or more"
                             : whole ? "a count is a whole number from 0"
                                     : "the value is never below 0";
   if (never) return "no run can pass it (" + range + ")";

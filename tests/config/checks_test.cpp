@@ -194,6 +194,12 @@ TEST(Capture, TakesJsonHeaderOrRegexAndMayBeOptional) {
   EXPECT_EQ(caps[2].pattern.source(), "id=(\\d+)");
   EXPECT_EQ(task_error("{get: /, capture: {a: {json: $.t, header: X}}}"),
             "t.yaml:3:35: capture 'a' takes exactly one of json, header, regex");
+  // Hunt: a name no header can have made a check that failed every request, unsaid at load.
+  EXPECT_NE(task_error("{get: /, capture: {a: {header: X Token}}}").find("t.yaml:3:"),
+            std::string::npos);
+  EXPECT_NE(task_error("{get: /, check: {header: {Content Type: x}}}").find("check.header: "),
+            std::string::npos)
+      << task_error("{get: /, check: {header: {Content Type: x}}}");
   EXPECT_EQ(task_error("{get: /, capture: {a: {optional: true}}}"),
             "t.yaml:3:35: capture 'a' takes exactly one of json, header, regex");
   EXPECT_EQ(task_error("{get: /, capture: {a: {regex: '[a', optional: true}}}"),

@@ -222,6 +222,9 @@ TEST(Threshold, OneDecidedBeforeAnyRequestIsRefused) {
             "threshold 'fail_ratio > 1': no run can pass it (a fail ratio is 0 to 1)");
   EXPECT_NE(why("requests >= 0").find("every run passes it"), std::string::npos);
   EXPECT_NE(why("failures == 1.5").find("no run can pass it"), std::string::npos);
+  // A threshold that judged no request fails: no request count it passes on is below 1.
+  for (const char* never : {"requests == 0", "requests < 1", "requests <= 0.5"})
+    EXPECT_NE(why(never).find("no run can pass it"), std::string::npos) << never;
   EXPECT_NE(why("rps != -1").find("every run passes it"), std::string::npos);
   EXPECT_EQ(c::parse_threshold("requests >= 0", "/checkout").name, "/checkout")
       << "a named one fails when its name saw no request: not decided before the run";
@@ -767,6 +770,34 @@ TEST(ScenarioLoader, AJsonBodyReadsScalarsAsYaml12AndWholeNumbersExactly) {
     const auto e =
         error_of("target: http://h/\nusers: [{tasks: [{post: /, json: {v: " + value + "}}]}]\n");
     EXPECT_EQ(e.rfind(error, 0), 0u) << value << ": " << e;
+  }
+}
+
+TEST(ScenarioLoader, AJsonBodyKeepsAStrTaggedValueAStringAndRefusesOtherTags) {
+  // Hunt: `zip: !!str 01234` was sent as the number 1234, and `body: !!binary aGk=` as its
+  // base64 text: the tags were dropped without a word.
+  const auto s = c::load_scenario_text(
+      "target: http://h/\nusers: [{tasks: [{post: /, json: {zip: !!str 01234, b: !!str true}}]}]\n",
+      "s.yaml");
+  ASSERT_TRUE(s.users[0].tasks[0].steps[0].json);
+  EXPECT_EQ(s.users[0].tasks[0].steps[0].json->dump(), R"({"zip":"01234","b":"true"})");
+  const auto e =
+      error_of("target: http://h/\nusers: [{tasks: [{post: /, json: {n: !!int 12}}]}]\n");
+  EXPECT_EQ(e.rfind("bad.yaml:2:38: the YAML tag 'tag:yaml.org,2002:int' is not read here", 0), 0u)
+      << e;
+  const auto b =
+      error_of("target: http://h/\nusers: [{tasks: [{post: /, body: !!binary aGk=}]}]\n");
+  EXPECT_NE(b.find("bad.yaml:2:"), std::string::npos) << b;
+  EXPECT_NE(b.find("a !!binary value is not decoded here"), std::string::npos) << b;
+}
+
+TEST(ScenarioLoader, AnEmptyReportPathIsRefusedWhereItIsWritten) {
+  // Hunt: `report: {json: ""}` wrote no report at all, and said nothing (--json '' is refused).
+  for (const char* key : {"csv", "html", "json"}) {
+    const auto e = error_of(std::string("target: http://h/\nreport: {") + key +
+                            ": \"\"}\nusers: [{tasks: [{get: /}]}]\n");
+    EXPECT_EQ(e.rfind(std::string("bad.yaml:2:"), 0), 0u) << e;
+    EXPECT_NE(e.find(std::string("report.") + key + " is empty"), std::string::npos) << e;
   }
 }
 
