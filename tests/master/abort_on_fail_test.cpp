@@ -154,6 +154,19 @@ TEST(AbortOnFail, AReportThatBreaksAThresholdStopsTheTestThenNotAtTheNextTick) {
   EXPECT_LT(s.aborted->at_s, 30.0);
 }
 
+TEST(AbortOnFail, ARateDividesByTheTimeTheReportsCoverNotByTheClock) {
+  // Hunt: workers report once an interval, so the totals lag the clock; divided by the clock's
+  // seconds, `rps > 150` saw 96/s in a test making 189/s, and stopped it. Here the worker
+  // reports its 10 requests at once and nothing until its final report: what the reports
+  // cover is that first instant, so no rate is judged until then (by the clock: 10/s at 1 s,
+  // below 20/s from 0.5 s on).
+  runner_fixture f(
+      "load: {users: 2, spawn_rate: 2, run_time: 1s}\n"
+      "thresholds: [{check: rps > 20, abort_on_fail: true, delay: 100ms}]\n");
+  EXPECT_EQ(f.run(), 1) << "judged at the end, over the whole second";
+  EXPECT_FALSE(f.runner->summary().aborted) << f.console.str();
+}
+
 TEST(AbortOnFail, NothingIsJudgedBeforeTheDelayAndOthersWaitForTheEnd) {
   runner_fixture f(
       "load: {users: 2, spawn_rate: 2, run_time: 200ms}\n"
