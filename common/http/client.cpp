@@ -420,7 +420,7 @@ result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const re
 }
 
 result client::send_once(origin& o, const request& req, wire_target target, bool head,
-                         green::time_point started) {
+                         green::time_point started, bool* wrote) {
   result r;
   // A kept-alive connection the server closed while it was idle is not used (the hub saw its
   // FIN), nor one it wrote to while idle (spoke_while_idle). One the server closes as the request
@@ -458,6 +458,7 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
       // A copy: another green thread may replace o.conn while this one waits on the stream.
       const std::shared_ptr<connection> c = o.conn;
       bool unprocessed = false, closed_unanswered = false;
+      if (wrote != nullptr) *wrote = true;
       r = send_h2(o, c, req, target, head, unprocessed, closed_unanswered);
       if (unprocessed && unprocessed_resends++ < max_unprocessed_resends) {
         first_try = false;
@@ -496,6 +497,7 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
     bool answered = false;  // a byte of the answer came
     bool interim_came = false;
     try {
+      if (wrote != nullptr) *wrote = true;
       conn.io().write_all(out_);
       parser_.start(head, options_.keep_body);
       for (;;) {
@@ -607,7 +609,8 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
   return r;
 }
 
-result client::send(const request& original) {
+result client::send(const request& original, bool* wrote) {
+  if (wrote != nullptr) *wrote = false;
   const auto start = green::clock::now();
   const request* req = &original;
   request redirected;  // the request a redirect asks for
@@ -657,7 +660,7 @@ result client::send(const request& original) {
     const wire_target target =
         relative ? wire_target{prefix_, path}
                  : wire_target{!path.empty() && path.front() == '?' ? "/" : "", path};
-    r = send_once(*o, *req, target, head, hop_start);
+    r = send_once(*o, *req, target, head, hop_start, wrote);
     const int s = r.response.status;
     const bool redirect = r.ok() && (s == 301 || s == 302 || s == 303 || s == 307 || s == 308);
     if (!redirect || options_.max_redirects == 0) break;  // 0: redirects come back as they are

@@ -84,7 +84,10 @@ class client {
   /// origin's one connection; over HTTP/1.1, one at a time. A request whose method, target or
   /// header fields break HTTP's syntax (a CR or LF that would split it on the wire: see
   /// request_syntax) is not sent: it fails as error_kind::other, saying why.
-  result send(const request& req);
+  /// `wrote`, when given, becomes true once a byte of the request may have gone out (its
+  /// write began, or its HTTP/2 stream was handed to the connection): a caller whose send is
+  /// cut short (a kill, a timeout around it) knows whether the server may have it.
+  result send(const request& req, bool* wrote = nullptr);
   /// Whether send() of a request to `target` (a path or an absolute URL, as for send()) may
   /// run beside other green threads' HTTP/2 requests: its origin's connection is (or, with
   /// version http2, will be) HTTP/2. While another green thread is connecting there with
@@ -124,7 +127,7 @@ class client {
   /// One request on the origin's connection, for `target`; its deadline counts from `started`,
   /// when this hop began.
   result send_once(origin& o, const request& req, wire_target target, bool head,
-                   green::time_point started);
+                   green::time_point started, bool* wrote);
   /// One exchange on the HTTP/2 connection `c`; `unprocessed` and `closed_unanswered` say
   /// whether it may go again (h2_connection::outcome).
   result send_h2(origin& o, const std::shared_ptr<connection>& c, const request& req,

@@ -70,6 +70,10 @@ struct thread_info {
   /// The sw.timeout limits running around this thread's code now, innermost last: a request
   /// one of them cuts counts as cut by the script (not one that a runner's own limit cuts).
   std::vector<const green::timeout*> script_timeouts;
+  /// A runner's own time limit around this thread's code (on_stop's, http.timeout) expired:
+  /// its error goes through pcall, xpcall, sw.measure and coroutines, as a kill does, or a
+  /// script that caught it ran on past the bound, and past the test's end.
+  bool bound_expired = false;
 };
 
 /// An object Lua owns that holds one of the hub's fds (a raw socket of sw.connect). Lua

@@ -1,6 +1,7 @@
 // sw.sleep, sw.spawn / sw.spawn_after (thread handles), sw.event, sw.queue, sw.semaphore,
 // sw.pool and sw.timeout: the hub's own primitives, each call that may park wrapped in a
 // park_scope and every C++ exception turned into a Lua error by guarded<>.
+#include <cctype>
 #include <functional>
 #include <memory>
 #include <string>
@@ -61,6 +62,7 @@ struct child {
   bool handle_collected = false;
   thread_info* info = nullptr;           ///< while it runs: h:kill() marks the kill as the script's
   std::string traceback;                 ///< of its error, from the message handler
+  std::string where;                     ///< "file:line: " where an error object was raised
   std::shared_ptr<spawned_error> error;  ///< its error, when it ended with one nobody waited for
 
   ~child() {
@@ -73,7 +75,10 @@ struct child {
     self->traceback = script::traceback(L, 1);
     // A script's own object goes to h:wait() as it was raised (it is described only for its
     // count: keep_error()).
-    if (lua_type(L, 1) != LUA_TSTRING) return 1;
+    if (lua_type(L, 1) != LUA_TSTRING) {
+      self->where = script_position(L, 0);  // for its count, described as a task's error is
+      return 1;
+    }
     const std::string message = with_position(L, lua_tostring(L, 1));
     lua_pushlstring(L, message.data(), message.size());
     return 1;
@@ -99,7 +104,14 @@ struct child {
   /// Described now, on this thread: an object's __tostring may be Lua that parks, which the count
   /// (at a handle's collection) could not run.
   void keep_error() {
-    error = std::make_shared<spawned_error>(*owner, user, error_message(thread), traceback);
+    std::string message = error_message(thread);
+    // An object (error({code = 503})) is described with the line that raised it, as a task's:
+    // counted, it said only "error object is a table: {code = 503}".
+    const auto colon = message.find(':');
+    const bool placed = colon != std::string::npos && colon + 1 < message.size() &&
+                        std::isdigit(static_cast<unsigned char>(message[colon + 1]));
+    if (lua_type(thread, -1) != LUA_TSTRING && !placed) message = where + message;
+    error = std::make_shared<spawned_error>(*owner, user, message, traceback);
     if (handle_collected) {
       error->count_if_untaken();
     } else if (user != nullptr) {
@@ -533,7 +545,7 @@ int l_timeout(lua_State* L) {
   if (status != 0) {
     if (expired && lua_type(L, -1) == LUA_TSTRING) {
       const thread_info* t = engine::of(L).current();
-      if (t == nullptr || !t->killed) {
+      if (t == nullptr || (!t->killed && !t->bound_expired)) {
         lua_pop(L, 1);
         luaL_where(L, 1);
         lua_pushfstring(L, "timed out after %f s", s);

@@ -402,6 +402,7 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
   if (o.name.empty()) o.name = http::without_userinfo(p);  // no password in the reports
   http::result r;
   const green::time_point sent_at = green::clock::now();
+  bool wrote = false;  // whether the server may have the request: a cut one counts only then
   try {
     park_scope p(L);
     struct in_flight {  // the user's end waits for it (scripted_user::end_spawned_threads)
@@ -417,12 +418,13 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
     // In place of http.timeout, longer or shorter (k6's and Locust's per-request timeout): the
     // client's own deadline, so the failure reads as any timeout and counts its HTTP version.
     if (o.timeout) req.timeout = std::chrono::ceil<std::chrono::milliseconds>(*o.timeout);
-    r = client->send(req);
+    r = client->send(req, &wrote);
   } catch (const green::timeout_error& e) {
     // Only the script's own sw.timeout: on_stop's limit, say, is the runner's.
     const thread_info* t = engine::of(L).current();
-    if (t != nullptr && std::find(t->script_timeouts.begin(), t->script_timeouts.end(),
-                                  e.source()) != t->script_timeouts.end())
+    if (wrote && t != nullptr &&
+        std::find(t->script_timeouts.begin(), t->script_timeouts.end(), e.source()) !=
+            t->script_timeouts.end())
       count_cut_request(L, user, req.method, o.name, sent_at,
                         "cancelled: a timeout around it expired (sw.timeout)");
     throw;
@@ -430,7 +432,7 @@ int send(lua_State* L, const char* method, int path_index, int opts_index) {
     // Only a kill with a reason (h:kill(), setup's time limit): a spawned thread still
     // requesting when its user ends is let go unsaid.
     const thread_info* t = engine::of(L).current();
-    if (t != nullptr && !t->cut_reason.empty())
+    if (wrote && t != nullptr && !t->cut_reason.empty())
       count_cut_request(L, user, req.method, o.name, sent_at, t->cut_reason);
     throw;
   }

@@ -12,6 +12,7 @@
 #include "common/green/hub.hpp"
 #include "engine.hpp"
 #include "lua_reentry.hpp"
+#include "swarmlet_module.hpp"
 
 namespace swarmlet::script {
 
@@ -54,6 +55,7 @@ int guarded(lua_State* L) {
     if (thread_info* t = engine::of(L).current()) t->killed = true;
     lua_pushstring(L, killed_message);
   } catch (const green::timeout_error& e) {
+    note_runner_timeout(L, e.source());
     luaL_where(L, 1);
     lua_pushstring(L, e.what());  // "timed out", or what the limit bounded
     lua_concat(L, 2);

@@ -135,6 +135,7 @@ void main_script::call(int fn, const char* what, green::duration limit, bool kee
   call_error_.clear();
   cancelled_ = false;
   info_.killed = false;
+  info_.bound_expired = false;
   info_.cut_reason.clear();
   const std::string timed_out =
       std::string(what) + "() did not end within " +

@@ -223,6 +223,9 @@ scripted_user::wait_answer scripted_user::class_wait() {
   if (is_number) return {false, seconds(value)};
   const std::string name = class_.file + ":wait";
   if (!call(class_.wait, name, 1)) return {true, std::nullopt};
+  // A stop (the test's, or sw.stop_user()) ended the function where it parked: call() took the
+  // sentinel and left nothing above the handler. The user stops, quietly, as from a task.
+  if (lua_gettop(T) < 2) return {true, std::nullopt};
   const bool seconds_given = lua_type(T, 2) == LUA_TNUMBER && lua_tonumber(T, 2) >= 0;
   const lua_Number s = lua_tonumber(T, 2);
   const std::string got = seconds_given ? "" : luaL_typename(T, 2);

@@ -148,7 +148,8 @@ int l_measure(lua_State* L) {
   lua_remove(L, 3);
   if (status != 0) {
     const thread_info* t = engine::of(L).current();
-    if ((t != nullptr && t->killed) || is_stop_sentinel(L, -1)) return lua_error(L);
+    if ((t != nullptr && (t->killed || t->bound_expired)) || is_stop_sentinel(L, -1))
+      return lua_error(L);
     const std::string message = described.empty() ? error_message(L) : described;
     record(L, type, name, us, 0, &message);
     lua_pushnil(L);
@@ -256,7 +257,7 @@ bool is_stop_sentinel(lua_State* L, int index) {
 
 void pass_stops_through(lua_State* L) {
   const thread_info* t = engine::of(L).current();
-  if ((t != nullptr && t->killed) || is_stop_sentinel(L, -1)) lua_error(L);
+  if ((t != nullptr && (t->killed || t->bound_expired)) || is_stop_sentinel(L, -1)) lua_error(L);
   if (user_is_stopping(L)) {  // a message handler may have turned the sentinel into a string
     push_stop_sentinel(L);
     lua_error(L);
@@ -331,6 +332,14 @@ void replace_protected_calls(lua_State* L) {
   lua_setglobal(L, "pcall");
   lua_pushcfunction(L, l_xpcall);
   lua_setglobal(L, "xpcall");
+}
+
+void note_runner_timeout(lua_State* L, const void* source) {
+  thread_info* t = engine::of(L).current();
+  if (t == nullptr) return;
+  for (const green::timeout* own : t->script_timeouts)
+    if (own == source) return;  // the script's own sw.timeout: its to catch
+  t->bound_expired = true;
 }
 
 bool user_is_stopping(lua_State* L) {

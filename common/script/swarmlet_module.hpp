@@ -24,6 +24,9 @@ void replace_protected_calls(lua_State* L);
 /// After a protected call failed with the error on top: raises it again when it is the stop
 /// sentinel, the user is stopping, or the thread is being killed; else returns.
 void pass_stops_through(lua_State* L);
+/// A timeout_error from `source` reached the script: when it is no sw.timeout of the script's
+/// (on_stop's bound), marks the thread so that no protected call swallows it.
+void note_runner_timeout(lua_State* L, const void* source);
 
 /// Whether the user of the running code is stopping and not in its on_stop: then a request it
 /// is about to make or a sleep ends its task quietly instead, as a YAML user stops after the

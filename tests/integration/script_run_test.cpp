@@ -296,6 +296,87 @@ return {
       << errors(s) << " (it said only 'timed out')";
 }
 
+TEST_F(ScriptedRun, PcallDoesNotCatchOnStopsBound) {
+  // Hunt: pcall swallowed the bound's error, so on_stop ran on past it and past the test's end
+  // (a 2 s test took 19 s), its requests partly unreported, and no failure was said.
+  const auto file = write(R"(load: {users: 1, spawn_rate: 100}
+http: {timeout: 300ms}
+users: [{name: stubborn, script: stubborn.lua, wait: {constant: 10ms}}]
+)",
+                          {{"stubborn.lua", R"(local sw = require "swarmlet"
+return {
+  tasks = {function(u) end},
+  on_stop = function(u)
+    while true do pcall(sw.sleep, 0.05); u.http:get("/record/on-stop") end
+  end,
+})"}});
+  const auto r = run(file, "1s");
+  EXPECT_EQ(r.code, 1) << r.err;
+  const auto s = summary();
+  EXPECT_NE(errors(s).find("on_stop did not end within 300ms (http.timeout bounds it)"),
+            std::string::npos)
+      << errors(s);
+  EXPECT_EQ(http_requests(s), served()) << "every request on_stop made is in the report";
+}
+
+TEST_F(ScriptedRun, ARequestKilledBeforeItWasSentIsNotCounted) {
+  // Hunt: a request whose thread was killed before a byte went out (here: while its green
+  // thread had not run yet) was counted as failed, "cancelled: its green thread was killed",
+  // though the server never had it. One killed after it went out still counts.
+  const auto file = write(R"(load: {users: 2, spawn_rate: 100}
+users: [{name: canceller, script: canceller.lua, wait: {constant: 10ms}}]
+)",
+                          {{"canceller.lua", R"(local sw = require "swarmlet"
+return {
+  tasks = {function(u)
+    local h = sw.spawn(function() return u.http:get("/record/unsent") end)
+    sw.sleep(0)
+    h:kill()
+    local late = sw.spawn(function() return u.http:get("/delay/2000", {name = "late"}) end)
+    sw.sleep(0.05)
+    late:kill()
+  end},
+})"}});
+  const auto r = run(file, "1s");
+  const auto s = summary();
+  EXPECT_EQ(http_requests(s), served()) << errors(s);
+  EXPECT_GT(requests_of(s, "GET", "late"), 0u) << "sent, then killed: counted";
+}
+
+TEST_F(ScriptedRun, AWaitFunctionThatParksWhenTheTestStopsEndsItsUserQuietly) {
+  // Hunt: the stop ended the wait function where it slept, and its missing result was counted
+  // as "wait(u) must return seconds, got no value" for every user (exit code 1).
+  const auto file = write(R"(load: {users: 3, spawn_rate: 100}
+users: [{name: sleepy, script: sleepy.lua}]
+)",
+                          {{"sleepy.lua", R"(local sw = require "swarmlet"
+return {
+  wait = function(u) sw.sleep(0.3); return 0 end,
+  tasks = {function(u) u.http:get("/") end},
+})"}});
+  const auto r = run(file, "1s");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(errors(summary()), "");
+}
+
+TEST_F(ScriptedRun, AnUntakenErrorObjectOfASpawnedThreadSaysWhereItWasRaised) {
+  // Hunt: a string error was said with its file:line, a table only as "error object is a
+  // table: {code = 1}".
+  const auto file = write(R"(load: {users: 1, spawn_rate: 100}
+users: [{name: thrower, script: thrower.lua, wait: {constant: 100ms}}]
+)",
+                          {{"thrower.lua", R"(local sw = require "swarmlet"
+return {
+  tasks = {function(u)
+    sw.spawn(function() error({code = 1}) end)
+    sw.sleep(0.01)
+  end},
+})"}});
+  run(file, "1s");
+  const auto e = errors(summary());
+  EXPECT_NE(e.find("thrower.lua:4: error object is a table"), std::string::npos) << e;
+}
+
 TEST_F(ScriptedRun, LoadErrorsStopTheTestBeforeItStartsWithFileAndLine) {
   const std::pair<std::string, std::string> cases[] = {
       {"local sw = require 'swarmlet'\nreturn {tasks = {function(u)\n  local x = = 1\nend}}",
