@@ -151,6 +151,24 @@ void web_api::handle(const http::request& req, http::response& res) {
           "password)");
     return;
   }
+  // Cross-site request forgery: a page of another site can make its visitor's browser POST to
+  // this API (a text/plain body needs no preflight) and start, steer, reset or quit a test.
+  // Browsers say where a request comes from: Sec-Fetch-Site (a page of another port of the same
+  // host is "same-site", not "same-origin"), else Origin, which must be this server's.
+  if (req.method != "GET" && req.method != "HEAD") {
+    const auto site = req.headers.get("sec-fetch-site");
+    const auto origin = req.headers.get("origin");
+    const auto host = req.headers.get("host");
+    const bool foreign = site ? (*site != "same-origin" && *site != "none")
+                              : origin && (!host || (*origin != "http://" + std::string(*host) &&
+                                                     *origin != "https://" + std::string(*host)));
+    if (foreign)
+      return error(res, 403,
+                   "a page of another site may not send " + req.method + " " +
+                       std::string(http::target_path(req.target)) +
+                       " (Origin: " + std::string(origin.value_or("none")) +
+                       "): use the web UI, or a client that sends no Origin");
+  }
   const std::string path(http::target_path(req.target));
   const bool head = req.method == "HEAD";
   auto allows = [&](std::string_view method) {

@@ -4,6 +4,8 @@
 
 #include <optional>
 
+#include "ascii_text.hpp"
+
 namespace swarmlet::http {
 
 std::string base64_encode(std::string_view bytes) {
@@ -33,8 +35,12 @@ bool carries_token(const header_list& headers, std::string_view token) {
   if (!auth) return false;
   constexpr std::string_view bearer = "Bearer ";
   constexpr std::string_view basic = "Basic ";
-  if (auth->substr(0, bearer.size()) == bearer && auth->substr(bearer.size()) == token) return true;
-  if (auth->substr(0, basic.size()) == basic) {
+  // The scheme is case-insensitive (RFC 9110 11.1): "bearer T" and "basic ..." are as good.
+  const auto scheme_is = [&](std::string_view scheme) {
+    return equals_ignoring_case(auth->substr(0, scheme.size()), scheme);
+  };
+  if (scheme_is(bearer) && auth->substr(bearer.size()) == token) return true;
+  if (scheme_is(basic)) {
     const auto user_pass = base64_decode(auth->substr(basic.size()));
     if (!user_pass) return false;
     const auto colon = user_pass->find(':');

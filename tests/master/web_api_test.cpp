@@ -81,6 +81,23 @@ TEST(Prometheus, CountersSummariesAndGaugesInTheTextFormat) {
   EXPECT_EQ(m::prometheus_label("bad\xffname"), "bad\xef\xbf\xbdname");
 }
 
+TEST(Prometheus, NamesThatReadAlikeOnceMadeUtf8AreOneSeries) {
+  // Web hunt: "bad\xff" and "bad\xfe" both read "bad\uFFFD": written as two lines of one
+  // series, of which Prometheus keeps one.
+  m::aggregator a(1);
+  swarmlet::proto::stats_report r;
+  r.worker_id = "w";
+  r.run_id = 1;
+  r.sequence = 1;
+  for (int i = 0; i < 2; ++i) r.delta.entry("GET", "bad\xff").record(1000, 0, false);
+  for (int i = 0; i < 3; ++i) r.delta.entry("GET", "bad\xfe").record(1000, 0, false);
+  a.add(r);
+  const std::string text = m::prometheus_metrics(a, {1, 1, true});
+  const std::string series = "swarmlet_requests_total{method=\"GET\",name=\"bad\xef\xbf\xbd\"}";
+  EXPECT_NE(text.find(series + " 5\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find(series), text.rfind(series)) << text;
+}
+
 TEST(Prometheus, TheCurrentRateIsNoneOnceTheTestHasEnded) {
   // QA: the last window's rate stayed exported beside swarmlet_running 0.
   swarmlet::green::hub hub;
@@ -251,6 +268,37 @@ TEST(WebApi, ATokenIsRequiredWhenSetAsBearerOrAsBasicAuthPassword) {
   EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Basic dXNlcjp3cm9uZw==").status, 401)
       << "user:wrong";
   EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "Basic !!!").status, 401);
+  // Web hunt: the scheme is case-insensitive (RFC 9110 11.1); "bearer" and "BASIC" were 401.
+  EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "bearer s3cret").status, 200);
+  EXPECT_EQ(call(*f.api, "GET", "/api/stats", "", "BASIC dXNlcjpzM2NyZXQ=").status, 200);
+}
+
+TEST(WebApi, APageOfAnotherSiteMayNotSteerTheTest) {
+  // Web hunt: any site its user visited could make the browser POST /api/start (a text/plain
+  // body needs no preflight) and point the load at any host.
+  api_fixture f;
+  auto post_from = [&](const std::vector<std::pair<std::string, std::string>>& headers) {
+    h::request q;
+    q.method = "POST";
+    q.target = "/api/stop";
+    for (const auto& [name, value] : headers) q.headers.add(name, value);
+    h::response r;
+    f.api->handle(q, r);
+    return r;
+  };
+  const auto cross =
+      post_from({{"Sec-Fetch-Site", "cross-site"}, {"Origin", "http://evil.example"}});
+  EXPECT_EQ(cross.status, 403) << cross.body;
+  EXPECT_NE(cross.body.find("another site"), std::string::npos) << cross.body;
+  EXPECT_EQ(post_from({{"Sec-Fetch-Site", "same-site"}}).status, 403) << "another port's page";
+  EXPECT_EQ(post_from({{"Origin", "http://evil.example"}, {"Host", "127.0.0.1:8089"}}).status, 403)
+      << "an older browser: Origin only";
+  // The UI's own (same origin) and clients that are no browser (no Origin) get through: here to
+  // "no test runs".
+  EXPECT_EQ(post_from({{"Sec-Fetch-Site", "same-origin"}}).status, 409);
+  EXPECT_EQ(post_from({{"Origin", "http://127.0.0.1:8089"}, {"Host", "127.0.0.1:8089"}}).status,
+            409);
+  EXPECT_EQ(post_from({}).status, 409);
 }
 
 TEST(WebApi, ARequestRefusedWhateverItsBodyIsRefusedOnItsHead) {
