@@ -182,6 +182,9 @@ void web_api::handle(const http::request& req, http::response& res) {
                               [&](const route& candidate) { return candidate.path == path; });
   if (r != routes_.end()) {
     if (!allows(r->method)) return wrong_method(r->method);
+    if (r->method == "GET") return answer_get(req, res, r->handler);
+    ++changes_;
+    recent_.clear();
     return (this->*(r->handler))(req, res);
   }
   if (const auto f = options_.ui_files ? options_.ui_files(path) : std::nullopt) {
@@ -192,6 +195,28 @@ void web_api::handle(const http::request& req, http::response& res) {
     return;
   }
   error(res, 404, "no such route: " + path);
+}
+
+void web_api::answer_get(const http::request& req, http::response& res, answer build) {
+  // Cheaper answers are built for every request: no one waits on them, and a poll right after
+  // a report sees it.
+  const auto worth_keeping = options_.reuse_answers_costing;
+  const int times_its_cost = options_.reuse_for_times_its_cost;
+  const test_runner& runner = session_.current();
+  const std::string state = fmt::format("{} {} {} {}", runner.run_id(), phase_name(runner.state()),
+                                        runner.results().stats_resets(), changes_);
+  const auto now = green::clock::now();
+  if (const auto it = recent_.find(req.target); it != recent_.end()) {
+    if (it->second.state == state && now - it->second.built_at < times_its_cost * it->second.cost) {
+      res = it->second.res;
+      return;
+    }
+    recent_.erase(it);
+  }
+  (this->*build)(req, res);
+  const auto cost = green::clock::now() - now;
+  if (cost >= worth_keeping && req.target.find('?') == std::string::npos)
+    recent_.insert_or_assign(req.target, recent_answer{state, now, cost, res});
 }
 
 std::optional<http::response> web_api::refuse_before_body(const http::request& head) {

@@ -3,12 +3,14 @@
 // by the green HTTP server on the master's hub. Routes: docs/api.md. Errors answer with a status
 // and {"error": "..."}.
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/green/clock.hpp"
 #include "common/http/http_message.hpp"
 #include "test_session.hpp"
 
@@ -28,6 +30,10 @@ struct web_options {
   std::function<std::optional<static_file>(std::string_view path)> ui_files;
   /// POST /api/quit: ends the process after the test in progress stops; null: not offered.
   std::function<void()> quit;
+  /// A GET answer that took at least this long to build is given again to the same GET for
+  /// `reuse_for_times_its_cost` times what it took (see web_api::recent_answer).
+  green::duration reuse_answers_costing = std::chrono::milliseconds(20);
+  int reuse_for_times_its_cost = 4;  // the API then takes at most ~1/4 of the hub per target
 };
 
 class web_api {
@@ -77,10 +83,26 @@ class web_api {
   void post_swarm(const http::request& req, http::response& res);
   void post_quit(const http::request& req, http::response& res);
 
+  /// A GET route's answer, or one it built a moment ago (see recent_answer).
+  void answer_get(const http::request& req, http::response& res, answer build);
+
   test_session& session_;
   std::function<nlohmann::json()> workers_;
   web_options options_;
   std::vector<route> routes_;
+  /// A GET answer that took long to build (thousands of names), kept for a few times what it
+  /// took: the API runs on the master's only hub, and a dozen pollers or downloads building
+  /// the same 4 MB answer one after another held off the workers' heartbeats for seconds (the
+  /// workers stopped their users). By target; any change of test, phase or reset, or any
+  /// other request than a GET, drops them.
+  struct recent_answer {
+    std::string state;
+    green::time_point built_at;
+    green::duration cost;
+    http::response res;
+  };
+  std::map<std::string, recent_answer, std::less<>> recent_;
+  std::uint64_t changes_ = 0;  ///< requests other than GET and HEAD handled so far
 };
 
 }  // namespace swarmlet::master
