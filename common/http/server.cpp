@@ -6,13 +6,17 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <system_error>
 #include <vector>
 
 #include "common/green/errors.hpp"
-#include "common/green/serve.hpp"
+#include "common/green/event.hpp"
+#include "common/green/green_pool.hpp"
+#include "common/green/hub.hpp"
 #include "common/green/socket.hpp"
 #include "common/green/timeout.hpp"
 #include "message_parser.hpp"
@@ -91,11 +95,58 @@ void drain_before_close(green::stream& connection, std::span<char> buffer) {
   });
 }
 
-}  // namespace
+/// The connections of a server parked reading a request (none of it yet, or part), by when
+/// they began waiting for it. When every place is taken, the one waiting longest gives its
+/// place to the newcomer, as nginx closes idle keep-alive connections for new ones: 300 idle
+/// connections kept a master's /healthz unanswered for 30 s (the request deadline), long
+/// enough for Kubernetes' liveness probe to restart it mid-test (web hunt).
+class waiting_connections {
+ public:
+  /// A number per request awaited, growing: the lower, the longer it has been waited for.
+  std::uint64_t next_request() noexcept { return ++requests_; }
+  /// While the running green thread reads (parked) for request `number`.
+  class reading {
+   public:
+    reading(waiting_connections* all, std::uint64_t number) : all_(all), number_(number) {
+      if (all_ == nullptr) return;
+      all_->by_request_.emplace(number_, green::hub::get().current_thread());
+      if (!all_->reader_came_.ready()) all_->reader_came_.send();
+    }
+    ~reading() {
+      if (all_ != nullptr) all_->by_request_.erase(number_);
+    }
+    reading(const reading&) = delete;
+    reading& operator=(const reading&) = delete;
 
-void serve_connection(green::stream& connection, const handler& handle,
-                      std::optional<green::duration> request_deadline,
-                      const request_limits& limits) {
+   private:
+    waiting_connections* all_;
+    std::uint64_t number_;
+  };
+  /// Ends the connection that has waited longest for its request (it sees green_exit where it
+  /// reads, and closes); none if no connection is reading.
+  bool close_longest_waiting() {
+    if (by_request_.empty()) return false;
+    const auto oldest = by_request_.begin();
+    green::thread_record* const t = oldest->second;
+    by_request_.erase(oldest);
+    green::hub::get().inject(t, std::make_exception_ptr(green::green_exit{}), /*replace=*/false);
+    return true;
+  }
+  /// Parks until a connection begins reading, for at most `most`.
+  void wait_for_a_reader(green::duration most) {
+    reader_came_.reset();
+    reader_came_.wait_for(most);
+  }
+
+ private:
+  std::map<std::uint64_t, green::thread_record*> by_request_;
+  green::event<> reader_came_;
+  std::uint64_t requests_ = 0;
+};
+
+void serve_one(green::stream& connection, const handler& handle,
+               std::optional<green::duration> request_deadline, const request_limits& limits,
+               waiting_connections* waiting) {
   message_parser parser(message_parser::kind::request);
   std::vector<char> in(16 * 1024);
   std::size_t begin = 0, end = 0;
@@ -103,11 +154,13 @@ void serve_connection(green::stream& connection, const handler& handle,
   // A request refused on its head, or as its body outgrew limits.max_body: its answer.
   std::optional<response> refused;
   // Reads one request; false when the client closed between requests.
+  std::uint64_t request_number = 0;
   auto read_request = [&] {
     bool head_checked = false;
     while (!parser.complete() && !parser.failed()) {
       if (begin == end) {
         begin = 0;
+        const waiting_connections::reading parked(waiting, request_number);
         end = connection.read_some(std::span<char>(in.data(), in.size()));
         if (end == 0) {
           if (!parser.started()) return false;
@@ -151,6 +204,7 @@ void serve_connection(green::stream& connection, const handler& handle,
     for (;;) {
       parser.start();
       refused.reset();
+      if (waiting != nullptr) request_number = waiting->next_request();
       if (request_deadline) {
         const std::optional<bool> read = green::with_timeout(*request_deadline, read_request);
         if (!read || !*read) return;  // no whole request in time, or the client closed
@@ -199,14 +253,30 @@ void serve_connection(green::stream& connection, const handler& handle,
   }
 }
 
+}  // namespace
+
+void serve_connection(green::stream& connection, const handler& handle,
+                      std::optional<green::duration> request_deadline,
+                      const request_limits& limits) {
+  serve_one(connection, handle, request_deadline, limits, nullptr);
+}
+
 void serve_http(green::socket& listener, handler handle, std::size_t concurrency,
                 std::optional<green::duration> request_deadline, request_limits limits) {
-  green::serve(
-      listener,
-      [handle = std::move(handle), request_deadline, limits = std::move(limits)](green::socket& c) {
-        serve_connection(c, handle, request_deadline, limits);
-      },
-      concurrency);
+  // Shared with the connections' threads, which may outlive this call (killed from outside).
+  auto waiting = std::make_shared<waiting_connections>();
+  green::green_pool pool(concurrency);
+  for (;;) {
+    green::socket conn = listener.accept();
+    // Every place taken: one waiting for its request gives its place (freed as its thread
+    // unwinds, which spawn_n waits for). The connections just accepted may not have begun
+    // reading yet: waited for, looking again at times for a place freed meanwhile.
+    while (pool.free() == 0 && !waiting->close_longest_waiting())
+      waiting->wait_for_a_reader(std::chrono::milliseconds(50));
+    pool.spawn_n([handle, request_deadline, limits, waiting, c = std::move(conn)]() mutable {
+      serve_one(c, handle, request_deadline, limits, waiting.get());
+    });
+  }
 }
 
 }  // namespace swarmlet::http

@@ -2,6 +2,7 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <chrono>
 #include <map>
 #include <string>
@@ -1041,6 +1042,37 @@ TEST_F(Http, TheServerRefusesABodyOverItsLimitOrItsHeadBeforeReadingTheBody) {
   }
   EXPECT_EQ(r.readline(), "HTTP/1.1 200 OK\r\n");
   EXPECT_EQ(handled, 2);
+  srv.kill();
+}
+
+TEST_F(Http, WhenEveryPlaceIsTakenTheConnectionWaitingLongestForARequestGivesItsPlace) {
+  // Web hunt: 300 idle connections kept the master's /healthz (256 places) unanswered for the
+  // 30 s request deadline, long enough for Kubernetes' liveness probe to restart it mid-test.
+  // Here the deadline is an hour: without the eviction the last request is never answered.
+  g::socket small = g::socket::listen("127.0.0.1", 0);
+  auto srv = g::spawn([&] {
+    h::serve_http(
+        small, [](const h::request&, h::response& r) { r.body = "ok"; }, 2, 1h);
+  });
+  auto answered = [&](g::socket& s) {
+    s.sendall("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    g::buffered_reader r(s);
+    return g::with_timeout(10s, [&] { return r.readline(); }).value_or("no answer");
+  };
+  g::socket silent = g::socket::connect("127.0.0.1", small.local_port());  // sends nothing
+  g::socket partial = g::socket::connect("127.0.0.1", small.local_port());
+  partial.sendall("GET / HT");  // a request begun later, never finished
+  // Both places taken (the server has read the partial request's bytes): a third comes.
+  g::socket third = g::socket::connect("127.0.0.1", small.local_port());
+  EXPECT_EQ(answered(third), "HTTP/1.1 200 OK\r\n");
+  std::array<char, 16> buffer{};
+  EXPECT_EQ(g::with_timeout(10s, [&] { return silent.recv(buffer); }).value_or(99), 0u)
+      << "the one waiting longest was closed";
+  // A fourth takes the place of the one waiting longest now: the partial request (the third
+  // waits for its next request, begun after).
+  g::socket fourth = g::socket::connect("127.0.0.1", small.local_port());
+  EXPECT_EQ(answered(fourth), "HTTP/1.1 200 OK\r\n");
+  EXPECT_EQ(g::with_timeout(10s, [&] { return partial.recv(buffer); }).value_or(99), 0u);
   srv.kill();
 }
 
