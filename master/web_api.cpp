@@ -364,6 +364,13 @@ void web_api::post_stop(const http::request&, http::response& res) {
 }
 
 void web_api::post_reset(const http::request&, http::response& res) {
+  // Web hunt: a reset after the end emptied the finished test's numbers on the API and in its
+  // reports (a verdict then stood over 0 requests), which stay until the next test starts.
+  const auto phase = session_.current().state();
+  if (phase == test_runner::phase::ready || phase == test_runner::phase::stopped)
+    return error(res, 409,
+                 "no test is running: the numbers of the test that ended stay until the next one "
+                 "starts");
   session_.current().reset_stats();
   json(res, 200, {{"reset", true}});
 }

@@ -243,6 +243,7 @@ TEST(WebApi, RoutesAnswerJsonAndErrorsHaveStatusesAndMessages) {
   EXPECT_EQ(call(*f.api, "POST", "/api/swarm", R"({"users": -1})").status, 400);
   EXPECT_EQ(call(*f.api, "POST", "/api/swarm", R"({"users": 3})").status, 409) << "no test runs";
   EXPECT_EQ(call(*f.api, "POST", "/api/stop").status, 409) << "no test runs";
+  EXPECT_EQ(call(*f.api, "POST", "/api/reset").status, 409) << "no test runs";
   EXPECT_EQ(call(*f.api, "POST", "/api/quit").status, 404) << "not offered";
 }
 
@@ -426,6 +427,8 @@ TEST(WebApi, StartsChangesResetsAndStopsATest) {
   EXPECT_EQ(f.get("/api/stats")["state"], "stopped");
   EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 2)
       << "the last test's numbers stay until the next";
+  EXPECT_EQ(call(*f.api, "POST", "/api/reset").status, 409) << "not even by a reset (web hunt)";
+  EXPECT_EQ(f.get("/api/stats")["total"]["requests"], 2);
   // As Locust's: the whole-run rates count from the reset, not from the test's start.
   const auto report = f.get("/api/report.json");
   const double counted = report["counted_s"].get<double>();

@@ -69,6 +69,7 @@ function showStats(data) {
   }
   $('warnings').textContent = (data.warnings || []).join(' ');
   $('stop-button').disabled = data.state !== 'running';
+  $('reset-button').disabled = data.state !== 'running' && data.state !== 'stopping';
   $('edit-button').textContent = data.state === 'running' ? 'Edit' : 'New test';
   // A script's errors (type LUA) are not requests: below the Aggregated row, which leaves them
   // out, as in the console and the HTML report.
