@@ -641,6 +641,8 @@ void test_runner::command_users(int users, double spawn_rate,
   int arrival_threads = 0;
   if (arrival)
     for (const auto& w : workers_) arrival_threads += places_of(w);
+  // Every plan sent anew is numbered anew, though equal to the one before (see spawn_command).
+  const std::uint64_t plan_id = arrival ? ++arrival_plans_ : 0;
   worker_indexes_ = assign_worker_indexes(worker_indexes_, ids);
   int arrival_threads_before = 0;  // of the workers given rates before this one
   // The closed model's ramp is the test's: its changes (users to start or stop, from those
@@ -683,6 +685,7 @@ void test_runner::command_users(int users, double spawn_rate,
       c.arrival_ids = mine[open_model_users];
       if (!c.arrival_ids.empty()) {
         c.arrival = *arrival;
+        c.arrival_plan_id = plan_id;
         c.arrival->max_users = static_cast<int>(c.arrival_ids.size());
         c.arrival_first_thread = arrival_threads_before;
         c.arrival_threads = arrival_threads;

@@ -242,7 +242,8 @@ class test_runner final : public proto::report_sink {
   std::shared_ptr<const config::scenario> scenario_;
   runner_options options_;
   std::uint64_t run_id_;
-  std::uint64_t last_command_ = 0;  ///< spawn commands sent in this run, to any worker
+  std::uint64_t last_command_ = 0;   ///< spawn commands sent in this run, to any worker
+  std::uint64_t arrival_plans_ = 0;  ///< open-model plans sent (spawn_command::arrival_plan_id)
   aggregator aggregator_;
   std::vector<worker_entry> workers_;
   std::unordered_set<std::string> taking_part_;  ///< the ids in workers_ (asked per report)

@@ -113,10 +113,10 @@ std::map<std::string, Value> string_map(const msgpack::object& o, const char* wh
   return out;
 }
 
-/// [rate, rate_to, ramp_us, max_users, phase, until_us or nil, first_thread, threads]
+/// [rate, rate_to, ramp_us, max_users, phase, until_us or nil, first_thread, threads, plan_id]
 void pack_arrival(packer& p, const spawn_command& s) {
   const config::arrival_plan& a = *s.arrival;
-  p.pack_array(8);
+  p.pack_array(9);
   p.pack(a.rate);
   p.pack(a.rate_to);
   p.pack(static_cast<std::int64_t>(a.ramp.count()));
@@ -129,10 +129,11 @@ void pack_arrival(packer& p, const spawn_command& s) {
   }
   p.pack(s.arrival_first_thread);
   p.pack(s.arrival_threads);
+  p.pack(s.arrival_plan_id);
 }
 /// Into s.arrival and its threads.
 void unpack_arrival(const msgpack::object& o, spawn_command& s) {
-  expect_array(o, 8, "spawn.arrival");
+  expect_array(o, 9, "spawn.arrival");
   config::arrival_plan a;
   a.rate = number(field(o, 0, "spawn.arrival"), "spawn.arrival.rate");
   if (!(a.rate >= 0 && a.rate < 1e9)) throw bad_frame{"spawn.arrival.rate is out of range"};
@@ -157,6 +158,7 @@ void unpack_arrival(const msgpack::object& o, spawn_command& s) {
       small_int(field(o, 7, "spawn.arrival"), "spawn.arrival.threads", 1, 1'000'000'000);
   s.arrival_first_thread = small_int(field(o, 6, "spawn.arrival"), "spawn.arrival.first_thread", 0,
                                      s.arrival_threads - 1);
+  s.arrival_plan_id = u64(field(o, 8, "spawn.arrival"), "spawn.arrival.plan_id");
   s.arrival = a;
 }
 

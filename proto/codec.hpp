@@ -39,8 +39,10 @@ namespace swarmlet::proto {
 // worker's hub threads were (the busiest one's CPU, and the longest its loop went without
 // polling), so that the master warns when the generator's own delay is in the response times;
 // 15: stats reports carry the worker's warnings (more users than its machine has local
-// ports), so that the master says them where the user looks, not on a remote worker's console
-inline constexpr std::uint16_t protocol_version = 15;
+// ports), so that the master says them where the user looks, not on a remote worker's console;
+// 16: an open-model plan carries its number, so that a stage whose plan equals the one before
+// runs anew rather than being taken for a renewal of the workers' data-row leases
+inline constexpr std::uint16_t protocol_version = 16;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.
 inline constexpr double max_cpu_percent = 4096 * 100;

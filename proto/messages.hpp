@@ -45,6 +45,11 @@ struct spawn_command {
   /// (config::arrival_plan::share), so that the test's threads take the plan's arrivals in
   /// turn.
   std::optional<config::arrival_plan> arrival;
+  /// Numbered by the master for each plan it sends (a stage, a share among other workers): a
+  /// command with the plan the worker runs under the same number only renews its leases; under
+  /// another, even an equal plan (two stages alike) runs from now. Equal plans were taken for
+  /// one, and the second stage of a hold split in two sent no arrivals (hunt: 200 of 400).
+  std::uint64_t arrival_plan_id = 0;
   int arrival_first_thread = 0;
   int arrival_threads = 1;
   /// The open model: the ids its arrival users take (at most arrival->max_users of them).

@@ -20,6 +20,7 @@ bool same_users(const proto::spawn_command& a, const proto::spawn_command& b) {
   return a.run_id == b.run_id && a.users_per_class == b.users_per_class &&
          a.user_ids == b.user_ids && a.spawn_rate == b.spawn_rate &&
          a.spawn_delay_s == b.spawn_delay_s && a.arrival == b.arrival &&
+         a.arrival_plan_id == b.arrival_plan_id &&
          a.arrival_first_thread == b.arrival_first_thread &&
          a.arrival_threads == b.arrival_threads && a.arrival_ids == b.arrival_ids &&
          a.worker_index == b.worker_index && a.worker_count == b.worker_count;

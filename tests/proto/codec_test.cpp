@@ -153,11 +153,13 @@ TEST(Codec, AnOpenModelSpawnCarriesItsArrivalPlanWhole) {
                                              40,   0.375, std::chrono::seconds(9)};
   s.arrival_first_thread = 3;
   s.arrival_threads = 7;
+  s.arrival_plan_id = 5;
   auto s2 = round_trip(p::message_type::spawn, s);
   ASSERT_TRUE(s2.arrival);
   EXPECT_EQ(*s2.arrival, *s.arrival);
   EXPECT_EQ(s2.arrival_first_thread, 3);
   EXPECT_EQ(s2.arrival_threads, 7);
+  EXPECT_EQ(s2.arrival_plan_id, 5u);
   s.arrival->until.reset();  // no end: until another plan or the stop
   s2 = round_trip(p::message_type::spawn, s);
   EXPECT_EQ(*s2.arrival, *s.arrival);
@@ -275,50 +277,52 @@ TEST(Codec, SetupDataPastItsLimitIsNamedBeforeItIsSentAndAWorkerCanSayWhatItRefu
 }
 
 TEST(Codec, ABadArrivalPlanIsADecodeErrorWithAReason) {
-  // rate, rate_to, ramp_us, max_users, phase, until_us, first_thread, threads
-  using plan = std::tuple<double, double, std::int64_t, int, double, std::int64_t, int, int>;
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 5'000'000, 10, 0.5, 5'000'000, 0, 1})), "");
+  // rate, rate_to, ramp_us, max_users, phase, until_us, first_thread, threads, plan_id
+  using plan =
+      std::tuple<double, double, std::int64_t, int, double, std::int64_t, int, int, std::uint64_t>;
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 5'000'000, 10, 0.5, 5'000'000, 0, 1, 1})), "");
   EXPECT_EQ(reason_of(spawn_frame(msgpack::type::nil_t())), "") << "nil: the closed model";
-  EXPECT_EQ(reason_of(spawn_frame(plan{-1, 200, 0, 10, 0, 5'000'000, 0, 1})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{-1, 200, 0, 10, 0, 5'000'000, 0, 1, 1})),
             "spawn.arrival.rate is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{std::nan(""), 200, 0, 10, 0, 5'000'000, 0, 1})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{std::nan(""), 200, 0, 10, 0, 5'000'000, 0, 1, 1})),
             "spawn.arrival.rate is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 2e9, 0, 10, 0, 5'000'000, 0, 1})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 2e9, 0, 10, 0, 5'000'000, 0, 1, 1})),
             "spawn.arrival.rate_to is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, -5, 10, 0, 5'000'000, 0, 1})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, -5, 10, 0, 5'000'000, 0, 1, 1})),
             "spawn.arrival.ramp_us is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 0, 0, 5'000'000, 0, 1})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 0, 0, 5'000'000, 0, 1, 1})),
             "spawn.arrival.max_users is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{0, 200, 0, 10, 0, 5'000'000, 0, 1})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{0, 200, 0, 10, 0, 5'000'000, 0, 1, 1})),
             "spawn.arrival has no rate")
       << "without a ramp, rate_to is not a rate";
   // A phase outside [0, 1) would put a share's arrivals among another share's, or before its
   // start.
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, 1, 5'000'000, 0, 1})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, 1, 5'000'000, 0, 1, 1})),
             "spawn.arrival.phase is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, -0.25, 5'000'000, 0, 1})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, -0.25, 5'000'000, 0, 1, 1})),
             "spawn.arrival.phase is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, std::nan(""), 5'000'000, 0, 1})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, std::nan(""), 5'000'000, 0, 1, 1})),
             "spawn.arrival.phase is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, 0, -1, 0, 1})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, 0, -1, 0, 1, 1})),
             "spawn.arrival.until_us is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, 0, 0, 0, 0})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, 0, 0, 0, 0, 1})),
             "spawn.arrival.threads is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, 0, 0, 4, 4})),
+  EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, 0, 0, 4, 4, 1})),
             "spawn.arrival.first_thread is out of range")
       << "threads 0 to 3 of 4";
   EXPECT_EQ(reason_of(spawn_frame(
-                std::make_tuple(100.0, 200.0, 0, 10, 0.0, msgpack::type::nil_t(), 0, 2))),
+                std::make_tuple(100.0, 200.0, 0, 10, 0.0, msgpack::type::nil_t(), 0, 2, 1))),
             "")
       << "nil: no end";
   EXPECT_EQ(reason_of(spawn_frame(std::make_tuple(100.0, 200.0, 0, 10))),
-            "spawn.arrival must be an array of 8")
+            "spawn.arrival must be an array of 9")
       << "a protocol 9 plan";
-  EXPECT_EQ(reason_of(spawn_frame(std::make_tuple(std::string("fast"), 200.0, 0, 10, 0.0, 0, 0, 1)))
-                .rfind("spawn.arrival.rate ", 0),
-            0u)
+  EXPECT_EQ(
+      reason_of(spawn_frame(std::make_tuple(std::string("fast"), 200.0, 0, 10, 0.0, 0, 0, 1, 1)))
+          .rfind("spawn.arrival.rate ", 0),
+      0u)
       << "a rate that is not a number";
-  EXPECT_EQ(reason_of(spawn_frame(100.0)), "spawn.arrival must be an array of 8");
+  EXPECT_EQ(reason_of(spawn_frame(100.0)), "spawn.arrival must be an array of 9");
 }
 
 TEST(Codec, ASpawnCompleteClaimingNegativeOrTooManyUsersIsADecodeError) {
