@@ -226,9 +226,8 @@ class test_runner final : public proto::report_sink {
   void end_if_rows_ran_out();
   bool ends_when_rows_run_out_ = false;  ///< every user class takes unique rows (set at run())
   /// The seconds the merged totals cover, from counted_since_: what the live rates divide by.
-  /// Workers report once an interval, so the totals lag the clock by up to one; the seconds
-  /// end where the worker with users whose reports lag most has reported up to (0 while one
-  /// has not reported since the counting began).
+  /// Workers report once an interval, so the totals lag the clock by up to one: the mean, over
+  /// the workers running users that have reported, of the time their reports reach.
   double counted_seconds() const;
   /// Runs `write` on the live reports, if any; one that fails is said once and stops them.
   template <class Write>

@@ -235,7 +235,9 @@ std::optional<threshold::outcome> threshold::breaks_live(const stats::stats_tabl
   // The delay runs from where the counting did: after a reset, the rates over the first
   // instants are as wild as at the start of the test.
   const double delay_s = std::chrono::duration<double>(delay).count();
-  if (!abort_on_fail || seconds < delay_s || counted_seconds < delay_s) return std::nullopt;
+  // Nothing covered yet (the reports since a reset not in): no rate to judge.
+  if (!abort_on_fail || seconds < delay_s || counted_seconds < delay_s || counted_seconds <= 0)
+    return std::nullopt;
   const outcome now = judge(table, counted_seconds);
   if (now.requests == 0 || now.passed) return std::nullopt;
   // Counts and the maximum only grow, the minimum only shrinks: broken for good only when the
