@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "common/green/errors.hpp"
@@ -96,8 +97,10 @@ void drain_before_close(green::stream& connection, std::span<char> buffer) {
 }
 
 /// The connections of a server parked reading a request (none of it yet, or part), by when
-/// they began waiting for it. When every place is taken, the one waiting longest gives its
-/// place to the newcomer, as nginx closes idle keep-alive connections for new ones: 300 idle
+/// they began waiting for it. When every place is taken, the idle one (no byte of a request
+/// yet) waiting longest gives its place to the newcomer, as nginx closes idle keep-alive
+/// connections for new ones; only when none is idle, the one whose request began earliest
+/// (review: a slow upload from the UI went before idle connections). 300 idle
 /// connections kept a master's /healthz unanswered for 30 s (the request deadline), long
 /// enough for Kubernetes' liveness probe to restart it mid-test (web hunt).
 class waiting_connections {
@@ -107,20 +110,21 @@ class waiting_connections {
   /// While the running green thread reads (parked) for request `number`.
   class reading {
    public:
-    reading(waiting_connections* all, std::uint64_t number) : all_(all), number_(number) {
+    reading(waiting_connections* all, bool begun, std::uint64_t number)
+        : all_(all), key_(begun, number) {
       if (all_ == nullptr) return;
-      all_->by_request_.emplace(number_, green::hub::get().current_thread());
+      all_->by_request_.emplace(key_, green::hub::get().current_thread());
       if (!all_->reader_came_.ready()) all_->reader_came_.send();
     }
     ~reading() {
-      if (all_ != nullptr) all_->by_request_.erase(number_);
+      if (all_ != nullptr) all_->by_request_.erase(key_);
     }
     reading(const reading&) = delete;
     reading& operator=(const reading&) = delete;
 
    private:
     waiting_connections* all_;
-    std::uint64_t number_;
+    std::pair<bool, std::uint64_t> key_;
   };
   /// Ends the connection that has waited longest for its request (it sees green_exit where it
   /// reads, and closes); none if no connection is reading.
@@ -139,7 +143,8 @@ class waiting_connections {
   }
 
  private:
-  std::map<std::uint64_t, green::thread_record*> by_request_;
+  /// By (request begun, number): the idle ones first, then those reading a request.
+  std::map<std::pair<bool, std::uint64_t>, green::thread_record*> by_request_;
   green::event<> reader_came_;
   std::uint64_t requests_ = 0;
 };
@@ -160,7 +165,7 @@ void serve_one(green::stream& connection, const handler& handle,
     while (!parser.complete() && !parser.failed()) {
       if (begin == end) {
         begin = 0;
-        const waiting_connections::reading parked(waiting, request_number);
+        const waiting_connections::reading parked(waiting, parser.started(), request_number);
         end = connection.read_some(std::span<char>(in.data(), in.size()));
         if (end == 0) {
           if (!parser.started()) return false;

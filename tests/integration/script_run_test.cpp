@@ -316,7 +316,9 @@ return {
   EXPECT_NE(errors(s).find("on_stop did not end within 300ms (http.timeout bounds it)"),
             std::string::npos)
       << errors(s);
-  EXPECT_EQ(http_requests(s), served()) << "every request on_stop made is in the report";
+  // A request in flight when the bound expires is cut uncounted (the runner's bound, not the
+  // script's): at most that one of on_stop's requests is missing from the report.
+  EXPECT_LE(served() - http_requests(s), 1u) << "on_stop's requests are in the report";
 }
 
 TEST_F(ScriptedRun, ARequestKilledBeforeItWasSentIsNotCounted) {
