@@ -67,6 +67,13 @@ struct client::origin {
 };
 
 namespace {
+/// A TLS failure after the handshake, named as the handshake's is (with the server), with the
+/// note when the server wanted a client certificate none was given for.
+std::string tls_failure(const url& base, std::string_view what, bool no_certificate) {
+  return "TLS with " + base.host + ":" + std::to_string(base.port) + ": " + std::string(what) +
+         (no_certificate ? no_client_certificate_note : "");
+}
+
 /// Whether `bytes` begin with an HTTP/2 frame of the connection itself (stream 0): the
 /// SETTINGS or GOAWAY a server that speaks only h2c sends to an HTTP/1.1 request, where
 /// http-parser sees "invalid constant string".
@@ -412,9 +419,7 @@ result client::send_h2(origin& o, const std::shared_ptr<connection>& c, const re
   out.result.client_certificate_missing = c->tls && c->tls->client_certificate_missing();
   if (out.result.error == error_kind::tls) {  // named as over HTTP/1.1
     out.result.error_message =
-        "TLS with " + o.base.host + ":" + std::to_string(o.base.port) + ": " +
-        out.result.error_message +
-        (out.result.client_certificate_missing ? no_client_certificate_note : "");
+        tls_failure(o.base, out.result.error_message, out.result.client_certificate_missing);
   }
   return std::move(out.result);
 }
@@ -545,8 +550,7 @@ result client::send_once(origin& o, const request& req, wire_target target, bool
       const bool no_certificate = conn.tls && conn.tls->client_certificate_missing();
       close(o);
       r.error = error_kind::tls;
-      r.error_message = "TLS with " + o.base.host + ":" + std::to_string(o.base.port) + ": " +
-                        e.what() + (no_certificate ? no_client_certificate_note : "");
+      r.error_message = tls_failure(o.base, e.what(), no_certificate);
       return r;
     } catch (const std::system_error& e) {
       close(o);
