@@ -153,7 +153,6 @@ void unpack_arrival(const msgpack::object& o, spawn_command& s) {
       throw bad_frame{"spawn.arrival.until_us is out of range"};
     a.until = std::chrono::microseconds(until_us);
   }
-  if (!a.has_arrivals()) throw bad_frame{"spawn.arrival has no rate"};
   s.arrival_threads =
       small_int(field(o, 7, "spawn.arrival"), "spawn.arrival.threads", 1, 1'000'000'000);
   s.arrival_first_thread = small_int(field(o, 6, "spawn.arrival"), "spawn.arrival.first_thread", 0,

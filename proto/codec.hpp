@@ -42,7 +42,7 @@ namespace swarmlet::proto {
 // ports), so that the master says them where the user looks, not on a remote worker's console;
 // 16: an open-model plan carries its number, so that a stage whose plan equals the one before
 // runs anew rather than being taken for a renewal of the workers' data-row leases
-inline constexpr std::uint16_t protocol_version = 16;
+inline constexpr std::uint16_t protocol_version = 17;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.
 inline constexpr double max_cpu_percent = 4096 * 100;

@@ -120,6 +120,7 @@ void arrival_scheduler::loop() {
   for (;;) {
     plan_changed_.reset();
     const config::arrival_plan plan = plan_;
+    // A pause (a stage at rate 0) or the stop: the next plan, if any, spawns the loop anew.
     if (!plan.has_arrivals()) return;
     // The schedule starts when the plan came, as the test's time does. Users are made first,
     // and the first schedule waits for them (up to 10 s), so that its first arrivals find them

@@ -37,7 +37,8 @@ struct arrival_plan {
   }
   /// The rate the plan settles at: rate_to after a ramp, rate without one.
   double final_rate() const noexcept { return ramp.count() > 0 ? rate_to : rate; }
-  /// Whether any arrival is due at all (false for the all-zero plan that ends a schedule).
+  /// Whether any arrival is due at all (false for a stage at rate 0 and for the all-zero plan
+  /// that ends a schedule: both leave the users idle until another plan).
   bool has_arrivals() const noexcept { return rate > 0 || final_rate() > 0; }
   /// The rate `elapsed` after the start: linear along the ramp, then the final rate.
   double rate_at(std::chrono::microseconds elapsed) const noexcept;

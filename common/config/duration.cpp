@@ -55,14 +55,15 @@ std::optional<std::chrono::microseconds> parse_duration(std::string_view text) {
   return std::chrono::microseconds(static_cast<std::int64_t>(std::llround(total_us)));
 }
 
-std::optional<double> parse_rate(std::string_view text) {
+std::optional<double> parse_rate(std::string_view text, bool zero_allowed) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
     text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
     text.remove_suffix(1);
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || !(value > 0) || !std::isfinite(value)) return std::nullopt;
+  if (ec != std::errc() || !(value > 0 || (zero_allowed && value == 0)) || !std::isfinite(value))
+    return std::nullopt;
   std::string_view unit = text.substr(end - text.data());
   double per_second;
   if (unit.empty() || unit == "/s")

@@ -11,7 +11,7 @@ namespace swarmlet::config {
 /// go from the largest down, each once: "1h1h", "30s1m").
 std::optional<std::chrono::microseconds> parse_duration(std::string_view text);
 /// Rates as people write them: "5000/s", "300/m", "10/h", or a bare number per second.
-std::optional<double> parse_rate(std::string_view text);
+std::optional<double> parse_rate(std::string_view text, bool zero_allowed = false);
 
 /// "1h30m", "45s", "250ms": the shortest exact spelling.
 std::string format_duration(std::chrono::microseconds d);

@@ -223,7 +223,8 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
     r.expect_map(a, "load.arrival_rate");
     r.check_keys(a, {"rate", "max_users"}, "load.arrival_rate");
     arrival_spec spec;
-    if (a["rate"]) spec.rate = r.rate(a["rate"], "load.arrival_rate.rate");
+    // 0 is a start rate for stages to ramp up from, as k6's startRate: 0 (checked below).
+    if (a["rate"]) spec.rate = r.rate(a["rate"], "load.arrival_rate.rate", true);
     if (a["max_users"])
       spec.max_users =
           static_cast<int>(r.integer(a["max_users"], "load.arrival_rate.max_users", 1, 10'000'000));
@@ -251,7 +252,7 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
         r.check_keys(s, {"duration", "rate"}, "a stage of the open model");
         if (!s["duration"] || !s["rate"])
           r.fail(s, "a stage of the open model needs duration and rate");
-        stage.rate = r.rate(s["rate"], "stage rate");
+        stage.rate = r.rate(s["rate"], "stage rate", true);  // 0: a pause, or a ramp to none
       } else {
         r.check_keys(s, {"duration", "users", "spawn_rate"}, "a stage");
         if (!s["duration"] || !s["users"]) r.fail(s, "a stage needs duration and users");
@@ -267,7 +268,14 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
     for (const auto& s : l.stages) all += s.duration;
     if (all.count() == 0 && !l.run_time)
       r.fail(st, "load.stages last 0 s in all: give a stage a duration above 0 (or a run_time)");
+    if (l.arrival && l.arrival->rate == 0 &&
+        std::all_of(l.stages.begin(), l.stages.end(), [](const auto& s) { return s.rate == 0; }))
+      r.fail(st, "every stage's rate is 0, as is load.arrival_rate.rate: no iteration would run");
   }
+  if (l.arrival && l.arrival->rate == 0 && l.stages.empty())
+    r.fail(n["arrival_rate"]["rate"],
+           "load.arrival_rate.rate is 0 and there are no stages: no iteration would run (0 is a "
+           "start rate for stages to ramp from)");
   return l;
 }
 

@@ -98,13 +98,14 @@ class reader {
       fail(n, what + ": '" + n.Scalar() + "' is not a duration (expected e.g. 500ms, 30s, 1h30m)");
     return *d;
   }
-  double rate(const YAML::Node& n, const std::string& what) const {
+  /// A rate per second; 0 only where `zero_allowed` (a stage of the open model may pause).
+  double rate(const YAML::Node& n, const std::string& what, bool zero_allowed = false) const {
     if (!n.IsScalar()) fail(n, what + " must be a rate like 5000/s");
-    auto v = parse_rate(n.Scalar());
+    auto v = parse_rate(n.Scalar(), zero_allowed);
     if (!v)
-      fail(n, what + ": '" + n.Scalar() +
-                  "' is not a rate above 0 and up to 10000000/s (expected e.g. 5000/s, 300/m, "
-                  "10/h)");
+      fail(n, what + ": '" + n.Scalar() + "' is not a rate " +
+                  (zero_allowed ? "from 0" : "above 0") +
+                  " up to 10000000/s (expected e.g. 5000/s, 300/m, 10/h)");
     return *v;
   }
   template_string templ(const YAML::Node& n, const std::string& what) const {

@@ -967,9 +967,26 @@ TEST(ScenarioLoader, NoStagesAndNoTimeToAnswerAreRefusedNotRun) {
   EXPECT_EQ(error_of("load: {stages: [{duration: 0s, users: 5}], run_time: 1m}\n"), "no error")
       << "a step to 5 users, held for the run time";
   EXPECT_EQ(error_of("load: {arrival_rate: {rate: 20000000/s}}\n"),
-            "s.yaml:3:29: load.arrival_rate.rate: '20000000/s' is not a rate above 0 and up to "
+            "s.yaml:3:29: load.arrival_rate.rate: '20000000/s' is not a rate from 0 up to "
             "10000000/s (expected e.g. 5000/s, 300/m, 10/h)")
       << "the limit, named";
+  // As k6's ramping arrival rate: a stage at 0 pauses, or ramps down to none, and stages may
+  // start from none.
+  EXPECT_EQ(error_of("load: {arrival_rate: {rate: 0/s}, stages: [{duration: 1s, rate: 9/s}, "
+                     "{duration: 1s, rate: 0}, {duration: 1s, rate: 0/s}]}\n"),
+            "no error");
+  EXPECT_EQ(error_of("load: {arrival_rate: {rate: 0}}\n"),
+            "s.yaml:3:29: load.arrival_rate.rate is 0 and there are no stages: no iteration would "
+            "run (0 is a start rate for stages to ramp from)");
+  EXPECT_EQ(error_of("load: {arrival_rate: {rate: 0}, stages: [{duration: 1s, rate: 0/m}]}\n"),
+            "s.yaml:3:41: every stage's rate is 0, as is load.arrival_rate.rate: no iteration "
+            "would run");
+  EXPECT_EQ(error_of("load: {arrival_rate: {rate: 5}, stages: [{duration: 1s, rate: -1}]}\n"),
+            "s.yaml:3:63: stage rate: '-1' is not a rate from 0 up to 10000000/s (expected e.g. "
+            "5000/s, 300/m, 10/h)");
+  EXPECT_EQ(error_of("load: {users: 5, spawn_rate: 0}\n"),
+            "s.yaml:3:30: load.spawn_rate (users per second) must be between 0.001 and 1e+07")
+      << "the closed model's rate stays above 0";
   EXPECT_EQ(error_of("http: {timeout: 0s}\n"), "s.yaml:3:17: http.timeout must be more than 0")
       << "every request failed at once";
   EXPECT_EQ(error_of("http: {connect_timeout: 0ms}\n"),

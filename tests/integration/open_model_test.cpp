@@ -107,6 +107,21 @@ TEST_F(OpenModel, AStageWhosePlanEqualsTheOneBeforeRunsItsArrivals) {
   EXPECT_LE(n, 80u);
 }
 
+TEST_F(OpenModel, AStageAtRateZeroPauses) {
+  // As k6's ramping arrival rate: stages start from 0 and may pause at 0 (they were refused).
+  // 40 arrivals in 2 s, none in the 1 s pause, 40 in the last 2 s; on two hub threads.
+  start_target();
+  const auto s =
+      run("{arrival_rate: {rate: 0, max_users: 10}, stages: [{duration: 0s, rate: 20/s}, "
+          "{duration: 2s, rate: 20/s}, {duration: 0s, rate: 0}, {duration: 1s, rate: 0/s}, "
+          "{duration: 0s, rate: 20/s}, {duration: 2s, rate: 20/s}]}",
+          "[{get: /}]", "2");
+  const auto n = s["totals"]["requests"].get<std::uint64_t>() +
+                 s["totals"]["dropped_iterations"].get<std::uint64_t>();
+  EXPECT_GE(n, 70u) << "both held stages ran (each stage's plan starts when it comes)";
+  EXPECT_LE(n, 80u) << "nothing ran in the pause";
+}
+
 TEST_F(OpenModel, TooFewUsersForTheLatencyDropIterationsAndSaySo) {
   start_target();
   // Two users, 100 ms per request: 20 iterations a second at most, 100 asked.

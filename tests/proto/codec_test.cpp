@@ -282,6 +282,8 @@ TEST(Codec, ABadArrivalPlanIsADecodeErrorWithAReason) {
       std::tuple<double, double, std::int64_t, int, double, std::int64_t, int, int, std::uint64_t>;
   EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 5'000'000, 10, 0.5, 5'000'000, 0, 1, 1})), "");
   EXPECT_EQ(reason_of(spawn_frame(msgpack::type::nil_t())), "") << "nil: the closed model";
+  EXPECT_EQ(reason_of(spawn_frame(plan{0, 200, 0, 10, 0, 5'000'000, 0, 1, 1})), "")
+      << "a stage at rate 0 (without a ramp, rate_to is not a rate): a pause";
   EXPECT_EQ(reason_of(spawn_frame(plan{-1, 200, 0, 10, 0, 5'000'000, 0, 1, 1})),
             "spawn.arrival.rate is out of range");
   EXPECT_EQ(reason_of(spawn_frame(plan{std::nan(""), 200, 0, 10, 0, 5'000'000, 0, 1, 1})),
@@ -292,9 +294,6 @@ TEST(Codec, ABadArrivalPlanIsADecodeErrorWithAReason) {
             "spawn.arrival.ramp_us is out of range");
   EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 0, 0, 5'000'000, 0, 1, 1})),
             "spawn.arrival.max_users is out of range");
-  EXPECT_EQ(reason_of(spawn_frame(plan{0, 200, 0, 10, 0, 5'000'000, 0, 1, 1})),
-            "spawn.arrival has no rate")
-      << "without a ramp, rate_to is not a rate";
   // A phase outside [0, 1) would put a share's arrivals among another share's, or before its
   // start.
   EXPECT_EQ(reason_of(spawn_frame(plan{100, 200, 0, 10, 1, 5'000'000, 0, 1, 1})),
