@@ -466,7 +466,7 @@ request_spec read_request(const reader& r, const YAML::Node& n, bool as_task,
   }
   if (methods != 1)
     r.fail(n, "a request needs exactly one of get, post, put, delete, patch, head, options");
-  if (n["name"]) req.name = r.text(n["name"], "name");
+  if (n["name"]) req.name = r.stats_name(n["name"], "name");
   read_headers_and_query(r, n, req);
   if ((n["body"] ? 1 : 0) + (n["json"] ? 1 : 0) + (n["form"] ? 1 : 0) + (n["multipart"] ? 1 : 0) >
       1)

@@ -292,7 +292,7 @@ threshold read_threshold(const reader& r, const YAML::Node& t) {
     if (t["name"] && !t["check"]) r.fail(t, "a threshold on one name needs name and check");
     if (!t["check"])
       r.fail(t, "a threshold needs check, e.g. {check: fail_ratio < 0.01, abort_on_fail: true}");
-    if (t["name"]) name = r.text(t["name"], "threshold name");
+    if (t["name"]) name = r.stats_name(t["name"], "threshold name");
     if (t["method"]) {
       if (!t["name"])
         r.fail(t["method"],

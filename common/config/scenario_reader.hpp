@@ -121,6 +121,14 @@ class reader {
       fail(n, what + " '" + s + "' " + e.what());
     }
   }
+  /// A stats name written at `n` (a request's, a threshold's): with its ${env.NAME} resolved
+  /// when nothing else varies, as a path's are when it names its request, so that a threshold
+  /// names what the request reports (it never matched `/t/${env.T}`); other substitutions stay
+  /// as written (a name is never rendered per user).
+  std::string stats_name(const YAML::Node& n, const std::string& what) const {
+    const template_string t = templ(n, what);
+    return t.constant() ? t.render({}) : t.source();
+  }
   regex pattern(const YAML::Node& n, const std::string& what) const {
     const std::string s = text(n, what);
     try {

@@ -114,7 +114,7 @@ request_spec read_ws_step(const reader& r, const YAML::Node& n, bool as_task,
     }
   }
   if (n["name"]) {
-    req.name = r.text(n["name"], "name");
+    req.name = r.stats_name(n["name"], "name");
     ws.derived_name = false;
   }
   if (n["on_failure"]) req.on_failure = read_failure_action(r, n["on_failure"]);

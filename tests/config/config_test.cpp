@@ -1346,3 +1346,31 @@ TEST(HttpSettings, TlsFilesAreReadNextToTheScenarioAndChecked) {
       << config_error_of(base + "{client_cert: ca.pem}\n", dir);
   std::filesystem::remove_all(dir);
 }
+
+TEST(ScenarioLoader, AThresholdNamesARequestAsItsStatsAreNamedEnvironmentAndAll) {
+  // Review: a path's ${env.T} is resolved in the name its stats are kept under, a threshold's
+  // name was taken as written: {name: "/t/${env.T}"} judged no request, and passed.
+  const auto env = [](const std::string& n) -> std::optional<std::string> {
+    if (n == "T") return "acme";
+    return std::nullopt;
+  };
+  const auto s = c::load_scenario_text(
+      "target: http://x/\n"
+      "users: [{tasks: [{get: \"/t/${env.T}\"}, {get: /u, name: \"u ${env.T}\"},\n"
+      "  {get: \"/v/${user_id}\", name: \"v ${env.T} ${user_id}\"},\n"
+      "  {ws: /chat, name: \"chat ${env.T:-x}\"}]}]\n"
+      "thresholds: [{name: \"/t/${env.T}\", check: p95 < 1s}, {name: \"u ${env.T}\", check: p95 "
+      "< 1s},\n"
+      "  {name: \"v ${env.T} ${user_id}\", check: p95 < 1s}]\n",
+      "t.yaml", ".", env);
+  const auto& steps = s.users[0].tasks;
+  ASSERT_EQ(steps.size(), 4u);
+  EXPECT_EQ(steps[0].steps[0].name, "/t/acme");
+  EXPECT_EQ(steps[1].steps[0].name, "u acme");
+  EXPECT_EQ(steps[2].steps[0].name, "v ${env.T} ${user_id}") << "varies per user: as written";
+  EXPECT_EQ(steps[3].steps[0].name, "chat acme");
+  ASSERT_EQ(s.thresholds.size(), 3u);
+  EXPECT_EQ(s.thresholds[0].name, "/t/acme");
+  EXPECT_EQ(s.thresholds[1].name, "u acme");
+  EXPECT_EQ(s.thresholds[2].name, "v ${env.T} ${user_id}");
+}
