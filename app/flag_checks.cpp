@@ -68,6 +68,18 @@ CLI::Validator not_empty() {
       "", "not empty");
 }
 
+void refuse_empty_environment(const CLI::App& cmd) {
+  for (const CLI::Option* opt : cmd.get_options()) {
+    // Flags (--quiet, --headless) take an empty variable as unset, as CLI11 does.
+    if (opt->get_envname().empty() || opt->count() != 0 || opt->get_items_expected_min() == 0)
+      continue;
+    const char* value = std::getenv(opt->get_envname().c_str());
+    if (value != nullptr && *value == '\0')
+      throw CLI::ValidationError(opt->get_envname() + " (" + opt->get_name() +
+                                 "): is empty: give a value, or unset it");
+  }
+}
+
 std::optional<log_level> parse_log_level(std::string_view text) {
   const std::string level = upper(text);
   if (level == "DEBUG") return log_level::debug;

@@ -23,6 +23,13 @@ CLI::Validator any_number();
 /// `-t ''` without a time limit, `--json ''` wrote no report, each without a word.
 CLI::Validator not_empty();
 
+/// Refuses (CLI::ValidationError, "SWARMLET_MASTER_KEY (--master-key): is empty: ...") an option
+/// of `cmd` that takes a value, was not given on the command line, and whose environment variable
+/// is set but empty. CLI11 takes an empty variable for an unset one: SWARMLET_MASTER_KEY= ran a
+/// worker unencrypted, SWARMLET_CURVE_ALLOW= let every worker in, where the flag with '' is
+/// refused (not_empty()). Called first in each command's callback.
+void refuse_empty_environment(const CLI::App& cmd);
+
 /// Locust's log levels. What each one prints is documented in README.md ("Log levels").
 enum class log_level { debug, info, warning, error, critical };
 /// DEBUG, INFO, WARNING (or WARN), ERROR, CRITICAL in any case; nothing for anything else.

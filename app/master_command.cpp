@@ -95,7 +95,14 @@ int serve(master_flags& f) {
     if (!f.curve_allow.empty() && f.curve_key.empty())
       throw proto::key_error("--curve-allow needs --curve-key (the master's own key file)");
     if (!f.curve_key.empty()) curve = proto::read_curve_keypair(f.curve_key);
-    if (!f.curve_allow.empty()) allowed = proto::read_public_keys(f.curve_allow);
+    if (!f.curve_allow.empty()) {
+      allowed = proto::read_public_keys(f.curve_allow);
+      // An empty list admitted no one: every worker was refused and the test never started.
+      if (allowed.empty())
+        throw proto::key_error(f.curve_allow +
+                               ": --curve-allow lists no public key, so no worker could join "
+                               "(one a line: cat worker*.pub > workers.pub)");
+    }
   } catch (const proto::key_error& e) {
     std::cerr << "swarmlet master: " << e.what() << "\n";
     return exit_bad_usage;
@@ -217,7 +224,8 @@ int serve(master_flags& f) {
     }
     std::cerr << "swarmlet master: only " << joined << " of " << f.expect_workers
               << " expected workers joined within " << config::format_duration(expect_timeout)
-              << "; start them with: swarmlet worker --master HOST:" << control_port << "\n";
+              << "; start them with: swarmlet worker --master HOST:" << control_port
+              << (curve ? " --master-key MASTER.pub --curve-key WORKER.key" : "") << "\n";
     return false;
   });
   link->quit_all();
@@ -271,7 +279,10 @@ void add_master_command(CLI::App& app, int& exit_code) {
                   "Admit only the workers whose public keys this file lists")
       ->envname("SWARMLET_CURVE_ALLOW")
       ->check(not_empty());
-  cmd->callback([f, &exit_code] { exit_code = serve(*f); });
+  cmd->callback([f, cmd, &exit_code] {
+    refuse_empty_environment(*cmd);
+    exit_code = serve(*f);
+  });
 }
 
 }  // namespace swarmlet::app

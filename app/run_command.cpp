@@ -101,7 +101,10 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--report-interval-ms", f->report_interval_ms, "Worker stats report interval")
       ->check(whole_number())
       ->check(CLI::Range(10, 60'000));
-  cmd->callback([f, &exit_code] { exit_code = run(*f); });
+  cmd->callback([f, cmd, &exit_code] {
+    refuse_empty_environment(*cmd);
+    exit_code = run(*f);
+  });
 }
 
 }  // namespace swarmlet::app

@@ -111,7 +111,10 @@ void add_target_command(CLI::App& app, int& exit_code) {
       "  /__swarmlet/recorded {\"recorded\": {what /record/ got: times}}\n"
       "Anything else: 404.");
   add_version_flag(*cmd);
-  cmd->callback([f, &exit_code] { exit_code = serve(*f); });
+  cmd->callback([f, cmd, &exit_code] {
+    refuse_empty_environment(*cmd);
+    exit_code = serve(*f);
+  });
 }
 
 }  // namespace swarmlet::app

@@ -221,7 +221,10 @@ void add_worker_command(CLI::App& app, int& exit_code) {
       ->check(not_empty());
   add_log_level_flag(*cmd, f->level);
   add_version_flag(*cmd);
-  cmd->callback([f, &exit_code] { exit_code = serve(*f); });
+  cmd->callback([f, cmd, &exit_code] {
+    refuse_empty_environment(*cmd);
+    exit_code = serve(*f);
+  });
 }
 
 }  // namespace swarmlet::app

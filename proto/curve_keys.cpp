@@ -30,7 +30,7 @@ std::ifstream open_key_file(const std::string& file) {
   if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
     throw key_error(file + ": not a regular file (a key file is one)");
   std::ifstream in(file);
-  if (!in) throw key_error(file + ": cannot read this key file");
+  if (!in) throw key_error(file + ": cannot read this key file: " + os_reason());
   return in;
 }
 
@@ -89,6 +89,12 @@ curve_keypair read_curve_keypair(const std::string& file) {
   if (keys.public_key.empty() || keys.secret_key.empty())
     throw key_error(
         file + ": a key file holds public-key and secret-key (make one with `swarmlet keygen`)");
+  // The public key is the secret's: one of another pair (edited, or pasted from another file)
+  // was announced and shared, and no peer given it could ever complete a handshake.
+  char derived[41];
+  if (zmq_curve_public(derived, keys.secret_key.c_str()) == 0 && keys.public_key != derived)
+    throw key_error(file + ": public-key is not the one of this secret-key (its own is " + derived +
+                    "): make the pair again with `swarmlet keygen`");
   return keys;
 }
 

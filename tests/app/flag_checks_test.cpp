@@ -154,4 +154,31 @@ TEST(FlagChecks, AValueFromTheEnvironmentNamesItsVariable) {
   ::unsetenv("SWARMLET_TEST_USERS");
 }
 
+TEST(FlagChecks, AnEmptyVariableIsRefusedNotTakenForUnset) {
+  // Hunt: SWARMLET_MASTER_KEY= ran a worker unencrypted (CLI11 skips an empty variable).
+  ::setenv("SWARMLET_TEST_KEY", "", 1);
+  ::setenv("SWARMLET_TEST_QUIET", "", 1);
+  const auto error_of = [](std::vector<std::string> args) {
+    CLI::App app{"test", "swarmlet"};
+    CLI::App* run = app.add_subcommand("run");
+    std::string key;
+    bool quiet = false;
+    run->add_option("--key", key)->envname("SWARMLET_TEST_KEY");
+    run->add_flag("--quiet", quiet)->envname("SWARMLET_TEST_QUIET");
+    run->callback([run] { a::refuse_empty_environment(*run); });
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    try {
+      app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+      return std::string(e.what());
+    }
+    return std::string("parsed");
+  };
+  EXPECT_EQ(error_of({"run"}), "SWARMLET_TEST_KEY (--key): is empty: give a value, or unset it");
+  EXPECT_EQ(error_of({"run", "--key", "k"}), "parsed") << "the flag decides";
+  ::unsetenv("SWARMLET_TEST_KEY");
+  EXPECT_EQ(error_of({"run"}), "parsed") << "a flag's empty variable is unset, as before";
+  ::unsetenv("SWARMLET_TEST_QUIET");
+}
+
 }  // namespace

@@ -1254,6 +1254,33 @@ TEST(Keys, BadKeyFlagsAreOneLineErrors) {
   auto w = ts::run_process({binary, "worker", "--master", "127.0.0.1:1", "--master-key", "short"});
   EXPECT_EQ(w.code, 2);
   EXPECT_NE(w.err.find("short: cannot read this key file"), std::string::npos) << w.err;
+  // Hunt: an empty list admitted no worker, and the test never started.
+  const auto dir = file.substr(0, file.rfind('/'));
+  ASSERT_EQ(ts::run_process({binary, "keygen", dir + "/empty-list-master"}).code, 0);
+  const auto none = ts::write_temp_file("none.pub", "# no worker yet\n");
+  auto empty_list =
+      ts::run_process({binary, "master", file, "--curve-key", dir + "/empty-list-master.key",
+                       "--curve-allow", none, "--no-web", "--port", "0"});
+  EXPECT_EQ(empty_list.code, 2);
+  EXPECT_NE(empty_list.err.find(none + ": --curve-allow lists no public key"), std::string::npos)
+      << empty_list.err;
+  // Hunt: CLI11 takes an empty variable for an unset one, and these ran without CURVE, or let
+  // every worker in. The flag with '' was refused; the variable is too.
+  ::setenv("SWARMLET_MASTER_KEY", "", 1);
+  auto plain = ts::run_process({binary, "worker", "--master", "127.0.0.1:1"});
+  ::unsetenv("SWARMLET_MASTER_KEY");
+  EXPECT_EQ(plain.code, 2);
+  EXPECT_NE(plain.err.find("SWARMLET_MASTER_KEY (--master-key): is empty: give a value, or unset "
+                           "it (see --help)"),
+            std::string::npos)
+      << plain.err;
+  ::setenv("SWARMLET_CURVE_ALLOW", "", 1);
+  auto open_door = ts::run_process({binary, "master", file, "--curve-key",
+                                    dir + "/empty-list-master.key", "--no-web", "--port", "0"});
+  ::unsetenv("SWARMLET_CURVE_ALLOW");
+  EXPECT_EQ(open_door.code, 2);
+  EXPECT_NE(open_door.err.find("SWARMLET_CURVE_ALLOW (--curve-allow): is empty"), std::string::npos)
+      << open_door.err;
 }
 
 }  // namespace

@@ -55,8 +55,16 @@ TEST(CurveKeys, BadKeyFilesNameTheFileAndLine) {
   const auto half = ts::write_temp_file("c.key", "public-key = " + good.public_key + "\n");
   EXPECT_NE(error_of([&] { p::read_curve_keypair(half); }).find("holds public-key and secret-key"),
             std::string::npos);
-  EXPECT_NE(error_of([] { p::read_curve_keypair("/nonexistent/x.key"); }).find("cannot read"),
-            std::string::npos);
+  EXPECT_EQ(error_of([] { p::read_curve_keypair("/nonexistent/x.key"); }),
+            "/nonexistent/x.key: cannot read this key file: No such file or directory")
+      << "why, too (hunt: missing, unreadable and a dangling link said the same)";
+  // A public key pasted from another pair was announced, and no worker could ever join.
+  const auto other = p::generate_curve_keypair();
+  const auto mismatched = ts::write_temp_file(
+      "m.key", "public-key = " + other.public_key + "\nsecret-key = " + good.secret_key + "\n");
+  EXPECT_EQ(error_of([&] { p::read_curve_keypair(mismatched); }),
+            mismatched + ": public-key is not the one of this secret-key (its own is " +
+                good.public_key + "): make the pair again with `swarmlet keygen`");
   const auto list =
       ts::write_temp_file("allow", "# workers\n" + good.public_key + "\n\nnot a key\n");
   EXPECT_NE(error_of([&] {
