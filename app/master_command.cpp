@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <signal.h>
 
 #include <filesystem>
@@ -152,7 +153,16 @@ int serve(master_flags& f) {
   try {
     transport = std::make_unique<proto::zmq_master_transport>(context, to);
   } catch (const proto::bind_error& e) {
-    std::cerr << "swarmlet master: cannot listen on " << e.what() << "\n";
+    // ZeroMQ binds an address or an interface's name, not a host name: "localhost" failed
+    // with "No such device" alone (hunt).
+    in6_addr any{};
+    const bool address = ::inet_pton(AF_INET, f.bind.c_str(), &any) == 1 ||
+                         ::inet_pton(AF_INET6, f.bind.c_str(), &any) == 1 || f.bind == "*";
+    std::cerr << "swarmlet master: cannot listen on " << e.what()
+              << (address ? ""
+                          : " (--bind takes an IP address such as 127.0.0.1 or 0.0.0.0, or "
+                            "an interface's name, not a host name)")
+              << "\n";
     return exit_bad_usage;
   } catch (const zmq::error_t& e) {  // a socket option (a CURVE key) ZeroMQ refused
     std::cerr << "swarmlet master: cannot listen on " << f.bind << ": " << e.what() << "\n";

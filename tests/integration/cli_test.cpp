@@ -243,6 +243,18 @@ TEST_F(CommandLine, APortInUseIsTheOneNamed) {
       << "not the control port, which was free";
 }
 
+TEST_F(CommandLine, ABindToAHostNameSaysWhatBindTakes) {
+  // Hunt: "localhost" failed with ZeroMQ's "No such device" alone.
+  const auto r = ts::run_process(
+      {binary, "master", passing_scenario(), "--headless", "--port", "0", "--bind", "localhost"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("swarmlet master: cannot listen on localhost:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(--bind takes an IP address such as 127.0.0.1 or 0.0.0.0, or an "
+                       "interface's name, not a host name)\n"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST_F(CommandLine, ABadLogLevelIsOneLine) {
   const auto r = ts::run_process({binary, "run", passing_scenario(), "--loglevel", "LOUD"});
   EXPECT_EQ(r.code, 2);
