@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "common/config/duration.hpp"
+
 namespace swarmlet::app {
 namespace {
 
@@ -97,6 +99,15 @@ CLI::Validator log_level_check() {
         return "'" + value + "' is not a log level (DEBUG, INFO, WARNING, ERROR or CRITICAL)";
       },
       "LEVEL", "log level");
+}
+
+CLI::Validator duration_check() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        if (config::parse_duration(value)) return {};
+        return "'" + value + "' is not a duration (e.g. 30s, 5m, 1h30m)";
+      },
+      "DURATION", "duration");
 }
 
 void add_version_flag(CLI::App& cmd) {

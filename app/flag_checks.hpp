@@ -37,6 +37,10 @@ std::optional<log_level> parse_log_level(std::string_view text);
 /// A CLI11 check for --loglevel: "'LOUD' is not a log level (DEBUG, INFO, ...)".
 CLI::Validator log_level_check();
 
+/// A CLI11 check for a duration flag (--expect-workers-timeout): "'5x' is not a duration (e.g.
+/// 30s, 5m, 1h30m)", named as every flag's error is (the variable's name when it came from one).
+CLI::Validator duration_check();
+
 /// Adds --version (every command has it) to `cmd`.
 void add_version_flag(CLI::App& cmd);
 /// Adds --loglevel (Locust's levels, any case; SWARMLET_LOGLEVEL) to `cmd`, parsed into `level`.

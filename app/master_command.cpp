@@ -80,11 +80,7 @@ int serve(master_flags& f) {
   std::chrono::microseconds expect_timeout{};
   try {
     scenario = std::make_shared<const config::scenario>(load_test(f.test));
-    auto t = config::parse_duration(f.expect_timeout);
-    if (!t)
-      throw config::config_error("--expect-workers-timeout: '" + f.expect_timeout +
-                                 "' is not a duration");
-    expect_timeout = *t;
+    expect_timeout = config::parse_duration(f.expect_timeout).value();  // duration_check()
   } catch (const config::config_error& e) {
     std::cerr << "swarmlet: " << e.what() << "\n";
     return exit_bad_usage;
@@ -260,7 +256,7 @@ void add_master_command(CLI::App& app, int& exit_code) {
                   "Give up waiting for workers after this long (0: wait until stopped)")
       ->capture_default_str()
       ->envname("SWARMLET_EXPECT_WORKERS_TIMEOUT")
-      ->check(not_empty());
+      ->check(duration_check());
   cmd->add_option("--bind", f->bind, "Address to listen on (0.0.0.0 for workers on other hosts)")
       ->capture_default_str()
       ->envname("SWARMLET_BIND")

@@ -417,6 +417,13 @@ TEST_F(CommandLine, TheWorkersTimeoutComesFromItsVariableAndIsSaidWithAUnit) {
   EXPECT_EQ(master.wait(std::chrono::seconds(30)), 3) << master.err();
   EXPECT_NE(master.err().find("only 0 of 1 expected workers joined within 1s;"), std::string::npos)
       << master.err();
+  // Hunt: a bad value named neither its variable nor --help, as other flags' errors do.
+  ts::process bad({binary, "master", passing_scenario(), "--headless", "--port", "0"},
+                  {"SWARMLET_EXPECT_WORKERS_TIMEOUT=5x"});
+  EXPECT_EQ(bad.wait(std::chrono::seconds(30)), 2);
+  EXPECT_EQ(bad.err(),
+            "swarmlet: SWARMLET_EXPECT_WORKERS_TIMEOUT (--expect-workers-timeout): '5x' is not a "
+            "duration (e.g. 30s, 5m, 1h30m) (see --help)\n");
 }
 
 TEST_F(CommandLine, HostStandsInForAMissingTargetAndWithoutEitherTheErrorSaysSo) {
