@@ -80,8 +80,16 @@ dns_resolver::dns_resolver(dns_settings settings) : settings_(std::move(settings
   ares_options options{};
   options.sock_state_cb = &dns_resolver::on_socket_state;
   options.sock_state_cb_data = this;
+  // The first try's wait for an answer (doubled for each round of the servers): c-ares's 5 s
+  // default is what a lookup took whenever the first server was down, even one that refused
+  // at once: c-ares sends the A and AAAA queries on one connected UDP socket, the AAAA's send
+  // takes the ICMP refusal of the A's, and the A waits out its timeout before the next server
+  // is asked (glibc and Go ask it at once). Past a connect_timeout shorter than that, every
+  // request to a name failed though the second server answered.
+  options.timeout = static_cast<int>(first_try_timeout.count());
   ares_channel channel = nullptr;
-  if (const int rc = ::ares_init_options(&channel, &options, ARES_OPT_SOCK_STATE_CB);
+  if (const int rc =
+          ::ares_init_options(&channel, &options, ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS);
       rc != ARES_SUCCESS)
     throw std::runtime_error(std::string("DNS resolver: ") + ::ares_strerror(rc));
   channel_.reset(channel);
@@ -341,10 +349,13 @@ std::vector<socket_address> dns_resolver::resolve(const std::string& host, std::
     if (q->status != ARES_SUCCESS) {
       // c-ares reports every server answering SERVFAIL or REFUSED as ECONNREFUSED ("Could not
       // contact DNS servers"), though they answered.
-      const std::string why = q->status == ARES_ECONNREFUSED
-                                  ? "the name servers answered with a failure (SERVFAIL or "
-                                    "REFUSED) or refused the connection"
-                                  : ::ares_strerror(q->status);
+      // c-ares giving up on a silent server says what the connect's deadline says: one cause,
+      // one error row (a user that joined a query others had waited on got c-ares's words).
+      const std::string why =
+          q->status == ARES_ECONNREFUSED ? "the name servers answered with a failure (SERVFAIL or "
+                                           "REFUSED) or refused the connection"
+          : q->status == ARES_ETIMEOUT   ? "no answer from the name servers in time"
+                                         : ::ares_strerror(q->status);
       throw resolve_error("resolve " + host + ": " + why);
     }
     if (q->addresses.empty()) throw resolve_error("resolve " + host + ": no address");

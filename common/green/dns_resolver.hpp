@@ -64,6 +64,9 @@ class dns_resolver {
   void connected(const std::string& host, const socket_address& address);
   /// How long an address a connection failed to is tried last.
   static constexpr duration failure_memory = std::chrono::seconds(10);
+  /// How long a query's first try waits for a server before the next server is asked (c-ares
+  /// doubles it for each round over the servers: 1 + 2 + 4 + 8 s with one server).
+  static constexpr std::chrono::milliseconds first_try_timeout{1000};
 
   /// Lookups that reached c-ares (a cached answer or a shared query does not count).
   std::uint64_t lookups() const noexcept { return lookups_; }

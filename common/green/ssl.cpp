@@ -236,17 +236,22 @@ tls_stream wrap_ssl(socket s, const tls_context& context, tls_role role,
         SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(alpn.data()),
                             static_cast<unsigned int>(alpn.size())) != 0)
       throw tls_error(openssl_reason("SSL_set_alpn_protos"));
-    if (!server_name.empty()) {
+    // A fully qualified name's trailing dot ("shop.test.") is no part of the name in SNI
+    // (RFC 6066 3: "without a trailing dot") nor in the certificate: curl, Go and urllib3 drop
+    // it for both.
+    std::string name = server_name;
+    if (name.size() > 1 && name.back() == '.') name.pop_back();
+    if (!name.empty()) {
       in6_addr ip;
-      const bool is_ip = inet_pton(AF_INET, server_name.c_str(), &ip) == 1 ||
-                         inet_pton(AF_INET6, server_name.c_str(), &ip) == 1;
-      if (!is_ip) SSL_set_tlsext_host_name(ssl, server_name.c_str());
+      const bool is_ip =
+          inet_pton(AF_INET, name.c_str(), &ip) == 1 || inet_pton(AF_INET6, name.c_str(), &ip) == 1;
+      if (!is_ip) SSL_set_tlsext_host_name(ssl, name.c_str());
       if (context.verifies()) {
         X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
         if (is_ip) {
-          X509_VERIFY_PARAM_set1_ip_asc(param, server_name.c_str());
+          X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
         } else {
-          SSL_set1_host(ssl, server_name.c_str());
+          SSL_set1_host(ssl, name.c_str());
         }
       }
     }

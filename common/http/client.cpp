@@ -5,6 +5,7 @@
 #include <system_error>
 #include <utility>
 
+#include "ascii_text.hpp"
 #include "auth.hpp"
 #include "common/green/clock.hpp"
 #include "common/green/errors.hpp"
@@ -94,6 +95,14 @@ std::string no_final_status(int status) {
                         : " is not a final HTTP status (200 to 599)");
 }
 
+/// Whether two origins (scheme://authority) are one: a host name is case-insensitive (RFC
+/// 3986 3.2.2), so "http://Shop.test" and "http://shop.test" share their connection, and a
+/// redirect from one to the other is not one to another server (Python's requests and curl
+/// keep its Authorization).
+bool same_origin(std::string_view a, std::string_view b) {
+  return equals_ignoring_case(a, b);
+}
+
 bool is_absolute(std::string_view target) {
   return target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0;
 }
@@ -144,7 +153,7 @@ std::shared_ptr<client::origin> client::find(std::string_view target) const {
   if (!u) return nullptr;
   const std::string key = u->origin();
   for (const auto& o : origins_)
-    if (o->key == key) return o;
+    if (same_origin(o->key, key)) return o;
   return nullptr;
 }
 
@@ -165,7 +174,7 @@ std::shared_ptr<client::origin> client::route(std::string_view target, std::stri
   path = path.substr(0, path.find('#'));  // a fragment is the browser's, never sent
   const std::string key = u->origin();
   for (const auto& o : origins_)
-    if (o->key == key) {
+    if (same_origin(o->key, key)) {
       o->last_use = ++uses_;
       return o;
     }
@@ -689,7 +698,7 @@ result client::send(const request& original, bool* wrote) {
                         (error.empty() ? "" : ": " + error);
       break;
     }
-    const bool elsewhere = u->origin() != o->key;
+    const bool elsewhere = !same_origin(u->origin(), o->key);
     if (req != &redirected) redirected = *req;
     if (elsewhere) {
       // Credentials and a Host meant for one server are not handed to another (as browsers

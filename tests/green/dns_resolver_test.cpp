@@ -174,6 +174,25 @@ TEST_P(DnsResolver, AServerThatNeverAnswersEndsAtTheCallersDeadline) {
   EXPECT_EQ(r.resolve("after.test", 80, {}).size(), 1u);
 }
 
+TEST_P(DnsResolver, AServerThatIsDownGivesWayToTheNextWithinASecond) {
+  // Hunt: with a first server down, every lookup waited c-ares's 5 s before the second was
+  // asked (the A query's refusal went to the AAAA's send), past a shorter connect_timeout.
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  ::close(fd);  // nothing listens there now: the port answers with a refusal
+  dns_settings s = settings();
+  s.servers.insert(s.servers.begin(), "127.0.0.1:" + std::to_string(ntohs(a.sin_port)));
+  dns_resolver r(s);
+  const auto addrs = r.resolve("app.test", 80, clock::now() + 4s);
+  ASSERT_EQ(addrs.size(), 1u) << "the second server answered before the 4 s deadline";
+  EXPECT_EQ(text_of(addrs[0]), "127.0.0.1:80");
+}
+
 TEST_P(DnsResolver, EtcHostsIsReadBeforeAnyServer) {
   dns_resolver r(settings());
   const auto addrs = r.resolve("localhost", 80, {});

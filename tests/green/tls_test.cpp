@@ -58,6 +58,22 @@ TEST_P(Tls, EchoOverAVerifiedSession) {
   server.wait();
 }
 
+TEST_P(Tls, AFullyQualifiedNamesTrailingDotIsNoPartOfTheNameVerified) {
+  // Hunt: https://shop.test./ failed with "hostname mismatch" (and sent the dot in SNI, which
+  // RFC 6066 forbids); curl, Go and urllib3 drop it.
+  auto listener = g::socket::listen("127.0.0.1", 0);
+  auto server = tls_echo_server(listener, 1);
+  auto ctx = g::tls_context::client(true);
+  ctx.trust_pem(certificate().cert_pem);
+  auto tls = g::wrap_ssl(g::socket::connect("127.0.0.1", listener.local_port()), ctx,
+                         g::tls_role::client, "localhost.");
+  g::buffered_reader reader(tls);
+  tls.write_all("hello\n");
+  EXPECT_EQ(reader.read_exactly(6), "hello\n");
+  tls.close();
+  server.wait();
+}
+
 TEST_P(Tls, AnUntrustedCertificateFailsTheHandshakeWithAReason) {
   auto listener = g::socket::listen("127.0.0.1", 0);
   auto server = tls_echo_server(listener, 1);

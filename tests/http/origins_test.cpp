@@ -119,6 +119,19 @@ TEST_F(Origins, CredentialsAndHostStayWithTheOriginTheyWereGivenFor) {
   EXPECT_NE(b.heads[0].find("X-Kept: yes"), std::string::npos) << b.heads[0];
 }
 
+TEST_F(Origins, AHostNameInAnotherCaseIsTheSameOrigin) {
+  // Hunt: a redirect from localhost to LOCALHOST (RFC 3986: a host name is case-insensitive)
+  // was taken for one to another server: Authorization dropped, a second connection opened.
+  origin_server a;
+  const std::string port = a.url.substr(a.url.rfind(':'));
+  h::client c(url_of("http://localhost" + port), {});
+  h::request req = get("/redirect-to?http://LOCALHOST" + port + "/cart");
+  req.headers.add("Authorization", "Bearer T");
+  const auto r = c.send(req);
+  EXPECT_EQ(r.response.status, 200) << "the target's /cart wants the Authorization kept";
+  EXPECT_EQ(a.target.served(), 2u);
+}
+
 TEST_F(Origins, ARequestsOwnCookieStaysWithItsOriginWhileTheJarsGoByTheirHost) {
   origin_server a;
   head_recorder b;  // the same host on another port: another origin, the same host to a jar
