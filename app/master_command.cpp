@@ -15,6 +15,7 @@
 #include "master/test_runner.hpp"
 #include "master/worker_link.hpp"
 #include "proto/curve_keys.hpp"
+#include "proto/welcome_limit.hpp"
 #include "proto/zap_authenticator.hpp"
 #include "proto/zmq_transport.hpp"
 #include "run_command.hpp"
@@ -166,9 +167,16 @@ int serve(master_flags& f) {
   }
   master::worker_link_options lo;
   lo.heartbeat_interval = std::chrono::milliseconds(f.heartbeat_ms);
-  auto link = std::make_unique<master::worker_link>(
-      *transport, green::real_time(), lo, make_welcome(*scenario, yaml, f.test.file),
-      f.test.level <= log_level::info ? &std::cerr : nullptr);
+  auto welcome = make_welcome(*scenario, yaml, f.test.file);
+  // Files are read up to 256 MiB, and a worker refuses a welcome with one past what a frame
+  // carries: said now, naming the file, not found out by every worker.
+  if (auto problem = proto::welcome_problem(welcome)) {
+    std::cerr << "swarmlet master: " << *problem << "\n";
+    return exit_bad_usage;
+  }
+  auto link =
+      std::make_unique<master::worker_link>(*transport, green::real_time(), lo, std::move(welcome),
+                                            f.test.level <= log_level::info ? &std::cerr : nullptr);
   std::cout << "swarmlet master listening on " << transport->control_endpoint() << " (stats "
             << transport->stats_endpoint() << ")"
             << (curve ? ", CURVE-encrypted, public key " + curve->public_key +
@@ -189,6 +197,9 @@ int serve(master_flags& f) {
     link->attach(runner);
   };
   hooks.ready_workers = [&] { return static_cast<int>(link->registry().ready_workers().size()); };
+  hooks.cannot_ship = [&](const config::scenario& posted, const std::string& posted_yaml) {
+    return proto::welcome_problem(make_welcome(posted, posted_yaml, f.test.file));
+  };
   hooks.finished = [&](const master::test_runner& runner, int) {
     master::run_summary summary = runner.summary();
     summary.bad_frames = link->bad_frames();

@@ -79,11 +79,13 @@ std::map<std::string, row_leases::usage> row_leases::usage_per_class() const {
   return out;
 }
 
-bool row_leases::all_used(const std::set<std::string>& live) const {
+bool row_leases::all_used(const std::map<std::string, std::set<std::string>>& runs) const {
   for (const auto& [cls, c] : classes_) {
     if (c.next < c.rows) return false;
-    for (const auto& [worker, h] : c.workers)
-      if (live.contains(worker) && h.used < h.rows.size()) return false;
+    for (const auto& [worker, h] : c.workers) {
+      const auto r = runs.find(worker);
+      if (r != runs.end() && r->second.contains(cls) && h.used < h.rows.size()) return false;
+    }
   }
   return !classes_.empty();
 }

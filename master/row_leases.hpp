@@ -41,9 +41,13 @@ class row_leases {
     std::uint64_t used = 0;    ///< by iterations, as the workers reported
   };
   std::map<std::string, usage> usage_per_class() const;
-  /// Whether every row of every class is leased and the workers in `live` used all they hold:
-  /// no iteration of these classes can run again (rows a worker that left held are lost).
-  bool all_used(const std::set<std::string>& live) const;
+  /// Whether every row of every class is leased and the live workers used all they hold for
+  /// the classes they run now: no iteration of these classes can run again. `runs` maps each
+  /// live worker to the classes it runs users of. Rows a worker that left held are lost; so,
+  /// while it runs none of their class's users, are rows a worker holds for a class whose users
+  /// were moved away or stopped (a lower user count): they kept a test whose users had all
+  /// stopped idling until its run time (hunt).
+  bool all_used(const std::map<std::string, std::set<std::string>>& runs) const;
   /// Whether `cls` has unique rows here.
   bool has(const std::string& cls) const { return classes_.contains(cls); }
 

@@ -787,13 +787,32 @@ void test_runner::end_if_rows_ran_out() {
   if (!ends_when_rows_run_out_ || !running_ || stopping_ || stop_requested_.ready() ||
       running_users_ > 0)
     return;
-  std::set<std::string> live;
-  for (const auto& w : workers_) live.insert(w.id);
-  if (!rows_.all_used(live)) return;
+  // What each live worker runs now: rows held by one whose users of a class were all moved
+  // away or stopped (a lower user count) are not used while it runs none, so they must not
+  // keep a test whose users all stopped idling until its run time (or for ever; hunt). Unless
+  // the test asks for no user now (a stage of 0 users, /api/swarm): its users stopped because
+  // they were asked to, and the rows wait for the users asked for next.
+  const bool users_asked = requested_arrival_ || requested_users_ > 0;
+  std::set<std::string> every_class;
+  for (const auto& u : scenario_->users) every_class.insert(u.name);
+  std::map<std::string, std::set<std::string>> runs;
+  for (const auto& w : workers_) {
+    const auto last = last_sent_.find(w.id);
+    runs[w.id] = !users_asked               ? every_class
+                 : last == last_sent_.end() ? std::set<std::string>{}
+                                            : classes_run(last->second);
+  }
+  if (!rows_.all_used(runs)) return;
   // Every class takes unique rows and none is left: users made now would stop at once, so the
   // test would idle until its run time and its rates would divide by that (k6's shared
   // iterations end here too).
-  print("swarmlet: every unique data row was used and every user has stopped: the test ends\n");
+  const bool stranded = std::any_of(summary_.unique_data.begin(), summary_.unique_data.end(),
+                                    [](const data_usage& d) { return d.used < d.rows; });
+  print(stranded ? "swarmlet: no unique data row is left to any user (the unused ones went with "
+                   "workers that left, or are held by workers that run none of their class's "
+                   "users) and every user has stopped: the test ends\n"
+                 : "swarmlet: every unique data row was used and every user has stopped: the test "
+                   "ends\n");
   stop_requested_.send();
 }
 

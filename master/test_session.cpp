@@ -55,6 +55,8 @@ start_outcome test_session::start(const start_request& request) {
       kept.file = scenario_->file;
       base = std::make_shared<const config::scenario>(std::move(kept));
       yaml = *request.scenario_yaml;
+      if (hooks_.cannot_ship)
+        if (auto problem = hooks_.cannot_ship(next, yaml)) return {kind::invalid, *problem};
     } else {
       next = *scenario_;
     }

@@ -44,6 +44,11 @@ struct session_hooks {
   std::function<void(test_runner& runner, const std::string& scenario_yaml)> attach;
   /// Workers ready now: a test needs one.
   std::function<int()> ready_workers;
+  /// Why a posted scenario (loaded, with `scenario_yaml` its text) cannot reach the workers
+  /// (its files too big to ship), in one line; nothing when it can. The start is refused then.
+  std::function<std::optional<std::string>(const config::scenario& scenario,
+                                           const std::string& scenario_yaml)>
+      cannot_ship;
   /// A test ended with this exit code (0: every threshold held): write its reports.
   std::function<void(const test_runner& runner, int exit_code)> finished;
 };

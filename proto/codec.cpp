@@ -8,11 +8,12 @@
 #include "common/stats/stats_codec.hpp"
 #include "setup_data_limit.hpp"
 #include "stats_frame.hpp"
+#include "welcome_limit.hpp"
 
 namespace swarmlet::proto {
 namespace {
 
-constexpr std::size_t max_string = 16 * 1024 * 1024;  // a scenario or a data file
+constexpr std::size_t max_string = max_welcome_file_bytes;  // a scenario or a data file
 constexpr std::size_t max_id = 256;
 // A user class name is a key of spawn commands: the loader refuses one the wire would not take.
 static_assert(config::max_user_name_bytes <= max_id);

@@ -107,7 +107,23 @@ void arrival_scheduler::on_idle(open_user& u) {
 void arrival_scheduler::user_gone(const open_user& u) {
   --users_;
   if (auto it = made_.find(u.id()); it != made_.end() && it->second == &u) made_.erase(it);
-  if (u.ran_out_of_rows()) rows_ran_out_ = true;
+  if (u.ran_out_of_rows()) {
+    rows_ran_out_ = true;
+    // The idle users of its class take their rows from the same lease, which has none left
+    // (they take one at their first arrival): each would stop at its next arrival, dropping
+    // it, and the test, which ends once every user has stopped, idled until its run time.
+    const std::size_t its_class = class_of_id_.class_of(u.id());
+    std::vector<open_user*> stopping;
+    std::erase_if(idle_, [&](open_user* i) {
+      if (class_of_id_.class_of(i->id()) != its_class) return false;
+      stopping.push_back(i);
+      return true;
+    });
+    for (open_user* i : stopping) i->stop();
+  }
+  // An idle user given an arrival when no row was left: that iteration never ran, and must be
+  // said dropped, not vanish (QA: 10 rows at 10/s ended at 1.4 s with 0 dropped).
+  if (u.dropped_its_arrival()) drop();
   starting_.erase(&u);
   std::erase(idle_, &u);
 }

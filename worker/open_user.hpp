@@ -20,6 +20,9 @@ class open_user {
   virtual bool stopping() const noexcept = 0;
   /// The user ended on its own: its unique data had no row left for it (not asked to stop).
   virtual bool ran_out_of_rows() const noexcept = 0;
+  /// It ran out of rows with an iteration assigned to it, which then never ran: the scheduler
+  /// counts it as dropped (as the iterations due after the last row are).
+  virtual bool dropped_its_arrival() const noexcept = 0;
   virtual std::uint64_t id() const noexcept = 0;
 
  protected:

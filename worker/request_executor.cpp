@@ -49,7 +49,11 @@ void request_executor::build(const config::request_spec& spec) {
     } else {
       nlohmann::ordered_json j = *spec.json;
       for (const auto& [ptr, t] : spec.json_templates) j[ptr] = t.render(ctx);
-      request_.body = j.dump();
+      // A data cell or a capture may bring bytes that are not UTF-8 (a Latin-1 CSV, a header
+      // of the target's): dump() would throw type_error 316 out of the user's green thread,
+      // killing the user unseen. JSON text is UTF-8: such bytes go as U+FFFD, as k6's open()
+      // reads them and as the reports show names that are not UTF-8.
+      request_.body = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     }
     if (!request_.headers.has("content-type"))
       request_.headers.add("Content-Type", "application/json");

@@ -68,13 +68,15 @@ void script_user::next_random_row(script::scripted_user& u) {
   u.set_vars(row_at(random_row()));
 }
 
-std::optional<script::user_settings> script_user::settings() {
+std::optional<script::user_settings> script_user::settings(bool unique_row_now) {
   script::user_settings settings;
   settings.id = options_.user_id;
   if (spec_.data && spec_.data->mode == config::data_spec::order::unique) {
     // A unique row is taken before on_start, which may use it, and then one per task.
-    if (!take_row()) return std::nullopt;
-    settings.vars = row_;
+    if (unique_row_now) {
+      if (!take_row()) return std::nullopt;
+      settings.vars = row_;
+    }
   } else if (spec_.data && !spec_.data->rows.empty()) {
     const auto& d = *spec_.data;
     settings.vars = row_at(
@@ -120,7 +122,7 @@ std::optional<std::chrono::microseconds> script_user::pause_after(script::script
 }
 
 void script_user::run() {
-  auto settings = this->settings();
+  auto settings = this->settings(true);
   if (!settings) return;
   script::scripted_user u(engine_, class_, std::move(*settings));
   if (!u.start()) {  // an error in on_start stops the user (it is recorded)
@@ -160,7 +162,9 @@ void script_user::finish(script::scripted_user& u) {
 }
 
 void script_user::run_open(const std::function<void()>& idle) {
-  auto settings = this->settings();
+  // Without an on_start, the row waits for the first arrival, as a YAML user's does
+  // (user_runner::run_open): an idle user of the pool held one, counted as used.
+  auto settings = this->settings(class_.on_start != LUA_NOREF);
   if (!settings) return;
   script::scripted_user u(engine_, class_, std::move(*settings));
   if (!u.start()) {
@@ -176,7 +180,10 @@ void script_user::run_open(const std::function<void()>& idle) {
     if (stats::stats_table* table = u.stats())
       table->lag().record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, late.count())), 0,
                           false);
-    if (!next_unique_row(u)) break;
+    if (!next_unique_row(u)) {
+      dropped_its_arrival_ = ran_out_of_rows_;
+      break;
+    }
     u.run_task(u.pick_task(rng_), *intended);
     next_random_row(u);
   }

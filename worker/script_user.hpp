@@ -40,13 +40,15 @@ class script_user final : public open_user {
   void stop() override;
   bool stopping() const noexcept override { return stop_.ready(); }
   bool ran_out_of_rows() const noexcept override { return ran_out_of_rows_; }
+  bool dropped_its_arrival() const noexcept override { return dropped_its_arrival_; }
   std::uint64_t id() const noexcept override { return options_.user_id; }
   const config::user_spec& spec() const noexcept { return spec_; }
 
  private:
   /// What the Lua side of the user starts with (u.id, u.vars, u.http's settings); none when
-  /// its unique data has no row for it.
-  std::optional<script::user_settings> settings();
+  /// its unique data has no row for it. `unique_row_now`: the unique row is taken now (for
+  /// on_start), not at the first task.
+  std::optional<script::user_settings> settings(bool unique_row_now);
   /// With `order: unique` data, u.vars gets the next row before a task, unless the row taken
   /// before on_start is still unused; false when no row is left (or the user was stopped).
   bool next_unique_row(script::scripted_user& u);
@@ -76,6 +78,7 @@ class script_user final : public open_user {
   std::map<std::string, std::string> row_;  // the unique row taken, as u.vars
   bool row_fresh_ = false;                  // taken and not yet used by a task
   bool ran_out_of_rows_ = false;
+  bool dropped_its_arrival_ = false;  ///< an iteration assigned to it found no row
 };
 
 }  // namespace swarmlet::worker

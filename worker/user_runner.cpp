@@ -189,7 +189,12 @@ void user_runner::run() {
 
 void user_runner::run_open(const std::function<void()>& idle) {
   session s(*this);
-  if (!next_unique_row(s)) return;
+  // A unique row is taken before on_start, which may use it. Without an on_start, the row waits
+  // for the user's first arrival: taken now, it would sit with an idle user of the pool (made
+  // before the schedule, or for a burst) that may never get an arrival, counted as used and
+  // kept from the users that do get arrivals (on another hub thread or worker, which then drop
+  // theirs while rows are left).
+  if (!spec_.on_start.empty() && !next_unique_row(s)) return;
   if (!run_steps(s, spec_.on_start, std::nullopt, "on_start")) return run_on_stop(s);
   while (!stop_.ready()) {
     const auto assigned = turns_.next(idle);
@@ -200,7 +205,10 @@ void user_runner::run_open(const std::function<void()>& idle) {
         std::chrono::duration_cast<std::chrono::microseconds>(green::clock::now() - intended);
     stats_.lag().record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, late.count())), 0,
                         false);
-    if (!next_unique_row(s)) break;
+    if (!next_unique_row(s)) {
+      dropped_its_arrival_ = ran_out_of_rows_;
+      break;
+    }
     if (!run_task(s, s.next_task(), intended)) break;
   }
   run_on_stop(s);

@@ -55,6 +55,7 @@ class user_runner final : public open_user {
   bool stopping() const noexcept override { return stop_.ready(); }
   /// The user ended on its own: its unique data had no row left for it (not asked to stop).
   bool ran_out_of_rows() const noexcept override { return ran_out_of_rows_; }
+  bool dropped_its_arrival() const noexcept override { return dropped_its_arrival_; }
   std::uint64_t id() const noexcept override { return options_.user_id; }
   const config::user_spec& spec() const noexcept { return spec_; }
 
@@ -84,6 +85,7 @@ class user_runner final : public open_user {
   green::event<> stop_;
   open_turns turns_;
   bool ran_out_of_rows_ = false;
+  bool dropped_its_arrival_ = false;  ///< an iteration assigned to it found no row
 };
 
 }  // namespace swarmlet::worker

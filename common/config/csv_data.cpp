@@ -23,6 +23,12 @@ void parse_csv(const std::string& text, const std::string& name, std::vector<std
   // Spreadsheets save "CSV UTF-8" with a byte order mark; it is not part of the first column's
   // name.
   const std::size_t start = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+  // Spreadsheets also save "Unicode text" (UTF-16, with its byte order mark): read as bytes,
+  // every other byte is a NUL, and the error was a row's width ("data row 1 has 1 fields").
+  if (text.compare(0, 2, "\xFF\xFE") == 0 || text.compare(0, 2, "\xFE\xFF") == 0)
+    throw std::runtime_error(name +
+                             ": the data file is UTF-16 (its byte order mark says so): save it "
+                             "as UTF-8 (\"CSV UTF-8\")");
   for (std::size_t i = start; i < text.size(); ++i) {
     const char c = text[i];
     if (quoted) {

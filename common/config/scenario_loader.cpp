@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -448,10 +450,23 @@ scenario load(const reader& r, const std::string& text) {
       r.fail(root, "the scenario needs users (a list of user classes with tasks)");
     r.expect_list(root["users"], "users");
     std::set<std::string> names;
+    // Unique rows are leased per class: two classes taking `unique` rows of one file would each
+    // use every row, though a row is no other iteration's of the whole test (hunt).
+    std::map<std::string, std::string> unique_files;  // the file, as normalized -> its class
     for (std::size_t i = 0; i < root["users"].size(); ++i) {
       s.users.push_back(read_user(r, root["users"][i], i, s.scripts));
       if (!names.insert(s.users.back().name).second)
         r.fail(root["users"][i], "two user classes are named '" + s.users.back().name + "'");
+      const auto& d = s.users.back().data;
+      if (d && d->mode == data_spec::order::unique) {
+        const auto key = std::filesystem::path(d->file).lexically_normal().string();
+        const auto [at, first] = unique_files.try_emplace(key, s.users.back().name);
+        if (!first)
+          r.fail(root["users"][i]["data"],
+                 "user classes '" + at->second + "' and '" + s.users.back().name +
+                     "' both take unique rows of " + d->file +
+                     ": each class would use every row; give each class a file of its own");
+      }
     }
     if (s.users.empty()) r.fail(root["users"], "users must not be empty");
     // The open model starts each iteration at its arrival: a wait would be read, and never used

@@ -1176,6 +1176,45 @@ TEST(ScenarioLoader, AByteOrderMarkIsNotPartOfTheFirstColumnsName) {
   EXPECT_EQ(rows[0], (std::vector<std::string>{"ann", "1"}));
 }
 
+TEST(ScenarioLoader, AUtf16DataFileIsNamedAsSuch) {
+  // Hunt: spreadsheets' "Unicode text" read as bytes failed as "data row 1 has 1 fields".
+  std::vector<std::string> cols;
+  std::vector<std::vector<std::string>> rows;
+  try {
+    c::parse_csv(std::string("\xFF\xFEi\0d\0\n\0"
+                             "1\0\n\0",
+                             12),
+                 "t.csv", cols, rows);
+    ADD_FAILURE() << "read";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(),
+                 "t.csv: the data file is UTF-16 (its byte order mark says so): save it as UTF-8 "
+                 "(\"CSV UTF-8\")");
+  }
+}
+
+TEST(ScenarioLoader, TwoClassesTakingUniqueRowsOfOneFileAreRefused) {
+  // Hunt: rows are leased per class, so each class used every row.
+  const c::data_file_contents files{{"people.csv", "login\nann\nbob\n"}};
+  try {
+    c::load_scenario_text(
+        "target: http://h/\nusers:\n  - {name: a, data: {file: people.csv, order: unique}, "
+        "tasks: [{get: /}]}\n  - {name: b, data: {file: people.csv, order: unique}, tasks: "
+        "[{get: /}]}\n",
+        "s.yaml", files);
+    ADD_FAILURE() << "loaded";
+  } catch (const c::config_error& e) {
+    EXPECT_STREQ(e.what(),
+                 "s.yaml:4:21: user classes 'a' and 'b' both take unique rows of people.csv: "
+                 "each class would use every row; give each class a file of its own");
+  }
+  EXPECT_NO_THROW(c::load_scenario_text(
+      "target: http://h/\nusers:\n  - {name: a, data: {file: people.csv, order: unique}, "
+      "tasks: [{get: /}]}\n  - {name: b, data: {file: people.csv}, tasks: [{get: /}]}\n",
+      "s.yaml", files))
+      << "one class's unique rows, another's in turn: each as documented";
+}
+
 TEST(ScenarioLoader, UniqueDataAndTheWorkersVariablesAreKnownAndAnUnknownOneListsTheRealNames) {
   const c::data_file_contents files{{"people.csv", "login,pass\nann,1\nbob,2\n"}};
   const auto s = c::load_scenario_text(

@@ -499,6 +499,39 @@ TEST_F(Distributed, EveryUserIdIsSeenOnceAcrossThreeWorkersWithItsSequentialRowA
             (std::map<std::string, int>{{"&w=0&n=3", 3}, {"&w=1&n=3", 3}, {"&w=2&n=3", 3}}));
 }
 
+TEST_F(Distributed, UniqueRowsHeldByWorkersLeftWithoutUsersDoNotKeepAnIdleTestRunning) {
+  // Hunt: 6 users down to 1 left rows leased to workers with no user; the last user found none
+  // (every row leased) and stopped, and the test idled with 0 users until its run time.
+  std::string rows = "id\n";
+  for (int i = 1; i <= 800; ++i) rows += std::to_string(i) + "\n";
+  const auto file = scenario_with(
+      "load:\n"
+      "  stages: [{duration: 1s, users: 6, spawn_rate: 100}, {duration: 600s, users: 1, "
+      "spawn_rate: 100}]\n"
+      "users:\n"
+      "  - data: {file: rows.csv, order: unique}\n"
+      "    wait: {constant: 10ms}\n"
+      "    tasks: [{get: \"/record/row?id=${id}\"}]\n",
+      {{"rows.csv", rows}});
+  const auto dir = file.substr(0, file.rfind('/'));
+  ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "--json",
+                      dir + "/s.json", "--no-web"});
+  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
+  std::vector<std::unique_ptr<ts::process>> workers;
+  for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
+  ASSERT_EQ(master.wait(std::chrono::seconds(300)), 0) << master.out() << master.err();
+  for (auto& w : workers) EXPECT_EQ(w->wait(), 0) << w->err();
+  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_LT(s["duration_s"].get<double>(), 300.0) << "it ended, not at its stages' 601 s";
+  const auto used = s["unique_data"][0]["rows_used"].get<std::uint64_t>();
+  EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), used);
+  EXPECT_EQ(recorded().size(), used) << "each row used once";
+  if (used < 800)
+    EXPECT_NE(master.out().find("no unique data row is left to any user"), std::string::npos)
+        << master.out();
+}
+
 TEST_F(Distributed, EveryUniqueRowIsUsedOnceAcrossThreeWorkersAndUsersStopWhenNoneAreLeft) {
   std::string rows = "id\n";
   for (int i = 1; i <= 120; ++i) rows += std::to_string(i) + "\n";
@@ -1254,8 +1287,21 @@ TEST(Keys, BadKeyFlagsAreOneLineErrors) {
   auto w = ts::run_process({binary, "worker", "--master", "127.0.0.1:1", "--master-key", "short"});
   EXPECT_EQ(w.code, 2);
   EXPECT_NE(w.err.find("short: cannot read this key file"), std::string::npos) << w.err;
-  // Hunt: an empty list admitted no worker, and the test never started.
+  // Hunt: a data file a worker would not take ran the test with no worker, exit 0.
   const auto dir = file.substr(0, file.rfind('/'));
+  const auto big = ts::write_temp_file(
+      "big.yaml",
+      "target: http://127.0.0.1:1/\nusers: [{data: {file: big.csv}, tasks: [{get: "
+      "/}]}]\n");
+  std::ofstream(big.substr(0, big.rfind('/')) + "/big.csv") << "id\n"
+                                                            << std::string(17 << 20, '1') << "\n";
+  auto too_big = ts::run_process({binary, "master", big, "--no-web", "--port", "0"});
+  EXPECT_EQ(too_big.code, 2);
+  EXPECT_NE(too_big.err.find("swarmlet master: big.csv is 17825796 bytes: a distributed test "
+                             "ships each file to its workers, at most 16 MiB each"),
+            std::string::npos)
+      << too_big.err;
+  // Hunt: an empty list admitted no worker, and the test never started.
   ASSERT_EQ(ts::run_process({binary, "keygen", dir + "/empty-list-master"}).code, 0);
   const auto none = ts::write_temp_file("none.pub", "# no worker yet\n");
   auto empty_list =

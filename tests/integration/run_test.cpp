@@ -608,6 +608,59 @@ users:
 )");
 }
 
+TEST_F(RunAgainstTarget, OpenModelUsersTakeAUniqueRowAtTheirFirstArrivalNotWhenMade) {
+  // Hunt: each of the 20 users made for the pool took a row at once: 31 rows said used for the
+  // 15 the iterations used, and idle users held rows the busy ones needed. YAML and scripted
+  // users alike (a script without on_start).
+  const auto file = scenario(R"(load: {arrival_rate: {rate: 5/s, max_users: 20}, run_time: 2s}
+users:
+  - name: yaml
+    weight: 1
+    data: {file: rows.csv, order: unique}
+    tasks: [{get: "/record/row?id=${id}"}]
+  - name: scripted
+    weight: 1
+    script: rows.lua
+    data: {file: more.csv, order: unique}
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  std::string rows = "id\n";
+  for (int i = 1; i <= 200; ++i) rows += std::to_string(i) + "\n";
+  std::ofstream(dir + "/rows.csv") << rows;
+  std::ofstream(dir + "/more.csv") << rows;
+  std::ofstream(dir + "/rows.lua")
+      << "return {tasks = {function(u) u.http:get('/record/s?id=' .. u.vars.id) end}}\n";
+  auto r = ts::run_process({binary, "run", file, "-q", "--json", dir + "/s.json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const auto s = summary(dir + "/s.json");
+  ASSERT_EQ(s["unique_data"].size(), 2u) << s.dump();
+  std::uint64_t used = 0;
+  for (const auto& d : s["unique_data"]) used += d["rows_used"].get<std::uint64_t>();
+  EXPECT_EQ(used, s["totals"]["requests"].get<std::uint64_t>()) << s.dump();
+  EXPECT_LE(used, 12u) << "10 arrivals in 2 s, and none of the 20 users' rows is taken idle";
+}
+
+TEST_F(RunAgainstTarget, AnOpenModelTestThatRanOutOfRowsDropsWhatFoundNoRowAndEnds) {
+  // Hunt: an arrival handed to an idle user that then found no row was neither run nor said
+  // dropped (10 rows at 10/s: 10 run, 0 dropped of 15 due); and with rows taken at the first
+  // arrival, the idle users must still stop once the rows ran out, or the test idles on.
+  const auto file = scenario(R"(load: {arrival_rate: {rate: 10/s, max_users: 20}, run_time: 600s}
+users:
+  - data: {file: rows.csv, order: unique}
+    tasks: [{get: "/record/row?id=${id}"}]
+)");
+  const auto dir = file.substr(0, file.rfind('/'));
+  std::ofstream(dir + "/rows.csv") << "id\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n";
+  auto r = ts::run_process({binary, "run", file, "-q", "--json", dir + "/s.json"},
+                           std::chrono::seconds(120));
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const auto s = summary(dir + "/s.json");
+  EXPECT_EQ(s["totals"]["requests"], 10) << s.dump();
+  EXPECT_GE(s["totals"]["dropped_iterations"].get<std::uint64_t>(), 1u)
+      << "the 11th arrival found no row: dropped";
+  EXPECT_LT(s["duration_s"].get<double>(), 60.0) << "it ended with its rows, not at 600 s";
+}
+
 TEST_F(RunAgainstTarget, CtrlCStopsCleanlyAndStillReports) {
   const auto file = scenario(R"(load: {users: 10, spawn_rate: 100}
 users: [{wait: {constant: 1ms}, tasks: [{get: /}]}]

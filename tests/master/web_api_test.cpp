@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/config/scenario_loader.hpp"
 #include "common/green/event.hpp"
@@ -194,6 +195,10 @@ struct api_fixture {
     };
     hooks.ready_workers = [workers] { return workers; };
     hooks.finished = [this](const m::test_runner&, int code) { finished.push_back(code); };
+    hooks.cannot_ship = [this](const swarmlet::config::scenario&, const std::string& yaml) {
+      shipped_yaml = yaml;
+      return ship_problem;
+    };
     session = std::make_unique<m::test_session>(scenario(), "the original yaml", ".",
                                                 m::runner_options{}, hooks);
     api = std::make_unique<m::web_api>(
@@ -223,6 +228,8 @@ struct api_fixture {
   std::unique_ptr<m::web_api> api;
   std::string attached_yaml;
   std::vector<int> finished;
+  std::optional<std::string> ship_problem;  ///< what cannot_ship says of a posted scenario
+  std::string shipped_yaml;                 ///< the posted scenario it was asked about
 };
 
 TEST(WebApi, RoutesAnswerJsonAndErrorsHaveStatusesAndMessages) {
@@ -970,6 +977,22 @@ TEST(HtmlReport, IsOneSelfContainedFileWithTablesChartsAndTheVerdict) {
                 .find("the last 1.5 s (the stats were reset 0.5 s into the test): the numbers "
                       "and rates below are of that span"),
             std::string::npos);
+}
+
+TEST(WebApi, APostedScenarioItsWorkersCouldNotTakeIsRefused) {
+  // Hunt: a data file too big for a welcome ran with no worker taking part.
+  api_fixture f;
+  f.ship_problem = "big.csv is 17825796 bytes: a distributed test ships each file ...";
+  const std::string yaml = "target: http://127.0.0.1:1/\nusers: [{tasks: [{get: /}]}]\n";
+  const std::string body = nlohmann::json{{"scenario", yaml}}.dump();
+  const auto refused = call(*f.api, "POST", "/api/start", body);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(refused.body)["error"], *f.ship_problem);
+  EXPECT_EQ(f.shipped_yaml, yaml);
+  EXPECT_TRUE(f.attached_yaml.empty()) << "no test started";
+  f.ship_problem.reset();
+  EXPECT_EQ(call(*f.api, "POST", "/api/start", body).status, 202);
+  f.session->stop();
 }
 
 }  // namespace

@@ -76,6 +76,7 @@ class UserFlow : public ::testing::Test {
         r.body =
             R"({"user": {"b": 1, "a": 2.50, "s": "\u00e9t\u00e9", "n": {"z": null, "y": [true]}}})";
       }
+      if (q.target == "/latin1") r.headers.add("X-Name", "caf\xe9");  // not UTF-8
       if (q.target.rfind("/deep/", 0) == 0) {  // {"a":{"a":...1...}} nested N deep
         const auto n = std::stoul(q.target.substr(6));
         for (std::size_t i = 0; i < n; ++i) r.body += R"({"a":)";
@@ -160,6 +161,18 @@ TEST_F(UserFlow, AJsonBodyGoesWithItsKeysInTheOrderWritten) {
       2);
   EXPECT_EQ(bodies_, (std::vector<std::string>{R"({"zeta":1,"alpha":2,"mid":{"y":1,"b":2}})",
                                                R"({"zeta":"0","alpha":[{"y":"i0","b":2}]})"}));
+}
+
+TEST_F(UserFlow, TextThatIsNotUtf8GoesInAJsonBodyAsReplacementCharacters) {
+  // Hunt: a Latin-1 capture (or data cell) in a json body threw out of the user's green thread:
+  // the user was gone unseen, nothing counted. JSON text is UTF-8: such bytes go as U+FFFD.
+  run_user(
+      R"yaml([{on_start: [{get: /latin1, capture: {name: {header: X-Name}}}],
+        tasks: [{steps: [{post: /echo, json: {name: "${name}"}}]}]}])yaml",
+      3);
+  ASSERT_EQ(bodies_.size(), 3u) << "the user went on";
+  EXPECT_EQ(bodies_[1], "{\"name\":\"caf\xef\xbf\xbd\"}");
+  EXPECT_TRUE(stats_.errors().empty());
 }
 
 TEST_F(UserFlow, ACapturedObjectKeepsItsKeysInTheOrderTheServerSentThem) {
