@@ -208,12 +208,11 @@ void master_link::receive_loop() {
 
 void master_link::beat_loop() {
   auto hello_backoff = first_hello_backoff;
-  const auto started = clock_.now();
-  bool hinted = false;
+  bool hinted = false;  // once per search: said again if the master is lost again later
   for (;;) {
     const auto now = clock_.now();
     const auto silence = heartbeat_interval_ * options_.heartbeat_misses;
-    if (!registered_ && !hinted && now - started > no_answer_hint_after) {
+    if (!registered_ && !hinted && now - looking_since_ > no_answer_hint_after) {
       hinted = true;
       log("no answer from the master at " + options_.master_address + " for " +
           std::to_string(no_answer_hint_after.count()) + " s: " + options_.no_answer_hint +
@@ -238,6 +237,7 @@ void master_link::beat_loop() {
     }
     if (registered_) {
       hello_backoff = first_hello_backoff;
+      hinted = false;
       // A report that left since the last beat said all a heartbeat says (the master counts
       // it as a sign of life): at one report a second, that halves what a worker sends on the
       // control plane and what the master's ZeroMQ thread handles per worker. The master then

@@ -23,6 +23,10 @@ class open_user {
   /// It ran out of rows with an iteration assigned to it, which then never ran: the scheduler
   /// counts it as dropped (as the iterations due after the last row are).
   virtual bool dropped_its_arrival() const noexcept = 0;
+  /// Its class's lease has no row left (another user of it found none): stops the user as one
+  /// that ran out of rows, unless it holds a row it has not used yet (taken for on_start),
+  /// which its next iteration uses. Whether it stopped.
+  virtual bool stop_if_rowless() = 0;
   virtual std::uint64_t id() const noexcept = 0;
 
  protected:

@@ -26,6 +26,13 @@ void script_user::stop() {
   turns_.wake();  // an idle open-model user wakes to leave
 }
 
+bool script_user::stop_if_rowless() {
+  if (row_fresh_) return false;
+  ran_out_of_rows_ = true;
+  stop();
+  return true;
+}
+
 bool script_user::take_row() {
   const auto row = take_unique_row(options_.rows.get(), stop_);
   if (!row) {

@@ -41,6 +41,7 @@ class script_user final : public open_user {
   bool stopping() const noexcept override { return stop_.ready(); }
   bool ran_out_of_rows() const noexcept override { return ran_out_of_rows_; }
   bool dropped_its_arrival() const noexcept override { return dropped_its_arrival_; }
+  bool stop_if_rowless() override;
   std::uint64_t id() const noexcept override { return options_.user_id; }
   const config::user_spec& spec() const noexcept { return spec_; }
 

@@ -19,6 +19,13 @@ void user_runner::stop() {
   turns_.wake();  // an idle open-model user wakes to leave
 }
 
+bool user_runner::stop_if_rowless() {
+  if (holds_unused_row_) return false;
+  ran_out_of_rows_ = true;
+  stop();
+  return true;
+}
+
 bool user_runner::wait_for(std::chrono::microseconds d) {
   if (stop_.ready()) return false;
   if (d.count() <= 0) {
@@ -195,6 +202,7 @@ void user_runner::run_open(const std::function<void()>& idle) {
   // kept from the users that do get arrivals (on another hub thread or worker, which then drop
   // theirs while rows are left).
   if (!spec_.on_start.empty() && !next_unique_row(s)) return;
+  holds_unused_row_ = s.row_fresh;
   if (!run_steps(s, spec_.on_start, std::nullopt, "on_start")) return run_on_stop(s);
   while (!stop_.ready()) {
     const auto assigned = turns_.next(idle);
@@ -209,6 +217,7 @@ void user_runner::run_open(const std::function<void()>& idle) {
       dropped_its_arrival_ = ran_out_of_rows_;
       break;
     }
+    holds_unused_row_ = false;
     if (!run_task(s, s.next_task(), intended)) break;
   }
   run_on_stop(s);

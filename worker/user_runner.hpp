@@ -56,6 +56,7 @@ class user_runner final : public open_user {
   /// The user ended on its own: its unique data had no row left for it (not asked to stop).
   bool ran_out_of_rows() const noexcept override { return ran_out_of_rows_; }
   bool dropped_its_arrival() const noexcept override { return dropped_its_arrival_; }
+  bool stop_if_rowless() override;
   std::uint64_t id() const noexcept override { return options_.user_id; }
   const config::user_spec& spec() const noexcept { return spec_; }
 
@@ -86,6 +87,7 @@ class user_runner final : public open_user {
   open_turns turns_;
   bool ran_out_of_rows_ = false;
   bool dropped_its_arrival_ = false;  ///< an iteration assigned to it found no row
+  bool holds_unused_row_ = false;     ///< (open model) a unique row taken for on_start, unused
 };
 
 }  // namespace swarmlet::worker

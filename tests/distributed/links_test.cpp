@@ -539,6 +539,32 @@ TEST_F(Links, AWorkerThatHearsNoMasterStopsItsUsersAndSaysHelloAgain) {
   EXPECT_NE(a.log.str().find("no word from the master for 3000 ms"), std::string::npos);
 }
 
+TEST_F(Links, TheNoAnswerHintCountsFromWhenTheMasterWentSilentAndComesEachTimeItDoes) {
+  // Hunt: the hint counted from the worker's start, so it came 2 s into a master's restart,
+  // and only once a process: a later 10 s outage got none.
+  auto& a = add_worker("a");
+  clock_.advance(20s);
+  ASSERT_TRUE(a.link->registered());
+  for (int outage = 0; outage < 2; ++outage) {
+    network_.partition("a", net::every_path, net::fault::drop);
+    clock_.advance(8s);  // its silence is seen after 3 s: 5 s of looking
+    EXPECT_FALSE(a.link->registered());
+    const auto said = [&] {
+      std::size_t n = 0;
+      for (auto at = a.log.str().find("no answer from the master"); at != std::string::npos;
+           at = a.log.str().find("no answer from the master", at + 1))
+        ++n;
+      return n;
+    };
+    EXPECT_EQ(said(), static_cast<std::size_t>(outage)) << "not yet: " << a.log.str();
+    clock_.advance(10s);
+    EXPECT_EQ(said(), static_cast<std::size_t>(outage + 1)) << a.log.str();
+    network_.heal("a");
+    clock_.advance(5s);
+    ASSERT_TRUE(a.link->registered()) << a.log.str();
+  }
+}
+
 http::response probe(const worker::master_link& link, const std::string& path) {
   http::request q;
   q.method = "GET";

@@ -659,6 +659,30 @@ users:
   EXPECT_GE(s["totals"]["dropped_iterations"].get<std::uint64_t>(), 1u)
       << "the 11th arrival found no row: dropped";
   EXPECT_LT(s["duration_s"].get<double>(), 60.0) << "it ended with its rows, not at 600 s";
+
+  // Review: users with an on_start take their row before it; stopped idle with it once another
+  // user found none, their rows were said used and never ran (138 tasks of 200 rows).
+  const auto with_start =
+      scenario(R"(load: {arrival_rate: {rate: 20/s, max_users: 40}, run_time: 600s}
+users:
+  - data: {file: rows.csv, order: unique}
+    on_start: [{get: /, name: start}]
+    tasks: [{get: "/record/row?id=${id}", name: task}]
+)");
+  const auto start_dir = with_start.substr(0, with_start.rfind('/'));
+  std::string rows = "id\n";
+  for (int i = 1; i <= 30; ++i) rows += std::to_string(i) + "\n";
+  std::ofstream(start_dir + "/rows.csv") << rows;
+  auto started = ts::run_process(
+      {binary, "run", with_start, "-q", "--threads", "1", "--json", start_dir + "/s.json"},
+      std::chrono::seconds(120));
+  ASSERT_EQ(started.code, 0) << started.out << started.err;
+  const auto t = summary(start_dir + "/s.json");
+  std::uint64_t tasks = 0;
+  for (const auto& row : t["requests"])
+    if (row["name"] == "task") tasks = row["requests"].get<std::uint64_t>();
+  EXPECT_EQ(tasks, 30u) << t.dump();
+  EXPECT_EQ(t["unique_data"][0]["rows_used"], 30);
 }
 
 TEST_F(RunAgainstTarget, CtrlCStopsCleanlyAndStillReports) {

@@ -175,6 +175,7 @@ class test_user : public w::open_user {
   bool stopping() const noexcept override { return false; }
   bool ran_out_of_rows() const noexcept override { return false; }
   bool dropped_its_arrival() const noexcept override { return false; }
+  bool stop_if_rowless() override { return false; }
   std::uint64_t id() const noexcept override { return id_; }
 
  protected:
