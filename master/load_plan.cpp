@@ -50,12 +50,15 @@ load_plan plan_load(const config::load_spec& load) {
       join_arrival_steps(p);
       return p;
     }
-    // As k6's ramping arrival rate: from the start rate, each stage ramps linearly to its rate.
+    // As k6's ramping arrival rate: from the start rate, each stage ramps linearly to its rate;
+    // a stage of 0 s steps to it (a last one held it at the rate before, and a pause written as
+    // {0s, 0} then went on at the old rate: review).
     std::chrono::microseconds at{0};
     double from = load.arrival->rate;
     for (const auto& s : load.stages) {
+      const double start = s.duration.count() > 0 ? from : s.rate;
       p.steps.push_back(
-          {at, max_users, 1, config::arrival_plan{from, s.rate, s.duration, max_users}});
+          {at, max_users, 1, config::arrival_plan{start, s.rate, s.duration, max_users}});
       from = s.rate;
       at += s.duration;
     }

@@ -270,9 +270,22 @@ load_spec read_load(const reader& r, const YAML::Node& n) {
     for (const auto& s : l.stages) all += s.duration;
     if (all.count() == 0 && !l.run_time)
       r.fail(st, "load.stages last 0 s in all: give a stage a duration above 0 (or a run_time)");
-    if (l.arrival && l.arrival->rate == 0 &&
-        std::all_of(l.stages.begin(), l.stages.end(), [](const auto& s) { return s.rate == 0; }))
-      r.fail(st, "every stage's rate is 0, as is load.arrival_rate.rate: no iteration would run");
+    if (l.arrival) {
+      // As the master plans them (load_plan): a stage ramps from the rate before it over its
+      // time, one of 0 s steps to its rate, and the last rate holds to the run time.
+      bool arrivals = false;
+      double from = l.arrival->rate;
+      microseconds at{0};
+      for (const auto& s : l.stages) {
+        if (s.duration.count() > 0 && (from > 0 || s.rate > 0) && (!l.run_time || at < *l.run_time))
+          arrivals = true;
+        from = s.rate;
+        at += s.duration;
+      }
+      if (l.run_time && *l.run_time > at && from > 0) arrivals = true;
+      if (!arrivals)
+        r.fail(st, "the open model's rate is 0 all through its stages: no iteration would run");
+    }
   }
   if (l.arrival && l.arrival->rate == 0 && l.stages.empty())
     r.fail(n["arrival_rate"]["rate"],

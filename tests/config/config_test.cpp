@@ -979,8 +979,23 @@ TEST(ScenarioLoader, NoStagesAndNoTimeToAnswerAreRefusedNotRun) {
             "s.yaml:3:29: load.arrival_rate.rate is 0 and there are no stages: no iteration would "
             "run (0 is a start rate for stages to ramp from)");
   EXPECT_EQ(error_of("load: {arrival_rate: {rate: 0}, stages: [{duration: 1s, rate: 0/m}]}\n"),
-            "s.yaml:3:41: every stage's rate is 0, as is load.arrival_rate.rate: no iteration "
-            "would run");
+            "s.yaml:3:41: the open model's rate is 0 all through its stages: no iteration would "
+            "run");
+  // Review: a stage of 0 s steps to its rate; the rates written were not all 0, and the test
+  // ran 3 s of nothing, and passed.
+  EXPECT_EQ(error_of("load: {arrival_rate: {rate: 10}, stages: [{duration: 0s, rate: 0}], "
+                     "run_time: 3s}\n"),
+            "s.yaml:3:42: the open model's rate is 0 all through its stages: no iteration would "
+            "run");
+  EXPECT_EQ(error_of("load: {arrival_rate: {rate: 0}, stages: [{duration: 0s, rate: 10}], "
+                     "run_time: 3s}\n"),
+            "no error")
+      << "a step to 10/s, held for the run time";
+  EXPECT_EQ(error_of("load: {arrival_rate: {rate: 0}, stages: [{duration: 5s, rate: 0}, "
+                     "{duration: 5s, rate: 10}], run_time: 5s}\n"),
+            "s.yaml:3:41: the open model's rate is 0 all through its stages: no iteration would "
+            "run")
+      << "the run ends before the stage with a rate";
   EXPECT_EQ(error_of("load: {arrival_rate: {rate: 5}, stages: [{duration: 1s, rate: -1}]}\n"),
             "s.yaml:3:63: stage rate: '-1' is not a rate from 0 up to 10000000/s (expected e.g. "
             "5000/s, 300/m, 10/h)");

@@ -423,6 +423,19 @@ TEST(LoadPlan, TheOpenModelFollowsItsRateStages) {
   EXPECT_EQ(p.end, std::chrono::microseconds(15s));
 }
 
+TEST(LoadPlan, AnOpenModelStageOfNoTimeStepsToItsRate) {
+  // Review: {duration: 0s, rate: 0} last held the rate before it to the run time (a ramp of no
+  // time has no end rate of its own), so a pause written so went on at the old rate.
+  swarmlet::config::load_spec l;
+  l.arrival = swarmlet::config::arrival_spec{20, 10};
+  l.stages = {{2s, 0, 0, 20}, {0s, 0, 0, 0}};
+  l.run_time = std::chrono::microseconds(4s);
+  const auto p = m::plan_load(l);
+  ASSERT_EQ(p.steps.size(), 2u);
+  EXPECT_FALSE(p.steps[1].arrival->has_arrivals()) << "0/s from 2 s to the run time's end";
+  EXPECT_EQ(p.steps[0].arrival->arrivals_by(std::chrono::microseconds(4s)), 40u);
+}
+
 TEST(LoadPlan, EachStagesScheduleEndsWhereTheNextBeginsAndGoesOnFromItsArrivals) {
   // QA: every stage's plan began with an arrival at its start, due already at the end of the
   // stage before (twice at each boundary), and the last one's arrival at the test's end raced
