@@ -70,10 +70,10 @@ CLI::Validator not_empty() {
       "", "not empty");
 }
 
-void refuse_empty_environment(const CLI::App& cmd) {
+void refuse_empty_environment(const CLI::App& cmd, std::span<const std::string_view> guarded) {
   for (const CLI::Option* opt : cmd.get_options()) {
-    // Flags (--quiet, --headless) take an empty variable as unset, as CLI11 does.
-    if (opt->get_envname().empty() || opt->count() != 0 || opt->get_items_expected_min() == 0)
+    if (opt->get_envname().empty() || opt->count() != 0 ||
+        std::find(guarded.begin(), guarded.end(), opt->get_envname()) == guarded.end())
       continue;
     const char* value = std::getenv(opt->get_envname().c_str());
     if (value != nullptr && *value == '\0')

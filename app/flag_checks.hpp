@@ -3,6 +3,7 @@
 // numbers, Locust's log levels, the scenario file given positionally or with -f.
 #include <CLI/CLI.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,12 +24,18 @@ CLI::Validator any_number();
 /// `-t ''` without a time limit, `--json ''` wrote no report, each without a word.
 CLI::Validator not_empty();
 
+/// The variables whose being set but empty would turn a protection off unseen: CLI11 takes an
+/// empty variable for an unset one, and SWARMLET_MASTER_KEY= ran a worker unencrypted,
+/// SWARMLET_CURVE_ALLOW= let every worker in, SWARMLET_WEB_TOKEN= opened the API (the flags
+/// with '' are refused: not_empty()). Other variables stay unset when empty, as templated
+/// environments (compose's ${USERS} with USERS unset) make them.
+inline constexpr std::string_view protection_variables[] = {
+    "SWARMLET_MASTER_KEY", "SWARMLET_CURVE_KEY", "SWARMLET_CURVE_ALLOW", "SWARMLET_WEB_TOKEN"};
 /// Refuses (CLI::ValidationError, "SWARMLET_MASTER_KEY (--master-key): is empty: ...") an option
-/// of `cmd` that takes a value, was not given on the command line, and whose environment variable
-/// is set but empty. CLI11 takes an empty variable for an unset one: SWARMLET_MASTER_KEY= ran a
-/// worker unencrypted, SWARMLET_CURVE_ALLOW= let every worker in, where the flag with '' is
-/// refused (not_empty()). Called first in each command's callback.
-void refuse_empty_environment(const CLI::App& cmd);
+/// of `cmd` not given on the command line whose environment variable is one of `guarded` and is
+/// set but empty. Called first in each command's callback.
+void refuse_empty_environment(const CLI::App& cmd,
+                              std::span<const std::string_view> guarded = protection_variables);
 
 /// Locust's log levels. What each one prints is documented in README.md ("Log levels").
 enum class log_level { debug, info, warning, error, critical };
