@@ -153,12 +153,14 @@ int serve(master_flags& f) {
     // ZeroMQ binds an address or an interface's name, not a host name: "localhost" failed
     // with "No such device" alone (hunt).
     in6_addr any{};
-    const bool address = ::inet_pton(AF_INET, f.bind.c_str(), &any) == 1 ||
-                         ::inet_pton(AF_INET6, f.bind.c_str(), &any) == 1 || f.bind == "*";
+    const bool no_such_interface =
+        std::string_view(e.what()).find("No such device") != std::string::npos &&
+        ::inet_pton(AF_INET, f.bind.c_str(), &any) != 1 &&
+        ::inet_pton(AF_INET6, f.bind.c_str(), &any) != 1;
     std::cerr << "swarmlet master: cannot listen on " << e.what()
-              << (address ? ""
-                          : " (--bind takes an IP address such as 127.0.0.1 or 0.0.0.0, or "
-                            "an interface's name, not a host name)")
+              << (no_such_interface ? " (--bind takes an IP address such as 127.0.0.1 or "
+                                      "0.0.0.0, or an interface's name, not a host name)"
+                                    : "")
               << "\n";
     return exit_bad_usage;
   } catch (const zmq::error_t& e) {  // a socket option (a CURVE key) ZeroMQ refused
@@ -242,7 +244,8 @@ int serve(master_flags& f) {
     std::cerr << "swarmlet master: only " << joined << " of " << f.expect_workers
               << " expected workers joined within " << config::format_duration(expect_timeout)
               << "; start them with: swarmlet worker --master HOST:" << control_port
-              << (curve ? " --master-key MASTER.pub --curve-key WORKER.key" : "") << "\n";
+              << (curve ? " --master-key MASTER.pub" : "") << (zap ? " --curve-key WORKER.key" : "")
+              << "\n";
     return false;
   });
   link->quit_all();

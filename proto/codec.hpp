@@ -41,7 +41,8 @@ namespace swarmlet::proto {
 // 15: stats reports carry the worker's warnings (more users than its machine has local
 // ports), so that the master says them where the user looks, not on a remote worker's console;
 // 16: an open-model plan carries its number, so that a stage whose plan equals the one before
-// runs anew rather than being taken for a renewal of the workers' data-row leases
+// runs anew rather than being taken for a renewal of the workers' data-row leases; 17: an
+// open-model plan may have no arrival (a stage at rate 0 pauses), which a worker of 16 refused
 inline constexpr std::uint16_t protocol_version = 17;
 
 /// The most CPU a heartbeat or report may claim (100 per core): 4,096 cores.

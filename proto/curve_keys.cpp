@@ -14,7 +14,7 @@ namespace {
 /// Why the last file operation failed, as the OS said it ("No such file or directory"): a
 /// folder that is not there and a read-only disk were both a bare "cannot write".
 std::string os_reason() {
-  return errno != 0 ? std::strerror(errno) : "write error";
+  return errno != 0 ? std::strerror(errno) : "no reason given";
 }
 
 std::string trim(std::string s) {

@@ -126,8 +126,14 @@ class reader {
   /// names what the request reports (it never matched `/t/${env.T}`); other substitutions stay
   /// as written (a name is never rendered per user).
   std::string stats_name(const YAML::Node& n, const std::string& what) const {
-    const template_string t = templ(n, what);
-    return t.constant() ? t.render({}) : t.source();
+    const std::string written = text(n, what);
+    try {
+      template_string t(written);
+      t.resolve_environment(env_, environment_used_);
+      return t.constant() ? t.render({}) : t.source();
+    } catch (const std::invalid_argument&) {
+      return written;  // no template (`/items/${item-id}`, an unset ${env.X}): as written
+    }
   }
   regex pattern(const YAML::Node& n, const std::string& what) const {
     const std::string s = text(n, what);

@@ -181,11 +181,11 @@ TEST(FlagChecks, AnEmptyVariableIsRefusedNotTakenForUnset) {
   EXPECT_EQ(error_of({"run"}), "parsed")
       << "review: another option's empty variable is unset, as a templated environment means it";
   ::unsetenv("SWARMLET_TEST_USERS");
-  for (const auto name : {"SWARMLET_MASTER_KEY", "SWARMLET_CURVE_KEY", "SWARMLET_CURVE_ALLOW",
-                          "SWARMLET_WEB_TOKEN"})
-    EXPECT_NE(std::find(std::begin(a::protection_variables), std::end(a::protection_variables),
-                        name),
-              std::end(a::protection_variables))
+  for (const auto name :
+       {"SWARMLET_MASTER_KEY", "SWARMLET_CURVE_KEY", "SWARMLET_CURVE_ALLOW", "SWARMLET_WEB_TOKEN"})
+    EXPECT_NE(
+        std::find(std::begin(a::protection_variables), std::end(a::protection_variables), name),
+        std::end(a::protection_variables))
         << name;
 }
 

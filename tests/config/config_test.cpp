@@ -1427,4 +1427,13 @@ TEST(ScenarioLoader, AThresholdNamesARequestAsItsStatsAreNamedEnvironmentAndAll)
   EXPECT_EQ(s.thresholds[0].name, "/t/acme");
   EXPECT_EQ(s.thresholds[1].name, "u acme");
   EXPECT_EQ(s.thresholds[2].name, "v ${env.T} ${user_id}");
+  // Review: a name that is no template loaded before, and still does, as written.
+  const auto odd = c::load_scenario_text(
+      "target: http://x/\nusers: [{tasks: [{get: /a, name: \"/items/${item-id}\"}, {get: /b, "
+      "name: \"b ${env.UNSET}\"}]}]\nthresholds: [{name: \"/items/${item-id}\", check: p95 < "
+      "1s}]\n",
+      "t.yaml", ".", env);
+  EXPECT_EQ(odd.users[0].tasks[0].steps[0].name, "/items/${item-id}");
+  EXPECT_EQ(odd.users[0].tasks[1].steps[0].name, "b ${env.UNSET}");
+  EXPECT_EQ(odd.thresholds[0].name, "/items/${item-id}");
 }
