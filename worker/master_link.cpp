@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "common/config/config_error.hpp"
+#include "common/config/duration.hpp"
 #include "common/green/operations.hpp"
 #include "common/stats/cut_text.hpp"
 #include "common/stats/stats_table.hpp"
@@ -133,10 +134,21 @@ void master_link::on_welcome(const proto::welcome_payload& w) {
 
 void master_link::on_spawn(const proto::spawn_command& c) {
   if (!load_ || !registered_) return;
-  int users = 0;
-  for (const auto& [cls, n] : c.users_per_class) users += n;
-  log(fmt::format("spawn: {} users at {}/s{}", users, c.spawn_rate,
-                  c.spawn_delay_s > 0 ? fmt::format(", from {:.3f} s on", c.spawn_delay_s) : ""));
+  if (c.arrival) {
+    // The open model's users are made as the arrivals need them: no count or spawn rate of its
+    // own (hunt: every worker said "spawn: 0 users at 0.5/s").
+    const auto& a = *c.arrival;
+    const bool ramp = a.ramp.count() > 0 && a.rate_to != a.rate;
+    log(fmt::format(
+        "spawn: the test's arrivals at {}/s{}, up to {} users here", a.rate,
+        ramp ? fmt::format(" to {}/s over {}", a.rate_to, config::format_duration(a.ramp)) : "",
+        c.arrival_ids.size()));
+  } else {
+    int users = 0;
+    for (const auto& [cls, n] : c.users_per_class) users += n;
+    log(fmt::format("spawn: {} users at {}/s{}", users, c.spawn_rate,
+                    c.spawn_delay_s > 0 ? fmt::format(", from {:.3f} s on", c.spawn_delay_s) : ""));
+  }
   // Users run again (in this run too, after a stop when the master went silent): a Ctrl-C
   // then owes their final report, whatever an earlier stop sent.
   final_run_ = 0;

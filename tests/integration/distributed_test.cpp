@@ -1087,7 +1087,13 @@ users: [{tasks: [{get: /}]}]
   // Counted, not timed: 10 s at 300/s is 3,000 arrivals; within 2%.
   EXPECT_NEAR(static_cast<double>(arrivals(s)), 3000.0, 60.0) << s["totals"].dump();
   EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), served());
-  for (auto& w : workers) w->wait();
+  for (auto& w : workers) {
+    w->wait();
+    // Hunt: each said "spawn: 0 users at 0.5/s".
+    EXPECT_NE(w->err().find("spawn: the test's arrivals at 300/s, up to "), std::string::npos)
+        << w->err();
+    EXPECT_EQ(w->err().find("spawn: 0 users"), std::string::npos) << w->err();
+  }
 }
 
 }  // namespace
