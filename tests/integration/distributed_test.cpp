@@ -93,6 +93,43 @@ class Distributed : public ::testing::Test {
         "target: " + url_ + "\nload: " + load +
             "\nusers: [{wait: {constant: 5ms}, tasks: [{get: /items}, {get: /}]}]\n");
   }
+  /// A scenario under `load` whose one class takes unique rows (ids 1 to `rows`, in rows.csv),
+  /// every 10 ms, each iteration sending its row's id to the target's /record.
+  std::string unique_rows_scenario(const std::string& load, int rows) {
+    std::string csv = "id\n";
+    for (int i = 1; i <= rows; ++i) csv += std::to_string(i) + "\n";
+    return scenario_with(load +
+                             "users:\n"
+                             "  - data: {file: rows.csv, order: unique}\n"
+                             "    wait: {constant: 10ms}\n"
+                             "    tasks: [{get: \"/record/row?id=${id}\"}]\n",
+                         {{"rows.csv", csv}});
+  }
+  /// What a master with three workers said of `file`'s test, run to its end (within `limit`).
+  struct master_run {
+    int code = -1;
+    nlohmann::json summary;
+    std::string out, err;
+  };
+  master_run run_with_three_workers(const std::string& file, std::chrono::seconds limit) {
+    const auto dir = file.substr(0, file.rfind('/'));
+    ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "--json",
+                        dir + "/s.json", "--no-web"});
+    const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
+    master_run run;
+    if (ports.first.empty()) {
+      run.err = master.err();
+      return run;
+    }
+    std::vector<std::unique_ptr<ts::process>> workers;
+    for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
+    run.code = master.wait(limit);
+    for (auto& w : workers) EXPECT_EQ(w->wait(), 0) << w->err();
+    run.out = master.out();
+    run.err = master.err();
+    if (run.code == 0) run.summary = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+    return run;
+  }
   std::unique_ptr<ts::process> worker(const std::pair<std::string, std::string>& ports) {
     return std::make_unique<ts::process>(std::vector<std::string>{
         binary, "worker", "--master", "127.0.0.1:" + ports.first, "--stats-port", ports.second,
@@ -502,74 +539,47 @@ TEST_F(Distributed, EveryUserIdIsSeenOnceAcrossThreeWorkersWithItsSequentialRowA
 TEST_F(Distributed, UniqueRowsHeldByWorkersLeftWithoutUsersDoNotKeepAnIdleTestRunning) {
   // Hunt: 6 users down to 1 left rows leased to workers with no user; the last user found none
   // (every row leased) and stopped, and the test idled with 0 users until its run time.
-  std::string rows = "id\n";
-  for (int i = 1; i <= 800; ++i) rows += std::to_string(i) + "\n";
-  const auto file = scenario_with(
-      "load:\n"
-      "  stages: [{duration: 1s, users: 6, spawn_rate: 100}, {duration: 600s, users: 1, "
-      "spawn_rate: 100}]\n"
-      "users:\n"
-      "  - data: {file: rows.csv, order: unique}\n"
-      "    wait: {constant: 10ms}\n"
-      "    tasks: [{get: \"/record/row?id=${id}\"}]\n",
-      {{"rows.csv", rows}});
-  const auto dir = file.substr(0, file.rfind('/'));
-  ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "--json",
-                      dir + "/s.json", "--no-web"});
-  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
-  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
-  std::vector<std::unique_ptr<ts::process>> workers;
-  for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
-  ASSERT_EQ(master.wait(std::chrono::seconds(300)), 0) << master.out() << master.err();
-  for (auto& w : workers) EXPECT_EQ(w->wait(), 0) << w->err();
-  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  const auto run = run_with_three_workers(
+      unique_rows_scenario("load:\n"
+                           "  stages: [{duration: 1s, users: 6, spawn_rate: 100}, {duration: "
+                           "600s, users: 1, spawn_rate: 100}]\n",
+                           800),
+      std::chrono::seconds(300));
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  const auto& s = run.summary;
   EXPECT_LT(s["duration_s"].get<double>(), 300.0) << "it ended, not at its stages' 601 s";
   const auto used = s["unique_data"][0]["rows_used"].get<std::uint64_t>();
   EXPECT_EQ(s["totals"]["requests"].get<std::uint64_t>(), used);
   EXPECT_EQ(recorded().size(), used) << "each row used once";
-  if (used < 800)
-    EXPECT_NE(master.out().find("no unique data row is left to any user"), std::string::npos)
-        << master.out();
+  if (used < 800) {
+    EXPECT_NE(run.out.find("no unique data row is left to any user"), std::string::npos) << run.out;
+  }
 }
 
 TEST_F(Distributed, EveryUniqueRowIsUsedOnceAcrossThreeWorkersAndUsersStopWhenNoneAreLeft) {
-  std::string rows = "id\n";
-  for (int i = 1; i <= 120; ++i) rows += std::to_string(i) + "\n";
-  const auto file = scenario_with(
-      "load: {users: 6, spawn_rate: 100, run_time: 600s}\n"
-      "users:\n"
-      "  - data: {file: rows.csv, order: unique}\n"
-      "    wait: {constant: 10ms}\n"
-      "    tasks: [{get: \"/record/row?id=${id}\"}]\n",
-      {{"rows.csv", rows}});
-  const auto dir = file.substr(0, file.rfind('/'));
-  ts::process master({binary, "master", file, "--expect-workers", "3", "--port", "0", "--json",
-                      dir + "/s.json", "--no-web"});
-  const auto ports = ts::master_ports_in(master.wait_for_line("listening on"));
-  ASSERT_FALSE(ports.first.empty()) << master.out() << master.err();
-  std::vector<std::unique_ptr<ts::process>> workers;
-  for (int i = 0; i < 3; ++i) workers.push_back(worker(ports));
-  ASSERT_EQ(master.wait(), 0) << master.out() << master.err();
-  for (auto& w : workers) EXPECT_EQ(w->wait(), 0) << w->err();
+  const auto run = run_with_three_workers(
+      unique_rows_scenario("load: {users: 6, spawn_rate: 100, run_time: 600s}\n", 120),
+      std::chrono::seconds(120));
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
   std::map<std::string, std::uint64_t> expected;
   for (int i = 1; i <= 120; ++i) expected["/record/row?id=" + std::to_string(i)] = 1;
   EXPECT_EQ(recorded(), expected) << "each row went to exactly one iteration";
-  EXPECT_EQ(master.err().find("worker missing"), std::string::npos)
-      << "users that ran out of rows are no missing worker: " << master.err();
-  const auto s = nlohmann::json::parse(ts::read_file(dir + "/s.json"));
+  EXPECT_EQ(run.err.find("worker missing"), std::string::npos)
+      << "users that ran out of rows are no missing worker: " << run.err;
+  const auto& s = run.summary;
   ASSERT_EQ(s["unique_data"].size(), 1u) << s.dump();
   EXPECT_EQ(s["unique_data"][0]["rows"], 120);
   EXPECT_EQ(s["unique_data"][0]["rows_used"], 120);
   EXPECT_EQ(s["totals"]["requests"], 120);
-  EXPECT_NE(master.out().find("data rows.csv (user user1, order: unique): 120 of 120 rows used"),
+  EXPECT_NE(run.out.find("data rows.csv (user user1, order: unique): 120 of 120 rows used"),
             std::string::npos)
-      << master.out();
+      << run.out;
   // Nothing is left to run: the test ends then, not at its 600 s (the rates divide by the time
   // the rows took).
-  EXPECT_NE(master.out().find("every unique data row was used and every user has stopped: the "
-                              "test ends"),
+  EXPECT_NE(run.out.find("every unique data row was used and every user has stopped: the "
+                         "test ends"),
             std::string::npos)
-      << master.out();
+      << run.out;
   EXPECT_LT(s["duration_s"].get<double>(), 600.0) << s.dump();
 }
 
